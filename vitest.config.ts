@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['p4runtime-ts/src/**/*.test.ts', 'sim/**/*.test.ts', 'plugin/**/*.test.ts', 'controller/**/*.test.ts', 'hw-test/**/*.test.ts', 'scenarios/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    // Two cores here: more workers only fight over them.
+    maxWorkers: 2,
+  },
+});
