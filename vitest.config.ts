@@ -8,5 +8,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores here: more workers only fight over them.
     maxWorkers: 2,
+    // .ci/run reads the counts from this report.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.tmp/vitest-report.json' },
   },
 });

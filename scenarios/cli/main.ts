@@ -1,0 +1,90 @@
+/**
+ * The `carryover` command line: one subcommand per job (DESIGN.md §9). A subcommand that a later
+ * issue fills in says so plainly and exits non-zero; it never pretends.
+ */
+import { parseArgs } from 'node:util';
+
+/** Exit codes: 0 success, 1 the job ran and failed, 2 usage error or not available. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+interface Subcommand {
+  readonly summary: string;
+  readonly run: (argv: string[]) => Promise<number>;
+}
+
+const notYet = (what: string, issue: string) => async (): Promise<number> => {
+  console.error(`carryover ${what}: not available yet — ${issue}. Nothing was done.`);
+  return EXIT_USAGE;
+};
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  demo: {
+    summary: 'self-contained demo: simulated switches, a VM with live flows, state read through both backends',
+    run: async (argv) => (await import('./demo-command.js')).runDemoCommand(argv),
+  },
+  sim: {
+    summary: 'start a software P4 switch (--listen, --profile, --device-id, --program, --cpu-port)',
+    run: async (argv) => (await import('../../sim/cli.js')).runSimCommand(argv),
+  },
+  plugin: {
+    summary: 'run the edge plugin beside a switch (--config)',
+    run: notYet('plugin', 'the daemon mode comes with the migration-protocol issue (the plugin library exists)'),
+  },
+  migrate: {
+    summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger)",
+    run: notYet('migrate', 'the migration engine (controller) is a later issue'),
+  },
+  'hw-test': {
+    summary: 'validate a real target (--target, --profile, --p4info, --device-config, --peer)',
+    run: notYet('hw-test', 'tracked in issue 5 (hw-test)'),
+  },
+  bench: {
+    summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | all)',
+    run: async (argv) => (await import('./bench-command.js')).runBenchCommand(argv),
+  },
+};
+
+function usage(): string {
+  const rows = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(9)} ${s.summary}`);
+  return ['usage: carryover <command> [options]', '', 'commands:', ...rows, '', 'carryover <command> --help for its options.'].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(usage());
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '--version') {
+    console.log('carryover 0.1.0');
+    return EXIT_OK;
+  }
+  const sub = SUBCOMMANDS[command];
+  if (!sub) {
+    console.error(`carryover: unknown command '${command}'\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await sub.run(rest);
+  } catch (e) {
+    const err = e as Error;
+    console.error(`carryover ${command}: ${err.message}`);
+    return EXIT_FAILED;
+  }
+}
+
+/** Parses flags for a subcommand, turning parse errors into a usage message. */
+export function parseFlags<T extends Parameters<typeof parseArgs>[0]['options']>(
+  command: string,
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; args: string[]; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ options, args: argv, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (see 'carryover ${command} --help')`);
+  }
+}
