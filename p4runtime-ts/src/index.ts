@@ -9,3 +9,16 @@ export type { P4RuntimeErrorCode, GrpcCodeName, LocalCodeName, UpdateError } fro
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel, LogFields, LoggerOptions } from './logger.js';
 export { p4, google, toBigInt, toLong, fromUint128, toUint128 } from './proto/index.js';
+// schema: P4Info index, text format, annotations
+export { P4Schema, parseTextProto, parseP4InfoText, formatTextProto, formatP4InfoText, parseAnnotation, findAnnotation, suggest, ID_PREFIX } from './schema/index.js';
+export type {
+  Annotation, AnnotationValue, TextProtoOptions, PlainMessage, PlainValue, EntityKind, EntityByKind, SchemaEntity, MatchType, MatchFieldInfo, ParamInfo,
+  ActionInfo, ActionScope, ActionRefInfo, TableInfo, CounterUnit, MeterUnit, CounterInfo, DirectCounterInfo, MeterInfo, DirectMeterInfo,
+  ActionProfileInfo, ValueSetInfo, RegisterInfo, MemberType, DigestMember, DigestInfo, ControllerMetadataInfo, ControllerHeaderInfo,
+} from './schema/index.js';
+// codec: canonical bytestrings, int<W>, addresses, match keys
+export {
+  encodeBits, decodeBits, decodeBitsChecked, isCanonical, fitsWidth, canonicalize, encodeInt, decodeInt, parseValue, formatValue,
+  parseIPv4, formatIPv4, parseIPv6, formatIPv6, parseMac, formatMac, encodeFieldMatch, decodeFieldMatch, matchValueToInput, formatMatchValue,
+} from './codec/index.js';
+export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/index.js';

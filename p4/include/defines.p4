@@ -1,0 +1,97 @@
+/* stateful_edge — sizes and constants.
+ *
+ * Sizes are plain integer literals on purpose: they also appear inside @migrate_* annotations
+ * (the preprocessor expands them there), and the controller reads those annotations from the
+ * P4Info, so an expression like (A + B) would reach it unevaluated. */
+#ifndef __STATEFUL_EDGE_DEFINES__
+#define __STATEFUL_EDGE_DEFINES__
+
+/* ---- sizes ------------------------------------------------------------------------------- */
+
+/* Connection-tracking slot group: two hash regions in one index space.
+ * Region 0 (first choice, crc32) is [0, CT_REGION0_SIZE); region 1 (second choice, crc16,
+ * whose 16-bit output cannot address more than 65536 slots) is
+ * [CT_REGION0_SIZE, CT_REGION0_SIZE + CT_REGION1_SIZE). CT_SLOTS is their sum. */
+#define CT_REGION0_SIZE 262144
+#define CT_REGION1_SIZE 65536
+#define CT_SLOTS 327680
+
+/* Dirty bitmap: 64 slots per 64-bit word, two buffers of CT_SLOTS / 64 words each. */
+#define DIRTY_WORDS_PER_BUFFER 5120
+#define DIRTY_WORDS 10240
+
+#define MAX_VMS 1024
+#define PORT_TABLE_SIZE 512
+#define VM_TABLE_SIZE 1024
+#define MIGRATION_TABLE_SIZE 1024
+#define STATIC_ACL_SIZE 1024
+#define DYN_ACL_SIZE 65536
+#define DROP_REASONS 16
+
+/* ---- ports, protocols ---------------------------------------------------------------------- */
+
+const bit<9> CPU_PORT = 255;
+const bit<16> ETHERTYPE_IPV4 = 0x0800;
+const bit<8> IP_PROTO_TCP = 6;
+const bit<8> IP_PROTO_UDP = 17;
+
+/* Direction of a packet relative to the VM it belongs to. */
+const bit<1> DIR_OUT = 0;   /* from a VM-facing port towards the uplink */
+const bit<1> DIR_IN = 1;    /* from the uplink towards a VM */
+
+/* ---- connection tracking --------------------------------------------------------------- */
+
+/* ct_state[47:40]: the state machine. 0 means "never used". */
+const bit<8> CT_NONE = 0;
+const bit<8> CT_SYN_SENT = 1;
+const bit<8> CT_SYN_RECV = 2;
+const bit<8> CT_ESTABLISHED = 3;
+const bit<8> CT_FIN_WAIT = 4;
+const bit<8> CT_CLOSE_WAIT = 5;
+const bit<8> CT_LAST_ACK = 6;
+const bit<8> CT_TIME_WAIT = 7;
+const bit<8> CT_CLOSED = 8;
+
+/* ct_state[39:32]: flags. Bit 0: the remote side opened the connection (else the VM did).
+ * Bit 1: the remote side sent the first FIN (else the VM did); meaningful from FIN_WAIT on. */
+const bit<8> CT_FLAG_REMOTE_INIT = 0x01;
+const bit<8> CT_FLAG_REMOTE_CLOSER = 0x02;
+
+/* A slot may be reused for another flow when its last packet is older than this
+ * (microseconds, the unit of standard_metadata.ingress_global_timestamp on BMv2). */
+const bit<48> CT_TIMEOUT_ESTABLISHED_US = 600000000;
+const bit<48> CT_TIMEOUT_OTHER_US = 60000000;
+
+/* Window check: the window field is not scaled by the negotiated shift (TCP options are not
+ * parsed), so it is read as (window << CT_WIN_SHIFT) + CT_WIN_SLACK — generous enough for any
+ * window scale up to 7, still rejecting almost all of the 2^32 sequence space. */
+const bit<32> CT_WIN_SHIFT = 7;
+const bit<32> CT_WIN_SLACK = 65536;
+
+/* ---- in-band state access (PacketOut op codes, PacketIn status codes) ------------------ */
+
+const bit<8> OP_INJECT = 0;         /* payload is an Ethernet frame entering on packet_out.port */
+const bit<8> OP_READ_SLOT = 1;      /* read every word of slot `index` */
+const bit<8> OP_WRITE_SLOT = 2;     /* write the words of slot `index` selected by `mask`, answer the slot */
+const bit<8> OP_READ_DIRTY = 3;     /* read dirty word `index` */
+const bit<8> OP_CLEAR_DIRTY = 4;    /* read dirty word `index`, then zero it */
+const bit<8> OP_FLIP_EPOCH = 5;     /* epoch = epoch + 1, answer the new epoch */
+const bit<8> OP_READ_EPOCH = 6;     /* answer the epoch */
+
+const bit<8> IB_OK = 0;
+const bit<8> IB_BAD_INDEX = 1;
+const bit<8> IB_BAD_OP = 2;
+
+/* ---- drop reasons (index of the `drops` counter) --------------------------------------- */
+
+const bit<8> DROP_NONE = 0;
+const bit<8> DROP_NOT_IPV4 = 1;
+const bit<8> DROP_UNKNOWN_PORT = 2;
+const bit<8> DROP_UNKNOWN_VM = 3;
+const bit<8> DROP_VM_INACTIVE = 4;
+const bit<8> DROP_NOT_ADMITTED = 5;
+const bit<8> DROP_ACL_DENY = 6;
+const bit<8> DROP_OUT_OF_WINDOW = 7;
+const bit<8> DROP_TCP_INVALID = 8;
+
+#endif

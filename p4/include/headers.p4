@@ -1,0 +1,171 @@
+/* stateful_edge — headers, metadata and digest structs. */
+#ifndef __STATEFUL_EDGE_HEADERS__
+#define __STATEFUL_EDGE_HEADERS__
+
+#include "defines.p4"
+
+/* ---- controller headers (in-band state access, see p4/README.md) ---------------------- */
+
+/* Prepended by the switch agent to every PacketOut. op OP_INJECT (0) feeds the payload (an
+ * Ethernet frame) into the pipeline as if it arrived on `port`; the other ops are in-band state
+ * requests and are answered by one PacketIn carrying the same op and req_id. All fields are
+ * whole bytes: 85 bytes in all. w<n> is word n of the slot group (see @migrate_group). */
+@controller_header("packet_out")
+@migrate_inband("conntrack")
+header packet_out_header_t {
+    bit<8>  op;
+    bit<32> req_id;
+    bit<16> port;
+    bit<32> index;
+    bit<16> mask;
+    bit<64> w0;
+    bit<64> w1;
+    bit<64> w2;
+    bit<64> w3;
+    bit<64> w4;
+    bit<64> w5;
+    bit<64> w6;
+    bit<64> w7;
+    bit<64> w8;
+}
+
+/* The answer to an in-band request: 88 bytes. ts is the data-plane clock (microseconds) when
+ * the request was served, so the controller can rebase timestamps it migrates. */
+@controller_header("packet_in")
+@migrate_inband("conntrack")
+header packet_in_header_t {
+    bit<8>  op;
+    bit<8>  status;
+    bit<32> req_id;
+    bit<32> index;
+    bit<48> ts;
+    bit<64> w0;
+    bit<64> w1;
+    bit<64> w2;
+    bit<64> w3;
+    bit<64> w4;
+    bit<64> w5;
+    bit<64> w6;
+    bit<64> w7;
+    bit<64> w8;
+}
+
+/* ---- packet headers ---------------------------------------------------------------------- */
+
+header ethernet_t {
+    bit<48> dst_addr;
+    bit<48> src_addr;
+    bit<16> ether_type;
+}
+
+header ipv4_t {
+    bit<4>  version;
+    bit<4>  ihl;
+    bit<8>  dscp_ecn;
+    bit<16> total_len;
+    bit<16> identification;
+    bit<3>  flags;
+    bit<13> frag_offset;
+    bit<8>  ttl;
+    bit<8>  protocol;
+    bit<16> hdr_checksum;
+    bit<32> src_addr;
+    bit<32> dst_addr;
+}
+
+/* Options, when present, stay in the unparsed payload and are re-emitted unchanged. */
+header tcp_t {
+    bit<16> src_port;
+    bit<16> dst_port;
+    bit<32> seq_no;
+    bit<32> ack_no;
+    bit<4>  data_offset;
+    bit<4>  res;
+    bit<8>  flags;      /* CWR ECE URG ACK PSH RST SYN FIN, FIN is bit 0 */
+    bit<16> window;
+    bit<16> checksum;
+    bit<16> urgent_ptr;
+}
+
+header udp_t {
+    bit<16> src_port;
+    bit<16> dst_port;
+    bit<16> len;
+    bit<16> checksum;
+}
+
+struct headers_t {
+    packet_out_header_t packet_out;
+    packet_in_header_t  packet_in;
+    ethernet_t          ethernet;
+    ipv4_t              ipv4;
+    tcp_t               tcp;
+    udp_t               udp;
+}
+
+/* ---- digests ------------------------------------------------------------------------------ */
+
+/* Asks the control plane to open a pinhole (a dyn_acl entry) for a UDP flow leaving a VM.
+ * Member names are the dyn_acl key field names. */
+struct pinhole_t {
+    bit<16> vm_id;
+    bit<32> vm_addr;
+    bit<32> remote_addr;
+    bit<16> vm_port;
+    bit<16> remote_port;
+    bit<8>  protocol;
+}
+
+/* Delta push: the new content of a changed slot. One member per register of the slot group,
+ * named like the register, same width. */
+struct ct_delta_t {
+    bit<32> slot;
+    bit<16> vm_id;
+    bit<64> ct_key_addr;
+    bit<40> ct_key_port;
+    bit<64> ct_state;
+    bit<64> ct_seq;
+    bit<64> ct_ack;
+    bit<48> ct_last_seen;
+    bit<64> ct_pkts;
+    bit<64> ct_bytes_out;
+    bit<64> ct_bytes_in;
+}
+
+/* ---- metadata ----------------------------------------------------------------------------- */
+
+/* The flow key in canonical direction order: VM side first, whatever the packet's direction. */
+struct flow_key_t {
+    bit<32> vm_addr;
+    bit<32> remote_addr;
+    bit<16> vm_port;
+    bit<16> remote_port;
+    bit<8>  protocol;
+}
+
+struct local_metadata_t {
+    bit<9>     in_port;       /* ingress port, or packet_out.port for an injected frame */
+    bit<1>     dir;           /* DIR_OUT / DIR_IN */
+    bool       port_known;
+    bit<9>     out_port;
+    bit<32>    vm_addr;       /* the VM's address: IPv4 source if DIR_OUT, destination if DIR_IN */
+    bool       vm_known;
+    bit<16>    vm_id;
+    bit<9>     vm_port;       /* the VM's port from vm_table */
+    bit<8>     drop_reason;   /* DROP_NONE while the packet is still admissible */
+    bit<1>     mig_track;
+    bit<1>     mig_freeze;
+    bit<1>     mig_staged;
+    bit<1>     mig_active;
+    flow_key_t key;
+    bool       dyn_allow;
+    bool       dyn_deny;
+    bool       static_allow;
+    bool       static_deny;
+    bool       acl_admit;     /* an ACL lets this packet in (inbound) */
+    bool       ct_pass;       /* conntrack tracked the packet and it passed its checks */
+    pinhole_t  pinhole;
+    ct_delta_t delta;
+}
+
+#endif

@@ -1,0 +1,135 @@
+/**
+ * The forwarding pipeline: get it, set it, and `ensurePipeline` — push only when the target's cookie
+ * differs from ours. Our cookie is a stable 64-bit hash of what we would push (the encoded P4Info
+ * and the device config), so an unchanged pipeline is never re-pushed (a push wipes table state).
+ */
+import { createHash } from 'node:crypto';
+import { P4RuntimeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { p4, toBigInt, toLong, toUint128 } from '../proto/index.js';
+import type { LongLike } from '../proto/index.js';
+import { P4Schema } from '../schema/index.js';
+import type { P4RuntimeTransport } from './transport.js';
+
+/** What GetForwardingPipelineConfig should return. */
+export type PipelineResponseType = 'ALL' | 'COOKIE_ONLY' | 'P4INFO_AND_COOKIE' | 'DEVICE_CONFIG_AND_COOKIE';
+
+/** SetForwardingPipelineConfig actions. */
+export type PipelineAction = 'VERIFY' | 'VERIFY_AND_SAVE' | 'VERIFY_AND_COMMIT' | 'COMMIT' | 'RECONCILE_AND_COMMIT';
+
+/** A pipeline as the target reported it. */
+export interface PipelineConfig {
+  readonly p4info: p4.config.v1.P4Info | undefined;
+  readonly deviceConfig: Uint8Array;
+  /** Undefined when the target holds no cookie (or no pipeline). */
+  readonly cookie: bigint | undefined;
+}
+
+/** What `ensurePipeline` pushes: a P4Info (message, properties or schema) and the target's binary. */
+export interface PipelineSpec {
+  readonly p4info?: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties;
+  readonly schema?: P4Schema;
+  /** For BMv2: the bytes of the JSON p4c wrote. */
+  readonly deviceConfig: Uint8Array | string;
+}
+
+/** The outcome of `ensurePipeline`. */
+export interface EnsurePipelineResult {
+  readonly pushed: boolean;
+  readonly cookie: bigint;
+  readonly schema: P4Schema;
+}
+
+/** What the pipeline calls need from the switch. */
+export interface PipelineContext {
+  readonly transport: P4RuntimeTransport;
+  readonly deviceId: bigint;
+  electionId(): bigint;
+  readonly role: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The cookie of a pipeline: the first 8 bytes (big-endian) of SHA-256 over the encoded P4Info's
+ * length, the P4Info, and the device config — the length prefix keeps the split unambiguous.
+ */
+export function pipelineCookie(p4info: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties, deviceConfig: Uint8Array): bigint {
+  const info = p4.config.v1.P4Info.encode(p4info).finish();
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64BE(BigInt(info.length));
+  const digest = createHash('sha256').update(len).update(info).update(deviceConfig).digest();
+  return digest.readBigUInt64BE(0);
+}
+
+/** Reads the target's pipeline. A target without one answers FAILED_PRECONDITION / NOT_FOUND, or an empty config. */
+export async function getPipeline(ctx: PipelineContext, responseType: PipelineResponseType = 'P4INFO_AND_COOKIE'): Promise<PipelineConfig> {
+  const T = p4.v1.GetForwardingPipelineConfigRequest.ResponseType;
+  let res: p4.v1.GetForwardingPipelineConfigResponse;
+  try {
+    res = await ctx.transport.getPipeline({ deviceId: toLong(ctx.deviceId), responseType: T[responseType] });
+  } catch (e) {
+    throw P4RuntimeError.from(e, `GetForwardingPipelineConfig of device ${ctx.deviceId}`);
+  }
+  const c = res.config;
+  return {
+    p4info: c?.p4info ? (c.p4info as p4.config.v1.P4Info) : undefined,
+    deviceConfig: c?.p4DeviceConfig ?? new Uint8Array(),
+    cookie: c?.cookie ? toBigInt(c.cookie.cookie as LongLike) : undefined,
+  };
+}
+
+/** Sends SetForwardingPipelineConfig. */
+export async function setPipeline(
+  ctx: PipelineContext,
+  action: PipelineAction,
+  p4info: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties,
+  deviceConfig: Uint8Array,
+  cookie?: bigint,
+): Promise<void> {
+  const A = p4.v1.SetForwardingPipelineConfigRequest.Action;
+  const req: p4.v1.SetForwardingPipelineConfigRequest.$Properties = {
+    deviceId: toLong(ctx.deviceId),
+    electionId: toUint128(ctx.electionId()),
+    action: A[action],
+    config: { p4info, p4DeviceConfig: deviceConfig, cookie: cookie === undefined ? null : { cookie: toLong(cookie) } },
+  };
+  if (ctx.role !== '') req.role = ctx.role;
+  try {
+    await ctx.transport.setPipeline(req);
+  } catch (e) {
+    throw P4RuntimeError.from(e, `SetForwardingPipelineConfig ${action} on device ${ctx.deviceId}`);
+  }
+}
+
+const NO_PIPELINE = new Set(['FAILED_PRECONDITION', 'NOT_FOUND']);
+
+/** The target's cookie, or undefined when it has no pipeline yet. */
+async function targetCookie(ctx: PipelineContext): Promise<bigint | undefined> {
+  try {
+    return (await getPipeline(ctx, 'COOKIE_ONLY')).cookie;
+  } catch (e) {
+    if (e instanceof P4RuntimeError && NO_PIPELINE.has(e.code)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Pushes the pipeline with VERIFY_AND_COMMIT only when the target's cookie differs from ours.
+ * @example
+ * const { pushed } = await ensurePipeline(ctx, { p4info, deviceConfig: readFileSync('prog.json') });
+ */
+export async function ensurePipeline(ctx: PipelineContext, spec: PipelineSpec): Promise<EnsurePipelineResult> {
+  const schema = spec.schema ?? (spec.p4info ? P4Schema.fromP4Info(spec.p4info) : undefined);
+  if (!schema) throw new P4RuntimeError('BAD_OPTIONS', 'ensurePipeline: give p4info (a P4Info message) or schema (a P4Schema)');
+  if (spec.deviceConfig === undefined) throw new P4RuntimeError('BAD_OPTIONS', 'ensurePipeline: deviceConfig is required (for BMv2, the bytes of the JSON p4c wrote)');
+  const deviceConfig = typeof spec.deviceConfig === 'string' ? Buffer.from(spec.deviceConfig) : spec.deviceConfig;
+  const cookie = pipelineCookie(schema.p4info, deviceConfig);
+  const current = await targetCookie(ctx);
+  if (current === cookie) {
+    ctx.logger.info('pipeline unchanged; not pushed', { cookie: `0x${cookie.toString(16)}` });
+    return { pushed: false, cookie, schema };
+  }
+  await setPipeline(ctx, 'VERIFY_AND_COMMIT', schema.p4info, deviceConfig, cookie);
+  ctx.logger.info('pipeline pushed', { cookie: `0x${cookie.toString(16)}`, previous: current === undefined ? 'none' : `0x${current.toString(16)}` });
+  return { pushed: true, cookie, schema };
+}

@@ -1,0 +1,169 @@
+/**
+ * Sending updates: splits a caller's list into WriteRequests of at most `batchSize` updates, sends
+ * them in order (optionally a few in flight), and turns the per-update errors a target puts in the
+ * `grpc-status-details-bin` trailer (a google.rpc.Status whose details are one p4.v1.Error per
+ * update, OK ones included — spec §12.3, and what BMv2 does) into ONE P4RuntimeError('WRITE_FAILED')
+ * indexed by the caller's positions and described by name.
+ */
+import { P4RuntimeError, grpcCodeName } from '../errors.js';
+import type { UpdateError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { google, p4, toLong, toUint128 } from '../proto/index.js';
+import type { P4Schema } from '../schema/index.js';
+import { describeUpdate } from './entity-codec.js';
+import type { P4Update } from './handles.js';
+import type { P4RuntimeTransport, TransportStatus } from './transport.js';
+
+/** Atomicity of a write (P4Runtime WriteRequest.Atomicity). */
+export type Atomicity = 'CONTINUE_ON_ERROR' | 'ROLLBACK_ON_ERROR' | 'DATAPLANE_ATOMIC';
+
+/** Options of one `write` call. */
+export interface WriteOptions {
+  /** CONTINUE_ON_ERROR by default. Atomic writes are never split: the whole list is one request. */
+  readonly atomicity?: Atomicity;
+  /** Overrides the switch's `writeBatchSize` for this call. */
+  readonly batchSize?: number;
+  /** Overrides the switch's `writeConcurrency` for this call. */
+  readonly concurrency?: number;
+}
+
+/** What a write needs from the switch. */
+export interface WriteContext {
+  readonly transport: P4RuntimeTransport;
+  readonly deviceId: bigint;
+  electionId(): bigint;
+  readonly role: string;
+  schema(): P4Schema | undefined;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly logger: Logger;
+}
+
+/** How many failed updates the error message spells out before "… and N more". */
+const LISTED_FAILURES = 5;
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/** The google.rpc.Status a failed call carried in its trailer, if any. */
+export function statusDetails(err: unknown): google.rpc.Status | undefined {
+  const md = (err as Partial<TransportStatus> | null)?.metadata;
+  if (!md || typeof md.get !== 'function') return undefined;
+  const raw = md.get(STATUS_DETAILS_KEY)[0];
+  if (raw === undefined) return undefined;
+  try {
+    return google.rpc.Status.decode(typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The p4.v1.Error of each detail of a Status, or undefined when any detail is something else. */
+export function perUpdateErrors(status: google.rpc.Status): p4.v1.Error[] | undefined {
+  const out: p4.v1.Error[] = [];
+  for (const any of status.details) {
+    if (!(any.type_url ?? '').endsWith('/p4.v1.Error')) return undefined;
+    out.push(p4.v1.Error.decode(any.value ?? new Uint8Array()));
+  }
+  return out;
+}
+
+/** Builds the one error of a write whose batches reported per-update failures. */
+export function writeFailedError(failures: readonly UpdateError[], total: number, cause?: unknown): P4RuntimeError {
+  const listed = failures.slice(0, LISTED_FAILURES).map((f) => `#${f.index} ${f.code} ${f.entity}: ${f.message}`);
+  const more = failures.length > LISTED_FAILURES ? `; … and ${failures.length - LISTED_FAILURES} more` : '';
+  return new P4RuntimeError('WRITE_FAILED', `${failures.length} of ${total} updates failed: ${listed.join('; ')}${more}`, {
+    updates: failures,
+    cause,
+    grpcCode: (cause as { code?: number } | undefined)?.code,
+  });
+}
+
+function atomicityValue(a: Atomicity | undefined): p4.v1.WriteRequest.Atomicity {
+  const v = p4.v1.WriteRequest.Atomicity[a ?? 'CONTINUE_ON_ERROR'];
+  if (v === undefined) throw new P4RuntimeError('BAD_OPTIONS', `write atomicity '${String(a)}' is not one of CONTINUE_ON_ERROR, ROLLBACK_ON_ERROR, DATAPLANE_ATOMIC`);
+  return v;
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new P4RuntimeError('BAD_OPTIONS', `write ${name} must be an integer >= 1, got ${v}`);
+  return v;
+}
+
+/**
+ * Writes `updates` in batches; resolves when every update succeeded. On per-update failures every
+ * batch is still sent (CONTINUE_ON_ERROR semantics) and one WRITE_FAILED error lists them all; a
+ * failure of a whole batch (not primary, no pipeline, ...) stops the write at that batch.
+ */
+export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update[], options: WriteOptions = {}): Promise<void> {
+  if (updates.length === 0) return;
+  const atomicity = atomicityValue(options.atomicity);
+  const atomic = atomicity !== p4.v1.WriteRequest.Atomicity.CONTINUE_ON_ERROR;
+  // Splitting an atomic write would quietly break its promise; send it whole.
+  const size = atomic ? updates.length : positive('batchSize', options.batchSize ?? ctx.batchSize);
+  const concurrency = positive('concurrency', options.concurrency ?? ctx.concurrency);
+  const deviceId = toLong(ctx.deviceId);
+  const electionId = toUint128(ctx.electionId());
+  const batches = Math.ceil(updates.length / size);
+  const failures: UpdateError[] = [];
+  let fatal: P4RuntimeError | undefined;
+  let lastCause: unknown;
+  let next = 0;
+
+  const sendBatch = async (b: number): Promise<void> => {
+    const start = b * size;
+    const slice = updates.length <= size ? updates : updates.slice(start, start + size);
+    const req: p4.v1.WriteRequest.$Properties = { deviceId, electionId, updates: slice as P4Update[], atomicity };
+    if (ctx.role !== '') req.role = ctx.role;
+    try {
+      await ctx.transport.write(req);
+    } catch (e) {
+      const perUpdate = decodeBatchFailure(ctx.schema(), e, slice, start);
+      if (perUpdate) {
+        failures.push(...perUpdate);
+        lastCause = e;
+        return;
+      }
+      const range = batches > 1 ? ` (batch ${b + 1} of ${batches}, updates #${start}..#${start + slice.length - 1}; later batches not sent)` : '';
+      const base = P4RuntimeError.from(e, `write to device ${ctx.deviceId}${range}`);
+      fatal ??= failures.length > 0 ? new P4RuntimeError(base.code, base.message, { cause: e, grpcCode: base.grpcCode, updates: [...failures] }) : base;
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    while (fatal === undefined && next < batches) {
+      const b = next;
+      next += 1;
+      await sendBatch(b);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches) }, worker));
+  if (fatal) throw fatal;
+  if (failures.length > 0) {
+    failures.sort((a, b) => a.index - b.index);
+    ctx.logger.warn('write had failed updates', { failed: failures.length, total: updates.length });
+    throw writeFailedError(failures, updates.length, lastCause);
+  }
+}
+
+/** Per-update failures of one batch, or undefined when the error is not a per-update report. */
+function decodeBatchFailure(schema: P4Schema | undefined, e: unknown, slice: readonly P4Update[], offset: number): UpdateError[] | undefined {
+  const status = statusDetails(e);
+  if (!status) return undefined;
+  const errs = perUpdateErrors(status);
+  if (!errs || errs.length !== slice.length) return undefined;
+  const out: UpdateError[] = [];
+  errs.forEach((err, i) => {
+    if ((err.canonicalCode ?? 0) === 0) return;
+    const u = slice[i] as P4Update;
+    const failure: { -readonly [K in keyof UpdateError]: UpdateError[K] } = {
+      index: offset + i,
+      code: grpcCodeName(err.canonicalCode),
+      message: err.message ?? '',
+      entity: describeUpdate(schema, u),
+    };
+    if (err.space) failure.space = err.space;
+    if (err.code) failure.targetCode = err.code;
+    out.push(failure);
+  });
+  // A non-OK status whose details are all OK is not a per-update report we can trust.
+  return out.length > 0 ? out : undefined;
+}

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
+const run = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+
+describe('carryover CLI', () => {
+  it('cli — lists every subcommand of DESIGN §9 in its help', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['demo', 'sim', 'plugin', 'migrate', 'hw-test', 'bench']) expect(r.stdout).toContain(c);
+  });
+
+  it('cli — a subcommand not built yet says so and exits non-zero', async () => {
+    const r = await run(['migrate', '--vm', 'vm1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not available yet/);
+    expect(r.stderr).toMatch(/Nothing was done/);
+  });
+
+  it('cli — an unknown command is a usage error naming it', async () => {
+    const r = await run(['teleport']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'teleport'");
+  });
+
+  it('cli — bench rejects an unknown suite without running anything', async () => {
+    const r = await run(['bench', 'nosuch']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown suite\(s\) nosuch/);
+  });
+});
