@@ -6,7 +6,7 @@
  */
 import { toBigInt, toLong } from 'p4runtime-ts/proto';
 import type { LongLike, p4 } from 'p4runtime-ts/proto';
-import type Long from 'long';
+import { i64 } from '../p4rt/int64.js';
 import { canonicalBytes } from '../p4rt/bytestring.js';
 import { fail } from '../p4rt/status.js';
 import { hexId } from './codec-context.js';
@@ -25,12 +25,6 @@ export interface ReadContext extends CodecContext {
   readonly nowMs: number;
 }
 
-const SAFE = 0x1fffffffffffffn;
-
-/** An int64 field value: a plain number when exact, else a Long. */
-export function i64(v: bigint): number | Long {
-  return v <= SAFE && v >= -SAFE ? Number(v) : toLong(v, true);
-}
 
 const counterData = (c: CounterCell | { bytes: bigint; packets: bigint }): p4.v1.CounterData.$Properties => ({ byteCount: i64(c.bytes), packetCount: i64(c.packets) });
 

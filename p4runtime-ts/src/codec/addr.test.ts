@@ -109,6 +109,7 @@ describe('codec/addr — parseValue', () => {
       }
       return undefined;
     })();
+    expect(e).toBeInstanceOf(P4RuntimeError);
     expect(e?.code).toBe('VALUE_RANGE');
     expect(e?.message).toBe("field 'proto': value 511 (0x1ff) does not fit bit<8> (expected 0 .. 255)");
     expect(() => parseValue(-1, 8, 'f')).toThrow(/value -1 does not fit bit<8>/);

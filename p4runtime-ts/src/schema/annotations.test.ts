@@ -52,6 +52,7 @@ describe('schema/annotations — unstructured strings', () => {
     } catch (e) {
       err = e as P4RuntimeError;
     }
+    expect(err).toBeInstanceOf(P4RuntimeError);
     expect(err?.code).toBe('SCHEMA_INVALID');
     expect(err?.message).toContain(`table 'ingress.acl': cannot parse annotation '${text}'`);
     expect(err?.message).toMatch(reason);

@@ -105,6 +105,7 @@ describe('schema/text-format — errors carry line:column, field and expectation
     ['pkg_info { name: [ "a" ] }', "'name' is not repeated; a [list] is not allowed"],
   ])('schema/text-format — %j', (text, message) => {
     const e = errorOf(() => parseP4InfoText(text));
+    expect(e).toBeInstanceOf(P4RuntimeError);
     expect(e.code).toBe('SCHEMA_INVALID');
     expect(e.message).toContain(message);
   });

@@ -1,0 +1,102 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness } from './testing/harness.js';
+import type { Harness } from './testing/harness.js';
+
+describe('read', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ readChunk: 7, now: () => clock });
+    clock = 1_000_000;
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+  let clock = 1_000_000;
+
+  it('read — a register wildcard (index unset) returns every cell by name', async () => {
+    const sw = await h.primaryWithPipeline();
+    await sw.write([sw.register('ct_state').modify(0, 5n), sw.register('ct_state').modify(7, (1n << 64n) - 1n)]);
+    const req = sw.register('ct_state').all();
+    expect(req.entities[0]!.registerEntry!.index).toBeUndefined();
+    const cells = await sw.readAll(req);
+    expect(cells.map((c) => [c.index, c.value])).toEqual([[0, 5n], [1, 0n], [2, 0n], [3, 0n], [4, 0n], [5, 0n], [6, 0n], [7, (1n << 64n) - 1n]]);
+    expect(cells.every((c) => c.register === 'ingress.ct_state')).toBe(true);
+  });
+
+  it('read — a counter wildcard returns every cell; one index returns one', async () => {
+    const sw = await h.primaryWithPipeline();
+    await sw.write(sw.counter('vm_bytes').modify(15, { bytes: 1n << 40n, packets: 3n }));
+    const all = await sw.readAll(sw.counter('vm_bytes').all());
+    expect(all).toHaveLength(16);
+    expect(all[15]).toEqual({ kind: 'counter', counter: 'ingress.vm_bytes', index: 15, bytes: 1n << 40n, packets: 3n });
+    expect(await sw.readAll(sw.counter('vm_bytes').at(2))).toEqual([{ kind: 'counter', counter: 'ingress.vm_bytes', index: 2, bytes: 0n, packets: 0n }]);
+  });
+
+  it('read — table entries decode by name, with counters and idle time on request', async () => {
+    const sw = await h.primaryWithPipeline();
+    await sw.write([
+      sw.table('acl').insert({ match: { dst: '10.0.0.5', dport: 53 }, action: 'allow', params: { port: 1 }, idleTimeout: '300ms', counterData: { bytes: 10n, packets: 1n } }),
+      sw.table('filter').insert({ match: { src: '10.0.0.0/8' }, action: 'drop', priority: 10 }),
+    ]);
+    clock += 700;
+    const [e] = await sw.readAll(sw.table('acl').entry({ dst: '10.0.0.5', dport: 53 }, { withCounters: true, withIdleTime: true }));
+    expect(e).toEqual({
+      kind: 'table',
+      table: 'ingress.acl',
+      match: { 'hdr.ipv4.dst': { kind: 'exact', value: 0x0a000005n }, 'hdr.tcp.dport': { kind: 'exact', value: 53n } },
+      action: 'ingress.allow',
+      params: { port: 1n },
+      priority: 0,
+      isDefault: false,
+      idleTimeoutNs: 300_000_000n,
+      elapsedNs: 300_000_000n,
+      counter: { bytes: 10n, packets: 1n },
+    });
+    const plain = await sw.readAll(sw.table('acl').all());
+    expect(plain[0]!.counter).toBeUndefined();
+    expect(plain[0]!.elapsedNs).toBeUndefined();
+    const all = await sw.readAll(sw.allTables());
+    expect(all.map((x) => [x.table, x.priority])).toEqual([['ingress.acl', 0], ['ingress.filter', 10]]);
+    expect(all[1]!.match).toEqual({ 'hdr.ipv4.src': { kind: 'ternary', value: 0x0a000000n, mask: 0xff000000n } });
+  });
+
+  it('read — a large read arrives over many messages and is streamed entry by entry', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 500 });
+    const acl = sw.table('acl');
+    await sw.write(Array.from({ length: 2000 }, (_, i) => acl.insert({ match: { dst: i, dport: 9 }, action: 'drop' })));
+    let messages = 0;
+    let entities = 0;
+    for await (const _ of sw.readRaw(acl.all().entities)) entities += 1;
+    for await (const res of (sw as unknown as { transport: { read(r: object): AsyncIterable<{ entities: unknown[] }> } }).transport.read({ deviceId: 1, entities: acl.all().entities })) {
+      messages += 1;
+      expect(res.entities.length).toBeLessThanOrEqual(7);
+    }
+    expect(entities).toBe(2000);
+    expect(messages).toBe(Math.ceil(2000 / 7));
+    const seen = new Set<bigint>();
+    for await (const e of sw.read(acl.all())) seen.add(e.match['hdr.ipv4.dst']!.kind === 'exact' ? (e.match['hdr.ipv4.dst'] as { value: bigint }).value : -1n);
+    expect(seen.size).toBe(2000);
+  });
+
+  it('read — read$ is an Observable; taking a few unsubscribes and cancels the rest', async () => {
+    const sw = await h.primaryWithPipeline();
+    const acl = sw.table('acl');
+    await sw.write(Array.from({ length: 50 }, (_, i) => acl.insert({ match: { dst: i, dport: 9 }, action: 'drop' })));
+    const firstThree = await firstValueFrom(sw.read$(acl.all()).pipe(take(3), toArray()));
+    expect(firstThree).toHaveLength(3);
+    const all = await firstValueFrom(sw.read$([acl.all(), sw.counter('vm_bytes').all()]).pipe(toArray()));
+    expect(all.filter((x) => x.kind === 'table')).toHaveLength(50);
+    expect(all.filter((x) => x.kind === 'counter')).toHaveLength(16);
+  });
+
+  it('read — breaking out of the async iterator early leaves the switch usable', async () => {
+    const sw = await h.primaryWithPipeline();
+    const acl = sw.table('acl');
+    await sw.write(Array.from({ length: 30 }, (_, i) => acl.insert({ match: { dst: i, dport: 9 }, action: 'drop' })));
+    let n = 0;
+    for await (const _ of sw.read(acl.all())) if (++n === 2) break;
+    expect(n).toBe(2);
+    expect((await sw.readAll(acl.all())).length).toBe(30);
+  });
+});

@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { P4RuntimeError } from '../errors.js';
+import { toBigInt } from '../proto/index.js';
+import type { LongLike } from '../proto/index.js';
+import { startHarness } from './testing/harness.js';
+import type { Harness } from './testing/harness.js';
+
+function ip(i: number): string {
+  return `10.0.${(i >> 8) & 0xff}.${i & 0xff}`;
+}
+
+describe('write', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  it('write — entries built by name are encoded with P4Info ids and canonical bytes', async () => {
+    const sw = await h.primaryWithPipeline();
+    await sw.write(sw.table('acl').insert({ match: { dst: '10.0.0.5', dport: 53 }, action: 'allow', params: { port: 1 }, idleTimeout: '30s' }));
+    const req = h.server.writes.at(-1)!;
+    expect(toBigInt(req.deviceId as LongLike)).toBe(1n);
+    expect(req.electionId).toBeTruthy();
+    const te = req.updates[0]!.entity!.tableEntry!;
+    expect(te.tableId).toBe(33554433);
+    expect(te.match.map((m) => [m.fieldId, Buffer.from(m.exact!.value!).toString('hex')])).toEqual([[1, '0a000005'], [2, '35']]);
+    expect(te.action!.action!.actionId).toBe(16777217);
+    expect(Buffer.from(te.action!.action!.params[0]!.value!).toString('hex')).toBe('01');
+    expect(toBigInt(te.idleTimeoutNs as LongLike, true)).toBe(30_000_000_000n);
+  });
+
+  it('write — per-update errors of a mixed batch become one WRITE_FAILED naming index, code, table and key', async () => {
+    const sw = await h.primaryWithPipeline();
+    const acl = sw.table('acl');
+    await sw.write(acl.insert({ match: { dst: '10.0.0.5', dport: 53 }, action: 'allow', params: { port: 1 } }));
+    const err = (await sw
+      .write([
+        acl.insert({ match: { dst: '10.0.0.6', dport: 53 }, action: 'drop' }),
+        acl.insert({ match: { dst: '10.0.0.5', dport: 53 }, action: 'allow', params: { port: 2 } }),
+        acl.delete({ match: { dst: '10.9.9.9', dport: 80 } }),
+      ])
+      .catch((e: unknown) => e)) as P4RuntimeError;
+    expect(err).toBeInstanceOf(P4RuntimeError);
+    expect(err.code).toBe('WRITE_FAILED');
+    expect(err.grpcCode).toBe(2); // UNKNOWN, as BMv2 answers a partly failed batch
+    expect(err.updates).toEqual([
+      expect.objectContaining({
+        index: 1,
+        code: 'ALREADY_EXISTS',
+        message: 'Match entry exists, use MODIFY if you wish to change action',
+        entity: 'INSERT table ingress.acl {hdr.ipv4.dst=10.0.0.5, hdr.tcp.dport=53} → allow(port=2)',
+      }),
+      expect.objectContaining({ index: 2, code: 'NOT_FOUND', entity: 'DELETE table ingress.acl {hdr.ipv4.dst=10.9.9.9, hdr.tcp.dport=80}' }),
+    ]);
+    expect(err.message).toMatch(/^2 of 3 updates failed: #1 ALREADY_EXISTS INSERT table ingress\.acl \{hdr\.ipv4\.dst=10\.0\.0\.5, hdr\.tcp\.dport=53\} → allow\(port=2\): Match entry exists/);
+    expect(err.message).toContain('#2 NOT_FOUND DELETE table ingress.acl');
+    // The OK update of the failed batch was applied.
+    const rows = await sw.readAll(acl.all());
+    expect(rows.map((r) => r.match['hdr.ipv4.dst'])).toEqual(expect.arrayContaining([{ kind: 'exact', value: 0x0a000006n }]));
+  });
+
+  it('write — a large write is split into writeBatchSize requests and error indexes refer to the caller list', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 100 });
+    const acl = sw.table('acl');
+    await sw.write([acl.insert({ match: { dst: ip(5), dport: 1 }, action: 'drop' }), acl.insert({ match: { dst: ip(210), dport: 1 }, action: 'drop' })]);
+    const before = h.server.writes.length;
+    const updates = Array.from({ length: 250 }, (_, i) => acl.insert({ match: { dst: ip(i), dport: 1 }, action: 'drop' }));
+    const err = (await sw.write(updates).catch((e: unknown) => e)) as P4RuntimeError;
+    expect(h.server.writes.length - before).toBe(3);
+    expect(h.server.writes.slice(before).map((w) => w.updates.length)).toEqual([100, 100, 50]);
+    expect(err.code).toBe('WRITE_FAILED');
+    expect(err.updates.map((u) => [u.index, u.code])).toEqual([[5, 'ALREADY_EXISTS'], [210, 'ALREADY_EXISTS']]);
+    expect(err.message).toMatch(/^2 of 250 updates failed: #5 ALREADY_EXISTS INSERT table ingress\.acl \{hdr\.ipv4\.dst=10\.0\.0\.5/);
+    expect((await sw.readAll(acl.all())).length).toBe(250);
+  });
+
+  it('write — batches may be pipelined (several in flight) without losing updates', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 10, writeConcurrency: 4 });
+    const acl = sw.table('acl');
+    await sw.write(Array.from({ length: 95 }, (_, i) => acl.insert({ match: { dst: ip(i), dport: 2 }, action: 'drop' })));
+    expect(h.server.writes.filter((w) => w.updates.length > 0).slice(-10).map((w) => w.updates.length).sort((a, b) => a - b)).toEqual([5, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
+    expect((await sw.readAll(acl.all())).length).toBe(95);
+  });
+
+  it('write — atomic writes are sent whole, and the target refusing them is a plain error', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 2 });
+    const acl = sw.table('acl');
+    const before = h.server.writes.length;
+    const err = (await sw
+      .write(Array.from({ length: 5 }, (_, i) => acl.insert({ match: { dst: ip(i), dport: 3 }, action: 'drop' })), { atomicity: 'ROLLBACK_ON_ERROR' })
+      .catch((e: unknown) => e)) as P4RuntimeError;
+    expect(h.server.writes.length - before).toBe(1);
+    expect(h.server.writes.at(-1)!.updates).toHaveLength(5);
+    expect(err.code).toBe('UNIMPLEMENTED');
+    expect(err.message).toContain('atomic write modes');
+  });
+
+  it('write — from a backup fails as a whole with PERMISSION_DENIED and stops at that batch', async () => {
+    const primary = await h.primaryWithPipeline();
+    const backup = await h.connect(5n, { schema: primary.schema, writeBatchSize: 1 });
+    const acl = backup.table('acl');
+    const before = h.server.writes.length;
+    const err = (await backup
+      .write([acl.insert({ match: { dst: ip(1), dport: 4 }, action: 'drop' }), acl.insert({ match: { dst: ip(2), dport: 4 }, action: 'drop' })])
+      .catch((e: unknown) => e)) as P4RuntimeError;
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.message).toMatch(/batch 1 of 2, updates #0\.\.#0; later batches not sent.*Not primary/);
+    expect(h.server.writes.length - before).toBe(1);
+  });
+
+  it('write — registers, counters, direct counters, default action and digest config by name', async () => {
+    const sw = await h.primaryWithPipeline();
+    await sw.write([
+      sw.table('acl').insert({ match: { dst: '10.0.0.1', dport: 7 }, action: 'drop' }),
+      sw.register('ct_state').modify(3, 0xdead_beef_cafe_f00dn),
+      sw.counter('vm_bytes').modify(7, { bytes: 1_234n, packets: 10n }),
+      sw.directCounter('acl').modify({ dst: '10.0.0.1', dport: 7 }, { bytes: 99n, packets: 1n }),
+      sw.table('acl').setDefault('drop'),
+      sw.digest('ct_delta').configure({ maxTimeoutNs: '1ms', maxListSize: 100, ackTimeoutNs: '1s' }),
+    ]);
+    expect(h.server.digestConfigs.get(385875969)).toMatchObject({ maxListSize: 100 });
+    const [cell] = await sw.readAll(sw.register('ct_state').at(3));
+    expect(cell).toEqual({ kind: 'register', register: 'ingress.ct_state', index: 3, value: 0xdead_beef_cafe_f00dn });
+    const [c] = await sw.readAll(sw.counter('vm_bytes').at(7));
+    expect(c).toEqual({ kind: 'counter', counter: 'ingress.vm_bytes', index: 7, bytes: 1_234n, packets: 10n });
+    const dc = await sw.readAll(sw.directCounter('acl').all());
+    expect(dc).toEqual([{ kind: 'directCounter', table: 'ingress.acl', match: { 'hdr.ipv4.dst': { kind: 'exact', value: 0x0a000001n }, 'hdr.tcp.dport': { kind: 'exact', value: 7n } }, priority: 0, bytes: 99n, packets: 1n }]);
+  });
+
+  it('write — bad input is refused before sending, naming the field, width and fix', async () => {
+    const sw = await h.primaryWithPipeline();
+    const acl = sw.table('acl');
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 70000 }, action: 'drop' })).toThrow(/hdr\.tcp\.dport.*bit<16>/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1' }, action: 'drop' })).toThrow(/exact match field 'hdr\.tcp\.dport' is missing; give match\.dport/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'allow' })).toThrow(/parameter 'port' of action 'ingress\.allow'.*missing/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'alow', params: { port: 1 } })).toThrow(/did you mean/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'drop', idleTimeout: '30 parsecs' })).toThrow(/'30s', '250ms'/);
+    expect(() => sw.table('filter').insert({ match: { src: '10.0.0.0/8' }, action: 'drop' })).toThrow(/need priority/);
+    expect(() => sw.register('ct_state').modify(8, 1n)).toThrow(/index 8 is outside 0\.\.7/);
+    expect(() => sw.table('acll')).toThrow(/did you mean 'ingress.acl'|did you mean 'acl'/);
+  });
+});
