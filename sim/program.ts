@@ -55,6 +55,11 @@ export interface ProgramInstance {
 export interface SimProgram {
   /** Matches `pkg_info.name` of the P4Info, or the BMv2 JSON's program name, or `--program`. */
   readonly name: string;
+  /**
+   * Initial default actions by table name or alias (the P4Info carries only const ones). Tables
+   * not listed default to their const default action, else `NoAction` if they have it, else none.
+   */
+  readonly defaultActions?: Readonly<Record<string, { readonly action: string; readonly params?: Readonly<Record<string, bigint>> }>>;
   /** Called on each pipeline commit; `cpuPort` is the port that means "to/from controller". */
   instantiate(options: { readonly cpuPort: number }): ProgramInstance;
 }

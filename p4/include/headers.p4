@@ -157,7 +157,7 @@ struct local_metadata_t {
     bit<1>     mig_freeze;
     bit<1>     mig_staged;
     bit<1>     mig_active;
-    flow_key_t key;
+    flow_key_t flow;
     bool       dyn_allow;
     bool       dyn_deny;
     bool       static_allow;

@@ -22,3 +22,16 @@ export {
   parseIPv4, formatIPv4, parseIPv6, formatIPv6, parseMac, formatMac, encodeFieldMatch, decodeFieldMatch, matchValueToInput, formatMatchValue,
 } from './codec/index.js';
 export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/index.js';
+// client: P4Switch (arbitration, pipeline, writes/reads by name, stream messages as Observables)
+export {
+  P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, GrpcTransport, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
+  ArbitrationSession, pipelineCookie, TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle, statusDetails, perUpdateErrors,
+  parseDurationNs, describeUpdate,
+} from './client/index.js';
+export type {
+  P4SwitchOptions, ResolvedP4SwitchOptions, CredentialsOption, PemSource, ReconnectPolicy, ElectionIdConflictPolicy, Clock, TimerHandle,
+  P4RuntimeTransport, StreamChannelHandle, StreamHandlers, TransportStatus, ArbitrationState, PipelineResponseType, PipelineAction, PipelineConfig,
+  PipelineSpec, EnsurePipelineResult, P4Update, ReadQuery, ResultOf, TableReadOptions, Atomicity, WriteOptions, TableEntrySpec, TableEntryRead, RegisterCell,
+  CounterCell, DirectCounterCell, DigestConfigRead, DigestConfigSpec, EntityRead, CounterValue, DurationInput, PacketIn, DigestList,
+  IdleTimeoutNotice, StreamErrorEvent,
+} from './client/index.js';

@@ -34,11 +34,11 @@ control DynAcl(inout headers_t hdr, inout local_metadata_t meta) {
     table dyn_acl {
         key = {
             meta.vm_id           : exact @name("vm_id");
-            meta.key.vm_addr     : exact @name("vm_addr");
-            meta.key.remote_addr : exact @name("remote_addr");
-            meta.key.vm_port     : exact @name("vm_port");
-            meta.key.remote_port : exact @name("remote_port");
-            meta.key.protocol    : exact @name("protocol");
+            meta.flow.vm_addr     : exact @name("vm_addr");
+            meta.flow.remote_addr : exact @name("remote_addr");
+            meta.flow.vm_port     : exact @name("vm_port");
+            meta.flow.remote_port : exact @name("remote_port");
+            meta.flow.protocol    : exact @name("protocol");
         }
         actions = {
             pinhole_allow;
@@ -55,11 +55,11 @@ control DynAcl(inout headers_t hdr, inout local_metadata_t meta) {
         if (!dyn_acl.apply().hit) {
             if (meta.dir == DIR_OUT && hdr.udp.isValid()) {
                 meta.pinhole.vm_id = meta.vm_id;
-                meta.pinhole.vm_addr = meta.key.vm_addr;
-                meta.pinhole.remote_addr = meta.key.remote_addr;
-                meta.pinhole.vm_port = meta.key.vm_port;
-                meta.pinhole.remote_port = meta.key.remote_port;
-                meta.pinhole.protocol = meta.key.protocol;
+                meta.pinhole.vm_addr = meta.flow.vm_addr;
+                meta.pinhole.remote_addr = meta.flow.remote_addr;
+                meta.pinhole.vm_port = meta.flow.vm_port;
+                meta.pinhole.remote_port = meta.flow.remote_port;
+                meta.pinhole.protocol = meta.flow.protocol;
                 digest<pinhole_t>(1, meta.pinhole);
             }
         }

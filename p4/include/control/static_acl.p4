@@ -22,10 +22,10 @@ control StaticAcl(inout local_metadata_t meta) {
     @name("static_acl")
     table static_acl {
         key = {
-            meta.key.vm_addr     : ternary @name("vm_addr");
-            meta.key.remote_addr : ternary @name("remote_addr");
-            meta.key.vm_port     : ternary @name("vm_port");
-            meta.key.protocol    : ternary @name("protocol");
+            meta.flow.vm_addr     : ternary @name("vm_addr");
+            meta.flow.remote_addr : ternary @name("remote_addr");
+            meta.flow.vm_port     : ternary @name("vm_port");
+            meta.flow.protocol    : ternary @name("protocol");
         }
         actions = {
             static_allow;

@@ -7,6 +7,9 @@ import { parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions } from './options.js';
 import { FakeP4RuntimeServer } from './testing/fake-p4rt-server.js';
 import { GrpcTransport } from './transport.js';
+import type { P4RuntimeTransport, StreamChannelHandle, StreamHandlers } from './transport.js';
+import { ManualClock } from './testing/manual-clock.js';
+import { p4, fromUint128, toLong, toUint128 } from '../proto/index.js';
 
 describe('arbitration', () => {
   let server: FakeP4RuntimeServer;
@@ -97,5 +100,89 @@ describe('arbitration', () => {
   it('arbitration — an unknown device id is final, not retried', async () => {
     const err = (await session(3n, { deviceId: 9 }).start().catch((e: unknown) => e)) as P4RuntimeError;
     expect(err.code).toBe('NOT_FOUND');
+  });
+});
+
+/** An in-memory transport whose StreamChannel the test drives by hand. */
+function scriptedTransport() {
+  const opened: Array<{ handlers: StreamHandlers; sent: p4.v1.StreamMessageRequest.$Properties[]; closed: boolean }> = [];
+  const transport = {
+    openStream(handlers: StreamHandlers): StreamChannelHandle {
+      const s = { handlers, sent: [] as p4.v1.StreamMessageRequest.$Properties[], closed: false };
+      opened.push(s);
+      return { send: (m) => s.sent.push(m), close: () => void (s.closed = true) };
+    },
+  } as unknown as P4RuntimeTransport;
+  return { transport, opened };
+}
+
+function answer(status: number, primary: bigint): p4.v1.StreamMessageResponse {
+  return p4.v1.StreamMessageResponse.create({ arbitration: { deviceId: toLong(1n), electionId: toUint128(primary), status: { code: status } } });
+}
+
+describe('arbitration — virtual time', () => {
+  it('arbitration — reconnect back-off grows by the multiplier up to the cap, and the policy bounds attempts', async () => {
+    const clock = new ManualClock();
+    const { transport, opened } = scriptedTransport();
+    const o = parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 1, electionId: 9n, clock, reconnect: { initialDelayMs: 100, maxDelayMs: 500, multiplier: 2, maxAttempts: 5 } });
+    const s = new ArbitrationSession(transport, o);
+    const started = s.start();
+    opened[0]!.handlers.onMessage(answer(0, 9n));
+    expect(await started).toEqual({ kind: 'primary', electionId: 9n });
+    expect(opened[0]!.sent[0]!.arbitration).toMatchObject({ electionId: toUint128(9n) });
+
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      opened.at(-1)!.handlers.onClose({ code: 14, details: 'gone' });
+      delays.push(clock.pending()[0]!);
+      clock.advance(delays.at(-1)!);
+    }
+    expect(delays).toEqual([100, 200, 400, 500, 500]);
+    expect(opened).toHaveLength(6);
+    // Every re-opened stream re-bids with the same id.
+    expect(opened.every((x) => fromUint128(x.sent[0]!.arbitration!.electionId) === 9n)).toBe(true);
+    opened.at(-1)!.handlers.onClose({ code: 14, details: 'gone for good' });
+    expect(s.current).toMatchObject({ kind: 'disconnected', retrying: false, error: { code: 'UNAVAILABLE' } });
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('arbitration — a successful answer resets the back-off', async () => {
+    const clock = new ManualClock();
+    const { transport, opened } = scriptedTransport();
+    const s = new ArbitrationSession(transport, parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 1, electionId: 9n, clock, reconnect: { initialDelayMs: 100 } }));
+    const started = s.start();
+    opened[0]!.handlers.onMessage(answer(0, 9n));
+    await started;
+    opened[0]!.handlers.onClose({ code: 14, details: 'x' });
+    clock.advance(100);
+    opened[1]!.handlers.onClose({ code: 14, details: 'x' });
+    expect(clock.pending()).toEqual([200]);
+    clock.advance(200);
+    opened[2]!.handlers.onMessage(answer(6, 20n));
+    expect(s.current).toEqual({ kind: 'backup', electionId: 9n, primaryElectionId: 20n });
+    opened[2]!.handlers.onClose({ code: 14, details: 'x' });
+    expect(clock.pending()).toEqual([100]);
+    s.close();
+  });
+
+  it('arbitration — a spec target reporting no primary (NOT_FOUND) leaves us backup without a primary id', async () => {
+    const { transport, opened } = scriptedTransport();
+    const s = new ArbitrationSession(transport, parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 1, electionId: 3n, clock: new ManualClock() }));
+    const started = s.start();
+    opened[0]!.handlers.onMessage(answer(5, 50n));
+    expect(await started).toEqual({ kind: 'backup', electionId: 3n, primaryElectionId: undefined });
+    s.rebid(51n);
+    expect(fromUint128(opened[0]!.sent[1]!.arbitration!.electionId)).toBe(51n);
+    opened[0]!.handlers.onMessage(answer(0, 51n));
+    expect(s.current).toEqual({ kind: 'primary', electionId: 51n });
+    s.close();
+  });
+
+  it('arbitration — the role name is sent in Role.name', async () => {
+    const { transport, opened } = scriptedTransport();
+    const s = new ArbitrationSession(transport, parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 7, electionId: 3n, role: 'carryover', clock: new ManualClock() }));
+    void s.start().catch(() => undefined);
+    expect(opened[0]!.sent[0]!.arbitration).toMatchObject({ role: { name: 'carryover' }, deviceId: toLong(7n) });
+    s.close();
   });
 });

@@ -10,7 +10,7 @@ import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
-import type { ActionInfo, ControllerHeaderInfo, DigestInfo, RegisterInfo, TableInfo } from '../schema/index.js';
+import type { ActionInfo, ControllerHeaderInfo, DigestInfo, MatchFieldInfo, RegisterInfo, TableInfo } from '../schema/index.js';
 
 /** A counter pair as read and written. */
 export interface CounterValue {
@@ -139,37 +139,79 @@ function checkIndex(index: number | bigint, size: number, what: string): bigint 
   return i;
 }
 
+/**
+ * Name look-ups memoized per schema object: the schema resolves suffixes and aliases by scanning,
+ * which dominated the cost of building an update. Misses go to the schema, which throws the
+ * "did you mean" error.
+ */
+const memo = new WeakMap<object, Map<string, unknown>>();
+function memoized<T>(owner: object, key: string, resolve: () => T): T {
+  let m = memo.get(owner);
+  if (!m) {
+    m = new Map();
+    memo.set(owner, m);
+  }
+  let v = m.get(key) as T | undefined;
+  if (v === undefined) {
+    v = resolve();
+    m.set(key, v);
+  }
+  return v;
+}
+
+/** A table's key field by name, memoized. */
+function fieldOf(table: TableInfo, name: string): MatchFieldInfo {
+  return memoized(table, `f:${name}`, () => table.matchField(name));
+}
+
+/** A table's action by name, memoized. */
+function actionOf(table: TableInfo, name: string): ActionInfo {
+  return memoized(table, `a:${name}`, () => table.action(name));
+}
+
+/** The exact-match fields of a table (they may not be left out), memoized. */
+function exactFields(table: TableInfo): readonly MatchFieldInfo[] {
+  return memoized(table, 'exact', () => table.matchFields.filter((f) => f.matchType === 'exact'));
+}
+
 /** Encodes the key of a table entry (all fields by name; don't-care fields dropped). */
 export function encodeMatch(table: TableInfo, match: Readonly<Record<string, MatchInput>> | undefined): p4.v1.FieldMatch.$Properties[] {
   const out: p4.v1.FieldMatch.$Properties[] = [];
   const given = match ?? {};
   const context = `table '${table.name}'`;
-  for (const name of Object.keys(given)) {
-    const field = table.matchField(name);
+  for (const name in given) {
+    const field = fieldOf(table, name);
     const fm = encodeFieldMatch(field, given[name] as MatchInput, context);
     if (fm) out.push(fm);
   }
-  for (const f of table.matchFields) {
-    if (f.matchType === 'exact' && !out.some((m) => m.fieldId === f.id)) {
+  for (const f of exactFields(table)) {
+    if (!out.some((m) => m.fieldId === f.id)) {
       throw new P4RuntimeError('VALUE_RANGE', `table '${table.name}': exact match field '${f.name}' is missing; give match.${f.name.slice(f.name.lastIndexOf('.') + 1)}`);
     }
   }
   // Targets compare keys field by field; a fixed order keeps equal keys byte-equal.
-  out.sort((a, b) => (a.fieldId ?? 0) - (b.fieldId ?? 0));
+  if (out.length > 1) out.sort((a, b) => (a.fieldId ?? 0) - (b.fieldId ?? 0));
   return out;
 }
 
 /** Encodes an action call with its parameters by name; every parameter must be given. */
 export function encodeAction(table: TableInfo | undefined, action: ActionInfo, params: Readonly<Record<string, ValueInput>> | undefined): p4.v1.Action.$Properties {
   const given = params ?? {};
-  for (const name of Object.keys(given)) action.param(name);
+  let known = 0;
   const out: p4.v1.Action.Param.$Properties[] = [];
   for (const p of action.params) {
     const v = given[p.name];
+    if (v !== undefined) known += 1;
     const what = `parameter '${p.name}' of action '${action.name}'${table ? ` in table '${table.name}'` : ''}`;
-    if (v === undefined) throw new P4RuntimeError('VALUE_RANGE', `${what} is missing; give params.${p.name} (bit<${p.bitwidth}>)`);
+    if (v === undefined) {
+      // A misspelt name is the likelier mistake: let the schema say "did you mean" first.
+      for (const name in given) action.param(name);
+      throw new P4RuntimeError('VALUE_RANGE', `${what} is missing; give params.${p.name} (bit<${p.bitwidth}>)`);
+    }
     out.push({ paramId: p.id, value: encodeBits(parseValue(v, p.bitwidth, what), p.bitwidth, what) });
   }
+  // Only when a name did not match a parameter do we ask the schema, for its "did you mean".
+  if (known !== Object.keys(given).length) for (const name in given) action.param(name);
   return { actionId: action.id, params: out };
 }
 
@@ -187,7 +229,7 @@ export function encodeTableEntry(table: TableInfo, spec: TableEntrySpec, forDele
   }
   if (forDelete) return te;
   if (spec.action === undefined) throw new P4RuntimeError('VALUE_RANGE', `table '${table.name}': action is required; one of ${table.actions.map((a) => a.alias).join(', ')}`);
-  te.action = { action: encodeAction(table, table.action(spec.action), spec.params) };
+  te.action = { action: encodeAction(table, actionOf(table, spec.action), spec.params) };
   if (spec.idleTimeout !== undefined) {
     if (!table.idleTimeout) throw new P4RuntimeError('VALUE_RANGE', `table '${table.name}' does not support idle timeouts (no support_timeout = true in P4); drop idleTimeout`);
     te.idleTimeoutNs = toLong(parseDurationNs(spec.idleTimeout, `idleTimeout of table '${table.name}'`), true);

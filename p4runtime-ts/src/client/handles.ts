@@ -42,6 +42,9 @@ export interface ReadQuery<T extends EntityRead = EntityRead> {
   readonly __result?: T;
 }
 
+/** The decoded result type of a query (distributes over unions of queries). */
+export type ResultOf<Q> = Q extends ReadQuery<infer T> ? T : never;
+
 /** Options of a table read. */
 export interface TableReadOptions {
   /** Ask for each entry's direct counter (TableEntry.counter_data). */

@@ -27,7 +27,7 @@ import { ArbitrationSession } from './arbitration.js';
 import type { ArbitrationState } from './arbitration.js';
 import type { EntityRead, TableEntryRead } from './entity-codec.js';
 import { HandleCache, allTablesQuery } from './handles.js';
-import type { CounterHandle, DigestHandle, DirectCounterHandle, P4Update, ReadQuery, RegisterHandle, TableHandle, TableReadOptions } from './handles.js';
+import type { CounterHandle, DigestHandle, DirectCounterHandle, P4Update, ReadQuery, RegisterHandle, ResultOf, TableHandle, TableReadOptions } from './handles.js';
 import { parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions, ResolvedP4SwitchOptions } from './options.js';
 import { ensurePipeline, getPipeline, setPipeline } from './pipeline.js';
@@ -229,18 +229,18 @@ export class P4Switch {
   }
 
   /** Reads by query, decoded by name, as an async iterable (stops the call when you break out). */
-  read<T extends EntityRead>(queries: ReadQuery<T> | readonly ReadQuery<T>[]): AsyncIterable<T> {
+  read<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[]): AsyncIterable<ResultOf<Q>> {
     return readEntities(this.readCtx, queries);
   }
 
   /** The same read as an Observable. */
-  read$<T extends EntityRead>(queries: ReadQuery<T> | readonly ReadQuery<T>[]): Observable<T> {
+  read$<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[]): Observable<ResultOf<Q>> {
     return readObservable(this.readCtx, queries);
   }
 
   /** Reads everything a query returns into an array (for small reads). */
-  async readAll<T extends EntityRead>(queries: ReadQuery<T> | readonly ReadQuery<T>[]): Promise<T[]> {
-    const out: T[] = [];
+  async readAll<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[]): Promise<Array<ResultOf<Q>>> {
+    const out: Array<ResultOf<Q>> = [];
     for await (const x of this.read(queries)) out.push(x);
     return out;
   }

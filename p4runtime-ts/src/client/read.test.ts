@@ -65,15 +65,11 @@ describe('read', () => {
     const sw = await h.primaryWithPipeline({ writeBatchSize: 500 });
     const acl = sw.table('acl');
     await sw.write(Array.from({ length: 2000 }, (_, i) => acl.insert({ match: { dst: i, dport: 9 }, action: 'drop' })));
-    let messages = 0;
+    const before = h.server.readResponses;
     let entities = 0;
     for await (const _ of sw.readRaw(acl.all().entities)) entities += 1;
-    for await (const res of (sw as unknown as { transport: { read(r: object): AsyncIterable<{ entities: unknown[] }> } }).transport.read({ deviceId: 1, entities: acl.all().entities })) {
-      messages += 1;
-      expect(res.entities.length).toBeLessThanOrEqual(7);
-    }
     expect(entities).toBe(2000);
-    expect(messages).toBe(Math.ceil(2000 / 7));
+    expect(h.server.readResponses - before).toBe(Math.ceil(2000 / 7));
     const seen = new Set<bigint>();
     for await (const e of sw.read(acl.all())) seen.add(e.match['hdr.ipv4.dst']!.kind === 'exact' ? (e.match['hdr.ipv4.dst'] as { value: bigint }).value : -1n);
     expect(seen.size).toBe(2000);
@@ -98,5 +94,25 @@ describe('read', () => {
     for await (const _ of sw.read(acl.all())) if (++n === 2) break;
     expect(n).toBe(2);
     expect((await sw.readAll(acl.all())).length).toBe(30);
+  });
+});
+
+describe('read — large messages', () => {
+  it('read — a single ReadResponse far above 4 MiB is accepted; with a 4 MiB limit it is refused', async () => {
+    const h = await startHarness();
+    try {
+      const sw = await h.primaryWithPipeline({ writeBatchSize: 100 });
+      const acl = sw.table('acl');
+      const blob = new Uint8Array(8 * 1024).fill(0xab);
+      await sw.write(Array.from({ length: 1000 }, (_, i) => acl.insert({ match: { dst: i, dport: 1 }, action: 'drop', metadata: blob })));
+      const rows = await sw.readAll(acl.all());
+      expect(rows).toHaveLength(1000);
+      expect(Buffer.from(rows[999]!.metadata!).equals(Buffer.from(blob))).toBe(true);
+      const small = await h.connect(7n, { schema: sw.schema, maxReceiveMessageBytes: 4 * 1024 * 1024 });
+      const err = await small.readAll(acl.all()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    } finally {
+      await h.stop();
+    }
   });
 });

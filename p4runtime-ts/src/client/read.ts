@@ -11,7 +11,7 @@ import type { p4 } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
 import { decodeEntity } from './entity-codec.js';
 import type { EntityRead } from './entity-codec.js';
-import type { ReadQuery } from './handles.js';
+import type { ReadQuery, ResultOf } from './handles.js';
 import type { P4RuntimeTransport } from './transport.js';
 
 /** What a read needs from the switch. */
@@ -40,19 +40,19 @@ export async function* readRawEntities(ctx: ReadContext, entities: readonly p4.v
 }
 
 /** Streams the decoded results of one or more queries. */
-export async function* readEntities<T extends EntityRead>(ctx: ReadContext, queries: ReadQuery<T> | readonly ReadQuery<T>[], signal?: AbortSignal): AsyncIterable<T> {
+export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[], signal?: AbortSignal): AsyncIterable<ResultOf<Q>> {
   const schema = ctx.schema();
   if (!schema) {
     throw new P4RuntimeError('FAILED_PRECONDITION', 'no P4Info bound to this switch: call ensurePipeline(), bindSchema() or fetchSchema() before reading by name');
   }
-  const list = Array.isArray(queries) ? (queries as readonly ReadQuery<T>[]) : [queries as ReadQuery<T>];
+  const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
   const entities = list.flatMap((q) => q.entities);
-  for await (const e of readRawEntities(ctx, entities, signal)) yield decodeEntity(schema, e) as T;
+  for await (const e of readRawEntities(ctx, entities, signal)) yield decodeEntity(schema, e) as ResultOf<Q>;
 }
 
 /** The same read as an Observable; unsubscribing cancels the call. */
-export function readObservable<T extends EntityRead>(ctx: ReadContext, queries: ReadQuery<T> | readonly ReadQuery<T>[]): Observable<T> {
-  return new Observable<T>((subscriber) => {
+export function readObservable<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[]): Observable<ResultOf<Q>> {
+  return new Observable<ResultOf<Q>>((subscriber) => {
     const abort = new AbortController();
     void (async () => {
       try {

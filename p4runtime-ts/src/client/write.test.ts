@@ -26,9 +26,9 @@ describe('write', () => {
     expect(req.electionId).toBeTruthy();
     const te = req.updates[0]!.entity!.tableEntry!;
     expect(te.tableId).toBe(33554433);
-    expect(te.match.map((m) => [m.fieldId, Buffer.from(m.exact!.value!).toString('hex')])).toEqual([[1, '0a000005'], [2, '35']]);
+    expect(te.match!.map((m) => [m.fieldId, Buffer.from(m.exact!.value!).toString('hex')])).toEqual([[1, '0a000005'], [2, '35']]);
     expect(te.action!.action!.actionId).toBe(16777217);
-    expect(Buffer.from(te.action!.action!.params[0]!.value!).toString('hex')).toBe('01');
+    expect(Buffer.from(te.action!.action!.params![0]!.value!).toString('hex')).toBe('01');
     expect(toBigInt(te.idleTimeoutNs as LongLike, true)).toBe(30_000_000_000n);
   });
 
@@ -122,6 +122,10 @@ describe('write', () => {
       sw.digest('ct_delta').configure({ maxTimeoutNs: '1ms', maxListSize: 100, ackTimeoutNs: '1s' }),
     ]);
     expect(h.server.digestConfigs.get(385875969)).toMatchObject({ maxListSize: 100 });
+    expect(await sw.readAll(sw.digest('ct_delta').config())).toEqual([{ kind: 'digest', digest: 'ct_delta', maxTimeoutNs: 1_000_000n, maxListSize: 100, ackTimeoutNs: 1_000_000_000n }]);
+    expect(await sw.readAll(sw.table('acl').defaultEntry())).toEqual([
+      { kind: 'table', table: 'ingress.acl', match: {}, action: 'ingress.drop', params: {}, priority: 0, isDefault: true, idleTimeoutNs: 0n },
+    ]);
     const [cell] = await sw.readAll(sw.register('ct_state').at(3));
     expect(cell).toEqual({ kind: 'register', register: 'ingress.ct_state', index: 3, value: 0xdead_beef_cafe_f00dn });
     const [c] = await sw.readAll(sw.counter('vm_bytes').at(7));
@@ -137,6 +141,9 @@ describe('write', () => {
     expect(() => acl.insert({ match: { dst: '10.0.0.1' }, action: 'drop' })).toThrow(/exact match field 'hdr\.tcp\.dport' is missing; give match\.dport/);
     expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'allow' })).toThrow(/parameter 'port' of action 'ingress\.allow'.*missing/);
     expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'alow', params: { port: 1 } })).toThrow(/did you mean/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'allow', params: { prt: 1 } })).toThrow(/did you mean 'port'/);
+    expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'drop', params: { port: 1 } })).toThrow(/no parameter 'port'/);
+    expect(() => acl.insert({ match: { dts: '10.0.0.1', dport: 1 }, action: 'drop' })).toThrow(/did you mean 'hdr\.ipv4\.dst'/);
     expect(() => acl.insert({ match: { dst: '10.0.0.1', dport: 1 }, action: 'drop', idleTimeout: '30 parsecs' })).toThrow(/'30s', '250ms'/);
     expect(() => sw.table('filter').insert({ match: { src: '10.0.0.0/8' }, action: 'drop' })).toThrow(/need priority/);
     expect(() => sw.register('ct_state').modify(8, 1n)).toThrow(/index 8 is outside 0\.\.7/);

@@ -98,6 +98,8 @@ export class FakeP4RuntimeServer {
   readonly acks: p4.v1.DigestListAck.$Properties[] = [];
   /** Digest configurations written (DigestEntry), by digest id. */
   readonly digestConfigs = new Map<number, p4.v1.DigestEntry.Config.$Properties>();
+  /** ReadResponse messages sent, over all reads. */
+  readResponses = 0;
   /** Packet-outs received. */
   readonly packetOuts: p4.v1.PacketOut.$Properties[] = [];
 
@@ -271,9 +273,10 @@ export class FakeP4RuntimeServer {
     const out = headers.find((h) => h.preamble?.name === 'packet_out');
     const inn = headers.find((h) => h.preamble?.name === 'packet_in');
     if (!out || !inn) return md;
+    // Same name first (e.g. `reason`), else same id (egress_port comes back as ingress_port).
     return md.flatMap((m) => {
       const name = (out.metadata ?? []).find((x) => x.id === m.metadataId)?.name;
-      const target = (inn.metadata ?? []).find((x) => x.name === name);
+      const target = (inn.metadata ?? []).find((x) => x.name === name) ?? (inn.metadata ?? []).find((x) => x.id === m.metadataId);
       return target ? [{ metadataId: target.id, value: m.value }] : [];
     });
   }
@@ -405,7 +408,11 @@ export class FakeP4RuntimeServer {
 
   private readEntity(e: p4.v1.Entity): p4.v1.Entity.$Properties[] {
     const out: p4.v1.Entity.$Properties[] = [];
-    if (e.tableEntry) {
+    if (e.tableEntry?.isDefaultAction) {
+      const id = e.tableEntry.tableId ?? 0;
+      const action = this.defaults.get(id);
+      if (action) out.push({ tableEntry: { tableId: id, isDefaultAction: true, action } });
+    } else if (e.tableEntry) {
       const q = e.tableEntry;
       const ids = q.tableId ? [q.tableId] : [...this.tables.keys()];
       for (const id of ids) {
@@ -445,6 +452,10 @@ export class FakeP4RuntimeServer {
           out.push({ counterEntry: { counterId: id, index: { index: toLong(i, true) }, data: { byteCount: toLong(v.bytes, true), packetCount: toLong(v.packets, true) } } });
         }
       }
+    } else if (e.digestEntry) {
+      const id = e.digestEntry.digestId ?? 0;
+      const config = this.digestConfigs.get(id);
+      if (config) out.push({ digestEntry: { digestId: id, config } });
     } else if (e.directCounterEntry) {
       const q = e.directCounterEntry.tableEntry ?? {};
       for (const s of this.tables.get(q.tableId ?? 0)?.values() ?? []) {
@@ -467,7 +478,10 @@ export class FakeP4RuntimeServer {
     }
     const all = call.request.entities.flatMap((e) => this.readEntity(e as p4.v1.Entity));
     const chunk = this.options.readChunk ?? 1000;
-    for (let i = 0; i < all.length; i += chunk) call.write({ entities: all.slice(i, i + chunk) });
+    for (let i = 0; i < all.length; i += chunk) {
+      this.readResponses += 1;
+      call.write({ entities: all.slice(i, i + chunk) });
+    }
     call.end();
   }
 }

@@ -1,0 +1,497 @@
+/* stateful_edge — per-flow TCP connection tracking, dirty tracking, delta push and the in-band
+ * state access service.
+ *
+ * These share one control because v1model lets only the declaring control touch a register:
+ * the slot registers, the dirty bitmap and the epoch are read and written both by the data
+ * path and by in-band requests.
+ *
+ * Slot group "conntrack" (p4/README.md): nine register arrays share one index space of CT_SLOTS
+ * slots, one slot per tracked flow; every cell is at most 64 bits wide (Tofino's limit).
+ *   word 0 ct_key_addr  [63:32] vm_addr      [31:0] remote_addr
+ *   word 1 ct_key_port  [39:24] vm_port      [23:8] remote_port   [7:0] protocol (0 = empty)
+ *   word 2 ct_state     [63:48] vm_id [47:40] state [39:32] flags [31:16] win_out [15:0] win_in
+ *   word 3 ct_seq       [63:32] end_out      [31:0] end_in    (next sequence number expected)
+ *   word 4 ct_ack       [63:32] ack_out      [31:0] ack_in    (highest ack sent)
+ *   word 5 ct_last_seen [47:0]  last packet, microseconds of ingress_global_timestamp
+ *   word 6 ct_pkts      [63:32] pkts_out     [31:0] pkts_in
+ *   word 7 ct_bytes_out [63:0]  IPv4 bytes from the VM
+ *   word 8 ct_bytes_in  [63:0]  IPv4 bytes to the VM
+ * "out" is the VM's side of the connection, "in" the remote side.
+ *
+ * Placement: the key is hashed (crc32 for the first choice over [0, CT_REGION0_SIZE), crc16 for
+ * the second over [CT_REGION0_SIZE, CT_SLOTS)). A packet belongs to the slot, among the two,
+ * whose key equals its own; a new flow (a SYN without ACK) takes the first free one of the two;
+ * when both are taken it is not tracked and ct_collisions counts it. A slot is free when it is
+ * empty, CLOSED, or idle past its timeout. */
+#ifndef __STATEFUL_EDGE_CONNTRACK__
+#define __STATEFUL_EDGE_CONNTRACK__
+
+control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
+                  inout standard_metadata_t sm) {
+
+    @name("ct_key_addr")
+    @migrate_group("conntrack", 0)
+    @migrate_layout("vm_addr:32 remote_addr:32")
+    @migrate_key("vm_addr remote_addr vm_port remote_port protocol")
+    @migrate_hash("crc32", 0, CT_REGION0_SIZE, "crc16", CT_REGION0_SIZE, CT_REGION1_SIZE)
+    @migrate_valid("protocol")
+    @migrate_vm("vm_id")
+    @migrate_clock("last_seen", "us")
+    @migrate_delta("ct_delta_t")
+    @migrate_collision("ct_collisions")
+    register<bit<64>>(CT_SLOTS) ct_key_addr;
+
+    @name("ct_key_port")
+    @migrate_group("conntrack", 1)
+    @migrate_layout("vm_port:16 remote_port:16 protocol:8")
+    register<bit<40>>(CT_SLOTS) ct_key_port;
+
+    @name("ct_state")
+    @migrate_group("conntrack", 2)
+    @migrate_layout("vm_id:16 state:8 flags:8 win_out:16 win_in:16")
+    register<bit<64>>(CT_SLOTS) ct_state;
+
+    @name("ct_seq")
+    @migrate_group("conntrack", 3)
+    @migrate_layout("end_out:32 end_in:32")
+    register<bit<64>>(CT_SLOTS) ct_seq;
+
+    @name("ct_ack")
+    @migrate_group("conntrack", 4)
+    @migrate_layout("ack_out:32 ack_in:32")
+    register<bit<64>>(CT_SLOTS) ct_ack;
+
+    @name("ct_last_seen")
+    @migrate_group("conntrack", 5)
+    @migrate_layout("last_seen:48")
+    register<bit<48>>(CT_SLOTS) ct_last_seen;
+
+    @name("ct_pkts")
+    @migrate_group("conntrack", 6)
+    @migrate_layout("pkts_out:32 pkts_in:32")
+    register<bit<64>>(CT_SLOTS) ct_pkts;
+
+    @name("ct_bytes_out")
+    @migrate_group("conntrack", 7)
+    @migrate_layout("bytes_out:64")
+    register<bit<64>>(CT_SLOTS) ct_bytes_out;
+
+    @name("ct_bytes_in")
+    @migrate_group("conntrack", 8)
+    @migrate_layout("bytes_in:64")
+    register<bit<64>>(CT_SLOTS) ct_bytes_in;
+
+    /* Two buffers of DIRTY_WORDS_PER_BUFFER words; the data plane sets bits in buffer
+     * (ct_epoch & 1): slot s is bit (s % 64) of word (buffer * DIRTY_WORDS_PER_BUFFER + s / 64). */
+    @name("ct_dirty")
+    @migrate_dirty("conntrack", "ct_epoch")
+    register<bit<64>>(DIRTY_WORDS) ct_dirty;
+
+    @name("ct_epoch")
+    @migrate_epoch("conntrack")
+    register<bit<32>>(1) ct_epoch;
+
+    @name("ct_collisions")
+    counter(MAX_VMS, CounterType.packets) ct_collisions;
+
+    apply {
+        bit<48> now = sm.ingress_global_timestamp;
+
+        if (hdr.packet_out.isValid()) {
+            /* ---- in-band state access: answer one request with one PacketIn ---- */
+            bit<8> op = hdr.packet_out.op;
+            bit<32> idx = hdr.packet_out.index;
+            hdr.packet_in.setValid();
+            hdr.packet_in.op = op;
+            hdr.packet_in.status = IB_OK;
+            hdr.packet_in.req_id = hdr.packet_out.req_id;
+            hdr.packet_in.index = idx;
+            hdr.packet_in.ts = now;
+            hdr.packet_in.w0 = 0;
+            hdr.packet_in.w1 = 0;
+            hdr.packet_in.w2 = 0;
+            hdr.packet_in.w3 = 0;
+            hdr.packet_in.w4 = 0;
+            hdr.packet_in.w5 = 0;
+            hdr.packet_in.w6 = 0;
+            hdr.packet_in.w7 = 0;
+            hdr.packet_in.w8 = 0;
+
+            if (op == OP_READ_SLOT || op == OP_WRITE_SLOT) {
+                if (idx >= CT_SLOTS) {
+                    hdr.packet_in.status = IB_BAD_INDEX;
+                } else {
+                    if (op == OP_WRITE_SLOT) {
+                        bit<16> m = hdr.packet_out.mask;
+                        if (m[0:0] == 1) { ct_key_addr.write(idx, hdr.packet_out.w0); }
+                        if (m[1:1] == 1) { ct_key_port.write(idx, hdr.packet_out.w1[39:0]); }
+                        if (m[2:2] == 1) { ct_state.write(idx, hdr.packet_out.w2); }
+                        if (m[3:3] == 1) { ct_seq.write(idx, hdr.packet_out.w3); }
+                        if (m[4:4] == 1) { ct_ack.write(idx, hdr.packet_out.w4); }
+                        if (m[5:5] == 1) { ct_last_seen.write(idx, hdr.packet_out.w5[47:0]); }
+                        if (m[6:6] == 1) { ct_pkts.write(idx, hdr.packet_out.w6); }
+                        if (m[7:7] == 1) { ct_bytes_out.write(idx, hdr.packet_out.w7); }
+                        if (m[8:8] == 1) { ct_bytes_in.write(idx, hdr.packet_out.w8); }
+                    }
+                    /* Both ops answer with the slot as it now is. */
+                    bit<64> r0;
+                    bit<40> r1;
+                    bit<64> r2;
+                    bit<64> r3;
+                    bit<64> r4;
+                    bit<48> r5;
+                    bit<64> r6;
+                    bit<64> r7;
+                    bit<64> r8;
+                    ct_key_addr.read(r0, idx);
+                    ct_key_port.read(r1, idx);
+                    ct_state.read(r2, idx);
+                    ct_seq.read(r3, idx);
+                    ct_ack.read(r4, idx);
+                    ct_last_seen.read(r5, idx);
+                    ct_pkts.read(r6, idx);
+                    ct_bytes_out.read(r7, idx);
+                    ct_bytes_in.read(r8, idx);
+                    hdr.packet_in.w0 = r0;
+                    hdr.packet_in.w1 = (bit<64>) r1;
+                    hdr.packet_in.w2 = r2;
+                    hdr.packet_in.w3 = r3;
+                    hdr.packet_in.w4 = r4;
+                    hdr.packet_in.w5 = (bit<64>) r5;
+                    hdr.packet_in.w6 = r6;
+                    hdr.packet_in.w7 = r7;
+                    hdr.packet_in.w8 = r8;
+                }
+            } else if (op == OP_READ_DIRTY || op == OP_CLEAR_DIRTY) {
+                if (idx >= DIRTY_WORDS) {
+                    hdr.packet_in.status = IB_BAD_INDEX;
+                } else {
+                    bit<64> dw;
+                    ct_dirty.read(dw, idx);
+                    hdr.packet_in.w0 = dw;
+                    if (op == OP_CLEAR_DIRTY) {
+                        ct_dirty.write(idx, 0);
+                    }
+                }
+            } else if (op == OP_FLIP_EPOCH) {
+                bit<32> e1;
+                ct_epoch.read(e1, 0);
+                e1 = e1 + 1;
+                ct_epoch.write(0, e1);
+                hdr.packet_in.w0 = (bit<64>) e1;
+            } else if (op == OP_READ_EPOCH) {
+                bit<32> e2;
+                ct_epoch.read(e2, 0);
+                hdr.packet_in.w0 = (bit<64>) e2;
+            } else {
+                hdr.packet_in.status = IB_BAD_OP;
+            }
+            hdr.packet_out.setInvalid();
+            sm.egress_spec = CPU_PORT;
+        } else {
+            /* ---- connection tracking of one TCP segment ---- */
+            bit<32> slot0;
+            bit<32> slot1;
+            hash(slot0, HashAlgorithm.crc32, (bit<32>) 0,
+                 { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
+                   meta.flow.remote_port, meta.flow.protocol },
+                 (bit<32>) CT_REGION0_SIZE);
+            hash(slot1, HashAlgorithm.crc16, (bit<32>) CT_REGION0_SIZE,
+                 { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
+                   meta.flow.remote_port, meta.flow.protocol },
+                 (bit<32>) CT_REGION1_SIZE);
+
+            bit<64> want_addr = meta.flow.vm_addr ++ meta.flow.remote_addr;
+            bit<40> want_port = meta.flow.vm_port ++ meta.flow.remote_port ++ meta.flow.protocol;
+
+            bit<64> addr0;
+            bit<40> port0;
+            bit<64> st0;
+            bit<48> seen0;
+            ct_key_addr.read(addr0, slot0);
+            ct_key_port.read(port0, slot0);
+            ct_state.read(st0, slot0);
+            ct_last_seen.read(seen0, slot0);
+            bit<64> addr1;
+            bit<40> port1;
+            bit<64> st1;
+            bit<48> seen1;
+            ct_key_addr.read(addr1, slot1);
+            ct_key_port.read(port1, slot1);
+            ct_state.read(st1, slot1);
+            ct_last_seen.read(seen1, slot1);
+
+            bool hit0 = addr0 == want_addr && port0 == want_port;
+            bool hit1 = addr1 == want_addr && port1 == want_port;
+            bit<48> age0 = now - seen0;
+            bit<48> age1 = now - seen1;
+            bool stale0 = (st0[47:40] == CT_ESTABLISHED && age0 > CT_TIMEOUT_ESTABLISHED_US)
+                       || (st0[47:40] != CT_ESTABLISHED && age0 > CT_TIMEOUT_OTHER_US);
+            bool stale1 = (st1[47:40] == CT_ESTABLISHED && age1 > CT_TIMEOUT_ESTABLISHED_US)
+                       || (st1[47:40] != CT_ESTABLISHED && age1 > CT_TIMEOUT_OTHER_US);
+            bool free0 = port0[7:0] == 0 || st0[47:40] == CT_CLOSED || stale0;
+            bool free1 = port1[7:0] == 0 || st1[47:40] == CT_CLOSED || stale1;
+
+            bit<8> tflags = hdr.tcp.flags;
+            bool f_fin = tflags[0:0] == 1;
+            bool f_syn = tflags[1:1] == 1;
+            bool f_rst = tflags[2:2] == 1;
+            bool f_ack = tflags[4:4] == 1;
+            bool pure_syn = f_syn && !f_ack && !f_rst;
+            bool may_insert = meta.dir == DIR_OUT || meta.acl_admit;
+
+            /* Which slot: the one holding this key; else, for a new flow, the first free one. A
+             * matching slot is reused for a new connection when it is free or in TIME_WAIT. */
+            bit<32> slot = slot0;
+            bool found = false;
+            bool insert = false;
+            bool reclaim = false;
+            if (hit0) {
+                found = true;
+                if (pure_syn && may_insert && (free0 || st0[47:40] == CT_TIME_WAIT)) {
+                    insert = true;
+                }
+            } else if (hit1) {
+                found = true;
+                slot = slot1;
+                if (pure_syn && may_insert && (free1 || st1[47:40] == CT_TIME_WAIT)) {
+                    insert = true;
+                }
+            } else if (pure_syn && may_insert) {
+                if (free0) {
+                    insert = true;
+                    reclaim = port0[7:0] != 0;
+                } else if (free1) {
+                    insert = true;
+                    slot = slot1;
+                    reclaim = port1[7:0] != 0;
+                } else {
+                    ct_collisions.count((bit<32>) meta.vm_id);
+                }
+            }
+
+            bit<16> hdr_bytes = ((bit<16>) hdr.ipv4.ihl << 2) + ((bit<16>) hdr.tcp.data_offset << 2);
+            bit<32> seg_len = (bit<32>) (hdr.ipv4.total_len - hdr_bytes)
+                            + (bit<32>) tflags[1:1] + (bit<32>) tflags[0:0];
+            bit<32> seq = hdr.tcp.seq_no;
+            bit<32> ack = hdr.tcp.ack_no;
+            bit<32> seg_end = seq + seg_len;
+            bit<64> ip_bytes = (bit<64>) hdr.ipv4.total_len;
+
+            bool do_write = false;
+            bit<64> n_state = 0;
+            bit<64> n_seq = 0;
+            bit<64> n_ack = 0;
+            bit<64> n_pkts = 0;
+            bit<64> n_bytes_out = 0;
+            bit<64> n_bytes_in = 0;
+
+            if (insert) {
+                do_write = true;
+                if (meta.dir == DIR_OUT) {
+                    n_state = meta.vm_id ++ CT_SYN_SENT ++ 8w0 ++ hdr.tcp.window ++ 16w0;
+                    n_seq = seg_end ++ 32w0;
+                    n_pkts = 32w1 ++ 32w0;
+                    n_bytes_out = ip_bytes;
+                } else {
+                    n_state = meta.vm_id ++ CT_SYN_SENT ++ CT_FLAG_REMOTE_INIT ++ 16w0 ++ hdr.tcp.window;
+                    n_seq = 32w0 ++ seg_end;
+                    n_pkts = 32w0 ++ 32w1;
+                    n_bytes_in = ip_bytes;
+                }
+            } else if (found) {
+                bit<64> st;
+                bit<64> sq;
+                bit<64> ak;
+                bit<64> pk;
+                bit<64> bo;
+                bit<64> bi;
+                ct_state.read(st, slot);
+                ct_seq.read(sq, slot);
+                ct_ack.read(ak, slot);
+                ct_pkts.read(pk, slot);
+                ct_bytes_out.read(bo, slot);
+                ct_bytes_in.read(bi, slot);
+
+                bit<8> cur_state = st[47:40];
+                bit<8> cflags = st[39:32];
+                /* The sender's and the receiver's view, whatever the direction. */
+                bit<32> snd_end;
+                bit<32> rcv_end;
+                bit<32> snd_ack;
+                bit<32> rcv_ack;
+                bit<16> snd_win;
+                bit<16> rcv_win;
+                if (meta.dir == DIR_OUT) {
+                    snd_end = sq[63:32];
+                    rcv_end = sq[31:0];
+                    snd_ack = ak[63:32];
+                    rcv_ack = ak[31:0];
+                    snd_win = st[31:16];
+                    rcv_win = st[15:0];
+                } else {
+                    snd_end = sq[31:0];
+                    rcv_end = sq[63:32];
+                    snd_ack = ak[31:0];
+                    rcv_ack = ak[63:32];
+                    snd_win = st[15:0];
+                    rcv_win = st[31:16];
+                }
+                bool from_init = cflags[0:0] == meta.dir;
+                bool closer_is_sender = cflags[1:1] == meta.dir;
+                bit<8> verdict = DROP_NONE;
+                bit<8> nxt_state = cur_state;
+
+                if (f_syn) {
+                    if (!f_ack) {
+                        /* the initiator repeating its SYN before the answer */
+                        if (cur_state == CT_SYN_SENT && from_init) {
+                            snd_end = seg_end;
+                            snd_win = hdr.tcp.window;
+                        } else {
+                            verdict = DROP_TCP_INVALID;
+                        }
+                    } else {
+                        /* the responder's SYN+ACK must acknowledge the initiator's SYN */
+                        if ((cur_state == CT_SYN_SENT || cur_state == CT_SYN_RECV) && !from_init
+                                && ack == rcv_end) {
+                            snd_end = seg_end;
+                            snd_ack = ack;
+                            snd_win = hdr.tcp.window;
+                            rcv_ack = seq;
+                            nxt_state = CT_SYN_RECV;
+                        } else {
+                            verdict = DROP_TCP_INVALID;
+                        }
+                    }
+                } else if (cur_state == CT_SYN_SENT) {
+                    /* before the SYN+ACK only a reset of the SYN is valid */
+                    if (f_rst && f_ack && !from_init && ack == rcv_end) {
+                        nxt_state = CT_CLOSED;
+                    } else {
+                        verdict = DROP_TCP_INVALID;
+                    }
+                } else {
+                    /* The sequence-window check (after Rooij, "Real stateful TCP packet
+                     * filtering"), every comparison modulo 2^32 through the sign bit:
+                     *   I   seg_end <= rcv_ack + rcv_wnd      (fits the receiver's window)
+                     *   II  seg_end >= snd_end - rcv_wnd      (not older than one window)
+                     *   III ack     <= rcv_end                (acks only data that was sent)
+                     *   IV  ack     >= rcv_end - snd_wnd      (not older than one window) */
+                    bit<32> rcv_wnd = ((bit<32>) rcv_win << CT_WIN_SHIFT) + CT_WIN_SLACK;
+                    bit<32> snd_wnd = ((bit<32>) snd_win << CT_WIN_SHIFT) + CT_WIN_SLACK;
+                    bit<32> d1 = (rcv_ack + rcv_wnd) - seg_end;
+                    bit<32> d2 = seg_end - (snd_end - rcv_wnd);
+                    bool in_window = d1[31:31] == 0 && d2[31:31] == 0;
+                    if (f_ack) {
+                        bit<32> d3 = rcv_end - ack;
+                        bit<32> d4 = ack - (rcv_end - snd_wnd);
+                        in_window = in_window && d3[31:31] == 0 && d4[31:31] == 0;
+                    }
+                    if (!in_window) {
+                        verdict = DROP_OUT_OF_WINDOW;
+                    } else {
+                        bit<32> grow = seg_end - snd_end;
+                        if (grow[31:31] == 0) {
+                            snd_end = seg_end;
+                        }
+                        if (f_ack) {
+                            bit<32> agrow = ack - snd_ack;
+                            if (agrow[31:31] == 0) {
+                                snd_ack = ack;
+                            }
+                        }
+                        snd_win = hdr.tcp.window;
+                        if (f_rst) {
+                            nxt_state = CT_CLOSED;
+                        } else {
+                            if (cur_state == CT_SYN_RECV && from_init && f_ack && ack == rcv_end) {
+                                nxt_state = CT_ESTABLISHED;
+                            }
+                            if (f_fin) {
+                                if (nxt_state == CT_ESTABLISHED) {
+                                    nxt_state = CT_FIN_WAIT;
+                                    cflags = (cflags & 8w0xFD) | ((bit<8>) meta.dir << 1);
+                                } else if ((nxt_state == CT_FIN_WAIT || nxt_state == CT_CLOSE_WAIT)
+                                           && !closer_is_sender) {
+                                    nxt_state = CT_LAST_ACK;
+                                }
+                            } else if (f_ack) {
+                                if (nxt_state == CT_FIN_WAIT && !closer_is_sender && ack == rcv_end) {
+                                    nxt_state = CT_CLOSE_WAIT;
+                                } else if (nxt_state == CT_LAST_ACK && closer_is_sender
+                                           && ack == rcv_end) {
+                                    nxt_state = CT_TIME_WAIT;
+                                }
+                            }
+                        }
+                    }
+                }
+
+                if (verdict == DROP_NONE) {
+                    do_write = true;
+                    if (meta.dir == DIR_OUT) {
+                        n_state = st[63:48] ++ nxt_state ++ cflags ++ snd_win ++ rcv_win;
+                        n_seq = snd_end ++ rcv_end;
+                        n_ack = snd_ack ++ rcv_ack;
+                        n_pkts = (pk[63:32] + 1) ++ pk[31:0];
+                        n_bytes_out = bo + ip_bytes;
+                        n_bytes_in = bi;
+                    } else {
+                        n_state = st[63:48] ++ nxt_state ++ cflags ++ rcv_win ++ snd_win;
+                        n_seq = rcv_end ++ snd_end;
+                        n_ack = rcv_ack ++ snd_ack;
+                        n_pkts = pk[63:32] ++ (pk[31:0] + 1);
+                        n_bytes_out = bo;
+                        n_bytes_in = bi + ip_bytes;
+                    }
+                } else {
+                    meta.drop_reason = verdict;
+                }
+            }
+
+            if (do_write) {
+                ct_key_addr.write(slot, want_addr);
+                ct_key_port.write(slot, want_port);
+                ct_state.write(slot, n_state);
+                ct_seq.write(slot, n_seq);
+                ct_ack.write(slot, n_ack);
+                ct_last_seen.write(slot, now);
+                ct_pkts.write(slot, n_pkts);
+                ct_bytes_out.write(slot, n_bytes_out);
+                ct_bytes_in.write(slot, n_bytes_in);
+                meta.ct_pass = true;
+
+                /* Dirty tracking and delta push for tracked VMs; also whenever a new flow
+                 * evicts another flow's stale slot, since that flow's VM may be tracked. */
+                if (meta.mig_track == 1 || reclaim) {
+                    bit<32> epoch;
+                    ct_epoch.read(epoch, 0);
+                    bit<32> widx = slot >> 6;
+                    if (epoch[0:0] == 1) {
+                        widx = widx + DIRTY_WORDS_PER_BUFFER;
+                    }
+                    bit<64> dword;
+                    ct_dirty.read(dword, widx);
+                    dword = dword | (64w1 << slot[5:0]);
+                    ct_dirty.write(widx, dword);
+
+                    meta.delta.slot = slot;
+                    meta.delta.vm_id = meta.vm_id;
+                    meta.delta.ct_key_addr = want_addr;
+                    meta.delta.ct_key_port = want_port;
+                    meta.delta.ct_state = n_state;
+                    meta.delta.ct_seq = n_seq;
+                    meta.delta.ct_ack = n_ack;
+                    meta.delta.ct_last_seen = now;
+                    meta.delta.ct_pkts = n_pkts;
+                    meta.delta.ct_bytes_out = n_bytes_out;
+                    meta.delta.ct_bytes_in = n_bytes_in;
+                    digest<ct_delta_t>(1, meta.delta);
+                }
+            }
+        }
+    }
+}
+
+#endif
