@@ -104,6 +104,7 @@ function writeTableEntry(ctx: WriteContext, type: UpdateType, te: p4.v1.TableEnt
       counter: t.directCounterId !== 0 ? { bytes: i64(te.counterData?.byteCount as LongLike), packets: i64(te.counterData?.packetCount as LongLike) } : null,
       idleTimeoutNs: i64(te.idleTimeoutNs as LongLike),
       lastHitMs: ctx.nowMs,
+      idleSinceMs: ctx.nowMs,
       metadata: te.metadata ? Uint8Array.from(te.metadata) : new Uint8Array(),
       controllerMetadata: toBigInt(te.controllerMetadata as LongLike),
       seq: store.nextSeq(),

@@ -81,6 +81,7 @@ export class ForwardingState {
           counter: e.counter && nt.info.directCounterId !== 0 ? { ...e.counter } : nt.info.directCounterId !== 0 ? { bytes: 0n, packets: 0n } : null,
           idleTimeoutNs: nt.info.idleTimeoutNotify ? e.idleTimeoutNs : 0n,
           lastHitMs: Math.min(e.lastHitMs, nowMs),
+          idleSinceMs: Math.min(e.idleSinceMs, nowMs),
           metadata: e.metadata,
           controllerMetadata: e.controllerMetadata,
           seq: nt.nextSeq(),

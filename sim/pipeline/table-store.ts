@@ -34,8 +34,10 @@ export interface TableEntryState {
   action: ActionCall | null;
   counter: CounterCell | null;
   idleTimeoutNs: bigint;
-  /** Scheduler time (ms) of the last hit, or of insertion / the last idle notification. */
+  /** Scheduler time (ms) of the last data-plane hit, or of insertion: what time_since_last_hit reports. */
   lastHitMs: number;
+  /** Start of the idle-notification timer: the last hit, insertion, or the last notification (spec: reset after notifying). */
+  idleSinceMs: number;
   metadata: Uint8Array;
   controllerMetadata: bigint;
   readonly seq: number;

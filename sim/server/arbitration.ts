@@ -153,6 +153,10 @@ export class SpecArbiter implements Arbiter {
 
   checkPrimary(role: string, electionId: bigint | null): ArbitrationOutcome {
     const g = this.groups.get(role);
+    if (!g && role === '') {
+      // The default role always exists; it just has no primary yet.
+      return { ok: false, code: GrpcStatus.PERMISSION_DENIED, message: this.msgs.notPrimary('no controller has arbitrated for the default role; open a StreamChannel and send a MasterArbitrationUpdate first') };
+    }
     if (!g) {
       return { ok: false, code: GrpcStatus.NOT_FOUND, message: `role '${role}' is unknown on device ${this.deviceId}: no controller has arbitrated for it; open a StreamChannel and send a MasterArbitrationUpdate first` };
     }

@@ -98,7 +98,10 @@ export class Dataplane {
       cell.bytes += BigInt(bytes);
       cell.packets += 1n;
     }
-    if (entry) entry.lastHitMs = this.o.scheduler.now();
+    if (entry) {
+      entry.lastHitMs = this.o.scheduler.now();
+      entry.idleSinceMs = entry.lastHitMs;
+    }
     const call = entry ? entry.action : store.defaultEntry.action;
     const info = call ? this.o.index.actions.get(call.actionId) : undefined;
     const params: Record<string, bigint> = {};

@@ -58,9 +58,9 @@ export class IdleTimeoutScanner {
       if (!store.info.idleTimeoutNotify || store.timed.size === 0) continue;
       const expired: TableEntryState[] = [];
       for (const e of store.timed) {
-        if (this.expired(now - e.lastHitMs, e.idleTimeoutNs)) {
+        if (this.expired(now - e.idleSinceMs, e.idleTimeoutNs)) {
           expired.push(e);
-          e.lastHitMs = now;
+          e.idleSinceMs = now;
         }
       }
       if (expired.length > 0) this.o.notify(store.info, expired);

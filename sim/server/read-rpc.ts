@@ -37,8 +37,9 @@ export async function handleRead(
 
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i] ?? {};
-    // Stratum syncs registers from the hardware before answering: slower, still correct.
-    if (dev.profile.registers.readSyncMs > 0 && entityKindOf(e) === 'registerEntry') await dev.scheduler.sleep(dev.profile.registers.readSyncMs);
+    // Stratum syncs registers from the hardware before answering: slower, still correct. A cost
+    // model, not behaviour, so it is real time even when the switch runs on virtual time.
+    if (dev.profile.registers.readSyncMs > 0 && entityKindOf(e) === 'registerEntry') await new Promise((r) => setTimeout(r, dev.profile.registers.readSyncMs));
     const ctx = { ...dev.ctx(pipeline), state: pipeline.state, nowMs: dev.scheduler.now() };
     try {
       const found = readEntity(ctx, e);

@@ -18,11 +18,11 @@
  *   word 8 ct_bytes_in  [63:0]  IPv4 bytes to the VM
  * "out" is the VM's side of the connection, "in" the remote side.
  *
- * Placement: the key is hashed (crc32 for the first choice over [0, CT_REGION0_SIZE), crc16 for
- * the second over [CT_REGION0_SIZE, CT_SLOTS)). A packet belongs to the slot, among the two,
- * whose key equals its own; a new flow (a SYN without ACK) takes the first free one of the two;
- * when both are taken it is not tracked and ct_collisions counts it. A slot is free when it is
- * empty, CLOSED, or idle past its timeout. */
+ * Placement: the key is hashed twice, crc32 choosing a bucket of CT_WAYS slots in region 0 and
+ * crc16 a bucket in region 1; the candidates are the bucket's slots in order, first choice first.
+ * A packet belongs to the candidate whose key equals its own; a new flow (a SYN without ACK)
+ * takes the first free candidate; when all are taken it is not tracked and ct_collisions counts
+ * it. A slot is free when it is empty, CLOSED, or idle past its timeout. */
 #ifndef __STATEFUL_EDGE_CONNTRACK__
 #define __STATEFUL_EDGE_CONNTRACK__
 
@@ -34,6 +34,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
     @migrate_layout("vm_addr:32 remote_addr:32")
     @migrate_key("vm_addr remote_addr vm_port remote_port protocol")
     @migrate_hash("crc32", 0, CT_REGION0_SIZE, "crc16", CT_REGION0_SIZE, CT_REGION1_SIZE)
+    @migrate_ways(CT_WAYS)
     @migrate_valid("protocol")
     @migrate_vm("vm_id")
     @migrate_clock("last_seen", "us")
@@ -190,47 +191,76 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             sm.egress_spec = CPU_PORT;
         } else {
             /* ---- connection tracking of one TCP segment ---- */
-            bit<32> slot0;
-            bit<32> slot1;
-            hash(slot0, HashAlgorithm.crc32, (bit<32>) 0,
+            bit<32> bucket0;
+            bit<32> bucket1;
+            hash(bucket0, HashAlgorithm.crc32, (bit<32>) 0,
                  { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
                    meta.flow.remote_port, meta.flow.protocol },
-                 (bit<32>) CT_REGION0_SIZE);
-            hash(slot1, HashAlgorithm.crc16, (bit<32>) CT_REGION0_SIZE,
+                 (bit<32>) CT_REGION0_BUCKETS);
+            hash(bucket1, HashAlgorithm.crc16, (bit<32>) 0,
                  { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
                    meta.flow.remote_port, meta.flow.protocol },
-                 (bit<32>) CT_REGION1_SIZE);
+                 (bit<32>) CT_REGION1_BUCKETS);
+            /* The four candidates, in probe order (CT_WAYS = 2 slots per bucket). */
+            bit<32> c0 = bucket0 * CT_WAYS;
+            bit<32> c1 = c0 + 1;
+            bit<32> c2 = CT_REGION0_SIZE + bucket1 * CT_WAYS;
+            bit<32> c3 = c2 + 1;
 
             bit<64> want_addr = meta.flow.vm_addr ++ meta.flow.remote_addr;
             bit<40> want_port = meta.flow.vm_port ++ meta.flow.remote_port ++ meta.flow.protocol;
 
-            bit<64> addr0;
-            bit<40> port0;
+            bit<64> ka0;
+            bit<40> kp0;
             bit<64> st0;
             bit<48> seen0;
-            ct_key_addr.read(addr0, slot0);
-            ct_key_port.read(port0, slot0);
-            ct_state.read(st0, slot0);
-            ct_last_seen.read(seen0, slot0);
-            bit<64> addr1;
-            bit<40> port1;
+            ct_key_addr.read(ka0, c0);
+            ct_key_port.read(kp0, c0);
+            ct_state.read(st0, c0);
+            ct_last_seen.read(seen0, c0);
+            bit<64> ka1;
+            bit<40> kp1;
             bit<64> st1;
             bit<48> seen1;
-            ct_key_addr.read(addr1, slot1);
-            ct_key_port.read(port1, slot1);
-            ct_state.read(st1, slot1);
-            ct_last_seen.read(seen1, slot1);
+            ct_key_addr.read(ka1, c1);
+            ct_key_port.read(kp1, c1);
+            ct_state.read(st1, c1);
+            ct_last_seen.read(seen1, c1);
+            bit<64> ka2;
+            bit<40> kp2;
+            bit<64> st2;
+            bit<48> seen2;
+            ct_key_addr.read(ka2, c2);
+            ct_key_port.read(kp2, c2);
+            ct_state.read(st2, c2);
+            ct_last_seen.read(seen2, c2);
+            bit<64> ka3;
+            bit<40> kp3;
+            bit<64> st3;
+            bit<48> seen3;
+            ct_key_addr.read(ka3, c3);
+            ct_key_port.read(kp3, c3);
+            ct_state.read(st3, c3);
+            ct_last_seen.read(seen3, c3);
 
-            bool hit0 = addr0 == want_addr && port0 == want_port;
-            bool hit1 = addr1 == want_addr && port1 == want_port;
-            bit<48> age0 = now - seen0;
-            bit<48> age1 = now - seen1;
-            bool stale0 = (st0[47:40] == CT_ESTABLISHED && age0 > CT_TIMEOUT_ESTABLISHED_US)
-                       || (st0[47:40] != CT_ESTABLISHED && age0 > CT_TIMEOUT_OTHER_US);
-            bool stale1 = (st1[47:40] == CT_ESTABLISHED && age1 > CT_TIMEOUT_ESTABLISHED_US)
-                       || (st1[47:40] != CT_ESTABLISHED && age1 > CT_TIMEOUT_OTHER_US);
-            bool free0 = port0[7:0] == 0 || st0[47:40] == CT_CLOSED || stale0;
-            bool free1 = port1[7:0] == 0 || st1[47:40] == CT_CLOSED || stale1;
+            /* hit: the candidate holds this flow; free: a new flow may take it (empty, CLOSED,
+             * or idle past its timeout). */
+            bool hit0 = ka0 == want_addr && kp0 == want_port;
+            bool hit1 = ka1 == want_addr && kp1 == want_port;
+            bool hit2 = ka2 == want_addr && kp2 == want_port;
+            bool hit3 = ka3 == want_addr && kp3 == want_port;
+            bool free0 = kp0[7:0] == 0 || st0[47:40] == CT_CLOSED
+                      || (st0[47:40] == CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st0[47:40] != CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_OTHER_US);
+            bool free1 = kp1[7:0] == 0 || st1[47:40] == CT_CLOSED
+                      || (st1[47:40] == CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st1[47:40] != CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_OTHER_US);
+            bool free2 = kp2[7:0] == 0 || st2[47:40] == CT_CLOSED
+                      || (st2[47:40] == CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st2[47:40] != CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_OTHER_US);
+            bool free3 = kp3[7:0] == 0 || st3[47:40] == CT_CLOSED
+                      || (st3[47:40] == CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st3[47:40] != CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_OTHER_US);
 
             bit<8> tflags = hdr.tcp.flags;
             bool f_fin = tflags[0:0] == 1;
@@ -240,31 +270,47 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bool pure_syn = f_syn && !f_ack && !f_rst;
             bool may_insert = meta.dir == DIR_OUT || meta.acl_admit;
 
-            /* Which slot: the one holding this key; else, for a new flow, the first free one. A
-             * matching slot is reused for a new connection when it is free or in TIME_WAIT. */
-            bit<32> slot = slot0;
+            /* Which slot: the candidate holding this key; else, for a new flow, the first free
+             * one. A matching slot is reused for a new connection when free or in TIME_WAIT. */
+            bit<32> slot = c0;
             bool found = false;
-            bool insert = false;
-            bool reclaim = false;
+            bool reusable = false;
             if (hit0) {
                 found = true;
-                if (pure_syn && may_insert && (free0 || st0[47:40] == CT_TIME_WAIT)) {
-                    insert = true;
-                }
+                reusable = free0 || st0[47:40] == CT_TIME_WAIT;
             } else if (hit1) {
                 found = true;
-                slot = slot1;
-                if (pure_syn && may_insert && (free1 || st1[47:40] == CT_TIME_WAIT)) {
-                    insert = true;
-                }
+                slot = c1;
+                reusable = free1 || st1[47:40] == CT_TIME_WAIT;
+            } else if (hit2) {
+                found = true;
+                slot = c2;
+                reusable = free2 || st2[47:40] == CT_TIME_WAIT;
+            } else if (hit3) {
+                found = true;
+                slot = c3;
+                reusable = free3 || st3[47:40] == CT_TIME_WAIT;
+            }
+            bool insert = false;
+            bool reclaim = false;
+            if (found) {
+                insert = pure_syn && may_insert && reusable;
             } else if (pure_syn && may_insert) {
                 if (free0) {
                     insert = true;
-                    reclaim = port0[7:0] != 0;
+                    reclaim = kp0[7:0] != 0;
                 } else if (free1) {
                     insert = true;
-                    slot = slot1;
-                    reclaim = port1[7:0] != 0;
+                    slot = c1;
+                    reclaim = kp1[7:0] != 0;
+                } else if (free2) {
+                    insert = true;
+                    slot = c2;
+                    reclaim = kp2[7:0] != 0;
+                } else if (free3) {
+                    insert = true;
+                    slot = c3;
+                    reclaim = kp3[7:0] != 0;
                 } else {
                     ct_collisions.count((bit<32>) meta.vm_id);
                 }

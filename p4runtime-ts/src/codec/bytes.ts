@@ -20,6 +20,14 @@ export function showValue(value: bigint): string {
 /** The shortest big-endian bytes of a non-negative bigint; zero is one 0x00 byte (§8.3). */
 export function bigintToBytes(value: bigint): Uint8Array {
   if (value === 0n) return Uint8Array.of(0);
+  // Most fields (ports, addresses, indexes) fit 32 bits: plain number arithmetic, no strings.
+  if (value < 0x1_0000_0000n) {
+    const n = Number(value);
+    const len = n < 0x100 ? 1 : n < 0x1_0000 ? 2 : n < 0x100_0000 ? 3 : 4;
+    const out = new Uint8Array(len);
+    for (let i = len - 1, v = n; i >= 0; i--, v >>>= 8) out[i] = v & 0xff;
+    return out;
+  }
   let hex = value.toString(16);
   if (hex.length % 2 === 1) hex = `0${hex}`;
   const out = new Uint8Array(hex.length / 2);
@@ -46,6 +54,12 @@ export function encodeBits(value: bigint, bitwidth: number, what: string): Uint8
 /** Decodes a big-endian bytestring as an unsigned bigint (any length; empty decodes as 0). */
 export function decodeBits(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
+  if (bytes.length <= 6) {
+    // Up to 48 bits is exact in a double: no string round trip.
+    let n = 0;
+    for (const b of bytes) n = n * 256 + b;
+    return BigInt(n);
+  }
   // Hex through one BigInt() call: far fewer bigint operations than shifting byte by byte.
   let hex = '0x';
   for (const b of bytes) hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);

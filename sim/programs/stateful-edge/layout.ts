@@ -5,8 +5,11 @@
  */
 
 /** Sizes of the connection-tracking slot group (defines.p4). */
+export const CT_WAYS = 2;
 export const CT_REGION0_SIZE = 262144;
 export const CT_REGION1_SIZE = 65536;
+export const CT_REGION0_BUCKETS = CT_REGION0_SIZE / CT_WAYS;
+export const CT_REGION1_BUCKETS = CT_REGION1_SIZE / CT_WAYS;
 export const CT_SLOTS = CT_REGION0_SIZE + CT_REGION1_SIZE;
 export const DIRTY_WORDS_PER_BUFFER = CT_SLOTS / 64;
 export const DIRTY_WORDS = 2 * DIRTY_WORDS_PER_BUFFER;

@@ -198,7 +198,9 @@ function readGroup(group: string, members: { reg: RegisterInfo; word: number }[]
       max: intArg(head, hashA, i + 2, hashForm),
     });
   }
-  const placement = validatePlacementSpec({ keyFields, choices, slots });
+  const waysA = onlyOne(head, 'migrate_ways');
+  const ways = waysA ? intArg(head, waysA, 0, '@migrate_ways(n), slots per bucket') : 1;
+  const placement = validatePlacementSpec({ keyFields, choices, ways, slots });
 
   const named = (ann: string, what: string): FieldRef => {
     const a = onlyOne(head, ann);

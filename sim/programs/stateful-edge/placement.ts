@@ -4,14 +4,16 @@
  * switch bit-exactly (DESIGN.md §4 "slot groups"); it depends only on sim/hash, so it can move to
  * a shared package unchanged.
  *
- * Rule (conntrack.p4): candidates are, in order, base_i + (hash_i(key) mod max_i) for each hash
- * choice i, the key being the big-endian concatenation of the key fields. A packet belongs to the
- * first candidate whose stored key equals its own; a new flow takes the first free candidate;
- * when none is free the flow is not tracked (a collision).
+ * Rule (conntrack.p4): each hash choice i covers the slots [base_i, base_i + max_i), cut into
+ * buckets of `ways` adjacent slots; the flow's bucket is hash_i(key) mod (max_i / ways), the key
+ * being the big-endian concatenation of the key fields. The candidates are, choice by choice, the
+ * bucket's slots in order: base_i + ways * bucket_i + w. A packet belongs to the candidate whose
+ * stored key equals its own; a new flow takes the first free candidate; when none is free the
+ * flow is not tracked (a collision).
  */
 import { applyBaseAndMax, crc16, crc32, hashBytes, parseHashAlgorithm } from '../../hash/index.js';
 import type { HashAlgorithm } from '../../hash/index.js';
-import { CT_REGION0_SIZE, CT_REGION1_SIZE, CT_SLOTS } from './layout.js';
+import { CT_REGION0_BUCKETS, CT_REGION0_SIZE, CT_REGION1_BUCKETS, CT_REGION1_SIZE, CT_SLOTS, CT_WAYS } from './layout.js';
 
 /** A flow in canonical direction order: the VM's side first. */
 export interface FlowKey {
@@ -28,7 +30,7 @@ export interface KeyField {
   readonly bits: number;
 }
 
-/** One hash choice: slot = base + (algo(key) mod max). */
+/** One hash choice: the region [base, base + max), bucket = algo(key) mod (max / ways). */
 export interface HashChoice {
   readonly algo: HashAlgorithm;
   readonly base: number;
@@ -39,6 +41,8 @@ export interface HashChoice {
 export interface PlacementSpec {
   readonly keyFields: readonly KeyField[];
   readonly choices: readonly HashChoice[];
+  /** Slots per bucket (1 = one candidate per choice). */
+  readonly ways: number;
   /** Size of the index space (every register of the group). */
   readonly slots: number;
 }
@@ -52,10 +56,11 @@ export const STATEFUL_EDGE_PLACEMENT: PlacementSpec = Object.freeze({
     { name: 'remote_port', bits: 16 },
     { name: 'protocol', bits: 8 },
   ]),
-  choices: Object.freeze([
+  choices: Object.freeze<HashChoice[]>([
     { algo: 'crc32', base: 0, max: CT_REGION0_SIZE },
     { algo: 'crc16', base: CT_REGION0_SIZE, max: CT_REGION1_SIZE },
   ]),
+  ways: CT_WAYS,
   slots: CT_SLOTS,
 });
 
@@ -67,9 +72,13 @@ export function validatePlacementSpec(spec: PlacementSpec): PlacementSpec {
       throw new Error(`placement: key field '${f.name}' is ${f.bits} bits; expected a positive multiple of 8 (byte-aligned hash input)`);
     }
   }
+  if (!Number.isInteger(spec.ways) || spec.ways < 1) throw new Error(`placement: ways ${spec.ways} must be a positive integer (@migrate_ways)`);
   if (spec.choices.length === 0) throw new Error('placement: no hash choice; expected @migrate_hash with at least one (algo, base, max)');
   for (const [i, c] of spec.choices.entries()) {
     parseHashAlgorithm(c.algo);
+    if (c.max % spec.ways !== 0) {
+      throw new Error(`placement: choice ${i} covers ${c.max} slots, not a whole number of ${spec.ways}-slot buckets; expected max to be a multiple of ways`);
+    }
     if (!Number.isSafeInteger(c.base) || c.base < 0 || !Number.isSafeInteger(c.max) || c.max <= 0 || c.base + c.max > spec.slots) {
       throw new Error(
         `placement: choice ${i} (${c.algo}, base ${c.base}, max ${c.max}) does not fit the ${spec.slots}-slot index space; ` +
@@ -102,7 +111,12 @@ export function keyBytes(spec: PlacementSpec, fields: Readonly<Record<string, nu
 /** The candidate slots of a flow, in probe order, for any placement spec. */
 export function candidateSlotsFor(spec: PlacementSpec, fields: Readonly<Record<string, number | bigint>>): number[] {
   const bytes = keyBytes(spec, fields);
-  return spec.choices.map((c) => applyBaseAndMax(hashBytes(c.algo, bytes), c.base, c.max));
+  const out: number[] = [];
+  for (const c of spec.choices) {
+    const bucket = applyBaseAndMax(hashBytes(c.algo, bytes), 0, c.max / spec.ways);
+    for (let w = 0; w < spec.ways; w++) out.push(c.base + bucket * spec.ways + w);
+  }
+  return out;
 }
 
 const SCRATCH = new Uint8Array(13);
@@ -125,10 +139,12 @@ export function flowKeyBytes(key: FlowKey, out: Uint8Array = new Uint8Array(13))
   return out;
 }
 
-/** The two candidate slots of a stateful_edge flow: [crc32 choice, crc16 choice]. Allocation-free. */
-export function candidateSlots(key: FlowKey): [number, number] {
+/** The four candidate slots of a stateful_edge flow: the crc32 bucket's two, then the crc16 bucket's. */
+export function candidateSlots(key: FlowKey): [number, number, number, number] {
   const b = flowKeyBytes(key, SCRATCH);
-  return [crc32(b) % CT_REGION0_SIZE, CT_REGION0_SIZE + (crc16(b) % CT_REGION1_SIZE)];
+  const c0 = (crc32(b) % CT_REGION0_BUCKETS) * CT_WAYS;
+  const c2 = CT_REGION0_SIZE + (crc16(b) % CT_REGION1_BUCKETS) * CT_WAYS;
+  return [c0, c0 + 1, c2, c2 + 1];
 }
 
 /** What a probe learns about one candidate slot. */
@@ -139,17 +155,17 @@ export interface SlotProbe {
   readonly free: boolean;
 }
 
-/** Where a flow lands: an existing slot, a new one, or nowhere. */
+/** Where a flow lands: an existing slot, a new one, or nowhere; `candidate` indexes the candidates. */
 export type SlotChoice =
-  | { readonly kind: 'hit'; readonly slot: number; readonly choice: number }
-  | { readonly kind: 'insert'; readonly slot: number; readonly choice: number }
+  | { readonly kind: 'hit'; readonly slot: number; readonly candidate: number }
+  | { readonly kind: 'insert'; readonly slot: number; readonly candidate: number }
   | { readonly kind: 'collision' };
 
 /** Applies the collision rule: first matching candidate, else first free one, else collision. */
 export function chooseSlot(candidates: readonly number[], probe: (slot: number) => SlotProbe): SlotChoice {
   const probes = candidates.map((slot) => probe(slot));
-  for (const [i, p] of probes.entries()) if (p.matches) return { kind: 'hit', slot: candidates[i] ?? 0, choice: i };
-  for (const [i, p] of probes.entries()) if (p.free) return { kind: 'insert', slot: candidates[i] ?? 0, choice: i };
+  for (const [i, p] of probes.entries()) if (p.matches) return { kind: 'hit', slot: candidates[i] ?? 0, candidate: i };
+  for (const [i, p] of probes.entries()) if (p.free) return { kind: 'insert', slot: candidates[i] ?? 0, candidate: i };
   return { kind: 'collision' };
 }
 

@@ -15,6 +15,7 @@ import {
 import type { PacketOutHeader } from './inband.js';
 import {
   CT_WORDS,
+  CtState,
   DIR_IN,
   DIR_OUT,
   DIRTY_WORDS_PER_BUFFER,
@@ -29,7 +30,6 @@ import { candidateSlots } from './placement.js';
 import type { FlowKey } from './placement.js';
 import { decodeSlot, encodeSlot, isSlotFree, keyAddrWord, keyPortWord, MASK48 } from './slot.js';
 import type { CtSlot } from './slot.js';
-import { CtState } from './layout.js';
 import { isPureSyn, openSlot, tcpSegment, trackSegment } from './tcp-tracker.js';
 
 /** The program name the sim registers (P4Info pkg_info.name). */
@@ -125,7 +125,7 @@ class StatefulEdgeInstance implements ProgramInstance {
     }
 
     if (meta.drop === DropReason.NONE && parsed.tcp && parsed.ipv4 && key) {
-      this.conntrack(parsed, key, meta, env, nowUs);
+      this.conntrack(parsed, key, meta, env, nowUs, wireLen);
     }
 
     if (meta.drop === DropReason.NONE && meta.dir === DIR_IN && !meta.ctPass && !meta.aclAdmit) {
@@ -220,13 +220,13 @@ class StatefulEdgeInstance implements ProgramInstance {
   }
 
   /** conntrack.p4, tracking branch: find or open the flow's slot, check and advance it. */
-  private conntrack(parsed: ParsedFrame, key: FlowKey, meta: Meta, env: PipelineEnv, nowUs: bigint): void {
+  private conntrack(parsed: ParsedFrame, key: FlowKey, meta: Meta, env: PipelineEnv, nowUs: bigint, wireLen: number): void {
     const { ipv4, tcp } = parsed;
     if (!ipv4 || !tcp) return;
-    const [slot0, slot1] = candidateSlots(key);
+    const candidates = candidateSlots(key);
     const wantAddr = keyAddrWord(key.vmAddr, key.remoteAddr);
     const wantPort = keyPortWord(key.vmPort, key.remotePort, key.protocol);
-    const probe = (slot: number): { hit: boolean; free: boolean; occupied: boolean; timeWait: boolean } => {
+    const probes = candidates.map((slot) => {
       const addr = env.registerRead('ct_key_addr', slot);
       const port = env.registerRead('ct_key_port', slot);
       const st = env.registerRead('ct_state', slot);
@@ -234,40 +234,35 @@ class StatefulEdgeInstance implements ProgramInstance {
       const state = Number((st >> 40n) & 0xffn);
       const protocol = Number(port & 0xffn);
       return {
+        slot,
         hit: addr === wantAddr && port === wantPort,
         free: isSlotFree({ protocol, state, lastSeenUs: seen }, nowUs),
-        occupied: protocol !== 0,
+        used: protocol !== 0,
         timeWait: state === CtState.TIME_WAIT,
       };
-    };
-    const p0 = probe(slot0);
-    const p1 = probe(slot1);
+    });
     const pureSyn = isPureSyn(tcp.flags);
     const mayInsert = meta.dir === DIR_OUT || meta.aclAdmit;
 
-    let slot = slot0;
-    let found = false;
+    // The candidate holding this key; else, for a new flow, the first free one.
+    const held = probes.find((p) => p.hit);
+    let slot = candidates[0];
     let insert = false;
     let reclaim = false;
-    if (p0.hit) {
-      found = true;
-      insert = pureSyn && mayInsert && (p0.free || p0.timeWait);
-    } else if (p1.hit) {
-      found = true;
-      slot = slot1;
-      insert = pureSyn && mayInsert && (p1.free || p1.timeWait);
+    if (held) {
+      slot = held.slot;
+      insert = pureSyn && mayInsert && (held.free || held.timeWait);
     } else if (pureSyn && mayInsert) {
-      if (p0.free) {
+      const free = probes.find((p) => p.free);
+      if (free) {
+        slot = free.slot;
         insert = true;
-        reclaim = p0.occupied;
-      } else if (p1.free) {
-        insert = true;
-        slot = slot1;
-        reclaim = p1.occupied;
+        reclaim = free.used;
       } else {
-        env.counterCount(Names.counters.collisions, meta.vmId, 0);
+        env.counterCount(Names.counters.collisions, meta.vmId, wireLen);
       }
     }
+    const found = held !== undefined;
 
     const seg = tcpSegment(ipv4, tcp, meta.dir);
     let next: CtSlot | undefined;
