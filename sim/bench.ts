@@ -10,9 +10,8 @@ import { p4, toUint128 } from 'p4runtime-ts/proto';
 import { canonicalBytes } from './p4rt/bytestring.js';
 import { SIM_PROFILE_NAMES } from './profiles.js';
 import type { SimProfileName } from './profiles.js';
-import { L2_ECHO_IDS, L2_ECHO_P4INFO_OBJECT } from './programs/l2-echo/l2-echo-p4info.js';
+import { L2_ECHO_IDS, L2_ECHO_P4INFO_OBJECT, l2EchoDeviceConfig } from './programs/l2-echo/l2-echo-p4info.js';
 import { startSimSwitch } from './sim-switch.js';
-import { l2EchoDeviceConfig } from './testing/fixture.js';
 import { RawP4RuntimeClient } from './testing/raw-client.js';
 
 /** One result row; the same shape as scenarios' BenchRow. */

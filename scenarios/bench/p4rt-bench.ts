@@ -2,14 +2,14 @@
  * `carryover bench p4rt`: encode+write throughput of p4runtime-ts against the same server as a
  * bare @grpc/grpc-js client that sends WriteRequests encoded before the clock starts. Both write
  * the same number of table INSERTs in the same batch size, one batch in flight, to one sim switch
- * (profile `full`), interleaved round by round so drift on a shared machine hits both alike.
+ * (profile `full`, in its own process), interleaved round by round so drift on a shared machine hits both alike.
  */
 import * as grpc from '@grpc/grpc-js';
 import { P4Switch } from 'p4runtime-ts';
 import { p4, toLong } from 'p4runtime-ts/proto';
-import { startSimSwitch } from '../../sim/index.js';
 import { L2_ECHO_P4INFO_OBJECT } from '../../sim/programs/l2-echo/l2-echo-p4info.js';
 import type { BenchRow } from './results.js';
+import { startSimProcess } from './sim-process.js';
 
 /** Knobs of the p4rt bench. */
 export interface P4rtBenchOptions {
@@ -28,7 +28,8 @@ const median = (xs: number[]): number => {
 /** Runs the bench and returns its rows (updates/s for each client and their ratio). */
 export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENCH_OPTIONS): Promise<BenchRow[]> {
   const { updatesPerRound, batchSize, rounds } = options;
-  const sim = await startSimSwitch({ profile: 'full', program: 'l2_echo' });
+  const sim = await startSimProcess(['--profile', 'full', '--program', 'l2_echo', '--device-id', '1']);
+  const deviceId = 1n;
   // The table must hold every round's inserts of both clients.
   const capacity = updatesPerRound * rounds * 2 + 1;
   const p4infoObject = {
@@ -36,7 +37,7 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
     tables: L2_ECHO_P4INFO_OBJECT.tables.map((t) => (t.preamble.name === 'EchoIngress.mac_fwd' ? { ...t, size: capacity } : t)),
   };
   const p4info = p4.config.v1.P4Info.fromObject(p4infoObject);
-  const sw = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, writeBatchSize: batchSize, writeConcurrency: 1 });
+  const sw = await P4Switch.connect({ address: sim.address, deviceId, writeBatchSize: batchSize, writeConcurrency: 1 });
   const bare = new grpc.Client(sim.address, grpc.credentials.createInsecure());
   try {
     await sw.waitForPrimary();
@@ -80,7 +81,7 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
         }
         const electionId = sw.electionId;
         const req = p4.v1.WriteRequest.create({
-          deviceId: toLong(sim.deviceId),
+          deviceId: toLong(deviceId),
           electionId: { high: toLong(electionId >> 64n), low: toLong(electionId & 0xffff_ffff_ffff_ffffn) },
           updates: batch,
         });

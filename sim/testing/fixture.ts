@@ -3,8 +3,7 @@
  * l2_echo pipeline pushed the way the profile wants it (BMv2 JSON on bmv2). Not product code.
  */
 import { canonicalBytes } from '../p4rt/bytestring.js';
-import { minimalBmv2Json } from '../pipeline/bmv2-json.js';
-import { L2_ECHO_IDS, l2EchoP4Info } from '../programs/l2-echo/l2-echo-p4info.js';
+import { L2_ECHO_IDS, l2EchoDeviceConfig, l2EchoP4Info } from '../programs/l2-echo/l2-echo-p4info.js';
 import { startSimSwitch } from '../sim-switch.js';
 import type { SimSwitch } from '../sim-switch.js';
 import type { SimSwitchOptions } from '../options.js';
@@ -27,10 +26,7 @@ export interface SimFixture {
   close(): Promise<void>;
 }
 
-/** The device config a profile expects for l2_echo. */
-export function l2EchoDeviceConfig(profile: string): Uint8Array {
-  return profile === 'bmv2' ? minimalBmv2Json('l2_echo', ['EchoIngress.mac_fwd', 'EchoIngress.mac_prefix', 'EchoIngress.acl']) : new TextEncoder().encode('l2_echo opaque device config');
-}
+export { l2EchoDeviceConfig };
 
 /** Starts a switch, arbitrates as primary and (unless `push: false`) pushes l2_echo. */
 export async function startFixture(options: SimSwitchOptions & { readonly electionId?: bigint; readonly push?: boolean } = {}): Promise<SimFixture> {

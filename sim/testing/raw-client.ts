@@ -1,7 +1,7 @@
 /**
- * A bare P4Runtime client for tests of the sim: raw grpc-js calls with our generated codecs, no
- * library logic in between, so the tests see exactly what the switch sends (codes, messages,
- * status details, stream messages). Not product code.
+ * A bare P4Runtime client for the sim's tests and bench: raw grpc-js calls with our generated
+ * codecs, no library logic in between, so callers see exactly what the switch sends (codes,
+ * messages, status details, stream messages).
  */
 import { Client, credentials as grpcCredentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ChannelCredentials, ClientDuplexStream, Metadata, ServiceError } from '@grpc/grpc-js';

@@ -3,6 +3,7 @@
  * are ours. The same content in protobuf text format is `l2_echo.p4info.txtpb`.
  */
 import { p4 } from 'p4runtime-ts/proto';
+import { minimalBmv2Json } from '../../pipeline/bmv2-json.js';
 
 /** Ids of every l2_echo object, for tests that build raw requests. */
 export const L2_ECHO_IDS = Object.freeze({
@@ -99,4 +100,12 @@ export const L2_ECHO_P4INFO_OBJECT = {
 /** A fresh decoded-message copy of the l2_echo P4Info. */
 export function l2EchoP4Info(): p4.config.v1.P4Info {
   return p4.config.v1.P4Info.fromObject(L2_ECHO_P4INFO_OBJECT);
+}
+
+/**
+ * The device config a profile expects with this P4Info: on `bmv2` a (stand-in) BMv2 JSON naming
+ * the program and its tables, elsewhere opaque bytes.
+ */
+export function l2EchoDeviceConfig(profile: string): Uint8Array {
+  return profile === 'bmv2' ? minimalBmv2Json('l2_echo', L2_ECHO_P4INFO_OBJECT.tables.map((t) => t.preamble.name)) : new TextEncoder().encode('l2_echo opaque device config');
 }
