@@ -35,3 +35,9 @@ export type {
   CounterCell, DirectCounterCell, DigestConfigRead, DigestConfigSpec, EntityRead, CounterValue, DurationInput, PacketIn, DigestList,
   IdleTimeoutNotice, StreamErrorEvent,
 } from './client/index.js';
+// Target hash algorithms (v1model HashAlgorithm as BMv2 computes them), for recomputing placement.
+export {
+  crc32, crc16, csum16, HASH_ALGORITHMS, isHashAlgorithm, parseHashAlgorithm, concatFields, hashBytes, applyBaseAndMax, bmv2Hash,
+  loadLabHashVectors, labHashVectorsPath,
+} from './hash/index.js';
+export type { HashAlgorithm, HashField, LabHashVector } from './hash/index.js';

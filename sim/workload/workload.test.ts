@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csum16 } from '../hash/index.js';
+import { csum16 } from 'p4runtime-ts';
 import { parseFrame, parseIpv4, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../programs/stateful-edge/frame.js';
 import { CtState, CT_WORDS } from '../programs/stateful-edge/layout.js';
 import { statefulEdgeEnvDouble } from '../programs/stateful-edge/pipeline-env-test-double.js';

@@ -15,7 +15,7 @@ describe('l2_echo P4Info — text format and object agree', () => {
   it('l2_echo P4Info — every table, action, counter, register and digest of the P4 source is in the P4Info', () => {
     const source = readFileSync(new URL('./l2_echo.p4', import.meta.url), 'utf8');
     const info = l2EchoP4Info();
-    const declared = [...source.matchAll(/^\s*(?:table|action)\s+(\w+)|(?:counter|register<[^>]+>|direct_counter)\s*\([^)]*\)\s*(\w+);/gm)].map((m) => m[1] ?? m[2]);
+    const declared = [...source.matchAll(/^\s*(?:table|action)\s+(\w+)|(?:counter|register<bit<\d+>>|direct_counter)\s*\([^)]*\)\s*(\w+);/gm)].map((m) => m[1] ?? m[2]);
     const names = [...info.tables, ...info.actions, ...info.counters, ...info.directCounters, ...info.registers].map((x) => x.preamble?.alias);
     for (const d of declared) expect(names, `${d} missing from the P4Info`).toContain(d);
     expect(new Set(declared)).toEqual(new Set(names.filter((n) => n !== 'NoAction')));

@@ -4,7 +4,7 @@
  * placement from annotations alone. This is how a controller handles any annotated program; it
  * depends on nothing but placement and the hash functions, so it can move to a shared package.
  */
-import { parseHashAlgorithm } from '../../hash/index.js';
+import { parseHashAlgorithm } from 'p4runtime-ts';
 import { validatePlacementSpec } from './placement.js';
 import type { PlacementSpec } from './placement.js';
 

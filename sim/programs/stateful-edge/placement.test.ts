@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadLabHashVectors } from '../../hash/lab-hash-vectors.js';
+import { loadLabHashVectors } from 'p4runtime-ts';
 import { TCP_SYN } from './frame.js';
 import { CT_REGION0_BUCKETS, CT_REGION0_SIZE, CT_REGION1_BUCKETS, CT_SLOTS, CtState } from './layout.js';
 import {

@@ -11,8 +11,8 @@
  * stored key equals its own; a new flow takes the first free candidate; when none is free the
  * flow is not tracked (a collision).
  */
-import { applyBaseAndMax, crc16, crc32, hashBytes, parseHashAlgorithm } from '../../hash/index.js';
-import type { HashAlgorithm } from '../../hash/index.js';
+import { applyBaseAndMax, crc16, crc32, hashBytes, parseHashAlgorithm } from 'p4runtime-ts';
+import type { HashAlgorithm } from 'p4runtime-ts';
 import { CT_REGION0_BUCKETS, CT_REGION0_SIZE, CT_REGION1_BUCKETS, CT_REGION1_SIZE, CT_SLOTS, CT_WAYS } from './layout.js';
 
 /** A flow in canonical direction order: the VM's side first. */

@@ -25,7 +25,7 @@ const KEYS = ['src', 'dst', 'sport', 'dport', 'proto', 'crc32', 'crc16', 'crc32_
 
 /** Where the vectors live: `<repo>/../shared/lab/2026-11-24-bmv2-hash-vectors.jsonl`. */
 export function labHashVectorsPath(): string {
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   return resolve(repoRoot, '..', 'shared', 'lab', '2026-11-24-bmv2-hash-vectors.jsonl');
 }
 
