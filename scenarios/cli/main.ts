@@ -3,6 +3,7 @@
  * issue fills in says so plainly and exits non-zero; it never pretends.
  */
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 
 /** Exit codes: 0 success, 1 the job ran and failed, 2 usage error or not available. */
 export const EXIT_OK = 0;
@@ -72,19 +73,22 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     console.error(`carryover ${command}: ${err.message}`);
-    return EXIT_FAILED;
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 
-/** Parses flags for a subcommand, turning parse errors into a usage message. */
-export function parseFlags<T extends Parameters<typeof parseArgs>[0]['options']>(
-  command: string,
-  argv: string[],
-  options: T,
-): ReturnType<typeof parseArgs<{ options: T; args: string[]; allowPositionals: true; strict: true }>> {
+/** A bad command line: reported with a pointer to --help, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses flags for a subcommand, turning parse errors into a UsageError naming the command. */
+export function parseFlags<T extends FlagOptions>(command: string, argv: string[], options: T) {
   try {
     return parseArgs({ options, args: argv, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new Error(`${(e as Error).message} (see 'carryover ${command} --help')`);
+    throw new UsageError(`${(e as Error).message} (see 'carryover ${command} --help')`);
   }
 }

@@ -4,8 +4,10 @@
  */
 import { L2_ECHO_PROGRAM } from './l2-echo/l2-echo.js';
 import { registerProgram } from './registry.js';
+import { statefulEdgeProgram } from './stateful-edge/index.js';
 
 registerProgram(L2_ECHO_PROGRAM);
+registerProgram(statefulEdgeProgram);
 
 /** Names of the built-in programs. */
-export const BUILTIN_PROGRAMS: readonly string[] = [L2_ECHO_PROGRAM.name];
+export const BUILTIN_PROGRAMS: readonly string[] = [L2_ECHO_PROGRAM.name, statefulEdgeProgram.name];

@@ -35,6 +35,11 @@ export interface StreamChannelHandle {
 export interface P4RuntimeTransport {
   capabilities(): Promise<p4.v1.CapabilitiesResponse>;
   write(req: p4.v1.WriteRequest.$Properties): Promise<void>;
+  /**
+   * Optional: sends a WriteRequest already encoded. Lets a batched write encode batch k+1 while
+   * batch k is on the wire, so encoding overlaps the target's work instead of adding to it.
+   */
+  writeEncoded?(bytes: Uint8Array): Promise<void>;
   /** The server stream of a Read; aborting `signal` cancels the call and ends the iteration quietly. */
   read(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<p4.v1.ReadResponse>;
   setPipeline(req: p4.v1.SetForwardingPipelineConfigRequest.$Properties): Promise<void>;
@@ -80,6 +85,13 @@ export type GrpcTransportOptions = Pick<
   'address' | 'credentials' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'keepaliveMs' | 'keepaliveTimeoutMs' | 'rpcTimeoutMs'
 >;
 
+/** The Write method with a pass-through serializer, for requests encoded ahead of sending. */
+const ENCODED_WRITE = {
+  path: P4RUNTIME_SERVICE.Write.path,
+  requestSerialize: (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+  responseDeserialize: P4RUNTIME_SERVICE.Write.responseDeserialize,
+};
+
 /** P4Runtime over a grpc-js channel, with protobufjs static code as (de)serializers. */
 export class GrpcTransport implements P4RuntimeTransport {
   private readonly client: grpc.Client;
@@ -111,6 +123,11 @@ export class GrpcTransport implements P4RuntimeTransport {
   /** Sends one WriteRequest. */
   async write(req: p4.v1.WriteRequest.$Properties): Promise<void> {
     await this.unary(P4RUNTIME_SERVICE.Write, req);
+  }
+
+  /** Sends one WriteRequest encoded beforehand. */
+  async writeEncoded(bytes: Uint8Array): Promise<void> {
+    await this.unary(ENCODED_WRITE, bytes);
   }
 
   /** Streams the ReadResponses of one Read. */

@@ -108,31 +108,57 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   let lastCause: unknown;
   let next = 0;
 
-  const sendBatch = async (b: number): Promise<void> => {
-    const start = b * size;
-    const slice = updates.length <= size ? updates : updates.slice(start, start + size);
+  const sliceOf = (b: number): readonly P4Update[] => (updates.length <= size ? updates : updates.slice(b * size, b * size + size));
+  const requestOf = (slice: readonly P4Update[]): p4.v1.WriteRequest.$Properties => {
     const req: p4.v1.WriteRequest.$Properties = { deviceId, electionId, updates: slice as P4Update[], atomicity };
     if (ctx.role !== '') req.role = ctx.role;
-    try {
-      await ctx.transport.write(req);
-    } catch (e) {
-      const perUpdate = decodeBatchFailure(ctx.schema(), e, slice, start);
-      if (perUpdate) {
-        failures.push(...perUpdate);
-        lastCause = e;
-        return;
-      }
-      const range = batches > 1 ? ` (batch ${b + 1} of ${batches}, updates #${start}..#${start + slice.length - 1}; later batches not sent)` : '';
-      const base = P4RuntimeError.from(e, `write to device ${ctx.deviceId}${range}`);
-      fatal ??= failures.length > 0 ? new P4RuntimeError(base.code, base.message, { cause: e, grpcCode: base.grpcCode, updates: [...failures] }) : base;
+    return req;
+  };
+  const writeEncoded = ctx.transport.writeEncoded?.bind(ctx.transport);
+  // A batch ready to send: encoded ahead when the transport takes encoded requests.
+  type Prepared = { readonly b: number; readonly slice: readonly P4Update[]; readonly send: () => Promise<void> };
+  const prepare = (b: number): Prepared => {
+    const slice = sliceOf(b);
+    const req = requestOf(slice);
+    if (writeEncoded) {
+      const bytes = p4.v1.WriteRequest.encode(req).finish();
+      return { b, slice, send: () => writeEncoded(bytes) };
     }
+    return { b, slice, send: () => ctx.transport.write(req) };
+  };
+
+  // Starts the RPC of a batch; the returned promise settles with the error (or undefined), never rejects.
+  const start = (batch: Prepared): Promise<unknown> => batch.send().then(() => undefined, (e: unknown) => e ?? new Error('write failed'));
+
+  const settle = (batch: Prepared, e: unknown): void => {
+    if (e === undefined) return;
+    const { b, slice } = batch;
+    const first = b * size;
+    const perUpdate = decodeBatchFailure(ctx.schema(), e, slice, first);
+    if (perUpdate) {
+      failures.push(...perUpdate);
+      lastCause = e;
+      return;
+    }
+    const range = batches > 1 ? ` (batch ${b + 1} of ${batches}, updates #${first}..#${first + slice.length - 1}; later batches not sent)` : '';
+    const base = P4RuntimeError.from(e, `write to device ${ctx.deviceId}${range}`);
+    fatal ??= failures.length > 0 ? new P4RuntimeError(base.code, base.message, { cause: e, grpcCode: base.grpcCode, updates: [...failures] }) : base;
   };
 
   const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < batches) {
-      const b = next;
-      next += 1;
-      await sendBatch(b);
+    let current: Prepared | undefined = next < batches ? prepare(next++) : undefined;
+    while (current !== undefined && fatal === undefined) {
+      const outcome = start(current);
+      let upcoming: Prepared | undefined;
+      if (next < batches) {
+        const nb = next++;
+        // Let this request reach the socket, then encode the next batch while the target works;
+        // it is sent only after this one has answered, so order is kept.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        upcoming = prepare(nb);
+      }
+      settle(current, await outcome);
+      current = upcoming;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches) }, worker));

@@ -24,7 +24,8 @@ export function bigintToBytes(value: bigint): Uint8Array {
   if (value < 0x1_0000_0000n) {
     const n = Number(value);
     const len = n < 0x100 ? 1 : n < 0x1_0000 ? 2 : n < 0x100_0000 ? 3 : 4;
-    const out = new Uint8Array(len);
+    // A slice of Node's shared pool: no ArrayBuffer per value, far less work for the GC.
+    const out = Buffer.allocUnsafe(len);
     for (let i = len - 1, v = n; i >= 0; i--, v >>>= 8) out[i] = v & 0xff;
     return out;
   }
