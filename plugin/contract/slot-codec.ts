@@ -1,0 +1,70 @@
+/**
+ * Slots as words and as named fields, per a group's @migrate_layout; and the dirty bitmap's
+ * arithmetic (which word and bit marks a slot, which slots a word marks).
+ */
+import { EdgePluginError } from '../errors.js';
+import type { DirtySpec, FieldRef, SlotGroupSpec } from './slot-group.js';
+
+const mask = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
+
+/** The value of one field of a slot, given the slot's words. */
+export function fieldValue(words: readonly bigint[], ref: FieldRef): bigint {
+  return ((words[ref.word] ?? 0n) >> BigInt(ref.lsb)) & mask(ref.bits);
+}
+
+/** Every field of a slot by name (bigint values), in layout order. */
+export function decodeSlotFields(group: SlotGroupSpec, words: readonly bigint[]): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const w of group.words) for (const f of w.fields) out[f.name] = fieldValue(words, f);
+  return out;
+}
+
+/** The words of a slot from its fields by name; missing fields are 0, values must fit their width. */
+export function encodeSlotWords(group: SlotGroupSpec, fields: Readonly<Record<string, bigint | number>>): bigint[] {
+  for (const name of Object.keys(fields)) {
+    if (!group.fields.has(name)) throw new EdgePluginError('VALUE_RANGE', `slot group '${group.name}' has no field '${name}' (fields: ${group.fieldNames.join(', ')})`);
+  }
+  return group.words.map((w) => {
+    let word = 0n;
+    for (const f of w.fields) {
+      const raw = fields[f.name];
+      if (raw === undefined) continue;
+      const v = BigInt(raw);
+      if (v < 0n || v > mask(f.bits)) throw new EdgePluginError('VALUE_RANGE', `slot group '${group.name}': field '${f.name}' = ${v} does not fit its ${f.bits} bits`);
+      word |= v << BigInt(f.lsb);
+    }
+    return word;
+  });
+}
+
+/** True when the slot holds a flow (its valid field is non-zero). */
+export function isOccupied(group: SlotGroupSpec, words: readonly bigint[]): boolean {
+  return fieldValue(words, group.valid) !== 0n;
+}
+
+/** The key field values of a slot (the hash input), by field name. */
+export function slotKey(group: SlotGroupSpec, words: readonly bigint[]): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const f of group.key) out[f.name] = fieldValue(words, f);
+  return out;
+}
+
+/** Dirty-bitmap position of a slot in the buffer an epoch selects: word index and bit. */
+export function dirtyPosition(dirty: DirtySpec, slot: number, epoch: number | bigint): { readonly word: number; readonly bit: number } {
+  const buffer = Number(BigInt(epoch) & 1n);
+  return { word: buffer * dirty.wordsPerBuffer + Math.floor(slot / dirty.slotsPerWord), bit: slot % dirty.slotsPerWord };
+}
+
+/** The word indices of one buffer (0 or 1) of a dirty bitmap. */
+export function dirtyBufferWords(dirty: DirtySpec, buffer: 0 | 1): { readonly start: number; readonly count: number } {
+  return { start: buffer * dirty.wordsPerBuffer, count: dirty.wordsPerBuffer };
+}
+
+/** The slots a dirty word marks (bit n of word w of a buffer is slot (w mod wordsPerBuffer)·b + n). */
+export function slotsOfDirtyWord(dirty: DirtySpec, wordIndex: number, value: bigint): number[] {
+  const base = (wordIndex % dirty.wordsPerBuffer) * dirty.slotsPerWord;
+  const out: number[] = [];
+  let v = value;
+  for (let bit = 0; v !== 0n; bit++, v >>= 1n) if ((v & 1n) === 1n) out.push(base + bit);
+  return out;
+}

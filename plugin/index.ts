@@ -1,0 +1,17 @@
+/**
+ * carryover's edge plugin: the migration contract read from a P4Info, register access with a
+ * P4Runtime and an in-band backend, and `createEdgePlugin` (start / stop / health / readVmState).
+ */
+export { createEdgePlugin } from './edge-plugin.js';
+export type { EdgePlugin, EdgePluginHealth } from './edge-plugin.js';
+export { DEFAULT_EDGE_PLUGIN_OPTIONS, parseEdgePluginOptions } from './edge-plugin-options.js';
+export type { EdgePluginOptions, LearnDigestOptions, ParsedEdgePluginOptions } from './edge-plugin-options.js';
+export { EDGE_PLUGIN_ERROR_CODES, EdgePluginError, hasSwitchCode } from './errors.js';
+export type { EdgePluginErrorCode, EdgePluginErrorOptions } from './errors.js';
+export { EDGE_PLUGIN_STATES } from './lifecycle.js';
+export type { EdgePluginState, StateChange } from './lifecycle.js';
+export type { PinholeStats } from './pinhole-learner.js';
+export { readVmState, resolveVmId } from './vm-state.js';
+export type { ReadVmStateOptions, VmCounterState, VmSlotState, VmState, VmStateSource, VmTableEntryState } from './vm-state.js';
+export * from './contract/index.js';
+export * from './state-access/index.js';

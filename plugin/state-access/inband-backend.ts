@@ -1,0 +1,162 @@
+/**
+ * RegisterAccess through the pipeline's in-band service (p4/README.md "In-band state access"),
+ * for targets whose P4Runtime server cannot read or write registers (BMv2). One request per slot,
+ * dirty word or epoch operation, through the windowed InbandClient.
+ */
+import { INBAND_OP } from '../contract/index.js';
+import type { InbandSpec, SlotGroupSpec } from '../contract/index.js';
+import { EdgePluginError } from '../errors.js';
+import { forEachLimited } from './for-each-limited.js';
+import { InbandClient } from './inband-client.js';
+import type { InbandChannel, InbandOptions } from './inband-client.js';
+import { compileSlotFilter, selectionIndices } from './register-access.js';
+import type {
+  CounterReading,
+  DirtySelection,
+  DirtyWord,
+  ReadSlotsOptions,
+  RegisterAccess,
+  RegisterAccessCapabilities,
+  RegisterAccessStats,
+  SlotRecord,
+  SlotSelection,
+  SlotWrite,
+} from './register-access.js';
+import { checkSlotWrite } from './slot-validation.js';
+import type { Clock, Logger } from 'p4runtime-ts';
+
+/** Reads a counter cell over P4Runtime (counters are P4Runtime entities on every target). */
+export type CounterSource = (counter: string, index: number) => Promise<CounterReading>;
+
+/** What the in-band backend is built from. */
+export interface InbandBackendParts {
+  readonly group: SlotGroupSpec;
+  readonly spec: InbandSpec;
+  readonly channel: InbandChannel;
+  readonly options: InbandOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly counters: CounterSource;
+  /** Why this backend serves the device, for capabilities(). */
+  readonly reason: string;
+}
+
+/** Register access over PacketOut/PacketIn. */
+export class InbandRegisterAccess implements RegisterAccess {
+  readonly group: SlotGroupSpec;
+  private readonly client: InbandClient;
+
+  constructor(private readonly parts: InbandBackendParts) {
+    this.group = parts.group;
+    if (parts.spec.group !== parts.group.name) {
+      throw new EdgePluginError('CONTRACT_INVALID', `the in-band service serves slot group '${parts.spec.group}', not '${parts.group.name}'; use the group @migrate_inband names`, { annotation: '@migrate_inband' });
+    }
+    this.client = new InbandClient(parts.spec, parts.channel, parts.options, parts.clock, parts.logger);
+  }
+
+  capabilities(): RegisterAccessCapabilities {
+    return { backend: 'inband', reason: this.parts.reason, group: this.group.name, slots: this.group.slots, window: this.parts.options.window };
+  }
+
+  stats(): RegisterAccessStats {
+    return this.client.stats();
+  }
+
+  async readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]> {
+    const g = this.group;
+    const filter = compileSlotFilter(g, options);
+    const listed = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
+    const indices = listed ?? Array.from({ length: g.slots }, (_, i) => i);
+    const found: SlotRecord[] = [];
+    const W = g.words.length;
+    await forEachLimited(indices, this.parts.options.window, async (index) => {
+      const ans = await this.client.request(INBAND_OP.READ_SLOT, index, `READ_SLOT slot ${index} of group '${g.name}'`);
+      const words = ans.words.slice(0, W);
+      if (filter.matches(words)) found.push({ index, words });
+    });
+    return found.sort((a, b) => a.index - b.index);
+  }
+
+  async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
+    const masks = writes.map((w) => checkSlotWrite(this.group, w));
+    await forEachLimited(
+      writes.map((w, i) => ({ w, mask: masks[i] ?? 0 })),
+      this.parts.options.window,
+      async ({ w, mask }) => {
+        // WRITE_SLOT is idempotent (same words, same mask), so retries are safe.
+        await this.client.request(INBAND_OP.WRITE_SLOT, w.index, `WRITE_SLOT slot ${w.index} of group '${this.group.name}'`, { mask, words: w.words });
+      },
+    );
+  }
+
+  private dirty(): NonNullable<SlotGroupSpec['dirty']> {
+    const d = this.group.dirty;
+    if (!d) throw new EdgePluginError('CONTRACT_MISSING', `slot group '${this.group.name}' has no dirty bitmap; declare one with @migrate_dirty("${this.group.name}", "epoch register")`, { annotation: '@migrate_dirty' });
+    return d;
+  }
+
+  async readDirtyWords(selection: DirtySelection, options?: { readonly nonZeroOnly?: boolean }): Promise<DirtyWord[]> {
+    const d = this.dirty();
+    const indices = selectionIndices(selection, d.words, `read of dirty bitmap '${d.register}'`, d.wordsPerBuffer) ?? [];
+    const out: DirtyWord[] = [];
+    await forEachLimited(indices, this.parts.options.window, async (index) => {
+      const ans = await this.client.request(INBAND_OP.READ_DIRTY, index, `READ_DIRTY word ${index} of '${d.register}'`);
+      const value = ans.words[0] ?? 0n;
+      if (!options?.nonZeroOnly || value !== 0n) out.push({ index, value });
+    });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  async clearDirtyWords(indices: readonly number[]): Promise<DirtyWord[]> {
+    const d = this.dirty();
+    const list = selectionIndices({ indices }, d.words, `clear of dirty bitmap '${d.register}'`) ?? [];
+    const out: DirtyWord[] = [];
+    await forEachLimited(list, this.parts.options.window, async (index) => {
+      // READ first: if the CLEAR's answer is lost, the retried CLEAR returns only newer bits, and
+      // the READ still holds what was there before.
+      const before = await this.client.request(INBAND_OP.READ_DIRTY, index, `READ_DIRTY word ${index} of '${d.register}'`);
+      const cleared = await this.client.request(INBAND_OP.CLEAR_DIRTY, index, `CLEAR_DIRTY word ${index} of '${d.register}'`);
+      out.push({ index, value: (before.words[0] ?? 0n) | (cleared.words[0] ?? 0n) });
+    });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  async readEpoch(): Promise<bigint> {
+    const d = this.dirty();
+    const ans = await this.client.request(INBAND_OP.READ_EPOCH, 0, `READ_EPOCH of '${d.epochRegister}'`);
+    return ans.words[0] ?? 0n;
+  }
+
+  async flipEpoch(): Promise<bigint> {
+    const d = this.dirty();
+    const modulus = 1n << BigInt(d.epochBits);
+    const before = await this.readEpoch();
+    const target = (before + 1n) % modulus;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // FLIP_EPOCH must not run twice: one attempt, and on a lost answer look before flipping again.
+        const ans = await this.client.request(INBAND_OP.FLIP_EPOCH, 0, `FLIP_EPOCH of '${d.epochRegister}'`, { retry: false });
+        return ans.words[0] ?? target;
+      } catch (e) {
+        if (!(e instanceof EdgePluginError) || e.code !== 'INBAND_TIMEOUT') throw e;
+        // Requests pass the pipeline in order: a READ_EPOCH sent now sees the flip if it was not lost.
+        const now = await this.readEpoch();
+        if (now === target) return now;
+        if (now !== before) {
+          throw new EdgePluginError('INTERNAL', `FLIP_EPOCH of '${d.epochRegister}': the epoch moved from ${before} to ${now}, not to ${target}; another controller is flipping it`);
+        }
+        if (attempt >= this.parts.options.maxAttempts) {
+          throw new EdgePluginError('INBAND_TIMEOUT', `FLIP_EPOCH of '${d.epochRegister}': no answer after ${attempt} attempt(s) and the epoch is still ${before}`, { cause: e });
+        }
+      }
+    }
+  }
+
+  readCounter(counter: string, index: number): Promise<CounterReading> {
+    return this.parts.counters(counter, index);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Checks shared by both backends, so a bad write fails the same way whichever one serves it.
+ */
+import type { SlotGroupSpec } from '../contract/index.js';
+import { EdgePluginError } from '../errors.js';
+import type { SlotWrite } from './register-access.js';
+
+/** The mask of a write (default: every word), checked against the group's word count. */
+export function writeMask(group: SlotGroupSpec, w: SlotWrite): number {
+  const all = (1 << group.words.length) - 1;
+  const mask = w.mask ?? all;
+  if (!Number.isInteger(mask) || mask < 0 || (mask & ~all) !== 0) {
+    throw new EdgePluginError('VALUE_RANGE', `write of slot ${w.index}: mask ${String(mask)} names words beyond the group's ${group.words.length}; use bits 0..${group.words.length - 1}`);
+  }
+  return mask;
+}
+
+/** Validates a slot write: index in range, every masked word present and within its register's width. */
+export function checkSlotWrite(group: SlotGroupSpec, w: SlotWrite): number {
+  if (!Number.isSafeInteger(w.index) || w.index < 0 || w.index >= group.slots) {
+    throw new EdgePluginError('VALUE_RANGE', `write of slot ${String(w.index)}: outside slot group '${group.name}' (0..${group.slots - 1})`);
+  }
+  const mask = writeMask(group, w);
+  group.words.forEach((word, i) => {
+    if (((mask >> i) & 1) === 0) return;
+    const v = w.words[i];
+    if (typeof v !== 'bigint') throw new EdgePluginError('VALUE_RANGE', `write of slot ${w.index}: word ${i} (${word.register}) is masked in but missing; give a bigint`);
+    if (v < 0n || v >= 1n << BigInt(word.bits)) throw new EdgePluginError('VALUE_RANGE', `write of slot ${w.index}: word ${i} (${word.register}) = ${v} does not fit ${word.bits} bits`);
+  });
+  return mask;
+}

@@ -1,0 +1,36 @@
+/**
+ * The stateful_edge P4Info for plugin tests, as the file in p4/ holds it, plus variants: resized
+ * (a smaller slot group, to show the contract reader needs no code change) and broken (one
+ * annotation edited, to check the error names it).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { P4Schema } from 'p4runtime-ts';
+
+/** Path of p4/stateful_edge.p4info.txtpb. */
+export const STATEFUL_EDGE_P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb');
+
+/** The P4Info text. */
+export function statefulEdgeP4InfoText(): string {
+  return readFileSync(STATEFUL_EDGE_P4INFO_PATH, 'utf8');
+}
+
+/** Replaces `from` by `to` in the P4Info text, failing when `from` is not there (a stale test). */
+export function editP4Info(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`editP4Info: '${from}' is not in the P4Info text`);
+  return text.split(from).join(to);
+}
+
+/**
+ * stateful_edge with a slot group of `region0 + region1` slots (two ways per bucket), the dirty
+ * bitmap sized to match: the same program at another size.
+ */
+export function resizedStatefulEdge(region0: number, region1: number): P4Schema {
+  const slots = region0 + region1;
+  let t = statefulEdgeP4InfoText();
+  t = editP4Info(t, 'size: 327680', `size: ${slots}`);
+  t = editP4Info(t, '@migrate_hash(\\"crc32\\" , 0 , 262144 , \\"crc16\\" , 262144 , 65536)', `@migrate_hash(\\"crc32\\" , 0 , ${region0} , \\"crc16\\" , ${region0} , ${region1})`);
+  t = editP4Info(t, 'size: 10240', `size: ${2 * Math.ceil(slots / 64)}`);
+  return P4Schema.fromText(t, `stateful_edge resized to ${slots} slots`);
+}
