@@ -196,7 +196,7 @@ function readGroup(schema: P4Schema, group: string, members: { reg: RegisterInfo
   const waysA = onlyOne(head, 'migrate_ways');
   if (waysA) arity(head, waysA, 1, 1, FORMS.ways);
   const ways = waysA ? intArg(head, waysA, 0, FORMS.ways) : 1;
-  const placement = validatePlacementSpec({ keyFields: key.map((k) => ({ name: k.name, bits: k.bits })), choices, ways, slots }, `${entityLabel(head)} (slot group '${group}')`);
+  const placement = validatePlacementSpec({ keyFields: key.map((k) => ({ name: k.name, bits: k.bits })), choices, ways, slots }, entityLabel(head));
 
   const named = (ann: string, form: string, what: string): FieldRef => {
     const a = required(head, ann, form, `${why}, including ${what}`);

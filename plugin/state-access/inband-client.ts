@@ -100,6 +100,8 @@ export class InbandClient {
   private readonly idSpace: number;
   private inFlight = 0;
   private closed = false;
+  /** Ids of recently answered or abandoned attempts, oldest first: their answers are duplicates, not strays. */
+  private readonly recent = new Set<number>();
   private readonly sub: Subscription;
   private readonly counts = { requests: 0, retries: 0, timeouts: 0, duplicateAnswers: 0, strayAnswers: 0, maxInFlight: 0 };
 
@@ -173,11 +175,23 @@ export class InbandClient {
     this.attempts.clear();
   }
 
+  /** Drops an attempt id, remembering it for a while so its late answers count as duplicates. */
+  private forget(id: number): void {
+    this.attempts.delete(id);
+    this.recent.delete(id);
+    this.recent.add(id);
+    const cap = Math.max(4096, 4 * this.options.window);
+    if (this.recent.size > cap) {
+      const oldest = this.recent.values().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+  }
+
   private takeId(): number {
     for (;;) {
       const id = this.nextId;
       this.nextId = (this.nextId + 1) % this.idSpace;
-      if (!this.attempts.has(id)) return id;
+      if (!this.attempts.has(id) && !this.recent.has(id)) return id;
     }
   }
 
@@ -235,7 +249,7 @@ export class InbandClient {
       this.counts.timeouts++;
       const req = a.req;
       if (req.settled) {
-        this.attempts.delete(a.id);
+        this.forget(a.id);
         continue;
       }
       if (req.attempts >= req.maxAttempts) {
@@ -265,7 +279,8 @@ export class InbandClient {
     if (!ans) return;
     const a = this.attempts.get(ans.reqId);
     if (!a) {
-      this.counts.strayAnswers++;
+      if (this.recent.has(ans.reqId)) this.counts.duplicateAnswers++;
+      else this.counts.strayAnswers++;
       return;
     }
     const req = a.req;
@@ -274,7 +289,7 @@ export class InbandClient {
       this.counts.strayAnswers++;
       return;
     }
-    this.attempts.delete(ans.reqId);
+    this.forget(ans.reqId);
     if (a.live) {
       a.live = false;
       this.inFlight--;
@@ -296,7 +311,7 @@ export class InbandClient {
     // Forget attempts that no longer hold a window slot; live ones stay until answered or timed out.
     for (const id of req.ids) {
       const a = this.attempts.get(id);
-      if (a && !a.live) this.attempts.delete(id);
+      if (a && !a.live) this.forget(id);
     }
     if (err) req.reject(err);
     else if (ans) req.resolve(ans);

@@ -429,10 +429,21 @@ export function decodePacketMetadata(header: ControllerHeaderInfo | undefined, m
 
 /** Encodes packet metadata by name for a controller header (e.g. packet_out). */
 export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<Record<string, ValueInput>>): p4.v1.PacketMetadata.$Properties[] {
-  return Object.keys(md).map((name) => {
-    const f = header.metadataField(name);
+  const given = new Map<number, ValueInput>();
+  for (const name of Object.keys(md)) given.set(header.metadataField(name).id, md[name] as ValueInput);
+  // Every field goes out, in header order: targets parse the header whole. Padding fields
+  // (`_name` or @padding) default to 0; any other missing field is a caller's mistake.
+  return header.metadata.map((f) => {
     const what = `packet metadata '${f.name}' of '${header.name}'`;
-    return { metadataId: f.id, value: encodeBits(parseValue(md[name] as ValueInput, f.bitwidth, what), f.bitwidth, what) };
+    let v = given.get(f.id);
+    if (v === undefined) {
+      const padding = f.name.startsWith('_') || f.annotations.some((a) => a.name === 'padding');
+      if (!padding) {
+        throw new P4RuntimeError('VALUE_RANGE', `${what} is missing; give a value for every field of '${header.name}' (${header.metadata.map((m) => m.name).join(', ')}); padding fields default to 0`);
+      }
+      v = 0n;
+    }
+    return { metadataId: f.id, value: encodeBits(parseValue(v, f.bitwidth, what), f.bitwidth, what) };
   });
 }
 

@@ -105,7 +105,7 @@ describe('stream', () => {
     expect(() => sw.packetOut(Buffer.from('lost'))).toThrow(/not open/);
     await sw.waitForPrimary(3000);
     const got = firstValueFrom(sw.packetIn$);
-    sw.packetOut(Buffer.from('again'), { egress_port: 1 });
+    sw.packetOut(Buffer.from('again'), { egress_port: 1, reason: 0 });
     expect(Buffer.from((await got).payload).toString()).toBe('again');
   });
 
@@ -115,5 +115,20 @@ describe('stream', () => {
     await sw.close();
     expect(await all).toEqual([]);
     expect(sw.arbitration).toMatchObject({ kind: 'disconnected', retrying: false, error: { code: 'CONNECTION_CLOSED' } });
+  });
+});
+
+describe('stream — packet-out metadata completeness', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+  it('stream — a missing non-padding metadata field is refused naming it, nothing is sent', async () => {
+    const sw = await h.primaryWithPipeline();
+    expect(() => sw.packetOut(Buffer.from('x'), { egress_port: 1 })).toThrow(/packet metadata 'reason' of 'packet_out' is missing/);
+    expect(h.server.packetOuts).toHaveLength(0);
   });
 });

@@ -12,17 +12,8 @@ export {
   TCP_ACK,
 } from './frame.js';
 export type { ParsedFrame, EthernetHeader, Ipv4Header, TcpHeader, UdpHeader } from './frame.js';
-export {
-  STATEFUL_EDGE_PLACEMENT,
-  candidateSlots,
-  candidateSlotsFor,
-  canonicalFlowKey,
-  chooseSlot,
-  flowKeyBytes,
-  keyBytes,
-  validatePlacementSpec,
-} from './placement.js';
-export type { FlowKey, HashChoice, KeyField, PlacementSpec, SlotChoice, SlotProbe } from './placement.js';
+export { candidateSlots, canonicalFlowKey, flowKeyBytes } from './placement.js';
+export type { FlowKey } from './placement.js';
 export { EMPTY_SLOT, decodeSlot, encodeSlot, isSlotFree, isSlotOccupied } from './slot.js';
 export type { CtSlot } from './slot.js';
 export { openSlot, trackSegment, segmentLength, tcpSegment, isPureSyn } from './tcp-tracker.js';
@@ -40,5 +31,3 @@ export {
   serveInband,
 } from './inband.js';
 export type { InbandRequest, PacketInHeader, PacketOutHeader } from './inband.js';
-export { dirtyPosition, fieldValue, parseAnnotation, readSlotGroups, slotKey } from './migrate-annotations.js';
-export type { DirtySpec, FieldRef, ParsedAnnotation, RegisterInfo, SlotGroupSpec, SlotGroupWord } from './migrate-annotations.js';

@@ -2,9 +2,9 @@
  * The P4 sources, the hand-written P4Info and the TypeScript model describe one program. This
  * test reads all three and checks they agree: every table, action, register, counter, direct
  * counter, digest and controller header of the P4 is in the P4Info and the other way round, with
- * the same widths, sizes and annotations; the model's constants equal the P4's; and the
- * migration contract read from the P4Info annotations alone reproduces the model's layout and
- * placement.
+ * the same widths, sizes and annotations; and the model's constants equal the P4's. That the
+ * controller's contract reader (plugin/contract) derives the model's layout and placement from
+ * the annotations alone is checked in scenarios/test/contract-placement.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,8 +14,6 @@ import { readP4Program } from './contract/p4-source.js';
 import { message, messages, num, parseTextProto, scalars, str } from './contract/text-proto.js';
 import type { TextMessage } from './contract/text-proto.js';
 import * as L from './layout.js';
-import { readSlotGroups } from './migrate-annotations.js';
-import { STATEFUL_EDGE_PLACEMENT } from './placement.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const src = readP4Program(resolve(repo, 'p4', 'stateful_edge.p4'));
@@ -253,38 +251,10 @@ describe('p4info contract — the model matches the P4 program', () => {
   });
 });
 
-describe('p4info contract — the migration contract read from annotations alone', () => {
-  const registerInfos = messages(p4info, 'registers').map((m) => ({
-    name: str(pre(m), 'alias'),
-    bitwidth: widthOf(message(m, 'type_spec')),
-    size: num(m, 'size'),
-    annotations: annotationsOf(m),
-  }));
-  const groups = readSlotGroups(registerInfos);
-
-  it('finds one slot group whose words are the model\'s, in order, with the model\'s widths', () => {
-    expect(groups.map((g) => g.name)).toEqual(['conntrack']);
-    const g = groups[0];
-    expect(g?.slots).toBe(L.CT_SLOTS);
-    expect(g?.words.map((w) => ({ register: w.register, bits: w.bits }))).toEqual(L.CT_WORDS.map((w) => ({ register: w.register, bits: w.bits })));
-  });
-
-  it('derives the placement the model uses, and the dirty bitmap, delta digest and clock', () => {
-    const g = groups[0];
-    if (!g) throw new Error('no group');
-    expect(g.placement).toEqual(STATEFUL_EDGE_PLACEMENT);
-    expect(g.dirty).toEqual({ register: 'ct_dirty', epochRegister: 'ct_epoch', words: L.DIRTY_WORDS, wordsPerBuffer: L.DIRTY_WORDS_PER_BUFFER, slotsPerWord: 64 });
-    expect(g.deltaDigest).toBe('ct_delta_t');
-    expect(g.collisionCounter).toBe('ct_collisions');
-    expect(g.clock).toMatchObject({ unit: 'us', field: { name: 'last_seen', word: 5, lsb: 0, bits: 48 } });
-    expect(g.valid).toMatchObject({ name: 'protocol', word: 1, lsb: 0, bits: 8 });
-    expect(g.vm).toMatchObject({ name: 'vm_id', word: 2, lsb: 48, bits: 16 });
-  });
-
+describe('p4info contract — the digests carry what the model emits', () => {
   it('has the delta digest carry the slot, the VM and every word of the group under its register name', () => {
-    const g = groups[0];
     const delta = src.types.get('ct_delta_t')?.fields.map((f) => ({ name: f.name, bits: f.bits }));
-    expect(delta).toEqual([{ name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, ...(g?.words.map((w) => ({ name: w.register, bits: w.bits })) ?? [])]);
+    expect(delta).toEqual([{ name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, ...L.CT_WORDS.map((w) => ({ name: w.register, bits: w.bits }))]);
   });
 
   it('has the pinhole digest carry exactly the dyn_acl key', () => {
