@@ -4,6 +4,7 @@
  * its per-VM counter cells. Slots come through the RegisterAccess backend, tables and counters
  * through P4Runtime, so the result is the same whichever backend serves the device.
  */
+import { parseValue } from 'p4runtime-ts';
 import type { MatchValue, P4Switch, TableEntryRead } from 'p4runtime-ts';
 import { decodeSlotFields } from './contract/index.js';
 import type { MigrationContract, SlotGroupSpec } from './contract/index.js';
@@ -74,14 +75,24 @@ export async function resolveVmId(src: VmStateSource, vm: number | bigint | stri
   if (!map) {
     throw new EdgePluginError('CONTRACT_MISSING', `VM '${vm}' is given by address, but program '${src.contract.program}' declares no VM map; pass the VM id, or add @migrate_vm_map to the table mapping addresses to ids`, { annotation: '@migrate_vm_map' });
   }
+  let want: bigint;
+  try {
+    want = parseValue(vm, map.keyBits, `VM address for key '${map.keyField}' of table '${map.table}'`);
+  } catch (e) {
+    throw new EdgePluginError('VALUE_RANGE', `VM '${vm}' is neither a VM id nor an address that fits key '${map.keyField}' (${map.keyBits} bits) of table '${map.table}'`, { cause: e });
+  }
+  // Read the whole (small) map rather than one key: targets disagree on how a read of a missing
+  // key fails (NOT_FOUND, or UNKNOWN with a per-request error), an empty answer is unambiguous.
   let entries: TableEntryRead[];
   try {
-    entries = await src.sw.readAll(src.sw.table(map.table).entry({ [map.keyField]: vm }));
+    entries = await src.sw.readAll(src.sw.table(map.table).all());
   } catch (e) {
-    const err = EdgePluginError.from(e, `looking up VM '${vm}' in table '${map.table}'`);
-    if (err.switchCode === 'NOT_FOUND') throw new EdgePluginError('VM_UNKNOWN', `VM '${vm}' is not in table '${map.table}' on this switch`, { cause: e });
-    throw err;
+    throw EdgePluginError.from(e, `looking up VM '${vm}' in table '${map.table}'`);
   }
+  entries = entries.filter((e) => {
+    const k = e.match[map.keyField];
+    return k !== undefined && 'value' in k && k.value === want;
+  });
   const id = entries[0]?.params[map.vmIdParam];
   if (id === undefined) throw new EdgePluginError('VM_UNKNOWN', `VM '${vm}' is not in table '${map.table}' on this switch; add it there or pass the VM id`);
   return Number(id);

@@ -1,0 +1,71 @@
+/**
+ * The test fixture hw-test installs on the target before it sends traffic: VM-facing ports and an
+ * uplink (`port_role`), VM addresses and ids (`vm_table`), tracking on for the VMs
+ * (`vm_migration`), and a static rule admitting connections remote peers open to the VMs
+ * (`static_acl`). Addresses and ids are chosen from ranges a lab switch is unlikely to use; every
+ * entry is removed again at the end.
+ */
+import { badOption } from './errors.js';
+
+/** One simulated VM: its address, the port it sits behind, its switch-local id. */
+export interface FixtureVm {
+  readonly addr: string;
+  readonly port: number;
+  readonly vmId: number;
+}
+
+/** What the fixture installs. */
+export interface FixtureSpec {
+  readonly vms: readonly FixtureVm[];
+  readonly uplinkPort: number;
+  /** Where the workload's remote peers live (CIDR, /8 .. /30). */
+  readonly remoteNetwork: string;
+  /** VM ports remote peers may open TCP connections to (static_allow rules). */
+  readonly vmServicePorts: readonly number[];
+  /** A port given no role: the key of the write a backup controller attempts (and must not make). */
+  readonly sparePort: number;
+}
+
+/** The default fixture: two VMs behind ports 1 and 2, the uplink on port 100. */
+export const DEFAULT_FIXTURE: FixtureSpec = Object.freeze({
+  vms: Object.freeze([
+    Object.freeze({ addr: '10.250.0.5', port: 1, vmId: 1001 }),
+    Object.freeze({ addr: '10.250.0.6', port: 2, vmId: 1002 }),
+  ]),
+  uplinkPort: 100,
+  remoteNetwork: '198.18.0.0/24',
+  vmServicePorts: Object.freeze([22, 80, 443]),
+  sparePort: 510,
+});
+
+const isPort = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 511;
+
+/** Validates a fixture over the defaults; errors name the field and the expected form. */
+export function parseFixtureSpec(input: Partial<FixtureSpec> = {}): FixtureSpec {
+  const o = { ...DEFAULT_FIXTURE, ...input };
+  const where = 'fixture';
+  if (!Array.isArray(o.vms) || o.vms.length === 0) throw badOption(`${where}.vms`, 'expected at least one { addr, port, vmId }');
+  const ports = new Set<number>();
+  const ids = new Set<number>();
+  const vms = o.vms.map((vm, i) => {
+    if (typeof vm?.addr !== 'string' || !/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(vm.addr) || vm.addr.split('.').some((x: string) => Number(x) > 255)) {
+      throw badOption(`${where}.vms[${i}].addr`, `got ${JSON.stringify(vm?.addr)}; expected a dotted-quad IPv4 address such as 10.250.0.5`);
+    }
+    if (!isPort(vm.port) || ports.has(vm.port)) throw badOption(`${where}.vms[${i}].port`, `got ${JSON.stringify(vm.port)}; expected a 9-bit port 0..511 no other VM uses`);
+    if (!Number.isInteger(vm.vmId) || vm.vmId < 1 || vm.vmId > 1023 || ids.has(vm.vmId)) {
+      throw badOption(`${where}.vms[${i}].vmId`, `got ${JSON.stringify(vm.vmId)}; expected a unique VM id 1..1023 (the per-VM counters have 1024 cells)`);
+    }
+    ports.add(vm.port);
+    ids.add(vm.vmId);
+    return Object.freeze({ addr: vm.addr, port: vm.port, vmId: vm.vmId });
+  });
+  if (!isPort(o.uplinkPort) || ports.has(o.uplinkPort)) throw badOption(`${where}.uplinkPort`, `got ${JSON.stringify(o.uplinkPort)}; expected a 9-bit port no VM sits behind`);
+  if (!isPort(o.sparePort) || ports.has(o.sparePort) || o.sparePort === o.uplinkPort) {
+    throw badOption(`${where}.sparePort`, `got ${JSON.stringify(o.sparePort)}; expected a 9-bit port that is neither a VM port nor the uplink`);
+  }
+  if (typeof o.remoteNetwork !== 'string' || !/^[\d.]+\/(\d{1,2})$/.test(o.remoteNetwork)) throw badOption(`${where}.remoteNetwork`, `got ${JSON.stringify(o.remoteNetwork)}; expected a CIDR such as 198.18.0.0/24`);
+  if (!Array.isArray(o.vmServicePorts) || o.vmServicePorts.length === 0 || !o.vmServicePorts.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
+    throw badOption(`${where}.vmServicePorts`, 'expected a non-empty list of TCP ports 1..65535');
+  }
+  return Object.freeze({ vms: Object.freeze(vms), uplinkPort: o.uplinkPort, remoteNetwork: o.remoteNetwork, vmServicePorts: Object.freeze([...o.vmServicePorts]), sparePort: o.sparePort });
+}

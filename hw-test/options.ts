@@ -1,0 +1,266 @@
+/**
+ * Options of a hw-test run: `HwTestOptions` as callers write them (the CLI builds them from its
+ * flags), the defaults, and the one parser that validates everything at the edge — files read,
+ * addresses and numbers checked — and returns a frozen `ParsedHwTestOptions`. Every error names
+ * the flag, what was given and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { P4Schema, P4RuntimeError, silentLogger } from 'p4runtime-ts';
+import type { CredentialsOption, Logger } from 'p4runtime-ts';
+import type { SimProgram } from '../sim/index.js';
+import { badOption } from './errors.js';
+import { parseFixtureSpec } from './fixture-spec.js';
+import type { FixtureSpec } from './fixture-spec.js';
+import { HW_TEST_GROUP_IDS, isHwTestGroupId } from './group-ids.js';
+import type { HwTestGroupId } from './group-ids.js';
+import { HW_TEST_PROFILE_NAMES } from './profiles.js';
+import type { HwTestProfileName } from './profiles.js';
+
+/** TLS material for the P4Runtime channel: file paths (or PEM text). */
+export interface HwTestTls {
+  /** CA that signed the target's certificate (--tls-ca); alone: server-authenticated TLS. */
+  readonly ca?: string;
+  /** Our client certificate and key (--tls-cert/--tls-key), for mutual TLS. */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** One progress event (the CLI prints them to stderr). */
+export type HwTestProgress =
+  | { readonly kind: 'group'; readonly group: HwTestGroupId; readonly title: string }
+  | { readonly kind: 'check'; readonly group: string; readonly id: string; readonly name: string; readonly status: string; readonly durationMs: number }
+  | { readonly kind: 'note'; readonly message: string };
+
+/** What a caller passes to `runHwTest`. Only `target`, `profile` and `p4info` are required. */
+export interface HwTestOptions {
+  /** The P4Runtime server, HOST:PORT (--target). */
+  readonly target: string;
+  /** --device-id; default 0 (simple_switch_grpc's default). */
+  readonly deviceId?: bigint | number | string;
+  /** --profile: which target kind the switch is. */
+  readonly profile: HwTestProfileName;
+  /** --p4info: path to the P4Info (text or binary), or a schema. */
+  readonly p4info: string | P4Schema;
+  /** --device-config: path to the target's binary (BMv2: the JSON p4c-bm2-ss wrote), or its bytes. */
+  readonly deviceConfig?: string | Uint8Array;
+  /** --cpu-port: the switch's CPU port (BMv2: its --cpu-port); the P4 program expects 255. */
+  readonly cpuPort?: number;
+  /** --push-pipeline: push the pipeline when the target's is missing or different. */
+  readonly pushPipeline?: boolean;
+  readonly tls?: HwTestTls;
+  /** --election-id: our election id (default: derived from the clock); at least 2. */
+  readonly electionId?: bigint | number | string;
+  /** --groups: which groups to run (default: all but migration; migration also with --peer). */
+  readonly groups?: readonly (HwTestGroupId | string)[];
+  /** --peer HOST:PORT: a second target, for the migration group. */
+  readonly peer?: string;
+  /** --flows: flows in the workload (default 200). */
+  readonly flows?: number;
+  /** --seed: workload seed (default 1). */
+  readonly seed?: number;
+  /** Idle timeout of the test's dyn_acl entry (ms) and how long to wait for its notification. */
+  readonly idleTimeoutMs?: number;
+  readonly idleWaitMs?: number;
+  /** How long to wait for a digest list and for one in-band answer. */
+  readonly digestWaitMs?: number;
+  readonly inbandTimeoutMs?: number;
+  /** In-band requests in flight at most (the lab: ≤ 64 on BMv2). */
+  readonly inbandWindow?: number;
+  /** Differing slots spelled out in a diff before "… and N more". */
+  readonly maxDiffs?: number;
+  /** The reference model (default: the sim's stateful_edge model); tests pass deliberately wrong ones. */
+  readonly model?: SimProgram;
+  readonly fixture?: Partial<FixtureSpec>;
+  readonly connectTimeoutMs?: number;
+  readonly logger?: Logger;
+  readonly onProgress?: (event: HwTestProgress) => void;
+}
+
+/** Options after validation: files read, defaults filled, frozen. */
+export interface ParsedHwTestOptions {
+  readonly target: string;
+  readonly deviceId: bigint;
+  readonly profile: HwTestProfileName;
+  readonly p4infoSource: string;
+  readonly schema: P4Schema;
+  readonly deviceConfig: Uint8Array | undefined;
+  readonly deviceConfigSource: string | undefined;
+  readonly cpuPort: number;
+  readonly pushPipeline: boolean;
+  readonly credentials: CredentialsOption;
+  readonly electionId: bigint | undefined;
+  readonly groups: readonly HwTestGroupId[];
+  readonly peer: string | undefined;
+  readonly flows: number;
+  readonly seed: number;
+  readonly idleTimeoutMs: number;
+  readonly idleWaitMs: number;
+  readonly digestWaitMs: number;
+  readonly inbandTimeoutMs: number;
+  readonly inbandWindow: number;
+  readonly maxDiffs: number;
+  readonly model: SimProgram | undefined;
+  readonly fixture: FixtureSpec;
+  readonly connectTimeoutMs: number;
+  readonly logger: Logger;
+  readonly onProgress: (event: HwTestProgress) => void;
+}
+
+/** Defaults of every optional field. */
+export const DEFAULT_HW_TEST_OPTIONS = Object.freeze({
+  deviceId: 0n,
+  cpuPort: 255,
+  pushPipeline: false,
+  flows: 200,
+  seed: 1,
+  idleTimeoutMs: 300,
+  // BMv2 scans for idle entries about once a second: a 300 ms entry is reported after ≈1.1 s.
+  idleWaitMs: 3500,
+  // A list of one digest arrives at once on BMv2; fuller lists wait 200–330 ms.
+  digestWaitMs: 2000,
+  inbandTimeoutMs: 500,
+  inbandWindow: 32,
+  maxDiffs: 10,
+  connectTimeoutMs: 10_000,
+});
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function hostPort(flag: string, v: unknown): string {
+  const m = typeof v === 'string' ? HOST_PORT.exec(v.trim()) : null;
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) throw badOption(flag, `got ${JSON.stringify(v)}; expected HOST:PORT with a port 1..65535, e.g. ${flag} 127.0.0.1:9559`);
+  return (v as string).trim();
+}
+
+function bigintOf(flag: string, v: unknown, min: bigint, max: bigint, example: string): bigint {
+  let b: bigint;
+  try {
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new Error();
+    if (typeof v === 'string' && !/^\d+$/.test(v.trim())) throw new Error();
+    b = BigInt(v as string | number | bigint);
+  } catch {
+    throw badOption(flag, `got ${JSON.stringify(typeof v === 'bigint' ? `${v}` : v)}; expected a whole number, e.g. ${flag} ${example}`);
+  }
+  if (b < min || b > max) throw badOption(flag, `${b} is outside ${min}..${max}; e.g. ${flag} ${example}`);
+  return b;
+}
+
+function intOf(flag: string, v: unknown, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw badOption(flag, `got ${JSON.stringify(v)}; expected an integer ${min}..${max}`);
+  return v;
+}
+
+function readBytes(flag: string, path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw badOption(flag, `cannot read ${what} '${path}' (${(e as Error).message}); give a readable file`);
+  }
+}
+
+function loadSchema(v: unknown): { schema: P4Schema; source: string } {
+  if (v instanceof P4Schema) return { schema: v, source: `<P4Schema ${v.programName || 'unnamed'}>` };
+  if (typeof v !== 'string' || v.trim() === '') throw badOption('--p4info', 'missing; give the P4Info file p4c wrote, e.g. --p4info stateful_edge.p4info.txtpb');
+  try {
+    return { schema: P4Schema.fromFile(v), source: v };
+  } catch (e) {
+    const msg = e instanceof P4RuntimeError ? e.message : String(e);
+    throw badOption('--p4info', `${msg}; give the P4Info (text or binary) that p4c-bm2-ss --p4runtime-files wrote`);
+  }
+}
+
+function credentialsOf(tls: HwTestTls | undefined): CredentialsOption {
+  if (tls === undefined || (tls.ca === undefined && tls.cert === undefined && tls.key === undefined)) return { kind: 'insecure' };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw badOption(tls.cert === undefined ? '--tls-cert' : '--tls-key', '--tls-cert and --tls-key go together: give both files for mutual TLS, or neither');
+  const pem = (flag: string, p: string): string => {
+    if (p.includes('-----BEGIN')) return p;
+    readBytes(flag, p, 'the PEM file');
+    return p;
+  };
+  if (tls.cert !== undefined && tls.key !== undefined) {
+    if (tls.ca === undefined) throw badOption('--tls-ca', 'mutual TLS (--tls-cert/--tls-key) also needs the CA that signed the target certificate: add --tls-ca FILE');
+    return { kind: 'mtls', ca: pem('--tls-ca', tls.ca), cert: pem('--tls-cert', tls.cert), key: pem('--tls-key', tls.key) };
+  }
+  return { kind: 'tls', ca: pem('--tls-ca', tls.ca as string) };
+}
+
+function groupsOf(v: readonly string[] | undefined, peer: string | undefined): readonly HwTestGroupId[] {
+  if (v === undefined) return Object.freeze(HW_TEST_GROUP_IDS.filter((g) => g !== 'migration' || peer !== undefined));
+  if (!Array.isArray(v) || v.length === 0) throw badOption('--groups', `expected a comma-separated list of ${HW_TEST_GROUP_IDS.join(', ')}`);
+  const out: HwTestGroupId[] = [];
+  for (const g of v) {
+    const name = String(g).trim();
+    if (!isHwTestGroupId(name)) throw badOption('--groups', `unknown group '${name}'; choose from ${HW_TEST_GROUP_IDS.join(', ')}`);
+    if (!out.includes(name)) out.push(name);
+  }
+  // Run order is the registry's, whatever order the caller listed.
+  return Object.freeze(HW_TEST_GROUP_IDS.filter((g) => out.includes(g)));
+}
+
+/**
+ * Validates hw-test options, reads the P4Info and device config, fills defaults; throws
+ * HwTestError('BAD_OPTIONS') naming the flag and the fix.
+ * @example
+ * const o = parseHwTestOptions({ target: '127.0.0.1:9559', profile: 'bmv2', p4info: 'p4/stateful_edge.p4info.txtpb' });
+ */
+export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
+  if (typeof o !== 'object' || o === null) throw badOption('options', 'expected an object like { target: "127.0.0.1:9559", profile: "bmv2", p4info: "stateful_edge.p4info.txtpb" }');
+  const d = DEFAULT_HW_TEST_OPTIONS;
+  if (o.target === undefined) throw badOption('--target', 'missing; give the P4Runtime server of the switch, e.g. --target 127.0.0.1:9559');
+  const target = hostPort('--target', o.target);
+  if (!HW_TEST_PROFILE_NAMES.includes(o.profile)) throw badOption('--profile', `got ${JSON.stringify(o.profile)}; expected one of ${HW_TEST_PROFILE_NAMES.join(', ')} (what kind of switch the target is)`);
+  const { schema, source } = loadSchema(o.p4info);
+  let deviceConfig: Uint8Array | undefined;
+  let deviceConfigSource: string | undefined;
+  if (typeof o.deviceConfig === 'string') {
+    deviceConfig = readBytes('--device-config', o.deviceConfig, 'the device config');
+    deviceConfigSource = o.deviceConfig;
+  } else if (o.deviceConfig instanceof Uint8Array) {
+    deviceConfig = o.deviceConfig;
+    deviceConfigSource = `<${o.deviceConfig.length} bytes>`;
+  } else if (o.deviceConfig !== undefined) {
+    throw badOption('--device-config', 'expected a file path (BMv2: the JSON p4c-bm2-ss wrote)');
+  }
+  const pushPipeline = o.pushPipeline ?? d.pushPipeline;
+  if (typeof pushPipeline !== 'boolean') throw badOption('--push-pipeline', 'expected a flag (true or false)');
+  if (pushPipeline && deviceConfig === undefined) {
+    throw badOption('--push-pipeline', 'needs --device-config FILE: the target cannot load a pipeline without its binary (BMv2: the JSON p4c-bm2-ss wrote)');
+  }
+  const peer = o.peer === undefined ? undefined : hostPort('--peer', o.peer);
+  const electionId = o.electionId === undefined ? undefined : bigintOf('--election-id', o.electionId, 2n, (1n << 128n) - 1n, '100');
+  const logger = o.logger ?? silentLogger;
+  if (o.model !== undefined && (typeof o.model.name !== 'string' || typeof o.model.instantiate !== 'function')) throw badOption('model', 'expected a SimProgram (name, instantiate)');
+  const idleTimeoutMs = intOf('idleTimeoutMs', o.idleTimeoutMs, 1, 3_600_000, d.idleTimeoutMs);
+  const idleWaitMs = intOf('idleWaitMs', o.idleWaitMs, 1, 3_600_000, d.idleWaitMs);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw badOption('onProgress', 'expected a function');
+  return Object.freeze({
+    target,
+    deviceId: o.deviceId === undefined ? d.deviceId : bigintOf('--device-id', o.deviceId, 0n, (1n << 64n) - 1n, '0'),
+    profile: o.profile,
+    p4infoSource: source,
+    schema,
+    deviceConfig,
+    deviceConfigSource,
+    cpuPort: intOf('--cpu-port', o.cpuPort, 0, 511, d.cpuPort),
+    pushPipeline,
+    credentials: credentialsOf(o.tls),
+    electionId,
+    groups: groupsOf(o.groups, peer),
+    peer,
+    flows: intOf('--flows', o.flows, 1, 100_000, d.flows),
+    seed: intOf('--seed', o.seed, 0, 2 ** 32 - 1, d.seed),
+    idleTimeoutMs,
+    idleWaitMs,
+    digestWaitMs: intOf('digestWaitMs', o.digestWaitMs, 1, 600_000, d.digestWaitMs),
+    inbandTimeoutMs: intOf('inbandTimeoutMs', o.inbandTimeoutMs, 1, 60_000, d.inbandTimeoutMs),
+    inbandWindow: intOf('inbandWindow', o.inbandWindow, 1, 256, d.inbandWindow),
+    maxDiffs: intOf('maxDiffs', o.maxDiffs, 1, 10_000, d.maxDiffs),
+    model: o.model,
+    fixture: parseFixtureSpec(o.fixture),
+    connectTimeoutMs: intOf('connectTimeoutMs', o.connectTimeoutMs, 1, 600_000, d.connectTimeoutMs),
+    logger,
+    onProgress: o.onProgress ?? (() => undefined),
+  });
+}

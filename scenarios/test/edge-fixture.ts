@@ -1,0 +1,155 @@
+/**
+ * A sim switch running stateful_edge with an edge plugin in front of it, for the cross-package
+ * tests: start both, lay out VM ports and the uplink, and inject traffic — through the plugin's
+ * P4Runtime session (PacketOut op 0, as a lab does on BMv2) or straight into the sim's data plane
+ * for bulk setup.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { P4Schema, parseIPv4 } from 'p4runtime-ts';
+import type { P4Switch } from 'p4runtime-ts';
+import { createEdgePlugin } from '../../plugin/index.js';
+import type { EdgePlugin, EdgePluginOptions } from '../../plugin/index.js';
+import { minimalBmv2Json, startSimSwitch } from '../../sim/index.js';
+import type { Scheduler, SimProfileName, SimSwitch } from '../../sim/index.js';
+import { injectMetadata } from '../../sim/programs/stateful-edge/inband.js';
+import { generateWorkload } from '../../sim/workload/index.js';
+import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../../sim/workload/index.js';
+
+/** p4/stateful_edge.p4info.txtpb. */
+export const P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb');
+export const SCHEMA = P4Schema.fromFile(P4INFO_PATH);
+
+/** The VMs of the tests: address, port, switch-local id. */
+export const VMS = [
+  { addr: '10.0.0.5', port: 1, id: 7 },
+  { addr: '10.0.0.6', port: 2, id: 8 },
+  { addr: '10.0.1.9', port: 3, id: 21 },
+  { addr: '10.0.2.4', port: 4, id: 300 },
+] as const;
+export const UPLINK = 100;
+
+/** The device config a profile accepts: BMv2 wants a BMv2 JSON, the others take anything. */
+export function deviceConfigFor(profile: SimProfileName): Uint8Array {
+  return profile === 'bmv2' ? minimalBmv2Json('stateful_edge', SCHEMA.tables.map((t) => t.name)) : new TextEncoder().encode('stateful_edge');
+}
+
+/** A sim plus a started plugin. */
+export interface EdgeRig {
+  readonly sim: SimSwitch;
+  readonly plugin: EdgePlugin;
+  /** The plugin's P4Runtime session (the primary: only it may send PacketOut). */
+  readonly sw: P4Switch;
+  stop(): Promise<void>;
+}
+
+/** Options of `startEdgeRig`. */
+export interface EdgeRigOptions {
+  readonly profile: SimProfileName;
+  readonly scheduler?: Scheduler;
+  readonly idleScanIntervalMs?: number;
+  readonly plugin?: Partial<EdgePluginOptions>;
+  /** Install port roles and the VM map (default true). */
+  readonly topology?: boolean;
+}
+
+/** Starts a sim running stateful_edge and a plugin attached to it. */
+export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
+  const sim = await startSimSwitch({
+    profile: o.profile,
+    program: 'stateful_edge',
+    ...(o.scheduler ? { scheduler: o.scheduler } : {}),
+    ...(o.idleScanIntervalMs ? { idleScanIntervalMs: o.idleScanIntervalMs } : {}),
+  });
+  const plugin = createEdgePlugin({
+    address: sim.address,
+    deviceId: sim.deviceId,
+    electionId: 10n,
+    p4info: SCHEMA,
+    deviceConfig: deviceConfigFor(o.profile),
+    ...o.plugin,
+  });
+  try {
+    await plugin.start();
+  } catch (e) {
+    await plugin.stop();
+    await sim.stop();
+    throw e;
+  }
+  if (o.topology !== false) await installTopology(plugin.session);
+  return {
+    sim,
+    plugin,
+    sw: plugin.session,
+    stop: async () => {
+      await plugin.stop();
+      await sim.stop();
+    },
+  };
+}
+
+/**
+ * The P4's default actions. BMv2 takes them from its JSON; the sim's P4Info-only pipeline starts
+ * every table at NoAction, which the stateful_edge model refuses, so set them explicitly.
+ */
+export const DEFAULT_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
+  port_role: 'unknown_port',
+  vm_table: 'unknown_vm',
+  vm_migration: 'no_migration',
+  static_acl: 'static_miss',
+  dyn_acl: 'pinhole_miss',
+});
+
+/** Default actions, port roles (VM ports → uplink, uplink) and the VM map, for VMS. */
+export async function installTopology(sw: P4Switch): Promise<void> {
+  await sw.write(Object.entries(DEFAULT_ACTIONS).map(([table, action]) => sw.table(table).setDefault(action)));
+  await sw.write([
+    sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
+    ...VMS.map((vm) => sw.table('port_role').insert({ match: { port: vm.port }, action: 'vm_port_role', params: { uplink_port: UPLINK } })),
+    ...VMS.map((vm) => sw.table('vm_table').insert({ match: { vm_addr: vm.addr }, action: 'set_vm', params: { vm_id: vm.id, port: vm.port } })),
+  ]);
+}
+
+/** Sends a frame into the pipeline through PacketOut (op INJECT), entering on `port`. */
+export function injectViaPacketOut(sw: P4Switch, port: number, frame: Uint8Array): void {
+  sw.packetOut(frame, injectMetadata(port));
+}
+
+/** The workload's packets and flows, materialised. */
+export interface Workload {
+  readonly packets: readonly WorkloadPacket[];
+  readonly flows: readonly WorkloadFlow[];
+}
+
+/** Generates a workload over VMS and the uplink (seeded: the same packets every run). */
+export function makeWorkload(options: Partial<WorkloadOptions>): Workload {
+  const packets = [...generateWorkload({ vms: VMS.map((v) => ({ addr: v.addr, port: v.port })), uplinkPort: UPLINK, ...options })];
+  const flows = new Map<number, WorkloadFlow>();
+  for (const p of packets) flows.set(p.flow.id, p.flow);
+  return { packets, flows: [...flows.values()] };
+}
+
+/** Injects packets straight into the sim's data plane (bulk setup); returns how many were forwarded. */
+export function injectBulk(sim: SimSwitch, packets: readonly WorkloadPacket[]): number {
+  let forwarded = 0;
+  for (const p of packets) if (sim.dataplane.inject(p.ingressPort, p.payload).kind === 'forward') forwarded++;
+  return forwarded;
+}
+
+/** The VM id of a VM address of VMS. */
+export function vmIdOf(addr: number | string): number {
+  const a = typeof addr === 'string' ? Number(parseIPv4(addr)) : addr >>> 0;
+  const vm = VMS.find((v) => Number(parseIPv4(v.addr)) === a);
+  if (!vm) throw new Error(`no VM with address ${addr}`);
+  return vm.id;
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes (real time); returns whether it held. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The plugin's lifecycle against real P4Runtime servers (the sim): the states it passes, the
+ * pipeline pushed only when the cookie differs, a second plugin taking over as primary, and a
+ * start that fails — each reported by health().
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEdgePlugin } from '../../plugin/index.js';
+import type { EdgePlugin } from '../../plugin/index.js';
+import { startSimSwitch } from '../../sim/index.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { SCHEMA, deviceConfigFor, eventually } from './edge-fixture.js';
+
+describe('edge plugin lifecycle on the sim', () => {
+  const plugins: EdgePlugin[] = [];
+  const sims: SimSwitch[] = [];
+  const sim = async (profile: 'full' | 'bmv2'): Promise<SimSwitch> => {
+    const s = await startSimSwitch({ profile, program: 'stateful_edge' });
+    sims.push(s);
+    return s;
+  };
+  const plugin = (s: SimSwitch, extra: Record<string, unknown> = {}): EdgePlugin => {
+    const p = createEdgePlugin({ address: s.address, deviceId: s.deviceId, p4info: SCHEMA, deviceConfig: deviceConfigFor(s.profile.name), connectTimeoutMs: 5_000, ...extra });
+    plugins.push(p);
+    return p;
+  };
+  afterEach(async () => {
+    for (const p of plugins.splice(0)) await p.stop();
+    for (const s of sims.splice(0)) await s.stop();
+  });
+
+  it('starts through every state, pushes the pipeline once, and hands over to a plugin with a higher election id', async () => {
+    const s = await sim('full');
+    const first = plugin(s, { electionId: 10n });
+    await first.start();
+    expect(first.health()).toMatchObject({ state: 'running', primary: true, pipeline: { pushed: true }, registerAccess: { backend: 'p4runtime' }, errors: 0 });
+    expect(first.health().history.map((c) => c.to)).toEqual(['connecting', 'arbitrating', 'pipeline', 'probing', 'running']);
+
+    const second = plugin(s, { electionId: 20n });
+    await second.start();
+    expect(second.health()).toMatchObject({ state: 'running', primary: true, pipeline: { pushed: false } });
+    expect(second.health().pipeline).toMatchObject({ cookie: (first.health().pipeline as { cookie: string }).cookie });
+    expect(await eventually(() => !first.health().primary, 5_000)).toBe(true);
+
+    await second.stop();
+    expect(second.health().state).toBe('stopped');
+    await expect(second.readVmState(7)).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+    await second.stop(); // idempotent
+  });
+
+  it('ends in failed, with the reason, when the device is not there', async () => {
+    const s = await sim('full');
+    const p = plugin(s, { deviceId: 99 });
+    await expect(p.start()).rejects.toMatchObject({ code: 'SWITCH' });
+    const h = p.health();
+    expect(h.state).toBe('failed');
+    expect(h.lastError).toMatchObject({ code: 'SWITCH', message: expect.stringMatching(/start\(\)/) });
+    expect(h.history.map((c) => c.to)).toEqual(['connecting', 'failed']);
+    await p.stop();
+    expect(p.health().state).toBe('stopped');
+  });
+
+  it('when forced onto P4Runtime registers on BMv2, reads fail with the target\'s UNIMPLEMENTED', async () => {
+    const s = await sim('bmv2');
+    const p = plugin(s, { registerAccess: 'p4runtime' });
+    await p.start();
+    expect(p.health().registerAccess).toMatchObject({ backend: 'p4runtime', reason: 'configured: registerAccess = p4runtime' });
+    const err = await p.registerAccess.readSlots({ indices: [0] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SWITCH', switchCode: 'UNIMPLEMENTED', message: /reading register 'ct_\w+'/ });
+  });
+});
