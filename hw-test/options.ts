@@ -50,7 +50,7 @@ export interface HwTestOptions {
   readonly tls?: HwTestTls;
   /** --election-id: our election id (default: derived from the clock); at least 2. */
   readonly electionId?: bigint | number | string;
-  /** --groups: which groups to run (default: all but migration; migration also with --peer). */
+  /** --groups: which groups to run (default: all but migration); --peer adds migration. */
   readonly groups?: readonly (HwTestGroupId | string)[];
   /** --peer HOST:PORT: a second target, for the migration group. */
   readonly peer?: string;
@@ -195,6 +195,8 @@ function groupsOf(v: readonly string[] | undefined, peer: string | undefined): r
     if (!isHwTestGroupId(name)) throw badOption('--groups', `unknown group '${name}'; choose from ${HW_TEST_GROUP_IDS.join(', ')}`);
     if (!out.includes(name)) out.push(name);
   }
+  // --peer asks for the migration group whatever else was selected.
+  if (peer !== undefined && !out.includes('migration')) out.push('migration');
   // Run order is the registry's, whatever order the caller listed.
   return Object.freeze(HW_TEST_GROUP_IDS.filter((g) => out.includes(g)));
 }

@@ -23,7 +23,7 @@ import type { PipelineIdentity } from './pipeline-identity.js';
 import type { HwTestProfile } from './profiles.js';
 import { answerOf } from './check-recorder.js';
 import type { TargetAnswer } from './check-recorder.js';
-import { UndoLog } from './undo-log.js';
+import type { UndoLog } from './undo-log.js';
 
 /** What the pipeline gate found and did. */
 export interface PipelineState {
@@ -49,8 +49,6 @@ export interface InjectedFrame {
 
 /** One run's state. */
 export class HwTestSession {
-  readonly undo = new UndoLog();
-  readonly notes: string[] = [];
   readonly group: SlotGroupSpec;
   readonly inbandSpec: InbandSpec;
   private inbandAccess: InbandRegisterAccess | undefined;
@@ -66,6 +64,10 @@ export class HwTestSession {
     readonly schema: P4Schema,
     readonly contract: MigrationContract,
     readonly pipeline: PipelineState,
+    /** Every write of the run and its revert (the pipeline gate records into it first). */
+    readonly undo: UndoLog,
+    /** What the run did around the checks, for the report. */
+    readonly notes: string[],
   ) {
     const group = contract.groups[0];
     if (!group || !contract.inband) throw new Error('HwTestSession: the contract has no slot group with an in-band service (checked by the runner)');

@@ -11,6 +11,8 @@ import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadPacket } from '../sim/workload/index.js';
 import { statefulEdgeProgram } from '../sim/programs/stateful-edge/index.js';
 import { ensureFixture } from './fixture.js';
+import type { FixtureSpec } from './fixture-spec.js';
+import type { ParsedHwTestOptions } from './options.js';
 import { formatIpv4Number } from './slot-format.js';
 import { modelSlot, runReferenceModel } from './reference-model.js';
 import type { HwTestSession } from './session.js';
@@ -66,12 +68,12 @@ export interface WorkloadRun {
 const KEY_FIELDS = ['vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol'] as const;
 
 /** The workload's packets (deterministic for the seed). */
-export function workloadPackets(s: HwTestSession): WorkloadPacket[] {
-  const f = s.o.fixture;
+export function workloadPackets(o: Pick<ParsedHwTestOptions, 'fixture' | 'seed' | 'flows'>): WorkloadPacket[] {
+  const f = o.fixture;
   return [
     ...generateWorkload({
-      seed: s.o.seed,
-      flows: s.o.flows,
+      seed: o.seed,
+      flows: o.flows,
       vms: f.vms.map((vm) => ({ addr: vm.addr, port: vm.port })),
       uplinkPort: f.uplinkPort,
       remoteNetwork: f.remoteNetwork,
@@ -83,10 +85,10 @@ export function workloadPackets(s: HwTestSession): WorkloadPacket[] {
   ];
 }
 
-/** The flows of a packet stream, with their keys and candidate slots. */
-export function workloadFlows(s: HwTestSession, packets: readonly WorkloadPacket[]): WorkloadFlowInfo[] {
+/** The flows of a packet stream, with their keys and candidate slots in `group`. */
+export function workloadFlows(group: SlotGroupSpec, fixture: FixtureSpec, packets: readonly WorkloadPacket[]): WorkloadFlowInfo[] {
   const byId = new Map<number, WorkloadFlowInfo>();
-  const vmIdOf = new Map(s.o.fixture.vms.map((vm, i) => [i, vm.vmId]));
+  const vmIdOf = new Map(fixture.vms.map((vm, i) => [i, vm.vmId]));
   for (const p of packets) {
     const fl = p.flow;
     if (byId.has(fl.id)) continue;
@@ -105,7 +107,7 @@ export function workloadFlows(s: HwTestSession, packets: readonly WorkloadPacket
       key,
       label: `${formatIpv4Number(fl.vmAddr)}:${fl.vmPort} ↔ ${formatIpv4Number(fl.remoteAddr)}:${fl.remotePort} ${proto}`,
       firstPacket: p.index,
-      candidates: fl.protocol === 6 ? candidateSlotsFor(s.group.placement, key) : [],
+      candidates: fl.protocol === 6 ? candidateSlotsFor(group.placement, key) : [],
     });
   }
   return [...byId.values()];
@@ -148,14 +150,21 @@ function same(a: readonly bigint[] | undefined, b: readonly bigint[] | undefined
   return true;
 }
 
+/** The dirty buffer as read after the traffic (nothing writes slots after that), for the undo. */
+interface AfterRead {
+  dirty: ReadonlyMap<number, bigint> | undefined;
+}
+
 /** Records the undo of what the traffic changes: slots back to their snapshot, dirty bits cleared. */
-function recordStateUndo(s: HwTestSession, candidates: readonly number[], before: ReadonlyMap<number, readonly bigint[]>, buffer: 0 | 1, dirtyBefore: ReadonlyMap<number, bigint>): void {
+function recordStateUndo(s: HwTestSession, candidates: readonly number[], before: ReadonlyMap<number, readonly bigint[]>, buffer: 0 | 1, dirtyBefore: ReadonlyMap<number, bigint>, after: AfterRead): void {
   const g = s.group;
   s.undo.add('restore the conntrack slots and dirty words the workload changed', async () => {
     const slotIo = await s.slotReader();
     const bufIo = await s.bufferReader();
     const dirty = g.dirty;
-    const dirtyNow = dirty ? await bufIo.readDirtyWords({ buffer }) : [];
+    // After a complete run only the words it saw change need a look; after a broken one, all of them.
+    const changed = after.dirty ? [...after.dirty].filter(([w, v]) => v !== (dirtyBefore.get(w) ?? 0n)).map(([w]) => w) : undefined;
+    const dirtyNow = !dirty ? [] : changed ? (changed.length > 0 ? await bufIo.readDirtyWords({ indices: changed }) : []) : await bufIo.readDirtyWords({ buffer });
     const marked = new Set<number>();
     for (const w of dirtyNow) {
       const fresh = w.value & ~(dirtyBefore.get(w.index) ?? 0n);
@@ -193,8 +202,8 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
     const dirty = g.dirty;
     if (!dirty) throw new Error(`slot group '${g.name}' has no dirty bitmap (@migrate_dirty); hw-test needs it to find every slot the target used`);
     await ensureFixture(s);
-    const packets = workloadPackets(s);
-    const flows = workloadFlows(s, packets);
+    const packets = workloadPackets(s.o);
+    const flows = workloadFlows(g, s.o.fixture, packets);
     const candidates = [...new Set(flows.flatMap((f) => f.candidates))].sort((a, b) => a - b);
     const slotIo = await s.slotReader();
     const bufIo = await s.bufferReader();
@@ -209,7 +218,8 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
     const before = wordsMap(await slotIo.readSlots({ indices: candidates }));
     const cells = counterCells(s);
     const countersBefore = await readCounterCells(s, cells);
-    recordStateUndo(s, candidates, before, buffer, dirtyBefore);
+    const after: AfterRead = { dirty: undefined };
+    recordStateUndo(s, candidates, before, buffer, dirtyBefore, after);
     const readBeforeMs = performance.now() - t0;
 
     const t1 = performance.now();
@@ -218,6 +228,7 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
 
     const t2 = performance.now();
     const dirtyTarget = new Map((await bufIo.readDirtyWords({ buffer })).map((w) => [w.index, w.value]));
+    after.dirty = dirtyTarget;
     const candidateSet = new Set(candidates);
     const extra = new Set<number>();
     for (const [w, v] of dirtyTarget) {

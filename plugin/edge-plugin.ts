@@ -175,10 +175,9 @@ class EdgePluginImpl implements EdgePlugin {
     } catch (e) {
       const err = EdgePluginError.from(e, 'start()');
       this.noteError(err);
-      if (this.life.state !== 'stopping' && this.life.state !== 'stopped') {
-        this.life.to('failed', err.message);
-        await this.release();
-      }
+      if (this.life.state !== 'stopping' && this.life.state !== 'stopped') this.life.to('failed', err.message);
+      // Also when stop() came first: what this start() opened after stop() released must go too.
+      await this.release();
       throw err;
     }
   }

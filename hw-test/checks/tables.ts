@@ -9,7 +9,7 @@ import { fail, pass } from '../check-recorder.js';
 import type { CheckOutcome } from '../check-recorder.js';
 import { deleteEntry, recordInsert } from '../fixture.js';
 import type { HwTestSession } from '../session.js';
-import { callCode, describeUpdates, targetStatus } from '../target-status.js';
+import { callCode, describeUpdates, isNotFound, targetStatus } from '../target-status.js';
 
 /** A dyn_acl key of the fixture's first VM towards a test address no workload uses. */
 export function dynAclKey(s: HwTestSession, n: number, protocol = 17): Record<string, MatchInput> {
@@ -18,12 +18,12 @@ export function dynAclKey(s: HwTestSession, n: number, protocol = 17): Record<st
   return { vm_id: vm.vmId, vm_addr: vm.addr, remote_addr: `198.19.0.${n}`, vm_port: 40_000 + n, remote_port: 53, protocol };
 }
 
-/** Reads the entries with a key; a target that answers NOT_FOUND for a missing key reads as none. */
+/** Reads the entries with a key; a target that answers NOT_FOUND (or UNKNOWN with a per-request NOT_FOUND) reads as none. */
 async function readEntry(s: HwTestSession, table: string, match: Record<string, MatchInput>, priority?: number): Promise<TableEntryRead[]> {
   try {
     return await s.sw.readAll(s.sw.table(table).entry(match, priority !== undefined ? { priority } : undefined));
   } catch (e) {
-    if (targetStatus(e).code === 'NOT_FOUND') return [];
+    if (isNotFound(e)) return [];
     throw e;
   }
 }
@@ -97,4 +97,29 @@ export async function checkTernaryEntry(s: HwTestSession): Promise<CheckOutcome>
   }
   if (!remote || remote.kind !== 'ternary' || remote.mask !== 0xffffff00n) return fail(`the remote_addr field read back as ${JSON.stringify(remote, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v))}; expected ternary with mask 0xffffff00`);
   return pass('static_acl: ternary entry with priority 20 inserted, read back with its mask and priority, deleted');
+}
+
+/**
+ * The default actions stateful_edge declares (`default_action = …` in p4/include/control/*.p4).
+ * P4Info does not carry non-const defaults, so they are listed here; a target must have loaded
+ * them from its device config (BMv2: the JSON).
+ */
+export const STATEFUL_EDGE_DEFAULT_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
+  port_role: 'unknown_port',
+  vm_table: 'unknown_vm',
+  vm_migration: 'no_migration',
+  static_acl: 'static_miss',
+  dyn_acl: 'pinhole_miss',
+});
+
+/** Every table's default entry runs the action the P4 program declares. */
+export async function checkDefaultActions(s: HwTestSession): Promise<CheckOutcome> {
+  const bad: string[] = [];
+  for (const [table, want] of Object.entries(STATEFUL_EDGE_DEFAULT_ACTIONS)) {
+    const [d] = await s.sw.readAll(s.sw.table(table).defaultEntry());
+    const got = d?.action === undefined ? undefined : s.schema.action(d.action).alias;
+    if (got !== want) bad.push(`${table}: the target's default action is ${got ?? 'none'}, the P4 program declares ${want}`);
+  }
+  if (bad.length === 0) return pass(`default actions of ${Object.keys(STATEFUL_EDGE_DEFAULT_ACTIONS).join(', ')} are the P4 program's`);
+  return fail(`${bad.join('; ')} — a miss in those tables will not behave as the program says (the differential group will show it)`);
 }

@@ -10,7 +10,7 @@ import { checkCounterModify, checkCounterRead, checkDirectCounter } from '../che
 import { checkPipelineGet, checkPipelineSet } from '../checks/pipeline.js';
 import { checkInbandSlots, checkRegisterEntryRead, checkRegisterEntryWrite } from '../checks/registers.js';
 import { checkDigest, checkIdleTimeout, checkPacketIo } from '../checks/stream.js';
-import { checkPerUpdateErrors, checkTableWriteRead, checkTernaryEntry } from '../checks/tables.js';
+import { checkDefaultActions, checkPerUpdateErrors, checkTableWriteRead, checkTernaryEntry } from '../checks/tables.js';
 import type { HwTestGroup } from './group.js';
 
 /** The conformance group. */
@@ -27,6 +27,7 @@ export const conformanceGroup: HwTestGroup = {
     await rec.check('arbitration-backup', 'arbitration: lower id is backup, cannot write', () => checkBackupCannotWrite(s));
     await rec.check('pipeline-get', 'pipeline: get with cookie', () => checkPipelineGet(s));
     await rec.check('pipeline-set', 'pipeline: set, cookie round trip', () => checkPipelineSet(s));
+    await rec.check('default-actions', "table: default actions are the P4 program's", () => checkDefaultActions(s));
     await rec.check('table-write-read', 'table: insert/read/modify/delete (dyn_acl)', () => checkTableWriteRead(s));
     await rec.check('table-update-errors', 'table: per-update errors (ALREADY_EXISTS, NOT_FOUND)', () => checkPerUpdateErrors(s));
     await rec.check('table-ternary', 'table: ternary entry with priority (static_acl)', () => checkTernaryEntry(s));

@@ -6,7 +6,6 @@
 import { INBAND_OP } from '../contract/index.js';
 import type { InbandSpec, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
-import { forEachLimited } from './for-each-limited.js';
 import { InbandClient } from './inband-client.js';
 import type { InbandChannel, InbandOptions } from './inband-client.js';
 import { compileSlotFilter, selectionIndices } from './register-access.js';
@@ -66,26 +65,31 @@ export class InbandRegisterAccess implements RegisterAccess {
     const g = this.group;
     const filter = compileSlotFilter(g, options);
     const listed = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
-    const indices = listed ?? Array.from({ length: g.slots }, (_, i) => i);
+    const count = listed ? listed.length : g.slots;
+    const at = (i: number): number => (listed ? (listed[i] ?? 0) : i);
     const found: SlotRecord[] = [];
     const W = g.words.length;
-    await forEachLimited(indices, this.parts.options.window, async (index) => {
-      const ans = await this.client.request(INBAND_OP.READ_SLOT, index, `READ_SLOT slot ${index} of group '${g.name}'`);
-      const words = ans.words.slice(0, W);
-      if (filter.matches(words)) found.push({ index, words });
-    });
+    await this.client.runBatch(
+      count,
+      (i) => ({ op: INBAND_OP.READ_SLOT, index: at(i), what: `READ_SLOT slot ${at(i)} of group '${g.name}'` }),
+      (i, ans) => {
+        const words = ans.words.length === W ? ans.words : ans.words.slice(0, W);
+        if (filter.matches(words)) found.push({ index: at(i), words });
+      },
+    );
     return found.sort((a, b) => a.index - b.index);
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
     const masks = writes.map((w) => checkSlotWrite(this.group, w));
-    await forEachLimited(
-      writes.map((w, i) => ({ w, mask: masks[i] ?? 0 })),
-      this.parts.options.window,
-      async ({ w, mask }) => {
-        // WRITE_SLOT is idempotent (same words, same mask), so retries are safe.
-        await this.client.request(INBAND_OP.WRITE_SLOT, w.index, `WRITE_SLOT slot ${w.index} of group '${this.group.name}'`, { mask, words: w.words });
+    // WRITE_SLOT is idempotent (same words, same mask), so retries are safe.
+    await this.client.runBatch(
+      writes.length,
+      (i) => {
+        const w = writes[i] as SlotWrite;
+        return { op: INBAND_OP.WRITE_SLOT, index: w.index, mask: masks[i] ?? 0, words: w.words, what: `WRITE_SLOT slot ${w.index} of group '${this.group.name}'` };
       },
+      () => undefined,
     );
   }
 
@@ -95,30 +99,33 @@ export class InbandRegisterAccess implements RegisterAccess {
     return d;
   }
 
+  /** Sends `op` for each dirty word index; returns w0 of each answer by index. */
+  private async dirtyBatch(op: number, indices: readonly number[], register: string): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    const name = op === INBAND_OP.CLEAR_DIRTY ? 'CLEAR_DIRTY' : 'READ_DIRTY';
+    await this.client.runBatch(
+      indices.length,
+      (i) => ({ op, index: indices[i] ?? 0, what: `${name} word ${indices[i] ?? 0} of '${register}'` }),
+      (i, ans) => out.set(indices[i] ?? 0, ans.words[0] ?? 0n),
+    );
+    return out;
+  }
+
   async readDirtyWords(selection: DirtySelection, options?: { readonly nonZeroOnly?: boolean }): Promise<DirtyWord[]> {
     const d = this.dirty();
     const indices = selectionIndices(selection, d.words, `read of dirty bitmap '${d.register}'`, d.wordsPerBuffer) ?? [];
-    const out: DirtyWord[] = [];
-    await forEachLimited(indices, this.parts.options.window, async (index) => {
-      const ans = await this.client.request(INBAND_OP.READ_DIRTY, index, `READ_DIRTY word ${index} of '${d.register}'`);
-      const value = ans.words[0] ?? 0n;
-      if (!options?.nonZeroOnly || value !== 0n) out.push({ index, value });
-    });
-    return out.sort((a, b) => a.index - b.index);
+    const values = await this.dirtyBatch(INBAND_OP.READ_DIRTY, indices, d.register);
+    return indices.map((index) => ({ index, value: values.get(index) ?? 0n })).filter((w) => !options?.nonZeroOnly || w.value !== 0n);
   }
 
   async clearDirtyWords(indices: readonly number[]): Promise<DirtyWord[]> {
     const d = this.dirty();
     const list = selectionIndices({ indices }, d.words, `clear of dirty bitmap '${d.register}'`) ?? [];
-    const out: DirtyWord[] = [];
-    await forEachLimited(list, this.parts.options.window, async (index) => {
-      // READ first: if the CLEAR's answer is lost, the retried CLEAR returns only newer bits, and
-      // the READ still holds what was there before.
-      const before = await this.client.request(INBAND_OP.READ_DIRTY, index, `READ_DIRTY word ${index} of '${d.register}'`);
-      const cleared = await this.client.request(INBAND_OP.CLEAR_DIRTY, index, `CLEAR_DIRTY word ${index} of '${d.register}'`);
-      out.push({ index, value: (before.words[0] ?? 0n) | (cleared.words[0] ?? 0n) });
-    });
-    return out.sort((a, b) => a.index - b.index);
+    // READ first: if a CLEAR's answer is lost, the retried CLEAR returns only newer bits, and the
+    // READ still holds what was there before.
+    const before = await this.dirtyBatch(INBAND_OP.READ_DIRTY, list, d.register);
+    const cleared = await this.dirtyBatch(INBAND_OP.CLEAR_DIRTY, list, d.register);
+    return list.map((index) => ({ index, value: (before.get(index) ?? 0n) | (cleared.get(index) ?? 0n) }));
   }
 
   async readEpoch(): Promise<bigint> {

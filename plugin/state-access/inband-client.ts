@@ -79,6 +79,20 @@ interface Attempt {
   live: boolean;
 }
 
+/** One request of a batch. */
+export interface InbandBatchItem {
+  readonly op: number;
+  readonly index: number;
+  readonly what: string;
+  readonly mask?: number;
+  readonly words?: readonly bigint[];
+}
+
+/** A batch being fed into the window lazily, one request per free window slot. */
+interface Source {
+  next(): Pending | undefined;
+}
+
 const OP_NAMES = new Map<number, string>(Object.entries(INBAND_OP).map(([k, v]) => [v, k]));
 
 /** Name of an in-band op code, for messages. */
@@ -88,8 +102,10 @@ export function inbandOpName(op: number): string {
 
 /** Sends in-band requests with a bounded window, ids, timeouts and retries. */
 export class InbandClient {
+  /** Single requests and retries, sent before batch items. */
   private readonly queue: Pending[] = [];
   private queueHead = 0;
+  private readonly sources: Source[] = [];
   private readonly attempts = new Map<number, Attempt>();
   /** Attempts in send order; deadlines grow with it because every attempt gets the same timeout. */
   private readonly deadlines: Attempt[] = [];
@@ -149,6 +165,59 @@ export class InbandClient {
     });
   }
 
+  /**
+   * Sends `count` requests, `make(i)` building the i-th when a window slot frees — a scan of
+   * 327,680 slots never holds more than the window in memory, and each answer sends the next
+   * request at once. `onAnswer` sees every answer (in arrival order); the first failure rejects
+   * the batch and stops feeding it.
+   */
+  runBatch(count: number, make: (i: number) => InbandBatchItem, onAnswer: (i: number, answer: InbandAnswer) => void): Promise<void> {
+    if (this.closed) return Promise.reject(new EdgePluginError('CLOSED', 'in-band batch: the in-band client is closed'));
+    if (count === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let nextIndex = 0;
+      let done = 0;
+      let failed = false;
+      const source: Source = {
+        next: () => {
+          if (failed || nextIndex >= count) return undefined;
+          const i = nextIndex++;
+          const item = make(i);
+          this.counts.requests++;
+          return {
+            op: item.op,
+            index: item.index,
+            mask: item.mask ?? 0,
+            words: item.words ?? [],
+            what: item.what,
+            maxAttempts: this.options.maxAttempts,
+            ids: [],
+            attempts: 0,
+            settled: false,
+            resolve: (a) => {
+              if (failed) return;
+              try {
+                onAnswer(i, a);
+              } catch (e) {
+                failed = true;
+                reject(EdgePluginError.from(e, 'in-band batch'));
+                return;
+              }
+              if (++done === count) resolve();
+            },
+            reject: (e) => {
+              if (failed) return;
+              failed = true;
+              reject(e);
+            },
+          };
+        },
+      };
+      this.sources.push(source);
+      this.pump();
+    });
+  }
+
   /** Rejects everything pending with CLOSED and stops listening. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -170,6 +239,11 @@ export class InbandClient {
         a.req.reject(err(a.req.what));
       }
     }
+    for (const src of this.sources) {
+      // Pulling one item from a source and rejecting it fails the whole batch.
+      src.next()?.reject(err('batch'));
+    }
+    this.sources.length = 0;
     this.queue.length = 0;
     this.queueHead = 0;
     this.attempts.clear();
@@ -195,14 +269,28 @@ export class InbandClient {
     }
   }
 
-  private pump(): void {
-    while (!this.closed && this.inFlight < this.options.window && this.queueHead < this.queue.length) {
+  /** The next request to send: retries and single requests first, then batch items. */
+  private nextPending(): Pending | undefined {
+    while (this.queueHead < this.queue.length) {
       const req = this.queue[this.queueHead++];
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
         this.queue.splice(0, this.queueHead);
         this.queueHead = 0;
       }
-      if (!req || req.settled) continue;
+      if (req && !req.settled) return req;
+    }
+    while (this.sources.length > 0) {
+      const req = this.sources[0]?.next();
+      if (req) return req;
+      this.sources.shift();
+    }
+    return undefined;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.inFlight < this.options.window) {
+      const req = this.nextPending();
+      if (!req) return;
       this.send(req);
     }
   }

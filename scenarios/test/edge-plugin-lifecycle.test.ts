@@ -13,7 +13,7 @@ import { SCHEMA, deviceConfigFor, eventually } from './edge-fixture.js';
 describe('edge plugin lifecycle on the sim', () => {
   const plugins: EdgePlugin[] = [];
   const sims: SimSwitch[] = [];
-  const sim = async (profile: 'full' | 'bmv2'): Promise<SimSwitch> => {
+  const sim = async (profile: 'full' | 'bmv2' | 'stratum-tofino'): Promise<SimSwitch> => {
     const s = await startSimSwitch({ profile, program: 'stateful_edge' });
     sims.push(s);
     return s;
@@ -66,5 +66,16 @@ describe('edge plugin lifecycle on the sim', () => {
     expect(p.health().registerAccess).toMatchObject({ backend: 'p4runtime', reason: 'configured: registerAccess = p4runtime' });
     const err = await p.registerAccess.readSlots({ indices: [0] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SWITCH', switchCode: 'UNIMPLEMENTED', message: /reading register 'ct_\w+'/ });
+  });
+
+  it('on Stratum/Tofino picks RegisterEntry access, writing with MODIFY and reading back 64-bit words', async () => {
+    const s = await sim('stratum-tofino');
+    const p = plugin(s);
+    await p.start();
+    expect(p.health().registerAccess).toMatchObject({ backend: 'p4runtime' });
+    const words = p.group.words.map((w) => (1n << BigInt(w.bits)) - 1n);
+    await p.registerAccess.writeSlots([{ index: 12_345, words }]);
+    expect(await p.registerAccess.readSlots({ indices: [12_345] })).toEqual([{ index: 12_345, words }]);
+    expect(p.group.words.map((w) => s.state.registerRead(w.register, 12_345))).toEqual(words);
   });
 });

@@ -1,0 +1,19 @@
+/**
+ * Group 5 — migration between two targets (`--peer HOST:PORT`). A placeholder with its place in
+ * the registry: it reports UNSUPPORTED, never PASS, until the migration engine exists.
+ */
+import { unsupported } from '../check-recorder.js';
+import type { HwTestGroup } from './group.js';
+
+/** The migration group. */
+export const migrationGroup: HwTestGroup = {
+  id: 'migration',
+  title: '5. Migration between two targets',
+  async run(s, rec) {
+    rec.record(
+      'migration',
+      'migrate a VM state to the peer',
+      unsupported(`migration group: not available until the migration engine exists${s.o.peer ? ` (peer ${s.o.peer} accepted, not contacted)` : ' (and it needs --peer HOST:PORT)'}`),
+    );
+  },
+};
