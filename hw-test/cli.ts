@@ -59,7 +59,8 @@ options:
   --report FILE            write the Markdown report here too
   --junit FILE             write a JUnit XML report here
   --json                   print the report as JSON instead of Markdown
-  --log-level LEVEL        debug | info | warn | error (default warn; logs go to stderr)
+  --connect-timeout MS     how long to wait for the switch to answer arbitration (default ${d.connectTimeoutMs})
+  --log-level LEVEL        debug | info | warn | error (default error; logs go to stderr)
   -h, --help               this help
 
 exit status: 0 no check failed; 1 a check failed; 2 bad flags or refused target`;
@@ -82,7 +83,8 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
   if (target === undefined) throw badOption('--target', 'missing; give the switch\'s P4Runtime server, e.g. --target 127.0.0.1:9559');
   if (profile === undefined) throw badOption('--profile', `missing; say what the switch is: ${HW_TEST_PROFILE_NAMES.join(', ')}`);
   if (p4info === undefined) throw badOption('--p4info', 'missing; give the P4Info p4c wrote, e.g. --p4info stateful_edge.p4info.txtpb');
-  const level = (str(values['log-level']) ?? 'warn') as LogLevel;
+  // The checks provoke errors on purpose (duplicate election ids, failing updates): below 'error' the log shows them.
+  const level = (str(values['log-level']) ?? 'error') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw badOption('--log-level', `got '${level}'; expected debug, info, warn or error`);
   const tls = { ca: str(values['tls-ca']), cert: str(values['tls-cert']), key: str(values['tls-key']) };
   const groups = str(values['groups']);
@@ -98,6 +100,7 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
     ...(str(values['peer']) !== undefined ? { peer: str(values['peer']) } : {}),
     ...(str(values['flows']) !== undefined ? { flows: int('--flows', str(values['flows'])) } : {}),
     ...(str(values['seed']) !== undefined ? { seed: int('--seed', str(values['seed'])) } : {}),
+    ...(str(values['connect-timeout']) !== undefined ? { connectTimeoutMs: int('--connect-timeout', str(values['connect-timeout'])) } : {}),
     pushPipeline: values['push-pipeline'] === true,
     tls: { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) },
     logger: createLogger({ level, fields: { component: 'hw-test' }, sink: (r) => stderr(JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) }),
@@ -108,7 +111,7 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
 function progressPrinter(stderr: (l: string) => void): (e: HwTestProgress) => void {
   return (e) => {
     if (e.kind === 'group') stderr(`== ${e.title}`);
-    else if (e.kind === 'check') stderr(`   ${e.status.padEnd(11)} ${e.name} (${Math.round(e.durationMs)} ms)`);
+    else if (e.kind === 'check') stderr(`   ${e.status.padEnd(12)} ${e.name} (${Math.round(e.durationMs)} ms)`);
     else stderr(`   ${e.message}`);
   };
 }
@@ -146,6 +149,7 @@ export async function runHwTestCommand(
         peer: { type: 'string' },
         flows: { type: 'string' },
         seed: { type: 'string' },
+        'connect-timeout': { type: 'string' },
         report: { type: 'string' },
         junit: { type: 'string' },
         json: { type: 'boolean' },

@@ -261,7 +261,7 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     maxDiffs: intOf('maxDiffs', o.maxDiffs, 1, 10_000, d.maxDiffs),
     model: o.model,
     fixture: parseFixtureSpec(o.fixture),
-    connectTimeoutMs: intOf('connectTimeoutMs', o.connectTimeoutMs, 1, 600_000, d.connectTimeoutMs),
+    connectTimeoutMs: intOf('--connect-timeout', o.connectTimeoutMs, 1, 600_000, d.connectTimeoutMs),
     logger,
     onProgress: o.onProgress ?? (() => undefined),
   });

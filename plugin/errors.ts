@@ -69,9 +69,3 @@ export class EdgePluginError extends Error {
     return new EdgePluginError('INTERNAL', `${prefix}${String(e)}`, { cause: e });
   }
 }
-
-/** True when `e` is a P4RuntimeError (directly or wrapped by EdgePluginError) with one of `codes`. */
-export function hasSwitchCode(e: unknown, ...codes: P4RuntimeErrorCode[]): boolean {
-  const p = e instanceof EdgePluginError ? e.cause : e;
-  return p instanceof P4RuntimeError && codes.includes(p.code);
-}

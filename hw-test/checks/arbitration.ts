@@ -6,7 +6,7 @@
 import type { P4Switch } from 'p4runtime-ts';
 import { answerOf, fail, pass } from '../check-recorder.js';
 import type { CheckOutcome } from '../check-recorder.js';
-import { connectSwitch } from '../connect.js';
+import { connectExtra } from '../connect.js';
 import { deleteEntry } from '../fixture.js';
 import type { HwTestSession } from '../session.js';
 
@@ -24,7 +24,7 @@ export async function checkDuplicateElectionId(s: HwTestSession): Promise<CheckO
   const id = s.sw.electionId;
   let dup: P4Switch | undefined;
   try {
-    dup = await connectSwitch(s.o, id, EXTRA_SESSION_TIMEOUT_MS);
+    dup = await connectExtra(s.o, id, EXTRA_SESSION_TIMEOUT_MS);
   } catch (e) {
     const a = answerOf(e);
     if (!s.sw.isPrimary) return fail(`the duplicate bid was refused (${a.code}) but we lost the primary role`, a);
@@ -39,7 +39,7 @@ export async function checkDuplicateElectionId(s: HwTestSession): Promise<CheckO
 /** A lower election id is backup, and a write from it is refused. */
 export async function checkBackupCannotWrite(s: HwTestSession): Promise<CheckOutcome> {
   const lower = s.sw.electionId - 1n;
-  const b = await connectSwitch(s.o, lower, EXTRA_SESSION_TIMEOUT_MS);
+  const b = await connectExtra(s.o, lower, EXTRA_SESSION_TIMEOUT_MS);
   try {
     const st = b.arbitration;
     if (st.kind !== 'backup') return fail(`a stream with the lower election id ${lower} is '${st.kind}', not backup`);

@@ -17,6 +17,11 @@ export function xmlEscape(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
+/** Escapes an attribute value; line breaks and tabs as character references, which XML keeps (raw ones become spaces). */
+export function xmlAttr(text: string): string {
+  return xmlEscape(text).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}
+
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 function reason(c: CheckResult): string {
@@ -25,22 +30,22 @@ function reason(c: CheckResult): string {
 }
 
 function testcase(c: CheckResult): string {
-  const head = `    <testcase classname="hw-test.${xmlEscape(c.group)}" name="${xmlEscape(c.name)}" time="${seconds(c.durationMs)}"`;
+  const head = `    <testcase classname="hw-test.${xmlAttr(c.group)}" name="${xmlAttr(c.name)}" time="${seconds(c.durationMs)}"`;
   if (c.status === 'PASS') return `${head}/>`;
-  if (c.status === 'UNSUPPORTED') return `${head}>\n      <skipped message="${xmlEscape(reason(c))}"/>\n    </testcase>`;
+  if (c.status === 'UNSUPPORTED') return `${head}>\n      <skipped message="${xmlAttr(reason(c))}"/>\n    </testcase>`;
   const body = [c.detail, ...c.diff].join('\n');
-  return `${head}>\n      <failure message="${xmlEscape(reason(c))}" type="${xmlEscape(c.code)}">${xmlEscape(body)}</failure>\n    </testcase>`;
+  return `${head}>\n      <failure message="${xmlAttr(reason(c))}" type="${xmlAttr(c.code)}">${xmlEscape(body)}</failure>\n    </testcase>`;
 }
 
 /** Renders the report as JUnit XML. */
 export function renderJunit(r: HwTestReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const s = r.summary;
-  out.push(`<testsuites name="carryover hw-test ${xmlEscape(r.target)} (${xmlEscape(r.profile)})" tests="${s.total}" failures="${s.failed}" skipped="${s.unsupported}" errors="0" time="${seconds(r.durationMs)}">`);
+  out.push(`<testsuites name="carryover hw-test ${xmlAttr(r.target)} (${xmlAttr(r.profile)})" tests="${s.total}" failures="${s.failed}" skipped="${s.unsupported}" errors="0" time="${seconds(r.durationMs)}">`);
   for (const g of r.groups) {
     const failures = g.checks.filter((c) => c.status === 'FAIL').length;
     const skipped = g.checks.filter((c) => c.status === 'UNSUPPORTED').length;
-    out.push(`  <testsuite name="${xmlEscape(g.title)}" tests="${g.checks.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(g.durationMs)}" timestamp="${xmlEscape(r.startedAt)}">`);
+    out.push(`  <testsuite name="${xmlAttr(g.title)}" tests="${g.checks.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(g.durationMs)}" timestamp="${xmlAttr(r.startedAt)}">`);
     for (const c of g.checks) out.push(testcase(c));
     out.push('  </testsuite>');
   }

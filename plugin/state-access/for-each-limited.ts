@@ -1,4 +1,8 @@
-/** Bounded concurrency for scans: at most `limit` requests of one scan are outstanding. */
+/**
+ * Bounded concurrency: the P4Runtime backend keeps a few ReadRequests in flight at once, so the
+ * client decodes one response while the switch prepares the next.
+ */
+
 /** Runs `work` over `items` with at most `limit` running at once; resolves when all are done. */
 export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

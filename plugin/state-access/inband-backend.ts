@@ -67,17 +67,25 @@ export class InbandRegisterAccess implements RegisterAccess {
     const listed = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
     const count = listed ? listed.length : g.slots;
     const at = (i: number): number => (listed ? (listed[i] ?? 0) : i);
-    const found: SlotRecord[] = [];
-    const W = g.words.length;
+    // Answers land in flat columns, not in per-slot arrays: a scan then keeps nothing per answer
+    // alive, so the collector never walks 327,680 small arrays while requests are in flight.
+    const columns = g.words.map(() => new BigUint64Array(count));
+    const keep = new Uint8Array(count);
     await this.client.runBatch(
       count,
       (i) => ({ op: INBAND_OP.READ_SLOT, index: at(i), what: `READ_SLOT slot ${at(i)} of group '${g.name}'` }),
       (i, ans) => {
-        const words = ans.words.length === W ? ans.words : ans.words.slice(0, W);
-        if (filter.matches(words)) found.push({ index: at(i), words });
+        if (!filter.matches(ans.words)) return;
+        keep[i] = 1;
+        columns.forEach((c, w) => {
+          c[i] = ans.words[w] ?? 0n;
+        });
       },
     );
-    return found.sort((a, b) => a.index - b.index);
+    const found: SlotRecord[] = [];
+    // selectionIndices returns indices ascending, so the records come out sorted.
+    for (let i = 0; i < count; i++) if (keep[i]) found.push({ index: at(i), words: columns.map((c) => c[i] ?? 0n) });
+    return found;
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {

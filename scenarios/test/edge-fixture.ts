@@ -18,6 +18,7 @@ import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../../sim/wo
 
 /** p4/stateful_edge.p4info.txtpb. */
 export const P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb');
+/** The stateful_edge P4Info, read once. */
 export const SCHEMA = P4Schema.fromFile(P4INFO_PATH);
 
 /** The VMs of the tests: address, port, switch-local id. */
@@ -27,6 +28,7 @@ export const VMS = [
   { addr: '10.0.1.9', port: 3, id: 21 },
   { addr: '10.0.2.4', port: 4, id: 300 },
 ] as const;
+/** The uplink port (towards remote hosts). */
 export const UPLINK = 100;
 
 /** The device config a profile accepts: BMv2 wants a BMv2 JSON, the others take anything. */

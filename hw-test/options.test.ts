@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { HwTestError } from './errors.js';
+import { DEFAULT_HW_TEST_OPTIONS, parseHwTestOptions } from './options.js';
+import type { HwTestOptions } from './options.js';
+import { P4INFO_PATH } from './testing/sim-target.js';
+
+const base: HwTestOptions = { target: '127.0.0.1:9559', profile: 'bmv2', p4info: P4INFO_PATH };
+
+function rejects(o: Record<string, unknown>): string {
+  try {
+    parseHwTestOptions({ ...base, ...o } as unknown as HwTestOptions);
+  } catch (e) {
+    expect(e).toBeInstanceOf(HwTestError);
+    expect((e as HwTestError).code).toBe('BAD_OPTIONS');
+    return (e as Error).message;
+  }
+  throw new Error('expected the options to be rejected');
+}
+
+describe('hw-test options — defaults', () => {
+  it('fills defaults, reads the P4Info, and freezes the result', () => {
+    const o = parseHwTestOptions(base);
+    expect(o).toMatchObject({ target: '127.0.0.1:9559', deviceId: 0n, cpuPort: 255, pushPipeline: false, flows: DEFAULT_HW_TEST_OPTIONS.flows, electionId: undefined, peer: undefined });
+    expect(o.schema.programName).toBe('stateful_edge');
+    expect(o.groups).toEqual(['conformance', 'differential', 'placement', 'state-access']);
+    expect(o.credentials).toEqual({ kind: 'insecure' });
+    expect(Object.isFrozen(o)).toBe(true);
+  });
+
+  it('--peer adds the migration group; --groups keeps registry order and drops repeats', () => {
+    expect(parseHwTestOptions({ ...base, peer: '10.0.0.2:9559' }).groups).toContain('migration');
+    expect(parseHwTestOptions({ ...base, groups: ['placement', 'conformance', 'placement'] }).groups).toEqual(['conformance', 'placement']);
+  });
+
+  it('takes TLS files as server TLS (CA only) or mutual TLS (CA, cert, key)', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n';
+    expect(parseHwTestOptions({ ...base, tls: { ca: pem } }).credentials).toEqual({ kind: 'tls', ca: pem });
+    expect(parseHwTestOptions({ ...base, tls: { ca: pem, cert: pem, key: pem } }).credentials).toEqual({ kind: 'mtls', ca: pem, cert: pem, key: pem });
+  });
+});
+
+describe('hw-test options — bad input names the flag and the fix', () => {
+  it.each([
+    [{ target: 'localhost' }, /^--target: got "localhost"; expected HOST:PORT .* e\.g\. --target 127\.0\.0\.1:9559$/],
+    [{ target: '10.0.0.1:70000' }, /^--target: .*port 1\.\.65535/],
+    [{ profile: 'tofino' }, /^--profile: got "tofino"; expected one of bmv2, stratum-tofino, full/],
+    [{ p4info: '/nonexistent/x.p4info.txtpb' }, /^--p4info: .*cannot read P4Info file '\/nonexistent\/x\.p4info\.txtpb'.*give the P4Info/],
+    [{ deviceConfig: '/nonexistent/x.json' }, /^--device-config: cannot read the device config '\/nonexistent\/x\.json'/],
+    [{ pushPipeline: true }, /^--push-pipeline: needs --device-config FILE/],
+    [{ deviceId: 'one' }, /^--device-id: got "one"; expected a whole number, e\.g\. --device-id 0$/],
+    [{ electionId: 1 }, /^--election-id: 1 is outside 2\.\./],
+    [{ cpuPort: 600 }, /^--cpu-port: got 600; expected an integer 0\.\.511$/],
+    [{ groups: ['conformance', 'speed'] }, /^--groups: unknown group 'speed'; choose from conformance, differential, placement, state-access, migration$/],
+    [{ peer: 'nowhere' }, /^--peer: got "nowhere"; expected HOST:PORT/],
+    [{ flows: 0 }, /^--flows: got 0; expected an integer 1\.\.100000$/],
+    [{ tls: { cert: 'c.pem' } }, /^--tls-key: --tls-cert and --tls-key go together/],
+    [{ tls: { cert: '-----BEGIN x', key: '-----BEGIN y' } }, /^--tls-ca: mutual TLS .* add --tls-ca FILE$/],
+    [{ fixture: { uplinkPort: 1 } }, /^fixture\.uplinkPort: got 1; expected a 9-bit port no VM sits behind$/],
+  ])('%j', (o, message) => {
+    expect(rejects(o)).toMatch(message);
+  });
+
+  it('refuses a P4Info that is not the stateful_edge contract before touching a target', async () => {
+    const { runHwTest } = await import('./run-hw-test.js');
+    const l2 = new URL('../p4runtime-ts/src/schema/fixtures/', import.meta.url).pathname;
+    const { readdirSync } = await import('node:fs');
+    const file = readdirSync(l2).find((f) => f.endsWith('.txtpb'));
+    if (!file) throw new Error('no P4Info fixture');
+    // Port 9 is closed: a run that got past the P4Info would fail to connect instead.
+    await expect(runHwTest({ ...base, target: '127.0.0.1:9', p4info: `${l2}${file}` })).rejects.toThrow(/^--p4info: .* (lacks|breaks the migration contract)/);
+  });
+});
