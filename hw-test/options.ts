@@ -119,7 +119,7 @@ export const DEFAULT_HW_TEST_OPTIONS = Object.freeze({
   // A list of one digest arrives at once on BMv2; fuller lists wait 200–330 ms.
   digestWaitMs: 2000,
   inbandTimeoutMs: 500,
-  inbandWindow: 32,
+  inbandWindow: 64,
   maxDiffs: 10,
   connectTimeoutMs: 10_000,
 });

@@ -18,8 +18,8 @@ afterEach(async () => {
 
 describe('hw-test — differential group against a wrong model', () => {
   it('fails conntrack-slots with the first differing slots spelled out field by field', async () => {
-    sim = await startEdgeSim('bmv2');
-    const r = await runAgainstSim(sim, 'bmv2', { groups: ['differential'], model: SWAPPED_WAYS_MODEL, maxDiffs: 3 });
+    sim = await startEdgeSim('full');
+    const r = await runAgainstSim(sim, 'full', { groups: ['differential'], model: SWAPPED_WAYS_MODEL, maxDiffs: 3 });
     const o = outcomes(r);
     expect(o['differential/inject-workload']).toBe('PASS');
     expect(o['differential/conntrack-slots']).toBe('FAIL');

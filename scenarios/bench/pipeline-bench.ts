@@ -12,7 +12,7 @@
  * `last_seen` (each process stamps with its own clock).
  */
 import { performance } from 'node:perf_hooks';
-import { silentLogger } from 'p4runtime-ts';
+import { silentLogger, systemClock } from 'p4runtime-ts';
 import type { P4Switch } from 'p4runtime-ts';
 import { DEFAULT_INBAND_OPTIONS, chooseRegisterAccess, createEdgePlugin, decodeSlotFields } from '../../plugin/index.js';
 import type { EdgePlugin, RegisterAccess, SlotGroupSpec, SlotRecord } from '../../plugin/index.js';
@@ -106,18 +106,22 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
   const sim = await startSimProcess(['--profile', profile, '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
   let plugin: EdgePlugin | undefined;
   let barrier: RegisterAccess | undefined;
+  let second: RegisterAccess | undefined;
   try {
-    plugin = createEdgePlugin({ address: sim.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(profile), inband: { window: o.inbandWindow } });
-    await plugin.start();
+    const p = createEdgePlugin({ address: sim.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(profile), inband: { window: o.inbandWindow } });
+    plugin = p;
+    await p.start();
     const sw = plugin.session;
     await installTopology(sw);
     const group = plugin.group;
-    // In-band on every profile: the barrier after each batch, and on full the second backend.
-    barrier = plugin.registerAccess.capabilities().backend === 'inband'
-      ? plugin.registerAccess
-      : await chooseRegisterAccess({ sw, contract: plugin.contract, group, mode: 'inband', inband: { ...DEFAULT_INBAND_OPTIONS, window: o.inbandWindow }, clock: plugin.options.scheduler, logger: silentLogger });
+    const inband = (timeoutMs: number, maxAttempts: number): Promise<RegisterAccess> =>
+      chooseRegisterAccess({ sw, contract: p.contract, group, mode: 'inband', inband: { window: o.inbandWindow, timeoutMs, maxAttempts }, clock: systemClock, logger: silentLogger });
+    // The barrier waits behind a whole batch in the switch's queue: a long timeout, no retry.
+    barrier = await inband(60_000, 1);
 
     const injected = await injectWorkload(sw, barrier, o, (m) => log(`${profile}: ${m}`));
+    // Done with it: a second in-band client would decode every answer of the timed read too.
+    barrier.close();
     let collisions = 0n;
     for (const vm of VMS) collisions += (await plugin.registerAccess.readCounter('ct_collisions', vm.id)).packets;
 
@@ -131,7 +135,8 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
       const p4rt = await timedRead(plugin.registerAccess, `${profile} / p4runtime`, `${group.words.length} registers read wildcard`);
       rows.push(p4rt.row);
       log(`${profile}: reading the group in-band`);
-      const ib = await timedRead(barrier, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
+      second = await inband(DEFAULT_INBAND_OPTIONS.timeoutMs, DEFAULT_INBAND_OPTIONS.maxAttempts);
+      const ib = await timedRead(second, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
       rows.push(ib.row);
       rows.push({ suite: SUITE, case: 'mismatched slots', variant: `${profile}: p4runtime vs inband`, value: wordMismatches(p4rt.records, ib.records), unit: 'slots', note: 'every slot, every word' });
       occupied = p4rt.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
@@ -145,7 +150,8 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
     rows.unshift({ suite: SUITE, case: 'tracked flows', variant: profile, value: occupied.length, unit: 'flows', note: `of ${o.flows} generated; ${collisions} found no free slot (ct_collisions)` });
     return { rows, occupied, group };
   } finally {
-    if (barrier && barrier !== plugin?.registerAccess) barrier.close();
+    barrier?.close();
+    second?.close();
     await plugin?.stop();
     await sim.stop();
   }

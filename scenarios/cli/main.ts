@@ -39,7 +39,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   'hw-test': {
     summary: 'validate a real target (--target, --profile, --p4info, --device-config, --peer)',
-    run: notYet('hw-test', 'tracked in issue 5 (hw-test)'),
+    run: async (argv) => (await import('../../hw-test/cli.js')).runHwTestCommand(argv),
   },
   bench: {
     summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | all)',

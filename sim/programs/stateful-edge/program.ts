@@ -308,6 +308,14 @@ function flowKey(parsed: ParsedFrame, dir: Direction): FlowKey {
 /** The stateful_edge program for the sim's program registry. */
 export const statefulEdgeProgram: SimProgram = Object.freeze({
   name: STATEFUL_EDGE_PROGRAM_NAME,
+  // The P4's `default_action`s: BMv2 takes them from its JSON, the P4Info does not carry them.
+  defaultActions: Object.freeze({
+    port_role: { action: 'unknown_port' },
+    vm_table: { action: 'unknown_vm' },
+    vm_migration: { action: 'no_migration' },
+    static_acl: { action: 'static_miss' },
+    dyn_acl: { action: 'pinhole_miss' },
+  }),
   instantiate(options: { readonly cpuPort: number }): ProgramInstance {
     if (!Number.isInteger(options.cpuPort) || options.cpuPort < 0 || options.cpuPort > 511) {
       throw new Error(`stateful_edge: cpuPort ${options.cpuPort} must be a 9-bit port number (0..511); the P4 uses 255`);
