@@ -48,7 +48,7 @@ describe('register access — both backends read the same state for the same flo
       rig.sim.dataplane.inject(UPLINK, buildUdpFrame({ src: 0xc6336401, dst: 0x0a000005, srcPort: 123, dstPort: 5123, payload: 90 }));
     }
     inbandOnFull = await chooseRegisterAccess({
-      sw: full.sw, contract: full.plugin.contract, group: full.plugin.group, mode: 'inband', inband: DEFAULT_INBAND_OPTIONS, clock: full.plugin.options.scheduler, logger: silentLogger,
+      sw: full.sw, contract: full.plugin.contract, group: full.plugin.group, mode: 'inband', inband: { ...DEFAULT_INBAND_OPTIONS, timeoutMs: 1_000 }, clock: full.plugin.options.scheduler, logger: silentLogger,
     });
     occupied = await full.plugin.registerAccess.readSlots('all', { occupiedOnly: true });
   }, 120_000);
