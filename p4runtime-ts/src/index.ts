@@ -10,7 +10,7 @@ export { createLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel, LogFields, LoggerOptions } from './logger.js';
 export { p4, google, toBigInt, toLong, fromUint128, toUint128 } from './proto/index.js';
 // schema: P4Info index, text format, annotations
-export { P4Schema, parseTextProto, parseP4InfoText, formatTextProto, formatP4InfoText, parseAnnotation, findAnnotation, suggest, ID_PREFIX } from './schema/index.js';
+export { P4Schema, parseTextProto, parseP4InfoText, formatTextProto, formatP4InfoText, parseAnnotation, findAnnotation, suggest, ID_PREFIX, KIND_LABEL } from './schema/index.js';
 export type {
   Annotation, AnnotationValue, TextProtoOptions, PlainMessage, PlainValue, EntityKind, EntityByKind, SchemaEntity, MatchType, MatchFieldInfo, ParamInfo,
   ActionInfo, ActionScope, ActionRefInfo, TableInfo, CounterUnit, MeterUnit, CounterInfo, DirectCounterInfo, MeterInfo, DirectMeterInfo,

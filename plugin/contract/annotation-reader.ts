@@ -3,26 +3,14 @@
  * annotation and the expected form (p4/README.md "The migration contract"). p4runtime-ts has
  * already parsed the strings (integers arrive as bigint); this layer checks arity and types.
  */
+import { KIND_LABEL } from 'p4runtime-ts';
 import type { Annotation, SchemaEntity } from 'p4runtime-ts';
 import { EdgePluginError } from '../errors.js';
 
-const KIND_WORDS: Readonly<Record<string, string>> = {
-  table: 'table',
-  action: 'action',
-  action_profile: 'action profile',
-  counter: 'counter',
-  direct_counter: 'direct counter',
-  meter: 'meter',
-  direct_meter: 'direct meter',
-  controller_header: 'controller header',
-  value_set: 'value set',
-  register: 'register',
-  digest: 'digest',
-};
 
 /** How errors name an entity: `register 'ct_key_addr'` (its P4Info alias). */
 export function entityLabel(e: Pick<SchemaEntity, 'kind' | 'alias' | 'name'>): string {
-  return `${KIND_WORDS[e.kind] ?? e.kind} '${e.alias || e.name}'`;
+  return `${KIND_LABEL[e.kind] ?? e.kind} '${e.alias || e.name}'`;
 }
 
 /** A contract error about one annotation on one entity. */

@@ -17,7 +17,7 @@ import type { P4Switch } from 'p4runtime-ts';
 import { DEFAULT_INBAND_OPTIONS, chooseRegisterAccess, createEdgePlugin, decodeSlotFields } from '../../plugin/index.js';
 import type { EdgePlugin, RegisterAccess, SlotGroupSpec, SlotRecord } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
-import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../test/edge-fixture.js';
+import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { startSimProcess } from './sim-process.js';
 

@@ -14,8 +14,8 @@ import type { VmState } from '../../plugin/index.js';
 import { encodeSlotWords } from '../../plugin/index.js';
 import { generateWorkload } from '../../sim/workload/index.js';
 import type { WorkloadPacket } from '../../sim/workload/index.js';
-import { UPLINK, VMS, eventually, injectViaPacketOut, startEdgeRig } from '../test/edge-fixture.js';
-import type { EdgeRig } from '../test/edge-fixture.js';
+import { UPLINK, VMS, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
+import type { EdgeRig } from '../edge-rig.js';
 
 /** Knobs of the demo. */
 export interface DemoOptions {

@@ -13,7 +13,7 @@ import { candidateSlots } from '../../sim/programs/stateful-edge/placement.js';
 import type { FlowKey } from '../../sim/programs/stateful-edge/placement.js';
 import { isSlotFree, keyAddrWord, keyPortWord, stateWord } from '../../sim/programs/stateful-edge/slot.js';
 import { EdgeRig, UPLINK, VM_ADDR, expectForward } from '../../sim/programs/stateful-edge/test-fixtures.js';
-import { SCHEMA } from './edge-fixture.js';
+import { SCHEMA } from '../edge-rig.js';
 
 const contract = readMigrationContract(SCHEMA);
 const ct = slotGroup(contract, 'conntrack');

@@ -8,7 +8,7 @@ import { createEdgePlugin } from '../../plugin/index.js';
 import type { EdgePlugin } from '../../plugin/index.js';
 import { startSimSwitch } from '../../sim/index.js';
 import type { SimSwitch } from '../../sim/index.js';
-import { SCHEMA, deviceConfigFor, eventually } from './edge-fixture.js';
+import { SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
 
 describe('edge plugin lifecycle on the sim', () => {
   const plugins: EdgePlugin[] = [];

@@ -10,8 +10,8 @@ import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../sim/programs/stateful-edge/fram
 import { CtState, DropReason, PACKET_OUT_BYTES } from '../../sim/programs/stateful-edge/layout.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 import type { EgressPacket } from '../../sim/index.js';
-import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from './edge-fixture.js';
-import type { EdgeRig } from './edge-fixture.js';
+import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
+import type { EdgeRig } from '../edge-rig.js';
 
 const VM = 0x0a000005; // 10.0.0.5, VM id 7 behind port 1
 const REMOTE = 0xc6336409; // 198.51.100.9

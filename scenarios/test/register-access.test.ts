@@ -17,8 +17,8 @@ import {
 import type { RegisterAccess, SlotRecord } from '../../plugin/index.js';
 import { VirtualScheduler } from '../../sim/index.js';
 import { buildUdpFrame } from '../../sim/workload/index.js';
-import { UPLINK, VMS, injectBulk, makeWorkload, startEdgeRig } from './edge-fixture.js';
-import type { EdgeRig, Workload } from './edge-fixture.js';
+import { UPLINK, VMS, injectBulk, makeWorkload, startEdgeRig } from '../edge-rig.js';
+import type { EdgeRig, Workload } from '../edge-rig.js';
 
 const FLOWS = 10_000;
 

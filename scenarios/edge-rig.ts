@@ -8,16 +8,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { P4Schema, parseIPv4 } from 'p4runtime-ts';
 import type { P4Switch } from 'p4runtime-ts';
-import { createEdgePlugin } from '../../plugin/index.js';
-import type { EdgePlugin, EdgePluginOptions } from '../../plugin/index.js';
-import { minimalBmv2Json, startSimSwitch } from '../../sim/index.js';
-import type { Scheduler, SimProfileName, SimSwitch } from '../../sim/index.js';
-import { injectMetadata } from '../../sim/programs/stateful-edge/inband.js';
-import { generateWorkload } from '../../sim/workload/index.js';
-import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../../sim/workload/index.js';
+import { createEdgePlugin } from '../plugin/index.js';
+import type { EdgePlugin, EdgePluginOptions } from '../plugin/index.js';
+import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
+import type { Scheduler, SimProfileName, SimSwitch } from '../sim/index.js';
+import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
+import { generateWorkload } from '../sim/workload/index.js';
+import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../sim/workload/index.js';
 
 /** p4/stateful_edge.p4info.txtpb. */
-export const P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb');
+export const P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
 /** The stateful_edge P4Info, read once. */
 export const SCHEMA = P4Schema.fromFile(P4INFO_PATH);
 
