@@ -3,6 +3,7 @@
  * updates and read queries. A handle resolves its name once through the schema; the updates it
  * returns are plain `p4.v1.Update` properties, ready for `sw.write`.
  */
+import { EncodedUpdate } from './encoded-update.js';
 import { P4RuntimeError } from '../errors.js';
 import type { MatchInput, ValueInput } from '../codec/index.js';
 import type { p4 } from '../proto/index.js';
@@ -70,17 +71,17 @@ export class TableHandle {
 
   /** An INSERT of an entry. */
   insert(spec: TableEntrySpec): P4Update {
-    return { type: updateType('INSERT'), entity: { tableEntry: encodeTableEntry(this.info, spec) } };
+    return new EncodedUpdate({ type: updateType('INSERT'), entity: { tableEntry: encodeTableEntry(this.info, spec) } });
   }
 
   /** A MODIFY of an entry's action, parameters, timeout or counter. */
   modify(spec: TableEntrySpec): P4Update {
-    return { type: updateType('MODIFY'), entity: { tableEntry: encodeTableEntry(this.info, spec) } };
+    return new EncodedUpdate({ type: updateType('MODIFY'), entity: { tableEntry: encodeTableEntry(this.info, spec) } });
   }
 
   /** A DELETE of the entry with this key (`match` and, where needed, `priority`). */
   delete(spec: Pick<TableEntrySpec, 'match' | 'priority'>): P4Update {
-    return { type: updateType('DELETE'), entity: { tableEntry: encodeTableEntry(this.info, spec, true) } };
+    return new EncodedUpdate({ type: updateType('DELETE'), entity: { tableEntry: encodeTableEntry(this.info, spec, true) } });
   }
 
   /** A MODIFY of the table's default action. */

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { google, p4, toLong, toUint128 } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
 import { describeUpdate } from './entity-codec.js';
+import { EncodedUpdate, concatWriteRequest } from './encoded-update.js';
 import type { P4Update } from './handles.js';
 import type { P4RuntimeTransport, TransportStatus } from './transport.js';
 
@@ -110,20 +111,30 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
 
   const sliceOf = (b: number): readonly P4Update[] => (updates.length <= size ? updates : updates.slice(b * size, b * size + size));
   const requestOf = (slice: readonly P4Update[]): p4.v1.WriteRequest.$Properties => {
-    const req: p4.v1.WriteRequest.$Properties = { deviceId, electionId, updates: slice as P4Update[], atomicity };
+    // protobufjs encodes own properties only: spell out an EncodedUpdate's lazily decoded entity.
+    const plain = slice.map((u) => (u instanceof EncodedUpdate ? { type: u.type, entity: u.entity } : u));
+    const req: p4.v1.WriteRequest.$Properties = { deviceId, electionId, updates: plain, atomicity };
     if (ctx.role !== '') req.role = ctx.role;
     return req;
   };
   const writeEncoded = ctx.transport.writeEncoded?.bind(ctx.transport);
   // A batch ready to send: encoded ahead when the transport takes encoded requests.
   type Prepared = { readonly b: number; readonly slice: readonly P4Update[]; readonly send: () => Promise<void> };
+  // The request's fields other than its updates, encoded once for every batch.
+  let head: Uint8Array | undefined;
   const prepare = (b: number): Prepared => {
     const slice = sliceOf(b);
-    const req = requestOf(slice);
     if (writeEncoded) {
-      const bytes = p4.v1.WriteRequest.encode(req).finish();
+      let bytes: Uint8Array;
+      if (slice.every((u) => u instanceof EncodedUpdate)) {
+        head ??= p4.v1.WriteRequest.encode(requestOf([])).finish();
+        bytes = concatWriteRequest(head, slice as readonly EncodedUpdate[]);
+      } else {
+        bytes = p4.v1.WriteRequest.encode(requestOf(slice)).finish();
+      }
       return { b, slice, send: () => writeEncoded(bytes) };
     }
+    const req = requestOf(slice);
     return { b, slice, send: () => ctx.transport.write(req) };
   };
 
