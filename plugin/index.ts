@@ -15,3 +15,7 @@ export { readVmState, resolveVmId } from './vm-state.js';
 export type { ReadVmStateOptions, VmCounterState, VmSlotState, VmState, VmStateSource, VmTableEntryState } from './vm-state.js';
 export * from './contract/index.js';
 export * from './state-access/index.js';
+export { loadEdgePluginConfig, parseEdgePluginConfig, DEFAULT_HEALTH_INTERVAL_MS } from './config-file.js';
+export type { EdgePluginConfig } from './config-file.js';
+export { runPluginCommand } from './cli.js';
+export type { PluginCommandIo } from './cli.js';

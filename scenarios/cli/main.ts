@@ -30,8 +30,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: async (argv) => (await import('../../sim/cli.js')).runSimCommand(argv),
   },
   plugin: {
-    summary: 'run the edge plugin beside a switch (--config)',
-    run: notYet('plugin', 'the daemon mode comes with the migration-protocol issue (the plugin library exists)'),
+    summary: 'run the edge plugin beside a switch (--config FILE)',
+    run: async (argv) => (await import('../../plugin/cli.js')).runPluginCommand(argv),
   },
   migrate: {
     summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger)",

@@ -1,0 +1,103 @@
+/**
+ * `carryover plugin --config FILE`: the edge plugin as a daemon beside one switch. Starts it
+ * (session, pipeline, register-access probe, pinhole control loop), logs its health at an
+ * interval as structured records, and stops cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import { loadEdgePluginConfig } from './config-file.js';
+import { createEdgePlugin } from './edge-plugin.js';
+import { EdgePluginError } from './errors.js';
+
+/** Where the command writes and what stops it (tests pass their own). */
+export interface PluginCommandIo {
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+  /** Resolves with the signal name that should stop the daemon (default: SIGINT or SIGTERM). */
+  readonly stopSignal?: Promise<string>;
+  /** The logger's sink (default: JSON lines on stderr). */
+  readonly logSink?: (record: Readonly<Record<string, unknown>>) => void;
+}
+
+const HELP = `usage: carryover plugin --config FILE
+
+Runs the edge plugin beside one switch: connects over P4Runtime, becomes primary, pushes the
+pipeline when the cookie differs (if the config names a deviceConfig), probes register access
+(P4Runtime RegisterEntry, else in-band), learns dynamic ACL pinholes from digests and removes them
+on idle timeout. Logs health every healthIntervalMs; stops on SIGINT/SIGTERM.
+
+The config file is JSON (paths relative to it):
+  { "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10" },
+    "p4info": "stateful_edge.p4info.txtpb", "deviceConfig": "stateful_edge.json",
+    "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
+    "registerAccess": "probe", "inband": { "window": 64 }, "pinholeIdleTimeout": "30s",
+    "healthIntervalMs": 10000, "logLevel": "info" }`;
+
+function signals(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string) => () => resolve(s);
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+  });
+}
+
+/** Runs `carryover plugin`; resolves with the exit code (0 stopped cleanly, 1 failed, 2 bad config). */
+export async function runPluginCommand(
+  argv: string[],
+  io: PluginCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) },
+): Promise<number> {
+  let values: { config?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (e) {
+    io.stderr(`carryover plugin: ${(e as Error).message} (see 'carryover plugin --help')`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (!values.config) {
+    io.stderr("carryover plugin: --config FILE is required (see 'carryover plugin --help')");
+    return 2;
+  }
+  let config;
+  try {
+    config = loadEdgePluginConfig(values.config);
+  } catch (e) {
+    io.stderr(`carryover plugin: ${(e as Error).message}`);
+    return 2;
+  }
+  const logger: Logger = createLogger({ level: config.logLevel, fields: { component: 'plugin' }, ...(io.logSink ? { sink: io.logSink } : {}) });
+  let plugin;
+  try {
+    plugin = createEdgePlugin({ ...config.options, logger });
+  } catch (e) {
+    io.stderr(`carryover plugin: ${values.config}: ${(e as Error).message}`);
+    return 2;
+  }
+  const stop = io.stopSignal ?? signals();
+  try {
+    await plugin.start();
+  } catch (e) {
+    const err = EdgePluginError.from(e);
+    io.stderr(`carryover plugin: could not start against ${config.options.address}: ${err.message}`);
+    await plugin.stop();
+    return 1;
+  }
+  const h = plugin.health();
+  io.stdout(`carryover plugin: running against ${config.options.address} (device ${String(config.options.deviceId)}), register access ${h.registerAccess?.backend ?? "unknown"} (${h.registerAccess?.reason ?? ""}); stop with SIGINT/SIGTERM`);
+  const report = (): void => {
+    const now = plugin.health();
+    logger.info('health', { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors });
+  };
+  const timer = setInterval(report, config.healthIntervalMs);
+  timer.unref();
+  const sig = await stop;
+  clearInterval(timer);
+  report();
+  io.stdout(`carryover plugin: ${sig}, stopping`);
+  await plugin.stop();
+  return 0;
+}

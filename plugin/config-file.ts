@@ -1,0 +1,125 @@
+/**
+ * The edge plugin's configuration file (`carryover plugin --config FILE`): JSON, validated at the
+ * edge with errors that name the file, the field and what was expected. Paths inside it are
+ * relative to the file. The result feeds `parseEdgePluginOptions`, whose own errors are re-raised
+ * with the file's name.
+ *
+ * @example
+ * {
+ *   "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10", "role": "" },
+ *   "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
+ *   "p4info": "stateful_edge.p4info.txtpb",
+ *   "deviceConfig": "stateful_edge.json",
+ *   "registerAccess": "probe",
+ *   "inband": { "window": 64, "timeoutMs": 250, "maxAttempts": 5 },
+ *   "pinholeIdleTimeout": "30s",
+ *   "healthIntervalMs": 10000,
+ *   "logLevel": "info"
+ * }
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { CredentialsOption, LogLevel } from 'p4runtime-ts';
+import type { EdgePluginOptions } from './edge-plugin-options.js';
+import { EdgePluginError } from './errors.js';
+import type { RegisterAccessMode } from './state-access/index.js';
+
+/** What the file holds beyond the plugin options: how the daemon runs. */
+export interface EdgePluginConfig {
+  readonly options: EdgePluginOptions;
+  readonly healthIntervalMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+class FieldError extends EdgePluginError {}
+
+/** Reads and validates a plugin configuration file. @throws EdgePluginError BAD_OPTIONS naming file and field. */
+export function loadEdgePluginConfig(path: string): EdgePluginConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: cannot read it (${(e as Error).message}); pass an existing JSON file with --config`, { cause: e });
+  }
+  let raw: Json;
+  try {
+    raw = JSON.parse(text) as Json;
+  } catch (e) {
+    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  return parseEdgePluginConfig(raw, path);
+}
+
+/** Validates a parsed configuration object; `source` names it in errors and anchors relative paths. */
+export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginConfig {
+  const base = dirname(resolve(source));
+  const fail = (field: string, expected: string, got?: unknown): never => {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    throw new FieldError('BAD_OPTIONS', `plugin config ${source}: field '${field}': expected ${expected}, got ${shown}`);
+  };
+  const obj = (v: unknown, field: string, keys: readonly string[]): Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(field, 'an object', v);
+    for (const k of Object.keys(v)) if (!keys.includes(k)) fail(`${field === '' ? '' : `${field}.`}${k}`, `one of the known fields (${keys.join(', ')}) — is it misspelt?`, (v as Record<string, unknown>)[k]);
+    return v as Record<string, unknown>;
+  };
+  const str = (v: unknown, field: string): string => (typeof v === 'string' && v !== '' ? v : fail(field, 'a non-empty string', v));
+  const int = (v: unknown, field: string, min: number, max: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(field, `an integer ${min}..${max}`, v));
+  const bigish = (v: unknown, field: string): bigint => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(v)) return BigInt(v);
+    return fail(field, 'a non-negative integer (a string for values above 2^53)', v);
+  };
+  const file = (v: unknown, field: string): string => resolve(base, str(v, field));
+
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel']);
+  const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role']);
+  const address = str(sw['address'], 'switch.address');
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
+  const deviceId = bigish(sw['deviceId'], 'switch.deviceId');
+  let credentials: CredentialsOption = { kind: 'insecure' };
+  if (top['tls'] !== undefined) {
+    const tls = obj(top['tls'], 'tls', ['ca', 'cert', 'key', 'serverName']);
+    const ca = tls['ca'] === undefined ? undefined : file(tls['ca'], 'tls.ca');
+    const serverName = tls['serverName'] === undefined ? undefined : str(tls['serverName'], 'tls.serverName');
+    if ((tls['cert'] === undefined) !== (tls['key'] === undefined)) fail(tls['cert'] === undefined ? 'tls.cert' : 'tls.key', 'both tls.cert and tls.key for mutual TLS, or neither', tls['cert'] ?? tls['key']);
+    if (tls['cert'] !== undefined) {
+      if (ca === undefined) fail('tls.ca', 'the CA that signed the switch certificate (required with tls.cert)');
+      credentials = { kind: 'mtls', ca: ca as string, cert: file(tls['cert'], 'tls.cert'), key: file(tls['key'], 'tls.key'), ...(serverName ? { serverName } : {}) };
+    } else {
+      credentials = { kind: 'tls', ...(ca ? { ca } : {}), ...(serverName ? { serverName } : {}) };
+    }
+  }
+  const modes: readonly RegisterAccessMode[] = ['probe', 'p4runtime', 'inband'];
+  const registerAccess = top['registerAccess'] === undefined ? undefined : (modes.includes(top['registerAccess'] as RegisterAccessMode) ? (top['registerAccess'] as RegisterAccessMode) : fail('registerAccess', `one of ${modes.join(', ')}`, top['registerAccess']));
+  let inband: EdgePluginOptions['inband'];
+  if (top['inband'] !== undefined) {
+    const ib = obj(top['inband'], 'inband', ['window', 'timeoutMs', 'maxAttempts']);
+    inband = {
+      ...(ib['window'] !== undefined ? { window: int(ib['window'], 'inband.window', 1, 4096) } : {}),
+      ...(ib['timeoutMs'] !== undefined ? { timeoutMs: int(ib['timeoutMs'], 'inband.timeoutMs', 1, 600_000) } : {}),
+      ...(ib['maxAttempts'] !== undefined ? { maxAttempts: int(ib['maxAttempts'], 'inband.maxAttempts', 1, 100) } : {}),
+    };
+  }
+  const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+  const logLevel = top['logLevel'] === undefined ? 'info' : levels.includes(top['logLevel'] as LogLevel) ? (top['logLevel'] as LogLevel) : fail('logLevel', `one of ${levels.join(', ')}`, top['logLevel']);
+  const options: EdgePluginOptions = {
+    address,
+    deviceId,
+    ...(sw['electionId'] !== undefined ? { electionId: bigish(sw['electionId'], 'switch.electionId') } : {}),
+    ...(sw['role'] !== undefined ? { role: typeof sw['role'] === 'string' ? sw['role'] : fail('switch.role', 'a string', sw['role']) } : {}),
+    credentials,
+    p4info: file(top['p4info'], 'p4info'),
+    ...(top['deviceConfig'] !== undefined ? { deviceConfig: file(top['deviceConfig'], 'deviceConfig') } : {}),
+    ...(top['group'] !== undefined ? { group: str(top['group'], 'group') } : {}),
+    ...(registerAccess ? { registerAccess } : {}),
+    ...(inband ? { inband } : {}),
+    ...(top['pinholeIdleTimeout'] !== undefined ? { pinholeIdleTimeout: typeof top['pinholeIdleTimeout'] === 'string' || typeof top['pinholeIdleTimeout'] === 'number' ? top['pinholeIdleTimeout'] : fail('pinholeIdleTimeout', "a duration such as '30s' or nanoseconds", top['pinholeIdleTimeout']) } : {}),
+    ...(top['connectTimeoutMs'] !== undefined ? { connectTimeoutMs: int(top['connectTimeoutMs'], 'connectTimeoutMs', 1, 3_600_000) } : {}),
+  };
+  const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
+  return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel });
+}
