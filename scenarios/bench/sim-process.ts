@@ -3,6 +3,7 @@
  * event loop and heap, as a real switch has, so a client measurement is not the server's GC.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface SimProcess {
   readonly address: string;
   readonly pid: number;
+  /** The child process itself (e.g. to send it a signal and await its exit). */
+  readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export function startSimProcess(args: readonly string[], timeoutMs = 30_000): Pr
       resolve({
         address: m[1],
         pid: child.pid ?? -1,
+        child,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM');
           await exited;
