@@ -161,3 +161,22 @@ describe('p4runtime-ts on the sim (profile full)', () => {
     expect(n.entries[0]?.idleTimeoutNs).toBe(100_000_000n);
   });
 });
+
+describe('p4runtime-ts on the sim — read errors per entity', () => {
+  it('read — a missing key comes back as NOT_FOUND naming the table and key, not the call\'s UNKNOWN', async () => {
+    const sim = await startSimSwitch({ profile: 'full' });
+    const sw = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 7n });
+    try {
+      await sw.ensurePipeline({ p4info: l2EchoP4Info(), deviceConfig: l2EchoDeviceConfig('full') });
+      const err = (await sw.readAll(sw.table('mac_fwd').entry({ dst_addr: '02:00:00:00:00:99' })).catch((e: unknown) => e)) as P4RuntimeError;
+      expect(err).toBeInstanceOf(P4RuntimeError);
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.grpcCode).toBe(2);
+      expect(err.updates).toHaveLength(1);
+      expect(err.updates[0]?.entity).toMatch(/^READ table EchoIngress\.mac_fwd .*02:00:00:00:00:99/);
+    } finally {
+      await sw.close();
+      await sim.stop();
+    }
+  });
+});

@@ -5,11 +5,13 @@
  * cancel the call when the consumer stops early.
  */
 import { Observable } from 'rxjs';
-import { P4RuntimeError } from '../errors.js';
+import { P4RuntimeError, grpcCodeName } from '../errors.js';
+import type { UpdateError } from '../errors.js';
 import { toLong } from '../proto/index.js';
 import type { p4 } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
-import { decodeEntity } from './entity-codec.js';
+import { decodeEntity, describeUpdate } from './entity-codec.js';
+import { perUpdateErrors, statusDetails } from './write.js';
 import type { EntityRead } from './entity-codec.js';
 import type { ReadQuery, ResultOf } from './handles.js';
 import type { P4RuntimeTransport } from './transport.js';
@@ -35,8 +37,36 @@ export async function* readRawEntities(ctx: ReadContext, entities: readonly p4.v
       for (const e of res.entities) yield e as p4.v1.Entity;
     }
   } catch (e) {
-    throw P4RuntimeError.from(e, `read from device ${ctx.deviceId}`);
+    throw readFailure(ctx, entities, e) ?? P4RuntimeError.from(e, `read from device ${ctx.deviceId}`);
   }
+}
+
+/**
+ * A Read the target failed per entity (one p4.v1.Error per requested entity in the status
+ * details, as for Write): one error whose code is the entities' code when they agree (e.g.
+ * NOT_FOUND for a missing key rather than the call's UNKNOWN), listing each failed entity by name.
+ */
+function readFailure(ctx: ReadContext, entities: readonly p4.v1.Entity.$Properties[], e: unknown): P4RuntimeError | undefined {
+  const status = statusDetails(e);
+  const errs = status ? perUpdateErrors(status) : undefined;
+  if (!errs || errs.length !== entities.length) return undefined;
+  const schema = ctx.schema();
+  const failed: UpdateError[] = [];
+  errs.forEach((err, i) => {
+    if ((err.canonicalCode ?? 0) === 0) return;
+    const entity = describeUpdate(schema, { type: 0, entity: entities[i] ?? {} }).replace(/^UNSPECIFIED /, 'READ ');
+    failed.push({ index: i, code: grpcCodeName(err.canonicalCode), message: err.message ?? '', entity });
+  });
+  if (failed.length === 0) return undefined;
+  const codes = new Set(failed.map((f) => f.code));
+  const first = failed[0];
+  const code = codes.size === 1 && first && first.code !== 'OK' ? first.code : 'UNKNOWN';
+  const listed = failed.slice(0, 5).map((f) => `#${f.index} ${f.code} ${f.entity}: ${f.message}`).join('; ');
+  return new P4RuntimeError(code, `read from device ${ctx.deviceId}: ${failed.length} of ${entities.length} entities failed: ${listed}`, {
+    cause: e,
+    grpcCode: (e as { code?: number } | undefined)?.code,
+    updates: failed,
+  });
 }
 
 /** Streams the decoded results of one or more queries. */
