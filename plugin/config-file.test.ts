@@ -38,6 +38,7 @@ describe('plugin config file', () => {
     ['a negative device id', () => parseEdgePluginConfig({ ...good, switch: { address: 'a:1', deviceId: -1 } }, 'f.json'), /field 'switch.deviceId': expected a non-negative integer/],
     ['cert without key', () => parseEdgePluginConfig({ ...good, tls: { ca: 'c', cert: 'p' } }, 'f.json'), /field 'tls.key': expected both tls.cert and tls.key/],
     ['an unknown register access mode', () => parseEdgePluginConfig({ ...good, registerAccess: 'magic' }, 'f.json'), /field 'registerAccess': expected one of probe, p4runtime, inband, got "magic"/],
+    ['a poll interval of 1 ms', () => parseEdgePluginConfig({ ...good, pinholeExpiry: { pollMs: 1 } }, 'f.json'), /field 'pinholeExpiry.pollMs': expected an integer 10..3600000, got 1/],
     ['an in-band window of 0', () => parseEdgePluginConfig({ ...good, inband: { window: 0 } }, 'f.json'), /field 'inband.window': expected an integer 1..4096, got 0/],
   ])('plugin config — %s is refused naming the file and the field', (_name, load, message) => {
     expect(load).toThrow(message);

@@ -13,6 +13,7 @@
  *   "registerAccess": "probe",
  *   "inband": { "window": 64, "timeoutMs": 250, "maxAttempts": 5 },
  *   "pinholeIdleTimeout": "30s",
+ *   "pinholeExpiry": { "pollMs": 1000 },
  *   "healthIntervalMs": 10000,
  *   "logLevel": "info"
  * }
@@ -75,7 +76,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   };
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
-  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel']);
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
@@ -118,6 +119,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     ...(registerAccess ? { registerAccess } : {}),
     ...(inband ? { inband } : {}),
     ...(top['pinholeIdleTimeout'] !== undefined ? { pinholeIdleTimeout: typeof top['pinholeIdleTimeout'] === 'string' || typeof top['pinholeIdleTimeout'] === 'number' ? top['pinholeIdleTimeout'] : fail('pinholeIdleTimeout', "a duration such as '30s' or nanoseconds", top['pinholeIdleTimeout']) } : {}),
+    ...(top['pinholeExpiry'] !== undefined ? { pinholeExpiry: top['pinholeExpiry'] === 'notify' ? ('notify' as const) : { pollMs: int(obj(top['pinholeExpiry'], 'pinholeExpiry', ['pollMs'])['pollMs'], 'pinholeExpiry.pollMs', 10, 3_600_000) } } : {}),
     ...(top['connectTimeoutMs'] !== undefined ? { connectTimeoutMs: int(top['connectTimeoutMs'], 'connectTimeoutMs', 1, 3_600_000) } : {}),
   };
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);

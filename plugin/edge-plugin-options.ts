@@ -42,6 +42,12 @@ export interface EdgePluginOptions {
   readonly inband?: Partial<InbandOptions>;
   /** Idle timeout of learned pinholes (dyn_acl entries), e.g. '30s'. */
   readonly pinholeIdleTimeout?: DurationInput;
+  /**
+   * How idle pinholes are found: `'notify'` (the target's idle-timeout notifications) or
+   * `{ pollMs }` — read the table's `time_since_last_hit` every pollMs and delete what has been
+   * idle for its timeout, for targets that send no notifications (Tofino behind Stratum).
+   */
+  readonly pinholeExpiry?: 'notify' | { readonly pollMs: number };
   readonly learnDigest?: Partial<LearnDigestOptions>;
   /** How long start() waits to become primary. */
   readonly connectTimeoutMs?: number;
@@ -64,6 +70,7 @@ export interface ParsedEdgePluginOptions {
   readonly registerAccess: RegisterAccessMode;
   readonly inband: InbandOptions;
   readonly pinholeIdleTimeoutNs: bigint;
+  readonly pinholeExpiry: 'notify' | { readonly pollMs: number };
   readonly learnDigest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly connectTimeoutMs: number;
 }
@@ -73,6 +80,7 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   registerAccess: 'probe' as RegisterAccessMode,
   inband: DEFAULT_INBAND_OPTIONS,
   pinholeIdleTimeout: '30s' as DurationInput,
+  pinholeExpiry: 'notify' as 'notify' | { readonly pollMs: number },
   // A list flushes when full or 1 ms after its first digest; the lab saw BMv2 honour 1 ms coarsely
   // (≈200–330 ms) and never deliver with 100 µs, so do not go below 1 ms.
   learnDigest: Object.freeze({ maxListSize: 100, maxTimeout: '1ms', ackTimeout: '1s' }) as LearnDigestOptions,
@@ -164,7 +172,14 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     registerAccess,
     inband: parseInbandOptions(options.inband, 'EdgePluginOptions.inband'),
     pinholeIdleTimeoutNs: duration('pinholeIdleTimeout', options.pinholeIdleTimeout ?? d.pinholeIdleTimeout, true),
+    pinholeExpiry: parseExpiry(options.pinholeExpiry ?? d.pinholeExpiry),
     learnDigest: Object.freeze({ maxListSize: ld.maxListSize, maxTimeoutNs, ackTimeoutNs: duration('learnDigest.ackTimeout', ld.ackTimeout, false) }),
     connectTimeoutMs,
   });
+}
+
+function parseExpiry(v: 'notify' | { readonly pollMs: number }): 'notify' | { readonly pollMs: number } {
+  if (v === 'notify') return v;
+  if (typeof v === 'object' && v !== null && Number.isInteger(v.pollMs) && v.pollMs >= 10) return Object.freeze({ pollMs: v.pollMs });
+  throw bad('pinholeExpiry', v, "'notify' or { pollMs: an integer >= 10 } (poll time_since_last_hit where the target sends no idle notifications)");
 }

@@ -164,6 +164,8 @@ class EdgePluginImpl implements EdgePlugin {
           sw,
           table,
           idleTimeoutNs: o.pinholeIdleTimeoutNs,
+          expiry: o.pinholeExpiry,
+          clock: o.scheduler,
           digest: o.learnDigest,
           logger: log,
           onError: (e) => this.noteError(e),

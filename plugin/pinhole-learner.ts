@@ -7,7 +7,7 @@
  * strictly in arrival order, so a delete and a re-learn of one key never overtake each other.
  */
 import { P4RuntimeError } from 'p4runtime-ts';
-import type { DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update } from 'p4runtime-ts';
+import type { Clock, DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import type { MigratableTableSpec } from './contract/index.js';
 import { EdgePluginError } from './errors.js';
@@ -32,6 +32,9 @@ export interface PinholeLearnerInput {
   readonly sw: P4Switch;
   readonly table: MigratableTableSpec;
   readonly idleTimeoutNs: bigint;
+  /** Notifications, or polling of time_since_last_hit every pollMs on `clock`. */
+  readonly expiry: 'notify' | { readonly pollMs: number };
+  readonly clock: Clock;
   readonly digest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly logger: Logger;
   /** Called with every failure (the plugin keeps the last one for health()). */
@@ -77,12 +80,16 @@ export class PinholeLearner {
       }
       this.subs.push(sw.digests$(table.learn.digest).subscribe((list) => this.enqueue(() => this.learn(list))));
     }
-    if (table.idleTimeout) this.subs.push(sw.idleTimeouts$.subscribe((n) => this.enqueue(() => this.expire(n))));
+    if (table.idleTimeout) {
+      if (this.input.expiry === 'notify') this.subs.push(sw.idleTimeouts$.subscribe((n) => this.enqueue(() => this.expire(n))));
+      else this.schedulePoll(this.input.expiry.pollMs);
+    }
   }
 
   /** Stops listening; resolves when queued work has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.pollTimer !== undefined) this.input.clock.clearTimeout(this.pollTimer);
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
     await this.chain;
@@ -143,6 +150,22 @@ export class PinholeLearner {
         this.counts.alreadyPresent++;
       }
     });
+  }
+
+  private pollTimer: unknown;
+
+  /** Polling expiry: reads the table with time_since_last_hit and expires what has been idle long enough. */
+  private schedulePoll(ms: number): void {
+    if (this.stopped) return;
+    this.pollTimer = this.input.clock.setTimeout(() => {
+      this.enqueue(async () => {
+        const { sw, table } = this.input;
+        const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true }));
+        const idle = entries.filter((e) => e.idleTimeoutNs > 0n && e.elapsedNs !== undefined && e.elapsedNs >= e.idleTimeoutNs);
+        if (idle.length > 0) await this.expire({ timestampNs: BigInt(this.input.clock.now()) * 1_000_000n, entries: idle });
+      });
+      this.enqueue(async () => this.schedulePoll(ms));
+    }, ms);
   }
 
   private async expire(notice: IdleTimeoutNotice): Promise<void> {

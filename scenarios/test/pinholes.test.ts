@@ -88,3 +88,20 @@ describe.each(['full', 'bmv2'] as const)('pinholes learned from digests, expired
     expect(await send(UPLINK, udpIn(5001, 53))).toBe(true);
   });
 });
+
+describe('pinholes expired by polling where the target sends no idle notifications (profile stratum-tofino)', () => {
+  it('pinholes — learned from the digest, then deleted once time_since_last_hit reaches the timeout', async () => {
+    const rig = await startEdgeRig({ profile: 'stratum-tofino', plugin: { pinholeIdleTimeout: '300ms', pinholeExpiry: { pollMs: 50 } } });
+    try {
+      const frame = buildUdpFrame({ src: VM, dst: DNS, srcPort: 40001, dstPort: 53, payload: 40 });
+      injectViaPacketOut(rig.sw, 1, frame);
+      expect(await eventually(() => rig.sim.state.tableEntries('dyn_acl').length === 1, 5_000)).toBe(true);
+      expect(await eventually(() => rig.sim.state.tableEntries('dyn_acl').length === 0, 5_000)).toBe(true);
+      // The switch applies the DELETE before the plugin has its answer: let the control loop finish.
+      expect(await eventually(() => rig.plugin.health().pinholes.expired === 1, 5_000)).toBe(true);
+      expect(rig.plugin.health().pinholes).toMatchObject({ installed: 1, expired: 1, errors: 0 });
+    } finally {
+      await rig.stop();
+    }
+  });
+});
