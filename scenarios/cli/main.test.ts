@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -39,5 +40,15 @@ describe('carryover CLI', () => {
     const r = await run(['bench', 'nosuch']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown suite\(s\) nosuch/);
+  });
+
+  it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const launcher = pkg.bin['carryover'] ?? '';
+    expect(existsSync(join(root, launcher))).toBe(true);
+    expect(join(root, launcher)).toBe(bin);
+    expect(pkg.scripts['demo']).toBe(`node ${launcher.replace(/^\.\//, '')} demo`);
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toMatch(/npm install && npm run demo/);
   });
 });
