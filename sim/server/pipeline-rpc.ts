@@ -4,7 +4,7 @@
  * DEVICE_CONFIG_AND_COOKIE) and Capabilities.
  */
 import type { ServerErrorResponse } from '@grpc/grpc-js';
-import { fromUint128, toBigInt } from 'p4runtime-ts/proto';
+import { toBigInt } from 'p4runtime-ts/proto';
 import type { LongLike, p4 } from 'p4runtime-ts/proto';
 import { u64 } from '../p4rt/int64.js';
 import { GrpcStatus, SimError, fail, rpcError } from '../p4rt/status.js';
@@ -13,6 +13,7 @@ import { ForwardingState } from '../pipeline/forwarding-state.js';
 import { P4InfoIndex } from '../pipeline/p4info-index.js';
 import { NULL_PROGRAM, findProgram, normalizeProgramName } from '../programs/registry.js';
 import type { SimProgram } from '../program.js';
+import { checkPrimaryRequest } from './primary-check.js';
 import type { InstalledPipeline, SimDevice } from './sim-device.js';
 
 const ACTIONS = ['UNSPECIFIED', 'VERIFY', 'VERIFY_AND_SAVE', 'VERIFY_AND_COMMIT', 'COMMIT', 'RECONCILE_AND_COMMIT'] as const;
@@ -51,13 +52,9 @@ function build(dev: SimDevice, config: p4.v1.ForwardingPipelineConfig.$Propertie
 
 /** Handles SetForwardingPipelineConfig; returns the error to answer with, or null for OK. */
 export function handleSetPipeline(dev: SimDevice, req: p4.v1.SetForwardingPipelineConfigRequest.$Properties): ServerErrorResponse | null {
-  const deviceId = toBigInt(req.deviceId as LongLike);
-  const electionId = req.electionId != null ? fromUint128(req.electionId) : null;
-  const role = dev.profile.arbitration === 'spec' ? (req.role ?? '') : '';
-  const arbiter = dev.arbiterFor(deviceId);
-  if (!arbiter) return rpcError(GrpcStatus.NOT_FOUND, dev.unknownDevice(deviceId));
-  const primary = arbiter.checkPrimary(role, electionId);
-  if (!primary.ok) return rpcError(primary.code, primary.message);
+  const gate = checkPrimaryRequest(dev, req);
+  if ('error' in gate) return gate.error;
+  const { deviceId } = gate;
   if (deviceId !== dev.deviceId) return rpcError(GrpcStatus.FAILED_PRECONDITION, `device id ${deviceId} has no target behind it; this switch is device ${dev.deviceId}`);
   const action = ACTIONS[req.action ?? 0];
   try {

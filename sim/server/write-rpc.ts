@@ -4,12 +4,12 @@
  * update (OK ones included) in the status details.
  */
 import type { ServerErrorResponse } from '@grpc/grpc-js';
-import { fromUint128, toBigInt } from 'p4runtime-ts/proto';
-import type { LongLike, p4 } from 'p4runtime-ts/proto';
+import type { p4 } from 'p4runtime-ts/proto';
 import { GrpcStatus, SimError, batchError, rpcError } from '../p4rt/status.js';
 import type { ItemStatus } from '../p4rt/status.js';
 import { applyUpdate } from '../pipeline/entity-writer.js';
 import type { Undo } from '../pipeline/entity-writer.js';
+import { checkPrimaryRequest } from './primary-check.js';
 import type { SimDevice } from './sim-device.js';
 
 const ATOMICITY = ['CONTINUE_ON_ERROR', 'ROLLBACK_ON_ERROR', 'DATAPLANE_ATOMIC'] as const;
@@ -17,13 +17,9 @@ const CODE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.e
 
 /** Handles a WriteRequest; returns the error to answer with, or null for OK. */
 export function handleWrite(dev: SimDevice, req: p4.v1.WriteRequest.$Properties): ServerErrorResponse | null {
-  const deviceId = toBigInt(req.deviceId as LongLike);
-  const electionId = req.electionId != null ? fromUint128(req.electionId) : null;
-  const role = dev.profile.arbitration === 'spec' ? (req.role ?? '') : '';
-  const arbiter = dev.arbiterFor(deviceId);
-  if (!arbiter) return rpcError(GrpcStatus.NOT_FOUND, dev.unknownDevice(deviceId));
-  const primary = arbiter.checkPrimary(role, electionId);
-  if (!primary.ok) return rpcError(primary.code, primary.message);
+  const gate = checkPrimaryRequest(dev, req);
+  if ('error' in gate) return gate.error;
+  const { deviceId } = gate;
   const pipeline = deviceId === dev.deviceId ? dev.current() : null;
   if (!pipeline) return rpcError(GrpcStatus.FAILED_PRECONDITION, dev.msgs.noPipeline());
 
