@@ -24,7 +24,7 @@ export {
 export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/index.js';
 // client: P4Switch (arbitration, pipeline, writes/reads by name, stream messages as Observables)
 export {
-  P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, GrpcTransport, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
+  P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, ManualClock, GrpcTransport, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
   ArbitrationSession, pipelineCookie, TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle, statusDetails, perUpdateErrors,
   parseDurationNs, describeUpdate,
 } from './client/index.js';

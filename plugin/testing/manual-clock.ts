@@ -1,58 +1,10 @@
 /**
- * Virtual time for plugin tests: a p4runtime-ts `Clock` whose timers fire only when the test
- * advances it, in due order.
+ * Virtual time for plugin tests: p4runtime-ts's `ManualClock`, plus helpers that let queued
+ * asynchronous work run between steps of virtual time.
  */
-import type { Clock, TimerHandle } from 'p4runtime-ts';
+import type { ManualClock } from 'p4runtime-ts';
 
-interface Timer {
-  readonly id: number;
-  readonly due: number;
-  readonly fn: () => void;
-}
-
-/** A Clock driven by hand. */
-export class ManualClock implements Clock {
-  private current: number;
-  private nextId = 1;
-  private readonly timers = new Map<number, Timer>();
-
-  constructor(startMs = 1_000_000) {
-    this.current = startMs;
-  }
-
-  now(): number {
-    return this.current;
-  }
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, { id, due: this.current + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Timers not yet fired. */
-  pending(): number {
-    return this.timers.size;
-  }
-
-  /** Moves time forward by `ms`, firing every timer that falls due (in due order, ties by creation). */
-  advance(ms: number): void {
-    const target = this.current + ms;
-    for (;;) {
-      let next: Timer | undefined;
-      for (const t of this.timers.values()) if (t.due <= target && (!next || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t;
-      if (!next) break;
-      this.timers.delete(next.id);
-      this.current = Math.max(this.current, next.due);
-      next.fn();
-    }
-    this.current = target;
-  }
-}
+export { ManualClock } from 'p4runtime-ts';
 
 /** Lets queued microtasks and immediates run (answers delivered "asynchronously"). */
 export function flushAsync(): Promise<void> {

@@ -8,7 +8,7 @@ import type { P4SwitchOptions } from './options.js';
 import { FakeP4RuntimeServer } from './testing/fake-p4rt-server.js';
 import { GrpcTransport } from './transport.js';
 import type { P4RuntimeTransport, StreamChannelHandle, StreamHandlers } from './transport.js';
-import { ManualClock } from './testing/manual-clock.js';
+import { ManualClock } from './manual-clock.js';
 import { p4, fromUint128, toLong, toUint128 } from '../proto/index.js';
 
 describe('arbitration', () => {

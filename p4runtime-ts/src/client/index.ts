@@ -11,6 +11,7 @@ export type {
   ElectionIdConflictPolicy,
 } from './options.js';
 export { systemClock } from './clock.js';
+export { ManualClock } from './manual-clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { GrpcTransport, channelCredentials, channelOptions } from './transport.js';
 export type { P4RuntimeTransport, StreamChannelHandle, StreamHandlers, TransportStatus, GrpcTransportOptions } from './transport.js';

@@ -3,7 +3,7 @@ import { P4RuntimeError } from '../errors.js';
 import { DEFAULT_P4SWITCH_OPTIONS, defaultElectionId, parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions } from './options.js';
 import { channelOptions } from './transport.js';
-import { ManualClock } from './testing/manual-clock.js';
+import { ManualClock } from './manual-clock.js';
 
 function badOption(o: Partial<P4SwitchOptions>): P4RuntimeError {
   try {

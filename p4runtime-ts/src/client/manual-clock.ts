@@ -1,10 +1,17 @@
 /**
- * TEST HELPER — a virtual clock: timers fire only when the test advances time, so back-off and
- * timeouts are tested without waiting.
+ * A virtual clock for tests: timers fire only when the test advances time, so back-off, timeouts
+ * and retries are tested without waiting. Anything in p4runtime-ts (and code built on it) that
+ * takes a `Clock` accepts it.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 
-/** A Clock whose time moves only through `advance`. */
+/**
+ * A Clock whose time moves only through `advance`.
+ * @example
+ * const clock = new ManualClock();
+ * const sw = await P4Switch.connect({ address, deviceId: 1, clock });
+ * clock.advance(5_000); // fires every timer due in the next 5 s, in order
+ */
 export class ManualClock implements Clock {
   private t: number;
   private nextId = 1;
@@ -20,7 +27,7 @@ export class ManualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
-    this.timers.set(id, { at: this.t + ms, fn });
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
     return id;
   }
 
@@ -41,7 +48,7 @@ export class ManualClock implements Clock {
       for (const e of this.timers) if (e[1].at <= end && (!due || e[1].at < due[1].at)) due = e;
       if (!due) break;
       this.timers.delete(due[0]);
-      this.t = due[1].at;
+      this.t = Math.max(this.t, due[1].at);
       due[1].fn();
     }
     this.t = end;
