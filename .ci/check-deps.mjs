@@ -16,6 +16,8 @@ const ALLOWED = {
   'hw-test': ['p4runtime-ts', 'p4', 'sim', 'plugin', 'controller'],
   scenarios: ['p4runtime-ts', 'p4', 'sim', 'plugin', 'controller', 'hw-test'],
 };
+// Tests may also read the repository's measured target data (p4/testdata); shipped code may not.
+const TEST_ALLOWED = { 'p4runtime-ts': ['p4'] };
 const PACKAGES = { 'p4runtime-ts': 'p4runtime-ts' };
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
@@ -38,6 +40,11 @@ for (const folder of Object.keys(ALLOWED)) {
   for (const file of walk(join(root, folder))) {
     files++;
     const text = readFileSync(file, 'utf8');
+    // A clone with nothing beside it must run and test: no code reaches outside the repository.
+    for (const [i, line] of text.split('\n').entries()) {
+      if (/^\s*(\/\/|\*|\/\*)/.test(line)) continue;
+      if (/['"`]\.\.\/shared\b|['"`]shared['"`]/.test(line)) violations.push(`${relative(root, file)}:${i + 1}: reads ../shared, outside the repository; keep the data in the repository (p4/testdata)`);
+    }
     for (const m of text.matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3];
       if (!spec) continue;
@@ -54,6 +61,8 @@ for (const folder of Object.keys(ALLOWED)) {
         if (!target) continue; // a third-party or node: module
       }
       if (target === folder) continue;
+      const isTest = /\.test\.(ts|mts|js|mjs)$/.test(file);
+      if (isTest && (TEST_ALLOWED[folder] ?? []).includes(target) && spec.includes('/p4/testdata/')) continue;
       if (!(ALLOWED[folder] ?? []).includes(target)) {
         violations.push(`${relative(root, file)}: ${folder}/ may not import ${target}/ ('${spec}')`);
       }

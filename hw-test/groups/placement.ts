@@ -3,8 +3,9 @@
  * computation read from the P4Info's annotations against those measured hashes, and, for every
  * flow the target tracked in the workload, the slot it used against the slot we compute.
  */
-import { hashBytes, concatFields, loadLabHashVectors } from 'p4runtime-ts';
-import type { LabHashVector } from 'p4runtime-ts';
+import { hashBytes, concatFields } from 'p4runtime-ts';
+import { BMV2_HASH_VECTORS } from '../../p4/testdata/bmv2-hash-vectors.js';
+import type { Bmv2HashVector } from '../../p4/testdata/bmv2-hash-vectors.js';
 import { candidateSlotsFor, fieldValue, slotKey } from '../../plugin/index.js';
 import { fail, pass, unsupported } from '../check-recorder.js';
 import { describeSlot } from '../slot-format.js';
@@ -13,7 +14,7 @@ import type { HwTestGroup } from './group.js';
 
 const LAB_LAYOUT = [32, 32, 16, 16, 8];
 
-function labBytes(v: LabHashVector): Uint8Array {
+function labBytes(v: Bmv2HashVector): Uint8Array {
   return concatFields([v.src, v.dst, v.sport, v.dport, v.proto].map((value, i) => ({ value, bits: LAB_LAYOUT[i] ?? 8 })));
 }
 
@@ -26,7 +27,7 @@ export const placementGroup: HwTestGroup = {
   async run(s, rec) {
     const g = s.group;
     await rec.check('hash-functions', 'hash functions equal BMv2 (lab vectors)', async () => {
-      const vectors = loadLabHashVectors();
+      const vectors = BMV2_HASH_VECTORS;
       const bad: string[] = [];
       for (const v of vectors) {
         const b = labBytes(v);
@@ -43,7 +44,7 @@ export const placementGroup: HwTestGroup = {
       const p = g.placement;
       const widths = p.keyFields.map((f) => f.bits);
       if (widths.join(',') !== LAB_LAYOUT.join(',')) return unsupported(`the lab vectors hash a 13-byte 5-tuple (${LAB_LAYOUT.join('+')} bits); this key is ${widths.join('+')} bits`);
-      const vectors = loadLabHashVectors();
+      const vectors = BMV2_HASH_VECTORS;
       const bad: string[] = [];
       for (const v of vectors) {
         const key = Object.fromEntries(p.keyFields.map((f, i) => [f.name, [v.src, v.dst, v.sport, v.dport, v.proto][i] ?? 0]));

@@ -38,6 +38,5 @@ export type {
 // Target hash algorithms (v1model HashAlgorithm as BMv2 computes them), for recomputing placement.
 export {
   crc32, crc16, csum16, HASH_ALGORITHMS, isHashAlgorithm, parseHashAlgorithm, concatFields, hashBytes, applyBaseAndMax, bmv2Hash,
-  loadLabHashVectors, labHashVectorsPath,
 } from './hash/index.js';
-export type { HashAlgorithm, HashField, LabHashVector } from './hash/index.js';
+export type { HashAlgorithm, HashField } from './hash/index.js';

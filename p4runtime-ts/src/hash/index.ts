@@ -12,5 +12,3 @@ export {
   bmv2Hash,
 } from './bmv2-hash.js';
 export type { HashAlgorithm, HashField } from './bmv2-hash.js';
-export { loadLabHashVectors, labHashVectorsPath } from './lab-hash-vectors.js';
-export type { LabHashVector } from './lab-hash-vectors.js';
