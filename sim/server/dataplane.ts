@@ -162,7 +162,7 @@ export class Dataplane {
         return null;
       }
       if (strict && this.o.profile.bytestrings === 'canonical-only' && !isCanonical(bytes)) {
-        return { message: `PacketOut metadata '${info.name}': bytestring ${toHex(bytes)} is not canonical; send ${toHex(canonicalBytes(v))}` };
+        return { message: `PacketOut metadata '${info.name}': bytestring ${toHex(bytes)} is not canonical; send ${toHex(canonicalBytes(v))} (strict canonical bytestrings are on: canonicalBytestrings / --canonical-bytestrings)` };
       }
       meta[info.name] = v;
     }
