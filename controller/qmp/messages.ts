@@ -20,6 +20,8 @@ export interface QmpEvent {
   readonly timestampMs: number;
   /** Our clock's time when the event arrived. */
   readonly receivedAt: number;
+  /** Position among all messages of the session, comparable to `executeOrdered`'s `seq`. */
+  readonly seq: number;
 }
 
 /** One message from the server, classified. */

@@ -70,18 +70,30 @@ describe('qmp client against a fake QMP server', () => {
     const { client, peer, clock } = await connected();
     const { events } = record(client);
     const stop = client.nextEvent((e) => e.event === 'STOP', 1000);
-    const p = client.execute('migrate', { uri: 'tcp:127.0.0.1:1' });
+    const p = client.executeOrdered('migrate', { uri: 'tcp:127.0.0.1:1' });
     const cmd = await peer.nextCommand();
     peer.send(fakeEvent('MIGRATION', { status: 'setup' }, 1_700_000_000_000.5));
     peer.reply(cmd);
     peer.send(fakeEvent('STOP'));
-    await p;
+    const reply = await p;
     await stop;
+    expect(events[0]!.seq).toBeLessThan(reply.seq);
+    expect(events[1]!.seq).toBeGreaterThan(reply.seq);
     expect(events.map((e) => e.event)).toEqual(['MIGRATION', 'STOP']);
     expect(events[0]!.data).toEqual({ status: 'setup' });
     expect(events[0]!.timestampMs).toBeCloseTo(1_700_000_000_000.5, 3);
     expect(events[1]!.data).toEqual({});
     expect(events[0]!.receivedAt).toBe(clock.now());
+  });
+
+  it('qmp client — waiting for an event stops with CLOSED when its signal aborts, leaving no timer', async () => {
+    const { client, clock } = await connected();
+    const ac = new AbortController();
+    const waiting = client.nextEvent(() => true, 5000, 'RESUME', ac.signal);
+    expect(clock.pending()).toEqual([5000]);
+    ac.abort();
+    expect((await rejection(waiting)).message).toBe('stopped waiting for RESUME');
+    expect(clock.pending()).toEqual([]);
   });
 
   it('qmp client — an error reply rejects that command with COMMAND_FAILED and its QEMU class; the session goes on', async () => {

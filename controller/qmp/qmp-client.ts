@@ -27,7 +27,7 @@ export interface QmpCommandOptions {
 
 interface Pending {
   readonly command: string;
-  readonly resolve: (v: unknown) => void;
+  readonly resolve: (v: { value: unknown; seq: number }) => void;
   readonly reject: (e: QmpError) => void;
   readonly timer: TimerHandle;
 }
@@ -46,6 +46,8 @@ export class QmpClient {
   private readonly log: Logger;
   private readonly clock: Clock;
   private nextId = 1;
+  /** Messages received so far (greeting included); orders replies against events. */
+  private seq = 0;
   private greetingValue: QmpGreeting | undefined;
   private greetingWaiter: { resolve(g: QmpGreeting): void; reject(e: QmpError): void } | undefined;
   private endError: QmpError | undefined;
@@ -138,6 +140,15 @@ export class QmpClient {
    * await qmp.execute('migrate-continue', { state: 'pre-switchover' }, { timeoutMs: 1000 });
    */
   execute<T = unknown>(command: string, args?: Readonly<Record<string, unknown>>, options: QmpCommandOptions = {}): Promise<T> {
+    return this.executeOrdered<T>(command, args, options).then((r) => r.value);
+  }
+
+  /**
+   * Like `execute`, and also says where the reply fell among the events (`seq`, comparable to
+   * `QmpEvent.seq`): events with a smaller seq happened before the reply, larger ones after. This
+   * is how a query's answer is reconciled with events that arrived while it was in flight.
+   */
+  executeOrdered<T = unknown>(command: string, args?: Readonly<Record<string, unknown>>, options: QmpCommandOptions = {}): Promise<{ value: T; seq: number }> {
     if (this.ended) {
       return Promise.reject(this.endError ?? new QmpError('CLOSED', `cannot run '${command}': the QMP session with ${this.description} is closed`, { command }));
     }
@@ -146,9 +157,9 @@ export class QmpClient {
       return Promise.reject(new QmpError('BAD_OPTIONS', `execute('${command}'): timeoutMs must be an integer >= 1, got ${String(timeoutMs)}`, { command }));
     }
     const id = `${this.opts.idPrefix}-${this.nextId++}`;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<{ value: T; seq: number }>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => this.timeOut(id), timeoutMs);
-      this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { command, resolve: resolve as Pending['resolve'], reject, timer });
       const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
       this.log.debug('qmp command', { command, id });
       this.conn.write(`${JSON.stringify(msg)}\n`);
@@ -157,14 +168,20 @@ export class QmpClient {
 
   /**
    * Resolves with the next event matching `predicate`; rejects TIMEOUT after `timeoutMs`, or with
-   * the session's error if it ends first. Subscribe before triggering what causes the event.
+   * the session's error if it ends first, or CLOSED when `signal` aborts. Call it before
+   * triggering what causes the event.
    */
-  nextEvent(predicate: (e: QmpEvent) => boolean, timeoutMs: number, what = 'the event'): Promise<QmpEvent> {
+  nextEvent(predicate: (e: QmpEvent) => boolean, timeoutMs: number, what = 'the event', signal?: AbortSignal): Promise<QmpEvent> {
     return new Promise<QmpEvent>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         sub.unsubscribe();
         reject(new QmpError('TIMEOUT', `${what} did not arrive from ${this.description} within ${timeoutMs} ms`));
       }, timeoutMs);
+      signal?.addEventListener('abort', () => {
+        this.clock.clearTimeout(timer);
+        sub.unsubscribe();
+        reject(new QmpError('CLOSED', `stopped waiting for ${what}`));
+      }, { once: true });
       const sub = this.events.subscribe({
         next: (e) => {
           if (!predicate(e)) return;
@@ -225,6 +242,7 @@ export class QmpClient {
   }
 
   private dispatch(msg: QmpMessage): void {
+    const seq = ++this.seq;
     if (msg.kind === 'greeting') {
       if (this.greetingValue !== undefined) {
         this.fail(new QmpError('PROTOCOL', `${this.description} sent a second QMP greeting mid-session; another QEMU may have taken over the socket`));
@@ -240,7 +258,7 @@ export class QmpClient {
       return;
     }
     if (msg.kind === 'event') {
-      this.eventSubject.next({ event: msg.event, data: msg.data, timestampMs: msg.timestampMs, receivedAt: this.clock.now() });
+      this.eventSubject.next({ event: msg.event, data: msg.data, timestampMs: msg.timestampMs, receivedAt: this.clock.now(), seq });
       return;
     }
     const id = typeof msg.id === 'string' ? msg.id : undefined;
@@ -256,7 +274,7 @@ export class QmpClient {
     }
     this.pending.delete(id!);
     this.clock.clearTimeout(p.timer);
-    if (msg.kind === 'return') p.resolve(msg.value);
+    if (msg.kind === 'return') p.resolve({ value: msg.value, seq });
     else p.reject(new QmpError('COMMAND_FAILED', `QEMU refused '${p.command}': ${msg.qmpClass}: ${msg.desc}`, { command: p.command, qmpClass: msg.qmpClass }));
   }
 
