@@ -80,9 +80,24 @@ function controllable() {
 }
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await tick();
+  expect(cond()).toBe(true);
+}
 
 const attach = (client: QmpClient, clock: ManualClock, handler: MigrationPhaseHandler, more: Partial<QemuTriggerOptions> = {}) =>
   QemuTrigger.attach({ source: client, handler, clock, pauseDeadlineMs: 100, ...more });
+
+/** A trigger on an idle fake source, driven into the pause window (active, pre-switchover at T0+1). */
+async function inPauseWindow(more: Partial<QemuTriggerOptions> = {}) {
+  const f = await fakeSource('none');
+  const h = controllable();
+  const trigger = await attach(f.client, f.clock, h.handler, more);
+  f.migration('active', T0);
+  f.migration('pre-switchover', T0 + 1);
+  await h.paused;
+  return { f, h, trigger };
+}
 
 describe('QEMU trigger against a fake QMP server', () => {
   it('qemu trigger — on an idle source switches on events and pause-before-switchover, drives the phases, and restores the capabilities', async () => {
@@ -142,12 +157,7 @@ describe('QEMU trigger against a fake QMP server', () => {
   });
 
   it('qemu trigger — the handler says cancel: migrate_cancel is sent, and the end is onFailed(pause-cancelled) with its reason', async () => {
-    const f = await fakeSource('none');
-    const h = controllable();
-    const trigger = await attach(f.client, f.clock, h.handler);
-    f.migration('active', T0);
-    f.migration('pre-switchover', T0 + 1);
-    await h.paused;
+    const { f, h, trigger } = await inPauseWindow();
     h.answer({ decision: 'cancel', reason: 'destination refused the import: table full' });
     const cancel = await f.peer.nextCommand();
     expect(cancel.execute).toBe('migrate_cancel');
@@ -162,23 +172,13 @@ describe('QEMU trigger against a fake QMP server', () => {
   });
 
   it('qemu trigger — a throwing pause handler cancels the migration by default (the source keeps the VM)', async () => {
-    const f = await fakeSource('none');
-    const h = controllable();
-    await attach(f.client, f.clock, h.handler);
-    f.migration('active', T0);
-    f.migration('pre-switchover', T0 + 1);
-    await h.paused;
+    const { f, h } = await inPauseWindow();
     h.fail(new Error('engine bug'));
     expect((await f.peer.nextCommand()).execute).toBe('migrate_cancel');
   });
 
   it('qemu trigger — unexpected order: QEMU leaves pre-switchover by itself while the handler runs → preempted, nothing sent, stale statuses ignored', async () => {
-    const f = await fakeSource('none');
-    const h = controllable();
-    const trigger = await attach(f.client, f.clock, h.handler);
-    f.migration('active', T0);
-    f.migration('pre-switchover', T0 + 1);
-    await h.paused;
+    const { f, h, trigger } = await inPauseWindow();
     f.migration('active', T0 + 2); // older than what we know: ignored
     f.migration('pre-switchover', T0 + 3); // a repeat: no second onPause
     f.state.migrate = { status: 'completed', downtime: 5 };
@@ -231,12 +231,7 @@ describe('QEMU trigger against a fake QMP server', () => {
   });
 
   it('qemu trigger — the socket vanishing during the pause window: QMP_LOST, onFailed(qmp-lost), no timer left behind', async () => {
-    const f = await fakeSource('none');
-    const h = controllable();
-    const trigger = await attach(f.client, f.clock, h.handler);
-    f.migration('active', T0);
-    f.migration('pre-switchover', T0 + 1);
-    await h.paused;
+    const { f, h, trigger } = await inPauseWindow();
     expect(f.clock.pending()).toEqual([100]);
     f.peer.destroy();
     const err = await trigger.finished.catch((e: unknown) => e as QemuTriggerError);
@@ -247,17 +242,32 @@ describe('QEMU trigger against a fake QMP server', () => {
   });
 
   it('qemu trigger — close() during the pause window releases QEMU first, then ends with CLOSED', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    const closing = trigger.close();
+    const cont = await f.peer.nextCommand();
+    expect(cont.execute).toBe('migrate-continue');
+    expect(h.window!.signal.aborted).toBe(true);
+    f.peer.reply(cont);
+    await closing;
+    await expect(trigger.finished).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('qemu trigger — close() during pre-copy stays until QEMU pauses and releases it at once, without asking the handler', async () => {
     const f = await fakeSource('none');
     const h = controllable();
     const trigger = await attach(f.client, f.clock, h.handler);
     f.migration('active', T0);
+    await until(() => h.calls.length === 1);
+    let closed = false;
+    const closing = trigger.close().then(() => (closed = true));
+    await tick();
+    expect(closed).toBe(false);
     f.migration('pre-switchover', T0 + 1);
-    await h.paused;
-    const closing = trigger.close();
     const cont = await f.peer.nextCommand();
     expect(cont.execute).toBe('migrate-continue');
     f.peer.reply(cont);
     await closing;
+    expect(h.calls).toEqual(['precopy']);
     await expect(trigger.finished).rejects.toMatchObject({ code: 'CLOSED' });
   });
 

@@ -16,7 +16,7 @@ import type { TriggerPhase } from './migration-status.js';
 import { parseQemuTriggerOptions } from './options.js';
 import type { MonitorOption, QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
 import { PauseWindowRun } from './pause-window.js';
-import type { FailureReason, MigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
+import type { FailureReason, MigrationPhaseHandler, MigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
 import { queryMigration, destinationStatus, setCapabilities } from './qemu-queries.js';
 import type { MigrationInfo } from './qemu-queries.js';
 
@@ -51,6 +51,10 @@ export class QemuTrigger {
   private resolveFinished!: (r: MigrationReport) => void;
   private rejectFinished!: (e: QemuTriggerError) => void;
   private eventSub: Subscription | undefined;
+  private closed = false;
+  private leftPrecopy!: () => void;
+  /** Settles when the migration leaves pre-copy (paused, ended, or monitor lost). */
+  private readonly leftPrecopyP = new Promise<void>((r) => (this.leftPrecopy = r));
 
   private constructor(
     private readonly opts: ResolvedQemuTriggerOptions,
@@ -147,6 +151,14 @@ export class QemuTrigger {
    * switched on are switched off again when no migration runs; monitors it opened are closed.
    */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.phaseValue === 'precopy' && !this.ending) {
+      // With pause-before-switchover on, QEMU would wait in pre-switchover for a trigger that is
+      // gone: stay until it pauses and release it at once (the handler is not called any more).
+      this.log.warn('trigger closing during pre-copy: QEMU will be released as soon as it pauses');
+      await this.leftPrecopyP;
+    }
     if (this.pause && !this.pauseSent) this.pause.release('the trigger was closed during the pause window; QEMU released');
     await this.pauseAction;
     if (!this.ending) {
@@ -208,8 +220,10 @@ export class QemuTrigger {
   private enterPause(s: StatusSeen): void {
     this.setPhase('pause', s);
     this.preSwitchoverQemuAt = Number.isNaN(s.qemuAtMs) ? undefined : s.qemuAtMs;
-    const run = new PauseWindowRun(this.opts.handler, this.opts.clock, this.opts.pauseDeadlineMs, s.receivedAt, this.opts.onHandlerError, this.log);
+    const handler = this.closed ? CLOSED_HANDLER : this.opts.handler;
+    const run = new PauseWindowRun(handler, this.opts.clock, this.opts.pauseDeadlineMs, s.receivedAt, this.opts.onHandlerError, this.log);
     this.pause = run;
+    if (this.closed) run.release('the trigger was closed during pre-copy; QEMU released at once');
     // The handler's later calls wait for the window to close, not for a late handler to return.
     this.handlerChain = this.handlerChain.then(() => run.verdict.then(() => undefined));
     this.pauseAction = run.verdict.then(async (v) => {
@@ -225,10 +239,12 @@ export class QemuTrigger {
         this.log.warn('releasing QEMU from pre-switchover failed', { command: v.send, code: err.code, error: err.message });
       }
     });
+    this.leftPrecopy();
   }
 
   private async finish(outcome: MigrationReport['outcome']): Promise<void> {
     this.ending = true;
+    this.leftPrecopy();
     await this.pauseAction;
     let info: MigrationInfo | undefined;
     try {
@@ -266,6 +282,7 @@ export class QemuTrigger {
     if (this.pause && !this.pauseSent) this.pause.preempt(`the monitor was lost during the pause window: ${err.message}`);
     const wasEnding = this.ending;
     this.ending = true;
+    this.leftPrecopy();
     if (wasEnding && this.phaseValue !== 'idle' && this.statuses.some((s) => TERMINAL_STATUSES.has(s.status))) return; // finish() reports what it could learn
     const lost = new QemuTriggerError('QMP_LOST', `lost the source monitor ${this.source.description} in phase ${this.phaseValue}; the migration's outcome is unknown (${err.message})`, { cause: err });
     this.log.error('source monitor lost', { phase: this.phaseValue, error: err.message });
@@ -305,6 +322,7 @@ export class QemuTrigger {
 
   /** Runs handler calls one after another; a throwing handler is logged, never fatal here. */
   private callHandler(name: string, call: () => void | Promise<void>): void {
+    if (this.closed) return;
     this.handlerChain = this.handlerChain.then(async () => {
       try {
         await call();
@@ -319,6 +337,14 @@ export class QemuTrigger {
     this.phaseSubject.next({ phase, qemuStatus: s.status, at: s.receivedAt });
   }
 }
+
+/** Stands in for the engine once the trigger is closed: never asked, the window is released at once. */
+const CLOSED_HANDLER: MigrationPhaseHandler = {
+  onPrecopy: () => undefined,
+  onPause: () => new Promise<never>(() => undefined),
+  onCompleted: () => undefined,
+  onFailed: () => undefined,
+};
 
 async function openMonitor(opts: ResolvedQemuTriggerOptions, m: MonitorOption, owned: QmpClient[]): Promise<QmpClient> {
   if (m instanceof QmpClient) return m;
