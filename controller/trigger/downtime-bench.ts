@@ -4,13 +4,13 @@
  * `pre-switchover` while a pause handler runs — by default one that does nothing), alternating
  * the two so both see the same machine load.
  */
-import { silentLogger } from 'p4runtime-ts';
+import { silentLogger, systemClock } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { QmpClient } from '../qmp/index.js';
 import { startQemuPair } from '../testing/qemu-pair.js';
 import type { QemuPair } from '../testing/qemu-pair.js';
 import { QemuTrigger } from './qemu-trigger.js';
-import { queryMigration, setCapabilities } from './qemu-queries.js';
+import { finalMigrationInfo, setCapabilities } from './qemu-queries.js';
 import type { MigrationPhaseHandler } from './phase-handler.js';
 
 /** One measured migration. */
@@ -119,7 +119,7 @@ async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDo
   const done = source.nextEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(String(e.data.status)), 120_000, 'the end of the migration');
   await source.execute('migrate', { uri: pair.incomingUri });
   const end = await done;
-  const { info } = await queryMigration(source, 60_000);
+  const info = await finalMigrationInfo(source, systemClock, 60_000);
   if (end.data.status !== 'completed' || info.downtimeMs === undefined) throw new Error(`plain migration ended ${String(end.data.status)}: ${info.errorDesc ?? 'no downtime reported'}`);
   return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs };
 }

@@ -2,6 +2,7 @@
  * The few QMP queries and settings the trigger needs, with their answers typed and checked:
  * `query-migrate`, `migrate-set-capabilities`, and the destination's `query-status`.
  */
+import type { Clock } from 'p4runtime-ts';
 import { QmpError } from '../qmp/index.js';
 import type { QmpClient } from '../qmp/index.js';
 
@@ -32,6 +33,22 @@ export async function queryMigration(client: QmpClient, timeoutMs: number): Prom
       errorDesc: typeof value['error-desc'] === 'string' ? value['error-desc'] : undefined,
     },
   };
+}
+
+/**
+ * `query-migrate` once QEMU has finished its own accounting. QEMU announces `completed` before it
+ * computes `downtime` and `total-time` (both read 0 until then) and sets the run state
+ * `postmigrate` right after computing them, so this waits for the source to leave
+ * `finish-migrate` (polling every `pollMs`, at most `timeoutMs`) before asking.
+ */
+export async function finalMigrationInfo(client: QmpClient, clock: Clock, timeoutMs: number, pollMs = 5): Promise<MigrationInfo> {
+  const until = clock.now() + timeoutMs;
+  for (;;) {
+    const run = await client.execute<{ status: string }>('query-status', undefined, { timeoutMs });
+    if (run.status !== 'finish-migrate' || clock.now() >= until) break;
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, pollMs));
+  }
+  return (await queryMigration(client, timeoutMs)).info;
 }
 
 /** Sets migration capabilities, e.g. `{ events: true, 'pause-before-switchover': true }`. */

@@ -70,7 +70,9 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU trigger with real QEMU ${Q
     expect(report.pause).toMatchObject({ outcome: 'synced', sent: 'migrate-continue' });
     expect(report.pause!.heldMs).toBeGreaterThanOrEqual(0);
     expect(report.pause!.heldQemuMs).toBeGreaterThanOrEqual(0);
-    expect(report.qemuDowntimeMs).toBeGreaterThan(0);
+    // QEMU's downtime (VM stop to completion) contains the hold it saw in pre-switchover.
+    expect(report.qemuDowntimeMs).toBeGreaterThanOrEqual(Math.floor(report.pause!.heldQemuMs!) - 1);
+    expect(report.totalTimeMs).toBeGreaterThan(0);
     expect(report.statuses.map((s) => s.status)).toEqual(['setup', 'active', 'pre-switchover', 'device', 'completed']);
     expect(report.destinationStatus).toBe('running');
     expect((await source.execute<{ status: string }>('query-status')).status).toBe('postmigrate');

@@ -29,6 +29,7 @@ async function fakeSource(status: string, caps: Record<string, boolean> = {}) {
   const state: { migrate: Record<string, unknown> } = { migrate: status === 'none' ? {} : { status } };
   const capSets: unknown[] = [];
   peer.auto.set('query-migrate', () => state.migrate);
+  peer.auto.set('query-status', () => ({ status: state.migrate.status === 'completed' ? 'postmigrate' : 'running' }));
   peer.auto.set('query-migrate-capabilities', () =>
     ['xbzrle', 'events', 'pause-before-switchover'].map((capability) => ({ capability, state: caps[capability] ?? false })));
   peer.auto.set('migrate-set-capabilities', (c) => {

@@ -17,7 +17,7 @@ import { parseQemuTriggerOptions } from './options.js';
 import type { MonitorOption, QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
 import { PauseWindowRun } from './pause-window.js';
 import type { FailureReason, MigrationPhaseHandler, MigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
-import { queryMigration, destinationStatus, setCapabilities } from './qemu-queries.js';
+import { destinationStatus, finalMigrationInfo, queryMigration, setCapabilities } from './qemu-queries.js';
 import type { MigrationInfo } from './qemu-queries.js';
 
 /** A phase change, for observers (logs, UIs); the engine is driven through its handler. */
@@ -248,7 +248,7 @@ export class QemuTrigger {
     await this.pauseAction;
     let info: MigrationInfo | undefined;
     try {
-      info = (await queryMigration(this.source, this.opts.commandTimeoutMs)).info;
+      info = await finalMigrationInfo(this.source, this.opts.clock, this.opts.commandTimeoutMs);
     } catch (e) {
       this.log.warn('query-migrate after the end failed', { error: QmpError.from(e).message });
     }
