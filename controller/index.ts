@@ -13,3 +13,7 @@ export type { MigrationEventInput, MigrationMachineDeps, PhaseChange } from './m
 export { MemoryJournal, parseJournalEvent } from './journal/journal.js';
 export type { MigrationJournal } from './journal/journal.js';
 export { FileJournal } from './journal/file-journal.js';
+export type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTls, InventoryVm, PlacementFunction } from './inventory/inventory.js';
+export { loadInventory, parseInventory } from './inventory/load-inventory.js';
+export { destinationOf, planMigration } from './plan/plan-migration.js';
+export type { FlowKeyField, MigrationPlan, Topology } from './plan/plan-migration.js';
