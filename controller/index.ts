@@ -17,3 +17,5 @@ export type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTl
 export { loadInventory, parseInventory } from './inventory/load-inventory.js';
 export { destinationOf, planMigration } from './plan/plan-migration.js';
 export type { FlowKeyField, MigrationPlan, Topology } from './plan/plan-migration.js';
+export { deltaRounds } from './precopy/delta-rounds.js';
+export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, PushedChange } from './precopy/delta-rounds.js';
