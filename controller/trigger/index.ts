@@ -2,7 +2,7 @@
 export { QemuTrigger } from './qemu-trigger.js';
 export type { TriggerPhaseChange } from './qemu-trigger.js';
 export type {
-  MigrationPhaseHandler, PrecopyInfo, PauseWindow, PauseOutcome, FailureReason, PauseReport, MigrationReport, StatusSeen,
+  MigrationPhaseHandler, PrecopyInfo, PauseWindow, PauseOutcome, TriggerFailure, PauseReport, QemuMigrationReport, StatusSeen,
 } from './phase-handler.js';
 export { QemuTriggerError, QEMU_TRIGGER_ERROR_CODES } from './errors.js';
 export type { QemuTriggerErrorCode } from './errors.js';

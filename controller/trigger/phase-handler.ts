@@ -33,7 +33,7 @@ export type PauseOutcome =
   | { readonly decision: 'cancel'; readonly reason: string };
 
 /** Why a migration ended without completing. */
-export interface FailureReason {
+export interface TriggerFailure {
   /**
    * `qemu-failed`: QEMU reported `failed` (message = its `error-desc`); `qemu-cancelled`: someone
    * cancelled it; `pause-cancelled`: the engine's own `cancel` verdict; `qmp-lost`: the monitor
@@ -72,9 +72,9 @@ export interface StatusSeen {
 }
 
 /** What the trigger reports when the migration ends. */
-export interface MigrationReport {
+export interface QemuMigrationReport {
   readonly outcome: 'completed' | 'failed' | 'cancelled';
-  readonly reason: FailureReason | undefined;
+  readonly reason: TriggerFailure | undefined;
   readonly startedByTrigger: boolean;
   /** Undefined when QEMU never entered `pre-switchover` (no pause window). */
   readonly pause: PauseReport | undefined;
@@ -98,7 +98,7 @@ export interface MigrationPhaseHandler {
    */
   onPause(window: PauseWindow): Promise<PauseOutcome>;
   /** QEMU completed the migration: the VM runs at the destination; commit. */
-  onCompleted(report: MigrationReport): void | Promise<void>;
+  onCompleted(report: QemuMigrationReport): void | Promise<void>;
   /** The migration failed, was cancelled, or the monitor was lost: roll back. */
-  onFailed(reason: FailureReason, report: MigrationReport | undefined): void | Promise<void>;
+  onFailed(reason: TriggerFailure, report: QemuMigrationReport | undefined): void | Promise<void>;
 }

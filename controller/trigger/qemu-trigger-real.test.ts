@@ -9,7 +9,7 @@ import { QEMU_SKIP_REASON, startQemuPair } from '../testing/qemu-pair.js';
 import type { QemuPair } from '../testing/qemu-pair.js';
 import { QemuTrigger } from './qemu-trigger.js';
 import { QemuTriggerError } from './errors.js';
-import type { FailureReason, MigrationPhaseHandler, MigrationReport, PauseWindow } from './phase-handler.js';
+import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, PauseWindow } from './phase-handler.js';
 
 const SLOW = 120_000;
 let pair: QemuPair | undefined;
@@ -29,14 +29,14 @@ async function connect(address: string): Promise<QmpClient> {
 /** A handler that records its calls; `pause` decides what onPause does. */
 function recordingHandler(pause: (w: PauseWindow) => Promise<{ decision: 'continue' } | { decision: 'cancel'; reason: string }>) {
   const calls: string[] = [];
-  const failures: FailureReason[] = [];
+  const failures: TriggerFailure[] = [];
   const handler: MigrationPhaseHandler = {
     onPrecopy: (info) => void calls.push(`precopy(${info.pauseWindow ? 'pause' : 'no-pause'})`),
     onPause: async (w) => {
       calls.push('pause');
       return pause(w);
     },
-    onCompleted: (r: MigrationReport) => void calls.push(`completed(${r.outcome})`),
+    onCompleted: (r: QemuMigrationReport) => void calls.push(`completed(${r.outcome})`),
     onFailed: (reason) => {
       calls.push(`failed(${reason.code})`);
       failures.push(reason);

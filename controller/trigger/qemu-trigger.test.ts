@@ -10,7 +10,7 @@ import type { FakeQmpPeer } from '../testing/fake-qmp-server.js';
 import { QemuTrigger } from './qemu-trigger.js';
 import type { QemuTriggerOptions } from './options.js';
 import { QemuTriggerError } from './errors.js';
-import type { FailureReason, MigrationPhaseHandler, PauseOutcome, PauseWindow, PrecopyInfo } from './phase-handler.js';
+import type { TriggerFailure, MigrationPhaseHandler, PauseOutcome, PauseWindow, PrecopyInfo } from './phase-handler.js';
 
 let server: FakeQmpServer | undefined;
 afterEach(async () => {
@@ -50,7 +50,7 @@ async function fakeSource(status: string, caps: Record<string, boolean> = {}) {
 /** A handler whose onPause is settled by the test. */
 function controllable() {
   const calls: string[] = [];
-  const failures: FailureReason[] = [];
+  const failures: TriggerFailure[] = [];
   let precopy: PrecopyInfo | undefined;
   let window: PauseWindow | undefined;
   let answer!: (o: PauseOutcome) => void;

@@ -16,7 +16,7 @@ import type { TriggerPhase } from './migration-status.js';
 import { parseQemuTriggerOptions } from './options.js';
 import type { MonitorOption, QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
 import { PauseWindowRun } from './pause-window.js';
-import type { FailureReason, MigrationPhaseHandler, MigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
+import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
 import { destinationStatus, finalMigrationInfo, queryMigration, setCapabilities } from './qemu-queries.js';
 import type { MigrationInfo } from './qemu-queries.js';
 
@@ -34,7 +34,7 @@ export class QemuTrigger {
   /** Phase changes; completes when the migration ends, errors when the monitor is lost. */
   readonly phases: Observable<TriggerPhaseChange>;
   /** The report when the migration ends; rejects QMP_LOST or CLOSED. */
-  readonly finished: Promise<MigrationReport>;
+  readonly finished: Promise<QemuMigrationReport>;
   private readonly phaseSubject = new Subject<TriggerPhaseChange>();
   private readonly log: Logger;
   private phaseValue: TriggerPhase = 'idle';
@@ -48,7 +48,7 @@ export class QemuTrigger {
   private heldQemuMs: number | undefined;
   private handlerChain: Promise<void> = Promise.resolve();
   private ending = false;
-  private resolveFinished!: (r: MigrationReport) => void;
+  private resolveFinished!: (r: QemuMigrationReport) => void;
   private rejectFinished!: (e: QemuTriggerError) => void;
   private eventSub: Subscription | undefined;
   private closed = false;
@@ -67,7 +67,7 @@ export class QemuTrigger {
   ) {
     this.phases = this.phaseSubject.asObservable();
     this.log = opts.logger.child({ trigger: source.description });
-    this.finished = new Promise<MigrationReport>((resolve, reject) => {
+    this.finished = new Promise<QemuMigrationReport>((resolve, reject) => {
       this.resolveFinished = resolve;
       this.rejectFinished = reject;
     });
@@ -207,7 +207,7 @@ export class QemuTrigger {
       return;
     }
     if (this.pause && !this.pauseSent) this.pause.preempt(`QEMU moved to '${s.status}' before the trigger released it`);
-    if (TERMINAL_STATUSES.has(s.status)) void this.finish(s.status as MigrationReport['outcome']);
+    if (TERMINAL_STATUSES.has(s.status)) void this.finish(s.status as QemuMigrationReport['outcome']);
     else if (s.status !== 'cancelling' && phaseOf(s.status) !== this.phaseValue) this.setPhase(phaseOf(s.status), s);
   }
 
@@ -242,7 +242,7 @@ export class QemuTrigger {
     this.leftPrecopy();
   }
 
-  private async finish(outcome: MigrationReport['outcome']): Promise<void> {
+  private async finish(outcome: QemuMigrationReport['outcome']): Promise<void> {
     this.ending = true;
     this.leftPrecopy();
     await this.pauseAction;
@@ -254,12 +254,12 @@ export class QemuTrigger {
     }
     await this.restoreCapabilities();
     const dst = outcome === 'completed' && this.destination ? await destinationStatus(this.destination, this.opts.destinationTimeoutMs, this.opts.commandTimeoutMs) : undefined;
-    const reason: FailureReason | undefined =
+    const reason: TriggerFailure | undefined =
       outcome === 'completed' ? undefined
       : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' ? { code: 'pause-cancelled', message: this.pauseSent.detail ?? 'the pause handler cancelled the migration' }
       : outcome === 'cancelled' ? { code: 'qemu-cancelled', message: 'the migration was cancelled (migrate_cancel by someone other than the trigger)' }
       : { code: 'qemu-failed', message: info?.errorDesc ?? 'QEMU reported the migration failed and gave no error-desc' };
-    const report: MigrationReport = {
+    const report: QemuMigrationReport = {
       outcome,
       reason,
       startedByTrigger: this.startedByTrigger,
@@ -287,7 +287,7 @@ export class QemuTrigger {
     const lost = new QemuTriggerError('QMP_LOST', `lost the source monitor ${this.source.description} in phase ${this.phaseValue}; the migration's outcome is unknown (${err.message})`, { cause: err });
     this.log.error('source monitor lost', { phase: this.phaseValue, error: err.message });
     if (this.phaseValue !== 'idle') {
-      const reason: FailureReason = { code: 'qmp-lost', message: lost.message };
+      const reason: TriggerFailure = { code: 'qmp-lost', message: lost.message };
       this.callHandler('onFailed', () => this.opts.handler.onFailed(reason, undefined));
     }
     void this.handlerChain.then(() => {
