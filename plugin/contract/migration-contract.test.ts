@@ -192,6 +192,11 @@ describe('contract reader — malformed or incomplete annotations', () => {
       to: 'alias: "packet_in"\n    annotations: "@controller_header(\\"packet_in\\")"\n    annotations: "@migrate_inband(\\"flows\\")"',
       code: 'CONTRACT_INVALID', entity: "controller header 'packet_in'", annotation: '@migrate_inband', message: /packet_out serves slot group 'conntrack' but packet_in names 'flows'/,
     },
+    {
+      what: 'a req_id narrower than 16 bits (the in-band client could run out of free ids)',
+      from: 'name: "req_id"\n    bitwidth: 32', to: 'name: "req_id"\n    bitwidth: 8',
+      code: 'CONTRACT_INVALID', entity: "controller header 'packet_out'", annotation: '@migrate_inband', message: /field 'req_id' of 'packet_out' is 8 bits; it must hold at least 16 bits .*: widen it to bit<16> or more/,
+    },
   ];
 
   for (const c of cases) {

@@ -10,6 +10,7 @@ import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
+import { decodeMetadata, encodeMetadata } from './packet-metadata.js';
 import type { ActionInfo, ControllerHeaderInfo, DigestInfo, MatchFieldInfo, RegisterInfo, TableInfo } from '../schema/index.js';
 
 /** A counter pair as read and written. */
@@ -417,34 +418,12 @@ export function decodeDigestData(digest: DigestInfo, data: p4.v1.P4Data.$Propert
 
 /** Decodes packet metadata by name; ids unknown to the header are kept under `#<id>`. */
 export function decodePacketMetadata(header: ControllerHeaderInfo | undefined, md: readonly p4.v1.PacketMetadata.$Properties[] | null | undefined): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
-  for (const m of md ?? []) {
-    const id = m.metadataId ?? 0;
-    const info = header?.metadata.find((x) => x.id === id);
-    const bytes = m.value ?? new Uint8Array();
-    out[info ? info.name : `#${id}`] = info ? decodeBitsChecked(bytes, info.bitwidth, `packet metadata '${info.name}'`) : decodeBits(bytes);
-  }
-  return out;
+  return decodeMetadata(header, md);
 }
 
 /** Encodes packet metadata by name for a controller header (e.g. packet_out). */
 export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<Record<string, ValueInput>>): p4.v1.PacketMetadata.$Properties[] {
-  const given = new Map<number, ValueInput>();
-  for (const name of Object.keys(md)) given.set(header.metadataField(name).id, md[name] as ValueInput);
-  // Every field goes out, in header order: targets parse the header whole. Padding fields
-  // (`_name` or @padding) default to 0; any other missing field is a caller's mistake.
-  return header.metadata.map((f) => {
-    const what = `packet metadata '${f.name}' of '${header.name}'`;
-    let v = given.get(f.id);
-    if (v === undefined) {
-      const padding = f.name.startsWith('_') || f.annotations.some((a) => a.name === 'padding');
-      if (!padding) {
-        throw new P4RuntimeError('VALUE_RANGE', `${what} is missing; give a value for every field of '${header.name}' (${header.metadata.map((m) => m.name).join(', ')}); padding fields default to 0`);
-      }
-      v = 0n;
-    }
-    return { metadataId: f.id, value: encodeBits(parseValue(v, f.bitwidth, what), f.bitwidth, what) };
-  });
+  return encodeMetadata(header, md);
 }
 
 const UPDATE_TYPE_NAMES: Readonly<Record<number, string>> = { 0: 'UNSPECIFIED', 1: 'INSERT', 2: 'MODIFY', 3: 'DELETE' };
