@@ -19,3 +19,6 @@ export { destinationOf, planMigration } from './plan/plan-migration.js';
 export type { FlowKeyField, MigrationPlan, Topology } from './plan/plan-migration.js';
 export { deltaRounds } from './precopy/delta-rounds.js';
 export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, PushedChange } from './precopy/delta-rounds.js';
+// WHEN: the QMP client and the QEMU trigger (exported by their own barrels too).
+export * from './qmp/index.js';
+export * from './trigger/index.js';
