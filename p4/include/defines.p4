@@ -70,7 +70,7 @@ const bit<48> CT_TIMEOUT_OTHER_US = 60000000;
 /* Window check: the window field is not scaled by the negotiated shift (TCP options are not
  * parsed), so it is read as (window << CT_WIN_SHIFT) + CT_WIN_SLACK — generous enough for any
  * window scale up to 7, still rejecting almost all of the 2^32 sequence space. */
-const bit<32> CT_WIN_SHIFT = 7;
+const bit<8> CT_WIN_SHIFT = 7;
 const bit<32> CT_WIN_SLACK = 65536;
 
 /* ---- in-band state access (PacketOut op codes, PacketIn status codes) ------------------ */
