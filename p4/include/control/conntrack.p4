@@ -499,7 +499,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     verdict = DROP_TCP_INVALID;
                 } else {
                     /* The sequence-window check (after Rooij, "Real stateful TCP packet
-                     * filtering"), every comparison modulo 2^32 through the sign bit:
+                     * filtering"), sequence numbers modulo 2^32:
                      *   I   seg_end <= rcv_ack + rcv_wnd      (fits the receiver's window)
                      *   II  seg_end >= snd_end - rcv_wnd      (not older than one window)
                      *   III ack     <= rcv_end                (acks only data that was sent)
@@ -518,13 +518,16 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     }
                     bit<32> rcv_wnd = ((bit<32>) rcv_win << rcv_sh) + CT_WIN_SLACK;
                     bit<32> snd_wnd = ((bit<32>) snd_win << snd_sh) + CT_WIN_SLACK;
-                    bit<32> d1 = (rcv_ack + rcv_wnd) - seg_end;
-                    bit<32> d2 = seg_end - (snd_end - rcv_wnd);
-                    bool in_window = d1[31:31] == 0 && d2[31:31] == 0;
+                    /* Each distance is taken the way it stays below 2^31 (windows reach
+                     * 2^30 + slack): how far the segment reaches past the receiver's ack, how far
+                     * it lies behind the sender's end, how far the ack lies behind what was sent. */
+                    bit<32> ahead = seg_end - rcv_ack;
+                    bit<32> behind = snd_end - seg_end;
+                    bool in_window = (ahead[31:31] == 1 || ahead <= rcv_wnd)
+                                     && (behind[31:31] == 1 || behind <= rcv_wnd);
                     if (f_ack) {
-                        bit<32> d3 = rcv_end - ack;
-                        bit<32> d4 = ack - (rcv_end - snd_wnd);
-                        in_window = in_window && d3[31:31] == 0 && d4[31:31] == 0;
+                        bit<32> unacked = rcv_end - ack;
+                        in_window = in_window && unacked[31:31] == 0 && unacked <= snd_wnd;
                     }
                     if (!in_window) {
                         verdict = DROP_OUT_OF_WINDOW;

@@ -195,8 +195,14 @@ function windowVerdict(cur: number, flags: number, fromInit: boolean, closerIsSe
   const scaled = snd.ws !== CT_WS_NONE && rcv.ws !== CT_WS_NONE;
   const rcvWnd = windowBytes(rcv, scaled);
   const sndWnd = windowBytes(snd, scaled);
-  let inWindow = seqLe(segEnd, (rcv.ack + rcvWnd) >>> 0) && seqLe((snd.end - rcvWnd) >>> 0, segEnd);
-  if (seg.flags & TCP_ACK) inWindow = inWindow && seqLe(ack, rcv.end) && seqLe((rcv.end - sndWnd) >>> 0, ack);
+  // Each distance taken the way it stays below 2^31 (windows reach 2^30 + slack), as the P4 does.
+  const ahead = (segEnd - rcv.ack) >>> 0;
+  const behind = (snd.end - segEnd) >>> 0;
+  let inWindow = (ahead >>> 31 === 1 || ahead <= rcvWnd) && (behind >>> 31 === 1 || behind <= rcvWnd);
+  if (seg.flags & TCP_ACK) {
+    const unacked = (rcv.end - ack) >>> 0;
+    inWindow = inWindow && unacked >>> 31 === 0 && unacked <= sndWnd;
+  }
   if (!inWindow) return DropReason.OUT_OF_WINDOW;
   if (seg.flags & TCP_RST) {
     // RFC 5961 §3: only the exact sequence number the receiver expects closes the connection.
