@@ -20,6 +20,8 @@ export interface CasePacket {
   readonly expect: Expectation;
   /** What the packet is, for reports. */
   readonly note: string;
+  /** The conversation's two ends (what the flow key is made of, even when the frame is mangled). */
+  readonly ends: { readonly vmAddr: number; readonly vmPort: number; readonly remoteAddr: number; readonly remotePort: number };
 }
 
 /** One end of a conversation. */
@@ -92,7 +94,9 @@ export class Conversation {
       payload,
     });
     const frame = spec.mangle ? spec.mangle(built) : built;
-    this.sink.push({ direction: who === 'vm' ? 'out' : 'in', ingressPort: from.end.ingressPort, frame, expect, note: `${this.label}: ${spec.note ?? describeFlags(flags)}` });
+    const { vm, remote } = this.sides;
+    const ends = { vmAddr: vm.end.addr, vmPort: vm.end.port, remoteAddr: remote.end.addr, remotePort: remote.end.port };
+    this.sink.push({ direction: who === 'vm' ? 'out' : 'in', ingressPort: from.end.ingressPort, frame, expect, note: `${this.label}: ${spec.note ?? describeFlags(flags)}`, ends });
     if (spec.advance ?? expect === 'forward') {
       const end = (seq + payload + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0)) >>> 0;
       if (((end - from.nxt) | 0) > 0 || flags & TCP_SYN) from.nxt = end;
