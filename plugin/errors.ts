@@ -18,6 +18,7 @@ export const EDGE_PLUGIN_ERROR_CODES = [
   'INBAND_REJECTED', // the pipeline answered an in-band request with a non-OK status
   'VM_UNKNOWN', // a VM address the VM map does not hold
   'NOT_RUNNING', // the plugin is not in a state that allows the call
+  'TICKET_REJECTED', // a caller's migration ticket is forged, expired, replayed or for another migration
   'SWITCH', // the switch (or the P4Runtime client) failed; `cause` is the P4RuntimeError
   'CLOSED', // the plugin or backend was closed while the call was pending
   'INTERNAL', // anything else: a bug
