@@ -31,7 +31,7 @@ describe('contract reader — stateful_edge slot group', () => {
       'ct_key_addr:64', 'ct_key_port:40', 'ct_state:64', 'ct_seq:64', 'ct_ack:64', 'ct_last_seen:48', 'ct_pkts:64', 'ct_bytes_out:64', 'ct_bytes_in:64',
     ]);
     expect(ct.fieldNames).toEqual([
-      'vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol', 'vm_id', 'state', 'flags', 'win_out', 'win_in',
+      'vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol', 'vm_id', 'state', 'flags', 'ws_out', 'ws_in', 'win_out', 'win_in',
       'end_out', 'end_in', 'ack_out', 'ack_in', 'last_seen', 'pkts_out', 'pkts_in', 'bytes_out', 'bytes_in',
     ]);
     expect(ct.fields.get('vm_port')).toEqual({ name: 'vm_port', word: 1, register: 'ct_key_port', lsb: 24, bits: 16 });
