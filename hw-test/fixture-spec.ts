@@ -118,3 +118,10 @@ function parseHard(h: HardFixture, servicePorts: readonly number[], usedPorts: n
   if (h.cpuPlacedVm !== null && (!isAddr(h.cpuPlacedVm.addr) || !Number.isInteger(h.cpuPlacedVm.vmId))) throw badOption(`${where}.cpuPlacedVm`, `got ${JSON.stringify(h.cpuPlacedVm)}; expected { addr, vmId }`);
   return Object.freeze({ ...h });
 }
+
+/** Trackers the fixture uses (stateful_edge has 4); VMs past them are tracked without a change log. */
+export const FIXTURE_TRACKERS = 4;
+/** The tracker id (`set_migration` parameter `tracker`) of the fixture's i-th VM: i, or 255 (none). */
+export function fixtureTracker(vmIndex: number): number {
+  return vmIndex < FIXTURE_TRACKERS ? vmIndex : 255;
+}

@@ -8,6 +8,7 @@ import type { CounterCell, P4Update, TableEntrySpec } from 'p4runtime-ts';
 import { HwTestError } from './errors.js';
 import type { HwTestSession } from './session.js';
 import { hardEntries } from './fixture-hard.js';
+import { fixtureTracker } from './fixture-spec.js';
 import type { SetupEntry } from '../sim/workload/index.js';
 import { describeUpdates, targetStatus } from './target-status.js';
 
@@ -78,7 +79,8 @@ export function fixtureEntries(s: HwTestSession): { entry: WrittenEntry; update:
   // Tracking on: every slot a VM's packet changes is marked dirty, so the placement check sees
   // every slot the target used, wherever it was.
   const flags = Object.fromEntries(Object.entries(control.flags).map(([flag, param]) => [param, flag === 'track' || flag === 'active' ? 1 : 0]));
-  for (const vm of f.vms) add(control.table, { match: { [control.keyField]: vm.vmId }, action: control.action, params: flags });
+  // Each VM its own change log (as far as trackers go), so the differential check compares logs too.
+  f.vms.forEach((vm, i) => add(control.table, { match: { [control.keyField]: vm.vmId }, action: control.action, params: control.tracker ? { ...flags, [control.tracker.param]: fixtureTracker(i) } : flags }));
   for (const vm of f.vms) {
     for (const port of f.vmServicePorts) add('static_acl', { match: { vm_addr: vm.addr, vm_port: port, protocol: 6 }, priority: 10, action: 'static_allow' });
   }

@@ -10,6 +10,7 @@ import { statefulEdgeEnvDouble } from '../sim/programs/stateful-edge/pipeline-en
 import type { InMemoryPipelineEnvDouble } from '../sim/programs/stateful-edge/pipeline-env-test-double.js';
 import type { SlotGroupSpec } from '../plugin/index.js';
 import type { FixtureSpec } from './fixture-spec.js';
+import { fixtureTracker } from './fixture-spec.js';
 import { hardEntries } from './fixture-hard.js';
 
 /** One packet as the model gets it. */
@@ -46,10 +47,10 @@ export interface ModelRun {
 /** The model's env with the fixture's entries (the same ones fixture.ts writes to the target). */
 export function fixtureEnv(fixture: FixtureSpec, cpuPort: number): InMemoryPipelineEnvDouble {
   const env = statefulEdgeEnvDouble();
-  for (const vm of fixture.vms) {
+  for (const [i, vm] of fixture.vms.entries()) {
     env.addEntry('port_role', { match: { port: { value: BigInt(vm.port) } }, action: 'vm_port_role', params: { uplink_port: BigInt(fixture.uplinkPort) } });
     env.addEntry('vm_table', { match: { vm_addr: { value: BigInt(parseIpv4(vm.addr)) } }, action: 'set_vm', params: { vm_id: BigInt(vm.vmId), port: BigInt(vm.port) } });
-    env.addEntry('vm_migration', { match: { vm_id: { value: BigInt(vm.vmId) } }, action: 'set_migration', params: { track: 1n, freeze: 0n, staged: 0n, active: 1n } });
+    env.addEntry('vm_migration', { match: { vm_id: { value: BigInt(vm.vmId) } }, action: 'set_migration', params: { track: 1n, freeze: 0n, staged: 0n, active: 1n, tracker: BigInt(fixtureTracker(i)) } });
     for (const port of fixture.vmServicePorts) {
       env.addEntry('static_acl', {
         match: { vm_addr: { value: BigInt(parseIpv4(vm.addr)), mask: 0xffffffffn }, vm_port: { value: BigInt(port), mask: 0xffffn }, protocol: { value: 6n, mask: 0xffn } },

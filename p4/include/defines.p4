@@ -25,6 +25,15 @@
 #define DIRTY_WORDS_PER_BUFFER 5120
 #define DIRTY_WORDS 10240
 
+/* Change tracking per migration (p4/README.md "Change logs"): TRACKERS trackers, each with a ring
+ * of TRK_LOG_SIZE log entries (a power of two; TRK_LOG_MASK = TRK_LOG_SIZE - 1) in one register of
+ * TRK_LOG_CELLS = TRACKERS * TRK_LOG_SIZE cells. NO_TRACKER in a digest: the change was not logged. */
+#define TRACKERS 4
+#define TRK_LOG_SIZE 8192
+#define TRK_LOG_MASK 8191
+#define TRK_LOG_CELLS 32768
+const bit<8> NO_TRACKER = 255;
+
 #define MAX_VMS 1024
 #define PORT_TABLE_SIZE 512
 #define VM_TABLE_SIZE 1024
@@ -112,10 +121,17 @@ const bit<8> OP_READ_DIRTY = 3;     /* read dirty word `index` */
 const bit<8> OP_CLEAR_DIRTY = 4;    /* read dirty word `index`, then zero it */
 const bit<8> OP_FLIP_EPOCH = 5;     /* epoch = epoch + 1, answer the new epoch */
 const bit<8> OP_READ_EPOCH = 6;     /* answer the epoch */
+const bit<8> OP_WRITE_IF = 7;       /* WRITE_SLOT only if the slot is empty or holds the key in w0, w1 */
+const bit<8> OP_CLEAR_IF = 8;       /* zero the slot only if it holds the key in w0, w1 and the VM in w2 */
+const bit<8> OP_READ_CLOCK = 9;     /* answer the data-plane clock */
+const bit<8> OP_TRK_FLIP = 10;      /* tracker `index`: a new round (epoch + 1, start = head) */
+const bit<8> OP_TRK_READ = 11;      /* tracker `index`: answer epoch, head, start */
+const bit<8> OP_LOG_READ = 12;      /* answer 9 log cells from `index` on, within the tracker's ring */
 
 const bit<8> IB_OK = 0;
 const bit<8> IB_BAD_INDEX = 1;
 const bit<8> IB_BAD_OP = 2;
+const bit<8> IB_CONFLICT = 3;       /* a conditional op found its condition false and changed nothing */
 
 /* ---- drop reasons (index of the `drops` counter) --------------------------------------- */
 

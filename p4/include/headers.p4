@@ -124,10 +124,15 @@ struct pinhole_t {
 }
 
 /* Delta push: the new content of a changed slot. One member per register of the slot group,
- * named like the register, same width. */
+ * named like the register, same width; `tracker`, `epoch` and `seq` place the change in its
+ * tracker's change log (seq = the log position of the slot's entry in the current round;
+ * tracker NO_TRACKER when the change was not logged). */
 struct ct_delta_t {
     bit<32> slot;
     bit<16> vm_id;
+    bit<8>  tracker;
+    bit<32> epoch;
+    bit<32> seq;
     bit<64> ct_key_addr;
     bit<40> ct_key_port;
     bit<64> ct_state;
@@ -137,6 +142,14 @@ struct ct_delta_t {
     bit<64> ct_pkts;
     bit<64> ct_bytes_out;
     bit<64> ct_bytes_in;
+}
+
+/* A flow took a slot (a new connection, or one picked up mid-stream) of a VM that is not tracked:
+ * the controller's per-VM slot index learns from it (a tracked VM's new flow comes as ct_delta_t;
+ * BMv2 keeps one digest per packet). */
+struct ct_new_t {
+    bit<32> slot;
+    bit<16> vm_id;
 }
 
 /* ---- metadata ----------------------------------------------------------------------------- */
@@ -164,6 +177,7 @@ struct local_metadata_t {
     bit<1>     mig_freeze;
     bit<1>     mig_staged;
     bit<1>     mig_active;
+    bit<8>     mig_tracker;   /* the change tracker of the VM's migration (set_migration) */
     flow_key_t flow;
     bool       dyn_allow;
     bool       dyn_deny;
@@ -174,6 +188,7 @@ struct local_metadata_t {
     bool       ct_pass;       /* conntrack tracked the packet and it passed its checks */
     pinhole_t  pinhole;
     ct_delta_t delta;
+    ct_new_t   new_flow;
     bit<8>     opt_left;      /* parser: bytes of the TCP option list not read yet */
     bit<8>     opt_kind;      /* parser: kind of the option being read */
     bit<8>     opt_data;      /* parser: bytes of the current option's data not read yet */

@@ -9,11 +9,14 @@ import { arity, contractError, onlyOne, stringArg } from './annotation-reader.js
 import type { SlotGroupSpec } from './slot-group.js';
 
 /** packet_out.op values. */
-export const INBAND_OP = Object.freeze({ INJECT: 0, READ_SLOT: 1, WRITE_SLOT: 2, READ_DIRTY: 3, CLEAR_DIRTY: 4, FLIP_EPOCH: 5, READ_EPOCH: 6 } as const);
+export const INBAND_OP = Object.freeze({
+  INJECT: 0, READ_SLOT: 1, WRITE_SLOT: 2, READ_DIRTY: 3, CLEAR_DIRTY: 4, FLIP_EPOCH: 5, READ_EPOCH: 6,
+  WRITE_IF: 7, CLEAR_IF: 8, READ_CLOCK: 9, TRK_FLIP: 10, TRK_READ: 11, LOG_READ: 12,
+} as const);
 export type InbandOpName = Exclude<keyof typeof INBAND_OP, 'INJECT'>;
 
 /** packet_in.status values. */
-export const INBAND_STATUS = Object.freeze({ OK: 0, BAD_INDEX: 1, BAD_OP: 2 } as const);
+export const INBAND_STATUS = Object.freeze({ OK: 0, BAD_INDEX: 1, BAD_OP: 2, CONFLICT: 3 } as const);
 
 /** One metadata field of a controller header. */
 export interface HeaderField {

@@ -70,7 +70,7 @@ describe('contract reader — stateful_edge slot group', () => {
   });
 
   it('reads migration control, the VM map, dyn_acl, the per-VM counters and the in-band headers', () => {
-    expect(contract.control).toEqual({ table: 'vm_migration', keyField: 'vm_id', keyBits: 16, action: 'set_migration', flags: { track: 'track', freeze: 'freeze', staged: 'staged', active: 'active' } });
+    expect(contract.control).toEqual({ table: 'vm_migration', keyField: 'vm_id', keyBits: 16, action: 'set_migration', flags: { track: 'track', freeze: 'freeze', staged: 'staged', active: 'active' }, tracker: { param: 'tracker', bits: 8 } });
     expect(contract.vmMap).toEqual({ table: 'vm_table', keyField: 'vm_addr', keyBits: 32, action: 'set_vm', vmIdParam: 'vm_id', vmIdBits: 16 });
     expect(contract.tables).toHaveLength(1);
     expect(contract.tables[0]).toMatchObject({ table: 'dyn_acl', vmKeyField: 'vm_id', idleTimeout: true, directCounter: 'dyn_acl_counter', learn: { digest: 'pinhole_t', action: 'pinhole_allow' } });

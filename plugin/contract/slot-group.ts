@@ -7,6 +7,8 @@
 import { parseHashAlgorithm } from 'p4runtime-ts';
 import type { P4Schema, RegisterInfo, SchemaEntity } from 'p4runtime-ts';
 import { arity, contractError, entityLabel, intArg, onlyOne, required, stringArg } from './annotation-reader.js';
+import { readChangeLog, readNewFlowDigest } from './change-log-spec.js';
+import type { ChangeLogSpec, NewFlowDigestSpec } from './change-log-spec.js';
 import { validatePlacementSpec } from './placement.js';
 import type { HashChoice, PlacementSpec } from './placement.js';
 
@@ -56,6 +58,8 @@ export interface DeltaDigestSpec {
   readonly vmMember: string;
   /** Member of each word, in word order (named like the word's register). */
   readonly wordMembers: readonly string[];
+  /** Whether the digest carries `tracker`, `epoch` and `seq` (its place in a change log). */
+  readonly sequenced: boolean;
 }
 
 /** One slot group: registers sharing an index space, their layout, and how flows are placed. */
@@ -79,6 +83,10 @@ export interface SlotGroupSpec {
   /** Alias of the counter (indexed by VM id) counting flows that found no free slot. */
   readonly collisionCounter: string | undefined;
   readonly dirty: DirtySpec | undefined;
+  /** Per-migration change logs (p4/README.md "Change logs"). */
+  readonly changeLog: ChangeLogSpec | undefined;
+  /** The digest announcing flows that take a slot (per-VM slot index). */
+  readonly newFlow: NewFlowDigestSpec | undefined;
 }
 
 const FORMS = {
@@ -239,6 +247,8 @@ function readGroup(schema: P4Schema, group: string, members: { reg: RegisterInfo
     delta: readDelta(schema, head, words),
     collisionCounter,
     dirty: readDirty(schema, group, slots),
+    changeLog: readChangeLog(schema, group, slots),
+    newFlow: readNewFlowDigest(schema, head),
   });
 }
 
@@ -259,7 +269,8 @@ function readDelta(schema: P4Schema, head: RegisterInfo, words: readonly SlotWor
       throw contractError(head, 'migrate_delta', `delta digest '${d.alias}' member '${want.name}' is ${m.bitwidth} bits but register '${want.name}' is ${want.bits}; give the member the register's width`);
     }
   }
-  return Object.freeze({ digest: d.alias, digestId: d.id, slotMember: 'slot', vmMember: 'vm_id', wordMembers: Object.freeze(words.map((w) => w.register)) });
+  const sequenced = ['tracker', 'epoch', 'seq'].every((n) => d.members.some((x) => x.name === n));
+  return Object.freeze({ digest: d.alias, digestId: d.id, slotMember: 'slot', vmMember: 'vm_id', wordMembers: Object.freeze(words.map((w) => w.register)), sequenced });
 }
 
 function readDirty(schema: P4Schema, group: string, slots: number): DirtySpec | undefined {

@@ -21,6 +21,8 @@ export interface MigrationControlSpec {
   readonly action: string;
   /** Parameter name of each flag (named exactly like the flag). */
   readonly flags: Readonly<Record<MigrationFlag, string>>;
+  /** The action's `tracker` parameter: which change log the VM's changes go to (absent: none). */
+  readonly tracker: { readonly param: string; readonly bits: number } | undefined;
 }
 
 /** `@migrate_vm_map("key", "action", "param")`: VM address → switch-local VM id. */
@@ -70,7 +72,9 @@ export function readMigrationControl(schema: P4Schema): MigrationControlSpec | u
       if (p.bitwidth !== 1) throw contractError(t, 'migrate_control', `parameter '${flag}' of action '${action.alias}' is ${p.bitwidth} bits; flags are bit<1>`);
       flags[flag] = p.name;
     }
-    found = Object.freeze({ table: t.alias, keyField: key.name, keyBits: key.bitwidth, action: action.alias, flags: Object.freeze(flags) });
+    const tp = action.params.find((x) => x.name === 'tracker');
+    const tracker = tp ? Object.freeze({ param: tp.name, bits: tp.bitwidth }) : undefined;
+    found = Object.freeze({ table: t.alias, keyField: key.name, keyBits: key.bitwidth, action: action.alias, flags: Object.freeze(flags), tracker });
   }
   return found;
 }

@@ -154,7 +154,7 @@ describe('register access — both backends read the same state for the same flo
       // Flows that took over a closed flow's slot marked it already: start from a clean buffer.
       const before = await access.readDirtyWords({ buffer }, { nonZeroOnly: true });
       await access.clearDirtyWords(before.map((d) => d.index));
-      await rig.sw.write(rig.sw.table('vm_migration').insert({ match: { vm_id: 8 }, action: 'set_migration', params: { track: 1, freeze: 0, staged: 0, active: 1 } }));
+      await rig.sw.write(rig.sw.table('vm_migration').insert({ match: { vm_id: 8 }, action: 'set_migration', params: { track: 1, freeze: 0, staged: 0, active: 1, tracker: 255 } }));
       const flow = work.flows.find((f) => f.vm === 1 && f.protocol === 6 && f.close === 'open');
       const last = [...work.packets].reverse().find((p) => p.flow.id === flow?.id && p.direction === 'out');
       if (!flow || !last) throw new Error('the workload has no open flow of VM 8');

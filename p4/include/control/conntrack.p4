@@ -42,6 +42,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
     @migrate_clock("last_seen", "us")
     @migrate_delta("ct_delta_t")
     @migrate_collision("ct_collisions")
+    @migrate_new_flow("ct_new_t")
     register<bit<64>>(CT_SLOTS) ct_key_addr;
 
     @name("ct_key_port")
@@ -94,6 +95,27 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
     @migrate_epoch("conntrack")
     register<bit<32>>(1) ct_epoch;
 
+    /* Change logs, one ring per tracker (p4/README.md "Change logs"). For tracker t:
+     *   ct_trk_head[t]   entries ever appended (the next seq); only the data plane writes it;
+     *   ct_trk_round[t]  [63:32] epoch [31:0] start: the round began when the head was `start`;
+     *                    only the controller writes it (OP_TRK_FLIP, or a P4Runtime MODIFY);
+     *   ct_trk_log[t * TRK_LOG_SIZE + (seq & TRK_LOG_MASK)]  [63:32] seq [31:0] slot;
+     *   ct_mark[slot]    [39:32] tracker + 1 (0: never logged) [31:0] seq of the slot's last entry.
+     * A tracked VM's change to a slot appends the slot once per round: unless the mark names
+     * this tracker and a seq in [start, head). */
+    @name("ct_trk_log")
+    @migrate_changelog("conntrack", "ct_trk_head", "ct_trk_round", "ct_mark")
+    register<bit<64>>(TRK_LOG_CELLS) ct_trk_log;
+
+    @name("ct_trk_head")
+    register<bit<32>>(TRACKERS) ct_trk_head;
+
+    @name("ct_trk_round")
+    register<bit<64>>(TRACKERS) ct_trk_round;
+
+    @name("ct_mark")
+    register<bit<40>>(CT_SLOTS) ct_mark;
+
     @name("ct_collisions")
     counter(MAX_VMS, CounterType.packets) ct_collisions;
 
@@ -120,23 +142,12 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             hdr.packet_in.w7 = 0;
             hdr.packet_in.w8 = 0;
 
-            if (op == OP_READ_SLOT || op == OP_WRITE_SLOT) {
+            if (op == OP_READ_SLOT || op == OP_WRITE_SLOT || op == OP_WRITE_IF || op == OP_CLEAR_IF) {
                 if (idx >= CT_SLOTS) {
                     hdr.packet_in.status = IB_BAD_INDEX;
                 } else {
-                    if (op == OP_WRITE_SLOT) {
-                        bit<16> m = hdr.packet_out.mask;
-                        if (m[0:0] == 1) { ct_key_addr.write(idx, hdr.packet_out.w0); }
-                        if (m[1:1] == 1) { ct_key_port.write(idx, hdr.packet_out.w1[39:0]); }
-                        if (m[2:2] == 1) { ct_state.write(idx, hdr.packet_out.w2); }
-                        if (m[3:3] == 1) { ct_seq.write(idx, hdr.packet_out.w3); }
-                        if (m[4:4] == 1) { ct_ack.write(idx, hdr.packet_out.w4); }
-                        if (m[5:5] == 1) { ct_last_seen.write(idx, hdr.packet_out.w5[47:0]); }
-                        if (m[6:6] == 1) { ct_pkts.write(idx, hdr.packet_out.w6); }
-                        if (m[7:7] == 1) { ct_bytes_out.write(idx, hdr.packet_out.w7); }
-                        if (m[8:8] == 1) { ct_bytes_in.write(idx, hdr.packet_out.w8); }
-                    }
-                    /* Both ops answer with the slot as it now is. */
+                    /* Read the slot first: the conditional ops decide on what it holds now, in
+                     * the same pass that writes it, so no packet can change it in between. */
                     bit<64> r0;
                     bit<40> r1;
                     bit<64> r2;
@@ -155,6 +166,39 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     ct_pkts.read(r6, idx);
                     ct_bytes_out.read(r7, idx);
                     ct_bytes_in.read(r8, idx);
+                    /* holds: the slot holds the key of w0, w1 (words 0 and 1 are the key). */
+                    bool holds = r0 == hdr.packet_out.w0 && r1 == hdr.packet_out.w1[39:0];
+                    bool do_put = op == OP_WRITE_SLOT || (op == OP_WRITE_IF && (r1[7:0] == 0 || holds));
+                    bool do_clear = op == OP_CLEAR_IF && r1[7:0] != 0 && holds
+                                 && r2[63:48] == hdr.packet_out.w2[63:48];
+                    if ((op == OP_WRITE_IF && !do_put) || (op == OP_CLEAR_IF && !do_clear)) {
+                        hdr.packet_in.status = IB_CONFLICT;
+                    }
+                    if (do_put) {
+                        /* Answer the slot as it now is: the written words, the others as read. */
+                        bit<16> m = hdr.packet_out.mask;
+                        if (m[0:0] == 1) { r0 = hdr.packet_out.w0; ct_key_addr.write(idx, r0); }
+                        if (m[1:1] == 1) { r1 = hdr.packet_out.w1[39:0]; ct_key_port.write(idx, r1); }
+                        if (m[2:2] == 1) { r2 = hdr.packet_out.w2; ct_state.write(idx, r2); }
+                        if (m[3:3] == 1) { r3 = hdr.packet_out.w3; ct_seq.write(idx, r3); }
+                        if (m[4:4] == 1) { r4 = hdr.packet_out.w4; ct_ack.write(idx, r4); }
+                        if (m[5:5] == 1) { r5 = hdr.packet_out.w5[47:0]; ct_last_seen.write(idx, r5); }
+                        if (m[6:6] == 1) { r6 = hdr.packet_out.w6; ct_pkts.write(idx, r6); }
+                        if (m[7:7] == 1) { r7 = hdr.packet_out.w7; ct_bytes_out.write(idx, r7); }
+                        if (m[8:8] == 1) { r8 = hdr.packet_out.w8; ct_bytes_in.write(idx, r8); }
+                    }
+                    if (do_clear) {
+                        /* Answer what the slot held before it was zeroed. */
+                        ct_key_addr.write(idx, 0);
+                        ct_key_port.write(idx, 0);
+                        ct_state.write(idx, 0);
+                        ct_seq.write(idx, 0);
+                        ct_ack.write(idx, 0);
+                        ct_last_seen.write(idx, 0);
+                        ct_pkts.write(idx, 0);
+                        ct_bytes_out.write(idx, 0);
+                        ct_bytes_in.write(idx, 0);
+                    }
                     hdr.packet_in.w0 = r0;
                     hdr.packet_in.w1 = (bit<64>) r1;
                     hdr.packet_in.w2 = r2;
@@ -177,15 +221,77 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     }
                 }
             } else if (op == OP_FLIP_EPOCH) {
+                /* Conditional when mask bit 0 is set: flips only from the epoch in w0[31:0]. */
                 bit<32> e1;
                 ct_epoch.read(e1, 0);
-                e1 = e1 + 1;
-                ct_epoch.write(0, e1);
+                if (hdr.packet_out.mask[0:0] == 1 && e1 != hdr.packet_out.w0[31:0]) {
+                    hdr.packet_in.status = IB_CONFLICT;
+                } else {
+                    e1 = e1 + 1;
+                    ct_epoch.write(0, e1);
+                }
                 hdr.packet_in.w0 = (bit<64>) e1;
             } else if (op == OP_READ_EPOCH) {
                 bit<32> e2;
                 ct_epoch.read(e2, 0);
                 hdr.packet_in.w0 = (bit<64>) e2;
+            } else if (op == OP_READ_CLOCK) {
+                hdr.packet_in.w0 = (bit<64>) now;
+            } else if (op == OP_TRK_FLIP || op == OP_TRK_READ) {
+                if (idx >= TRACKERS) {
+                    hdr.packet_in.status = IB_BAD_INDEX;
+                } else {
+                    bit<32> th;
+                    bit<64> tr;
+                    ct_trk_head.read(th, idx);
+                    ct_trk_round.read(tr, idx);
+                    if (op == OP_TRK_FLIP) {
+                        /* A new round starts at the head; conditional on the epoch like FLIP_EPOCH. */
+                        if (hdr.packet_out.mask[0:0] == 1 && tr[63:32] != hdr.packet_out.w0[31:0]) {
+                            hdr.packet_in.status = IB_CONFLICT;
+                        } else {
+                            tr = (tr[63:32] + 1) ++ th;
+                            ct_trk_round.write(idx, tr);
+                        }
+                    }
+                    hdr.packet_in.w0 = (bit<64>) tr[63:32];
+                    hdr.packet_in.w1 = (bit<64>) th;
+                    hdr.packet_in.w2 = (bit<64>) tr[31:0];
+                }
+            } else if (op == OP_LOG_READ) {
+                if (idx >= TRK_LOG_CELLS) {
+                    hdr.packet_in.status = IB_BAD_INDEX;
+                } else {
+                    /* Nine consecutive entries of one tracker's ring, wrapping inside it. */
+                    bit<32> ring = idx & ~((bit<32>) TRK_LOG_MASK);
+                    bit<64> l0;
+                    bit<64> l1;
+                    bit<64> l2;
+                    bit<64> l3;
+                    bit<64> l4;
+                    bit<64> l5;
+                    bit<64> l6;
+                    bit<64> l7;
+                    bit<64> l8;
+                    ct_trk_log.read(l0, ring | (idx & TRK_LOG_MASK));
+                    ct_trk_log.read(l1, ring | ((idx + 1) & TRK_LOG_MASK));
+                    ct_trk_log.read(l2, ring | ((idx + 2) & TRK_LOG_MASK));
+                    ct_trk_log.read(l3, ring | ((idx + 3) & TRK_LOG_MASK));
+                    ct_trk_log.read(l4, ring | ((idx + 4) & TRK_LOG_MASK));
+                    ct_trk_log.read(l5, ring | ((idx + 5) & TRK_LOG_MASK));
+                    ct_trk_log.read(l6, ring | ((idx + 6) & TRK_LOG_MASK));
+                    ct_trk_log.read(l7, ring | ((idx + 7) & TRK_LOG_MASK));
+                    ct_trk_log.read(l8, ring | ((idx + 8) & TRK_LOG_MASK));
+                    hdr.packet_in.w0 = l0;
+                    hdr.packet_in.w1 = l1;
+                    hdr.packet_in.w2 = l2;
+                    hdr.packet_in.w3 = l3;
+                    hdr.packet_in.w4 = l4;
+                    hdr.packet_in.w5 = l5;
+                    hdr.packet_in.w6 = l6;
+                    hdr.packet_in.w7 = l7;
+                    hdr.packet_in.w8 = l8;
+                }
             } else {
                 hdr.packet_in.status = IB_BAD_OP;
             }
@@ -605,6 +711,31 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 ct_bytes_in.write(slot, n_bytes_in);
                 meta.ct_pass = true;
 
+                /* Change log of the VM's tracker: the slot's first change in the round appends
+                 * it (the digest carries its seq either way). */
+                bit<8> dtracker = NO_TRACKER;
+                bit<32> depoch = 0;
+                bit<32> dseq = 0;
+                if (meta.mig_track == 1 && meta.mig_tracker < TRACKERS) {
+                    bit<32> t = (bit<32>) meta.mig_tracker;
+                    bit<32> head;
+                    bit<64> round;
+                    bit<40> mark;
+                    ct_trk_head.read(head, t);
+                    ct_trk_round.read(round, t);
+                    ct_mark.read(mark, slot);
+                    bit<8> me = meta.mig_tracker + 1;
+                    dseq = mark[31:0];
+                    if (mark[39:32] != me || dseq - round[31:0] >= head - round[31:0]) {
+                        dseq = head;
+                        ct_trk_log.write(t * TRK_LOG_SIZE + (head & TRK_LOG_MASK), head ++ slot);
+                        ct_mark.write(slot, me ++ head);
+                        ct_trk_head.write(t, head + 1);
+                    }
+                    dtracker = meta.mig_tracker;
+                    depoch = round[63:32];
+                }
+
                 /* Dirty tracking and delta push for tracked VMs; also whenever a new flow
                  * evicts another flow's stale slot, since that flow's VM may be tracked. */
                 if (meta.mig_track == 1 || reclaim) {
@@ -621,6 +752,9 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
 
                     meta.delta.slot = slot;
                     meta.delta.vm_id = meta.vm_id;
+                    meta.delta.tracker = dtracker;
+                    meta.delta.epoch = depoch;
+                    meta.delta.seq = dseq;
                     meta.delta.ct_key_addr = want_addr;
                     meta.delta.ct_key_port = want_port;
                     meta.delta.ct_state = n_state;
@@ -631,6 +765,11 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     meta.delta.ct_bytes_out = n_bytes_out;
                     meta.delta.ct_bytes_in = n_bytes_in;
                     digest<ct_delta_t>(1, meta.delta);
+                } else if (insert) {
+                    /* BMv2 keeps one digest per packet: a tracked VM's new flow is in its delta. */
+                    meta.new_flow.slot = slot;
+                    meta.new_flow.vm_id = meta.vm_id;
+                    digest<ct_new_t>(1, meta.new_flow);
                 }
             }
         }

@@ -2,7 +2,8 @@
  *
  * The controller tells the data plane the migration phase of a VM through one entry of
  * vm_migration (DESIGN.md §4 "migration control"). No entry means normal operation.
- *   track  — mark the VM's changed slots dirty and push a ct_delta_t digest for each change;
+ *   track  — mark the VM's changed slots dirty, log them in the change log of tracker `tracker`
+ *            (conntrack.p4) and push a ct_delta_t digest for each change;
  *   freeze — the source during the pause: drop the VM's packets so its state stops changing;
  *   staged — the destination before activation: state is installed but not yet live;
  *   active — the VM's state is live here. Packets are processed only when active = 1 and
@@ -13,8 +14,10 @@
 control VmControl(inout local_metadata_t meta) {
 
     @name("set_migration")
-    action set_migration(bit<1> track, bit<1> freeze, bit<1> staged, bit<1> active) {
+    action set_migration(bit<1> track, bit<1> freeze, bit<1> staged, bit<1> active,
+                         bit<8> tracker) {
         meta.mig_track = track;
+        meta.mig_tracker = tracker;
         meta.mig_freeze = freeze;
         meta.mig_staged = staged;
         meta.mig_active = active;
@@ -23,6 +26,7 @@ control VmControl(inout local_metadata_t meta) {
     @name("no_migration")
     action no_migration() {
         meta.mig_track = 0;
+        meta.mig_tracker = NO_TRACKER;
         meta.mig_freeze = 0;
         meta.mig_staged = 0;
         meta.mig_active = 1;

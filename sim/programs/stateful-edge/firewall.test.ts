@@ -178,14 +178,15 @@ describe('stateful_edge firewall — migration control, dirty tracking, deltas',
   const migration = (track: number, freeze: number, staged: number, active: number) => ({
     match: { vm_id: { value: BigInt(VM_ID) } },
     action: 'set_migration',
-    params: { track: BigInt(track), freeze: BigInt(freeze), staged: BigInt(staged), active: BigInt(active) },
+    params: { track: BigInt(track), freeze: BigInt(freeze), staged: BigInt(staged), active: BigInt(active), tracker: 255n },
   });
 
   it('marks changed slots dirty and pushes their new content only while the VM is tracked', () => {
     const rig = new EdgeRig();
     rig.handshake(1000, 5000);
     expect(rig.env.nonZeroCells('ct_dirty')).toEqual([]);
-    expect(rig.env.digests).toEqual([]);
+    // Untracked: the SYN's new slot is announced (ct_new_t), nothing else.
+    expect(rig.env.digests).toEqual([{ digest: 'ct_new_t', fields: { slot: BigInt(rig.flowSlot()), vm_id: BigInt(VM_ID) } }]);
 
     rig.env.addEntry('vm_migration', migration(1, 0, 0, 1));
     expectForward(rig.out({ seq: 1001, ack: 5001, flags: TCP_ACK, payload: 10 }), UPLINK);
@@ -200,6 +201,10 @@ describe('stateful_edge firewall — migration control, dirty tracking, deltas',
     expect(delta?.fields).toEqual({
       slot: BigInt(slot),
       vm_id: BigInt(VM_ID),
+      // Tracked without a change log (tracker 255): no place in a log.
+      tracker: 255n,
+      epoch: 0n,
+      seq: 0n,
       ...Object.fromEntries(CT_WORDS.map((w, i) => [w.register, words[i]])),
     });
   });
@@ -224,7 +229,7 @@ describe('stateful_edge firewall — migration control, dirty tracking, deltas',
     expectDrop(rig.in({ seq: 5001, ack: 1001, flags: TCP_ACK }), 'VM_INACTIVE');
     expect(rig.slot(rig.flowSlot())).toEqual(before);
     expect(rig.env.counter('drops', DropReason.VM_INACTIVE).packets).toBe(2);
-    expect(rig.env.digests).toEqual([]);
+    expect(rig.env.digests.map((d) => d.digest)).toEqual(['ct_new_t']);
   });
 
   it('marks a reclaimed slot dirty even when the new flow\'s VM is not tracked', () => {

@@ -65,7 +65,7 @@ describe('stateful_edge in-band access — slots', () => {
 describe('stateful_edge in-band access — dirty words and epochs', () => {
   it('reads, clears and double-buffers dirty words around an epoch flip', () => {
     const rig = new EdgeRig();
-    rig.env.addEntry('vm_migration', { match: { vm_id: { value: BigInt(VM_ID) } }, action: 'set_migration', params: { track: 1n, freeze: 0n, staged: 0n, active: 1n } });
+    rig.env.addEntry('vm_migration', { match: { vm_id: { value: BigInt(VM_ID) } }, action: 'set_migration', params: { track: 1n, freeze: 0n, staged: 0n, active: 1n, tracker: 255n } });
     rig.handshake(1000, 5000);
     const slot = rig.flowSlot();
     const w = slot >>> 6;

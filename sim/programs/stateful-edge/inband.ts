@@ -15,7 +15,10 @@ import {
   Names,
   PACKET_IN_FIELDS,
   PACKET_OUT_FIELDS,
+  TRACKERS,
+  TRK_LOG_CELLS,
 } from './layout.js';
+import { readLogCells, trackerOp } from './change-log.js';
 import { MASK48 } from './slot.js';
 
 /** A decoded packet_out header. */
@@ -181,19 +184,31 @@ export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint
   switch (po.op) {
     case InbandOp.READ_SLOT:
     case InbandOp.WRITE_SLOT:
+    case InbandOp.WRITE_IF:
+    case InbandOp.CLEAR_IF: {
       if (idx >= CT_SLOTS) {
         status = InbandStatus.BAD_INDEX;
         break;
       }
-      if (po.op === InbandOp.WRITE_SLOT) {
-        CT_WORDS.forEach((w, i) => {
-          if ((po.mask >> i) & 1) env.registerWrite(w.register, idx, (po.words[i] ?? 0n) & widthMask(w.bits));
-        });
-      }
+      // Read first: the conditional ops decide on what the slot holds now, in the same pass.
+      const cur = CT_WORDS.map((w) => env.registerRead(w.register, idx));
+      const given = (i: number): bigint => (po.words[i] ?? 0n) & widthMask(CT_WORDS[i]?.bits ?? 64);
+      const protocol = (cur[1] ?? 0n) & 0xffn;
+      const holds = cur[0] === given(0) && cur[1] === given(1);
+      const put = po.op === InbandOp.WRITE_SLOT || (po.op === InbandOp.WRITE_IF && (protocol === 0n || holds));
+      const clear = po.op === InbandOp.CLEAR_IF && protocol !== 0n && holds && (cur[2] ?? 0n) >> 48n === given(2) >> 48n;
+      if ((po.op === InbandOp.WRITE_IF && !put) || (po.op === InbandOp.CLEAR_IF && !clear)) status = InbandStatus.CONFLICT;
       CT_WORDS.forEach((w, i) => {
-        words[i] = env.registerRead(w.register, idx);
+        words[i] = cur[i] ?? 0n;
+        if (put && (po.mask >> i) & 1) {
+          words[i] = given(i);
+          env.registerWrite(w.register, idx, given(i));
+        }
+        // A clear answers what the slot held before.
+        if (clear) env.registerWrite(w.register, idx, 0n);
       });
       break;
+    }
     case InbandOp.READ_DIRTY:
     case InbandOp.CLEAR_DIRTY:
       if (idx >= DIRTY_WORDS) {
@@ -204,13 +219,44 @@ export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint
       if (po.op === InbandOp.CLEAR_DIRTY) env.registerWrite(Names.registers.dirty, idx, 0n);
       break;
     case InbandOp.FLIP_EPOCH: {
-      const e = (env.registerRead(Names.registers.epoch, 0) + 1n) & 0xffffffffn;
-      env.registerWrite(Names.registers.epoch, 0, e);
+      // Conditional when mask bit 0 is set: flips only from the epoch in w0[31:0].
+      let e = env.registerRead(Names.registers.epoch, 0);
+      if ((po.mask & 1) === 1 && e !== ((po.words[0] ?? 0n) & 0xffffffffn)) {
+        status = InbandStatus.CONFLICT;
+      } else {
+        e = (e + 1n) & 0xffffffffn;
+        env.registerWrite(Names.registers.epoch, 0, e);
+      }
       words[0] = e;
       break;
     }
     case InbandOp.READ_EPOCH:
       words[0] = env.registerRead(Names.registers.epoch, 0);
+      break;
+    case InbandOp.READ_CLOCK:
+      words[0] = nowUs & MASK48;
+      break;
+    case InbandOp.TRK_FLIP:
+    case InbandOp.TRK_READ: {
+      if (idx >= TRACKERS) {
+        status = InbandStatus.BAD_INDEX;
+        break;
+      }
+      const r = trackerOp(env, idx, po.op === InbandOp.TRK_FLIP, (po.mask & 1) === 1 ? (po.words[0] ?? 0n) : undefined);
+      if (r.conflict) status = InbandStatus.CONFLICT;
+      r.words.forEach((w, i) => {
+        words[i] = w;
+      });
+      break;
+    }
+    case InbandOp.LOG_READ:
+      if (idx >= TRK_LOG_CELLS) {
+        status = InbandStatus.BAD_INDEX;
+        break;
+      }
+      readLogCells(env, idx, CT_WORD_COUNT).forEach((w, i) => {
+        words[i] = w;
+      });
       break;
     default:
       status = InbandStatus.BAD_OP;

@@ -14,6 +14,14 @@ export const CT_SLOTS = CT_REGION0_SIZE + CT_REGION1_SIZE;
 export const DIRTY_WORDS_PER_BUFFER = CT_SLOTS / 64;
 export const DIRTY_WORDS = 2 * DIRTY_WORDS_PER_BUFFER;
 export const MAX_VMS = 1024;
+
+/** Change logs (defines.p4): trackers, entries per tracker's ring, and the log register's cells. */
+export const TRACKERS = 4;
+export const TRK_LOG_SIZE = 8192;
+export const TRK_LOG_MASK = TRK_LOG_SIZE - 1;
+export const TRK_LOG_CELLS = TRACKERS * TRK_LOG_SIZE;
+/** The digest's tracker when a change was not logged (and vm_migration's default). */
+export const NO_TRACKER = 255;
 export const DROP_REASONS = 16;
 
 /** The port that means "to/from the controller" in the P4 (`CPU_PORT`). */
@@ -82,6 +90,12 @@ export const InbandOp = {
   CLEAR_DIRTY: 4,
   FLIP_EPOCH: 5,
   READ_EPOCH: 6,
+  WRITE_IF: 7,
+  CLEAR_IF: 8,
+  READ_CLOCK: 9,
+  TRK_FLIP: 10,
+  TRK_READ: 11,
+  LOG_READ: 12,
 } as const;
 export type InbandOpValue = (typeof InbandOp)[keyof typeof InbandOp];
 
@@ -89,6 +103,7 @@ export const InbandStatus = {
   OK: 0,
   BAD_INDEX: 1,
   BAD_OP: 2,
+  CONFLICT: 3,
 } as const;
 
 /** Indices of the `drops` counter. */
@@ -141,6 +156,10 @@ export const Names = {
   registers: {
     dirty: 'ct_dirty',
     epoch: 'ct_epoch',
+    trkLog: 'ct_trk_log',
+    trkHead: 'ct_trk_head',
+    trkRound: 'ct_trk_round',
+    mark: 'ct_mark',
   },
   counters: {
     drops: 'drops',
@@ -151,6 +170,7 @@ export const Names = {
   digests: {
     pinhole: 'pinhole_t',
     delta: 'ct_delta_t',
+    newFlow: 'ct_new_t',
   },
 } as const;
 

@@ -212,6 +212,12 @@ describe('p4info contract — the model matches the P4 program', () => {
       vms: macro('MAX_VMS'),
       drops: macro('DROP_REASONS'),
     });
+    expect({ trackers: L.TRACKERS, size: L.TRK_LOG_SIZE, mask: L.TRK_LOG_MASK, cells: L.TRK_LOG_CELLS, none: L.NO_TRACKER }).toEqual({
+      trackers: macro('TRACKERS'), size: macro('TRK_LOG_SIZE'), mask: macro('TRK_LOG_MASK'), cells: macro('TRK_LOG_CELLS'), none: konst('NO_TRACKER'),
+    });
+    expect(macro('TRK_LOG_CELLS')).toBe(macro('TRACKERS') * macro('TRK_LOG_SIZE'));
+    expect(macro('TRK_LOG_MASK')).toBe(macro('TRK_LOG_SIZE') - 1);
+    expect(macro('TRK_LOG_SIZE') & macro('TRK_LOG_MASK')).toBe(0);
     expect(macro('CT_SLOTS')).toBe(macro('CT_REGION0_SIZE') + macro('CT_REGION1_SIZE'));
     expect(macro('CT_REGION0_BUCKETS') * macro('CT_WAYS')).toBe(macro('CT_REGION0_SIZE'));
     expect(macro('CT_REGION1_BUCKETS') * macro('CT_WAYS')).toBe(macro('CT_REGION1_SIZE'));
@@ -261,7 +267,14 @@ describe('p4info contract — the model matches the P4 program', () => {
 describe('p4info contract — the digests carry what the model emits', () => {
   it('has the delta digest carry the slot, the VM and every word of the group under its register name', () => {
     const delta = src.types.get('ct_delta_t')?.fields.map((f) => ({ name: f.name, bits: f.bits }));
-    expect(delta).toEqual([{ name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, ...L.CT_WORDS.map((w) => ({ name: w.register, bits: w.bits }))]);
+    expect(delta).toEqual([
+      { name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, { name: 'tracker', bits: 8 }, { name: 'epoch', bits: 32 }, { name: 'seq', bits: 32 },
+      ...L.CT_WORDS.map((w) => ({ name: w.register, bits: w.bits })),
+    ]);
+  });
+
+  it('has the new-flow digest carry the slot and the VM', () => {
+    expect(src.types.get('ct_new_t')?.fields.map((f) => ({ name: f.name, bits: f.bits }))).toEqual([{ name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }]);
   });
 
   it('has the pinhole digest carry exactly the dyn_acl key', () => {

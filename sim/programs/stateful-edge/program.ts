@@ -24,6 +24,7 @@ import {
   InbandOp,
   IP_PROTO_TCP,
   MAX_VMS,
+  NO_TRACKER,
   P4_CPU_PORT,
   Names,
   PACKET_OUT_BYTES,
@@ -34,6 +35,7 @@ import { candidateSlots } from './placement.js';
 import type { FlowKey } from './placement.js';
 import { decodeSlot, encodeSlot, isSlotFree, keyAddrWord, keyPortWord, MASK48 } from './slot.js';
 import type { CtSlot } from './slot.js';
+import { logChange, UNLOGGED } from './change-log.js';
 import { tcpCheck } from './tcp-check.js';
 import { isPickup, isPureSyn, openSlot, pickupSlot, tcpSegment, trackSegment } from './tcp-tracker.js';
 
@@ -48,6 +50,7 @@ interface Meta {
   vmId: number;
   drop: number;
   track: boolean;
+  tracker: number;
   dynAllow: boolean;
   dynDeny: boolean;
   staticAllow: boolean;
@@ -116,6 +119,7 @@ class StatefulEdgeInstance implements ProgramInstance {
       vmId: 0,
       drop: DropReason.NONE,
       track: false,
+      tracker: NO_TRACKER,
       dynAllow: false,
       dynDeny: false,
       staticAllow: false,
@@ -200,8 +204,10 @@ class StatefulEdgeInstance implements ProgramInstance {
     let freeze = 0;
     let staged = 0;
     let active = 1;
+    let tracker = NO_TRACKER;
     if (hit.action === 'set_migration') {
       track = num(hit, 'track');
+      tracker = num(hit, 'tracker');
       freeze = num(hit, 'freeze');
       staged = num(hit, 'staged');
       active = num(hit, 'active');
@@ -209,6 +215,7 @@ class StatefulEdgeInstance implements ProgramInstance {
       unexpectedAction(Names.tables.vmMigration, hit);
     }
     meta.track = track === 1;
+    meta.tracker = tracker;
     if (active === 0 || freeze === 1 || staged === 1) meta.drop = DropReason.VM_INACTIVE;
   }
 
@@ -305,16 +312,20 @@ class StatefulEdgeInstance implements ProgramInstance {
     CT_WORDS.forEach((w, i) => env.registerWrite(w.register, slot, words[i] ?? 0n));
     meta.ctPass = true;
 
+    const logged = meta.track ? logChange(env, meta.tracker, slot) : UNLOGGED;
     if (meta.track || reclaim) {
       const epoch = env.registerRead(Names.registers.epoch, 0);
       const widx = (slot >>> 6) + ((epoch & 1n) === 1n ? DIRTY_WORDS_PER_BUFFER : 0);
       const dword = env.registerRead(Names.registers.dirty, widx) | (1n << BigInt(slot & 63));
       env.registerWrite(Names.registers.dirty, widx, dword);
-      const delta: Record<string, bigint> = { slot: BigInt(slot), vm_id: BigInt(meta.vmId) };
+      const delta: Record<string, bigint> = { slot: BigInt(slot), vm_id: BigInt(meta.vmId), tracker: BigInt(logged.tracker), epoch: logged.epoch, seq: logged.seq };
       CT_WORDS.forEach((w, i) => {
         delta[w.register] = words[i] ?? 0n;
       });
       env.digest(Names.digests.delta, delta);
+    } else if (insert) {
+      // BMv2 keeps one digest per packet: a tracked VM's new flow is announced by its delta.
+      env.digest(Names.digests.newFlow, { slot: BigInt(slot), vm_id: BigInt(meta.vmId) });
     }
   }
 }
