@@ -68,9 +68,15 @@ export interface EdgePlugin {
   readVmState(vm: number | bigint | string, options?: ReadVmStateOptions): Promise<VmState>;
   /** Resolves when the control loop has handled every digest and notification received so far. */
   settled(): Promise<void>;
+  /**
+   * The learner of a migratable table (the only one when `table` is omitted): phase-aware expiry,
+   * export with remaining lifetime, import with a deadline. Undefined before start() or when the
+   * program has no learned table.
+   */
+  pinholes(table?: string): PinholeLearner | undefined;
 }
 
-const NO_PINHOLES: PinholeStats = Object.freeze({ installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0 });
+const NO_PINHOLES: PinholeStats = Object.freeze({ installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 });
 
 class EdgePluginImpl implements EdgePlugin {
   readonly contract: MigrationContract;
@@ -236,6 +242,10 @@ class EdgePluginImpl implements EdgePlugin {
 
   async settled(): Promise<void> {
     await Promise.all(this.learners.map((l) => l.idle()));
+  }
+
+  pinholes(table?: string): PinholeLearner | undefined {
+    return table === undefined ? this.learners[0] : this.learners.find((l) => l.table === table);
   }
 }
 

@@ -25,6 +25,30 @@ export interface PinholeStats {
   /** Deletes answered NOT_FOUND (someone removed the entry first). */
   readonly alreadyGone: number;
   readonly errors: number;
+  /** Idle notices not acted on because the entry's VM is frozen or staged. */
+  readonly deferred: number;
+  /** Imported entries whose carried lifetime ran out before traffic refreshed them (deleted). */
+  readonly lifetimeEnded: number;
+}
+
+/** A VM's migration phase as expiry sees it: frozen (source) and staged (destination) entries never expire. */
+export type PinholePhase = 'normal' | 'frozen' | 'staged';
+
+/** One entry exported with its remaining lifetime. */
+export interface PinholeExport {
+  readonly match: Readonly<Record<string, bigint>>;
+  /** Action alias. */
+  readonly action: string;
+  /** Idle time left at the source when read: its idle timeout minus the time since its last hit. */
+  readonly remainingNs: bigint;
+}
+
+/** What an import did. */
+export interface PinholeImportResult {
+  readonly installed: number;
+  readonly alreadyPresent: number;
+  /** Entries whose lifetime had run out in transit: not installed. */
+  readonly expired: number;
 }
 
 /** What the learner needs. */
@@ -43,6 +67,9 @@ export interface PinholeLearnerInput {
 
 type KeyRecord = Record<string, bigint>;
 
+/** Tolerance of "not hit since import": BMv2 refreshes an entry's idle time about once a second. */
+const IDLE_SCAN_SLACK_MS = 1_000;
+
 /** Learns and expires the entries of one table. */
 export class PinholeLearner {
   private readonly subs: Subscription[] = [];
@@ -50,7 +77,12 @@ export class PinholeLearner {
   /** Keys we know are in the table (inserted, or found present). */
   private readonly installed = new Set<string>();
   private readonly deleting = new Set<string>();
-  private readonly counts = { installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0 };
+  private readonly counts = { installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 };
+  /** VMs whose entries must not expire now (migration phase), by VM id. */
+  private readonly phases = new Map<number, PinholePhase>();
+  /** Imported entries: when their carried lifetime ends (ms on the clock) unless traffic refreshes them. */
+  private readonly deadlines = new Map<string, { readonly match: Record<string, bigint>; readonly vmId: number; readonly atMs: number; readonly deadlineMs: number }>();
+  private deadlineTimer: unknown;
   private readonly tableName: string;
   private stopped = false;
 
@@ -58,6 +90,11 @@ export class PinholeLearner {
     const schema = input.sw.schema;
     if (!schema) throw new EdgePluginError('INTERNAL', 'pinhole learner: the switch has no P4Info bound');
     this.tableName = schema.table(input.table.table).name;
+  }
+
+  /** Alias of the table this learner serves. */
+  get table(): string {
+    return this.input.table.table;
   }
 
   stats(): PinholeStats {
@@ -90,6 +127,7 @@ export class PinholeLearner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer !== undefined) this.input.clock.clearTimeout(this.pollTimer);
+    if (this.deadlineTimer !== undefined) this.input.clock.clearTimeout(this.deadlineTimer);
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
     await this.chain;
@@ -98,6 +136,115 @@ export class PinholeLearner {
   /** Resolves when everything received so far has been handled (tests, orderly shutdown). */
   idle(): Promise<void> {
     return this.chain;
+  }
+
+  /**
+   * Sets a VM's phase. `frozen` / `staged`: idle notices for its entries are ignored (the VM sends
+   * nothing, so its entries look idle). Back to `normal`: carried lifetimes are enforced again.
+   */
+  setPhase(vmId: number, phase: PinholePhase): void {
+    if (phase === 'normal') this.phases.delete(vmId);
+    else this.phases.set(vmId, phase);
+    if (phase === 'normal') this.enqueue(() => this.enforceDeadlines());
+  }
+
+  /** The VM's entries with their remaining lifetime (idle timeout minus time since the last hit). */
+  async exportEntries(vmId: number): Promise<PinholeExport[]> {
+    const { sw, table } = this.input;
+    const schema = sw.schema;
+    const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true }));
+    const out: PinholeExport[] = [];
+    for (const e of entries) {
+      const match = this.matchOf(e.match);
+      if (match[table.vmKeyField] !== BigInt(vmId) || e.action === undefined) continue;
+      const left = e.idleTimeoutNs - (e.elapsedNs ?? 0n);
+      out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs: left > 0n ? left : 0n });
+    }
+    return out;
+  }
+
+  /**
+   * Installs exported entries for `vmId` (its id here), each to live no longer than it had left
+   * at the source: `ageMs` is how long ago they were exported. An entry not hit by then is deleted
+   * once the VM's phase is normal; a hit makes it an ordinary entry. Idempotent (ALREADY_EXISTS
+   * counts as present).
+   */
+  async importEntries(vmId: number, entries: readonly PinholeExport[], options: { readonly ageMs: number }): Promise<PinholeImportResult> {
+    const { sw, table, idleTimeoutNs, clock } = this.input;
+    const now = clock.now();
+    const live: { key: string; match: Record<string, bigint>; action: string; deadlineMs: number }[] = [];
+    let expired = 0;
+    for (const e of entries) {
+      const deadlineMs = now + Number(e.remainingNs / 1_000_000n) - options.ageMs;
+      if (deadlineMs <= now) {
+        expired++;
+        continue;
+      }
+      const match = { ...e.match, [table.vmKeyField]: BigInt(vmId) };
+      live.push({ key: this.keyOf(match), match, action: e.action, deadlineMs });
+    }
+    if (live.length === 0) return { installed: 0, alreadyPresent: 0, expired };
+    const handle = sw.table(table.table);
+    const failed = await this.writeTolerating(live.map((l) => handle.insert({ match: l.match, action: l.action, idleTimeout: idleTimeoutNs })), 'ALREADY_EXISTS');
+    let installed = 0;
+    let alreadyPresent = 0;
+    live.forEach((l, i) => {
+      const f = failed.get(i);
+      if (f !== undefined && f !== 'ALREADY_EXISTS') return;
+      if (f === undefined) installed++;
+      else alreadyPresent++;
+      this.installed.add(l.key);
+      if (!this.deadlines.has(l.key)) this.deadlines.set(l.key, { match: l.match, vmId, atMs: now, deadlineMs: l.deadlineMs });
+    });
+    this.armDeadlines();
+    return { installed, alreadyPresent, expired };
+  }
+
+  /** Deletes imported entries of normal-phase VMs whose carried lifetime ended without a hit since import. */
+  private async enforceDeadlines(): Promise<void> {
+    const { sw, table, clock } = this.input;
+    const now = clock.now();
+    const due = [...this.deadlines.entries()].filter(([, d]) => d.deadlineMs <= now && !this.phases.has(d.vmId));
+    if (due.length > 0) {
+      const handle = sw.table(table.table);
+      const doomed: { key: string; match: Record<string, bigint> }[] = [];
+      for (const [key, d] of due) {
+        this.deadlines.delete(key);
+        const [e] = await sw.readAll(handle.entry(d.match, { withIdleTime: true }));
+        // Not hit since import: its idle time covers the whole time since (BMv2 scans idle time about once a second).
+        if (e && Number((e.elapsedNs ?? 0n) / 1_000_000n) + IDLE_SCAN_SLACK_MS >= now - d.atMs) doomed.push({ key, match: d.match });
+      }
+      if (doomed.length > 0) {
+        const failed = await this.writeTolerating(doomed.map((d) => handle.delete({ match: d.match })), 'NOT_FOUND');
+        doomed.forEach((d, i) => {
+          if (failed.get(i) === undefined) this.counts.lifetimeEnded++;
+          if (failed.get(i) === undefined || failed.get(i) === 'NOT_FOUND') this.installed.delete(d.key);
+        });
+      }
+    }
+    this.armDeadlines();
+  }
+
+  /** Wakes up at the earliest carried deadline. */
+  private armDeadlines(): void {
+    if (this.stopped) return;
+    if (this.deadlineTimer !== undefined) this.input.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    const next = Math.min(...[...this.deadlines.values()].map((d) => d.deadlineMs));
+    if (!Number.isFinite(next)) return;
+    this.deadlineTimer = this.input.clock.setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.enqueue(() => this.enforceDeadlines());
+    }, Math.max(0, next - this.input.clock.now()));
+  }
+
+  private matchOf(m: IdleTimeoutNotice['entries'][number]['match']): Record<string, bigint> {
+    const match: KeyRecord = {};
+    for (const f of this.input.table.keyFields) {
+      const mv = m[f.name];
+      match[f.name] = mv && 'value' in mv ? mv.value : 0n;
+    }
+    return match;
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -180,6 +327,11 @@ export class PinholeLearner {
         match[f.name] = mv && 'value' in mv ? mv.value : 0n;
       }
       const key = this.keyOf(match);
+      if (this.phases.has(Number(match[table.vmKeyField] ?? 0n))) {
+        // A frozen or staged VM's entries see no traffic by design: they expire after activation.
+        this.counts.deferred++;
+        continue;
+      }
       if (this.deleting.has(key) || doomed.some((d) => d.key === key)) continue;
       doomed.push({ key, update: handle.delete({ match }) });
     }

@@ -10,7 +10,7 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { InbandRegisterAccess } from './inband-backend.js';
 import type { InbandChannel, InbandOptions } from './inband-client.js';
-import { P4RuntimeRegisterAccess, readCounterCell } from './p4runtime-backend.js';
+import { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell } from './p4runtime-backend.js';
 import type { RegisterAccess } from './register-access.js';
 
 /** How to pick the backend: probe the device, or force one. */
@@ -59,6 +59,11 @@ function inbandBackend(input: ChooseBackendInput, reason: string): InbandRegiste
   });
 }
 
+/** The in-band service beside a P4Runtime backend, for conditional ops and the clock (none without @migrate_inband). */
+function helper(input: ChooseBackendInput): InbandRegisterAccess | undefined {
+  return input.contract.inband ? inbandBackend(input, 'in-band helper of the P4Runtime backend: conditional slot ops and READ_CLOCK') : undefined;
+}
+
 /**
  * Chooses and builds the backend for one device.
  * @throws EdgePluginError REGISTER_ACCESS_UNAVAILABLE when neither backend can serve the group.
@@ -67,12 +72,12 @@ export async function chooseRegisterAccess(input: ChooseBackendInput): Promise<R
   const { sw, group, mode } = input;
   const first = group.words[0];
   if (!first) throw new EdgePluginError('CONTRACT_INVALID', `slot group '${group.name}' has no words`);
-  if (mode === 'p4runtime') return new P4RuntimeRegisterAccess(sw, group, 'configured: registerAccess = p4runtime');
+  if (mode === 'p4runtime') return new P4RuntimeRegisterAccess(sw, group, 'configured: registerAccess = p4runtime', DEFAULT_P4RUNTIME_BACKEND_OPTIONS, helper(input));
   if (mode === 'inband') return await verified(inbandBackend(input, 'configured: registerAccess = inband'), input);
 
   try {
     await sw.readAll(sw.register(first.register).at(0));
-    return new P4RuntimeRegisterAccess(sw, group, `probe: a RegisterEntry read of ${first.register}[0] succeeded`);
+    return new P4RuntimeRegisterAccess(sw, group, `probe: a RegisterEntry read of ${first.register}[0] succeeded`, DEFAULT_P4RUNTIME_BACKEND_OPTIONS, helper(input));
   } catch (e) {
     const err = P4RuntimeError.from(e);
     if (err.code !== 'UNIMPLEMENTED') {

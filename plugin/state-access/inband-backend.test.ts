@@ -228,7 +228,7 @@ describe('in-band backend — writes, dirty bitmap, epoch, counters', () => {
   it('reads counters through the P4Runtime source on every backend', async () => {
     const { access } = rig();
     expect(await access.readCounter('vm_tx', 4)).toEqual({ counter: 'vm_tx', index: 4, bytes: 40n, packets: 4n });
-    expect(access.capabilities()).toEqual({ backend: 'inband', reason: 'test', group: 'conntrack', slots: 256, window: 64 });
+    expect(access.capabilities()).toEqual({ backend: 'inband', reason: 'test', group: 'conntrack', slots: 256, window: 64, trackers: 4, conditional: 'inband' });
   });
 });
 

@@ -3,7 +3,7 @@
  * for targets whose P4Runtime server cannot read or write registers (BMv2). One request per slot,
  * dirty word or epoch operation, through the windowed InbandClient.
  */
-import { INBAND_OP } from '../contract/index.js';
+import { INBAND_OP, INBAND_STATUS } from '../contract/index.js';
 import type { InbandSpec, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { InbandClient } from './inband-client.js';
@@ -22,6 +22,8 @@ import type {
   SlotWrite,
 } from './register-access.js';
 import { checkSlotWrites } from './slot-validation.js';
+import { changeLogOf, checkPosition, checkTracker, decodeEntries, logCell, logSpan, trackerConflict, trackerState } from './change-log-access.js';
+import type { ChangedSlots, ConditionalOutcome, TrackerState } from './change-log-access.js';
 import type { Clock, Logger } from 'p4runtime-ts';
 
 /** Reads a counter cell over P4Runtime (counters are P4Runtime entities on every target). */
@@ -54,7 +56,7 @@ export class InbandRegisterAccess implements RegisterAccess {
   }
 
   capabilities(): RegisterAccessCapabilities {
-    return { backend: 'inband', reason: this.parts.reason, group: this.group.name, slots: this.group.slots, window: this.parts.options.window };
+    return { backend: 'inband', reason: this.parts.reason, group: this.group.name, slots: this.group.slots, window: this.parts.options.window, trackers: this.group.changeLog?.trackers ?? 0, conditional: 'inband' };
   }
 
   stats(): RegisterAccessStats {
@@ -148,12 +150,10 @@ export class InbandRegisterAccess implements RegisterAccess {
   }
 
   /**
-   * Conditional flip from `from`. The pipeline's FLIP_EPOCH is unconditional (epoch + 1), so the
-   * condition is a READ_EPOCH first, in the same FIFO request stream: exact against this caller's
-   * own retries (a retry finds `from + 1` and flips nothing), not atomic against another
-   * controller flipping between the READ and the FLIP — that race is reported (STATE_CONFLICT),
-   * not prevented. Closing it takes a conditional op in the pipeline (flip only if the epoch
-   * equals the request's w0), which p4/stateful_edge does not have yet.
+   * Conditional flip from `from`: FLIP_EPOCH with mask bit 0 flips in the pipeline only when the
+   * epoch equals w0, so no other controller's flip can slip in between a check and the flip. It
+   * is still sent once (no automatic retry), and a lost answer is settled by a READ_EPOCH first
+   * in the same FIFO stream: `from + 1` means it landed.
    */
   async flipEpoch(from: bigint): Promise<bigint> {
     const d = this.dirty();
@@ -168,7 +168,7 @@ export class InbandRegisterAccess implements RegisterAccess {
     for (let attempt = 1; ; attempt++) {
       try {
         // FLIP_EPOCH must not run twice: one attempt, and on a lost answer look before flipping again.
-        const ans = await this.client.request(INBAND_OP.FLIP_EPOCH, 0, `FLIP_EPOCH of '${d.epochRegister}'`, { retry: false });
+        const ans = await this.client.request(INBAND_OP.FLIP_EPOCH, 0, `FLIP_EPOCH of '${d.epochRegister}'`, { retry: false, mask: 1, words: [from] });
         const now = ans.words[0] ?? target;
         if (now !== target) throw epochConflict(d.epochRegister, from, now);
         return now;
@@ -181,6 +181,78 @@ export class InbandRegisterAccess implements RegisterAccess {
         }
       }
     }
+  }
+
+  async readTracker(tracker: number): Promise<TrackerState> {
+    checkTracker(changeLogOf(this.group), tracker);
+    const ans = await this.client.request(INBAND_OP.TRK_READ, tracker, `TRK_READ of tracker ${tracker}`);
+    return trackerState(tracker, ans.words);
+  }
+
+  /**
+   * TRK_FLIP is conditional in the pipeline (mask bit 0: flip only from w0), so a retry after a
+   * lost answer cannot flip twice: it answers CONFLICT with the epoch the first attempt made.
+   */
+  async flipTracker(tracker: number, from: bigint): Promise<TrackerState> {
+    checkTracker(changeLogOf(this.group), tracker);
+    const target = (checkPosition(from, 'epoch') + 1n) % (1n << 32n);
+    const ans = await this.client.request(INBAND_OP.TRK_FLIP, tracker, `TRK_FLIP of tracker ${tracker} from epoch ${from}`, { mask: 1, words: [from] });
+    const st = trackerState(tracker, ans.words);
+    if (st.epoch !== target) throw trackerConflict(tracker, from, st.epoch);
+    return st;
+  }
+
+  async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
+    const c = changeLogOf(this.group);
+    checkTracker(c, tracker);
+    checkPosition(since, 'since');
+    const to = upTo === undefined ? (await this.readTracker(tracker)).head : checkPosition(upTo, 'upTo');
+    const span = logSpan(c, since, to);
+    // LOG_READ answers nine consecutive entries of the ring: one request per nine changes.
+    const per = this.group.words.length;
+    const cells = new Array<bigint>(span.count).fill(0n);
+    const requests = Math.ceil(span.count / per);
+    await this.client.runBatch(
+      requests,
+      (i) => ({ op: INBAND_OP.LOG_READ, index: logCell(c, tracker, span.from + BigInt(i * per)) }),
+      (i, ans) => ans.words.forEach((w, k) => {
+        if (i * per + k < span.count) cells[i * per + k] = w;
+      }),
+      (_op, index) => `LOG_READ cell ${index} of '${c.logRegister}'`,
+    );
+    return decodeEntries(tracker, span.from, to, cells, span.overflow);
+  }
+
+  writeSlotsIf(writes: readonly SlotWrite[]): Promise<ConditionalOutcome[]> {
+    return this.conditional(INBAND_OP.WRITE_IF, writes, checkSlotWrites(this.group, writes));
+  }
+
+  clearSlotsIf(clears: readonly SlotWrite[]): Promise<ConditionalOutcome[]> {
+    checkSlotWrites(this.group, clears);
+    return this.conditional(INBAND_OP.CLEAR_IF, clears, clears.map(() => 0));
+  }
+
+  /** One WRITE_IF / CLEAR_IF per slot; both are safe to retry (the condition sees the first attempt's effect). */
+  private async conditional(op: number, items: readonly SlotWrite[], masks: readonly number[]): Promise<ConditionalOutcome[]> {
+    const out = new Array<ConditionalOutcome>(items.length);
+    const name = op === INBAND_OP.WRITE_IF ? 'WRITE_IF' : 'CLEAR_IF';
+    await this.client.runBatch(
+      items.length,
+      (i) => {
+        const w = items[i] as SlotWrite;
+        return { op, index: w.index, mask: masks[i] ?? 0, words: w.words };
+      },
+      (i, ans) => {
+        out[i] = { index: (items[i] as SlotWrite).index, applied: ans.status === INBAND_STATUS.OK, words: ans.words };
+      },
+      (_op, index) => `${name} slot ${index} of group '${this.group.name}'`,
+    );
+    return out;
+  }
+
+  async readClock(): Promise<bigint> {
+    const ans = await this.client.request(INBAND_OP.READ_CLOCK, 0, 'READ_CLOCK');
+    return ans.words[0] ?? 0n;
   }
 
   readCounter(counter: string, index: number): Promise<CounterReading> {

@@ -122,7 +122,8 @@ export class InbandClient {
 
   /** Counts so far. */
   stats(): RegisterAccessStats {
-    return { ...this.counts, inFlight: this.inFlight };
+    // Every attempt is one request packet through the pipeline.
+    return { ...this.counts, inFlight: this.inFlight, targetOps: this.counts.requests + this.counts.retries };
   }
 
   /**
@@ -348,7 +349,8 @@ export class InbandClient {
     }
     if (req.settled) {
       this.counts.duplicateAnswers++;
-    } else if (ans.status !== INBAND_STATUS.OK) {
+    } else if (ans.status !== INBAND_STATUS.OK && ans.status !== INBAND_STATUS.CONFLICT) {
+      // CONFLICT is an answer (a conditional op's condition was false), not a failure.
       const status = STATUS_NAMES.get(ans.status) ?? `status ${ans.status}`;
       const fix = status === 'BAD_INDEX' ? 'the index is past the register — check the P4Info sizes match the loaded pipeline' : 'the pipeline does not serve this op — check it implements the in-band service of p4/README.md';
       this.settle(req, undefined, new EdgePluginError('INBAND_REJECTED', `in-band ${this.describe(req)}: the pipeline answered ${status}; ${fix}`));

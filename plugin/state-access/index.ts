@@ -15,6 +15,7 @@ export type {
   SlotSelection,
   SlotWrite,
 } from './register-access.js';
+export type { ChangedSlots, ChangeLogEntry, ConditionalOutcome, TrackerState } from './change-log-access.js';
 export { DEFAULT_INBAND_OPTIONS, InbandClient, inbandOpName, parseInbandOptions } from './inband-client.js';
 export type { InbandChannel, InbandOptions } from './inband-client.js';
 export { InbandRegisterAccess } from './inband-backend.js';
@@ -23,3 +24,5 @@ export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounter
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';
+export { DEFAULT_VM_SLOT_INDEX_OPTIONS, VmSlotIndex, slotNoticeDigests } from './vm-slot-index.js';
+export type { VmSlotIndexOptions, VmSlots } from './vm-slot-index.js';

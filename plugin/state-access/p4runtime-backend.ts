@@ -22,6 +22,9 @@ import type {
   SlotWrite,
 } from './register-access.js';
 import { checkSlotWrites } from './slot-validation.js';
+import { fieldValue } from '../contract/index.js';
+import { changeLogOf, checkPosition, checkTracker, conditionalWords, decodeEntries, logCell, logSpan, trackerConflict, trackerState } from './change-log-access.js';
+import type { ChangedSlots, ConditionalOutcome, TrackerState } from './change-log-access.js';
 
 /** Knobs of the P4Runtime backend. */
 export interface P4RuntimeBackendOptions {
@@ -50,20 +53,28 @@ export async function readCounterCell(sw: P4Switch, counter: string, index: numb
 /** Register access over P4Runtime RegisterEntry reads and MODIFY writes. */
 export class P4RuntimeRegisterAccess implements RegisterAccess {
   private readonly counts = { requests: 0, retries: 0, timeouts: 0, duplicateAnswers: 0, strayAnswers: 0, maxInFlight: 0 };
+  /** Register cells read and written: the target operations of this backend. */
+  private cells = 0;
 
+  /**
+   * @param inband the pipeline's in-band service on the same switch, when the program has one:
+   *   conditional slot ops and the clock read go through it (P4Runtime has no compare-and-set and
+   *   no clock); without it they fall back to read-compare-write and readClock is unavailable.
+   */
   constructor(
     private readonly sw: P4Switch,
     readonly group: SlotGroupSpec,
     private readonly reason: string,
     private readonly options: P4RuntimeBackendOptions = DEFAULT_P4RUNTIME_BACKEND_OPTIONS,
+    private readonly inband?: RegisterAccess,
   ) {}
 
   capabilities(): RegisterAccessCapabilities {
-    return { backend: 'p4runtime', reason: this.reason, group: this.group.name, slots: this.group.slots };
+    return { backend: 'p4runtime', reason: this.reason, group: this.group.name, slots: this.group.slots, trackers: this.group.changeLog?.trackers ?? 0, conditional: this.inband ? 'inband' : 'read-compare-write' };
   }
 
   stats(): RegisterAccessStats {
-    return { ...this.counts, inFlight: 0 };
+    return { ...this.counts, inFlight: 0, targetOps: this.cells + (this.inband?.stats().targetOps ?? 0) };
   }
 
   /**
@@ -75,7 +86,10 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     try {
       if (indices === undefined || indices.length > size * this.options.wildcardShare) {
         this.counts.requests++;
-        for await (const cell of this.sw.read(this.sw.register(register).all())) out[cell.index] = cell.value;
+        for await (const cell of this.sw.read(this.sw.register(register).all())) {
+          out[cell.index] = cell.value;
+          this.cells++;
+        }
         return;
       }
       const handle = this.sw.register(register);
@@ -83,7 +97,10 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
       for (let i = 0; i < indices.length; i += this.options.readBatch) batches.push(indices.slice(i, i + this.options.readBatch));
       await forEachLimited(batches, this.options.readConcurrency, async (batch) => {
         this.counts.requests++;
-        for await (const cell of this.sw.read(batch.map((i) => handle.at(i)))) out[cell.index] = cell.value;
+        for await (const cell of this.sw.read(batch.map((i) => handle.at(i)))) {
+          out[cell.index] = cell.value;
+          this.cells++;
+        }
       });
     } catch (e) {
       throw EdgePluginError.from(e, what);
@@ -135,6 +152,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     }
     if (updates.length === 0) return;
     this.counts.requests++;
+    this.cells += updates.length;
     try {
       await this.sw.write(updates);
     } catch (e) {
@@ -167,6 +185,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const updates = read.filter((w) => w.value !== 0n).map((w) => this.sw.register(d.register).modify(w.index, 0n));
     if (updates.length > 0) {
       this.counts.requests++;
+      this.cells += updates.length;
       try {
         await this.sw.write(updates);
       } catch (e) {
@@ -199,6 +218,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     if (now === target) return target;
     if (now !== from) throw epochConflict(d.epochRegister, from, now);
     this.counts.requests++;
+    this.cells++;
     try {
       await this.sw.write(this.sw.register(d.epochRegister).modify(0, target));
     } catch (e) {
@@ -207,12 +227,119 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return target;
   }
 
+  /** Reads cells of a register by index (one op per cell). */
+  private async cellsOf(register: string, size: number, indices: readonly number[]): Promise<BigUint64Array> {
+    const out = new BigUint64Array(size);
+    if (indices.length > 0) await this.readRegister(register, size, indices, out);
+    return out;
+  }
+
+  async readTracker(tracker: number): Promise<TrackerState> {
+    const c = changeLogOf(this.group);
+    checkTracker(c, tracker);
+    const head = await this.cellsOf(c.headRegister, c.trackers, [tracker]);
+    const round = await this.cellsOf(c.roundRegister, c.trackers, [tracker]);
+    const r = round[tracker] ?? 0n;
+    return trackerState(tracker, [r >> 32n, head[tracker] ?? 0n, r & 0xffffffffn]);
+  }
+
+  /**
+   * Read head and round, compare, MODIFY the round to (epoch + 1, head). The data plane never
+   * writes the round and only ever advances the head, so entries appended between the read and
+   * the MODIFY sit at or after the new start and are read next round — nothing is lost. As with
+   * flipEpoch, only another controller writing the round in between could race.
+   */
+  async flipTracker(tracker: number, from: bigint): Promise<TrackerState> {
+    const c = changeLogOf(this.group);
+    const target = (checkPosition(from, 'epoch') + 1n) % (1n << 32n);
+    const now = await this.readTracker(tracker);
+    if (now.epoch === target) return now;
+    if (now.epoch !== from) throw trackerConflict(tracker, from, now.epoch);
+    this.counts.requests++;
+    this.cells++;
+    try {
+      await this.sw.write(this.sw.register(c.roundRegister).modify(tracker, (target << 32n) | now.head));
+    } catch (e) {
+      throw EdgePluginError.from(e, `flipping tracker ${tracker} (register '${c.roundRegister}') from epoch ${from}`);
+    }
+    return { tracker, epoch: target, head: now.head, start: now.head };
+  }
+
+  async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
+    const c = changeLogOf(this.group);
+    checkTracker(c, tracker);
+    checkPosition(since, 'since');
+    const to = upTo === undefined ? (await this.readTracker(tracker)).head : checkPosition(upTo, 'upTo');
+    const span = logSpan(c, since, to);
+    const at = Array.from({ length: span.count }, (_, k) => logCell(c, tracker, span.from + BigInt(k)));
+    // Index reads of exactly the entries asked for: never a wildcard of the whole log.
+    const log = new BigUint64Array(c.trackers * c.logSize);
+    const handle = this.sw.register(c.logRegister);
+    try {
+      for (let i = 0; i < at.length; i += this.options.readBatch) {
+        this.counts.requests++;
+        for await (const cell of this.sw.read(at.slice(i, i + this.options.readBatch).map((x) => handle.at(x)))) {
+          log[cell.index] = cell.value;
+          this.cells++;
+        }
+      }
+    } catch (e) {
+      throw EdgePluginError.from(e, `reading change log '${c.logRegister}'`);
+    }
+    return decodeEntries(tracker, span.from, to, at.map((x) => log[x] ?? 0n), span.overflow);
+  }
+
+  async writeSlotsIf(writes: readonly SlotWrite[]): Promise<ConditionalOutcome[]> {
+    if (this.inband) return this.inband.writeSlotsIf(writes);
+    const masks = checkSlotWrites(this.group, writes);
+    const { key } = conditionalWords(this.group);
+    const current = await this.readSlots({ indices: writes.map((w) => w.index) });
+    const byIndex = new Map(current.map((r) => [r.index, r.words]));
+    const out: ConditionalOutcome[] = [];
+    const todo: SlotWrite[] = [];
+    writes.forEach((w, n) => {
+      const cur = byIndex.get(w.index) ?? [];
+      const free = fieldValue(cur, this.group.valid) === 0n;
+      const same = key.every((k) => (cur[k] ?? 0n) === (w.words[k] ?? 0n));
+      if (!free && !same) return void out.push({ index: w.index, applied: false, words: cur });
+      const mask = masks[n] ?? 0;
+      todo.push({ index: w.index, words: w.words, mask });
+      out.push({ index: w.index, applied: true, words: cur.map((x, i) => ((mask >> i) & 1 ? (w.words[i] ?? 0n) : x)) });
+    });
+    await this.writeSlots(todo);
+    return out;
+  }
+
+  async clearSlotsIf(clears: readonly SlotWrite[]): Promise<ConditionalOutcome[]> {
+    if (this.inband) return this.inband.clearSlotsIf(clears);
+    checkSlotWrites(this.group, clears);
+    const { key } = conditionalWords(this.group);
+    const current = await this.readSlots({ indices: clears.map((w) => w.index) });
+    const byIndex = new Map(current.map((r) => [r.index, r.words]));
+    const out: ConditionalOutcome[] = [];
+    const todo: SlotWrite[] = [];
+    for (const w of clears) {
+      const cur = byIndex.get(w.index) ?? [];
+      const ok = fieldValue(cur, this.group.valid) !== 0n && key.every((k) => (cur[k] ?? 0n) === (w.words[k] ?? 0n)) && fieldValue(cur, this.group.vm) === fieldValue(w.words, this.group.vm);
+      if (ok) todo.push({ index: w.index, words: this.group.words.map(() => 0n) });
+      out.push({ index: w.index, applied: ok, words: cur });
+    }
+    await this.writeSlots(todo);
+    return out;
+  }
+
+  async readClock(): Promise<bigint> {
+    if (this.inband) return this.inband.readClock();
+    throw new EdgePluginError('REGISTER_ACCESS_UNAVAILABLE', `reading the data-plane clock of group '${this.group.name}' needs the in-band service (READ_CLOCK): program without @migrate_inband, or no packet I/O on this device`);
+  }
+
   readCounter(counter: string, index: number): Promise<CounterReading> {
     this.counts.requests++;
     return readCounterCell(this.sw, counter, index);
   }
 
   close(): void {
-    // Nothing of its own to release: the P4Switch belongs to the caller.
+    // The P4Switch belongs to the caller; the in-band helper is ours.
+    this.inband?.close();
   }
 }

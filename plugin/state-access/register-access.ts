@@ -9,6 +9,7 @@
 import type { SlotGroupSpec } from '../contract/index.js';
 import { fieldValue } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
+import type { ChangedSlots, ConditionalOutcome, TrackerState } from './change-log-access.js';
 
 /** The backends. */
 export type RegisterBackendKind = 'p4runtime' | 'inband';
@@ -70,6 +71,10 @@ export interface RegisterAccessCapabilities {
   readonly slots: number;
   /** In-band only: requests in flight at most. */
   readonly window?: number;
+  /** Migrations the data plane can track at once (change-log trackers; 0 without change logs). */
+  readonly trackers: number;
+  /** How conditional slot ops and the clock read are served: in the pipeline (in-band) or read-compare-write. */
+  readonly conditional: 'inband' | 'read-compare-write';
 }
 
 /** Counts of what a backend did (in-band: requests, retries, lost and stray answers). */
@@ -83,6 +88,12 @@ export interface RegisterAccessStats {
   readonly strayAnswers: number;
   readonly maxInFlight: number;
   readonly inFlight: number;
+  /**
+   * Target operations, the unit of the complexity bounds (p4/README.md "Change logs"): in-band,
+   * request packets sent (retries included); over P4Runtime, register cells read and written
+   * (a wildcard read of a register counts every cell), plus any in-band requests it made.
+   */
+  readonly targetOps: number;
 }
 
 /** Reads and writes one slot group's state. */
@@ -111,6 +122,33 @@ export interface RegisterAccess {
    * backend): the guarantee assumes one controller flips a device's epoch at a time.
    */
   flipEpoch(from: bigint): Promise<bigint>;
+  /** A tracker's epoch, head and round start (p4/README.md "Change logs"). */
+  readTracker(tracker: number): Promise<TrackerState>;
+  /**
+   * Starts a new round of `tracker` from epoch `from` (conditional and idempotent like flipEpoch):
+   * epoch + 1, start = the head at the flip. Returns the state after the flip; `start` is where
+   * the next readChangedSlots stops.
+   */
+  flipTracker(tracker: number, from: bigint): Promise<TrackerState>;
+  /**
+   * The slots logged by `tracker` at positions [since, upTo) — upTo defaults to the head, read
+   * with one op. Costs O(entries): nothing proportional to the table. `overflow` when entries
+   * were overwritten (more than the ring holds since `since`): fall back to a per-VM read.
+   */
+  readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots>;
+  /**
+   * Writes each slot only if it is empty or holds the same key (the key words of `words`), in
+   * one pass of the pipeline; answers each slot's content and whether it was written. Idempotent:
+   * a retry finds its own key and writes the same words.
+   */
+  writeSlotsIf(writes: readonly SlotWrite[]): Promise<ConditionalOutcome[]>;
+  /**
+   * Clears each slot only if it still holds the key and the VM of `words`; answers what it held.
+   * A retry finds the slot empty (applied false, empty words): nothing else is ever cleared.
+   */
+  clearSlotsIf(clears: readonly SlotWrite[]): Promise<ConditionalOutcome[]>;
+  /** The data-plane clock, in the unit of the group's @migrate_clock field. */
+  readClock(): Promise<bigint>;
   /** One indirect counter cell (over P4Runtime on every target). */
   readCounter(counter: string, index: number): Promise<CounterReading>;
   /** Stops: pending requests reject with CLOSED. Idempotent. */

@@ -147,7 +147,9 @@ export class InbandResponderDouble implements InbandChannel {
         if (op === INBAND_OP.CLEAR_DIRTY) this.dirty[index] = 0n;
         break;
       case INBAND_OP.FLIP_EPOCH:
-        this.epoch = (this.epoch + 1n) & widthMask(d?.epochBits ?? 32);
+        // Conditional when mask bit 0 is set: flips only from the epoch in w0.
+        if ((Number(md.mask) & 1) === 1 && this.epoch !== (md[this.spec.wordFields[0] ?? ''] ?? 0n)) out.status = BigInt(INBAND_STATUS.CONFLICT);
+        else this.epoch = (this.epoch + 1n) & widthMask(d?.epochBits ?? 32);
         put(0, this.epoch);
         break;
       case INBAND_OP.READ_EPOCH:
