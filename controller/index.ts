@@ -26,3 +26,5 @@ export { MigrationEngine } from './engine/migration-engine.js';
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine/migration-engine.js';
 export { SeqLedger } from './engine/seq-ledger.js';
 export type { SeqGap } from './engine/seq-ledger.js';
+export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
+export type { EngineRun } from './engine/engine-phase-handler.js';
