@@ -21,6 +21,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     summary: 'stateful_edge slots read/s through each register-access backend, profiles full and bmv2',
     load: async () => (await import('../bench/pipeline-bench.js')).runPipelineBench,
   },
+  qemu: {
+    summary: "QEMU's migration downtime without and with carryover's trigger holding pre-switchover (real QEMU)",
+    load: async () => (await import('../bench/qemu-bench.js')).runQemuBench,
+  },
 };
 
 const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json]
