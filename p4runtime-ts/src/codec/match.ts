@@ -236,7 +236,8 @@ function isObject(x: MatchInput): x is Extract<MatchInput, object> {
   return typeof x === 'object' && x !== null;
 }
 
-function fieldWhat(field: MatchFieldInfo, context: string | undefined): string {
+/** How errors name a match field, e.g. `match field 'dst' (exact, bit<32>) of table 'acl'`. */
+export function fieldWhat(field: MatchFieldInfo, context: string | undefined): string {
   return `match field '${field.name}' (${field.matchType}, bit<${field.bitwidth}>)${context ? ` of ${context}` : ''}`;
 }
 
