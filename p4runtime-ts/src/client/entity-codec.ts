@@ -5,10 +5,11 @@
  * Also renders an update for error messages ("INSERT table ingress.acl {dst=10.0.0.5} → allow").
  */
 import { P4RuntimeError } from '../errors.js';
-import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, formatMatchValue, parseValue } from '../codec/index.js';
+import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, formatMatchValue, parseValue } from '../codec/index.js';
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
+import { packetMetadataCodec } from './packet-metadata.js';
 import type { P4Schema } from '../schema/index.js';
 import type { ActionInfo, ControllerHeaderInfo, DigestInfo, MatchFieldInfo, RegisterInfo, TableInfo } from '../schema/index.js';
 
@@ -314,7 +315,9 @@ export function decodeTableEntry(schema: P4Schema, te: p4.v1.TableEntry.$Propert
     action = info.name;
     for (const p of a.params ?? []) {
       const pi = info.param(p.paramId ?? 0);
-      params[pi.name] = decodeBitsChecked(p.value ?? new Uint8Array(), pi.bitwidth, `parameter '${pi.name}' of action '${info.name}'`);
+      const bytes = p.value ?? new Uint8Array();
+      // The description only when the value does not fit: reads decode every parameter of every entry.
+      params[pi.name] = fitsWidth(bytes, pi.bitwidth) ? decodeBits(bytes) : decodeBitsChecked(bytes, pi.bitwidth, `parameter '${pi.name}' of action '${info.name}'`);
     }
   }
   const out: {
@@ -417,34 +420,15 @@ export function decodeDigestData(digest: DigestInfo, data: p4.v1.P4Data.$Propert
 
 /** Decodes packet metadata by name; ids unknown to the header are kept under `#<id>`. */
 export function decodePacketMetadata(header: ControllerHeaderInfo | undefined, md: readonly p4.v1.PacketMetadata.$Properties[] | null | undefined): Record<string, bigint> {
+  if (header) return packetMetadataCodec(header).decode(md);
   const out: Record<string, bigint> = {};
-  for (const m of md ?? []) {
-    const id = m.metadataId ?? 0;
-    const info = header?.metadata.find((x) => x.id === id);
-    const bytes = m.value ?? new Uint8Array();
-    out[info ? info.name : `#${id}`] = info ? decodeBitsChecked(bytes, info.bitwidth, `packet metadata '${info.name}'`) : decodeBits(bytes);
-  }
+  for (const m of md ?? []) out[`#${m.metadataId ?? 0}`] = decodeBits(m.value ?? new Uint8Array());
   return out;
 }
 
-/** Encodes packet metadata by name for a controller header (e.g. packet_out). */
+/** Encodes packet metadata by name for a controller header (e.g. packet_out): every field, in header order; padding fields default to 0. */
 export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<Record<string, ValueInput>>): p4.v1.PacketMetadata.$Properties[] {
-  const given = new Map<number, ValueInput>();
-  for (const name of Object.keys(md)) given.set(header.metadataField(name).id, md[name] as ValueInput);
-  // Every field goes out, in header order: targets parse the header whole. Padding fields
-  // (`_name` or @padding) default to 0; any other missing field is a caller's mistake.
-  return header.metadata.map((f) => {
-    const what = `packet metadata '${f.name}' of '${header.name}'`;
-    let v = given.get(f.id);
-    if (v === undefined) {
-      const padding = f.name.startsWith('_') || f.annotations.some((a) => a.name === 'padding');
-      if (!padding) {
-        throw new P4RuntimeError('VALUE_RANGE', `${what} is missing; give a value for every field of '${header.name}' (${header.metadata.map((m) => m.name).join(', ')}); padding fields default to 0`);
-      }
-      v = 0n;
-    }
-    return { metadataId: f.id, value: encodeBits(parseValue(v, f.bitwidth, what), f.bitwidth, what) };
-  });
+  return packetMetadataCodec(header).encode(md);
 }
 
 const UPDATE_TYPE_NAMES: Readonly<Record<number, string>> = { 0: 'UNSPECIFIED', 1: 'INSERT', 2: 'MODIFY', 3: 'DELETE' };

@@ -44,7 +44,8 @@ const NOT_FAST = -1;
 
 function valuePlan(id: number, width: number, what: string): ValuePlan {
   const maxBig = width > 0 ? (1n << BigInt(width)) - 1n : -1n;
-  return { id, width, maxNum: width > 0 && width <= 53 ? 2 ** width : Number.MAX_SAFE_INTEGER + 1, maxBig, what };
+  // A width of 0 (a translated type) has no value the fast path may write: maxNum 0, maxBig -1.
+  return { id, width, maxNum: width <= 0 ? 0 : width <= 53 ? 2 ** width : Number.MAX_SAFE_INTEGER + 1, maxBig, what };
 }
 
 /** Dotted-quad IPv4 without spaces or leading zeros, as parseValue reads it; NOT_FAST otherwise. */
