@@ -1,13 +1,16 @@
 /**
  * `carryover bench p4rt`: p4runtime-ts against a bare @grpc/grpc-js + protobufjs client on the same
  * switch, in one run: table INSERTs (p4runtime-ts builds by name, encodes and writes; the bare
- * client sends WriteRequests encoded before its clock starts) and wildcard reads (p4runtime-ts
+ * client sends WriteRequests encoded before its clock starts) — p4runtime-ts twice, with the
+ * updates in an array built before write() and from a generator write() draws batch by batch —
+ * and wildcard reads (p4runtime-ts
  * decodes by name; the bare client to protobuf objects). The table is stateful_edge's `dyn_acl`
  * (six exact keys), the switch a `carryover sim` process (profile `full`) or, with `--target`, a
  * real one. Reported: rates, client CPU per operation (process.cpuUsage, steadier than rates on a
- * shared machine) and their ratios — medians of per-round figures, rounds alternating who goes first.
+ * shared machine) and their ratios — medians of per-round figures, rounds rotating who goes first.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { P4Schema, P4Switch, matchValueToInput } from 'p4runtime-ts';
@@ -32,7 +35,7 @@ export interface P4rtBenchOptions {
 
 // Short rounds, many of them: on a shared machine the load drifts within seconds, and a ratio is
 // only as good as the two measurements it compares were close in time.
-export const DEFAULT_P4RT_BENCH_OPTIONS: P4rtBenchOptions = Object.freeze({ updatesPerRound: 10_000, batchSize: 500, rounds: 15 });
+export const DEFAULT_P4RT_BENCH_OPTIONS: P4rtBenchOptions = Object.freeze({ updatesPerRound: 5_000, batchSize: 500, rounds: 30 });
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // p4/ sits two levels up from scenarios/bench in the sources and in build/ (the build copies it).
@@ -64,7 +67,7 @@ const median = (xs: readonly number[]): number => {
 };
 
 /** Wall time and client CPU of `fn`, in seconds and microseconds. */
-async function measure(fn: () => Promise<unknown>): Promise<{ seconds: number; cpuUs: number }> {
+async function measure(fn: () => Promise<unknown>): Promise<Measured> {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await fn();
@@ -73,22 +76,29 @@ async function measure(fn: () => Promise<unknown>): Promise<{ seconds: number; c
   return { seconds, cpuUs: c.user + c.system };
 }
 
-/** Per-round figures of both clients. */
-interface Round {
-  oursWriteRate: number;
-  oursWriteCpu: number;
-  bareWriteRate: number;
-  bareSendCpu: number;
-  bareEncodeCpu: number;
-  oursReadRate: number;
-  oursReadCpu: number;
-  bareReadRate: number;
-  bareReadCpu: number;
+/** Wall time (s) and client CPU (µs) of one measured step. */
+interface Measured {
+  readonly seconds: number;
+  readonly cpuUs: number;
 }
 
-/** Runs the bench and returns its rows. */
+/** One round: each client's measured steps. */
+interface Round {
+  /** p4runtime-ts, the caller's array of updates built before write() is called. */
+  arrayWrite: Measured;
+  /** p4runtime-ts, updates built by a generator that write() draws from batch by batch. */
+  streamWrite: Measured;
+  bareWrite: Measured;
+  /** The bare client's protobufjs encoding of ready objects (not in its timed write). */
+  bareEncode: Measured;
+  oursRead: Measured;
+  bareRead: Measured;
+}
+
+/** Runs the bench and returns its rows: rates, client CPU per operation and their ratios. */
 export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENCH_OPTIONS): Promise<BenchRow[]> {
   const { updatesPerRound: n, batchSize, rounds } = options;
+  const load0 = loadavg()[0] ?? NaN;
   const deviceId = options.deviceId ?? 1n;
   let sim: SimProcess | undefined;
   if (!options.target) sim = await startSimProcess(['--profile', 'full', '--program', 'stateful_edge', '--device-id', String(deviceId)]);
@@ -125,7 +135,8 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
       },
     });
 
-    const ours = async (r: Round): Promise<void> => {
+    // p4runtime-ts as an application writes: entries by name, addresses as text; then a wildcard read.
+    const oursArray = async (r: Round): Promise<void> => {
       const specs = takeKeys().map(specOf);
       const w = await measure(() => sw.write(specs.map((s) => table.insert(s))));
       let count = 0;
@@ -133,7 +144,16 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
         for await (const e of sw.read(table.all())) if (e.action !== undefined) count++;
       });
       if (count !== n) throw new Error(`bench p4rt: p4runtime-ts read ${count} entries, wrote ${n}`);
-      Object.assign(r, { oursWriteRate: n / w.seconds, oursWriteCpu: w.cpuUs / n, oursReadRate: n / rd.seconds, oursReadCpu: rd.cpuUs / n });
+      Object.assign(r, { arrayWrite: w, oursRead: rd });
+      await sw.write(specs.map((s) => table.delete(s)));
+    };
+    // The same entries from a generator: built while the previous batch is on the wire.
+    const oursStream = async (r: Round): Promise<void> => {
+      const specs = takeKeys().map(specOf);
+      const w = await measure(() => sw.write((function* () {
+        for (const s of specs) yield table.insert(s);
+      })()));
+      Object.assign(r, { streamWrite: w });
       await sw.write(specs.map((s) => table.delete(s)));
     };
     const baseline = async (r: Round): Promise<void> => {
@@ -153,28 +173,22 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
         count = await bare.readTableEntries(readRequest);
       });
       if (count !== n) throw new Error(`bench p4rt: the bare client read ${count} entries, wrote ${n}`);
-      Object.assign(r, { bareWriteRate: n / w.seconds, bareSendCpu: w.cpuUs / n, bareEncodeCpu: enc.cpuUs / n, bareReadRate: n / rd.seconds, bareReadCpu: rd.cpuUs / n });
+      Object.assign(r, { bareWrite: w, bareEncode: enc, bareRead: rd });
       await sw.write(keys.map((k) => table.delete(specOf(k))));
     };
 
-    // One unrecorded round each first (JIT warm-up, the server's first allocations), then rounds
-    // alternating who goes first, so drifting load favours neither.
+    // One unrecorded round first (JIT warm-up, the server's first allocations), then rounds in
+    // rotating order, so drifting load favours no client.
+    const clients = [oursArray, oursStream, baseline];
     const warm = {} as Round;
-    await ours(warm);
-    await baseline(warm);
+    for (const c of clients) await c(warm);
     const all: Round[] = [];
     for (let i = 0; i < rounds; i++) {
       const r = {} as Round;
-      if (i % 2 === 0) {
-        await ours(r);
-        await baseline(r);
-      } else {
-        await baseline(r);
-        await ours(r);
-      }
+      for (let j = 0; j < clients.length; j++) await (clients[(i + j) % clients.length] as (r: Round) => Promise<void>)(r);
       all.push(r);
     }
-    return rowsOf(all, { variant, n, batchSize, rounds });
+    return [...rowsOf(all, { variant, n, batchSize, rounds }), { suite: 'p4rt', case: 'machine load (1-minute load average, start → end)', variant, value: loadavg()[0] ?? NaN, unit: 'load', note: `${load0.toFixed(1)} → ${(loadavg()[0] ?? NaN).toFixed(1)} on ${availableParallelism()} cores; rates swing with it, CPU per operation much less` }];
   } finally {
     bare.close();
     await sw.close();
@@ -188,33 +202,49 @@ async function clearTable(sw: P4Switch, table: TableHandle): Promise<void> {
   if (left.length > 0) await sw.write(left.map((e) => table.delete({ match: Object.fromEntries(Object.entries(e.match).map(([k, v]) => [k, matchValueToInput(v)])) })));
 }
 
+const quartiles = (xs: readonly number[]): string => {
+  const q = [...xs].sort((a, b) => a - b);
+  const at = (f: number): string => (q[Math.min(q.length - 1, Math.floor(f * q.length))] ?? NaN).toFixed(2);
+  return `per-round median ${median(xs).toFixed(2)}, quartiles ${at(0.25)}–${at(0.75)}`;
+};
+
+/**
+ * The rows: rates and CPU per operation over all rounds (totals, so a slow round weighs what it
+ * cost), ratios of those totals, and the spread of per-round ratios beside them.
+ */
 function rowsOf(all: readonly Round[], c: { variant: string; n: number; batchSize: number; rounds: number }): BenchRow[] {
-  const med = (f: (r: Round) => number): number => median(all.map(f));
-  const per = (xs: (r: Round) => number, fmt: (x: number) => string): string => all.map((r) => fmt(xs(r))).join(', ');
-  const two = (x: number): string => x.toFixed(2);
-  const v = c.variant;
-  const w = `${c.rounds} alternating rounds of ${c.n} dyn_acl INSERTs, batches of ${c.batchSize}, one in flight; median`;
-  const rd = `wildcard Read of the ${c.n} entries; median of ${c.rounds} rounds`;
-  const row = (name: string, value: number, unit: string, note: string): BenchRow => ({ suite: 'p4rt', case: name, variant: v, value, unit, note });
+  const ops = c.n * all.length;
+  const sum = (f: (r: Round) => Measured, k: keyof Measured): number => all.reduce((t, r) => t + f(r)[k], 0);
+  const rate = (f: (r: Round) => Measured): number => ops / sum(f, 'seconds');
+  const cpu = (f: (r: Round) => Measured): number => sum(f, 'cpuUs') / ops;
+  const perRound = (f: (r: Round) => number): string => quartiles(all.map(f));
+  const arrayW = (r: Round): Measured => r.arrayWrite;
+  const streamW = (r: Round): Measured => r.streamWrite;
+  const bareW = (r: Round): Measured => r.bareWrite;
+  const bareE = (r: Round): Measured => r.bareEncode;
+  const oursR = (r: Round): Measured => r.oursRead;
+  const bareR = (r: Round): Measured => r.bareRead;
+  const bareCpu = cpu(bareE) + cpu(bareW);
+  const w = `${c.rounds} rounds (rotating order) of ${c.n} dyn_acl INSERTs, batches of ${c.batchSize}, one in flight`;
+  const rd = `wildcard Read of the ${c.n} entries, ${c.rounds} rounds`;
+  const row = (name: string, value: number, unit: string, note: string): BenchRow => ({ suite: 'p4rt', case: name, variant: c.variant, value, unit, note });
   return [
-    row('INSERT rate, p4runtime-ts (build by name + encode + write)', med((r) => r.oursWriteRate), 'updates/s', w),
-    row('INSERT rate, bare grpc-js (pre-encoded WriteRequests)', med((r) => r.bareWriteRate), 'updates/s', w),
-    row('ratio INSERT rate p4runtime-ts / bare', med((r) => r.oursWriteRate / r.bareWriteRate), 'ratio', `goal ≥ 0.9; per round ${per((r) => r.oursWriteRate / r.bareWriteRate, two)}`),
-    row('INSERT client CPU, p4runtime-ts (build + encode + write)', med((r) => r.oursWriteCpu), 'µs/update', w),
-    row('INSERT client CPU, bare: protobufjs encoding of ready objects', med((r) => r.bareEncodeCpu), 'µs/update', w),
-    row('INSERT client CPU, bare: sending pre-encoded', med((r) => r.bareSendCpu), 'µs/update', w),
-    row('ratio INSERT CPU p4runtime-ts / bare (encoding + sending)', med((r) => r.oursWriteCpu / (r.bareEncodeCpu + r.bareSendCpu)), 'ratio', `goal ≤ 1.2; per round ${per((r) => r.oursWriteCpu / (r.bareEncodeCpu + r.bareSendCpu), two)}`),
-    row(
-      'ratio INSERT CPU p4runtime-ts building / bare encoding',
-      med((r) => (r.oursWriteCpu - r.bareSendCpu) / r.bareEncodeCpu),
-      'ratio',
-      'p4runtime-ts CPU less the bare client\'s sending CPU, over protobufjs encoding ready objects',
-    ),
-    row('wildcard READ rate, p4runtime-ts (decoded by name)', med((r) => r.oursReadRate), 'entries/s', rd),
-    row('wildcard READ rate, bare grpc-js (decoded to protobuf objects)', med((r) => r.bareReadRate), 'entries/s', rd),
-    row('ratio READ rate p4runtime-ts / bare', med((r) => r.oursReadRate / r.bareReadRate), 'ratio', `goal ≥ 0.95; per round ${per((r) => r.oursReadRate / r.bareReadRate, two)}`),
-    row('READ client CPU, p4runtime-ts', med((r) => r.oursReadCpu), 'µs/entry', rd),
-    row('READ client CPU, bare', med((r) => r.bareReadCpu), 'µs/entry', rd),
-    row('ratio READ CPU p4runtime-ts / bare', med((r) => r.oursReadCpu / r.bareReadCpu), 'ratio', `per round ${per((r) => r.oursReadCpu / r.bareReadCpu, two)}`),
+    row('INSERT rate, p4runtime-ts: array built, then written', rate(arrayW), 'updates/s', w),
+    row('INSERT rate, p4runtime-ts: generator, built while writing', rate(streamW), 'updates/s', w),
+    row('INSERT rate, bare grpc-js (pre-encoded WriteRequests)', rate(bareW), 'updates/s', w),
+    row('ratio INSERT rate p4runtime-ts array / bare', rate(arrayW) / rate(bareW), 'ratio', `goal ≥ 0.9; ${perRound((r) => r.bareWrite.seconds / r.arrayWrite.seconds)}`),
+    row('ratio INSERT rate p4runtime-ts generator / bare', rate(streamW) / rate(bareW), 'ratio', `goal ≥ 0.9; ${perRound((r) => r.bareWrite.seconds / r.streamWrite.seconds)}`),
+    row('INSERT client CPU, p4runtime-ts array (build + encode + write)', cpu(arrayW), 'µs/update', w),
+    row('INSERT client CPU, p4runtime-ts generator (build + encode + write)', cpu(streamW), 'µs/update', w),
+    row('INSERT client CPU, bare: protobufjs encoding of ready objects', cpu(bareE), 'µs/update', w),
+    row('INSERT client CPU, bare: sending pre-encoded', cpu(bareW), 'µs/update', w),
+    row('ratio INSERT CPU p4runtime-ts array / bare (encoding + sending)', cpu(arrayW) / bareCpu, 'ratio', `goal ≤ 1.2; ${perRound((r) => r.arrayWrite.cpuUs / (r.bareEncode.cpuUs + r.bareWrite.cpuUs))}`),
+    row('ratio INSERT CPU p4runtime-ts generator / bare (encoding + sending)', cpu(streamW) / bareCpu, 'ratio', `goal ≤ 1.2; ${perRound((r) => r.streamWrite.cpuUs / (r.bareEncode.cpuUs + r.bareWrite.cpuUs))}`),
+    row('wildcard READ rate, p4runtime-ts (decoded by name)', rate(oursR), 'entries/s', rd),
+    row('wildcard READ rate, bare grpc-js (decoded to protobuf objects)', rate(bareR), 'entries/s', rd),
+    row('ratio READ rate p4runtime-ts / bare', rate(oursR) / rate(bareR), 'ratio', `goal ≥ 0.95; ${perRound((r) => r.bareRead.seconds / r.oursRead.seconds)}`),
+    row('READ client CPU, p4runtime-ts', cpu(oursR), 'µs/entry', rd),
+    row('READ client CPU, bare', cpu(bareR), 'µs/entry', rd),
+    row('ratio READ CPU p4runtime-ts / bare', cpu(oursR) / cpu(bareR), 'ratio', perRound((r) => r.oursRead.cpuUs / r.bareRead.cpuUs)),
   ];
 }

@@ -14,13 +14,15 @@ export interface BenchFlags {
   /** Device config (BMv2 JSON) to push to the target with stateful_edge's P4Info. */
   readonly deviceConfig?: string;
   readonly rounds?: number;
+  /** Updates per round (p4rt). */
+  readonly updatesPerRound?: number;
 }
 
 type Suite = (flags: BenchFlags) => Promise<BenchRow[]>;
 
 const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = {
   p4rt: {
-    summary: 'p4runtime-ts INSERTs and wildcard reads vs a bare grpc-js client: rates, CPU per operation, ratios (--target, --device-config, --rounds)',
+    summary: 'p4runtime-ts INSERTs and wildcard reads vs a bare grpc-js client: rates, CPU per operation, ratios (--target, --device-config, --rounds, --updates)',
     load: async () => {
       const { runP4rtBench, DEFAULT_P4RT_BENCH_OPTIONS } = await import('../bench/p4rt-bench.js');
       return (f) => runP4rtBench({ ...DEFAULT_P4RT_BENCH_OPTIONS, ...f });
@@ -42,7 +44,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
@@ -62,6 +64,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     'device-id': { type: 'string' },
     'device-config': { type: 'string' },
     rounds: { type: 'string' },
+    updates: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -88,7 +91,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -106,6 +109,11 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
     const n = Number(v.rounds);
     if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new UsageError(`bench: --rounds '${v.rounds}' is not an integer 1..1000`);
     out.rounds = n;
+  }
+  if (v.updates !== undefined) {
+    const n = Number(v.updates);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 60_000) throw new UsageError(`bench: --updates '${v.updates}' is not an integer 1..60000 (updates per round; the table holds 65536)`);
+    out.updatesPerRound = n;
   }
   return out;
 }
