@@ -14,6 +14,22 @@ export interface FixtureVm {
   readonly vmId: number;
 }
 
+/**
+ * What the hard traffic needs on top (sim/workload/hard-setup.ts): a VM port with neither rule,
+ * one with static_allow_any, a denied remote, an address no VM has, and three deliberate
+ * configuration errors (null leaves one out): a VM port whose uplink is the CPU port, a VM placed
+ * on the CPU port, a VM whose id is past the per-VM counters.
+ */
+export interface HardFixture {
+  readonly closedPort: number;
+  readonly anyPort: number;
+  readonly deniedRemote: string;
+  readonly unknownVmAddr: string;
+  readonly cpuUplinkVm: FixtureVm | null;
+  readonly cpuPlacedVm: { readonly addr: string; readonly vmId: number } | null;
+  readonly bigIdVm: FixtureVm | null;
+}
+
 /** What the fixture installs. */
 export interface FixtureSpec {
   readonly vms: readonly FixtureVm[];
@@ -24,6 +40,8 @@ export interface FixtureSpec {
   readonly vmServicePorts: readonly number[];
   /** A port given no role: the key of the write a backup controller attempts (and must not make). */
   readonly sparePort: number;
+  /** The hard traffic's extra configuration; null = no hard traffic. */
+  readonly hard: HardFixture | null;
 }
 
 /** The default fixture: two VMs behind ports 1 and 2, the uplink on port 100. */
@@ -36,6 +54,15 @@ export const DEFAULT_FIXTURE: FixtureSpec = Object.freeze({
   remoteNetwork: '198.18.0.0/24',
   vmServicePorts: Object.freeze([22, 80, 443]),
   sparePort: 510,
+  hard: Object.freeze({
+    closedPort: 25,
+    anyPort: 179,
+    deniedRemote: '198.18.1.66',
+    unknownVmAddr: '10.250.0.99',
+    cpuUplinkVm: Object.freeze({ addr: '10.250.0.7', port: 3, vmId: 1003 }),
+    cpuPlacedVm: Object.freeze({ addr: '10.250.0.8', vmId: 1004 }),
+    bigIdVm: Object.freeze({ addr: '10.250.0.9', port: 4, vmId: 2000 }),
+  }),
 });
 
 const isPort = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 511;
@@ -67,5 +94,27 @@ export function parseFixtureSpec(input: Partial<FixtureSpec> = {}): FixtureSpec 
   if (!Array.isArray(o.vmServicePorts) || o.vmServicePorts.length === 0 || !o.vmServicePorts.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
     throw badOption(`${where}.vmServicePorts`, 'expected a non-empty list of TCP ports 1..65535');
   }
-  return Object.freeze({ vms: Object.freeze(vms), uplinkPort: o.uplinkPort, remoteNetwork: o.remoteNetwork, vmServicePorts: Object.freeze([...o.vmServicePorts]), sparePort: o.sparePort });
+  const hard = o.hard === null ? null : parseHard(o.hard, o.vmServicePorts, [...ports, o.uplinkPort, o.sparePort]);
+  return Object.freeze({ vms: Object.freeze(vms), uplinkPort: o.uplinkPort, remoteNetwork: o.remoteNetwork, vmServicePorts: Object.freeze([...o.vmServicePorts]), sparePort: o.sparePort, hard });
+}
+
+const isAddr = (a: unknown): a is string => typeof a === 'string' && /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a) && a.split('.').every((x) => Number(x) <= 255);
+
+function parseHard(h: HardFixture, servicePorts: readonly number[], usedPorts: number[]): HardFixture {
+  const where = 'fixture.hard';
+  for (const f of ['closedPort', 'anyPort'] as const) {
+    const p = h[f];
+    if (!Number.isInteger(p) || p < 1 || p > 65535 || servicePorts.includes(p)) throw badOption(`${where}.${f}`, `got ${JSON.stringify(p)}; expected a TCP port 1..65535 that is no VM service port`);
+  }
+  for (const f of ['deniedRemote', 'unknownVmAddr'] as const) if (!isAddr(h[f])) throw badOption(`${where}.${f}`, `got ${JSON.stringify(h[f])}; expected a dotted-quad IPv4 address`);
+  for (const f of ['cpuUplinkVm', 'bigIdVm'] as const) {
+    const vm = h[f];
+    if (vm === null) continue;
+    if (!isAddr(vm.addr) || !isPort(vm.port) || usedPorts.includes(vm.port) || !Number.isInteger(vm.vmId) || vm.vmId < 1 || vm.vmId > 65535) {
+      throw badOption(`${where}.${f}`, `got ${JSON.stringify(vm)}; expected { addr, port, vmId } with a port no other fixture entry uses and a 16-bit VM id`);
+    }
+    usedPorts.push(vm.port);
+  }
+  if (h.cpuPlacedVm !== null && (!isAddr(h.cpuPlacedVm.addr) || !Number.isInteger(h.cpuPlacedVm.vmId))) throw badOption(`${where}.cpuPlacedVm`, `got ${JSON.stringify(h.cpuPlacedVm)}; expected { addr, vmId }`);
+  return Object.freeze({ ...h });
 }

@@ -7,6 +7,8 @@ import { P4RuntimeError } from 'p4runtime-ts';
 import type { CounterCell, P4Update, TableEntrySpec } from 'p4runtime-ts';
 import { HwTestError } from './errors.js';
 import type { HwTestSession } from './session.js';
+import { hardEntries } from './fixture-hard.js';
+import type { SetupEntry } from '../sim/workload/index.js';
 import { describeUpdates, targetStatus } from './target-status.js';
 
 /** A table entry the run wrote, by name, as DELETE needs it. */
@@ -80,6 +82,10 @@ export function fixtureEntries(s: HwTestSession): { entry: WrittenEntry; update:
   for (const vm of f.vms) {
     for (const port of f.vmServicePorts) add('static_acl', { match: { vm_addr: vm.addr, vm_port: port, protocol: 6 }, priority: 10, action: 'static_allow' });
   }
+  // Numerals rather than bigints: the undo log describes entries as JSON.
+  const text = (m: SetupEntry['match']): TableEntrySpec['match'] =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.mask === undefined ? { value: v.value.toString() } : { value: v.value.toString(), mask: v.mask.toString() }]));
+  for (const e of hardEntries(f, s.o.cpuPort)) add(e.table, { match: text(e.match), action: e.action, ...(e.params ? { params: e.params } : {}), ...(e.priority !== undefined ? { priority: e.priority } : {}) });
   return out;
 }
 

@@ -70,6 +70,11 @@ export interface HwTestOptions {
   readonly maxDiffs?: number;
   /** The reference model (default: the sim's stateful_edge model); tests pass deliberately wrong ones. */
   readonly model?: SimProgram;
+  /**
+   * The target is the sim, whose own model is the reference: the differential group then proves
+   * the harness, not a target, and says so in its report ("self-check").
+   */
+  readonly selfCheck?: boolean;
   readonly fixture?: Partial<FixtureSpec>;
   readonly connectTimeoutMs?: number;
   readonly logger?: Logger;
@@ -100,6 +105,7 @@ export interface ParsedHwTestOptions {
   readonly inbandWindow: number;
   readonly maxDiffs: number;
   readonly model: SimProgram | undefined;
+  readonly selfCheck: boolean;
   readonly fixture: FixtureSpec;
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
@@ -260,6 +266,7 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     inbandWindow: intOf('inbandWindow', o.inbandWindow, 1, 256, d.inbandWindow),
     maxDiffs: intOf('maxDiffs', o.maxDiffs, 1, 10_000, d.maxDiffs),
     model: o.model,
+    selfCheck: o.selfCheck === true,
     fixture: parseFixtureSpec(o.fixture),
     connectTimeoutMs: intOf('--connect-timeout', o.connectTimeoutMs, 1, 600_000, d.connectTimeoutMs),
     logger,

@@ -10,6 +10,7 @@ import { statefulEdgeEnvDouble } from '../sim/programs/stateful-edge/pipeline-en
 import type { InMemoryPipelineEnvDouble } from '../sim/programs/stateful-edge/pipeline-env-test-double.js';
 import type { SlotGroupSpec } from '../plugin/index.js';
 import type { FixtureSpec } from './fixture-spec.js';
+import { hardEntries } from './fixture-hard.js';
 
 /** One packet as the model gets it. */
 export interface ModelPacket {
@@ -43,7 +44,7 @@ export interface ModelRun {
 }
 
 /** The model's env with the fixture's entries (the same ones fixture.ts writes to the target). */
-export function fixtureEnv(fixture: FixtureSpec): InMemoryPipelineEnvDouble {
+export function fixtureEnv(fixture: FixtureSpec, cpuPort: number): InMemoryPipelineEnvDouble {
   const env = statefulEdgeEnvDouble();
   for (const vm of fixture.vms) {
     env.addEntry('port_role', { match: { port: { value: BigInt(vm.port) } }, action: 'vm_port_role', params: { uplink_port: BigInt(fixture.uplinkPort) } });
@@ -58,6 +59,7 @@ export function fixtureEnv(fixture: FixtureSpec): InMemoryPipelineEnvDouble {
     }
   }
   env.addEntry('port_role', { match: { port: { value: BigInt(fixture.uplinkPort) } }, action: 'uplink_role' });
+  for (const e of hardEntries(fixture, cpuPort)) env.addEntry(e.table, e);
   return env;
 }
 
@@ -67,7 +69,7 @@ function egressKey(e: PacketEgress): string {
 
 /** Runs the model over the packets. */
 export function runReferenceModel(input: ModelRunInput): ModelRun {
-  const env = fixtureEnv(input.fixture);
+  const env = fixtureEnv(input.fixture, input.cpuPort);
   const g = input.group;
   for (const [slot, words] of input.initialSlots) {
     g.words.forEach((w, i) => {

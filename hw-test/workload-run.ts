@@ -11,6 +11,7 @@ import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadPacket } from '../sim/workload/index.js';
 import { statefulEdgeProgram } from '../sim/programs/stateful-edge/index.js';
 import { ensureFixture } from './fixture.js';
+import { hardSetup, hardVmIds } from './fixture-hard.js';
 import type { FixtureSpec } from './fixture-spec.js';
 import type { ParsedHwTestOptions } from './options.js';
 import { formatIpv4Number } from './slot-format.js';
@@ -20,6 +21,8 @@ import type { HwTestSession } from './session.js';
 /** One flow of the workload, as the checks need it. */
 export interface WorkloadFlowInfo {
   readonly id: number;
+  /** The hard-traffic case of the flow (hard traffic only). */
+  readonly hardCase?: string;
   readonly protocol: number;
   readonly vmId: number;
   /** The flow key by contract key-field name. */
@@ -68,8 +71,9 @@ export interface WorkloadRun {
 const KEY_FIELDS = ['vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol'] as const;
 
 /** The workload's packets (deterministic for the seed). */
-export function workloadPackets(o: Pick<ParsedHwTestOptions, 'fixture' | 'seed' | 'flows'>): WorkloadPacket[] {
+export function workloadPackets(o: Pick<ParsedHwTestOptions, 'fixture' | 'seed' | 'flows' | 'cpuPort'>): WorkloadPacket[] {
   const f = o.fixture;
+  const hard = hardSetup(f, o.cpuPort);
   return [
     ...generateWorkload({
       seed: o.seed,
@@ -81,6 +85,7 @@ export function workloadPackets(o: Pick<ParsedHwTestOptions, 'fixture' | 'seed' 
       inboundShare: 0.2,
       exchanges: [1, 2],
       responseBytes: [100, 6000],
+      ...(hard ? { hard } : {}),
     }),
   ];
 }
@@ -102,6 +107,7 @@ export function workloadFlows(group: SlotGroupSpec, fixture: FixtureSpec, packet
     const proto = fl.protocol === 6 ? 'tcp' : 'udp';
     byId.set(fl.id, {
       id: fl.id,
+      ...(fl.hardCase !== undefined ? { hardCase: fl.hardCase } : {}),
       protocol: fl.protocol,
       vmId: vmIdOf.get(fl.vm) ?? 0,
       key,
@@ -120,12 +126,18 @@ function checkKeyFields(group: SlotGroupSpec): void {
   }
 }
 
-/** The counter cells the workload changes: per-VM counters of the fixture's VMs, every drop reason. */
+/**
+ * The counter cells the workload changes: per-VM counters of every VM the traffic uses (cells
+ * past a counter's size do not exist: BMv2 counts nothing there), every drop reason.
+ */
 function counterCells(s: HwTestSession): { counter: string; index: number }[] {
   const out: { counter: string; index: number }[] = [];
-  const vmIds = s.o.fixture.vms.map((vm) => vm.vmId);
+  const vmIds = [...s.o.fixture.vms.map((vm) => vm.vmId), ...hardVmIds(s.o.fixture)];
   const perVm = [...s.contract.counters.map((c) => c.counter), ...(s.group.collisionCounter ? [s.group.collisionCounter] : [])];
-  for (const c of perVm) for (const id of vmIds) out.push({ counter: c, index: id });
+  for (const c of perVm) {
+    const size = s.schema.counter(c).size;
+    for (const id of vmIds) if (id < size) out.push({ counter: c, index: id });
+  }
   const drops = s.schema.counters.find((c) => c.alias === 'drops');
   if (drops) for (let i = 0; i < drops.size; i++) out.push({ counter: drops.alias, index: i });
   return out;

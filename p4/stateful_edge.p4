@@ -7,9 +7,10 @@
  *
  * Per packet: in-band state requests from the controller are answered (conntrack.p4); every other
  * frame is forwarded between VM-facing ports and the uplink (forwarding.p4) if the VM's migration
- * phase lets it through (vm_control.p4), with TCP tracked per flow in registers (conntrack.p4);
- * traffic towards a VM is admitted only for a tracked connection, a learned pinhole (dyn_acl.p4)
- * or a static allow rule (static_acl.p4). The migration contract the controller reads from the
+ * phase lets it through (vm_control.p4); a TCP segment must be well formed (tcp_check.p4); a deny
+ * rule (static_acl.p4, dyn_acl.p4) stops a flow both ways; TCP is tracked per flow in registers
+ * (conntrack.p4); traffic towards a VM is admitted only for a tracked connection, a learned
+ * pinhole (dyn_acl.p4) or a static allow rule (static_acl.p4). The migration contract the controller reads from the
  * P4Info annotations is documented in p4/README.md. */
 #include <core.p4>
 #include <v1model.p4>
@@ -23,6 +24,7 @@
 #include "include/control/dyn_acl.p4"
 #include "include/control/conntrack.p4"
 #include "include/control/vm_counters.p4"
+#include "include/control/tcp_check.p4"
 
 control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
                             inout standard_metadata_t sm) {
@@ -32,6 +34,7 @@ control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
     DynAcl() dyn_acl;
     ConnTrack() conntrack;
     VmCounters() vm_counters;
+    TcpCheck() tcp_check;
 
     /* Dropped packets by reason (DROP_* in defines.p4). */
     @name("drops")
@@ -44,15 +47,18 @@ control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
         meta.dyn_deny = false;
         meta.static_allow = false;
         meta.static_deny = false;
+        meta.static_any = false;
         meta.acl_admit = false;
         meta.ct_pass = false;
 
         bool inband = false;
+        bool injected = false;
         if (hdr.packet_out.isValid()) {
             if (hdr.packet_out.op == OP_INJECT) {
                 /* A frame injected by the controller enters as if on packet_out.port. */
                 meta.in_port = (bit<9>) hdr.packet_out.port;
                 hdr.packet_out.setInvalid();
+                injected = true;
             } else {
                 inband = true;
             }
@@ -66,6 +72,14 @@ control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
             }
             if (meta.drop_reason == DROP_NONE) {
                 vm_control.apply(meta);
+            }
+            if (meta.drop_reason == DROP_NONE && hdr.ipv4.protocol == IP_PROTO_TCP) {
+                /* The frame's own length: BMv2 counts an injected frame with its packet_out. */
+                bit<32> frame_len = sm.packet_length;
+                if (injected) {
+                    frame_len = frame_len - PACKET_OUT_BYTES;
+                }
+                tcp_check.apply(hdr, meta, frame_len);
             }
             if (meta.drop_reason == DROP_NONE) {
                 /* The flow key in canonical order: VM side first, whatever the direction. */
@@ -91,11 +105,12 @@ control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
                     meta.flow.remote_port = l4_src;
                 }
                 dyn_acl.apply(hdr, meta);
-                if (meta.dir == DIR_IN) {
-                    static_acl.apply(meta);
+                static_acl.apply(meta);
+                /* A deny stops the flow both ways, before it can change any state. */
+                if (meta.dyn_deny || meta.static_deny) {
+                    meta.drop_reason = DROP_ACL_DENY;
                 }
-                meta.acl_admit = (meta.dyn_allow || meta.static_allow)
-                                 && !meta.dyn_deny && !meta.static_deny;
+                meta.acl_admit = meta.dyn_allow || meta.static_allow;
             }
         }
 
@@ -105,11 +120,14 @@ control StatefulEdgeIngress(inout headers_t hdr, inout local_metadata_t meta,
         }
 
         if (!inband) {
-            if (meta.drop_reason == DROP_NONE && meta.dir == DIR_IN
-                    && !meta.ct_pass && !meta.acl_admit) {
-                if (meta.dyn_deny || meta.static_deny) {
-                    meta.drop_reason = DROP_ACL_DENY;
-                } else {
+            /* Inbound TCP passes when the tracker passed it (or a static_allow_any rule admits
+             * what no connection claims); other inbound traffic needs an ACL. */
+            if (meta.drop_reason == DROP_NONE && meta.dir == DIR_IN) {
+                bool admitted = meta.acl_admit;
+                if (hdr.tcp.isValid()) {
+                    admitted = meta.ct_pass || meta.static_any;
+                }
+                if (!admitted) {
                     meta.drop_reason = DROP_NOT_ADMITTED;
                 }
             }

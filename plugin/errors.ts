@@ -16,8 +16,10 @@ export const EDGE_PLUGIN_ERROR_CODES = [
   'REGISTER_ACCESS_UNAVAILABLE', // neither P4Runtime registers nor in-band access can serve the group
   'INBAND_TIMEOUT', // an in-band request stayed unanswered through every retry
   'INBAND_REJECTED', // the pipeline answered an in-band request with a non-OK status
+  'STATE_CONFLICT', // the switch's state is not what the caller saw (e.g. the epoch moved under a conditional flip)
   'VM_UNKNOWN', // a VM address the VM map does not hold
   'NOT_RUNNING', // the plugin is not in a state that allows the call
+  'TICKET_REJECTED', // a caller's migration ticket is forged, expired, replayed or for another migration
   'SWITCH', // the switch (or the P4Runtime client) failed; `cause` is the P4RuntimeError
   'CLOSED', // the plugin or backend was closed while the call was pending
   'INTERNAL', // anything else: a bug

@@ -19,3 +19,10 @@ export { loadEdgePluginConfig, parseEdgePluginConfig, DEFAULT_HEALTH_INTERVAL_MS
 export type { EdgePluginConfig } from './config-file.js';
 export { runPluginCommand } from './cli.js';
 export type { PluginCommandIo } from './cli.js';
+// Migration tickets: coordinators sign, plugins verify (mutual authorization per migration).
+export { TicketVerifier, canonicalClaims, cosignTicket, issueTicket } from './security/migration-ticket.js';
+export type { KeyInput, MigrationTicket, TicketClaims, TicketRequest, TicketSignature, TicketVerifierOptions } from './security/migration-ticket.js';
+// The device API (transport-free) and its per-migration sessions.
+export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
+export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api/device-api.js';
+export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';

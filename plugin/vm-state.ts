@@ -7,7 +7,7 @@
 import { parseValue } from 'p4runtime-ts';
 import type { MatchValue, P4Switch, TableEntryRead } from 'p4runtime-ts';
 import { decodeSlotFields } from './contract/index.js';
-import type { MigrationContract, SlotGroupSpec } from './contract/index.js';
+import type { MigrationContract, SlotGroupSpec, VmCounterSpec } from './contract/index.js';
 import { EdgePluginError } from './errors.js';
 import type { RegisterAccess, SlotSelection } from './state-access/index.js';
 
@@ -98,6 +98,21 @@ export async function resolveVmId(src: VmStateSource, vm: number | bigint | stri
   return Number(id);
 }
 
+/**
+ * Refuses a VM whose id has no cell in a per-VM counter: its usage could not be read nor moved,
+ * and the data plane has no cell to count it in.
+ */
+export function checkVmCounterRange(counters: readonly VmCounterSpec[], vmId: number, vm: number | bigint | string = vmId): void {
+  for (const c of counters) {
+    if (vmId >= c.size) {
+      throw new EdgePluginError(
+        'VALUE_RANGE',
+        `VM '${vm}' has id ${vmId}, past per-VM counter '${c.counter}' (size ${c.size}, ids 0..${c.size - 1}): its counters cannot be kept or migrated; give the VM an id below ${c.size} in the VM map, or size the counter for more VMs in the P4 program`,
+      );
+    }
+  }
+}
+
 function matchKey(m: Readonly<Record<string, MatchValue>>): string {
   return Object.keys(m)
     .sort()
@@ -114,6 +129,7 @@ function matchKey(m: Readonly<Record<string, MatchValue>>): string {
 export async function readVmState(src: VmStateSource, vm: number | bigint | string, options: ReadVmStateOptions = {}): Promise<VmState> {
   const { sw, contract, group, access } = src;
   const vmId = await resolveVmId(src, vm);
+  checkVmCounterRange(contract.counters, vmId, vm);
   const records = await access.readSlots(options.slots ?? 'all', { occupiedOnly: true, where: { [group.vm.name]: BigInt(vmId) } });
   const slots = records.map((r) => ({ slot: r.index, fields: decodeSlotFields(group, r.words) }));
 
@@ -145,7 +161,6 @@ export async function readVmState(src: VmStateSource, vm: number | bigint | stri
 
   const counters: VmCounterState[] = [];
   for (const c of contract.counters) {
-    if (vmId >= c.size) continue;
     const r = await access.readCounter(c.counter, vmId);
     counters.push({ counter: c.counter, index: vmId, bytes: r.bytes, packets: r.packets });
   }

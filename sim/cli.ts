@@ -31,6 +31,7 @@ options:
   --profile NAME         ${SIM_PROFILE_NAMES.join(' | ')} (default ${DEFAULT_SIM_SWITCH_OPTIONS.profile})
   --program NAME         force the behavioural model (default: from the pushed pipeline)
   --cpu-port N           CPU port number (default 255; 320 for stratum-tofino)
+  --canonical-bytestrings  refuse padded bytestrings (default: accept any length whose value fits, P4Runtime 1.4 §8.3)
   --tls-cert FILE        serve TLS with this certificate (PEM) …
   --tls-key FILE         … and key (PEM)
   --tls-ca FILE          require client certificates signed by this CA (mTLS)
@@ -73,6 +74,7 @@ export async function runSimCommand(argv: string[], io: SimCommandIo = { stdout:
         profile: { type: 'string' },
         program: { type: 'string' },
         'cpu-port': { type: 'string' },
+        'canonical-bytestrings': { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
@@ -123,6 +125,7 @@ export async function runSimCommand(argv: string[], io: SimCommandIo = { stdout:
       ...(profile !== undefined ? { profile: profile as SimProfileName } : {}),
       ...(str('program') !== undefined ? { program: str('program') } : {}),
       ...(str('cpu-port') !== undefined ? { cpuPort: intFlag('cpu-port', str('cpu-port')) } : {}),
+      ...(values['canonical-bytestrings'] === true ? { canonicalBytestrings: true } : {}),
       credentials,
       logger,
     });

@@ -40,6 +40,11 @@ export interface SimSwitchOptions {
   readonly programs?: readonly SimProgram[];
   /** Entities per ReadResponse on profiles that stream large results. Default 1000. */
   readonly readChunkSize?: number;
+  /**
+   * Refuse padded bytestrings (INVALID_ARGUMENT naming the shortest form) instead of accepting
+   * values that fit, as every profile does by default. Default false.
+   */
+  readonly canonicalBytestrings?: boolean;
 }
 
 /** Parsed, validated, frozen options. */
@@ -57,6 +62,7 @@ export interface ParsedSimSwitchOptions {
   readonly idleScanIntervalMs: number | undefined;
   readonly programs: readonly SimProgram[];
   readonly readChunkSize: number;
+  readonly canonicalBytestrings: boolean;
 }
 
 /** The defaults `parseSimSwitchOptions` fills in. */
@@ -66,6 +72,7 @@ export const DEFAULT_SIM_SWITCH_OPTIONS = Object.freeze({
   profile: 'full' as SimProfileName,
   credentials: Object.freeze({ kind: 'insecure' }) as SimCredentials,
   readChunkSize: 1000,
+  canonicalBytestrings: false,
 });
 
 function bad(field: string, got: unknown, expected: string): P4RuntimeError {
@@ -128,6 +135,8 @@ export function parseSimSwitchOptions(options: SimSwitchOptions = {}): ParsedSim
   }
   const readChunkSize = options.readChunkSize ?? DEFAULT_SIM_SWITCH_OPTIONS.readChunkSize;
   if (!(Number.isInteger(readChunkSize) && readChunkSize >= 1)) throw bad('readChunkSize', readChunkSize, 'an integer >= 1');
+  const canonicalBytestrings = options.canonicalBytestrings ?? DEFAULT_SIM_SWITCH_OPTIONS.canonicalBytestrings;
+  if (typeof canonicalBytestrings !== 'boolean') throw bad('canonicalBytestrings', canonicalBytestrings, 'true or false');
   const programs = options.programs ?? [];
   for (const p of programs) {
     if (typeof p?.name !== 'string' || typeof p.instantiate !== 'function') throw bad('programs', p?.name, 'SimProgram objects (name, instantiate)');
@@ -147,5 +156,6 @@ export function parseSimSwitchOptions(options: SimSwitchOptions = {}): ParsedSim
     idleScanIntervalMs: options.idleScanIntervalMs,
     programs: Object.freeze([...programs]),
     readChunkSize,
+    canonicalBytestrings,
   });
 }

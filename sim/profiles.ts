@@ -30,7 +30,12 @@ export interface SimProfile {
   readonly deviceIds: 'spec' | 'bmv2';
   /** PI accepts writes with no election id while no controller has arbitrated (a debugging aid). */
   readonly writesWithoutArbitration: boolean;
-  /** `canonical-only`: padded bytestrings are INVALID_ARGUMENT. `padded-ok`: accepted if the value fits. */
+  /**
+   * `padded-ok`: a bytestring longer than the shortest form is accepted when its value fits the
+   * width (P4Runtime 1.4 §8.3: the receiver imposes no maximum length; p4runtime-shell pads every
+   * value). `canonical-only`: padded strings are INVALID_ARGUMENT — an opt-in strictness
+   * (`canonicalBytestrings`), no target requires it.
+   */
   readonly bytestrings: 'canonical-only' | 'padded-ok';
   /** Whether ROLLBACK_ON_ERROR and DATAPLANE_ATOMIC are honoured (else UNIMPLEMENTED). */
   readonly atomicModes: boolean;
@@ -87,7 +92,7 @@ const FULL: SimProfile = Object.freeze({
   maxConnections: 64,
   deviceIds: 'spec',
   writesWithoutArbitration: false,
-  bytestrings: 'canonical-only',
+  bytestrings: 'padded-ok',
   atomicModes: true,
   registers: Object.freeze({ read: true, write: 'modify', maxBits: Number.POSITIVE_INFINITY, readSyncMs: 0 }),
   readResponses: 'stream',
@@ -133,7 +138,7 @@ const STRATUM_TOFINO: SimProfile = Object.freeze({
   maxConnections: 64,
   deviceIds: 'spec',
   writesWithoutArbitration: false,
-  bytestrings: 'canonical-only',
+  bytestrings: 'padded-ok',
   atomicModes: false,
   registers: Object.freeze({ read: true, write: 'modify', maxBits: 64, readSyncMs: 2 }),
   readResponses: 'stream',
@@ -151,7 +156,8 @@ const STRATUM_TOFINO: SimProfile = Object.freeze({
 
 const PROFILES: Readonly<Record<SimProfileName, SimProfile>> = Object.freeze({ full: FULL, bmv2: BMV2, 'stratum-tofino': STRATUM_TOFINO });
 
-/** The profile of a given name. */
-export function simProfile(name: SimProfileName): SimProfile {
-  return PROFILES[name];
+/** The profile of a given name; `canonicalBytestrings` turns on the opt-in strict bytestring check. */
+export function simProfile(name: SimProfileName, canonicalBytestrings = false): SimProfile {
+  const p = PROFILES[name];
+  return canonicalBytestrings ? Object.freeze({ ...p, bytestrings: 'canonical-only' }) : p;
 }

@@ -44,6 +44,8 @@ export interface PacketIngress {
 export type PacketEgress =
   | { readonly kind: 'drop'; readonly reason?: string }
   | { readonly kind: 'forward'; readonly port: number; readonly payload: Uint8Array }
+  /** To every replica of a multicast group (v1model `standard_metadata.mcast_grp`); an unknown group drops. */
+  | { readonly kind: 'multicast'; readonly group: number; readonly payload: Uint8Array }
   | { readonly kind: 'to-cpu'; readonly payload: Uint8Array; readonly metadata: Readonly<Record<string, bigint>> };
 
 /** A running instance of a program against one committed pipeline. */

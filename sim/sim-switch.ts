@@ -147,7 +147,7 @@ function stateAccess(dev: SimDevice): SimStateAccess {
  */
 export async function startSimSwitch(options: SimSwitchOptions = {}): Promise<SimSwitch> {
   const o = parseSimSwitchOptions(options);
-  const profile = simProfile(o.profile);
+  const profile = simProfile(o.profile, o.canonicalBytestrings);
   const dev = new SimDevice(o, profile);
   const faults = new SimFaults({
     closeAllStreams: (code, message) => dev.closeAllStreams(code, message),

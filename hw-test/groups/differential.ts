@@ -4,6 +4,7 @@
  * the dirty bitmap and the counters must come out the same, slot by slot and cell by cell.
  */
 import { slotsOfDirtyWord } from '../../plugin/index.js';
+import { dropReasonName } from '../../sim/programs/stateful-edge/index.js';
 import { fail, pass } from '../check-recorder.js';
 import { compareSlots, formatSlotMismatches } from '../slot-diff.js';
 import { runWorkload } from '../workload-run.js';
@@ -23,11 +24,14 @@ export const differentialGroup: HwTestGroup = {
   title: '2. Pipeline behaviour (differential against the model)',
   async run(s, rec) {
     let run: WorkloadRun | undefined;
+    // Against the sim the reference is the target's own model: a self-check of the harness.
+    const self = s.o.selfCheck ? 'self-check (the target is the sim, whose own model is the reference): ' : '';
     const injected = await rec.check('inject-workload', 'workload injected through PacketOut', async () => {
       run = await runWorkload(s);
       const tcp = run.flows.filter((f) => f.protocol === 6).length;
+      const hard = run.flows.filter((f) => f.hardCase !== undefined).length;
       return pass(
-        `${run.flows.length} flows (${tcp} TCP, ${run.flows.length - tcp} UDP), ${run.packets} packets injected in ${run.timings.injectMs.toFixed(0)} ms; ` +
+        `${self}${run.flows.length} flows (${tcp} TCP of which ${hard} hard-traffic, ${run.flows.length - tcp} UDP), ${run.packets} packets injected in ${run.timings.injectMs.toFixed(0)} ms; ` +
           `state read through ${run.readers} in ${run.timings.readMs.toFixed(0)} ms; the model: ${summarizeEgress(run.egress)}`,
       );
     });
@@ -43,7 +47,7 @@ export const differentialGroup: HwTestGroup = {
       const m = compareSlots(g, r.slots, r.model, r.target);
       const occupied = r.slots.filter((i) => (r.target.get(i)?.some((w) => w !== 0n) ?? false)).length;
       const clock = g.clock ? `; ${g.clock.field.name} compared for presence only (each side has its own clock)` : '';
-      if (m.length === 0) return pass(`${r.slots.length} slots compared (every candidate of every TCP flow${r.extraSlots.length > 0 ? ` and ${r.extraSlots.length} more` : ''}; ${occupied} occupied): all equal${clock}`);
+      if (m.length === 0) return pass(`${self}${r.slots.length} slots compared (every candidate of every TCP flow${r.extraSlots.length > 0 ? ` and ${r.extraSlots.length} more` : ''}; ${occupied} occupied): all equal${clock}`);
       return fail(`${m.length} of ${r.slots.length} slots differ between the model and the target${clock}`, { code: '-', message: '' }, formatSlotMismatches(g, m, s.o.maxDiffs));
     });
     await rec.check('dirty-bitmap', 'dirty bitmap equals the model', async () => {
@@ -59,7 +63,7 @@ export const differentialGroup: HwTestGroup = {
         if (lines.length < s.o.maxDiffs) lines.push(`${d.register}[${w}]: model marks slots [${slotsOfDirtyWord(d, w, want).join(', ')}], target marks [${slotsOfDirtyWord(d, w, got).join(', ')}]`);
       }
       if (differing > s.o.maxDiffs) lines.push(`… and ${differing - s.o.maxDiffs} more word(s) differ`);
-      if (differing === 0) return pass(`${r.dirtyWords.length} changed words of buffer ${r.buffer} (epoch ${r.epoch}) equal`);
+      if (differing === 0) return pass(`${self}${r.dirtyWords.length} changed words of buffer ${r.buffer} (epoch ${r.epoch}) equal`);
       return fail(`${differing} of ${r.dirtyWords.length} dirty words differ`, { code: '-', message: '' }, lines);
     });
     await rec.check('counters', 'counters equal the model', async () => {
@@ -67,7 +71,8 @@ export const differentialGroup: HwTestGroup = {
       const lines = bad.slice(0, s.o.maxDiffs).map((c) => `${c.counter}[${c.index}]: model +${c.model.packets} packets / +${c.model.bytes} bytes, target +${c.target.packets} / +${c.target.bytes}`);
       if (bad.length > s.o.maxDiffs) lines.push(`… and ${bad.length - s.o.maxDiffs} more cell(s) differ`);
       const moved = r.counters.filter((c) => c.target.packets !== 0n).length;
-      if (bad.length === 0) return pass(`${r.counters.length} cells compared (${moved} moved): every change equals the model's`);
+      const drops = r.counters.filter((c) => c.counter === 'drops' && c.target.packets !== 0n).map((c) => `${dropReasonName(c.index)} ${c.target.packets}`);
+      if (bad.length === 0) return pass(`${self}${r.counters.length} cells compared (${moved} moved): every change equals the model's; drops by reason: ${drops.join(', ') || 'none'}`);
       return fail(`${bad.length} of ${r.counters.length} counter cells changed differently`, { code: '-', message: '' }, lines);
     });
   },

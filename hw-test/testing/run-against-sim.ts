@@ -18,6 +18,7 @@ export function runAgainstSim(sim: SimSwitch, profile: HwTestProfileName, extra:
     flows: 30,
     // The sims scan idle entries every 100 ms here: a 300 ms entry is reported within ~0.5 s.
     idleWaitMs: 2000,
+    selfCheck: true,
     ...extra,
   });
 }

@@ -33,9 +33,14 @@
 #define DYN_ACL_SIZE 65536
 #define DROP_REASONS 16
 
+/* TCP options (40 bytes at most) are parsed one byte at a time into a stack of this size. */
+#define TCP_OPT_BYTES 40
+
 /* ---- ports, protocols ---------------------------------------------------------------------- */
 
 const bit<9> CPU_PORT = 255;
+/* Length of the packet_out header BMv2 counts in front of an injected frame. */
+const bit<32> PACKET_OUT_BYTES = 85;
 const bit<16> ETHERTYPE_IPV4 = 0x0800;
 const bit<8> IP_PROTO_TCP = 6;
 const bit<8> IP_PROTO_UDP = 17;
@@ -46,32 +51,57 @@ const bit<1> DIR_IN = 1;    /* from the uplink towards a VM */
 
 /* ---- connection tracking --------------------------------------------------------------- */
 
-/* ct_state[47:40]: the state machine. 0 means "never used". */
-const bit<8> CT_NONE = 0;
-const bit<8> CT_SYN_SENT = 1;
-const bit<8> CT_SYN_RECV = 2;
-const bit<8> CT_ESTABLISHED = 3;
-const bit<8> CT_FIN_WAIT = 4;
-const bit<8> CT_CLOSE_WAIT = 5;
-const bit<8> CT_LAST_ACK = 6;
-const bit<8> CT_TIME_WAIT = 7;
-const bit<8> CT_CLOSED = 8;
+/* ct_state[47:44]: the state machine. 0 means "never used". SYN_SENT2: both sides sent a SYN
+ * before either answered (simultaneous open, RFC 793 §3.4). */
+const bit<4> CT_NONE = 0;
+const bit<4> CT_SYN_SENT = 1;
+const bit<4> CT_SYN_RECV = 2;
+const bit<4> CT_ESTABLISHED = 3;
+const bit<4> CT_FIN_WAIT = 4;
+const bit<4> CT_CLOSE_WAIT = 5;
+const bit<4> CT_LAST_ACK = 6;
+const bit<4> CT_TIME_WAIT = 7;
+const bit<4> CT_CLOSED = 8;
+const bit<4> CT_SYN_SENT2 = 9;
 
-/* ct_state[39:32]: flags. Bit 0: the remote side opened the connection (else the VM did).
- * Bit 1: the remote side sent the first FIN (else the VM did); meaningful from FIN_WAIT on. */
-const bit<8> CT_FLAG_REMOTE_INIT = 0x01;
-const bit<8> CT_FLAG_REMOTE_CLOSER = 0x02;
+/* ct_state[43:40]: flags. Bit 0: the remote side opened the connection (else the VM did).
+ * Bit 1: the remote side sent the first FIN (else the VM did); meaningful from FIN_WAIT on.
+ * Bits 2 and 3: win_out (win_in) still holds the window of a SYN segment, which is never
+ * scaled (RFC 7323 §2.2). */
+const bit<4> CT_FLAG_REMOTE_INIT = 0x1;
+const bit<4> CT_FLAG_REMOTE_CLOSER = 0x2;
+const bit<4> CT_FLAG_SYN_WIN_OUT = 0x4;
+const bit<4> CT_FLAG_SYN_WIN_IN = 0x8;
 
 /* A slot may be reused for another flow when its last packet is older than this
  * (microseconds, the unit of standard_metadata.ingress_global_timestamp on BMv2). */
 const bit<48> CT_TIMEOUT_ESTABLISHED_US = 600000000;
 const bit<48> CT_TIMEOUT_OTHER_US = 60000000;
 
-/* Window check: the window field is not scaled by the negotiated shift (TCP options are not
- * parsed), so it is read as (window << CT_WIN_SHIFT) + CT_WIN_SLACK — generous enough for any
- * window scale up to 7, still rejecting almost all of the 2^32 sequence space. */
-const bit<32> CT_WIN_SHIFT = 7;
+/* Window scaling (RFC 7323). ct_state[39:36] / [35:32] hold the shift each side announced in
+ * its SYN, capped at CT_WS_MAX; CT_WS_NONE means its SYN carried no window scale option (or
+ * was not seen yet). Scaling is in effect only when both sides announced one; then a window
+ * field counts (window << shift) bytes. A connection picked up mid-stream takes CT_WS_PICKUP
+ * for both sides. The window check adds CT_WIN_SLACK bytes to every window, for zero-window
+ * probes and retransmissions after a receiver shrank its window. */
+const bit<4> CT_WS_NONE = 15;
+const bit<4> CT_WS_MAX = 14;
+const bit<4> CT_WS_PICKUP = 14;
 const bit<32> CT_WIN_SLACK = 65536;
+
+/* TCP flags (hdr.tcp.flags). A segment is valid only with one of the combinations of
+ * FIN/SYN/RST/ACK/URG listed in p4/README.md ("Flag validation"); PSH, ECE and CWR are ignored. */
+const bit<8> TCP_FIN = 0x01;
+const bit<8> TCP_SYN = 0x02;
+const bit<8> TCP_RST = 0x04;
+const bit<8> TCP_ACK = 0x10;
+const bit<8> TCP_URG = 0x20;
+const bit<8> TCP_FLAGS_CHECKED = 0x37;
+
+/* TCP option kinds the parser understands; every other kind is skipped by its length. */
+const bit<8> TCP_OPT_EOL = 0;
+const bit<8> TCP_OPT_NOP = 1;
+const bit<8> TCP_OPT_WS = 3;
 
 /* ---- in-band state access (PacketOut op codes, PacketIn status codes) ------------------ */
 
@@ -98,5 +128,9 @@ const bit<8> DROP_NOT_ADMITTED = 5;
 const bit<8> DROP_ACL_DENY = 6;
 const bit<8> DROP_OUT_OF_WINDOW = 7;
 const bit<8> DROP_TCP_INVALID = 8;
+const bit<8> DROP_MALFORMED = 9;
+const bit<8> DROP_BAD_RST = 10;
+const bit<8> DROP_IP_POLICY = 11;
+const bit<8> DROP_CPU_PORT = 12;
 
 #endif

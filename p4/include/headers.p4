@@ -73,7 +73,8 @@ header ipv4_t {
     bit<32> dst_addr;
 }
 
-/* Options, when present, stay in the unparsed payload and are re-emitted unchanged. */
+/* Options of a SYN are parsed byte by byte into tcp_opt (parser.p4) and re-emitted unchanged;
+ * options of other segments stay in the unparsed payload. */
 header tcp_t {
     bit<16> src_port;
     bit<16> dst_port;
@@ -85,6 +86,11 @@ header tcp_t {
     bit<16> window;
     bit<16> checksum;
     bit<16> urgent_ptr;
+}
+
+/* One byte of the TCP option list. */
+header tcp_opt_byte_t {
+    bit<8> b;
 }
 
 header udp_t {
@@ -100,6 +106,7 @@ struct headers_t {
     ethernet_t          ethernet;
     ipv4_t              ipv4;
     tcp_t               tcp;
+    tcp_opt_byte_t[TCP_OPT_BYTES] tcp_opt;
     udp_t               udp;
 }
 
@@ -162,10 +169,17 @@ struct local_metadata_t {
     bool       dyn_deny;
     bool       static_allow;
     bool       static_deny;
-    bool       acl_admit;     /* an ACL lets this packet in (inbound) */
+    bool       static_any;    /* static_allow_any: admits inbound TCP no connection claims */
+    bool       acl_admit;     /* an ACL lets this packet in (inbound), or open a connection */
     bool       ct_pass;       /* conntrack tracked the packet and it passed its checks */
     pinhole_t  pinhole;
     ct_delta_t delta;
+    bit<8>     opt_left;      /* parser: bytes of the TCP option list not read yet */
+    bit<8>     opt_kind;      /* parser: kind of the option being read */
+    bit<8>     opt_data;      /* parser: bytes of the current option's data not read yet */
+    bit<1>     opt_bad;       /* the SYN's option list is malformed */
+    bit<1>     syn_ws_seen;   /* the SYN carries a window scale option */
+    bit<8>     syn_ws;        /* its shift count (the last one, if several) */
 }
 
 #endif

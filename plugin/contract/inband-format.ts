@@ -57,6 +57,9 @@ export interface InbandAnswer {
   readonly words: readonly bigint[];
 }
 
+/** Narrowest req_id the in-band client accepts (a contract with a narrower one is refused at load). */
+export const MIN_REQ_ID_BITS = 16;
+
 const FORM = '@migrate_inband("group") on both controller headers (packet_out and packet_in)';
 const OUT_FIELDS = ['op', 'req_id', 'port', 'index', 'mask'] as const;
 const IN_FIELDS = ['op', 'status', 'req_id', 'index'] as const;
@@ -72,7 +75,10 @@ function checkHeader(h: ControllerHeaderInfo, names: readonly string[], group: S
       throw contractError(h, 'migrate_inband', `controller header '${h.alias}' has no field '${name}'; the in-band format of slot group '${group.name}' needs ${names.join(', ')} (p4/README.md "In-band state access")`);
     }
     const need = minBits[name] ?? 1;
-    if (f.bitwidth < need) throw contractError(h, 'migrate_inband', `field '${name}' of '${h.alias}' is ${f.bitwidth} bits; it must hold at least ${need} bits for slot group '${group.name}': widen it`);
+    if (f.bitwidth < need) {
+      const why = name === 'req_id' ? 'so in-band request ids can stay unused long enough for late answers to be recognised' : `for slot group '${group.name}'`;
+      throw contractError(h, 'migrate_inband', `field '${name}' of '${h.alias}' is ${f.bitwidth} bits; it must hold at least ${need} bits ${why}: widen it to bit<${need}> or more`);
+    }
   }
 }
 
@@ -101,7 +107,9 @@ export function readInband(schema: P4Schema, groups: readonly SlotGroupSpec[]): 
   const W = group.words.length;
   const wordFields = group.words.map((_, i) => `w${i}`);
   const indexSpace = Math.max(group.slots, group.dirty?.words ?? 0);
-  const minBits: Record<string, number> = { op: 3, req_id: 8, index: bitsFor(indexSpace), mask: W, port: 1, status: 2 };
+  // req_id: at least 16 bits, so the client can keep recently used ids out of reuse (a late
+  // answer must not be taken for a new request's) and still find free ones (p4/README.md).
+  const minBits: Record<string, number> = { op: 3, req_id: MIN_REQ_ID_BITS, index: bitsFor(indexSpace), mask: W, port: 1, status: 2 };
   group.words.forEach((w, i) => {
     minBits[`w${i}`] = Math.max(w.bits, i === 0 ? Math.max(group.dirty?.slotsPerWord ?? 0, group.dirty?.epochBits ?? 0) : 0);
   });
@@ -122,18 +130,39 @@ export function readInband(schema: P4Schema, groups: readonly SlotGroupSpec[]): 
   });
 }
 
+/** A spec's records laid out once: the request template in header order and the word field names. */
+interface CompiledFormat {
+  readonly template: Readonly<Record<string, bigint>>;
+  readonly words: readonly string[];
+}
+
+const compiled = new WeakMap<InbandSpec, CompiledFormat>();
+
+function layout(spec: InbandSpec): CompiledFormat {
+  let c = compiled.get(spec);
+  if (!c) {
+    const template: Record<string, bigint> = {};
+    for (const f of spec.requestFields) template[f.name] = 0n;
+    c = { template, words: spec.wordFields };
+    compiled.set(spec, c);
+  }
+  return c;
+}
+
 /** The packet_out metadata record of a request: every field of the header, unused ones 0. */
 export function encodeInbandRequest(spec: InbandSpec, req: InbandRequest): Record<string, bigint> {
-  const md: Record<string, bigint> = {};
-  for (const f of spec.requestFields) md[f.name] = 0n;
+  const c = layout(spec);
+  // A copy of one template keeps every record the same shape, in header order, with no per-field loop.
+  const md: Record<string, bigint> = { ...c.template };
   md.op = BigInt(req.op);
   md.req_id = BigInt(req.reqId >>> 0);
   md.index = BigInt(req.index >>> 0);
-  md.mask = BigInt(req.mask ?? 0);
-  const words = req.words ?? [];
-  spec.wordFields.forEach((w, i) => {
-    md[w] = words[i] ?? 0n;
-  });
+  if (req.mask) md.mask = BigInt(req.mask);
+  const words = req.words;
+  if (words) {
+    const names = c.words;
+    for (let i = 0; i < names.length && i < words.length; i++) md[names[i] as string] = words[i] ?? 0n;
+  }
   return md;
 }
 
@@ -142,12 +171,8 @@ export function decodeInbandAnswer(spec: InbandSpec, md: Readonly<Record<string,
   const op = md.op;
   const reqId = md.req_id;
   if (op === undefined || reqId === undefined || op === 0n) return undefined;
-  return {
-    op: Number(op),
-    status: Number(md.status ?? 0n),
-    reqId: Number(reqId),
-    index: Number(md.index ?? 0n),
-    ts: md.ts ?? 0n,
-    words: spec.wordFields.map((w) => md[w] ?? 0n),
-  };
+  const names = layout(spec).words;
+  const words = new Array<bigint>(names.length);
+  for (let i = 0; i < names.length; i++) words[i] = md[names[i] as string] ?? 0n;
+  return { op: Number(op), status: Number(md.status ?? 0n), reqId: Number(reqId), index: Number(md.index ?? 0n), ts: md.ts ?? 0n, words };
 }

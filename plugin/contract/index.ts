@@ -12,5 +12,5 @@ export { readMigratableTables } from './migratable-tables.js';
 export type { LearnSpec, MigratableTableSpec } from './migratable-tables.js';
 export { readVmCounters } from './vm-counters.js';
 export type { VmCounterSpec } from './vm-counters.js';
-export { INBAND_OP, INBAND_STATUS, decodeInbandAnswer, encodeInbandRequest, readInband } from './inband-format.js';
+export { INBAND_OP, INBAND_STATUS, MIN_REQ_ID_BITS, decodeInbandAnswer, encodeInbandRequest, readInband } from './inband-format.js';
 export type { HeaderField, InbandAnswer, InbandOpName, InbandRequest, InbandSpec } from './inband-format.js';

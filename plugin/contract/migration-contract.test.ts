@@ -31,7 +31,7 @@ describe('contract reader — stateful_edge slot group', () => {
       'ct_key_addr:64', 'ct_key_port:40', 'ct_state:64', 'ct_seq:64', 'ct_ack:64', 'ct_last_seen:48', 'ct_pkts:64', 'ct_bytes_out:64', 'ct_bytes_in:64',
     ]);
     expect(ct.fieldNames).toEqual([
-      'vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol', 'vm_id', 'state', 'flags', 'win_out', 'win_in',
+      'vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'protocol', 'vm_id', 'state', 'flags', 'ws_out', 'ws_in', 'win_out', 'win_in',
       'end_out', 'end_in', 'ack_out', 'ack_in', 'last_seen', 'pkts_out', 'pkts_in', 'bytes_out', 'bytes_in',
     ]);
     expect(ct.fields.get('vm_port')).toEqual({ name: 'vm_port', word: 1, register: 'ct_key_port', lsb: 24, bits: 16 });
@@ -191,6 +191,11 @@ describe('contract reader — malformed or incomplete annotations', () => {
       from: 'alias: "packet_in"\n    annotations: "@controller_header(\\"packet_in\\")"\n    annotations: "@migrate_inband(\\"conntrack\\")"',
       to: 'alias: "packet_in"\n    annotations: "@controller_header(\\"packet_in\\")"\n    annotations: "@migrate_inband(\\"flows\\")"',
       code: 'CONTRACT_INVALID', entity: "controller header 'packet_in'", annotation: '@migrate_inband', message: /packet_out serves slot group 'conntrack' but packet_in names 'flows'/,
+    },
+    {
+      what: 'a req_id narrower than 16 bits (the in-band client could run out of free ids)',
+      from: 'name: "req_id"\n    bitwidth: 32', to: 'name: "req_id"\n    bitwidth: 8',
+      code: 'CONTRACT_INVALID', entity: "controller header 'packet_out'", annotation: '@migrate_inband', message: /field 'req_id' of 'packet_out' is 8 bits; it must hold at least 16 bits .*: widen it to bit<16> or more/,
     },
   ];
 

@@ -169,16 +169,60 @@ describe('in-band backend — writes, dirty bitmap, epoch, counters', () => {
   it('flips the epoch exactly once when the FLIP answer is lost, and flips again when the request is lost', async () => {
     let flips = 0;
     const lostAnswer = rig({}, (r) => (r.op === INBAND_OP.FLIP_EPOCH && flips++ === 0 ? 'drop-answer' : 'answer'));
-    expect(await lostAnswer.drive(lostAnswer.access.flipEpoch())).toBe(1n);
+    expect(await lostAnswer.drive(lostAnswer.access.flipEpoch(0n))).toBe(1n);
     expect(lostAnswer.double.epoch).toBe(1n);
     expect(flips).toBe(1);
 
     flips = 0;
     const lostRequest = rig({}, (r) => (r.op === INBAND_OP.FLIP_EPOCH && flips++ === 0 ? 'drop-request' : 'answer'));
-    expect(await lostRequest.drive(lostRequest.access.flipEpoch())).toBe(1n);
+    expect(await lostRequest.drive(lostRequest.access.flipEpoch(0n))).toBe(1n);
     expect(lostRequest.double.epoch).toBe(1n);
     expect(flips).toBe(2);
     expect(await lostRequest.drive(lostRequest.access.readEpoch())).toBe(1n);
+  });
+
+  it('flips once across a caller retry after the confirmation timed out', async () => {
+    // The FLIP lands but its answer is lost, and so is every READ_EPOCH answer after it: the call
+    // fails with INBAND_TIMEOUT although the epoch moved. The caller retries from the epoch it saw.
+    let flipped = false;
+    let blackout = true;
+    const fate = (r: SeenRequest): ResponderFate => {
+      if (r.op === INBAND_OP.FLIP_EPOCH) {
+        flipped = true;
+        return 'drop-answer';
+      }
+      return flipped && blackout ? 'drop-answer' : 'answer';
+    };
+    const { double, access, drive } = rig({ maxAttempts: 2 }, fate);
+    const seen = await drive(access.readEpoch());
+    await expect(drive(access.flipEpoch(seen))).rejects.toMatchObject({ code: 'INBAND_TIMEOUT' });
+    expect(double.epoch).toBe(1n);
+    blackout = false;
+    expect(await drive(access.flipEpoch(seen))).toBe(1n);
+    expect(double.epoch).toBe(1n);
+    expect(double.seen.filter((r) => r.op === INBAND_OP.FLIP_EPOCH)).toHaveLength(1);
+  });
+
+  it('refuses to flip from an epoch that is no longer there, changing nothing', async () => {
+    const { double, access, drive } = rig();
+    double.epoch = 7n;
+    await expect(drive(access.flipEpoch(3n))).rejects.toMatchObject({ code: 'STATE_CONFLICT', message: /epoch register 'ct_epoch' from 3: the epoch is 7/ });
+    await expect(drive(access.flipEpoch(-1n))).rejects.toMatchObject({ code: 'VALUE_RANGE', message: /from = -1 is not a 32-bit value/ });
+    expect(double.epoch).toBe(7n);
+    expect(double.seen.filter((r) => r.op === INBAND_OP.FLIP_EPOCH)).toHaveLength(0);
+    // The epoch wraps at its width: from 2^32 - 1 the flip goes to 0.
+    double.epoch = 0xffff_ffffn;
+    expect(await drive(access.flipEpoch(0xffff_ffffn))).toBe(0n);
+  });
+
+  it('refuses a batch that writes one slot twice, before sending anything', async () => {
+    const { double, access, drive } = rig();
+    const before = double.slot(5);
+    const words = (v: bigint): bigint[] => group.words.map(() => v);
+    const err = await drive(access.writeSlots([{ index: 5, words: words(1n) }, { index: 6, words: words(2n) }, { index: 5, words: words(3n) }])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALUE_RANGE', message: /write of slot 5: the slot appears twice in one batch of group 'conntrack' \(writes #0 and #2\); .* merge them into one write/ });
+    expect(double.seen).toHaveLength(0);
+    expect(double.slot(5)).toEqual(before);
   });
 
   it('reads counters through the P4Runtime source on every backend', async () => {

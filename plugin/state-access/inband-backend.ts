@@ -8,7 +8,7 @@ import type { InbandSpec, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { InbandClient } from './inband-client.js';
 import type { InbandChannel, InbandOptions } from './inband-client.js';
-import { compileSlotFilter, selectionIndices } from './register-access.js';
+import { compileSlotFilter, epochAfter, epochConflict, selectionIndices } from './register-access.js';
 import type {
   CounterReading,
   DirtySelection,
@@ -21,7 +21,7 @@ import type {
   SlotSelection,
   SlotWrite,
 } from './register-access.js';
-import { checkSlotWrite } from './slot-validation.js';
+import { checkSlotWrites } from './slot-validation.js';
 import type { Clock, Logger } from 'p4runtime-ts';
 
 /** Reads a counter cell over P4Runtime (counters are P4Runtime entities on every target). */
@@ -64,23 +64,25 @@ export class InbandRegisterAccess implements RegisterAccess {
   async readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]> {
     const g = this.group;
     const filter = compileSlotFilter(g, options);
+    const filtered = filter.words.length > 0;
     const listed = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
     const count = listed ? listed.length : g.slots;
     const at = (i: number): number => (listed ? (listed[i] ?? 0) : i);
     // Answers land in flat columns, not in per-slot arrays: a scan then keeps nothing per answer
     // alive, so the collector never walks 327,680 small arrays while requests are in flight.
+    const W = g.words.length;
     const columns = g.words.map(() => new BigUint64Array(count));
     const keep = new Uint8Array(count);
     await this.client.runBatch(
       count,
-      (i) => ({ op: INBAND_OP.READ_SLOT, index: at(i), what: `READ_SLOT slot ${at(i)} of group '${g.name}'` }),
+      (i) => ({ op: INBAND_OP.READ_SLOT, index: at(i) }),
       (i, ans) => {
-        if (!filter.matches(ans.words)) return;
+        const words = ans.words;
+        if (filtered && !filter.matches(words)) return;
         keep[i] = 1;
-        columns.forEach((c, w) => {
-          c[i] = ans.words[w] ?? 0n;
-        });
+        for (let w = 0; w < W; w++) (columns[w] as BigUint64Array)[i] = words[w] ?? 0n;
       },
+      (_op, index) => `READ_SLOT slot ${index} of group '${g.name}'`,
     );
     const found: SlotRecord[] = [];
     // selectionIndices returns indices ascending, so the records come out sorted.
@@ -89,15 +91,17 @@ export class InbandRegisterAccess implements RegisterAccess {
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
-    const masks = writes.map((w) => checkSlotWrite(this.group, w));
-    // WRITE_SLOT is idempotent (same words, same mask), so retries are safe.
+    const masks = checkSlotWrites(this.group, writes);
+    // WRITE_SLOT is idempotent (same words, same mask), so retries are safe — and with each slot
+    // at most once per batch, no retried write can land after a newer one to the same slot.
     await this.client.runBatch(
       writes.length,
       (i) => {
         const w = writes[i] as SlotWrite;
-        return { op: INBAND_OP.WRITE_SLOT, index: w.index, mask: masks[i] ?? 0, words: w.words, what: `WRITE_SLOT slot ${w.index} of group '${this.group.name}'` };
+        return { op: INBAND_OP.WRITE_SLOT, index: w.index, mask: masks[i] ?? 0, words: w.words };
       },
       () => undefined,
+      (_op, index) => `WRITE_SLOT slot ${index} of group '${this.group.name}'`,
     );
   }
 
@@ -113,8 +117,9 @@ export class InbandRegisterAccess implements RegisterAccess {
     const name = op === INBAND_OP.CLEAR_DIRTY ? 'CLEAR_DIRTY' : 'READ_DIRTY';
     await this.client.runBatch(
       indices.length,
-      (i) => ({ op, index: indices[i] ?? 0, what: `${name} word ${indices[i] ?? 0} of '${register}'` }),
+      (i) => ({ op, index: indices[i] ?? 0 }),
       (i, ans) => out.set(indices[i] ?? 0, ans.words[0] ?? 0n),
+      (_op, index) => `${name} word ${index} of '${register}'`,
     );
     return out;
   }
@@ -142,26 +147,37 @@ export class InbandRegisterAccess implements RegisterAccess {
     return ans.words[0] ?? 0n;
   }
 
-  async flipEpoch(): Promise<bigint> {
+  /**
+   * Conditional flip from `from`. The pipeline's FLIP_EPOCH is unconditional (epoch + 1), so the
+   * condition is a READ_EPOCH first, in the same FIFO request stream: exact against this caller's
+   * own retries (a retry finds `from + 1` and flips nothing), not atomic against another
+   * controller flipping between the READ and the FLIP — that race is reported (STATE_CONFLICT),
+   * not prevented. Closing it takes a conditional op in the pipeline (flip only if the epoch
+   * equals the request's w0), which p4/stateful_edge does not have yet.
+   */
+  async flipEpoch(from: bigint): Promise<bigint> {
     const d = this.dirty();
-    const modulus = 1n << BigInt(d.epochBits);
-    const before = await this.readEpoch();
-    const target = (before + 1n) % modulus;
+    const target = epochAfter(from, d.epochBits, d.epochRegister);
+    const check = async (): Promise<boolean> => {
+      const now = await this.readEpoch();
+      if (now === target) return true;
+      if (now !== from) throw epochConflict(d.epochRegister, from, now);
+      return false;
+    };
+    if (await check()) return target;
     for (let attempt = 1; ; attempt++) {
       try {
         // FLIP_EPOCH must not run twice: one attempt, and on a lost answer look before flipping again.
         const ans = await this.client.request(INBAND_OP.FLIP_EPOCH, 0, `FLIP_EPOCH of '${d.epochRegister}'`, { retry: false });
-        return ans.words[0] ?? target;
+        const now = ans.words[0] ?? target;
+        if (now !== target) throw epochConflict(d.epochRegister, from, now);
+        return now;
       } catch (e) {
         if (!(e instanceof EdgePluginError) || e.code !== 'INBAND_TIMEOUT') throw e;
         // Requests pass the pipeline in order: a READ_EPOCH sent now sees the flip if it was not lost.
-        const now = await this.readEpoch();
-        if (now === target) return now;
-        if (now !== before) {
-          throw new EdgePluginError('INTERNAL', `FLIP_EPOCH of '${d.epochRegister}': the epoch moved from ${before} to ${now}, not to ${target}; another controller is flipping it`);
-        }
+        if (await check()) return target;
         if (attempt >= this.parts.options.maxAttempts) {
-          throw new EdgePluginError('INBAND_TIMEOUT', `FLIP_EPOCH of '${d.epochRegister}': no answer after ${attempt} attempt(s) and the epoch is still ${before}`, { cause: e });
+          throw new EdgePluginError('INBAND_TIMEOUT', `FLIP_EPOCH of '${d.epochRegister}': no answer after ${attempt} attempt(s) and the epoch is still ${from}; retry flipEpoch(${from}n)`, { cause: e });
         }
       }
     }

@@ -6,7 +6,6 @@
  * retried a bounded number of times, and answers that arrive late or twice are counted and
  * dropped. Time comes from a `Clock` so tests drive timeouts with virtual time.
  */
-import { randomInt } from 'node:crypto';
 import { systemClock } from 'p4runtime-ts';
 import type { Clock, Logger, TimerHandle } from 'p4runtime-ts';
 import { silentLogger } from 'p4runtime-ts';
@@ -14,7 +13,13 @@ import type { Observable, Subscription } from 'rxjs';
 import { INBAND_OP, INBAND_STATUS, decodeInbandAnswer, encodeInbandRequest } from '../contract/index.js';
 import type { InbandAnswer, InbandSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
+import { DEFAULT_INBAND_OPTIONS } from './inband-options.js';
+import type { InbandOptions } from './inband-options.js';
 import type { RegisterAccessStats } from './register-access.js';
+import { RequestIds } from './request-ids.js';
+
+export { DEFAULT_INBAND_OPTIONS, parseInbandOptions } from './inband-options.js';
+export type { InbandOptions } from './inband-options.js';
 
 /** Where requests go and answers come from: PacketOut metadata out, PacketIn metadata in. */
 export interface InbandChannel {
@@ -24,50 +29,38 @@ export interface InbandChannel {
   readonly answers$: Observable<Readonly<Record<string, bigint>>>;
 }
 
-/** Knobs of the in-band engine. */
-export interface InbandOptions {
-  /** Attempts in flight at most (the lab: ~64 is safe on BMv2, 256 loses ≈1 %). */
-  readonly window: number;
-  /** How long an attempt may stay unanswered before it counts as lost. */
-  readonly timeoutMs: number;
-  /** Attempts per request, the first included. */
-  readonly maxAttempts: number;
+/** A batch being fed into the window lazily, one request per free window slot. */
+interface Batch {
+  readonly count: number;
+  readonly make: (i: number) => InbandBatchItem;
+  readonly onAnswer: (i: number, answer: InbandAnswer) => void;
+  readonly describe: (op: number, index: number) => string;
+  readonly resolve: () => void;
+  readonly reject: (e: EdgePluginError) => void;
+  next: number;
+  done: number;
+  failed: boolean;
 }
 
-/** Defaults of the in-band engine. */
-export const DEFAULT_INBAND_OPTIONS: InbandOptions = Object.freeze({ window: 64, timeoutMs: 250, maxAttempts: 5 });
-
-/** Validates in-band options over the defaults; BAD_OPTIONS names the field and the range. */
-export function parseInbandOptions(input: Partial<InbandOptions> = {}, where = 'inband'): InbandOptions {
-  const o = { ...DEFAULT_INBAND_OPTIONS, ...input };
-  const int = (name: keyof InbandOptions, min: number, max: number): number => {
-    const v = o[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new EdgePluginError('BAD_OPTIONS', `${where}.${name}: got ${JSON.stringify(v)}; expected an integer in ${min}..${max}`);
-    }
-    return v;
-  };
-  const timeoutMs = o.timeoutMs;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    throw new EdgePluginError('BAD_OPTIONS', `${where}.timeoutMs: got ${JSON.stringify(timeoutMs)}; expected a positive number of milliseconds, e.g. 250`);
-  }
-  return Object.freeze({ window: int('window', 1, 65536), timeoutMs, maxAttempts: int('maxAttempts', 1, 100) });
-}
-
-/** One request as the caller made it. */
+/**
+ * One request: a single one (resolve/reject set) or item `i` of a batch. One shape for both, and
+ * no closure or description string per request — descriptions are built only for errors.
+ */
 interface Pending {
   readonly op: number;
   readonly index: number;
   readonly mask: number;
-  readonly words: readonly bigint[];
-  /** What the request is about, for errors: e.g. `READ_SLOT slot 42`. */
-  readonly what: string;
+  readonly words: readonly bigint[] | undefined;
   readonly maxAttempts: number;
-  readonly ids: number[];
+  readonly batch: Batch | undefined;
+  readonly i: number;
+  readonly what: string | undefined;
+  readonly resolve: ((a: InbandAnswer) => void) | undefined;
+  readonly reject: ((e: EdgePluginError) => void) | undefined;
   attempts: number;
   settled: boolean;
-  resolve(a: InbandAnswer): void;
-  reject(e: EdgePluginError): void;
+  /** The newest attempt; older ones hang off `prev`. */
+  last: Attempt | undefined;
 }
 
 /** One sending of a request. */
@@ -75,6 +68,7 @@ interface Attempt {
   readonly id: number;
   readonly req: Pending;
   readonly deadline: number;
+  readonly prev: Attempt | undefined;
   /** Sent and neither answered nor timed out: it holds a window slot. */
   live: boolean;
 }
@@ -83,41 +77,35 @@ interface Attempt {
 export interface InbandBatchItem {
   readonly op: number;
   readonly index: number;
-  readonly what: string;
   readonly mask?: number;
   readonly words?: readonly bigint[];
 }
 
-/** A batch being fed into the window lazily, one request per free window slot. */
-interface Source {
-  next(): Pending | undefined;
-}
-
 const OP_NAMES = new Map<number, string>(Object.entries(INBAND_OP).map(([k, v]) => [v, k]));
+const STATUS_NAMES = new Map<number, string>(Object.entries(INBAND_STATUS).map(([k, v]) => [v, k]));
 
 /** Name of an in-band op code, for messages. */
 export function inbandOpName(op: number): string {
   return OP_NAMES.get(op) ?? `op ${op}`;
 }
 
+const defaultDescribe = (op: number, index: number): string => `${inbandOpName(op)} index ${index}`;
+
 /** Sends in-band requests with a bounded window, ids, timeouts and retries. */
 export class InbandClient {
   /** Single requests and retries, sent before batch items. */
   private readonly queue: Pending[] = [];
   private queueHead = 0;
-  private readonly sources: Source[] = [];
+  private readonly batches: Batch[] = [];
   private readonly attempts = new Map<number, Attempt>();
   /** Attempts in send order; deadlines grow with it because every attempt gets the same timeout. */
   private readonly deadlines: Attempt[] = [];
   private deadlineHead = 0;
   private timer: TimerHandle | undefined;
   private timerDue = Infinity;
-  private nextId: number;
-  private readonly idSpace: number;
+  private readonly ids: RequestIds;
   private inFlight = 0;
   private closed = false;
-  /** Ids of recently answered or abandoned attempts, oldest first: their answers are duplicates, not strays. */
-  private readonly recent = new Set<number>();
   private readonly sub: Subscription;
   private readonly counts = { requests: 0, retries: 0, timeouts: 0, duplicateAnswers: 0, strayAnswers: 0, maxInFlight: 0 };
 
@@ -128,9 +116,7 @@ export class InbandClient {
     private readonly clock: Clock = systemClock,
     private readonly logger: Logger = silentLogger,
   ) {
-    this.idSpace = 2 ** spec.reqIdBits;
-    // A random start keeps a restarted client from taking a predecessor's late answers as its own.
-    this.nextId = randomInt(0, Math.min(this.idSpace, 2 ** 31));
+    this.ids = new RequestIds(spec.reqIdBits, options);
     this.sub = channel.answers$.subscribe({ next: (md) => this.onAnswer(md) });
   }
 
@@ -151,14 +137,16 @@ export class InbandClient {
         op,
         index,
         mask: extra.mask ?? 0,
-        words: extra.words ?? [],
-        what,
+        words: extra.words,
         maxAttempts: extra.retry === false ? 1 : this.options.maxAttempts,
-        ids: [],
-        attempts: 0,
-        settled: false,
+        batch: undefined,
+        i: 0,
+        what,
         resolve,
         reject,
+        attempts: 0,
+        settled: false,
+        last: undefined,
       });
       this.counts.requests++;
       this.pump();
@@ -169,51 +157,13 @@ export class InbandClient {
    * Sends `count` requests, `make(i)` building the i-th when a window slot frees — a scan of
    * 327,680 slots never holds more than the window in memory, and each answer sends the next
    * request at once. `onAnswer` sees every answer (in arrival order); the first failure rejects
-   * the batch and stops feeding it.
+   * the batch and stops feeding it. `describe(op, index)` names a request in error messages.
    */
-  runBatch(count: number, make: (i: number) => InbandBatchItem, onAnswer: (i: number, answer: InbandAnswer) => void): Promise<void> {
+  runBatch(count: number, make: (i: number) => InbandBatchItem, onAnswer: (i: number, answer: InbandAnswer) => void, describe: (op: number, index: number) => string = defaultDescribe): Promise<void> {
     if (this.closed) return Promise.reject(new EdgePluginError('CLOSED', 'in-band batch: the in-band client is closed'));
     if (count === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      let nextIndex = 0;
-      let done = 0;
-      let failed = false;
-      const source: Source = {
-        next: () => {
-          if (failed || nextIndex >= count) return undefined;
-          const i = nextIndex++;
-          const item = make(i);
-          this.counts.requests++;
-          return {
-            op: item.op,
-            index: item.index,
-            mask: item.mask ?? 0,
-            words: item.words ?? [],
-            what: item.what,
-            maxAttempts: this.options.maxAttempts,
-            ids: [],
-            attempts: 0,
-            settled: false,
-            resolve: (a) => {
-              if (failed) return;
-              try {
-                onAnswer(i, a);
-              } catch (e) {
-                failed = true;
-                reject(EdgePluginError.from(e, 'in-band batch'));
-                return;
-              }
-              if (++done === count) resolve();
-            },
-            reject: (e) => {
-              if (failed) return;
-              failed = true;
-              reject(e);
-            },
-          };
-        },
-      };
-      this.sources.push(source);
+      this.batches.push({ count, make, onAnswer, describe, resolve, reject, next: 0, done: 0, failed: false });
       this.pump();
     });
   }
@@ -228,45 +178,29 @@ export class InbandClient {
     const err = (what: string): EdgePluginError => new EdgePluginError('CLOSED', `in-band ${what}: closed while the request was pending`);
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const r = this.queue[i];
-      if (r && !r.settled) {
-        r.settled = true;
-        r.reject(err(r.what));
-      }
+      if (r) this.settle(r, undefined, err(this.describe(r)));
     }
-    for (const a of this.attempts.values()) {
-      if (!a.req.settled) {
-        a.req.settled = true;
-        a.req.reject(err(a.req.what));
-      }
-    }
-    for (const src of this.sources) {
-      // Pulling one item from a source and rejecting it fails the whole batch.
-      src.next()?.reject(err('batch'));
-    }
-    this.sources.length = 0;
+    for (const a of this.attempts.values()) this.settle(a.req, undefined, err(this.describe(a.req)));
+    for (const b of this.batches) this.failBatch(b, err('batch'));
+    this.batches.length = 0;
     this.queue.length = 0;
     this.queueHead = 0;
     this.attempts.clear();
   }
 
-  /** Drops an attempt id, remembering it for a while so its late answers count as duplicates. */
-  private forget(id: number): void {
-    this.attempts.delete(id);
-    this.recent.delete(id);
-    this.recent.add(id);
-    const cap = Math.max(4096, 4 * this.options.window);
-    if (this.recent.size > cap) {
-      const oldest = this.recent.values().next();
-      if (!oldest.done) this.recent.delete(oldest.value);
-    }
+  private describe(req: Pending): string {
+    return req.what ?? (req.batch ? req.batch.describe(req.op, req.index) : defaultDescribe(req.op, req.index));
   }
 
-  private takeId(): number {
-    for (;;) {
-      const id = this.nextId;
-      this.nextId = (this.nextId + 1) % this.idSpace;
-      if (!this.attempts.has(id) && !this.recent.has(id)) return id;
-    }
+  private failBatch(b: Batch, e: EdgePluginError): void {
+    if (b.failed) return;
+    b.failed = true;
+    b.reject(e);
+  }
+
+  /** Drops an attempt id; its late answers then count as duplicates (see RequestIds). */
+  private forget(id: number): void {
+    this.attempts.delete(id);
   }
 
   /** The next request to send: retries and single requests first, then batch items. */
@@ -279,10 +213,29 @@ export class InbandClient {
       }
       if (req && !req.settled) return req;
     }
-    while (this.sources.length > 0) {
-      const req = this.sources[0]?.next();
-      if (req) return req;
-      this.sources.shift();
+    while (this.batches.length > 0) {
+      const b = this.batches[0] as Batch;
+      if (!b.failed && b.next < b.count) {
+        const i = b.next++;
+        const item = b.make(i);
+        this.counts.requests++;
+        return {
+          op: item.op,
+          index: item.index,
+          mask: item.mask ?? 0,
+          words: item.words,
+          maxAttempts: this.options.maxAttempts,
+          batch: b,
+          i,
+          what: undefined,
+          resolve: undefined,
+          reject: undefined,
+          attempts: 0,
+          settled: false,
+          last: undefined,
+        };
+      }
+      this.batches.shift();
     }
     return undefined;
   }
@@ -296,25 +249,27 @@ export class InbandClient {
   }
 
   private send(req: Pending): void {
-    const id = this.takeId();
-    const attempt: Attempt = { id, req, deadline: this.clock.now() + this.options.timeoutMs, live: true };
+    const id = this.ids.take(this.attempts);
+    const attempt: Attempt = { id, req, deadline: this.clock.now() + this.options.timeoutMs, prev: req.last, live: true };
     this.attempts.set(id, attempt);
-    req.ids.push(id);
+    req.last = attempt;
     req.attempts++;
     this.inFlight++;
     if (this.inFlight > this.counts.maxInFlight) this.counts.maxInFlight = this.inFlight;
     this.deadlines.push(attempt);
-    this.arm();
+    if (this.timer === undefined) this.arm();
     try {
       this.channel.send(encodeInbandRequest(this.spec, { op: req.op, reqId: id, index: req.index, mask: req.mask, words: req.words }));
     } catch (e) {
       attempt.live = false;
       this.inFlight--;
-      this.settle(req, undefined, EdgePluginError.from(e, `in-band ${req.what}: sending the PacketOut failed`));
+      this.settle(req, undefined, EdgePluginError.from(e, `in-band ${this.describe(req)}: sending the PacketOut failed`));
     }
   }
 
   private arm(): void {
+    // Skip attempts already answered: the timer then fires only when something can time out.
+    while (this.deadlineHead < this.deadlines.length && !(this.deadlines[this.deadlineHead] as Attempt).live) this.deadlineHead++;
     const head = this.deadlines[this.deadlineHead];
     if (!head || head.deadline >= this.timerDue) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
@@ -342,24 +297,28 @@ export class InbandClient {
       }
       if (req.attempts >= req.maxAttempts) {
         const msg =
-          `in-band ${req.what}: no answer after ${req.attempts} attempt(s) of ${this.options.timeoutMs} ms each ` +
+          `in-band ${this.describe(req)}: no answer after ${req.attempts} attempt(s) of ${this.options.timeoutMs} ms each ` +
           `(window ${this.options.window}); the switch dropped the requests or does not serve in-band access — ` +
           'check the pipeline is the one the P4Info describes, lower the window or raise timeoutMs/maxAttempts';
         this.settle(req, undefined, new EdgePluginError('INBAND_TIMEOUT', msg));
       } else {
         this.counts.retries++;
-        this.logger.debug('in-band request retried', { what: req.what, attempt: req.attempts + 1 });
+        this.logger.debug('in-band request retried', { what: this.describe(req), attempt: req.attempts + 1 });
         // Retries go first: they are the oldest work, and a scan should not wait behind its tail.
         if (this.queueHead > 0) this.queue[--this.queueHead] = req;
         else this.queue.unshift(req);
       }
     }
+    this.compactDeadlines();
+    this.pump();
+    this.arm();
+  }
+
+  private compactDeadlines(): void {
     if (this.deadlineHead > 1024 && this.deadlineHead * 2 > this.deadlines.length) {
       this.deadlines.splice(0, this.deadlineHead);
       this.deadlineHead = 0;
     }
-    this.pump();
-    this.arm();
   }
 
   private onAnswer(md: Readonly<Record<string, bigint>>): void {
@@ -367,7 +326,7 @@ export class InbandClient {
     if (!ans) return;
     const a = this.attempts.get(ans.reqId);
     if (!a) {
-      if (this.recent.has(ans.reqId)) this.counts.duplicateAnswers++;
+      if (this.ids.recentlyIssued(ans.reqId)) this.counts.duplicateAnswers++;
       else this.counts.strayAnswers++;
       return;
     }
@@ -381,28 +340,43 @@ export class InbandClient {
     if (a.live) {
       a.live = false;
       this.inFlight--;
+      // Answered in order most of the time: drop it from the deadline queue's head at once.
+      if (this.deadlines[this.deadlineHead] === a) {
+        this.deadlineHead++;
+        this.compactDeadlines();
+      }
     }
     if (req.settled) {
       this.counts.duplicateAnswers++;
     } else if (ans.status !== INBAND_STATUS.OK) {
-      const status = Object.entries(INBAND_STATUS).find(([, v]) => v === ans.status)?.[0] ?? `status ${ans.status}`;
-      this.settle(req, undefined, new EdgePluginError('INBAND_REJECTED', `in-band ${req.what}: the pipeline answered ${status}; ${status === 'BAD_INDEX' ? 'the index is past the register — check the P4Info sizes match the loaded pipeline' : 'the pipeline does not serve this op — check it implements the in-band service of p4/README.md'}`));
+      const status = STATUS_NAMES.get(ans.status) ?? `status ${ans.status}`;
+      const fix = status === 'BAD_INDEX' ? 'the index is past the register — check the P4Info sizes match the loaded pipeline' : 'the pipeline does not serve this op — check it implements the in-band service of p4/README.md';
+      this.settle(req, undefined, new EdgePluginError('INBAND_REJECTED', `in-band ${this.describe(req)}: the pipeline answered ${status}; ${fix}`));
     } else {
       this.settle(req, ans, undefined);
     }
     this.pump();
+    if (this.timer === undefined) this.arm();
   }
 
   private settle(req: Pending, ans: InbandAnswer | undefined, err: EdgePluginError | undefined): void {
     if (req.settled) return;
     req.settled = true;
     // Forget attempts that no longer hold a window slot; live ones stay until answered or timed out.
-    for (const id of req.ids) {
-      const a = this.attempts.get(id);
-      if (a && !a.live) this.forget(id);
+    for (let a = req.last; a; a = a.prev) if (!a.live) this.forget(a.id);
+    const b = req.batch;
+    if (!b) {
+      if (err) req.reject?.(err);
+      else if (ans) req.resolve?.(ans);
+      return;
     }
-    if (err) req.reject(err);
-    else if (ans) req.resolve(ans);
+    if (b.failed) return;
+    if (err) return this.failBatch(b, err);
+    try {
+      b.onAnswer(req.i, ans as InbandAnswer);
+    } catch (e) {
+      return this.failBatch(b, EdgePluginError.from(e, 'in-band batch'));
+    }
+    if (++b.done === b.count) b.resolve();
   }
 }
-

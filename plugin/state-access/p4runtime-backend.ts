@@ -8,7 +8,7 @@ import type { P4Switch } from 'p4runtime-ts';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { forEachLimited } from './for-each-limited.js';
-import { compileSlotFilter, selectionIndices } from './register-access.js';
+import { compileSlotFilter, epochAfter, epochConflict, selectionIndices } from './register-access.js';
 import type {
   CounterReading,
   DirtySelection,
@@ -21,7 +21,7 @@ import type {
   SlotSelection,
   SlotWrite,
 } from './register-access.js';
-import { checkSlotWrite } from './slot-validation.js';
+import { checkSlotWrites } from './slot-validation.js';
 
 /** Knobs of the P4Runtime backend. */
 export interface P4RuntimeBackendOptions {
@@ -125,8 +125,10 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
     const updates = [];
-    for (const w of writes) {
-      const mask = checkSlotWrite(this.group, w);
+    // P4Runtime applies the updates of one Write in any order: a slot may appear only once.
+    const masks = checkSlotWrites(this.group, writes);
+    for (const [n, w] of writes.entries()) {
+      const mask = masks[n] ?? 0;
       for (const word of this.group.words) {
         if ((mask >> word.index) & 1) updates.push(this.sw.register(word.register).modify(w.index, w.words[word.index] ?? 0n));
       }
@@ -181,17 +183,28 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return cells[0] ?? 0n;
   }
 
-  async flipEpoch(): Promise<bigint> {
+  /**
+   * Conditional flip from `from`: read, compare, then MODIFY to the absolute value `from + 1`.
+   * P4Runtime has no compare-and-set, so the read and the write are two RPCs; what holds: a
+   * caller's retry never flips twice (it finds `from + 1` and writes nothing, and even a repeated
+   * MODIFY writes the same value), and an epoch moved by someone else before the read is refused
+   * (STATE_CONFLICT). A writer that slips in between the read and the MODIFY is overwritten —
+   * only the primary controller may write, and the data plane never writes the epoch, so that
+   * takes a second writer on the same device (e.g. another controller's in-band FLIP_EPOCH).
+   */
+  async flipEpoch(from: bigint): Promise<bigint> {
     const d = this.dirty();
-    // The data plane only reads the epoch, so read-modify-write from the one controller is exact.
-    const next = ((await this.readEpoch()) + 1n) % (1n << BigInt(d.epochBits));
+    const target = epochAfter(from, d.epochBits, d.epochRegister);
+    const now = await this.readEpoch();
+    if (now === target) return target;
+    if (now !== from) throw epochConflict(d.epochRegister, from, now);
     this.counts.requests++;
     try {
-      await this.sw.write(this.sw.register(d.epochRegister).modify(0, next));
+      await this.sw.write(this.sw.register(d.epochRegister).modify(0, target));
     } catch (e) {
-      throw EdgePluginError.from(e, `flipping epoch register '${d.epochRegister}'`);
+      throw EdgePluginError.from(e, `flipping epoch register '${d.epochRegister}' from ${from} to ${target}`);
     }
-    return next;
+    return target;
   }
 
   readCounter(counter: string, index: number): Promise<CounterReading> {

@@ -92,7 +92,7 @@ export interface RegisterAccess {
   stats(): RegisterAccessStats;
   /** Reads slots, sorted by index; with options, only those that pass the filters. */
   readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]>;
-  /** Writes slots (only the masked words of each). */
+  /** Writes slots (only the masked words of each); a slot named twice in one call is refused (VALUE_RANGE). */
   writeSlots(writes: readonly SlotWrite[]): Promise<void>;
   /** Reads dirty-bitmap words, sorted by index; `nonZeroOnly` drops empty words. */
   readDirtyWords(selection: DirtySelection, options?: { readonly nonZeroOnly?: boolean }): Promise<DirtyWord[]>;
@@ -103,8 +103,14 @@ export interface RegisterAccess {
    */
   clearDirtyWords(indices: readonly number[]): Promise<DirtyWord[]>;
   readEpoch(): Promise<bigint>;
-  /** Increments the epoch exactly once (never twice, even when an answer is lost); returns the new value. */
-  flipEpoch(): Promise<bigint>;
+  /**
+   * Flips the epoch from `from` (the value the caller read) to `from + 1` (mod 2^bits), and
+   * returns the new value. Conditional, so a caller may retry after a timeout: if the epoch already
+   * holds `from + 1` (the earlier call's flip landed) it is left alone; any other value rejects with
+   * STATE_CONFLICT and changes nothing. Neither backend has an atomic compare-and-set (see each
+   * backend): the guarantee assumes one controller flips a device's epoch at a time.
+   */
+  flipEpoch(from: bigint): Promise<bigint>;
   /** One indirect counter cell (over P4Runtime on every target). */
   readCounter(counter: string, index: number): Promise<CounterReading>;
   /** Stops: pending requests reject with CLOSED. Idempotent. */
@@ -124,16 +130,28 @@ export function selectionIndices(selection: SlotSelection | DirtySelection, size
     if (selection.buffer !== 0 && selection.buffer !== 1) throw new EdgePluginError('VALUE_RANGE', `${what}: buffer ${String(selection.buffer)} must be 0 or 1`);
     return Array.from({ length: bufferWords }, (_, i) => selection.buffer * bufferWords + i);
   }
-  if ('indices' in selection) return [...new Set(selection.indices.map(check))].sort((a, b) => a - b);
-  const out = new Set<number>();
+  if ('indices' in selection) return ascendingUnique(selection.indices.map(check));
+  const out: number[] = [];
   for (const r of selection.ranges) {
     if (!Number.isSafeInteger(r.count) || r.count < 0) throw new EdgePluginError('VALUE_RANGE', `${what}: range count ${String(r.count)} must be a non-negative integer`);
     if (r.count === 0) continue;
     check(r.start);
     check(r.start + r.count - 1);
-    for (let i = r.start; i < r.start + r.count; i++) out.add(i);
+    for (let i = r.start; i < r.start + r.count; i++) out.push(i);
   }
-  return [...out].sort((a, b) => a - b);
+  return ascendingUnique(out);
+}
+
+/** Sorts and de-duplicates in place, skipping the sort when the list is already strictly ascending (the usual case). */
+function ascendingUnique(xs: number[]): number[] {
+  let sorted = true;
+  for (let i = 1; i < xs.length && sorted; i++) sorted = (xs[i] as number) > (xs[i - 1] as number);
+  if (sorted) return xs;
+  xs.sort((a, b) => a - b);
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[n - 1]) xs[n++] = xs[i] as number;
+  xs.length = n;
+  return xs;
 }
 
 /** A compiled slot filter: the words it needs and the test itself. */
@@ -157,4 +175,21 @@ export function compileSlotFilter(group: SlotGroupSpec, options: ReadSlotsOption
     // value undefined = "non-zero" (the valid test), else equality.
     matches: (words) => tests.every((t) => (t.value === undefined ? fieldValue(words, t.ref) !== 0n : fieldValue(words, t.ref) === t.value)),
   };
+}
+
+/** The epoch after `from` and a check that `from` fits the epoch register; shared by both backends. */
+export function epochAfter(from: bigint, bits: number, register: string): bigint {
+  const modulus = 1n << BigInt(bits);
+  if (typeof from !== 'bigint' || from < 0n || from >= modulus) {
+    throw new EdgePluginError('VALUE_RANGE', `flip of epoch register '${register}': from = ${String(from)} is not a ${bits}-bit value; pass the epoch you read (readEpoch())`);
+  }
+  return (from + 1n) % modulus;
+}
+
+/** The STATE_CONFLICT of a conditional flip that found the epoch neither at `from` nor at `from + 1`. */
+export function epochConflict(register: string, from: bigint, now: bigint): EdgePluginError {
+  return new EdgePluginError(
+    'STATE_CONFLICT',
+    `flip of epoch register '${register}' from ${from}: the epoch is ${now}, neither ${from} nor the flipped value; another controller moved it — read the epoch again and decide whether to flip from ${now}`,
+  );
 }

@@ -29,3 +29,26 @@ export function checkSlotWrite(group: SlotGroupSpec, w: SlotWrite): number {
   });
   return mask;
 }
+
+/**
+ * Validates a batch of slot writes (each as checkSlotWrite) and refuses a slot named twice: the
+ * writes of a batch are in flight together and retried independently (in-band) or applied in any
+ * order (a P4Runtime batch), so a retried older write could land after a newer one.
+ * Returns each write's mask.
+ */
+export function checkSlotWrites(group: SlotGroupSpec, writes: readonly SlotWrite[]): number[] {
+  const first = new Map<number, number>();
+  return writes.map((w, n) => {
+    const mask = checkSlotWrite(group, w);
+    const earlier = first.get(w.index);
+    if (earlier !== undefined) {
+      throw new EdgePluginError(
+        'VALUE_RANGE',
+        `write of slot ${w.index}: the slot appears twice in one batch of group '${group.name}' (writes #${earlier} and #${n}); ` +
+          'the writes of a batch may land in any order, so merge them into one write (combine the masks) or send them in separate calls',
+      );
+    }
+    first.set(w.index, n);
+    return mask;
+  });
+}

@@ -9,7 +9,8 @@
  * is FIFO). Then, timed: on `full` a RegisterEntry wildcard read of every register and an
  * in-band read of every slot; on `bmv2` the in-band read (its RegisterEntry read is UNIMPLEMENTED).
  * The reads must agree: full's two backends word for word, full and bmv2 field for field except
- * `last_seen` (each process stamps with its own clock).
+ * `last_seen` (each process stamps with its own clock). Last, on the filled `bmv2` switch, a bare
+ * window-64 in-band client and the plugin's in-band backend side by side (inband-side-by-side.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { silentLogger, systemClock } from 'p4runtime-ts';
@@ -19,6 +20,8 @@ import type { EdgePlugin, RegisterAccess, SlotGroupSpec, SlotRecord } from '../.
 import type { SimProfileName } from '../../sim/index.js';
 import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
+import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
+import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
 
 /** Knobs of the pipeline bench. */
@@ -30,10 +33,12 @@ export interface PipelineBenchOptions {
   /** In-band requests in flight (the lab's safe value on BMv2 is ~64). */
   readonly inbandWindow: number;
   readonly seed: number;
+  /** The bare-vs-plugin in-band rounds on the bmv2 switch. */
+  readonly sideBySide: InbandSideBySideOptions;
 }
 
 /** The issue's setup: ~10^5 tracked flows, the lab's window of 64. */
-export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026 });
+export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026, sideBySide: DEFAULT_INBAND_SIDE_BY_SIDE });
 
 const SUITE = 'pipeline';
 
@@ -148,6 +153,12 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
       occupied = ib.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
     }
     rows.unshift({ suite: SUITE, case: 'tracked flows', variant: profile, value: occupied.length, unit: 'flows', note: `of ${o.flows} generated; ${collisions} found no free slot (ct_collisions)` });
+    if (caps.backend === 'inband') {
+      // The clients take the primary role in turn: the plugin steps aside, the filled switch stays.
+      await plugin.stop();
+      plugin = undefined;
+      rows.push(...(await compareInbandClients({ address: sim.address, deviceId: 1, pid: sim.pid, label: `sim ${profile}` }, o.sideBySide, (m) => log(`${profile}: ${m}`))));
+    }
     return { rows, occupied, group };
   } finally {
     barrier?.close();

@@ -15,10 +15,6 @@ interface Subcommand {
   readonly run: (argv: string[]) => Promise<number>;
 }
 
-const notYet = (what: string, issue: string) => async (): Promise<number> => {
-  console.error(`carryover ${what}: not available yet — ${issue}. Nothing was done.`);
-  return EXIT_USAGE;
-};
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   demo: {
@@ -34,8 +30,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: async (argv) => (await import('../../plugin/cli.js')).runPluginCommand(argv),
   },
   migrate: {
-    summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger)",
-    run: notYet('migrate', 'the migration engine (controller) is a later issue'),
+    summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger); --plan validates and shows the plan",
+    run: async (argv) => (await import('../../controller/cli.js')).runMigrateCommand(argv),
   },
   'hw-test': {
     summary: 'validate a real target (--target, --profile, --p4info, --device-config, --peer)',

@@ -31,10 +31,10 @@ describe('contract placement — annotations versus the data-plane model', () =>
   });
 
   it('decodes the model\'s slot words into the fields the model wrote', () => {
-    const words = [keyAddrWord(0x0a000005, 0xc0000201), keyPortWord(40000, 443, 6), stateWord(7, L.CtState.ESTABLISHED, 1, 500, 600)];
+    const words = [keyAddrWord(0x0a000005, 0xc0000201), keyPortWord(40000, 443, 6), stateWord(7, L.CtState.ESTABLISHED, 1, 7, 14, 500, 600)];
     const get = (n: string): bigint => fieldValue(words, ct.fields.get(n) ?? ct.valid);
     expect([get('vm_addr'), get('remote_addr'), get('vm_port'), get('remote_port'), get('protocol')]).toEqual([0x0a000005n, 0xc0000201n, 40000n, 443n, 6n]);
-    expect([get('vm_id'), get('state'), get('flags'), get('win_out'), get('win_in')]).toEqual([7n, 3n, 1n, 500n, 600n]);
+    expect([get('vm_id'), get('state'), get('flags'), get('ws_out'), get('ws_in'), get('win_out'), get('win_in')]).toEqual([7n, 3n, 1n, 7n, 14n, 500n, 600n]);
   });
 
   it('computes the model\'s four candidates for random flows, both hash choices', () => {
@@ -71,7 +71,7 @@ describe('contract placement — annotations versus the data-plane model', () =>
     const occupy = (slot: number, n: number): void => {
       env.registerWrite('ct_key_addr', slot, keyAddrWord(0x0b000000 + n, 0x0c000000 + n));
       env.registerWrite('ct_key_port', slot, keyPortWord(n & 0xffff, 1, 6));
-      env.registerWrite('ct_state', slot, stateWord(99, L.CtState.ESTABLISHED, 0, 0, 0));
+      env.registerWrite('ct_state', slot, stateWord(99, L.CtState.ESTABLISHED, 0, 0, 0, 0, 0));
       env.registerWrite('ct_last_seen', slot, 1_000_000n);
     };
     for (let i = 0; i < 1500; i++) {

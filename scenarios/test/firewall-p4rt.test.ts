@@ -88,4 +88,34 @@ describe.each(['full', 'bmv2'] as const)('firewall over P4Runtime packet-out (pr
     // The connection still works.
     expect((await send(UPLINK, inn({ seq: 6201, ack: 1301, flags: TCP_ACK, payload: 10 })))?.port).toBe(1);
   });
+
+  it('forwards and tracks a VM whose id is past the per-VM counters, counting it nowhere (as BMv2 does)', async () => {
+    const big = 0x0a000009; // 10.0.0.9, VM id 2000 behind port 20
+    await rig.sw.write([
+      rig.sw.table('port_role').insert({ match: { port: 20 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
+      rig.sw.table('vm_table').insert({ match: { vm_addr: big }, action: 'set_vm', params: { vm_id: 2000, port: 20 } }),
+    ]);
+    const cells = async (): Promise<string> => JSON.stringify(await rig.sw.readAll(['vm_tx', 'vm_rx', 'ct_collisions'].map((c) => rig.sw.counter(c).all())), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    const before = await cells();
+    const syn = buildTcpFrame({ src: big, dst: REMOTE, srcPort: 41000, dstPort: 443, seq: 9, ack: 0, flags: TCP_SYN, window: 64240 });
+    expect((await send(20, syn))?.port).toBe(UPLINK);
+    expect((await send(UPLINK, buildTcpFrame({ src: REMOTE, dst: big, srcPort: 443, dstPort: 41000, seq: 70, ack: 10, flags: TCP_SYN | TCP_ACK, window: 65160 })))?.port).toBe(20);
+    expect(await cells()).toBe(before);
+    const slot = candidateSlotsFor(rig.plugin.group.placement, { vm_addr: big, remote_addr: REMOTE, vm_port: 41000, remote_port: 443, protocol: 6 });
+    const words = await rig.plugin.registerAccess.readSlots({ indices: slot });
+    const held = words.map((w) => w.words[2] ?? 0n).find((w) => w !== 0n) ?? 0n;
+    expect(held >> 48n).toBe(2000n);
+    expect(Number((held >> 44n) & 0xfn)).toBe(CtState.SYN_RECV);
+  });
+
+  it('drops and counts a frame whose output port would be the CPU port; nothing reaches the controller', async () => {
+    const vm = 0x0a00000a; // 10.0.0.10 behind port 21, whose uplink is misconfigured as the CPU port
+    await rig.sw.write([
+      rig.sw.table('port_role').insert({ match: { port: 21 }, action: 'vm_port_role', params: { uplink_port: 255 } }),
+      rig.sw.table('vm_table').insert({ match: { vm_addr: vm }, action: 'set_vm', params: { vm_id: 10, port: 21 } }),
+    ]);
+    const before = await drops(DropReason.CPU_PORT);
+    expect(await send(21, buildTcpFrame({ src: vm, dst: REMOTE, srcPort: 42000, dstPort: 443, seq: 1, ack: 0, flags: TCP_SYN, window: 64240, payload: 200 }))).toBeUndefined();
+    expect(await drops(DropReason.CPU_PORT)).toBe(before + 1n);
+  });
 });

@@ -123,6 +123,21 @@ describe('register access — both backends read the same state for the same flo
     await expect(full.plugin.readVmState(70_000)).rejects.toMatchObject({ code: 'VALUE_RANGE', message: /VM id 70000 is outside 0\.\.65535/ });
   });
 
+  it('both backends refuse a batch naming one slot twice and a flip from a stale epoch, changing nothing', async () => {
+    for (const [access, rig] of [[full.plugin.registerAccess, full], [bmv2.plugin.registerAccess, bmv2]] as const) {
+      const g = access.group;
+      const slot = 327_678;
+      const cells = (): bigint[] => g.words.map((w) => rig.sim.state.registerRead(w.register, slot));
+      const before = cells();
+      const twice = access.writeSlots([{ index: slot, words: g.words.map(() => 1n) }, { index: 5, words: g.words.map(() => 1n), mask: 1 }, { index: slot, words: g.words.map(() => 2n) }]);
+      await expect(twice).rejects.toMatchObject({ code: 'VALUE_RANGE', message: /write of slot 327678: the slot appears twice in one batch .*\(writes #0 and #2\)/ });
+      expect(cells()).toEqual(before);
+      const epoch = await access.readEpoch();
+      await expect(access.flipEpoch(epoch + 5n)).rejects.toMatchObject({ code: 'STATE_CONFLICT', message: new RegExp(`from ${epoch + 5n}: the epoch is ${epoch}`) });
+      expect(rig.sim.state.registerRead('ct_epoch', 0)).toBe(epoch);
+    }
+  });
+
   it('writes, dirty words and the epoch behave alike on both backends', async () => {
     for (const [access, rig] of [[full.plugin.registerAccess, full], [bmv2.plugin.registerAccess, bmv2]] as const) {
       const g = access.group;
@@ -148,7 +163,9 @@ describe('register access — both backends read the same state for the same flo
       expect(dirty).toHaveLength(1);
       const marked = slotsOfDirtyWord(g.dirty ?? (() => { throw new Error('no dirty'); })(), dirty[0]?.index ?? 0, dirty[0]?.value ?? 0n);
       expect(candidateSlotsFor(g.placement, keyOf(flow))).toContain(marked[0]);
-      expect(await access.flipEpoch()).toBe(epoch + 1n);
+      expect(await access.flipEpoch(epoch)).toBe(epoch + 1n);
+      // A retry of the same flip (its confirmation lost, say) finds the new epoch and flips nothing.
+      expect(await access.flipEpoch(epoch)).toBe(epoch + 1n);
       expect(await access.clearDirtyWords(dirty.map((d) => d.index))).toEqual(dirty);
       expect(await access.readDirtyWords({ buffer }, { nonZeroOnly: true })).toEqual([]);
       expect(rig.sim.state.registerRead('ct_epoch', 0)).toBe(epoch + 1n);

@@ -63,7 +63,7 @@ const SPEC_WORDS = {
 export const PROFILE_EXPECTATIONS: Readonly<Record<SimProfileName, ProfileExpectations>> = {
   full: {
     apiVersion: '1.4.0',
-    paddedBytestrings: 'rejected',
+    paddedBytestrings: 'accepted',
     registerRead: { kind: 'served' },
     registerWrite: { kind: 'served' },
     atomicModes: { kind: 'honoured' },
@@ -108,7 +108,7 @@ export const PROFILE_EXPECTATIONS: Readonly<Record<SimProfileName, ProfileExpect
   },
   'stratum-tofino': {
     apiVersion: '1.3.0',
-    paddedBytestrings: 'rejected',
+    paddedBytestrings: 'accepted',
     registerRead: { kind: 'served' },
     registerWrite: { kind: 'served' },
     atomicModes: { kind: 'unimplemented', message: /^Atomicity (ROLLBACK_ON_ERROR|DATAPLANE_ATOMIC) is not supported by this target/ },

@@ -26,7 +26,7 @@ export function decodeValue(ctx: CodecContext, bytes: Uint8Array | null | undefi
   const v = bytesToBigInt(b);
   if (bitLength(v) > width) throw fail.invalid(ctx.msgs.doesNotFit(width, `${what} is ${toHex(b)}`));
   if (ctx.profile.bytestrings === 'canonical-only' && !isCanonical(b)) {
-    throw fail.invalid(`${what}: bytestring ${toHex(b)} is not canonical; send the shortest big-endian form ${toHex(canonicalBytes(v))} (P4Runtime spec, Bytestrings)`);
+    throw fail.invalid(`${what}: bytestring ${toHex(b)} is not canonical; send the shortest big-endian form ${toHex(canonicalBytes(v))} (strict canonical bytestrings are on: canonicalBytestrings / --canonical-bytestrings)`);
   }
   return v;
 }

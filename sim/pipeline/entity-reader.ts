@@ -42,10 +42,12 @@ export function readEntity(ctx: ReadContext, e: EntityProps): EntityProps[] {
       return readRegisters(ctx, e.registerEntry ?? {});
     case 'digestEntry':
       return readDigests(ctx, e.digestEntry ?? {});
+    case 'packetReplicationEngineEntry':
+      return ctx.state.replication.read(e.packetReplicationEngineEntry ?? {});
     case undefined:
       throw fail.invalid('Entity has no entity set; P4Runtime has no whole-state wildcard, list one entity per type (e.g. table_entry {} for every table)');
     default:
-      throw fail.unimplemented(`reading ${kind} is not supported by the sim (supported: table_entry, counter_entry, direct_counter_entry, register_entry, digest_entry)`);
+      throw fail.unimplemented(`reading ${kind} is not supported by the sim (supported: table_entry, counter_entry, direct_counter_entry, register_entry, digest_entry, packet_replication_engine_entry)`);
   }
 }
 

@@ -86,10 +86,13 @@ describe('entity writer — table entries', () => {
     expectFail(() => applyUpdate(w, l2.insert({ ...l2.macFwd(1n, 'drop'), action: { actionProfileMemberId: 1 } })), status.INVALID_ARGUMENT, /direct table/);
   });
 
-  it('entity writer — bytestrings: canonical-only on full, padded accepted on bmv2, too wide rejected on both', () => {
+  it('entity writer — bytestrings: padded accepted on every profile, refused only when strict; too wide rejected everywhere', () => {
     const padded = l2.insert({ tableId: ids.tables.mac_fwd, match: [{ fieldId: 1, exact: { value: Uint8Array.of(0, 0, 0, 4) } }], action: { action: { actionId: ids.actions.drop } } });
+    const strict = l2EchoContexts('full', true);
+    expectFail(() => applyUpdate(strict.write(), padded), status.INVALID_ARGUMENT, /0x00000004 is not canonical; send the shortest big-endian form 0x04/);
     const full = l2EchoContexts('full');
-    expectFail(() => applyUpdate(full.write(), padded), status.INVALID_ARGUMENT, /0x00000004 is not canonical; send the shortest big-endian form 0x04/);
+    applyUpdate(full.write(), padded);
+    expect([...full.state.table(ids.tables.mac_fwd).entries()][0]?.match[0]).toEqual({ kind: 'EXACT', value: 4n });
     const bmv2 = l2EchoContexts('bmv2');
     applyUpdate(bmv2.write(), padded);
     expect([...bmv2.state.table(ids.tables.mac_fwd).entries()][0]?.match[0]).toEqual({ kind: 'EXACT', value: 4n });

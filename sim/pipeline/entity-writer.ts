@@ -53,10 +53,12 @@ export function applyUpdate(ctx: WriteContext, update: p4.v1.Update.$Properties)
       return writeRegisterEntry(ctx, type, e?.registerEntry ?? {});
     case 'digestEntry':
       return writeDigestEntry(ctx, type, e?.digestEntry ?? {});
+    case 'packetReplicationEngineEntry':
+      return ctx.state.replication.write(type, e?.packetReplicationEngineEntry ?? {});
     case undefined:
       throw fail.invalid('Update.entity has no entity set; set table_entry, counter_entry, register_entry, ...');
     default:
-      throw fail.unimplemented(`${kind} updates are not supported by the sim (supported: table_entry, counter_entry, direct_counter_entry, register_entry, digest_entry)`);
+      throw fail.unimplemented(`${kind} updates are not supported by the sim (supported: table_entry, counter_entry, direct_counter_entry, register_entry, digest_entry, packet_replication_engine_entry)`);
   }
 }
 

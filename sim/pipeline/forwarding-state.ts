@@ -7,6 +7,7 @@ import { fail } from '../p4rt/status.js';
 import { CounterArray } from './counter-array.js';
 import type { ActionInfo, P4InfoIndex, TableInfo } from './p4info-index.js';
 import { RegisterArray } from './register-array.js';
+import { ReplicationStore } from './replication-store.js';
 import { TableStore, entryKey } from './table-store.js';
 import type { ActionCall, TableEntryState } from './table-store.js';
 
@@ -29,6 +30,8 @@ export class ForwardingState {
   readonly counters = new Map<number, CounterArray>();
   readonly registers = new Map<number, RegisterArray>();
   readonly digestConfigs = new Map<number, DigestConfig>();
+  /** Multicast groups and clone sessions (PacketReplicationEngineEntry). */
+  readonly replication = new ReplicationStore();
 
   /**
    * Creates empty state for `index`. `defaults` gives initial default actions by table name or
@@ -61,6 +64,7 @@ export class ForwardingState {
    * new P4Info cannot hold.
    */
   reconcileFrom(old: ForwardingState, nowMs: number): void {
+    this.replication.takeOver(old.replication);
     for (const oldTable of old.tables.values()) {
       const newId = this.index.idOf('table', oldTable.info.name);
       const holdsState = oldTable.size > 0 || !sameAction(oldTable.defaultEntry.action, oldTable.defaultEntry.initial);

@@ -16,6 +16,8 @@ import type { SimProfile } from '../profiles.js';
 export interface EgressPacket {
   readonly port: number;
   readonly payload: Uint8Array;
+  /** The replica's instance (egress_rid) when the packet is a multicast copy. */
+  readonly instance?: number;
 }
 
 /** Counters of what the data plane did, for tests. */
@@ -162,7 +164,7 @@ export class Dataplane {
         return null;
       }
       if (strict && this.o.profile.bytestrings === 'canonical-only' && !isCanonical(bytes)) {
-        return { message: `PacketOut metadata '${info.name}': bytestring ${toHex(bytes)} is not canonical; send ${toHex(canonicalBytes(v))}` };
+        return { message: `PacketOut metadata '${info.name}': bytestring ${toHex(bytes)} is not canonical; send ${toHex(canonicalBytes(v))} (strict canonical bytestrings are on: canonicalBytestrings / --canonical-bytestrings)` };
       }
       meta[info.name] = v;
     }
@@ -196,6 +198,17 @@ export class Dataplane {
     else if (out.kind === 'forward') {
       this.stats.forwarded++;
       this.o.egress({ port: out.port, payload: out.payload });
+    } else if (out.kind === 'multicast') {
+      // The replication engine copies the packet once per replica; a group with no entry (or no
+      // replicas) produces no copy, as on BMv2.
+      const replicas = this.o.state.replication.multicastGroup(out.group) ?? [];
+      if (replicas.length === 0) this.stats.dropped++;
+      // Copies leave on their ports as they are: turning one into a PacketIn is the egress
+      // pipeline's job, which the sim's programs do not model for replicas.
+      for (const r of replicas) {
+        this.stats.forwarded++;
+        this.o.egress({ port: r.port, payload: out.payload, instance: r.instance });
+      }
     } else {
       this.stats.packetIns++;
       const metadata = (this.packetInHeader?.metadata ?? []).map((m) => ({ metadataId: m.id, value: canonicalBytes((out.kind === 'to-cpu' ? (out.metadata[m.name] ?? 0n) : 0n) & widthMask(m.bitwidth)) }));

@@ -13,10 +13,10 @@ import { L2_ECHO_PROGRAM } from '../programs/l2-echo/l2-echo.js';
 import { l2EchoP4Info } from '../programs/l2-echo/l2-echo-p4info.js';
 
 /** l2_echo state plus contexts for one profile; `now` moves the clock the contexts report. */
-export function l2EchoContexts(profile: SimProfileName = 'full'): { state: ForwardingState; write(nowMs?: number): WriteContext; read(nowMs?: number): ReadContext } {
+export function l2EchoContexts(profile: SimProfileName = 'full', canonicalBytestrings = false): { state: ForwardingState; write(nowMs?: number): WriteContext; read(nowMs?: number): ReadContext } {
   const index = P4InfoIndex.build(l2EchoP4Info());
   const state = new ForwardingState(index, L2_ECHO_PROGRAM.defaultActions);
-  const p = simProfile(profile);
+  const p = simProfile(profile, canonicalBytestrings);
   const base = { index, profile: p, msgs: messagesFor(p.dialect), state };
   return { state, write: (nowMs = 0) => ({ ...base, nowMs }), read: (nowMs = 0) => ({ ...base, nowMs }) };
 }

@@ -1,15 +1,16 @@
 /**
- * The packets of one flow, in order, with realistic TCP behaviour: SYN/SYN+ACK/ACK with MSS and
- * window-scale options, request/response exchanges cut at the MSS with delayed ACKs (one per two
- * segments) so nothing in flight exceeds the peer's window, sequence and acknowledgement numbers
- * advancing by exactly the bytes (and SYN/FIN) sent, and an orderly FIN close, an RST, or none.
+ * The packets of one flow, in order, with realistic TCP behaviour: SYN/SYN+ACK/ACK with the
+ * options each side's host profile announces, request/response exchanges cut at the MSS with
+ * delayed ACKs (one per two segments) so nothing in flight exceeds the peer's window, sequence
+ * and acknowledgement numbers advancing by exactly the bytes (and SYN/FIN) sent, timestamps on
+ * every segment when both sides offered them, and an orderly FIN close, an RST, or none.
  * UDP flows alternate a datagram from the VM and a reply.
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../programs/stateful-edge/frame.js';
-import { buildTcpFrame, buildUdpFrame, synOptions } from './frame-builder.js';
+import { buildTcpFrame, buildUdpFrame, hostSynOptions, synOptions, timestampOptions } from './frame-builder.js';
 import type { Prng } from './prng.js';
 
-export type PacketKind = 'syn' | 'syn-ack' | 'ack' | 'data' | 'fin' | 'rst' | 'udp';
+export type PacketKind = 'syn' | 'syn-ack' | 'ack' | 'data' | 'fin' | 'rst' | 'udp' | 'hard';
 export type CloseKind = 'fin' | 'rst' | 'open';
 
 /** One packet of a flow: who sent it and the frame. */
@@ -28,6 +29,14 @@ export interface FlowEnds {
   readonly remotePort: number;
 }
 
+/**
+ * How a host's TCP stack talks: `minimal` announces MSS and window scale (`windowScale` of the
+ * plan) only; `linux` is Linux's defaults (MSS, SACK-permitted, timestamps, window scale 7,
+ * buffers up to 6 MiB); `large-buffer` a host tuned for long fat pipes (window scale 14,
+ * buffers up to 1 GiB).
+ */
+export type HostProfile = 'minimal' | 'linux' | 'large-buffer';
+
 /** What a TCP flow does. */
 export interface TcpFlowPlan {
   readonly initiator: 'vm' | 'remote';
@@ -36,11 +45,32 @@ export interface TcpFlowPlan {
   readonly close: CloseKind;
   readonly closer: 'vm' | 'remote';
   readonly mss: number;
+  /** The window scale of a `minimal` host. */
   readonly windowScale: number;
+  /** Each side's host profile (default: minimal). */
+  readonly vmProfile?: HostProfile;
+  readonly remoteProfile?: HostProfile;
+}
+
+interface ProfileTraits {
+  readonly ws: number;
+  readonly timestamps: boolean;
+  readonly sack: boolean;
+  /** Receive buffer range in KiB. */
+  readonly bufferKiB: readonly [number, number];
+}
+
+function traits(profile: HostProfile, minimalWs: number): ProfileTraits {
+  if (profile === 'linux') return { ws: 7, timestamps: true, sack: true, bufferKiB: [128, 6 * 1024] };
+  if (profile === 'large-buffer') return { ws: 14, timestamps: true, sack: true, bufferKiB: [16 * 1024, 1024 * 1024] };
+  return { ws: minimalWs, timestamps: false, sack: false, bufferKiB: [128, 1024] };
 }
 
 interface Side {
   readonly who: 'vm' | 'remote';
+  readonly traits: ProfileTraits;
+  /** Timestamp clock (TSval). */
+  ts: number;
   readonly addr: number;
   readonly port: number;
   /** Next sequence number this side sends. */
@@ -54,13 +84,27 @@ interface Side {
 
 /** Generates the packets of one TCP flow. */
 export function* tcpFlowPackets(ends: FlowEnds, plan: TcpFlowPlan, prng: Prng): Generator<FlowPacket> {
-  const vm: Side = { who: 'vm', addr: ends.vmAddr, port: ends.vmPort, nxt: prng.next(), rcvNxt: 0, buffer: prng.int(128, 1024) * 1024, ipId: prng.int(0, 0xffff) };
-  const remote: Side = { who: 'remote', addr: ends.remoteAddr, port: ends.remotePort, nxt: prng.next(), rcvNxt: 0, buffer: prng.int(128, 1024) * 1024, ipId: prng.int(0, 0xffff) };
+  const vmTraits = traits(plan.vmProfile ?? 'minimal', plan.windowScale);
+  const remoteTraits = traits(plan.remoteProfile ?? 'minimal', plan.windowScale);
+  const side = (who: 'vm' | 'remote', t: ProfileTraits, addr: number, port: number): Side => ({
+    who, traits: t, ts: prng.next(), addr, port, nxt: prng.next(), rcvNxt: 0, buffer: prng.int(t.bufferKiB[0], t.bufferKiB[1]) * 1024, ipId: prng.int(0, 0xffff),
+  });
+  const vm = side('vm', vmTraits, ends.vmAddr, ends.vmPort);
+  const remote = side('remote', remoteTraits, ends.remoteAddr, ends.remotePort);
   const peer = (s: Side): Side => (s === vm ? remote : vm);
-  const windowField = (s: Side): number => Math.min(0xffff, Math.floor(s.buffer / 2 ** plan.windowScale) - prng.int(0, 3));
+  // RFC 7323: timestamps are used only when both SYNs offered them.
+  const timestamps = vmTraits.timestamps && remoteTraits.timestamps;
+  const windowField = (s: Side): number => Math.min(0xffff, Math.floor(s.buffer / 2 ** s.traits.ws) - prng.int(0, 3));
+  const synOpts = (s: Side): Uint8Array => {
+    const t = s.traits;
+    if (!t.timestamps && !t.sack) return synOptions(plan.mss, t.ws);
+    return hostSynOptions({ mss: plan.mss, windowScale: t.ws, sackPermitted: t.sack, ...(t.timestamps ? { timestamps: { val: s.ts, ecr: peer(s).ts } } : {}) });
+  };
 
   const send = (from: Side, flags: number, payload: number, kind: PacketKind, syn = false): FlowPacket => {
     const to = peer(from);
+    from.ts = (from.ts + 1) >>> 0;
+    const options = syn ? synOpts(from) : timestamps ? timestampOptions(from.ts, to.ts) : undefined;
     const frame = buildTcpFrame({
       src: from.addr,
       dst: to.addr,
@@ -71,7 +115,7 @@ export function* tcpFlowPackets(ends: FlowEnds, plan: TcpFlowPlan, prng: Prng): 
       flags,
       // Windows in SYN segments are never scaled (RFC 7323 §2.2).
       window: syn ? 64240 : windowField(from),
-      ...(syn ? { options: synOptions(plan.mss, plan.windowScale) } : {}),
+      ...(options ? { options } : {}),
       payload,
       identification: from.ipId,
     });

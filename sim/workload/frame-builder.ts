@@ -165,3 +165,43 @@ export function synOptions(mss: number, windowScale: number): Uint8Array {
   if (!Number.isInteger(windowScale) || windowScale < 0 || windowScale > 14) throw new Error(`window scale ${windowScale} must be 0..14 (RFC 7323)`);
   return Uint8Array.from([2, 4, mss >>> 8, mss & 0xff, 1, 3, 3, windowScale]);
 }
+
+/** What a SYN of a real host announces (RFC 7323, RFC 2018). */
+export interface SynOptionSpec {
+  readonly mss: number;
+  /** Window scale shift; absent = no window scale option. */
+  readonly windowScale?: number;
+  readonly sackPermitted?: boolean;
+  /** Timestamps option values; absent = no timestamps. */
+  readonly timestamps?: { readonly val: number; readonly ecr: number };
+}
+
+function timestampBytes(val: number, ecr: number): number[] {
+  return [8, 10, (val >>> 24) & 0xff, (val >>> 16) & 0xff, (val >>> 8) & 0xff, val & 0xff, (ecr >>> 24) & 0xff, (ecr >>> 16) & 0xff, (ecr >>> 8) & 0xff, ecr & 0xff];
+}
+
+/**
+ * SYN options in the order Linux writes them: MSS, SACK-permitted, timestamps, NOP, window scale
+ * (20 bytes with everything); without timestamps, NOPs pad SACK-permitted as Linux does.
+ */
+export function hostSynOptions(spec: SynOptionSpec): Uint8Array {
+  checkField('MSS', spec.mss, 16);
+  const out = [2, 4, spec.mss >>> 8, spec.mss & 0xff];
+  if (spec.timestamps) {
+    if (spec.sackPermitted) out.push(4, 2);
+    else out.push(1, 1);
+    out.push(...timestampBytes(spec.timestamps.val, spec.timestamps.ecr));
+  } else if (spec.sackPermitted) {
+    out.push(1, 1, 4, 2);
+  }
+  if (spec.windowScale !== undefined) {
+    checkField('window scale', spec.windowScale, 8);
+    out.push(1, 3, 3, spec.windowScale);
+  }
+  return Uint8Array.from(out);
+}
+
+/** The timestamps option of a non-SYN segment, NOP-aligned (12 bytes). */
+export function timestampOptions(val: number, ecr: number): Uint8Array {
+  return Uint8Array.from([1, 1, ...timestampBytes(val, ecr)]);
+}

@@ -3,6 +3,7 @@
  * how much (flows, concurrency, rate), and how flows behave (TCP or UDP, who opens, how they end).
  */
 import { parseIpv4 } from '../programs/stateful-edge/frame.js';
+import type { HardTrafficSetup } from './hard-setup.js';
 
 /** A simulated VM: its IPv4 address and the switch port it sits behind. */
 export interface WorkloadVm {
@@ -18,6 +19,13 @@ export interface CloseMix {
   readonly rst: number;
   /** Never closed: the connection stays ESTABLISHED (state a migration has to move). */
   readonly open: number;
+}
+
+/** Relative weights of the host profiles. */
+export interface HostMix {
+  readonly minimal: number;
+  readonly linux: number;
+  readonly largeBuffer: number;
 }
 
 export interface WorkloadOptions {
@@ -46,8 +54,15 @@ export interface WorkloadOptions {
   readonly udpDatagrams: readonly [number, number];
   readonly close: CloseMix;
   readonly mss: number;
-  /** Window scale both sides announce (the pipeline's window check allows up to 7). */
+  /** Window scale a `minimal` host announces (0..14). */
   readonly windowScale: number;
+  /** Relative weights of the host profiles each end of a TCP flow gets (flow-scripts.ts). */
+  readonly hosts: HostMix;
+  /**
+   * Hard traffic (hard-cases.ts) appended after the flows, for a switch configured as the setup
+   * says (its extra entries: hardTrafficEntries); absent = none.
+   */
+  readonly hard?: HardTrafficSetup;
   /** Service ports remote servers listen on, and VM services remotes connect to. */
   readonly remoteTcpPorts: readonly number[];
   readonly remoteUdpPorts: readonly number[];
@@ -71,6 +86,7 @@ export const DEFAULT_WORKLOAD_OPTIONS: WorkloadOptions = Object.freeze({
   close: Object.freeze({ fin: 0.7, rst: 0.1, open: 0.2 }),
   mss: 1460,
   windowScale: 7,
+  hosts: Object.freeze({ minimal: 0.2, linux: 0.6, largeBuffer: 0.2 }),
   remoteTcpPorts: Object.freeze([443, 80, 22, 5432]),
   remoteUdpPorts: Object.freeze([53, 123, 443]),
   vmTcpPorts: Object.freeze([22, 80, 443]),
@@ -133,7 +149,11 @@ export function parseWorkloadOptions(input: Partial<WorkloadOptions> = {}): Work
     fail('close', c, '{ fin, rst, open } non-negative weights with a positive sum');
   }
   if (!isInt(o.mss, 64, 9000)) fail('mss', o.mss, 'an integer in 64..9000');
-  if (!isInt(o.windowScale, 0, 7)) fail('windowScale', o.windowScale, 'an integer in 0..7 (the pipeline reads windows as value << 7)');
+  if (!isInt(o.windowScale, 0, 14)) fail('windowScale', o.windowScale, 'an integer in 0..14 (RFC 7323)');
+  const h = o.hosts;
+  if (!h || [h.minimal, h.linux, h.largeBuffer].some((w) => typeof w !== 'number' || !(w >= 0)) || h.minimal + h.linux + h.largeBuffer <= 0) {
+    fail('hosts', h, '{ minimal, linux, largeBuffer } non-negative weights with a positive sum');
+  }
   return Object.freeze({
     ...o,
     vms: Object.freeze(vms),
@@ -142,6 +162,7 @@ export function parseWorkloadOptions(input: Partial<WorkloadOptions> = {}): Work
     responseBytes: range('responseBytes', o.responseBytes, 1, 1 << 20),
     udpDatagrams: range('udpDatagrams', o.udpDatagrams, 1, 1000),
     close: Object.freeze({ fin: c.fin, rst: c.rst, open: c.open }),
+    hosts: Object.freeze({ minimal: h.minimal, linux: h.linux, largeBuffer: h.largeBuffer }),
     remoteTcpPorts: ports('remoteTcpPorts', o.remoteTcpPorts),
     remoteUdpPorts: ports('remoteUdpPorts', o.remoteUdpPorts),
     vmTcpPorts: ports('vmTcpPorts', o.vmTcpPorts),

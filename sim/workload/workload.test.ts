@@ -160,6 +160,53 @@ describe('workload — through the stateful_edge model', () => {
   });
 });
 
+describe('workload — real-host profiles', () => {
+  const packets = [...generateWorkload({ ...OPTS, udpShare: 0, flows: 120 })];
+  const syns = packets.filter((p) => p.kind === 'syn' || p.kind === 'syn-ack').map((p) => p.payload.subarray(14 + 20 + 20, 14 + 20 + ((p.payload[14 + 20 + 12] ?? 0) >> 4) * 4));
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+  it('announces Linux defaults (MSS, SACK-permitted, timestamps, window scale 7) and large-buffer window scale 14', () => {
+    const linux = syns.filter((o) => o.length === 20 && hex(o).startsWith('020405b40402080a') && hex(o).endsWith('01030307'));
+    const large = syns.filter((o) => o.length === 20 && hex(o).endsWith('0103030e'));
+    const minimal = syns.filter((o) => hex(o) === '020405b401030307');
+    expect(linux.length).toBeGreaterThan(40);
+    expect(large.length).toBeGreaterThan(10);
+    expect(minimal.length).toBeGreaterThan(10);
+    expect(linux.length + large.length + minimal.length).toBe(syns.length);
+  });
+
+  it('puts timestamps on every segment of a flow whose both ends offered them, and windows fit the announced scale', () => {
+    for (const ps of byFlow(packets).values()) {
+      const optsOf = (p: WorkloadPacket): string => hex(p.payload.subarray(34 + 20, 34 + ((p.payload[34 + 12] ?? 0) >> 4) * 4));
+      const [syn, synAck] = ps;
+      const both = syn && synAck && optsOf(syn).includes('080a') && optsOf(synAck).includes('080a');
+      for (const p of ps.slice(2)) expect(optsOf(p).startsWith('0101080a'), `flow ${p.flow.id} packet ${p.index}`).toBe(Boolean(both));
+    }
+  });
+});
+
+describe('workload — hard traffic', () => {
+  const setup = {
+    vm: { addr: parseIpv4('10.0.0.5'), port: 1, vmId: 1 }, uplinkPort: 100, cpuPort: 255, remoteBase: parseIpv4('198.51.100.0'), openPort: 80, closedPort: 25, anyPort: 179,
+    deniedRemote: parseIpv4('203.0.113.66'), unknownVmAddr: parseIpv4('10.0.0.99'),
+  };
+  it('appends the hard cases after the flows, each packet with its expectation, flows keyed by their ends', () => {
+    const plain = [...generateWorkload({ ...OPTS, flows: 20 })];
+    const all = [...generateWorkload({ ...OPTS, flows: 20, hard: setup })];
+    expect(all.slice(0, plain.length).map((p) => p.payload)).toEqual(plain.map((p) => p.payload));
+    const hard = all.slice(plain.length);
+    expect(hard.length).toBeGreaterThan(150);
+    expect(hard.every((p) => p.kind === 'hard' && p.expect !== undefined && p.flow.hardCase !== undefined)).toBe(true);
+    expect(hard.map((p) => p.index)).toEqual(hard.map((_, i) => plain.length + i));
+    const flows = byFlow(hard);
+    for (const ps of flows.values()) {
+      expect(ps.filter((p) => p.last)).toEqual([ps.at(-1)]);
+      expect(new Set(ps.map((p) => `${p.flow.vmAddr}:${p.flow.vmPort}:${p.flow.remoteAddr}:${p.flow.remotePort}`)).size).toBe(1);
+    }
+    expect(new Set(hard.map((p) => p.expect))).toContain('OUT_OF_WINDOW');
+  });
+});
+
 describe('workload — options', () => {
   it('rejects bad options naming the field and the expected form', () => {
     expect(() => parseWorkloadOptions({ vms: [] })).toThrow(/'vms'.*at least one/);
@@ -168,7 +215,8 @@ describe('workload — options', () => {
     expect(() => parseWorkloadOptions({ remoteNetwork: '10.0.0.0' })).toThrow(/'remoteNetwork'.*CIDR/);
     expect(() => parseWorkloadOptions({ exchanges: [3, 1] })).toThrow(/'exchanges'/);
     expect(() => parseWorkloadOptions({ close: { fin: 0, rst: 0, open: 0 } })).toThrow(/'close'/);
-    expect(() => parseWorkloadOptions({ windowScale: 9 })).toThrow(/'windowScale'/);
+    expect(() => parseWorkloadOptions({ windowScale: 15 })).toThrow(/'windowScale'.*0\.\.14/);
+    expect(() => parseWorkloadOptions({ hosts: { minimal: 0, linux: 0, largeBuffer: 0 } })).toThrow(/'hosts'/);
   });
 
   it('returns frozen options with defaults filled in', () => {

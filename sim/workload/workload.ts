@@ -6,20 +6,25 @@
  */
 import { parseIpv4 } from '../programs/stateful-edge/frame.js';
 import { tcpFlowPackets, udpFlowPackets } from './flow-scripts.js';
-import type { CloseKind, FlowPacket, PacketKind } from './flow-scripts.js';
+import type { CloseKind, FlowPacket, HostProfile, PacketKind } from './flow-scripts.js';
+import type { Expectation } from './conversation.js';
+import { hardCases } from './hard-cases.js';
 import { createPrng } from './prng.js';
 import type { Prng } from './prng.js';
 import { parseCidr, parseWorkloadOptions } from './workload-options.js';
 import type { WorkloadOptions } from './workload-options.js';
+import type { HardTrafficSetup } from './hard-setup.js';
 
 /** What a flow is, carried on each of its packets. */
 export interface WorkloadFlow {
   readonly id: number;
+  /** The hard-traffic case the flow belongs to (hard traffic only). */
+  readonly hardCase?: string;
   readonly protocol: 6 | 17;
   readonly initiator: 'vm' | 'remote';
   /** How a TCP flow ends; UDP flows have no close. */
   readonly close: CloseKind | 'none';
-  /** Index into options.vms. */
+  /** Index into options.vms; -1 for a hard-traffic VM the options do not list. */
   readonly vm: number;
   readonly vmAddr: number;
   readonly vmPort: number;
@@ -42,6 +47,9 @@ export interface WorkloadPacket {
   readonly flow: WorkloadFlow;
   /** True on the flow's last packet. */
   readonly last: boolean;
+  /** Hard traffic: what the firewall must do with the packet (the flows' packets all pass). */
+  readonly expect?: Expectation;
+  readonly note?: string;
 }
 
 interface ActiveFlow {
@@ -60,6 +68,12 @@ export function* generateWorkload(input: Partial<WorkloadOptions> = {}): Generat
   const used = new Set<string>();
   const totalWeight = o.close.fin + o.close.rst + o.close.open;
   const nsPerPacket = 1e9 / o.packetsPerSecond;
+
+  const hostWeight = o.hosts.minimal + o.hosts.linux + o.hosts.largeBuffer;
+  const pickProfile = (): HostProfile => {
+    const r = prng.float() * hostWeight;
+    return r < o.hosts.minimal ? 'minimal' : r < o.hosts.minimal + o.hosts.linux ? 'linux' : 'large-buffer';
+  };
 
   let started = 0;
   const startFlow = (): ActiveFlow => {
@@ -111,6 +125,8 @@ export function* generateWorkload(input: Partial<WorkloadOptions> = {}): Generat
             closer: prng.chance(0.5) ? 'vm' : 'remote',
             mss: o.mss,
             windowScale: o.windowScale,
+            vmProfile: pickProfile(),
+            remoteProfile: pickProfile(),
           },
           flowPrng,
         );
@@ -145,5 +161,36 @@ export function* generateWorkload(input: Partial<WorkloadOptions> = {}): Generat
       if (started < o.flows) active[i] = startFlow();
       else active.splice(i, 1);
     }
+  }
+  if (o.hard) yield* hardPackets(o.hard, vms, createPrng(prng.next()), index, nsPerPacket, started);
+}
+
+/** The hard-traffic cases as workload packets, after `index` packets of `firstFlow` flows. */
+function* hardPackets(setup: HardTrafficSetup, vms: readonly { addr: number }[], prng: Prng, index: number, nsPerPacket: number, firstFlow: number): Generator<WorkloadPacket> {
+  const flows = new Map<string, WorkloadFlow>();
+  const packets = hardCases(setup, prng).flatMap((c) => c.packets.map((p) => ({ c, p })));
+  const lastOf = new Map<string, number>();
+  const keyOf = (p: (typeof packets)[number]['p']): string => `${p.ends.vmAddr}:${p.ends.vmPort}:${p.ends.remoteAddr}:${p.ends.remotePort}`;
+  packets.forEach(({ p }, i) => lastOf.set(keyOf(p), i));
+  for (const [i, { c, p }] of packets.entries()) {
+    const k = keyOf(p);
+    let flow = flows.get(k);
+    if (!flow) {
+      flow = { id: firstFlow + flows.size, hardCase: c.name, protocol: 6, initiator: p.direction === 'out' ? 'vm' : 'remote', close: 'none', vm: vms.findIndex((v) => v.addr === p.ends.vmAddr), ...p.ends };
+      flows.set(k, flow);
+    }
+    yield {
+      index,
+      atNs: BigInt(Math.round(index * nsPerPacket)),
+      ingressPort: p.ingressPort,
+      payload: p.frame,
+      direction: p.direction,
+      kind: 'hard',
+      flow,
+      last: lastOf.get(k) === i,
+      expect: p.expect,
+      note: p.note,
+    };
+    index++;
   }
 }

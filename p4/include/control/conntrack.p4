@@ -9,7 +9,8 @@
  * slots, one slot per tracked flow; every cell is at most 64 bits wide (Tofino's limit).
  *   word 0 ct_key_addr  [63:32] vm_addr      [31:0] remote_addr
  *   word 1 ct_key_port  [39:24] vm_port      [23:8] remote_port   [7:0] protocol (0 = empty)
- *   word 2 ct_state     [63:48] vm_id [47:40] state [39:32] flags [31:16] win_out [15:0] win_in
+ *   word 2 ct_state     [63:48] vm_id [47:44] state [43:40] flags [39:36] ws_out [35:32] ws_in
+ *                       [31:16] win_out [15:0] win_in  (ws: window scale shift, CT_WS_NONE = none)
  *   word 3 ct_seq       [63:32] end_out      [31:0] end_in    (next sequence number expected)
  *   word 4 ct_ack       [63:32] ack_out      [31:0] ack_in    (highest ack sent)
  *   word 5 ct_last_seen [47:0]  last packet, microseconds of ingress_global_timestamp
@@ -22,7 +23,8 @@
  * crc16 a bucket in region 1; the candidates are the bucket's slots in order, first choice first.
  * A packet belongs to the candidate whose key equals its own; a new flow (a SYN without ACK)
  * takes the first free candidate; when all are taken it is not tracked and ct_collisions counts
- * it. A slot is free when it is empty, CLOSED, or idle past its timeout. */
+ * it. A slot is free when it is empty, CLOSED, or idle past its timeout. An ACK from the VM for a
+ * flow no candidate holds is picked up mid-stream (p4/README.md, "Mid-stream pickup"). */
 #ifndef __STATEFUL_EDGE_CONNTRACK__
 #define __STATEFUL_EDGE_CONNTRACK__
 
@@ -49,7 +51,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
 
     @name("ct_state")
     @migrate_group("conntrack", 2)
-    @migrate_layout("vm_id:16 state:8 flags:8 win_out:16 win_in:16")
+    @migrate_layout("vm_id:16 state:4 flags:4 ws_out:4 ws_in:4 win_out:16 win_in:16")
     register<bit<64>>(CT_SLOTS) ct_state;
 
     @name("ct_seq")
@@ -249,26 +251,41 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bool hit1 = ka1 == want_addr && kp1 == want_port;
             bool hit2 = ka2 == want_addr && kp2 == want_port;
             bool hit3 = ka3 == want_addr && kp3 == want_port;
-            bool free0 = kp0[7:0] == 0 || st0[47:40] == CT_CLOSED
-                      || (st0[47:40] == CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_ESTABLISHED_US)
-                      || (st0[47:40] != CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_OTHER_US);
-            bool free1 = kp1[7:0] == 0 || st1[47:40] == CT_CLOSED
-                      || (st1[47:40] == CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_ESTABLISHED_US)
-                      || (st1[47:40] != CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_OTHER_US);
-            bool free2 = kp2[7:0] == 0 || st2[47:40] == CT_CLOSED
-                      || (st2[47:40] == CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_ESTABLISHED_US)
-                      || (st2[47:40] != CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_OTHER_US);
-            bool free3 = kp3[7:0] == 0 || st3[47:40] == CT_CLOSED
-                      || (st3[47:40] == CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_ESTABLISHED_US)
-                      || (st3[47:40] != CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_OTHER_US);
+            bool free0 = kp0[7:0] == 0 || st0[47:44] == CT_CLOSED
+                      || (st0[47:44] == CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st0[47:44] != CT_ESTABLISHED && now - seen0 > CT_TIMEOUT_OTHER_US);
+            bool free1 = kp1[7:0] == 0 || st1[47:44] == CT_CLOSED
+                      || (st1[47:44] == CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st1[47:44] != CT_ESTABLISHED && now - seen1 > CT_TIMEOUT_OTHER_US);
+            bool free2 = kp2[7:0] == 0 || st2[47:44] == CT_CLOSED
+                      || (st2[47:44] == CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st2[47:44] != CT_ESTABLISHED && now - seen2 > CT_TIMEOUT_OTHER_US);
+            bool free3 = kp3[7:0] == 0 || st3[47:44] == CT_CLOSED
+                      || (st3[47:44] == CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_ESTABLISHED_US)
+                      || (st3[47:44] != CT_ESTABLISHED && now - seen3 > CT_TIMEOUT_OTHER_US);
 
             bit<8> tflags = hdr.tcp.flags;
             bool f_fin = tflags[0:0] == 1;
             bool f_syn = tflags[1:1] == 1;
             bool f_rst = tflags[2:2] == 1;
             bool f_ack = tflags[4:4] == 1;
-            bool pure_syn = f_syn && !f_ack && !f_rst;
+            /* tcp_check.p4 let through only valid flag combinations: SYN here means SYN or
+             * SYN+ACK (URG aside), FIN always comes with ACK. */
+            bool pure_syn = f_syn && !f_ack;
             bool may_insert = meta.dir == DIR_OUT || meta.acl_admit;
+            /* Mid-stream pickup: a plain ACK (data or not) from the VM for a flow no slot holds. */
+            bool pickup = meta.dir == DIR_OUT && f_ack && !f_syn && !f_rst && !f_fin;
+
+            /* The window scale shift this segment announces (SYN only): CT_WS_NONE without the
+             * option, capped at CT_WS_MAX (RFC 7323 §2.3). */
+            bit<4> my_ws = CT_WS_NONE;
+            if (f_syn && meta.syn_ws_seen == 1) {
+                if (meta.syn_ws > (bit<8>) CT_WS_MAX) {
+                    my_ws = CT_WS_MAX;
+                } else {
+                    my_ws = meta.syn_ws[3:0];
+                }
+            }
 
             /* Which slot: the candidate holding this key; else, for a new flow, the first free
              * one. A matching slot is reused for a new connection when free or in TIME_WAIT. */
@@ -277,25 +294,25 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bool reusable = false;
             if (hit0) {
                 found = true;
-                reusable = free0 || st0[47:40] == CT_TIME_WAIT;
+                reusable = free0 || st0[47:44] == CT_TIME_WAIT;
             } else if (hit1) {
                 found = true;
                 slot = c1;
-                reusable = free1 || st1[47:40] == CT_TIME_WAIT;
+                reusable = free1 || st1[47:44] == CT_TIME_WAIT;
             } else if (hit2) {
                 found = true;
                 slot = c2;
-                reusable = free2 || st2[47:40] == CT_TIME_WAIT;
+                reusable = free2 || st2[47:44] == CT_TIME_WAIT;
             } else if (hit3) {
                 found = true;
                 slot = c3;
-                reusable = free3 || st3[47:40] == CT_TIME_WAIT;
+                reusable = free3 || st3[47:44] == CT_TIME_WAIT;
             }
             bool insert = false;
             bool reclaim = false;
             if (found) {
                 insert = pure_syn && may_insert && reusable;
-            } else if (pure_syn && may_insert) {
+            } else if ((pure_syn && may_insert) || pickup) {
                 if (free0) {
                     insert = true;
                     reclaim = kp0[7:0] != 0;
@@ -323,6 +340,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bit<32> ack = hdr.tcp.ack_no;
             bit<32> seg_end = seq + seg_len;
             bit<64> ip_bytes = (bit<64>) hdr.ipv4.total_len;
+            bit<16> win = hdr.tcp.window;
 
             bool do_write = false;
             bit<64> n_state = 0;
@@ -332,19 +350,31 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bit<64> n_bytes_out = 0;
             bit<64> n_bytes_in = 0;
 
-            if (insert) {
+            if (insert && pure_syn) {
                 do_write = true;
                 if (meta.dir == DIR_OUT) {
-                    n_state = meta.vm_id ++ CT_SYN_SENT ++ 8w0 ++ hdr.tcp.window ++ 16w0;
+                    n_state = meta.vm_id ++ CT_SYN_SENT ++ CT_FLAG_SYN_WIN_OUT ++ my_ws ++ CT_WS_NONE
+                              ++ win ++ 16w0;
                     n_seq = seg_end ++ 32w0;
                     n_pkts = 32w1 ++ 32w0;
                     n_bytes_out = ip_bytes;
                 } else {
-                    n_state = meta.vm_id ++ CT_SYN_SENT ++ CT_FLAG_REMOTE_INIT ++ 16w0 ++ hdr.tcp.window;
+                    n_state = meta.vm_id ++ CT_SYN_SENT ++ (CT_FLAG_REMOTE_INIT | CT_FLAG_SYN_WIN_IN)
+                              ++ CT_WS_NONE ++ my_ws ++ 16w0 ++ win;
                     n_seq = 32w0 ++ seg_end;
                     n_pkts = 32w0 ++ 32w1;
                     n_bytes_in = ip_bytes;
                 }
+            } else if (insert) {
+                /* Picked up mid-stream (always from the VM): ESTABLISHED, the remote side's
+                 * window unknown (taken as the largest), both shifts CT_WS_PICKUP. */
+                do_write = true;
+                n_state = meta.vm_id ++ CT_ESTABLISHED ++ 4w0 ++ CT_WS_PICKUP ++ CT_WS_PICKUP
+                          ++ win ++ 16w0xFFFF;
+                n_seq = seg_end ++ ack;
+                n_ack = ack ++ seq;
+                n_pkts = 32w1 ++ 32w0;
+                n_bytes_out = ip_bytes;
             } else if (found) {
                 bit<64> st;
                 bit<64> sq;
@@ -359,8 +389,8 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 ct_bytes_out.read(bo, slot);
                 ct_bytes_in.read(bi, slot);
 
-                bit<8> cur_state = st[47:40];
-                bit<8> cflags = st[39:32];
+                bit<4> cur_state = st[47:44];
+                bit<4> cflags = st[43:40];
                 /* The sender's and the receiver's view, whatever the direction. */
                 bit<32> snd_end;
                 bit<32> rcv_end;
@@ -368,6 +398,10 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 bit<32> rcv_ack;
                 bit<16> snd_win;
                 bit<16> rcv_win;
+                bit<4> snd_ws;
+                bit<4> rcv_ws;
+                bit<1> snd_synwin;
+                bit<1> rcv_synwin;
                 if (meta.dir == DIR_OUT) {
                     snd_end = sq[63:32];
                     rcv_end = sq[31:0];
@@ -375,6 +409,10 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     rcv_ack = ak[31:0];
                     snd_win = st[31:16];
                     rcv_win = st[15:0];
+                    snd_ws = st[39:36];
+                    rcv_ws = st[35:32];
+                    snd_synwin = cflags[2:2];
+                    rcv_synwin = cflags[3:3];
                 } else {
                     snd_end = sq[31:0];
                     rcv_end = sq[63:32];
@@ -382,94 +420,151 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     rcv_ack = ak[63:32];
                     snd_win = st[15:0];
                     rcv_win = st[31:16];
+                    snd_ws = st[35:32];
+                    rcv_ws = st[39:36];
+                    snd_synwin = cflags[3:3];
+                    rcv_synwin = cflags[2:2];
                 }
                 bool from_init = cflags[0:0] == meta.dir;
                 bool closer_is_sender = cflags[1:1] == meta.dir;
                 bit<8> verdict = DROP_NONE;
-                bit<8> nxt_state = cur_state;
+                bit<4> nxt_state = cur_state;
 
                 if (f_syn) {
                     if (!f_ack) {
-                        /* the initiator repeating its SYN before the answer */
-                        if (cur_state == CT_SYN_SENT && from_init) {
+                        if ((cur_state == CT_SYN_SENT && from_init) || cur_state == CT_SYN_SENT2) {
+                            /* the initiator repeating its SYN, or either side during a
+                             * simultaneous open */
                             snd_end = seg_end;
-                            snd_win = hdr.tcp.window;
+                            snd_win = win;
+                            snd_synwin = 1;
+                            snd_ws = my_ws;
+                        } else if (cur_state == CT_SYN_SENT) {
+                            /* the other side's SYN: simultaneous open (RFC 793 §3.4) */
+                            snd_end = seg_end;
+                            snd_win = win;
+                            snd_synwin = 1;
+                            snd_ws = my_ws;
+                            nxt_state = CT_SYN_SENT2;
+                        } else if (cur_state == CT_SYN_RECV && from_init && seg_end == snd_end) {
+                            /* the initiator repeating its SYN: the SYN+ACK has not reached it */
                         } else {
                             verdict = DROP_TCP_INVALID;
                         }
                     } else {
-                        /* the responder's SYN+ACK must acknowledge the initiator's SYN */
                         if ((cur_state == CT_SYN_SENT || cur_state == CT_SYN_RECV) && !from_init
                                 && ack == rcv_end) {
+                            /* the responder's SYN+ACK acknowledges the initiator's SYN */
                             snd_end = seg_end;
                             snd_ack = ack;
-                            snd_win = hdr.tcp.window;
+                            snd_win = win;
+                            snd_synwin = 1;
+                            snd_ws = my_ws;
                             rcv_ack = seq;
                             nxt_state = CT_SYN_RECV;
+                        } else if (cur_state == CT_SYN_SENT2 && ack == rcv_end) {
+                            /* simultaneous open: the first SYN+ACK makes its sender the
+                             * responder and the other side the initiator */
+                            snd_end = seg_end;
+                            snd_ack = ack;
+                            snd_win = win;
+                            snd_synwin = 1;
+                            snd_ws = my_ws;
+                            rcv_ack = seq;
+                            nxt_state = CT_SYN_RECV;
+                            cflags[0:0] = ~meta.dir;
+                        } else if (cur_state == CT_SYN_RECV && from_init && ack == rcv_end
+                                   && seg_end == snd_end) {
+                            /* simultaneous open: the initiator's SYN+ACK acknowledges the
+                             * responder's SYN */
+                            snd_ack = ack;
+                            snd_win = win;
+                            snd_synwin = 1;
+                            nxt_state = CT_ESTABLISHED;
                         } else {
                             verdict = DROP_TCP_INVALID;
                         }
                     }
-                } else if (cur_state == CT_SYN_SENT) {
-                    /* before the SYN+ACK only a reset of the SYN is valid */
-                    if (f_rst && f_ack && !from_init && ack == rcv_end) {
+                } else if (cur_state == CT_SYN_SENT || cur_state == CT_SYN_SENT2) {
+                    /* before a SYN+ACK only a reset of a SYN is valid: the answer to the
+                     * initiator's SYN, or a reset at the sender's exact next sequence number */
+                    if (f_rst && ((cur_state == CT_SYN_SENT && f_ack && !from_init && ack == rcv_end)
+                                  || (cur_state == CT_SYN_SENT2 && seq == snd_end))) {
                         nxt_state = CT_CLOSED;
                     } else {
                         verdict = DROP_TCP_INVALID;
                     }
+                } else if (cur_state < CT_SYN_RECV || cur_state > CT_TIME_WAIT) {
+                    /* CLOSED (or a slot without a state): nothing passes until a new SYN */
+                    verdict = DROP_TCP_INVALID;
                 } else {
                     /* The sequence-window check (after Rooij, "Real stateful TCP packet
-                     * filtering"), every comparison modulo 2^32 through the sign bit:
+                     * filtering"), sequence numbers modulo 2^32:
                      *   I   seg_end <= rcv_ack + rcv_wnd      (fits the receiver's window)
                      *   II  seg_end >= snd_end - rcv_wnd      (not older than one window)
                      *   III ack     <= rcv_end                (acks only data that was sent)
-                     *   IV  ack     >= rcv_end - snd_wnd      (not older than one window) */
-                    bit<32> rcv_wnd = ((bit<32>) rcv_win << CT_WIN_SHIFT) + CT_WIN_SLACK;
-                    bit<32> snd_wnd = ((bit<32>) snd_win << CT_WIN_SHIFT) + CT_WIN_SLACK;
-                    bit<32> d1 = (rcv_ack + rcv_wnd) - seg_end;
-                    bit<32> d2 = seg_end - (snd_end - rcv_wnd);
-                    bool in_window = d1[31:31] == 0 && d2[31:31] == 0;
+                     *   IV  ack     >= rcv_end - snd_wnd      (not older than one window)
+                     * A window counts (field << shift) bytes when both SYNs announced a window
+                     * scale, the field itself when it came from a SYN, plus CT_WIN_SLACK. */
+                    bit<8> snd_sh = 0;
+                    bit<8> rcv_sh = 0;
+                    if (snd_ws != CT_WS_NONE && rcv_ws != CT_WS_NONE) {
+                        if (snd_synwin == 0) {
+                            snd_sh = (bit<8>) snd_ws;
+                        }
+                        if (rcv_synwin == 0) {
+                            rcv_sh = (bit<8>) rcv_ws;
+                        }
+                    }
+                    bit<32> rcv_wnd = ((bit<32>) rcv_win << rcv_sh) + CT_WIN_SLACK;
+                    bit<32> snd_wnd = ((bit<32>) snd_win << snd_sh) + CT_WIN_SLACK;
+                    /* Each distance is taken the way it stays below 2^31 (windows reach
+                     * 2^30 + slack): how far the segment reaches past the receiver's ack, how far
+                     * it lies behind the sender's end, how far the ack lies behind what was sent. */
+                    bit<32> ahead = seg_end - rcv_ack;
+                    bit<32> behind = snd_end - seg_end;
+                    bool in_window = (ahead[31:31] == 1 || ahead <= rcv_wnd)
+                                     && (behind[31:31] == 1 || behind <= rcv_wnd);
                     if (f_ack) {
-                        bit<32> d3 = rcv_end - ack;
-                        bit<32> d4 = ack - (rcv_end - snd_wnd);
-                        in_window = in_window && d3[31:31] == 0 && d4[31:31] == 0;
+                        bit<32> unacked = rcv_end - ack;
+                        in_window = in_window && unacked[31:31] == 0 && unacked <= snd_wnd;
                     }
                     if (!in_window) {
                         verdict = DROP_OUT_OF_WINDOW;
+                    } else if (f_rst) {
+                        /* RFC 5961 §3: only a reset at the exact sequence number the receiver
+                         * expects (the sender's next one, or the receiver's last ack) closes */
+                        if (seq == snd_end || seq == rcv_ack) {
+                            nxt_state = CT_CLOSED;
+                        } else {
+                            verdict = DROP_BAD_RST;
+                        }
                     } else {
                         bit<32> grow = seg_end - snd_end;
                         if (grow[31:31] == 0) {
                             snd_end = seg_end;
                         }
-                        if (f_ack) {
-                            bit<32> agrow = ack - snd_ack;
-                            if (agrow[31:31] == 0) {
-                                snd_ack = ack;
-                            }
+                        bit<32> agrow = ack - snd_ack;
+                        if (agrow[31:31] == 0) {
+                            snd_ack = ack;
                         }
-                        snd_win = hdr.tcp.window;
-                        if (f_rst) {
-                            nxt_state = CT_CLOSED;
-                        } else {
-                            if (cur_state == CT_SYN_RECV && from_init && f_ack && ack == rcv_end) {
-                                nxt_state = CT_ESTABLISHED;
+                        snd_win = win;
+                        snd_synwin = 0;
+                        if (cur_state == CT_SYN_RECV && from_init && ack == rcv_end) {
+                            nxt_state = CT_ESTABLISHED;
+                        }
+                        if (f_fin) {
+                            if (nxt_state == CT_ESTABLISHED) {
+                                nxt_state = CT_FIN_WAIT;
+                                cflags[1:1] = meta.dir;
+                            } else if ((nxt_state == CT_FIN_WAIT || nxt_state == CT_CLOSE_WAIT)
+                                       && !closer_is_sender) {
+                                nxt_state = CT_LAST_ACK;
                             }
-                            if (f_fin) {
-                                if (nxt_state == CT_ESTABLISHED) {
-                                    nxt_state = CT_FIN_WAIT;
-                                    cflags = (cflags & 8w0xFD) | ((bit<8>) meta.dir << 1);
-                                } else if ((nxt_state == CT_FIN_WAIT || nxt_state == CT_CLOSE_WAIT)
-                                           && !closer_is_sender) {
-                                    nxt_state = CT_LAST_ACK;
-                                }
-                            } else if (f_ack) {
-                                if (nxt_state == CT_FIN_WAIT && !closer_is_sender && ack == rcv_end) {
-                                    nxt_state = CT_CLOSE_WAIT;
-                                } else if (nxt_state == CT_LAST_ACK && closer_is_sender
-                                           && ack == rcv_end) {
-                                    nxt_state = CT_TIME_WAIT;
-                                }
-                            }
+                        } else if (nxt_state == CT_FIN_WAIT && !closer_is_sender && ack == rcv_end) {
+                            nxt_state = CT_CLOSE_WAIT;
+                        } else if (nxt_state == CT_LAST_ACK && closer_is_sender && ack == rcv_end) {
+                            nxt_state = CT_TIME_WAIT;
                         }
                     }
                 }
@@ -477,14 +572,16 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 if (verdict == DROP_NONE) {
                     do_write = true;
                     if (meta.dir == DIR_OUT) {
-                        n_state = st[63:48] ++ nxt_state ++ cflags ++ snd_win ++ rcv_win;
+                        n_state = st[63:48] ++ nxt_state ++ rcv_synwin ++ snd_synwin ++ cflags[1:0]
+                                  ++ snd_ws ++ rcv_ws ++ snd_win ++ rcv_win;
                         n_seq = snd_end ++ rcv_end;
                         n_ack = snd_ack ++ rcv_ack;
                         n_pkts = (pk[63:32] + 1) ++ pk[31:0];
                         n_bytes_out = bo + ip_bytes;
                         n_bytes_in = bi;
                     } else {
-                        n_state = st[63:48] ++ nxt_state ++ cflags ++ rcv_win ++ snd_win;
+                        n_state = st[63:48] ++ nxt_state ++ snd_synwin ++ rcv_synwin ++ cflags[1:0]
+                                  ++ rcv_ws ++ snd_ws ++ rcv_win ++ snd_win;
                         n_seq = rcv_end ++ snd_end;
                         n_ack = rcv_ack ++ snd_ack;
                         n_pkts = pk[63:32] ++ (pk[31:0] + 1);

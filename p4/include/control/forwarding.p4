@@ -2,7 +2,10 @@
  *
  * port_role says what a port is; vm_table maps a VM's address to its switch-local id and port.
  * A packet from a VM port must come from an address of a VM on that port (no spoofing) and goes
- * to the port's uplink; a packet from an uplink goes to the port of the VM it is addressed to. */
+ * to the port's uplink; a packet from an uplink goes to the port of the VM it is addressed to.
+ * A packet whose output port would be the CPU port (a port role or a VM placed on port 255: a
+ * configuration error) is dropped as DROP_CPU_PORT; BMv2 would otherwise hand it to the
+ * controller with its first bytes read as packet_in. */
 #ifndef __STATEFUL_EDGE_FORWARDING__
 #define __STATEFUL_EDGE_FORWARDING__
 
@@ -86,6 +89,9 @@ control Forwarding(inout headers_t hdr, inout local_metadata_t meta) {
                 }
             } else {
                 meta.out_port = meta.vm_port;
+            }
+            if (meta.drop_reason == DROP_NONE && meta.out_port == CPU_PORT) {
+                meta.drop_reason = DROP_CPU_PORT;
             }
         }
     }

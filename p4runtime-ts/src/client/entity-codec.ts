@@ -9,8 +9,8 @@ import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits,
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
-import { packetMetadataCodec } from './packet-metadata.js';
 import type { P4Schema } from '../schema/index.js';
+import { decodeMetadata, encodeMetadata } from './packet-metadata.js';
 import type { ActionInfo, ControllerHeaderInfo, DigestInfo, MatchFieldInfo, RegisterInfo, TableInfo } from '../schema/index.js';
 
 /** A counter pair as read and written. */
@@ -420,15 +420,12 @@ export function decodeDigestData(digest: DigestInfo, data: p4.v1.P4Data.$Propert
 
 /** Decodes packet metadata by name; ids unknown to the header are kept under `#<id>`. */
 export function decodePacketMetadata(header: ControllerHeaderInfo | undefined, md: readonly p4.v1.PacketMetadata.$Properties[] | null | undefined): Record<string, bigint> {
-  if (header) return packetMetadataCodec(header).decode(md);
-  const out: Record<string, bigint> = {};
-  for (const m of md ?? []) out[`#${m.metadataId ?? 0}`] = decodeBits(m.value ?? new Uint8Array());
-  return out;
+  return decodeMetadata(header, md);
 }
 
 /** Encodes packet metadata by name for a controller header (e.g. packet_out): every field, in header order; padding fields default to 0. */
 export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<Record<string, ValueInput>>): p4.v1.PacketMetadata.$Properties[] {
-  return packetMetadataCodec(header).encode(md);
+  return encodeMetadata(header, md);
 }
 
 const UPDATE_TYPE_NAMES: Readonly<Record<number, string>> = { 0: 'UNSPECIFIED', 1: 'INSERT', 2: 'MODIFY', 3: 'DELETE' };

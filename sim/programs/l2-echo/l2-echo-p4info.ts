@@ -8,7 +8,7 @@ import { minimalBmv2Json } from '../../pipeline/bmv2-json.js';
 /** Ids of every l2_echo object, for tests that build raw requests. */
 export const L2_ECHO_IDS = Object.freeze({
   tables: { mac_fwd: 0x02000001, mac_prefix: 0x02000002, acl: 0x02000003 },
-  actions: { NoAction: 0x01000001, forward: 0x01000002, to_cpu: 0x01000003, drop: 0x01000004, allow: 0x01000005, deny: 0x01000006 },
+  actions: { NoAction: 0x01000001, forward: 0x01000002, to_cpu: 0x01000003, drop: 0x01000004, allow: 0x01000005, deny: 0x01000006, multicast: 0x01000007 },
   counters: { port_counter: 0x12000001 },
   directCounters: { mac_fwd_counter: 0x13000001, acl_counter: 0x13000002 },
   registers: { pkt_count: 0x16000001, wide_reg: 0x16000002 },
@@ -28,7 +28,7 @@ export const L2_ECHO_P4INFO_OBJECT = {
     {
       preamble: { id: ids.tables.mac_fwd, name: 'EchoIngress.mac_fwd', alias: 'mac_fwd' },
       matchFields: [{ id: 1, name: 'hdr.ethernet.dst_addr', bitwidth: 48, matchType: 'EXACT' }],
-      actionRefs: [{ id: ids.actions.forward }, { id: ids.actions.to_cpu }, { id: ids.actions.drop }, { id: ids.actions.NoAction }],
+      actionRefs: [{ id: ids.actions.forward }, { id: ids.actions.to_cpu }, { id: ids.actions.drop }, { id: ids.actions.multicast }, { id: ids.actions.NoAction }],
       directResourceIds: [ids.directCounters.mac_fwd_counter],
       size: 1024,
       idleTimeoutBehavior: 'NOTIFY_CONTROL',
@@ -58,6 +58,7 @@ export const L2_ECHO_P4INFO_OBJECT = {
     { preamble: { id: ids.actions.drop, name: 'EchoIngress.drop', alias: 'drop' } },
     { preamble: { id: ids.actions.allow, name: 'EchoIngress.allow', alias: 'allow' } },
     { preamble: { id: ids.actions.deny, name: 'EchoIngress.deny', alias: 'deny' } },
+    { preamble: { id: ids.actions.multicast, name: 'EchoIngress.multicast', alias: 'multicast' }, params: [{ id: 1, name: 'group', bitwidth: 16 }] },
   ],
   counters: [{ preamble: { id: ids.counters.port_counter, name: 'EchoIngress.port_counter', alias: 'port_counter' }, spec: { unit: 'BOTH' }, size: 512 }],
   directCounters: [

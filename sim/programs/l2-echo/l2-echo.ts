@@ -46,6 +46,8 @@ class L2EchoInstance implements ProgramInstance {
       }
       case 'drop':
         return { kind: 'drop', reason: `${fwd.hit ? 'entry' : 'default'} action drop` };
+      case 'multicast':
+        return { kind: 'multicast', group: Number(fwd.params['group'] ?? 0n), payload };
       default:
         return { kind: 'to-cpu', payload, metadata: { ingress_port: port } };
     }

@@ -75,13 +75,14 @@ control EchoIngress(inout headers_t hdr, inout metadata_t meta,
 
     action forward(bit<9> port) { std_meta.egress_spec = port; }
     action to_cpu() { std_meta.egress_spec = CPU_PORT; }
+    action multicast(bit<16> group) { std_meta.mcast_grp = group; }
     action drop() { mark_to_drop(std_meta); }
     action allow() { }
     action deny() { mark_to_drop(std_meta); }
 
     table mac_fwd {
         key = { hdr.ethernet.dst_addr : exact; }
-        actions = { forward; to_cpu; drop; NoAction; }
+        actions = { forward; to_cpu; drop; multicast; NoAction; }
         size = 1024;
         default_action = NoAction();
         counters = mac_fwd_counter;

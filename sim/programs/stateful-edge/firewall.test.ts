@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTcpFrame } from '../../workload/frame-builder.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, parseIpv4 } from './frame.js';
-import { CtState, DropReason, PACKET_OUT_BYTES, DIRTY_WORDS_PER_BUFFER, CT_WORDS } from './layout.js';
+import { CT_FLAG_REMOTE_INIT, CT_FLAG_SYN_WIN_IN, CT_FLAG_SYN_WIN_OUT, CtState, DropReason, PACKET_OUT_BYTES, DIRTY_WORDS_PER_BUFFER, CT_WORDS } from './layout.js';
 import { candidateSlots } from './placement.js';
 import { encodeSlot } from './slot.js';
 import { EdgeRig, REMOTE, UPLINK, VM_ADDR, VM_ID, VM_PORT, expectDrop, expectForward } from './test-fixtures.js';
@@ -13,7 +13,7 @@ describe('stateful_edge firewall — established flows', () => {
     const slot = rig.flowSlot();
     expect(rig.slot(slot)).toMatchObject({
       vmAddr: VM_ADDR, remoteAddr: REMOTE, vmPort: 40000, remotePort: 443, protocol: 6, vmId: VM_ID,
-      state: CtState.ESTABLISHED, flags: 0, endOut: 1001, endIn: 5001, ackOut: 5001, ackIn: 1001,
+      state: CtState.ESTABLISHED, flags: CT_FLAG_SYN_WIN_IN, endOut: 1001, endIn: 5001, ackOut: 5001, ackIn: 1001,
     });
 
     expectForward(rig.out({ seq: 1001, ack: 5001, flags: TCP_ACK | TCP_PSH, payload: 300 }), UPLINK);
@@ -48,7 +48,8 @@ describe('stateful_edge firewall — established flows', () => {
     expectForward(rig.in({ seq: 77, flags: TCP_SYN, window: 64240 }), VM_PORT);
     expectForward(rig.out({ seq: 900, ack: 78, flags: TCP_SYN | TCP_ACK, window: 65160 }), UPLINK);
     expectForward(rig.in({ seq: 78, ack: 901, flags: TCP_ACK }), VM_PORT);
-    expect(rig.slot(rig.flowSlot())).toMatchObject({ state: CtState.ESTABLISHED, flags: 1, endIn: 78, endOut: 901 });
+    // Remote-opened (bit 0); the VM's window is still the one of its SYN+ACK (bit 2).
+    expect(rig.slot(rig.flowSlot())).toMatchObject({ state: CtState.ESTABLISHED, flags: CT_FLAG_REMOTE_INIT | CT_FLAG_SYN_WIN_OUT, endIn: 78, endOut: 901 });
   });
 
   it('forwards injected frames (PacketOut op 0) like frames arriving on the port, counting the 85-byte header', () => {
@@ -233,7 +234,7 @@ describe('stateful_edge firewall — migration control, dirty tracking, deltas',
     // A stale foreign flow (another VM, CLOSED) sits in the first candidate.
     rig.env.registerWrite('ct_key_addr', s0, 0x0a000063c6336409n);
     rig.env.registerWrite('ct_key_port', s0, (1n << 24n) | (2n << 8n) | 6n);
-    rig.env.registerWrite('ct_state', s0, (9n << 48n) | (BigInt(CtState.CLOSED) << 40n));
+    rig.env.registerWrite('ct_state', s0, (9n << 48n) | (BigInt(CtState.CLOSED) << 44n));
     expectForward(rig.out({ seq: 1, flags: TCP_SYN }), UPLINK);
     expect(rig.slot(s0).vmPort).toBe(40000);
     expect(rig.env.nonZeroCells('ct_dirty')).toEqual([s0 >>> 6]);

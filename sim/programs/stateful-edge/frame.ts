@@ -1,16 +1,18 @@
 /**
  * Parses Ethernet/IPv4/TCP/UDP frames exactly as EdgeParser (p4/include/parser.p4) does, so the
  * model sees the headers BMv2 would: transport headers only after a 20-byte IPv4 header of a
- * first fragment; a header that does not fit the remaining bytes is not extracted (BMv2 stops
- * the parser with PacketTooShort and ingress runs with the headers extracted so far).
+ * first fragment; the option list of a SYN walked byte by byte; a header that does not fit the
+ * remaining bytes is not extracted (BMv2 stops the parser with PacketTooShort and ingress runs
+ * with the headers extracted so far).
  */
-import { ETHERTYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from './layout.js';
+import { ETHERTYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP, TCP_OPT_EOL, TCP_OPT_NOP, TCP_OPT_WS } from './layout.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
 
 export interface EthernetHeader {
   readonly dst: number;
@@ -52,11 +54,22 @@ export interface UdpHeader {
   readonly checksum: number;
 }
 
+/** What the parser learnt from a SYN's option list (meta.syn_ws_seen, meta.syn_ws, meta.opt_bad). */
+export interface TcpSynOptions {
+  readonly wsSeen: boolean;
+  /** The last window scale shift count announced (0..255, not capped). */
+  readonly ws: number;
+  /** The list is malformed: a length below 2, or an option running past the data offset. */
+  readonly bad: boolean;
+}
+
 /** The headers EdgeParser extracted; absent ones are invalid in the P4. */
 export interface ParsedFrame {
   readonly ethernet?: EthernetHeader;
   readonly ipv4?: Ipv4Header;
   readonly tcp?: TcpHeader;
+  /** Present when the parser walked the options: a SYN with a data offset above 5. */
+  readonly synOptions?: TcpSynOptions;
   readonly udp?: UdpHeader;
 }
 
@@ -105,13 +118,75 @@ export function parseFrame(bytes: Uint8Array, offset = 0): ParsedFrame {
       checksum: u16(bytes, o + 16),
       urgentPtr: u16(bytes, o + 18),
     };
-    return { ethernet, ipv4, tcp };
+    const synOptions = (tcp.flags & TCP_SYN) !== 0 && tcp.dataOffset >= 6 ? parseSynOptions(bytes, o + TCP_BYTES, tcp.dataOffset) : undefined;
+    return synOptions ? { ethernet, ipv4, tcp, synOptions } : { ethernet, ipv4, tcp };
   }
   if (ipv4.protocol === IP_PROTO_UDP && bytes.length - o >= UDP_BYTES) {
     const udp: UdpHeader = { srcPort: u16(bytes, o), dstPort: u16(bytes, o + 2), len: u16(bytes, o + 4), checksum: u16(bytes, o + 6) };
     return { ethernet, ipv4, udp };
   }
   return { ethernet, ipv4 };
+}
+
+/**
+ * The option walk of parser.p4 (parse_tcp_opt_*), state for state: one byte at a time, at most
+ * (dataOffset - 5) * 4 bytes; where the frame ends first, the parser stops (PacketTooShort) with
+ * what it learnt so far.
+ */
+function parseSynOptions(bytes: Uint8Array, start: number, dataOffset: number): TcpSynOptions {
+  let left = ((dataOffset << 2) - 20) & 0xff;
+  let pos = start;
+  let kind = 0;
+  let data = 0;
+  let wsSeen = false;
+  let ws = 0;
+  const result = (bad: boolean): TcpSynOptions => ({ wsSeen, ws, bad });
+  const take = (): number | undefined => {
+    if (pos >= bytes.length) return undefined;
+    left = (left - 1) & 0xff;
+    return bytes[pos++] ?? 0;
+  };
+  type State = 'kind' | 'len' | 'data' | 'pad';
+  let state: State = 'kind';
+  for (;;) {
+    if (state === 'kind') {
+      const b = take();
+      if (b === undefined) return result(false);
+      kind = b;
+      if (b === TCP_OPT_EOL) state = 'pad';
+      else if (b === TCP_OPT_NOP) {
+        if (left === 0) return result(false);
+      } else if (left === 0) return result(true);
+      else state = 'len';
+    } else if (state === 'len') {
+      const b = take();
+      if (b === undefined) return result(false);
+      data = (b - 2) & 0xff;
+      if (b < 2) return result(true);
+      if (kind === TCP_OPT_WS && b === 3) {
+        if (left === 0) return result(true);
+        const shift = take();
+        if (shift === undefined) return result(false);
+        data = 0;
+        ws = shift;
+        wsSeen = true;
+      }
+      state = 'data';
+    } else if (state === 'data') {
+      if (data === 0) {
+        if (left === 0) return result(false);
+        state = 'kind';
+      } else if (left === 0) {
+        return result(true);
+      } else {
+        if (take() === undefined) return result(false);
+        data = (data - 1) & 0xff;
+      }
+    } else {
+      if (left === 0) return result(false);
+      if (take() === undefined) return result(false);
+    }
+  }
 }
 
 /** Dotted-quad text of an IPv4 address held as an unsigned 32-bit number. */

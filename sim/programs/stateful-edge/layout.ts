@@ -28,7 +28,7 @@ export const DIR_OUT = 0;
 export const DIR_IN = 1;
 export type Direction = typeof DIR_OUT | typeof DIR_IN;
 
-/** Connection states (ct_state[47:40]). */
+/** Connection states (ct_state[47:44]). SYN_SENT2: both sides sent a SYN (simultaneous open). */
 export const CtState = {
   NONE: 0,
   SYN_SENT: 1,
@@ -39,20 +39,39 @@ export const CtState = {
   LAST_ACK: 6,
   TIME_WAIT: 7,
   CLOSED: 8,
+  SYN_SENT2: 9,
 } as const;
 export type CtStateValue = (typeof CtState)[keyof typeof CtState];
 
-/** Flags (ct_state[39:32]). */
-export const CT_FLAG_REMOTE_INIT = 0x01;
-export const CT_FLAG_REMOTE_CLOSER = 0x02;
+/** Flags (ct_state[43:40]). SYN_WIN_*: that side's window is still the one of its SYN (unscaled). */
+export const CT_FLAG_REMOTE_INIT = 0x1;
+export const CT_FLAG_REMOTE_CLOSER = 0x2;
+export const CT_FLAG_SYN_WIN_OUT = 0x4;
+export const CT_FLAG_SYN_WIN_IN = 0x8;
 
 /** Slot reuse timeouts in microseconds. */
 export const CT_TIMEOUT_ESTABLISHED_US = 600_000_000n;
 export const CT_TIMEOUT_OTHER_US = 60_000_000n;
 
-/** Window check: window field read as (window << CT_WIN_SHIFT) + CT_WIN_SLACK. */
-export const CT_WIN_SHIFT = 7;
+/**
+ * Window scaling (ct_state[39:36] ws_out, [35:32] ws_in): the shift each side announced in its
+ * SYN, capped at CT_WS_MAX; CT_WS_NONE = no option (yet). A mid-stream pickup takes
+ * CT_WS_PICKUP for both. Every window gets CT_WIN_SLACK bytes on top.
+ */
+export const CT_WS_NONE = 15;
+export const CT_WS_MAX = 14;
+export const CT_WS_PICKUP = 14;
 export const CT_WIN_SLACK = 65536;
+
+/** The TCP flag bits the validity check looks at (FIN SYN RST ACK URG) and the valid combinations. */
+export const TCP_FLAGS_CHECKED = 0x37;
+export const TCP_VALID_FLAG_COMBINATIONS: readonly number[] = Object.freeze([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
+
+/** TCP option kinds the parser understands, and the size of its option byte stack. */
+export const TCP_OPT_EOL = 0;
+export const TCP_OPT_NOP = 1;
+export const TCP_OPT_WS = 3;
+export const TCP_OPT_BYTES = 40;
 
 /** In-band op codes (packet_out.op) and status codes (packet_in.status). */
 export const InbandOp = {
@@ -83,6 +102,10 @@ export const DropReason = {
   ACL_DENY: 6,
   OUT_OF_WINDOW: 7,
   TCP_INVALID: 8,
+  MALFORMED: 9,
+  BAD_RST: 10,
+  IP_POLICY: 11,
+  CPU_PORT: 12,
 } as const;
 export type DropReasonValue = (typeof DropReason)[keyof typeof DropReason];
 

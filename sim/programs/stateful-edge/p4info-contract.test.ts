@@ -227,9 +227,16 @@ describe('p4info contract — the model matches the P4 program', () => {
     for (const [k, v] of Object.entries(L.InbandOp)) expect(v, k).toBe(konst(`OP_${k}`));
     for (const [k, v] of Object.entries(L.InbandStatus)) expect(v, k).toBe(konst(`IB_${k}`));
     for (const [k, v] of Object.entries(L.DropReason)) expect(v, k).toBe(konst(`DROP_${k}`));
-    expect([L.CT_FLAG_REMOTE_INIT, L.CT_FLAG_REMOTE_CLOSER, L.CT_WIN_SHIFT, L.CT_WIN_SLACK]).toEqual(
-      ['CT_FLAG_REMOTE_INIT', 'CT_FLAG_REMOTE_CLOSER', 'CT_WIN_SHIFT', 'CT_WIN_SLACK'].map(konst),
+    expect([L.CT_FLAG_REMOTE_INIT, L.CT_FLAG_REMOTE_CLOSER, L.CT_FLAG_SYN_WIN_OUT, L.CT_FLAG_SYN_WIN_IN, L.CT_WS_NONE, L.CT_WS_MAX, L.CT_WS_PICKUP, L.CT_WIN_SLACK]).toEqual(
+      ['CT_FLAG_REMOTE_INIT', 'CT_FLAG_REMOTE_CLOSER', 'CT_FLAG_SYN_WIN_OUT', 'CT_FLAG_SYN_WIN_IN', 'CT_WS_NONE', 'CT_WS_MAX', 'CT_WS_PICKUP', 'CT_WIN_SLACK'].map(konst),
     );
+    expect([L.TCP_OPT_EOL, L.TCP_OPT_NOP, L.TCP_OPT_WS, L.TCP_FLAGS_CHECKED, L.PACKET_OUT_BYTES]).toEqual(['TCP_OPT_EOL', 'TCP_OPT_NOP', 'TCP_OPT_WS', 'TCP_FLAGS_CHECKED', 'PACKET_OUT_BYTES'].map(konst));
+    expect(L.TCP_OPT_BYTES).toBe(macro('TCP_OPT_BYTES'));
+    // The valid flag combinations are spelled out in tcp_check.p4 from the TCP_* constants.
+    const tcpCheck = readFileSync(resolve(repo, 'p4', 'include', 'control', 'tcp_check.p4'), 'utf8');
+    const flag = (n: string): number => konst(`TCP_${n}`);
+    const combos = [...tcpCheck.matchAll(/f == \(?(TCP_\w+(?: \| TCP_\w+)*)\)?/g)].map((m) => (m[1] ?? '').split(' | ').reduce((a, n) => a | flag(n.replace('TCP_', '')), 0));
+    expect([...combos].sort((a, b) => a - b)).toEqual([...L.TCP_VALID_FLAG_COMBINATIONS].sort((a, b) => a - b));
     expect(L.CT_TIMEOUT_ESTABLISHED_US).toBe(src.consts.get('CT_TIMEOUT_ESTABLISHED_US'));
     expect(L.CT_TIMEOUT_OTHER_US).toBe(src.consts.get('CT_TIMEOUT_OTHER_US'));
     expect(Math.max(...Object.values(L.DropReason))).toBeLessThan(L.DROP_REASONS);

@@ -56,7 +56,7 @@ describe('placement — regions and buckets', () => {
     const [s0, s1, s2] = candidateSlots(rig.key);
     for (const s of [s0, s1]) {
       rig.env.registerWrite('ct_key_port', s, keyPortWord(s & 0xffff, 1, 6));
-      rig.env.registerWrite('ct_state', s, stateWord(99, CtState.SYN_SENT, 0, 0, 0));
+      rig.env.registerWrite('ct_state', s, stateWord(99, CtState.SYN_SENT, 0, 0, 0, 0, 0));
     }
     rig.handshake(10, 20);
     expect(rig.slot(s2).state).toBe(CtState.ESTABLISHED);

@@ -19,8 +19,12 @@ import {
   DIR_IN,
   DIR_OUT,
   DIRTY_WORDS_PER_BUFFER,
+  DROP_REASONS,
   DropReason,
   InbandOp,
+  IP_PROTO_TCP,
+  MAX_VMS,
+  P4_CPU_PORT,
   Names,
   PACKET_OUT_BYTES,
   dropReasonName,
@@ -30,7 +34,8 @@ import { candidateSlots } from './placement.js';
 import type { FlowKey } from './placement.js';
 import { decodeSlot, encodeSlot, isSlotFree, keyAddrWord, keyPortWord, MASK48 } from './slot.js';
 import type { CtSlot } from './slot.js';
-import { isPureSyn, openSlot, tcpSegment, trackSegment } from './tcp-tracker.js';
+import { tcpCheck } from './tcp-check.js';
+import { isPickup, isPureSyn, openSlot, pickupSlot, tcpSegment, trackSegment } from './tcp-tracker.js';
 
 /** The program name the sim registers (P4Info pkg_info.name). */
 export const STATEFUL_EDGE_PROGRAM_NAME = 'stateful_edge';
@@ -47,6 +52,7 @@ interface Meta {
   dynDeny: boolean;
   staticAllow: boolean;
   staticDeny: boolean;
+  staticAny: boolean;
   aclAdmit: boolean;
   ctPass: boolean;
 }
@@ -59,6 +65,14 @@ const num = (hit: TableHit, param: string): number => {
 
 function unexpectedAction(table: string, hit: TableHit): never {
   throw new Error(`stateful_edge: table '${table}' returned action '${hit.action}', which the P4 program does not attach to it`);
+}
+
+/**
+ * counter.count(index) as BMv2 runs it: an index past the counter's size updates nothing (BMv2
+ * logs an error and the packet goes on), so a VM id >= MAX_VMS is forwarded uncounted.
+ */
+function countCell(env: PipelineEnv, counter: string, index: number, size: number, wireLen: number): void {
+  if (index < size) env.counterCount(counter, index, wireLen);
 }
 
 /** Reads every word of a slot. */
@@ -106,6 +120,7 @@ class StatefulEdgeInstance implements ProgramInstance {
       dynDeny: false,
       staticAllow: false,
       staticDeny: false,
+      staticAny: false,
       aclAdmit: false,
       ctPass: false,
     };
@@ -116,11 +131,14 @@ class StatefulEdgeInstance implements ProgramInstance {
     } else {
       this.forwarding(parsed, meta, env, wireLen);
       if (meta.drop === DropReason.NONE) this.vmControl(meta, env, wireLen);
+      if (meta.drop === DropReason.NONE && parsed.ipv4.protocol === IP_PROTO_TCP) meta.drop = tcpCheck(parsed, frame.length);
       if (meta.drop === DropReason.NONE) {
         key = flowKey(parsed, meta.dir);
         this.dynAcl(parsed, key, meta, env, wireLen);
-        if (meta.dir === DIR_IN) this.staticAcl(key, meta, env, wireLen);
-        meta.aclAdmit = (meta.dynAllow || meta.staticAllow) && !meta.dynDeny && !meta.staticDeny;
+        this.staticAcl(key, meta, env, wireLen);
+        // A deny stops the flow both ways, before it can change any state.
+        if (meta.dynDeny || meta.staticDeny) meta.drop = DropReason.ACL_DENY;
+        meta.aclAdmit = meta.dynAllow || meta.staticAllow;
       }
     }
 
@@ -128,14 +146,16 @@ class StatefulEdgeInstance implements ProgramInstance {
       this.conntrack(parsed, key, meta, env, nowUs, wireLen);
     }
 
-    if (meta.drop === DropReason.NONE && meta.dir === DIR_IN && !meta.ctPass && !meta.aclAdmit) {
-      meta.drop = meta.dynDeny || meta.staticDeny ? DropReason.ACL_DENY : DropReason.NOT_ADMITTED;
+    // Inbound TCP needs the tracker (or static_allow_any for what no connection claims).
+    if (meta.drop === DropReason.NONE && meta.dir === DIR_IN) {
+      const admitted = parsed.tcp ? meta.ctPass || meta.staticAny : meta.aclAdmit;
+      if (!admitted) meta.drop = DropReason.NOT_ADMITTED;
     }
     if (meta.drop !== DropReason.NONE) {
-      env.counterCount(Names.counters.drops, meta.drop, wireLen);
+      countCell(env, Names.counters.drops, meta.drop, DROP_REASONS, wireLen);
       return { kind: 'drop', reason: dropReasonName(meta.drop) };
     }
-    env.counterCount(meta.dir === DIR_OUT ? Names.counters.vmTx : Names.counters.vmRx, meta.vmId, wireLen);
+    countCell(env, meta.dir === DIR_OUT ? Names.counters.vmTx : Names.counters.vmRx, meta.vmId, MAX_VMS, wireLen);
     return { kind: 'forward', port: meta.outPort, payload: frame };
   }
 
@@ -169,6 +189,8 @@ class StatefulEdgeInstance implements ProgramInstance {
     } else {
       meta.outPort = vmPort;
     }
+    // A port role or VM on the CPU port is a configuration error: never hand tenant traffic to the controller.
+    if (meta.drop === DropReason.NONE && meta.outPort === P4_CPU_PORT) meta.drop = DropReason.CPU_PORT;
   }
 
   /** vm_control.p4: the migration phase gate. */
@@ -207,7 +229,7 @@ class StatefulEdgeInstance implements ProgramInstance {
     if (!hit.hit && meta.dir === DIR_OUT && parsed.udp) env.digest(Names.digests.pinhole, fields);
   }
 
-  /** static_acl.p4: operator rules for traffic towards VMs. */
+  /** static_acl.p4: operator rules, looked up both ways with the canonical key. */
   private staticAcl(key: FlowKey, meta: Meta, env: PipelineEnv, wireLen: number): void {
     const hit = env.applyTable(
       Names.tables.staticAcl,
@@ -215,7 +237,10 @@ class StatefulEdgeInstance implements ProgramInstance {
       wireLen,
     );
     if (hit.action === 'static_allow') meta.staticAllow = true;
-    else if (hit.action === 'static_deny') meta.staticDeny = true;
+    else if (hit.action === 'static_allow_any') {
+      meta.staticAllow = true;
+      meta.staticAny = true;
+    } else if (hit.action === 'static_deny') meta.staticDeny = true;
     else if (hit.action !== 'static_miss') unexpectedAction(Names.tables.staticAcl, hit);
   }
 
@@ -231,7 +256,7 @@ class StatefulEdgeInstance implements ProgramInstance {
       const port = env.registerRead('ct_key_port', slot);
       const st = env.registerRead('ct_state', slot);
       const seen = env.registerRead('ct_last_seen', slot);
-      const state = Number((st >> 40n) & 0xffn);
+      const state = Number((st >> 44n) & 0xfn);
       const protocol = Number(port & 0xffn);
       return {
         slot,
@@ -243,6 +268,7 @@ class StatefulEdgeInstance implements ProgramInstance {
     });
     const pureSyn = isPureSyn(tcp.flags);
     const mayInsert = meta.dir === DIR_OUT || meta.aclAdmit;
+    const pickup = isPickup(tcp.flags, meta.dir);
 
     // The candidate holding this key; else, for a new flow, the first free one.
     const held = probes.find((p) => p.hit);
@@ -252,22 +278,22 @@ class StatefulEdgeInstance implements ProgramInstance {
     if (held) {
       slot = held.slot;
       insert = pureSyn && mayInsert && (held.free || held.timeWait);
-    } else if (pureSyn && mayInsert) {
+    } else if ((pureSyn && mayInsert) || pickup) {
       const free = probes.find((p) => p.free);
       if (free) {
         slot = free.slot;
         insert = true;
         reclaim = free.used;
       } else {
-        env.counterCount(Names.counters.collisions, meta.vmId, wireLen);
+        countCell(env, Names.counters.collisions, meta.vmId, MAX_VMS, wireLen);
       }
     }
     const found = held !== undefined;
 
-    const seg = tcpSegment(ipv4, tcp, meta.dir);
+    const seg = tcpSegment(ipv4, tcp, meta.dir, parsed.synOptions);
     let next: CtSlot | undefined;
     if (insert) {
-      next = openSlot(key, meta.vmId, seg, nowUs);
+      next = pureSyn ? openSlot(key, meta.vmId, seg, nowUs) : pickupSlot(key, meta.vmId, seg, nowUs);
     } else if (found) {
       const outcome = trackSegment(readSlot(env, slot), seg, nowUs);
       if (outcome.ok) next = outcome.slot;

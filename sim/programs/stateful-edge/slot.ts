@@ -26,6 +26,10 @@ export interface CtSlot {
   readonly vmId: number;
   readonly state: number;
   readonly flags: number;
+  /** Window scale shift each side announced in its SYN (CT_WS_NONE: none). */
+  readonly wsOut: number;
+  readonly wsIn: number;
+  /** The last window field each side sent. */
   readonly winOut: number;
   readonly winIn: number;
   /** Next sequence number expected from each side. */
@@ -45,7 +49,7 @@ export interface CtSlot {
 /** The all-zero slot: what an untouched register cell decodes to. */
 export const EMPTY_SLOT: CtSlot = Object.freeze({
   vmAddr: 0, remoteAddr: 0, vmPort: 0, remotePort: 0, protocol: 0, vmId: 0, state: CtState.NONE, flags: 0,
-  winOut: 0, winIn: 0, endOut: 0, endIn: 0, ackOut: 0, ackIn: 0, lastSeenUs: 0n, pktsOut: 0, pktsIn: 0,
+  wsOut: 0, wsIn: 0, winOut: 0, winIn: 0, endOut: 0, endIn: 0, ackOut: 0, ackIn: 0, lastSeenUs: 0n, pktsOut: 0, pktsIn: 0,
   bytesOut: 0n, bytesIn: 0n,
 });
 
@@ -61,12 +65,14 @@ export function keyPortWord(vmPort: number, remotePort: number, protocol: number
   return (BigInt(vmPort & 0xffff) << 24n) | (BigInt(remotePort & 0xffff) << 8n) | BigInt(protocol & 0xff);
 }
 
-/** Word 2 (ct_state): vm_id 16 | state 8 | flags 8 | win_out 16 | win_in 16. */
-export function stateWord(vmId: number, state: number, flags: number, winOut: number, winIn: number): bigint {
+/** Word 2 (ct_state): vm_id 16 | state 4 | flags 4 | ws_out 4 | ws_in 4 | win_out 16 | win_in 16. */
+export function stateWord(vmId: number, state: number, flags: number, wsOut: number, wsIn: number, winOut: number, winIn: number): bigint {
   return (
     (BigInt(vmId & 0xffff) << 48n) |
-    (BigInt(state & 0xff) << 40n) |
-    (BigInt(flags & 0xff) << 32n) |
+    (BigInt(state & 0xf) << 44n) |
+    (BigInt(flags & 0xf) << 40n) |
+    (BigInt(wsOut & 0xf) << 36n) |
+    (BigInt(wsIn & 0xf) << 32n) |
     (BigInt(winOut & 0xffff) << 16n) |
     BigInt(winIn & 0xffff)
   );
@@ -77,7 +83,7 @@ export function encodeSlot(s: CtSlot): bigint[] {
   return [
     keyAddrWord(s.vmAddr, s.remoteAddr),
     keyPortWord(s.vmPort, s.remotePort, s.protocol),
-    stateWord(s.vmId, s.state, s.flags, s.winOut, s.winIn),
+    stateWord(s.vmId, s.state, s.flags, s.wsOut, s.wsIn, s.winOut, s.winIn),
     pair32(s.endOut, s.endIn),
     pair32(s.ackOut, s.ackIn),
     s.lastSeenUs & MASK48,
@@ -104,8 +110,10 @@ export function decodeSlot(words: readonly bigint[]): CtSlot {
     remotePort: Number((w(1) >> 8n) & MASK16),
     protocol: Number(w(1) & MASK8),
     vmId: Number((st >> 48n) & MASK16),
-    state: Number((st >> 40n) & MASK8),
-    flags: Number((st >> 32n) & MASK8),
+    state: Number((st >> 44n) & 0xfn),
+    flags: Number((st >> 40n) & 0xfn),
+    wsOut: Number((st >> 36n) & 0xfn),
+    wsIn: Number((st >> 32n) & 0xfn),
     winOut: Number((st >> 16n) & MASK16),
     winIn: Number(st & MASK16),
     endOut: hi32(w(3)),

@@ -1,8 +1,7 @@
 /**
  * TEST FIXTURE — a P4Info for the compiled table encoder and read decoder: an exact-match table
  * with fields of 9, 32 (IPv4), 48 (MAC), 64 and 128 (IPv6) bits, listed out of id order, a table
- * with every other match kind, actions with a 72-bit parameter, a packet_out header with padding
- * fields, and a register.
+ * with every other match kind, actions with a 72-bit parameter, and a register.
  */
 import { P4Schema } from '../../schema/index.js';
 
@@ -38,15 +37,6 @@ actions {
 }
 actions {
   preamble { id: 16777218 name: "ingress.drop" alias: "drop" }
-}
-controller_packet_metadata {
-  preamble { id: 67121543 name: "packet_out" alias: "packet_out" annotations: "@controller_header(\\"packet_out\\")" }
-  metadata { id: 1 name: "op" bitwidth: 8 }
-  metadata { id: 2 name: "_pad" bitwidth: 7 }
-  metadata { id: 3 name: "slot" bitwidth: 32 }
-  metadata { id: 4 name: "value" bitwidth: 64 }
-  metadata { id: 5 name: "reserved" bitwidth: 3 annotations: "@padding" }
-  metadata { id: 6 name: "addr" bitwidth: 48 }
 }
 registers {
   preamble { id: 369098753 name: "ingress.r" alias: "r" }

@@ -1,0 +1,55 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrateCommand } from './cli.js';
+
+const SITE = `
+devices:
+  edge-1: { address: 127.0.0.1:9559, deviceId: 1, hosts: [host-a] }
+  edge-2: { address: 127.0.0.1:9560, deviceId: 2, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+
+describe('carryover migrate — command line', () => {
+  let dir: string;
+  let site: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'carryover-migrate-'));
+    site = join(dir, 'site.yaml');
+    await writeFile(site, SITE);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const run = async (argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMigrateCommand(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    return { code, out, err };
+  };
+
+  it('migrate — --plan validates and shows the plan (text and JSON), exit 0', async () => {
+    const text = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--plan']);
+    expect(text.code).toBe(0);
+    expect(text.out[0]).toBe('plan: VM vm-7 (10.0.0.5) from host-a to host-b, topology 1:1');
+    const json = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--plan', '--json']);
+    expect(JSON.parse(json.out[0] ?? '{}')).toMatchObject({ topology: '1:1', sources: [{ name: 'edge-1', deviceId: '1' }], destinations: [{ name: 'edge-2', deviceId: '2' }] });
+  });
+
+  it('migrate — without --plan it says the engine is not built and exits 2, never pretending', async () => {
+    const r = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b']);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/migration engine is not built yet .*nothing was done/);
+  });
+
+  it('migrate — bad flags, a bad inventory and a bad request are usage errors naming the fix', async () => {
+    expect((await run(['--vm', 'vm-7'])).err[0]).toMatch(/missing --config, --from, --to/);
+    expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--trigger', 'libvirt'])).err[0]).toMatch(/expected manual or qemu:/);
+    expect((await run(['--config', join(dir, 'none.yaml'), '--vm', 'v', '--from', 'a', '--to', 'b'])).err[0]).toMatch(/cannot read it/);
+    const r = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--plan']);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toMatch(/VM 'vm-7' runs on 'host-a', not 'host-b'/);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * The coordinator (DESIGN.md §7): the migration state machine, its journal, and the failure
+ * reasons every boundary reports.
+ */
+export { ControllerError, CONTROLLER_ERROR_CODES, FAILURE_REASONS, isFailureReason } from './errors.js';
+export type { ControllerErrorCode, FailureReason } from './errors.js';
+export { MIGRATION_PHASES, MIGRATION_EVENT_TYPES } from './migration/events.js';
+export type { LostState, MigrationEvent, MigrationEventType, MigrationPhase } from './migration/events.js';
+export { initialState, recoveryAction, replay, transition } from './migration/transition.js';
+export type { MigrationState, RecoveryAction } from './migration/transition.js';
+export { MigrationMachine } from './migration/migration-machine.js';
+export type { MigrationEventInput, MigrationMachineDeps, PhaseChange } from './migration/migration-machine.js';
+export { MemoryJournal, parseJournalEvent } from './journal/journal.js';
+export type { MigrationJournal } from './journal/journal.js';
+export { FileJournal } from './journal/file-journal.js';
+export type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTls, InventoryVm, PlacementFunction } from './inventory/inventory.js';
+export { loadInventory, parseInventory } from './inventory/load-inventory.js';
+export { destinationOf, planMigration } from './plan/plan-migration.js';
+export type { FlowKeyField, MigrationPlan, Topology } from './plan/plan-migration.js';
+export { deltaRounds } from './precopy/delta-rounds.js';
+export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, PushedChange } from './precopy/delta-rounds.js';
+// WHEN: the QMP client and the QEMU trigger (exported by their own barrels too).
+export * from './qmp/index.js';
+export * from './trigger/index.js';

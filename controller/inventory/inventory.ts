@@ -1,0 +1,83 @@
+/**
+ * The inventory: what a controller knows about its site — devices (how to reach them, what role
+ * they play, which hosts and subnets they serve), hosts, placement functions for 1:N
+ * migrations, and VMs. Loaded from YAML by `loadInventory`; every object here is frozen.
+ */
+
+/** How a device is reached over P4Runtime. */
+export interface InventoryTls {
+  /** CA that signed the switch's certificate (PEM file). */
+  readonly ca: string;
+  /** Client certificate and key for mTLS (PEM files), when the switch asks for them. */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+}
+
+/** What a device does on a VM's path. */
+export type DeviceRole =
+  /** Holds the VM's state (the edge firewall in front of its host). */
+  | 'edge'
+  /** On the VM's path beyond the edge (e.g. an aggregation switch with its own state). */
+  | 'path';
+
+export interface InventoryDevice {
+  readonly name: string;
+  /** `host:port` of its P4Runtime server. */
+  readonly address: string;
+  readonly deviceId: bigint;
+  readonly electionId: bigint;
+  readonly role: DeviceRole;
+  readonly tls: InventoryTls | undefined;
+  /** `probe` (default) chooses per device; `p4runtime` or `inband` forces a backend. */
+  readonly registerAccess: 'probe' | 'p4runtime' | 'inband';
+  /** P4Info and device config to push when the switch has no pipeline (absolute paths). */
+  readonly p4info: string | undefined;
+  readonly deviceConfig: string | undefined;
+  /** Hosts whose VMs this device sits in front of. */
+  readonly hosts: readonly string[];
+  /** Subnets (CIDR) it serves. */
+  readonly subnets: readonly string[];
+}
+
+/**
+ * Which destination device a flow's path hits when a host sits behind several (1:N): a hash of
+ * the flow's 5-tuple, as the fabric's ECMP computes it, picks one of `devices` in order.
+ */
+export interface PlacementFunction {
+  readonly name: string;
+  readonly kind: 'hash';
+  readonly algorithm: 'crc32' | 'crc16' | 'csum16';
+  /** The flow-key fields hashed, in order (names of the slot group's key fields). */
+  readonly fields: readonly string[];
+  readonly devices: readonly string[];
+}
+
+export interface InventoryHost {
+  readonly name: string;
+  /** Devices in front of the host (from the devices' `hosts`). */
+  readonly devices: readonly string[];
+  /** Placement function choosing among `devices` when there are several. */
+  readonly placement: string | undefined;
+}
+
+export interface InventoryVm {
+  readonly name: string;
+  /** The VM's IPv4 address (what the VM map of its edge switch keys on). */
+  readonly address: string;
+  /** Where it runs now. */
+  readonly host: string;
+}
+
+/** A whole site. */
+export interface Inventory {
+  /** The file it came from (for messages). */
+  readonly source: string;
+  /** This controller's domain (two-domain migrations name the other one). */
+  readonly domain: string;
+  /** Journal directory (absolute). */
+  readonly journal: string;
+  readonly devices: ReadonlyMap<string, InventoryDevice>;
+  readonly hosts: ReadonlyMap<string, InventoryHost>;
+  readonly placements: ReadonlyMap<string, PlacementFunction>;
+  readonly vms: ReadonlyMap<string, InventoryVm>;
+}

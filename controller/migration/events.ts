@@ -1,0 +1,63 @@
+/**
+ * A migration's phases and the events that move it between them. Events are what the journal
+ * records (each before it is acted on), so a migration's state is always `replay(events)`.
+ */
+import type { FailureReason } from '../errors.js';
+
+/**
+ * PLANNED → PREPARED → PRECOPY (rounds) → FROZEN → SYNCED → ACTIVATED → COMMITTED, or ABORTED
+ * from any phase before COMMITTED.
+ */
+export type MigrationPhase = 'PLANNED' | 'PREPARED' | 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'ACTIVATED' | 'COMMITTED' | 'ABORTED';
+
+/** Every phase, in the order a successful migration passes them. */
+export const MIGRATION_PHASES: readonly MigrationPhase[] = ['PLANNED', 'PREPARED', 'PRECOPY', 'FROZEN', 'SYNCED', 'ACTIVATED', 'COMMITTED', 'ABORTED'];
+
+/** What was left behind when a pause-window sync ended without proving completeness. */
+export interface LostState {
+  /** Slots changed before the freeze that did not reach the destination. */
+  readonly slots: number;
+  /** Table entries (pinholes) not installed at the destination. */
+  readonly tableEntries: number;
+  /** Free-form detail for the report (e.g. which devices). */
+  readonly detail: string;
+}
+
+/** Fields every event carries. */
+interface EventBase {
+  /** The controller's clock (ms) when the event was recorded. */
+  readonly atMs: number;
+}
+
+/** The events of a migration, as recorded in its journal. */
+export type MigrationEvent =
+  | (EventBase & {
+      readonly type: 'planned';
+      readonly migrationId: string;
+      readonly vm: string;
+      readonly sources: readonly string[];
+      readonly destinations: readonly string[];
+    })
+  /** Every device agreed (capabilities, schemas) and tracks the VM's changes. */
+  | (EventBase & { readonly type: 'prepared' })
+  /** A pre-copy round was installed staged at the destinations: round 0 is the snapshot. */
+  | (EventBase & { readonly type: 'round'; readonly round: number; readonly slots: number; readonly tableEntries: number })
+  /** The VM stopped and its state is frozen at the sources. */
+  | (EventBase & { readonly type: 'frozen' })
+  /** The final changes reached the destinations; `lost` when completeness could not be proven and the policy let it continue. */
+  | (EventBase & { readonly type: 'synced'; readonly slots: number; readonly tableEntries: number; readonly lost?: LostState })
+  /** The destinations serve the VM's state. */
+  | (EventBase & { readonly type: 'activated' })
+  /** The VM runs at the destination: no way back. Source state is deleted after the grace period. */
+  | (EventBase & { readonly type: 'committed' })
+  /** The sources' copies are deleted (conditionally: never a slot someone else took). */
+  | (EventBase & { readonly type: 'source-cleaned'; readonly slots: number; readonly tableEntries: number })
+  /** The migration gives up; `reason` is reported to the trigger. */
+  | (EventBase & { readonly type: 'abort'; readonly reason: FailureReason; readonly detail: string })
+  /** Everything staged or activated at the destinations is removed and the sources unfrozen. */
+  | (EventBase & { readonly type: 'rolled-back' });
+
+/** The event types, for validation of journal records. */
+export const MIGRATION_EVENT_TYPES = ['planned', 'prepared', 'round', 'frozen', 'synced', 'activated', 'committed', 'source-cleaned', 'abort', 'rolled-back'] as const;
+
+export type MigrationEventType = MigrationEvent['type'];

@@ -1,0 +1,81 @@
+/**
+ * WHERE (DESIGN.md §7.2): which devices hold a VM's state and which must receive it, from the
+ * inventory. The edges in front of the source host are the sources; those in front of the
+ * destination host are the destinations. Two sources into one destination is N:1 (merge); one
+ * into several is 1:N, each flow going to the device its path will hit, by the destination
+ * host's placement function (e.g. the fabric's ECMP hash over the 5-tuple).
+ */
+import { concatFields, hashBytes } from 'p4runtime-ts';
+import { ControllerError } from '../errors.js';
+import type { Inventory, InventoryDevice, InventoryVm, PlacementFunction } from '../inventory/inventory.js';
+
+/** How sources map to destinations. */
+export type Topology = '1:1' | 'N:1' | '1:N' | 'N:M';
+
+/** Where a VM's state comes from and goes to. */
+export interface MigrationPlan {
+  readonly vm: InventoryVm;
+  readonly fromHost: string;
+  readonly toHost: string;
+  readonly sources: readonly InventoryDevice[];
+  readonly destinations: readonly InventoryDevice[];
+  readonly topology: Topology;
+  /** The destination host's placement function, when it has several edges. */
+  readonly placement: PlacementFunction | undefined;
+}
+
+/** A flow key field as the slot group declares it: name, value, width. */
+export interface FlowKeyField {
+  readonly name: string;
+  readonly value: bigint | number;
+  readonly bits: number;
+}
+
+function edgesOf(inv: Inventory, host: string, what: string): InventoryDevice[] {
+  const h = inv.hosts.get(host);
+  if (!h) throw new ControllerError('BAD_CONFIG', `${inv.source}: ${what} host '${host}' is not in the inventory (hosts: ${[...inv.hosts.keys()].join(', ') || 'none'})`);
+  const edges = h.devices.map((d) => inv.devices.get(d)).filter((d): d is InventoryDevice => d?.role === 'edge');
+  if (edges.length === 0) throw new ControllerError('BAD_CONFIG', `${inv.source}: no edge device serves ${what} host '${host}'; list it under a device's hosts`);
+  return edges;
+}
+
+/**
+ * Plans the migration of `vmName` from host `from` to host `to`.
+ * @example
+ * const plan = planMigration(loadInventory('site.yaml'), 'vm-7', 'host-a', 'host-b');
+ * plan.topology; // '1:N'
+ */
+export function planMigration(inv: Inventory, vmName: string, from: string, to: string): MigrationPlan {
+  const vm = inv.vms.get(vmName);
+  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'}); add it under 'vms'`);
+  if (from === to) throw new ControllerError('BAD_CONFIG', `VM '${vmName}': --from and --to are both '${from}'; a migration moves between two hosts`);
+  if (vm.host !== from) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' runs on '${vm.host}', not '${from}'; correct --from or the inventory`);
+  const sources = edgesOf(inv, from, 'source');
+  const destinations = edgesOf(inv, to, 'destination');
+  const overlap = sources.find((s) => destinations.includes(s));
+  if (overlap) throw new ControllerError('BAD_CONFIG', `device '${overlap.name}' serves both '${from}' and '${to}': the VM's state need not move; nothing to migrate`);
+  const placementName = inv.hosts.get(to)?.placement;
+  const placement = placementName === undefined ? undefined : inv.placements.get(placementName);
+  const topology: Topology = sources.length === 1 ? (destinations.length === 1 ? '1:1' : '1:N') : destinations.length === 1 ? 'N:1' : 'N:M';
+  return Object.freeze({ vm, fromHost: from, toHost: to, sources: Object.freeze(sources), destinations: Object.freeze(destinations), topology, placement });
+}
+
+/**
+ * The destination device a flow belongs to: the only one, or the placement function's choice —
+ * hash of the named key fields (in the function's order, at their declared widths) modulo the
+ * number of devices, computed as the target's hash extern does.
+ */
+export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[]): InventoryDevice {
+  const only = plan.destinations.length === 1 ? plan.destinations[0] : undefined;
+  if (only) return only;
+  const p = plan.placement;
+  if (!p) throw new ControllerError('BAD_CONFIG', `host '${plan.toHost}' has ${plan.destinations.length} edges but no placement function; add one under 'placement' and name it in hosts.${plan.toHost}.placement`);
+  const fields = p.fields.map((name) => {
+    const f = key.find((k) => k.name === name);
+    if (!f) throw new ControllerError('BAD_CONFIG', `placement '${p.name}' hashes field '${name}', which the flow key lacks (it has ${key.map((k) => k.name).join(', ')})`);
+    return { value: f.value, bits: f.bits };
+  });
+  const h = hashBytes(p.algorithm, concatFields(fields));
+  const name = p.devices[h % p.devices.length] as string;
+  return plan.destinations.find((d) => d.name === name) as InventoryDevice;
+}

@@ -1,0 +1,148 @@
+/**
+ * `carryover bench qemu`, the measuring part: QEMU's own migration downtime for the same disk-less
+ * VM migrated on loopback without the trigger (plain migration) and with it (held in
+ * `pre-switchover` while a pause handler runs — by default one that does nothing), alternating
+ * the two so both see the same machine load.
+ */
+import { silentLogger, systemClock } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import { QmpClient } from '../qmp/index.js';
+import { startQemuPair } from '../testing/qemu-pair.js';
+import type { QemuPair } from '../testing/qemu-pair.js';
+import { QemuTrigger } from './qemu-trigger.js';
+import { finalMigrationInfo, setCapabilities } from './qemu-queries.js';
+import type { MigrationPhaseHandler } from './phase-handler.js';
+
+/** One measured migration. */
+export interface QemuDowntimeSample {
+  readonly mode: 'without-trigger' | 'with-trigger';
+  /** QEMU's `downtime` (query-migrate), ms. */
+  readonly qemuDowntimeMs: number;
+  /** With the trigger: the time it held QEMU in pre-switchover (our clock), ms. */
+  readonly heldMs: number | undefined;
+  /** The same hold by QEMU's event timestamps, ms. */
+  readonly heldQemuMs: number | undefined;
+  readonly totalTimeMs: number | undefined;
+}
+
+/** Median, min and max of a series, ms. */
+export interface DowntimeSummary {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** What the benchmark measured. */
+export interface QemuDowntimeBenchResult {
+  readonly qemuVersion: string;
+  readonly memoryMb: number;
+  readonly runsPerMode: number;
+  readonly samples: readonly QemuDowntimeSample[];
+  readonly without: DowntimeSummary;
+  readonly with: DowntimeSummary;
+  /** Median hold in pre-switchover with the trigger (our clock). */
+  readonly heldMedianMs: number;
+  /** What the trigger added: median downtime with minus median without. */
+  readonly addedMedianMs: number;
+}
+
+export interface QemuDowntimeBenchOptions {
+  /** Migrations per mode (default 5). */
+  readonly runs?: number;
+  readonly qemuBinary?: string;
+  readonly memoryMb?: number;
+  readonly pauseDeadlineMs?: number;
+  /** The pause handler of the with-trigger runs (default: does nothing, says continue). */
+  readonly handler?: () => MigrationPhaseHandler;
+  readonly logger?: Logger;
+}
+
+/** A pause handler that does nothing: what the trigger alone costs. */
+export function noopPhaseHandler(): MigrationPhaseHandler {
+  return {
+    onPrecopy: () => undefined,
+    onPause: async () => ({ decision: 'continue' }),
+    onCompleted: () => undefined,
+    onFailed: () => undefined,
+  };
+}
+
+/**
+ * Migrates fresh QEMU pairs alternately without and with the trigger and reports QEMU's downtime.
+ * @example
+ * const r = await benchQemuDowntime({ runs: 5 });
+ * console.log(`${r.without.medianMs} ms → ${r.with.medianMs} ms (+${r.addedMedianMs} ms)`);
+ */
+export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}): Promise<QemuDowntimeBenchResult> {
+  const runs = options.runs ?? 5;
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError(`benchQemuDowntime: runs must be an integer >= 1, got ${String(runs)}`);
+  const memoryMb = options.memoryMb ?? 64;
+  const log = options.logger ?? silentLogger;
+  const samples: QemuDowntimeSample[] = [];
+  let qemuVersion = '';
+  for (let i = 0; i < runs; i++) {
+    for (const mode of ['without-trigger', 'with-trigger'] as const) {
+      const pair = await startQemuPair({ binary: options.qemuBinary, memoryMb });
+      try {
+        const source = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 60_000 });
+        const v = source.greeting.version;
+        qemuVersion = `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package})` : ''}`;
+        try {
+          const sample = mode === 'with-trigger' ? await withTrigger(source, pair, options) : await withoutTrigger(source, pair);
+          samples.push(sample);
+          log.info('qemu downtime sample', { ...sample });
+        } finally {
+          await source.close();
+        }
+      } finally {
+        await pair.stop();
+      }
+    }
+  }
+  const pick = (m: QemuDowntimeSample['mode']) => samples.filter((s) => s.mode === m).map((s) => s.qemuDowntimeMs);
+  const without = summary(pick('without-trigger'));
+  const withT = summary(pick('with-trigger'));
+  return {
+    qemuVersion,
+    memoryMb,
+    runsPerMode: runs,
+    samples,
+    without,
+    with: withT,
+    heldMedianMs: median(samples.filter((s) => s.heldMs !== undefined).map((s) => s.heldMs!)),
+    addedMedianMs: withT.medianMs - without.medianMs,
+  };
+}
+
+async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDowntimeSample> {
+  await setCapabilities(source, { events: true }, 60_000);
+  const done = source.nextEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(String(e.data.status)), 120_000, 'the end of the migration');
+  await source.execute('migrate', { uri: pair.incomingUri });
+  const end = await done;
+  const info = await finalMigrationInfo(source, systemClock, 60_000);
+  if (end.data.status !== 'completed' || info.downtimeMs === undefined) throw new Error(`plain migration ended ${String(end.data.status)}: ${info.errorDesc ?? 'no downtime reported'}`);
+  return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs };
+}
+
+async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
+  const trigger = await QemuTrigger.attach({ source, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000 });
+  try {
+    await trigger.startMigration(pair.incomingUri);
+    const r = await trigger.finished;
+    if (r.outcome !== 'completed' || r.qemuDowntimeMs === undefined) throw new Error(`migration with the trigger ended ${r.outcome}: ${r.reason?.message ?? 'no downtime reported'}`);
+    return { mode: 'with-trigger', qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, heldQemuMs: r.pause?.heldQemuMs, totalTimeMs: r.totalTimeMs };
+  } finally {
+    await trigger.close();
+  }
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function summary(xs: readonly number[]): DowntimeSummary {
+  return { medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs) };
+}

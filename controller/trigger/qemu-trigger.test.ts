@@ -1,0 +1,281 @@
+/**
+ * The trigger against a fake QMP server (a scripted stand-in for QEMU's monitor) in virtual time:
+ * orders and failures real QEMU will not produce on demand.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from 'p4runtime-ts';
+import { QmpClient } from '../qmp/index.js';
+import { FakeQmpServer, fakeEvent } from '../testing/fake-qmp-server.js';
+import type { FakeQmpPeer } from '../testing/fake-qmp-server.js';
+import { QemuTrigger } from './qemu-trigger.js';
+import type { QemuTriggerOptions } from './options.js';
+import { QemuTriggerError } from './errors.js';
+import type { TriggerFailure, MigrationPhaseHandler, PauseOutcome, PauseWindow, PrecopyInfo } from './phase-handler.js';
+
+let server: FakeQmpServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+const T0 = 1_800_000_000_000;
+
+/** A fake source monitor answering the queries; `state` is what query-migrate reports. */
+async function fakeSource(status: string, caps: Record<string, boolean> = {}) {
+  server = await FakeQmpServer.start();
+  const clock = new ManualClock(T0);
+  const connecting = QmpClient.connect({ address: server.address, clock });
+  const peer: FakeQmpPeer = await server.nextPeer();
+  const state: { migrate: Record<string, unknown> } = { migrate: status === 'none' ? {} : { status } };
+  const capSets: unknown[] = [];
+  peer.auto.set('query-migrate', () => state.migrate);
+  peer.auto.set('query-status', () => ({ status: state.migrate.status === 'completed' ? 'postmigrate' : 'running' }));
+  peer.auto.set('query-migrate-capabilities', () =>
+    ['xbzrle', 'events', 'pause-before-switchover'].map((capability) => ({ capability, state: caps[capability] ?? false })));
+  peer.auto.set('migrate-set-capabilities', (c) => {
+    capSets.push(c.arguments);
+    return {};
+  });
+  const client = await connecting;
+  const issued: string[] = [];
+  const orig = client.executeOrdered.bind(client);
+  vi.spyOn(client, 'executeOrdered').mockImplementation((cmd, args, o) => {
+    issued.push(cmd);
+    return orig(cmd, args, o);
+  });
+  const migration = (s: string, atMs: number) => peer.send(fakeEvent('MIGRATION', { status: s }, atMs));
+  return { peer, clock, client, state, capSets, issued, migration };
+}
+
+/** A handler whose onPause is settled by the test. */
+function controllable() {
+  const calls: string[] = [];
+  const failures: TriggerFailure[] = [];
+  let precopy: PrecopyInfo | undefined;
+  let window: PauseWindow | undefined;
+  let answer!: (o: PauseOutcome) => void;
+  let fail!: (e: Error) => void;
+  let pauseCalled!: () => void;
+  const paused = new Promise<void>((r) => (pauseCalled = r));
+  const handler: MigrationPhaseHandler = {
+    onPrecopy: (info) => {
+      precopy = info;
+      calls.push('precopy');
+    },
+    onPause: (w) => {
+      window = w;
+      calls.push('pause');
+      pauseCalled();
+      return new Promise((resolve, reject) => {
+        answer = resolve;
+        fail = reject;
+      });
+    },
+    onCompleted: () => void calls.push('completed'),
+    onFailed: (r) => {
+      calls.push(`failed:${r.code}`);
+      failures.push(r);
+    },
+  };
+  return { handler, calls, failures, paused, answer: (o: PauseOutcome) => answer(o), fail: (e: Error) => fail(e), get window() { return window; }, get precopy() { return precopy; } };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await tick();
+  expect(cond()).toBe(true);
+}
+
+const attach = (client: QmpClient, clock: ManualClock, handler: MigrationPhaseHandler, more: Partial<QemuTriggerOptions> = {}) =>
+  QemuTrigger.attach({ source: client, handler, clock, pauseDeadlineMs: 100, ...more });
+
+/** A trigger on an idle fake source, driven into the pause window (active, pre-switchover at T0+1). */
+async function inPauseWindow(more: Partial<QemuTriggerOptions> = {}) {
+  const f = await fakeSource('none');
+  const h = controllable();
+  const trigger = await attach(f.client, f.clock, h.handler, more);
+  f.migration('active', T0);
+  f.migration('pre-switchover', T0 + 1);
+  await h.paused;
+  return { f, h, trigger };
+}
+
+describe('QEMU trigger against a fake QMP server', () => {
+  it('qemu trigger — on an idle source switches on events and pause-before-switchover, drives the phases, and restores the capabilities', async () => {
+    const f = await fakeSource('none');
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler);
+    expect(f.capSets).toEqual([{ capabilities: [{ capability: 'events', state: true }, { capability: 'pause-before-switchover', state: true }] }]);
+    const migrate = trigger.startMigration('tcp:127.0.0.1:9');
+    const cmd = await f.peer.nextCommand();
+    expect(cmd).toMatchObject({ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.1:9' } });
+    f.migration('setup', T0 + 1);
+    f.peer.reply(cmd);
+    await migrate;
+    f.migration('active', T0 + 2);
+    f.migration('pre-switchover', T0 + 500);
+    await h.paused;
+    expect(h.precopy).toEqual({ qemuStatus: 'setup', pauseWindow: true, startedByTrigger: true });
+    expect(h.window!.deadlineAt).toBe(f.clock.now() + 100);
+    f.clock.advance(30);
+    h.answer({ decision: 'continue', detail: 'all deltas applied' });
+    const cont = await f.peer.nextCommand();
+    expect(cont).toMatchObject({ execute: 'migrate-continue', arguments: { state: 'pre-switchover' } });
+    f.peer.reply(cont);
+    f.migration('device', T0 + 531.5);
+    f.state.migrate = { status: 'completed', downtime: 42, 'total-time': 900, ram: { transferred: 1234 } };
+    f.migration('completed', T0 + 540);
+    const report = await trigger.finished;
+    expect(h.calls).toEqual(['precopy', 'pause', 'completed']);
+    expect(report).toMatchObject({ outcome: 'completed', qemuDowntimeMs: 42, totalTimeMs: 900, transferredBytes: 1234, startedByTrigger: true });
+    expect(report.pause).toEqual({ outcome: 'synced', sent: 'migrate-continue', budgetMs: 100, heldMs: 30, heldQemuMs: 31.5, handlerMs: 30, detail: 'all deltas applied' });
+    expect(f.capSets[1]).toEqual({ capabilities: [{ capability: 'events', state: false }, { capability: 'pause-before-switchover', state: false }] });
+  });
+
+  it('qemu trigger — a handler that never returns: nothing is sent before the deadline, migrate-continue exactly at it, the signal aborts, the report says late', async () => {
+    const f = await fakeSource('none', { events: true, 'pause-before-switchover': true });
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler, { pauseDeadlineMs: 250 });
+    expect(f.capSets).toEqual([]);
+    f.migration('active', T0);
+    f.migration('pre-switchover', T0 + 1);
+    await h.paused;
+    f.clock.advance(249);
+    await tick();
+    expect(f.issued.filter((c) => c === 'migrate-continue')).toEqual([]);
+    expect(h.window!.signal.aborted).toBe(false);
+    f.clock.advance(1);
+    const cont = await f.peer.nextCommand();
+    expect(cont.execute).toBe('migrate-continue');
+    expect(h.window!.signal.aborted).toBe(true);
+    f.peer.reply(cont);
+    f.state.migrate = { status: 'completed', downtime: 260 };
+    f.migration('device', T0 + 252);
+    f.migration('completed', T0 + 260);
+    const report = await trigger.finished;
+    expect(report.pause).toMatchObject({ outcome: 'late', sent: 'migrate-continue', heldMs: 250, handlerMs: undefined });
+    expect(h.calls).toEqual(['precopy', 'pause', 'completed']);
+  });
+
+  it('qemu trigger — the handler says cancel: migrate_cancel is sent, and the end is onFailed(pause-cancelled) with its reason', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    h.answer({ decision: 'cancel', reason: 'destination refused the import: table full' });
+    const cancel = await f.peer.nextCommand();
+    expect(cancel.execute).toBe('migrate_cancel');
+    f.peer.reply(cancel);
+    f.migration('cancelling', T0 + 3);
+    f.state.migrate = { status: 'cancelled' };
+    f.migration('cancelled', T0 + 4);
+    const report = await trigger.finished;
+    expect(report.outcome).toBe('cancelled');
+    expect(h.failures).toEqual([{ code: 'pause-cancelled', message: 'destination refused the import: table full' }]);
+    expect(report.pause).toMatchObject({ outcome: 'cancelled', sent: 'migrate_cancel' });
+  });
+
+  it('qemu trigger — a throwing pause handler cancels the migration by default (the source keeps the VM)', async () => {
+    const { f, h } = await inPauseWindow();
+    h.fail(new Error('engine bug'));
+    expect((await f.peer.nextCommand()).execute).toBe('migrate_cancel');
+  });
+
+  it('qemu trigger — unexpected order: QEMU leaves pre-switchover by itself while the handler runs → preempted, nothing sent, stale statuses ignored', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    f.migration('active', T0 + 2); // older than what we know: ignored
+    f.migration('pre-switchover', T0 + 3); // a repeat: no second onPause
+    f.state.migrate = { status: 'completed', downtime: 5 };
+    f.migration('device', T0 + 4);
+    f.migration('completed', T0 + 5);
+    const report = await trigger.finished;
+    expect(h.window!.signal.aborted).toBe(true);
+    expect(report.pause).toMatchObject({ outcome: 'preempted', sent: 'nothing', heldMs: undefined });
+    expect(report.statuses.map((s) => s.status)).toEqual(['active', 'pre-switchover', 'device', 'completed']);
+    expect(f.issued).not.toContain('migrate-continue');
+    expect(h.calls).toEqual(['precopy', 'pause', 'completed']);
+    h.answer({ decision: 'continue' });
+  });
+
+  it('qemu trigger — attaching to a running migration without the events capability is refused and changes nothing', async () => {
+    const f = await fakeSource('active', { 'pause-before-switchover': true });
+    const err = await attach(f.client, f.clock, controllable().handler).catch((e: unknown) => e as QemuTriggerError);
+    expect(err).toBeInstanceOf(QemuTriggerError);
+    expect(err).toMatchObject({ code: 'CAPABILITY_UNAVAILABLE' });
+    expect((err as Error).message).toMatch(/without the 'events' capability.*attach the trigger before starting the migration/);
+    expect(f.capSets).toEqual([]);
+  });
+
+  it('qemu trigger — a running migration without pause-before-switchover: refused by default, followed without a pause window when allowed', async () => {
+    const f = await fakeSource('active', { events: true });
+    const refused = await attach(f.client, f.clock, controllable().handler).catch((e: unknown) => e as QemuTriggerError);
+    expect(refused).toMatchObject({ code: 'CAPABILITY_UNAVAILABLE' });
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler, { requirePauseWindow: false });
+    expect(h.precopy).toEqual({ qemuStatus: 'active', pauseWindow: false, startedByTrigger: false });
+    f.state.migrate = { status: 'completed', downtime: 7 };
+    f.migration('device', T0);
+    f.migration('completed', T0 + 1);
+    const report = await trigger.finished;
+    expect(report.pause).toBeUndefined();
+    expect(report.qemuDowntimeMs).toBe(7);
+    expect(h.calls).toEqual(['precopy', 'completed']);
+  });
+
+  it('qemu trigger — attached while QEMU already waits in pre-switchover: pre-copy then the pause window at once', async () => {
+    const f = await fakeSource('pre-switchover', { events: true, 'pause-before-switchover': true });
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler);
+    await h.paused;
+    expect(h.calls).toEqual(['precopy', 'pause']);
+    expect(trigger.phase).toBe('pause');
+    await expect(trigger.startMigration('tcp:127.0.0.1:9')).rejects.toMatchObject({ code: 'MIGRATION_ACTIVE' });
+    h.answer({ decision: 'continue' });
+    expect((await f.peer.nextCommand()).execute).toBe('migrate-continue');
+  });
+
+  it('qemu trigger — the socket vanishing during the pause window: QMP_LOST, onFailed(qmp-lost), no timer left behind', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    expect(f.clock.pending()).toEqual([100]);
+    f.peer.destroy();
+    const err = await trigger.finished.catch((e: unknown) => e as QemuTriggerError);
+    expect(err).toMatchObject({ code: 'QMP_LOST', qmpCode: 'CLOSED' });
+    expect(h.failures.map((x) => x.code)).toEqual(['qmp-lost']);
+    expect(h.window!.signal.aborted).toBe(true);
+    expect(f.clock.pending()).toEqual([]);
+  });
+
+  it('qemu trigger — close() during the pause window releases QEMU first, then ends with CLOSED', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    const closing = trigger.close();
+    const cont = await f.peer.nextCommand();
+    expect(cont.execute).toBe('migrate-continue');
+    expect(h.window!.signal.aborted).toBe(true);
+    f.peer.reply(cont);
+    await closing;
+    await expect(trigger.finished).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('qemu trigger — close() during pre-copy stays until QEMU pauses and releases it at once, without asking the handler', async () => {
+    const f = await fakeSource('none');
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler);
+    f.migration('active', T0);
+    await until(() => h.calls.length === 1);
+    let closed = false;
+    const closing = trigger.close().then(() => (closed = true));
+    await tick();
+    expect(closed).toBe(false);
+    f.migration('pre-switchover', T0 + 1);
+    const cont = await f.peer.nextCommand();
+    expect(cont.execute).toBe('migrate-continue');
+    f.peer.reply(cont);
+    await closing;
+    expect(h.calls).toEqual(['precopy']);
+    await expect(trigger.finished).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('qemu trigger — bad options are refused with BAD_OPTIONS before any socket is opened', async () => {
+    const h = controllable().handler;
+    await expect(QemuTrigger.attach({ source: 'unix:/x', handler: { ...h, onPause: undefined } as unknown as MigrationPhaseHandler })).rejects.toThrow(/missing onPause/);
+    await expect(QemuTrigger.attach({ source: 'unix:/x', handler: h, pauseDeadlineMs: 0 })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(QemuTrigger.attach({ source: 42 as unknown as string, handler: h })).rejects.toThrow(/QemuTriggerOptions.source/);
+  });
+});

@@ -1,0 +1,355 @@
+/**
+ * The QEMU trigger: follows one live migration through the source QEMU's monitor and drives the
+ * migration engine's phases from it. It switches on `events` and `pause-before-switchover`, so
+ * QEMU stops the VM in `pre-switchover` and waits; the trigger runs the engine's pause-window sync
+ * against a deadline there, then sends `migrate-continue` (or `migrate_cancel` when the engine
+ * says so). It can start the migration itself or follow one an operator or libvirt starts.
+ */
+import { Subject } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
+import type { Logger } from 'p4runtime-ts';
+import { QmpClient, QmpError } from '../qmp/index.js';
+import type { QmpEvent } from '../qmp/index.js';
+import { QemuTriggerError } from './errors.js';
+import { isInProgress, phaseOf, statusRank, TERMINAL_STATUSES } from './migration-status.js';
+import type { TriggerPhase } from './migration-status.js';
+import { parseQemuTriggerOptions } from './options.js';
+import type { MonitorOption, QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
+import { PauseWindowRun } from './pause-window.js';
+import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
+import { destinationStatus, finalMigrationInfo, queryMigration, setCapabilities } from './qemu-queries.js';
+import type { MigrationInfo } from './qemu-queries.js';
+
+/** A phase change, for observers (logs, UIs); the engine is driven through its handler. */
+export interface TriggerPhaseChange {
+  readonly phase: TriggerPhase;
+  readonly qemuStatus: string;
+  readonly at: number;
+}
+
+const PAUSE_CAPABILITIES = ['events', 'pause-before-switchover'] as const;
+
+/** Follows one migration of one source QEMU. */
+export class QemuTrigger {
+  /** Phase changes; completes when the migration ends, errors when the monitor is lost. */
+  readonly phases: Observable<TriggerPhaseChange>;
+  /** The report when the migration ends; rejects QMP_LOST or CLOSED. */
+  readonly finished: Promise<QemuMigrationReport>;
+  private readonly phaseSubject = new Subject<TriggerPhaseChange>();
+  private readonly log: Logger;
+  private phaseValue: TriggerPhase = 'idle';
+  private rank = 0;
+  private readonly statuses: StatusSeen[] = [];
+  private startedByTrigger = false;
+  private pause: PauseWindowRun | undefined;
+  private pauseSent: { at: number; sent: PauseReport['sent']; outcome: PauseReport['outcome']; detail: string | undefined } | undefined;
+  private pauseAction: Promise<void> = Promise.resolve();
+  private preSwitchoverQemuAt: number | undefined;
+  private heldQemuMs: number | undefined;
+  private handlerChain: Promise<void> = Promise.resolve();
+  private ending = false;
+  private resolveFinished!: (r: QemuMigrationReport) => void;
+  private rejectFinished!: (e: QemuTriggerError) => void;
+  private eventSub: Subscription | undefined;
+  private closed = false;
+  private leftPrecopy!: () => void;
+  /** Settles when the migration leaves pre-copy (paused, ended, or monitor lost). */
+  private readonly leftPrecopyP = new Promise<void>((r) => (this.leftPrecopy = r));
+
+  private constructor(
+    private readonly opts: ResolvedQemuTriggerOptions,
+    private readonly source: QmpClient,
+    private readonly destination: QmpClient | undefined,
+    private readonly owned: readonly QmpClient[],
+    /** Capabilities as they were before we changed them, restored when we are done. */
+    private readonly restoreCaps: Readonly<Record<string, boolean>> | undefined,
+    private readonly pauseWindow: boolean,
+  ) {
+    this.phases = this.phaseSubject.asObservable();
+    this.log = opts.logger.child({ trigger: source.description });
+    this.finished = new Promise<QemuMigrationReport>((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    this.finished.catch(() => undefined); // a caller who never awaits must not crash the process
+  }
+
+  /**
+   * Connects to the source (and destination) monitor, prepares the source's capabilities and
+   * learns where a migration stands (`query-migrate`), following it if one is in progress.
+   * @example
+   * const trigger = await QemuTrigger.attach({ source: 'unix:/run/src.qmp', handler: engine, pauseDeadlineMs: 100 });
+   * await trigger.startMigration('tcp:10.0.0.2:4444');
+   * const report = await trigger.finished; // report.qemuDowntimeMs, report.pause?.heldMs
+   */
+  static async attach(options: QemuTriggerOptions): Promise<QemuTrigger> {
+    const opts = parseQemuTriggerOptions(options);
+    const owned: QmpClient[] = [];
+    try {
+      const source = await openMonitor(opts, opts.source, owned);
+      const destination = opts.destination === undefined ? undefined : await openMonitor(opts, opts.destination, owned);
+      // Listen before asking, so no status change falls between the answer and the subscription.
+      const early: QmpEvent[] = [];
+      const earlySub = source.events.subscribe({ next: (e) => early.push(e), error: () => undefined });
+      const { info, seq } = await queryMigration(source, opts.commandTimeoutMs);
+      const caps = await source.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities', undefined, { timeoutMs: opts.commandTimeoutMs });
+      const state = Object.fromEntries(caps.map((c) => [c.capability, c.state]));
+      let restore: Record<string, boolean> | undefined;
+      let pauseWindow = true;
+      if (!isInProgress(info.status)) {
+        const off = PAUSE_CAPABILITIES.filter((c) => state[c] !== true);
+        if (off.length > 0) {
+          await setCapabilities(source, Object.fromEntries(off.map((c) => [c, true])), opts.commandTimeoutMs);
+          restore = Object.fromEntries(off.map((c) => [c, state[c] ?? false]));
+        }
+      } else if (state.events !== true) {
+        throw new QemuTriggerError('CAPABILITY_UNAVAILABLE', `a migration is already ${info.status} on ${source.description} without the 'events' capability, and capabilities cannot change while it runs; attach the trigger before starting the migration`);
+      } else if (state['pause-before-switchover'] !== true) {
+        if (opts.requirePauseWindow) {
+          throw new QemuTriggerError('CAPABILITY_UNAVAILABLE', `a migration is already ${info.status} on ${source.description} without 'pause-before-switchover', so there will be no pause window; attach before starting the migration, or pass requirePauseWindow: false to follow it without one`);
+        }
+        pauseWindow = false;
+      }
+      const trigger = new QemuTrigger(opts, source, destination, owned, restore, pauseWindow);
+      trigger.log.info('trigger attached', { qemuStatus: info.status, pauseWindow, changedCapabilities: restore === undefined ? [] : Object.keys(restore) });
+      earlySub.unsubscribe();
+      trigger.listen();
+      if (isInProgress(info.status)) trigger.onStatus({ status: info.status, qemuAtMs: NaN, receivedAt: opts.clock.now() });
+      for (const e of early) if (e.seq > seq) trigger.onEvent(e);
+      return trigger;
+    } catch (e) {
+      for (const c of owned) await c.close();
+      throw QemuTriggerError.from(e, 'attaching the QEMU trigger');
+    }
+  }
+
+  /** The current phase. */
+  get phase(): TriggerPhase {
+    return this.phaseValue;
+  }
+
+  /**
+   * Starts the migration (`migrate` with `uri`, e.g. `tcp:10.0.0.2:4444`); refuses with
+   * MIGRATION_ACTIVE when one is already being followed.
+   */
+  async startMigration(uri: string): Promise<void> {
+    if (this.phaseValue !== 'idle' || this.ending) {
+      throw new QemuTriggerError('MIGRATION_ACTIVE', `cannot start a migration on ${this.source.description}: one is already in phase ${this.phaseValue}`);
+    }
+    if (typeof uri !== 'string' || uri.length === 0) throw new QemuTriggerError('BAD_OPTIONS', 'startMigration(uri): expected a migration URI such as "tcp:10.0.0.2:4444"');
+    this.startedByTrigger = true;
+    try {
+      await this.source.execute('migrate', { uri }, { timeoutMs: this.opts.commandTimeoutMs });
+    } catch (e) {
+      if (this.phaseValue === 'idle') this.startedByTrigger = false;
+      throw QemuTriggerError.from(e, `starting the migration to ${uri}`);
+    }
+  }
+
+  /**
+   * Stops following. A VM held in `pre-switchover` is released first; capabilities the trigger
+   * switched on are switched off again when no migration runs; monitors it opened are closed.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.phaseValue === 'precopy' && !this.ending) {
+      // With pause-before-switchover on, QEMU would wait in pre-switchover for a trigger that is
+      // gone: stay until it pauses and release it at once (the handler is not called any more).
+      this.log.warn('trigger closing during pre-copy: QEMU will be released as soon as it pauses');
+      await this.leftPrecopyP;
+    }
+    if (this.pause && !this.pauseSent) this.pause.release('the trigger was closed during the pause window; QEMU released');
+    await this.pauseAction;
+    if (!this.ending) {
+      this.ending = true;
+      if (this.phaseValue === 'idle') await this.restoreCapabilities();
+      this.rejectFinished(new QemuTriggerError('CLOSED', `the trigger on ${this.source.description} was closed in phase ${this.phaseValue}`));
+      this.phaseSubject.complete();
+    }
+    this.eventSub?.unsubscribe();
+    for (const c of this.owned) await c.close();
+  }
+
+  private listen(): void {
+    this.eventSub = this.source.events.subscribe({
+      next: (e) => this.onEvent(e),
+      error: (e: unknown) => this.onMonitorLost(QmpError.from(e)),
+    });
+  }
+
+  private onEvent(e: QmpEvent): void {
+    if (e.event !== 'MIGRATION') return;
+    const status = e.data.status;
+    if (typeof status !== 'string') {
+      this.log.warn('MIGRATION event without a status ignored', { data: e.data });
+      return;
+    }
+    this.onStatus({ status, qemuAtMs: e.timestampMs, receivedAt: e.receivedAt });
+  }
+
+  private onStatus(s: StatusSeen): void {
+    if (this.ending) return;
+    const r = statusRank(s.status);
+    if (r === undefined || r <= this.rank) {
+      this.log.debug('migration status ignored (unknown or older than what we know)', { status: s.status, known: this.phaseValue });
+      return;
+    }
+    this.rank = r;
+    this.statuses.push(s);
+    this.log.info('qemu migration status', { status: s.status });
+    if (this.preSwitchoverQemuAt !== undefined && this.heldQemuMs === undefined && s.status !== 'pre-switchover') {
+      this.heldQemuMs = s.qemuAtMs - this.preSwitchoverQemuAt;
+    }
+    if (this.phaseValue === 'idle') this.enterPrecopy(s);
+    if (s.status === 'pre-switchover') {
+      this.enterPause(s);
+      return;
+    }
+    if (this.pause && !this.pauseSent) this.pause.preempt(`QEMU moved to '${s.status}' before the trigger released it`);
+    if (TERMINAL_STATUSES.has(s.status)) void this.finish(s.status as QemuMigrationReport['outcome']);
+    else if (s.status !== 'cancelling' && phaseOf(s.status) !== this.phaseValue) this.setPhase(phaseOf(s.status), s);
+  }
+
+  private enterPrecopy(s: StatusSeen): void {
+    this.setPhase('precopy', s);
+    const info = { qemuStatus: s.status, pauseWindow: this.pauseWindow, startedByTrigger: this.startedByTrigger };
+    this.callHandler('onPrecopy', () => this.opts.handler.onPrecopy(info));
+  }
+
+  private enterPause(s: StatusSeen): void {
+    this.setPhase('pause', s);
+    this.preSwitchoverQemuAt = Number.isNaN(s.qemuAtMs) ? undefined : s.qemuAtMs;
+    const handler = this.closed ? CLOSED_HANDLER : this.opts.handler;
+    const run = new PauseWindowRun(handler, this.opts.clock, this.opts.pauseDeadlineMs, s.receivedAt, this.opts.onHandlerError, this.log);
+    this.pause = run;
+    if (this.closed) run.release('the trigger was closed during pre-copy; QEMU released at once');
+    // The handler's later calls wait for the window to close, not for a late handler to return.
+    this.handlerChain = this.handlerChain.then(() => run.verdict.then(() => undefined));
+    this.pauseAction = run.verdict.then(async (v) => {
+      this.pauseSent = { at: this.opts.clock.now(), sent: v.send, outcome: v.outcome, detail: v.detail };
+      this.log.info('pause window closed', { outcome: v.outcome, sent: v.send, heldMs: this.pauseSent.at - run.receivedAt });
+      if (v.send === 'nothing') return;
+      try {
+        if (v.send === 'migrate-continue') await this.source.execute('migrate-continue', { state: 'pre-switchover' }, { timeoutMs: this.opts.commandTimeoutMs });
+        else await this.source.execute('migrate_cancel', undefined, { timeoutMs: this.opts.commandTimeoutMs });
+      } catch (e) {
+        const err = QmpError.from(e);
+        this.pauseSent = { ...this.pauseSent, detail: `${this.pauseSent.detail ?? v.outcome}; ${v.send} failed: ${err.message}` };
+        this.log.warn('releasing QEMU from pre-switchover failed', { command: v.send, code: err.code, error: err.message });
+      }
+    });
+    this.leftPrecopy();
+  }
+
+  private async finish(outcome: QemuMigrationReport['outcome']): Promise<void> {
+    this.ending = true;
+    this.leftPrecopy();
+    await this.pauseAction;
+    let info: MigrationInfo | undefined;
+    try {
+      info = await finalMigrationInfo(this.source, this.opts.clock, this.opts.commandTimeoutMs);
+    } catch (e) {
+      this.log.warn('query-migrate after the end failed', { error: QmpError.from(e).message });
+    }
+    await this.restoreCapabilities();
+    const dst = outcome === 'completed' && this.destination ? await destinationStatus(this.destination, this.opts.destinationTimeoutMs, this.opts.commandTimeoutMs) : undefined;
+    const reason: TriggerFailure | undefined =
+      outcome === 'completed' ? undefined
+      : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' ? { code: 'pause-cancelled', message: this.pauseSent.detail ?? 'the pause handler cancelled the migration' }
+      : outcome === 'cancelled' ? { code: 'qemu-cancelled', message: 'the migration was cancelled (migrate_cancel by someone other than the trigger)' }
+      : { code: 'qemu-failed', message: info?.errorDesc ?? 'QEMU reported the migration failed and gave no error-desc' };
+    const report: QemuMigrationReport = {
+      outcome,
+      reason,
+      startedByTrigger: this.startedByTrigger,
+      pause: this.pauseReport(),
+      qemuDowntimeMs: info?.downtimeMs,
+      totalTimeMs: info?.totalTimeMs,
+      transferredBytes: info?.transferredBytes,
+      destinationStatus: dst,
+      statuses: [...this.statuses],
+    };
+    if (outcome === 'completed') this.callHandler('onCompleted', () => this.opts.handler.onCompleted(report));
+    else this.callHandler('onFailed', () => this.opts.handler.onFailed(reason!, report));
+    await this.handlerChain;
+    this.setPhase(outcome === 'completed' ? 'committed' : 'rolled-back', this.statuses[this.statuses.length - 1]!);
+    this.phaseSubject.complete();
+    this.resolveFinished(report);
+  }
+
+  private onMonitorLost(err: QmpError): void {
+    if (this.pause && !this.pauseSent) this.pause.preempt(`the monitor was lost during the pause window: ${err.message}`);
+    const wasEnding = this.ending;
+    this.ending = true;
+    this.leftPrecopy();
+    if (wasEnding && this.phaseValue !== 'idle' && this.statuses.some((s) => TERMINAL_STATUSES.has(s.status))) return; // finish() reports what it could learn
+    const lost = new QemuTriggerError('QMP_LOST', `lost the source monitor ${this.source.description} in phase ${this.phaseValue}; the migration's outcome is unknown (${err.message})`, { cause: err });
+    this.log.error('source monitor lost', { phase: this.phaseValue, error: err.message });
+    if (this.phaseValue !== 'idle') {
+      const reason: TriggerFailure = { code: 'qmp-lost', message: lost.message };
+      this.callHandler('onFailed', () => this.opts.handler.onFailed(reason, undefined));
+    }
+    void this.handlerChain.then(() => {
+      this.phaseSubject.error(lost);
+      this.rejectFinished(lost);
+    });
+  }
+
+  private pauseReport(): PauseReport | undefined {
+    const run = this.pause;
+    if (!run) return undefined;
+    const sent = this.pauseSent;
+    return {
+      outcome: sent?.outcome ?? 'preempted',
+      sent: sent?.sent ?? 'nothing',
+      budgetMs: run.budgetMs,
+      heldMs: sent && sent.sent !== 'nothing' ? sent.at - run.receivedAt : undefined,
+      heldQemuMs: this.heldQemuMs,
+      handlerMs: run.handlerMs,
+      detail: sent?.detail ?? run.detail,
+    };
+  }
+
+  private async restoreCapabilities(): Promise<void> {
+    if (!this.restoreCaps || this.source.isClosed) return;
+    try {
+      await setCapabilities(this.source, this.restoreCaps, this.opts.commandTimeoutMs);
+    } catch (e) {
+      this.log.warn('could not restore migration capabilities', { capabilities: this.restoreCaps, error: QmpError.from(e).message });
+    }
+  }
+
+  /** Runs handler calls one after another; a throwing handler is logged, never fatal here. */
+  private callHandler(name: string, call: () => void | Promise<void>): void {
+    if (this.closed) return;
+    this.handlerChain = this.handlerChain.then(async () => {
+      try {
+        await call();
+      } catch (e) {
+        this.log.error('migration phase handler failed', { handler: name, error: e instanceof Error ? e.message : String(e) });
+      }
+    });
+  }
+
+  private setPhase(phase: TriggerPhase, s: StatusSeen): void {
+    this.phaseValue = phase;
+    this.phaseSubject.next({ phase, qemuStatus: s.status, at: s.receivedAt });
+  }
+}
+
+/** Stands in for the engine once the trigger is closed: never asked, the window is released at once. */
+const CLOSED_HANDLER: MigrationPhaseHandler = {
+  onPrecopy: () => undefined,
+  onPause: () => new Promise<never>(() => undefined),
+  onCompleted: () => undefined,
+  onFailed: () => undefined,
+};
+
+async function openMonitor(opts: ResolvedQemuTriggerOptions, m: MonitorOption, owned: QmpClient[]): Promise<QmpClient> {
+  if (m instanceof QmpClient) return m;
+  const options = typeof m === 'string' ? { address: m } : m;
+  const client = await QmpClient.connect({ logger: opts.logger, clock: opts.clock, commandTimeoutMs: opts.commandTimeoutMs, ...options });
+  owned.push(client);
+  return client;
+}

@@ -1,0 +1,96 @@
+/**
+ * The device API (issue 12, DESIGN.md §6): what a controller asks of the plugin beside one switch,
+ * for one VM and one migration id. Transport-free: the controller calls it in process, and the
+ * migration protocol (gRPC + mTLS) serves the same interface. Every call is idempotent — a retry
+ * after a lost answer does no harm — and fails with a DeviceApiFailure carrying a reason from the
+ * closed set the controller reports.
+ */
+import type { Observable } from 'rxjs';
+
+/** Why a device refused or failed a call (the controller's failure reasons, device side). */
+export const DEVICE_FAILURE_REASONS = [
+  'CAPACITY_EXCEEDED',
+  'SCHEMA_MISMATCH',
+  'KEY_COLLISION',
+  'DEVICE_UNREACHABLE',
+  'NOT_PRIMARY',
+  'UNSUPPORTED_STATE',
+  'INCOMPLETE_STATE',
+  'PEER_REJECTED',
+  /** More migrations at once than this device tracks (see capabilities). */
+  'CONCURRENCY_LIMIT',
+  /** A call that the migration's phase on this device does not allow (e.g. activate before import). */
+  'WRONG_PHASE',
+  /** The caller is not entitled to this migration (ticket). */
+  'UNAUTHORIZED',
+] as const;
+
+export type DeviceFailureReason = (typeof DEVICE_FAILURE_REASONS)[number];
+
+/** State classes a device can hold (DESIGN.md §1). */
+export type StateClass = 'tcp-state' | 'dynamic-acl' | 'counters';
+
+/** What a device offers, for negotiation. */
+export interface DeviceCapabilities {
+  readonly device: string;
+  /** Version of this API the device speaks. */
+  readonly apiVersion: 1;
+  readonly stateClasses: readonly StateClass[];
+  /** A fingerprint per slot group and migratable table: names, widths, layout (equal = same schema). */
+  readonly schema: Readonly<Record<string, string>>;
+  readonly slots: { readonly total: number; readonly free: number };
+  readonly registerAccess: 'p4runtime' | 'inband';
+  /** How changes reach the controller: pushed notifications, pulled change logs. */
+  readonly deltas: readonly ('push' | 'pull')[];
+  /** Migrations this device can track at once. */
+  readonly maxConcurrentMigrations: number;
+}
+
+/** Names one migration on this device. */
+export interface MigrationRef {
+  readonly migrationId: string;
+  /** The VM as the device knows it (address or id). */
+  readonly vm: string;
+}
+
+/** One flow's slot as it travels: fields by name (values above 53 bits are bigint). */
+export interface SlotRecordOut {
+  readonly fields: Readonly<Record<string, bigint>>;
+}
+
+/** A batch of the VM's state: a snapshot, or the changes since the last batch. */
+export interface StateBatch {
+  readonly migrationId: string;
+  /** 0 for the snapshot, then 1, 2, … per delta round. */
+  readonly round: number;
+  readonly slots: readonly SlotRecordOut[];
+  /** Keys of flows that ended since the last batch (remove at the destination). */
+  readonly removed: readonly Readonly<Record<string, bigint>>[];
+  /** The data plane's own sequence marks this batch covers (completeness proof). */
+  readonly coversSeq: { readonly from: bigint; readonly to: bigint };
+}
+
+/** What an import did. */
+export interface ImportResult {
+  readonly installed: number;
+  /** Flows already present with the same key (a retry): counted, not written twice. */
+  readonly alreadyPresent: number;
+}
+
+/** The device API, one instance per switch. */
+export interface DeviceApi {
+  capabilities(): Promise<DeviceCapabilities>;
+  /** Sets the VM's control flags and starts this migration's change tracking. */
+  prepare(m: MigrationRef): Promise<void>;
+  exportSnapshot(m: MigrationRef): Promise<StateBatch>;
+  /** Changes as they happen (pushed), ending when the migration is frozen or aborted. */
+  exportDeltas(m: MigrationRef): Observable<StateBatch>;
+  importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
+  freeze(m: MigrationRef): Promise<void>;
+  finalDelta(m: MigrationRef): Promise<StateBatch>;
+  activate(m: MigrationRef): Promise<void>;
+  /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
+  deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;
+  /** Undoes everything this migration did here: staged or active state removed, tracking stopped, unfrozen. */
+  abort(m: MigrationRef): Promise<void>;
+}

@@ -1,0 +1,72 @@
+/**
+ * Opt-in checks against the real p4c 1.2.4.8 and BMv2 simple_switch_grpc 1.15.5: set
+ * CARRYOVER_P4C (path of p4c-bm2-ss) and CARRYOVER_BMV2 (path of simple_switch_grpc). Without them
+ * these tests are reported skipped, with the variable named in the test's title.
+ *
+ * - every P4 program compiles, and the committed P4Info and BMv2 JSON of p4/ are p4c's current
+ *   output (the JSON compared with p4c's install paths made neutral);
+ * - `carryover hw-test` against a BMv2 this test starts on 127.0.0.1 (pipeline pushed with
+ *   VERIFY_AND_COMMIT) passes, hard traffic included: 0 failed, and UNSUPPORTED only for BMv2's
+ *   missing P4Runtime register access.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runHwTest } from '../../hw-test/index.js';
+import type { HwTestReport } from '../../hw-test/index.js';
+import { compileP4, normaliseBmv2Json, realToolsFromEnv, startBmv2 } from '../real-tools.js';
+import type { Bmv2Process } from '../real-tools.js';
+
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const tools = realToolsFromEnv();
+const out = mkdtempSync(join(tmpdir(), 'carryover-p4c-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+/** A P4Info text with its ids blanked: for programs whose committed ids are hand-chosen. */
+const withoutIds = (text: string): string[] => text.replace(/\b(id|direct_table_id|direct_resource_ids): \d+/g, '$1: _').split('\n').filter((l) => l.trim() !== '').sort();
+
+describe.skipIf(!tools.p4c)(`real p4c — compiles every program, the committed outputs are its own (${tools.p4cMissing ?? `CARRYOVER_P4C=${tools.p4c}`})`, () => {
+  it('real p4c — p4/stateful_edge.p4 compiles to exactly the committed P4Info and BMv2 JSON', () => {
+    const got = compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out);
+    expect(got.p4info).toBe(readFileSync(join(repo, 'p4', 'stateful_edge.p4info.txtpb'), 'utf8'));
+    expect(normaliseBmv2Json(got.json)).toEqual(normaliseBmv2Json(readFileSync(join(repo, 'p4', 'stateful_edge.json'), 'utf8')));
+  });
+
+  it('real p4c — the sim\'s l2_echo.p4 compiles, and its P4Info names what the committed one names (ids there are the sim\'s own)', () => {
+    const dir = join(repo, 'sim', 'programs', 'l2-echo');
+    const got = compileP4(tools.p4c ?? '', join(dir, 'l2_echo.p4'), out);
+    expect(withoutIds(got.p4info)).toEqual(withoutIds(readFileSync(join(dir, 'l2_echo.p4info.txtpb'), 'utf8')));
+  });
+});
+
+const both = tools.p4c && tools.bmv2;
+describe.skipIf(!both)(`real BMv2 — hw-test with the hard traffic passes (${tools.bmv2Missing ?? tools.p4cMissing ?? `CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
+  let bmv2: Bmv2Process | undefined;
+  afterAll(async () => {
+    await bmv2?.stop();
+  });
+
+  it('real BMv2 — 0 failed; UNSUPPORTED exactly the four register checks BMv2 answers UNIMPLEMENTED', async () => {
+    bmv2 = await startBmv2(tools.bmv2 ?? '');
+    const report: HwTestReport = await runHwTest({
+      target: bmv2.address,
+      deviceId: 0,
+      profile: 'bmv2',
+      p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'),
+      deviceConfig: join(repo, 'p4', 'stateful_edge.json'),
+      pushPipeline: true,
+      cpuPort: 255,
+    });
+    const notPass = report.groups.flatMap((g) => g.checks.filter((c) => c.status !== 'PASS').map((c) => `${g.id}/${c.id} ${c.status} ${c.code}: ${c.message} — ${c.detail}\n${c.diff.join('\n')}`));
+    expect(report.summary.failed, notPass.join('\n')).toBe(0);
+    const unsupported = report.groups.flatMap((g) => g.checks.filter((c) => c.status === 'UNSUPPORTED').map((c) => `${g.id}/${c.id}`));
+    expect(unsupported.sort()).toEqual(['conformance/register-entry-read', 'conformance/register-entry-write', 'state-access/backend-p4runtime', 'state-access/backends-agree'].sort());
+    const reg = report.groups.flatMap((g) => g.checks).filter((c) => c.id.startsWith('register-entry-'));
+    expect(reg.map((c) => c.code)).toEqual(['UNIMPLEMENTED', 'UNIMPLEMENTED']);
+    const inject = report.groups.find((g) => g.id === 'differential')?.checks.find((c) => c.id === 'inject-workload');
+    expect(inject?.detail).toMatch(/hard-traffic/);
+    expect(inject?.detail).not.toMatch(/self-check/);
+  }, 300_000);
+});
