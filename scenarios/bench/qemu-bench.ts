@@ -6,10 +6,12 @@
  */
 import { benchQemuDowntime } from '../../controller/index.js';
 import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
+import type { BenchFlags } from '../cli/bench-command.js';
 import type { BenchRow } from './results.js';
 
-/** Runs the QEMU downtime bench; one UNSUPPORTED row when QEMU is not installed. */
-export async function runQemuBench(runs = 10): Promise<BenchRow[]> {
+/** Runs the QEMU downtime bench (`--rounds` migrations per mode, default 10); one UNSUPPORTED row without QEMU. */
+export async function runQemuBench(flags: BenchFlags = {}): Promise<BenchRow[]> {
+  const runs = flags.rounds ?? 10;
   if (QEMU_SKIP_REASON !== undefined) return [{ suite: 'qemu', case: 'QEMU downtime', value: 'UNSUPPORTED', unit: 'ms', note: QEMU_SKIP_REASON }];
   const r = await benchQemuDowntime({ runs });
   const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating`;
