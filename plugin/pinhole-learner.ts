@@ -343,7 +343,11 @@ export class PinholeLearner {
         const f = failed.get(i);
         if (f === undefined) this.counts.expired++;
         else if (f === 'NOT_FOUND') this.counts.alreadyGone++;
-        if (f === undefined || f === 'NOT_FOUND') this.installed.delete(d.key);
+        if (f === undefined || f === 'NOT_FOUND') {
+          this.installed.delete(d.key);
+          // Idle past the table's own timeout: gone either way, its carried deadline with it.
+          this.deadlines.delete(d.key);
+        }
       });
     } finally {
       for (const d of doomed) this.deleting.delete(d.key);

@@ -74,18 +74,27 @@ describe.each(['full', 'bmv2'] as const)('pinhole lifetimes across a migration (
     await dst.plugin.settled();
     expect(entries(dst)).toEqual([5001, 5002]);
 
-    // Activation: 5001's carried deadline (≈5.5 s after import) has passed with no hit: deleted.
+    // Activation: 5001 has been idle past its carried deadline and the table's timeout: deleted.
     await control(dst, 0, 1);
     learner(dst).setPhase(7, 'normal');
     expect(await eventually(() => entries(dst).length === 1)).toBe(true);
-    expect(entries(dst)).toEqual([5002]);
-    expect(learner(dst).stats().lifetimeEnded).toBe(1);
-
-    // Traffic refreshes 5002 before its deadline (20 s after import); past it, it stays.
-    expect(dst.sim.dataplane.inject(UPLINK, buildUdpFrame({ src: DNS, dst: VM, srcPort: 53, dstPort: 5002, payload: 60 })).kind).toBe('forward');
-    dstClock.advance(9_500);
     await dst.plugin.settled();
     expect(entries(dst)).toEqual([5002]);
-    expect(learner(dst).stats().lifetimeEnded).toBe(1);
+
+    // Traffic refreshes 5002. A pinhole imported now with 3 s left and no traffic ends at its
+    // deadline, long before the table's 10 s idle timeout could remove it.
+    expect(dst.sim.dataplane.inject(UPLINK, buildUdpFrame({ src: DNS, dst: VM, srcPort: 53, dstPort: 5002, payload: 60 })).kind).toBe('forward');
+    const ended = learner(dst).stats().lifetimeEnded;
+    const third = { ...second, match: { ...second.match, vm_port: 5003n }, remainingNs: 3_000_000_000n };
+    expect(await learner(dst).importEntries(7, [third], { ageMs: 0 })).toMatchObject({ installed: 1 });
+    dstClock.advance(4_000);
+    expect(await eventually(() => entries(dst).length === 1 && learner(dst).stats().lifetimeEnded === ended + 1)).toBe(true);
+    expect(entries(dst)).toEqual([5002]);
+
+    // Past 5002's own deadline (20 s after import): refreshed by traffic, it stays.
+    dstClock.advance(5_500);
+    await dst.plugin.settled();
+    expect(entries(dst)).toEqual([5002]);
+    expect(learner(dst).stats().lifetimeEnded).toBe(ended + 1);
   }, 60_000);
 });
