@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tmp/**', 'bench-results/**', '**/gen/**', '**/*.mjs', '**/*.cjs', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', '.tmp/**', 'bench-results/**', 'build/**', '**/dist/**', '**/gen/**', '**/*.mjs', '**/*.cjs', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -23,7 +23,7 @@ const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'gen' || name.startsWith('.')) continue;
+    if (name === 'node_modules' || name === 'gen' || name === 'dist' || name.startsWith('.')) continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* walk(p);
     else if (/\.(ts|mts|js|mjs)$/.test(name)) yield p;

@@ -22,3 +22,9 @@ export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, Push
 // WHEN: the QMP client and the QEMU trigger (exported by their own barrels too).
 export * from './qmp/index.js';
 export * from './trigger/index.js';
+export { MigrationEngine } from './engine/migration-engine.js';
+export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine/migration-engine.js';
+export { SeqLedger } from './engine/seq-ledger.js';
+export type { SeqGap } from './engine/seq-ledger.js';
+export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
+export type { EngineRun } from './engine/engine-phase-handler.js';

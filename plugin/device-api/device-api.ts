@@ -44,6 +44,8 @@ export interface DeviceCapabilities {
   readonly deltas: readonly ('push' | 'pull')[];
   /** Migrations this device can track at once. */
   readonly maxConcurrentMigrations: number;
+  /** The flow key of its slot group, in hash order (what placement functions hash). */
+  readonly keyFields: readonly { readonly name: string; readonly bits: number }[];
 }
 
 /** Names one migration on this device. */
@@ -68,6 +70,8 @@ export interface StateBatch {
   readonly removed: readonly Readonly<Record<string, bigint>>[];
   /** The data plane's own sequence marks this batch covers (completeness proof). */
   readonly coversSeq: { readonly from: bigint; readonly to: bigint };
+  /** Per-VM counter values at the freeze (final batch only): added at the destination. */
+  readonly counters?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>;
 }
 
 /** What an import did. */
@@ -87,7 +91,11 @@ export interface DeviceApi {
   exportDeltas(m: MigrationRef): Observable<StateBatch>;
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   freeze(m: MigrationRef): Promise<void>;
-  finalDelta(m: MigrationRef): Promise<StateBatch>;
+  /**
+   * Every change from the data plane's log since `sinceSeq` (the first sequence the controller
+   * has not installed) up to the freeze: pushed deltas are an optimisation, this pull is the record.
+   */
+  finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   activate(m: MigrationRef): Promise<void>;
   /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +17,9 @@ export interface SimProcess {
   stop(): Promise<void>;
 }
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
+const HERE = dirname(fileURLToPath(import.meta.url));
+// The command, from the sources (scenarios/bench) or from the build (build/scenarios/bench).
+const BIN = [join(HERE, '..', 'bin', 'carryover.mjs'), join(HERE, '..', '..', '..', 'scenarios', 'bin', 'carryover.mjs')].find((p) => existsSync(p)) ?? join(HERE, '..', 'bin', 'carryover.mjs');
 
 /** Starts `carryover sim` with `args` and resolves once it prints its listening address. */
 export function startSimProcess(args: readonly string[], timeoutMs = 30_000): Promise<SimProcess> {

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `carryover` command. Sources are TypeScript run through tsx, so a clean clone needs no build.
-import { register } from 'tsx/esm/api';
+// The `carryover` command. It runs the JavaScript built from the sources (build/, made by
+// `npm install` through the `prepare` script, or `npm run build`), so no TypeScript compiler runs.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const entry = join(root, 'build', 'scenarios', 'cli', 'main.js');
+if (!existsSync(entry) || !existsSync(join(root, 'p4runtime-ts', 'dist', 'index.js'))) {
+  console.error(`carryover: the built command is missing (${entry}); run \`npm run build\` (or \`npm install\`) in ${root} first`);
+  process.exit(2);
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

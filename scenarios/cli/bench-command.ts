@@ -4,31 +4,59 @@
  */
 import type { BenchRow } from '../bench/results.js';
 import { renderMarkdown, writeResults } from '../bench/results.js';
-import { EXIT_OK, EXIT_USAGE, parseFlags } from './main.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, parseFlags } from './main.js';
 
-type Suite = () => Promise<BenchRow[]>;
+/** Flags a suite may use (each suite documents which). */
+export interface BenchFlags {
+  /** HOST:PORT of a real target to run against instead of sim processes. */
+  readonly target?: string;
+  readonly deviceId?: bigint;
+  /** Device config (BMv2 JSON) to push to the target with stateful_edge's P4Info. */
+  readonly deviceConfig?: string;
+  readonly rounds?: number;
+  /** Updates per round (p4rt). */
+  readonly updatesPerRound?: number;
+}
+
+type Suite = (flags: BenchFlags) => Promise<BenchRow[]>;
 
 const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = {
   p4rt: {
-    summary: 'p4runtime-ts encode+write throughput vs a bare grpc-js client sending pre-encoded WriteRequests',
-    load: async () => (await import('../bench/p4rt-bench.js')).runP4rtBench,
+    summary: 'p4runtime-ts INSERTs and wildcard reads vs a bare grpc-js client: rates, CPU per operation, ratios (--target, --device-config, --rounds, --updates)',
+    load: async () => {
+      const { runP4rtBench, DEFAULT_P4RT_BENCH_OPTIONS } = await import('../bench/p4rt-bench.js');
+      return (f) => runP4rtBench({ ...DEFAULT_P4RT_BENCH_OPTIONS, ...f });
+    },
   },
   sim: {
     summary: 'table writes/s and register cells read/s served by the sim, per profile',
-    load: async () => (await import('../bench/sim-bench.js')).runSimBench,
+    load: async () => {
+      const { runSimBench } = await import('../bench/sim-bench.js');
+      return () => runSimBench();
+    },
   },
   pipeline: {
     summary: 'stateful_edge slots read/s through each register-access backend, profiles full and bmv2',
-    load: async () => (await import('../bench/pipeline-bench.js')).runPipelineBench,
+    load: async () => {
+      const { runPipelineBench } = await import('../bench/pipeline-bench.js');
+      return () => runPipelineBench();
+    },
+  },
+  qemu: {
+    summary: "QEMU's migration downtime without and with carryover's trigger holding pre-switchover (real QEMU)",
+    load: async () => (await import('../bench/qemu-bench.js')).runQemuBench,
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
 
-Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.`;
+Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.
+--target runs p4rt against a running switch (e.g. BMv2 simple_switch_grpc) instead of a sim
+process; it pushes p4/stateful_edge's P4Info with --device-config (the BMv2 JSON p4c wrote), or
+else expects the switch to run stateful_edge already.`;
 
 /** Runs `carryover bench`. */
 export async function runBenchCommand(argv: string[]): Promise<number> {
@@ -36,6 +64,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     out: { type: 'string', default: 'bench-results' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
+    target: { type: 'string' },
+    'device-id': { type: 'string' },
+    'device-config': { type: 'string' },
+    rounds: { type: 'string' },
+    updates: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -47,15 +80,44 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     console.error(`carryover bench: unknown suite(s) ${unknown.join(', ')}; choose from ${Object.keys(SUITES).join(', ')}, all`);
     return EXIT_USAGE;
   }
+  const flags = benchFlags(values);
   const rows: BenchRow[] = [];
   for (const name of names) {
     const suite = SUITES[name];
     if (!suite) continue;
     console.error(`bench: running ${name} …`);
-    rows.push(...(await (await suite.load())()));
+    rows.push(...(await (await suite.load())(flags)));
   }
   const path = writeResults(values.out ?? 'bench-results', 'carryover benchmarks', rows);
   console.log(values.json ? JSON.stringify(rows, null, 2) : renderMarkdown('carryover benchmarks', rows));
   console.error(`bench: results written to ${path}`);
   return EXIT_OK;
+}
+
+/** Checks the target flags; a bad one is a usage error naming it. */
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string }): BenchFlags {
+  const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
+  if (v.target !== undefined) {
+    if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
+    out.target = v.target;
+  }
+  if (v['device-id'] !== undefined) {
+    if (!/^\d+$/.test(v['device-id'])) throw new UsageError(`bench: --device-id '${v['device-id']}' is not a non-negative integer`);
+    out.deviceId = BigInt(v['device-id']);
+  }
+  if (v['device-config'] !== undefined) {
+    if (out.target === undefined) throw new UsageError('bench: --device-config needs --target (the sim takes no device config)');
+    out.deviceConfig = v['device-config'];
+  }
+  if (v.rounds !== undefined) {
+    const n = Number(v.rounds);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new UsageError(`bench: --rounds '${v.rounds}' is not an integer 1..1000`);
+    out.rounds = n;
+  }
+  if (v.updates !== undefined) {
+    const n = Number(v.updates);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 60_000) throw new UsageError(`bench: --updates '${v.updates}' is not an integer 1..60000 (updates per round; the table holds 65536)`);
+    out.updatesPerRound = n;
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,5 +50,30 @@ describe('carryover CLI', () => {
     expect(join(root, launcher)).toBe(bin);
     expect(pkg.scripts['demo']).toBe(`node ${launcher.replace(/^\.\//, '')} demo`);
     expect(readFileSync(join(root, 'README.md'), 'utf8')).toMatch(/npm install && npm run demo/);
+  });
+
+  it('cli — runs the built JavaScript with plain node: demo --json on two simulated switches ends identical', { timeout: 120_000 }, async () => {
+    // Node 20 cannot load TypeScript: this run succeeding means only build/ and dist/ JavaScript ran.
+    const r = await run(['demo', '--json', '--flows', '20']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { identical: boolean; differences: unknown[]; packetsSent: number };
+    expect(out.packetsSent).toBeGreaterThan(0);
+    expect(out.identical).toBe(true);
+    expect(out.differences).toEqual([]);
+  });
+
+  it('cli — without a build the launcher says how to make one and exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carryover-nobuild-'));
+    try {
+      cpSync(bin, join(dir, 'scenarios', 'bin', 'carryover.mjs'));
+      const r = await promisify(execFile)(process.execPath, [join(dir, 'scenarios', 'bin', 'carryover.mjs'), '--help']).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/built command is missing .*npm run build/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

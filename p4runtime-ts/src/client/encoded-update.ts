@@ -13,9 +13,10 @@ export class EncodedUpdate implements p4.v1.Update.$Properties {
   /** The Update message's encoding (without tag and length). */
   readonly bytes: Uint8Array;
 
-  constructor(update: p4.v1.Update.$Properties) {
+  /** Encodes `update`, or takes `encoded` as its encoding when the caller wrote it already. */
+  constructor(update: p4.v1.Update.$Properties, encoded?: Uint8Array) {
     this.type = update.type ?? p4.v1.Update.Type.UNSPECIFIED;
-    this.bytes = p4.v1.Update.encode(update).finish();
+    this.bytes = encoded ?? p4.v1.Update.encode(update).finish();
   }
 
   /** The entity, decoded from the bytes. */

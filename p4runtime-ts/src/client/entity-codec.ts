@@ -5,7 +5,7 @@
  * Also renders an update for error messages ("INSERT table ingress.acl {dst=10.0.0.5} → allow").
  */
 import { P4RuntimeError } from '../errors.js';
-import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, formatMatchValue, parseValue } from '../codec/index.js';
+import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, formatMatchValue, parseValue } from '../codec/index.js';
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
@@ -315,7 +315,9 @@ export function decodeTableEntry(schema: P4Schema, te: p4.v1.TableEntry.$Propert
     action = info.name;
     for (const p of a.params ?? []) {
       const pi = info.param(p.paramId ?? 0);
-      params[pi.name] = decodeBitsChecked(p.value ?? new Uint8Array(), pi.bitwidth, `parameter '${pi.name}' of action '${info.name}'`);
+      const bytes = p.value ?? new Uint8Array();
+      // The description only when the value does not fit: reads decode every parameter of every entry.
+      params[pi.name] = fitsWidth(bytes, pi.bitwidth) ? decodeBits(bytes) : decodeBitsChecked(bytes, pi.bitwidth, `parameter '${pi.name}' of action '${info.name}'`);
     }
   }
   const out: {
@@ -421,7 +423,7 @@ export function decodePacketMetadata(header: ControllerHeaderInfo | undefined, m
   return decodeMetadata(header, md);
 }
 
-/** Encodes packet metadata by name for a controller header (e.g. packet_out). */
+/** Encodes packet metadata by name for a controller header (e.g. packet_out): every field, in header order; padding fields default to 0. */
 export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<Record<string, ValueInput>>): p4.v1.PacketMetadata.$Properties[] {
   return encodeMetadata(header, md);
 }

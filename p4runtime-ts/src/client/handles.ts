@@ -4,6 +4,7 @@
  * returns are plain `p4.v1.Update` properties, ready for `sw.write`.
  */
 import { EncodedUpdate } from './encoded-update.js';
+import { tableEncoder } from './table-encoder.js';
 import { P4RuntimeError } from '../errors.js';
 import type { MatchInput, ValueInput } from '../codec/index.js';
 import type { p4 } from '../proto/index.js';
@@ -71,17 +72,22 @@ export class TableHandle {
 
   /** An INSERT of an entry. */
   insert(spec: TableEntrySpec): P4Update {
-    return new EncodedUpdate({ type: updateType('INSERT'), entity: { tableEntry: encodeTableEntry(this.info, spec) } });
+    return this.encode(updateType('INSERT'), spec, false);
   }
 
   /** A MODIFY of an entry's action, parameters, timeout or counter. */
   modify(spec: TableEntrySpec): P4Update {
-    return new EncodedUpdate({ type: updateType('MODIFY'), entity: { tableEntry: encodeTableEntry(this.info, spec) } });
+    return this.encode(updateType('MODIFY'), spec, false);
   }
 
   /** A DELETE of the entry with this key (`match` and, where needed, `priority`). */
   delete(spec: Pick<TableEntrySpec, 'match' | 'priority'>): P4Update {
-    return new EncodedUpdate({ type: updateType('DELETE'), entity: { tableEntry: encodeTableEntry(this.info, spec, true) } });
+    return this.encode(updateType('DELETE'), spec, true);
+  }
+
+  /** The table's compiled encoder; what it leaves (and every error) goes through the general codec. */
+  private encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate {
+    return tableEncoder(this.info).encode(type, spec, forDelete) ?? new EncodedUpdate({ type, entity: { tableEntry: encodeTableEntry(this.info, spec, forDelete) } });
   }
 
   /** A MODIFY of the table's default action. */

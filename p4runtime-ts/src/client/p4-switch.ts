@@ -223,9 +223,12 @@ export class P4Switch {
     return allTablesQuery(options);
   }
 
-  /** Writes updates in batches of `writeBatchSize`; per-update failures become one WRITE_FAILED error. */
-  write(updates: P4Update | readonly P4Update[], options?: WriteOptions): Promise<void> {
-    return writeUpdates(this.writeCtx, Array.isArray(updates) ? (updates as readonly P4Update[]) : [updates as P4Update], options);
+  /**
+   * Writes updates in batches of `writeBatchSize`; per-update failures become one WRITE_FAILED error.
+   * Pass a generator to build updates while earlier batches are on the wire (large writes).
+   */
+  write(updates: P4Update | readonly P4Update[] | Iterable<P4Update>, options?: WriteOptions): Promise<void> {
+    return writeUpdates(this.writeCtx, Symbol.iterator in updates ? (updates as Iterable<P4Update>) : [updates as P4Update], options);
   }
 
   /** Reads by query, decoded by name, as an async iterable (stops the call when you break out). */

@@ -11,6 +11,7 @@ import { toLong } from '../proto/index.js';
 import type { p4 } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
 import { decodeEntity, describeUpdate } from './entity-codec.js';
+import { readDecoder } from './read-decoder.js';
 import { perUpdateErrors, statusDetails } from './write.js';
 import type { EntityRead } from './entity-codec.js';
 import type { ReadQuery, ResultOf } from './handles.js';
@@ -77,7 +78,28 @@ export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadCo
   }
   const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
   const entities = list.flatMap((q) => q.entities);
-  for await (const e of readRawEntities(ctx, entities, signal)) yield decodeEntity(schema, e) as ResultOf<Q>;
+  if (!ctx.transport.readEncoded) {
+    for await (const e of readRawEntities(ctx, entities, signal)) yield decodeEntity(schema, e) as ResultOf<Q>;
+    return;
+  }
+  // Straight from the bytes: decoding errors are the caller's to see, the call's own go through readFailure.
+  const decoder = readDecoder(schema);
+  const stream = ctx.transport.readEncoded(request(ctx, entities), signal)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await stream.next();
+      } catch (e) {
+        throw readFailure(ctx, entities, e) ?? P4RuntimeError.from(e, `read from device ${ctx.deviceId}`);
+      }
+      if (next.done) return;
+      for (const e of decoder.response(next.value)) yield e as ResultOf<Q>;
+    }
+  } finally {
+    // A consumer that stops early (or a decoding error) ends the call on the server too.
+    await stream.return?.();
+  }
 }
 
 /** The same read as an Observable; unsubscribing cancels the call. */

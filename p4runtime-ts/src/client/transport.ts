@@ -42,6 +42,11 @@ export interface P4RuntimeTransport {
   writeEncoded?(bytes: Uint8Array): Promise<void>;
   /** The server stream of a Read; aborting `signal` cancels the call and ends the iteration quietly. */
   read(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<p4.v1.ReadResponse>;
+  /**
+   * Optional: the same stream with each ReadResponse still encoded, so reads by name decode table
+   * entries straight from the bytes instead of building protobuf objects first.
+   */
+  readEncoded?(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   setPipeline(req: p4.v1.SetForwardingPipelineConfigRequest.$Properties): Promise<void>;
   getPipeline(req: p4.v1.GetForwardingPipelineConfigRequest.$Properties): Promise<p4.v1.GetForwardingPipelineConfigResponse>;
   openStream(handlers: StreamHandlers): StreamChannelHandle;
@@ -131,13 +136,22 @@ export class GrpcTransport implements P4RuntimeTransport {
   }
 
   /** Streams the ReadResponses of one Read. */
-  async *read(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<p4.v1.ReadResponse> {
+  read(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<p4.v1.ReadResponse> {
+    return this.serverStream(req, P4RUNTIME_SERVICE.Read.responseDeserialize as (b: Buffer) => p4.v1.ReadResponse, signal);
+  }
+
+  /** Streams the ReadResponses of one Read as their encoded bytes. */
+  readEncoded(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    return this.serverStream(req, (b: Buffer) => b, signal);
+  }
+
+  private async *serverStream<T>(req: p4.v1.ReadRequest.$Properties, deserialize: (b: Buffer) => T, signal?: AbortSignal): AsyncIterable<T> {
     const m = P4RUNTIME_SERVICE.Read;
-    const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), {});
+    const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, deserialize, req, new grpc.Metadata(), {});
     const onAbort = (): void => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const res of call as AsyncIterable<p4.v1.ReadResponse>) yield res;
+      for await (const res of call as AsyncIterable<T>) yield res;
     } catch (e) {
       if (!signal?.aborted) throw e;
     } finally {

@@ -85,6 +85,39 @@ describe('write', () => {
     expect((await sw.readAll(acl.all())).length).toBe(95);
   });
 
+  it('write — a generator is drawn one batch at a time, the next batch built while the previous is on the wire', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 10 });
+    const acl = sw.table('acl');
+    const before = h.server.writes.length;
+    const writesSeenAt: number[] = [];
+    function* updates(): Generator<ReturnType<typeof acl.insert>> {
+      for (let i = 0; i < 35; i++) {
+        writesSeenAt.push(h.server.writes.length - before);
+        yield acl.insert({ match: { dst: ip(i), dport: 5 }, action: 'drop' });
+      }
+    }
+    await sw.write(updates());
+    // Batch 3 is drawn only after batch 1 has answered: nothing was built up front.
+    expect(writesSeenAt[0]).toBe(0);
+    expect(writesSeenAt[20]).toBeGreaterThanOrEqual(1);
+    expect(h.server.writes.slice(before).map((w) => w.updates.length)).toEqual([10, 10, 10, 5]);
+    expect((await sw.readAll(acl.all())).length).toBe(35);
+  });
+
+  it('write — an update that fails to build ends a generator write: earlier batches are written, the builder\'s error is thrown', async () => {
+    const sw = await h.primaryWithPipeline({ writeBatchSize: 10 });
+    const acl = sw.table('acl');
+    function* updates(): Generator<ReturnType<typeof acl.insert>> {
+      for (let i = 0; i < 25; i++) yield acl.insert({ match: { dst: ip(i), dport: 6 }, action: 'drop' });
+      yield acl.insert({ match: { dst: ip(99), dport: 70_000 }, action: 'drop' });
+    }
+    const err = (await sw.write(updates()).catch((e: unknown) => e)) as P4RuntimeError;
+    expect(err).toBeInstanceOf(P4RuntimeError);
+    expect(err.code).toBe('VALUE_RANGE');
+    expect(err.message).toMatch(/dport.*70000.*does not fit bit<16>/);
+    expect((await sw.readAll(acl.all())).length).toBe(20);
+  });
+
   it('write — atomic writes are sent whole, and the target refusing them is a plain error', async () => {
     const sw = await h.primaryWithPipeline({ writeBatchSize: 2 });
     const acl = sw.table('acl');

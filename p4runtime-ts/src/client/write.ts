@@ -93,23 +93,39 @@ function positive(name: string, v: number): number {
  * Writes `updates` in batches; resolves when every update succeeded. On per-update failures every
  * batch is still sent (CONTINUE_ON_ERROR semantics) and one WRITE_FAILED error lists them all; a
  * failure of a whole batch (not primary, no pipeline, ...) stops the write at that batch.
+ *
+ * `updates` may be any iterable: an array is split as it is; any other iterable (a generator) is
+ * drawn from one batch at a time while the previous batch is on the wire, so building updates
+ * overlaps the target's work. An error thrown by the iterable ends the write there, after the
+ * batches drawn before it were sent.
  */
-export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update[], options: WriteOptions = {}): Promise<void> {
-  if (updates.length === 0) return;
+export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update[] | Iterable<P4Update>, options: WriteOptions = {}): Promise<void> {
   const atomicity = atomicityValue(options.atomicity);
   const atomic = atomicity !== p4.v1.WriteRequest.Atomicity.CONTINUE_ON_ERROR;
   // Splitting an atomic write would quietly break its promise; send it whole.
-  const size = atomic ? updates.length : positive('batchSize', options.batchSize ?? ctx.batchSize);
+  const list: readonly P4Update[] | undefined = Array.isArray(updates) ? (updates as readonly P4Update[]) : atomic ? [...updates] : undefined;
+  if (list?.length === 0) return;
+  const size = list && atomic ? list.length : positive('batchSize', options.batchSize ?? ctx.batchSize);
   const concurrency = positive('concurrency', options.concurrency ?? ctx.concurrency);
   const deviceId = toLong(ctx.deviceId);
   const electionId = toUint128(ctx.electionId());
-  const batches = Math.ceil(updates.length / size);
+  // Known up front for arrays; for other iterables, counted as they are drawn.
+  const batches = list ? Math.ceil(list.length / size) : undefined;
+  const source = list ? undefined : updates[Symbol.iterator]();
+  let drawn = list ? list.length : 0;
   const failures: UpdateError[] = [];
   let fatal: P4RuntimeError | undefined;
   let lastCause: unknown;
   let next = 0;
 
-  const sliceOf = (b: number): readonly P4Update[] => (updates.length <= size ? updates : updates.slice(b * size, b * size + size));
+  /** The updates of batch `b`, or undefined when there are no more. */
+  const sliceOf = (b: number): readonly P4Update[] | undefined => {
+    if (list) return b >= (batches ?? 0) ? undefined : list.length <= size ? list : list.slice(b * size, b * size + size);
+    const out: P4Update[] = [];
+    for (let r = source?.next(); r && !r.done; r = out.length < size ? source?.next() : undefined) out.push(r.value);
+    drawn += out.length;
+    return out.length > 0 ? out : undefined;
+  };
   const requestOf = (slice: readonly P4Update[]): p4.v1.WriteRequest.$Properties => {
     // protobufjs encodes own properties only: spell out an EncodedUpdate's lazily decoded entity.
     const plain = slice.map((u) => (u instanceof EncodedUpdate ? { type: u.type, entity: u.entity } : u));
@@ -122,8 +138,17 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   type Prepared = { readonly b: number; readonly slice: readonly P4Update[]; readonly send: () => Promise<void> };
   // The request's fields other than its updates, encoded once for every batch.
   let head: Uint8Array | undefined;
-  const prepare = (b: number): Prepared => {
-    const slice = sliceOf(b);
+  const prepare = (): Prepared | undefined => {
+    let slice: readonly P4Update[] | undefined;
+    try {
+      slice = sliceOf(next);
+    } catch (e) {
+      // The iterable threw while building an update: what was drawn before it is written; stop here.
+      fatal ??= e instanceof P4RuntimeError ? e : P4RuntimeError.from(e, `building update #${drawn} of a write`);
+      return undefined;
+    }
+    if (!slice) return undefined;
+    const b = next++;
     if (writeEncoded) {
       let bytes: Uint8Array;
       if (slice.every((u) => u instanceof EncodedUpdate)) {
@@ -151,33 +176,30 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
       lastCause = e;
       return;
     }
-    const range = batches > 1 ? ` (batch ${b + 1} of ${batches}, updates #${first}..#${first + slice.length - 1}; later batches not sent)` : '';
+    const range = batches !== 1 ? ` (batch ${b + 1}${batches ? ` of ${batches}` : ''}, updates #${first}..#${first + slice.length - 1}; later batches not sent)` : '';
     const base = P4RuntimeError.from(e, `write to device ${ctx.deviceId}${range}`);
     fatal ??= failures.length > 0 ? new P4RuntimeError(base.code, base.message, { cause: e, grpcCode: base.grpcCode, updates: [...failures] }) : base;
   };
 
   const worker = async (): Promise<void> => {
-    let current: Prepared | undefined = next < batches ? prepare(next++) : undefined;
+    let current = fatal === undefined ? prepare() : undefined;
     while (current !== undefined && fatal === undefined) {
       const outcome = start(current);
-      let upcoming: Prepared | undefined;
-      if (next < batches) {
-        const nb = next++;
-        // Let this request reach the socket, then encode the next batch while the target works;
-        // it is sent only after this one has answered, so order is kept.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        upcoming = prepare(nb);
-      }
+      // Let this request reach the socket, then build and encode the next batch while the target
+      // works; it is sent only after this one has answered, so order is kept.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const upcoming = fatal === undefined ? prepare() : undefined;
       settle(current, await outcome);
       current = upcoming;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, batches) }, worker));
+  const workers = batches === undefined ? concurrency : Math.min(concurrency, batches);
+  await Promise.all(Array.from({ length: workers }, worker));
   if (fatal) throw fatal;
   if (failures.length > 0) {
     failures.sort((a, b) => a.index - b.index);
-    ctx.logger.warn('write had failed updates', { failed: failures.length, total: updates.length });
-    throw writeFailedError(failures, updates.length, lastCause);
+    ctx.logger.warn('write had failed updates', { failed: failures.length, total: drawn });
+    throw writeFailedError(failures, drawn, lastCause);
   }
 }
 

@@ -21,18 +21,22 @@ export function showValue(value: bigint): string {
 export function bigintToBytes(value: bigint): Uint8Array {
   if (value === 0n) return Uint8Array.of(0);
   // Most fields (ports, addresses, indexes) fit 32 bits: plain number arithmetic, no strings.
-  if (value < 0x1_0000_0000n) {
-    const n = Number(value);
-    const len = n < 0x100 ? 1 : n < 0x1_0000 ? 2 : n < 0x100_0000 ? 3 : 4;
-    // A slice of Node's shared pool: no ArrayBuffer per value, far less work for the GC.
-    const out = Buffer.allocUnsafe(len);
-    for (let i = len - 1, v = n; i >= 0; i--, v >>>= 8) out[i] = v & 0xff;
-    return out;
-  }
+  if (value < 0x1_0000_0000n) return numberToBytes(Number(value));
   let hex = value.toString(16);
   if (hex.length % 2 === 1) hex = `0${hex}`;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** The shortest big-endian bytes of a non-negative safe integer; zero is one 0x00 byte (§8.3). */
+export function numberToBytes(n: number): Uint8Array {
+  let len = 1;
+  while (len < 7 && n >= 2 ** (8 * len)) len++;
+  // A slice of Node's shared pool: no ArrayBuffer per value, far less work for the GC.
+  const out = Buffer.allocUnsafe(len);
+  if (n < 0x1_0000_0000) for (let i = len - 1, v = n; i >= 0; i--, v >>>= 8) out[i] = v & 0xff;
+  else for (let i = len - 1, v = n; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256;
   return out;
 }
 

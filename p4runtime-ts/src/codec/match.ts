@@ -154,30 +154,34 @@ export function encodeFieldMatch(field: MatchFieldInfo, input: MatchInput, conte
  * @throws P4RuntimeError VALUE_RANGE naming the field and the table.
  */
 export function decodeFieldMatch(field: MatchFieldInfo, fm: p4.v1.FieldMatch.$Properties, context?: string): MatchValue {
-  const what = fieldWhat(field, context);
+  // Reads decode this for every field of every entry: the description is made only for an error.
   const W = field.bitwidth;
-  const get = (b: Uint8Array | null | undefined, part: string): bigint => {
-    const bytes = b ?? new Uint8Array(0);
-    if (!fitsWidth(bytes, W)) {
-      const shown = bytes.length === 0 ? 'an empty bytestring' : `0x${Buffer.from(bytes).toString('hex')}`;
-      throw new P4RuntimeError('VALUE_RANGE', `${what}: ${part} ${shown} does not fit bit<${W}>`);
-    }
-    return decodeBits(bytes);
-  };
   let out: MatchValue;
-  if (fm.exact) out = { kind: 'exact', value: get(fm.exact.value, 'value') };
+  if (fm.exact) out = { kind: 'exact', value: fitting(field, context, fm.exact.value, 'value') };
   else if (fm.lpm) {
     const prefixLen = fm.lpm.prefixLen ?? 0;
-    if (prefixLen < 0 || prefixLen > W) throw new P4RuntimeError('VALUE_RANGE', `${what}: prefix length ${prefixLen} is outside 0..${W}`);
-    out = { kind: 'lpm', value: get(fm.lpm.value, 'value'), prefixLen };
-  } else if (fm.ternary) out = { kind: 'ternary', value: get(fm.ternary.value, 'value'), mask: get(fm.ternary.mask, 'mask') };
-  else if (fm.range) out = { kind: 'range', low: get(fm.range.low, 'low'), high: get(fm.range.high, 'high') };
-  else if (fm.optional) out = { kind: 'optional', value: get(fm.optional.value, 'value') };
-  else throw new P4RuntimeError('VALUE_RANGE', `${what}: FieldMatch carries no exact/lpm/ternary/range/optional value`);
+    if (prefixLen < 0 || prefixLen > W) throw new P4RuntimeError('VALUE_RANGE', `${fieldWhat(field, context)}: prefix length ${prefixLen} is outside 0..${W}`);
+    out = { kind: 'lpm', value: fitting(field, context, fm.lpm.value, 'value'), prefixLen };
+  } else if (fm.ternary) out = { kind: 'ternary', value: fitting(field, context, fm.ternary.value, 'value'), mask: fitting(field, context, fm.ternary.mask, 'mask') };
+  else if (fm.range) out = { kind: 'range', low: fitting(field, context, fm.range.low, 'low'), high: fitting(field, context, fm.range.high, 'high') };
+  else if (fm.optional) out = { kind: 'optional', value: fitting(field, context, fm.optional.value, 'value') };
+  else throw new P4RuntimeError('VALUE_RANGE', `${fieldWhat(field, context)}: FieldMatch carries no exact/lpm/ternary/range/optional value`);
   if (out.kind !== field.matchType) {
-    throw new P4RuntimeError('VALUE_RANGE', `${what}: got a ${out.kind} match but the P4Info declares it ${field.matchType}`);
+    throw new P4RuntimeError('VALUE_RANGE', `${fieldWhat(field, context)}: got a ${out.kind} match but the P4Info declares it ${field.matchType}`);
   }
   return out;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A received bytestring's value, checked to fit the field (§8.3 accepts padded strings). */
+function fitting(field: MatchFieldInfo, context: string | undefined, b: Uint8Array | null | undefined, part: string): bigint {
+  const bytes = b ?? NO_BYTES;
+  if (!fitsWidth(bytes, field.bitwidth)) {
+    const shown = bytes.length === 0 ? 'an empty bytestring' : `0x${Buffer.from(bytes).toString('hex')}`;
+    throw new P4RuntimeError('VALUE_RANGE', `${fieldWhat(field, context)}: ${part} ${shown} does not fit bit<${field.bitwidth}>`);
+  }
+  return decodeBits(bytes);
 }
 
 /** Turns a decoded MatchValue back into a MatchInput that encodeFieldMatch accepts (for re-writing what was read). */
@@ -236,7 +240,8 @@ function isObject(x: MatchInput): x is Extract<MatchInput, object> {
   return typeof x === 'object' && x !== null;
 }
 
-function fieldWhat(field: MatchFieldInfo, context: string | undefined): string {
+/** How errors name a match field, e.g. `match field 'dst' (exact, bit<32>) of table 'acl'`. */
+export function fieldWhat(field: MatchFieldInfo, context: string | undefined): string {
   return `match field '${field.name}' (${field.matchType}, bit<${field.bitwidth}>)${context ? ` of ${context}` : ''}`;
 }
 

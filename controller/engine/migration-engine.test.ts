@@ -1,0 +1,185 @@
+// The engine's orchestration against FAKE in-memory devices (controller/testing/fake-device-api.ts):
+// step order, the completeness proof, the deadline policy, rollback at every step, 1:N routing.
+// End-to-end runs against the sim come with the data plane's migration ops.
+import { Subject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { MemoryJournal } from '../journal/journal.js';
+import { parseInventory } from '../inventory/load-inventory.js';
+import { MigrationMachine } from '../migration/migration-machine.js';
+import { destinationOf, planMigration } from '../plan/plan-migration.js';
+import { FAKE_KEY_FIELDS, FakeDeviceApi } from '../testing/fake-device-api.js';
+import { MigrationEngine } from './migration-engine.js';
+import type { MigrationEngineOptions } from './migration-engine.js';
+
+const SITE = `
+devices:
+  src: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
+  dst: { address: 127.0.0.1:2, deviceId: 1, hosts: [host-b] }
+  c1: { address: 127.0.0.1:3, deviceId: 1, hosts: [host-c] }
+  c2: { address: 127.0.0.1:4, deviceId: 1, hosts: [host-c] }
+hosts:
+  host-c: { placement: ecmp }
+placement:
+  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [c1, c2] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+const inv = parseInventory(SITE, 'site.yaml');
+const flow = (i: number, state = 3n): Record<string, bigint> => ({ vm_addr: 0x0a000005n, remote_addr: 0xc6336400n + BigInt(i), vm_port: 40000n + BigInt(i), remote_port: 443n, protocol: 6n, state });
+
+async function setup(to = 'host-b', over: Partial<MigrationEngineOptions> = {}): Promise<{ engine: MigrationEngine; machine: MigrationMachine; dev: Map<string, FakeDeviceApi>; journal: MemoryJournal }> {
+  const plan = planMigration(inv, 'vm-7', 'host-a', to);
+  const journal = new MemoryJournal();
+  const machine = await MigrationMachine.plan({ migrationId: 'm1', vm: 'vm-7', sources: plan.sources.map((d) => d.name), destinations: plan.destinations.map((d) => d.name) }, { journal, now: () => Date.now() });
+  const dev = new Map(['src', 'dst', 'c1', 'c2'].map((n) => [n, new FakeDeviceApi(n)]));
+  for (let i = 0; i < 20; i++) dev.get('src')?.change(flow(i));
+  const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 200, precopy: { intervalMs: 5, policy: { maxRounds: 3, convergedAtSlots: -1 } }, graceMs: 0, ...over });
+  return { engine, machine, dev, journal };
+}
+const src = (d: Map<string, FakeDeviceApi>): FakeDeviceApi => d.get('src') as FakeDeviceApi;
+const dst = (d: Map<string, FakeDeviceApi>): FakeDeviceApi => d.get('dst') as FakeDeviceApi;
+
+describe('migration engine — 1:1 over fake devices', () => {
+  it('engine — snapshot, deltas while running, the pause sync and commit leave the destination holding exactly the source state at the freeze', async () => {
+    const { engine, machine, dev, journal } = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    await new Promise((r) => setTimeout(r, 20)); // the snapshot is taken and deltas subscribed
+    src(dev).change(flow(3, 4n));
+    src(dev).change(flow(20));
+    src(dev).push();
+    await new Promise((r) => setTimeout(r, 30));
+    src(dev).change(flow(21));
+    src(dev).push();
+    stop$.next();
+    const rounds = await running;
+    src(dev).change(flow(5, 7n)); // the last change before the freeze: only the final delta carries it
+    const atFreeze = new Map(src(dev).active);
+    const sync = await engine.pauseSync();
+    expect(sync.lost).toBeUndefined();
+    expect(dst(dev).active).toEqual(atFreeze);
+    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBe(3);
+    const c = await engine.commit();
+    expect(c.deleted).toBe(22);
+    expect(src(dev).active.size).toBe(0);
+    expect(machine.state).toMatchObject({ phase: 'COMMITTED', sourceCleaned: true });
+    expect((await journal.load('m1')).map((e) => e.type)).toEqual(['planned', 'prepared', 'round', ...rounds.map(() => 'round'), 'frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
+  });
+
+  it('engine — a lost delta notification is recovered by the final pull from the last installed sequence', async () => {
+    const { engine, dev } = await setup();
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    src(dev).change(flow(30));
+    src(dev).dropNextPush = true;
+    src(dev).push();
+    stop$.next();
+    await running;
+    const atFreeze = new Map(src(dev).active);
+    expect((await engine.pauseSync()).lost).toBeUndefined();
+    expect(dst(dev).active).toEqual(atFreeze);
+  });
+
+  it('engine — a device whose final delta skips a change leaves a sequence gap: INCOMPLETE_STATE, never activated', async () => {
+    const { engine, machine, dev } = await setup();
+    await engine.prepare();
+    await engine.precopy();
+    src(dev).change(flow(30));
+    src(dev).lieOnFinal = true;
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'INCOMPLETE_STATE', message: expect.stringMatching(/sequence gaps .*src 21\.\.22/) });
+    expect(machine.state.phase).toBe('FROZEN');
+  });
+
+  it('engine — a schema that differs is refused before any device is prepared', async () => {
+    const { engine, dev } = await setup();
+    dst(dev).schema = { conntrack: 'ct-v2' };
+    await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/dst: conntrack has schema ct-v2, src has ct-v1/) });
+    expect(src(dev).prepared || dst(dev).prepared).toBe(false);
+  });
+});
+
+describe('migration engine — the pause deadline', () => {
+  it('engine — policy abort: a final delta past the deadline is PAUSE_DEADLINE_MISSED, and rollback leaves the source authoritative', async () => {
+    const { engine, machine, dev } = await setup('host-b', { pauseDeadlineMs: 20, onDeadline: 'abort' });
+    await engine.prepare();
+    await engine.precopy(new Subject<void>().asObservable());
+    src(dev).stall('finalDelta');
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED' });
+    const r = await engine.abort('PAUSE_DEADLINE_MISSED', 'final delta late');
+    expect(r.failed).toEqual([]);
+    expect(src(dev).frozen).toBe(false);
+    expect(src(dev).active.size).toBe(20);
+    expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason: 'PAUSE_DEADLINE_MISSED', inPhase: 'FROZEN' } });
+  });
+
+  it('engine — policy continue: activates without the late changes and reports the loss', async () => {
+    const { engine, machine, dev } = await setup('host-b', { pauseDeadlineMs: 20, onDeadline: 'continue' });
+    await engine.prepare();
+    await engine.precopy();
+    src(dev).stall('finalDelta');
+    const r = await engine.pauseSync();
+    expect(r.lost?.detail).toMatch(/not installed within 20 ms; activated without them/);
+    expect(machine.state.phase).toBe('ACTIVATED');
+    expect(dst(dev).active.size).toBe(20);
+  });
+});
+
+describe('migration engine — rollback at every step', () => {
+  const steps: ['prepare' | 'exportSnapshot' | 'importStaged' | 'freeze' | 'finalDelta' | 'activate', string, string][] = [
+    ['prepare', 'dst', 'DEVICE_UNREACHABLE'],
+    ['exportSnapshot', 'src', 'DEVICE_UNREACHABLE'],
+    ['importStaged', 'dst', 'CAPACITY_EXCEEDED'],
+    ['freeze', 'src', 'NOT_PRIMARY'],
+    ['finalDelta', 'src', 'DEVICE_UNREACHABLE'],
+    ['activate', 'dst', 'KEY_COLLISION'],
+  ];
+  it.each(steps)('engine — %s failing at %s aborts with %s; the destination is clean and the source unfrozen and unchanged', async (step, where, reason) => {
+    const { engine, machine, dev } = await setup();
+    dev.get(where)?.failNext(step, reason as never);
+    const before = new Map(src(dev).active);
+    let err: unknown;
+    try {
+      await engine.prepare();
+      await engine.precopy();
+      await engine.pauseSync();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: reason, message: expect.stringContaining(`at ${where}`) });
+    await engine.abort((err as { code: never }).code, (err as Error).message);
+    expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
+    expect(src(dev).frozen).toBe(false);
+    expect(src(dev).active).toEqual(before);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason } });
+  });
+
+  it('engine — an undo that fails twice is reported and the abort stays open for recovery', async () => {
+    const { engine, machine, dev } = await setup();
+    await engine.prepare();
+    dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 2);
+    const r = await engine.abort('ABORTED_BY_TRIGGER', 'operator');
+    expect(r.failed).toEqual(['dst']);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+  });
+});
+
+describe('migration engine — 1:N', () => {
+  it('engine — each flow lands on the destination its path hits, by the placement hash', async () => {
+    const { engine, dev } = await setup('host-c');
+    await engine.prepare();
+    await engine.precopy();
+    await engine.pauseSync();
+    const c1 = dev.get('c1') as FakeDeviceApi;
+    const c2 = dev.get('c2') as FakeDeviceApi;
+    expect(c1.active.size + c2.active.size).toBe(20);
+    expect(c1.active.size).toBeGreaterThan(0);
+    expect(c2.active.size).toBeGreaterThan(0);
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-c');
+    for (const [d, fake] of [['c1', c1], ['c2', c2]] as const) {
+      for (const f of fake.active.values()) expect(destinationOf(plan, FAKE_KEY_FIELDS.map((k) => ({ name: k.name, bits: k.bits, value: f[k.name] ?? 0n }))).name).toBe(d);
+    }
+  });
+});

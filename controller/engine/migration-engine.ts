@@ -1,0 +1,275 @@
+/**
+ * The migration engine (DESIGN.md §7.3–7.6) over the device API: negotiate, prepare, snapshot
+ * and delta rounds installed staged, the pause-window sync with its deadline and completeness
+ * proof, activation everywhere, then commit (delete at the sources after a grace period) — or
+ * roll back everything from any step before the commit. Every step is recorded by the
+ * MigrationMachine (journal first) before it is taken. Devices are reached only through
+ * `DeviceApi`, in process or over the migration protocol.
+ */
+import { firstValueFrom, timer } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { asyncScheduler } from 'rxjs';
+import { silentLogger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
+import { DeviceApiFailure } from '../../plugin/index.js';
+import { ControllerError } from '../errors.js';
+import type { FailureReason } from '../errors.js';
+import type { LostState } from '../migration/events.js';
+import type { MigrationMachine } from '../migration/migration-machine.js';
+import { destinationOf } from '../plan/plan-migration.js';
+import type { MigrationPlan } from '../plan/plan-migration.js';
+import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
+import { SeqLedger } from './seq-ledger.js';
+
+/** What the engine does when the pause-window sync misses its deadline. */
+export type DeadlinePolicy = 'abort' | 'continue';
+
+export interface MigrationEngineOptions {
+  readonly plan: MigrationPlan;
+  readonly machine: MigrationMachine;
+  /** The device API of every device in the plan, by device name. */
+  readonly devices: ReadonlyMap<string, DeviceApi>;
+  /** Pause-window budget. Default 50 ms. */
+  readonly pauseDeadlineMs?: number;
+  readonly onDeadline?: DeadlinePolicy;
+  readonly precopy?: { readonly intervalMs?: number; readonly policy?: ConvergencePolicy; readonly maxPending?: number };
+  /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
+  readonly graceMs?: number;
+  readonly scheduler?: SchedulerLike;
+  readonly logger?: Logger;
+}
+
+/** One pre-copy round: slots installed, batches merged. */
+export interface PrecopyRound {
+  readonly round: number;
+  readonly slots: number;
+  readonly batches: number;
+}
+
+/** What the pause-window sync did. */
+export interface PauseSyncResult {
+  readonly slots: number;
+  readonly lost: LostState | undefined;
+  /** Milliseconds from freeze to activation (scheduler time). */
+  readonly elapsedMs: number;
+}
+
+/** A step failed: the reason to report, and which device. */
+function failure(e: unknown, what: string): ControllerError {
+  if (e instanceof DeviceApiFailure) {
+    const reason: FailureReason = e.reason === 'CONCURRENCY_LIMIT' || e.reason === 'WRONG_PHASE' || e.reason === 'UNAUTHORIZED' ? 'PEER_REJECTED' : e.reason;
+    return new ControllerError(reason, `${what}: ${e.message}`, { cause: e });
+  }
+  return ControllerError.from(e, what);
+}
+
+/** Runs one migration's steps over its devices. */
+export class MigrationEngine {
+  private readonly ref: MigrationRef;
+  private readonly logger: Logger;
+  private readonly scheduler: SchedulerLike;
+  private readonly ledger = new SeqLedger();
+  private caps = new Map<string, DeviceCapabilities>();
+
+  constructor(private readonly o: MigrationEngineOptions) {
+    this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
+    this.logger = (o.logger ?? silentLogger).child({ migration: this.ref.migrationId });
+    this.scheduler = o.scheduler ?? asyncScheduler;
+    for (const d of [...o.plan.sources, ...o.plan.destinations]) {
+      if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
+    }
+  }
+
+  private api(name: string): DeviceApi {
+    return this.o.devices.get(name) as DeviceApi;
+  }
+
+  private get sources(): string[] {
+    return this.o.plan.sources.map((d) => d.name);
+  }
+
+  private get destinations(): string[] {
+    return this.o.plan.destinations.map((d) => d.name);
+  }
+
+  /** Calls `fn` on every named device at once; the first failure fails the step with its reason. */
+  private async each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    await Promise.all(
+      names.map(async (n) => {
+        try {
+          out.set(n, await fn(this.api(n), n));
+        } catch (e) {
+          throw failure(e, `${what} at ${n}`);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** PLANNED → PREPARED: capabilities negotiated (same schema, room at each destination), tracking started everywhere. */
+  async prepare(): Promise<void> {
+    this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
+    const first = this.caps.get(this.sources[0] as string) as DeviceCapabilities;
+    for (const [name, c] of this.caps) {
+      for (const [k, fp] of Object.entries(first.schema)) {
+        if (c.schema[k] !== fp) throw new ControllerError('SCHEMA_MISMATCH', `${name}: ${k} has schema ${c.schema[k] ?? '(missing)'}, ${this.sources[0]} has ${fp}; the pipelines cannot hold the same state`);
+      }
+    }
+    await this.each([...this.sources, ...this.destinations], 'prepare', (api) => api.prepare(this.ref));
+    await this.o.machine.record({ type: 'prepared' });
+  }
+
+  /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
+  private async install(source: string, batch: StateBatch): Promise<number> {
+    const caps = this.caps.get(source);
+    const byDest = new Map<string, StateBatch['slots'][number][]>(this.destinations.map((d) => [d, []]));
+    for (const rec of batch.slots) {
+      const key = (caps?.keyFields ?? []).map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
+      byDest.get(destinationOf(this.o.plan, key).name)?.push(rec);
+    }
+    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, { ...batch, slots: byDest.get(d) ?? [] }));
+    this.ledger.record(source, batch.coversSeq);
+    return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
+  }
+
+  /** PREPARED → PRECOPY: the snapshot staged everywhere, then delta rounds until `stop$` or convergence. */
+  async precopy(stop$?: Observable<unknown>): Promise<PrecopyRound[]> {
+    const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
+    let slots = 0;
+    for (const [s, b] of snaps) {
+      this.ledger.start(s, b.coversSeq.from);
+      slots += await this.install(s, b);
+    }
+    await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: 0 });
+    const p = this.o.precopy ?? {};
+    const policy = p.policy ?? { maxRounds: 30, convergedAtSlots: 0 };
+    const maxPending = p.maxPending ?? 65_536;
+    // Pushed batches queue here between rounds; each round installs what queued before it, and
+    // the next round starts only after that (backpressure). Past maxPending slots queued, pre-copy
+    // ends: the destination cannot keep up, the rest moves in the pause.
+    const pending: { source: string; batch: StateBatch }[] = [];
+    let queued = 0;
+    let failed: unknown;
+    const subs = this.sources.map((source) =>
+      this.api(source).exportDeltas(this.ref).subscribe({
+        next: (batch) => {
+          pending.push({ source, batch });
+          queued += batch.slots.length;
+        },
+        error: (e: unknown) => (failed = e),
+      }),
+    );
+    let stopped = false;
+    const stopSub = stop$?.subscribe(() => (stopped = true));
+    const rounds: PrecopyRound[] = [];
+    try {
+      for (let round = 1; round <= policy.maxRounds && !stopped; round++) {
+        await firstValueFrom(timer(p.intervalMs ?? 100, this.scheduler));
+        if (failed !== undefined) throw failure(failed, 'delta stream');
+        if (stopped) break;
+        const take = pending.splice(0, pending.length);
+        const overflowed = queued > maxPending;
+        queued = 0;
+        let n = 0;
+        for (const { source, batch } of take) n += await this.install(source, batch);
+        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: 0 });
+        rounds.push({ round, slots: n, batches: take.length });
+        if (overflowed || n <= policy.convergedAtSlots) break;
+      }
+      // Whatever queued since the last round is installed now, so the pause has only the final delta.
+      const rest = pending.splice(0, pending.length);
+      if (rest.length > 0) {
+        let n = 0;
+        for (const { source, batch } of rest) n += await this.install(source, batch);
+        const round = rounds.length + 1;
+        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: 0 });
+        rounds.push({ round, slots: n, batches: rest.length });
+      }
+    } finally {
+      for (const s of subs) s.unsubscribe();
+      stopSub?.unsubscribe();
+    }
+    return rounds;
+  }
+
+  /**
+   * FROZEN → SYNCED → ACTIVATED inside the pause: freeze the sources, pull and install the final
+   * changes, prove every sequence from the snapshot to the freeze reached the destinations,
+   * activate. Past the deadline the policy decides: abort, or activate and report what was lost.
+   */
+  async pauseSync(): Promise<PauseSyncResult> {
+    const t0 = this.scheduler.now();
+    const deadlineMs = this.o.pauseDeadlineMs ?? 50;
+    await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
+    await this.o.machine.record({ type: 'frozen' });
+    const work = (async (): Promise<{ slots: number; finals: Map<string, StateBatch> }> => {
+      const finals = await this.each(this.sources, 'final delta', (api, s) => api.finalDelta(this.ref, this.ledger.mark(s)));
+      let slots = 0;
+      for (const [s, b] of finals) slots += await this.install(s, b);
+      return { slots, finals };
+    })();
+    const late = firstValueFrom(timer(deadlineMs, this.scheduler)).then(() => 'late' as const);
+    const outcome = await Promise.race([work, late]);
+    let lost: LostState | undefined;
+    let slots = 0;
+    if (outcome === 'late') {
+      if ((this.o.onDeadline ?? 'abort') === 'abort') throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync not done within ${deadlineMs} ms; rolled back, the source stays authoritative`);
+      lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
+      work.catch(() => undefined);
+    } else {
+      slots = outcome.slots;
+      const gaps = this.ledger.gaps();
+      if (gaps.length > 0) {
+        const detail = `sequence gaps (changes not proven to have reached the destination): ${gaps.map((g) => `${g.source} ${g.from}..${g.to}`).join(', ')}`;
+        if ((this.o.onDeadline ?? 'abort') === 'abort') throw new ControllerError('INCOMPLETE_STATE', detail);
+        lost = { slots: gaps.reduce((n, g) => n + Number(g.to - g.from), 0), tableEntries: 0, detail };
+      }
+    }
+    await this.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
+    await this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
+    await this.o.machine.record({ type: 'activated' });
+    return { slots, lost, elapsedMs: this.scheduler.now() - t0 };
+  }
+
+  /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */
+  async commit(): Promise<{ deleted: number; skipped: number }> {
+    await this.o.machine.record({ type: 'committed' });
+    const r = await this.each(this.sources, 'delete at source', (api) => api.deleteAtSource(this.ref, this.o.graceMs ?? 1000));
+    const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
+    const skipped = [...r.values()].reduce((n, x) => n + x.skipped, 0);
+    await this.o.machine.record({ type: 'source-cleaned', slots: deleted, tableEntries: 0 });
+    return { deleted, skipped };
+  }
+
+  /**
+   * Rolls back from any phase before COMMITTED: records the abort with its reason, then undoes
+   * at every device (destinations cleaned, sources unfrozen). Undo failures are retried once
+   * and reported; the abort stays recorded so a restarted controller finishes it.
+   */
+  async abort(reason: FailureReason, detail: string): Promise<{ readonly undone: string[]; readonly failed: string[] }> {
+    const s = this.o.machine.state;
+    if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
+    const undone: string[] = [];
+    const failed: string[] = [];
+    await Promise.all(
+      [...this.destinations, ...this.sources].map(async (n) => {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            await this.api(n).abort(this.ref);
+            undone.push(n);
+            return;
+          } catch (e) {
+            if (attempt === 1) {
+              failed.push(n);
+              this.logger.error('rollback failed at a device', { device: n, error: (e as Error).message });
+            }
+          }
+        }
+      }),
+    );
+    if (failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
+    return { undone, failed };
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A FAKE device, in memory, for the engine's orchestration tests only: it keeps flows by key
+ * with a sequenced change log, the way the data plane's change tracking does, and lets a test
+ * inject a failure or a stall at any call. It is not a model of a switch; end-to-end tests run the
+ * engine against the sim.
+ */
+import { Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { DeviceApiFailure } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch } from '../../plugin/index.js';
+
+export const FAKE_KEY_FIELDS = [
+  { name: 'vm_addr', bits: 32 },
+  { name: 'remote_addr', bits: 32 },
+  { name: 'vm_port', bits: 16 },
+  { name: 'remote_port', bits: 16 },
+  { name: 'protocol', bits: 8 },
+] as const;
+
+type Fields = Readonly<Record<string, bigint>>;
+const keyOf = (f: Fields): string => FAKE_KEY_FIELDS.map((k) => String(f[k.name] ?? 0n)).join('/');
+
+type Method = keyof DeviceApi;
+
+/** A fake device (see the file comment). */
+export class FakeDeviceApi implements DeviceApi {
+  /** Flows the device serves (active). */
+  readonly active = new Map<string, Fields>();
+  /** Flows imported but not yet activated. */
+  readonly staged = new Map<string, Fields>();
+  frozen = false;
+  prepared = false;
+  readonly calls: Method[] = [];
+  private readonly imported = new Set<string>();
+  schema: Record<string, string> = { conntrack: 'ct-v1' };
+  private seq = 0n;
+  private exportedTo = 0n;
+  private readonly log: { seq: bigint; key: string }[] = [];
+  private readonly deltas$ = new Subject<StateBatch>();
+  private failures = new Map<Method, { reason: DeviceFailureReason; times: number }>();
+  private stalls = new Set<Method>();
+  /** When set, pushed deltas skip this many sequence numbers once (a lost notification). */
+  dropNextPush = false;
+  /** When set, the final delta starts one sequence late (a device that loses a change). */
+  lieOnFinal = false;
+
+  constructor(readonly name: string) {}
+
+  /** The next `times` calls of `m` fail with `reason`. */
+  failNext(m: Method, reason: DeviceFailureReason = 'DEVICE_UNREACHABLE', times = 1): void {
+    this.failures.set(m, { reason, times });
+  }
+
+  /** Calls of `m` never answer. */
+  stall(m: Method): void {
+    this.stalls.add(m);
+  }
+
+  /** A flow's state changes in the data plane (while the VM runs). */
+  change(fields: Fields): void {
+    if (this.frozen) throw new Error(`fake ${this.name}: frozen, the VM is not running`);
+    this.active.set(keyOf(fields), fields);
+    this.seq++;
+    this.log.push({ seq: this.seq, key: keyOf(fields) });
+  }
+
+  /** Pushes the changes since the last export as one delta batch. */
+  push(): void {
+    const b = this.batchSince(this.exportedTo, 1);
+    if (this.dropNextPush) {
+      this.dropNextPush = false;
+      this.exportedTo = this.seq;
+      return;
+    }
+    this.exportedTo = this.seq;
+    if (b.slots.length > 0) this.deltas$.next(b);
+  }
+
+  private batchSince(from: bigint, round: number): StateBatch {
+    const keys = new Set(this.log.filter((e) => e.seq > from).map((e) => e.key));
+    const slots: SlotRecordOut[] = [...keys].map((k) => ({ fields: this.active.get(k) as Fields }));
+    return { migrationId: 'fake', round, slots, removed: [], coversSeq: { from: from + 1n, to: this.seq + 1n } };
+  }
+
+  private async gate(m: Method): Promise<void> {
+    this.calls.push(m);
+    if (this.stalls.has(m)) await new Promise(() => undefined);
+    const f = this.failures.get(m);
+    if (f && f.times > 0) {
+      f.times--;
+      throw new DeviceApiFailure(f.reason, `fake ${this.name}: ${m} failed (${f.reason})`);
+    }
+  }
+
+  async capabilities(): Promise<DeviceCapabilities> {
+    await this.gate('capabilities');
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS };
+  }
+  async prepare(_m: MigrationRef): Promise<void> {
+    await this.gate('prepare');
+    this.prepared = true;
+  }
+  async exportSnapshot(_m: MigrationRef): Promise<StateBatch> {
+    await this.gate('exportSnapshot');
+    this.exportedTo = this.seq;
+    return { migrationId: 'fake', round: 0, slots: [...this.active.values()].map((fields) => ({ fields })), removed: [], coversSeq: { from: this.seq + 1n, to: this.seq + 1n } };
+  }
+  exportDeltas(_m: MigrationRef): Observable<StateBatch> {
+    this.calls.push('exportDeltas');
+    return this.deltas$.asObservable();
+  }
+  async importStaged(_m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
+    await this.gate('importStaged');
+    let installed = 0;
+    for (const r of batch.slots) {
+      this.staged.set(keyOf(r.fields), r.fields);
+      this.imported.add(keyOf(r.fields));
+      installed++;
+    }
+    return { installed, alreadyPresent: 0 };
+  }
+  async freeze(_m: MigrationRef): Promise<void> {
+    await this.gate('freeze');
+    this.frozen = true;
+  }
+  async finalDelta(_m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    await this.gate('finalDelta');
+    const b = this.batchSince(sinceSeq - 1n + (this.lieOnFinal ? 1n : 0n), 99);
+    this.exportedTo = this.seq;
+    return b;
+  }
+  async activate(_m: MigrationRef): Promise<void> {
+    await this.gate('activate');
+    for (const [k, v] of this.staged) this.active.set(k, v);
+    this.staged.clear();
+  }
+  async deleteAtSource(_m: MigrationRef, _graceMs: number): Promise<{ deleted: number; skipped: number }> {
+    await this.gate('deleteAtSource');
+    const deleted = this.active.size;
+    this.active.clear();
+    return { deleted, skipped: 0 };
+  }
+  async abort(_m: MigrationRef): Promise<void> {
+    await this.gate('abort');
+    this.staged.clear();
+    for (const k of this.imported) this.active.delete(k);
+    this.imported.clear();
+    this.frozen = false;
+    this.prepared = false;
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * A table's updates encoded straight to the wire: an encoder compiled once per table (cached with
+ * the schema's TableInfo) resolves names through its own maps, turns the common value forms
+ * (numbers, bigints, IPv4 and MAC text) into canonical bytestrings in place, and writes the Update
+ * message without building protobuf objects. Descriptions for errors are made once per field, not
+ * per value. Anything it does not handle the ordinary way — an unknown or misspelt name, a missing
+ * or out-of-range value, counter data, metadata — it leaves to `encodeTableEntry`, which builds
+ * the same update (or throws the same error) through the general codec; tests hold the two to the
+ * same bytes.
+ */
+import { bigintToBytes } from '../codec/bytes.js';
+import { fieldWhat, encodeFieldMatch } from '../codec/match.js';
+import { parseValue } from '../codec/addr.js';
+import type { MatchInput, ValueInput } from '../codec/index.js';
+import { p4 } from '../proto/index.js';
+import { VARINT, WireWriter, tag } from '../proto/wire.js';
+import type { ActionInfo, MatchFieldInfo, TableInfo } from '../schema/index.js';
+import { EncodedUpdate } from './encoded-update.js';
+import { parseDurationNs } from './entity-codec.js';
+import type { TableEntrySpec } from './entity-codec.js';
+
+/** A bit<W> value's limits and its description, made once. */
+interface ValuePlan {
+  readonly id: number;
+  readonly width: number;
+  /** 2^W when that is a safe integer bound, else MAX_SAFE_INTEGER + 1. */
+  readonly maxNum: number;
+  readonly maxBig: bigint;
+  readonly what: string;
+}
+
+interface FieldPlan extends ValuePlan {
+  readonly info: MatchFieldInfo;
+  readonly index: number;
+}
+
+interface ActionPlan {
+  readonly id: number;
+  readonly params: readonly (ValuePlan & { readonly name: string })[];
+}
+
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const NOT_FAST = -1;
+
+function valuePlan(id: number, width: number, what: string): ValuePlan {
+  const maxBig = width > 0 ? (1n << BigInt(width)) - 1n : -1n;
+  // A width of 0 (a translated type) has no value the fast path may write: maxNum 0, maxBig -1.
+  return { id, width, maxNum: width <= 0 ? 0 : width <= 53 ? 2 ** width : Number.MAX_SAFE_INTEGER + 1, maxBig, what };
+}
+
+/** Dotted-quad IPv4 without spaces or leading zeros, as parseValue reads it; NOT_FAST otherwise. */
+function fastIPv4(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return NOT_FAST;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 46 : s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return NOT_FAST;
+      value = value * 256 + part;
+      if (i < n) dots++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return NOT_FAST; // leading zero: refused (octal ambiguity)
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return NOT_FAST;
+    } else return NOT_FAST;
+  }
+  return dots === 3 ? value : NOT_FAST;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return NOT_FAST;
+}
+
+/** `aa:bb:cc:dd:ee:ff` (or with `-`, one separator throughout) as a number; NOT_FAST otherwise. */
+function fastMac(s: string): number {
+  if (s.length !== 17) return NOT_FAST;
+  const sep = s.charCodeAt(2);
+  if (sep !== 58 && sep !== 45) return NOT_FAST;
+  let value = 0;
+  for (let i = 0; i < 17; i += 3) {
+    const hi = hexDigit(s.charCodeAt(i));
+    const lo = hexDigit(s.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0 || (i < 15 && s.charCodeAt(i + 2) !== sep)) return NOT_FAST;
+    value = value * 256 + hi * 16 + lo;
+  }
+  return value;
+}
+
+/** Writes `v` as the canonical bytestring field `field`; false when the value needs the general path. */
+function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefined, p: ValuePlan): boolean {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0 || v >= p.maxNum) return false;
+    w.canonical(field, v);
+    return true;
+  }
+  if (typeof v === 'bigint') {
+    if (v < 0n || v > p.maxBig) return false;
+    if (v <= MAX_SAFE_BIG) w.canonical(field, Number(v));
+    else w.lenBytes(field, bigintToBytes(v));
+    return true;
+  }
+  if (typeof v !== 'string') return false;
+  const n = p.width === 32 ? fastIPv4(v) : p.width === 48 ? fastMac(v) : NOT_FAST;
+  if (n !== NOT_FAST) {
+    w.canonical(field, n);
+    return true;
+  }
+  let parsed: bigint;
+  try {
+    parsed = parseValue(v, p.width, p.what);
+  } catch {
+    return false;
+  }
+  return writeValue(w, field, parsed, p);
+}
+
+/** Update, Entity, TableEntry, FieldMatch, TableAction and Action field numbers (p4runtime.proto). */
+const F = { updateType: 1, updateEntity: 2, tableEntry: 2, tableId: 1, match: 2, action: 3, priority: 4, idleTimeout: 9, fieldId: 1, exact: 2, exactValue: 1, tableAction: 1, actionId: 1, params: 4, paramId: 2, paramValue: 3 } as const;
+
+/** The compiled encoder of one table. */
+export class TableEncoder {
+  private readonly fields: readonly FieldPlan[];
+  private readonly fieldIndex = new Map<string, number>();
+  private readonly actionPlans = new Map<string, ActionPlan | null>();
+  private readonly slots: Array<MatchInput | undefined>;
+  private readonly w = new WireWriter();
+  private readonly context: string;
+  private readonly idleWhat: string;
+
+  constructor(private readonly table: TableInfo) {
+    this.context = `table '${table.name}'`;
+    this.idleWhat = `idleTimeout of table '${table.name}'`;
+    // In id order: targets compare keys field by field, so equal keys must be byte-equal.
+    const byId = [...table.matchFields].sort((a, b) => a.id - b.id);
+    this.fields = byId.map((f, index) => ({ ...valuePlan(f.id, f.bitwidth, fieldWhat(f, this.context)), info: f, index }));
+    this.slots = new Array<MatchInput | undefined>(byId.length).fill(undefined);
+  }
+
+  private field(name: string): number | undefined {
+    let i = this.fieldIndex.get(name);
+    if (i === undefined) {
+      let info: MatchFieldInfo;
+      try {
+        info = this.table.matchField(name);
+      } catch {
+        return undefined;
+      }
+      i = this.fields.findIndex((f) => f.info === info);
+      this.fieldIndex.set(name, i);
+    }
+    return i;
+  }
+
+  private action(name: string): ActionPlan | null {
+    let plan = this.actionPlans.get(name);
+    if (plan === undefined) {
+      let info: ActionInfo | undefined;
+      try {
+        info = this.table.action(name);
+      } catch {
+        info = undefined;
+      }
+      plan = info ? { id: info.id, params: info.params.map((p) => ({ ...valuePlan(p.id, p.bitwidth, `parameter '${p.name}' of action '${info.name}' in table '${this.table.name}'`), name: p.name })) } : null;
+      this.actionPlans.set(name, plan);
+    }
+    return plan;
+  }
+
+  /** The update encoded, or undefined when it needs the general path (which also reports errors). */
+  encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate | undefined {
+    if (spec.counterData !== undefined || spec.metadata !== undefined) return undefined;
+    const w = this.w;
+    w.reset();
+    w.varint(tag(F.updateType, VARINT));
+    w.varint(type);
+    const entity = w.open(F.updateEntity);
+    const te = w.open(F.tableEntry);
+    if (this.table.id !== 0) {
+      w.varint(tag(F.tableId, VARINT));
+      w.varint(this.table.id);
+    }
+    if (!this.writeMatch(spec.match)) return undefined;
+    if (!forDelete && !this.writeAction(spec)) return undefined;
+    const p = spec.priority;
+    if (this.table.requiresPriority) {
+      if (p === undefined || !Number.isInteger(p) || p < 1 || p > 0x7fffffff) return undefined;
+      w.varint(tag(F.priority, VARINT));
+      w.varint(p);
+    } else if (p !== undefined && p !== 0) return undefined;
+    if (!forDelete && spec.idleTimeout !== undefined) {
+      if (!this.table.idleTimeout) return undefined;
+      const ns = parseDurationNs(spec.idleTimeout, this.idleWhat);
+      if (ns !== 0n) {
+        w.varint(tag(F.idleTimeout, VARINT));
+        w.varint64(ns);
+      }
+    }
+    w.close(te);
+    w.close(entity);
+    return new EncodedUpdate({ type }, w.finish());
+  }
+
+  private writeMatch(match: Readonly<Record<string, MatchInput>> | undefined): boolean {
+    const slots = this.slots;
+    let ok = true;
+    for (const name in match) {
+      const i = this.field(name);
+      const v = match[name];
+      // An unknown name, one field named twice, or an undefined value: the general path decides.
+      if (i === undefined || i < 0 || slots[i] !== undefined || v === undefined) {
+        ok = false;
+        break;
+      }
+      slots[i] = v;
+    }
+    const w = this.w;
+    for (const f of this.fields) {
+      const v = slots[f.index];
+      slots[f.index] = undefined;
+      if (!ok) continue;
+      if (v === undefined) {
+        if (f.info.matchType === 'exact') ok = false;
+        continue;
+      }
+      if (f.info.matchType === 'exact' && v !== null && typeof v !== 'object') {
+        const fm = w.open(F.match);
+        if (f.id !== 0) {
+          w.varint(tag(F.fieldId, VARINT));
+          w.varint(f.id);
+        }
+        const ex = w.open(F.exact);
+        ok = writeValue(w, F.exactValue, v, f);
+        w.close(ex);
+        w.close(fm);
+      } else if (f.info.matchType === 'exact') {
+        ok = false;
+      } else {
+        // Other kinds through the general codec (same checks), then encoded as one field; its
+        // errors are left to the general path, which reports the first bad field in the caller's order.
+        try {
+          const fm = encodeFieldMatch(f.info, v, this.context);
+          if (fm) w.lenBytes(F.match, p4.v1.FieldMatch.encode(fm).finish());
+        } catch {
+          ok = false;
+        }
+      }
+    }
+    return ok;
+  }
+
+  private writeAction(spec: TableEntrySpec): boolean {
+    if (spec.action === undefined) return false;
+    const plan = this.action(spec.action);
+    if (!plan) return false;
+    const given = spec.params ?? {};
+    let count = 0;
+    for (const _ in given) count++;
+    if (count !== plan.params.length) return false;
+    const w = this.w;
+    const ta = w.open(F.action);
+    const a = w.open(F.tableAction);
+    if (plan.id !== 0) {
+      w.varint(tag(F.actionId, VARINT));
+      w.varint(plan.id);
+    }
+    for (const p of plan.params) {
+      const v = given[p.name];
+      if (v === undefined) return false;
+      const pm = w.open(F.params);
+      if (p.id !== 0) {
+        w.varint(tag(F.paramId, VARINT));
+        w.varint(p.id);
+      }
+      if (!writeValue(w, F.paramValue, v, p)) return false;
+      w.close(pm);
+    }
+    w.close(a);
+    w.close(ta);
+    return true;
+  }
+}
+
+const encoders = new WeakMap<TableInfo, TableEncoder>();
+
+/** The compiled encoder of a table, made on first use and kept as long as the schema lives. */
+export function tableEncoder(table: TableInfo): TableEncoder {
+  let e = encoders.get(table);
+  if (!e) {
+    e = new TableEncoder(table);
+    encoders.set(table, e);
+  }
+  return e;
+}

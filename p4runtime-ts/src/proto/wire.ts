@@ -1,0 +1,204 @@
+/**
+ * The protobuf wire format by hand, for the two hot paths where building protobufjs objects costs
+ * more than the encoding itself: table updates built by name, and table entries read back. The
+ * writer fills one reusable scratch buffer and patches each length prefix when its message ends;
+ * the reader walks a buffer without allocating. Everything else uses the protobufjs classes.
+ */
+
+/** Wire types (protobuf encoding spec). */
+export const VARINT = 0;
+export const I64 = 1;
+export const LEN = 2;
+export const I32 = 5;
+
+/** The tag byte(s) of a field: (number << 3) | wire type. */
+export const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+
+/** Appends protobuf fields to a growing scratch buffer; `finish` copies out the bytes. */
+export class WireWriter {
+  private buf = new Uint8Array(1024);
+  private at = 0;
+
+  /** Starts a new message (forgets what was written). */
+  reset(): void {
+    this.at = 0;
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+  }
+
+  /** A varint of a non-negative safe integer. */
+  varint(v: number): void {
+    this.room(10);
+    const b = this.buf;
+    while (v > 0x7f) {
+      b[this.at++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[this.at++] = v;
+  }
+
+  /** A varint of a 64-bit value given as bigint (two's complement for negatives, as int64). */
+  varint64(v: bigint): void {
+    let u = BigInt.asUintN(64, v);
+    if (u <= 0x1f_ffff_ffff_ffffn) return this.varint(Number(u));
+    this.room(10);
+    while (u > 0x7fn) {
+      this.buf[this.at++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.buf[this.at++] = Number(u);
+  }
+
+  /** Raw bytes. */
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
+  /** A length-delimited field holding `b`. */
+  lenBytes(field: number, b: Uint8Array): void {
+    this.varint(tag(field, LEN));
+    this.varint(b.length);
+    this.bytes(b);
+  }
+
+  /** A length-delimited field holding the canonical bytestring of `v` (a safe integer ≥ 0). */
+  canonical(field: number, v: number): void {
+    this.room(12);
+    const b = this.buf;
+    b[this.at++] = tag(field, LEN);
+    if (v < 0x1_0000_0000) {
+      const len = v < 0x100 ? 1 : v < 0x1_0000 ? 2 : v < 0x100_0000 ? 3 : 4;
+      b[this.at++] = len;
+      for (let i = len - 1; i >= 0; i--) b[this.at + i] = (v >>> ((len - 1 - i) * 8)) & 0xff;
+      this.at += len;
+      return;
+    }
+    let len = 4;
+    while (len < 7 && v >= 2 ** (8 * len)) len++;
+    b[this.at++] = len;
+    for (let i = len - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) b[this.at + i] = x % 256;
+    this.at += len;
+  }
+
+  /** Opens a length-delimited field; returns the mark `close` needs. One byte is reserved for the length. */
+  open(field: number): number {
+    this.varint(tag(field, LEN));
+    this.room(1);
+    return this.at++;
+  }
+
+  /** Closes the field opened at `mark`, writing its length (moving the body when it needs more than one byte). */
+  close(mark: number): void {
+    const len = this.at - mark - 1;
+    if (len < 0x80) {
+      this.buf[mark] = len;
+      return;
+    }
+    let extra = 0;
+    for (let n = len; n > 0x7f; n = Math.floor(n / 0x80)) extra++;
+    this.room(extra);
+    this.buf.copyWithin(mark + 1 + extra, mark + 1, this.at);
+    this.at += extra;
+    let at = mark;
+    let n = len;
+    while (n > 0x7f) {
+      this.buf[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[at] = n;
+  }
+
+  /** The bytes written since `reset`, copied into a Buffer of their own. */
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.at);
+    out.set(this.buf.subarray(0, this.at));
+    return out;
+  }
+}
+
+/** Walks the fields of one message in a buffer. `field`/`wireType` describe the field just read by `next`. */
+export class WireReader {
+  field = 0;
+  wireType = 0;
+  pos: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  /** Reads the next tag; false at the end of the message. Throws on a truncated buffer. */
+  next(): boolean {
+    if (this.pos >= this.end) return false;
+    const t = this.varint();
+    this.field = Math.floor(t / 8);
+    this.wireType = t & 7;
+    return true;
+  }
+
+  /** A varint as a number (exact up to 2^53; callers that need 64 bits use `varint64`). */
+  varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (;;) {
+      if (this.pos >= this.end) throw new RangeError('truncated varint');
+      const b = this.buf[this.pos++] as number;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 0x80;
+      if (scale > 2 ** 63) throw new RangeError('varint longer than 10 bytes');
+    }
+  }
+
+  /** A varint as a 64-bit bigint, signed (int64) when `signed`. */
+  varint64(signed: boolean): bigint {
+    const start = this.pos;
+    const n = this.varint();
+    if (n <= Number.MAX_SAFE_INTEGER) return BigInt(n);
+    let u = 0n;
+    let shift = 0n;
+    for (let p = start; p < this.pos; p++, shift += 7n) u |= BigInt((this.buf[p] as number) & 0x7f) << shift;
+    u = BigInt.asUintN(64, u);
+    return signed ? BigInt.asIntN(64, u) : u;
+  }
+
+  /** The [start, end) of a length-delimited field's body; the reader moves past it. */
+  span(): number {
+    const len = this.varint();
+    const start = this.pos;
+    this.pos += len;
+    if (this.pos > this.end) throw new RangeError('truncated length-delimited field');
+    return start;
+  }
+
+  /** Skips the value of the field just read. */
+  skip(): void {
+    switch (this.wireType) {
+      case VARINT:
+        this.varint();
+        return;
+      case I64:
+        this.pos += 8;
+        break;
+      case LEN:
+        this.span();
+        return;
+      case I32:
+        this.pos += 4;
+        break;
+      default:
+        throw new RangeError(`unsupported wire type ${this.wireType}`);
+    }
+    if (this.pos > this.end) throw new RangeError('truncated field');
+  }
+}
