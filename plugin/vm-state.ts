@@ -129,7 +129,9 @@ function matchKey(m: Readonly<Record<string, MatchValue>>): string {
 export async function readVmState(src: VmStateSource, vm: number | bigint | string, options: ReadVmStateOptions = {}): Promise<VmState> {
   const { sw, contract, group, access } = src;
   const vmId = await resolveVmId(src, vm);
-  checkVmCounterRange(contract.counters, vmId, vm);
+  // The collision counter is indexed by VM id too (it counts the VM's untracked flows).
+  const collision = group.collisionCounter !== undefined ? sw.schema?.counter(group.collisionCounter) : undefined;
+  checkVmCounterRange([...contract.counters, ...(collision ? [{ counter: collision.alias, counterId: collision.id, size: collision.size, unit: collision.unit }] : [])], vmId, vm);
   const records = await access.readSlots(options.slots ?? 'all', { occupiedOnly: true, where: { [group.vm.name]: BigInt(vmId) } });
   const slots = records.map((r) => ({ slot: r.index, fields: decodeSlotFields(group, r.words) }));
 
