@@ -17,7 +17,8 @@ const ALL_CHECKS = [
   'conformance/table-update-errors', 'conformance/table-ternary', 'conformance/counter-read', 'conformance/counter-modify',
   'conformance/direct-counter', 'conformance/digest', 'conformance/idle-timeout', 'conformance/packet-io',
   'conformance/register-entry-read', 'conformance/register-entry-write', 'conformance/inband-slot',
-  'differential/inject-workload', 'differential/conntrack-slots', 'differential/dirty-bitmap', 'differential/counters',
+  'differential/inject-workload', 'differential/conntrack-slots', 'differential/dirty-bitmap', 'differential/change-logs', 'differential/counters',
+  'state-access/migration-ops-p4runtime', 'state-access/migration-ops-inband',
   'placement/hash-functions', 'placement/contract-placement', 'placement/target-placement',
   'state-access/probe', 'state-access/backend-p4runtime', 'state-access/backend-inband', 'state-access/backends-agree',
   'cleanup/undo',
@@ -26,7 +27,7 @@ const ALL_CHECKS = [
 /** The expected outcome table: PASS unless listed. */
 const UNSUPPORTED: Readonly<Record<SimProfileName, readonly string[]>> = {
   full: [],
-  bmv2: ['conformance/register-entry-read', 'conformance/register-entry-write', 'state-access/backend-p4runtime', 'state-access/backends-agree'],
+  bmv2: ['conformance/register-entry-read', 'conformance/register-entry-write', 'state-access/backend-p4runtime', 'state-access/migration-ops-p4runtime', 'state-access/backends-agree'],
   'stratum-tofino': ['conformance/idle-timeout'],
 };
 

@@ -16,6 +16,7 @@ import type { FixtureSpec } from './fixture-spec.js';
 import type { ParsedHwTestOptions } from './options.js';
 import { formatIpv4Number } from './slot-format.js';
 import { modelSlot, runReferenceModel } from './reference-model.js';
+import { freshRounds, modelLogs, targetLogs } from './change-log-diff.js';
 import type { HwTestSession } from './session.js';
 
 /** One flow of the workload, as the checks need it. */
@@ -61,6 +62,9 @@ export interface WorkloadRun {
   readonly dirtyTarget: ReadonlyMap<number, bigint>;
   readonly dirtyModel: ReadonlyMap<number, bigint>;
   readonly counters: readonly CounterComparison[];
+  /** Slots each change-log tracker logged during the run, in log order: target (undefined = ring overflow) and model. */
+  readonly logsTarget: readonly (readonly number[] | undefined)[];
+  readonly logsModel: readonly (readonly number[])[];
   /** What the model did with the packets (forward, drop:<reason>, …). */
   readonly egress: Readonly<Record<string, number>>;
   /** Which backends read the state. */
@@ -230,6 +234,7 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
     const before = wordsMap(await slotIo.readSlots({ indices: candidates }));
     const cells = counterCells(s);
     const countersBefore = await readCounterCells(s, cells);
+    const logStarts = g.changeLog ? await freshRounds(s, bufIo) : [];
     const after: AfterRead = { dirty: undefined };
     recordStateUndo(s, candidates, before, buffer, dirtyBefore, after);
     const readBeforeMs = performance.now() - t0;
@@ -250,6 +255,7 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
     const slots = [...candidates, ...extra].sort((a, b) => a - b);
     const target = wordsMap(await slotIo.readSlots({ indices: slots }));
     const countersAfter = await readCounterCells(s, cells);
+    const logsTarget = await targetLogs(bufIo, logStarts);
     const readMs = readBeforeMs + performance.now() - t2;
 
     const t3 = performance.now();
@@ -294,6 +300,8 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
       dirtyTarget,
       dirtyModel,
       counters,
+      logsTarget,
+      logsModel: modelLogs(m, g),
       egress: m.egress,
       readers,
       timings: { injectMs, readMs, modelMs },

@@ -37,7 +37,7 @@ export const differentialGroup: HwTestGroup = {
     });
     const r = run;
     if (!r) {
-      for (const [id, name] of [['conntrack-slots', 'conntrack slots equal the model'], ['dirty-bitmap', 'dirty bitmap equals the model'], ['counters', 'counters equal the model']] as const) {
+      for (const [id, name] of [['conntrack-slots', 'conntrack slots equal the model'], ['dirty-bitmap', 'dirty bitmap equals the model'], ['change-logs', 'change logs equal the model'], ['counters', 'counters equal the model']] as const) {
         rec.record(id, name, fail(`not compared: the workload did not run (${injected.detail})`));
       }
       return;
@@ -65,6 +65,18 @@ export const differentialGroup: HwTestGroup = {
       if (differing > s.o.maxDiffs) lines.push(`… and ${differing - s.o.maxDiffs} more word(s) differ`);
       if (differing === 0) return pass(`${self}${r.dirtyWords.length} changed words of buffer ${r.buffer} (epoch ${r.epoch}) equal`);
       return fail(`${differing} of ${r.dirtyWords.length} dirty words differ`, { code: '-', message: '' }, lines);
+    });
+    await rec.check('change-logs', 'change logs equal the model', async () => {
+      if (!g.changeLog) return fail(`slot group '${g.name}' has no change logs (@migrate_changelog)`);
+      const lines: string[] = [];
+      r.logsModel.forEach((want, t) => {
+        const got = r.logsTarget[t];
+        if (!got) lines.push(`tracker ${t}: the target's ring overflowed during the run (model logged ${want.length})`);
+        else if (got.join(',') !== want.join(',')) lines.push(`tracker ${t}: model logged ${want.length} slots [${want.slice(0, 8).join(', ')}${want.length > 8 ? ', …' : ''}], target ${got.length} [${got.slice(0, 8).join(', ')}${got.length > 8 ? ', …' : ''}]`);
+      });
+      const total = r.logsModel.reduce((n, l) => n + l.length, 0);
+      if (lines.length === 0) return pass(`${self}${r.logsModel.length} trackers, ${total} log entries: the same slots in the same order`);
+      return fail(`${lines.length} of ${r.logsModel.length} trackers' logs differ`, { code: '-', message: '' }, lines.slice(0, s.o.maxDiffs));
     });
     await rec.check('counters', 'counters equal the model', async () => {
       const bad = r.counters.filter((c) => c.model.packets !== c.target.packets || c.model.bytes !== c.target.bytes);

@@ -13,6 +13,7 @@ import { compareSlots, formatSlotMismatches } from '../slot-diff.js';
 import { runWorkload } from '../workload-run.js';
 import type { WorkloadRun } from '../workload-run.js';
 import type { HwTestGroup } from './group.js';
+import { checkMigrationOps } from '../migration-ops.js';
 
 type Kind = 'p4runtime' | 'inband';
 
@@ -84,6 +85,18 @@ export const stateAccessGroup: HwTestGroup = {
         const n = states.reduce((k, st) => k + st.slots.length, 0);
         if (m.length === 0) return pass(`${states.length} VMs, ${n} slots (of ${r.slots.length} looked at) read through ${b.kind}: equal to the model`);
         return fail(`${m.length} slots differ between the model and the ${b.kind} backend`, { code: '-', message: '' }, formatSlotMismatches(s.group, m, s.o.maxDiffs, { expected: 'model', actual: b.kind }));
+      });
+    }
+
+    for (const b of backends) {
+      await rec.check(`migration-ops-${b.kind}`, `conditional slot ops, tracker flip and clock through ${b.name}`, async (): Promise<CheckOutcome> => {
+        const probe = await b.available();
+        if (!probe.available) {
+          const a = probe.answer ?? { code: '-', message: '' };
+          if (b.kind === 'p4runtime' && s.profile.registerEntries === 'unimplemented' && a.code === 'UNIMPLEMENTED') return unsupported(`the target does not offer this backend (${probe.detail})`, a);
+          return fail(`the backend is not available: ${probe.detail}`, a);
+        }
+        return checkMigrationOps(s, b.access());
       });
     }
 

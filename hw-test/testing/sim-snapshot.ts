@@ -7,8 +7,8 @@ import type { SimSwitch } from '../../sim/index.js';
 
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-/** The switch's whole forwarding state as a canonical string. */
-export function snapshotSim(sim: SimSwitch): string {
+/** The switch's whole forwarding state as a canonical string; `skipRegisters` (P4Info ids) are left out. */
+export function snapshotSim(sim: SimSwitch, skipRegisters: ReadonlySet<number> = new Set()): string {
   const p = sim.state.pipeline();
   const st = sim.state.forwardingState();
   if (!p || !st) return 'no pipeline';
@@ -18,6 +18,7 @@ export function snapshotSim(sim: SimSwitch): string {
   }
   const registers: Record<string, [number, string][]> = {};
   for (const [id, arr] of st.registers) {
+    if (skipRegisters.has(id)) continue;
     const cells: [number, string][] = [];
     for (let i = 0; i < arr.size; i++) {
       const v = arr.get(i);

@@ -23,6 +23,8 @@ import type { BenchRow } from './results.js';
 import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
 import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
+import { DEFAULT_CHANGED_SLOTS_BENCH, runChangedSlotsBench } from './changed-slots-bench.js';
+import type { ChangedSlotsBenchOptions } from './changed-slots-bench.js';
 
 /** Knobs of the pipeline bench. */
 export interface PipelineBenchOptions {
@@ -35,10 +37,12 @@ export interface PipelineBenchOptions {
   readonly seed: number;
   /** The bare-vs-plugin in-band rounds on the bmv2 switch. */
   readonly sideBySide: InbandSideBySideOptions;
+  /** The change-log rows (a fresh switch per profile). */
+  readonly changedSlots: ChangedSlotsBenchOptions;
 }
 
 /** The issue's setup: ~10^5 tracked flows, the lab's window of 64. */
-export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026, sideBySide: DEFAULT_INBAND_SIDE_BY_SIDE });
+export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026, sideBySide: DEFAULT_INBAND_SIDE_BY_SIDE, changedSlots: DEFAULT_CHANGED_SLOTS_BENCH });
 
 const SUITE = 'pipeline';
 
@@ -168,6 +172,20 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
   }
 }
 
+/** The change-log rows of one profile, on a fresh sim process (the rows fill it from 0 flows). */
+export async function runChangeLogProfile(profile: SimProfileName, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
+  const sim = await startSimProcess(['--profile', profile, '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
+  const plugin = createEdgePlugin({ address: sim.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(profile), inband: { window: o.inbandWindow } });
+  try {
+    await plugin.start();
+    await installTopology(plugin.session);
+    return await runChangedSlotsBench(plugin, profile, o.changedSlots, log);
+  } finally {
+    await plugin.stop();
+    await sim.stop();
+  }
+}
+
 /**
  * Runs the bench: profile full, then bmv2 (one sim process at a time), and returns its rows.
  * @example
@@ -177,9 +195,11 @@ export async function runPipelineBench(options: PipelineBenchOptions = DEFAULT_P
   const full = await runProfile('full', options, log);
   const bmv2 = await runProfile('bmv2', options, log);
   const cross = fieldMismatches(full.group, full.occupied, bmv2.occupied);
+  const changeRows = [...(await runChangeLogProfile('full', options, log)), ...(await runChangeLogProfile('bmv2', options, log))];
   return [
     ...full.rows,
     ...bmv2.rows,
+    ...changeRows,
     { suite: SUITE, case: 'mismatched slots', variant: 'full vs bmv2', value: cross, unit: 'slots', note: `${full.occupied.length} occupied slots, every field but ${full.group.clock?.field.name ?? '(no clock)'} (each process has its own clock)` },
   ];
 }
