@@ -138,7 +138,8 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     const before = vmSlots(src.sim, g, SRC_ID).size;
     injectViaPacketOut(src.sw, 1, out(41_101, 1000, 0, 0x02));
     expect(await eventually(() => vmSlots(src.sim, g, SRC_ID).size === before + 1)).toBe(true);
-    await new Promise((r) => setTimeout(r, 120));
+    // Stop once a delta round has installed changes (counted in the journal, not timed).
+    expect(await eventually(async () => (await journal.load(`m-${profile}`)).some((e) => e.type === 'round' && e.round > 0 && e.slots > 0), 60_000)).toBe(true);
     stop$.next();
     const rounds = await running;
     expect(rounds.reduce((n, r) => n + r.slots, 0)).toBeGreaterThan(0);
