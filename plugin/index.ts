@@ -27,3 +27,5 @@ export type { KeyInput, MigrationTicket, TicketClaims, TicketRequest, TicketSign
 export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
 export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
+export { createDeviceApi } from './device-api/edge-device-api.js';
+export type { EdgeDeviceApi, EdgeDeviceApiOptions } from './device-api/edge-device-api.js';

@@ -72,6 +72,11 @@ export interface StateBatch {
   readonly coversSeq: { readonly from: bigint; readonly to: bigint };
   /** Per-VM counter values at the freeze (final batch only): added at the destination. */
   readonly counters?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>;
+  /**
+   * The source's data-plane clock when the batch was read, in the unit of the slot group's
+   * `@migrate_clock` field: the destination rebases each flow's timestamp by its age against it.
+   */
+  readonly clock?: bigint;
 }
 
 /** What an import did. */

@@ -79,6 +79,11 @@ export class VmSlotIndex {
     return this.reconciled;
   }
 
+  /** Slots the index knows to be occupied. */
+  get size(): number {
+    return this.owner.size;
+  }
+
   /** The slots indexed for `vmId`, ascending. */
   slotsOf(vmId: number): number[] {
     return [...(this.byVm.get(vmId) ?? [])].sort((a, b) => a - b);

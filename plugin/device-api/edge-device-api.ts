@@ -1,0 +1,431 @@
+/**
+ * The device API served by an edge plugin (issue 12): one switch's side of a migration over the
+ * register-access layer and the plugin's P4Runtime session. Sources: a change-log tracker per
+ * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
+ * (tracker flip, then the slots logged in the closed round: O(changed)), the final delta read from
+ * the log after the freeze. Destinations: flows placed by this switch's hashes with conditional
+ * writes, VM id remapped, timestamps rebased, counters added at activation. Every call is
+ * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure.
+ *
+ * @example
+ * const api = createDeviceApi(plugin, { name: 'tor-1' });
+ * await api.prepare({ migrationId: 'm1', vm: '10.0.0.5' });
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from 'p4runtime-ts';
+import { Observable, Subject } from 'rxjs';
+import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
+import { decodeSlotFields, fieldValue } from '../contract/index.js';
+import type { EdgePlugin } from '../edge-plugin.js';
+import type { RegisterAccess, SlotRecord } from '../state-access/index.js';
+import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
+import { resolveVmId } from '../vm-state.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
+import { asDeviceFailure } from './device-failure.js';
+import { MigrationSessions } from './migration-sessions.js';
+import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
+import type { PlacedSlot } from './slot-placement.js';
+import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
+import type { PriorControl } from './vm-control-entry.js';
+
+/** Options of createDeviceApi. */
+export interface EdgeDeviceApiOptions {
+  /** The device's name in capabilities and errors (default: the switch address). */
+  readonly name?: string;
+  /** Pause between delta pulls while pre-copy runs (ms on the plugin's clock). Default 20. */
+  readonly deltaIntervalMs?: number;
+  /**
+   * Where the snapshot finds the VM's slots: 'auto' reads through the slot index once it has been
+   * reconciled and scans the group until then; 'index' trusts the index as learned from digests
+   * (right when it has listened since the group was empty, e.g. a freshly pushed pipeline).
+   */
+  readonly snapshotSource?: 'auto' | 'index';
+  /** Reconcile the slot index in the background from the start (default true). */
+  readonly reconcile?: boolean;
+}
+
+type Counters = Record<string, { packets: bigint; bytes: bigint }>;
+
+/** What this device keeps for one migration. */
+interface Migration {
+  readonly vmId: number;
+  readonly tracker: number;
+  readonly prior: PriorControl;
+  epoch: bigint;
+  /** Log position where the next delta pull starts. */
+  nextSeq: bigint;
+  readonly startSeq: bigint;
+  /** Source: slot → key fields of the flow last exported from it (to report it removed). */
+  readonly exported: Map<number, Record<string, bigint>>;
+  /** Destination: flow key → where it was written. */
+  readonly placed: Map<string, PlacedSlot>;
+  /** Destination: the sources' counters at freeze, from the final batch. */
+  incoming: Counters;
+  /** Destination: what activation added to this switch's counters (undone by abort). */
+  added: Counters;
+  imported: boolean;
+  frozenCounters: Counters | undefined;
+  readonly ended: Subject<void>;
+  /** Serialises tracker reads and flips of this migration. */
+  lock: Promise<unknown>;
+}
+
+class EdgeDeviceApiImpl implements EdgeDeviceApi {
+  private readonly sessions: MigrationSessions;
+  private readonly migrations = new Map<string, Migration>();
+  /** Destinations after activation: kept so an abort of the whole migration can still undo them. */
+  private readonly activated = new Map<string, Migration>();
+  private readonly index: VmSlotIndex;
+  private readonly indexReady: Promise<void>;
+  private readonly name: string;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly plugin: EdgePlugin,
+    private readonly o: EdgeDeviceApiOptions,
+  ) {
+    this.name = o.name ?? plugin.options.address;
+    this.clock = plugin.options.scheduler;
+    const trackers = this.access.capabilities().trackers;
+    this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
+    const index = new VmSlotIndex(this.access, this.clock);
+    this.index = index;
+    this.indexReady = (async () => {
+      index.listen(await slotNoticeDigests(plugin.session, this.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
+      if (o.reconcile ?? true) void index.reconcile().catch(() => undefined);
+    })();
+  }
+
+  private get access(): RegisterAccess {
+    return this.plugin.registerAccess;
+  }
+
+  private get group(): SlotGroupSpec {
+    return this.plugin.group;
+  }
+
+  private get contract(): MigrationContract {
+    return this.plugin.contract;
+  }
+
+  /** The index listening (digests configured); resolves once. */
+  ready(): Promise<void> {
+    return this.indexReady;
+  }
+
+  stop(): void {
+    this.index.stop();
+    for (const m of this.migrations.values()) m.ended.next();
+  }
+
+  private mig(m: MigrationRef): Migration {
+    const x = this.migrations.get(m.migrationId);
+    if (!x) throw asDeviceFailure(new Error('not prepared'), `device ${this.name}: migration ${m.migrationId}`);
+    return x;
+  }
+
+  /** Runs `fn` once per (migration, step), failures mapped to the closed reasons. */
+  private once<T>(m: MigrationRef, step: string, fn: () => Promise<T>): Promise<T> {
+    return this.sessions.once(m, step, async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw asDeviceFailure(e, `device ${this.name}: ${step} of migration ${m.migrationId}`);
+      }
+    });
+  }
+
+  private locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
+    const p = x.lock.then(fn, fn);
+    x.lock = p.catch(() => undefined);
+    return p;
+  }
+
+  async capabilities(): Promise<DeviceCapabilities> {
+    await this.indexReady;
+    const caps = this.access.capabilities();
+    const classes: StateClass[] = ['tcp-state'];
+    if (this.contract.counters.length > 0) classes.push('counters');
+    const used = this.index.size;
+    return {
+      device: this.name,
+      apiVersion: 1,
+      stateClasses: classes,
+      schema: schemaFingerprints(this.contract),
+      // Free slots as the index knows them (exact once it has been reconciled).
+      slots: { total: this.group.slots, free: this.group.slots - used },
+      registerAccess: caps.backend,
+      deltas: ['pull'],
+      maxConcurrentMigrations: caps.trackers,
+      keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
+    };
+  }
+
+  prepare(m: MigrationRef): Promise<void> {
+    try {
+      this.sessions.open(m);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.once(m, 'prepare', async () => {
+      await this.indexReady;
+      const sw = this.plugin.session;
+      const control = controlOf(this.contract.control);
+      const vmId = await resolveVmId({ sw, contract: this.contract, group: this.group, access: this.access }, m.vm);
+      const busy = new Set([...this.migrations.values()].map((x) => x.tracker));
+      const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
+      const prior = await readControl(sw, control, vmId);
+      await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
+      const now = await this.access.readTracker(tracker);
+      const t = await this.access.flipTracker(tracker, now.epoch);
+      this.migrations.set(m.migrationId, {
+        vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
+        exported: new Map(), placed: new Map(), incoming: {}, added: {}, imported: false, frozenCounters: undefined,
+        ended: new Subject(), lock: Promise.resolve(),
+      });
+    });
+  }
+
+  /** The VM's occupied slots: through the index, or a filtered scan of the group. */
+  private async vmSlots(x: Migration): Promise<SlotRecord[]> {
+    if (this.index.complete || this.o.snapshotSource === 'index') {
+      const known = new Set([...this.index.slotsOf(x.vmId), ...x.exported.keys()]);
+      const r = await this.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });
+      return r.filter((s) => Number(fieldValue(s.words, this.group.vm)) === x.vmId);
+    }
+    return this.access.readSlots('all', { occupiedOnly: true, where: { [this.group.vm.name]: BigInt(x.vmId) } });
+  }
+
+  /** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
+  private async batch(m: MigrationRef, x: Migration, round: number, read: readonly SlotRecord[], looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
+    const clock = await this.access.readClock();
+    const slots: SlotRecordOut[] = [];
+    const removed: Record<string, bigint>[] = [];
+    const byIndex = new Map(read.map((r) => [r.index, r]));
+    for (const i of new Set([...looked, ...read.map((r) => r.index)])) {
+      const r = byIndex.get(i);
+      const fields = r ? decodeSlotFields(this.group, r.words) : undefined;
+      const before = x.exported.get(i);
+      const mine = fields !== undefined && fields[this.group.valid.name] !== 0n && Number(fields[this.group.vm.name]) === x.vmId;
+      if (before && (!mine || flowKeyString(this.group, before) !== flowKeyString(this.group, fields))) {
+        removed.push(before);
+        x.exported.delete(i);
+      }
+      if (mine) {
+        slots.push({ fields });
+        x.exported.set(i, flowKeyFields(this.group, fields));
+      }
+    }
+    return { migrationId: m.migrationId, round, slots, removed, coversSeq, clock };
+  }
+
+  exportSnapshot(m: MigrationRef): Promise<StateBatch> {
+    return this.once(m, 'exportSnapshot', async () => {
+      const x = this.mig(m);
+      const read = await this.vmSlots(x);
+      return this.batch(m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
+    });
+  }
+
+  /** One delta round: close the tracker's round, read the slots it logged (all of the VM's on overflow). */
+  private pull(m: MigrationRef, x: Migration, round: number): Promise<StateBatch> {
+    return this.locked(x, async () => {
+      const t = await this.access.flipTracker(x.tracker, x.epoch);
+      x.epoch = t.epoch;
+      const changed = await this.access.readChangedSlots(x.tracker, x.nextSeq, t.start);
+      const from = x.nextSeq;
+      x.nextSeq = t.start;
+      if (changed.overflow) return this.batch(m, x, round, await this.vmSlots(x), [...x.exported.keys()], { from, to: t.start });
+      const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+      return this.batch(m, x, round, read, changed.slots, { from, to: t.start });
+    });
+  }
+
+  exportDeltas(m: MigrationRef): Observable<StateBatch> {
+    return new Observable<StateBatch>((sub) => {
+      let x: Migration;
+      try {
+        x = this.mig(m);
+      } catch (e) {
+        sub.error(e);
+        return undefined;
+      }
+      let stopped = false;
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const endSub = x.ended.subscribe(() => {
+        stopped = true;
+        sub.complete();
+      });
+      let round = 1;
+      const tick = (): void => {
+        timer = undefined;
+        if (stopped) return;
+        this.pull(m, x, round).then(
+          (b) => {
+            if (stopped) return;
+            if (b.slots.length > 0 || b.removed.length > 0) {
+              round++;
+              sub.next(b);
+            }
+            timer = this.clock.setTimeout(tick, this.o.deltaIntervalMs ?? 20);
+          },
+          (e: unknown) => sub.error(asDeviceFailure(e, `device ${this.name}: delta pull of migration ${m.migrationId}`)),
+        );
+      };
+      timer = this.clock.setTimeout(tick, this.o.deltaIntervalMs ?? 20);
+      return () => {
+        stopped = true;
+        endSub.unsubscribe();
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+      };
+    });
+  }
+
+  importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
+    const step = `import:${batch.round}:${batch.coversSeq.from}:${batch.coversSeq.to}:${batch.slots.length}`;
+    return this.once(m, step, async () => {
+      const x = this.mig(m);
+      const sw = this.plugin.session;
+      const control = controlOf(this.contract.control);
+      if (!x.imported) {
+        // The VM does not run here yet: its packets are dropped until activation.
+        await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
+        x.imported = true;
+      }
+      if (batch.counters) for (const [k, v] of Object.entries(batch.counters)) x.incoming[k] = { packets: (x.incoming[k]?.packets ?? 0n) + v.packets, bytes: (x.incoming[k]?.bytes ?? 0n) + v.bytes };
+      for (const key of batch.removed) {
+        const at = x.placed.get(flowKeyString(this.group, key));
+        if (!at) continue;
+        await this.access.clearSlotsIf([{ index: at.slot, words: at.words }]);
+        x.placed.delete(flowKeyString(this.group, key));
+      }
+      if (batch.slots.length === 0) return { installed: 0, alreadyPresent: 0 };
+      const localClock = await this.access.readClock();
+      const flows = batch.slots.map((s) => translateFields(this.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
+      const installed = await placeSlots(this.access, flows, x.placed, this.name);
+      return { installed, alreadyPresent: 0 };
+    });
+  }
+
+  freeze(m: MigrationRef): Promise<void> {
+    return this.once(m, 'freeze', async () => {
+      const x = this.mig(m);
+      await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker });
+      x.ended.next();
+      x.frozenCounters = await this.readCounters(x.vmId);
+    });
+  }
+
+  private async readCounters(vmId: number): Promise<Counters> {
+    const out: Counters = {};
+    for (const c of this.contract.counters) {
+      if (vmId >= c.size) continue;
+      const r = await this.access.readCounter(c.counter, vmId);
+      out[c.counter] = { packets: r.packets, bytes: r.bytes };
+    }
+    return out;
+  }
+
+  finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    return this.once(m, `finalDelta:${sinceSeq}`, async () => {
+      const x = this.mig(m);
+      const b = await this.locked(x, async () => {
+        const head = (await this.access.readTracker(x.tracker)).head;
+        const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
+        if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
+        const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+        return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
+      });
+      return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)) };
+    });
+  }
+
+  activate(m: MigrationRef): Promise<void> {
+    return this.once(m, 'activate', async () => {
+      const x = this.mig(m);
+      await this.addCounters(x, x.incoming, 1n);
+      // The VM runs here now: normal operation (no control entry), untracked.
+      await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, undefined);
+      this.migrations.delete(m.migrationId);
+      this.activated.set(m.migrationId, x);
+      this.sessions.close(m.migrationId);
+    });
+  }
+
+  /** Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM. */
+  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n): Promise<void> {
+    const sw = this.plugin.session;
+    for (const [name, v] of Object.entries(values)) {
+      const now = await this.access.readCounter(name, x.vmId);
+      await sw.write(sw.counter(name).modify(x.vmId, { packets: now.packets + sign * v.packets, bytes: now.bytes + sign * v.bytes }));
+      const had = x.added[name] ?? { packets: 0n, bytes: 0n };
+      x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+    }
+  }
+
+  deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
+    return this.once(m, 'deleteAtSource', async () => {
+      const x = this.mig(m);
+      if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
+      const slots = await this.vmSlots(x);
+      const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));
+      const deleted = out.filter((o) => o.applied).length;
+      // The VM no longer runs here: its late packets are dropped, not tracked anew.
+      await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
+      this.end(m);
+      return { deleted, skipped: out.length - deleted };
+    });
+  }
+
+  private end(m: MigrationRef): void {
+    this.migrations.get(m.migrationId)?.ended.next();
+    this.migrations.delete(m.migrationId);
+    this.activated.delete(m.migrationId);
+    this.sessions.close(m.migrationId);
+  }
+
+  async abort(m: MigrationRef): Promise<void> {
+    const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
+    if (!x) return; // never prepared here, or already undone
+    try {
+      x.ended.next();
+      const placed = [...x.placed.values()];
+      if (placed.length > 0) await this.access.clearSlotsIf(placed.map((p) => ({ index: p.slot, words: p.words })));
+      x.placed.clear();
+      const added = Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }]));
+      await this.addCounters(x, added, -1n);
+      await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, x.prior);
+    } catch (e) {
+      throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
+    }
+    this.end(m);
+  }
+}
+
+/** A fingerprint per slot group and migratable table: names, widths, layout, placement. */
+function schemaFingerprints(c: MigrationContract): Record<string, string> {
+  const fp = (v: unknown): string => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Map ? [...x.entries()] : x))).digest('hex').slice(0, 16);
+  const out: Record<string, string> = {};
+  for (const g of c.groups) {
+    out[`group:${g.name}`] = fp({ slots: g.slots, words: g.words.map((w) => ({ r: w.register, bits: w.bits, f: w.fields.map((f) => [f.name, f.lsb, f.bits]) })), placement: g.placement, clock: g.clock?.unit });
+  }
+  for (const t of c.tables) out[`table:${t.table}`] = fp({ key: t.keyFields, vm: t.vmKeyField, counter: t.directCounter !== undefined, idle: t.idleTimeout });
+  for (const k of c.counters) out[`counter:${k.counter}`] = fp({ size: k.size, unit: k.unit });
+  return out;
+}
+
+/** The plugin's device API, with what a test or daemon needs beyond the interface. */
+export interface EdgeDeviceApi extends DeviceApi {
+  /** Resolves once the slot index listens to the switch's digests. */
+  ready(): Promise<void>;
+  /** Stops the slot index and ends every delta stream. */
+  stop(): void;
+}
+
+/**
+ * The device API of a started edge plugin (one per plugin: it owns the switch's trackers).
+ * @throws EdgePluginError NOT_RUNNING before the plugin started.
+ */
+export function createDeviceApi(plugin: EdgePlugin, options: EdgeDeviceApiOptions = {}): EdgeDeviceApi {
+  return new EdgeDeviceApiImpl(plugin, options);
+}

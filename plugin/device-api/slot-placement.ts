@@ -1,0 +1,102 @@
+/**
+ * Installing a source's slots at this (destination) device: each flow's VM id replaced by this
+ * switch's id for the VM, its `@migrate_clock` field rebased from the source's data-plane clock to
+ * this one's, then placed by this switch's own hashes with conditional writes (WRITE_IF): a slot
+ * is taken only when empty or already holding the same flow, so an import never overwrites a
+ * live flow; the next candidate is tried, and with none left the flow is a KEY_COLLISION.
+ */
+import type { SlotGroupSpec } from '../contract/index.js';
+import { candidateSlotsFor, encodeSlotWords, fieldValue } from '../contract/index.js';
+import type { RegisterAccess } from '../state-access/index.js';
+import { DeviceApiFailure } from './migration-sessions.js';
+
+/** Where a flow of this migration was written here, and what was written. */
+export interface PlacedSlot {
+  readonly slot: number;
+  readonly words: readonly bigint[];
+}
+
+/** A flow's key as one string (the group's key fields, in order). */
+export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): string {
+  return group.key.map((k) => String(fields[k.name] ?? 0n)).join('/');
+}
+
+/** A flow's key fields only (what `removed` carries). */
+export function flowKeyFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const k of group.key) out[k.name] = fields[k.name] ?? 0n;
+  return out;
+}
+
+/** How a source's fields become this device's: VM id and clock. */
+export interface Translation {
+  readonly vmId: number;
+  /** The source's data-plane clock when the batch was read (undefined: no rebase). */
+  readonly sourceClock: bigint | undefined;
+  readonly localClock: bigint;
+}
+
+/** The fields as this device must hold them: VM id remapped, the clock field rebased by the flow's age. */
+export function translateFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>, t: Translation): Record<string, bigint> {
+  const out: Record<string, bigint> = { ...fields, [group.vm.name]: BigInt(t.vmId) };
+  const clock = group.clock?.field;
+  if (clock && t.sourceClock !== undefined) {
+    const seen = fields[clock.name] ?? 0n;
+    if (seen !== 0n) {
+      const age = t.sourceClock > seen ? t.sourceClock - seen : 0n;
+      const max = (1n << BigInt(clock.bits)) - 1n;
+      const rebased = t.localClock > age ? t.localClock - age : 1n;
+      out[clock.name] = rebased > max ? max : rebased;
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes each flow at its first candidate that is empty or holds it (the slot already used for
+ * this flow first), updating `placed`; returns how many were written.
+ * @throws DeviceApiFailure KEY_COLLISION naming the flow when every candidate holds another flow.
+ */
+export async function placeSlots(access: RegisterAccess, flows: readonly Readonly<Record<string, bigint>>[], placed: Map<string, PlacedSlot>, device: string): Promise<number> {
+  const g = access.group;
+  type Pending = { readonly key: string; readonly words: bigint[]; readonly candidates: number[]; at: number };
+  let pending: Pending[] = flows.map((f) => {
+    const key = flowKeyString(g, f);
+    const own = placed.get(key)?.slot;
+    const hashed = candidateSlotsFor(g.placement, f);
+    return { key, words: encodeSlotWords(g, f), candidates: own === undefined ? hashed : [own, ...hashed.filter((s) => s !== own)], at: 0 };
+  });
+  let written = 0;
+  while (pending.length > 0) {
+    // One conditional write per slot per pass: two flows aiming at one slot go in turn.
+    const used = new Set<number>();
+    const now: Pending[] = [];
+    const later: Pending[] = [];
+    for (const p of pending) {
+      const slot = p.candidates[p.at];
+      if (slot === undefined) {
+        const vmName = g.vm.name;
+        throw new DeviceApiFailure('KEY_COLLISION', `device ${device}: flow ${p.key} (VM id ${fieldValue(p.words, g.vm)} in ${vmName}) has no free slot: all ${p.candidates.length} candidates hold other flows; free slots on this switch or abort`);
+      }
+      if (used.has(slot)) later.push(p);
+      else {
+        used.add(slot);
+        now.push(p);
+      }
+    }
+    const outcomes = await access.writeSlotsIf(now.map((p) => ({ index: p.candidates[p.at] as number, words: p.words })));
+    now.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o?.applied) {
+        placed.set(p.key, { slot: o.index, words: p.words });
+        written++;
+      } else {
+        if (placed.get(p.key)?.slot === p.candidates[p.at]) placed.delete(p.key);
+        p.at++;
+        later.push(p);
+      }
+    });
+    pending = later;
+  }
+  return written;
+}

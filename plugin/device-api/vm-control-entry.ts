@@ -1,0 +1,57 @@
+/**
+ * The VM's migration control entry (p4/README.md "Migration control") as the device API sets it:
+ * the entry found before a migration is remembered so that activation, deletion or an abort puts
+ * back exactly what was there (no entry = normal operation). Writes are insert-or-modify, so a
+ * retry after a lost answer does no harm.
+ */
+import type { P4Switch } from 'p4runtime-ts';
+import type { MigrationControlSpec } from '../contract/index.js';
+import { EdgePluginError } from '../errors.js';
+
+/** The flags (and tracker) of a control entry. */
+export interface ControlFlags {
+  readonly track: 0 | 1;
+  readonly freeze: 0 | 1;
+  readonly staged: 0 | 1;
+  readonly active: 0 | 1;
+  readonly tracker: number;
+}
+
+/** The control entry of one VM: its parameters as read, or undefined when there is none. */
+export type PriorControl = Readonly<Record<string, bigint>> | undefined;
+
+/** The contract's control table, or CONTRACT_MISSING. */
+export function controlOf(control: MigrationControlSpec | undefined): MigrationControlSpec {
+  if (!control) throw new EdgePluginError('CONTRACT_MISSING', 'the program declares no migration control table; add @migrate_control("vm_id", "set_migration") (p4/README.md "Migration control")', { annotation: '@migrate_control' });
+  return control;
+}
+
+/** Reads the VM's control entry (undefined: none, i.e. normal operation). */
+export async function readControl(sw: P4Switch, c: MigrationControlSpec, vmId: number): Promise<PriorControl> {
+  const all = await sw.readAll(sw.table(c.table).all());
+  const e = all.find((x) => {
+    const k = x.match[c.keyField];
+    return k !== undefined && 'value' in k && k.value === BigInt(vmId);
+  });
+  return e?.params;
+}
+
+/** Writes the VM's control entry (insert, or modify when one exists). */
+export async function writeControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>): Promise<void> {
+  const params: Record<string, bigint> = {};
+  for (const [k, v] of Object.entries(flags)) params[k === 'tracker' ? (c.tracker?.param ?? k) : (c.flags[k as keyof MigrationControlSpec['flags']] ?? k)] = BigInt(v);
+  if (!c.tracker) delete params.tracker;
+  const entry = { match: { [c.keyField]: vmId }, action: c.action, params };
+  try {
+    await sw.write(sw.table(c.table).insert(entry));
+  } catch {
+    await sw.write(sw.table(c.table).modify(entry));
+  }
+}
+
+/** Puts back the entry found before the migration: the same parameters, or no entry. */
+export async function restoreControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): Promise<void> {
+  if (prior) return writeControl(sw, c, vmId, prior);
+  const now = await readControl(sw, c, vmId);
+  if (now) await sw.write(sw.table(c.table).delete({ match: { [c.keyField]: vmId } }));
+}

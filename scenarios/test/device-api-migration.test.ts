@@ -1,0 +1,201 @@
+/**
+ * The migration engine over the plugin's device API, end to end on two simulated switches over
+ * real gRPC (profiles `full` and `bmv2`): a VM with established TCP flows migrates 1:1 while its
+ * traffic keeps changing state during pre-copy; after the pause-window sync the destination admits
+ * the return traffic of every established flow (which it dropped before), counters are conserved,
+ * and the source's slots are cleared after commit. A failure injected in the final import rolls
+ * everything back: no slot left at the destination, the source unchanged and unfrozen.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { P4Switch } from 'p4runtime-ts';
+import { Subject } from 'rxjs';
+import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
+import { DeviceApiFailure, createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
+import type { DeviceApi, EdgeDeviceApi, SlotGroupSpec, StateBatch } from '../../plugin/index.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { buildTcpFrame } from '../../sim/workload/index.js';
+import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
+import type { EdgeRig } from '../edge-rig.js';
+
+const VM_ADDR = 0x0a000005;
+const REMOTE = 0xc6336409;
+/** The VM's switch-local ids: 7 at the source, 9 at the destination (remapped on import). */
+const SRC_ID = 7;
+const DST_ID = 9;
+
+const out = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array =>
+  buildTcpFrame({ src: VM_ADDR, dst: REMOTE, srcPort: port, dstPort: 443, seq, ack, flags, window: 64240, payload });
+const back = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array =>
+  buildTcpFrame({ src: REMOTE, dst: VM_ADDR, srcPort: 443, dstPort: port, seq, ack, flags, window: 65160, payload });
+
+/** Opens an ESTABLISHED flow on `port` (SYN, SYN+ACK, ACK); returns whether all three passed. */
+function establish(sim: SimSwitch, port: number): boolean {
+  const a = sim.dataplane.inject(1, out(port, 1000, 0, 0x02)).kind;
+  const b = sim.dataplane.inject(UPLINK, back(port, 9000, 1001, 0x12)).kind;
+  const c = sim.dataplane.inject(1, out(port, 1001, 9001, 0x10)).kind;
+  return a === 'forward' && b === 'forward' && c === 'forward';
+}
+
+/** The remote side's next data segment of flow `port` (its `n`-th, 10 bytes each). */
+const returnSegment = (port: number, n: number): Uint8Array => back(port, 9001 + 10 * n, 1001, 0x18, 10);
+
+/** The VM's slots as the registers hold them (read in process: no switch operation counted). */
+function vmSlots(sim: SimSwitch, g: SlotGroupSpec, vmId: number): Map<number, bigint[]> {
+  const found = new Map<number, bigint[]>();
+  const vmWord = g.words[g.vm.word];
+  for (let i = 0; i < g.slots; i++) {
+    const w = sim.state.registerRead(vmWord?.register ?? '', i);
+    if (((w >> BigInt(g.vm.lsb)) & ((1n << BigInt(g.vm.bits)) - 1n)) !== BigInt(vmId)) continue;
+    const words = g.words.map((x) => sim.state.registerRead(x.register, i));
+    if (((words[g.valid.word] ?? 0n) >> BigInt(g.valid.lsb)) & ((1n << BigInt(g.valid.bits)) - 1n)) found.set(i, words);
+  }
+  return found;
+}
+
+/** Port roles and a VM map giving 10.0.0.5 the id `vmId` on port 1. */
+async function topology(sw: P4Switch, vmId: number): Promise<void> {
+  await sw.write([
+    sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
+    sw.table('port_role').insert({ match: { port: 1 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
+    sw.table('vm_table').insert({ match: { vm_addr: '10.0.0.5' }, action: 'set_vm', params: { vm_id: vmId, port: 1 } }),
+  ]);
+}
+
+const site = (src: string, dst: string): string => `
+devices:
+  src: { address: ${src}, deviceId: 1, hosts: [host-a] }
+  dst: { address: ${dst}, deviceId: 1, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+
+/** A device API whose importStaged fails on the final batch (round 99): the rollback case. */
+function failingFinalImport(api: DeviceApi): DeviceApi {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      if (prop === 'importStaged') {
+        return async (m: Parameters<DeviceApi['importStaged']>[0], b: StateBatch) => {
+          if (b.round === 99) throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'dst: injected failure of the final import');
+          return target.importStaged(m, b);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the sim, profile %s', (profile) => {
+  let src: EdgeRig;
+  let dst: EdgeRig;
+  let srcApi: EdgeDeviceApi;
+  let dstApi: EdgeDeviceApi;
+  const FLOWS = 12;
+  const ports = Array.from({ length: FLOWS }, (_, i) => 41_000 + i);
+
+  beforeEach(async () => {
+    journal = new MemoryJournal();
+    src = await startEdgeRig({ profile, topology: false });
+    dst = await startEdgeRig({ profile, topology: false });
+    await topology(src.sw, SRC_ID);
+    await topology(dst.sw, DST_ID);
+    // The index learns the VM's slots from digests: it listens from before the first flow.
+    srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });
+    dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
+    await Promise.all([srcApi.ready(), dstApi.ready()]);
+    for (const p of ports) expect(establish(src.sim, p)).toBe(true);
+    expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - FLOWS)).toBe(true);
+  }, 60_000);
+  afterEach(async () => {
+    srcApi?.stop();
+    dstApi?.stop();
+    await src?.stop();
+    await dst?.stop();
+  });
+
+  let journal = new MemoryJournal();
+  /** Resolves once the snapshot (round 0) is installed at the destination. */
+  const snapshotInstalled = async (): Promise<boolean> => eventually(async () => (await journal.load(`m-${profile}`)).some((e) => e.type === 'round'));
+
+  async function engineFor(devices: Map<string, DeviceApi>): Promise<MigrationEngine> {
+    const plan = planMigration(parseInventory(site(src.sim.address, dst.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId: `m-${profile}`, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
+    return new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 30_000, precopy: { intervalMs: 30, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
+  }
+
+  it('device API migration — established flows survive at the destination, counters are conserved, the source is cleaned after commit', async () => {
+    const g = src.plugin.group;
+    // Control: the destination without the state drops the VM's return traffic.
+    for (const p of ports) expect(dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
+    const engine = await engineFor(new Map<string, DeviceApi>([['src', srcApi], ['dst', dstApi]]));
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    // Traffic during pre-copy: data both ways on half the flows, two new flows, one through PacketOut.
+    expect(await snapshotInstalled()).toBe(true);
+    for (const p of ports.slice(0, FLOWS / 2)) expect(src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+    expect(establish(src.sim, 41_100)).toBe(true);
+    const before = vmSlots(src.sim, g, SRC_ID).size;
+    injectViaPacketOut(src.sw, 1, out(41_101, 1000, 0, 0x02));
+    expect(await eventually(() => vmSlots(src.sim, g, SRC_ID).size === before + 1)).toBe(true);
+    // Stop once a delta round has installed changes (counted in the journal, not timed).
+    expect(await eventually(async () => (await journal.load(`m-${profile}`)).some((e) => e.type === 'round' && e.round > 0 && e.slots > 0), 60_000)).toBe(true);
+    stop$.next();
+    const rounds = await running;
+    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBeGreaterThan(0);
+    // The last change before the freeze: only the final delta carries it.
+    expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[FLOWS - 1] as number, 0)).kind).toBe('forward');
+    const atFreeze = vmSlots(src.sim, g, SRC_ID);
+    const srcCounters = await Promise.all(src.plugin.contract.counters.map((c) => src.plugin.registerAccess.readCounter(c.counter, SRC_ID)));
+    const dstCounters = await Promise.all(dst.plugin.contract.counters.map((c) => dst.plugin.registerAccess.readCounter(c.counter, DST_ID)));
+    const sync = await engine.pauseSync();
+    expect(sync.lost).toBeUndefined();
+
+    const moved = vmSlots(dst.sim, g, DST_ID);
+    expect(moved.size).toBe(atFreeze.size);
+    expect(vmSlots(dst.sim, g, SRC_ID).size).toBe(0); // every slot carries the destination's id
+    // Exactly the source's state at the freeze (the last change came only with the final delta):
+    // the same fields flow by flow, but the VM id and the rebased timestamp.
+    const comparable = (m: Map<number, bigint[]>): string[] =>
+      [...m.values()].map((w) => decodeSlotFields(g, w)).map((f) => JSON.stringify({ ...f, vm_id: 0, last_seen: 0 }, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    expect(comparable(moved)).toEqual(comparable(atFreeze));
+    // Counters conserved: destination = what it held + the source's at the freeze.
+    for (const [i, c] of dst.plugin.contract.counters.entries()) {
+      const now = await dst.plugin.registerAccess.readCounter(c.counter, DST_ID);
+      expect(now.packets).toBe((dstCounters[i]?.packets ?? 0n) + (srcCounters[i]?.packets ?? 0n));
+      expect(now.bytes).toBe((dstCounters[i]?.bytes ?? 0n) + (srcCounters[i]?.bytes ?? 0n));
+    }
+    // Every established flow's return traffic passes the destination now (the next segment of each).
+    let survived = 0;
+    for (const p of ports) {
+      const n = p === ports[FLOWS - 1] || ports.slice(0, FLOWS / 2).includes(p) ? 1 : 0;
+      if (dst.sim.dataplane.inject(UPLINK, returnSegment(p, n)).kind === 'forward') survived++;
+    }
+    expect(survived).toBe(FLOWS);
+
+    const c = await engine.commit();
+    expect(c).toEqual({ deleted: atFreeze.size, skipped: 0 });
+    expect(vmSlots(src.sim, g, SRC_ID).size).toBe(0);
+    expect(vmSlots(dst.sim, g, DST_ID).size).toBe(atFreeze.size);
+  }, 120_000);
+
+  it('device API migration — a failure in the final import rolls back: no slot left at the destination, the source unchanged and unfrozen', async () => {
+    const g = src.plugin.group;
+    const engine = await engineFor(new Map<string, DeviceApi>([['src', srcApi], ['dst', failingFinalImport(dstApi)]]));
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    expect(await snapshotInstalled()).toBe(true);
+    stop$.next();
+    await running;
+    expect(vmSlots(dst.sim, g, DST_ID).size).toBe(FLOWS); // the snapshot is staged there
+    const atFreeze = vmSlots(src.sim, g, SRC_ID);
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE', message: /injected failure/ });
+    const undo = await engine.abort('DEVICE_UNREACHABLE', 'injected failure');
+    expect(undo).toEqual({ undone: expect.arrayContaining(['src', 'dst']) as unknown as string[], failed: [] });
+    expect(vmSlots(dst.sim, g, DST_ID).size).toBe(0);
+    expect(vmSlots(src.sim, g, SRC_ID)).toEqual(atFreeze);
+    // Unfrozen: the VM's return traffic passes the source again.
+    expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');
+  }, 120_000);
+});
