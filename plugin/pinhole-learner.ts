@@ -41,6 +41,8 @@ export interface PinholeExport {
   readonly action: string;
   /** Idle time left at the source when read: its idle timeout minus the time since its last hit. */
   readonly remainingNs: bigint;
+  /** The entry's direct counter when read (tables with one). */
+  readonly counter?: { readonly packets: bigint; readonly bytes: bigint };
 }
 
 /** What an import did. */
@@ -152,15 +154,38 @@ export class PinholeLearner {
   async exportEntries(vmId: number): Promise<PinholeExport[]> {
     const { sw, table } = this.input;
     const schema = sw.schema;
-    const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true }));
+    const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true, withCounters: table.directCounter !== undefined }));
     const out: PinholeExport[] = [];
     for (const e of entries) {
       const match = this.matchOf(e.match);
       if (match[table.vmKeyField] !== BigInt(vmId) || e.action === undefined) continue;
       const left = e.idleTimeoutNs - (e.elapsedNs ?? 0n);
-      out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs: left > 0n ? left : 0n });
+      const counter = e.counter ? { counter: { packets: e.counter.packets, bytes: e.counter.bytes } } : {};
+      out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs: left > 0n ? left : 0n, ...counter });
     }
     return out;
+  }
+
+  /**
+   * Deletes `vmId`'s entries with these keys (key fields by name; the VM key field is set to
+   * `vmId`). NOT_FOUND counts as done. Returns how many were deleted here.
+   */
+  async removeEntries(vmId: number, matches: readonly Readonly<Record<string, bigint>>[]): Promise<number> {
+    const { sw, table } = this.input;
+    if (matches.length === 0) return 0;
+    const doomed = matches.map((m) => ({ ...m, [table.vmKeyField]: BigInt(vmId) }));
+    const handle = sw.table(table.table);
+    const failed = await this.writeTolerating(doomed.map((match) => handle.delete({ match })), 'NOT_FOUND');
+    let deleted = 0;
+    doomed.forEach((m, i) => {
+      const f = failed.get(i);
+      if (f === undefined) deleted++;
+      if (f === undefined || f === 'NOT_FOUND') {
+        this.installed.delete(this.keyOf(m));
+        this.deadlines.delete(this.keyOf(m));
+      }
+    });
+    return deleted;
   }
 
   /**
@@ -172,7 +197,7 @@ export class PinholeLearner {
   async importEntries(vmId: number, entries: readonly PinholeExport[], options: { readonly ageMs: number }): Promise<PinholeImportResult> {
     const { sw, table, idleTimeoutNs, clock } = this.input;
     const now = clock.now();
-    const live: { key: string; match: Record<string, bigint>; action: string; deadlineMs: number }[] = [];
+    const live: { key: string; match: Record<string, bigint>; action: string; deadlineMs: number; counter: PinholeExport['counter'] }[] = [];
     let expired = 0;
     for (const e of entries) {
       const deadlineMs = now + Number(e.remainingNs / 1_000_000n) - options.ageMs;
@@ -181,11 +206,15 @@ export class PinholeLearner {
         continue;
       }
       const match = { ...e.match, [table.vmKeyField]: BigInt(vmId) };
-      live.push({ key: this.keyOf(match), match, action: e.action, deadlineMs });
+      live.push({ key: this.keyOf(match), match, action: e.action, deadlineMs, counter: e.counter });
     }
     if (live.length === 0) return { installed: 0, alreadyPresent: 0, expired };
     const handle = sw.table(table.table);
-    const failed = await this.writeTolerating(live.map((l) => handle.insert({ match: l.match, action: l.action, idleTimeout: idleTimeoutNs })), 'ALREADY_EXISTS');
+    const withCounter = (c: PinholeExport['counter']): { counterData?: { packets: bigint; bytes: bigint } } => (c && table.directCounter !== undefined ? { counterData: { packets: c.packets, bytes: c.bytes } } : {});
+    const failed = await this.writeTolerating(live.map((l) => handle.insert({ match: l.match, action: l.action, idleTimeout: idleTimeoutNs, ...withCounter(l.counter) })), 'ALREADY_EXISTS');
+    // Entries already here (an earlier batch of this migration) take the newer counter value.
+    const refresh = live.filter((l, i) => failed.get(i) === 'ALREADY_EXISTS' && l.counter !== undefined && table.directCounter !== undefined);
+    if (refresh.length > 0) await sw.write(refresh.map((l) => sw.directCounter(table.table).modify(l.match, l.counter ?? {})));
     let installed = 0;
     let alreadyPresent = 0;
     live.forEach((l, i) => {

@@ -129,7 +129,16 @@ export class MigrationEngine {
       const key = (caps?.keyFields ?? []).map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
       byDest.get(destinationOf(this.o.plan, key).name)?.push(rec);
     }
-    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, { ...batch, slots: byDest.get(d) ?? [] }));
+    // Per-VM counters go to one destination only (the first: in 1:N they would otherwise be
+    // counted once per destination); table entries go to every destination, their direct
+    // counters only to the first.
+    const primary = this.destinations[0];
+    const forDest = (d: string): StateBatch => {
+      const { counters, tableEntries, ...rest } = batch;
+      const entries = tableEntries && (d === primary ? tableEntries : tableEntries.map(({ counter: _c, ...e }) => e));
+      return { ...rest, slots: byDest.get(d) ?? [], ...(counters && d === primary ? { counters } : {}), ...(entries ? { tableEntries: entries } : {}) };
+    };
+    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, forDest(d)));
     this.ledger.record(source, batch.coversSeq);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }

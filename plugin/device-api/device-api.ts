@@ -60,9 +60,25 @@ export interface SlotRecordOut {
   readonly fields: Readonly<Record<string, bigint>>;
 }
 
+/** One entry of a migratable table (a dynamic ACL pinhole) as it travels. */
+export interface TableEntryRecord {
+  /** Table alias. */
+  readonly table: string;
+  /** Key fields by name; the VM key field is rewritten to the destination's VM id. */
+  readonly match: Readonly<Record<string, bigint>>;
+  /** Action alias. */
+  readonly action: string;
+  /** Idle lifetime left at the source when read (ns): the destination keeps it no longer. */
+  readonly remainingNs: bigint;
+  /** The entry's direct counter at the source when read. */
+  readonly counter?: { readonly packets: bigint; readonly bytes: bigint };
+}
+
 /** A batch of the VM's state: a snapshot, or the changes since the last batch. */
 export interface StateBatch {
   readonly migrationId: string;
+  /** The exporting device's name (N:1: whose entries a complete list replaces). */
+  readonly source?: string;
   /** 0 for the snapshot, then 1, 2, … per delta round. */
   readonly round: number;
   readonly slots: readonly SlotRecordOut[];
@@ -70,6 +86,12 @@ export interface StateBatch {
   readonly removed: readonly Readonly<Record<string, bigint>>[];
   /** The data plane's own sequence marks this batch covers (completeness proof). */
   readonly coversSeq: { readonly from: bigint; readonly to: bigint };
+  /**
+   * The VM's entries of migratable tables, complete as of this batch's read (snapshot and final
+   * batch only; undefined in delta rounds): the destination installs what is new, takes the
+   * newer counter values, and removes entries it imported that are no longer listed.
+   */
+  readonly tableEntries?: readonly TableEntryRecord[];
   /** Per-VM counter values at the freeze (final batch only): added at the destination. */
   readonly counters?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>;
   /**

@@ -25,6 +25,8 @@ import { asDeviceFailure } from './device-failure.js';
 import { MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
 import type { PlacedSlot } from './slot-placement.js';
+import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
+import type { ImportedEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
 import type { PriorControl } from './vm-control-entry.js';
 
@@ -59,6 +61,8 @@ interface Migration {
   readonly exported: Map<number, Record<string, bigint>>;
   /** Destination: flow key → where it was written. */
   readonly placed: Map<string, PlacedSlot>;
+  /** Destination: migratable-table entries imported here. */
+  readonly entries: ImportedEntries;
   /** Destination: the sources' counters at freeze, from the final batch. */
   incoming: Counters;
   /** Destination: what activation added to this switch's counters (undone by abort). */
@@ -180,7 +184,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), incoming: {}, added: {}, imported: false, frozenCounters: undefined,
+        exported: new Map(), placed: new Map(), entries: new Map(), incoming: {}, added: {}, imported: false, frozenCounters: undefined,
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -216,14 +220,15 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         x.exported.set(i, flowKeyFields(this.group, fields));
       }
     }
-    return { migrationId: m.migrationId, round, slots, removed, coversSeq, clock };
+    return { migrationId: m.migrationId, source: this.name, round, slots, removed, coversSeq, clock };
   }
 
   exportSnapshot(m: MigrationRef): Promise<StateBatch> {
     return this.once(m, 'exportSnapshot', async () => {
       const x = this.mig(m);
       const read = await this.vmSlots(x);
-      return this.batch(m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
+      const b = await this.batch(m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
+      return { ...b, tableEntries: await exportTableEntries(this.plugin, x.vmId) };
     });
   }
 
@@ -290,8 +295,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       if (!x.imported) {
         // The VM does not run here yet: its packets are dropped until activation.
         await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
+        setEntryPhase(this.plugin, x.vmId, 'staged');
         x.imported = true;
       }
+      if (batch.tableEntries) await importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries);
       if (batch.counters) for (const [k, v] of Object.entries(batch.counters)) x.incoming[k] = { packets: (x.incoming[k]?.packets ?? 0n) + v.packets, bytes: (x.incoming[k]?.bytes ?? 0n) + v.bytes };
       for (const key of batch.removed) {
         const at = x.placed.get(flowKeyString(this.group, key));
@@ -312,6 +319,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const x = this.mig(m);
       await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker });
       x.ended.next();
+      setEntryPhase(this.plugin, x.vmId, 'frozen');
       x.frozenCounters = await this.readCounters(x.vmId);
     });
   }
@@ -336,7 +344,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
         return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
       });
-      return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)) };
+      return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)), tableEntries: await exportTableEntries(this.plugin, x.vmId) };
     });
   }
 
@@ -346,6 +354,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       await this.addCounters(x, x.incoming, 1n);
       // The VM runs here now: normal operation (no control entry), untracked.
       await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, undefined);
+      setEntryPhase(this.plugin, x.vmId, 'normal');
       this.migrations.delete(m.migrationId);
       this.activated.set(m.migrationId, x);
       this.sessions.close(m.migrationId);
@@ -370,6 +379,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const slots = await this.vmSlots(x);
       const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));
       const deleted = out.filter((o) => o.applied).length;
+      await removeTableEntries(this.plugin, x.vmId, await exportTableEntries(this.plugin, x.vmId));
+      setEntryPhase(this.plugin, x.vmId, 'normal');
       // The VM no longer runs here: its late packets are dropped, not tracked anew.
       await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
       this.end(m);
@@ -392,6 +403,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const placed = [...x.placed.values()];
       if (placed.length > 0) await this.access.clearSlotsIf(placed.map((p) => ({ index: p.slot, words: p.words })));
       x.placed.clear();
+      await removeTableEntries(this.plugin, x.vmId, x.entries.values());
+      x.entries.clear();
+      setEntryPhase(this.plugin, x.vmId, 'normal');
       const added = Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }]));
       await this.addCounters(x, added, -1n);
       await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, x.prior);

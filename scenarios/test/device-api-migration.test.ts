@@ -13,7 +13,7 @@ import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planM
 import { DeviceApiFailure, createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, SlotGroupSpec, StateBatch } from '../../plugin/index.js';
 import type { SimSwitch } from '../../sim/index.js';
-import { buildTcpFrame } from '../../sim/workload/index.js';
+import { buildTcpFrame, buildUdpFrame } from '../../sim/workload/index.js';
 import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
 
@@ -27,6 +27,17 @@ const out = (port: number, seq: number, ack: number, flags: number, payload = 0)
   buildTcpFrame({ src: VM_ADDR, dst: REMOTE, srcPort: port, dstPort: 443, seq, ack, flags, window: 64240, payload });
 const back = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array =>
   buildTcpFrame({ src: REMOTE, dst: VM_ADDR, srcPort: 443, dstPort: port, seq, ack, flags, window: 65160, payload });
+
+const udpOut = (port: number): Uint8Array => buildUdpFrame({ src: VM_ADDR, dst: REMOTE, srcPort: port, dstPort: 53, payload: 40 });
+const udpIn = (port: number): Uint8Array => buildUdpFrame({ src: REMOTE, dst: VM_ADDR, srcPort: 53, dstPort: port, payload: 80 });
+/** The VM's dyn_acl entries on a switch (VM id `vmId`): key and direct counter. */
+async function pinholesOf(sw: P4Switch, vmId: number): Promise<{ port: bigint; packets: bigint; bytes: bigint }[]> {
+  const all = await sw.readAll(sw.table('dyn_acl').all({ withCounters: true }));
+  return all
+    .filter((e) => { const k = e.match['vm_id']; return k !== undefined && 'value' in k && k.value === BigInt(vmId); })
+    .map((e) => { const k = e.match['vm_port']; return { port: k && 'value' in k ? k.value : -1n, packets: e.counter?.packets ?? 0n, bytes: e.counter?.bytes ?? 0n }; })
+    .sort((a, b) => Number(a.port - b.port));
+}
 
 /** Opens an ESTABLISHED flow on `port` (SYN, SYN+ACK, ACK); returns whether all three passed. */
 function establish(sim: SimSwitch, port: number): boolean {
@@ -92,6 +103,7 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
   let dstApi: EdgeDeviceApi;
   const FLOWS = 12;
   const ports = Array.from({ length: FLOWS }, (_, i) => 41_000 + i);
+  const UDP = [5300, 5301];
 
   beforeEach(async () => {
     journal = new MemoryJournal();
@@ -105,6 +117,10 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     await Promise.all([srcApi.ready(), dstApi.ready()]);
     for (const p of ports) expect(establish(src.sim, p)).toBe(true);
     expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - FLOWS)).toBe(true);
+    // Two UDP flows out of the VM: the plugin learns a pinhole for each; their replies pass.
+    for (const p of UDP) expect(src.sim.dataplane.inject(1, udpOut(p)).kind).toBe('forward');
+    expect(await eventually(async () => (await pinholesOf(src.sw, SRC_ID)).length === UDP.length)).toBe(true);
+    for (const p of UDP) expect(src.sim.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('forward');
   }, 60_000);
   afterEach(async () => {
     srcApi?.stop();
@@ -125,8 +141,10 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
 
   it('device API migration — established flows survive at the destination, counters are conserved, the source is cleaned after commit', async () => {
     const g = src.plugin.group;
-    // Control: the destination without the state drops the VM's return traffic.
+    // Control: the destination without the state drops the VM's return traffic and UDP replies.
     for (const p of ports) expect(dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
+    for (const p of UDP) expect(dst.sim.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('drop');
+    expect(await pinholesOf(dst.sw, DST_ID)).toEqual([]);
     const engine = await engineFor(new Map<string, DeviceApi>([['src', srcApi], ['dst', dstApi]]));
     await engine.prepare();
     const stop$ = new Subject<void>();
@@ -145,11 +163,16 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     expect(rounds.reduce((n, r) => n + r.slots, 0)).toBeGreaterThan(0);
     // The last change before the freeze: only the final delta carries it.
     expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[FLOWS - 1] as number, 0)).kind).toBe('forward');
+    // A reply on the first pinhole just before the freeze: only the final batch carries its counter.
+    expect(src.sim.dataplane.inject(UPLINK, udpIn(UDP[0] as number)).kind).toBe('forward');
     const atFreeze = vmSlots(src.sim, g, SRC_ID);
     const srcCounters = await Promise.all(src.plugin.contract.counters.map((c) => src.plugin.registerAccess.readCounter(c.counter, SRC_ID)));
     const dstCounters = await Promise.all(dst.plugin.contract.counters.map((c) => dst.plugin.registerAccess.readCounter(c.counter, DST_ID)));
+    const holesAtFreeze = await pinholesOf(src.sw, SRC_ID);
     const sync = await engine.pauseSync();
     expect(sync.lost).toBeUndefined();
+    // Pinholes arrived under the destination's VM id with their direct counters.
+    expect(await pinholesOf(dst.sw, DST_ID)).toEqual(holesAtFreeze);
 
     const moved = vmSlots(dst.sim, g, DST_ID);
     expect(moved.size).toBe(atFreeze.size);
@@ -172,11 +195,14 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
       if (dst.sim.dataplane.inject(UPLINK, returnSegment(p, n)).kind === 'forward') survived++;
     }
     expect(survived).toBe(FLOWS);
+    for (const p of UDP) expect(dst.sim.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('forward');
 
     const c = await engine.commit();
     expect(c).toEqual({ deleted: atFreeze.size, skipped: 0 });
     expect(vmSlots(src.sim, g, SRC_ID).size).toBe(0);
     expect(vmSlots(dst.sim, g, DST_ID).size).toBe(atFreeze.size);
+    expect(await pinholesOf(src.sw, SRC_ID)).toEqual([]);
+    expect((await pinholesOf(dst.sw, DST_ID)).length).toBe(UDP.length);
   }, 120_000);
 
   it('device API migration — a failure in the final import rolls back: no slot left at the destination, the source unchanged and unfrozen', async () => {
@@ -189,12 +215,16 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     stop$.next();
     await running;
     expect(vmSlots(dst.sim, g, DST_ID).size).toBe(FLOWS); // the snapshot is staged there
+    expect((await pinholesOf(dst.sw, DST_ID)).length).toBe(UDP.length);
+    const holes = await pinholesOf(src.sw, SRC_ID);
     const atFreeze = vmSlots(src.sim, g, SRC_ID);
     await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE', message: /injected failure/ });
     const undo = await engine.abort('DEVICE_UNREACHABLE', 'injected failure');
     expect(undo).toEqual({ undone: expect.arrayContaining(['src', 'dst']) as unknown as string[], failed: [] });
     expect(vmSlots(dst.sim, g, DST_ID).size).toBe(0);
+    expect(await pinholesOf(dst.sw, DST_ID)).toEqual([]);
     expect(vmSlots(src.sim, g, SRC_ID)).toEqual(atFreeze);
+    expect(await pinholesOf(src.sw, SRC_ID)).toEqual(holes);
     // Unfrozen: the VM's return traffic passes the source again.
     expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');
   }, 120_000);
