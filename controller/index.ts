@@ -28,3 +28,5 @@ export { SeqLedger } from './engine/seq-ledger.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';
+export { reasonOfError, runMigration } from './engine/run-migration.js';
+export type { RunMigrationOptions } from './engine/run-migration.js';

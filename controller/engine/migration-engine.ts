@@ -224,7 +224,12 @@ export class MigrationEngine {
     let lost: LostState | undefined;
     let slots = 0;
     if (outcome === 'late') {
-      if ((this.o.onDeadline ?? 'abort') === 'abort') throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync not done within ${deadlineMs} ms; rolled back, the source stays authoritative`);
+      if ((this.o.onDeadline ?? 'abort') === 'abort') {
+        // Writes still in flight would land after the rollback cleaned up: let them finish first
+        // (the trigger releases the VM on its own clock; this only delays the cleanup).
+        await work.catch(() => undefined);
+        throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync not done within ${deadlineMs} ms`);
+      }
       lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
       work.catch(() => undefined);
     } else {

@@ -26,15 +26,20 @@ export function setEntryPhase(plugin: EdgePlugin, vmId: number, phase: PinholePh
   for (const l of learners(plugin)) l.setPhase(vmId, phase);
 }
 
-/** The VM's entries in every migratable table, with remaining lifetime and counters. */
+/**
+ * The VM's entries in every migratable table, with remaining lifetime and counters — after the
+ * learners have installed every digest they already received (a flow that opened just before
+ * the freeze must not lose its pinhole to a learner that was still busy).
+ */
 export async function exportTableEntries(plugin: EdgePlugin, vmId: number): Promise<TableEntryRecord[]> {
   const out: TableEntryRecord[] = [];
+  await Promise.all(learners(plugin).map((l) => l.idle()));
   for (const l of learners(plugin)) for (const e of await l.exportEntries(vmId)) out.push({ table: l.table, ...e });
   return out;
 }
 
 /** What the destination imported for one migration: entry key → table and key fields. */
-export type ImportedEntries = Map<string, { readonly table: string; readonly match: Readonly<Record<string, bigint>>; readonly source: string }>;
+export type ImportedEntries = Map<string, { readonly table: string; readonly match: Readonly<Record<string, bigint>>; readonly source: string; readonly counter: TableEntryRecord['counter'] }>;
 
 /**
  * Installs `entries` (`source`'s complete list) for `vmId` here, and removes entries imported
@@ -45,12 +50,23 @@ export async function importTableEntries(plugin: EdgePlugin, vmId: number, sourc
   let alreadyPresent = 0;
   let removed = 0;
   const listed = new Set(entries.map((e) => entryKey(plugin, e)));
+  const sw = plugin.session;
+  const sameCounter = (a: TableEntryRecord['counter'], b: TableEntryRecord['counter']): boolean => a?.packets === b?.packets && a?.bytes === b?.bytes;
   for (const l of learners(plugin)) {
     const mine = entries.filter((e) => e.table === l.table);
-    const r = await l.importEntries(vmId, mine, { ageMs: 0 });
+    // Only what changed since the last import is written: new entries, and newer counter values
+    // of entries already here (the final batch repeats the whole list, inside the pause).
+    const fresh = mine.filter((e) => !imported.has(entryKey(plugin, e)));
+    const recounted = mine.filter((e) => {
+      const had = imported.get(entryKey(plugin, e));
+      return had !== undefined && e.counter !== undefined && !sameCounter(had.counter, e.counter);
+    });
+    const r = await l.importEntries(vmId, fresh, { ageMs: 0 });
     installed += r.installed;
-    alreadyPresent += r.alreadyPresent;
-    for (const e of mine) imported.set(entryKey(plugin, e), { table: e.table, match: e.match, source });
+    alreadyPresent += r.alreadyPresent + (mine.length - fresh.length);
+    const vmKey = plugin.contract.tables.find((t) => t.table === l.table)?.vmKeyField ?? '';
+    if (recounted.length > 0) await sw.write(recounted.map((e) => sw.directCounter(l.table).modify({ ...e.match, [vmKey]: BigInt(vmId) }, e.counter ?? {})));
+    for (const e of mine) imported.set(entryKey(plugin, e), { table: e.table, match: e.match, source, counter: e.counter });
     const gone = [...imported.entries()].filter(([k, v]) => v.table === l.table && v.source === source && !listed.has(k));
     removed += await l.removeEntries(vmId, gone.map(([, v]) => v.match));
     for (const [k] of gone) imported.delete(k);

@@ -1,48 +1,55 @@
 /**
- * `carryover demo`: runs the self-contained demo (scenarios/demo/run-demo.ts) on simulated switches
- * and prints a report — human-readable, or JSON with --json. Exit 0 only when the state arrived
- * identical and the VM's return traffic was admitted at the destination.
+ * `carryover demo`: a VM live-migrates between simulated edge switches while its connections keep
+ * running (scenarios/demo/live-demo.ts); prints the report — for people, or one JSON object with
+ * --json. Exit 0 only when every open connection survived at the destination, the control switch
+ * without carryover broke them, counters were conserved and every slot arrived.
  */
-import type { DemoReport, StateSummary } from '../demo/run-demo.js';
-import { DEFAULT_DEMO_OPTIONS, runDemo } from '../demo/run-demo.js';
+import type { SimProfileName } from '../../sim/index.js';
+import { DEMO_TOPOLOGIES } from '../demo/demo-site.js';
+import type { DemoTopology } from '../demo/demo-site.js';
+import { DEFAULT_LIVE_DEMO_OPTIONS, demoSucceeded, runLiveDemo } from '../demo/live-demo.js';
+import type { LiveDemoReport } from '../demo/live-demo.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseFlags } from './main.js';
 
-const HELP = `usage: carryover demo [--flows N] [--seed N] [--json]
+const HELP = `usage: carryover demo [--flows N] [--topology 1:1|2:1|1:2] [--profile full|bmv2]
+                     [--pause-deadline-ms N] [--seed N] [--json]
 
-Two simulated edge switches (stateful_edge; source on the spec profile, destination on the BMv2
-profile), an edge plugin on each, one VM with live TCP/UDP flows driven through PacketOut. Shows
-the VM's state at the source, the return traffic the destination drops without it, the state
-copied through the destination's in-band backend and read back identical, and the same traffic
-admitted afterwards. The live-migration engine itself is a later issue; the report lists what is
-not built yet.`;
+Simulated edge switches running p4/stateful_edge.p4's model, an edge plugin on each, and a VM
+whose TCP and UDP flows open, move data and close through PacketOut while carryover live-migrates
+its state: snapshot and delta rounds staged at the destination during pre-copy, then the VM
+pauses, the source is frozen, the final changes are synced and proven complete, the destination
+activated, the source cleaned. Then every open connection's next packets arrive at the
+destination, and at a control switch that got no state (a migration without carryover).
 
-const summaryLine = (s: StateSummary): string =>
-  `${s.slots} slots (${Object.entries(s.byState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.pinholes} pinholes, counters ${
-    Object.entries(s.counters).map(([k, c]) => `${k} ${c.packets} pkts/${c.bytes} B`).join(', ') || 'none'
-  }`;
+  --flows N              flows open when pre-copy starts (default ${DEFAULT_LIVE_DEMO_OPTIONS.flows}; more open during it)
+  --topology T           1:1, 2:1 (two source edges merged) or 1:2 (flows placed by ECMP hash) (default 1:1)
+  --profile P            sim profile of every switch: full (registers over P4Runtime) or bmv2
+                         (registers only in-band, as on BMv2) (default ${DEFAULT_LIVE_DEMO_OPTIONS.profile})
+  --pause-deadline-ms N  pause-window budget; past it the migration rolls back (default ${DEFAULT_LIVE_DEMO_OPTIONS.pauseDeadlineMs})
+  --seed N               the VM's traffic (default ${DEFAULT_LIVE_DEMO_OPTIONS.seed})
+  --json                 one JSON object (flows, flowsMigrated, survivedWith, brokenWithout,
+                         countersConserved, pauseSyncMs, rounds, …)`;
 
-/** Renders the demo report for people. */
-export function renderDemoReport(r: DemoReport): string {
-  const ok = r.identical && r.probes.admittedAfter === r.probes.sent && r.probes.admittedBefore === 0;
+/** Renders the report for people. */
+export function renderLiveDemoReport(r: LiveDemoReport): string {
+  const ok = demoSucceeded(r);
+  const [snapshot, ...deltas] = r.deltaSizes;
   return [
-    'carryover demo',
+    `carryover demo — ${r.topology}, profile ${r.profile}: ${r.sources.join(' + ')} → ${r.destinations.join(' + ')}`,
     '',
-    `VM ${r.vm.addr} (id ${r.vm.id}): ${r.flows.tcp} TCP flows (${r.flows.openTcp} left open), ${r.flows.udp} UDP flows, ${r.packetsSent} packets sent through PacketOut`,
-    `source      : profile ${r.source.profile}, register access ${r.source.backend} (${r.source.reason})`,
-    `destination : profile ${r.destination.profile}, register access ${r.destination.backend} (${r.destination.reason})`,
+    `VM flows           : ${r.flows} (${r.tcpFlows} TCP, ${r.udpFlows} UDP), ${r.packetsSent} packets through PacketOut; ${r.openAtPause} open when the VM paused`,
+    `pre-copy           : snapshot ${snapshot ?? 0} slots, then ${r.rounds} delta rounds (${deltas.filter((n) => n > 0).length} with changes: ${deltas.reduce((a, b) => a + b, 0)} slots)`,
+    `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms`} (freeze, final delta, completeness proof, activation)`,
+    `state moved        : ${r.flowsMigrated} of ${r.flowsAtFreeze} tracked flows, ${r.pinholesMigrated} pinholes; source cleaned: ${r.sourceCleaned} slots`,
+    `counters           : ${r.countersConserved ? 'conserved' : 'NOT conserved'}`,
+    ...r.counterDetail.map((d) => `  ${d}`),
     '',
-    `source state              : ${summaryLine(r.sourceState)}`,
-    `pinholes learned from digests at the source: ${r.pinholesLearned}`,
-    `destination, before copy  : ${summaryLine(r.destinationBefore)}`,
-    `  return packets of open connections admitted: ${r.probes.admittedBefore} of ${r.probes.sent}  <- what a migration without carryover does`,
-    `destination, after copy   : ${summaryLine(r.destinationAfter)}`,
-    `  identical to the source : ${r.identical ? 'yes, field by field' : `NO — ${r.differences.length} difference(s):\n    ${r.differences.join('\n    ')}`}`,
-    `  return packets admitted : ${r.probes.admittedAfter} of ${r.probes.sent} (at the source: ${r.probes.admittedAtSource})`,
+    `after the migration, each open flow's next packets (both directions):`,
+    `  with carryover   : ${r.survivedWith} of ${r.openAtPause} flows pass the destination firewall`,
+    `  without carryover: ${r.brokenWithout} of ${r.openAtPause} flows dropped by the same switch without the state`,
+    ...(r.aborted ? ['', `migration aborted: ${r.aborted.reason}: ${r.aborted.detail} — rolled back: the source stays authoritative, the destination holds nothing of the VM`] : []),
     '',
     `timings (ms): ${Object.entries(r.timingsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    '',
-    'not built yet:',
-    ...r.notBuilt.map((n) => `  - ${n}`),
     '',
     ok ? 'result: OK' : 'result: FAILED',
   ].join('\n');
@@ -52,6 +59,9 @@ export function renderDemoReport(r: DemoReport): string {
 export async function runDemoCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags('demo', argv, {
     flows: { type: 'string' },
+    topology: { type: 'string' },
+    profile: { type: 'string' },
+    'pause-deadline-ms': { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -66,10 +76,19 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} ${v}: expected an integer ${min}..${max}`);
     return n;
   };
-  const flows = int('flows', values.flows, DEFAULT_DEMO_OPTIONS.flows, 1, 100_000);
-  const seed = int('seed', values.seed, DEFAULT_DEMO_OPTIONS.seed, 0, 2 ** 31 - 1);
-  const report = await runDemo({ flows, seed, progress: (line) => process.stderr.write(`demo: ${line}\n`) });
-  const ok = report.identical && report.probes.admittedAfter === report.probes.sent && report.probes.admittedBefore === 0;
-  console.log(values.json ? JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) : renderDemoReport(report));
-  return ok ? EXIT_OK : EXIT_FAILED;
+  const topology = (values.topology ?? DEFAULT_LIVE_DEMO_OPTIONS.topology) as DemoTopology;
+  if (!DEMO_TOPOLOGIES.includes(topology)) throw new UsageError(`--topology ${values.topology}: expected one of ${DEMO_TOPOLOGIES.join(', ')}`);
+  const profile = values.profile ?? DEFAULT_LIVE_DEMO_OPTIONS.profile;
+  if (profile !== 'full' && profile !== 'bmv2') throw new UsageError(`--profile ${values.profile}: expected full or bmv2`);
+  const report = await runLiveDemo({
+    ...DEFAULT_LIVE_DEMO_OPTIONS,
+    flows: int('flows', values.flows, DEFAULT_LIVE_DEMO_OPTIONS.flows, 1, 20_000),
+    seed: int('seed', values.seed, DEFAULT_LIVE_DEMO_OPTIONS.seed, 0, 2 ** 31 - 1),
+    pauseDeadlineMs: int('pause-deadline-ms', values['pause-deadline-ms'], DEFAULT_LIVE_DEMO_OPTIONS.pauseDeadlineMs, 1, 600_000),
+    topology,
+    profile: profile satisfies SimProfileName,
+    progress: (line) => process.stderr.write(`demo: ${line}\n`),
+  });
+  console.log(values.json ? JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) : renderLiveDemoReport(report));
+  return demoSucceeded(report) ? EXIT_OK : EXIT_FAILED;
 }

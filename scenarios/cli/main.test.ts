@@ -52,14 +52,24 @@ describe('carryover CLI', () => {
     expect(readFileSync(join(root, 'README.md'), 'utf8')).toMatch(/npm install && npm run demo/);
   });
 
-  it('cli — runs the built JavaScript with plain node: demo --json on two simulated switches ends identical', { timeout: 120_000 }, async () => {
+  it('cli — runs the built JavaScript with plain node: demo --json migrates a live VM and reports the fields operators script against', { timeout: 180_000 }, async () => {
     // Node 20 cannot load TypeScript: this run succeeding means only build/ and dist/ JavaScript ran.
-    const r = await run(['demo', '--json', '--flows', '20']);
+    const r = await run(['demo', '--json', '--flows', '30', '--pause-deadline-ms', '60000']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { identical: boolean; differences: unknown[]; packetsSent: number };
-    expect(out.packetsSent).toBeGreaterThan(0);
-    expect(out.identical).toBe(true);
-    expect(out.differences).toEqual([]);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const k of ['flows', 'flowsMigrated', 'survivedWith', 'brokenWithout', 'countersConserved', 'pauseSyncMs', 'rounds']) expect(out).toHaveProperty(k);
+    expect(out['survivedWith']).toBe(out['openAtPause']);
+    expect(out['brokenWithout']).toBe(out['openAtPause']);
+    expect(out['countersConserved']).toBe(true);
+  });
+
+  it('cli — demo refuses an unknown topology or profile with the accepted values, exit 2', async () => {
+    const a = await run(['demo', '--topology', '3:1']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--topology 3:1: expected one of 1:1, 2:1, 1:2/);
+    const b = await run(['demo', '--profile', 'tofino']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--profile tofino: expected full or bmv2/);
   });
 
   it('cli — without a build the launcher says how to make one and exits 2', async () => {
