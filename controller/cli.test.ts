@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +17,20 @@ vms:
 describe('carryover migrate — command line', () => {
   let dir: string;
   let site: string;
+  let closedSite: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'carryover-migrate-'));
     site = join(dir, 'site.yaml');
     await writeFile(site, SITE);
+    // Two ports nobody listens on: bound, then released.
+    const ports = await Promise.all([0, 1].map(() => new Promise<number>((ok) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => ok(p));
+      });
+    })));
+    closedSite = join(dir, 'closed.yaml');
+    await writeFile(closedSite, SITE.replace('127.0.0.1:9559', `127.0.0.1:${ports[0]}`).replace('127.0.0.1:9560', `127.0.0.1:${ports[1]}`));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -38,10 +50,17 @@ describe('carryover migrate — command line', () => {
     expect(JSON.parse(json.out[0] ?? '{}')).toMatchObject({ topology: '1:1', sources: [{ name: 'edge-1', deviceId: '1' }], destinations: [{ name: 'edge-2', deviceId: '2' }] });
   });
 
-  it('migrate — without --plan it says the engine is not built and exits 2, never pretending', async () => {
-    const r = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b']);
-    expect(r.code).toBe(2);
-    expect(r.err.join('\n')).toMatch(/migration engine is not built yet .*nothing was done/);
+  it('migrate — unreachable switches fail before anything moves: exit 1, the device and its address named', async () => {
+    const r = await run(['--config', closedSite, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b']);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toMatch(/DEVICE_UNREACHABLE: device 'edge-[12]' at 127\.0\.0\.1:\d+: .*check the address, device id and credentials in the inventory \(nothing was changed on any device\)/);
+  }, 60_000);
+
+  it('migrate — bad deadline, policy or QEMU flags without a QEMU trigger are usage errors', async () => {
+    const base = ['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'];
+    expect((await run([...base, '--pause-deadline-ms', '0'])).err[0]).toMatch(/--pause-deadline-ms 0: expected an integer 1\.\.600000/);
+    expect((await run([...base, '--on-deadline', 'maybe'])).err[0]).toMatch(/--on-deadline maybe: expected abort or continue/);
+    expect((await run([...base, '--migrate-uri', 'tcp:1.2.3.4:5'])).err[0]).toMatch(/need --trigger qemu:/);
   });
 
   it('migrate — bad flags, a bad inventory and a bad request are usage errors naming the fix', async () => {

@@ -1,10 +1,14 @@
 /**
- * `carryover migrate`: validates the inventory and the request and shows the plan (`--plan`).
- * Moving state is the migration engine's job, not built yet: without `--plan` the command says
- * so after validating everything, and changes nothing.
+ * `carryover migrate`: validates the inventory and the request, shows the plan, and (without
+ * `--plan`) moves the VM's state: pre-copy, pause-window sync, activation, commit — or rollback
+ * with the reason. Progress goes to stderr, the report to stdout (`--json`: one object).
  */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
+import { executeMigration } from './migrate/execute-migration.js';
+import type { MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
@@ -15,7 +19,10 @@ export interface MigrateCommandIo {
   readonly stderr: (line: string) => void;
 }
 
-const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--plan] [--json]
+/** The P4Info of p4/stateful_edge.p4 (shipped beside the code, in the sources and in build/). */
+const DEFAULT_P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
+
+const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--trigger T] [--plan] [--json]
 
 Migrates one VM's network state from the edges in front of HOST (--from) to those in front of
 HOST (--to), as the inventory (--config) describes them.
@@ -25,10 +32,21 @@ options:
   --vm NAME       the VM, as named under 'vms'
   --from HOST     where the VM runs now
   --to HOST       where it is going
-  --trigger KIND  manual (default) | qemu:/path/to/qmp.sock  [engine not built yet]
+  --trigger KIND  manual (default): pre-copy until the changes converge, then the pause-window sync
+                  qemu:/path/to/qmp.sock: follow QEMU's migration of the VM (source monitor);
+                  the sync runs while QEMU holds the VM in pre-switchover
+  --qemu-destination PATH   the destination QEMU's monitor (checks the VM runs there after)
+  --migrate-uri URI         start QEMU's migration to URI (default: wait for the operator's)
+  --pause-deadline-ms N     pause-window budget (default 50)
+  --on-deadline P           abort (default: roll back) | continue (activate, report what was lost)
+  --migration-id ID         default: VM name, time and a random suffix
   --plan          validate and show which devices take part and the topology; change nothing
-  --json          the plan as one JSON object
-  -h, --help      this help`;
+  --json          the plan (with --plan) or the report as one JSON object
+  -h, --help      this help
+
+Devices are reached over P4Runtime as the inventory says (address, device id, election id, TLS);
+each gets an edge plugin in this process. The journal goes to the inventory's 'journal' directory.
+Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad request.`;
 
 const planJson = (p: MigrationPlan): Record<string, unknown> => ({
   vm: p.vm.name,
@@ -47,7 +65,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   try {
     v = parseArgs({
       args: argv,
-      options: { config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, trigger: { type: 'string' }, plan: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, trigger: { type: 'string' },
+        'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
+        plan: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -64,27 +86,106 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stderr(`carryover migrate: missing ${missing.map((k) => `--${k}`).join(', ')}\n\n${HELP}`);
     return 2;
   }
-  const trigger = typeof v['trigger'] === 'string' ? v['trigger'] : 'manual';
-  if (trigger !== 'manual' && !/^qemu:.+/.test(trigger)) {
-    io.stderr(`carryover migrate: --trigger ${trigger}: expected manual or qemu:/path/to/qmp.sock`);
+  const triggerArg = typeof v['trigger'] === 'string' ? v['trigger'] : 'manual';
+  if (triggerArg !== 'manual' && !/^qemu:.+/.test(triggerArg)) {
+    io.stderr(`carryover migrate: --trigger ${triggerArg}: expected manual or qemu:/path/to/qmp.sock`);
     return 2;
   }
+  const deadlineArg = v['pause-deadline-ms'];
+  const pauseDeadlineMs = deadlineArg === undefined ? 50 : Number(deadlineArg);
+  if (!Number.isInteger(pauseDeadlineMs) || pauseDeadlineMs < 1 || pauseDeadlineMs > 600_000) {
+    io.stderr(`carryover migrate: --pause-deadline-ms ${String(deadlineArg)}: expected an integer 1..600000 (milliseconds)`);
+    return 2;
+  }
+  const onDeadline = v['on-deadline'] ?? 'abort';
+  if (onDeadline !== 'abort' && onDeadline !== 'continue') {
+    io.stderr(`carryover migrate: --on-deadline ${String(onDeadline)}: expected abort or continue`);
+    return 2;
+  }
+  if (triggerArg === 'manual' && (v['qemu-destination'] !== undefined || v['migrate-uri'] !== undefined)) {
+    io.stderr('carryover migrate: --qemu-destination and --migrate-uri need --trigger qemu:/path/to/qmp.sock');
+    return 2;
+  }
+  const trigger: MigrateTrigger =
+    triggerArg === 'manual'
+      ? { kind: 'manual' }
+      : {
+          kind: 'qemu',
+          source: triggerArg.slice('qemu:'.length),
+          ...(typeof v['qemu-destination'] === 'string' ? { destination: v['qemu-destination'] } : {}),
+          ...(typeof v['migrate-uri'] === 'string' ? { migrateUri: v['migrate-uri'] } : {}),
+        };
+  let plan: MigrationPlan;
+  let journalDir: string;
   try {
     const inv = loadInventory(v['config'] as string);
-    const plan = planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
-    if (v['json']) io.stdout(JSON.stringify(planJson(plan)));
-    else {
-      io.stdout(`plan: VM ${plan.vm.name} (${plan.vm.address}) from ${plan.fromHost} to ${plan.toHost}, topology ${plan.topology}`);
-      io.stdout(`  sources:      ${plan.sources.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`);
-      io.stdout(`  destinations: ${plan.destinations.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`);
-      if (plan.placement) io.stdout(`  placement:    ${plan.placement.name}: ${plan.placement.algorithm}(${plan.placement.fields.join(', ')}) over ${plan.placement.devices.join(', ')}`);
-    }
-    if (v['plan']) return 0;
-    io.stderr('carryover migrate: the migration engine is not built yet (the plan above is what it would move); nothing was done. Use --plan to validate only.');
-    return 2;
+    plan = planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
+    journalDir = inv.journal;
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     io.stderr(`carryover migrate: ${err.message}`);
     return 2;
   }
+  if (v['plan']) {
+    if (v['json']) io.stdout(JSON.stringify(planJson(plan)));
+    else for (const l of planLines(plan)) io.stdout(l);
+    return 0;
+  }
+  for (const l of planLines(plan)) io.stderr(l);
+  let outcome: MigrationOutcome;
+  try {
+    outcome = await executeMigration({
+      plan,
+      trigger,
+      ...(typeof v['migration-id'] === 'string' ? { migrationId: v['migration-id'] } : {}),
+      journalDir,
+      defaultP4info: DEFAULT_P4INFO,
+      pauseDeadlineMs,
+      onDeadline,
+      progress: (l) => io.stderr(`migrate: ${l}`),
+    });
+  } catch (e) {
+    const err = e instanceof ControllerError ? e : ControllerError.from(e);
+    io.stderr(`carryover migrate: ${err.code}: ${err.message} (nothing was changed on any device)`);
+    return err.code === 'BAD_CONFIG' ? 2 : 1;
+  }
+  const r = outcome.run;
+  if (v['json']) io.stdout(JSON.stringify(reportJson(plan, outcome)));
+  else {
+    io.stdout(`migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`);
+    io.stdout(`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`);
+    if (r.sync) io.stdout(`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`);
+    if (r.committed) io.stdout(`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`);
+    if (outcome.qemu) io.stdout(`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`);
+    if (r.aborted) io.stdout(`  reason: ${r.aborted.reason}: ${r.aborted.detail}`);
+  }
+  return r.aborted ? 1 : 0;
+}
+
+function planLines(p: MigrationPlan): string[] {
+  return [
+    `plan: VM ${p.vm.name} (${p.vm.address}) from ${p.fromHost} to ${p.toHost}, topology ${p.topology}`,
+    `  sources:      ${p.sources.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
+    `  destinations: ${p.destinations.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
+    ...(p.placement ? [`  placement:    ${p.placement.name}: ${p.placement.algorithm}(${p.placement.fields.join(', ')}) over ${p.placement.devices.join(', ')}`] : []),
+  ];
+}
+
+function reportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unknown> {
+  const r = o.run;
+  return {
+    migrationId: o.migrationId,
+    plan: planJson(p),
+    outcome: r.aborted ? 'aborted' : 'committed',
+    reason: r.aborted?.reason ?? null,
+    detail: r.aborted?.detail ?? null,
+    snapshotSlots: o.rounds[0] ?? 0,
+    rounds: Math.max(0, o.rounds.length - 1),
+    deltaSizes: o.rounds.slice(1),
+    pauseSyncMs: r.sync ? Math.round(r.sync.elapsedMs * 100) / 100 : null,
+    finalDeltaSlots: r.sync?.slots ?? null,
+    lost: r.sync?.lost ?? null,
+    sourceDeleted: r.committed?.deleted ?? null,
+    qemu: o.qemu ?? null,
+  };
 }

@@ -1,0 +1,83 @@
+/**
+ * The controller's in-process path to its devices: one edge plugin per inventory device (P4Runtime
+ * session as primary with the inventory's election id, pipeline pushed where the inventory names a
+ * device config, register access probed or forced), and its device API. The migration protocol
+ * (a plugin daemon beside each switch) serves the same DeviceApi over the network.
+ */
+import { readFileSync } from 'node:fs';
+import { silentLogger } from 'p4runtime-ts';
+import type { CredentialsOption, Logger } from 'p4runtime-ts';
+import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
+import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
+import { ControllerError } from '../errors.js';
+import type { InventoryDevice } from '../inventory/inventory.js';
+
+/** Device APIs by device name, and how to let go of the devices. */
+export interface ConnectedDevices {
+  readonly apis: ReadonlyMap<string, DeviceApi>;
+  /** Ends delta streams and plugins (sessions closed; the switches keep their state). */
+  stop(): Promise<void>;
+}
+
+/** Options of connectDevices. */
+export interface ConnectDevicesOptions {
+  /** P4Info for devices whose inventory entry names none. */
+  readonly defaultP4info: string;
+  readonly logger?: Logger;
+  /** Milliseconds to wait for each switch (default 10 000). */
+  readonly connectTimeoutMs?: number;
+}
+
+function credentialsOf(d: InventoryDevice): CredentialsOption {
+  if (!d.tls) return { kind: 'insecure' };
+  if (d.tls.cert && d.tls.key) return { kind: 'mtls', ca: d.tls.ca, cert: d.tls.cert, key: d.tls.key };
+  return { kind: 'tls', ca: d.tls.ca };
+}
+
+/**
+ * Connects to every device (in parallel); on any failure the ones already started are stopped
+ * and the error names the device and its address.
+ * @example
+ * const devices = await connectDevices([...plan.sources, ...plan.destinations], { defaultP4info: 'p4/stateful_edge.p4info.txtpb' });
+ */
+export async function connectDevices(devices: readonly InventoryDevice[], o: ConnectDevicesOptions): Promise<ConnectedDevices> {
+  const logger = o.logger ?? silentLogger;
+  const started: { plugin: EdgePlugin; api: EdgeDeviceApi | undefined }[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of started) s.api?.stop();
+    await Promise.all(started.map((s) => s.plugin.stop().catch(() => undefined)));
+  };
+  const apis = new Map<string, DeviceApi>();
+  const results = await Promise.allSettled(
+      devices.map(async (d) => {
+        const plugin = createEdgePlugin({
+          address: d.address,
+          deviceId: d.deviceId,
+          electionId: d.electionId,
+          credentials: credentialsOf(d),
+          p4info: d.p4info ?? o.defaultP4info,
+          ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig) } : {}),
+          registerAccess: d.registerAccess,
+          connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+          logger: logger.child({ device: d.name }),
+        });
+        const entry: { plugin: EdgePlugin; api: EdgeDeviceApi | undefined } = { plugin, api: undefined };
+        started.push(entry);
+        try {
+          await plugin.start();
+        } catch (e) {
+          throw new ControllerError('DEVICE_UNREACHABLE', `device '${d.name}' at ${d.address}: ${(e as Error).message}; check the address, device id and credentials in the inventory`, { cause: e });
+        }
+        entry.api = createDeviceApi(plugin, { name: d.name });
+        await entry.api.ready();
+        apis.set(d.name, entry.api);
+      }),
+    );
+  // Every start settled, so stop() reaches all of them.
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { apis, stop };
+}
