@@ -100,9 +100,24 @@ describe('migration engine — 1:1 over fake devices', () => {
   });
 });
 
+describe('migration engine — the pause arrives early', () => {
+  it('engine — a pause signalled while the snapshot is still moving ends pre-copy right after it (no delta round)', async () => {
+    const { engine, dev } = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    src(dev).stall('exportSnapshot');
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    stop$.next(); // before the snapshot was read: a plain Subject does not replay it
+    src(dev).unstall('exportSnapshot');
+    const rounds = await running;
+    expect(rounds).toEqual([]);
+    expect(dst(dev).staged.size).toBe(20);
+  });
+});
+
 describe('migration engine — the pause deadline', () => {
   it('engine — policy abort: a final delta past the deadline is PAUSE_DEADLINE_MISSED, and rollback leaves the source authoritative', async () => {
-    const { engine, machine, dev } = await setup('host-b', { pauseDeadlineMs: 20, onDeadline: 'abort' });
+    const { engine, machine, dev } = await setup('host-b', { pauseDeadlineMs: 20, onDeadline: 'abort', settleMs: 20 });
     await engine.prepare();
     await engine.precopy(new Subject<void>().asObservable());
     src(dev).stall('finalDelta');

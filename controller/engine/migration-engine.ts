@@ -34,6 +34,8 @@ export interface MigrationEngineOptions {
   readonly pauseDeadlineMs?: number;
   readonly onDeadline?: DeadlinePolicy;
   readonly precopy?: { readonly intervalMs?: number; readonly policy?: ConvergencePolicy; readonly maxPending?: number };
+  /** After a missed deadline, how long the rollback waits for writes still in flight. Default 5000 ms. */
+  readonly settleMs?: number;
   /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
   readonly graceMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -145,6 +147,18 @@ export class MigrationEngine {
 
   /** PREPARED → PRECOPY: the snapshot staged everywhere, then delta rounds until `stop$` or convergence. */
   async precopy(stop$?: Observable<unknown>): Promise<PrecopyRound[]> {
+    // Listen for the pause from the start: a VM may pause while the snapshot is still moving.
+    let stopped = false;
+    const stopSub = stop$?.subscribe(() => (stopped = true));
+    try {
+      return await this.rounds(() => stopped);
+    } finally {
+      stopSub?.unsubscribe();
+    }
+  }
+
+  /** The snapshot, then delta rounds until `isStopped()` or the convergence policy ends them. */
+  private async rounds(isStopped: () => boolean): Promise<PrecopyRound[]> {
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
     let slots = 0;
     for (const [s, b] of snaps) {
@@ -170,14 +184,12 @@ export class MigrationEngine {
         error: (e: unknown) => (failed = e),
       }),
     );
-    let stopped = false;
-    const stopSub = stop$?.subscribe(() => (stopped = true));
     const rounds: PrecopyRound[] = [];
     try {
-      for (let round = 1; round <= policy.maxRounds && !stopped; round++) {
+      for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
         await firstValueFrom(timer(p.intervalMs ?? 100, this.scheduler));
         if (failed !== undefined) throw failure(failed, 'delta stream');
-        if (stopped) break;
+        if (isStopped()) break;
         const take = pending.splice(0, pending.length);
         const overflowed = queued > maxPending;
         queued = 0;
@@ -198,7 +210,6 @@ export class MigrationEngine {
       }
     } finally {
       for (const s of subs) s.unsubscribe();
-      stopSub?.unsubscribe();
     }
     return rounds;
   }
@@ -226,8 +237,10 @@ export class MigrationEngine {
     if (outcome === 'late') {
       if ((this.o.onDeadline ?? 'abort') === 'abort') {
         // Writes still in flight would land after the rollback cleaned up: let them finish first
-        // (the trigger releases the VM on its own clock; this only delays the cleanup).
-        await work.catch(() => undefined);
+        // (the trigger releases the VM on its own clock; this only delays the cleanup) — but not
+        // forever: a device that never answers is left to the rollback's own retries.
+        const settled = await Promise.race([work.then(() => true, () => true), firstValueFrom(timer(this.o.settleMs ?? 5_000, this.scheduler)).then(() => false)]);
+        if (!settled) this.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: this.o.settleMs ?? 5_000 });
         throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync not done within ${deadlineMs} ms`);
       }
       lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };

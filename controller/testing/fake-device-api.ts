@@ -38,7 +38,7 @@ export class FakeDeviceApi implements DeviceApi {
   private readonly log: { seq: bigint; key: string }[] = [];
   private readonly deltas$ = new Subject<StateBatch>();
   private failures = new Map<Method, { reason: DeviceFailureReason; times: number }>();
-  private stalls = new Set<Method>();
+  private stalls = new Map<Method, { readonly wait: Promise<void>; readonly release: () => void }>();
   /** When set, pushed deltas skip this many sequence numbers once (a lost notification). */
   dropNextPush = false;
   /** When set, the final delta starts one sequence late (a device that loses a change). */
@@ -51,9 +51,17 @@ export class FakeDeviceApi implements DeviceApi {
     this.failures.set(m, { reason, times });
   }
 
-  /** Calls of `m` never answer. */
+  /** Calls of `m` do not answer until `unstall(m)` (never, without it). */
   stall(m: Method): void {
-    this.stalls.add(m);
+    let release: () => void = () => undefined;
+    const wait = new Promise<void>((r) => (release = r));
+    this.stalls.set(m, { wait, release });
+  }
+
+  /** Stalled calls of `m` go on, and later ones are not held. */
+  unstall(m: Method): void {
+    this.stalls.get(m)?.release();
+    this.stalls.delete(m);
   }
 
   /** A flow's state changes in the data plane (while the VM runs). */
@@ -84,7 +92,8 @@ export class FakeDeviceApi implements DeviceApi {
 
   private async gate(m: Method): Promise<void> {
     this.calls.push(m);
-    if (this.stalls.has(m)) await new Promise(() => undefined);
+    const stalled = this.stalls.get(m);
+    if (stalled) await stalled.wait;
     const f = this.failures.get(m);
     if (f && f.times > 0) {
       f.times--;

@@ -4,6 +4,7 @@
  * --json. Exit 0 only when every open connection survived at the destination, the control switch
  * without carryover broke them, counters were conserved and every slot arrived.
  */
+import { findQemu } from '../../controller/testing/qemu-pair.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { DEMO_TOPOLOGIES } from '../demo/demo-site.js';
 import type { DemoTopology } from '../demo/demo-site.js';
@@ -12,7 +13,7 @@ import type { LiveDemoReport } from '../demo/live-demo.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseFlags } from './main.js';
 
 const HELP = `usage: carryover demo [--flows N] [--topology 1:1|2:1|1:2] [--profile full|bmv2]
-                     [--pause-deadline-ms N] [--seed N] [--json]
+                     [--vm sim|qemu] [--pause-deadline-ms N] [--seed N] [--json]
 
 Simulated edge switches running p4/stateful_edge.p4's model, an edge plugin on each, and a VM
 whose TCP and UDP flows open, move data and close through PacketOut while carryover live-migrates
@@ -25,6 +26,9 @@ destination, and at a control switch that got no state (a migration without carr
   --topology T           1:1, 2:1 (two source edges merged) or 1:2 (flows placed by ECMP hash) (default 1:1)
   --profile P            sim profile of every switch: full (registers over P4Runtime) or bmv2
                          (registers only in-band, as on BMv2) (default ${DEFAULT_LIVE_DEMO_OPTIONS.profile})
+  --vm sim|qemu          sim (default): the demo pauses the VM itself; qemu: two real QEMU processes
+                         migrate on loopback and QEMU's phases drive carryover (the VM's traffic
+                         stops exactly while QEMU holds it in pre-switchover)
   --pause-deadline-ms N  pause-window budget; past it the migration rolls back (default ${DEFAULT_LIVE_DEMO_OPTIONS.pauseDeadlineMs})
   --seed N               the VM's traffic (default ${DEFAULT_LIVE_DEMO_OPTIONS.seed})
   --json                 one JSON object (flows, flowsMigrated, survivedWith, brokenWithout,
@@ -47,6 +51,7 @@ export function renderLiveDemoReport(r: LiveDemoReport): string {
     `after the migration, each open flow's next packets (both directions):`,
     `  with carryover   : ${r.survivedWith} of ${r.openAtPause} flows pass the destination firewall`,
     `  without carryover: ${r.brokenWithout} of ${r.openAtPause} flows dropped by the same switch without the state`,
+    ...(r.qemu ? [`QEMU               : migration ${r.qemu.outcome}, downtime ${r.qemu.qemuDowntimeMs ?? '?'} ms, of which carryover held the VM ${r.qemu.heldMs?.toFixed(1) ?? '?'} ms; destination VM ${r.qemu.destinationStatus ?? '?'}`] : []),
     ...(r.aborted ? ['', `migration aborted: ${r.aborted.reason}: ${r.aborted.detail} — rolled back: the source stays authoritative, the destination holds nothing of the VM`] : []),
     '',
     `timings (ms): ${Object.entries(r.timingsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
@@ -62,6 +67,7 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     topology: { type: 'string' },
     profile: { type: 'string' },
     'pause-deadline-ms': { type: 'string' },
+    vm: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -80,8 +86,12 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
   if (!DEMO_TOPOLOGIES.includes(topology)) throw new UsageError(`--topology ${values.topology}: expected one of ${DEMO_TOPOLOGIES.join(', ')}`);
   const profile = values.profile ?? DEFAULT_LIVE_DEMO_OPTIONS.profile;
   if (profile !== 'full' && profile !== 'bmv2') throw new UsageError(`--profile ${values.profile}: expected full or bmv2`);
+  const vm = values.vm ?? 'sim';
+  if (vm !== 'sim' && vm !== 'qemu') throw new UsageError(`--vm ${vm}: expected sim or qemu`);
+  if (vm === 'qemu' && findQemu() === undefined) throw new UsageError('--vm qemu: qemu-system-x86_64 is not on PATH; install Debian\'s qemu-system-x86 (or set CARRYOVER_QEMU to the binary)');
   const report = await runLiveDemo({
     ...DEFAULT_LIVE_DEMO_OPTIONS,
+    vm,
     flows: int('flows', values.flows, DEFAULT_LIVE_DEMO_OPTIONS.flows, 1, 20_000),
     seed: int('seed', values.seed, DEFAULT_LIVE_DEMO_OPTIONS.seed, 0, 2 ** 31 - 1),
     pauseDeadlineMs: int('pause-deadline-ms', values['pause-deadline-ms'], DEFAULT_LIVE_DEMO_OPTIONS.pauseDeadlineMs, 1, 600_000),

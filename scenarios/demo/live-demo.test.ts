@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderLiveDemoReport } from '../cli/demo-command.js';
+import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
 import { DEFAULT_LIVE_DEMO_OPTIONS, demoSucceeded, runLiveDemo } from './live-demo.js';
 
 const cases = [
@@ -39,5 +40,19 @@ describe.each(cases)('demo — live migration, topology %s, profile %s', (topolo
     expect(demoSucceeded(r)).toBe(true);
     expect(renderLiveDemoReport(r)).toMatch(/result: OK/);
     expect(lines.some((l) => /snapshot staged/.test(l))).toBe(true);
+  }, 180_000);
+});
+
+describe.skipIf(QEMU_SKIP_REASON !== undefined)(`demo — with a real QEMU VM${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, () => {
+  it('demo — --vm qemu: QEMU migrates for real, the sync runs while QEMU holds the VM, traffic survives, QEMU reports the destination running', async () => {
+    const r = await runLiveDemo({ ...DEFAULT_LIVE_DEMO_OPTIONS, vm: 'qemu', flows: 40, pauseDeadlineMs: 60_000, progress: () => undefined });
+    expect(r.aborted).toBeUndefined();
+    expect(r.qemu).toMatchObject({ outcome: 'completed', destinationStatus: 'running' });
+    expect(r.qemu?.heldMs).toBeGreaterThan(0);
+    expect(r.qemu?.qemuDowntimeMs).toBeGreaterThanOrEqual(r.qemu?.heldMs ?? Infinity);
+    expect(r.survivedWith).toBe(r.openAtPause);
+    expect(r.brokenWithout).toBe(r.openAtPause);
+    expect(r.countersConserved).toBe(true);
+    expect(r.flowsMigrated).toBe(r.flowsAtFreeze);
   }, 180_000);
 });

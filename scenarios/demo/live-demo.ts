@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import { MemoryJournal, MigrationEngine, MigrationMachine, runMigration } from '../../controller/index.js';
+import type { EngineRun } from '../../controller/index.js';
 import type { DeviceApi } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { UPLINK, eventually, injectViaPacketOut } from '../edge-rig.js';
@@ -18,6 +19,8 @@ import { DEMO_VM, startDemoSite } from './demo-site.js';
 import type { DemoSite, DemoSwitch, DemoTopology } from './demo-site.js';
 import { countVmSlots, readVmCounters, readVmPinholes, sumCounters } from './demo-observer.js';
 import type { CounterSet } from './demo-observer.js';
+import { migrateWithQemu } from './qemu-vm.js';
+import type { QemuVmReport } from './qemu-vm.js';
 import { VmTraffic } from './vm-traffic.js';
 import type { VmPacket } from './vm-traffic.js';
 
@@ -33,6 +36,8 @@ export interface LiveDemoOptions {
   /** Traffic steps during pre-copy (one every `stepMs`). */
   readonly precopySteps: number;
   readonly stepMs: number;
+  /** The VM: simulated (its pause is the demo's choice), or a real QEMU process migrated on loopback. */
+  readonly vm: 'sim' | 'qemu';
   readonly progress: (line: string) => void;
 }
 
@@ -44,6 +49,7 @@ export const DEFAULT_LIVE_DEMO_OPTIONS: Omit<LiveDemoOptions, 'progress'> = Obje
   pauseDeadlineMs: 50,
   precopySteps: 20,
   stepMs: 25,
+  vm: 'sim',
 });
 
 /** What the demo measured. */
@@ -77,6 +83,8 @@ export interface LiveDemoReport {
   readonly deltaSizes: readonly number[];
   readonly sourceCleaned: number;
   readonly aborted: { readonly reason: string; readonly detail: string } | undefined;
+  /** With --vm qemu: QEMU's own downtime and carryover's share of it. */
+  readonly qemu: QemuVmReport | undefined;
   readonly timingsMs: Readonly<Record<string, number>>;
 }
 
@@ -168,35 +176,47 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
     let holesAtFreeze = new Map<string, { packets: bigint; bytes: bigint }>();
     let flowsAtFreeze = 0;
     let openAtPause = 0;
+    const vmStep = (): void => {
+      const ps = traffic.step(Math.max(1, Math.round(o.flows / 20)));
+      send(site, traffic, ps);
+      packets += ps.length;
+    };
+    const observeFreeze = async (): Promise<void> => {
+      openAtPause = traffic.open().length;
+      // Pinholes are learned from digests by the plugin: the VM's last UDP flows may still be in flight.
+      if (!(await eventually(async () => (await holes()) === udpOpen(), 30_000))) throw new Error(`demo: the source holds ${await holes()} pinholes, the VM opened ${udpOpen()} UDP flows (waited 30 s for the plugins to learn them)`);
+      atFreeze = sumCounters(await Promise.all(site.sources.map((s) => readVmCounters(s.rig, DEMO_VM.sourceId))));
+      holesAtFreeze = new Map((await Promise.all(site.sources.map((s) => readVmPinholes(s.rig.sw, DEMO_VM.sourceId)))).flatMap((m) => [...m]));
+      flowsAtFreeze = site.sources.reduce((n, s) => n + countVmSlots(s.rig.sim, s.rig.plugin.group, DEMO_VM.sourceId), 0);
+    };
     // The VM runs: traffic through PacketOut while pre-copy rounds move its changes.
     const t2 = performance.now();
-    const running = (async () => {
-      await eventually(() => machine.state.phase === 'PRECOPY', 60_000, 5);
-      for (let step = 0; step < o.precopySteps; step++) {
-        const ps = traffic.step(Math.max(1, Math.round(o.flows / 20)));
-        send(site, traffic, ps);
-        packets += ps.length;
-        await sleep(o.stepMs);
-      }
-      paused$.next();
-    })();
-    const run = await runMigration(engine, {
-      paused$,
-      beforePause: async () => {
-        // The VM is paused: its last packets reach the switch before the freeze.
-        await running;
-        await drained(site);
-        mark('pre-copy', t2);
-        openAtPause = traffic.open().length;
-        // Pinholes are learned from digests by the plugin: the VM's last UDP flows may still be in flight.
-        if (!(await eventually(async () => (await holes()) === udpOpen(), 30_000))) throw new Error(`demo: the plugins did not learn the ${udpOpen()} UDP pinholes within 30 s`);
-        o.progress(`VM paused: ${openAtPause} flows open; freezing, final sync, activation`);
-        const per = await Promise.all(site.sources.map((s) => readVmCounters(s.rig, DEMO_VM.sourceId)));
-        atFreeze = sumCounters(per);
-        holesAtFreeze = new Map((await Promise.all(site.sources.map((s) => readVmPinholes(s.rig.sw, DEMO_VM.sourceId)))).flatMap((m) => [...m]));
-        flowsAtFreeze = site.sources.reduce((n, s) => n + countVmSlots(s.rig.sim, s.rig.plugin.group, DEMO_VM.sourceId), 0);
-      },
-    });
+    let run: EngineRun;
+    let qemu: QemuVmReport | undefined;
+    if (o.vm === 'qemu') {
+      ({ run, qemu } = await migrateWithQemu(engine, { step: vmStep, stepMs: o.stepMs, drain: () => drained(site), observe: observeFreeze, progress: o.progress }, o.pauseDeadlineMs));
+      mark('migration with QEMU', t2);
+    } else {
+      const running = (async () => {
+        await eventually(() => machine.state.phase === 'PRECOPY', 60_000, 5);
+        for (let step = 0; step < o.precopySteps; step++) {
+          vmStep();
+          await sleep(o.stepMs);
+        }
+        paused$.next();
+      })();
+      run = await runMigration(engine, {
+        paused$,
+        beforePause: async () => {
+          // The VM is paused: its last packets reach the switch before the freeze.
+          await running;
+          await drained(site);
+          mark('pre-copy', t2);
+          await observeFreeze();
+          o.progress(`VM paused: ${openAtPause} flows open; freezing, final sync, activation`);
+        },
+      });
+    }
     sub.unsubscribe();
     const t3 = performance.now();
 
@@ -257,6 +277,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
       deltaSizes,
       sourceCleaned: run.committed?.deleted ?? 0,
       aborted: run.aborted,
+      qemu,
       timingsMs: timings,
     };
     return report;
