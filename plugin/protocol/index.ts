@@ -13,6 +13,8 @@ export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
 export { loadMutualTls } from './tls-material.js';
+export { diagnoseTls } from './tls-diagnosis.js';
+export type { TlsDiagnosis } from './tls-diagnosis.js';
 export type { LoadedTls, MutualTls } from './tls-material.js';
 export { DEFAULT_MIGRATION_SERVER_OPTIONS, parseMigrationServerOptions, serveMigrationProtocol } from './migration-server.js';
 export type { MigrationServer, MigrationServerOptions, MigrationServerStats, ParsedMigrationServerOptions } from './migration-server.js';

@@ -19,8 +19,9 @@ import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket } from '../security/migration-ticket.js';
 import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, deleteResultFromWire, importResultFromWire, refToWire, ticketToWire } from './codec.js';
 import { statusToFailure } from './status.js';
+import { diagnoseTls } from './tls-diagnosis.js';
 import { loadMutualTls } from './tls-material.js';
-import type { MutualTls } from './tls-material.js';
+import type { LoadedTls, MutualTls } from './tls-material.js';
 import { PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, methodTypes } from './wire.js';
 import type { MigrationMethod, WireMessage } from './wire.js';
 
@@ -54,10 +55,12 @@ class RemoteDevice implements RemoteDeviceApi {
   private readonly client: Client;
   private readonly name: string;
   private readonly timeoutMs: number;
+  private readonly tls: LoadedTls;
   peerProtocolVersion: number | undefined;
 
   constructor(private readonly o: MigrationClientOptions) {
     const tls = loadMutualTls(o.tls, 'MigrationClientOptions.tls');
+    this.tls = tls;
     const max = o.maxMessageBytes ?? DEFAULT_MIGRATION_CLIENT_OPTIONS.maxMessageBytes;
     this.name = o.name ?? o.address;
     this.timeoutMs = o.callTimeoutMs ?? DEFAULT_MIGRATION_CLIENT_OPTIONS.callTimeoutMs;
@@ -91,9 +94,21 @@ class RemoteDevice implements RemoteDeviceApi {
         payload,
         new Metadata(),
         { deadline: Date.now() + this.timeoutMs },
-        (err: ServiceError | null, res?: WireMessage) => (err || !res ? reject(statusToFailure(err, what)) : resolve(res)),
+        (err: ServiceError | null, res?: WireMessage) => (err || !res ? this.explain(statusToFailure(err, what)).then(reject) : resolve(res)),
       );
     });
+  }
+
+  /**
+   * A connection failure with its real cause: gRPC says only "failed to connect", so one plain
+   * TLS handshake tells a refused certificate (UNAUTHORIZED) from an absent peer.
+   */
+  private async explain(f: DeviceApiFailure): Promise<DeviceApiFailure> {
+    if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
+    const d = await diagnoseTls(this.o.address, this.tls);
+    if (d.kind === 'refused') return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; check that both sides' certificates are valid and signed by the CA the other trusts`, { cause: f });
+    if (d.kind === 'unreachable') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${f.message}: ${d.message}`, { cause: f });
+    return f;
   }
 
   /** The body of a migration call: its ref and ticket (a ticket that cannot be had fails the call). */
@@ -149,7 +164,7 @@ class RemoteDevice implements RemoteDeviceApi {
       stream.on('error', (e: Error) => {
         if (done) return;
         done = true;
-        sub.error(statusToFailure(e, what));
+        void this.explain(statusToFailure(e, what)).then((f) => sub.error(f));
       });
       stream.on('end', () => {
         if (done) return;

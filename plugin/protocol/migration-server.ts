@@ -169,7 +169,10 @@ class Handlers {
         const out = new DeltaCoalescer(caps.keyFields.map((k) => k.name), (b) => call.write(batchToWire(b)));
         call.on('drain', () => out.drain());
         let sub: Subscription | undefined = undefined;
+        let finished = false;
         const finish = (): void => {
+          if (finished) return;
+          finished = true;
           this.merged += out.stats.merged;
           if (sub) this.streams.delete(sub);
         };
