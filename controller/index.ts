@@ -28,3 +28,5 @@ export { SeqLedger } from './engine/seq-ledger.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';
+// Devices over the migration protocol (plugins beside their switches) and this coordinator's tickets.
+export * from './remote/index.js';
