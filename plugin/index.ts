@@ -17,7 +17,7 @@ export type { ReadVmStateOptions, VmCounterState, VmSlotState, VmState, VmStateS
 export * from './contract/index.js';
 export * from './state-access/index.js';
 export { loadEdgePluginConfig, parseEdgePluginConfig, DEFAULT_HEALTH_INTERVAL_MS } from './config-file.js';
-export type { EdgePluginConfig } from './config-file.js';
+export type { EdgePluginConfig, MigrationProtocolConfig } from './config-file.js';
 export { runPluginCommand } from './cli.js';
 export type { PluginCommandIo } from './cli.js';
 // Migration tickets: coordinators sign, plugins verify (mutual authorization per migration).
