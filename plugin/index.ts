@@ -28,6 +28,7 @@ export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
 export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
+export { schemaDifferences } from './device-api/schema-difference.js';
 export type { EdgeDeviceApi, EdgeDeviceApiOptions } from './device-api/edge-device-api.js';
 // The migration protocol: the device API served and called over gRPC + mutual TLS.
 export * from './protocol/index.js';

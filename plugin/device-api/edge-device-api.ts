@@ -159,6 +159,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       deltas: ['pull'],
       maxConcurrentMigrations: caps.trackers,
       keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
+      registers: this.group.words.map((w) => ({ name: w.register, bits: w.bits })),
     };
   }
 

@@ -47,6 +47,7 @@ describe('protocol codec — messages', () => {
     const caps: DeviceCapabilities = {
       device: 'edge-1', apiVersion: 1, stateClasses: ['tcp-state', 'counters'], schema: { 'group:flow': 'abc', 'counter:vm_bytes': 'def' },
       slots: { total: 4096, free: 4000 }, registerAccess: 'inband', deltas: ['pull'], maxConcurrentMigrations: 2, keyFields: [{ name: 'src_addr', bits: 32 }],
+      registers: [{ name: 'ct_key', bits: 104 }, { name: 'ct_state', bits: 64 }],
     };
     expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire(caps, 1)))).toEqual({ capabilities: caps, protocolVersion: 1 });
     expect(() => capabilitiesFromWire(overWire('Capabilities', { ...capabilitiesToWire(caps, 1), registerAccess: 'magic' }))).toThrow(/register_access.*'magic'/);

@@ -129,6 +129,7 @@ export function capabilitiesToWire(c: DeviceCapabilities, protocolVersion: numbe
     deltas: [...c.deltas],
     maxConcurrentMigrations: c.maxConcurrentMigrations,
     keyFields: c.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
+    registers: (c.registers ?? []).map((r) => ({ name: r.name, bits: r.bits })),
     protocolVersion,
   };
 }
@@ -140,6 +141,12 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
   if (apiVersion !== 1) throw new DeviceApiFailure('PEER_REJECTED', `the peer speaks device API version ${apiVersion}; this side speaks 1`);
   const schema = msg(m['schema'], 'Capabilities.schema');
   for (const [k, fp] of Object.entries(schema)) str(fp, `Capabilities.schema['${k}']`);
+  const named = (v: unknown, what: string): { name: string; bits: number }[] =>
+    list(v, what).map((k, i) => {
+      const x = msg(k, `${what}[${i}]`);
+      return { name: str(x['name'], `${what}[${i}].name`), bits: uint(x['bits'], `${what}[${i}].bits`) };
+    });
+  const registers = named(m['registers'], 'Capabilities.registers');
   const capabilities: DeviceCapabilities = {
     device: str(m['device'], 'Capabilities.device'),
     apiVersion: 1,
@@ -149,10 +156,8 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
     registerAccess: oneOf(m['registerAccess'], ['p4runtime', 'inband'] as const, 'Capabilities.register_access'),
     deltas: list(m['deltas'], 'Capabilities.deltas').map((d) => oneOf(d, ['push', 'pull'] as const, 'Capabilities.deltas')),
     maxConcurrentMigrations: uint(m['maxConcurrentMigrations'], 'Capabilities.max_concurrent_migrations'),
-    keyFields: list(m['keyFields'], 'Capabilities.key_fields').map((k, i) => {
-      const x = msg(k, `Capabilities.key_fields[${i}]`);
-      return { name: str(x['name'], `Capabilities.key_fields[${i}].name`), bits: uint(x['bits'], `Capabilities.key_fields[${i}].bits`) };
-    }),
+    keyFields: named(m['keyFields'], 'Capabilities.key_fields'),
+    ...(registers.length > 0 ? { registers } : {}),
   };
   return { capabilities, protocolVersion: uint(m['protocolVersion'], 'Capabilities.protocol_version') };
 }
