@@ -36,3 +36,5 @@ export { connectDevices } from './devices/connect-devices.js';
 export type { ConnectDevicesOptions, ConnectedDevices } from './devices/connect-devices.js';
 export { executeMigration } from './migrate/execute-migration.js';
 export type { ExecuteMigrationOptions, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
+// Devices over the migration protocol (plugins beside their switches) and this coordinator's tickets.
+export * from './remote/index.js';

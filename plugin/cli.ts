@@ -9,6 +9,8 @@ import type { Logger } from 'p4runtime-ts';
 import { loadEdgePluginConfig } from './config-file.js';
 import { createEdgePlugin } from './edge-plugin.js';
 import { EdgePluginError } from './errors.js';
+import { startMigrationService } from './protocol/migration-service.js';
+import type { MigrationService } from './protocol/migration-service.js';
 
 /** Where the command writes and what stops it (tests pass their own). */
 export interface PluginCommandIo {
@@ -25,14 +27,19 @@ const HELP = `usage: carryover plugin --config FILE
 Runs the edge plugin beside one switch: connects over P4Runtime, becomes primary, pushes the
 pipeline when the cookie differs (if the config names a deviceConfig), probes register access
 (P4Runtime RegisterEntry, else in-band), learns dynamic ACL pinholes from digests and removes them
-on idle timeout. Logs health every healthIntervalMs; stops on SIGINT/SIGTERM.
+on idle timeout. With a "migration" section it also serves the migration protocol (gRPC, mutual
+TLS): trusted callers only, every migration call authorized by a coordinator's ticket. Logs health
+every healthIntervalMs; stops on SIGINT/SIGTERM.
 
-The config file is JSON (paths relative to it):
+The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
   { "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10" },
     "p4info": "stateful_edge.p4info.txtpb", "deviceConfig": "stateful_edge.json",
     "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
     "registerAccess": "probe", "inband": { "window": 64 }, "pinholeIdleTimeout": "30s",
-    "healthIntervalMs": 10000, "logLevel": "info" }`;
+    "healthIntervalMs": 10000, "logLevel": "info",
+    "migration": { "listen": "0.0.0.0:50051", "device": "edge-1",
+      "tls": { "ca": "site-ca.pem", "cert": "edge-1.pem", "key": "edge-1.key" },
+      "trustedCallers": ["controller-a"], "coordinators": { "dc-a": "dc-a.pub.pem" } } }`;
 
 function signals(): Promise<string> {
   return new Promise((resolve) => {
@@ -86,6 +93,17 @@ export async function runPluginCommand(
     await plugin.stop();
     return 1;
   }
+  let service: MigrationService | undefined;
+  if (config.migration) {
+    try {
+      service = await startMigrationService(plugin, config.migration, logger);
+    } catch (e) {
+      io.stderr(`carryover plugin: ${values.config}: could not serve the migration protocol: ${(e as Error).message}`);
+      await plugin.stop();
+      return 1;
+    }
+    io.stdout(`carryover plugin: serving the migration protocol on ${service.server.address} as device '${config.migration.device}' (mutual TLS; trusted callers ${config.migration.trustedCallers.join(', ')}; coordinators ${Object.keys(config.migration.coordinators).join(', ')})`);
+  }
   const h = plugin.health();
   io.stdout(`carryover plugin: running against ${config.options.address} (device ${String(config.options.deviceId)}), register access ${h.registerAccess?.backend ?? "unknown"} (${h.registerAccess?.reason ?? ""}); stop with SIGINT/SIGTERM`);
   const report = (): void => {
@@ -98,6 +116,7 @@ export async function runPluginCommand(
   clearInterval(timer);
   report();
   io.stdout(`carryover plugin: ${sig}, stopping`);
+  await service?.stop();
   await plugin.stop();
   return 0;
 }

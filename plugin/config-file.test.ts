@@ -29,7 +29,38 @@ describe('plugin config file', () => {
     expect(c.options.electionId).toBe(1n << 64n);
   });
 
+  const migration = { listen: '0.0.0.0:50051', device: 'edge-1', tls: { ca: 'ca.pem', cert: 'e.pem', key: 'e.key' }, trustedCallers: ['controller-a'], coordinators: { 'dc-a': 'dc-a.pub' } };
+
+  it('plugin config — a YAML file with a migration section: paths relative to it, callers and coordinators kept', () => {
+    const c = loadEdgePluginConfig(write('plugin.yaml', [
+      'switch: { address: "127.0.0.1:9559", deviceId: 0, electionId: "18446744073709551616" }',
+      'p4info: edge.p4info.txtpb',
+      'migration:',
+      '  listen: 0.0.0.0:50051',
+      '  device: edge-1',
+      '  tls: { ca: ca.pem, cert: e.pem, key: e.key }',
+      '  trustedCallers: [controller-a, "spiffe://dc-a/controller"]',
+      '  coordinators: { dc-a: keys/dc-a.pub, dc-b: keys/dc-b.pub }',
+      '  requiredSigners: [dc-a, dc-b]',
+      '',
+    ].join('\n')));
+    expect(c.options.electionId).toBe(1n << 64n);
+    expect(c.migration).toEqual({
+      listen: '0.0.0.0:50051', device: 'edge-1', tls: { ca: resolve(dir, 'ca.pem'), cert: resolve(dir, 'e.pem'), key: resolve(dir, 'e.key') },
+      trustedCallers: ['controller-a', 'spiffe://dc-a/controller'], coordinators: { 'dc-a': resolve(dir, 'keys/dc-a.pub'), 'dc-b': resolve(dir, 'keys/dc-b.pub') },
+      requiredSigners: ['dc-a', 'dc-b'], maxMessageBytes: undefined, deltaIntervalMs: undefined,
+    });
+    expect(loadEdgePluginConfig(write('plain.json', JSON.stringify(good))).migration).toBeUndefined();
+  });
+
   it.each([
+    ['malformed YAML', () => loadEdgePluginConfig(write('bad.yaml', 'switch: [unclosed')), /bad\.yaml: not valid YAML/],
+    ['a migration section without tls', () => parseEdgePluginConfig({ ...good, migration: { ...migration, tls: undefined } }, 'f.json'), /field 'migration.tls': expected an object with ca, cert and key/],
+    ['no trusted callers', () => parseEdgePluginConfig({ ...good, migration: { ...migration, trustedCallers: [] } }, 'f.json'), /field 'migration.trustedCallers': expected a non-empty list/],
+    ['no coordinators', () => parseEdgePluginConfig({ ...good, migration: { ...migration, coordinators: {} } }, 'f.json'), /field 'migration.coordinators': expected at least one trusted coordinator/],
+    ['a required signer without a key', () => parseEdgePluginConfig({ ...good, migration: { ...migration, requiredSigners: ['dc-z'] } }, 'f.json'), /field 'migration.requiredSigners': expected names of coordinators listed in migration.coordinators \(dc-a\), got "dc-z"/],
+    ['a bad listen address', () => parseEdgePluginConfig({ ...good, migration: { ...migration, listen: '50051' } }, 'f.json'), /field 'migration.listen': expected 'host:port'/],
+    ['a misspelt migration field', () => parseEdgePluginConfig({ ...good, migration: { ...migration, trustedCaller: ['x'] } }, 'f.json'), /field 'migration.trustedCaller': expected one of the known fields/],
     ['a missing file', () => loadEdgePluginConfig(join(dir, 'nope.json')), /nope\.json: cannot read it/],
     ['malformed JSON', () => loadEdgePluginConfig(write('bad.json', '{ "switch": ')), /bad\.json: not valid JSON/],
     ['a misspelt field', () => parseEdgePluginConfig({ ...good, pinholeIdleTimout: '30s' }, 'f.json'), /f\.json: field 'pinholeIdleTimout': expected one of the known fields .* misspelt/],

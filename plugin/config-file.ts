@@ -15,21 +15,47 @@
  *   "pinholeIdleTimeout": "30s",
  *   "pinholeExpiry": { "pollMs": 1000 },
  *   "healthIntervalMs": 10000,
- *   "logLevel": "info"
+ *   "logLevel": "info",
+ *   "migration": {
+ *     "listen": "0.0.0.0:50051", "device": "edge-1",
+ *     "tls": { "ca": "site-ca.pem", "cert": "edge-1.pem", "key": "edge-1.key" },
+ *     "trustedCallers": ["controller-a"], "coordinators": { "dc-a": "dc-a.pub.pem" }
+ *   }
  * }
+ *
+ * A file named `.yaml` or `.yml` is read as YAML with the same fields.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CredentialsOption, LogLevel } from 'p4runtime-ts';
+import { parse as parseYaml } from 'yaml';
 import type { EdgePluginOptions } from './edge-plugin-options.js';
 import { EdgePluginError } from './errors.js';
 import type { RegisterAccessMode } from './state-access/index.js';
+
+/** The daemon's migration protocol: where it listens, its mTLS material, whom it trusts (paths absolute). */
+export interface MigrationProtocolConfig {
+  readonly listen: string;
+  /** This device's name, as coordinators' tickets name it. */
+  readonly device: string;
+  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Caller identities (certificate CN or subjectAltName) allowed to call. */
+  readonly trustedCallers: readonly string[];
+  /** Coordinator name → its Ed25519 public key (PEM file). */
+  readonly coordinators: Readonly<Record<string, string>>;
+  /** Coordinators whose signature every ticket must carry (two domains: both). */
+  readonly requiredSigners: readonly string[] | undefined;
+  readonly maxMessageBytes: number | undefined;
+  readonly deltaIntervalMs: number | undefined;
+}
 
 /** What the file holds beyond the plugin options: how the daemon runs. */
 export interface EdgePluginConfig {
   readonly options: EdgePluginOptions;
   readonly healthIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** Serve the migration protocol (absent: the device API is in-process only). */
+  readonly migration: MigrationProtocolConfig | undefined;
 }
 
 export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
@@ -44,13 +70,14 @@ export function loadEdgePluginConfig(path: string): EdgePluginConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: cannot read it (${(e as Error).message}); pass an existing JSON file with --config`, { cause: e });
+    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: cannot read it (${(e as Error).message}); pass an existing JSON or YAML file with --config`, { cause: e });
   }
+  const yaml = /\.ya?ml$/i.test(path);
   let raw: Json;
   try {
-    raw = JSON.parse(text) as Json;
+    raw = (yaml ? parseYaml(text) : JSON.parse(text)) as Json;
   } catch (e) {
-    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new EdgePluginError('BAD_OPTIONS', `plugin config ${path}: not valid ${yaml ? 'YAML' : 'JSON'} (${(e as Error).message})`, { cause: e });
   }
   return parseEdgePluginConfig(raw, path);
 }
@@ -76,7 +103,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   };
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
-  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel']);
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
@@ -123,5 +150,27 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     ...(top['connectTimeoutMs'] !== undefined ? { connectTimeoutMs: int(top['connectTimeoutMs'], 'connectTimeoutMs', 1, 3_600_000) } : {}),
   };
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
-  return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel });
+  let migration: MigrationProtocolConfig | undefined;
+  if (top['migration'] !== undefined) {
+    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs']);
+    const listen = str(m['listen'], 'migration.listen');
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) fail('migration.listen', "'host:port', e.g. 0.0.0.0:50051", listen);
+    const t = obj(m['tls'] ?? fail('migration.tls', 'an object with ca, cert and key (the migration protocol runs only over mutual TLS)'), 'migration.tls', ['ca', 'cert', 'key']);
+    const names = (v: unknown, field: string): string[] => (Array.isArray(v) && v.length > 0 ? v.map((x, i) => str(x, `${field}[${i}]`)) : fail(field, 'a non-empty list of names', v));
+    const coordinators = obj(m['coordinators'] ?? fail('migration.coordinators', 'an object naming each trusted coordinator and its Ed25519 public key file'), 'migration.coordinators', Object.keys((m['coordinators'] ?? {}) as object));
+    if (Object.keys(coordinators).length === 0) fail('migration.coordinators', 'at least one trusted coordinator', coordinators);
+    const requiredSigners = m['requiredSigners'] === undefined ? undefined : names(m['requiredSigners'], 'migration.requiredSigners');
+    for (const r of requiredSigners ?? []) if (!(r in coordinators)) fail('migration.requiredSigners', `names of coordinators listed in migration.coordinators (${Object.keys(coordinators).join(', ')})`, r);
+    migration = Object.freeze({
+      listen,
+      device: str(m['device'], 'migration.device'),
+      tls: Object.freeze({ ca: file(t['ca'], 'migration.tls.ca'), cert: file(t['cert'], 'migration.tls.cert'), key: file(t['key'], 'migration.tls.key') }),
+      trustedCallers: Object.freeze(names(m['trustedCallers'], 'migration.trustedCallers')),
+      coordinators: Object.freeze(Object.fromEntries(Object.entries(coordinators).map(([k, v]) => [k, file(v, `migration.coordinators.${k}`)]))),
+      requiredSigners: requiredSigners ? Object.freeze(requiredSigners) : undefined,
+      maxMessageBytes: m['maxMessageBytes'] === undefined ? undefined : int(m['maxMessageBytes'], 'migration.maxMessageBytes', 1024, 2 ** 31 - 1),
+      deltaIntervalMs: m['deltaIntervalMs'] === undefined ? undefined : int(m['deltaIntervalMs'], 'migration.deltaIntervalMs', 1, 60_000),
+    });
+  }
+  return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel, migration });
 }

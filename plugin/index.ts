@@ -17,7 +17,7 @@ export type { ReadVmStateOptions, VmCounterState, VmSlotState, VmState, VmStateS
 export * from './contract/index.js';
 export * from './state-access/index.js';
 export { loadEdgePluginConfig, parseEdgePluginConfig, DEFAULT_HEALTH_INTERVAL_MS } from './config-file.js';
-export type { EdgePluginConfig } from './config-file.js';
+export type { EdgePluginConfig, MigrationProtocolConfig } from './config-file.js';
 export { runPluginCommand } from './cli.js';
 export type { PluginCommandIo } from './cli.js';
 // Migration tickets: coordinators sign, plugins verify (mutual authorization per migration).
@@ -28,4 +28,7 @@ export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
 export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
+export { schemaDifferences } from './device-api/schema-difference.js';
 export type { EdgeDeviceApi, EdgeDeviceApiOptions } from './device-api/edge-device-api.js';
+// The migration protocol: the device API served and called over gRPC + mutual TLS.
+export * from './protocol/index.js';

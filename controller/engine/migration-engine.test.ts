@@ -98,6 +98,15 @@ describe('migration engine — 1:1 over fake devices', () => {
     await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/dst: conntrack has schema ct-v2, src has ct-v1/) });
     expect(src(dev).prepared || dst(dev).prepared).toBe(false);
   });
+
+  it('engine — a schema mismatch names the register and both widths when the capabilities carry them', async () => {
+    const { engine, dev } = await setup();
+    src(dev).registers = [{ name: 'ct_state', bits: 64 }];
+    dst(dev).registers = [{ name: 'ct_state', bits: 48 }];
+    dst(dev).schema = { conntrack: 'ct-v2' };
+    await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/register 'ct_state' is 64 bits at src but 48 bits at dst/) });
+    expect(src(dev).prepared || dst(dev).prepared).toBe(false);
+  });
 });
 
 describe('migration engine — the pause arrives early', () => {

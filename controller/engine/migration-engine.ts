@@ -12,7 +12,7 @@ import { asyncScheduler } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
-import { DeviceApiFailure } from '../../plugin/index.js';
+import { DeviceApiFailure, schemaDifferences } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState } from '../migration/events.js';
@@ -116,7 +116,11 @@ export class MigrationEngine {
     const first = this.caps.get(this.sources[0] as string) as DeviceCapabilities;
     for (const [name, c] of this.caps) {
       for (const [k, fp] of Object.entries(first.schema)) {
-        if (c.schema[k] !== fp) throw new ControllerError('SCHEMA_MISMATCH', `${name}: ${k} has schema ${c.schema[k] ?? '(missing)'}, ${this.sources[0]} has ${fp}; the pipelines cannot hold the same state`);
+        if (c.schema[k] !== fp) {
+          // Name the register and widths when the capabilities show them, not just two fingerprints.
+          const why = schemaDifferences(first, c);
+          throw new ControllerError('SCHEMA_MISMATCH', `${name}: ${k} has schema ${c.schema[k] ?? '(missing)'}, ${this.sources[0]} has ${fp}${why.length > 0 ? ` (${why.join('; ')})` : ''}; the pipelines cannot hold the same state`);
+        }
       }
     }
     await this.each([...this.sources, ...this.destinations], 'prepare', (api) => api.prepare(this.ref));

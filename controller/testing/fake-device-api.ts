@@ -33,6 +33,8 @@ export class FakeDeviceApi implements DeviceApi {
   readonly calls: Method[] = [];
   private readonly imported = new Set<string>();
   schema: Record<string, string> = { conntrack: 'ct-v1' };
+  /** The slot group's registers as capabilities report them (undefined: not reported). */
+  registers: { name: string; bits: number }[] | undefined = undefined;
   private seq = 0n;
   private exportedTo = 0n;
   private readonly log: { seq: bigint; key: string }[] = [];
@@ -103,7 +105,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');

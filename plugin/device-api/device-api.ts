@@ -46,6 +46,8 @@ export interface DeviceCapabilities {
   readonly maxConcurrentMigrations: number;
   /** The flow key of its slot group, in hash order (what placement functions hash). */
   readonly keyFields: readonly { readonly name: string; readonly bits: number }[];
+  /** The slot group's registers and their widths, so a schema mismatch can name what differs. */
+  readonly registers?: readonly { readonly name: string; readonly bits: number }[];
 }
 
 /** Names one migration on this device. */

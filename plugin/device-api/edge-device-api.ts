@@ -21,6 +21,7 @@ import type { RegisterAccess, SlotRecord } from '../state-access/index.js';
 import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
+import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
@@ -162,6 +163,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       deltas: ['pull'],
       maxConcurrentMigrations: caps.trackers,
       keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
+      registers: this.group.words.map((w) => ({ name: w.register, bits: w.bits })),
     };
   }
 
@@ -289,6 +291,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
     const step = `import:${batch.round}:${batch.coversSeq.from}:${batch.coversSeq.to}:${batch.slots.length}`;
     return this.once(m, step, async () => {
+      // Checked whole before anything is written: a wrong record from a peer changes nothing.
+      checkIncomingBatch(this.group, this.contract.counters.map((c) => c.counter), batch, `device ${this.name}: import of migration ${m.migrationId}`, this.contract.tables);
       const x = this.mig(m);
       const sw = this.plugin.session;
       const control = controlOf(this.contract.control);

@@ -4,89 +4,28 @@
  * traffic keeps changing state during pre-copy; after the pause-window sync the destination admits
  * the return traffic of every established flow (which it dropped before), counters are conserved,
  * and the source's slots are cleared after commit. A failure injected in the final import rolls
- * everything back: no slot left at the destination, the source unchanged and unfrozen.
+ * everything back: no slot left at the destination, the source unchanged and unfrozen. Each case
+ * runs twice: the engine calling the device APIs in process, and over the migration protocol
+ * (gRPC + mutual TLS + tickets) — the same device API implementation served by the plugin.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { P4Switch } from 'p4runtime-ts';
 import { Subject } from 'rxjs';
-import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
-import { DeviceApiFailure, createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
-import type { DeviceApi, EdgeDeviceApi, SlotGroupSpec, StateBatch } from '../../plugin/index.js';
-import type { SimSwitch } from '../../sim/index.js';
-import { buildTcpFrame, buildUdpFrame } from '../../sim/workload/index.js';
+import { MemoryJournal, MigrationEngine, MigrationMachine, TicketIssuer, connectRemoteDevices, parseInventory, planMigration } from '../../controller/index.js';
+import { DeviceApiFailure, TicketVerifier, createDeviceApi, decodeSlotFields, serveMigrationProtocol } from '../../plugin/index.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import type { DeviceApi, EdgeDeviceApi, StateBatch } from '../../plugin/index.js';
 import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, out, pinholesOf, returnSegment, site, topology, udpIn, udpOut, vmSlots } from '../migration-fixture.js';
 import type { EdgeRig } from '../edge-rig.js';
 
-const VM_ADDR = 0x0a000005;
-const REMOTE = 0xc6336409;
-/** The VM's switch-local ids: 7 at the source, 9 at the destination (remapped on import). */
-const SRC_ID = 7;
-const DST_ID = 9;
-
-const out = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array =>
-  buildTcpFrame({ src: VM_ADDR, dst: REMOTE, srcPort: port, dstPort: 443, seq, ack, flags, window: 64240, payload });
-const back = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array =>
-  buildTcpFrame({ src: REMOTE, dst: VM_ADDR, srcPort: 443, dstPort: port, seq, ack, flags, window: 65160, payload });
-
-const udpOut = (port: number): Uint8Array => buildUdpFrame({ src: VM_ADDR, dst: REMOTE, srcPort: port, dstPort: 53, payload: 40 });
-const udpIn = (port: number): Uint8Array => buildUdpFrame({ src: REMOTE, dst: VM_ADDR, srcPort: 53, dstPort: port, payload: 80 });
-/** The VM's dyn_acl entries on a switch (VM id `vmId`): key and direct counter. */
-async function pinholesOf(sw: P4Switch, vmId: number): Promise<{ port: bigint; packets: bigint; bytes: bigint }[]> {
-  const all = await sw.readAll(sw.table('dyn_acl').all({ withCounters: true }));
-  return all
-    .filter((e) => { const k = e.match['vm_id']; return k !== undefined && 'value' in k && k.value === BigInt(vmId); })
-    .map((e) => { const k = e.match['vm_port']; return { port: k && 'value' in k ? k.value : -1n, packets: e.counter?.packets ?? 0n, bytes: e.counter?.bytes ?? 0n }; })
-    .sort((a, b) => Number(a.port - b.port));
-}
-
-/** Opens an ESTABLISHED flow on `port` (SYN, SYN+ACK, ACK); returns whether all three passed. */
-function establish(sim: SimSwitch, port: number): boolean {
-  const a = sim.dataplane.inject(1, out(port, 1000, 0, 0x02)).kind;
-  const b = sim.dataplane.inject(UPLINK, back(port, 9000, 1001, 0x12)).kind;
-  const c = sim.dataplane.inject(1, out(port, 1001, 9001, 0x10)).kind;
-  return a === 'forward' && b === 'forward' && c === 'forward';
-}
-
-/** The remote side's next data segment of flow `port` (its `n`-th, 10 bytes each). */
-const returnSegment = (port: number, n: number): Uint8Array => back(port, 9001 + 10 * n, 1001, 0x18, 10);
-
-/** The VM's slots as the registers hold them (read in process: no switch operation counted). */
-function vmSlots(sim: SimSwitch, g: SlotGroupSpec, vmId: number): Map<number, bigint[]> {
-  const found = new Map<number, bigint[]>();
-  const vmWord = g.words[g.vm.word];
-  for (let i = 0; i < g.slots; i++) {
-    const w = sim.state.registerRead(vmWord?.register ?? '', i);
-    if (((w >> BigInt(g.vm.lsb)) & ((1n << BigInt(g.vm.bits)) - 1n)) !== BigInt(vmId)) continue;
-    const words = g.words.map((x) => sim.state.registerRead(x.register, i));
-    if (((words[g.valid.word] ?? 0n) >> BigInt(g.valid.lsb)) & ((1n << BigInt(g.valid.bits)) - 1n)) found.set(i, words);
-  }
-  return found;
-}
-
-/** Port roles and a VM map giving 10.0.0.5 the id `vmId` on port 1. */
-async function topology(sw: P4Switch, vmId: number): Promise<void> {
-  await sw.write([
-    sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
-    sw.table('port_role').insert({ match: { port: 1 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
-    sw.table('vm_table').insert({ match: { vm_addr: '10.0.0.5' }, action: 'set_vm', params: { vm_id: vmId, port: 1 } }),
-  ]);
-}
-
-const site = (src: string, dst: string): string => `
-devices:
-  src: { address: ${src}, deviceId: 1, hosts: [host-a] }
-  dst: { address: ${dst}, deviceId: 1, hosts: [host-b] }
-vms:
-  vm-7: { address: 10.0.0.5, host: host-a }
-`;
-
-/** A device API whose importStaged fails on the final batch (round 99): the rollback case. */
-function failingFinalImport(api: DeviceApi): DeviceApi {
+/** A device API whose importStaged fails on the final batch (round 99) while `when()`: the rollback case. */
+function failingFinalImport(api: DeviceApi, when: () => boolean): DeviceApi {
   return new Proxy(api, {
     get(target, prop, receiver) {
       if (prop === 'importStaged') {
         return async (m: Parameters<DeviceApi['importStaged']>[0], b: StateBatch) => {
-          if (b.round === 99) throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'dst: injected failure of the final import');
+          if (when() && b.round === 99) throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'dst: injected failure of the final import');
           return target.importStaged(m, b);
         };
       }
@@ -96,11 +35,51 @@ function failingFinalImport(api: DeviceApi): DeviceApi {
   });
 }
 
-describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the sim, profile %s', (profile) => {
+/**
+ * How the engine reaches the devices: in process, or over the migration protocol (each device
+ * API served by its own gRPC server with mutual TLS, the engine calling remote clients with this
+ * coordinator's tickets) — one device API implementation behind both.
+ */
+type Transport = 'in-process' | 'protocol';
+
+/** The device APIs as the engine sees them over `transport`; `close` stops servers and channels. */
+async function devicesOver(transport: Transport, apis: Record<'src' | 'dst', DeviceApi>): Promise<{ devices: Map<string, DeviceApi>; close(): Promise<void> }> {
+  if (transport === 'in-process') return { devices: new Map(Object.entries(apis)), close: async () => undefined };
+  const pki = new TestPki();
+  const ca = pki.ca('site CA');
+  const controller = pki.issue(ca, { cn: 'controller-a', usage: 'client' });
+  const coordinator = generateKeyPairSync('ed25519');
+  const servers = await Promise.all((['src', 'dst'] as const).map(async (name) => {
+    const cert = pki.issue(ca, { cn: name, usage: 'server', san: ['IP:127.0.0.1'] });
+    return serveMigrationProtocol({ api: apis[name], device: name, tls: { ca: ca.certPem, cert: cert.certPem, key: cert.keyPem }, trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': coordinator.publicKey } }) });
+  }));
+  pki.dispose();
+  const remote = connectRemoteDevices({
+    devices: servers.map((srv, i) => ({ name: i === 0 ? 'src' : 'dst', address: srv.address })),
+    scope: { sources: ['src'], destinations: ['dst'] },
+    tls: { ca: ca.certPem, cert: controller.certPem, key: controller.keyPem },
+    issuer: new TicketIssuer({ signer: 'dc-a', key: coordinator.privateKey }),
+  });
+  return {
+    devices: new Map(remote.devices),
+    close: async () => {
+      remote.close();
+      await Promise.all(servers.map((x) => x.stop()));
+    },
+  };
+}
+
+const CASES = [['full', 'in-process'], ['bmv2', 'in-process'], ['full', 'protocol'], ['bmv2', 'protocol']] as const;
+
+describe.each(CASES)('device API migration — 1:1 on the sim, profile %s, devices %s', (profile, transport) => {
+  // The protocol cases make certificates with the openssl CLI: without it they are skipped.
+  const test = transport === 'protocol' && !opensslAvailable() ? it.skip : it;
   let src: EdgeRig;
   let dst: EdgeRig;
   let srcApi: EdgeDeviceApi;
   let dstApi: EdgeDeviceApi;
+  let devices: Awaited<ReturnType<typeof devicesOver>> | undefined;
+  let failFinalImport = false;
   const FLOWS = 12;
   const ports = Array.from({ length: FLOWS }, (_, i) => 41_000 + i);
   const UDP = [5300, 5301];
@@ -115,6 +94,8 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });
     dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
     await Promise.all([srcApi.ready(), dstApi.ready()]);
+    failFinalImport = false;
+    devices = await devicesOver(transport, { src: srcApi, dst: failingFinalImport(dstApi, () => failFinalImport) });
     for (const p of ports) expect(establish(src.sim, p)).toBe(true);
     expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - FLOWS)).toBe(true);
     // Two UDP flows out of the VM: the plugin learns a pinhole for each; their replies pass.
@@ -123,6 +104,7 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     for (const p of UDP) expect(src.sim.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('forward');
   }, 60_000);
   afterEach(async () => {
+    await devices?.close();
     srcApi?.stop();
     dstApi?.stop();
     await src?.stop();
@@ -133,19 +115,19 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
   /** Resolves once the snapshot (round 0) is installed at the destination. */
   const snapshotInstalled = async (): Promise<boolean> => eventually(async () => (await journal.load(`m-${profile}`)).some((e) => e.type === 'round'));
 
-  async function engineFor(devices: Map<string, DeviceApi>): Promise<MigrationEngine> {
+  async function engineFor(): Promise<MigrationEngine> {
     const plan = planMigration(parseInventory(site(src.sim.address, dst.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
     const machine = await MigrationMachine.plan({ migrationId: `m-${profile}`, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
-    return new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 30_000, precopy: { intervalMs: 30, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
+    return new MigrationEngine({ plan, machine, devices: devices?.devices ?? new Map(), pauseDeadlineMs: 30_000, precopy: { intervalMs: 30, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
   }
 
-  it('device API migration — established flows survive at the destination, counters are conserved, the source is cleaned after commit', async () => {
+  test('device API migration — established flows survive at the destination, counters are conserved, the source is cleaned after commit', async () => {
     const g = src.plugin.group;
-    // Control: the destination without the state drops the VM's return traffic and UDP replies.
+    // Control: the destination without the state drops the VM's return traffic.
     for (const p of ports) expect(dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
     for (const p of UDP) expect(dst.sim.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('drop');
     expect(await pinholesOf(dst.sw, DST_ID)).toEqual([]);
-    const engine = await engineFor(new Map<string, DeviceApi>([['src', srcApi], ['dst', dstApi]]));
+    const engine = await engineFor();
     await engine.prepare();
     const stop$ = new Subject<void>();
     const running = engine.precopy(stop$);
@@ -165,10 +147,10 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[FLOWS - 1] as number, 0)).kind).toBe('forward');
     // A reply on the first pinhole just before the freeze: only the final batch carries its counter.
     expect(src.sim.dataplane.inject(UPLINK, udpIn(UDP[0] as number)).kind).toBe('forward');
+    const holesAtFreeze = await pinholesOf(src.sw, SRC_ID);
     const atFreeze = vmSlots(src.sim, g, SRC_ID);
     const srcCounters = await Promise.all(src.plugin.contract.counters.map((c) => src.plugin.registerAccess.readCounter(c.counter, SRC_ID)));
     const dstCounters = await Promise.all(dst.plugin.contract.counters.map((c) => dst.plugin.registerAccess.readCounter(c.counter, DST_ID)));
-    const holesAtFreeze = await pinholesOf(src.sw, SRC_ID);
     const sync = await engine.pauseSync();
     expect(sync.lost).toBeUndefined();
     // Pinholes arrived under the destination's VM id with their direct counters.
@@ -205,9 +187,10 @@ describe.each(['full', 'bmv2'] as const)('device API migration — 1:1 on the si
     expect((await pinholesOf(dst.sw, DST_ID)).length).toBe(UDP.length);
   }, 120_000);
 
-  it('device API migration — a failure in the final import rolls back: no slot left at the destination, the source unchanged and unfrozen', async () => {
+  test('device API migration — a failure in the final import rolls back: no slot left at the destination, the source unchanged and unfrozen', async () => {
     const g = src.plugin.group;
-    const engine = await engineFor(new Map<string, DeviceApi>([['src', srcApi], ['dst', failingFinalImport(dstApi)]]));
+    failFinalImport = true;
+    const engine = await engineFor();
     await engine.prepare();
     const stop$ = new Subject<void>();
     const running = engine.precopy(stop$);

@@ -2,8 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPluginCommand } from '../../plugin/index.js';
+import { connectMigrationPeer, issueTicket, runPluginCommand } from '../../plugin/index.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { startSimSwitch } from '../../sim/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { P4INFO_PATH, deviceConfigFor } from '../edge-rig.js';
@@ -53,5 +55,53 @@ describe('carryover plugin (daemon)', () => {
     const code = await runPluginCommand(['--config', config], { stdout: () => undefined, stderr: (l) => err.push(l) });
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(/bad\.json: field 'registerAccess'/);
+  });
+
+  it.skipIf(!opensslAvailable())('plugin daemon — a YAML config with a migration section serves the protocol over mutual TLS to trusted callers with tickets (needs openssl)', async () => {
+    const pki = new TestPki();
+    const ca = pki.ca('site CA');
+    const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['IP:127.0.0.1'] });
+    const controller = pki.issue(ca, { cn: 'controller-a', usage: 'client' });
+    const coordinator = generateKeyPairSync('ed25519');
+    for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-1.key', server.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
+    const config = join(dir, 'plugin.yaml');
+    writeFileSync(config, [
+      `switch: { address: "${sim.address}", deviceId: ${Number(sim.deviceId)}, electionId: 30 }`,
+      `p4info: ${P4INFO_PATH}`,
+      'deviceConfig: edge.json',
+      'migration:',
+      '  listen: 127.0.0.1:0',
+      '  device: edge-1',
+      '  tls: { ca: ca.pem, cert: edge-1.pem, key: edge-1.key }',
+      '  trustedCallers: [controller-a]',
+      '  coordinators: { dc-a: dc-a.pub }',
+      '',
+    ].join('\n'));
+    const out: string[] = [];
+    let stop: (s: string) => void = () => undefined;
+    const done = runPluginCommand(['--config', config], { stdout: (l) => out.push(l), stderr: (l) => out.push(l), stopSignal: new Promise<string>((r) => (stop = r)), logSink: () => undefined });
+    const serving = (): RegExpExecArray | null => /serving the migration protocol on (127\.0\.0\.1:\d+) as device 'edge-1'/.exec(out.join('\n'));
+    for (let i = 0; i < 200 && !serving() && !out.some((l) => l.includes('could not')); i++) await new Promise((r) => setTimeout(r, 50));
+    const address = serving()?.[1] ?? '';
+    expect(address, out.join('\n')).not.toBe('');
+    const ref = { migrationId: 'm-daemon', vm: '10.0.0.99' };
+    const good = issueTicket({ ...ref, sources: ['edge-0'], destinations: ['edge-1'], ttlMs: 60_000 }, 'dc-a', coordinator.privateKey);
+    const forged = issueTicket({ ...ref, sources: ['edge-0'], destinations: ['edge-1'], ttlMs: 60_000 }, 'dc-a', generateKeyPairSync('ed25519').privateKey);
+    const tls = { ca: ca.certPem, cert: controller.certPem, key: controller.keyPem };
+    const c = connectMigrationPeer({ address, name: 'edge-1', tls, ticket: () => good });
+    const bad = connectMigrationPeer({ address, name: 'edge-1', tls, ticket: () => forged });
+    try {
+      expect((await c.capabilities()).device).toBe('edge-1');
+      await expect(bad.prepare(ref)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /does not verify/ });
+      // Past authentication and authorization, the device itself answers: it does not know this VM.
+      await expect(c.prepare(ref)).rejects.toMatchObject({ reason: 'PEER_REJECTED', message: /10\.0\.0\.99/ });
+    } finally {
+      c.close();
+      bad.close();
+      stop('SIGTERM');
+      pki.dispose();
+    }
+    expect(await done).toBe(0);
   });
 });

@@ -1,0 +1,247 @@
+/**
+ * Pure conversions between the device API's values and the migration protocol's messages. Every
+ * bigint travels as unsigned big-endian bytes in shortest form, so values wider than 53 bits
+ * arrive exactly. Decoding checks what protobuf cannot (non-empty names, known enumerations, no
+ * field named twice, sane sizes) and refuses with PEER_REJECTED naming the message and field.
+ */
+import type { DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
+import { DeviceApiFailure } from '../device-api/migration-sessions.js';
+import type { MigrationTicket, TicketClaims } from '../security/migration-ticket.js';
+import type { WireMessage } from './wire.js';
+
+/** The widest value accepted on the wire (bytes): far beyond any register, small enough to parse cheaply. */
+export const MAX_VALUE_BYTES = 256;
+
+const bad = (what: string, why: string): DeviceApiFailure => new DeviceApiFailure('PEER_REJECTED', `malformed ${what}: ${why}`);
+
+/** `v` as unsigned big-endian bytes, shortest form (zero is one 0x00 byte). */
+export function bigintToWire(v: bigint, what: string): Uint8Array {
+  if (typeof v !== 'bigint') throw bad(what, `expected a bigint, got ${typeof v}`);
+  if (v < 0n) throw bad(what, `${v} is negative; the protocol carries unsigned values`);
+  const hex = v.toString(16);
+  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+}
+
+/** Bytes as an unsigned big-endian bigint; empty bytes are refused (a value is required). */
+export function wireToBigint(b: unknown, what: string): bigint {
+  if (!(b instanceof Uint8Array)) throw bad(what, 'expected bytes');
+  if (b.length === 0) throw bad(what, 'the value is missing (empty bytes); zero is one 0x00 byte');
+  if (b.length > MAX_VALUE_BYTES) throw bad(what, `${b.length} bytes is wider than any value the protocol carries (at most ${MAX_VALUE_BYTES})`);
+  return BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`);
+}
+
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || v === '') throw bad(what, 'expected a non-empty string');
+  return v;
+};
+const uint = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(what, `expected an unsigned integer, got ${String(v)}`);
+  return v;
+};
+const list = (v: unknown, what: string): unknown[] => {
+  if (!Array.isArray(v)) throw bad(what, 'expected a list');
+  return v;
+};
+const msg = (v: unknown, what: string): WireMessage => {
+  if (typeof v !== 'object' || v === null) throw bad(what, 'the message is missing');
+  return v as WireMessage;
+};
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[], what: string): T => {
+  if (!(allowed as readonly unknown[]).includes(v)) throw bad(what, `'${String(v)}' is not one of ${allowed.join(', ')}`);
+  return v as T;
+};
+
+/** Named values as FieldValue messages. */
+function fieldsToWire(fields: Readonly<Record<string, bigint>>, what: string): WireMessage[] {
+  return Object.entries(fields).map(([name, v]) => ({ name, value: bigintToWire(v, `${what} field '${name}'`) }));
+}
+
+/** FieldValue messages as named values; a name given twice is refused. */
+function fieldsFromWire(v: unknown, what: string): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const f of list(v, what)) {
+    const m = msg(f, what);
+    const name = str(m['name'], `${what} field name`);
+    if (Object.hasOwn(out, name)) throw bad(what, `field '${name}' appears twice`);
+    out[name] = wireToBigint(m['value'], `${what} field '${name}'`);
+  }
+  return out;
+}
+
+/** A MigrationRef message. */
+export const refToWire = (m: MigrationRef): WireMessage => ({ migrationId: m.migrationId, vm: m.vm });
+
+/** A MigrationRef from its message. */
+export function refFromWire(v: unknown): MigrationRef {
+  const m = msg(v, 'MigrationRef');
+  return { migrationId: str(m['migrationId'], 'MigrationRef.migration_id'), vm: str(m['vm'], 'MigrationRef.vm') };
+}
+
+/** A Ticket message. */
+export function ticketToWire(t: MigrationTicket): WireMessage {
+  const c = t.claims;
+  return {
+    claims: { migrationId: c.migrationId, vm: c.vm, sources: [...c.sources], destinations: [...c.destinations], notBeforeMs: c.notBeforeMs, expiresAtMs: c.expiresAtMs, nonce: c.nonce },
+    signatures: t.signatures.map((s) => ({ signer: s.signer, signature: s.signature })),
+  };
+}
+
+const ms = (v: unknown, what: string): number => {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw bad(what, `expected Unix milliseconds, got ${String(v)}`);
+  return n;
+};
+
+/** A ticket from its message; a missing ticket is refused as UNAUTHORIZED (the caller must present one). */
+export function ticketFromWire(v: unknown): MigrationTicket {
+  if (typeof v !== 'object' || v === null) throw new DeviceApiFailure('UNAUTHORIZED', 'migration ticket refused: the call carries no ticket; every call of a migration must present the ticket its coordinator issued');
+  const m = v as WireMessage;
+  const c = msg(m['claims'], 'Ticket.claims');
+  const strings = (x: unknown, what: string): string[] => list(x, what).map((s, i) => str(s, `${what}[${i}]`));
+  const claims: TicketClaims = {
+    migrationId: str(c['migrationId'], 'Ticket.claims.migration_id'),
+    vm: str(c['vm'], 'Ticket.claims.vm'),
+    sources: strings(c['sources'], 'Ticket.claims.sources'),
+    destinations: strings(c['destinations'], 'Ticket.claims.destinations'),
+    notBeforeMs: ms(c['notBeforeMs'], 'Ticket.claims.not_before_ms'),
+    expiresAtMs: ms(c['expiresAtMs'], 'Ticket.claims.expires_at_ms'),
+    nonce: str(c['nonce'], 'Ticket.claims.nonce'),
+  };
+  const signatures = list(m['signatures'], 'Ticket.signatures').map((s, i) => {
+    const x = msg(s, `Ticket.signatures[${i}]`);
+    return { signer: str(x['signer'], `Ticket.signatures[${i}].signer`), signature: str(x['signature'], `Ticket.signatures[${i}].signature`) };
+  });
+  return { claims, signatures };
+}
+
+const STATE_CLASSES: readonly StateClass[] = ['tcp-state', 'dynamic-acl', 'counters'];
+
+/** A Capabilities message. */
+export function capabilitiesToWire(c: DeviceCapabilities, protocolVersion: number): WireMessage {
+  return {
+    device: c.device,
+    apiVersion: c.apiVersion,
+    stateClasses: [...c.stateClasses],
+    schema: { ...c.schema },
+    slotsTotal: c.slots.total,
+    slotsFree: c.slots.free,
+    registerAccess: c.registerAccess,
+    deltas: [...c.deltas],
+    maxConcurrentMigrations: c.maxConcurrentMigrations,
+    keyFields: c.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
+    registers: (c.registers ?? []).map((r) => ({ name: r.name, bits: r.bits })),
+    protocolVersion,
+  };
+}
+
+/** Capabilities from their message, and the protocol version the peer speaks. */
+export function capabilitiesFromWire(v: unknown): { readonly capabilities: DeviceCapabilities; readonly protocolVersion: number } {
+  const m = msg(v, 'Capabilities');
+  const apiVersion = uint(m['apiVersion'], 'Capabilities.api_version');
+  if (apiVersion !== 1) throw new DeviceApiFailure('PEER_REJECTED', `the peer speaks device API version ${apiVersion}; this side speaks 1`);
+  const schema = msg(m['schema'], 'Capabilities.schema');
+  for (const [k, fp] of Object.entries(schema)) str(fp, `Capabilities.schema['${k}']`);
+  const named = (v: unknown, what: string): { name: string; bits: number }[] =>
+    list(v, what).map((k, i) => {
+      const x = msg(k, `${what}[${i}]`);
+      return { name: str(x['name'], `${what}[${i}].name`), bits: uint(x['bits'], `${what}[${i}].bits`) };
+    });
+  const registers = named(m['registers'], 'Capabilities.registers');
+  const capabilities: DeviceCapabilities = {
+    device: str(m['device'], 'Capabilities.device'),
+    apiVersion: 1,
+    stateClasses: list(m['stateClasses'], 'Capabilities.state_classes').map((s) => oneOf(s, STATE_CLASSES, 'Capabilities.state_classes')),
+    schema: schema as Record<string, string>,
+    slots: { total: uint(m['slotsTotal'], 'Capabilities.slots_total'), free: uint(m['slotsFree'], 'Capabilities.slots_free') },
+    registerAccess: oneOf(m['registerAccess'], ['p4runtime', 'inband'] as const, 'Capabilities.register_access'),
+    deltas: list(m['deltas'], 'Capabilities.deltas').map((d) => oneOf(d, ['push', 'pull'] as const, 'Capabilities.deltas')),
+    maxConcurrentMigrations: uint(m['maxConcurrentMigrations'], 'Capabilities.max_concurrent_migrations'),
+    keyFields: named(m['keyFields'], 'Capabilities.key_fields'),
+    ...(registers.length > 0 ? { registers } : {}),
+  };
+  return { capabilities, protocolVersion: uint(m['protocolVersion'], 'Capabilities.protocol_version') };
+}
+
+/** A StateBatch message. */
+export function batchToWire(b: StateBatch): WireMessage {
+  return {
+    migrationId: b.migrationId,
+    round: b.round,
+    slots: b.slots.map((s, i) => ({ fields: fieldsToWire(s.fields, `slot ${i}`) })),
+    removed: b.removed.map((k, i) => ({ fields: fieldsToWire(k, `removed key ${i}`) })),
+    coversFrom: bigintToWire(b.coversSeq.from, 'coversSeq.from'),
+    coversTo: bigintToWire(b.coversSeq.to, 'coversSeq.to'),
+    counters: Object.entries(b.counters ?? {}).map(([name, c]) => ({ name, packets: bigintToWire(c.packets, `counter '${name}' packets`), bytes: bigintToWire(c.bytes, `counter '${name}' bytes`) })),
+    hasCounters: b.counters !== undefined,
+    ...(b.clock !== undefined ? { clock: bigintToWire(b.clock, 'clock'), hasClock: true } : { hasClock: false }),
+    source: b.source ?? '',
+    tableEntries: (b.tableEntries ?? []).map((e, i) => ({
+      table: e.table,
+      match: fieldsToWire(e.match, `table entry ${i}`),
+      action: e.action,
+      remainingNs: bigintToWire(e.remainingNs, `table entry ${i} remaining lifetime`),
+      ...(e.counter ? { hasCounter: true, packets: bigintToWire(e.counter.packets, `table entry ${i} packets`), bytes: bigintToWire(e.counter.bytes, `table entry ${i} bytes`) } : { hasCounter: false }),
+    })),
+    hasTableEntries: b.tableEntries !== undefined,
+  };
+}
+
+function tableEntriesFromWire(v: unknown): TableEntryRecord[] {
+  return list(v, 'StateBatch.table_entries').map((x, i) => {
+    const e = msg(x, `StateBatch.table_entries[${i}]`);
+    const where = `StateBatch.table_entries[${i}]`;
+    return {
+      table: str(e['table'], `${where}.table`),
+      match: fieldsFromWire(e['match'], `${where}.match`),
+      action: str(e['action'], `${where}.action`),
+      remainingNs: wireToBigint(e['remainingNs'], `${where}.remaining_ns`),
+      ...(e['hasCounter'] === true ? { counter: { packets: wireToBigint(e['packets'], `${where}.packets`), bytes: wireToBigint(e['bytes'], `${where}.bytes`) } } : {}),
+    };
+  });
+}
+
+/** A StateBatch from its message. */
+export function batchFromWire(v: unknown): StateBatch {
+  const m = msg(v, 'StateBatch');
+  const slots: SlotRecordOut[] = list(m['slots'], 'StateBatch.slots').map((s, i) => ({ fields: fieldsFromWire(msg(s, `StateBatch.slots[${i}]`)['fields'], `StateBatch.slots[${i}]`) }));
+  const removed = list(m['removed'], 'StateBatch.removed').map((k, i) => fieldsFromWire(msg(k, `StateBatch.removed[${i}]`)['fields'], `StateBatch.removed[${i}]`));
+  const from = wireToBigint(m['coversFrom'], 'StateBatch.covers_from');
+  const to = wireToBigint(m['coversTo'], 'StateBatch.covers_to');
+  if (to < from) throw bad('StateBatch', `covers_to ${to} is before covers_from ${from}`);
+  let counters: Record<string, { packets: bigint; bytes: bigint }> | undefined;
+  if (m['hasCounters'] === true) {
+    counters = {};
+    for (const [i, c] of list(m['counters'], 'StateBatch.counters').entries()) {
+      const x = msg(c, `StateBatch.counters[${i}]`);
+      const name = str(x['name'], `StateBatch.counters[${i}].name`);
+      if (Object.hasOwn(counters, name)) throw bad('StateBatch.counters', `counter '${name}' appears twice`);
+      counters[name] = { packets: wireToBigint(x['packets'], `counter '${name}' packets`), bytes: wireToBigint(x['bytes'], `counter '${name}' bytes`) };
+    }
+  }
+  return {
+    migrationId: str(m['migrationId'], 'StateBatch.migration_id'),
+    round: uint(m['round'], 'StateBatch.round'),
+    slots,
+    removed,
+    coversSeq: { from, to },
+    ...(counters ? { counters } : {}),
+    ...(m['hasClock'] === true ? { clock: wireToBigint(m['clock'], 'StateBatch.clock') } : {}),
+    ...(typeof m['source'] === 'string' && m['source'] !== '' ? { source: m['source'] } : {}),
+    ...(m['hasTableEntries'] === true ? { tableEntries: tableEntriesFromWire(m['tableEntries']) } : {}),
+  };
+}
+
+/** An ImportResult message. */
+export const importResultToWire = (r: ImportResult): WireMessage => ({ installed: r.installed, alreadyPresent: r.alreadyPresent });
+
+/** An ImportResult from its message. */
+export function importResultFromWire(v: unknown): ImportResult {
+  const m = msg(v, 'ImportResult');
+  return { installed: uint(m['installed'], 'ImportResult.installed'), alreadyPresent: uint(m['alreadyPresent'], 'ImportResult.already_present') };
+}
+
+/** A DeleteResult from its message. */
+export function deleteResultFromWire(v: unknown): { readonly deleted: number; readonly skipped: number } {
+  const m = msg(v, 'DeleteResult');
+  return { deleted: uint(m['deleted'], 'DeleteResult.deleted'), skipped: uint(m['skipped'], 'DeleteResult.skipped') };
+}

@@ -1,0 +1,24 @@
+/**
+ * The migration protocol (issue 14): the device API as a versioned gRPC service over mutual TLS —
+ * served by a plugin (serveMigrationProtocol) and called by a coordinator or a peer plugin
+ * (connectMigrationPeer), with tickets authorizing every migration call.
+ */
+export { MIGRATION_METHODS, MIGRATION_PACKAGE, MIGRATION_SERVICE, PROTOCOL_VERSION, decodeWire, encodeWire, methodPath } from './wire.js';
+export type { Decoded, MigrationMethod, WireMessage } from './wire.js';
+export {
+  MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, wireToBigint,
+} from './codec.js';
+export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from './status.js';
+export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
+export type { CoalescerStats } from './delta-coalescer.js';
+export { certificateIdentities, trustedCaller } from './caller-identity.js';
+export { loadMutualTls } from './tls-material.js';
+export { diagnoseTls } from './tls-diagnosis.js';
+export type { TlsDiagnosis } from './tls-diagnosis.js';
+export type { LoadedTls, MutualTls } from './tls-material.js';
+export { DEFAULT_MIGRATION_SERVER_OPTIONS, parseMigrationServerOptions, serveMigrationProtocol } from './migration-server.js';
+export type { MigrationServer, MigrationServerOptions, MigrationServerStats, ParsedMigrationServerOptions } from './migration-server.js';
+export { DEFAULT_MIGRATION_CLIENT_OPTIONS, connectMigrationPeer } from './migration-client.js';
+export { startMigrationService } from './migration-service.js';
+export type { MigrationService } from './migration-service.js';
+export type { MigrationClientOptions, RemoteDeviceApi } from './migration-client.js';

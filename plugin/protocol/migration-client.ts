@@ -1,0 +1,216 @@
+/**
+ * A DeviceApi that calls a plugin over the migration protocol (gRPC, mutual TLS), so the
+ * controller's MigrationEngine — or a source plugin sending state peer to peer — works unchanged
+ * over the network. Each migration call carries the ticket `ticket(m)` returns. Failures come back
+ * as the DeviceApiFailure the server raised (its reason travels in the `carryover-reason`
+ * trailer); a peer that cannot be reached is DEVICE_UNREACHABLE, a refused certificate
+ * UNAUTHORIZED.
+ *
+ * @example
+ * const dst = connectMigrationPeer({ address: 'edge-2.dc-a:50051', name: 'edge-2', tls: { ca, cert, key }, ticket: () => ticket });
+ * const caps = await dst.capabilities();
+ */
+import { Client, Metadata, credentials } from '@grpc/grpc-js';
+import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { Observable } from 'rxjs';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../device-api/device-api.js';
+import { DeviceApiFailure } from '../device-api/migration-sessions.js';
+import { EdgePluginError } from '../errors.js';
+import type { MigrationTicket } from '../security/migration-ticket.js';
+import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, deleteResultFromWire, importResultFromWire, refToWire, ticketToWire } from './codec.js';
+import { statusToFailure } from './status.js';
+import { diagnoseTls } from './tls-diagnosis.js';
+import { loadMutualTls } from './tls-material.js';
+import type { LoadedTls, MutualTls } from './tls-material.js';
+import { PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, methodTypes } from './wire.js';
+import type { MigrationMethod, WireMessage } from './wire.js';
+
+/** Options of connectMigrationPeer. */
+export interface MigrationClientOptions {
+  /** `host:port` of the plugin's migration protocol. */
+  readonly address: string;
+  /** The device's name, for messages (default: the address). */
+  readonly name?: string;
+  readonly tls: MutualTls;
+  /** The ticket to present with each call of migration `m` (the coordinator issued it). */
+  readonly ticket: (m: MigrationRef) => MigrationTicket;
+  /** Deadline of each unary call. Default 30 s. */
+  readonly callTimeoutMs?: number;
+  /** Largest message sent or accepted. Default 64 MiB. */
+  readonly maxMessageBytes?: number;
+}
+
+/** Defaults of the optional options. */
+export const DEFAULT_MIGRATION_CLIENT_OPTIONS = Object.freeze({ callTimeoutMs: 30_000, maxMessageBytes: 64 * 1024 * 1024 });
+
+/** A remote device: the DeviceApi, and closing its channel. */
+export interface RemoteDeviceApi extends DeviceApi {
+  readonly address: string;
+  /** The protocol version the peer reported in its last capabilities answer (undefined before). */
+  readonly peerProtocolVersion: number | undefined;
+  close(): void;
+}
+
+class RemoteDevice implements RemoteDeviceApi {
+  private readonly client: Client;
+  private readonly name: string;
+  private readonly timeoutMs: number;
+  private readonly tls: LoadedTls;
+  peerProtocolVersion: number | undefined;
+
+  constructor(private readonly o: MigrationClientOptions) {
+    const tls = loadMutualTls(o.tls, 'MigrationClientOptions.tls');
+    this.tls = tls;
+    const max = o.maxMessageBytes ?? DEFAULT_MIGRATION_CLIENT_OPTIONS.maxMessageBytes;
+    this.name = o.name ?? o.address;
+    this.timeoutMs = o.callTimeoutMs ?? DEFAULT_MIGRATION_CLIENT_OPTIONS.callTimeoutMs;
+    if (!(Number.isInteger(this.timeoutMs) && this.timeoutMs > 0)) throw new EdgePluginError('BAD_OPTIONS', `MigrationClientOptions.callTimeoutMs: expected a positive integer, got ${String(o.callTimeoutMs)}`);
+    this.client = new Client(o.address, credentials.createSsl(tls.ca, tls.key, tls.cert), {
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+      ...(tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {}),
+    });
+  }
+
+  get address(): string {
+    return this.o.address;
+  }
+
+  private call(method: MigrationMethod, req: WireMessage): Promise<WireMessage> {
+    const { request, response } = methodTypes(method);
+    const what = `device ${this.name}: ${method}`;
+    return new Promise((resolve, reject) => {
+      let payload: Buffer;
+      try {
+        payload = encodeWire(request, req);
+      } catch (e) {
+        reject(e instanceof DeviceApiFailure ? e : new DeviceApiFailure('PEER_REJECTED', `${what}: the request does not encode: ${(e as Error).message}`, { cause: e }));
+        return;
+      }
+      this.client.makeUnaryRequest(
+        methodPath(method),
+        (b: Buffer) => b,
+        (b: Buffer) => decodeWire(response, b),
+        payload,
+        new Metadata(),
+        { deadline: Date.now() + this.timeoutMs },
+        (err: ServiceError | null, res?: WireMessage) => (err || !res ? this.explain(statusToFailure(err, what)).then(reject) : resolve(res)),
+      );
+    });
+  }
+
+  /**
+   * A connection failure with its real cause: gRPC says only "failed to connect", so one plain
+   * TLS handshake tells a refused certificate (UNAUTHORIZED) from an absent peer.
+   */
+  private async explain(f: DeviceApiFailure): Promise<DeviceApiFailure> {
+    if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
+    const d = await diagnoseTls(this.o.address, this.tls);
+    if (d.kind === 'refused') return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; check that both sides' certificates are valid and signed by the CA the other trusts`, { cause: f });
+    if (d.kind === 'unreachable') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${f.message}: ${d.message}`, { cause: f });
+    return f;
+  }
+
+  /** The body of a migration call: its ref and ticket (a ticket that cannot be had fails the call). */
+  private scoped(m: MigrationRef, extra: WireMessage = {}): WireMessage {
+    let ticket: MigrationTicket;
+    try {
+      ticket = this.o.ticket(m);
+    } catch (e) {
+      throw new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: no ticket for migration ${m.migrationId}: ${(e as Error).message}`, { cause: e });
+    }
+    return { ref: refToWire(m), ticket: ticketToWire(ticket), ...extra };
+  }
+
+  private async scopedCall(method: MigrationMethod, m: MigrationRef, extra: WireMessage = {}): Promise<WireMessage> {
+    return this.call(method, this.scoped(m, extra));
+  }
+
+  async capabilities(): Promise<DeviceCapabilities> {
+    const { capabilities, protocolVersion } = capabilitiesFromWire(await this.call('Capabilities', {}));
+    if (protocolVersion !== PROTOCOL_VERSION) throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name} speaks migration protocol version ${protocolVersion}; this side speaks ${PROTOCOL_VERSION}`);
+    this.peerProtocolVersion = protocolVersion;
+    return capabilities;
+  }
+
+  async prepare(m: MigrationRef): Promise<void> {
+    await this.scopedCall('Prepare', m);
+  }
+
+  async exportSnapshot(m: MigrationRef): Promise<StateBatch> {
+    return batchFromWire(await this.scopedCall('ExportSnapshot', m));
+  }
+
+  exportDeltas(m: MigrationRef): Observable<StateBatch> {
+    return new Observable<StateBatch>((sub) => {
+      const what = `device ${this.name}: ExportDeltas`;
+      let stream: ClientReadableStream<WireMessage>;
+      try {
+        stream = this.client.makeServerStreamRequest(methodPath('ExportDeltas'), (b: Buffer) => b, (b: Buffer) => decodeWire('StateBatch', b), encodeWire('MigrationCall', this.scoped(m)), new Metadata(), {});
+      } catch (e) {
+        sub.error(statusToFailure(e, what));
+        return undefined;
+      }
+      let done = false;
+      stream.on('data', (msg: WireMessage) => {
+        try {
+          sub.next(batchFromWire(msg));
+        } catch (e) {
+          done = true;
+          stream.cancel();
+          sub.error(statusToFailure(e, what));
+        }
+      });
+      stream.on('error', (e: Error) => {
+        if (done) return;
+        done = true;
+        void this.explain(statusToFailure(e, what)).then((f) => sub.error(f));
+      });
+      stream.on('end', () => {
+        if (done) return;
+        done = true;
+        sub.complete();
+      });
+      return () => {
+        if (!done) {
+          done = true;
+          stream.cancel();
+        }
+      };
+    });
+  }
+
+  async importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
+    return importResultFromWire(await this.scopedCall('ImportStaged', m, { batch: batchToWire(batch) }));
+  }
+
+  async freeze(m: MigrationRef): Promise<void> {
+    await this.scopedCall('Freeze', m);
+  }
+
+  async finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    return batchFromWire(await this.scopedCall('FinalDelta', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
+  }
+
+  async activate(m: MigrationRef): Promise<void> {
+    await this.scopedCall('Activate', m);
+  }
+
+  async deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
+    if (!(Number.isInteger(graceMs) && graceMs >= 0 && graceMs <= 0xffff_ffff)) throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name}: graceMs ${graceMs}: expected an integer 0..2^32-1`);
+    return deleteResultFromWire(await this.scopedCall('DeleteAtSource', m, { graceMs }));
+  }
+
+  async abort(m: MigrationRef): Promise<void> {
+    await this.scopedCall('Abort', m);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** A DeviceApi for the plugin at `o.address` (the channel connects lazily, on the first call). */
+export function connectMigrationPeer(o: MigrationClientOptions): RemoteDeviceApi {
+  return new RemoteDevice(o);
+}

@@ -1,0 +1,261 @@
+/**
+ * The migration protocol over real gRPC and real mutual TLS (certificates made with openssl at
+ * test time), serving a recording device API: calls and typed failures cross the wire both ways,
+ * and every refusal — transport, caller, ticket, oversized message — leaves the device untouched.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { Client, Metadata, credentials } from '@grpc/grpc-js';
+import type { Observable} from 'rxjs';
+import { Subject, firstValueFrom, toArray } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../device-api/device-api.js';
+import { DeviceApiFailure } from '../device-api/migration-sessions.js';
+import { TicketVerifier, issueTicket } from '../security/migration-ticket.js';
+import type { MigrationTicket } from '../security/migration-ticket.js';
+import { TestPki, opensslAvailable } from '../testing/test-pki.js';
+import type { PemPair } from '../testing/test-pki.js';
+import { connectMigrationPeer } from './migration-client.js';
+import type { MigrationClientOptions } from './migration-client.js';
+import { serveMigrationProtocol } from './migration-server.js';
+import type { MigrationServer } from './migration-server.js';
+import { encodeWire, methodPath } from './wire.js';
+
+const CAPS: DeviceCapabilities = {
+  device: 'dst', apiVersion: 1, stateClasses: ['tcp-state'], schema: { 'group:flow': 'f1' }, slots: { total: 64, free: 64 },
+  registerAccess: 'p4runtime', deltas: ['pull'], maxConcurrentMigrations: 1, keyFields: [{ name: 'k', bits: 32 }],
+};
+const REF: MigrationRef = { migrationId: 'm1', vm: 'vm-7' };
+
+/** A device API that records what reached it. */
+function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<StateBatch>()): DeviceApi & { readonly calls: string[]; imported: StateBatch[] } {
+  const calls: string[] = [];
+  const imported: StateBatch[] = [];
+  const rec = <T>(name: string, v: T) => async () => {
+    calls.push(name);
+    return v;
+  };
+  return {
+    calls,
+    imported,
+    capabilities: rec('capabilities', CAPS),
+    prepare: rec('prepare', undefined),
+    exportSnapshot: rec('exportSnapshot', { migrationId: 'm1', round: 0, slots: [{ fields: { k: 1n, big: (1n << 90n) + 1n } }], removed: [], coversSeq: { from: 0n, to: 0n }, clock: 5n }),
+    exportDeltas: () => {
+      calls.push('exportDeltas');
+      return deltas();
+    },
+    importStaged: async (_m, b) => {
+      calls.push('importStaged');
+      if (b.slots.some((s) => s.fields['k'] === 13n)) throw new DeviceApiFailure('KEY_COLLISION', 'dst: flow 13 has no free slot');
+      imported.push(b);
+      return { installed: b.slots.length, alreadyPresent: 0 };
+    },
+    freeze: rec('freeze', undefined),
+    finalDelta: async (_m, since) => {
+      calls.push(`finalDelta:${since}`);
+      return { migrationId: 'm1', round: 99, slots: [], removed: [], coversSeq: { from: since, to: since + 1n }, counters: { c: { packets: 1n, bytes: (1n << 63n) + 5n } } };
+    },
+    activate: rec('activate', undefined),
+    deleteAtSource: rec('deleteAtSource', { deleted: 3, skipped: 1 }),
+    abort: rec('abort', undefined),
+  };
+}
+
+describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutual TLS (needs the openssl CLI)', () => {
+  let pki: TestPki;
+  let ca: PemPair;
+  let otherCa: PemPair;
+  let server: PemPair;
+  let controller: PemPair;
+  const coordinator = generateKeyPairSync('ed25519');
+  const impostor = generateKeyPairSync('ed25519');
+  let srv: MigrationServer | undefined;
+  const clients: { close(): void }[] = [];
+
+  beforeAll(() => {
+    pki = new TestPki();
+    ca = pki.ca('carryover test CA');
+    otherCa = pki.ca('another CA');
+    server = pki.issue(ca, { cn: 'dst', usage: 'server', san: ['DNS:localhost', 'IP:127.0.0.1'] });
+    controller = pki.issue(ca, { cn: 'controller-a', usage: 'client', san: ['URI:spiffe://dc-a/controller'] });
+  });
+  afterAll(() => pki?.dispose());
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await srv?.stop();
+    srv = undefined;
+  });
+
+  const ticket = (o: Partial<{ migrationId: string; vm: string; sources: string[]; destinations: string[]; ttlMs: number; nowMs: number }> = {}, key = coordinator.privateKey, signer = 'dc-a'): MigrationTicket =>
+    issueTicket({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'], ttlMs: 60_000, ...o }, signer, key);
+
+  async function serve(api: DeviceApi, extra: { maxMessageBytes?: number; trustedCallers?: string[] } = {}): Promise<MigrationServer> {
+    srv = await serveMigrationProtocol({
+      api, device: 'dst', tls: { ca: ca.certPem, cert: server.certPem, key: server.keyPem },
+      trustedCallers: extra.trustedCallers ?? ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': coordinator.publicKey } }),
+      ...(extra.maxMessageBytes ? { maxMessageBytes: extra.maxMessageBytes } : {}),
+    });
+    return srv;
+  }
+  function connect(address: string, o: Partial<MigrationClientOptions> = {}) {
+    const t = ticket();
+    const c = connectMigrationPeer({ address, name: 'dst', tls: { ca: ca.certPem, cert: controller.certPem, key: controller.keyPem }, ticket: () => t, callTimeoutMs: 10_000, ...o });
+    clients.push(c);
+    return c;
+  }
+
+  it('migration protocol — every device API call crosses the wire; values above 53 bits arrive exactly', async () => {
+    const api = recordingApi();
+    const s = await serve(api);
+    const c = connect(s.address);
+    expect(await c.capabilities()).toEqual(CAPS);
+    expect(c.peerProtocolVersion).toBe(1);
+    await c.prepare(REF);
+    const batch: StateBatch = { migrationId: 'm1', round: 1, slots: [{ fields: { k: 2n, w: (1n << 70n) - 1n } }], removed: [{ k: 4n }], coversSeq: { from: 1n, to: 2n }, clock: 1n << 60n };
+    expect(await c.importStaged(REF, batch)).toEqual({ installed: 1, alreadyPresent: 0 });
+    expect(api.imported).toEqual([batch]);
+    await c.activate(REF);
+    // Source-role calls need a ticket naming this device a source.
+    const srcTicket = ticket({ sources: ['dst'], destinations: ['other'] });
+    const asSource = connect(s.address, { ticket: () => srcTicket });
+    expect((await asSource.exportSnapshot(REF)).slots[0]?.fields['big']).toBe((1n << 90n) + 1n);
+    await asSource.freeze(REF);
+    expect((await asSource.finalDelta(REF, (1n << 62n) + 9n)).counters).toEqual({ c: { packets: 1n, bytes: (1n << 63n) + 5n } });
+    expect(await asSource.deleteAtSource(REF, 0)).toEqual({ deleted: 3, skipped: 1 });
+    await c.abort({ migrationId: 'm2', vm: 'vm-7' }).catch(() => undefined); // another migration: the ticket does not cover it
+    expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource']);
+  });
+
+  it('migration protocol — a typed failure keeps its reason and message across the wire', async () => {
+    const s = await serve(recordingApi());
+    const c = connect(s.address);
+    const err = await c.importStaged(REF, { migrationId: 'm1', round: 1, slots: [{ fields: { k: 13n } }], removed: [], coversSeq: { from: 0n, to: 1n } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeviceApiFailure);
+    expect(err).toMatchObject({ reason: 'KEY_COLLISION', message: 'device dst: ImportStaged: dst: flow 13 has no free slot' });
+  });
+
+  it('migration protocol — an unreachable peer is DEVICE_UNREACHABLE', async () => {
+    const s = await serve(recordingApi());
+    const address = s.address;
+    await s.stop();
+    srv = undefined;
+    const c = connect(address, { callTimeoutMs: 3000 });
+    await expect(c.capabilities()).rejects.toMatchObject({ reason: 'DEVICE_UNREACHABLE', message: /device dst: Capabilities/ });
+  });
+
+  it('migration protocol — the delta stream arrives in order and ends with the device\'s; a slow reader gets merged batches, nothing lost', async () => {
+    const deltas = new Subject<StateBatch>();
+    const api = recordingApi(() => deltas);
+    const s = await serve(api);
+    const c = connect(s.address, { ticket: () => ticket({ sources: ['dst'], destinations: ['x'] }) });
+    const got = firstValueFrom(c.exportDeltas(REF).pipe(toArray()));
+    expect(await eventually(() => api.calls.includes('exportDeltas'))).toBe(true);
+    // Large batches, far more than the HTTP/2 window holds, emitted at once: the server must wait.
+    const big = (i: number): StateBatch => ({ migrationId: 'm1', round: i, slots: Array.from({ length: 2000 }, (_, n) => ({ fields: { k: BigInt(n), v: BigInt(i), pad: (1n << 200n) + BigInt(n) } })), removed: [], coversSeq: { from: BigInt(i - 1), to: BigInt(i) } });
+    for (let i = 1; i <= 40; i++) deltas.next(big(i));
+    deltas.complete();
+    const batches = await got;
+    expect(batches.length).toBeLessThan(40);
+    expect(batches.length + s.stats().mergedBatches).toBe(40);
+    // Every sequence is covered once, in order, and each flow ends at its last value.
+    expect(batches[0]?.coversSeq.from).toBe(0n);
+    for (let i = 1; i < batches.length; i++) expect(batches[i]?.coversSeq.from).toBe(batches[i - 1]?.coversSeq.to);
+    expect(batches.at(-1)?.coversSeq.to).toBe(40n);
+    expect(batches.at(-1)?.slots.every((x) => x.fields['v'] === 40n)).toBe(true);
+  });
+
+  describe('migration protocol — refusals change nothing', () => {
+    const raw = (address: string, creds: ReturnType<typeof credentials.createSsl>): Promise<Error> => {
+      const client = new Client(address, creds);
+      clients.push(client);
+      return new Promise((resolve) => {
+        client.makeUnaryRequest(methodPath('Prepare'), (b: Buffer) => b, (b: Buffer) => b, encodeWire('MigrationCall', {}), new Metadata(), { deadline: Date.now() + 5000 }, (err) => resolve(err as Error));
+      });
+    };
+
+    it('migration protocol — a client without a certificate is refused in the TLS handshake', async () => {
+      const api = recordingApi();
+      const s = await serve(api);
+      const err = await raw(s.address, credentials.createSsl(Buffer.from(ca.certPem)));
+      expect(err).toMatchObject({ code: 14 });
+      expect(api.calls).toEqual([]);
+      expect(s.stats().calls).toBe(0);
+    });
+
+    it('migration protocol — a certificate from another CA, and an expired one, are refused in the handshake', async () => {
+      const api = recordingApi();
+      const s = await serve(api);
+      const foreign = pki.issue(otherCa, { cn: 'controller-a', usage: 'client' });
+      const expired = pki.issue(ca, { cn: 'controller-a', usage: 'client', expired: true });
+      for (const cert of [foreign, expired]) {
+        const c = connect(s.address, { tls: { ca: ca.certPem, cert: cert.certPem, key: cert.keyPem }, callTimeoutMs: 5000 });
+        const err = await c.prepare(REF).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DeviceApiFailure);
+        expect(err).toMatchObject({ reason: 'UNAUTHORIZED', message: /mutual TLS with 127\.0\.0\.1:\d+ refused: .*(alert|certificate)/ });
+      }
+      expect(api.calls).toEqual([]);
+      expect(s.stats().calls).toBe(0);
+    });
+
+    it('migration protocol — a certificate of the right CA naming a caller the plugin does not trust is UNAUTHORIZED', async () => {
+      const api = recordingApi();
+      const s = await serve(api);
+      const stranger = pki.issue(ca, { cn: 'intern-laptop', usage: 'client' });
+      const c = connect(s.address, { tls: { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem } });
+      await expect(c.capabilities()).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /'intern-laptop' is not a trusted caller of this plugin \(trusted: controller-a\)/ });
+      // Trust by subjectAltName works as by CN.
+      await srv?.stop();
+      const s2 = await serve(api, { trustedCallers: ['spiffe://dc-a/controller'] });
+      expect((await connect(s2.address).capabilities()).device).toBe('dst');
+      expect(api.calls).toEqual(['capabilities']);
+    });
+
+    it('migration protocol — forged, expired, replayed, mismatched and wrong-role tickets are UNAUTHORIZED, and reach no device', async () => {
+      const api = recordingApi();
+      const s = await serve(api);
+      const forged = ticket({}, impostor.privateKey);
+      const tampered: MigrationTicket = { ...ticket(), claims: { ...ticket().claims, vm: 'vm-666' } };
+      const expired = ticket({ nowMs: Date.now() - 120_000, ttlMs: 60_000 });
+      const otherVm = ticket({ vm: 'vm-8' });
+      const otherDevice = ticket({ destinations: ['dst-2'] });
+      const cases: [MigrationTicket, RegExp][] = [
+        [forged, /does not verify/],
+        [tampered, /does not verify/],
+        [expired, /expired at/],
+        [otherVm, /issued for VM 'vm-8', not 'vm-7'/],
+        [otherDevice, /does not name device 'dst'/],
+      ];
+      for (const [t, why] of cases) {
+        const c = connect(s.address, { ticket: () => t });
+        await expect(c.prepare(REF)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: why });
+      }
+      // A destination's ticket does not let anyone export from it.
+      await expect(connect(s.address).exportSnapshot(REF)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /ExportSnapshot needs device 'dst' to be a source/ });
+      expect(api.calls).toEqual([]);
+      // Replay: once the migration ended here, its ticket is used up.
+      const used = ticket();
+      const c = connect(s.address, { ticket: () => used });
+      await c.prepare(REF);
+      await c.abort(REF);
+      await expect(c.prepare(REF)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /replayed: migration 'm1' has ended on this device/ });
+      expect(api.calls).toEqual(['prepare', 'abort']);
+      expect(s.stats().refused).toBe(cases.length + 2);
+    });
+
+    it('migration protocol — a message over the server\'s size limit is refused before any device work', async () => {
+      const api = recordingApi();
+      const s = await serve(api, { maxMessageBytes: 64 * 1024 });
+      const huge: StateBatch = { migrationId: 'm1', round: 1, slots: Array.from({ length: 5000 }, (_, n) => ({ fields: { k: BigInt(n), v: 1n << 100n } })), removed: [], coversSeq: { from: 0n, to: 1n } };
+      await expect(connect(s.address).importStaged(REF, huge)).rejects.toMatchObject({ reason: 'PEER_REJECTED', message: /larger than max|RESOURCE_EXHAUSTED/ });
+      expect(api.calls).toEqual([]);
+    });
+  });
+});
+
+async function eventually(check: () => boolean, tries = 500): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return check();
+}

@@ -1,0 +1,273 @@
+/**
+ * Serves a DeviceApi over the migration protocol (gRPC, mutual TLS). Every call passes, in order:
+ * a request that decodes; a client certificate (TLS verified it against the configured CA) naming
+ * a trusted caller; for a migration's calls, a ticket that verifies against the trusted
+ * coordinator keys, binds to this VM, migration and device, and grants this device's role (export
+ * and freeze at a source, import and activate at a destination). Only then does the DeviceApi run —
+ * so a refused call changes nothing. The DeviceApi is whatever the plugin uses in process (one
+ * implementation, two transports).
+ *
+ * @example
+ * const srv = await serveMigrationProtocol({ api: createDeviceApi(plugin, { name: 'edge-1' }), device: 'edge-1',
+ *   tls: { ca, cert, key }, trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': pub } }) });
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import { silentLogger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import type { Subscription } from 'rxjs';
+import type { DeviceApi, MigrationRef } from '../device-api/device-api.js';
+import { DeviceApiFailure } from '../device-api/migration-sessions.js';
+import { EdgePluginError } from '../errors.js';
+import type { TicketVerifier } from '../security/migration-ticket.js';
+import { trustedCaller } from './caller-identity.js';
+import { batchFromWire, batchToWire, capabilitiesToWire, importResultToWire, refFromWire, ticketFromWire, wireToBigint } from './codec.js';
+import { DeltaCoalescer } from './delta-coalescer.js';
+import { failureToStatus } from './status.js';
+import { loadMutualTls } from './tls-material.js';
+import type { MutualTls } from './tls-material.js';
+import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
+import type { Decoded, MigrationMethod, WireMessage } from './wire.js';
+
+/** Options of serveMigrationProtocol. */
+export interface MigrationServerOptions {
+  /** The device API served. */
+  readonly api: DeviceApi;
+  /** This device's name: what tickets must name as a source or destination. */
+  readonly device: string;
+  /** `host:port` to listen on. Default `127.0.0.1:0` (an ephemeral port). */
+  readonly listen?: string;
+  readonly tls: MutualTls;
+  /** Caller identities (certificate CN or subjectAltName) allowed to call. */
+  readonly trustedCallers: readonly string[];
+  /** Verifies tickets against the trusted coordinator keys (and remembers them to refuse replays). */
+  readonly tickets: TicketVerifier;
+  /** Largest message accepted or sent. Default 64 MiB. */
+  readonly maxMessageBytes?: number;
+  readonly logger?: Logger;
+}
+
+/** Defaults of the optional options. */
+export const DEFAULT_MIGRATION_SERVER_OPTIONS = Object.freeze({ listen: '127.0.0.1:0', maxMessageBytes: 64 * 1024 * 1024 });
+
+/** Options after validation. */
+export type ParsedMigrationServerOptions = Required<Omit<MigrationServerOptions, 'tls'>> & { readonly tls: ReturnType<typeof loadMutualTls> };
+
+/** Validates the options (PEM loaded). @throws EdgePluginError BAD_OPTIONS naming the field. */
+export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMigrationServerOptions {
+  const bad = (field: string, why: string): never => {
+    throw new EdgePluginError('BAD_OPTIONS', `MigrationServerOptions.${field}: ${why}`);
+  };
+  if (typeof o.device !== 'string' || o.device === '') bad('device', 'expected the device name tickets name');
+  if (!Array.isArray(o.trustedCallers) || o.trustedCallers.length === 0) bad('trustedCallers', 'expected at least one caller identity (certificate CN or subjectAltName); a plugin that trusts nobody serves nobody');
+  const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MIGRATION_SERVER_OPTIONS.maxMessageBytes;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) bad('maxMessageBytes', `expected an integer >= 1024, got ${String(maxMessageBytes)}`);
+  return Object.freeze({
+    api: o.api,
+    device: o.device,
+    listen: o.listen ?? DEFAULT_MIGRATION_SERVER_OPTIONS.listen,
+    tls: loadMutualTls(o.tls, 'MigrationServerOptions.tls'),
+    trustedCallers: Object.freeze([...o.trustedCallers]),
+    tickets: o.tickets,
+    maxMessageBytes,
+    logger: o.logger ?? silentLogger,
+  });
+}
+
+/** What a running server has done (counted, for tests and health). */
+export interface MigrationServerStats {
+  readonly calls: number;
+  readonly refused: number;
+  /** Delta batches merged while a reader lagged (flow control). */
+  readonly mergedBatches: number;
+}
+
+/** A running migration-protocol server. */
+export interface MigrationServer {
+  readonly address: string;
+  readonly port: number;
+  stats(): MigrationServerStats;
+  /** Ends every stream and closes the server. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Which role a call needs the ticket to grant this device. */
+const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
+  ExportSnapshot: 'source',
+  ExportDeltas: 'source',
+  Freeze: 'source',
+  FinalDelta: 'source',
+  DeleteAtSource: 'source',
+  ImportStaged: 'destination',
+  Activate: 'destination',
+};
+
+type Call = ServerUnaryCall<Decoded<WireMessage>, WireMessage> | ServerWritableStream<Decoded<WireMessage>, WireMessage>;
+
+class Handlers {
+  calls = 0;
+  refused = 0;
+  merged = 0;
+  readonly streams = new Set<Subscription>();
+
+  constructor(private readonly o: ParsedMigrationServerOptions) {}
+
+  /** The checks before any device work: decoded, trusted caller, valid ticket for this role. */
+  admit(method: MigrationMethod, call: Call): { readonly req: WireMessage; readonly caller: string; readonly ref: MigrationRef | undefined } {
+    this.calls++;
+    if (!call.request.ok) throw new DeviceApiFailure('PEER_REJECTED', call.request.error);
+    const req = call.request.value;
+    const caller = trustedCaller(call.getAuthContext()?.sslPeerCertificate, this.o.trustedCallers);
+    if (method === 'Capabilities') return { req, caller, ref: undefined };
+    const ref = refFromWire(req['ref']);
+    const ticket = ticketFromWire(req['ticket']);
+    try {
+      this.o.tickets.verify(ticket, { migrationId: ref.migrationId, vm: ref.vm, device: this.o.device });
+    } catch (e) {
+      throw new DeviceApiFailure('UNAUTHORIZED', e instanceof Error ? e.message : String(e), { cause: e });
+    }
+    const role = ROLE[method];
+    const c = ticket.claims;
+    if (role === 'source' && !c.sources.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a source of migration '${c.migrationId}', the ticket names it a destination`);
+    if (role === 'destination' && !c.destinations.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a destination of migration '${c.migrationId}', the ticket names it a source`);
+    return { req, caller, ref };
+  }
+
+  refuse(method: MigrationMethod, call: Call, e: unknown): ReturnType<typeof failureToStatus> {
+    const status = failureToStatus(e, `device ${this.o.device}: ${method}`);
+    if (e instanceof DeviceApiFailure && (e.reason === 'UNAUTHORIZED' || e.reason === 'PEER_REJECTED')) this.refused++;
+    this.o.logger.warn('migration call failed', { method, peer: call.getPeer(), message: status.details });
+    return status;
+  }
+
+  unary(method: MigrationMethod, run: (req: WireMessage, ref: MigrationRef) => Promise<WireMessage>) {
+    return (call: ServerUnaryCall<Decoded<WireMessage>, WireMessage>, callback: sendUnaryData<WireMessage>): void => {
+      void (async () => {
+        try {
+          const { req, caller, ref } = this.admit(method, call);
+          this.o.logger.debug('migration call', { method, caller, migrationId: ref?.migrationId });
+          callback(null, await run(req, ref as MigrationRef));
+        } catch (e) {
+          callback(this.refuse(method, call, e));
+        }
+      })();
+    };
+  }
+
+  /** ExportDeltas: the device's stream, written with flow control, ended with the device's. */
+  exportDeltas(call: ServerWritableStream<Decoded<WireMessage>, WireMessage>): void {
+    let ref: MigrationRef;
+    try {
+      ref = this.admit('ExportDeltas', call).ref as MigrationRef;
+    } catch (e) {
+      call.emit('error', this.refuse('ExportDeltas', call, e));
+      return;
+    }
+    void this.o.api.capabilities().then(
+      (caps) => {
+        if (call.cancelled) return;
+        const out = new DeltaCoalescer(caps.keyFields.map((k) => k.name), (b) => call.write(batchToWire(b)));
+        call.on('drain', () => out.drain());
+        let sub: Subscription | undefined = undefined;
+        let finished = false;
+        const finish = (): void => {
+          if (finished) return;
+          finished = true;
+          this.merged += out.stats.merged;
+          if (sub) this.streams.delete(sub);
+        };
+        sub = this.o.api.exportDeltas(ref).subscribe({
+          next: (b) => out.push(b),
+          error: (e: unknown) => {
+            finish();
+            call.emit('error', this.refuse('ExportDeltas', call, e));
+          },
+          complete: () => {
+            finish();
+            // What merged while the reader lagged goes out before the end of the stream.
+            if (out.pending) call.once('drain', () => call.end());
+            else call.end();
+          },
+        });
+        this.streams.add(sub);
+        call.on('cancelled', () => {
+          sub?.unsubscribe();
+          finish();
+        });
+      },
+      (e: unknown) => call.emit('error', this.refuse('ExportDeltas', call, e)),
+    );
+  }
+
+  implementation(): UntypedServiceImplementation {
+    const { api, tickets } = this.o;
+    const ack = async (p: Promise<unknown>): Promise<WireMessage> => {
+      await p;
+      return {};
+    };
+    return {
+      Capabilities: this.unary('Capabilities', async () => capabilitiesToWire(await api.capabilities(), PROTOCOL_VERSION)),
+      Prepare: this.unary('Prepare', (_r, ref) => ack(api.prepare(ref))),
+      ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await api.exportSnapshot(ref))),
+      ExportDeltas: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.exportDeltas(call),
+      ImportStaged: this.unary('ImportStaged', async (r, ref) => {
+        const batch = batchFromWire(r['batch']);
+        if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
+        return importResultToWire(await api.importStaged(ref, batch));
+      }),
+      Freeze: this.unary('Freeze', (_r, ref) => ack(api.freeze(ref))),
+      FinalDelta: this.unary('FinalDelta', async (r, ref) => batchToWire(await api.finalDelta(ref, wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq')))),
+      Activate: this.unary('Activate', (_r, ref) => ack(api.activate(ref))),
+      DeleteAtSource: this.unary('DeleteAtSource', async (r, ref) => {
+        const out = await api.deleteAtSource(ref, r['graceMs'] as number);
+        // The migration ended here: its ticket is used up.
+        tickets.retire(ref.migrationId);
+        return { deleted: out.deleted, skipped: out.skipped };
+      }),
+      Abort: this.unary('Abort', async (_r, ref) => {
+        await api.abort(ref);
+        tickets.retire(ref.migrationId);
+        return {};
+      }),
+    };
+  }
+}
+
+/**
+ * Starts serving `o.api` over mutual TLS; resolves once it listens.
+ * @throws EdgePluginError BAD_OPTIONS for invalid options, SWITCH when the address cannot be bound.
+ */
+export async function serveMigrationProtocol(options: MigrationServerOptions): Promise<MigrationServer> {
+  const o = parseMigrationServerOptions(options);
+  const server = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes, 'grpc.max_send_message_length': o.maxMessageBytes });
+  const handlers = new Handlers(o);
+  server.addService(MIGRATION_SERVICE, handlers.implementation());
+  const creds = ServerCredentials.createSsl(o.tls.ca, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], true);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
+  });
+  const host = o.listen.slice(0, o.listen.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  o.logger.info('migration protocol listening', { address, device: o.device, trustedCallers: o.trustedCallers.join(',') });
+  let stopped: Promise<void> | undefined;
+  return {
+    address,
+    port,
+    stats: () => ({ calls: handlers.calls, refused: handlers.refused, mergedBatches: handlers.merged }),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const s of handlers.streams) s.unsubscribe();
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The daemon's migration protocol: the plugin's device API (createDeviceApi, the same one used in
+ * process) served over mutual TLS as the configuration says — the coordinators' public keys read
+ * from their files, tickets verified against them.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'p4runtime-ts';
+import type { MigrationProtocolConfig } from '../config-file.js';
+import { createDeviceApi } from '../device-api/edge-device-api.js';
+import type { EdgeDeviceApi } from '../device-api/edge-device-api.js';
+import type { EdgePlugin } from '../edge-plugin.js';
+import { EdgePluginError } from '../errors.js';
+import { TicketVerifier } from '../security/migration-ticket.js';
+import { serveMigrationProtocol } from './migration-server.js';
+import type { MigrationServer } from './migration-server.js';
+
+/** A running migration service: the device API and its server. */
+export interface MigrationService {
+  readonly api: EdgeDeviceApi;
+  readonly server: MigrationServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the device API of a started plugin as `c` configures.
+ * @throws EdgePluginError BAD_OPTIONS naming the key or certificate file that cannot be used.
+ */
+export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger): Promise<MigrationService> {
+  const trusted: Record<string, string> = {};
+  for (const [name, path] of Object.entries(c.coordinators)) {
+    try {
+      trusted[name] = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new EdgePluginError('BAD_OPTIONS', `migration.coordinators.${name}: cannot read the public key file ${path} (${(e as Error).message})`, { cause: e });
+    }
+  }
+  let tickets: TicketVerifier;
+  try {
+    tickets = new TicketVerifier({ trusted, ...(c.requiredSigners ? { required: c.requiredSigners } : {}) });
+  } catch (e) {
+    throw new EdgePluginError('BAD_OPTIONS', `migration.coordinators: ${(e as Error).message}; each must be an Ed25519 public key in PEM`, { cause: e });
+  }
+  const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}) });
+  try {
+    await api.ready();
+    const server = await serveMigrationProtocol({
+      api, device: c.device, listen: c.listen, tls: c.tls, trustedCallers: c.trustedCallers, tickets, logger,
+      ...(c.maxMessageBytes !== undefined ? { maxMessageBytes: c.maxMessageBytes } : {}),
+    });
+    return {
+      api,
+      server,
+      stop: async () => {
+        await server.stop();
+        api.stop();
+      },
+    };
+  } catch (e) {
+    api.stop();
+    throw e;
+  }
+}
