@@ -102,14 +102,16 @@ export interface Bmv2Process {
 
 /**
  * Starts simple_switch_grpc with no program, device id 0, logging off, the CPU port 255 and
- * P4Runtime, Thrift and notifications on addresses of its own; resolves once P4Runtime accepts
- * connections.
+ * P4Runtime, notifications (and Thrift, when the build has it) on addresses of its own; resolves
+ * once P4Runtime accepts connections.
  */
 export async function startBmv2(bmv2: string, timeoutMs = 20_000): Promise<Bmv2Process> {
   const grpcPort = await freePort();
-  const thriftPort = await freePort();
+  // A build without Thrift (PI only) refuses --thrift-port; one with it would otherwise take 9090.
+  const help = spawnSync(bmv2, ['--help'], { encoding: 'utf8', timeout: 30_000 });
+  const thrift = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--thrift-port') ? ['--thrift-port', String(await freePort())] : [];
   const args = [
-    '--no-p4', '--device-id', '0', '--log-level', 'off', '--thrift-port', String(thriftPort),
+    '--no-p4', '--device-id', '0', '--log-level', 'off', ...thrift,
     '--notifications-addr', `ipc:///tmp/carryover-bmv2-${process.pid}-${grpcPort}.ipc`,
     '--', '--grpc-server-addr', `127.0.0.1:${grpcPort}`, '--cpu-port', '255',
   ];
