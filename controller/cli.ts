@@ -56,6 +56,7 @@ const planJson = (p: MigrationPlan): Record<string, unknown> => ({
   topology: p.topology,
   sources: p.sources.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
   destinations: p.destinations.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
+  counterparts: Object.fromEntries(p.counterparts),
   placement: p.placement ? { name: p.placement.name, algorithm: p.placement.algorithm, fields: p.placement.fields, devices: p.placement.devices } : null,
 });
 
@@ -168,6 +169,7 @@ function planLines(p: MigrationPlan): string[] {
     `  sources:      ${p.sources.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
     `  destinations: ${p.destinations.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
     ...(p.placement ? [`  placement:    ${p.placement.name}: ${p.placement.algorithm}(${p.placement.fields.join(', ')}) over ${p.placement.devices.join(', ')}`] : []),
+    ...[...p.counterparts].map(([s, d]) => `  path:         ${s} → ${d} (counterparts)`),
   ];
 }
 

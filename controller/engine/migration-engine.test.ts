@@ -207,3 +207,34 @@ describe('migration engine — 1:N', () => {
     }
   });
 });
+
+describe('migration engine — devices along the path', () => {
+  const PATH_SITE = `
+devices:
+  src: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
+  dst: { address: 127.0.0.1:2, deviceId: 1, hosts: [host-b] }
+  agg-a: { address: 127.0.0.1:3, deviceId: 1, role: path, counterpart: agg-b, hosts: [host-a] }
+  agg-b: { address: 127.0.0.1:4, deviceId: 1, role: path, counterpart: agg-a, hosts: [host-b] }
+  spine: { address: 127.0.0.1:5, deviceId: 1, role: path, hosts: [host-a, host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+  it('engine — each path device hands its share to its counterpart, edges to edges; a device on both paths keeps its state', async () => {
+    const pinv = parseInventory(PATH_SITE, 'site.yaml');
+    const plan = planMigration(pinv, 'vm-7', 'host-a', 'host-b');
+    expect(plan.sources.map((d) => d.name)).toEqual(['src', 'agg-a']);
+    expect(plan.destinations.map((d) => d.name)).toEqual(['dst', 'agg-b']);
+    const journal = new MemoryJournal();
+    const machine = await MigrationMachine.plan({ migrationId: 'm-path', vm: 'vm-7', sources: ['src', 'agg-a'], destinations: ['dst', 'agg-b'] }, { journal, now: () => Date.now() });
+    const dev = new Map(['src', 'dst', 'agg-a', 'agg-b'].map((n) => [n, new FakeDeviceApi(n)]));
+    for (let i = 0; i < 6; i++) dev.get('src')?.change(flow(i));
+    for (let i = 100; i < 104; i++) dev.get('agg-a')?.change(flow(i));
+    const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 200, precopy: { intervalMs: 5, policy: { maxRounds: 2, convergedAtSlots: -1 } }, graceMs: 0 });
+    await engine.prepare();
+    await engine.precopy();
+    await engine.pauseSync();
+    const keys = (n: string): string[] => [...(dev.get(n)?.active.values() ?? [])].map((f) => String(f['vm_port'])).sort();
+    expect(keys('dst')).toEqual(['40000', '40001', '40002', '40003', '40004', '40005']);
+    expect(keys('agg-b')).toEqual(['40100', '40101', '40102', '40103']);
+  });
+});

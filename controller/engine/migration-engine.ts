@@ -130,21 +130,24 @@ export class MigrationEngine {
   /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
   private async install(source: string, batch: StateBatch): Promise<number> {
     const caps = this.caps.get(source);
-    const byDest = new Map<string, StateBatch['slots'][number][]>(this.destinations.map((d) => [d, []]));
+    // A path device's state goes to its counterpart; an edge's, by placement among the edges.
+    const counterpart = this.o.plan.counterparts.get(source);
+    const targets = counterpart !== undefined ? [counterpart] : this.o.plan.edgeDestinations.map((d) => d.name);
+    const byDest = new Map<string, StateBatch['slots'][number][]>(targets.map((d) => [d, []]));
     for (const rec of batch.slots) {
       const key = (caps?.keyFields ?? []).map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
-      byDest.get(destinationOf(this.o.plan, key).name)?.push(rec);
+      byDest.get(destinationOf(this.o.plan, key, source).name)?.push(rec);
     }
     // Per-VM counters go to one destination only (the first: in 1:N they would otherwise be
-    // counted once per destination); table entries go to every destination, their direct
-    // counters only to the first.
-    const primary = this.destinations[0];
+    // counted once per destination); table entries go to every target, their direct counters
+    // only to the first.
+    const primary = targets[0];
     const forDest = (d: string): StateBatch => {
       const { counters, tableEntries, ...rest } = batch;
       const entries = tableEntries && (d === primary ? tableEntries : tableEntries.map(({ counter: _c, ...e }) => e));
       return { ...rest, slots: byDest.get(d) ?? [], ...(counters && d === primary ? { counters } : {}), ...(entries ? { tableEntries: entries } : {}) };
     };
-    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, forDest(d)));
+    const done = await this.each(targets, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, forDest(d)));
     this.ledger.record(source, batch.coversSeq);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }

@@ -37,6 +37,11 @@ export interface InventoryDevice {
   readonly hosts: readonly string[];
   /** Subnets (CIDR) it serves. */
   readonly subnets: readonly string[];
+  /**
+   * A path device's counterpart: the device on the other side that takes over its share of a
+   * VM's state when the VM moves between hosts they serve (each names the other).
+   */
+  readonly counterpart: string | undefined;
 }
 
 /**

@@ -60,6 +60,16 @@ export function parseInventory(text: string, file: string): Inventory {
   const pl = top.at('placement');
   if (pl.present) for (const [n, f] of pl.object('a mapping of placement names to functions')) placements.set(name(pl.at(n), n), placement(n, f, devices));
 
+  for (const d of devices.values()) {
+    const cp = d.counterpart;
+    if (cp === undefined) continue;
+    const where = devs.at(d.name).at('counterpart');
+    if (d.role !== 'path') throw where.fail(`no counterpart on an edge device (edges are matched by host and placement); remove it, or give '${d.name}' role: path`);
+    const other = devices.get(cp);
+    if (!other) throw where.fail(`a device defined under 'devices' (known: ${[...devices.keys()].join(', ')})`);
+    if (other.role !== 'path') throw where.fail(`a path device; '${cp}' has role ${other.role}`);
+    if (other.counterpart !== d.name) throw where.fail(`a device that names '${d.name}' back as its counterpart ('${cp}' names ${other.counterpart === undefined ? 'none' : `'${other.counterpart}'`})`);
+  }
   const hosts = new Map<string, InventoryHost>();
   for (const d of devices.values()) for (const h of d.hosts) hosts.set(h, { name: h, devices: [...(hosts.get(h)?.devices ?? []), d.name], placement: undefined });
   const hs = top.at('hosts');
@@ -115,7 +125,7 @@ function name(f: Field, n?: string): string {
 }
 
 function device(n: string, f: Field, base: string): InventoryDevice {
-  f.object('a mapping with address, deviceId and hosts', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'p4info', 'deviceConfig', 'hosts', 'subnets']);
+  f.object('a mapping with address, deviceId and hosts', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'p4info', 'deviceConfig', 'hosts', 'subnets', 'counterpart']);
   const address = f.at('address').string("'host:port', e.g. 10.1.0.7:9559");
   const m = ADDRESS.exec(address);
   if (!m || Number(m[2]) > 65535) throw f.at('address').fail("'host:port' with a port 1..65535, e.g. 10.1.0.7:9559");
@@ -147,6 +157,7 @@ function device(n: string, f: Field, base: string): InventoryDevice {
     deviceConfig: path(f.at('deviceConfig')),
     hosts: Object.freeze(strList(f.at('hosts'))),
     subnets: Object.freeze(subnets),
+    counterpart: f.at('counterpart').present ? f.at('counterpart').string('the name of the path device on the other side') : undefined,
   });
 }
 

@@ -65,3 +65,33 @@ describe('plan — topologies from the inventory', () => {
     expect(() => destinationOf(p, key(BMV2_HASH_VECTORS[0] ?? { src: 0, dst: 0, sport: 0, dport: 0, proto: 0 }).slice(0, 2))).toThrow(/placement 'ecmp' hashes field 'vm_port', which the flow key lacks/);
   });
 });
+
+describe('plan — devices along the path', () => {
+  const site = (extra: string): string => `
+devices:
+  a1: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
+  b1: { address: 127.0.0.1:2, deviceId: 1, hosts: [host-b] }
+${extra}
+vms:
+  vm-1: { address: 10.0.0.5, host: host-a }
+`;
+  it('plan — a path device moves to its counterpart; one serving both hosts stays out of the plan', () => {
+    const p = planMigration(parseInventory(site(`  agg-a: { address: 127.0.0.1:3, deviceId: 1, role: path, counterpart: agg-b, hosts: [host-a] }
+  agg-b: { address: 127.0.0.1:4, deviceId: 1, role: path, counterpart: agg-a, hosts: [host-b] }
+  spine: { address: 127.0.0.1:5, deviceId: 1, role: path, hosts: [host-a, host-b] }`), 'site.yaml'), 'vm-1', 'host-a', 'host-b');
+    expect([p.sources.map((d) => d.name), p.destinations.map((d) => d.name), p.edgeDestinations.map((d) => d.name)]).toEqual([['a1', 'agg-a'], ['b1', 'agg-b'], ['b1']]);
+    expect([...p.counterparts]).toEqual([['agg-a', 'agg-b']]);
+    expect(p.topology).toBe('1:1');
+  });
+  it('plan — a counterpart that does not serve the destination host is an error naming the fix', () => {
+    const inv2 = parseInventory(site(`  agg-a: { address: 127.0.0.1:3, deviceId: 1, role: path, counterpart: agg-c, hosts: [host-a] }
+  agg-c: { address: 127.0.0.1:4, deviceId: 1, role: path, counterpart: agg-a, hosts: [host-c] }`), 'site.yaml');
+    expect(() => planMigration(inv2, 'vm-1', 'host-a', 'host-b')).toThrow(/path device 'agg-a' .* counterpart 'agg-c' does not serve 'host-b'; set devices\.agg-a\.counterpart/);
+  });
+  it('plan — counterparts must be path devices naming each other', () => {
+    expect(() => parseInventory(site(`  agg-a: { address: 127.0.0.1:3, deviceId: 1, role: path, counterpart: b1, hosts: [host-a] }`), 'site.yaml')).toThrow(/counterpart.*a path device; 'b1' has role edge/);
+    expect(() => parseInventory(site(`  agg-a: { address: 127.0.0.1:3, deviceId: 1, role: path, counterpart: agg-b, hosts: [host-a] }
+  agg-b: { address: 127.0.0.1:4, deviceId: 1, role: path, hosts: [host-b] }`), 'site.yaml')).toThrow(/names 'agg-a' back as its counterpart \('agg-b' names none\)/);
+    expect(() => parseInventory(site(`  e2: { address: 127.0.0.1:3, deviceId: 1, counterpart: b1, hosts: [host-c] }`), 'site.yaml')).toThrow(/no counterpart on an edge device/);
+  });
+});

@@ -3,7 +3,9 @@
  * inventory. The edges in front of the source host are the sources; those in front of the
  * destination host are the destinations. Two sources into one destination is N:1 (merge); one
  * into several is 1:N, each flow going to the device its path will hit, by the destination
- * host's placement function (e.g. the fabric's ECMP hash over the 5-tuple).
+ * host's placement function (e.g. the fabric's ECMP hash over the 5-tuple). Stateful devices
+ * further along the path (role `path`) move too, each to its counterpart on the other side; a
+ * path device serving both hosts keeps its state where it is.
  */
 import { concatFields, hashBytes } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
@@ -22,6 +24,10 @@ export interface MigrationPlan {
   readonly topology: Topology;
   /** The destination host's placement function, when it has several edges. */
   readonly placement: PlacementFunction | undefined;
+  /** The destination edges (what placement chooses among); `destinations` adds the path devices. */
+  readonly edgeDestinations: readonly InventoryDevice[];
+  /** Source path device → its counterpart among the destinations. */
+  readonly counterparts: ReadonlyMap<string, string>;
 }
 
 /** A flow key field as the slot group declares it: name, value, width. */
@@ -57,19 +63,44 @@ export function planMigration(inv: Inventory, vmName: string, from: string, to: 
   const placementName = inv.hosts.get(to)?.placement;
   const placement = placementName === undefined ? undefined : inv.placements.get(placementName);
   const topology: Topology = sources.length === 1 ? (destinations.length === 1 ? '1:1' : '1:N') : destinations.length === 1 ? 'N:1' : 'N:M';
-  return Object.freeze({ vm, fromHost: from, toHost: to, sources: Object.freeze(sources), destinations: Object.freeze(destinations), topology, placement });
+  // Path devices: those serving only the source host hand over to their counterparts.
+  const pathOf = (host: string): InventoryDevice[] => (inv.hosts.get(host)?.devices ?? []).map((d) => inv.devices.get(d)).filter((d): d is InventoryDevice => d?.role === 'path');
+  const pathTo = pathOf(to);
+  const pathFrom = pathOf(from).filter((d) => !pathTo.includes(d));
+  const counterparts = new Map<string, string>();
+  for (const d of pathFrom) {
+    const cp = pathTo.find((x) => x.name === d.counterpart);
+    if (!cp) throw new ControllerError('BAD_CONFIG', `${inv.source}: path device '${d.name}' holds state of VMs on '${from}', but its counterpart ${d.counterpart === undefined ? '(none given)' : `'${d.counterpart}'`} does not serve '${to}'; set devices.${d.name}.counterpart to a path device that lists '${to}' in its hosts`);
+    counterparts.set(d.name, cp.name);
+  }
+  const pathDestinations = pathTo.filter((d) => [...counterparts.values()].includes(d.name));
+  return Object.freeze({
+    vm,
+    fromHost: from,
+    toHost: to,
+    sources: Object.freeze([...sources, ...pathFrom]),
+    destinations: Object.freeze([...destinations, ...pathDestinations]),
+    topology,
+    placement,
+    edgeDestinations: Object.freeze(destinations),
+    counterparts,
+  });
 }
 
 /**
- * The destination device a flow belongs to: the only one, or the placement function's choice —
+ * The destination device a flow belongs to: a path source's counterpart, else the only
+ * destination edge, or the placement function's choice among the edges —
  * hash of the named key fields (in the function's order, at their declared widths) modulo the
  * number of devices, computed as the target's hash extern does.
  */
-export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[]): InventoryDevice {
-  const only = plan.destinations.length === 1 ? plan.destinations[0] : undefined;
+export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[], source?: string): InventoryDevice {
+  const cp = source === undefined ? undefined : plan.counterparts.get(source);
+  if (cp !== undefined) return plan.destinations.find((d) => d.name === cp) as InventoryDevice;
+  const edges = plan.edgeDestinations;
+  const only = edges.length === 1 ? edges[0] : undefined;
   if (only) return only;
   const p = plan.placement;
-  if (!p) throw new ControllerError('BAD_CONFIG', `host '${plan.toHost}' has ${plan.destinations.length} edges but no placement function; add one under 'placement' and name it in hosts.${plan.toHost}.placement`);
+  if (!p) throw new ControllerError('BAD_CONFIG', `host '${plan.toHost}' has ${edges.length} edges but no placement function; add one under 'placement' and name it in hosts.${plan.toHost}.placement`);
   const fields = p.fields.map((name) => {
     const f = key.find((k) => k.name === name);
     if (!f) throw new ControllerError('BAD_CONFIG', `placement '${p.name}' hashes field '${name}', which the flow key lacks (it has ${key.map((k) => k.name).join(', ')})`);
@@ -77,5 +108,5 @@ export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[])
   });
   const h = hashBytes(p.algorithm, concatFields(fields));
   const name = p.devices[h % p.devices.length] as string;
-  return plan.destinations.find((d) => d.name === name) as InventoryDevice;
+  return edges.find((d) => d.name === name) as InventoryDevice;
 }
