@@ -61,7 +61,7 @@ function newFlows(count: number, first: number): { port: number; payload: Uint8A
  * sim profile in the variant; every backend the switch offers is measured (P4Runtime when its
  * RegisterEntry works, in-band always).
  */
-export async function runChangedSlotsBench(plugin: EdgePlugin, profile: SimProfileName, o: ChangedSlotsBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
+export async function runChangedSlotsBench(plugin: EdgePlugin, profile: SimProfileName | 'real BMv2', o: ChangedSlotsBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sw = plugin.session;
   const inband = await chooseRegisterAccess({ sw, contract: plugin.contract, group: plugin.group, mode: 'inband', inband: { window: o.window, timeoutMs: 60_000, maxAttempts: 1 }, clock: systemClock, logger: silentLogger });
   const backends: { name: string; access: RegisterAccess }[] = [{ name: 'inband', access: inband }];

@@ -12,7 +12,10 @@
  * `last_seen` (each process stamps with its own clock). Last, on the filled `bmv2` switch, a bare
  * window-64 in-band client and the plugin's in-band backend side by side (inband-side-by-side.ts).
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { silentLogger, systemClock } from 'p4runtime-ts';
 import type { P4Switch } from 'p4runtime-ts';
 import { DEFAULT_INBAND_OPTIONS, chooseRegisterAccess, createEdgePlugin, decodeSlotFields } from '../../plugin/index.js';
@@ -23,6 +26,7 @@ import type { BenchRow } from './results.js';
 import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
 import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
+import { startBmv2 } from '../real-tools.js';
 import { DEFAULT_CHANGED_SLOTS_BENCH, runChangedSlotsBench } from './changed-slots-bench.js';
 import type { ChangedSlotsBenchOptions } from './changed-slots-bench.js';
 
@@ -45,6 +49,8 @@ export interface PipelineBenchOptions {
 export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026, sideBySide: DEFAULT_INBAND_SIDE_BY_SIDE, changedSlots: DEFAULT_CHANGED_SLOTS_BENCH });
 
 const SUITE = 'pipeline';
+/** p4c's BMv2 JSON of stateful_edge, committed beside its P4Info. */
+const BMV2_JSON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.json');
 
 interface ProfileRun {
   readonly rows: BenchRow[];
@@ -172,6 +178,24 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
   }
 }
 
+/**
+ * The change-log rows on a real BMv2 (`simple_switch_grpc` at `bmv2`, started here on loopback
+ * with the committed p4c JSON pushed): the same rows as the sim profiles, variant `real BMv2`.
+ */
+export async function runChangeLogRealBmv2(bmv2: string, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
+  const sw = await startBmv2(bmv2);
+  const plugin = createEdgePlugin({ address: sw.address, deviceId: 0, electionId: 10n, p4info: SCHEMA, deviceConfig: readFileSync(BMV2_JSON), inband: { window: o.inbandWindow } });
+  try {
+    await plugin.start();
+    await installTopology(plugin.session);
+    log(`real BMv2 (pid ${sw.pid}) at ${sw.address}`);
+    return await runChangedSlotsBench(plugin, 'real BMv2', o.changedSlots, log);
+  } finally {
+    await plugin.stop();
+    await sw.stop();
+  }
+}
+
 /** The change-log rows of one profile, on a fresh sim process (the rows fill it from 0 flows). */
 export async function runChangeLogProfile(profile: SimProfileName, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sim = await startSimProcess(['--profile', profile, '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
@@ -196,6 +220,10 @@ export async function runPipelineBench(options: PipelineBenchOptions = DEFAULT_P
   const bmv2 = await runProfile('bmv2', options, log);
   const cross = fieldMismatches(full.group, full.occupied, bmv2.occupied);
   const changeRows = [...(await runChangeLogProfile('full', options, log)), ...(await runChangeLogProfile('bmv2', options, log))];
+  // Real BMv2 when the lab's variable names one (the same variable the opt-in tests use).
+  const real = process.env['CARRYOVER_BMV2'];
+  if (real) changeRows.push(...(await runChangeLogRealBmv2(real, options, log)));
+  else changeRows.push({ suite: SUITE, case: 'find and read changed slots of one VM', variant: 'real BMv2', value: 'UNSUPPORTED', unit: 'ops', note: 'not run: set CARRYOVER_BMV2 to a simple_switch_grpc binary to add these rows' });
   return [
     ...full.rows,
     ...bmv2.rows,
