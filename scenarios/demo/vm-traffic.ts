@@ -5,8 +5,8 @@
  * accepts — and the "next segment" of an open flow after the migration is exactly what the remote
  * host would send. Seeded: the same flows and packets every run.
  */
-import { buildTcpFrame, buildUdpFrame, createPrng } from '../../sim/workload/index.js';
-import type { Prng } from '../../sim/workload/index.js';
+import { buildTcpFrame, buildUdpFrame, createPrng, hostSynOptions } from '../../sim/workload/index.js';
+import type { HostProfile, Prng, SynOptionSpec } from '../../sim/workload/index.js';
 
 /** Where a packet enters a switch: from the VM (its port) or from the network (the uplink). */
 export type Direction = 'out' | 'in';
@@ -26,6 +26,9 @@ export interface VmFlow {
   readonly remoteAddr: number;
   readonly remotePort: number;
   state: 'new' | 'open' | 'closed';
+  /** What each end announces in its SYN: the VM is a Linux guest; remotes vary. */
+  readonly vmHost: HostProfile;
+  readonly remoteHost: HostProfile;
   vmSeq: number;
   remoteSeq: number;
 }
@@ -37,6 +40,13 @@ const FIN_ACK = 0x11;
 const VM_WINDOW = 64240;
 const REMOTE_WINDOW = 65160;
 const REMOTES = [0xc6336409, 0xc633640a, 0xcb00710b, 0xcb00710c] as const;
+
+/** A real host's SYN options (Linux defaults: scale 7, SACK, timestamps; a large-buffer host: scale 14). */
+function synOptions(host: HostProfile, tsVal: number, tsEcr: number): Uint8Array | undefined {
+  const spec: SynOptionSpec | undefined =
+    host === 'linux' ? { mss: 1460, windowScale: 7, sackPermitted: true, timestamps: { val: tsVal, ecr: tsEcr } } : host === 'large-buffer' ? { mss: 8960, windowScale: 14, sackPermitted: true, timestamps: { val: tsVal, ecr: tsEcr } } : undefined;
+  return spec ? hostSynOptions(spec) : undefined;
+}
 
 /** The VM's flows and the packets that move them on. */
 export class VmTraffic {
@@ -62,6 +72,8 @@ export class VmTraffic {
       remoteAddr: REMOTES[id % REMOTES.length] as number,
       remotePort: udp ? 53 : this.rng.pick([443, 80]),
       state: 'new',
+      vmHost: 'linux',
+      remoteHost: this.rng.pick<HostProfile>(['linux', 'linux', 'large-buffer', 'minimal']),
       vmSeq: this.rng.int(1, 0x7fff_0000),
       remoteSeq: this.rng.int(1, 0x7fff_0000),
     };
@@ -80,11 +92,12 @@ export class VmTraffic {
     return open.length === 0 ? undefined : this.rng.pick(open);
   }
 
-  private tcp(f: VmFlow, dir: Direction, flags: number, payload: number): VmPacket {
+  private tcp(f: VmFlow, dir: Direction, flags: number, payload: number, options?: Uint8Array): VmPacket {
+    const opt = options ? { options } : {};
     const frame =
       dir === 'out'
-        ? buildTcpFrame({ src: this.vmAddr, dst: f.remoteAddr, srcPort: f.vmPort, dstPort: f.remotePort, seq: f.vmSeq, ack: f.remoteSeq, flags, window: VM_WINDOW, payload })
-        : buildTcpFrame({ src: f.remoteAddr, dst: this.vmAddr, srcPort: f.remotePort, dstPort: f.vmPort, seq: f.remoteSeq, ack: f.vmSeq, flags, window: REMOTE_WINDOW, payload });
+        ? buildTcpFrame({ src: this.vmAddr, dst: f.remoteAddr, srcPort: f.vmPort, dstPort: f.remotePort, seq: f.vmSeq, ack: f.remoteSeq, flags, window: VM_WINDOW, payload, ...opt })
+        : buildTcpFrame({ src: f.remoteAddr, dst: this.vmAddr, srcPort: f.remotePort, dstPort: f.vmPort, seq: f.remoteSeq, ack: f.vmSeq, flags, window: REMOTE_WINDOW, payload, ...opt });
     return { flow: f.id, dir, frame };
   }
 
@@ -100,9 +113,9 @@ export class VmTraffic {
   openFlow(f: VmFlow): VmPacket[] {
     f.state = 'open';
     if (f.protocol === 17) return [this.udp(f, 'out', 40), this.udp(f, 'in', 120)];
-    const syn = this.tcp(f, 'out', SYN, 0);
+    const syn = this.tcp(f, 'out', SYN, 0, synOptions(f.vmHost, 1000 + f.id, 0));
     f.vmSeq = (f.vmSeq + 1) >>> 0;
-    const synAck = this.tcp(f, 'in', SYN | ACK, 0);
+    const synAck = this.tcp(f, 'in', SYN | ACK, 0, synOptions(f.remoteHost, 5000 + f.id, 1000 + f.id));
     f.remoteSeq = (f.remoteSeq + 1) >>> 0;
     return [syn, synAck, this.tcp(f, 'out', ACK, 0)];
   }
