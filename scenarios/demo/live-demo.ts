@@ -77,6 +77,8 @@ export interface LiveDemoReport {
   readonly countersConserved: boolean;
   readonly counterDetail: readonly string[];
   readonly pauseSyncMs: number;
+  /** Slots the final delta (in the pause) carried. */
+  readonly finalDeltaSlots: number;
   /** Pre-copy rounds after the snapshot. */
   readonly rounds: number;
   /** Slots installed per round, the snapshot (round 0) first. */
@@ -273,6 +275,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
       countersConserved: !run.aborted && holesOk && counterDetail.every((d) => !d.includes('≠')),
       counterDetail,
       pauseSyncMs: run.sync ? Math.round(run.sync.elapsedMs * 100) / 100 : -1,
+      finalDeltaSlots: run.sync?.slots ?? 0,
       rounds: run.rounds.length,
       deltaSizes,
       sourceCleaned: run.committed?.deleted ?? 0,
