@@ -316,13 +316,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
+  /** The VM's cell of every per-VM counter, read at once (the freeze waits for them in the pause). */
   private async readCounters(vmId: number): Promise<Counters> {
     const out: Counters = {};
-    for (const c of this.contract.counters) {
-      if (vmId >= c.size) continue;
-      const r = await this.access.readCounter(c.counter, vmId);
-      out[c.counter] = { packets: r.packets, bytes: r.bytes };
-    }
+    const cells = await Promise.all(this.contract.counters.filter((c) => vmId < c.size).map((c) => this.access.readCounter(c.counter, vmId)));
+    for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
     return out;
   }
 
@@ -352,15 +350,22 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /** Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM. */
+  /**
+   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM: every
+   * cell read at once, then written at once (activation is in the pause), each write recorded as
+   * it succeeds so an abort takes back exactly what was added.
+   */
   private async addCounters(x: Migration, values: Counters, sign: 1n | -1n): Promise<void> {
     const sw = this.plugin.session;
-    for (const [name, v] of Object.entries(values)) {
-      const now = await this.access.readCounter(name, x.vmId);
-      await sw.write(sw.counter(name).modify(x.vmId, { packets: now.packets + sign * v.packets, bytes: now.bytes + sign * v.bytes }));
-      const had = x.added[name] ?? { packets: 0n, bytes: 0n };
-      x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
-    }
+    const todo = Object.entries(values);
+    const now = await Promise.all(todo.map(([name]) => this.access.readCounter(name, x.vmId)));
+    await Promise.all(
+      todo.map(async ([name, v], i) => {
+        await sw.write(sw.counter(name).modify(x.vmId, { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes }));
+        const had = x.added[name] ?? { packets: 0n, bytes: 0n };
+        x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+      }),
+    );
   }
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
