@@ -277,20 +277,25 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return target;
   }
 
-  /** Reads cells of a register by index (one op per cell). */
-  private async cellsOf(register: string, size: number, indices: readonly number[]): Promise<BigUint64Array> {
-    const out = new BigUint64Array(size);
-    if (indices.length > 0) await this.readRegister(register, size, indices, out);
-    return out;
-  }
-
+  /** Head and round of `tracker` in one ReadRequest (the final delta's first step, in the pause). */
   async readTracker(tracker: number): Promise<TrackerState> {
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
-    const head = await this.cellsOf(c.headRegister, c.trackers, [tracker]);
-    const round = await this.cellsOf(c.roundRegister, c.trackers, [tracker]);
-    const r = round[tracker] ?? 0n;
-    return trackerState(tracker, [r >> 32n, head[tracker] ?? 0n, r & 0xffffffffn]);
+    const head = this.sw.register(c.headRegister);
+    const round = this.sw.register(c.roundRegister);
+    let h = 0n;
+    let r = 0n;
+    this.counts.requests++;
+    try {
+      for await (const cell of this.sw.read([head.at(tracker), round.at(tracker)])) {
+        if (cell.register === head.info.name) h = cell.value;
+        else r = cell.value;
+        this.cells++;
+      }
+    } catch (e) {
+      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}')`);
+    }
+    return trackerState(tracker, [r >> 32n, h, r & 0xffffffffn]);
   }
 
   /**
