@@ -197,8 +197,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
-  private async batch(m: MigrationRef, x: Migration, round: number, read: readonly SlotRecord[], looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
-    const clock = await this.access.readClock();
+  private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
+    // The clock is read while the slots are (one round trip less in the pause); a slot changed
+    // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
+    const [clock, read] = await Promise.all([this.access.readClock(), reading]);
     const slots: SlotRecordOut[] = [];
     const removed: Record<string, bigint>[] = [];
     const byIndex = new Map(read.map((r) => [r.index, r]));
@@ -236,7 +238,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const from = x.nextSeq;
       x.nextSeq = t.start;
       if (changed.overflow) return this.batch(m, x, round, await this.vmSlots(x), [...x.exported.keys()], { from, to: t.start });
-      const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+      const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
       return this.batch(m, x, round, read, changed.slots, { from, to: t.start });
     });
   }
@@ -331,7 +333,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         const head = (await this.access.readTracker(x.tracker)).head;
         const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
         if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
-        const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+        const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
         return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
       });
       return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)) };
