@@ -68,11 +68,10 @@ export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): 
   return Object.freeze(r);
 }
 
-/** One measured pause of the engine. */
-export interface PauseSample {
+/** One measured pause: how long, where the time went, what it asked of the switches. */
+export interface MeasuredPause {
   readonly profile: SimProfileName;
   readonly flows: number;
-  readonly changed: number;
   readonly pauseMs: number;
   readonly steps: StepTimes;
   readonly requests: SwitchRequestCounts;
@@ -81,6 +80,11 @@ export interface PauseSample {
   readonly retries: number;
   /** Median P4Runtime read round trip just before the pause, ms. */
   readonly roundTripMs: number;
+}
+
+/** One measured pause of the engine. */
+export interface PauseSample extends MeasuredPause {
+  readonly changed: number;
   /** Slots the final delta installed (must equal `changed`). */
   readonly finalSlots: number;
   readonly snapshot: { readonly slots: number; readonly ms: number };
@@ -90,16 +94,7 @@ export interface PauseSample {
 }
 
 /** One measured stop-and-copy. */
-export interface CopySample {
-  readonly profile: SimProfileName;
-  readonly flows: number;
-  readonly pauseMs: number;
-  readonly steps: StepTimes;
-  readonly requests: SwitchRequestCounts;
-  readonly targetOps: number;
-  readonly retries: number;
-  readonly roundTripMs: number;
-}
+export type CopySample = MeasuredPause;
 
 /** Everything one run measured, for migrateRows. */
 export interface MigrateBenchResult {
@@ -124,10 +119,16 @@ function diff(a: RequestReading, b: RequestReading): { requests: SwitchRequestCo
   return { requests: requestsBetween(a.requests, b.requests), targetOps: b.targetOps - a.targetOps, retries: b.retries - a.retries };
 }
 
-/** Resolves once the recorded imports of rounds ≥ `minRound` carried `slots` slots; returns when the last of them ended. */
-async function installed(calls: readonly DeviceCall[], minRound: number, slots: number, what: string): Promise<number> {
+/**
+ * Resolves once the recorded imports of rounds ≥ `minRound` carried `slots` slots, with the time
+ * the last of them ended; rejects with pre-copy's own error if `running` fails first.
+ */
+async function installed(calls: readonly DeviceCall[], minRound: number, slots: number, running: Promise<unknown>, what: string): Promise<number> {
   let end = 0;
+  let failed: unknown;
+  running.catch((e: unknown) => (failed = e ?? new Error('pre-copy failed')));
   const done = (): boolean => {
+    if (failed !== undefined) return true;
     let n = 0;
     for (const c of calls) {
       if (c.method !== 'importStaged' || c.device !== 'dst' || (c.round ?? -1) < minRound || c.endMs === undefined || c.failed) continue;
@@ -136,7 +137,9 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
     }
     return n >= slots;
   };
-  if (!(await eventually(done, 300_000, 2))) throw new MigrateBenchFailure(`${what}: the destination did not get ${slots} slots within 300 s`);
+  const ok = await eventually(done, 300_000, 2);
+  if (failed !== undefined) throw new MigrateBenchFailure(`${what}: pre-copy failed: ${failed instanceof Error ? failed.message : String(failed)}`, { cause: failed });
+  if (!ok) throw new MigrateBenchFailure(`${what}: the destination did not get ${slots} slots within 300 s`);
   return end;
 }
 
@@ -153,13 +156,12 @@ async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: nu
   const stop$ = new Subject<void>();
   const t0 = performance.now();
   const running = engine.precopy(stop$);
-  running.catch(() => undefined);
-  const snapshotEnd = await installed(calls, 0, flows, `${what}: snapshot`);
+  const snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
   // The VM runs: one data segment on each changing flow, which the next delta round carries.
   const changing = pickSpread(rig.tracked, changed);
   const tChange = performance.now();
   if ((await rig.src.worker.change(changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
-  const deltaEnd = await installed(calls, 1, changed, `${what}: delta round`);
+  const deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
   stop$.next();
   await running;
   const heapBytes = heapUsed() - heap0;

@@ -45,28 +45,36 @@ export interface MigrateSimWorker {
 
 const HERE = fileURLToPath(import.meta.url);
 
+/** Packets injected between two turns of the event loop, so the switch keeps answering its clients. */
+const INJECT_CHUNK = 256;
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Serves the bench's requests against `sim` (in the child). */
-function serve(sim: SimSwitch): (r: Request) => unknown {
+function serve(sim: SimSwitch): (r: Request) => Promise<unknown> {
   const contract = readMigrationContract(SCHEMA);
   const group = slotGroup(contract);
   // Segments sent per flow so far: the next one continues the sequence.
   const sent = new Map<number, number>();
-  return (r) => {
+  return async (r) => {
     switch (r.op) {
       case 'establish': {
         const ok: number[] = [];
         for (let i = r.first; i < r.first + r.count; i++) {
           if (handshakeFrames(i).every((f) => sim.dataplane.inject(f.port, f.payload).kind === 'forward')) ok.push(i);
+          if ((i - r.first) % INJECT_CHUNK === INJECT_CHUNK - 1) await turn();
         }
         return ok;
       }
       case 'change': {
+        // Traffic and control requests interleave, as on a switch whose ports and CPU port both
+        // run: a long burst in one turn would starve the in-band answers the controller waits for.
         let passed = 0;
-        for (const i of r.flows) {
+        for (const [k, i] of r.flows.entries()) {
           const n = sent.get(i) ?? 0;
           sent.set(i, n + 1);
           const f = dataSegmentFrame(i, n);
           if (sim.dataplane.inject(f.port, f.payload).kind === 'forward') passed++;
+          if (k % INJECT_CHUNK === INJECT_CHUNK - 1) await turn();
         }
         return passed;
       }
@@ -103,11 +111,10 @@ async function child(profile: SimProfileName): Promise<void> {
       void sim.stop().then(() => process.exit(0));
       return;
     }
-    try {
-      process.send?.({ id: m.id, ok: true, result: handle(m.req as Request) });
-    } catch (e) {
-      process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-    }
+    handle(m.req as Request).then(
+      (result) => process.send?.({ id: m.id, ok: true, result }),
+      (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    );
   });
   process.send?.({ ready: sim.address });
 }
