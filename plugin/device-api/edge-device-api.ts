@@ -203,8 +203,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
-  private async batch(m: MigrationRef, x: Migration, round: number, read: readonly SlotRecord[], looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
-    const clock = await this.access.readClock();
+  private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
+    // The clock is read while the slots are (one round trip less in the pause); a slot changed
+    // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
+    const [clock, read] = await Promise.all([this.access.readClock(), reading]);
     const slots: SlotRecordOut[] = [];
     const removed: Record<string, bigint>[] = [];
     const byIndex = new Map(read.map((r) => [r.index, r]));
@@ -243,7 +245,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const from = x.nextSeq;
       x.nextSeq = t.start;
       if (changed.overflow) return this.batch(m, x, round, await this.vmSlots(x), [...x.exported.keys()], { from, to: t.start });
-      const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+      const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
       return this.batch(m, x, round, read, changed.slots, { from, to: t.start });
     });
   }
@@ -328,13 +330,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
+  /** The VM's cell of every per-VM counter, read at once (the freeze waits for them in the pause). */
   private async readCounters(vmId: number): Promise<Counters> {
     const out: Counters = {};
-    for (const c of this.contract.counters) {
-      if (vmId >= c.size) continue;
-      const r = await this.access.readCounter(c.counter, vmId);
-      out[c.counter] = { packets: r.packets, bytes: r.bytes };
-    }
+    const cells = await Promise.all(this.contract.counters.filter((c) => vmId < c.size).map((c) => this.access.readCounter(c.counter, vmId)));
+    for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
     return out;
   }
 
@@ -345,7 +345,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         const head = (await this.access.readTracker(x.tracker)).head;
         const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
         if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
-        const read = changed.slots.length === 0 ? [] : await this.access.readSlots({ indices: [...changed.slots] });
+        const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
         return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
       });
       return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)), tableEntries: await exportTableEntries(this.plugin, x.vmId) };
@@ -365,15 +365,22 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /** Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM. */
+  /**
+   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM: every
+   * cell read at once, then written at once (activation is in the pause), each write recorded as
+   * it succeeds so an abort takes back exactly what was added.
+   */
   private async addCounters(x: Migration, values: Counters, sign: 1n | -1n): Promise<void> {
     const sw = this.plugin.session;
-    for (const [name, v] of Object.entries(values)) {
-      const now = await this.access.readCounter(name, x.vmId);
-      await sw.write(sw.counter(name).modify(x.vmId, { packets: now.packets + sign * v.packets, bytes: now.bytes + sign * v.bytes }));
-      const had = x.added[name] ?? { packets: 0n, bytes: 0n };
-      x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
-    }
+    const todo = Object.entries(values);
+    const now = await Promise.all(todo.map(([name]) => this.access.readCounter(name, x.vmId)));
+    await Promise.all(
+      todo.map(async ([name, v], i) => {
+        await sw.write(sw.counter(name).modify(x.vmId, { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes }));
+        const had = x.added[name] ?? { packets: 0n, bytes: 0n };
+        x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+      }),
+    );
   }
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {

@@ -36,22 +36,34 @@ export async function readControl(sw: P4Switch, c: MigrationControlSpec, vmId: n
   return e?.params;
 }
 
-/** Writes the VM's control entry (insert, or modify when one exists). */
+/**
+ * Writes the VM's control entry: MODIFY, or INSERT when there is none. MODIFY first because every
+ * write after prepare finds the entry there — the freeze and the destination's staging are on
+ * the pause's critical path, where a refused INSERT cost a whole extra round trip.
+ */
 export async function writeControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>): Promise<void> {
   const params: Record<string, bigint> = {};
   for (const [k, v] of Object.entries(flags)) params[k === 'tracker' ? (c.tracker?.param ?? k) : (c.flags[k as keyof MigrationControlSpec['flags']] ?? k)] = BigInt(v);
   if (!c.tracker) delete params.tracker;
   const entry = { match: { [c.keyField]: vmId }, action: c.action, params };
   try {
-    await sw.write(sw.table(c.table).insert(entry));
-  } catch {
     await sw.write(sw.table(c.table).modify(entry));
+  } catch {
+    await sw.write(sw.table(c.table).insert(entry));
   }
 }
 
-/** Puts back the entry found before the migration: the same parameters, or no entry. */
+/**
+ * Puts back the entry found before the migration: the same parameters, or no entry. "No entry"
+ * deletes first (the migration's own entry is there: activation is one round trip in the pause)
+ * and reads the table only when the delete is refused, to tell an entry already gone (a retry:
+ * done) from a real failure.
+ */
 export async function restoreControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): Promise<void> {
   if (prior) return writeControl(sw, c, vmId, prior);
-  const now = await readControl(sw, c, vmId);
-  if (now) await sw.write(sw.table(c.table).delete({ match: { [c.keyField]: vmId } }));
+  try {
+    await sw.write(sw.table(c.table).delete({ match: { [c.keyField]: vmId } }));
+  } catch (e) {
+    if (await readControl(sw, c, vmId)) throw e;
+  }
 }

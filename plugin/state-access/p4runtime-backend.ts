@@ -18,6 +18,7 @@ import type {
   RegisterAccessCapabilities,
   RegisterAccessStats,
   SlotRecord,
+  SlotFilter,
   SlotSelection,
   SlotWrite,
 } from './register-access.js';
@@ -111,6 +112,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const g = this.group;
     const filter = compileSlotFilter(g, options);
     let indices = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
+    if (indices !== undefined && indices.length <= g.slots * this.options.wildcardShare) return this.readListed(indices, filter);
     const columns = new Map<number, BigUint64Array>();
     const column = (w: number): BigUint64Array => {
       let c = columns.get(w);
@@ -138,6 +140,54 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     await readWords(rest, indices);
     const result = indices ?? Array.from({ length: g.slots }, (_, i) => i);
     return result.map((index) => ({ index, words: wordsOf(columns, index) }));
+  }
+
+  /**
+   * Slots named by index (a delta round's, a VM's): the cells of every word go together in
+   * ReadRequests of `readBatch` entities — one round trip for a round's few hundred slots, not one
+   * per register — and land in per-slot arrays, so nothing sized by the table is allocated.
+   */
+  private async readListed(indices: readonly number[], filter: SlotFilter): Promise<SlotRecord[]> {
+    const g = this.group;
+    const at = new Map(indices.map((index, n) => [index, n]));
+    const words = indices.map(() => g.words.map(() => 0n));
+    const store = (w: number, index: number, value: bigint): void => {
+      const slot = words[at.get(index) ?? -1];
+      if (slot && w >= 0) slot[w] = value;
+    };
+    let keep = indices;
+    if (filter.words.length > 0) {
+      await this.readCells(filter.words, indices, store);
+      keep = indices.filter((i) => filter.matches(words[at.get(i) ?? -1] ?? []));
+      if (keep.length === 0) return [];
+    }
+    const rest = g.words.map((w) => w.index).filter((w) => !filter.words.includes(w));
+    await this.readCells(rest, keep, store);
+    return keep.map((index) => ({ index, words: words[at.get(index) ?? -1] ?? [] }));
+  }
+
+  /** Reads cells `indices` of each word in `wordIdx`, mixed in shared ReadRequests; `store(word, index, value)` per cell. */
+  private async readCells(wordIdx: readonly number[], indices: readonly number[], store: (word: number, index: number, value: bigint) => void): Promise<void> {
+    if (wordIdx.length === 0 || indices.length === 0) return;
+    const handles = wordIdx.map((w) => this.sw.register(this.group.words[w]?.register ?? ''));
+    // Answers name the register by its full name: map it back to the word.
+    const byName = new Map(handles.map((h, n) => [h.info.name, wordIdx[n] as number]));
+    const total = wordIdx.length * indices.length;
+    const batches: number[] = [];
+    for (let k = 0; k < total; k += this.options.readBatch) batches.push(k);
+    try {
+      await forEachLimited(batches, this.options.readConcurrency, async (from) => {
+        const queries = [];
+        for (let k = from; k < Math.min(total, from + this.options.readBatch); k++) queries.push((handles[Math.floor(k / indices.length)] as (typeof handles)[number]).at(indices[k % indices.length] as number));
+        this.counts.requests++;
+        for await (const cell of this.sw.read(queries)) {
+          store(byName.get(cell.register) ?? -1, cell.index, cell.value);
+          this.cells++;
+        }
+      });
+    } catch (e) {
+      throw EdgePluginError.from(e, `reading ${total} cells of slot group '${this.group.name}'`);
+    }
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
@@ -227,20 +277,25 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return target;
   }
 
-  /** Reads cells of a register by index (one op per cell). */
-  private async cellsOf(register: string, size: number, indices: readonly number[]): Promise<BigUint64Array> {
-    const out = new BigUint64Array(size);
-    if (indices.length > 0) await this.readRegister(register, size, indices, out);
-    return out;
-  }
-
+  /** Head and round of `tracker` in one ReadRequest (the final delta's first step, in the pause). */
   async readTracker(tracker: number): Promise<TrackerState> {
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
-    const head = await this.cellsOf(c.headRegister, c.trackers, [tracker]);
-    const round = await this.cellsOf(c.roundRegister, c.trackers, [tracker]);
-    const r = round[tracker] ?? 0n;
-    return trackerState(tracker, [r >> 32n, head[tracker] ?? 0n, r & 0xffffffffn]);
+    const head = this.sw.register(c.headRegister);
+    const round = this.sw.register(c.roundRegister);
+    let h = 0n;
+    let r = 0n;
+    this.counts.requests++;
+    try {
+      for await (const cell of this.sw.read([head.at(tracker), round.at(tracker)])) {
+        if (cell.register === head.info.name) h = cell.value;
+        else r = cell.value;
+        this.cells++;
+      }
+    } catch (e) {
+      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}')`);
+    }
+    return trackerState(tracker, [r >> 32n, h, r & 0xffffffffn]);
   }
 
   /**

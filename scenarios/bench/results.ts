@@ -10,7 +10,8 @@ export interface BenchRow {
   readonly case: string;
   /** Target profile or variant, when the suite has several. */
   readonly variant?: string;
-  readonly value: number | 'UNSUPPORTED';
+  /** UNSUPPORTED: the target cannot do it; NOT RUN: this run did not measure it (the note says why). */
+  readonly value: number | 'UNSUPPORTED' | 'NOT RUN';
   readonly unit: string;
   readonly note?: string;
 }

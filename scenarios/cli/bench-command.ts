@@ -16,6 +16,8 @@ export interface BenchFlags {
   readonly rounds?: number;
   /** Updates per round (p4rt). */
   readonly updatesPerRound?: number;
+  /** Tracked-flow populations, ascending (migrate). */
+  readonly sizes?: readonly number[];
 }
 
 type Suite = (flags: BenchFlags) => Promise<BenchRow[]>;
@@ -42,13 +44,20 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
       return () => runPipelineBench();
     },
   },
+  migrate: {
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow (--rounds = migrations per row, --sizes; run node with --expose-gc)',
+    load: async () => {
+      const { runMigrateBench } = await import('../bench/migrate-bench.js');
+      return (f) => runMigrateBench({ ...(f.rounds !== undefined ? { repeats: f.rounds } : {}), ...(f.sizes ? { sizes: f.sizes } : {}), ...(f.target !== undefined ? { target: f.target } : {}) });
+    },
+  },
   qemu: {
     summary: "QEMU's migration downtime without and with carryover's trigger holding pre-switchover (real QEMU)",
     load: async () => (await import('../bench/qemu-bench.js')).runQemuBench,
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
@@ -69,6 +78,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     'device-config': { type: 'string' },
     rounds: { type: 'string' },
     updates: { type: 'string' },
+    sizes: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -95,7 +105,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -118,6 +128,11 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
     const n = Number(v.updates);
     if (!Number.isSafeInteger(n) || n < 1 || n > 60_000) throw new UsageError(`bench: --updates '${v.updates}' is not an integer 1..60000 (updates per round; the table holds 65536)`);
     out.updatesPerRound = n;
+  }
+  if (v.sizes !== undefined) {
+    const ns = v.sizes.split(',').map(Number);
+    if (ns.some((n, i) => !Number.isSafeInteger(n) || n < 100 || n > 200_000 || (i > 0 && n <= (ns[i - 1] as number)))) throw new UsageError(`bench: --sizes '${v.sizes}' is not a list of ascending integers 100..200000 (tracked flows, e.g. 10000,100000)`);
+    out.sizes = ns;
   }
   return out;
 }

@@ -42,6 +42,14 @@ describe('carryover CLI', () => {
     expect(r.stderr).toMatch(/unknown suite\(s\) nosuch/);
   });
 
+  it('cli — bench lists the migrate suite and refuses --sizes that are not ascending flow counts, running nothing', async () => {
+    const help = await run(['bench', '--help']);
+    expect(help.stdout).toMatch(/migrate\s+the engine's pause-window sync/);
+    const r = await run(['bench', 'migrate', '--sizes', '100000,10000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--sizes '100000,10000' is not a list of ascending integers");
+  });
+
   it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };

@@ -1,0 +1,250 @@
+/**
+ * `carryover bench migrate` (issue 12): the migration engine's pause-window sync — freeze, final
+ * delta, install, completeness proof, activation — and pre-copy throughput, at 10^4 and 10^5
+ * tracked flows of one VM with 1 %, 5 % and exactly 100 of them changing between the last
+ * pre-copy round and the freeze, on sim profiles `full` and `bmv2`; in the same run a naive
+ * stop-and-copy of the same state and the ratio; the switch requests each pause made; and the
+ * controller's memory per tracked flow.
+ *
+ * Each switch runs in its own process (migrate-rig.ts). Every measured migration is a real one:
+ * snapshot and a delta round staged while the VM "runs" (data segments injected), a pause, then
+ * the destination is checked to hold every flow as the source froze it and the counters to be
+ * conserved — the bench throws otherwise — and the migration is rolled back so the next one starts
+ * from the same state.
+ */
+import { performance } from 'node:perf_hooks';
+import { Subject } from 'rxjs';
+import type { SimProfileName } from '../../sim/index.js';
+import { eventually } from '../edge-rig.js';
+import type { BenchRow } from './results.js';
+import { MigrateBenchFailure, MigrateRig } from './migrate-rig.js';
+import type { RequestReading } from './migrate-rig.js';
+import { BENCH_VM, changeCounts, pickSpread } from './migrate-flows.js';
+import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
+import { requestsBetween, totalRequests } from './switch-request-counter.js';
+import type { SwitchRequestCounts } from './switch-request-counter.js';
+import { stepTimes, timedDeviceApi } from './timed-device-api.js';
+import type { DeviceCall, StepTimes } from './timed-device-api.js';
+import { migrateRows } from './migrate-report.js';
+
+/** Knobs of the migrate bench. */
+export interface MigrateBenchOptions {
+  readonly profiles: readonly SimProfileName[];
+  /** Tracked flows of the VM, ascending (the table grows from one to the next). */
+  readonly sizes: readonly number[];
+  /** Flows changed between the last pre-copy round and the freeze: shares of the size … */
+  readonly shares: readonly number[];
+  /** … and absolute counts (the flatness rows). */
+  readonly counts: readonly number[];
+  /** Migrations measured per row; the median pause is reported. */
+  readonly repeats: number;
+  readonly inbandWindow: number;
+  /** Source delta pulls and engine rounds during pre-copy, ms apart. */
+  readonly precopyIntervalMs: number;
+  /** Measure the naive stop-and-copy at each population (default true). */
+  readonly stopAndCopy: boolean;
+  /** HOST:PORT of a real switch: not driven yet (a migration needs a source and a destination). */
+  readonly target?: string;
+}
+
+/** The issue's rows. */
+export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze({
+  profiles: ['full', 'bmv2'] as const,
+  sizes: [10_000, 100_000],
+  shares: [0.01, 0.05],
+  counts: [100],
+  repeats: 3,
+  inbandWindow: 64,
+  precopyIntervalMs: 5,
+  stopAndCopy: true,
+});
+
+/** Checks and completes options (sizes ascending, repeats ≥ 1); throws RangeError naming the field. */
+export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): MigrateBenchOptions {
+  const r = { ...DEFAULT_MIGRATE_BENCH_OPTIONS, ...o };
+  if (r.sizes.length === 0 || r.sizes.some((s, i) => !Number.isSafeInteger(s) || s < 1 || (i > 0 && s <= (r.sizes[i - 1] as number)))) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} must be ascending positive integers`);
+  if (!Number.isSafeInteger(r.repeats) || r.repeats < 1) throw new RangeError(`bench migrate: repeats ${r.repeats} must be an integer ≥ 1`);
+  if (r.shares.some((s) => !(s > 0 && s <= 1))) throw new RangeError(`bench migrate: shares ${r.shares.join(', ')} must be in (0, 1]`);
+  return Object.freeze(r);
+}
+
+/** One measured pause: how long, where the time went, what it asked of the switches. */
+export interface MeasuredPause {
+  readonly profile: SimProfileName;
+  readonly flows: number;
+  readonly pauseMs: number;
+  readonly steps: StepTimes;
+  readonly requests: SwitchRequestCounts;
+  readonly targetOps: number;
+  /** In-band retries among the requests (timeouts: the machine's load, not the algorithm). */
+  readonly retries: number;
+  /** Median P4Runtime read round trip just before the pause, ms. */
+  readonly roundTripMs: number;
+}
+
+/** One measured pause of the engine. */
+export interface PauseSample extends MeasuredPause {
+  readonly changed: number;
+  /** Slots the final delta installed (must equal `changed`). */
+  readonly finalSlots: number;
+  readonly snapshot: { readonly slots: number; readonly ms: number };
+  readonly delta: { readonly slots: number; readonly ms: number };
+  /** Heap growth from before prepare to the end of pre-copy (GC forced around it when exposed). */
+  readonly heapBytes: number;
+}
+
+/** One measured stop-and-copy. */
+export type CopySample = MeasuredPause;
+
+/** Everything one run measured, for migrateRows. */
+export interface MigrateBenchResult {
+  readonly pauses: readonly PauseSample[];
+  readonly copies: readonly CopySample[];
+  /** Heap growth per flow while the source's plugin learned the flows (its slot index), by profile. */
+  readonly indexBytesPerFlow: Readonly<Partial<Record<SimProfileName, number>>>;
+  readonly gcExposed: boolean;
+  readonly options: MigrateBenchOptions;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Heap in use after a forced collection (when `--expose-gc`), bytes. */
+function heapUsed(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+function diff(a: RequestReading, b: RequestReading): { requests: SwitchRequestCounts; targetOps: number; retries: number } {
+  return { requests: requestsBetween(a.requests, b.requests), targetOps: b.targetOps - a.targetOps, retries: b.retries - a.retries };
+}
+
+/**
+ * Resolves once the recorded imports of rounds ≥ `minRound` carried `slots` slots, with the time
+ * the last of them ended; rejects with pre-copy's own error if `running` fails first.
+ */
+async function installed(calls: readonly DeviceCall[], minRound: number, slots: number, running: Promise<unknown>, what: string): Promise<number> {
+  let end = 0;
+  let failed: unknown;
+  running.catch((e: unknown) => (failed = e ?? new Error('pre-copy failed')));
+  const done = (): boolean => {
+    if (failed !== undefined) return true;
+    let n = 0;
+    for (const c of calls) {
+      if (c.method !== 'importStaged' || c.device !== 'dst' || (c.round ?? -1) < minRound || c.endMs === undefined || c.failed) continue;
+      n += c.slots ?? 0;
+      end = Math.max(end, c.endMs);
+    }
+    return n >= slots;
+  };
+  const ok = await eventually(done, 300_000, 2);
+  if (failed !== undefined) throw new MigrateBenchFailure(`${what}: pre-copy failed: ${failed instanceof Error ? failed.message : String(failed)}`, { cause: failed });
+  if (!ok) throw new MigrateBenchFailure(`${what}: the destination did not get ${slots} slots within 300 s`);
+  return end;
+}
+
+/** One engine migration of the VM with `changed` flows changing before the freeze; rolled back afterwards. */
+async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
+  const flows = rig.tracked.length;
+  const what = `${rig.profile}, ${flows} flows, ${changed} changed`;
+  const calls: DeviceCall[] = [];
+  const src = timedDeviceApi('src', rig.src.api, calls);
+  const dst = timedDeviceApi('dst', rig.dst.api, calls);
+  const engine = await rig.engine(rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs);
+  const heap0 = heapUsed();
+  await engine.prepare();
+  const stop$ = new Subject<void>();
+  const t0 = performance.now();
+  const running = engine.precopy(stop$);
+  const snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
+  // The VM runs: one data segment on each changing flow, which the next delta round carries.
+  const changing = pickSpread(rig.tracked, changed);
+  const tChange = performance.now();
+  if ((await rig.src.worker.change(changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
+  const deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
+  stop$.next();
+  await running;
+  const heapBytes = heapUsed() - heap0;
+  // Between the last round and the freeze: the same flows change again; only the final delta has it.
+  if ((await rig.src.worker.change(changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
+  const dstBefore = await rig.destinationCounters();
+  const roundTripMs = await rig.roundTripMs();
+  gc?.();
+  const r0 = rig.reading();
+  const p0 = performance.now();
+  const sync = await engine.pauseSync();
+  const p1 = performance.now();
+  const r1 = rig.reading();
+  if (sync.lost) throw new MigrateBenchFailure(`${what}: the pause lost state: ${sync.lost.detail}`);
+  if (sync.slots !== changed) throw new MigrateBenchFailure(`${what}: the final delta installed ${sync.slots} slots, ${changed} flows changed`);
+  await rig.checkMoved(what, dstBefore);
+  await engine.abort('ABORTED_BY_TRIGGER', 'bench: rolled back so the next migration starts from the same state');
+  await rig.checkRolledBack(what);
+  const d = diff(r0, r1);
+  const s: PauseSample = {
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots,
+    snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
+  };
+  log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);
+  return s;
+}
+
+/** The naive copy of the same VM: everything read and written in the pause; rolled back afterwards. */
+async function measureCopy(rig: MigrateRig, log: (m: string) => void): Promise<CopySample> {
+  const flows = rig.tracked.length;
+  const what = `${rig.profile}, ${flows} flows, stop-and-copy`;
+  const calls: DeviceCall[] = [];
+  const src = timedDeviceApi('src', rig.src.api, calls);
+  const dst = timedDeviceApi('dst', rig.dst.api, calls);
+  const ref = { migrationId: rig.nextMigrationId('copy'), vm: BENCH_VM.addr };
+  await prepareStopAndCopy(src, dst, ref);
+  const dstBefore = await rig.destinationCounters();
+  const roundTripMs = await rig.roundTripMs();
+  gc?.();
+  const r0 = rig.reading();
+  const p0 = performance.now();
+  const copy = await stopAndCopyPause(src, dst, ref);
+  const p1 = performance.now();
+  const r1 = rig.reading();
+  if (copy.slots !== flows) throw new MigrateBenchFailure(`${what}: installed ${copy.slots} slots of ${flows}`);
+  await rig.checkMoved(what, dstBefore);
+  await dst.abort(ref);
+  await src.abort(ref);
+  await rig.checkRolledBack(what);
+  const s: CopySample = { profile: rig.profile, flows, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...diff(r0, r1), roundTripMs };
+  log(`${what}: pause ${s.pauseMs.toFixed(0)} ms, ${totalRequests(s.requests)} requests`);
+  return s;
+}
+
+/** Runs the bench and returns its samples (migrateRows makes the table). */
+export async function measureMigrations(options: Partial<MigrateBenchOptions> = {}, log: (m: string) => void = (m) => console.error(`bench migrate: ${m}`)): Promise<MigrateBenchResult> {
+  const o = parseMigrateBenchOptions(options);
+  const pauses: PauseSample[] = [];
+  const copies: CopySample[] = [];
+  const indexBytesPerFlow: Partial<Record<SimProfileName, number>> = {};
+  for (const profile of o.profiles) {
+    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, deltaIntervalMs: o.precopyIntervalMs });
+    try {
+      for (const size of o.sizes) {
+        log(`${profile}: establishing flows up to ${size}`);
+        const h0 = heapUsed();
+        const before = rig.tracked.length;
+        await rig.populate(size);
+        // The last (largest) step is the one reported.
+        indexBytesPerFlow[profile] = (heapUsed() - h0) / (size - before);
+        for (const changed of changeCounts(size, o.shares, o.counts)) {
+          for (let i = 0; i < o.repeats; i++) pauses.push(await measurePause(rig, o, changed, log));
+        }
+        if (o.stopAndCopy) copies.push(await measureCopy(rig, log));
+      }
+    } finally {
+      await rig.stop();
+    }
+  }
+  return { pauses, copies, indexBytesPerFlow, gcExposed: gc !== undefined, options: o };
+}
+
+/** `carryover bench migrate`: measures and returns the table's rows. */
+export async function runMigrateBench(options: Partial<MigrateBenchOptions> = {}, log?: (m: string) => void): Promise<BenchRow[]> {
+  return migrateRows(await measureMigrations(options, log));
+}

@@ -1,0 +1,111 @@
+/**
+ * Pure helpers of `carryover bench migrate`: the frames of the bench VM's flows (a handshake each,
+ * then numbered data segments), which flows change, the fingerprint that proves a destination
+ * holds exactly the source's flows, and the figures the report derives (median, ratio, goals).
+ *
+ * Flow `i` of the VM 10.0.0.5 is VM port 1024 + (i mod 60,000) to 203.0.113.⌊i / 60,000⌋ port
+ * 443: distinct 5-tuples for up to 15 million flows, the same every run.
+ */
+import { createHash } from 'node:crypto';
+import type { SlotGroupSpec } from '../../plugin/index.js';
+import { decodeSlotFields } from '../../plugin/index.js';
+import { buildTcpFrame } from '../../sim/workload/index.js';
+
+/** The bench VM: address, data port, and its switch-local ids at the source and the destination. */
+export const BENCH_VM = Object.freeze({ name: 'vm-7', addr: '10.0.0.5', addrNum: 0x0a000005, port: 1, srcId: 7, dstId: 9 });
+/** The uplink port (towards the remote hosts). */
+export const BENCH_UPLINK = 100;
+
+const PORTS = 60_000;
+const REMOTE_BASE = 0xcb007100; // 203.0.113.0
+const VM_ISN = 1000;
+const REMOTE_ISN = 9000;
+/** Bytes of payload in each data segment. */
+export const SEGMENT_BYTES = 10;
+
+/** A frame and the port it enters on. */
+export interface BenchFrame {
+  readonly port: number;
+  readonly payload: Uint8Array;
+}
+
+/** The 5-tuple ends of flow `i`. */
+export function flowEnds(i: number): { readonly vmPort: number; readonly remote: number } {
+  if (!Number.isSafeInteger(i) || i < 0 || i >= PORTS * 256) throw new RangeError(`flow ${i} is outside 0..${PORTS * 256 - 1}`);
+  return { vmPort: 1024 + (i % PORTS), remote: REMOTE_BASE + Math.floor(i / PORTS) };
+}
+
+/** SYN from the VM, SYN+ACK from the remote host, ACK from the VM: flow `i` ESTABLISHED. */
+export function handshakeFrames(i: number): [BenchFrame, BenchFrame, BenchFrame] {
+  const { vmPort, remote } = flowEnds(i);
+  const vm = BENCH_VM.addrNum;
+  return [
+    { port: BENCH_VM.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN, ack: 0, flags: 0x02, window: 64240, payload: 0 }) },
+    { port: BENCH_UPLINK, payload: buildTcpFrame({ src: remote, dst: vm, srcPort: 443, dstPort: vmPort, seq: REMOTE_ISN, ack: VM_ISN + 1, flags: 0x12, window: 65160, payload: 0 }) },
+    { port: BENCH_VM.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN + 1, ack: REMOTE_ISN + 1, flags: 0x10, window: 64240, payload: 0 }) },
+  ];
+}
+
+/** The VM's `n`-th data segment (n ≥ 0) of flow `i`: in window, so it changes the flow's slot. */
+export function dataSegmentFrame(i: number, n: number): BenchFrame {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 5_000) throw new RangeError(`segment ${n} is outside 0..5000 (the remote window)`);
+  const { vmPort, remote } = flowEnds(i);
+  const seq = VM_ISN + 1 + SEGMENT_BYTES * n;
+  return { port: BENCH_VM.port, payload: buildTcpFrame({ src: BENCH_VM.addrNum, dst: remote, srcPort: vmPort, dstPort: 443, seq, ack: REMOTE_ISN + 1, flags: 0x18, window: 64240, payload: SEGMENT_BYTES }) };
+}
+
+/** `k` of `tracked` spread evenly over it (the same choice every run); all of them when k ≥ its length. */
+export function pickSpread(tracked: readonly number[], k: number): number[] {
+  if (!Number.isSafeInteger(k) || k < 0) throw new RangeError(`cannot pick ${k} flows`);
+  if (k >= tracked.length) return [...tracked];
+  return Array.from({ length: k }, (_, j) => tracked[Math.floor((j * tracked.length) / k)] as number);
+}
+
+/** The changed-flow counts of one population: the shares of it, then the absolute counts, each once. */
+export function changeCounts(size: number, shares: readonly number[], counts: readonly number[]): number[] {
+  return [...new Set([...shares.map((s) => Math.round(s * size)), ...counts])].filter((k) => k > 0 && k <= size);
+}
+
+/** Count and digest of a VM's slots, comparable across switches. */
+export interface SlotFingerprint {
+  readonly flows: number;
+  readonly digest: string;
+}
+
+/**
+ * Fingerprints slots by their fields except `ignore` (the VM id, remapped on import, and the
+ * clock field, rebased): equal fingerprints = the same flows in the same state, wherever placed.
+ */
+export function slotFingerprint(group: SlotGroupSpec, slots: readonly (readonly bigint[])[], ignore: readonly string[]): SlotFingerprint {
+  const skip = new Set(ignore);
+  const lines = slots.map((words) => {
+    const f = decodeSlotFields(group, words);
+    return group.fieldNames.filter((n) => !skip.has(n)).map((n) => `${n}=${String(f[n] ?? 0n)}`).join(',');
+  });
+  lines.sort();
+  const h = createHash('sha256');
+  for (const l of lines) h.update(l).update('\n');
+  return { flows: slots.length, digest: h.digest('hex').slice(0, 16) };
+}
+
+/** The median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** A goal of the issue and whether a measured figure reaches it. */
+export interface GoalCheck {
+  readonly goal: string;
+  readonly measured: number | undefined;
+  readonly unit: string;
+  readonly reached: boolean | undefined;
+}
+
+/** `measured` against a bound: at most (`max`) or at least (`min`); `reached` undefined when not measured. */
+export function checkGoal(goal: string, measured: number | undefined, bound: { readonly max: number } | { readonly min: number }, unit: string): GoalCheck {
+  if (measured === undefined || !Number.isFinite(measured)) return { goal, measured: undefined, unit, reached: undefined };
+  return { goal, measured, unit, reached: 'max' in bound ? measured <= bound.max : measured >= bound.min };
+}

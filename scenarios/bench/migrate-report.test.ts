@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATE_BENCH_OPTIONS, parseMigrateBenchOptions } from './migrate-bench.js';
+import type { CopySample, MigrateBenchResult, PauseSample } from './migrate-bench.js';
+import { medianPause, migrateGoals, migrateRows } from './migrate-report.js';
+
+const requests = { writes: 4, updates: 5, reads: 6, packetOuts: 100 };
+const steps = { totalMs: 1, steps: { freeze: 0.2, finalDelta: 0.4, importStaged: 0.3, activate: 0.1 }, otherMs: 0 };
+
+function pause(profile: 'full' | 'bmv2', flows: number, changed: number, pauseMs: number): PauseSample {
+  return { profile, flows, changed, pauseMs, steps, requests, targetOps: 1000, retries: 0, roundTripMs: 0.3, finalSlots: changed, snapshot: { slots: flows, ms: 1000 }, delta: { slots: changed, ms: 10 }, heapBytes: flows * 800 };
+}
+const copy = (profile: 'full' | 'bmv2', flows: number, pauseMs: number): CopySample => ({ profile, flows, pauseMs, steps, requests, targetOps: flows * 10, retries: 0, roundTripMs: 0.3 });
+
+function result(pauses: PauseSample[], copies: CopySample[], extra: Partial<MigrateBenchResult['options']> = {}, gcExposed = true): MigrateBenchResult {
+  return { pauses, copies, indexBytesPerFlow: { full: 90 }, gcExposed, options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
+}
+
+describe('bench migrate report', () => {
+  const run = result(
+    [pause('full', 10_000, 100, 4), pause('full', 10_000, 100, 6), pause('full', 10_000, 100, 5), pause('full', 10_000, 500, 9), pause('full', 100_000, 1000, 25), pause('full', 100_000, 5000, 60), pause('full', 100_000, 100, 5.5)],
+    [copy('full', 10_000, 200), copy('full', 100_000, 2_000)],
+  );
+
+  it('bench migrate report — medians per row, the goals marked REACHED or MISSED against them', () => {
+    expect(medianPause(run.pauses, 'full', 10_000, 100)).toBe(5);
+    expect(medianPause(run.pauses, 'bmv2', 10_000, 100)).toBeUndefined();
+    expect(migrateGoals(run).map((g) => [g.goal, g.measured, g.reached])).toEqual([
+      ['full: pause-window sync at 10000 flows / 1 % changing ≤ 5 ms', 5, true],
+      ['full: pause-window sync at 100000 flows / 1 % changing ≤ 20 ms', 25, false],
+      ['full: ≥ 20× faster than stop-and-copy at 100000 flows (1 % changing)', 80, true],
+      ['full: 100000 vs 10000 flows with 100 changed within 1.5×', 1.1, true],
+    ]);
+  });
+
+  it('bench migrate report — rows: pause, requests and throughput per row, the copy and its ratios, flatness, memory, goals, and real BMv2 not run', () => {
+    const rows = migrateRows(run);
+    const find = (c: string, v: string): (typeof rows)[number] | undefined => rows.find((r) => r.case === c && r.variant === v);
+    expect(find('pause-window sync', 'full / flows=10000 / changed=100')).toMatchObject({ value: 5, unit: 'ms', note: expect.stringMatching(/^median of 3 \(4\.00–6\.00\)/) as unknown });
+    expect(find('switch requests in the pause', 'full / flows=10000 / changed=100')).toMatchObject({ value: 110, unit: 'requests' });
+    expect(find('pre-copy throughput', 'full / flows=100000 / changed=1000')?.value).toBeCloseTo(101_000 / 1.01, 0);
+    expect(find('stop-and-copy / pause-window sync', 'full / flows=100000 / changed=1000')).toMatchObject({ value: 80, unit: '×' });
+    expect(find('pause-window sync with 100 changed: 100000 / 10000 flows', 'full')?.value).toBeCloseTo(1.1, 5);
+    expect(find('controller memory per tracked flow', 'full / flows=10000')).toMatchObject({ value: 800, unit: 'B/flow', note: expect.stringContaining('GC forced') as unknown });
+    expect(rows.filter((r) => r.case === 'goal').map((r) => r.note)).toEqual(['REACHED', 'MISSED', 'REACHED', 'REACHED']);
+    expect(rows[rows.length - 1]).toMatchObject({ value: 'NOT RUN', note: 'not run: no real target configured' });
+  });
+
+  it('bench migrate report — without forced GC the memory row says so; a target is named in the not-run row; goals not measured say so', () => {
+    const rows = migrateRows(result([pause('full', 10_000, 100, 5)], [], { sizes: [10_000], target: '127.0.0.1:9559' }, false));
+    expect(rows.find((r) => r.case === 'controller memory per tracked flow')?.note).toContain('NO forced GC');
+    expect(rows[rows.length - 1]?.note).toContain('--target 127.0.0.1:9559');
+    expect(rows.filter((r) => r.case === 'goal' && r.value === 'NOT RUN').map((r) => r.note)).toContain('not measured in this run');
+  });
+
+  it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {
+    expect(DEFAULT_MIGRATE_BENCH_OPTIONS).toMatchObject({ profiles: ['full', 'bmv2'], sizes: [10_000, 100_000], shares: [0.01, 0.05], counts: [100] });
+    expect(() => parseMigrateBenchOptions({ sizes: [100_000, 10_000] })).toThrow(RangeError);
+    expect(() => parseMigrateBenchOptions({ repeats: 0 })).toThrow(RangeError);
+    expect(() => parseMigrateBenchOptions({ shares: [2] })).toThrow(RangeError);
+  });
+});
