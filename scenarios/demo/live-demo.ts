@@ -182,7 +182,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
     let flowsAtFreeze = 0;
     let openAtPause = 0;
     const vmStep = (): void => {
-      const ps = traffic.step(Math.max(1, Math.round(o.flows / 20)));
+      const ps = traffic.step(Math.max(1, Math.round(o.flows / 50)));
       send(site, traffic, ps);
       packets += ps.length;
     };
