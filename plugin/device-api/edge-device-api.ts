@@ -291,7 +291,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
-    const step = `import:${batch.round}:${batch.coversSeq.from}:${batch.coversSeq.to}:${batch.slots.length}`;
+    // Two sources (N:1) number their rounds and sequences alike: the source is part of the identity.
+    const step = `import:${batch.source ?? ''}:${batch.round}:${batch.coversSeq.from}:${batch.coversSeq.to}:${batch.slots.length}`;
     return this.once(m, step, async () => {
       // Checked whole before anything is written: a wrong record from a peer changes nothing.
       checkIncomingBatch(this.group, this.contract.counters.map((c) => c.counter), batch, `device ${this.name}: import of migration ${m.migrationId}`, this.contract.tables);

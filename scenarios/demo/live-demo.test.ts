@@ -28,6 +28,7 @@ describe.each(cases)('demo — live migration, topology %s, profile %s', (topolo
     expect(r.destinations.length).toBe(topology === '1:2' ? 2 : 1);
     expect(r.flows).toBeGreaterThan(60); // flows opened during pre-copy too
     expect(r.openAtPause).toBeGreaterThan(40);
+    expect(r.notSurvived).toEqual([]);
     expect(r.survivedWith).toBe(r.openAtPause);
     expect(r.brokenWithout).toBe(r.openAtPause);
     expect(r.flowsMigrated).toBe(r.flowsAtFreeze);

@@ -75,6 +75,8 @@ export interface LiveDemoReport {
   readonly pinholesMigrated: number;
   /** Open flows whose next packets, both ways, the destination firewall passed. */
   readonly survivedWith: number;
+  /** The first open flows the destination still dropped, for diagnosis (empty when all survived). */
+  readonly notSurvived: readonly { readonly flow: number; readonly protocol: number; readonly vmPort: number; readonly destination: string; readonly dropped: string }[];
   /** Open flows the control switch (no state moved) dropped. */
   readonly brokenWithout: number;
   readonly countersConserved: boolean;
@@ -248,15 +250,23 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
     // Traffic resumes at the destination: each open flow's next packets, and the same at the control.
     let survived = 0;
     let broken = 0;
+    const notSurvived: LiveDemoReport['notSurvived'][number][] = [];
     for (const f of traffic.open()) {
       const i = site.destinationIndexOf(f);
       const dst = site.destinations[i] as DemoSwitch;
       const ctl = site.controls[i] as DemoSwitch;
       const inbound = traffic.send(f, 'in', 200).frame;
       const outbound = traffic.send(f, 'out', 100).frame;
-      const pass = (s: DemoSwitch): boolean => s.rig.sim.dataplane.inject(UPLINK, inbound).kind === 'forward' && s.rig.sim.dataplane.inject(DEMO_VM.port, outbound).kind === 'forward';
-      if (pass(dst)) survived++;
-      if (!pass(ctl)) broken++;
+      const pass = (s: DemoSwitch): string | undefined => {
+        const a = s.rig.sim.dataplane.inject(UPLINK, inbound);
+        if (a.kind !== 'forward') return `inbound: ${JSON.stringify(a)}`;
+        const b = s.rig.sim.dataplane.inject(DEMO_VM.port, outbound);
+        return b.kind === 'forward' ? undefined : `outbound: ${JSON.stringify(b)}`;
+      };
+      const atDst = pass(dst);
+      if (atDst === undefined) survived++;
+      else if (notSurvived.length < 20) notSurvived.push({ flow: f.id, protocol: f.protocol, vmPort: f.vmPort, destination: dst.name, dropped: atDst.slice(0, 200) });
+      if (pass(ctl) !== undefined) broken++;
     }
     mark('pause, sync, commit', t3);
     mark('total', t0);
@@ -274,6 +284,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
       flowsAtFreeze,
       pinholesMigrated: site.destinations.length === 0 ? 0 : movedHoles.size,
       survivedWith: survived,
+      notSurvived,
       brokenWithout: broken,
       countersConserved: !run.aborted && holesOk && counterDetail.every((d) => !d.includes('≠')),
       counterDetail,

@@ -172,3 +172,28 @@ describe('migration — two VMs at once from one switch', () => {
     }
   }, 120_000);
 });
+
+describe('migration — N:1 imports', () => {
+  it('device API — two sources whose batches have the same round, sequence range and size are both installed (the source is part of a retry\'s identity)', async () => {
+    const site = await startDemoSite('1:1', 'full');
+    try {
+      const dst = site.destinations[0]!;
+      const g = dst.rig.plugin.group;
+      const m = { migrationId: 'm-n1', vm: DEMO_VM.addr };
+      await dst.api.prepare(m);
+      const flow = (port: number): Record<string, bigint> => ({ vm_addr: BigInt(VM), remote_addr: BigInt(REMOTE), vm_port: BigInt(port), remote_port: 443n, protocol: 6n, state: 3n, vm_id: 7n });
+      const batch = (source: string, port: number): StateBatch => ({ migrationId: m.migrationId, source, round: 1, slots: [{ fields: flow(port) }], removed: [], coversSeq: { from: 0n, to: 1n } });
+      const a = await dst.api.importStaged(m, batch('src-a', 45_000));
+      const b = await dst.api.importStaged(m, batch('src-b', 45_001));
+      expect([a.installed, b.installed]).toEqual([1, 1]);
+      expect(countVmSlots(dst.rig.sim, g, DEMO_VM.destinationId)).toBe(2);
+      // A true retry (same source, same batch) is still answered once, not installed twice.
+      expect((await dst.api.importStaged(m, batch('src-a', 45_000))).installed).toBe(1);
+      expect(countVmSlots(dst.rig.sim, g, DEMO_VM.destinationId)).toBe(2);
+      await dst.api.abort(m);
+      expect(countVmSlots(dst.rig.sim, g, DEMO_VM.destinationId)).toBe(0);
+    } finally {
+      await site.stop();
+    }
+  }, 60_000);
+});
