@@ -15,7 +15,7 @@ import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '..
 import { DeviceApiFailure, schemaDifferences } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
-import type { LostState } from '../migration/events.js';
+import type { LostState, MigrationPhase } from '../migration/events.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf } from '../plan/plan-migration.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
@@ -81,6 +81,11 @@ export class MigrationEngine {
     for (const d of [...o.plan.sources, ...o.plan.destinations]) {
       if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
     }
+  }
+
+  /** The migration's current phase (as recorded by its machine). */
+  get phase(): MigrationPhase {
+    return this.o.machine.state.phase;
   }
 
   private api(name: string): DeviceApi {

@@ -54,6 +54,13 @@ export interface QemuDowntimeBenchOptions {
   readonly pauseDeadlineMs?: number;
   /** The pause handler of the with-trigger runs (default: does nothing, says continue). */
   readonly handler?: () => MigrationPhaseHandler;
+  /** Runs after the trigger attached and before QEMU's migration starts (with-trigger runs). */
+  readonly beforeMigrate?: () => Promise<void>;
+  /**
+   * QEMU's `max-bandwidth` for both modes (bytes/s; default QEMU's own): a slower memory copy
+   * gives the pre-copy of a large state time to finish before QEMU pauses, as a real VM's would.
+   */
+  readonly maxBandwidth?: number;
   readonly logger?: Logger;
 }
 
@@ -88,6 +95,7 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
         const v = source.greeting.version;
         qemuVersion = `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package})` : ''}`;
         try {
+          if (options.maxBandwidth !== undefined) await source.execute('migrate-set-parameters', { 'max-bandwidth': options.maxBandwidth }, { timeoutMs: 60_000 });
           const sample = mode === 'with-trigger' ? await withTrigger(source, pair, options) : await withoutTrigger(source, pair);
           samples.push(sample);
           log.info('qemu downtime sample', { ...sample });
@@ -127,6 +135,7 @@ async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDo
 async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
   const trigger = await QemuTrigger.attach({ source, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000 });
   try {
+    await options.beforeMigrate?.();
     await trigger.startMigration(pair.incomingUri);
     const r = await trigger.finished;
     if (r.outcome !== 'completed' || r.qemuDowntimeMs === undefined) throw new Error(`migration with the trigger ended ${r.outcome}: ${r.reason?.message ?? 'no downtime reported'}`);

@@ -52,8 +52,13 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   qemu: {
-    summary: "QEMU's migration downtime without and with carryover's trigger holding pre-switchover (real QEMU)",
-    load: async () => (await import('../bench/qemu-bench.js')).runQemuBench,
+    summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing (real QEMU; --rounds, --sizes N)",
+    load: async () => {
+      const { runQemuBench } = await import('../bench/qemu-bench.js');
+      const { runQemuFlowsBench, DEFAULT_QEMU_FLOWS_BENCH } = await import('../bench/qemu-flows-bench.js');
+      // The trigger alone, then the engine moving tracked flows (--sizes: the first size, default 10^4).
+      return async (f) => [...(await runQemuBench(f)), ...(await runQemuFlowsBench({ ...DEFAULT_QEMU_FLOWS_BENCH, flows: f.sizes?.[0] ?? DEFAULT_QEMU_FLOWS_BENCH.flows, ...(f.rounds !== undefined ? { runs: f.rounds } : {}) }))];
+    },
   },
 };
 

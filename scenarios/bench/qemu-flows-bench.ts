@@ -1,0 +1,91 @@
+/**
+ * `carryover bench qemu --flows N`: QEMU's migration downtime without carryover and with the
+ * migration engine moving N tracked flows (1 % of them changing while QEMU copies memory) through
+ * the QEMU trigger — fresh QEMU pairs alternating, the switches (sim, profile `full`) in processes
+ * of their own as in `bench migrate`. Each engine migration is checked and rolled back after QEMU
+ * completes, so every run starts from the same state. The snapshot is staged before QEMU starts
+ * (carryover's pre-copy may begin before QEMU's; the disk-less test guest's memory is copied in
+ * well under a second), the flows change while QEMU copies memory, the sync runs in the pause.
+ */
+import { Subject } from 'rxjs';
+import { benchQemuDowntime } from '../../controller/index.js';
+import type { MigrationEngine, MigrationPhaseHandler, PrecopyRound } from '../../controller/index.js';
+import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
+import { eventually } from '../edge-rig.js';
+import { pickSpread } from './migrate-flows.js';
+import { MigrateRig } from './migrate-rig.js';
+import type { BenchRow } from './results.js';
+
+/** Knobs of the QEMU bench with flows. */
+export interface QemuFlowsBenchOptions {
+  readonly flows: number;
+  /** Share of the flows changing during QEMU's pre-copy. */
+  readonly changing: number;
+  readonly runs: number;
+}
+
+export const DEFAULT_QEMU_FLOWS_BENCH: QemuFlowsBenchOptions = Object.freeze({ flows: 10_000, changing: 0.01, runs: 5 });
+
+/** Runs the bench; one UNSUPPORTED row without QEMU. */
+export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: string) => void = (m) => console.error(`bench qemu: ${m}`)): Promise<BenchRow[]> {
+  const c = `QEMU downtime with ${o.flows} tracked flows`;
+  if (QEMU_SKIP_REASON !== undefined) return [{ suite: 'qemu', case: c, value: 'UNSUPPORTED', unit: 'ms', note: QEMU_SKIP_REASON }];
+  const rig = await MigrateRig.start({ profile: 'full', inbandWindow: 64, deltaIntervalMs: 20 });
+  try {
+    log(`populating ${o.flows} flows`);
+    await rig.populate(o.flows);
+    const changing = pickSpread(rig.tracked, Math.round(o.flows * o.changing));
+    const syncs: { ms: number; slots: number }[] = [];
+    const failures: string[] = [];
+    // Each with-carryover run: the engine prepares and stages the snapshot before QEMU starts (a
+    // BIOS-only guest's memory is mostly zero pages, copied in well under a second whatever the
+    // bandwidth), the VM's flows change while QEMU copies memory, the sync runs in the pause.
+    let current: { engine: MigrationEngine; paused$: Subject<void>; precopy: Promise<PrecopyRound[]> } | undefined;
+    const beforeMigrate = async (): Promise<void> => {
+      const engine = await rig.engine(rig.nextMigrationId('qemu'), { src: rig.src.api, dst: rig.dst.api }, 20);
+      await engine.prepare();
+      const paused$ = new Subject<void>();
+      const precopy = engine.precopy(paused$);
+      current = { engine, paused$, precopy };
+      // PRECOPY is recorded once the snapshot is staged at the destination.
+      if (!(await eventually(() => engine.phase === 'PRECOPY', 120_000, 10))) throw new Error('the snapshot was not staged within 120 s');
+    };
+    const undo = async (why: string): Promise<void> => {
+      const c = current;
+      current = undefined;
+      if (!c) return;
+      await c.engine.abort('ABORTED_BY_TRIGGER', why);
+      await rig.checkRolledBack('qemu bench');
+    };
+    const handler = (): MigrationPhaseHandler => ({
+      // The VM runs: its changing flows move on while QEMU copies memory.
+      onPrecopy: () => void rig.src.worker.change(changing),
+      onPause: async () => {
+        const c = current as NonNullable<typeof current>;
+        c.paused$.next();
+        await c.precopy;
+        const sync = await c.engine.pauseSync();
+        syncs.push({ ms: sync.elapsedMs, slots: sync.slots });
+        return { decision: 'continue' };
+      },
+      onCompleted: () => undo('bench: rolled back so the next migration starts from the same state'),
+      onFailed: async (f) => {
+        failures.push(f.message);
+        await undo(`bench: QEMU failed: ${f.message}`);
+      },
+    });
+    const r = await benchQemuDowntime({ runs: o.runs, handler, beforeMigrate, pauseDeadlineMs: 5_000 });
+    if (failures.length > 0) throw new Error(`QEMU migrations failed: ${failures.join('; ')}`);
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes`;
+    return [
+      { suite: 'qemu', case: c, variant: 'without carryover', value: r.without.medianMs, unit: 'ms', note: `${note}; min ${r.without.minMs}, max ${r.without.maxMs}` },
+      { suite: 'qemu', case: c, variant: 'with carryover (engine syncing in pre-switchover)', value: r.with.medianMs, unit: 'ms', note: `min ${r.with.minMs}, max ${r.with.maxMs}` },
+      { suite: 'qemu', case: `${c}: added by carryover (median with − median without)`, value: r.addedMedianMs, unit: 'ms' },
+      { suite: 'qemu', case: `${c}: hold in pre-switchover, median`, value: r.heldMedianMs, unit: 'ms' },
+      { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: med(syncs.map((s) => s.ms)), unit: 'ms', note: `final delta slots: ${syncs.map((s) => s.slots).join(', ')}` },
+    ];
+  } finally {
+    await rig.stop();
+  }
+}
