@@ -150,12 +150,12 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
 
 /** One engine migration of VM `vm` with `changed` flows changing before the freeze; rolled back afterwards. */
 async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
-  const flows = rig.tracked(vm).length;
+  const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, ${changed} changed`;
   const calls: DeviceCall[] = [];
   const src = timedDeviceApi('src', rig.src.api, calls);
   const dst = timedDeviceApi('dst', rig.dst.api, calls);
-  const engine = await rig.engine(vm, rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs);
+  const engine = await rig.engine(rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs, vm);
   const heap0 = heapUsed();
   await engine.prepare();
   const stop$ = new Subject<void>();
@@ -163,15 +163,15 @@ async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions,
   const running = engine.precopy(stop$);
   const snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
   // The VM runs: one data segment on each changing flow, which the next delta round carries.
-  const changing = pickSpread(rig.tracked(vm), changed);
+  const changing = pickSpread(rig.trackedOf(vm), changed);
   const tChange = performance.now();
-  if ((await rig.src.worker.change(vm, changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
+  if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
   const deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
   stop$.next();
   await running;
   const heapBytes = heapUsed() - heap0;
   // Between the last round and the freeze: the same flows change again; only the final delta has it.
-  if ((await rig.src.worker.change(vm, changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
+  if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
   const dstBefore = await rig.destinationCounters(vm);
   const roundTripMs = await rig.roundTripMs();
   gc?.();
@@ -182,9 +182,9 @@ async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions,
   const r1 = rig.reading();
   if (sync.lost) throw new MigrateBenchFailure(`${what}: the pause lost state: ${sync.lost.detail}`);
   if (sync.slots !== changed) throw new MigrateBenchFailure(`${what}: the final delta installed ${sync.slots} slots, ${changed} flows changed`);
-  await rig.checkMoved(vm, what, dstBefore);
+  await rig.checkMoved(what, dstBefore, vm);
   await engine.abort('ABORTED_BY_TRIGGER', 'bench: rolled back so the next migration starts from the same state');
-  await rig.checkRolledBack(vm, what);
+  await rig.checkRolledBack(what, vm);
   const d = diff(r0, r1);
   const s: PauseSample = {
     profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots,
@@ -196,7 +196,7 @@ async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions,
 
 /** The naive copy of VM `vm`: everything read and written in the pause; rolled back afterwards. */
 async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void): Promise<CopySample> {
-  const flows = rig.tracked(vm).length;
+  const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, stop-and-copy`;
   const calls: DeviceCall[] = [];
   const src = timedDeviceApi('src', rig.src.api, calls);
@@ -212,10 +212,10 @@ async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void
   const p1 = performance.now();
   const r1 = rig.reading();
   if (copy.slots !== flows) throw new MigrateBenchFailure(`${what}: installed ${copy.slots} slots of ${flows}`);
-  await rig.checkMoved(vm, what, dstBefore);
+  await rig.checkMoved(what, dstBefore, vm);
   await dst.abort(ref);
   await src.abort(ref);
-  await rig.checkRolledBack(vm, what);
+  await rig.checkRolledBack(what, vm);
   const s: CopySample = { profile: rig.profile, flows, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...diff(r0, r1), roundTripMs };
   log(`${what}: pause ${s.pauseMs.toFixed(0)} ms, ${totalRequests(s.requests)} requests`);
   return s;
@@ -233,7 +233,7 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
       const h0 = heapUsed();
       for (const [vm, size] of o.sizes.entries()) {
         log(`${profile}: establishing ${size} flows of ${rig.vm(vm).name}`);
-        await rig.populate(vm, size);
+        await rig.populate(size, vm);
       }
       indexBytesPerFlow[profile] = (heapUsed() - h0) / o.sizes.reduce((a, b) => a + b, 0);
       // Every changed count, in order; its pauses alternate between the VMs (populations) it applies to.

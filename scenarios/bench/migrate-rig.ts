@@ -57,8 +57,8 @@ export interface MigrateRigOptions {
   readonly inbandWindow: number;
   /** Pause between the source's delta pulls during pre-copy, ms. */
   readonly deltaIntervalMs: number;
-  /** How many of BENCH_VMS the switches know. */
-  readonly vms: number;
+  /** How many of BENCH_VMS the switches know (default 1). */
+  readonly vms?: number;
 }
 
 /** The uplink, and per VM its port role and the VM map entry giving it this switch's id. */
@@ -75,7 +75,7 @@ async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', deltaInter
   const plugin = createEdgePlugin({ address: worker.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(o.profile), inband: { window: o.inbandWindow } });
   try {
     await plugin.start();
-    await topology(plugin.session, BENCH_VMS.slice(0, o.vms), name === 'src' ? 'srcId' : 'dstId');
+    await topology(plugin.session, BENCH_VMS.slice(0, o.vms ?? 1), name === 'src' ? 'srcId' : 'dstId');
   } catch (e) {
     await plugin.stop();
     await worker.stop();
@@ -103,10 +103,11 @@ export class MigrateRig {
 
   /** Starts both switches (own processes) with their plugins and device APIs. */
   static async start(o: MigrateRigOptions): Promise<MigrateRig> {
-    if (!(Number.isInteger(o.vms) && o.vms >= 1 && o.vms <= BENCH_VMS.length)) throw new RangeError(`bench migrate: ${o.vms} VMs; the bench has ${BENCH_VMS.length}`);
+    const vms = o.vms ?? 1;
+    if (!(Number.isInteger(vms) && vms >= 1 && vms <= BENCH_VMS.length)) throw new RangeError(`bench migrate: ${vms} VMs; the bench has ${BENCH_VMS.length}`);
     const src = await startSwitch(o, 'src', o.deltaIntervalMs);
     try {
-      return new MigrateRig(o.profile, src, await startSwitch(o, 'dst'), o.vms);
+      return new MigrateRig(o.profile, src, await startSwitch(o, 'dst'), vms);
     } catch (e) {
       await stopSwitch(src);
       throw e;
@@ -129,12 +130,17 @@ export class MigrateRig {
   }
 
   /** The bench VM `vm` (an index of BENCH_VMS). */
-  vm(vm: number): BenchVm {
+  vm(vm = 0): BenchVm {
     return this.flows(vm).vm;
   }
 
+  /** Flows of the first VM the source tracks, ascending. */
+  get tracked(): readonly number[] {
+    return this.trackedOf(0);
+  }
+
   /** Flows of VM `vm` the source tracks, ascending. */
-  tracked(vm: number): readonly number[] {
+  trackedOf(vm: number): readonly number[] {
     return this.flows(vm).tracked;
   }
 
@@ -143,11 +149,11 @@ export class MigrateRig {
    * slots are all taken is not tracked: another is opened), then waits until the source's slot
    * index knows every flow of every VM.
    */
-  async populate(vm: number, size: number): Promise<void> {
+  async populate(size: number, vm = 0): Promise<void> {
     const f = this.flows(vm);
     while (f.tracked.length < size) {
       const want = size - f.tracked.length;
-      const ok = await this.src.worker.establish(vm, f.nextFlow, want);
+      const ok = await this.src.worker.establish(f.nextFlow, want, vm);
       f.nextFlow += want;
       f.tracked.push(...ok);
     }
@@ -185,7 +191,7 @@ export class MigrateRig {
   }
 
   /** An engine for one 1:1 migration of VM `vm` over `devices` (wrapped device APIs, by name). */
-  async engine(vm: number, migrationId: string, devices: { readonly src: DeviceApi; readonly dst: DeviceApi }, precopyIntervalMs: number): Promise<MigrationEngine> {
+  async engine(migrationId: string, devices: { readonly src: DeviceApi; readonly dst: DeviceApi }, precopyIntervalMs: number, vm = 0): Promise<MigrationEngine> {
     const v = this.vm(vm);
     const site = `devices:\n  src: { address: ${this.src.worker.address}, deviceId: 1, hosts: [host-a] }\n  dst: { address: ${this.dst.worker.address}, deviceId: 1, hosts: [host-b] }\nvms:\n  ${v.name}: { address: ${v.addr}, host: host-a }\n`;
     const plan = planMigration(parseInventory(site, 'bench-site.yaml'), v.name, 'host-a', 'host-b');
@@ -202,7 +208,7 @@ export class MigrateRig {
   }
 
   /** The destination's counters of VM `vm`, before a pause (conservation is checked against them). */
-  destinationCounters(vm: number): ReturnType<MigrateSimWorker['counters']> {
+  destinationCounters(vm = 0): ReturnType<MigrateSimWorker['counters']> {
     return this.dst.worker.counters(this.vm(vm).dstId);
   }
 
@@ -211,9 +217,9 @@ export class MigrateRig {
    * (every field but the translated ones), every tracked flow, and its counters are what they
    * were plus the source's. Throws MigrateBenchFailure naming what differs.
    */
-  async checkMoved(vm: number, what: string, dstCountersBefore: Awaited<ReturnType<MigrateSimWorker['counters']>>): Promise<SlotFingerprint> {
+  async checkMoved(what: string, dstCountersBefore: Awaited<ReturnType<MigrateSimWorker['counters']>>, vm = 0): Promise<SlotFingerprint> {
     const v = this.vm(vm);
-    const tracked = this.tracked(vm).length;
+    const tracked = this.trackedOf(vm).length;
     const [at, moved, srcC, dstC] = await Promise.all([
       this.src.worker.fingerprint(v.srcId, this.translatedFields),
       this.dst.worker.fingerprint(v.dstId, this.translatedFields),
@@ -235,10 +241,10 @@ export class MigrateRig {
   }
 
   /** After a rollback: nothing of VM `vm` left at the destination, every flow still at the source. */
-  async checkRolledBack(vm: number, what: string): Promise<void> {
+  async checkRolledBack(what: string, vm = 0): Promise<void> {
     const v = this.vm(vm);
     const [src, dst] = await Promise.all([this.src.worker.fingerprint(v.srcId, []), this.dst.worker.fingerprint(v.dstId, [])]);
-    const tracked = this.tracked(vm).length;
+    const tracked = this.trackedOf(vm).length;
     if (dst.flows !== 0 || src.flows !== tracked) throw new MigrateBenchFailure(`${what}: after the rollback the destination holds ${dst.flows} flows of the VM (expected 0), the source ${src.flows} (expected ${tracked})`);
   }
 

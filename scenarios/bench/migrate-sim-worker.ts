@@ -33,9 +33,9 @@ export interface MigrateSimWorker {
   readonly address: string;
   readonly pid: number;
   /** Handshakes of flows [first, first + count) of BENCH_VMS[vm] through the data plane; the flows that all three passed. */
-  establish(vm: number, first: number, count: number): Promise<number[]>;
+  establish(first: number, count: number, vm?: number): Promise<number[]>;
   /** The next data segment of each flow of BENCH_VMS[vm], from the VM; how many the pipeline forwarded. */
-  change(vm: number, flows: readonly number[]): Promise<number>;
+  change(flows: readonly number[], vm?: number): Promise<number>;
   /** Fingerprint of the occupied slots of `vmId`, read straight from the registers. */
   fingerprint(vmId: number, ignore: readonly string[]): Promise<SlotFingerprint>;
   /** The contract's per-VM counters of `vmId`, read straight from the switch. */
@@ -159,8 +159,8 @@ export function startMigrateSimWorker(profile: SimProfileName, timeoutMs = 60_00
         resolve({
           address: m.ready,
           pid: proc.pid ?? -1,
-          establish: (vm, first, count) => call<number[]>({ op: 'establish', vm, first, count }),
-          change: (vm, flows) => call<number>({ op: 'change', vm, flows }),
+          establish: (first, count, vm = 0) => call<number[]>({ op: 'establish', vm, first, count }),
+          change: (flows, vm = 0) => call<number>({ op: 'change', vm, flows }),
           fingerprint: (vmId, ignore) => call<SlotFingerprint>({ op: 'fingerprint', vmId, ignore }),
           counters: (vmId) => call<Counters>({ op: 'counters', vmId }),
           stop: async () => {
