@@ -6,7 +6,10 @@
  * stop-and-copy of the same state and the ratio; the switch requests each pause made; and the
  * controller's memory per tracked flow.
  *
- * Each switch runs in its own process (migrate-rig.ts). Every measured migration is a real one:
+ * Each switch runs in its own process (migrate-rig.ts). Each population is its own VM on the same
+ * pair of switches, all established before the first pause, and the pauses of the populations
+ * alternate in time (10^4, 10^5, 10^4, …): this machine's load drifts by the minute, and the
+ * flatness ratio must compare pauses taken under the same load. Every measured migration is a real one:
  * snapshot and a delta round staged while the VM "runs" (data segments injected), a pause, then
  * the destination is checked to hold every flow as the source froze it and the counters to be
  * conserved — the bench throws otherwise — and the migration is rolled back so the next one starts
@@ -19,7 +22,7 @@ import { eventually } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { MigrateBenchFailure, MigrateRig } from './migrate-rig.js';
 import type { RequestReading } from './migrate-rig.js';
-import { BENCH_VM, changeCounts, pickSpread } from './migrate-flows.js';
+import { BENCH_VMS, changeCounts, pickSpread } from './migrate-flows.js';
 import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
 import { requestsBetween, totalRequests } from './switch-request-counter.js';
 import type { SwitchRequestCounts } from './switch-request-counter.js';
@@ -30,7 +33,7 @@ import { migrateRows } from './migrate-report.js';
 /** Knobs of the migrate bench. */
 export interface MigrateBenchOptions {
   readonly profiles: readonly SimProfileName[];
-  /** Tracked flows of the VM, ascending (the table grows from one to the next). */
+  /** Tracked flows per VM, ascending: one VM per size, all on the switches at once. */
   readonly sizes: readonly number[];
   /** Flows changed between the last pre-copy round and the freeze: shares of the size … */
   readonly shares: readonly number[];
@@ -63,6 +66,8 @@ export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze(
 export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): MigrateBenchOptions {
   const r = { ...DEFAULT_MIGRATE_BENCH_OPTIONS, ...o };
   if (r.sizes.length === 0 || r.sizes.some((s, i) => !Number.isSafeInteger(s) || s < 1 || (i > 0 && s <= (r.sizes[i - 1] as number)))) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} must be ascending positive integers`);
+  if (r.sizes.length > BENCH_VMS.length) throw new RangeError(`bench migrate: ${r.sizes.length} sizes; at most ${BENCH_VMS.length} (one VM each)`);
+  if (r.sizes.reduce((a, b) => a + b, 0) > 200_000) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} add up to more than 200,000 flows (the table has 327,680 slots)`);
   if (!Number.isSafeInteger(r.repeats) || r.repeats < 1) throw new RangeError(`bench migrate: repeats ${r.repeats} must be an integer ≥ 1`);
   if (r.shares.some((s) => !(s > 0 && s <= 1))) throw new RangeError(`bench migrate: shares ${r.shares.join(', ')} must be in (0, 1]`);
   return Object.freeze(r);
@@ -100,7 +105,7 @@ export type CopySample = MeasuredPause;
 export interface MigrateBenchResult {
   readonly pauses: readonly PauseSample[];
   readonly copies: readonly CopySample[];
-  /** Heap growth per flow while the source's plugin learned the flows (its slot index), by profile. */
+  /** Heap growth per flow while the source's plugin learned every VM's flows (its slot index), by profile. */
   readonly indexBytesPerFlow: Readonly<Partial<Record<SimProfileName, number>>>;
   readonly gcExposed: boolean;
   readonly options: MigrateBenchOptions;
@@ -143,14 +148,14 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
   return end;
 }
 
-/** One engine migration of the VM with `changed` flows changing before the freeze; rolled back afterwards. */
-async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
-  const flows = rig.tracked.length;
+/** One engine migration of VM `vm` with `changed` flows changing before the freeze; rolled back afterwards. */
+async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
+  const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, ${changed} changed`;
   const calls: DeviceCall[] = [];
   const src = timedDeviceApi('src', rig.src.api, calls);
   const dst = timedDeviceApi('dst', rig.dst.api, calls);
-  const engine = await rig.engine(rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs);
+  const engine = await rig.engine(rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs, vm);
   const heap0 = heapUsed();
   await engine.prepare();
   const stop$ = new Subject<void>();
@@ -158,16 +163,16 @@ async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: nu
   const running = engine.precopy(stop$);
   const snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
   // The VM runs: one data segment on each changing flow, which the next delta round carries.
-  const changing = pickSpread(rig.tracked, changed);
+  const changing = pickSpread(rig.trackedOf(vm), changed);
   const tChange = performance.now();
-  if ((await rig.src.worker.change(changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
+  if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
   const deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
   stop$.next();
   await running;
   const heapBytes = heapUsed() - heap0;
   // Between the last round and the freeze: the same flows change again; only the final delta has it.
-  if ((await rig.src.worker.change(changing)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
-  const dstBefore = await rig.destinationCounters();
+  if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
+  const dstBefore = await rig.destinationCounters(vm);
   const roundTripMs = await rig.roundTripMs();
   gc?.();
   const r0 = rig.reading();
@@ -177,9 +182,9 @@ async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: nu
   const r1 = rig.reading();
   if (sync.lost) throw new MigrateBenchFailure(`${what}: the pause lost state: ${sync.lost.detail}`);
   if (sync.slots !== changed) throw new MigrateBenchFailure(`${what}: the final delta installed ${sync.slots} slots, ${changed} flows changed`);
-  await rig.checkMoved(what, dstBefore);
+  await rig.checkMoved(what, dstBefore, vm);
   await engine.abort('ABORTED_BY_TRIGGER', 'bench: rolled back so the next migration starts from the same state');
-  await rig.checkRolledBack(what);
+  await rig.checkRolledBack(what, vm);
   const d = diff(r0, r1);
   const s: PauseSample = {
     profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots,
@@ -189,16 +194,16 @@ async function measurePause(rig: MigrateRig, o: MigrateBenchOptions, changed: nu
   return s;
 }
 
-/** The naive copy of the same VM: everything read and written in the pause; rolled back afterwards. */
-async function measureCopy(rig: MigrateRig, log: (m: string) => void): Promise<CopySample> {
-  const flows = rig.tracked.length;
+/** The naive copy of VM `vm`: everything read and written in the pause; rolled back afterwards. */
+async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void): Promise<CopySample> {
+  const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, stop-and-copy`;
   const calls: DeviceCall[] = [];
   const src = timedDeviceApi('src', rig.src.api, calls);
   const dst = timedDeviceApi('dst', rig.dst.api, calls);
-  const ref = { migrationId: rig.nextMigrationId('copy'), vm: BENCH_VM.addr };
+  const ref = { migrationId: rig.nextMigrationId('copy'), vm: rig.vm(vm).addr };
   await prepareStopAndCopy(src, dst, ref);
-  const dstBefore = await rig.destinationCounters();
+  const dstBefore = await rig.destinationCounters(vm);
   const roundTripMs = await rig.roundTripMs();
   gc?.();
   const r0 = rig.reading();
@@ -207,10 +212,10 @@ async function measureCopy(rig: MigrateRig, log: (m: string) => void): Promise<C
   const p1 = performance.now();
   const r1 = rig.reading();
   if (copy.slots !== flows) throw new MigrateBenchFailure(`${what}: installed ${copy.slots} slots of ${flows}`);
-  await rig.checkMoved(what, dstBefore);
+  await rig.checkMoved(what, dstBefore, vm);
   await dst.abort(ref);
   await src.abort(ref);
-  await rig.checkRolledBack(what);
+  await rig.checkRolledBack(what, vm);
   const s: CopySample = { profile: rig.profile, flows, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...diff(r0, r1), roundTripMs };
   log(`${what}: pause ${s.pauseMs.toFixed(0)} ms, ${totalRequests(s.requests)} requests`);
   return s;
@@ -223,20 +228,22 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
   const copies: CopySample[] = [];
   const indexBytesPerFlow: Partial<Record<SimProfileName, number>> = {};
   for (const profile of o.profiles) {
-    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, deltaIntervalMs: o.precopyIntervalMs });
+    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, deltaIntervalMs: o.precopyIntervalMs, vms: o.sizes.length });
     try {
-      for (const size of o.sizes) {
-        log(`${profile}: establishing flows up to ${size}`);
-        const h0 = heapUsed();
-        const before = rig.tracked.length;
-        await rig.populate(size);
-        // The last (largest) step is the one reported.
-        indexBytesPerFlow[profile] = (heapUsed() - h0) / (size - before);
-        for (const changed of changeCounts(size, o.shares, o.counts)) {
-          for (let i = 0; i < o.repeats; i++) pauses.push(await measurePause(rig, o, changed, log));
-        }
-        if (o.stopAndCopy) copies.push(await measureCopy(rig, log));
+      const h0 = heapUsed();
+      for (const [vm, size] of o.sizes.entries()) {
+        log(`${profile}: establishing ${size} flows of ${rig.vm(vm).name}`);
+        await rig.populate(size, vm);
       }
+      indexBytesPerFlow[profile] = (heapUsed() - h0) / o.sizes.reduce((a, b) => a + b, 0);
+      // Every changed count, in order; its pauses alternate between the VMs (populations) it applies to.
+      const counts = o.sizes.map((size) => changeCounts(size, o.shares, o.counts));
+      for (const changed of [...new Set(counts.flat())]) {
+        for (let i = 0; i < o.repeats; i++) {
+          for (const vm of o.sizes.keys()) if (counts[vm]?.includes(changed)) pauses.push(await measurePause(rig, vm, o, changed, log));
+        }
+      }
+      if (o.stopAndCopy) for (const vm of o.sizes.keys()) copies.push(await measureCopy(rig, vm, log));
     } finally {
       await rig.stop();
     }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSlotFields, encodeSlotWords, readMigrationContract, slotGroup } from '../../plugin/index.js';
 import { SCHEMA } from '../edge-rig.js';
-import { changeCounts, checkGoal, dataSegmentFrame, flowEnds, handshakeFrames, median, pickSpread, slotFingerprint } from './migrate-flows.js';
+import { BENCH_VMS, changeCounts, checkGoal, dataSegmentFrame, flowEnds, handshakeFrames, median, pickSpread, slotFingerprint } from './migrate-flows.js';
+import type { BenchVm } from './migrate-flows.js';
 
 const group = slotGroup(readMigrationContract(SCHEMA));
 
@@ -20,14 +21,15 @@ describe('bench migrate flows', () => {
   });
 
   it('bench migrate flows — a handshake is SYN, SYN+ACK, ACK; data segments advance the sequence by their length', () => {
-    const [syn, synAck, ack] = handshakeFrames(5);
+    const vm = BENCH_VMS[0] as BenchVm;
+    const [syn, synAck, ack] = handshakeFrames(vm, 5);
     const flags = (f: { payload: Uint8Array }): number => f.payload[14 + 20 + 13] as number;
     const seq = (f: { payload: Uint8Array }): number => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(14 + 20 + 4);
     expect([flags(syn), flags(synAck), flags(ack)]).toEqual([0x02, 0x12, 0x10]);
     expect([syn.port, synAck.port, ack.port]).toEqual([1, 100, 1]);
-    expect(seq(dataSegmentFrame(5, 0))).toBe(seq(ack));
-    expect(seq(dataSegmentFrame(5, 3)) - seq(dataSegmentFrame(5, 2))).toBe(10);
-    expect(() => dataSegmentFrame(5, 5_001)).toThrow(RangeError);
+    expect(seq(dataSegmentFrame(vm, 5, 0))).toBe(seq(ack));
+    expect(seq(dataSegmentFrame(vm, 5, 3)) - seq(dataSegmentFrame(vm, 5, 2))).toBe(10);
+    expect(() => dataSegmentFrame(vm, 5, 5_001)).toThrow(RangeError);
   });
 
   it('bench migrate flows — pickSpread takes k distinct flows spread over the list, all of them when k is larger', () => {

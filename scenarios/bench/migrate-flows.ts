@@ -1,18 +1,34 @@
 /**
- * Pure helpers of `carryover bench migrate`: the frames of the bench VM's flows (a handshake each,
- * then numbered data segments), which flows change, the fingerprint that proves a destination
- * holds exactly the source's flows, and the figures the report derives (median, ratio, goals).
+ * Pure helpers of `carryover bench migrate`: the bench VMs and the frames of their flows (a
+ * handshake each, then numbered data segments), which flows change, the fingerprint that proves a
+ * destination holds exactly the source's flows, and the figures the report derives (median,
+ * goals).
  *
- * Flow `i` of the VM 10.0.0.5 is VM port 1024 + (i mod 60,000) to 203.0.113.⌊i / 60,000⌋ port
- * 443: distinct 5-tuples for up to 15 million flows, the same every run.
+ * Flow `i` of a VM is VM port 1024 + (i mod 60,000) to 203.0.113.⌊i / 60,000⌋ port 443: distinct
+ * 5-tuples for up to 15 million flows per VM, the same every run.
  */
 import { createHash } from 'node:crypto';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { decodeSlotFields } from '../../plugin/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 
-/** The bench VM: address, data port, and its switch-local ids at the source and the destination. */
-export const BENCH_VM = Object.freeze({ name: 'vm-7', addr: '10.0.0.5', addrNum: 0x0a000005, port: 1, srcId: 7, dstId: 9 });
+/** A VM of the bench: address, data port, and its switch-local ids at the source and the destination. */
+export interface BenchVm {
+  readonly name: string;
+  readonly addr: string;
+  readonly addrNum: number;
+  readonly port: number;
+  readonly srcId: number;
+  readonly dstId: number;
+}
+
+/** The bench's VMs, one per population measured (their ids are remapped on import). */
+export const BENCH_VMS: readonly BenchVm[] = Object.freeze([
+  { name: 'vm-a', addr: '10.0.0.5', addrNum: 0x0a000005, port: 1, srcId: 7, dstId: 9 },
+  { name: 'vm-b', addr: '10.0.0.6', addrNum: 0x0a000006, port: 2, srcId: 8, dstId: 10 },
+  { name: 'vm-c', addr: '10.0.1.9', addrNum: 0x0a000109, port: 3, srcId: 21, dstId: 22 },
+  { name: 'vm-d', addr: '10.0.2.4', addrNum: 0x0a000204, port: 4, srcId: 300, dstId: 301 },
+]);
 /** The uplink port (towards the remote hosts). */
 export const BENCH_UPLINK = 100;
 
@@ -35,23 +51,23 @@ export function flowEnds(i: number): { readonly vmPort: number; readonly remote:
   return { vmPort: 1024 + (i % PORTS), remote: REMOTE_BASE + Math.floor(i / PORTS) };
 }
 
-/** SYN from the VM, SYN+ACK from the remote host, ACK from the VM: flow `i` ESTABLISHED. */
-export function handshakeFrames(i: number): [BenchFrame, BenchFrame, BenchFrame] {
+/** SYN from the VM, SYN+ACK from the remote host, ACK from the VM: flow `i` of `v` ESTABLISHED. */
+export function handshakeFrames(v: BenchVm, i: number): [BenchFrame, BenchFrame, BenchFrame] {
   const { vmPort, remote } = flowEnds(i);
-  const vm = BENCH_VM.addrNum;
+  const vm = v.addrNum;
   return [
-    { port: BENCH_VM.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN, ack: 0, flags: 0x02, window: 64240, payload: 0 }) },
+    { port: v.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN, ack: 0, flags: 0x02, window: 64240, payload: 0 }) },
     { port: BENCH_UPLINK, payload: buildTcpFrame({ src: remote, dst: vm, srcPort: 443, dstPort: vmPort, seq: REMOTE_ISN, ack: VM_ISN + 1, flags: 0x12, window: 65160, payload: 0 }) },
-    { port: BENCH_VM.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN + 1, ack: REMOTE_ISN + 1, flags: 0x10, window: 64240, payload: 0 }) },
+    { port: v.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN + 1, ack: REMOTE_ISN + 1, flags: 0x10, window: 64240, payload: 0 }) },
   ];
 }
 
-/** The VM's `n`-th data segment (n ≥ 0) of flow `i`: in window, so it changes the flow's slot. */
-export function dataSegmentFrame(i: number, n: number): BenchFrame {
+/** The VM's `n`-th data segment (n ≥ 0) of its flow `i`: in window, so it changes the flow's slot. */
+export function dataSegmentFrame(v: BenchVm, i: number, n: number): BenchFrame {
   if (!Number.isSafeInteger(n) || n < 0 || n > 5_000) throw new RangeError(`segment ${n} is outside 0..5000 (the remote window)`);
   const { vmPort, remote } = flowEnds(i);
   const seq = VM_ISN + 1 + SEGMENT_BYTES * n;
-  return { port: BENCH_VM.port, payload: buildTcpFrame({ src: BENCH_VM.addrNum, dst: remote, srcPort: vmPort, dstPort: 443, seq, ack: REMOTE_ISN + 1, flags: 0x18, window: 64240, payload: SEGMENT_BYTES }) };
+  return { port: v.port, payload: buildTcpFrame({ src: v.addrNum, dst: remote, srcPort: vmPort, dstPort: 443, seq, ack: REMOTE_ISN + 1, flags: 0x18, window: 64240, payload: SEGMENT_BYTES }) };
 }
 
 /** `k` of `tracked` spread evenly over it (the same choice every run); all of them when k ≥ its length. */

@@ -1,9 +1,11 @@
 /**
  * The two switches of `carryover bench migrate` and what drives them: a source and a destination
  * sim, each in its own process (migrate-sim-worker.ts), each with an edge plugin and the plugin's
- * device API in this process (the controller's), requests counted per session, the bench VM's
- * flows established at the source, and the checks that a migration moved exactly what the source
- * held at its freeze (flows field by field, counters conserved) — the bench fails loudly otherwise.
+ * device API in this process (the controller's), requests counted per session, the bench VMs'
+ * flows established at the source (one VM per population, so pauses of different populations
+ * can alternate in time and share the machine's load), and the checks that a migration moved
+ * exactly what the source held at its freeze (flows field by field, counters conserved) — the
+ * bench fails loudly otherwise.
  */
 import { performance } from 'node:perf_hooks';
 import type { P4Switch } from 'p4runtime-ts';
@@ -12,8 +14,8 @@ import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin, SlotGroupSpec } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
-import { BENCH_UPLINK, BENCH_VM, median } from './migrate-flows.js';
-import type { SlotFingerprint } from './migrate-flows.js';
+import { BENCH_UPLINK, BENCH_VMS, median } from './migrate-flows.js';
+import type { BenchVm, SlotFingerprint } from './migrate-flows.js';
 import { startMigrateSimWorker } from './migrate-sim-worker.js';
 import type { MigrateSimWorker } from './migrate-sim-worker.js';
 import { countSwitchRequests, sumRequests } from './switch-request-counter.js';
@@ -30,8 +32,13 @@ export interface BenchSwitch {
   readonly plugin: EdgePlugin;
   readonly api: EdgeDeviceApi;
   readonly requests: SwitchRequestCounter;
-  /** The VM's id on this switch. */
-  readonly vmId: number;
+}
+
+/** A bench VM at the source: its flows the source tracks (established, not lost to a collision). */
+interface VmFlows {
+  readonly vm: BenchVm;
+  readonly tracked: number[];
+  nextFlow: number;
 }
 
 /** Requests and register operations of both switches at one moment. */
@@ -50,52 +57,57 @@ export interface MigrateRigOptions {
   readonly inbandWindow: number;
   /** Pause between the source's delta pulls during pre-copy, ms. */
   readonly deltaIntervalMs: number;
+  /** How many of BENCH_VMS the switches know (default 1). */
+  readonly vms?: number;
 }
 
-/** The VM's port role, the uplink, and the VM map entry giving it `vmId`. */
-async function topology(sw: P4Switch, vmId: number): Promise<void> {
+/** The uplink, and per VM its port role and the VM map entry giving it this switch's id. */
+async function topology(sw: P4Switch, vms: readonly BenchVm[], side: 'srcId' | 'dstId'): Promise<void> {
   await sw.write([
     sw.table('port_role').insert({ match: { port: BENCH_UPLINK }, action: 'uplink_role' }),
-    sw.table('port_role').insert({ match: { port: BENCH_VM.port }, action: 'vm_port_role', params: { uplink_port: BENCH_UPLINK } }),
-    sw.table('vm_table').insert({ match: { vm_addr: BENCH_VM.addr }, action: 'set_vm', params: { vm_id: vmId, port: BENCH_VM.port } }),
+    ...vms.map((vm) => sw.table('port_role').insert({ match: { port: vm.port }, action: 'vm_port_role', params: { uplink_port: BENCH_UPLINK } })),
+    ...vms.map((vm) => sw.table('vm_table').insert({ match: { vm_addr: vm.addr }, action: 'set_vm', params: { vm_id: vm[side], port: vm.port } })),
   ]);
 }
 
-async function startSwitch(o: MigrateRigOptions, name: string, vmId: number, deltaIntervalMs?: number): Promise<BenchSwitch> {
+async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', deltaIntervalMs?: number): Promise<BenchSwitch> {
   const worker = await startMigrateSimWorker(o.profile);
   const plugin = createEdgePlugin({ address: worker.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(o.profile), inband: { window: o.inbandWindow } });
   try {
     await plugin.start();
-    await topology(plugin.session, vmId);
+    await topology(plugin.session, BENCH_VMS.slice(0, o.vms ?? 1), name === 'src' ? 'srcId' : 'dstId');
   } catch (e) {
     await plugin.stop();
     await worker.stop();
     throw e;
   }
-  // The index learns the VM's slots from digests: it listens from before the first flow.
+  // The index learns the VMs' slots from digests: it listens from before the first flow.
   const api = createDeviceApi(plugin, { name, snapshotSource: 'index', reconcile: false, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}) });
   await api.ready();
-  return { worker, plugin, api, requests: countSwitchRequests(plugin.session), vmId };
+  return { worker, plugin, api, requests: countSwitchRequests(plugin.session) };
 }
 
 /** The source and destination of the bench's migrations. */
 export class MigrateRig {
-  /** Flows of the VM the source tracks (established, not lost to a collision), ascending. */
-  readonly tracked: number[] = [];
-  private nextFlow = 0;
+  private readonly vms: VmFlows[];
   private migrations = 0;
 
   private constructor(
     readonly profile: SimProfileName,
     readonly src: BenchSwitch,
     readonly dst: BenchSwitch,
-  ) {}
+    vms: number,
+  ) {
+    this.vms = BENCH_VMS.slice(0, vms).map((vm) => ({ vm, tracked: [], nextFlow: 0 }));
+  }
 
   /** Starts both switches (own processes) with their plugins and device APIs. */
   static async start(o: MigrateRigOptions): Promise<MigrateRig> {
-    const src = await startSwitch(o, 'src', BENCH_VM.srcId, o.deltaIntervalMs);
+    const vms = o.vms ?? 1;
+    if (!(Number.isInteger(vms) && vms >= 1 && vms <= BENCH_VMS.length)) throw new RangeError(`bench migrate: ${vms} VMs; the bench has ${BENCH_VMS.length}`);
+    const src = await startSwitch(o, 'src', o.deltaIntervalMs);
     try {
-      return new MigrateRig(o.profile, src, await startSwitch(o, 'dst', BENCH_VM.dstId));
+      return new MigrateRig(o.profile, src, await startSwitch(o, 'dst'), vms);
     } catch (e) {
       await stopSwitch(src);
       throw e;
@@ -111,19 +123,43 @@ export class MigrateRig {
     return [this.group.vm.name, ...(this.group.clock ? [this.group.clock.field.name] : [])];
   }
 
+  private flows(vm: number): VmFlows {
+    const f = this.vms[vm];
+    if (!f) throw new RangeError(`bench migrate: no VM ${vm} in this rig`);
+    return f;
+  }
+
+  /** The bench VM `vm` (an index of BENCH_VMS). */
+  vm(vm = 0): BenchVm {
+    return this.flows(vm).vm;
+  }
+
+  /** Flows of the first VM the source tracks, ascending. */
+  get tracked(): readonly number[] {
+    return this.trackedOf(0);
+  }
+
+  /** Flows of VM `vm` the source tracks, ascending. */
+  trackedOf(vm: number): readonly number[] {
+    return this.flows(vm).tracked;
+  }
+
   /**
-   * Establishes flows until the source tracks `size` of the VM's (a flow whose candidate slots are
-   * all taken is not tracked: another is opened), then waits until its slot index knows them all.
+   * Establishes flows of VM `vm` until the source tracks `size` of them (a flow whose candidate
+   * slots are all taken is not tracked: another is opened), then waits until the source's slot
+   * index knows every flow of every VM.
    */
-  async populate(size: number): Promise<void> {
-    while (this.tracked.length < size) {
-      const want = size - this.tracked.length;
-      const ok = await this.src.worker.establish(this.nextFlow, want);
-      this.nextFlow += want;
-      this.tracked.push(...ok);
+  async populate(size: number, vm = 0): Promise<void> {
+    const f = this.flows(vm);
+    while (f.tracked.length < size) {
+      const want = size - f.tracked.length;
+      const ok = await this.src.worker.establish(f.nextFlow, want, vm);
+      f.nextFlow += want;
+      f.tracked.push(...ok);
     }
-    const known = await eventually(async () => (await this.src.api.capabilities()).slots.free === this.group.slots - size, 120_000, 100);
-    if (!known) throw new MigrateBenchFailure(`${this.profile}: the source's slot index did not learn ${size} flows from digests within 120 s (free: ${(await this.src.api.capabilities()).slots.free})`);
+    const all = this.vms.reduce((n, x) => n + x.tracked.length, 0);
+    const known = await eventually(async () => (await this.src.api.capabilities()).slots.free === this.group.slots - all, 120_000, 100);
+    if (!known) throw new MigrateBenchFailure(`${this.profile}: the source's slot index did not learn ${all} flows from digests within 120 s (free: ${(await this.src.api.capabilities()).slots.free})`);
   }
 
   /** Both switches' request counts and register operations so far. */
@@ -143,7 +179,7 @@ export class MigrateRig {
     const xs: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      await this.src.plugin.session.readAll(this.src.plugin.session.counter(this.src.plugin.contract.counters[0]?.counter ?? 'vm_tx').at(this.src.vmId));
+      await this.src.plugin.session.readAll(this.src.plugin.session.counter(this.src.plugin.contract.counters[0]?.counter ?? 'vm_tx').at(this.vm(0).srcId));
       xs.push(performance.now() - t0);
     }
     return median(xs);
@@ -154,11 +190,12 @@ export class MigrateRig {
     return `${kind}-${this.profile}-${++this.migrations}`;
   }
 
-  /** An engine for one 1:1 migration of the bench VM over `devices` (wrapped device APIs, by name). */
-  async engine(migrationId: string, devices: { readonly src: DeviceApi; readonly dst: DeviceApi }, precopyIntervalMs: number): Promise<MigrationEngine> {
-    const site = `devices:\n  src: { address: ${this.src.worker.address}, deviceId: 1, hosts: [host-a] }\n  dst: { address: ${this.dst.worker.address}, deviceId: 1, hosts: [host-b] }\nvms:\n  ${BENCH_VM.name}: { address: ${BENCH_VM.addr}, host: host-a }\n`;
-    const plan = planMigration(parseInventory(site, 'bench-site.yaml'), BENCH_VM.name, 'host-a', 'host-b');
-    const machine = await MigrationMachine.plan({ migrationId, vm: BENCH_VM.name, sources: ['src'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
+  /** An engine for one 1:1 migration of VM `vm` over `devices` (wrapped device APIs, by name). */
+  async engine(migrationId: string, devices: { readonly src: DeviceApi; readonly dst: DeviceApi }, precopyIntervalMs: number, vm = 0): Promise<MigrationEngine> {
+    const v = this.vm(vm);
+    const site = `devices:\n  src: { address: ${this.src.worker.address}, deviceId: 1, hosts: [host-a] }\n  dst: { address: ${this.dst.worker.address}, deviceId: 1, hosts: [host-b] }\nvms:\n  ${v.name}: { address: ${v.addr}, host: host-a }\n`;
+    const plan = planMigration(parseInventory(site, 'bench-site.yaml'), v.name, 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId, vm: v.name, sources: ['src'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
     return new MigrationEngine({
       plan,
       machine,
@@ -170,24 +207,26 @@ export class MigrateRig {
     });
   }
 
-  /** The destination's counters of the VM, before a pause (conservation is checked against them). */
-  destinationCounters(): ReturnType<MigrateSimWorker['counters']> {
-    return this.dst.worker.counters(this.dst.vmId);
+  /** The destination's counters of VM `vm`, before a pause (conservation is checked against them). */
+  destinationCounters(vm = 0): ReturnType<MigrateSimWorker['counters']> {
+    return this.dst.worker.counters(this.vm(vm).dstId);
   }
 
   /**
-   * After activation: the destination holds exactly the source's flows as frozen (every field but
-   * the translated ones), every tracked flow, and its counters are what they were plus the
-   * source's. Throws MigrateBenchFailure naming what differs.
+   * After activation: the destination holds exactly the source's flows of VM `vm` as frozen
+   * (every field but the translated ones), every tracked flow, and its counters are what they
+   * were plus the source's. Throws MigrateBenchFailure naming what differs.
    */
-  async checkMoved(what: string, dstCountersBefore: Awaited<ReturnType<MigrateSimWorker['counters']>>): Promise<SlotFingerprint> {
+  async checkMoved(what: string, dstCountersBefore: Awaited<ReturnType<MigrateSimWorker['counters']>>, vm = 0): Promise<SlotFingerprint> {
+    const v = this.vm(vm);
+    const tracked = this.trackedOf(vm).length;
     const [at, moved, srcC, dstC] = await Promise.all([
-      this.src.worker.fingerprint(this.src.vmId, this.translatedFields),
-      this.dst.worker.fingerprint(this.dst.vmId, this.translatedFields),
-      this.src.worker.counters(this.src.vmId),
-      this.dst.worker.counters(this.dst.vmId),
+      this.src.worker.fingerprint(v.srcId, this.translatedFields),
+      this.dst.worker.fingerprint(v.dstId, this.translatedFields),
+      this.src.worker.counters(v.srcId),
+      this.dst.worker.counters(v.dstId),
     ]);
-    if (at.flows !== this.tracked.length) throw new MigrateBenchFailure(`${what}: the source holds ${at.flows} flows of the VM, the bench tracked ${this.tracked.length}`);
+    if (at.flows !== tracked) throw new MigrateBenchFailure(`${what}: the source holds ${at.flows} flows of the VM, the bench tracked ${tracked}`);
     if (moved.flows !== at.flows || moved.digest !== at.digest) {
       throw new MigrateBenchFailure(`${what}: the destination holds ${moved.flows} flows (fingerprint ${moved.digest}), the source held ${at.flows} at the freeze (${at.digest})`);
     }
@@ -201,10 +240,12 @@ export class MigrateRig {
     return moved;
   }
 
-  /** After a rollback: nothing of the VM left at the destination, every flow still at the source. */
-  async checkRolledBack(what: string): Promise<void> {
-    const [src, dst] = await Promise.all([this.src.worker.fingerprint(this.src.vmId, []), this.dst.worker.fingerprint(this.dst.vmId, [])]);
-    if (dst.flows !== 0 || src.flows !== this.tracked.length) throw new MigrateBenchFailure(`${what}: after the rollback the destination holds ${dst.flows} flows of the VM (expected 0), the source ${src.flows} (expected ${this.tracked.length})`);
+  /** After a rollback: nothing of VM `vm` left at the destination, every flow still at the source. */
+  async checkRolledBack(what: string, vm = 0): Promise<void> {
+    const v = this.vm(vm);
+    const [src, dst] = await Promise.all([this.src.worker.fingerprint(v.srcId, []), this.dst.worker.fingerprint(v.dstId, [])]);
+    const tracked = this.trackedOf(vm).length;
+    if (dst.flows !== 0 || src.flows !== tracked) throw new MigrateBenchFailure(`${what}: after the rollback the destination holds ${dst.flows} flows of the VM (expected 0), the source ${src.flows} (expected ${tracked})`);
   }
 
   async stop(): Promise<void> {

@@ -16,15 +16,15 @@ import { fieldValue, readMigrationContract, slotGroup } from '../../plugin/index
 import type { SimProfileName, SimSwitch } from '../../sim/index.js';
 import { startSimSwitch } from '../../sim/index.js';
 import { SCHEMA } from '../edge-rig.js';
-import { dataSegmentFrame, handshakeFrames, slotFingerprint } from './migrate-flows.js';
-import type { SlotFingerprint } from './migrate-flows.js';
+import { BENCH_VMS, dataSegmentFrame, handshakeFrames, slotFingerprint } from './migrate-flows.js';
+import type { BenchVm, SlotFingerprint } from './migrate-flows.js';
 
 type Counters = Record<string, { packets: bigint; bytes: bigint }>;
 
 /** What the bench asks of a worker. */
 type Request =
-  | { readonly op: 'establish'; readonly first: number; readonly count: number }
-  | { readonly op: 'change'; readonly flows: readonly number[] }
+  | { readonly op: 'establish'; readonly vm: number; readonly first: number; readonly count: number }
+  | { readonly op: 'change'; readonly vm: number; readonly flows: readonly number[] }
   | { readonly op: 'fingerprint'; readonly vmId: number; readonly ignore: readonly string[] }
   | { readonly op: 'counters'; readonly vmId: number };
 
@@ -32,10 +32,10 @@ type Request =
 export interface MigrateSimWorker {
   readonly address: string;
   readonly pid: number;
-  /** Handshakes of flows [first, first + count) through the data plane; the flows that all three passed. */
-  establish(first: number, count: number): Promise<number[]>;
-  /** The next data segment of each flow, from the VM; how many the pipeline forwarded. */
-  change(flows: readonly number[]): Promise<number>;
+  /** Handshakes of flows [first, first + count) of BENCH_VMS[vm] through the data plane; the flows that all three passed. */
+  establish(first: number, count: number, vm?: number): Promise<number[]>;
+  /** The next data segment of each flow of BENCH_VMS[vm], from the VM; how many the pipeline forwarded. */
+  change(flows: readonly number[], vm?: number): Promise<number>;
   /** Fingerprint of the occupied slots of `vmId`, read straight from the registers. */
   fingerprint(vmId: number, ignore: readonly string[]): Promise<SlotFingerprint>;
   /** The contract's per-VM counters of `vmId`, read straight from the switch. */
@@ -53,14 +53,19 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 function serve(sim: SimSwitch): (r: Request) => Promise<unknown> {
   const contract = readMigrationContract(SCHEMA);
   const group = slotGroup(contract);
-  // Segments sent per flow so far: the next one continues the sequence.
-  const sent = new Map<number, number>();
+  // Segments sent per VM and flow so far: the next one continues the sequence.
+  const sent = BENCH_VMS.map(() => new Map<number, number>());
+  const vmOf = (n: number): BenchVm => {
+    const v = BENCH_VMS[n];
+    if (!v) throw new RangeError(`no bench VM ${n}`);
+    return v;
+  };
   return async (r) => {
     switch (r.op) {
       case 'establish': {
         const ok: number[] = [];
         for (let i = r.first; i < r.first + r.count; i++) {
-          if (handshakeFrames(i).every((f) => sim.dataplane.inject(f.port, f.payload).kind === 'forward')) ok.push(i);
+          if (handshakeFrames(vmOf(r.vm), i).every((f) => sim.dataplane.inject(f.port, f.payload).kind === 'forward')) ok.push(i);
           if ((i - r.first) % INJECT_CHUNK === INJECT_CHUNK - 1) await turn();
         }
         return ok;
@@ -70,9 +75,9 @@ function serve(sim: SimSwitch): (r: Request) => Promise<unknown> {
         // run: a long burst in one turn would starve the in-band answers the controller waits for.
         let passed = 0;
         for (const [k, i] of r.flows.entries()) {
-          const n = sent.get(i) ?? 0;
-          sent.set(i, n + 1);
-          const f = dataSegmentFrame(i, n);
+          const n = sent[r.vm]?.get(i) ?? 0;
+          sent[r.vm]?.set(i, n + 1);
+          const f = dataSegmentFrame(vmOf(r.vm), i, n);
           if (sim.dataplane.inject(f.port, f.payload).kind === 'forward') passed++;
           if (k % INJECT_CHUNK === INJECT_CHUNK - 1) await turn();
         }
@@ -154,8 +159,8 @@ export function startMigrateSimWorker(profile: SimProfileName, timeoutMs = 60_00
         resolve({
           address: m.ready,
           pid: proc.pid ?? -1,
-          establish: (first, count) => call<number[]>({ op: 'establish', first, count }),
-          change: (flows) => call<number>({ op: 'change', flows }),
+          establish: (first, count, vm = 0) => call<number[]>({ op: 'establish', vm, first, count }),
+          change: (flows, vm = 0) => call<number>({ op: 'change', vm, flows }),
           fingerprint: (vmId, ignore) => call<SlotFingerprint>({ op: 'fingerprint', vmId, ignore }),
           counters: (vmId) => call<Counters>({ op: 'counters', vmId }),
           stop: async () => {

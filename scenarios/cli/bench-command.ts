@@ -136,7 +136,9 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
   }
   if (v.sizes !== undefined) {
     const ns = v.sizes.split(',').map(Number);
-    if (ns.some((n, i) => !Number.isSafeInteger(n) || n < 100 || n > 200_000 || (i > 0 && n <= (ns[i - 1] as number)))) throw new UsageError(`bench: --sizes '${v.sizes}' is not a list of ascending integers 100..200000 (tracked flows, e.g. 10000,100000)`);
+    if (ns.length > 4 || ns.reduce((a, b) => a + b, 0) > 200_000 || ns.some((n, i) => !Number.isSafeInteger(n) || n < 100 || (i > 0 && n <= (ns[i - 1] as number)))) {
+      throw new UsageError(`bench: --sizes '${v.sizes}' is not a list of at most 4 ascending integers ≥ 100 adding up to 200000 or less (tracked flows of one VM each, e.g. 10000,100000)`);
+    }
     out.sizes = ns;
   }
   return out;

@@ -47,7 +47,7 @@ describe('carryover CLI', () => {
     expect(help.stdout).toMatch(/migrate\s+the engine's pause-window sync/);
     const r = await run(['bench', 'migrate', '--sizes', '100000,10000']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--sizes '100000,10000' is not a list of ascending integers");
+    expect(r.stderr).toContain("--sizes '100000,10000' is not a list of at most 4 ascending integers");
   });
 
   it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {
