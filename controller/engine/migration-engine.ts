@@ -95,18 +95,25 @@ export class MigrationEngine {
     return this.o.plan.destinations.map((d) => d.name);
   }
 
-  /** Calls `fn` on every named device at once; the first failure fails the step with its reason. */
+  /**
+   * Calls `fn` on every named device at once; the first failure fails the step with its reason —
+   * once every call has settled, so a rollback never races a call still in flight (an abort that
+   * overtook a slow prepare would find nothing to undo, and the prepare would then leave the VM
+   * tracked at that device).
+   */
   private async each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>> {
     const out = new Map<string, T>();
+    let first: ControllerError | undefined;
     await Promise.all(
       names.map(async (n) => {
         try {
           out.set(n, await fn(this.api(n), n));
         } catch (e) {
-          throw failure(e, `${what} at ${n}`);
+          first ??= failure(e, `${what} at ${n}`);
         }
       }),
     );
+    if (first) throw first;
     return out;
   }
 
