@@ -7,11 +7,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
-import { executeMigration } from './migrate/execute-migration.js';
+import { executeMigration, reachedAt } from './migrate/execute-migration.js';
 import type { MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
+import type { Inventory, InventoryDevice } from './inventory/inventory.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -44,9 +45,18 @@ options:
   --json          the plan (with --plan) or the report as one JSON object
   -h, --help      this help
 
-Devices are reached over P4Runtime as the inventory says (address, device id, election id, TLS);
-each gets an edge plugin in this process. The journal goes to the inventory's 'journal' directory.
+Devices are reached over P4Runtime as the inventory says (address, device id, election id, TLS),
+each with an edge plugin in this process — or, for a device whose entry names its plugin daemon
+(plugin: { address }), over the migration protocol with the inventory's controller TLS and
+tickets signed with its signing key under its domain. The journal goes to the inventory's 'journal' directory.
 Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad request.`;
+
+const deviceJson = (d: InventoryDevice): Record<string, unknown> => ({
+  name: d.name,
+  address: d.address ?? null,
+  deviceId: d.deviceId?.toString() ?? null,
+  ...(d.plugin ? { plugin: d.plugin.address } : {}),
+});
 
 const planJson = (p: MigrationPlan): Record<string, unknown> => ({
   vm: p.vm.name,
@@ -54,8 +64,8 @@ const planJson = (p: MigrationPlan): Record<string, unknown> => ({
   from: p.fromHost,
   to: p.toHost,
   topology: p.topology,
-  sources: p.sources.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
-  destinations: p.destinations.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
+  sources: p.sources.map(deviceJson),
+  destinations: p.destinations.map(deviceJson),
   placement: p.placement ? { name: p.placement.name, algorithm: p.placement.algorithm, fields: p.placement.fields, devices: p.placement.devices } : null,
 });
 
@@ -116,11 +126,10 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
           ...(typeof v['migrate-uri'] === 'string' ? { migrateUri: v['migrate-uri'] } : {}),
         };
   let plan: MigrationPlan;
-  let journalDir: string;
+  let inv: Inventory;
   try {
-    const inv = loadInventory(v['config'] as string);
+    inv = loadInventory(v['config'] as string);
     plan = planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
-    journalDir = inv.journal;
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     io.stderr(`carryover migrate: ${err.message}`);
@@ -138,7 +147,9 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       plan,
       trigger,
       ...(typeof v['migration-id'] === 'string' ? { migrationId: v['migration-id'] } : {}),
-      journalDir,
+      journalDir: inv.journal,
+      domain: inv.domain,
+      ...(inv.controller ? { controller: inv.controller } : {}),
       defaultP4info: DEFAULT_P4INFO,
       pauseDeadlineMs,
       onDeadline,
@@ -162,11 +173,15 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   return r.aborted ? 1 : 0;
 }
 
+function deviceLine(d: InventoryDevice): string {
+  return d.plugin ? `${d.name} (${reachedAt(d)})` : `${d.name} (${d.address ?? '?'}, device ${d.deviceId ?? '?'})`;
+}
+
 function planLines(p: MigrationPlan): string[] {
   return [
     `plan: VM ${p.vm.name} (${p.vm.address}) from ${p.fromHost} to ${p.toHost}, topology ${p.topology}`,
-    `  sources:      ${p.sources.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
-    `  destinations: ${p.destinations.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
+    `  sources:      ${p.sources.map(deviceLine).join(', ')}`,
+    `  destinations: ${p.destinations.map(deviceLine).join(', ')}`,
     ...(p.placement ? [`  placement:    ${p.placement.name}: ${p.placement.algorithm}(${p.placement.fields.join(', ')}) over ${p.placement.devices.join(', ')}`] : []),
   ];
 }

@@ -20,11 +20,21 @@ export type DeviceRole =
   /** On the VM's path beyond the edge (e.g. an aggregation switch with its own state). */
   | 'path';
 
+/** Where a device's plugin daemon serves the migration protocol (the controller calls it there). */
+export interface InventoryPluginEndpoint {
+  /** `host:port` of the daemon's migration protocol. */
+  readonly address: string;
+  /** The name its server certificate carries, when the address's host is not it. */
+  readonly serverName: string | undefined;
+}
+
 export interface InventoryDevice {
   readonly name: string;
-  /** `host:port` of its P4Runtime server. */
-  readonly address: string;
-  readonly deviceId: bigint;
+  /** `host:port` of its P4Runtime server (the controller's in-process plugin dials it); optional with `plugin`. */
+  readonly address: string | undefined;
+  readonly deviceId: bigint | undefined;
+  /** Its plugin daemon: when set, the controller reaches the device over the migration protocol only. */
+  readonly plugin: InventoryPluginEndpoint | undefined;
   readonly electionId: bigint;
   readonly role: DeviceRole;
   readonly tls: InventoryTls | undefined;
@@ -68,6 +78,14 @@ export interface InventoryVm {
   readonly host: string;
 }
 
+/** This controller's identity towards its plugin daemons (absolute paths). */
+export interface InventoryController {
+  /** Mutual TLS: the CA that signed the plugins' certificates, and this controller's certificate and key. */
+  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Its Ed25519 private key (PEM): migration tickets are signed with it under the inventory's domain. */
+  readonly signingKey: string;
+}
+
 /** A whole site. */
 export interface Inventory {
   /** The file it came from (for messages). */
@@ -76,6 +94,8 @@ export interface Inventory {
   readonly domain: string;
   /** Journal directory (absolute). */
   readonly journal: string;
+  /** Present when some device is reached through its plugin daemon. */
+  readonly controller: InventoryController | undefined;
   readonly devices: ReadonlyMap<string, InventoryDevice>;
   readonly hosts: ReadonlyMap<string, InventoryHost>;
   readonly placements: ReadonlyMap<string, PlacementFunction>;

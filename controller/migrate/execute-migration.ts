@@ -7,13 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { connectDevices } from '../devices/connect-devices.js';
+import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import { engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
 import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { MigrationEngine } from '../engine/migration-engine.js';
 import type { DeadlinePolicy } from '../engine/migration-engine.js';
 import { reasonOfError, runMigration } from '../engine/run-migration.js';
 import { FileJournal } from '../journal/file-journal.js';
+import type { InventoryController, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
@@ -33,6 +34,9 @@ export interface ExecuteMigrationOptions {
   readonly journal?: MigrationJournal;
   readonly journalDir: string;
   readonly defaultP4info: string;
+  /** This controller's domain and identity, for devices behind plugin daemons (inventory `domain`, `controller`). */
+  readonly domain?: string;
+  readonly controller?: InventoryController;
   readonly pauseDeadlineMs: number;
   readonly onDeadline: DeadlinePolicy;
   readonly progress: (line: string) => void;
@@ -48,13 +52,24 @@ export interface MigrationOutcome {
   readonly qemu?: { readonly downtimeMs: number | undefined; readonly heldMs: number | undefined };
 }
 
+/** How a device is reached, for progress lines. */
+export function reachedAt(d: InventoryDevice): string {
+  return d.plugin ? `plugin daemon at ${d.plugin.address}` : (d.address ?? '?');
+}
+
 /** Runs one migration; resolves with its outcome (failed migrations included: `run.aborted`). */
 export async function executeMigration(o: ExecuteMigrationOptions): Promise<MigrationOutcome> {
   const logger = o.logger ?? silentLogger;
   const migrationId = o.migrationId ?? `${o.plan.vm.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const devices = [...o.plan.sources, ...o.plan.destinations];
-  o.progress(`connecting to ${devices.map((d) => `${d.name} (${d.address})`).join(', ')}`);
-  const connected = await connectDevices(devices, { defaultP4info: o.defaultP4info, logger });
+  o.progress(`connecting to ${devices.map((d) => `${d.name} (${reachedAt(d)})`).join(', ')}`);
+  const connected = await connectPlanDevices(devices, {
+    defaultP4info: o.defaultP4info,
+    domain: o.domain ?? 'default',
+    controller: o.controller,
+    scope: { sources: o.plan.sources.map((d) => d.name), destinations: o.plan.destinations.map((d) => d.name) },
+    logger,
+  });
   try {
     const machine = await MigrationMachine.plan(
       { migrationId, vm: o.plan.vm.name, sources: o.plan.sources.map((d) => d.name), destinations: o.plan.destinations.map((d) => d.name) },
