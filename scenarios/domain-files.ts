@@ -120,3 +120,13 @@ export function writeDaemonConfig(c: DaemonConfig): string {
 export function controllerYaml(f: DomainFiles): string {
   return `controller: { tls: { ca: ${JSON.stringify(f.ca)}, cert: ${JSON.stringify(f.controller.cert)}, key: ${JSON.stringify(f.controller.key)} }, signingKey: ${JSON.stringify(f.signingKey)} }`;
 }
+
+/** The inventory's `federation` section: where this controller serves peers (if it does) and its certificate. */
+export function federationYaml(f: DomainFiles, listen?: string): string {
+  return `federation: { ${listen ? `listen: ${listen}, ` : ''}tls: { cert: ${JSON.stringify(f.controller.cert)}, key: ${JSON.stringify(f.controller.key)} } }`;
+}
+
+/** The inventory's `peers` section: each peer's CA, controller identity, ticket key and (if given) address. */
+export function peersYaml(peers: readonly { readonly files: DomainFiles; readonly address?: string }[]): string {
+  return ['peers:', ...peers.map(({ files: p, address }) => `  ${p.domain}: { ${address ? `address: ${address}, serverName: ${p.controllerName}, ` : ''}ca: ${JSON.stringify(p.ca)}, identity: ${p.controllerName}, ticketKey: ${JSON.stringify(p.publicKey)} }`)].join('\n');
+}

@@ -80,3 +80,6 @@ export async function connectPlanDevices(devices: readonly InventoryDevice[], o:
     },
   };
 }
+
+/** How a controller reaches some of its devices for one migration: the inventory's way (connectPlanDevices) unless a test or benchmark brings its own. */
+export type DeviceConnector = (devices: readonly InventoryDevice[], o: { readonly scope: TicketScope; readonly tickets?: TicketSource }) => Promise<ConnectedDevices>;

@@ -17,10 +17,10 @@ import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState } from '../migration/events.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
-import { destinationOf } from '../plan/plan-migration.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import { SeqLedger } from './seq-ledger.js';
+import { splitBatch } from './split-batch.js';
 
 /** What the engine does when the pause-window sync misses its deadline. */
 export type DeadlinePolicy = 'abort' | 'continue';
@@ -136,22 +136,8 @@ export class MigrationEngine {
 
   /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
   private async install(source: string, batch: StateBatch): Promise<number> {
-    const caps = this.caps.get(source);
-    const byDest = new Map<string, StateBatch['slots'][number][]>(this.destinations.map((d) => [d, []]));
-    for (const rec of batch.slots) {
-      const key = (caps?.keyFields ?? []).map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
-      byDest.get(destinationOf(this.o.plan, key).name)?.push(rec);
-    }
-    // Per-VM counters go to one destination only (the first: in 1:N they would otherwise be
-    // counted once per destination); table entries go to every destination, their direct
-    // counters only to the first.
-    const primary = this.destinations[0];
-    const forDest = (d: string): StateBatch => {
-      const { counters, tableEntries, ...rest } = batch;
-      const entries = tableEntries && (d === primary ? tableEntries : tableEntries.map(({ counter: _c, ...e }) => e));
-      return { ...rest, slots: byDest.get(d) ?? [], ...(counters && d === primary ? { counters } : {}), ...(entries ? { tableEntries: entries } : {}) };
-    };
-    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, forDest(d)));
+    const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch);
+    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
     this.ledger.record(source, batch.coversSeq);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }

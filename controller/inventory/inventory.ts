@@ -86,6 +86,30 @@ export interface InventoryController {
   readonly signingKey: string;
 }
 
+/** How this controller meets peer controllers of other domains (absolute paths). */
+export interface InventoryFederation {
+  /** `host:port` where it serves peers (undefined: it only starts cross-domain migrations). */
+  readonly listen: string | undefined;
+  /** Its certificate towards peers, client and server (signed by this domain's CA). */
+  readonly tls: { readonly cert: string; readonly key: string };
+}
+
+/** Another domain's controller, trusted explicitly: its CA, the identity it must present, its ticket key. */
+export interface InventoryPeer {
+  /** The peer's domain name (its tickets' signer name). */
+  readonly name: string;
+  /** `host:port` where it serves federation (undefined: it only sends migrations here). */
+  readonly address: string | undefined;
+  /** The name its server certificate carries, when the address's host is not it. */
+  readonly serverName: string | undefined;
+  /** Its domain's CA certificate: trusted for this peer only. */
+  readonly ca: string;
+  /** The certificate CN or subjectAltName its controller presents. */
+  readonly identity: string;
+  /** Its Ed25519 public key (verifies its ticket signatures). */
+  readonly ticketKey: string;
+}
+
 /** A whole site. */
 export interface Inventory {
   /** The file it came from (for messages). */
@@ -96,6 +120,10 @@ export interface Inventory {
   readonly journal: string;
   /** Present when some device is reached through its plugin daemon. */
   readonly controller: InventoryController | undefined;
+  /** Present when this controller takes part in cross-domain migrations. */
+  readonly federation: InventoryFederation | undefined;
+  /** Peer domains by name. */
+  readonly peers: ReadonlyMap<string, InventoryPeer>;
   readonly devices: ReadonlyMap<string, InventoryDevice>;
   readonly hosts: ReadonlyMap<string, InventoryHost>;
   readonly placements: ReadonlyMap<string, PlacementFunction>;

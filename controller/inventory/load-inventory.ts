@@ -23,8 +23,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseIPv4 } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
-import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
-import { addressField, controllerSection, pluginEndpoint } from './load-trust.js';
+import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryPeer, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
+import { addressField, controllerSection, federationSection, peerEntry, pluginEndpoint } from './load-trust.js';
 import { Field, YamlSource } from './yaml-fields.js';
 
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
@@ -46,7 +46,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const src = YamlSource.parse(text, file);
   const top = new Field(src, [], src.value());
   const base = dirname(resolve(file));
-  top.object('a mapping with devices, hosts, placement, vms', ['version', 'domain', 'journal', 'controller', 'devices', 'hosts', 'placement', 'vms']);
+  top.object('a mapping with devices, hosts, placement, vms', ['version', 'domain', 'journal', 'controller', 'federation', 'peers', 'devices', 'hosts', 'placement', 'vms']);
   const version = top.at('version');
   if (version.present && version.value !== 1) throw version.fail('1 (the only inventory version)');
   const domain = top.at('domain').present ? name(top.at('domain')) : 'default';
@@ -61,6 +61,19 @@ export function parseInventory(text: string, file: string): Inventory {
   const daemons = [...devices.values()].filter((d) => d.plugin !== undefined).map((d) => d.name);
   if (daemons.length > 0 && !controller) throw top.at('controller').fail(`a controller section (tls: { ca, cert, key }, signingKey): ${daemons.join(', ')} ${daemons.length === 1 ? 'is' : 'are'} reached through plugin daemons, which need this controller's certificate and its signed tickets`);
   if (controller && !top.at('domain').present) throw top.at('domain').fail("this controller's domain name: its tickets are signed under it (plugins list it under migration.coordinators)");
+  const federation = top.at('federation').present ? federationSection(top.at('federation'), base) : undefined;
+  const peers = new Map<string, InventoryPeer>();
+  const ps = top.at('peers');
+  if (ps.present) {
+    if (!federation) throw top.at('federation').fail("a federation section (tls: { cert, key }): peers are met with this controller's certificate");
+    if (!top.at('domain').present) throw top.at('domain').fail('this controller\'s domain name: peers know it by that name');
+    for (const [n, f] of ps.object('a mapping of peer domain names to peers')) {
+      if (n === domain) throw ps.at(n).fail(`a domain other than this one ('${domain}')`);
+      // A peer domain stands for its devices in this controller's plans: one name space.
+      if (devices.has(n)) throw ps.at(n).fail(`a name no device here has ('${n}' is a device)`);
+      peers.set(name(ps.at(n), n), peerEntry(n, f, base));
+    }
+  }
 
   const placements = new Map<string, PlacementFunction>();
   const pl = top.at('placement');
@@ -107,7 +120,7 @@ export function parseInventory(text: string, file: string): Inventory {
     }
   }
   for (const h of hosts.values()) Object.freeze(h);
-  return Object.freeze({ source: file, domain, journal, controller, devices, hosts, placements, vms });
+  return Object.freeze({ source: file, domain, journal, controller, federation, peers, devices, hosts, placements, vms });
 }
 
 const NAME_RULE = 'letters, digits, ".", "_" or "-" (up to 63, starting with a letter or digit)';

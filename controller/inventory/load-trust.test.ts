@@ -57,4 +57,28 @@ describe('inventory — plugin daemons and the controller identity', () => {
   it.each(bad)('inventory — %s is refused naming file, line, field and expectation', (_what, mutate, message) => {
     expect(() => load(mutate(TRUST_SITE))).toThrow(message);
   });
+
+  const FED = `${TRUST_SITE}federation: { listen: 127.0.0.1:0, tls: { cert: ctl.pem, key: ctl.key } }
+peers:
+  dc-b: { address: 127.0.0.1:50061, serverName: controller-dc-b, ca: ca.pem, identity: controller-dc-b, ticketKey: dc-a.pub.pem }
+`;
+
+  it('inventory — federation and peers: where this controller serves, and per peer its CA, identity, ticket key and address', () => {
+    const inv = load(FED);
+    expect(inv.federation).toEqual({ listen: '127.0.0.1:0', tls: { cert: join(dir, 'ctl.pem'), key: join(dir, 'ctl.key') } });
+    expect(inv.peers.get('dc-b')).toEqual({ name: 'dc-b', address: '127.0.0.1:50061', serverName: 'controller-dc-b', ca: join(dir, 'ca.pem'), identity: 'controller-dc-b', ticketKey: join(dir, 'dc-a.pub.pem') });
+    expect(load(TRUST_SITE).peers.size).toBe(0);
+  });
+
+  const badPeers: [string, (s: string) => string, RegExp][] = [
+    ['peers without a federation section', (s) => s.replace(/federation: .*\n/, ''), /federation: got nothing; expected a federation section \(tls: \{ cert, key \}\): peers are met with this controller's certificate/],
+    ['a peer named as this domain', (s) => s.replace('  dc-b: {', '  dc-a: {'), /peers\.dc-a: .*expected a domain other than this one \('dc-a'\)/],
+    ['a peer named as a device', (s) => s.replace('  dc-b: {', '  edge-2: {'), /peers\.edge-2: .*expected a name no device here has/],
+    ['a peer ticket key that is a private key', (s) => s.replace('ticketKey: dc-a.pub.pem', 'ticketKey: dc-a.key'), /peers\.dc-b\.ticketKey: got "dc-a\.key"; expected a PEM file holding an Ed25519 public key/],
+    ['a peer without identity', (s) => s.replace(', identity: controller-dc-b', ''), /peers\.dc-b\.identity: got nothing; expected the CN or subjectAltName the peer controller's certificate carries/],
+    ['a federation listen address without a port', (s) => s.replace('listen: 127.0.0.1:0', 'listen: 127.0.0.1'), /federation\.listen: got "127\.0\.0\.1"; expected 'host:port'/],
+  ];
+  it.each(badPeers)('inventory — %s is refused naming file, line, field and expectation', (_what, mutate, message) => {
+    expect(() => load(mutate(FED))).toThrow(message);
+  });
 });

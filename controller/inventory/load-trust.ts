@@ -8,16 +8,17 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { InventoryController, InventoryPluginEndpoint } from './inventory.js';
+import type { InventoryController, InventoryFederation, InventoryPeer, InventoryPluginEndpoint } from './inventory.js';
 import type { Field } from './yaml-fields.js';
 
 export const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
-/** A `host:port` field with a port 1..65535. */
-export function addressField(f: Field, example: string): string {
+/** A `host:port` field with a port 1..65535 (0 too for an address to listen on: any free port). */
+export function addressField(f: Field, example: string, listen = false): string {
   const address = f.string(`'host:port', e.g. ${example}`);
   const m = ADDRESS.exec(address);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw f.fail(`'host:port' with a port 1..65535, e.g. ${example}`);
+  const min = listen ? 0 : 1;
+  if (!m || Number(m[2]) < min || Number(m[2]) > 65535) throw f.fail(`'host:port' with a port ${min}..65535, e.g. ${example}`);
   return address;
 }
 
@@ -43,7 +44,8 @@ export function pemFileField(f: Field, base: string, kind: PemKind): string {
         case 'Ed25519 private key':
           return createPrivateKey(text).asymmetricKeyType === 'ed25519';
         case 'Ed25519 public key':
-          return createPublicKey(text).asymmetricKeyType === 'ed25519';
+          // createPublicKey also derives one from a private key: a private key is not what goes here.
+          return text.includes('-----BEGIN PUBLIC KEY-----') && createPublicKey(text).asymmetricKeyType === 'ed25519';
       }
     } catch {
       return false;
@@ -70,5 +72,29 @@ export function pluginEndpoint(f: Field): InventoryPluginEndpoint {
   return Object.freeze({
     address: addressField(f.at('address'), '10.1.0.7:50051'),
     serverName: f.at('serverName').present ? f.at('serverName').string('the name in the plugin\'s server certificate') : undefined,
+  });
+}
+
+/** The `federation` section: where this controller serves peer controllers, and its certificate towards them. */
+export function federationSection(f: Field, base: string): InventoryFederation {
+  f.object('a mapping with tls (cert, key) and optionally listen', ['listen', 'tls']);
+  const t = f.at('tls');
+  t.object("a mapping with cert and key (this controller's certificate towards peer controllers)", ['cert', 'key']);
+  return Object.freeze({
+    listen: f.at('listen').present ? addressField(f.at('listen'), '0.0.0.0:50061', true) : undefined,
+    tls: Object.freeze({ cert: pemFileField(t.at('cert'), base, 'certificate'), key: pemFileField(t.at('key'), base, 'private key') }),
+  });
+}
+
+/** One entry of `peers`: another domain's controller and what it is trusted with. */
+export function peerEntry(name: string, f: Field, base: string): InventoryPeer {
+  f.object('a mapping with ca, identity, ticketKey and (to send migrations there) address', ['address', 'serverName', 'ca', 'identity', 'ticketKey']);
+  return Object.freeze({
+    name,
+    address: f.at('address').present ? addressField(f.at('address'), 'ctl.dc-b.example:50061') : undefined,
+    serverName: f.at('serverName').present ? f.at('serverName').string("the name in the peer controller's server certificate") : undefined,
+    ca: pemFileField(f.at('ca'), base, 'certificate'),
+    identity: f.at('identity').string("the CN or subjectAltName the peer controller's certificate carries, e.g. controller-dc-b"),
+    ticketKey: pemFileField(f.at('ticketKey'), base, 'Ed25519 public key'),
   });
 }

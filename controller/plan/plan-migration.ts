@@ -22,7 +22,12 @@ export interface MigrationPlan {
   readonly topology: Topology;
   /** The destination host's placement function, when it has several edges. */
   readonly placement: PlacementFunction | undefined;
+  /** Set when the destination host is in another domain: that domain is the one destination. */
+  readonly toDomain?: string;
 }
+
+/** What placing a flow needs of a plan: the destinations, the destination host and its placement. */
+export type PlacementPlan = Pick<MigrationPlan, 'destinations' | 'toHost' | 'placement'>;
 
 /** A flow key field as the slot group declares it: name, value, width. */
 export interface FlowKeyField {
@@ -61,11 +66,31 @@ export function planMigration(inv: Inventory, vmName: string, from: string, to: 
 }
 
 /**
+ * Plans a migration of `vmName` from host `from` here to host `toHost` of peer domain `peer`: this
+ * domain's edges in front of `from` are the sources; the peer domain — which plans its own
+ * destinations — stands as the one destination, under its name.
+ * @example
+ * const plan = planToPeer(loadInventory('dc-a.yaml'), 'vm-7', 'host-a', 'dc-b', 'host-b');
+ */
+export function planToPeer(inv: Inventory, vmName: string, from: string, peer: string, toHost: string): MigrationPlan {
+  const vm = inv.vms.get(vmName);
+  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'}); add it under 'vms'`);
+  if (vm.host !== from) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' runs on '${vm.host}', not '${from}'; correct --from or the inventory`);
+  if (!inv.peers.has(peer)) throw new ControllerError('BAD_CONFIG', `${inv.source}: domain '${peer}' is not a peer of ${inv.domain} (peers: ${[...inv.peers.keys()].join(', ') || 'none'}); add it under 'peers' with its CA, identity and ticket key`);
+  const sources = edgesOf(inv, from, 'source');
+  const domain: InventoryDevice = Object.freeze({
+    name: peer, address: undefined, deviceId: undefined, plugin: undefined, electionId: 0n, role: 'edge', tls: undefined, registerAccess: 'probe',
+    p4info: undefined, deviceConfig: undefined, hosts: Object.freeze([toHost]), subnets: Object.freeze([]),
+  });
+  return Object.freeze({ vm, fromHost: from, toHost, sources: Object.freeze(sources), destinations: Object.freeze([domain]), topology: sources.length === 1 ? '1:1' : 'N:1', placement: undefined, toDomain: peer });
+}
+
+/**
  * The destination device a flow belongs to: the only one, or the placement function's choice —
  * hash of the named key fields (in the function's order, at their declared widths) modulo the
  * number of devices, computed as the target's hash extern does.
  */
-export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[]): InventoryDevice {
+export function destinationOf(plan: PlacementPlan, key: readonly FlowKeyField[]): InventoryDevice {
   const only = plan.destinations.length === 1 ? plan.destinations[0] : undefined;
   if (only) return only;
   const p = plan.placement;
