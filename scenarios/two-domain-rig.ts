@@ -32,6 +32,8 @@ export interface TwoDomainOptions {
   readonly wrapSource?: (api: DeviceApi) => DeviceApi;
   /** Put between dc-a's controller and dc-b's federation service. */
   readonly between?: Interposer;
+  /** dc-b rolls back a migration not driven for this long before activation (default: the server's). */
+  readonly idleMs?: number;
 }
 
 /** The running two-domain site. */
@@ -85,7 +87,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
     `  edge-b: { address: ${dst.sim.address}, deviceId: ${dst.sim.deviceId}, hosts: [host-b] }`,
     '',
   ].join('\n'), join(dir, 'dc-b.yaml'));
-  const server = await serveFederation({ inventory: invB, defaultP4info: P4INFO_PATH, journal: journalB, connect: inProcess({ 'edge-b': o.wrapDestination ? o.wrapDestination(dstApi) : dstApi }) });
+  const server = await serveFederation({ inventory: invB, defaultP4info: P4INFO_PATH, journal: journalB, ...(o.idleMs ? { idleMs: o.idleMs } : {}), connect: inProcess({ 'edge-b': o.wrapDestination ? o.wrapDestination(dstApi) : dstApi }) });
   const hop = o.between ? await o.between(server.address) : undefined;
   const inventoryA = (cert = a.controller): string => [
     'domain: dc-a',

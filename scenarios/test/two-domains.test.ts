@@ -7,6 +7,8 @@
  * another CA — or from the right CA under another identity — is refused before anything moves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryJournal, joinPeerDomain, parseInventory, planToPeer } from '../../controller/index.js';
+import type { InventoryFederation, InventoryPeer } from '../../controller/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
 import type { DeviceApi } from '../../plugin/index.js';
 import { opensslAvailable } from '../../plugin/testing/test-pki.js';
@@ -149,5 +151,30 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     expect(countVmSlots(site.src.sim, site.src.plugin.group, SRC_ID)).toBe(0);
     for (const p of PORTS) expect(site.dst.sim.dataplane.inject(UPLINK, returnSegment(p, 2)).kind).toBe('forward');
     expect(site.server.migrations()).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!opensslAvailable())('two domains — a source domain that goes silent (needs openssl)', () => {
+  let site: TwoDomains;
+  beforeAll(async () => {
+    site = await startTwoDomains({ idleMs: 300 });
+  }, 120_000);
+  afterAll(async () => {
+    await site?.stop();
+  });
+
+  it('two domains — dc-a agrees and prepares, then stops driving: dc-b rolls its destination back on its own and records why', async () => {
+    const inv = parseInventory(site.inventoryA(), 'dc-a.yaml');
+    const joined = await joinPeerDomain({
+      plan: planToPeer(inv, 'vm-7', 'host-a', 'dc-b', 'host-b'), migrationId: 'm-silent', domain: 'dc-a', signingKey: site.a.signingKey,
+      federation: inv.federation as InventoryFederation, peer: inv.peers.get('dc-b') as InventoryPeer, toHost: 'host-b', journal: new MemoryJournal(),
+      connect: async (ds) => ({ apis: new Map(ds.map((d) => [d.name, site.srcApi])), stop: async () => undefined }), pauseDeadlineMs: 1_000,
+    });
+    await (joined.devices.get('dc-b') as DeviceApi).prepare({ migrationId: 'm-silent', vm: '10.0.0.5' });
+    expect(site.server.migrations()).toEqual([{ migrationId: 'm-silent', peer: 'dc-a', phase: 'PREPARED' }]);
+    expect(await eventually(async () => (await site.journalB.load('m-silent')).at(-1)?.type === 'rolled-back', 10_000)).toBe(true);
+    expect((await site.journalB.load('m-silent')).find((e) => e.type === 'abort')).toMatchObject({ reason: 'DEVICE_UNREACHABLE', detail: expect.stringMatching(/no call from dc-a for 300 ms before activation/) as unknown });
+    expect(site.server.migrations()).toEqual([]);
+    await joined.stop();
   }, 60_000);
 });
