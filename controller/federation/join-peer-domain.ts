@@ -55,6 +55,8 @@ export interface JoinedPeerDomain {
   /** Federation calls while the VM was paused (one: Commit) and in all. */
   callsInPause(): readonly FederationMethod[];
   calls(): readonly FederationMethod[];
+  /** The commit's duration at this end (ms), once it answered. */
+  commitMs(): number | undefined;
   /** Confirms a commit to the peer (or nothing, for a rollback: the engine's abort reached it). */
   settle(run: EngineRun): Promise<void>;
   stop(): Promise<void>;
@@ -108,6 +110,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
       destinations,
       callsInPause: () => remote.callsInPause,
       calls: () => client.calls,
+      commitMs: () => remote.commitMs,
       settle: async (run) => {
         if (!run.committed) return;
         try {

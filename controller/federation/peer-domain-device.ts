@@ -34,6 +34,8 @@ export class PeerDomainDevice implements DeviceApi {
   private pending: StateBatch[] = [];
   /** Federation calls made while the VM was paused (the pause window's boundary crossings). */
   readonly callsInPause: FederationMethod[] = [];
+  /** How long the commit took at this end (ms): one round trip plus the peer's staging and activation. */
+  commitMs: number | undefined;
 
   constructor(private readonly o: PeerDomainDeviceOptions) {}
 
@@ -86,7 +88,9 @@ export class PeerDomainDevice implements DeviceApi {
 
   async activate(m: MigrationRef): Promise<void> {
     const finals = this.pending;
+    const t0 = performance.now();
     await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, this.o.commitTimeoutMs);
+    this.commitMs = performance.now() - t0;
     this.pending = [];
   }
 

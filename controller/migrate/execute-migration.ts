@@ -59,7 +59,14 @@ export interface MigrationOutcome {
   readonly rounds: readonly number[];
   readonly qemu?: { readonly downtimeMs: number | undefined; readonly heldMs: number | undefined };
   /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
-  readonly crossDomain?: { readonly peer: string; readonly destinations: readonly string[]; readonly callsInPause: readonly string[]; readonly calls: readonly string[] };
+  readonly crossDomain?: {
+    readonly peer: string;
+    readonly destinations: readonly string[];
+    readonly callsInPause: readonly string[];
+    readonly calls: readonly string[];
+    /** The commit inside the pause, as long as it took here (one round trip plus the peer's activation). */
+    readonly commitMs: number | undefined;
+  };
 }
 
 /** The devices a migration drives and its journalled state machine. */
@@ -98,7 +105,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
   return {
     machine: j.machine,
     devices: j.devices,
-    crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()] }),
+    crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()], commitMs: j.commitMs() }),
     settle: (run) => j.settle(run),
     stop: () => j.stop(),
   };

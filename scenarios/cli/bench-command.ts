@@ -42,6 +42,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
       return () => runPipelineBench();
     },
   },
+  domains: {
+    summary: 'the pause window of a cross-domain migration with 0, 10 and 50 ms one-way delay between the controllers, against one domain (--rounds)',
+    load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
+  },
   qemu: {
     summary: "QEMU's migration downtime without and with carryover's trigger holding pre-switchover (real QEMU)",
     load: async () => (await import('../bench/qemu-bench.js')).runQemuBench,
