@@ -92,6 +92,8 @@ export interface DaemonConfig {
   readonly coordinators?: Readonly<Record<string, string>>;
   readonly requiredSigners?: readonly string[];
   readonly deltaIntervalMs?: number;
+  /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
+  readonly snapshotSource?: 'auto' | 'index';
 }
 
 /** Writes `<dir>/<device>.plugin.yaml` for `carryover plugin --config`; returns its path. */
@@ -111,6 +113,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
     `  coordinators: { ${Object.entries(coordinators).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`,
     ...(c.requiredSigners ? [`  requiredSigners: [${c.requiredSigners.join(', ')}]`] : []),
     ...(c.deltaIntervalMs !== undefined ? [`  deltaIntervalMs: ${c.deltaIntervalMs}`] : []),
+    ...(c.snapshotSource ? [`  snapshotSource: ${c.snapshotSource}`] : []),
     '',
   ].join('\n'));
   return path;

@@ -142,8 +142,10 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     Commit: async (peer, req) => {
       const s = session(peer, refFromWire(req['ref']));
       const finals = Array.isArray(req['finalBatches']) ? (req['finalBatches'] as unknown[]).map(batchFromWire) : [];
+      const t0 = performance.now();
       try {
-        return { installed: await s.commit(finals) };
+        const installed = await s.commit(finals);
+        return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
       } finally {
         forget(s);
       }

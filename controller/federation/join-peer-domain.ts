@@ -57,6 +57,8 @@ export interface JoinedPeerDomain {
   calls(): readonly FederationMethod[];
   /** The commit's duration at this end (ms), once it answered. */
   commitMs(): number | undefined;
+  /** The peer's own time on the commit (ms), as it reported. */
+  peerCommitWorkMs(): number | undefined;
   /** Confirms a commit to the peer (or nothing, for a rollback: the engine's abort reached it). */
   settle(run: EngineRun): Promise<void>;
   stop(): Promise<void>;
@@ -111,6 +113,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
       callsInPause: () => remote.callsInPause,
       calls: () => client.calls,
       commitMs: () => remote.commitMs,
+      peerCommitWorkMs: () => remote.peerCommitWorkMs,
       settle: async (run) => {
         if (!run.committed) return;
         try {

@@ -36,6 +36,8 @@ export class PeerDomainDevice implements DeviceApi {
   readonly callsInPause: FederationMethod[] = [];
   /** How long the commit took at this end (ms): one round trip plus the peer's staging and activation. */
   commitMs: number | undefined;
+  /** The peer's own share of it (ms), as it reported: the rest is the wire between the domains. */
+  peerCommitWorkMs: number | undefined;
 
   constructor(private readonly o: PeerDomainDeviceOptions) {}
 
@@ -89,8 +91,9 @@ export class PeerDomainDevice implements DeviceApi {
   async activate(m: MigrationRef): Promise<void> {
     const finals = this.pending;
     const t0 = performance.now();
-    await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, this.o.commitTimeoutMs);
+    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, this.o.commitTimeoutMs);
     this.commitMs = performance.now() - t0;
+    this.peerCommitWorkMs = Number(r['workUs'] ?? 0) / 1000;
     this.pending = [];
   }
 

@@ -66,6 +66,8 @@ export interface MigrationOutcome {
     readonly calls: readonly string[];
     /** The commit inside the pause, as long as it took here (one round trip plus the peer's activation). */
     readonly commitMs: number | undefined;
+    /** The peer's own time on the commit (staging the finals, activating); the rest is the wire. */
+    readonly peerCommitWorkMs: number | undefined;
   };
 }
 
@@ -105,7 +107,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
   return {
     machine: j.machine,
     devices: j.devices,
-    crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()], commitMs: j.commitMs() }),
+    crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()], commitMs: j.commitMs(), peerCommitWorkMs: j.peerCommitWorkMs() }),
     settle: (run) => j.settle(run),
     stop: () => j.stop(),
   };
