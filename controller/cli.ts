@@ -7,11 +7,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
-import { executeMigration } from './migrate/execute-migration.js';
+import { executeMigration, reachedAt } from './migrate/execute-migration.js';
 import type { MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
-import { planMigration } from './plan/plan-migration.js';
+import { planMigration, planToPeer } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
+import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -22,16 +23,20 @@ export interface MigrateCommandIo {
 /** The P4Info of p4/stateful_edge.p4 (shipped beside the code, in the sources and in build/). */
 const DEFAULT_P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
 
-const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--trigger T] [--plan] [--json]
+const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--to-domain DOMAIN] [--trigger T] [--plan] [--json]
 
 Migrates one VM's network state from the edges in front of HOST (--from) to those in front of
-HOST (--to), as the inventory (--config) describes them.
+HOST (--to), as the inventory (--config) describes them — or, with --to-domain, to host --to of a
+peer domain, whose controller plans and drives its own devices.
 
 options:
   --config FILE   the inventory (YAML): devices, hosts, placement functions, VMs
   --vm NAME       the VM, as named under 'vms'
   --from HOST     where the VM runs now
   --to HOST       where it is going
+  --to-domain D   --to is a host of peer domain D (listed under 'peers', with an address): this
+                  controller proposes the migration to D's, they agree a ticket both sign, D stages
+                  and activates its destinations; only the commit crosses inside the pause
   --trigger KIND  manual (default): pre-copy until the changes converge, then the pause-window sync
                   qemu:/path/to/qmp.sock: follow QEMU's migration of the VM (source monitor);
                   the sync runs while QEMU holds the VM in pre-switchover
@@ -44,18 +49,28 @@ options:
   --json          the plan (with --plan) or the report as one JSON object
   -h, --help      this help
 
-Devices are reached over P4Runtime as the inventory says (address, device id, election id, TLS);
-each gets an edge plugin in this process. The journal goes to the inventory's 'journal' directory.
+Devices are reached over P4Runtime as the inventory says (address, device id, election id, TLS),
+each with an edge plugin in this process — or, for a device whose entry names its plugin daemon
+(plugin: { address }), over the migration protocol with the inventory's controller TLS and
+tickets signed with its signing key under its domain. The journal goes to the inventory's 'journal' directory.
 Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad request.`;
+
+const deviceJson = (d: InventoryDevice): Record<string, unknown> => ({
+  name: d.name,
+  address: d.address ?? null,
+  deviceId: d.deviceId?.toString() ?? null,
+  ...(d.plugin ? { plugin: d.plugin.address } : {}),
+});
 
 const planJson = (p: MigrationPlan): Record<string, unknown> => ({
   vm: p.vm.name,
   address: p.vm.address,
   from: p.fromHost,
   to: p.toHost,
+  ...(p.toDomain ? { toDomain: p.toDomain } : {}),
   topology: p.topology,
-  sources: p.sources.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
-  destinations: p.destinations.map((d) => ({ name: d.name, address: d.address, deviceId: d.deviceId.toString() })),
+  sources: p.sources.map(deviceJson),
+  destinations: p.destinations.map(deviceJson),
   counterparts: Object.fromEntries(p.counterparts),
   placement: p.placement ? { name: p.placement.name, algorithm: p.placement.algorithm, fields: p.placement.fields, devices: p.placement.devices } : null,
 });
@@ -67,7 +82,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     v = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, trigger: { type: 'string' },
+        config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
         'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
         plan: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -117,11 +132,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
           ...(typeof v['migrate-uri'] === 'string' ? { migrateUri: v['migrate-uri'] } : {}),
         };
   let plan: MigrationPlan;
-  let journalDir: string;
+  let inv: Inventory;
   try {
-    const inv = loadInventory(v['config'] as string);
-    plan = planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
-    journalDir = inv.journal;
+    inv = loadInventory(v['config'] as string);
+    const toDomain = v['to-domain'];
+    plan = typeof toDomain === 'string' ? planToPeer(inv, v['vm'] as string, v['from'] as string, toDomain, v['to'] as string) : planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     io.stderr(`carryover migrate: ${err.message}`);
@@ -139,7 +154,10 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       plan,
       trigger,
       ...(typeof v['migration-id'] === 'string' ? { migrationId: v['migration-id'] } : {}),
-      journalDir,
+      journalDir: inv.journal,
+      domain: inv.domain,
+      ...(inv.controller ? { controller: inv.controller } : {}),
+      ...(plan.toDomain && inv.federation ? { crossDomain: { peer: inv.peers.get(plan.toDomain) as InventoryPeer, federation: inv.federation } } : {}),
       defaultP4info: DEFAULT_P4INFO,
       pauseDeadlineMs,
       onDeadline,
@@ -157,17 +175,23 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stdout(`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`);
     if (r.sync) io.stdout(`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`);
     if (r.committed) io.stdout(`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`);
+    if (outcome.crossDomain) io.stdout(`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`);
     if (outcome.qemu) io.stdout(`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`);
     if (r.aborted) io.stdout(`  reason: ${r.aborted.reason}: ${r.aborted.detail}`);
   }
   return r.aborted ? 1 : 0;
 }
 
+function deviceLine(d: InventoryDevice): string {
+  if (d.address === undefined && !d.plugin) return `${d.name} (peer domain: its controller plans its destinations)`;
+  return d.plugin ? `${d.name} (${reachedAt(d)})` : `${d.name} (${d.address ?? '?'}, device ${d.deviceId ?? '?'})`;
+}
+
 function planLines(p: MigrationPlan): string[] {
   return [
-    `plan: VM ${p.vm.name} (${p.vm.address}) from ${p.fromHost} to ${p.toHost}, topology ${p.topology}`,
-    `  sources:      ${p.sources.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
-    `  destinations: ${p.destinations.map((d) => `${d.name} (${d.address}, device ${d.deviceId})`).join(', ')}`,
+    `plan: VM ${p.vm.name} (${p.vm.address}) from ${p.fromHost} to ${p.toHost}${p.toDomain ? ` in domain ${p.toDomain}` : ''}, topology ${p.topology}`,
+    `  sources:      ${p.sources.map(deviceLine).join(', ')}`,
+    `  destinations: ${p.destinations.map(deviceLine).join(', ')}`,
     ...(p.placement ? [`  placement:    ${p.placement.name}: ${p.placement.algorithm}(${p.placement.fields.join(', ')}) over ${p.placement.devices.join(', ')}`] : []),
     ...[...p.counterparts].map(([s, d]) => `  path:         ${s} → ${d} (counterparts)`),
   ];
@@ -189,5 +213,6 @@ function reportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unkno
     lost: r.sync?.lost ?? null,
     sourceDeleted: r.committed?.deleted ?? null,
     qemu: o.qemu ?? null,
+    crossDomain: o.crossDomain ?? null,
   };
 }

@@ -13,10 +13,10 @@ export type { MigrationEventInput, MigrationMachineDeps, PhaseChange } from './m
 export { MemoryJournal, parseJournalEvent } from './journal/journal.js';
 export type { MigrationJournal } from './journal/journal.js';
 export { FileJournal } from './journal/file-journal.js';
-export type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTls, InventoryVm, PlacementFunction } from './inventory/inventory.js';
+export type { DeviceRole, Inventory, InventoryController, InventoryDevice, InventoryFederation, InventoryHost, InventoryPeer, InventoryPluginEndpoint, InventoryTls, InventoryVm, PlacementFunction } from './inventory/inventory.js';
 export { loadInventory, parseInventory } from './inventory/load-inventory.js';
-export { destinationOf, planMigration } from './plan/plan-migration.js';
-export type { FlowKeyField, MigrationPlan, Topology } from './plan/plan-migration.js';
+export { destinationOf, planMigration, planToPeer } from './plan/plan-migration.js';
+export type { FlowKeyField, MigrationPlan, PlacementPlan, Topology } from './plan/plan-migration.js';
 export { deltaRounds } from './precopy/delta-rounds.js';
 export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, PushedChange } from './precopy/delta-rounds.js';
 // WHEN: the QMP client and the QEMU trigger (exported by their own barrels too).
@@ -34,7 +34,13 @@ export { runMigrateCommand } from './cli.js';
 export type { MigrateCommandIo } from './cli.js';
 export { connectDevices } from './devices/connect-devices.js';
 export type { ConnectDevicesOptions, ConnectedDevices } from './devices/connect-devices.js';
-export { executeMigration } from './migrate/execute-migration.js';
+export { connectPlanDevices, controllerTicketIssuer } from './devices/connect-plan-devices.js';
+export type { DeviceConnector, PlanDevicesOptions } from './devices/connect-plan-devices.js';
+export { splitBatch } from './engine/split-batch.js';
+export type { KeyFieldSpec } from './engine/split-batch.js';
+export { executeMigration, reachedAt } from './migrate/execute-migration.js';
 export type { ExecuteMigrationOptions, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 // Devices over the migration protocol (plugins beside their switches) and this coordinator's tickets.
 export * from './remote/index.js';
+// Two domains: controller ↔ controller federation.
+export * from './federation/index.js';

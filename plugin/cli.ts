@@ -39,7 +39,12 @@ The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
     "healthIntervalMs": 10000, "logLevel": "info",
     "migration": { "listen": "0.0.0.0:50051", "device": "edge-1",
       "tls": { "ca": "site-ca.pem", "cert": "edge-1.pem", "key": "edge-1.key" },
-      "trustedCallers": ["controller-a"], "coordinators": { "dc-a": "dc-a.pub.pem" } } }`;
+      "trustedCallers": ["controller-a"], "coordinators": { "dc-a": "dc-a.pub.pem", "dc-b": "dc-b.pub.pem" },
+      "requiredSigners": ["dc-a", "dc-b"], "snapshotSource": "auto" } }
+
+snapshotSource "index" trusts the slot index the daemon learns from digests (no scan of the slot
+group before the first snapshot): right when the daemon starts with the switch's pipeline, before
+any flow; "auto" (the default) scans until the index is reconciled.`;
 
 function signals(): Promise<string> {
   return new Promise((resolve) => {

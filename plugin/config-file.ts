@@ -47,6 +47,12 @@ export interface MigrationProtocolConfig {
   readonly requiredSigners: readonly string[] | undefined;
   readonly maxMessageBytes: number | undefined;
   readonly deltaIntervalMs: number | undefined;
+  /**
+   * Where snapshots find the VM's slots: `auto` (default) scans the slot group until the index is
+   * reconciled; `index` trusts the index learned from digests — right for a daemon started with
+   * the switch's pipeline, before any flow.
+   */
+  readonly snapshotSource: 'auto' | 'index' | undefined;
 }
 
 /** What the file holds beyond the plugin options: how the daemon runs. */
@@ -152,7 +158,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
   let migration: MigrationProtocolConfig | undefined;
   if (top['migration'] !== undefined) {
-    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs']);
+    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource']);
     const listen = str(m['listen'], 'migration.listen');
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) fail('migration.listen', "'host:port', e.g. 0.0.0.0:50051", listen);
     const t = obj(m['tls'] ?? fail('migration.tls', 'an object with ca, cert and key (the migration protocol runs only over mutual TLS)'), 'migration.tls', ['ca', 'cert', 'key']);
@@ -170,6 +176,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
       requiredSigners: requiredSigners ? Object.freeze(requiredSigners) : undefined,
       maxMessageBytes: m['maxMessageBytes'] === undefined ? undefined : int(m['maxMessageBytes'], 'migration.maxMessageBytes', 1024, 2 ** 31 - 1),
       deltaIntervalMs: m['deltaIntervalMs'] === undefined ? undefined : int(m['deltaIntervalMs'], 'migration.deltaIntervalMs', 1, 60_000),
+      snapshotSource: m['snapshotSource'] === undefined ? undefined : m['snapshotSource'] === 'auto' || m['snapshotSource'] === 'index' ? m['snapshotSource'] : fail('migration.snapshotSource', 'auto or index', m['snapshotSource']),
     });
   }
   return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel, migration });

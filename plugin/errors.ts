@@ -71,3 +71,9 @@ export class EdgePluginError extends Error {
     return new EdgePluginError('INTERNAL', `${prefix}${String(e)}`, { cause: e });
   }
 }
+
+/** Whether a switch error is `code` — for a batched write, when every failed update says so. */
+export function hasP4RuntimeCode(e: unknown, code: P4RuntimeErrorCode): boolean {
+  const err = P4RuntimeError.from(e);
+  return err.code === code || (err.updates.length > 0 && err.updates.every((u) => u.code === code));
+}

@@ -10,7 +10,7 @@ import { P4RuntimeError } from 'p4runtime-ts';
 import type { Clock, DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import type { MigratableTableSpec } from './contract/index.js';
-import { EdgePluginError } from './errors.js';
+import { EdgePluginError, hasP4RuntimeCode } from './errors.js';
 
 /** Counts of the learner's work. */
 export interface PinholeStats {
@@ -112,7 +112,7 @@ export class PinholeLearner {
       try {
         await sw.write(handle.configure(config));
       } catch (e) {
-        if (!isCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${table.learn.digest}'`);
+        if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${table.learn.digest}'`);
         await sw.write(handle.modify(config)).catch((e2: unknown) => {
           throw EdgePluginError.from(e2, `re-configuring digest '${table.learn?.digest}'`);
         });
@@ -410,7 +410,3 @@ export class PinholeLearner {
   }
 }
 
-function isCode(e: unknown, code: string): boolean {
-  const err = P4RuntimeError.from(e);
-  return err.code === code || (err.updates.length > 0 && err.updates.every((u) => u.code === code));
-}

@@ -48,11 +48,14 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
     await Promise.all(started.map((s) => s.plugin.stop().catch(() => undefined)));
   };
   const apis = new Map<string, DeviceApi>();
+  for (const d of devices) {
+    if (d.address === undefined || d.deviceId === undefined) throw new ControllerError('BAD_CONFIG', `device '${d.name}' has no P4Runtime address and device id; a device behind a plugin daemon is reached over the migration protocol (connectPlanDevices)`);
+  }
   const results = await Promise.allSettled(
       devices.map(async (d) => {
         const plugin = createEdgePlugin({
-          address: d.address,
-          deviceId: d.deviceId,
+          address: d.address as string,
+          deviceId: d.deviceId as bigint,
           electionId: d.electionId,
           credentials: credentialsOf(d),
           p4info: d.p4info ?? o.defaultP4info,
@@ -66,7 +69,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
         try {
           await plugin.start();
         } catch (e) {
-          throw new ControllerError('DEVICE_UNREACHABLE', `device '${d.name}' at ${d.address}: ${(e as Error).message}; check the address, device id and credentials in the inventory`, { cause: e });
+          throw new ControllerError('DEVICE_UNREACHABLE', `device '${d.name}' at ${d.address ?? '?'}: ${(e as Error).message}; check the address, device id and credentials in the inventory`, { cause: e });
         }
         entry.api = createDeviceApi(plugin, { name: d.name });
         await entry.api.ready();

@@ -188,6 +188,25 @@ describe('migration engine — rollback at every step', () => {
     expect(r.failed).toEqual(['dst']);
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
   });
+
+  it('engine — a step fails only once every device answered: the rollback never overtakes a prepare still in flight', async () => {
+    const { engine, dev } = await setup();
+    src(dev).stall('prepare');
+    dst(dev).failNext('prepare', 'CAPACITY_EXCEEDED');
+    let failed = false;
+    const preparing = engine.prepare().catch((e: unknown) => {
+      failed = true;
+      throw e;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(dst(dev).calls).toContain('prepare');
+    expect(failed).toBe(false);
+    src(dev).unstall('prepare');
+    await expect(preparing).rejects.toMatchObject({ code: 'CAPACITY_EXCEEDED' });
+    await engine.abort('CAPACITY_EXCEEDED', 'dst refused');
+    expect(src(dev).calls.slice(-2)).toEqual(['prepare', 'abort']);
+    expect(src(dev).prepared).toBe(false);
+  });
 });
 
 describe('migration engine — 1:N', () => {

@@ -17,10 +17,10 @@ import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
-import { destinationOf } from '../plan/plan-migration.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import { SeqLedger } from './seq-ledger.js';
+import { splitBatch } from './split-batch.js';
 
 /** What the engine does when the pause-window sync misses its deadline. */
 export type DeadlinePolicy = 'abort' | 'continue';
@@ -100,18 +100,25 @@ export class MigrationEngine {
     return this.o.plan.destinations.map((d) => d.name);
   }
 
-  /** Calls `fn` on every named device at once; the first failure fails the step with its reason. */
+  /**
+   * Calls `fn` on every named device at once; the first failure fails the step with its reason —
+   * once every call has settled, so a rollback never races a call still in flight (an abort that
+   * overtook a slow prepare would find nothing to undo, and the prepare would then leave the VM
+   * tracked at that device).
+   */
   private async each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>> {
     const out = new Map<string, T>();
+    let first: ControllerError | undefined;
     await Promise.all(
       names.map(async (n) => {
         try {
           out.set(n, await fn(this.api(n), n));
         } catch (e) {
-          throw failure(e, `${what} at ${n}`);
+          first ??= failure(e, `${what} at ${n}`);
         }
       }),
     );
+    if (first) throw first;
     return out;
   }
 
@@ -134,25 +141,8 @@ export class MigrationEngine {
 
   /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
   private async install(source: string, batch: StateBatch): Promise<number> {
-    const caps = this.caps.get(source);
-    // A path device's state goes to its counterpart; an edge's, by placement among the edges.
-    const counterpart = this.o.plan.counterparts.get(source);
-    const targets = counterpart !== undefined ? [counterpart] : this.o.plan.edgeDestinations.map((d) => d.name);
-    const byDest = new Map<string, StateBatch['slots'][number][]>(targets.map((d) => [d, []]));
-    for (const rec of batch.slots) {
-      const key = (caps?.keyFields ?? []).map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
-      byDest.get(destinationOf(this.o.plan, key, source).name)?.push(rec);
-    }
-    // Per-VM counters go to one destination only (the first: in 1:N they would otherwise be
-    // counted once per destination); table entries go to every target, their direct counters
-    // only to the first.
-    const primary = targets[0];
-    const forDest = (d: string): StateBatch => {
-      const { counters, tableEntries, ...rest } = batch;
-      const entries = tableEntries && (d === primary ? tableEntries : tableEntries.map(({ counter: _c, ...e }) => e));
-      return { ...rest, slots: byDest.get(d) ?? [], ...(counters && d === primary ? { counters } : {}), ...(entries ? { tableEntries: entries } : {}) };
-    };
-    const done = await this.each(targets, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, forDest(d)));
+    const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
+    const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
     this.ledger.record(source, batch.coversSeq);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }

@@ -20,11 +20,21 @@ export type DeviceRole =
   /** On the VM's path beyond the edge (e.g. an aggregation switch with its own state). */
   | 'path';
 
+/** Where a device's plugin daemon serves the migration protocol (the controller calls it there). */
+export interface InventoryPluginEndpoint {
+  /** `host:port` of the daemon's migration protocol. */
+  readonly address: string;
+  /** The name its server certificate carries, when the address's host is not it. */
+  readonly serverName: string | undefined;
+}
+
 export interface InventoryDevice {
   readonly name: string;
-  /** `host:port` of its P4Runtime server. */
-  readonly address: string;
-  readonly deviceId: bigint;
+  /** `host:port` of its P4Runtime server (the controller's in-process plugin dials it); optional with `plugin`. */
+  readonly address: string | undefined;
+  readonly deviceId: bigint | undefined;
+  /** Its plugin daemon: when set, the controller reaches the device over the migration protocol only. */
+  readonly plugin: InventoryPluginEndpoint | undefined;
   readonly electionId: bigint;
   readonly role: DeviceRole;
   readonly tls: InventoryTls | undefined;
@@ -73,6 +83,38 @@ export interface InventoryVm {
   readonly host: string;
 }
 
+/** This controller's identity towards its plugin daemons (absolute paths). */
+export interface InventoryController {
+  /** Mutual TLS: the CA that signed the plugins' certificates, and this controller's certificate and key. */
+  readonly tls: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Its Ed25519 private key (PEM): migration tickets are signed with it under the inventory's domain. */
+  readonly signingKey: string;
+}
+
+/** How this controller meets peer controllers of other domains (absolute paths). */
+export interface InventoryFederation {
+  /** `host:port` where it serves peers (undefined: it only starts cross-domain migrations). */
+  readonly listen: string | undefined;
+  /** Its certificate towards peers, client and server (signed by this domain's CA). */
+  readonly tls: { readonly cert: string; readonly key: string };
+}
+
+/** Another domain's controller, trusted explicitly: its CA, the identity it must present, its ticket key. */
+export interface InventoryPeer {
+  /** The peer's domain name (its tickets' signer name). */
+  readonly name: string;
+  /** `host:port` where it serves federation (undefined: it only sends migrations here). */
+  readonly address: string | undefined;
+  /** The name its server certificate carries, when the address's host is not it. */
+  readonly serverName: string | undefined;
+  /** Its domain's CA certificate: trusted for this peer only. */
+  readonly ca: string;
+  /** The certificate CN or subjectAltName its controller presents. */
+  readonly identity: string;
+  /** Its Ed25519 public key (verifies its ticket signatures). */
+  readonly ticketKey: string;
+}
+
 /** A whole site. */
 export interface Inventory {
   /** The file it came from (for messages). */
@@ -81,6 +123,12 @@ export interface Inventory {
   readonly domain: string;
   /** Journal directory (absolute). */
   readonly journal: string;
+  /** Present when some device is reached through its plugin daemon. */
+  readonly controller: InventoryController | undefined;
+  /** Present when this controller takes part in cross-domain migrations. */
+  readonly federation: InventoryFederation | undefined;
+  /** Peer domains by name. */
+  readonly peers: ReadonlyMap<string, InventoryPeer>;
   readonly devices: ReadonlyMap<string, InventoryDevice>;
   readonly hosts: ReadonlyMap<string, InventoryHost>;
   readonly placements: ReadonlyMap<string, PlacementFunction>;

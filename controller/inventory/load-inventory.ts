@@ -7,9 +7,11 @@
  * # site.yaml
  * domain: dc-a
  * journal: ./journal
+ * controller: { tls: { ca: site-ca.pem, cert: controller-a.pem, key: controller-a.key }, signingKey: dc-a.key }
  * devices:
  *   edge-1: { address: 10.1.0.7:9559, deviceId: 1, hosts: [host-a] }
  *   edge-2: { address: 10.1.0.8:9559, deviceId: 1, hosts: [host-b], tls: { ca: ca.pem, cert: c.pem, key: c.key } }
+ *   edge-3: { plugin: { address: 10.1.0.9:50051, serverName: edge-3.dc-a }, hosts: [host-c] }
  * hosts:
  *   host-b: { placement: ecmp }
  * placement:
@@ -21,10 +23,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseIPv4 } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
-import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
+import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryPeer, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
+import { addressField, controllerSection, federationSection, peerEntry, pluginEndpoint } from './load-trust.js';
 import { Field, YamlSource } from './yaml-fields.js';
 
-const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -44,7 +46,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const src = YamlSource.parse(text, file);
   const top = new Field(src, [], src.value());
   const base = dirname(resolve(file));
-  top.object('a mapping with devices, hosts, placement, vms', ['version', 'domain', 'journal', 'devices', 'hosts', 'placement', 'vms']);
+  top.object('a mapping with devices, hosts, placement, vms', ['version', 'domain', 'journal', 'controller', 'federation', 'peers', 'devices', 'hosts', 'placement', 'vms']);
   const version = top.at('version');
   if (version.present && version.value !== 1) throw version.fail('1 (the only inventory version)');
   const domain = top.at('domain').present ? name(top.at('domain')) : 'default';
@@ -55,6 +57,23 @@ export function parseInventory(text: string, file: string): Inventory {
   if (!devs.present) throw devs.fail('a mapping of device names to devices (at least one)');
   for (const [n, f] of devs.object('a mapping of device names to devices')) devices.set(name(devs.at(n), n), device(n, f, base));
   if (devices.size === 0) throw devs.fail('at least one device');
+  const controller = top.at('controller').present ? controllerSection(top.at('controller'), base) : undefined;
+  const daemons = [...devices.values()].filter((d) => d.plugin !== undefined).map((d) => d.name);
+  if (daemons.length > 0 && !controller) throw top.at('controller').fail(`a controller section (tls: { ca, cert, key }, signingKey): ${daemons.join(', ')} ${daemons.length === 1 ? 'is' : 'are'} reached through plugin daemons, which need this controller's certificate and its signed tickets`);
+  if (controller && !top.at('domain').present) throw top.at('domain').fail("this controller's domain name: its tickets are signed under it (plugins list it under migration.coordinators)");
+  const federation = top.at('federation').present ? federationSection(top.at('federation'), base) : undefined;
+  const peers = new Map<string, InventoryPeer>();
+  const ps = top.at('peers');
+  if (ps.present) {
+    if (!federation) throw top.at('federation').fail("a federation section (tls: { cert, key }): peers are met with this controller's certificate");
+    if (!top.at('domain').present) throw top.at('domain').fail('this controller\'s domain name: peers know it by that name');
+    for (const [n, f] of ps.object('a mapping of peer domain names to peers')) {
+      if (n === domain) throw ps.at(n).fail(`a domain other than this one ('${domain}')`);
+      // A peer domain stands for its devices in this controller's plans: one name space.
+      if (devices.has(n)) throw ps.at(n).fail(`a name no device here has ('${n}' is a device)`);
+      peers.set(name(ps.at(n), n), peerEntry(n, f, base));
+    }
+  }
 
   const placements = new Map<string, PlacementFunction>();
   const pl = top.at('placement');
@@ -111,7 +130,7 @@ export function parseInventory(text: string, file: string): Inventory {
     }
   }
   for (const h of hosts.values()) Object.freeze(h);
-  return Object.freeze({ source: file, domain, journal, devices, hosts, placements, vms });
+  return Object.freeze({ source: file, domain, journal, controller, federation, peers, devices, hosts, placements, vms });
 }
 
 const NAME_RULE = 'letters, digits, ".", "_" or "-" (up to 63, starting with a letter or digit)';
@@ -125,10 +144,11 @@ function name(f: Field, n?: string): string {
 }
 
 function device(n: string, f: Field, base: string): InventoryDevice {
-  f.object('a mapping with address, deviceId and hosts', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'p4info', 'deviceConfig', 'hosts', 'subnets', 'counterpart']);
-  const address = f.at('address').string("'host:port', e.g. 10.1.0.7:9559");
-  const m = ADDRESS.exec(address);
-  if (!m || Number(m[2]) > 65535) throw f.at('address').fail("'host:port' with a port 1..65535, e.g. 10.1.0.7:9559");
+  f.object('a mapping with address, deviceId and hosts (or plugin and hosts)', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'p4info', 'deviceConfig', 'plugin', 'hosts', 'subnets', 'counterpart']);
+  const plugin = f.at('plugin').present ? pluginEndpoint(f.at('plugin')) : undefined;
+  // A device behind a plugin daemon is reached only there: its switch address is the daemon's business.
+  const address = plugin && !f.at('address').present ? undefined : addressField(f.at('address'), '10.1.0.7:9559');
+  const deviceId = plugin && !f.at('deviceId').present ? undefined : f.at('deviceId').uint(64);
   const strList = (g: Field): string[] => (g.present ? g.list('a list of names').map((x) => x.string()) : []);
   const subnets = strList(f.at('subnets'));
   subnets.forEach((s, i) => {
@@ -148,7 +168,8 @@ function device(n: string, f: Field, base: string): InventoryDevice {
   return Object.freeze({
     name: n,
     address,
-    deviceId: f.at('deviceId').uint(64),
+    deviceId,
+    plugin,
     electionId: f.at('electionId').present ? f.at('electionId').uint(128) : 10n,
     role: (f.at('role').present ? f.at('role').oneOf<DeviceRole>(['edge', 'path']) : 'edge'),
     tls,

@@ -7,13 +7,18 @@
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { connectDevices } from '../devices/connect-devices.js';
+import type { DeviceApi } from '../../plugin/index.js';
+import { connectPlanDevices } from '../devices/connect-plan-devices.js';
+import type { DeviceConnector } from '../devices/connect-plan-devices.js';
+import { ControllerError } from '../errors.js';
+import { joinPeerDomain } from '../federation/join-peer-domain.js';
 import { engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
 import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { MigrationEngine } from '../engine/migration-engine.js';
 import type { DeadlinePolicy } from '../engine/migration-engine.js';
 import { reasonOfError, runMigration } from '../engine/run-migration.js';
 import { FileJournal } from '../journal/file-journal.js';
+import type { InventoryController, InventoryDevice, InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
@@ -33,6 +38,13 @@ export interface ExecuteMigrationOptions {
   readonly journal?: MigrationJournal;
   readonly journalDir: string;
   readonly defaultP4info: string;
+  /** This controller's domain and identity, for devices behind plugin daemons (inventory `domain`, `controller`). */
+  readonly domain?: string;
+  readonly controller?: InventoryController;
+  /** The destination is another domain (plan from planToPeer): its controller, and how this one meets it. */
+  readonly crossDomain?: { readonly peer: InventoryPeer; readonly federation: InventoryFederation };
+  /** How devices are reached (default: as the inventory says); tests and benchmarks bring their own. */
+  readonly connect?: DeviceConnector;
   readonly pauseDeadlineMs: number;
   readonly onDeadline: DeadlinePolicy;
   readonly progress: (line: string) => void;
@@ -46,20 +58,76 @@ export interface MigrationOutcome {
   /** Slots per pre-copy round, the snapshot first. */
   readonly rounds: readonly number[];
   readonly qemu?: { readonly downtimeMs: number | undefined; readonly heldMs: number | undefined };
+  /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
+  readonly crossDomain?: {
+    readonly peer: string;
+    readonly destinations: readonly string[];
+    readonly callsInPause: readonly string[];
+    readonly calls: readonly string[];
+    /** The commit inside the pause, as long as it took here (one round trip plus the peer's activation). */
+    readonly commitMs: number | undefined;
+    /** The peer's own time on the commit (staging the finals, activating); the rest is the wire. */
+    readonly peerCommitWorkMs: number | undefined;
+  };
+}
+
+/** The devices a migration drives and its journalled state machine. */
+interface Participants {
+  readonly machine: MigrationMachine;
+  readonly devices: ReadonlyMap<string, DeviceApi>;
+  readonly crossDomain?: () => NonNullable<MigrationOutcome['crossDomain']>;
+  settle(run: EngineRun): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** This domain's devices, as the inventory (or `o.connect`) reaches them, and a new journal entry. */
+async function localParticipants(o: ExecuteMigrationOptions, migrationId: string, journal: MigrationJournal, logger: Logger): Promise<Participants> {
+  const devices = [...o.plan.sources, ...o.plan.destinations];
+  const scope = { sources: o.plan.sources.map((d) => d.name), destinations: o.plan.destinations.map((d) => d.name) };
+  const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.domain ?? 'default', controller: o.controller, scope: c.scope, logger }));
+  const connected = await connect(devices, { scope });
+  try {
+    const machine = await MigrationMachine.plan({ migrationId, vm: o.plan.vm.name, ...scope }, { journal, now: () => Date.now(), logger });
+    return { machine, devices: connected.apis, settle: async () => undefined, stop: () => connected.stop() };
+  } catch (e) {
+    await connected.stop();
+    throw e;
+  }
+}
+
+/** This domain's sources and the peer domain (proposed, journalled, ticket agreed). */
+async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullable<ExecuteMigrationOptions['crossDomain']>, migrationId: string, journal: MigrationJournal, logger: Logger): Promise<Participants> {
+  if (!o.controller || !o.domain) throw new ControllerError('BAD_CONFIG', `a migration to domain ${x.peer.name} needs this domain's name and its controller section (signingKey signs the ticket both domains agree)`);
+  const controller = o.controller;
+  const j = await joinPeerDomain({
+    plan: o.plan, migrationId, domain: o.domain, signingKey: controller.signingKey, federation: x.federation, peer: x.peer, toHost: o.plan.toHost,
+    journal, pauseDeadlineMs: o.pauseDeadlineMs, progress: o.progress, logger,
+    connect: o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.domain as string, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger })),
+  });
+  return {
+    machine: j.machine,
+    devices: j.devices,
+    crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()], commitMs: j.commitMs(), peerCommitWorkMs: j.peerCommitWorkMs() }),
+    settle: (run) => j.settle(run),
+    stop: () => j.stop(),
+  };
+}
+
+/** How a device is reached, for progress lines. */
+export function reachedAt(d: InventoryDevice): string {
+  return d.plugin ? `plugin daemon at ${d.plugin.address}` : (d.address ?? '?');
 }
 
 /** Runs one migration; resolves with its outcome (failed migrations included: `run.aborted`). */
 export async function executeMigration(o: ExecuteMigrationOptions): Promise<MigrationOutcome> {
   const logger = o.logger ?? silentLogger;
   const migrationId = o.migrationId ?? `${o.plan.vm.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-  const devices = [...o.plan.sources, ...o.plan.destinations];
-  o.progress(`connecting to ${devices.map((d) => `${d.name} (${d.address})`).join(', ')}`);
-  const connected = await connectDevices(devices, { defaultP4info: o.defaultP4info, logger });
+  const devices = [...o.plan.sources, ...(o.crossDomain ? [] : o.plan.destinations)];
+  o.progress(`connecting to ${devices.map((d) => `${d.name} (${reachedAt(d)})`).join(', ')}`);
+  const journal = o.journal ?? new FileJournal(o.journalDir, logger);
+  const p = o.crossDomain ? await crossDomainParticipants(o, o.crossDomain, migrationId, journal, logger) : await localParticipants(o, migrationId, journal, logger);
   try {
-    const machine = await MigrationMachine.plan(
-      { migrationId, vm: o.plan.vm.name, sources: o.plan.sources.map((d) => d.name), destinations: o.plan.destinations.map((d) => d.name) },
-      { journal: o.journal ?? new FileJournal(o.journalDir, logger), now: () => Date.now(), logger },
-    );
+    const machine = p.machine;
     const rounds: number[] = [];
     let moved = 0;
     const sub = machine.states$.subscribe((s) => {
@@ -71,10 +139,15 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
         else if (n > 0) o.progress(`pre-copy round ${rounds.length - 1}: ${n} slots`);
       }
     });
-    const phases = machine.phases$.subscribe((p) => o.progress(`phase ${p.phase}`));
-    const engine = new MigrationEngine({ plan: o.plan, machine, devices: connected.apis, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger });
+    const phases = machine.phases$.subscribe((c) => o.progress(`phase ${c.phase}`));
+    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger });
+    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
-      if (o.trigger.kind === 'manual') return { migrationId, run: await runMigration(engine, { logger }), rounds };
+      if (o.trigger.kind === 'manual') {
+        const run = await runMigration(engine, { logger });
+        await p.settle(run);
+        return outcome(run);
+      }
       // Negotiation before QEMU starts copying: a refusal leaves QEMU untouched.
       const h = engineAsPhaseHandler(engine, logger);
       try {
@@ -82,7 +155,7 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
       } catch (e) {
         const { reason, detail } = reasonOfError(e);
         await engine.abort(reason, detail);
-        return { migrationId, run: { rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } }, rounds };
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } });
       }
       const trigger = await QemuTrigger.attach({
         source: o.trigger.source,
@@ -95,8 +168,9 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
         if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
         else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
         const run = await h.done;
+        await p.settle(run);
         const report = await trigger.finished.catch(() => undefined);
-        return { migrationId, run, rounds, qemu: { downtimeMs: report?.qemuDowntimeMs, heldMs: report?.pause?.heldMs } };
+        return outcome(run, { qemu: { downtimeMs: report?.qemuDowntimeMs, heldMs: report?.pause?.heldMs } });
       } finally {
         await trigger.close();
       }
@@ -105,6 +179,6 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
       phases.unsubscribe();
     }
   } finally {
-    await connected.stop();
+    await p.stop();
   }
 }

@@ -28,7 +28,12 @@ export interface MigrationPlan {
   readonly edgeDestinations: readonly InventoryDevice[];
   /** Source path device → its counterpart among the destinations. */
   readonly counterparts: ReadonlyMap<string, string>;
+  /** Set when the destination host is in another domain: that domain is the one destination. */
+  readonly toDomain?: string;
 }
+
+/** What placing a flow needs of a plan: the destinations, the destination host and its placement. */
+export type PlacementPlan = Pick<MigrationPlan, 'destinations' | 'toHost' | 'placement'> & Partial<Pick<MigrationPlan, 'edgeDestinations' | 'counterparts'>>;
 
 /** A flow key field as the slot group declares it: name, value, width. */
 export interface FlowKeyField {
@@ -88,15 +93,35 @@ export function planMigration(inv: Inventory, vmName: string, from: string, to: 
 }
 
 /**
+ * Plans a migration of `vmName` from host `from` here to host `toHost` of peer domain `peer`: this
+ * domain's edges in front of `from` are the sources; the peer domain — which plans its own
+ * destinations — stands as the one destination, under its name.
+ * @example
+ * const plan = planToPeer(loadInventory('dc-a.yaml'), 'vm-7', 'host-a', 'dc-b', 'host-b');
+ */
+export function planToPeer(inv: Inventory, vmName: string, from: string, peer: string, toHost: string): MigrationPlan {
+  const vm = inv.vms.get(vmName);
+  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'}); add it under 'vms'`);
+  if (vm.host !== from) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' runs on '${vm.host}', not '${from}'; correct --from or the inventory`);
+  if (!inv.peers.has(peer)) throw new ControllerError('BAD_CONFIG', `${inv.source}: domain '${peer}' is not a peer of ${inv.domain} (peers: ${[...inv.peers.keys()].join(', ') || 'none'}); add it under 'peers' with its CA, identity and ticket key`);
+  const sources = edgesOf(inv, from, 'source');
+  const domain: InventoryDevice = Object.freeze({
+    name: peer, address: undefined, deviceId: undefined, plugin: undefined, electionId: 0n, role: 'edge', tls: undefined, registerAccess: 'probe',
+    p4info: undefined, deviceConfig: undefined, hosts: Object.freeze([toHost]), subnets: Object.freeze([]), counterpart: undefined,
+  });
+  return Object.freeze({ vm, fromHost: from, toHost, sources: Object.freeze(sources), destinations: Object.freeze([domain]), topology: sources.length === 1 ? '1:1' : 'N:1', placement: undefined, toDomain: peer, edgeDestinations: Object.freeze([domain]), counterparts: new Map<string, string>() });
+}
+
+/**
  * The destination device a flow belongs to: a path source's counterpart, else the only
  * destination edge, or the placement function's choice among the edges —
  * hash of the named key fields (in the function's order, at their declared widths) modulo the
  * number of devices, computed as the target's hash extern does.
  */
-export function destinationOf(plan: MigrationPlan, key: readonly FlowKeyField[], source?: string): InventoryDevice {
-  const cp = source === undefined ? undefined : plan.counterparts.get(source);
+export function destinationOf(plan: PlacementPlan, key: readonly FlowKeyField[], source?: string): InventoryDevice {
+  const cp = source === undefined ? undefined : plan.counterparts?.get(source);
   if (cp !== undefined) return plan.destinations.find((d) => d.name === cp) as InventoryDevice;
-  const edges = plan.edgeDestinations;
+  const edges = plan.edgeDestinations ?? plan.destinations;
   const only = edges.length === 1 ? edges[0] : undefined;
   if (only) return only;
   const p = plan.placement;

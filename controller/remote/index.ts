@@ -3,6 +3,7 @@
  * migration reached over the network (plugins beside their switches).
  */
 export { DEFAULT_TICKET_ISSUER_OPTIONS, TicketIssuer } from './ticket-issuer.js';
-export type { TicketIssuerOptions, TicketScope } from './ticket-issuer.js';
+export type { TicketIssuerOptions, TicketScope, TicketSource } from './ticket-issuer.js';
 export { connectRemoteDevices } from './remote-devices.js';
 export type { RemoteDeviceAddress, RemoteDevices, RemoteDevicesOptions } from './remote-devices.js';
+export { AgreedTicket } from './agreed-ticket.js';

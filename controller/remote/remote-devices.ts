@@ -11,7 +11,7 @@
 import { connectMigrationPeer } from '../../plugin/index.js';
 import type { DeviceApi, MutualTls, RemoteDeviceApi } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
-import type { TicketIssuer, TicketScope } from './ticket-issuer.js';
+import type { TicketScope, TicketSource } from './ticket-issuer.js';
 
 /** Where one device's plugin serves the migration protocol. */
 export interface RemoteDeviceAddress {
@@ -29,7 +29,8 @@ export interface RemoteDevicesOptions {
   readonly scope: TicketScope;
   /** This coordinator's mutual-TLS material (its certificate is its identity to the plugins). */
   readonly tls: MutualTls;
-  readonly issuer: TicketIssuer;
+  /** This coordinator's TicketIssuer, or (across domains) the ticket both coordinators signed. */
+  readonly issuer: TicketSource;
   readonly callTimeoutMs?: number;
   readonly maxMessageBytes?: number;
 }
@@ -40,11 +41,15 @@ export interface RemoteDevices {
   close(): void;
 }
 
-/** Connects to every device of a migration (channels open lazily). @throws ControllerError BAD_CONFIG. */
+/**
+ * Connects to the devices of a migration reached over the protocol (channels open lazily); others
+ * in the scope may be reached in process. @throws ControllerError BAD_CONFIG.
+ */
 export function connectRemoteDevices(o: RemoteDevicesOptions): RemoteDevices {
-  const named = new Set(o.devices.map((d) => d.name));
-  for (const n of [...o.scope.sources, ...o.scope.destinations]) {
-    if (!named.has(n)) throw new ControllerError('BAD_CONFIG', `remote devices: '${n}' takes part in the migration but has no migration-protocol address (known: ${[...named].join(', ')})`);
+  const scoped = new Set([...o.scope.sources, ...o.scope.destinations]);
+  for (const d of o.devices) {
+    // Its tickets would not name it: every call would be refused.
+    if (!scoped.has(d.name)) throw new ControllerError('BAD_CONFIG', `remote devices: '${d.name}' is not a source or destination of the migration (${[...scoped].join(', ')})`);
   }
   const out = new Map<string, RemoteDeviceApi>();
   try {

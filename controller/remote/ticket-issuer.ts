@@ -28,8 +28,13 @@ export interface TicketScope {
   readonly destinations: readonly string[];
 }
 
+/** Where a migration's device calls get their ticket: a TicketIssuer, or a ticket both domains signed. */
+export interface TicketSource {
+  ticketFor(m: MigrationRef, scope: TicketScope): MigrationTicket;
+}
+
 /** Issues and caches the tickets of this coordinator's migrations. */
-export class TicketIssuer {
+export class TicketIssuer implements TicketSource {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly issued = new Map<string, MigrationTicket>();

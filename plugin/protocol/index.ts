@@ -3,8 +3,8 @@
  * served by a plugin (serveMigrationProtocol) and called by a coordinator or a peer plugin
  * (connectMigrationPeer), with tickets authorizing every migration call.
  */
-export { MIGRATION_METHODS, MIGRATION_PACKAGE, MIGRATION_SERVICE, PROTOCOL_VERSION, decodeWire, encodeWire, methodPath } from './wire.js';
-export type { Decoded, MigrationMethod, WireMessage } from './wire.js';
+export { MIGRATION_METHODS, MIGRATION_PACKAGE, MIGRATION_SERVICE, PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, wireCodec } from './wire.js';
+export type { Decoded, MigrationMethod, WireCodec, WireMessage } from './wire.js';
 export {
   MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, wireToBigint,
 } from './codec.js';

@@ -40,7 +40,7 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
   } catch (e) {
     throw new EdgePluginError('BAD_OPTIONS', `migration.coordinators: ${(e as Error).message}; each must be an Ed25519 public key in PEM`, { cause: e });
   }
-  const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}) });
+  const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}) });
   try {
     await api.ready();
     const server = await serveMigrationProtocol({

@@ -13,32 +13,70 @@ export const MIGRATION_PACKAGE = 'carryover.migration.v1';
 /** The protocol version peers report in capabilities. */
 export const PROTOCOL_VERSION = 1;
 
-// The descriptor is a JSON asset beside this module (the build copies it), not code.
-const root = protobuf.Root.fromJSON(JSON.parse(readFileSync(new URL('./gen/migration.json', import.meta.url), 'utf8')) as protobuf.INamespace);
-
 /** A message of the protocol as plain data (what the codecs build and read). */
 export type WireMessage = Record<string, unknown>;
 
 /** A request as the handler receives it: decoded, or the reason it could not be. */
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
-/** The protobufjs type of a message of this package. */
-export function wireType(name: string): protobuf.Type {
-  return root.lookupType(`${MIGRATION_PACKAGE}.${name}`);
+/** Encoding, decoding and gRPC method definitions over one protobuf descriptor (JSON). */
+export interface WireCodec {
+  /** Encodes plain data as message `name` of the package. */
+  encode(name: string, value: WireMessage): Buffer;
+  /** Decodes message `name` to plain data: defaults filled, 64-bit integers as decimal strings. */
+  decode(name: string, bytes: Uint8Array): WireMessage;
+  /**
+   * grpc-js method definitions of `service` (requests decoded safely — a message that does not
+   * decode reaches the handler as a `Decoded` failure — responses encoded from plain data).
+   */
+  service<M extends string>(service: string, methods: Readonly<Record<M, readonly [request: string, response: string, streaming: boolean]>>): Record<M, MethodDefinition<Decoded<WireMessage>, WireMessage>>;
 }
+
+/** A WireCodec for package `pkg` of the descriptor read from `url` (a JSON asset the build copies). */
+export function wireCodec(url: URL, pkg: string): WireCodec {
+  const root = protobuf.Root.fromJSON(JSON.parse(readFileSync(url, 'utf8')) as protobuf.INamespace);
+  const type = (name: string): protobuf.Type => root.lookupType(`${pkg}.${name}`);
+  const encode = (name: string, value: WireMessage): Buffer => {
+    const t = type(name);
+    const bytes = t.encode(t.fromObject(value)).finish();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+  const decode = (name: string, bytes: Uint8Array): WireMessage => {
+    const t = type(name);
+    return t.toObject(t.decode(bytes), { defaults: true, longs: String, arrays: true, objects: true }) as WireMessage;
+  };
+  const safe = (name: string) => (buf: Buffer): Decoded<WireMessage> => {
+    try {
+      return { ok: true, value: decode(name, buf) };
+    } catch (e) {
+      return { ok: false, error: `malformed ${name} (${buf.length} bytes): ${e instanceof Error ? e.message : String(e)}` };
+    }
+  };
+  function service<M extends string>(svc: string, methods: Readonly<Record<M, readonly [string, string, boolean]>>): Record<M, MethodDefinition<Decoded<WireMessage>, WireMessage>> {
+    const defs = (Object.entries(methods) as [M, readonly [string, string, boolean]][]).map(([m, [request, response, streaming]]) => {
+      const def: MethodDefinition<Decoded<WireMessage>, WireMessage> = {
+        path: `/${pkg}.${svc}/${m}`,
+        requestStream: false,
+        responseStream: streaming,
+        requestSerialize: (d) => (d.ok ? encode(request, d.value) : Buffer.alloc(0)),
+        requestDeserialize: safe(request),
+        responseSerialize: (v) => encode(response, v),
+        responseDeserialize: (b) => decode(response, b),
+      };
+      return [m, def] as const;
+    });
+    return Object.fromEntries(defs) as Record<M, MethodDefinition<Decoded<WireMessage>, WireMessage>>;
+  }
+  return { encode, decode, service };
+}
+
+const codec = wireCodec(new URL('./gen/migration.json', import.meta.url), MIGRATION_PACKAGE);
 
 /** Encodes plain data as message `name`. */
-export function encodeWire(name: string, value: WireMessage): Buffer {
-  const t = wireType(name);
-  const bytes = t.encode(t.fromObject(value)).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export const encodeWire = (name: string, value: WireMessage): Buffer => codec.encode(name, value);
 
 /** Decodes message `name` to plain data: defaults filled, 64-bit integers as decimal strings. */
-export function decodeWire(name: string, bytes: Uint8Array): WireMessage {
-  const t = wireType(name);
-  return t.toObject(t.decode(bytes), { defaults: true, longs: String, arrays: true, objects: true }) as WireMessage;
-}
+export const decodeWire = (name: string, bytes: Uint8Array): WireMessage => codec.decode(name, bytes);
 
 const METHODS = {
   Capabilities: ['CapabilitiesRequest', 'Capabilities', false],
@@ -68,29 +106,5 @@ export const isStreaming = (m: MigrationMethod): boolean => METHODS[m][2];
 /** The request and response type names of an RPC. */
 export const methodTypes = (m: MigrationMethod): { readonly request: string; readonly response: string } => ({ request: METHODS[m][0], response: METHODS[m][1] });
 
-function safeDecoder(name: string): (buf: Buffer) => Decoded<WireMessage> {
-  return (buf) => {
-    try {
-      return { ok: true, value: decodeWire(name, buf) };
-    } catch (e) {
-      return { ok: false, error: `malformed ${name} (${buf.length} bytes): ${e instanceof Error ? e.message : String(e)}` };
-    }
-  };
-}
-
 /** The service as grpc-js serves it (requests decoded safely, responses encoded from plain data). */
-export const MIGRATION_SERVICE: Record<MigrationMethod, MethodDefinition<Decoded<WireMessage>, WireMessage>> = Object.fromEntries(
-  MIGRATION_METHODS.map((m) => {
-    const { request, response } = methodTypes(m);
-    const def: MethodDefinition<Decoded<WireMessage>, WireMessage> = {
-      path: methodPath(m),
-      requestStream: false,
-      responseStream: isStreaming(m),
-      requestSerialize: (d) => (d.ok ? encodeWire(request, d.value) : Buffer.alloc(0)),
-      requestDeserialize: safeDecoder(request),
-      responseSerialize: (v) => encodeWire(response, v),
-      responseDeserialize: (b) => decodeWire(response, b),
-    };
-    return [m, def];
-  }),
-) as Record<MigrationMethod, MethodDefinition<Decoded<WireMessage>, WireMessage>>;
+export const MIGRATION_SERVICE: Record<MigrationMethod, MethodDefinition<Decoded<WireMessage>, WireMessage>> = codec.service('Migration', METHODS);

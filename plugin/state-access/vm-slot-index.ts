@@ -7,12 +7,11 @@
  * other requests in between. Entries are hints: a read checks each slot's VM and drops stale ones.
  */
 import type { Clock, DigestList, P4Switch } from 'p4runtime-ts';
-import { P4RuntimeError } from 'p4runtime-ts';
 import type { Observable, Subscription } from 'rxjs';
 import { merge } from 'rxjs';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { fieldValue } from '../contract/index.js';
-import { EdgePluginError } from '../errors.js';
+import { EdgePluginError, hasP4RuntimeCode } from '../errors.js';
 import type { RegisterAccess, SlotRecord } from './register-access.js';
 
 /** Knobs of the background reconciliation. */
@@ -147,7 +146,8 @@ export async function slotNoticeDigests(sw: P4Switch, group: SlotGroupSpec, conf
     try {
       await sw.write(sw.digest(name).configure(config));
     } catch (e) {
-      if (P4RuntimeError.from(e).code !== 'ALREADY_EXISTS') throw EdgePluginError.from(e, `configuring digest '${name}'`);
+      // A daemon restarted on the same switch finds its digests configured: every update says ALREADY_EXISTS.
+      if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${name}'`);
     }
   }
   return merge(...names.map((n) => sw.digests$(n)));

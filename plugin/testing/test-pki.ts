@@ -18,7 +18,8 @@ export interface PemPair {
 /** What to put in an issued certificate. */
 export interface IssueOptions {
   readonly cn: string;
-  readonly usage: 'server' | 'client';
+  /** `both`: a controller that serves its peers and calls them with one certificate. */
+  readonly usage: 'server' | 'client' | 'both';
   /** subjectAltName entries, e.g. `DNS:localhost`, `IP:127.0.0.1`, `URI:spiffe://dc-a/controller`. */
   readonly san?: readonly string[];
   /** Its validity ended before the test runs. */
@@ -60,7 +61,7 @@ export class TestPki {
     const id = `cert${++this.n}`;
     writeFileSync(join(this.dir, `${ca.name}.crt`), ca.certPem);
     writeFileSync(join(this.dir, `${ca.name}.key`), ca.keyPem);
-    const ext = [`extendedKeyUsage=${o.usage === 'server' ? 'serverAuth' : 'clientAuth'}`];
+    const ext = [`extendedKeyUsage=${o.usage === 'server' ? 'serverAuth' : o.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth'}`];
     if (o.san && o.san.length > 0) ext.push(`subjectAltName=${o.san.join(',')}`);
     writeFileSync(join(this.dir, `${id}.ext`), `${ext.join('\n')}\n`);
     this.ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', `/CN=${o.cn}`);

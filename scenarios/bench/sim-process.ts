@@ -18,8 +18,9 @@ export interface SimProcess {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-// The command, from the sources (scenarios/bench) or from the build (build/scenarios/bench).
-const BIN = [join(HERE, '..', 'bin', 'carryover.mjs'), join(HERE, '..', '..', '..', 'scenarios', 'bin', 'carryover.mjs')].find((p) => existsSync(p)) ?? join(HERE, '..', 'bin', 'carryover.mjs');
+/** `scenarios/bin/carryover.mjs`, found from the sources (scenarios/bench) or from the build (build/scenarios/bench). */
+export const CARRYOVER_BIN = [join(HERE, '..', 'bin', 'carryover.mjs'), join(HERE, '..', '..', '..', 'scenarios', 'bin', 'carryover.mjs')].find((p) => existsSync(p)) ?? join(HERE, '..', 'bin', 'carryover.mjs');
+const BIN = CARRYOVER_BIN;
 
 /** Starts `carryover sim` with `args` and resolves once it prints its listening address. */
 export function startSimProcess(args: readonly string[], timeoutMs = 30_000): Promise<SimProcess> {

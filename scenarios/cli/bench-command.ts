@@ -51,6 +51,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
       return (f) => runMigrateBench({ ...(f.rounds !== undefined ? { repeats: f.rounds } : {}), ...(f.sizes ? { sizes: f.sizes } : {}), ...(f.target !== undefined ? { target: f.target } : {}) });
     },
   },
+  domains: {
+    summary: 'the pause window of a cross-domain migration with 0, 10 and 50 ms one-way delay between the controllers, against one domain (--rounds)',
+    load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
+  },
   qemu: {
     summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing (real QEMU; --rounds, --sizes N)",
     load: async () => {

@@ -33,6 +33,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger); --plan validates and shows the plan",
     run: async (argv) => (await import('../../controller/cli.js')).runMigrateCommand(argv),
   },
+  federation: {
+    summary: "serve this domain's controller to peer domains (--config): the destination side of cross-domain migrations",
+    run: async (argv) => (await import('../../controller/federation/federation-command.js')).runFederationCommand(argv),
+  },
   'hw-test': {
     summary: 'validate a real target (--target, --profile, --p4info, --device-config, --peer)',
     run: async (argv) => (await import('../../hw-test/cli.js')).runHwTestCommand(argv),

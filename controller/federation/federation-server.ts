@@ -1,0 +1,238 @@
+/**
+ * Serves the federation service to peer controllers: mutual TLS with this controller's federation
+ * certificate, clients verified against the union of the peers' CAs and then bound to one peer
+ * (its identity, issued by its own CA). Each migration a peer proposes becomes an
+ * IncomingMigration driving this domain's destination devices; only the peer that proposed it
+ * may drive it. A migration the peer stops driving before activation is rolled back here after
+ * `idleMs`; an activated one waits for the peer's word (the VM may run here).
+ *
+ * @example
+ * const srv = await serveFederation({ inventory: loadInventory('dc-b.yaml'), defaultP4info });
+ */
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import { silentLogger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
+import type { Decoded, MigrationRef, WireMessage } from '../../plugin/index.js';
+import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
+import type { DeviceConnector } from '../devices/connect-plan-devices.js';
+import { ControllerError, isFailureReason } from '../errors.js';
+import type { Inventory } from '../inventory/inventory.js';
+import { FileJournal } from '../journal/file-journal.js';
+import type { MigrationJournal } from '../journal/journal.js';
+import { federationStatus } from './federation-status.js';
+import { FEDERATION_SERVICE, FEDERATION_VERSION } from './federation-wire.js';
+import type { FederationMethod } from './federation-wire.js';
+import { IncomingMigration } from './incoming-migration.js';
+import { callingPeer } from './peer-identity.js';
+import type { PeerTrust } from './peer-identity.js';
+
+/** Options of serveFederation. */
+export interface FederationServerOptions {
+  /** This domain's inventory: federation (certificate), peers, controller (signing key), devices. */
+  readonly inventory: Inventory;
+  /** `host:port` to listen on (default: the inventory's federation.listen). */
+  readonly listen?: string;
+  /** P4Info for in-process devices whose inventory entry names none. */
+  readonly defaultP4info: string;
+  /** How this domain's devices are reached (default: as the inventory says). */
+  readonly connect?: DeviceConnector;
+  /** Where incoming migrations are journalled (default: the inventory's journal directory). */
+  readonly journal?: MigrationJournal;
+  /** A migration not driven for this long before activation is rolled back. Default 5 minutes. */
+  readonly idleMs?: number;
+  readonly maxMessageBytes?: number;
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Defaults of the optional options. */
+export const DEFAULT_FEDERATION_SERVER_OPTIONS = Object.freeze({ idleMs: 5 * 60_000, maxMessageBytes: 64 * 1024 * 1024 });
+
+/** One call the server answered or refused (for tests and health). */
+export interface FederationCallRecord {
+  readonly method: FederationMethod;
+  readonly peer: string | undefined;
+  readonly migrationId: string | undefined;
+  readonly ok: boolean;
+}
+
+/** A running federation server. */
+export interface FederationServer {
+  readonly address: string;
+  readonly port: number;
+  /** Every call, in arrival order. */
+  calls(): readonly FederationCallRecord[];
+  /** The migrations in progress here: id, peer, phase. */
+  migrations(): { readonly migrationId: string; readonly peer: string; readonly phase: string }[];
+  /** Stops serving; migrations in progress are left as journalled. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const text = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || v === '') throw new ControllerError('PEER_REJECTED', `malformed request: ${what} is missing`);
+  return v;
+};
+
+/**
+ * Starts serving peers; resolves once it listens.
+ * @throws ControllerError BAD_CONFIG when the inventory lacks what federation needs or the address cannot be bound.
+ */
+export async function serveFederation(o: FederationServerOptions): Promise<FederationServer> {
+  const inv = o.inventory;
+  const fed = inv.federation;
+  const listen = o.listen ?? fed?.listen;
+  if (!fed || !listen) throw new ControllerError('BAD_CONFIG', `${inv.source}: federation.listen and federation.tls are needed to serve peer controllers`);
+  if (!inv.controller) throw new ControllerError('BAD_CONFIG', `${inv.source}: a controller section (its signingKey cosigns cross-domain tickets) is needed to serve peer controllers`);
+  if (inv.peers.size === 0) throw new ControllerError('BAD_CONFIG', `${inv.source}: no peers: list each trusted peer domain under 'peers' (ca, identity, ticketKey)`);
+  const logger = (o.logger ?? silentLogger).child({ component: 'federation', domain: inv.domain });
+  const now = o.now ?? Date.now;
+  const read = (path: string): string => readFileSync(path, 'utf8');
+  const peers: PeerTrust[] = [...inv.peers.values()].map((p) => ({ name: p.name, identity: p.identity, caPem: read(p.ca) }));
+  const peerKeys = new Map([...inv.peers.values()].map((p) => [p.name, read(p.ticketKey)]));
+  const signingKey = read(inv.controller.signingKey);
+  controllerTicketIssuer(inv.domain, inv.controller); // the key must be usable before anyone relies on it
+  const controller = inv.controller;
+  const connect: DeviceConnector = o.connect ?? ((devices, c) => connectPlanDevices(devices, { defaultP4info: o.defaultP4info, domain: inv.domain, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger }));
+  const journal = o.journal ?? new FileJournal(inv.journal, logger);
+  const sessions = new Map<string, IncomingMigration>();
+  const calls: FederationCallRecord[] = [];
+
+  const session = (peer: PeerTrust, ref: MigrationRef): IncomingMigration => {
+    const s = sessions.get(ref.migrationId);
+    // Only the domain that proposed a migration may drive it: another peer learns nothing of it.
+    if (!s || s.proposal.peer !== peer.name) throw new ControllerError('PEER_REJECTED', `no migration '${ref.migrationId}' proposed by ${peer.name} here`);
+    if (s.proposal.ref.vm !== ref.vm) throw new ControllerError('PEER_REJECTED', `migration '${ref.migrationId}' is of VM ${s.proposal.ref.vm}, not ${ref.vm}`);
+    return s;
+  };
+  const forget = (s: IncomingMigration): void => {
+    if (s.ended && sessions.get(s.migrationId) === s) sessions.delete(s.migrationId);
+  };
+
+  const handlers: Record<FederationMethod, (peer: PeerTrust, req: WireMessage) => Promise<WireMessage>> = {
+    Propose: async (peer, req) => {
+      if (req['protocolVersion'] !== FEDERATION_VERSION) throw new ControllerError('PEER_REJECTED', `the peer speaks federation version ${String(req['protocolVersion'])}; this domain speaks ${FEDERATION_VERSION}`);
+      const ref = refFromWire(req['ref']);
+      if (sessions.has(ref.migrationId)) throw new ControllerError('PEER_REJECTED', `migration '${ref.migrationId}' is already in progress here`);
+      const names = Array.isArray(req['sources']) ? (req['sources'] as unknown[]).map((n) => text(n, 'a source name')) : [];
+      const caps = Array.isArray(req['sourceCapabilities']) ? (req['sourceCapabilities'] as unknown[]).map((c) => capabilitiesFromWire(c).capabilities) : [];
+      if (caps.length !== names.length) throw new ControllerError('PEER_REJECTED', `malformed proposal: ${names.length} sources but ${caps.length} capabilities`);
+      const s = await IncomingMigration.propose({
+        peer: peer.name, peerKey: peerKeys.get(peer.name) as string, ref,
+        vmName: text(req['vmName'], 'vm_name'), fromHost: text(req['fromHost'], 'from_host'), toHost: text(req['toHost'], 'to_host'),
+        sources: names.map((name, i) => ({ name, capabilities: caps[i] as (typeof caps)[number] })),
+      }, { inventory: inv, journal, connect, signingKey, now, logger });
+      sessions.set(ref.migrationId, s);
+      return { protocolVersion: FEDERATION_VERSION, destinations: s.destinations.map((d) => d.name), destinationCapabilities: s.destinations.map((d) => capabilitiesToWire(d.capabilities, PROTOCOL_VERSION)) };
+    },
+    Agree: async (peer, req) => ({ ticket: ticketToWire(await session(peer, refFromWire(req['ref'])).agree(ticketFromWire(req['ticket']))) }),
+    Prepare: async (peer, req) => {
+      await session(peer, refFromWire(req['ref'])).prepare();
+      return {};
+    },
+    Stage: async (peer, req) => {
+      const ref = refFromWire(req['ref']);
+      const s = session(peer, ref);
+      const batch = batchFromWire(req['batch']);
+      if (batch.migrationId !== ref.migrationId) throw new ControllerError('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
+      return { installed: await s.stage(batch), alreadyPresent: 0 };
+    },
+    Commit: async (peer, req) => {
+      const s = session(peer, refFromWire(req['ref']));
+      const finals = Array.isArray(req['finalBatches']) ? (req['finalBatches'] as unknown[]).map(batchFromWire) : [];
+      const t0 = performance.now();
+      try {
+        const installed = await s.commit(finals);
+        return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
+      } finally {
+        forget(s);
+      }
+    },
+    Finish: async (peer, req) => {
+      const s = session(peer, refFromWire(req['ref']));
+      await s.finish(typeof req['sourceDeleted'] === 'number' ? req['sourceDeleted'] : 0);
+      forget(s);
+      return {};
+    },
+    Abort: async (peer, req) => {
+      const ref = refFromWire(req['ref']);
+      const s = sessions.get(ref.migrationId);
+      if (!s) return {}; // never proposed here, or already ended: nothing to undo
+      session(peer, ref);
+      const reason = req['reason'];
+      await s.abort(typeof reason === 'string' && isFailureReason(reason) ? reason : 'PEER_REJECTED', `${peer.name}: ${typeof req['detail'] === 'string' && req['detail'] !== '' ? req['detail'] : 'rolled back'}`);
+      forget(s);
+      return {};
+    },
+  };
+
+  const implementation: UntypedServiceImplementation = {};
+  for (const method of Object.keys(handlers) as FederationMethod[]) {
+    implementation[method] = (call: ServerUnaryCall<Decoded<WireMessage>, WireMessage>, callback: sendUnaryData<WireMessage>): void => {
+      let peer: PeerTrust | undefined;
+      let migrationId: string | undefined;
+      void (async () => {
+        try {
+          if (!call.request.ok) throw new ControllerError('PEER_REJECTED', call.request.error);
+          peer = callingPeer(call.getAuthContext()?.sslPeerCertificate, peers);
+          const ref = call.request.value['ref'] as { migrationId?: unknown } | undefined;
+          migrationId = typeof ref?.migrationId === 'string' ? ref.migrationId : undefined;
+          const out = await handlers[method](peer, call.request.value);
+          calls.push({ method, peer: peer.name, migrationId, ok: true });
+          callback(null, out);
+        } catch (e) {
+          calls.push({ method, peer: peer?.name, migrationId, ok: false });
+          const status = federationStatus(e, `domain ${inv.domain}: ${method}`);
+          logger.warn('federation call failed', { method, peer: peer?.name ?? call.getPeer(), migrationId, message: status.details });
+          callback(status);
+        }
+      })();
+    };
+  }
+
+  const server = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes ?? DEFAULT_FEDERATION_SERVER_OPTIONS.maxMessageBytes, 'grpc.max_send_message_length': o.maxMessageBytes ?? DEFAULT_FEDERATION_SERVER_OPTIONS.maxMessageBytes });
+  server.addService(FEDERATION_SERVICE, implementation);
+  const creds = ServerCredentials.createSsl(Buffer.from(peers.map((p) => p.caPem).join('\n')), [{ cert_chain: Buffer.from(read(fed.tls.cert)), private_key: Buffer.from(read(fed.tls.key)) }], true);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, creds, (err, p) => (err ? reject(new ControllerError('BAD_CONFIG', `federation: cannot listen on ${listen}: ${err.message}`, { cause: err })) : resolve(p)));
+  });
+  const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
+  logger.info('federation listening', { address, peers: peers.map((p) => p.name).join(',') });
+
+  const idleMs = o.idleMs ?? DEFAULT_FEDERATION_SERVER_OPTIONS.idleMs;
+  const sweep = setInterval(() => {
+    for (const s of sessions.values()) {
+      const phase = s.phase;
+      if (phase === 'ACTIVATED' || now() - s.lastCallAtMs < idleMs) continue;
+      void s.abort('DEVICE_UNREACHABLE', `no call from ${s.proposal.peer} for ${idleMs} ms before activation; rolled back here`).then(() => forget(s), (e: unknown) => logger.error('idle rollback failed', { migrationId: s.migrationId, error: (e as Error).message }));
+    }
+  }, Math.max(50, Math.min(idleMs / 4, 5_000)));
+  sweep.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    address,
+    port,
+    calls: () => calls,
+    migrations: () => [...sessions.values()].map((s) => ({ migrationId: s.migrationId, peer: s.proposal.peer, phase: s.phase })),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        clearInterval(sweep);
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }).then(async () => {
+        for (const s of sessions.values()) await s.close().catch(() => undefined);
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * A destination domain as one device of the source domain's migration engine: the engine stages
+ * batches into it and activates it like any destination, while the peer controller places and
+ * drives its own devices. The pause window costs one boundary round trip: the final batches the
+ * engine hands over after the freeze are held here and travel with the activation, as one Commit
+ * (bounded by the pause deadline) — the engine's completeness proof is over what was handed over,
+ * and the peer either installs and activates all of it or rolls back and fails.
+ */
+import { throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { DeviceApiFailure, batchToWire, refToWire } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../../plugin/index.js';
+import type { MigrationPhase } from '../migration/events.js';
+import type { MigrationState } from '../migration/transition.js';
+import type { FederationClient } from './federation-client.js';
+import type { FederationMethod } from './federation-wire.js';
+
+/** Options of PeerDomainDevice. */
+export interface PeerDomainDeviceOptions {
+  readonly client: FederationClient;
+  /** What the peer's destinations offer (from Propose): the engine negotiates against it. */
+  readonly capabilities: DeviceCapabilities;
+  /** The source domain's migration state (its phase says whether a batch is final; its abort says why). */
+  readonly state: () => MigrationState;
+  /** Deadline of the commit inside the pause (ms). */
+  readonly commitTimeoutMs: number;
+}
+
+/** Phases inside the VM's pause, as the source domain records them. */
+const IN_PAUSE: readonly MigrationPhase[] = ['FROZEN', 'SYNCED'];
+
+/** The peer domain behind the DeviceApi the engine drives. */
+export class PeerDomainDevice implements DeviceApi {
+  private pending: StateBatch[] = [];
+  /** Federation calls made while the VM was paused (the pause window's boundary crossings). */
+  readonly callsInPause: FederationMethod[] = [];
+  /** How long the commit took at this end (ms): one round trip plus the peer's staging and activation. */
+  commitMs: number | undefined;
+  /** The peer's own share of it (ms), as it reported: the rest is the wire between the domains. */
+  peerCommitWorkMs: number | undefined;
+
+  constructor(private readonly o: PeerDomainDeviceOptions) {}
+
+  private get peer(): string {
+    return this.o.client.peer;
+  }
+
+  private async call(method: FederationMethod, req: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
+    if (IN_PAUSE.includes(this.o.state().phase)) this.callsInPause.push(method);
+    return this.o.client.call(method, req, timeoutMs, timeoutMs === undefined ? 'DEVICE_UNREACHABLE' : 'PAUSE_DEADLINE_MISSED');
+  }
+
+  private notHere(what: string): DeviceApiFailure {
+    return new DeviceApiFailure('WRONG_PHASE', `peer domain ${this.peer}: ${what}: a destination domain holds no state of this VM to export, freeze or delete`);
+  }
+
+  async capabilities(): Promise<DeviceCapabilities> {
+    return { ...this.o.capabilities, device: this.peer };
+  }
+
+  async prepare(m: MigrationRef): Promise<void> {
+    await this.call('Prepare', { ref: refToWire(m) });
+  }
+
+  exportSnapshot(_m: MigrationRef): Promise<StateBatch> {
+    return Promise.reject(this.notHere('exportSnapshot'));
+  }
+
+  exportDeltas(_m: MigrationRef): Observable<StateBatch> {
+    return throwError(() => this.notHere('exportDeltas'));
+  }
+
+  async importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
+    if (this.o.state().phase === 'FROZEN') {
+      // A final batch: it crosses with the commit, not on its own round trip.
+      this.pending.push(batch);
+      return { installed: batch.slots.length, alreadyPresent: 0 };
+    }
+    const r = await this.call('Stage', { ref: refToWire(m), batch: batchToWire(batch) });
+    return { installed: Number(r['installed'] ?? 0), alreadyPresent: Number(r['alreadyPresent'] ?? 0) };
+  }
+
+  freeze(_m: MigrationRef): Promise<void> {
+    return Promise.reject(this.notHere('freeze'));
+  }
+
+  finalDelta(_m: MigrationRef, _sinceSeq: bigint): Promise<StateBatch> {
+    return Promise.reject(this.notHere('finalDelta'));
+  }
+
+  async activate(m: MigrationRef): Promise<void> {
+    const finals = this.pending;
+    const t0 = performance.now();
+    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, this.o.commitTimeoutMs);
+    this.commitMs = performance.now() - t0;
+    this.peerCommitWorkMs = Number(r['workUs'] ?? 0) / 1000;
+    this.pending = [];
+  }
+
+  deleteAtSource(_m: MigrationRef, _graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
+    return Promise.reject(this.notHere('deleteAtSource'));
+  }
+
+  async abort(m: MigrationRef): Promise<void> {
+    this.pending = [];
+    const a = this.o.state().abort;
+    await this.call('Abort', { ref: refToWire(m), reason: a?.reason ?? 'PEER_REJECTED', detail: a?.detail ?? 'rolled back by the source domain' });
+  }
+
+  /** After the commit at the source domain: the peer records it (its destinations keep the VM). */
+  async finish(m: MigrationRef, sourceDeleted: number): Promise<void> {
+    await this.call('Finish', { ref: refToWire(m), sourceDeleted });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Plugin daemons (`carryover plugin --config FILE`) for tests and demos: run in this process
+ * (runPluginCommand with a stop signal of our own) or as a child process running the built
+ * command — either way the daemon's own code path, serving the migration protocol over mutual
+ * TLS. Each resolves once the daemon says where it serves.
+ */
+import { spawn } from 'node:child_process';
+import { runPluginCommand } from '../plugin/index.js';
+import { CARRYOVER_BIN } from './bench/sim-process.js';
+
+/** A daemon serving the migration protocol. */
+export interface RunningDaemon {
+  /** `host:port` of its migration protocol. */
+  readonly address: string;
+  /** What it printed so far. */
+  readonly output: readonly string[];
+  /** Stops it (SIGTERM); resolves with its exit status. */
+  stop(): Promise<number>;
+}
+
+const SERVING = /serving the migration protocol on (\S+:\d+)/;
+
+/** Runs `carryover plugin --config config` in this process. */
+export async function startDaemonInProcess(config: string, timeoutMs = 120_000): Promise<RunningDaemon> {
+  const output: string[] = [];
+  let signal: (s: string) => void = () => undefined;
+  const stopSignal = new Promise<string>((r) => (signal = r));
+  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: () => undefined });
+  let exited: number | undefined;
+  void done.then((c) => (exited = c));
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const m = SERVING.exec(output.join('\n'));
+    if (m?.[1]) return { address: m[1], output, stop: async () => (signal('SIGTERM'), await done) };
+    if (exited !== undefined || Date.now() > end) {
+      signal('SIGTERM');
+      throw new Error(`plugin daemon ${config} did not serve (exit ${exited ?? 'none yet'}): ${output.join('\n').slice(-800)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Runs `node scenarios/bin/carryover.mjs plugin --config config` as a child process (the built JavaScript). */
+export function startDaemonProcess(config: string, timeoutMs = 120_000): Promise<RunningDaemon & { readonly pid: number }> {
+  const child = spawn(process.execPath, [CARRYOVER_BIN, 'plugin', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const exited = new Promise<number>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? 128 : 1))));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`plugin daemon ${config} did not serve within ${timeoutMs} ms: ${output.join('').slice(-800)}`));
+    }, timeoutMs);
+    const onData = (d: Buffer): void => {
+      output.push(d.toString());
+      const m = SERVING.exec(output.join(''));
+      if (!m?.[1]) return;
+      clearTimeout(timer);
+      resolve({
+        address: m[1],
+        pid: child.pid ?? -1,
+        output,
+        stop: async () => {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`plugin daemon ${config} exited with ${code} before serving: ${output.join('').slice(-800)}`));
+    });
+  });
+}

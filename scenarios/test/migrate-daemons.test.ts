@@ -1,0 +1,114 @@
+/**
+ * `carryover migrate` reaching both switches through their plugin daemons: each sim has a
+ * `carryover plugin --config plugin.yaml` daemon serving the migration protocol (gRPC, mutual TLS
+ * with the domain's CA, tickets required), and the inventory names only the daemons
+ * (`plugin: { address, serverName }`) and the controller's TLS and signing key. The command
+ * migrates the VM with no P4Runtime session of its own: the destination admits the VM's flows
+ * after, the source is cleaned. A daemon that does not trust the controller's signing key
+ * refuses every migration call: the migration rolls back with the reason, nothing moved.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrateCommand } from '../../controller/index.js';
+import type { SlotGroupSpec } from '../../plugin/index.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { countVmSlots } from '../demo/demo-observer.js';
+import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
+import type { DomainFiles } from '../domain-files.js';
+import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
+import { establish, returnSegment, topology } from '../migration-fixture.js';
+import { startDaemonInProcess } from '../plugin-daemons.js';
+import type { RunningDaemon } from '../plugin-daemons.js';
+
+const PORTS = Array.from({ length: 16 }, (_, i) => 32_000 + i);
+
+/** A sim with stateful_edge and the VM laid out as `vmId`, with no controller attached. */
+async function sim(vmId: number): Promise<{ sim: SimSwitch; group: SlotGroupSpec }> {
+  const rig = await startEdgeRig({ profile: 'full', topology: false });
+  await topology(rig.sw, vmId);
+  const group = rig.plugin.group;
+  await rig.plugin.stop();
+  return { sim: rig.sim, group };
+}
+
+describe.skipIf(!opensslAvailable())('carryover migrate — devices behind plugin daemons (needs openssl)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carryover-migrate-daemons-'));
+  const pki = new TestPki();
+  let files: DomainFiles;
+  let src: SimSwitch;
+  let dst: SimSwitch;
+  let group: SlotGroupSpec;
+  const daemons: RunningDaemon[] = [];
+  beforeAll(async () => {
+    files = makeDomainFiles(pki, dir, 'dc-a');
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([sim(7), sim(9)]);
+    for (const p of PORTS) expect(establish(src, p)).toBe(true);
+  }, 120_000);
+  afterAll(async () => {
+    for (const d of daemons) await d.stop();
+    await Promise.all([src?.stop(), dst?.stop()]);
+    pki.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const daemon = async (sw: SimSwitch, device: string, electionId: number, coordinators?: Record<string, string>): Promise<RunningDaemon> => {
+    const d = await startDaemonInProcess(writeDaemonConfig({
+      switchAddress: sw.address, deviceId: sw.deviceId, electionId, p4info: P4INFO_PATH, device, files, requiredSigners: ['dc-a'], deltaIntervalMs: 10,
+      ...(coordinators ? { coordinators } : {}),
+    }));
+    daemons.push(d);
+    return d;
+  };
+  const site = (srcAt: string, dstAt: string): string => `
+domain: dc-a
+journal: ./journal
+${controllerYaml(files)}
+devices:
+  edge-a: { plugin: { address: ${srcAt}, serverName: edge-a }, hosts: [host-a] }
+  edge-b: { plugin: { address: ${dstAt}, serverName: edge-b }, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+  const migrate = async (siteYaml: string, id: string): Promise<{ code: number; out: string[]; err: string[] }> => {
+    const path = join(dir, `${id}.yaml`);
+    writeFileSync(path, siteYaml);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    return { code, out, err };
+  };
+
+  let srcDaemon: RunningDaemon;
+
+  it('migrate over daemons — a destination daemon that does not trust this coordinator refuses: exit 1, UNAUTHORIZED named, nothing moved', async () => {
+    srcDaemon = await daemon(src, 'edge-a', 20);
+    const other = makeDomainFiles(pki, dir, 'dc-x');
+    const refusing = await daemon(dst, 'edge-b', 20, { 'dc-a': other.publicKey });
+    const r = await migrate(site(srcDaemon.address, refusing.address), 'm-refused');
+    expect(r.code, r.err.join('\n')).toBe(1);
+    const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ outcome: 'aborted' });
+    expect(String(report['detail'])).toMatch(/edge-b.*ticket refused.*'dc-a' does not verify/);
+    expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
+    expect(countVmSlots(dst, group, 9)).toBe(0);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+    expect(await refusing.stop()).toBe(0);
+    daemons.splice(daemons.indexOf(refusing), 1);
+  }, 300_000);
+
+  it('migrate over daemons — the VM moves through both daemons: exit 0, the destination admits its flows, the source is cleaned', async () => {
+    const dstDaemon = await daemon(dst, 'edge-b', 21);
+    for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('drop');
+    const r = await migrate(site(srcDaemon.address, dstDaemon.address), 'm-daemons');
+    expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
+    expect(r.err.join('\n')).toMatch(/edge-a \(plugin daemon at 127\.0\.0\.1:\d+\)/);
+    const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ migrationId: 'm-daemons', outcome: 'committed', snapshotSlots: PORTS.length, sourceDeleted: PORTS.length });
+    expect(countVmSlots(dst, group, 9)).toBe(PORTS.length);
+    expect(countVmSlots(src, group, 7)).toBe(0);
+    for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+  }, 300_000);
+});

@@ -1,0 +1,180 @@
+/**
+ * Two domains on simulated switches: dc-a's controller migrates a VM to a host of dc-b, whose
+ * controller plans and drives its own destination (in-process device APIs here; the daemons'
+ * path is in two-domains-daemons.test.ts). Distinct CAs, cross-trust configured in each
+ * inventory. A failure at dc-b rolls back both, its reason reported at dc-a; a failure at dc-a
+ * rolls back both, its reason recorded at dc-b; a peer controller with a certificate from
+ * another CA — or from the right CA under another identity — is refused before anything moves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryJournal, joinPeerDomain, parseInventory, planToPeer } from '../../controller/index.js';
+import type { InventoryFederation, InventoryPeer } from '../../controller/index.js';
+import { DeviceApiFailure } from '../../plugin/index.js';
+import type { DeviceApi } from '../../plugin/index.js';
+import { opensslAvailable } from '../../plugin/testing/test-pki.js';
+import { countVmSlots } from '../demo/demo-observer.js';
+import { makeDomainFiles } from '../domain-files.js';
+import { UPLINK, eventually } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { startTwoDomains } from '../two-domain-rig.js';
+import type { TwoDomains } from '../two-domain-rig.js';
+
+/** `api` with `method` failing with `reason` while `when()` holds. */
+function failing(api: DeviceApi, method: keyof DeviceApi, reason: DeviceApiFailure['reason'], when: () => boolean): DeviceApi {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== method) return f;
+      return (...args: unknown[]) => (when() ? Promise.reject(new DeviceApiFailure(reason, `${String(prop)}: injected failure`)) : f(...args));
+    },
+  });
+}
+
+/** `api` with `method` answering only after `ms` while `when()` holds. */
+function slow(api: DeviceApi, method: keyof DeviceApi, ms: number, when: () => boolean): DeviceApi {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== method) return f;
+      return async (...args: unknown[]) => {
+        const out = await f(...args);
+        if (when()) await new Promise((r) => setTimeout(r, ms));
+        return out;
+      };
+    },
+  });
+}
+
+const PORTS = Array.from({ length: 12 }, (_, i) => 33_000 + i);
+
+describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs openssl)', () => {
+  let site: TwoDomains;
+  const inject = { destinationActivate: false, sourceFreeze: false, slowActivate: false };
+  beforeAll(async () => {
+    site = await startTwoDomains({
+      wrapDestination: (api) => failing(slow(api, 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate),
+      wrapSource: (api) => failing(api, 'freeze', 'NOT_PRIMARY', () => inject.sourceFreeze),
+    });
+    for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
+    expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
+  }, 120_000);
+  afterAll(async () => {
+    await site?.stop();
+  });
+
+  /** The source still holds and serves every flow; the destination holds nothing of the VM. */
+  const untouched = (): void => {
+    expect(countVmSlots(site.src.sim, site.src.plugin.group, SRC_ID)).toBe(PORTS.length);
+    expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(0);
+    for (const p of PORTS) expect(site.dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
+  };
+
+  it('two domains — a certificate from a CA dc-b does not trust is refused at the handshake: nothing proposed, nothing moved', async () => {
+    const stranger = makeDomainFiles(site.pki, site.dir, 'dc-x');
+    const before = site.server.calls().length;
+    await expect(site.migrate('m-wrong-ca', { federationCert: stranger.controller })).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/peer domain dc-b: .*mutual TLS with 127\.0\.0\.1:\d+ refused/) as unknown });
+    expect(site.server.calls().length).toBe(before);
+    expect(site.server.migrations()).toEqual([]);
+    untouched();
+  });
+
+  it('two domains — the right CA under another identity is refused by name: not a peer controller', async () => {
+    const intruder = site.a.client('intruder');
+    await expect(site.migrate('m-intruder', { federationCert: intruder })).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/'intruder' is not a peer controller of this domain \(peers: dc-a as controller-dc-a\)/) as unknown });
+    expect(site.server.calls().at(-1)).toMatchObject({ method: 'Propose', peer: undefined, ok: false });
+    untouched();
+  });
+
+  it('two domains — a failure at dc-b (activation inside the pause) rolls back both: dc-a reports dc-b\'s reason, dc-b recorded it', async () => {
+    inject.destinationActivate = true;
+    try {
+      const out = await site.migrate('m-fail-b');
+      expect(out.run.aborted).toMatchObject({ reason: 'KEY_COLLISION', detail: expect.stringMatching(/peer domain dc-b: Commit: .*activate at edge-b: .*injected failure/) as unknown });
+      expect(out.crossDomain?.callsInPause).toEqual(['Commit']);
+      const b = await site.journalB.load('m-fail-b');
+      expect(b.map((e) => e.type)).toEqual(expect.arrayContaining(['planned', 'prepared', 'round', 'frozen', 'synced', 'abort', 'rolled-back']));
+      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'KEY_COLLISION' });
+      expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
+      expect((await site.journalA.load('m-fail-b')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+      untouched();
+      // Unfrozen at the source: the flows still pass there.
+      for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+    } finally {
+      inject.destinationActivate = false;
+    }
+  }, 60_000);
+
+  it('two domains — a failure at dc-a (its source refuses the freeze) rolls back both: dc-b undoes what it staged and records dc-a\'s reason', async () => {
+    inject.sourceFreeze = true;
+    try {
+      const out = await site.migrate('m-fail-a');
+      expect(out.run.aborted).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/freeze at edge-a: .*injected failure/) as unknown });
+      expect(out.crossDomain?.callsInPause).toEqual([]);
+      const b = await site.journalB.load('m-fail-a');
+      expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
+      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/^dc-a: freeze at edge-a: .*injected failure/) as unknown });
+      expect(b.at(-1)?.type).toBe('rolled-back');
+      expect(b.map((e) => e.type)).not.toContain('activated');
+      untouched();
+      for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+    } finally {
+      inject.sourceFreeze = false;
+    }
+  }, 60_000);
+
+  it('two domains — a commit answered after the pause deadline rolls back both, dc-b\'s activation included', async () => {
+    inject.slowActivate = true;
+    try {
+      const out = await site.migrate('m-late', { pauseDeadlineMs: 300 });
+      expect(out.run.aborted).toMatchObject({ reason: 'PAUSE_DEADLINE_MISSED', detail: expect.stringMatching(/peer domain dc-b: Commit/) as unknown });
+      const b = (await site.journalB.load('m-late')).map((e) => e.type);
+      // dc-b finished activating after dc-a gave up; dc-a's abort then undid the activation.
+      expect(b.slice(-3)).toEqual(['activated', 'abort', 'rolled-back']);
+      untouched();
+    } finally {
+      inject.slowActivate = false;
+    }
+  }, 60_000);
+
+  it('two domains — the migration commits across the boundary: one call inside the pause, dc-b records the commit, the flows pass at dc-b only', async () => {
+    const out = await site.migrate('m-commit');
+    expect(out.run.aborted).toBeUndefined();
+    expect(out.crossDomain).toMatchObject({ peer: 'dc-b', destinations: ['edge-b'], callsInPause: ['Commit'] });
+    expect(out.crossDomain?.calls.slice(0, 3)).toEqual(['Propose', 'Agree', 'Prepare']);
+    expect(out.crossDomain?.calls.at(-1)).toBe('Finish');
+    expect((await site.journalB.load('m-commit')).map((e) => e.type).slice(-3)).toEqual(['activated', 'committed', 'source-cleaned']);
+    expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(PORTS.length);
+    expect(countVmSlots(site.src.sim, site.src.plugin.group, SRC_ID)).toBe(0);
+    for (const p of PORTS) expect(site.dst.sim.dataplane.inject(UPLINK, returnSegment(p, 2)).kind).toBe('forward');
+    expect(site.server.migrations()).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!opensslAvailable())('two domains — a source domain that goes silent (needs openssl)', () => {
+  let site: TwoDomains;
+  beforeAll(async () => {
+    site = await startTwoDomains({ idleMs: 300 });
+  }, 120_000);
+  afterAll(async () => {
+    await site?.stop();
+  });
+
+  it('two domains — dc-a agrees and prepares, then stops driving: dc-b rolls its destination back on its own and records why', async () => {
+    const inv = parseInventory(site.inventoryA(), 'dc-a.yaml');
+    const joined = await joinPeerDomain({
+      plan: planToPeer(inv, 'vm-7', 'host-a', 'dc-b', 'host-b'), migrationId: 'm-silent', domain: 'dc-a', signingKey: site.a.signingKey,
+      federation: inv.federation as InventoryFederation, peer: inv.peers.get('dc-b') as InventoryPeer, toHost: 'host-b', journal: new MemoryJournal(),
+      connect: async (ds) => ({ apis: new Map(ds.map((d) => [d.name, site.srcApi])), stop: async () => undefined }), pauseDeadlineMs: 1_000,
+    });
+    await (joined.devices.get('dc-b') as DeviceApi).prepare({ migrationId: 'm-silent', vm: '10.0.0.5' });
+    expect(site.server.migrations()).toEqual([{ migrationId: 'm-silent', peer: 'dc-a', phase: 'PREPARED' }]);
+    expect(await eventually(async () => (await site.journalB.load('m-silent')).at(-1)?.type === 'rolled-back', 10_000)).toBe(true);
+    expect((await site.journalB.load('m-silent')).find((e) => e.type === 'abort')).toMatchObject({ reason: 'DEVICE_UNREACHABLE', detail: expect.stringMatching(/no call from dc-a for 300 ms before activation/) as unknown });
+    expect(site.server.migrations()).toEqual([]);
+    await joined.stop();
+  }, 60_000);
+});
