@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
-const run = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+const run = async (args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { timeout });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -62,7 +62,8 @@ describe('carryover CLI', () => {
 
   it('cli — runs the built JavaScript with plain node: demo --json migrates a live VM and reports the fields operators script against', { timeout: 180_000 }, async () => {
     // Node 20 cannot load TypeScript: this run succeeding means only build/ and dist/ JavaScript ran.
-    const r = await run(['demo', '--json', '--flows', '30', '--pause-deadline-ms', '60000']);
+    // Three switches, their plugins and the controller in one child process, on a machine running the rest of the suite.
+    const r = await run(['demo', '--json', '--flows', '30', '--pause-deadline-ms', '60000'], 170_000);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     for (const k of ['flows', 'flowsMigrated', 'survivedWith', 'brokenWithout', 'countersConserved', 'pauseSyncMs', 'rounds']) expect(out).toHaveProperty(k);
