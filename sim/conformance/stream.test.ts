@@ -19,6 +19,10 @@ const packetOut = (payload: Uint8Array, egressPort = 0): p4.v1.StreamMessageRequ
 const meta = (m: p4.v1.PacketIn.$Properties | null | undefined, id: number): bigint => bytesToBigInt(m?.metadata?.find((x) => x.metadataId === id)?.value ?? new Uint8Array());
 /** Lets in-flight gRPC messages land (virtual time does not move real sockets). */
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+/** Waits (real time, up to 5 s) until `cond` holds: a positive outcome is awaited, not guessed. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+}
 
 describe.each(SIM_PROFILE_NAMES)('conformance %s — stream: packet I/O, digests, idle timeouts', (profile) => {
   const x = PROFILE_EXPECTATIONS[profile];
@@ -68,6 +72,7 @@ describe.each(SIM_PROFILE_NAMES)('conformance %s — stream: packet I/O, digests
     await backup.nextArbitration();
     backup.send(packetOut(l2.frame(0x99n, SRC, 0x0800), 5));
     await settle();
+    if (profile !== 'bmv2') await until(() => backup.received.some((m) => m.update === 'error'));
     expect(f.sw.dataplane.stats()?.packetOuts).toBe(0);
     const errors = backup.received.filter((m) => m.update === 'error');
     if (profile === 'bmv2') expect(errors).toHaveLength(0);
@@ -85,6 +90,7 @@ describe.each(SIM_PROFILE_NAMES)('conformance %s — stream: packet I/O, digests
     learn(SRC + 1n, 4);
     clock.advance(1);
     await settle();
+    if (x.digestTiming === 'spec') await until(() => f?.stream.queued('digest').length === 1);
     const early = f.stream.queued('digest');
     if (x.digestTiming === 'spec') {
       expect(early).toHaveLength(1);
