@@ -20,7 +20,7 @@ import { Subject } from 'rxjs';
 import type { SimProfileName } from '../../sim/index.js';
 import { eventually } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
-import { MigrateBenchFailure, MigrateRig } from './migrate-rig.js';
+import { MigrateBenchFailure, MigrateRig, PrecopyFailed } from './migrate-rig.js';
 import type { RequestReading } from './migrate-rig.js';
 import { BENCH_VMS, changeCounts, pickSpread } from './migrate-flows.js';
 import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
@@ -42,6 +42,11 @@ export interface MigrateBenchOptions {
   /** Migrations measured per row; the median pause is reported. */
   readonly repeats: number;
   readonly inbandWindow: number;
+  /**
+   * How long an in-band answer may take before it is sent again. Longer than the plugin's 250 ms:
+   * the switches share two busy cores with everything else, and a request retried is counted.
+   */
+  readonly inbandTimeoutMs: number;
   /** Source delta pulls and engine rounds during pre-copy, ms apart. */
   readonly precopyIntervalMs: number;
   /** Measure the naive stop-and-copy at each population (default true). */
@@ -58,6 +63,7 @@ export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze(
   counts: [100],
   repeats: 3,
   inbandWindow: 64,
+  inbandTimeoutMs: 1_000,
   precopyIntervalMs: 5,
   stopAndCopy: true,
 });
@@ -108,6 +114,8 @@ export interface MigrateBenchResult {
   /** Heap growth per flow while the source's plugin learned every VM's flows (its slot index), by profile. */
   readonly indexBytesPerFlow: Readonly<Partial<Record<SimProfileName, number>>>;
   readonly gcExposed: boolean;
+  /** Migrations measured again after pre-copy failed (the first attempt's error each). */
+  readonly retried: readonly string[];
   readonly options: MigrateBenchOptions;
 }
 
@@ -143,7 +151,7 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
     return n >= slots;
   };
   const ok = await eventually(done, 300_000, 2);
-  if (failed !== undefined) throw new MigrateBenchFailure(`${what}: pre-copy failed: ${failed instanceof Error ? failed.message : String(failed)}`, { cause: failed });
+  if (failed !== undefined) throw new PrecopyFailed(`${what}: pre-copy failed: ${failed instanceof Error ? failed.message : String(failed)}`, { cause: failed });
   if (!ok) throw new MigrateBenchFailure(`${what}: the destination did not get ${slots} slots within 300 s`);
   return end;
 }
@@ -161,12 +169,23 @@ async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions,
   const stop$ = new Subject<void>();
   const t0 = performance.now();
   const running = engine.precopy(stop$);
-  const snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
-  // The VM runs: one data segment on each changing flow, which the next delta round carries.
   const changing = pickSpread(rig.trackedOf(vm), changed);
-  const tChange = performance.now();
-  if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
-  const deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
+  let snapshotEnd: number;
+  let tChange: number;
+  let deltaEnd: number;
+  try {
+    snapshotEnd = await installed(calls, 0, flows, running, `${what}: snapshot`);
+    // The VM runs: one data segment on each changing flow, which the next delta round carries.
+    tChange = performance.now();
+    if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
+    deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
+  } catch (e) {
+    if (e instanceof PrecopyFailed) {
+      await engine.abort('ABORTED_BY_TRIGGER', 'bench: pre-copy failed');
+      await rig.checkRolledBack(what, vm);
+    }
+    throw e;
+  }
   stop$.next();
   await running;
   const heapBytes = heapUsed() - heap0;
@@ -226,9 +245,21 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
   const o = parseMigrateBenchOptions(options);
   const pauses: PauseSample[] = [];
   const copies: CopySample[] = [];
+  const retried: string[] = [];
+  // A pre-copy that failed was rolled back and checked: measure that migration once more.
+  const againOnce = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof PrecopyFailed)) throw e;
+      log(`${e.message} — rolled back; measuring it again`);
+      retried.push(e.message);
+      return f();
+    }
+  };
   const indexBytesPerFlow: Partial<Record<SimProfileName, number>> = {};
   for (const profile of o.profiles) {
-    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, deltaIntervalMs: o.precopyIntervalMs, vms: o.sizes.length });
+    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, inbandTimeoutMs: o.inbandTimeoutMs, deltaIntervalMs: o.precopyIntervalMs, vms: o.sizes.length });
     try {
       const h0 = heapUsed();
       for (const [vm, size] of o.sizes.entries()) {
@@ -240,7 +271,7 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
       const counts = o.sizes.map((size) => changeCounts(size, o.shares, o.counts));
       for (const changed of [...new Set(counts.flat())]) {
         for (let i = 0; i < o.repeats; i++) {
-          for (const vm of o.sizes.keys()) if (counts[vm]?.includes(changed)) pauses.push(await measurePause(rig, vm, o, changed, log));
+          for (const vm of o.sizes.keys()) if (counts[vm]?.includes(changed)) pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
         }
       }
       if (o.stopAndCopy) for (const vm of o.sizes.keys()) copies.push(await measureCopy(rig, vm, log));
@@ -248,7 +279,7 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
       await rig.stop();
     }
   }
-  return { pauses, copies, indexBytesPerFlow, gcExposed: gc !== undefined, options: o };
+  return { pauses, copies, indexBytesPerFlow, gcExposed: gc !== undefined, retried, options: o };
 }
 
 /** `carryover bench migrate`: measures and returns the table's rows. */

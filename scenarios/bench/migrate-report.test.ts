@@ -12,7 +12,7 @@ function pause(profile: 'full' | 'bmv2', flows: number, changed: number, pauseMs
 const copy = (profile: 'full' | 'bmv2', flows: number, pauseMs: number): CopySample => ({ profile, flows, pauseMs, steps, requests, targetOps: flows * 10, retries: 0, roundTripMs: 0.3 });
 
 function result(pauses: PauseSample[], copies: CopySample[], extra: Partial<MigrateBenchResult['options']> = {}, gcExposed = true): MigrateBenchResult {
-  return { pauses, copies, indexBytesPerFlow: { full: 90 }, gcExposed, options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
+  return { pauses, copies, indexBytesPerFlow: { full: 90 }, gcExposed, retried: [], options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
 }
 
 describe('bench migrate report', () => {
@@ -50,6 +50,9 @@ describe('bench migrate report', () => {
     expect(rows.find((r) => r.case === 'controller memory per tracked flow')?.note).toContain('NO forced GC');
     expect(rows[rows.length - 1]?.note).toContain('--target 127.0.0.1:9559');
     expect(rows.filter((r) => r.case === 'goal' && r.value === 'NOT RUN').map((r) => r.note)).toContain('not measured in this run');
+    expect(rows.some((r) => r.case.startsWith('migrations measured again'))).toBe(false);
+    const again = migrateRows({ ...result([pause('full', 10_000, 100, 5)], []), retried: ['full, 10000 flows, 100 changed: snapshot: pre-copy failed: timeout'] });
+    expect(again.find((r) => r.case === 'migrations measured again after pre-copy failed')).toMatchObject({ value: 1, note: expect.stringContaining('pre-copy failed: timeout') as unknown });
   });
 
   it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {

@@ -133,6 +133,7 @@ export function migrateRows(r: MigrateBenchResult): BenchRow[] {
     }
   }
   rows.push(...memoryRows(r));
+  if (r.retried.length > 0) rows.push({ suite: SUITE, case: 'migrations measured again after pre-copy failed', value: r.retried.length, unit: 'migrations', note: `rolled back and checked first; the first failure: ${r.retried[0]}` });
   for (const g of migrateGoals(r)) {
     rows.push({ suite: SUITE, case: 'goal', variant: g.goal, value: g.measured ?? 'NOT RUN', unit: g.unit, note: g.reached === undefined ? 'not measured in this run' : g.reached ? 'REACHED' : 'MISSED' });
   }

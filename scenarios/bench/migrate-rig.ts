@@ -23,7 +23,12 @@ import type { SwitchRequestCounter, SwitchRequestCounts } from './switch-request
 
 /** A migration of the bench did not do its work: the figures of the run are not to be trusted. */
 export class MigrateBenchFailure extends Error {
-  override readonly name = 'MigrateBenchFailure';
+  override readonly name: string = 'MigrateBenchFailure';
+}
+
+/** Pre-copy failed before the pause (e.g. a switch starved of CPU past every in-band retry): rolled back, measured again. */
+export class PrecopyFailed extends MigrateBenchFailure {
+  override readonly name = 'PrecopyFailed';
 }
 
 /** One switch of the pair. */
@@ -55,6 +60,8 @@ export interface MigrateRigOptions {
   readonly profile: SimProfileName;
   /** In-band requests in flight (the lab's safe value on BMv2 is ~64). */
   readonly inbandWindow: number;
+  /** How long an in-band answer may take before the request is sent again (default: the plugin's). */
+  readonly inbandTimeoutMs?: number;
   /** Pause between the source's delta pulls during pre-copy, ms. */
   readonly deltaIntervalMs: number;
   /** How many of BENCH_VMS the switches know (default 1). */
@@ -72,7 +79,7 @@ async function topology(sw: P4Switch, vms: readonly BenchVm[], side: 'srcId' | '
 
 async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', deltaIntervalMs?: number): Promise<BenchSwitch> {
   const worker = await startMigrateSimWorker(o.profile);
-  const plugin = createEdgePlugin({ address: worker.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(o.profile), inband: { window: o.inbandWindow } });
+  const plugin = createEdgePlugin({ address: worker.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(o.profile), inband: { window: o.inbandWindow, ...(o.inbandTimeoutMs !== undefined ? { timeoutMs: o.inbandTimeoutMs } : {}) } });
   try {
     await plugin.start();
     await topology(plugin.session, BENCH_VMS.slice(0, o.vms ?? 1), name === 'src' ? 'srcId' : 'dstId');
