@@ -93,7 +93,8 @@ class RemoteDevice implements RemoteDeviceApi {
         (b: Buffer) => decodeWire(response, b),
         payload,
         new Metadata(),
-        { deadline: Date.now() + this.timeoutMs },
+        // A snapshot may scan the whole slot group while the plugin's index is still being reconciled.
+        { deadline: Date.now() + (String(method) === 'ExportSnapshot' ? 4 * this.timeoutMs : this.timeoutMs) },
         (err: ServiceError | null, res?: WireMessage) => (err || !res ? this.explain(statusToFailure(err, what)).then(reject) : resolve(res)),
       );
     });
