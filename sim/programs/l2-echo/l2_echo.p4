@@ -66,19 +66,19 @@ parser EchoParser(packet_in pkt, out headers_t hdr, inout metadata_t meta,
 control EchoVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
 
 control EchoIngress(inout headers_t hdr, inout metadata_t meta,
-                    inout standard_metadata_t std_meta) {
+                    inout standard_metadata_t standard_metadata) {
     counter(512, CounterType.packets_and_bytes) port_counter;
     direct_counter(CounterType.packets_and_bytes) mac_fwd_counter;
     direct_counter(CounterType.packets_and_bytes) acl_counter;
     register<bit<32>>(512) pkt_count;
     register<bit<72>>(16) wide_reg;
 
-    action forward(bit<9> port) { std_meta.egress_spec = port; }
-    action to_cpu() { std_meta.egress_spec = CPU_PORT; }
-    action multicast(bit<16> group) { std_meta.mcast_grp = group; }
-    action drop() { mark_to_drop(std_meta); }
+    action forward(bit<9> port) { standard_metadata.egress_spec = port; }
+    action to_cpu() { standard_metadata.egress_spec = CPU_PORT; }
+    action multicast(bit<16> group) { standard_metadata.mcast_grp = group; }
+    action drop() { mark_to_drop(standard_metadata); }
     action allow() { }
-    action deny() { mark_to_drop(std_meta); }
+    action deny() { mark_to_drop(standard_metadata); }
 
     table mac_fwd {
         key = { hdr.ethernet.dst_addr : exact; }
@@ -99,7 +99,7 @@ control EchoIngress(inout headers_t hdr, inout metadata_t meta,
     table acl {
         key = {
             hdr.ethernet.ether_type  : ternary;
-            std_meta.ingress_port    : range;
+            standard_metadata.ingress_port    : range;
             hdr.ethernet.src_addr    : optional;
         }
         actions = { allow; deny; }
@@ -110,21 +110,21 @@ control EchoIngress(inout headers_t hdr, inout metadata_t meta,
 
     apply {
         if (hdr.packet_out.isValid() && hdr.packet_out.egress_port != 0) {
-            std_meta.egress_spec = hdr.packet_out.egress_port;
+            standard_metadata.egress_spec = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();
             return;
         }
         hdr.packet_out.setInvalid();
-        port_counter.count((bit<32>) std_meta.ingress_port);
+        port_counter.count((bit<32>) standard_metadata.ingress_port);
         bit<32> n;
-        pkt_count.read(n, (bit<32>) std_meta.ingress_port);
-        pkt_count.write((bit<32>) std_meta.ingress_port, n + 1);
+        pkt_count.read(n, (bit<32>) standard_metadata.ingress_port);
+        pkt_count.write((bit<32>) standard_metadata.ingress_port, n + 1);
         if (!hdr.ethernet.isValid()) {
-            mark_to_drop(std_meta);
+            mark_to_drop(standard_metadata);
             return;
         }
         if (hdr.ethernet.ether_type == ETH_LEARN) {
-            digest<learn_t>(1, { hdr.ethernet.src_addr, std_meta.ingress_port });
+            digest<learn_t>(1, { hdr.ethernet.src_addr, standard_metadata.ingress_port });
         }
         switch (acl.apply().action_run) {
             deny: { return; }
@@ -154,5 +154,7 @@ control EchoDeparser(packet_out pkt, in headers_t hdr) {
     }
 }
 
+@pkginfo(name="l2_echo")
+@brief("sim test program: forward by table, echo to CPU")
 V1Switch(EchoParser(), EchoVerifyChecksum(), EchoIngress(), EchoEgress(),
          EchoComputeChecksum(), EchoDeparser()) main;
