@@ -19,6 +19,7 @@ import type { LostState } from '../migration/events.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
+import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch } from './split-batch.js';
 
@@ -120,6 +121,7 @@ export class MigrationEngine {
   /** PLANNED → PREPARED: capabilities negotiated (same schema, room at each destination), tracking started everywhere. */
   async prepare(): Promise<void> {
     this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
+    for (const [name, c] of this.caps) checkCapacityClaim(name, c);
     const first = this.caps.get(this.sources[0] as string) as DeviceCapabilities;
     for (const [name, c] of this.caps) {
       for (const [k, fp] of Object.entries(first.schema)) {
@@ -157,6 +159,10 @@ export class MigrationEngine {
   /** The snapshot, then delta rounds until `isStopped()` or the convergence policy ends them. */
   private async rounds(isStopped: () => boolean): Promise<PrecopyRound[]> {
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
+    // Room at every destination for its share of the snapshot, before anything is staged anywhere.
+    const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
+    for (const [s, b] of snaps) for (const [d, part] of splitBatch(this.o.plan, this.caps.get(s)?.keyFields ?? [], b)) needs.set(d, (needs.get(d) ?? 0) + part.slots.length);
+    checkRoom(needs, (d) => this.caps.get(d));
     let slots = 0;
     for (const [s, b] of snaps) {
       this.ledger.start(s, b.coversSeq.from);

@@ -45,6 +45,8 @@ export class FakeDeviceApi implements DeviceApi {
   dropNextPush = false;
   /** When set, the final delta starts one sequence late (a device that loses a change). */
   lieOnFinal = false;
+  /** When set, what capabilities claim about slots instead of the truth. */
+  claimedSlots: { total: number; free: number } | undefined = undefined;
 
   constructor(readonly name: string) {}
 
@@ -105,7 +107,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');
