@@ -5,7 +5,7 @@
  * into several is 1:N, each flow going to the device its path will hit, by the destination
  * host's placement function (e.g. the fabric's ECMP hash over the 5-tuple).
  */
-import { concatFields, hashBytes } from 'p4runtime-ts';
+import { placeFlow } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { Inventory, InventoryDevice, InventoryVm, PlacementFunction } from '../inventory/inventory.js';
 
@@ -95,12 +95,11 @@ export function destinationOf(plan: PlacementPlan, key: readonly FlowKeyField[])
   if (only) return only;
   const p = plan.placement;
   if (!p) throw new ControllerError('BAD_CONFIG', `host '${plan.toHost}' has ${plan.destinations.length} edges but no placement function; add one under 'placement' and name it in hosts.${plan.toHost}.placement`);
-  const fields = p.fields.map((name) => {
-    const f = key.find((k) => k.name === name);
-    if (!f) throw new ControllerError('BAD_CONFIG', `placement '${p.name}' hashes field '${name}', which the flow key lacks (it has ${key.map((k) => k.name).join(', ')})`);
-    return { value: f.value, bits: f.bits };
-  });
-  const h = hashBytes(p.algorithm, concatFields(fields));
-  const name = p.devices[h % p.devices.length] as string;
+  let name: string;
+  try {
+    name = placeFlow({ destinations: plan.destinations.map((d) => d.name), placement: { algorithm: p.algorithm, fields: p.fields, devices: p.devices } }, key);
+  } catch (e) {
+    throw new ControllerError('BAD_CONFIG', (e as Error).message.replace(/^the placement /, `placement '${p.name}' `), { cause: e });
+  }
   return plan.destinations.find((d) => d.name === name) as InventoryDevice;
 }
