@@ -38,7 +38,7 @@ export class FakeDeviceApi implements DeviceApi {
   private seq = 0n;
   private exportedTo = 0n;
   private readonly log: { seq: bigint; key: string }[] = [];
-  private readonly deltas$ = new Subject<StateBatch>();
+  private deltas$ = new Subject<StateBatch>();
   private failures = new Map<Method, { reason: DeviceFailureReason; times: number }>();
   private stalls = new Map<Method, { readonly wait: Promise<void>; readonly release: () => void }>();
   /** When set, pushed deltas skip this many sequence numbers once (a lost notification). */
@@ -135,6 +135,13 @@ export class FakeDeviceApi implements DeviceApi {
   async freeze(_m: MigrationRef): Promise<void> {
     await this.gate('freeze');
     this.frozen = true;
+    this.endDeltas();
+  }
+
+  /** The delta stream ends at the freeze and at an abort, as a device's does. */
+  private endDeltas(): void {
+    this.deltas$.complete();
+    this.deltas$ = new Subject<StateBatch>();
   }
   async finalDelta(_m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     await this.gate('finalDelta');
@@ -160,5 +167,6 @@ export class FakeDeviceApi implements DeviceApi {
     this.imported.clear();
     this.frozen = false;
     this.prepared = false;
+    this.endDeltas();
   }
 }
