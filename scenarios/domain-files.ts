@@ -28,7 +28,10 @@ export interface DomainFiles {
   /** The coordinator's Ed25519 key pair (tickets). */
   readonly signingKey: string;
   readonly publicKey: string;
-  /** A plugin daemon's server certificate (CN and DNS name `name`, IP 127.0.0.1), made on first use. */
+  /**
+   * A plugin daemon's certificate (CN and DNS name `name`, IP 127.0.0.1), made on first use: server
+   * and client, since peer to peer a source plugin calls the destination's.
+   */
   device(name: string): CertFiles;
   /** A client certificate from this domain's CA under another name (e.g. an untrusted caller). */
   client(cn: string): CertFiles;
@@ -69,7 +72,7 @@ export function makeDomainFiles(pki: TestPki, dir: string, domain: string): Doma
     device: (name) => {
       const known = devices.get(name);
       if (known) return known;
-      const files = write(d, name, pki.issue(ca, { cn: name, usage: 'server', san: ['IP:127.0.0.1', `DNS:${name}`] }));
+      const files = write(d, name, pki.issue(ca, { cn: name, usage: 'both', san: ['IP:127.0.0.1', `DNS:${name}`] }));
       devices.set(name, files);
       return files;
     },
@@ -94,6 +97,7 @@ export interface DaemonConfig {
   readonly deltaIntervalMs?: number;
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
+  readonly logLevel?: 'debug' | 'info' | 'warn';
 }
 
 /** Writes `<dir>/<device>.plugin.yaml` for `carryover plugin --config`; returns its path. */
@@ -104,7 +108,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
   writeFileSync(path, [
     `switch: { address: "${c.switchAddress}", deviceId: ${c.deviceId}, electionId: ${c.electionId} }`,
     `p4info: ${JSON.stringify(c.p4info)}`,
-    'logLevel: warn',
+    `logLevel: ${c.logLevel ?? 'warn'}`,
     'migration:',
     '  listen: 127.0.0.1:0',
     `  device: ${c.device}`,

@@ -20,12 +20,12 @@ export interface RunningDaemon {
 
 const SERVING = /serving the migration protocol on (\S+:\d+)/;
 
-/** Runs `carryover plugin --config config` in this process. */
-export async function startDaemonInProcess(config: string, timeoutMs = 120_000): Promise<RunningDaemon> {
+/** Runs `carryover plugin --config config` in this process; its log records go to `logs` when given. */
+export async function startDaemonInProcess(config: string, timeoutMs = 120_000, logs?: Record<string, unknown>[]): Promise<RunningDaemon> {
   const output: string[] = [];
   let signal: (s: string) => void = () => undefined;
   const stopSignal = new Promise<string>((r) => (signal = r));
-  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: () => undefined });
+  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: (r) => logs?.push({ ...r }) });
   let exited: number | undefined;
   void done.then((c) => (exited = c));
   const end = Date.now() + timeoutMs;

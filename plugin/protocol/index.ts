@@ -6,8 +6,9 @@
 export { MIGRATION_METHODS, MIGRATION_PACKAGE, MIGRATION_SERVICE, PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, wireCodec } from './wire.js';
 export type { Decoded, MigrationMethod, WireCodec, WireMessage } from './wire.js';
 export {
-  MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, wireToBigint,
+  MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, progressFromWire, progressToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, transferFromWire, transferToWire, wireToBigint,
 } from './codec.js';
+export type { TransferTarget } from './codec.js';
 export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from './status.js';
 export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
