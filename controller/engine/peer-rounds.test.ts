@@ -169,4 +169,40 @@ describe('migration engine — peer to peer over fake devices', () => {
     expect(at(dev, 'dst').staged.size).toBe(0);
     expect(at(dev, 'dst').active.size).toBe(0);
   });
+
+  it('engine p2p — N:1: two sources each send their flows to the one destination; it holds the union at the freeze', async () => {
+    const merged = parseInventory(`
+devices:
+  s1: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
+  s2: { address: 127.0.0.1:2, deviceId: 1, hosts: [host-a] }
+  dst: { address: 127.0.0.1:3, deviceId: 1, hosts: [host-b] }
+hosts:
+  host-a: { placement: ecmp }
+placement:
+  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [s1, s2] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`, 'merge.yaml');
+    const plan = planMigration(merged, 'vm-7', 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId: 'm2', vm: 'vm-7', sources: ['s1', 's2'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
+    const dev = new Map(['s1', 's2', 'dst'].map((n) => [n, new FakeDeviceApi(n)]));
+    for (let i = 0; i < 10; i++) at(dev, i % 2 === 0 ? 's1' : 's2').change(flow(i));
+    const log: string[] = [];
+    const view = new Map<string, DeviceApi>([...dev].map(([n, d]) => [n, controllerView(d, log, n === 'dst')]));
+    const engine = new MigrationEngine({ plan, machine, devices: view, transfer: inProcessTransfer(new Map<string, DeviceApi>(dev)), pauseDeadlineMs: 5_000, precopy: { intervalMs: 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    await new Promise((r) => setTimeout(r, 20));
+    at(dev, 's2').change(flow(11));
+    at(dev, 's2').push();
+    await new Promise((r) => setTimeout(r, 20));
+    stop$.next();
+    await running;
+    const union = new Map([...at(dev, 's1').active, ...at(dev, 's2').active]);
+    const sync = await engine.pauseSync();
+    expect(sync.lost).toBeUndefined();
+    expect(at(dev, 'dst').active).toEqual(union);
+    expect(union.size).toBe(11);
+  });
 });
