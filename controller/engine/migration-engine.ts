@@ -148,8 +148,8 @@ export class MigrationEngine {
 
   /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
   private async install(source: string, batch: StateBatch): Promise<number> {
-    const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch);
-    const done = await this.each(this.destinations, `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
+    const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
+    const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
     this.ledger.record(source, batch.coversSeq);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }
@@ -180,7 +180,7 @@ export class MigrationEngine {
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
     // Room at every destination for its share of the snapshot, before anything is staged anywhere.
     const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
-    for (const [s, b] of snaps) for (const [d, part] of splitBatch(this.o.plan, this.caps.get(s)?.keyFields ?? [], b)) needs.set(d, (needs.get(d) ?? 0) + part.slots.length);
+    for (const [s, b] of snaps) for (const [d, part] of splitBatch(this.o.plan, this.caps.get(s)?.keyFields ?? [], b, s)) needs.set(d, (needs.get(d) ?? 0) + part.slots.length);
     checkRoom(needs, (d) => this.caps.get(d));
     let slots = 0;
     for (const [s, b] of snaps) {

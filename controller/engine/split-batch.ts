@@ -15,7 +15,7 @@ export function splitPlanOf(plan: PlacementPlan): SplitPlan {
   return { destinations: plan.destinations.map((d) => d.name), placement: p ? { algorithm: p.algorithm, fields: p.fields, devices: p.devices } : undefined };
 }
 
-/** `batch` split by destination name (every destination present, possibly with nothing). */
-export function splitBatch(plan: PlacementPlan, keyFields: KeyFieldSpec, batch: StateBatch): Map<string, StateBatch> {
-  return splitForPlan(splitPlanOf(plan), keyFields, batch);
+/** `batch` from `source` split by destination name (see the plugin's splitBatch). */
+export function splitBatch(plan: PlacementPlan, keyFields: KeyFieldSpec, batch: StateBatch, source?: string): Map<string, StateBatch> {
+  return splitForPlan(splitPlanOf(plan), keyFields, batch, source);
 }

@@ -62,15 +62,16 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     let deltas: Subscription | undefined;
     let round = 0;
     let merged = 0;
-    const names = r.plan.destinations;
     let keyFields: KeyFieldSpec = [];
+    let self: string | undefined;
 
     /** Sends `b` to every destination (its share each); resolves with the progress to report. */
     const send = async (b: StateBatch, final: boolean): Promise<TransferProgress> => {
-      const parts = splitBatch(r.plan, keyFields, b);
-      const out = await Promise.allSettled(names.map((d) => o.peer(d).importStaged(m, parts.get(d) as StateBatch)));
+      const parts = splitBatch(r.plan, keyFields, b, self);
+      const to = [...parts.keys()];
+      const out = await Promise.allSettled(to.map((d) => o.peer(d).importStaged(m, parts.get(d) as StateBatch)));
       const bad = out.findIndex((x) => x.status === 'rejected');
-      if (bad >= 0) throw asDeviceFailure((out[bad] as PromiseRejectedResult).reason, `peer transfer of migration ${m.migrationId} to ${names[bad]}`);
+      if (bad >= 0) throw asDeviceFailure((out[bad] as PromiseRejectedResult).reason, `peer transfer of migration ${m.migrationId} to ${to[bad]}`);
       const slots = out.reduce((n, x) => {
         const v = (x as PromiseFulfilledResult<ImportResult>).value;
         return n + v.installed + v.alreadyPresent;
@@ -85,7 +86,9 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     };
 
     void (async () => {
-      keyFields = (await o.source.capabilities()).keyFields;
+      const own = await o.source.capabilities();
+      keyFields = own.keyFields;
+      self = own.device;
       if (r.mode.kind === 'final') {
         const p = await send(await o.source.finalDelta(m, r.mode.sinceSeq), true);
         if (stopped) return;
@@ -95,9 +98,10 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
       }
       const snapshot = await o.source.exportSnapshot(m);
       // The destinations' room, asked of them, before anything is sent: a claim that cannot be true, or too little room, moves nothing.
-      const caps = new Map<string, DeviceCapabilities>(await Promise.all(names.map(async (d) => [d, await o.peer(d).capabilities()] as const)));
+      const shares = splitBatch(r.plan, keyFields, snapshot, self);
+      const caps = new Map<string, DeviceCapabilities>(await Promise.all([...shares.keys()].map(async (d) => [d, await o.peer(d).capabilities()] as const)));
       for (const [d, c] of caps) checkCapacityClaim(d, c);
-      checkRoom(new Map([...splitBatch(r.plan, keyFields, snapshot)].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
+      checkRoom(new Map([...shares].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
       const first = await send(snapshot, false);
       if (stopped) return;
       sub.next(first);
