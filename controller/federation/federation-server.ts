@@ -14,7 +14,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
+import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { Decoded, MigrationRef, WireMessage } from '../../plugin/index.js';
 import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -219,20 +219,11 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     calls: () => calls,
     migrations: () => [...sessions.values()].map((s) => ({ migrationId: s.migrationId, peer: s.proposal.peer, phase: s.phase })),
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
+      stopped ??= (async () => {
         clearInterval(sweep);
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }).then(async () => {
+        await shutDownServer(server);
         for (const s of sessions.values()) await s.close().catch(() => undefined);
-      });
+      })();
       return stopped;
     },
   };

@@ -14,6 +14,7 @@ export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
 export { loadMutualTls } from './tls-material.js';
+export { shutDownServer } from './shutdown.js';
 export { diagnoseTls } from './tls-diagnosis.js';
 export type { TlsDiagnosis } from './tls-diagnosis.js';
 export type { LoadedTls, MutualTls } from './tls-material.js';

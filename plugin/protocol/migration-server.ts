@@ -26,6 +26,7 @@ import { batchFromWire, batchToWire, capabilitiesToWire, importResultToWire, pro
 import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { failureToStatus } from './status.js';
+import { shutDownServer } from './shutdown.js';
 import { loadMutualTls } from './tls-material.js';
 import type { MutualTls } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
@@ -309,18 +310,10 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
     port,
     stats: () => ({ calls: handlers.calls, refused: handlers.refused, mergedBatches: handlers.merged }),
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
+      if (!stopped) {
         for (const s of handlers.streams) s.unsubscribe();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+        stopped = shutDownServer(server);
+      }
       return stopped;
     },
   };

@@ -17,8 +17,8 @@ import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimProfileName, SimSwitch } from '../../sim/index.js';
 import { controllerYaml, federationYaml, makeDomainFiles, peersYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
-import { startDaemonInProcess, startDaemonProcess } from '../plugin-daemons.js';
+import { P4INFO_PATH } from '../edge-rig.js';
+import { startDaemonInProcess, startDaemonProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 import { DEMO_VM } from './demo-site.js';
 
@@ -42,25 +42,6 @@ export interface DomainsSite {
   stop(): Promise<void>;
 }
 
-/** A sim running stateful_edge with the demo VM laid out as `vmId`, left without a controller. */
-async function sim(profile: SimProfileName, vmId: number): Promise<{ sim: SimSwitch; group: SlotGroupSpec; counters: string[] }> {
-  const rig = await startEdgeRig({ profile, topology: false });
-  try {
-    const sw = rig.sw;
-    await sw.write([
-      sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
-      sw.table('port_role').insert({ match: { port: DEMO_VM.port }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
-      sw.table('vm_table').insert({ match: { vm_addr: DEMO_VM.addr }, action: 'set_vm', params: { vm_id: vmId, port: DEMO_VM.port } }),
-    ]);
-    const out = { sim: rig.sim, group: rig.plugin.group, counters: rig.plugin.contract.counters.map((c) => c.counter) };
-    await rig.plugin.stop();
-    return out;
-  } catch (e) {
-    await rig.stop();
-    throw e;
-  }
-}
-
 /** Starts the site; `progress` narrates. @throws when openssl is missing (certificates are made at run time). */
 export async function startDomainsSite(profile: SimProfileName, plugins: DemoPlugins, progress: (line: string) => void): Promise<DomainsSite> {
   if (!opensslAvailable()) throw new Error('the two-domain demo makes its certificates with the openssl CLI, which is not on PATH (Debian: apt-get install openssl)');
@@ -74,7 +55,8 @@ export async function startDomainsSite(profile: SimProfileName, plugins: DemoPlu
     const a = makeDomainFiles(pki, dir, 'dc-a');
     const b = makeDomainFiles(pki, dir, 'dc-b');
     progress('two trust domains: dc-a and dc-b, each with its own CA, controller certificate and Ed25519 ticket key');
-    const [s, d, c] = await Promise.all([sim(profile, DEMO_VM.sourceId), sim(profile, DEMO_VM.destinationId), sim(profile, DEMO_VM.destinationId)]);
+    // The demo VM is the fixtures' VM (10.0.0.5 on port 1): laid out as its id on each side.
+    const [s, d, c] = await Promise.all([startSwitchForDaemon(DEMO_VM.sourceId, profile), startSwitchForDaemon(DEMO_VM.destinationId, profile), startSwitchForDaemon(DEMO_VM.destinationId, profile)]);
     for (const x of [s, d, c]) cleanup.push(() => x.sim.stop());
     const coordinators = { 'dc-a': a.publicKey, 'dc-b': b.publicKey };
     const start = plugins === 'process' ? startDaemonProcess : startDaemonInProcess;

@@ -17,9 +17,9 @@ import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment, topology } from '../migration-fixture.js';
-import { startDaemonInProcess } from '../plugin-daemons.js';
+import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 const PORTS = Array.from({ length: 14 }, (_, i) => 35_000 + i);
@@ -35,14 +35,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   const daemons: RunningDaemon[] = [];
   beforeAll(async () => {
     files = makeDomainFiles(pki, dir, 'dc-a');
-    const sims = await Promise.all([SRC_ID, DST_ID].map(async (id) => {
-      const rig = await startEdgeRig({ profile: 'full', topology: false });
-      await topology(rig.sw, id);
-      group = rig.plugin.group;
-      await rig.plugin.stop();
-      return rig.sim;
-    }));
-    [src, dst] = sims as [SimSwitch, SimSwitch];
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
     srcDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: src.address, deviceId: src.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-a', files, deltaIntervalMs: 10, snapshotSource: 'index' }));
     daemons.push(srcDaemon);
     for (const p of PORTS) expect(establish(src, p)).toBe(true);

@@ -17,9 +17,9 @@ import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { controllerYaml, federationYaml, makeDomainFiles, peersYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment, topology } from '../migration-fixture.js';
-import { startDaemonInProcess } from '../plugin-daemons.js';
+import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 const PORTS = Array.from({ length: 10 }, (_, i) => 34_000 + i);
@@ -37,14 +37,7 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
   beforeAll(async () => {
     a = makeDomainFiles(pki, dir, 'dc-a');
     b = makeDomainFiles(pki, dir, 'dc-b');
-    const sims = await Promise.all([SRC_ID, DST_ID].map(async (id) => {
-      const rig = await startEdgeRig({ profile: 'full', topology: false });
-      await topology(rig.sw, id);
-      group = rig.plugin.group;
-      await rig.plugin.stop();
-      return rig.sim;
-    }));
-    [src, dst] = sims as [SimSwitch, SimSwitch];
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
     const coordinators = { 'dc-a': a.publicKey, 'dc-b': b.publicKey };
     const [da, db] = await Promise.all([
       startDaemonInProcess(writeDaemonConfig({ switchAddress: src.address, deviceId: src.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-a', files: a, coordinators, requiredSigners: ['dc-a', 'dc-b'], deltaIntervalMs: 10 })),
