@@ -137,3 +137,26 @@ export function federationYaml(f: DomainFiles, listen?: string): string {
 export function peersYaml(peers: readonly { readonly files: DomainFiles; readonly address?: string }[]): string {
   return ['peers:', ...peers.map(({ files: p, address }) => `  ${p.domain}: { ${address ? `address: ${address}, serverName: ${p.controllerName}, ` : ''}ca: ${JSON.stringify(p.ca)}, identity: ${p.controllerName}, ticketKey: ${JSON.stringify(p.publicKey)} }`)].join('\n');
 }
+
+/** A domain's inventory, as its operator writes it: the controller's identity, federation, peers, devices (YAML lines), VMs. */
+export function siteYaml(o: {
+  readonly files: DomainFiles;
+  /** Where its controller serves peers (`127.0.0.1:0`), or undefined when it only sends migrations. */
+  readonly listen?: string;
+  readonly peers?: readonly { readonly files: DomainFiles; readonly address?: string }[];
+  /** `name: { … }` entries under devices. */
+  readonly devices: readonly string[];
+  /** `name: { … }` entries under vms. */
+  readonly vms?: readonly string[];
+}): string {
+  return [
+    `domain: ${o.files.domain}`,
+    'journal: ./journal',
+    controllerYaml(o.files),
+    ...(o.peers ? [federationYaml(o.files, o.listen), peersYaml(o.peers)] : []),
+    'devices:',
+    ...o.devices.map((d) => `  ${d}`),
+    ...(o.vms ? ['vms:', ...o.vms.map((v) => `  ${v}`)] : []),
+    '',
+  ].join('\n');
+}

@@ -15,7 +15,7 @@ import type { FederationServer, Inventory } from '../../controller/index.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimProfileName, SimSwitch } from '../../sim/index.js';
-import { controllerYaml, federationYaml, makeDomainFiles, peersYaml, writeDaemonConfig } from '../domain-files.js';
+import { makeDomainFiles, siteYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
 import { P4INFO_PATH } from '../edge-rig.js';
 import { startDaemonInProcess, startDaemonProcess, startSwitchForDaemon } from '../plugin-daemons.js';
@@ -67,30 +67,13 @@ export async function startDomainsSite(profile: SimProfileName, plugins: DemoPlu
     };
     const [da, db] = await Promise.all([daemon(a, 'edge-a', s.sim), daemon(b, 'edge-b', d.sim)]);
     progress(`plugin daemons ${plugins === 'process' ? `as processes (pids ${da.pid ?? '?'}, ${db.pid ?? '?'})` : 'in this process'}: edge-a (dc-a) on ${da.address}, edge-b (dc-b) on ${db.address}; each requires tickets signed by dc-a AND dc-b`);
-    writeFileSync(join(b.dir, 'site.yaml'), [
-      'domain: dc-b',
-      'journal: ./journal',
-      controllerYaml(b),
-      federationYaml(b, '127.0.0.1:0'),
-      peersYaml([{ files: a }]),
-      'devices:',
-      `  edge-b: { plugin: { address: ${db.address}, serverName: edge-b }, hosts: [host-b] }`,
-      '',
-    ].join('\n'));
+    writeFileSync(join(b.dir, 'site.yaml'), siteYaml({ files: b, listen: '127.0.0.1:0', peers: [{ files: a }], devices: [`edge-b: { plugin: { address: ${db.address}, serverName: edge-b }, hosts: [host-b] }`] }));
     const federation = await serveFederation({ inventory: loadInventory(join(b.dir, 'site.yaml')), defaultP4info: P4INFO_PATH });
     cleanup.push(() => federation.stop());
-    writeFileSync(join(a.dir, 'site.yaml'), [
-      'domain: dc-a',
-      'journal: ./journal',
-      controllerYaml(a),
-      federationYaml(a),
-      peersYaml([{ files: b, address: federation.address }]),
-      'devices:',
-      `  edge-a: { plugin: { address: ${da.address}, serverName: edge-a }, hosts: [host-a] }`,
-      'vms:',
-      `  ${DEMO_VM.name}: { address: ${DEMO_VM.addr}, host: host-a }`,
-      '',
-    ].join('\n'));
+    writeFileSync(join(a.dir, 'site.yaml'), siteYaml({
+      files: a, peers: [{ files: b, address: federation.address }],
+      devices: [`edge-a: { plugin: { address: ${da.address}, serverName: edge-a }, hosts: [host-a] }`], vms: [`${DEMO_VM.name}: { address: ${DEMO_VM.addr}, host: host-a }`],
+    }));
     progress(`dc-b's controller serves federation on ${federation.address}, trusting dc-a's CA for controller-dc-a only`);
     return {
       dir, a, b, src: s.sim, dst: d.sim, control: c.sim, group: s.group, counters: s.counters,

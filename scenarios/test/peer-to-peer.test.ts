@@ -15,7 +15,7 @@ import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
-import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
+import { makeDomainFiles, siteYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
 import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
@@ -49,17 +49,11 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
 
   const migrate = async (dstAt: string, id: string): Promise<{ code: number; out: string[]; err: string[] }> => {
     const path = join(dir, `${id}.yaml`);
-    writeFileSync(path, [
-      'domain: dc-a',
-      'journal: ./journal',
-      controllerYaml(files),
-      'devices:',
-      `  edge-a: { plugin: { address: ${srcDaemon.address}, serverName: edge-a }, hosts: [host-a] }`,
-      `  edge-b: { plugin: { address: ${dstAt}, serverName: edge-b }, hosts: [host-b] }`,
-      'vms:',
-      '  vm-7: { address: 10.0.0.5, host: host-a }',
-      '',
-    ].join('\n'));
+    writeFileSync(path, siteYaml({
+      files,
+      devices: [`edge-a: { plugin: { address: ${srcDaemon.address}, serverName: edge-a }, hosts: [host-a] }`, `edge-b: { plugin: { address: ${dstAt}, serverName: edge-b }, hosts: [host-b] }`],
+      vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
+    }));
     const out: string[] = [];
     const err: string[] = [];
     const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
