@@ -42,6 +42,10 @@ options:
                   the sync runs while QEMU holds the VM in pre-switchover
   --qemu-destination PATH   the destination QEMU's monitor (checks the VM runs there after)
   --migrate-uri URI         start QEMU's migration to URI (default: wait for the operator's)
+  --transfer T              controller (default): the state passes through this controller;
+                            peer-to-peer: each source's plugin sends it straight to the destinations'
+                            (daemons must trust each other as callers); this controller keeps the
+                            phases and the completeness proof
   --pause-deadline-ms N     pause-window budget (default 50)
   --on-deadline P           abort (default: roll back) | continue (activate, report what was lost)
   --migration-id ID         default: VM name, time and a random suffix
@@ -83,7 +87,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       args: argv,
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
-        'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
+        'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, transfer: { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
         plan: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -116,6 +120,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   const onDeadline = v['on-deadline'] ?? 'abort';
   if (onDeadline !== 'abort' && onDeadline !== 'continue') {
     io.stderr(`carryover migrate: --on-deadline ${String(onDeadline)}: expected abort or continue`);
+    return 2;
+  }
+  const transferArg = v['transfer'] ?? 'controller';
+  if (transferArg !== 'controller' && transferArg !== 'peer-to-peer') {
+    io.stderr(`carryover migrate: --transfer ${String(transferArg)}: expected controller or peer-to-peer`);
     return 2;
   }
   if (triggerArg === 'manual' && (v['qemu-destination'] !== undefined || v['migrate-uri'] !== undefined)) {
@@ -155,6 +164,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       trigger,
       ...(typeof v['migration-id'] === 'string' ? { migrationId: v['migration-id'] } : {}),
       journalDir: inv.journal,
+      transfer: transferArg,
       domain: inv.domain,
       ...(inv.controller ? { controller: inv.controller } : {}),
       ...(plan.toDomain && inv.federation ? { crossDomain: { peer: inv.peers.get(plan.toDomain) as InventoryPeer, federation: inv.federation } } : {}),

@@ -24,6 +24,8 @@ export * from './qmp/index.js';
 export * from './trigger/index.js';
 export { MigrationEngine } from './engine/migration-engine.js';
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine/migration-engine.js';
+export { PeerRounds, inProcessTransfer } from './engine/peer-rounds.js';
+export type { PeerRound, PeerRoundsDeps, TransferStarter } from './engine/peer-rounds.js';
 export { SeqLedger } from './engine/seq-ledger.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';

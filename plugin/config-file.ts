@@ -49,8 +49,8 @@ export interface MigrationProtocolConfig {
   readonly deltaIntervalMs: number | undefined;
   /**
    * Where snapshots find the VM's slots: `auto` (default) scans the slot group until the index is
-   * reconciled; `index` trusts the index learned from digests — right for a daemon started with
-   * the switch's pipeline, before any flow.
+   * reconciled (in the background from the start); `index` trusts the index learned from digests,
+   * with no scan at all — right for a daemon started with the switch's pipeline, before any flow.
    */
   readonly snapshotSource: 'auto' | 'index' | undefined;
 }

@@ -29,6 +29,11 @@ export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, 
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
 export { schemaDifferences } from './device-api/schema-difference.js';
+export { placeFlow, planForSource, splitBatch } from './device-api/split-batch.js';
+export { checkCapacityClaim, checkRoom } from './device-api/capacity.js';
+export { transferState } from './device-api/peer-transfer.js';
+export type { PeerTransferOptions, TransferMode, TransferProgress, TransferRequest } from './device-api/peer-transfer.js';
+export type { FlowPlacement, KeyFieldSpec, KeyFieldValue, SplitPlan } from './device-api/split-batch.js';
 export type { EdgeDeviceApi, EdgeDeviceApiOptions } from './device-api/edge-device-api.js';
 // The migration protocol: the device API served and called over gRPC + mutual TLS.
 export * from './protocol/index.js';

@@ -28,7 +28,10 @@ export interface DomainFiles {
   /** The coordinator's Ed25519 key pair (tickets). */
   readonly signingKey: string;
   readonly publicKey: string;
-  /** A plugin daemon's server certificate (CN and DNS name `name`, IP 127.0.0.1), made on first use. */
+  /**
+   * A plugin daemon's certificate (CN and DNS name `name`, IP 127.0.0.1), made on first use: server
+   * and client, since peer to peer a source plugin calls the destination's.
+   */
   device(name: string): CertFiles;
   /** A client certificate from this domain's CA under another name (e.g. an untrusted caller). */
   client(cn: string): CertFiles;
@@ -69,7 +72,7 @@ export function makeDomainFiles(pki: TestPki, dir: string, domain: string): Doma
     device: (name) => {
       const known = devices.get(name);
       if (known) return known;
-      const files = write(d, name, pki.issue(ca, { cn: name, usage: 'server', san: ['IP:127.0.0.1', `DNS:${name}`] }));
+      const files = write(d, name, pki.issue(ca, { cn: name, usage: 'both', san: ['IP:127.0.0.1', `DNS:${name}`] }));
       devices.set(name, files);
       return files;
     },
@@ -94,6 +97,7 @@ export interface DaemonConfig {
   readonly deltaIntervalMs?: number;
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
+  readonly logLevel?: 'debug' | 'info' | 'warn';
 }
 
 /** Writes `<dir>/<device>.plugin.yaml` for `carryover plugin --config`; returns its path. */
@@ -104,7 +108,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
   writeFileSync(path, [
     `switch: { address: "${c.switchAddress}", deviceId: ${c.deviceId}, electionId: ${c.electionId} }`,
     `p4info: ${JSON.stringify(c.p4info)}`,
-    'logLevel: warn',
+    `logLevel: ${c.logLevel ?? 'warn'}`,
     'migration:',
     '  listen: 127.0.0.1:0',
     `  device: ${c.device}`,
@@ -132,4 +136,27 @@ export function federationYaml(f: DomainFiles, listen?: string): string {
 /** The inventory's `peers` section: each peer's CA, controller identity, ticket key and (if given) address. */
 export function peersYaml(peers: readonly { readonly files: DomainFiles; readonly address?: string }[]): string {
   return ['peers:', ...peers.map(({ files: p, address }) => `  ${p.domain}: { ${address ? `address: ${address}, serverName: ${p.controllerName}, ` : ''}ca: ${JSON.stringify(p.ca)}, identity: ${p.controllerName}, ticketKey: ${JSON.stringify(p.publicKey)} }`)].join('\n');
+}
+
+/** A domain's inventory, as its operator writes it: the controller's identity, federation, peers, devices (YAML lines), VMs. */
+export function siteYaml(o: {
+  readonly files: DomainFiles;
+  /** Where its controller serves peers (`127.0.0.1:0`), or undefined when it only sends migrations. */
+  readonly listen?: string;
+  readonly peers?: readonly { readonly files: DomainFiles; readonly address?: string }[];
+  /** `name: { … }` entries under devices. */
+  readonly devices: readonly string[];
+  /** `name: { … }` entries under vms. */
+  readonly vms?: readonly string[];
+}): string {
+  return [
+    `domain: ${o.files.domain}`,
+    'journal: ./journal',
+    controllerYaml(o.files),
+    ...(o.peers ? [federationYaml(o.files, o.listen), peersYaml(o.peers)] : []),
+    'devices:',
+    ...o.devices.map((d) => `  ${d}`),
+    ...(o.vms ? ['vms:', ...o.vms.map((v) => `  ${v}`)] : []),
+    '',
+  ].join('\n');
 }

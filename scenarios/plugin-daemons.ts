@@ -6,6 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { runPluginCommand } from '../plugin/index.js';
+import type { SlotGroupSpec } from '../plugin/index.js';
+import type { SimProfileName, SimSwitch } from '../sim/index.js';
+import { startEdgeRig } from './edge-rig.js';
+import { topology } from './migration-fixture.js';
 import { CARRYOVER_BIN } from './bench/sim-process.js';
 
 /** A daemon serving the migration protocol. */
@@ -20,12 +24,12 @@ export interface RunningDaemon {
 
 const SERVING = /serving the migration protocol on (\S+:\d+)/;
 
-/** Runs `carryover plugin --config config` in this process. */
-export async function startDaemonInProcess(config: string, timeoutMs = 120_000): Promise<RunningDaemon> {
+/** Runs `carryover plugin --config config` in this process; its log records go to `logs` when given. */
+export async function startDaemonInProcess(config: string, timeoutMs = 120_000, logs?: Record<string, unknown>[]): Promise<RunningDaemon> {
   const output: string[] = [];
   let signal: (s: string) => void = () => undefined;
   const stopSignal = new Promise<string>((r) => (signal = r));
-  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: () => undefined });
+  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: (r) => logs?.push({ ...r }) });
   let exited: number | undefined;
   void done.then((c) => (exited = c));
   const end = Date.now() + timeoutMs;
@@ -72,4 +76,21 @@ export function startDaemonProcess(config: string, timeoutMs = 120_000): Promise
       reject(new Error(`plugin daemon ${config} exited with ${code} before serving: ${output.join('').slice(-800)}`));
     });
   });
+}
+
+/**
+ * A sim running stateful_edge with the test VM (10.0.0.5 on port 1) laid out as `vmId`, its
+ * pipeline pushed and no controller left attached — a switch for a plugin daemon to take over.
+ */
+export async function startSwitchForDaemon(vmId: number, profile: SimProfileName = 'full'): Promise<{ readonly sim: SimSwitch; readonly group: SlotGroupSpec; readonly counters: readonly string[] }> {
+  const rig = await startEdgeRig({ profile, topology: false });
+  try {
+    await topology(rig.sw, vmId);
+    const out = { sim: rig.sim, group: rig.plugin.group, counters: rig.plugin.contract.counters.map((c) => c.counter) };
+    await rig.plugin.stop();
+    return out;
+  } catch (e) {
+    await rig.stop();
+    throw e;
+  }
 }

@@ -10,11 +10,14 @@ import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
+import type { TransferStarter } from '../engine/peer-rounds.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
 
 /** Device APIs by device name, and how to let go of the devices. */
 export interface ConnectedDevices {
   readonly apis: ReadonlyMap<string, DeviceApi>;
+  /** Peer to peer: how a source among them sends straight to the destinations (when all are reached the same way). */
+  readonly transfer?: TransferStarter;
   /** Ends delta streams and plugins (sessions closed; the switches keep their state). */
   stop(): Promise<void>;
 }

@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi } from '../../plugin/index.js';
+import type { DeviceApi, RemoteDeviceApi } from '../../plugin/index.js';
+import { inProcessTransfer } from '../engine/peer-rounds.js';
+import type { TransferStarter } from '../engine/peer-rounds.js';
 import { ControllerError } from '../errors.js';
 import type { InventoryController, InventoryDevice } from '../inventory/inventory.js';
 import { connectRemoteDevices } from '../remote/remote-devices.js';
@@ -72,8 +74,15 @@ export async function connectPlanDevices(devices: readonly InventoryDevice[], o:
   }
   const apis = new Map<string, DeviceApi>([...(remote?.devices ?? []), ...(inproc?.apis ?? [])]);
   (o.logger ?? silentLogger).debug('devices connected', { inProcess: local.map((d) => d.name).join(','), daemons: daemons.map((d) => d.name).join(',') });
+  // Peer to peer needs the sources to reach the destinations the same way the controller does.
+  const endpoints = new Map(daemons.map((d) => [d.name, { name: d.name, address: d.plugin?.address as string, ...(d.plugin?.serverName ? { serverName: d.plugin.serverName } : {}) }]));
+  const r = remote;
+  const transfer: TransferStarter | undefined = local.length === 0 && r
+    ? (source, m, request) => (r.devices.get(source) as RemoteDeviceApi).transfer(m, request, request.plan.destinations.map((n) => endpoints.get(n) ?? { name: n, address: '' }))
+    : daemons.length === 0 ? inProcessTransfer(apis) : undefined;
   return {
     apis,
+    ...(transfer ? { transfer } : {}),
     stop: async () => {
       remote?.close();
       await inproc?.stop();

@@ -189,6 +189,26 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
   });
 
+  it('engine — a destination claiming more free slots than it has slots is refused at negotiation: nothing prepared anywhere', async () => {
+    const { engine, dev } = await setup();
+    dst(dev).claimedSlots = { total: 1000, free: 5000 };
+    await expect(engine.prepare()).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/dst claims 5000 free slots of 1000/) as unknown });
+    expect(src(dev).calls).not.toContain('prepare');
+    expect(dst(dev).calls).not.toContain('prepare');
+  });
+
+  it('engine — a destination without room for its share of the snapshot is refused before anything is staged: CAPACITY_EXCEEDED naming it', async () => {
+    const { engine, machine, dev } = await setup();
+    dst(dev).claimedSlots = { total: 1000, free: 19 };
+    await engine.prepare();
+    await expect(engine.precopy()).rejects.toMatchObject({ code: 'CAPACITY_EXCEEDED', message: 'dst has 19 free slots; the VM\'s snapshot needs 20 there; nothing was staged' });
+    expect(dst(dev).calls).not.toContain('importStaged');
+    expect(machine.state.rounds).toBe(0);
+    await engine.abort('CAPACITY_EXCEEDED', 'no room');
+    expect(dst(dev).staged.size).toBe(0);
+    expect(src(dev).prepared).toBe(false);
+  });
+
   it('engine — a step fails only once every device answered: the rollback never overtakes a prepare still in flight', async () => {
     const { engine, dev } = await setup();
     src(dev).stall('prepare');

@@ -19,8 +19,11 @@ import type { LostState, MigrationPhase } from '../migration/events.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
+import { checkCapacityClaim, checkRoom } from './capacity.js';
+import { PeerRounds } from './peer-rounds.js';
+import type { TransferStarter } from './peer-rounds.js';
 import { SeqLedger } from './seq-ledger.js';
-import { splitBatch } from './split-batch.js';
+import { splitBatch, splitPlanOf } from './split-batch.js';
 
 /** What the engine does when the pause-window sync misses its deadline. */
 export type DeadlinePolicy = 'abort' | 'continue';
@@ -40,6 +43,12 @@ export interface MigrationEngineOptions {
   readonly graceMs?: number;
   readonly scheduler?: SchedulerLike;
   readonly logger?: Logger;
+  /**
+   * Peer to peer: how to start a transfer at a source, which then sends its state straight to the
+   * destinations; the controller keeps the phases and the proof (absent: the state passes through
+   * the controller).
+   */
+  readonly transfer?: TransferStarter;
 }
 
 /** One pre-copy round: slots installed, batches merged. */
@@ -73,6 +82,8 @@ export class MigrationEngine {
   private readonly scheduler: SchedulerLike;
   private readonly ledger = new SeqLedger();
   private caps = new Map<string, DeviceCapabilities>();
+  /** The sources' transfers, peer to peer (with `transfer`). */
+  private peer: PeerRounds | undefined;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -125,6 +136,7 @@ export class MigrationEngine {
   /** PLANNED → PREPARED: capabilities negotiated (same schema, room at each destination), tracking started everywhere. */
   async prepare(): Promise<void> {
     this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
+    for (const [name, c] of this.caps) checkCapacityClaim(name, c);
     const first = this.caps.get(this.sources[0] as string) as DeviceCapabilities;
     for (const [name, c] of this.caps) {
       for (const [k, fp] of Object.entries(first.schema)) {
@@ -161,7 +173,20 @@ export class MigrationEngine {
 
   /** The snapshot, then delta rounds until `isStopped()` or the convergence policy ends them. */
   private async rounds(isStopped: () => boolean): Promise<PrecopyRound[]> {
+    const start = this.o.transfer;
+    if (start) {
+      const p = this.o.precopy ?? {};
+      this.peer = new PeerRounds({
+        ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
+        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure,
+      });
+      return this.peer.precopy(isStopped);
+    }
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
+    // Room at every destination for its share of the snapshot, before anything is staged anywhere.
+    const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
+    for (const [s, b] of snaps) for (const [d, part] of splitBatch(this.o.plan, this.caps.get(s)?.keyFields ?? [], b, s)) needs.set(d, (needs.get(d) ?? 0) + part.slots.length);
+    checkRoom(needs, (d) => this.caps.get(d));
     let slots = 0;
     for (const [s, b] of snaps) {
       this.ledger.start(s, b.coversSeq.from);
@@ -226,11 +251,15 @@ export class MigrationEngine {
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
     await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
     await this.o.machine.record({ type: 'frozen' });
-    const work = (async (): Promise<{ slots: number; finals: Map<string, StateBatch> }> => {
+    const work = (async (): Promise<{ slots: number }> => {
+      if (this.o.transfer) {
+        if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
+        return { slots: await this.peer.finish() };
+      }
       const finals = await this.each(this.sources, 'final delta', (api, s) => api.finalDelta(this.ref, this.ledger.mark(s)));
       let slots = 0;
       for (const [s, b] of finals) slots += await this.install(s, b);
-      return { slots, finals };
+      return { slots };
     })();
     const late = firstValueFrom(timer(deadlineMs, this.scheduler)).then(() => 'late' as const);
     const outcome = await Promise.race([work, late]);
@@ -259,6 +288,7 @@ export class MigrationEngine {
     await this.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
     await this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
     await this.o.machine.record({ type: 'activated' });
+    this.peer?.close();
     return { slots, lost, elapsedMs: this.scheduler.now() - t0 };
   }
 
@@ -282,8 +312,8 @@ export class MigrationEngine {
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
     const undone: string[] = [];
     const failed: string[] = [];
-    await Promise.all(
-      [...this.destinations, ...this.sources].map(async (n) => {
+    const undo = (names: readonly string[]): Promise<unknown> => Promise.all(
+      names.map(async (n) => {
         for (let attempt = 0; attempt < 2; attempt++) {
           try {
             await this.api(n).abort(this.ref);
@@ -298,6 +328,16 @@ export class MigrationEngine {
         }
       }),
     );
+    if (this.peer) {
+      // Peer to peer, the sources are still sending: stop them first (what they hold still lands),
+      // then clean the destinations once nothing more can arrive.
+      await undo(this.sources);
+      if (!(await this.peer.settle(this.o.settleMs ?? 5_000))) this.logger.warn('peer transfers still running when the destinations are cleaned; a late batch may need a second abort');
+      this.peer.close();
+      await undo(this.destinations);
+    } else {
+      await undo([...this.destinations, ...this.sources]);
+    }
     if (failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
     return { undone, failed };
   }

@@ -14,7 +14,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
+import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { Decoded, MigrationRef, WireMessage } from '../../plugin/index.js';
 import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -110,6 +110,11 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
   const forget = (s: IncomingMigration): void => {
     if (s.ended && sessions.get(s.migrationId) === s) sessions.delete(s.migrationId);
   };
+  /** A migration that ended here (committed, or rolled back on either side's failure) is forgotten. */
+  const forgetEnded = (migrationId: string | undefined): void => {
+    const s = migrationId === undefined ? undefined : sessions.get(migrationId);
+    if (s) forget(s);
+  };
 
   const handlers: Record<FederationMethod, (peer: PeerTrust, req: WireMessage) => Promise<WireMessage>> = {
     Propose: async (peer, req) => {
@@ -143,27 +148,21 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
       const s = session(peer, refFromWire(req['ref']));
       const finals = Array.isArray(req['finalBatches']) ? (req['finalBatches'] as unknown[]).map(batchFromWire) : [];
       const t0 = performance.now();
-      try {
-        const installed = await s.commit(finals);
-        return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
-      } finally {
-        forget(s);
-      }
+      const installed = await s.commit(finals);
+      return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
     },
     Finish: async (peer, req) => {
       const s = session(peer, refFromWire(req['ref']));
       await s.finish(typeof req['sourceDeleted'] === 'number' ? req['sourceDeleted'] : 0);
-      forget(s);
       return {};
     },
     Abort: async (peer, req) => {
       const ref = refFromWire(req['ref']);
       const s = sessions.get(ref.migrationId);
-      if (!s) return {}; // never proposed here, or already ended: nothing to undo
+      if (!s || s.ended) return {}; // never proposed here, or already rolled back: nothing to undo
       session(peer, ref);
       const reason = req['reason'];
       await s.abort(typeof reason === 'string' && isFailureReason(reason) ? reason : 'PEER_REJECTED', `${peer.name}: ${typeof req['detail'] === 'string' && req['detail'] !== '' ? req['detail'] : 'rolled back'}`);
-      forget(s);
       return {};
     },
   };
@@ -180,9 +179,11 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
           const ref = call.request.value['ref'] as { migrationId?: unknown } | undefined;
           migrationId = typeof ref?.migrationId === 'string' ? ref.migrationId : undefined;
           const out = await handlers[method](peer, call.request.value);
+          forgetEnded(migrationId);
           calls.push({ method, peer: peer.name, migrationId, ok: true });
           callback(null, out);
         } catch (e) {
+          forgetEnded(migrationId);
           calls.push({ method, peer: peer?.name, migrationId, ok: false });
           const status = federationStatus(e, `domain ${inv.domain}: ${method}`);
           logger.warn('federation call failed', { method, peer: peer?.name ?? call.getPeer(), migrationId, message: status.details });
@@ -218,20 +219,11 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     calls: () => calls,
     migrations: () => [...sessions.values()].map((s) => ({ migrationId: s.migrationId, peer: s.proposal.peer, phase: s.phase })),
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
+      stopped ??= (async () => {
         clearInterval(sweep);
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }).then(async () => {
+        await shutDownServer(server);
         for (const s of sessions.values()) await s.close().catch(() => undefined);
-      });
+      })();
       return stopped;
     },
   };

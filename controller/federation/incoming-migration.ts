@@ -11,6 +11,7 @@ import { TicketVerifier, cosignTicket, schemaDifferences } from '../../plugin/in
 import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch } from '../../plugin/index.js';
 import type { ConnectedDevices } from '../devices/connect-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
+import { checkCapacityClaim, checkRoom } from '../engine/capacity.js';
 import { splitBatch } from '../engine/split-batch.js';
 import type { KeyFieldSpec } from '../engine/split-batch.js';
 import { ControllerError } from '../errors.js';
@@ -91,6 +92,7 @@ export class IncomingMigration {
     const devices = await deps.connect(destinations, { scope: { sources: p.sources.map((s) => s.name), destinations: destinations.map((d) => d.name) }, tickets: agreed });
     try {
       const caps = await Promise.all(destinations.map(async (d) => ({ name: d.name, capabilities: await (devices.apis.get(d.name) as DeviceApi).capabilities() })));
+      for (const c of [...p.sources, ...caps]) checkCapacityClaim(c.name, c.capabilities);
       const first = p.sources[0] as Proposal['sources'][number];
       const others = [...p.sources.slice(1).map((c) => ({ ...c, domain: p.peer })), ...caps.map((c) => ({ ...c, domain: inv.domain }))];
       for (const c of others) {
@@ -203,21 +205,30 @@ export class IncomingMigration {
     });
   }
 
+  /** The flow key of the source that exported `b`. */
+  private keyFieldsOf(b: StateBatch): KeyFieldSpec {
+    return (this.proposal.sources.find((s) => s.name === b.source) ?? this.proposal.sources[0])?.capabilities.keyFields ?? [];
+  }
+
   /** Stages `batches` at the destinations their flows belong to; returns slots installed. */
   private async install(batches: readonly StateBatch[]): Promise<number> {
     let n = 0;
     for (const b of batches) {
-      const keyFields: KeyFieldSpec = (this.proposal.sources.find((s) => s.name === b.source) ?? this.proposal.sources[0])?.capabilities.keyFields ?? [];
-      const parts = splitBatch(this.plan, keyFields, b);
+      const parts = splitBatch(this.plan, this.keyFieldsOf(b), b);
       const done = await this.each(`import round ${b.round} from ${b.source ?? this.proposal.peer}`, (api, d) => api.importStaged(this.proposal.ref, parts.get(d) as StateBatch));
       n += done.reduce((x, r) => x + r.installed + r.alreadyPresent, 0);
     }
     return n;
   }
 
-  /** A pre-copy batch, staged. */
+  /** A pre-copy batch, staged (a snapshot only where each destination has room for its share). */
   stage(batch: StateBatch): Promise<number> {
     return this.serial('stage', async () => {
+      if (batch.round === 0) {
+        const parts = splitBatch(this.plan, this.keyFieldsOf(batch), batch);
+        const now = new Map(await Promise.all(this.names.map(async (n) => [n, await this.api(n).capabilities()] as const)));
+        checkRoom(new Map([...parts].map(([d, b]) => [d, b.slots.length])), (d) => now.get(d));
+      }
       const n = await this.install([batch]);
       await this.m.record({ type: 'round', round: this.round++, slots: n, tableEntries: 0 });
       return n;
@@ -251,6 +262,7 @@ export class IncomingMigration {
 
   /** The source domain rolls back (or this one gave up): everything at the destinations undone. */
   abort(reason: FailureReason, detail: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return this.serial('abort', () => this.rollBack(reason, detail), false);
   }
 

@@ -105,7 +105,10 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     }
     tickets.agree(both);
     const m = machine;
-    const remote = new PeerDomainDevice({ client, capabilities: destCaps[0] as DeviceCapabilities, state: () => m.state, commitTimeoutMs: o.pauseDeadlineMs });
+    // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
+    const first = destCaps[0] as DeviceCapabilities;
+    const slots = { total: destCaps.reduce((n, c) => n + c.slots.total, 0), free: destCaps.reduce((n, c) => n + c.slots.free, 0) };
+    const remote = new PeerDomainDevice({ client, capabilities: { ...first, slots }, state: () => m.state, commitTimeoutMs: o.pauseDeadlineMs });
     return {
       machine: m,
       devices: new Map<string, DeviceApi>([...local.apis, [peer.name, remote]]),

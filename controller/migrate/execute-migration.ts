@@ -10,6 +10,7 @@ import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi } from '../../plugin/index.js';
 import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
+import type { TransferStarter } from '../engine/peer-rounds.js';
 import { ControllerError } from '../errors.js';
 import { joinPeerDomain } from '../federation/join-peer-domain.js';
 import { engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
@@ -45,6 +46,8 @@ export interface ExecuteMigrationOptions {
   readonly crossDomain?: { readonly peer: InventoryPeer; readonly federation: InventoryFederation };
   /** How devices are reached (default: as the inventory says); tests and benchmarks bring their own. */
   readonly connect?: DeviceConnector;
+  /** Who moves the state: the controller (default), or the sources straight to the destinations. */
+  readonly transfer?: 'controller' | 'peer-to-peer';
   readonly pauseDeadlineMs: number;
   readonly onDeadline: DeadlinePolicy;
   readonly progress: (line: string) => void;
@@ -75,6 +78,7 @@ export interface MigrationOutcome {
 interface Participants {
   readonly machine: MigrationMachine;
   readonly devices: ReadonlyMap<string, DeviceApi>;
+  readonly transfer?: TransferStarter;
   readonly crossDomain?: () => NonNullable<MigrationOutcome['crossDomain']>;
   settle(run: EngineRun): Promise<void>;
   stop(): Promise<void>;
@@ -87,8 +91,9 @@ async function localParticipants(o: ExecuteMigrationOptions, migrationId: string
   const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.domain ?? 'default', controller: o.controller, scope: c.scope, logger }));
   const connected = await connect(devices, { scope });
   try {
+    if (o.transfer === 'peer-to-peer' && !connected.transfer) throw new ControllerError('BAD_CONFIG', 'peer-to-peer transfer needs every device reached the same way: all through their plugin daemons (plugin: { address }), or all in process');
     const machine = await MigrationMachine.plan({ migrationId, vm: o.plan.vm.name, ...scope }, { journal, now: () => Date.now(), logger });
-    return { machine, devices: connected.apis, settle: async () => undefined, stop: () => connected.stop() };
+    return { machine, devices: connected.apis, ...(connected.transfer ? { transfer: connected.transfer } : {}), settle: async () => undefined, stop: () => connected.stop() };
   } catch (e) {
     await connected.stop();
     throw e;
@@ -125,8 +130,10 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
   const devices = [...o.plan.sources, ...(o.crossDomain ? [] : o.plan.destinations)];
   o.progress(`connecting to ${devices.map((d) => `${d.name} (${reachedAt(d)})`).join(', ')}`);
   const journal = o.journal ?? new FileJournal(o.journalDir, logger);
+  if (o.transfer === 'peer-to-peer' && o.crossDomain) throw new ControllerError('BAD_CONFIG', `peer-to-peer transfer between two domains is not built: across domains the state passes through the two controllers`);
   const p = o.crossDomain ? await crossDomainParticipants(o, o.crossDomain, migrationId, journal, logger) : await localParticipants(o, migrationId, journal, logger);
   try {
+    const transfer = o.transfer === 'peer-to-peer' ? p.transfer : undefined;
     const machine = p.machine;
     const rounds: number[] = [];
     let moved = 0;
@@ -140,7 +147,7 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
       }
     });
     const phases = machine.phases$.subscribe((c) => o.progress(`phase ${c.phase}`));
-    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger });
+    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}) });
     const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {

@@ -7,7 +7,7 @@
  * further along the path (role `path`) move too, each to its counterpart on the other side; a
  * path device serving both hosts keeps its state where it is.
  */
-import { concatFields, hashBytes } from 'p4runtime-ts';
+import { placeFlow } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { Inventory, InventoryDevice, InventoryVm, PlacementFunction } from '../inventory/inventory.js';
 
@@ -126,12 +126,11 @@ export function destinationOf(plan: PlacementPlan, key: readonly FlowKeyField[],
   if (only) return only;
   const p = plan.placement;
   if (!p) throw new ControllerError('BAD_CONFIG', `host '${plan.toHost}' has ${edges.length} edges but no placement function; add one under 'placement' and name it in hosts.${plan.toHost}.placement`);
-  const fields = p.fields.map((name) => {
-    const f = key.find((k) => k.name === name);
-    if (!f) throw new ControllerError('BAD_CONFIG', `placement '${p.name}' hashes field '${name}', which the flow key lacks (it has ${key.map((k) => k.name).join(', ')})`);
-    return { value: f.value, bits: f.bits };
-  });
-  const h = hashBytes(p.algorithm, concatFields(fields));
-  const name = p.devices[h % p.devices.length] as string;
+  let name: string;
+  try {
+    name = placeFlow({ destinations: edges.map((d) => d.name), placement: { algorithm: p.algorithm, fields: p.fields, devices: p.devices } }, key);
+  } catch (e) {
+    throw new ControllerError('BAD_CONFIG', (e as Error).message.replace(/^the placement /, `placement '${p.name}' `), { cause: e });
+  }
   return edges.find((d) => d.name === name) as InventoryDevice;
 }

@@ -9,7 +9,7 @@
  * const engine = new MigrationEngine({ plan, machine, devices: remote.devices });
  */
 import { connectMigrationPeer } from '../../plugin/index.js';
-import type { DeviceApi, MutualTls, RemoteDeviceApi } from '../../plugin/index.js';
+import type { MutualTls, RemoteDeviceApi } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { TicketScope, TicketSource } from './ticket-issuer.js';
 
@@ -37,7 +37,7 @@ export interface RemoteDevicesOptions {
 
 /** The connected devices, by name, and closing them. */
 export interface RemoteDevices {
-  readonly devices: ReadonlyMap<string, DeviceApi>;
+  readonly devices: ReadonlyMap<string, RemoteDeviceApi>;
   close(): void;
 }
 

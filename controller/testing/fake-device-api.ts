@@ -38,13 +38,15 @@ export class FakeDeviceApi implements DeviceApi {
   private seq = 0n;
   private exportedTo = 0n;
   private readonly log: { seq: bigint; key: string }[] = [];
-  private readonly deltas$ = new Subject<StateBatch>();
+  private deltas$ = new Subject<StateBatch>();
   private failures = new Map<Method, { reason: DeviceFailureReason; times: number }>();
   private stalls = new Map<Method, { readonly wait: Promise<void>; readonly release: () => void }>();
   /** When set, pushed deltas skip this many sequence numbers once (a lost notification). */
   dropNextPush = false;
   /** When set, the final delta starts one sequence late (a device that loses a change). */
   lieOnFinal = false;
+  /** When set, what capabilities claim about slots instead of the truth. */
+  claimedSlots: { total: number; free: number } | undefined = undefined;
 
   constructor(readonly name: string) {}
 
@@ -105,7 +107,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');
@@ -133,6 +135,13 @@ export class FakeDeviceApi implements DeviceApi {
   async freeze(_m: MigrationRef): Promise<void> {
     await this.gate('freeze');
     this.frozen = true;
+    this.endDeltas();
+  }
+
+  /** The delta stream ends at the freeze and at an abort, as a device's does. */
+  private endDeltas(): void {
+    this.deltas$.complete();
+    this.deltas$ = new Subject<StateBatch>();
   }
   async finalDelta(_m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     await this.gate('finalDelta');
@@ -158,5 +167,6 @@ export class FakeDeviceApi implements DeviceApi {
     this.imported.clear();
     this.frozen = false;
     this.prepared = false;
+    this.endDeltas();
   }
 }

@@ -6,6 +6,8 @@
  */
 import type { DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
+import type { TransferMode, TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
+import type { FlowPlacement } from '../device-api/split-batch.js';
 import type { MigrationTicket, TicketClaims } from '../security/migration-ticket.js';
 import type { WireMessage } from './wire.js';
 
@@ -244,4 +246,56 @@ export function importResultFromWire(v: unknown): ImportResult {
 export function deleteResultFromWire(v: unknown): { readonly deleted: number; readonly skipped: number } {
   const m = msg(v, 'DeleteResult');
   return { deleted: uint(m['deleted'], 'DeleteResult.deleted'), skipped: uint(m['skipped'], 'DeleteResult.skipped') };
+}
+
+/** A destination as a source plugin dials it (peer to peer). */
+export interface TransferTarget {
+  readonly name: string;
+  readonly address: string;
+  readonly serverName?: string;
+}
+
+const ALGORITHMS = ['crc32', 'crc16', 'csum16'] as const;
+
+/** A TransferRequest message (the call's ref and ticket are added by the client). */
+export function transferToWire(r: TransferRequest, targets: readonly TransferTarget[]): WireMessage {
+  const p = r.plan.placement;
+  return {
+    destinations: targets.map((t) => ({ name: t.name, address: t.address, serverName: t.serverName ?? '' })),
+    ...(p ? { placement: { algorithm: p.algorithm, fields: [...p.fields], devices: [...p.devices] } } : {}),
+    final: r.mode.kind === 'final',
+    ...(r.mode.kind === 'final' ? { sinceSeq: bigintToWire(r.mode.sinceSeq, 'sinceSeq') } : {}),
+  };
+}
+
+/** A transfer request and its targets from the message. */
+export function transferFromWire(m: WireMessage): { readonly request: TransferRequest; readonly targets: TransferTarget[] } {
+  const targets = list(m['destinations'], 'TransferRequest.destinations').map((t, i) => {
+    const x = msg(t, `TransferRequest.destinations[${i}]`);
+    const serverName = typeof x['serverName'] === 'string' && x['serverName'] !== '' ? x['serverName'] : undefined;
+    return { name: str(x['name'], `TransferRequest.destinations[${i}].name`), address: str(x['address'], `TransferRequest.destinations[${i}].address`), ...(serverName ? { serverName } : {}) };
+  });
+  if (targets.length === 0) throw bad('TransferRequest', 'no destination to send to');
+  let placement: FlowPlacement | undefined;
+  if (m['placement'] !== null && m['placement'] !== undefined) {
+    const p = msg(m['placement'], 'TransferRequest.placement');
+    const names = (v: unknown, what: string): string[] => list(v, what).map((s, i) => str(s, `${what}[${i}]`));
+    placement = { algorithm: oneOf(p['algorithm'], ALGORITHMS, 'TransferRequest.placement.algorithm'), fields: names(p['fields'], 'TransferRequest.placement.fields'), devices: names(p['devices'], 'TransferRequest.placement.devices') };
+  }
+  const mode: TransferMode = m['final'] === true ? { kind: 'final', sinceSeq: wireToBigint(m['sinceSeq'], 'TransferRequest.since_seq') } : { kind: 'precopy' };
+  return { request: { plan: { destinations: targets.map((t) => t.name), placement }, mode }, targets };
+}
+
+/** A TransferProgress message. */
+export const progressToWire = (p: TransferProgress): WireMessage => ({
+  round: p.round, coversFrom: bigintToWire(p.coversSeq.from, 'coversSeq.from'), coversTo: bigintToWire(p.coversSeq.to, 'coversSeq.to'), slots: p.slots, final: p.final, merged: p.merged,
+});
+
+/** A TransferProgress from its message. */
+export function progressFromWire(v: unknown): TransferProgress {
+  const m = msg(v, 'TransferProgress');
+  const from = wireToBigint(m['coversFrom'], 'TransferProgress.covers_from');
+  const to = wireToBigint(m['coversTo'], 'TransferProgress.covers_to');
+  if (to < from) throw bad('TransferProgress', `covers_to ${to} is before covers_from ${from}`);
+  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged') };
 }

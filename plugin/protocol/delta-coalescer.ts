@@ -29,8 +29,10 @@ export function mergeBatches(keyFields: readonly string[], a: StateBatch, b: Sta
   for (const s of b.slots) slots.set(keyOf(keyFields, s.fields), s);
   const counters = b.counters ?? a.counters;
   const clock = b.clock ?? a.clock;
+  const source = b.source ?? a.source;
   return {
     migrationId: b.migrationId,
+    ...(source !== undefined ? { source } : {}),
     round: b.round,
     slots: [...slots.values()],
     removed: [...removed.values()],

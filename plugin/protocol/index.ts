@@ -6,13 +6,15 @@
 export { MIGRATION_METHODS, MIGRATION_PACKAGE, MIGRATION_SERVICE, PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, wireCodec } from './wire.js';
 export type { Decoded, MigrationMethod, WireCodec, WireMessage } from './wire.js';
 export {
-  MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, wireToBigint,
+  MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, progressFromWire, progressToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, transferFromWire, transferToWire, wireToBigint,
 } from './codec.js';
+export type { TransferTarget } from './codec.js';
 export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from './status.js';
 export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
 export { loadMutualTls } from './tls-material.js';
+export { shutDownServer } from './shutdown.js';
 export { diagnoseTls } from './tls-diagnosis.js';
 export type { TlsDiagnosis } from './tls-diagnosis.js';
 export type { LoadedTls, MutualTls } from './tls-material.js';

@@ -14,10 +14,12 @@ import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../device-api/device-api.js';
+import type { TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket } from '../security/migration-ticket.js';
-import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, deleteResultFromWire, importResultFromWire, refToWire, ticketToWire } from './codec.js';
+import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, deleteResultFromWire, importResultFromWire, progressFromWire, refToWire, ticketToWire, transferToWire } from './codec.js';
+import type { TransferTarget } from './codec.js';
 import { statusToFailure } from './status.js';
 import { diagnoseTls } from './tls-diagnosis.js';
 import { loadMutualTls } from './tls-material.js';
@@ -46,6 +48,8 @@ export const DEFAULT_MIGRATION_CLIENT_OPTIONS = Object.freeze({ callTimeoutMs: 3
 /** A remote device: the DeviceApi, and closing its channel. */
 export interface RemoteDeviceApi extends DeviceApi {
   readonly address: string;
+  /** Peer to peer: asks this device (a source) to send the migration's state straight to `targets`. */
+  transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress>;
   /** The protocol version the peer reported in its last capabilities answer (undefined before). */
   readonly peerProtocolVersion: number | undefined;
   close(): void;
@@ -143,11 +147,20 @@ class RemoteDevice implements RemoteDeviceApi {
   }
 
   exportDeltas(m: MigrationRef): Observable<StateBatch> {
-    return new Observable<StateBatch>((sub) => {
-      const what = `device ${this.name}: ExportDeltas`;
+    return this.serverStream('ExportDeltas', 'MigrationCall', () => this.scoped(m), batchFromWire);
+  }
+
+  transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress> {
+    return this.serverStream('Transfer', 'TransferRequest', () => this.scoped(m, transferToWire(request, targets)), progressFromWire);
+  }
+
+  /** A server-streaming call as an Observable: each message decoded, failures with their reason, unsubscribing cancels. */
+  private serverStream<T>(method: MigrationMethod, requestType: string, body: () => WireMessage, decode: (msg: WireMessage) => T): Observable<T> {
+    return new Observable<T>((sub) => {
+      const what = `device ${this.name}: ${method}`;
       let stream: ClientReadableStream<WireMessage>;
       try {
-        stream = this.client.makeServerStreamRequest(methodPath('ExportDeltas'), (b: Buffer) => b, (b: Buffer) => decodeWire('StateBatch', b), encodeWire('MigrationCall', this.scoped(m)), new Metadata(), {});
+        stream = this.client.makeServerStreamRequest(methodPath(method), (b: Buffer) => b, (b: Buffer) => decodeWire(methodTypes(method).response, b), encodeWire(requestType, body()), new Metadata(), {});
       } catch (e) {
         sub.error(statusToFailure(e, what));
         return undefined;
@@ -155,7 +168,7 @@ class RemoteDevice implements RemoteDeviceApi {
       let done = false;
       stream.on('data', (msg: WireMessage) => {
         try {
-          sub.next(batchFromWire(msg));
+          sub.next(decode(msg));
         } catch (e) {
           done = true;
           stream.cancel();

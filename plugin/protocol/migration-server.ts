@@ -17,13 +17,16 @@ import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import type { DeviceApi, MigrationRef } from '../device-api/device-api.js';
+import { transferState } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
-import type { TicketVerifier } from '../security/migration-ticket.js';
+import type { MigrationTicket, TicketVerifier } from '../security/migration-ticket.js';
 import { trustedCaller } from './caller-identity.js';
-import { batchFromWire, batchToWire, capabilitiesToWire, importResultToWire, refFromWire, ticketFromWire, wireToBigint } from './codec.js';
+import { batchFromWire, batchToWire, capabilitiesToWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
+import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { failureToStatus } from './status.js';
+import { shutDownServer } from './shutdown.js';
 import { loadMutualTls } from './tls-material.js';
 import type { MutualTls } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
@@ -100,6 +103,7 @@ const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
   DeleteAtSource: 'source',
   ImportStaged: 'destination',
   Activate: 'destination',
+  Transfer: 'source',
 };
 
 type Call = ServerUnaryCall<Decoded<WireMessage>, WireMessage> | ServerWritableStream<Decoded<WireMessage>, WireMessage>;
@@ -199,6 +203,56 @@ class Handlers {
     );
   }
 
+  /**
+   * Transfer: this source sends the migration's state straight to the destination plugins named
+   * (which the ticket must name too), dialling them with this plugin's own certificate and the
+   * call's ticket; each acknowledged batch is reported to the caller.
+   */
+  transfer(call: ServerWritableStream<Decoded<WireMessage>, WireMessage>): void {
+    let ref: MigrationRef;
+    let parsed: ReturnType<typeof transferFromWire>;
+    let ticket: MigrationTicket;
+    try {
+      const a = this.admit('Transfer', call);
+      ref = a.ref as MigrationRef;
+      ticket = ticketFromWire(a.req['ticket']);
+      parsed = transferFromWire(a.req);
+      const stray = parsed.targets.find((t) => !ticket.claims.destinations.includes(t.name));
+      if (stray) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: Transfer to '${stray.name}', which the ticket does not name as a destination of migration '${ticket.claims.migrationId}'`);
+    } catch (e) {
+      call.emit('error', this.refuse('Transfer', call, e));
+      return;
+    }
+    const tls = this.o.tls;
+    const peers = new Map(parsed.targets.map((t) => [t.name, connectMigrationPeer({
+      address: t.address, name: t.name, ticket: () => ticket, maxMessageBytes: this.o.maxMessageBytes,
+      tls: { ca: tls.ca, cert: tls.cert, key: tls.key, ...(t.serverName ? { serverName: t.serverName } : {}) },
+    })]));
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.streams.delete(sub);
+      for (const p of peers.values()) p.close();
+    };
+    const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
+      next: (p) => call.write(progressToWire(p)),
+      error: (e: unknown) => {
+        finish();
+        call.emit('error', this.refuse('Transfer', call, e));
+      },
+      complete: () => {
+        finish();
+        call.end();
+      },
+    });
+    this.streams.add(sub);
+    call.on('cancelled', () => {
+      sub.unsubscribe();
+      finish();
+    });
+  }
+
   implementation(): UntypedServiceImplementation {
     const { api, tickets } = this.o;
     const ack = async (p: Promise<unknown>): Promise<WireMessage> => {
@@ -210,6 +264,7 @@ class Handlers {
       Prepare: this.unary('Prepare', (_r, ref) => ack(api.prepare(ref))),
       ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await api.exportSnapshot(ref))),
       ExportDeltas: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.exportDeltas(call),
+      Transfer: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.transfer(call),
       ImportStaged: this.unary('ImportStaged', async (r, ref) => {
         const batch = batchFromWire(r['batch']);
         if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
@@ -255,18 +310,10 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
     port,
     stats: () => ({ calls: handlers.calls, refused: handlers.refused, mergedBatches: handlers.merged }),
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
+      if (!stopped) {
         for (const s of handlers.streams) s.unsubscribe();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+        stopped = shutDownServer(server);
+      }
       return stopped;
     },
   };

@@ -40,7 +40,9 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
   } catch (e) {
     throw new EdgePluginError('BAD_OPTIONS', `migration.coordinators: ${(e as Error).message}; each must be an Ed25519 public key in PEM`, { cause: e });
   }
-  const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}) });
+  const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}),
+    // A trusted index needs no background scan of the slot group (which would compete with migrations for the switch).
+    ...(c.snapshotSource === 'index' ? { reconcile: false } : {}) });
   try {
     await api.ready();
     const server = await serveMigrationProtocol({

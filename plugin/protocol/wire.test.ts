@@ -9,10 +9,10 @@ describe('protocol wire — the committed descriptor', () => {
     const committed = JSON.parse(readFileSync(new URL('./gen/migration.json', import.meta.url), 'utf8')) as unknown;
     expect(committed).toEqual(parsed);
   });
-  it('protocol wire — every RPC of the service has a definition, ExportDeltas alone streams', () => {
+  it('protocol wire — every RPC of the service has a definition, ExportDeltas and Transfer stream', () => {
     const svc = protobuf.parse(readFileSync(new URL('./migration.proto', import.meta.url), 'utf8')).root.lookupService(`${MIGRATION_PACKAGE}.Migration`);
     expect(Object.keys(svc.methods)).toEqual([...MIGRATION_METHODS]);
-    expect(MIGRATION_METHODS.filter((m) => MIGRATION_SERVICE[m].responseStream)).toEqual(['ExportDeltas']);
+    expect(MIGRATION_METHODS.filter((m) => MIGRATION_SERVICE[m].responseStream)).toEqual(['ExportDeltas', 'Transfer']);
   });
   it('protocol wire — a request that does not decode reaches the handler as a failure, not an exception', () => {
     const d = MIGRATION_SERVICE.ImportStaged.requestDeserialize(Buffer.from([0x0a, 0xff, 0xff, 0xff]));

@@ -89,6 +89,7 @@ const METHODS = {
   Activate: ['MigrationCall', 'Ack', false],
   DeleteAtSource: ['DeleteRequest', 'DeleteResult', false],
   Abort: ['MigrationCall', 'Ack', false],
+  Transfer: ['TransferRequest', 'TransferProgress', true],
 } as const;
 
 /** The name of one RPC of the service. */

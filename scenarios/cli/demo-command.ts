@@ -14,6 +14,7 @@ import { EXIT_FAILED, EXIT_OK, UsageError, parseFlags } from './main.js';
 
 const HELP = `usage: carryover demo [--flows N] [--topology 1:1|2:1|1:2] [--profile full|bmv2]
                      [--vm sim|qemu] [--pause-deadline-ms N] [--seed N] [--json]
+       carryover demo --domains 2 [--plugins process|in-process] [--flows N] [--profile P] [--json]
 
 Simulated edge switches running p4/stateful_edge.p4's model, an edge plugin on each, and a VM
 whose TCP and UDP flows open, move data and close through PacketOut while carryover live-migrates
@@ -31,6 +32,11 @@ destination, and at a control switch that got no state (a migration without carr
                          stops exactly while QEMU holds it in pre-switchover)
   --pause-deadline-ms N  pause-window budget; past it the migration rolls back (default ${DEFAULT_LIVE_DEMO_OPTIONS.pauseDeadlineMs})
   --seed N               the VM's traffic (default ${DEFAULT_LIVE_DEMO_OPTIONS.seed})
+  --domains 2            two data-centre domains: the VM moves from dc-a's switch to dc-b's, each
+                         domain with its own CA, controller and plugin daemons; the controllers
+                         agree over mutual TLS, only the commit crosses inside the pause
+  --plugins process      the plugin daemons (carryover plugin --config) as separate processes
+                         (default with --domains 2; in-process runs them in this process)
   --json                 one JSON object (flows, flowsMigrated, survivedWith, brokenWithout,
                          countersConserved, pauseSyncMs, rounds, …)`;
 
@@ -71,10 +77,17 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
+    plugins: { type: 'string' },
+    domains: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
     return EXIT_OK;
+  }
+  if (values.domains !== undefined || values.plugins !== undefined) {
+    const r = await (await import('../demo/domains-demo.js')).runDomainsDemoFromFlags(values, (m) => new UsageError(m));
+    console.log(r.output);
+    return r.ok ? EXIT_OK : EXIT_FAILED;
   }
   const int = (name: string, v: string | undefined, dflt: number, min: number, max: number): number => {
     if (v === undefined) return dflt;

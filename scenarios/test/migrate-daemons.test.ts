@@ -18,21 +18,12 @@ import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
-import { establish, returnSegment, topology } from '../migration-fixture.js';
-import { startDaemonInProcess } from '../plugin-daemons.js';
+import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
+import { establish, returnSegment } from '../migration-fixture.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 const PORTS = Array.from({ length: 16 }, (_, i) => 32_000 + i);
-
-/** A sim with stateful_edge and the VM laid out as `vmId`, with no controller attached. */
-async function sim(vmId: number): Promise<{ sim: SimSwitch; group: SlotGroupSpec }> {
-  const rig = await startEdgeRig({ profile: 'full', topology: false });
-  await topology(rig.sw, vmId);
-  const group = rig.plugin.group;
-  await rig.plugin.stop();
-  return { sim: rig.sim, group };
-}
 
 describe.skipIf(!opensslAvailable())('carryover migrate — devices behind plugin daemons (needs openssl)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carryover-migrate-daemons-'));
@@ -44,7 +35,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate — devices behind plugi
   const daemons: RunningDaemon[] = [];
   beforeAll(async () => {
     files = makeDomainFiles(pki, dir, 'dc-a');
-    [{ sim: src, group }, { sim: dst }] = await Promise.all([sim(7), sim(9)]);
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(7), startSwitchForDaemon(9)]);
     for (const p of PORTS) expect(establish(src, p)).toBe(true);
   }, 120_000);
   afterAll(async () => {

@@ -15,11 +15,11 @@ import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
-import { controllerYaml, federationYaml, makeDomainFiles, peersYaml, writeDaemonConfig } from '../domain-files.js';
+import { makeDomainFiles, siteYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK, startEdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment, topology } from '../migration-fixture.js';
-import { startDaemonInProcess } from '../plugin-daemons.js';
+import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 const PORTS = Array.from({ length: 10 }, (_, i) => 34_000 + i);
@@ -37,43 +37,19 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
   beforeAll(async () => {
     a = makeDomainFiles(pki, dir, 'dc-a');
     b = makeDomainFiles(pki, dir, 'dc-b');
-    const sims = await Promise.all([SRC_ID, DST_ID].map(async (id) => {
-      const rig = await startEdgeRig({ profile: 'full', topology: false });
-      await topology(rig.sw, id);
-      group = rig.plugin.group;
-      await rig.plugin.stop();
-      return rig.sim;
-    }));
-    [src, dst] = sims as [SimSwitch, SimSwitch];
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
     const coordinators = { 'dc-a': a.publicKey, 'dc-b': b.publicKey };
     const [da, db] = await Promise.all([
       startDaemonInProcess(writeDaemonConfig({ switchAddress: src.address, deviceId: src.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-a', files: a, coordinators, requiredSigners: ['dc-a', 'dc-b'], deltaIntervalMs: 10 })),
       startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-b', files: b, coordinators, requiredSigners: ['dc-a', 'dc-b'] })),
     ]);
     daemons.push(da as RunningDaemon, db as RunningDaemon);
-    writeFileSync(join(b.dir, 'site.yaml'), [
-      'domain: dc-b',
-      'journal: ./journal',
-      controllerYaml(b),
-      federationYaml(b, '127.0.0.1:0'),
-      peersYaml([{ files: a }]),
-      'devices:',
-      `  edge-b: { plugin: { address: ${db?.address}, serverName: edge-b }, hosts: [host-b] }`,
-      '',
-    ].join('\n'));
+    writeFileSync(join(b.dir, 'site.yaml'), siteYaml({ files: b, listen: '127.0.0.1:0', peers: [{ files: a }], devices: [`edge-b: { plugin: { address: ${db?.address}, serverName: edge-b }, hosts: [host-b] }`] }));
     server = await serveFederation({ inventory: loadInventory(join(b.dir, 'site.yaml')), defaultP4info: P4INFO_PATH });
-    writeFileSync(join(a.dir, 'site.yaml'), [
-      'domain: dc-a',
-      'journal: ./journal',
-      controllerYaml(a),
-      federationYaml(a),
-      peersYaml([{ files: b, address: server.address }]),
-      'devices:',
-      `  edge-a: { plugin: { address: ${da?.address}, serverName: edge-a }, hosts: [host-a] }`,
-      'vms:',
-      '  vm-7: { address: 10.0.0.5, host: host-a }',
-      '',
-    ].join('\n'));
+    writeFileSync(join(a.dir, 'site.yaml'), siteYaml({
+      files: a, peers: [{ files: b, address: server.address }],
+      devices: [`edge-a: { plugin: { address: ${da?.address}, serverName: edge-a }, hosts: [host-a] }`], vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
+    }));
     for (const p of PORTS) expect(establish(src, p)).toBe(true);
   }, 180_000);
   afterAll(async () => {

@@ -49,14 +49,31 @@ function slow(api: DeviceApi, method: keyof DeviceApi, ms: number, when: () => b
   });
 }
 
+/** `api` whose capabilities claim `claim()` about its slots when set. */
+function claiming(api: DeviceApi, claim: () => { total: number; free: number } | undefined): DeviceApi {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== 'capabilities') return f;
+      return async () => {
+        const caps = (await f()) as Awaited<ReturnType<DeviceApi['capabilities']>>;
+        const c = claim();
+        return c ? { ...caps, slots: c } : caps;
+      };
+    },
+  });
+}
+
 const PORTS = Array.from({ length: 12 }, (_, i) => 33_000 + i);
 
 describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs openssl)', () => {
   let site: TwoDomains;
-  const inject = { destinationActivate: false, sourceFreeze: false, slowActivate: false };
+  const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, claim: () => undefined };
   beforeAll(async () => {
     site = await startTwoDomains({
-      wrapDestination: (api) => failing(slow(api, 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate),
+      wrapDestination: (api) => failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate),
       wrapSource: (api) => failing(api, 'freeze', 'NOT_PRIMARY', () => inject.sourceFreeze),
     });
     for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
@@ -137,6 +154,49 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
       untouched();
     } finally {
       inject.slowActivate = false;
+    }
+  }, 60_000);
+
+  it('two domains — a destination in dc-b claiming more free slots than it has is refused at the proposal: nothing prepared in either domain', async () => {
+    inject.claim = () => ({ total: 327_680, free: 400_000 });
+    try {
+      await expect(site.migrate('m-liar')).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/peer domain dc-b: Propose: .*edge-b claims 400000 free slots of 327680/) as unknown });
+      expect(await site.journalB.load('m-liar')).toEqual([]);
+      expect(await site.journalA.load('m-liar')).toEqual([]);
+      untouched();
+    } finally {
+      inject.claim = () => undefined;
+    }
+  });
+
+  it('two domains — a dc-b without room for the snapshot is refused by dc-a before anything is staged: CAPACITY_EXCEEDED naming dc-b', async () => {
+    inject.claim = () => ({ total: 327_680, free: PORTS.length - 1 });
+    try {
+      const out = await site.migrate('m-full');
+      expect(out.run.aborted).toMatchObject({ reason: 'CAPACITY_EXCEEDED', detail: "dc-b has 11 free slots; the VM's snapshot needs 12 there; nothing was staged" });
+      expect((await site.journalB.load('m-full')).map((e) => e.type)).toEqual(['planned', 'prepared', 'abort', 'rolled-back']);
+      untouched();
+    } finally {
+      inject.claim = () => undefined;
+    }
+  }, 60_000);
+
+  it('two domains — room taken at dc-b between the proposal and the snapshot: dc-b refuses to stage it, CAPACITY_EXCEEDED reaches dc-a, nothing staged', async () => {
+    let asked = 0;
+    // Honest at the proposal; by the time the snapshot arrives, the slots are gone.
+    inject.claim = () => (asked++ === 0 ? undefined : { total: 327_680, free: 3 });
+    try {
+      const out = await site.migrate('m-taken');
+      expect(out.run.aborted).toMatchObject({ reason: 'CAPACITY_EXCEEDED', detail: expect.stringMatching(/peer domain dc-b: Stage: .*edge-b has 3 free slots; the VM's snapshot needs 12 there; nothing was staged/) as unknown });
+      const b = await site.journalB.load('m-taken');
+      expect(b.map((e) => e.type)).toEqual(['planned', 'prepared', 'abort', 'rolled-back']);
+      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'CAPACITY_EXCEEDED' });
+      // dc-a's abort reached a dc-b that had already rolled back: answered, so dc-a's rollback is complete too.
+      expect((await site.journalA.load('m-taken')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+      expect(site.server.migrations()).toEqual([]);
+      untouched();
+    } finally {
+      inject.claim = () => undefined;
     }
   }, 60_000);
 

@@ -1,0 +1,151 @@
+/**
+ * Peer-to-peer transfer (issue 14): the source plugin sends the VM's state straight to the
+ * destination plugins while the controller only coordinates the phases and keeps the proof.
+ * Pre-copy: the snapshot — once every destination showed room for its share — then each delta
+ * batch as the source produces it; the final delta after the freeze, from the sequence the
+ * controller names. Each batch is split by the one rule (split-batch.ts: placement in 1:N, counters
+ * to the first, table entries everywhere), so N:1 and 1:N work as through the controller.
+ *
+ * Flow control end to end: one batch is in flight to the destinations at a time; batches the
+ * source produces meanwhile are merged flow by flow (the newest record of a flow wins), so a slow
+ * destination slows the source's sending and what waits is bounded by the VM's flows, never by how
+ * long the destination lags. Every acknowledged batch is reported to the controller (its sequence
+ * marks: the completeness proof stays the controller's).
+ */
+import { Observable } from 'rxjs';
+import type { Subscription } from 'rxjs';
+import { mergeBatches } from '../protocol/delta-coalescer.js';
+import { checkCapacityClaim, checkRoom } from './capacity.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
+import { asDeviceFailure } from './device-failure.js';
+import { splitBatch } from './split-batch.js';
+import type { KeyFieldSpec, SplitPlan } from './split-batch.js';
+
+/** What the source does: pre-copy (snapshot, then deltas until the freeze) or the final delta. */
+export type TransferMode = { readonly kind: 'precopy' } | { readonly kind: 'final'; readonly sinceSeq: bigint };
+
+/** A transfer the controller asks of a source. */
+export interface TransferRequest {
+  readonly plan: SplitPlan;
+  readonly mode: TransferMode;
+}
+
+/** One batch every destination acknowledged. */
+export interface TransferProgress {
+  /** 0 for the snapshot, then 1, 2, … in sending order (the final batch is marked `final`). */
+  readonly round: number;
+  /** The data plane's sequence marks the batch covers. */
+  readonly coversSeq: { readonly from: bigint; readonly to: bigint };
+  /** Slots installed or already present at the destinations. */
+  readonly slots: number;
+  readonly final: boolean;
+  /** Batches merged at the source so far while a destination was slower (flow control). */
+  readonly merged: number;
+}
+
+/** What a transfer needs at the source. */
+export interface PeerTransferOptions {
+  /** The source's device API (its own switch). */
+  readonly source: DeviceApi;
+  /** A destination's device API by name: in process, or over the migration protocol with this plugin's certificate. */
+  readonly peer: (name: string) => DeviceApi;
+}
+
+/**
+ * Runs a transfer of migration `m` from `o.source` to the request's destinations; emits one
+ * progress per acknowledged batch and completes after the last (pre-copy: once the source froze
+ * and what waited was sent). Unsubscribing stops sending (a batch in flight still lands).
+ */
+export function transferState(o: PeerTransferOptions, m: MigrationRef, r: TransferRequest): Observable<TransferProgress> {
+  return new Observable<TransferProgress>((sub) => {
+    let stopped = false;
+    let deltas: Subscription | undefined;
+    let round = 0;
+    let merged = 0;
+    let keyFields: KeyFieldSpec = [];
+    let self: string | undefined;
+
+    /** Sends `b` to every destination (its share each); resolves with the progress to report. */
+    const send = async (b: StateBatch, final: boolean): Promise<TransferProgress> => {
+      const parts = splitBatch(r.plan, keyFields, b, self);
+      const to = [...parts.keys()];
+      const out = await Promise.allSettled(to.map((d) => o.peer(d).importStaged(m, parts.get(d) as StateBatch)));
+      const bad = out.findIndex((x) => x.status === 'rejected');
+      if (bad >= 0) throw asDeviceFailure((out[bad] as PromiseRejectedResult).reason, `peer transfer of migration ${m.migrationId} to ${to[bad]}`);
+      const slots = out.reduce((n, x) => {
+        const v = (x as PromiseFulfilledResult<ImportResult>).value;
+        return n + v.installed + v.alreadyPresent;
+      }, 0);
+      return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged };
+    };
+    const fail = (e: unknown): void => {
+      if (stopped) return;
+      stopped = true;
+      deltas?.unsubscribe();
+      sub.error(asDeviceFailure(e, `peer transfer of migration ${m.migrationId}`));
+    };
+
+    void (async () => {
+      const own = await o.source.capabilities();
+      keyFields = own.keyFields;
+      self = own.device;
+      if (r.mode.kind === 'final') {
+        const p = await send(await o.source.finalDelta(m, r.mode.sinceSeq), true);
+        if (stopped) return;
+        sub.next(p);
+        sub.complete();
+        return;
+      }
+      const snapshot = await o.source.exportSnapshot(m);
+      // The destinations' room, asked of them, before anything is sent: a claim that cannot be true, or too little room, moves nothing.
+      const shares = splitBatch(r.plan, keyFields, snapshot, self);
+      const caps = new Map<string, DeviceCapabilities>(await Promise.all([...shares.keys()].map(async (d) => [d, await o.peer(d).capabilities()] as const)));
+      for (const [d, c] of caps) checkCapacityClaim(d, c);
+      checkRoom(new Map([...shares].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
+      const first = await send(snapshot, false);
+      if (stopped) return;
+      sub.next(first);
+      let waiting: StateBatch | undefined;
+      let inFlight = false;
+      let ended = false;
+      const keyNames = keyFields.map((k) => k.name);
+      const pump = (): void => {
+        if (inFlight || stopped) return;
+        const b = waiting;
+        if (!b) {
+          if (ended) {
+            stopped = true;
+            sub.complete();
+          }
+          return;
+        }
+        waiting = undefined;
+        inFlight = true;
+        send(b, false).then((p) => {
+          inFlight = false;
+          if (stopped) return;
+          sub.next(p);
+          pump();
+        }, fail);
+      };
+      deltas = o.source.exportDeltas(m).subscribe({
+        next: (b) => {
+          if (waiting) merged++;
+          waiting = waiting ? mergeBatches(keyNames, waiting, b) : b;
+          pump();
+        },
+        error: fail,
+        // The source froze (or was aborted): what waits goes out, then the transfer ends.
+        complete: () => {
+          ended = true;
+          pump();
+        },
+      });
+    })().catch(fail);
+
+    return () => {
+      stopped = true;
+      deltas?.unsubscribe();
+    };
+  });
+}

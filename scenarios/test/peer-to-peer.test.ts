@@ -1,0 +1,95 @@
+/**
+ * Peer-to-peer transfer between two plugin daemons on two sims: `carryover migrate --transfer
+ * peer-to-peer` has the source's daemon send the VM's state straight to the destination's (mutual
+ * TLS with the source plugin's own certificate, the controller's ticket), while the controller
+ * keeps the phases and the completeness proof. A destination daemon that does not trust the source
+ * plugin as a caller refuses the transfer: rolled back, nothing moved. One that does receives every
+ * import from the source plugin, none from the controller.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrateCommand } from '../../controller/index.js';
+import type { SlotGroupSpec } from '../../plugin/index.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { countVmSlots } from '../demo/demo-observer.js';
+import { makeDomainFiles, siteYaml, writeDaemonConfig } from '../domain-files.js';
+import type { DomainFiles } from '../domain-files.js';
+import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
+import type { RunningDaemon } from '../plugin-daemons.js';
+
+const PORTS = Array.from({ length: 14 }, (_, i) => 35_000 + i);
+
+describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer — between two plugin daemons (needs openssl)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carryover-p2p-'));
+  const pki = new TestPki();
+  let files: DomainFiles;
+  let src: SimSwitch;
+  let dst: SimSwitch;
+  let group: SlotGroupSpec;
+  let srcDaemon: RunningDaemon;
+  const daemons: RunningDaemon[] = [];
+  beforeAll(async () => {
+    files = makeDomainFiles(pki, dir, 'dc-a');
+    [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
+    srcDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: src.address, deviceId: src.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-a', files, deltaIntervalMs: 10, snapshotSource: 'index' }));
+    daemons.push(srcDaemon);
+    for (const p of PORTS) expect(establish(src, p)).toBe(true);
+  }, 120_000);
+  afterAll(async () => {
+    for (const d of daemons) await d.stop();
+    await Promise.all([src?.stop(), dst?.stop()]);
+    pki.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const migrate = async (dstAt: string, id: string): Promise<{ code: number; out: string[]; err: string[] }> => {
+    const path = join(dir, `${id}.yaml`);
+    writeFileSync(path, siteYaml({
+      files,
+      devices: [`edge-a: { plugin: { address: ${srcDaemon.address}, serverName: edge-a }, hosts: [host-a] }`, `edge-b: { plugin: { address: ${dstAt}, serverName: edge-b }, hosts: [host-b] }`],
+      vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
+    }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    return { code, out, err };
+  };
+
+  it('p2p — a destination daemon that does not trust the source plugin refuses its transfer: exit 1, the refusal named, nothing moved', async () => {
+    const refusing = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index' }));
+    try {
+      const r = await migrate(refusing.address, 'm-p2p-refused');
+      expect(r.code, [...r.err, ...r.out].join('\n')).toBe(1);
+      const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
+      expect(report).toMatchObject({ outcome: 'aborted', reason: 'PEER_REJECTED' });
+      expect(String(report['detail'])).toMatch(/peer transfer from edge-a: .*'edge-a' is not a trusted caller of this plugin/);
+      expect(countVmSlots(dst, group, DST_ID)).toBe(0);
+      expect(countVmSlots(src, group, SRC_ID)).toBe(PORTS.length);
+      for (const p of PORTS) expect(src.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+    } finally {
+      await refusing.stop();
+    }
+  }, 300_000);
+
+  it('p2p — the source plugin sends straight to a destination that trusts it: exit 0, every import came from edge-a, the flows pass at edge-b', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug' }), 120_000, logs);
+    daemons.push(dstDaemon);
+    const r = await migrate(dstDaemon.address, 'm-p2p');
+    expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
+    expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
+    const calls = logs.filter((l) => l['msg'] === 'migration call');
+    const imports = calls.filter((l) => l['method'] === 'ImportStaged');
+    expect(imports.length).toBeGreaterThan(0);
+    expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-a']));
+    expect(calls.filter((l) => l['method'] === 'Activate').map((l) => l['caller'])).toEqual([files.controllerName]);
+    expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
+    expect(countVmSlots(src, group, SRC_ID)).toBe(0);
+    for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+  }, 300_000);
+});
