@@ -98,6 +98,8 @@ export interface DaemonConfig {
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
   readonly logLevel?: 'debug' | 'info' | 'warn';
+  /** P4Runtime to the switch over TLS: the switch's CA, and a client certificate when it asks for one (paths). */
+  readonly switchTls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
 /** Writes `<dir>/<device>.plugin.yaml` for `carryover plugin --config`; returns its path. */
@@ -107,6 +109,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
   const path = join(c.files.dir, `${c.device}.plugin.yaml`);
   writeFileSync(path, [
     `switch: { address: "${c.switchAddress}", deviceId: ${c.deviceId}, electionId: ${c.electionId} }`,
+    ...(c.switchTls ? [`tls: { ${Object.entries(c.switchTls).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`] : []),
     `p4info: ${JSON.stringify(c.p4info)}`,
     `logLevel: ${c.logLevel ?? 'warn'}`,
     'migration:',

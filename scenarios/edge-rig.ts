@@ -7,11 +7,11 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { P4Schema, parseIPv4 } from 'p4runtime-ts';
-import type { P4Switch } from 'p4runtime-ts';
+import type { CredentialsOption, P4Switch } from 'p4runtime-ts';
 import { createEdgePlugin } from '../plugin/index.js';
 import type { EdgePlugin, EdgePluginOptions } from '../plugin/index.js';
 import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
-import type { Scheduler, SimProfileName, SimSwitch } from '../sim/index.js';
+import type { Scheduler, SimProfileName, SimSwitch, SimSwitchOptions } from '../sim/index.js';
 import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
 import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../sim/workload/index.js';
@@ -53,6 +53,8 @@ export interface EdgeRigOptions {
   readonly plugin?: Partial<EdgePluginOptions>;
   /** Install port roles and the VM map (default true). */
   readonly topology?: boolean;
+  /** P4Runtime over TLS: what the sim serves with, and what the rig's own plugin connects with. */
+  readonly tls?: { readonly server: SimSwitchOptions['credentials']; readonly client: CredentialsOption };
 }
 
 /** Starts a sim running stateful_edge and a plugin attached to it. */
@@ -62,6 +64,7 @@ export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
     program: 'stateful_edge',
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     ...(o.idleScanIntervalMs ? { idleScanIntervalMs: o.idleScanIntervalMs } : {}),
+    ...(o.tls ? { credentials: o.tls.server } : {}),
   });
   const plugin = createEdgePlugin({
     address: sim.address,
@@ -72,6 +75,7 @@ export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
     // The in-process sim shares two busy cores with the test: give in-band answers more time
     // than on a dedicated switch (a retry would be harmless, but slow tests down).
     inband: { timeoutMs: 1_000 },
+    ...(o.tls ? { credentials: o.tls.client } : {}),
     ...o.plugin,
   });
   try {

@@ -9,6 +9,7 @@ import { runPluginCommand } from '../plugin/index.js';
 import type { SlotGroupSpec } from '../plugin/index.js';
 import type { SimProfileName, SimSwitch } from '../sim/index.js';
 import { startEdgeRig } from './edge-rig.js';
+import type { EdgeRigOptions } from './edge-rig.js';
 import { topology } from './migration-fixture.js';
 import { CARRYOVER_BIN } from './bench/sim-process.js';
 
@@ -82,8 +83,8 @@ export function startDaemonProcess(config: string, timeoutMs = 120_000): Promise
  * A sim running stateful_edge with the test VM (10.0.0.5 on port 1) laid out as `vmId`, its
  * pipeline pushed and no controller left attached — a switch for a plugin daemon to take over.
  */
-export async function startSwitchForDaemon(vmId: number, profile: SimProfileName = 'full'): Promise<{ readonly sim: SimSwitch; readonly group: SlotGroupSpec; readonly counters: readonly string[] }> {
-  const rig = await startEdgeRig({ profile, topology: false });
+export async function startSwitchForDaemon(vmId: number, profile: SimProfileName = 'full', tls?: EdgeRigOptions['tls']): Promise<{ readonly sim: SimSwitch; readonly group: SlotGroupSpec; readonly counters: readonly string[] }> {
+  const rig = await startEdgeRig({ profile, topology: false, ...(tls ? { tls } : {}) });
   try {
     await topology(rig.sw, vmId);
     const out = { sim: rig.sim, group: rig.plugin.group, counters: rig.plugin.contract.counters.map((c) => c.counter) };
