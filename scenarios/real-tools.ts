@@ -100,12 +100,21 @@ export interface Bmv2Process {
   stop(): Promise<void>;
 }
 
+/** P4Runtime over TLS on a started simple_switch_grpc (PEM file paths). */
+export interface Bmv2Tls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  /** Require a client certificate signed by `ca` (mutual TLS). */
+  readonly clientAuth: boolean;
+}
+
 /**
  * Starts simple_switch_grpc with no program, device id 0, logging off, the CPU port 255 and
  * P4Runtime, notifications (and Thrift, when the build has it) on addresses of its own; resolves
- * once P4Runtime accepts connections.
+ * once P4Runtime accepts connections. With `tls`, P4Runtime is served over (mutual) TLS.
  */
-export async function startBmv2(bmv2: string, timeoutMs = 20_000): Promise<Bmv2Process> {
+export async function startBmv2(bmv2: string, timeoutMs = 20_000, tls?: Bmv2Tls): Promise<Bmv2Process> {
   const grpcPort = await freePort();
   // A build without Thrift (PI only) refuses --thrift-port; one with it would otherwise take 9090.
   const help = spawnSync(bmv2, ['--help'], { encoding: 'utf8', timeout: 30_000 });
@@ -114,6 +123,7 @@ export async function startBmv2(bmv2: string, timeoutMs = 20_000): Promise<Bmv2P
     '--no-p4', '--device-id', '0', '--log-level', 'off', ...thrift,
     '--notifications-addr', `ipc:///tmp/carryover-bmv2-${process.pid}-${grpcPort}.ipc`,
     '--', '--grpc-server-addr', `127.0.0.1:${grpcPort}`, '--cpu-port', '255',
+    ...(tls ? ['--grpc-server-ssl', '--grpc-server-cacert', tls.ca, '--grpc-server-cert', tls.cert, '--grpc-server-key', tls.key, ...(tls.clientAuth ? ['--grpc-server-with-client-auth'] : [])] : []),
   ];
   const child: ChildProcess = spawn(bmv2, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runHwTest } from '../../hw-test/index.js';
 import type { HwTestReport } from '../../hw-test/index.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { compileP4, normaliseBmv2Json, realToolsFromEnv, startBmv2 } from '../real-tools.js';
 import type { Bmv2Process } from '../real-tools.js';
 
@@ -69,5 +70,35 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test with the hard traffic passes
     const inject = report.groups.find((g) => g.id === 'differential')?.checks.find((c) => c.id === 'inject-workload');
     expect(inject?.detail).toMatch(/hard-traffic/);
     expect(inject?.detail).not.toMatch(/self-check/);
+  }, 300_000);
+});
+
+// P4Runtime over mutual TLS on the real switch (BMv2's --grpc-server-ssl --grpc-server-with-client-auth).
+describe.skipIf(!tools.bmv2 || !opensslAvailable())(`real BMv2 — P4Runtime over mutual TLS (${tools.bmv2Missing ?? (opensslAvailable() ? `CARRYOVER_BMV2=${tools.bmv2}` : 'needs openssl')})`, () => {
+  const pki = new TestPki();
+  let bmv2: Bmv2Process | undefined;
+  afterAll(async () => {
+    await bmv2?.stop();
+    pki.dispose();
+  });
+
+  it('real BMv2 mTLS — hw-test connects with a client certificate and its conformance group passes; without one the switch refuses and hw-test says so', async () => {
+    const ca = pki.ca('bmv2-ca');
+    const server = pki.issue(ca, { cn: 'localhost', usage: 'server', san: ['DNS:localhost', 'IP:127.0.0.1'] });
+    const client = pki.issue(ca, { cn: 'carryover-hw-test', usage: 'client' });
+    const caPath = pki.file('bmv2-ca.pem', ca.certPem);
+    bmv2 = await startBmv2(tools.bmv2 ?? '', 20_000, { ca: caPath, cert: pki.file('bmv2.pem', server.certPem), key: pki.file('bmv2.key', server.keyPem), clientAuth: true });
+    const base = {
+      target: bmv2.address, deviceId: 0, profile: 'bmv2' as const, p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'),
+      deviceConfig: join(repo, 'p4', 'stateful_edge.json'), pushPipeline: true, cpuPort: 255, groups: ['conformance'], connectTimeoutMs: 5_000,
+    };
+    const refused = await runHwTest({ ...base, tls: { ca: caPath } }).then((r) => r, (e: unknown) => e);
+    const refusedText = refused instanceof Error ? refused.message : JSON.stringify(refused);
+    expect(refused instanceof Error ? 1 : (refused as HwTestReport).summary.failed).toBeGreaterThan(0);
+    expect(refusedText).toMatch(new RegExp(bmv2.address.replace(/\./g, '\\.')));
+    const report = await runHwTest({ ...base, tls: { ca: caPath, cert: pki.file('client.pem', client.certPem), key: pki.file('client.key', client.keyPem) } });
+    const notPass = report.groups.flatMap((g) => g.checks.filter((c) => c.status === 'FAIL').map((c) => `${g.id}/${c.id}: ${c.message}`));
+    expect(report.summary.failed, notPass.join('\n')).toBe(0);
+    expect(report.summary.passed).toBeGreaterThan(5);
   }, 300_000);
 });
