@@ -317,6 +317,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const localClock = await this.access.readClock();
       const flows = batch.slots.map((s) => translateFields(this.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
       const installed = await placeSlots(this.access, flows, x.placed, this.name);
+      // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
+      // trusting its index (snapshotSource: index) would later export this VM without them.
+      for (const p of x.placed.values()) this.index.note(p.slot, x.vmId);
       return { installed, alreadyPresent: 0 };
     });
   }

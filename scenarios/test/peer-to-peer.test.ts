@@ -4,7 +4,8 @@
  * TLS with the source plugin's own certificate, the controller's ticket), while the controller
  * keeps the phases and the completeness proof. A destination daemon that does not trust the source
  * plugin as a caller refuses the transfer: rolled back, nothing moved. One that does receives every
- * import from the source plugin, none from the controller.
+ * import from the source plugin, none from the controller. Peer to peers (1:N): the source plugin
+ * sends each flow straight to the destination edge its path hits, by the inventory's placement.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,4 +93,56 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     expect(countVmSlots(src, group, SRC_ID)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
   }, 300_000);
+
+  it('p2p 1:N — the source plugin sends each flow straight to the destination edge the placement picks: both edges receive only from the source plugin, every flow passes where its path goes', async () => {
+    // The VM is at edge-b now (the test above); it goes back to host-a, served by edge-a and edge-c.
+    const THIRD_ID = 11;
+    const { sim: third } = await startSwitchForDaemon(THIRD_ID);
+    try {
+      await srcDaemon.stop();
+      daemons.splice(daemons.indexOf(srcDaemon), 1);
+      const logs: Record<string, unknown>[] = [];
+      const destination = async (sw: SimSwitch, device: string): Promise<RunningDaemon> => {
+        const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: sw.address, deviceId: sw.deviceId, electionId: 30, p4info: P4INFO_PATH, device, files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-b'], logLevel: 'debug' }), 120_000, logs);
+        daemons.push(d);
+        return d;
+      };
+      const [a, c] = [await destination(src, 'edge-a'), await destination(third, 'edge-c')];
+      const b = daemons.find((d) => d !== a && d !== c) as RunningDaemon;
+      const path = join(dir, 'm-p2p-1n.yaml');
+      writeFileSync(path, siteYaml({
+        files,
+        devices: [
+          `edge-b: { plugin: { address: ${b.address}, serverName: edge-b }, hosts: [host-b] }`,
+          `edge-a: { plugin: { address: ${a.address}, serverName: edge-a }, hosts: [host-a] }`,
+          `edge-c: { plugin: { address: ${c.address}, serverName: edge-c }, hosts: [host-a] }`,
+        ],
+        vms: ['vm-7: { address: 10.0.0.5, host: host-b }'],
+      }) + 'hosts:\n  host-a: { placement: ecmp }\nplacement:\n  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [edge-a, edge-c] }\n');
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--transfer', 'peer-to-peer', '--migration-id', 'm-p2p-1n', '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+      expect(code, [...err, ...out].join('\n')).toBe(0);
+      expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
+      const imports = logs.filter((l) => l['msg'] === 'migration call' && l['method'] === 'ImportStaged');
+      expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-b']));
+      const atA = countVmSlots(src, group, SRC_ID);
+      const atC = countVmSlots(third, group, THIRD_ID);
+      // Every flow moved exactly once, and the hash spread them over both edges.
+      expect(atA + atC).toBe(PORTS.length);
+      expect(atA).toBeGreaterThan(0);
+      expect(atC).toBeGreaterThan(0);
+      expect(countVmSlots(dst, group, DST_ID)).toBe(0);
+      let passed = 0;
+      for (const p of PORTS) {
+        const viaA = src.dataplane.inject(UPLINK, returnSegment(p, 2)).kind === 'forward';
+        const viaC = third.dataplane.inject(UPLINK, returnSegment(p, 2)).kind === 'forward';
+        expect(viaA !== viaC, `flow ${p} passes at exactly one edge`).toBe(true);
+        if (viaA || viaC) passed++;
+      }
+      expect(passed).toBe(PORTS.length);
+    } finally {
+      await third.stop();
+    }
+  }, 400_000);
 });
