@@ -5,7 +5,8 @@
  * keeps the phases and the completeness proof. A destination daemon that does not trust the source
  * plugin as a caller refuses the transfer: rolled back, nothing moved. One that does receives every
  * import from the source plugin, none from the controller. Peer to peers (1:N): the source plugin
- * sends each flow straight to the destination edge its path hits, by the inventory's placement.
+ * sends each flow straight to the destination edge its path hits, by the inventory's placement;
+ * peers to peer (N:1): both source plugins send straight to the one destination.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,8 @@ import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.j
 import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
+/** host-a served by two edges: the fabric's hash over the 5-tuple picks each flow's. */
+const ECMP_HOST_A = 'hosts:\n  host-a: { placement: ecmp }\nplacement:\n  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [edge-a, edge-c] }\n';
 const PORTS = Array.from({ length: 14 }, (_, i) => 35_000 + i);
 
 describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer — between two plugin daemons (needs openssl)', () => {
@@ -34,6 +37,10 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   let group: SlotGroupSpec;
   let srcDaemon: RunningDaemon;
   const daemons: RunningDaemon[] = [];
+  // A third switch (host-a's second edge) for the 1:N and N:1 tests, and daemons' addresses by device.
+  const THIRD_ID = 11;
+  let third: SimSwitch | undefined;
+  const byName = new Map<string, string>();
   beforeAll(async () => {
     files = makeDomainFiles(pki, dir, 'dc-a');
     [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
@@ -43,7 +50,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   }, 120_000);
   afterAll(async () => {
     for (const d of daemons) await d.stop();
-    await Promise.all([src?.stop(), dst?.stop()]);
+    await Promise.all([src?.stop(), dst?.stop(), third?.stop()]);
     pki.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -96,9 +103,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
 
   it('p2p 1:N — the source plugin sends each flow straight to the destination edge the placement picks: both edges receive only from the source plugin, every flow passes where its path goes', async () => {
     // The VM is at edge-b now (the test above); it goes back to host-a, served by edge-a and edge-c.
-    const THIRD_ID = 11;
-    const { sim: third } = await startSwitchForDaemon(THIRD_ID);
-    try {
+    ({ sim: third } = await startSwitchForDaemon(THIRD_ID));
+    {
       await srcDaemon.stop();
       daemons.splice(daemons.indexOf(srcDaemon), 1);
       const logs: Record<string, unknown>[] = [];
@@ -107,7 +113,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
         daemons.push(d);
         return d;
       };
-      const [a, c] = [await destination(src, 'edge-a'), await destination(third, 'edge-c')];
+      const [a, c] = [await destination(src, 'edge-a'), await destination(third as SimSwitch, 'edge-c')];
+      byName.set('edge-a', a.address).set('edge-c', c.address);
       const b = daemons.find((d) => d !== a && d !== c) as RunningDaemon;
       const path = join(dir, 'm-p2p-1n.yaml');
       writeFileSync(path, siteYaml({
@@ -118,7 +125,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
           `edge-c: { plugin: { address: ${c.address}, serverName: edge-c }, hosts: [host-a] }`,
         ],
         vms: ['vm-7: { address: 10.0.0.5, host: host-b }'],
-      }) + 'hosts:\n  host-a: { placement: ecmp }\nplacement:\n  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [edge-a, edge-c] }\n');
+      }) + ECMP_HOST_A);
       const out: string[] = [];
       const err: string[] = [];
       const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--transfer', 'peer-to-peer', '--migration-id', 'm-p2p-1n', '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
@@ -127,7 +134,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
       const imports = logs.filter((l) => l['msg'] === 'migration call' && l['method'] === 'ImportStaged');
       expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-b']));
       const atA = countVmSlots(src, group, SRC_ID);
-      const atC = countVmSlots(third, group, THIRD_ID);
+      const atC = countVmSlots(third as SimSwitch, group, THIRD_ID);
       // Every flow moved exactly once, and the hash spread them over both edges.
       expect(atA + atC).toBe(PORTS.length);
       expect(atA).toBeGreaterThan(0);
@@ -136,13 +143,45 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
       let passed = 0;
       for (const p of PORTS) {
         const viaA = src.dataplane.inject(UPLINK, returnSegment(p, 2)).kind === 'forward';
-        const viaC = third.dataplane.inject(UPLINK, returnSegment(p, 2)).kind === 'forward';
+        const viaC = (third as SimSwitch).dataplane.inject(UPLINK, returnSegment(p, 2)).kind === 'forward';
         expect(viaA !== viaC, `flow ${p} passes at exactly one edge`).toBe(true);
         if (viaA || viaC) passed++;
       }
       expect(passed).toBe(PORTS.length);
-    } finally {
-      await third.stop();
     }
+  }, 400_000);
+
+  it('p2p N:1 — two source plugins each send their flows straight to one destination: it receives from both, none from the controller, every flow passes there', async () => {
+    // After the test above the VM's flows are split over edge-a and edge-c (host-a): back to edge-b.
+    const a = daemons.find((d) => d.address === byName.get('edge-a')) as RunningDaemon;
+    const c = daemons.find((d) => d.address === byName.get('edge-c')) as RunningDaemon;
+    const oldB = daemons.find((d) => d !== a && d !== c) as RunningDaemon;
+    await oldB.stop();
+    daemons.splice(daemons.indexOf(oldB), 1);
+    const logs: Record<string, unknown>[] = [];
+    const b = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 40, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a', 'edge-c'], logLevel: 'debug' }), 120_000, logs);
+    daemons.push(b);
+    const other = third as SimSwitch;
+    expect(countVmSlots(src, group, SRC_ID) + countVmSlots(other, group, THIRD_ID)).toBe(PORTS.length);
+    const path = join(dir, 'm-p2p-n1.yaml');
+    writeFileSync(path, siteYaml({
+      files,
+      devices: [
+        `edge-a: { plugin: { address: ${a.address}, serverName: edge-a }, hosts: [host-a] }`,
+        `edge-c: { plugin: { address: ${c.address}, serverName: edge-c }, hosts: [host-a] }`,
+        `edge-b: { plugin: { address: ${b.address}, serverName: edge-b }, hosts: [host-b] }`,
+      ],
+      vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
+    }) + ECMP_HOST_A);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--migration-id', 'm-p2p-n1', '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    expect(code, [...err, ...out].join('\n')).toBe(0);
+    expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
+    const imports = logs.filter((l) => l['msg'] === 'migration call' && l['method'] === 'ImportStaged');
+    expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-a', 'edge-c']));
+    expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
+    expect(countVmSlots(src, group, SRC_ID) + countVmSlots(other, group, THIRD_ID)).toBe(0);
+    for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 3)).kind).toBe('forward');
   }, 400_000);
 });
