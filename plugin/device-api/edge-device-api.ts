@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from 'p4runtime-ts';
 import { Observable, Subject } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import { decodeSlotFields, fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
@@ -23,7 +24,7 @@ import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
-import { MigrationSessions } from './migration-sessions.js';
+import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
 import type { PlacedSlot } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
@@ -73,6 +74,8 @@ interface Migration {
   readonly ended: Subject<void>;
   /** Serialises tracker reads and flips of this migration. */
   lock: Promise<unknown>;
+  /** Set when the P4Runtime session broke after prepare: what is staged or tracked may be gone. */
+  lost?: string;
 }
 
 class EdgeDeviceApiImpl implements EdgeDeviceApi {
@@ -84,6 +87,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly indexReady: Promise<void>;
   private readonly name: string;
   private readonly clock: Clock;
+  private readonly sessionWatch: Subscription;
 
   constructor(
     private readonly plugin: EdgePlugin,
@@ -99,6 +103,13 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       index.listen(await slotNoticeDigests(plugin.session, this.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
       if (o.reconcile ?? true) void index.reconcile().catch(() => undefined);
     })();
+    // A switch restart closes the stream and loses every register and entry: a migration that
+    // went on after it could commit without what it staged. Any session loss after prepare marks
+    // the migration lost; every later step but abort and delete refuses (the engine rolls back).
+    this.sessionWatch = plugin.session.arbitration$.subscribe((a) => {
+      if (a.kind !== 'disconnected') return;
+      for (const x of this.migrations.values()) x.lost ??= `the P4Runtime session to the switch was lost after prepare (${a.error.message})`;
+    });
   }
 
   private get access(): RegisterAccess {
@@ -119,13 +130,17 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   stop(): void {
+    this.sessionWatch.unsubscribe();
     this.index.stop();
     for (const m of this.migrations.values()) m.ended.next();
   }
 
-  private mig(m: MigrationRef): Migration {
+  private mig(m: MigrationRef, evenIfLost = false): Migration {
     const x = this.migrations.get(m.migrationId);
     if (!x) throw asDeviceFailure(new Error('not prepared'), `device ${this.name}: migration ${m.migrationId}`);
+    if (x.lost !== undefined && !evenIfLost) {
+      throw new DeviceApiFailure('DEVICE_UNREACHABLE', `device ${this.name}: migration ${m.migrationId}: ${x.lost}; what it staged or tracked here may be gone (a switch restart loses it) — abort it and migrate again`);
+    }
     return x;
   }
 
@@ -389,7 +404,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
     return this.once(m, 'deleteAtSource', async () => {
-      const x = this.mig(m);
+      const x = this.mig(m, true);
       if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
       const slots = await this.vmSlots(x);
       const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));

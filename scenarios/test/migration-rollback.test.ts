@@ -2,18 +2,20 @@
  * Rollback at every phase (issue 12): a failure injected at each step of a 1:1 migration on two
  * simulated switches — the destination refusing prepare, an import of the snapshot or a delta
  * round failing, the source failing to freeze or to hand over its final changes, the destination
- * failing to activate, the destination switch going away mid pre-copy. Each time the migration
+ * failing to activate, the destination switch going away mid pre-copy, refusing its writes (sim
+ * fault injection), or restarting and losing what was staged. Each time the migration
  * ends ABORTED with the reason, the source holds exactly what it held and forwards the VM's
  * traffic again (unfrozen), and the destination holds no slot and no pinhole of the VM. Then two
  * VMs migrate at once from the same switch, each with its own tracker.
  */
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration, runMigration } from '../../controller/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
 import type { DeviceApi, StateBatch } from '../../plugin/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../../sim/workload/index.js';
-import { UPLINK, eventually } from '../edge-rig.js';
+import { SCHEMA, UPLINK, deviceConfigFor, eventually } from '../edge-rig.js';
 import { DEMO_VM, startDemoSite } from '../demo/demo-site.js';
 import type { DemoSite } from '../demo/demo-site.js';
 import { countVmSlots, readVmPinholes } from '../demo/demo-observer.js';
@@ -115,6 +117,60 @@ describe('migration rollback — a failure at each step leaves the source author
       for (const p of PORTS) expect(dst.rig.sim.dataplane.inject(UPLINK, tcp(VM, p, 'in', 901, 101, 0x18, 10)).kind).toBe('drop');
     }, 120_000);
   }
+
+  it('migration rollback — the destination switch refuses its writes (sim fault injection: every Write INTERNAL) while the snapshot is staged: ABORTED with the switch\'s reason, source unchanged and unfrozen, destination clean', async () => {
+    const src = site.sources[0]!;
+    const dst = site.destinations[0]!;
+    const g = src.rig.plugin.group;
+    const before = countVmSlots(src.rig.sim, g, DEMO_VM.sourceId);
+    let armed = false;
+    // The first import arms the switch's fault: from then on its Write RPCs fail, as a real switch's would.
+    const arming = new Proxy(dst.api, {
+      get(target, prop, receiver) {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        const f = (v as (...a: unknown[]) => unknown).bind(target);
+        if (prop !== 'importStaged') return f;
+        return (...a: unknown[]) => {
+          if (!armed) {
+            armed = true;
+            dst.rig.sim.faults.failNext('Write', { code: grpcStatus.INTERNAL, message: 'injected: table write failed', count: 10_000 });
+          }
+          return f(...a);
+        };
+      },
+    });
+    const { run, machine } = await migrate(src.api, arming);
+    dst.rig.sim.faults.clear();
+    expect(armed).toBe(true);
+    expect(machine.state.phase).toBe('ABORTED');
+    expect(run.aborted?.detail).toMatch(/injected: table write failed/);
+    expect(countVmSlots(src.rig.sim, g, DEMO_VM.sourceId)).toBe(before);
+    for (const p of PORTS) expect(src.rig.sim.dataplane.inject(UPLINK, tcp(VM, p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
+    expect(countVmSlots(dst.rig.sim, g, DEMO_VM.destinationId)).toBe(0);
+  }, 120_000);
+
+  it('migration rollback — the destination switch restarts mid pre-copy and loses what was staged: the migration does not commit without it; ABORTED, the source unchanged and unfrozen', async () => {
+    const src = site.sources[0]!;
+    const dst = site.destinations[0]!;
+    const g = src.rig.plugin.group;
+    const before = countVmSlots(src.rig.sim, g, DEMO_VM.sourceId);
+    const { run, machine } = await migrate(src.api, dst.api, {
+      stopAfterRounds: 1,
+      beforePause: async () => {
+        await dst.rig.sim.faults.restart({ downForMs: 50 });
+        // Back up, and its pipeline pushed again (as its controller would) before the pause: it
+        // answers every request now, so only knowing that its state was lost can stop the commit.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await eventually(async () => (await dst.rig.sw.setPipeline('VERIFY_AND_COMMIT', SCHEMA.p4info, deviceConfigFor('full')).then(() => true, () => false)), 10_000, 100)).toBe(true);
+      },
+    });
+    expect(machine.state.phase).toBe('ABORTED');
+    expect(run.aborted?.reason).toBe('DEVICE_UNREACHABLE');
+    expect(run.aborted?.detail).toMatch(/P4Runtime session to the switch was lost after prepare/);
+    expect(countVmSlots(src.rig.sim, g, DEMO_VM.sourceId)).toBe(before);
+    for (const p of PORTS) expect(src.rig.sim.dataplane.inject(UPLINK, tcp(VM, p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
+  }, 120_000);
 
   it('migration rollback — the destination switch goes away mid pre-copy: DEVICE_UNREACHABLE, the source unchanged and unfrozen', async () => {
     const src = site.sources[0]!;
