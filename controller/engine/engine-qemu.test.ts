@@ -1,7 +1,8 @@
 /**
  * The engine driven by real QEMU processes (two per test, on loopback) through the QEMU trigger;
- * the switches are FAKE in-memory devices (controller/testing/fake-device-api.ts) until the data
- * plane's migration ops let the engine drive the sim. Skipped, with the reason, without QEMU.
+ * the switches are FAKE in-memory devices (controller/testing/fake-device-api.ts): the controller
+ * area cannot start sims. With simulated switches: scenarios/test/qemu-deadline.test.ts and the
+ * demo's `--vm qemu` test. Skipped, with the reason, without QEMU.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../journal/journal.js';
