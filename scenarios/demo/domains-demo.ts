@@ -18,6 +18,7 @@ import type { EngineRun, InventoryController, InventoryFederation, InventoryPeer
 import { connectMigrationPeer } from '../../plugin/index.js';
 import type { SimProfileName, SimSwitch } from '../../sim/index.js';
 import { P4INFO_PATH, UPLINK, eventually } from '../edge-rig.js';
+import { vmRunsThenPauses } from './vm-runs.js';
 import { countVmSlots } from './demo-observer.js';
 import type { CounterSet } from './demo-observer.js';
 import { DEMO_VM } from './demo-site.js';
@@ -84,7 +85,6 @@ export interface DomainsDemoReport {
   readonly timingsMs: Readonly<Record<string, number>>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The VM's per-VM counters on a sim (read in process). */
 function countersOf(sim: SimSwitch, names: readonly string[], vmId: number): CounterSet {
@@ -193,14 +193,7 @@ export async function runDomainsDemo(o: DomainsDemoOptions): Promise<DomainsDemo
     const t3 = performance.now();
     let run: EngineRun;
     try {
-      const running = (async () => {
-        await eventually(() => joined.machine.state.phase === 'PRECOPY', 60_000, 5);
-        for (let step = 0; step < o.precopySteps; step++) {
-          send(traffic.step(Math.max(1, Math.round(o.flows / 20))));
-          await sleep(o.stepMs);
-        }
-        paused$.next();
-      })();
+      const running = vmRunsThenPauses(joined.machine, { steps: o.precopySteps, stepMs: o.stepMs, step: () => send(traffic.step(Math.max(1, Math.round(o.flows / 20)))), paused$ });
       run = await runMigration(engine, {
         paused$,
         beforePause: async () => {

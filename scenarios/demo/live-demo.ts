@@ -15,6 +15,7 @@ import type { EngineRun } from '../../controller/index.js';
 import type { DeviceApi } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { UPLINK, eventually, injectViaPacketOut } from '../edge-rig.js';
+import { vmRunsThenPauses } from './vm-runs.js';
 import { DEMO_VM, startDemoSite } from './demo-site.js';
 import type { DemoSite, DemoSwitch, DemoTopology } from './demo-site.js';
 import { countVmSlots, readVmCounters, readVmPinholes, sumCounters } from './demo-observer.js';
@@ -95,7 +96,6 @@ export interface LiveDemoReport {
   readonly timingsMs: Readonly<Record<string, number>>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Sends the VM's packets through PacketOut at the switch each flow crosses. */
 function send(site: DemoSite, traffic: VmTraffic, packets: readonly VmPacket[]): void {
@@ -204,14 +204,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
       ({ run, qemu } = await migrateWithQemu(engine, { step: vmStep, stepMs: o.stepMs, drain: () => drained(site), observe: observeFreeze, progress: o.progress }, o.pauseDeadlineMs));
       mark('migration with QEMU', t2);
     } else {
-      const running = (async () => {
-        await eventually(() => machine.state.phase === 'PRECOPY', 60_000, 5);
-        for (let step = 0; step < o.precopySteps; step++) {
-          vmStep();
-          await sleep(o.stepMs);
-        }
-        paused$.next();
-      })();
+      const running = vmRunsThenPauses(machine, { steps: o.precopySteps, stepMs: o.stepMs, step: vmStep, paused$ });
       run = await runMigration(engine, {
         paused$,
         beforePause: async () => {
