@@ -17,6 +17,7 @@ import { P4Schema, P4Switch, matchValueToInput } from 'p4runtime-ts';
 import type { TableEntrySpec, TableHandle } from 'p4runtime-ts';
 import { p4 } from 'p4runtime-ts/proto';
 import { BareP4rtClient, canonicalBytes } from './bare-p4rt-client.js';
+import { CaptureTransport } from './capture-transport.js';
 import type { BenchRow } from './results.js';
 import { startSimProcess } from './sim-process.js';
 import type { SimProcess } from './sim-process.js';
@@ -93,6 +94,10 @@ interface Round {
   bareEncode: Measured;
   oursRead: Measured;
   bareRead: Measured;
+  /** p4runtime-ts's write() of updates built by name, WriteRequests kept instead of sent. */
+  oursEncode: Measured;
+  /** protobufjs encoding of the same entries as ready objects, into the same WriteRequests. */
+  bareEncodeSame: Measured;
 }
 
 /** Runs the bench and returns its rows: rates, client CPU per operation and their ratios. */
@@ -104,7 +109,9 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
   if (!options.target) sim = await startSimProcess(['--profile', 'full', '--program', 'stateful_edge', '--device-id', String(deviceId)]);
   const address = options.target ?? sim?.address ?? '';
   const variant = options.target ? `target ${options.target}` : 'sim full';
-  const sw = await P4Switch.connect({ address, deviceId, writeBatchSize: batchSize, writeConcurrency: 1 });
+  // The real gRPC transport, able to keep encoded writes back for the build+encode comparison.
+  const transport = new CaptureTransport(address);
+  const sw = await P4Switch.connect({ address, deviceId, writeBatchSize: batchSize, writeConcurrency: 1, transport });
   const bare = new BareP4rtClient(address);
   try {
     await sw.waitForPrimary();
@@ -156,15 +163,21 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
       Object.assign(r, { streamWrite: w });
       await sw.write(specs.map((s) => table.delete(s)));
     };
+    const bareBatches = (keys: readonly Key[]): p4.v1.Update.$Properties[][] => {
+      const batches: p4.v1.Update.$Properties[][] = [];
+      for (let b = 0; b < n; b += batchSize) batches.push(keys.slice(b, b + batchSize).map(bareUpdate));
+      return batches;
+    };
+    const bareEncode = (batches: readonly p4.v1.Update.$Properties[][], into: Buffer[]): Promise<Measured> =>
+      measure(async () => {
+        for (const batch of batches) into.push(BareP4rtClient.encodeWrite(deviceId, sw.electionId, batch));
+      });
     const baseline = async (r: Round): Promise<void> => {
       const keys = takeKeys();
       // Ready objects first; only protobufjs's encoding is charged to "encode".
-      const batches: p4.v1.Update.$Properties[][] = [];
-      for (let b = 0; b < n; b += batchSize) batches.push(keys.slice(b, b + batchSize).map(bareUpdate));
+      const batches = bareBatches(keys);
       const requests: Buffer[] = [];
-      const enc = await measure(async () => {
-        for (const batch of batches) requests.push(BareP4rtClient.encodeWrite(deviceId, sw.electionId, batch));
-      });
+      const enc = await bareEncode(batches, requests);
       const w = await measure(async () => {
         for (const req of requests) await bare.write(req);
       });
@@ -177,9 +190,48 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
       await sw.write(keys.map((k) => table.delete(specOf(k))));
     };
 
+    // Build + encode alone, the issue's "CPU per update ≤ 1.2× the bare client's own encoding":
+    // the same entries both ways, inputs for both made before either clock starts (so their
+    // garbage is nobody's in particular), the two measured back to back in alternating order.
+    // p4runtime-ts: the whole write() of updates built by name (address text parsed, names
+    // resolved, values checked, encoded, batched into WriteRequests), with the transport keeping
+    // the requests instead of sending them. Bare: protobufjs encoding ready Update objects (ids,
+    // canonical bytestrings already made) into the same WriteRequests. Nothing is written.
+    let encodeRounds = 0;
+    let checked = false;
+    const encodeBoth = async (r: Round): Promise<void> => {
+      const keys = takeKeys();
+      const specs = keys.map(specOf);
+      const batches = bareBatches(keys);
+      let ours: Uint8Array[] = [];
+      const bareOut: Buffer[] = [];
+      const runOurs = async (): Promise<void> => {
+        transport.startCapture();
+        try {
+          r.oursEncode = await measure(() => sw.write(specs.map((s) => table.insert(s))));
+        } finally {
+          ours = transport.stopCapture();
+        }
+      };
+      const runBare = async (): Promise<void> => {
+        r.bareEncodeSame = await bareEncode(batches, bareOut);
+      };
+      if (encodeRounds++ % 2 === 0) {
+        await runOurs();
+        await runBare();
+      } else {
+        await runBare();
+        await runOurs();
+      }
+      if (!checked) {
+        sameWriteRequests(ours, bareOut);
+        checked = true;
+      }
+    };
+
     // One unrecorded round first (JIT warm-up, the server's first allocations), then rounds in
     // rotating order, so drifting load favours no client.
-    const clients = [oursArray, oursStream, baseline];
+    const clients = [oursArray, oursStream, baseline, encodeBoth];
     const warm = {} as Round;
     for (const c of clients) await c(warm);
     const all: Round[] = [];
@@ -193,6 +245,24 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
     bare.close();
     await sw.close();
     await sim?.stop();
+  }
+}
+
+/**
+ * Throws unless both lists hold the same WriteRequests: same device, election id and updates,
+ * decoded (p4runtime-ts puts its fixed fields before the updates, protobufjs after; the
+ * messages are equal, the byte order of fields is not).
+ */
+function sameWriteRequests(ours: readonly Uint8Array[], bare: readonly Uint8Array[]): void {
+  const plain = (b: Uint8Array): unknown => {
+    const m = p4.v1.WriteRequest.decode(b);
+    return p4.v1.WriteRequest.toObject(m, { longs: String, bytes: String, enums: String, defaults: true });
+  };
+  if (ours.length !== bare.length) throw new Error(`bench p4rt: p4runtime-ts made ${ours.length} WriteRequests, the bare client ${bare.length}`);
+  for (let i = 0; i < ours.length; i++) {
+    const a = JSON.stringify(plain(ours[i] as Uint8Array));
+    const b = JSON.stringify(plain(bare[i] as Uint8Array));
+    if (a !== b) throw new Error(`bench p4rt: WriteRequest ${i} differs between p4runtime-ts and the bare client:\n${a.slice(0, 600)}\n${b.slice(0, 600)}`);
   }
 }
 
@@ -225,8 +295,11 @@ function rowsOf(all: readonly Round[], c: { variant: string; n: number; batchSiz
   const oursR = (r: Round): Measured => r.oursRead;
   const bareR = (r: Round): Measured => r.bareRead;
   const bareCpu = cpu(bareE) + cpu(bareW);
+  const oursEnc = (r: Round): Measured => r.oursEncode;
+  const bareEnc = (r: Round): Measured => r.bareEncodeSame;
   const w = `${c.rounds} rounds (rotating order) of ${c.n} dyn_acl INSERTs, batches of ${c.batchSize}, one in flight`;
   const rd = `wildcard Read of the ${c.n} entries, ${c.rounds} rounds`;
+  const enc = `${c.rounds} rounds of the same ${c.n} dyn_acl INSERTs both ways into WriteRequests of ${c.batchSize}, back to back, order alternating`;
   const row = (name: string, value: number, unit: string, note: string): BenchRow => ({ suite: 'p4rt', case: name, variant: c.variant, value, unit, note });
   return [
     row('INSERT rate, p4runtime-ts: array built, then written', rate(arrayW), 'updates/s', w),
@@ -240,6 +313,9 @@ function rowsOf(all: readonly Round[], c: { variant: string; n: number; batchSiz
     row('INSERT client CPU, bare: sending pre-encoded', cpu(bareW), 'µs/update', w),
     row('ratio INSERT CPU p4runtime-ts array / bare (encoding + sending)', cpu(arrayW) / bareCpu, 'ratio', `goal ≤ 1.2; ${perRound((r) => r.arrayWrite.cpuUs / (r.bareEncode.cpuUs + r.bareWrite.cpuUs))}`),
     row('ratio INSERT CPU p4runtime-ts generator / bare (encoding + sending)', cpu(streamW) / bareCpu, 'ratio', `goal ≤ 1.2; ${perRound((r) => r.streamWrite.cpuUs / (r.bareEncode.cpuUs + r.bareWrite.cpuUs))}`),
+    row('build + encode CPU, p4runtime-ts: write() of updates built by name, requests kept, not sent', cpu(oursEnc), 'µs/update', `${enc}; names resolved, IPv4 text parsed, values checked, encoded, batched`),
+    row('build + encode CPU, bare: protobufjs encoding of the same entries as ready objects', cpu(bareEnc), 'µs/update', `${enc}; objects by id with canonical bytestrings made before the clock`),
+    row('ratio build + encode CPU p4runtime-ts / bare protobufjs encoding', cpu(oursEnc) / cpu(bareEnc), 'ratio', `goal ≤ 1.2; ${perRound((r) => r.oursEncode.cpuUs / r.bareEncodeSame.cpuUs)}`),
     row('wildcard READ rate, p4runtime-ts (decoded by name)', rate(oursR), 'entries/s', rd),
     row('wildcard READ rate, bare grpc-js (decoded to protobuf objects)', rate(bareR), 'entries/s', rd),
     row('ratio READ rate p4runtime-ts / bare', rate(oursR) / rate(bareR), 'ratio', `goal ≥ 0.95; ${perRound((r) => r.bareRead.seconds / r.oursRead.seconds)}`),
