@@ -18,6 +18,7 @@ import type { TableEntrySpec, TableHandle } from 'p4runtime-ts';
 import { p4 } from 'p4runtime-ts/proto';
 import { BareP4rtClient, canonicalBytes } from './bare-p4rt-client.js';
 import { CaptureTransport } from './capture-transport.js';
+import { settleHeap } from './settle-heap.js';
 import type { BenchRow } from './results.js';
 import { startSimProcess } from './sim-process.js';
 import type { SimProcess } from './sim-process.js';
@@ -67,8 +68,9 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-/** Wall time and client CPU of `fn`, in seconds and microseconds. */
+/** Wall time and client CPU of `fn`, in seconds and microseconds, the heap settled first (settle-heap.ts). */
 async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+  await settleHeap();
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await fn();
@@ -240,7 +242,11 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
       for (let j = 0; j < clients.length; j++) await (clients[(i + j) % clients.length] as (r: Round) => Promise<void>)(r);
       all.push(r);
     }
-    return [...rowsOf(all, { variant, n, batchSize, rounds }), { suite: 'p4rt', case: 'machine load (1-minute load average, start → end)', variant, value: loadavg()[0] ?? NaN, unit: 'load', note: `${load0.toFixed(1)} → ${(loadavg()[0] ?? NaN).toFixed(1)} on ${availableParallelism()} cores; rates swing with it, CPU per operation much less` }];
+    const settled = await settleHeap();
+    return [
+      ...rowsOf(all, { variant, n, batchSize, rounds }),
+      { suite: 'p4rt', case: 'heap settled before each measured window', variant, value: settled ? 1 : 0, unit: 'yes/no', note: settled ? "two young-generation GCs (V8 gc({ type: 'minor' })) and one event-loop turn before every client's clock starts: inputs built beforehand are promoted, no pending scavenge of them lands in a window" : 'gc() unavailable: only an event-loop turn; a window may pay for copying inputs built for another' },
+      { suite: 'p4rt', case: 'machine load (1-minute load average, start → end)', variant, value: loadavg()[0] ?? NaN, unit: 'load', note: `${load0.toFixed(1)} → ${(loadavg()[0] ?? NaN).toFixed(1)} on ${availableParallelism()} cores; rates swing with it, CPU per operation much less` }];
   } finally {
     bare.close();
     await sw.close();
