@@ -28,6 +28,7 @@ import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
 import { startBmv2 } from '../real-tools.js';
 import { DEFAULT_CHANGED_SLOTS_BENCH, runChangedSlotsBench } from './changed-slots-bench.js';
+import { sideBySideOn, simVsTargetRows } from './sim-vs-target.js';
 import type { ChangedSlotsBenchOptions } from './changed-slots-bench.js';
 
 /** Knobs of the pipeline bench. */
@@ -196,6 +197,20 @@ export async function runChangeLogRealBmv2(bmv2: string, o: PipelineBenchOptions
   }
 }
 
+/**
+ * The in-band side-by-side on a real BMv2 started here (stateful_edge's committed p4c JSON pushed,
+ * topology installed, no flows), with its CPU per request read from /proc.
+ */
+export async function runInbandRealBmv2(bmv2: string, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
+  const sw = await startBmv2(bmv2);
+  try {
+    log(`real BMv2 (pid ${sw.pid}) at ${sw.address}: in-band side by side`);
+    return await sideBySideOn({ address: sw.address, deviceId: 0, pid: sw.pid, label: 'real BMv2', deviceConfig: readFileSync(BMV2_JSON) }, o.sideBySide, o.inbandWindow, log);
+  } finally {
+    await sw.stop();
+  }
+}
+
 /** The change-log rows of one profile, on a fresh sim process (the rows fill it from 0 flows). */
 export async function runChangeLogProfile(profile: SimProfileName, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sim = await startSimProcess(['--profile', profile, '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
@@ -222,11 +237,20 @@ export async function runPipelineBench(options: PipelineBenchOptions = DEFAULT_P
   const changeRows = [...(await runChangeLogProfile('full', options, log)), ...(await runChangeLogProfile('bmv2', options, log))];
   // Real BMv2 when the lab's variable names one (the same variable the opt-in tests use).
   const real = process.env['CARRYOVER_BMV2'];
-  if (real) changeRows.push(...(await runChangeLogRealBmv2(real, options, log)));
-  else changeRows.push({ suite: SUITE, case: 'find and read changed slots of one VM', variant: 'real BMv2', value: 'UNSUPPORTED', unit: 'ops', note: 'not run: set CARRYOVER_BMV2 to a simple_switch_grpc binary to add these rows' });
+  const realRows: BenchRow[] = [];
+  if (real) {
+    changeRows.push(...(await runChangeLogRealBmv2(real, options, log)));
+    realRows.push(...(await runInbandRealBmv2(real, options, log)));
+    realRows.push(...simVsTargetRows([...full.rows, ...bmv2.rows, ...realRows], 'sim bmv2', 'real BMv2', 'full / p4runtime'));
+  } else {
+    const skipped = 'not run: set CARRYOVER_BMV2 to a simple_switch_grpc binary to add these rows';
+    changeRows.push({ suite: SUITE, case: 'find and read changed slots of one VM', variant: 'real BMv2', value: 'UNSUPPORTED', unit: 'ops', note: skipped });
+    realRows.push({ suite: SUITE, case: 'in-band READ_SLOT side by side', variant: 'real BMv2', value: 'NOT RUN', unit: 'requests/s', note: skipped });
+  }
   return [
     ...full.rows,
     ...bmv2.rows,
+    ...realRows,
     ...changeRows,
     { suite: SUITE, case: 'mismatched slots', variant: 'full vs bmv2', value: cross, unit: 'slots', note: `${full.occupied.length} occupied slots, every field but ${full.group.clock?.field.name ?? '(no clock)'} (each process has its own clock)` },
   ];
