@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { P4RuntimeError } from 'p4runtime-ts';
 import { createEdgePlugin } from '../../plugin/index.js';
 import { SCHEMA, deviceConfigFor, installTopology } from '../edge-rig.js';
 import { compareInbandClients } from './inband-side-by-side.js';
@@ -42,7 +43,11 @@ export async function sideBySideOn(target: InbandTarget, o: InbandSideBySideOpti
   });
   try {
     await plugin.start();
-    await installTopology(plugin.session);
+    await installTopology(plugin.session).catch((e: unknown) => {
+      // A target already loaded (an earlier run, the same cookie) still has the topology.
+      const failed = e instanceof P4RuntimeError && e.code === 'WRITE_FAILED' ? e.updates : undefined;
+      if (!failed || failed.length === 0 || failed.some((u) => u.code !== 'ALREADY_EXISTS')) throw e;
+    });
   } finally {
     await plugin.stop();
   }
