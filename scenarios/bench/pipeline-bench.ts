@@ -24,6 +24,7 @@ import type { SimProfileName } from '../../sim/index.js';
 import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
+import { timedRead } from './timed-read.js';
 import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
 import { startBmv2 } from '../real-tools.js';
@@ -61,16 +62,6 @@ interface ProfileRun {
 }
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
-
-/** Times a whole-group read; returns the records and a row. */
-async function timedRead(access: RegisterAccess, variant: string, note: string): Promise<{ records: SlotRecord[]; row: BenchRow }> {
-  const t0 = performance.now();
-  const records = await access.readSlots('all');
-  const s = seconds(t0);
-  const stats = access.stats();
-  const extra = access.capabilities().backend === 'inband' ? `; ${stats.retries} retries, max ${stats.maxInFlight} in flight` : '';
-  return { records, row: { suite: SUITE, case: 'read whole conntrack group', variant, value: records.length / s, unit: 'slots/s', note: `${records.length} slots in ${s.toFixed(2)} s, ${note}${extra}` } };
-}
 
 /** Words that differ between two reads of the same slots (all words). */
 function wordMismatches(a: readonly SlotRecord[], b: readonly SlotRecord[]): number {
@@ -148,19 +139,19 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
     const caps = plugin.registerAccess.capabilities();
     if (caps.backend === 'p4runtime') {
       log(`${profile}: reading the group by RegisterEntry`);
-      const p4rt = await timedRead(plugin.registerAccess, `${profile} / p4runtime`, `${group.words.length} registers read wildcard`);
-      rows.push(p4rt.row);
+      const p4rt = await timedRead(plugin.registerAccess, `${profile} / p4runtime`, `${group.words.length} registers read wildcard`, sim.pid);
+      rows.push(...p4rt.rows);
       log(`${profile}: reading the group in-band`);
       second = await inband(DEFAULT_INBAND_OPTIONS.timeoutMs, DEFAULT_INBAND_OPTIONS.maxAttempts);
-      const ib = await timedRead(second, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
-      rows.push(ib.row);
+      const ib = await timedRead(second, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`, sim.pid);
+      rows.push(...ib.rows);
       rows.push({ suite: SUITE, case: 'mismatched slots', variant: `${profile}: p4runtime vs inband`, value: wordMismatches(p4rt.records, ib.records), unit: 'slots', note: 'every slot, every word' });
       occupied = p4rt.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
     } else {
       rows.push({ suite: SUITE, case: 'read whole conntrack group', variant: `${profile} / p4runtime`, value: 'UNSUPPORTED', unit: 'slots/s', note: caps.reason });
       log(`${profile}: reading the group in-band`);
-      const ib = await timedRead(plugin.registerAccess, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
-      rows.push(ib.row);
+      const ib = await timedRead(plugin.registerAccess, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`, sim.pid);
+      rows.push(...ib.rows);
       occupied = ib.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
     }
     rows.unshift({ suite: SUITE, case: 'tracked flows', variant: profile, value: occupied.length, unit: 'flows', note: `of ${o.flows} generated; ${collisions} found no free slot (ct_collisions)` });

@@ -9,13 +9,14 @@ const side = (variant: string, bare: number, switchCpu?: number): BenchRow[] => 
 ];
 
 describe('bench pipeline — the sim against a target', () => {
-  it('bench pipeline — compares what the same bare client was served, the switches\' CPU and the sim\'s register read against the target\'s in-band rate', () => {
-    const rows = [...side('sim', 9_000, 40), ...side('bmv2', 6_000, 130), { suite: 'pipeline', case: 'read whole conntrack group', variant: 'sim full', value: 12_000, unit: 'slots/s' }];
+  it('bench pipeline — compares what the same bare client was served, the switches\' CPU and the sim\'s register read (rate and CPU per slot) against the target\'s in-band rate', () => {
+    const rows = [...side('sim', 9_000, 40), ...side('bmv2', 6_000, 130), { suite: 'pipeline', case: 'read whole conntrack group', variant: 'sim full', value: 12_000, unit: 'slots/s' }, { suite: 'pipeline', case: 'read whole conntrack group: switch CPU per slot', variant: 'sim full', value: 26, unit: 'µs per slot' }];
     const out = simVsTargetRows(rows, 'sim', 'bmv2', 'sim full');
     expect(out.map((r) => [r.case, r.value])).toEqual([
       ['in-band requests/s served to the same bare client, sim / target', 1.5],
       ['switch CPU per in-band request, sim / target', 40 / 130],
       ['register reads: sim RegisterEntry slots/s / target in-band slots/s', 2],
+      ['register reads: switch CPU per slot, sim RegisterEntry / target in-band', 26 / 130],
     ]);
   });
 

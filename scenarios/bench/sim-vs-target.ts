@@ -8,13 +8,13 @@
  * the bench started (CARRYOVER_BMV2) or one given with `--target`.
  */
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { P4RuntimeError } from 'p4runtime-ts';
 import { createEdgePlugin } from '../../plugin/index.js';
 import { SCHEMA, deviceConfigFor, installTopology } from '../edge-rig.js';
 import { compareInbandClients } from './inband-side-by-side.js';
 import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import type { BenchRow } from './results.js';
+import { timedRead } from './timed-read.js';
 import { startSimProcess } from './sim-process.js';
 
 /** A switch to run the in-band side-by-side on. */
@@ -64,8 +64,8 @@ export async function sideBySideOnFreshSim(o: InbandSideBySideOptions, window: n
   }
 }
 
-/** The sim's register-read path: a RegisterEntry wildcard read of the whole conntrack group on a fresh `full` sim. */
-export async function simRegisterRead(window: number, log: (m: string) => void): Promise<BenchRow> {
+/** The sim's register-read path: a RegisterEntry wildcard read of the whole conntrack group on a fresh `full` sim, with the sim's CPU per slot. */
+export async function simRegisterRead(window: number, log: (m: string) => void): Promise<BenchRow[]> {
   const sim = await startSimProcess(['--profile', 'full', '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
   const plugin = createEdgePlugin({ address: sim.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor('full'), inband: { window } });
   try {
@@ -73,10 +73,7 @@ export async function simRegisterRead(window: number, log: (m: string) => void):
     const access = plugin.registerAccess;
     if (access.capabilities().backend !== 'p4runtime') throw new Error('bench pipeline: the full sim did not offer RegisterEntry access');
     log('sim full (fresh): reading the group by RegisterEntry');
-    const t0 = performance.now();
-    const records = await access.readSlots('all');
-    const s = (performance.now() - t0) / 1000;
-    return { suite: SUITE, case: 'read whole conntrack group', variant: 'sim full (fresh) / p4runtime', value: records.length / s, unit: 'slots/s', note: `${records.length} slots in ${s.toFixed(2)} s, ${plugin.group.words.length} registers read wildcard` };
+    return (await timedRead(access, 'sim full (fresh) / p4runtime', `${plugin.group.words.length} registers read wildcard`, sim.pid)).rows;
   } finally {
     await plugin.stop();
     await sim.stop();
@@ -114,7 +111,18 @@ export function simVsTargetRows(rows: readonly BenchRow[], sim: string, target: 
         variant: `${simRegisterVariant} vs ${target}`,
         value: simRead / targetRate,
         unit: 'ratio',
-        note: `${Math.round(simRead)} vs ${Math.round(targetRate)} slots/s; the target's register reads are in-band READ_SLOTs (one slot each; BMv2 answers RegisterEntry reads UNIMPLEMENTED); goal ≥ 1`,
+        note: `${Math.round(simRead)} vs ${Math.round(targetRate)} slots/s; the target's register reads are in-band READ_SLOTs (one slot each; BMv2 answers RegisterEntry reads UNIMPLEMENTED); goal ≥ 1; the client decodes in the same 2 cores`,
+      });
+    }
+    const simSlotCpu = find(rows, simRegisterVariant, 'read whole conntrack group: switch CPU per slot');
+    if (simSlotCpu !== undefined && targetCpu !== undefined) {
+      out.push({
+        suite: SUITE,
+        case: 'register reads: switch CPU per slot, sim RegisterEntry / target in-band',
+        variant: `${simRegisterVariant} vs ${target}`,
+        value: simSlotCpu / targetCpu,
+        unit: 'ratio',
+        note: `${simSlotCpu.toFixed(1)} vs ${targetCpu.toFixed(1)} µs of switch CPU per slot read; below 1: the sim spends less`,
       });
     }
   }
@@ -132,6 +140,6 @@ export async function runPipelineTargetBench(
   const onTarget = await sideBySideOn({ address: target.address, deviceId: target.deviceId, label, ...(target.deviceConfig !== undefined ? { deviceConfig: readFileSync(target.deviceConfig) } : {}) }, o, window, log);
   const onSim = await sideBySideOnFreshSim(o, window, log);
   const read = await simRegisterRead(window, log);
-  const rows = [...onTarget, ...onSim, read];
-  return [...rows, ...simVsTargetRows(rows, 'sim bmv2 (fresh)', label, read.variant)];
+  const rows = [...onTarget, ...onSim, ...read];
+  return [...rows, ...simVsTargetRows(rows, 'sim bmv2 (fresh)', label, read[0]?.variant)];
 }
