@@ -29,7 +29,7 @@ const median = (xs: readonly number[]): number => {
 };
 
 /** CPU ms a local process has used so far (utime + stime), or undefined where /proc is absent. */
-function processCpuMs(pid: number): number | undefined {
+export function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
@@ -88,7 +88,7 @@ export async function compareInbandClients(target: { readonly address: string; r
   ];
   const sw = rounds.map((r) => r.switchCpuPer1k).filter((x): x is number => x !== undefined);
   if (sw.length > 0) {
-    rows.push({ suite: 'pipeline', case: `${c}: switch CPU while serving the bare client`, variant: v, value: median(sw), unit: 'ms per 1k requests', note: 'the sim process (utime+stime from /proc); the lab measured real BMv2 at ≈133' });
+    rows.push({ suite: 'pipeline', case: `${c}: switch CPU while serving the bare client`, variant: v, value: median(sw), unit: 'ms per 1k requests', note: 'the switch process (utime+stime from /proc, warm-up included); the lab measured real BMv2 at ≈133' });
   }
   return rows;
 }

@@ -24,10 +24,12 @@ import type { SimProfileName } from '../../sim/index.js';
 import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
+import { timedRead } from './timed-read.js';
 import type { InbandSideBySideOptions } from './inband-side-by-side.js';
 import { startSimProcess } from './sim-process.js';
 import { startBmv2 } from '../real-tools.js';
 import { DEFAULT_CHANGED_SLOTS_BENCH, runChangedSlotsBench } from './changed-slots-bench.js';
+import { sideBySideOn, simVsTargetRows } from './sim-vs-target.js';
 import type { ChangedSlotsBenchOptions } from './changed-slots-bench.js';
 
 /** Knobs of the pipeline bench. */
@@ -60,16 +62,6 @@ interface ProfileRun {
 }
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
-
-/** Times a whole-group read; returns the records and a row. */
-async function timedRead(access: RegisterAccess, variant: string, note: string): Promise<{ records: SlotRecord[]; row: BenchRow }> {
-  const t0 = performance.now();
-  const records = await access.readSlots('all');
-  const s = seconds(t0);
-  const stats = access.stats();
-  const extra = access.capabilities().backend === 'inband' ? `; ${stats.retries} retries, max ${stats.maxInFlight} in flight` : '';
-  return { records, row: { suite: SUITE, case: 'read whole conntrack group', variant, value: records.length / s, unit: 'slots/s', note: `${records.length} slots in ${s.toFixed(2)} s, ${note}${extra}` } };
-}
 
 /** Words that differ between two reads of the same slots (all words). */
 function wordMismatches(a: readonly SlotRecord[], b: readonly SlotRecord[]): number {
@@ -147,19 +139,19 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
     const caps = plugin.registerAccess.capabilities();
     if (caps.backend === 'p4runtime') {
       log(`${profile}: reading the group by RegisterEntry`);
-      const p4rt = await timedRead(plugin.registerAccess, `${profile} / p4runtime`, `${group.words.length} registers read wildcard`);
-      rows.push(p4rt.row);
+      const p4rt = await timedRead(plugin.registerAccess, `${profile} / p4runtime`, `${group.words.length} registers read wildcard`, sim.pid);
+      rows.push(...p4rt.rows);
       log(`${profile}: reading the group in-band`);
       second = await inband(DEFAULT_INBAND_OPTIONS.timeoutMs, DEFAULT_INBAND_OPTIONS.maxAttempts);
-      const ib = await timedRead(second, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
-      rows.push(ib.row);
+      const ib = await timedRead(second, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`, sim.pid);
+      rows.push(...ib.rows);
       rows.push({ suite: SUITE, case: 'mismatched slots', variant: `${profile}: p4runtime vs inband`, value: wordMismatches(p4rt.records, ib.records), unit: 'slots', note: 'every slot, every word' });
       occupied = p4rt.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
     } else {
       rows.push({ suite: SUITE, case: 'read whole conntrack group', variant: `${profile} / p4runtime`, value: 'UNSUPPORTED', unit: 'slots/s', note: caps.reason });
       log(`${profile}: reading the group in-band`);
-      const ib = await timedRead(plugin.registerAccess, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`);
-      rows.push(ib.row);
+      const ib = await timedRead(plugin.registerAccess, `${profile} / inband`, `one READ_SLOT per slot, window ${o.inbandWindow}`, sim.pid);
+      rows.push(...ib.rows);
       occupied = ib.records.filter((r) => (decodeSlotFields(group, r.words)[group.valid.name] ?? 0n) !== 0n);
     }
     rows.unshift({ suite: SUITE, case: 'tracked flows', variant: profile, value: occupied.length, unit: 'flows', note: `of ${o.flows} generated; ${collisions} found no free slot (ct_collisions)` });
@@ -196,6 +188,20 @@ export async function runChangeLogRealBmv2(bmv2: string, o: PipelineBenchOptions
   }
 }
 
+/**
+ * The in-band side-by-side on a real BMv2 started here (stateful_edge's committed p4c JSON pushed,
+ * topology installed, no flows), with its CPU per request read from /proc.
+ */
+export async function runInbandRealBmv2(bmv2: string, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
+  const sw = await startBmv2(bmv2);
+  try {
+    log(`real BMv2 (pid ${sw.pid}) at ${sw.address}: in-band side by side`);
+    return await sideBySideOn({ address: sw.address, deviceId: 0, pid: sw.pid, label: 'real BMv2', deviceConfig: readFileSync(BMV2_JSON) }, o.sideBySide, o.inbandWindow, log);
+  } finally {
+    await sw.stop();
+  }
+}
+
 /** The change-log rows of one profile, on a fresh sim process (the rows fill it from 0 flows). */
 export async function runChangeLogProfile(profile: SimProfileName, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sim = await startSimProcess(['--profile', profile, '--program', 'stateful_edge', '--device-id', '1', '--log-level', 'warn']);
@@ -222,11 +228,20 @@ export async function runPipelineBench(options: PipelineBenchOptions = DEFAULT_P
   const changeRows = [...(await runChangeLogProfile('full', options, log)), ...(await runChangeLogProfile('bmv2', options, log))];
   // Real BMv2 when the lab's variable names one (the same variable the opt-in tests use).
   const real = process.env['CARRYOVER_BMV2'];
-  if (real) changeRows.push(...(await runChangeLogRealBmv2(real, options, log)));
-  else changeRows.push({ suite: SUITE, case: 'find and read changed slots of one VM', variant: 'real BMv2', value: 'UNSUPPORTED', unit: 'ops', note: 'not run: set CARRYOVER_BMV2 to a simple_switch_grpc binary to add these rows' });
+  const realRows: BenchRow[] = [];
+  if (real) {
+    changeRows.push(...(await runChangeLogRealBmv2(real, options, log)));
+    realRows.push(...(await runInbandRealBmv2(real, options, log)));
+    realRows.push(...simVsTargetRows([...full.rows, ...bmv2.rows, ...realRows], 'sim bmv2', 'real BMv2', 'full / p4runtime'));
+  } else {
+    const skipped = 'not run: set CARRYOVER_BMV2 to a simple_switch_grpc binary to add these rows';
+    changeRows.push({ suite: SUITE, case: 'find and read changed slots of one VM', variant: 'real BMv2', value: 'UNSUPPORTED', unit: 'ops', note: skipped });
+    realRows.push({ suite: SUITE, case: 'in-band READ_SLOT side by side', variant: 'real BMv2', value: 'NOT RUN', unit: 'requests/s', note: skipped });
+  }
   return [
     ...full.rows,
     ...bmv2.rows,
+    ...realRows,
     ...changeRows,
     { suite: SUITE, case: 'mismatched slots', variant: 'full vs bmv2', value: cross, unit: 'slots', note: `${full.occupied.length} occupied slots, every field but ${full.group.clock?.field.name ?? '(no clock)'} (each process has its own clock)` },
   ];

@@ -38,10 +38,16 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   pipeline: {
-    summary: 'stateful_edge slots read/s through each register-access backend, profiles full and bmv2',
+    summary: 'stateful_edge slots read/s through each register-access backend, profiles full and bmv2; in-band plugin vs bare client; the sim vs a real target (--target, or CARRYOVER_BMV2)',
     load: async () => {
-      const { runPipelineBench } = await import('../bench/pipeline-bench.js');
-      return () => runPipelineBench();
+      const { runPipelineBench, DEFAULT_PIPELINE_BENCH_OPTIONS: d } = await import('../bench/pipeline-bench.js');
+      const { runPipelineTargetBench } = await import('../bench/sim-vs-target.js');
+      const log = (m: string): void => console.error(`bench pipeline: ${m}`);
+      const sideBySide = (f: BenchFlags): typeof d.sideBySide => (f.rounds !== undefined ? { ...d.sideBySide, rounds: f.rounds } : d.sideBySide);
+      return (f) =>
+        f.target !== undefined
+          ? runPipelineTargetBench({ address: f.target, deviceId: Number(f.deviceId ?? 1n), ...(f.deviceConfig !== undefined ? { deviceConfig: f.deviceConfig } : {}) }, sideBySide(f), d.inbandWindow, log)
+          : runPipelineBench({ ...d, sideBySide: sideBySide(f) }, log);
     },
   },
   migrate: {
@@ -74,7 +80,10 @@ ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('
 Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.
 --target runs p4rt against a running switch (e.g. BMv2 simple_switch_grpc) instead of a sim
 process; it pushes p4/stateful_edge's P4Info with --device-config (the BMv2 JSON p4c wrote), or
-else expects the switch to run stateful_edge already.`;
+else expects the switch to run stateful_edge already. pipeline --target runs the in-band
+side-by-side on that switch and on a fresh sim, the sim's RegisterEntry read, and compares them
+(--rounds: side-by-side rounds); without --target, CARRYOVER_BMV2=path/simple_switch_grpc adds
+a real BMv2 started on loopback.`;
 
 /** Runs `carryover bench`. */
 export async function runBenchCommand(argv: string[]): Promise<number> {

@@ -128,10 +128,115 @@ describe('table encoder', () => {
     expect(Buffer.from(u.bytes).toString('hex')).toBe(Buffer.from(general(flows, T.INSERT, spec, false)).toString('hex'));
   });
 
-  it('table encoder — counter data and metadata are left to the general codec', () => {
-    const spec: TableEntrySpec = { match: { 'ipv4.dst': 1, 'eth.dst': 2, port: 3, 'ipv6.dst': 4, cookie: 5 }, action: 'drop', metadata: 'note' };
-    expect(tableEncoder(flows).encode(T.INSERT, spec, false)).toBeUndefined();
-    const u = new TableHandle(flows).insert(spec) as EncodedUpdate;
-    expect(Buffer.from(p4.v1.Update.decode(u.bytes).entity?.tableEntry?.metadata ?? []).toString()).toBe('note');
+  it('table encoder — counter data (counts past 2^53 included) and metadata are encoded as the general codec does, or refused with its error', () => {
+    const h = new TableHandle(flows);
+    const count = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }), fc.constantFrom(0n, 1n << 53n, (1n << 63n) - 1n, 1n << 63n, -1n, 5, undefined));
+    fc.assert(
+      fc.property(
+        fc.option(fc.record({ bytes: count, packets: count }, { requiredKeys: [] })),
+        fc.option(fc.oneof(fc.string(), fc.uint8Array({ maxLength: 40 }), fc.constant(''))),
+        fc.option(fc.constantFrom('30s', 0n, 12n)),
+        fc.constantFrom(T.INSERT, T.MODIFY, T.DELETE),
+        (counterData, metadata, idle, type) => {
+          const spec = {
+            match: { 'ipv4.dst': '10.0.0.1', 'eth.dst': 2, port: 3, 'ipv6.dst': 4, cookie: (1n << 64n) - 1n },
+            action: 'drop',
+            ...(counterData === null ? {} : { counterData }),
+            ...(metadata === null ? {} : { metadata }),
+            ...(idle === null ? {} : { idleTimeout: idle }),
+          } as TableEntrySpec;
+          const forDelete = type === T.DELETE;
+          const built = type === T.DELETE ? () => (h.delete(spec) as EncodedUpdate).bytes : type === T.MODIFY ? () => (h.modify(spec) as EncodedUpdate).bytes : () => (h.insert(spec) as EncodedUpdate).bytes;
+          const expected = outcome(() => general(flows, type, spec, forDelete));
+          expect(outcome(built)).toBe(expected);
+          // Valid counts and metadata take the compiled path, not the general one.
+          if (expected.startsWith('ok')) expect(tableEncoder(flows).encode(type, spec, forDelete)).toBeDefined();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('table encoder — LPM, ternary, range and optional keys in every form, valid or not, and any priority: the general codec\'s bytes or its error', () => {
+    const h = new TableHandle(mixed);
+    const v32 = bits(32);
+    const prefix = fc.integer({ min: -1, max: 33 });
+    const lpm = fc.oneof(
+      fc.tuple(v32, prefix, fc.boolean()).map(([v, l, masked]) => {
+        const keep = masked && l >= 0 && l <= 32 ? v & (((1n << BigInt(l)) - 1n) << BigInt(32 - l)) : v;
+        return `${[24, 16, 8, 0].map((s) => Number((keep >> BigInt(s)) & 255n)).join('.')}/${l}`;
+      }),
+      fc.tuple(v32, prefix).map(([value, prefixLen]): MatchInput => ({ value, prefixLen })),
+      v32,
+      fc.constant(null),
+    );
+    const v8 = bits(8);
+    const ternary = fc.oneof(
+      fc.tuple(v8, v8, fc.boolean()).map(([v, m, masked]) => `0x${(masked ? v & m : v).toString(16)} &&& 0x${m.toString(16)}`),
+      fc.tuple(v8, v8).map(([value, mask]): MatchInput => ({ value, mask })),
+      fc.constantFrom<MatchInput>('*', null, 5, '1.2.3.4/8'),
+    );
+    const v16 = fc.oneof(bits(16), fc.constantFrom(0n, 65535n, 65536n));
+    const range = fc.oneof(
+      fc.tuple(v16, v16).map(([lo, hi]) => `${lo}..${hi}`),
+      fc.tuple(v16, v16).map(([low, high]): MatchInput => ({ low, high })),
+      fc.constantFrom<MatchInput>('0..65535', 80, null, '1..2..3'),
+    );
+    const optional = fc.oneof(bits(12), fc.constantFrom<MatchInput>(4096, null, '*', { value: 7 }));
+    const priority = fc.oneof(fc.integer({ min: 1, max: 0x7fffffff }), fc.constantFrom(0, -1, 2 ** 31, 1.5, undefined));
+    fc.assert(
+      fc.property(lpm, ternary, range, optional, valueOf(8), priority, fc.constantFrom(T.INSERT, T.MODIFY, T.DELETE), (src, proto, dport, vlan, vrf, prio, type) => {
+        const spec = { match: { src, dport, proto, vlan, vrf }, action: 'drop', ...(prio === undefined ? {} : { priority: prio }) } as TableEntrySpec;
+        const forDelete = type === T.DELETE;
+        const built = type === T.DELETE ? () => (h.delete(spec) as EncodedUpdate).bytes : type === T.MODIFY ? () => (h.modify(spec) as EncodedUpdate).bytes : () => (h.insert(spec) as EncodedUpdate).bytes;
+        const expected = outcome(() => general(mixed, type, spec, forDelete));
+        expect(outcome(built)).toBe(expected);
+        if (expected.startsWith('ok')) expect(tableEncoder(mixed).encode(type, spec, forDelete)).toBeDefined();
+      }),
+      { numRuns: 800 },
+    );
+  });
+
+  it('table encoder — values one past the field width, negative or not integers get the general codec\'s VALUE_RANGE error, for keys and parameters up to 128 bits', () => {
+    const h = new TableHandle(flows);
+    const widths: Record<string, number> = { 'ipv4.dst': 32, 'eth.dst': 48, port: 9, 'ipv6.dst': 128, cookie: 64 };
+    const params: Record<string, number> = { port: 9, mac: 48, tag: 72 };
+    const tooBig = (w: number): fc.Arbitrary<ValueInput> =>
+      fc.oneof(
+        fc.bigInt({ min: 1n << BigInt(w), max: 1n << BigInt(w + 8) }),
+        fc.constantFrom<ValueInput>(-1, -1n, 0.5, 2 ** 60, `0x1${'0'.repeat(Math.ceil(w / 4))}`, (1n << BigInt(w)).toString()),
+      );
+    const ok = { 'ipv4.dst': 1, 'eth.dst': 2, port: 3, 'ipv6.dst': 4, cookie: 5 } as Record<string, ValueInput>;
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(widths), ...Object.keys(params).map((p) => `param:${p}`)), fc.integer({ min: 0, max: 200 }), (which, seed) => {
+        const isParam = which.startsWith('param:');
+        const name = isParam ? which.slice(6) : which;
+        const bad = fc.sample(tooBig(isParam ? (params[name] as number) : (widths[name] as number)), { seed, numRuns: 1 })[0] as ValueInput;
+        const spec: TableEntrySpec = {
+          match: isParam ? ok : { ...ok, [name]: bad },
+          action: 'set',
+          params: { port: 1, mac: 2, tag: 3, ...(isParam ? { [name]: bad } : {}) },
+        };
+        const got = outcome(() => (h.insert(spec) as EncodedUpdate).bytes);
+        expect(got).toMatch(/^error /);
+        expect(got).toBe(outcome(() => general(flows, T.INSERT, spec, false)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('table encoder — thousands of updates in a row, and one larger than a slab, each keep their own bytes', () => {
+    const h = new TableHandle(flows);
+    const specs: TableEntrySpec[] = Array.from({ length: 3_000 }, (_, i) => ({
+      match: { 'ipv4.dst': i, 'eth.dst': i * 7, port: i % 512, 'ipv6.dst': (1n << 100n) + BigInt(i), cookie: BigInt(i) << 40n },
+      action: 'set',
+      params: { port: i % 512, mac: i, tag: (1n << 70n) + BigInt(i) },
+      ...(i % 1000 === 999 ? { metadata: 'x'.repeat(70_000 + i) } : {}),
+    }));
+    const built = specs.map((s) => h.insert(s) as EncodedUpdate);
+    built.forEach((u, i) => {
+      expect(Buffer.from(u.bytes).equals(Buffer.from(general(flows, T.INSERT, specs[i] as TableEntrySpec, false))), `update ${i}`).toBe(true);
+    });
+    expect(Buffer.from(p4.v1.Update.decode((built[999] as EncodedUpdate).bytes).entity?.tableEntry?.metadata ?? []).length).toBe(70_999);
   });
 });

@@ -2,17 +2,18 @@
  * A table's updates encoded straight to the wire: an encoder compiled once per table (cached with
  * the schema's TableInfo) resolves names through its own maps, turns the common value forms
  * (numbers, bigints, IPv4 and MAC text) into canonical bytestrings in place, and writes the Update
- * message without building protobuf objects. Descriptions for errors are made once per field, not
- * per value. Anything it does not handle the ordinary way — an unknown or misspelt name, a missing
- * or out-of-range value, counter data, metadata — it leaves to `encodeTableEntry`, which builds
- * the same update (or throws the same error) through the general codec; tests hold the two to the
- * same bytes.
+ * message without building protobuf objects (LPM, ternary, range and optional keys are checked by
+ * the general match codec, then written the same way). Descriptions for errors are made once per
+ * field, not per value. Anything it does not handle the ordinary way — an unknown or misspelt
+ * name, a missing or out-of-range value — it leaves to `encodeTableEntry`, which builds the same
+ * update (or throws the same error) through the general codec; tests hold the two to the same
+ * bytes.
  */
 import { bigintToBytes } from '../codec/bytes.js';
 import { fieldWhat, encodeFieldMatch } from '../codec/match.js';
 import { parseValue } from '../codec/addr.js';
 import type { MatchInput, ValueInput } from '../codec/index.js';
-import { p4 } from '../proto/index.js';
+import type { p4 } from '../proto/index.js';
 import { VARINT, WireWriter, tag } from '../proto/wire.js';
 import type { ActionInfo, MatchFieldInfo, TableInfo } from '../schema/index.js';
 import { EncodedUpdate } from './encoded-update.js';
@@ -123,8 +124,64 @@ function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefin
   return writeValue(w, field, parsed, p);
 }
 
-/** Update, Entity, TableEntry, FieldMatch, TableAction and Action field numbers (p4runtime.proto). */
-const F = { updateType: 1, updateEntity: 2, tableEntry: 2, tableId: 1, match: 2, action: 3, priority: 4, idleTimeout: 9, fieldId: 1, exact: 2, exactValue: 1, tableAction: 1, actionId: 1, params: 4, paramId: 2, paramValue: 3 } as const;
+/**
+ * Field numbers of p4runtime.proto (P4Runtime v1): Update (type 1, entity 2), Entity (table_entry 2),
+ * TableEntry (table_id 1, match 2, action 3, priority 4, counter_data 7, idle_timeout_ns 9,
+ * metadata 11), FieldMatch (field_id 1, exact 2, ternary 3, lpm 4, range 6, optional 7; inside
+ * each: value/low 1, mask/prefix_len/high 2), TableAction (action 1), Action (action_id 1,
+ * params 4), Action.Param (param_id 2, value 3), CounterData (byte_count 1, packet_count 2).
+ * Fields are written in the order protobufjs writes them (declaration order), so the bytes are
+ * the same as the general codec's, not merely equivalent.
+ */
+const F = {
+  updateType: 1, updateEntity: 2, tableEntry: 2,
+  tableId: 1, match: 2, action: 3, priority: 4, counterData: 7, idleTimeout: 9, metadata: 11,
+  fieldId: 1, exact: 2, ternary: 3, lpm: 4, range: 6, optional: 7, first: 1, second: 2,
+  tableAction: 1, actionId: 1, params: 4, paramId: 2, paramValue: 3,
+  byteCount: 1, packetCount: 2,
+} as const;
+
+/** CounterData's int64 counts accept 0 .. 2^63-1 (the general codec's check). */
+const MAX_COUNT = (1n << 63n) - 1n;
+
+/** Writes `b` as bytes field `field`, left out when empty (proto3 default, as protobufjs does). */
+function writeBytes(w: WireWriter, field: number, b: Uint8Array | null | undefined): void {
+  if (b && b.length > 0) w.lenBytes(field, b);
+}
+
+/** Writes a FieldMatch the general codec built (every kind but exact's fast form). */
+function writeFieldMatch(w: WireWriter, fm: p4.v1.FieldMatch.$Properties): void {
+  const m = w.open(F.match);
+  if (fm.fieldId) {
+    w.varint(tag(F.fieldId, VARINT));
+    w.varint(fm.fieldId);
+  }
+  const kind = fm.exact ? F.exact : fm.ternary ? F.ternary : fm.lpm ? F.lpm : fm.range ? F.range : F.optional;
+  const k = w.open(kind);
+  if (fm.exact) writeBytes(w, F.first, fm.exact.value);
+  else if (fm.ternary) {
+    writeBytes(w, F.first, fm.ternary.value);
+    writeBytes(w, F.second, fm.ternary.mask);
+  } else if (fm.lpm) {
+    writeBytes(w, F.first, fm.lpm.value);
+    // prefix_len is 1..W here: the codec returns no FieldMatch for /0.
+    if (fm.lpm.prefixLen) {
+      w.varint(tag(F.second, VARINT));
+      w.varint(fm.lpm.prefixLen);
+    }
+  } else if (fm.range) {
+    writeBytes(w, F.first, fm.range.low);
+    writeBytes(w, F.second, fm.range.high);
+  } else writeBytes(w, F.first, fm.optional?.value);
+  w.close(k);
+  w.close(m);
+}
+
+/** A count as the general codec takes it, or undefined when it would refuse it. */
+function count(v: unknown): bigint | undefined {
+  const x = v ?? 0n;
+  return typeof x === 'bigint' && x >= 0n && x <= MAX_COUNT ? x : undefined;
+}
 
 /** The compiled encoder of one table. */
 export class TableEncoder {
@@ -177,7 +234,6 @@ export class TableEncoder {
 
   /** The update encoded, or undefined when it needs the general path (which also reports errors). */
   encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate | undefined {
-    if (spec.counterData !== undefined || spec.metadata !== undefined) return undefined;
     const w = this.w;
     w.reset();
     w.varint(tag(F.updateType, VARINT));
@@ -196,17 +252,49 @@ export class TableEncoder {
       w.varint(tag(F.priority, VARINT));
       w.varint(p);
     } else if (p !== undefined && p !== 0) return undefined;
-    if (!forDelete && spec.idleTimeout !== undefined) {
-      if (!this.table.idleTimeout) return undefined;
-      const ns = parseDurationNs(spec.idleTimeout, this.idleWhat);
-      if (ns !== 0n) {
-        w.varint(tag(F.idleTimeout, VARINT));
-        w.varint64(ns);
-      }
-    }
+    if (!forDelete && !this.writeTail(spec)) return undefined;
     w.close(te);
     w.close(entity);
     return new EncodedUpdate({ type }, w.finish());
+  }
+
+  /** Idle timeout, counter data and metadata, in field order; false when the general path must decide. */
+  private writeTail(spec: TableEntrySpec): boolean {
+    const w = this.w;
+    let idleNs = 0n;
+    if (spec.idleTimeout !== undefined) {
+      if (!this.table.idleTimeout) return false;
+      // The general path checks the timeout before the counts: its error comes first there too.
+      idleNs = parseDurationNs(spec.idleTimeout, this.idleWhat);
+    }
+    const c = spec.counterData;
+    if (c !== undefined) {
+      if (c === null || typeof c !== 'object') return false;
+      const bytes = count(c.bytes);
+      const packets = count(c.packets);
+      if (bytes === undefined || packets === undefined) return false;
+      const cd = w.open(F.counterData);
+      if (bytes !== 0n) {
+        w.varint(tag(F.byteCount, VARINT));
+        w.varint64(bytes);
+      }
+      if (packets !== 0n) {
+        w.varint(tag(F.packetCount, VARINT));
+        w.varint64(packets);
+      }
+      w.close(cd);
+    }
+    if (idleNs !== 0n) {
+      w.varint(tag(F.idleTimeout, VARINT));
+      w.varint64(idleNs);
+    }
+    const md = spec.metadata;
+    if (md !== undefined) {
+      if (typeof md === 'string') writeBytes(w, F.metadata, Buffer.from(md));
+      else if (md instanceof Uint8Array) writeBytes(w, F.metadata, md);
+      else return false;
+    }
+    return true;
   }
 
   private writeMatch(match: Readonly<Record<string, MatchInput>> | undefined): boolean {
@@ -238,7 +326,7 @@ export class TableEncoder {
           w.varint(f.id);
         }
         const ex = w.open(F.exact);
-        ok = writeValue(w, F.exactValue, v, f);
+        ok = writeValue(w, F.first, v, f);
         w.close(ex);
         w.close(fm);
       } else if (f.info.matchType === 'exact') {
@@ -248,7 +336,7 @@ export class TableEncoder {
         // errors are left to the general path, which reports the first bad field in the caller's order.
         try {
           const fm = encodeFieldMatch(f.info, v, this.context);
-          if (fm) w.lenBytes(F.match, p4.v1.FieldMatch.encode(fm).finish());
+          if (fm) writeFieldMatch(w, fm);
         } catch {
           ok = false;
         }
