@@ -59,7 +59,10 @@ describe('migration engine — 1:1 over fake devices', () => {
     const sync = await engine.pauseSync();
     expect(sync.lost).toBeUndefined();
     expect(dst(dev).active).toEqual(atFreeze);
-    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBe(3);
+    // Flows 3 and 20 in pre-copy; flow 21, pushed just before the pause, is left to the final
+    // delta (which reads it again from the first sequence installed nowhere) with flow 5.
+    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBe(2);
+    expect(sync.slots).toBe(2);
     const c = await engine.commit();
     expect(c.deleted).toBe(22);
     expect(src(dev).active.size).toBe(0);
