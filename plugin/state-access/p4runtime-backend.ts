@@ -328,7 +328,13 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return { tracker, epoch: target, head: now.head, start: now.head };
   }
 
+  /**
+   * The log entries [since, upTo): in-band when the pipeline serves it (LOG_READ answers nine
+   * entries per packet, pipelined — a pause's hundred changes are a dozen small packets, not a
+   * Read of a hundred RegisterEntries through the switch's read path), else index reads.
+   */
   async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
+    if (this.inband) return this.inband.readChangedSlots(tracker, since, upTo);
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
     checkPosition(since, 'since');
