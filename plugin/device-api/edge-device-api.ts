@@ -30,6 +30,8 @@ import type { PlacedSlot } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
+import { addVmCounters, readVmCounters } from './vm-counter-transfer.js';
+import type { VmCounters } from './vm-counter-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 
 /** Options of createDeviceApi. */
@@ -48,7 +50,7 @@ export interface EdgeDeviceApiOptions {
   readonly reconcile?: boolean;
 }
 
-type Counters = Record<string, { packets: bigint; bytes: bigint }>;
+type Counters = VmCounters;
 
 /** What this device keeps for one migration. */
 interface Migration {
@@ -68,6 +70,8 @@ interface Migration {
   /** Destination: what the final batches added to this switch's counters (undone by abort). */
   added: Counters;
   imported: boolean;
+  /** Destination: the VM's counter cells here, read when it was staged, then as the final batches set them. */
+  counterBase: Promise<Counters> | undefined;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
   frozenCounters: Promise<Counters> | undefined;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
@@ -188,7 +192,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, imported: false, frozenCounters: undefined, unsentRemoved: [],
+        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, imported: false, counterBase: undefined, frozenCounters: undefined, unsentRemoved: [],
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -312,13 +316,18 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
         setEntryPhase(this.plugin, x.vmId, 'staged');
         x.imported = true;
+        // Staged, the VM's counter cells here do not move (its packets are dropped before they
+        // are counted): read them now, in pre-copy, so the final batch only writes.
+        const base = this.readCounters(x.vmId);
+        base.catch(() => undefined);
+        x.counterBase = base;
       }
       // Pinholes, counters and slots touch different state: written at once (the final batch is in
       // the pause). Counters are added now, not at activation: the VM is staged here, so its cells
       // do not move until activation, and activation is then one write.
       const [, , installed] = await Promise.all([
         batch.tableEntries ? importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries) : undefined,
-        batch.counters ? this.addCounters(x, batch.counters, 1n) : undefined,
+        batch.counters ? this.addCounters(x, batch.counters, 1n, x.counterBase) : undefined,
         this.importSlots(x, batch),
       ]);
       return { installed, alreadyPresent: 0 };
@@ -362,12 +371,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /** The VM's cell of every per-VM counter, read at once (the freeze waits for them in the pause). */
-  private async readCounters(vmId: number): Promise<Counters> {
-    const out: Counters = {};
-    const cells = await Promise.all(this.contract.counters.filter((c) => vmId < c.size).map((c) => this.access.readCounter(c.counter, vmId)));
-    for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
-    return out;
+  /** The VM's cell of every per-VM counter, read at once. */
+  private readCounters(vmId: number): Promise<Counters> {
+    return readVmCounters(this.plugin, vmId);
   }
 
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
@@ -403,21 +409,14 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /**
-   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM: every
-   * cell read at once, then written at once (activation is in the pause), each write recorded as
-   * it succeeds so an abort takes back exactly what was added.
+   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM (see
+   * addVmCounters); with `known` (the cells as read when staged) no read is made, and what was
+   * written becomes the next final batch's base (a second source, N:1).
    */
-  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n): Promise<void> {
-    const sw = this.plugin.session;
-    const todo = Object.entries(values);
-    const now = await Promise.all(todo.map(([name]) => this.access.readCounter(name, x.vmId)));
-    await Promise.all(
-      todo.map(async ([name, v], i) => {
-        await sw.write(sw.counter(name).modify(x.vmId, { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes }));
-        const had = x.added[name] ?? { packets: 0n, bytes: 0n };
-        x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
-      }),
-    );
+  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n, known?: Promise<Counters>): Promise<void> {
+    const cells = known ? await known.catch(() => undefined) : undefined;
+    const after = await addVmCounters(this.plugin, x.vmId, values, sign, x.added, cells);
+    if (known) x.counterBase = Promise.resolve(after);
   }
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
