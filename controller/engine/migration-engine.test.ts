@@ -1,13 +1,13 @@
 // The engine's orchestration against FAKE in-memory devices (controller/testing/fake-device-api.ts):
 // step order, the completeness proof, the deadline policy, rollback at every step, 1:N routing.
 // End-to-end runs against the sim come with the data plane's migration ops.
-import { Subject } from 'rxjs';
+import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../journal/journal.js';
 import { parseInventory } from '../inventory/load-inventory.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
-import { FAKE_KEY_FIELDS, FakeDeviceApi } from '../testing/fake-device-api.js';
+import { FAKE_KEY_FIELDS, FakeDeviceApi, fakeFlowKey as keyOf } from '../testing/fake-device-api.js';
 import { MigrationEngine } from './migration-engine.js';
 import type { MigrationEngineOptions } from './migration-engine.js';
 
@@ -36,6 +36,14 @@ async function setup(to = 'host-b', over: Partial<MigrationEngineOptions> = {}):
   const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 200, precopy: { intervalMs: 5, policy: { maxRounds: 3, convergedAtSlots: -1 } }, graceMs: 0, ...over });
   return { engine, machine, dev, journal };
 }
+/** Resolves once `cond` holds (polled on the event loop; fails the test after 5 s). */
+async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not reached within 5 s');
+}
 const src = (d: Map<string, FakeDeviceApi>): FakeDeviceApi => d.get('src') as FakeDeviceApi;
 const dst = (d: Map<string, FakeDeviceApi>): FakeDeviceApi => d.get('dst') as FakeDeviceApi;
 
@@ -59,7 +67,10 @@ describe('migration engine — 1:1 over fake devices', () => {
     const sync = await engine.pauseSync();
     expect(sync.lost).toBeUndefined();
     expect(dst(dev).active).toEqual(atFreeze);
-    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBe(3);
+    // Flows 3 and 20 in pre-copy; flow 21, pushed just before the pause, is left to the final
+    // delta (which reads it again from the first sequence installed nowhere) with flow 5.
+    expect(rounds.reduce((n, r) => n + r.slots, 0)).toBe(2);
+    expect(sync.slots).toBe(2);
     const c = await engine.commit();
     expect(c.deleted).toBe(22);
     expect(src(dev).active.size).toBe(0);
@@ -121,6 +132,48 @@ describe('migration engine — the pause arrives early', () => {
     const rounds = await running;
     expect(rounds).toEqual([]);
     expect(dst(dev).staged.size).toBe(20);
+  });
+
+  it('engine — the pause does not wait for the pre-copy interval: a stop between rounds ends pre-copy before the timer fires', async () => {
+    // Virtual time that never advances: only the stop can end the wait between rounds.
+    const scheduler = new VirtualTimeScheduler();
+    const { engine, dev, journal } = await setup('host-b', { scheduler, precopy: { intervalMs: 60_000, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const events: string[] = [];
+    const running = engine.precopy(stop$).then((r) => events.push('pre-copy ended') && r);
+    await until(async () => (await journal.load('m1')).some((e) => e.type === 'round'));
+    src(dev).change(flow(40));
+    src(dev).push(); // queued for the next round, which the pause pre-empts
+    events.push('paused');
+    stop$.next();
+    expect(await running).toEqual([]);
+    const sync = await engine.pauseSync();
+    expect(events).toEqual(['paused', 'pre-copy ended']);
+    expect(scheduler.now()).toBe(0);
+    // The queued batch was not installed in pre-copy: the final delta read flow 40 again.
+    expect(sync.slots).toBe(1);
+    expect(dst(dev).active.get(keyOf(flow(40)))).toEqual(flow(40));
+    expect(src(dev).calls.filter((c) => c === 'finalDelta')).toHaveLength(1);
+    expect(dst(dev).calls.filter((c) => c === 'importStaged')).toHaveLength(2); // the snapshot, the final batch
+  });
+
+  it('engine — a removal in a batch queued when the VM pauses reaches the destination with the final batch', async () => {
+    const { engine, dev } = await setup('host-b', { precopy: { intervalMs: 60_000, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    await until(() => dst(dev).staged.size === 20);
+    src(dev).remove(flow(7));
+    src(dev).push(); // the only batch that reports the removal; the pause comes before it is installed
+    stop$.next();
+    await running;
+    expect(dst(dev).staged.has(keyOf(flow(7)))).toBe(true);
+    const atFreeze = new Map(src(dev).active);
+    const sync = await engine.pauseSync();
+    expect(sync.lost).toBeUndefined();
+    expect(dst(dev).active).toEqual(atFreeze);
+    expect(dst(dev).active.has(keyOf(flow(7)))).toBe(false);
   });
 });
 

@@ -84,6 +84,12 @@ export class MigrationEngine {
   private caps = new Map<string, DeviceCapabilities>();
   /** The sources' transfers, peer to peer (with `transfer`). */
   private peer: PeerRounds | undefined;
+  /**
+   * Flows the sources reported removed in delta batches that pre-copy did not install because
+   * the VM paused first, per source. Their slots need no install: the final delta starts at the
+   * first sequence installed nowhere, so it reads them again — but a removal is reported once.
+   */
+  private readonly folded = new Map<string, Record<string, bigint>[]>();
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -163,16 +169,34 @@ export class MigrationEngine {
   async precopy(stop$?: Observable<unknown>): Promise<PrecopyRound[]> {
     // Listen for the pause from the start: a VM may pause while the snapshot is still moving.
     let stopped = false;
-    const stopSub = stop$?.subscribe(() => (stopped = true));
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((r) => (wake = r));
+    const stopSub = stop$?.subscribe(() => {
+      stopped = true;
+      wake();
+    });
     try {
-      return await this.rounds(() => stopped);
+      return await this.rounds(() => stopped, woken);
     } finally {
       stopSub?.unsubscribe();
     }
   }
 
-  /** The snapshot, then delta rounds until `isStopped()` or the convergence policy ends them. */
-  private async rounds(isStopped: () => boolean): Promise<PrecopyRound[]> {
+  /** Keeps the removals of batches pre-copy leaves to the final delta (see `folded`). */
+  private fold(left: readonly { source: string; batch: StateBatch }[]): void {
+    for (const { source, batch } of left) {
+      if (batch.removed.length > 0) this.folded.set(source, [...(this.folded.get(source) ?? []), ...batch.removed]);
+    }
+  }
+
+  /**
+   * The snapshot, then delta rounds until `isStopped()` or the convergence policy ends them. A
+   * stop (the VM paused) ends the wait between rounds at once (`woken`), and batches not yet
+   * installed are left to the final delta, which reads their slots again; a batch being
+   * installed when the stop comes is finished first (its writes are on the wire). Peer to peer,
+   * the sources send and report progress instead.
+   */
+  private async rounds(isStopped: () => boolean, woken: Promise<void>): Promise<PrecopyRound[]> {
     const start = this.o.transfer;
     if (start) {
       const p = this.o.precopy ?? {};
@@ -214,21 +238,29 @@ export class MigrationEngine {
     const rounds: PrecopyRound[] = [];
     try {
       for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
-        await firstValueFrom(timer(p.intervalMs ?? 100, this.scheduler));
+        await Promise.race([firstValueFrom(timer(p.intervalMs ?? 100, this.scheduler)), woken]);
         if (failed !== undefined) throw failure(failed, 'delta stream');
         if (isStopped()) break;
         const take = pending.splice(0, pending.length);
         const overflowed = queued > maxPending;
         queued = 0;
         let n = 0;
-        for (const { source, batch } of take) n += await this.install(source, batch);
+        for (const [i, { source, batch }] of take.entries()) {
+          if (isStopped()) {
+            this.fold(take.slice(i));
+            break;
+          }
+          n += await this.install(source, batch);
+        }
         await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: 0 });
         rounds.push({ round, slots: n, batches: take.length });
         if (overflowed || n <= policy.convergedAtSlots) break;
       }
-      // Whatever queued since the last round is installed now, so the pause has only the final delta.
+      // Whatever queued since the last round: left to the final delta when the VM paused, else
+      // installed now, so the pause has only the final delta.
       const rest = pending.splice(0, pending.length);
-      if (rest.length > 0) {
+      if (isStopped()) this.fold(rest);
+      else if (rest.length > 0) {
         let n = 0;
         for (const { source, batch } of rest) n += await this.install(source, batch);
         const round = rounds.length + 1;
@@ -256,7 +288,11 @@ export class MigrationEngine {
         if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
         return { slots: await this.peer.finish() };
       }
-      const finals = await this.each(this.sources, 'final delta', (api, s) => api.finalDelta(this.ref, this.ledger.mark(s)));
+      const finals = await this.each(this.sources, 'final delta', async (api, s) => {
+        const b = await api.finalDelta(this.ref, this.ledger.mark(s));
+        const left = this.folded.get(s) ?? [];
+        return left.length > 0 ? { ...b, removed: [...left, ...b.removed] } : b;
+      });
       let slots = 0;
       for (const [s, b] of finals) slots += await this.install(s, b);
       return { slots };

@@ -18,7 +18,10 @@ export const FAKE_KEY_FIELDS = [
 ] as const;
 
 type Fields = Readonly<Record<string, bigint>>;
-const keyOf = (f: Fields): string => FAKE_KEY_FIELDS.map((k) => String(f[k.name] ?? 0n)).join('/');
+/** A flow's key as the fake keys its maps. */
+export const fakeFlowKey = (f: Fields): string =>
+  FAKE_KEY_FIELDS.map((k) => String(f[k.name] ?? 0n)).join('/');
+const keyOf = fakeFlowKey;
 
 type Method = keyof DeviceApi;
 
@@ -37,7 +40,9 @@ export class FakeDeviceApi implements DeviceApi {
   registers: { name: string; bits: number }[] | undefined = undefined;
   private seq = 0n;
   private exportedTo = 0n;
-  private readonly log: { seq: bigint; key: string }[] = [];
+  private readonly log: { seq: bigint; key: string; gone?: Record<string, bigint> }[] = [];
+  /** Sequences of removals already reported in a batch. */
+  private readonly removalsSent = new Set<bigint>();
   private deltas$ = new Subject<StateBatch>();
   private failures = new Map<Method, { reason: DeviceFailureReason; times: number }>();
   private stalls = new Map<Method, { readonly wait: Promise<void>; readonly release: () => void }>();
@@ -76,6 +81,14 @@ export class FakeDeviceApi implements DeviceApi {
     this.log.push({ seq: this.seq, key: keyOf(fields) });
   }
 
+  /** A flow ends in the data plane (its slot is freed): the next batch reports it removed. */
+  remove(fields: Fields): void {
+    if (this.frozen) throw new Error(`fake ${this.name}: frozen, the VM is not running`);
+    this.active.delete(keyOf(fields));
+    this.seq++;
+    this.log.push({ seq: this.seq, key: keyOf(fields), gone: Object.fromEntries(FAKE_KEY_FIELDS.map((k) => [k.name, fields[k.name] ?? 0n])) });
+  }
+
   /** Pushes the changes since the last export as one delta batch. */
   push(): void {
     const b = this.batchSince(this.exportedTo, 1);
@@ -85,13 +98,18 @@ export class FakeDeviceApi implements DeviceApi {
       return;
     }
     this.exportedTo = this.seq;
-    if (b.slots.length > 0) this.deltas$.next(b);
+    if (b.slots.length > 0 || b.removed.length > 0) this.deltas$.next(b);
   }
 
   private batchSince(from: bigint, round: number): StateBatch {
-    const keys = new Set(this.log.filter((e) => e.seq > from).map((e) => e.key));
-    const slots: SlotRecordOut[] = [...keys].map((k) => ({ fields: this.active.get(k) as Fields }));
-    return { migrationId: 'fake', round, slots, removed: [], coversSeq: { from: from + 1n, to: this.seq + 1n } };
+    const since = this.log.filter((e) => e.seq > from);
+    const keys = new Set(since.map((e) => e.key));
+    const slots: SlotRecordOut[] = [...keys].filter((k) => this.active.has(k)).map((k) => ({ fields: this.active.get(k) as Fields }));
+    // A removal is reported once, by the first batch delivered with it (as the edge plugin
+    // does: it forgets what it exported from a slot once it found the slot empty).
+    const removed = since.flatMap((e) => (e.gone && !this.active.has(e.key) && !this.removalsSent.has(e.seq) ? [e.gone] : []));
+    for (const e of since) if (e.gone) this.removalsSent.add(e.seq);
+    return { migrationId: 'fake', round, slots, removed, coversSeq: { from: from + 1n, to: this.seq + 1n } };
   }
 
   private async gate(m: Method): Promise<void> {
@@ -125,6 +143,7 @@ export class FakeDeviceApi implements DeviceApi {
   async importStaged(_m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
     await this.gate('importStaged');
     let installed = 0;
+    for (const k of batch.removed) this.staged.delete(keyOf(k));
     for (const r of batch.slots) {
       this.staged.set(keyOf(r.fields), r.fields);
       this.imported.add(keyOf(r.fields));

@@ -4,7 +4,8 @@
  * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
  * (tracker flip, then the slots logged in the closed round: O(changed)), the final delta read from
  * the log after the freeze. Destinations: flows placed by this switch's hashes with conditional
- * writes, VM id remapped, timestamps rebased, counters added at activation. Every call is
+ * writes, VM id remapped, timestamps rebased, counters added with the final batch (the VM is
+ * staged here until activation, so its cells do not move in between). Every call is
  * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure.
  *
  * @example
@@ -30,6 +31,8 @@ import type { PlacedSlot } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
+import { addVmCounters, readVmCounters } from './vm-counter-transfer.js';
+import type { VmCounters } from './vm-counter-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 
 /** Options of createDeviceApi. */
@@ -48,7 +51,7 @@ export interface EdgeDeviceApiOptions {
   readonly reconcile?: boolean;
 }
 
-type Counters = Record<string, { packets: bigint; bytes: bigint }>;
+type Counters = VmCounters;
 
 /** What this device keeps for one migration. */
 interface Migration {
@@ -65,12 +68,15 @@ interface Migration {
   readonly placed: Map<string, PlacedSlot>;
   /** Destination: migratable-table entries imported here. */
   readonly entries: ImportedEntries;
-  /** Destination: the sources' counters at freeze, from the final batch. */
-  incoming: Counters;
-  /** Destination: what activation added to this switch's counters (undone by abort). */
+  /** Destination: what the final batches added to this switch's counters (undone by abort). */
   added: Counters;
   imported: boolean;
-  frozenCounters: Counters | undefined;
+  /** Destination: the VM's counter cells here, read when it was staged, then as the final batches set them. */
+  counterBase: Promise<Counters> | undefined;
+  /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
+  frozenCounters: Promise<Counters> | undefined;
+  /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
+  unsentRemoved: Record<string, bigint>[];
   readonly ended: Subject<void>;
   /** Serialises tracker reads and flips of this migration. */
   lock: Promise<unknown>;
@@ -201,7 +207,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), incoming: {}, added: {}, imported: false, frozenCounters: undefined,
+        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, imported: false, counterBase: undefined, frozenCounters: undefined, unsentRemoved: [],
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -286,7 +292,13 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         if (stopped) return;
         this.pull(m, x, round).then(
           (b) => {
-            if (stopped) return;
+            if (stopped) {
+              // Nobody takes this batch (the pause ended pre-copy while it was read): its slots are
+              // read again by the final delta, which starts where the last installed batch ended,
+              // but the keys it found removed are forgotten by now — the final batch carries them.
+              x.unsentRemoved.push(...b.removed);
+              return;
+            }
             if (b.slots.length > 0 || b.removed.length > 0) {
               round++;
               sub.next(b);
@@ -319,24 +331,49 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
         setEntryPhase(this.plugin, x.vmId, 'staged');
         x.imported = true;
+        // Staged, the VM's counter cells here do not move (its packets are dropped before they
+        // are counted): read them now, in pre-copy, so the final batch only writes.
+        const base = this.readCounters(x.vmId);
+        base.catch(() => undefined);
+        x.counterBase = base;
       }
-      if (batch.tableEntries) await importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries);
-      if (batch.counters) for (const [k, v] of Object.entries(batch.counters)) x.incoming[k] = { packets: (x.incoming[k]?.packets ?? 0n) + v.packets, bytes: (x.incoming[k]?.bytes ?? 0n) + v.bytes };
-      for (const key of batch.removed) {
-        const at = x.placed.get(flowKeyString(this.group, key));
-        if (!at) continue;
-        await this.access.clearSlotsIf([{ index: at.slot, words: at.words }]);
-        x.placed.delete(flowKeyString(this.group, key));
-      }
-      if (batch.slots.length === 0) return { installed: 0, alreadyPresent: 0 };
-      const localClock = await this.access.readClock();
-      const flows = batch.slots.map((s) => translateFields(this.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
-      const installed = await placeSlots(this.access, flows, x.placed, this.name);
-      // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
-      // trusting its index (snapshotSource: index) would later export this VM without them.
-      for (const p of x.placed.values()) this.index.note(p.slot, x.vmId);
+      // Pinholes, counters and slots touch different state: written at once (the final batch is in
+      // the pause). Counters are added now, not at activation: the VM is staged here, so its cells
+      // do not move until activation, and activation is then one write.
+      const [, , installed] = await Promise.all([
+        batch.tableEntries ? importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries) : undefined,
+        batch.counters ? this.addCounters(x, batch.counters, 1n, x.counterBase) : undefined,
+        this.importSlots(x, batch),
+      ]);
       return { installed, alreadyPresent: 0 };
     });
+  }
+
+  /** A batch's removed flows cleared here, then its slots placed (the clock read with the clears); returns slots written. */
+  private async importSlots(x: Migration, batch: StateBatch): Promise<number> {
+    const clock = batch.slots.length === 0 ? undefined : this.access.readClock();
+    clock?.catch(() => undefined);
+    const gone = batch.removed.flatMap((key) => {
+      const at = x.placed.get(flowKeyString(this.group, key));
+      return at ? [{ key, at }] : [];
+    });
+    // Conditional clears, one call per pass of distinct slots (a call names a slot once); a flow
+    // removed and placed again in one batch is cleared before it is placed.
+    for (let rest = gone; rest.length > 0; ) {
+      const slots = new Set<number>();
+      const now = rest.filter((g) => !slots.has(g.at.slot) && slots.add(g.at.slot) !== undefined);
+      await this.access.clearSlotsIf(now.map((g) => ({ index: g.at.slot, words: g.at.words })));
+      for (const g of now) x.placed.delete(flowKeyString(this.group, g.key));
+      rest = rest.filter((g) => !now.includes(g));
+    }
+    if (!clock) return 0;
+    const localClock = await clock;
+    const flows = batch.slots.map((s) => translateFields(this.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
+    const installed = await placeSlots(this.access, flows, x.placed, this.name);
+    // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
+    // trusting its index (snapshotSource: index) would later export this VM without them.
+    for (const p of x.placed.values()) this.index.note(p.slot, x.vmId);
+    return installed;
   }
 
   freeze(m: MigrationRef): Promise<void> {
@@ -345,37 +382,43 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker });
       x.ended.next();
       setEntryPhase(this.plugin, x.vmId, 'frozen');
-      x.frozenCounters = await this.readCounters(x.vmId);
+      // Final from here on. Read while the caller goes on to the final delta (which awaits them):
+      // the pause need not wait one more round trip before the change log is read.
+      const counters = this.readCounters(x.vmId);
+      counters.catch(() => undefined);
+      x.frozenCounters = counters;
     });
   }
 
-  /** The VM's cell of every per-VM counter, read at once (the freeze waits for them in the pause). */
-  private async readCounters(vmId: number): Promise<Counters> {
-    const out: Counters = {};
-    const cells = await Promise.all(this.contract.counters.filter((c) => vmId < c.size).map((c) => this.access.readCounter(c.counter, vmId)));
-    for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
-    return out;
+  /** The VM's cell of every per-VM counter, read at once. */
+  private readCounters(vmId: number): Promise<Counters> {
+    return readVmCounters(this.plugin, vmId);
   }
 
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     return this.once(m, `finalDelta:${sinceSeq}`, async () => {
       const x = this.mig(m);
-      const b = await this.locked(x, async () => {
-        const head = (await this.access.readTracker(x.tracker)).head;
-        const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
-        if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
-        const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
-        return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
-      });
-      return { ...b, counters: x.frozenCounters ?? (await this.readCounters(x.vmId)), tableEntries: await exportTableEntries(this.plugin, x.vmId) };
+      // Three independent reads at once: the pinholes (after the learner's queue), the counters
+      // (started by the freeze), and the change log with the slots it names.
+      const [b, counters, tableEntries] = await Promise.all([
+        this.locked(x, async () => {
+          const head = (await this.access.readTracker(x.tracker)).head;
+          const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
+          if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
+          const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
+          return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
+        }),
+        x.frozenCounters ?? this.readCounters(x.vmId),
+        exportTableEntries(this.plugin, x.vmId),
+      ]);
+      return { ...b, removed: [...x.unsentRemoved, ...b.removed], counters, tableEntries };
     });
   }
 
   activate(m: MigrationRef): Promise<void> {
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
-      await this.addCounters(x, x.incoming, 1n);
-      // The VM runs here now: normal operation (no control entry), untracked.
+      // The counters came with the final batch. The VM runs here now: normal operation (no control entry), untracked.
       await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, undefined);
       setEntryPhase(this.plugin, x.vmId, 'normal');
       this.migrations.delete(m.migrationId);
@@ -385,21 +428,14 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /**
-   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM: every
-   * cell read at once, then written at once (activation is in the pause), each write recorded as
-   * it succeeds so an abort takes back exactly what was added.
+   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM (see
+   * addVmCounters); with `known` (the cells as read when staged) no read is made, and what was
+   * written becomes the next final batch's base (a second source, N:1).
    */
-  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n): Promise<void> {
-    const sw = this.plugin.session;
-    const todo = Object.entries(values);
-    const now = await Promise.all(todo.map(([name]) => this.access.readCounter(name, x.vmId)));
-    await Promise.all(
-      todo.map(async ([name, v], i) => {
-        await sw.write(sw.counter(name).modify(x.vmId, { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes }));
-        const had = x.added[name] ?? { packets: 0n, bytes: 0n };
-        x.added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
-      }),
-    );
+  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n, known?: Promise<Counters>): Promise<void> {
+    const cells = known ? await known.catch(() => undefined) : undefined;
+    const after = await addVmCounters(this.plugin, x.vmId, values, sign, x.added, cells);
+    if (known) x.counterBase = Promise.resolve(after);
   }
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {

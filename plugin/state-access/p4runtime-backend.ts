@@ -277,10 +277,16 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return target;
   }
 
-  /** Head and round of `tracker` in one ReadRequest (the final delta's first step, in the pause). */
+  /**
+   * Head and round of `tracker` (the final delta's first step, in the pause): one in-band TRK_READ
+   * when the pipeline serves it — a single packet, answered from one pass of the pipeline, where
+   * a P4Runtime Read costs the switch's whole read path (≈10× the time on the sim) — else both
+   * registers in one ReadRequest.
+   */
   async readTracker(tracker: number): Promise<TrackerState> {
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
+    if (this.inband) return this.inband.readTracker(tracker);
     const head = this.sw.register(c.headRegister);
     const round = this.sw.register(c.roundRegister);
     let h = 0n;
@@ -305,6 +311,8 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
    * flipEpoch, only another controller writing the round in between could race.
    */
   async flipTracker(tracker: number, from: bigint): Promise<TrackerState> {
+    // In-band, the flip is conditional in the pipeline itself: no read-compare-write race.
+    if (this.inband) return this.inband.flipTracker(tracker, from);
     const c = changeLogOf(this.group);
     const target = (checkPosition(from, 'epoch') + 1n) % (1n << 32n);
     const now = await this.readTracker(tracker);
@@ -320,7 +328,13 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     return { tracker, epoch: target, head: now.head, start: now.head };
   }
 
+  /**
+   * The log entries [since, upTo): in-band when the pipeline serves it (LOG_READ answers nine
+   * entries per packet, pipelined — a pause's hundred changes are a dozen small packets, not a
+   * Read of a hundred RegisterEntries through the switch's read path), else index reads.
+   */
   async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
+    if (this.inband) return this.inband.readChangedSlots(tracker, since, upTo);
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
     checkPosition(since, 'since');

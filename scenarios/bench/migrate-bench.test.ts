@@ -20,6 +20,13 @@ describe.each(['full', 'bmv2'] as const)('bench migrate — profile %s', (profil
     // O(changed): a few requests per changed flow plus a constant, far below one per tracked flow.
     expect(big?.requests).toBeLessThanOrEqual(2 * 100 + 40);
     expect(big?.ops).toBeLessThanOrEqual(12 * 100 + 40);
+    // The pause's minimum, nearly: in-band, one read per changed slot at the source and one
+    // conditional write at the destination, one log packet per nine changes, the tracker and the
+    // two clocks; over P4Runtime a constant — the freeze, the counters (read at the source, added
+    // at the destination), the pinholes, the slots' words in one Read, and the activation.
+    const pause = r.pauses[1] as (typeof r.pauses)[number];
+    expect(pause.requests.packetOuts - pause.retries).toBeLessThanOrEqual(2 * 100 + Math.ceil(100 / 9) + 3);
+    expect(pause.requests.writes + pause.requests.reads).toBeLessThanOrEqual(10);
     const rows = migrateRows(r);
     expect(rows.filter((x) => x.case === 'pause-window sync').map((x) => x.variant)).toEqual([`${profile} / flows=1000 / changed=100`, `${profile} / flows=10000 / changed=100`]);
     expect(rows.find((x) => x.case.startsWith('pause-window sync on real BMv2'))?.value).toBe('NOT RUN');

@@ -121,6 +121,17 @@ export interface MigrateBenchResult {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/**
+ * Collects (when `--expose-gc`) and then lets the collector's background sweeping finish before a
+ * measured pause: a collection forced just before it leaves V8's sweeper threads working through
+ * the whole heap during the pause — more with 10^5 flows' state in the heap than with 10^4, on
+ * the same two cores as the switches (an earlier session's finding).
+ */
+async function settle(): Promise<void> {
+  gc?.();
+  await new Promise((r) => setTimeout(r, 1_000));
+}
+
 /** Heap in use after a forced collection (when `--expose-gc`), bytes. */
 function heapUsed(): number {
   gc?.();
@@ -192,8 +203,8 @@ async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions,
   // Between the last round and the freeze: the same flows change again; only the final delta has it.
   if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
   const dstBefore = await rig.destinationCounters(vm);
+  await settle();
   const roundTripMs = await rig.roundTripMs();
-  gc?.();
   const r0 = rig.reading();
   const p0 = performance.now();
   const sync = await engine.pauseSync();
@@ -223,8 +234,8 @@ async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void
   const ref = { migrationId: rig.nextMigrationId('copy'), vm: rig.vm(vm).addr };
   await prepareStopAndCopy(src, dst, ref);
   const dstBefore = await rig.destinationCounters(vm);
+  await settle();
   const roundTripMs = await rig.roundTripMs();
-  gc?.();
   const r0 = rig.reading();
   const p0 = performance.now();
   const copy = await stopAndCopyPause(src, dst, ref);

@@ -18,6 +18,8 @@ export interface BenchFlags {
   readonly updatesPerRound?: number;
   /** Tracked-flow populations, ascending (migrate). */
   readonly sizes?: readonly number[];
+  /** Only the pauses with exactly this many flows changed, no share rows (migrate). */
+  readonly changed?: number;
 }
 
 type Suite = (flags: BenchFlags) => Promise<BenchRow[]>;
@@ -51,10 +53,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   migrate: {
-    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow (--rounds = migrations per row, --sizes; run node with --expose-gc)',
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow (--rounds = migrations per row, --sizes, --changed N = only N changed; run node with --expose-gc)',
     load: async () => {
       const { runMigrateBench } = await import('../bench/migrate-bench.js');
-      return (f) => runMigrateBench({ ...(f.rounds !== undefined ? { repeats: f.rounds } : {}), ...(f.sizes ? { sizes: f.sizes } : {}), ...(f.target !== undefined ? { target: f.target } : {}) });
+      return (f) => runMigrateBench({ ...(f.rounds !== undefined ? { repeats: f.rounds } : {}), ...(f.sizes ? { sizes: f.sizes } : {}), ...(f.changed !== undefined ? { shares: [], counts: [f.changed] } : {}), ...(f.target !== undefined ? { target: f.target } : {}) });
     },
   },
   domains: {
@@ -72,7 +74,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
@@ -97,6 +99,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     rounds: { type: 'string' },
     updates: { type: 'string' },
     sizes: { type: 'string' },
+    changed: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -123,7 +126,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -153,6 +156,11 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
       throw new UsageError(`bench: --sizes '${v.sizes}' is not a list of at most 4 ascending integers ≥ 100 adding up to 200000 or less (tracked flows of one VM each, e.g. 10000,100000)`);
     }
     out.sizes = ns;
+  }
+  if (v.changed !== undefined) {
+    const n = Number(v.changed);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new UsageError(`bench: --changed '${v.changed}' is not an integer 1..100000 (flows changed between the last pre-copy round and the freeze)`);
+    out.changed = n;
   }
   return out;
 }

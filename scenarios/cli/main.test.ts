@@ -48,6 +48,9 @@ describe('carryover CLI', () => {
     const r = await run(['bench', 'migrate', '--sizes', '100000,10000']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--sizes '100000,10000' is not a list of at most 4 ascending integers");
+    const c = await run(['bench', 'migrate', '--changed', '0']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain("--changed '0' is not an integer 1..100000");
   });
 
   it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {

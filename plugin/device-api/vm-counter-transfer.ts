@@ -1,0 +1,41 @@
+/**
+ * A VM's per-VM counters in a migration (DESIGN.md §1 "counters conserved"): read at the source
+ * once the freeze took effect, added at the destination with the final batch — read-modify-write
+ * of the VM's cells, each write recorded as it succeeds so an abort takes back exactly what was
+ * added. The destination's cells are read when the VM is staged there (its packets are dropped
+ * before they are counted, so the cells do not move until activation) and passed in as `known`.
+ */
+import type { EdgePlugin } from '../edge-plugin.js';
+
+/** Counter alias → the VM's cell. */
+export type VmCounters = Record<string, { packets: bigint; bytes: bigint }>;
+
+/** The VM's cell of every per-VM counter of the contract, read at once. */
+export async function readVmCounters(plugin: EdgePlugin, vmId: number): Promise<VmCounters> {
+  const out: VmCounters = {};
+  const cells = await Promise.all(plugin.contract.counters.filter((c) => vmId < c.size).map((c) => plugin.registerAccess.readCounter(c.counter, vmId)));
+  for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
+  return out;
+}
+
+/**
+ * Adds (sign 1) or takes back (sign -1) `values` at the VM's cells, all written at once; each
+ * write that succeeds is added to `added`. The cells come from `known` where it has them, else
+ * they are read first. Returns the cells as written (with `known`'s others).
+ */
+export async function addVmCounters(plugin: EdgePlugin, vmId: number, values: VmCounters, sign: 1n | -1n, added: VmCounters, known?: VmCounters): Promise<VmCounters> {
+  const sw = plugin.session;
+  const todo = Object.entries(values);
+  const now = await Promise.all(todo.map(([name]) => known?.[name] ?? plugin.registerAccess.readCounter(name, vmId)));
+  const after: VmCounters = { ...known };
+  await Promise.all(
+    todo.map(async ([name, v], i) => {
+      const to = { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes };
+      await sw.write(sw.counter(name).modify(vmId, to));
+      after[name] = to;
+      const had = added[name] ?? { packets: 0n, bytes: 0n };
+      added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+    }),
+  );
+  return after;
+}
