@@ -182,6 +182,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   if (v['json']) io.stdout(JSON.stringify(reportJson(plan, outcome)));
   else {
     io.stdout(`migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`);
+    for (const t of outcome.translations) io.stdout(`  translated: ${t}`);
     io.stdout(`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`);
     if (r.sync) io.stdout(`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`);
     if (r.committed) io.stdout(`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`);
@@ -215,6 +216,7 @@ function reportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unkno
     outcome: r.aborted ? 'aborted' : 'committed',
     reason: r.aborted?.reason ?? null,
     detail: r.aborted?.detail ?? null,
+    translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),
     deltaSizes: o.rounds.slice(1),

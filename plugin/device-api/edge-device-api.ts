@@ -22,6 +22,7 @@ import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
+import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
@@ -164,6 +165,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       maxConcurrentMigrations: caps.trackers,
       keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
       registers: this.group.words.map((w) => ({ name: w.register, bits: w.bits })),
+      schemaDescription: describeSchema(this.contract),
     };
   }
 
