@@ -74,6 +74,16 @@ export function isDefaultGeometry(g: CtGeometry): boolean {
   return a.algo === x.algo && a.size === x.size && b.algo === y.algo && b.size === y.size;
 }
 
+/** The p4c-bm2-ss options that build `g` from p4/stateful_edge.p4 (p4/include/defines.p4). */
+export function p4cDefines(g: CtGeometry): string[] {
+  const [r0, r1] = g.regions;
+  const d: Record<string, string | number> = {
+    CT_HASH0: r0.algo, CT_HASH1: r1.algo, CT_REGION0_SIZE: r0.size, CT_REGION1_SIZE: r1.size, CT_REGION0_BUCKETS: r0.buckets, CT_REGION1_BUCKETS: r1.buckets,
+    CT_SLOTS: g.slots, DIRTY_WORDS_PER_BUFFER: g.dirtyWordsPerBuffer, DIRTY_WORDS: g.dirtyWords,
+  };
+  return Object.entries(d).map(([k, v]) => `-D${k}=${v}`);
+}
+
 /**
  * The P4Info of a variant, from the committed one: every conntrack-sized register resized, the
  * dirty bitmap resized, and @migrate_hash naming the variant's hashes and regions — what p4c
