@@ -21,6 +21,8 @@ import { P4INFO_PATH, UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig, EdgeRigOptions } from '../edge-rig.js';
 import { DST_ID, REMOTE, SRC_ID, VM_ADDR, establish, pinholesOf, returnSegment, site, topology, udpIn, udpOut, vmSlots } from '../migration-fixture.js';
 import { devicesOver } from '../protocol-devices.js';
+import { startTwoDomains } from '../two-domain-rig.js';
+import type { TwoDomains } from '../two-domain-rig.js';
 
 const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
 const FLOWS = 16;
@@ -140,5 +142,48 @@ describe('schema translation — a VM migrates to a switch running another varia
     expect(await s.sw.readAll(s.sw.table('vm_migration').all())).toEqual([]);
     expect(vmSlots(s.sim, s.plugin.group, SRC_ID).size).toBe(FLOWS);
     for (const p of PORTS) expect(s.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+  }, 180_000);
+});
+
+describe('schema translation — across two domains (dc-b runs the variant; federation over mTLS)', () => {
+  let site: TwoDomains | undefined;
+  afterEach(async () => {
+    await site?.stop();
+    site = undefined;
+  });
+  const start = async (destination: Partial<EdgeRigOptions>): Promise<TwoDomains> => {
+    const s = await startTwoDomains({ destination });
+    site = s;
+    for (const p of PORTS) expect(establish(s.src.sim, p)).toBe(true);
+    expect(await eventually(async () => (await s.srcApi.capabilities()).slots.free === s.src.plugin.group.slots - FLOWS)).toBe(true);
+    return s;
+  };
+
+  test('schema translation — dc-b\'s larger, rehashed table is translated: both domains record it, the flows pass at dc-b', async () => {
+    const s = await start({ variant: LARGER });
+    const out = await s.migrate('m-x-larger');
+    expect(out.run.aborted).toBeUndefined();
+    // dc-a negotiates with dc-b as one device (the peer domain), dc-b with its own edge.
+    expect(out.translations).toEqual(["conntrack: 327680 slots at edge-a, 655360 at dc-b — placed by dc-b's size", "conntrack: placement crc32/crc16 at edge-a vs crc16/crc32 at dc-b — placed by dc-b's hashes"]);
+    expect((await s.journalB.load('m-x-larger')).find((e) => e.type === 'prepared')).toMatchObject({
+      translations: ["conntrack: 327680 slots at edge-a, 655360 at edge-b — placed by edge-b's size", "conntrack: placement crc32/crc16 at edge-a vs crc16/crc32 at edge-b — placed by edge-b's hashes"],
+    });
+    expect(vmSlots(s.dst.sim, s.dst.plugin.group, DST_ID).size).toBe(FLOWS);
+    for (const p of PORTS) expect(s.dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+  }, 180_000);
+
+  test('schema translation — a lossy schema at dc-b is refused at the proposal, every reason reaching dc-a; nothing staged in either domain', async () => {
+    const s = await start({ plugin: { p4info: lossySchema() } });
+    // Refused at Propose, before either domain records the migration (`carryover migrate` prints the code and message, exit 1).
+    const err = await s.migrate('m-x-lossy').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    const detail = (err as Error).message;
+    expect(detail).toContain("edge-a → edge-b: slot group 'conntrack': field 'win_in' is 16 bits at edge-a but 8 bits at edge-b — values might not fit");
+    expect(detail).toContain("edge-a → edge-b: slot group 'conntrack': register 'ct_ack' (ack_out:32, ack_in:32) exists at edge-a, not at edge-b — its values would be lost");
+    expect(await s.journalA.load('m-x-lossy')).toEqual([]);
+    expect(await s.journalB.load('m-x-lossy')).toEqual([]);
+    expect(vmSlots(s.dst.sim, s.dst.plugin.group, DST_ID).size).toBe(0);
+    expect(vmSlots(s.src.sim, s.src.plugin.group, SRC_ID).size).toBe(FLOWS);
+    for (const p of PORTS) expect(s.src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
   }, 180_000);
 });
