@@ -39,6 +39,13 @@ function lossySchema(): P4Schema {
   return P4Schema.fromText(t, 'stateful_edge, lossy variant');
 }
 
+/** stateful_edge with per-VM counters of 8 cells: fine for VM ids 0..7, not for the destination's id 9. */
+function smallCountersSchema(): P4Schema {
+  const t = statefulEdgeP4InfoText().replace(/(alias: "vm_(?:tx|rx)"[\s\S]*?size: )1024/g, '$18');
+  if (t === statefulEdgeP4InfoText()) throw new Error('smallCountersSchema: the P4Info has no vm_tx/vm_rx of 1024 cells');
+  return P4Schema.fromText(t, 'stateful_edge, 8-cell per-VM counters');
+}
+
 const test = opensslAvailable() ? it : it.skip;
 
 describe('schema translation — a VM migrates to a switch running another variant of stateful_edge (migration protocol over mTLS)', () => {
@@ -70,7 +77,7 @@ describe('schema translation — a VM migrates to a switch running another varia
     const s = src;
     expect(await eventually(async () => (await srcApi.capabilities()).slots.free === s.plugin.group.slots - FLOWS && (await pinholesOf(s.sw, SRC_ID)).length === 1)).toBe(true);
     const counters = async (rig: EdgeRig, vmId: number): Promise<bigint[]> =>
-      (await Promise.all(rig.plugin.contract.counters.map((c) => rig.plugin.registerAccess.readCounter(c.counter, vmId)))).flatMap((c) => [c.packets, c.bytes]);
+      (await Promise.all(rig.plugin.contract.counters.map((c) => (vmId < c.size ? rig.plugin.registerAccess.readCounter(c.counter, vmId) : { packets: 0n, bytes: 0n })))).flatMap((c) => [c.packets, c.bytes]);
     // Control: without the state the destination drops the VM's return traffic.
     for (const p of PORTS) expect(dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
     const before = { src: await counters(src, SRC_ID), dst: await counters(dst, DST_ID), slots: new Set(vmSlots(src.sim, src.plugin.group, SRC_ID).keys()) };
@@ -141,6 +148,22 @@ describe('schema translation — a VM migrates to a switch running another varia
     // The source still serves the VM, untracked by any migration.
     expect(await s.sw.readAll(s.sw.table('vm_migration').all())).toEqual([]);
     expect(vmSlots(s.sim, s.plugin.group, SRC_ID).size).toBe(FLOWS);
+    for (const p of PORTS) expect(s.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+  }, 180_000);
+
+  test('schema translation — smaller per-VM counters are translated only while the VM\'s id fits: id 9 past 8 cells is refused at the first import, nothing written', async () => {
+    const { outcome, journal } = await migrate({ plugin: { p4info: smallCountersSchema() } }, 'm-counters');
+    const s = src as EdgeRig;
+    const d = dst as EdgeRig;
+    expect((await journal.load('m-counters')).find((e) => e.type === 'prepared')).toMatchObject({
+      translations: ["counter 'vm_tx': 1024 cells at src, 8 at dst — the VM's id at dst must be below 8 (dst checks it before staging)", "counter 'vm_rx': 1024 cells at src, 8 at dst — the VM's id at dst must be below 8 (dst checks it before staging)"],
+    });
+    expect(outcome.run.aborted?.reason).toBe('SCHEMA_MISMATCH');
+    expect(outcome.run.aborted?.detail).toMatch(/import of migration m-counters refused, nothing written: the VM's id here is 9 but per-VM counter 'vm_tx' has 8 cells/);
+    expect(vmSlots(d.sim, d.plugin.group, DST_ID).size).toBe(0);
+    expect(await pinholesOf(d.sw, DST_ID)).toEqual([]);
+    expect(await d.sw.readAll(d.sw.table('vm_migration').all())).toEqual([]);
+    expect(await s.sw.readAll(s.sw.table('vm_migration').all())).toEqual([]);
     for (const p of PORTS) expect(s.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
   }, 180_000);
 });
