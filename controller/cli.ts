@@ -179,16 +179,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     return err.code === 'BAD_CONFIG' ? 2 : 1;
   }
   const r = outcome.run;
-  if (v['json']) io.stdout(JSON.stringify(reportJson(plan, outcome)));
-  else {
-    io.stdout(`migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`);
-    io.stdout(`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`);
-    if (r.sync) io.stdout(`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`);
-    if (r.committed) io.stdout(`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`);
-    if (outcome.crossDomain) io.stdout(`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`);
-    if (outcome.qemu) io.stdout(`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`);
-    if (r.aborted) io.stdout(`  reason: ${r.aborted.reason}: ${r.aborted.detail}`);
-  }
+  if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));
+  else for (const l of migrateReportLines(outcome)) io.stdout(l);
   return r.aborted ? 1 : 0;
 }
 
@@ -207,7 +199,23 @@ function planLines(p: MigrationPlan): string[] {
   ];
 }
 
-function reportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unknown> {
+/** The human-readable report of `carryover migrate`: outcome, translations, pre-copy, pause, cleanup. */
+export function migrateReportLines(outcome: MigrationOutcome): string[] {
+  const r = outcome.run;
+  return [
+    `migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`,
+    ...outcome.translations.map((t) => `  translated: ${t}`),
+    `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`,
+    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
+    ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
+    ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
+    ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`] : []),
+    ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
+  ];
+}
+
+/** The `--json` report of `carryover migrate`. */
+export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unknown> {
   const r = o.run;
   return {
     migrationId: o.migrationId,
@@ -215,6 +223,7 @@ function reportJson(p: MigrationPlan, o: MigrationOutcome): Record<string, unkno
     outcome: r.aborted ? 'aborted' : 'committed',
     reason: r.aborted?.reason ?? null,
     detail: r.aborted?.detail ?? null,
+    translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),
     deltaSizes: o.rounds.slice(1),

@@ -32,7 +32,7 @@ export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';
 export { reasonOfError, runMigration } from './engine/run-migration.js';
 export type { RunMigrationOptions } from './engine/run-migration.js';
-export { runMigrateCommand } from './cli.js';
+export { migrateReportJson, migrateReportLines, runMigrateCommand } from './cli.js';
 export type { MigrateCommandIo } from './cli.js';
 export { connectDevices } from './devices/connect-devices.js';
 export type { ConnectDevicesOptions, ConnectedDevices } from './devices/connect-devices.js';

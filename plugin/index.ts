@@ -29,6 +29,11 @@ export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, 
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
 export { schemaDifferences } from './device-api/schema-difference.js';
+// Capability negotiation: schemas in comparable form, and the identical / translated / incompatible verdict.
+export { SCHEMA_DESCRIPTION_VERSION, describeSchema } from './device-api/schema-description.js';
+export type { CounterSchema, HashRegion, SchemaDescription, SchemaField, SlotGroupSchema, TableSchema } from './device-api/schema-description.js';
+export { negotiateMigrationSchemas, negotiateSchemas } from './device-api/schema-negotiation.js';
+export type { MigrationSchemaVerdict, SchemaVerdict } from './device-api/schema-negotiation.js';
 export { placeFlow, planForSource, splitBatch } from './device-api/split-batch.js';
 export { checkCapacityClaim, checkRoom } from './device-api/capacity.js';
 export { transferState } from './device-api/peer-transfer.js';

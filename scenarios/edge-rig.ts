@@ -4,6 +4,7 @@
  * P4Runtime session (PacketOut op 0, as a lab does on BMv2) or straight into the sim's data plane
  * for bulk setup.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { P4Schema, parseIPv4 } from 'p4runtime-ts';
@@ -13,6 +14,8 @@ import type { EdgePlugin, EdgePluginOptions } from '../plugin/index.js';
 import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
 import type { Scheduler, SimProfileName, SimSwitch, SimSwitchOptions } from '../sim/index.js';
 import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
+import { statefulEdgeVariant, variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
+import type { CtGeometry } from '../sim/programs/stateful-edge/index.js';
 import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../sim/workload/index.js';
 
@@ -55,6 +58,13 @@ export interface EdgeRigOptions {
   readonly topology?: boolean;
   /** P4Runtime over TLS: what the sim serves with, and what the rig's own plugin connects with. */
   readonly tls?: { readonly server: SimSwitchOptions['credentials']; readonly client: CredentialsOption };
+  /** Run a variant of stateful_edge (another size, other hashes): its model in the sim, its P4Info pushed. */
+  readonly variant?: CtGeometry;
+}
+
+/** The P4Info of a stateful_edge variant (p4c's output for its -D options). */
+export function variantSchema(g: CtGeometry): P4Schema {
+  return P4Schema.fromText(variantP4InfoText(readFileSync(P4INFO_PATH, 'utf8'), g), `stateful_edge variant (${g.slots} slots, ${g.regions.map((r) => r.algo).join('/')})`);
 }
 
 /** Starts a sim running stateful_edge and a plugin attached to it. */
@@ -62,6 +72,7 @@ export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
   const sim = await startSimSwitch({
     profile: o.profile,
     program: 'stateful_edge',
+    ...(o.variant ? { programs: [statefulEdgeVariant(o.variant)] } : {}),
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     ...(o.idleScanIntervalMs ? { idleScanIntervalMs: o.idleScanIntervalMs } : {}),
     ...(o.tls ? { credentials: o.tls.server } : {}),
@@ -70,7 +81,7 @@ export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
     address: sim.address,
     deviceId: sim.deviceId,
     electionId: 10n,
-    p4info: SCHEMA,
+    p4info: o.variant ? variantSchema(o.variant) : SCHEMA,
     deviceConfig: deviceConfigFor(o.profile),
     // The in-process sim shares two busy cores with the test: give in-band answers more time
     // than on a dedicated switch (a retry would be harmless, but slow tests down).

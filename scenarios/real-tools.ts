@@ -40,13 +40,14 @@ export interface CompileOutput {
 
 /**
  * Compiles `source` with p4c-bm2-ss from the source's own folder (so file names in the JSON are
- * relative to it), writing `<name>.json` and `<name>.p4info.txtpb` into `outDir`.
+ * relative to it), writing `<name>.json` and `<name>.p4info.txtpb` into `outDir`; `options` go
+ * before the source (e.g. `-DCT_SLOTS=…` for a variant, with `name` naming its outputs).
  */
-export function compileP4(p4c: string, source: string, outDir: string): CompileOutput {
-  const name = basename(source).replace(/\.p4$/, '');
+export function compileP4(p4c: string, source: string, outDir: string, options: readonly string[] = [], outName?: string): CompileOutput {
+  const name = outName ?? basename(source).replace(/\.p4$/, '');
   const json = join(outDir, `${name}.json`);
   const p4info = join(outDir, `${name}.p4info.txtpb`);
-  const r = spawnSync(p4c, [basename(source), '-o', json, '--p4runtime-files', p4info], { cwd: dirname(resolve(source)), encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(p4c, [...options, basename(source), '-o', json, '--p4runtime-files', p4info], { cwd: dirname(resolve(source)), encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`p4c-bm2-ss failed on ${source} (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${r.stderr}${r.stdout}`);
   return { json: readFileSync(json, 'utf8'), p4info: readFileSync(p4info, 'utf8') };
 }

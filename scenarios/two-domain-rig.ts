@@ -18,7 +18,7 @@ import { TestPki } from '../plugin/testing/test-pki.js';
 import { controllerYaml, federationYaml, makeDomainFiles, peersYaml } from './domain-files.js';
 import type { DomainFiles } from './domain-files.js';
 import { P4INFO_PATH, startEdgeRig } from './edge-rig.js';
-import type { EdgeRig } from './edge-rig.js';
+import type { EdgeRig, EdgeRigOptions } from './edge-rig.js';
 import { DST_ID, SRC_ID, topology } from './migration-fixture.js';
 
 /** Something between the two controllers (e.g. a delaying proxy) forwarding to `target`. */
@@ -34,6 +34,8 @@ export interface TwoDomainOptions {
   readonly between?: Interposer;
   /** dc-b rolls back a migration not driven for this long before activation (default: the server's). */
   readonly idleMs?: number;
+  /** How dc-b's switch runs (e.g. a variant of stateful_edge, or another P4Info for its plugin). */
+  readonly destination?: Partial<EdgeRigOptions>;
 }
 
 /** The running two-domain site. */
@@ -70,7 +72,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
   const pki = new TestPki();
   const a = makeDomainFiles(pki, dir, 'dc-a');
   const b = makeDomainFiles(pki, dir, 'dc-b');
-  const [src, dst] = await Promise.all([startEdgeRig({ profile: 'full', topology: false }), startEdgeRig({ profile: 'full', topology: false })]);
+  const [src, dst] = await Promise.all([startEdgeRig({ profile: 'full', topology: false }), startEdgeRig({ profile: 'full', topology: false, ...o.destination })]);
   await Promise.all([topology(src.sw, SRC_ID), topology(dst.sw, DST_ID)]);
   // The slot index learns the VM's flows from digests: the APIs listen from before the first flow.
   const srcApi = createDeviceApi(src.plugin, { name: 'edge-a', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });

@@ -9,6 +9,9 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi, fakeFlowKey as keyOf } from '../testing/fake-device-api.js';
 import { MigrationEngine } from './migration-engine.js';
+import { P4Schema } from 'p4runtime-ts';
+import { describeSchema, readMigrationContract } from '../../plugin/index.js';
+import { rehashedStatefulEdgeText, statefulEdgeP4InfoText } from '../../plugin/testing/stateful-edge-p4info.js';
 import type { MigrationEngineOptions } from './migration-engine.js';
 
 const SITE = `
@@ -106,7 +109,7 @@ describe('migration engine — 1:1 over fake devices', () => {
   it('engine — a schema that differs is refused before any device is prepared', async () => {
     const { engine, dev } = await setup();
     dst(dev).schema = { conntrack: 'ct-v2' };
-    await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/dst: conntrack has schema ct-v2, src has ct-v1/) });
+    await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/src → dst: conntrack has schema ct-v1 at src but ct-v2 at dst; src → dst: src does not describe its schema/) });
     expect(src(dev).prepared || dst(dev).prepared).toBe(false);
   });
 
@@ -117,6 +120,36 @@ describe('migration engine — 1:1 over fake devices', () => {
     dst(dev).schema = { conntrack: 'ct-v2' };
     await expect(engine.prepare()).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/register 'ct_state' is 64 bits at src but 48 bits at dst/) });
     expect(src(dev).prepared || dst(dev).prepared).toBe(false);
+  });
+});
+
+describe('migration engine — schemas that differ compatibly are translated', () => {
+  const described = describeSchema(readMigrationContract(P4Schema.fromText(statefulEdgeP4InfoText(), 'stateful_edge')));
+  const larger = describeSchema(readMigrationContract(P4Schema.fromText(rehashedStatefulEdgeText('crc16', 131072, 'crc32', 524288), 'stateful_edge, larger')));
+
+  it('engine — a destination with a larger table and swapped hashes proceeds; the translation is journalled with prepared', async () => {
+    const { engine, machine, dev, journal } = await setup();
+    src(dev).schemaDescription = described;
+    dst(dev).schemaDescription = larger;
+    dst(dev).schema = { conntrack: 'ct-v2' };
+    await engine.prepare();
+    expect(src(dev).prepared && dst(dev).prepared).toBe(true);
+    const expected = ["conntrack: 327680 slots at src, 655360 at dst — placed by dst's size", "conntrack: placement crc32/crc16 at src vs crc16/crc32 at dst — placed by dst's hashes"];
+    expect(machine.state.translations).toEqual(expected);
+    expect((await journal.load('m1')).find((e) => e.type === 'prepared')).toMatchObject({ translations: expected });
+  });
+
+  it('engine — an incompatible pair is refused before any device is prepared, every reason named', async () => {
+    const { engine, dev, journal } = await setup();
+    src(dev).schemaDescription = described;
+    dst(dev).schemaDescription = { ...larger, groups: larger.groups.map((g) => ({ ...g, fields: g.fields.filter((f) => f.register !== 'ct_pkts').map((f) => (f.name === 'end_in' ? { ...f, bits: 24 } : f)) })) };
+    dst(dev).schema = { conntrack: 'ct-v2' };
+    const err = await engine.prepare().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    expect((err as Error).message).toContain("src → dst: slot group 'conntrack': field 'end_in' is 32 bits at src but 24 bits at dst — values might not fit");
+    expect((err as Error).message).toContain("src → dst: slot group 'conntrack': register 'ct_pkts' (pkts_out:32, pkts_in:32) exists at src, not at dst — its values would be lost");
+    expect(src(dev).prepared || dst(dev).prepared).toBe(false);
+    expect((await journal.load('m1')).map((e) => e.type)).toEqual(['planned']);
   });
 });
 

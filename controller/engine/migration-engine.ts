@@ -12,7 +12,7 @@ import { asyncScheduler } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
-import { DeviceApiFailure, schemaDifferences } from '../../plugin/index.js';
+import { DeviceApiFailure, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
@@ -139,22 +139,23 @@ export class MigrationEngine {
     return out;
   }
 
-  /** PLANNED → PREPARED: capabilities negotiated (same schema, room at each destination), tracking started everywhere. */
+  /**
+   * PLANNED → PREPARED: capabilities negotiated (every source/destination pair's schema identical
+   * or translated, room at each destination), tracking started everywhere. An incompatible pair
+   * is refused here, naming every reason, before any device is touched.
+   */
   async prepare(): Promise<void> {
     this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
     for (const [name, c] of this.caps) checkCapacityClaim(name, c);
-    const first = this.caps.get(this.sources[0] as string) as DeviceCapabilities;
-    for (const [name, c] of this.caps) {
-      for (const [k, fp] of Object.entries(first.schema)) {
-        if (c.schema[k] !== fp) {
-          // Name the register and widths when the capabilities show them, not just two fingerprints.
-          const why = schemaDifferences(first, c);
-          throw new ControllerError('SCHEMA_MISMATCH', `${name}: ${k} has schema ${c.schema[k] ?? '(missing)'}, ${this.sources[0]} has ${fp}${why.length > 0 ? ` (${why.join('; ')})` : ''}; the pipelines cannot hold the same state`);
-        }
-      }
+    const caps = (names: readonly string[]): DeviceCapabilities[] => names.map((n) => this.caps.get(n) as DeviceCapabilities);
+    const verdict = negotiateMigrationSchemas(caps(this.sources), caps(this.destinations));
+    if (verdict.reasons.length > 0) {
+      throw new ControllerError('SCHEMA_MISMATCH', `the pipelines cannot hold the same state (nothing was staged): ${verdict.reasons.join('; ')}`);
     }
+    const translations = verdict.translations;
+    if (translations.length > 0) this.logger.info('schemas differ compatibly: the destinations translate', { translations: translations.join('; ') });
     await this.each([...this.sources, ...this.destinations], 'prepare', (api) => api.prepare(this.ref));
-    await this.o.machine.record({ type: 'prepared' });
+    await this.o.machine.record({ type: 'prepared', ...(translations.length > 0 ? { translations } : {}) });
   }
 
   /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */

@@ -7,7 +7,7 @@
  */
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { TicketVerifier, cosignTicket, schemaDifferences } from '../../plugin/index.js';
+import { TicketVerifier, cosignTicket, negotiateMigrationSchemas } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch } from '../../plugin/index.js';
 import type { ConnectedDevices } from '../devices/connect-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -66,14 +66,18 @@ export class IncomingMigration {
     private readonly devices: ConnectedDevices,
     private readonly agreed: AgreedTicket,
     readonly destinations: readonly { readonly name: string; readonly capabilities: DeviceCapabilities }[],
+    /** What this domain's destinations translate from the sources' schemas (recorded at prepare). */
+    readonly translations: readonly string[],
   ) {
     this.logger = (deps.logger ?? silentLogger).child({ migration: proposal.ref.migrationId, from: proposal.peer });
+    if (translations.length > 0) this.logger.info('schemas differ compatibly: the destinations translate', { translations: translations.join('; ') });
     this.lastCallAtMs = deps.now();
   }
 
   /**
    * Plans and negotiates a proposal: the edges in front of `toHost` are the destinations; every
-   * source and destination must hold the same schema. Nothing changes on any device.
+   * source/destination pair's schema must be identical or translatable (SCHEMA_MISMATCH names
+   * every reason otherwise). Nothing changes on any device.
    * @throws ControllerError with the reason (BAD_CONFIG is reported to the peer as PEER_REJECTED).
    */
   static async propose(p: Proposal, deps: IncomingDeps): Promise<IncomingMigration> {
@@ -93,16 +97,11 @@ export class IncomingMigration {
     try {
       const caps = await Promise.all(destinations.map(async (d) => ({ name: d.name, capabilities: await (devices.apis.get(d.name) as DeviceApi).capabilities() })));
       for (const c of [...p.sources, ...caps]) checkCapacityClaim(c.name, c.capabilities);
-      const first = p.sources[0] as Proposal['sources'][number];
-      const others = [...p.sources.slice(1).map((c) => ({ ...c, domain: p.peer })), ...caps.map((c) => ({ ...c, domain: inv.domain }))];
-      for (const c of others) {
-        for (const [k, fp] of Object.entries(first.capabilities.schema)) {
-          if (c.capabilities.schema[k] === fp) continue;
-          const why = schemaDifferences(first.capabilities, c.capabilities);
-          throw new ControllerError('SCHEMA_MISMATCH', `${c.name} (${c.domain}): ${k} has schema ${c.capabilities.schema[k] ?? '(missing)'}, ${first.name} (${p.peer}) has ${fp}${why.length > 0 ? ` (${why.join('; ')})` : ''}; the pipelines cannot hold the same state`);
-        }
+      const verdict = negotiateMigrationSchemas(p.sources.map((s) => s.capabilities), caps.map((c) => c.capabilities));
+      if (verdict.reasons.length > 0) {
+        throw new ControllerError('SCHEMA_MISMATCH', `${p.peer} → ${inv.domain}: the pipelines cannot hold the same state (nothing was staged): ${verdict.reasons.join('; ')}`);
       }
-      return new IncomingMigration(p, deps, plan, devices, agreed, caps);
+      return new IncomingMigration(p, deps, plan, devices, agreed, caps, verdict.translations);
     } catch (e) {
       await devices.stop();
       throw e;
@@ -201,7 +200,7 @@ export class IncomingMigration {
     return this.serial('prepare', async () => {
       if (this.m.state.phase !== 'PLANNED') return;
       await this.each('prepare', (api) => api.prepare(this.proposal.ref));
-      await this.m.record({ type: 'prepared' });
+      await this.m.record({ type: 'prepared', ...(this.translations.length > 0 ? { translations: this.translations } : {}) });
     });
   }
 

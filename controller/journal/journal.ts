@@ -49,7 +49,7 @@ const strs = (r: Record<string, unknown>, k: string): boolean => Array.isArray(r
 /** The fields each event type must carry, beyond `type` and `atMs`. */
 const FIELDS: Readonly<Record<MigrationEvent['type'], (r: Record<string, unknown>) => string | undefined>> = {
   planned: (r) => (str(r, 'migrationId') && str(r, 'vm') && strs(r, 'sources') && strs(r, 'destinations') ? undefined : 'migrationId, vm (strings), sources, destinations (string arrays)'),
-  prepared: () => undefined,
+  prepared: (r) => (r['translations'] === undefined || strs(r, 'translations') ? undefined : 'optional translations (string array)'),
   round: (r) => (num(r, 'round') && num(r, 'slots') && num(r, 'tableEntries') ? undefined : 'round, slots, tableEntries (numbers)'),
   frozen: () => undefined,
   synced: (r) => (num(r, 'slots') && num(r, 'tableEntries') && (r['lost'] === undefined || isObj(r['lost'])) ? undefined : 'slots, tableEntries (numbers), optional lost (object)'),

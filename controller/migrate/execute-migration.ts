@@ -60,6 +60,8 @@ export interface MigrationOutcome {
   readonly run: EngineRun;
   /** Slots per pre-copy round, the snapshot first. */
   readonly rounds: readonly number[];
+  /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
+  readonly translations: readonly string[];
   readonly qemu?: { readonly downtimeMs: number | undefined; readonly heldMs: number | undefined };
   /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
   readonly crossDomain?: {
@@ -148,7 +150,7 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
     });
     const phases = machine.phases$.subscribe((c) => o.progress(`phase ${c.phase}`));
     const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}) });
-    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
+    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, translations: machine.state.translations, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {
         const run = await runMigration(engine, { logger });

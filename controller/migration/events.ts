@@ -38,8 +38,11 @@ export type MigrationEvent =
       readonly sources: readonly string[];
       readonly destinations: readonly string[];
     })
-  /** Every device agreed (capabilities, schemas) and tracks the VM's changes. */
-  | (EventBase & { readonly type: 'prepared' })
+  /**
+   * Every device agreed (capabilities, schemas) and tracks the VM's changes; `translations` lists
+   * what the destinations translate (schemas that differ compatibly), in operator terms.
+   */
+  | (EventBase & { readonly type: 'prepared'; readonly translations?: readonly string[] })
   /** A pre-copy round was installed staged at the destinations: round 0 is the snapshot. */
   | (EventBase & { readonly type: 'round'; readonly round: number; readonly slots: number; readonly tableEntries: number })
   /** The VM stopped and its state is frozen at the sources. */

@@ -20,6 +20,8 @@ export interface MigrationState {
   /** Slots and entries moved, snapshot and deltas together. */
   readonly moved: { readonly slots: number; readonly tableEntries: number };
   readonly lost: LostState | undefined;
+  /** What the destinations translate (schemas that differ compatibly); empty when identical. */
+  readonly translations: readonly string[];
   /** Set once the migration aborted: why, and in which phase. */
   readonly abort: { readonly reason: FailureReason; readonly detail: string; readonly inPhase: MigrationPhase } | undefined;
   /** ABORTED: whether the destinations were cleaned and the sources unfrozen. */
@@ -60,6 +62,7 @@ export function initialState(e: Extract<MigrationEvent, { type: 'planned' }>): M
     rounds: 0,
     moved: Object.freeze({ slots: 0, tableEntries: 0 }),
     lost: undefined,
+    translations: Object.freeze([]),
     abort: undefined,
     rolledBack: false,
     sourceCleaned: false,
@@ -87,6 +90,9 @@ export function transition(s: MigrationState, event: MigrationEvent): MigrationS
   const phaseAtMs = s.phaseAtMs[phase] === undefined ? Object.freeze({ ...s.phaseAtMs, [phase]: event.atMs }) : s.phaseAtMs;
   const next: { -readonly [K in keyof MigrationState]: MigrationState[K] } = { ...s, phase, phaseAtMs };
   switch (event.type) {
+    case 'prepared':
+      if (event.translations) next.translations = Object.freeze([...event.translations]);
+      break;
     case 'round':
       next.rounds = s.rounds + 1;
       next.moved = Object.freeze({ slots: s.moved.slots + event.slots, tableEntries: s.moved.tableEntries + event.tableEntries });

@@ -7,7 +7,7 @@
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DeviceApiFailure } from '../../plugin/index.js';
-import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, SchemaDescription, StateBatch } from '../../plugin/index.js';
 
 export const FAKE_KEY_FIELDS = [
   { name: 'vm_addr', bits: 32 },
@@ -38,6 +38,8 @@ export class FakeDeviceApi implements DeviceApi {
   schema: Record<string, string> = { conntrack: 'ct-v1' };
   /** The slot group's registers as capabilities report them (undefined: not reported). */
   registers: { name: string; bits: number }[] | undefined = undefined;
+  /** The schema in comparable form as capabilities report it (undefined: not reported). */
+  schemaDescription: SchemaDescription | undefined = undefined;
   private seq = 0n;
   private exportedTo = 0n;
   private readonly log: { seq: bigint; key: string; gone?: Record<string, bigint> }[] = [];
@@ -125,7 +127,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}) };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}), ...(this.schemaDescription ? { schemaDescription: this.schemaDescription } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');

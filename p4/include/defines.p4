@@ -9,21 +9,63 @@
 /* ---- sizes ------------------------------------------------------------------------------- */
 
 /* Connection-tracking slot group: two hash regions in one index space, each cut into buckets of
- * CT_WAYS adjacent slots. Region 0 (first choice, crc32) is [0, CT_REGION0_SIZE); region 1
- * (second choice, crc16, whose 16-bit output cannot address more than 65536 slots) is
- * [CT_REGION0_SIZE, CT_SLOTS). A flow may sit in any slot of its bucket in either region: four
- * candidates, which keeps 10^5 flows in 327680 slots with about 0.04% collisions where single
- * slots would lose 2%. BUCKETS = SIZE / CT_WAYS. */
+ * CT_WAYS adjacent slots. Region 0 (first choice, CT_HASH0 = crc32) is [0, CT_REGION0_SIZE);
+ * region 1 (second choice, CT_HASH1 = crc16, whose 16-bit output cannot address more than 65536
+ * buckets) is [CT_REGION0_SIZE, CT_SLOTS). A flow may sit in any slot of its bucket in either
+ * region: four candidates, which keeps 10^5 flows in 327680 slots with about 0.04% collisions
+ * where single slots would lose 2%. BUCKETS = SIZE / CT_WAYS.
+ *
+ * A variant of the program (another size, other hashes) is built by overriding these on the
+ * command line, every one of a group together, as literals (annotations carry them unevaluated):
+ *   p4c-bm2-ss -DCT_HASH0=crc16 -DCT_HASH1=crc32 -DCT_REGION0_SIZE=131072 -DCT_REGION1_SIZE=524288 \
+ *     -DCT_REGION0_BUCKETS=65536 -DCT_REGION1_BUCKETS=262144 -DCT_SLOTS=655360 \
+ *     -DDIRTY_WORDS_PER_BUFFER=10240 -DDIRTY_WORDS=20480 stateful_edge.p4
+ * The checks below refuse a set that does not add up. The controller needs no change: it reads
+ * sizes and hashes from the P4Info, and capability negotiation translates between variants. */
+#ifndef CT_HASH0
+#define CT_HASH0 crc32
+#endif
+#ifndef CT_HASH1
+#define CT_HASH1 crc16
+#endif
 #define CT_WAYS 2
+#ifndef CT_REGION0_SIZE
 #define CT_REGION0_SIZE 262144
+#endif
+#ifndef CT_REGION1_SIZE
 #define CT_REGION1_SIZE 65536
+#endif
+#ifndef CT_REGION0_BUCKETS
 #define CT_REGION0_BUCKETS 131072
+#endif
+#ifndef CT_REGION1_BUCKETS
 #define CT_REGION1_BUCKETS 32768
+#endif
+#ifndef CT_SLOTS
 #define CT_SLOTS 327680
+#endif
 
 /* Dirty bitmap: 64 slots per 64-bit word, two buffers of CT_SLOTS / 64 words each. */
+#ifndef DIRTY_WORDS_PER_BUFFER
 #define DIRTY_WORDS_PER_BUFFER 5120
+#endif
+#ifndef DIRTY_WORDS
 #define DIRTY_WORDS 10240
+#endif
+
+#if CT_REGION0_SIZE + CT_REGION1_SIZE != CT_SLOTS
+#error "CT_SLOTS must be CT_REGION0_SIZE + CT_REGION1_SIZE"
+#endif
+#if CT_REGION0_BUCKETS * CT_WAYS != CT_REGION0_SIZE || CT_REGION1_BUCKETS * CT_WAYS != CT_REGION1_SIZE
+#error "CT_REGIONn_BUCKETS must be CT_REGIONn_SIZE / CT_WAYS"
+#endif
+#if DIRTY_WORDS_PER_BUFFER * 64 < CT_SLOTS || (DIRTY_WORDS_PER_BUFFER - 1) * 64 >= CT_SLOTS || DIRTY_WORDS != 2 * DIRTY_WORDS_PER_BUFFER
+#error "DIRTY_WORDS_PER_BUFFER must be ceil(CT_SLOTS / 64) and DIRTY_WORDS twice that"
+#endif
+
+/* A name as a string literal (the hash algorithm inside @migrate_hash). */
+#define CT_STR_(x) #x
+#define CT_STR(x) CT_STR_(x)
 
 /* Change tracking per migration (p4/README.md "Change logs"): TRACKERS trackers, each with a ring
  * of TRK_LOG_SIZE log entries (a power of two; TRK_LOG_MASK = TRK_LOG_SIZE - 1) in one register of

@@ -6,6 +6,7 @@
  * closed set the controller reports.
  */
 import type { Observable } from 'rxjs';
+import type { SchemaDescription } from './schema-description.js';
 
 /** Why a device refused or failed a call (the controller's failure reasons, device side). */
 export const DEVICE_FAILURE_REASONS = [
@@ -48,6 +49,12 @@ export interface DeviceCapabilities {
   readonly keyFields: readonly { readonly name: string; readonly bits: number }[];
   /** The slot group's registers and their widths, so a schema mismatch can name what differs. */
   readonly registers?: readonly { readonly name: string; readonly bits: number }[];
+  /**
+   * The schema in comparable form (versioned): negotiation translates what differs compatibly
+   * (a larger table, other hashes, a wider field) and names what cannot be translated. Absent
+   * from a peer that predates it: then only identical fingerprints can be used.
+   */
+  readonly schemaDescription?: SchemaDescription;
 }
 
 /** Names one migration on this device. */

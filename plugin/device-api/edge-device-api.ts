@@ -24,6 +24,7 @@ import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
+import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
@@ -185,6 +186,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       maxConcurrentMigrations: caps.trackers,
       keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
       registers: this.group.words.map((w) => ({ name: w.register, bits: w.bits })),
+      schemaDescription: describeSchema(this.contract),
     };
   }
 
@@ -327,6 +329,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const sw = this.plugin.session;
       const control = controlOf(this.contract.control);
       if (!x.imported) {
+        // A smaller per-VM counter than the source's is translated only while this VM's id fits it.
+        const small = this.contract.counters.find((c) => x.vmId >= c.size);
+        if (small) throw new DeviceApiFailure('SCHEMA_MISMATCH', `device ${this.name}: import of migration ${m.migrationId} refused, nothing written: the VM's id here is ${x.vmId} but per-VM counter '${small.counter}' has ${small.size} cells, so its counts could not be added; give the VM an id below ${small.size} on this switch`);
         // The VM does not run here yet: its packets are dropped until activation.
         await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
         setEntryPhase(this.plugin, x.vmId, 'staged');

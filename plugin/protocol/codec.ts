@@ -10,11 +10,12 @@ import type { TransferMode, TransferProgress, TransferRequest } from '../device-
 import type { FlowPlacement } from '../device-api/split-batch.js';
 import type { MigrationTicket, TicketClaims } from '../security/migration-ticket.js';
 import type { WireMessage } from './wire.js';
+import { bad, list, msg, oneOf, str, uint } from './wire-checks.js';
+import { schemaDescriptionFromWire, schemaDescriptionToWire } from './schema-codec.js';
 
 /** The widest value accepted on the wire (bytes): far beyond any register, small enough to parse cheaply. */
 export const MAX_VALUE_BYTES = 256;
 
-const bad = (what: string, why: string): DeviceApiFailure => new DeviceApiFailure('PEER_REJECTED', `malformed ${what}: ${why}`);
 
 /** `v` as unsigned big-endian bytes, shortest form (zero is one 0x00 byte). */
 export function bigintToWire(v: bigint, what: string): Uint8Array {
@@ -31,27 +32,6 @@ export function wireToBigint(b: unknown, what: string): bigint {
   if (b.length > MAX_VALUE_BYTES) throw bad(what, `${b.length} bytes is wider than any value the protocol carries (at most ${MAX_VALUE_BYTES})`);
   return BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`);
 }
-
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string' || v === '') throw bad(what, 'expected a non-empty string');
-  return v;
-};
-const uint = (v: unknown, what: string): number => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw bad(what, `expected an unsigned integer, got ${String(v)}`);
-  return v;
-};
-const list = (v: unknown, what: string): unknown[] => {
-  if (!Array.isArray(v)) throw bad(what, 'expected a list');
-  return v;
-};
-const msg = (v: unknown, what: string): WireMessage => {
-  if (typeof v !== 'object' || v === null) throw bad(what, 'the message is missing');
-  return v as WireMessage;
-};
-const oneOf = <T extends string>(v: unknown, allowed: readonly T[], what: string): T => {
-  if (!(allowed as readonly unknown[]).includes(v)) throw bad(what, `'${String(v)}' is not one of ${allowed.join(', ')}`);
-  return v as T;
-};
 
 /** Named values as FieldValue messages. */
 function fieldsToWire(fields: Readonly<Record<string, bigint>>, what: string): WireMessage[] {
@@ -132,6 +112,7 @@ export function capabilitiesToWire(c: DeviceCapabilities, protocolVersion: numbe
     maxConcurrentMigrations: c.maxConcurrentMigrations,
     keyFields: c.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: (c.registers ?? []).map((r) => ({ name: r.name, bits: r.bits })),
+    ...(c.schemaDescription ? { schemaDescription: schemaDescriptionToWire(c.schemaDescription) } : {}),
     protocolVersion,
   };
 }
@@ -149,6 +130,7 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
       return { name: str(x['name'], `${what}[${i}].name`), bits: uint(x['bits'], `${what}[${i}].bits`) };
     });
   const registers = named(m['registers'], 'Capabilities.registers');
+  const description = m['schemaDescription'] == null ? undefined : schemaDescriptionFromWire(m['schemaDescription'], 'Capabilities.schema_description');
   const capabilities: DeviceCapabilities = {
     device: str(m['device'], 'Capabilities.device'),
     apiVersion: 1,
@@ -160,6 +142,7 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
     maxConcurrentMigrations: uint(m['maxConcurrentMigrations'], 'Capabilities.max_concurrent_migrations'),
     keyFields: named(m['keyFields'], 'Capabilities.key_fields'),
     ...(registers.length > 0 ? { registers } : {}),
+    ...(description ? { schemaDescription: description } : {}),
   };
   return { capabilities, protocolVersion: uint(m['protocolVersion'], 'Capabilities.protocol_version') };
 }

@@ -34,3 +34,33 @@ export function resizedStatefulEdge(region0: number, region1: number): P4Schema 
   t = editP4Info(t, 'size: 10240', `size: ${2 * Math.ceil(slots / 64)}`);
   return P4Schema.fromText(t, `stateful_edge resized to ${slots} slots`);
 }
+
+/** @migrate_hash of the committed P4Info, as the text holds it. */
+const DEFAULT_HASH = '@migrate_hash(\\"crc32\\" , 0 , 262144 , \\"crc16\\" , 262144 , 65536)';
+
+/**
+ * stateful_edge with its conntrack hashes swapped and sized anew: region 0 hashed by `first`
+ * over `region0` slots, region 1 by `second` over `region1` (the P4Info of a build with
+ * -DCT_HASH0=… -DCT_REGION0_SIZE=…, see p4/include/defines.p4).
+ */
+export function rehashedStatefulEdgeText(first: string, region0: number, second: string, region1: number): string {
+  const slots = region0 + region1;
+  let t = statefulEdgeP4InfoText();
+  t = editP4Info(t, 'size: 327680', `size: ${slots}`);
+  t = editP4Info(t, DEFAULT_HASH, `@migrate_hash(\\"${first}\\" , 0 , ${region0} , \\"${second}\\" , ${region0} , ${region1})`);
+  t = editP4Info(t, 'size: 10240', `size: ${2 * Math.ceil(slots / 64)}`);
+  return t;
+}
+
+/**
+ * stateful_edge whose `ct_key_port` register is 48 bits wide with `remote_port` widened from 16
+ * to 24 bits (the delta digest's member widened with it): a wider-field variant of the schema.
+ */
+export function widerRemotePortText(): string {
+  let t = statefulEdgeP4InfoText();
+  t = editP4Info(t, '@migrate_layout(\\"vm_port:16 remote_port:16 protocol:8\\")', '@migrate_layout(\\"vm_port:16 remote_port:24 protocol:8\\")');
+  // The register and the digest member named like it: both 40-bit bitstrings right after the name.
+  t = t.replace(/(name: "StatefulEdgeIngress\.conntrack\.ct_key_port"[\s\S]*?bitwidth: )40/, '$148');
+  t = t.replace(/(name: "ct_key_port"\s*type_spec \{\s*bitstring \{\s*bit \{\s*bitwidth: )40/, '$148');
+  return t;
+}

@@ -8,16 +8,16 @@
  * runs twice: the engine calling the device APIs in process, and over the migration protocol
  * (gRPC + mutual TLS + tickets) — the same device API implementation served by the plugin.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
-import { MemoryJournal, MigrationEngine, MigrationMachine, TicketIssuer, connectRemoteDevices, parseInventory, planMigration } from '../../controller/index.js';
-import { DeviceApiFailure, TicketVerifier, createDeviceApi, decodeSlotFields, serveMigrationProtocol } from '../../plugin/index.js';
-import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
+import { DeviceApiFailure, createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
+import { opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { DeviceApi, EdgeDeviceApi, StateBatch } from '../../plugin/index.js';
 import { UPLINK, eventually, injectViaPacketOut, startEdgeRig } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, out, pinholesOf, returnSegment, site, topology, udpIn, udpOut, vmSlots } from '../migration-fixture.js';
 import type { EdgeRig } from '../edge-rig.js';
+import { devicesOver } from '../protocol-devices.js';
 
 /** A device API whose importStaged fails on the final batch (round 99) while `when()`: the rollback case. */
 function failingFinalImport(api: DeviceApi, when: () => boolean): DeviceApi {
@@ -33,40 +33,6 @@ function failingFinalImport(api: DeviceApi, when: () => boolean): DeviceApi {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-}
-
-/**
- * How the engine reaches the devices: in process, or over the migration protocol (each device
- * API served by its own gRPC server with mutual TLS, the engine calling remote clients with this
- * coordinator's tickets) — one device API implementation behind both.
- */
-type Transport = 'in-process' | 'protocol';
-
-/** The device APIs as the engine sees them over `transport`; `close` stops servers and channels. */
-async function devicesOver(transport: Transport, apis: Record<'src' | 'dst', DeviceApi>): Promise<{ devices: Map<string, DeviceApi>; close(): Promise<void> }> {
-  if (transport === 'in-process') return { devices: new Map(Object.entries(apis)), close: async () => undefined };
-  const pki = new TestPki();
-  const ca = pki.ca('site CA');
-  const controller = pki.issue(ca, { cn: 'controller-a', usage: 'client' });
-  const coordinator = generateKeyPairSync('ed25519');
-  const servers = await Promise.all((['src', 'dst'] as const).map(async (name) => {
-    const cert = pki.issue(ca, { cn: name, usage: 'server', san: ['IP:127.0.0.1'] });
-    return serveMigrationProtocol({ api: apis[name], device: name, tls: { ca: ca.certPem, cert: cert.certPem, key: cert.keyPem }, trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': coordinator.publicKey } }) });
-  }));
-  pki.dispose();
-  const remote = connectRemoteDevices({
-    devices: servers.map((srv, i) => ({ name: i === 0 ? 'src' : 'dst', address: srv.address })),
-    scope: { sources: ['src'], destinations: ['dst'] },
-    tls: { ca: ca.certPem, cert: controller.certPem, key: controller.keyPem },
-    issuer: new TicketIssuer({ signer: 'dc-a', key: coordinator.privateKey }),
-  });
-  return {
-    devices: new Map(remote.devices),
-    close: async () => {
-      remote.close();
-      await Promise.all(servers.map((x) => x.stop()));
-    },
-  };
 }
 
 const CASES = [['full', 'in-process'], ['bmv2', 'in-process'], ['full', 'protocol'], ['bmv2', 'protocol']] as const;

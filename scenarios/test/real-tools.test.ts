@@ -18,6 +18,7 @@ import { runHwTest } from '../../hw-test/index.js';
 import type { HwTestReport } from '../../hw-test/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { compileP4, normaliseBmv2Json, realToolsFromEnv, startBmv2 } from '../real-tools.js';
+import { ctGeometry, p4cDefines, variantP4InfoText } from '../../sim/programs/stateful-edge/index.js';
 import type { Bmv2Process } from '../real-tools.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -34,6 +35,16 @@ describe.skipIf(!tools.p4c)(`real p4c — compiles every program, the committed 
     const got = compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out);
     expect(got.p4info).toBe(readFileSync(join(repo, 'p4', 'stateful_edge.p4info.txtpb'), 'utf8'));
     expect(normaliseBmv2Json(got.json)).toEqual(normaliseBmv2Json(readFileSync(join(repo, 'p4', 'stateful_edge.json'), 'utf8')));
+  });
+
+  it('real p4c — a variant (-D: larger table, swapped hashes) compiles, and its P4Info is the one the sim derives for it', () => {
+    const larger = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
+    const got = compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out, p4cDefines(larger), 'stateful_edge_larger');
+    expect(got.p4info).toBe(variantP4InfoText(readFileSync(join(repo, 'p4', 'stateful_edge.p4info.txtpb'), 'utf8'), larger));
+  });
+
+  it('real p4c — a variant whose sizes do not add up is refused by defines.p4\'s checks', () => {
+    expect(() => compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out, ['-DCT_SLOTS=1000'], 'stateful_edge_bad')).toThrow(/CT_SLOTS must be CT_REGION0_SIZE \+ CT_REGION1_SIZE/);
   });
 
   it('real p4c — the sim\'s l2_echo.p4 compiles, and its P4Info names what the committed one names (ids there are the sim\'s own)', () => {

@@ -19,8 +19,8 @@
  *   word 8 ct_bytes_in  [63:0]  IPv4 bytes to the VM
  * "out" is the VM's side of the connection, "in" the remote side.
  *
- * Placement: the key is hashed twice, crc32 choosing a bucket of CT_WAYS slots in region 0 and
- * crc16 a bucket in region 1; the candidates are the bucket's slots in order, first choice first.
+ * Placement: the key is hashed twice, CT_HASH0 (crc32) choosing a bucket of CT_WAYS slots in
+ * region 0 and CT_HASH1 (crc16) a bucket in region 1 (defines.p4 builds variants); the candidates are the bucket's slots in order, first choice first.
  * A packet belongs to the candidate whose key equals its own; a new flow (a SYN without ACK)
  * takes the first free candidate; when all are taken it is not tracked and ct_collisions counts
  * it. A slot is free when it is empty, CLOSED, or idle past its timeout. An ACK from the VM for a
@@ -35,7 +35,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
     @migrate_group("conntrack", 0)
     @migrate_layout("vm_addr:32 remote_addr:32")
     @migrate_key("vm_addr remote_addr vm_port remote_port protocol")
-    @migrate_hash("crc32", 0, CT_REGION0_SIZE, "crc16", CT_REGION0_SIZE, CT_REGION1_SIZE)
+    @migrate_hash(CT_STR(CT_HASH0), 0, CT_REGION0_SIZE, CT_STR(CT_HASH1), CT_REGION0_SIZE, CT_REGION1_SIZE)
     @migrate_ways(CT_WAYS)
     @migrate_valid("protocol")
     @migrate_vm("vm_id")
@@ -301,11 +301,11 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             /* ---- connection tracking of one TCP segment ---- */
             bit<32> bucket0;
             bit<32> bucket1;
-            hash(bucket0, HashAlgorithm.crc32, (bit<32>) 0,
+            hash(bucket0, HashAlgorithm.CT_HASH0, (bit<32>) 0,
                  { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
                    meta.flow.remote_port, meta.flow.protocol },
                  (bit<32>) CT_REGION0_BUCKETS);
-            hash(bucket1, HashAlgorithm.crc16, (bit<32>) 0,
+            hash(bucket1, HashAlgorithm.CT_HASH1, (bit<32>) 0,
                  { meta.flow.vm_addr, meta.flow.remote_addr, meta.flow.vm_port,
                    meta.flow.remote_port, meta.flow.protocol },
                  (bit<32>) CT_REGION1_BUCKETS);

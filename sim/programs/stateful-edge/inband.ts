@@ -176,8 +176,14 @@ export function injectMetadata(port: number, reqId = 0): Record<string, bigint> 
   return encodePacketOutMetadata({ op: InbandOp.INJECT, reqId, port, index: 0, mask: 0, words: [] });
 }
 
+/** The index bounds of the in-band ops (a variant's sizes; the committed program's by default). */
+export interface InbandLimits {
+  readonly slots: number;
+  readonly dirtyWords: number;
+}
+
 /** Serves one in-band request against the switch state, as conntrack.p4's in-band branch does. */
-export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint): PacketInHeader {
+export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint, limits: InbandLimits = { slots: CT_SLOTS, dirtyWords: DIRTY_WORDS }): PacketInHeader {
   const words: bigint[] = new Array<bigint>(CT_WORD_COUNT).fill(0n);
   let status: number = InbandStatus.OK;
   const idx = po.index >>> 0;
@@ -186,7 +192,7 @@ export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint
     case InbandOp.WRITE_SLOT:
     case InbandOp.WRITE_IF:
     case InbandOp.CLEAR_IF: {
-      if (idx >= CT_SLOTS) {
+      if (idx >= limits.slots) {
         status = InbandStatus.BAD_INDEX;
         break;
       }
@@ -211,7 +217,7 @@ export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint
     }
     case InbandOp.READ_DIRTY:
     case InbandOp.CLEAR_DIRTY:
-      if (idx >= DIRTY_WORDS) {
+      if (idx >= limits.dirtyWords) {
         status = InbandStatus.BAD_INDEX;
         break;
       }

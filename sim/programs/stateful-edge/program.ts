@@ -18,7 +18,6 @@ import {
   CtState,
   DIR_IN,
   DIR_OUT,
-  DIRTY_WORDS_PER_BUFFER,
   DROP_REASONS,
   DropReason,
   InbandOp,
@@ -31,6 +30,8 @@ import {
   dropReasonName,
 } from './layout.js';
 import type { Direction } from './layout.js';
+import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, isDefaultGeometry } from './ct-geometry.js';
+import type { CtGeometry } from './ct-geometry.js';
 import { candidateSlots } from './placement.js';
 import type { FlowKey } from './placement.js';
 import { decodeSlot, encodeSlot, isSlotFree, keyAddrWord, keyPortWord, MASK48 } from './slot.js';
@@ -84,7 +85,15 @@ function readSlot(env: PipelineEnv, slot: number): CtSlot {
 }
 
 class StatefulEdgeInstance implements ProgramInstance {
-  constructor(private readonly cpuPort: number) {}
+  /** A flow's candidate slots: the committed program's own code path, or the variant's regions. */
+  private readonly candidates: (key: FlowKey) => readonly [number, number, number, number];
+
+  constructor(
+    private readonly cpuPort: number,
+    private readonly geometry: CtGeometry,
+  ) {
+    this.candidates = isDefaultGeometry(geometry) ? candidateSlots : (key) => candidateSlotsIn(geometry, key);
+  }
 
   process(packet: PacketIngress, env: PipelineEnv): PacketEgress {
     const nowUs = (env.nowNs() / 1000n) & MASK48;
@@ -106,7 +115,7 @@ class StatefulEdgeInstance implements ProgramInstance {
     }
 
     if (po && po.op !== InbandOp.INJECT) {
-      const reply = serveInband(po, env, nowUs);
+      const reply = serveInband(po, env, nowUs, this.geometry);
       // The parser stopped after packet_out: whatever followed is re-emitted after packet_in.
       return { kind: 'to-cpu', payload: frame, metadata: encodePacketInMetadata(reply) };
     }
@@ -255,7 +264,7 @@ class StatefulEdgeInstance implements ProgramInstance {
   private conntrack(parsed: ParsedFrame, key: FlowKey, meta: Meta, env: PipelineEnv, nowUs: bigint, wireLen: number): void {
     const { ipv4, tcp } = parsed;
     if (!ipv4 || !tcp) return;
-    const candidates = candidateSlots(key);
+    const candidates = this.candidates(key);
     const wantAddr = keyAddrWord(key.vmAddr, key.remoteAddr);
     const wantPort = keyPortWord(key.vmPort, key.remotePort, key.protocol);
     const probes = candidates.map((slot) => {
@@ -315,7 +324,7 @@ class StatefulEdgeInstance implements ProgramInstance {
     const logged = meta.track ? logChange(env, meta.tracker, slot) : UNLOGGED;
     if (meta.track || reclaim) {
       const epoch = env.registerRead(Names.registers.epoch, 0);
-      const widx = (slot >>> 6) + ((epoch & 1n) === 1n ? DIRTY_WORDS_PER_BUFFER : 0);
+      const widx = (slot >>> 6) + ((epoch & 1n) === 1n ? this.geometry.dirtyWordsPerBuffer : 0);
       const dword = env.registerRead(Names.registers.dirty, widx) | (1n << BigInt(slot & 63));
       env.registerWrite(Names.registers.dirty, widx, dword);
       const delta: Record<string, bigint> = { slot: BigInt(slot), vm_id: BigInt(meta.vmId), tracker: BigInt(logged.tracker), epoch: logged.epoch, seq: logged.seq };
@@ -342,21 +351,31 @@ function flowKey(parsed: ParsedFrame, dir: Direction): FlowKey {
     : { vmAddr: ipv4.dst, remoteAddr: ipv4.src, vmPort: dst, remotePort: src, protocol: ipv4.protocol };
 }
 
-/** The stateful_edge program for the sim's program registry. */
-export const statefulEdgeProgram: SimProgram = Object.freeze({
-  name: STATEFUL_EDGE_PROGRAM_NAME,
-  // The P4's `default_action`s: BMv2 takes them from its JSON, the P4Info does not carry them.
-  defaultActions: Object.freeze({
-    port_role: { action: 'unknown_port' },
-    vm_table: { action: 'unknown_vm' },
-    vm_migration: { action: 'no_migration' },
-    static_acl: { action: 'static_miss' },
-    dyn_acl: { action: 'pinhole_miss' },
-  }),
-  instantiate(options: { readonly cpuPort: number }): ProgramInstance {
-    if (!Number.isInteger(options.cpuPort) || options.cpuPort < 0 || options.cpuPort > 511) {
-      throw new Error(`stateful_edge: cpuPort ${options.cpuPort} must be a 9-bit port number (0..511); the P4 uses 255`);
-    }
-    return new StatefulEdgeInstance(options.cpuPort);
-  },
+/** The P4's `default_action`s: BMv2 takes them from its JSON, the P4Info does not carry them. */
+const DEFAULT_ACTIONS = Object.freeze({
+  port_role: { action: 'unknown_port' },
+  vm_table: { action: 'unknown_vm' },
+  vm_migration: { action: 'no_migration' },
+  static_acl: { action: 'static_miss' },
+  dyn_acl: { action: 'pinhole_miss' },
 });
+
+/**
+ * stateful_edge built with `geometry` (p4/include/defines.p4's -D options): for a switch's
+ * `programs` option, with the variant's P4Info (variantP4InfoText) pushed to it.
+ */
+export function statefulEdgeVariant(geometry: CtGeometry): SimProgram {
+  return Object.freeze({
+    name: STATEFUL_EDGE_PROGRAM_NAME,
+    defaultActions: DEFAULT_ACTIONS,
+    instantiate(options: { readonly cpuPort: number }): ProgramInstance {
+      if (!Number.isInteger(options.cpuPort) || options.cpuPort < 0 || options.cpuPort > 511) {
+        throw new Error(`stateful_edge: cpuPort ${options.cpuPort} must be a 9-bit port number (0..511); the P4 uses 255`);
+      }
+      return new StatefulEdgeInstance(options.cpuPort, geometry);
+    },
+  });
+}
+
+/** The stateful_edge program for the sim's program registry (the committed sizes and hashes). */
+export const statefulEdgeProgram: SimProgram = statefulEdgeVariant(DEFAULT_CT_GEOMETRY);

@@ -3,7 +3,7 @@
  * uplink on port 100, wired through the in-memory PipelineEnv test double.
  */
 import { expect } from 'vitest';
-import type { PacketEgress } from '../../program.js';
+import type { PacketEgress, ProgramInstance, SimProgram } from '../../program.js';
 import { buildTcpFrame, buildUdpFrame } from '../../workload/frame-builder.js';
 import { CT_WORDS } from './layout.js';
 import { parseIpv4, TCP_ACK, TCP_SYN } from './frame.js';
@@ -34,11 +34,13 @@ export interface TcpPkt {
 /** A switch running the model against the test double, with helpers to send packets. */
 export class EdgeRig {
   readonly env: InMemoryPipelineEnvDouble = statefulEdgeEnvDouble();
-  readonly pipe = statefulEdgeProgram.instantiate({ cpuPort: CPU });
+  readonly pipe: ProgramInstance;
   vmPort = 40000;
   remotePort = 443;
 
-  constructor() {
+  /** `program`: the committed stateful_edge, or a variant (another size, other hashes). */
+  constructor(program: SimProgram = statefulEdgeProgram) {
+    this.pipe = program.instantiate({ cpuPort: CPU });
     this.env
       .addEntry('port_role', { match: { port: { value: BigInt(VM_PORT) } }, action: 'vm_port_role', params: { uplink_port: BigInt(UPLINK) } })
       .addEntry('port_role', { match: { port: { value: BigInt(UPLINK) } }, action: 'uplink_role' })
@@ -95,9 +97,9 @@ export class EdgeRig {
     return decodeSlot(CT_WORDS.map((w) => this.env.registerRead(w.register, index)));
   }
 
-  /** The candidate slot that holds `key` (throws when none does). */
-  flowSlot(key: FlowKey = this.key): number {
-    const held = candidateSlots(key).find((s) => {
+  /** The candidate slot that holds `key` (throws when none does); `candidates`: a variant's placement. */
+  flowSlot(key: FlowKey = this.key, candidates: (k: FlowKey) => readonly number[] = candidateSlots): number {
+    const held = candidates(key).find((s) => {
       const x = this.slot(s);
       return x.protocol === key.protocol && x.vmAddr === key.vmAddr >>> 0 && x.remoteAddr === key.remoteAddr >>> 0 && x.vmPort === key.vmPort && x.remotePort === key.remotePort;
     });

@@ -123,6 +123,9 @@ function preprocess(file: string, seen: Set<string>, macros: Map<string, string>
       out.push(preprocess(resolve(dirname(path), inc[1] ?? ''), seen, macros));
       continue;
     }
+    // A function-like macro of one parameter is kept as `NAME(param)` → body (e.g. stringification).
+    const fn = /^\s*#define\s+(\w+)\((\w+)\)\s+(\S.*?)\s*$/.exec(line);
+    if (fn) macros.set(`${fn[1] ?? ''}(${fn[2] ?? ''})`, fn[3] ?? '');
     const def = /^\s*#define\s+(\w+)\s+(\S.*?)\s*$/.exec(line);
     if (def) macros.set(def[1] ?? '', def[2] ?? '');
     if (/^\s*#/.test(line)) continue;
@@ -131,8 +134,26 @@ function preprocess(file: string, seen: Set<string>, macros: Map<string, string>
   return out.join('\n');
 }
 
-/** Replaces macros outside string literals. */
+/**
+ * Replaces macros outside string literals: function-like ones of one parameter first (the
+ * argument macro-expanded, `#param` stringified, as cpp does for a CT_STR(CT_HASH0) pair), then
+ * object-like ones.
+ */
 function expandMacros(text: string, macros: ReadonlyMap<string, string>): string {
+  const fns = new Map([...macros].flatMap(([k, body]) => {
+    const m = /^(\w+)\((\w+)\)$/.exec(k);
+    return m ? [[m[1] ?? '', { param: m[2] ?? '', body }] as const] : [];
+  }));
+  let prev: string;
+  do {
+    prev = text;
+    text = text.replace(/\b([A-Za-z_]\w*)\(\s*(\w+)\s*\)/g, (m, name: string, arg: string) => {
+      const f = fns.get(name);
+      if (!f) return m;
+      const a = macros.get(arg) ?? arg;
+      return f.body.replace(new RegExp(`#\\s*${f.param}\\b`, 'g'), JSON.stringify(a)).replace(new RegExp(`\\b${f.param}\\b`, 'g'), a);
+    });
+  } while (text !== prev);
   return text.replace(/"(?:[^"\\]|\\.)*"|\b([A-Za-z_]\w*)\b/g, (m, id: string | undefined) => (id !== undefined && macros.has(id) ? (macros.get(id) ?? m) : m));
 }
 

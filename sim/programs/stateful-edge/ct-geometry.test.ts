@@ -1,0 +1,108 @@
+// A stateful_edge variant (another size, other hashes, as p4c builds it with -D options): its
+// placement, its P4Info, and the model running it. The committed program keeps its own code path.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { P4Schema, crc16, crc32 } from 'p4runtime-ts';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, variantP4InfoText } from './ct-geometry.js';
+import { encodePacketOutMetadata, decodePacketInMetadata } from './inband.js';
+import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
+import { candidateSlots, flowKeyBytes } from './placement.js';
+import { statefulEdgeVariant } from './program.js';
+import { EdgeRig, VM_ID } from './test-fixtures.js';
+
+const COMMITTED = readFileSync(resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'p4', 'stateful_edge.p4info.txtpb'), 'utf8');
+const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
+const arbKey = fc.record({
+  vmAddr: fc.integer({ min: 0, max: 0xffffffff }),
+  remoteAddr: fc.integer({ min: 0, max: 0xffffffff }),
+  vmPort: fc.integer({ min: 0, max: 0xffff }),
+  remotePort: fc.integer({ min: 0, max: 0xffff }),
+  protocol: fc.constantFrom(6, 17),
+});
+
+describe('stateful_edge variant — geometry and placement', () => {
+  it('variant — the default geometry places every flow exactly where the committed program does', () => {
+    fc.assert(
+      fc.property(arbKey, (key) => {
+        expect(candidateSlotsIn(DEFAULT_CT_GEOMETRY, key)).toEqual(candidateSlots(key));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('variant — swapped hashes over larger regions: crc16 picks the bucket in region 0, crc32 in region 1', () => {
+    expect(LARGER).toMatchObject({ slots: 655360, dirtyWordsPerBuffer: 10240, dirtyWords: 20480 });
+    fc.assert(
+      fc.property(arbKey, (key) => {
+        const b = flowKeyBytes(key);
+        const c0 = 2 * (crc16(b) % 65536);
+        const c2 = 131072 + 2 * (crc32(b) % 262144);
+        expect(candidateSlotsIn(LARGER, key)).toEqual([c0, c0 + 1, c2, c2 + 1]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('variant — a geometry a build would refuse is refused, naming why', () => {
+    expect(() => ctGeometry({ hash0: 'crc16', region0: 262144, hash1: 'crc32', region1: 65536 })).toThrow(/region 0 has 131072 buckets but crc16 yields 16 bits/);
+    expect(() => ctGeometry({ hash0: 'md5', region0: 8, hash1: 'crc32', region1: 8 })).toThrow(/region 0 hash 'md5'/);
+    expect(() => ctGeometry({ hash0: 'crc32', region0: 7, hash1: 'crc32', region1: 8 })).toThrow(/region 0 size 7 must be a positive multiple of 2/);
+  });
+
+  it('variant — its P4Info: every slot-group register (and the change-log mark) resized, the dirty bitmap resized, @migrate_hash rewritten', () => {
+    const s = P4Schema.fromText(variantP4InfoText(COMMITTED, LARGER), 'stateful_edge, larger');
+    const d = P4Schema.fromText(COMMITTED, 'stateful_edge');
+    for (const r of d.registers) {
+      const v = s.registers.find((x) => x.alias === r.alias);
+      const want = r.size === CT_SLOTS ? 655360 : r.alias === 'ct_dirty' ? 20480 : r.size;
+      expect([r.alias, v?.size]).toEqual([r.alias, want]);
+    }
+    const ann = s.registers.find((r) => r.alias === 'ct_key_addr')?.annotations.find((a) => a.name === 'migrate_hash');
+    expect(ann?.args).toEqual(['crc16', 0n, 131072n, 'crc32', 131072n, 524288n]);
+    expect(variantP4InfoText(COMMITTED, DEFAULT_CT_GEOMETRY)).toBe(COMMITTED);
+  });
+});
+
+describe('stateful_edge variant — the model runs it', () => {
+  const status = (rig: EdgeRig, index: number): number => {
+    const e = rig.request(encodePacketOutMetadata({ op: InbandOp.READ_SLOT, reqId: 1, port: 0, index, mask: 0, words: [] }));
+    return e.kind === 'to-cpu' ? decodePacketInMetadata(e.metadata).status : -1;
+  };
+
+  it('variant — new flows take slots among the variant\'s candidates, some past the committed size; the in-band service reaches them', () => {
+    const rig = new EdgeRig(statefulEdgeVariant(LARGER));
+    const slots: number[] = [];
+    for (let p = 40000; p < 40040; p++) {
+      rig.vmPort = p;
+      rig.handshake(1000, 9000);
+      const at = rig.flowSlot(rig.key, (k) => candidateSlotsIn(LARGER, k));
+      expect(rig.slot(at).vmId).toBe(VM_ID);
+      slots.push(at);
+    }
+    // Region 0 (crc16) first: with an empty table every flow takes its first candidate there.
+    expect(slots.every((s) => s < 131072)).toBe(true);
+    expect(status(rig, 655359)).toBe(InbandStatus.OK);
+    expect(status(rig, 655360)).toBe(InbandStatus.BAD_INDEX);
+    expect(status(new EdgeRig(), CT_SLOTS)).toBe(InbandStatus.BAD_INDEX);
+    expect(status(new EdgeRig(), CT_SLOTS - 1)).toBe(InbandStatus.OK);
+  });
+
+  it('variant — when region 0\'s bucket is full a flow takes region 1 (crc32), past the committed 327680 slots for most keys', () => {
+    const rig = new EdgeRig(statefulEdgeVariant(LARGER));
+    const beyond: number[] = [];
+    for (let p = 41000; p < 41040; p++) {
+      rig.vmPort = p;
+      const [a, b] = candidateSlotsIn(LARGER, rig.key);
+      // Occupy both ways of the region-0 bucket with another (live) flow's key.
+      for (const s of [a, b]) rig.env.registerWrite('ct_key_port', s, 0x0101_0202_06n);
+      rig.handshake(1000, 9000);
+      const at = rig.flowSlot(rig.key, (k) => candidateSlotsIn(LARGER, k));
+      expect(at).toBeGreaterThanOrEqual(131072);
+      if (at >= CT_SLOTS) beyond.push(at);
+    }
+    expect(beyond.length).toBeGreaterThan(0);
+  });
+});

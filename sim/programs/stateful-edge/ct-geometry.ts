@@ -1,0 +1,107 @@
+/**
+ * The conntrack slot group's geometry: the two hash regions (algorithm, size) and what follows
+ * from them (slots, buckets, dirty bitmap words). The default is p4/include/defines.p4's; a
+ * variant is what `p4c-bm2-ss -DCT_HASH0=… -DCT_REGION0_SIZE=…` builds (same program, another size
+ * or other hashes), so the sim can run the program a switch of another generation would.
+ */
+import { hashBytes, isHashAlgorithm } from 'p4runtime-ts';
+import type { HashAlgorithm } from 'p4runtime-ts';
+import { CT_REGION0_SIZE, CT_REGION1_SIZE, CT_WAYS } from './layout.js';
+import { flowKeyBytes } from './placement.js';
+import type { FlowKey } from './placement.js';
+
+/** One hash region: the algorithm picks a bucket of CT_WAYS slots among `size / CT_WAYS`. */
+export interface CtRegion {
+  readonly algo: HashAlgorithm;
+  readonly base: number;
+  readonly size: number;
+  readonly buckets: number;
+}
+
+/** Everything size- and hash-dependent in the conntrack control. */
+export interface CtGeometry {
+  /** Region 0 (first choice), then region 1. */
+  readonly regions: readonly [CtRegion, CtRegion];
+  readonly slots: number;
+  readonly dirtyWordsPerBuffer: number;
+  readonly dirtyWords: number;
+}
+
+/** What a variant chooses: each region's hash algorithm and size in slots. */
+export interface CtGeometryOptions {
+  readonly hash0: string;
+  readonly region0: number;
+  readonly hash1: string;
+  readonly region1: number;
+}
+
+/**
+ * The geometry of a variant, checked as defines.p4's #error lines check a build: sizes positive
+ * multiples of CT_WAYS, a 16-bit hash not asked to address more buckets than it can reach.
+ * @throws Error naming the option and what is expected.
+ */
+export function ctGeometry(o: CtGeometryOptions): CtGeometry {
+  const region = (algo: string, base: number, size: number, which: string): CtRegion => {
+    if (!isHashAlgorithm(algo)) throw new Error(`stateful_edge variant: ${which} hash '${algo}' is not one of crc32, crc16, csum16`);
+    if (!Number.isSafeInteger(size) || size < CT_WAYS || size % CT_WAYS !== 0) throw new Error(`stateful_edge variant: ${which} size ${size} must be a positive multiple of ${CT_WAYS} (slots per bucket)`);
+    const buckets = size / CT_WAYS;
+    if (algo !== 'crc32' && buckets > 65536) throw new Error(`stateful_edge variant: ${which} has ${buckets} buckets but ${algo} yields 16 bits (at most 65536 buckets); use crc32 there or a smaller region`);
+    return Object.freeze({ algo, base, size, buckets });
+  };
+  const r0 = region(o.hash0, 0, o.region0, 'region 0');
+  const r1 = region(o.hash1, o.region0, o.region1, 'region 1');
+  const slots = r0.size + r1.size;
+  const dirtyWordsPerBuffer = Math.ceil(slots / 64);
+  return Object.freeze({ regions: Object.freeze([r0, r1] as const), slots, dirtyWordsPerBuffer, dirtyWords: 2 * dirtyWordsPerBuffer });
+}
+
+/** p4/include/defines.p4 as committed. */
+export const DEFAULT_CT_GEOMETRY: CtGeometry = ctGeometry({ hash0: 'crc32', region0: CT_REGION0_SIZE, hash1: 'crc16', region1: CT_REGION1_SIZE });
+
+/** The four candidate slots of a flow in `g`: region 0's bucket's two, then region 1's. */
+export function candidateSlotsIn(g: CtGeometry, key: FlowKey): [number, number, number, number] {
+  const b = flowKeyBytes(key);
+  const [r0, r1] = g.regions;
+  const c0 = r0.base + (hashBytes(r0.algo, b) % r0.buckets) * CT_WAYS;
+  const c2 = r1.base + (hashBytes(r1.algo, b) % r1.buckets) * CT_WAYS;
+  return [c0, c0 + 1, c2, c2 + 1];
+}
+
+/** Whether `g` is the committed program's geometry (the model then runs its original code path). */
+export function isDefaultGeometry(g: CtGeometry): boolean {
+  const [a, b] = g.regions;
+  const [x, y] = DEFAULT_CT_GEOMETRY.regions;
+  return a.algo === x.algo && a.size === x.size && b.algo === y.algo && b.size === y.size;
+}
+
+/** The p4c-bm2-ss options that build `g` from p4/stateful_edge.p4 (p4/include/defines.p4). */
+export function p4cDefines(g: CtGeometry): string[] {
+  const [r0, r1] = g.regions;
+  const d: Record<string, string | number> = {
+    CT_HASH0: r0.algo, CT_HASH1: r1.algo, CT_REGION0_SIZE: r0.size, CT_REGION1_SIZE: r1.size, CT_REGION0_BUCKETS: r0.buckets, CT_REGION1_BUCKETS: r1.buckets,
+    CT_SLOTS: g.slots, DIRTY_WORDS_PER_BUFFER: g.dirtyWordsPerBuffer, DIRTY_WORDS: g.dirtyWords,
+  };
+  return Object.entries(d).map(([k, v]) => `-D${k}=${v}`);
+}
+
+/**
+ * The P4Info of a variant, from the committed one: every conntrack-sized register resized, the
+ * dirty bitmap resized, and @migrate_hash naming the variant's hashes and regions — what p4c
+ * writes for the variant's -D options (checked against real p4c when CARRYOVER_P4C is set).
+ */
+export function variantP4InfoText(committed: string, g: CtGeometry): string {
+  const d = DEFAULT_CT_GEOMETRY;
+  const [r0, r1] = g.regions;
+  const hash = (x: CtGeometry): string => `@migrate_hash(\\"${x.regions[0].algo}\\" , 0 , ${x.regions[0].size} , \\"${x.regions[1].algo}\\" , ${x.regions[1].base} , ${x.regions[1].size})`;
+  const edits: [string, string][] = [
+    [hash(d), `@migrate_hash(\\"${r0.algo}\\" , 0 , ${r0.size} , \\"${r1.algo}\\" , ${r1.base} , ${r1.size})`],
+    [`size: ${d.slots}\n`, `size: ${g.slots}\n`],
+    [`size: ${d.dirtyWords}\n`, `size: ${g.dirtyWords}\n`],
+  ];
+  let t = committed;
+  for (const [from, to] of edits) {
+    if (!t.includes(from)) throw new Error(`stateful_edge variant: the committed P4Info has no '${from.trim()}'; is it stateful_edge's?`);
+    t = t.split(from).join(to);
+  }
+  return t;
+}
