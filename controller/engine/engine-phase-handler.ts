@@ -40,6 +40,7 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
   let aborted: EngineRun['aborted'];
   let finish: (r: EngineRun) => void = () => undefined;
   const done = new Promise<EngineRun>((r) => (finish = r));
+  let pausing: Promise<PauseOutcome> | undefined;
   const rounds = async (): Promise<readonly PrecopyRound[]> => (precopy ? await precopy.catch(() => []) : []);
 
   const rollBack = async (reason: FailureReason, detail: string): Promise<void> => {
@@ -55,29 +56,36 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
     onPrecopy: (_info: PrecopyInfo) => {
       precopy ??= engine.precopy(paused$);
     },
-    onPause: async (w: PauseWindow): Promise<PauseOutcome> => {
-      paused$.next();
-      try {
-        await (precopy ?? Promise.resolve([]));
-        sync = await engine.pauseSync();
-        if (w.signal.aborted) logger.warn('pause sync finished after QEMU was released', { budgetMs: w.budgetMs });
-        return { decision: 'continue', detail: `synced ${sync.slots} slots${sync.lost ? `; lost: ${sync.lost.detail}` : ''}` };
-      } catch (e) {
-        const err = ControllerError.from(e, 'pause-window sync');
-        const reason: FailureReason = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL' ? 'PEER_REJECTED' : err.code;
-        await rollBack(reason, err.message);
-        return { decision: 'cancel', reason: `${reason}: ${err.message}` };
-      }
-    },
+    onPause: (w: PauseWindow): Promise<PauseOutcome> => (pausing = pauseSync(w)),
     onCompleted: async (_report: QemuMigrationReport) => {
+      // QEMU may complete while a late sync still runs (it was released at its deadline): the
+      // commit waits for it, or the machine would be asked to commit before it synced.
+      await pausing?.catch(() => undefined);
       if (aborted) return;
       const committed = await engine.commit();
       finish({ rounds: await rounds(), sync, committed, aborted: undefined });
     },
     onFailed: async (f: TriggerFailure) => {
+      await pausing?.catch(() => undefined);
       if (aborted) return;
       await rollBack(reasonOf(f), f.message);
     },
   };
   return { handler, done };
+
+  /** The pause window: pre-copy ends, the engine syncs; a failure rolls back and cancels. */
+  async function pauseSync(w: PauseWindow): Promise<PauseOutcome> {
+    paused$.next();
+    try {
+      await (precopy ?? Promise.resolve([]));
+      sync = await engine.pauseSync();
+      if (w.signal.aborted) logger.warn('pause sync finished after QEMU was released', { budgetMs: w.budgetMs });
+      return { decision: 'continue', detail: `synced ${sync.slots} slots${sync.lost ? `; lost: ${sync.lost.detail}` : ''}` };
+    } catch (e) {
+      const err = ControllerError.from(e, 'pause-window sync');
+      const reason: FailureReason = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL' ? 'PEER_REJECTED' : err.code;
+      await rollBack(reason, err.message);
+      return { decision: 'cancel', reason: `${reason}: ${err.message}` };
+    }
+  }
 }

@@ -298,7 +298,8 @@ export class MigrationEngine {
       for (const [s, b] of finals) slots += await this.install(s, b);
       return { slots };
     })();
-    const late = firstValueFrom(timer(deadlineMs, this.scheduler)).then(() => 'late' as const);
+    // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
+    const late = firstValueFrom(timer(Math.max(0, deadlineMs - (this.scheduler.now() - t0)), this.scheduler)).then(() => 'late' as const);
     const outcome = await Promise.race([work, late]);
     let lost: LostState | undefined;
     let slots = 0;
