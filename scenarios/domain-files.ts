@@ -102,6 +102,11 @@ export interface DaemonConfig {
   readonly switchTls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
+/** A flat mapping as one line of YAML flow style, values quoted (e.g. file paths). */
+export function yamlFlowMap(o: Readonly<Record<string, string | undefined>>): string {
+  return `{ ${Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`;
+}
+
 /** Writes `<dir>/<device>.plugin.yaml` for `carryover plugin --config`; returns its path. */
 export function writeDaemonConfig(c: DaemonConfig): string {
   const cert = c.files.device(c.device);
@@ -109,7 +114,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
   const path = join(c.files.dir, `${c.device}.plugin.yaml`);
   writeFileSync(path, [
     `switch: { address: "${c.switchAddress}", deviceId: ${c.deviceId}, electionId: ${c.electionId} }`,
-    ...(c.switchTls ? [`tls: { ${Object.entries(c.switchTls).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`] : []),
+    ...(c.switchTls ? [`tls: ${yamlFlowMap(c.switchTls)}`] : []),
     `p4info: ${JSON.stringify(c.p4info)}`,
     `logLevel: ${c.logLevel ?? 'warn'}`,
     'migration:',

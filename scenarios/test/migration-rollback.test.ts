@@ -37,20 +37,21 @@ function establish(site: DemoSite, vm: number, swPort: number, ports: readonly n
 }
 
 type Step = keyof DeviceApi;
-/** The device API with `step` failing (on the call `when` accepts). */
-function failing(api: DeviceApi, step: Step, when: (arg: unknown) => boolean = () => true): DeviceApi {
+/** The device API with `step` replaced by `around(call, args)` (`call` runs the real one). */
+function intercept(api: DeviceApi, step: Step, around: (call: () => unknown, args: unknown[]) => unknown): DeviceApi {
   return new Proxy(api, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
       const f = (v as (...a: unknown[]) => unknown).bind(target);
-      if (prop !== step) return f;
-      return (...a: unknown[]) => {
-        if (!when(a[1])) return f(...a);
-        return Promise.reject(new DeviceApiFailure('DEVICE_UNREACHABLE', `injected failure of ${String(step)}`));
-      };
+      return prop === step ? (...a: unknown[]) => around(() => f(...a), a) : f;
     },
   });
+}
+
+/** The device API with `step` failing (on the call `when` accepts). */
+function failing(api: DeviceApi, step: Step, when: (arg: unknown) => boolean = () => true): DeviceApi {
+  return intercept(api, step, (call, a) => (when(a[1]) ? Promise.reject(new DeviceApiFailure('DEVICE_UNREACHABLE', `injected failure of ${String(step)}`)) : call()));
 }
 
 const VM = DEMO_VM.addrNum;
@@ -125,20 +126,12 @@ describe('migration rollback — a failure at each step leaves the source author
     const before = countVmSlots(src.rig.sim, g, DEMO_VM.sourceId);
     let armed = false;
     // The first import arms the switch's fault: from then on its Write RPCs fail, as a real switch's would.
-    const arming = new Proxy(dst.api, {
-      get(target, prop, receiver) {
-        const v: unknown = Reflect.get(target, prop, receiver);
-        if (typeof v !== 'function') return v;
-        const f = (v as (...a: unknown[]) => unknown).bind(target);
-        if (prop !== 'importStaged') return f;
-        return (...a: unknown[]) => {
-          if (!armed) {
-            armed = true;
-            dst.rig.sim.faults.failNext('Write', { code: grpcStatus.INTERNAL, message: 'injected: table write failed', count: 10_000 });
-          }
-          return f(...a);
-        };
-      },
+    const arming = intercept(dst.api, 'importStaged', (call) => {
+      if (!armed) {
+        armed = true;
+        dst.rig.sim.faults.failNext('Write', { code: grpcStatus.INTERNAL, message: 'injected: table write failed', count: 10_000 });
+      }
+      return call();
     });
     const { run, machine } = await migrate(src.api, arming);
     dst.rig.sim.faults.clear();

@@ -15,7 +15,7 @@ import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
-import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
+import { controllerYaml, makeDomainFiles, writeDaemonConfig, yamlFlowMap } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
 import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
 import { establish, returnSegment } from '../migration-fixture.js';
@@ -53,7 +53,6 @@ describe.skipIf(!opensslAvailable())('P4Runtime over mutual TLS — switches tha
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const tlsYaml = (t: { ca: string; cert?: string; key?: string }): string => `{ ${Object.entries(t).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`;
   const migrate = async (site: string, id: string, from: string, to: string): Promise<{ code: number; out: string[]; err: string[] }> => {
     const path = join(dir, `${id}.yaml`);
     writeFileSync(path, site);
@@ -65,8 +64,8 @@ describe.skipIf(!opensslAvailable())('P4Runtime over mutual TLS — switches tha
   const direct = (dstTls: { ca: string; cert?: string; key?: string }): string => `
 journal: ./journal
 devices:
-  edge-a: { address: ${src.address}, deviceId: ${src.deviceId}, electionId: 20, hosts: [host-a], tls: ${tlsYaml(paths)} }
-  edge-b: { address: ${dst.address}, deviceId: ${dst.deviceId}, electionId: 20, hosts: [host-b], tls: ${tlsYaml(dstTls)} }
+  edge-a: { address: ${src.address}, deviceId: ${src.deviceId}, electionId: 20, hosts: [host-a], tls: ${yamlFlowMap(paths)} }
+  edge-b: { address: ${dst.address}, deviceId: ${dst.deviceId}, electionId: 20, hosts: [host-b], tls: ${yamlFlowMap(dstTls)} }
 vms:
   vm-7: { address: 10.0.0.5, host: host-a }
 `;

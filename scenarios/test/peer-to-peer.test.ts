@@ -37,10 +37,10 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   let group: SlotGroupSpec;
   let srcDaemon: RunningDaemon;
   const daemons: RunningDaemon[] = [];
-  // A third switch (host-a's second edge) for the 1:N and N:1 tests, and daemons' addresses by device.
+  // A third switch (host-a's second edge) for the 1:N and N:1 tests, and its edges' daemons by device.
   const THIRD_ID = 11;
   let third: SimSwitch | undefined;
-  const byName = new Map<string, string>();
+  const byName = new Map<string, RunningDaemon>();
   beforeAll(async () => {
     files = makeDomainFiles(pki, dir, 'dc-a');
     [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
@@ -55,23 +55,25 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const migrate = async (dstAt: string, id: string): Promise<{ code: number; out: string[]; err: string[] }> => {
+  /** `carryover migrate --transfer peer-to-peer` of vm-7 between hosts, with the given daemons (`[name, daemon, host]`). */
+  const migrateP2p = async (id: string, from: string, to: string, edges: readonly (readonly [string, RunningDaemon, string])[], extraYaml = ''): Promise<{ code: number; out: string[]; err: string[] }> => {
     const path = join(dir, `${id}.yaml`);
     writeFileSync(path, siteYaml({
       files,
-      devices: [`edge-a: { plugin: { address: ${srcDaemon.address}, serverName: edge-a }, hosts: [host-a] }`, `edge-b: { plugin: { address: ${dstAt}, serverName: edge-b }, hosts: [host-b] }`],
-      vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
-    }));
+      devices: edges.map(([name, d, host]) => `${name}: { plugin: { address: ${d.address}, serverName: ${name} }, hosts: [${host}] }`),
+      vms: [`vm-7: { address: 10.0.0.5, host: ${from} }`],
+    }) + extraYaml);
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', from, '--to', to, '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
     return { code, out, err };
   };
+  const migrate = (dst: RunningDaemon, id: string): ReturnType<typeof migrateP2p> => migrateP2p(id, 'host-a', 'host-b', [['edge-a', srcDaemon, 'host-a'], ['edge-b', dst, 'host-b']]);
 
   it('p2p — a destination daemon that does not trust the source plugin refuses its transfer: exit 1, the refusal named, nothing moved', async () => {
     const refusing = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index' }));
     try {
-      const r = await migrate(refusing.address, 'm-p2p-refused');
+      const r = await migrate(refusing, 'm-p2p-refused');
       expect(r.code, [...r.err, ...r.out].join('\n')).toBe(1);
       const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
       expect(report).toMatchObject({ outcome: 'aborted', reason: 'PEER_REJECTED' });
@@ -88,7 +90,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     const logs: Record<string, unknown>[] = [];
     const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug' }), 120_000, logs);
     daemons.push(dstDaemon);
-    const r = await migrate(dstDaemon.address, 'm-p2p');
+    const r = await migrate(dstDaemon, 'm-p2p');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
     expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
     const calls = logs.filter((l) => l['msg'] === 'migration call');
@@ -114,21 +116,9 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
         return d;
       };
       const [a, c] = [await destination(src, 'edge-a'), await destination(third as SimSwitch, 'edge-c')];
-      byName.set('edge-a', a.address).set('edge-c', c.address);
+      byName.set('edge-a', a).set('edge-c', c);
       const b = daemons.find((d) => d !== a && d !== c) as RunningDaemon;
-      const path = join(dir, 'm-p2p-1n.yaml');
-      writeFileSync(path, siteYaml({
-        files,
-        devices: [
-          `edge-b: { plugin: { address: ${b.address}, serverName: edge-b }, hosts: [host-b] }`,
-          `edge-a: { plugin: { address: ${a.address}, serverName: edge-a }, hosts: [host-a] }`,
-          `edge-c: { plugin: { address: ${c.address}, serverName: edge-c }, hosts: [host-a] }`,
-        ],
-        vms: ['vm-7: { address: 10.0.0.5, host: host-b }'],
-      }) + ECMP_HOST_A);
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--transfer', 'peer-to-peer', '--migration-id', 'm-p2p-1n', '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+      const { code, out, err } = await migrateP2p('m-p2p-1n', 'host-b', 'host-a', [['edge-b', b, 'host-b'], ['edge-a', a, 'host-a'], ['edge-c', c, 'host-a']], ECMP_HOST_A);
       expect(code, [...err, ...out].join('\n')).toBe(0);
       expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
       const imports = logs.filter((l) => l['msg'] === 'migration call' && l['method'] === 'ImportStaged');
@@ -153,8 +143,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
 
   it('p2p N:1 — two source plugins each send their flows straight to one destination: it receives from both, none from the controller, every flow passes there', async () => {
     // After the test above the VM's flows are split over edge-a and edge-c (host-a): back to edge-b.
-    const a = daemons.find((d) => d.address === byName.get('edge-a')) as RunningDaemon;
-    const c = daemons.find((d) => d.address === byName.get('edge-c')) as RunningDaemon;
+    const a = byName.get('edge-a') as RunningDaemon;
+    const c = byName.get('edge-c') as RunningDaemon;
     const oldB = daemons.find((d) => d !== a && d !== c) as RunningDaemon;
     await oldB.stop();
     daemons.splice(daemons.indexOf(oldB), 1);
@@ -163,19 +153,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     daemons.push(b);
     const other = third as SimSwitch;
     expect(countVmSlots(src, group, SRC_ID) + countVmSlots(other, group, THIRD_ID)).toBe(PORTS.length);
-    const path = join(dir, 'm-p2p-n1.yaml');
-    writeFileSync(path, siteYaml({
-      files,
-      devices: [
-        `edge-a: { plugin: { address: ${a.address}, serverName: edge-a }, hosts: [host-a] }`,
-        `edge-c: { plugin: { address: ${c.address}, serverName: edge-c }, hosts: [host-a] }`,
-        `edge-b: { plugin: { address: ${b.address}, serverName: edge-b }, hosts: [host-b] }`,
-      ],
-      vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
-    }) + ECMP_HOST_A);
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--migration-id', 'm-p2p-n1', '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    const { code, out, err } = await migrateP2p('m-p2p-n1', 'host-a', 'host-b', [['edge-a', a, 'host-a'], ['edge-c', c, 'host-a'], ['edge-b', b, 'host-b']], ECMP_HOST_A);
     expect(code, [...err, ...out].join('\n')).toBe(0);
     expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
     const imports = logs.filter((l) => l['msg'] === 'migration call' && l['method'] === 'ImportStaged');
