@@ -283,7 +283,10 @@ export class MigrationEngine {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
     await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
-    await this.o.machine.record({ type: 'frozen' });
+    // Recorded while the final reads run: the record states what is already true, and a restart
+    // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
+    const frozen = this.o.machine.record({ type: 'frozen' });
+    frozen.catch(() => undefined);
     const work = (async (): Promise<{ slots: number }> => {
       if (this.o.transfer) {
         if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
@@ -301,6 +304,7 @@ export class MigrationEngine {
     // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
     const late = firstValueFrom(timer(Math.max(0, deadlineMs - (this.scheduler.now() - t0)), this.scheduler)).then(() => 'late' as const);
     const outcome = await Promise.race([work, late]);
+    await frozen;
     let lost: LostState | undefined;
     let slots = 0;
     if (outcome === 'late') {

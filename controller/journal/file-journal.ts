@@ -5,6 +5,7 @@
  * warning. Any other bad line is an error naming the file and line — never silently skipped.
  */
 import { mkdir, open, readFile, readdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
@@ -14,10 +15,17 @@ import { parseJournalEvent } from './journal.js';
 import type { MigrationJournal } from './journal.js';
 
 const SUFFIX = '.journal.jsonl';
+/** Migrations whose file stays open between records (the pause records three in a row); the oldest is closed past it. */
+const OPEN_FILES = 16;
+/** After these a migration records nothing more: its file is closed. */
+const FINAL_EVENTS: ReadonlySet<MigrationEvent['type']> = new Set(['rolled-back', 'source-cleaned']);
 const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** A journal in `dir` (created on first append). */
 export class FileJournal implements MigrationJournal {
+  /** Open files by migration id, oldest first (an open and a close cost more than the flush). */
+  private readonly files = new Map<string, Promise<FileHandle>>();
+
   constructor(
     readonly dir: string,
     private readonly logger: Logger = silentLogger,
@@ -33,17 +41,51 @@ export class FileJournal implements MigrationJournal {
   async append(migrationId: string, event: MigrationEvent): Promise<void> {
     const file = this.path(migrationId);
     try {
-      await mkdir(this.dir, { recursive: true });
-      const fh = await open(file, 'a');
+      const fh = await this.file(migrationId, file);
       try {
         await fh.write(`${JSON.stringify(event)}\n`);
         await fh.datasync();
-      } finally {
-        await fh.close();
+      } catch (e) {
+        await this.closeFile(migrationId);
+        throw e;
       }
+      if (FINAL_EVENTS.has(event.type)) await this.closeFile(migrationId);
     } catch (e) {
       throw new ControllerError('JOURNAL', `cannot record '${event.type}' of migration ${migrationId} in ${file}: ${(e as Error).message}; the step was not taken`, { cause: e });
     }
+  }
+
+  /** Closes every file kept open (records after this open them again). */
+  async close(): Promise<void> {
+    await Promise.all([...this.files.keys()].map((id) => this.closeFile(id)));
+  }
+
+  /** Migrations whose file is open now. */
+  get openFiles(): number {
+    return this.files.size;
+  }
+
+  private file(migrationId: string, path: string): Promise<FileHandle> {
+    const had = this.files.get(migrationId);
+    if (had) return had;
+    const opening = (async () => {
+      await mkdir(this.dir, { recursive: true });
+      return open(path, 'a');
+    })();
+    this.files.set(migrationId, opening);
+    opening.catch(() => this.files.delete(migrationId));
+    if (this.files.size > OPEN_FILES) {
+      const oldest = this.files.keys().next().value;
+      if (oldest !== undefined) void this.closeFile(oldest);
+    }
+    return opening;
+  }
+
+  private async closeFile(migrationId: string): Promise<void> {
+    const fh = this.files.get(migrationId);
+    if (!fh) return;
+    this.files.delete(migrationId);
+    await fh.then((h) => h.close()).catch(() => undefined);
   }
 
   /** Reads a migration's events back, validating each line. */

@@ -131,7 +131,16 @@ export async function executeMigration(o: ExecuteMigrationOptions): Promise<Migr
   const migrationId = o.migrationId ?? `${o.plan.vm.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const devices = [...o.plan.sources, ...(o.crossDomain ? [] : o.plan.destinations)];
   o.progress(`connecting to ${devices.map((d) => `${d.name} (${reachedAt(d)})`).join(', ')}`);
-  const journal = o.journal ?? new FileJournal(o.journalDir, logger);
+  const own = o.journal ? undefined : new FileJournal(o.journalDir, logger);
+  const journal = o.journal ?? (own as FileJournal);
+  try {
+    return await runWith(o, migrationId, journal, logger);
+  } finally {
+    await own?.close();
+  }
+}
+
+async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal: MigrationJournal, logger: Logger): Promise<MigrationOutcome> {
   if (o.transfer === 'peer-to-peer' && o.crossDomain) throw new ControllerError('BAD_CONFIG', `peer-to-peer transfer between two domains is not built: across domains the state passes through the two controllers`);
   const p = o.crossDomain ? await crossDomainParticipants(o, o.crossDomain, migrationId, journal, logger) : await localParticipants(o, migrationId, journal, logger);
   try {

@@ -79,11 +79,38 @@ describe('migration machine — record, journal, phases', () => {
   });
 });
 
-describe('file journal — damage', () => {
+describe('file journal — on disk', () => {
   let dir: string | undefined;
   afterEach(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
+  });
+
+  it('file journal — a migration\'s file stays open between records and closes after its last one; every record is on disk', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'carryover-journal-'));
+    const j = new FileJournal(dir);
+    await j.append('m1', { type: 'planned', atMs: 1, ...PLAN });
+    await j.append('m1', { type: 'prepared', atMs: 2 });
+    await j.append('m2', { type: 'planned', atMs: 3, ...PLAN, migrationId: 'm2' });
+    expect(j.openFiles).toBe(2);
+    // Another reader sees every record flushed, while the file is still open.
+    expect((await new FileJournal(dir).load('m1')).map((e) => e.type)).toEqual(['planned', 'prepared']);
+    await j.append('m1', { type: 'abort', atMs: 4, reason: 'ABORTED_BY_TRIGGER', detail: 'test' });
+    await j.append('m1', { type: 'rolled-back', atMs: 5 });
+    expect(j.openFiles).toBe(1);
+    await j.close();
+    expect(j.openFiles).toBe(0);
+    expect((await new FileJournal(dir).load('m1')).map((e) => e.type)).toEqual(['planned', 'prepared', 'abort', 'rolled-back']);
+  });
+
+  it('file journal — at most 16 files stay open; an older migration\'s file opens again for its next record', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'carryover-journal-'));
+    const j = new FileJournal(dir);
+    for (let i = 0; i < 20; i++) await j.append(`m${i}`, { type: 'planned', atMs: i, ...PLAN, migrationId: `m${i}` });
+    expect(j.openFiles).toBe(16);
+    await j.append('m0', { type: 'prepared', atMs: 30 });
+    expect((await j.load('m0')).map((e) => e.type)).toEqual(['planned', 'prepared']);
+    await j.close();
   });
 
   it('file journal — a torn last record (crash mid-write) is dropped with a warning; the rest loads', async () => {

@@ -32,7 +32,8 @@ import type { PlacedSlot } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
-import { addVmCounters, readVmCounters } from './vm-counter-transfer.js';
+import { addInto, addVmCounters, countersAfter, readVmCounters } from './vm-counter-transfer.js';
+import { activateWithCounters, probeDataplaneAtomic } from './atomic-activation.js';
 import type { VmCounters } from './vm-counter-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 
@@ -74,6 +75,11 @@ interface Migration {
   imported: boolean;
   /** Destination: the VM's counter cells here, read when it was staged, then as the final batches set them. */
   counterBase: Promise<Counters> | undefined;
+  /** Destination, where activation is one atomic Write: the counter cells it writes (absolute), and what they add. */
+  pendingCells: Counters | undefined;
+  pendingAdded: Counters;
+  /** Destination: activation was attempted (a retry first checks whether it took effect). */
+  activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
   frozenCounters: Promise<Counters> | undefined;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
@@ -95,6 +101,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly name: string;
   private readonly clock: Clock;
   private readonly sessionWatch: Subscription;
+  /** Whether the switch takes DATAPLANE_ATOMIC Writes (probed at the first staging). */
+  private atomic: Promise<boolean> | undefined;
 
   constructor(
     private readonly plugin: EdgePlugin,
@@ -209,7 +217,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, imported: false, counterBase: undefined, frozenCounters: undefined, unsentRemoved: [],
+        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, unsentRemoved: [],
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -333,7 +341,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         const small = this.contract.counters.find((c) => x.vmId >= c.size);
         if (small) throw new DeviceApiFailure('SCHEMA_MISMATCH', `device ${this.name}: import of migration ${m.migrationId} refused, nothing written: the VM's id here is ${x.vmId} but per-VM counter '${small.counter}' has ${small.size} cells, so its counts could not be added; give the VM an id below ${small.size} on this switch`);
         // The VM does not run here yet: its packets are dropped until activation.
-        await writeControl(sw, control, x.vmId, { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker });
+        const staged = { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker } as const;
+        await writeControl(sw, control, x.vmId, staged);
+        this.atomic ??= probeDataplaneAtomic(sw, control, x.vmId, staged);
         setEntryPhase(this.plugin, x.vmId, 'staged');
         x.imported = true;
         // Staged, the VM's counter cells here do not move (its packets are dropped before they
@@ -343,11 +353,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         x.counterBase = base;
       }
       // Pinholes, counters and slots touch different state: written at once (the final batch is in
-      // the pause). Counters are added now, not at activation: the VM is staged here, so its cells
-      // do not move until activation, and activation is then one write.
+      // the pause). Counters are added now, or with activation where that is one atomic Write
+      // (atomic-activation.ts): the VM is staged here, so its cells do not move until activation.
       const [, , installed] = await Promise.all([
         batch.tableEntries ? importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries) : undefined,
-        batch.counters ? this.addCounters(x, batch.counters, 1n, x.counterBase) : undefined,
+        batch.counters ? this.takeCounters(x, batch.counters) : undefined,
         this.importSlots(x, batch),
       ]);
       return { installed, alreadyPresent: 0 };
@@ -423,13 +433,40 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   activate(m: MigrationRef): Promise<void> {
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
-      // The counters came with the final batch. The VM runs here now: normal operation (no control entry), untracked.
-      await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, undefined);
+      // The VM runs here now: normal operation (no control entry), untracked. The counters came
+      // with the final batch, or go with this Write where the switch applies it atomically.
+      const control = controlOf(this.contract.control);
+      const cells = x.pendingCells;
+      if (cells) {
+        const retry = x.activationTried;
+        x.activationTried = true;
+        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells, retry);
+        addInto(x.added, x.pendingAdded);
+        x.pendingCells = undefined;
+        x.pendingAdded = {};
+      } else {
+        await restoreControl(this.plugin.session, control, x.vmId, undefined);
+      }
       setEntryPhase(this.plugin, x.vmId, 'normal');
       this.migrations.delete(m.migrationId);
       this.activated.set(m.migrationId, x);
       this.sessions.close(m.migrationId);
     });
+  }
+
+  /**
+   * The sources' counter values added to the VM's cells here: kept for activation's atomic Write
+   * when the switch takes one and the cells are known, else written now.
+   */
+  private async takeCounters(x: Migration, values: Counters): Promise<void> {
+    const known = await x.counterBase?.catch(() => undefined);
+    const after = known && (await this.atomic) ? countersAfter(known, values) : undefined;
+    if (!after) return this.addCounters(x, values, 1n, x.counterBase);
+    const cells = { ...x.pendingCells };
+    for (const name of Object.keys(values)) if (after[name]) cells[name] = after[name];
+    x.pendingCells = cells;
+    addInto(x.pendingAdded, values);
+    x.counterBase = Promise.resolve(after);
   }
 
   /**

@@ -4,7 +4,7 @@
  * back exactly what was there (no entry = normal operation). Writes are insert-or-modify, so a
  * retry after a lost answer does no harm.
  */
-import type { P4Switch } from 'p4runtime-ts';
+import type { P4Switch, P4Update } from 'p4runtime-ts';
 import type { MigrationControlSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 
@@ -42,15 +42,33 @@ export async function readControl(sw: P4Switch, c: MigrationControlSpec, vmId: n
  * the pause's critical path, where a refused INSERT cost a whole extra round trip.
  */
 export async function writeControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>): Promise<void> {
+  try {
+    await sw.write(controlUpdate(sw, c, vmId, flags, 'modify'));
+  } catch {
+    await sw.write(controlUpdate(sw, c, vmId, flags, 'insert'));
+  }
+}
+
+/** The update that sets the VM's control entry to `flags` (MODIFY or INSERT). */
+export function controlUpdate(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>, kind: 'modify' | 'insert'): P4Update {
   const params: Record<string, bigint> = {};
   for (const [k, v] of Object.entries(flags)) params[k === 'tracker' ? (c.tracker?.param ?? k) : (c.flags[k as keyof MigrationControlSpec['flags']] ?? k)] = BigInt(v);
   if (!c.tracker) delete params.tracker;
   const entry = { match: { [c.keyField]: vmId }, action: c.action, params };
-  try {
-    await sw.write(sw.table(c.table).modify(entry));
-  } catch {
-    await sw.write(sw.table(c.table).insert(entry));
-  }
+  return kind === 'modify' ? sw.table(c.table).modify(entry) : sw.table(c.table).insert(entry);
+}
+
+/** The update that puts back the entry found before the migration: its parameters, or no entry. */
+export function restoreUpdate(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): P4Update {
+  return prior ? controlUpdate(sw, c, vmId, prior, 'modify') : sw.table(c.table).delete({ match: { [c.keyField]: vmId } });
+}
+
+/** True when the VM's control entry is as it was before the migration (restored). */
+export async function isRestored(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): Promise<boolean> {
+  const now = await readControl(sw, c, vmId);
+  if (!prior || !now) return !prior && !now;
+  const keys = new Set([...Object.keys(prior), ...Object.keys(now)]);
+  return [...keys].every((k) => prior[k] === now[k]);
 }
 
 /**

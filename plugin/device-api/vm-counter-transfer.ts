@@ -33,9 +33,30 @@ export async function addVmCounters(plugin: EdgePlugin, vmId: number, values: Vm
       const to = { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes };
       await sw.write(sw.counter(name).modify(vmId, to));
       after[name] = to;
-      const had = added[name] ?? { packets: 0n, bytes: 0n };
-      added[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+      addInto(added, { [name]: v }, sign);
     }),
   );
   return after;
+}
+
+/**
+ * The cells after adding `values` to `known` — when `known` has every counter of `values`, else
+ * undefined (a cell must be read first: see addVmCounters).
+ */
+export function countersAfter(known: VmCounters, values: VmCounters): VmCounters | undefined {
+  const after: VmCounters = { ...known };
+  for (const [name, v] of Object.entries(values)) {
+    const had = known[name];
+    if (!had) return undefined;
+    after[name] = { packets: had.packets + v.packets, bytes: had.bytes + v.bytes };
+  }
+  return after;
+}
+
+/** `into` += sign · `values`, counter by counter. */
+export function addInto(into: VmCounters, values: VmCounters, sign: 1n | -1n = 1n): void {
+  for (const [name, v] of Object.entries(values)) {
+    const had = into[name] ?? { packets: 0n, bytes: 0n };
+    into[name] = { packets: had.packets + sign * v.packets, bytes: had.bytes + sign * v.bytes };
+  }
 }

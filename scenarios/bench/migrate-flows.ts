@@ -79,7 +79,7 @@ export function pickSpread(tracked: readonly number[], k: number): number[] {
 
 /** The changed-flow counts of one population: the shares of it, then the absolute counts, each once. */
 export function changeCounts(size: number, shares: readonly number[], counts: readonly number[]): number[] {
-  return [...new Set([...shares.map((s) => Math.round(s * size)), ...counts])].filter((k) => k > 0 && k <= size);
+  return [...new Set([...shares.map((s) => Math.round(s * size)), ...counts])].filter((k) => k >= 0 && k <= size);
 }
 
 /** Count and digest of a VM's slots, comparable across switches. */
