@@ -4,15 +4,15 @@
  * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
  * (tracker flip, then the slots logged in the closed round: O(changed)), the final delta read from
  * the log after the freeze. Destinations: flows placed by this switch's hashes with conditional
- * writes, VM id remapped, timestamps rebased, counters added with the final batch (the VM is
- * staged here until activation, so its cells do not move in between). Every call is
+ * writes, VM id remapped, timestamps rebased, counters added with the final batch or with
+ * activation's one atomic Write (the VM is staged here until activation, so its cells do not
+ * move in between): destination-import.ts, atomic-activation.ts. Every call is
  * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure.
  *
  * @example
  * const api = createDeviceApi(plugin, { name: 'tor-1' });
  * await api.prepare({ migrationId: 'm1', vm: '10.0.0.5' });
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from 'p4runtime-ts';
 import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
@@ -27,15 +27,16 @@ import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
-import { flowKeyFields, flowKeyString, placeSlots, translateFields } from './slot-placement.js';
-import type { PlacedSlot } from './slot-placement.js';
+import { flowKeyFields, flowKeyString } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
-import type { ImportedEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
-import { addInto, addVmCounters, countersAfter, readVmCounters } from './vm-counter-transfer.js';
+import { addInto, readVmCounters } from './vm-counter-transfer.js';
 import { activateWithCounters, probeDataplaneAtomic } from './atomic-activation.js';
 import type { VmCounters } from './vm-counter-transfer.js';
-import type { PriorControl } from './vm-control-entry.js';
+import type { Migration } from './migration-record.js';
+import { addCounters, importSlots, takeCounters } from './destination-import.js';
+import type { DestinationSide } from './destination-import.js';
+import { schemaFingerprints } from './schema-fingerprints.js';
 
 /** Options of createDeviceApi. */
 export interface EdgeDeviceApiOptions {
@@ -53,44 +54,6 @@ export interface EdgeDeviceApiOptions {
   readonly reconcile?: boolean;
 }
 
-type Counters = VmCounters;
-
-/** What this device keeps for one migration. */
-interface Migration {
-  readonly vmId: number;
-  readonly tracker: number;
-  readonly prior: PriorControl;
-  epoch: bigint;
-  /** Log position where the next delta pull starts. */
-  nextSeq: bigint;
-  readonly startSeq: bigint;
-  /** Source: slot → key fields of the flow last exported from it (to report it removed). */
-  readonly exported: Map<number, Record<string, bigint>>;
-  /** Destination: flow key → where it was written. */
-  readonly placed: Map<string, PlacedSlot>;
-  /** Destination: migratable-table entries imported here. */
-  readonly entries: ImportedEntries;
-  /** Destination: what the final batches added to this switch's counters (undone by abort). */
-  added: Counters;
-  imported: boolean;
-  /** Destination: the VM's counter cells here, read when it was staged, then as the final batches set them. */
-  counterBase: Promise<Counters> | undefined;
-  /** Destination, where activation is one atomic Write: the counter cells it writes (absolute), and what they add. */
-  pendingCells: Counters | undefined;
-  pendingAdded: Counters;
-  /** Destination: activation was attempted (a retry first checks whether it took effect). */
-  activationTried: boolean;
-  /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
-  frozenCounters: Promise<Counters> | undefined;
-  /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
-  unsentRemoved: Record<string, bigint>[];
-  readonly ended: Subject<void>;
-  /** Serialises tracker reads and flips of this migration. */
-  lock: Promise<unknown>;
-  /** Set when the P4Runtime session broke after prepare: what is staged or tracked may be gone. */
-  lost?: string;
-}
-
 class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly sessions: MigrationSessions;
   private readonly migrations = new Map<string, Migration>();
@@ -103,6 +66,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly sessionWatch: Subscription;
   /** Whether the switch takes DATAPLANE_ATOMIC Writes (probed at the first staging). */
   private atomic: Promise<boolean> | undefined;
+  private readonly side: DestinationSide;
 
   constructor(
     private readonly plugin: EdgePlugin,
@@ -114,6 +78,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
     const index = new VmSlotIndex(this.access, this.clock);
     this.index = index;
+    this.side = { plugin, name: this.name, index, atomic: () => this.atomic };
     this.indexReady = (async () => {
       index.listen(await slotNoticeDigests(plugin.session, this.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
       if (o.reconcile ?? true) void index.reconcile().catch(() => undefined);
@@ -353,42 +318,15 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         x.counterBase = base;
       }
       // Pinholes, counters and slots touch different state: written at once (the final batch is in
-      // the pause). Counters are added now, or with activation where that is one atomic Write
+      // the pause). VmCounters are added now, or with activation where that is one atomic Write
       // (atomic-activation.ts): the VM is staged here, so its cells do not move until activation.
       const [, , installed] = await Promise.all([
         batch.tableEntries ? importTableEntries(this.plugin, x.vmId, batch.source ?? '', batch.tableEntries, x.entries) : undefined,
-        batch.counters ? this.takeCounters(x, batch.counters) : undefined,
-        this.importSlots(x, batch),
+        batch.counters ? takeCounters(this.side, x, batch.counters) : undefined,
+        importSlots(this.side, x, batch),
       ]);
       return { installed, alreadyPresent: 0 };
     });
-  }
-
-  /** A batch's removed flows cleared here, then its slots placed (the clock read with the clears); returns slots written. */
-  private async importSlots(x: Migration, batch: StateBatch): Promise<number> {
-    const clock = batch.slots.length === 0 ? undefined : this.access.readClock();
-    clock?.catch(() => undefined);
-    const gone = batch.removed.flatMap((key) => {
-      const at = x.placed.get(flowKeyString(this.group, key));
-      return at ? [{ key, at }] : [];
-    });
-    // Conditional clears, one call per pass of distinct slots (a call names a slot once); a flow
-    // removed and placed again in one batch is cleared before it is placed.
-    for (let rest = gone; rest.length > 0; ) {
-      const slots = new Set<number>();
-      const now = rest.filter((g) => !slots.has(g.at.slot) && slots.add(g.at.slot) !== undefined);
-      await this.access.clearSlotsIf(now.map((g) => ({ index: g.at.slot, words: g.at.words })));
-      for (const g of now) x.placed.delete(flowKeyString(this.group, g.key));
-      rest = rest.filter((g) => !now.includes(g));
-    }
-    if (!clock) return 0;
-    const localClock = await clock;
-    const flows = batch.slots.map((s) => translateFields(this.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
-    const installed = await placeSlots(this.access, flows, x.placed, this.name);
-    // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
-    // trusting its index (snapshotSource: index) would later export this VM without them.
-    for (const p of x.placed.values()) this.index.note(p.slot, x.vmId);
-    return installed;
   }
 
   freeze(m: MigrationRef): Promise<void> {
@@ -406,7 +344,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /** The VM's cell of every per-VM counter, read at once. */
-  private readCounters(vmId: number): Promise<Counters> {
+  private readCounters(vmId: number): Promise<VmCounters> {
     return readVmCounters(this.plugin, vmId);
   }
 
@@ -454,32 +392,6 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /**
-   * The sources' counter values added to the VM's cells here: kept for activation's atomic Write
-   * when the switch takes one and the cells are known, else written now.
-   */
-  private async takeCounters(x: Migration, values: Counters): Promise<void> {
-    const known = await x.counterBase?.catch(() => undefined);
-    const after = known && (await this.atomic) ? countersAfter(known, values) : undefined;
-    if (!after) return this.addCounters(x, values, 1n, x.counterBase);
-    const cells = { ...x.pendingCells };
-    for (const name of Object.keys(values)) if (after[name]) cells[name] = after[name];
-    x.pendingCells = cells;
-    addInto(x.pendingAdded, values);
-    x.counterBase = Promise.resolve(after);
-  }
-
-  /**
-   * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM (see
-   * addVmCounters); with `known` (the cells as read when staged) no read is made, and what was
-   * written becomes the next final batch's base (a second source, N:1).
-   */
-  private async addCounters(x: Migration, values: Counters, sign: 1n | -1n, known?: Promise<Counters>): Promise<void> {
-    const cells = known ? await known.catch(() => undefined) : undefined;
-    const after = await addVmCounters(this.plugin, x.vmId, values, sign, x.added, cells);
-    if (known) x.counterBase = Promise.resolve(after);
-  }
-
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
     return this.once(m, 'deleteAtSource', async () => {
       const x = this.mig(m, true);
@@ -515,25 +427,13 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       x.entries.clear();
       setEntryPhase(this.plugin, x.vmId, 'normal');
       const added = Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }]));
-      await this.addCounters(x, added, -1n);
+      await addCounters(this.side, x, added, -1n);
       await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, x.prior);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
     }
     this.end(m);
   }
-}
-
-/** A fingerprint per slot group and migratable table: names, widths, layout, placement. */
-function schemaFingerprints(c: MigrationContract): Record<string, string> {
-  const fp = (v: unknown): string => createHash('sha256').update(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Map ? [...x.entries()] : x))).digest('hex').slice(0, 16);
-  const out: Record<string, string> = {};
-  for (const g of c.groups) {
-    out[`group:${g.name}`] = fp({ slots: g.slots, words: g.words.map((w) => ({ r: w.register, bits: w.bits, f: w.fields.map((f) => [f.name, f.lsb, f.bits]) })), placement: g.placement, clock: g.clock?.unit });
-  }
-  for (const t of c.tables) out[`table:${t.table}`] = fp({ key: t.keyFields, vm: t.vmKeyField, counter: t.directCounter !== undefined, idle: t.idleTimeout });
-  for (const k of c.counters) out[`counter:${k.counter}`] = fp({ size: k.size, unit: k.unit });
-  return out;
 }
 
 /** The plugin's device API, with what a test or daemon needs beyond the interface. */

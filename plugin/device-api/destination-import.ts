@@ -1,0 +1,75 @@
+/**
+ * A destination's side of the imports (edge-device-api.ts): flows removed then placed by this
+ * switch's hashes with conditional writes (VM id remapped, timestamps rebased against this
+ * switch's clock), and the sources' per-VM counters added — at once, or kept for activation's
+ * atomic Write (atomic-activation.ts) where the switch takes one.
+ */
+import type { EdgePlugin } from '../edge-plugin.js';
+import type { VmSlotIndex } from '../state-access/index.js';
+import type { StateBatch } from './device-api.js';
+import type { Migration } from './migration-record.js';
+import { flowKeyString, placeSlots, translateFields } from './slot-placement.js';
+import { addInto, addVmCounters, countersAfter } from './vm-counter-transfer.js';
+import type { VmCounters } from './vm-counter-transfer.js';
+
+/** What the destination's imports need of the device API. */
+export interface DestinationSide {
+  readonly plugin: EdgePlugin;
+  readonly name: string;
+  readonly index: VmSlotIndex;
+  /** Whether the switch takes DATAPLANE_ATOMIC Writes (undefined before the first staging probed it). */
+  atomic(): Promise<boolean> | undefined;
+}
+
+/** A batch's removed flows cleared here, then its slots placed (the clock read with the clears); returns slots written. */
+export async function importSlots(d: DestinationSide, x: Migration, batch: StateBatch): Promise<number> {
+  const clock = batch.slots.length === 0 ? undefined : d.plugin.registerAccess.readClock();
+  clock?.catch(() => undefined);
+  const gone = batch.removed.flatMap((key) => {
+    const at = x.placed.get(flowKeyString(d.plugin.group, key));
+    return at ? [{ key, at }] : [];
+  });
+  // Conditional clears, one call per pass of distinct slots (a call names a slot once); a flow
+  // removed and placed again in one batch is cleared before it is placed.
+  for (let rest = gone; rest.length > 0; ) {
+    const slots = new Set<number>();
+    const now = rest.filter((g) => !slots.has(g.at.slot) && slots.add(g.at.slot) !== undefined);
+    await d.plugin.registerAccess.clearSlotsIf(now.map((g) => ({ index: g.at.slot, words: g.at.words })));
+    for (const g of now) x.placed.delete(flowKeyString(d.plugin.group, g.key));
+    rest = rest.filter((g) => !now.includes(g));
+  }
+  if (!clock) return 0;
+  const localClock = await clock;
+  const flows = batch.slots.map((s) => translateFields(d.plugin.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
+  const installed = await placeSlots(d.plugin.registerAccess, flows, x.placed, d.name);
+  // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
+  // trusting its index (snapshotSource: index) would later export this VM without them.
+  for (const p of x.placed.values()) d.index.note(p.slot, x.vmId);
+  return installed;
+}
+
+/**
+ * The sources' counter values added to the VM's cells here: kept for activation's atomic Write
+ * when the switch takes one and the cells are known, else written now.
+ */
+export async function takeCounters(d: DestinationSide, x: Migration, values: VmCounters): Promise<void> {
+  const known = await x.counterBase?.catch(() => undefined);
+  const after = known && (await d.atomic()) ? countersAfter(known, values) : undefined;
+  if (!after) return addCounters(d, x, values, 1n, x.counterBase);
+  const cells = { ...x.pendingCells };
+  for (const name of Object.keys(values)) if (after[name]) cells[name] = after[name];
+  x.pendingCells = cells;
+  addInto(x.pendingAdded, values);
+  x.counterBase = Promise.resolve(after);
+}
+
+/**
+ * Adds (sign 1) or takes back (sign -1) counter values at this switch's cells of the VM (see
+ * addVmCounters); with `known` (the cells as read when staged) no read is made, and what was
+ * written becomes the next final batch's base (a second source, N:1).
+ */
+export async function addCounters(d: DestinationSide, x: Migration, values: VmCounters, sign: 1n | -1n, known?: Promise<VmCounters>): Promise<void> {
+  const cells = known ? await known.catch(() => undefined) : undefined;
+  const after = await addVmCounters(d.plugin, x.vmId, values, sign, x.added, cells);
+  if (known) x.counterBase = Promise.resolve(after);
+}

@@ -1,0 +1,46 @@
+/**
+ * What one switch keeps for one migration (edge-device-api.ts): the VM's id here, its tracker, the
+ * control entry found before, and per side what was exported, placed, imported and added — kept so
+ * that every step can be retried and an abort undoes exactly what this migration did.
+ */
+import type { Subject } from 'rxjs';
+import type { PlacedSlot } from './slot-placement.js';
+import type { ImportedEntries } from './table-entry-transfer.js';
+import type { PriorControl } from './vm-control-entry.js';
+import type { VmCounters as Counters } from './vm-counter-transfer.js';
+
+/** What this device keeps for one migration. */
+export interface Migration {
+  readonly vmId: number;
+  readonly tracker: number;
+  readonly prior: PriorControl;
+  epoch: bigint;
+  /** Log position where the next delta pull starts. */
+  nextSeq: bigint;
+  readonly startSeq: bigint;
+  /** Source: slot → key fields of the flow last exported from it (to report it removed). */
+  readonly exported: Map<number, Record<string, bigint>>;
+  /** Destination: flow key → where it was written. */
+  readonly placed: Map<string, PlacedSlot>;
+  /** Destination: migratable-table entries imported here. */
+  readonly entries: ImportedEntries;
+  /** Destination: what the final batches added to this switch's counters (undone by abort). */
+  added: Counters;
+  imported: boolean;
+  /** Destination: the VM's counter cells here, read when it was staged, then as the final batches set them. */
+  counterBase: Promise<Counters> | undefined;
+  /** Destination, where activation is one atomic Write: the counter cells it writes (absolute), and what they add. */
+  pendingCells: Counters | undefined;
+  pendingAdded: Counters;
+  /** Destination: activation was attempted (a retry first checks whether it took effect). */
+  activationTried: boolean;
+  /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
+  frozenCounters: Promise<Counters> | undefined;
+  /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
+  unsentRemoved: Record<string, bigint>[];
+  readonly ended: Subject<void>;
+  /** Serialises tracker reads and flips of this migration. */
+  lock: Promise<unknown>;
+  /** Set when the P4Runtime session broke after prepare: what is staged or tracked may be gone. */
+  lost?: string;
+}
