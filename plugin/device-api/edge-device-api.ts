@@ -399,6 +399,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const slots = await this.vmSlots(x);
       const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));
       const deleted = out.filter((o) => o.applied).length;
+      for (const o of out) if (o.applied) this.index.forget(o.index);
       await removeTableEntries(this.plugin, x.vmId, await exportTableEntries(this.plugin, x.vmId));
       setEntryPhase(this.plugin, x.vmId, 'normal');
       // The VM no longer runs here: its late packets are dropped, not tracked anew.
@@ -421,7 +422,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     try {
       x.ended.next();
       const placed = [...x.placed.values()];
-      if (placed.length > 0) await this.access.clearSlotsIf(placed.map((p) => ({ index: p.slot, words: p.words })));
+      const cleared = placed.length === 0 ? [] : await this.access.clearSlotsIf(placed.map((p) => ({ index: p.slot, words: p.words })));
+      // Indexed when placed: forgotten when cleared, or a rolled-back VM's slots stay in the index.
+      for (const c of cleared) if (c.applied) this.index.forget(c.index);
       x.placed.clear();
       await removeTableEntries(this.plugin, x.vmId, x.entries.values());
       x.entries.clear();

@@ -66,7 +66,8 @@ export class VmSlotIndex {
     set.add(slot);
   }
 
-  private forget(slot: number): void {
+  /** Records that `slot` holds no flow now (cleared by a migration: no digest tells). */
+  forget(slot: number): void {
     const prev = this.owner.get(slot);
     if (prev === undefined) return;
     this.byVm.get(prev)?.delete(slot);

@@ -4,7 +4,7 @@
  * destination's whole pause work for a VM with no changed slots is that one Write; the `bmv2`
  * profile answers UNIMPLEMENTED as PI does, so the counters are written with the final batch and
  * activation follows. Either way the counters are conserved; an abort before activation leaves
- * the destination's counters as they were; a retried activation whose first answer was lost
+ * the destination's counters (and its slot index) as they were; a retried activation whose first answer was lost
  * writes nothing twice.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,12 +117,16 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     expect((await counters(dst, DST_ID)).some((c, i) => c.packets === (after[i]?.packets ?? 0n) + 1n)).toBe(true);
   }, 60_000);
 
-  it('atomic activation — an abort after the final import, before activation, leaves the destination\'s counters as they were', async () => {
+  it('atomic activation — an abort after the final import, before activation, leaves the destination\'s counters and slot index as they were', async () => {
     const dstBefore = await counters(dst, DST_ID);
+    const freeBefore = (await dstApi.capabilities()).slots.free;
     const m = await upToActivation();
+    expect((await dstApi.capabilities()).slots.free).toBe(freeBefore - ports.length);
     await dstApi.abort(m);
     await srcApi.abort(m);
     expect(await counters(dst, DST_ID)).toEqual(dstBefore);
+    // The slots placed here were indexed; cleared by the abort, they are forgotten too.
+    expect((await dstApi.capabilities()).slots.free).toBe(freeBefore);
     // Nothing staged is left: the destination drops the VM's return traffic as before.
     expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[1] as number, 1)).kind).toBe('drop');
   }, 60_000);
