@@ -1,13 +1,13 @@
 /**
  * Per-migration change logs on the sim over real gRPC, through both register-access backends:
  * `full` (P4Runtime RegisterEntry, target ops = register cells) and `bmv2` (in-band, target ops =
- * request packets). Each migration sees only its own VM's changes; finding and reading a round's
+ * request packets), and `full` through P4Runtime alone (no in-band service). Each migration sees only its own VM's changes; finding and reading a round's
  * changed slots costs O(changed) whatever the table holds; deltas carry their log position.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from 'p4runtime-ts';
 import type { DigestList } from 'p4runtime-ts';
-import { decodeSlotFields, slotNoticeDigests } from '../../plugin/index.js';
+import { P4RuntimeRegisterAccess, decodeSlotFields, slotNoticeDigests } from '../../plugin/index.js';
 import type { RegisterAccess } from '../../plugin/index.js';
 import { answerFlows, fillSlots, openFlows, startTracking } from '../dataplane-rig.js';
 import { eventually, startEdgeRig } from '../edge-rig.js';
@@ -15,20 +15,25 @@ import type { EdgeRig } from '../edge-rig.js';
 
 const vmOf = (access: RegisterAccess, words: readonly bigint[]): number => Number(decodeSlotFields(access.group, words).vm_id);
 
-describe.each(['full', 'bmv2'] as const)('change logs — per-migration tracking on profile %s', (profile) => {
+// `full, P4Runtime only`: the P4Runtime backend without the pipeline's in-band service (a program
+// without @migrate_inband), so the tracker, the flip and the log go through RegisterEntry Reads
+// and Writes — the path the plugin takes on a target that reads registers but serves no in-band.
+const VARIANTS = [['full', 'as chosen'], ['bmv2', 'as chosen'], ['full', 'P4Runtime only']] as const;
+
+describe.each(VARIANTS)('change logs — per-migration tracking on profile %s, register access %s', (profile, variant) => {
   let rig: EdgeRig;
   let access: RegisterAccess;
 
   beforeAll(async () => {
     rig = await startEdgeRig({ profile });
-    access = rig.plugin.registerAccess;
+    access = variant === 'P4Runtime only' ? new P4RuntimeRegisterAccess(rig.sw, rig.plugin.group, 'test: P4Runtime only') : rig.plugin.registerAccess;
   }, 60_000);
   afterAll(async () => {
     await rig?.stop();
   });
 
   it('change logs — reports 4 trackers and refuses a tracker past them, changing nothing', async () => {
-    expect(access.capabilities()).toMatchObject({ trackers: 4, conditional: 'inband' });
+    expect(access.capabilities()).toMatchObject({ trackers: 4, conditional: variant === 'P4Runtime only' ? 'read-compare-write' : 'inband' });
     await expect(access.flipTracker(4, 0n)).rejects.toMatchObject({ code: 'VALUE_RANGE', message: /tracker 4 is outside 0\.\.3/ });
     await expect(access.readChangedSlots(-1, 0n)).rejects.toMatchObject({ code: 'VALUE_RANGE' });
   });
