@@ -14,6 +14,8 @@ import type { SimDevice } from './sim-device.js';
 
 type Entity = p4.v1.Entity.$Properties;
 
+const OK_ITEM: ItemStatus = Object.freeze({ code: GrpcStatus.OK, message: '' });
+
 /** Handles a ReadRequest; `send` writes one ReadResponse (awaiting flow control); returns the final error or null. */
 export async function handleRead(
   dev: SimDevice,
@@ -35,15 +37,20 @@ export async function handleRead(
   let failures = 0;
   let firstFailure = '';
 
+  // One context per request (a pause reads hundreds of register cells in one): the read is one
+  // instant of the switch's clock.
+  const ctx = { ...dev.ctx(pipeline), state: pipeline.state, nowMs: dev.scheduler.now() };
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i] ?? {};
     // Stratum syncs registers from the hardware before answering: slower, still correct. A cost
     // model, not behaviour, so it is real time even when the switch runs on virtual time.
-    if (dev.profile.registers.readSyncMs > 0 && entityKindOf(e) === 'registerEntry') await new Promise((r) => setTimeout(r, dev.profile.registers.readSyncMs));
-    const ctx = { ...dev.ctx(pipeline), state: pipeline.state, nowMs: dev.scheduler.now() };
+    if (dev.profile.registers.readSyncMs > 0 && entityKindOf(e) === 'registerEntry') {
+      await new Promise((r) => setTimeout(r, dev.profile.registers.readSyncMs));
+      ctx.nowMs = dev.scheduler.now();
+    }
     try {
       const found = readEntity(ctx, e);
-      items.push({ code: GrpcStatus.OK, message: '' });
+      items.push(OK_ITEM);
       for (const x of found) {
         pending.push(x);
         if (!single && pending.length >= chunk) {
