@@ -7,7 +7,7 @@
  * strictly in arrival order, so a delete and a re-learn of one key never overtake each other.
  */
 import { P4RuntimeError } from 'p4runtime-ts';
-import type { Clock, DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update } from 'p4runtime-ts';
+import type { Clock, DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update, TableEntryRead } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import type { MigratableTableSpec } from './contract/index.js';
 import { EdgePluginError, hasP4RuntimeCode } from './errors.js';
@@ -76,8 +76,8 @@ const IDLE_SCAN_SLACK_MS = 1_000;
 export class PinholeLearner {
   private readonly subs: Subscription[] = [];
   private chain: Promise<void> = Promise.resolve();
-  /** Keys we know are in the table (inserted, or found present). */
-  private readonly installed = new Set<string>();
+  /** Keys we know are in the table (inserted, or found present), with their key fields. */
+  private readonly installed = new Map<string, KeyRecord>();
   private readonly deleting = new Set<string>();
   private readonly counts = { installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 };
   /** VMs whose entries must not expire now (migration phase), by VM id. */
@@ -150,11 +150,33 @@ export class PinholeLearner {
     if (phase === 'normal') this.enqueue(() => this.enforceDeadlines());
   }
 
-  /** The VM's entries with their remaining lifetime (idle timeout minus time since the last hit). */
-  async exportEntries(vmId: number): Promise<PinholeExport[]> {
+  /** Key fields of the entries of `vmId` this learner knows to be in the table (inserted or imported here). */
+  knownKeys(vmId: number): KeyRecord[] {
+    const vmField = this.input.table.vmKeyField;
+    return [...this.installed.values()].filter((m) => m[vmField] === BigInt(vmId));
+  }
+
+  /**
+   * The VM's entries with their remaining lifetime (idle timeout minus time since the last hit).
+   * With `only`, just those keys are read (one entity each: the pause reads the VM's few entries,
+   * not a table other VMs fill); a read refused for any of them falls back to the whole table.
+   */
+  async exportEntries(vmId: number, only?: readonly KeyRecord[]): Promise<PinholeExport[]> {
     const { sw, table } = this.input;
     const schema = sw.schema;
-    const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true, withCounters: table.directCounter !== undefined }));
+    const handle = sw.table(table.table);
+    const opts = { withIdleTime: true, withCounters: table.directCounter !== undefined };
+    const byKey = only ? [...new Map(only.map((m) => [this.keyOf(m), m])).values()] : undefined;
+    const read = async (): Promise<TableEntryRead[]> => {
+      if (!byKey) return sw.readAll(handle.all(opts));
+      if (byKey.length === 0) return [];
+      try {
+        return await sw.readAll(byKey.map((m) => handle.entry(m, opts)));
+      } catch {
+        return sw.readAll(handle.all(opts));
+      }
+    };
+    const entries = await read();
     const out: PinholeExport[] = [];
     for (const e of entries) {
       const match = this.matchOf(e.match);
@@ -222,7 +244,7 @@ export class PinholeLearner {
       if (f !== undefined && f !== 'ALREADY_EXISTS') return;
       if (f === undefined) installed++;
       else alreadyPresent++;
-      this.installed.add(l.key);
+      this.installed.set(l.key, l.match);
       if (!this.deadlines.has(l.key)) this.deadlines.set(l.key, { match: l.match, vmId, atMs: now, deadlineMs: l.deadlineMs });
     });
     this.armDeadlines();
@@ -319,10 +341,10 @@ export class PinholeLearner {
     keys.forEach((k, i) => {
       const f = failed.get(i);
       if (f === undefined) {
-        this.installed.add(k.key);
+        this.installed.set(k.key, k.match);
         this.counts.installed++;
       } else if (f === 'ALREADY_EXISTS') {
-        this.installed.add(k.key);
+        this.installed.set(k.key, k.match);
         this.counts.alreadyPresent++;
       }
     });

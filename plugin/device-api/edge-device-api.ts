@@ -182,7 +182,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, unsentRemoved: [],
+        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -228,7 +228,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const x = this.mig(m);
       const read = await this.vmSlots(x);
       const b = await this.batch(m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
-      return { ...b, tableEntries: await exportTableEntries(this.plugin, x.vmId) };
+      const tableEntries = await exportTableEntries(this.plugin, x.vmId);
+      x.snapshotEntries = tableEntries;
+      return { ...b, tableEntries };
     });
   }
 
@@ -362,7 +364,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
         }),
         x.frozenCounters ?? this.readCounters(x.vmId),
-        exportTableEntries(this.plugin, x.vmId),
+        exportTableEntries(this.plugin, x.vmId, x.snapshotEntries),
       ]);
       return { ...b, removed: [...x.unsentRemoved, ...b.removed], counters, tableEntries };
     });

@@ -4,6 +4,7 @@
  * that every step can be retried and an abort undoes exactly what this migration did.
  */
 import type { Subject } from 'rxjs';
+import type { TableEntryRecord } from './device-api.js';
 import type { PlacedSlot } from './slot-placement.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
@@ -36,6 +37,8 @@ export interface Migration {
   activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
   frozenCounters: Promise<Counters> | undefined;
+  /** Source: the VM's migratable-table entries as the snapshot found them (the final export reads just these and newer ones). */
+  snapshotEntries: readonly TableEntryRecord[] | undefined;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
   unsentRemoved: Record<string, bigint>[];
   readonly ended: Subject<void>;

@@ -29,13 +29,19 @@ export function setEntryPhase(plugin: EdgePlugin, vmId: number, phase: PinholePh
 /**
  * The VM's entries in every migratable table, with remaining lifetime and counters — after the
  * learners have installed every digest they already received (a flow that opened just before
- * the freeze must not lose its pinhole to a learner that was still busy).
+ * the freeze must not lose its pinhole to a learner that was still busy). With `known` (the
+ * entries an earlier export found), only those keys and the ones the learners installed since are
+ * read: O(the VM's entries), whatever other VMs hold in the table — the final batch is in the pause.
  */
-export async function exportTableEntries(plugin: EdgePlugin, vmId: number): Promise<TableEntryRecord[]> {
-  const out: TableEntryRecord[] = [];
+export async function exportTableEntries(plugin: EdgePlugin, vmId: number, known?: readonly TableEntryRecord[]): Promise<TableEntryRecord[]> {
   await Promise.all(learners(plugin).map((l) => l.idle()));
-  for (const l of learners(plugin)) for (const e of await l.exportEntries(vmId)) out.push({ table: l.table, ...e });
-  return out;
+  const per = await Promise.all(
+    learners(plugin).map(async (l) => {
+      const only = known ? [...known.filter((e) => e.table === l.table).map((e) => e.match), ...l.knownKeys(vmId)] : undefined;
+      return (await l.exportEntries(vmId, only)).map((e) => ({ table: l.table, ...e }));
+    }),
+  );
+  return per.flat();
 }
 
 /** What the destination imported for one migration: entry key → table and key fields. */
