@@ -88,6 +88,31 @@ describe('read decoder', () => {
     expect(fast(res)).toBe(general(res));
   });
 
+  it('read decoder — any register cells decode as the general path decodes them: same values or the same error', () => {
+    const registerEntry: fc.Arbitrary<p4.v1.RegisterEntry.$Properties> = fc.record(
+      {
+        registerId: fc.constantFrom(369098753, 369098754, 0),
+        index: fc.record({ index: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }).map((v) => toLong(v, true)) }),
+        data: fc.oneof(fc.record({ bitstring: bytes }), fc.record({ bool: fc.boolean() }), fc.constant({})),
+      },
+      { requiredKeys: ['registerId'] },
+    );
+    fc.assert(
+      fc.property(fc.array(registerEntry, { maxLength: 5 }), (cells) => {
+        const res = encode(cells.map((registerEntry) => ({ registerEntry })));
+        expect(fast(res)).toBe(general(res));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('read decoder — register cells of an unsigned register take the wire path: no protobuf objects', () => {
+    const spy = vi.spyOn(p4.v1.Entity, 'decode');
+    const res = encode([0, 1, 7].map((i) => ({ registerEntry: { registerId: 369098753, index: { index: toLong(BigInt(i), true) }, data: { bitstring: Uint8Array.of(i, 1) } } })));
+    expect([...decoder.response(res)]).toEqual([0, 1, 7].map((i) => ({ kind: 'register', register: 'ingress.r', index: i, value: BigInt(i * 256 + 1) })));
+    expect(spy).not.toHaveBeenCalled();
+  });
+
   it('read decoder — other entity kinds and malformed bytes go through the general path with its results and errors', () => {
     const res = encode([{ registerEntry: { registerId: 369098753, index: { index: toLong(3n, true) }, data: { bitstring: Uint8Array.of(1, 2) } } }, { tableEntry: { tableId: 33554433 } }]);
     expect(fast(res)).toBe(general(res));

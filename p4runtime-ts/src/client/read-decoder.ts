@@ -1,6 +1,6 @@
 /**
- * ReadResponses decoded by name straight from the wire. Table entries — what large reads are made
- * of — go from bytes to `TableEntryRead` through look-up tables compiled once per schema, with no
+ * ReadResponses decoded by name straight from the wire. Table entries and register cells — what
+ * large reads are made of — go from bytes to `TableEntryRead` through look-up tables compiled once per schema, with no
  * protobuf objects in between and no description strings unless something is wrong. Any entry it
  * does not handle the ordinary way (an unknown id, a value too wide, an action profile, a malformed
  * message) and every other entity kind go through protobufjs and `decodeEntity`, which decode the
@@ -11,7 +11,7 @@ import { LEN, VARINT, WireReader } from '../proto/wire.js';
 import type { MatchValue } from '../codec/index.js';
 import type { MatchType, P4Schema, TableInfo } from '../schema/index.js';
 import { decodeEntity, decodeTableEntry } from './entity-codec.js';
-import type { CounterValue, EntityRead, TableEntryRead } from './entity-codec.js';
+import type { CounterValue, EntityRead, RegisterCell, TableEntryRead } from './entity-codec.js';
 
 interface FieldSlot {
   readonly name: string;
@@ -61,8 +61,12 @@ const KIND_OF_FIELD: Readonly<Record<number, MatchType>> = { 2: 'exact', 3: 'ter
 export class ReadDecoder {
   private readonly tables = new Map<number, TableSlots | null>();
   private readonly actions = new Map<number, ActionSlots | null>();
+  /** Unsigned bit<W> registers by id (signed ones take the general path). */
+  private readonly registers: ReadonlyMap<number, { readonly name: string; readonly width: number }>;
 
-  constructor(private readonly schema: P4Schema) {}
+  constructor(private readonly schema: P4Schema) {
+    this.registers = new Map(schema.registers.filter((x) => !x.signed).map((x) => [x.id, { name: x.name, width: x.bitwidth }]));
+  }
 
   private table(id: number): TableSlots {
     let t = this.tables.get(id);
@@ -107,19 +111,53 @@ export class ReadDecoder {
   /** Decodes one Entity from buf[start, end). */
   entity(buf: Uint8Array, start: number, end: number): EntityRead {
     const r = new WireReader(buf, start, end);
-    // An Entity with exactly one field, a table entry: the fast path. Anything else: protobufjs.
-    if (r.next() && r.field === 2 && r.wireType === LEN) {
+    // An Entity with exactly one field, a table entry or a register cell (a delta round reads
+    // hundreds in one response): the fast paths. Anything else: protobufjs.
+    const kind = r.next() && r.wireType === LEN ? r.field : 0;
+    if (kind === 2 || kind === 11) {
       const s = r.span();
       if (r.pos === end) {
         try {
-          return this.tableEntry(buf, s, end);
+          return kind === 2 ? this.tableEntry(buf, s, end) : this.registerEntry(buf, s, end);
         } catch (e) {
           if (e !== FALLBACK && !(e instanceof RangeError)) throw e;
         }
-        return decodeTableEntry(this.schema, p4.v1.TableEntry.decode(buf.subarray(s, end)));
+        if (kind === 2) return decodeTableEntry(this.schema, p4.v1.TableEntry.decode(buf.subarray(s, end)));
       }
     }
     return decodeEntity(this.schema, p4.v1.Entity.decode(buf.subarray(start, end)));
+  }
+
+  /** A RegisterEntry of an unsigned bit<W> register to its read form; throws FALLBACK otherwise. */
+  private registerEntry(buf: Uint8Array, start: number, end: number): RegisterCell {
+    const r = new WireReader(buf, start, end);
+    let id = 0;
+    let index = 0;
+    let valueStart = -1;
+    let valueEnd = -1;
+    while (r.next()) {
+      if (r.field === 1 && r.wireType === VARINT) id = r.varint();
+      else if (r.field === 2 && r.wireType === LEN) {
+        const s = r.span();
+        const x = new WireReader(buf, s, r.pos);
+        index = 0;
+        while (x.next()) {
+          if (x.field === 1 && x.wireType === VARINT) index = x.varint();
+          else throw FALLBACK;
+        }
+      } else if (r.field === 3 && r.wireType === LEN) {
+        const s = r.span();
+        const d = new WireReader(buf, s, r.pos);
+        if (!d.next() || d.field !== 1 || d.wireType !== LEN) throw FALLBACK;
+        valueStart = d.span();
+        valueEnd = d.pos;
+        if (d.next()) throw FALLBACK;
+      } else throw FALLBACK;
+    }
+    const reg = this.registers.get(id);
+    // Unknown ids, signed registers, indices past 2^53 and missing values: the general path decides (or names the error).
+    if (!reg || valueStart < 0 || index > Number.MAX_SAFE_INTEGER) throw FALLBACK;
+    return { kind: 'register', register: reg.name, index, value: bits(buf, valueStart, valueEnd, reg.width) };
   }
 
   /** A TableEntry's bytes to its read form; throws FALLBACK when the general path must decide. */
