@@ -12,7 +12,7 @@ function pause(profile: 'full' | 'bmv2', flows: number, changed: number, pauseMs
 const copy = (profile: 'full' | 'bmv2', flows: number, pauseMs: number): CopySample => ({ profile, flows, pauseMs, steps, requests, targetOps: flows * 10, retries: 0, roundTripMs: 0.3 });
 
 function result(pauses: PauseSample[], copies: CopySample[], extra: Partial<MigrateBenchResult['options']> = {}, gcExposed = true): MigrateBenchResult {
-  return { pauses, copies, indexBytesPerFlow: { full: 90 }, gcExposed, retried: [], options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
+  return { pauses, copies, minimums: [], indexBytesPerFlow: { full: 90 }, gcExposed, retried: [], options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
 }
 
 describe('bench migrate report', () => {
@@ -42,7 +42,7 @@ describe('bench migrate report', () => {
     expect(find('pause-window sync with 100 changed: 100000 / 10000 flows', 'full')?.value).toBeCloseTo(1.1, 5);
     expect(find('controller memory per tracked flow', 'full / flows=10000')).toMatchObject({ value: 800, unit: 'B/flow', note: expect.stringContaining('GC forced') as unknown });
     expect(rows.filter((r) => r.case === 'goal').map((r) => r.note)).toEqual(['REACHED', 'MISSED', 'REACHED', 'REACHED']);
-    expect(rows[rows.length - 1]).toMatchObject({ value: 'NOT RUN', note: 'not run: no real target configured' });
+    expect(rows[rows.length - 1]).toMatchObject({ value: 'NOT RUN', note: 'not run: no real target configured (set CARRYOVER_BMV2 to simple_switch_grpc)' });
   });
 
   it('bench migrate report — without forced GC the memory row says so; a target is named in the not-run row; goals not measured say so', () => {
