@@ -185,8 +185,8 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
   return end;
 }
 
-/** One engine migration of VM `vm` with `changed` flows changing before the freeze; rolled back afterwards. */
-async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
+/** One engine migration of VM `vm` with `changed` flows changing before the freeze, checked, then rolled back (throws MigrateBenchFailure when it did not move the state). */
+export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
   const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, ${changed} changed`;
   const calls: DeviceCall[] = [];
@@ -312,7 +312,7 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
             if (!plan.counts[vm]?.includes(changed)) continue;
             pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
             // On real switches, the floor right after each pause: the same load, the same slots.
-            if (rig.src.bmv2) {
+            if (rig.src.packetSide) {
               const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed));
               log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
               minimums.push(m);

@@ -48,6 +48,8 @@ export interface MinimumTiming {
   readonly freezeMs: number;
   /** From the freeze's answer to the last write's answer. */
   readonly slotsMs: number;
+  /** From the freeze's answer to the last read's answer (the writes overlap the reads). */
+  readonly readsMs: number;
   readonly activateMs: number;
   /** Words each destination slot now holds (what the source's read answered). */
   readonly written: ReadonlyMap<number, readonly bigint[]>;
@@ -79,14 +81,15 @@ export async function undoMinimum(r: MinimumRun): Promise<void> {
  * Reads slots at `src` and writes each, as its answer arrives, at `dst` (window each); resolves
  * with what was written once every write answered. Rejects on a refused or conflicting answer.
  */
-function copySlots(r: MinimumRun): Promise<Map<number, readonly bigint[]>> {
+function copySlots(r: MinimumRun): Promise<{ written: Map<number, readonly bigint[]>; readsEnd: number }> {
   const base = 0x4000_0000;
   const mask = (1 << r.words) - 1;
   const written = new Map<number, readonly bigint[]>();
   const reads = r.slots.map((s, k) => encodeInbandRequest(r.spec, { op: INBAND_OP.READ_SLOT, reqId: base + k, index: s.src }));
   const pendingWrites: Record<string, bigint>[] = [];
   const subs: Subscription[] = [];
-  return new Promise<Map<number, readonly bigint[]>>((resolve, reject) => {
+  let readsEnd = performance.now();
+  return new Promise((resolve, reject) => {
     let readsSent = 0;
     let readsInFlight = 0;
     let writesInFlight = 0;
@@ -94,7 +97,7 @@ function copySlots(r: MinimumRun): Promise<Map<number, readonly bigint[]>> {
     const finish = (e?: Error): void => {
       for (const s of subs) s.unsubscribe();
       if (e) reject(e);
-      else resolve(written);
+      else resolve({ written, readsEnd });
     };
     const pump = (): void => {
       while (readsInFlight < r.window && readsSent < reads.length) {
@@ -110,6 +113,7 @@ function copySlots(r: MinimumRun): Promise<Map<number, readonly bigint[]>> {
       const a = decodeInbandAnswer(r.spec, p.metadata);
       if (!a || a.op !== INBAND_OP.READ_SLOT || a.reqId < base || a.reqId >= base + r.slots.length) return;
       readsInFlight--;
+      readsEnd = performance.now();
       if (a.status !== INBAND_STATUS.OK) return finish(new Error(`minimum: READ_SLOT ${a.index} answered status ${a.status}`));
       const k = a.reqId - base;
       const slot = r.slots[k] as MinimumSlot;
@@ -137,11 +141,11 @@ export async function runMinimum(r: MinimumRun): Promise<MinimumTiming> {
   const t0 = performance.now();
   await r.src.write(r.src.table(r.control.table).modify(controlEntry(r.control, r.srcVmId, { track: 1, freeze: 1, staged: 0, active: 1 })));
   const t1 = performance.now();
-  const written = await copySlots(r);
+  const { written, readsEnd } = await copySlots(r);
   const t2 = performance.now();
   await r.dst.write(r.dst.table(r.control.table).delete({ match: { [r.control.keyField]: r.dstVmId } }));
   const t3 = performance.now();
-  return { ms: t3 - t0, freezeMs: t1 - t0, slotsMs: t2 - t1, activateMs: t3 - t2, written };
+  return { ms: t3 - t0, freezeMs: t1 - t0, slotsMs: t2 - t1, readsMs: readsEnd - t1, activateMs: t3 - t2, written };
 }
 
 /** One measured floor, beside the pause it is compared with. */
@@ -152,6 +156,7 @@ export interface MinimumSample {
   readonly ms: number;
   readonly freezeMs: number;
   readonly slotsMs: number;
+  readonly readsMs: number;
   readonly activateMs: number;
   /** Requests both switches got (2 Writes, 2 × changed PacketOuts), counted at the sessions. */
   readonly requests: SwitchRequestCounts;
@@ -165,9 +170,9 @@ export interface MinimumSample {
  */
 export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: readonly number[]): Promise<MinimumSample> {
   const what = `${rig.profile}, ${rig.trackedOf(vm).length} flows, minimum for ${changing.length} changed`;
-  const src = rig.src.bmv2;
-  const dst = rig.dst.bmv2;
-  if (!src || !dst) throw new MigrateBenchFailure(`${what}: the minimum-requests floor needs real switches (in-band reads for its checks)`);
+  const src = rig.src.packetSide;
+  const dst = rig.dst.packetSide;
+  if (!src || !dst) throw new MigrateBenchFailure(`${what}: the minimum-requests floor needs switches driven like BMv2 (in-band reads for its checks)`);
   const control = rig.src.plugin.contract.control;
   const spec = rig.src.plugin.contract.inband;
   if (!control || !spec) throw new MigrateBenchFailure(`${what}: the program declares no migration control table or in-band service`);
@@ -190,5 +195,5 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
   const left = await dst.locate(vm, changing);
   if (wrong.length > 0) throw new MigrateBenchFailure(`${what}: ${wrong.length} of ${changing.length} slots at the destination differ from the source's`);
   if (left.size > 0) throw new MigrateBenchFailure(`${what}: ${left.size} slots left at the destination after the undo`);
-  return { profile: rig.profile, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
+  return { profile: rig.profile, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, readsMs: t.readsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
 }

@@ -68,7 +68,7 @@ function minimumRows(r: MigrateBenchResult): BenchRow[] {
     const m = medianSample(xs.map((x) => ({ ...x, pauseMs: x.ms })));
     const variant = `${m.profile} / flows=${m.flows} / changed=${m.changed}`;
     const times = xs.map((x) => x.ms);
-    rows.push({ suite: SUITE, case: 'minimum requests (same switches, same run)', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}), each right after a pause; median run: freeze ${ms(m.freezeMs)}, ${m.changed} reads ‖ writes ${ms(m.slotsMs)}, activation ${ms(m.activateMs)} ms; ${totalRequests(m.requests)} requests (${describeRequests(m.requests, 2 * m.changed)})` });
+    rows.push({ suite: SUITE, case: 'minimum requests (same switches, same run)', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}), each right after a pause; median run: freeze ${ms(m.freezeMs)}, ${m.changed} reads ‖ writes ${ms(m.slotsMs)} (last read answered at ${ms(m.readsMs)}), activation ${ms(m.activateMs)} ms; ${totalRequests(m.requests)} requests (${describeRequests(m.requests, 2 * m.changed)})` });
     const pause = medianPause(r.pauses, m.profile, m.flows, m.changed);
     if (pause !== undefined) rows.push({ suite: SUITE, case: 'pause-window sync / minimum requests', variant, value: pause / median(times), unit: '×', note: `${ms(pause)} ms / ${ms(median(times))} ms (goal ≤ 1.5)` });
   }

@@ -16,6 +16,7 @@ import type { DeviceApi, EdgeDeviceApi, EdgePlugin, SlotGroupSpec } from '../../
 import type { SimProfileName } from '../../sim/index.js';
 import { BMV2_JSON_PATH, SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
 import { startBmv2 } from '../real-tools.js';
+import type { Bmv2Process } from '../real-tools.js';
 import { migrateBmv2Side } from './migrate-bmv2-side.js';
 import type { Bmv2Side } from './migrate-bmv2-side.js';
 import type { MigrateSwitchSide, SwitchCounters } from './migrate-switch-side.js';
@@ -42,8 +43,8 @@ export type MigrateProfile = SimProfileName | 'real-bmv2';
 export interface BenchSwitch {
   /** Traffic in, state out: the sim's side channel, or PacketOut and in-band reads on BMv2. */
   readonly worker: MigrateSwitchSide;
-  /** On real BMv2: the same side, which also locates flows' slots. */
-  readonly bmv2?: Bmv2Side;
+  /** Driven like a real BMv2 (PacketOut in, in-band reads out): the same side, which also locates flows' slots. */
+  readonly packetSide?: Bmv2Side;
   /** P4Runtime device id (BMv2 is started with 0, the sims with 1). */
   readonly deviceId: number;
   readonly plugin: EdgePlugin;
@@ -72,6 +73,11 @@ export interface MigrateRigOptions {
   readonly profile: SimProfileName;
   /** Path of simple_switch_grpc: run on two real BMv2s instead (`profile` is then not used). */
   readonly bmv2?: string;
+  /**
+   * Drive the sims as a real BMv2 is driven — flows established by PacketOut, the checks read
+   * in-band, no side channel — to test that path without BMv2 (implied by `bmv2`).
+   */
+  readonly packetPath?: boolean;
   /** On BMv2: PacketOuts between two in-band barriers while establishing flows (default 2,000). */
   readonly injectBatch?: number;
   /** In-band requests in flight (the lab's safe value on BMv2 is ~64). */
@@ -94,33 +100,30 @@ async function topology(sw: P4Switch, vms: readonly BenchVm[], side: 'srcId' | '
 }
 
 /** A switch process of the pair: a sim worker of `o.profile`, or a real BMv2. */
-async function startTarget(o: MigrateRigOptions): Promise<{ readonly address: string; readonly deviceId: number; readonly deviceConfig: Uint8Array; readonly sim?: MigrateSwitchSide; readonly bmv2?: Awaited<ReturnType<typeof startBmv2>>; stop(): Promise<void> }> {
-  if (o.bmv2 !== undefined) {
-    const p = await startBmv2(o.bmv2);
-    return { address: p.address, deviceId: 0, deviceConfig: readFileSync(BMV2_JSON_PATH), bmv2: p, stop: () => p.stop() };
-  }
+async function startTarget(o: MigrateRigOptions): Promise<{ readonly process: Bmv2Process; readonly deviceId: number; readonly deviceConfig: Uint8Array; readonly sim?: MigrateSwitchSide }> {
+  if (o.bmv2 !== undefined) return { process: await startBmv2(o.bmv2), deviceId: 0, deviceConfig: readFileSync(BMV2_JSON_PATH) };
   const w = await startMigrateSimWorker(o.profile);
-  return { address: w.address, deviceId: 1, deviceConfig: deviceConfigFor(o.profile), sim: w, stop: () => w.stop() };
+  return { process: { address: w.address, pid: w.pid, stderr: () => '', stop: () => w.stop() }, deviceId: 1, deviceConfig: deviceConfigFor(o.profile), sim: w };
 }
 
 async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', flowsOf: (vm: number) => readonly number[], deltaIntervalMs?: number): Promise<BenchSwitch> {
   const target = await startTarget(o);
-  const plugin = createEdgePlugin({ address: target.address, deviceId: target.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: target.deviceConfig, inband: { window: o.inbandWindow, ...(o.inbandTimeoutMs !== undefined ? { timeoutMs: o.inbandTimeoutMs } : {}) } });
+  const plugin = createEdgePlugin({ address: target.process.address, deviceId: target.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: target.deviceConfig, inband: { window: o.inbandWindow, ...(o.inbandTimeoutMs !== undefined ? { timeoutMs: o.inbandTimeoutMs } : {}) } });
   try {
     await plugin.start();
     await topology(plugin.session, BENCH_VMS.slice(0, o.vms ?? 1), name === 'src' ? 'srcId' : 'dstId');
   } catch (e) {
     await plugin.stop();
-    await target.stop();
+    await target.process.stop();
     throw e;
   }
-  const bmv2 = target.bmv2 ? migrateBmv2Side({ plugin, process: target.bmv2, flowsOf, window: o.inbandWindow, injectBatch: o.injectBatch ?? 2_000 }) : undefined;
-  const worker = bmv2 ?? target.sim;
+  const packetSide = o.bmv2 !== undefined || o.packetPath ? migrateBmv2Side({ plugin, process: target.process, flowsOf, window: o.inbandWindow, injectBatch: o.injectBatch ?? 2_000 }) : undefined;
+  const worker = packetSide ?? target.sim;
   if (!worker) throw new Error('bench migrate: no switch started');
   // The index learns the VMs' slots from digests: it listens from before the first flow.
   const api = createDeviceApi(plugin, { name, snapshotSource: 'index', reconcile: false, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}) });
   await api.ready();
-  return { worker, ...(bmv2 ? { bmv2 } : {}), deviceId: target.deviceId, plugin, api, requests: countSwitchRequests(plugin.session) };
+  return { worker, ...(packetSide ? { packetSide } : {}), deviceId: target.deviceId, plugin, api, requests: countSwitchRequests(plugin.session) };
 }
 
 /** The source and destination of the bench's migrations. */
