@@ -14,6 +14,10 @@
  * the destination is checked to hold every flow as the source froze it and the counters to be
  * conserved — the bench throws otherwise — and the migration is rolled back so the next one starts
  * from the same state.
+ *
+ * With `bmv2` (CARRYOVER_BMV2 in the CLI) the same migrations also run on two real BMv2s, flows
+ * established by PacketOut and the checks read in-band (migrate-bmv2-side.ts), and after each
+ * pause the minimum requests' time on the same switches (migrate-minimum.ts) for the ratio.
  */
 import { performance } from 'node:perf_hooks';
 import { Subject } from 'rxjs';

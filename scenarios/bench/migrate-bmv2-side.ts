@@ -3,7 +3,8 @@
  * goes through the controller's own P4Runtime session: the VM's traffic by PacketOut (op INJECT,
  * as `bench pipeline` and hw-test fill a switch) in batches closed by an in-band READ_EPOCH, and
  * the checks read in-band (READ_SLOT — BMv2 answers RegisterEntry reads UNIMPLEMENTED) and the
- * counters by CounterEntry.
+ * counters by CounterEntry. The rig drives sims this way too (`packetPath`), so the path is
+ * tested where no BMv2 is installed.
  *
  * A scan of all 327,680 slots costs ≈ 40 s in-band on BMv2, so a VM's slots are looked for where
  * the placement can put the bench's flows: the candidate slots of each of the VM's flows (4 per
