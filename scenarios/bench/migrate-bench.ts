@@ -315,11 +315,14 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
           for (const vm of plan.sizes.keys()) {
             if (!plan.counts[vm]?.includes(changed)) continue;
             pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
-            // On real switches, the floor right after each pause: the same load, the same slots.
+            // On real switches, the floor right after each pause (the same load, the same slots),
+            // and the same requests with the writes after the reads, as the engine orders them.
             if (rig.src.packetSide) {
-              const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed));
-              log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
-              minimums.push(m);
+              for (const overlap of [true, false]) {
+                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap);
+                log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests${overlap ? '' : ', reads then writes,'} ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
+                minimums.push(m);
+              }
             }
           }
         }

@@ -7,7 +7,8 @@
  *
  * Issued as a bare client would on the same sessions: request records laid out once, a window of
  * requests in flight per switch like the product's, each write sent the moment its slot's read
- * answers (reads and writes overlap), no retries, no timeouts. The control entries it freezes and
+ * answers (reads and writes overlap), no retries, no timeouts. For comparison it also runs with
+ * the writes held until every read answered (`overlap` false), the order the engine keeps. The control entries it freezes and
  * deletes are set up before the clock starts, and everything it wrote is undone after.
  */
 import { performance } from 'node:perf_hooks';
@@ -40,6 +41,8 @@ export interface MinimumRun {
   readonly window: number;
   /** Slot words of the group (the WRITE_IF mask covers all of them). */
   readonly words: number;
+  /** Send each write as its read answers (true: the floor), or only once every read answered. */
+  readonly overlap: boolean;
 }
 
 /** How long the floor took, and its parts (ms from its start). */
@@ -48,7 +51,7 @@ export interface MinimumTiming {
   readonly freezeMs: number;
   /** From the freeze's answer to the last write's answer. */
   readonly slotsMs: number;
-  /** From the freeze's answer to the last read's answer (the writes overlap the reads). */
+  /** From the freeze's answer to the last read's answer. */
   readonly readsMs: number;
   readonly activateMs: number;
   /** Words each destination slot now holds (what the source's read answered). */
@@ -104,7 +107,8 @@ function copySlots(r: MinimumRun): Promise<{ written: Map<number, readonly bigin
         readsInFlight++;
         r.src.packetOut(EMPTY, reads[readsSent++] as Record<string, bigint>);
       }
-      while (writesInFlight < r.window && pendingWrites.length > 0) {
+      const readsDone = readsSent === reads.length && readsInFlight === 0;
+      while (writesInFlight < r.window && pendingWrites.length > 0 && (r.overlap || readsDone)) {
         writesInFlight++;
         r.dst.packetOut(EMPTY, pendingWrites.shift() as Record<string, bigint>);
       }
@@ -151,6 +155,8 @@ export async function runMinimum(r: MinimumRun): Promise<MinimumTiming> {
 /** One measured floor, beside the pause it is compared with. */
 export interface MinimumSample {
   readonly profile: MigrateProfile;
+  /** Writes sent as their reads answered (the floor), or after every read. */
+  readonly overlap: boolean;
   readonly flows: number;
   readonly changed: number;
   readonly ms: number;
@@ -168,8 +174,8 @@ export interface MinimumSample {
  * nothing of the VM is left after a rollback, and WRITE_IF refuses a taken slot), then checked
  * and undone — the destination slots cleared, the source's entry deleted.
  */
-export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: readonly number[]): Promise<MinimumSample> {
-  const what = `${rig.profile}, ${rig.trackedOf(vm).length} flows, minimum for ${changing.length} changed`;
+export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: readonly number[], overlap = true): Promise<MinimumSample> {
+  const what = `${rig.profile}, ${rig.trackedOf(vm).length} flows, minimum for ${changing.length} changed${overlap ? '' : ' (reads, then writes)'}`;
   const src = rig.src.packetSide;
   const dst = rig.dst.packetSide;
   if (!src || !dst) throw new MigrateBenchFailure(`${what}: the minimum-requests floor needs switches driven like BMv2 (in-band reads for its checks)`);
@@ -181,7 +187,7 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
   const v = rig.vm(vm);
   const run: MinimumRun = {
     src: rig.src.plugin.session, dst: rig.dst.plugin.session, spec, control, srcVmId: v.srcId, dstVmId: v.dstId,
-    slots: [...at.values()].map((r) => ({ src: r.index, dst: r.index })), window: rig.inbandWindow, words: rig.group.words.length,
+    slots: [...at.values()].map((r) => ({ src: r.index, dst: r.index })), window: rig.inbandWindow, words: rig.group.words.length, overlap,
   };
   await prepareMinimum(run);
   const r0 = rig.reading();
@@ -195,5 +201,5 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
   const left = await dst.locate(vm, changing);
   if (wrong.length > 0) throw new MigrateBenchFailure(`${what}: ${wrong.length} of ${changing.length} slots at the destination differ from the source's`);
   if (left.size > 0) throw new MigrateBenchFailure(`${what}: ${left.size} slots left at the destination after the undo`);
-  return { profile: rig.profile, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, readsMs: t.readsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
+  return { profile: rig.profile, overlap, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, readsMs: t.readsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
 }

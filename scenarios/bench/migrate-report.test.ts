@@ -57,16 +57,18 @@ describe('bench migrate report', () => {
   });
 
   it('bench migrate report — real BMv2: the floor per row (median), pause / floor, both goals; no not-run row', () => {
-    const floor = (ms: number): MinimumSample => ({ profile: 'real-bmv2', flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 2, readsMs: ms / 2, activateMs: 1, requests: { writes: 2, updates: 2, reads: 0, packetOuts: 200 } });
+    const floor = (ms: number, overlap = true): MinimumSample => ({ profile: 'real-bmv2', overlap, flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 2, readsMs: ms / 2, activateMs: 1, requests: { writes: 2, updates: 2, reads: 0, packetOuts: 200 } });
     const real = { ...pause('full', 10_000, 100, 0), profile: 'real-bmv2' as const };
     const r: MigrateBenchResult = {
       ...result([{ ...real, pauseMs: 90 }, { ...real, pauseMs: 70 }, { ...real, pauseMs: 80 }], [], { profiles: [], bmv2: '/x/simple_switch_grpc' }),
-      minimums: [floor(60), floor(50), floor(55)],
+      minimums: [floor(60), floor(70, false), floor(50), floor(80, false), floor(55), floor(75, false)],
     };
     expect(medianMinimum(r.minimums, 10_000, 100)).toBe(55);
+    expect(medianMinimum(r.minimums, 10_000, 100, false)).toBe(75);
     const rows = migrateRows(r);
     expect(rows.find((x) => x.case === 'minimum requests (same switches, same run)')).toMatchObject({ variant: 'real-bmv2 / flows=10000 / changed=100', value: 55, note: expect.stringContaining('202 requests') as unknown });
     expect(rows.find((x) => x.case === 'pause-window sync / minimum requests')?.value).toBeCloseTo(80 / 55, 5);
+    expect(rows.find((x) => x.case.startsWith('minimum requests, writes only after every read'))).toMatchObject({ value: 75, note: expect.stringContaining('pause / this 1.07') as unknown });
     expect(migrateGoals(r).map((g) => [g.goal, g.reached])).toEqual([
       ['real BMv2: pause-window sync at 10000 flows / 100 changed ≤ 50 ms', false],
       ["real BMv2: pause within 1.5× of the minimum requests' time (10000 flows / 100 changed)", true],
