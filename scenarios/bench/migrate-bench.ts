@@ -315,11 +315,12 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
           for (const vm of plan.sizes.keys()) {
             if (!plan.counts[vm]?.includes(changed)) continue;
             pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
-            // On real switches, the floor right after each pause (the same load, the same slots),
-            // and the same requests with the writes after the reads, as the engine orders them.
+            // On real switches, the floor right after each pause (the same load, the same slots,
+            // the heap settled the same way), and the same requests with the writes after the
+            // reads, as the engine orders them; which of the two goes first alternates.
             if (rig.src.packetSide) {
-              for (const overlap of [true, false]) {
-                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap);
+              for (const overlap of i % 2 === 0 ? [true, false] : [false, true]) {
+                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap, settle);
                 log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests${overlap ? '' : ', reads then writes,'} ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
                 minimums.push(m);
               }

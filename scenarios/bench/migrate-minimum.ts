@@ -172,9 +172,10 @@ export interface MinimumSample {
  * The floor for `changing` flows of VM `vm` on a real-BMv2 rig (its migrations rolled back):
  * their slots located at the source, copied to the same indices at the destination (free there:
  * nothing of the VM is left after a rollback, and WRITE_IF refuses a taken slot), then checked
- * and undone — the destination slots cleared, the source's entry deleted.
+ * and undone — the destination slots cleared, the source's entry deleted. `beforeTimed` runs
+ * just before the clock starts (the bench settles the heap there, as before a pause).
  */
-export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: readonly number[], overlap = true): Promise<MinimumSample> {
+export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: readonly number[], overlap = true, beforeTimed: () => Promise<void> = async () => undefined): Promise<MinimumSample> {
   const what = `${rig.profile}, ${rig.trackedOf(vm).length} flows, minimum for ${changing.length} changed${overlap ? '' : ' (reads, then writes)'}`;
   const src = rig.src.packetSide;
   const dst = rig.dst.packetSide;
@@ -190,6 +191,7 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
     slots: [...at.values()].map((r) => ({ src: r.index, dst: r.index })), window: rig.inbandWindow, words: rig.group.words.length, overlap,
   };
   await prepareMinimum(run);
+  await beforeTimed();
   const r0 = rig.reading();
   const t = await runMinimum(run);
   const r1 = rig.reading();

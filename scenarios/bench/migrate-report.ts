@@ -55,26 +55,35 @@ function copyOf(copies: readonly CopySample[], profile: MigrateProfile, flows: n
   return copies.find((c) => c.profile === profile && c.flows === flows);
 }
 
-/** The median minimum-requests time of one row on real BMv2, or undefined when not measured. */
+/** The median minimum-requests time of one row on real BMv2 in one order, or undefined when not measured. */
 export function medianMinimum(minimums: readonly MinimumSample[], flows: number, changed: number, overlap = true): number | undefined {
   const xs = minimums.filter((m) => m.flows === flows && m.changed === changed && m.overlap === overlap).map((m) => m.ms);
   return xs.length === 0 ? undefined : median(xs);
 }
 
-/** The minimum requests' rows and the pause / minimum ratio, per real-BMv2 row. */
+/** The floor of a row: the faster median of the two orders (what BMv2 needs, however a client orders them). */
+export function floorMs(minimums: readonly MinimumSample[], flows: number, changed: number): number | undefined {
+  const xs = [medianMinimum(minimums, flows, changed, true), medianMinimum(minimums, flows, changed, false)].filter((x): x is number => x !== undefined);
+  return xs.length === 0 ? undefined : Math.min(...xs);
+}
+
+/** The minimum requests' rows (each order) and the pause / floor ratio, per real-BMv2 row. */
 function minimumRows(r: MigrateBenchResult): BenchRow[] {
   const rows: BenchRow[] = [];
   for (const xs of groupBy(r.minimums, (m) => `${m.flows}/${m.changed}/${m.overlap}`).values()) {
     const m = medianSample(xs.map((x) => ({ ...x, pauseMs: x.ms })));
     const variant = `${m.profile} / flows=${m.flows} / changed=${m.changed}`;
     const times = xs.map((x) => x.ms);
+    const how = m.overlap
+      ? [`minimum requests, each write sent as its read answers`, `${m.changed} reads ‖ writes ${ms(m.slotsMs)} (last read answered at ${ms(m.readsMs)})`]
+      : [`minimum requests, writes after every read (the engine's order)`, `reads ${ms(m.readsMs)}, then writes to ${ms(m.slotsMs)}`];
+    rows.push({ suite: SUITE, case: how[0] as string, variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}), each right after a pause on the same switches; median run: freeze ${ms(m.freezeMs)}, ${how[1] as string}, activation ${ms(m.activateMs)} ms; ${totalRequests(m.requests)} requests (${describeRequests(m.requests, 2 * m.changed)})` });
+  }
+  for (const xs of groupBy(r.minimums, (m) => `${m.flows}/${m.changed}`).values()) {
+    const m = xs[0] as MinimumSample;
     const pause = medianPause(r.pauses, m.profile, m.flows, m.changed);
-    if (!m.overlap) {
-      rows.push({ suite: SUITE, case: 'minimum requests, writes only after every read (as the engine orders them)', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}); median run: freeze ${ms(m.freezeMs)}, reads ${ms(m.readsMs)}, then writes to ${ms(m.slotsMs)}, activation ${ms(m.activateMs)} ms${pause !== undefined ? `; pause / this ${(pause / median(times)).toFixed(2)}` : ''}` });
-      continue;
-    }
-    rows.push({ suite: SUITE, case: 'minimum requests (same switches, same run)', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}), each right after a pause; median run: freeze ${ms(m.freezeMs)}, ${m.changed} reads ‖ writes ${ms(m.slotsMs)} (last read answered at ${ms(m.readsMs)}), activation ${ms(m.activateMs)} ms; ${totalRequests(m.requests)} requests (${describeRequests(m.requests, 2 * m.changed)})` });
-    if (pause !== undefined) rows.push({ suite: SUITE, case: 'pause-window sync / minimum requests', variant, value: pause / median(times), unit: '×', note: `${ms(pause)} ms / ${ms(median(times))} ms (goal ≤ 1.5)` });
+    const floor = floorMs(r.minimums, m.flows, m.changed);
+    if (pause !== undefined && floor !== undefined) rows.push({ suite: SUITE, case: 'pause-window sync / minimum requests', variant: `${m.profile} / flows=${m.flows} / changed=${m.changed}`, value: pause / floor, unit: '×', note: `${ms(pause)} ms / ${ms(floor)} ms, the faster order's median (goal ≤ 1.5)` });
   }
   return rows;
 }
@@ -105,7 +114,7 @@ export function migrateGoals(r: MigrateBenchResult): GoalCheck[] {
     const flows = o.bmv2Sizes[0] as number;
     const k = o.counts[0] ?? 100;
     const pause = medianPause(r.pauses, 'real-bmv2', flows, k);
-    const floor = medianMinimum(r.minimums, flows, k);
+    const floor = floorMs(r.minimums, flows, k);
     goals.push(checkGoal(`real BMv2: pause-window sync at ${flows} flows / ${k} changed ≤ 50 ms`, pause, { max: 50 }, 'ms'));
     goals.push(checkGoal(`real BMv2: pause within 1.5× of the minimum requests' time (${flows} flows / ${k} changed)`, pause !== undefined && floor !== undefined ? pause / floor : undefined, { max: 1.5 }, '×'));
   }
