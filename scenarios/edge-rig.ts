@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { P4Schema, parseIPv4 } from 'p4runtime-ts';
+import { P4Schema, parseIPv4, silentLogger, systemClock } from 'p4runtime-ts';
 import type { CredentialsOption, P4Switch } from 'p4runtime-ts';
-import { createEdgePlugin } from '../plugin/index.js';
-import type { EdgePlugin, EdgePluginOptions } from '../plugin/index.js';
+import { chooseRegisterAccess, createEdgePlugin } from '../plugin/index.js';
+import type { EdgePlugin, EdgePluginOptions, RegisterAccess } from '../plugin/index.js';
 import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
 import type { Scheduler, SimProfileName, SimSwitch, SimSwitchOptions } from '../sim/index.js';
 import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
@@ -21,6 +21,8 @@ import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../sim/workl
 
 /** p4/stateful_edge.p4info.txtpb. */
 export const P4INFO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
+/** p4/stateful_edge.json: p4c's BMv2 JSON of stateful_edge, the device config pushed to a real BMv2. */
+export const BMV2_JSON_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.json');
 /** The stateful_edge P4Info, read once. */
 export const SCHEMA = P4Schema.fromFile(P4INFO_PATH);
 
@@ -120,6 +122,32 @@ export async function installTopology(sw: P4Switch): Promise<void> {
 /** Sends a frame into the pipeline through PacketOut (op INJECT), entering on `port`. */
 export function injectViaPacketOut(sw: P4Switch, port: number, frame: Uint8Array): void {
   sw.packetOut(frame, injectMetadata(port));
+}
+
+/** A frame and the port it enters the pipeline on. */
+export interface InjectedFrame {
+  readonly port: number;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Sends frames into the pipeline by PacketOut in batches of `batch`, each closed by an in-band
+ * READ_EPOCH on `barrier` — answered only once the pipeline ran the batch (the stream is FIFO) —
+ * so the switch's queue stays bounded and every frame has passed when this resolves.
+ */
+export async function injectInBatches(sw: P4Switch, barrier: Pick<RegisterAccess, 'readEpoch'>, frames: readonly InjectedFrame[], batch: number): Promise<void> {
+  for (let i = 0; i < frames.length; i += batch) {
+    for (const f of frames.slice(i, i + batch)) injectViaPacketOut(sw, f.port, f.payload);
+    await barrier.readEpoch();
+  }
+}
+
+/**
+ * An in-band register access of its own on the plugin's session: e.g. a barrier behind a whole
+ * batch in the switch's queue (long timeout, no retry), beside the plugin's own backend.
+ */
+export function inbandAccess(plugin: EdgePlugin, inband: { readonly window: number; readonly timeoutMs: number; readonly maxAttempts: number }): Promise<RegisterAccess> {
+  return chooseRegisterAccess({ sw: plugin.session, contract: plugin.contract, group: plugin.group, mode: 'inband', inband, clock: systemClock, logger: silentLogger });
 }
 
 /** The workload's packets and flows, materialised. */

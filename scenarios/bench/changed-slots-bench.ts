@@ -10,14 +10,12 @@
  * each), sent by PacketOut after the tracker's round started, closed by an in-band barrier.
  */
 import { performance } from 'node:perf_hooks';
-import { parseIPv4, silentLogger, systemClock } from 'p4runtime-ts';
-import type { P4Switch } from 'p4runtime-ts';
-import { chooseRegisterAccess } from '../../plugin/index.js';
+import { parseIPv4 } from 'p4runtime-ts';
 import type { EdgePlugin, RegisterAccess } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 import { startTracking, vmById } from '../dataplane-rig.js';
-import { injectViaPacketOut, makeWorkload } from '../edge-rig.js';
+import { inbandAccess, injectInBatches, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 
 /** The sizes of the change-log rows. */
@@ -38,14 +36,6 @@ const SUITE = 'pipeline';
 const VM = 7;
 const TRACKER = 0;
 
-/** Sends frames by PacketOut in batches, each closed by an in-band READ_EPOCH (FIFO: the batch ran). */
-async function send(sw: P4Switch, barrier: RegisterAccess, frames: readonly { port: number; payload: Uint8Array }[], batch: number): Promise<void> {
-  for (let i = 0; i < frames.length; i += batch) {
-    for (const f of frames.slice(i, i + batch)) injectViaPacketOut(sw, f.port, f.payload);
-    await barrier.readEpoch();
-  }
-}
-
 /** `count` SYNs of new flows of VM 7, from source port `first` on. */
 function newFlows(count: number, first: number): { port: number; payload: Uint8Array }[] {
   const vm = vmById(VM);
@@ -63,7 +53,7 @@ function newFlows(count: number, first: number): { port: number; payload: Uint8A
  */
 export async function runChangedSlotsBench(plugin: EdgePlugin, profile: SimProfileName | 'real BMv2', o: ChangedSlotsBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sw = plugin.session;
-  const inband = await chooseRegisterAccess({ sw, contract: plugin.contract, group: plugin.group, mode: 'inband', inband: { window: o.window, timeoutMs: 60_000, maxAttempts: 1 }, clock: systemClock, logger: silentLogger });
+  const inband = await inbandAccess(plugin, { window: o.window, timeoutMs: 60_000, maxAttempts: 1 });
   const backends: { name: string; access: RegisterAccess }[] = [{ name: 'inband', access: inband }];
   if (plugin.registerAccess.capabilities().backend === 'p4runtime') backends.unshift({ name: 'p4runtime', access: plugin.registerAccess });
   const rows: BenchRow[] = [];
@@ -73,14 +63,14 @@ export async function runChangedSlotsBench(plugin: EdgePlugin, profile: SimProfi
     for (const size of o.sizes) {
       const work = makeWorkload({ seed: o.seed + size, flows: size - filled, concurrency: 512, udpShare: 0, inboundShare: 0, exchanges: [0, 0], close: { fin: 0, rst: 0, open: 1 } });
       log(`${profile}: filling to ${size} flows`);
-      await send(sw, inband, work.packets.map((p) => ({ port: p.ingressPort, payload: p.payload })), o.injectBatch);
+      await injectInBatches(sw, inband, work.packets.map((p) => ({ port: p.ingressPort, payload: p.payload })), o.injectBatch);
       filled = size;
       // 1 % of 10^4 is the 100 of the absolute row: measured once.
       const changes = [...new Set([...o.counts, ...o.shares.map((s) => Math.round(s * size))])];
       for (const changed of changes) {
         for (const b of backends) {
           const t = await startTracking(sw, b.access, VM, TRACKER);
-          await send(sw, inband, newFlows(changed, port), o.injectBatch);
+          await injectInBatches(sw, inband, newFlows(changed, port), o.injectBatch);
           port += changed;
           const ops0 = b.access.stats().targetOps;
           const t0 = performance.now();

@@ -14,6 +14,10 @@
  * the destination is checked to hold every flow as the source froze it and the counters to be
  * conserved — the bench throws otherwise — and the migration is rolled back so the next one starts
  * from the same state.
+ *
+ * With `bmv2` (CARRYOVER_BMV2 in the CLI) the same migrations also run on two real BMv2s, flows
+ * established by PacketOut and the checks read in-band (migrate-bmv2-side.ts), and after each
+ * pause the minimum requests' time on the same switches (migrate-minimum.ts) for the ratio.
  */
 import { performance } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
@@ -21,7 +25,9 @@ import type { SimProfileName } from '../../sim/index.js';
 import { eventually } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { MigrateBenchFailure, MigrateRig, PrecopyFailed } from './migrate-rig.js';
-import type { RequestReading } from './migrate-rig.js';
+import type { MigrateProfile, MigrateRigOptions, RequestReading } from './migrate-rig.js';
+import { measureMinimumOn } from './migrate-minimum.js';
+import type { MinimumSample } from './migrate-minimum.js';
 import { BENCH_VMS, changeCounts, pickSpread } from './migrate-flows.js';
 import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
 import { requestsBetween, totalRequests } from './switch-request-counter.js';
@@ -53,6 +59,13 @@ export interface MigrateBenchOptions {
   readonly stopAndCopy: boolean;
   /** HOST:PORT of a real switch: not driven yet (a migration needs a source and a destination). */
   readonly target?: string;
+  /**
+   * Path of simple_switch_grpc: the bench also starts two real BMv2s (source, destination) and
+   * measures `bmv2Sizes` × `counts` there, each pause beside the minimum requests' time.
+   */
+  readonly bmv2?: string;
+  /** Tracked flows per VM on real BMv2, ascending. */
+  readonly bmv2Sizes: readonly number[];
 }
 
 /** The issue's rows. */
@@ -66,12 +79,19 @@ export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze(
   inbandTimeoutMs: 1_000,
   precopyIntervalMs: 5,
   stopAndCopy: true,
+  bmv2Sizes: [10_000],
 });
 
 /** Checks and completes options (sizes ascending, repeats ≥ 1); throws RangeError naming the field. */
 export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): MigrateBenchOptions {
   const r = { ...DEFAULT_MIGRATE_BENCH_OPTIONS, ...o };
-  if (r.sizes.length === 0 || r.sizes.some((s, i) => !Number.isSafeInteger(s) || s < 1 || (i > 0 && s <= (r.sizes[i - 1] as number)))) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} must be ascending positive integers`);
+  const sizes = (xs: readonly number[], what: string): void => {
+    if (what === 'sizes' && xs.length === 0) throw new RangeError('bench migrate: sizes must not be empty');
+    if (xs.some((s, i) => !Number.isSafeInteger(s) || s < 1 || (i > 0 && s <= (xs[i - 1] as number)))) throw new RangeError(`bench migrate: ${what} ${xs.join(', ')} must be ascending positive integers`);
+  };
+  sizes(r.sizes, 'sizes');
+  sizes(r.bmv2Sizes, 'bmv2Sizes');
+  if (r.bmv2Sizes.length > BENCH_VMS.length || r.bmv2Sizes.reduce((a, b) => a + b, 0) > 200_000) throw new RangeError(`bench migrate: bmv2Sizes ${r.bmv2Sizes.join(', ')}: at most ${BENCH_VMS.length} sizes adding up to 200,000 flows or less`);
   if (r.sizes.length > BENCH_VMS.length) throw new RangeError(`bench migrate: ${r.sizes.length} sizes; at most ${BENCH_VMS.length} (one VM each)`);
   if (r.sizes.reduce((a, b) => a + b, 0) > 200_000) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} add up to more than 200,000 flows (the table has 327,680 slots)`);
   if (!Number.isSafeInteger(r.repeats) || r.repeats < 1) throw new RangeError(`bench migrate: repeats ${r.repeats} must be an integer ≥ 1`);
@@ -81,7 +101,7 @@ export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): 
 
 /** One measured pause: how long, where the time went, what it asked of the switches. */
 export interface MeasuredPause {
-  readonly profile: SimProfileName;
+  readonly profile: MigrateProfile;
   readonly flows: number;
   readonly pauseMs: number;
   readonly steps: StepTimes;
@@ -111,8 +131,10 @@ export type CopySample = MeasuredPause;
 export interface MigrateBenchResult {
   readonly pauses: readonly PauseSample[];
   readonly copies: readonly CopySample[];
+  /** On real BMv2: the minimum requests' time after each pause. */
+  readonly minimums: readonly MinimumSample[];
   /** Heap growth per flow while the source's plugin learned every VM's flows (its slot index), by profile. */
-  readonly indexBytesPerFlow: Readonly<Partial<Record<SimProfileName, number>>>;
+  readonly indexBytesPerFlow: Readonly<Partial<Record<MigrateProfile, number>>>;
   readonly gcExposed: boolean;
   /** Migrations measured again after pre-copy failed (the first attempt's error each). */
   readonly retried: readonly string[];
@@ -167,8 +189,8 @@ async function installed(calls: readonly DeviceCall[], minRound: number, slots: 
   return end;
 }
 
-/** One engine migration of VM `vm` with `changed` flows changing before the freeze; rolled back afterwards. */
-async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
+/** One engine migration of VM `vm` with `changed` flows changing before the freeze, checked, then rolled back (throws MigrateBenchFailure when it did not move the state). */
+export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchOptions, changed: number, log: (m: string) => void): Promise<PauseSample> {
   const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, ${changed} changed`;
   const calls: DeviceCall[] = [];
@@ -251,11 +273,18 @@ async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void
   return s;
 }
 
+/** What one rig measures: per VM its size, and the changed counts of each. */
+interface RigPlan {
+  readonly sizes: readonly number[];
+  readonly counts: readonly (readonly number[])[];
+}
+
 /** Runs the bench and returns its samples (migrateRows makes the table). */
 export async function measureMigrations(options: Partial<MigrateBenchOptions> = {}, log: (m: string) => void = (m) => console.error(`bench migrate: ${m}`)): Promise<MigrateBenchResult> {
   const o = parseMigrateBenchOptions(options);
   const pauses: PauseSample[] = [];
   const copies: CopySample[] = [];
+  const minimums: MinimumSample[] = [];
   const retried: string[] = [];
   // A pre-copy that failed was rolled back and checked: measure that migration once more.
   const againOnce = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -268,29 +297,51 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
       return f();
     }
   };
-  const indexBytesPerFlow: Partial<Record<SimProfileName, number>> = {};
-  for (const profile of o.profiles) {
-    const rig = await MigrateRig.start({ profile, inbandWindow: o.inbandWindow, inbandTimeoutMs: o.inbandTimeoutMs, deltaIntervalMs: o.precopyIntervalMs, vms: o.sizes.length });
+  const indexBytesPerFlow: Partial<Record<MigrateProfile, number>> = {};
+  const measureRig = async (rigOptions: MigrateRigOptions, plan: RigPlan): Promise<void> => {
+    const rig = await MigrateRig.start(rigOptions);
     try {
       const h0 = heapUsed();
-      for (const [vm, size] of o.sizes.entries()) {
-        log(`${profile}: establishing ${size} flows of ${rig.vm(vm).name}`);
+      for (const [vm, size] of plan.sizes.entries()) {
+        log(`${rig.profile}: establishing ${size} flows of ${rig.vm(vm).name}`);
+        const t0 = performance.now();
         await rig.populate(size, vm);
+        log(`${rig.profile}: ${size} flows of ${rig.vm(vm).name} established in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
-      indexBytesPerFlow[profile] = (heapUsed() - h0) / o.sizes.reduce((a, b) => a + b, 0);
+      indexBytesPerFlow[rig.profile] = (heapUsed() - h0) / plan.sizes.reduce((a, b) => a + b, 0);
       // Every changed count, in order; its pauses alternate between the VMs (populations) it applies to.
-      const counts = o.sizes.map((size) => changeCounts(size, o.shares, o.counts));
-      for (const changed of [...new Set(counts.flat())]) {
+      for (const changed of [...new Set(plan.counts.flat())]) {
         for (let i = 0; i < o.repeats; i++) {
-          for (const vm of o.sizes.keys()) if (counts[vm]?.includes(changed)) pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
+          for (const vm of plan.sizes.keys()) {
+            if (!plan.counts[vm]?.includes(changed)) continue;
+            pauses.push(await againOnce(() => measurePause(rig, vm, o, changed, log)));
+            // On real switches, the floor right after each pause (the same load, the same slots,
+            // the heap settled the same way), and the same requests with the writes after the
+            // reads, as the engine orders them; which of the two goes first alternates.
+            if (rig.src.packetSide) {
+              for (const overlap of i % 2 === 0 ? [true, false] : [false, true]) {
+                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap, settle);
+                log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests${overlap ? '' : ', reads then writes,'} ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
+                minimums.push(m);
+              }
+            }
+          }
         }
       }
-      if (o.stopAndCopy) for (const vm of o.sizes.keys()) copies.push(await measureCopy(rig, vm, log));
+      if (o.stopAndCopy) for (const vm of plan.sizes.keys()) copies.push(await measureCopy(rig, vm, log));
     } finally {
       await rig.stop();
     }
+  };
+  const base = { inbandWindow: o.inbandWindow, inbandTimeoutMs: o.inbandTimeoutMs, deltaIntervalMs: o.precopyIntervalMs };
+  for (const profile of o.profiles) {
+    await measureRig({ ...base, profile, vms: o.sizes.length }, { sizes: o.sizes, counts: o.sizes.map((size) => changeCounts(size, o.shares, o.counts)) });
   }
-  return { pauses, copies, indexBytesPerFlow, gcExposed: gc !== undefined, retried, options: o };
+  // Real BMv2: the absolute counts only (the 1 % and 5 % rows need more establishing than a run has).
+  if (o.bmv2 !== undefined) {
+    await measureRig({ ...base, profile: 'bmv2', bmv2: o.bmv2, vms: o.bmv2Sizes.length }, { sizes: o.bmv2Sizes, counts: o.bmv2Sizes.map((size) => changeCounts(size, [], o.counts)) });
+  }
+  return { pauses, copies, minimums, indexBytesPerFlow, gcExposed: gc !== undefined, retried, options: o };
 }
 
 /** `carryover bench migrate`: measures and returns the table's rows. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATE_BENCH_OPTIONS, parseMigrateBenchOptions } from './migrate-bench.js';
 import type { CopySample, MigrateBenchResult, PauseSample } from './migrate-bench.js';
-import { medianPause, migrateGoals, migrateRows } from './migrate-report.js';
+import { floorMs, medianMinimum, medianPause, migrateGoals, migrateRows } from './migrate-report.js';
+import type { MinimumSample } from './migrate-minimum.js';
 
 const requests = { writes: 4, updates: 5, reads: 6, packetOuts: 100 };
 const steps = { totalMs: 1, steps: { freeze: 0.2, finalDelta: 0.4, importStaged: 0.3, activate: 0.1 }, otherMs: 0 };
@@ -12,7 +13,7 @@ function pause(profile: 'full' | 'bmv2', flows: number, changed: number, pauseMs
 const copy = (profile: 'full' | 'bmv2', flows: number, pauseMs: number): CopySample => ({ profile, flows, pauseMs, steps, requests, targetOps: flows * 10, retries: 0, roundTripMs: 0.3 });
 
 function result(pauses: PauseSample[], copies: CopySample[], extra: Partial<MigrateBenchResult['options']> = {}, gcExposed = true): MigrateBenchResult {
-  return { pauses, copies, indexBytesPerFlow: { full: 90 }, gcExposed, retried: [], options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
+  return { pauses, copies, minimums: [], indexBytesPerFlow: { full: 90 }, gcExposed, retried: [], options: parseMigrateBenchOptions({ profiles: ['full'], ...extra }) };
 }
 
 describe('bench migrate report', () => {
@@ -42,7 +43,7 @@ describe('bench migrate report', () => {
     expect(find('pause-window sync with 100 changed: 100000 / 10000 flows', 'full')?.value).toBeCloseTo(1.1, 5);
     expect(find('controller memory per tracked flow', 'full / flows=10000')).toMatchObject({ value: 800, unit: 'B/flow', note: expect.stringContaining('GC forced') as unknown });
     expect(rows.filter((r) => r.case === 'goal').map((r) => r.note)).toEqual(['REACHED', 'MISSED', 'REACHED', 'REACHED']);
-    expect(rows[rows.length - 1]).toMatchObject({ value: 'NOT RUN', note: 'not run: no real target configured' });
+    expect(rows[rows.length - 1]).toMatchObject({ value: 'NOT RUN', note: 'not run: no real target configured (set CARRYOVER_BMV2 to simple_switch_grpc)' });
   });
 
   it('bench migrate report — without forced GC the memory row says so; a target is named in the not-run row; goals not measured say so', () => {
@@ -55,10 +56,33 @@ describe('bench migrate report', () => {
     expect(again.find((r) => r.case === 'migrations measured again after pre-copy failed')).toMatchObject({ value: 1, note: expect.stringContaining('pre-copy failed: timeout') as unknown });
   });
 
+  it('bench migrate report — real BMv2: the floor per row (median), pause / floor, both goals; no not-run row', () => {
+    const floor = (ms: number, overlap = true): MinimumSample => ({ profile: 'real-bmv2', overlap, flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 2, readsMs: ms / 2, activateMs: 1, requests: { writes: 2, updates: 2, reads: 0, packetOuts: 200 } });
+    const real = { ...pause('full', 10_000, 100, 0), profile: 'real-bmv2' as const };
+    const r: MigrateBenchResult = {
+      ...result([{ ...real, pauseMs: 90 }, { ...real, pauseMs: 70 }, { ...real, pauseMs: 80 }], [], { profiles: [], bmv2: '/x/simple_switch_grpc' }),
+      minimums: [floor(60), floor(70, false), floor(50), floor(80, false), floor(55), floor(75, false)],
+    };
+    expect(medianMinimum(r.minimums, 10_000, 100)).toBe(55);
+    expect(medianMinimum(r.minimums, 10_000, 100, false)).toBe(75);
+    const rows = migrateRows(r);
+    expect(floorMs(r.minimums, 10_000, 100)).toBe(55);
+    expect(floorMs([floor(60), floor(40, false)], 10_000, 100)).toBe(40);
+    expect(rows.find((x) => x.case === 'minimum requests, each write sent as its read answers')).toMatchObject({ variant: 'real-bmv2 / flows=10000 / changed=100', value: 55, note: expect.stringContaining('202 requests') as unknown });
+    expect(rows.find((x) => x.case.startsWith('minimum requests, writes after every read'))?.value).toBe(75);
+    expect(rows.find((x) => x.case === 'pause-window sync / minimum requests')?.value).toBeCloseTo(80 / 55, 5);
+    expect(migrateGoals(r).map((g) => [g.goal, g.reached])).toEqual([
+      ['real BMv2: pause-window sync at 10000 flows / 100 changed ≤ 50 ms', false],
+      ["real BMv2: pause within 1.5× of the minimum requests' time (10000 flows / 100 changed)", true],
+    ]);
+    expect(rows.some((x) => x.value === 'NOT RUN' && x.case.startsWith('pause-window sync on real BMv2'))).toBe(false);
+  });
+
   it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {
     expect(DEFAULT_MIGRATE_BENCH_OPTIONS).toMatchObject({ profiles: ['full', 'bmv2'], sizes: [10_000, 100_000], shares: [0.01, 0.05], counts: [100] });
     expect(() => parseMigrateBenchOptions({ sizes: [100_000, 10_000] })).toThrow(RangeError);
     expect(() => parseMigrateBenchOptions({ repeats: 0 })).toThrow(RangeError);
     expect(() => parseMigrateBenchOptions({ shares: [2] })).toThrow(RangeError);
+    expect(() => parseMigrateBenchOptions({ bmv2Sizes: [10_000, 1_000] })).toThrow(/bmv2Sizes/);
   });
 });

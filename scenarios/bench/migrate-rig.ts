@@ -7,17 +7,22 @@
  * exactly what the source held at its freeze (flows field by field, counters conserved) — the
  * bench fails loudly otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { P4Switch } from 'p4runtime-ts';
 import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin, SlotGroupSpec } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
-import { SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
+import { BMV2_JSON_PATH, SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
+import { startBmv2 } from '../real-tools.js';
+import type { Bmv2Process } from '../real-tools.js';
+import { migrateBmv2Side } from './migrate-bmv2-side.js';
+import type { Bmv2Side } from './migrate-bmv2-side.js';
+import type { MigrateSwitchSide, SwitchCounters } from './migrate-switch-side.js';
 import { BENCH_UPLINK, BENCH_VMS, median } from './migrate-flows.js';
 import type { BenchVm, SlotFingerprint } from './migrate-flows.js';
 import { startMigrateSimWorker } from './migrate-sim-worker.js';
-import type { MigrateSimWorker } from './migrate-sim-worker.js';
 import { countSwitchRequests, sumRequests } from './switch-request-counter.js';
 import type { SwitchRequestCounter, SwitchRequestCounts } from './switch-request-counter.js';
 
@@ -31,9 +36,17 @@ export class PrecopyFailed extends MigrateBenchFailure {
   override readonly name = 'PrecopyFailed';
 }
 
+/** What a rig runs on: a sim profile (switches in processes of their own), or real BMv2. */
+export type MigrateProfile = SimProfileName | 'real-bmv2';
+
 /** One switch of the pair. */
 export interface BenchSwitch {
-  readonly worker: MigrateSimWorker;
+  /** Traffic in, state out: the sim's side channel, or PacketOut and in-band reads on BMv2. */
+  readonly worker: MigrateSwitchSide;
+  /** Driven like a real BMv2 (PacketOut in, in-band reads out): the same side, which also locates flows' slots. */
+  readonly packetSide?: Bmv2Side;
+  /** P4Runtime device id (BMv2 is started with 0, the sims with 1). */
+  readonly deviceId: number;
   readonly plugin: EdgePlugin;
   readonly api: EdgeDeviceApi;
   readonly requests: SwitchRequestCounter;
@@ -58,6 +71,15 @@ export interface RequestReading {
 /** Knobs of the pair. */
 export interface MigrateRigOptions {
   readonly profile: SimProfileName;
+  /** Path of simple_switch_grpc: run on two real BMv2s instead (`profile` is then not used). */
+  readonly bmv2?: string;
+  /**
+   * Drive the sims as a real BMv2 is driven — flows established by PacketOut, the checks read
+   * in-band, no side channel — to test that path without BMv2 (implied by `bmv2`).
+   */
+  readonly packetPath?: boolean;
+  /** On BMv2: PacketOuts between two in-band barriers while establishing flows (default 2,000). */
+  readonly injectBatch?: number;
   /** In-band requests in flight (the lab's safe value on BMv2 is ~64). */
   readonly inbandWindow: number;
   /** How long an in-band answer may take before the request is sent again (default: the plugin's). */
@@ -77,21 +99,31 @@ async function topology(sw: P4Switch, vms: readonly BenchVm[], side: 'srcId' | '
   ]);
 }
 
-async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', deltaIntervalMs?: number): Promise<BenchSwitch> {
-  const worker = await startMigrateSimWorker(o.profile);
-  const plugin = createEdgePlugin({ address: worker.address, deviceId: 1, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(o.profile), inband: { window: o.inbandWindow, ...(o.inbandTimeoutMs !== undefined ? { timeoutMs: o.inbandTimeoutMs } : {}) } });
+/** A switch process of the pair: a sim worker of `o.profile`, or a real BMv2. */
+async function startTarget(o: MigrateRigOptions): Promise<{ readonly process: Bmv2Process; readonly deviceId: number; readonly deviceConfig: Uint8Array; readonly sim?: MigrateSwitchSide }> {
+  if (o.bmv2 !== undefined) return { process: await startBmv2(o.bmv2), deviceId: 0, deviceConfig: readFileSync(BMV2_JSON_PATH) };
+  const w = await startMigrateSimWorker(o.profile);
+  return { process: { address: w.address, pid: w.pid, stderr: () => '', stop: () => w.stop() }, deviceId: 1, deviceConfig: deviceConfigFor(o.profile), sim: w };
+}
+
+async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', flowsOf: (vm: number) => readonly number[], deltaIntervalMs?: number): Promise<BenchSwitch> {
+  const target = await startTarget(o);
+  const plugin = createEdgePlugin({ address: target.process.address, deviceId: target.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: target.deviceConfig, inband: { window: o.inbandWindow, ...(o.inbandTimeoutMs !== undefined ? { timeoutMs: o.inbandTimeoutMs } : {}) } });
   try {
     await plugin.start();
     await topology(plugin.session, BENCH_VMS.slice(0, o.vms ?? 1), name === 'src' ? 'srcId' : 'dstId');
   } catch (e) {
     await plugin.stop();
-    await worker.stop();
+    await target.process.stop();
     throw e;
   }
+  const packetSide = o.bmv2 !== undefined || o.packetPath ? migrateBmv2Side({ plugin, process: target.process, flowsOf, window: o.inbandWindow, injectBatch: o.injectBatch ?? 2_000 }) : undefined;
+  const worker = packetSide ?? target.sim;
+  if (!worker) throw new Error('bench migrate: no switch started');
   // The index learns the VMs' slots from digests: it listens from before the first flow.
   const api = createDeviceApi(plugin, { name, snapshotSource: 'index', reconcile: false, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}) });
   await api.ready();
-  return { worker, plugin, api, requests: countSwitchRequests(plugin.session) };
+  return { worker, ...(packetSide ? { packetSide } : {}), deviceId: target.deviceId, plugin, api, requests: countSwitchRequests(plugin.session) };
 }
 
 /** The source and destination of the bench's migrations. */
@@ -100,21 +132,25 @@ export class MigrateRig {
   private migrations = 0;
 
   private constructor(
-    readonly profile: SimProfileName,
+    readonly profile: MigrateProfile,
     readonly src: BenchSwitch,
     readonly dst: BenchSwitch,
-    vms: number,
+    vms: VmFlows[],
+    /** In-band requests in flight the plugins use (and the minimum-requests floor). */
+    readonly inbandWindow: number,
   ) {
-    this.vms = BENCH_VMS.slice(0, vms).map((vm) => ({ vm, tracked: [], nextFlow: 0 }));
+    this.vms = vms;
   }
 
   /** Starts both switches (own processes) with their plugins and device APIs. */
   static async start(o: MigrateRigOptions): Promise<MigrateRig> {
-    const vms = o.vms ?? 1;
-    if (!(Number.isInteger(vms) && vms >= 1 && vms <= BENCH_VMS.length)) throw new RangeError(`bench migrate: ${vms} VMs; the bench has ${BENCH_VMS.length}`);
-    const src = await startSwitch(o, 'src', o.deltaIntervalMs);
+    const n = o.vms ?? 1;
+    if (!(Number.isInteger(n) && n >= 1 && n <= BENCH_VMS.length)) throw new RangeError(`bench migrate: ${n} VMs; the bench has ${BENCH_VMS.length}`);
+    const vms: VmFlows[] = BENCH_VMS.slice(0, n).map((vm) => ({ vm, tracked: [], nextFlow: 0 }));
+    const flowsOf = (vm: number): readonly number[] => vms[vm]?.tracked ?? [];
+    const src = await startSwitch(o, 'src', flowsOf, o.deltaIntervalMs);
     try {
-      return new MigrateRig(o.profile, src, await startSwitch(o, 'dst'), vms);
+      return new MigrateRig(o.bmv2 !== undefined ? 'real-bmv2' : o.profile, src, await startSwitch(o, 'dst', flowsOf), vms, o.inbandWindow);
     } catch (e) {
       await stopSwitch(src);
       throw e;
@@ -200,7 +236,8 @@ export class MigrateRig {
   /** An engine for one 1:1 migration of VM `vm` over `devices` (wrapped device APIs, by name). */
   async engine(migrationId: string, devices: { readonly src: DeviceApi; readonly dst: DeviceApi }, precopyIntervalMs: number, vm = 0): Promise<MigrationEngine> {
     const v = this.vm(vm);
-    const site = `devices:\n  src: { address: ${this.src.worker.address}, deviceId: 1, hosts: [host-a] }\n  dst: { address: ${this.dst.worker.address}, deviceId: 1, hosts: [host-b] }\nvms:\n  ${v.name}: { address: ${v.addr}, host: host-a }\n`;
+    const id = this.src.deviceId;
+    const site = `devices:\n  src: { address: ${this.src.worker.address}, deviceId: ${id}, hosts: [host-a] }\n  dst: { address: ${this.dst.worker.address}, deviceId: ${id}, hosts: [host-b] }\nvms:\n  ${v.name}: { address: ${v.addr}, host: host-a }\n`;
     const plan = planMigration(parseInventory(site, 'bench-site.yaml'), v.name, 'host-a', 'host-b');
     const machine = await MigrationMachine.plan({ migrationId, vm: v.name, sources: ['src'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
     return new MigrationEngine({
@@ -215,7 +252,7 @@ export class MigrateRig {
   }
 
   /** The destination's counters of VM `vm`, before a pause (conservation is checked against them). */
-  destinationCounters(vm = 0): ReturnType<MigrateSimWorker['counters']> {
+  destinationCounters(vm = 0): Promise<SwitchCounters> {
     return this.dst.worker.counters(this.vm(vm).dstId);
   }
 
@@ -224,7 +261,7 @@ export class MigrateRig {
    * (every field but the translated ones), every tracked flow, and its counters are what they
    * were plus the source's. Throws MigrateBenchFailure naming what differs.
    */
-  async checkMoved(what: string, dstCountersBefore: Awaited<ReturnType<MigrateSimWorker['counters']>>, vm = 0): Promise<SlotFingerprint> {
+  async checkMoved(what: string, dstCountersBefore: SwitchCounters, vm = 0): Promise<SlotFingerprint> {
     const v = this.vm(vm);
     const tracked = this.trackedOf(vm).length;
     const [at, moved, srcC, dstC] = await Promise.all([

@@ -18,8 +18,7 @@ import { startSimSwitch } from '../../sim/index.js';
 import { SCHEMA } from '../edge-rig.js';
 import { BENCH_VMS, dataSegmentFrame, handshakeFrames, slotFingerprint } from './migrate-flows.js';
 import type { BenchVm, SlotFingerprint } from './migrate-flows.js';
-
-type Counters = Record<string, { packets: bigint; bytes: bigint }>;
+import type { MigrateSwitchSide, SwitchCounters as Counters } from './migrate-switch-side.js';
 
 /** What the bench asks of a worker. */
 type Request =
@@ -28,19 +27,9 @@ type Request =
   | { readonly op: 'fingerprint'; readonly vmId: number; readonly ignore: readonly string[] }
   | { readonly op: 'counters'; readonly vmId: number };
 
-/** A switch in its own process, and its side channel. */
-export interface MigrateSimWorker {
-  readonly address: string;
+/** A switch in its own process, and its side channel (fingerprints scan every slot). */
+export interface MigrateSimWorker extends MigrateSwitchSide {
   readonly pid: number;
-  /** Handshakes of flows [first, first + count) of BENCH_VMS[vm] through the data plane; the flows that all three passed. */
-  establish(first: number, count: number, vm?: number): Promise<number[]>;
-  /** The next data segment of each flow of BENCH_VMS[vm], from the VM; how many the pipeline forwarded. */
-  change(flows: readonly number[], vm?: number): Promise<number>;
-  /** Fingerprint of the occupied slots of `vmId`, read straight from the registers. */
-  fingerprint(vmId: number, ignore: readonly string[]): Promise<SlotFingerprint>;
-  /** The contract's per-VM counters of `vmId`, read straight from the switch. */
-  counters(vmId: number): Promise<Counters>;
-  stop(): Promise<void>;
 }
 
 const HERE = fileURLToPath(import.meta.url);

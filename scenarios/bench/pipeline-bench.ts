@@ -13,15 +13,12 @@
  * window-64 in-band client and the plugin's in-band backend side by side (inband-side-by-side.ts).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { silentLogger, systemClock } from 'p4runtime-ts';
 import type { P4Switch } from 'p4runtime-ts';
-import { DEFAULT_INBAND_OPTIONS, chooseRegisterAccess, createEdgePlugin, decodeSlotFields } from '../../plugin/index.js';
+import { DEFAULT_INBAND_OPTIONS, createEdgePlugin, decodeSlotFields } from '../../plugin/index.js';
 import type { EdgePlugin, RegisterAccess, SlotGroupSpec, SlotRecord } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
-import { SCHEMA, VMS, deviceConfigFor, injectViaPacketOut, installTopology, makeWorkload } from '../edge-rig.js';
+import { BMV2_JSON_PATH, SCHEMA, VMS, deviceConfigFor, inbandAccess, injectInBatches, installTopology, makeWorkload } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { DEFAULT_INBAND_SIDE_BY_SIDE, compareInbandClients } from './inband-side-by-side.js';
 import { timedRead } from './timed-read.js';
@@ -51,8 +48,6 @@ export interface PipelineBenchOptions {
 export const DEFAULT_PIPELINE_BENCH_OPTIONS: PipelineBenchOptions = Object.freeze({ flows: 100_100, injectBatch: 2_000, inbandWindow: 64, seed: 2026, sideBySide: DEFAULT_INBAND_SIDE_BY_SIDE, changedSlots: DEFAULT_CHANGED_SLOTS_BENCH });
 
 const SUITE = 'pipeline';
-/** p4c's BMv2 JSON of stateful_edge, committed beside its P4Info. */
-const BMV2_JSON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.json');
 
 interface ProfileRun {
   readonly rows: BenchRow[];
@@ -102,10 +97,7 @@ async function injectWorkload(sw: P4Switch, barrier: RegisterAccess, o: Pipeline
   const work = makeWorkload({ seed: o.seed, flows: o.flows, concurrency: 512, udpShare: 0, inboundShare: 0, exchanges: [0, 0], close: { fin: 0, rst: 0, open: 1 } });
   log(`injecting ${work.packets.length} packets by PacketOut`);
   const t0 = performance.now();
-  for (let i = 0; i < work.packets.length; i += o.injectBatch) {
-    for (const p of work.packets.slice(i, i + o.injectBatch)) injectViaPacketOut(sw, p.ingressPort, p.payload);
-    await barrier.readEpoch();
-  }
+  await injectInBatches(sw, barrier, work.packets.map((p) => ({ port: p.ingressPort, payload: p.payload })), o.injectBatch);
   return { packets: work.packets.length, seconds: seconds(t0) };
 }
 
@@ -121,8 +113,7 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
     const sw = plugin.session;
     await installTopology(sw);
     const group = plugin.group;
-    const inband = (timeoutMs: number, maxAttempts: number): Promise<RegisterAccess> =>
-      chooseRegisterAccess({ sw, contract: p.contract, group, mode: 'inband', inband: { window: o.inbandWindow, timeoutMs, maxAttempts }, clock: systemClock, logger: silentLogger });
+    const inband = (timeoutMs: number, maxAttempts: number): Promise<RegisterAccess> => inbandAccess(p, { window: o.inbandWindow, timeoutMs, maxAttempts });
     // The barrier waits behind a whole batch in the switch's queue: a long timeout, no retry.
     barrier = await inband(60_000, 1);
 
@@ -176,7 +167,7 @@ async function runProfile(profile: SimProfileName, o: PipelineBenchOptions, log:
  */
 export async function runChangeLogRealBmv2(bmv2: string, o: PipelineBenchOptions, log: (m: string) => void): Promise<BenchRow[]> {
   const sw = await startBmv2(bmv2);
-  const plugin = createEdgePlugin({ address: sw.address, deviceId: 0, electionId: 10n, p4info: SCHEMA, deviceConfig: readFileSync(BMV2_JSON), inband: { window: o.inbandWindow } });
+  const plugin = createEdgePlugin({ address: sw.address, deviceId: 0, electionId: 10n, p4info: SCHEMA, deviceConfig: readFileSync(BMV2_JSON_PATH), inband: { window: o.inbandWindow } });
   try {
     await plugin.start();
     await installTopology(plugin.session);
@@ -196,7 +187,7 @@ export async function runInbandRealBmv2(bmv2: string, o: PipelineBenchOptions, l
   const sw = await startBmv2(bmv2);
   try {
     log(`real BMv2 (pid ${sw.pid}) at ${sw.address}: in-band side by side`);
-    return await sideBySideOn({ address: sw.address, deviceId: 0, pid: sw.pid, label: 'real BMv2', deviceConfig: readFileSync(BMV2_JSON) }, o.sideBySide, o.inbandWindow, log);
+    return await sideBySideOn({ address: sw.address, deviceId: 0, pid: sw.pid, label: 'real BMv2', deviceConfig: readFileSync(BMV2_JSON_PATH) }, o.sideBySide, o.inbandWindow, log);
   } finally {
     await sw.stop();
   }

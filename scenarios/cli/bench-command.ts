@@ -3,6 +3,7 @@
  * one results table. Suites are loaded lazily so `bench sim` does not load the client bench.
  */
 import type { BenchRow } from '../bench/results.js';
+import type { MigrateBenchOptions } from '../bench/migrate-bench.js';
 import { renderMarkdown, writeResults } from '../bench/results.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, parseFlags } from './main.js';
 
@@ -20,6 +21,25 @@ export interface BenchFlags {
   readonly sizes?: readonly number[];
   /** Only the pauses with exactly this many flows changed, no share rows (migrate). */
   readonly changed?: number;
+  /** Which switches migrate runs on: sim profiles and/or real-bmv2 (CARRYOVER_BMV2). */
+  readonly profiles?: readonly MigrateBenchProfile[];
+}
+
+const MIGRATE_PROFILES = ['full', 'bmv2', 'real-bmv2'] as const;
+type MigrateBenchProfile = (typeof MIGRATE_PROFILES)[number];
+
+/** The migrate suite's options from the flags: real BMv2 when listed, or by default when CARRYOVER_BMV2 names one. */
+function migrateOptions(f: BenchFlags): Partial<MigrateBenchOptions> {
+  const real = process.env['CARRYOVER_BMV2'];
+  const wanted = f.profiles ?? ['full', 'bmv2', ...(real ? (['real-bmv2'] as const) : [])];
+  return {
+    profiles: wanted.filter((p): p is 'full' | 'bmv2' => p !== 'real-bmv2'),
+    ...(f.rounds !== undefined ? { repeats: f.rounds } : {}),
+    ...(f.sizes ? { sizes: f.sizes } : {}),
+    ...(f.changed !== undefined ? { shares: [], counts: [f.changed] } : {}),
+    ...(f.target !== undefined ? { target: f.target } : {}),
+    ...(wanted.includes('real-bmv2') && real ? { bmv2: real, ...(f.sizes ? { bmv2Sizes: f.sizes } : {}) } : {}),
+  };
 }
 
 type Suite = (flags: BenchFlags) => Promise<BenchRow[]>;
@@ -53,10 +73,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   migrate: {
-    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow (--rounds = migrations per row, --sizes, --changed N = only N changed; run node with --expose-gc)',
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time (--rounds = migrations per row, --sizes, --changed N = only N changed, --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
     load: async () => {
       const { runMigrateBench } = await import('../bench/migrate-bench.js');
-      return (f) => runMigrateBench({ ...(f.rounds !== undefined ? { repeats: f.rounds } : {}), ...(f.sizes ? { sizes: f.sizes } : {}), ...(f.changed !== undefined ? { shares: [], counts: [f.changed] } : {}), ...(f.target !== undefined ? { target: f.target } : {}) });
+      return (f) => runMigrateBench(migrateOptions(f));
     },
   },
   domains: {
@@ -74,7 +94,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--profiles P,P…]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
@@ -85,7 +105,9 @@ process; it pushes p4/stateful_edge's P4Info with --device-config (the BMv2 JSON
 else expects the switch to run stateful_edge already. pipeline --target runs the in-band
 side-by-side on that switch and on a fresh sim, the sim's RegisterEntry read, and compares them
 (--rounds: side-by-side rounds); without --target, CARRYOVER_BMV2=path/simple_switch_grpc adds
-a real BMv2 started on loopback.`;
+a real BMv2 started on loopback; for migrate it adds two (source and destination) and the
+profile real-bmv2 (--profiles picks among full, bmv2, real-bmv2; --sizes then also sets the
+real-BMv2 populations, default 10000).`;
 
 /** Runs `carryover bench`. */
 export async function runBenchCommand(argv: string[]): Promise<number> {
@@ -100,6 +122,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     updates: { type: 'string' },
     sizes: { type: 'string' },
     changed: { type: 'string' },
+    profiles: { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -126,7 +149,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string; profiles?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -161,6 +184,13 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
     const n = Number(v.changed);
     if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new UsageError(`bench: --changed '${v.changed}' is not an integer 1..100000 (flows changed between the last pre-copy round and the freeze)`);
     out.changed = n;
+  }
+  if (v.profiles !== undefined) {
+    const ps = v.profiles.split(',');
+    const bad = ps.filter((p) => !(MIGRATE_PROFILES as readonly string[]).includes(p));
+    if (ps.length === 0 || bad.length > 0) throw new UsageError(`bench: --profiles '${v.profiles}' names ${bad.join(', ') || 'nothing'}; choose from ${MIGRATE_PROFILES.join(', ')}`);
+    if (ps.includes('real-bmv2') && !process.env['CARRYOVER_BMV2']) throw new UsageError('bench: --profiles real-bmv2 needs CARRYOVER_BMV2 (the path of simple_switch_grpc)');
+    out.profiles = ps as MigrateBenchProfile[];
   }
   return out;
 }

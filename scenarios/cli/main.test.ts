@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
-const run = async (args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> => {
+const run = async (args: string[], timeout = 60_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { timeout });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { timeout, env });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -51,6 +51,16 @@ describe('carryover CLI', () => {
     const c = await run(['bench', 'migrate', '--changed', '0']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("--changed '0' is not an integer 1..100000");
+  });
+
+  it('cli — bench migrate --profiles names only full, bmv2, real-bmv2, and real-bmv2 needs CARRYOVER_BMV2, running nothing', async () => {
+    const p = await run(['bench', 'migrate', '--profiles', 'full,tofino']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("--profiles 'full,tofino' names tofino; choose from full, bmv2, real-bmv2");
+    const { CARRYOVER_BMV2: _unset, ...env } = process.env;
+    const r = await run(['bench', 'migrate', '--profiles', 'real-bmv2'], 60_000, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--profiles real-bmv2 needs CARRYOVER_BMV2');
   });
 
   it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {
