@@ -110,6 +110,8 @@ async function child(profile: SimProfileName): Promise<void> {
       (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
     );
   });
+  // The bench that forked this switch is gone (killed, crashed): its IPC channel closes, so end too.
+  process.once('disconnect', () => void sim.stop().then(() => process.exit(0)));
   process.send?.({ ready: sim.address });
 }
 
