@@ -125,7 +125,7 @@ function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefin
 }
 
 /**
- * Field numbers of p4runtime.proto (P4Runtime v1): Update (type 1, entity 2), Entity (table_entry 2),
+ * Field numbers of p4runtime.proto (P4Runtime v1): WriteRequest (updates 4), Update (type 1, entity 2), Entity (table_entry 2),
  * TableEntry (table_id 1, match 2, action 3, priority 4, counter_data 7, idle_timeout_ns 9,
  * metadata 11), FieldMatch (field_id 1, exact 2, ternary 3, lpm 4, range 6, optional 7; inside
  * each: value/low 1, mask/prefix_len/high 2), TableAction (action 1), Action (action_id 1,
@@ -134,12 +134,15 @@ function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefin
  * the same as the general codec's, not merely equivalent.
  */
 const F = {
-  updateType: 1, updateEntity: 2, tableEntry: 2,
+  requestUpdates: 4, updateType: 1, updateEntity: 2, tableEntry: 2,
   tableId: 1, match: 2, action: 3, priority: 4, counterData: 7, idleTimeout: 9, metadata: 11,
   fieldId: 1, exact: 2, ternary: 3, lpm: 4, range: 6, optional: 7, first: 1, second: 2,
   tableAction: 1, actionId: 1, params: 4, paramId: 2, paramValue: 3,
   byteCount: 1, packetCount: 2,
 } as const;
+
+/** The params of an action given none: shared, so an entry without params allocates nothing for them. */
+const NO_PARAMS: Readonly<Record<string, ValueInput>> = Object.freeze({});
 
 /** CounterData's int64 counts accept 0 .. 2^63-1 (the general codec's check). */
 const MAX_COUNT = (1n << 63n) - 1n;
@@ -236,6 +239,8 @@ export class TableEncoder {
   encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate | undefined {
     const w = this.w;
     w.reset();
+    // Framed as WriteRequest.updates (field 4), so batches are made by copying runs of the slab.
+    const framed = w.open(F.requestUpdates);
     w.varint(tag(F.updateType, VARINT));
     w.varint(type);
     const entity = w.open(F.updateEntity);
@@ -255,7 +260,9 @@ export class TableEncoder {
     if (!forDelete && !this.writeTail(spec)) return undefined;
     w.close(te);
     w.close(entity);
-    return new EncodedUpdate({ type }, w.finish());
+    w.close(framed);
+    const end = w.offset;
+    return new EncodedUpdate(type, w.slab, w.seal(), end);
   }
 
   /** Idle timeout, counter data and metadata, in field order; false when the general path must decide. */
@@ -349,7 +356,7 @@ export class TableEncoder {
     if (spec.action === undefined) return false;
     const plan = this.action(spec.action);
     if (!plan) return false;
-    const given = spec.params ?? {};
+    const given = spec.params ?? NO_PARAMS;
     let count = 0;
     for (const _ in given) count++;
     if (count !== plan.params.length) return false;

@@ -136,6 +136,26 @@ export class WireWriter {
     this.start = this.at;
     return out;
   }
+
+  /**
+   * Ends the message written since `reset` like `finish`, without making a view: it stays in
+   * `slab` (read it right after this call) from the returned offset to the old `offset`.
+   */
+  seal(): number {
+    const s = this.start;
+    this.start = this.at;
+    return s;
+  }
+
+  /** The slab being written (after `seal`: the one holding the sealed message). */
+  get slab(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Where the next byte goes in `slab`. */
+  get offset(): number {
+    return this.at;
+  }
 }
 
 /** Walks the fields of one message in a buffer. `field`/`wireType` describe the field just read by `next`. */
