@@ -190,6 +190,9 @@ function count(v: unknown): bigint | undefined {
 export class TableEncoder {
   private readonly fields: readonly FieldPlan[];
   private readonly fieldIndex = new Map<string, number>();
+  /** The match keys of the last entry, in its order, and their field indices. */
+  private readonly seenNames: string[] = [];
+  private readonly seenFields: Array<number | undefined> = [];
   private readonly actionPlans = new Map<string, ActionPlan | null>();
   private readonly slots: Array<MatchInput | undefined>;
   private readonly w = new WireWriter();
@@ -306,9 +309,20 @@ export class TableEncoder {
 
   private writeMatch(match: Readonly<Record<string, MatchInput>> | undefined): boolean {
     const slots = this.slots;
+    const seen = this.seenNames;
     let ok = true;
+    let k = 0;
     for (const name in match) {
-      const i = this.field(name);
+      // Entries are usually written with the same keys in the same order: the k-th name is
+      // compared with the last entry's k-th (one string comparison) before the map is asked.
+      let i: number | undefined;
+      if (seen[k] === name) i = this.seenFields[k];
+      else {
+        i = this.field(name);
+        seen[k] = name;
+        this.seenFields[k] = i;
+      }
+      k++;
       const v = match[name];
       // An unknown name, one field named twice, or an undefined value: the general path decides.
       if (i === undefined || i < 0 || slots[i] !== undefined || v === undefined) {

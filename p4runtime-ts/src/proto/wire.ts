@@ -103,8 +103,15 @@ export class WireWriter {
 
   /** Opens a length-delimited field; returns the mark `close` needs. One byte is reserved for the length. */
   open(field: number): number {
-    this.varint(tag(field, LEN));
-    this.room(1);
+    const t = tag(field, LEN);
+    if (t < 0x80) {
+      // Fields 1..15, every one the hot paths open: tag and length byte in one bounds check.
+      this.room(2);
+      this.buf[this.at++] = t;
+    } else {
+      this.varint(t);
+      this.room(1);
+    }
     return this.at++ - this.start;
   }
 
