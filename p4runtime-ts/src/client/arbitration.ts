@@ -13,8 +13,7 @@ import { BehaviorSubject, Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { P4RuntimeError, grpcCodeName } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { fromUint128, toLong, toUint128 } from '../proto/index.js';
-import type { p4 } from '../proto/index.js';
+import { fromUint128, p4, toLong, toUint128 } from '../proto/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { ElectionIdConflictPolicy, ReconnectPolicy } from './options.js';
 import type { P4RuntimeTransport, StreamChannelHandle, TransportStatus } from './transport.js';
@@ -132,6 +131,16 @@ export class ArbitrationSession {
       throw new P4RuntimeError('CONNECTION_CLOSED', `StreamChannel to device ${this.config.deviceId} is not open (state ${this.state.value.kind}); wait for arbitration$ to report primary or backup`);
     }
     this.stream.send(msg);
+  }
+
+  /** Sends a stream message already encoded (a PacketOut written straight to the wire). */
+  sendEncoded(bytes: Uint8Array): void {
+    if (!this.stream || this.closing) {
+      throw new P4RuntimeError('CONNECTION_CLOSED', `StreamChannel to device ${this.config.deviceId} is not open (state ${this.state.value.kind}); wait for arbitration$ to report primary or backup`);
+    }
+    // A transport without encoded sends gets the message decoded (tests, in-process targets).
+    if (this.stream.sendEncoded) this.stream.sendEncoded(bytes);
+    else this.stream.send(p4.v1.StreamMessageRequest.decode(bytes));
   }
 
   /** Bids again on the open stream with a new election id (e.g. to take over as primary). */

@@ -14,7 +14,7 @@ describe('encoded update', () => {
       fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 2 ** 31 }), fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.uint8Array({ minLength: 1, maxLength: 2 })), { maxLength: 40 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (rows, device) => {
         const updates = rows.map(([t, k, v]) => update(t, k, v));
         const head = p4.v1.WriteRequest.encode({ deviceId: toLong(device), electionId: { high: toLong(0n), low: toLong(9n) } }).finish();
-        const ours = p4.v1.WriteRequest.decode(concatWriteRequest(head, updates.map((u) => new EncodedUpdate(u))));
+        const ours = p4.v1.WriteRequest.decode(concatWriteRequest(head, updates.map((u) => EncodedUpdate.of(u))));
         const theirs = p4.v1.WriteRequest.decode(p4.v1.WriteRequest.encode({ deviceId: toLong(device), electionId: { high: toLong(0n), low: toLong(9n) }, updates }).finish());
         expect(p4.v1.WriteRequest.toObject(ours)).toEqual(p4.v1.WriteRequest.toObject(theirs));
       }),
@@ -23,7 +23,7 @@ describe('encoded update', () => {
   });
 
   it('encoded update — its entity decodes back to what was encoded', () => {
-    const u = new EncodedUpdate(update(5, Uint8Array.of(1, 2), Uint8Array.of(3)));
+    const u = EncodedUpdate.of(update(5, Uint8Array.of(1, 2), Uint8Array.of(3)));
     expect(u.type).toBe(p4.v1.Update.Type.INSERT);
     expect(u.entity?.tableEntry?.tableId).toBe(5);
     expect(Array.from(u.entity?.tableEntry?.match?.[0]?.exact?.value ?? [])).toEqual([1, 2]);

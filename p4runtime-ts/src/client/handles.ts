@@ -87,7 +87,7 @@ export class TableHandle {
 
   /** The table's compiled encoder; what it leaves (and every error) goes through the general codec. */
   private encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate {
-    return tableEncoder(this.info).encode(type, spec, forDelete) ?? new EncodedUpdate({ type, entity: { tableEntry: encodeTableEntry(this.info, spec, forDelete) } });
+    return tableEncoder(this.info).encode(type, spec, forDelete) ?? EncodedUpdate.of({ type, entity: { tableEntry: encodeTableEntry(this.info, spec, forDelete) } });
   }
 
   /** A MODIFY of the table's default action. */

@@ -14,7 +14,9 @@ import { toBigInt, toLong } from '../proto/index.js';
 import type { LongLike, p4 } from '../proto/index.js';
 import type { ControllerHeaderInfo, P4Schema } from '../schema/index.js';
 import type { ArbitrationSession } from './arbitration.js';
-import { decodeDigestData, decodePacketMetadata, decodeTableEntry, encodePacketMetadata } from './entity-codec.js';
+import { decodeDigestData, decodePacketMetadata, decodeTableEntry } from './entity-codec.js';
+import { EncodedPacketIn } from './encoded-packet-in.js';
+import { decodePacketIn, encodePacketOut } from './packet-metadata.js';
 import type { TableEntryRead } from './entity-codec.js';
 
 /** A packet sent to the controller. */
@@ -55,6 +57,13 @@ export interface StreamErrorEvent {
 /** The names of the controller headers (P4 `@controller_header("packet_in")` convention). */
 const PACKET_IN = 'packet_in';
 const PACKET_OUT = 'packet_out';
+const NO_METADATA: Readonly<Record<string, ValueInput>> = Object.freeze({});
+
+/** Whether `o` has an own enumerable key (Object.keys(o).length > 0, without the array). */
+function hasOwnKeys(o: object): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
+  return false;
+}
 
 /** Fans the stream's messages out into decoded observables. */
 export class StreamMessages {
@@ -63,6 +72,8 @@ export class StreamMessages {
   private readonly idleTimeouts = new Subject<IdleTimeoutNotice>();
   private readonly errors = new Subject<StreamErrorEvent>();
   private readonly sub: Subscription;
+  private outSchema: P4Schema | undefined;
+  private outHeader: ControllerHeaderInfo | undefined;
 
   /** Every packet-in. */
   readonly packetIn$: Observable<PacketIn> = this.packetIns.asObservable();
@@ -91,14 +102,20 @@ export class StreamMessages {
   }
 
   /** Sends a packet to the data plane with packet_out metadata by field name. */
-  packetOut(payload: Uint8Array, metadata: Readonly<Record<string, ValueInput>> = {}): void {
-    let md: p4.v1.PacketMetadata.$Properties[] = [];
-    if (Object.keys(metadata).length > 0) {
-      const schema = this.schema();
-      if (!schema) throw new P4RuntimeError('FAILED_PRECONDITION', 'packetOut with metadata needs a P4Info: call ensurePipeline(), bindSchema() or fetchSchema() first');
-      md = encodePacketMetadata(schema.controllerHeader(PACKET_OUT), metadata);
+  packetOut(payload: Uint8Array, metadata: Readonly<Record<string, ValueInput>> = NO_METADATA): void {
+    // Written straight to the wire (packet-metadata.ts): the in-band path sends one per request.
+    this.session.sendEncoded(encodePacketOut(hasOwnKeys(metadata) ? this.packetOutHeader() : undefined, payload, metadata));
+  }
+
+  /** packet_out's header, looked up once per bound schema; undefined without a schema. */
+  private packetOutHeader(): ControllerHeaderInfo | undefined {
+    const schema = this.schema();
+    if (schema !== this.outSchema || this.outHeader === undefined) {
+      const header = schema?.controllerHeader(PACKET_OUT);
+      this.outSchema = schema;
+      this.outHeader = header;
     }
-    this.session.send({ packet: { payload, metadata: md } });
+    return this.outHeader;
   }
 
   /** Acks a digest list (done automatically unless `autoAckDigests` is false). */
@@ -139,7 +156,9 @@ export class StreamMessages {
   }
 
   private onPacket(p: p4.v1.PacketIn.$Properties): void {
-    this.packetIns.next({ payload: p.payload ?? new Uint8Array(), metadata: decodePacketMetadata(this.packetInHeader(), p.metadata) });
+    // From the gRPC transport a packet-in is still encoded: decoded by name straight from the bytes.
+    if (p instanceof EncodedPacketIn) this.packetIns.next(decodePacketIn(this.packetInHeader(), p.buf, p.start, p.end));
+    else this.packetIns.next({ payload: p.payload ?? new Uint8Array(), metadata: decodePacketMetadata(this.packetInHeader(), p.metadata) });
   }
 
   private onDigest(d: p4.v1.DigestList.$Properties): void {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { p4 } from '../proto/index.js';
 import type { MatchInput, ValueInput } from '../codec/index.js';
-import { EncodedUpdate } from './encoded-update.js';
+import { concatWriteRequest } from './encoded-update.js';
+import type { EncodedUpdate } from './encoded-update.js';
 import { encodeTableEntry } from './entity-codec.js';
 import type { TableEntrySpec } from './entity-codec.js';
 import { TableHandle } from './handles.js';
@@ -17,7 +18,7 @@ const T = p4.v1.Update.Type;
 
 /** The general path's bytes for the same update (or its error). */
 function general(table: typeof flows, type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): Uint8Array {
-  return new EncodedUpdate({ type, entity: { tableEntry: encodeTableEntry(table, spec, forDelete) } }).bytes;
+  return p4.v1.Update.encode({ type, entity: { tableEntry: encodeTableEntry(table, spec, forDelete) } }).finish();
 }
 
 const outcome = (f: () => Uint8Array): string => {
@@ -110,6 +111,29 @@ describe('table encoder', () => {
         },
       ),
       { numRuns: 600 },
+    );
+  });
+
+  it('table encoder — updates of two tables, taken in any order, concatenate into the WriteRequest protobufjs encodes', () => {
+    const hf = new TableHandle(flows);
+    const hm = new TableHandle(mixed);
+    const head = p4.v1.WriteRequest.encode({ deviceId: 3, atomicity: p4.v1.WriteRequest.Atomicity.CONTINUE_ON_ERROR }).finish();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 60 }), fc.integer(), (rows, seed) => {
+        const built = rows.map(([isFlows, v, priority]) => {
+          const spec: TableEntrySpec = isFlows
+            ? { match: { 'ipv4.dst': v, 'eth.dst': v * 3, port: v % 512, 'ipv6.dst': BigInt(v) << 90n, cookie: BigInt(v) }, action: 'drop' }
+            : { match: { src: `10.${v >> 8}.${v & 255}.0/24`, dport: '80..443', vrf: v & 255 }, action: 'drop', priority };
+          const table = isFlows ? flows : mixed;
+          return { u: (isFlows ? hf : hm).insert(spec) as EncodedUpdate, plain: { type: T.INSERT, entity: { tableEntry: encodeTableEntry(table, spec, false) } } };
+        });
+        // A fixed shuffle: runs of neighbours in one slab, broken where the order or the table changes.
+        const order = built.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 13) - ((b * 7919 + seed) % 13) || a - b);
+        const ours = p4.v1.WriteRequest.decode(concatWriteRequest(head, order.map((i) => (built[i] as { u: EncodedUpdate }).u)));
+        const theirs = p4.v1.WriteRequest.decode(p4.v1.WriteRequest.encode({ deviceId: 3, updates: order.map((i) => (built[i] as { plain: p4.v1.Update.$Properties }).plain) }).finish());
+        expect(p4.v1.WriteRequest.toObject(ours)).toEqual(p4.v1.WriteRequest.toObject(theirs));
+      }),
+      { numRuns: 150 },
     );
   });
 

@@ -125,7 +125,7 @@ function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefin
 }
 
 /**
- * Field numbers of p4runtime.proto (P4Runtime v1): Update (type 1, entity 2), Entity (table_entry 2),
+ * Field numbers of p4runtime.proto (P4Runtime v1): WriteRequest (updates 4), Update (type 1, entity 2), Entity (table_entry 2),
  * TableEntry (table_id 1, match 2, action 3, priority 4, counter_data 7, idle_timeout_ns 9,
  * metadata 11), FieldMatch (field_id 1, exact 2, ternary 3, lpm 4, range 6, optional 7; inside
  * each: value/low 1, mask/prefix_len/high 2), TableAction (action 1), Action (action_id 1,
@@ -134,12 +134,15 @@ function writeValue(w: WireWriter, field: number, v: ValueInput | null | undefin
  * the same as the general codec's, not merely equivalent.
  */
 const F = {
-  updateType: 1, updateEntity: 2, tableEntry: 2,
+  requestUpdates: 4, updateType: 1, updateEntity: 2, tableEntry: 2,
   tableId: 1, match: 2, action: 3, priority: 4, counterData: 7, idleTimeout: 9, metadata: 11,
   fieldId: 1, exact: 2, ternary: 3, lpm: 4, range: 6, optional: 7, first: 1, second: 2,
   tableAction: 1, actionId: 1, params: 4, paramId: 2, paramValue: 3,
   byteCount: 1, packetCount: 2,
 } as const;
+
+/** The params of an action given none: shared, so an entry without params allocates nothing for them. */
+const NO_PARAMS: Readonly<Record<string, ValueInput>> = Object.freeze({});
 
 /** CounterData's int64 counts accept 0 .. 2^63-1 (the general codec's check). */
 const MAX_COUNT = (1n << 63n) - 1n;
@@ -187,6 +190,9 @@ function count(v: unknown): bigint | undefined {
 export class TableEncoder {
   private readonly fields: readonly FieldPlan[];
   private readonly fieldIndex = new Map<string, number>();
+  /** The match keys of the last entry, in its order, and their field indices. */
+  private readonly seenNames: string[] = [];
+  private readonly seenFields: Array<number | undefined> = [];
   private readonly actionPlans = new Map<string, ActionPlan | null>();
   private readonly slots: Array<MatchInput | undefined>;
   private readonly w = new WireWriter();
@@ -236,6 +242,8 @@ export class TableEncoder {
   encode(type: p4.v1.Update.Type, spec: TableEntrySpec, forDelete: boolean): EncodedUpdate | undefined {
     const w = this.w;
     w.reset();
+    // Framed as WriteRequest.updates (field 4), so batches are made by copying runs of the slab.
+    const framed = w.open(F.requestUpdates);
     w.varint(tag(F.updateType, VARINT));
     w.varint(type);
     const entity = w.open(F.updateEntity);
@@ -255,7 +263,9 @@ export class TableEncoder {
     if (!forDelete && !this.writeTail(spec)) return undefined;
     w.close(te);
     w.close(entity);
-    return new EncodedUpdate({ type }, w.finish());
+    w.close(framed);
+    const end = w.offset;
+    return new EncodedUpdate(type, w.slab, w.seal(), end);
   }
 
   /** Idle timeout, counter data and metadata, in field order; false when the general path must decide. */
@@ -299,9 +309,20 @@ export class TableEncoder {
 
   private writeMatch(match: Readonly<Record<string, MatchInput>> | undefined): boolean {
     const slots = this.slots;
+    const seen = this.seenNames;
     let ok = true;
+    let k = 0;
     for (const name in match) {
-      const i = this.field(name);
+      // Entries are usually written with the same keys in the same order: the k-th name is
+      // compared with the last entry's k-th (one string comparison) before the map is asked.
+      let i: number | undefined;
+      if (seen[k] === name) i = this.seenFields[k];
+      else {
+        i = this.field(name);
+        seen[k] = name;
+        this.seenFields[k] = i;
+      }
+      k++;
       const v = match[name];
       // An unknown name, one field named twice, or an undefined value: the general path decides.
       if (i === undefined || i < 0 || slots[i] !== undefined || v === undefined) {
@@ -349,7 +370,7 @@ export class TableEncoder {
     if (spec.action === undefined) return false;
     const plan = this.action(spec.action);
     if (!plan) return false;
-    const given = spec.params ?? {};
+    const given = spec.params ?? NO_PARAMS;
     let count = 0;
     for (const _ in given) count++;
     if (count !== plan.params.length) return false;

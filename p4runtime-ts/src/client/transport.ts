@@ -6,6 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { p4 } from '../proto/index.js';
+import { decodeStreamResponse } from './encoded-packet-in.js';
 import type { ResolvedCredentials, ResolvedP4SwitchOptions } from './options.js';
 import { P4RUNTIME_SERVICE } from './service.js';
 
@@ -27,6 +28,8 @@ export interface TransportStatus {
 /** One open StreamChannel. */
 export interface StreamChannelHandle {
   send(msg: p4.v1.StreamMessageRequest.$Properties): void;
+  /** Optional: sends a StreamMessageRequest already encoded (PacketOuts written straight to the wire). */
+  sendEncoded?(bytes: Uint8Array): void;
   /** Half-closes and cancels the call; no more callbacks arrive afterwards. */
   close(): void;
 }
@@ -96,6 +99,12 @@ const ENCODED_WRITE = {
   requestSerialize: (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
   responseDeserialize: P4RUNTIME_SERVICE.Write.responseDeserialize,
 };
+
+/** StreamMessageRequests as protobufjs encodes them, or passed through when already encoded. */
+function streamRequestSerialize(msg: p4.v1.StreamMessageRequest.$Properties | Uint8Array): Buffer {
+  if (!(msg instanceof Uint8Array)) return P4RUNTIME_SERVICE.StreamChannel.requestSerialize(msg);
+  return Buffer.isBuffer(msg) ? msg : Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
+}
 
 /** P4Runtime over a grpc-js channel, with protobufjs static code as (de)serializers. */
 export class GrpcTransport implements P4RuntimeTransport {
@@ -174,7 +183,7 @@ export class GrpcTransport implements P4RuntimeTransport {
   /** Opens a StreamChannel; exactly one `onClose` follows unless we close it first. */
   openStream(handlers: StreamHandlers): StreamChannelHandle {
     const m = P4RUNTIME_SERVICE.StreamChannel;
-    const call = this.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), {});
+    const call = this.client.makeBidiStreamRequest(m.path, streamRequestSerialize, decodeStreamResponse, new grpc.Metadata(), {});
     let closed = false;
     call.on('data', (msg: p4.v1.StreamMessageResponse) => {
       if (!closed) handlers.onMessage(msg);
@@ -190,6 +199,9 @@ export class GrpcTransport implements P4RuntimeTransport {
     return {
       send: (msg) => {
         if (!closed) call.write(msg);
+      },
+      sendEncoded: (bytes) => {
+        if (!closed) call.write(bytes);
       },
       close: () => {
         if (closed) return;

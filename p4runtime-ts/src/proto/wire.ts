@@ -103,8 +103,15 @@ export class WireWriter {
 
   /** Opens a length-delimited field; returns the mark `close` needs. One byte is reserved for the length. */
   open(field: number): number {
-    this.varint(tag(field, LEN));
-    this.room(1);
+    const t = tag(field, LEN);
+    if (t < 0x80) {
+      // Fields 1..15, every one the hot paths open: tag and length byte in one bounds check.
+      this.room(2);
+      this.buf[this.at++] = t;
+    } else {
+      this.varint(t);
+      this.room(1);
+    }
     return this.at++ - this.start;
   }
 
@@ -135,6 +142,26 @@ export class WireWriter {
     const out = this.buf.subarray(this.start, this.at);
     this.start = this.at;
     return out;
+  }
+
+  /**
+   * Ends the message written since `reset` like `finish`, without making a view: it stays in
+   * `slab` (read it right after this call) from the returned offset to the old `offset`.
+   */
+  seal(): number {
+    const s = this.start;
+    this.start = this.at;
+    return s;
+  }
+
+  /** The slab being written (after `seal`: the one holding the sealed message). */
+  get slab(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Where the next byte goes in `slab`. */
+  get offset(): number {
+    return this.at;
   }
 }
 
