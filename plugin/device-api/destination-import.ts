@@ -43,8 +43,12 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   const flows = batch.slots.map((s) => translateFields(d.plugin.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
   const installed = await placeSlots(d.plugin.registerAccess, flows, x.placed, d.name);
   // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
-  // trusting its index (snapshotSource: index) would later export this VM without them.
-  for (const p of x.placed.values()) d.index.note(p.slot, x.vmId);
+  // trusting its index (snapshotSource: index) would later export this VM without them. This
+  // batch's flows only: the final batch is in the pause, and the VM may have 10^5 placed.
+  for (const f of flows) {
+    const p = x.placed.get(flowKeyString(d.plugin.group, f));
+    if (p) d.index.note(p.slot, x.vmId);
+  }
   return installed;
 }
 

@@ -7,9 +7,9 @@
  * the destination's counters (and its slot index) as they were; a retried activation whose first answer was lost
  * writes nothing twice.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
-import { createDeviceApi } from '../../plugin/index.js';
+import { VmSlotIndex, createDeviceApi } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef } from '../../plugin/index.js';
 import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
@@ -115,6 +115,25 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     expect(vmSlots(dst.sim, dst.plugin.group, DST_ID).size).toBe(ports.length);
     expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 1)).kind).toBe('forward');
     expect((await counters(dst, DST_ID)).some((c, i) => c.packets === (after[i]?.packets ?? 0n) + 1n)).toBe(true);
+  }, 60_000);
+
+  it('destination import — the final batch indexes only its own flows, not every flow the VM has placed here (the pause stays O(changed))', async () => {
+    const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
+    await srcApi.prepare(m);
+    await dstApi.prepare(m);
+    const snap = await srcApi.exportSnapshot(m);
+    await dstApi.importStaged(m, snap);
+    // One flow changes before the freeze: the final batch carries exactly that slot.
+    expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');
+    await srcApi.freeze(m);
+    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+    expect(final.slots).toHaveLength(1);
+    const note = vi.spyOn(VmSlotIndex.prototype, 'note');
+    await dstApi.importStaged(m, final);
+    expect(note).toHaveBeenCalledTimes(1);
+    note.mockRestore();
+    await dstApi.abort(m);
+    await srcApi.abort(m);
   }, 60_000);
 
   it('atomic activation — an abort after the final import, before activation, leaves the destination\'s counters and slot index as they were', async () => {
