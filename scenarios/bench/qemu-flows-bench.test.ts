@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import type { QemuDowntimeSample } from '../../controller/index.js';
+import { addedByKind } from './qemu-flows-bench.js';
+
+const sample = (mode: QemuDowntimeSample['mode'], qemuDowntimeMs: number): QemuDowntimeSample => ({ mode, qemuDowntimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined });
+
+describe('bench qemu — what carryover added, by kind of pause', () => {
+  it('bench qemu — pauses with nothing to move and with changed slots get a row each: median downtime of their own migrations minus the without-carryover median', () => {
+    const samples = [sample('without-trigger', 4), sample('with-trigger', 12), sample('without-trigger', 5), sample('with-trigger', 40), sample('with-trigger', 14), sample('with-trigger', 10)];
+    const syncs = [{ ms: 8, slots: 0 }, { ms: 35, slots: 100 }, { ms: 9, slots: 0 }, { ms: 7, slots: 0 }];
+    const rows = addedByKind('QEMU downtime', samples, syncs, 4.5);
+    expect(rows.map((r) => [r.variant, r.value])).toEqual([['nothing left to move in the pause', 12 - 4.5], ['changed slots left to the pause', 40 - 4.5]]);
+    expect(rows[0]?.note).toBe('3 of 4 migrations; their engine sync median 8.0 ms');
+  });
+
+  it('bench qemu — no rows when the pauses cannot be paired with the migrations (a migration without a pause)', () => {
+    expect(addedByKind('QEMU downtime', [sample('with-trigger', 12), sample('with-trigger', 13)], [{ ms: 8, slots: 0 }], 4)).toEqual([]);
+  });
+});
