@@ -202,7 +202,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
     // The clock is read while the slots are (one round trip less in the pause); a slot changed
     // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
-    const [clock, read] = await Promise.all([this.access.readClock(), reading]);
+    // No slots to read, nothing to rebase: no clock (a pause with nothing changed saves the trip).
+    const none = Array.isArray(reading) && reading.length === 0;
+    const [clock, read] = await Promise.all([none ? undefined : this.access.readClock(), reading]);
     const slots: SlotRecordOut[] = [];
     const removed: Record<string, bigint>[] = [];
     const byIndex = new Map(read.map((r) => [r.index, r]));
@@ -220,7 +222,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         x.exported.set(i, flowKeyFields(this.group, fields));
       }
     }
-    return { migrationId: m.migrationId, source: this.name, round, slots, removed, coversSeq, clock };
+    return { migrationId: m.migrationId, source: this.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
   }
 
   exportSnapshot(m: MigrationRef): Promise<StateBatch> {
