@@ -13,22 +13,10 @@ import { P4Schema } from 'p4runtime-ts';
 import { describeSchema, readMigrationContract } from '../../plugin/index.js';
 import { rehashedStatefulEdgeText, statefulEdgeP4InfoText } from '../../plugin/testing/stateful-edge-p4info.js';
 import type { MigrationEngineOptions } from './migration-engine.js';
+import { engineTestFlow, engineTestInventory } from '../testing/engine-site.js';
 
-const SITE = `
-devices:
-  src: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
-  dst: { address: 127.0.0.1:2, deviceId: 1, hosts: [host-b] }
-  c1: { address: 127.0.0.1:3, deviceId: 1, hosts: [host-c] }
-  c2: { address: 127.0.0.1:4, deviceId: 1, hosts: [host-c] }
-hosts:
-  host-c: { placement: ecmp }
-placement:
-  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [c1, c2] }
-vms:
-  vm-7: { address: 10.0.0.5, host: host-a }
-`;
-const inv = parseInventory(SITE, 'site.yaml');
-const flow = (i: number, state = 3n): Record<string, bigint> => ({ vm_addr: 0x0a000005n, remote_addr: 0xc6336400n + BigInt(i), vm_port: 40000n + BigInt(i), remote_port: 443n, protocol: 6n, state });
+const inv = engineTestInventory();
+const flow = engineTestFlow;
 
 async function setup(to = 'host-b', over: Partial<MigrationEngineOptions> = {}): Promise<{ engine: MigrationEngine; machine: MigrationMachine; dev: Map<string, FakeDeviceApi>; journal: MemoryJournal }> {
   const plan = planMigration(inv, 'vm-7', 'host-a', to);

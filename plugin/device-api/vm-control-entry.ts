@@ -80,7 +80,7 @@ export async function isRestored(sw: P4Switch, c: MigrationControlSpec, vmId: nu
 export async function restoreControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): Promise<void> {
   if (prior) return writeControl(sw, c, vmId, prior);
   try {
-    await sw.write(sw.table(c.table).delete({ match: { [c.keyField]: vmId } }));
+    await sw.write(restoreUpdate(sw, c, vmId, prior));
   } catch (e) {
     if (await readControl(sw, c, vmId)) throw e;
   }

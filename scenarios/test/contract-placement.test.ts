@@ -10,6 +10,7 @@ import { INBAND_OP, candidateSlotsFor, chooseSlot, fieldValue, readMigrationCont
 import { TCP_SYN } from '../../sim/programs/stateful-edge/frame.js';
 import * as L from '../../sim/programs/stateful-edge/layout.js';
 import { candidateSlots } from '../../sim/programs/stateful-edge/placement.js';
+import { arbFlowKey as arbKey } from '../../sim/programs/stateful-edge/test-fixtures.js';
 import type { FlowKey } from '../../sim/programs/stateful-edge/placement.js';
 import { isSlotFree, keyAddrWord, keyPortWord, stateWord } from '../../sim/programs/stateful-edge/slot.js';
 import { EdgeRig, UPLINK, VM_ADDR, expectForward } from '../../sim/programs/stateful-edge/test-fixtures.js';
@@ -38,13 +39,6 @@ describe('contract placement — annotations versus the data-plane model', () =>
   });
 
   it('computes the model\'s four candidates for random flows, both hash choices', () => {
-    const arbKey = fc.record({
-      vmAddr: fc.integer({ min: 0, max: 0xffffffff }),
-      remoteAddr: fc.integer({ min: 0, max: 0xffffffff }),
-      vmPort: fc.integer({ min: 0, max: 0xffff }),
-      remotePort: fc.integer({ min: 0, max: 0xffff }),
-      protocol: fc.constantFrom(6, 17),
-    });
     fc.assert(
       fc.property(arbKey, (key) => {
         const ours = candidateSlotsFor(ct.placement, fields(key));

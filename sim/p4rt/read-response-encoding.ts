@@ -68,10 +68,11 @@ export function encodeReadResponse(r: p4.v1.ReadResponse.$Properties): Buffer {
   const entities = r.entities ?? [];
   const cells = entities.map(cellOf);
   const other = entities.map((e, i) => (cells[i] ? undefined : p4.v1.Entity.encode(e).finish()));
+  // Each cell's sizes once: the total needs them, and so does the writing.
+  const sizes = cells.map((c) => (c ? cellSizes(c) : undefined));
   let total = 0;
   const bodies = entities.map((_, i) => {
-    const c = cells[i];
-    const n = c ? (cellSizes(c)[0] as number) : (other[i]?.length ?? 0);
+    const n = sizes[i]?.[0] ?? other[i]?.length ?? 0;
     total += 1 + varintSize(n) + n;
     return n;
   });
@@ -81,13 +82,14 @@ export function encodeReadResponse(r: p4.v1.ReadResponse.$Properties): Buffer {
     out[at++] = 0x0a; // ReadResponse.entities = 1, length-delimited
     at = putVarint(out, at, bodies[i] as number);
     const c = cells[i];
-    if (!c) {
+    const size = sizes[i];
+    if (!c || !size) {
       const b = other[i] as Uint8Array;
       out.set(b, at);
       at += b.length;
       continue;
     }
-    const [, reg, idx, data] = cellSizes(c);
+    const [, reg, idx, data] = size;
     out[at++] = 0x5a; // Entity.register_entry = 11
     at = putVarint(out, at, reg);
     out[at++] = 0x08; // RegisterEntry.register_id = 1

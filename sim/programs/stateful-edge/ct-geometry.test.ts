@@ -11,17 +11,10 @@ import { encodePacketOutMetadata, decodePacketInMetadata } from './inband.js';
 import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
 import { candidateSlots, flowKeyBytes } from './placement.js';
 import { statefulEdgeVariant } from './program.js';
-import { EdgeRig, VM_ID } from './test-fixtures.js';
+import { EdgeRig, VM_ID, arbFlowKey as arbKey } from './test-fixtures.js';
 
 const COMMITTED = readFileSync(resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'p4', 'stateful_edge.p4info.txtpb'), 'utf8');
 const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
-const arbKey = fc.record({
-  vmAddr: fc.integer({ min: 0, max: 0xffffffff }),
-  remoteAddr: fc.integer({ min: 0, max: 0xffffffff }),
-  vmPort: fc.integer({ min: 0, max: 0xffff }),
-  remotePort: fc.integer({ min: 0, max: 0xffff }),
-  protocol: fc.constantFrom(6, 17),
-});
 
 describe('stateful_edge variant — geometry and placement', () => {
   it('variant — the default geometry places every flow exactly where the committed program does', () => {

@@ -6,7 +6,7 @@ import { BMV2_HASH_VECTORS } from '../../../p4/testdata/bmv2-hash-vectors.js';
 import { CT_REGION0_BUCKETS, CT_REGION0_SIZE, CT_REGION1_BUCKETS, CT_SLOTS, CtState } from './layout.js';
 import { candidateSlots, canonicalFlowKey, flowKeyBytes } from './placement.js';
 import { keyPortWord, stateWord } from './slot.js';
-import { EdgeRig, UPLINK, expectForward } from './test-fixtures.js';
+import { EdgeRig, UPLINK, arbFlowKey as arbKey, expectForward } from './test-fixtures.js';
 
 describe('placement — against BMv2', () => {
   it('derives the four candidate slots from the hashes BMv2 computed in the lab', () => {
@@ -27,13 +27,6 @@ describe('placement — against BMv2', () => {
 });
 
 describe('placement — regions and buckets', () => {
-  const arbKey = fc.record({
-    vmAddr: fc.integer({ min: 0, max: 0xffffffff }),
-    remoteAddr: fc.integer({ min: 0, max: 0xffffffff }),
-    vmPort: fc.integer({ min: 0, max: 0xffff }),
-    remotePort: fc.integer({ min: 0, max: 0xffff }),
-    protocol: fc.constantFrom(6, 17),
-  });
 
   it('stays inside its regions and buckets', () => {
     fc.assert(

@@ -2,6 +2,7 @@
  * Fixtures shared by the stateful_edge model tests: a switch with one VM behind port 1 and an
  * uplink on port 100, wired through the in-memory PipelineEnv test double.
  */
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { PacketEgress, ProgramInstance, SimProgram } from '../../program.js';
 import { buildTcpFrame, buildUdpFrame } from '../../workload/frame-builder.js';
@@ -22,6 +23,15 @@ export const UPLINK = 100;
 export const VM_ID = 7;
 export const VM_ADDR = parseIpv4('10.0.0.5');
 export const REMOTE = parseIpv4('198.51.100.9');
+
+/** Any TCP or UDP flow key, for property tests of placement. */
+export const arbFlowKey = fc.record({
+  vmAddr: fc.integer({ min: 0, max: 0xffffffff }),
+  remoteAddr: fc.integer({ min: 0, max: 0xffffffff }),
+  vmPort: fc.integer({ min: 0, max: 0xffff }),
+  remotePort: fc.integer({ min: 0, max: 0xffff }),
+  protocol: fc.constantFrom(6, 17),
+});
 
 export interface TcpPkt {
   readonly seq: number;
