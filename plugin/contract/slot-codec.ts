@@ -5,11 +5,15 @@
 import { EdgePluginError } from '../errors.js';
 import type { DirtySpec, FieldRef, SlotGroupSpec } from './slot-group.js';
 
-const mask = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
+// Masks and shift amounts as bigints made once: every field of every slot read or written needs them.
+const MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => (1n << BigInt(b)) - 1n);
+const SHIFTS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => BigInt(b));
+const mask = (bits: number): bigint => MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
+const shift = (n: number): bigint => SHIFTS[n] ?? BigInt(n);
 
 /** The value of one field of a slot, given the slot's words. */
 export function fieldValue(words: readonly bigint[], ref: FieldRef): bigint {
-  return ((words[ref.word] ?? 0n) >> BigInt(ref.lsb)) & mask(ref.bits);
+  return ((words[ref.word] ?? 0n) >> shift(ref.lsb)) & mask(ref.bits);
 }
 
 /** Every field of a slot by name (bigint values), in layout order. */
@@ -29,9 +33,9 @@ export function encodeSlotWords(group: SlotGroupSpec, fields: Readonly<Record<st
     for (const f of w.fields) {
       const raw = fields[f.name];
       if (raw === undefined) continue;
-      const v = BigInt(raw);
+      const v = typeof raw === 'bigint' ? raw : BigInt(raw);
       if (v < 0n || v > mask(f.bits)) throw new EdgePluginError('VALUE_RANGE', `slot group '${group.name}': field '${f.name}' = ${v} does not fit its ${f.bits} bits`);
-      word |= v << BigInt(f.lsb);
+      word |= v << shift(f.lsb);
     }
     return word;
   });

@@ -59,12 +59,21 @@ export function translateFields(group: SlotGroupSpec, fields: Readonly<Record<st
  */
 export async function placeSlots(access: RegisterAccess, flows: readonly Readonly<Record<string, bigint>>[], placed: Map<string, PlacedSlot>, device: string): Promise<number> {
   const g = access.group;
-  type Pending = { readonly key: string; readonly words: bigint[]; readonly candidates: number[]; at: number };
+  type Pending = { readonly key: string; readonly flow: Readonly<Record<string, bigint>>; readonly words: bigint[]; candidates: number[]; hashed: boolean; at: number };
+  // A flow already placed here (a changed flow of an earlier round, the usual final batch) tries
+  // its own slot first; its hashed candidates are computed only if that slot is refused.
+  const withHashes = (p: Pending): void => {
+    const own = p.candidates[0];
+    const hashed = candidateSlotsFor(g.placement, p.flow);
+    p.candidates = own === undefined ? hashed : [own, ...hashed.filter((s) => s !== own)];
+    p.hashed = true;
+  };
   let pending: Pending[] = flows.map((f) => {
     const key = flowKeyString(g, f);
     const own = placed.get(key)?.slot;
-    const hashed = candidateSlotsFor(g.placement, f);
-    return { key, words: encodeSlotWords(g, f), candidates: own === undefined ? hashed : [own, ...hashed.filter((s) => s !== own)], at: 0 };
+    const p: Pending = { key, flow: f, words: encodeSlotWords(g, f), candidates: own === undefined ? [] : [own], hashed: false, at: 0 };
+    if (own === undefined) withHashes(p);
+    return p;
   });
   let written = 0;
   while (pending.length > 0) {
@@ -92,6 +101,7 @@ export async function placeSlots(access: RegisterAccess, flows: readonly Readonl
         written++;
       } else {
         if (placed.get(p.key)?.slot === p.candidates[p.at]) placed.delete(p.key);
+        if (!p.hashed) withHashes(p);
         p.at++;
         later.push(p);
       }

@@ -87,7 +87,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     try {
       if (indices === undefined || indices.length > size * this.options.wildcardShare) {
         this.counts.requests++;
-        for await (const cell of this.sw.read(this.sw.register(register).all())) {
+        for await (const cells of this.sw.readChunks(this.sw.register(register).all())) for (const cell of cells) {
           out[cell.index] = cell.value;
           this.cells++;
         }
@@ -98,7 +98,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
       for (let i = 0; i < indices.length; i += this.options.readBatch) batches.push(indices.slice(i, i + this.options.readBatch));
       await forEachLimited(batches, this.options.readConcurrency, async (batch) => {
         this.counts.requests++;
-        for await (const cell of this.sw.read(batch.map((i) => handle.at(i)))) {
+        for await (const cells of this.sw.readChunks(batch.map((i) => handle.at(i)))) for (const cell of cells) {
           out[cell.index] = cell.value;
           this.cells++;
         }
@@ -180,7 +180,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
         const queries = [];
         for (let k = from; k < Math.min(total, from + this.options.readBatch); k++) queries.push((handles[Math.floor(k / indices.length)] as (typeof handles)[number]).at(indices[k % indices.length] as number));
         this.counts.requests++;
-        for await (const cell of this.sw.read(queries)) {
+        for await (const cells of this.sw.readChunks(queries)) for (const cell of cells) {
           store(byName.get(cell.register) ?? -1, cell.index, cell.value);
           this.cells++;
         }
@@ -293,7 +293,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     let r = 0n;
     this.counts.requests++;
     try {
-      for await (const cell of this.sw.read([head.at(tracker), round.at(tracker)])) {
+      for await (const cells of this.sw.readChunks([head.at(tracker), round.at(tracker)])) for (const cell of cells) {
         if (cell.register === head.info.name) h = cell.value;
         else r = cell.value;
         this.cells++;
@@ -347,7 +347,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     try {
       for (let i = 0; i < at.length; i += this.options.readBatch) {
         this.counts.requests++;
-        for await (const cell of this.sw.read(at.slice(i, i + this.options.readBatch).map((x) => handle.at(x)))) {
+        for await (const cells of this.sw.readChunks(at.slice(i, i + this.options.readBatch).map((x) => handle.at(x)))) for (const cell of cells) {
           log[cell.index] = cell.value;
           this.cells++;
         }

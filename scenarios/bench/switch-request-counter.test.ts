@@ -17,6 +17,10 @@ function fakeSwitch(): CountableSwitch & { seen: string[] } {
       seen.push('read');
       return (async function* () {})();
     },
+    readChunks(): AsyncIterable<never> {
+      seen.push('readChunks');
+      return (async function* () {})();
+    },
     read$(): never {
       seen.push('read$');
       return undefined as never;
@@ -44,17 +48,18 @@ describe('switch request counter', () => {
       yield u;
     })() as never);
     for await (const _ of sw.read([] as never)) void _;
+    for await (const _ of sw.readChunks([] as never)) void _;
     sw.read$([] as never);
     for await (const _ of sw.readRaw([])) void _;
     sw.packetOut(new Uint8Array(0));
     sw.packetOut(new Uint8Array(0));
-    expect(c.counts()).toEqual({ writes: 3, updates: 6, reads: 3, packetOuts: 2 });
-    expect(totalRequests(c.counts())).toBe(8);
-    expect(sw.seen).toEqual(['write:3', 'write:1', 'write:2', 'read', 'read$', 'readRaw', 'packetOut', 'packetOut']);
+    expect(c.counts()).toEqual({ writes: 3, updates: 6, reads: 4, packetOuts: 2 });
+    expect(totalRequests(c.counts())).toBe(9);
+    expect(sw.seen).toEqual(['write:3', 'write:1', 'write:2', 'read', 'readChunks', 'read$', 'readRaw', 'packetOut', 'packetOut']);
     c.restore();
     sw.packetOut(new Uint8Array(0));
     expect(c.counts().packetOuts).toBe(2);
-    expect(sw.seen.length).toBe(9);
+    expect(sw.seen.length).toBe(10);
   });
 
   it('switch request counter — differences and sums of readings', () => {

@@ -13,13 +13,13 @@ export interface SwitchRequestCounts {
   readonly writes: number;
   /** Updates in those writes. */
   readonly updates: number;
-  /** Read calls (`read`, `readAll`, `read$`, `readRaw`). */
+  /** Read calls (`read`, `readChunks`, `readAll`, `read$`, `readRaw`). */
   readonly reads: number;
   readonly packetOuts: number;
 }
 
 /** The methods counted (a P4Switch, or a test's stand-in). */
-export type CountableSwitch = Pick<P4Switch, 'write' | 'read' | 'read$' | 'readRaw' | 'packetOut'>;
+export type CountableSwitch = Pick<P4Switch, 'write' | 'read' | 'readChunks' | 'read$' | 'readRaw' | 'packetOut'>;
 
 /** A running count over one session. */
 export interface SwitchRequestCounter {
@@ -43,14 +43,15 @@ export function sumRequests(xs: readonly SwitchRequestCounts[]): SwitchRequestCo
   return xs.reduce((s, c) => ({ writes: s.writes + c.writes, updates: s.updates + c.updates, reads: s.reads + c.reads, packetOuts: s.packetOuts + c.packetOuts }), { writes: 0, updates: 0, reads: 0, packetOuts: 0 });
 }
 
-/** Starts counting what `sw` sends, by shadowing its methods on the instance (readAll goes through read). */
+/** Starts counting what `sw` sends, by shadowing its methods on the instance (readAll goes through readChunks). */
 export function countSwitchRequests(sw: CountableSwitch): SwitchRequestCounter {
   const c = { writes: 0, updates: 0, reads: 0, packetOuts: 0 };
-  const KEYS = ['write', 'read', 'read$', 'readRaw', 'packetOut'] as const;
+  const KEYS = ['write', 'read', 'readChunks', 'read$', 'readRaw', 'packetOut'] as const;
   // What to put back: an instance's own method, or nothing (the class's method shows through again).
   const own = new Map(KEYS.filter((k) => Object.prototype.hasOwnProperty.call(sw, k)).map((k) => [k, Reflect.get(sw, k) as unknown]));
   const write = sw.write.bind(sw);
   const read = sw.read.bind(sw);
+  const readChunks = sw.readChunks.bind(sw);
   const read$ = sw.read$.bind(sw);
   const readRaw = sw.readRaw.bind(sw);
   const packetOut = sw.packetOut.bind(sw);
@@ -70,6 +71,10 @@ export function countSwitchRequests(sw: CountableSwitch): SwitchRequestCounter {
   sw.read = (queries) => {
     c.reads++;
     return read(queries);
+  };
+  sw.readChunks = (queries) => {
+    c.reads++;
+    return readChunks(queries);
   };
   sw.read$ = (queries) => {
     c.reads++;

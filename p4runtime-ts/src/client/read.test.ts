@@ -75,6 +75,24 @@ describe('read', () => {
     expect(seen.size).toBe(2000);
   });
 
+  it('read — readChunks gives one array per ReadResponse, together the same cells as read, in order', async () => {
+    const sw = await h.primaryWithPipeline();
+    const reg = sw.register('ct_state');
+    await sw.write([reg.modify(3, 9n), reg.modify(6, 1n << 63n)]);
+    const queries = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => reg.at(i));
+    const before = h.server.readResponses;
+    const chunks: { index: number; value: bigint }[][] = [];
+    for await (const xs of sw.readChunks(queries)) chunks.push(xs.map((c) => ({ index: c.index, value: c.value })));
+    // readChunk 7: eight cells come as a message of 7 and one of 1.
+    expect(h.server.readResponses - before).toBe(2);
+    expect(chunks.map((c) => c.length)).toEqual([7, 1]);
+    const flat = chunks.flat();
+    const one: { index: number; value: bigint }[] = [];
+    for await (const c of sw.read(queries)) one.push({ index: c.index, value: c.value });
+    expect(flat).toEqual(one);
+    expect(flat.filter((c) => c.value !== 0n)).toEqual([{ index: 3, value: 9n }, { index: 6, value: 1n << 63n }]);
+  });
+
   it('read — read$ is an Observable; taking a few unsubscribes and cancels the rest', async () => {
     const sw = await h.primaryWithPipeline();
     const acl = sw.table('acl');

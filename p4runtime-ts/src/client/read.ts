@@ -12,6 +12,7 @@ import type { p4 } from '../proto/index.js';
 import type { P4Schema } from '../schema/index.js';
 import { decodeEntity, describeUpdate } from './entity-codec.js';
 import { readDecoder } from './read-decoder.js';
+import { encodeReadRequest } from './read-request-encoding.js';
 import { perUpdateErrors, statusDetails } from './write.js';
 import type { EntityRead } from './entity-codec.js';
 import type { ReadQuery, ResultOf } from './handles.js';
@@ -72,6 +73,14 @@ function readFailure(ctx: ReadContext, entities: readonly p4.v1.Entity.$Properti
 
 /** Streams the decoded results of one or more queries. */
 export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[], signal?: AbortSignal): AsyncIterable<ResultOf<Q>> {
+  for await (const chunk of readEntityChunks(ctx, queries, signal)) yield* chunk;
+}
+
+/**
+ * The same results one ReadResponse at a time, each as an array: one await per message instead of
+ * one per entity, for reads of many small entities (a slot group's register cells).
+ */
+export async function* readEntityChunks<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[], signal?: AbortSignal): AsyncIterable<Array<ResultOf<Q>>> {
   const schema = ctx.schema();
   if (!schema) {
     throw new P4RuntimeError('FAILED_PRECONDITION', 'no P4Info bound to this switch: call ensurePipeline(), bindSchema() or fetchSchema() before reading by name');
@@ -79,12 +88,12 @@ export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadCo
   const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
   const entities = list.flatMap((q) => q.entities);
   if (!ctx.transport.readEncoded) {
-    for await (const e of readRawEntities(ctx, entities, signal)) yield decodeEntity(schema, e) as ResultOf<Q>;
+    for await (const e of readRawEntities(ctx, entities, signal)) yield [decodeEntity(schema, e) as ResultOf<Q>];
     return;
   }
   // Straight from the bytes: decoding errors are the caller's to see, the call's own go through readFailure.
   const decoder = readDecoder(schema);
-  const stream = ctx.transport.readEncoded(request(ctx, entities), signal)[Symbol.asyncIterator]();
+  const stream = ctx.transport.readEncoded(encodeReadRequest(ctx.deviceId, ctx.role, entities), signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
@@ -94,7 +103,7 @@ export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadCo
         throw readFailure(ctx, entities, e) ?? P4RuntimeError.from(e, `read from device ${ctx.deviceId}`);
       }
       if (next.done) return;
-      for (const e of decoder.response(next.value)) yield e as ResultOf<Q>;
+      yield [...decoder.response(next.value)] as Array<ResultOf<Q>>;
     }
   } finally {
     // A consumer that stops early (or a decoding error) ends the call on the server too.

@@ -49,7 +49,7 @@ export interface P4RuntimeTransport {
    * Optional: the same stream with each ReadResponse still encoded, so reads by name decode table
    * entries straight from the bytes instead of building protobuf objects first.
    */
-  readEncoded?(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  readEncoded?(req: p4.v1.ReadRequest.$Properties | Uint8Array, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   setPipeline(req: p4.v1.SetForwardingPipelineConfigRequest.$Properties): Promise<void>;
   getPipeline(req: p4.v1.GetForwardingPipelineConfigRequest.$Properties): Promise<p4.v1.GetForwardingPipelineConfigResponse>;
   openStream(handlers: StreamHandlers): StreamChannelHandle;
@@ -93,17 +93,20 @@ export type GrpcTransportOptions = Pick<
   'address' | 'credentials' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'keepaliveMs' | 'keepaliveTimeoutMs' | 'rpcTimeoutMs'
 >;
 
+/** Bytes encoded ahead of sending, as the Buffer grpc-js wants (no copy). */
+const passThrough = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
 /** The Write method with a pass-through serializer, for requests encoded ahead of sending. */
 const ENCODED_WRITE = {
   path: P4RUNTIME_SERVICE.Write.path,
-  requestSerialize: (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+  requestSerialize: passThrough,
   responseDeserialize: P4RUNTIME_SERVICE.Write.responseDeserialize,
 };
 
 /** StreamMessageRequests as protobufjs encodes them, or passed through when already encoded. */
 function streamRequestSerialize(msg: p4.v1.StreamMessageRequest.$Properties | Uint8Array): Buffer {
   if (!(msg instanceof Uint8Array)) return P4RUNTIME_SERVICE.StreamChannel.requestSerialize(msg);
-  return Buffer.isBuffer(msg) ? msg : Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
+  return passThrough(msg);
 }
 
 /** P4Runtime over a grpc-js channel, with protobufjs static code as (de)serializers. */
@@ -150,13 +153,14 @@ export class GrpcTransport implements P4RuntimeTransport {
   }
 
   /** Streams the ReadResponses of one Read as their encoded bytes. */
-  readEncoded(req: p4.v1.ReadRequest.$Properties, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  readEncoded(req: p4.v1.ReadRequest.$Properties | Uint8Array, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     return this.serverStream(req, (b: Buffer) => b, signal);
   }
 
-  private async *serverStream<T>(req: p4.v1.ReadRequest.$Properties, deserialize: (b: Buffer) => T, signal?: AbortSignal): AsyncIterable<T> {
+  private async *serverStream<T>(req: p4.v1.ReadRequest.$Properties | Uint8Array, deserialize: (b: Buffer) => T, signal?: AbortSignal): AsyncIterable<T> {
     const m = P4RUNTIME_SERVICE.Read;
-    const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, deserialize, req, new grpc.Metadata(), {});
+    const serialize = req instanceof Uint8Array ? passThrough : m.requestSerialize;
+    const call = this.client.makeServerStreamRequest(m.path, serialize as (r: typeof req) => Buffer, deserialize, req, new grpc.Metadata(), {});
     const onAbort = (): void => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
