@@ -18,9 +18,12 @@ export function fieldValue(words: readonly bigint[], ref: FieldRef): bigint {
 
 /** Every field of a slot by name (bigint values), in layout order. */
 export function decodeSlotFields(group: SlotGroupSpec, words: readonly bigint[]): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
-  for (const w of group.words) for (const f of w.fields) out[f.name] = fieldValue(words, f);
-  return out;
+  // Built from entries, not by keyed stores: V8 turns an object that gains more than a dozen
+  // properties by keyed stores into a dictionary, and every later look-up, copy and for-in of
+  // the slot's fields (batch check, translation, placement) becomes a hash-table walk.
+  const entries: [string, bigint][] = [];
+  for (const w of group.words) for (const f of w.fields) entries.push([f.name, fieldValue(words, f)]);
+  return Object.fromEntries(entries);
 }
 
 /** The words of a slot from its fields by name; missing fields are 0, values must fit their width. */

@@ -40,14 +40,15 @@ function fieldsToWire(fields: Readonly<Record<string, bigint>>, what: string): W
 
 /** FieldValue messages as named values; a name given twice is refused. */
 function fieldsFromWire(v: unknown, what: string): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
+  const out = new Map<string, bigint>();
   for (const f of list(v, what)) {
     const m = msg(f, what);
     const name = str(m['name'], `${what} field name`);
-    if (Object.hasOwn(out, name)) throw bad(what, `field '${name}' appears twice`);
-    out[name] = wireToBigint(m['value'], `${what} field '${name}'`);
+    if (out.has(name)) throw bad(what, `field '${name}' appears twice`);
+    out.set(name, wireToBigint(m['value'], `${what} field '${name}'`));
   }
-  return out;
+  // From entries: an object given a slot's two dozen fields by keyed stores becomes a slow dictionary (slot-codec.ts).
+  return Object.fromEntries(out);
 }
 
 /** A MigrationRef message. */

@@ -4,6 +4,7 @@
  * notifications, digests, packet metadata) into objects keyed by P4Info names with bigint values.
  * Also renders an update for error messages ("INSERT table ingress.acl {dst=10.0.0.5} → allow").
  */
+import Long from 'long';
 import { P4RuntimeError } from '../errors.js';
 import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, formatMatchValue, parseValue } from '../codec/index.js';
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
@@ -134,6 +135,12 @@ function counterData(c: Partial<CounterValue> | undefined, what: string): p4.v1.
   return { byteCount: toLong(check(c?.bytes, 'bytes'), true), packetCount: toLong(check(c?.packets, 'packets'), true) };
 }
 
+/** An Index.index (int64) for a cell of an array of `size`; numbers skip bigint altogether (a slot read names hundreds of cells). */
+function indexLong(index: number | bigint, size: number, what: string): Long {
+  if (typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 && index < size) return Long.fromNumber(index);
+  return toLong(checkIndex(index, size, what), true);
+}
+
 function checkIndex(index: number | bigint, size: number, what: string): bigint {
   const i = typeof index === 'bigint' ? index : Number.isSafeInteger(index) ? BigInt(index) : -1n;
   if (i < 0n || i >= BigInt(size)) throw new P4RuntimeError('VALUE_RANGE', `${what}: index ${String(index)} is outside 0..${size - 1}`);
@@ -259,7 +266,7 @@ function parseSigned(v: ValueInput, what: string): bigint {
 /** Builds a RegisterEntry for one cell (or all cells when index is undefined, for reads). */
 export function encodeRegisterEntry(reg: RegisterInfo, index: number | bigint | undefined, value?: ValueInput): p4.v1.RegisterEntry.$Properties {
   const e: p4.v1.RegisterEntry.$Properties = { registerId: reg.id };
-  if (index !== undefined) e.index = { index: toLong(checkIndex(index, reg.size, `register '${reg.name}'`), true) };
+  if (index !== undefined) e.index = { index: indexLong(index, reg.size, `register '${reg.name}'`) };
   if (value !== undefined) e.data = encodeRegisterValue(reg, value);
   return e;
 }
@@ -267,7 +274,7 @@ export function encodeRegisterEntry(reg: RegisterInfo, index: number | bigint | 
 /** Builds a CounterEntry for one cell (or all when index is undefined). */
 export function encodeCounterEntry(counterId: number, name: string, size: number, index: number | bigint | undefined, data?: Partial<CounterValue>): p4.v1.CounterEntry.$Properties {
   const e: p4.v1.CounterEntry.$Properties = { counterId };
-  if (index !== undefined) e.index = { index: toLong(checkIndex(index, size, `counter '${name}'`), true) };
+  if (index !== undefined) e.index = { index: indexLong(index, size, `counter '${name}'`) };
   if (data !== undefined) e.data = counterData(data, `counter '${name}'`);
   return e;
 }
