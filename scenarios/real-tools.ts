@@ -119,10 +119,12 @@ export async function startBmv2(bmv2: string, timeoutMs = 20_000, tls?: Bmv2Tls)
   const grpcPort = await freePort();
   // A build without Thrift (PI only) refuses --thrift-port; one with it would otherwise take 9090.
   const help = spawnSync(bmv2, ['--help'], { encoding: 'utf8', timeout: 30_000 });
-  const thrift = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--thrift-port') ? ['--thrift-port', String(await freePort())] : [];
+  const helpText = `${help.stdout ?? ''}${help.stderr ?? ''}`;
+  const thrift = helpText.includes('--thrift-port') ? ['--thrift-port', String(await freePort())] : [];
+  // Likewise a build without nanomsg has no --notifications-addr (and refuses it).
+  const notifications = helpText.includes('--notifications-addr') ? ['--notifications-addr', `ipc:///tmp/carryover-bmv2-${process.pid}-${grpcPort}.ipc`] : [];
   const args = [
-    '--no-p4', '--device-id', '0', '--log-level', 'off', ...thrift,
-    '--notifications-addr', `ipc:///tmp/carryover-bmv2-${process.pid}-${grpcPort}.ipc`,
+    '--no-p4', '--device-id', '0', '--log-level', 'off', ...thrift, ...notifications,
     '--', '--grpc-server-addr', `127.0.0.1:${grpcPort}`, '--cpu-port', '255',
     ...(tls ? ['--grpc-server-ssl', '--grpc-server-cacert', tls.ca, '--grpc-server-cert', tls.cert, '--grpc-server-key', tls.key, ...(tls.clientAuth ? ['--grpc-server-with-client-auth'] : [])] : []),
   ];

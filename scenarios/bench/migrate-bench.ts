@@ -120,7 +120,7 @@ export interface PauseSample extends MeasuredPause {
   readonly finalSlots: number;
   readonly snapshot: { readonly slots: number; readonly ms: number };
   readonly delta: { readonly slots: number; readonly ms: number };
-  /** Heap growth from before prepare to the end of pre-copy (GC forced around it when exposed). */
+  /** Heap growth from before prepare to right after the pause, the migration staged everywhere (GC forced at both ends when exposed). */
   readonly heapBytes: number;
 }
 
@@ -144,13 +144,14 @@ export interface MigrateBenchResult {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**
- * Collects (when `--expose-gc`) and then lets the collector's background sweeping finish before a
- * measured pause: a collection forced just before it leaves V8's sweeper threads working through
- * the whole heap during the pause — more with 10^5 flows' state in the heap than with 10^4, on
- * the same two cores as the switches (an earlier session's finding).
+ * Lets what the last round left in flight (digests of the changes just made, answers on their way)
+ * drain before a measured pause. No collection is forced here: a full collection discards the
+ * optimized code whose embedded objects died (V8's "weak objects" deoptimizations — 234 in three
+ * migrations, traced with --trace-deopt), so the pause ran the read decoder, the wire reader and
+ * the placement in the interpreter: twice the controller CPU of a pause that follows pre-copy
+ * directly, as a real one does. The heap is measured after the pause instead (measurePause).
  */
 async function settle(): Promise<void> {
-  gc?.();
   await new Promise((r) => setTimeout(r, 1_000));
 }
 
@@ -221,7 +222,6 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   }
   stop$.next();
   await running;
-  const heapBytes = heapUsed() - heap0;
   // Between the last round and the freeze: the same flows change again; only the final delta has it.
   if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
   const dstBefore = await rig.destinationCounters(vm);
@@ -232,6 +232,9 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const sync = await engine.pauseSync();
   const p1 = performance.now();
   const r1 = rig.reading();
+  // What the controller holds for the migration once everything is staged (forced collections
+  // here, after the pause, not before it: see settle()).
+  const heapBytes = heapUsed() - heap0;
   if (sync.lost) throw new MigrateBenchFailure(`${what}: the pause lost state: ${sync.lost.detail}`);
   if (sync.slots !== changed) throw new MigrateBenchFailure(`${what}: the final delta installed ${sync.slots} slots, ${changed} flows changed`);
   await rig.checkMoved(what, dstBefore, vm);
