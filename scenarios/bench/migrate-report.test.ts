@@ -47,13 +47,23 @@ describe('bench migrate report', () => {
   });
 
   it('bench migrate report — without forced GC the memory row says so; a target is named in the not-run row; goals not measured say so', () => {
-    const rows = migrateRows(result([pause('full', 10_000, 100, 5)], [], { sizes: [10_000], target: '127.0.0.1:9559' }, false));
+    const rows = migrateRows(result([pause('full', 10_000, 100, 5)], [], { sizes: [10_000, 100_000], target: '127.0.0.1:9559' }, false));
     expect(rows.find((r) => r.case === 'controller memory per tracked flow')?.note).toContain('NO forced GC');
     expect(rows[rows.length - 1]?.note).toContain('--target 127.0.0.1:9559');
     expect(rows.filter((r) => r.case === 'goal' && r.value === 'NOT RUN').map((r) => r.note)).toContain('not measured in this run');
     expect(rows.some((r) => r.case.startsWith('migrations measured again'))).toBe(false);
     const again = migrateRows({ ...result([pause('full', 10_000, 100, 5)], []), retried: ['full, 10000 flows, 100 changed: snapshot: pre-copy failed: timeout'] });
     expect(again.find((r) => r.case === 'migrations measured again after pre-copy failed')).toMatchObject({ value: 1, note: expect.stringContaining('pre-copy failed: timeout') as unknown });
+  });
+
+  it('bench migrate report — a run of one size has only that population\'s goals and no flatness goal (a size against itself proves nothing)', () => {
+    const big = result([pause('full', 100_000, 1000, 130)], [copy('full', 100_000, 12_000)], { sizes: [100_000], counts: [1000], shares: [] });
+    expect(migrateGoals(big).map((g) => [g.goal, g.reached])).toEqual([
+      ['full: pause-window sync at 100000 flows / 1 % changing ≤ 20 ms', false],
+      ['full: ≥ 20× faster than stop-and-copy at 100000 flows (1 % changing)', true],
+    ]);
+    const small = result([pause('full', 10_000, 100, 4)], [], { sizes: [10_000], counts: [100], shares: [] });
+    expect(migrateGoals(small).map((g) => [g.goal, g.reached])).toEqual([['full: pause-window sync at 10000 flows / 1 % changing ≤ 5 ms', true]]);
   });
 
   it('bench migrate report — real BMv2: the floor per row (median), pause / floor, both goals; no not-run row', () => {
