@@ -120,7 +120,7 @@ export interface PauseSample extends MeasuredPause {
   readonly finalSlots: number;
   readonly snapshot: { readonly slots: number; readonly ms: number };
   readonly delta: { readonly slots: number; readonly ms: number };
-  /** Heap growth from before prepare to right after the pause, the migration staged everywhere (GC forced at both ends when exposed). */
+  /** Heap the migration held right after the pause (staged everywhere) that its rollback released (GC forced at both readings when exposed). */
   readonly heapBytes: number;
 }
 
@@ -198,7 +198,6 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const src = timedDeviceApi('src', rig.src.api, calls);
   const dst = timedDeviceApi('dst', rig.dst.api, calls);
   const engine = await rig.engine(rig.nextMigrationId('engine'), { src, dst }, o.precopyIntervalMs, vm);
-  const heap0 = heapUsed();
   await engine.prepare();
   const stop$ = new Subject<void>();
   const t0 = performance.now();
@@ -233,13 +232,16 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const p1 = performance.now();
   const r1 = rig.reading();
   // What the controller holds for the migration once everything is staged (forced collections
-  // here, after the pause, not before it: see settle()).
-  const heapBytes = heapUsed() - heap0;
+  // here, after the pause, not before it: see settle()); compared below with the heap once the
+  // rollback released it — the heap before prepare still held an earlier migration's leftovers
+  // when the populations alternate, which made a difference from it negative.
+  const heapStaged = heapUsed();
   if (sync.lost) throw new MigrateBenchFailure(`${what}: the pause lost state: ${sync.lost.detail}`);
   if (sync.slots !== changed) throw new MigrateBenchFailure(`${what}: the final delta installed ${sync.slots} slots, ${changed} flows changed`);
   await rig.checkMoved(what, dstBefore, vm);
   await engine.abort('ABORTED_BY_TRIGGER', 'bench: rolled back so the next migration starts from the same state');
   await rig.checkRolledBack(what, vm);
+  const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
     profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots,

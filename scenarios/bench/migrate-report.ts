@@ -163,7 +163,7 @@ function memoryRows(r: MigrateBenchResult): BenchRow[] {
     const index = r.indexBytesPerFlow[first.profile];
     rows.push({
       suite: SUITE, case: 'controller memory per tracked flow', variant: `${first.profile} / flows=${first.flows}`, value: per, unit: 'B/flow',
-      note: `heap growth from before prepare to right after the pause, the migration staged everywhere (engine + in-process device APIs: the source's exported keys, the destination's placements), median of ${xs.length}; ${how}${index !== undefined ? `; the source plugin's slot index, standing: ≈ ${Math.round(index)} B/flow` : ''}`,
+      note: `heap the migration held right after the pause, staged everywhere, that its rollback released (engine + in-process device APIs: the source's exported keys, the destination's placements), median of ${xs.length}; ${how}${index !== undefined ? `; the source plugin's slot index, standing: ≈ ${Math.round(index)} B/flow` : ''}`,
     });
   }
   return rows;
