@@ -16,8 +16,7 @@ import { SRC_ID, pinholesOf, topology, udpIn, udpOut } from '../migration-fixtur
 /** Counts the `dyn_acl` entities the session reads, and whether any read was the whole table. */
 function recordTableReads(sw: P4Switch, tableId: number): { entities: number; wildcard: number } {
   const seen = { entities: 0, wildcard: 0 };
-  const read = sw.read.bind(sw);
-  sw.read = (queries) => {
+  const note = (queries: unknown): void => {
     for (const q of Array.isArray(queries) ? queries : [queries]) {
       for (const e of (q as { entities: readonly { tableEntry?: { tableId?: number; match?: readonly unknown[] } }[] }).entities) {
         if (e.tableEntry?.tableId !== tableId) continue;
@@ -25,7 +24,17 @@ function recordTableReads(sw: P4Switch, tableId: number): { entities: number; wi
         if ((e.tableEntry.match ?? []).length === 0) seen.wildcard++;
       }
     }
+  };
+  // Both ways a read reaches the switch (readAll goes through readChunks).
+  const read = sw.read.bind(sw);
+  const readChunks = sw.readChunks.bind(sw);
+  sw.read = (queries) => {
+    note(queries);
     return read(queries);
+  };
+  sw.readChunks = (queries) => {
+    note(queries);
+    return readChunks(queries);
   };
   return seen;
 }
