@@ -8,7 +8,9 @@ import type { DirtySpec, FieldRef, SlotGroupSpec } from './slot-group.js';
 // Masks and shift amounts as bigints made once: every field of every slot read or written needs them.
 const MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => (1n << BigInt(b)) - 1n);
 const SHIFTS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => BigInt(b));
-const mask = (bits: number): bigint => MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
+/** The largest value a field of `bits` bits holds (2^bits − 1), made once per width. */
+export const bitMask = (bits: number): bigint => MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
+const mask = bitMask;
 const shift = (n: number): bigint => SHIFTS[n] ?? BigInt(n);
 
 /** The value of one field of a slot, given the slot's words. */

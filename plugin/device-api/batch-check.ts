@@ -6,12 +6,11 @@
  * refused whole, so a refused import changes nothing.
  */
 import type { MigratableTableSpec, SlotGroupSpec } from '../contract/index.js';
+import { bitMask } from '../contract/index.js';
 import type { StateBatch } from './device-api.js';
 import { DeviceApiFailure } from './migration-sessions.js';
 
-// Limits made once per width: a batch of 10^5 slots checks millions of fields.
-const LIMITS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => 1n << BigInt(b));
-const fits = (v: unknown, bits: number): boolean => typeof v === 'bigint' && v >= 0n && v < (LIMITS[bits] ?? 1n << BigInt(bits));
+const fits = (v: unknown, bits: number): boolean => typeof v === 'bigint' && v >= 0n && v <= bitMask(bits);
 
 /**
  * Refuses `batch` unless every record fits `group` and `counters`.

@@ -109,7 +109,7 @@ export function migrateGoals(r: MigrateBenchResult): GoalCheck[] {
     const copy = copyOf(r.copies, profile, big);
     const pause = medianPause(r.pauses, profile, big, at(big));
     goals.push(checkGoal(`${profile}: ≥ 20× faster than stop-and-copy at ${big} flows (${share * 100} % changing)`, copy && pause ? copy.pauseMs / pause : undefined, { min: 20 }, '×'));
-    if (small === undefined || one) continue;
+    if (small === undefined) continue;
     for (const k of o.counts) {
       const a = medianPause(r.pauses, profile, small, k);
       const b = medianPause(r.pauses, profile, big, k);

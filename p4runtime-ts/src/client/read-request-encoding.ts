@@ -5,29 +5,10 @@
  * VM's changed slots — is mostly RegisterEntry{id, index}: those are written straight into a slab;
  * any other entity goes through protobufjs. The bytes decode to the same message protobufjs writes.
  */
-import { p4 } from '../proto/index.js';
+import { p4, toBigInt } from '../proto/index.js';
 import { VARINT, WireWriter, tag } from '../proto/wire.js';
 
-/** A protobufjs Long, or a plain number (what our entity builders store). */
-interface LongBits {
-  readonly low: number;
-  readonly high: number;
-}
-
 const writer = new WireWriter();
-
-/** The int64 of an Index as a bigint, or undefined when it is not a number or Long. */
-function int64Of(v: unknown): bigint | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
-  if (typeof v === 'bigint') return v;
-  if (v !== null && typeof v === 'object' && typeof (v as LongBits).low === 'number' && typeof (v as LongBits).high === 'number') {
-    const l = v as LongBits;
-    // Small non-negative values, every register index: no bigint on the way.
-    if (l.high === 0 && l.low >= 0) return BigInt(l.low);
-    return BigInt.asIntN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0));
-  }
-  return undefined;
-}
 
 /** Writes `e` when it is a plain register-cell query (id and index, nothing else); false otherwise. */
 function registerCell(w: WireWriter, e: p4.v1.Entity.$Properties): boolean {
@@ -36,8 +17,10 @@ function registerCell(w: WireWriter, e: p4.v1.Entity.$Properties): boolean {
   for (const k in e) if (k !== 'registerEntry' && (e as Record<string, unknown>)[k] != null) return false;
   let index: bigint | undefined;
   if (r.index != null) {
-    index = int64Of(r.index.index ?? 0);
-    if (index === undefined) return false;
+    const i = r.index.index ?? 0;
+    // Numbers and Longs (what our entity builders store); anything else goes through protobufjs.
+    if (typeof i === 'number' ? !Number.isSafeInteger(i) : typeof i !== 'object' || i === null) return false;
+    index = toBigInt(i, true);
   }
   const entity = w.open(2);
   const reg = w.open(11);
