@@ -80,6 +80,9 @@ export class PeerDomainDevice implements DeviceApi {
     return { installed: Number(r['installed'] ?? 0), alreadyPresent: Number(r['alreadyPresent'] ?? 0) };
   }
 
+  /** The peer domain's devices run their own pause. */
+  pauseStarted(_m: MigrationRef): void {}
+
   freeze(_m: MigrationRef): Promise<void> {
     return Promise.reject(this.notHere('freeze'));
   }

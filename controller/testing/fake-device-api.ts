@@ -153,6 +153,9 @@ export class FakeDeviceApi implements DeviceApi {
     }
     return { installed, alreadyPresent: 0 };
   }
+  /** Nothing to read ahead: the fake has no data-plane clock. */
+  pauseStarted(_m: MigrationRef): void {}
+
   async freeze(_m: MigrationRef): Promise<void> {
     await this.gate('freeze');
     this.frozen = true;

@@ -112,7 +112,9 @@ const bit<4> CT_FIN_WAIT = 4;
 const bit<4> CT_CLOSE_WAIT = 5;
 const bit<4> CT_LAST_ACK = 6;
 const bit<4> CT_TIME_WAIT = 7;
-const bit<4> CT_CLOSED = 8;
+/* A macro as well: @migrate_reclaim names it (annotations take no P4 constants). */
+#define CT_STATE_CLOSED 8
+const bit<4> CT_CLOSED = CT_STATE_CLOSED;
 const bit<4> CT_SYN_SENT2 = 9;
 
 /* ct_state[43:40]: flags. Bit 0: the remote side opened the connection (else the VM did).
@@ -127,7 +129,8 @@ const bit<4> CT_FLAG_SYN_WIN_IN = 0x8;
 /* A slot may be reused for another flow when its last packet is older than this
  * (microseconds, the unit of standard_metadata.ingress_global_timestamp on BMv2). */
 const bit<48> CT_TIMEOUT_ESTABLISHED_US = 600000000;
-const bit<48> CT_TIMEOUT_OTHER_US = 60000000;
+#define CT_TIMEOUT_SHORTEST 60000000
+const bit<48> CT_TIMEOUT_OTHER_US = CT_TIMEOUT_SHORTEST;
 
 /* Window scaling (RFC 7323). ct_state[39:36] / [35:32] hold the shift each side announced in
  * its SYN, capped at CT_WS_MAX; CT_WS_NONE means its SYN carried no window scale option (or

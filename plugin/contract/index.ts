@@ -2,6 +2,8 @@
 export { readMigrationContract, slotGroup } from './migration-contract.js';
 export type { MigrationContract } from './migration-contract.js';
 export { readSlotGroups } from './slot-group.js';
+export { readReclaim } from './reclaim-spec.js';
+export type { ReclaimSpec } from './reclaim-spec.js';
 export { readChangeLog, readNewFlowDigest } from './change-log-spec.js';
 export type { ChangeLogSpec, NewFlowDigestSpec } from './change-log-spec.js';
 export type { DeltaDigestSpec, DirtySpec, FieldRef, SlotGroupSpec, SlotWord } from './slot-group.js';

@@ -38,6 +38,12 @@ describe('contract reader — stateful_edge slot group', () => {
     expect(ct.valid).toMatchObject({ name: 'protocol', word: 1, lsb: 0, bits: 8 });
     expect(ct.vm).toMatchObject({ name: 'vm_id', word: 2, lsb: 48, bits: 16 });
     expect(ct.clock).toMatchObject({ unit: 'us', field: { name: 'last_seen', word: 5, lsb: 0, bits: 48 } });
+    expect(ct.reclaim).toEqual({ field: 'state', freeValue: 8n, idle: 60_000_000n });
+  });
+
+  it('reads no reclaim rule where the program declares none (every slot may then be taken at any time)', () => {
+    const schema = P4Schema.fromText(editP4Info(statefulEdgeP4InfoText(), '    annotations: "@migrate_reclaim(\\"state\\" , 8 , 60000000)"\n', ''), 'edited');
+    expect(slotGroup(readMigrationContract(schema), 'conntrack').reclaim).toBeUndefined();
   });
 
   it('derives the placement from @migrate_key, @migrate_hash and @migrate_ways', () => {
@@ -160,6 +166,26 @@ describe('contract reader — malformed or incomplete annotations', () => {
       what: 'a missing @migrate_valid',
       from: '    annotations: "@migrate_valid(\\"protocol\\")"\n', to: '',
       code: 'CONTRACT_MISSING', entity: "register 'ct_key_addr'", annotation: '@migrate_valid', message: /has no @migrate_valid; .* add @migrate_valid\("field"\)/,
+    },
+    {
+      what: 'a reclaim rule naming a field no layout declares',
+      from: '@migrate_reclaim(\\"state\\"', to: '@migrate_reclaim(\\"status\\"',
+      code: 'CONTRACT_INVALID', entity: "register 'ct_key_addr'", annotation: '@migrate_reclaim', message: /names field 'status', which no @migrate_layout of the group declares/,
+    },
+    {
+      what: 'a reclaim rule without its idle time',
+      from: '@migrate_reclaim(\\"state\\" , 8 , 60000000)', to: '@migrate_reclaim(\\"state\\" , 8)',
+      code: 'CONTRACT_INVALID', entity: "register 'ct_key_addr'", annotation: '@migrate_reclaim', message: /@migrate_reclaim\("field", value, idle\)/,
+    },
+    {
+      what: 'a reclaim rule with an idle time of 0',
+      from: '@migrate_reclaim(\\"state\\" , 8 , 60000000)', to: '@migrate_reclaim(\\"state\\" , 8 , 0)',
+      code: 'CONTRACT_INVALID', entity: "register 'ct_key_addr'", annotation: '@migrate_reclaim', message: /idle time is 0.*give the shortest idle timeout/,
+    },
+    {
+      what: 'a reclaim rule in a group with no clock',
+      from: '    annotations: "@migrate_clock(\\"last_seen\\" , \\"us\\")"\n', to: '',
+      code: 'CONTRACT_INVALID', entity: "register 'ct_key_addr'", annotation: '@migrate_reclaim', message: /declares no @migrate_clock .* add @migrate_clock/,
     },
     {
       what: 'a dirty bitmap of the wrong size',

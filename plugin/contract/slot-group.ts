@@ -10,6 +10,8 @@ import { arity, contractError, entityLabel, intArg, onlyOne, required, stringArg
 import { readChangeLog, readNewFlowDigest } from './change-log-spec.js';
 import type { ChangeLogSpec, NewFlowDigestSpec } from './change-log-spec.js';
 import { validatePlacementSpec } from './placement.js';
+import { readReclaim } from './reclaim-spec.js';
+import type { ReclaimSpec } from './reclaim-spec.js';
 import type { HashChoice, PlacementSpec } from './placement.js';
 
 /** Where a named field sits inside one word of the slot. */
@@ -79,6 +81,8 @@ export interface SlotGroupSpec {
   /** The field holding the owning VM's switch-local id. */
   readonly vm: FieldRef;
   readonly clock: { readonly field: FieldRef; readonly unit: string } | undefined;
+  /** When the pipeline may give an occupied slot to another flow (undefined: at any time). */
+  readonly reclaim: ReclaimSpec | undefined;
   readonly delta: DeltaDigestSpec | undefined;
   /** Alias of the counter (indexed by VM id) counting flows that found no free slot. */
   readonly collisionCounter: string | undefined;
@@ -244,6 +248,7 @@ function readGroup(schema: P4Schema, group: string, members: { reg: RegisterInfo
     valid,
     vm,
     clock,
+    reclaim: readReclaim(head, new Set(fields.keys()), clock !== undefined),
     delta: readDelta(schema, head, words),
     collisionCounter,
     dirty: readDirty(schema, group, slots),

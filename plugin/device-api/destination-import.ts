@@ -8,6 +8,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { VmSlotIndex } from '../state-access/index.js';
 import type { StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
+import { splitHeld } from './held-slots.js';
 import { flowKeyString, placeSlots, translateFields } from './slot-placement.js';
 import { addInto, addVmCounters, countersAfter } from './vm-counter-transfer.js';
 import type { VmCounters } from './vm-counter-transfer.js';
@@ -21,9 +22,16 @@ export interface DestinationSide {
   atomic(): Promise<boolean> | undefined;
 }
 
-/** A batch's removed flows cleared here, then its slots placed (the clock read with the clears); returns slots written. */
+/**
+ * A batch's removed flows cleared here, then its slots placed (the clock read with the clears, or
+ * the one read as the pause began for the final batch); returns slots written. Flows this
+ * migration still holds a slot for (held-slots.ts) are written without a condition, only their
+ * changed words: in one P4Runtime Write, or kept for activation's atomic Write (final batch).
+ */
 export async function importSlots(d: DestinationSide, x: Migration, batch: StateBatch): Promise<number> {
-  const clock = batch.slots.length === 0 ? undefined : d.plugin.registerAccess.readClock();
+  const final = batch.counters !== undefined;
+  const access = d.plugin.registerAccess;
+  const clock = batch.slots.length === 0 ? undefined : final && x.pauseClock ? x.pauseClock.catch(() => access.readClock()) : access.readClock();
   clock?.catch(() => undefined);
   const gone = batch.removed.flatMap((key) => {
     const at = x.placed.get(flowKeyString(d.plugin.group, key));
@@ -34,14 +42,26 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   for (let rest = gone; rest.length > 0; ) {
     const slots = new Set<number>();
     const now = rest.filter((g) => !slots.has(g.at.slot) && slots.add(g.at.slot) !== undefined);
-    await d.plugin.registerAccess.clearSlotsIf(now.map((g) => ({ index: g.at.slot, words: g.at.words })));
-    for (const g of now) x.placed.delete(flowKeyString(d.plugin.group, g.key));
+    await access.clearSlotsIf(now.map((g) => ({ index: g.at.slot, words: g.at.words })));
+    for (const g of now) {
+      x.placed.delete(flowKeyString(d.plugin.group, g.key));
+      x.pendingSlots.delete(g.at.slot);
+    }
     rest = rest.filter((g) => !now.includes(g));
   }
   if (!clock) return 0;
   const localClock = await clock;
   const flows = batch.slots.map((s) => translateFields(d.plugin.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
-  const installed = await placeSlots(d.plugin.registerAccess, flows, x.placed, d.name);
+  const plain = access.capabilities().backend === 'p4runtime';
+  const { held, rest } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock) : { held: [], rest: flows };
+  const defer = held.length > 0 && final && (await d.atomic()) === true;
+  const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held.filter((h) => h.mask !== 0))]);
+  for (const h of held) {
+    x.placed.set(h.key, { slot: h.index, words: h.words });
+    if (!defer || h.mask === 0) continue;
+    const before = x.pendingSlots.get(h.index);
+    x.pendingSlots.set(h.index, { index: h.index, words: h.words, mask: h.mask | (before?.mask ?? 0) });
+  }
   // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
   // trusting its index (snapshotSource: index) would later export this VM without them. This
   // batch's flows only: the final batch is in the pause, and the VM may have 10^5 placed.
@@ -49,7 +69,7 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
     const p = x.placed.get(flowKeyString(d.plugin.group, f));
     if (p) d.index.note(p.slot, x.vmId);
   }
-  return installed;
+  return installed + held.length;
 }
 
 /**

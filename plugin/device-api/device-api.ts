@@ -128,6 +128,12 @@ export interface DeviceApi {
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   freeze(m: MigrationRef): Promise<void>;
   /**
+   * Advisory, to a destination once the sources froze: read now what the final import will need
+   * (its data-plane clock, so the final batch's timestamps rebase without a round trip of their
+   * own in the pause). Never fails; a device may ignore it.
+   */
+  pauseStarted(m: MigrationRef): void;
+  /**
    * Every change from the data plane's log since `sinceSeq` (the first sequence the controller
    * has not installed) up to the freeze: pushed deltas are an optimisation, this pull is the record.
    */

@@ -182,7 +182,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const t = await this.access.flipTracker(tracker, now.epoch);
       this.migrations.set(m.migrationId, {
         vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
+        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
         ended: new Subject(), lock: Promise.resolve(),
       });
     });
@@ -347,6 +347,13 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
+  pauseStarted(m: MigrationRef): void {
+    const x = this.migrations.get(m.migrationId);
+    if (!x?.imported || !this.group.clock || x.pauseClock) return;
+    x.pauseClock = this.plugin.registerAccess.readClock();
+    x.pauseClock.catch(() => undefined);
+  }
+
   /** The VM's cell of every per-VM counter, read at once. */
   private readCounters(vmId: number): Promise<VmCounters> {
     return readVmCounters(this.plugin, vmId);
@@ -379,13 +386,14 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // with the final batch, or go with this Write where the switch applies it atomically.
       const control = controlOf(this.contract.control);
       const cells = x.pendingCells;
-      if (cells) {
+      if (cells || x.pendingSlots.size > 0) {
         const retry = x.activationTried;
         x.activationTried = true;
-        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells, retry);
+        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells ?? {}, retry, { group: this.group, writes: x.pendingSlots.values() });
         addInto(x.added, x.pendingAdded);
         x.pendingCells = undefined;
         x.pendingAdded = {};
+        x.pendingSlots.clear();
       } else {
         await restoreControl(this.plugin.session, control, x.vmId, undefined);
       }
@@ -430,6 +438,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Indexed when placed: forgotten when cleared, or a rolled-back VM's slots stay in the index.
       for (const c of cleared) if (c.applied) this.index.forget(c.index);
       x.placed.clear();
+      x.pendingSlots.clear();
       await removeTableEntries(this.plugin, x.vmId, x.entries.values());
       x.entries.clear();
       setEntryPhase(this.plugin, x.vmId, 'normal');

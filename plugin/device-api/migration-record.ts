@@ -5,6 +5,7 @@
  */
 import type { Subject } from 'rxjs';
 import type { TableEntryRecord } from './device-api.js';
+import type { SlotWrite } from '../state-access/index.js';
 import type { PlacedSlot } from './slot-placement.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
@@ -33,6 +34,10 @@ export interface Migration {
   /** Destination, where activation is one atomic Write: the counter cells it writes (absolute), and what they add. */
   pendingCells: Counters | undefined;
   pendingAdded: Counters;
+  /** Destination, where activation is one atomic Write: held flows' changed words it writes (held-slots.ts), by slot. */
+  readonly pendingSlots: Map<number, SlotWrite>;
+  /** Destination: its data-plane clock, read as the pause began (the final import rebases against it). */
+  pauseClock: Promise<bigint> | undefined;
   /** Destination: activation was attempted (a retry first checks whether it took effect). */
   activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */

@@ -65,10 +65,17 @@ export function placeFlow(plan: SplitPlan, key: readonly KeyFieldValue[]): strin
 export function splitBatch(plan: SplitPlan, keyFields: KeyFieldSpec, batch: StateBatch, source?: string): Map<string, StateBatch> {
   const counterpart = source === undefined ? undefined : plan.counterparts?.get(source);
   const names = counterpart !== undefined ? [counterpart] : (plan.edges ?? plan.destinations);
-  const byDest = new Map<string, StateBatch['slots'][number][]>(names.map((d) => [d, []]));
-  for (const rec of batch.slots) {
-    const key = keyFields.map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
-    byDest.get(counterpart ?? placeFlow(plan, key))?.push(rec);
+  const byDest = new Map<string, readonly StateBatch['slots'][number][]>();
+  if (counterpart !== undefined || names.length === 1) {
+    // One destination takes every flow: no key to build per flow (the final batch is in the pause).
+    byDest.set(names[0] as string, batch.slots);
+  } else {
+    const lists = new Map<string, StateBatch['slots'][number][]>(names.map((d) => [d, []]));
+    for (const rec of batch.slots) {
+      const key = keyFields.map((f) => ({ name: f.name, bits: f.bits, value: rec.fields[f.name] ?? 0n }));
+      lists.get(placeFlow(plan, key))?.push(rec);
+    }
+    for (const [d, l] of lists) byDest.set(d, l);
   }
   const primary = names[0];
   const { counters, tableEntries, ...rest } = batch;

@@ -6,15 +6,27 @@
  * before they are counted, so the cells do not move until activation) and passed in as `known`.
  */
 import type { EdgePlugin } from '../edge-plugin.js';
+import { EdgePluginError } from '../errors.js';
 
 /** Counter alias → the VM's cell. */
 export type VmCounters = Record<string, { packets: bigint; bytes: bigint }>;
 
-/** The VM's cell of every per-VM counter of the contract, read at once. */
+/** The VM's cell of every per-VM counter of the contract, in one Read (counters are P4Runtime entities on every target). */
 export async function readVmCounters(plugin: EdgePlugin, vmId: number): Promise<VmCounters> {
   const out: VmCounters = {};
-  const cells = await Promise.all(plugin.contract.counters.filter((c) => vmId < c.size).map((c) => plugin.registerAccess.readCounter(c.counter, vmId)));
-  for (const r of cells) out[r.counter] = { packets: r.packets, bytes: r.bytes };
+  const sw = plugin.session;
+  const names = plugin.contract.counters.filter((c) => vmId < c.size).map((c) => c.counter);
+  if (names.length === 0) return out;
+  try {
+    for (const cell of await sw.readAll(names.map((n) => sw.counter(n).at(vmId)))) {
+      const name = names.find((n) => sw.counter(n).info.name === cell.counter) ?? cell.counter;
+      out[name] = { packets: cell.packets, bytes: cell.bytes };
+    }
+  } catch (e) {
+    throw EdgePluginError.from(e, `reading the per-VM counters ${names.join(', ')} of VM id ${vmId}`);
+  }
+  // A target that leaves a zero cell out of its answer: zero.
+  for (const n of names) out[n] ??= { packets: 0n, bytes: 0n };
   return out;
 }
 

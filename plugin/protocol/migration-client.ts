@@ -198,6 +198,9 @@ class RemoteDevice implements RemoteDeviceApi {
     return importResultFromWire(await this.scopedCall('ImportStaged', m, { batch: batchToWire(batch) }));
   }
 
+  /** Not sent: the peer reads its clock when the final batch arrives (one round trip it already makes). */
+  pauseStarted(_m: MigrationRef): void {}
+
   async freeze(m: MigrationRef): Promise<void> {
     await this.scopedCall('Freeze', m);
   }

@@ -51,6 +51,7 @@ function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<S
       return { installed: b.slots.length, alreadyPresent: 0 };
     },
     freeze: rec('freeze', undefined),
+    pauseStarted: () => void calls.push('pauseStarted'),
     finalDelta: async (_m, since) => {
       calls.push(`finalDelta:${since}`);
       return { migrationId: 'm1', round: 99, slots: [], removed: [], coversSeq: { from: since, to: since + 1n }, counters: { c: { packets: 1n, bytes: (1n << 63n) + 5n } } };

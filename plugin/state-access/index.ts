@@ -1,5 +1,6 @@
 /** Register access for one slot group: one interface, a P4Runtime and an in-band backend, chosen by probing. */
 export { compileSlotFilter, selectionIndices } from './register-access.js';
+export { checkSlotWrite, checkSlotWrites } from './slot-validation.js';
 export type {
   CounterReading,
   DirtySelection,

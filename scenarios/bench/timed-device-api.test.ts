@@ -15,6 +15,7 @@ function fakeApi(failFreeze = false): DeviceApi {
     exportDeltas: () => EMPTY,
     importStaged: (_m, b) => Promise.resolve({ installed: b.slots.length, alreadyPresent: 0 }),
     freeze: () => (failFreeze ? Promise.reject(new Error('down')) : Promise.resolve()),
+    pauseStarted: () => undefined,
     finalDelta: () => Promise.resolve(batch(99, 2)),
     activate: () => Promise.resolve(),
     deleteAtSource: () => Promise.resolve({ deleted: 0, skipped: 0 }),

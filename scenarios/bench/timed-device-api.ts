@@ -42,6 +42,7 @@ export function timedDeviceApi(device: string, api: DeviceApi, calls: DeviceCall
     exportDeltas: (m) => api.exportDeltas(m),
     importStaged: (m, b) => timed('importStaged', () => api.importStaged(m, b), { round: b.round, slots: b.slots.length }),
     freeze: (m) => timed('freeze', () => api.freeze(m)),
+    pauseStarted: (m) => api.pauseStarted(m),
     finalDelta: (m, since) => timed('finalDelta', () => api.finalDelta(m, since), {}, (b) => b.slots.length),
     activate: (m) => timed('activate', () => api.activate(m)),
     deleteAtSource: (m, graceMs) => timed('deleteAtSource', () => api.deleteAtSource(m, graceMs)),

@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
-import { VmSlotIndex, createDeviceApi } from '../../plugin/index.js';
+import { VmSlotIndex, createDeviceApi, fieldValue } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef } from '../../plugin/index.js';
 import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
@@ -139,6 +139,53 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     note.mockRestore();
     await dstApi.abort(m);
     await srcApi.abort(m);
+  }, 60_000);
+
+  it('destination import — a changed flow already staged here goes with activation\'s atomic Write, only its changed words (full); by WRITE_IF in-band where registers are not P4Runtime-writable (bmv2)', async () => {
+    const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
+    await srcApi.prepare(m);
+    await dstApi.prepare(m);
+    const snap = await srcApi.exportSnapshot(m);
+    await dstApi.importStaged(m, snap);
+    const g = dst.plugin.group;
+    const staged = vmSlots(dst.sim, g, DST_ID);
+    expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');
+    const w = recordWrites(dst.plugin.session);
+    const outs = dst.sim.dataplane.stats()?.packetOuts ?? 0;
+    await srcApi.freeze(m);
+    dstApi.pauseStarted(m);
+    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+    expect(final.slots).toHaveLength(1);
+    await dstApi.importStaged(m, final);
+    await dstApi.activate(m);
+    const after = vmSlots(dst.sim, g, DST_ID);
+    // Same slots; exactly one changed, to the source's final words (VM id and clock translated).
+    expect([...after.keys()]).toEqual([...staged.keys()]);
+    const changed = [...after].filter(([i, words]) => words.some((x, k) => x !== staged.get(i)?.[k]));
+    expect(changed).toHaveLength(1);
+    const [, words] = changed[0] ?? [0, []];
+    const source = final.slots[0]?.fields ?? {};
+    for (const f of ['vm_addr', 'remote_addr', 'vm_port', 'remote_port', 'state', 'end_out', 'end_in', 'ack_out', 'ack_in', 'pkts_out', 'pkts_in', 'bytes_out', 'bytes_in']) {
+      const ref = g.fields.get(f);
+      if (ref) expect(fieldValue(words, ref)).toBe(source[f]);
+    }
+    const k = dst.plugin.contract.counters.length;
+    const newOuts = (dst.sim.dataplane.stats()?.packetOuts ?? 0) - outs;
+    if (profile === 'full') {
+      // The clock read when the pause began is the only in-band request; one Write ends the pause.
+      expect(newOuts).toBe(1);
+      expect(w.sent).toHaveLength(1);
+      const cells = w.sent[0]?.updates ?? 0;
+      expect(w.sent[0]?.atomicity).toBe('DATAPLANE_ATOMIC');
+      const changedWords = g.words.filter((_x, i) => words[i] !== staged.get(changed[0]?.[0] ?? -1)?.[i]).length;
+      expect(cells).toBe(k + changedWords + 1);
+      expect(changedWords).toBeLessThan(g.words.length);
+    } else {
+      // READ_CLOCK and one WRITE_IF; the counters, then activation.
+      expect(newOuts).toBe(2);
+      expect(w.sent.every((x) => x.atomicity === 'CONTINUE_ON_ERROR')).toBe(true);
+    }
+    expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 1)).kind).toBe('forward');
   }, 60_000);
 
   it('atomic activation — an abort after the final import, before activation, leaves the destination\'s counters and slot index as they were', async () => {

@@ -40,6 +40,10 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
     @migrate_valid("protocol")
     @migrate_vm("vm_id")
     @migrate_clock("last_seen", "us")
+    /* When the pipeline may hand a slot to another flow (the free test below): its state is
+     * CLOSED, or its last packet is older than the shortest idle timeout. A destination writes a
+     * staged flow's changes without WRITE_IF only while neither can be true. */
+    @migrate_reclaim("state", CT_STATE_CLOSED, CT_TIMEOUT_SHORTEST)
     @migrate_delta("ct_delta_t")
     @migrate_collision("ct_collisions")
     @migrate_new_flow("ct_new_t")

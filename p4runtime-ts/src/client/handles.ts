@@ -3,6 +3,7 @@
  * updates and read queries. A handle resolves its name once through the schema; the updates it
  * returns are plain `p4.v1.Update` properties, ready for `sw.write`.
  */
+import { encodeRegisterModify } from './register-encoder.js';
 import { EncodedUpdate } from './encoded-update.js';
 import { tableEncoder } from './table-encoder.js';
 import { P4RuntimeError } from '../errors.js';
@@ -125,7 +126,7 @@ export class RegisterHandle {
 
   /** A MODIFY of one cell (registers have no INSERT/DELETE). */
   modify(index: number | bigint, value: ValueInput): P4Update {
-    return { type: updateType('MODIFY'), entity: { registerEntry: encodeRegisterEntry(this.info, index, value) } };
+    return encodeRegisterModify(this.info, index, value) ?? { type: updateType('MODIFY'), entity: { registerEntry: encodeRegisterEntry(this.info, index, value) } };
   }
 
   /** Reads every cell (index unset: the spec's wildcard). */

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { P4RuntimeError } from '../errors.js';
 import { toBigInt } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
+import { EncodedUpdate } from './encoded-update.js';
 import { startHarness } from './testing/harness.js';
 import type { Harness } from './testing/harness.js';
 
@@ -165,6 +166,19 @@ describe('write', () => {
     expect(c).toEqual({ kind: 'counter', counter: 'ingress.vm_bytes', index: 7, bytes: 1_234n, packets: 10n });
     const dc = await sw.readAll(sw.directCounter('acl').all());
     expect(dc).toEqual([{ kind: 'directCounter', table: 'ingress.acl', match: { 'hdr.ipv4.dst': { kind: 'exact', value: 0x0a000001n }, 'hdr.tcp.dport': { kind: 'exact', value: 7n } }, priority: 0, bytes: 99n, packets: 1n }]);
+  });
+
+  it('write — a mixed batch (encoded register cells among plain counter updates) decodes none of its encoded updates and reaches the switch whole', async () => {
+    const sw = await h.primaryWithPipeline();
+    const cells = Array.from({ length: 8 }, (_, i) => sw.register('ct_state').modify(i, 1_000n + BigInt(i)));
+    expect(cells.every((u) => u instanceof EncodedUpdate)).toBe(true);
+    const decoded = vi.spyOn(EncodedUpdate.prototype, 'entity', 'get');
+    await sw.write([sw.counter('vm_bytes').modify(7, { bytes: 5n, packets: 1n }), ...cells], { atomicity: 'CONTINUE_ON_ERROR' });
+    expect(decoded).not.toHaveBeenCalled();
+    decoded.mockRestore();
+    expect(h.server.writes.at(-1)?.updates).toHaveLength(9);
+    const read = await sw.readAll(Array.from({ length: 8 }, (_, i) => sw.register('ct_state').at(i)));
+    expect(read.map((c) => (c.kind === 'register' ? c.value : -1n))).toEqual(Array.from({ length: 8 }, (_, i) => 1_000n + BigInt(i)));
   });
 
   it('write — bad input is refused before sending, naming the field, width and fix', async () => {

@@ -150,13 +150,10 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
     if (!slice) return undefined;
     const b = next++;
     if (writeEncoded) {
-      let bytes: Uint8Array;
-      if (slice.every((u) => u instanceof EncodedUpdate)) {
-        head ??= p4.v1.WriteRequest.encode(requestOf([])).finish();
-        bytes = concatWriteRequest(head, slice as readonly EncodedUpdate[]);
-      } else {
-        bytes = p4.v1.WriteRequest.encode(requestOf(slice)).finish();
-      }
+      // Updates not encoded yet are encoded one by one, so a mixed batch (a few counter and
+      // table updates among hundreds of encoded register cells) never decodes the encoded ones.
+      head ??= p4.v1.WriteRequest.encode(requestOf([])).finish();
+      const bytes = concatWriteRequest(head, slice.map((u) => (u instanceof EncodedUpdate ? u : EncodedUpdate.of(u))));
       return { b, slice, send: () => writeEncoded(bytes) };
     }
     const req = requestOf(slice);
