@@ -51,6 +51,9 @@ export async function readCounterCell(sw: P4Switch, counter: string, index: numb
   }
 }
 
+/** Up to this many LOG_READ packets a change-log read goes in-band (where the pipeline serves it). */
+const INBAND_LOG_PACKETS = 16;
+
 /** Register access over P4Runtime RegisterEntry reads and MODIFY writes. */
 export class P4RuntimeRegisterAccess implements RegisterAccess {
   private readonly counts = { requests: 0, retries: 0, timeouts: 0, duplicateAnswers: 0, strayAnswers: 0, maxInFlight: 0 };
@@ -329,33 +332,36 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
   }
 
   /**
-   * The log entries [since, upTo): in-band when the pipeline serves it (LOG_READ answers nine
-   * entries per packet, pipelined — a pause's hundred changes are a dozen small packets, not a
-   * Read of a hundred RegisterEntries through the switch's read path), else index reads.
+   * The log entries [since, upTo): in-band when the pipeline serves it and they fit a few LOG_READ
+   * packets (one word of the slot group per entry), else index reads in one Read. Measured on the
+   * sim: at 100 entries (a dozen packets) the two tie, at 1,000 the Read takes a third of the CPU.
    */
   async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
-    if (this.inband) return this.inband.readChangedSlots(tracker, since, upTo);
     const c = changeLogOf(this.group);
+    if (this.inband && (upTo === undefined || logSpan(c, checkPosition(since, 'since'), checkPosition(upTo, 'upTo')).count <= INBAND_LOG_PACKETS * this.group.words.length)) {
+      return this.inband.readChangedSlots(tracker, since, upTo);
+    }
     checkTracker(c, tracker);
     checkPosition(since, 'since');
     const to = upTo === undefined ? (await this.readTracker(tracker)).head : checkPosition(upTo, 'upTo');
     const span = logSpan(c, since, to);
     const at = Array.from({ length: span.count }, (_, k) => logCell(c, tracker, span.from + BigInt(k)));
     // Index reads of exactly the entries asked for: never a wildcard of the whole log.
-    const log = new BigUint64Array(c.trackers * c.logSize);
+    // The answers by cell: only the cells asked for (the whole log would be trackers × size).
+    const log = new Map<number, bigint>();
     const handle = this.sw.register(c.logRegister);
     try {
       for (let i = 0; i < at.length; i += this.options.readBatch) {
         this.counts.requests++;
         for await (const cells of this.sw.readChunks(at.slice(i, i + this.options.readBatch).map((x) => handle.at(x)))) for (const cell of cells) {
-          log[cell.index] = cell.value;
+          log.set(cell.index, cell.value);
           this.cells++;
         }
       }
     } catch (e) {
       throw EdgePluginError.from(e, `reading change log '${c.logRegister}'`);
     }
-    return decodeEntries(tracker, span.from, to, at.map((x) => log[x] ?? 0n), span.overflow);
+    return decodeEntries(tracker, span.from, to, at.map((x) => log.get(x) ?? 0n), span.overflow);
   }
 
   async writeSlotsIf(writes: readonly SlotWrite[]): Promise<ConditionalOutcome[]> {

@@ -147,3 +147,43 @@ describe.each(['full', 'bmv2'] as const)('change logs — O(changed) cost on pro
     expect(big.ops).toBeLessThanOrEqual(slotCost * 1.25);
   }, 120_000);
 });
+
+describe('change logs — where the pipeline also serves the log in-band (full profile, P4Runtime backend)', () => {
+  let rig: EdgeRig;
+  beforeAll(async () => {
+    rig = await startEdgeRig({ profile: 'full', plugin: { logger: silentLogger } });
+  }, 60_000);
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it('change logs — a short read goes in LOG_READ packets, a long one in one Read of the cells; both give the same entries', async () => {
+    const access = rig.plugin.registerAccess;
+    expect(access.capabilities()).toMatchObject({ backend: 'p4runtime', conditional: 'inband' });
+    const t = await startTracking(rig.sw, access, 8, 1);
+    expect(openFlows(rig.sim, 8, 400, 20_000)).toBe(400);
+    const head = (await access.readTracker(1)).head;
+    expect(head - t.start).toBe(400n);
+    let reads = 0;
+    const readChunks = rig.sw.readChunks.bind(rig.sw);
+    rig.sw.readChunks = (q) => {
+      reads++;
+      return readChunks(q);
+    };
+    const outs = (): number => rig.sim.dataplane.stats()?.packetOuts ?? 0;
+    try {
+      let o = outs();
+      const short = await access.readChangedSlots(1, t.start, t.start + 100n);
+      expect(short.entries).toHaveLength(100);
+      expect({ reads, packets: outs() - o }).toEqual({ reads: 0, packets: Math.ceil(100 / access.group.words.length) });
+      o = outs();
+      const long = await access.readChangedSlots(1, t.start, head);
+      expect(long.entries).toHaveLength(400);
+      expect({ reads, packets: outs() - o }).toEqual({ reads: 1, packets: 0 });
+      expect(long.entries.slice(0, 100)).toEqual(short.entries);
+      expect(long.overflow).toBe(false);
+    } finally {
+      Reflect.deleteProperty(rig.sw, 'readChunks');
+    }
+  }, 60_000);
+});

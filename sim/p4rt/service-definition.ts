@@ -7,6 +7,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { p4 } from 'p4runtime-ts/proto';
 import { encodeReadResponse } from './read-response-encoding.js';
+import { decodeWriteRequest } from './write-request-decoding.js';
 
 /** A request as the handler receives it: decoded, or the reason it could not be. */
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly size: number };
@@ -71,7 +72,8 @@ function method<Req, Res>(
 
 /** The server-side service definition. */
 export const P4RUNTIME_SERVICE = {
-  Write: method(P4RUNTIME_PATHS.Write, false, false, p4.v1.WriteRequest, p4.v1.WriteResponse, 'WriteRequest'),
+  // Register cells written by the hundred: read by hand (write-request-decoding.ts).
+  Write: method(P4RUNTIME_PATHS.Write, false, false, { encode: (m: p4.v1.WriteRequest) => p4.v1.WriteRequest.encode(m), decode: decodeWriteRequest }, p4.v1.WriteResponse, 'WriteRequest'),
   // Register cells answered by the hundred: written by hand (read-response-encoding.ts).
   Read: { ...method(P4RUNTIME_PATHS.Read, false, true, p4.v1.ReadRequest, p4.v1.ReadResponse, 'ReadRequest'), responseSerialize: encodeReadResponse },
   SetForwardingPipelineConfig: method(
