@@ -39,17 +39,19 @@ export interface HeldWrite extends SlotWrite {
 /**
  * Splits translated flows into those this migration still holds a slot for (`held`: their changed
  * words, mask 0 when nothing changed) and the rest, which go through placement and WRITE_IF.
+ * `keys` are the flows' key strings when the caller has them.
  */
 export function splitHeld(
   group: SlotGroupSpec,
   flows: readonly Readonly<Record<string, bigint>>[],
   placed: ReadonlyMap<string, PlacedSlot>,
   clock: bigint,
+  keys: readonly string[] = flows.map((f) => flowKeyString(group, f)),
 ): { readonly held: HeldWrite[]; readonly rest: Readonly<Record<string, bigint>>[] } {
   const held: HeldWrite[] = [];
   const rest: Readonly<Record<string, bigint>>[] = [];
-  for (const f of flows) {
-    const key = flowKeyString(group, f);
+  for (const [n, f] of flows.entries()) {
+    const key = keys[n] ?? flowKeyString(group, f);
     const at = placed.get(key);
     if (!at || !stillHeld(group, at.words, clock)) {
       rest.push(f);

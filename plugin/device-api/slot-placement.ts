@@ -18,7 +18,11 @@ export interface PlacedSlot {
 
 /** A flow's key as one string (the group's key fields, in order). */
 export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): string {
-  return group.key.map((k) => String(fields[k.name] ?? 0n)).join('/');
+  // A loop, not map + join: this runs for every flow of every batch.
+  const key = group.key;
+  let s = String(fields[key[0]?.name ?? ''] ?? 0n);
+  for (let i = 1; i < key.length; i++) s += `/${String(fields[(key[i] as { name: string }).name] ?? 0n)}`;
+  return s;
 }
 
 /** A flow's key fields only (what `removed` carries). */
