@@ -7,10 +7,8 @@
  * Write instead of two — and otherwise the counters are written with the final batch and
  * activation follows (PI, hence BMv2, answers UNIMPLEMENTED for any atomicity but CONTINUE_ON_ERROR).
  */
-import type { P4Switch } from 'p4runtime-ts';
-import type { MigrationControlSpec, SlotGroupSpec } from '../contract/index.js';
-import type { SlotWrite } from '../state-access/index.js';
-import { checkSlotWrite } from '../state-access/index.js';
+import type { P4Switch, P4Update } from 'p4runtime-ts';
+import type { MigrationControlSpec } from '../contract/index.js';
 import { controlUpdate, isRestored, restoreUpdate } from './vm-control-entry.js';
 import type { ControlFlags, PriorControl } from './vm-control-entry.js';
 import type { VmCounters } from './vm-counter-transfer.js';
@@ -29,25 +27,15 @@ export async function probeDataplaneAtomic(sw: P4Switch, c: MigrationControlSpec
   }
 }
 
-/** Slot words to write with the activation: the masked words of each write (held-slots.ts). */
-export interface ActivationSlots {
-  readonly group: SlotGroupSpec;
-  readonly writes: Iterable<SlotWrite>;
-}
-
 /**
  * Writes the VM's counter cells (`cells`, absolute values) and the final batch's slot words
- * (`slots`), and restores its control entry, in one DATAPLANE_ATOMIC Write. A retry after a lost
+ * (`slots`, register MODIFYs of held flows: held-slots.ts), and restores its control entry, in one
+ * DATAPLANE_ATOMIC Write. A retry after a lost
  * answer finds the entry already restored and writes nothing (the rest went with it: the batch
  * was atomic).
  */
-export async function activateWithCounters(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl, cells: VmCounters, retry: boolean, slots?: ActivationSlots): Promise<void> {
+export async function activateWithCounters(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl, cells: VmCounters, retry: boolean, slots: readonly P4Update[] = []): Promise<void> {
   if (retry && (await isRestored(sw, c, vmId, prior))) return;
-  const updates = Object.entries(cells).map(([name, v]) => sw.counter(name).modify(vmId, v));
-  for (const w of slots?.writes ?? []) {
-    const mask = checkSlotWrite(slots?.group as SlotGroupSpec, w);
-    for (const word of slots?.group.words ?? []) if ((mask >> word.index) & 1) updates.push(sw.register(word.register).modify(w.index, w.words[word.index] ?? 0n));
-  }
-  updates.push(restoreUpdate(sw, c, vmId, prior));
+  const updates = [...Object.entries(cells).map(([name, v]) => sw.counter(name).modify(vmId, v)), ...slots, restoreUpdate(sw, c, vmId, prior)];
   await sw.write(updates, { atomicity: 'DATAPLANE_ATOMIC' });
 }

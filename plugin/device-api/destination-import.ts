@@ -57,7 +57,7 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   const plain = access.capabilities().backend === 'p4runtime';
   const { held, rest } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock, keys) : { held: [], rest: flows };
   const defer = held.length > 0 && final && (await d.atomic()) === true;
-  const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held.filter((h) => h.mask !== 0))]);
+  const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
   for (const h of held) {
     x.placed.set(h.key, { slot: h.index, words: h.words });
     if (!defer || h.mask === 0) continue;

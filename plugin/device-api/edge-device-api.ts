@@ -20,7 +20,7 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import { decodeSlotFields, fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotRecord } from '../state-access/index.js';
-import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
+import { VmSlotIndex, slotNoticeDigests, slotWriteUpdates } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
@@ -389,7 +389,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       if (cells || x.pendingSlots.size > 0) {
         const retry = x.activationTried;
         x.activationTried = true;
-        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells ?? {}, retry, { group: this.group, writes: x.pendingSlots.values() });
+        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells ?? {}, retry, slotWriteUpdates(this.plugin.session, this.group, x.pendingSlots.values()));
         addInto(x.added, x.pendingAdded);
         x.pendingCells = undefined;
         x.pendingAdded = {};

@@ -51,7 +51,7 @@ export function splitHeld(
   const held: HeldWrite[] = [];
   const rest: Readonly<Record<string, bigint>>[] = [];
   for (const [n, f] of flows.entries()) {
-    const key = keys[n] ?? flowKeyString(group, f);
+    const key = keys[n] as string;
     const at = placed.get(key);
     if (!at || !stillHeld(group, at.words, clock)) {
       rest.push(f);

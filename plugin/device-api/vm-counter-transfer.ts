@@ -17,10 +17,11 @@ export async function readVmCounters(plugin: EdgePlugin, vmId: number): Promise<
   const sw = plugin.session;
   const names = plugin.contract.counters.filter((c) => vmId < c.size).map((c) => c.counter);
   if (names.length === 0) return out;
+  // Answers name counters in full; the contract names them by alias.
+  const alias = new Map(names.map((n) => [sw.counter(n).info.name, n]));
   try {
     for (const cell of await sw.readAll(names.map((n) => sw.counter(n).at(vmId)))) {
-      const name = names.find((n) => sw.counter(n).info.name === cell.counter) ?? cell.counter;
-      out[name] = { packets: cell.packets, bytes: cell.bytes };
+      out[alias.get(cell.counter) ?? cell.counter] = { packets: cell.packets, bytes: cell.bytes };
     }
   } catch (e) {
     throw EdgePluginError.from(e, `reading the per-VM counters ${names.join(', ')} of VM id ${vmId}`);

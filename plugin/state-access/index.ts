@@ -1,6 +1,5 @@
 /** Register access for one slot group: one interface, a P4Runtime and an in-band backend, chosen by probing. */
 export { compileSlotFilter, selectionIndices } from './register-access.js';
-export { checkSlotWrite, checkSlotWrites } from './slot-validation.js';
 export type {
   CounterReading,
   DirtySelection,
@@ -21,7 +20,7 @@ export { DEFAULT_INBAND_OPTIONS, InbandClient, inbandOpName, parseInbandOptions 
 export type { InbandChannel, InbandOptions } from './inband-client.js';
 export { InbandRegisterAccess } from './inband-backend.js';
 export type { CounterSource, InbandBackendParts } from './inband-backend.js';
-export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell } from './p4runtime-backend.js';
+export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell, slotWriteUpdates } from './p4runtime-backend.js';
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';

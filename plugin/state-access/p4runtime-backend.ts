@@ -4,7 +4,7 @@
  * with MODIFY. A filtered read fetches the filter's words first and the other words only for the
  * slots that pass, so reading one VM's flows costs two wildcard reads plus its own cells.
  */
-import type { P4Switch } from 'p4runtime-ts';
+import type { P4Switch, P4Update } from 'p4runtime-ts';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { forEachLimited } from './for-each-limited.js';
@@ -49,6 +49,21 @@ export async function readCounterCell(sw: P4Switch, counter: string, index: numb
   } catch (e) {
     throw EdgePluginError.from(e, `reading counter '${counter}'[${index}]`);
   }
+}
+
+/**
+ * The register MODIFYs of slot writes: each write's masked words. Checked as one batch —
+ * P4Runtime applies the updates of one Write in any order, so a slot may appear only once.
+ */
+export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Iterable<SlotWrite>): P4Update[] {
+  const list = [...writes];
+  const masks = checkSlotWrites(group, list);
+  const updates: P4Update[] = [];
+  for (const [n, w] of list.entries()) {
+    const mask = masks[n] ?? 0;
+    for (const word of group.words) if ((mask >> word.index) & 1) updates.push(sw.register(word.register).modify(w.index, w.words[word.index] ?? 0n));
+  }
+  return updates;
 }
 
 /** Up to this many LOG_READ packets a change-log read goes in-band (where the pipeline serves it). */
@@ -194,15 +209,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
-    const updates = [];
-    // P4Runtime applies the updates of one Write in any order: a slot may appear only once.
-    const masks = checkSlotWrites(this.group, writes);
-    for (const [n, w] of writes.entries()) {
-      const mask = masks[n] ?? 0;
-      for (const word of this.group.words) {
-        if ((mask >> word.index) & 1) updates.push(this.sw.register(word.register).modify(w.index, w.words[word.index] ?? 0n));
-      }
-    }
+    const updates = slotWriteUpdates(this.sw, this.group, writes);
     if (updates.length === 0) return;
     this.counts.requests++;
     this.cells += updates.length;
@@ -333,18 +340,17 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
 
   /**
    * The log entries [since, upTo): in-band when the pipeline serves it and they fit a few LOG_READ
-   * packets (one word of the slot group per entry), else index reads in one Read. Measured on the
+   * packets (a LOG_READ answers one entry per word of the slot group), else index reads in one Read. Measured on the
    * sim: at 100 entries (a dozen packets) the two tie, at 1,000 the Read takes a third of the CPU.
    */
   async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {
     const c = changeLogOf(this.group);
-    if (this.inband && (upTo === undefined || logSpan(c, checkPosition(since, 'since'), checkPosition(upTo, 'upTo')).count <= INBAND_LOG_PACKETS * this.group.words.length)) {
-      return this.inband.readChangedSlots(tracker, since, upTo);
-    }
     checkTracker(c, tracker);
     checkPosition(since, 'since');
-    const to = upTo === undefined ? (await this.readTracker(tracker)).head : checkPosition(upTo, 'upTo');
-    const span = logSpan(c, since, to);
+    const given = upTo === undefined ? undefined : logSpan(c, since, checkPosition(upTo, 'upTo'));
+    if (this.inband && (given === undefined || given.count <= INBAND_LOG_PACKETS * this.group.words.length)) return this.inband.readChangedSlots(tracker, since, upTo);
+    const to = upTo ?? (await this.readTracker(tracker)).head;
+    const span = given ?? logSpan(c, since, to);
     const at = Array.from({ length: span.count }, (_, k) => logCell(c, tracker, span.from + BigInt(k)));
     // Index reads of exactly the entries asked for: never a wildcard of the whole log.
     // The answers by cell: only the cells asked for (the whole log would be trackers × size).

@@ -8,109 +8,57 @@
  * Entity.register_entry = 11; RegisterEntry register_id = 1, index = 2, data = 3; Index.index = 1)
  * and p4data.proto (P4Data.bitstring = 1).
  */
-import { p4 } from 'p4runtime-ts/proto';
+import { LEN, VARINT, WireReader, p4 } from 'p4runtime-ts/proto';
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-
-/** A cursor over one buffer; every read checks the end it was given. */
-class Cursor {
-  constructor(
-    readonly buf: Uint8Array,
-    public pos: number,
-    readonly end: number,
-  ) {}
-
-  /** A varint as a number; exact to 2^53, larger values come back above MAX_SAFE_INTEGER. */
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.end) throw new RangeError(`truncated varint at byte ${this.pos}`);
-      const b = this.buf[this.pos++] as number;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 0x80;
-      if (scale > 2 ** 63) throw new RangeError(`varint longer than 10 bytes at byte ${this.pos}`);
-    }
-  }
-
-  /** The length of a length-delimited field, checked against the end; the cursor stays at its body. */
-  length(): number {
-    const len = this.varint();
-    if (this.pos + len > this.end) throw new RangeError(`length-delimited field of ${len} bytes runs past the end of its message (byte ${this.pos})`);
-    return len;
-  }
-
-  /** Skips a value of `wireType`. */
-  skip(wireType: number): void {
-    if (wireType === VARINT) this.varint();
-    else if (wireType === LEN) {
-      const len = this.length();
-      this.pos += len;
-    }
-    else if (wireType === I64 || wireType === I32) {
-      this.pos += wireType === I64 ? 8 : 4;
-      if (this.pos > this.end) throw new RangeError('truncated fixed-width field');
-    } else throw new RangeError(`wire type ${wireType} is not one this message uses`);
-  }
+/** The body [start, end) of the message at [at, end) when its only field is `field` (LEN); else undefined. */
+function onlyLen(buf: Uint8Array, at: number, end: number, field: number): [number, number] | undefined {
+  const r = new WireReader(buf, at, end);
+  if (!r.next() || r.field !== field || r.wireType !== LEN) return undefined;
+  const start = r.span();
+  const stop = r.pos;
+  return r.next() ? undefined : [start, stop];
 }
 
-/** The body [start, end) of the only field `field` (LEN) of the message at [at, end), or undefined when it has anything else. */
-function onlyLen(buf: Uint8Array, at: number, end: number, field: number): [number, number] | undefined {
-  const c = new Cursor(buf, at, end);
-  if (c.pos >= end) return undefined;
-  const t = c.varint();
-  if (t !== field * 8 + LEN) return undefined;
-  const len = c.length();
-  if (c.pos + len !== end) return undefined;
-  return [c.pos, c.pos + len];
+/** The index of an Index message at [at, end), or undefined when it is not one plain safe integer field. */
+function indexOf(buf: Uint8Array, at: number, end: number): number | undefined {
+  const r = new WireReader(buf, at, end);
+  let index = 0;
+  while (r.next()) {
+    if (r.field !== 1 || r.wireType !== VARINT) return undefined;
+    index = r.varint();
+  }
+  // A negative or huge int64 index: the general decoder keeps its exact value for the error.
+  return index > Number.MAX_SAFE_INTEGER ? undefined : index;
 }
 
 /** A register-cell MODIFY as a plain Update, or undefined when the update needs the general decoder. */
 function registerUpdate(buf: Uint8Array, start: number, end: number): p4.v1.Update.$Properties | undefined {
-  const c = new Cursor(buf, start, end);
+  const u = new WireReader(buf, start, end);
   let type = 0;
   let entity: [number, number] | undefined;
-  while (c.pos < end) {
-    const t = c.varint();
-    if (t === 1 * 8 + VARINT) type = c.varint();
-    else if (t === 2 * 8 + LEN && entity === undefined) {
-      const len = c.length();
-      entity = [c.pos, c.pos + len];
-      c.pos += len;
-    } else return undefined;
+  while (u.next()) {
+    if (u.field === 1 && u.wireType === VARINT) type = u.varint();
+    else if (u.field === 2 && u.wireType === LEN && entity === undefined) entity = [u.span(), u.pos];
+    else return undefined;
   }
   if (!entity || type > 3) return undefined;
   const re = onlyLen(buf, entity[0], entity[1], 11);
   if (!re) return undefined;
-  const r = new Cursor(buf, re[0], re[1]);
+  const r = new WireReader(buf, re[0], re[1]);
   let registerId = 0;
   let index: number | undefined;
   let bitstring: Uint8Array | undefined;
-  while (r.pos < re[1]) {
-    const t = r.varint();
-    if (t === 1 * 8 + VARINT) registerId = r.varint();
-    else if (t === 2 * 8 + LEN && index === undefined) {
-      const len = r.length();
-      const stop = r.pos + len;
-      index = 0;
-      const ix = new Cursor(buf, r.pos, stop);
-      while (ix.pos < stop) {
-        if (ix.varint() !== 1 * 8 + VARINT) return undefined;
-        index = ix.varint();
-      }
-      // A negative or huge int64 index: the general decoder keeps its exact value for the error.
-      if (index > Number.MAX_SAFE_INTEGER) return undefined;
-      r.pos = stop;
-    } else if (t === 3 * 8 + LEN && bitstring === undefined) {
-      const len = r.length();
-      const data = onlyLen(buf, r.pos, r.pos + len, 1);
+  while (r.next()) {
+    if (r.field === 1 && r.wireType === VARINT) registerId = r.varint();
+    else if (r.field === 2 && r.wireType === LEN && index === undefined) {
+      const at = r.span();
+      index = indexOf(buf, at, r.pos);
+      if (index === undefined) return undefined;
+    } else if (r.field === 3 && r.wireType === LEN && bitstring === undefined) {
+      const at = r.span();
+      const data = onlyLen(buf, at, r.pos, 1);
       if (!data) return undefined;
       bitstring = buf.subarray(data[0], data[1]);
-      r.pos += len;
     } else return undefined;
   }
   if (index === undefined || bitstring === undefined || registerId > 0xffff_ffff) return undefined;
@@ -119,19 +67,16 @@ function registerUpdate(buf: Uint8Array, start: number, end: number): p4.v1.Upda
 
 /** Decodes a WriteRequest (throws on a malformed one, as protobufjs does). */
 export function decodeWriteRequest(buf: Uint8Array): p4.v1.WriteRequest {
-  const c = new Cursor(buf, 0, buf.length);
+  const r = new WireReader(buf);
   const updates: p4.v1.Update.$Properties[] = [];
   const other: Uint8Array[] = [];
-  while (c.pos < buf.length) {
-    const at = c.pos;
-    const t = c.varint();
-    if (t === 4 * 8 + LEN) {
-      const len = c.length();
-      updates.push(registerUpdate(buf, c.pos, c.pos + len) ?? p4.v1.Update.decode(buf.subarray(c.pos, c.pos + len)));
-      c.pos += len;
+  for (let at = r.pos; r.next(); at = r.pos) {
+    if (r.field === 4 && r.wireType === LEN) {
+      const start = r.span();
+      updates.push(registerUpdate(buf, start, r.pos) ?? p4.v1.Update.decode(buf.subarray(start, r.pos)));
     } else {
-      c.skip(t & 7);
-      other.push(buf.subarray(at, c.pos));
+      r.skip();
+      other.push(buf.subarray(at, r.pos));
     }
   }
   // The other fields (device, election id, role, atomicity) are a WriteRequest of their own.

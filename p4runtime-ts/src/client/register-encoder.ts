@@ -11,28 +11,13 @@
 import { bigintToBytes } from '../codec/bytes.js';
 import type { ValueInput } from '../codec/index.js';
 import { p4 } from '../proto/index.js';
-import { LEN, VARINT, WireWriter, tag } from '../proto/wire.js';
+import { VARINT, WireWriter, tag } from '../proto/wire.js';
 import type { RegisterInfo } from '../schema/index.js';
 import { EncodedUpdate } from './encoded-update.js';
 
 const writer = new WireWriter();
 const MODIFY = p4.v1.Update.Type.MODIFY;
-const U64 = (1n << 64n) - 1n;
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** The canonical bytestring (no leading zero bytes, 0 as one byte) of a value of at most 64 bits. */
-function writeBig(w: WireWriter, field: number, v: bigint): void {
-  const hi = Number(v >> 32n);
-  const lo = Number(v & 0xffff_ffffn);
-  let len = 4;
-  while (len < 8 && hi >= 2 ** (8 * (len - 4))) len++;
-  const b = new Uint8Array(len);
-  for (let i = 0; i < 4; i++) b[len - 1 - i] = (lo >>> (8 * i)) & 0xff;
-  for (let i = 4; i < len; i++) b[len - 1 - i] = (hi >>> (8 * (i - 4))) & 0xff;
-  w.varint(tag(field, LEN));
-  w.varint(len);
-  w.bytes(b);
-}
 
 /** A MODIFY of `reg[index] = value` as an EncodedUpdate, or undefined when it needs the general codec. */
 export function encodeRegisterModify(reg: RegisterInfo, index: number | bigint, value: ValueInput): EncodedUpdate | undefined {
@@ -73,7 +58,6 @@ export function encodeRegisterModify(reg: RegisterInfo, index: number | bigint, 
   w.close(ix);
   const data = w.open(3);
   if (big === undefined) w.canonical(1, num);
-  else if (big <= U64) writeBig(w, 1, big);
   else w.lenBytes(1, bigintToBytes(big));
   w.close(data);
   w.close(re);

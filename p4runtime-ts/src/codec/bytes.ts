@@ -22,6 +22,17 @@ export function bigintToBytes(value: bigint): Uint8Array {
   if (value === 0n) return Uint8Array.of(0);
   // Most fields (ports, addresses, indexes) fit 32 bits: plain number arithmetic, no strings.
   if (value < 0x1_0000_0000n) return numberToBytes(Number(value));
+  // Up to 64 bits (register cells, 64-bit keys): two 32-bit halves, no strings.
+  if (value <= 0xffff_ffff_ffff_ffffn) {
+    const hi = Number(value >> 32n);
+    const lo = Number(value & 0xffff_ffffn);
+    let len = 5;
+    while (len < 8 && hi >= 2 ** (8 * (len - 4))) len++;
+    const out = Buffer.allocUnsafe(len);
+    for (let i = 0; i < 4; i++) out[len - 1 - i] = (lo >>> (8 * i)) & 0xff;
+    for (let i = 4; i < len; i++) out[len - 1 - i] = (hi >>> (8 * (i - 4))) & 0xff;
+    return out;
+  }
   let hex = value.toString(16);
   if (hex.length % 2 === 1) hex = `0${hex}`;
   const out = new Uint8Array(hex.length / 2);

@@ -7,6 +7,8 @@ import Long from 'long';
 import { p4, google } from './gen/p4runtime.js';
 
 export { p4, google };
+/** The wire reader and wire types, for hand-written decoders of hot messages (the sim's Write). */
+export { I32, I64, LEN, VARINT, WireReader } from './wire.js';
 
 /** A 64-bit protobuf field as protobufjs decodes it. */
 export type LongLike = number | Long | { low: number; high: number; unsigned?: boolean };

@@ -1,6 +1,7 @@
 /**
- * The protobuf wire format by hand, for the two hot paths where building protobufjs objects costs
- * more than the encoding itself: table updates built by name, and table entries read back. The
+ * The protobuf wire format by hand, for the hot paths where building protobufjs objects costs
+ * more than the encoding itself: table and register updates built by name, entries read back,
+ * and (in the sim) register writes received. The
  * writer fills slabs shared by many messages and patches each length prefix when its message
  * ends; the reader walks a buffer without allocating. Everything else uses the protobufjs classes.
  */
@@ -219,7 +220,7 @@ export class WireReader {
     const len = this.varint();
     const start = this.pos;
     this.pos += len;
-    if (this.pos > this.end) throw new RangeError('truncated length-delimited field');
+    if (this.pos > this.end) throw new RangeError(`truncated length-delimited field: ${len} bytes at byte ${start} run past the end of its message (byte ${this.end})`);
     return start;
   }
 
