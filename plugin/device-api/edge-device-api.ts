@@ -6,7 +6,8 @@
  * the log after the freeze. Destinations: flows placed by this switch's hashes with conditional
  * writes, VM id remapped, timestamps rebased, counters added with the final batch or with
  * activation's one atomic Write (the VM is staged here until activation, so its cells do not
- * move in between): destination-import.ts, atomic-activation.ts. Every call is
+ * move in between): destination-import.ts, atomic-activation.ts; activation and undo in
+ * destination-activation.ts and migration-undo.ts. Every call is
  * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure.
  *
  * @example
@@ -20,7 +21,7 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import { decodeSlotFields, fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotRecord } from '../state-access/index.js';
-import { VmSlotIndex, slotNoticeDigests, slotWriteUpdates } from '../state-access/index.js';
+import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
@@ -29,14 +30,16 @@ import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { flowKeyFields, flowKeyString } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
-import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
-import { addInto, readVmCounters } from './vm-counter-transfer.js';
-import { activateWithCounters, probeDataplaneAtomic } from './atomic-activation.js';
+import { controlOf, readControl, writeControl } from './vm-control-entry.js';
+import { readVmCounters } from './vm-counter-transfer.js';
+import { probeDataplaneAtomic } from './atomic-activation.js';
 import type { VmCounters } from './vm-counter-transfer.js';
 import type { Migration } from './migration-record.js';
-import { addCounters, importSlots, takeCounters } from './destination-import.js';
+import { importSlots, takeCounters } from './destination-import.js';
 import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
+import { activateDestination } from './destination-activation.js';
+import { undoMigration } from './migration-undo.js';
 
 /** Options of createDeviceApi. */
 export interface EdgeDeviceApiOptions {
@@ -382,22 +385,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   activate(m: MigrationRef): Promise<void> {
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
-      // The VM runs here now: normal operation (no control entry), untracked. The counters came
-      // with the final batch, or go with this Write where the switch applies it atomically.
-      const control = controlOf(this.contract.control);
-      const cells = x.pendingCells;
-      if (cells || x.pendingSlots.size > 0) {
-        const retry = x.activationTried;
-        x.activationTried = true;
-        await activateWithCounters(this.plugin.session, control, x.vmId, undefined, cells ?? {}, retry, slotWriteUpdates(this.plugin.session, this.group, x.pendingSlots.values()));
-        addInto(x.added, x.pendingAdded);
-        x.pendingCells = undefined;
-        x.pendingAdded = {};
-        x.pendingSlots.clear();
-      } else {
-        await restoreControl(this.plugin.session, control, x.vmId, undefined);
-      }
-      setEntryPhase(this.plugin, x.vmId, 'normal');
+      await activateDestination(this.side, x);
       this.migrations.delete(m.migrationId);
       this.activated.set(m.migrationId, x);
       this.sessions.close(m.migrationId);
@@ -432,19 +420,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
     if (!x) return; // never prepared here, or already undone
     try {
-      x.ended.next();
-      const placed = [...x.placed.values()];
-      const cleared = placed.length === 0 ? [] : await this.access.clearSlotsIf(placed.map((p) => ({ index: p.slot, words: p.words })));
-      // Indexed when placed: forgotten when cleared, or a rolled-back VM's slots stay in the index.
-      for (const c of cleared) if (c.applied) this.index.forget(c.index);
-      x.placed.clear();
-      x.pendingSlots.clear();
-      await removeTableEntries(this.plugin, x.vmId, x.entries.values());
-      x.entries.clear();
-      setEntryPhase(this.plugin, x.vmId, 'normal');
-      const added = Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }]));
-      await addCounters(this.side, x, added, -1n);
-      await restoreControl(this.plugin.session, controlOf(this.contract.control), x.vmId, x.prior);
+      await undoMigration(this.side, x);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
     }

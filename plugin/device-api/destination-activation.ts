@@ -1,0 +1,32 @@
+/**
+ * A destination's activation (edge-device-api.ts): the VM runs here from now on, untracked, under
+ * its control entry as it was before the migration. What the final batch left for this moment —
+ * the counters' cells and held flows' changed words, where the switch applies one Write atomically
+ * (atomic-activation.ts) — goes in the same Write; otherwise the entry alone is restored.
+ */
+import { slotWriteUpdates } from '../state-access/index.js';
+import { activateWithCounters } from './atomic-activation.js';
+import type { DestinationSide } from './destination-import.js';
+import type { Migration } from './migration-record.js';
+import { setEntryPhase } from './table-entry-transfer.js';
+import { controlOf, restoreControl } from './vm-control-entry.js';
+import { addInto } from './vm-counter-transfer.js';
+
+/** Activates migration `x` at this destination; a retry after a lost answer writes nothing twice. */
+export async function activateDestination(d: DestinationSide, x: Migration): Promise<void> {
+  const sw = d.plugin.session;
+  const control = controlOf(d.plugin.contract.control);
+  const cells = x.pendingCells;
+  if (cells || x.pendingSlots.size > 0) {
+    const retry = x.activationTried;
+    x.activationTried = true;
+    await activateWithCounters(sw, control, x.vmId, undefined, cells ?? {}, retry, slotWriteUpdates(sw, d.plugin.group, x.pendingSlots.values()));
+    addInto(x.added, x.pendingAdded);
+    x.pendingCells = undefined;
+    x.pendingAdded = {};
+    x.pendingSlots.clear();
+  } else {
+    await restoreControl(sw, control, x.vmId, undefined);
+  }
+  setEntryPhase(d.plugin, x.vmId, 'normal');
+}
