@@ -101,6 +101,23 @@ describe('contract reader — slots, fields and dirty bits', () => {
     expect(() => encodeSlotWords(ct, { nope: 1n })).toThrow(/has no field 'nope'/);
   });
 
+  it('slot codec — decoded fields come in layout order, each group with its own layout, and are independent objects', () => {
+    const words = ct.words.map((w, i) => (1n << BigInt(Math.min(w.bits, 60))) - BigInt(i + 1));
+    const a = decodeSlotFields(ct, words);
+    expect(Object.keys(a)).toEqual(ct.words.flatMap((w) => w.fields.map((f) => f.name)));
+    expect(encodeSlotWords(ct, a)).toEqual(words);
+    // A second decode is a new object: changing one leaves the other (and the next decode) alone.
+    const b = decodeSlotFields(ct, words);
+    b[ct.vm.name] = 0n;
+    expect(a[ct.vm.name]).not.toBe(0n);
+    expect(decodeSlotFields(ct, words)[ct.vm.name]).toBe(a[ct.vm.name]);
+    // A different program's group is decoded by its own layout, not the first group's.
+    const swapped = slotGroup(readMigrationContract(P4Schema.fromText(editP4Info(statefulEdgeP4InfoText(), 'win_out:16 win_in:16', 'win_in:16 win_out:16'), 'swapped')), 'conntrack');
+    const c = decodeSlotFields(swapped, words);
+    expect([c.win_in, c.win_out]).toEqual([a.win_out, a.win_in]);
+    expect(a.win_in).not.toBe(a.win_out);
+  });
+
   it('maps a slot to its dirty word and bit in the buffer the epoch selects, and back', () => {
     const d = ct.dirty;
     if (!d) throw new Error('no dirty bitmap');
