@@ -26,6 +26,17 @@ describe('bytestring — canonical form', () => {
     );
   });
 
+  it('bytestring — the canonical bytes are the value\'s hex digits, and any padding of them decodes back (64-bit fast path and wider)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 100n) - 1n })), fc.integer({ min: 0, max: 4 }), (v, pad) => {
+        const hex = v.toString(16);
+        expect(toHex(canonicalBytes(v))).toBe(`0x${hex.length % 2 === 1 ? `0${hex}` : hex}`);
+        expect(bytesToBigInt(Uint8Array.from([...new Array<number>(pad).fill(0), ...canonicalBytes(v)]))).toBe(v);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('bytestring — bitLength agrees with the binary string length', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 1n, max: (1n << 200n) - 1n }), (v) => {

@@ -4,6 +4,10 @@
  * checks a server applies to what clients send.
  */
 
+const SCRATCH_BYTES = new Uint8Array(8);
+const SCRATCH = new DataView(SCRATCH_BYTES.buffer);
+const MAX_U64 = (1n << 64n) - 1n;
+
 /** The unsigned big-endian integer a bytestring encodes. */
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   if (bytes.length <= 6) {
@@ -11,6 +15,12 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
     let n = 0;
     for (const b of bytes) n = n * 256 + b;
     return BigInt(n);
+  }
+  if (bytes.length <= 8) {
+    // 64-bit cells: one BigInt made by the DataView, not one per byte.
+    SCRATCH.setBigUint64(0, 0n);
+    for (let i = 0; i < bytes.length; i++) SCRATCH.setUint8(8 - bytes.length + i, bytes[i] as number);
+    return SCRATCH.getBigUint64(0);
   }
   let v = 0n;
   for (const b of bytes) v = (v << 8n) | BigInt(b);
@@ -29,6 +39,14 @@ export function bitLength(v: bigint): number {
 export function canonicalBytes(v: bigint): Uint8Array {
   if (v < 0n) throw new RangeError(`canonicalBytes: negative value ${v}`);
   if (v < 256n) return Uint8Array.of(Number(v));
+  if (v <= MAX_U64) {
+    // Every 64-bit register cell of a read answer passes here: the DataView writes the bytes
+    // without the BigInt per byte (two per shift) that the loop below allocates.
+    SCRATCH.setBigUint64(0, v);
+    let k = 0;
+    while (SCRATCH_BYTES[k] === 0) k++;
+    return SCRATCH_BYTES.slice(k);
+  }
   const len = Math.ceil(bitLength(v) / 8);
   const out = new Uint8Array(len);
   let x = v;

@@ -4,7 +4,7 @@
  * notifications, digests, packet metadata) into objects keyed by P4Info names with bigint values.
  * Also renders an update for error messages ("INSERT table ingress.acl {dst=10.0.0.5} → allow").
  */
-import Long from 'long';
+import type Long from 'long';
 import { P4RuntimeError } from '../errors.js';
 import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, formatMatchValue, parseValue } from '../codec/index.js';
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
@@ -136,8 +136,9 @@ function counterData(c: Partial<CounterValue> | undefined, what: string): p4.v1.
 }
 
 /** An Index.index (int64) for a cell of an array of `size`; numbers skip bigint altogether (a slot read names hundreds of cells). */
-function indexLong(index: number | bigint, size: number, what: string): Long {
-  if (typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 && index < size) return Long.fromNumber(index);
+function indexLong(index: number | bigint, size: number, what: string): number | Long {
+  // A plain number where it is exact: the encoders write it as is, and a read of 10^4 cells builds no Longs.
+  if (typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 && index < size) return index;
   return toLong(checkIndex(index, size, what), true);
 }
 

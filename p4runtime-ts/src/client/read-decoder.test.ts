@@ -91,7 +91,7 @@ describe('read decoder', () => {
   it('read decoder — any register cells decode as the general path decodes them: same values or the same error', () => {
     const registerEntry: fc.Arbitrary<p4.v1.RegisterEntry.$Properties> = fc.record(
       {
-        registerId: fc.constantFrom(369098753, 369098754, 0),
+        registerId: fc.constantFrom(369098753, 369098754, 369098755, 0),
         index: fc.record({ index: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }).map((v) => toLong(v, true)) }),
         data: fc.oneof(fc.record({ bitstring: bytes }), fc.record({ bool: fc.boolean() }), fc.constant({})),
       },
@@ -104,6 +104,22 @@ describe('read decoder', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('read decoder — 64-bit cells of every length up to 8 bytes, padded or not, decode to their value; 9 significant bytes are refused as the general path refuses them', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 0, max: 3 }), (v, pad) => {
+        const hex = v.toString(16);
+        const body = Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex');
+        const bitstring = Uint8Array.from([...new Array<number>(pad).fill(0), ...body]);
+        const res = encode([{ registerEntry: { registerId: 369098755, index: { index: toLong(5n, true) }, data: { bitstring } } }]);
+        expect([...decoder.response(res)]).toEqual([{ kind: 'register', register: 'ingress.wide', index: 5, value: v }]);
+      }),
+      { numRuns: 500 },
+    );
+    const tooWide = encode([{ registerEntry: { registerId: 369098755, index: { index: toLong(5n, true) }, data: { bitstring: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0) } } }]);
+    expect(fast(tooWide)).toBe(general(tooWide));
+    expect(fast(tooWide)).toMatch(/^error /);
   });
 
   it('read decoder — register cells of an unsigned register take the wire path: no protobuf objects', () => {

@@ -33,6 +33,8 @@ interface ActionSlots {
 class Fallback {}
 const FALLBACK = new Fallback();
 
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
 /** Decodes big-endian bytes buf[start, end) to a bigint if they fit `width` bits; else hands over. */
 function bits(buf: Uint8Array, start: number, end: number, width: number): bigint {
   let i = start;
@@ -45,6 +47,12 @@ function bits(buf: Uint8Array, start: number, end: number, width: number): bigin
     let n = 0;
     for (; i < end; i++) n = n * 256 + (buf[i] as number);
     return BigInt(n);
+  }
+  if (len <= 8) {
+    // 64-bit cells (most of a slot group's words): one BigInt from the DataView, no hex string.
+    SCRATCH.setBigUint64(0, 0n);
+    for (let k = 0; k < len; k++) SCRATCH.setUint8(8 - len + k, buf[i + k] as number);
+    return SCRATCH.getBigUint64(0);
   }
   let hex = '0x';
   for (; i < end; i++) {

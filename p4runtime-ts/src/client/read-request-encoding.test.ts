@@ -10,7 +10,14 @@ const reference = (deviceId: bigint, role: string, entities: p4.v1.Entity.$Prope
 
 const index = fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }));
 const cell: fc.Arbitrary<p4.v1.Entity.$Properties> = fc.record({
-  registerEntry: fc.record({ registerId: fc.integer({ min: 0, max: 2 ** 32 - 1 }), index: fc.option(index.map((i) => ({ index: toLong(BigInt(i), true) })), { nil: undefined }) }, { requiredKeys: ['registerId'] }),
+  registerEntry: fc.record(
+    {
+      registerId: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      // Longs, and plain numbers as the entity builders now store them (negative and unsafe ones included).
+      index: fc.option(fc.oneof(index.map((i) => ({ index: toLong(BigInt(i), true) })), fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.constantFrom(0, 2 ** 53 - 1, 2 ** 53 + 2, -1)).map((i) => ({ index: i }))), { nil: undefined }),
+    },
+    { requiredKeys: ['registerId'] },
+  ),
 });
 const other: fc.Arbitrary<p4.v1.Entity.$Properties> = fc.oneof(
   fc.record({ counterEntry: fc.record({ counterId: fc.integer({ min: 0, max: 1000 }), index: fc.record({ index: fc.integer({ min: 0, max: 5000 }).map((i) => toLong(BigInt(i), true)) }) }) }),

@@ -15,12 +15,16 @@ function registerCell(w: WireWriter, e: p4.v1.Entity.$Properties): boolean {
   const r = e.registerEntry;
   if (!r || r.data != null || typeof r.registerId !== 'number') return false;
   for (const k in e) if (k !== 'registerEntry' && (e as Record<string, unknown>)[k] != null) return false;
-  let index: bigint | undefined;
+  let index: number | bigint | undefined;
   if (r.index != null) {
     const i = r.index.index ?? 0;
-    // Numbers and Longs (what our entity builders store); anything else goes through protobufjs.
-    if (typeof i === 'number' ? !Number.isSafeInteger(i) : typeof i !== 'object' || i === null) return false;
-    index = toBigInt(i, true);
+    // Numbers (what our entity builders store) and Longs; anything else — and a negative number,
+    // whose int64 varint protobufjs writes — goes through protobufjs.
+    if (typeof i === 'number') {
+      if (!Number.isSafeInteger(i) || i < 0) return false;
+      index = i;
+    } else if (typeof i === 'object' && i !== null) index = toBigInt(i, true);
+    else return false;
   }
   const entity = w.open(2);
   const reg = w.open(11);
@@ -30,7 +34,12 @@ function registerCell(w: WireWriter, e: p4.v1.Entity.$Properties): boolean {
   }
   if (index !== undefined) {
     const ix = w.open(2);
-    if (index !== 0n) {
+    if (typeof index === 'number') {
+      if (index !== 0) {
+        w.varint(tag(1, VARINT));
+        w.varint(index);
+      }
+    } else if (index !== 0n) {
       w.varint(tag(1, VARINT));
       w.varint64(index);
     }

@@ -43,6 +43,11 @@ registers {
   type_spec { bitstring { bit { bitwidth: 16 } } }
   size: 8
 }
+registers {
+  preamble { id: 369098755 name: "ingress.wide" alias: "wide" }
+  type_spec { bitstring { bit { bitwidth: 64 } } }
+  size: 8
+}
 `;
 
 /** A fresh schema over the fixture. */
