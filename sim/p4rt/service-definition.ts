@@ -6,6 +6,7 @@
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { p4 } from 'p4runtime-ts/proto';
+import { decodeReadRequest } from './read-request-decoding.js';
 import { encodeReadResponse } from './read-response-encoding.js';
 import { decodeWriteRequest } from './write-request-decoding.js';
 
@@ -74,8 +75,12 @@ function method<Req, Res>(
 export const P4RUNTIME_SERVICE = {
   // Register cells written by the hundred: read by hand (write-request-decoding.ts).
   Write: method(P4RUNTIME_PATHS.Write, false, false, { encode: (m: p4.v1.WriteRequest) => p4.v1.WriteRequest.encode(m), decode: decodeWriteRequest }, p4.v1.WriteResponse, 'WriteRequest'),
-  // Register cells answered by the hundred: written by hand (read-response-encoding.ts).
-  Read: { ...method(P4RUNTIME_PATHS.Read, false, true, p4.v1.ReadRequest, p4.v1.ReadResponse, 'ReadRequest'), responseSerialize: encodeReadResponse },
+  // Register cells queried and answered by the thousand: read by hand (read-request-decoding.ts)
+  // and written by hand (read-response-encoding.ts).
+  Read: {
+    ...method(P4RUNTIME_PATHS.Read, false, true, { encode: (m: p4.v1.ReadRequest) => p4.v1.ReadRequest.encode(m), decode: decodeReadRequest }, p4.v1.ReadResponse, 'ReadRequest'),
+    responseSerialize: encodeReadResponse,
+  },
   SetForwardingPipelineConfig: method(
     P4RUNTIME_PATHS.SetForwardingPipelineConfig, false, false,
     p4.v1.SetForwardingPipelineConfigRequest, p4.v1.SetForwardingPipelineConfigResponse, 'SetForwardingPipelineConfigRequest',
