@@ -1,34 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { p4, toLong } from 'p4runtime-ts/proto';
+import { agreesWith, checkEncoded, checkGarbled, ld, nestedGroups, padded } from './decoder-test-fixtures.js';
 import { decodeReadRequest } from './read-request-decoding.js';
 
 type Entity = p4.v1.Entity.$Properties;
 
-/**
- * What a decoding means, as protobufjs re-encodes it (hex), or the fact that decoding threw.
- * Re-encoding is the comparison that holds both kinds of result to the same standard: it writes
- * fields in field order, leaves out proto3 defaults whether or not they are own properties
- * (protobufjs deletes a decoded register_id 0, the hand decoder keeps `registerId: 0`), writes a
- * Long and a number alike, and keeps what matters: entity order and kind, and whether an index is
- * present at all (absent means every cell; index 0 means cell 0). toObject with defaults: false
- * would tell `registerId: 0` from an absent one, a difference no reader sees; the shape the reader
- * does rely on is pinned by its own test below.
- */
-function outcome(decode: (b: Uint8Array) => p4.v1.ReadRequest, bytes: Uint8Array): string {
-  let req: p4.v1.ReadRequest;
-  try {
-    req = decode(bytes);
-  } catch {
-    return 'throws';
-  }
-  return Buffer.from(p4.v1.ReadRequest.encode(req).finish()).toString('hex');
-}
-
-/** Holds decodeReadRequest to protobufjs on `bytes`: both throw, or both mean the same request. */
-function agrees(bytes: Uint8Array): void {
-  expect(outcome(decodeReadRequest, bytes), Buffer.from(bytes).toString('hex')).toBe(outcome((b) => p4.v1.ReadRequest.decode(b), bytes));
-}
+/** Holds decodeReadRequest to protobufjs on `bytes`: both throw the same error, or both mean the same request. */
+const agrees = agreesWith(p4.v1.ReadRequest, decodeReadRequest);
 
 const cell = (registerId: number, index?: number | bigint): Entity => ({
   registerEntry: index === undefined ? { registerId } : { registerId, index: { index: toLong(BigInt(index), true) } },
@@ -62,41 +41,13 @@ const request: fc.Arbitrary<p4.v1.ReadRequest.$Properties> = fc
 
 const encode = (req: p4.v1.ReadRequest.$Properties): Uint8Array => p4.v1.ReadRequest.encode(req).finish();
 
-/** A varint of `v` padded to `bytes` bytes (an over-long encoding protobufjs may or may not accept). */
-const padded = (v: number, bytes: number): number[] => {
-  const out: number[] = [];
-  for (let i = 0; i < bytes; i++, v = Math.floor(v / 128)) out.push((v % 128) | (i < bytes - 1 ? 0x80 : 0));
-  return out;
-};
-
 describe('read request decoding — register-cell queries by hand, the rest by protobufjs', () => {
   it('read request decoding — register-cell queries decode as protobufjs does, mixed with other entities, device ids and roles', () => {
-    fc.assert(
-      fc.property(request, (req) => {
-        const bytes = encode(req);
-        expect(outcome(decodeReadRequest, bytes)).not.toBe('throws');
-        agrees(bytes);
-      }),
-      { numRuns: 500 },
-    );
+    checkEncoded<p4.v1.ReadRequest.$Properties>(p4.v1.ReadRequest, decodeReadRequest, request, 500);
   });
 
   it('read request decoding — truncated, corrupted and spliced requests throw exactly when protobufjs throws, and otherwise mean the same', () => {
-    const mutated = fc
-      .tuple(request, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 4 }), fc.nat())
-      .map(([req, edits, cut]) => {
-        const b = [...encode(req)];
-        for (const [at, byte, kind] of edits) {
-          const i = b.length === 0 ? 0 : at % b.length;
-          if (kind === 0) b[i] = byte;
-          else if (kind === 1) b.splice(i, 0, byte);
-          else if (kind === 2) b.splice(i, 1);
-          else b[i] = (b[i] ?? 0) ^ (1 << (byte % 8));
-        }
-        return Uint8Array.from(b.slice(0, b.length === 0 ? 0 : b.length - (cut % Math.min(b.length, 4))));
-      });
-    fc.assert(fc.property(mutated, agrees), { numRuns: 2000 });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), agrees), { numRuns: 2000 });
+    checkGarbled<p4.v1.ReadRequest.$Properties>(p4.v1.ReadRequest, decodeReadRequest, request, 2000);
   });
 
   it('read request decoding — every prefix of a request decodes or throws as protobufjs does', () => {
@@ -105,8 +56,6 @@ describe('read request decoding — register-cell queries by hand, the rest by p
   });
 
   it('read request decoding — encodings protobufjs reads its own way: over-long tags and lengths, wide ids, repeated fields, unknown fields and groups', () => {
-    // A field: its tag (padded to `tagBytes`), the length of `body` (padded to `lenBytes`) and `body`.
-    const ld = (tag: number, body: number[], lenBytes = 1, tagBytes = 1): number[] => [...padded(tag, tagBytes), ...padded(body.length, Math.max(lenBytes, body.length < 128 ? 1 : 2)), ...body];
     const ent = (body: number[], lenBytes = 1): number[] => ld(0x12, body, lenBytes);
     const reg = (body: number[], lenBytes = 1): number[] => ent(ld(0x5a, body, lenBytes));
     const cases: number[][] = [
@@ -184,7 +133,7 @@ describe('read request decoding — register-cell queries by hand, the rest by p
   it('read request decoding — an entity nested to protobufjs’ recursion limit fails as it does inside the whole request', () => {
     // Groups nested in an unknown Entity field: each level is one step of protobufjs' depth count.
     for (const depth of [98, 99, 100, 101, 102]) {
-      const group = [...Array<number>(depth).fill(0x6b), ...Array<number>(depth).fill(0x6c)]; // field 13 start/end group
+      const group = nestedGroups(13, depth);
       const len = padded(group.length, 2);
       agrees(Uint8Array.from([0x12, ...len, ...group]));
       agrees(Uint8Array.from([0x12, ...len, ...group, 0x12, 0x06, 0x5a, 0x04, 0x08, 0x01, 0x12, 0x00]));
