@@ -116,7 +116,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
       for (let i = 0; i < indices.length; i += this.options.readBatch) batches.push(indices.slice(i, i + this.options.readBatch));
       await forEachLimited(batches, this.options.readConcurrency, async (batch) => {
         this.counts.requests++;
-        for await (const cells of this.sw.readChunks(batch.map((i) => handle.at(i)))) for (const cell of cells) {
+        for await (const cells of this.sw.readChunks(handle.cells(batch))) for (const cell of cells) {
           out[cell.index] = cell.value;
           this.cells++;
         }
@@ -195,8 +195,15 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     for (let k = 0; k < total; k += this.options.readBatch) batches.push(k);
     try {
       await forEachLimited(batches, this.options.readConcurrency, async (from) => {
+        // Cells are numbered word-major: a batch is a run of indices of one word, or of a few in turn.
+        const to = Math.min(total, from + this.options.readBatch);
         const queries = [];
-        for (let k = from; k < Math.min(total, from + this.options.readBatch); k++) queries.push((handles[Math.floor(k / indices.length)] as (typeof handles)[number]).at(indices[k % indices.length] as number));
+        for (let k = from; k < to; ) {
+          const start = k % indices.length;
+          const end = Math.min(indices.length, start + (to - k));
+          queries.push((handles[Math.floor(k / indices.length)] as (typeof handles)[number]).cells(indices.slice(start, end)));
+          k += end - start;
+        }
         this.counts.requests++;
         for await (const cells of this.sw.readChunks(queries)) for (const cell of cells) {
           store(byName.get(cell.register) ?? -1, cell.index, cell.value);
@@ -359,7 +366,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     try {
       for (let i = 0; i < at.length; i += this.options.readBatch) {
         this.counts.requests++;
-        for await (const cells of this.sw.readChunks(at.slice(i, i + this.options.readBatch).map((x) => handle.at(x)))) for (const cell of cells) {
+        for await (const cells of this.sw.readChunks(handle.cells(at.slice(i, i + this.options.readBatch)))) for (const cell of cells) {
           log.set(cell.index, cell.value);
           this.cells++;
         }

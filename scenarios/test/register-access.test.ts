@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from 'p4runtime-ts';
 import {
   DEFAULT_INBAND_OPTIONS,
+  DEFAULT_P4RUNTIME_BACKEND_OPTIONS,
+  P4RuntimeRegisterAccess,
   candidateSlotsFor,
   chooseRegisterAccess,
   decodeSlotFields,
@@ -96,6 +98,17 @@ describe('register access — both backends read the same state for the same flo
     // Retries may happen on a loaded machine (a request outlives its timeout); the result is the same.
     expect(bmv2.plugin.registerAccess.stats().inFlight).toBe(0);
     expect(bmv2.plugin.registerAccess.stats().maxInFlight).toBeLessThanOrEqual(64);
+  }, 120_000);
+
+  it('RegisterEntry reads split into requests of any size, across the words of the slots, give the same slots as one request', async () => {
+    const indices = occupied.slice(0, 500).map((r) => r.index);
+    const want = occupied.slice(0, 500);
+    // 7 and 999 cells per request: batches that start and end inside one word's run of cells and span two or more.
+    for (const readBatch of [7, 999]) {
+      const small = new P4RuntimeRegisterAccess(full.sw, full.plugin.group, 'test: small read batches', { ...DEFAULT_P4RUNTIME_BACKEND_OPTIONS, readBatch });
+      expect(await small.readSlots({ indices })).toEqual(want);
+      expect(small.stats().requests).toBe(Math.ceil((indices.length * full.plugin.group.words.length) / readBatch));
+    }
   }, 120_000);
 
   it('readVmState is identical whichever backend serves it: slots, dyn_acl entries with counters, per-VM counters', async () => {

@@ -138,6 +138,19 @@ export class RegisterHandle {
   at(index: number | bigint): ReadQuery<RegisterCell> {
     return query({ registerEntry: encodeRegisterEntry(this.info, index) });
   }
+
+  /**
+   * Reads the cells `indices`, in order, as one query (one entity per cell; the same range checks
+   * as `at`): a batch of thousands without a query object per cell.
+   *
+   * @example
+   * for await (const cells of sw.readChunks(sw.register('ct_state').cells([3, 17, 42]))) use(cells);
+   */
+  cells(indices: readonly (number | bigint)[]): ReadQuery<RegisterCell> {
+    const entities: p4.v1.Entity.$Properties[] = new Array<p4.v1.Entity.$Properties>(indices.length);
+    for (let i = 0; i < indices.length; i++) entities[i] = { registerEntry: encodeRegisterEntry(this.info, indices[i] as number | bigint) };
+    return { entities };
+  }
 }
 
 /** An indirect counter array by name: cell writes and reads. */

@@ -93,6 +93,21 @@ describe('read', () => {
     expect(flat.filter((c) => c.value !== 0n)).toEqual([{ index: 3, value: 9n }, { index: 6, value: 1n << 63n }]);
   });
 
+  it('read — cells(indices) reads the same cells as one at() per index, in order, and refuses an index past the register as at() does', async () => {
+    const sw = await h.primaryWithPipeline();
+    const reg = sw.register('ct_state');
+    await sw.write([reg.modify(2, 5n), reg.modify(7, 1n << 62n)]);
+    const order = [7, 0, 2, 2, 5];
+    const bulk = (await sw.readAll(reg.cells(order))).map((c) => [c.index, c.value]);
+    const single = (await sw.readAll(order.map((i) => reg.at(i)))).map((c) => [c.index, c.value]);
+    expect(bulk).toEqual(single);
+    expect(bulk).toEqual([[7, 1n << 62n], [0, 0n], [2, 5n], [2, 5n], [5, 0n]]);
+    expect(reg.cells([])).toEqual({ entities: [] });
+    const size = reg.info.size;
+    expect(() => reg.cells([0, size])).toThrow(/index .* is outside/);
+    expect(() => reg.at(size)).toThrow(/index .* is outside/);
+  });
+
   it('read — read$ is an Observable; taking a few unsubscribes and cancels the rest', async () => {
     const sw = await h.primaryWithPipeline();
     const acl = sw.table('acl');
