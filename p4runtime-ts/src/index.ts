@@ -18,7 +18,7 @@ export type {
 } from './schema/index.js';
 // codec: canonical bytestrings, int<W>, addresses, match keys
 export {
-  encodeBits, decodeBits, decodeBitsChecked, isCanonical, fitsWidth, canonicalize, encodeInt, decodeInt, parseValue, formatValue,
+  encodeBits, decodeBits, decodeBitsChecked, bigintToBytes, isCanonical, fitsWidth, canonicalize, encodeInt, decodeInt, parseValue, formatValue,
   parseIPv4, formatIPv4, parseIPv6, formatIPv6, parseMac, formatMac, encodeFieldMatch, decodeFieldMatch, matchValueToInput, formatMatchValue,
 } from './codec/index.js';
 export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/index.js';

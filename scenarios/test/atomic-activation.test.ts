@@ -10,7 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
 import { VmSlotIndex, createDeviceApi, fieldValue } from '../../plugin/index.js';
-import type { EdgeDeviceApi, MigrationRef } from '../../plugin/index.js';
+import type { EdgeDeviceApi, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, returnSegment, topology, vmSlots } from '../migration-fixture.js';
@@ -70,14 +70,20 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
   const counters = (rig: EdgeRig, vmId: number): Promise<{ packets: bigint; bytes: bigint }[]> =>
     Promise.all(rig.plugin.contract.counters.map((c) => rig.plugin.registerAccess.readCounter(c.counter, vmId)));
 
-  /** Prepare, snapshot staged, freeze and the final batch imported: everything but activation. */
-  async function upToActivation(): Promise<MigrationRef> {
+  /** A new migration prepared at both ends, its snapshot staged at the destination. */
+  async function stageSnapshot(): Promise<{ m: MigrationRef; snap: StateBatch }> {
     const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
     await srcApi.prepare(m);
     await dstApi.prepare(m);
     const snap = await srcApi.exportSnapshot(m);
-    expect(snap.slots).toHaveLength(ports.length);
     await dstApi.importStaged(m, snap);
+    return { m, snap };
+  }
+
+  /** Prepare, snapshot staged, freeze and the final batch imported: everything but activation. */
+  async function upToActivation(): Promise<MigrationRef> {
+    const { m, snap } = await stageSnapshot();
+    expect(snap.slots).toHaveLength(ports.length);
     await srcApi.freeze(m);
     const final = await srcApi.finalDelta(m, snap.coversSeq.to);
     expect(final.slots).toHaveLength(0);
@@ -90,11 +96,7 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     const srcAt = await counters(src, SRC_ID);
     const dstBefore = await counters(dst, DST_ID);
     const w = recordWrites(dst.plugin.session);
-    const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
-    await srcApi.prepare(m);
-    await dstApi.prepare(m);
-    const snap = await srcApi.exportSnapshot(m);
-    await dstApi.importStaged(m, snap);
+    const { m, snap } = await stageSnapshot();
     // The probe at the first staging: one atomic write, in pre-copy.
     expect(w.sent.filter((s) => s.atomicity === 'DATAPLANE_ATOMIC')).toEqual([{ updates: 1, atomicity: 'DATAPLANE_ATOMIC' }]);
     const inPause = w.sent.length;
@@ -123,11 +125,7 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
   }, 60_000);
 
   it('destination import — the final batch indexes only its own flows, not every flow the VM has placed here (the pause stays O(changed))', async () => {
-    const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
-    await srcApi.prepare(m);
-    await dstApi.prepare(m);
-    const snap = await srcApi.exportSnapshot(m);
-    await dstApi.importStaged(m, snap);
+    const { m, snap } = await stageSnapshot();
     // One flow changes before the freeze: the final batch carries exactly that slot.
     expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');
     await srcApi.freeze(m);
@@ -142,11 +140,7 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
   }, 60_000);
 
   it('destination import — a changed flow already staged here goes with activation\'s atomic Write, only its changed words (full); by WRITE_IF in-band where registers are not P4Runtime-writable (bmv2)', async () => {
-    const m = { migrationId: `atomic-${profile}-${n++}`, vm: '10.0.0.5' };
-    await srcApi.prepare(m);
-    await dstApi.prepare(m);
-    const snap = await srcApi.exportSnapshot(m);
-    await dstApi.importStaged(m, snap);
+    const { m, snap } = await stageSnapshot();
     const g = dst.plugin.group;
     const staged = vmSlots(dst.sim, g, DST_ID);
     expect(src.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 0)).kind).toBe('forward');

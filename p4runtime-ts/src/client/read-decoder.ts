@@ -8,6 +8,7 @@
  */
 import { p4 } from '../proto/index.js';
 import { LEN, VARINT, WireReader } from '../proto/wire.js';
+import { decodeBitsAt } from '../codec/index.js';
 import type { MatchValue } from '../codec/index.js';
 import type { MatchType, P4Schema, TableInfo } from '../schema/index.js';
 import { decodeEntity, decodeTableEntry } from './entity-codec.js';
@@ -33,8 +34,6 @@ interface ActionSlots {
 class Fallback {}
 const FALLBACK = new Fallback();
 
-const SCRATCH = new DataView(new ArrayBuffer(8));
-
 /** Decodes big-endian bytes buf[start, end) to a bigint if they fit `width` bits; else hands over. */
 function bits(buf: Uint8Array, start: number, end: number, width: number): bigint {
   let i = start;
@@ -43,23 +42,7 @@ function bits(buf: Uint8Array, start: number, end: number, width: number): bigin
   if (len <= 0) throw FALLBACK; // empty: not a value (the general path names it)
   const first = buf[i] as number;
   if ((len - 1) * 8 + (first === 0 ? 0 : 32 - Math.clz32(first)) > width) throw FALLBACK;
-  if (len <= 6) {
-    let n = 0;
-    for (; i < end; i++) n = n * 256 + (buf[i] as number);
-    return BigInt(n);
-  }
-  if (len <= 8) {
-    // 64-bit cells (most of a slot group's words): one BigInt from the DataView, no hex string.
-    SCRATCH.setBigUint64(0, 0n);
-    for (let k = 0; k < len; k++) SCRATCH.setUint8(8 - len + k, buf[i + k] as number);
-    return SCRATCH.getBigUint64(0);
-  }
-  let hex = '0x';
-  for (; i < end; i++) {
-    const b = buf[i] as number;
-    hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);
-  }
-  return BigInt(hex);
+  return decodeBitsAt(buf, i, end);
 }
 
 /** Field numbers of FieldMatch's kinds (p4runtime.proto) and the kind each one is. */

@@ -17,20 +17,23 @@ export function showValue(value: bigint): string {
   return value < 0n ? `${value}` : `${value} (0x${value.toString(16)})`;
 }
 
+/** Eight bytes for 64-bit values on their way to and from bytestrings (one thread: never shared across an await). */
+const SCRATCH_BYTES = new Uint8Array(8);
+const SCRATCH = new DataView(SCRATCH_BYTES.buffer);
+
 /** The shortest big-endian bytes of a non-negative bigint; zero is one 0x00 byte (§8.3). */
 export function bigintToBytes(value: bigint): Uint8Array {
   if (value === 0n) return Uint8Array.of(0);
   // Most fields (ports, addresses, indexes) fit 32 bits: plain number arithmetic, no strings.
   if (value < 0x1_0000_0000n) return numberToBytes(Number(value));
-  // Up to 64 bits (register cells, 64-bit keys): two 32-bit halves, no strings.
+  // Up to 64 bits (register cells, 64-bit keys): the DataView writes the bytes, no BigInt
+  // arithmetic (splitting into 32-bit halves cost 4x as much) and no strings.
   if (value <= 0xffff_ffff_ffff_ffffn) {
-    const hi = Number(value >> 32n);
-    const lo = Number(value & 0xffff_ffffn);
-    let len = 5;
-    while (len < 8 && hi >= 2 ** (8 * (len - 4))) len++;
-    const out = Buffer.allocUnsafe(len);
-    for (let i = 0; i < 4; i++) out[len - 1 - i] = (lo >>> (8 * i)) & 0xff;
-    for (let i = 4; i < len; i++) out[len - 1 - i] = (hi >>> (8 * (i - 4))) & 0xff;
+    SCRATCH.setBigUint64(0, value);
+    let k = 0;
+    while (SCRATCH_BYTES[k] === 0) k++;
+    const out = Buffer.allocUnsafe(8 - k);
+    for (let i = k; i < 8; i++) out[i - k] = SCRATCH_BYTES[i] as number;
     return out;
   }
   let hex = value.toString(16);
@@ -69,16 +72,30 @@ export function encodeBits(value: bigint, bitwidth: number, what: string): Uint8
 
 /** Decodes a big-endian bytestring as an unsigned bigint (any length; empty decodes as 0). */
 export function decodeBits(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  if (bytes.length <= 6) {
+  return decodeBitsAt(bytes, 0, bytes.length);
+}
+
+/** The unsigned big-endian value of buf[start, end), as decodeBits: a read answer's cells decode in place. */
+export function decodeBitsAt(buf: Uint8Array, start: number, end: number): bigint {
+  const len = end - start;
+  if (len <= 6) {
     // Up to 48 bits is exact in a double: no string round trip.
     let n = 0;
-    for (const b of bytes) n = n * 256 + b;
+    for (let i = start; i < end; i++) n = n * 256 + (buf[i] as number);
     return BigInt(n);
+  }
+  if (len <= 8) {
+    // 64-bit values (most register cells): one BigInt from the DataView, no hex string.
+    SCRATCH.setBigUint64(0, 0n);
+    for (let k = 0; k < len; k++) SCRATCH.setUint8(8 - len + k, buf[start + k] as number);
+    return SCRATCH.getBigUint64(0);
   }
   // Hex through one BigInt() call: far fewer bigint operations than shifting byte by byte.
   let hex = '0x';
-  for (const b of bytes) hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);
+  for (let i = start; i < end; i++) {
+    const b = buf[i] as number;
+    hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);
+  }
   return BigInt(hex);
 }
 

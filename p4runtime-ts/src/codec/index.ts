@@ -1,5 +1,5 @@
 /** Internal barrel of the codec: canonical bytestrings, int<W>, addresses, match keys. */
-export { encodeBits, decodeBits, decodeBitsChecked, isCanonical, fitsWidth, canonicalize, bigintToBytes, checkBitwidth } from './bytes.js';
+export { encodeBits, decodeBits, decodeBitsAt, decodeBitsChecked, isCanonical, fitsWidth, canonicalize, bigintToBytes, checkBitwidth } from './bytes.js';
 export { encodeInt, decodeInt, signedBitLength } from './int.js';
 export {
   parseValue,
