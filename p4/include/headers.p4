@@ -126,13 +126,15 @@ struct pinhole_t {
 /* Delta push: the new content of a changed slot. One member per register of the slot group,
  * named like the register, same width; `tracker`, `epoch` and `seq` place the change in its
  * tracker's change log (seq = the log position of the slot's entry in the current round;
- * tracker NO_TRACKER when the change was not logged). */
+ * tracker NO_TRACKER when the change was not logged); `change` numbers the tracker's changes
+ * one by one (ct_trk_changes before this one), so a missing digest leaves a gap. */
 struct ct_delta_t {
     bit<32> slot;
     bit<16> vm_id;
     bit<8>  tracker;
     bit<32> epoch;
     bit<32> seq;
+    bit<32> change;
     bit<64> ct_key_addr;
     bit<40> ct_key_port;
     bit<64> ct_state;

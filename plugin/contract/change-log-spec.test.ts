@@ -9,9 +9,10 @@ describe('contract — change logs and new-flow notifications', () => {
   it('contract — reads 4 trackers of 8192 entries, the new-flow digest, a sequenced delta and the tracker parameter', () => {
     const text = statefulEdgeP4InfoText();
     const g = read(text);
-    expect(g.changeLog).toEqual({ logRegister: 'ct_trk_log', headRegister: 'ct_trk_head', roundRegister: 'ct_trk_round', markRegister: 'ct_mark', trackers: 4, logSize: 8192 });
+    expect(g.changeLog).toEqual({ logRegister: 'ct_trk_log', headRegister: 'ct_trk_head', roundRegister: 'ct_trk_round', markRegister: 'ct_mark', changesRegister: 'ct_trk_changes', trackers: 4, logSize: 8192 });
     expect(g.newFlow?.digest).toBe('ct_new_t');
     expect(g.delta?.sequenced).toBe(true);
+    expect(g.delta?.numbered).toBe(true);
     expect(readMigrationContract(P4Schema.fromText(text, 'x')).control?.tracker).toEqual({ param: 'tracker', bits: 8 });
   });
 

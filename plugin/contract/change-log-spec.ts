@@ -1,7 +1,7 @@
 /**
  * Per-migration change logs and new-flow notifications of a slot group (p4/README.md "Change
- * logs", "New-flow notifications"): `@migrate_changelog("G", "head", "round", "mark")` on the log
- * register, `@migrate_new_flow("digest")` on word 0. Entry, round and mark layouts are fixed by
+ * logs", "New-flow notifications"): `@migrate_changelog("G", "head", "round", "mark"[, "changes"])`
+ * on the log register, `@migrate_new_flow("digest")` on word 0. Entry, round and mark layouts are fixed by
  * the contract; sizes come from the P4Info.
  */
 import type { P4Schema, RegisterInfo, SchemaEntity } from 'p4runtime-ts';
@@ -17,6 +17,11 @@ export interface ChangeLogSpec {
   readonly roundRegister: string;
   /** Mark register: one cell per slot, (tracker + 1)[39:32] ++ seq[31:0]. */
   readonly markRegister: string;
+  /**
+   * Changes register (optional fifth argument): one bit<32> cell per tracker, every change the
+   * tracker's VM ever made — the number the delta digest's `change` member carries.
+   */
+  readonly changesRegister: string | undefined;
   readonly trackers: number;
   /** Entries per tracker's ring (a power of two). */
   readonly logSize: number;
@@ -28,7 +33,7 @@ export interface NewFlowDigestSpec {
   readonly digestId: number;
 }
 
-const FORM = '@migrate_changelog("group", "head register", "round register", "mark register") on the log register';
+const FORM = '@migrate_changelog("group", "head register", "round register", "mark register"[, "changes register"]) on the log register';
 const NEW_FORM = '@migrate_new_flow("digest")';
 
 function register(schema: P4Schema, at: SchemaEntity, name: string, what: string): RegisterInfo {
@@ -49,7 +54,7 @@ export function readChangeLog(schema: P4Schema, group: string, slots: number): C
   for (const reg of schema.registers) {
     const a = onlyOne(reg, 'migrate_changelog');
     if (!a) continue;
-    arity(reg, a, 4, 4, FORM);
+    arity(reg, a, 4, 5, FORM);
     if (stringArg(reg, a, 0, FORM) !== group) continue;
     if (found) throw contractError(reg, 'migrate_changelog', `slot group '${group}' already has change log '${found.logRegister}'; declare one per group`);
     const head = register(schema, reg, stringArg(reg, a, 1, FORM), 'head');
@@ -60,11 +65,13 @@ export function readChangeLog(schema: P4Schema, group: string, slots: number): C
     shape(head, 32, trackers, 'head');
     shape(round, 64, trackers, 'round');
     shape(mark, 40, slots, 'mark');
+    const changes = a.args.length > 4 ? register(schema, reg, stringArg(reg, a, 4, FORM), 'changes') : undefined;
+    if (changes) shape(changes, 32, trackers, 'changes');
     const logSize = reg.size / trackers;
     if (reg.bitwidth !== 64 || !Number.isInteger(logSize) || logSize < 16 || (logSize & (logSize - 1)) !== 0) {
       throw contractError(reg, 'migrate_changelog', `the log register must be bit<64> with trackers (${trackers}) × a power of two (>= 16) cells; it is bit<${reg.bitwidth}> with ${reg.size}`);
     }
-    found = Object.freeze({ logRegister: reg.alias, headRegister: head.alias, roundRegister: round.alias, markRegister: mark.alias, trackers, logSize });
+    found = Object.freeze({ logRegister: reg.alias, headRegister: head.alias, roundRegister: round.alias, markRegister: mark.alias, changesRegister: changes?.alias, trackers, logSize });
   }
   return found;
 }

@@ -62,6 +62,12 @@ export interface DeltaDigestSpec {
   readonly wordMembers: readonly string[];
   /** Whether the digest carries `tracker`, `epoch` and `seq` (its place in a change log). */
   readonly sequenced: boolean;
+  /**
+   * Whether the digest also carries `change` (bit<32>): the tracker's changes before this one, so
+   * every change has its own number and a lost digest leaves a gap (p4/README.md "Delta push").
+   * Only with a change log that declares its changes register.
+   */
+  readonly numbered: boolean;
 }
 
 /** One slot group: registers sharing an index space, their layout, and how flows are placed. */
@@ -237,6 +243,15 @@ function readGroup(schema: P4Schema, group: string, members: { reg: RegisterInfo
     collisionCounter = c.alias;
   }
 
+  const delta = readDelta(schema, head, words);
+  const changeLog = readChangeLog(schema, group, slots);
+  if (delta?.numbered && changeLog?.changesRegister === undefined) {
+    throw contractError(head, 'migrate_delta', `delta digest '${delta.digest}' numbers changes (member 'change') but slot group '${group}' declares no changes register; name it as the fifth argument of @migrate_changelog (p4/README.md "Change logs")`);
+  }
+  if (changeLog?.changesRegister !== undefined && !delta?.numbered) {
+    throw contractError(head, 'migrate_delta', `slot group '${group}' counts changes in '${changeLog.changesRegister}' but ${delta ? `delta digest '${delta.digest}' has no member 'change'` : 'declares no @migrate_delta digest'}; add a bit<32> member 'change' carrying the count before the change (p4/README.md "Delta push")`);
+  }
+
   return Object.freeze({
     name: group,
     slots,
@@ -249,10 +264,10 @@ function readGroup(schema: P4Schema, group: string, members: { reg: RegisterInfo
     vm,
     clock,
     reclaim: readReclaim(head, new Set(fields.keys()), clock !== undefined),
-    delta: readDelta(schema, head, words),
+    delta,
     collisionCounter,
     dirty: readDirty(schema, group, slots),
-    changeLog: readChangeLog(schema, group, slots),
+    changeLog,
     newFlow: readNewFlowDigest(schema, head),
   });
 }
@@ -275,7 +290,10 @@ function readDelta(schema: P4Schema, head: RegisterInfo, words: readonly SlotWor
     }
   }
   const sequenced = ['tracker', 'epoch', 'seq'].every((n) => d.members.some((x) => x.name === n));
-  return Object.freeze({ digest: d.alias, digestId: d.id, slotMember: 'slot', vmMember: 'vm_id', wordMembers: Object.freeze(words.map((w) => w.register)), sequenced });
+  const change = d.members.find((x) => x.name === 'change');
+  if (change && change.bitwidth !== 32) throw contractError(head, 'migrate_delta', `delta digest '${d.alias}' member 'change' is ${change.bitwidth} bits; it numbers the tracker's changes like the changes register, so make it bit<32>`);
+  if (change && !sequenced) throw contractError(head, 'migrate_delta', `delta digest '${d.alias}' has 'change' but not all of tracker, epoch and seq; a numbered change must also say which tracker numbered it`);
+  return Object.freeze({ digest: d.alias, digestId: d.id, slotMember: 'slot', vmMember: 'vm_id', wordMembers: Object.freeze(words.map((w) => w.register)), sequenced, numbered: change !== undefined });
 }
 
 function readDirty(schema: P4Schema, group: string, slots: number): DirtySpec | undefined {

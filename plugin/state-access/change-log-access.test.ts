@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEntries, logCell, logSpan } from './change-log-access.js';
 
-const spec = { logRegister: 'l', headRegister: 'h', roundRegister: 'r', markRegister: 'm', trackers: 4, logSize: 16 };
+const spec = { logRegister: 'l', headRegister: 'h', roundRegister: 'r', markRegister: 'm', changesRegister: undefined, trackers: 4, logSize: 16 };
 
 describe('change-log access — spans and entries', () => {
   it('change-log access — reads [since, upTo) within the ring, wrapping 32-bit positions', () => {

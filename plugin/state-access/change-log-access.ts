@@ -13,6 +13,12 @@ export interface TrackerState {
   readonly epoch: bigint;
   readonly head: bigint;
   readonly start: bigint;
+  /**
+   * Changes the tracker's VM ever made (mod 2^32), read in the same step as the head, or earlier —
+   * never later: every change after the head was read has a number at or above it. Undefined when
+   * the contract declares no changes register.
+   */
+  readonly changes: bigint | undefined;
 }
 
 /** One log entry: the slot changed, at log position `seq`. */
@@ -65,9 +71,9 @@ export function checkPosition(v: bigint, what: string): bigint {
   return v;
 }
 
-/** Tracker state from the three answer words of TRK_READ / TRK_FLIP (epoch, head, start). */
-export function trackerState(tracker: number, words: readonly bigint[]): TrackerState {
-  return { tracker, epoch: words[0] ?? 0n, head: words[1] ?? 0n, start: words[2] ?? 0n };
+/** Tracker state from the answer words of TRK_READ / TRK_FLIP (epoch, head, start, and changes when `c` counts them). */
+export function trackerState(c: ChangeLogSpec, tracker: number, words: readonly bigint[]): TrackerState {
+  return { tracker, epoch: words[0] ?? 0n, head: words[1] ?? 0n, start: words[2] ?? 0n, changes: c.changesRegister === undefined ? undefined : (words[3] ?? 0n) };
 }
 
 /** The positions to read for [since, upTo): clipped to the ring when it overflowed. */

@@ -184,9 +184,10 @@ export class InbandRegisterAccess implements RegisterAccess {
   }
 
   async readTracker(tracker: number): Promise<TrackerState> {
-    checkTracker(changeLogOf(this.group), tracker);
+    const c = changeLogOf(this.group);
+    checkTracker(c, tracker);
     const ans = await this.client.request(INBAND_OP.TRK_READ, tracker, `TRK_READ of tracker ${tracker}`);
-    return trackerState(tracker, ans.words);
+    return trackerState(c, tracker, ans.words);
   }
 
   /**
@@ -194,12 +195,15 @@ export class InbandRegisterAccess implements RegisterAccess {
    * lost answer cannot flip twice: it answers CONFLICT with the epoch the first attempt made.
    */
   async flipTracker(tracker: number, from: bigint): Promise<TrackerState> {
-    checkTracker(changeLogOf(this.group), tracker);
+    const c = changeLogOf(this.group);
+    checkTracker(c, tracker);
     const target = (checkPosition(from, 'epoch') + 1n) % (1n << 32n);
     const ans = await this.client.request(INBAND_OP.TRK_FLIP, tracker, `TRK_FLIP of tracker ${tracker} from epoch ${from}`, { mask: 1, words: [from] });
-    const st = trackerState(tracker, ans.words);
+    const st = trackerState(c, tracker, ans.words);
     if (st.epoch !== target) throw trackerConflict(tracker, from, st.epoch);
-    return st;
+    // CONFLICT with the target epoch: an earlier attempt flipped and this one only read. Its count
+    // is later than the flip's, so it cannot bound the round's changes from below: unknown.
+    return ans.status === INBAND_STATUS.CONFLICT ? { ...st, changes: undefined } : st;
   }
 
   async readChangedSlots(tracker: number, since: bigint, upTo?: bigint): Promise<ChangedSlots> {

@@ -306,19 +306,24 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     if (this.inband) return this.inband.readTracker(tracker);
     const head = this.sw.register(c.headRegister);
     const round = this.sw.register(c.roundRegister);
+    // The changes count comes first in the request: read no later than the head, it bounds the
+    // changes made after the head was read from below (servers read a request's entities in order).
+    const changes = c.changesRegister === undefined ? undefined : this.sw.register(c.changesRegister);
     let h = 0n;
     let r = 0n;
+    let n = 0n;
     this.counts.requests++;
     try {
-      for await (const cells of this.sw.readChunks([head.at(tracker), round.at(tracker)])) for (const cell of cells) {
+      for await (const cells of this.sw.readChunks([...(changes ? [changes.at(tracker)] : []), head.at(tracker), round.at(tracker)])) for (const cell of cells) {
         if (cell.register === head.info.name) h = cell.value;
-        else r = cell.value;
+        else if (cell.register === round.info.name) r = cell.value;
+        else n = cell.value;
         this.cells++;
       }
     } catch (e) {
-      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}')`);
+      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}'${changes ? `, '${changes.info.alias}'` : ''})`);
     }
-    return trackerState(tracker, [r >> 32n, h, r & 0xffffffffn]);
+    return trackerState(c, tracker, [r >> 32n, h, r & 0xffffffffn, n]);
   }
 
   /**
@@ -333,7 +338,8 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const c = changeLogOf(this.group);
     const target = (checkPosition(from, 'epoch') + 1n) % (1n << 32n);
     const now = await this.readTracker(tracker);
-    if (now.epoch === target) return now;
+    // Flipped by an earlier attempt: this read's count is later than the flip's, so it is unknown.
+    if (now.epoch === target) return { ...now, changes: undefined };
     if (now.epoch !== from) throw trackerConflict(tracker, from, now.epoch);
     this.counts.requests++;
     this.cells++;
@@ -342,7 +348,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     } catch (e) {
       throw EdgePluginError.from(e, `flipping tracker ${tracker} (register '${c.roundRegister}') from epoch ${from}`);
     }
-    return { tracker, epoch: target, head: now.head, start: now.head };
+    return { tracker, epoch: target, head: now.head, start: now.head, changes: now.changes };
   }
 
   /**

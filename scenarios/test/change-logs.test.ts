@@ -65,10 +65,10 @@ describe.each(VARIANTS)('change logs — per-migration tracking on profile %s, r
     const ca2 = await access.readChangedSlots(0, a1.start, a2.start);
     expect(ca2.entries).toHaveLength(30);
     expect(ca2.slots).toEqual(ca.slots);
-    // Nothing changed for B since: an empty read costs one op (its head).
+    // Nothing changed for B since: an empty read costs one request (its tracker: changes, head, round).
     const before = access.stats().targetOps;
     expect((await access.readChangedSlots(1, cb.to)).entries).toEqual([]);
-    expect(access.stats().targetOps - before).toBeLessThanOrEqual(2);
+    expect(access.stats().targetOps - before).toBeLessThanOrEqual(3);
   });
 
   it('change logs — a ring overflow is reported, so the caller falls back to a per-VM read', async () => {

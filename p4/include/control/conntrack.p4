@@ -105,10 +105,11 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
      *                    only the controller writes it (OP_TRK_FLIP, or a P4Runtime MODIFY);
      *   ct_trk_log[t * TRK_LOG_SIZE + (seq & TRK_LOG_MASK)]  [63:32] seq [31:0] slot;
      *   ct_mark[slot]    [39:32] tracker + 1 (0: never logged) [31:0] seq of the slot's last entry.
+     *   ct_trk_changes[t] changes ever made by the tracker's VM (each numbers its digest); data plane only.
      * A tracked VM's change to a slot appends the slot once per round: unless the mark names
      * this tracker and a seq in [start, head). */
     @name("ct_trk_log")
-    @migrate_changelog("conntrack", "ct_trk_head", "ct_trk_round", "ct_mark")
+    @migrate_changelog("conntrack", "ct_trk_head", "ct_trk_round", "ct_mark", "ct_trk_changes")
     register<bit<64>>(TRK_LOG_CELLS) ct_trk_log;
 
     @name("ct_trk_head")
@@ -116,6 +117,9 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
 
     @name("ct_trk_round")
     register<bit<64>>(TRACKERS) ct_trk_round;
+
+    @name("ct_trk_changes")
+    register<bit<32>>(TRACKERS) ct_trk_changes;
 
     @name("ct_mark")
     register<bit<40>>(CT_SLOTS) ct_mark;
@@ -247,8 +251,10 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 } else {
                     bit<32> th;
                     bit<64> tr;
+                    bit<32> tc;
                     ct_trk_head.read(th, idx);
                     ct_trk_round.read(tr, idx);
+                    ct_trk_changes.read(tc, idx);
                     if (op == OP_TRK_FLIP) {
                         /* A new round starts at the head; conditional on the epoch like FLIP_EPOCH. */
                         if (hdr.packet_out.mask[0:0] == 1 && tr[63:32] != hdr.packet_out.w0[31:0]) {
@@ -261,6 +267,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     hdr.packet_in.w0 = (bit<64>) tr[63:32];
                     hdr.packet_in.w1 = (bit<64>) th;
                     hdr.packet_in.w2 = (bit<64>) tr[31:0];
+                    hdr.packet_in.w3 = (bit<64>) tc;
                 }
             } else if (op == OP_LOG_READ) {
                 if (idx >= TRK_LOG_CELLS) {
@@ -720,6 +727,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 bit<8> dtracker = NO_TRACKER;
                 bit<32> depoch = 0;
                 bit<32> dseq = 0;
+                bit<32> dchange = 0;
                 if (meta.mig_track == 1 && meta.mig_tracker < TRACKERS) {
                     bit<32> t = (bit<32>) meta.mig_tracker;
                     bit<32> head;
@@ -736,6 +744,9 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                         ct_mark.write(slot, me ++ head);
                         ct_trk_head.write(t, head + 1);
                     }
+                    /* Every change is numbered, so a lost digest shows as a gap (p4/README.md "Delta push"). */
+                    ct_trk_changes.read(dchange, t);
+                    ct_trk_changes.write(t, dchange + 1);
                     dtracker = meta.mig_tracker;
                     depoch = round[63:32];
                 }
@@ -759,6 +770,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     meta.delta.tracker = dtracker;
                     meta.delta.epoch = depoch;
                     meta.delta.seq = dseq;
+                    meta.delta.change = dchange;
                     meta.delta.ct_key_addr = want_addr;
                     meta.delta.ct_key_port = want_port;
                     meta.delta.ct_state = n_state;

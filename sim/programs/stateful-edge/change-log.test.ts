@@ -59,15 +59,17 @@ describe('stateful_edge change logs — appends', () => {
     r.handshake(1000, 5000);
     const slot = r.flowSlot();
     const flip = op(r, InbandOp.TRK_FLIP, 2, { mask: 1, words: [0n] });
-    expect(flip).toMatchObject({ status: InbandStatus.OK, words: [1n, 1n, 1n, 0n, 0n, 0n, 0n, 0n, 0n] });
+    // Epoch, head, start, and the three changes of the handshake (each packet changed the slot).
+    expect(flip).toMatchObject({ status: InbandStatus.OK, words: [1n, 1n, 1n, 3n, 0n, 0n, 0n, 0n, 0n] });
     expectForward(r.out({ seq: 1001, ack: 5001, flags: TCP_ACK, payload: 10 }), UPLINK);
     expect(r.env.registerRead('ct_trk_head', 2)).toBe(2n);
     expect(r.env.registerRead('ct_trk_log', 2 * TRK_LOG_SIZE + 1)).toBe((1n << 32n) | BigInt(slot));
-    expect(r.env.digests.at(-1)?.fields).toMatchObject({ tracker: 2n, epoch: 1n, seq: 1n });
+    expect(r.env.digests.at(-1)?.fields).toMatchObject({ tracker: 2n, epoch: 1n, seq: 1n, change: 3n });
+    expect(r.env.registerRead('ct_trk_changes', 2)).toBe(4n);
     // A stale conditional flip conflicts and changes nothing; an unconditional one flips.
-    expect(op(r, InbandOp.TRK_FLIP, 2, { mask: 1, words: [0n] })).toMatchObject({ status: InbandStatus.CONFLICT, words: [1n, 2n, 1n, 0n, 0n, 0n, 0n, 0n, 0n] });
-    expect(op(r, InbandOp.TRK_READ, 2)).toMatchObject({ status: InbandStatus.OK, words: [1n, 2n, 1n, 0n, 0n, 0n, 0n, 0n, 0n] });
-    expect(op(r, InbandOp.TRK_FLIP, 2)).toMatchObject({ status: InbandStatus.OK, words: [2n, 2n, 2n, 0n, 0n, 0n, 0n, 0n, 0n] });
+    expect(op(r, InbandOp.TRK_FLIP, 2, { mask: 1, words: [0n] })).toMatchObject({ status: InbandStatus.CONFLICT, words: [1n, 2n, 1n, 4n, 0n, 0n, 0n, 0n, 0n] });
+    expect(op(r, InbandOp.TRK_READ, 2)).toMatchObject({ status: InbandStatus.OK, words: [1n, 2n, 1n, 4n, 0n, 0n, 0n, 0n, 0n] });
+    expect(op(r, InbandOp.TRK_FLIP, 2)).toMatchObject({ status: InbandStatus.OK, words: [2n, 2n, 2n, 4n, 0n, 0n, 0n, 0n, 0n] });
     expect(op(r, InbandOp.TRK_READ, 4).status).toBe(InbandStatus.BAD_INDEX);
   });
 

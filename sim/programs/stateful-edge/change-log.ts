@@ -2,23 +2,25 @@
  * The per-migration change logs of conntrack.p4 (p4/README.md "Change logs"): the append a
  * tracked VM's slot change makes, and the in-band ops on trackers and log entries. Registers:
  * ct_trk_head[t] (entries ever appended), ct_trk_round[t] = epoch ++ start, ct_trk_log (one
- * ring of TRK_LOG_SIZE entries per tracker, entry = seq ++ slot) and ct_mark[slot] =
- * (tracker + 1) ++ seq of the slot's last entry.
+ * ring of TRK_LOG_SIZE entries per tracker, entry = seq ++ slot), ct_mark[slot] =
+ * (tracker + 1) ++ seq of the slot's last entry, and ct_trk_changes[t] (every change numbered).
  */
 import type { PipelineEnv } from '../../program.js';
 import { NO_TRACKER, Names, TRACKERS, TRK_LOG_MASK, TRK_LOG_SIZE } from './layout.js';
 
 const MASK32 = 0xffffffffn;
 
-/** Where a change sits in its tracker's log (what ct_delta_t carries). */
+/** Where a change sits in its tracker's log, and its number (what ct_delta_t carries). */
 export interface LoggedChange {
   readonly tracker: number;
   readonly epoch: bigint;
   readonly seq: bigint;
+  /** The tracker's changes before this one. */
+  readonly change: bigint;
 }
 
 /** A change that is in no log (untracked VM, or a tracker id past TRACKERS). */
-export const UNLOGGED: LoggedChange = Object.freeze({ tracker: NO_TRACKER, epoch: 0n, seq: 0n });
+export const UNLOGGED: LoggedChange = Object.freeze({ tracker: NO_TRACKER, epoch: 0n, seq: 0n, change: 0n });
 
 /**
  * The change-log step of a tracked VM's slot change: appends the slot unless it already has an
@@ -40,10 +42,12 @@ export function logChange(env: PipelineEnv, tracker: number, slot: number): Logg
     env.registerWrite(Names.registers.mark, slot, (me << 32n) | head);
     env.registerWrite(Names.registers.trkHead, tracker, (head + 1n) & MASK32);
   }
-  return { tracker, epoch: round >> 32n, seq };
+  const change = env.registerRead(Names.registers.trkChanges, tracker);
+  env.registerWrite(Names.registers.trkChanges, tracker, (change + 1n) & MASK32);
+  return { tracker, epoch: round >> 32n, seq, change };
 }
 
-/** OP_TRK_FLIP / OP_TRK_READ: epoch, head, start of tracker `t`; a flip starts a new round at the head. */
+/** OP_TRK_FLIP / OP_TRK_READ: epoch, head, start, changes of tracker `t`; a flip starts a new round at the head. */
 export function trackerOp(env: PipelineEnv, t: number, flip: boolean, expectEpoch: bigint | undefined): { conflict: boolean; words: bigint[] } {
   const head = env.registerRead(Names.registers.trkHead, t);
   let round = env.registerRead(Names.registers.trkRound, t);
@@ -56,7 +60,7 @@ export function trackerOp(env: PipelineEnv, t: number, flip: boolean, expectEpoc
       env.registerWrite(Names.registers.trkRound, t, round);
     }
   }
-  return { conflict, words: [round >> 32n, head, round & MASK32] };
+  return { conflict, words: [round >> 32n, head, round & MASK32, env.registerRead(Names.registers.trkChanges, t)] };
 }
 
 /** OP_LOG_READ: nine consecutive cells of the ring holding `cell`, wrapping inside the ring. */

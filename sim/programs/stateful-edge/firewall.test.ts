@@ -201,10 +201,11 @@ describe('stateful_edge firewall — migration control, dirty tracking, deltas',
     expect(delta?.fields).toEqual({
       slot: BigInt(slot),
       vm_id: BigInt(VM_ID),
-      // Tracked without a change log (tracker 255): no place in a log.
+      // Tracked without a change log (tracker 255): no place in a log, no number.
       tracker: 255n,
       epoch: 0n,
       seq: 0n,
+      change: 0n,
       ...Object.fromEntries(CT_WORDS.map((w, i) => [w.register, words[i]])),
     });
   });

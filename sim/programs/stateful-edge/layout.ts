@@ -159,6 +159,7 @@ export const Names = {
     trkLog: 'ct_trk_log',
     trkHead: 'ct_trk_head',
     trkRound: 'ct_trk_round',
+    trkChanges: 'ct_trk_changes',
     mark: 'ct_mark',
   },
   counters: {

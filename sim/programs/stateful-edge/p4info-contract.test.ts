@@ -268,7 +268,7 @@ describe('p4info contract — the digests carry what the model emits', () => {
   it('has the delta digest carry the slot, the VM and every word of the group under its register name', () => {
     const delta = src.types.get('ct_delta_t')?.fields.map((f) => ({ name: f.name, bits: f.bits }));
     expect(delta).toEqual([
-      { name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, { name: 'tracker', bits: 8 }, { name: 'epoch', bits: 32 }, { name: 'seq', bits: 32 },
+      { name: 'slot', bits: 32 }, { name: 'vm_id', bits: 16 }, { name: 'tracker', bits: 8 }, { name: 'epoch', bits: 32 }, { name: 'seq', bits: 32 }, { name: 'change', bits: 32 },
       ...L.CT_WORDS.map((w) => ({ name: w.register, bits: w.bits })),
     ]);
   });

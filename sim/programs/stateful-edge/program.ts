@@ -327,7 +327,7 @@ class StatefulEdgeInstance implements ProgramInstance {
       const widx = (slot >>> 6) + ((epoch & 1n) === 1n ? this.geometry.dirtyWordsPerBuffer : 0);
       const dword = env.registerRead(Names.registers.dirty, widx) | (1n << BigInt(slot & 63));
       env.registerWrite(Names.registers.dirty, widx, dword);
-      const delta: Record<string, bigint> = { slot: BigInt(slot), vm_id: BigInt(meta.vmId), tracker: BigInt(logged.tracker), epoch: logged.epoch, seq: logged.seq };
+      const delta: Record<string, bigint> = { slot: BigInt(slot), vm_id: BigInt(meta.vmId), tracker: BigInt(logged.tracker), epoch: logged.epoch, seq: logged.seq, change: logged.change };
       CT_WORDS.forEach((w, i) => {
         delta[w.register] = words[i] ?? 0n;
       });
