@@ -44,8 +44,9 @@ function checkCount(count: number): void {
 /** The fault controls of one switch. */
 export class SimFaults {
   private plan: PlannedFault[] = [];
-  /** Calls failed and delayed so far, for assertions. */
-  readonly injected = { failed: 0, delayed: 0 };
+  /** Calls failed and delayed, and digest messages lost, so far, for assertions. */
+  readonly injected = { failed: 0, delayed: 0, digestsLost: 0 };
+  private digestsToLose = 0;
 
   constructor(private readonly hooks: FaultHooks) {}
 
@@ -87,9 +88,27 @@ export class SimFaults {
     return this.hooks.restart(down);
   }
 
+  /**
+   * The next `count` digest messages the data plane emits are lost before they reach a list, as
+   * a switch whose learn buffer is full drops them (the controller sees nothing).
+   */
+  loseNextDigests(count = 1): void {
+    checkCount(count);
+    this.digestsToLose += count;
+  }
+
+  /** Whether the digest message being emitted is to be lost (consumes one planned loss). */
+  takeDigestLoss(): boolean {
+    if (this.digestsToLose <= 0) return false;
+    this.digestsToLose--;
+    this.injected.digestsLost++;
+    return true;
+  }
+
   /** Forgets every planned fault. */
   clear(): void {
     this.plan = [];
+    this.digestsToLose = 0;
   }
 
   /** Consumes the planned faults that apply to one call of `method`. */

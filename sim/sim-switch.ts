@@ -156,6 +156,7 @@ export async function startSimSwitch(options: SimSwitchOptions = {}): Promise<Si
       dev.downUntil = dev.scheduler.now() + downForMs;
     },
   });
+  dev.digestLoss = () => faults.takeDigestLoss();
   const server = new Server({
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,

@@ -108,7 +108,16 @@ export interface StateBatch {
    * `@migrate_clock` field: the destination rebases each flow's timestamp by its age against it.
    */
   readonly clock?: bigint;
+  /**
+   * How the source proved the final batch complete: 'change-numbers' when every change since the
+   * last installed round had arrived as a numbered delta digest (nothing read but the count),
+   * 'change-log' when it read the change log and the slots it names. Final batch only.
+   */
+  readonly proof?: FinalProof;
 }
+
+/** How a final batch was proven complete (StateBatch.proof). */
+export type FinalProof = 'change-numbers' | 'change-log';
 
 /** What an import did. */
 export interface ImportResult {

@@ -40,6 +40,8 @@ import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
+import { NumberedChanges } from './numbered-changes.js';
+import type { TrackerState } from '../state-access/index.js';
 
 /** Options of createDeviceApi. */
 export interface EdgeDeviceApiOptions {
@@ -55,7 +57,17 @@ export interface EdgeDeviceApiOptions {
   readonly snapshotSource?: 'auto' | 'index';
   /** Reconcile the slot index in the background from the start (default true). */
   readonly reconcile?: boolean;
+  /**
+   * In the pause, how long the final delta waits for numbered delta digests still on their way
+   * before it reads the change log instead (ms on the plugin's clock). Default 2: a digest list
+   * leaves the switch within 1 ms of its first change (the lists are configured so), and reading
+   * the log and the slots costs several times that.
+   */
+  readonly finalDigestWaitMs?: number;
 }
+
+/** Default of `finalDigestWaitMs`. */
+export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
 
 class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly sessions: MigrationSessions;
@@ -180,14 +192,32 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const busy = new Set([...this.migrations.values()].map((x) => x.tracker));
       const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
       const prior = await readControl(sw, control, vmId);
-      await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
-      const now = await this.access.readTracker(tracker);
-      const t = await this.access.flipTracker(tracker, now.epoch);
-      this.migrations.set(m.migrationId, {
-        vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-        exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
-        ended: new Subject(), lock: Promise.resolve(),
-      });
+      // Numbered delta digests, heard from before the flip: the count the flip returns sorts them.
+      const delta = this.group.delta;
+      const early: (readonly Readonly<Record<string, bigint>>[])[] = [];
+      let numbered: NumberedChanges | undefined;
+      const digestSub = delta?.numbered ? sw.digests$(delta.digest).subscribe((list) => (numbered ? numbered.addList(list.entries) : early.push(list.entries))) : undefined;
+      try {
+        await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
+        const now = await this.access.readTracker(tracker);
+        const t = await this.access.flipTracker(tracker, now.epoch);
+        if (digestSub && t.changes !== undefined) {
+          numbered = new NumberedChanges({ tracker, vmId, group: this.group, base: t.changes });
+          for (const e of early) numbered.addList(e);
+        } else {
+          digestSub?.unsubscribe();
+        }
+        early.length = 0;
+        this.migrations.set(m.migrationId, {
+          vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
+          numbered, digestSub: numbered ? digestSub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
+          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
+          ended: new Subject(), lock: Promise.resolve(),
+        });
+      } catch (e) {
+        digestSub?.unsubscribe();
+        throw e;
+      }
     });
   }
 
@@ -202,12 +232,12 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
-  private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq']): Promise<StateBatch> {
+  private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>): Promise<StateBatch> {
     // The clock is read while the slots are (one round trip less in the pause); a slot changed
     // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
     // No slots to read, nothing to rebase: no clock (a pause with nothing changed saves the trip).
     const none = Array.isArray(reading) && reading.length === 0;
-    const [clock, read] = await Promise.all([none ? undefined : this.access.readClock(), reading]);
+    const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? this.access.readClock()), reading]);
     const slots: SlotRecordOut[] = [];
     const removed: Record<string, bigint>[] = [];
     const byIndex = new Map(read.map((r) => [r.index, r]));
@@ -244,6 +274,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return this.locked(x, async () => {
       const t = await this.access.flipTracker(x.tracker, x.epoch);
       x.epoch = t.epoch;
+      this.noteBoundary(x, t);
       const changed = await this.access.readChangedSlots(x.tracker, x.nextSeq, t.start);
       const from = x.nextSeq;
       x.nextSeq = t.start;
@@ -368,18 +399,66 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Three independent reads at once: the pinholes (after the learner's queue), the counters
       // (started by the freeze), and the change log with the slots it names.
       const [b, counters, tableEntries] = await Promise.all([
-        this.locked(x, async () => {
-          const head = (await this.access.readTracker(x.tracker)).head;
-          const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, head);
-          if (changed.overflow) return this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: head });
-          const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
-          return this.batch(m, x, 99, read, changed.slots, { from: sinceSeq, to: head });
+        this.locked(x, async (): Promise<StateBatch> => {
+          // The clock goes out with the tracker read when numbered digests say slots changed.
+          const from = x.boundaries.get(sinceSeq);
+          const clockRead = from !== undefined && x.numbered?.pendingFrom(from) && this.group.clock ? this.access.readClock() : undefined;
+          clockRead?.catch(() => undefined);
+          const t = await this.access.readTracker(x.tracker);
+          const proven = await this.provenFinal(m, x, from, t);
+          if (proven) return { ...(await this.batch(m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
+          const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
+          const b = changed.overflow
+            ? await this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: t.head }, clockRead)
+            : await this.batch(m, x, 99, changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] }), changed.slots, { from: sinceSeq, to: t.head }, clockRead);
+          return { ...b, proof: 'change-log' };
         }),
         x.frozenCounters ?? this.readCounters(x.vmId),
         exportTableEntries(this.plugin, x.vmId, x.snapshotEntries),
       ]);
       return { ...b, removed: [...x.unsentRemoved, ...b.removed], counters, tableEntries };
     });
+  }
+
+  /** Records the changes count at a flip that started a round at `t.start`; drops what no final delta can need. */
+  private noteBoundary(x: Migration, t: TrackerState): void {
+    if (!x.numbered) return;
+    const n = t.changes === undefined ? undefined : x.numbered.unwrap(t.changes);
+    // Two flips with nothing logged between share a start (no change came between): either
+    // known count bounds the round.
+    const had = x.boundaries.has(t.start);
+    const before = x.boundaries.get(t.start);
+    x.boundaries.delete(t.start);
+    x.boundaries.set(t.start, had && before !== undefined ? Math.min(before, n ?? before) : n);
+    // The final delta starts where the last installed round ended: one of the last few flips.
+    while (x.boundaries.size > 3) x.boundaries.delete(x.boundaries.keys().next().value as bigint);
+    const counts = [...x.boundaries.values()];
+    if (counts.every((c) => c !== undefined)) x.numbered.prune(Math.min(...counts));
+  }
+
+  /**
+   * The final delta's slots from the numbered digests, when every change since the round's start
+   * (`from`) up to the count `t` read after the freeze has arrived — waiting up to
+   * finalDigestWaitMs for ones still on their way; undefined when they cannot prove it.
+   */
+  private async provenFinal(m: MigrationRef, x: Migration, from: number | undefined, t: TrackerState): Promise<SlotRecord[] | undefined> {
+    const nc = x.numbered;
+    const to = nc && t.changes !== undefined ? nc.unwrap(t.changes) : undefined;
+    if (!nc || from === undefined || to === undefined) return undefined;
+    const wait = this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS;
+    const t0 = this.clock.now();
+    for (;;) {
+      const r = nc.since(from, to);
+      if (Array.isArray(r)) return r;
+      const left = wait - (this.clock.now() - t0);
+      if (r.kind !== 'missing' || left <= 0) {
+        this.plugin.options.logger.info('final delta reads the change log', { device: this.name, migrationId: m.migrationId, reason: r.kind === 'missing' ? `${r.missing} of changes ${from}..${to - 1} not arrived (first ${r.first})` : r.detail });
+        return undefined;
+      }
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      await Promise.race([nc.arrival(), new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, left)))]);
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+    }
   }
 
   activate(m: MigrationRef): Promise<void> {
@@ -410,6 +489,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   private end(m: MigrationRef): void {
+    const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
+    x?.digestSub?.unsubscribe();
     this.migrations.get(m.migrationId)?.ended.next();
     this.migrations.delete(m.migrationId);
     this.activated.delete(m.migrationId);

@@ -3,7 +3,8 @@
  * control entry found before, and per side what was exported, placed, imported and added — kept so
  * that every step can be retried and an abort undoes exactly what this migration did.
  */
-import type { Subject } from 'rxjs';
+import type { Subject, Subscription } from 'rxjs';
+import type { NumberedChanges } from './numbered-changes.js';
 import type { TableEntryRecord } from './device-api.js';
 import type { SlotWrite } from '../state-access/index.js';
 import type { PlacedSlot } from './slot-placement.js';
@@ -44,6 +45,12 @@ export interface Migration {
   frozenCounters: Promise<Counters> | undefined;
   /** Source: the VM's migratable-table entries as the snapshot found them (the final export reads just these and newer ones). */
   snapshotEntries: readonly TableEntryRecord[] | undefined;
+  /** Source: the numbered delta digests received (undefined when the data plane does not number changes). */
+  numbered: NumberedChanges | undefined;
+  /** Source: listening to the delta digests (ended with the migration). */
+  digestSub: Subscription | undefined;
+  /** Source: log position each flip started a round at → the changes count at that flip (unwrapped; undefined when unknown). */
+  readonly boundaries: Map<bigint, number | undefined>;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
   unsentRemoved: Record<string, bigint>[];
   readonly ended: Subject<void>;

@@ -7,12 +7,13 @@ import type { DigestConfig } from '../pipeline/forwarding-state.js';
 
 const ms = (v: number): bigint => BigInt(Math.round(v * 1e6));
 
-function setup(cfg: DigestConfig | undefined, timing: 'spec' | 'bmv2-coarse' = 'spec', primary = true) {
+function setup(cfg: DigestConfig | undefined, timing: 'spec' | 'bmv2-coarse' = 'spec', primary = true, lose?: () => boolean) {
   const clock = new VirtualScheduler();
   const lists: { at: number; list: p4.v1.DigestList.$Properties }[] = [];
   const engine = new DigestEngine({
     scheduler: clock,
     timing,
+    ...(lose ? { lose } : {}),
     configOf: () => cfg,
     send: (list) => {
       if (primary) lists.push({ at: clock.now(), list });
@@ -32,6 +33,15 @@ describe('digest engine — spec timing', () => {
     expect(t.lists).toHaveLength(1);
     t.clock.advance(1);
     expect(t.lists.map((l) => [l.at, l.list.data?.length, toBigInt(l.list.listId as LongLike)])).toEqual([[0, 3, 1n], [50, 1, 2n]]);
+  });
+
+  it('digest engine — a message the fault hook loses never reaches a list and is counted as lost', () => {
+    let toLose = 1;
+    const t = setup({ maxTimeoutNs: 0n, maxListSize: 100, ackTimeoutNs: 0n }, 'spec', true, () => toLose-- > 0);
+    t.engine.emit(1, t.data(1));
+    t.engine.emit(1, t.data(2));
+    expect(t.lists.map((l) => l.list.data?.[0]?.struct?.members?.[0]?.bitstring)).toEqual([Uint8Array.of(2)]);
+    expect(t.engine.stats).toMatchObject({ emitted: 1, lost: 1 });
   });
 
   it('digest engine — max_list_size 1 or max_timeout_ns 0 sends every digest alone', () => {

@@ -36,6 +36,8 @@ interface DigestState {
 /** Counters for tests and logs. */
 export interface DigestStats {
   emitted: number;
+  /** Lost by fault injection before reaching a list. */
+  lost: number;
   duplicates: number;
   unconfigured: number;
   undeliverable: number;
@@ -49,13 +51,15 @@ export interface DigestEngineOptions {
   readonly configOf: (digestId: number) => DigestConfig | undefined;
   /** Delivers a list to the primary controller(s); false when there is none (the list is dropped). */
   readonly send: (list: p4.v1.DigestList.$Properties) => boolean;
+  /** Fault injection: true when this message is to be lost (SimFaults.loseNextDigests). */
+  readonly lose?: () => boolean;
 }
 
 /** Buffers, deduplicates and delivers digest messages for one pipeline. */
 export class DigestEngine {
   private readonly digests = new Map<number, DigestState>();
   private readonly origin: number;
-  readonly stats: DigestStats = { emitted: 0, duplicates: 0, unconfigured: 0, undeliverable: 0, listsSent: 0, listsDropped: 0 };
+  readonly stats: DigestStats = { emitted: 0, lost: 0, duplicates: 0, unconfigured: 0, undeliverable: 0, listsSent: 0, listsDropped: 0 };
 
   constructor(private readonly o: DigestEngineOptions) {
     this.origin = o.scheduler.now();
@@ -79,6 +83,10 @@ export class DigestEngine {
     }
     if (this.o.timing === 'bmv2-coarse' && cfg.maxTimeoutNs > 0n && cfg.maxTimeoutNs < BMV2_DIGEST_DEAD_BELOW_NS) {
       this.stats.undeliverable++;
+      return;
+    }
+    if (this.o.lose?.() === true) {
+      this.stats.lost++;
       return;
     }
     const s = this.state(digestId);

@@ -58,6 +58,8 @@ export class SimDevice {
   private arbiters = new Map<bigint, Arbiter>();
   private readonly egressListeners = new Set<(p: EgressPacket) => void>();
   private nextSessionId = 1;
+  /** Fault injection: whether the digest message being emitted is lost (wired to SimFaults). */
+  digestLoss: () => boolean = () => false;
 
   constructor(
     readonly options: ParsedSimSwitchOptions,
@@ -73,6 +75,7 @@ export class SimDevice {
       timing: profile.digests.timing,
       configOf: (id) => this.committed?.state.digestConfigs.get(id),
       send: (list) => this.toPrimaries({ digest: list }) > 0,
+      lose: () => this.digestLoss(),
     });
     this.idle = new IdleTimeoutScanner({
       scheduler: this.scheduler,

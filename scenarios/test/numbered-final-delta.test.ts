@@ -1,0 +1,155 @@
+/**
+ * The final delta proven from numbered delta digests (plugin/device-api/numbered-changes.ts,
+ * p4/README.md "Delta push") on two simulated switches over real gRPC: when every change since the
+ * last installed round arrived as a digest, the source reads nothing in the pause but its tracker
+ * (the count) — no change log, no slot — and the batch holds each changed flow as the switch holds
+ * it at the freeze; a lost digest (sim fault injection) leaves a gap, and the source reads the
+ * change log and the slots instead, with the same result. Either way the destination ends with
+ * the source's flows and passes their traffic.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { P4Switch } from 'p4runtime-ts';
+import { firstValueFrom } from 'rxjs';
+import { take, toArray } from 'rxjs/operators';
+import { createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
+import type { EdgeDeviceApi, MigrationRef, SlotGroupSpec, StateBatch } from '../../plugin/index.js';
+import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
+import type { EdgeRig } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment, topology, vmSlots } from '../migration-fixture.js';
+
+/** Counts the P4Runtime Reads `sw` starts from now on. */
+function countReads(sw: P4Switch): { readonly n: () => number; readonly restore: () => void } {
+  const spy = vi.spyOn(sw, 'readChunks');
+  return { n: () => spy.mock.calls.length, restore: () => spy.mockRestore() };
+}
+
+/** A flow's key as text. */
+const keyOf = (g: SlotGroupSpec, f: Readonly<Record<string, bigint>>): string => g.placement.keyFields.map((k) => String(f[k.name])).join(' ');
+
+/** Fields that travel unchanged (the VM id is remapped and the clock rebased at the destination). */
+function travelling(fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
+  const { vm_id: _vm, last_seen: _seen, ...rest } = fields;
+  return rest;
+}
+
+describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', (profile) => {
+  let src: EdgeRig;
+  let dst: EdgeRig;
+  let srcApi: EdgeDeviceApi;
+  let dstApi: EdgeDeviceApi;
+  let n = 0;
+  const ports = [44_000, 44_001, 44_002];
+  // BMv2's digest lists leave on a 100 ms grid after at least 200 ms (the sim's bmv2 timing).
+  const waitMs = profile === 'bmv2' ? 1_000 : 300;
+
+  beforeEach(async () => {
+    src = await startEdgeRig({ profile, topology: false });
+    dst = await startEdgeRig({ profile, topology: false });
+    await topology(src.sw, SRC_ID);
+    await topology(dst.sw, DST_ID);
+    srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, finalDigestWaitMs: waitMs });
+    dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
+    await Promise.all([srcApi.ready(), dstApi.ready()]);
+    for (const p of ports) expect(establish(src.sim, p)).toBe(true);
+    expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - ports.length)).toBe(true);
+  }, 60_000);
+  afterEach(async () => {
+    srcApi?.stop();
+    dstApi?.stop();
+    await src?.stop();
+    await dst?.stop();
+  });
+
+  /** Prepared at both ends, the snapshot staged; then flows 0 and 1 change, flow 0 twice. */
+  async function stagedThenChanged(): Promise<{ m: MigrationRef; snap: StateBatch }> {
+    const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
+    await srcApi.prepare(m);
+    await dstApi.prepare(m);
+    const snap = await srcApi.exportSnapshot(m);
+    await dstApi.importStaged(m, snap);
+    for (const [p, k] of [[ports[0], 0], [ports[1], 0], [ports[0], 1]] as const) expect(src.sim.dataplane.inject(UPLINK, returnSegment(p as number, k)).kind).toBe('forward');
+    return { m, snap };
+  }
+
+  /** The source's flows of the VM as its registers hold them now, by key. */
+  function sourceFlows(): Map<string, Record<string, bigint>> {
+    const g = src.plugin.group;
+    return new Map([...vmSlots(src.sim, g, SRC_ID).values()].map((w) => {
+      const f = decodeSlotFields(g, w);
+      return [keyOf(g, f), travelling(f)];
+    }));
+  }
+
+  /** Imports `final`, activates, and checks the destination holds the source's flows and passes their traffic. */
+  async function finish(m: MigrationRef, final: StateBatch): Promise<void> {
+    await dstApi.importStaged(m, final);
+    await dstApi.activate(m);
+    const g = dst.plugin.group;
+    const there = new Map([...vmSlots(dst.sim, g, DST_ID).values()].map((w) => {
+      const f = decodeSlotFields(g, w);
+      return [keyOf(g, f), travelling(f)];
+    }));
+    expect(there).toEqual(sourceFlows());
+    expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 2)).kind).toBe('forward');
+  }
+
+  it('numbered final delta — every change arrived as a digest: the pause reads the tracker alone, and the batch is each flow at the freeze', async () => {
+    const { m, snap } = await stagedThenChanged();
+    await srcApi.freeze(m);
+    const reads = countReads(src.plugin.session);
+    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
+    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+    reads.restore();
+    expect(final.proof).toBe('change-numbers');
+    // The tracker (its count) and the clock for the rebase, in-band; no change log, no slot read.
+    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(2);
+    expect(reads.n()).toBe(0);
+    const want = sourceFlows();
+    expect(final.slots).toHaveLength(2);
+    for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+    await finish(m, final);
+  }, 60_000);
+
+  it('numbered final delta — a lost digest leaves a gap: the change log and the slots are read instead, with the same flows', async () => {
+    src.sim.faults.loseNextDigests(1);
+    const { m, snap } = await stagedThenChanged();
+    expect(src.sim.faults.injected.digestsLost).toBe(1);
+    await srcApi.freeze(m);
+    const reads = countReads(src.plugin.session);
+    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
+    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+    reads.restore();
+    expect(final.proof).toBe('change-log');
+    // More than the tracker and the clock: the log (in-band) and the slots (a Read, or in-band on bmv2).
+    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs + reads.n()).toBeGreaterThan(2);
+    const want = sourceFlows();
+    expect(final.slots).toHaveLength(2);
+    for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+    await finish(m, final);
+  }, 60_000);
+
+  it('numbered final delta — asked from a round older than the ones it keeps counts for, the source reads the change log', async () => {
+    const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
+    const api = createDeviceApi(src.plugin, { name: 'src-rounds', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 5, finalDigestWaitMs: waitMs });
+    try {
+      await api.ready();
+      await api.prepare(m);
+      const snap = await api.exportSnapshot(m);
+      // Four delta rounds, each with a change: the snapshot's boundary is no longer kept.
+      let k = 0;
+      const change = setInterval(() => src.sim.dataplane.inject(UPLINK, returnSegment(ports[k % 3] as number, k++)), 2);
+      const rounds = await firstValueFrom(api.exportDeltas(m).pipe(take(4), toArray()));
+      clearInterval(change);
+      expect(rounds).toHaveLength(4);
+      await api.freeze(m);
+      const final = await api.finalDelta(m, snap.coversSeq.to);
+      expect(final.proof).toBe('change-log');
+      const want = sourceFlows();
+      expect(final.slots.length).toBeGreaterThan(0);
+      for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+      await api.abort(m);
+    } finally {
+      api.stop();
+    }
+  }, 60_000);
+});
