@@ -282,11 +282,12 @@ export class MigrationEngine {
   async pauseSync(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
-    await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
-    // The destinations read ahead what the final import needs (their clocks): off the pause's
-    // path of dependent round trips. The sources read theirs with the final slots, a few ms
-    // later, so a moved flow arrives that much older: nothing next to idle timeouts of seconds.
+    // The destinations read ahead what the final import needs (their clocks) while the sources
+    // freeze: off the pause's path of dependent round trips. The sources read theirs with the
+    // final slots, a few ms later, so a moved flow arrives that much older: nothing next to idle
+    // timeouts of seconds.
     for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
+    await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
     // Recorded while the final reads run: the record states what is already true, and a restart
     // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
     const frozen = this.o.machine.record({ type: 'frozen' });

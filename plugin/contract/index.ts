@@ -9,7 +9,7 @@ export type { ChangeLogSpec, NewFlowDigestSpec } from './change-log-spec.js';
 export type { DeltaDigestSpec, DirtySpec, FieldRef, SlotGroupSpec, SlotWord } from './slot-group.js';
 export { candidateSlotsFor, chooseSlot, keyBytes, validatePlacementSpec } from './placement.js';
 export type { HashChoice, KeyField, PlacementSpec, SlotChoice, SlotProbe } from './placement.js';
-export { bitMask, decodeSlotFields, dirtyBufferWords, dirtyPosition, encodeSlotWords, fieldValue, isOccupied, slotKey, slotsOfDirtyWord } from './slot-codec.js';
+export { bitMask, decodeSlotFields, dirtyBufferWords, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, fieldValue, isOccupied, slotKey, slotsOfDirtyWord } from './slot-codec.js';
 export { MIGRATION_FLAGS, readMigrationControl, readVmMap } from './vm-control.js';
 export type { MigrationControlSpec, MigrationFlag, VmMapSpec } from './vm-control.js';
 export { readMigratableTables } from './migratable-tables.js';

@@ -5,7 +5,8 @@ import { EdgePluginError } from '../errors.js';
 import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, resizedStatefulEdge, statefulEdgeP4InfoText } from '../testing/stateful-edge-p4info.js';
 import { readMigrationContract, slotGroup } from './migration-contract.js';
 import { candidateSlotsFor, chooseSlot, keyBytes } from './placement.js';
-import { decodeSlotFields, dirtyPosition, encodeSlotWords, slotsOfDirtyWord } from './slot-codec.js';
+import { decodeSlotFields, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, slotsOfDirtyWord } from './slot-codec.js';
+import fc from 'fast-check';
 
 const contract = readMigrationContract(P4Schema.fromFile(STATEFUL_EDGE_P4INFO_PATH));
 const ct = slotGroup(contract, 'conntrack');
@@ -99,6 +100,14 @@ describe('contract reader — slots, fields and dirty bits', () => {
     expect(back.pkts_out).toBe(0n);
     expect(() => encodeSlotWords(ct, { protocol: 256n })).toThrow(/'protocol' = 256 does not fit its 8 bits/);
     expect(() => encodeSlotWords(ct, { nope: 1n })).toThrow(/has no field 'nope'/);
+  });
+
+  it('slot codec — the unchecked encoder gives the checked one\'s words for every in-range record, any subset of fields', () => {
+    const all = ct.words.flatMap((w) => w.fields);
+    const record = fc.record(Object.fromEntries(all.map((f) => [f.name, fc.bigInt({ min: 0n, max: (1n << BigInt(f.bits)) - 1n })])), { requiredKeys: [] });
+    fc.assert(fc.property(record, (fields) => {
+      expect(encodeCheckedSlotWords(ct, fields)).toEqual(encodeSlotWords(ct, fields));
+    }), { numRuns: 300 });
   });
 
   it('slot codec — decoded fields come in layout order, each group with its own layout, and are independent objects', () => {

@@ -55,7 +55,7 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   // Each key as a string once: a final batch of 10^3 flows would otherwise convert 10^4 bigints thrice.
   const keys = flows.map((f) => flowKeyString(d.plugin.group, f));
   const plain = access.capabilities().backend === 'p4runtime';
-  const { held, rest } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock, keys) : { held: [], rest: flows };
+  const { held, rest, restKeys } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock, keys) : { held: [], rest: flows, restKeys: keys };
   const defer = held.length > 0 && final && (await d.atomic()) === true;
   const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
   for (const h of held) {
@@ -67,7 +67,8 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
   // trusting its index (snapshotSource: index) would later export this VM without them. This
   // batch's flows only: the final batch is in the pause, and the VM may have 10^5 placed.
-  for (const key of keys) {
+  for (const h of held) d.index.note(h.index, x.vmId);
+  for (const key of restKeys) {
     const p = x.placed.get(key);
     if (p) d.index.note(p.slot, x.vmId);
   }

@@ -28,7 +28,7 @@ import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
-import { flowKeyFields, flowKeyString } from './slot-placement.js';
+import { flowKeyFields, sameFlowKey } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
@@ -241,12 +241,16 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     const slots: SlotRecordOut[] = [];
     const removed: Record<string, bigint>[] = [];
     const byIndex = new Map(read.map((r) => [r.index, r]));
-    for (const i of new Set([...looked, ...read.map((r) => r.index)])) {
+    // Every looked-at slot is usually read too (the final batch from digests, a delta round).
+    const all = looked.length === read.length && looked.every((i) => byIndex.has(i)) ? looked : new Set([...looked, ...read.map((r) => r.index)]);
+    const g = this.group;
+    const vmId = BigInt(x.vmId);
+    for (const i of all) {
       const r = byIndex.get(i);
-      const fields = r ? decodeSlotFields(this.group, r.words) : undefined;
+      const fields = r ? decodeSlotFields(g, r.words) : undefined;
       const before = x.exported.get(i);
-      const mine = fields !== undefined && fields[this.group.valid.name] !== 0n && Number(fields[this.group.vm.name]) === x.vmId;
-      if (before && (!mine || flowKeyString(this.group, before) !== flowKeyString(this.group, fields))) {
+      const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;
+      if (before && (!mine || !sameFlowKey(g, before, fields))) {
         removed.push(before);
         x.exported.delete(i);
       }

@@ -10,7 +10,7 @@
  * or the backend cannot write registers over P4Runtime, every flow keeps its conditional write.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { encodeSlotWords, fieldValue } from '../contract/index.js';
+import { encodeCheckedSlotWords, fieldValue } from '../contract/index.js';
 import type { SlotWrite } from '../state-access/index.js';
 import type { PlacedSlot } from './slot-placement.js';
 import { flowKeyString } from './slot-placement.js';
@@ -21,13 +21,22 @@ import { flowKeyString } from './slot-placement.js';
  * `@migrate_clock`).
  */
 export function stillHeld(group: SlotGroupSpec, words: readonly bigint[], clock: bigint): boolean {
+  return holdRule(group)?.(words, clock) ?? false;
+}
+
+/** stillHeld with the group's fields looked up once (undefined: nothing is ever held). */
+function holdRule(group: SlotGroupSpec): ((words: readonly bigint[], clock: bigint) => boolean) | undefined {
   const r = group.reclaim;
   const c = group.clock;
-  if (!r || !c) return false;
-  const state = group.fields.get(r.field);
-  if (!state || fieldValue(words, group.valid) === 0n || fieldValue(words, state) === r.freeValue) return false;
-  const seen = fieldValue(words, c.field);
-  return seen > 0n && clock + r.idle / 4n < seen + r.idle;
+  const state = r ? group.fields.get(r.field) : undefined;
+  if (!r || !c || !state) return undefined;
+  const margin = r.idle - r.idle / 4n;
+  return (words, clock) => {
+    if (fieldValue(words, group.valid) === 0n || fieldValue(words, state) === r.freeValue) return false;
+    const seen = fieldValue(words, c.field);
+    // clock + idle/4 < seen + idle, i.e. clock < seen + (idle − idle/4).
+    return seen > 0n && clock < seen + margin;
+  };
 }
 
 /** A flow written without a condition: its slot, all its words, the changed ones in `mask`, and its key. */
@@ -38,8 +47,9 @@ export interface HeldWrite extends SlotWrite {
 
 /**
  * Splits translated flows into those this migration still holds a slot for (`held`: their changed
- * words, mask 0 when nothing changed) and the rest, which go through placement and WRITE_IF.
- * `keys` are the flows' key strings when the caller has them.
+ * words, mask 0 when nothing changed) and the rest, which go through placement and WRITE_IF
+ * (`restKeys`: their key strings). `flows` are checked and translated (every field declared and
+ * within its width); `keys` are their key strings when the caller has them.
  */
 export function splitHeld(
   group: SlotGroupSpec,
@@ -47,20 +57,24 @@ export function splitHeld(
   placed: ReadonlyMap<string, PlacedSlot>,
   clock: bigint,
   keys: readonly string[] = flows.map((f) => flowKeyString(group, f)),
-): { readonly held: HeldWrite[]; readonly rest: Readonly<Record<string, bigint>>[] } {
+): { readonly held: HeldWrite[]; readonly rest: Readonly<Record<string, bigint>>[]; readonly restKeys: string[] } {
   const held: HeldWrite[] = [];
   const rest: Readonly<Record<string, bigint>>[] = [];
-  for (const [n, f] of flows.entries()) {
+  const restKeys: string[] = [];
+  const holds = holdRule(group);
+  for (let n = 0; n < flows.length; n++) {
+    const f = flows[n] as Readonly<Record<string, bigint>>;
     const key = keys[n] as string;
     const at = placed.get(key);
-    if (!at || !stillHeld(group, at.words, clock)) {
+    if (!at || !holds?.(at.words, clock)) {
       rest.push(f);
+      restKeys.push(key);
       continue;
     }
-    const words = encodeSlotWords(group, f);
+    const words = encodeCheckedSlotWords(group, f);
     let mask = 0;
     for (let i = 0; i < words.length; i++) if (words[i] !== at.words[i]) mask |= 1 << i;
     held.push({ index: at.slot, words, mask, key });
   }
-  return { held, rest };
+  return { held, rest, restKeys };
 }

@@ -25,6 +25,12 @@ export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<stri
   return s;
 }
 
+/** Whether two flows have the same key (flowKeyString equality, without building the strings). */
+export function sameFlowKey(group: SlotGroupSpec, a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>): boolean {
+  for (const k of group.key) if ((a[k.name] ?? 0n) !== (b[k.name] ?? 0n)) return false;
+  return true;
+}
+
 /** A flow's key fields only (what `removed` carries). */
 export function flowKeyFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
   const out: Record<string, bigint> = {};

@@ -30,23 +30,27 @@ export function handleWrite(dev: SimDevice, req: p4.v1.WriteRequest.$Properties)
 
   const ctx = { ...dev.ctx(pipeline), state: pipeline.state, nowMs: dev.scheduler.now() };
   const updates = req.updates ?? [];
-  const items: ItemStatus[] = [];
+  // Per-update statuses are built only when something failed: a Write of thousands of register
+  // cells that all apply allocates nothing per update but its undo.
+  const errors = new Map<number, ItemStatus>();
   const undos: Undo[] = [];
   let failedAt = -1;
   for (let i = 0; i < updates.length; i++) {
     const u = updates[i] ?? {};
     try {
       undos.push(applyUpdate(ctx, u));
-      items.push({ code: GrpcStatus.OK, message: '' });
     } catch (e) {
       if (!(e instanceof SimError)) throw e;
-      items.push({ code: e.code, message: e.message });
+      errors.set(i, { code: e.code, message: e.message });
       if (mode !== 'CONTINUE_ON_ERROR') {
         failedAt = i;
         break;
       }
     }
   }
+  if (errors.size === 0) return null;
+  const OK: ItemStatus = { code: GrpcStatus.OK, message: '' };
+  const items: ItemStatus[] = Array.from({ length: failedAt >= 0 ? failedAt + 1 : updates.length }, (_, i) => errors.get(i) ?? OK);
   if (failedAt >= 0) {
     for (let j = undos.length - 1; j >= 0; j--) undos[j]?.();
     for (let j = 0; j < failedAt; j++) items[j] = { code: GrpcStatus.ABORTED, message: `rolled back (${mode}): update #${failedAt} failed` };
