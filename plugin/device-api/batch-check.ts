@@ -20,7 +20,22 @@ export function checkIncomingBatch(group: SlotGroupSpec, counters: readonly stri
   const refuse = (why: string): never => {
     throw new DeviceApiFailure('PEER_REJECTED', `${what}: batch refused, nothing written: ${why}`);
   };
+  const all = group.words.flatMap((w) => w.fields);
   const checkFields = (fields: Readonly<Record<string, bigint>>, record: string, keyOnly: boolean): void => {
+    // Fast path, per declared field (no name look-up per property): every present one fits, and
+    // nothing else is there. Anything else goes through the full walk below, which names it.
+    let present = 0;
+    let ok = true;
+    for (const f of keyOnly ? group.key : all) {
+      const v = fields[f.name];
+      if (v === undefined) continue;
+      present++;
+      if (!fits(v, f.bits)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && present === Object.keys(fields).length) return;
     for (const name in fields) {
       const v = fields[name];
       const f = group.fields.get(name);
