@@ -404,11 +404,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // (started by the freeze), and the change log with the slots it names.
       const [b, counters, tableEntries] = await Promise.all([
         this.locked(x, async (): Promise<StateBatch> => {
-          // The clock goes out with the tracker read when numbered digests say slots changed.
           const from = x.boundaries.get(sinceSeq);
-          const clockRead = from !== undefined && x.numbered?.pendingFrom(from) && this.group.clock ? this.access.readClock() : undefined;
-          clockRead?.catch(() => undefined);
           const t = await this.access.readTracker(x.tracker);
+          // An in-band tracker answer carries the data plane's time: the rebase needs no clock read.
+          const clockRead = t.clock === undefined ? undefined : Promise.resolve(t.clock);
           const proven = await this.provenFinal(m, x, from, t);
           if (proven) return { ...(await this.batch(m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);

@@ -19,6 +19,11 @@ export interface TrackerState {
    * the contract declares no changes register.
    */
   readonly changes: bigint | undefined;
+  /**
+   * The data plane's clock when it answered (the `@migrate_clock` unit), where the read went
+   * in-band and the answer carries its time: the final delta rebases by it, no clock read of its own.
+   */
+  readonly clock?: bigint;
 }
 
 /** One log entry: the slot changed, at log position `seq`. */

@@ -187,7 +187,9 @@ export class InbandRegisterAccess implements RegisterAccess {
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
     const ans = await this.client.request(INBAND_OP.TRK_READ, tracker, `TRK_READ of tracker ${tracker}`);
-    return trackerState(c, tracker, ans.words);
+    const st = trackerState(c, tracker, ans.words);
+    // Every answer carries the data plane's time (READ_CLOCK answers the same value in w0).
+    return this.parts.spec.tsBits > 0 ? { ...st, clock: ans.ts } : st;
   }
 
   /**

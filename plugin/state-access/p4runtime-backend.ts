@@ -59,9 +59,12 @@ export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Ite
   const list = [...writes];
   const masks = checkSlotWrites(group, list);
   const updates: P4Update[] = [];
-  for (const [n, w] of list.entries()) {
+  // Each word's register handle looked up once, not once per cell.
+  const words = group.words.map((word) => ({ at: word.index, handle: sw.register(word.register) }));
+  for (let n = 0; n < list.length; n++) {
+    const w = list[n] as SlotWrite;
     const mask = masks[n] ?? 0;
-    for (const word of group.words) if ((mask >> word.index) & 1) updates.push(sw.register(word.register).modify(w.index, w.words[word.index] ?? 0n));
+    for (const { at, handle } of words) if ((mask >> at) & 1) updates.push(handle.modify(w.index, w.words[at] ?? 0n));
   }
   return updates;
 }
