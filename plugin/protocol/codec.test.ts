@@ -31,6 +31,7 @@ describe('protocol codec — messages', () => {
     counters: { vm_bytes: { packets: 5n, bytes: (1n << 62n) + 3n } },
     clock: (1n << 47n) + 11n,
     source: 'edge-a',
+    proof: 'change-numbers',
     tableEntries: [
       { table: 'dyn_acl', match: { vm_id: 7n, vm_port: 5353n }, action: 'pinhole_allow', remainingNs: 29_000_000_000n, counter: { packets: 3n, bytes: (1n << 40n) + 1n } },
       { table: 'dyn_acl', match: { vm_id: 7n, vm_port: 5354n }, action: 'pinhole_allow', remainingNs: 0n },
@@ -43,6 +44,9 @@ describe('protocol codec — messages', () => {
     // An empty list of table entries is a complete list ("the VM has none"), not an absent one.
     const noEntries: StateBatch = { ...noExtras, tableEntries: [] };
     expect(batchFromWire(overWire('StateBatch', batchToWire(noEntries)))).toEqual(noEntries);
+    // How the final batch was proven travels too; a proof this side does not know is refused.
+    expect(batchFromWire(overWire('StateBatch', batchToWire({ ...noExtras, proof: 'change-log' }))).proof).toBe('change-log');
+    expect(() => batchFromWire({ ...batchToWire(noExtras), proof: 'trust-me' })).toThrow(/StateBatch.proof.*'trust-me' is not a proof this side knows/);
   });
   it('protocol codec — a slot naming a field twice, an unnamed field, or a range running backwards is refused', () => {
     const w = batchToWire(batch);

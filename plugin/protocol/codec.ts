@@ -4,7 +4,7 @@
  * arrive exactly. Decoding checks what protobuf cannot (non-empty names, known enumerations, no
  * field named twice, sane sizes) and refuses with PEER_REJECTED naming the message and field.
  */
-import type { DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
+import type { DeviceCapabilities, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import type { TransferMode, TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import type { FlowPlacement } from '../device-api/split-batch.js';
@@ -169,6 +169,7 @@ export function batchToWire(b: StateBatch): WireMessage {
       ...(e.counter ? { hasCounter: true, packets: bigintToWire(e.counter.packets, `table entry ${i} packets`), bytes: bigintToWire(e.counter.bytes, `table entry ${i} bytes`) } : { hasCounter: false }),
     })),
     hasTableEntries: b.tableEntries !== undefined,
+    proof: b.proof ?? '',
   };
 }
 
@@ -214,7 +215,15 @@ export function batchFromWire(v: unknown): StateBatch {
     ...(m['hasClock'] === true ? { clock: wireToBigint(m['clock'], 'StateBatch.clock') } : {}),
     ...(typeof m['source'] === 'string' && m['source'] !== '' ? { source: m['source'] } : {}),
     ...(m['hasTableEntries'] === true ? { tableEntries: tableEntriesFromWire(m['tableEntries']) } : {}),
+    ...proofFromWire(m['proof']),
   };
+}
+
+/** StateBatch.proof: absent when empty, else one of the FinalProof values. */
+function proofFromWire(v: unknown): { proof?: FinalProof } {
+  if (v === undefined || v === '') return {};
+  if (v === 'change-numbers' || v === 'change-log') return { proof: v };
+  throw bad('StateBatch.proof', `'${String(v)}' is not a proof this side knows (change-numbers, change-log)`);
 }
 
 /** An ImportResult message. */
