@@ -2,8 +2,9 @@
  * The device API served by an edge plugin (issue 12): one switch's side of a migration over the
  * register-access layer and the plugin's P4Runtime session. Sources: a change-log tracker per
  * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
- * (tracker flip, then the slots logged in the closed round: O(changed)), the final delta read from
- * the log after the freeze. Destinations: flows placed by this switch's hashes with conditional
+ * (tracker flip, then the slots logged in the closed round: O(changed); source-batch.ts), the
+ * final delta proven from the numbered delta digests by the tracker's count after the freeze, or
+ * else read from the log (numbered-final.ts). Destinations: flows placed by this switch's hashes with conditional
  * writes, VM id remapped, timestamps rebased, counters added with the final batch or with
  * activation's one atomic Write (the VM is staged here until activation, so its cells do not
  * move in between): destination-import.ts, atomic-activation.ts; activation and undo in
@@ -18,17 +19,15 @@ import type { Clock } from 'p4runtime-ts';
 import { Observable, Subject } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
-import { decodeSlotFields, fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
-import type { RegisterAccess, SlotRecord } from '../state-access/index.js';
+import type { RegisterAccess } from '../state-access/index.js';
 import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass } from './device-api.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
-import { flowKeyFields, sameFlowKey } from './slot-placement.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
@@ -40,8 +39,9 @@ import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
-import { NumberedChanges } from './numbered-changes.js';
-import type { TrackerState } from '../state-access/index.js';
+import { noteBoundary, provenFinal, tapNumberedDigests } from './numbered-final.js';
+import { sourceBatch, vmSlots } from './source-batch.js';
+import type { SourceSide } from './source-batch.js';
 
 /** Options of createDeviceApi. */
 export interface EdgeDeviceApiOptions {
@@ -127,7 +127,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   stop(): void {
     this.sessionWatch.unsubscribe();
     this.index.stop();
-    for (const m of this.migrations.values()) m.ended.next();
+    for (const m of this.migrations.values()) {
+      m.ended.next();
+      m.digestSub?.unsubscribe();
+    }
   }
 
   private mig(m: MigrationRef, evenIfLost = false): Migration {
@@ -193,80 +196,35 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
       const prior = await readControl(sw, control, vmId);
       // Numbered delta digests, heard from before the flip: the count the flip returns sorts them.
-      const delta = this.group.delta;
-      const early: (readonly Readonly<Record<string, bigint>>[])[] = [];
-      let numbered: NumberedChanges | undefined;
-      const digestSub = delta?.numbered ? sw.digests$(delta.digest).subscribe((list) => (numbered ? numbered.addList(list.entries) : early.push(list.entries))) : undefined;
+      const tap = tapNumberedDigests(sw, this.group);
       try {
         await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
         const now = await this.access.readTracker(tracker);
         const t = await this.access.flipTracker(tracker, now.epoch);
-        if (digestSub && t.changes !== undefined) {
-          numbered = new NumberedChanges({ tracker, vmId, group: this.group, base: t.changes });
-          for (const e of early) numbered.addList(e);
-        } else {
-          digestSub?.unsubscribe();
-        }
-        early.length = 0;
+        const numbered = tap?.start(tracker, vmId, t);
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-          numbered, digestSub: numbered ? digestSub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [],
+          numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
+          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {
-        digestSub?.unsubscribe();
+        tap?.sub.unsubscribe();
         throw e;
       }
     });
   }
 
-  /** The VM's occupied slots: through the index, or a filtered scan of the group. */
-  private async vmSlots(x: Migration): Promise<SlotRecord[]> {
-    if (this.index.complete || this.o.snapshotSource === 'index') {
-      const known = new Set([...this.index.slotsOf(x.vmId), ...x.exported.keys()]);
-      const r = await this.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });
-      return r.filter((s) => Number(fieldValue(s.words, this.group.vm)) === x.vmId);
-    }
-    return this.access.readSlots('all', { occupiedOnly: true, where: { [this.group.vm.name]: BigInt(x.vmId) } });
-  }
-
-  /** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
-  private async batch(m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>): Promise<StateBatch> {
-    // The clock is read while the slots are (one round trip less in the pause); a slot changed
-    // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
-    // No slots to read, nothing to rebase: no clock (a pause with nothing changed saves the trip).
-    const none = Array.isArray(reading) && reading.length === 0;
-    const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? this.access.readClock()), reading]);
-    const slots: SlotRecordOut[] = [];
-    const removed: Record<string, bigint>[] = [];
-    const byIndex = new Map(read.map((r) => [r.index, r]));
-    // Every looked-at slot is usually read too (the final batch from digests, a delta round).
-    const all = looked.length === read.length && looked.every((i) => byIndex.has(i)) ? looked : new Set([...looked, ...read.map((r) => r.index)]);
-    const g = this.group;
-    const vmId = BigInt(x.vmId);
-    for (const i of all) {
-      const r = byIndex.get(i);
-      const fields = r ? decodeSlotFields(g, r.words) : undefined;
-      const before = x.exported.get(i);
-      const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;
-      if (before && (!mine || !sameFlowKey(g, before, fields))) {
-        removed.push(before);
-        x.exported.delete(i);
-      }
-      if (mine) {
-        slots.push({ fields });
-        x.exported.set(i, flowKeyFields(this.group, fields));
-      }
-    }
-    return { migrationId: m.migrationId, source: this.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
+  /** What the source's batches read through. */
+  private source(): SourceSide {
+    return { access: this.access, group: this.group, index: this.index, name: this.name, trustIndex: this.o.snapshotSource === 'index' };
   }
 
   exportSnapshot(m: MigrationRef): Promise<StateBatch> {
     return this.once(m, 'exportSnapshot', async () => {
       const x = this.mig(m);
-      const read = await this.vmSlots(x);
-      const b = await this.batch(m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
+      const read = await vmSlots(this.source(), x);
+      const b = await sourceBatch(this.source(), m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
       const tableEntries = await exportTableEntries(this.plugin, x.vmId);
       x.snapshotEntries = tableEntries;
       return { ...b, tableEntries };
@@ -276,15 +234,21 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   /** One delta round: close the tracker's round, read the slots it logged (all of the VM's on overflow). */
   private pull(m: MigrationRef, x: Migration, round: number): Promise<StateBatch> {
     return this.locked(x, async () => {
+      // A round the pause overtook is nobody's (the stream ended): the final delta reads its range
+      // again, so it stops at the next step rather than hold the final delta's lock for its reads.
+      const overtaken = (from: bigint, to: bigint): StateBatch => ({ migrationId: m.migrationId, source: this.name, round, slots: [], removed: [], coversSeq: { from, to } });
+      if (x.frozen) return overtaken(x.nextSeq, x.nextSeq);
       const t = await this.access.flipTracker(x.tracker, x.epoch);
       x.epoch = t.epoch;
-      this.noteBoundary(x, t);
+      noteBoundary(x, t);
+      if (x.frozen) return overtaken(x.nextSeq, t.start);
       const changed = await this.access.readChangedSlots(x.tracker, x.nextSeq, t.start);
       const from = x.nextSeq;
       x.nextSeq = t.start;
-      if (changed.overflow) return this.batch(m, x, round, await this.vmSlots(x), [...x.exported.keys()], { from, to: t.start });
+      if (x.frozen) return overtaken(from, t.start);
+      if (changed.overflow) return sourceBatch(this.source(), m, x, round, await vmSlots(this.source(), x), [...x.exported.keys()], { from, to: t.start });
       const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
-      return this.batch(m, x, round, read, changed.slots, { from, to: t.start });
+      return sourceBatch(this.source(), m, x, round, read, changed.slots, { from, to: t.start });
     });
   }
 
@@ -375,6 +339,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return this.once(m, 'freeze', async () => {
       const x = this.mig(m);
       await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker });
+      x.frozen = true;
       x.ended.next();
       setEntryPhase(this.plugin, x.vmId, 'frozen');
       // Final from here on. Read while the caller goes on to the final delta (which awaits them):
@@ -404,16 +369,15 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // (started by the freeze), and the change log with the slots it names.
       const [b, counters, tableEntries] = await Promise.all([
         this.locked(x, async (): Promise<StateBatch> => {
-          const from = x.boundaries.get(sinceSeq);
           const t = await this.access.readTracker(x.tracker);
           // An in-band tracker answer carries the data plane's time: the rebase needs no clock read.
           const clockRead = t.clock === undefined ? undefined : Promise.resolve(t.clock);
-          const proven = await this.provenFinal(m, x, from, t);
-          if (proven) return { ...(await this.batch(m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
+          const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });
+          if (proven) return { ...(await sourceBatch(this.source(), m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
           const b = changed.overflow
-            ? await this.batch(m, x, 99, await this.vmSlots(x), [...x.exported.keys()], { from: sinceSeq, to: t.head }, clockRead)
-            : await this.batch(m, x, 99, changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] }), changed.slots, { from: sinceSeq, to: t.head }, clockRead);
+            ? await sourceBatch(this.source(), m, x, 99, await vmSlots(this.source(), x), [...x.exported.keys()], { from: sinceSeq, to: t.head }, clockRead)
+            : await sourceBatch(this.source(), m, x, 99, changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] }), changed.slots, { from: sinceSeq, to: t.head }, clockRead);
           return { ...b, proof: 'change-log' };
         }),
         x.frozenCounters ?? this.readCounters(x.vmId),
@@ -423,51 +387,12 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /** Records the changes count at a flip that started a round at `t.start`; drops what no final delta can need. */
-  private noteBoundary(x: Migration, t: TrackerState): void {
-    if (!x.numbered) return;
-    const n = t.changes === undefined ? undefined : x.numbered.unwrap(t.changes);
-    // Two flips with nothing logged between share a start (no change came between): either
-    // known count bounds the round.
-    const had = x.boundaries.has(t.start);
-    const before = x.boundaries.get(t.start);
-    x.boundaries.delete(t.start);
-    x.boundaries.set(t.start, had && before !== undefined ? Math.min(before, n ?? before) : n);
-    // The final delta starts where the last installed round ended: one of the last few flips.
-    while (x.boundaries.size > 3) x.boundaries.delete(x.boundaries.keys().next().value as bigint);
-    const counts = [...x.boundaries.values()];
-    if (counts.every((c) => c !== undefined)) x.numbered.prune(Math.min(...counts));
-  }
-
-  /**
-   * The final delta's slots from the numbered digests, when every change since the round's start
-   * (`from`) up to the count `t` read after the freeze has arrived — waiting up to
-   * finalDigestWaitMs for ones still on their way; undefined when they cannot prove it.
-   */
-  private async provenFinal(m: MigrationRef, x: Migration, from: number | undefined, t: TrackerState): Promise<SlotRecord[] | undefined> {
-    const nc = x.numbered;
-    const to = nc && t.changes !== undefined ? nc.unwrap(t.changes) : undefined;
-    if (!nc || from === undefined || to === undefined) return undefined;
-    const wait = this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS;
-    const t0 = this.clock.now();
-    for (;;) {
-      const r = nc.since(from, to);
-      if (Array.isArray(r)) return r;
-      const left = wait - (this.clock.now() - t0);
-      if (r.kind !== 'missing' || left <= 0) {
-        this.plugin.options.logger.info('final delta reads the change log', { device: this.name, migrationId: m.migrationId, reason: r.kind === 'missing' ? `${r.missing} of changes ${from}..${to - 1} not arrived (first ${r.first})` : r.detail });
-        return undefined;
-      }
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
-      await Promise.race([nc.arrival(), new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, left)))]);
-      if (timer !== undefined) this.clock.clearTimeout(timer);
-    }
-  }
-
   activate(m: MigrationRef): Promise<void> {
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
       await activateDestination(this.side, x);
+      // A destination keeps its record for an abort, but never needs the source's digests.
+      x.digestSub?.unsubscribe();
       this.migrations.delete(m.migrationId);
       this.activated.set(m.migrationId, x);
       this.sessions.close(m.migrationId);
@@ -478,7 +403,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return this.once(m, 'deleteAtSource', async () => {
       const x = this.mig(m, true);
       if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
-      const slots = await this.vmSlots(x);
+      const slots = await vmSlots(this.source(), x);
       const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));
       const deleted = out.filter((o) => o.applied).length;
       for (const o of out) if (o.applied) this.index.forget(o.index);

@@ -51,6 +51,8 @@ export interface Migration {
   digestSub: Subscription | undefined;
   /** Source: log position each flip started a round at → the changes count at that flip (unwrapped; undefined when unknown). */
   readonly boundaries: Map<bigint, number | undefined>;
+  /** Source: frozen (a delta round still running stops at its next step; the final delta reads its range). */
+  frozen: boolean;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
   unsentRemoved: Record<string, bigint>[];
   readonly ended: Subject<void>;

@@ -1,0 +1,63 @@
+/**
+ * A source's batches (edge-device-api.ts): the VM's slots read through the slot index or a
+ * filtered scan, and a batch made of slot records — the VM's flows, and flows exported before
+ * whose slot no longer holds them (reported removed).
+ */
+import type { SlotGroupSpec } from '../contract/index.js';
+import { decodeSlotFields, fieldValue } from '../contract/index.js';
+import type { RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
+import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
+import type { Migration } from './migration-record.js';
+import { flowKeyFields, sameFlowKey } from './slot-placement.js';
+
+/** What a source's batches read through. */
+export interface SourceSide {
+  readonly access: RegisterAccess;
+  readonly group: SlotGroupSpec;
+  readonly index: VmSlotIndex;
+  /** The device's name (the batch's `source`). */
+  readonly name: string;
+  /** Read through the index even before it was reconciled (snapshotSource 'index'). */
+  readonly trustIndex: boolean;
+}
+
+/** The VM's occupied slots: through the index, or a filtered scan of the group. */
+export async function vmSlots(s: SourceSide, x: Migration): Promise<SlotRecord[]> {
+  if (s.index.complete || s.trustIndex) {
+    const known = new Set([...s.index.slotsOf(x.vmId), ...x.exported.keys()]);
+    const r = await s.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });
+    return r.filter((rec) => Number(fieldValue(rec.words, s.group.vm)) === x.vmId);
+  }
+  return s.access.readSlots('all', { occupiedOnly: true, where: { [s.group.vm.name]: BigInt(x.vmId) } });
+}
+
+/** A batch from slot reads: the VM's flows, and flows exported before whose slot no longer holds them. */
+export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, round: number, reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>, looked: readonly number[], coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>): Promise<StateBatch> {
+  // The clock is read while the slots are (one round trip less in the pause); a slot changed
+  // after the clock read (pre-copy only: the source is frozen in the pause) just counts as age 0.
+  // No slots to read, nothing to rebase: no clock (a pause with nothing changed saves the trip).
+  const none = Array.isArray(reading) && reading.length === 0;
+  const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? s.access.readClock()), reading]);
+  const slots: SlotRecordOut[] = [];
+  const removed: Record<string, bigint>[] = [];
+  const byIndex = new Map(read.map((r) => [r.index, r]));
+  // Every looked-at slot is usually read too (the final batch from digests, a delta round).
+  const all = looked.length === read.length && looked.every((i) => byIndex.has(i)) ? looked : new Set([...looked, ...read.map((r) => r.index)]);
+  const g = s.group;
+  const vmId = BigInt(x.vmId);
+  for (const i of all) {
+    const r = byIndex.get(i);
+    const fields = r ? decodeSlotFields(g, r.words) : undefined;
+    const before = x.exported.get(i);
+    const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;
+    if (before && (!mine || !sameFlowKey(g, before, fields))) {
+      removed.push(before);
+      x.exported.delete(i);
+    }
+    if (mine) {
+      slots.push({ fields });
+      x.exported.set(i, flowKeyFields(g, fields));
+    }
+  }
+  return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
+}
