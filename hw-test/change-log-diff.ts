@@ -12,7 +12,7 @@ import type { HwTestSession } from './session.js';
 export async function freshRounds(s: HwTestSession, access: RegisterAccess): Promise<bigint[]> {
   const trackers = access.group.changeLog?.trackers ?? 0;
   if (trackers > 0) {
-    s.undo.note(`change logs advanced (${trackers} trackers: new rounds, log entries, slot marks); they only move forward and carry no flow state, so they are left as the run leaves them`);
+    s.undo.note(`change logs advanced (${trackers} trackers: new rounds, log entries, slot marks, change counts); they only move forward and carry no flow state, so they are left as the run leaves them`);
   }
   const starts: bigint[] = [];
   for (let t = 0; t < trackers; t++) {

@@ -15,7 +15,7 @@ import { runAgainstSim } from './testing/run-against-sim.js';
 import { snapshotSim } from './testing/sim-snapshot.js';
 import { STATEFUL_EDGE_P4INFO_PATH } from '../plugin/testing/stateful-edge-p4info.js';
 
-const CHANGE_LOG_REGISTERS = new Set(P4Schema.fromFile(STATEFUL_EDGE_P4INFO_PATH).registers.filter((r) => ['ct_trk_log', 'ct_trk_head', 'ct_trk_round', 'ct_mark'].includes(r.alias)).map((r) => r.id));
+const CHANGE_LOG_REGISTERS = new Set(P4Schema.fromFile(STATEFUL_EDGE_P4INFO_PATH).registers.filter((r) => ['ct_trk_log', 'ct_trk_head', 'ct_trk_round', 'ct_mark', 'ct_trk_changes'].includes(r.alias)).map((r) => r.id));
 import { P4INFO_PATH, startEdgeSim, statefulEdgeDeviceConfig } from './testing/sim-target.js';
 import { workloadFlows, workloadPackets } from './workload-run.js';
 
@@ -67,7 +67,7 @@ describe('hw-test — undo', () => {
     it(`${profile}: the switch's whole state after a run equals the state before it`, async () => {
       sim = await startEdgeSim(profile);
       const slot = await prepare(sim, profile);
-      // Change logs only move forward (heads, rounds, entries, marks): a run leaves them advanced, as noted in its report.
+      // Change logs only move forward (heads, rounds, entries, marks, change counts): a run leaves them advanced, as noted in its report.
       const before = snapshotSim(sim, CHANGE_LOG_REGISTERS);
       expect((JSON.parse(before) as { digests: unknown[] }).digests).toHaveLength(1);
       const r = await runAgainstSim(sim, profile, { pushPipeline: false });
