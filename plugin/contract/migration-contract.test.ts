@@ -5,7 +5,7 @@ import { EdgePluginError } from '../errors.js';
 import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, resizedStatefulEdge, statefulEdgeP4InfoText } from '../testing/stateful-edge-p4info.js';
 import { readMigrationContract, slotGroup } from './migration-contract.js';
 import { candidateSlotsFor, chooseSlot, keyBytes } from './placement.js';
-import { decodeSlotFields, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, slotsOfDirtyWord } from './slot-codec.js';
+import { decodeSlotFields, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, fieldValue, slotsOfDirtyWord } from './slot-codec.js';
 import fc from 'fast-check';
 
 const contract = readMigrationContract(P4Schema.fromFile(STATEFUL_EDGE_P4INFO_PATH));
@@ -100,6 +100,15 @@ describe('contract reader — slots, fields and dirty bits', () => {
     expect(back.pkts_out).toBe(0n);
     expect(() => encodeSlotWords(ct, { protocol: 256n })).toThrow(/'protocol' = 256 does not fit its 8 bits/);
     expect(() => encodeSlotWords(ct, { nope: 1n })).toThrow(/has no field 'nope'/);
+  });
+
+  it('slot codec — decoding gives each field as fieldValue extracts it, for any words, wider than their registers too', () => {
+    const all = ct.words.flatMap((w) => w.fields);
+    const words = fc.tuple(...ct.words.map((w) => fc.bigInt({ min: 0n, max: (1n << BigInt(w.bits + 3)) - 1n })));
+    fc.assert(fc.property(words, (ws) => {
+      const got = decodeSlotFields(ct, ws);
+      for (const f of all) expect(got[f.name], f.name).toBe(fieldValue(ws, f));
+    }), { numRuns: 300 });
   });
 
   it('slot codec — the unchecked encoder gives the checked one\'s words for every in-range record, any subset of fields', () => {

@@ -56,7 +56,8 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
     }
     if (mine) {
       slots.push({ fields });
-      x.exported.set(i, flowKeyFields(g, fields));
+      // The same flow as exported before keeps its entry (no new key record per changed flow).
+      if (!before || !x.exported.has(i)) x.exported.set(i, flowKeyFields(g, fields));
     }
   }
   return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
