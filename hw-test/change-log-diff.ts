@@ -8,28 +8,49 @@ import type { RegisterAccess, SlotGroupSpec } from '../plugin/index.js';
 import type { ModelRun } from './reference-model.js';
 import type { HwTestSession } from './session.js';
 
-/** Starts a new round on every tracker of the target; returns each tracker's start position. */
-export async function freshRounds(s: HwTestSession, access: RegisterAccess): Promise<bigint[]> {
+/** Where a tracker's fresh round began on the target: its log position and its changes count (when counted). */
+export interface RoundStart {
+  readonly start: bigint;
+  readonly changes: bigint | undefined;
+}
+
+/** Starts a new round on every tracker of the target; returns where each began. */
+export async function freshRounds(s: HwTestSession, access: RegisterAccess): Promise<RoundStart[]> {
   const trackers = access.group.changeLog?.trackers ?? 0;
   if (trackers > 0) {
     s.undo.note(`change logs advanced (${trackers} trackers: new rounds, log entries, slot marks, change counts); they only move forward and carry no flow state, so they are left as the run leaves them`);
   }
-  const starts: bigint[] = [];
+  const starts: RoundStart[] = [];
   for (let t = 0; t < trackers; t++) {
     const now = await access.readTracker(t);
-    starts.push((await access.flipTracker(t, now.epoch)).start);
+    const f = await access.flipTracker(t, now.epoch);
+    starts.push({ start: f.start, changes: f.changes });
   }
   return starts;
 }
 
-/** The slots each tracker logged on the target since `starts`, in log order (undefined: overflowed). */
-export async function targetLogs(access: RegisterAccess, starts: readonly bigint[]): Promise<(number[] | undefined)[]> {
-  const out: (number[] | undefined)[] = [];
-  for (const [t, start] of starts.entries()) {
-    const r = await access.readChangedSlots(t, start);
-    out.push(r.overflow ? undefined : r.entries.map((e) => e.slot));
+/** What one tracker did on the target since its fresh round: the slots it logged, in log order (undefined: overflowed), and the changes it counted. */
+export interface TargetLog {
+  readonly slots: number[] | undefined;
+  readonly changes: bigint | undefined;
+}
+
+/** Each tracker's log and change count on the target since `starts`. */
+export async function targetLogs(access: RegisterAccess, starts: readonly RoundStart[]): Promise<TargetLog[]> {
+  const out: TargetLog[] = [];
+  for (const [t, at] of starts.entries()) {
+    const r = await access.readChangedSlots(t, at.start);
+    const now = at.changes === undefined ? undefined : (await access.readTracker(t)).changes;
+    out.push({ slots: r.overflow ? undefined : r.entries.map((e) => e.slot), changes: now === undefined || at.changes === undefined ? undefined : BigInt.asUintN(32, now - at.changes) });
   }
   return out;
+}
+
+/** The changes each tracker counted in the model (from zero), when the contract counts them. */
+export function modelChanges(m: ModelRun, group: SlotGroupSpec): (bigint | undefined)[] {
+  const c = group.changeLog;
+  if (!c) return [];
+  return Array.from({ length: c.trackers }, (_, t) => (c.changesRegister === undefined ? undefined : m.env.registerRead(c.changesRegister, t)));
 }
 
 /** The slots each tracker logged in the model (which started from empty logs). */

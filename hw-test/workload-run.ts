@@ -16,7 +16,8 @@ import type { FixtureSpec } from './fixture-spec.js';
 import type { ParsedHwTestOptions } from './options.js';
 import { formatIpv4Number } from './slot-format.js';
 import { modelSlot, runReferenceModel } from './reference-model.js';
-import { freshRounds, modelLogs, targetLogs } from './change-log-diff.js';
+import { freshRounds, modelChanges, modelLogs, targetLogs } from './change-log-diff.js';
+import type { TargetLog } from './change-log-diff.js';
 import type { HwTestSession } from './session.js';
 
 /** One flow of the workload, as the checks need it. */
@@ -63,8 +64,10 @@ export interface WorkloadRun {
   readonly dirtyModel: ReadonlyMap<number, bigint>;
   readonly counters: readonly CounterComparison[];
   /** Slots each change-log tracker logged during the run, in log order: target (undefined = ring overflow) and model. */
-  readonly logsTarget: readonly (readonly number[] | undefined)[];
+  readonly logsTarget: readonly TargetLog[];
   readonly logsModel: readonly (readonly number[])[];
+  /** Changes each tracker counted in the model (undefined where the contract counts none). */
+  readonly changesModel: readonly (bigint | undefined)[];
   /** What the model did with the packets (forward, drop:<reason>, …). */
   readonly egress: Readonly<Record<string, number>>;
   /** Which backends read the state. */
@@ -302,6 +305,7 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
       counters,
       logsTarget,
       logsModel: modelLogs(m, g),
+      changesModel: modelChanges(m, g),
       egress: m.egress,
       readers,
       timings: { injectMs, readMs, modelMs },

@@ -8,7 +8,7 @@ import { renderMarkdown } from './report/markdown.js';
 import { outcomes } from './report/types.js';
 import { runAgainstSim } from './testing/run-against-sim.js';
 import { startEdgeSim } from './testing/sim-target.js';
-import { SWAPPED_WAYS_MODEL } from './testing/wrong-models.js';
+import { DOUBLE_COUNTING_MODEL, SWAPPED_WAYS_MODEL } from './testing/wrong-models.js';
 
 let sim: SimSwitch | undefined;
 afterEach(async () => {
@@ -39,4 +39,26 @@ describe('hw-test — differential group against a wrong model', () => {
     expect(md).toContain('## Differences');
     expect(md).toContain(diff[0]);
   });
+
+  it('fails change-logs when the changes the target numbers are not the changes the model counts', async () => {
+    sim = await startEdgeSim('full');
+    const right = outcomesAndDetail(await runAgainstSim(sim, 'full', { groups: ['differential'] }));
+    expect(right.outcome).toBe('PASS');
+    // The workload tracks VMs: the pass names how many numbered changes both sides agreed on.
+    expect(right.detail).toMatch(/, [1-9]\d* numbered changes: the same slots in the same order$/);
+    await sim.stop();
+    sim = await startEdgeSim('full');
+    const r = await runAgainstSim(sim, 'full', { groups: ['differential'], model: DOUBLE_COUNTING_MODEL });
+    const wrong = outcomesAndDetail(r);
+    expect(wrong.outcome).toBe('FAIL');
+    expect(wrong.diff).toContainEqual(expect.stringMatching(/^tracker \d+: model counted (\d+) changes, target \d+$/));
+    // Only the count differs: the slots and what the logs hold agree.
+    expect(outcomes(r)['differential/conntrack-slots']).toBe('PASS');
+  });
 });
+
+/** The change-logs check of a run: its outcome, detail and diff. */
+function outcomesAndDetail(r: Awaited<ReturnType<typeof runAgainstSim>>): { outcome: string | undefined; detail: string | undefined; diff: readonly string[] } {
+  const c = r.groups.find((g) => g.id === 'differential')?.checks.find((x) => x.id === 'change-logs');
+  return { outcome: outcomes(r)['differential/change-logs'], detail: c?.detail, diff: c?.diff ?? [] };
+}

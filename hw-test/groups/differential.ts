@@ -70,12 +70,18 @@ export const differentialGroup: HwTestGroup = {
       if (!g.changeLog) return fail(`slot group '${g.name}' has no change logs (@migrate_changelog)`);
       const lines: string[] = [];
       r.logsModel.forEach((want, t) => {
-        const got = r.logsTarget[t];
+        const got = r.logsTarget[t]?.slots;
         if (!got) lines.push(`tracker ${t}: the target's ring overflowed during the run (model logged ${want.length})`);
         else if (got.join(',') !== want.join(',')) lines.push(`tracker ${t}: model logged ${want.length} slots [${want.slice(0, 8).join(', ')}${want.length > 8 ? ', …' : ''}], target ${got.length} [${got.slice(0, 8).join(', ')}${got.length > 8 ? ', …' : ''}]`);
+        // Numbered changes (the delta digests' `change`): the target counts every change as the model does.
+        const counted = r.changesModel[t];
+        const targetCounted = r.logsTarget[t]?.changes;
+        if (counted !== undefined && targetCounted !== counted) lines.push(`tracker ${t}: model counted ${counted} changes, target ${targetCounted ?? 'no count (its tracker read answered none)'}`);
       });
       const total = r.logsModel.reduce((n, l) => n + l.length, 0);
-      if (lines.length === 0) return pass(`${self}${r.logsModel.length} trackers, ${total} log entries: the same slots in the same order`);
+      const changes = r.changesModel.reduce<bigint>((n, c) => n + (c ?? 0n), 0n);
+      const counts = r.changesModel.some((c) => c !== undefined) ? `, ${changes} numbered changes` : '';
+      if (lines.length === 0) return pass(`${self}${r.logsModel.length} trackers, ${total} log entries${counts}: the same slots in the same order`);
       return fail(`${lines.length} of ${r.logsModel.length} trackers' logs differ`, { code: '-', message: '' }, lines.slice(0, s.o.maxDiffs));
     });
     await rec.check('counters', 'counters equal the model', async () => {

@@ -31,3 +31,27 @@ export const SWAPPED_WAYS_MODEL: SimProgram = Object.freeze({
     };
   },
 });
+
+/**
+ * A model that counts every change of a tracked VM twice (its change-count register advances by
+ * two per change), as a pipeline that numbers changes wrongly would: the change logs still agree.
+ */
+export const DOUBLE_COUNTING_MODEL: SimProgram = Object.freeze({
+  name: 'stateful_edge (changes counted twice)',
+  instantiate(options: { readonly cpuPort: number }): ProgramInstance {
+    const inner = statefulEdgeProgram.instantiate(options);
+    return {
+      process(packet: PacketIngress, env: PipelineEnv): PacketEgress {
+        const doubled: PipelineEnv = {
+          applyTable: (t, k, b) => env.applyTable(t, k, b),
+          registerRead: (r, i) => env.registerRead(r, i),
+          registerWrite: (r, i, v) => env.registerWrite(r, i, r === 'ct_trk_changes' ? (v + 1n) & 0xffffffffn : v),
+          counterCount: (c, i, b) => env.counterCount(c, i, b),
+          digest: (d, f) => env.digest(d, f),
+          nowNs: () => env.nowNs(),
+        };
+        return inner.process(packet, doubled);
+      },
+    };
+  },
+});
