@@ -13,6 +13,7 @@ import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
+import { proofText } from './engine/final-proofs.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -206,7 +207,7 @@ export function migrateReportLines(outcome: MigrationOutcome): string[] {
     `migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`,
     ...outcome.translations.map((t) => `  translated: ${t}`),
     `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`,
-    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
+    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
     ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`] : []),
@@ -229,9 +230,11 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     deltaSizes: o.rounds.slice(1),
     pauseSyncMs: r.sync ? Math.round(r.sync.elapsedMs * 100) / 100 : null,
     finalDeltaSlots: r.sync?.slots ?? null,
+    finalDeltaProofs: r.sync?.proofs ?? null,
     lost: r.sync?.lost ?? null,
     sourceDeleted: r.committed?.deleted ?? null,
     qemu: o.qemu ?? null,
     crossDomain: o.crossDomain ?? null,
   };
 }
+

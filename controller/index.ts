@@ -46,3 +46,4 @@ export type { ExecuteMigrationOptions, MigrateTrigger, MigrationOutcome } from '
 export * from './remote/index.js';
 // Two domains: controller ↔ controller federation.
 export * from './federation/index.js';
+export { proofText } from './engine/final-proofs.js';

@@ -11,7 +11,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { asyncScheduler } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, FinalProof, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { DeviceApiFailure, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
@@ -64,6 +64,12 @@ export interface PauseSyncResult {
   readonly lost: LostState | undefined;
   /** Milliseconds from freeze to activation (scheduler time). */
   readonly elapsedMs: number;
+  /**
+   * Per source, how its final batch was proven complete against its data plane's record
+   * (StateBatch.proof): every numbered change arrived as a digest, or the change log was read.
+   * Empty when the sources did not say (peer-to-peer transfer, older plugins).
+   */
+  readonly proofs: Readonly<Record<string, FinalProof>>;
 }
 
 /** A step failed: the reason to report, and which device. */
@@ -292,6 +298,7 @@ export class MigrationEngine {
     // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
     const frozen = this.o.machine.record({ type: 'frozen' });
     frozen.catch(() => undefined);
+    const proofs: Record<string, FinalProof> = {};
     const work = (async (): Promise<{ slots: number }> => {
       if (this.o.transfer) {
         if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
@@ -299,6 +306,7 @@ export class MigrationEngine {
       }
       const finals = await this.each(this.sources, 'final delta', async (api, s) => {
         const b = await api.finalDelta(this.ref, this.ledger.mark(s));
+        if (b.proof) proofs[s] = b.proof;
         const left = this.folded.get(s) ?? [];
         return left.length > 0 ? { ...b, removed: [...left, ...b.removed] } : b;
       });
@@ -336,7 +344,7 @@ export class MigrationEngine {
     await this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
     await this.o.machine.record({ type: 'activated' });
     this.peer?.close();
-    return { slots, lost, elapsedMs: this.scheduler.now() - t0 };
+    return { slots, lost, elapsedMs: this.scheduler.now() - t0, proofs };
   }
 
   /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */

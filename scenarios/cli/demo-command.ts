@@ -8,6 +8,7 @@ import { findQemu } from '../../controller/testing/qemu-pair.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { DEMO_TOPOLOGIES } from '../demo/demo-site.js';
 import type { DemoTopology } from '../demo/demo-site.js';
+import { proofText } from '../../controller/index.js';
 import { DEFAULT_LIVE_DEMO_OPTIONS, demoSucceeded, runLiveDemo } from '../demo/live-demo.js';
 import type { LiveDemoReport } from '../demo/live-demo.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseFlags } from './main.js';
@@ -49,7 +50,7 @@ export function renderLiveDemoReport(r: LiveDemoReport): string {
     '',
     `VM flows           : ${r.flows} (${r.tcpFlows} TCP, ${r.udpFlows} UDP), ${r.packetsSent} packets through PacketOut; ${r.openAtPause} open when the VM paused`,
     `pre-copy           : snapshot ${snapshot ?? 0} slots, then ${r.rounds} delta rounds (${deltas.filter((n) => n > 0).length} with changes: ${deltas.reduce((a, b) => a + b, 0)} slots)`,
-    `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms, final delta ${r.finalDeltaSlots} slots`} (freeze, final delta, completeness proof, activation)`,
+    `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms, final delta ${r.finalDeltaSlots} slots${proofText(r.finalDeltaProofs)}`} (freeze, final delta, completeness proof, activation)`,
     `state moved        : ${r.flowsMigrated} of ${r.flowsAtFreeze} tracked flows, ${r.pinholesMigrated} pinholes; source cleaned: ${r.sourceCleaned} slots`,
     `counters           : ${r.countersConserved ? 'conserved' : 'NOT conserved'}`,
     ...r.counterDetail.map((d) => `  ${d}`),

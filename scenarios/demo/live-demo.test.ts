@@ -35,6 +35,9 @@ describe.each(cases)('demo — live migration, topology %s, profile %s', (topolo
     expect(r.flowsAtFreeze).toBeGreaterThan(30);
     expect(r.pinholesMigrated).toBeGreaterThan(0);
     expect(r.countersConserved).toBe(true);
+    // Each source says how its final delta was proven against its data plane's own record.
+    expect(Object.keys(r.finalDeltaProofs).sort()).toEqual([...r.sources].sort());
+    for (const p of Object.values(r.finalDeltaProofs)) expect(['change-numbers', 'change-log']).toContain(p);
     // Traffic during pre-copy reached the destination in delta rounds, not only in the pause.
     expect(r.deltaSizes.slice(1).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(r.sourceCleaned).toBe(r.flowsAtFreeze);

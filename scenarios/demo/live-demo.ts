@@ -85,6 +85,8 @@ export interface LiveDemoReport {
   readonly pauseSyncMs: number;
   /** Slots the final delta (in the pause) carried. */
   readonly finalDeltaSlots: number;
+  /** Per source, how its final delta was proven complete ('change-numbers' or 'change-log'). */
+  readonly finalDeltaProofs: Readonly<Record<string, string>>;
   /** Pre-copy rounds after the snapshot. */
   readonly rounds: number;
   /** Slots installed per round, the snapshot (round 0) first. */
@@ -283,6 +285,7 @@ export async function runLiveDemo(o: LiveDemoOptions, given?: DemoSite): Promise
       counterDetail,
       pauseSyncMs: run.sync ? Math.round(run.sync.elapsedMs * 100) / 100 : -1,
       finalDeltaSlots: run.sync?.slots ?? 0,
+      finalDeltaProofs: run.sync?.proofs ?? {},
       rounds: run.rounds.length,
       deltaSizes,
       sourceCleaned: run.committed?.deleted ?? 0,

@@ -86,6 +86,7 @@ vms:
     const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
     expect(report).toMatchObject({ migrationId: 'm-cli', outcome: 'committed', reason: null, snapshotSlots: PORTS.length, sourceDeleted: PORTS.length });
     expect(typeof report['pauseSyncMs']).toBe('number');
+    expect(Object.values(report['finalDeltaProofs'] as Record<string, string>)).toEqual([expect.stringMatching(/^change-(numbers|log)$/)]);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
     expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(PORTS.length);
     expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(0);
