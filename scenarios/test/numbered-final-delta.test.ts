@@ -130,6 +130,47 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     await finish(m, final);
   }, 60_000);
 
+  it('numbered final delta — a delta round the freeze overtakes stops before reading its slots, and the final delta still carries them', async () => {
+    const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
+    const api = createDeviceApi(src.plugin, { name: 'src-overtaken', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 5, finalDigestWaitMs: waitMs });
+    const access = src.plugin.registerAccess;
+    const readChanged = access.readChangedSlots.bind(access);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((r) => (entered = r));
+    // The round's change-log read is held until the freeze has happened.
+    const gate = vi.spyOn(access, 'readChangedSlots').mockImplementation(async (...a) => {
+      entered();
+      await held;
+      return readChanged(...a);
+    });
+    try {
+      await api.ready();
+      await api.prepare(m);
+      const snap = await api.exportSnapshot(m);
+      for (const p of ports) expect(src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+      const sub = api.exportDeltas(m).subscribe();
+      await inside;
+      await api.freeze(m);
+      const slotReads = vi.spyOn(access, 'readSlots');
+      release();
+      const final = await api.finalDelta(m, snap.coversSeq.to);
+      sub.unsubscribe();
+      // The overtaken round read no slots; the final delta (proven by the digests) read none either.
+      expect(slotReads).not.toHaveBeenCalled();
+      expect(final.proof).toBe('change-numbers');
+      expect(final.slots).toHaveLength(ports.length);
+      const want = sourceFlows();
+      for (const sl of final.slots) expect(travelling(sl.fields)).toEqual(want.get(keyOf(src.plugin.group, sl.fields)));
+      slotReads.mockRestore();
+      await api.abort(m);
+    } finally {
+      gate.mockRestore();
+      api.stop();
+    }
+  }, 60_000);
+
   it('numbered final delta — asked from a round older than the ones it keeps counts for, the source reads the change log', async () => {
     const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
     const api = createDeviceApi(src.plugin, { name: 'src-rounds', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 5, finalDigestWaitMs: waitMs });
