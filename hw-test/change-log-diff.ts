@@ -39,9 +39,10 @@ export interface TargetLog {
 export async function targetLogs(access: RegisterAccess, starts: readonly RoundStart[]): Promise<TargetLog[]> {
   const out: TargetLog[] = [];
   for (const [t, at] of starts.entries()) {
-    const r = await access.readChangedSlots(t, at.start);
-    const now = at.changes === undefined ? undefined : (await access.readTracker(t)).changes;
-    out.push({ slots: r.overflow ? undefined : r.entries.map((e) => e.slot), changes: now === undefined || at.changes === undefined ? undefined : BigInt.asUintN(32, now - at.changes) });
+    // One tracker read gives both the head the log is read up to and the count.
+    const now = await access.readTracker(t);
+    const r = await access.readChangedSlots(t, at.start, now.head);
+    out.push({ slots: r.overflow ? undefined : r.entries.map((e) => e.slot), changes: now.changes === undefined || at.changes === undefined ? undefined : BigInt.asUintN(32, now.changes - at.changes) });
   }
   return out;
 }

@@ -4,10 +4,12 @@
  * to one remote, its slots read straight from the sim's registers, and the two-device site.
  */
 import type { P4Switch } from 'p4runtime-ts';
-import type { SlotGroupSpec } from '../plugin/index.js';
-import type { SimSwitch } from '../sim/index.js';
+import { createDeviceApi } from '../plugin/index.js';
+import type { EdgeDeviceApi, EdgeDeviceApiOptions, SlotGroupSpec } from '../plugin/index.js';
+import type { SimProfileName, SimSwitch } from '../sim/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../sim/workload/index.js';
-import { UPLINK } from './edge-rig.js';
+import { UPLINK, startEdgeRig } from './edge-rig.js';
+import type { EdgeRig } from './edge-rig.js';
 
 /** The VM's address and the remote it talks to. */
 export const VM_ADDR = 0x0a000005;
@@ -81,3 +83,36 @@ devices:
 vms:
   vm-7: { address: 10.0.0.5, host: host-a }
 `;
+
+/** A source and a destination switch with the VM's topology, each with a listening device API. */
+export interface MigrationPair {
+  readonly src: EdgeRig;
+  readonly dst: EdgeRig;
+  readonly srcApi: EdgeDeviceApi;
+  readonly dstApi: EdgeDeviceApi;
+  /** Stops both device APIs, then both switches. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Both rigs on `profile`, the VM mapped to SRC_ID and DST_ID, and device APIs reading the VM's
+ * slots through the index (which learns them from digests: it listens before the first flow).
+ */
+export async function startMigrationPair(profile: SimProfileName, srcOptions: EdgeDeviceApiOptions = {}): Promise<MigrationPair> {
+  const src = await startEdgeRig({ profile, topology: false });
+  const dst = await startEdgeRig({ profile, topology: false });
+  await topology(src.sw, SRC_ID);
+  await topology(dst.sw, DST_ID);
+  const srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, ...srcOptions });
+  const dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
+  await Promise.all([srcApi.ready(), dstApi.ready()]);
+  return {
+    src, dst, srcApi, dstApi,
+    async stop() {
+      srcApi.stop();
+      dstApi.stop();
+      await src.stop();
+      await dst.stop();
+    },
+  };
+}

@@ -40,7 +40,7 @@ import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
 import { noteBoundary, provenFinal, tapNumberedDigests } from './numbered-final.js';
-import { sourceBatch, vmSlots } from './source-batch.js';
+import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
 
 /** Options of createDeviceApi. */
@@ -246,9 +246,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const from = x.nextSeq;
       x.nextSeq = t.start;
       if (x.frozen) return overtaken(from, t.start);
-      if (changed.overflow) return sourceBatch(this.source(), m, x, round, await vmSlots(this.source(), x), [...x.exported.keys()], { from, to: t.start });
-      const read = changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] });
-      return sourceBatch(this.source(), m, x, round, read, changed.slots, { from, to: t.start });
+      return changedBatch(this.source(), m, x, round, changed, { from, to: t.start });
     });
   }
 
@@ -375,9 +373,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });
           if (proven) return { ...(await sourceBatch(this.source(), m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
-          const b = changed.overflow
-            ? await sourceBatch(this.source(), m, x, 99, await vmSlots(this.source(), x), [...x.exported.keys()], { from: sinceSeq, to: t.head }, clockRead)
-            : await sourceBatch(this.source(), m, x, 99, changed.slots.length === 0 ? [] : this.access.readSlots({ indices: [...changed.slots] }), changed.slots, { from: sinceSeq, to: t.head }, clockRead);
+          const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead);
           return { ...b, proof: 'change-log' };
         }),
         x.frozenCounters ?? this.readCounters(x.vmId),

@@ -48,8 +48,10 @@ interface Latest {
 
 /** One migration's numbered changes: arrival set and latest content per slot. */
 export class NumberedChanges {
-  private readonly base32: number;
+  /** The count at prepare (32-bit): numbers unwrap against it. */
   private readonly base: number;
+  private readonly tracker: bigint;
+  private readonly vmId: bigint;
   /** Change number (unwrapped) → slot. */
   private readonly slotOf = new Map<number, number>();
   private readonly latest = new Map<number, Latest>();
@@ -61,15 +63,16 @@ export class NumberedChanges {
   private top = -1;
 
   constructor(private readonly o: NumberedChangesOptions) {
-    this.base32 = Number(o.base) >>> 0;
-    this.base = this.base32;
+    this.base = Number(BigInt.asUintN(32, o.base));
+    this.tracker = BigInt(o.tracker);
+    this.vmId = BigInt(o.vmId);
     this.heldFrom = this.base;
     this.maxHeld = o.maxHeld ?? DEFAULT_MAX_HELD_CHANGES;
   }
 
   /** A 32-bit count as read from the switch, unwrapped against the count at prepare; undefined if it is before it. */
   unwrap(count: bigint | number): number | undefined {
-    const off = (Number(BigInt.asUintN(32, BigInt(count))) - this.base32 + MOD) % MOD;
+    const off = (Number(BigInt.asUintN(32, BigInt(count))) - this.base + MOD) % MOD;
     return off >= HALF ? undefined : this.base + off;
   }
 
@@ -81,7 +84,7 @@ export class NumberedChanges {
     for (const e of entries) {
       const change = e['change'];
       const slot = e[d.slotMember];
-      if (change === undefined || slot === undefined || e['tracker'] !== BigInt(this.o.tracker) || e[d.vmMember] !== BigInt(this.o.vmId)) continue;
+      if (change === undefined || slot === undefined || e['tracker'] !== this.tracker || e[d.vmMember] !== this.vmId) continue;
       const n = this.unwrap(change);
       if (n === undefined || n < this.heldFrom || this.slotOf.has(n)) continue;
       const s = Number(slot);
@@ -93,7 +96,7 @@ export class NumberedChanges {
     }
     if (this.slotOf.size > this.maxHeld) {
       // Over capacity: nothing held can prove a range any more; start again above what arrived.
-      this.heldFrom = Math.max(...this.slotOf.keys()) + 1;
+      this.heldFrom = this.top + 1;
       this.slotOf.clear();
       this.latest.clear();
     }

@@ -5,7 +5,7 @@
  */
 import type { SlotGroupSpec } from '../contract/index.js';
 import { decodeSlotFields, fieldValue } from '../contract/index.js';
-import type { RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
+import type { ChangedSlots, RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
 import { flowKeyFields, sameFlowKey } from './slot-placement.js';
@@ -50,15 +50,26 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
     const fields = r ? decodeSlotFields(g, r.words) : undefined;
     const before = x.exported.get(i);
     const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;
-    if (before && (!mine || !sameFlowKey(g, before, fields))) {
+    // The same flow as exported before keeps its entry (no new key record per changed flow).
+    const same = mine && before !== undefined && sameFlowKey(g, before, fields);
+    if (before && !same) {
       removed.push(before);
       x.exported.delete(i);
     }
     if (mine) {
       slots.push({ fields });
-      // The same flow as exported before keeps its entry (no new key record per changed flow).
-      if (!before || !x.exported.has(i)) x.exported.set(i, flowKeyFields(g, fields));
+      if (!same) x.exported.set(i, flowKeyFields(g, fields));
     }
   }
   return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
+}
+
+/**
+ * A batch from what a change-log read found: the slots it names (the VM's whole set when the ring
+ * overflowed), read and compared with what was exported.
+ */
+export async function changedBatch(s: SourceSide, m: MigrationRef, x: Migration, round: number, changed: ChangedSlots, coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>): Promise<StateBatch> {
+  if (changed.overflow) return sourceBatch(s, m, x, round, await vmSlots(s, x), [...x.exported.keys()], coversSeq, clockRead);
+  const read = changed.slots.length === 0 ? [] : s.access.readSlots({ indices: [...changed.slots] });
+  return sourceBatch(s, m, x, round, read, changed.slots, coversSeq, clockRead);
 }

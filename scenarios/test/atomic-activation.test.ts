@@ -9,11 +9,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
-import { VmSlotIndex, createDeviceApi, fieldValue } from '../../plugin/index.js';
+import { VmSlotIndex, fieldValue } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef, StateBatch } from '../../plugin/index.js';
-import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
+import { UPLINK, eventually } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment, topology, vmSlots } from '../migration-fixture.js';
+import { DST_ID, SRC_ID, establish, returnSegment, startMigrationPair, vmSlots } from '../migration-fixture.js';
+import type { MigrationPair } from '../migration-fixture.js';
 
 /** One write call as the destination's session sent it. */
 interface SentWrite {
@@ -46,14 +47,11 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
   let n = 0;
   const ports = [43_000, 43_001, 43_002];
 
+  let pair: MigrationPair | undefined;
+
   beforeEach(async () => {
-    src = await startEdgeRig({ profile, topology: false });
-    dst = await startEdgeRig({ profile, topology: false });
-    await topology(src.sw, SRC_ID);
-    await topology(dst.sw, DST_ID);
-    srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false });
-    dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
-    await Promise.all([srcApi.ready(), dstApi.ready()]);
+    pair = await startMigrationPair(profile);
+    ({ src, dst, srcApi, dstApi } = pair);
     for (const p of ports) expect(establish(src.sim, p)).toBe(true);
     // The snapshot comes from the slot index, which learns the flows from digests.
     expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - ports.length)).toBe(true);
@@ -61,10 +59,7 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     for (const p of ports) dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0));
   }, 60_000);
   afterEach(async () => {
-    srcApi?.stop();
-    dstApi?.stop();
-    await src?.stop();
-    await dst?.stop();
+    await pair?.stop();
   });
 
   const counters = (rig: EdgeRig, vmId: number): Promise<{ packets: bigint; bytes: bigint }[]> =>

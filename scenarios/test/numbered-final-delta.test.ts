@@ -13,9 +13,10 @@ import { firstValueFrom } from 'rxjs';
 import { take, toArray } from 'rxjs/operators';
 import { createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef, SlotGroupSpec, StateBatch } from '../../plugin/index.js';
-import { UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
+import { UPLINK, eventually } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment, topology, vmSlots } from '../migration-fixture.js';
+import { DST_ID, SRC_ID, establish, returnSegment, startMigrationPair, vmSlots } from '../migration-fixture.js';
+import type { MigrationPair } from '../migration-fixture.js';
 
 /** Counts the P4Runtime Reads `sw` starts from now on. */
 function countReads(sw: P4Switch): { readonly n: () => number; readonly restore: () => void } {
@@ -42,22 +43,16 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
   // BMv2's digest lists leave on a 100 ms grid after at least 200 ms (the sim's bmv2 timing).
   const waitMs = profile === 'bmv2' ? 1_000 : 300;
 
+  let pair: MigrationPair | undefined;
+
   beforeEach(async () => {
-    src = await startEdgeRig({ profile, topology: false });
-    dst = await startEdgeRig({ profile, topology: false });
-    await topology(src.sw, SRC_ID);
-    await topology(dst.sw, DST_ID);
-    srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, finalDigestWaitMs: waitMs });
-    dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
-    await Promise.all([srcApi.ready(), dstApi.ready()]);
+    pair = await startMigrationPair(profile, { finalDigestWaitMs: waitMs });
+    ({ src, dst, srcApi, dstApi } = pair);
     for (const p of ports) expect(establish(src.sim, p)).toBe(true);
     expect(await eventually(async () => (await srcApi.capabilities()).slots.free === src.plugin.group.slots - ports.length)).toBe(true);
   }, 60_000);
   afterEach(async () => {
-    srcApi?.stop();
-    dstApi?.stop();
-    await src?.stop();
-    await dst?.stop();
+    await pair?.stop();
   });
 
   /** Prepared at both ends, the snapshot staged; then flows 0 and 1 change, flow 0 twice. */
@@ -93,22 +88,33 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 2)).kind).toBe('forward');
   }
 
-  it('numbered final delta — every change arrived as a digest: the pause reads the tracker alone, and the batch is each flow at the freeze', async () => {
-    const { m, snap } = await stagedThenChanged();
+  /** Freezes `m`, then takes its final delta, counting what that sent the source: in-band packets and P4Runtime Reads. */
+  async function frozenFinal(m: MigrationRef, snap: StateBatch): Promise<{ final: StateBatch; packetOuts: number; reads: number }> {
     await srcApi.freeze(m);
     const reads = countReads(src.plugin.session);
     const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
     const final = await srcApi.finalDelta(m, snap.coversSeq.to);
     reads.restore();
+    return { final, packetOuts: (src.sim.dataplane.stats()?.packetOuts ?? 0) - outs, reads: reads.n() };
+  }
+
+  /** Each slot of a batch is its flow as the source's registers hold it now. */
+  function expectSourceFlows(slots: StateBatch['slots']): void {
+    const want = sourceFlows();
+    for (const s of slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+  }
+
+  it('numbered final delta — every change arrived as a digest: the pause reads the tracker alone, and the batch is each flow at the freeze', async () => {
+    const { m, snap } = await stagedThenChanged();
+    const { final, packetOuts, reads } = await frozenFinal(m, snap);
     expect(final.proof).toBe('change-numbers');
     // The tracker alone, in-band: its count proves the batch, its answer's time rebases it; no
     // change log, no slot read, no clock read.
-    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(1);
-    expect(reads.n()).toBe(0);
+    expect(packetOuts).toBe(1);
+    expect(reads).toBe(0);
     expect(final.clock).toBeGreaterThan(0n);
-    const want = sourceFlows();
     expect(final.slots).toHaveLength(2);
-    for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+    expectSourceFlows(final.slots);
     await finish(m, final);
   }, 60_000);
 
@@ -116,17 +122,12 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     src.sim.faults.loseNextDigests(1);
     const { m, snap } = await stagedThenChanged();
     expect(src.sim.faults.injected.digestsLost).toBe(1);
-    await srcApi.freeze(m);
-    const reads = countReads(src.plugin.session);
-    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
-    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
-    reads.restore();
+    const { final, packetOuts, reads } = await frozenFinal(m, snap);
     expect(final.proof).toBe('change-log');
     // More than the tracker: the log (in-band) and the slots (a Read, or in-band on bmv2).
-    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs + reads.n()).toBeGreaterThan(1);
-    const want = sourceFlows();
+    expect(packetOuts + reads).toBeGreaterThan(1);
     expect(final.slots).toHaveLength(2);
-    for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+    expectSourceFlows(final.slots);
     await finish(m, final);
   }, 60_000);
 
@@ -161,8 +162,7 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
       expect(slotReads).not.toHaveBeenCalled();
       expect(final.proof).toBe('change-numbers');
       expect(final.slots).toHaveLength(ports.length);
-      const want = sourceFlows();
-      for (const sl of final.slots) expect(travelling(sl.fields)).toEqual(want.get(keyOf(src.plugin.group, sl.fields)));
+      expectSourceFlows(final.slots);
       slotReads.mockRestore();
       await api.abort(m);
     } finally {
@@ -187,9 +187,8 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
       await api.freeze(m);
       const final = await api.finalDelta(m, snap.coversSeq.to);
       expect(final.proof).toBe('change-log');
-      const want = sourceFlows();
       expect(final.slots.length).toBeGreaterThan(0);
-      for (const s of final.slots) expect(travelling(s.fields)).toEqual(want.get(keyOf(src.plugin.group, s.fields)));
+      expectSourceFlows(final.slots);
       await api.abort(m);
     } finally {
       api.stop();
