@@ -27,7 +27,13 @@ describe.each(['full', 'bmv2'] as const)('bench migrate — profile %s', (profil
     const pause = r.pauses[1] as (typeof r.pauses)[number];
     expect(pause.requests.packetOuts - pause.retries).toBeLessThanOrEqual(2 * 100 + Math.ceil(100 / 9) + 3);
     expect(pause.requests.writes + pause.requests.reads).toBeLessThanOrEqual(10);
+    // Over P4Runtime, the floor beside each pause: the freeze, one Read of the 100 slots' cells,
+    // one Write of them with the activation — checked at the destination and undone by the bench.
+    const floors = r.minimums.map((m) => [m.path, m.flows, m.changed, m.requests.writes, m.requests.reads, m.requests.updates, m.targetOps]);
+    const words = 9;
+    expect(floors).toEqual(profile === 'full' ? [1_000, 10_000].map((flows) => ['p4runtime', flows, 100, 2, 1, 1 + words * 100 + 1, 2 * words * 100]) : []);
     const rows = migrateRows(r);
+    if (profile === 'full') expect(rows.filter((x) => x.case === 'pause-window sync / minimum requests').map((x) => x.variant)).toEqual(['full / flows=1000 / changed=100', 'full / flows=10000 / changed=100']);
     expect(rows.filter((x) => x.case === 'pause-window sync').map((x) => x.variant)).toEqual([`${profile} / flows=1000 / changed=100`, `${profile} / flows=10000 / changed=100`]);
     expect(rows.find((x) => x.case.startsWith('pause-window sync on real BMv2'))?.value).toBe('NOT RUN');
   }, 600_000);

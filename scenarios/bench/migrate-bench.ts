@@ -27,6 +27,7 @@ import type { BenchRow } from './results.js';
 import { MigrateBenchFailure, MigrateRig, PrecopyFailed } from './migrate-rig.js';
 import type { MigrateProfile, MigrateRigOptions, RequestReading } from './migrate-rig.js';
 import { measureMinimumOn } from './migrate-minimum.js';
+import { measureP4RuntimeMinimumOn } from './migrate-minimum-p4rt.js';
 import type { MinimumSample } from './migrate-minimum.js';
 import { BENCH_VMS, changeCounts, pickSpread } from './migrate-flows.js';
 import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
@@ -57,6 +58,11 @@ export interface MigrateBenchOptions {
   readonly precopyIntervalMs: number;
   /** Measure the naive stop-and-copy at each population (default true). */
   readonly stopAndCopy: boolean;
+  /**
+   * On the sims driven over P4Runtime: after each pause, the minimum requests a bare client needs
+   * over P4Runtime for the same number of slots (migrate-minimum-p4rt.ts; default true).
+   */
+  readonly p4runtimeFloor: boolean;
   /** HOST:PORT of a real switch: not driven yet (a migration needs a source and a destination). */
   readonly target?: string;
   /**
@@ -79,6 +85,7 @@ export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze(
   inbandTimeoutMs: 1_000,
   precopyIntervalMs: 5,
   stopAndCopy: true,
+  p4runtimeFloor: true,
   bmv2Sizes: [10_000],
 });
 
@@ -329,6 +336,11 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
                 log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests${overlap ? '' : ', reads then writes,'} ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
                 minimums.push(m);
               }
+            } else if (o.p4runtimeFloor && rig.src.plugin.registerAccess.capabilities().backend === 'p4runtime') {
+              // The sims over P4Runtime: the same floor as a bare client's Read and Write of cells.
+              const m = await measureP4RuntimeMinimumOn(rig, vm, changed, settle);
+              log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests over P4Runtime ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
+              minimums.push(m);
             }
           }
         }

@@ -27,15 +27,19 @@ export interface MinimumSlot {
   readonly dst: number;
 }
 
-/** What one minimum run needs. */
-export interface MinimumRun {
+/** The pair and the VM's control entries a floor freezes and activates. */
+export interface MinimumControl {
   readonly src: P4Switch;
   readonly dst: P4Switch;
-  readonly spec: InbandSpec;
   readonly control: MigrationControlSpec;
   /** The VM's switch-local ids. */
   readonly srcVmId: number;
   readonly dstVmId: number;
+}
+
+/** What one minimum run needs. */
+export interface MinimumRun extends MinimumControl {
+  readonly spec: InbandSpec;
   readonly slots: readonly MinimumSlot[];
   /** In-band requests in flight per switch. */
   readonly window: number;
@@ -58,10 +62,11 @@ export interface MinimumTiming {
   readonly written: ReadonlyMap<number, readonly bigint[]>;
 }
 
-type Flags = { readonly track: number; readonly freeze: number; readonly staged: number; readonly active: number };
+/** The four migration flags of a control entry. */
+export type Flags = { readonly track: number; readonly freeze: number; readonly staged: number; readonly active: number };
 
 /** The control entry of VM `vmId` with `flags` (tracker 0), by the contract's names. */
-function controlEntry(c: MigrationControlSpec, vmId: number, f: Flags): { match: Record<string, number>; action: string; params: Record<string, bigint> } {
+export function controlEntry(c: MigrationControlSpec, vmId: number, f: Flags): { match: Record<string, number>; action: string; params: Record<string, bigint> } {
   const params: Record<string, bigint> = {
     [c.flags.track]: BigInt(f.track), [c.flags.freeze]: BigInt(f.freeze), [c.flags.staged]: BigInt(f.staged), [c.flags.active]: BigInt(f.active),
     ...(c.tracker ? { [c.tracker.param]: 0n } : {}),
@@ -70,13 +75,13 @@ function controlEntry(c: MigrationControlSpec, vmId: number, f: Flags): { match:
 }
 
 /** Sets up the entries the floor's two writes change: the source's tracking entry, the destination's staged one. */
-export async function prepareMinimum(r: MinimumRun): Promise<void> {
+export async function prepareMinimum(r: MinimumControl): Promise<void> {
   await r.src.write(r.src.table(r.control.table).insert(controlEntry(r.control, r.srcVmId, { track: 1, freeze: 0, staged: 0, active: 1 })));
   await r.dst.write(r.dst.table(r.control.table).insert(controlEntry(r.control, r.dstVmId, { track: 0, freeze: 0, staged: 1, active: 0 })));
 }
 
 /** Removes the source's entry (the destination's is what the activation deleted). */
-export async function undoMinimum(r: MinimumRun): Promise<void> {
+export async function undoMinimum(r: MinimumControl): Promise<void> {
   await r.src.write(r.src.table(r.control.table).delete({ match: { [r.control.keyField]: r.srcVmId } }));
 }
 
@@ -155,6 +160,12 @@ export async function runMinimum(r: MinimumRun): Promise<MinimumTiming> {
 /** One measured floor, beside the pause it is compared with. */
 export interface MinimumSample {
   readonly profile: MigrateProfile;
+  /** In-band reads and writes (BMv2's path), or P4Runtime Read and Write of register cells (migrate-minimum-p4rt.ts). */
+  readonly path: 'in-band' | 'p4runtime';
+  /** Register operations at the switches: in-band requests, or cells read and written. */
+  readonly targetOps: number;
+  /** Over P4Runtime: the cells and the activation went in one DATAPLANE_ATOMIC Write. */
+  readonly atomic?: boolean;
   /** Writes sent as their reads answered (the floor), or after every read. */
   readonly overlap: boolean;
   readonly flows: number;
@@ -203,5 +214,5 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
   const left = await dst.locate(vm, changing);
   if (wrong.length > 0) throw new MigrateBenchFailure(`${what}: ${wrong.length} of ${changing.length} slots at the destination differ from the source's`);
   if (left.size > 0) throw new MigrateBenchFailure(`${what}: ${left.size} slots left at the destination after the undo`);
-  return { profile: rig.profile, overlap, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, readsMs: t.readsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
+  return { profile: rig.profile, path: 'in-band', targetOps: 2 * changing.length, overlap, flows: rig.trackedOf(vm).length, changed: changing.length, ms: t.ms, freezeMs: t.freezeMs, slotsMs: t.slotsMs, readsMs: t.readsMs, activateMs: t.activateMs, requests: requestsBetween(r0.requests, r1.requests) };
 }

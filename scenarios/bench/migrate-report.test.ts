@@ -67,7 +67,7 @@ describe('bench migrate report', () => {
   });
 
   it('bench migrate report — real BMv2: the floor per row (median), pause / floor, both goals; no not-run row', () => {
-    const floor = (ms: number, overlap = true): MinimumSample => ({ profile: 'real-bmv2', overlap, flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 2, readsMs: ms / 2, activateMs: 1, requests: { writes: 2, updates: 2, reads: 0, packetOuts: 200 } });
+    const floor = (ms: number, overlap = true): MinimumSample => ({ profile: 'real-bmv2', path: 'in-band', targetOps: 200, overlap, flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 2, readsMs: ms / 2, activateMs: 1, requests: { writes: 2, updates: 2, reads: 0, packetOuts: 200 } });
     const real = { ...pause('full', 10_000, 100, 0), profile: 'real-bmv2' as const };
     const r: MigrateBenchResult = {
       ...result([{ ...real, pauseMs: 90 }, { ...real, pauseMs: 70 }, { ...real, pauseMs: 80 }], [], { profiles: [], bmv2: '/x/simple_switch_grpc' }),
@@ -86,6 +86,15 @@ describe('bench migrate report', () => {
       ["real BMv2: pause within 1.5× of the minimum requests' time (10000 flows / 100 changed)", true],
     ]);
     expect(rows.some((x) => x.value === 'NOT RUN' && x.case.startsWith('pause-window sync on real BMv2'))).toBe(false);
+  });
+
+  it('bench migrate report — the sims over P4Runtime: the floor row says how it was made, and the ratio has no goal', () => {
+    const floor = (ms: number): MinimumSample => ({ profile: 'full', path: 'p4runtime', targetOps: 1800, atomic: true, overlap: false, flows: 10_000, changed: 100, ms, freezeMs: 1, slotsMs: ms - 1, readsMs: 2, activateMs: ms - 3, requests: { writes: 2, updates: 902, reads: 1, packetOuts: 0 } });
+    const r: MigrateBenchResult = { ...result([pause('full', 10_000, 100, 9), pause('full', 10_000, 100, 12), pause('full', 10_000, 100, 15)], []), minimums: [floor(6), floor(8), floor(7)] };
+    const rows = migrateRows(r);
+    expect(rows.find((x) => x.case.startsWith('minimum requests over P4Runtime'))).toMatchObject({ variant: 'full / flows=10000 / changed=100', value: 7, note: expect.stringContaining("then the cells' Write (atomic, with the activation)") as unknown });
+    expect(rows.find((x) => x.case === 'pause-window sync / minimum requests')).toMatchObject({ value: 12 / 7, note: expect.stringContaining('no goal') as unknown });
+    expect(migrateGoals(r).some((g) => g.goal.includes('minimum'))).toBe(false);
   });
 
   it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {
