@@ -89,19 +89,10 @@ function freezeUpdate(r: P4RuntimeMinimumRun): P4Update {
   return r.src.table(r.control.table).modify(controlEntry(r.control, r.srcVmId, { track: 1, freeze: 1, staged: 0, active: 1 }));
 }
 
-/** The VM's occupied slots at the source, read once per rig and VM (they do not move while the bench runs). */
-const occupied = new WeakMap<MigrateRig, Map<number, readonly number[]>>();
-
-async function sourceSlotsOf(rig: MigrateRig, vm: number): Promise<readonly number[]> {
-  const known = occupied.get(rig) ?? new Map<number, readonly number[]>();
-  occupied.set(rig, known);
-  let slots = known.get(vm);
-  if (!slots) {
-    const g = rig.group;
-    const found = await rig.src.plugin.registerAccess.readSlots('all', { occupiedOnly: true, where: { [g.vm.name]: BigInt(rig.vm(vm).srcId) } });
-    slots = found.map((s) => s.index);
-    known.set(vm, slots);
-  }
+/** The VM's occupied slots at the source, through the sim's side channel (a P4Runtime scan of every slot would leave both processes a heap to collect in the next pauses). */
+async function sourceSlotsOf(rig: MigrateRig, vm: number, what: string): Promise<readonly number[]> {
+  const slots = await rig.src.worker.slotsOf?.(rig.vm(vm).srcId);
+  if (!slots) throw new MigrateBenchFailure(`${what}: the source has no side channel to find the VM's slots (a sim is needed)`);
   return slots;
 }
 
@@ -128,7 +119,7 @@ export async function measureP4RuntimeMinimumOn(rig: MigrateRig, vm: number, cha
   const control = rig.src.plugin.contract.control;
   if (!control) throw new MigrateBenchFailure(`${what}: the program declares no migration control table`);
   const g = rig.group;
-  const all = await sourceSlotsOf(rig, vm);
+  const all = await sourceSlotsOf(rig, vm, what);
   if (all.length < changed) throw new MigrateBenchFailure(`${what}: the source holds ${all.length} slots of the VM`);
   const slots = pickSpread(all, changed);
   const taken = [...(await readWords(rig.dst.plugin.session, g, slots)).entries()].filter(([, w]) => fieldValue(w, g.valid) !== 0n);

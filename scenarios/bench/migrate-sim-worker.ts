@@ -25,7 +25,8 @@ type Request =
   | { readonly op: 'establish'; readonly vm: number; readonly first: number; readonly count: number }
   | { readonly op: 'change'; readonly vm: number; readonly flows: readonly number[] }
   | { readonly op: 'fingerprint'; readonly vmId: number; readonly ignore: readonly string[] }
-  | { readonly op: 'counters'; readonly vmId: number };
+  | { readonly op: 'counters'; readonly vmId: number }
+  | { readonly op: 'slots'; readonly vmId: number };
 
 /** A switch in its own process, and its side channel (fingerprints scan every slot). */
 export interface MigrateSimWorker extends MigrateSwitchSide {
@@ -48,6 +49,20 @@ function serve(sim: SimSwitch): (r: Request) => Promise<unknown> {
     const v = BENCH_VMS[n];
     if (!v) throw new RangeError(`no bench VM ${n}`);
     return v;
+  };
+  /** The occupied slots of switch-local VM `vmId`, ascending. */
+  const occupiedBy = (vmId: number): number[] => {
+    const out: number[] = [];
+    const validReg = group.words[group.valid.word]?.register ?? '';
+    const vmReg = group.words[group.vm.word]?.register ?? '';
+    for (let i = 0; i < group.slots; i++) {
+      const probe: bigint[] = [];
+      probe[group.valid.word] = sim.state.registerRead(validReg, i);
+      if (fieldValue(probe, group.valid) === 0n) continue;
+      probe[group.vm.word] = sim.state.registerRead(vmReg, i);
+      if (fieldValue(probe, group.vm) === BigInt(vmId)) out.push(i);
+    }
+    return out;
   };
   return async (r) => {
     switch (r.op) {
@@ -72,20 +87,10 @@ function serve(sim: SimSwitch): (r: Request) => Promise<unknown> {
         }
         return passed;
       }
-      case 'fingerprint': {
-        const words: bigint[][] = [];
-        const validReg = group.words[group.valid.word]?.register ?? '';
-        const vmReg = group.words[group.vm.word]?.register ?? '';
-        for (let i = 0; i < group.slots; i++) {
-          const probe: bigint[] = [];
-          probe[group.valid.word] = sim.state.registerRead(validReg, i);
-          if (fieldValue(probe, group.valid) === 0n) continue;
-          probe[group.vm.word] = sim.state.registerRead(vmReg, i);
-          if (fieldValue(probe, group.vm) !== BigInt(r.vmId)) continue;
-          words.push(group.words.map((w) => sim.state.registerRead(w.register, i)));
-        }
-        return slotFingerprint(group, words, r.ignore);
-      }
+      case 'fingerprint':
+        return slotFingerprint(group, occupiedBy(r.vmId).map((i) => group.words.map((w) => sim.state.registerRead(w.register, i))), r.ignore);
+      case 'slots':
+        return occupiedBy(r.vmId);
       case 'counters': {
         const out: Counters = {};
         for (const c of contract.counters) out[c.counter] = sim.state.counter(c.counter, r.vmId);
@@ -154,6 +159,7 @@ export function startMigrateSimWorker(profile: SimProfileName, timeoutMs = 60_00
           change: (flows, vm = 0) => call<number>({ op: 'change', vm, flows }),
           fingerprint: (vmId, ignore) => call<SlotFingerprint>({ op: 'fingerprint', vmId, ignore }),
           counters: (vmId) => call<Counters>({ op: 'counters', vmId }),
+          slotsOf: (vmId) => call<number[]>({ op: 'slots', vmId }),
           stop: async () => {
             if (proc.exitCode === null && proc.connected) proc.send({ stop: true });
             await exited;

@@ -21,5 +21,7 @@ export interface MigrateSwitchSide {
   fingerprint(vmId: number, ignore: readonly string[]): Promise<SlotFingerprint>;
   /** The contract's per-VM counters of `vmId`. */
   counters(vmId: number): Promise<SwitchCounters>;
+  /** The occupied slots of switch-local VM `vmId`, read through the side channel (sims only). */
+  slotsOf?(vmId: number): Promise<number[]>;
   stop(): Promise<void>;
 }
