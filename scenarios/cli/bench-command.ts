@@ -73,7 +73,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   migrate: {
-    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time (--rounds = migrations per row, --sizes, --changed N = only N changed, --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; beside each pause on the sims the minimum requests\' time over P4Runtime, and with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time in-band (--rounds = migrations per row, --sizes, --changed N = only N changed, --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
     load: async () => {
       const { runMigrateBench } = await import('../bench/migrate-bench.js');
       return (f) => runMigrateBench(migrateOptions(f));
