@@ -130,7 +130,16 @@ export async function measureP4RuntimeMinimumOn(rig: MigrateRig, vm: number, cha
   const run: P4RuntimeMinimumRun = { ...base, group: g, slots, atomic: await takesAtomic(base) };
   await beforeTimed();
   const r0 = rig.reading();
-  const t = await runP4RuntimeMinimum(run);
+  let t: P4RuntimeMinimumTiming;
+  try {
+    t = await runP4RuntimeMinimum(run);
+  } catch (e) {
+    // Leave the pair as the next pause needs it: no copied slot, no control entry of the floor's.
+    await rig.dst.plugin.registerAccess.writeSlots(slots.map((index) => ({ index, words: g.words.map(() => 0n) }))).catch(() => undefined);
+    await undoMinimum(run).catch(() => undefined);
+    await run.dst.write(run.dst.table(control.table).delete({ match: { [control.keyField]: run.dstVmId } })).catch(() => undefined);
+    throw new MigrateBenchFailure(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const r1 = rig.reading();
   const moved = await readWords(run.dst, g, slots);
   const wrong = slots.filter((s) => moved.get(s)?.join() !== t.written.get(s)?.join() || fieldValue(t.written.get(s) ?? [], g.valid) === 0n);
