@@ -46,4 +46,25 @@ describe('bench migrate — the real-BMv2 path on sims (PacketOut in, in-band re
     await rig.checkRolledBack('after the floor', 0);
     expect((await rig.dst.packetSide?.locate(0, rig.tracked))?.size).toBe(0);
   }, 60_000);
+
+  it('bench migrate — a floor whose activation fails is named, and clears its copies and entries so the next floor runs', async () => {
+    const dst = rig.dst.plugin.session;
+    const write = dst.write.bind(dst);
+    let calls = 0;
+    // The floor's destination writes: its staged entry (prepare), then the activation — refused.
+    dst.write = async (updates, options) => {
+      if (++calls === 2) throw new Error('injected: the destination refused the activation');
+      return write(updates, options);
+    };
+    try {
+      const e = await measureMinimumOn(rig, 0, pickSpread(rig.tracked, 10), true).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(MigrateBenchFailure);
+      expect(String(e)).toMatch(/minimum for 10 changed: injected: the destination refused the activation/);
+    } finally {
+      dst.write = write;
+    }
+    expect((await rig.dst.packetSide?.locate(0, rig.tracked))?.size).toBe(0);
+    const again = await measureMinimumOn(rig, 0, pickSpread(rig.tracked, 10), true);
+    expect(again.requests).toEqual({ writes: 2, updates: 2, reads: 0, packetOuts: 20 });
+  }, 60_000);
 });

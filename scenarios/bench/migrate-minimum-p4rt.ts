@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { P4Switch, P4Update } from 'p4runtime-ts';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { fieldValue } from '../../plugin/index.js';
-import { controlEntry, prepareMinimum, undoMinimum } from './migrate-minimum.js';
+import { abandonMinimum, controlEntry, prepareMinimum, undoMinimum } from './migrate-minimum.js';
 import type { MinimumControl, MinimumSample } from './migrate-minimum.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateBenchFailure } from './migrate-rig.js';
@@ -134,11 +134,7 @@ export async function measureP4RuntimeMinimumOn(rig: MigrateRig, vm: number, cha
   try {
     t = await runP4RuntimeMinimum(run);
   } catch (e) {
-    // Leave the pair as the next pause needs it: no copied slot, no control entry of the floor's.
-    await rig.dst.plugin.registerAccess.writeSlots(slots.map((index) => ({ index, words: g.words.map(() => 0n) }))).catch(() => undefined);
-    await undoMinimum(run).catch(() => undefined);
-    await run.dst.write(run.dst.table(control.table).delete({ match: { [control.keyField]: run.dstVmId } })).catch(() => undefined);
-    throw new MigrateBenchFailure(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    throw await abandonMinimum(rig, run, slots, `${what}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const r1 = rig.reading();
   const moved = await readWords(run.dst, g, slots);

@@ -80,6 +80,18 @@ export async function prepareMinimum(r: MinimumControl): Promise<void> {
   await r.dst.write(r.dst.table(r.control.table).insert(controlEntry(r.control, r.dstVmId, { track: 0, freeze: 0, staged: 1, active: 0 })));
 }
 
+/**
+ * After a floor failed part-way: leaves the pair as the next pause needs it — the destination's
+ * `slots` cleared, neither control entry of the floor's left (errors ignored: each may be gone
+ * already) — and returns the failure to throw.
+ */
+export async function abandonMinimum(rig: MigrateRig, r: MinimumControl, slots: readonly number[], message: string): Promise<MigrateBenchFailure> {
+  await rig.dst.plugin.registerAccess.writeSlots(slots.map((index) => ({ index, words: rig.group.words.map(() => 0n) }))).catch(() => undefined);
+  await undoMinimum(r).catch(() => undefined);
+  await r.dst.write(r.dst.table(r.control.table).delete({ match: { [r.control.keyField]: r.dstVmId } })).catch(() => undefined);
+  return new MigrateBenchFailure(message);
+}
+
 /** Removes the source's entry (the destination's is what the activation deleted). */
 export async function undoMinimum(r: MinimumControl): Promise<void> {
   await r.src.write(r.src.table(r.control.table).delete({ match: { [r.control.keyField]: r.srcVmId } }));
@@ -204,7 +216,12 @@ export async function measureMinimumOn(rig: MigrateRig, vm: number, changing: re
   await prepareMinimum(run);
   await beforeTimed();
   const r0 = rig.reading();
-  const t = await runMinimum(run);
+  let t: MinimumTiming;
+  try {
+    t = await runMinimum(run);
+  } catch (e) {
+    throw await abandonMinimum(rig, run, run.slots.map((s) => s.dst), `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const r1 = rig.reading();
   // The destination holds what the source held, then nothing of it once undone.
   const moved = await dst.locate(vm, changing);
