@@ -47,20 +47,14 @@ export interface P4RuntimeMinimumTiming {
 
 /** The requests of the floor, timed (after prepareMinimum). */
 export async function runP4RuntimeMinimum(r: P4RuntimeMinimumRun): Promise<P4RuntimeMinimumTiming> {
-  const handles = r.group.words.map((w) => ({ src: r.src.register(w.register), dst: r.dst.register(w.register) }));
-  const byName = new Map(handles.map((h, w) => [h.src.info.name, w]));
+  const handles = r.group.words.map((w) => r.dst.register(w.register));
   const t0 = performance.now();
   await r.src.write(freezeUpdate(r));
   const t1 = performance.now();
-  const written = new Map<number, bigint[]>(r.slots.map((s) => [s, r.group.words.map(() => 0n)]));
-  for (const cell of await r.src.readAll(handles.map((h) => h.src.cells(r.slots)))) {
-    const w = byName.get(cell.register);
-    const words = written.get(cell.index);
-    if (w !== undefined && words) words[w] = cell.value;
-  }
+  const written = await readWords(r.src, r.group, r.slots);
   const t2 = performance.now();
   const cells: P4Update[] = [];
-  for (const [index, words] of written) for (const [w, h] of handles.entries()) cells.push(h.dst.modify(index, words[w] ?? 0n));
+  for (const [index, words] of written) for (const [w, h] of handles.entries()) cells.push(h.modify(index, words[w] ?? 0n));
   const activation = r.dst.table(r.control.table).delete({ match: { [r.control.keyField]: r.dstVmId } });
   let t3: number;
   if (r.atomic) {
