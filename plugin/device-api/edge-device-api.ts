@@ -205,7 +205,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
           numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {
@@ -341,8 +341,15 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       x.ended.next();
       setEntryPhase(this.plugin, x.vmId, 'frozen');
       // Final from here on. Read while the caller goes on to the final delta (which awaits them):
-      // the pause need not wait one more round trip before the change log is read.
-      const counters = this.readCounters(x.vmId);
+      // the pause need not wait one more round trip before the change log is read. The tracker
+      // first (behind any delta pull still in flight, as the final delta would read it): what the
+      // final batch is made of comes back first, and is built while the counters' Read, which only
+      // the activation needs, is still on its way.
+      const tracker = this.locked(x, () => this.access.readTracker(x.tracker));
+      tracker.catch(() => undefined);
+      x.frozenTracker = tracker;
+      // One microtask later: behind the tracker read's turn of the lock, so its request leaves first.
+      const counters = Promise.resolve().then(() => this.readCounters(x.vmId));
       counters.catch(() => undefined);
       x.frozenCounters = counters;
     });
@@ -367,7 +374,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // (started by the freeze), and the change log with the slots it names.
       const [b, counters, tableEntries] = await Promise.all([
         this.locked(x, async (): Promise<StateBatch> => {
-          const t = await this.access.readTracker(x.tracker);
+          // The tracker as read right after the freeze (nothing changes after it), or read now
+          // when that read failed or there was none (a retried final delta reads again).
+          const early = x.frozenTracker;
+          x.frozenTracker = undefined;
+          const t = early ? await early.catch(() => this.access.readTracker(x.tracker)) : await this.access.readTracker(x.tracker);
           // An in-band tracker answer carries the data plane's time: the rebase needs no clock read.
           const clockRead = t.clock === undefined ? undefined : Promise.resolve(t.clock);
           const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });

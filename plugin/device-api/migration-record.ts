@@ -6,7 +6,7 @@
 import type { Subject, Subscription } from 'rxjs';
 import type { NumberedChanges } from './numbered-changes.js';
 import type { TableEntryRecord } from './device-api.js';
-import type { SlotWrite } from '../state-access/index.js';
+import type { SlotWrite, TrackerState } from '../state-access/index.js';
 import type { PlacedSlot } from './slot-placement.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
@@ -43,6 +43,8 @@ export interface Migration {
   activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
   frozenCounters: Promise<Counters> | undefined;
+  /** Source: the tracker, read once the freeze took effect (the final delta takes it, or reads again if it failed). */
+  frozenTracker: Promise<TrackerState> | undefined;
   /** Source: the VM's migratable-table entries as the snapshot found them (the final export reads just these and newer ones). */
   snapshotEntries: readonly TableEntryRecord[] | undefined;
   /** Source: the numbered delta digests received (undefined when the data plane does not number changes). */

@@ -90,9 +90,10 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
 
   /** Freezes `m`, then takes its final delta, counting what that sent the source: in-band packets and P4Runtime Reads. */
   async function frozenFinal(m: MigrationRef, snap: StateBatch): Promise<{ final: StateBatch; packetOuts: number; reads: number }> {
+    // From before the freeze: the freeze itself sends the tracker's read on its way.
+    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
     await srcApi.freeze(m);
     const reads = countReads(src.plugin.session);
-    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
     const final = await srcApi.finalDelta(m, snap.coversSeq.to);
     reads.restore();
     return { final, packetOuts: (src.sim.dataplane.stats()?.packetOuts ?? 0) - outs, reads: reads.n() };
@@ -116,6 +117,39 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     expect(final.slots).toHaveLength(2);
     expectSourceFlows(final.slots);
     await finish(m, final);
+  }, 60_000);
+
+  it('numbered final delta — the freeze sends the tracker read before the counters\' Read, and a failed early read is made again by the final delta', async () => {
+    const { m, snap } = await stagedThenChanged();
+    const access = src.plugin.registerAccess;
+    const order: string[] = [];
+    const readTracker = access.readTracker.bind(access);
+    let calls = 0;
+    const tracker = vi.spyOn(access, 'readTracker').mockImplementation(async (t) => {
+      order.push('tracker');
+      // The freeze's early read fails: the final delta must read the tracker itself.
+      if (calls++ === 0) throw new Error('injected: the early tracker read was lost');
+      return readTracker(t);
+    });
+    const sw = src.plugin.session;
+    const readChunks = sw.readChunks.bind(sw);
+    const reads = vi.spyOn(sw, 'readChunks').mockImplementation((q) => {
+      order.push('read');
+      return readChunks(q);
+    });
+    try {
+      await srcApi.freeze(m);
+      const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+      expect(order[0]).toBe('tracker');
+      expect(order.filter((x) => x === 'tracker')).toHaveLength(2);
+      expect(final.proof).toBe('change-numbers');
+      expect(final.counters).toBeDefined();
+      expect(final.slots).toHaveLength(2);
+      expectSourceFlows(final.slots);
+    } finally {
+      tracker.mockRestore();
+      reads.mockRestore();
+    }
   }, 60_000);
 
   it('numbered final delta — a lost digest leaves a gap: the change log and the slots are read instead, with the same flows', async () => {
