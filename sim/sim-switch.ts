@@ -160,9 +160,6 @@ export async function startSimSwitch(options: SimSwitchOptions = {}): Promise<Si
   const server = new Server({
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
-    // grpc-js keeps channelz records of every call unless told not to: CPU per request that a
-    // switch's own server does not spend (BENCHMARKS.md, "channelz").
-    'grpc.enable_channelz': 0,
   });
   server.addService(P4RUNTIME_SERVICE, p4runtimeImplementation(dev, faults));
   const port = await new Promise<number>((resolve, reject) => {

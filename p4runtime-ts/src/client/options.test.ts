@@ -63,10 +63,4 @@ describe('options', () => {
     expect(channelOptions(o)).toMatchObject({ 'grpc.max_receive_message_length': 1 << 30, 'grpc.keepalive_time_ms': 60_000 });
     expect(channelOptions(parseP4SwitchOptions({ address: 'h:1', deviceId: 0, keepaliveMs: 0 }))['grpc.keepalive_time_ms']).toBeUndefined();
   });
-
-  it('options — channelz records are off unless asked for, and the flag must be a boolean', () => {
-    expect(channelOptions(parseP4SwitchOptions({ address: 'h:1', deviceId: 0 }))['grpc.enable_channelz']).toBe(0);
-    expect(channelOptions(parseP4SwitchOptions({ address: 'h:1', deviceId: 0, channelz: true }))['grpc.enable_channelz']).toBe(1);
-    expect(() => parseP4SwitchOptions({ address: 'h:1', deviceId: 0, channelz: 'yes' as unknown as boolean })).toThrow(/channelz.*expected true or false/);
-  });
 });

@@ -58,12 +58,6 @@ export interface P4SwitchOptions {
   /** Interval of HTTP/2 keepalive pings; 0 disables them. */
   readonly keepaliveMs?: number;
   readonly keepaliveTimeoutMs?: number;
-  /**
-   * Keep grpc-js's channelz records of the channel and its calls (default false: grpc-js keeps
-   * them unless told not to, and on a sequential Write or Read they cost about as much client CPU
-   * as the call itself — BENCHMARKS.md). Turn on when a channelz tool inspects the process.
-   */
-  readonly channelz?: boolean;
   /** Largest number of updates sent in one WriteRequest; larger writes are split. */
   readonly writeBatchSize?: number;
   /** WriteRequests in flight at once when a write is split (1 keeps strict order). */
@@ -95,7 +89,6 @@ export interface ResolvedP4SwitchOptions {
   readonly maxSendMessageBytes: number;
   readonly keepaliveMs: number;
   readonly keepaliveTimeoutMs: number;
-  readonly channelz: boolean;
   readonly writeBatchSize: number;
   readonly writeConcurrency: number;
   readonly connectTimeoutMs: number;
@@ -119,7 +112,6 @@ export const DEFAULT_P4SWITCH_OPTIONS = Object.freeze({
   // connection with GOAWAY "too_many_pings"; 6 minutes stays clear of that.
   keepaliveMs: 360_000,
   keepaliveTimeoutMs: 20_000,
-  channelz: false,
   writeBatchSize: 1000,
   writeConcurrency: 1,
   connectTimeoutMs: 10_000,
@@ -235,8 +227,6 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
   if (policy !== 'fail' && policy !== 'bid-higher') throw bad('onElectionIdConflict', `expected 'fail' or 'bid-higher', got ${String(policy)}`);
   const autoAck = o.autoAckDigests ?? d.autoAckDigests;
   if (typeof autoAck !== 'boolean') throw bad('autoAckDigests', `expected true or false, got ${String(autoAck)}`);
-  const channelz = o.channelz ?? d.channelz;
-  if (typeof channelz !== 'boolean') throw bad('channelz', `expected true or false, got ${String(channelz)}`);
   return Object.freeze({
     address: checkAddress(o.address),
     deviceId: toBig('deviceId', o.deviceId, 0n, MAX_U64, 'a 64-bit device id'),
@@ -247,7 +237,6 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
     maxSendMessageBytes: positiveInt('maxSendMessageBytes', o.maxSendMessageBytes ?? d.maxSendMessageBytes),
     keepaliveMs: positiveInt('keepaliveMs', o.keepaliveMs ?? d.keepaliveMs, true),
     keepaliveTimeoutMs: positiveInt('keepaliveTimeoutMs', o.keepaliveTimeoutMs ?? d.keepaliveTimeoutMs),
-    channelz,
     writeBatchSize: positiveInt('writeBatchSize', o.writeBatchSize ?? d.writeBatchSize),
     writeConcurrency: positiveInt('writeConcurrency', o.writeConcurrency ?? d.writeConcurrency),
     connectTimeoutMs: positiveInt('connectTimeoutMs', o.connectTimeoutMs ?? d.connectTimeoutMs),

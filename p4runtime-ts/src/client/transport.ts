@@ -73,7 +73,6 @@ export function channelOptions(o: ResolvedP4SwitchOptions): grpc.ChannelOptions 
   const opts: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': o.maxReceiveMessageBytes,
     'grpc.max_send_message_length': o.maxSendMessageBytes,
-    'grpc.enable_channelz': o.channelz ? 1 : 0,
   };
   if (o.keepaliveMs > 0) {
     opts['grpc.keepalive_time_ms'] = o.keepaliveMs;
@@ -91,7 +90,7 @@ export function channelOptions(o: ResolvedP4SwitchOptions): grpc.ChannelOptions 
 /** Subset of the switch options the gRPC transport needs. */
 export type GrpcTransportOptions = Pick<
   ResolvedP4SwitchOptions,
-  'address' | 'credentials' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'keepaliveMs' | 'keepaliveTimeoutMs' | 'channelz' | 'rpcTimeoutMs'
+  'address' | 'credentials' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'keepaliveMs' | 'keepaliveTimeoutMs' | 'rpcTimeoutMs'
 >;
 
 /** Bytes encoded ahead of sending, as the Buffer grpc-js wants (no copy). */
