@@ -18,9 +18,8 @@ import { engineTestFlow, engineTestInventory } from '../testing/engine-site.js';
 const inv = engineTestInventory();
 const flow = engineTestFlow;
 
-async function setup(to = 'host-b', over: Partial<MigrationEngineOptions> = {}): Promise<{ engine: MigrationEngine; machine: MigrationMachine; dev: Map<string, FakeDeviceApi>; journal: MemoryJournal }> {
+async function setup(to = 'host-b', over: Partial<MigrationEngineOptions> = {}, journal: MemoryJournal = new MemoryJournal()): Promise<{ engine: MigrationEngine; machine: MigrationMachine; dev: Map<string, FakeDeviceApi>; journal: MemoryJournal }> {
   const plan = planMigration(inv, 'vm-7', 'host-a', to);
-  const journal = new MemoryJournal();
   const machine = await MigrationMachine.plan({ migrationId: 'm1', vm: 'vm-7', sources: plan.sources.map((d) => d.name), destinations: plan.destinations.map((d) => d.name) }, { journal, now: () => Date.now() });
   const dev = new Map(['src', 'dst', 'c1', 'c2'].map((n) => [n, new FakeDeviceApi(n)]));
   for (let i = 0; i < 20; i++) dev.get('src')?.change(flow(i));
@@ -222,6 +221,50 @@ describe('migration engine — the pause deadline', () => {
     expect(r.lost?.detail).toMatch(/not installed within 20 ms; activated without them/);
     expect(machine.state.phase).toBe('ACTIVATED');
     expect(dst(dev).active.size).toBe(20);
+  });
+});
+
+/** A memory journal whose `synced` record waits for `gate` first, or fails. */
+class SyncedGateJournal extends MemoryJournal {
+  gate: (() => Promise<void>) | undefined;
+  fail = false;
+  override async append(migrationId: string, event: Parameters<MemoryJournal['append']>[1]): Promise<void> {
+    if (event.type === 'synced') {
+      if (this.fail) throw new Error('injected: the disk refused the record');
+      await this.gate?.();
+    }
+    return super.append(migrationId, event);
+  }
+}
+
+describe('migration engine — the journal in the pause', () => {
+  it('engine — the synced record is written while the destinations activate, not before (a record waiting for the activation does not hold the pause)', async () => {
+    const journal = new SyncedGateJournal();
+    const { engine, machine, dev } = await setup('host-b', {}, journal);
+    // Written before the activation, this record would wait forever.
+    journal.gate = () => until(() => dst(dev).calls.includes('activate'));
+    await engine.prepare();
+    await engine.precopy();
+    await engine.pauseSync();
+    expect(machine.state.phase).toBe('ACTIVATED');
+    expect((await journal.load('m1')).map((e) => e.type).slice(-3)).toEqual(['frozen', 'synced', 'activated']);
+  });
+
+  it('engine — a synced record that cannot be written fails the pause after the activation; the rollback cleans the destination and unfreezes the source', async () => {
+    const journal = new SyncedGateJournal();
+    const { engine, machine, dev } = await setup('host-b', {}, journal);
+    const before = new Map(src(dev).active);
+    await engine.prepare();
+    await engine.precopy();
+    journal.fail = true;
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'JOURNAL' });
+    expect(dst(dev).calls).toContain('activate');
+    expect(machine.state.phase).toBe('FROZEN');
+    await engine.abort('PEER_REJECTED', 'synced not recorded (the journal refused it)');
+    expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
+    expect(src(dev).frozen).toBe(false);
+    expect(src(dev).active).toEqual(before);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
   });
 });
 

@@ -340,8 +340,15 @@ export class MigrationEngine {
         lost = { slots: gaps.reduce((n, g) => n + Number(g.to - g.from), 0), tableEntries: 0, detail };
       }
     }
-    await this.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
-    await this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
+    // `synced` is written while the destinations activate, not before: the VM cannot run at a
+    // destination until `activated` is durable (the trigger releases it only after this returns),
+    // so a crash in between replays as FROZEN and rolls back — the destinations cleaned, the source
+    // unfrozen — exactly as a crash before the activation would. One journal write (an fdatasync
+    // with the file journal) fewer on the pause's path.
+    const synced = this.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
+    const [activation, record] = await Promise.allSettled([this.each(this.destinations, 'activate', (api) => api.activate(this.ref)), synced]);
+    if (activation.status === 'rejected') throw activation.reason;
+    if (record.status === 'rejected') throw record.reason;
     await this.o.machine.record({ type: 'activated' });
     this.peer?.close();
     return { slots, lost, elapsedMs: this.scheduler.now() - t0, proofs };

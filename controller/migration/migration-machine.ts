@@ -100,7 +100,13 @@ export class MigrationMachine {
       const event = { ...input, atMs: this.deps.now() } as MigrationEvent;
       const before = this.state;
       const next = transition(before, event);
-      await this.deps.journal.append(before.migrationId, event);
+      try {
+        await this.deps.journal.append(before.migrationId, event);
+      } catch (e) {
+        // Any store (a directory, memory, etcd) fails as JOURNAL, naming the event: what the caller acts on.
+        if (e instanceof ControllerError) throw e;
+        throw new ControllerError('JOURNAL', `migration ${before.migrationId}: recording '${event.type}' failed: ${e instanceof Error ? e.message : String(e)}; nothing was applied — check the journal's store`, { cause: e });
+      }
       if (next.phase !== before.phase) this.logger.info('migration phase', { from: before.phase, to: next.phase, event: event.type, ...(event.type === 'abort' ? { reason: event.reason, detail: event.detail } : {}) });
       this.state$.next(next);
       return next;
