@@ -378,7 +378,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           // when that read failed or there was none (a retried final delta reads again).
           const early = x.frozenTracker;
           x.frozenTracker = undefined;
-          const t = early ? await early.catch(() => this.access.readTracker(x.tracker)) : await this.access.readTracker(x.tracker);
+          const t = (await early?.catch(() => undefined)) ?? (await this.access.readTracker(x.tracker));
           // An in-band tracker answer carries the data plane's time: the rebase needs no clock read.
           const clockRead = t.clock === undefined ? undefined : Promise.resolve(t.clock);
           const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });
