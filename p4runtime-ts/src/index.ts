@@ -24,12 +24,12 @@ export {
 export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/index.js';
 // client: P4Switch (arbitration, pipeline, writes/reads by name, stream messages as Observables)
 export {
-  P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, ManualClock, GrpcTransport, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
+  P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, ManualClock, GrpcTransport, Http2Transport, TransportCallError, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
   ArbitrationSession, pipelineCookie, TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle, statusDetails, perUpdateErrors,
   parseDurationNs, describeUpdate,
 } from './client/index.js';
 export type {
-  P4SwitchOptions, ResolvedP4SwitchOptions, CredentialsOption, PemSource, ReconnectPolicy, ElectionIdConflictPolicy, Clock, TimerHandle,
+  P4SwitchOptions, ResolvedP4SwitchOptions, CredentialsOption, PemSource, ReconnectPolicy, ElectionIdConflictPolicy, GrpcClientKind, Clock, TimerHandle,
   P4RuntimeTransport, StreamChannelHandle, StreamHandlers, TransportStatus, ArbitrationState, PipelineResponseType, PipelineAction, PipelineConfig,
   PipelineSpec, EnsurePipelineResult, P4Update, ReadQuery, ResultOf, TableReadOptions, Atomicity, WriteOptions, TableEntrySpec, TableEntryRead, RegisterCell,
   CounterCell, DirectCounterCell, DigestConfigRead, DigestConfigSpec, EntityRead, CounterValue, DurationInput, PacketIn, DigestList,

@@ -9,11 +9,14 @@ export type {
   PemSource,
   ReconnectPolicy,
   ElectionIdConflictPolicy,
+  GrpcClientKind,
 } from './options.js';
 export { systemClock } from './clock.js';
 export { ManualClock } from './manual-clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { GrpcTransport, channelCredentials, channelOptions } from './transport.js';
+export { Http2Transport } from './http2-transport.js';
+export { TransportCallError } from './grpc-status.js';
 export type { P4RuntimeTransport, StreamChannelHandle, StreamHandlers, TransportStatus, GrpcTransportOptions } from './transport.js';
 export { P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION } from './service.js';
 export { ArbitrationSession, isElectionIdConflict } from './arbitration.js';

@@ -24,6 +24,7 @@ describe('options', () => {
     expect(o.maxReceiveMessageBytes).toBe(256 * 1024 * 1024);
     expect(o.writeBatchSize).toBe(DEFAULT_P4SWITCH_OPTIONS.writeBatchSize);
     expect(o.credentials).toEqual({ kind: 'insecure' });
+    expect(o.grpcClient).toBe('http2');
     expect(Object.isFrozen(o)).toBe(true);
     expect(Object.isFrozen(o.reconnect)).toBe(true);
   });
@@ -45,6 +46,7 @@ describe('options', () => {
     expect(badOption({ electionId: 0n }).message).toMatch(/electionId: 0 is outside a 128-bit election id range 1\.\./);
     expect(badOption({ electionId: 1.5 }).message).toMatch(/electionId: expected a 128-bit election id as a bigint or safe integer/);
     expect(badOption({ writeBatchSize: 0 }).message).toMatch(/writeBatchSize: expected an integer >= 1, got 0/);
+    expect(badOption({ grpcClient: 'grpcjs' as never }).message).toMatch(/grpcClient: expected 'http2' or 'grpc-js', got grpcjs/);
     expect(badOption({ reconnect: { initialDelayMs: 500, maxDelayMs: 100 } }).message).toMatch(/reconnect\.maxDelayMs: 100 is below initialDelayMs 500/);
     expect(badOption({ onElectionIdConflict: 'retry' as never }).message).toMatch(/'fail' or 'bid-higher'/);
     expect(badOption({ credentials: { kind: 'mtls', ca: '/nonexistent/ca.pem', cert: '-----BEGIN CERTIFICATE-----', key: '-----BEGIN KEY-----' } }).message).toMatch(

@@ -74,9 +74,18 @@ export interface P4SwitchOptions {
   readonly schema?: P4Schema;
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Injected transport (tests, in-process targets); by default a gRPC channel to `address`. */
+  /**
+   * The gRPC client under the session when no `transport` is injected: `'http2'` (default),
+   * p4runtime-ts' own gRPC over node:http2 — one connection, no resolver, balancer, retries or
+   * interceptors, about half the client CPU per call; or `'grpc-js'`, a @grpc/grpc-js channel.
+   */
+  readonly grpcClient?: GrpcClientKind;
+  /** Injected transport (tests, in-process targets); by default a gRPC connection to `address`. */
   readonly transport?: P4RuntimeTransport;
 }
+
+/** Which gRPC client implementation carries the calls. */
+export type GrpcClientKind = 'http2' | 'grpc-js';
 
 /** Options after validation: every field present, ids as bigint, PEM loaded. */
 export interface ResolvedP4SwitchOptions {
@@ -99,6 +108,7 @@ export interface ResolvedP4SwitchOptions {
   readonly schema: P4Schema | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly grpcClient: GrpcClientKind;
   readonly transport: P4RuntimeTransport | undefined;
 }
 
@@ -119,6 +129,7 @@ export const DEFAULT_P4SWITCH_OPTIONS = Object.freeze({
   onElectionIdConflict: 'fail' as ElectionIdConflictPolicy,
   reconnect: Object.freeze({ enabled: true, initialDelayMs: 100, maxDelayMs: 10_000, multiplier: 2, maxAttempts: Infinity }),
   autoAckDigests: true,
+  grpcClient: 'http2' as GrpcClientKind,
 });
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -227,6 +238,8 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
   if (policy !== 'fail' && policy !== 'bid-higher') throw bad('onElectionIdConflict', `expected 'fail' or 'bid-higher', got ${String(policy)}`);
   const autoAck = o.autoAckDigests ?? d.autoAckDigests;
   if (typeof autoAck !== 'boolean') throw bad('autoAckDigests', `expected true or false, got ${String(autoAck)}`);
+  const grpcClient = o.grpcClient ?? d.grpcClient;
+  if (grpcClient !== 'http2' && grpcClient !== 'grpc-js') throw bad('grpcClient', `expected 'http2' or 'grpc-js', got ${String(grpcClient)}`);
   return Object.freeze({
     address: checkAddress(o.address),
     deviceId: toBig('deviceId', o.deviceId, 0n, MAX_U64, 'a 64-bit device id'),
@@ -247,6 +260,7 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
     schema: o.schema,
     logger: o.logger ?? silentLogger,
     clock,
+    grpcClient,
     transport: o.transport,
   });
 }

@@ -36,6 +36,7 @@ import { readEntities, readEntityChunks, readObservable, readRawEntities } from 
 import type { ReadContext } from './read.js';
 import { StreamMessages } from './stream.js';
 import type { DigestList, IdleTimeoutNotice, PacketIn, StreamErrorEvent } from './stream.js';
+import { Http2Transport } from './http2-transport.js';
 import { GrpcTransport } from './transport.js';
 import type { P4RuntimeTransport } from './transport.js';
 import { writeUpdates } from './write.js';
@@ -90,7 +91,7 @@ export class P4Switch {
   static async connect(options: P4SwitchOptions): Promise<P4Switch> {
     const o = parseP4SwitchOptions(options);
     const logger = o.logger.child({ device: o.deviceId, address: o.address });
-    const transport = o.transport ?? new GrpcTransport(o);
+    const transport = o.transport ?? (o.grpcClient === 'grpc-js' ? new GrpcTransport(o) : new Http2Transport(o));
     const session = new ArbitrationSession(transport, { ...o, logger });
     const streams = new StreamMessages(session, () => sw.boundSchema, o.autoAckDigests, logger);
     const sw: P4Switch = new P4Switch(o, transport, session, streams);

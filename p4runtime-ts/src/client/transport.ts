@@ -9,6 +9,8 @@ import type { p4 } from '../proto/index.js';
 import { decodeStreamResponse } from './encoded-packet-in.js';
 import type { ResolvedCredentials, ResolvedP4SwitchOptions } from './options.js';
 import { P4RUNTIME_SERVICE } from './service.js';
+import { UnaryP4RuntimeMethods } from './unary-methods.js';
+import type { UnaryMethod } from './unary-methods.js';
 
 /** Callbacks of one StreamChannel call. */
 export interface StreamHandlers {
@@ -110,11 +112,12 @@ function streamRequestSerialize(msg: p4.v1.StreamMessageRequest.$Properties | Ui
 }
 
 /** P4Runtime over a grpc-js channel, with protobufjs static code as (de)serializers. */
-export class GrpcTransport implements P4RuntimeTransport {
+export class GrpcTransport extends UnaryP4RuntimeMethods implements P4RuntimeTransport {
   private readonly client: grpc.Client;
   private readonly rpcTimeoutMs: number;
 
   constructor(o: GrpcTransportOptions) {
+    super();
     this.client = new grpc.Client(o.address, channelCredentials(o.credentials), channelOptions(o as ResolvedP4SwitchOptions));
     this.rpcTimeoutMs = o.rpcTimeoutMs;
   }
@@ -123,23 +126,13 @@ export class GrpcTransport implements P4RuntimeTransport {
     return this.rpcTimeoutMs > 0 ? { deadline: Date.now() + this.rpcTimeoutMs } : {};
   }
 
-  private unary<Req, Res>(m: { path: string; requestSerialize: (r: Req) => Buffer; responseDeserialize: (b: Buffer) => Res }, req: Req): Promise<Res> {
+  protected unary<Req, Res>(m: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new grpc.Metadata(), this.callOptions(), (err, res) => {
         if (err) reject(err);
         else resolve(res as Res);
       });
     });
-  }
-
-  /** Asks the target for its P4Runtime API version. */
-  capabilities(): Promise<p4.v1.CapabilitiesResponse> {
-    return this.unary(P4RUNTIME_SERVICE.Capabilities, {}) as Promise<p4.v1.CapabilitiesResponse>;
-  }
-
-  /** Sends one WriteRequest. */
-  async write(req: p4.v1.WriteRequest.$Properties): Promise<void> {
-    await this.unary(P4RUNTIME_SERVICE.Write, req);
   }
 
   /** Sends one WriteRequest encoded beforehand. */
@@ -172,16 +165,6 @@ export class GrpcTransport implements P4RuntimeTransport {
       // Breaking out of the loop early must not leave the call running on the server.
       call.cancel();
     }
-  }
-
-  /** Sends a SetForwardingPipelineConfig. */
-  async setPipeline(req: p4.v1.SetForwardingPipelineConfigRequest.$Properties): Promise<void> {
-    await this.unary(P4RUNTIME_SERVICE.SetForwardingPipelineConfig, req);
-  }
-
-  /** Sends a GetForwardingPipelineConfig. */
-  getPipeline(req: p4.v1.GetForwardingPipelineConfigRequest.$Properties): Promise<p4.v1.GetForwardingPipelineConfigResponse> {
-    return this.unary(P4RUNTIME_SERVICE.GetForwardingPipelineConfig, req) as Promise<p4.v1.GetForwardingPipelineConfigResponse>;
   }
 
   /** Opens a StreamChannel; exactly one `onClose` follows unless we close it first. */

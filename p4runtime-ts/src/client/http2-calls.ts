@@ -1,0 +1,268 @@
+/**
+ * One HTTP/2 connection to a gRPC server and the calls on it (grpc/PROTOCOL-HTTP2.md), on
+ * node:http2 directly: a request's headers, length-prefixed messages both ways, the status from the
+ * trailers. No name resolution, load balancing, retries or interceptors — a P4Runtime client talks
+ * to one switch — so a unary call runs far less JavaScript than through grpc-js (see BENCHMARKS.md).
+ * The connection is made on the first call and again after it is lost; a call in flight on a lost
+ * connection ends UNAVAILABLE.
+ */
+import http2 from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { FrameError, MessageDeframer } from './grpc-frames.js';
+import { Code, ResponseMetadata, checkResponseHeaders, grpcTimeoutHeader, statusFromTrailers } from './grpc-status.js';
+import type { ResolvedCredentials } from './options.js';
+import type { TransportStatus } from './transport.js';
+
+/** What a connection needs to know. */
+export interface Http2ConnectionOptions {
+  /** `host:port`, `[v6]:port` or `unix:/path`. */
+  readonly address: string;
+  readonly credentials: ResolvedCredentials;
+  readonly maxReceiveMessageBytes: number;
+  readonly keepaliveMs: number;
+  readonly keepaliveTimeoutMs: number;
+}
+
+/** Callbacks of one call; `onEnd` comes exactly once, after the last `onMessage`. */
+export interface CallHandlers {
+  onMessage(message: Buffer): void;
+  onEnd(status: TransportStatus): void;
+}
+
+/** A call in progress. */
+export interface Http2Call {
+  /** Sends one framed message (see frameMessage). */
+  write(frame: Buffer): void;
+  /** Half-closes, optionally with a last framed message. */
+  end(frame?: Buffer): void;
+  /** Ends the call now with CANCELLED (nothing more is delivered). */
+  cancel(): void;
+  /** Stops reading (HTTP/2 flow control holds the server back) until `resume`. */
+  pause(): void;
+  resume(): void;
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INADEQUATE_SECURITY } = http2.constants;
+
+/** Per-stream and connection receive windows: large reads are not held to 64 KiB round trips. */
+const STREAM_WINDOW_BYTES = 4 << 20;
+const CONNECTION_WINDOW_BYTES = 16 << 20;
+const USER_AGENT = 'p4runtime-ts http2';
+
+/** The URL authority and connect options for an address. */
+function endpoint(o: Http2ConnectionOptions): { url: string; authority: string; options: SecureClientSessionOptions } {
+  const c = o.credentials;
+  const secure = c.kind !== 'insecure';
+  const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES };
+  const tlsOptions: tls.ConnectionOptions =
+    c.kind === 'insecure' ? {} : c.kind === 'tls' ? { ...(c.ca ? { ca: c.ca } : {}) } : { ca: c.ca, cert: c.cert, key: c.key };
+  const serverName = c.kind === 'insecure' ? undefined : c.serverName;
+  if (o.address.startsWith('unix:')) {
+    const path = o.address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+    const authority = serverName ?? 'localhost';
+    const createConnection = (): net.Socket =>
+      secure ? tls.connect({ path, ...tlsOptions, ...(net.isIP(authority) ? {} : { servername: authority }), ALPNProtocols: ['h2'] }) : net.connect(path);
+    return { url: `${secure ? 'https' : 'http'}://${authority}`, authority, options: { settings, createConnection } };
+  }
+  const host = o.address.slice(0, o.address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  // SNI takes a host name, never an address (RFC 6066); the certificate is checked against
+  // `serverName` when given, else against the host as written.
+  const name = serverName ?? host;
+  const sni = net.isIP(name) ? undefined : name;
+  const checkServerIdentity = serverName === undefined ? undefined : (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(serverName, cert);
+  const options: SecureClientSessionOptions = {
+    settings,
+    ...(secure ? { ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}) } : {}),
+  };
+  return { url: `${secure ? 'https' : 'http'}://${o.address}`, authority: serverName === undefined ? o.address : serverName, options };
+}
+
+/** The status of a stream that closed without one from the server. */
+function statusForClose(stream: ClientHttp2Stream, error: Error | undefined, connectionLost: boolean, address: string): TransportStatus {
+  const code = stream.rstCode;
+  if (error !== undefined || connectionLost) {
+    const why = error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'the connection closed';
+    return { code: Code.UNAVAILABLE, details: `${address}: ${why}` };
+  }
+  if (code === NGHTTP2_REFUSED_STREAM) return { code: Code.UNAVAILABLE, details: `${address} refused the stream (RST_STREAM REFUSED_STREAM)` };
+  if (code === NGHTTP2_CANCEL) return { code: Code.CANCELLED, details: `${address} cancelled the call (RST_STREAM CANCEL)` };
+  if (code === NGHTTP2_ENHANCE_YOUR_CALM) return { code: Code.RESOURCE_EXHAUSTED, details: `${address} reset the stream: ENHANCE_YOUR_CALM` };
+  if (code === NGHTTP2_INADEQUATE_SECURITY) return { code: Code.PERMISSION_DENIED, details: `${address} reset the stream: INADEQUATE_SECURITY` };
+  return { code: Code.INTERNAL, details: `${address} ended the call without a status (RST_STREAM code ${code ?? 'none'})` };
+}
+
+/**
+ * The connection and its calls.
+ * @example
+ * const conn = new Http2Connection({ address: '127.0.0.1:9559', credentials: { kind: 'insecure' }, maxReceiveMessageBytes: 4 << 20, keepaliveMs: 0, keepaliveTimeoutMs: 0 });
+ * const call = conn.start('/p4.v1.P4Runtime/Write', 5000, { onMessage: () => {}, onEnd: (s) => console.log(s.code) });
+ * call.end(frameMessage(bytes));
+ */
+export class Http2Connection {
+  private session: ClientHttp2Session | undefined;
+  private readonly url: string;
+  private readonly authority: string;
+  private readonly connectOptions: SecureClientSessionOptions;
+  private closed = false;
+  private active = 0;
+  private keepalive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: Http2ConnectionOptions) {
+    const e = endpoint(o);
+    this.url = e.url;
+    this.authority = e.authority;
+    this.connectOptions = e.options;
+  }
+
+  /** The open connection, or a new one. */
+  private connection(): ClientHttp2Session {
+    const s = this.session;
+    if (s !== undefined && !s.closed && !s.destroyed) return s;
+    const sess = http2.connect(this.url, this.connectOptions);
+    // Failures reach the calls as stream errors; the session's own 'error' only needs a listener.
+    sess.on('error', () => undefined);
+    const forget = (): void => {
+      if (this.session === sess) this.session = undefined;
+    };
+    // After GOAWAY the server takes no new streams here: the next call opens a new connection.
+    sess.once('goaway', forget);
+    sess.once('close', forget);
+    sess.once('connect', () => {
+      if (!sess.destroyed) sess.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    });
+    this.session = sess;
+    this.armKeepalive();
+    return sess;
+  }
+
+  /** Pings while calls are open; an unanswered ping drops the connection, ending its calls UNAVAILABLE. */
+  private armKeepalive(): void {
+    if (this.o.keepaliveMs <= 0 || this.keepalive !== undefined) return;
+    this.keepalive = setInterval(() => {
+      const sess = this.session;
+      if (sess === undefined || this.active === 0 || sess.destroyed || !sess.socket) return;
+      const timer = setTimeout(() => sess.destroy(new Error(`keepalive ping not answered within ${this.o.keepaliveTimeoutMs} ms`)), this.o.keepaliveTimeoutMs);
+      timer.unref();
+      try {
+        sess.ping(() => clearTimeout(timer));
+      } catch {
+        clearTimeout(timer);
+      }
+    }, this.o.keepaliveMs);
+    this.keepalive.unref();
+  }
+
+  /** Starts a call to `path`; `deadlineMs` > 0 bounds it (unary calls), 0 leaves it open (streams). */
+  start(path: string, deadlineMs: number, h: CallHandlers): Http2Call {
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (s: TransportStatus): void => {
+      if (done) return;
+      done = true;
+      this.active--;
+      if (timer !== undefined) clearTimeout(timer);
+      h.onEnd(s);
+    };
+    this.active++;
+    if (this.closed) {
+      queueMicrotask(() => finish({ code: Code.CANCELLED, details: 'the transport is closed' }));
+      return { write: () => undefined, end: () => undefined, cancel: () => undefined, pause: () => undefined, resume: () => undefined };
+    }
+    const headers: OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': path,
+      ':authority': this.authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-accept-encoding': 'identity',
+      'user-agent': USER_AGENT,
+    };
+    if (deadlineMs > 0) headers['grpc-timeout'] = grpcTimeoutHeader(deadlineMs);
+    const sess = this.connection();
+    const stream = sess.request(headers, { endStream: false });
+    const md = new ResponseMetadata();
+    let deframer: MessageDeframer | undefined;
+    let status: TransportStatus | undefined;
+    let error: Error | undefined;
+    let connectionLost = false;
+    const stop = (s: TransportStatus): void => {
+      status ??= s;
+      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+    };
+    if (deadlineMs > 0) timer = setTimeout(() => stop({ code: Code.DEADLINE_EXCEEDED, details: `deadline of ${deadlineMs} ms exceeded (${path})` }), deadlineMs);
+    stream.on('response', (hd) => {
+      const bad = checkResponseHeaders(hd);
+      if (bad) return stop(bad);
+      md.addHeaders(hd);
+      // Trailers-Only: the status comes in the headers, with no message before it.
+      if (hd['grpc-status'] !== undefined) status ??= statusFromTrailers(hd, md);
+      const enc = hd['grpc-encoding'];
+      deframer = new MessageDeframer(this.o.maxReceiveMessageBytes, typeof enc === 'string' ? enc : 'identity');
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (status !== undefined || deframer === undefined) return;
+      try {
+        for (const m of deframer.push(chunk)) h.onMessage(m);
+      } catch (e) {
+        stop(e instanceof FrameError ? { code: e.grpcCode, details: e.message } : { code: Code.INTERNAL, details: `cannot take a response message of ${path}: ${(e as Error).message}` });
+      }
+    });
+    stream.on('trailers', (t) => {
+      md.addHeaders(t);
+      status ??= statusFromTrailers(t, md);
+    });
+    stream.on('error', (e: Error) => {
+      error ??= e;
+    });
+    // The server's trailers end the call even while our side is still open (a StreamChannel the
+    // server closes): the status goes out once every message before it has been read.
+    const leftOver = (): void => {
+      if (deframer !== undefined && deframer.buffered > 0 && status?.code === Code.OK) {
+        status = { code: Code.INTERNAL, details: `${path}: the response ended inside a message (${deframer.buffered} bytes left over)` };
+      }
+    };
+    stream.on('end', () => {
+      if (status === undefined) return;
+      leftOver();
+      finish(status);
+      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+    });
+    const onSessionClose = (): void => {
+      connectionLost = true;
+    };
+    sess.once('close', onSessionClose);
+    stream.on('close', () => {
+      sess.off('close', onSessionClose);
+      leftOver();
+      if (status === undefined && this.closed) status = { code: Code.CANCELLED, details: `the transport was closed (${path})` };
+      finish(status ?? statusForClose(stream, error, connectionLost || sess.destroyed, this.o.address));
+    });
+    return {
+      write: (frame) => {
+        if (!done && !stream.closed) stream.write(frame);
+      },
+      end: (frame) => {
+        if (done || stream.closed) return;
+        if (frame) stream.end(frame);
+        else stream.end();
+      },
+      cancel: () => {
+        if (!done) stop({ code: Code.CANCELLED, details: `cancelled by the client (${path})` });
+      },
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+    };
+  }
+
+  /** Closes the connection; calls in flight end CANCELLED. */
+  close(): void {
+    this.closed = true;
+    if (this.keepalive !== undefined) clearInterval(this.keepalive);
+    this.keepalive = undefined;
+    const s = this.session;
+    this.session = undefined;
+    s?.destroy();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The HTTP/2 transport against servers that misbehave: real node:http2 servers on 127.0.0.1:0 that
+ * answer exactly as each test needs (a grpc-js server exercises the well-behaved paths in every
+ * other client test, since this is the default transport).
+ */
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { p4 } from '../proto/index.js';
+import { frameMessage } from './grpc-frames.js';
+import { Http2Transport } from './http2-transport.js';
+import { parseP4SwitchOptions } from './options.js';
+import type { P4SwitchOptions } from './options.js';
+import type { TransportStatus } from './transport.js';
+
+type Handler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, server: http2.Http2Server) => void;
+
+const open: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const x of open.splice(0)) x.close();
+});
+
+/** A plain HTTP/2 server answering every stream with `handler`. */
+async function rawServer(handler: Handler): Promise<{ address: string; streams: http2.ServerHttp2Stream[]; sessions: number }> {
+  const server = http2.createServer();
+  const state = { address: '', streams: [] as http2.ServerHttp2Stream[], sessions: 0 };
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    state.sessions++;
+    sessions.add(s);
+  });
+  server.on('stream', (stream, headers) => {
+    state.streams.push(stream);
+    stream.on('error', () => undefined);
+    handler(stream, headers, server);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  open.push({
+    close: () => {
+      for (const s of sessions) s.destroy();
+      server.close();
+    },
+  });
+  return state;
+}
+
+function transport(address: string, extra: Partial<P4SwitchOptions> = {}): Http2Transport {
+  const t = new Http2Transport(parseP4SwitchOptions({ address, deviceId: 1, ...extra }));
+  open.push(t);
+  return t;
+}
+
+const GRPC_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
+const encodedCaps = (): Buffer => Buffer.from(p4.v1.CapabilitiesResponse.encode({ p4runtimeApiVersion: '1.3.0' }).finish());
+
+/** Answers one message then an OK status. */
+const answer = (body: Buffer): Handler => (stream) => {
+  stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frameMessage(body));
+};
+
+const failure = async (p: Promise<unknown>): Promise<{ code: number; details: string }> => {
+  const e = await p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (x: unknown) => x,
+  );
+  return e as { code: number; details: string };
+};
+
+describe('http2 transport', () => {
+  it('http2 transport — a unary call sends gRPC headers and one framed message, and decodes the answer', async () => {
+    const seen: http2.IncomingHttpHeaders[] = [];
+    const srv = await rawServer((stream, headers) => {
+      seen.push(headers);
+      answer(encodedCaps())(stream, headers, undefined as never);
+    });
+    const caps = await transport(srv.address, { rpcTimeoutMs: 5000 }).capabilities();
+    expect(caps.p4runtimeApiVersion).toBe('1.3.0');
+    expect(seen[0]).toMatchObject({ ':path': '/p4.v1.P4Runtime/Capabilities', 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '5000m' });
+  });
+
+  it('http2 transport — a refused connection is UNAVAILABLE naming the address, at once', async () => {
+    const free = net.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    const e = await failure(transport(`127.0.0.1:${port}`).capabilities());
+    expect(e.code).toBe(14);
+    expect(e.details).toContain(`127.0.0.1:${port}`);
+    expect(e.details).toMatch(/ECONNREFUSED/);
+  });
+
+  it('http2 transport — a server that is not gRPC (HTTP 404, or HTML) is named as such', async () => {
+    const notFound = await rawServer((stream) => {
+      stream.respond({ ':status': 404 });
+      stream.end();
+    });
+    expect(await failure(transport(notFound.address).capabilities())).toMatchObject({ code: 12, details: expect.stringContaining('HTTP 404') });
+    const html = await rawServer((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'text/html' });
+      stream.end('<html>');
+    });
+    expect(await failure(transport(html.address).capabilities())).toMatchObject({ code: 2, details: expect.stringContaining('text/html') });
+  });
+
+  it('http2 transport — a silent server runs into the deadline: DEADLINE_EXCEEDED, and the stream is reset', async () => {
+    const srv = await rawServer(() => undefined);
+    const e = await failure(transport(srv.address, { rpcTimeoutMs: 150 }).capabilities());
+    expect(e).toMatchObject({ code: 4, details: expect.stringContaining('150 ms') });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.streams[0]?.closed).toBe(true);
+  });
+
+  it('http2 transport — the status in the trailers, Trailers-Only or not, with its message and details, reaches the caller', async () => {
+    const details = Buffer.from([8, 3]);
+    const srv = await rawServer((stream, headers) => {
+      if (headers[':path']?.endsWith('/Write')) {
+        stream.respond({ ...GRPC_HEADERS, 'grpc-status': '9', 'grpc-message': 'not%20primary' }, { endStream: true });
+        return;
+      }
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '2', 'grpc-message': 'boom', 'grpc-status-details-bin': details.toString('base64') }));
+      stream.end();
+    });
+    const t = transport(srv.address);
+    expect(await failure(t.write({ deviceId: 1 }))).toMatchObject({ code: 9, details: 'not primary' });
+    const e = (await failure(t.capabilities())) as { code: number; details: string; metadata: TransportStatus['metadata'] };
+    expect(e).toMatchObject({ code: 2, details: 'boom' });
+    expect(e.metadata?.get('grpc-status-details-bin')).toEqual([details]);
+  });
+
+  it('http2 transport — OK with no message, a message cut short, or one past the limit: each its own error', async () => {
+    const srv = await rawServer((stream, headers) => {
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      const path = headers[':path'] ?? '';
+      if (path.endsWith('/Capabilities')) stream.end();
+      else if (path.endsWith('/Write')) stream.end(frameMessage(Buffer.alloc(10)).subarray(0, 8));
+      else stream.end(frameMessage(Buffer.alloc(2000)));
+    });
+    const t = transport(srv.address, { maxReceiveMessageBytes: 1000 });
+    expect(await failure(t.capabilities())).toMatchObject({ code: 13, details: expect.stringContaining('0 messages') });
+    expect(await failure(t.write({ deviceId: 1 }))).toMatchObject({ code: 13, details: expect.stringContaining('inside a message') });
+    expect(await failure(t.getPipeline({ deviceId: 1 }))).toMatchObject({ code: 8, details: expect.stringContaining('2000 vs. 1000') });
+  });
+
+  it('http2 transport — a request past maxSendMessageBytes is refused before anything is sent', async () => {
+    const srv = await rawServer(answer(Buffer.alloc(0)));
+    const e = await failure(transport(srv.address, { maxSendMessageBytes: 10 }).writeEncoded(new Uint8Array(11)));
+    expect(e).toMatchObject({ code: 8, details: expect.stringContaining('11 vs. 10') });
+    expect(srv.streams).toHaveLength(0);
+  });
+
+  it('http2 transport — a connection that drops mid-call ends it UNAVAILABLE; the next call connects again', async () => {
+    let n = 0;
+    const srv = await rawServer((stream, headers) => {
+      if (n++ === 0) stream.session?.destroy();
+      else answer(encodedCaps())(stream, headers, undefined as never);
+    });
+    const t = transport(srv.address);
+    expect((await failure(t.capabilities())).code).toBe(14);
+    expect((await t.capabilities()).p4runtimeApiVersion).toBe('1.3.0');
+    expect(srv.sessions).toBe(2);
+  });
+
+  it('http2 transport — after GOAWAY the next call opens a new connection', async () => {
+    const srv = await rawServer((stream, headers) => {
+      answer(encodedCaps())(stream, headers, undefined as never);
+      stream.session?.goaway();
+    });
+    const t = transport(srv.address);
+    await t.capabilities();
+    await new Promise((r) => setTimeout(r, 20));
+    await t.capabilities();
+    expect(srv.sessions).toBe(2);
+  });
+
+  it('http2 transport — a Read streams every response in order and stops the server when the reader breaks off', async () => {
+    const srv = await rawServer((stream) => {
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      const one = (i: number): Buffer => frameMessage(p4.v1.ReadResponse.encode({ entities: [{ registerEntry: { registerId: 1, index: { index: i } } }] }).finish());
+      let i = 0;
+      const pump = (): void => {
+        while (i < 500) if (!stream.write(one(i++))) return void stream.once('drain', pump);
+        stream.end();
+      };
+      pump();
+    });
+    const t = transport(srv.address);
+    const all: number[] = [];
+    for await (const r of t.read({ deviceId: 1 })) all.push(Number(r.entities[0]?.registerEntry?.index?.index));
+    expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    let taken = 0;
+    for await (const _ of t.read({ deviceId: 1 })) if (++taken === 3) break;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.streams[1]?.closed).toBe(true);
+  });
+
+  it('http2 transport — a StreamChannel gets every message, and the server ending it reaches onClose with its status', async () => {
+    const srv = await rawServer((stream) => {
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '3', 'grpc-message': 'bad election id' }));
+      stream.on('data', () => {
+        stream.write(frameMessage(p4.v1.StreamMessageResponse.encode({ arbitration: { deviceId: 1 } }).finish()));
+        stream.end();
+      });
+    });
+    const got: string[] = [];
+    const closed = new Promise<TransportStatus>((resolve) => {
+      const h = transport(srv.address).openStream({ onMessage: (m) => got.push(m.update ?? ''), onClose: resolve });
+      h.send({ arbitration: { deviceId: 1 } });
+    });
+    expect(await closed).toMatchObject({ code: 3, details: 'bad election id' });
+    expect(got).toEqual(['arbitration']);
+  });
+
+  it('http2 transport — close() ends a call in flight CANCELLED', async () => {
+    const srv = await rawServer(() => undefined);
+    const t = transport(srv.address);
+    const p = failure(t.capabilities());
+    await new Promise((r) => setTimeout(r, 30));
+    t.close();
+    expect((await p).code).toBe(1);
+    expect((await failure(t.capabilities())).code).toBe(1);
+  });
+});
