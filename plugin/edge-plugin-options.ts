@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { P4Schema, parseDurationNs, silentLogger, systemClock } from 'p4runtime-ts';
-import type { Clock, CredentialsOption, DurationInput, Logger } from 'p4runtime-ts';
+import type { Clock, CredentialsOption, DurationInput, GrpcClientKind, Logger } from 'p4runtime-ts';
 import { EdgePluginError } from './errors.js';
 import type { RegisterAccessMode } from './state-access/index.js';
 import { DEFAULT_INBAND_OPTIONS, parseInbandOptions } from './state-access/index.js';
@@ -51,6 +51,8 @@ export interface EdgePluginOptions {
   readonly learnDigest?: Partial<LearnDigestOptions>;
   /** How long start() waits to become primary. */
   readonly connectTimeoutMs?: number;
+  /** The gRPC client for P4Runtime: p4runtime-ts' own `'http2'` (default) or `'grpc-js'`. */
+  readonly grpcClient?: GrpcClientKind;
 }
 
 /** Validated, frozen options. */
@@ -73,6 +75,7 @@ export interface ParsedEdgePluginOptions {
   readonly pinholeExpiry: 'notify' | { readonly pollMs: number };
   readonly learnDigest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly connectTimeoutMs: number;
+  readonly grpcClient: GrpcClientKind;
 }
 
 /** Defaults of every optional field. */
@@ -85,6 +88,7 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   // (≈200–330 ms) and never deliver with 100 µs, so do not go below 1 ms.
   learnDigest: Object.freeze({ maxListSize: 100, maxTimeout: '1ms', ackTimeout: '1s' }) as LearnDigestOptions,
   connectTimeoutMs: 10_000,
+  grpcClient: 'http2' as GrpcClientKind,
 });
 
 function bad(field: string, got: unknown, expected: string, cause?: unknown): EdgePluginError {
@@ -153,6 +157,8 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? d.connectTimeoutMs;
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) throw bad('connectTimeoutMs', connectTimeoutMs, 'an integer number of milliseconds >= 1');
+  const grpcClient = options.grpcClient ?? d.grpcClient;
+  if (grpcClient !== 'http2' && grpcClient !== 'grpc-js') throw bad('grpcClient', grpcClient, "'http2' (p4runtime-ts' own gRPC client) or 'grpc-js'");
   const scheduler = options.scheduler ?? systemClock;
   if (typeof scheduler.now !== 'function' || typeof scheduler.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function') {
     throw bad('scheduler', '{…}', 'a Clock (now, setTimeout, clearTimeout) as p4runtime-ts defines it');
@@ -175,6 +181,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     pinholeExpiry: parseExpiry(options.pinholeExpiry ?? d.pinholeExpiry),
     learnDigest: Object.freeze({ maxListSize: ld.maxListSize, maxTimeoutNs, ackTimeoutNs: duration('learnDigest.ackTimeout', ld.ackTimeout, false) }),
     connectTimeoutMs,
+    grpcClient,
   });
 }
 

@@ -133,6 +133,7 @@ class EdgePluginImpl implements EdgePlugin {
         ...(o.role === undefined ? {} : { role: o.role }),
         ...(o.credentials === undefined ? {} : { credentials: o.credentials }),
         connectTimeoutMs: o.connectTimeoutMs,
+        grpcClient: o.grpcClient,
         schema: o.schema,
         logger: o.logger,
       });

@@ -64,6 +64,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           p4info: d.p4info ?? o.defaultP4info,
           ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig) } : {}),
           registerAccess: d.registerAccess,
+          grpcClient: d.grpcClient,
           connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
           logger: logger.child({ device: d.name }),
         });

@@ -40,6 +40,8 @@ export interface InventoryDevice {
   readonly tls: InventoryTls | undefined;
   /** `probe` (default) chooses per device; `p4runtime` or `inband` forces a backend. */
   readonly registerAccess: 'probe' | 'p4runtime' | 'inband';
+  /** The gRPC client for its P4Runtime: p4runtime-ts' own `http2` (default) or `grpc-js`. */
+  readonly grpcClient: 'http2' | 'grpc-js';
   /** P4Info and device config to push when the switch has no pipeline (absolute paths). */
   readonly p4info: string | undefined;
   readonly deviceConfig: string | undefined;

@@ -18,6 +18,7 @@ import type { TableEntrySpec, TableHandle } from 'p4runtime-ts';
 import { p4 } from 'p4runtime-ts/proto';
 import { BareP4rtClient, canonicalBytes } from './bare-p4rt-client.js';
 import { CaptureTransport } from './capture-transport.js';
+import { runGrpcClientBench } from './grpc-client-bench.js';
 import { exposedGc, settleHeap } from './settle-heap.js';
 import type { BenchRow } from './results.js';
 import { startSimProcess } from './sim-process.js';
@@ -246,8 +247,14 @@ export async function runP4rtBench(options: P4rtBenchOptions = DEFAULT_P4RT_BENC
     }
     await encodePhase(all);
     const settled = await settleHeap();
+    // Keys far above the rounds' own: each pair of calls inserts one entry and deletes it again.
+    const clientRows = await runGrpcClientBench({
+      address, deviceId, schema, variant, rounds: Math.min(rounds, 10), calls: 300, warmup: 50,
+      update: (s, i) => (i % 2 === 0 ? s.table(TABLE).insert(specOf(keyOf(5_000_000 + i / 2))) : s.table(TABLE).delete({ match: specOf(keyOf(5_000_000 + (i - 1) / 2)).match })),
+    });
     return [
       ...rowsOf(all, { variant, n, batchSize, rounds }),
+      ...clientRows,
       { suite: 'p4rt', case: 'heap settled before each measured window', variant, value: settled ? 1 : 0, unit: 'yes/no', note: settled ? "two young-generation GCs (V8 gc({ type: 'minor' })) and one event-loop turn before every client's clock starts: inputs built beforehand are promoted, no pending scavenge of them lands in a window" : 'gc() unavailable: only an event-loop turn; a window may pay for copying inputs built for another' },
       { suite: 'p4rt', case: 'machine load (1-minute load average, start → end)', variant, value: loadavg()[0] ?? NaN, unit: 'load', note: `${load0.toFixed(1)} → ${(loadavg()[0] ?? NaN).toFixed(1)} on ${availableParallelism()} cores; rates swing with it, CPU per operation much less` }];
   } finally {

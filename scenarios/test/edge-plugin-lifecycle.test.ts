@@ -47,6 +47,19 @@ describe('edge plugin lifecycle on the sim', () => {
     await second.stop(); // idempotent
   });
 
+  it('runs over either gRPC client: the own http2 one by default, grpc-js when asked, each a working primary', async () => {
+    const s = await sim('full');
+    const byDefault = plugin(s, { electionId: 10n });
+    await byDefault.start();
+    expect(byDefault.session.options.grpcClient).toBe('http2');
+    await byDefault.stop();
+    const grpcJs = plugin(s, { electionId: 20n, grpcClient: 'grpc-js' });
+    await grpcJs.start();
+    expect(grpcJs.session.options.grpcClient).toBe('grpc-js');
+    expect(grpcJs.health()).toMatchObject({ state: 'running', primary: true, errors: 0 });
+    expect(await grpcJs.readVmState(7)).toBeDefined();
+  });
+
   it('ends in failed, with the reason, when the device is not there', async () => {
     const s = await sim('full');
     const p = plugin(s, { deviceId: 99 });
