@@ -5,7 +5,10 @@
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { p4 } from '../proto/index.js';
 import { frameMessage } from './grpc-frames.js';
@@ -218,6 +221,52 @@ describe('http2 transport', () => {
     });
     expect(await closed).toMatchObject({ code: 3, details: 'bad election id' });
     expect(got).toEqual(['arbitration']);
+  });
+
+  it('http2 transport — a unix: address reaches a server on that socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h2-unix-'));
+    const path = join(dir, 'p4rt.sock');
+    const server = http2.createServer();
+    server.on('stream', (stream, headers) => answer(encodedCaps())(stream, headers, server));
+    await new Promise<void>((r) => server.listen(path, r));
+    open.push({
+      close: () => {
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    expect((await transport(`unix:${path}`).capabilities()).p4runtimeApiVersion).toBe('1.3.0');
+  });
+
+  it('http2 transport — keepalive pings while a call is open; a peer that never answers one loses the connection: UNAVAILABLE', async () => {
+    let pings = 0;
+    const live = await new Promise<{ address: string }>((resolve) => {
+      const server = http2.createServer();
+      server.on('session', (s) => s.on('ping', () => pings++));
+      server.on('stream', (stream) => stream.respond(GRPC_HEADERS));
+      server.listen(0, '127.0.0.1', () => resolve({ address: `127.0.0.1:${(server.address() as AddressInfo).port}` }));
+      open.push({ close: () => server.close() });
+    });
+    const t1 = transport(live.address, { keepaliveMs: 20, keepaliveTimeoutMs: 1000 });
+    const h1 = t1.openStream({ onMessage: () => undefined, onClose: () => undefined });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(pings).toBeGreaterThan(0);
+    h1.close();
+
+    // A peer that completes the HTTP/2 handshake (its SETTINGS, and the ACK of ours) and then
+    // answers nothing, PINGs included.
+    const mute = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0]));
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    open.push({ close: () => mute.close() });
+    const t2 = transport(`127.0.0.1:${(mute.address() as AddressInfo).port}`, { keepaliveMs: 20, keepaliveTimeoutMs: 60 });
+    const closed = new Promise<TransportStatus>((resolve) => t2.openStream({ onMessage: () => undefined, onClose: resolve }));
+    const s = await closed;
+    expect(s.code).toBe(14);
+    expect(s.details).toContain('keepalive ping not answered within 60 ms');
   });
 
   it('http2 transport — close() ends a call in flight CANCELLED', async () => {
