@@ -227,7 +227,10 @@ export class Http2Connection {
       if (status === undefined) return;
       leftOver();
       finish(status);
-      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+      // Only a call we have not half-closed needs a reset to end; a unary call or a Read closes by
+      // itself now. (A reset per call would also look like a "rapid reset" flood to the server:
+      // Node's HTTP/2 server answers that with GOAWAY and drops the connection.)
+      if (!stream.writableEnded && !stream.closed) stream.close(NGHTTP2_CANCEL);
     });
     const onSessionClose = (): void => {
       connectionLost = true;

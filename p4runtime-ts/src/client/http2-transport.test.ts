@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { p4 } from '../proto/index.js';
 import { frameMessage } from './grpc-frames.js';
+import { FakeP4RuntimeServer } from './testing/fake-p4rt-server.js';
 import { Http2Transport } from './http2-transport.js';
 import { parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions } from './options.js';
@@ -267,6 +268,15 @@ describe('http2 transport', () => {
     const s = await closed;
     expect(s.code).toBe(14);
     expect(s.details).toContain('keepalive ping not answered within 60 ms');
+  });
+
+  it('http2 transport — a finished unary call is never reset: thousands on one connection to a grpc-js server all succeed', async () => {
+    // A reset per call reads as a rapid-reset flood to Node's HTTP/2 server, which then drops the
+    // connection (GOAWAY, INTERNAL_ERROR) mid-run: this failed so before the fix.
+    const server = await new FakeP4RuntimeServer().start();
+    open.push({ close: () => server.stop() });
+    const t2 = transport(server.address);
+    for (let i = 0; i < 3000; i++) await t2.capabilities();
   });
 
   it('http2 transport — close() ends a call in flight CANCELLED', async () => {
