@@ -186,7 +186,6 @@ export class Http2Connection {
     let deframer: MessageDeframer | undefined;
     let status: TransportStatus | undefined;
     let error: Error | undefined;
-    let connectionLost = false;
     const stop = (s: TransportStatus): void => {
       status ??= s;
       if (!stream.closed) stream.close(NGHTTP2_CANCEL);
@@ -232,15 +231,12 @@ export class Http2Connection {
       // Node's HTTP/2 server answers that with GOAWAY and drops the connection.)
       if (!stream.writableEnded && !stream.closed) stream.close(NGHTTP2_CANCEL);
     });
-    const onSessionClose = (): void => {
-      connectionLost = true;
-    };
-    sess.once('close', onSessionClose);
     stream.on('close', () => {
-      sess.off('close', onSessionClose);
       leftOver();
       if (status === undefined && this.closed) status = { code: Code.CANCELLED, details: `the transport was closed (${path})` };
-      finish(status ?? statusForClose(stream, error, connectionLost || sess.destroyed, this.o.address));
+      // No listener per call on the session (many calls at once would trip Node's listener limit):
+      // by the time a stream of a lost connection closes, the session is already destroyed.
+      finish(status ?? statusForClose(stream, error, sess.destroyed || sess.closed, this.o.address));
     });
     return {
       write: (frame) => {

@@ -279,6 +279,25 @@ describe('http2 transport', () => {
     for (let i = 0; i < 3000; i++) await t2.capabilities();
   });
 
+  it('http2 transport — many calls at once share the connection without piling listeners on it', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const srv = await rawServer((stream, headers) => setTimeout(() => answer(encodedCaps())(stream, headers, undefined as never), 5));
+      const t = transport(srv.address);
+      const all = await Promise.all(Array.from({ length: 50 }, () => t.capabilities()));
+      expect(all.map((c) => c.p4runtimeApiVersion)).toEqual(Array(50).fill('1.3.0'));
+      expect(srv.sessions).toBe(1);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('http2 transport — close() ends a call in flight CANCELLED', async () => {
     const srv = await rawServer(() => undefined);
     const t = transport(srv.address);
