@@ -67,16 +67,18 @@ function endpoint(o: Http2ConnectionOptions): { url: string; authority: string; 
     return { url: `${secure ? 'https' : 'http'}://${authority}`, authority, options: { settings, createConnection } };
   }
   const host = o.address.slice(0, o.address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  // SNI takes a host name, never an address (RFC 6066); the certificate is checked against
-  // `serverName` when given, else against the host as written.
+  const port = Number(o.address.slice(o.address.lastIndexOf(':') + 1));
+  const authority = serverName === undefined ? o.address : serverName;
+  if (!secure) return { url: `http://${o.address}`, authority, options: { settings } };
+  // Our own TLS socket: http2.connect would set the URL's host as SNI, an IP address included,
+  // which RFC 6066 forbids (Node warns, DEP0123). SNI is a host name or nothing; the certificate
+  // is checked against `serverName` when given, else against the host as written.
   const name = serverName ?? host;
   const sni = net.isIP(name) ? undefined : name;
   const checkServerIdentity = serverName === undefined ? undefined : (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(serverName, cert);
-  const options: SecureClientSessionOptions = {
-    settings,
-    ...(secure ? { ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}) } : {}),
-  };
-  return { url: `${secure ? 'https' : 'http'}://${o.address}`, authority: serverName === undefined ? o.address : serverName, options };
+  const createConnection = (): tls.TLSSocket =>
+    tls.connect({ host, port, ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}), ALPNProtocols: ['h2'] });
+  return { url: `https://${o.address}`, authority, options: { settings, createConnection } };
 }
 
 /** The status of a stream that closed without one from the server. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { p4 } from '../proto/index.js';
 import { frameMessage } from './grpc-frames.js';
+import { generateTestPki } from './testing/certs.js';
 import { FakeP4RuntimeServer } from './testing/fake-p4rt-server.js';
 import { Http2Transport } from './http2-transport.js';
 import { parseP4SwitchOptions } from './options.js';
@@ -296,6 +297,35 @@ describe('http2 transport', () => {
       process.off('warning', onWarning);
     }
     expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('http2 transport — over TLS, SNI carries serverName or a host name, never an IP address (RFC 6066)', async () => {
+    const pki = generateTestPki();
+    open.push({ close: () => pki.cleanup() });
+    const sni: Array<string | undefined> = [];
+    const server = http2.createSecureServer({
+      key: pki.serverKey,
+      cert: pki.serverCert,
+      SNICallback: (name, cb) => {
+        sni.push(name);
+        cb(null, undefined);
+      },
+    });
+    server.on('session', (sess) => {
+      const name = (sess.socket as unknown as { servername?: string | false }).servername;
+      if (name === false || name === undefined) sni.push(undefined);
+    });
+    server.on('stream', (stream, headers) => answer(encodedCaps())(stream, headers, undefined as never));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    open.push({ close: () => server.close() });
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Checked against the IP address in the certificate; no SNI sent.
+    expect((await transport(address, { credentials: { kind: 'tls', ca: pki.caCert } }).capabilities()).p4runtimeApiVersion).toBe('1.3.0');
+    expect(sni).toEqual([undefined]);
+    // A serverName goes out as SNI (and the certificate, issued for 127.0.0.1 only, is refused).
+    const e = await failure(transport(address, { credentials: { kind: 'tls', ca: pki.caCert, serverName: 'switch.example' } }).capabilities());
+    expect(e.code).toBe(14);
+    expect(sni).toContain('switch.example');
   });
 
   it('http2 transport — close() ends a call in flight CANCELLED', async () => {
