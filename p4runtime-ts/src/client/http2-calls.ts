@@ -168,10 +168,11 @@ export class Http2Connection {
       h.onEnd(s);
     };
     this.active++;
-    if (this.closed) {
-      queueMicrotask(() => finish({ code: Code.CANCELLED, details: 'the transport is closed' }));
+    const failed = (s: TransportStatus): Http2Call => {
+      queueMicrotask(() => finish(s));
       return { write: () => undefined, end: () => undefined, cancel: () => undefined, pause: () => undefined, resume: () => undefined };
-    }
+    };
+    if (this.closed) return failed({ code: Code.CANCELLED, details: 'the transport is closed' });
     const headers: OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': path,
@@ -183,7 +184,15 @@ export class Http2Connection {
     };
     if (deadlineMs > 0) headers['grpc-timeout'] = grpcTimeoutHeader(deadlineMs);
     const sess = this.connection();
-    const stream = sess.request(headers, { endStream: false });
+    let stream: ClientHttp2Stream;
+    try {
+      stream = sess.request(headers, { endStream: false });
+    } catch (e) {
+      // A connection that can take no more streams (closing, out of stream ids): the next call
+      // opens a new one.
+      if (this.session === sess) this.session = undefined;
+      return failed({ code: Code.UNAVAILABLE, details: `${this.o.address}: ${(e as Error).message}` });
+    }
     const md = new ResponseMetadata();
     let deframer: MessageDeframer | undefined;
     let status: TransportStatus | undefined;
