@@ -42,6 +42,9 @@ The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
       "trustedCallers": ["controller-a"], "coordinators": { "dc-a": "dc-a.pub.pem", "dc-b": "dc-b.pub.pem" },
       "requiredSigners": ["dc-a", "dc-b"], "snapshotSource": "auto" } }
 
+switch.grpcClient "grpc-js" carries P4Runtime over a grpc-js channel instead of p4runtime-ts'
+own HTTP/2 client (the default, "http2").
+
 snapshotSource "index" trusts the slot index the daemon learns from digests (no scan of the slot
 group before the first snapshot): right when the daemon starts with the switch's pipeline, before
 any flow; "auto" (the default) scans until the index is reconciled.`;
