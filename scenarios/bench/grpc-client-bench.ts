@@ -6,6 +6,7 @@
  */
 import { P4Switch } from 'p4runtime-ts';
 import type { GrpcClientKind, P4Schema, P4Update } from 'p4runtime-ts';
+import { median } from './migrate-flows.js';
 import type { BenchRow } from './results.js';
 
 /** What the comparison needs. */
@@ -23,11 +24,6 @@ export interface GrpcClientBenchOptions {
 }
 
 const KINDS: readonly GrpcClientKind[] = ['http2', 'grpc-js'];
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 /** Client CPU and wall ms per call for `calls` sequential one-update Writes on a fresh session. */
 async function oneRound(o: GrpcClientBenchOptions, kind: GrpcClientKind): Promise<{ cpu: number; wall: number }> {

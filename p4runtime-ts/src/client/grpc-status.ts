@@ -6,13 +6,8 @@
  * `P4RuntimeError.from` and the Write error decoding read both transports the same way.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
+import { grpcCodeName } from '../errors.js';
 import type { TransportStatus } from './transport.js';
-
-/** gRPC status code names by number (grpc/doc/statuscodes.md). */
-const CODE_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
 
 /** Numeric codes used here. */
 export const Code = { OK: 0, CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16, PERMISSION_DENIED: 7 } as const;
@@ -45,7 +40,7 @@ export class TransportCallError extends Error implements TransportStatus {
   readonly metadata: { get(key: string): Array<string | Buffer> };
 
   constructor(status: TransportStatus, method?: string) {
-    super(`${status.code} ${CODE_NAMES[status.code] ?? 'UNKNOWN'}: ${status.details}${method ? ` (${method})` : ''}`);
+    super(`${status.code} ${grpcCodeName(status.code)}: ${status.details}${method ? ` (${method})` : ''}`);
     this.name = 'TransportCallError';
     this.code = status.code;
     this.details = status.details;

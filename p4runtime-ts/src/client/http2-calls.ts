@@ -54,31 +54,26 @@ const USER_AGENT = 'p4runtime-ts http2';
 /** The URL authority and connect options for an address. */
 function endpoint(o: Http2ConnectionOptions): { url: string; authority: string; options: SecureClientSessionOptions } {
   const c = o.credentials;
-  const secure = c.kind !== 'insecure';
   const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES };
-  const tlsOptions: tls.ConnectionOptions =
-    c.kind === 'insecure' ? {} : c.kind === 'tls' ? { ...(c.ca ? { ca: c.ca } : {}) } : { ca: c.ca, cert: c.cert, key: c.key };
   const serverName = c.kind === 'insecure' ? undefined : c.serverName;
-  if (o.address.startsWith('unix:')) {
-    const path = o.address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
-    const authority = serverName ?? 'localhost';
-    const createConnection = (): net.Socket =>
-      secure ? tls.connect({ path, ...tlsOptions, ...(net.isIP(authority) ? {} : { servername: authority }), ALPNProtocols: ['h2'] }) : net.connect(path);
-    return { url: `${secure ? 'https' : 'http'}://${authority}`, authority, options: { settings, createConnection } };
+  const unix = o.address.startsWith('unix:');
+  const colon = o.address.lastIndexOf(':');
+  const host = unix ? 'localhost' : o.address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const target = unix ? { path: o.address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '') } : { host, port: Number(o.address.slice(colon + 1)) };
+  const authority = serverName ?? (unix ? host : o.address);
+  if (c.kind === 'insecure') {
+    return { url: `http://${authority}`, authority, options: unix ? { settings, createConnection: () => net.connect(target) } : { settings } };
   }
-  const host = o.address.slice(0, o.address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  const port = Number(o.address.slice(o.address.lastIndexOf(':') + 1));
-  const authority = serverName === undefined ? o.address : serverName;
-  if (!secure) return { url: `http://${o.address}`, authority, options: { settings } };
   // Our own TLS socket: http2.connect would set the URL's host as SNI, an IP address included,
   // which RFC 6066 forbids (Node warns, DEP0123). SNI is a host name or nothing; the certificate
   // is checked against `serverName` when given, else against the host as written.
+  const tlsOptions: tls.ConnectionOptions = c.kind === 'tls' ? { ...(c.ca ? { ca: c.ca } : {}) } : { ca: c.ca, cert: c.cert, key: c.key };
   const name = serverName ?? host;
   const sni = net.isIP(name) ? undefined : name;
   const checkServerIdentity = serverName === undefined ? undefined : (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(serverName, cert);
   const createConnection = (): tls.TLSSocket =>
-    tls.connect({ host, port, ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}), ALPNProtocols: ['h2'] });
-  return { url: `https://${o.address}`, authority, options: { settings, createConnection } };
+    tls.connect({ ...target, ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}), ALPNProtocols: ['h2'] });
+  return { url: `https://${unix ? authority : o.address}`, authority, options: { settings, createConnection } };
 }
 
 /** The status of a stream that closed without one from the server. */

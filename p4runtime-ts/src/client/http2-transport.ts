@@ -19,8 +19,12 @@ import type { GrpcTransportOptions, P4RuntimeTransport, StreamChannelHandle, Str
 /** Read responses held before the transport stops reading (HTTP/2 flow control then holds the server). */
 const READ_QUEUE_HIGH = 16;
 
-/** Bytes encoded ahead of sending, as they are. */
-const asIs = (b: Uint8Array): Uint8Array => b;
+/** The Write method for requests encoded ahead of sending: bytes in, bytes out. */
+const ENCODED_WRITE: UnaryMethod<Uint8Array, Buffer> = {
+  path: P4RUNTIME_SERVICE.Write.path,
+  requestSerialize: (b) => b as Buffer,
+  responseDeserialize: (b) => b,
+};
 
 /**
  * P4Runtime over one HTTP/2 connection.
@@ -82,7 +86,7 @@ export class Http2Transport extends UnaryP4RuntimeMethods implements P4RuntimeTr
 
   /** Sends one WriteRequest encoded beforehand. */
   async writeEncoded(bytes: Uint8Array): Promise<void> {
-    await this.unary({ path: P4RUNTIME_SERVICE.Write.path, requestSerialize: asIs as (b: Uint8Array) => Buffer, responseDeserialize: (b: Buffer) => b }, bytes);
+    await this.unary(ENCODED_WRITE, bytes);
   }
 
   /** Streams the ReadResponses of one Read. */
