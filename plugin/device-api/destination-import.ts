@@ -10,7 +10,11 @@ import type { StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
 import { splitHeld } from './held-slots.js';
 import { flowKeyString, placeSlots, translateFields } from './slot-placement.js';
-import { addInto, addVmCounters, countersAfter } from './vm-counter-transfer.js';
+import { addInto, addVmCounters, countersAfter, readVmCounters } from './vm-counter-transfer.js';
+import { probeDataplaneAtomic } from './atomic-activation.js';
+import { DeviceApiFailure } from './migration-sessions.js';
+import { setEntryPhase } from './table-entry-transfer.js';
+import { controlOf, writeControl } from './vm-control-entry.js';
 import type { VmCounters } from './vm-counter-transfer.js';
 
 /** What the destination's imports need of the device API. */
@@ -73,6 +77,30 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
     if (p) d.index.note(p.slot, x.vmId);
   }
   return installed + held.length;
+}
+
+/**
+ * Stages the VM here before its first import: its control entry set so its packets are dropped
+ * until activation, the DATAPLANE_ATOMIC probe started when `probe` (returned unanswered), and the
+ * VM's counter cells read — staged, they do not move, so the final batch only writes.
+ * @throws DeviceApiFailure SCHEMA_MISMATCH when a per-VM counter here is too small for the VM's id.
+ */
+export async function stageVm(plugin: EdgePlugin, x: Migration, what: string, probe: boolean): Promise<{ readonly atomic: Promise<boolean> | undefined }> {
+  // A smaller per-VM counter than the source's is translated only while this VM's id fits it.
+  const small = plugin.contract.counters.find((c) => x.vmId >= c.size);
+  if (small) throw new DeviceApiFailure('SCHEMA_MISMATCH', `${what} refused, nothing written: the VM's id here is ${x.vmId} but per-VM counter '${small.counter}' has ${small.size} cells, so its counts could not be added; give the VM an id below ${small.size} on this switch`);
+  const sw = plugin.session;
+  const control = controlOf(plugin.contract.control);
+  const staged = { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker } as const;
+  await writeControl(sw, control, x.vmId, staged);
+  const atomic = probe ? probeDataplaneAtomic(sw, control, x.vmId, staged) : undefined;
+  setEntryPhase(plugin, x.vmId, 'staged');
+  x.imported = true;
+  const base = readVmCounters(plugin, x.vmId);
+  base.catch(() => undefined);
+  x.counterBase = base;
+  // In an object: an async function's promise would adopt the probe's and wait for its answer.
+  return { atomic };
 }
 
 /**

@@ -23,6 +23,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess } from '../state-access/index.js';
 import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
+import { EdgePluginError } from '../errors.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
@@ -31,10 +32,10 @@ import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
-import { probeDataplaneAtomic } from './atomic-activation.js';
+import { canReadFrozen, freezeWithReads } from './frozen-read.js';
 import type { VmCounters } from './vm-counter-transfer.js';
 import type { Migration } from './migration-record.js';
-import { importSlots, takeCounters } from './destination-import.js';
+import { importSlots, stageVm, takeCounters } from './destination-import.js';
 import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
@@ -64,6 +65,13 @@ export interface EdgeDeviceApiOptions {
    * the log and the slots costs several times that.
    */
   readonly finalDigestWaitMs?: number;
+  /**
+   * When the source reads its tracker and counters in the pause: 'with-freeze' sends one Read right
+   * behind the freeze's Write and uses it when it saw the freeze (frozen-read.ts), 'after-freeze'
+   * reads once the Write is answered. Default 'with-freeze' where registers are read over
+   * P4Runtime; 'after-freeze' always otherwise.
+   */
+  readonly freezeReads?: 'with-freeze' | 'after-freeze';
 }
 
 /** Default of `finalDigestWaitMs`. */
@@ -82,6 +90,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   /** Whether the switch takes DATAPLANE_ATOMIC Writes (probed at the first staging). */
   private atomic: Promise<boolean> | undefined;
   private readonly side: DestinationSide;
+  /** Whether the freeze sends its reads behind its Write (EdgeDeviceApiOptions.freezeReads). */
+  private readonly frozenReads: boolean;
 
   constructor(
     private readonly plugin: EdgePlugin,
@@ -89,6 +99,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   ) {
     this.name = o.name ?? plugin.options.address;
     this.clock = plugin.options.scheduler;
+    const reads = o.freezeReads ?? 'with-freeze';
+    if (reads !== 'with-freeze' && reads !== 'after-freeze') throw new EdgePluginError('BAD_OPTIONS', `device ${this.name}: freezeReads '${String(reads)}' is not 'with-freeze' or 'after-freeze'; omit it for the default`);
+    this.frozenReads = reads === 'with-freeze' && canReadFrozen(plugin);
     const trackers = this.access.capabilities().trackers;
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
     const index = new VmSlotIndex(this.access, this.clock);
@@ -205,7 +218,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
           numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {
@@ -303,23 +316,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Checked whole before anything is written: a wrong record from a peer changes nothing.
       checkIncomingBatch(this.group, this.contract.counters.map((c) => c.counter), batch, `device ${this.name}: import of migration ${m.migrationId}`, this.contract.tables);
       const x = this.mig(m);
-      const sw = this.plugin.session;
-      const control = controlOf(this.contract.control);
       if (!x.imported) {
-        // A smaller per-VM counter than the source's is translated only while this VM's id fits it.
-        const small = this.contract.counters.find((c) => x.vmId >= c.size);
-        if (small) throw new DeviceApiFailure('SCHEMA_MISMATCH', `device ${this.name}: import of migration ${m.migrationId} refused, nothing written: the VM's id here is ${x.vmId} but per-VM counter '${small.counter}' has ${small.size} cells, so its counts could not be added; give the VM an id below ${small.size} on this switch`);
-        // The VM does not run here yet: its packets are dropped until activation.
-        const staged = { track: 0, freeze: 0, staged: 1, active: 0, tracker: x.tracker } as const;
-        await writeControl(sw, control, x.vmId, staged);
-        this.atomic ??= probeDataplaneAtomic(sw, control, x.vmId, staged);
-        setEntryPhase(this.plugin, x.vmId, 'staged');
-        x.imported = true;
-        // Staged, the VM's counter cells here do not move (its packets are dropped before they
-        // are counted): read them now, in pre-copy, so the final batch only writes.
-        const base = this.readCounters(x.vmId);
-        base.catch(() => undefined);
-        x.counterBase = base;
+        const { atomic } = await stageVm(this.plugin, x, `device ${this.name}: import of migration ${m.migrationId}`, this.atomic === undefined);
+        this.atomic ??= atomic;
       }
       // Pinholes, counters and slots touch different state: written at once (the final batch is in
       // the pause). VmCounters are added now, or with activation where that is one atomic Write
@@ -336,10 +335,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   freeze(m: MigrationRef): Promise<void> {
     return this.once(m, 'freeze', async () => {
       const x = this.mig(m);
-      await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker });
+      const after = await freezeWithReads(this.plugin, x, this.frozenReads);
       x.frozen = true;
       x.ended.next();
       setEntryPhase(this.plugin, x.vmId, 'frozen');
+      if (after === 'confirmed-later') return;
       // Final from here on. Read while the caller goes on to the final delta (which awaits them):
       // the pause need not wait one more round trip before the change log is read. The tracker
       // first (behind any delta pull still in flight, as the final delta would read it): what the
@@ -379,8 +379,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           const early = x.frozenTracker;
           x.frozenTracker = undefined;
           const t = (await early?.catch(() => undefined)) ?? (await this.access.readTracker(x.tracker));
-          // An in-band tracker answer carries the data plane's time: the rebase needs no clock read.
-          const clockRead = t.clock === undefined ? undefined : Promise.resolve(t.clock);
+          // An in-band tracker answer carries the data plane's time: the rebase needs no clock read;
+          // else the clock read beside the freeze's Read, when there was one.
+          const beside = x.frozenClock;
+          x.frozenClock = undefined;
+          const clockRead = t.clock !== undefined ? Promise.resolve(t.clock) : beside?.then((c) => c ?? this.access.readClock());
           const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });
           if (proven) return { ...(await sourceBatch(this.source(), m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);

@@ -43,8 +43,10 @@ export interface Migration {
   activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */
   frozenCounters: Promise<Counters> | undefined;
-  /** Source: the tracker, read once the freeze took effect (the final delta takes it, or reads again if it failed). */
-  frozenTracker: Promise<TrackerState> | undefined;
+  /** Source: the tracker, read once the freeze took effect (the final delta takes it, or reads again when it failed or is undefined). */
+  frozenTracker: Promise<TrackerState | undefined> | undefined;
+  /** Source: the data-plane clock, read as the freeze was sent, when the tracker's read carries none (undefined: read it when needed). */
+  frozenClock: Promise<bigint | undefined> | undefined;
   /** Source: the VM's migratable-table entries as the snapshot found them (the final export reads just these and newer ones). */
   snapshotEntries: readonly TableEntryRecord[] | undefined;
   /** Source: the numbered delta digests received (undefined when the data plane does not number changes). */

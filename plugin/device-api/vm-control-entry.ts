@@ -51,11 +51,16 @@ export async function writeControl(sw: P4Switch, c: MigrationControlSpec, vmId: 
 
 /** The update that sets the VM's control entry to `flags` (MODIFY or INSERT). */
 export function controlUpdate(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>, kind: 'modify' | 'insert'): P4Update {
+  const entry = { match: { [c.keyField]: vmId }, action: c.action, params: controlParams(c, flags) };
+  return kind === 'modify' ? sw.table(c.table).modify(entry) : sw.table(c.table).insert(entry);
+}
+
+/** The control entry's action parameters for `flags`, by the program's parameter names. */
+export function controlParams(c: MigrationControlSpec, flags: ControlFlags | Readonly<Record<string, bigint>>): Record<string, bigint> {
   const params: Record<string, bigint> = {};
   for (const [k, v] of Object.entries(flags)) params[k === 'tracker' ? (c.tracker?.param ?? k) : (c.flags[k as keyof MigrationControlSpec['flags']] ?? k)] = BigInt(v);
   if (!c.tracker) delete params.tracker;
-  const entry = { match: { [c.keyField]: vmId }, action: c.action, params };
-  return kind === 'modify' ? sw.table(c.table).modify(entry) : sw.table(c.table).insert(entry);
+  return params;
 }
 
 /** The update that puts back the entry found before the migration: its parameters, or no entry. */

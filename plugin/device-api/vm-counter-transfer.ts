@@ -5,6 +5,7 @@
  * added. The destination's cells are read when the VM is staged there (its packets are dropped
  * before they are counted, so the cells do not move until activation) and passed in as `known`.
  */
+import type { CounterCell, ReadQuery } from 'p4runtime-ts';
 import type { EdgePlugin } from '../edge-plugin.js';
 import { EdgePluginError } from '../errors.js';
 
@@ -13,22 +14,45 @@ export type VmCounters = Record<string, { packets: bigint; bytes: bigint }>;
 
 /** The VM's cell of every per-VM counter of the contract, in one Read (counters are P4Runtime entities on every target). */
 export async function readVmCounters(plugin: EdgePlugin, vmId: number): Promise<VmCounters> {
-  const out: VmCounters = {};
+  const r = vmCounterRead(plugin, vmId);
+  if (r.queries.length === 0) return {};
+  const cells: CounterCell[] = [];
+  try {
+    for (const cell of await plugin.session.readAll(r.queries)) cells.push(cell);
+  } catch (e) {
+    throw EdgePluginError.from(e, `reading the per-VM counters ${r.names.join(', ')} of VM id ${vmId}`);
+  }
+  return r.collect(cells);
+}
+
+/** The Read of a VM's per-VM counter cells: its queries, and the values by alias from the cells read. */
+export interface VmCounterRead {
+  readonly names: readonly string[];
+  readonly queries: readonly ReadQuery<CounterCell>[];
+  /** The VM's counters from the cells read (other cells ignored; a cell left out of the answer is zero). */
+  collect(cells: Iterable<CounterCell>): VmCounters;
+}
+
+/** The VM's cell of every per-VM counter of the contract that has one, as read queries. */
+export function vmCounterRead(plugin: EdgePlugin, vmId: number): VmCounterRead {
   const sw = plugin.session;
   const names = plugin.contract.counters.filter((c) => vmId < c.size).map((c) => c.counter);
-  if (names.length === 0) return out;
   // Answers name counters in full; the contract names them by alias.
   const alias = new Map(names.map((n) => [sw.counter(n).info.name, n]));
-  try {
-    for (const cell of await sw.readAll(names.map((n) => sw.counter(n).at(vmId)))) {
-      out[alias.get(cell.counter) ?? cell.counter] = { packets: cell.packets, bytes: cell.bytes };
-    }
-  } catch (e) {
-    throw EdgePluginError.from(e, `reading the per-VM counters ${names.join(', ')} of VM id ${vmId}`);
-  }
-  // A target that leaves a zero cell out of its answer: zero.
-  for (const n of names) out[n] ??= { packets: 0n, bytes: 0n };
-  return out;
+  return {
+    names,
+    queries: names.map((n) => sw.counter(n).at(vmId)),
+    collect(cells) {
+      const out: VmCounters = {};
+      for (const cell of cells) {
+        const name = alias.get(cell.counter);
+        if (name !== undefined && cell.index === vmId) out[name] = { packets: cell.packets, bytes: cell.bytes };
+      }
+      // A target that leaves a zero cell out of its answer: zero.
+      for (const n of names) out[n] ??= { packets: 0n, bytes: 0n };
+      return out;
+    },
+  };
 }
 
 /**

@@ -16,11 +16,12 @@ export type {
   SlotWrite,
 } from './register-access.js';
 export type { ChangedSlots, ChangeLogEntry, ConditionalOutcome, TrackerState } from './change-log-access.js';
+export { changeLogOf } from './change-log-access.js';
 export { DEFAULT_INBAND_OPTIONS, InbandClient, inbandOpName, parseInbandOptions } from './inband-client.js';
 export type { InbandChannel, InbandOptions } from './inband-client.js';
 export { InbandRegisterAccess } from './inband-backend.js';
 export type { CounterSource, InbandBackendParts } from './inband-backend.js';
-export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell, slotWriteUpdates } from './p4runtime-backend.js';
+export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-backend.js';
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';

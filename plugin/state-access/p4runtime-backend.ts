@@ -4,8 +4,8 @@
  * with MODIFY. A filtered read fetches the filter's words first and the other words only for the
  * slots that pass, so reading one VM's flows costs two wildcard reads plus its own cells.
  */
-import type { P4Switch, P4Update } from 'p4runtime-ts';
-import type { SlotGroupSpec } from '../contract/index.js';
+import type { P4Switch, P4Update, ReadQuery, RegisterCell } from 'p4runtime-ts';
+import type { ChangeLogSpec, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { forEachLimited } from './for-each-limited.js';
 import { compileSlotFilter, epochAfter, epochConflict, selectionIndices } from './register-access.js';
@@ -49,6 +49,33 @@ export async function readCounterCell(sw: P4Switch, counter: string, index: numb
   } catch (e) {
     throw EdgePluginError.from(e, `reading counter '${counter}'[${index}]`);
   }
+}
+
+/**
+ * The register cells of one tracker as P4Runtime read queries: the changes count first — read no
+ * later than the head, it bounds the changes made after the head was read from below (servers
+ * read a request's entities in order) — then the head and the round.
+ */
+export function trackerCellQueries(sw: P4Switch, c: ChangeLogSpec, tracker: number): ReadQuery<RegisterCell>[] {
+  const changes = c.changesRegister === undefined ? [] : [sw.register(c.changesRegister).at(tracker)];
+  return [...changes, sw.register(c.headRegister).at(tracker), sw.register(c.roundRegister).at(tracker)];
+}
+
+/** The tracker's state from its cells as read (trackerCellQueries); cells of other registers are ignored. */
+export function trackerFromCells(sw: P4Switch, c: ChangeLogSpec, tracker: number, cells: Iterable<RegisterCell>): TrackerState {
+  const head = sw.register(c.headRegister).info.name;
+  const round = sw.register(c.roundRegister).info.name;
+  const changes = c.changesRegister === undefined ? undefined : sw.register(c.changesRegister).info.name;
+  let h = 0n;
+  let r = 0n;
+  let n = 0n;
+  for (const cell of cells) {
+    if (cell.index !== tracker) continue;
+    if (cell.register === head) h = cell.value;
+    else if (cell.register === round) r = cell.value;
+    else if (cell.register === changes) n = cell.value;
+  }
+  return trackerState(c, tracker, [r >> 32n, h, r & 0xffffffffn, n]);
 }
 
 /**
@@ -307,26 +334,16 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const c = changeLogOf(this.group);
     checkTracker(c, tracker);
     if (this.inband) return this.inband.readTracker(tracker);
-    const head = this.sw.register(c.headRegister);
-    const round = this.sw.register(c.roundRegister);
-    // The changes count comes first in the request: read no later than the head, it bounds the
-    // changes made after the head was read from below (servers read a request's entities in order).
-    const changes = c.changesRegister === undefined ? undefined : this.sw.register(c.changesRegister);
-    let h = 0n;
-    let r = 0n;
-    let n = 0n;
+    const q = trackerCellQueries(this.sw, c, tracker);
+    const cells: RegisterCell[] = [];
     this.counts.requests++;
     try {
-      for await (const cells of this.sw.readChunks([...(changes ? [changes.at(tracker)] : []), head.at(tracker), round.at(tracker)])) for (const cell of cells) {
-        if (cell.register === head.info.name) h = cell.value;
-        else if (cell.register === round.info.name) r = cell.value;
-        else n = cell.value;
-        this.cells++;
-      }
+      for await (const chunk of this.sw.readChunks(q)) for (const cell of chunk) cells.push(cell);
     } catch (e) {
-      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}'${changes ? `, '${changes.info.alias}'` : ''})`);
+      throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}'${c.changesRegister ? `, '${c.changesRegister}'` : ''})`);
     }
-    return trackerState(c, tracker, [r >> 32n, h, r & 0xffffffffn, n]);
+    this.cells += cells.length;
+    return trackerFromCells(this.sw, c, tracker, cells);
   }
 
   /**

@@ -56,11 +56,11 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
   });
 
   /** Prepared at both ends, the snapshot staged; then flows 0 and 1 change, flow 0 twice. */
-  async function stagedThenChanged(): Promise<{ m: MigrationRef; snap: StateBatch }> {
+  async function stagedThenChanged(source: EdgeDeviceApi = srcApi): Promise<{ m: MigrationRef; snap: StateBatch }> {
     const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
-    await srcApi.prepare(m);
+    await source.prepare(m);
     await dstApi.prepare(m);
-    const snap = await srcApi.exportSnapshot(m);
+    const snap = await source.exportSnapshot(m);
     await dstApi.importStaged(m, snap);
     for (const [p, k] of [[ports[0], 0], [ports[1], 0], [ports[0], 1]] as const) expect(src.sim.dataplane.inject(UPLINK, returnSegment(p as number, k)).kind).toBe('forward');
     return { m, snap };
@@ -109,8 +109,10 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     const { m, snap } = await stagedThenChanged();
     const { final, packetOuts, reads } = await frozenFinal(m, snap);
     expect(final.proof).toBe('change-numbers');
-    // The tracker alone, in-band: its count proves the batch, its answer's time rebases it; no
-    // change log, no slot read, no clock read.
+    // The tracker alone: its count proves the batch — no change log, no slot read. Where registers
+    // are read over P4Runtime (full) it came with the counters in the Read behind the freeze's
+    // Write and the clock in-band beside it; elsewhere (bmv2) in-band, its answer's time rebasing
+    // the batch. Either way one in-band packet and no Read after the freeze.
     expect(packetOuts).toBe(1);
     expect(reads).toBe(0);
     expect(final.clock).toBeGreaterThan(0n);
@@ -119,8 +121,10 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     await finish(m, final);
   }, 60_000);
 
-  it('numbered final delta — the freeze sends the tracker read before the counters\' Read, and a failed early read is made again by the final delta', async () => {
-    const { m, snap } = await stagedThenChanged();
+  it('numbered final delta — reading after the freeze\'s answer (freezeReads: after-freeze), the freeze sends the tracker read before the counters\' Read, and a failed early read is made again by the final delta', async () => {
+    const after = createDeviceApi(src.plugin, { name: 'src-after', snapshotSource: 'index', reconcile: false, finalDigestWaitMs: waitMs, freezeReads: 'after-freeze' });
+    await after.ready();
+    const { m, snap } = await stagedThenChanged(after);
     const access = src.plugin.registerAccess;
     const order: string[] = [];
     const readTracker = access.readTracker.bind(access);
@@ -138,17 +142,19 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
       return readChunks(q);
     });
     try {
-      await srcApi.freeze(m);
-      const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+      await after.freeze(m);
+      const final = await after.finalDelta(m, snap.coversSeq.to);
       expect(order[0]).toBe('tracker');
       expect(order.filter((x) => x === 'tracker')).toHaveLength(2);
       expect(final.proof).toBe('change-numbers');
       expect(final.counters).toBeDefined();
       expect(final.slots).toHaveLength(2);
       expectSourceFlows(final.slots);
+      await after.abort(m);
     } finally {
       tracker.mockRestore();
       reads.mockRestore();
+      after.stop();
     }
   }, 60_000);
 

@@ -1,0 +1,82 @@
+/**
+ * The source's reads at the freeze, sent right behind the freeze's Write instead of after its
+ * answer: one P4Runtime Read of the VM's control entry, then the tracker's cells, then the VM's
+ * per-VM counter cells. A server reads a request's entities in order (the tracker read relies on
+ * the same: p4runtime-backend.ts), so when the entry read back already carries the freeze, the
+ * cells after it were read after the freeze took effect — final — and the pause saves the round
+ * trip of reading them once the Write is answered. When the Read overtook the Write (no order
+ * between two calls is promised: a multi-threaded server may serve them at once) the entry is not
+ * frozen yet, nothing of the Read is used, and the caller reads again after the Write's answer.
+ */
+import type { CounterCell, RegisterCell } from 'p4runtime-ts';
+import type { EdgePlugin } from '../edge-plugin.js';
+import { changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
+import type { TrackerState } from '../state-access/index.js';
+import type { Migration } from './migration-record.js';
+import { controlOf, controlParams, writeControl } from './vm-control-entry.js';
+import type { ControlFlags } from './vm-control-entry.js';
+import { readVmCounters, vmCounterRead } from './vm-counter-transfer.js';
+import type { VmCounters } from './vm-counter-transfer.js';
+
+/** What the freeze's Read found, when it was read after the freeze. */
+export interface FrozenReading {
+  readonly tracker: TrackerState;
+  readonly counters: VmCounters;
+}
+
+/** Whether this plugin can read the freeze's state in one P4Runtime Read (registers over P4Runtime, a change log, a control table). */
+export function canReadFrozen(plugin: EdgePlugin): boolean {
+  return plugin.registerAccess.capabilities().backend === 'p4runtime' && plugin.group.changeLog !== undefined && plugin.contract.control !== undefined;
+}
+
+/**
+ * Reads the VM's control entry, tracker `tracker` and per-VM counters in one Read; resolves the
+ * tracker and counters when the entry read back is the frozen one (`frozen`), else undefined.
+ * Rejects as the Read does (the caller reads again, after the Write's answer).
+ */
+export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: number, frozen: ControlFlags): Promise<FrozenReading | undefined> {
+  const sw = plugin.session;
+  const c = controlOf(plugin.contract.control);
+  const log = changeLogOf(plugin.group);
+  const counters = vmCounterRead(plugin, vmId);
+  const table = sw.table(c.table);
+  const want = controlParams(c, frozen);
+  let entryFrozen = false;
+  const registers: RegisterCell[] = [];
+  const counterCells: CounterCell[] = [];
+  // The entry first: what follows it in the request is read no earlier than it.
+  for await (const chunk of sw.readChunks([table.entry({ [c.keyField]: vmId }), ...trackerCellQueries(sw, log, tracker), ...counters.queries])) {
+    for (const e of chunk) {
+      if (e.kind === 'table') entryFrozen = e.table === table.info.name && Object.entries(want).every(([k, v]) => e.params[k] === v);
+      else if (e.kind === 'register') registers.push(e);
+      else if (e.kind === 'counter') counterCells.push(e);
+    }
+  }
+  if (!entryFrozen) return undefined;
+  return { tracker: trackerFromCells(sw, log, tracker, registers), counters: counters.collect(counterCells) };
+}
+
+/**
+ * Freezes the VM at this source (its control entry: tracking, frozen, active). With `withReads`
+ * the Read of readFrozen rides right behind the Write, and the clock is read in-band beside it (a
+ * P4Runtime tracker read carries no data-plane time; a slot changed between that read and the
+ * freeze just counts as age 0, as in pre-copy); the migration's frozenTracker, frozenCounters and
+ * frozenClock are set from them — the counters read again, after the Write's answer, when the
+ * Read did not see the freeze, and the tracker left undefined for the final delta to read under
+ * its lock. Resolves once the Write is answered: 'confirmed-later' when those reads were set up,
+ * 'read-now' when the caller must start them.
+ */
+export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withReads: boolean): Promise<'confirmed-later' | 'read-now'> {
+  const frozen = { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker } as const;
+  const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozen);
+  const early = withReads ? readFrozen(plugin, x.vmId, x.tracker, frozen).catch(() => undefined) : undefined;
+  const clock = early && plugin.group.clock ? plugin.registerAccess.readClock().catch(() => undefined) : undefined;
+  await write;
+  if (!early) return 'read-now';
+  // Attached after the Write's answer: a Read made again always follows the freeze.
+  x.frozenTracker = early.then((r) => r?.tracker);
+  x.frozenCounters = early.then((r) => r?.counters ?? readVmCounters(plugin, x.vmId));
+  x.frozenCounters.catch(() => undefined);
+  x.frozenClock = clock;
+  return 'confirmed-later';
+}
