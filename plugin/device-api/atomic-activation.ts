@@ -36,6 +36,8 @@ export async function probeDataplaneAtomic(sw: P4Switch, c: MigrationControlSpec
  */
 export async function activateWithCounters(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl, cells: VmCounters, retry: boolean, slots: readonly P4Update[] = []): Promise<void> {
   if (retry && (await isRestored(sw, c, vmId, prior))) return;
-  const updates = [...Object.entries(cells).map(([name, v]) => sw.counter(name).modify(vmId, v)), ...slots, restoreUpdate(sw, c, vmId, prior)];
+  // concat, not spread: the slots may be thousands of updates, and spread steps an iterator.
+  const updates = Object.entries(cells).map(([name, v]) => sw.counter(name).modify(vmId, v)).concat(slots);
+  updates.push(restoreUpdate(sw, c, vmId, prior));
   await sw.write(updates, { atomicity: 'DATAPLANE_ATOMIC' });
 }

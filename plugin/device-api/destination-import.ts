@@ -62,7 +62,8 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   const { held, rest, restKeys } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock, keys) : { held: [], rest: flows, restKeys: keys };
   const defer = held.length > 0 && final && (await d.atomic()) === true;
   const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
-  for (const h of held) {
+  for (let i = 0; i < held.length; i++) {
+    const h = held[i] as (typeof held)[number];
     x.placed.set(h.key, { slot: h.index, words: h.words });
     if (!defer || h.mask === 0) continue;
     const before = x.pendingSlots.get(h.index);
@@ -71,9 +72,9 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   // The switch sends no new-flow digest for slots we write: index them ourselves, or a daemon
   // trusting its index (snapshotSource: index) would later export this VM without them. This
   // batch's flows only: the final batch is in the pause, and the VM may have 10^5 placed.
-  for (const h of held) d.index.note(h.index, x.vmId);
-  for (const key of restKeys) {
-    const p = x.placed.get(key);
+  for (let i = 0; i < held.length; i++) d.index.note((held[i] as (typeof held)[number]).index, x.vmId);
+  for (let i = 0; i < restKeys.length; i++) {
+    const p = x.placed.get(restKeys[i] as string);
     if (p) d.index.note(p.slot, x.vmId);
   }
   return installed + held.length;

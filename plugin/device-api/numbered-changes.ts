@@ -141,13 +141,16 @@ export class NumberedChanges {
     }
     if (missing > 0) return { kind: 'missing', missing, first };
     const out: SlotRecord[] = [];
-    for (const s of slots) {
+    let late: UnprovenReason | undefined;
+    // forEach, not for-of: this runs in the pause, unoptimized, where for-of allocates per step.
+    slots.forEach((s) => {
       const l = this.latest.get(s);
-      if (!l) continue;
+      if (!l || late) return;
       // `to` is the count after the freeze: nothing newer can exist unless it was read too early.
-      if (l.n >= to) return { kind: 'not-held', detail: `change ${l.n} of slot ${s} is past the count ${to}: the count was read before the last change` };
-      out.push({ index: s, words: l.words });
-    }
+      if (l.n >= to) late = { kind: 'not-held', detail: `change ${l.n} of slot ${s} is past the count ${to}: the count was read before the last change` };
+      else out.push({ index: s, words: l.words });
+    });
+    if (late) return late;
     out.sort((a, b) => a.index - b.index);
     return out;
   }

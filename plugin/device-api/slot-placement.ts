@@ -27,7 +27,12 @@ export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<stri
 
 /** Whether two flows have the same key (flowKeyString equality, without building the strings). */
 export function sameFlowKey(group: SlotGroupSpec, a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>): boolean {
-  for (const k of group.key) if ((a[k.name] ?? 0n) !== (b[k.name] ?? 0n)) return false;
+  // Indexed, not for-of: pause code runs unoptimized, where for-of allocates a result per step.
+  const key = group.key;
+  for (let i = 0; i < key.length; i++) {
+    const name = (key[i] as { name: string }).name;
+    if ((a[name] ?? 0n) !== (b[name] ?? 0n)) return false;
+  }
   return true;
 }
 

@@ -40,13 +40,17 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
   const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? s.access.readClock()), reading]);
   const slots: SlotRecordOut[] = [];
   const removed: Record<string, bigint>[] = [];
-  const byIndex = new Map(read.map((r) => [r.index, r]));
-  // Every looked-at slot is usually read too (the final batch from digests, a delta round).
-  const all = looked.length === read.length && looked.every((i) => byIndex.has(i)) ? looked : new Set([...looked, ...read.map((r) => r.index)]);
+  // Usually the slots read are exactly the ones looked at, in that order (the final batch from
+  // digests, a delta round): no index map then — a final batch of 10^3 flows is in the pause.
+  const inOrder = looked.length === read.length && looked.every((i, n) => read[n]?.index === i);
+  const byIndex = inOrder ? undefined : new Map(read.map((r) => [r.index, r]));
+  const all = inOrder ? looked : [...new Set([...looked, ...read.map((r) => r.index)])];
   const g = s.group;
   const vmId = BigInt(x.vmId);
-  for (const i of all) {
-    const r = byIndex.get(i);
+  // Indexed, not for-of: the final batch runs unoptimized in the pause, where for-of allocates per step.
+  for (let n = 0; n < all.length; n++) {
+    const i = all[n] as number;
+    const r = byIndex ? byIndex.get(i) : read[n];
     const fields = r ? decodeSlotFields(g, r.words) : undefined;
     const before = x.exported.get(i);
     const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;

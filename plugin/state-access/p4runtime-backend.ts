@@ -91,7 +91,11 @@ export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Ite
   for (let n = 0; n < list.length; n++) {
     const w = list[n] as SlotWrite;
     const mask = masks[n] ?? 0;
-    for (const { at, handle } of words) if ((mask >> at) & 1) updates.push(handle.modify(w.index, w.words[at] ?? 0n));
+    // Indexed, not for-of with destructuring: a final batch's thousands of writes run unoptimized.
+    for (let k = 0; k < words.length; k++) {
+      const { at, handle } = words[k] as (typeof words)[number];
+      if ((mask >> at) & 1) updates.push(handle.modify(w.index, w.words[at] ?? 0n));
+    }
   }
   return updates;
 }
