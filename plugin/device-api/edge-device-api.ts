@@ -335,23 +335,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   freeze(m: MigrationRef): Promise<void> {
     return this.once(m, 'freeze', async () => {
       const x = this.mig(m);
-      const after = await freezeWithReads(this.plugin, x, this.frozenReads);
-      x.frozen = true;
-      x.ended.next();
-      setEntryPhase(this.plugin, x.vmId, 'frozen');
-      if (after === 'confirmed-later') return;
-      // Final from here on. Read while the caller goes on to the final delta (which awaits them):
-      // the pause need not wait one more round trip before the change log is read. The tracker
-      // first (behind any delta pull still in flight, as the final delta would read it): what the
-      // final batch is made of comes back first, and is built while the counters' Read, which only
-      // the activation needs, is still on its way.
-      const tracker = this.locked(x, () => this.access.readTracker(x.tracker));
-      tracker.catch(() => undefined);
-      x.frozenTracker = tracker;
-      // One microtask later: behind the tracker read's turn of the lock, so its request leaves first.
-      const counters = Promise.resolve().then(() => this.readCounters(x.vmId));
-      counters.catch(() => undefined);
-      x.frozenCounters = counters;
+      // Final from here on; the reads the final delta awaits are on their way when this returns,
+      // so the pause need not wait one more round trip before the change log is read.
+      await freezeWithReads(this.plugin, x, this.frozenReads, () => this.locked(x, () => this.access.readTracker(x.tracker)));
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * The source's reads at the freeze, sent right behind the freeze's Write instead of after its
+ * The freeze at a source (freezeWithReads), and its reads for the final delta, sent right behind the freeze's Write instead of after its
  * answer: one P4Runtime Read of the VM's control entry, then the tracker's cells, then the VM's
  * per-VM counter cells. A server reads a request's entities in order (the tracker read relies on
  * the same: p4runtime-backend.ts), so when the entry read back already carries the freeze, the
@@ -13,6 +13,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import { changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
 import type { TrackerState } from '../state-access/index.js';
 import type { Migration } from './migration-record.js';
+import { setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, controlParams, writeControl } from './vm-control-entry.js';
 import type { ControlFlags } from './vm-control-entry.js';
 import { readVmCounters, vmCounterRead } from './vm-counter-transfer.js';
@@ -57,26 +58,38 @@ export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: numb
 }
 
 /**
- * Freezes the VM at this source (its control entry: tracking, frozen, active). With `withReads`
- * the Read of readFrozen rides right behind the Write, and the clock is read in-band beside it (a
- * P4Runtime tracker read carries no data-plane time; a slot changed between that read and the
- * freeze just counts as age 0, as in pre-copy); the migration's frozenTracker, frozenCounters and
- * frozenClock are set from them — the counters read again, after the Write's answer, when the
- * Read did not see the freeze, and the tracker left undefined for the final delta to read under
- * its lock. Resolves once the Write is answered: 'confirmed-later' when those reads were set up,
- * 'read-now' when the caller must start them.
+ * Freezes the VM at this source (its control entry: tracking, frozen, active; the migration marked
+ * frozen and its delta rounds ended once the Write is answered) and starts what the final delta reads, setting the migration's frozenTracker, frozenCounters and frozenClock.
+ * With `withReads` the Read of readFrozen rides right behind the Write and the clock is read
+ * in-band beside it (a P4Runtime tracker read carries no data-plane time; a slot changed between
+ * that read and the freeze just counts as age 0, as in pre-copy); when the Read did not see the
+ * freeze, the counters are read again after the Write's answer and the tracker is left undefined
+ * for the final delta to read under its lock. Without, both are read once the Write is answered:
+ * the tracker first, by `readTracker` (behind any delta pull still in flight, as the final delta
+ * would read it) — what the final batch is made of comes back first and is built while the
+ * counters' Read, which only the activation needs, is still on its way. Resolves once the Write
+ * is answered.
  */
-export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withReads: boolean): Promise<'confirmed-later' | 'read-now'> {
+export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withReads: boolean, readTracker: () => Promise<TrackerState>): Promise<void> {
   const frozen = { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker } as const;
   const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozen);
   const early = withReads ? readFrozen(plugin, x.vmId, x.tracker, frozen).catch(() => undefined) : undefined;
   const clock = early && plugin.group.clock ? plugin.registerAccess.readClock().catch(() => undefined) : undefined;
   await write;
-  if (!early) return 'read-now';
-  // Attached after the Write's answer: a Read made again always follows the freeze.
-  x.frozenTracker = early.then((r) => r?.tracker);
-  x.frozenCounters = early.then((r) => r?.counters ?? readVmCounters(plugin, x.vmId));
+  // Final from here on: a delta round still in flight stops at its next step.
+  x.frozen = true;
+  x.ended.next();
+  setEntryPhase(plugin, x.vmId, 'frozen');
+  // Everything below is attached after the Write's answer: a Read made again follows the freeze.
+  if (early) {
+    x.frozenTracker = early.then((r) => r?.tracker);
+    x.frozenCounters = early.then((r) => r?.counters ?? readVmCounters(plugin, x.vmId));
+    x.frozenClock = clock;
+  } else {
+    x.frozenTracker = readTracker();
+    // One microtask later: behind the tracker read's turn of the lock, so its request leaves first.
+    x.frozenCounters = Promise.resolve().then(() => readVmCounters(plugin, x.vmId));
+  }
+  x.frozenTracker.catch(() => undefined);
   x.frozenCounters.catch(() => undefined);
-  x.frozenClock = clock;
-  return 'confirmed-later';
 }
