@@ -23,6 +23,39 @@ export interface QemuDowntimeSample {
   /** The same hold by QEMU's event timestamps, ms. */
   readonly heldQemuMs: number | undefined;
   readonly totalTimeMs: number | undefined;
+  /** QEMU's downtime split by its own event timestamps (undefined when an event was missing). */
+  readonly parts: DowntimeParts | undefined;
+}
+
+/**
+ * Where QEMU's downtime went, by the timestamps QEMU put on its MIGRATION events: `hold` in
+ * `pre-switchover` (0 without the trigger) and `rest`, QEMU's own part (stopping the VM, the final
+ * state transfer). With the trigger QEMU also reports `device` as it leaves the hold, which splits
+ * the rest into `head` (stop → pause) and `tail` (final transfer → completed); without it there is
+ * no such event.
+ */
+export interface DowntimeParts {
+  readonly holdMs: number;
+  readonly restMs: number;
+  readonly headMs: number | undefined;
+  readonly tailMs: number | undefined;
+}
+
+/** Splits `downtimeMs` by the QEMU timestamps of the `pre-switchover`, `device` and `completed` statuses. */
+export function downtimeParts(downtimeMs: number, statuses: readonly { readonly status: string; readonly qemuAtMs: number }[]): DowntimeParts | undefined {
+  const at = (s: string): number | undefined => {
+    const t = statuses.find((x) => x.status === s)?.qemuAtMs;
+    return t === undefined || Number.isNaN(t) ? undefined : t;
+  };
+  const pre = at('pre-switchover');
+  const device = at('device');
+  const completed = at('completed');
+  if (completed === undefined) return undefined;
+  if (pre === undefined) return { holdMs: 0, restMs: downtimeMs, headMs: undefined, tailMs: undefined };
+  if (device === undefined || pre > device || device > completed) return undefined;
+  const holdMs = device - pre;
+  const tailMs = completed - device;
+  return { holdMs, restMs: downtimeMs - holdMs, headMs: downtimeMs - holdMs - tailMs, tailMs };
 }
 
 /** Median, min and max of a series, ms. */
@@ -44,6 +77,8 @@ export interface QemuDowntimeBenchResult {
   readonly heldMedianMs: number;
   /** What the trigger added: median downtime with minus median without. */
   readonly addedMedianMs: number;
+  /** Medians of the downtime's parts per mode (over the samples that had every event). */
+  readonly parts: { readonly without: DowntimeParts | undefined; readonly with: DowntimeParts | undefined };
 }
 
 export interface QemuDowntimeBenchOptions {
@@ -119,17 +154,33 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
     with: withT,
     heldMedianMs: median(samples.filter((s) => s.heldMs !== undefined).map((s) => s.heldMs!)),
     addedMedianMs: withT.medianMs - without.medianMs,
+    parts: { without: medianParts(samples.filter((s) => s.mode === 'without-trigger')), with: medianParts(samples.filter((s) => s.mode === 'with-trigger')) },
   };
+}
+
+/** Per-part medians of the samples' downtime parts (undefined when none had them). */
+export function medianParts(samples: readonly QemuDowntimeSample[]): DowntimeParts | undefined {
+  const ps = samples.flatMap((s) => (s.parts ? [s.parts] : []));
+  if (ps.length === 0) return undefined;
+  const some = (xs: (number | undefined)[]): number | undefined => {
+    const known = xs.filter((x): x is number => x !== undefined);
+    return known.length === 0 ? undefined : median(known);
+  };
+  return { holdMs: median(ps.map((p) => p.holdMs)), restMs: median(ps.map((p) => p.restMs)), headMs: some(ps.map((p) => p.headMs)), tailMs: some(ps.map((p) => p.tailMs)) };
 }
 
 async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDowntimeSample> {
   await setCapabilities(source, { events: true }, 60_000);
+  const statuses: { status: string; qemuAtMs: number }[] = [];
+  const seen = source.events.subscribe((e) => {
+    if (e.event === 'MIGRATION' && typeof e.data.status === 'string') statuses.push({ status: e.data.status, qemuAtMs: e.timestampMs });
+  });
   const done = source.nextEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(String(e.data.status)), 120_000, 'the end of the migration');
   await source.execute('migrate', { uri: pair.incomingUri });
-  const end = await done;
+  const end = await done.finally(() => seen.unsubscribe());
   const info = await finalMigrationInfo(source, systemClock, 60_000);
   if (end.data.status !== 'completed' || info.downtimeMs === undefined) throw new Error(`plain migration ended ${String(end.data.status)}: ${info.errorDesc ?? 'no downtime reported'}`);
-  return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs };
+  return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs, parts: downtimeParts(info.downtimeMs, statuses) };
 }
 
 async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
@@ -139,7 +190,7 @@ async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDownt
     await trigger.startMigration(pair.incomingUri);
     const r = await trigger.finished;
     if (r.outcome !== 'completed' || r.qemuDowntimeMs === undefined) throw new Error(`migration with the trigger ended ${r.outcome}: ${r.reason?.message ?? 'no downtime reported'}`);
-    return { mode: 'with-trigger', qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, heldQemuMs: r.pause?.heldQemuMs, totalTimeMs: r.totalTimeMs };
+    return { mode: 'with-trigger', qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, heldQemuMs: r.pause?.heldQemuMs, totalTimeMs: r.totalTimeMs, parts: downtimeParts(r.qemuDowntimeMs, r.statuses) };
   } finally {
     await trigger.close();
   }

@@ -10,5 +10,5 @@ export { parseQemuTriggerOptions, DEFAULT_QEMU_TRIGGER_OPTIONS } from './options
 export type { QemuTriggerOptions, ResolvedQemuTriggerOptions, MonitorOption } from './options.js';
 export { phaseOf, isInProgress, statusRank, TERMINAL_STATUSES } from './migration-status.js';
 export type { TriggerPhase } from './migration-status.js';
-export { benchQemuDowntime, noopPhaseHandler } from './downtime-bench.js';
-export type { QemuDowntimeBenchResult, QemuDowntimeBenchOptions, QemuDowntimeSample, DowntimeSummary } from './downtime-bench.js';
+export { benchQemuDowntime, downtimeParts, medianParts, noopPhaseHandler } from './downtime-bench.js';
+export type { DowntimeParts, QemuDowntimeBenchResult, QemuDowntimeBenchOptions, QemuDowntimeSample, DowntimeSummary } from './downtime-bench.js';

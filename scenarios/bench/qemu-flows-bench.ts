@@ -14,6 +14,7 @@ import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
 import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
+import { downtimePartRows } from './downtime-part-rows.js';
 import type { BenchRow } from './results.js';
 
 /** Knobs of the QEMU bench with flows. */
@@ -85,6 +86,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
       { suite: 'qemu', case: `${c}: added by carryover (median with − median without)`, value: r.addedMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: hold in pre-switchover, median`, value: r.heldMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: med(syncs.map((s) => s.ms)), unit: 'ms', note: `final delta slots: ${syncs.map((s) => s.slots).join(', ')}` },
+      ...downtimePartRows(c, r.parts, 'with carryover'),
     ];
   } finally {
     await rig.stop();

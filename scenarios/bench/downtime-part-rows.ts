@@ -1,0 +1,29 @@
+/**
+ * Bench rows for where QEMU's downtime went (controller/trigger downtimeParts): the hold, and
+ * QEMU's own part — with the trigger split into the stop before the pause and the final transfer
+ * after it — per mode, so what carryover added reads part by part (a longer own part is the
+ * machine still busy around the hold, not the hold).
+ */
+import type { DowntimeParts } from '../../controller/index.js';
+import type { BenchRow } from './results.js';
+
+/** One row per part and mode that has parts (none when QEMU's events were missing). */
+export function downtimePartRows(c: string, parts: { readonly without: DowntimeParts | undefined; readonly with: DowntimeParts | undefined }, withLabel: string): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const named = [
+    ['holdMs', 'held in pre-switchover'],
+    ['restMs', 'QEMU\'s own part (downtime − hold)'],
+    ['headMs', 'of which stop → pause'],
+    ['tailMs', 'of which final transfer → completed'],
+  ] as const;
+  for (const [mode, label] of [['without', 'without'], ['with', withLabel]] as const) {
+    const p = parts[mode];
+    if (!p) continue;
+    for (const [k, what] of named) {
+      const v = p[k];
+      if (v === undefined || (mode === 'without' && k === 'holdMs')) continue;
+      rows.push({ suite: 'qemu', case: `${c}: downtime part, median: ${what}`, variant: label, value: v, unit: 'ms', note: 'by the timestamps on QEMU\'s MIGRATION events (QEMU reports no event between stop and final transfer without a hold)' });
+    }
+  }
+  return rows;
+}
