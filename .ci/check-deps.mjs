@@ -43,7 +43,7 @@ for (const folder of Object.keys(ALLOWED)) {
     // A clone with nothing beside it must run and test: no code reaches outside the repository.
     for (const [i, line] of text.split('\n').entries()) {
       if (/^\s*(\/\/|\*|\/\*)/.test(line)) continue;
-      if (/['"`]\.\.\/shared\b|['"`]shared['"`]/.test(line)) violations.push(`${relative(root, file)}:${i + 1}: reads ../shared, outside the repository; keep the data in the repository (p4/testdata)`);
+      if (/['"`]\.\.\/shared\b|['"`]shared['"`]/.test(line)) violations.push(`${relative(root, file)}:${i + 1}: reads the shared directory beside the clone, outside the repository; keep the data in the repository (p4/testdata)`);
     }
     for (const m of text.matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3];
