@@ -2,14 +2,15 @@
  * The device API served by an edge plugin (issue 12): one switch's side of a migration over the
  * register-access layer and the plugin's P4Runtime session. Sources: a change-log tracker per
  * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
- * (tracker flip, then the slots logged in the closed round: O(changed); source-batch.ts), the
+ * (tracker flip, then the slots logged in the closed round: O(changed); delta-pull.ts), the
  * final delta proven from the numbered delta digests by the tracker's count after the freeze, or
  * else read from the log (numbered-final.ts). Destinations: flows placed by this switch's hashes with conditional
  * writes, VM id remapped, timestamps rebased, counters added with the final batch or with
  * activation's one atomic Write (the VM is staged here until activation, so its cells do not
  * move in between): destination-import.ts, atomic-activation.ts; activation and undo in
  * destination-activation.ts and migration-undo.ts. Every call is
- * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure.
+ * idempotent (MigrationSessions.once) and fails with a DeviceApiFailure; options are checked at
+ * creation (edge-device-api-options.ts).
  *
  * @example
  * const api = createDeviceApi(plugin, { name: 'tor-1' });
@@ -23,7 +24,6 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess } from '../state-access/index.js';
 import { VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import { EdgePluginError } from '../errors.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
@@ -34,48 +34,22 @@ import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads } from './frozen-read.js';
 import type { VmCounters } from './vm-counter-transfer.js';
+import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
 import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
-import { noteBoundary, provenFinal, tapNumberedDigests } from './numbered-final.js';
+import { provenFinal, tapNumberedDigests } from './numbered-final.js';
 import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
+import { deltaStream } from './delta-pull.js';
+import { parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
+import type { EdgeDeviceApiOptions, ResolvedEdgeDeviceApiOptions } from './edge-device-api-options.js';
 
-/** Options of createDeviceApi. */
-export interface EdgeDeviceApiOptions {
-  /** The device's name in capabilities and errors (default: the switch address). */
-  readonly name?: string;
-  /** Pause between delta pulls while pre-copy runs (ms on the plugin's clock). Default 20. */
-  readonly deltaIntervalMs?: number;
-  /**
-   * Where the snapshot finds the VM's slots: 'auto' reads through the slot index once it has been
-   * reconciled and scans the group until then; 'index' trusts the index as learned from digests
-   * (right when it has listened since the group was empty, e.g. a freshly pushed pipeline).
-   */
-  readonly snapshotSource?: 'auto' | 'index';
-  /** Reconcile the slot index in the background from the start (default true). */
-  readonly reconcile?: boolean;
-  /**
-   * In the pause, how long the final delta waits for numbered delta digests still on their way
-   * before it reads the change log instead (ms on the plugin's clock). Default 2: a digest list
-   * leaves the switch within 1 ms of its first change (the lists are configured so), and reading
-   * the log and the slots costs several times that.
-   */
-  readonly finalDigestWaitMs?: number;
-  /**
-   * When the source reads its tracker and counters in the pause: 'with-freeze' sends one Read right
-   * behind the freeze's Write and uses it when it saw the freeze (frozen-read.ts), 'after-freeze'
-   * reads once the Write is answered. Default 'with-freeze' where registers are read over
-   * P4Runtime; 'after-freeze' always otherwise.
-   */
-  readonly freezeReads?: 'with-freeze' | 'after-freeze';
-}
-
-/** Default of `finalDigestWaitMs`. */
-export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
+export { DEFAULT_DELTA_INTERVAL_MS, DEFAULT_FINAL_DIGEST_WAIT_MS, parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
+export type { EdgeDeviceApiOptions } from './edge-device-api-options.js';
 
 class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly sessions: MigrationSessions;
@@ -92,16 +66,17 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly side: DestinationSide;
   /** Whether the freeze sends its reads behind its Write (EdgeDeviceApiOptions.freezeReads). */
   private readonly frozenReads: boolean;
+  private readonly o: ResolvedEdgeDeviceApiOptions;
 
   constructor(
     private readonly plugin: EdgePlugin,
-    private readonly o: EdgeDeviceApiOptions,
+    options: EdgeDeviceApiOptions,
   ) {
-    this.name = o.name ?? plugin.options.address;
+    const o = parseEdgeDeviceApiOptions(options, plugin.options.address);
+    this.o = o;
+    this.name = o.name;
     this.clock = plugin.options.scheduler;
-    const reads = o.freezeReads ?? 'with-freeze';
-    if (reads !== 'with-freeze' && reads !== 'after-freeze') throw new EdgePluginError('BAD_OPTIONS', `device ${this.name}: freezeReads '${String(reads)}' is not 'with-freeze' or 'after-freeze'; omit it for the default`);
-    this.frozenReads = reads === 'with-freeze' && canReadFrozen(plugin);
+    this.frozenReads = o.freezeReads === 'with-freeze' && canReadFrozen(plugin);
     const trackers = this.access.capabilities().trackers;
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
     const index = new VmSlotIndex(this.access, this.clock);
@@ -109,7 +84,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.side = { plugin, name: this.name, index, atomic: () => this.atomic };
     this.indexReady = (async () => {
       index.listen(await slotNoticeDigests(plugin.session, this.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
-      if (o.reconcile ?? true) void index.reconcile().catch(() => undefined);
+      if (o.reconcile) void index.reconcile().catch(() => undefined);
     })();
     // A switch restart closes the stream and loses every register and entry: a migration that
     // went on after it could commit without what it staged. Any session loss after prepare marks
@@ -164,12 +139,6 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         throw asDeviceFailure(e, `device ${this.name}: ${step} of migration ${m.migrationId}`);
       }
     });
-  }
-
-  private locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
-    const p = x.lock.then(fn, fn);
-    x.lock = p.catch(() => undefined);
-    return p;
   }
 
   async capabilities(): Promise<DeviceCapabilities> {
@@ -244,25 +213,6 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  /** One delta round: close the tracker's round, read the slots it logged (all of the VM's on overflow). */
-  private pull(m: MigrationRef, x: Migration, round: number): Promise<StateBatch> {
-    return this.locked(x, async () => {
-      // A round the pause overtook is nobody's (the stream ended): the final delta reads its range
-      // again, so it stops at the next step rather than hold the final delta's lock for its reads.
-      const overtaken = (from: bigint, to: bigint): StateBatch => ({ migrationId: m.migrationId, source: this.name, round, slots: [], removed: [], coversSeq: { from, to } });
-      if (x.frozen) return overtaken(x.nextSeq, x.nextSeq);
-      const t = await this.access.flipTracker(x.tracker, x.epoch);
-      x.epoch = t.epoch;
-      noteBoundary(x, t);
-      if (x.frozen) return overtaken(x.nextSeq, t.start);
-      const changed = await this.access.readChangedSlots(x.tracker, x.nextSeq, t.start);
-      const from = x.nextSeq;
-      x.nextSeq = t.start;
-      if (x.frozen) return overtaken(from, t.start);
-      return changedBatch(this.source(), m, x, round, changed, { from, to: t.start });
-    });
-  }
-
   exportDeltas(m: MigrationRef): Observable<StateBatch> {
     return new Observable<StateBatch>((sub) => {
       let x: Migration;
@@ -272,40 +222,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         sub.error(e);
         return undefined;
       }
-      let stopped = false;
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
-      const endSub = x.ended.subscribe(() => {
-        stopped = true;
-        sub.complete();
-      });
-      let round = 1;
-      const tick = (): void => {
-        timer = undefined;
-        if (stopped) return;
-        this.pull(m, x, round).then(
-          (b) => {
-            if (stopped) {
-              // Nobody takes this batch (the pause ended pre-copy while it was read): its slots are
-              // read again by the final delta, which starts where the last installed batch ended,
-              // but the keys it found removed are forgotten by now — the final batch carries them.
-              x.unsentRemoved.push(...b.removed);
-              return;
-            }
-            if (b.slots.length > 0 || b.removed.length > 0) {
-              round++;
-              sub.next(b);
-            }
-            timer = this.clock.setTimeout(tick, this.o.deltaIntervalMs ?? 20);
-          },
-          (e: unknown) => sub.error(asDeviceFailure(e, `device ${this.name}: delta pull of migration ${m.migrationId}`)),
-        );
-      };
-      timer = this.clock.setTimeout(tick, this.o.deltaIntervalMs ?? 20);
-      return () => {
-        stopped = true;
-        endSub.unsubscribe();
-        if (timer !== undefined) this.clock.clearTimeout(timer);
-      };
+      return deltaStream({ access: this.access, source: this.source(), clock: this.clock, intervalMs: this.o.deltaIntervalMs }, m, x).subscribe(sub);
     });
   }
 
@@ -337,7 +254,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const x = this.mig(m);
       // Final from here on; the reads the final delta awaits are on their way when this returns,
       // so the pause need not wait one more round trip before the change log is read.
-      await freezeWithReads(this.plugin, x, this.frozenReads, () => this.locked(x, () => this.access.readTracker(x.tracker)));
+      await freezeWithReads(this.plugin, x, this.frozenReads, () => locked(x, () => this.access.readTracker(x.tracker)));
     });
   }
 
@@ -359,7 +276,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Three independent reads at once: the pinholes (after the learner's queue), the counters
       // (started by the freeze), and the change log with the slots it names.
       const [b, counters, tableEntries] = await Promise.all([
-        this.locked(x, async (): Promise<StateBatch> => {
+        locked(x, async (): Promise<StateBatch> => {
           // The tracker as read right after the freeze (nothing changes after it), or read now
           // when that read failed or there was none (a retried final delta reads again).
           const early = x.frozenTracker;
@@ -370,7 +287,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           const beside = x.frozenClock;
           x.frozenClock = undefined;
           const clockRead = t.clock !== undefined ? Promise.resolve(t.clock) : beside?.then((c) => c ?? this.access.readClock());
-          const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs ?? DEFAULT_FINAL_DIGEST_WAIT_MS, labels: { device: this.name, migrationId: m.migrationId } });
+          const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs, labels: { device: this.name, migrationId: m.migrationId } });
           if (proven) return { ...(await sourceBatch(this.source(), m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
           const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead);

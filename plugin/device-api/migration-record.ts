@@ -65,3 +65,10 @@ export interface Migration {
   /** Set when the P4Runtime session broke after prepare: what is staged or tracked may be gone. */
   lost?: string;
 }
+
+/** Runs `fn` after the migration's earlier tracker work (`lock`), whether that failed or not. */
+export function locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
+  const p = x.lock.then(fn, fn);
+  x.lock = p.catch(() => undefined);
+  return p;
+}

@@ -1,0 +1,80 @@
+/**
+ * Options of the edge plugin's device API (createDeviceApi): what a caller may set, the defaults,
+ * and the one check at the edge — a bad value is refused before anything talks to the switch.
+ */
+import { EdgePluginError } from '../errors.js';
+
+/** Options of createDeviceApi. */
+export interface EdgeDeviceApiOptions {
+  /** The device's name in capabilities and errors (default: the switch address). */
+  readonly name?: string;
+  /** Pause between delta pulls while pre-copy runs (ms on the plugin's clock). Default 20. */
+  readonly deltaIntervalMs?: number;
+  /**
+   * Where the snapshot finds the VM's slots: 'auto' reads through the slot index once it has been
+   * reconciled and scans the group until then; 'index' trusts the index as learned from digests
+   * (right when it has listened since the group was empty, e.g. a freshly pushed pipeline).
+   */
+  readonly snapshotSource?: 'auto' | 'index';
+  /** Reconcile the slot index in the background from the start (default true). */
+  readonly reconcile?: boolean;
+  /**
+   * In the pause, how long the final delta waits for numbered delta digests still on their way
+   * before it reads the change log instead (ms on the plugin's clock). Default 2: a digest list
+   * leaves the switch within 1 ms of its first change (the lists are configured so), and reading
+   * the log and the slots costs several times that.
+   */
+  readonly finalDigestWaitMs?: number;
+  /**
+   * When the source reads its tracker and counters in the pause: 'with-freeze' sends one Read right
+   * behind the freeze's Write and uses it when it saw the freeze (frozen-read.ts), 'after-freeze'
+   * reads once the Write is answered. Default 'with-freeze' where registers are read over
+   * P4Runtime; 'after-freeze' always otherwise.
+   */
+  readonly freezeReads?: 'with-freeze' | 'after-freeze';
+}
+
+/** Default of `deltaIntervalMs`. */
+export const DEFAULT_DELTA_INTERVAL_MS = 20;
+/** Default of `finalDigestWaitMs`. */
+export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
+
+/** The options checked, every default filled in. */
+export interface ResolvedEdgeDeviceApiOptions {
+  readonly name: string;
+  readonly deltaIntervalMs: number;
+  readonly snapshotSource: 'auto' | 'index';
+  readonly reconcile: boolean;
+  readonly finalDigestWaitMs: number;
+  readonly freezeReads: 'with-freeze' | 'after-freeze';
+}
+
+/**
+ * Checks `o` and fills the defaults (`address`: the name when none is given).
+ * @throws EdgePluginError BAD_OPTIONS naming the option, the value and what it takes.
+ */
+export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: string): Readonly<ResolvedEdgeDeviceApiOptions> {
+  const name = o.name ?? address;
+  const bad = (what: string): never => {
+    throw new EdgePluginError('BAD_OPTIONS', `device ${name}: ${what}; omit it for the default`);
+  };
+  if (typeof name !== 'string' || name === '') bad(`name ${JSON.stringify(name)} is not a non-empty string`);
+  const ms = (key: 'deltaIntervalMs' | 'finalDigestWaitMs', fallback: number, min: number): number => {
+    const v = o[key] ?? fallback;
+    return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : bad(`${key} ${String(v)} is not a number of milliseconds ${min > 0 ? `above 0` : '≥ 0'}`);
+  };
+  const oneOf = <T extends string>(key: 'snapshotSource' | 'freezeReads', allowed: readonly T[], fallback: T): T => {
+    const v = o[key] ?? fallback;
+    return (allowed as readonly string[]).includes(v) ? (v as T) : bad(`${key} '${String(v)}' is not ${allowed.map((a) => `'${a}'`).join(' or ')}`);
+  };
+  const reconcile = o.reconcile ?? true;
+  if (typeof reconcile !== 'boolean') bad(`reconcile ${String(reconcile)} is not true or false`);
+  return Object.freeze({
+    name,
+    deltaIntervalMs: ms('deltaIntervalMs', DEFAULT_DELTA_INTERVAL_MS, Number.MIN_VALUE),
+    snapshotSource: oneOf('snapshotSource', ['auto', 'index'] as const, 'auto'),
+    reconcile,
+    finalDigestWaitMs: ms('finalDigestWaitMs', DEFAULT_FINAL_DIGEST_WAIT_MS, 0),
+    freezeReads: oneOf('freezeReads', ['with-freeze', 'after-freeze'] as const, 'with-freeze'),
+  });
+}
