@@ -2,7 +2,7 @@
  * The freeze at a source (freezeWithReads), and its reads for the final delta, sent right behind the freeze's Write instead of after its
  * answer: one P4Runtime Read of the VM's control entry, then the tracker's cells, then the VM's
  * per-VM counter cells. A server reads a request's entities in order (the tracker read relies on
- * the same: p4runtime-backend.ts), so when the entry read back already carries the freeze, the
+ * the same: p4runtime-cells.ts), so when the entry read back already carries the freeze, the
  * cells after it were read after the freeze took effect — final — and the pause saves the round
  * trip of reading them once the Write is answered. When the Read overtook the Write (no order
  * between two calls is promised: a multi-threaded server may serve them at once) the entry is not

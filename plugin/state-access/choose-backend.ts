@@ -10,7 +10,8 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { InbandRegisterAccess } from './inband-backend.js';
 import type { InbandChannel, InbandOptions } from './inband-client.js';
-import { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell } from './p4runtime-backend.js';
+import { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess } from './p4runtime-backend.js';
+import { readCounterCell } from './p4runtime-cells.js';
 import type { RegisterAccess } from './register-access.js';
 
 /** How to pick the backend: probe the device, or force one. */

@@ -21,7 +21,8 @@ export { DEFAULT_INBAND_OPTIONS, InbandClient, inbandOpName, parseInbandOptions 
 export type { InbandChannel, InbandOptions } from './inband-client.js';
 export { InbandRegisterAccess } from './inband-backend.js';
 export type { CounterSource, InbandBackendParts } from './inband-backend.js';
-export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess, readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-backend.js';
+export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess } from './p4runtime-backend.js';
+export { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-cells.js';
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';

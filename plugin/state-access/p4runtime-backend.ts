@@ -4,8 +4,8 @@
  * with MODIFY. A filtered read fetches the filter's words first and the other words only for the
  * slots that pass, so reading one VM's flows costs two wildcard reads plus its own cells.
  */
-import type { P4Switch, P4Update, ReadQuery, RegisterCell } from 'p4runtime-ts';
-import type { ChangeLogSpec, SlotGroupSpec } from '../contract/index.js';
+import type { P4Switch, RegisterCell } from 'p4runtime-ts';
+import type { SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
 import { forEachLimited } from './for-each-limited.js';
 import { compileSlotFilter, epochAfter, epochConflict, selectionIndices } from './register-access.js';
@@ -23,8 +23,9 @@ import type {
   SlotWrite,
 } from './register-access.js';
 import { checkSlotWrites } from './slot-validation.js';
+import { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-cells.js';
 import { fieldValue } from '../contract/index.js';
-import { changeLogOf, checkPosition, checkTracker, conditionalWords, decodeEntries, logCell, logSpan, trackerConflict, trackerState } from './change-log-access.js';
+import { changeLogOf, checkPosition, checkTracker, conditionalWords, decodeEntries, logCell, logSpan, trackerConflict } from './change-log-access.js';
 import type { ChangedSlots, ConditionalOutcome, TrackerState } from './change-log-access.js';
 
 /** Knobs of the P4Runtime backend. */
@@ -39,66 +40,6 @@ export interface P4RuntimeBackendOptions {
 
 /** Defaults of the P4Runtime backend. */
 export const DEFAULT_P4RUNTIME_BACKEND_OPTIONS: P4RuntimeBackendOptions = Object.freeze({ readBatch: 2000, readConcurrency: 2, wildcardShare: 0.25 });
-
-/** Reads one counter cell through a P4Switch. */
-export async function readCounterCell(sw: P4Switch, counter: string, index: number): Promise<CounterReading> {
-  try {
-    const cells = await sw.readAll(sw.counter(counter).at(index));
-    const c = cells[0];
-    return { counter, index, bytes: c?.bytes ?? 0n, packets: c?.packets ?? 0n };
-  } catch (e) {
-    throw EdgePluginError.from(e, `reading counter '${counter}'[${index}]`);
-  }
-}
-
-/**
- * The register cells of one tracker as P4Runtime read queries: the changes count first — read no
- * later than the head, it bounds the changes made after the head was read from below (servers
- * read a request's entities in order) — then the head and the round.
- */
-export function trackerCellQueries(sw: P4Switch, c: ChangeLogSpec, tracker: number): ReadQuery<RegisterCell>[] {
-  const changes = c.changesRegister === undefined ? [] : [sw.register(c.changesRegister).at(tracker)];
-  return [...changes, sw.register(c.headRegister).at(tracker), sw.register(c.roundRegister).at(tracker)];
-}
-
-/** The tracker's state from its cells as read (trackerCellQueries); cells of other registers are ignored. */
-export function trackerFromCells(sw: P4Switch, c: ChangeLogSpec, tracker: number, cells: Iterable<RegisterCell>): TrackerState {
-  const head = sw.register(c.headRegister).info.name;
-  const round = sw.register(c.roundRegister).info.name;
-  const changes = c.changesRegister === undefined ? undefined : sw.register(c.changesRegister).info.name;
-  let h = 0n;
-  let r = 0n;
-  let n = 0n;
-  for (const cell of cells) {
-    if (cell.index !== tracker) continue;
-    if (cell.register === head) h = cell.value;
-    else if (cell.register === round) r = cell.value;
-    else if (cell.register === changes) n = cell.value;
-  }
-  return trackerState(c, tracker, [r >> 32n, h, r & 0xffffffffn, n]);
-}
-
-/**
- * The register MODIFYs of slot writes: each write's masked words. Checked as one batch —
- * P4Runtime applies the updates of one Write in any order, so a slot may appear only once.
- */
-export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Iterable<SlotWrite>): P4Update[] {
-  const list = [...writes];
-  const masks = checkSlotWrites(group, list);
-  const updates: P4Update[] = [];
-  // Each word's register handle looked up once, not once per cell.
-  const words = group.words.map((word) => ({ at: word.index, handle: sw.register(word.register) }));
-  for (let n = 0; n < list.length; n++) {
-    const w = list[n] as SlotWrite;
-    const mask = masks[n] ?? 0;
-    // Indexed, not for-of with destructuring: a final batch's thousands of writes run unoptimized.
-    for (let k = 0; k < words.length; k++) {
-      const { at, handle } = words[k] as (typeof words)[number];
-      if ((mask >> at) & 1) updates.push(handle.modify(w.index, w.words[at] ?? 0n));
-    }
-  }
-  return updates;
-}
 
 /** Up to this many LOG_READ packets a change-log read goes in-band (where the pipeline serves it). */
 const INBAND_LOG_PACKETS = 16;
