@@ -7,65 +7,12 @@
  * strictly in arrival order, so a delete and a re-learn of one key never overtake each other.
  */
 import { P4RuntimeError } from 'p4runtime-ts';
-import type { Clock, DigestList, IdleTimeoutNotice, Logger, P4Switch, P4Update, TableEntryRead } from 'p4runtime-ts';
+import type { DigestList, IdleTimeoutNotice, P4Update, TableEntryRead } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
-import type { MigratableTableSpec } from './contract/index.js';
 import { EdgePluginError, hasP4RuntimeCode } from './errors.js';
+import type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
-/** Counts of the learner's work. */
-export interface PinholeStats {
-  /** Entries this learner inserted. */
-  readonly installed: number;
-  /** Inserts answered ALREADY_EXISTS (the entry was there already). */
-  readonly alreadyPresent: number;
-  /** Digest entries for keys installed or being installed. */
-  readonly duplicates: number;
-  /** Idle entries deleted. */
-  readonly expired: number;
-  /** Deletes answered NOT_FOUND (someone removed the entry first). */
-  readonly alreadyGone: number;
-  readonly errors: number;
-  /** Idle notices not acted on because the entry's VM is frozen or staged. */
-  readonly deferred: number;
-  /** Imported entries whose carried lifetime ran out before traffic refreshed them (deleted). */
-  readonly lifetimeEnded: number;
-}
-
-/** A VM's migration phase as expiry sees it: frozen (source) and staged (destination) entries never expire. */
-export type PinholePhase = 'normal' | 'frozen' | 'staged';
-
-/** One entry exported with its remaining lifetime. */
-export interface PinholeExport {
-  readonly match: Readonly<Record<string, bigint>>;
-  /** Action alias. */
-  readonly action: string;
-  /** Idle time left at the source when read: its idle timeout minus the time since its last hit. */
-  readonly remainingNs: bigint;
-  /** The entry's direct counter when read (tables with one). */
-  readonly counter?: { readonly packets: bigint; readonly bytes: bigint };
-}
-
-/** What an import did. */
-export interface PinholeImportResult {
-  readonly installed: number;
-  readonly alreadyPresent: number;
-  /** Entries whose lifetime had run out in transit: not installed. */
-  readonly expired: number;
-}
-
-/** What the learner needs. */
-export interface PinholeLearnerInput {
-  readonly sw: P4Switch;
-  readonly table: MigratableTableSpec;
-  readonly idleTimeoutNs: bigint;
-  /** Notifications, or polling of time_since_last_hit every pollMs on `clock`. */
-  readonly expiry: 'notify' | { readonly pollMs: number };
-  readonly clock: Clock;
-  readonly digest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
-  readonly logger: Logger;
-  /** Called with every failure (the plugin keeps the last one for health()). */
-  readonly onError: (e: EdgePluginError) => void;
-}
+export type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
 type KeyRecord = Record<string, bigint>;
 
