@@ -7,6 +7,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { SchemaDescription } from './schema-description.js';
+import type { PinholeExport } from '../pinhole-types.js';
 
 /** Why a device refused or failed a call (the controller's failure reasons, device side). */
 export const DEVICE_FAILURE_REASONS = [
@@ -69,18 +70,15 @@ export interface SlotRecordOut {
   readonly fields: Readonly<Record<string, bigint>>;
 }
 
-/** One entry of a migratable table (a dynamic ACL pinhole) as it travels. */
-export interface TableEntryRecord {
+/**
+ * One entry of a migratable table (a dynamic ACL pinhole) as it travels: as the learner exports
+ * it (key fields by name — the VM key field is rewritten to the destination's VM id —, action,
+ * idle lifetime left at the source, which the destination keeps no longer, direct counter), and
+ * the table's alias.
+ */
+export interface TableEntryRecord extends PinholeExport {
   /** Table alias. */
   readonly table: string;
-  /** Key fields by name; the VM key field is rewritten to the destination's VM id. */
-  readonly match: Readonly<Record<string, bigint>>;
-  /** Action alias. */
-  readonly action: string;
-  /** Idle lifetime left at the source when read (ns): the destination keeps it no longer. */
-  readonly remainingNs: bigint;
-  /** The entry's direct counter at the source when read. */
-  readonly counter?: { readonly packets: bigint; readonly bytes: bigint };
 }
 
 /** A batch of the VM's state: a snapshot, or the changes since the last batch. */
