@@ -77,7 +77,7 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
   async function pauseSync(w: PauseWindow): Promise<PauseOutcome> {
     paused$.next();
     try {
-      await (precopy ?? Promise.resolve([]));
+      // Pre-copy's last batch, if one is being installed, finishes behind the freeze (pauseSync).
       sync = await engine.pauseSync();
       if (w.signal.aborted) logger.warn('pause sync finished after QEMU was released', { budgetMs: w.budgetMs });
       return { decision: 'continue', detail: `synced ${sync.slots} slots${sync.lost ? `; lost: ${sync.lost.detail}` : ''}` };

@@ -178,6 +178,41 @@ describe('migration engine — the pause arrives early', () => {
     expect(dst(dev).calls.filter((c) => c === 'importStaged')).toHaveLength(2); // the snapshot, the final batch
   });
 
+  it('engine — a batch being installed when the pause comes finishes behind the freeze, not before it; the final delta starts after it', async () => {
+    const { engine, dev, journal } = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    const running = engine.precopy(); // no stop$: the pause ends pre-copy itself
+    await until(() => dst(dev).staged.size === 20);
+    dst(dev).stall('importStaged');
+    src(dev).change(flow(40));
+    src(dev).push();
+    await until(() => dst(dev).calls.filter((c) => c === 'importStaged').length === 2); // the round's import, held
+    const pausing = engine.pauseSync();
+    await until(() => src(dev).calls.includes('freeze'));
+    // The freeze went out while the round's import was still held; the final delta waits for it.
+    expect(src(dev).calls).not.toContain('finalDelta');
+    dst(dev).unstall('importStaged');
+    const sync = await pausing;
+    expect(sync.slots).toBe(0); // flow 40 came with the round: the final delta started after it
+    expect(dst(dev).active.get(keyOf(flow(40)))).toEqual(flow(40));
+    expect((await running).map((r) => r.slots).filter((n) => n > 0)).toEqual([1]); // the held round installed flow 40
+    const types = (await journal.load('m1')).map((e) => e.type);
+    expect(types.lastIndexOf('round')).toBeLessThan(types.indexOf('frozen'));
+  });
+
+  it('engine — pre-copy that failed: the pause reports its failure and freezes nothing', async () => {
+    const { engine, dev } = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
+    await engine.prepare();
+    const running = engine.precopy();
+    await until(() => dst(dev).staged.size === 20);
+    dst(dev).failNext('importStaged', 'CAPACITY_EXCEEDED');
+    src(dev).change(flow(41));
+    src(dev).push();
+    await expect(running).rejects.toMatchObject({ code: 'CAPACITY_EXCEEDED' });
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'CAPACITY_EXCEEDED' });
+    expect(src(dev).calls).not.toContain('freeze');
+  });
+
   it('engine — a removal in a batch queued when the VM pauses reaches the destination with the final batch', async () => {
     const { engine, dev } = await setup('host-b', { precopy: { intervalMs: 60_000, policy: { maxRounds: 1000, convergedAtSlots: -1 } } });
     await engine.prepare();

@@ -96,6 +96,10 @@ export class MigrationEngine {
    * first sequence installed nowhere, so it reads them again — but a removal is reported once.
    */
   private readonly folded = new Map<string, Record<string, bigint>[]>();
+  /** Pre-copy, once started: the pause ends it and waits for it behind the freeze (pauseSync). */
+  private running: { readonly stop: () => void; readonly done: Promise<unknown> } | undefined;
+  /** Why pre-copy failed, once it did: the pause then freezes nothing. */
+  private precopyFailed: { readonly error: unknown } | undefined;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -178,12 +182,16 @@ export class MigrationEngine {
     let stopped = false;
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((r) => (wake = r));
-    const stopSub = stop$?.subscribe(() => {
+    const stop = (): void => {
       stopped = true;
       wake();
-    });
+    };
+    const stopSub = stop$?.subscribe(stop);
+    const done = this.rounds(() => stopped, woken);
+    this.running = { stop, done };
+    done.catch((error: unknown) => (this.precopyFailed = { error }));
     try {
-      return await this.rounds(() => stopped, woken);
+      return await done;
     } finally {
       stopSub?.unsubscribe();
     }
@@ -284,6 +292,8 @@ export class MigrationEngine {
    * FROZEN → SYNCED → ACTIVATED inside the pause: freeze the sources, pull and install the final
    * changes, prove every sequence from the snapshot to the freeze reached the destinations,
    * activate. Past the deadline the policy decides: abort, or activate and report what was lost.
+   * Pre-copy still running is ended here; a batch it is installing finishes while the sources
+   * freeze (not before), and the final delta starts where it ended.
    */
   async pauseSync(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
@@ -293,7 +303,14 @@ export class MigrationEngine {
     // final slots, a few ms later, so a moved flow arrives that much older: nothing next to idle
     // timeouts of seconds.
     for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
-    await this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
+    // Pre-copy ends here if the caller did not end it; a batch still being installed finishes
+    // behind the freeze instead of before it (the final delta starts where it ends).
+    if (this.precopyFailed) throw this.precopyFailed.error;
+    const precopy = this.running;
+    precopy?.stop();
+    const [froze, ended] = await Promise.allSettled([this.each(this.sources, 'freeze', (api) => api.freeze(this.ref)), precopy?.done]);
+    if (froze.status === 'rejected') throw froze.reason;
+    if (ended.status === 'rejected') throw ended.reason;
     // Recorded while the final reads run: the record states what is already true, and a restart
     // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
     const frozen = this.o.machine.record({ type: 'frozen' });

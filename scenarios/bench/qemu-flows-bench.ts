@@ -64,8 +64,9 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
       onPause: async () => {
         const c = current as NonNullable<typeof current>;
         c.paused$.next();
-        await c.precopy;
+        // A round still being installed finishes behind the freeze (the engine waits for it there).
         const sync = await c.engine.pauseSync();
+        await c.precopy;
         syncs.push({ ms: sync.elapsedMs, slots: sync.slots });
         return { decision: 'continue' };
       },
