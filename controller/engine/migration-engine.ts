@@ -16,61 +16,13 @@ import { DeviceApiFailure, negotiateMigrationSchemas } from '../../plugin/index.
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
-import type { MigrationMachine } from '../migration/migration-machine.js';
-import type { MigrationPlan } from '../plan/plan-migration.js';
-import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { PeerRounds } from './peer-rounds.js';
-import type { TransferStarter } from './peer-rounds.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
+import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
-/** What the engine does when the pause-window sync misses its deadline. */
-export type DeadlinePolicy = 'abort' | 'continue';
-
-export interface MigrationEngineOptions {
-  readonly plan: MigrationPlan;
-  readonly machine: MigrationMachine;
-  /** The device API of every device in the plan, by device name. */
-  readonly devices: ReadonlyMap<string, DeviceApi>;
-  /** Pause-window budget. Default 50 ms. */
-  readonly pauseDeadlineMs?: number;
-  readonly onDeadline?: DeadlinePolicy;
-  readonly precopy?: { readonly intervalMs?: number; readonly policy?: ConvergencePolicy; readonly maxPending?: number };
-  /** After a missed deadline, how long the rollback waits for writes still in flight. Default 5000 ms. */
-  readonly settleMs?: number;
-  /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
-  readonly graceMs?: number;
-  readonly scheduler?: SchedulerLike;
-  readonly logger?: Logger;
-  /**
-   * Peer to peer: how to start a transfer at a source, which then sends its state straight to the
-   * destinations; the controller keeps the phases and the proof (absent: the state passes through
-   * the controller).
-   */
-  readonly transfer?: TransferStarter;
-}
-
-/** One pre-copy round: slots installed, batches merged. */
-export interface PrecopyRound {
-  readonly round: number;
-  readonly slots: number;
-  readonly batches: number;
-}
-
-/** What the pause-window sync did. */
-export interface PauseSyncResult {
-  readonly slots: number;
-  readonly lost: LostState | undefined;
-  /** Milliseconds from freeze to activation (scheduler time). */
-  readonly elapsedMs: number;
-  /**
-   * Per source, how its final batch was proven complete against its data plane's record
-   * (StateBatch.proof): every numbered change arrived as a digest, or the change log was read.
-   * Empty when the sources did not say (peer-to-peer transfer, older plugins).
-   */
-  readonly proofs: Readonly<Record<string, FinalProof>>;
-}
+export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 /** A step failed: the reason to report, and which device. */
 function failure(e: unknown, what: string): ControllerError {

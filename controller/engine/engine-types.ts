@@ -1,0 +1,60 @@
+/**
+ * What the migration engine (migration-engine.ts) is given and reports: its options, a pre-copy
+ * round, the pause-window sync's result, and the policy for a missed pause deadline.
+ */
+import type { SchedulerLike } from 'rxjs';
+import type { Logger } from 'p4runtime-ts';
+import type { DeviceApi, FinalProof } from '../../plugin/index.js';
+import type { LostState } from '../migration/events.js';
+import type { MigrationMachine } from '../migration/migration-machine.js';
+import type { MigrationPlan } from '../plan/plan-migration.js';
+import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
+import type { TransferStarter } from './peer-rounds.js';
+
+/** What the engine does when the pause-window sync misses its deadline. */
+export type DeadlinePolicy = 'abort' | 'continue';
+
+/** What one engine runs on: the plan, its machine, the devices, and the pause's and pre-copy's knobs. */
+export interface MigrationEngineOptions {
+  readonly plan: MigrationPlan;
+  readonly machine: MigrationMachine;
+  /** The device API of every device in the plan, by device name. */
+  readonly devices: ReadonlyMap<string, DeviceApi>;
+  /** Pause-window budget. Default 50 ms. */
+  readonly pauseDeadlineMs?: number;
+  readonly onDeadline?: DeadlinePolicy;
+  readonly precopy?: { readonly intervalMs?: number; readonly policy?: ConvergencePolicy; readonly maxPending?: number };
+  /** After a missed deadline, how long the rollback waits for writes still in flight. Default 5000 ms. */
+  readonly settleMs?: number;
+  /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
+  readonly graceMs?: number;
+  readonly scheduler?: SchedulerLike;
+  readonly logger?: Logger;
+  /**
+   * Peer to peer: how to start a transfer at a source, which then sends its state straight to the
+   * destinations; the controller keeps the phases and the proof (absent: the state passes through
+   * the controller).
+   */
+  readonly transfer?: TransferStarter;
+}
+
+/** One pre-copy round: slots installed, batches merged. */
+export interface PrecopyRound {
+  readonly round: number;
+  readonly slots: number;
+  readonly batches: number;
+}
+
+/** What the pause-window sync did. */
+export interface PauseSyncResult {
+  readonly slots: number;
+  readonly lost: LostState | undefined;
+  /** Milliseconds from freeze to activation (scheduler time). */
+  readonly elapsedMs: number;
+  /**
+   * Per source, how its final batch was proven complete against its data plane's record
+   * (StateBatch.proof): every numbered change arrived as a digest, or the change log was read.
+   * Empty when the sources did not say (peer-to-peer transfer, older plugins).
+   */
+  readonly proofs: Readonly<Record<string, FinalProof>>;
+}
