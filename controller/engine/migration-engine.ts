@@ -250,6 +250,7 @@ export class MigrationEngine {
   async pauseSync(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
+    if (this.precopyFailed) throw this.precopyFailed.error;
     // The destinations read ahead what the final import needs (their clocks) while the sources
     // freeze: off the pause's path of dependent round trips. The sources read theirs with the
     // final slots, a few ms later, so a moved flow arrives that much older: nothing next to idle
@@ -257,7 +258,6 @@ export class MigrationEngine {
     for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
     // Pre-copy ends here if the caller did not end it; a batch still being installed finishes
     // behind the freeze instead of before it (the final delta starts where it ends).
-    if (this.precopyFailed) throw this.precopyFailed.error;
     const precopy = this.running;
     precopy?.stop();
     const [froze, ended] = await Promise.allSettled([this.each(this.sources, 'freeze', (api) => api.freeze(this.ref)), precopy?.done]);
