@@ -6,7 +6,7 @@
  */
 import type Long from 'long';
 import { P4RuntimeError } from '../errors.js';
-import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, formatMatchValue, parseValue } from '../codec/index.js';
+import { decodeBits, decodeBitsChecked, decodeFieldMatch, decodeInt, encodeBits, encodeFieldMatch, encodeInt, fitsWidth, parseValue } from '../codec/index.js';
 import type { MatchInput, MatchValue, ValueInput } from '../codec/index.js';
 import { p4, toBigInt, toLong } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
@@ -14,93 +14,9 @@ import type { P4Schema } from '../schema/index.js';
 import { decodeMetadata, encodeMetadata } from './packet-metadata.js';
 import type { ActionInfo, ControllerHeaderInfo, DigestInfo, MatchFieldInfo, RegisterInfo, TableInfo } from '../schema/index.js';
 
-/** A counter pair as read and written. */
-export interface CounterValue {
-  readonly bytes: bigint;
-  readonly packets: bigint;
-}
+import type { CounterValue, DurationInput, TableEntrySpec, TableEntryRead, EntityRead, DigestConfigSpec } from './entity-types.js';
 
-/** A duration: nanoseconds as bigint/number, or text with a unit (`'30s'`, `'250ms'`, `'2m'`, `'1h'`, `'500us'`, `'10ns'`). */
-export type DurationInput = bigint | number | string;
-
-/** A table entry as callers write it, by name. */
-export interface TableEntrySpec {
-  /** Key fields by P4Info name (full or unique suffix); non-exact fields may be left out (don't care). */
-  readonly match?: Readonly<Record<string, MatchInput>>;
-  /** Action by name or alias; required for INSERT/MODIFY, ignored for DELETE. */
-  readonly action?: string;
-  readonly params?: Readonly<Record<string, ValueInput>>;
-  /** Required (> 0) when the table has ternary, range or optional keys. */
-  readonly priority?: number;
-  readonly idleTimeout?: DurationInput;
-  readonly counterData?: Partial<CounterValue>;
-  /** Opaque controller cookie stored with the entry (TableEntry.metadata). */
-  readonly metadata?: Uint8Array | string;
-}
-
-/** A table entry read back (or reported idle), by name. */
-export interface TableEntryRead {
-  readonly kind: 'table';
-  /** The table's full P4Info name. */
-  readonly table: string;
-  readonly match: Readonly<Record<string, MatchValue>>;
-  /** The action's full name; undefined when the entry uses an action profile. */
-  readonly action: string | undefined;
-  readonly params: Readonly<Record<string, bigint>>;
-  readonly priority: number;
-  readonly isDefault: boolean;
-  readonly idleTimeoutNs: bigint;
-  /** Time since the entry was last hit, when asked for and the entry has a timeout. */
-  readonly elapsedNs?: bigint;
-  readonly counter?: CounterValue;
-  readonly metadata?: Uint8Array;
-}
-
-/** One register cell read back. */
-export interface RegisterCell {
-  readonly kind: 'register';
-  readonly register: string;
-  readonly index: number;
-  readonly value: bigint;
-}
-
-/** One indirect counter cell read back. */
-export interface CounterCell {
-  readonly kind: 'counter';
-  readonly counter: string;
-  readonly index: number;
-  readonly bytes: bigint;
-  readonly packets: bigint;
-}
-
-/** The direct counter of one table entry read back. */
-export interface DirectCounterCell {
-  readonly kind: 'directCounter';
-  readonly table: string;
-  readonly match: Readonly<Record<string, MatchValue>>;
-  readonly priority: number;
-  readonly bytes: bigint;
-  readonly packets: bigint;
-}
-
-/** A digest configuration read back. */
-export interface DigestConfigRead {
-  readonly kind: 'digest';
-  readonly digest: string;
-  readonly maxTimeoutNs: bigint;
-  readonly maxListSize: number;
-  readonly ackTimeoutNs: bigint;
-}
-
-/** Any decoded entity. */
-export type EntityRead = TableEntryRead | RegisterCell | CounterCell | DirectCounterCell | DigestConfigRead;
-
-/** A digest configuration as written. */
-export interface DigestConfigSpec {
-  readonly maxTimeoutNs?: DurationInput;
-  readonly maxListSize?: number;
-  readonly ackTimeoutNs?: DurationInput;
-}
+export type { CounterValue, DurationInput, TableEntrySpec, TableEntryRead, RegisterCell, CounterCell, DirectCounterCell, DigestConfigRead, EntityRead, DigestConfigSpec } from './entity-types.js';
 
 const DURATION_UNITS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 
@@ -436,68 +352,7 @@ export function encodePacketMetadata(header: ControllerHeaderInfo, md: Readonly<
   return encodeMetadata(header, md);
 }
 
-const UPDATE_TYPE_NAMES: Readonly<Record<number, string>> = { 0: 'UNSPECIFIED', 1: 'INSERT', 2: 'MODIFY', 3: 'DELETE' };
-
-function describeKey(table: TableInfo, te: p4.v1.TableEntry.$Properties): string {
-  const parts: string[] = [];
-  for (const fm of te.match ?? []) {
-    const f = table.matchFields.find((x) => x.id === fm.fieldId);
-    if (!f) {
-      parts.push(`#${fm.fieldId}=?`);
-      continue;
-    }
-    let shown: string;
-    try {
-      shown = formatMatchValue(decodeFieldMatch(f, fm), f.bitwidth);
-    } catch {
-      shown = '<invalid>';
-    }
-    parts.push(`${f.name}=${shown}`);
-  }
-  if (te.priority) parts.push(`priority=${te.priority}`);
-  return `{${parts.join(', ')}}`;
-}
-
-function describeAction(schema: P4Schema, a: p4.v1.Action.$Properties | null | undefined): string {
-  if (!a) return '';
-  const info = schema.find('action', a.actionId ?? 0) as ActionInfo | undefined;
-  if (!info) return ` → action #${a.actionId}`;
-  const params = (a.params ?? []).map((p) => {
-    const pi = info.params.find((x) => x.id === p.paramId);
-    return `${pi?.name ?? `#${p.paramId}`}=${decodeBits(p.value ?? new Uint8Array())}`;
-  });
-  return ` → ${info.alias || info.name}${params.length ? `(${params.join(', ')})` : ''}`;
-}
-
-/**
- * Describes an update for error messages and logs by name, e.g.
- * `INSERT table ingress.acl {dst=10.0.0.5, dport=53} → allow(port=1)`. Never throws: ids the
- * schema does not know are shown as ids.
- */
-export function describeUpdate(schema: P4Schema | undefined, u: p4.v1.Update.$Properties): string {
-  const type = UPDATE_TYPE_NAMES[u.type ?? 0] ?? String(u.type);
-  const e = u.entity ?? {};
-  const name = (kind: Parameters<P4Schema['find']>[0], id: number | null | undefined): string => {
-    const hit = schema?.find(kind, id ?? 0);
-    return hit ? hit.name : `#${id ?? 0}`;
-  };
-  if (e.tableEntry) {
-    const te = e.tableEntry;
-    const table = schema?.find('table', te.tableId ?? 0) as TableInfo | undefined;
-    if (!table || !schema) return `${type} table #${te.tableId}`;
-    if (te.isDefaultAction) return `${type} default action of table ${table.name}${describeAction(schema, te.action?.action)}`;
-    return `${type} table ${table.name} ${describeKey(table, te)}${describeAction(schema, te.action?.action)}`;
-  }
-  if (e.registerEntry) return `${type} register ${name('register', e.registerEntry.registerId)}[${toBigInt(e.registerEntry.index?.index as LongLike, true)}]`;
-  if (e.counterEntry) return `${type} counter ${name('counter', e.counterEntry.counterId)}[${toBigInt(e.counterEntry.index?.index as LongLike, true)}]`;
-  if (e.directCounterEntry) {
-    const te = e.directCounterEntry.tableEntry ?? {};
-    const table = schema?.find('table', te.tableId ?? 0) as TableInfo | undefined;
-    return `${type} direct counter of table ${table ? `${table.name} ${describeKey(table, te)}` : `#${te.tableId}`}`;
-  }
-  if (e.digestEntry) return `${type} digest ${name('digest', e.digestEntry.digestId)} config`;
-  return `${type} ${Object.keys(e).join(', ') || 'empty entity'}`;
-}
+export { describeUpdate } from './describe-update.js';
 
 /** The update type number for a name. */
 export function updateType(t: 'INSERT' | 'MODIFY' | 'DELETE'): p4.v1.Update.Type {
