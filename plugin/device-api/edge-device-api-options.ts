@@ -59,9 +59,10 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
     throw new EdgePluginError('BAD_OPTIONS', `device ${name}: ${what}; omit it for the default`);
   };
   if (typeof name !== 'string' || name === '') bad(`name ${JSON.stringify(name)} is not a non-empty string`);
-  const ms = (key: 'deltaIntervalMs' | 'finalDigestWaitMs', fallback: number, min: number): number => {
+  const ms = (key: 'deltaIntervalMs' | 'finalDigestWaitMs', fallback: number, zeroAllowed: boolean): number => {
     const v = o[key] ?? fallback;
-    return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : bad(`${key} ${String(v)} is not a number of milliseconds ${min > 0 ? `above 0` : '≥ 0'}`);
+    const ok = typeof v === 'number' && Number.isFinite(v) && (zeroAllowed ? v >= 0 : v > 0);
+    return ok ? v : bad(`${key} ${String(v)} is not a number of milliseconds ${zeroAllowed ? '≥ 0' : 'above 0'}`);
   };
   const oneOf = <T extends string>(key: 'snapshotSource' | 'freezeReads', allowed: readonly T[], fallback: T): T => {
     const v = o[key] ?? fallback;
@@ -71,10 +72,10 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
   if (typeof reconcile !== 'boolean') bad(`reconcile ${String(reconcile)} is not true or false`);
   return Object.freeze({
     name,
-    deltaIntervalMs: ms('deltaIntervalMs', DEFAULT_DELTA_INTERVAL_MS, Number.MIN_VALUE),
+    deltaIntervalMs: ms('deltaIntervalMs', DEFAULT_DELTA_INTERVAL_MS, false),
     snapshotSource: oneOf('snapshotSource', ['auto', 'index'] as const, 'auto'),
     reconcile,
-    finalDigestWaitMs: ms('finalDigestWaitMs', DEFAULT_FINAL_DIGEST_WAIT_MS, 0),
+    finalDigestWaitMs: ms('finalDigestWaitMs', DEFAULT_FINAL_DIGEST_WAIT_MS, true),
     freezeReads: oneOf('freezeReads', ['with-freeze', 'after-freeze'] as const, 'with-freeze'),
   });
 }

@@ -33,7 +33,6 @@ import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPha
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads } from './frozen-read.js';
-import type { VmCounters } from './vm-counter-transfer.js';
 import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
@@ -265,11 +264,6 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     x.pauseClock.catch(() => undefined);
   }
 
-  /** The VM's cell of every per-VM counter, read at once. */
-  private readCounters(vmId: number): Promise<VmCounters> {
-    return readVmCounters(this.plugin, vmId);
-  }
-
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     return this.once(m, `finalDelta:${sinceSeq}`, async () => {
       const x = this.mig(m);
@@ -293,7 +287,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead);
           return { ...b, proof: 'change-log' };
         }),
-        x.frozenCounters ?? this.readCounters(x.vmId),
+        x.frozenCounters ?? readVmCounters(this.plugin, x.vmId),
         exportTableEntries(this.plugin, x.vmId, x.snapshotEntries),
       ]);
       return { ...b, removed: [...x.unsentRemoved, ...b.removed], counters, tableEntries };

@@ -1,6 +1,6 @@
 /**
- * The freeze at a source (freezeWithReads), and its reads for the final delta, sent right behind the freeze's Write instead of after its
- * answer: one P4Runtime Read of the VM's control entry, then the tracker's cells, then the VM's
+ * The freeze at a source (freezeWithReads), and its reads for the final delta sent right behind
+ * the freeze's Write instead of after its answer: one P4Runtime Read of the VM's control entry, then the tracker's cells, then the VM's
  * per-VM counter cells. A server reads a request's entities in order (the tracker read relies on
  * the same: p4runtime-cells.ts), so when the entry read back already carries the freeze, the
  * cells after it were read after the freeze took effect — final — and the pause saves the round
@@ -59,7 +59,8 @@ export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: numb
 
 /**
  * Freezes the VM at this source (its control entry: tracking, frozen, active; the migration marked
- * frozen and its delta rounds ended once the Write is answered) and starts what the final delta reads, setting the migration's frozenTracker, frozenCounters and frozenClock.
+ * frozen and its delta rounds ended once the Write is answered) and starts what the final delta
+ * reads: the migration's frozenTracker, frozenCounters and frozenClock.
  * With `withReads` the Read of readFrozen rides right behind the Write and the clock is read
  * in-band beside it (a P4Runtime tracker read carries no data-plane time; a slot changed between
  * that read and the freeze just counts as age 0, as in pre-copy); when the Read did not see the
