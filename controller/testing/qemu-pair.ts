@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -63,6 +63,32 @@ export interface QemuPairOptions {
   readonly memoryMb?: number;
   /** How long each QEMU may take to start answering on QMP (loaded machines are slow). */
   readonly startTimeoutMs?: number;
+  /**
+   * CPUs both QEMUs run on (a Linux CPU list such as `1` or `2-3,6`, started under util-linux
+   * `taskset`): keeps QEMU off the CPUs of the controller and the switches, as on a deployment
+   * where the hypervisor's cores are not theirs. Default: wherever the OS puts them.
+   */
+  readonly cpus?: string;
+}
+
+const CPU_LIST = /^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$/;
+
+/** Whether `list` is a Linux CPU list (`0`, `1-3`, `0,2-3`): ranges ascending. */
+export function isCpuList(list: string): boolean {
+  if (!CPU_LIST.test(list)) return false;
+  return list.split(',').every((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return b === undefined || (a as number) <= b;
+  });
+}
+
+/** The CPUs this process may run on (Linux `Cpus_allowed_list`), or undefined where unknown. */
+export function ownCpus(): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 const started = new Set<ChildProcess>();
@@ -81,6 +107,7 @@ process.once('exit', () => {
 export async function startQemuPair(options: QemuPairOptions = {}): Promise<QemuPair> {
   const binary = options.binary ?? findQemu();
   if (!binary) throw new Error(QEMU_SKIP_REASON);
+  if (options.cpus !== undefined && !isCpuList(options.cpus)) throw new Error(`QEMU CPUs '${options.cpus}' is not a CPU list (e.g. 1, 2-3 or 0,2): give the CPUs QEMU may run on`);
   const dir = mkdtempSync(join(tmpdir(), 'carryover-qemu-'));
   const procs: QemuProcess[] = [];
   try {
@@ -115,7 +142,8 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
 async function startQemu(binary: string, role: QemuProcess['role'], dir: string, extra: string[], options: QemuPairOptions): Promise<QemuProcess> {
   const socketPath = join(dir, `${role}.qmp`);
   const args = ['-machine', 'pc,accel=tcg', '-m', String(options.memoryMb ?? 64), '-nodefaults', '-display', 'none', '-qmp', `unix:${socketPath},server=on,wait=off`, ...extra];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // taskset execs QEMU in its own process: the PID tracked and killed is QEMU's.
+  const child = options.cpus === undefined ? spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('taskset', ['-c', options.cpus, binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(child);
   let err = '';
   child.stderr!.setEncoding('utf8');
@@ -126,7 +154,7 @@ async function startQemu(binary: string, role: QemuProcess['role'], dir: string,
       resolve();
     });
     child.once('error', (e) => {
-      err += String(e);
+      err += options.cpus !== undefined && (e as NodeJS.ErrnoException).code === 'ENOENT' ? `taskset not found (it places QEMU on CPUs ${options.cpus}): apt-get install util-linux, or start QEMU without a CPU list` : String(e);
       started.delete(child);
       resolve();
     });

@@ -86,6 +86,8 @@ export interface QemuDowntimeBenchOptions {
   readonly runs?: number;
   readonly qemuBinary?: string;
   readonly memoryMb?: number;
+  /** CPUs the QEMUs run on (a Linux CPU list; see QemuPairOptions.cpus). */
+  readonly qemuCpus?: string;
   readonly pauseDeadlineMs?: number;
   /** The pause handler of the with-trigger runs (default: does nothing, says continue). */
   readonly handler?: () => MigrationPhaseHandler;
@@ -124,7 +126,7 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
   let qemuVersion = '';
   for (let i = 0; i < runs; i++) {
     for (const mode of ['without-trigger', 'with-trigger'] as const) {
-      const pair = await startQemuPair({ binary: options.qemuBinary, memoryMb });
+      const pair = await startQemuPair({ binary: options.qemuBinary, memoryMb, ...(options.qemuCpus !== undefined ? { cpus: options.qemuCpus } : {}) });
       try {
         const source = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 60_000 });
         const v = source.greeting.version;

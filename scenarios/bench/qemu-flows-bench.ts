@@ -14,6 +14,7 @@ import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
 import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
+import { cpuPlacement } from './cpu-placement.js';
 import { downtimePartRows } from './downtime-part-rows.js';
 import type { BenchRow } from './results.js';
 
@@ -23,6 +24,8 @@ export interface QemuFlowsBenchOptions {
   /** Share of the flows changing during QEMU's pre-copy. */
   readonly changing: number;
   readonly runs: number;
+  /** CPUs the QEMUs run on (a Linux CPU list); default: wherever the OS puts them. */
+  readonly qemuCpus?: string;
 }
 
 export const DEFAULT_QEMU_FLOWS_BENCH: QemuFlowsBenchOptions = Object.freeze({ flows: 10_000, changing: 0.01, runs: 5 });
@@ -76,10 +79,10 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
         await undo(`bench: QEMU failed: ${f.message}`);
       },
     });
-    const r = await benchQemuDowntime({ runs: o.runs, handler, beforeMigrate, pauseDeadlineMs: 5_000 });
+    const r = await benchQemuDowntime({ runs: o.runs, handler, beforeMigrate, pauseDeadlineMs: 5_000, ...(o.qemuCpus !== undefined ? { qemuCpus: o.qemuCpus } : {}) });
     if (failures.length > 0) throw new Error(`QEMU migrations failed: ${failures.join('; ')}`);
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes`;
+    const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes; ${cpuPlacement(o.qemuCpus)}`;
     return [
       ...addedByKind(c, r.samples, syncs, r.without.medianMs),
       { suite: 'qemu', case: c, variant: 'without carryover', value: r.without.medianMs, unit: 'ms', note: `${note}; min ${r.without.minMs}, max ${r.without.maxMs}` },

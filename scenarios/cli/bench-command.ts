@@ -5,6 +5,8 @@
 import type { BenchRow } from '../bench/results.js';
 import type { MigrateBenchOptions } from '../bench/migrate-bench.js';
 import { renderMarkdown, writeResults } from '../bench/results.js';
+import { cpus as osCpus } from 'node:os';
+import { isCpuList } from '../../controller/testing/qemu-pair.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, parseFlags } from './main.js';
 
 /** Flags a suite may use (each suite documents which). */
@@ -23,6 +25,8 @@ export interface BenchFlags {
   readonly changed?: number;
   /** Which switches migrate runs on: sim profiles and/or real-bmv2 (CARRYOVER_BMV2). */
   readonly profiles?: readonly MigrateBenchProfile[];
+  /** CPUs the QEMUs run on (qemu; a Linux CPU list). */
+  readonly qemuCpus?: string;
 }
 
 const MIGRATE_PROFILES = ['full', 'bmv2', 'real-bmv2'] as const;
@@ -84,12 +88,12 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
   },
   qemu: {
-    summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing (real QEMU; --rounds, --sizes N)",
+    summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing (real QEMU; --rounds, --sizes N, --qemu-cpus LIST: QEMU on those CPUs only)",
     load: async () => {
       const { runQemuBench } = await import('../bench/qemu-bench.js');
       const { runQemuFlowsBench, DEFAULT_QEMU_FLOWS_BENCH } = await import('../bench/qemu-flows-bench.js');
       // The trigger alone, then the engine moving tracked flows (--sizes: the first size, default 10^4).
-      return async (f) => [...(await runQemuBench(f)), ...(await runQemuFlowsBench({ ...DEFAULT_QEMU_FLOWS_BENCH, flows: f.sizes?.[0] ?? DEFAULT_QEMU_FLOWS_BENCH.flows, ...(f.rounds !== undefined ? { runs: f.rounds } : {}) }))];
+      return async (f) => [...(await runQemuBench(f)), ...(await runQemuFlowsBench({ ...DEFAULT_QEMU_FLOWS_BENCH, flows: f.sizes?.[0] ?? DEFAULT_QEMU_FLOWS_BENCH.flows, ...(f.rounds !== undefined ? { runs: f.rounds } : {}), ...(f.qemuCpus !== undefined ? { qemuCpus: f.qemuCpus } : {}) }))];
     },
   },
 };
@@ -107,7 +111,9 @@ side-by-side on that switch and on a fresh sim, the sim's RegisterEntry read, an
 (--rounds: side-by-side rounds); without --target, CARRYOVER_BMV2=path/simple_switch_grpc adds
 a real BMv2 started on loopback; for migrate it adds two (source and destination) and the
 profile real-bmv2 (--profiles picks among full, bmv2, real-bmv2; --sizes then also sets the
-real-BMv2 populations, default 10000).`;
+real-BMv2 populations, default 10000). qemu --qemu-cpus 1 starts both QEMUs on CPU 1 (taskset); start
+the bench itself elsewhere (taskset -c 0 node …) to keep QEMU off the controller's and the
+switches' CPUs, as on a deployment; the rows' notes say where each ran.`;
 
 /** Runs `carryover bench`. */
 export async function runBenchCommand(argv: string[]): Promise<number> {
@@ -123,6 +129,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     sizes: { type: 'string' },
     changed: { type: 'string' },
     profiles: { type: 'string' },
+    'qemu-cpus': { type: 'string' },
   });
   if (values.help) {
     console.log(HELP);
@@ -149,7 +156,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string; profiles?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string; profiles?: string; 'qemu-cpus'?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -191,6 +198,13 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
     if (ps.length === 0 || bad.length > 0) throw new UsageError(`bench: --profiles '${v.profiles}' names ${bad.join(', ') || 'nothing'}; choose from ${MIGRATE_PROFILES.join(', ')}`);
     if (ps.includes('real-bmv2') && !process.env['CARRYOVER_BMV2']) throw new UsageError('bench: --profiles real-bmv2 needs CARRYOVER_BMV2 (the path of simple_switch_grpc)');
     out.profiles = ps as MigrateBenchProfile[];
+  }
+  if (v['qemu-cpus'] !== undefined) {
+    if (!isCpuList(v['qemu-cpus'])) throw new UsageError(`bench: --qemu-cpus '${v['qemu-cpus']}' is not a CPU list (e.g. 1, 2-3 or 0,2): the CPUs both QEMUs may run on`);
+    const cpus = osCpus().length;
+    const beyond = v['qemu-cpus'].split(/[,-]/).map(Number).find((n) => n >= cpus);
+    if (beyond !== undefined) throw new UsageError(`bench: --qemu-cpus '${v['qemu-cpus']}' names CPU ${beyond}, but this machine has CPUs 0-${cpus - 1}`);
+    out.qemuCpus = v['qemu-cpus'];
   }
   return out;
 }

@@ -63,6 +63,17 @@ describe('carryover CLI', () => {
     expect(r.stderr).toContain('--profiles real-bmv2 needs CARRYOVER_BMV2');
   });
 
+  it('cli — bench qemu --qemu-cpus takes a CPU list of this machine, running nothing otherwise', async () => {
+    const help = await run(['bench', '--help']);
+    expect(help.stdout).toContain('--qemu-cpus LIST');
+    const bad = await run(['bench', 'qemu', '--qemu-cpus', '1;2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--qemu-cpus '1;2' is not a CPU list");
+    const far = await run(['bench', 'qemu', '--qemu-cpus', '0,4096']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/--qemu-cpus '0,4096' names CPU 4096, but this machine has CPUs 0-\d+/);
+  });
+
   it("cli — package.json's bin and the README's demo script point at the launcher that exists", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
