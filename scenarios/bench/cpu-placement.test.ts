@@ -6,7 +6,7 @@ describe('cpu placement', () => {
   it('cpu placement — names QEMU\'s CPUs apart from carryover\'s, or says they share', () => {
     expect(cpuPlacement('1', '0')).toBe('QEMU on CPUs 1 (taskset), carryover and the switches on CPUs 0');
     expect(cpuPlacement(undefined, '0-1')).toBe('QEMU, carryover and the switches share CPUs 0-1');
-    expect(cpuPlacement(undefined, undefined)).toMatch(/share CPUs unknown/);
+    expect(cpuPlacement(undefined, null)).toMatch(/share CPUs unknown/);
   });
 
   it('cpu placement — a CPU list is digits, ascending ranges and commas, nothing else', () => {

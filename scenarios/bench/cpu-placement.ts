@@ -3,10 +3,12 @@
  * process's own, whose sim workers inherit them — a figure measured with QEMU competing for the
  * controller's cores does not read like one measured apart from them.
  */
-import { ownCpus } from '../../controller/testing/qemu-pair.js';
 
-/** A note on CPU placement: QEMU's list (undefined: not placed) and this process's (undefined: unknown). */
-export function cpuPlacement(qemuCpus: string | undefined, own: string | undefined = ownCpus()): string {
+/**
+ * A note on CPU placement: QEMU's list (undefined: not placed) and this process's; `own` is
+ * explicit (null: unknown) so that an undefined argument never silently reads /proc.
+ */
+export function cpuPlacement(qemuCpus: string | undefined, own: string | null): string {
   const here = own ?? 'unknown';
   if (qemuCpus === undefined) return `QEMU, carryover and the switches share CPUs ${here}`;
   return `QEMU on CPUs ${qemuCpus} (taskset), carryover and the switches on CPUs ${here}`;

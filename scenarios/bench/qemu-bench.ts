@@ -5,7 +5,7 @@
  * inside the pause is measured by the engine's benchmarks once it drives real switches.
  */
 import { benchQemuDowntime } from '../../controller/index.js';
-import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
+import { QEMU_SKIP_REASON, ownCpus } from '../../controller/testing/qemu-pair.js';
 import type { BenchFlags } from '../cli/bench-command.js';
 import { cpuPlacement } from './cpu-placement.js';
 import { downtimePartRows } from './downtime-part-rows.js';
@@ -16,7 +16,7 @@ export async function runQemuBench(flags: BenchFlags = {}): Promise<BenchRow[]> 
   const runs = flags.rounds ?? 10;
   if (QEMU_SKIP_REASON !== undefined) return [{ suite: 'qemu', case: 'QEMU downtime', value: 'UNSUPPORTED', unit: 'ms', note: QEMU_SKIP_REASON }];
   const r = await benchQemuDowntime({ runs, ...(flags.qemuCpus !== undefined ? { qemuCpus: flags.qemuCpus } : {}) });
-  const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${cpuPlacement(flags.qemuCpus)}`;
+  const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${cpuPlacement(flags.qemuCpus, ownCpus() ?? null)}`;
   return [
     { suite: 'qemu', case: 'QEMU downtime, median', variant: 'without trigger', value: r.without.medianMs, unit: 'ms', note: `${note}; min ${r.without.minMs}, max ${r.without.maxMs}` },
     { suite: 'qemu', case: 'QEMU downtime, median', variant: 'with trigger (no-op pause handler)', value: r.with.medianMs, unit: 'ms', note: `min ${r.with.minMs}, max ${r.with.maxMs}` },

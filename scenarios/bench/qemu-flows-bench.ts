@@ -10,7 +10,7 @@
 import { Subject } from 'rxjs';
 import { benchQemuDowntime } from '../../controller/index.js';
 import type { MigrationEngine, MigrationPhaseHandler, PrecopyRound, QemuDowntimeSample } from '../../controller/index.js';
-import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
+import { QEMU_SKIP_REASON, ownCpus } from '../../controller/testing/qemu-pair.js';
 import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
@@ -82,7 +82,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
     const r = await benchQemuDowntime({ runs: o.runs, handler, beforeMigrate, pauseDeadlineMs: 5_000, ...(o.qemuCpus !== undefined ? { qemuCpus: o.qemuCpus } : {}) });
     if (failures.length > 0) throw new Error(`QEMU migrations failed: ${failures.join('; ')}`);
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-    const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes; ${cpuPlacement(o.qemuCpus)}`;
+    const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes; ${cpuPlacement(o.qemuCpus, ownCpus() ?? null)}`;
     return [
       ...addedByKind(c, r.samples, syncs, r.without.medianMs),
       { suite: 'qemu', case: c, variant: 'without carryover', value: r.without.medianMs, unit: 'ms', note: `${note}; min ${r.without.minMs}, max ${r.without.maxMs}` },
