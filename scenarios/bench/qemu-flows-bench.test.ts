@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QemuDowntimeSample } from '../../controller/index.js';
-import { addedByKind } from './qemu-flows-bench.js';
+import { addedByKind, syncNote } from './qemu-flows-bench.js';
 
 const sample = (mode: QemuDowntimeSample['mode'], qemuDowntimeMs: number): QemuDowntimeSample => ({ mode, qemuDowntimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts: undefined });
 
@@ -15,5 +15,12 @@ describe('bench qemu — what carryover added, by kind of pause', () => {
 
   it('bench qemu — no rows when the pauses cannot be paired with the migrations (a migration without a pause)', () => {
     expect(addedByKind('QEMU downtime', [sample('with-trigger', 12), sample('with-trigger', 13)], [{ ms: 8, slots: 0 }], 4)).toEqual([]);
+  });
+
+  it('bench qemu — the sync row names every pause\'s slots and where the median pause\'s time went', () => {
+    const steps = (freeze: number, activate: number) => ({ totalMs: freeze + activate + 1, steps: { freeze, activate }, otherMs: 1 });
+    const note = syncNote([{ ms: 30, slots: 100, steps: steps(20, 9) }, { ms: 8, slots: 0, steps: steps(4, 3) }, { ms: 12, slots: 100, steps: steps(6, 5) }]);
+    expect(note).toBe('final delta slots: 100, 0, 100; median run: freeze 6.00, activate 5.00, between calls 1.00 ms');
+    expect(syncNote([])).toBe('final delta slots: ');
   });
 });

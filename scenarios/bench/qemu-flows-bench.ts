@@ -16,7 +16,10 @@ import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
 import { cpuPlacement } from './cpu-placement.js';
 import { downtimePartRows } from './downtime-part-rows.js';
+import { describeSteps } from './migrate-report.js';
 import type { BenchRow } from './results.js';
+import { stepTimes, timedDeviceApi } from './timed-device-api.js';
+import type { DeviceCall, StepTimes } from './timed-device-api.js';
 
 /** Knobs of the QEMU bench with flows. */
 export interface QemuFlowsBenchOptions {
@@ -39,14 +42,17 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
     log(`populating ${o.flows} flows`);
     await rig.populate(o.flows);
     const changing = pickSpread(rig.tracked, Math.round(o.flows * o.changing));
-    const syncs: { ms: number; slots: number }[] = [];
+    const syncs: { ms: number; slots: number; steps: StepTimes }[] = [];
+    // The device calls of the current migration, timed: where each pause's milliseconds went.
+    let calls: DeviceCall[] = [];
     const failures: string[] = [];
     // Each with-carryover run: the engine prepares and stages the snapshot before QEMU starts (a
     // BIOS-only guest's memory is mostly zero pages, copied in well under a second whatever the
     // bandwidth), the VM's flows change while QEMU copies memory, the sync runs in the pause.
     let current: { engine: MigrationEngine; paused$: Subject<void>; precopy: Promise<PrecopyRound[]> } | undefined;
     const beforeMigrate = async (): Promise<void> => {
-      const engine = await rig.engine(rig.nextMigrationId('qemu'), { src: rig.src.api, dst: rig.dst.api }, 20);
+      calls = [];
+      const engine = await rig.engine(rig.nextMigrationId('qemu'), { src: timedDeviceApi('src', rig.src.api, calls), dst: timedDeviceApi('dst', rig.dst.api, calls) }, 20);
       await engine.prepare();
       const paused$ = new Subject<void>();
       const precopy = engine.precopy(paused$);
@@ -68,9 +74,11 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
         const c = current as NonNullable<typeof current>;
         c.paused$.next();
         // A round still being installed finishes behind the freeze (the engine waits for it there).
+        const p0 = performance.now();
         const sync = await c.engine.pauseSync();
+        const steps = stepTimes(calls, p0, performance.now());
         await c.precopy;
-        syncs.push({ ms: sync.elapsedMs, slots: sync.slots });
+        syncs.push({ ms: sync.elapsedMs, slots: sync.slots, steps });
         return { decision: 'continue' };
       },
       onCompleted: () => undo('bench: rolled back so the next migration starts from the same state'),
@@ -89,12 +97,20 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
       { suite: 'qemu', case: c, variant: 'with carryover (engine syncing in pre-switchover)', value: r.with.medianMs, unit: 'ms', note: `min ${r.with.minMs}, max ${r.with.maxMs}` },
       { suite: 'qemu', case: `${c}: added by carryover (median with − median without)`, value: r.addedMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: hold in pre-switchover, median`, value: r.heldMedianMs, unit: 'ms' },
-      { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: med(syncs.map((s) => s.ms)), unit: 'ms', note: `final delta slots: ${syncs.map((s) => s.slots).join(', ')}` },
+      { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: med(syncs.map((s) => s.ms)), unit: 'ms', note: syncNote(syncs) },
       ...downtimePartRows(c, r.parts, 'with carryover'),
     ];
   } finally {
     await rig.stop();
   }
+}
+
+/** The sync row's note: each pause's final delta slots, and where the median pause's time went. */
+export function syncNote(syncs: readonly { readonly ms: number; readonly slots: number; readonly steps: StepTimes }[]): string {
+  const slots = `final delta slots: ${syncs.map((s) => s.slots).join(', ')}`;
+  const sorted = [...syncs].sort((a, b) => a.ms - b.ms);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+  return mid ? `${slots}; median run: ${describeSteps(mid.steps)}` : slots;
 }
 
 /**

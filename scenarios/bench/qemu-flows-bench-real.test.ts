@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
+import { runQemuFlowsBench } from './qemu-flows-bench.js';
+
+describe.skipIf(QEMU_SKIP_REASON !== undefined)(`bench qemu with flows, real QEMU ${QEMU_SKIP_REASON ? `(skipped: ${QEMU_SKIP_REASON})` : ''}`, () => {
+  it('bench qemu — one migration each way on real QEMU: every pause moved state, and the sync row says where the median pause went', async () => {
+    const logs: string[] = [];
+    const rows = await runQemuFlowsBench({ flows: 300, changing: 0.1, runs: 1 }, (m) => logs.push(m));
+    const sync = rows.find((r) => r.case.endsWith('engine pause-window sync, median'));
+    expect(typeof sync?.value).toBe('number');
+    expect(sync?.value as number).toBeGreaterThan(0);
+    // One pause: its final delta moved 0 or the 30 changed flows, and its calls were timed.
+    expect(sync?.note).toMatch(/^final delta slots: (0|30); median run: freeze [\d.]+, .*activate [\d.]+, between calls [\d.]+ ms$/);
+    const added = rows.find((r) => r.case.endsWith('added by carryover (median with − median without)') && r.variant === undefined);
+    expect(typeof added?.value).toBe('number');
+    expect(logs).toContain('populating 300 flows');
+  }, 180_000);
+});
