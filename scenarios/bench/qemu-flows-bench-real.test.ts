@@ -10,7 +10,7 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`bench qemu with flows, real QEM
     expect(typeof sync?.value).toBe('number');
     expect(sync?.value as number).toBeGreaterThan(0);
     // One pause: its final delta moved 0 or the 30 changed flows, and its calls were timed.
-    expect(sync?.note).toMatch(/^final delta slots: (0|30); median run: freeze [\d.]+, .*activate [\d.]+, between calls [\d.]+ ms$/);
+    expect(sync?.note).toMatch(/^final delta slots: (0|30); proven by change-(numbers|log) ×1; median run: freeze [\d.]+, .*activate [\d.]+, between calls [\d.]+ ms$/);
     const added = rows.find((r) => r.case.endsWith('added by carryover (median with − median without)') && r.variant === undefined);
     expect(typeof added?.value).toBe('number');
     expect(logs).toContain('populating 300 flows');

@@ -19,8 +19,14 @@ describe('bench qemu — what carryover added, by kind of pause', () => {
 
   it('bench qemu — the sync row names every pause\'s slots and where the median pause\'s time went', () => {
     const steps = (freeze: number, activate: number) => ({ totalMs: freeze + activate + 1, steps: { freeze, activate }, otherMs: 1 });
-    const note = syncNote([{ ms: 30, slots: 100, steps: steps(20, 9) }, { ms: 8, slots: 0, steps: steps(4, 3) }, { ms: 12, slots: 100, steps: steps(6, 5) }]);
-    expect(note).toBe('final delta slots: 100, 0, 100; median run: freeze 6.00, activate 5.00, between calls 1.00 ms');
+    const note = syncNote([
+      { ms: 30, slots: 100, steps: steps(20, 9), proofs: ['change-log'] },
+      { ms: 8, slots: 0, steps: steps(4, 3), proofs: ['change-numbers'] },
+      { ms: 12, slots: 100, steps: steps(6, 5), proofs: ['change-numbers'] },
+      { ms: 14, slots: 100, steps: steps(7, 6), proofs: ['change-numbers'] },
+    ]);
+    // Four pauses: the row's median is the upper middle one (14 ms), and so is the run described.
+    expect(note).toBe('final delta slots: 100, 0, 100, 100; proven by change-log ×1, change-numbers ×3; median run: freeze 7.00, activate 6.00, between calls 1.00 ms');
     expect(syncNote([])).toBe('final delta slots: ');
   });
 });

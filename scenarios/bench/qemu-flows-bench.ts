@@ -10,6 +10,7 @@
 import { Subject } from 'rxjs';
 import { benchQemuDowntime } from '../../controller/index.js';
 import type { MigrationEngine, MigrationPhaseHandler, PrecopyRound, QemuDowntimeSample } from '../../controller/index.js';
+import type { FinalProof } from '../../plugin/index.js';
 import { QEMU_SKIP_REASON, ownCpus } from '../../controller/testing/qemu-pair.js';
 import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
@@ -42,7 +43,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
     log(`populating ${o.flows} flows`);
     await rig.populate(o.flows);
     const changing = pickSpread(rig.tracked, Math.round(o.flows * o.changing));
-    const syncs: { ms: number; slots: number; steps: StepTimes }[] = [];
+    const syncs: SyncSample[] = [];
     // The device calls of the current migration, timed: where each pause's milliseconds went.
     let calls: DeviceCall[] = [];
     const failures: string[] = [];
@@ -76,9 +77,10 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
         // A round still being installed finishes behind the freeze (the engine waits for it there).
         const p0 = performance.now();
         const sync = await c.engine.pauseSync();
-        const steps = stepTimes(calls, p0, performance.now());
+        const p1 = performance.now();
         await c.precopy;
-        syncs.push({ ms: sync.elapsedMs, slots: sync.slots, steps });
+        // Timed here: the engine's elapsedMs is in Date.now()'s whole milliseconds.
+        syncs.push({ ms: p1 - p0, slots: sync.slots, steps: stepTimes(calls, p0, p1), proofs: Object.values(sync.proofs) });
         return { decision: 'continue' };
       },
       onCompleted: () => undo('bench: rolled back so the next migration starts from the same state'),
@@ -105,12 +107,26 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
   }
 }
 
-/** The sync row's note: each pause's final delta slots, and where the median pause's time went. */
-export function syncNote(syncs: readonly { readonly ms: number; readonly slots: number; readonly steps: StepTimes }[]): string {
+/** One pause of the bench: its time, the slots its final delta moved, its device calls' times, how each source proved its final delta complete. */
+export interface SyncSample {
+  readonly ms: number;
+  readonly slots: number;
+  readonly steps: StepTimes;
+  readonly proofs: readonly FinalProof[];
+}
+
+/**
+ * The sync row's note: each pause's final delta slots, how the final deltas were proven (from the
+ * numbered change digests, or the change log read when a digest was still missing), and where the
+ * median pause's time went (the same run the row's median is).
+ */
+export function syncNote(syncs: readonly SyncSample[]): string {
   const slots = `final delta slots: ${syncs.map((s) => s.slots).join(', ')}`;
-  const sorted = [...syncs].sort((a, b) => a.ms - b.ms);
-  const mid = sorted[Math.floor((sorted.length - 1) / 2)];
-  return mid ? `${slots}; median run: ${describeSteps(mid.steps)}` : slots;
+  const counts = new Map<FinalProof, number>();
+  for (const p of syncs.flatMap((s) => s.proofs)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  const proofs = counts.size === 0 ? '' : `; proven by ${[...counts].map(([p, n]) => `${p} ×${n}`).join(', ')}`;
+  const mid = [...syncs].sort((a, b) => a.ms - b.ms)[Math.floor(syncs.length / 2)];
+  return `${slots}${proofs}${mid ? `; median run: ${describeSteps(mid.steps)}` : ''}`;
 }
 
 /**
