@@ -3,7 +3,7 @@ import { QEMU_SKIP_REASON } from '../../controller/testing/qemu-pair.js';
 import { runQemuFlowsBench } from './qemu-flows-bench.js';
 
 describe.skipIf(QEMU_SKIP_REASON !== undefined)(`bench qemu with flows, real QEMU ${QEMU_SKIP_REASON ? `(skipped: ${QEMU_SKIP_REASON})` : ''}`, () => {
-  it('bench qemu — one migration each way on real QEMU: every pause moved state, and the sync row says where the median pause went', async () => {
+  it('bench qemu — one migration without and one with carryover on real QEMU: the sync row says what the pause moved, how it was proven and where its time went', async () => {
     const logs: string[] = [];
     const rows = await runQemuFlowsBench({ flows: 300, changing: 0.1, runs: 1 }, (m) => logs.push(m));
     const sync = rows.find((r) => r.case.endsWith('engine pause-window sync, median'));

@@ -10,8 +10,8 @@
 import { Subject } from 'rxjs';
 import { benchQemuDowntime } from '../../controller/index.js';
 import type { MigrationEngine, MigrationPhaseHandler, PrecopyRound, QemuDowntimeSample } from '../../controller/index.js';
-import type { FinalProof } from '../../plugin/index.js';
 import { QEMU_SKIP_REASON, ownCpus } from '../../controller/testing/qemu-pair.js';
+import type { FinalProof } from '../../plugin/index.js';
 import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
