@@ -5,12 +5,14 @@
  * set/get with cookie, Write on exact-match tables (BMv2's error shape: UNKNOWN plus one p4.v1.Error
  * per update in `grpc-status-details-bin`), Read of tables, registers, counters and direct counters
  * (wildcards included), packet-out echoed as packet-in, and digests / idle-timeout notifications
- * sent on demand. It knows nothing about P4 semantics beyond ids and sizes from the P4Info.
+ * sent on demand. It knows nothing about P4 semantics beyond ids and sizes from the P4Info; the
+ * entities live in FakeEntityStore (fake-entity-store.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { google, p4, fromUint128, toBigInt, toLong, toUint128 } from '../../proto/index.js';
 import type { LongLike } from '../../proto/index.js';
 import { P4RUNTIME_SERVICE_DEFINITION } from '../service.js';
+import { FakeEntityStore } from './fake-entity-store.js';
 
 type StreamCall = grpc.ServerDuplexStream<p4.v1.StreamMessageRequest, p4.v1.StreamMessageResponse.$Properties>;
 
@@ -19,13 +21,6 @@ interface Controller {
   deviceId: bigint;
   role: string;
   electionId: bigint;
-}
-
-interface StoredEntry {
-  readonly key: string;
-  entry: p4.v1.TableEntry.$Properties;
-  insertedAt: number;
-  counter: { bytes: bigint; packets: bigint };
 }
 
 /** Options of the test double. */
@@ -46,7 +41,6 @@ const NOT_FOUND = 5;
 const ALREADY_EXISTS = 6;
 const PERMISSION_DENIED = 7;
 const FAILED_PRECONDITION = 9;
-const OUT_OF_RANGE = 11;
 const UNIMPLEMENTED = 12;
 
 function serviceError(code: number, details: string, status?: google.rpc.Status.$Properties): Partial<grpc.StatusObject> {
@@ -60,29 +54,11 @@ function endWith(call: { emit(event: 'error', e: unknown): boolean }, code: numb
   call.emit('error', Object.assign(new Error(details), { code, details }));
 }
 
-function hex(b: Uint8Array | null | undefined): string {
-  // Strip leading zero bytes so padded and canonical keys collide, as they do on BMv2.
-  const s = Buffer.from(b ?? []).toString('hex').replace(/^(00)+/, '');
-  return s === '' ? '0' : s;
-}
-
-function matchKey(e: p4.v1.TableEntry.$Properties): string {
-  const fields = (e.match ?? []).map((m) => {
-    const v = m.exact ? hex(m.exact.value) : m.lpm ? `${hex(m.lpm.value)}/${m.lpm.prefixLen}` : m.ternary ? `${hex(m.ternary.value)}&${hex(m.ternary.mask)}` : m.range ? `${hex(m.range.low)}-${hex(m.range.high)}` : m.optional ? hex(m.optional.value) : '?';
-    return `${m.fieldId}=${v}`;
-  });
-  fields.sort();
-  return `${e.tableId}|${e.priority ?? 0}|${fields.join(',')}`;
-}
-
 /** The test double; `start()` it, use `address`, `stop()` it. */
 export class FakeP4RuntimeServer {
   private readonly server = new grpc.Server();
   private readonly controllers = new Set<Controller>();
-  private readonly tables = new Map<number, Map<string, StoredEntry>>();
-  private readonly defaults = new Map<number, p4.v1.TableAction.$Properties>();
-  private readonly registers = new Map<number, Map<bigint, p4.v1.P4Data.$Properties>>();
-  private readonly counters = new Map<number, Map<bigint, { bytes: bigint; packets: bigint }>>();
+  private readonly store = new FakeEntityStore(() => this.now());
   private readonly ackWaiters: Array<(ack: p4.v1.DigestListAck.$Properties) => void> = [];
   private p4info: p4.config.v1.P4Info | undefined;
   private deviceConfig: Uint8Array = new Uint8Array();
@@ -97,7 +73,7 @@ export class FakeP4RuntimeServer {
   /** Digest acks received. */
   readonly acks: p4.v1.DigestListAck.$Properties[] = [];
   /** Digest configurations written (DigestEntry), by digest id. */
-  readonly digestConfigs = new Map<number, p4.v1.DigestEntry.Config.$Properties>();
+  readonly digestConfigs = this.store.digestConfigs;
   /** ReadResponse messages sent, over all reads. */
   readResponses = 0;
   /** Packet-outs received. */
@@ -167,7 +143,7 @@ export class FakeP4RuntimeServer {
 
   /** Sends an IdleTimeoutNotification for stored entries of `tableId` (all of them by default). */
   sendIdleTimeout(tableId: number, filter: (e: p4.v1.TableEntry.$Properties) => boolean = () => true): number {
-    const entries = [...(this.tables.get(tableId)?.values() ?? [])].map((s) => s.entry).filter(filter);
+    const entries = this.store.entries(tableId).filter(filter);
     this.toPrimary({ idleTimeoutNotification: { tableEntry: entries, timestamp: toLong(BigInt(this.now()) * 1_000_000n, true) } });
     return entries.length;
   }
@@ -288,10 +264,7 @@ export class FakeP4RuntimeServer {
     this.p4info = req.config?.p4info ? p4.config.v1.P4Info.fromObject(req.config.p4info) : undefined;
     this.deviceConfig = req.config?.p4DeviceConfig ?? new Uint8Array();
     this.cookie = req.config?.cookie ? toBigInt(req.config.cookie.cookie as LongLike) : undefined;
-    this.tables.clear();
-    this.defaults.clear();
-    this.registers.clear();
-    this.counters.clear();
+    this.store.reset(this.p4info);
     cb(null, {});
   }
 
@@ -308,18 +281,12 @@ export class FakeP4RuntimeServer {
     });
   }
 
-  private sizeOf(kind: 'registers' | 'counters', id: number): number | undefined {
-    const list = this.p4info?.[kind] ?? [];
-    const found = list.find((x) => x.preamble?.id === id);
-    return found ? Number(toBigInt(found.size as LongLike)) : undefined;
-  }
-
   private onWrite(req: p4.v1.WriteRequest, cb: grpc.sendUnaryData<object>): void {
     this.writes.push(req);
     if (!this.isPrimary(req.deviceId, req.electionId, req.role)) return cb(serviceError(PERMISSION_DENIED, 'Not primary'));
     if (!this.p4info) return cb(serviceError(FAILED_PRECONDITION, 'No forwarding pipeline config set for this device'));
     if ((req.atomicity ?? 0) !== 0) return cb(serviceError(UNIMPLEMENTED, 'Support for atomic write modes has not been implemented yet'));
-    const results = req.updates.map((u) => this.applyUpdate(u));
+    const results = req.updates.map((u) => this.store.apply(u));
     if (results.every((r) => r.canonicalCode === OK)) return cb(null, {});
     const details = results.map((r) => ({
       type_url: 'type.googleapis.com/p4.v1.Error',
@@ -328,155 +295,12 @@ export class FakeP4RuntimeServer {
     cb(serviceError(UNKNOWN, 'Write failure.', { code: UNKNOWN, message: 'Write failure.', details }));
   }
 
-  private applyUpdate(u: p4.v1.Update.$Properties): p4.v1.Error.$Properties {
-    const ok = { canonicalCode: OK };
-    const fail = (canonicalCode: number, message: string): p4.v1.Error.$Properties => ({ canonicalCode, message, space: 'ALL-sswitch-p4org', code: 0 });
-    const T = p4.v1.Update.Type;
-    const e = u.entity;
-    if (e?.tableEntry) {
-      const te = e.tableEntry;
-      const tableId = te.tableId ?? 0;
-      if (!(this.p4info?.tables ?? []).some((t) => t.preamble?.id === tableId)) return fail(INVALID_ARGUMENT, 'Invalid P4 id');
-      if (te.isDefaultAction) {
-        if (u.type !== T.MODIFY) return fail(INVALID_ARGUMENT, 'Default action can only be modified');
-        this.defaults.set(tableId, te.action ?? {});
-        return ok;
-      }
-      const table = this.tables.get(tableId) ?? new Map<string, StoredEntry>();
-      this.tables.set(tableId, table);
-      const key = matchKey(te);
-      const existing = table.get(key);
-      switch (u.type) {
-        case T.INSERT:
-          if (existing) return fail(ALREADY_EXISTS, 'Match entry exists, use MODIFY if you wish to change action');
-          table.set(key, {
-            key,
-            entry: te,
-            insertedAt: this.now(),
-            counter: { bytes: toBigInt(te.counterData?.byteCount as LongLike, true), packets: toBigInt(te.counterData?.packetCount as LongLike, true) },
-          });
-          return ok;
-        case T.MODIFY:
-          if (!existing) return fail(NOT_FOUND, 'Cannot find match entry');
-          existing.entry = te;
-          return ok;
-        case T.DELETE:
-          if (!existing) return fail(NOT_FOUND, 'Cannot find match entry');
-          table.delete(key);
-          return ok;
-        default:
-          return fail(INVALID_ARGUMENT, 'Invalid update type');
-      }
-    }
-    if (e?.registerEntry) {
-      const r = e.registerEntry;
-      const size = this.sizeOf('registers', r.registerId ?? 0);
-      if (size === undefined) return fail(INVALID_ARGUMENT, 'Invalid P4 id');
-      if (u.type !== T.MODIFY) return fail(INVALID_ARGUMENT, 'Register entries can only be modified');
-      const index = toBigInt(r.index?.index as LongLike, true);
-      if (!r.index || index >= BigInt(size)) return fail(OUT_OF_RANGE, `index ${index} out of range`);
-      const cells = this.registers.get(r.registerId ?? 0) ?? new Map();
-      this.registers.set(r.registerId ?? 0, cells);
-      cells.set(index, r.data ?? {});
-      return ok;
-    }
-    if (e?.counterEntry) {
-      const c = e.counterEntry;
-      const size = this.sizeOf('counters', c.counterId ?? 0);
-      if (size === undefined) return fail(INVALID_ARGUMENT, 'Invalid P4 id');
-      const index = toBigInt(c.index?.index as LongLike, true);
-      if (!c.index || index >= BigInt(size)) return fail(OUT_OF_RANGE, `index ${index} out of range`);
-      const cells = this.counters.get(c.counterId ?? 0) ?? new Map();
-      this.counters.set(c.counterId ?? 0, cells);
-      cells.set(index, { bytes: toBigInt(c.data?.byteCount as LongLike, true), packets: toBigInt(c.data?.packetCount as LongLike, true) });
-      return ok;
-    }
-    if (e?.directCounterEntry) {
-      const te = e.directCounterEntry.tableEntry ?? {};
-      const stored = this.tables.get(te.tableId ?? 0)?.get(matchKey(te));
-      if (!stored) return fail(NOT_FOUND, 'Cannot find match entry');
-      const d = e.directCounterEntry.data;
-      stored.counter = { bytes: toBigInt(d?.byteCount as LongLike, true), packets: toBigInt(d?.packetCount as LongLike, true) };
-      return ok;
-    }
-    if (e?.digestEntry) {
-      this.digestConfigs.set(e.digestEntry.digestId ?? 0, e.digestEntry.config ?? {});
-      return ok;
-    }
-    return fail(UNIMPLEMENTED, 'entity type not supported by the test double');
-  }
-
-  private readEntity(e: p4.v1.Entity): p4.v1.Entity.$Properties[] {
-    const out: p4.v1.Entity.$Properties[] = [];
-    if (e.tableEntry?.isDefaultAction) {
-      const id = e.tableEntry.tableId ?? 0;
-      const action = this.defaults.get(id);
-      if (action) out.push({ tableEntry: { tableId: id, isDefaultAction: true, action } });
-    } else if (e.tableEntry) {
-      const q = e.tableEntry;
-      const ids = q.tableId ? [q.tableId] : [...this.tables.keys()];
-      for (const id of ids) {
-        for (const s of this.tables.get(id)?.values() ?? []) {
-          if ((q.match ?? []).length > 0 && matchKey({ ...q, tableId: id }) !== s.key) continue;
-          const te: p4.v1.TableEntry.$Properties = { ...s.entry };
-          delete te.timeSinceLastHit;
-          delete te.counterData;
-          if (q.counterData) te.counterData = { byteCount: toLong(s.counter.bytes, true), packetCount: toLong(s.counter.packets, true) };
-          const timeout = toBigInt(s.entry.idleTimeoutNs as LongLike, true);
-          if (q.timeSinceLastHit && timeout > 0n) {
-            const elapsed = BigInt(this.now() - s.insertedAt) * 1_000_000n;
-            te.timeSinceLastHit = { elapsedNs: toLong(elapsed < timeout ? elapsed : timeout, true) };
-          }
-          out.push({ tableEntry: te });
-        }
-      }
-    } else if (e.registerEntry) {
-      const q = e.registerEntry;
-      const ids = q.registerId ? [q.registerId] : (this.p4info?.registers ?? []).map((r) => r.preamble?.id ?? 0);
-      for (const id of ids) {
-        const size = this.sizeOf('registers', id) ?? 0;
-        const indices = q.index ? [toBigInt(q.index.index as LongLike, true)] : Array.from({ length: size }, (_, i) => BigInt(i));
-        for (const i of indices) {
-          const data = this.registers.get(id)?.get(i) ?? { bitstring: new Uint8Array([0]) };
-          out.push({ registerEntry: { registerId: id, index: { index: toLong(i, true) }, data } });
-        }
-      }
-    } else if (e.counterEntry) {
-      const q = e.counterEntry;
-      const ids = q.counterId ? [q.counterId] : (this.p4info?.counters ?? []).map((r) => r.preamble?.id ?? 0);
-      for (const id of ids) {
-        const size = this.sizeOf('counters', id) ?? 0;
-        const indices = q.index ? [toBigInt(q.index.index as LongLike, true)] : Array.from({ length: size }, (_, i) => BigInt(i));
-        for (const i of indices) {
-          const v = this.counters.get(id)?.get(i) ?? { bytes: 0n, packets: 0n };
-          out.push({ counterEntry: { counterId: id, index: { index: toLong(i, true) }, data: { byteCount: toLong(v.bytes, true), packetCount: toLong(v.packets, true) } } });
-        }
-      }
-    } else if (e.digestEntry) {
-      const id = e.digestEntry.digestId ?? 0;
-      const config = this.digestConfigs.get(id);
-      if (config) out.push({ digestEntry: { digestId: id, config } });
-    } else if (e.directCounterEntry) {
-      const q = e.directCounterEntry.tableEntry ?? {};
-      for (const s of this.tables.get(q.tableId ?? 0)?.values() ?? []) {
-        if ((q.match ?? []).length > 0 && matchKey(q) !== s.key) continue;
-        out.push({
-          directCounterEntry: {
-            tableEntry: { tableId: s.entry.tableId, match: s.entry.match, priority: s.entry.priority },
-            data: { byteCount: toLong(s.counter.bytes, true), packetCount: toLong(s.counter.packets, true) },
-          },
-        });
-      }
-    }
-    return out;
-  }
-
   private onRead(call: grpc.ServerWritableStream<p4.v1.ReadRequest, p4.v1.ReadResponse.$Properties>): void {
     if (!this.p4info) {
       endWith(call, FAILED_PRECONDITION, 'No forwarding pipeline config set for this device');
       return;
     }
-    const all = call.request.entities.flatMap((e) => this.readEntity(e as p4.v1.Entity));
+    const all = call.request.entities.flatMap((e) => this.store.read(e as p4.v1.Entity));
     const chunk = this.options.readChunk ?? 1000;
     for (let i = 0; i < all.length; i += chunk) {
       this.readResponses += 1;
