@@ -2,8 +2,9 @@
  * Options of a QMP client: what the caller passes, the defaults, and the one validating parser
  * that turns them into a frozen `ResolvedQmpClientOptions` before any socket is opened.
  */
-import { silentLogger, systemClock } from 'p4runtime-ts';
+import { silentLogger } from 'p4runtime-ts';
 import type { Clock, Logger } from 'p4runtime-ts';
+import { monotonicClock } from './monotonic-clock.js';
 import { QmpError } from './errors.js';
 import { socketTransport } from './transport.js';
 import type { QmpEndpoint, QmpTransport } from './transport.js';
@@ -23,7 +24,7 @@ export interface QmpClientOptions {
   /** Prefix of command ids (ids are `${prefix}-${n}`), to tell clients apart in QEMU's traces. */
   readonly idPrefix?: string;
   readonly logger?: Logger;
-  /** Clock and timers (timeouts); tests pass virtual time. */
+  /** Clock and timers (timeouts, events' `receivedAt`); default monotonicClock; tests pass virtual time. */
   readonly clock?: Clock;
 }
 
@@ -98,6 +99,6 @@ export function parseQmpClientOptions(options: QmpClientOptions): ResolvedQmpCli
     maxMessageBytes: positiveInt('maxMessageBytes', options.maxMessageBytes, DEFAULT_QMP_CLIENT_OPTIONS.maxMessageBytes),
     idPrefix,
     logger: options.logger ?? silentLogger,
-    clock: options.clock ?? systemClock,
+    clock: options.clock ?? monotonicClock,
   });
 }

@@ -44,7 +44,8 @@ export class QmpClient {
   private readonly abandoned = new Set<string>();
   private readonly framer: JsonFramer;
   private readonly log: Logger;
-  private readonly clock: Clock;
+  /** The clock events' `receivedAt` and the timeouts are read on (QmpClientOptions.clock). */
+  readonly clock: Clock;
   private nextId = 1;
   /** Messages received so far (greeting included); orders replies against events. */
   private seq = 0;

@@ -5,20 +5,13 @@
  * the two so both see the same machine load.
  */
 import { silentLogger, systemClock } from 'p4runtime-ts';
-import type { Clock, Logger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
 import { QmpClient } from '../qmp/index.js';
 import { startQemuPair } from '../testing/qemu-pair.js';
 import type { QemuPair } from '../testing/qemu-pair.js';
 import { QemuTrigger } from './qemu-trigger.js';
 import { finalMigrationInfo, setCapabilities } from './qemu-queries.js';
 import type { MigrationPhaseHandler } from './phase-handler.js';
-
-/**
- * Epoch milliseconds with sub-millisecond resolution, from the monotonic clock: the trigger's hold
- * (event received → migrate-continue sent) is the difference of two readings, and Date.now()'s
- * whole milliseconds rounded a no-op hold of a fraction of one to 0.
- */
-const preciseClock: Clock = { ...systemClock, now: () => performance.timeOrigin + performance.now() };
 
 /** One measured migration. */
 export interface QemuDowntimeSample {
@@ -135,7 +128,7 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
     for (const mode of ['without-trigger', 'with-trigger'] as const) {
       const pair = await startQemuPair({ binary: options.qemuBinary, memoryMb, ...(options.qemuCpus !== undefined ? { cpus: options.qemuCpus } : {}) });
       try {
-        const source = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 60_000, clock: preciseClock });
+        const source = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 60_000 });
         const v = source.greeting.version;
         qemuVersion = `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package})` : ''}`;
         try {
@@ -193,7 +186,7 @@ async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDo
 }
 
 async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
-  const trigger = await QemuTrigger.attach({ source, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000, clock: preciseClock });
+  const trigger = await QemuTrigger.attach({ source, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000 });
   try {
     await options.beforeMigrate?.();
     await trigger.startMigration(pair.incomingUri);

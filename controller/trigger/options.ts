@@ -1,9 +1,9 @@
 /**
  * Options of the QEMU trigger, their defaults, and the one validating parser.
  */
-import { silentLogger, systemClock } from 'p4runtime-ts';
+import { silentLogger } from 'p4runtime-ts';
 import type { Clock, Logger } from 'p4runtime-ts';
-import { QmpClient } from '../qmp/index.js';
+import { QmpClient, monotonicClock } from '../qmp/index.js';
 import type { QmpClientOptions } from '../qmp/index.js';
 import { QemuTriggerError } from './errors.js';
 import type { MigrationPhaseHandler } from './phase-handler.js';
@@ -32,7 +32,11 @@ export interface QemuTriggerOptions {
   /** How long to wait for the destination to report `running` after completion. */
   readonly destinationTimeoutMs?: number;
   readonly logger?: Logger;
-  /** Clock and timers (the pause deadline); tests pass virtual time. */
+  /**
+   * Clock and timers (the pause deadline, the reported hold); default: a connected `source`
+   * client's clock, else monotonicClock (the QMP client's default). It must be the source
+   * client's: the hold is measured from an event's `receivedAt`. Tests pass virtual time.
+   */
   readonly clock?: Clock;
 }
 
@@ -90,6 +94,11 @@ export function parseQemuTriggerOptions(options: QemuTriggerOptions): ResolvedQe
   if (onHandlerError !== 'cancel' && onHandlerError !== 'continue') throw bad('onHandlerError', `expected 'cancel' or 'continue', got ${String(onHandlerError)}`);
   const requirePauseWindow = options.requirePauseWindow ?? DEFAULT_QEMU_TRIGGER_OPTIONS.requirePauseWindow;
   if (typeof requirePauseWindow !== 'boolean') throw bad('requirePauseWindow', `expected true or false, got ${String(requirePauseWindow)}`);
+  // The hold is the trigger's clock minus an event's receivedAt, read on the source client's clock.
+  const sourceClock = options.source instanceof QmpClient ? options.source.clock : undefined;
+  if (options.clock !== undefined && sourceClock !== undefined && options.clock !== sourceClock) {
+    throw bad('clock', 'differs from the source QmpClient\'s clock; leave it out (the trigger then uses the client\'s) or connect the client with the same clock');
+  }
   return Object.freeze({
     source: monitor('source', options.source),
     destination: options.destination === undefined ? undefined : monitor('destination', options.destination),
@@ -100,6 +109,6 @@ export function parseQemuTriggerOptions(options: QemuTriggerOptions): ResolvedQe
     commandTimeoutMs: positiveInt('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_QEMU_TRIGGER_OPTIONS.commandTimeoutMs),
     destinationTimeoutMs: positiveInt('destinationTimeoutMs', options.destinationTimeoutMs, DEFAULT_QEMU_TRIGGER_OPTIONS.destinationTimeoutMs),
     logger: options.logger ?? silentLogger,
-    clock: options.clock ?? systemClock,
+    clock: options.clock ?? sourceClock ?? monotonicClock,
   });
 }

@@ -16,7 +16,10 @@ export interface PrecopyInfo {
 
 /** The VM-not-running window the engine gets to finish the sync. */
 export interface PauseWindow {
-  /** Clock time (ms since the epoch, the trigger's clock) at which QEMU is released regardless. */
+  /**
+   * When QEMU is released regardless, on the trigger's clock (ms since the epoch; by default
+   * `monotonicClock`: compare with `monotonicClock.now()`, or count `budgetMs` from `onPause`).
+   */
   readonly deadlineAt: number;
   /** The whole budget, ms from the `pre-switchover` event to the deadline. */
   readonly budgetMs: number;

@@ -20,11 +20,12 @@ afterEach(async () => {
 
 const T0 = 1_800_000_000_000;
 
-/** A fake source monitor answering the queries; `state` is what query-migrate reports. */
-async function fakeSource(status: string, caps: Record<string, boolean> = {}) {
+/** A fake source monitor answering the queries; `state` is what query-migrate reports (virtual time unless `realClock`). */
+async function fakeSource(status: string, caps: Record<string, boolean> = {}, realClock = false) {
   server = await FakeQmpServer.start();
   const clock = new ManualClock(T0);
-  const connecting = QmpClient.connect({ address: server.address, clock });
+  // realClock: the client's default clock (monotonicClock), as in production.
+  const connecting = QmpClient.connect({ address: server.address, ...(realClock ? {} : { clock }) });
   const peer: FakeQmpPeer = await server.nextPeer();
   const state: { migrate: Record<string, unknown> } = { migrate: status === 'none' ? {} : { status } };
   const capSets: unknown[] = [];
@@ -277,5 +278,30 @@ describe('QEMU trigger against a fake QMP server', () => {
     await expect(QemuTrigger.attach({ source: 'unix:/x', handler: { ...h, onPause: undefined } as unknown as MigrationPhaseHandler })).rejects.toThrow(/missing onPause/);
     await expect(QemuTrigger.attach({ source: 'unix:/x', handler: h, pauseDeadlineMs: 0 })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
     await expect(QemuTrigger.attach({ source: 42 as unknown as string, handler: h })).rejects.toThrow(/QemuTriggerOptions.source/);
+  });
+
+  it('qemu trigger — on its default clocks the hold is reported below the millisecond, and a step of the wall clock mid-pause neither distorts it nor releases QEMU early', async () => {
+    const f = await fakeSource('none', {}, true);
+    const h = controllable();
+    const trigger = await QemuTrigger.attach({ source: f.client, pauseDeadlineMs: 250, handler: h.handler });
+    f.migration('active', T0);
+    f.migration('pre-switchover', T0 + 1);
+    await h.paused;
+    // NTP steps the wall clock an hour forward while carryover syncs.
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
+    await new Promise((r) => setTimeout(r, 3));
+    h.answer({ decision: 'continue' });
+    const cont = await f.peer.nextCommand();
+    expect(cont).toMatchObject({ execute: 'migrate-continue' });
+    f.peer.reply(cont);
+    f.state.migrate = { status: 'completed', downtime: 9 };
+    f.migration('completed', T0 + 12);
+    const report = await trigger.finished;
+    vi.restoreAllMocks();
+    expect(report.pause?.outcome).toBe('synced');
+    const held = report.pause?.heldMs ?? NaN;
+    expect(held).toBeGreaterThanOrEqual(3);
+    expect(held).toBeLessThan(250);
+    expect(Number.isInteger(held)).toBe(false);
   });
 });

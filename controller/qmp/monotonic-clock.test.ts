@@ -1,0 +1,25 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { monotonicClock } from './monotonic-clock.js';
+import { parseQmpClientOptions } from './options.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('monotonic clock', () => {
+  it('monotonic clock — readings never go back, resolve below a millisecond, and start near wall-clock time', () => {
+    const first = monotonicClock.now();
+    expect(Math.abs(first - Date.now())).toBeLessThan(5_000);
+    const xs = Array.from({ length: 2_000 }, () => monotonicClock.now());
+    for (let i = 1; i < xs.length; i++) expect(xs[i]!).toBeGreaterThanOrEqual(xs[i - 1]!);
+    expect(xs.some((x) => !Number.isInteger(x))).toBe(true);
+  });
+
+  it('monotonic clock — a step of the wall clock does not move it', () => {
+    const before = monotonicClock.now();
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
+    expect(monotonicClock.now() - before).toBeLessThan(1_000);
+  });
+
+  it('monotonic clock — the QMP client takes it when given no clock', () => {
+    expect(parseQmpClientOptions({ address: 'unix:/tmp/x.qmp' }).clock).toBe(monotonicClock);
+  });
+});
