@@ -21,6 +21,7 @@ export { deltaRounds } from './precopy/delta-rounds.js';
 export type { ConvergencePolicy, DeltaRound, DeltaRoundsOptions, PulledLog, PushedChange } from './precopy/delta-rounds.js';
 // WHEN: the QMP client and the QEMU trigger (exported by their own barrels too).
 export * from './qmp/index.js';
+export { monotonicClock, monotonicNow, monotonicScheduler } from './monotonic-time.js';
 export * from './trigger/index.js';
 export { MigrationEngine } from './engine/migration-engine.js';
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine/migration-engine.js';

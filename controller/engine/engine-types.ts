@@ -28,6 +28,7 @@ export interface MigrationEngineOptions {
   readonly settleMs?: number;
   /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
   readonly graceMs?: number;
+  /** Timers and time (pre-copy intervals, the pause deadline, elapsedMs); default monotonicScheduler; tests pass virtual time. */
   readonly scheduler?: SchedulerLike;
   readonly logger?: Logger;
   /**
@@ -49,7 +50,7 @@ export interface PrecopyRound {
 export interface PauseSyncResult {
   readonly slots: number;
   readonly lost: LostState | undefined;
-  /** Milliseconds from freeze to activation (scheduler time). */
+  /** Milliseconds from freeze to activation (scheduler time: monotonic by default, sub-millisecond). */
   readonly elapsedMs: number;
   /**
    * Per source, how its final batch was proven complete against its data plane's record

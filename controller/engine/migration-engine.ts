@@ -8,12 +8,12 @@
  */
 import { firstValueFrom, timer } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { asyncScheduler } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, FinalProof, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { DeviceApiFailure, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
+import { monotonicScheduler } from '../monotonic-time.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
@@ -56,7 +56,7 @@ export class MigrationEngine {
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
     this.logger = (o.logger ?? silentLogger).child({ migration: this.ref.migrationId });
-    this.scheduler = o.scheduler ?? asyncScheduler;
+    this.scheduler = o.scheduler ?? monotonicScheduler;
     for (const d of [...o.plan.sources, ...o.plan.destinations]) {
       if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
     }

@@ -5,7 +5,6 @@ export { QmpError, QMP_ERROR_CODES } from './errors.js';
 export type { QmpErrorCode, QmpErrorOptions } from './errors.js';
 export { parseQmpClientOptions, parseQmpAddress, DEFAULT_QMP_CLIENT_OPTIONS } from './options.js';
 export type { QmpClientOptions, ResolvedQmpClientOptions } from './options.js';
-export { monotonicClock } from './monotonic-clock.js';
 export { socketTransport } from './transport.js';
 export type { QmpTransport, QmpConnection, QmpConnectionHandlers, QmpEndpoint } from './transport.js';
 export { parseQmpMessage } from './messages.js';

@@ -4,7 +4,7 @@
  */
 import { silentLogger } from 'p4runtime-ts';
 import type { Clock, Logger } from 'p4runtime-ts';
-import { monotonicClock } from './monotonic-clock.js';
+import { monotonicClock } from '../monotonic-time.js';
 import { QmpError } from './errors.js';
 import { socketTransport } from './transport.js';
 import type { QmpEndpoint, QmpTransport } from './transport.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from 'p4runtime-ts';
-import { QmpClient, monotonicClock } from '../qmp/index.js';
+import { monotonicClock } from '../monotonic-time.js';
+import { QmpClient } from '../qmp/index.js';
 import { FakeQmpServer } from '../testing/fake-qmp-server.js';
 import { QemuTriggerError } from './errors.js';
 import { parseQemuTriggerOptions } from './options.js';

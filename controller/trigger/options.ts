@@ -3,7 +3,8 @@
  */
 import { silentLogger } from 'p4runtime-ts';
 import type { Clock, Logger } from 'p4runtime-ts';
-import { QmpClient, monotonicClock } from '../qmp/index.js';
+import { monotonicClock } from '../monotonic-time.js';
+import { QmpClient } from '../qmp/index.js';
 import type { QmpClientOptions } from '../qmp/index.js';
 import { QemuTriggerError } from './errors.js';
 import type { MigrationPhaseHandler } from './phase-handler.js';

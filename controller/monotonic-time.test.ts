@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monotonicClock } from './monotonic-clock.js';
-import { parseQmpClientOptions } from './options.js';
+import { firstValueFrom, timer } from 'rxjs';
+import { monotonicClock, monotonicScheduler } from './monotonic-time.js';
+import { parseQmpClientOptions } from './qmp/options.js';
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('monotonic clock', () => {
+describe('monotonic time', () => {
   it('monotonic clock — readings never go back, resolve below a millisecond, and start near wall-clock time', () => {
     const first = monotonicClock.now();
     expect(Math.abs(first - Date.now())).toBeLessThan(5_000);
@@ -21,5 +22,14 @@ describe('monotonic clock', () => {
 
   it('monotonic clock — the QMP client takes it when given no clock', () => {
     expect(parseQmpClientOptions({ address: 'unix:/tmp/x.qmp' }).clock).toBe(monotonicClock);
+  });
+
+  it('monotonic time — the engine\'s scheduler runs timers like asyncScheduler and measures them on monotonic time', async () => {
+    const t0 = monotonicScheduler.now();
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
+    await firstValueFrom(timer(5, monotonicScheduler));
+    const elapsed = monotonicScheduler.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(4);
+    expect(elapsed).toBeLessThan(1_000);
   });
 });
