@@ -2,7 +2,7 @@
 // step order, the completeness proof, the deadline policy, rollback at every step, 1:N routing.
 // End-to-end runs against the sim come with the data plane's migration ops.
 import { Subject, VirtualTimeScheduler } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryJournal } from '../journal/journal.js';
 import { parseInventory } from '../inventory/load-inventory.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
@@ -245,6 +245,22 @@ describe('migration engine — the pause deadline', () => {
     expect(src(dev).active.size).toBe(20);
     expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason: 'PAUSE_DEADLINE_MISSED', inPhase: 'FROZEN' } });
+  });
+
+  it('engine — a wall-clock step during the freeze neither uses up the deadline nor shows in the sync time (the default scheduler is monotonic)', async () => {
+    const { engine, dev } = await setup('host-b', { pauseDeadlineMs: 200, onDeadline: 'abort' });
+    await engine.prepare();
+    await engine.precopy(new Subject<void>().asObservable());
+    const freeze = src(dev).freeze.bind(src(dev));
+    vi.spyOn(src(dev), 'freeze').mockImplementation(async (m) => {
+      await freeze(m);
+      // NTP steps the wall clock an hour forward while the source freezes.
+      vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
+    });
+    const sync = await engine.pauseSync().finally(() => vi.restoreAllMocks());
+    expect(sync.lost).toBeUndefined();
+    expect(sync.elapsedMs).toBeGreaterThan(0);
+    expect(sync.elapsedMs).toBeLessThan(200);
   });
 
   it('engine — policy continue: activates without the late changes and reports the loss', async () => {
