@@ -79,7 +79,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
         const sync = await c.engine.pauseSync();
         const p1 = performance.now();
         await c.precopy;
-        // Timed here: the engine's elapsedMs is in Date.now()'s whole milliseconds.
+        // Timed here: the same window the steps are cut from.
         syncs.push({ ms: p1 - p0, slots: sync.slots, steps: stepTimes(calls, p0, p1), proofs: Object.values(sync.proofs) });
         return { decision: 'continue' };
       },
