@@ -91,7 +91,6 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
     });
     const r = await benchQemuDowntime({ runs: o.runs, handler, beforeMigrate, pauseDeadlineMs: 5_000, ...(o.qemuCpus !== undefined ? { qemuCpus: o.qemuCpus } : {}) });
     if (failures.length > 0) throw new Error(`QEMU migrations failed: ${failures.join('; ')}`);
-    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const note = `QEMU ${r.qemuVersion}, ${r.memoryMb} MiB, ${r.runsPerMode} migrations per mode, alternating; ${o.flows} flows, ${changing.length} changing during pre-copy; switches: sim full in own processes; ${cpuPlacement(o.qemuCpus, ownCpus() ?? null)}`;
     return [
       ...addedByKind(c, r.samples, syncs, r.without.medianMs),
@@ -99,7 +98,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
       { suite: 'qemu', case: c, variant: 'with carryover (engine syncing in pre-switchover)', value: r.with.medianMs, unit: 'ms', note: `min ${r.with.minMs}, max ${r.with.maxMs}` },
       { suite: 'qemu', case: `${c}: added by carryover (median with − median without)`, value: r.addedMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: hold in pre-switchover, median`, value: r.heldMedianMs, unit: 'ms' },
-      { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: med(syncs.map((s) => s.ms)), unit: 'ms', note: syncNote(syncs) },
+      { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: medianSync(syncs)?.ms ?? NaN, unit: 'ms', note: syncNote(syncs) },
       ...downtimePartRows(c, r.parts, 'with carryover'),
     ];
   } finally {
@@ -115,17 +114,22 @@ export interface SyncSample {
   readonly proofs: readonly FinalProof[];
 }
 
+/** The pause whose time is the sync row's median (the upper middle one of an even count). */
+export function medianSync(syncs: readonly SyncSample[]): SyncSample | undefined {
+  return [...syncs].sort((a, b) => a.ms - b.ms)[Math.floor(syncs.length / 2)];
+}
+
 /**
  * The sync row's note: each pause's final delta slots, how the final deltas were proven (from the
  * numbered change digests, or the change log read when a digest was still missing), and where the
- * median pause's time went (the same run the row's median is).
+ * median pause's time went (medianSync: the run the row's value is).
  */
 export function syncNote(syncs: readonly SyncSample[]): string {
   const slots = `final delta slots: ${syncs.map((s) => s.slots).join(', ')}`;
   const counts = new Map<FinalProof, number>();
   for (const p of syncs.flatMap((s) => s.proofs)) counts.set(p, (counts.get(p) ?? 0) + 1);
   const proofs = counts.size === 0 ? '' : `; proven by ${[...counts].map(([p, n]) => `${p} ×${n}`).join(', ')}`;
-  const mid = [...syncs].sort((a, b) => a.ms - b.ms)[Math.floor(syncs.length / 2)];
+  const mid = medianSync(syncs);
   return `${slots}${proofs}${mid ? `; median run: ${describeSteps(mid.steps)}` : ''}`;
 }
 

@@ -147,6 +147,19 @@ export class FakeEntityStore {
     return fail(UNIMPLEMENTED, 'entity type not supported by the test double');
   }
 
+  /** The (id, index) cells a register or counter read names: a wildcard id or index expands to all. */
+  private *cells(kind: 'registers' | 'counters', id: number | null | undefined, index: p4.v1.Index.$Properties | null | undefined): Generator<[number, bigint]> {
+    const ids = id ? [id] : (this.p4info?.[kind] ?? []).map((x) => x.preamble?.id ?? 0);
+    for (const one of ids) {
+      if (index) {
+        yield [one, toBigInt(index.index as LongLike, true)];
+        continue;
+      }
+      const size = this.sizeOf(kind, one) ?? 0;
+      for (let i = 0; i < size; i++) yield [one, BigInt(i)];
+    }
+  }
+
   /** The entities a Read of `e` returns (wildcards expanded). */
   read(e: p4.v1.Entity): p4.v1.Entity.$Properties[] {
     const out: p4.v1.Entity.$Properties[] = [];
@@ -174,25 +187,15 @@ export class FakeEntityStore {
       }
     } else if (e.registerEntry) {
       const q = e.registerEntry;
-      const ids = q.registerId ? [q.registerId] : (this.p4info?.registers ?? []).map((r) => r.preamble?.id ?? 0);
-      for (const id of ids) {
-        const size = this.sizeOf('registers', id) ?? 0;
-        const indices = q.index ? [toBigInt(q.index.index as LongLike, true)] : Array.from({ length: size }, (_, i) => BigInt(i));
-        for (const i of indices) {
-          const data = this.registers.get(id)?.get(i) ?? { bitstring: new Uint8Array([0]) };
-          out.push({ registerEntry: { registerId: id, index: { index: toLong(i, true) }, data } });
-        }
+      for (const [id, i] of this.cells('registers', q.registerId, q.index)) {
+        const data = this.registers.get(id)?.get(i) ?? { bitstring: new Uint8Array([0]) };
+        out.push({ registerEntry: { registerId: id, index: { index: toLong(i, true) }, data } });
       }
     } else if (e.counterEntry) {
       const q = e.counterEntry;
-      const ids = q.counterId ? [q.counterId] : (this.p4info?.counters ?? []).map((r) => r.preamble?.id ?? 0);
-      for (const id of ids) {
-        const size = this.sizeOf('counters', id) ?? 0;
-        const indices = q.index ? [toBigInt(q.index.index as LongLike, true)] : Array.from({ length: size }, (_, i) => BigInt(i));
-        for (const i of indices) {
-          const v = this.counters.get(id)?.get(i) ?? { bytes: 0n, packets: 0n };
-          out.push({ counterEntry: { counterId: id, index: { index: toLong(i, true) }, data: { byteCount: toLong(v.bytes, true), packetCount: toLong(v.packets, true) } } });
-        }
+      for (const [id, i] of this.cells('counters', q.counterId, q.index)) {
+        const v = this.counters.get(id)?.get(i) ?? { bytes: 0n, packets: 0n };
+        out.push({ counterEntry: { counterId: id, index: { index: toLong(i, true) }, data: { byteCount: toLong(v.bytes, true), packetCount: toLong(v.packets, true) } } });
       }
     } else if (e.digestEntry) {
       const id = e.digestEntry.digestId ?? 0;
