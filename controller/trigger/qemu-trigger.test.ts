@@ -288,8 +288,10 @@ describe('QEMU trigger against a fake QMP server', () => {
     f.migration('pre-switchover', T0 + 1);
     await h.paused;
     // NTP steps the wall clock an hour forward while carryover syncs.
+    const t0 = performance.now();
     vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 3_600_000);
-    await new Promise((r) => setTimeout(r, 3));
+    // A Node timer may fire up to a millisecond early against performance.now(); wait on the monotonic clock itself.
+    while (performance.now() - t0 < 3) await new Promise((r) => setTimeout(r, 1));
     h.answer({ decision: 'continue' });
     const cont = await f.peer.nextCommand();
     expect(cont).toMatchObject({ execute: 'migrate-continue' });
