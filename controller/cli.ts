@@ -210,7 +210,7 @@ export function migrateReportLines(outcome: MigrationOutcome): string[] {
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
-    ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms`] : []),
+    ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms${outcome.qemu.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${outcome.qemu.guestDowntimeMs.toFixed(1)} ms`}`] : []),
     ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
   ];
 }

@@ -62,7 +62,8 @@ export interface MigrationOutcome {
   readonly rounds: readonly number[];
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
   readonly translations: readonly string[];
-  readonly qemu?: { readonly downtimeMs: number | undefined; readonly heldMs: number | undefined };
+  /** QEMU's `downtime`, the VM's own downtime (source STOP to destination RESUME; needs the destination's monitor) and carryover's hold, ms. */
+  readonly qemu?: { readonly downtimeMs: number | undefined; readonly guestDowntimeMs: number | undefined; readonly heldMs: number | undefined };
   /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
   readonly crossDomain?: {
     readonly peer: string;
@@ -188,7 +189,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         const run = await h.done;
         await p.settle(run);
         const report = await trigger.finished.catch(() => undefined);
-        return outcome(run, { qemu: { downtimeMs: report?.qemuDowntimeMs, heldMs: report?.pause?.heldMs } });
+        return outcome(run, { qemu: { downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
       } finally {
         await trigger.close();
       }

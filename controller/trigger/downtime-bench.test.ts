@@ -14,6 +14,11 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU downtime benchmark ${QEMU_
     expect(r.samples[0]!.heldMs).toBeUndefined();
     expect(r.samples[1]!.heldMs).toBeGreaterThanOrEqual(0);
     expect(r.addedMedianMs).toBe(r.samples[1]!.qemuDowntimeMs - r.samples[0]!.qemuDowntimeMs);
+    // The VM's own downtime (source STOP to destination RESUME) holds QEMU's part before the last
+    // state left the source, and with the trigger the whole hold (QEMU's clock, one host).
+    for (const s of r.samples) expect(s.guestDowntimeMs).toBeGreaterThan(0);
+    expect(r.samples[1]!.guestDowntimeMs).toBeGreaterThanOrEqual(r.samples[1]!.heldQemuMs ?? NaN);
+    expect(r.guestAddedMedianMs).toBe(r.samples[1]!.guestDowntimeMs! - r.samples[0]!.guestDowntimeMs!);
     expect(r.qemuVersion).toMatch(/^\d+\.\d+\.\d+/);
     // QEMU's own timestamps split each downtime; the hold is the trigger's, by QEMU's clock.
     const [without, withT] = r.samples as [QemuDowntimeSample, QemuDowntimeSample];
@@ -39,7 +44,7 @@ describe('downtime parts', () => {
     expect(downtimeParts(3, [st('pre-switchover', 105), st('device', 100), st('completed', 101)])).toBeUndefined();
   });
   it('downtime parts — medians per part over the samples that have them', () => {
-    const s = (parts: QemuDowntimeSample['parts']): QemuDowntimeSample => ({ mode: 'with-trigger', qemuDowntimeMs: 0, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts });
+    const s = (parts: QemuDowntimeSample['parts']): QemuDowntimeSample => ({ mode: 'with-trigger', qemuDowntimeMs: 0, guestDowntimeMs: undefined, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts });
     const p = (holdMs: number, restMs: number, headMs?: number, tailMs?: number) => ({ holdMs, restMs, headMs, tailMs });
     expect(medianParts([s(p(10, 3, 1, 2)), s(undefined), s(p(30, 7, 3, 4)), s(p(20, 11, 2, 9))])).toEqual(p(20, 7, 2, 4));
     expect(medianParts([s(p(0, 3)), s(p(0, 5)), s(p(0, 4))])).toEqual(p(0, 4));

@@ -16,8 +16,10 @@ import type { MigrationPhaseHandler } from './phase-handler.js';
 /** One measured migration. */
 export interface QemuDowntimeSample {
   readonly mode: 'without-trigger' | 'with-trigger';
-  /** QEMU's `downtime` (query-migrate), ms. */
+  /** QEMU's `downtime` (query-migrate), ms: until the source sent the last state. */
   readonly qemuDowntimeMs: number;
+  /** The VM's downtime as it sees it: the source's STOP to the destination's RESUME (QEMU's event timestamps), ms. */
+  readonly guestDowntimeMs: number | undefined;
   /** With the trigger: the time it held QEMU in pre-switchover (our clock), ms. */
   readonly heldMs: number | undefined;
   /** The same hold by QEMU's event timestamps, ms. */
@@ -73,6 +75,11 @@ export interface QemuDowntimeBenchResult {
   readonly samples: readonly QemuDowntimeSample[];
   readonly without: DowntimeSummary;
   readonly with: DowntimeSummary;
+  /** The VM's own downtime (source STOP to destination RESUME) per mode, over the samples that had both events. */
+  readonly guestWithout: DowntimeSummary;
+  readonly guestWith: DowntimeSummary;
+  /** What the trigger added to the VM's own downtime: median with minus median without. */
+  readonly guestAddedMedianMs: number;
   /** Median hold in pre-switchover with the trigger (our clock). */
   readonly heldMedianMs: number;
   /** What the trigger added: median downtime with minus median without. */
@@ -129,15 +136,17 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
       const pair = await startQemuPair({ binary: options.qemuBinary, memoryMb, ...(options.qemuCpus !== undefined ? { cpus: options.qemuCpus } : {}) });
       try {
         const source = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 60_000 });
+        const destination = await QmpClient.connect({ address: pair.destination.qmpAddress, commandTimeoutMs: 60_000 });
         const v = source.greeting.version;
         qemuVersion = `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package})` : ''}`;
         try {
           if (options.maxBandwidth !== undefined) await source.execute('migrate-set-parameters', { 'max-bandwidth': options.maxBandwidth }, { timeoutMs: 60_000 });
-          const sample = mode === 'with-trigger' ? await withTrigger(source, pair, options) : await withoutTrigger(source, pair);
+          const sample = mode === 'with-trigger' ? await withTrigger(source, destination, pair, options) : await withoutTrigger(source, destination, pair);
           samples.push(sample);
           log.info('qemu downtime sample', { ...sample });
         } finally {
           await source.close();
+          await destination.close();
         }
       } finally {
         await pair.stop();
@@ -147,6 +156,9 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
   const pick = (m: QemuDowntimeSample['mode']) => samples.filter((s) => s.mode === m).map((s) => s.qemuDowntimeMs);
   const without = summary(pick('without-trigger'));
   const withT = summary(pick('with-trigger'));
+  const guest = (m: QemuDowntimeSample['mode']) => summary(samples.flatMap((s) => (s.mode === m && s.guestDowntimeMs !== undefined ? [s.guestDowntimeMs] : [])));
+  const guestWithout = guest('without-trigger');
+  const guestWith = guest('with-trigger');
   return {
     qemuVersion,
     memoryMb,
@@ -154,6 +166,9 @@ export async function benchQemuDowntime(options: QemuDowntimeBenchOptions = {}):
     samples,
     without,
     with: withT,
+    guestWithout,
+    guestWith,
+    guestAddedMedianMs: guestWith.medianMs - guestWithout.medianMs,
     heldMedianMs: median(samples.filter((s) => s.heldMs !== undefined).map((s) => s.heldMs!)),
     addedMedianMs: withT.medianMs - without.medianMs,
     parts: { without: medianParts(samples.filter((s) => s.mode === 'without-trigger')), with: medianParts(samples.filter((s) => s.mode === 'with-trigger')) },
@@ -171,28 +186,35 @@ export function medianParts(samples: readonly QemuDowntimeSample[]): DowntimePar
   return { holdMs: median(ps.map((p) => p.holdMs)), restMs: median(ps.map((p) => p.restMs)), headMs: some(ps.map((p) => p.headMs)), tailMs: some(ps.map((p) => p.tailMs)) };
 }
 
-async function withoutTrigger(source: QmpClient, pair: QemuPair): Promise<QemuDowntimeSample> {
+async function withoutTrigger(source: QmpClient, destination: QmpClient, pair: QemuPair): Promise<QemuDowntimeSample> {
   await setCapabilities(source, { events: true }, 60_000);
   const statuses: { status: string; qemuAtMs: number }[] = [];
+  let stoppedAt: number | undefined;
   const seen = source.events.subscribe((e) => {
+    if (e.event === 'STOP') stoppedAt = e.timestampMs;
     if (e.event === 'MIGRATION' && typeof e.data.status === 'string') statuses.push({ status: e.data.status, qemuAtMs: e.timestampMs });
   });
+  const resumed = destination.nextEvent((e) => e.event === 'RESUME', 120_000, 'the destination RESUME event');
+  resumed.catch(() => undefined);
   const done = source.nextEvent((e) => e.event === 'MIGRATION' && ['completed', 'failed', 'cancelled'].includes(String(e.data.status)), 120_000, 'the end of the migration');
   await source.execute('migrate', { uri: pair.incomingUri });
   const end = await done.finally(() => seen.unsubscribe());
   const info = await finalMigrationInfo(source, systemClock, 60_000);
   if (end.data.status !== 'completed' || info.downtimeMs === undefined) throw new Error(`plain migration ended ${String(end.data.status)}: ${info.errorDesc ?? 'no downtime reported'}`);
-  return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs, parts: downtimeParts(info.downtimeMs, statuses) };
+  const resume = await resumed;
+  const guestDowntimeMs = stoppedAt === undefined ? undefined : resume.timestampMs - stoppedAt;
+  return { mode: 'without-trigger', qemuDowntimeMs: info.downtimeMs, guestDowntimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: info.totalTimeMs, parts: downtimeParts(info.downtimeMs, statuses) };
 }
 
-async function withTrigger(source: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
-  const trigger = await QemuTrigger.attach({ source, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000 });
+async function withTrigger(source: QmpClient, destination: QmpClient, pair: QemuPair, options: QemuDowntimeBenchOptions): Promise<QemuDowntimeSample> {
+  const trigger = await QemuTrigger.attach({ source, destination, handler: (options.handler ?? noopPhaseHandler)(), pauseDeadlineMs: options.pauseDeadlineMs, commandTimeoutMs: 60_000, destinationTimeoutMs: 60_000 });
   try {
     await options.beforeMigrate?.();
     await trigger.startMigration(pair.incomingUri);
     const r = await trigger.finished;
     if (r.outcome !== 'completed' || r.qemuDowntimeMs === undefined) throw new Error(`migration with the trigger ended ${r.outcome}: ${r.reason?.message ?? 'no downtime reported'}`);
-    return { mode: 'with-trigger', qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, heldQemuMs: r.pause?.heldQemuMs, totalTimeMs: r.totalTimeMs, parts: downtimeParts(r.qemuDowntimeMs, r.statuses) };
+    if (r.destinationStatus !== 'running') throw new Error(`migration with the trigger completed but the destination VM is ${r.destinationStatus ?? 'unknown'}, not running`);
+    return { mode: 'with-trigger', qemuDowntimeMs: r.qemuDowntimeMs, guestDowntimeMs: r.guestDowntimeMs, heldMs: r.pause?.heldMs, heldQemuMs: r.pause?.heldQemuMs, totalTimeMs: r.totalTimeMs, parts: downtimeParts(r.qemuDowntimeMs, r.statuses) };
   } finally {
     await trigger.close();
   }

@@ -81,8 +81,17 @@ export interface QemuMigrationReport {
   readonly startedByTrigger: boolean;
   /** Undefined when QEMU never entered `pre-switchover` (no pause window). */
   readonly pause: PauseReport | undefined;
-  /** QEMU's own `downtime` from `query-migrate` (it includes `pause.heldMs`). */
+  /**
+   * QEMU's own `downtime` from `query-migrate` (it includes `pause.heldMs`). It ends when the
+   * source has sent the last of the VM's state, not when the destination has loaded it.
+   */
   readonly qemuDowntimeMs: number | undefined;
+  /**
+   * The downtime the VM sees: the source's STOP to the destination's RESUME, by the timestamps
+   * QEMU puts on those events (each host's wall clock: exact on one host, off by the hosts' clock
+   * offset across two). Undefined without the destination's monitor or when an event was missed.
+   */
+  readonly guestDowntimeMs: number | undefined;
   readonly totalTimeMs: number | undefined;
   readonly transferredBytes: number | undefined;
   /** The destination's `query-status` after completion, when its monitor was given. */

@@ -75,6 +75,9 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU trigger with real QEMU ${Q
     expect(report.totalTimeMs).toBeGreaterThan(0);
     expect(report.statuses.map((s) => s.status)).toEqual(['setup', 'active', 'pre-switchover', 'device', 'completed']);
     expect(report.destinationStatus).toBe('running');
+    // The VM's own downtime runs from its STOP at the source to its RESUME at the destination:
+    // it holds the whole hold (one host, one clock).
+    expect(report.guestDowntimeMs).toBeGreaterThanOrEqual(report.pause!.heldQemuMs!);
     expect((await source.execute<{ status: string }>('query-status')).status).toBe('postmigrate');
     // The capability the trigger switched on is off again, so a later migration is not held.
     const caps = await source.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities');

@@ -306,4 +306,37 @@ describe('QEMU trigger against a fake QMP server', () => {
     expect(held).toBeLessThan(250);
     expect(Number.isInteger(held)).toBe(false);
   });
+
+  it('qemu trigger — with the destination monitor, the report gives the VM\'s own downtime: the source\'s STOP to the destination\'s RESUME by QEMU\'s timestamps', async () => {
+    const f = await fakeSource('none');
+    const dst = await FakeQmpServer.start();
+    try {
+      const connecting = QmpClient.connect({ address: dst.address, clock: f.clock });
+      const dpeer = await dst.nextPeer();
+      let running = false;
+      dpeer.auto.set('query-status', () => ({ status: running ? 'running' : 'inmigrate' }));
+      const destination = await connecting;
+      const h = controllable();
+      const trigger = await attach(f.client, f.clock, h.handler, { destination });
+      f.migration('active', T0);
+      f.peer.send(fakeEvent('STOP', {}, T0 + 500));
+      f.migration('pre-switchover', T0 + 500.25);
+      await h.paused;
+      h.answer({ decision: 'continue' });
+      const cont = await f.peer.nextCommand();
+      expect(cont).toMatchObject({ execute: 'migrate-continue' });
+      f.peer.reply(cont);
+      f.state.migrate = { status: 'completed', downtime: 9 };
+      f.migration('completed', T0 + 509);
+      running = true;
+      dpeer.send(fakeEvent('RESUME', {}, T0 + 537.5));
+      const report = await trigger.finished;
+      expect(report.destinationStatus).toBe('running');
+      expect(report.qemuDowntimeMs).toBe(9);
+      expect(report.guestDowntimeMs).toBeCloseTo(37.5, 3);
+      await destination.close();
+    } finally {
+      await dst.stop();
+    }
+  });
 });

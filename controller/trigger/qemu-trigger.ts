@@ -51,6 +51,11 @@ export class QemuTrigger {
   private resolveFinished!: (r: QemuMigrationReport) => void;
   private rejectFinished!: (e: QemuTriggerError) => void;
   private eventSub: Subscription | undefined;
+  private destinationSub: Subscription | undefined;
+  /** QEMU's timestamp of the source's last STOP (undefined once it resumed there). */
+  private stoppedQemuAt: number | undefined;
+  /** QEMU's timestamp of the destination's first RESUME after that STOP. */
+  private resumedQemuAt: number | undefined;
   private closed = false;
   private leftPrecopy!: () => void;
   /** Settles when the migration leaves pre-copy (paused, ended, or monitor lost). */
@@ -168,6 +173,7 @@ export class QemuTrigger {
       this.phaseSubject.complete();
     }
     this.eventSub?.unsubscribe();
+    this.destinationSub?.unsubscribe();
     for (const c of this.owned) await c.close();
   }
 
@@ -176,9 +182,21 @@ export class QemuTrigger {
       next: (e) => this.onEvent(e),
       error: (e: unknown) => this.onMonitorLost(QmpError.from(e)),
     });
+    // The destination's RESUME ends the VM's downtime as the VM sees it; a lost destination
+    // monitor only costs that figure (and the run-state check after completion).
+    this.destinationSub = this.destination?.events.subscribe({
+      next: (e) => {
+        if (e.event === 'RESUME' && this.stoppedQemuAt !== undefined && this.resumedQemuAt === undefined && e.timestampMs >= this.stoppedQemuAt) this.resumedQemuAt = e.timestampMs;
+      },
+      error: () => undefined,
+    });
   }
 
   private onEvent(e: QmpEvent): void {
+    if (e.event === 'STOP' || e.event === 'RESUME') {
+      if (!this.ending) this.stoppedQemuAt = e.event === 'STOP' && !Number.isNaN(e.timestampMs) ? e.timestampMs : undefined;
+      return;
+    }
     if (e.event !== 'MIGRATION') return;
     const status = e.data.status;
     if (typeof status !== 'string') {
@@ -265,6 +283,7 @@ export class QemuTrigger {
       startedByTrigger: this.startedByTrigger,
       pause: this.pauseReport(),
       qemuDowntimeMs: info?.downtimeMs,
+      guestDowntimeMs: outcome === 'completed' && this.stoppedQemuAt !== undefined && this.resumedQemuAt !== undefined ? this.resumedQemuAt - this.stoppedQemuAt : undefined,
       totalTimeMs: info?.totalTimeMs,
       transferredBytes: info?.transferredBytes,
       destinationStatus: dst,

@@ -4,7 +4,7 @@
  * after it — per mode, so what carryover added reads part by part (a longer own part is the
  * machine still busy around the hold, not the hold).
  */
-import type { DowntimeParts } from '../../controller/index.js';
+import type { DowntimeParts, DowntimeSummary } from '../../controller/index.js';
 import type { BenchRow } from './results.js';
 
 /** One row per part and mode that has parts (none when QEMU's events were missing). */
@@ -26,4 +26,26 @@ export function downtimePartRows(c: string, parts: { readonly without: DowntimeP
     }
   }
   return rows;
+}
+
+/** What guestDowntimeRows reads of a downtime bench result. */
+export interface GuestDowntimes {
+  readonly guestWithout: DowntimeSummary;
+  readonly guestWith: DowntimeSummary;
+  readonly guestAddedMedianMs: number;
+}
+
+/**
+ * Rows for the VM's own downtime — the source's STOP to the destination's RESUME, by QEMU's event
+ * timestamps — per mode and what the trigger added to it. QEMU's `downtime` ends when the source
+ * sent the last state; the destination may still be loading it, and a hold overlaps that load.
+ */
+export function guestDowntimeRows(c: string, r: GuestDowntimes, withLabel: string): BenchRow[] {
+  const note = 'source STOP to destination RESUME, by the timestamps QEMU put on those events (one host, one clock)';
+  const row = (variant: string, s: DowntimeSummary): BenchRow => ({ suite: 'qemu', case: `${c}: the VM's own downtime, median`, variant, value: s.medianMs, unit: 'ms', note: `${note}; min ${s.minMs.toFixed(1)}, max ${s.maxMs.toFixed(1)}` });
+  return [
+    row('without', r.guestWithout),
+    row(withLabel, r.guestWith),
+    { suite: 'qemu', case: `${c}: added to the VM's own downtime (median with − median without)`, value: r.guestAddedMedianMs, unit: 'ms', note: 'QEMU\'s `downtime` ends when the source has sent the last state; the destination may still be loading it, and a hold in pre-switchover overlaps that load' },
+  ];
 }

@@ -8,7 +8,7 @@ import { benchQemuDowntime } from '../../controller/index.js';
 import { QEMU_SKIP_REASON, ownCpus } from '../../controller/testing/qemu-pair.js';
 import type { BenchFlags } from '../cli/bench-command.js';
 import { cpuPlacement } from './cpu-placement.js';
-import { downtimePartRows } from './downtime-part-rows.js';
+import { downtimePartRows, guestDowntimeRows } from './downtime-part-rows.js';
 import type { BenchRow } from './results.js';
 
 /** Runs the QEMU downtime bench (`--rounds` migrations per mode, default 10); one UNSUPPORTED row without QEMU. */
@@ -22,6 +22,7 @@ export async function runQemuBench(flags: BenchFlags = {}): Promise<BenchRow[]> 
     { suite: 'qemu', case: 'QEMU downtime, median', variant: 'with trigger (no-op pause handler)', value: r.with.medianMs, unit: 'ms', note: `min ${r.with.minMs}, max ${r.with.maxMs}` },
     { suite: 'qemu', case: 'added by the trigger (median with − median without)', value: r.addedMedianMs, unit: 'ms' },
     { suite: 'qemu', case: 'hold in pre-switchover, median (event to migrate-continue)', value: r.heldMedianMs, unit: 'ms' },
+    ...guestDowntimeRows('QEMU downtime', r, 'with trigger (no-op pause handler)'),
     ...downtimePartRows('QEMU downtime', r.parts, 'with trigger'),
   ];
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { QemuDowntimeSample } from '../../controller/index.js';
 import { addedByKind, syncNote } from './qemu-flows-bench.js';
 
-const sample = (mode: QemuDowntimeSample['mode'], qemuDowntimeMs: number): QemuDowntimeSample => ({ mode, qemuDowntimeMs, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts: undefined });
+const sample = (mode: QemuDowntimeSample['mode'], qemuDowntimeMs: number): QemuDowntimeSample => ({ mode, qemuDowntimeMs, guestDowntimeMs: undefined, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts: undefined });
 
 describe('bench qemu — what carryover added, by kind of pause', () => {
   it('bench qemu — pauses with nothing to move and with changed slots get a row each: median downtime of their own migrations minus the without-carryover median', () => {

@@ -16,7 +16,7 @@ import { eventually } from '../edge-rig.js';
 import { pickSpread } from './migrate-flows.js';
 import { MigrateRig } from './migrate-rig.js';
 import { cpuPlacement } from './cpu-placement.js';
-import { downtimePartRows } from './downtime-part-rows.js';
+import { downtimePartRows, guestDowntimeRows } from './downtime-part-rows.js';
 import { describeSteps } from './migrate-report.js';
 import type { BenchRow } from './results.js';
 import { stepTimes, timedDeviceApi } from './timed-device-api.js';
@@ -99,6 +99,7 @@ export async function runQemuFlowsBench(o: QemuFlowsBenchOptions, log: (m: strin
       { suite: 'qemu', case: `${c}: added by carryover (median with − median without)`, value: r.addedMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: hold in pre-switchover, median`, value: r.heldMedianMs, unit: 'ms' },
       { suite: 'qemu', case: `${c}: engine pause-window sync, median`, value: medianSync(syncs)?.ms ?? NaN, unit: 'ms', note: syncNote(syncs) },
+      ...guestDowntimeRows(c, r, 'with carryover'),
       ...downtimePartRows(c, r.parts, 'with carryover'),
     ];
   } finally {

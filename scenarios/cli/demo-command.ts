@@ -58,7 +58,7 @@ export function renderLiveDemoReport(r: LiveDemoReport): string {
     `after the migration, each open flow's next packets (both directions):`,
     `  with carryover   : ${r.survivedWith} of ${r.openAtPause} flows pass the destination firewall`,
     `  without carryover: ${r.brokenWithout} of ${r.openAtPause} flows dropped by the same switch without the state`,
-    ...(r.qemu ? [`QEMU               : migration ${r.qemu.outcome}, downtime ${r.qemu.qemuDowntimeMs ?? '?'} ms, of which carryover held the VM ${r.qemu.heldMs?.toFixed(1) ?? '?'} ms; destination VM ${r.qemu.destinationStatus ?? '?'}`] : []),
+    ...(r.qemu ? [`QEMU               : migration ${r.qemu.outcome}, downtime ${r.qemu.qemuDowntimeMs ?? '?'} ms, of which carryover held the VM ${r.qemu.heldMs?.toFixed(1) ?? '?'} ms; the VM down ${r.qemu.guestDowntimeMs?.toFixed(1) ?? '?'} ms from stop to resume; destination VM ${r.qemu.destinationStatus ?? '?'}`] : []),
     ...(r.aborted ? ['', `migration aborted: ${r.aborted.reason}: ${r.aborted.detail} — rolled back: the source stays authoritative, the destination holds nothing of the VM`] : []),
     '',
     `timings (ms): ${Object.entries(r.timingsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,

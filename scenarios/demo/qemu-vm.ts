@@ -26,6 +26,8 @@ export interface QemuVmReport {
   readonly qemuDowntimeMs: number | undefined;
   /** How long carryover held QEMU in pre-switchover. */
   readonly heldMs: number | undefined;
+  /** The VM's own downtime: its STOP at the source to its RESUME at the destination (QEMU's timestamps). */
+  readonly guestDowntimeMs: number | undefined;
   readonly destinationStatus: string | undefined;
   readonly outcome: string;
 }
@@ -41,7 +43,7 @@ export async function migrateWithQemu(engine: MigrationEngine, hooks: QemuVmHook
       // Refused before QEMU moved anything: roll back the devices, leave QEMU alone.
       const { reason, detail } = reasonOfError(e);
       await engine.abort(reason, detail);
-      return { run: { rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } }, qemu: { qemuDowntimeMs: undefined, heldMs: undefined, destinationStatus: undefined, outcome: 'not started' } };
+      return { run: { rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } }, qemu: { qemuDowntimeMs: undefined, heldMs: undefined, guestDowntimeMs: undefined, destinationStatus: undefined, outcome: 'not started' } };
     }
     const h = engineAsPhaseHandler(engine);
     let stopped = false;
@@ -84,8 +86,8 @@ export async function migrateWithQemu(engine: MigrationEngine, hooks: QemuVmHook
       await trigger.startMigration(pair.incomingUri);
       const run = await h.done;
       const r = await trigger.finished;
-      hooks.progress(`QEMU: migration ${r.outcome}, downtime ${r.qemuDowntimeMs ?? '?'} ms (carryover held it ${r.pause?.heldMs?.toFixed(1) ?? '?'} ms), destination ${r.destinationStatus ?? '?'}`);
-      return { run, qemu: { qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, destinationStatus: r.destinationStatus, outcome: r.outcome } };
+      hooks.progress(`QEMU: migration ${r.outcome}, downtime ${r.qemuDowntimeMs ?? '?'} ms (carryover held it ${r.pause?.heldMs?.toFixed(1) ?? '?'} ms; the VM itself was down ${r.guestDowntimeMs?.toFixed(1) ?? '?'} ms, stop to resume), destination ${r.destinationStatus ?? '?'}`);
+      return { run, qemu: { qemuDowntimeMs: r.qemuDowntimeMs, heldMs: r.pause?.heldMs, guestDowntimeMs: r.guestDowntimeMs, destinationStatus: r.destinationStatus, outcome: r.outcome } };
     } finally {
       await trigger.close();
     }
