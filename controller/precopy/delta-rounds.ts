@@ -7,9 +7,10 @@
  * pulled log alone, which covers every change by construction. Rounds stop when the trigger
  * says the VM paused (`stop$`), or when the policy says pre-copy converged.
  */
-import { EMPTY, Observable, asyncScheduler, concat, defer, from, of, timer } from 'rxjs';
+import { EMPTY, Observable, concat, defer, from, of, timer } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import { concatMap, ignoreElements, map } from 'rxjs/operators';
+import { monotonicScheduler } from '../monotonic-time.js';
 
 /** One pushed change: a slot and the data plane's sequence number for it. */
 export interface PushedChange {
@@ -56,6 +57,7 @@ export interface DeltaRoundsOptions {
   readonly maxPending: number;
   /** Emits when the VM paused: no new round starts (a running one finishes). */
   readonly stop$?: Observable<unknown>;
+  /** Timers of the round interval; default monotonicScheduler (a wall-clock step moves no round). */
   readonly scheduler?: SchedulerLike;
 }
 
@@ -66,7 +68,7 @@ export interface DeltaRoundsOptions {
  *   .subscribe((r) => log.info('round', { round: r.round, slots: r.slots.length }));
  */
 export function deltaRounds(o: DeltaRoundsOptions): Observable<DeltaRound> {
-  const scheduler = o.scheduler ?? asyncScheduler;
+  const scheduler = o.scheduler ?? monotonicScheduler;
   return new Observable<DeltaRound>((subscriber) => {
     const pending = new Set<number>();
     let overflowed = false;
