@@ -7,8 +7,8 @@
 import type { P4Switch, RegisterCell } from 'p4runtime-ts';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { EdgePluginError } from '../errors.js';
-import { forEachLimited } from './for-each-limited.js';
-import { compileSlotFilter, epochAfter, epochConflict, selectionIndices } from './register-access.js';
+import { epochAfter, epochConflict, selectionIndices } from './register-access.js';
+import { P4RuntimeSlotReader } from './p4runtime-slot-reads.js';
 import type {
   CounterReading,
   DirtySelection,
@@ -18,7 +18,6 @@ import type {
   RegisterAccessCapabilities,
   RegisterAccessStats,
   SlotRecord,
-  SlotFilter,
   SlotSelection,
   SlotWrite,
 } from './register-access.js';
@@ -48,7 +47,8 @@ const INBAND_LOG_PACKETS = 16;
 export class P4RuntimeRegisterAccess implements RegisterAccess {
   private readonly counts = { requests: 0, retries: 0, timeouts: 0, duplicateAnswers: 0, strayAnswers: 0, maxInFlight: 0 };
   /** Register cells read and written: the target operations of this backend. */
-  private cells = 0;
+  private readonly ops = { cells: 0 };
+  private readonly reader: P4RuntimeSlotReader;
 
   /**
    * @param inband the pipeline's in-band service on the same switch, when the program has one:
@@ -61,140 +61,28 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     private readonly reason: string,
     private readonly options: P4RuntimeBackendOptions = DEFAULT_P4RUNTIME_BACKEND_OPTIONS,
     private readonly inband?: RegisterAccess,
-  ) {}
+  ) {
+    this.reader = new P4RuntimeSlotReader(sw, group, options, this.counts, this.ops);
+  }
 
   capabilities(): RegisterAccessCapabilities {
     return { backend: 'p4runtime', reason: this.reason, group: this.group.name, slots: this.group.slots, trackers: this.group.changeLog?.trackers ?? 0, conditional: this.inband ? 'inband' : 'read-compare-write' };
   }
 
   stats(): RegisterAccessStats {
-    return { ...this.counts, inFlight: 0, targetOps: this.cells + (this.inband?.stats().targetOps ?? 0) };
+    return { ...this.counts, inFlight: 0, targetOps: this.ops.cells + (this.inband?.stats().targetOps ?? 0) };
   }
 
-  /**
-   * Reads cells of one register into `out` (indexed by cell): wildcard when `indices` is undefined
-   * or covers more than `wildcardShare` of the register, else index reads in batches.
-   */
-  private async readRegister(register: string, size: number, indices: readonly number[] | undefined, out: BigUint64Array): Promise<void> {
-    const what = `reading register '${register}'`;
-    try {
-      if (indices === undefined || indices.length > size * this.options.wildcardShare) {
-        this.counts.requests++;
-        for await (const cells of this.sw.readChunks(this.sw.register(register).all())) for (const cell of cells) {
-          out[cell.index] = cell.value;
-          this.cells++;
-        }
-        return;
-      }
-      const handle = this.sw.register(register);
-      const batches: number[][] = [];
-      for (let i = 0; i < indices.length; i += this.options.readBatch) batches.push(indices.slice(i, i + this.options.readBatch));
-      await forEachLimited(batches, this.options.readConcurrency, async (batch) => {
-        this.counts.requests++;
-        for await (const cells of this.sw.readChunks(handle.cells(batch))) for (const cell of cells) {
-          out[cell.index] = cell.value;
-          this.cells++;
-        }
-      });
-    } catch (e) {
-      throw EdgePluginError.from(e, what);
-    }
-  }
-
-  async readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]> {
-    const g = this.group;
-    const filter = compileSlotFilter(g, options);
-    let indices = selectionIndices(selection, g.slots, `read of slot group '${g.name}'`);
-    if (indices !== undefined && indices.length <= g.slots * this.options.wildcardShare) return this.readListed(indices, filter);
-    const columns = new Map<number, BigUint64Array>();
-    const column = (w: number): BigUint64Array => {
-      let c = columns.get(w);
-      if (!c) {
-        c = new BigUint64Array(g.slots);
-        columns.set(w, c);
-      }
-      return c;
-    };
-    const readWords = async (words: readonly number[], at: readonly number[] | undefined): Promise<void> => {
-      await forEachLimited(words, this.options.readConcurrency, async (w) => {
-        const word = g.words[w];
-        if (word) await this.readRegister(word.register, g.slots, at, column(w));
-      });
-    };
-    const wordsOf = (c: Map<number, BigUint64Array>, i: number): bigint[] => g.words.map((w) => c.get(w.index)?.[i] ?? 0n);
-
-    if (filter.words.length > 0) {
-      await readWords(filter.words, indices);
-      const all = indices ?? Array.from({ length: g.slots }, (_, i) => i);
-      indices = all.filter((i) => filter.matches(wordsOf(columns, i)));
-      if (indices.length === 0) return [];
-    }
-    const rest = g.words.map((w) => w.index).filter((w) => !columns.has(w));
-    await readWords(rest, indices);
-    const result = indices ?? Array.from({ length: g.slots }, (_, i) => i);
-    return result.map((index) => ({ index, words: wordsOf(columns, index) }));
-  }
-
-  /**
-   * Slots named by index (a delta round's, a VM's): the cells of every word go together in
-   * ReadRequests of `readBatch` entities — one round trip for a round's few hundred slots, not one
-   * per register — and land in per-slot arrays, so nothing sized by the table is allocated.
-   */
-  private async readListed(indices: readonly number[], filter: SlotFilter): Promise<SlotRecord[]> {
-    const g = this.group;
-    const at = new Map(indices.map((index, n) => [index, n]));
-    const words = indices.map(() => g.words.map(() => 0n));
-    const store = (w: number, index: number, value: bigint): void => {
-      const slot = words[at.get(index) ?? -1];
-      if (slot && w >= 0) slot[w] = value;
-    };
-    let keep = indices;
-    if (filter.words.length > 0) {
-      await this.readCells(filter.words, indices, store);
-      keep = indices.filter((i) => filter.matches(words[at.get(i) ?? -1] ?? []));
-      if (keep.length === 0) return [];
-    }
-    const rest = g.words.map((w) => w.index).filter((w) => !filter.words.includes(w));
-    await this.readCells(rest, keep, store);
-    return keep.map((index) => ({ index, words: words[at.get(index) ?? -1] ?? [] }));
-  }
-
-  /** Reads cells `indices` of each word in `wordIdx`, mixed in shared ReadRequests; `store(word, index, value)` per cell. */
-  private async readCells(wordIdx: readonly number[], indices: readonly number[], store: (word: number, index: number, value: bigint) => void): Promise<void> {
-    if (wordIdx.length === 0 || indices.length === 0) return;
-    const handles = wordIdx.map((w) => this.sw.register(this.group.words[w]?.register ?? ''));
-    // Answers name the register by its full name: map it back to the word.
-    const byName = new Map(handles.map((h, n) => [h.info.name, wordIdx[n] as number]));
-    const total = wordIdx.length * indices.length;
-    const batches: number[] = [];
-    for (let k = 0; k < total; k += this.options.readBatch) batches.push(k);
-    try {
-      await forEachLimited(batches, this.options.readConcurrency, async (from) => {
-        // Cells are numbered word-major: a batch is a run of indices of one word, or of a few in turn.
-        const to = Math.min(total, from + this.options.readBatch);
-        const queries = [];
-        for (let k = from; k < to; ) {
-          const start = k % indices.length;
-          const end = Math.min(indices.length, start + (to - k));
-          queries.push((handles[Math.floor(k / indices.length)] as (typeof handles)[number]).cells(indices.slice(start, end)));
-          k += end - start;
-        }
-        this.counts.requests++;
-        for await (const cells of this.sw.readChunks(queries)) for (const cell of cells) {
-          store(byName.get(cell.register) ?? -1, cell.index, cell.value);
-          this.cells++;
-        }
-      });
-    } catch (e) {
-      throw EdgePluginError.from(e, `reading ${total} cells of slot group '${this.group.name}'`);
-    }
+  /** Slots of the group (the reads live in p4runtime-slot-reads.ts). */
+  readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]> {
+    return this.reader.readSlots(selection, options);
   }
 
   async writeSlots(writes: readonly SlotWrite[]): Promise<void> {
     const updates = slotWriteUpdates(this.sw, this.group, writes);
     if (updates.length === 0) return;
     this.counts.requests++;
-    this.cells += updates.length;
+    this.ops.cells += updates.length;
     try {
       await this.sw.write(updates);
     } catch (e) {
@@ -212,7 +100,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const d = this.dirty();
     const indices = selectionIndices(selection, d.words, `read of dirty bitmap '${d.register}'`, d.wordsPerBuffer) ?? [];
     const cells = new BigUint64Array(d.words);
-    await this.readRegister(d.register, d.words, indices, cells);
+    await this.reader.readRegister(d.register, d.words, indices, cells);
     const out: DirtyWord[] = [];
     for (const index of indices) {
       const value = cells[index] ?? 0n;
@@ -227,7 +115,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     const updates = read.filter((w) => w.value !== 0n).map((w) => this.sw.register(d.register).modify(w.index, 0n));
     if (updates.length > 0) {
       this.counts.requests++;
-      this.cells += updates.length;
+      this.ops.cells += updates.length;
       try {
         await this.sw.write(updates);
       } catch (e) {
@@ -240,7 +128,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
   async readEpoch(): Promise<bigint> {
     const d = this.dirty();
     const cells = new BigUint64Array(1);
-    await this.readRegister(d.epochRegister, 1, [0], cells);
+    await this.reader.readRegister(d.epochRegister, 1, [0], cells);
     return cells[0] ?? 0n;
   }
 
@@ -260,7 +148,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     if (now === target) return target;
     if (now !== from) throw epochConflict(d.epochRegister, from, now);
     this.counts.requests++;
-    this.cells++;
+    this.ops.cells++;
     try {
       await this.sw.write(this.sw.register(d.epochRegister).modify(0, target));
     } catch (e) {
@@ -287,7 +175,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     } catch (e) {
       throw EdgePluginError.from(e, `reading tracker ${tracker} (registers '${c.headRegister}', '${c.roundRegister}'${c.changesRegister ? `, '${c.changesRegister}'` : ''})`);
     }
-    this.cells += cells.length;
+    this.ops.cells += cells.length;
     return trackerFromCells(this.sw, c, tracker, cells);
   }
 
@@ -307,7 +195,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     if (now.epoch === target) return { ...now, changes: undefined };
     if (now.epoch !== from) throw trackerConflict(tracker, from, now.epoch);
     this.counts.requests++;
-    this.cells++;
+    this.ops.cells++;
     try {
       await this.sw.write(this.sw.register(c.roundRegister).modify(tracker, (target << 32n) | now.head));
     } catch (e) {
@@ -339,7 +227,7 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
         this.counts.requests++;
         for await (const cells of this.sw.readChunks(handle.cells(at.slice(i, i + this.options.readBatch)))) for (const cell of cells) {
           log.set(cell.index, cell.value);
-          this.cells++;
+          this.ops.cells++;
         }
       }
     } catch (e) {
