@@ -38,7 +38,7 @@ export interface GuestDowntimes {
 /**
  * Rows for the VM's own downtime — the source's STOP to the destination's RESUME, by QEMU's event
  * timestamps — per mode and what the trigger added to it. QEMU's `downtime` ends when the source
- * sent the last state; the destination may still be loading it, and a hold overlaps that load.
+ * sent the last state; the destination may still be loading it, beside the hold.
  */
 export function guestDowntimeRows(c: string, r: GuestDowntimes, withLabel: string): BenchRow[] {
   const note = 'source STOP to destination RESUME, by the timestamps QEMU put on those events (one host, one clock)';
@@ -46,6 +46,6 @@ export function guestDowntimeRows(c: string, r: GuestDowntimes, withLabel: strin
   return [
     row('without', r.guestWithout),
     row(withLabel, r.guestWith),
-    { suite: 'qemu', case: `${c}: added to the VM's own downtime (median with − median without)`, value: r.guestAddedMedianMs, unit: 'ms', note: 'QEMU\'s `downtime` ends when the source has sent the last state; the destination may still be loading it, and a hold in pre-switchover overlaps that load' },
+    { suite: 'qemu', case: `${c}: added to the VM's own downtime (median with − median without)`, value: r.guestAddedMedianMs, unit: 'ms', note: 'QEMU\'s `downtime` ends when the source has sent the last state, while the destination may still be loading it; a hold in pre-switchover runs beside that load: it hides behind it, or, on shared CPUs, slows it' },
   ];
 }
