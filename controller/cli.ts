@@ -41,7 +41,8 @@ options:
   --trigger KIND  manual (default): pre-copy until the changes converge, then the pause-window sync
                   qemu:/path/to/qmp.sock: follow QEMU's migration of the VM (source monitor);
                   the sync runs while QEMU holds the VM in pre-switchover
-  --qemu-destination PATH   the destination QEMU's monitor (checks the VM runs there after)
+  --qemu-destination PATH   the destination QEMU's monitor: checks the VM runs there after, and
+                            reports the VM's own downtime (its STOP at the source to its RESUME there)
   --migrate-uri URI         start QEMU's migration to URI (default: wait for the operator's)
   --transfer T              controller (default): the state passes through this controller;
                             peer-to-peer: each source's plugin sends it straight to the destinations'

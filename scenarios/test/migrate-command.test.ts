@@ -17,6 +17,7 @@ import { buildTcpFrame } from '../../sim/workload/index.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
+import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 
 const VM = 0x0a000005;
 const REMOTE = 0xc6336409;
@@ -97,6 +98,29 @@ vms:
     expect(events).toContain('activated');
     expect(events.at(-1)).toBe('source-cleaned');
     // A fresh in-process plugin scans the whole slot group once (327,680 slots): slow on a loaded machine.
+  }, 300_000);
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`migrate — --trigger qemu: starts a real QEMU migration, syncs while QEMU holds the VM in pre-switchover, commits once the VM runs at the destination, and reports QEMU's downtime, the hold and the VM's own downtime${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const pair = await startQemuPair();
+    try {
+      const addr = (a: string): string => a.replace(/^unix:/, '');
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-qemu', '--pause-deadline-ms', '60000',
+        '--trigger', `qemu:${addr(pair.source.qmpAddress)}`, '--qemu-destination', addr(pair.destination.qmpAddress), '--migrate-uri', pair.incomingUri, '--json']);
+      expect(r.err.join('\n')).toMatch(/phase COMMITTED/);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.out[0] ?? '{}') as { outcome: string; qemu: { downtimeMs: number; heldMs: number; guestDowntimeMs: number } | null };
+      expect(report.outcome).toBe('committed');
+      // QEMU's downtime holds carryover's hold; the VM's own (its STOP at the source to its
+      // RESUME at the destination) holds it too.
+      expect(report.qemu?.heldMs).toBeGreaterThan(0);
+      expect(report.qemu?.downtimeMs).toBeGreaterThanOrEqual(Math.floor(report.qemu?.heldMs ?? Infinity) - 1);
+      expect(report.qemu?.guestDowntimeMs).toBeGreaterThanOrEqual(Math.floor(report.qemu?.heldMs ?? Infinity) - 1);
+      for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+      expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(0);
+    } finally {
+      await pair.stop();
+    }
   }, 300_000);
 
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
