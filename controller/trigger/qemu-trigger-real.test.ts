@@ -85,6 +85,24 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU trigger with real QEMU ${Q
     await trigger.close();
   }, SLOW);
 
+  it('qemu trigger — given a running VM\'s monitor as the destination: refused (BAD_OPTIONS, its run state named), the source\'s capabilities untouched', async () => {
+    pair = await startQemuPair();
+    // Another running VM: QEMU's monitor takes one client at a time, so not the source's own.
+    const other = await startQemuPair();
+    try {
+      const source = await connect(pair.source.qmpAddress);
+      const { handler, calls } = recordingHandler(async () => ({ decision: 'continue' }));
+      const refused = QemuTrigger.attach({ source, destination: other.source.qmpAddress, handler });
+      await expect(refused).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+      await expect(refused).rejects.toThrow(/is 'running', not waiting for an incoming migration/);
+      const caps = await source.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities');
+      expect(caps.filter((c) => c.capability === 'events' || c.capability === 'pause-before-switchover').map((c) => c.state)).toEqual([false, false]);
+      expect(calls).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  }, SLOW);
+
   it('qemu trigger — the destination killed mid-migration: QEMU reports failed, onFailed gets its reason, the source VM runs on', async () => {
     pair = await startQemuPair();
     const source = await connect(pair.source.qmpAddress);

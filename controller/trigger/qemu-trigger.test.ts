@@ -339,4 +339,24 @@ describe('QEMU trigger against a fake QMP server', () => {
       await dst.stop();
     }
   });
+
+  it('qemu trigger — a destination monitor whose QEMU is not waiting for an incoming migration is refused with BAD_OPTIONS, and nothing changes at the source', async () => {
+    const f = await fakeSource('none');
+    const dst = await FakeQmpServer.start();
+    try {
+      const connecting = QmpClient.connect({ address: dst.address, clock: f.clock });
+      const dpeer = await dst.nextPeer();
+      dpeer.auto.set('query-status', () => ({ status: 'running', running: true }));
+      const destination = await connecting;
+      const h = controllable();
+      const refused = attach(f.client, f.clock, h.handler, { destination });
+      await expect(refused).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+      await expect(refused).rejects.toThrow(/is 'running', not waiting for an incoming migration \('inmigrate': started with -incoming\)/);
+      expect(f.capSets).toEqual([]);
+      expect(f.issued).toEqual([]);
+      await destination.close();
+    } finally {
+      await dst.stop();
+    }
+  });
 });

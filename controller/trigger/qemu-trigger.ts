@@ -93,6 +93,7 @@ export class QemuTrigger {
     try {
       const source = await openMonitor(opts, opts.source, owned);
       const destination = opts.destination === undefined ? undefined : await openMonitor(opts, opts.destination, owned);
+      if (destination) await checkDestination(destination, opts.commandTimeoutMs);
       // Listen before asking, so no status change falls between the answer and the subscription.
       const early: QmpEvent[] = [];
       const earlySub = source.events.subscribe({ next: (e) => early.push(e), error: () => undefined });
@@ -364,6 +365,17 @@ const CLOSED_HANDLER: MigrationPhaseHandler = {
   onCompleted: () => undefined,
   onFailed: () => undefined,
 };
+
+/**
+ * Refuses a destination monitor that is not a QEMU waiting for the incoming migration, before
+ * anything changes at the source: a wrong socket (the source's own, another VM's) would make the
+ * run-state check after completion and the VM's own downtime report on the wrong VM.
+ */
+async function checkDestination(destination: QmpClient, timeoutMs: number): Promise<void> {
+  const { status } = await destination.execute<{ status: string }>('query-status', undefined, { timeoutMs });
+  if (status === 'inmigrate') return;
+  throw new QemuTriggerError('BAD_OPTIONS', `QemuTriggerOptions.destination: the QEMU behind ${destination.description} is '${status}', not waiting for an incoming migration ('inmigrate': started with -incoming); give the destination QEMU's monitor, or leave destination out`);
+}
 
 async function openMonitor(opts: ResolvedQemuTriggerOptions, m: MonitorOption, owned: QmpClient[]): Promise<QmpClient> {
   if (m instanceof QmpClient) return m;
