@@ -13,9 +13,11 @@ import { QemuTriggerError } from './errors.js';
 import type { TriggerFailure, MigrationPhaseHandler, PauseOutcome, PauseWindow, PrecopyInfo } from './phase-handler.js';
 
 let server: FakeQmpServer | undefined;
+const extraServers: FakeQmpServer[] = [];
 afterEach(async () => {
   await server?.stop();
   server = undefined;
+  for (const x of extraServers.splice(0)) await x.stop();
 });
 
 const T0 = 1_800_000_000_000;
@@ -46,6 +48,16 @@ async function fakeSource(status: string, caps: Record<string, boolean> = {}, re
   });
   const migration = (s: string, atMs: number) => peer.send(fakeEvent('MIGRATION', { status: s }, atMs));
   return { peer, clock, client, state, capSets, issued, migration };
+}
+
+/** A fake destination monitor (a second server, stopped after each test) answering query-status with `status()`. */
+async function fakeDestination(clock: ManualClock, status: () => string) {
+  const dst = await FakeQmpServer.start();
+  extraServers.push(dst);
+  const connecting = QmpClient.connect({ address: dst.address, clock });
+  const peer = await dst.nextPeer();
+  peer.auto.set('query-status', () => ({ status: status(), running: status() === 'running' }));
+  return { peer, client: await connecting };
 }
 
 /** A handler whose onPause is settled by the test. */
@@ -309,54 +321,38 @@ describe('QEMU trigger against a fake QMP server', () => {
 
   it('qemu trigger — with the destination monitor, the report gives the VM\'s own downtime: the source\'s STOP to the destination\'s RESUME by QEMU\'s timestamps', async () => {
     const f = await fakeSource('none');
-    const dst = await FakeQmpServer.start();
-    try {
-      const connecting = QmpClient.connect({ address: dst.address, clock: f.clock });
-      const dpeer = await dst.nextPeer();
-      let running = false;
-      dpeer.auto.set('query-status', () => ({ status: running ? 'running' : 'inmigrate' }));
-      const destination = await connecting;
-      const h = controllable();
-      const trigger = await attach(f.client, f.clock, h.handler, { destination });
-      f.migration('active', T0);
-      f.peer.send(fakeEvent('STOP', {}, T0 + 500));
-      f.migration('pre-switchover', T0 + 500.25);
-      await h.paused;
-      h.answer({ decision: 'continue' });
-      const cont = await f.peer.nextCommand();
-      expect(cont).toMatchObject({ execute: 'migrate-continue' });
-      f.peer.reply(cont);
-      f.state.migrate = { status: 'completed', downtime: 9 };
-      f.migration('completed', T0 + 509);
-      running = true;
-      dpeer.send(fakeEvent('RESUME', {}, T0 + 537.5));
-      const report = await trigger.finished;
-      expect(report.destinationStatus).toBe('running');
-      expect(report.qemuDowntimeMs).toBe(9);
-      expect(report.guestDowntimeMs).toBeCloseTo(37.5, 3);
-      await destination.close();
-    } finally {
-      await dst.stop();
-    }
+    let running = false;
+    const { peer: dpeer, client: destination } = await fakeDestination(f.clock, () => (running ? 'running' : 'inmigrate'));
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler, { destination });
+    f.migration('active', T0);
+    f.peer.send(fakeEvent('STOP', {}, T0 + 500));
+    f.migration('pre-switchover', T0 + 500.25);
+    await h.paused;
+    h.answer({ decision: 'continue' });
+    const cont = await f.peer.nextCommand();
+    expect(cont).toMatchObject({ execute: 'migrate-continue' });
+    f.peer.reply(cont);
+    f.state.migrate = { status: 'completed', downtime: 9 };
+    f.migration('completed', T0 + 509);
+    running = true;
+    dpeer.send(fakeEvent('RESUME', {}, T0 + 537.5));
+    const report = await trigger.finished;
+    expect(report.destinationStatus).toBe('running');
+    expect(report.qemuDowntimeMs).toBe(9);
+    expect(report.guestDowntimeMs).toBeCloseTo(37.5, 3);
+    await destination.close();
   });
 
   it('qemu trigger — a destination monitor whose QEMU is not waiting for an incoming migration is refused with BAD_OPTIONS, and nothing changes at the source', async () => {
     const f = await fakeSource('none');
-    const dst = await FakeQmpServer.start();
-    try {
-      const connecting = QmpClient.connect({ address: dst.address, clock: f.clock });
-      const dpeer = await dst.nextPeer();
-      dpeer.auto.set('query-status', () => ({ status: 'running', running: true }));
-      const destination = await connecting;
-      const h = controllable();
-      const refused = attach(f.client, f.clock, h.handler, { destination });
-      await expect(refused).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
-      await expect(refused).rejects.toThrow(/is 'running', not waiting for an incoming migration \('inmigrate': started with -incoming\)/);
-      expect(f.capSets).toEqual([]);
-      expect(f.issued).toEqual([]);
-      await destination.close();
-    } finally {
-      await dst.stop();
-    }
+    const { client: destination } = await fakeDestination(f.clock, () => 'running');
+    const h = controllable();
+    const refused = attach(f.client, f.clock, h.handler, { destination });
+    await expect(refused).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    await expect(refused).rejects.toThrow(/is 'running', not waiting for an incoming migration \('inmigrate': started with -incoming\)/);
+    expect(f.capSets).toEqual([]);
+    expect(f.issued).toEqual([]);
+    await destination.close();
   });
 });
