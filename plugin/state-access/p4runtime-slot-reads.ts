@@ -50,6 +50,7 @@ export class P4RuntimeSlotReader {
     }
   }
 
+  /** The selected slots that pass the filter: by index when few, else whole registers (filter words first). */
   async readSlots(selection: SlotSelection, options?: ReadSlotsOptions): Promise<SlotRecord[]> {
     const g = this.group;
     const filter = compileSlotFilter(g, options);
