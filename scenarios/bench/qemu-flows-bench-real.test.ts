@@ -13,6 +13,12 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`bench qemu with flows, real QEM
     expect(sync?.note).toMatch(/^final delta slots: (0|30); proven by change-(numbers|log) ×1; median run: freeze [\d.]+, .*activate [\d.]+, between calls [\d.]+ ms$/);
     const added = rows.find((r) => r.case.endsWith('added by carryover (median with − median without)') && r.variant === undefined);
     expect(typeof added?.value).toBe('number');
+    // The VM's own downtime (its STOP at the source to its RESUME at the destination), both modes.
+    const own = rows.filter((r) => r.case.endsWith("the VM's own downtime, median"));
+    expect(own.map((r) => r.variant)).toEqual(['without', 'with carryover']);
+    for (const r of own) expect(r.value as number).toBeGreaterThan(0);
+    const ownAdded = rows.find((r) => r.case.endsWith("added to the VM's own downtime (median with − median without)"));
+    expect(ownAdded?.value).toBeCloseTo((own[1]?.value as number) - (own[0]?.value as number), 6);
     expect(logs).toContain('populating 300 flows');
   }, 180_000);
 });
