@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { toBigInt } from 'p4runtime-ts/proto';
 import type { LongLike, p4 } from 'p4runtime-ts/proto';
-import { readEntity } from './entity-reader.js';
+import { readEntities, readEntity } from './entity-reader.js';
 import { applyUpdate } from './entity-writer.js';
 import type { SimError } from '../p4rt/status.js';
 import { l2EchoContexts } from '../testing/contexts.js';
@@ -100,6 +100,22 @@ describe('entity reader — counters, registers, direct counters, digests', () =
     const tofino = seeded('stratum-tofino');
     expect(readEntity(tofino.read(), { registerEntry: { registerId: ids.registers.pkt_count, index: { index: 0 } } })).toHaveLength(1);
     expect(() => readEntity(tofino.read(), { registerEntry: { registerId: ids.registers.wide_reg } })).toThrow(/at most 64 bits/);
+  });
+
+  it('entity reader — a register read for the Read RPC takes its values when asked and builds entities as they are taken: a write in between does not show', () => {
+    const full = seeded();
+    const reg = full.state.registers.get(ids.registers.pkt_count);
+    reg?.set(3, 7n);
+    const lazy = readEntities(full.read(), { registerEntry: { registerId: ids.registers.pkt_count } });
+    expect(Array.isArray(lazy)).toBe(false);
+    // Between chunks the RPC awaits the client; the switch's state moves on meanwhile.
+    reg?.set(3, 9n);
+    const cells = [...lazy];
+    expect(cells).toHaveLength(512);
+    expect(cells[3]?.registerEntry).toMatchObject({ registerId: ids.registers.pkt_count, index: { index: 3 } });
+    expect([...(cells[3]?.registerEntry?.data?.bitstring ?? [])]).toEqual([7]);
+    // An invalid request still fails when asked, before anything is sent.
+    expect(() => readEntities(full.read(), { registerEntry: { registerId: ids.registers.pkt_count, index: { index: 512 } } })).toThrow(/out of range|512/);
   });
 
   it('entity reader — direct counters of a table and of every table', () => {

@@ -30,6 +30,17 @@ const counterData = (c: CounterCell | { bytes: bigint; packets: bigint }): p4.v1
 
 /** Reads one entity request; returns the matching entities (possibly none) or throws SimError. */
 export function readEntity(ctx: ReadContext, e: EntityProps): EntityProps[] {
+  const found = readEntities(ctx, e);
+  return Array.isArray(found) ? found : [...found];
+}
+
+/**
+ * readEntity for the Read RPC, which sends them in chunks: a register read's cell values are taken
+ * at once (the read stays one instant of the switch), their entities built only as they are
+ * iterated — a wildcard read of 10^5-slot registers would otherwise hold millions of objects
+ * until the last chunk is sent, and the switch then spends the next seconds collecting them.
+ */
+export function readEntities(ctx: ReadContext, e: EntityProps): Iterable<EntityProps> {
   const kind = entityKindOf(e);
   switch (kind) {
     case 'tableEntry':
@@ -187,18 +198,24 @@ function readDirectCounters(ctx: ReadContext, dce: p4.v1.DirectCounterEntry.$Pro
   return out;
 }
 
-function readRegisters(ctx: ReadContext, re: p4.v1.RegisterEntry.$Properties): EntityProps[] {
+function readRegisters(ctx: ReadContext, re: p4.v1.RegisterEntry.$Properties): Iterable<EntityProps> {
   if (!ctx.profile.registers.read) throw fail.unimplemented(ctx.msgs.registerReadUnimplemented(`register id ${hexId(re.registerId ?? 0)}`));
   const id = re.registerId ?? 0;
-  const out: EntityProps[] = [];
+  const runs: { readonly rid: number; readonly from: number; readonly isBool: boolean; readonly values: bigint[] }[] = [];
   const cells = (rid: number, from: number, to: number): void => {
     const info = ctx.index.registers.get(rid);
     const arr = ctx.state.registers.get(rid);
     if (!info || !arr) return;
-    const isBool = info.cell.kind === 'bool';
-    for (let i = from; i < to; i++) {
-      const v = arr.get(i);
-      out.push({ registerEntry: { registerId: rid, index: { index: i }, data: isBool ? { bool: v !== 0n } : { bitstring: canonicalBytes(v) } } });
+    const values = new Array<bigint>(to - from);
+    for (let i = from; i < to; i++) values[i - from] = arr.get(i);
+    runs.push({ rid, from, isBool: info.cell.kind === 'bool', values });
+  };
+  const out = function* (): Generator<EntityProps> {
+    for (const r of runs) {
+      for (let n = 0; n < r.values.length; n++) {
+        const v = r.values[n] as bigint;
+        yield { registerEntry: { registerId: r.rid, index: { index: r.from + n }, data: r.isBool ? { bool: v !== 0n } : { bitstring: canonicalBytes(v) } } };
+      }
     }
   };
   if (id === 0) {
@@ -207,7 +224,7 @@ function readRegisters(ctx: ReadContext, re: p4.v1.RegisterEntry.$Properties): E
       checkRegisterAccess(ctx, info);
       cells(info.id, 0, info.size);
     }
-    return out;
+    return out();
   }
   const info = ctx.index.registers.get(id);
   if (!info) throw fail.invalid(ctx.msgs.invalidId(`register id ${hexId(id)} is not a register in the P4Info`));
@@ -215,7 +232,7 @@ function readRegisters(ctx: ReadContext, re: p4.v1.RegisterEntry.$Properties): E
   const index = indexOf(ctx, re.index, info.size, `register '${info.name}'`, 'out-of-range');
   if (index !== null) cells(id, index, index + 1);
   else cells(id, 0, info.size);
-  return out;
+  return out();
 }
 
 function readDigests(ctx: ReadContext, de: p4.v1.DigestEntry.$Properties): EntityProps[] {

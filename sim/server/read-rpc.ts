@@ -8,7 +8,7 @@ import { toBigInt } from 'p4runtime-ts/proto';
 import type { LongLike, p4 } from 'p4runtime-ts/proto';
 import { GrpcStatus, SimError, batchError, rpcError } from '../p4rt/status.js';
 import type { ItemStatus } from '../p4rt/status.js';
-import { readEntity } from '../pipeline/entity-reader.js';
+import { readEntities } from '../pipeline/entity-reader.js';
 import { entityKindOf } from '../pipeline/entity-writer.js';
 import type { SimDevice } from './sim-device.js';
 
@@ -49,7 +49,7 @@ export async function handleRead(
       ctx.nowMs = dev.scheduler.now();
     }
     try {
-      const found = readEntity(ctx, e);
+      const found = readEntities(ctx, e);
       items.push(OK_ITEM);
       for (const x of found) {
         pending.push(x);
