@@ -22,6 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import type { SimProfileName } from '../../sim/index.js';
+import type { FinalProof } from '../../plugin/index.js';
 import { eventually } from '../edge-rig.js';
 import type { BenchRow } from './results.js';
 import { MigrateBenchFailure, MigrateRig, PrecopyFailed } from './migrate-rig.js';
@@ -56,6 +57,14 @@ export interface MigrateBenchOptions {
   readonly inbandTimeoutMs: number;
   /** Source delta pulls and engine rounds during pre-copy, ms apart. */
   readonly precopyIntervalMs: number;
+  /**
+   * Quiet time before each measured pause (and stop-and-copy), after the last changes: their
+   * digests arrive within a few ms. A running migration's pause follows pre-copy's pulls (one
+   * every `precopyIntervalMs`); a pause after a second in which every process slept runs cold
+   * on this VM — 1.2–2× the CPU in all three processes for the same requests (BENCHMARKS.md).
+   * Default 50; `--quiet-ms 1000` measures as before 2026-12-04.
+   */
+  readonly quietMs: number;
   /** Measure the naive stop-and-copy at each population (default true). */
   readonly stopAndCopy: boolean;
   /**
@@ -84,6 +93,7 @@ export const DEFAULT_MIGRATE_BENCH_OPTIONS: MigrateBenchOptions = Object.freeze(
   inbandWindow: 64,
   inbandTimeoutMs: 1_000,
   precopyIntervalMs: 5,
+  quietMs: 50,
   stopAndCopy: true,
   p4runtimeFloor: true,
   bmv2Sizes: [10_000],
@@ -103,6 +113,7 @@ export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): 
   if (r.sizes.reduce((a, b) => a + b, 0) > 200_000) throw new RangeError(`bench migrate: sizes ${r.sizes.join(', ')} add up to more than 200,000 flows (the table has 327,680 slots)`);
   if (!Number.isSafeInteger(r.repeats) || r.repeats < 1) throw new RangeError(`bench migrate: repeats ${r.repeats} must be an integer ≥ 1`);
   if (r.shares.some((s) => !(s > 0 && s <= 1))) throw new RangeError(`bench migrate: shares ${r.shares.join(', ')} must be in (0, 1]`);
+  if (!Number.isSafeInteger(r.quietMs) || r.quietMs < 0 || r.quietMs > 60_000) throw new RangeError(`bench migrate: quietMs ${r.quietMs} must be an integer 0..60000 (ms of quiet before each measured pause)`);
   return Object.freeze(r);
 }
 
@@ -125,6 +136,8 @@ export interface PauseSample extends MeasuredPause {
   readonly changed: number;
   /** Slots the final delta installed (must equal `changed`). */
   readonly finalSlots: number;
+  /** How the source proved its final batch (numbered digests, or the change log read in the pause). */
+  readonly proof?: FinalProof;
   readonly snapshot: { readonly slots: number; readonly ms: number };
   readonly delta: { readonly slots: number; readonly ms: number };
   /** Heap the migration held right after the pause (staged everywhere) that its rollback released (GC forced at both readings when exposed). */
@@ -152,14 +165,15 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 /**
  * Lets what the last round left in flight (digests of the changes just made, answers on their way)
- * drain before a measured pause. No collection is forced here: a full collection discards the
+ * drain before a measured pause, for `ms` (MigrateBenchOptions.quietMs). No collection is forced
+ * here: a full collection discards the
  * optimized code whose embedded objects died (V8's "weak objects" deoptimizations — 234 in three
  * migrations, traced with --trace-deopt), so the pause ran the read decoder, the wire reader and
  * the placement in the interpreter: twice the controller CPU of a pause that follows pre-copy
  * directly, as a real one does. The heap is measured after the pause instead (measurePause).
  */
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 1_000));
+async function settle(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Heap in use after a forced collection (when `--expose-gc`), bytes. */
@@ -231,7 +245,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   // Between the last round and the freeze: the same flows change again; only the final delta has it.
   if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment before the freeze passed the source`);
   const dstBefore = await rig.destinationCounters(vm);
-  await settle();
+  await settle(o.quietMs);
   const roundTripMs = await rig.roundTripMs();
   const r0 = rig.reading();
   const p0 = performance.now();
@@ -251,7 +265,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
-    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots,
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
     snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
   };
   log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);
@@ -259,7 +273,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
 }
 
 /** The naive copy of VM `vm`: everything read and written in the pause; rolled back afterwards. */
-async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void): Promise<CopySample> {
+async function measureCopy(rig: MigrateRig, vm: number, quietMs: number, log: (m: string) => void): Promise<CopySample> {
   const flows = rig.trackedOf(vm).length;
   const what = `${rig.profile}, ${flows} flows, stop-and-copy`;
   const calls: DeviceCall[] = [];
@@ -268,7 +282,7 @@ async function measureCopy(rig: MigrateRig, vm: number, log: (m: string) => void
   const ref = { migrationId: rig.nextMigrationId('copy'), vm: rig.vm(vm).addr };
   await prepareStopAndCopy(src, dst, ref);
   const dstBefore = await rig.destinationCounters(vm);
-  await settle();
+  await settle(quietMs);
   const roundTripMs = await rig.roundTripMs();
   const r0 = rig.reading();
   const p0 = performance.now();
@@ -332,20 +346,20 @@ export async function measureMigrations(options: Partial<MigrateBenchOptions> = 
             // reads, as the engine orders them; which of the two goes first alternates.
             if (rig.src.packetSide) {
               for (const overlap of i % 2 === 0 ? [true, false] : [false, true]) {
-                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap, settle);
+                const m = await measureMinimumOn(rig, vm, pickSpread(rig.trackedOf(vm), changed), overlap, () => settle(o.quietMs));
                 log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests${overlap ? '' : ', reads then writes,'} ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
                 minimums.push(m);
               }
             } else if (o.p4runtimeFloor && rig.src.plugin.registerAccess.capabilities().backend === 'p4runtime') {
               // The sims over P4Runtime: the same floor as a bare client's Read and Write of cells.
-              const m = await measureP4RuntimeMinimumOn(rig, vm, changed, settle);
+              const m = await measureP4RuntimeMinimumOn(rig, vm, changed, () => settle(o.quietMs));
               log(`${rig.profile}, ${m.flows} flows, ${changed} changed: minimum requests over P4Runtime ${m.ms.toFixed(2)} ms (${totalRequests(m.requests)} requests)`);
               minimums.push(m);
             }
           }
         }
       }
-      if (o.stopAndCopy) for (const vm of plan.sizes.keys()) copies.push(await measureCopy(rig, vm, log));
+      if (o.stopAndCopy) for (const vm of plan.sizes.keys()) copies.push(await measureCopy(rig, vm, o.quietMs, log));
     } finally {
       await rig.stop();
     }

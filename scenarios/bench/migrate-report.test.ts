@@ -104,4 +104,18 @@ describe('bench migrate report', () => {
     expect(() => parseMigrateBenchOptions({ shares: [2] })).toThrow(RangeError);
     expect(() => parseMigrateBenchOptions({ bmv2Sizes: [10_000, 1_000] })).toThrow(/bmv2Sizes/);
   });
+
+  it('bench migrate report — the quiet before each pause: 50 ms by default, 0..60000 accepted, said in the pause rows', () => {
+    expect(DEFAULT_MIGRATE_BENCH_OPTIONS.quietMs).toBe(50);
+    expect(parseMigrateBenchOptions({ quietMs: 0 }).quietMs).toBe(0);
+    expect(parseMigrateBenchOptions({ quietMs: 1000 }).quietMs).toBe(1000);
+    expect(() => parseMigrateBenchOptions({ quietMs: -1 })).toThrow(/quietMs -1 must be an integer 0\.\.60000/);
+    expect(() => parseMigrateBenchOptions({ quietMs: 2.5 })).toThrow(RangeError);
+    expect(() => parseMigrateBenchOptions({ quietMs: 60_001 })).toThrow(RangeError);
+    const rows = (quietMs: number): string[] => migrateRows(result([...run.pauses], [...run.copies], { quietMs })).filter((r) => r.case === 'pause-window sync' || r.case === 'stop-and-copy pause').map((r) => String(r.note));
+    expect(rows(50).every((n) => n.includes('50 ms quiet, then one read round trip'))).toBe(true);
+    const proven = migrateRows(result(run.pauses.map((p, i) => (i === 0 ? { ...p, proof: 'change-log' as const } : { ...p, proof: 'change-numbers' as const })), [...run.copies]));
+    expect(proven.filter((r) => r.case === 'pause-window sync').map((r) => /proven from the numbered digests in (\d+) of (\d+)/.exec(String(r.note))?.slice(1).join('/'))).toContain('2/3');
+    expect(rows(1000).every((n) => n.includes('1000 ms quiet, then one read round trip'))).toBe(true);
+  });
 });

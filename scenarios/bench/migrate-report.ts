@@ -136,7 +136,7 @@ function pauseRows(r: MigrateBenchResult): BenchRow[] {
     const m = medianSample(xs);
     const variant = `${m.profile} / flows=${m.flows} / changed=${m.changed}`;
     const times = xs.map((x) => x.pauseMs);
-    rows.push({ suite: SUITE, case: 'pause-window sync', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}); median run: ${describeSteps(m.steps)}; final delta ${m.finalSlots} slots; one read round trip ${ms(m.roundTripMs)} ms just before; destination checked` });
+    rows.push({ suite: SUITE, case: 'pause-window sync', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}); median run: ${describeSteps(m.steps)}; final delta ${m.finalSlots} slots; proven from the numbered digests in ${xs.filter((x) => x.proof === 'change-numbers').length} of ${xs.length}; ${r.options.quietMs} ms quiet, then one read round trip ${ms(m.roundTripMs)} ms just before; destination checked` });
     rows.push({ suite: SUITE, case: 'switch requests in the pause', variant, value: totalRequests(m.requests), unit: 'requests', note: `both switches: ${describeRequests(m.requests, m.targetOps, m.retries)}` });
     const slots = m.snapshot.slots + m.delta.slots;
     const secs = (m.snapshot.ms + m.delta.ms) / 1000;
@@ -148,7 +148,7 @@ function pauseRows(r: MigrateBenchResult): BenchRow[] {
 function copyRows(r: MigrateBenchResult): BenchRow[] {
   const rows: BenchRow[] = [];
   for (const c of r.copies) {
-    rows.push({ suite: SUITE, case: 'stop-and-copy pause', variant: `${c.profile} / flows=${c.flows}`, value: c.pauseMs, unit: 'ms', note: `${describeSteps(c.steps)}; ${totalRequests(c.requests)} requests (${describeRequests(c.requests, c.targetOps, c.retries)}); one read round trip ${ms(c.roundTripMs)} ms just before; destination checked` });
+    rows.push({ suite: SUITE, case: 'stop-and-copy pause', variant: `${c.profile} / flows=${c.flows}`, value: c.pauseMs, unit: 'ms', note: `${describeSteps(c.steps)}; ${totalRequests(c.requests)} requests (${describeRequests(c.requests, c.targetOps, c.retries)}); ${r.options.quietMs} ms quiet, then one read round trip ${ms(c.roundTripMs)} ms just before; destination checked` });
     for (const k of [...new Set(r.pauses.filter((p) => p.profile === c.profile && p.flows === c.flows).map((p) => p.changed))]) {
       const p = medianPause(r.pauses, c.profile, c.flows, k);
       if (p !== undefined) rows.push({ suite: SUITE, case: 'stop-and-copy / pause-window sync', variant: `${c.profile} / flows=${c.flows} / changed=${k}`, value: c.pauseMs / p, unit: '×', note: `${ms(c.pauseMs)} ms / ${ms(p)} ms` });

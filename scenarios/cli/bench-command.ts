@@ -23,6 +23,8 @@ export interface BenchFlags {
   readonly sizes?: readonly number[];
   /** Only the pauses with exactly this many flows changed, no share rows (migrate). */
   readonly changed?: number;
+  /** Quiet before each measured pause (migrate), ms. */
+  readonly quietMs?: number;
   /** Which switches migrate runs on: sim profiles and/or real-bmv2 (CARRYOVER_BMV2). */
   readonly profiles?: readonly MigrateBenchProfile[];
   /** CPUs the QEMUs run on (qemu; a Linux CPU list). */
@@ -41,6 +43,7 @@ function migrateOptions(f: BenchFlags): Partial<MigrateBenchOptions> {
     ...(f.rounds !== undefined ? { repeats: f.rounds } : {}),
     ...(f.sizes ? { sizes: f.sizes } : {}),
     ...(f.changed !== undefined ? { shares: [], counts: [f.changed] } : {}),
+    ...(f.quietMs !== undefined ? { quietMs: f.quietMs } : {}),
     ...(f.target !== undefined ? { target: f.target } : {}),
     ...(wanted.includes('real-bmv2') && real ? { bmv2: real, ...(f.sizes ? { bmv2Sizes: f.sizes } : {}) } : {}),
   };
@@ -77,7 +80,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   migrate: {
-    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; beside each pause on the sims the minimum requests\' time over P4Runtime, and with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time in-band (--rounds = migrations per row, --sizes, --changed N = only N changed, --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; beside each pause on the sims the minimum requests\' time over P4Runtime, and with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time in-band (--rounds = migrations per row, --sizes, --changed N = only N changed, --quiet-ms N = quiet before each pause (default 50), --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
     load: async () => {
       const { runMigrateBench } = await import('../bench/migrate-bench.js');
       return (f) => runMigrateBench(migrateOptions(f));
@@ -98,7 +101,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--profiles P,P…]
+const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--quiet-ms N] [--profiles P,P…]
 
 suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
@@ -128,6 +131,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     updates: { type: 'string' },
     sizes: { type: 'string' },
     changed: { type: 'string' },
+    'quiet-ms': { type: 'string' },
     profiles: { type: 'string' },
     'qemu-cpus': { type: 'string' },
   });
@@ -156,7 +160,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 }
 
 /** Checks the target flags; a bad one is a usage error naming it. */
-function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string; profiles?: string; 'qemu-cpus'?: string }): BenchFlags {
+function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?: string; rounds?: string; updates?: string; sizes?: string; changed?: string; 'quiet-ms'?: string; profiles?: string; 'qemu-cpus'?: string }): BenchFlags {
   const out: { -readonly [K in keyof BenchFlags]: BenchFlags[K] } = {};
   if (v.target !== undefined) {
     if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(v.target)) throw new UsageError(`bench: --target '${v.target}' is not HOST:PORT (e.g. 127.0.0.1:9559)`);
@@ -191,6 +195,11 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
     const n = Number(v.changed);
     if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new UsageError(`bench: --changed '${v.changed}' is not an integer 1..100000 (flows changed between the last pre-copy round and the freeze)`);
     out.changed = n;
+  }
+  if (v['quiet-ms'] !== undefined) {
+    const n = Number(v['quiet-ms']);
+    if (!/^\d+$/.test(v['quiet-ms']) || n > 60_000) throw new UsageError(`bench: --quiet-ms '${v['quiet-ms']}' is not an integer 0..60000 (ms of quiet before each measured pause; 1000 measures as before 2026-12-04)`);
+    out.quietMs = n;
   }
   if (v.profiles !== undefined) {
     const ps = v.profiles.split(',');

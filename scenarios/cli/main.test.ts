@@ -51,6 +51,11 @@ describe('carryover CLI', () => {
     const c = await run(['bench', 'migrate', '--changed', '0']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("--changed '0' is not an integer 1..100000");
+    for (const bad of ['-5', '1.5', 'soon', '60001']) {
+      const q = await run(['bench', 'migrate', `--quiet-ms=${bad}`]);
+      expect(q.code).toBe(2);
+      expect(q.stderr).toContain(`--quiet-ms '${bad}' is not an integer 0..60000`);
+    }
   });
 
   it('cli — bench migrate --profiles names only full, bmv2, real-bmv2, and real-bmv2 needs CARRYOVER_BMV2, running nothing', async () => {
