@@ -113,6 +113,7 @@ describe('bench migrate report', () => {
     expect(() => parseMigrateBenchOptions({ quietMs: 2.5 })).toThrow(RangeError);
     expect(() => parseMigrateBenchOptions({ quietMs: 60_001 })).toThrow(RangeError);
     const rows = (quietMs: number): string[] => migrateRows(result([...run.pauses], [...run.copies], { quietMs })).filter((r) => r.case === 'pause-window sync' || r.case === 'stop-and-copy pause').map((r) => String(r.note));
+    expect(rows(50)).toHaveLength(7); // five pause rows (profile · flows · changed) and two stop-and-copy rows
     expect(rows(50).every((n) => n.includes('50 ms quiet, then one read round trip'))).toBe(true);
     const proven = migrateRows(result(run.pauses.map((p, i) => (i === 0 ? { ...p, proof: 'change-log' as const } : { ...p, proof: 'change-numbers' as const })), [...run.copies]));
     expect(proven.filter((r) => r.case === 'pause-window sync').map((r) => /proven from the numbered digests in (\d+) of (\d+)/.exec(String(r.note))?.slice(1).join('/'))).toContain('2/3');
