@@ -11,5 +11,16 @@ if (!existsSync(entry) || !existsSync(join(root, 'p4runtime-ts', 'dist', 'index.
   console.error(`carryover: the built command is missing (${entry}); run \`npm run build\` (or \`npm install\`) in ${root} first`);
   process.exit(2);
 }
+// Before anything else loads: the modules loaded from here on are compiled eagerly, so a
+// migration's first pause-window sync does not compile its code while the VM is stopped
+// (build/scenarios/cli/eager-compile.js; CARRYOVER_EAGER_COMPILE=0 turns it off).
+const { applyCompileMode, CompileModeError } = await import(pathToFileURL(join(root, 'build', 'scenarios', 'cli', 'eager-compile.js')).href);
+try {
+  applyCompileMode(process.env);
+} catch (e) {
+  if (!(e instanceof CompileModeError)) throw e;
+  console.error(`carryover: ${e.message}`);
+  process.exit(2);
+}
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

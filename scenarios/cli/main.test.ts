@@ -110,6 +110,13 @@ describe('carryover CLI', () => {
     expect(b.stderr).toMatch(/--profile tofino: expected full or bmv2/);
   });
 
+  it('cli — a CARRYOVER_EAGER_COMPILE that is neither 0 nor 1 is refused before any command runs, exit 2', async () => {
+    const r = await run(['migrate', '--vm', 'vm1'], 60_000, { ...process.env, CARRYOVER_EAGER_COMPILE: 'fast' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CARRYOVER_EAGER_COMPILE=fast: expected 1 .* or 0/);
+    expect(r.stderr).not.toMatch(/missing --config/);
+  });
+
   it('cli — without a build the launcher says how to make one and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carryover-nobuild-'));
     try {
