@@ -171,6 +171,9 @@ describe('migration engine — the pause arrives early', () => {
     const sync = await engine.pauseSync();
     expect(events).toEqual(['paused', 'pre-copy ended']);
     expect(scheduler.now()).toBe(0);
+    // Nothing left scheduled: neither the interval pre-copy was waiting out nor the pause's
+    // deadline (a timer left behind kept a process alive for its whole length).
+    expect(scheduler.actions).toHaveLength(0);
     // The queued batch was not installed in pre-copy: the final delta read flow 40 again.
     expect(sync.slots).toBe(1);
     expect(dst(dev).active.get(keyOf(flow(40)))).toEqual(flow(40));

@@ -6,7 +6,6 @@
  * MigrationMachine (journal first) before it is taken. Devices are reached only through
  * `DeviceApi`, in process or over the migration protocol.
  */
-import { firstValueFrom, timer } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
@@ -18,6 +17,7 @@ import type { LostState, MigrationPhase } from '../migration/events.js';
 import { monotonicScheduler } from '../monotonic-time.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { PeerRounds } from './peer-rounds.js';
+import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -205,7 +205,7 @@ export class MigrationEngine {
     const rounds: PrecopyRound[] = [];
     try {
       for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
-        await Promise.race([firstValueFrom(timer(p.intervalMs ?? 100, this.scheduler)), woken]);
+        await raceTimer(woken, p.intervalMs ?? 100, this.scheduler, undefined);
         if (failed !== undefined) throw failure(failed, 'delta stream');
         if (isStopped()) break;
         const take = pending.splice(0, pending.length);
@@ -284,8 +284,7 @@ export class MigrationEngine {
       return { slots };
     })();
     // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
-    const late = firstValueFrom(timer(Math.max(0, deadlineMs - (this.scheduler.now() - t0)), this.scheduler)).then(() => 'late' as const);
-    const outcome = await Promise.race([work, late]);
+    const outcome = await raceTimer(work, deadlineMs - (this.scheduler.now() - t0), this.scheduler, 'late' as const);
     await frozen;
     let lost: LostState | undefined;
     let slots = 0;
@@ -294,7 +293,7 @@ export class MigrationEngine {
         // Writes still in flight would land after the rollback cleaned up: let them finish first
         // (the trigger releases the VM on its own clock; this only delays the cleanup) — but not
         // forever: a device that never answers is left to the rollback's own retries.
-        const settled = await Promise.race([work.then(() => true, () => true), firstValueFrom(timer(this.o.settleMs ?? 5_000, this.scheduler)).then(() => false)]);
+        const settled = await raceTimer(work.then(() => true, () => true), this.o.settleMs ?? 5_000, this.scheduler, false);
         if (!settled) this.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: this.o.settleMs ?? 5_000 });
         throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync not done within ${deadlineMs} ms`);
       }

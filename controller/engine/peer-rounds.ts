@@ -12,6 +12,7 @@ import { planForSource, transferState } from '../../plugin/index.js';
 import type { DeviceApi, MigrationRef, SplitPlan, TransferProgress, TransferRequest } from '../../plugin/index.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
+import { raceTimer } from './race-timer.js';
 import type { SeqLedger } from './seq-ledger.js';
 
 /** Starts a transfer of migration `m` at source `source` (in process, or over the migration protocol). */
@@ -147,7 +148,7 @@ export class PeerRounds {
   /** Waits (at most `ms`) for the transfers to end — before a rollback cleans the destinations. */
   async settle(ms: number): Promise<boolean> {
     const all = Promise.allSettled([...this.ended.values()]).then(() => true);
-    return Promise.race([all, firstValueFrom(timer(ms, this.d.scheduler)).then(() => false)]);
+    return raceTimer(all, ms, this.d.scheduler, false);
   }
 
   /** Stops listening to the transfers (the sources stop at their freeze or abort). */
