@@ -129,6 +129,8 @@ export interface MeasuredPause {
   readonly retries: number;
   /** Median P4Runtime read round trip just before the pause, ms. */
   readonly roundTripMs: number;
+  /** CPU the controller's process (every thread: the event loop, GC helpers) used in the pause, ms. */
+  readonly controllerCpuMs?: number;
 }
 
 /** One measured pause of the engine. */
@@ -248,9 +250,11 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   await settle(o.quietMs);
   const roundTripMs = await rig.roundTripMs();
   const r0 = rig.reading();
+  const c0 = process.cpuUsage();
   const p0 = performance.now();
   const sync = await engine.pauseSync();
   const p1 = performance.now();
+  const cpu = process.cpuUsage(c0);
   const r1 = rig.reading();
   // What the controller holds for the migration once everything is staged (forced collections
   // here, after the pause, not before it: see settle()); compared below with the heap once the
@@ -265,7 +269,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
-    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
     snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
   };
   log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);

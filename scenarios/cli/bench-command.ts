@@ -86,6 +86,13 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
       return (f) => runMigrateBench(migrateOptions(f));
     },
   },
+  'first-pause': {
+    summary: "the pause a one-shot `carryover migrate` makes — the first of a fresh controller process — beside the later ones, with the launcher's eager compilation on and off (--rounds = processes per mode, default 4; --sizes N flows, default 10^4; --changed N, default 100)",
+    load: async () => {
+      const { runFirstPauseBench } = await import('../bench/first-pause-bench.js');
+      return (f) => runFirstPauseBench({ ...(f.rounds !== undefined ? { processes: f.rounds } : {}), ...(f.sizes ? { flows: f.sizes[0] as number } : {}), ...(f.changed !== undefined ? { changed: f.changed } : {}) });
+    },
+  },
   domains: {
     summary: 'the pause window of a cross-domain migration with 0, 10 and 50 ms one-way delay between the controllers, against one domain (--rounds)',
     load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
@@ -134,11 +141,13 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     'quiet-ms': { type: 'string' },
     profiles: { type: 'string' },
     'qemu-cpus': { type: 'string' },
+    child: { type: 'boolean', default: false },
   });
   if (values.help) {
     console.log(HELP);
     return EXIT_OK;
   }
+  if (values.child) return firstPauseChild(positionals, benchFlags(values));
   const names = positionals.length === 0 || positionals.includes('all') ? Object.keys(SUITES) : positionals;
   const unknown = names.filter((n) => !(n in SUITES));
   if (unknown.length > 0) {
@@ -156,6 +165,18 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   const path = writeResults(values.out ?? 'bench-results', 'carryover benchmarks', rows);
   console.log(values.json ? JSON.stringify(rows, null, 2) : renderMarkdown('carryover benchmarks', rows));
   console.error(`bench: results written to ${path}`);
+  return EXIT_OK;
+}
+
+/**
+ * `bench first-pause --child`: one process of that suite (started by it through this launcher):
+ * measures its pauses and prints them as one JSON line (--rounds = pauses in this process).
+ */
+async function firstPauseChild(positionals: readonly string[], f: BenchFlags): Promise<number> {
+  if (positionals.length !== 1 || positionals[0] !== 'first-pause') throw new UsageError('bench: --child is the first-pause suite\'s own child process (bench first-pause --child); it takes no other suite');
+  const { runFirstPauseChild } = await import('../bench/first-pause-bench.js');
+  const r = await runFirstPauseChild({ ...(f.rounds !== undefined ? { pauses: f.rounds } : {}), ...(f.sizes ? { flows: f.sizes[0] as number } : {}), ...(f.changed !== undefined ? { changed: f.changed } : {}) });
+  console.log(JSON.stringify(r));
   return EXIT_OK;
 }
 
