@@ -15,6 +15,7 @@ import { createLogger } from 'p4runtime-ts';
 import { fieldValue, readMigrationContract, slotGroup } from '../../plugin/index.js';
 import type { SimProfileName, SimSwitch } from '../../sim/index.js';
 import { startSimSwitch } from '../../sim/index.js';
+import { compileModeArgs } from '../cli/eager-compile.js';
 import { SCHEMA } from '../edge-rig.js';
 import { BENCH_VMS, dataSegmentFrame, handshakeFrames, slotFingerprint } from './migrate-flows.js';
 import type { BenchVm, SlotFingerprint } from './migrate-flows.js';
@@ -122,8 +123,9 @@ async function child(profile: SimProfileName): Promise<void> {
 
 /** Starts a worker switch of `profile` and resolves once it listens. */
 export function startMigrateSimWorker(profile: SimProfileName, timeoutMs = 60_000): Promise<MigrateSimWorker> {
-  // Under tsx (tests) this file is .ts and the child needs tsx's loader; built, it is plain .js.
-  const execArgv = HERE.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // Under tsx (tests) this file is .ts and the child needs tsx's loader; built, it is plain .js
+  // and compiles as a `carryover sim` started by the launcher would (eager by default).
+  const execArgv = HERE.endsWith('.ts') ? ['--import', 'tsx'] : compileModeArgs(process.env);
   const proc: ChildProcess = fork(HERE, ['--migrate-sim-worker', profile], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CompileModeError, EAGER_COMPILE_ENV, parseCompileMode } from './eager-compile.js';
+import { CompileModeError, EAGER_COMPILE_ENV, compileModeArgs, parseCompileMode } from './eager-compile.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const built = pathToFileURL(join(root, 'build', 'scenarios', 'cli', 'eager-compile.js')).href;
@@ -34,6 +34,9 @@ describe('eager compile', () => {
     expect(parseCompileMode({ [EAGER_COMPILE_ENV]: '1' })).toBe('eager');
     expect(parseCompileMode({ [EAGER_COMPILE_ENV]: '' })).toBe('eager');
     expect(parseCompileMode({ [EAGER_COMPILE_ENV]: '0' })).toBe('lazy');
+    // A child process of ours (the bench's switches) starts in the same mode.
+    expect(compileModeArgs({})).toEqual(['--no-lazy']);
+    expect(compileModeArgs({ [EAGER_COMPILE_ENV]: '0' })).toEqual([]);
     for (const bad of ['yes', 'false', '2', ' 1']) {
       expect(() => parseCompileMode({ [EAGER_COMPILE_ENV]: bad })).toThrow(CompileModeError);
       expect(() => parseCompileMode({ [EAGER_COMPILE_ENV]: bad })).toThrow(/CARRYOVER_EAGER_COMPILE=.*expected 1 .* or 0/);

@@ -37,6 +37,11 @@ export function parseCompileMode(env: Readonly<Record<string, string | undefined
   throw new CompileModeError(`${EAGER_COMPILE_ENV}=${v}: expected 1 (compile every function when its module loads, the default) or 0 (V8's lazy compilation)`);
 }
 
+/** The node command-line flags that start a child process of ours in the mode `env` asks for (the same as applyCompileMode). */
+export function compileModeArgs(env: Readonly<Record<string, string | undefined>>): string[] {
+  return parseCompileMode(env) === 'eager' ? ['--no-lazy'] : [];
+}
+
 /** Applies the mode `env` asks for to modules loaded after this call; returns it (throws CompileModeError, changing nothing, on a bad value). */
 export function applyCompileMode(env: Readonly<Record<string, string | undefined>>): CompileMode {
   const mode = parseCompileMode(env);
