@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChildResult, ChildRunner } from './first-pause-bench.js';
 import { firstPauseRows, measureFirstPauses, parseFirstPauseBenchOptions, runFirstPauseBench } from './first-pause-bench.js';
 
-const result = (mode: 'eager' | 'lazy', ...pauses: [number, number][]): ChildResult => ({ mode, pauses: pauses.map(([pauseMs, cpuMs]) => ({ pauseMs, cpuMs })) });
+const result = (mode: 'eager' | 'lazy', ...pauses: [number, number][]): ChildResult => ({ mode, pauses: pauses.map(([pauseMs, cpuMs]) => ({ pauseMs, cpuMs, processCpuMs: cpuMs + 1 })) });
 
 describe('bench first-pause', () => {
   it('bench first-pause — options: four processes per mode, 10^4 flows, 100 changed, three pauses; out-of-range values refused by name', () => {
@@ -24,13 +24,13 @@ describe('bench first-pause', () => {
     ], o);
     const row = (c: string, mode: string) => rows.find((r) => r.case === c && (r.variant ?? '').includes(mode));
     expect(row('first pause of a fresh controller process', 'eager')?.value).toBe(11);
-    expect(row('first pause of a fresh controller process', 'eager')?.note).toMatch(/median of 2 processes \(10\.0–12\.0\); .*CPU in it 6\.50 ms/);
+    expect(row('first pause of a fresh controller process', 'eager')?.note).toMatch(/median of 2 processes \(10\.0–12\.0\); .*CPU in it: main thread 6\.50 ms \(6\.00–7\.00\), whole process 7\.50 ms/);
     expect(row('first pause of a fresh controller process', 'lazy')?.value).toBe(18);
     expect(row('later pauses of the same processes', 'lazy')?.value).toBe(8);
-    expect(row('later pauses of the same processes', 'lazy')?.note).toMatch(/median of 4 .*first ÷ later 2\.25× in time/);
+    expect(row('later pauses of the same processes', 'lazy')?.note).toMatch(/median of 4 .*first ÷ later 2\.25× in time, .* in main thread CPU/);
     const ratio = rows.find((r) => r.case === 'first pause, lazy ÷ eager compilation');
     expect(ratio?.value).toBe(1.64);
-    expect(ratio?.note).toMatch(/18\.0 ms \/ 11\.0 ms; the controller's CPU in it 10\.0 \/ 6\.50 ms = 1\.54×/);
+    expect(ratio?.note).toMatch(/18\.0 ms \/ 11\.0 ms; the controller's main thread CPU in it 10\.0 \/ 6\.50 ms = 1\.54×/);
   });
 
   it('bench first-pause — the modes alternate one process at a time (an in-process fake runner stands in for the launcher)', async () => {

@@ -34,6 +34,7 @@ import { BENCH_VMS, changeCounts, pickSpread } from './migrate-flows.js';
 import { prepareStopAndCopy, stopAndCopyPause } from './stop-and-copy.js';
 import { requestsBetween, totalRequests } from './switch-request-counter.js';
 import type { SwitchRequestCounts } from './switch-request-counter.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 import { stepTimes, timedDeviceApi } from './timed-device-api.js';
 import type { DeviceCall, StepTimes } from './timed-device-api.js';
 import { migrateRows } from './migrate-report.js';
@@ -131,6 +132,8 @@ export interface MeasuredPause {
   readonly roundTripMs: number;
   /** CPU the controller's process (every thread: the event loop, GC helpers) used in the pause, ms. */
   readonly controllerCpuMs?: number;
+  /** CPU of the controller's main thread (the event loop) in the pause, ms (Linux). */
+  readonly controllerMainCpuMs?: number;
 }
 
 /** One measured pause of the engine. */
@@ -251,10 +254,12 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const roundTripMs = await rig.roundTripMs();
   const r0 = rig.reading();
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuMs();
   const p0 = performance.now();
   const sync = await engine.pauseSync();
   const p1 = performance.now();
   const cpu = process.cpuUsage(c0);
+  const m1 = mainThreadCpuMs();
   const r1 = rig.reading();
   // What the controller holds for the migration once everything is staged (forced collections
   // here, after the pause, not before it: see settle()); compared below with the heap once the
@@ -269,7 +274,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
-    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, ...(m0 !== undefined && m1 !== undefined ? { controllerMainCpuMs: m1 - m0 } : {}), finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
     snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
   };
   log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);
