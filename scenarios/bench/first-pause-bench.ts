@@ -119,7 +119,7 @@ export async function measureFirstPauses(options: Partial<FirstPauseBenchOptions
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const spread = (xs: readonly number[]): string => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
 
-/** The table: per mode the first pauses and the later ones (time and the process's CPU), and eager against lazy. */
+/** The table: per mode the first pauses and the later ones (time, the main thread's and the whole process's CPU), and eager against lazy. */
 export function firstPauseRows(results: readonly ChildResult[], o: FirstPauseBenchOptions): BenchRow[] {
   const base = `full / flows=${o.flows} / changed=${o.changed}`;
   const rows: BenchRow[] = [];
