@@ -3,6 +3,7 @@
  * one results table. Suites are loaded lazily so `bench sim` does not load the client bench.
  */
 import type { BenchRow } from '../bench/results.js';
+import type { FirstPauseBenchOptions } from '../bench/first-pause-bench.js';
 import type { MigrateBenchOptions } from '../bench/migrate-bench.js';
 import { renderMarkdown, writeResults } from '../bench/results.js';
 import { cpus as osCpus } from 'node:os';
@@ -90,7 +91,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     summary: "the pause a one-shot `carryover migrate` makes — the first of a fresh controller process — beside the later ones, with the launcher's eager compilation on and off (--rounds = processes per mode, default 4; --sizes N flows, default 10^4; --changed N, default 100)",
     load: async () => {
       const { runFirstPauseBench } = await import('../bench/first-pause-bench.js');
-      return (f) => runFirstPauseBench({ ...(f.rounds !== undefined ? { processes: f.rounds } : {}), ...(f.sizes ? { flows: f.sizes[0] as number } : {}), ...(f.changed !== undefined ? { changed: f.changed } : {}) });
+      return (f) => runFirstPauseBench(firstPauseOptions(f, 'processes'));
     },
   },
   domains: {
@@ -168,6 +169,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   return EXIT_OK;
 }
 
+/** The first-pause suite's options from the flags: --sizes gives the flows, --changed the changes, --rounds counts `rounds` (the parent's processes per mode, or a child's pauses). */
+function firstPauseOptions(f: BenchFlags, rounds: 'processes' | 'pauses'): Partial<FirstPauseBenchOptions> {
+  return { ...(f.rounds !== undefined ? { [rounds]: f.rounds } : {}), ...(f.sizes ? { flows: f.sizes[0] as number } : {}), ...(f.changed !== undefined ? { changed: f.changed } : {}) };
+}
+
 /**
  * `bench first-pause --child`: one process of that suite (started by it through this launcher):
  * measures its pauses and prints them as one JSON line (--rounds = pauses in this process).
@@ -175,7 +181,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 async function firstPauseChild(positionals: readonly string[], f: BenchFlags): Promise<number> {
   if (positionals.length !== 1 || positionals[0] !== 'first-pause') throw new UsageError('bench: --child is the first-pause suite\'s own child process (bench first-pause --child); it takes no other suite');
   const { runFirstPauseChild } = await import('../bench/first-pause-bench.js');
-  const r = await runFirstPauseChild({ ...(f.rounds !== undefined ? { pauses: f.rounds } : {}), ...(f.sizes ? { flows: f.sizes[0] as number } : {}), ...(f.changed !== undefined ? { changed: f.changed } : {}) });
+  const r = await runFirstPauseChild(firstPauseOptions(f, 'pauses'));
   console.log(JSON.stringify(r));
   return EXIT_OK;
 }

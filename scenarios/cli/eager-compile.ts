@@ -8,7 +8,7 @@
  * VM is stopped for (BENCHMARKS.md, "the first pause of a process"). `carryover migrate` runs one
  * migration per process: every pause it makes is a first pause.
  * With V8's `--no-lazy`, set before the modules load, every function is compiled when its module
- * loads instead (about 0.2 s and 8 MB more at start, nothing inside the pause), and with
+ * loads instead (about 0.25 s and 8 MB more at start, nothing inside the pause), and with
  * `--no-lazy-feedback-allocation` a function collects type feedback from its first call, not
  * only after several: a function the pause calls once runs with what it learned there.
  *
