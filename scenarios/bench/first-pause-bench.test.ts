@@ -10,7 +10,9 @@ describe('bench first-pause', () => {
     expect(Object.isFrozen(parseFirstPauseBenchOptions({ processes: 2 }))).toBe(true);
     expect(() => parseFirstPauseBenchOptions({ processes: 0 })).toThrow(/processes 0 must be an integer 1\.\.100/);
     expect(() => parseFirstPauseBenchOptions({ pauses: 1 })).toThrow(/pauses 1 .*the first and at least one later/);
-    expect(() => parseFirstPauseBenchOptions({ flows: 1_000, changed: 1_001 })).toThrow(/changed 1001 must be an integer 1\.\.1000/);
+    expect(() => parseFirstPauseBenchOptions({ flows: 1_000, changed: 1_001 })).toThrow(/changed 1001 must be an integer 0\.\.1000/);
+    expect(() => parseFirstPauseBenchOptions({ changed: -1 })).toThrow(/changed -1 must be an integer 0\.\.10000/);
+    expect(parseFirstPauseBenchOptions({ changed: 0 }).changed).toBe(0);
     expect(() => parseFirstPauseBenchOptions({ flows: 2.5 })).toThrow(/flows 2\.5/);
   });
 

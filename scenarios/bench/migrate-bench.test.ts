@@ -38,3 +38,18 @@ describe.each(['full', 'bmv2'] as const)('bench migrate — profile %s', (profil
     expect(rows.find((x) => x.case.startsWith('pause-window sync on real BMv2'))?.value).toBe('NOT RUN');
   }, 600_000);
 });
+
+describe('bench migrate — nothing left to move', () => {
+  it('bench migrate — a pause with no flow changed since the last round moves no slot, makes a constant few requests, and reports the snapshot\'s throughput', async () => {
+    const r = await measureMigrations({ profiles: ['full'], sizes: [1_000], shares: [], counts: [0], repeats: 1, stopAndCopy: false }, () => undefined);
+    expect(r.pauses.map((p) => [p.flows, p.changed, p.finalSlots])).toEqual([[1_000, 0, 0]]);
+    const pause = r.pauses[0] as (typeof r.pauses)[number];
+    // The freeze, the counters' Read and the activation over P4Runtime; the tracker and the clock in-band.
+    expect(pause.requests.writes + pause.requests.reads).toBeLessThanOrEqual(4);
+    expect(pause.requests.packetOuts - pause.retries).toBeLessThanOrEqual(3);
+    expect(pause.delta).toEqual({ slots: 0, ms: 0 });
+    const throughput = migrateRows(r).find((x) => x.case === 'pre-copy throughput');
+    expect(throughput?.value).toBeGreaterThan(0);
+    expect(throughput?.note).toContain('no delta round (nothing changed)');
+  }, 300_000);
+});

@@ -237,7 +237,8 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
     // The VM runs: one data segment on each changing flow, which the next delta round carries.
     tChange = performance.now();
     if ((await rig.src.worker.change(changing, vm)) !== changed) throw new MigrateBenchFailure(`${what}: not every data segment during pre-copy passed the source`);
-    deltaEnd = await installed(calls, 1, changed, running, `${what}: delta round`);
+    // Nothing changed (--changed 0): no delta round to wait for.
+    deltaEnd = changed === 0 ? tChange : await installed(calls, 1, changed, running, `${what}: delta round`);
   } catch (e) {
     if (e instanceof PrecopyFailed) {
       await engine.abort('ABORTED_BY_TRIGGER', 'bench: pre-copy failed');

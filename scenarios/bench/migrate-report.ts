@@ -140,7 +140,7 @@ function pauseRows(r: MigrateBenchResult): BenchRow[] {
     rows.push({ suite: SUITE, case: 'switch requests in the pause', variant, value: totalRequests(m.requests), unit: 'requests', note: `both switches: ${describeRequests(m.requests, m.targetOps, m.retries)}` });
     const slots = m.snapshot.slots + m.delta.slots;
     const secs = (m.snapshot.ms + m.delta.ms) / 1000;
-    rows.push({ suite: SUITE, case: 'pre-copy throughput', variant, value: slots / secs, unit: 'slots/s', note: `snapshot ${m.snapshot.slots} slots in ${ms(m.snapshot.ms)} ms (${Math.round((m.snapshot.slots / m.snapshot.ms) * 1000)}/s); delta round ${m.delta.slots} slots changed → staged in ${ms(m.delta.ms)} ms (includes ≤ 2 polling intervals)` });
+    rows.push({ suite: SUITE, case: 'pre-copy throughput', variant, value: slots / secs, unit: 'slots/s', note: `snapshot ${m.snapshot.slots} slots in ${ms(m.snapshot.ms)} ms (${Math.round((m.snapshot.slots / m.snapshot.ms) * 1000)}/s); ${m.delta.slots === 0 ? 'no delta round (nothing changed)' : `delta round ${m.delta.slots} slots changed → staged in ${ms(m.delta.ms)} ms (includes ≤ 2 polling intervals)`}` });
   }
   return rows;
 }

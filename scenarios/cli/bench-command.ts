@@ -81,7 +81,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     },
   },
   migrate: {
-    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; beside each pause on the sims the minimum requests\' time over P4Runtime, and with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time in-band (--rounds = migrations per row, --sizes, --changed N = only N changed, --quiet-ms N = quiet before each pause (default 50), --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
+    summary: 'the engine\'s pause-window sync and pre-copy at 10^4/10^5 flows, 1 %/5 %/100 changed, vs stop-and-copy; requests per pause, memory per flow; beside each pause on the sims the minimum requests\' time over P4Runtime, and with CARRYOVER_BMV2 also on two real BMv2s beside the minimum requests\' time in-band (--rounds = migrations per row, --sizes, --changed N = only N changed (0: nothing left to move), --quiet-ms N = quiet before each pause (default 50), --profiles full,bmv2,real-bmv2; run node with --expose-gc)',
     load: async () => {
       const { runMigrateBench } = await import('../bench/migrate-bench.js');
       return (f) => runMigrateBench(migrateOptions(f));
@@ -220,7 +220,8 @@ function benchFlags(v: { target?: string; 'device-id'?: string; 'device-config'?
   }
   if (v.changed !== undefined) {
     const n = Number(v.changed);
-    if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) throw new UsageError(`bench: --changed '${v.changed}' is not an integer 1..100000 (flows changed between the last pre-copy round and the freeze)`);
+    // 0 is a pause with nothing left to move: what the freeze and the activation cost alone.
+    if (!/^\d+$/.test(v.changed) || n > 100_000) throw new UsageError(`bench: --changed '${v.changed}' is not an integer 0..100000 (flows changed between the last pre-copy round and the freeze; 0: nothing left to move)`);
     out.changed = n;
   }
   if (v['quiet-ms'] !== undefined) {

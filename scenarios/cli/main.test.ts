@@ -48,9 +48,11 @@ describe('carryover CLI', () => {
     const r = await run(['bench', 'migrate', '--sizes', '100000,10000']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--sizes '100000,10000' is not a list of at most 4 ascending integers");
-    const c = await run(['bench', 'migrate', '--changed', '0']);
-    expect(c.code).toBe(2);
-    expect(c.stderr).toContain("--changed '0' is not an integer 1..100000");
+    for (const bad of ['-1', '', '2.5', 'some', '100001']) {
+      const c = await run(['bench', 'migrate', `--changed=${bad}`]);
+      expect(c.code).toBe(2);
+      expect(c.stderr).toContain(`--changed '${bad}' is not an integer 0..100000`);
+    }
     for (const bad of ['-5', '1.5', 'soon', '60001']) {
       const q = await run(['bench', 'migrate', `--quiet-ms=${bad}`]);
       expect(q.code).toBe(2);
