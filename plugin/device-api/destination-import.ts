@@ -9,6 +9,7 @@ import type { VmSlotIndex } from '../state-access/index.js';
 import type { StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
 import { splitHeld } from './held-slots.js';
+import { BULK_SLOTS } from './source-batch.js';
 import { flowKeyString, placeSlots, translateFields } from './slot-placement.js';
 import { addInto, addVmCounters, countersAfter, readVmCounters } from './vm-counter-transfer.js';
 import { probeDataplaneAtomic } from './atomic-activation.js';
@@ -77,6 +78,9 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
     const p = x.placed.get(restKeys[i] as string);
     if (p) d.index.note(p.slot, x.vmId);
   }
+  // As in sourceBatch: the optimizing compile a bulk import earns starts at the next call, which
+  // would be the final batch's, in the pause; make it an empty one, now (never from the pause).
+  if (!final && batch.slots.length >= BULK_SLOTS) await importSlots(d, x, { ...batch, slots: [], removed: [], counters: undefined });
   return installed + held.length;
 }
 

@@ -10,6 +10,14 @@ import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
 import { flowKeyFields, sameFlowKey } from './slot-placement.js';
 
+/**
+ * A batch this large (the snapshot) runs long enough in collectSlots for V8 to mark it hot, and
+ * V8 starts that optimizing compile at the function's next call: the final delta, in the pause,
+ * where the compile's thread takes a core from the switches (BENCHMARKS.md, 10^5 flows: 13 ms of
+ * compiler CPU in a 6 ms pause). An empty call right after a bulk one starts it now, in pre-copy.
+ */
+export const BULK_SLOTS = 1000;
+
 /** What a source's batches read through. */
 export interface SourceSide {
   readonly access: RegisterAccess;
@@ -38,6 +46,18 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
   // No slots to read, nothing to rebase: no clock (a pause with nothing changed saves the trip).
   const none = Array.isArray(reading) && reading.length === 0;
   const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? s.access.readClock()), reading]);
+  const { slots, removed } = collectSlots(s.group, x, looked, read);
+  // Not in the pause (frozen): a compile started there is what this avoids.
+  if (read.length >= BULK_SLOTS && !x.frozen) collectSlots(s.group, x, [], []);
+  return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
+}
+
+/**
+ * The loop of sourceBatch, apart from it: a snapshot runs it over 10^5 slots, which has V8 optimize
+ * the function it is in, and that compile starts at the function's next call — the final delta,
+ * in the pause. Apart, that compile is this small function's, not the async one's whole body.
+ */
+function collectSlots(g: SlotGroupSpec, x: Migration, looked: readonly number[], read: readonly SlotRecord[]): { slots: SlotRecordOut[]; removed: Record<string, bigint>[] } {
   const slots: SlotRecordOut[] = [];
   const removed: Record<string, bigint>[] = [];
   // Usually the slots read are exactly the ones looked at, in that order (the final batch from
@@ -45,7 +65,6 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
   const inOrder = looked.length === read.length && looked.every((i, n) => read[n]?.index === i);
   const byIndex = inOrder ? undefined : new Map(read.map((r) => [r.index, r]));
   const all = inOrder ? looked : [...new Set([...looked, ...read.map((r) => r.index)])];
-  const g = s.group;
   const vmId = BigInt(x.vmId);
   // Indexed, not for-of: the final batch runs unoptimized in the pause, where for-of allocates per step.
   for (let n = 0; n < all.length; n++) {
@@ -65,7 +84,7 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
       if (!same) x.exported.set(i, flowKeyFields(g, fields));
     }
   }
-  return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
+  return { slots, removed };
 }
 
 /**
