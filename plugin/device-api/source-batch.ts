@@ -13,8 +13,8 @@ import { flowKeyFields, sameFlowKey } from './slot-placement.js';
 /**
  * A batch this large (the snapshot) runs long enough in collectSlots for V8 to mark it hot, and
  * V8 starts that optimizing compile at the function's next call: the final delta, in the pause,
- * where the compile's thread takes a core from the switches (BENCHMARKS.md, 10^5 flows: 13 ms of
- * compiler CPU in a 6 ms pause). An empty call right after a bulk one starts it now, in pre-copy.
+ * where the compile's thread takes a core from the switches (BENCHMARKS.md: at 10^5 flows 4–15 ms of
+ * a core in each pause). An empty call right after a bulk one starts it now, in pre-copy.
  */
 export const BULK_SLOTS = 1000;
 
@@ -52,11 +52,7 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
   return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
 }
 
-/**
- * The loop of sourceBatch, apart from it: a snapshot runs it over 10^5 slots, which has V8 optimize
- * the function it is in, and that compile starts at the function's next call — the final delta,
- * in the pause. Apart, that compile is this small function's, not the async one's whole body.
- */
+/** sourceBatch's loop, a function of its own so that the compile a snapshot earns is this one's alone (BULK_SLOTS). */
 function collectSlots(g: SlotGroupSpec, x: Migration, looked: readonly number[], read: readonly SlotRecord[]): { slots: SlotRecordOut[]; removed: Record<string, bigint>[] } {
   const slots: SlotRecordOut[] = [];
   const removed: Record<string, bigint>[] = [];
