@@ -35,7 +35,7 @@ describe('eager compile', () => {
     expect(parseCompileMode({ [EAGER_COMPILE_ENV]: '' })).toBe('eager');
     expect(parseCompileMode({ [EAGER_COMPILE_ENV]: '0' })).toBe('lazy');
     // A child process of ours (the bench's switches) starts in the same mode.
-    expect(compileModeArgs({})).toEqual(['--no-lazy', '--no-lazy-feedback-allocation']);
+    expect(compileModeArgs({})).toEqual(['--no-lazy', '--no-lazy-feedback-allocation', '--no-flush-bytecode']);
     expect(compileModeArgs({ [EAGER_COMPILE_ENV]: '0' })).toEqual([]);
     for (const bad of ['yes', 'false', '2', ' 1']) {
       expect(() => parseCompileMode({ [EAGER_COMPILE_ENV]: bad })).toThrow(CompileModeError);

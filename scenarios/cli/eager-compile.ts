@@ -11,6 +11,9 @@
  * loads instead (about 0.25 s and 8 MB more at start, nothing inside the pause), and with
  * `--no-lazy-feedback-allocation` a function collects type feedback from its first call, not
  * only after several: a function the pause calls once runs with what it learned there.
+ * `--no-flush-bytecode` keeps that bytecode: V8 otherwise drops the bytecode of functions idle
+ * across a few collections, and the pause's code is idle between migrations — `perf` found a sim
+ * parsing JavaScript inside the pause (BENCHMARKS.md, session of 2026-12-04 from 19:10).
  *
  * @example
  * ```ts
@@ -28,8 +31,8 @@ export type CompileMode = 'eager' | 'lazy';
 
 /** V8's flags for each mode (`lazy` is V8's default). */
 const FLAGS: Readonly<Record<CompileMode, readonly string[]>> = {
-  eager: ['--no-lazy', '--no-lazy-feedback-allocation'],
-  lazy: ['--lazy', '--lazy-feedback-allocation'],
+  eager: ['--no-lazy', '--no-lazy-feedback-allocation', '--no-flush-bytecode'],
+  lazy: ['--lazy', '--lazy-feedback-allocation', '--flush-bytecode'],
 };
 
 /** A value of CARRYOVER_EAGER_COMPILE that is neither 0 nor 1. */
