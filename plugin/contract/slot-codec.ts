@@ -4,6 +4,7 @@
  */
 import { EdgePluginError } from '../errors.js';
 import type { DirtySpec, FieldRef, SlotGroupSpec } from './slot-group.js';
+import { slotLayoutCode } from './slot-layout-code.js';
 
 // Masks and shift amounts as bigints made once: every field of every slot read or written needs them.
 const MASKS: readonly bigint[] = Array.from({ length: 129 }, (_, b) => (1n << BigInt(b)) - 1n);
@@ -37,6 +38,8 @@ function templateOf(group: SlotGroupSpec): FieldTemplate {
 
 /** Every field of a slot by name (bigint values), in layout order. */
 export function decodeSlotFields(group: SlotGroupSpec, words: readonly bigint[]): Record<string, bigint> {
+  const code = slotLayoutCode(group);
+  if (code) return code.decode(words);
   // A clone of a template that already has every property, then stores to existing ones: V8
   // turns an object that gains more than a dozen properties by keyed stores into a dictionary
   // (every later look-up, copy and for-in of the fields a hash-table walk), and this runs for
@@ -75,6 +78,8 @@ export function encodeSlotWords(group: SlotGroupSpec, fields: Readonly<Record<st
  * of 10^3 flows does not look up 2·10^4 names again.
  */
 export function encodeCheckedSlotWords(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): bigint[] {
+  const code = slotLayoutCode(group);
+  if (code) return code.encode(fields);
   const words = group.words;
   const out = new Array<bigint>(words.length);
   for (let w = 0; w < words.length; w++) {

@@ -56,7 +56,11 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   }
   if (!clock) return 0;
   const localClock = await clock;
-  const flows = batch.slots.map((s) => translateFields(d.plugin.group, s.fields, { vmId: x.vmId, sourceClock: batch.clock, localClock }));
+  // The translation made once, outside the loop: a closure reading `batch` per flow was compiled
+  // for pre-copy's batches and thrown away at the final one (it has more fields), in the pause.
+  const translation = { vmId: x.vmId, sourceClock: batch.clock, localClock };
+  const group = d.plugin.group;
+  const flows = batch.slots.map((s) => translateFields(group, s.fields, translation));
   // Each key as a string once: a final batch of 10^3 flows would otherwise convert 10^4 bigints thrice.
   const keys = flows.map((f) => flowKeyString(d.plugin.group, f));
   const plain = access.capabilities().backend === 'p4runtime';

@@ -7,6 +7,7 @@
  * every respect: `payload` and `metadata` decode on demand.
  */
 import { p4 } from '../proto/index.js';
+import { keepShape } from './shape-keeper.js';
 
 /** StreamMessageResponse.packet is field 2, length-delimited: tag (2 << 3) | 2. */
 const PACKET_TAG = 0x12;
@@ -33,6 +34,9 @@ export class EncodedPacketIn implements p4.v1.PacketIn.$Properties {
     return this.decoded().metadata;
   }
 }
+
+// In-band answers arrive one by one and die at once: keep the class's map (shape-keeper.ts).
+keepShape(new EncodedPacketIn(new Uint8Array(0), 0, 0));
 
 /**
  * Decodes one StreamMessageResponse: a message that is exactly one packet-in (field 2 spanning

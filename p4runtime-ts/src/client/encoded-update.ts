@@ -9,6 +9,7 @@
  * so an EncodedUpdate is still a `p4.v1.Update` in every respect.
  */
 import { p4 } from '../proto/index.js';
+import { keepShape } from './shape-keeper.js';
 
 /** A `p4.v1.Update` carried as its wire encoding, framed as a WriteRequest `updates` field. */
 export class EncodedUpdate implements p4.v1.Update.$Properties {
@@ -42,6 +43,10 @@ export class EncodedUpdate implements p4.v1.Update.$Properties {
     return p4.v1.Update.decode(this.bytes).entity ?? null;
   }
 }
+
+// Every EncodedUpdate of a write dies with it: without one kept, the optimized code of the
+// register encoder and of concatWriteRequest is discarded between writes (shape-keeper.ts).
+keepShape(new EncodedUpdate(p4.v1.Update.Type.UNSPECIFIED, new Uint8Array(0), 0, 0));
 
 /**
  * The encoding of a WriteRequest: `head` (its other fields, encoded once) followed by each
