@@ -10,6 +10,8 @@ export type { DeltaDigestSpec, DirtySpec, FieldRef, SlotGroupSpec, SlotWord } fr
 export { candidateSlotsFor, chooseSlot, keyBytes, validatePlacementSpec } from './placement.js';
 export type { HashChoice, KeyField, PlacementSpec, SlotChoice, SlotProbe } from './placement.js';
 export { bitMask, decodeSlotFields, dirtyBufferWords, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, fieldValue, isOccupied, slotKey, slotsOfDirtyWord } from './slot-codec.js';
+export { slotLayoutCode } from './slot-layout-code.js';
+export type { SlotLayoutCode } from './slot-layout-code.js';
 export { MIGRATION_FLAGS, readMigrationControl, readVmMap } from './vm-control.js';
 export type { MigrationControlSpec, MigrationFlag, VmMapSpec } from './vm-control.js';
 export { readMigratableTables } from './migratable-tables.js';

@@ -6,10 +6,11 @@ import type { FieldRef, SlotGroupSpec } from './slot-group.js';
 import { slotLayoutCode } from './slot-layout-code.js';
 
 /** A group with just the words the codec reads (the rest of a SlotGroupSpec is not consulted). */
-function layout(words: readonly (readonly [name: string, lsb: number, bits: number])[][]): SlotGroupSpec {
-  return {
-    words: words.map((fs, index) => ({ index, register: `r${index}`, registerId: index + 1, bits: 64, fields: fs.map(([name, lsb, bits]): FieldRef => ({ name, word: index, register: `r${index}`, lsb, bits })) })),
-  } as unknown as SlotGroupSpec;
+function layout(words: readonly (readonly [name: string, lsb: number, bits: number])[][], key?: readonly string[]): SlotGroupSpec {
+  const ws = words.map((fs, index) => ({ index, register: `r${index}`, registerId: index + 1, bits: 64, fields: fs.map(([name, lsb, bits]): FieldRef => ({ name, word: index, register: `r${index}`, lsb, bits })) }));
+  const all = ws.flatMap((w) => w.fields);
+  const keyRefs = (key ?? all.slice(0, 1).map((f) => f.name)).map((n) => all.find((f) => f.name === n) ?? ({ name: n } as FieldRef));
+  return { words: ws, key: keyRefs } as unknown as SlotGroupSpec;
 }
 
 /** The reference: each field extracted on its own. */
@@ -35,6 +36,10 @@ describe('slot layout code', () => {
     expect(slotLayoutCode(layout([[['a', 0, 8]], [['a', 0, 8]]]))).toBeUndefined();
     expect(slotLayoutCode(layout([[['a', 1.5, 8]]]))).toBeUndefined();
     expect(slotLayoutCode(layout([[['a', 0, 0]]]))).toBeUndefined();
+    // A key naming no field of the layout, an empty key, a key field listed twice.
+    expect(slotLayoutCode(layout([[['a', 0, 8]]], ['b']))).toBeUndefined();
+    expect(slotLayoutCode(layout([[['a', 0, 8]]], []))).toBeUndefined();
+    expect(slotLayoutCode(layout([[['a', 0, 8]]], ['a', 'a']))).toBeUndefined();
     // Compiled once per group: the same object on every call.
     const g = layout([[['a', 0, 8]]]);
     expect(slotLayoutCode(g)).toBe(slotLayoutCode(g));
@@ -61,10 +66,27 @@ describe('slot layout code', () => {
     }), { numRuns: 300 });
   });
 
+  it('slot layout code — the key: compared, copied and joined as the generic key functions do, absent fields as 0', () => {
+    const g = layout([[['addr', 32, 32], ['port', 16, 16], ['proto', 0, 8]], [['count', 0, 64]]], ['proto', 'addr', 'port']);
+    const code = slotLayoutCode(g);
+    const flow = fc.record({ addr: fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }), port: fc.bigInt({ min: 0n, max: 65535n }), proto: fc.bigInt({ min: 0n, max: 255n }), count: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }, { requiredKeys: ['addr'] });
+    fc.assert(fc.property(flow, flow, (a, b) => {
+      const fa = a as Record<string, bigint>;
+      const fb = b as Record<string, bigint>;
+      const keyOf = (f: Record<string, bigint>): bigint[] => ['proto', 'addr', 'port'].map((n) => f[n] ?? 0n);
+      expect(code?.keyString(fa)).toBe(keyOf(fa).map(String).join('/'));
+      expect(code?.keyFields(fa)).toEqual({ proto: fa.proto ?? 0n, addr: fa.addr, port: fa.port ?? 0n });
+      expect(Object.keys(code?.keyFields(fa) ?? {})).toEqual(['proto', 'addr', 'port']);
+      expect(code?.sameKey(fa, fb)).toBe(String(keyOf(fa)) === String(keyOf(fb)));
+      expect(code?.sameKey(fa, { ...fa, count: (fa.count ?? 0n) + 1n })).toBe(true);
+    }), { numRuns: 300 });
+  });
+
   it('slot layout code — a process that forbids code from strings gets no compiled codec, and no error', () => {
     const here = fileURLToPath(new URL('./slot-layout-code.ts', import.meta.url));
     const script = `const { slotLayoutCode } = await import(${JSON.stringify(here)});
-const g = { words: [{ fields: [{ name: 'a', word: 0, lsb: 0, bits: 8 }] }] };
+const a = { name: 'a', word: 0, lsb: 0, bits: 8 };
+const g = { words: [{ fields: [a] }], key: [a] };
 process.stdout.write(String(slotLayoutCode(g)));`;
     const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(out).toBe('undefined');

@@ -1,5 +1,6 @@
 /**
- * A slot group's field codec compiled for its layout: a slot's words to fields by name, and back.
+ * A slot group's field codec compiled for its layout: a slot's words to fields by name, and back,
+ * and a flow's key (compared, copied, as a string).
  *
  * Why compiled: the generic loops (slot-codec.ts) store and load every field through a name held
  * in a variable, and with a couple of dozen names V8's property caches go megamorphic — each
@@ -21,6 +22,12 @@ export interface SlotLayoutCode {
   readonly decode: (words: readonly bigint[]) => Record<string, bigint>;
   /** The words from checked fields (each within its width; absent is 0), as encodeCheckedSlotWords. */
   readonly encode: (fields: Readonly<Record<string, bigint>>) => bigint[];
+  /** Whether two flows have the same key fields (absent is 0). */
+  readonly sameKey: (a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>) => boolean;
+  /** A flow's key fields only, in key order (absent is 0). */
+  readonly keyFields: (fields: Readonly<Record<string, bigint>>) => Record<string, bigint>;
+  /** A flow's key as one string: the key fields' decimal values joined by `/`, in key order. */
+  readonly keyString: (fields: Readonly<Record<string, bigint>>) => string;
 }
 
 const compiled = new WeakMap<SlotGroupSpec, SlotLayoutCode | null>();
@@ -47,7 +54,11 @@ function compile(group: SlotGroupSpec): SlotLayoutCode | null {
       names.add(f.name);
     }
   }
+  const keyNames = group.key.map((k) => k.name);
+  // The key names a subset of the layout's fields (the contract checks it); anything else falls back.
+  if (keyNames.length === 0 || keyNames.some((n) => !names.has(n)) || new Set(keyNames).size !== keyNames.length) return null;
   const lit = (s: string): string => JSON.stringify(s);
+  const get = (obj: string, n: string): string => `(${obj}[${lit(n)}] ?? 0n)`;
   const loads = group.words.map((_, w) => `const w${w} = words[${w}] ?? 0n;`).join('\n');
   const props = group.words.flatMap((word, w) => word.fields.map((f) => `${lit(f.name)}: ${f.lsb === 0 ? `w${w}` : `(w${w} >> ${f.lsb}n)`} & ${(1n << BigInt(f.bits)) - 1n}n`));
   const wordsOut = group.words.map((word) => word.fields.map((f) => (f.lsb === 0 ? `(fields[${lit(f.name)}] ?? 0n)` : `((fields[${lit(f.name)}] ?? 0n) << ${f.lsb}n)`)).join(' | ') || '0n');
@@ -55,6 +66,9 @@ function compile(group: SlotGroupSpec): SlotLayoutCode | null {
     return Object.freeze({
       decode: new Function('words', `"use strict";\n${loads}\nreturn { ${props.join(', ')} };`) as SlotLayoutCode['decode'],
       encode: new Function('fields', `"use strict";\nreturn [${wordsOut.join(', ')}];`) as SlotLayoutCode['encode'],
+      sameKey: new Function('a', 'b', `"use strict";\nreturn ${keyNames.map((n) => `${get('a', n)} === ${get('b', n)}`).join(' && ')};`) as SlotLayoutCode['sameKey'],
+      keyFields: new Function('f', `"use strict";\nreturn { ${keyNames.map((n) => `${lit(n)}: ${get('f', n)}`).join(', ')} };`) as SlotLayoutCode['keyFields'],
+      keyString: new Function('f', `"use strict";\nreturn ${keyNames.map((n) => `String(${get('f', n)})`).join(" + '/' + ")};`) as SlotLayoutCode['keyString'],
     });
   } catch {
     // Code from strings forbidden in this process: the generic loops serve.

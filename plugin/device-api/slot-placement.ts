@@ -6,7 +6,7 @@
  * live flow; the next candidate is tried, and with none left the flow is a KEY_COLLISION.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { candidateSlotsFor, encodeSlotWords, fieldValue } from '../contract/index.js';
+import { candidateSlotsFor, encodeSlotWords, fieldValue, slotLayoutCode } from '../contract/index.js';
 import type { RegisterAccess } from '../state-access/index.js';
 import { DeviceApiFailure } from './migration-sessions.js';
 
@@ -18,6 +18,8 @@ export interface PlacedSlot {
 
 /** A flow's key as one string (the group's key fields, in order). */
 export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): string {
+  const code = slotLayoutCode(group);
+  if (code) return code.keyString(fields);
   // A loop, not map + join: this runs for every flow of every batch.
   const key = group.key;
   let s = String(fields[key[0]?.name ?? ''] ?? 0n);
@@ -27,6 +29,8 @@ export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<stri
 
 /** Whether two flows have the same key (flowKeyString equality, without building the strings). */
 export function sameFlowKey(group: SlotGroupSpec, a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>): boolean {
+  const code = slotLayoutCode(group);
+  if (code) return code.sameKey(a, b);
   // Indexed, not for-of: pause code runs unoptimized, where for-of allocates a result per step.
   const key = group.key;
   for (let i = 0; i < key.length; i++) {
@@ -38,6 +42,8 @@ export function sameFlowKey(group: SlotGroupSpec, a: Readonly<Record<string, big
 
 /** A flow's key fields only (what `removed` carries). */
 export function flowKeyFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
+  const code = slotLayoutCode(group);
+  if (code) return code.keyFields(fields);
   const out: Record<string, bigint> = {};
   for (const k of group.key) out[k.name] = fields[k.name] ?? 0n;
   return out;
