@@ -32,7 +32,12 @@ export interface SlotLayoutCode {
 
 const compiled = new WeakMap<SlotGroupSpec, SlotLayoutCode | null>();
 
-/** The group's compiled codec, made once per group; undefined when it cannot be compiled (see above). */
+/**
+ * The group's compiled codec, made once per group; undefined when it cannot be compiled (see above).
+ * @example
+ * const code = slotLayoutCode(slotGroup(contract, 'conntrack'));
+ * const fields = code ? code.decode(words) : decodeSlotFields(group, words); // decodeSlotFields does this itself
+ */
 export function slotLayoutCode(group: SlotGroupSpec): SlotLayoutCode | undefined {
   let c = compiled.get(group);
   if (c === undefined) {
