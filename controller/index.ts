@@ -28,6 +28,8 @@ export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRo
 export { PeerRounds, inProcessTransfer } from './engine/peer-rounds.js';
 export type { PeerRound, PeerRoundsDeps, TransferStarter } from './engine/peer-rounds.js';
 export { SeqLedger } from './engine/seq-ledger.js';
+export { DEFAULT_YOUNG_HEADROOM, YoungHeadroomOptionsError, exposedGc, keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './engine/young-headroom.js';
+export type { Every, YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './engine/young-headroom.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';

@@ -10,6 +10,7 @@ import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import type { TransferStarter } from './peer-rounds.js';
+import type { YoungGeneration, YoungHeadroomOptions } from './young-headroom.js';
 
 /** What the engine does when the pause-window sync misses its deadline. */
 export type DeadlinePolicy = 'abort' | 'continue';
@@ -37,6 +38,13 @@ export interface MigrationEngineOptions {
    * the controller).
    */
   readonly transfer?: TransferStarter;
+  /**
+   * The controller's young generation, kept with room for the pause from pre-copy until the pause
+   * starts (young-headroom.ts). Default: this process's (V8); false: left to V8 alone.
+   */
+  readonly youngGeneration?: YoungGeneration | false;
+  /** When the keeper collects. Default DEFAULT_YOUNG_HEADROOM. */
+  readonly youngHeadroom?: YoungHeadroomOptions;
 }
 
 /** One pre-copy round: slots installed, batches merged. */

@@ -20,6 +20,8 @@ import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
+import { keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './young-headroom.js';
+import type { YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './young-headroom.js';
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -52,14 +54,30 @@ export class MigrationEngine {
   private running: { readonly stop: () => void; readonly done: Promise<unknown> } | undefined;
   /** Why pre-copy failed, once it did: the pause then freezes nothing. */
   private precopyFailed: { readonly error: unknown } | undefined;
+  private readonly young: YoungGeneration | undefined;
+  private readonly youngOptions: Readonly<Required<YoungHeadroomOptions>>;
+  private youngKeeper: YoungHeadroomKeeper | undefined;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
     this.logger = (o.logger ?? silentLogger).child({ migration: this.ref.migrationId });
     this.scheduler = o.scheduler ?? monotonicScheduler;
+    try {
+      this.youngOptions = parseYoungHeadroomOptions(o.youngHeadroom ?? {});
+    } catch (e) {
+      throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: ${(e as Error).message}`, { cause: e });
+    }
+    this.young = o.youngGeneration === false ? undefined : (o.youngGeneration ?? v8YoungGeneration());
     for (const d of [...o.plan.sources, ...o.plan.destinations]) {
       if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
     }
+  }
+
+  /** Ends the young generation's keeper (once), logging what it did. */
+  private stopYoungKeeper(): void {
+    const k = this.youngKeeper?.stop();
+    this.youngKeeper = undefined;
+    if (k && k.checks > 0) this.logger.debug('young generation kept with room for the pause', { checks: k.checks, collections: k.collections });
   }
 
   /** The migration's current phase (as recorded by its machine). */
@@ -139,6 +157,8 @@ export class MigrationEngine {
       wake();
     };
     const stopSub = stop$?.subscribe(stop);
+    // From here until the pause starts, garbage is collected outside it (young-headroom.ts).
+    if (this.young && !this.youngKeeper) this.youngKeeper = keepYoungHeadroom(this.young, this.youngOptions);
     const done = this.rounds(() => stopped, woken);
     this.running = { stop, done };
     done.catch((error: unknown) => (this.precopyFailed = { error }));
@@ -250,6 +270,7 @@ export class MigrationEngine {
   async pauseSync(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
+    this.stopYoungKeeper();
     if (this.precopyFailed) throw this.precopyFailed.error;
     // The destinations read ahead what the final import needs (their clocks) while the sources
     // freeze: off the pause's path of dependent round trips. The sources read theirs with the
@@ -324,6 +345,7 @@ export class MigrationEngine {
 
   /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */
   async commit(): Promise<{ deleted: number; skipped: number }> {
+    this.stopYoungKeeper();
     await this.o.machine.record({ type: 'committed' });
     const r = await this.each(this.sources, 'delete at source', (api) => api.deleteAtSource(this.ref, this.o.graceMs ?? 1000));
     const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
@@ -338,6 +360,7 @@ export class MigrationEngine {
    * and reported; the abort stays recorded so a restarted controller finishes it.
    */
   async abort(reason: FailureReason, detail: string): Promise<{ readonly undone: string[]; readonly failed: string[] }> {
+    this.stopYoungKeeper();
     const s = this.o.machine.state;
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
     const undone: string[] = [];

@@ -19,7 +19,7 @@
  * established by PacketOut and the checks read in-band (migrate-bmv2-side.ts), and after each
  * pause the minimum requests' time on the same switches (migrate-minimum.ts) for the ratio.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
 import { Subject } from 'rxjs';
 import type { SimProfileName } from '../../sim/index.js';
 import type { FinalProof } from '../../plugin/index.js';
@@ -134,6 +134,8 @@ export interface MeasuredPause {
   readonly controllerCpuMs?: number;
   /** CPU of the controller's main thread (the event loop) in the pause, ms (Linux). */
   readonly controllerMainCpuMs?: number;
+  /** The controller's young-generation collections (scavenges) that overlapped the pause: how many, and their ms. */
+  readonly youngGcs?: { readonly count: number; readonly ms: number };
 }
 
 /** One measured pause of the engine. */
@@ -177,6 +179,26 @@ const gc = (globalThis as { gc?: () => void }).gc;
  * of a pause that follows pre-copy directly, as a real one does. The heap is measured after the
  * pause instead (measurePause).
  */
+/** Records this process's young-generation collections until `within` returns those that overlapped [t0, t1] (performance.now()). */
+function watchYoungGcs(): { within: (t0: number, t1: number) => Promise<{ count: number; ms: number }> } {
+  const seen: { start: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) {
+      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) seen.push({ start: e.startTime, ms: e.duration });
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    within: async (t0, t1) => {
+      // GC entries are delivered after the collection, on a later turn of the event loop.
+      await new Promise((r) => setTimeout(r, 1));
+      obs.disconnect();
+      const inside = seen.filter((g) => g.start + g.ms >= t0 && g.start <= t1);
+      return { count: inside.length, ms: inside.reduce((n, g) => n + g.ms, 0) };
+    },
+  };
+}
+
 async function settle(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
@@ -256,12 +278,14 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const r0 = rig.reading();
   const c0 = process.cpuUsage();
   const m0 = mainThreadCpuMs();
+  const gcs = watchYoungGcs();
   const p0 = performance.now();
   const sync = await engine.pauseSync();
   const p1 = performance.now();
   const cpu = process.cpuUsage(c0);
   const m1 = mainThreadCpuMs();
   const r1 = rig.reading();
+  const youngGcs = await gcs.within(p0, p1);
   // What the controller holds for the migration once everything is staged (forced collections
   // here, after the pause, not before it: see settle()); compared below with the heap once the
   // rollback released it — the heap before prepare still held an earlier migration's leftovers
@@ -275,7 +299,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
-    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, ...(m0 !== undefined && m1 !== undefined ? { controllerMainCpuMs: m1 - m0 } : {}), finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, ...(m0 !== undefined && m1 !== undefined ? { controllerMainCpuMs: m1 - m0 } : {}), youngGcs, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
     snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
   };
   log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);

@@ -97,6 +97,14 @@ describe('bench migrate report', () => {
     expect(migrateGoals(r).some((g) => g.goal.includes('minimum'))).toBe(false);
   });
 
+  it('bench migrate report — the pause row says in how many pauses the controller collected its young generation, when observed', () => {
+    const seen = (ms: number, count: number, gcMs: number): PauseSample => ({ ...pause('full', 10_000, 100, ms), youngGcs: { count, ms: gcMs } });
+    const note = (xs: PauseSample[]): string => String(migrateRows(result(xs, [])).find((r) => r.case === 'pause-window sync')?.note);
+    expect(note([seen(4, 0, 0), seen(6, 1, 7.5), seen(5, 2, 3)])).toContain('a young-generation collection of the controller inside 2 of 3 (10.5 ms in all); ');
+    expect(note([seen(4, 0, 0), seen(6, 0, 0)])).toContain('a young-generation collection of the controller inside 0 of 2; ');
+    expect(note([pause('full', 10_000, 100, 4)])).not.toContain('young-generation');
+  });
+
   it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {
     expect(DEFAULT_MIGRATE_BENCH_OPTIONS).toMatchObject({ profiles: ['full', 'bmv2'], sizes: [10_000, 100_000], shares: [0.01, 0.05], counts: [100] });
     expect(() => parseMigrateBenchOptions({ sizes: [100_000, 10_000] })).toThrow(RangeError);

@@ -7,27 +7,9 @@
  * Settling promotes them out of the young generation and lets pending GC tasks run before the
  * clock starts, the same for every client.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { exposedGc } from '../../controller/index.js';
 
-type Gc = (options?: { type?: 'minor' | 'major' }) => void;
-
-let cached: Gc | null | undefined;
-
-/** V8's gc(): from `node --expose-gc`, else by turning that flag on now; null if neither works. */
-export function exposedGc(): Gc | null {
-  if (cached !== undefined) return cached;
-  const own = (globalThis as { gc?: Gc }).gc;
-  if (typeof own === 'function') return (cached = own);
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    cached = typeof gc === 'function' ? (gc as Gc) : null;
-  } catch {
-    cached = null;
-  }
-  return cached;
-}
+export { exposedGc };
 
 /**
  * Two young-generation collections (a survivor of two is promoted) and one turn of the event
