@@ -112,7 +112,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
 const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--quiet-ms N] [--profiles P,P…]
 
 suites:
-${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(9)} ${s.summary}`).join('\n')}
+${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(Math.max(...Object.keys(SUITES).map((k) => k.length)))}  ${s.summary}`).join('\n')}
 
 Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.
 --target runs p4rt against a running switch (e.g. BMv2 simple_switch_grpc) instead of a sim

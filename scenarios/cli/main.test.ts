@@ -24,6 +24,18 @@ describe('carryover CLI', () => {
     for (const c of ['demo', 'sim', 'plugin', 'migrate', 'hw-test', 'bench']) expect(r.stdout).toContain(c);
   });
 
+  it('cli — the help names every bench suite that bench --help lists, and both tables keep their summaries in one column', async () => {
+    const top = (await run(['--help'])).stdout;
+    const bench = (await run(['bench', '--help'])).stdout;
+    const suites = bench.split('\nsuites:\n')[1]?.split('\n\n')[0]?.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '') ?? [];
+    expect(suites).toEqual(expect.arrayContaining(['p4rt', 'migrate', 'first-pause', 'qemu']));
+    const benchLine = top.split('\n').find((l) => l.trim().startsWith('bench ')) ?? '';
+    for (const s of suites) expect(benchLine).toContain(` ${s} `);
+    const column = (table: string): Set<number | undefined> => new Set(table.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => /^ {2}\S+\s+/.exec(l)?.[0].length));
+    expect(column(top.split('\ncommands:\n')[1]?.split('\n\n')[0] ?? '').size).toBe(1);
+    expect(column(bench.split('\nsuites:\n')[1]?.split('\n\n')[0] ?? '').size).toBe(1);
+  });
+
   it('cli — migrate without its required flags is a usage error naming them, and does nothing', async () => {
     const r = await run(['migrate', '--vm', 'vm1']);
     expect(r.code).toBe(2);

@@ -18,7 +18,7 @@ interface Subcommand {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   demo: {
-    summary: 'self-contained demo: simulated switches, a VM with live flows, state read through both backends',
+    summary: "self-contained demo: a VM's flows keep running on simulated switches while carryover live-migrates their state, and the same traffic without it (--flows, --topology, --profile, --vm qemu, --json)",
     run: async (argv) => (await import('./demo-command.js')).runDemoCommand(argv),
   },
   sim: {
@@ -42,13 +42,14 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: async (argv) => (await import('../../hw-test/cli.js')).runHwTestCommand(argv),
   },
   bench: {
-    summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | all)',
+    summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | migrate | first-pause | domains | qemu | all)',
     run: async (argv) => (await import('./bench-command.js')).runBenchCommand(argv),
   },
 };
 
 function usage(): string {
-  const rows = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(9)} ${s.summary}`);
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((n) => n.length));
+  const rows = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.summary}`);
   return ['usage: carryover <command> [options]', '', 'commands:', ...rows, '', 'carryover <command> --help for its options.'].join('\n');
 }
 
