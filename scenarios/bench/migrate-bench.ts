@@ -170,15 +170,6 @@ export interface MigrateBenchResult {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/**
- * Lets what the last round left in flight (digests of the changes just made, answers on their way)
- * drain before a measured pause, for `ms` (MigrateBenchOptions.quietMs). No collection is forced
- * here: a full collection discards the optimized code whose embedded objects died (V8's "weak
- * objects" deoptimizations — 234 in three migrations, traced with --trace-deopt), so the pause ran
- * the read decoder, the wire reader and the placement in the interpreter: twice the controller CPU
- * of a pause that follows pre-copy directly, as a real one does. The heap is measured after the
- * pause instead (measurePause).
- */
 /** Records this process's young-generation collections until `within` returns those that overlapped [t0, t1] (performance.now()). */
 function watchYoungGcs(): { within: (t0: number, t1: number) => Promise<{ count: number; ms: number }> } {
   const seen: { start: number; ms: number }[] = [];
@@ -199,6 +190,15 @@ function watchYoungGcs(): { within: (t0: number, t1: number) => Promise<{ count:
   };
 }
 
+/**
+ * Lets what the last round left in flight (digests of the changes just made, answers on their way)
+ * drain before a measured pause, for `ms` (MigrateBenchOptions.quietMs). No collection is forced
+ * here: a full collection discards the optimized code whose embedded objects died (V8's "weak
+ * objects" deoptimizations — 234 in three migrations, traced with --trace-deopt), so the pause ran
+ * the read decoder, the wire reader and the placement in the interpreter: twice the controller CPU
+ * of a pause that follows pre-copy directly, as a real one does. The heap is measured after the
+ * pause instead (measurePause).
+ */
 async function settle(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
