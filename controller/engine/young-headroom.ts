@@ -4,10 +4,10 @@
  * V8 collects its young generation (a scavenge) when that space fills, wherever the process is.
  * A pause that moves 1,000 changed slots at 10^5 tracked flows allocates about 4.4 MB in the
  * controller, and the young generation holds up to 16 MB: about one pause in five paid a 6–15 ms
- * scavenge while the VM was stopped (BENCHMARKS.md, session of 2026-12-05). While pre-copy runs
- * and the engine waits for the pause, this keeper looks at the young generation every few
- * milliseconds and, once less than `fraction` of it is left, collects it there — so the pause
- * starts with room for its own garbage. It stops when the pause starts.
+ * scavenge while the VM was stopped (BENCHMARKS.md, session of 2026-12-04 from 23:28). While
+ * pre-copy runs and the engine waits for the pause, this keeper looks at the young generation
+ * every few milliseconds and, once less than `fraction` of it is left, collects it there — so the
+ * pause starts with room for its own garbage. It stops when the pause starts.
  *
  * @example
  * ```ts
