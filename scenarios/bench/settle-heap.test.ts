@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exposedGc, settleHeap } from './settle-heap.js';
+import { exposedGc } from '../../controller/index.js';
+import { settleHeap } from './settle-heap.js';
 
 describe('bench — settling the heap', () => {
   it('bench — gets V8\'s gc() without --expose-gc and settles with it', async () => {

@@ -9,8 +9,6 @@
  */
 import { exposedGc } from '../../controller/index.js';
 
-export { exposedGc };
-
 /**
  * Two young-generation collections (a survivor of two is promoted) and one turn of the event
  * loop. Returns false when gc() is unavailable and only the event-loop turn happened.
