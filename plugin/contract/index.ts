@@ -12,6 +12,8 @@ export type { HashChoice, KeyField, PlacementSpec, SlotChoice, SlotProbe } from 
 export { bitMask, decodeSlotFields, dirtyBufferWords, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, fieldValue, isOccupied, slotKey, slotsOfDirtyWord } from './slot-codec.js';
 export { slotLayoutCode } from './slot-layout-code.js';
 export type { SlotLayoutCode } from './slot-layout-code.js';
+export { coveredWords, sameKeyWords, sameSlotLayout, setFieldValue, slotKeyWords, slotWordMasks } from './slot-words.js';
+export type { SlotWordMasks } from './slot-words.js';
 export { MIGRATION_FLAGS, readMigrationControl, readVmMap } from './vm-control.js';
 export type { MigrationControlSpec, MigrationFlag, VmMapSpec } from './vm-control.js';
 export { readMigratableTables } from './migratable-tables.js';

@@ -10,7 +10,7 @@ import type { StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
 import { splitHeld } from './held-slots.js';
 import { BULK_SLOTS } from './source-batch.js';
-import { flowKeyString, placeSlots, translateFields } from './slot-placement.js';
+import { flowKeyString, placeSlots } from './slot-placement.js';
 import { addInto, addVmCounters, countersAfter, readVmCounters } from './vm-counter-transfer.js';
 import { probeDataplaneAtomic } from './atomic-activation.js';
 import { DeviceApiFailure } from './migration-sessions.js';
@@ -59,17 +59,14 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   // The translation made once, outside the loop: a closure reading `batch` per flow was compiled
   // for pre-copy's batches and thrown away at the final one (it has more fields), in the pause.
   const translation = { vmId: x.vmId, sourceClock: batch.clock, localClock };
-  const group = d.plugin.group;
-  const flows = batch.slots.map((s) => translateFields(group, s.fields, translation));
-  // Each key as a string once: a final batch of 10^3 flows would otherwise convert 10^4 bigints thrice.
-  const keys = flows.map((f) => flowKeyString(d.plugin.group, f));
   const plain = access.capabilities().backend === 'p4runtime';
-  const { held, rest, restKeys } = plain ? splitHeld(d.plugin.group, flows, x.placed, localClock, keys) : { held: [], rest: flows, restKeys: keys };
+  const source = batch.source;
+  const { held, rest } = splitHeld(d.plugin.group, batch.slots, localClock, { placed: x.placed, translation, source, plain });
   const defer = held.length > 0 && final && (await d.atomic()) === true;
-  const [installed] = await Promise.all([placeSlots(access, rest, x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
+  const [installed] = await Promise.all([placeSlots(access, rest.map((r) => r.fields), x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
   for (let i = 0; i < held.length; i++) {
     const h = held[i] as (typeof held)[number];
-    x.placed.set(h.key, { slot: h.index, words: h.words });
+    x.placed.rewrite(h.entry, h.words);
     if (!defer || h.mask === 0) continue;
     const before = x.pendingSlots.get(h.index);
     x.pendingSlots.set(h.index, { index: h.index, words: h.words, mask: h.mask | (before?.mask ?? 0) });
@@ -78,9 +75,12 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   // trusting its index (snapshotSource: index) would later export this VM without them. This
   // batch's flows only: the final batch is in the pause, and the VM may have 10^5 placed.
   for (let i = 0; i < held.length; i++) d.index.note((held[i] as (typeof held)[number]).index, x.vmId);
-  for (let i = 0; i < restKeys.length; i++) {
-    const p = x.placed.get(restKeys[i] as string);
-    if (p) d.index.note(p.slot, x.vmId);
+  for (let i = 0; i < rest.length; i++) {
+    const r = rest[i] as (typeof rest)[number];
+    const p = x.placed.get(r.key);
+    if (!p) continue;
+    d.index.note(p.slot, x.vmId);
+    if (source !== undefined && r.sourceSlot !== undefined) x.placed.noteOrigin(source, r.sourceSlot, p);
   }
   // As in sourceBatch: the optimizing compile a bulk import earns starts at the next call, which
   // would be the final batch's, in the pause; make it an empty one, now (never from the pause).

@@ -36,6 +36,7 @@ import { canReadFrozen, freezeWithReads } from './frozen-read.js';
 import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
+import { PlacedFlows } from './placed-flows.js';
 import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
@@ -186,7 +187,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
           numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new Map(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {

@@ -1,10 +1,12 @@
 import { P4Schema } from 'p4runtime-ts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeSlotWords, readMigrationContract, slotGroup } from '../contract/index.js';
 import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, statefulEdgeP4InfoText } from '../testing/stateful-edge-p4info.js';
 import { splitHeld, stillHeld } from './held-slots.js';
 import { flowKeyString } from './slot-placement.js';
-import type { PlacedSlot } from './slot-placement.js';
+import { PlacedFlows } from './placed-flows.js';
+import type { PlacedEntry } from './placed-flows.js';
+import { SlotWordsRecord } from './slot-words-record.js';
 
 const ct = slotGroup(readMigrationContract(P4Schema.fromFile(STATEFUL_EDGE_P4INFO_PATH)), 'conntrack');
 const IDLE = 60_000_000n; // @migrate_reclaim's idle time in stateful_edge (µs)
@@ -39,22 +41,77 @@ describe('held slots — when a destination may write a staged flow without WRIT
     expect(stillHeld(bare, encodeSlotWords(bare, flow(1)), NOW)).toBe(false);
   });
 
+  const T = { vmId: 7, sourceClock: undefined, localClock: NOW } as const;
+  const placedAt = (placed: PlacedFlows, f: Record<string, bigint>, slot: number): PlacedEntry => placed.set(flowKeyString(ct, f), slot, encodeSlotWords(ct, f));
+  const fourPlaced = (): PlacedFlows => {
+    const placed = new PlacedFlows();
+    placedAt(placed, flow(1), 10);
+    placedAt(placed, flow(2), 20);
+    placedAt(placed, flow(3, { last_seen: NOW - IDLE }), 30);
+    placedAt(placed, flow(4, { state: CLOSED }), 40);
+    return placed;
+  };
+  const batch = [flow(1, { end_out: 2000n, last_seen: NOW }), flow(2), flow(3, { last_seen: NOW }), flow(4, { state: ESTABLISHED }), flow(5)];
+  const word = (name: string): number => ct.fields.get(name)?.word ?? -1;
+  const wantHeld = [
+    { index: 10, mask: (1 << word('end_out')) | (1 << word('last_seen')) },
+    { index: 20, mask: 0 },
+  ];
+
   it('splits a batch: held flows carry only their changed words; new, idle and closed ones go through placement', () => {
-    const placed = new Map<string, PlacedSlot>();
-    const at = (f: Record<string, bigint>, slot: number): void => void placed.set(flowKeyString(ct, f), { slot, words: encodeSlotWords(ct, f) });
-    at(flow(1), 10);
-    at(flow(2), 20);
-    at(flow(3, { last_seen: NOW - IDLE }), 30);
-    at(flow(4, { state: CLOSED }), 40);
-    const batch = [flow(1, { end_out: 2000n, last_seen: NOW }), flow(2), flow(3, { last_seen: NOW }), flow(4, { state: ESTABLISHED }), flow(5)];
-    const { held, rest } = splitHeld(ct, batch, placed, NOW);
-    const word = (name: string): number => ct.fields.get(name)?.word ?? -1;
-    expect(held.map((h) => ({ index: h.index, mask: h.mask }))).toEqual([
-      { index: 10, mask: (1 << word('end_out')) | (1 << word('last_seen')) },
-      { index: 20, mask: 0 },
-    ]);
+    const placed = fourPlaced();
+    const { held, rest } = splitHeld(ct, batch.map((fields) => ({ fields })), NOW, { placed, translation: T, source: 'src', plain: true });
+    expect(held.map((h) => ({ index: h.index, mask: h.mask }))).toEqual(wantHeld);
     expect(held[0]?.words).toEqual(encodeSlotWords(ct, batch[0] ?? {}));
-    expect(held[0]?.key).toBe(flowKeyString(ct, flow(1)));
-    expect(rest.map((f) => f['vm_port'])).toEqual([3n, 4n, 5n]);
+    expect(held[0]?.entry).toBe(placed.get(flowKeyString(ct, flow(1))));
+    expect(rest.map((f) => f.fields['vm_port'])).toEqual([3n, 4n, 5n]);
+    expect(rest.map((f) => f.key)).toEqual([3, 4, 5].map((p) => flowKeyString(ct, flow(p))));
+  });
+
+  it('holds nothing when the backend cannot write registers plainly: every flow through placement', () => {
+    const { held, rest } = splitHeld(ct, batch.map((fields) => ({ fields })), NOW, { placed: fourPlaced(), translation: T, source: 'src', plain: false });
+    expect(held).toEqual([]);
+    expect(rest).toHaveLength(5);
+  });
+
+  it('finds a flow read as words through its source slot, with no look-up by key, and writes the same words', () => {
+    const placed = fourPlaced();
+    // Slot i at the source held flow i; the first import noted where each went.
+    for (const p of [1, 2, 3, 4]) placed.noteOrigin('src', 100 + p, placed.get(flowKeyString(ct, flow(p))) as PlacedEntry);
+    const records = batch.map((f, i) => new SlotWordsRecord(ct, encodeSlotWords(ct, f), 101 + i));
+    const get = vi.spyOn(placed, 'get');
+    const decoded = vi.spyOn(SlotWordsRecord.prototype, 'fields', 'get');
+    const { held, rest } = splitHeld(ct, records, NOW, { placed, translation: T, source: 'src', plain: true });
+    expect(held.map((h) => ({ index: h.index, mask: h.mask }))).toEqual(wantHeld);
+    expect(held[0]?.words).toEqual(encodeSlotWords(ct, batch[0] ?? {}));
+    // Looked up by key: the idle and closed flows (not held) and the new one, never the held two.
+    expect(get.mock.calls.map(([k]) => k)).toEqual([3, 4, 5].map((p) => flowKeyString(ct, flow(p))));
+    expect(rest.map((f) => f.sourceSlot)).toEqual([103, 104, 105]);
+    // No record's fields were asked for: the words were translated as they are.
+    expect(decoded).not.toHaveBeenCalled();
+    decoded.mockRestore();
+  });
+
+  it('does not trust a source slot that now holds another flow: that flow is found by its key', () => {
+    const placed = fourPlaced();
+    placed.noteOrigin('src', 7, placed.get(flowKeyString(ct, flow(1))) as PlacedEntry);
+    // Source slot 7 now holds flow 2 (flow 1 left it): flow 2 is still held, at its own slot.
+    const { held, rest } = splitHeld(ct, [new SlotWordsRecord(ct, encodeSlotWords(ct, flow(2)), 7)], NOW, { placed, translation: T, source: 'src', plain: true });
+    expect(held.map((h) => h.index)).toEqual([20]);
+    expect(rest).toEqual([]);
+    // And the hint now points at flow 2.
+    expect(placed.fromOrigin('src', 7)?.slot).toBe(20);
+  });
+
+  it('uses no hint of another source, and none once the flow was removed here', () => {
+    const placed = fourPlaced();
+    const one = placed.get(flowKeyString(ct, flow(1))) as PlacedEntry;
+    placed.noteOrigin('a', 1, one);
+    expect(placed.fromOrigin('b', 1)).toBeUndefined();
+    placed.delete(flowKeyString(ct, flow(1)));
+    expect(placed.fromOrigin('a', 1)).toBeUndefined();
+    const { held, rest } = splitHeld(ct, [new SlotWordsRecord(ct, encodeSlotWords(ct, flow(1)), 1)], NOW, { placed, translation: T, source: 'a', plain: true });
+    expect(held).toEqual([]);
+    expect(rest.map((r) => r.key)).toEqual([flowKeyString(ct, flow(1))]);
   });
 });

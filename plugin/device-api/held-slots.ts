@@ -10,10 +10,13 @@
  * or the backend cannot write registers over P4Runtime, every flow keeps its conditional write.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { encodeCheckedSlotWords, fieldValue } from '../contract/index.js';
+import { decodeSlotFields, encodeCheckedSlotWords, fieldValue, sameKeyWords, sameSlotLayout } from '../contract/index.js';
 import type { SlotWrite } from '../state-access/index.js';
-import type { PlacedSlot } from './slot-placement.js';
-import { flowKeyString } from './slot-placement.js';
+import type { SlotRecordOut } from './device-api.js';
+import type { PlacedEntry, PlacedFlows } from './placed-flows.js';
+import type { Translation } from './slot-placement.js';
+import { flowKeyString, translateFields, translateWords } from './slot-placement.js';
+import { SlotWordsRecord } from './slot-words-record.js';
 
 /**
  * Whether a slot holding `words` (as this migration wrote them) stays out of the pipeline's reach
@@ -39,42 +42,74 @@ function holdRule(group: SlotGroupSpec): ((words: readonly bigint[], clock: bigi
   };
 }
 
-/** A flow written without a condition: its slot, all its words, the changed ones in `mask`, and its key. */
+/** A flow written without a condition: its slot, all its words, the changed ones in `mask`, and its placed entry. */
 export interface HeldWrite extends SlotWrite {
-  readonly key: string;
   readonly mask: number;
+  readonly entry: PlacedEntry;
+}
+
+/** A flow that goes through placement and WRITE_IF: its translated fields, key, and source slot (words records only). */
+export interface PlacedFlow {
+  readonly fields: Readonly<Record<string, bigint>>;
+  readonly key: string;
+  readonly sourceSlot: number | undefined;
+}
+
+/** What splitHeld needs besides the records. */
+export interface HeldContext {
+  readonly placed: PlacedFlows;
+  readonly translation: Translation;
+  /** The batch's source (undefined: no look-up by source slot). */
+  readonly source: string | undefined;
+  /** Whether a flow may be written without a condition at all (the backend writes registers over P4Runtime). */
+  readonly plain: boolean;
 }
 
 /**
- * Splits translated flows into those this migration still holds a slot for (`held`: their changed
- * words, mask 0 when nothing changed) and the rest, which go through placement and WRITE_IF
- * (`restKeys`: their key strings). `flows` are checked and translated (every field declared and
- * within its width); `keys` are their key strings when the caller has them.
+ * Translates a batch's records for this destination and splits them into flows this migration
+ * still holds a slot for (`held`: their changed words, mask 0 when nothing changed) and the rest,
+ * which go through placement and WRITE_IF. A record read at a source with this layout
+ * (SlotWordsRecord, sameSlotLayout) is translated on its words and found through its source
+ * slot, its key checked on the words: no field record, no key string. Anything else — another
+ * layout, a peer's record, a flow not found that way — by its fields and key string.
  */
-export function splitHeld(
-  group: SlotGroupSpec,
-  flows: readonly Readonly<Record<string, bigint>>[],
-  placed: ReadonlyMap<string, PlacedSlot>,
-  clock: bigint,
-  keys: readonly string[] = flows.map((f) => flowKeyString(group, f)),
-): { readonly held: HeldWrite[]; readonly rest: Readonly<Record<string, bigint>>[]; readonly restKeys: string[] } {
+export function splitHeld(group: SlotGroupSpec, records: readonly SlotRecordOut[], clock: bigint, c: HeldContext): { readonly held: HeldWrite[]; readonly rest: PlacedFlow[] } {
   const held: HeldWrite[] = [];
-  const rest: Readonly<Record<string, bigint>>[] = [];
-  const restKeys: string[] = [];
-  const holds = holdRule(group);
-  for (let n = 0; n < flows.length; n++) {
-    const f = flows[n] as Readonly<Record<string, bigint>>;
-    const key = keys[n] as string;
-    const at = placed.get(key);
-    if (!at || !holds?.(at.words, clock)) {
-      rest.push(f);
-      restKeys.push(key);
+  const rest: PlacedFlow[] = [];
+  const holds = c.plain ? holdRule(group) : undefined;
+  const byOrigin = holds !== undefined && c.source !== undefined;
+  for (let n = 0; n < records.length; n++) {
+    const rec = records[n] as SlotRecordOut;
+    let fields: Readonly<Record<string, bigint>>;
+    let sourceSlot: number | undefined;
+    if (rec instanceof SlotWordsRecord && sameSlotLayout(rec.group, group)) {
+      const words = translateWords(group, rec.words, c.translation);
+      const at = byOrigin ? c.placed.fromOrigin(c.source as string, rec.sourceSlot) : undefined;
+      if (at && sameKeyWords(group, at.words, words) && holds?.(at.words, clock)) {
+        held.push({ index: at.slot, words, mask: changedWords(words, at.words), entry: at });
+        continue;
+      }
+      fields = decodeSlotFields(group, words);
+      sourceSlot = rec.sourceSlot;
+    } else {
+      fields = translateFields(group, rec.fields, c.translation);
+    }
+    const key = flowKeyString(group, fields);
+    const at = holds ? c.placed.get(key) : undefined;
+    if (at && holds?.(at.words, clock)) {
+      const words = encodeCheckedSlotWords(group, fields);
+      held.push({ index: at.slot, words, mask: changedWords(words, at.words), entry: at });
+      if (sourceSlot !== undefined && c.source !== undefined) c.placed.noteOrigin(c.source, sourceSlot, at);
       continue;
     }
-    const words = encodeCheckedSlotWords(group, f);
-    let mask = 0;
-    for (let i = 0; i < words.length; i++) if (words[i] !== at.words[i]) mask |= 1 << i;
-    held.push({ index: at.slot, words, mask, key });
+    rest.push({ fields, key, sourceSlot });
   }
-  return { held, rest, restKeys };
+  return { held, rest };
+}
+
+/** Bit i set when word i differs. */
+function changedWords(words: readonly bigint[], before: readonly bigint[]): number {
+  let mask = 0;
+  for (let i = 0; i < words.length; i++) if (words[i] !== before[i]) mask |= 1 << i;
+  return mask;
 }

@@ -7,7 +7,7 @@ import type { Subject, Subscription } from 'rxjs';
 import type { NumberedChanges } from './numbered-changes.js';
 import type { TableEntryRecord } from './device-api.js';
 import type { SlotWrite, TrackerState } from '../state-access/index.js';
-import type { PlacedSlot } from './slot-placement.js';
+import type { PlacedFlows } from './placed-flows.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 import type { VmCounters as Counters } from './vm-counter-transfer.js';
@@ -21,10 +21,10 @@ export interface Migration {
   /** Log position where the next delta pull starts. */
   nextSeq: bigint;
   readonly startSeq: bigint;
-  /** Source: slot → key fields of the flow last exported from it (to report it removed). */
-  readonly exported: Map<number, Record<string, bigint>>;
-  /** Destination: flow key → where it was written. */
-  readonly placed: Map<string, PlacedSlot>;
+  /** Source: slot → the key bits of the flow last exported from it (slotKeyWords; to report it removed). */
+  readonly exported: Map<number, readonly bigint[]>;
+  /** Destination: where each flow was written, by key and by source slot. */
+  readonly placed: PlacedFlows;
   /** Destination: migratable-table entries imported here. */
   readonly entries: ImportedEntries;
   /** Destination: what the final batches added to this switch's counters (undone by abort). */

@@ -6,15 +6,10 @@
  * live flow; the next candidate is tried, and with none left the flow is a KEY_COLLISION.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { candidateSlotsFor, encodeSlotWords, fieldValue, slotLayoutCode } from '../contract/index.js';
+import { bitMask, candidateSlotsFor, coveredWords, encodeSlotWords, fieldValue, setFieldValue, slotLayoutCode } from '../contract/index.js';
 import type { RegisterAccess } from '../state-access/index.js';
+import type { PlacedFlows } from './placed-flows.js';
 import { DeviceApiFailure } from './migration-sessions.js';
-
-/** Where a flow of this migration was written here, and what was written. */
-export interface PlacedSlot {
-  readonly slot: number;
-  readonly words: readonly bigint[];
-}
 
 /** A flow's key as one string (the group's key fields, in order). */
 export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): string {
@@ -63,14 +58,32 @@ export function translateFields(group: SlotGroupSpec, fields: Readonly<Record<st
   const clock = group.clock?.field;
   if (clock && t.sourceClock !== undefined) {
     const seen = fields[clock.name] ?? 0n;
-    if (seen !== 0n) {
-      const age = t.sourceClock > seen ? t.sourceClock - seen : 0n;
-      const max = (1n << BigInt(clock.bits)) - 1n;
-      const rebased = t.localClock > age ? t.localClock - age : 1n;
-      out[clock.name] = rebased > max ? max : rebased;
-    }
+    if (seen !== 0n) out[clock.name] = rebased(seen, t.sourceClock, t.localClock, clock.bits);
   }
   return out;
+}
+
+/**
+ * translateFields on a slot's words, for words in this group's own layout (sameSlotLayout): the
+ * same words as encoding the translated fields, without a field record.
+ */
+export function translateWords(group: SlotGroupSpec, words: readonly bigint[], t: Translation): bigint[] {
+  const out = coveredWords(group, words);
+  setFieldValue(out, group.vm, BigInt(t.vmId));
+  const clock = group.clock?.field;
+  if (clock && t.sourceClock !== undefined) {
+    const seen = fieldValue(out, clock);
+    if (seen !== 0n) setFieldValue(out, clock, rebased(seen, t.sourceClock, t.localClock, clock.bits));
+  }
+  return out;
+}
+
+/** A timestamp `seen` on the source's clock moved to the local one, keeping its age (at least 1, at most the field's maximum). */
+function rebased(seen: bigint, sourceClock: bigint, localClock: bigint, bits: number): bigint {
+  const age = sourceClock > seen ? sourceClock - seen : 0n;
+  const max = bitMask(bits);
+  const r = localClock > age ? localClock - age : 1n;
+  return r > max ? max : r;
 }
 
 /**
@@ -78,7 +91,7 @@ export function translateFields(group: SlotGroupSpec, fields: Readonly<Record<st
  * this flow first), updating `placed`; returns how many were written.
  * @throws DeviceApiFailure KEY_COLLISION naming the flow when every candidate holds another flow.
  */
-export async function placeSlots(access: RegisterAccess, flows: readonly Readonly<Record<string, bigint>>[], placed: Map<string, PlacedSlot>, device: string): Promise<number> {
+export async function placeSlots(access: RegisterAccess, flows: readonly Readonly<Record<string, bigint>>[], placed: PlacedFlows, device: string): Promise<number> {
   const g = access.group;
   type Pending = { readonly key: string; readonly flow: Readonly<Record<string, bigint>>; readonly words: bigint[]; candidates: number[]; hashed: boolean; at: number };
   // A flow already placed here (a changed flow of an earlier round, the usual final batch) tries
@@ -118,7 +131,7 @@ export async function placeSlots(access: RegisterAccess, flows: readonly Readonl
     now.forEach((p, i) => {
       const o = outcomes[i];
       if (o?.applied) {
-        placed.set(p.key, { slot: o.index, words: p.words });
+        placed.set(p.key, o.index, p.words);
         written++;
       } else {
         if (placed.get(p.key)?.slot === p.candidates[p.at]) placed.delete(p.key);

@@ -4,11 +4,12 @@
  * whose slot no longer holds them (reported removed).
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { decodeSlotFields, fieldValue } from '../contract/index.js';
+import { decodeSlotFields, fieldValue, sameKeyWords, slotKeyWords } from '../contract/index.js';
 import type { ChangedSlots, RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
-import { flowKeyFields, sameFlowKey } from './slot-placement.js';
+import { flowKeyFields } from './slot-placement.js';
+import { SlotWordsRecord } from './slot-words-record.js';
 
 /**
  * A batch this large (the snapshot) runs long enough in collectSlots for V8 to mark it hot, and
@@ -62,22 +63,22 @@ function collectSlots(g: SlotGroupSpec, x: Migration, looked: readonly number[],
   const byIndex = inOrder ? undefined : new Map(read.map((r) => [r.index, r]));
   const all = inOrder ? looked : [...new Set([...looked, ...read.map((r) => r.index)])];
   const vmId = BigInt(x.vmId);
+  // On the words (slot-words.ts): the records decode their fields only if something asks.
   // Indexed, not for-of: the final batch runs unoptimized in the pause, where for-of allocates per step.
   for (let n = 0; n < all.length; n++) {
     const i = all[n] as number;
     const r = byIndex ? byIndex.get(i) : read[n];
-    const fields = r ? decodeSlotFields(g, r.words) : undefined;
+    const mine = r !== undefined && fieldValue(r.words, g.valid) !== 0n && fieldValue(r.words, g.vm) === vmId;
     const before = x.exported.get(i);
-    const mine = fields !== undefined && fields[g.valid.name] !== 0n && fields[g.vm.name] === vmId;
-    // The same flow as exported before keeps its entry (no new key record per changed flow).
-    const same = mine && before !== undefined && sameFlowKey(g, before, fields);
+    // The same flow as exported before keeps its entry (no new key per changed flow).
+    const same = mine && before !== undefined && sameKeyWords(g, before, r.words);
     if (before && !same) {
-      removed.push(before);
+      removed.push(flowKeyFields(g, decodeSlotFields(g, before)));
       x.exported.delete(i);
     }
     if (mine) {
-      slots.push({ fields });
-      if (!same) x.exported.set(i, flowKeyFields(g, fields));
+      slots.push(new SlotWordsRecord(g, r.words, i));
+      if (!same) x.exported.set(i, slotKeyWords(g, r.words));
     }
   }
   return { slots, removed };
