@@ -23,6 +23,14 @@ describe('slot words — a slot handled as its words', () => {
     expect(decodeSlotFields(ct, key)).toEqual({ ...Object.fromEntries(ct.fieldNames.map((n) => [n, 0n])), ...Object.fromEntries(ct.key.map((f) => [f.name, (flow as Record<string, bigint>)[f.name] ?? 0n])) });
     expect(sameKeyWords(ct, key, encodeSlotWords(ct, { ...flow, state: 4n, end_out: 7n }))).toBe(true);
     expect(sameKeyWords(ct, key, encodeSlotWords(ct, { ...flow, vm_port: 40001n }))).toBe(false);
+    // A word that is all key compared as it is — unless it has bits beyond its register's width,
+    // which are not the key's: compared on the key bits then.
+    const port = ct.fields.get('vm_port')?.word ?? -1;
+    const wide = [...words];
+    wide[port] = (wide[port] ?? 0n) | (1n << BigInt(ct.words[port]?.bits ?? 0));
+    expect(slotWordMasks(ct).key[port]).toBe(slotWordMasks(ct).width[port]);
+    expect(sameKeyWords(ct, wide, words)).toBe(true);
+    expect(sameKeyWords(ct, words.map((w, i) => (i === port ? w ^ 1n : w)), words)).toBe(false);
   });
 
   it('clears bits outside any field, and sets one field without touching its neighbours', () => {

@@ -14,6 +14,8 @@ import type { FieldRef, SlotGroupSpec } from './slot-group.js';
 export interface SlotWordMasks {
   readonly covered: readonly bigint[];
   readonly key: readonly bigint[];
+  /** Every bit of the word's register (its width). */
+  readonly width: readonly bigint[];
   /** Every field's name, word, position and width, and the key, valid, VM and clock roles, as one string. */
   readonly layout: string;
 }
@@ -35,7 +37,8 @@ export function slotWordMasks(group: SlotGroupSpec): SlotWordMasks {
     for (const f of group.key) key[f.word] = (key[f.word] ?? 0n) | at(f);
     const fields = group.words.map((w, i) => w.fields.map((f) => [f.name, i, f.word, f.lsb, f.bits]));
     const roles = [group.key.map((f) => f.name), group.valid.name, group.vm.name, group.clock?.field.name ?? null];
-    m = Object.freeze({ covered, key, layout: JSON.stringify([fields, roles]) });
+    const width = group.words.map((w) => bitMask(w.bits));
+    m = Object.freeze({ covered, key, width, layout: JSON.stringify([fields, roles]) });
     cache.set(group, m);
   }
   return m;
@@ -56,19 +59,31 @@ export function slotKeyWords(group: SlotGroupSpec, words: readonly bigint[]): bi
 
 /** Whether two slots' words hold the same flow key (either may be full words or key words only). */
 export function sameKeyWords(group: SlotGroupSpec, a: readonly bigint[], b: readonly bigint[]): boolean {
-  const key = slotWordMasks(group).key;
+  const { key, width } = slotWordMasks(group);
   for (let i = 0; i < key.length; i++) {
     const k = key[i] as bigint;
-    if (k !== 0n && ((a[i] ?? 0n) & k) !== ((b[i] ?? 0n) & k)) return false;
+    if (k === 0n) continue;
+    const x = a[i] ?? 0n;
+    const y = b[i] ?? 0n;
+    // A word all key, both within its width (as read and written): compared as they are — a
+    // `bigint` & allocates, and this runs twice per flow in the pause.
+    if (k === width[i] && x >= 0n && y >= 0n && x <= k && y <= k) {
+      if (x !== y) return false;
+    } else if ((x & k) !== (y & k)) return false;
   }
   return true;
 }
 
 /** A copy of `words` with every bit outside a field cleared: what encoding their decoded fields gives. */
 export function coveredWords(group: SlotGroupSpec, words: readonly bigint[]): bigint[] {
-  const covered = slotWordMasks(group).covered;
+  const { covered, width } = slotWordMasks(group);
   const out = new Array<bigint>(covered.length);
-  for (let i = 0; i < covered.length; i++) out[i] = (words[i] ?? 0n) & (covered[i] as bigint);
+  for (let i = 0; i < covered.length; i++) {
+    const w = words[i] ?? 0n;
+    const c = covered[i] as bigint;
+    // Fields fill the whole register and the word is within it: nothing to clear, no allocation.
+    out[i] = c === width[i] && w >= 0n && w <= c ? w : w & c;
+  }
   return out;
 }
 
