@@ -5,8 +5,10 @@
  * Why the second index: a final batch names mostly flows placed in an earlier round, and finding
  * each by its key string in a map of every placed flow cost about 2 µs a flow at 10^5 flows (cache
  * misses through the table and the key strings; BENCHMARKS.md, 2026-12-05). A source slot number
- * indexes an array. It is only a hint: the caller checks the flow's key before using what it
- * finds, and an entry stops being found once its key is deleted or given a new entry.
+ * is a small integer key: no string to hash or compare. (Kept in a map, not an array indexed by
+ * slot: an array would cost the source's whole table size, 2.6 MB for stateful_edge, for a VM of
+ * ten flows.) It is only a hint: the caller checks the flow's key before using what it finds, and
+ * an entry stops being found once its key is deleted or given a new entry.
  */
 
 /** Where a flow of this migration was written here, and what was written. */
@@ -37,7 +39,7 @@ interface Entry {
  */
 export class PlacedFlows {
   readonly #byKey = new Map<string, Entry>();
-  readonly #byOrigin = new Map<string, (Entry | undefined)[]>();
+  readonly #byOrigin = new Map<string, Map<number, Entry>>();
 
   /** How many flows are placed. */
   get size(): number {
@@ -92,15 +94,13 @@ export class PlacedFlows {
   /** Notes that `entry` (from set) came from `source`'s slot `sourceSlot`. */
   noteOrigin(source: string, sourceSlot: number, entry: PlacedEntry): void {
     let slots = this.#byOrigin.get(source);
-    if (!slots) this.#byOrigin.set(source, (slots = []));
-    // Filled up to the index, not assigned past the end: a sparse array becomes a dictionary.
-    while (slots.length < sourceSlot) slots.push(undefined);
-    slots[sourceSlot] = entry as Entry;
+    if (!slots) this.#byOrigin.set(source, (slots = new Map()));
+    slots.set(sourceSlot, entry as Entry);
   }
 
   /** The flow last noted from `source`'s slot `sourceSlot`, while its key is still placed with that entry. */
   fromOrigin(source: string, sourceSlot: number): PlacedEntry | undefined {
-    const e = this.#byOrigin.get(source)?.[sourceSlot];
+    const e = this.#byOrigin.get(source)?.get(sourceSlot);
     return e?.live ? e : undefined;
   }
 }
