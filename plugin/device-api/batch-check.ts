@@ -52,10 +52,15 @@ export function checkIncomingBatch(group: SlotGroupSpec, counters: readonly stri
       else if (!fits(v, f.bits)) refuse(`${record} field '${name}' = ${String(v)} does not fit its ${f.bits} bits`);
     }
   };
+  let seen: SlotGroupSpec | undefined;
+  let alike = false;
   batch.slots.forEach((s, i) => {
     // Read at a switch of this layout, in this process: every field fits by construction (its
     // bits are masked out of the words), and the fields are never decoded for a check.
-    if (s instanceof SlotWordsRecord && sameSlotLayout(s.group, group)) return;
+    if (s instanceof SlotWordsRecord) {
+      if (s.group !== seen) alike = sameSlotLayout((seen = s.group), group);
+      if (alike) return;
+    }
     checkFields(s.fields, `slot ${i}`, false);
   });
   batch.removed.forEach((k, i) => checkFields(k, `removed key ${i}`, true));

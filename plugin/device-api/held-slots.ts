@@ -78,11 +78,18 @@ export function splitHeld(group: SlotGroupSpec, records: readonly SlotRecordOut[
   const rest: PlacedFlow[] = [];
   const holds = c.plain ? holdRule(group) : undefined;
   const byOrigin = holds !== undefined && c.source !== undefined;
+  // The layouts compared once per source group, not per record (they are long strings).
+  let seen: SlotGroupSpec | undefined;
+  let alike = false;
   for (let n = 0; n < records.length; n++) {
     const rec = records[n] as SlotRecordOut;
     let fields: Readonly<Record<string, bigint>>;
     let sourceSlot: number | undefined;
-    if (rec instanceof SlotWordsRecord && sameSlotLayout(rec.group, group)) {
+    if (rec instanceof SlotWordsRecord && rec.group !== seen) {
+      seen = rec.group;
+      alike = sameSlotLayout(rec.group, group);
+    }
+    if (rec instanceof SlotWordsRecord && alike) {
       const words = translateWords(group, rec.words, c.translation);
       const at = byOrigin ? c.placed.fromOrigin(c.source as string, rec.sourceSlot) : undefined;
       if (at && sameKeyWords(group, at.words, words) && holds?.(at.words, clock)) {
