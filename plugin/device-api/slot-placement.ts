@@ -22,19 +22,6 @@ export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<stri
   return s;
 }
 
-/** Whether two flows have the same key (flowKeyString equality, without building the strings). */
-export function sameFlowKey(group: SlotGroupSpec, a: Readonly<Record<string, bigint>>, b: Readonly<Record<string, bigint>>): boolean {
-  const code = slotLayoutCode(group);
-  if (code) return code.sameKey(a, b);
-  // Indexed, not for-of: pause code runs unoptimized, where for-of allocates a result per step.
-  const key = group.key;
-  for (let i = 0; i < key.length; i++) {
-    const name = (key[i] as { name: string }).name;
-    if ((a[name] ?? 0n) !== (b[name] ?? 0n)) return false;
-  }
-  return true;
-}
-
 /** A flow's key fields only (what `removed` carries). */
 export function flowKeyFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
   const code = slotLayoutCode(group);
