@@ -11,15 +11,11 @@
  * an entry stops being found once its key is deleted or given a new entry.
  */
 
-/** Where a flow of this migration was written here, and what was written. */
-export interface PlacedSlot {
+/** A flow of this migration placed here: its key, slot and the words written (rewritten in place, so a hint to it stays current). */
+export interface PlacedEntry {
+  readonly key: string;
   readonly slot: number;
   readonly words: readonly bigint[];
-}
-
-/** A placed flow as kept here: rewritten in place, so a hint to it stays current. */
-export interface PlacedEntry extends PlacedSlot {
-  readonly key: string;
 }
 
 interface Entry {
@@ -40,11 +36,6 @@ interface Entry {
 export class PlacedFlows {
   readonly #byKey = new Map<string, Entry>();
   readonly #byOrigin = new Map<string, Map<number, Entry>>();
-
-  /** How many flows are placed. */
-  get size(): number {
-    return this.#byKey.size;
-  }
 
   /** The flow placed under `key`. */
   get(key: string): PlacedEntry | undefined {
