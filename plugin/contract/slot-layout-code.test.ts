@@ -66,7 +66,7 @@ describe('slot layout code', () => {
     }), { numRuns: 300 });
   });
 
-  it('slot layout code — the key: copied and joined as the generic key functions do, absent fields as 0', () => {
+  it('slot layout code — the key: joined as the generic key functions do, absent fields as 0', () => {
     const g = layout([[['addr', 32, 32], ['port', 16, 16], ['proto', 0, 8]], [['count', 0, 64]]], ['proto', 'addr', 'port']);
     const code = slotLayoutCode(g);
     const flow = fc.record({ addr: fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }), port: fc.bigInt({ min: 0n, max: 65535n }), proto: fc.bigInt({ min: 0n, max: 255n }), count: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }, { requiredKeys: ['addr'] });
@@ -74,8 +74,6 @@ describe('slot layout code', () => {
       const fa = a as Record<string, bigint>;
       const keyOf = (f: Record<string, bigint>): bigint[] => ['proto', 'addr', 'port'].map((n) => f[n] ?? 0n);
       expect(code?.keyString(fa)).toBe(keyOf(fa).map(String).join('/'));
-      expect(code?.keyFields(fa)).toEqual({ proto: fa.proto ?? 0n, addr: fa.addr, port: fa.port ?? 0n });
-      expect(Object.keys(code?.keyFields(fa) ?? {})).toEqual(['proto', 'addr', 'port']);
     }), { numRuns: 300 });
   });
 

@@ -1,6 +1,6 @@
 /**
  * A slot group's field codec compiled for its layout: a slot's words to fields by name, and back,
- * and a flow's key (copied, as a string).
+ * and a flow's key as a string.
  *
  * Why compiled: the generic loops (slot-codec.ts) store and load every field through a name held
  * in a variable, and with a couple of dozen names V8's property caches go megamorphic — each
@@ -22,8 +22,6 @@ export interface SlotLayoutCode {
   readonly decode: (words: readonly bigint[]) => Record<string, bigint>;
   /** The words from checked fields (each within its width; absent is 0), as encodeCheckedSlotWords. */
   readonly encode: (fields: Readonly<Record<string, bigint>>) => bigint[];
-  /** A flow's key fields only, in key order (absent is 0). */
-  readonly keyFields: (fields: Readonly<Record<string, bigint>>) => Record<string, bigint>;
   /** A flow's key as one string: the key fields' decimal values joined by `/`, in key order. */
   readonly keyString: (fields: Readonly<Record<string, bigint>>) => string;
 }
@@ -69,7 +67,6 @@ function compile(group: SlotGroupSpec): SlotLayoutCode | null {
     return Object.freeze({
       decode: new Function('words', `"use strict";\n${loads}\nreturn { ${props.join(', ')} };`) as SlotLayoutCode['decode'],
       encode: new Function('fields', `"use strict";\nreturn [${wordsOut.join(', ')}];`) as SlotLayoutCode['encode'],
-      keyFields: new Function('f', `"use strict";\nreturn { ${keyNames.map((n) => `${lit(n)}: ${get('f', n)}`).join(', ')} };`) as SlotLayoutCode['keyFields'],
       keyString: new Function('f', `"use strict";\nreturn ${keyNames.map((n) => `String(${get('f', n)})`).join(" + '/' + ")};`) as SlotLayoutCode['keyString'],
     });
   } catch {

@@ -6,10 +6,10 @@
  * refused whole, so a refused import changes nothing.
  */
 import type { MigratableTableSpec, SlotGroupSpec } from '../contract/index.js';
-import { bitMask, sameSlotLayout } from '../contract/index.js';
+import { bitMask } from '../contract/index.js';
 import type { StateBatch } from './device-api.js';
 import { DeviceApiFailure } from './migration-sessions.js';
-import { SlotWordsRecord } from './slot-words-record.js';
+import { inLayoutOf } from './slot-words-record.js';
 
 /** Own and inherited enumerable properties, counted without building an array of names (one per slot of a batch). */
 function countKeys(o: object): number {
@@ -52,16 +52,11 @@ export function checkIncomingBatch(group: SlotGroupSpec, counters: readonly stri
       else if (!fits(v, f.bits)) refuse(`${record} field '${name}' = ${String(v)} does not fit its ${f.bits} bits`);
     }
   };
-  let seen: SlotGroupSpec | undefined;
-  let alike = false;
+  const asWords = inLayoutOf(group);
   batch.slots.forEach((s, i) => {
     // Read at a switch of this layout, in this process: every field fits by construction (its
     // bits are masked out of the words), and the fields are never decoded for a check.
-    if (s instanceof SlotWordsRecord) {
-      if (s.group !== seen) alike = sameSlotLayout((seen = s.group), group);
-      if (alike) return;
-    }
-    checkFields(s.fields, `slot ${i}`, false);
+    if (!asWords(s)) checkFields(s.fields, `slot ${i}`, false);
   });
   batch.removed.forEach((k, i) => checkFields(k, `removed key ${i}`, true));
   for (const [name, c] of Object.entries(batch.counters ?? {})) {

@@ -10,13 +10,13 @@
  * or the backend cannot write registers over P4Runtime, every flow keeps its conditional write.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { decodeSlotFields, encodeCheckedSlotWords, fieldValue, sameKeyWords, sameSlotLayout } from '../contract/index.js';
+import { decodeSlotFields, encodeCheckedSlotWords, fieldValue, sameKeyWords } from '../contract/index.js';
 import type { SlotWrite } from '../state-access/index.js';
 import type { SlotRecordOut } from './device-api.js';
 import type { PlacedEntry, PlacedFlows } from './placed-flows.js';
 import type { Translation } from './slot-placement.js';
 import { flowKeyString, translateFields, translateWords } from './slot-placement.js';
-import { SlotWordsRecord } from './slot-words-record.js';
+import { inLayoutOf } from './slot-words-record.js';
 
 /**
  * Whether a slot holding `words` (as this migration wrote them) stays out of the pipeline's reach
@@ -78,25 +78,21 @@ export function splitHeld(group: SlotGroupSpec, records: readonly SlotRecordOut[
   const rest: PlacedFlow[] = [];
   const holds = c.plain ? holdRule(group) : undefined;
   const byOrigin = holds !== undefined && c.source !== undefined;
-  // The layouts compared once per source group, not per record (they are long strings).
-  let seen: SlotGroupSpec | undefined;
-  let alike = false;
+  const asWords = inLayoutOf(group);
   for (let n = 0; n < records.length; n++) {
     const rec = records[n] as SlotRecordOut;
     let fields: Readonly<Record<string, bigint>>;
     let sourceSlot: number | undefined;
-    if (rec instanceof SlotWordsRecord && rec.group !== seen) {
-      seen = rec.group;
-      alike = sameSlotLayout(rec.group, group);
-    }
-    if (rec instanceof SlotWordsRecord && alike) {
-      const words = translateWords(group, rec.words, c.translation);
+    // On the words path, the translated words (what encoding `fields` would give again).
+    let translated: bigint[] | undefined;
+    if (asWords(rec)) {
+      translated = translateWords(group, rec.words, c.translation);
       const at = byOrigin ? c.placed.fromOrigin(c.source as string, rec.sourceSlot) : undefined;
-      if (at && sameKeyWords(group, at.words, words) && holds?.(at.words, clock)) {
-        held.push({ index: at.slot, words, mask: changedWords(words, at.words), entry: at });
+      if (at && sameKeyWords(group, at.words, translated) && holds?.(at.words, clock)) {
+        held.push({ index: at.slot, words: translated, mask: changedWords(translated, at.words), entry: at });
         continue;
       }
-      fields = decodeSlotFields(group, words);
+      fields = decodeSlotFields(group, translated);
       sourceSlot = rec.sourceSlot;
     } else {
       fields = translateFields(group, rec.fields, c.translation);
@@ -104,7 +100,7 @@ export function splitHeld(group: SlotGroupSpec, records: readonly SlotRecordOut[
     const key = flowKeyString(group, fields);
     const at = holds ? c.placed.get(key) : undefined;
     if (at && holds?.(at.words, clock)) {
-      const words = encodeCheckedSlotWords(group, fields);
+      const words = translated ?? encodeCheckedSlotWords(group, fields);
       held.push({ index: at.slot, words, mask: changedWords(words, at.words), entry: at });
       if (sourceSlot !== undefined && c.source !== undefined) c.placed.noteOrigin(c.source, sourceSlot, at);
       continue;

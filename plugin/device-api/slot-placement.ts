@@ -22,15 +22,6 @@ export function flowKeyString(group: SlotGroupSpec, fields: Readonly<Record<stri
   return s;
 }
 
-/** A flow's key fields only (what `removed` carries). */
-export function flowKeyFields(group: SlotGroupSpec, fields: Readonly<Record<string, bigint>>): Record<string, bigint> {
-  const code = slotLayoutCode(group);
-  if (code) return code.keyFields(fields);
-  const out: Record<string, bigint> = {};
-  for (const k of group.key) out[k.name] = fields[k.name] ?? 0n;
-  return out;
-}
-
 /** How a source's fields become this device's: VM id and clock. */
 export interface Translation {
   readonly vmId: number;

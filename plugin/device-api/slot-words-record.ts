@@ -9,7 +9,7 @@
  * taken as words.
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { decodeSlotFields } from '../contract/index.js';
+import { decodeSlotFields, sameSlotLayout } from '../contract/index.js';
 import type { SlotRecordOut } from './device-api.js';
 
 /**
@@ -39,4 +39,22 @@ export class SlotWordsRecord implements SlotRecordOut {
   toJSON(): SlotRecordOut {
     return { fields: this.fields };
   }
+}
+
+/**
+ * A test for records whose words mean at `group` what they meant where they were read
+ * (SlotWordsRecord of the same layout: sameSlotLayout); the layouts, long strings, are compared
+ * once per source group a batch holds, not once per record.
+ * @example
+ * const asWords = inLayoutOf(group);
+ * for (const rec of batch.slots) if (asWords(rec)) use(rec.words);
+ */
+export function inLayoutOf(group: SlotGroupSpec): (rec: SlotRecordOut) => rec is SlotWordsRecord {
+  let seen: SlotGroupSpec | undefined;
+  let alike = false;
+  return (rec): rec is SlotWordsRecord => {
+    if (!(rec instanceof SlotWordsRecord)) return false;
+    if (rec.group !== seen) alike = sameSlotLayout((seen = rec.group), group);
+    return alike;
+  };
 }

@@ -4,11 +4,10 @@
  * whose slot no longer holds them (reported removed).
  */
 import type { SlotGroupSpec } from '../contract/index.js';
-import { decodeSlotFields, fieldValue, sameKeyWords, slotKeyWords } from '../contract/index.js';
+import { fieldValue, isOccupied, sameKeyWords, slotKey, slotKeyWords } from '../contract/index.js';
 import type { ChangedSlots, RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
-import { flowKeyFields } from './slot-placement.js';
 import { SlotWordsRecord } from './slot-words-record.js';
 
 /**
@@ -68,12 +67,12 @@ function collectSlots(g: SlotGroupSpec, x: Migration, looked: readonly number[],
   for (let n = 0; n < all.length; n++) {
     const i = all[n] as number;
     const r = byIndex ? byIndex.get(i) : read[n];
-    const mine = r !== undefined && fieldValue(r.words, g.valid) !== 0n && fieldValue(r.words, g.vm) === vmId;
+    const mine = r !== undefined && isOccupied(g, r.words) && fieldValue(r.words, g.vm) === vmId;
     const before = x.exported.get(i);
     // The same flow as exported before keeps its entry (no new key per changed flow).
     const same = mine && before !== undefined && sameKeyWords(g, before, r.words);
     if (before && !same) {
-      removed.push(flowKeyFields(g, decodeSlotFields(g, before)));
+      removed.push(slotKey(g, before));
       x.exported.delete(i);
     }
     if (mine) {
