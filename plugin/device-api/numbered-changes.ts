@@ -46,6 +46,12 @@ interface Latest {
   readonly words: readonly bigint[];
 }
 
+/**
+ * Orders records by slot. One function for the module, not a closure per call: a closure made
+ * in the pause and called a few hundred times there earns an optimizing compile in every pause.
+ */
+const bySlotIndex = (a: SlotRecord, b: SlotRecord): number => a.index - b.index;
+
 /** One migration's numbered changes: arrival set and latest content per slot. */
 export class NumberedChanges {
   /** The count at prepare (32-bit): numbers unwrap against it. */
@@ -151,7 +157,7 @@ export class NumberedChanges {
       else out.push({ index: s, words: l.words });
     });
     if (late) return late;
-    out.sort((a, b) => a.index - b.index);
+    out.sort(bySlotIndex);
     return out;
   }
 

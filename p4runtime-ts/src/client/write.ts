@@ -44,6 +44,12 @@ export interface WriteContext {
 const LISTED_FAILURES = 5;
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
+/**
+ * An update as encoded bytes. One function for the module, not a closure per write: a closure made
+ * per call and used on hundreds of updates earns an optimizing compile at every write.
+ */
+const asEncoded = (u: P4Update): EncodedUpdate => (u instanceof EncodedUpdate ? u : EncodedUpdate.of(u));
+
 /** The google.rpc.Status a failed call carried in its trailer, if any. */
 export function statusDetails(err: unknown): google.rpc.Status | undefined {
   const md = (err as Partial<TransportStatus> | null)?.metadata;
@@ -153,7 +159,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
       // Updates not encoded yet are encoded one by one, so a mixed batch (a few counter and
       // table updates among hundreds of encoded register cells) never decodes the encoded ones.
       head ??= p4.v1.WriteRequest.encode(requestOf([])).finish();
-      const bytes = concatWriteRequest(head, slice.map((u) => (u instanceof EncodedUpdate ? u : EncodedUpdate.of(u))));
+      const bytes = concatWriteRequest(head, slice.map(asEncoded));
       return { b, slice, send: () => writeEncoded(bytes) };
     }
     const req = requestOf(slice);
