@@ -17,7 +17,10 @@ import type { SchedulerLike } from 'rxjs';
  */
 export function raceTimer<T, U>(p: Promise<T>, ms: number, scheduler: SchedulerLike, onTimeout: U): Promise<T | U> {
   return new Promise<T | U>((resolve, reject) => {
-    const sub = timer(Math.max(0, ms), scheduler).subscribe(() => resolve(onTimeout));
+    // Whole milliseconds, rounded up (never early): Node's timers keep one list per duration, and a
+    // fractional one (a deadline less the time already spent) made a new list and a Timeout of
+    // another shape in every pause — a deoptimization in Node's timer code each time (--trace-deopt).
+    const sub = timer(Math.max(0, Math.ceil(ms)), scheduler).subscribe(() => resolve(onTimeout));
     p.then(
       (v) => {
         sub.unsubscribe();
