@@ -273,9 +273,10 @@ export class MigrationEngine {
     this.stopYoungKeeper();
     if (this.precopyFailed) throw this.precopyFailed.error;
     // The destinations read ahead what the final import needs (their clocks) while the sources
-    // freeze: off the pause's path of dependent round trips. The sources read theirs with the
-    // final slots, a few ms later, so a moved flow arrives that much older: nothing next to idle
-    // timeouts of seconds.
+    // freeze: off the pause's path of dependent round trips. The sources' clocks at the freeze are
+    // carried forward from their last answers (or read beside the freeze), a few ms apart from the
+    // destinations' reads, so a moved flow's age is off by that much: nothing next to idle timeouts
+    // of seconds.
     for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
     // Pre-copy ends here if the caller did not end it; a batch still being installed finishes
     // behind the freeze instead of before it (the final delta starts where it ends).

@@ -10,7 +10,7 @@
  */
 import type { CounterCell, RegisterCell } from 'p4runtime-ts';
 import type { EdgePlugin } from '../edge-plugin.js';
-import { changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
+import { DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
 import type { TrackerState } from '../state-access/index.js';
 import type { Migration } from './migration-record.js';
 import { setEntryPhase } from './table-entry-transfer.js';
@@ -61,9 +61,10 @@ export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: numb
  * Freezes the VM at this source (its control entry: tracking, frozen, active; the migration marked
  * frozen and its delta rounds ended once the Write is answered) and starts what the final delta
  * reads: the migration's frozenTracker, frozenCounters and frozenClock.
- * With `withReads` the Read of readFrozen rides right behind the Write and the clock is read
- * in-band beside it (a P4Runtime tracker read carries no data-plane time; a slot changed between
- * that read and the freeze just counts as age 0, as in pre-copy); when the Read did not see the
+ * With `withReads` the Read of readFrozen rides right behind the Write, and the clock is the one
+ * last heard from this source carried forward (clock-estimate.ts), or read in-band beside the Write
+ * when none is recent (a P4Runtime tracker read carries no data-plane time; a slot changed after
+ * the clock's reading just counts as age 0, as in pre-copy); when the Read did not see the
  * freeze, the counters are read again after the Write's answer and the tracker is left undefined
  * for the final delta to read under its lock. Without, both are read once the Write is answered:
  * the tracker first, by `readTracker` (behind any delta pull still in flight, as the final delta
@@ -75,7 +76,11 @@ export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withRead
   const frozen = { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker } as const;
   const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozen);
   const early = withReads ? readFrozen(plugin, x.vmId, x.tracker, frozen).catch(() => undefined) : undefined;
-  const clock = early && plugin.group.clock ? plugin.registerAccess.readClock().catch(() => undefined) : undefined;
+  // The source's clock at the freeze, carried forward from its last answer (pre-copy hears it every
+  // round), or read beside the freeze when there is none recent: one request fewer for the source
+  // to serve, and the final delta to wait for, while the VM is stopped.
+  const estimate = early && plugin.group.clock ? plugin.registerAccess.estimateClock?.(DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS) : undefined;
+  const clock = !early || !plugin.group.clock ? undefined : estimate !== undefined ? Promise.resolve(estimate) : plugin.registerAccess.readClock().catch(() => undefined);
   await write;
   // Final from here on: a delta round still in flight stops at its next step.
   x.frozen = true;

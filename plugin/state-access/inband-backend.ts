@@ -25,6 +25,7 @@ import { checkSlotWrites } from './slot-validation.js';
 import { changeLogOf, checkPosition, checkTracker, decodeEntries, logCell, logSpan, trackerConflict, trackerState } from './change-log-access.js';
 import type { ChangedSlots, ConditionalOutcome, TrackerState } from './change-log-access.js';
 import type { Clock, Logger } from 'p4runtime-ts';
+import { ClockEstimate } from './clock-estimate.js';
 
 /** Reads a counter cell over P4Runtime (counters are P4Runtime entities on every target). */
 export type CounterSource = (counter: string, index: number) => Promise<CounterReading>;
@@ -46,9 +47,12 @@ export interface InbandBackendParts {
 export class InbandRegisterAccess implements RegisterAccess {
   readonly group: SlotGroupSpec;
   private readonly client: InbandClient;
+  /** The data plane's time as last heard (undefined: the group has no clock, or its answers carry no time). */
+  private readonly heard: ClockEstimate | undefined;
 
   constructor(private readonly parts: InbandBackendParts) {
     this.group = parts.group;
+    this.heard = parts.group.clock && parts.spec.tsBits > 0 ? new ClockEstimate(parts.group.clock.unit, parts.spec.tsBits) : undefined;
     if (parts.spec.group !== parts.group.name) {
       throw new EdgePluginError('CONTRACT_INVALID', `the in-band service serves slot group '${parts.spec.group}', not '${parts.group.name}'; use the group @migrate_inband names`, { annotation: '@migrate_inband' });
     }
@@ -189,7 +193,9 @@ export class InbandRegisterAccess implements RegisterAccess {
     const ans = await this.client.request(INBAND_OP.TRK_READ, tracker, `TRK_READ of tracker ${tracker}`);
     const st = trackerState(c, tracker, ans.words);
     // Every answer carries the data plane's time (READ_CLOCK answers the same value in w0).
-    return this.parts.spec.tsBits > 0 ? { ...st, clock: ans.ts } : st;
+    if (this.parts.spec.tsBits <= 0) return st;
+    this.heard?.heard(ans.ts);
+    return { ...st, clock: ans.ts };
   }
 
   /**
@@ -258,7 +264,13 @@ export class InbandRegisterAccess implements RegisterAccess {
 
   async readClock(): Promise<bigint> {
     const ans = await this.client.request(INBAND_OP.READ_CLOCK, 0, 'READ_CLOCK');
-    return ans.words[0] ?? 0n;
+    const t = ans.words[0] ?? 0n;
+    this.heard?.heard(t);
+    return t;
+  }
+
+  estimateClock(maxAgeMs: number): bigint | undefined {
+    return this.heard?.now(maxAgeMs);
   }
 
   readCounter(counter: string, index: number): Promise<CounterReading> {

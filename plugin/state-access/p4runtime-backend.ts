@@ -280,6 +280,10 @@ export class P4RuntimeRegisterAccess implements RegisterAccess {
     throw new EdgePluginError('REGISTER_ACCESS_UNAVAILABLE', `reading the data-plane clock of group '${this.group.name}' needs the in-band service (READ_CLOCK): program without @migrate_inband, or no packet I/O on this device`);
   }
 
+  estimateClock(maxAgeMs: number): bigint | undefined {
+    return this.inband?.estimateClock?.(maxAgeMs);
+  }
+
   readCounter(counter: string, index: number): Promise<CounterReading> {
     this.counts.requests++;
     return readCounterCell(this.sw, counter, index);

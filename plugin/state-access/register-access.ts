@@ -149,6 +149,11 @@ export interface RegisterAccess {
   clearSlotsIf(clears: readonly SlotWrite[]): Promise<ConditionalOutcome[]>;
   /** The data-plane clock, in the unit of the group's @migrate_clock field. */
   readClock(): Promise<bigint>;
+  /**
+   * The data-plane clock now, carried forward from the last answer that carried it if that is at
+   * most `maxAgeMs` old (clock-estimate.ts); undefined when there is none — then readClock.
+   */
+  estimateClock?(maxAgeMs: number): bigint | undefined;
   /** One indirect counter cell (over P4Runtime on every target). */
   readCounter(counter: string, index: number): Promise<CounterReading>;
   /** Stops: pending requests reject with CLOSED. Idempotent. */

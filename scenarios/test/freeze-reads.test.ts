@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { status } from '@grpc/grpc-js';
-import { createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
+import { DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, createDeviceApi, decodeSlotFields } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { UPLINK, eventually } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
@@ -70,17 +70,39 @@ describe('freeze reads — profile full (registers over P4Runtime)', () => {
     try {
       await srcApi.freeze(m);
       const final = await srcApi.finalDelta(m, snap.coversSeq.to);
-      // One Read in all (entry, tracker, counters) and one in-band packet (the clock, beside it).
+      // One Read in all (entry, tracker, counters) and no in-band packet: the snapshot heard the
+      // source's clock moments ago, and the freeze carries that reading forward.
       expect(reads).toHaveBeenCalledTimes(1);
-      expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(1);
+      expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(0);
       expect(final.proof).toBe('change-numbers');
-      expect(final.clock).toBeGreaterThan(0n);
+      // Never later than the clock itself (a reading counts as heard when its answer came), and
+      // close to it (µs: the freeze and this read are a few ms apart on a busy machine).
+      const after = await src.plugin.registerAccess.readClock();
+      expect(final.clock).toBeDefined();
+      expect(final.clock as bigint).toBeLessThanOrEqual(after);
+      expect(after - (final.clock as bigint)).toBeLessThan(200_000n);
       expect(final.slots).toHaveLength(1);
       expectSourceState(final);
       expect(packets(final)).toEqual(await countersNow());
     } finally {
       reads.mockRestore();
     }
+    await srcApi.abort(m);
+  }, 60_000);
+
+  it('freeze reads — a clock last heard more than a second ago is read beside the freeze, one in-band packet', async () => {
+    const { m, snap } = await changedAfterSnapshot();
+    // Nothing in this test hears the source's clock meanwhile (no delta rounds run).
+    await new Promise((r) => setTimeout(r, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS + 50));
+    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
+    await srcApi.freeze(m);
+    const final = await srcApi.finalDelta(m, snap.coversSeq.to);
+    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(1);
+    const after = await src.plugin.registerAccess.readClock();
+    expect(final.clock as bigint).toBeLessThanOrEqual(after);
+    expect(after - (final.clock as bigint)).toBeLessThan(200_000n);
+    expect(final.slots).toHaveLength(1);
+    expectSourceState(final);
     await srcApi.abort(m);
   }, 60_000);
 

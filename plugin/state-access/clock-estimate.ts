@@ -1,0 +1,58 @@
+/**
+ * The data-plane clock as last heard from a switch, carried forward on the controller's monotonic
+ * clock. Every in-band answer of a group with a clock carries the data plane's time (READ_CLOCK
+ * in w0, the others in their timestamp field), so a source in pre-copy is heard from every delta
+ * round. The freeze then needs no READ_CLOCK of its own: a request the source would serve, and
+ * the final delta wait for, while the VM is stopped (BENCHMARKS.md, session of 2026-12-05 from 06:16).
+ *
+ * The estimate is as good as the reading: off by the reading's one-way trip (the time is taken
+ * somewhere between request and answer; it is counted as heard at the answer, so the estimate
+ * runs early, never late) and by the two clocks' drift over at most `maxAgeMs`. A flow moved with
+ * it keeps its age to within that — as the in-band read it replaces, which also arrives after the
+ * fact — against idle timeouts of seconds.
+ */
+/** How old a reading may be and still be carried forward (ms); older, the clock is read again. */
+export const DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS = 1_000;
+
+/** Clock units per millisecond, as a numerator and a denominator (the unit `s` is 1/1000). */
+const PER_MS: Readonly<Record<string, readonly [number, number]>> = { ns: [1_000_000, 1], us: [1_000, 1], ms: [1, 1], s: [1, 1_000] };
+
+/**
+ * The data-plane clock as last heard.
+ * @example
+ * const c = new ClockEstimate('us', 48);
+ * c.heard(ans.ts);                                      // on every answer that carries the time
+ * const t = c.now(DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS);   // undefined: read the clock instead
+ */
+export class ClockEstimate {
+  private last: { readonly value: bigint; readonly atMs: number } | undefined;
+
+  /**
+   * @param unit the @migrate_clock field's unit (ns, us, ms or s; any other: never estimated)
+   * @param bits the width the data plane answers its time in (it wraps there); 0 or less: no wrap
+   * @param monotonicMs the controller's monotonic clock in ms (tests pass their own)
+   */
+  constructor(
+    private readonly unit: string,
+    private readonly bits: number,
+    private readonly monotonicMs: () => number = () => performance.now(),
+  ) {}
+
+  /** Notes `value`, the data plane's time in an answer received just now. */
+  heard(value: bigint): void {
+    this.last = { value, atMs: this.monotonicMs() };
+  }
+
+  /** The data plane's time now, from a reading at most `maxAgeMs` old; undefined when there is none. */
+  now(maxAgeMs: number): bigint | undefined {
+    const last = this.last;
+    if (last === undefined) return undefined;
+    const elapsed = this.monotonicMs() - last.atMs;
+    if (!(elapsed >= 0) || elapsed > maxAgeMs) return undefined;
+    const per = PER_MS[this.unit];
+    if (per === undefined) return undefined;
+    const [num, den] = per;
+    const v = last.value + BigInt(Math.floor((elapsed * num) / den));
+    return this.bits > 0 ? BigInt.asUintN(this.bits, v) : v;
+  }
+}
