@@ -1,8 +1,9 @@
 /**
  * The data-plane clock as last heard from a switch, carried forward on the controller's monotonic
  * clock. Every in-band answer of a group with a clock carries the data plane's time (READ_CLOCK
- * in w0, the others in their timestamp field), so a source in pre-copy is heard from every delta
- * round. The freeze then needs no READ_CLOCK of its own: a request the source would serve, and
+ * in w0, the others in their timestamp field); the in-band backend notes it from its READ_CLOCK and
+ * TRK_READ answers, so a source in pre-copy is heard at least every delta round (and by the
+ * snapshot's clock read). The freeze then needs no READ_CLOCK of its own: a request the source would serve, and
  * the final delta wait for, while the VM is stopped (BENCHMARKS.md, session of 2026-12-05 from 06:16).
  *
  * The estimate is as good as the reading: off by the reading's one-way trip (the time is taken
