@@ -7,9 +7,9 @@
  */
 import type { MigratableTableSpec, SlotGroupSpec } from '../contract/index.js';
 import { bitMask } from '../contract/index.js';
-import type { StateBatch } from './device-api.js';
+import type { SlotRecordOut, StateBatch } from './device-api.js';
 import { DeviceApiFailure } from './migration-sessions.js';
-import { inLayoutOf } from './slot-words-record.js';
+import { InLayout } from './slot-words-record.js';
 
 /** Own and inherited enumerable properties, counted without building an array of names (one per slot of a batch). */
 function countKeys(o: object): number {
@@ -52,12 +52,14 @@ export function checkIncomingBatch(group: SlotGroupSpec, counters: readonly stri
       else if (!fits(v, f.bits)) refuse(`${record} field '${name}' = ${String(v)} does not fit its ${f.bits} bits`);
     }
   };
-  const asWords = inLayoutOf(group);
-  batch.slots.forEach((s, i) => {
+  const asWords = new InLayout(group);
+  // An indexed loop, not a callback made per batch: this runs per slot of the pause's final batch.
+  for (let i = 0; i < batch.slots.length; i++) {
+    const s = batch.slots[i] as SlotRecordOut;
     // Read at a switch of this layout, in this process: every field fits by construction (its
     // bits are masked out of the words), and the fields are never decoded for a check.
-    if (!asWords(s)) checkFields(s.fields, `slot ${i}`, false);
-  });
+    if (!asWords.has(s)) checkFields(s.fields, `slot ${i}`, false);
+  }
   batch.removed.forEach((k, i) => checkFields(k, `removed key ${i}`, true));
   for (const [name, c] of Object.entries(batch.counters ?? {})) {
     if (!counters.includes(name)) refuse(`counter '${name}' is not a per-VM counter here (counters: ${counters.join(', ') || 'none'})`);

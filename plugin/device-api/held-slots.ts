@@ -16,7 +16,7 @@ import type { SlotRecordOut } from './device-api.js';
 import type { PlacedEntry, PlacedFlows } from './placed-flows.js';
 import type { Translation } from './slot-placement.js';
 import { flowKeyString, translateFields, translateWords } from './slot-placement.js';
-import { inLayoutOf } from './slot-words-record.js';
+import { InLayout } from './slot-words-record.js';
 
 /**
  * Whether a slot holding `words` (as this migration wrote them) stays out of the pipeline's reach
@@ -78,14 +78,14 @@ export function splitHeld(group: SlotGroupSpec, records: readonly SlotRecordOut[
   const rest: PlacedFlow[] = [];
   const holds = c.plain ? holdRule(group) : undefined;
   const byOrigin = holds !== undefined && c.source !== undefined;
-  const asWords = inLayoutOf(group);
+  const asWords = new InLayout(group);
   for (let n = 0; n < records.length; n++) {
     const rec = records[n] as SlotRecordOut;
     let fields: Readonly<Record<string, bigint>>;
     let sourceSlot: number | undefined;
     // On the words path, the translated words (what encoding `fields` would give again).
     let translated: bigint[] | undefined;
-    if (asWords(rec)) {
+    if (asWords.has(rec)) {
       translated = translateWords(group, rec.words, c.translation);
       const at = byOrigin ? c.placed.fromOrigin(c.source as string, rec.sourceSlot) : undefined;
       if (at && sameKeyWords(group, at.words, translated) && holds?.(at.words, clock)) {

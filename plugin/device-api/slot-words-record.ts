@@ -44,17 +44,23 @@ export class SlotWordsRecord implements SlotRecordOut {
 /**
  * A test for records whose words mean at `group` what they meant where they were read
  * (SlotWordsRecord of the same layout: sameSlotLayout); the layouts, long strings, are compared
- * once per source group a batch holds, not once per record.
+ * once per source group a batch holds, not once per record. A class, not a closure made per batch:
+ * its test runs per record of the pause's final batch, and one method keeps its optimized code
+ * across batches (README, "No closure made per call for the pause's per-slot loops").
  * @example
- * const asWords = inLayoutOf(group);
- * for (const rec of batch.slots) if (asWords(rec)) use(rec.words);
+ * const asWords = new InLayout(group);
+ * for (const rec of batch.slots) if (asWords.has(rec)) use(rec.words);
  */
-export function inLayoutOf(group: SlotGroupSpec): (rec: SlotRecordOut) => rec is SlotWordsRecord {
-  let seen: SlotGroupSpec | undefined;
-  let alike = false;
-  return (rec): rec is SlotWordsRecord => {
+export class InLayout {
+  private seen: SlotGroupSpec | undefined;
+  private alike = false;
+
+  constructor(private readonly group: SlotGroupSpec) {}
+
+  /** Whether `rec` is a words record of this layout. */
+  has(rec: SlotRecordOut): rec is SlotWordsRecord {
     if (!(rec instanceof SlotWordsRecord)) return false;
-    if (rec.group !== seen) alike = sameSlotLayout((seen = rec.group), group);
-    return alike;
-  };
+    if (rec.group !== this.seen) this.alike = sameSlotLayout((this.seen = rec.group), this.group);
+    return this.alike;
+  }
 }
