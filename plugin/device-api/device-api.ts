@@ -135,9 +135,10 @@ export interface DeviceApi {
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   freeze(m: MigrationRef): Promise<void>;
   /**
-   * Advisory, to a destination once the sources froze: read now what the final import will need
+   * Advisory, to a destination once the sources froze: get now what the final import will need
    * (its data-plane clock, so the final batch's timestamps rebase without a round trip of their
-   * own in the pause). Never fails; a device may ignore it.
+   * own in the pause — carried forward from a recent reading, or read). Never fails; a device may
+   * ignore it.
    */
   pauseStarted(m: MigrationRef): void;
   /**

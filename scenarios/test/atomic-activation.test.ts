@@ -5,11 +5,12 @@
  * profile answers UNIMPLEMENTED as PI does, so the counters are written with the final batch and
  * activation follows. Either way the counters are conserved; an abort before activation leaves
  * the destination's counters (and its slot index) as they were; a retried activation whose first answer was lost
- * writes nothing twice.
+ * writes nothing twice. The destination's clock at the pause is carried forward from its last
+ * reading when that is under a second old, and read in-band otherwise.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
-import { VmSlotIndex, fieldValue } from '../../plugin/index.js';
+import { DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, VmSlotIndex, fieldValue } from '../../plugin/index.js';
 import type { EdgeDeviceApi, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { UPLINK, eventually } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
@@ -162,8 +163,9 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
     const k = dst.plugin.contract.counters.length;
     const newOuts = (dst.sim.dataplane.stats()?.packetOuts ?? 0) - outs;
     if (profile === 'full') {
-      // The clock read when the pause began is the only in-band request; one Write ends the pause.
-      expect(newOuts).toBe(1);
+      // No in-band request: the destination's clock at the pause is carried forward from the
+      // snapshot import's reading moments ago. One Write ends the pause.
+      expect(newOuts).toBe(0);
       expect(w.sent).toHaveLength(1);
       const cells = w.sent[0]?.updates ?? 0;
       expect(w.sent[0]?.atomicity).toBe('DATAPLANE_ATOMIC');
@@ -171,11 +173,52 @@ describe.each(['full', 'bmv2'] as const)('atomic activation — profile %s', (pr
       expect(cells).toBe(k + changedWords + 1);
       expect(changedWords).toBeLessThan(g.words.length);
     } else {
-      // READ_CLOCK and one WRITE_IF; the counters, then activation.
-      expect(newOuts).toBe(2);
+      // One WRITE_IF (the clock carried forward, as above); the counters, then activation.
+      expect(newOuts).toBe(1);
       expect(w.sent.every((x) => x.atomicity === 'CONTINUE_ON_ERROR')).toBe(true);
     }
     expect(dst.sim.dataplane.inject(UPLINK, returnSegment(ports[0] as number, 1)).kind).toBe('forward');
+  }, 60_000);
+
+  it('destination clock at the pause — carried forward from the snapshot import\'s reading: no in-band packet, never later than the switch\'s clock and close to it', async () => {
+    const { m } = await stageSnapshot();
+    const access = dst.plugin.registerAccess;
+    const estimate = vi.spyOn(access, 'estimateClock');
+    const read = vi.spyOn(access, 'readClock');
+    const outs = dst.sim.dataplane.stats()?.packetOuts ?? 0;
+    try {
+      dstApi.pauseStarted(m);
+      expect(read).not.toHaveBeenCalled();
+      expect((dst.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(0);
+      const carried = estimate.mock.results[0]?.value as bigint | undefined;
+      expect(typeof carried).toBe('bigint');
+      read.mockRestore();
+      // Read after it: the estimate runs early by at most the reading's one-way trip, never late.
+      const after = await access.readClock();
+      expect(carried as bigint).toBeLessThanOrEqual(after);
+      expect(after - (carried as bigint)).toBeLessThan(200_000n);
+    } finally {
+      estimate.mockRestore();
+      read.mockRestore();
+    }
+    await dstApi.abort(m);
+    await srcApi.abort(m);
+  }, 60_000);
+
+  it('destination clock at the pause — a clock last heard more than a second ago is read in-band as the pause begins', async () => {
+    const { m } = await stageSnapshot();
+    // Nothing hears the destination's clock meanwhile (no delta rounds run in this test).
+    await new Promise((r) => setTimeout(r, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS + 50));
+    const read = vi.spyOn(dst.plugin.registerAccess, 'readClock');
+    try {
+      dstApi.pauseStarted(m);
+      expect(read).toHaveBeenCalledTimes(1);
+      await read.mock.results[0]?.value;
+    } finally {
+      read.mockRestore();
+    }
+    await dstApi.abort(m);
+    await srcApi.abort(m);
   }, 60_000);
 
   it('atomic activation — an abort after the final import, before activation, leaves the destination\'s counters and slot index as they were', async () => {
