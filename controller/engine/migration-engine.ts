@@ -272,11 +272,10 @@ export class MigrationEngine {
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
     this.stopYoungKeeper();
     if (this.precopyFailed) throw this.precopyFailed.error;
-    // The destinations read ahead what the final import needs (their clocks) while the sources
-    // freeze: off the pause's path of dependent round trips. The sources' clocks at the freeze are
-    // carried forward from their last answers (or read beside the freeze), a few ms apart from the
-    // destinations' reads, so a moved flow's age is off by that much: nothing next to idle timeouts
-    // of seconds.
+    // The destinations get ahead what the final import needs (their clocks, carried forward from
+    // pre-copy's last reading or read) while the sources freeze: off the pause's path of dependent
+    // round trips. The sources' clocks at the freeze are had the same way, a few ms apart, so a
+    // moved flow's age is off by that much: nothing next to idle timeouts of seconds.
     for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
     // Pre-copy ends here if the caller did not end it; a batch still being installed finishes
     // behind the freeze instead of before it (the final delta starts where it ends).

@@ -22,7 +22,7 @@ import type { Subscription } from 'rxjs';
 import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess } from '../state-access/index.js';
-import { DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, VmSlotIndex, slotNoticeDigests } from '../state-access/index.js';
+import { VmSlotIndex, carriedOrReadClock, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, StateClass } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
@@ -264,9 +264,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     // Carried forward from the last reading (pre-copy's imports read this clock), as the source's
     // is at the freeze (frozen-read.ts): one request fewer while the VM is stopped. Read in-band
     // when no reading is recent.
-    const access = this.plugin.registerAccess;
-    const estimate = access.estimateClock?.(DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS);
-    x.pauseClock = estimate !== undefined ? Promise.resolve(estimate) : access.readClock();
+    x.pauseClock = carriedOrReadClock(this.plugin.registerAccess);
     x.pauseClock.catch(() => undefined);
   }
 

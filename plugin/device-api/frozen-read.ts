@@ -10,7 +10,7 @@
  */
 import type { CounterCell, RegisterCell } from 'p4runtime-ts';
 import type { EdgePlugin } from '../edge-plugin.js';
-import { DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
+import { carriedOrReadClock, changeLogOf, trackerCellQueries, trackerFromCells } from '../state-access/index.js';
 import type { TrackerState } from '../state-access/index.js';
 import type { Migration } from './migration-record.js';
 import { setEntryPhase } from './table-entry-transfer.js';
@@ -79,8 +79,7 @@ export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withRead
   // The source's clock at the freeze, carried forward from its last answer (pre-copy hears it every
   // round), or read beside the freeze when there is none recent: one request fewer for the source
   // to serve, and the final delta to wait for, while the VM is stopped.
-  const estimate = early && plugin.group.clock ? plugin.registerAccess.estimateClock?.(DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS) : undefined;
-  const clock = !early || !plugin.group.clock ? undefined : estimate !== undefined ? Promise.resolve(estimate) : plugin.registerAccess.readClock().catch(() => undefined);
+  const clock = early && plugin.group.clock ? carriedOrReadClock(plugin.registerAccess).catch(() => undefined) : undefined;
   await write;
   // Final from here on: a delta round still in flight stops at its next step.
   x.frozen = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClockEstimate } from './clock-estimate.js';
+import { ClockEstimate, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, carriedOrReadClock } from './clock-estimate.js';
 
 /** A hand-driven monotonic clock (ms). */
 function manual(): { now: () => number; advance: (ms: number) => void } {
@@ -55,5 +55,21 @@ describe('clock estimate', () => {
     const c = new ClockEstimate('fortnights', 48, m.now);
     c.heard(1n);
     expect(c.now(1_000)).toBeUndefined();
+  });
+
+  it('clock estimate — carriedOrReadClock takes a recent estimate without a request, else reads (and asks for the default age)', async () => {
+    const asked: number[] = [];
+    let reads = 0;
+    const access = (estimate: bigint | undefined) => ({
+      estimateClock: (maxAgeMs: number) => (asked.push(maxAgeMs), estimate),
+      readClock: () => (reads++, Promise.resolve(42n)),
+    });
+    expect(await carriedOrReadClock(access(7n))).toBe(7n);
+    expect(reads).toBe(0);
+    expect(await carriedOrReadClock(access(undefined))).toBe(42n);
+    expect(reads).toBe(1);
+    expect(asked).toEqual([DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS]);
+    // A backend that keeps no estimate at all reads.
+    expect(await carriedOrReadClock({ readClock: () => Promise.resolve(9n) })).toBe(9n);
   });
 });

@@ -12,8 +12,21 @@
  * it keeps its age to within that — as the in-band read it replaces, which also arrives after the
  * fact — against idle timeouts of seconds.
  */
+import type { RegisterAccess } from './register-access.js';
+
 /** How old a reading may be and still be carried forward (ms); older, the clock is read again. */
 export const DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS = 1_000;
+
+/**
+ * The switch's data-plane clock for the pause: carried forward from a reading at most
+ * DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS old when the backend keeps one, else read (in-band).
+ * @example
+ * const clock = carriedOrReadClock(plugin.registerAccess); // no request when a reading is recent
+ */
+export function carriedOrReadClock(access: Pick<RegisterAccess, 'estimateClock' | 'readClock'>): Promise<bigint> {
+  const estimate = access.estimateClock?.(DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS);
+  return estimate !== undefined ? Promise.resolve(estimate) : access.readClock();
+}
 
 /** Clock units per millisecond, as a numerator and a denominator (the unit `s` is 1/1000). */
 const PER_MS: Readonly<Record<string, readonly [number, number]>> = { ns: [1_000_000, 1], us: [1_000, 1], ms: [1, 1], s: [1, 1_000] };

@@ -20,7 +20,7 @@ export { changeLogOf } from './change-log-access.js';
 export { DEFAULT_INBAND_OPTIONS, InbandClient, inbandOpName, parseInbandOptions } from './inband-client.js';
 export type { InbandChannel, InbandOptions } from './inband-client.js';
 export { InbandRegisterAccess } from './inband-backend.js';
-export { ClockEstimate, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS } from './clock-estimate.js';
+export { ClockEstimate, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, carriedOrReadClock } from './clock-estimate.js';
 export type { CounterSource, InbandBackendParts } from './inband-backend.js';
 export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess } from './p4runtime-backend.js';
 export { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-cells.js';
