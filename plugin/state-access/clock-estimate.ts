@@ -3,8 +3,10 @@
  * clock. Every in-band answer of a group with a clock carries the data plane's time (READ_CLOCK
  * in w0, the others in their timestamp field); the in-band backend notes it from its READ_CLOCK and
  * TRK_READ answers, so a source in pre-copy is heard at least every delta round (and by the
- * snapshot's clock read). The freeze then needs no READ_CLOCK of its own: a request the source would serve, and
- * the final delta wait for, while the VM is stopped (BENCHMARKS.md, session of 2026-12-05 from 06:16).
+ * snapshot's clock read), and a destination by every import that rebases clocks. The freeze and
+ * the destination's pause start (carriedOrReadClock) then need no READ_CLOCK of their own: a
+ * request the switch would serve while the VM is stopped (BENCHMARKS.md, sessions of 2026-12-05
+ * from 06:16 and from 08:54).
  *
  * The estimate is as good as the reading: off by the reading's one-way trip (the time is taken
  * somewhere between request and answer; it is counted as heard at the answer, so the estimate
