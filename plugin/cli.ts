@@ -43,7 +43,8 @@ The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
       "requiredSigners": ["dc-a", "dc-b"], "snapshotSource": "auto" } }
 
 switch.grpcClient "grpc-js" carries P4Runtime over a grpc-js channel instead of p4runtime-ts'
-own HTTP/2 client (the default, "http2").
+own HTTP/2 client (the default, "http2"). switch.openStreamsAhead false stops that client from
+keeping a Write and a Read stream opened ahead of the next calls (default true).
 
 snapshotSource "index" trusts the slot index the daemon learns from digests (no scan of the slot
 group before the first snapshot): right when the daemon starts with the switch's pipeline, before

@@ -25,8 +25,9 @@ describe('plugin config file', () => {
   });
 
   it('plugin config — tls with cert and key is mutual TLS; big election ids come as strings', () => {
-    const c = parseEdgePluginConfig({ ...good, switch: { ...good.switch, electionId: '18446744073709551616', grpcClient: 'grpc-js' }, tls: { ca: 'ca.pem', cert: 'p.pem', key: 'p.key' } }, join(dir, 'x.json'));
+    const c = parseEdgePluginConfig({ ...good, switch: { ...good.switch, electionId: '18446744073709551616', grpcClient: 'grpc-js', openStreamsAhead: false }, tls: { ca: 'ca.pem', cert: 'p.pem', key: 'p.key' } }, join(dir, 'x.json'));
     expect(c.options.grpcClient).toBe('grpc-js');
+    expect(c.options.openStreamsAhead).toBe(false);
     expect(c.options.credentials).toEqual({ kind: 'mtls', ca: resolve(dir, 'ca.pem'), cert: resolve(dir, 'p.pem'), key: resolve(dir, 'p.key') });
     expect(c.options.electionId).toBe(1n << 64n);
   });
@@ -73,6 +74,7 @@ describe('plugin config file', () => {
     ['a negative device id', () => parseEdgePluginConfig({ ...good, switch: { address: 'a:1', deviceId: -1 } }, 'f.json'), /field 'switch.deviceId': expected a non-negative integer/],
     ['cert without key', () => parseEdgePluginConfig({ ...good, tls: { ca: 'c', cert: 'p' } }, 'f.json'), /field 'tls.key': expected both tls.cert and tls.key/],
     ['an unknown gRPC client', () => parseEdgePluginConfig({ ...good, switch: { address: 'a:1', deviceId: 0, grpcClient: 'grpc' } }, 'f.json'), /field 'switch.grpcClient': expected 'http2' .* or 'grpc-js', got "grpc"/],
+    ['streams ahead not a boolean', () => parseEdgePluginConfig({ ...good, switch: { address: 'a:1', deviceId: 0, openStreamsAhead: 1 } }, 'f.json'), /field 'switch.openStreamsAhead': expected true or false \(default true\), got 1/],
     ['an unknown register access mode', () => parseEdgePluginConfig({ ...good, registerAccess: 'magic' }, 'f.json'), /field 'registerAccess': expected one of probe, p4runtime, inband, got "magic"/],
     ['a poll interval of 1 ms', () => parseEdgePluginConfig({ ...good, pinholeExpiry: { pollMs: 1 } }, 'f.json'), /field 'pinholeExpiry.pollMs': expected an integer 10..3600000, got 1/],
     ['an in-band window of 0', () => parseEdgePluginConfig({ ...good, inband: { window: 0 } }, 'f.json'), /field 'inband.window': expected an integer 1..4096, got 0/],

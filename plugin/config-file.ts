@@ -110,7 +110,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
   const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
-  const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient']);
+  const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient', 'openStreamsAhead']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
   const deviceId = bigish(sw['deviceId'], 'switch.deviceId');
@@ -146,6 +146,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     ...(sw['electionId'] !== undefined ? { electionId: bigish(sw['electionId'], 'switch.electionId') } : {}),
     ...(sw['role'] !== undefined ? { role: typeof sw['role'] === 'string' ? sw['role'] : fail('switch.role', 'a string', sw['role']) } : {}),
     ...(sw['grpcClient'] !== undefined ? { grpcClient: sw['grpcClient'] === 'http2' || sw['grpcClient'] === 'grpc-js' ? sw['grpcClient'] : fail('switch.grpcClient', "'http2' (p4runtime-ts' own gRPC client, the default) or 'grpc-js'", sw['grpcClient']) } : {}),
+    ...(sw['openStreamsAhead'] !== undefined ? { openStreamsAhead: typeof sw['openStreamsAhead'] === 'boolean' ? sw['openStreamsAhead'] : fail('switch.openStreamsAhead', 'true or false (default true)', sw['openStreamsAhead']) } : {}),
     credentials,
     p4info: file(top['p4info'], 'p4info'),
     ...(top['deviceConfig'] !== undefined ? { deviceConfig: file(top['deviceConfig'], 'deviceConfig') } : {}),

@@ -14,7 +14,7 @@ describe('edge plugin options — validation at the edge', () => {
     expect(Object.isFrozen(o)).toBe(true);
     expect(o.schema.programName).toBe('stateful_edge');
     expect(o.p4infoSource).toBe(STATEFUL_EDGE_P4INFO_PATH);
-    expect(o).toMatchObject({ registerAccess: 'probe', inband: { window: 64, timeoutMs: 250, maxAttempts: 5 }, pinholeIdleTimeoutNs: 30_000_000_000n, deviceConfig: undefined, connectTimeoutMs: 10_000, grpcClient: 'http2' });
+    expect(o).toMatchObject({ registerAccess: 'probe', inband: { window: 64, timeoutMs: 250, maxAttempts: 5 }, pinholeIdleTimeoutNs: 30_000_000_000n, deviceConfig: undefined, connectTimeoutMs: 10_000, grpcClient: 'http2', openStreamsAhead: true });
     expect(o.learnDigest).toEqual({ maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000_000n });
     expect(DEFAULT_EDGE_PLUGIN_OPTIONS.registerAccess).toBe('probe');
   });
@@ -35,6 +35,7 @@ describe('edge plugin options — validation at the edge', () => {
     ['p4info path', { p4info: '/nonexistent/prog.p4info.txtpb' }, /EdgePluginOptions\.p4info: got "\/nonexistent\/prog\.p4info\.txtpb"; expected a readable P4Info file/],
     ['device config path', { deviceConfig: '/nonexistent/prog.json' }, /EdgePluginOptions\.deviceConfig: got "\/nonexistent\/prog\.json"; expected a readable file/],
     ['gRPC client', { grpcClient: 'grpcjs' }, /EdgePluginOptions\.grpcClient: got "grpcjs"; expected 'http2' .* or 'grpc-js'/],
+    ['streams opened ahead', { openStreamsAhead: 'yes' }, /EdgePluginOptions\.openStreamsAhead: got "yes"; expected true or false/],
     ['register access mode', { registerAccess: 'registers' }, /EdgePluginOptions\.registerAccess: got "registers"; expected 'probe', 'p4runtime' or 'inband'/],
     ['in-band window', { inband: { window: 0 } }, /EdgePluginOptions\.inband\.window: got 0; expected an integer in 1\.\.65536/],
     ['pinhole idle timeout', { pinholeIdleTimeout: 'soon' }, /EdgePluginOptions\.pinholeIdleTimeout: got "soon"; expected a duration such as '30s'/],

@@ -53,6 +53,8 @@ export interface EdgePluginOptions {
   readonly connectTimeoutMs?: number;
   /** The gRPC client for P4Runtime: p4runtime-ts' own `'http2'` (default) or `'grpc-js'`. */
   readonly grpcClient?: GrpcClientKind;
+  /** With `'http2'`, Write and Read calls take a stream opened ahead (p4runtime-ts' openStreamsAhead). Default true. */
+  readonly openStreamsAhead?: boolean;
 }
 
 /** Validated, frozen options. */
@@ -76,6 +78,7 @@ export interface ParsedEdgePluginOptions {
   readonly learnDigest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly connectTimeoutMs: number;
   readonly grpcClient: GrpcClientKind;
+  readonly openStreamsAhead: boolean;
 }
 
 /** Defaults of every optional field. */
@@ -89,6 +92,7 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   learnDigest: Object.freeze({ maxListSize: 100, maxTimeout: '1ms', ackTimeout: '1s' }) as LearnDigestOptions,
   connectTimeoutMs: 10_000,
   grpcClient: 'http2' as GrpcClientKind,
+  openStreamsAhead: true,
 });
 
 function bad(field: string, got: unknown, expected: string, cause?: unknown): EdgePluginError {
@@ -159,6 +163,8 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) throw bad('connectTimeoutMs', connectTimeoutMs, 'an integer number of milliseconds >= 1');
   const grpcClient = options.grpcClient ?? d.grpcClient;
   if (grpcClient !== 'http2' && grpcClient !== 'grpc-js') throw bad('grpcClient', grpcClient, "'http2' (p4runtime-ts' own gRPC client) or 'grpc-js'");
+  const openStreamsAhead = options.openStreamsAhead ?? d.openStreamsAhead;
+  if (typeof openStreamsAhead !== 'boolean') throw bad('openStreamsAhead', openStreamsAhead, 'true or false');
   const scheduler = options.scheduler ?? systemClock;
   if (typeof scheduler.now !== 'function' || typeof scheduler.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function') {
     throw bad('scheduler', '{…}', 'a Clock (now, setTimeout, clearTimeout) as p4runtime-ts defines it');
@@ -182,6 +188,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     learnDigest: Object.freeze({ maxListSize: ld.maxListSize, maxTimeoutNs, ackTimeoutNs: duration('learnDigest.ackTimeout', ld.ackTimeout, false) }),
     connectTimeoutMs,
     grpcClient,
+    openStreamsAhead,
   });
 }
 

@@ -134,6 +134,7 @@ class EdgePluginImpl implements EdgePlugin {
         ...(o.credentials === undefined ? {} : { credentials: o.credentials }),
         connectTimeoutMs: o.connectTimeoutMs,
         grpcClient: o.grpcClient,
+        openStreamsAhead: o.openStreamsAhead,
         schema: o.schema,
         logger: o.logger,
       });

@@ -65,6 +65,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig) } : {}),
           registerAccess: d.registerAccess,
           grpcClient: d.grpcClient,
+          openStreamsAhead: d.openStreamsAhead,
           connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
           logger: logger.child({ device: d.name }),
         });

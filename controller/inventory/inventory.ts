@@ -42,6 +42,8 @@ export interface InventoryDevice {
   readonly registerAccess: 'probe' | 'p4runtime' | 'inband';
   /** The gRPC client for its P4Runtime: p4runtime-ts' own `http2` (default) or `grpc-js`. */
   readonly grpcClient: 'http2' | 'grpc-js';
+  /** With `http2`, Write and Read calls take a stream opened ahead (default true; false for a server that mishandles idle streams). */
+  readonly openStreamsAhead: boolean;
   /** P4Info and device config to push when the switch has no pipeline (absolute paths). */
   readonly p4info: string | undefined;
   readonly deviceConfig: string | undefined;

@@ -20,6 +20,7 @@ devices:
     electionId: 20
     registerAccess: inband
     grpcClient: grpc-js
+    openStreamsAhead: false
     hosts: [host-b]
     tls: { ca: ca.pem, cert: c.pem, key: c.key }
   edge-3:
@@ -39,8 +40,8 @@ describe('inventory — loading', () => {
     const inv = parseInventory(SITE, '/etc/carryover/site.yaml');
     expect(inv.domain).toBe('dc-a');
     expect(inv.journal).toBe('/etc/carryover/journal');
-    expect(inv.devices.get('edge-2')).toMatchObject({ deviceId: 18446744073709551615n, electionId: 20n, registerAccess: 'inband', grpcClient: 'grpc-js', role: 'edge', tls: { ca: '/etc/carryover/ca.pem', cert: '/etc/carryover/c.pem', key: '/etc/carryover/c.key' } });
-    expect(inv.devices.get('edge-1')).toMatchObject({ electionId: 10n, registerAccess: 'probe', grpcClient: 'http2', tls: undefined, subnets: ['10.0.0.0/24'] });
+    expect(inv.devices.get('edge-2')).toMatchObject({ deviceId: 18446744073709551615n, electionId: 20n, registerAccess: 'inband', grpcClient: 'grpc-js', openStreamsAhead: false, role: 'edge', tls: { ca: '/etc/carryover/ca.pem', cert: '/etc/carryover/c.pem', key: '/etc/carryover/c.key' } });
+    expect(inv.devices.get('edge-1')).toMatchObject({ electionId: 10n, registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true, tls: undefined, subnets: ['10.0.0.0/24'] });
     expect(inv.hosts.get('host-b')).toEqual({ name: 'host-b', devices: ['edge-2', 'edge-3'], placement: 'ecmp' });
     expect(inv.hosts.get('host-a')).toEqual({ name: 'host-a', devices: ['edge-1'], placement: undefined });
     expect(inv.placements.get('ecmp')?.devices).toEqual(['edge-2', 'edge-3']);
@@ -58,6 +59,7 @@ describe('inventory — loading', () => {
     ['cert without key', (s) => s.replace(', key: c.key', ''), /devices\.edge-2\.tls: .*expected cert and key together \(mTLS\), or neither/],
     ['unknown register access', (s) => s.replace('registerAccess: inband', 'registerAccess: magic'), /devices\.edge-2\.registerAccess: got "magic"; expected one of probe, p4runtime, inband/],
     ['unknown gRPC client', (s) => s.replace('grpcClient: grpc-js', 'grpcClient: grpc'), /devices\.edge-2\.grpcClient: got "grpc"; expected one of http2, grpc-js/],
+    ['streams ahead not a boolean', (s) => s.replace('openStreamsAhead: false', 'openStreamsAhead: "no"'), /devices\.edge-2\.openStreamsAhead: got "no"; expected true or false/],
     ['placement over an unknown device', (s) => s.replace('devices: [edge-2, edge-3]', 'devices: [edge-2, edge-9]'), /placement\.ecmp\.devices\.1: got "edge-9"; expected a device defined under 'devices' \(known: edge-1, edge-2, edge-3\)/],
     ['host with two edges and no placement', (s) => s.replace('hosts:\n  host-b: { placement: ecmp }\n', ''), /expected a placement for host host-b: 2 edge devices serve it \(edge-2, edge-3\)/],
     ['placement naming a device that does not serve the host', (s) => s.replace('devices: [edge-2, edge-3]', 'devices: [edge-1, edge-2]'), /hosts\.host-b\.placement: got "ecmp"; expected a placement over devices that serve host-b; 'edge-1' does not list host-b/],

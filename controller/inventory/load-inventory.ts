@@ -144,7 +144,7 @@ function name(f: Field, n?: string): string {
 }
 
 function device(n: string, f: Field, base: string): InventoryDevice {
-  f.object('a mapping with address, deviceId and hosts (or plugin and hosts)', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'grpcClient', 'p4info', 'deviceConfig', 'plugin', 'hosts', 'subnets', 'counterpart']);
+  f.object('a mapping with address, deviceId and hosts (or plugin and hosts)', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'grpcClient', 'openStreamsAhead', 'p4info', 'deviceConfig', 'plugin', 'hosts', 'subnets', 'counterpart']);
   const plugin = f.at('plugin').present ? pluginEndpoint(f.at('plugin')) : undefined;
   // A device behind a plugin daemon is reached only there: its switch address is the daemon's business.
   const address = plugin && !f.at('address').present ? undefined : addressField(f.at('address'), '10.1.0.7:9559');
@@ -175,6 +175,7 @@ function device(n: string, f: Field, base: string): InventoryDevice {
     tls,
     registerAccess: f.at('registerAccess').present ? f.at('registerAccess').oneOf(['probe', 'p4runtime', 'inband'] as const) : 'probe',
     grpcClient: f.at('grpcClient').present ? f.at('grpcClient').oneOf(['http2', 'grpc-js'] as const) : 'http2',
+    openStreamsAhead: f.at('openStreamsAhead').present ? f.at('openStreamsAhead').bool() : true,
     p4info: path(f.at('p4info')),
     deviceConfig: path(f.at('deviceConfig')),
     hosts: Object.freeze(strList(f.at('hosts'))),

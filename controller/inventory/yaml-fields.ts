@@ -99,6 +99,12 @@ export class Field {
     return this.value as T;
   }
 
+  /** true or false. */
+  bool(): boolean {
+    if (typeof this.value !== 'boolean') throw this.fail('true or false');
+    return this.value;
+  }
+
   /** An unsigned integer below 2^bits, written as a number or a decimal string. */
   uint(bits: number): bigint {
     const expected = `an integer 0 .. 2^${bits}-1 (a number, or a decimal string above 2^53)`;

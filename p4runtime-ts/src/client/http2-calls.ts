@@ -90,6 +90,21 @@ function statusForClose(stream: ClientHttp2Stream, error: Error | undefined, con
   return { code: Code.INTERNAL, details: `${address} ended the call without a status (RST_STREAM code ${code ?? 'none'})` };
 }
 
+/** A stream whose request headers went out; a call binds its handlers to it (Http2Connection.open). */
+interface OpenedStream {
+  /** Whether a call can still take it: open, on `current` (the connection new calls use), nothing heard. */
+  usable(current: ClientHttp2Session | undefined): boolean;
+  /** Resets it unused. */
+  discard(): void;
+  bind(deadlineMs: number, h: CallHandlers): Http2Call;
+}
+
+/** A call that failed before it started: its status arrives on the next microtask. */
+function failedCall(s: TransportStatus, h: CallHandlers): Http2Call {
+  queueMicrotask(() => h.onEnd(s));
+  return { write: () => undefined, end: () => undefined, cancel: () => undefined, pause: () => undefined, resume: () => undefined };
+}
+
 /**
  * The connection and its calls.
  * @example
@@ -105,6 +120,9 @@ export class Http2Connection {
   private closed = false;
   private active = 0;
   private keepalive: NodeJS.Timeout | undefined;
+  /** Streams opened ahead, one per path at most (start's `ahead`). */
+  private readonly spares = new Map<string, OpenedStream>();
+  private readonly aheadScheduled = new Set<string>();
 
   constructor(private readonly o: Http2ConnectionOptions) {
     const e = endpoint(o);
@@ -121,7 +139,9 @@ export class Http2Connection {
     // Failures reach the calls as stream errors; the session's own 'error' only needs a listener.
     sess.on('error', () => undefined);
     const forget = (): void => {
-      if (this.session === sess) this.session = undefined;
+      if (this.session !== sess) return;
+      this.session = undefined;
+      this.dropSpares();
     };
     // After GOAWAY the server takes no new streams here: the next call opens a new connection.
     sess.once('goaway', forget);
@@ -151,23 +171,46 @@ export class Http2Connection {
     this.keepalive.unref();
   }
 
-  /** Starts a call to `path`; `deadlineMs` > 0 bounds it (unary calls), 0 leaves it open (streams). */
-  start(path: string, deadlineMs: number, h: CallHandlers): Http2Call {
-    let done = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (s: TransportStatus): void => {
-      if (done) return;
-      done = true;
-      this.active--;
-      if (timer !== undefined) clearTimeout(timer);
-      h.onEnd(s);
-    };
-    this.active++;
-    const failed = (s: TransportStatus): Http2Call => {
-      queueMicrotask(() => finish(s));
-      return { write: () => undefined, end: () => undefined, cancel: () => undefined, pause: () => undefined, resume: () => undefined };
-    };
-    if (this.closed) return failed({ code: Code.CANCELLED, details: 'the transport is closed' });
+  /**
+   * Starts a call to `path`; `deadlineMs` > 0 bounds it (unary calls), 0 leaves it open (streams).
+   * With `ahead`, the call takes the stream opened ahead for its path when there is a usable one,
+   * and another is opened for the next call once this turn's writes have gone out (openAhead).
+   */
+  start(path: string, deadlineMs: number, h: CallHandlers, ahead = false): Http2Call {
+    if (this.closed) return failedCall({ code: Code.CANCELLED, details: 'the transport is closed' }, h);
+    let opened: OpenedStream | TransportStatus | undefined;
+    if (ahead) {
+      const spare = this.spares.get(path);
+      this.spares.delete(path);
+      if (spare?.usable(this.session)) opened = spare;
+      else spare?.discard();
+      this.openAheadSoon(path);
+    }
+    opened ??= this.open(path, deadlineMs);
+    return 'bind' in opened ? opened.bind(deadlineMs, h) : failedCall(opened, h);
+  }
+
+  /**
+   * Opens the next call's stream for `path` after this turn: its HEADERS (and the server's work on
+   * them) are then done before the call, not on its way. Node sends a turn's HTTP/2 writes at the
+   * turn's end, so the call's own frames go first. No `grpc-timeout` on it: the call's deadline
+   * counts from the call, on our side.
+   */
+  private openAheadSoon(path: string): void {
+    if (this.aheadScheduled.has(path)) return;
+    this.aheadScheduled.add(path);
+    setImmediate(() => {
+      this.aheadScheduled.delete(path);
+      // Never a connection made for a spare: after a lost one, the next call reconnects.
+      const sess = this.session;
+      if (this.closed || this.spares.has(path) || sess === undefined || sess.closed || sess.destroyed) return;
+      const o = this.open(path, 0);
+      if ('bind' in o) this.spares.set(path, o);
+    });
+  }
+
+  /** A stream for `path` with its request headers sent, its handlers bound later; or why it could not be opened. */
+  private open(path: string, timeoutHeaderMs: number): OpenedStream | TransportStatus {
     const headers: OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': path,
@@ -177,7 +220,7 @@ export class Http2Connection {
       'grpc-accept-encoding': 'identity',
       'user-agent': USER_AGENT,
     };
-    if (deadlineMs > 0) headers['grpc-timeout'] = grpcTimeoutHeader(deadlineMs);
+    if (timeoutHeaderMs > 0) headers['grpc-timeout'] = grpcTimeoutHeader(timeoutHeaderMs);
     const sess = this.connection();
     let stream: ClientHttp2Stream;
     try {
@@ -186,8 +229,24 @@ export class Http2Connection {
       // A connection that can take no more streams (closing, out of stream ids): the next call
       // opens a new one.
       if (this.session === sess) this.session = undefined;
-      return failed({ code: Code.UNAVAILABLE, details: `${this.o.address}: ${(e as Error).message}` });
+      return { code: Code.UNAVAILABLE, details: `${this.o.address}: ${(e as Error).message}` };
     }
+    let h: CallHandlers | undefined;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    // What ended the stream before a call was bound to it (the stream is then not used).
+    let endedEarly: TransportStatus | undefined;
+    const finish = (s: TransportStatus): void => {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (h === undefined) {
+        endedEarly = s;
+        return;
+      }
+      this.active--;
+      h.onEnd(s);
+    };
     const md = new ResponseMetadata();
     let deframer: MessageDeframer | undefined;
     let status: TransportStatus | undefined;
@@ -196,7 +255,6 @@ export class Http2Connection {
       status ??= s;
       if (!stream.closed) stream.close(NGHTTP2_CANCEL);
     };
-    if (deadlineMs > 0) timer = setTimeout(() => stop({ code: Code.DEADLINE_EXCEEDED, details: `deadline of ${deadlineMs} ms exceeded (${path})` }), deadlineMs);
     stream.on('response', (hd) => {
       const bad = checkResponseHeaders(hd);
       if (bad) return stop(bad);
@@ -209,7 +267,11 @@ export class Http2Connection {
     stream.on('data', (chunk: Buffer) => {
       if (status !== undefined || deframer === undefined) return;
       try {
-        for (const m of deframer.push(chunk)) h.onMessage(m);
+        for (const m of deframer.push(chunk)) {
+          // A message before any request was sent: the stream is not a call's to take.
+          if (h === undefined) return stop({ code: Code.INTERNAL, details: `${path}: the server answered before the request` });
+          h.onMessage(m);
+        }
       } catch (e) {
         stop(e instanceof FrameError ? { code: e.grpcCode, details: e.message } : { code: Code.INTERNAL, details: `cannot take a response message of ${path}: ${(e as Error).message}` });
       }
@@ -244,7 +306,7 @@ export class Http2Connection {
       // by the time a stream of a lost connection closes, the session is already destroyed.
       finish(status ?? statusForClose(stream, error, sess.destroyed || sess.closed, this.o.address));
     });
-    return {
+    const call: Http2Call = {
       write: (frame) => {
         if (!done && !stream.closed) stream.write(frame);
       },
@@ -259,6 +321,34 @@ export class Http2Connection {
       pause: () => stream.pause(),
       resume: () => stream.resume(),
     };
+    return {
+      usable: (current) => !done && endedEarly === undefined && status === undefined && current === sess && !stream.closed && !stream.destroyed,
+      discard: () => stop({ code: Code.CANCELLED, details: `${path}: a stream opened ahead, not used` }),
+      bind: (deadlineMs, handlers) => {
+        h = handlers;
+        this.active++;
+        if (endedEarly !== undefined) {
+          // Not usable() any more: only a stream that ended as it was opened gets here.
+          const s = endedEarly;
+          queueMicrotask(() => {
+            this.active--;
+            handlers.onEnd(s);
+          });
+        } else if (deadlineMs > 0) {
+          timer = setTimeout(() => stop({ code: Code.DEADLINE_EXCEEDED, details: `deadline of ${deadlineMs} ms exceeded (${path})` }), deadlineMs);
+        }
+        return call;
+      },
+    };
+  }
+
+  /**
+   * Resets the streams opened ahead. Before a connection is destroyed: Node 20.20 corrupted its
+   * heap (glibc abort at exit) when a session went with such a stream still idle on it (BENCHMARKS.md).
+   */
+  private dropSpares(): void {
+    for (const spare of this.spares.values()) spare.discard();
+    this.spares.clear();
   }
 
   /** Closes the connection; calls in flight end CANCELLED. */
@@ -266,6 +356,7 @@ export class Http2Connection {
     this.closed = true;
     if (this.keepalive !== undefined) clearInterval(this.keepalive);
     this.keepalive = undefined;
+    this.dropSpares();
     const s = this.session;
     this.session = undefined;
     s?.destroy();

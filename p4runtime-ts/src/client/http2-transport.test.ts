@@ -67,6 +67,14 @@ const answer = (body: Buffer): Handler => (stream) => {
   stream.end(frameMessage(body));
 };
 
+/** `handler` once the stream's request has arrived, as a gRPC server answers (not for a stream reset before). */
+const onRequest = (handler: Handler): Handler => (stream, headers, server) => {
+  stream.on('data', () => undefined);
+  stream.on('end', () => {
+    if (!stream.destroyed && !stream.closed) handler(stream, headers, server);
+  });
+};
+
 const failure = async (p: Promise<unknown>): Promise<{ code: number; details: string }> => {
   const e = await p.then(
     () => {
@@ -326,6 +334,116 @@ describe('http2 transport', () => {
     const e = await failure(transport(address, { credentials: { kind: 'tls', ca: pki.caCert, serverName: 'switch.example' } }).capabilities());
     expect(e.code).toBe(14);
     expect(sni).toContain('switch.example');
+  });
+
+  it('http2 transport — a Write or Read after the first takes a stream opened ahead: headers already sent, no grpc-timeout, the deadline counted from the call', async () => {
+    // Answers a call once its request has arrived, as a gRPC server does.
+    const requested: http2.ServerHttp2Stream[] = [];
+    const heads: http2.IncomingHttpHeaders[] = [];
+    const srv = await rawServer((stream, headers) => {
+      heads.push(headers);
+      onRequest(() => {
+        requested.push(stream);
+        const body = headers[':path'] === '/p4.v1.P4Runtime/Read' ? Buffer.from(p4.v1.ReadResponse.encode({ entities: [] }).finish()) : Buffer.alloc(0);
+        answer(body)(stream, headers, undefined as never);
+      })(stream, headers, undefined as never);
+    });
+    const t = transport(srv.address, { rpcTimeoutMs: 100 });
+    const readAll = async (): Promise<void> => {
+      for await (const _ of t.read({ deviceId: 1 })) void _;
+    };
+    const pathOf = (x: http2.ServerHttp2Stream): unknown => heads[srv.streams.indexOf(x)]?.[':path'];
+    await t.write({ deviceId: 1 });
+    await readAll();
+    await new Promise((r) => setTimeout(r, 30));
+    // Two calls made, four streams: one Write and one Read waiting, headers only.
+    expect(srv.streams).toHaveLength(4);
+    expect(requested).toHaveLength(2);
+    const ahead = srv.streams.filter((x) => !requested.includes(x));
+    expect(ahead.map(pathOf).sort()).toEqual(['/p4.v1.P4Runtime/Read', '/p4.v1.P4Runtime/Write']);
+    for (const x of ahead) expect(heads[srv.streams.indexOf(x)]?.['grpc-timeout']).toBeUndefined();
+    expect(heads[0]?.['grpc-timeout']).toBe('100m');
+    // Idle past the 100 ms deadline: the next calls still succeed, on those streams.
+    await new Promise((r) => setTimeout(r, 150));
+    await t.write({ deviceId: 1 });
+    await readAll();
+    expect(requested.slice(2).map(pathOf)).toEqual(['/p4.v1.P4Runtime/Write', '/p4.v1.P4Runtime/Read']);
+    expect(new Set(requested.slice(2))).toEqual(new Set(ahead));
+    // Capabilities keeps no stream ahead: after it, again one Write and one Read waiting.
+    await t.capabilities();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(srv.streams).toHaveLength(7);
+    expect(srv.streams.filter((x) => !requested.includes(x)).map(pathOf).sort()).toEqual(['/p4.v1.P4Runtime/Read', '/p4.v1.P4Runtime/Write']);
+  });
+
+  it('http2 transport — a stream opened ahead that the server ended, or that answered before any request, is not used: the call opens its own', async () => {
+    let n = 0;
+    const srv = await rawServer((stream, headers) => {
+      const i = n++;
+      // Stream 1 (the first Write's spare) is reset by the server; stream 3 (the next spare) gets a
+      // status before any request; every other stream is answered once its request arrives.
+      if (i === 1) return void setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), 5);
+      if (i === 3) {
+        stream.respond({ ...GRPC_HEADERS, 'grpc-status': '14', 'grpc-message': 'going away' }, { endStream: true });
+        return;
+      }
+      onRequest(answer(Buffer.alloc(0)))(stream, headers, undefined as never);
+    });
+    const t = transport(srv.address);
+    await t.write({ deviceId: 1 });
+    await new Promise((r) => setTimeout(r, 40));
+    await t.write({ deviceId: 1 });
+    await new Promise((r) => setTimeout(r, 40));
+    await t.write({ deviceId: 1 });
+    await new Promise((r) => setTimeout(r, 30));
+    // Three calls, each on a fresh stream; three streams opened ahead, two of them never used.
+    expect(srv.streams).toHaveLength(6);
+  });
+
+  it('http2 transport — with openStreamsAhead false every call opens its own stream, and nothing waits between calls', async () => {
+    const srv = await rawServer(onRequest(answer(Buffer.alloc(0))));
+    const t = transport(srv.address, { openStreamsAhead: false });
+    await t.write({ deviceId: 1 });
+    await t.write({ deviceId: 1 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(srv.streams).toHaveLength(2);
+    expect(() => parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 1, openStreamsAhead: 'yes' as never })).toThrow(/openStreamsAhead.*true or false/);
+  });
+
+  it('http2 transport — close() resets the streams opened ahead', async () => {
+    const srv = await rawServer((stream, headers) => {
+      const body = headers[':path'] === '/p4.v1.P4Runtime/Read' ? Buffer.from(p4.v1.ReadResponse.encode({ entities: [] }).finish()) : Buffer.alloc(0);
+      onRequest(answer(body))(stream, headers, undefined as never);
+    });
+    const t = transport(srv.address);
+    await t.write({ deviceId: 1 });
+    for await (const _ of t.read({ deviceId: 1 })) void _;
+    await new Promise((r) => setTimeout(r, 30));
+    // The Write, the Read, and a stream of each opened ahead.
+    expect(srv.streams).toHaveLength(4);
+    expect(srv.streams.filter((x) => !x.closed)).toHaveLength(2);
+    t.close();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(srv.streams.every((x) => x.closed)).toBe(true);
+    expect((await failure(t.write({ deviceId: 1 }))).code).toBe(1);
+  });
+
+  it('http2 transport — Writes and Reads on streams opened ahead against a grpc-js server: hundreds in turn, each answered as its own', async () => {
+    const server = await new FakeP4RuntimeServer().start();
+    open.push({ close: () => server.stop() });
+    const t = transport(server.address);
+    // No arbitration and no pipeline: each Write is refused as not primary and each Read for want of
+    // a pipeline — statuses the server gives only once it has the request.
+    const codes = { write: new Set<number>(), read: new Set<number>() };
+    const readAll = async (): Promise<void> => {
+      for await (const _ of t.read({ deviceId: 1, entities: [{ tableEntry: {} }] })) void _;
+    };
+    for (let i = 0; i < 300; i++) {
+      codes.write.add((await failure(t.write({ deviceId: 1, electionId: { high: 0, low: 1 }, updates: [] }))).code);
+      codes.read.add((await failure(readAll())).code);
+    }
+    expect([...codes.write]).toEqual([7]);
+    expect([...codes.read]).toEqual([9]);
   });
 
   it('http2 transport — close() ends a call in flight CANCELLED', async () => {

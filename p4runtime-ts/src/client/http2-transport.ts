@@ -19,6 +19,8 @@ import type { GrpcTransportOptions, P4RuntimeTransport, StreamChannelHandle, Str
 /** Read responses held before the transport stops reading (HTTP/2 flow control then holds the server). */
 const READ_QUEUE_HIGH = 16;
 
+const WRITE_PATH = P4RUNTIME_SERVICE.Write.path;
+
 /** The Write method for requests encoded ahead of sending: bytes in, bytes out. */
 const ENCODED_WRITE: UnaryMethod<Uint8Array, Buffer> = {
   path: P4RUNTIME_SERVICE.Write.path,
@@ -36,12 +38,15 @@ export class Http2Transport extends UnaryP4RuntimeMethods implements P4RuntimeTr
   private readonly conn: Http2Connection;
   private readonly rpcTimeoutMs: number;
   private readonly maxSendMessageBytes: number;
+  /** Write and Read calls take a stream opened ahead (Http2Connection.start; openStreamsAhead). */
+  private readonly openAhead: boolean;
 
   constructor(o: GrpcTransportOptions) {
     super();
     this.conn = new Http2Connection(o);
     this.rpcTimeoutMs = o.rpcTimeoutMs;
     this.maxSendMessageBytes = o.maxSendMessageBytes;
+    this.openAhead = o.openStreamsAhead ?? true;
   }
 
   /** The framed request, or the RESOURCE_EXHAUSTED status grpc-js gives for an over-long one. */
@@ -79,7 +84,7 @@ export class Http2Transport extends UnaryP4RuntimeMethods implements P4RuntimeTr
             reject(new TransportCallError({ code: Code.INTERNAL, details: `cannot decode the response: ${(e as Error).message}` }, m.path));
           }
         },
-      });
+      }, this.openAhead && m.path === WRITE_PATH);
       call.end(frame);
     });
   }
@@ -121,7 +126,7 @@ export class Http2Transport extends UnaryP4RuntimeMethods implements P4RuntimeTr
         end = s;
         wake?.();
       },
-    });
+    }, this.openAhead);
     call.end(frame);
     const onAbort = (): void => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });

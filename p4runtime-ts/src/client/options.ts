@@ -80,6 +80,12 @@ export interface P4SwitchOptions {
    * interceptors, about half the client CPU per call; or `'grpc-js'`, a @grpc/grpc-js channel.
    */
   readonly grpcClient?: GrpcClientKind;
+  /**
+   * With the `'http2'` client, Write and Read calls take a stream whose request headers were sent
+   * ahead (one kept open per method once the method has been called): the call's own frames are
+   * then its message alone, and the server has set the call up before it arrives. Default true.
+   */
+  readonly openStreamsAhead?: boolean;
   /** Injected transport (tests, in-process targets); by default a gRPC connection to `address`. */
   readonly transport?: P4RuntimeTransport;
 }
@@ -109,6 +115,7 @@ export interface ResolvedP4SwitchOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly grpcClient: GrpcClientKind;
+  readonly openStreamsAhead: boolean;
   readonly transport: P4RuntimeTransport | undefined;
 }
 
@@ -130,6 +137,7 @@ export const DEFAULT_P4SWITCH_OPTIONS = Object.freeze({
   reconnect: Object.freeze({ enabled: true, initialDelayMs: 100, maxDelayMs: 10_000, multiplier: 2, maxAttempts: Infinity }),
   autoAckDigests: true,
   grpcClient: 'http2' as GrpcClientKind,
+  openStreamsAhead: true,
 });
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -240,6 +248,8 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
   if (typeof autoAck !== 'boolean') throw bad('autoAckDigests', `expected true or false, got ${String(autoAck)}`);
   const grpcClient = o.grpcClient ?? d.grpcClient;
   if (grpcClient !== 'http2' && grpcClient !== 'grpc-js') throw bad('grpcClient', `expected 'http2' or 'grpc-js', got ${String(grpcClient)}`);
+  const openStreamsAhead = o.openStreamsAhead ?? d.openStreamsAhead;
+  if (typeof openStreamsAhead !== 'boolean') throw bad('openStreamsAhead', `expected true or false, got ${String(openStreamsAhead)}`);
   return Object.freeze({
     address: checkAddress(o.address),
     deviceId: toBig('deviceId', o.deviceId, 0n, MAX_U64, 'a 64-bit device id'),
@@ -261,6 +271,7 @@ export function parseP4SwitchOptions(o: P4SwitchOptions): ResolvedP4SwitchOption
     logger: o.logger ?? silentLogger,
     clock,
     grpcClient,
+    openStreamsAhead,
     transport: o.transport,
   });
 }

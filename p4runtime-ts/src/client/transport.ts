@@ -93,7 +93,8 @@ export function channelOptions(o: ResolvedP4SwitchOptions): grpc.ChannelOptions 
 export type GrpcTransportOptions = Pick<
   ResolvedP4SwitchOptions,
   'address' | 'credentials' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'keepaliveMs' | 'keepaliveTimeoutMs' | 'rpcTimeoutMs'
->;
+> &
+  Partial<Pick<ResolvedP4SwitchOptions, 'openStreamsAhead'>>;
 
 /** Bytes encoded ahead of sending, as the Buffer grpc-js wants (no copy). */
 const passThrough = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
