@@ -174,27 +174,35 @@ export class Http2Connection {
   /**
    * Starts a call to `path`; `deadlineMs` > 0 bounds it (unary calls), 0 leaves it open (streams).
    * With `ahead`, the call takes the stream opened ahead for its path when there is a usable one,
-   * and another is opened for the next call once this turn's writes have gone out (openAhead).
+   * and once it has ended another is opened for the next call (openAheadSoon).
    */
   start(path: string, deadlineMs: number, h: CallHandlers, ahead = false): Http2Call {
     if (this.closed) return failedCall({ code: Code.CANCELLED, details: 'the transport is closed' }, h);
     let opened: OpenedStream | TransportStatus | undefined;
+    let handlers = h;
     if (ahead) {
       const spare = this.spares.get(path);
       this.spares.delete(path);
       if (spare?.usable(this.session)) opened = spare;
       else spare?.discard();
-      this.openAheadSoon(path);
+      handlers = {
+        onMessage: (m) => h.onMessage(m),
+        onEnd: (s) => {
+          this.openAheadSoon(path);
+          h.onEnd(s);
+        },
+      };
     }
     opened ??= this.open(path, deadlineMs);
-    return 'bind' in opened ? opened.bind(deadlineMs, h) : failedCall(opened, h);
+    return 'bind' in opened ? opened.bind(deadlineMs, handlers) : failedCall(opened, handlers);
   }
 
   /**
-   * Opens the next call's stream for `path` after this turn: its HEADERS (and the server's work on
-   * them) are then done before the call, not on its way. Node sends a turn's HTTP/2 writes at the
-   * turn's end, so the call's own frames go first. No `grpc-timeout` on it: the call's deadline
-   * counts from the call, on our side.
+   * Opens the next call's stream for `path` on the turn after a call ended: its HEADERS (and the
+   * server's work on them) are then done before the next call, not on its way — and not while
+   * a server is still on the call before, nor while the caller works on that call's answer (a
+   * pause's chain of dependent calls runs its code in microtasks, before this turn ends). No
+   * `grpc-timeout` on it: the call's deadline counts from the call, on our side.
    */
   private openAheadSoon(path: string): void {
     if (this.aheadScheduled.has(path)) return;
