@@ -263,16 +263,11 @@ export class Http2Connection {
       status ??= s;
       if (!stream.closed) stream.close(NGHTTP2_CANCEL);
     };
-    stream.on('response', (hd) => {
-      const bad = checkResponseHeaders(hd);
-      if (bad) return stop(bad);
-      md.addHeaders(hd);
-      // Trailers-Only: the status comes in the headers, with no message before it.
-      if (hd['grpc-status'] !== undefined) status ??= statusFromTrailers(hd, md);
-      const enc = hd['grpc-encoding'];
-      deframer = new MessageDeframer(this.o.maxReceiveMessageBytes, typeof enc === 'string' ? enc : 'identity');
-    });
-    stream.on('data', (chunk: Buffer) => {
+    // Node emits 'response' on the next tick but 'data' as it reads: when the headers and the first
+    // message arrive in one read (a small answer on a stream opened ahead, over TLS), the message
+    // comes first. It waits here for the headers, which name its encoding.
+    let early: Buffer[] | undefined;
+    const take = (chunk: Buffer): void => {
       if (status !== undefined || deframer === undefined) return;
       try {
         for (const m of deframer.push(chunk)) {
@@ -283,6 +278,22 @@ export class Http2Connection {
       } catch (e) {
         stop(e instanceof FrameError ? { code: e.grpcCode, details: e.message } : { code: Code.INTERNAL, details: `cannot take a response message of ${path}: ${(e as Error).message}` });
       }
+    };
+    stream.on('response', (hd) => {
+      const bad = checkResponseHeaders(hd);
+      if (bad) return stop(bad);
+      md.addHeaders(hd);
+      // Trailers-Only: the status comes in the headers, with no message before it.
+      if (hd['grpc-status'] !== undefined) status ??= statusFromTrailers(hd, md);
+      const enc = hd['grpc-encoding'];
+      deframer = new MessageDeframer(this.o.maxReceiveMessageBytes, typeof enc === 'string' ? enc : 'identity');
+      const waiting = early;
+      early = undefined;
+      if (waiting) for (const chunk of waiting) take(chunk);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (deframer === undefined && status === undefined) (early ??= []).push(chunk);
+      else take(chunk);
     });
     stream.on('trailers', (t) => {
       md.addHeaders(t);
