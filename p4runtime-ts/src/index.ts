@@ -31,7 +31,7 @@ export {
 export type {
   P4SwitchOptions, ResolvedP4SwitchOptions, CredentialsOption, PemSource, ReconnectPolicy, ElectionIdConflictPolicy, GrpcClientKind, Clock, TimerHandle,
   P4RuntimeTransport, StreamChannelHandle, StreamHandlers, TransportStatus, ArbitrationState, PipelineResponseType, PipelineAction, PipelineConfig,
-  PipelineSpec, EnsurePipelineResult, P4Update, ReadQuery, ResultOf, TableReadOptions, Atomicity, WriteOptions, TableEntrySpec, TableEntryRead, RegisterCell,
+  PipelineSpec, EnsurePipelineResult, P4Update, ReadQuery, PreparedRead, ResultOf, TableReadOptions, Atomicity, WriteOptions, TableEntrySpec, TableEntryRead, RegisterCell,
   CounterCell, DirectCounterCell, DigestConfigRead, DigestConfigSpec, EntityRead, CounterValue, DurationInput, PacketIn, DigestList,
   IdleTimeoutNotice, StreamErrorEvent,
 } from './client/index.js';

@@ -32,7 +32,7 @@ import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
-import { canReadFrozen, freezeWithReads } from './frozen-read.js';
+import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
 import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
@@ -187,7 +187,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
           numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {

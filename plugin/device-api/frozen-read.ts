@@ -17,7 +17,7 @@ import { setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, controlParams, writeControl } from './vm-control-entry.js';
 import type { ControlFlags } from './vm-control-entry.js';
 import { readVmCounters, vmCounterRead } from './vm-counter-transfer.js';
-import type { VmCounters } from './vm-counter-transfer.js';
+import type { VmCounterRead, VmCounters } from './vm-counter-transfer.js';
 
 /** What the freeze's Read found, when it was read after the freeze. */
 export interface FrozenReading {
@@ -30,31 +30,55 @@ export function canReadFrozen(plugin: EdgePlugin): boolean {
   return plugin.registerAccess.capabilities().backend === 'p4runtime' && plugin.group.changeLog !== undefined && plugin.contract.control !== undefined;
 }
 
-/**
- * Reads the VM's control entry, tracker `tracker` and per-VM counters in one Read; resolves the
- * tracker and counters when the entry read back is the frozen one (`frozen`), else undefined.
- * Rejects as the Read does (the caller reads again, after the Write's answer).
- */
-export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: number, frozen: ControlFlags): Promise<FrozenReading | undefined> {
+/** The flags the freeze writes to the VM's control entry, tracker `tracker`. */
+function frozenFlags(tracker: number): ControlFlags {
+  return { track: 1, freeze: 1, staged: 0, active: 1, tracker };
+}
+
+/** The freeze's Read of readFrozen, built and encoded ahead (prepare): the pause sends it as it is. */
+export interface FrozenReadPlan {
+  readonly vmId: number;
+  readonly tracker: number;
+  readonly read: ReturnType<typeof buildFrozenRead>;
+  readonly counters: VmCounterRead;
+  /** The control table's name and the action parameters of the frozen entry. */
+  readonly table: string;
+  readonly want: Readonly<Record<string, bigint>>;
+}
+
+function buildFrozenRead(plugin: EdgePlugin, vmId: number, tracker: number, counters: VmCounterRead) {
   const sw = plugin.session;
   const c = controlOf(plugin.contract.control);
-  const log = changeLogOf(plugin.group);
+  // The entry first: what follows it in the request is read no earlier than it.
+  return sw.prepareRead([sw.table(c.table).entry({ [c.keyField]: vmId }), ...trackerCellQueries(sw, changeLogOf(plugin.group), tracker), ...counters.queries]);
+}
+
+/** Builds and encodes the freeze's Read for VM `vmId` and tracker `tracker` (readFrozen). */
+export function planFrozenRead(plugin: EdgePlugin, vmId: number, tracker: number): FrozenReadPlan {
+  const c = controlOf(plugin.contract.control);
   const counters = vmCounterRead(plugin, vmId);
-  const table = sw.table(c.table);
-  const want = controlParams(c, frozen);
+  return { vmId, tracker, read: buildFrozenRead(plugin, vmId, tracker, counters), counters, table: plugin.session.table(c.table).info.name, want: controlParams(c, frozenFlags(tracker)) };
+}
+
+/**
+ * Sends the freeze's Read (`plan`: the VM's control entry, its tracker and per-VM counters in one
+ * Read); resolves the tracker and counters when the entry read back is the frozen one, else
+ * undefined. Rejects as the Read does (the caller reads again, after the Write's answer).
+ */
+export async function readFrozen(plugin: EdgePlugin, plan: FrozenReadPlan): Promise<FrozenReading | undefined> {
+  const sw = plugin.session;
   let entryFrozen = false;
   const registers: RegisterCell[] = [];
   const counterCells: CounterCell[] = [];
-  // The entry first: what follows it in the request is read no earlier than it.
-  for await (const chunk of sw.readChunks([table.entry({ [c.keyField]: vmId }), ...trackerCellQueries(sw, log, tracker), ...counters.queries])) {
+  for await (const chunk of sw.readChunks(plan.read)) {
     for (const e of chunk) {
-      if (e.kind === 'table') entryFrozen = e.table === table.info.name && Object.entries(want).every(([k, v]) => e.params[k] === v);
+      if (e.kind === 'table') entryFrozen = e.table === plan.table && Object.entries(plan.want).every(([k, v]) => e.params[k] === v);
       else if (e.kind === 'register') registers.push(e);
       else if (e.kind === 'counter') counterCells.push(e);
     }
   }
   if (!entryFrozen) return undefined;
-  return { tracker: trackerFromCells(sw, log, tracker, registers), counters: counters.collect(counterCells) };
+  return { tracker: trackerFromCells(sw, changeLogOf(plugin.group), plan.tracker, registers), counters: plan.counters.collect(counterCells) };
 }
 
 /**
@@ -73,9 +97,10 @@ export async function readFrozen(plugin: EdgePlugin, vmId: number, tracker: numb
  * is answered.
  */
 export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withReads: boolean, readTracker: () => Promise<TrackerState>): Promise<void> {
-  const frozen = { track: 1, freeze: 1, staged: 0, active: 1, tracker: x.tracker } as const;
-  const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozen);
-  const early = withReads ? readFrozen(plugin, x.vmId, x.tracker, frozen).catch(() => undefined) : undefined;
+  const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozenFlags(x.tracker));
+  // Built at prepare; built here only for a migration prepared without it.
+  const plan = withReads ? (x.frozenRead ?? planFrozenRead(plugin, x.vmId, x.tracker)) : undefined;
+  const early = plan ? readFrozen(plugin, plan).catch(() => undefined) : undefined;
   // The source's clock at the freeze, carried forward from its last answer (pre-copy hears it every
   // round), or read beside the freeze when there is none recent: one request fewer for the source
   // to serve, and the final delta to wait for, while the VM is stopped.

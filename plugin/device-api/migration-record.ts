@@ -11,6 +11,7 @@ import type { PlacedFlows } from './placed-flows.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 import type { VmCounters as Counters } from './vm-counter-transfer.js';
+import type { FrozenReadPlan } from './frozen-read.js';
 
 /** What this device keeps for one migration. */
 export interface Migration {
@@ -47,6 +48,8 @@ export interface Migration {
   frozenTracker: Promise<TrackerState | undefined> | undefined;
   /** Source: the data-plane clock, read as the freeze was sent, when the tracker's read carries none (undefined: read it when needed). */
   frozenClock: Promise<bigint | undefined> | undefined;
+  /** Source: the freeze's Read, built and encoded at prepare when the freeze reads behind its Write (frozen-read.ts). */
+  readonly frozenRead: FrozenReadPlan | undefined;
   /** Source: the VM's migratable-table entries as the snapshot found them (the final export reads just these and newer ones). */
   snapshotEntries: readonly TableEntryRecord[] | undefined;
   /** Source: the numbered delta digests received (undefined when the data plane does not number changes). */

@@ -66,13 +66,17 @@ describe('freeze reads — profile full (registers over P4Runtime)', () => {
     const { m, snap } = await changedAfterSnapshot();
     const sw = src.plugin.session;
     const reads = vi.spyOn(sw, 'readChunks');
+    const prepared = vi.spyOn(sw, 'prepareRead');
     const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
     try {
       await srcApi.freeze(m);
       const final = await srcApi.finalDelta(m, snap.coversSeq.to);
       // One Read in all (entry, tracker, counters) and no in-band packet: the snapshot heard the
-      // source's clock moments ago, and the freeze carries that reading forward.
+      // source's clock moments ago, and the freeze carries that reading forward. That Read was
+      // built and encoded at prepare: the freeze sends it as it is.
       expect(reads).toHaveBeenCalledTimes(1);
+      expect(prepared).not.toHaveBeenCalled();
+      expect((reads.mock.calls[0]?.[0] as { kind?: string }).kind).toBe('prepared-read');
       expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBe(0);
       expect(final.proof).toBe('change-numbers');
       // Never later than the clock itself (a reading counts as heard when its answer came), and
@@ -86,6 +90,7 @@ describe('freeze reads — profile full (registers over P4Runtime)', () => {
       expect(packets(final)).toEqual(await countersNow());
     } finally {
       reads.mockRestore();
+      prepared.mockRestore();
     }
     await srcApi.abort(m);
   }, 60_000);

@@ -25,6 +25,7 @@ export { pipelineCookie } from './pipeline.js';
 export type { PipelineResponseType, PipelineAction, PipelineConfig, PipelineSpec, EnsurePipelineResult } from './pipeline.js';
 export { TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle } from './handles.js';
 export type { P4Update, ReadQuery, ResultOf, TableReadOptions } from './handles.js';
+export type { PreparedRead } from './read.js';
 export { statusDetails, perUpdateErrors, writeFailedError } from './write.js';
 export type { Atomicity, WriteOptions } from './write.js';
 export { parseDurationNs, describeUpdate, decodeEntity, decodeTableEntry } from './entity-codec.js';

@@ -32,8 +32,8 @@ import { parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions, ResolvedP4SwitchOptions } from './options.js';
 import { ensurePipeline, getPipeline, setPipeline } from './pipeline.js';
 import type { EnsurePipelineResult, PipelineAction, PipelineConfig, PipelineContext, PipelineResponseType, PipelineSpec } from './pipeline.js';
-import { readEntities, readEntityChunks, readObservable, readRawEntities } from './read.js';
-import type { ReadContext } from './read.js';
+import { prepareRead, readEntities, readEntityChunks, readObservable, readRawEntities } from './read.js';
+import type { PreparedRead, ReadContext } from './read.js';
 import { StreamMessages } from './stream.js';
 import type { DigestList, IdleTimeoutNotice, PacketIn, StreamErrorEvent } from './stream.js';
 import { Http2Transport } from './http2-transport.js';
@@ -237,9 +237,19 @@ export class P4Switch {
     return readEntities(this.readCtx, queries);
   }
 
-  /** The same read, one array per ReadResponse (cheaper per entity for reads of many cells). */
-  readChunks<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[]): AsyncIterable<Array<ResultOf<Q>>> {
+  /** The same read, one array per ReadResponse (cheaper per entity for reads of many cells); also of a prepared read. */
+  readChunks<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[] | PreparedRead<Q>): AsyncIterable<Array<ResultOf<Q>>> {
     return readEntityChunks(this.readCtx, queries);
+  }
+
+  /**
+   * Builds and encodes a Read once, for `readChunks` to send as often as needed with no encoding then.
+   * @example
+   * const freezeRead = sw.prepareRead([sw.register('head').at(3), sw.counter('vm_tx').at(7)]);
+   * for await (const chunk of sw.readChunks(freezeRead)) console.log(chunk);
+   */
+  prepareRead<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[]): PreparedRead<Q> {
+    return prepareRead(this.readCtx, queries);
   }
 
   /** The same read as an Observable. */

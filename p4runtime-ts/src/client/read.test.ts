@@ -93,6 +93,30 @@ describe('read', () => {
     expect(flat.filter((c) => c.value !== 0n)).toEqual([{ index: 3, value: 9n }, { index: 6, value: 1n << 63n }]);
   });
 
+  it('read — a prepared read is encoded once and read as often as needed: each time the current values, as the queries read them', async () => {
+    const sw = await h.primaryWithPipeline();
+    const reg = sw.register('ct_state');
+    const queries = [reg.at(2), sw.counter('vm_bytes').at(4), reg.at(5)];
+    const prepared = sw.prepareRead(queries);
+    const collect = async (q: Parameters<typeof sw.readChunks>[0]): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for await (const xs of sw.readChunks(q)) out.push(...xs);
+      return out;
+    };
+    await sw.write([reg.modify(2, 7n), reg.modify(5, 8n)]);
+    const first = await collect(prepared);
+    expect(first).toEqual(await collect(queries));
+    expect(first).toEqual([
+      { kind: 'register', register: 'ingress.ct_state', index: 2, value: 7n },
+      { kind: 'counter', counter: 'ingress.vm_bytes', index: 4, bytes: 0n, packets: 0n },
+      { kind: 'register', register: 'ingress.ct_state', index: 5, value: 8n },
+    ]);
+    // Not a snapshot: the same prepared read, after a write, reads the new value.
+    await sw.write(reg.modify(5, 9n));
+    expect((await collect(prepared))[2]).toEqual({ kind: 'register', register: 'ingress.ct_state', index: 5, value: 9n });
+    expect(Object.isFrozen(prepared)).toBe(true);
+  });
+
   it('read — cells(indices) reads the same cells as one at() per index, in order, and refuses an index past the register as at() does', async () => {
     const sw = await h.primaryWithPipeline();
     const reg = sw.register('ct_state');

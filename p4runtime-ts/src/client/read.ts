@@ -77,23 +77,44 @@ export async function* readEntities<Q extends ReadQuery<EntityRead>>(ctx: ReadCo
 }
 
 /**
+ * A Read built and encoded once, for the switch that prepared it, and sent as often as needed:
+ * a read that must leave at once when its moment comes (a migration's freeze) does no encoding
+ * then. Made by `P4Switch.prepareRead`; read with `readChunks` like the queries themselves.
+ */
+export interface PreparedRead<Q extends ReadQuery<EntityRead>> {
+  readonly kind: 'prepared-read';
+  readonly queries: readonly Q[];
+  readonly entities: readonly p4.v1.Entity.$Properties[];
+  /** The encoded ReadRequest (device id and role of the switch that prepared it). */
+  readonly bytes: Uint8Array;
+}
+
+/** Builds and encodes a Read of `queries` once (PreparedRead). */
+export function prepareRead<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[]): PreparedRead<Q> {
+  const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
+  const entities = list.flatMap((q) => q.entities);
+  return Object.freeze({ kind: 'prepared-read', queries: list, entities, bytes: encodeReadRequest(ctx.deviceId, ctx.role, entities) });
+}
+
+/**
  * The same results one ReadResponse at a time, each as an array: one await per message instead of
  * one per entity, for reads of many small entities (a slot group's register cells).
  */
-export async function* readEntityChunks<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[], signal?: AbortSignal): AsyncIterable<Array<ResultOf<Q>>> {
+export async function* readEntityChunks<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[] | PreparedRead<Q>, signal?: AbortSignal): AsyncIterable<Array<ResultOf<Q>>> {
   const schema = ctx.schema();
   if (!schema) {
     throw new P4RuntimeError('FAILED_PRECONDITION', 'no P4Info bound to this switch: call ensurePipeline(), bindSchema() or fetchSchema() before reading by name');
   }
-  const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
-  const entities = list.flatMap((q) => q.entities);
+  const prepared = 'kind' in queries && queries.kind === 'prepared-read' ? (queries as PreparedRead<Q>) : undefined;
+  const list: readonly Q[] = prepared ? prepared.queries : Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
+  const entities = prepared ? prepared.entities : list.flatMap((q) => q.entities);
   if (!ctx.transport.readEncoded) {
     for await (const e of readRawEntities(ctx, entities, signal)) yield [decodeEntity(schema, e) as ResultOf<Q>];
     return;
   }
   // Straight from the bytes: decoding errors are the caller's to see, the call's own go through readFailure.
   const decoder = readDecoder(schema);
-  const stream = ctx.transport.readEncoded(encodeReadRequest(ctx.deviceId, ctx.role, entities), signal)[Symbol.asyncIterator]();
+  const stream = ctx.transport.readEncoded(prepared?.bytes ?? encodeReadRequest(ctx.deviceId, ctx.role, entities), signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
