@@ -37,7 +37,6 @@ function frozenFlags(tracker: number): ControlFlags {
 
 /** The freeze's Read of readFrozen, built and encoded ahead (prepare): the pause sends it as it is. */
 export interface FrozenReadPlan {
-  readonly vmId: number;
   readonly tracker: number;
   readonly read: ReturnType<typeof buildFrozenRead>;
   readonly counters: VmCounterRead;
@@ -46,6 +45,7 @@ export interface FrozenReadPlan {
   readonly want: Readonly<Record<string, bigint>>;
 }
 
+/** The Read itself (its type is the plan's `read`). */
 function buildFrozenRead(plugin: EdgePlugin, vmId: number, tracker: number, counters: VmCounterRead) {
   const sw = plugin.session;
   const c = controlOf(plugin.contract.control);
@@ -57,7 +57,7 @@ function buildFrozenRead(plugin: EdgePlugin, vmId: number, tracker: number, coun
 export function planFrozenRead(plugin: EdgePlugin, vmId: number, tracker: number): FrozenReadPlan {
   const c = controlOf(plugin.contract.control);
   const counters = vmCounterRead(plugin, vmId);
-  return { vmId, tracker, read: buildFrozenRead(plugin, vmId, tracker, counters), counters, table: plugin.session.table(c.table).info.name, want: controlParams(c, frozenFlags(tracker)) };
+  return { tracker, read: buildFrozenRead(plugin, vmId, tracker, counters), counters, table: plugin.session.table(c.table).info.name, want: controlParams(c, frozenFlags(tracker)) };
 }
 
 /**
