@@ -10,6 +10,7 @@ import { decodeStreamResponse } from './encoded-packet-in.js';
 import { frameMessage } from './grpc-frames.js';
 import { Code, TransportCallError } from './grpc-status.js';
 import { Http2Connection } from './http2-calls.js';
+import { DEFAULT_P4SWITCH_OPTIONS } from './options.js';
 import type { Http2Call } from './http2-calls.js';
 import { P4RUNTIME_SERVICE } from './service.js';
 import { UnaryP4RuntimeMethods } from './unary-methods.js';
@@ -46,7 +47,7 @@ export class Http2Transport extends UnaryP4RuntimeMethods implements P4RuntimeTr
     this.conn = new Http2Connection(o);
     this.rpcTimeoutMs = o.rpcTimeoutMs;
     this.maxSendMessageBytes = o.maxSendMessageBytes;
-    this.openAhead = o.openStreamsAhead ?? true;
+    this.openAhead = o.openStreamsAhead ?? DEFAULT_P4SWITCH_OPTIONS.openStreamsAhead;
   }
 
   /** The framed request, or the RESOURCE_EXHAUSTED status grpc-js gives for an over-long one. */
