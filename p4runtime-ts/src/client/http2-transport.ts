@@ -20,11 +20,12 @@ import type { GrpcTransportOptions, P4RuntimeTransport, StreamChannelHandle, Str
 /** Read responses held before the transport stops reading (HTTP/2 flow control then holds the server). */
 const READ_QUEUE_HIGH = 16;
 
+/** Write's path: the one unary method whose calls take a stream opened ahead. */
 const WRITE_PATH = P4RUNTIME_SERVICE.Write.path;
 
 /** The Write method for requests encoded ahead of sending: bytes in, bytes out. */
 const ENCODED_WRITE: UnaryMethod<Uint8Array, Buffer> = {
-  path: P4RUNTIME_SERVICE.Write.path,
+  path: WRITE_PATH,
   requestSerialize: (b) => b as Buffer,
   responseDeserialize: (b) => b,
 };
