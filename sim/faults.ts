@@ -47,6 +47,7 @@ export class SimFaults {
   /** Calls failed and delayed, and digest messages lost, so far, for assertions. */
   readonly injected = { failed: 0, delayed: 0, digestsLost: 0 };
   private digestsToLose = 0;
+  private digestsToPass = 0;
 
   constructor(private readonly hooks: FaultHooks) {}
 
@@ -89,17 +90,24 @@ export class SimFaults {
   }
 
   /**
-   * The next `count` digest messages the data plane emits are lost before they reach a list, as
-   * a switch whose learn buffer is full drops them (the controller sees nothing).
+   * The next `count` digest messages the data plane emits — after letting `after` more pass — are
+   * lost before they reach a list, as a switch whose learn buffer is full drops them (the
+   * controller sees nothing).
    */
-  loseNextDigests(count = 1): void {
+  loseNextDigests(count = 1, after = 0): void {
     checkCount(count);
+    if (!Number.isSafeInteger(after) || after < 0) throw new P4RuntimeError('BAD_OPTIONS', `loseNextDigests after ${after} must be an integer >= 0 (digest messages let through before the losses)`);
     this.digestsToLose += count;
+    this.digestsToPass = after;
   }
 
   /** Whether the digest message being emitted is to be lost (consumes one planned loss). */
   takeDigestLoss(): boolean {
     if (this.digestsToLose <= 0) return false;
+    if (this.digestsToPass > 0) {
+      this.digestsToPass--;
+      return false;
+    }
     this.digestsToLose--;
     this.injected.digestsLost++;
     return true;
@@ -109,6 +117,7 @@ export class SimFaults {
   clear(): void {
     this.plan = [];
     this.digestsToLose = 0;
+    this.digestsToPass = 0;
   }
 
   /** Consumes the planned faults that apply to one call of `method`. */

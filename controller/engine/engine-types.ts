@@ -45,6 +45,12 @@ export interface MigrationEngineOptions {
   readonly youngGeneration?: YoungGeneration | false;
   /** When the keeper collects. Default DEFAULT_YOUNG_HEADROOM. */
   readonly youngHeadroom?: YoungHeadroomOptions;
+  /**
+   * In the pause, while the freeze is on its way: the changes the sources' pushed deltas already
+   * brought are taken (DeviceApi.pauseDelta) and staged at the destinations, so only later ones
+   * wait for the freeze's answer. Default true; false: everything waits for the final delta.
+   */
+  readonly takeAhead?: boolean;
 }
 
 /** One pre-copy round: slots installed, batches merged. */
@@ -56,7 +62,10 @@ export interface PrecopyRound {
 
 /** What the pause-window sync did. */
 export interface PauseSyncResult {
+  /** Slots installed in the pause: the final batches', and those taken ahead of them (`aheadSlots`). */
   readonly slots: number;
+  /** Of `slots`, those the sources sent ahead of their final batches (takeAhead). */
+  readonly aheadSlots: number;
   readonly lost: LostState | undefined;
   /** Milliseconds from freeze to activation (scheduler time: monotonic by default, sub-millisecond). */
   readonly elapsedMs: number;

@@ -10,11 +10,12 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, FinalProof, MigrationRef, StateBatch } from '../../plugin/index.js';
-import { DeviceApiFailure, negotiateMigrationSchemas } from '../../plugin/index.js';
+import { negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
 import { monotonicScheduler } from '../monotonic-time.js';
+import { callEach, stepFailure } from './call-each.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
@@ -25,15 +26,6 @@ import type { YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from 
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
-
-/** A step failed: the reason to report, and which device. */
-function failure(e: unknown, what: string): ControllerError {
-  if (e instanceof DeviceApiFailure) {
-    const reason: FailureReason = e.reason === 'CONCURRENCY_LIMIT' || e.reason === 'WRONG_PHASE' || e.reason === 'UNAUTHORIZED' ? 'PEER_REJECTED' : e.reason;
-    return new ControllerError(reason, `${what}: ${e.message}`, { cause: e });
-  }
-  return ControllerError.from(e, what);
-}
 
 /** Runs one migration's steps over its devices. */
 export class MigrationEngine {
@@ -97,26 +89,9 @@ export class MigrationEngine {
     return this.o.plan.destinations.map((d) => d.name);
   }
 
-  /**
-   * Calls `fn` on every named device at once; the first failure fails the step with its reason —
-   * once every call has settled, so a rollback never races a call still in flight (an abort that
-   * overtook a slow prepare would find nothing to undo, and the prepare would then leave the VM
-   * tracked at that device).
-   */
-  private async each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>> {
-    const out = new Map<string, T>();
-    let first: ControllerError | undefined;
-    await Promise.all(
-      names.map(async (n) => {
-        try {
-          out.set(n, await fn(this.api(n), n));
-        } catch (e) {
-          first ??= failure(e, `${what} at ${n}`);
-        }
-      }),
-    );
-    if (first) throw first;
-    return out;
+  /** callEach over this migration's devices. */
+  private each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>> {
+    return callEach(this.o.devices, names, what, fn);
   }
 
   /**
@@ -189,7 +164,7 @@ export class MigrationEngine {
       const p = this.o.precopy ?? {};
       this.peer = new PeerRounds({
         ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
-        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure,
+        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure: stepFailure,
       });
       return this.peer.precopy(isStopped);
     }
@@ -226,7 +201,7 @@ export class MigrationEngine {
     try {
       for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
         await raceTimer(woken, p.intervalMs ?? 100, this.scheduler, undefined);
-        if (failed !== undefined) throw failure(failed, 'delta stream');
+        if (failed !== undefined) throw stepFailure(failed, 'delta stream');
         if (isStopped()) break;
         const take = pending.splice(0, pending.length);
         const overflowed = queued > maxPending;
@@ -281,34 +256,45 @@ export class MigrationEngine {
     // behind the freeze instead of before it (the final delta starts where it ends).
     const precopy = this.running;
     precopy?.stop();
-    const [froze, ended] = await Promise.allSettled([this.each(this.sources, 'freeze', (api) => api.freeze(this.ref)), precopy?.done]);
-    if (froze.status === 'rejected') throw froze.reason;
-    if (ended.status === 'rejected') throw ended.reason;
+    const freezing = this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
+    // While the freeze is on its way (the source serves it, the controller would only wait): what
+    // the pushed deltas already brought, translated and staged at the destinations.
+    const ahead = this.o.transfer || this.o.takeAhead === false ? undefined : this.takeAhead(precopy?.done);
+    ahead?.catch(() => undefined);
+    const [froze, ended] = await Promise.allSettled([freezing, precopy?.done]);
+    if (froze.status === 'rejected' || ended.status === 'rejected') {
+      // Nothing may land at a destination after the rollback that follows has cleaned it.
+      if (ahead) await raceTimer(ahead.then(() => true, () => true), this.o.settleMs ?? 5_000, this.scheduler, false);
+      throw froze.status === 'rejected' ? froze.reason : (ended as PromiseRejectedResult).reason;
+    }
     // Recorded while the final reads run: the record states what is already true, and a restart
     // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
     const frozen = this.o.machine.record({ type: 'frozen' });
     frozen.catch(() => undefined);
     const proofs: Record<string, FinalProof> = {};
-    const work = (async (): Promise<{ slots: number }> => {
+    const work = (async (): Promise<{ slots: number; aheadSlots: number }> => {
       if (this.o.transfer) {
         if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
-        return { slots: await this.peer.finish() };
+        return { slots: await this.peer.finish(), aheadSlots: 0 };
       }
+      // The final delta starts where the batch taken ahead was installed (or failed: then the pause fails with it).
+      const aheadSlots = (await ahead) ?? 0;
       const finals = await this.each(this.sources, 'final delta', async (api, s) => {
         const b = await api.finalDelta(this.ref, this.ledger.mark(s));
         if (b.proof) proofs[s] = b.proof;
         const left = this.folded.get(s) ?? [];
         return left.length > 0 ? { ...b, removed: [...left, ...b.removed] } : b;
       });
-      let slots = 0;
+      let slots = aheadSlots;
       for (const [s, b] of finals) slots += await this.install(s, b);
-      return { slots };
+      return { slots, aheadSlots };
     })();
     // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
     const outcome = await raceTimer(work, deadlineMs - (this.scheduler.now() - t0), this.scheduler, 'late' as const);
     await frozen;
     let lost: LostState | undefined;
     let slots = 0;
+    let aheadSlots = 0;
     if (outcome === 'late') {
       if ((this.o.onDeadline ?? 'abort') === 'abort') {
         // Writes still in flight would land after the rollback cleaned up: let them finish first
@@ -321,7 +307,7 @@ export class MigrationEngine {
       lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
       work.catch(() => undefined);
     } else {
-      slots = outcome.slots;
+      ({ slots, aheadSlots } = outcome);
       const gaps = this.ledger.gaps();
       if (gaps.length > 0) {
         const detail = `sequence gaps (changes not proven to have reached the destination): ${gaps.map((g) => `${g.source} ${g.from}..${g.to}`).join(', ')}`;
@@ -340,7 +326,25 @@ export class MigrationEngine {
     if (record.status === 'rejected') throw record.reason;
     await this.o.machine.record({ type: 'activated' });
     this.peer?.close();
-    return { slots, lost, elapsedMs: this.scheduler.now() - t0, proofs };
+    return { slots, aheadSlots, lost, elapsedMs: this.scheduler.now() - t0, proofs };
+  }
+
+  /**
+   * The pause's batches taken ahead of the final ones (DeviceApi.pauseDelta), from where the
+   * ledger stands once pre-copy's last batch is in, installed at the destinations; resolves the
+   * slots installed. Sources without pauseDelta leave everything to their final delta.
+   */
+  private async takeAhead(precopyDone: Promise<unknown> | undefined): Promise<number> {
+    await precopyDone?.catch(() => undefined);
+    // One turn of the event loop first: Node's HTTP/2 puts the freeze's Write and Read on the
+    // socket in the loop's check phase, so work run from here as microtasks would hold them back
+    // by its own length (the first take-ahead measured no gain for exactly that reason).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const taking = this.sources.filter((s) => this.api(s).pauseDelta !== undefined);
+    const batches = await this.each(taking, 'changes taken ahead', (api, s) => (api.pauseDelta as NonNullable<DeviceApi['pauseDelta']>).call(api, this.ref, this.ledger.mark(s)));
+    let slots = 0;
+    for (const [s, b] of batches) if (b.slots.length > 0 || b.removed.length > 0) slots += await this.install(s, b);
+    return slots;
   }
 
   /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */

@@ -10,6 +10,7 @@ import { parseInventory } from '../inventory/load-inventory.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi } from '../testing/fake-device-api.js';
+import { precopyFor } from '../testing/engine-site.js';
 import { MigrationEngine } from './migration-engine.js';
 import { inProcessTransfer } from './peer-rounds.js';
 import { engineTestFlow, engineTestInventory } from '../testing/engine-site.js';
@@ -73,11 +74,7 @@ describe('migration engine — peer to peer over fake devices', () => {
   it('engine p2p — 1:N: the source places each flow on the destination its path hits', async () => {
     const { plan, engine, dev } = await setup('host-c');
     await engine.prepare();
-    const stop$ = new Subject<void>();
-    const running = engine.precopy(stop$);
-    await new Promise((r) => setTimeout(r, 20));
-    stop$.next();
-    await running;
+    await precopyFor(engine);
     await engine.pauseSync();
     for (let i = 0; i < 20; i++) {
       const f = flow(i);

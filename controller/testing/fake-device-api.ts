@@ -55,7 +55,24 @@ export class FakeDeviceApi implements DeviceApi {
   /** When set, what capabilities claim about slots instead of the truth. */
   claimedSlots: { total: number; free: number } | undefined = undefined;
 
-  constructor(readonly name: string) {}
+  /** Present when the fake was made with `takesAhead`: the changes logged since a start, taken in the pause (DeviceApi.pauseDelta). */
+  readonly pauseDelta?: (m: MigrationRef, sinceSeq: bigint) => Promise<StateBatch>;
+  /** What pauseDelta took: for the final delta since `since`, the log up to `to` went ahead. */
+  private tookAhead: { readonly since: bigint; readonly to: bigint } | undefined;
+
+  constructor(
+    readonly name: string,
+    options: { readonly takesAhead?: boolean } = {},
+  ) {
+    if (options.takesAhead) {
+      this.pauseDelta = async (_m, sinceSeq) => {
+        await this.gate('pauseDelta');
+        const b = this.batchSince(sinceSeq - 1n, 98);
+        this.tookAhead = { since: sinceSeq, to: this.seq };
+        return { ...b, coversSeq: { from: sinceSeq, to: sinceSeq } };
+      };
+    }
+  }
 
   /** The next `times` calls of `m` fail with `reason`. */
   failNext(m: Method, reason: DeviceFailureReason = 'DEVICE_UNREACHABLE', times = 1): void {
@@ -169,9 +186,11 @@ export class FakeDeviceApi implements DeviceApi {
   }
   async finalDelta(_m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     await this.gate('finalDelta');
-    const b = this.batchSince(sinceSeq - 1n + (this.lieOnFinal ? 1n : 0n), 99);
+    const ahead = this.tookAhead?.since === sinceSeq ? this.tookAhead.to : undefined;
+    const b = this.batchSince((ahead ?? sinceSeq - 1n) + (this.lieOnFinal ? 1n : 0n), 99);
     this.exportedTo = this.seq;
-    return b;
+    // What went ahead is proven with the rest: the batch covers the log from `sinceSeq`.
+    return ahead === undefined ? b : { ...b, coversSeq: { from: sinceSeq, to: b.coversSeq.to } };
   }
   async activate(_m: MigrationRef): Promise<void> {
     await this.gate('activate');

@@ -31,12 +31,13 @@ export interface DestinationSide {
  * A batch's removed flows cleared here, then its slots placed (the clock read with the clears, or
  * the one read as the pause began for the final batch); returns slots written. Flows this
  * migration still holds a slot for (held-slots.ts) are written without a condition, only their
- * changed words: in one P4Runtime Write, or kept for activation's atomic Write (final batch).
+ * changed words: in one P4Runtime Write, or kept for activation's atomic Write (the pause's batches).
  */
 export async function importSlots(d: DestinationSide, x: Migration, batch: StateBatch): Promise<number> {
-  const final = batch.counters !== undefined;
+  // The final batch, or one a source sent ahead of it in the pause (pauseDelta): both are the pause's.
+  const inPause = batch.counters !== undefined || x.paused;
   const access = d.plugin.registerAccess;
-  const clock = batch.slots.length === 0 ? undefined : final && x.pauseClock ? x.pauseClock.catch(() => access.readClock()) : access.readClock();
+  const clock = batch.slots.length === 0 ? undefined : inPause && x.pauseClock ? x.pauseClock.catch(() => access.readClock()) : access.readClock();
   clock?.catch(() => undefined);
   const gone = batch.removed.flatMap((key) => {
     const at = x.placed.get(flowKeyString(d.plugin.group, key));
@@ -62,7 +63,7 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   const plain = access.capabilities().backend === 'p4runtime';
   const source = batch.source;
   const { held, rest } = splitHeld(d.plugin.group, batch.slots, localClock, { placed: x.placed, translation, source, plain });
-  const defer = held.length > 0 && final && (await d.atomic()) === true;
+  const defer = held.length > 0 && inPause && (await d.atomic()) === true;
   const [installed] = await Promise.all([placeSlots(access, rest.map((r) => r.fields), x.placed, d.name), defer ? undefined : access.writeSlots(held)]);
   for (let i = 0; i < held.length; i++) {
     const h = held[i] as (typeof held)[number];
@@ -84,7 +85,7 @@ export async function importSlots(d: DestinationSide, x: Migration, batch: State
   }
   // As in sourceBatch: the optimizing compile a bulk import earns starts at the next call, which
   // would be the final batch's, in the pause; make it an empty one, now (never from the pause).
-  if (!final && batch.slots.length >= BULK_SLOTS) await importSlots(d, x, { ...batch, slots: [], removed: [], counters: undefined });
+  if (!inPause && batch.slots.length >= BULK_SLOTS) await importSlots(d, x, { ...batch, slots: [], removed: [], counters: undefined });
   return installed + held.length;
 }
 

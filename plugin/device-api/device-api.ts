@@ -135,15 +135,26 @@ export interface DeviceApi {
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   freeze(m: MigrationRef): Promise<void>;
   /**
-   * Advisory, to a destination once the sources froze: get now what the final import will need
+   * Advisory, to a destination as the pause begins: get now what the pause's imports will need
    * (its data-plane clock, so the final batch's timestamps rebase without a round trip of their
    * own in the pause — carried forward from a recent reading, or read). Never fails; a device may
    * ignore it.
    */
   pauseStarted(m: MigrationRef): void;
   /**
+   * Optional, to a source once its freeze is sent: the changes since `sinceSeq` that pushed
+   * deltas already brought, taken while the freeze is on its way (nothing read from the switch),
+   * so the destinations translate them while the source answers. Proves nothing: its
+   * `coversSeq` is empty. finalDelta with the same `sinceSeq` then returns only the changes after
+   * these (the caller installs this batch first). A device without it, or with nothing to
+   * offer, leaves everything to finalDelta.
+   */
+  pauseDelta?(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /**
    * Every change from the data plane's log since `sinceSeq` (the first sequence the controller
    * has not installed) up to the freeze: pushed deltas are an optimisation, this pull is the record.
+   * After a pauseDelta with the same `sinceSeq`, the changes it returned are left out unless they
+   * changed again (when the proof falls back to reading the log, everything since `sinceSeq` comes).
    */
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   activate(m: MigrationRef): Promise<void>;

@@ -41,7 +41,7 @@ import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
-import { provenFinal, tapNumberedDigests } from './numbered-final.js';
+import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
 import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
 import { deltaStream } from './delta-pull.js';
@@ -187,7 +187,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         this.migrations.set(m.migrationId, {
           vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
           numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
           ended: new Subject(), lock: Promise.resolve(),
         });
       } catch (e) {
@@ -260,12 +260,30 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   pauseStarted(m: MigrationRef): void {
     const x = this.migrations.get(m.migrationId);
-    if (!x?.imported || !this.group.clock || x.pauseClock) return;
+    if (!x) return;
+    x.paused = true;
+    if (!x.imported || !this.group.clock || x.pauseClock) return;
     // Carried forward from the last reading (pre-copy's imports read this clock), as the source's
     // is at the freeze (frozen-read.ts): one request fewer while the VM is stopped. Read in-band
     // when no reading is recent.
     x.pauseClock = carriedOrReadClock(this.plugin.registerAccess);
     x.pauseClock.catch(() => undefined);
+  }
+
+  pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    return this.once(m, `pauseDelta:${sinceSeq}`, async () => {
+      const x = this.mig(m);
+      // Safe at any time: a change after what this takes is numbered later, and the final delta
+      // since the same start proves everything from there (takeAhead). Meant for the pause.
+      return locked(x, async (): Promise<StateBatch> => {
+        const ahead = takeAhead(x, sinceSeq);
+        const none: StateBatch = { migrationId: m.migrationId, source: this.name, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
+        if (!ahead || ahead.length === 0) return none;
+        // The clock the freeze carried forward (the final batch rebases with the same), else one heard recently or read.
+        const clockRead = (x.frozenClock ?? carriedOrReadClock(this.access)).then((c) => c ?? this.access.readClock());
+        return sourceBatch(this.source(), m, x, 98, ahead, ahead.map((r) => r.index), none.coversSeq, clockRead);
+      });
+    });
   }
 
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
@@ -350,6 +368,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
 /** The plugin's device API, with what a test or daemon needs beyond the interface. */
 export interface EdgeDeviceApi extends DeviceApi {
+  /** An edge plugin always offers it (nothing to offer: an empty batch). */
+  pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Resolves once the slot index listens to the switch's digests. */
   ready(): Promise<void>;
   /** Stops the slot index and ends every delta stream. */

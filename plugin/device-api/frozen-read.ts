@@ -105,6 +105,8 @@ export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withRead
   // round), or read beside the freeze when there is none recent: one request fewer for the source
   // to serve, and the final delta to wait for, while the VM is stopped.
   const clock = early && plugin.group.clock ? carriedOrReadClock(plugin.registerAccess).catch(() => undefined) : undefined;
+  // Known before the Write's answer: the batch sent ahead of the final one (pauseDelta) rebases with it too.
+  x.frozenClock = clock;
   await write;
   // Final from here on: a delta round still in flight stops at its next step.
   x.frozen = true;
@@ -114,7 +116,6 @@ export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withRead
   if (early) {
     x.frozenTracker = early.then((r) => r?.tracker);
     x.frozenCounters = early.then((r) => r?.counters ?? readVmCounters(plugin, x.vmId));
-    x.frozenClock = clock;
   } else {
     x.frozenTracker = readTracker();
     // One microtask later: behind the tracker read's turn of the lock, so its request leaves first.

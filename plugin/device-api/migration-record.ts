@@ -40,6 +40,10 @@ export interface Migration {
   readonly pendingSlots: Map<number, SlotWrite>;
   /** Destination: its data-plane clock, read as the pause began (the final import rebases against it). */
   pauseClock: Promise<bigint> | undefined;
+  /** Destination: the pause began (pauseStarted): imports from now on are the pause's, kept for activation's atomic Write. */
+  paused: boolean;
+  /** Source: what pauseDelta took — for the final delta since `sinceSeq`, the changes numbered below `to` went ahead of it. */
+  tookAhead: { readonly sinceSeq: bigint; readonly to: number } | undefined;
   /** Destination: activation was attempted (a retry first checks whether it took effect). */
   activationTried: boolean;
   /** Source: the VM's counters, read once the freeze took effect (the final delta awaits them). */

@@ -31,6 +31,21 @@ describe('numbered changes — proving a final delta from the delta digests', ()
     expect(nc.since(103, 103)).toEqual([]);
   });
 
+  it('numbered changes — arrivedUpTo: the first number not arrived at or after a start, the start itself when pruned', () => {
+    const nc = new NumberedChanges({ tracker: 1, vmId: 7, group: ct, base: 10n });
+    nc.addList([digest(10n, 1, 1n), digest(11n, 2, 1n), digest(13n, 3, 1n)]);
+    expect(nc.arrivedUpTo(10)).toBe(12);
+    expect(nc.arrivedUpTo(12)).toBe(12);
+    expect(nc.arrivedUpTo(13)).toBe(14);
+    nc.addList([digest(12n, 4, 1n)]);
+    expect(nc.arrivedUpTo(10)).toBe(14);
+    // What arrived is provable exactly up to there.
+    const r = nc.since(10, nc.arrivedUpTo(10));
+    expect(Array.isArray(r) && r.map((s) => s.index)).toEqual([1, 2, 3, 4]);
+    nc.prune(12);
+    expect(nc.arrivedUpTo(10)).toBe(10);
+  });
+
   it('numbered changes — a lost number is a gap: not proven, naming how many and the first', () => {
     const nc = new NumberedChanges({ tracker: 1, vmId: 7, group: ct, base: 0n });
     nc.addList([digest(0n, 1, 1n), digest(2n, 2, 1n), digest(4n, 3, 1n)]);

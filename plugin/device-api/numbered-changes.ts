@@ -122,6 +122,18 @@ export class NumberedChanges {
     return this.top >= from;
   }
 
+  /**
+   * The first number at or after `from` that has not arrived: every change in [from, result) is
+   * here (the pause takes them before the freeze's count is known). `from` itself when it was
+   * not kept.
+   */
+  arrivedUpTo(from: number): number {
+    if (from < this.heldFrom) return from;
+    let n = from;
+    while (this.slotOf.has(n)) n++;
+    return n;
+  }
+
   /** Numbers held (for tests and logs). */
   get held(): number {
     return this.slotOf.size;

@@ -57,6 +57,23 @@ export function noteBoundary(x: Migration, t: TrackerState): void {
   if (counts.every((c) => c !== undefined)) x.numbered.prune(Math.min(...counts));
 }
 
+/**
+ * The changes since the round that started at log position `sinceSeq` that have all arrived, for
+ * the pause to send ahead of the freeze's count (pauseDelta): every number from the round's start
+ * up to the first one missing, each slot with its latest content. Recorded in `x.tookAhead`, so
+ * the final delta starts after them; undefined (nothing recorded) when nothing can be taken.
+ */
+export function takeAhead(x: Migration, sinceSeq: bigint): SlotRecord[] | undefined {
+  const nc = x.numbered;
+  const from = x.boundaries.get(sinceSeq);
+  if (!nc || from === undefined || x.tookAhead?.sinceSeq === sinceSeq) return undefined;
+  const to = nc.arrivedUpTo(from);
+  const r = to > from ? nc.since(from, to) : undefined;
+  if (!Array.isArray(r)) return undefined;
+  x.tookAhead = { sinceSeq, to };
+  return r;
+}
+
 /** What provenFinal needs besides the migration. */
 export interface ProofContext {
   readonly clock: Clock;
@@ -74,7 +91,8 @@ export interface ProofContext {
  */
 export async function provenFinal(x: Migration, sinceSeq: bigint, t: TrackerState, o: ProofContext): Promise<SlotRecord[] | undefined> {
   const nc = x.numbered;
-  const from = x.boundaries.get(sinceSeq);
+  // What pauseDelta took ahead for this start is installed already: the proof goes on from there.
+  const from = x.tookAhead?.sinceSeq === sinceSeq ? x.tookAhead.to : x.boundaries.get(sinceSeq);
   const to = nc && t.changes !== undefined ? nc.unwrap(t.changes) : undefined;
   if (!nc || from === undefined || to === undefined) return undefined;
   const t0 = o.clock.now();

@@ -47,8 +47,8 @@ export async function sourceBatch(s: SourceSide, m: MigrationRef, x: Migration, 
   const none = Array.isArray(reading) && reading.length === 0;
   const [clock, read] = await Promise.all([none ? undefined : (clockRead ?? s.access.readClock()), reading]);
   const { slots, removed } = collectSlots(s.group, x, looked, read);
-  // Not in the pause (frozen): a compile started there is what this avoids.
-  if (read.length >= BULK_SLOTS && !x.frozen) collectSlots(s.group, x, [], []);
+  // Not in the pause (frozen, or its changes taken ahead of the freeze's answer): a compile started there is what this avoids.
+  if (read.length >= BULK_SLOTS && !x.frozen && x.tookAhead === undefined) collectSlots(s.group, x, [], []);
   return { migrationId: m.migrationId, source: s.name, round, slots, removed, coversSeq, ...(clock !== undefined ? { clock } : {}) };
 }
 

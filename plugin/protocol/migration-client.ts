@@ -10,7 +10,7 @@
  * const dst = connectMigrationPeer({ address: 'edge-2.dc-a:50051', name: 'edge-2', tls: { ca, cert, key }, ticket: () => ticket });
  * const caps = await dst.capabilities();
  */
-import { Client, Metadata, credentials } from '@grpc/grpc-js';
+import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../device-api/device-api.js';
@@ -48,6 +48,8 @@ export const DEFAULT_MIGRATION_CLIENT_OPTIONS = Object.freeze({ callTimeoutMs: 3
 /** A remote device: the DeviceApi, and closing its channel. */
 export interface RemoteDeviceApi extends DeviceApi {
   readonly address: string;
+  /** Always offered here: a peer that predates PauseDelta gives an empty batch (everything comes with the final delta). */
+  pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Peer to peer: asks this device (a source) to send the migration's state straight to `targets`. */
   transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress>;
   /** The protocol version the peer reported in its last capabilities answer (undefined before). */
@@ -59,6 +61,8 @@ class RemoteDevice implements RemoteDeviceApi {
   private readonly client: Client;
   private readonly name: string;
   private readonly timeoutMs: number;
+  /** The peer answered PauseDelta UNIMPLEMENTED (it predates it): not asked again. */
+  private noPauseDelta = false;
   private readonly tls: LoadedTls;
   peerProtocolVersion: number | undefined;
 
@@ -203,6 +207,19 @@ class RemoteDevice implements RemoteDeviceApi {
 
   async freeze(m: MigrationRef): Promise<void> {
     await this.scopedCall('Freeze', m);
+  }
+
+  async pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    const none: StateBatch = { migrationId: m.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
+    if (this.noPauseDelta) return none;
+    try {
+      return batchFromWire(await this.scopedCall('PauseDelta', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
+    } catch (e) {
+      // A peer from before PauseDelta: nothing goes ahead, the final delta brings it all.
+      if ((e as { cause?: { code?: unknown } }).cause?.code !== GrpcStatus.UNIMPLEMENTED) throw e;
+      this.noPauseDelta = true;
+      return none;
+    }
   }
 
   async finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {

@@ -4,7 +4,7 @@
  * and every refusal — transport, caller, ticket, oversized message — leaves the device untouched.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { Client, Metadata, credentials } from '@grpc/grpc-js';
+import { Client, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import type { Observable} from 'rxjs';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,39 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     expect(await asSource.deleteAtSource(REF, 0)).toEqual({ deleted: 3, skipped: 1 });
     await c.abort({ migrationId: 'm2', vm: 'vm-7' }).catch(() => undefined); // another migration: the ticket does not cover it
     expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource']);
+  });
+
+  it('migration protocol — PauseDelta reaches a device that takes changes ahead; a device without it answers an empty batch; a peer that predates it (UNIMPLEMENTED) gives an empty batch', async () => {
+    const srcTicket = ticket({ sources: ['dst'], destinations: ['other'] });
+    const taking = recordingApi();
+    const ahead: StateBatch = { migrationId: 'm1', source: 'dst', round: 98, slots: [{ fields: { k: 3n, w: (1n << 64n) + 3n } }], removed: [], coversSeq: { from: 7n, to: 7n }, clock: 9n };
+    const s1 = await serve({ ...taking, pauseDelta: async (_m, since) => {
+      taking.calls.push(`pauseDelta:${since}`);
+      return ahead;
+    } });
+    expect(await connect(s1.address, { ticket: () => srcTicket }).pauseDelta(REF, 7n)).toEqual(ahead);
+    expect(taking.calls).toEqual(['pauseDelta:7']);
+    // A destination's ticket does not cover it: a source's call.
+    await expect(connect(s1.address).pauseDelta(REF, 7n)).rejects.toMatchObject({ reason: 'UNAUTHORIZED' });
+    await s1.stop();
+    srv = undefined;
+    const without = recordingApi();
+    const s2 = await serve(without);
+    expect(await connect(s2.address, { ticket: () => srcTicket }).pauseDelta(REF, 7n)).toEqual({ migrationId: 'm1', round: 98, slots: [], removed: [], coversSeq: { from: 7n, to: 7n } });
+    await s2.stop();
+    srv = undefined;
+    // A server with none of our methods: every call is UNIMPLEMENTED, as PauseDelta is at an older peer.
+    const bare = new Server();
+    const port = await new Promise<number>((resolve, reject) => bare.bindAsync('127.0.0.1:0', ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(server.certPem), private_key: Buffer.from(server.keyPem) }], true), (e, p) => (e ? reject(e) : resolve(p))));
+    try {
+      const old = connect(`127.0.0.1:${port}`, { ticket: () => srcTicket });
+      expect(await old.pauseDelta(REF, 7n)).toEqual({ migrationId: 'm1', round: 98, slots: [], removed: [], coversSeq: { from: 7n, to: 7n } });
+      expect((await old.pauseDelta(REF, 8n)).coversSeq).toEqual({ from: 8n, to: 8n });
+      // Only PauseDelta is forgiven: any other call to such a peer fails.
+      await expect(old.finalDelta(REF, 7n)).rejects.toMatchObject({ reason: 'UNSUPPORTED_STATE' });
+    } finally {
+      bare.forceShutdown();
+    }
   });
 
   it('migration protocol — a typed failure keeps its reason and message across the wire', async () => {

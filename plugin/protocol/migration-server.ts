@@ -99,6 +99,7 @@ const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
   ExportSnapshot: 'source',
   ExportDeltas: 'source',
   Freeze: 'source',
+  PauseDelta: 'source',
   FinalDelta: 'source',
   DeleteAtSource: 'source',
   ImportStaged: 'destination',
@@ -271,6 +272,12 @@ class Handlers {
         return importResultToWire(await api.importStaged(ref, batch));
       }),
       Freeze: this.unary('Freeze', (_r, ref) => ack(api.freeze(ref))),
+      PauseDelta: this.unary('PauseDelta', async (r, ref) => {
+        const since = wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq');
+        // A device without it has nothing to send ahead: everything comes with the final delta.
+        const b = api.pauseDelta ? await api.pauseDelta(ref, since) : { migrationId: ref.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: since, to: since } };
+        return batchToWire(b);
+      }),
       FinalDelta: this.unary('FinalDelta', async (r, ref) => batchToWire(await api.finalDelta(ref, wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq')))),
       Activate: this.unary('Activate', (_r, ref) => ack(api.activate(ref))),
       DeleteAtSource: this.unary('DeleteAtSource', async (r, ref) => {

@@ -85,6 +85,7 @@ const METHODS = {
   ExportDeltas: ['MigrationCall', 'StateBatch', true],
   ImportStaged: ['ImportRequest', 'ImportResult', false],
   Freeze: ['MigrationCall', 'Ack', false],
+  PauseDelta: ['FinalDeltaRequest', 'StateBatch', false],
   FinalDelta: ['FinalDeltaRequest', 'StateBatch', false],
   Activate: ['MigrationCall', 'Ack', false],
   DeleteAtSource: ['DeleteRequest', 'DeleteResult', false],

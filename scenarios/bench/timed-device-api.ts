@@ -4,7 +4,7 @@
  * activation, and the engine's own work in between) without touching the engine.
  */
 import { performance } from 'node:perf_hooks';
-import type { DeviceApi } from '../../plugin/index.js';
+import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 
 /** One call, as recorded. */
 export interface DeviceCall {
@@ -43,6 +43,7 @@ export function timedDeviceApi(device: string, api: DeviceApi, calls: DeviceCall
     importStaged: (m, b) => timed('importStaged', () => api.importStaged(m, b), { round: b.round, slots: b.slots.length }),
     freeze: (m) => timed('freeze', () => api.freeze(m)),
     pauseStarted: (m) => api.pauseStarted(m),
+    ...(api.pauseDelta ? { pauseDelta: (m: MigrationRef, since: bigint) => timed('pauseDelta', () => (api.pauseDelta as NonNullable<DeviceApi['pauseDelta']>).call(api, m, since), {}, (b) => b.slots.length) } : {}),
     finalDelta: (m, since) => timed('finalDelta', () => api.finalDelta(m, since), {}, (b) => b.slots.length),
     activate: (m) => timed('activate', () => api.activate(m)),
     deleteAtSource: (m, graceMs) => timed('deleteAtSource', () => api.deleteAtSource(m, graceMs)),

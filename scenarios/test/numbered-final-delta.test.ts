@@ -159,6 +159,77 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     }
   }, 60_000);
 
+  /** Resolves once `n` more entries of the source's delta digests have arrived at its plugin. */
+  function deltaDigests(n: number): Promise<void> {
+    const digest = src.plugin.group.delta?.digest;
+    if (digest === undefined) throw new Error('the source\'s slot group has no delta digest');
+    return new Promise((resolve) => {
+      let seen = 0;
+      const sub = src.plugin.session.digests$(digest).subscribe((list) => {
+        seen += list.entries.length;
+        if (seen >= n) {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+
+  it('numbered final delta — taken ahead (pauseDelta): what the digests brought, with no request to the source; the final delta then carries only what changed after, and the destination ends with every flow', async () => {
+    const arrived = deltaDigests(3);
+    const { m, snap } = await stagedThenChanged();
+    await arrived;
+    const outs = src.sim.dataplane.stats()?.packetOuts ?? 0;
+    const reads = countReads(src.plugin.session);
+    const ahead = await srcApi.pauseDelta(m, snap.coversSeq.to);
+    reads.restore();
+    expect(reads.n()).toBe(0);
+    // The clock carried forward from pre-copy (full); in-band where registers are read so (bmv2).
+    expect((src.sim.dataplane.stats()?.packetOuts ?? 0) - outs).toBeLessThanOrEqual(profile === 'full' ? 0 : 1);
+    // Proves nothing by itself: the final delta does.
+    expect(ahead.coversSeq).toEqual({ from: snap.coversSeq.to, to: snap.coversSeq.to });
+    expect(ahead.proof).toBeUndefined();
+    expect(ahead.slots).toHaveLength(2);
+    expectSourceFlows(ahead.slots);
+    // A retry gets the same batch.
+    expect(await srcApi.pauseDelta(m, snap.coversSeq.to)).toBe(ahead);
+    dstApi.pauseStarted(m);
+    await dstApi.importStaged(m, ahead);
+    // Flow 2 changes after what was taken, flow 0 again: the final delta has both, and not flow 1.
+    const later = deltaDigests(2);
+    for (const [p, k] of [[ports[2], 0], [ports[0], 2]] as const) expect(src.sim.dataplane.inject(UPLINK, returnSegment(p as number, k)).kind).toBe('forward');
+    await later;
+    const { final } = await frozenFinal(m, snap);
+    expect(final.proof).toBe('change-numbers');
+    expect(final.coversSeq.from).toBe(snap.coversSeq.to);
+    const g = src.plugin.group;
+    const keys = (b: StateBatch): string[] => b.slots.map((s) => keyOf(g, s.fields)).sort();
+    const flow1 = keys(ahead).find((k) => !keys(final).includes(k));
+    expect(final.slots).toHaveLength(2);
+    expect(flow1).toBeDefined();
+    expectSourceFlows(final.slots);
+    await finish(m, final);
+  }, 60_000);
+
+  it('numbered final delta — taken ahead when a digest was lost: only what precedes the gap is taken, and the final delta reads the change log, which brings it all again', async () => {
+    const arrived = deltaDigests(2);
+    // The third change's digest (flow 0's second) is lost: the first two are contiguous, and what
+    // is taken of flow 0 is its content before that lost change.
+    src.sim.faults.loseNextDigests(1, 2);
+    const { m, snap } = await stagedThenChanged();
+    await arrived;
+    const ahead = await srcApi.pauseDelta(m, snap.coversSeq.to);
+    expect(src.sim.faults.injected.digestsLost).toBe(1);
+    expect(ahead.slots).toHaveLength(2);
+    dstApi.pauseStarted(m);
+    await dstApi.importStaged(m, ahead);
+    const { final } = await frozenFinal(m, snap);
+    expect(final.proof).toBe('change-log');
+    expect(final.slots).toHaveLength(2);
+    expectSourceFlows(final.slots);
+    await finish(m, final);
+  }, 60_000);
+
   it('numbered final delta — a lost digest leaves a gap: the change log and the slots are read instead, with the same flows', async () => {
     src.sim.faults.loseNextDigests(1);
     const { m, snap } = await stagedThenChanged();
