@@ -40,7 +40,7 @@ export { transferState } from './device-api/peer-transfer.js';
 export type { PeerTransferOptions, TransferMode, TransferProgress, TransferRequest } from './device-api/peer-transfer.js';
 export type { FlowPlacement, KeyFieldSpec, KeyFieldValue, SplitPlan } from './device-api/split-batch.js';
 export type { EdgeDeviceApi, EdgeDeviceApiOptions } from './device-api/edge-device-api.js';
-export { DEFAULT_DELTA_INTERVAL_MS, DEFAULT_FINAL_DIGEST_WAIT_MS, parseEdgeDeviceApiOptions } from './device-api/edge-device-api-options.js';
+export { DEFAULT_DELTA_INTERVAL_MS, DEFAULT_FINAL_DIGEST_WAIT_MS, DEFAULT_TAKE_AHEAD_MAX_CHANGES, parseEdgeDeviceApiOptions } from './device-api/edge-device-api-options.js';
 export type { ResolvedEdgeDeviceApiOptions } from './device-api/edge-device-api-options.js';
 // The migration protocol: the device API served and called over gRPC + mutual TLS.
 export * from './protocol/index.js';

@@ -32,12 +32,21 @@ export interface EdgeDeviceApiOptions {
    * P4Runtime; 'after-freeze' always otherwise.
    */
   readonly freezeReads?: 'with-freeze' | 'after-freeze';
+  /**
+   * In the pause, how many changes the source hands over ahead of the freeze's answer (pauseDelta),
+   * at most: what is taken is translated while the freeze is on its way, and work longer than that
+   * round trip only delays the answer behind it. The rest waits for the final delta. Default 256;
+   * 0 takes nothing ahead.
+   */
+  readonly takeAheadMaxChanges?: number;
 }
 
 /** Default of `deltaIntervalMs`. */
 export const DEFAULT_DELTA_INTERVAL_MS = 20;
 /** Default of `finalDigestWaitMs`. */
 export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
+/** Default of `takeAheadMaxChanges`. */
+export const DEFAULT_TAKE_AHEAD_MAX_CHANGES = 256;
 
 /** The options checked, every default filled in. */
 export interface ResolvedEdgeDeviceApiOptions {
@@ -47,6 +56,7 @@ export interface ResolvedEdgeDeviceApiOptions {
   readonly reconcile: boolean;
   readonly finalDigestWaitMs: number;
   readonly freezeReads: 'with-freeze' | 'after-freeze';
+  readonly takeAheadMaxChanges: number;
 }
 
 /**
@@ -70,6 +80,8 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
   };
   const reconcile = o.reconcile ?? true;
   if (typeof reconcile !== 'boolean') bad(`reconcile ${String(reconcile)} is not true or false`);
+  const takeAhead = o.takeAheadMaxChanges ?? DEFAULT_TAKE_AHEAD_MAX_CHANGES;
+  if (!Number.isSafeInteger(takeAhead) || takeAhead < 0) bad(`takeAheadMaxChanges ${String(takeAhead)} is not a whole number of changes ≥ 0`);
   return Object.freeze({
     name,
     deltaIntervalMs: ms('deltaIntervalMs', DEFAULT_DELTA_INTERVAL_MS, false),
@@ -77,5 +89,6 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
     reconcile,
     finalDigestWaitMs: ms('finalDigestWaitMs', DEFAULT_FINAL_DIGEST_WAIT_MS, true),
     freezeReads: oneOf('freezeReads', ['with-freeze', 'after-freeze'] as const, 'with-freeze'),
+    takeAheadMaxChanges: takeAhead,
   });
 }

@@ -276,7 +276,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Safe at any time: a change after what this takes is numbered later, and the final delta
       // since the same start proves everything from there (takeAhead). Meant for the pause.
       return locked(x, async (): Promise<StateBatch> => {
-        const ahead = takeAhead(x, sinceSeq);
+        const ahead = takeAhead(x, sinceSeq, this.o.takeAheadMaxChanges);
         const none: StateBatch = { migrationId: m.migrationId, source: this.name, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
         if (!ahead || ahead.length === 0) return none;
         // The clock the freeze carried forward (the final batch rebases with the same), else one heard recently or read.

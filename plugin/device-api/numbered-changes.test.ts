@@ -31,6 +31,18 @@ describe('numbered changes — proving a final delta from the delta digests', ()
     expect(nc.since(103, 103)).toEqual([]);
   });
 
+  it('numbered changes — a range taken early (later): a slot changed again past its end comes with the newer content; as a final range that is refused', () => {
+    const nc = new NumberedChanges({ tracker: 1, vmId: 7, group: ct, base: 100n });
+    nc.addList([digest(100n, 9, 1n), digest(101n, 4, 2n), digest(102n, 9, 3n)]);
+    // [100, 101) is slot 9 alone, whose latest change (102) is past the range's end.
+    expect(nc.since(100, 101)).toMatchObject({ kind: 'not-held' });
+    const early = nc.since(100, 101, true);
+    expect(Array.isArray(early) && early.map((s) => [s.index, pktsOf(s.words)])).toEqual([[9, 3n]]);
+    // The range from there on carries slot 9 again, and slot 4.
+    const rest = nc.since(101, 103);
+    expect(Array.isArray(rest) && rest.map((s) => s.index)).toEqual([4, 9]);
+  });
+
   it('numbered changes — arrivedUpTo: the first number not arrived at or after a start, the start itself when pruned', () => {
     const nc = new NumberedChanges({ tracker: 1, vmId: 7, group: ct, base: 10n });
     nc.addList([digest(10n, 1, 1n), digest(11n, 2, 1n), digest(13n, 3, 1n)]);

@@ -141,9 +141,11 @@ export class NumberedChanges {
 
   /**
    * The slots changed by numbers [from, to), each with its latest content — when every one of
-   * those numbers arrived; else why not. `to` is the count read after the freeze.
+   * those numbers arrived; else why not. `to` is the count read after the freeze; with `later`
+   * it is only where a range taken early ends (pauseDelta), and a slot changed again past it comes
+   * with that newer content (the range from `to` on carries the slot again).
    */
-  since(from: number, to: number): SlotRecord[] | UnprovenReason {
+  since(from: number, to: number, later = false): SlotRecord[] | UnprovenReason {
     if (from < this.heldFrom) return { kind: 'not-held', detail: `changes from ${from} were not kept (held from ${this.heldFrom})` };
     if (to < from) return { kind: 'not-held', detail: `the count ${to} is below the round's start ${from}` };
     let missing = 0;
@@ -165,7 +167,7 @@ export class NumberedChanges {
       const l = this.latest.get(s);
       if (!l || late) return;
       // `to` is the count after the freeze: nothing newer can exist unless it was read too early.
-      if (l.n >= to) late = { kind: 'not-held', detail: `change ${l.n} of slot ${s} is past the count ${to}: the count was read before the last change` };
+      if (l.n >= to && !later) late = { kind: 'not-held', detail: `change ${l.n} of slot ${s} is past the count ${to}: the count was read before the last change` };
       else out.push({ index: s, words: l.words });
     });
     if (late) return late;

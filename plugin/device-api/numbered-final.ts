@@ -60,15 +60,16 @@ export function noteBoundary(x: Migration, t: TrackerState): void {
 /**
  * The changes since the round that started at log position `sinceSeq` that have all arrived, for
  * the pause to send ahead of the freeze's count (pauseDelta): every number from the round's start
- * up to the first one missing, each slot with its latest content. Recorded in `x.tookAhead`, so
+ * up to the first one missing, or `maxChanges` numbers past the start if that comes first, each
+ * slot with its latest content. Recorded in `x.tookAhead`, so
  * the final delta starts after them; undefined (nothing recorded) when nothing can be taken.
  */
-export function takeAhead(x: Migration, sinceSeq: bigint): SlotRecord[] | undefined {
+export function takeAhead(x: Migration, sinceSeq: bigint, maxChanges: number): SlotRecord[] | undefined {
   const nc = x.numbered;
   const from = x.boundaries.get(sinceSeq);
-  if (!nc || from === undefined || x.tookAhead?.sinceSeq === sinceSeq) return undefined;
-  const to = nc.arrivedUpTo(from);
-  const r = to > from ? nc.since(from, to) : undefined;
+  if (!nc || from === undefined || x.tookAhead?.sinceSeq === sinceSeq || maxChanges <= 0) return undefined;
+  const to = Math.min(nc.arrivedUpTo(from), from + maxChanges);
+  const r = to > from ? nc.since(from, to, true) : undefined;
   if (!Array.isArray(r)) return undefined;
   x.tookAhead = { sinceSeq, to };
   return r;

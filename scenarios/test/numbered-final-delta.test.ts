@@ -244,6 +244,29 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     await finish(m, final);
   }, 60_000);
 
+  it('numbered final delta — taken ahead up to takeAheadMaxChanges: the first change goes ahead, the final delta carries the two after it, and the destination ends with every flow', async () => {
+    const capped = createDeviceApi(src.plugin, { name: 'src-capped', finalDigestWaitMs: waitMs, takeAheadMaxChanges: 1 });
+    try {
+      await capped.ready();
+      const arrived = deltaDigests(3);
+      const { m, snap } = await stagedThenChanged(capped);
+      await arrived;
+      const ahead = await capped.pauseDelta(m, snap.coversSeq.to);
+      // Change 0 alone: flow 0 (with its newest content, change 2, which the final delta carries again), not flow 1 (change 1).
+      expect(ahead.slots).toHaveLength(1);
+      dstApi.pauseStarted(m);
+      await dstApi.importStaged(m, ahead);
+      await capped.freeze(m);
+      const final = await capped.finalDelta(m, snap.coversSeq.to);
+      expect(final.proof).toBe('change-numbers');
+      expect(final.slots).toHaveLength(2);
+      expectSourceFlows(final.slots);
+      await finish(m, final);
+    } finally {
+      capped.stop();
+    }
+  }, 60_000);
+
   it('numbered final delta — a delta round the freeze overtakes stops before reading its slots, and the final delta still carries them', async () => {
     const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };
     const api = createDeviceApi(src.plugin, { name: 'src-overtaken', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 5, finalDigestWaitMs: waitMs });
