@@ -56,4 +56,17 @@ describe('timed device API', () => {
     expect(s.totalMs).toBe(13);
     expect(s.otherMs).toBe(13 - (3 + 4 + 3 + 1));
   });
+
+  it('timed device API — step times: two imports one after the other (one taken ahead in the pause) both count as busy, not only the longer one', () => {
+    const calls: DeviceCall[] = [
+      { device: 'src', method: 'freeze', startMs: 10, endMs: 11 },
+      { device: 'dst', method: 'importStaged', startMs: 11, endMs: 13 },
+      { device: 'src', method: 'finalDelta', startMs: 13, endMs: 14 },
+      { device: 'dst', method: 'importStaged', startMs: 14, endMs: 18 },
+      { device: 'dst', method: 'activate', startMs: 18, endMs: 19 },
+    ];
+    const s = stepTimes(calls, 10, 20);
+    expect(s.steps).toEqual({ freeze: 1, importStaged: 6, finalDelta: 1, activate: 1 });
+    expect(s.otherMs).toBe(1);
+  });
 });

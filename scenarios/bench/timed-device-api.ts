@@ -56,7 +56,7 @@ export interface StepTimes {
   readonly totalMs: number;
   /** Per method: summed duration of its calls that started in the window (calls on several devices at once overlap). */
   readonly steps: Readonly<Record<string, number>>;
-  /** The total less the longest call of each step that ran at once on several devices: the engine's own work and waits. */
+  /** The window's time in no call at all (calls overlap: on several devices at once, or one taken ahead of another): the engine's own work and waits. */
   readonly otherMs: number;
 }
 
@@ -64,12 +64,16 @@ export interface StepTimes {
 export function stepTimes(calls: readonly DeviceCall[], fromMs: number, toMs: number): StepTimes {
   const inWindow = calls.filter((c) => c.startMs >= fromMs && c.startMs <= toMs && c.endMs !== undefined);
   const steps: Record<string, number> = {};
-  const wall: Record<string, number> = {};
-  for (const c of inWindow) {
-    const d = (c.endMs as number) - c.startMs;
-    steps[c.method] = (steps[c.method] ?? 0) + d;
-    wall[c.method] = Math.max(wall[c.method] ?? 0, d);
+  for (const c of inWindow) steps[c.method] = (steps[c.method] ?? 0) + (c.endMs as number) - c.startMs;
+  // The union of the calls' intervals, clipped to the window.
+  let busy = 0;
+  let reach = fromMs;
+  for (const c of [...inWindow].sort((a, b) => a.startMs - b.startMs)) {
+    const end = Math.min(c.endMs as number, toMs);
+    if (end > reach) {
+      busy += end - Math.max(c.startMs, reach);
+      reach = end;
+    }
   }
-  const busy = Object.values(wall).reduce((a, b) => a + b, 0);
   return { totalMs: toMs - fromMs, steps, otherMs: Math.max(0, toMs - fromMs - busy) };
 }
