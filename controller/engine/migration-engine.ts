@@ -335,12 +335,13 @@ export class MigrationEngine {
    * slots installed. Sources without pauseDelta leave everything to their final delta.
    */
   private async takeAhead(precopyDone: Promise<unknown> | undefined): Promise<number> {
+    const taking = this.sources.filter((s) => this.api(s).pauseDelta !== undefined);
+    if (taking.length === 0) return 0;
     await precopyDone?.catch(() => undefined);
     // One turn of the event loop first: Node's HTTP/2 puts the freeze's Write and Read on the
     // socket in the loop's check phase, so work run from here as microtasks would hold them back
     // by its own length (the first take-ahead measured no gain for exactly that reason).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const taking = this.sources.filter((s) => this.api(s).pauseDelta !== undefined);
     const batches = await this.each(taking, 'changes taken ahead', (api, s) => (api.pauseDelta as NonNullable<DeviceApi['pauseDelta']>).call(api, this.ref, this.ledger.mark(s)));
     let slots = 0;
     for (const [s, b] of batches) if (b.slots.length > 0 || b.removed.length > 0) slots += await this.install(s, b);
