@@ -145,9 +145,10 @@ export interface DeviceApi {
    * Optional, to a source once its freeze is sent: the changes since `sinceSeq` that pushed
    * deltas already brought, taken while the freeze is on its way (nothing read from the switch),
    * so the destinations translate them while the source answers; a device may take only the
-   * first of them (finalDelta brings the rest). Proves nothing: its `coversSeq` is empty. finalDelta with the same `sinceSeq` then returns only the changes after
-   * these (the caller installs this batch first). A device without it, or with nothing to
-   * offer, leaves everything to finalDelta.
+   * first of them (finalDelta brings the rest). Proves nothing: its `coversSeq` is empty.
+   * finalDelta with the same `sinceSeq` then returns only the changes after these (the caller
+   * installs this batch first). A device without it, or with nothing to offer, leaves everything
+   * to finalDelta.
    */
   pauseDelta?(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /**

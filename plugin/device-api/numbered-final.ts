@@ -61,8 +61,8 @@ export function noteBoundary(x: Migration, t: TrackerState): void {
  * The changes since the round that started at log position `sinceSeq` that have all arrived, for
  * the pause to send ahead of the freeze's count (pauseDelta): every number from the round's start
  * up to the first one missing, or `maxChanges` numbers past the start if that comes first, each
- * slot with its latest content. Recorded in `x.tookAhead`, so
- * the final delta starts after them; undefined (nothing recorded) when nothing can be taken.
+ * slot with its latest content. Recorded in `x.tookAhead`, so the final delta starts after them;
+ * undefined (nothing recorded) when nothing can be taken.
  */
 export function takeAhead(x: Migration, sinceSeq: bigint, maxChanges: number): SlotRecord[] | undefined {
   const nc = x.numbered;
