@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QemuDowntimeSample } from '../../controller/index.js';
-import { addedByKind, syncNote } from './qemu-flows-bench.js';
+import { COMPRESSED_SETTING, DEFAULT_QEMU_FLOWS_BENCH, PACED_SETTING, addedByKind, settingCase, syncNote } from './qemu-flows-bench.js';
 
 const sample = (mode: QemuDowntimeSample['mode'], qemuDowntimeMs: number): QemuDowntimeSample => ({ mode, qemuDowntimeMs, guestDowntimeMs: undefined, heldMs: undefined, heldQemuMs: undefined, totalTimeMs: undefined, parts: undefined });
 
@@ -28,5 +28,11 @@ describe('bench qemu — what carryover added, by kind of pause', () => {
     // Four pauses: the row's median is the upper middle one (14 ms), and so is the run described.
     expect(note).toBe('final delta slots: 100, 0, 100, 100; proven by change-log ×1, change-numbers ×3; median run: freeze 7.00, activate 6.00, between calls 1.00 ms');
     expect(syncNote([])).toBe('final delta slots: ');
+  });
+
+  it('bench qemu — the compressed setting keeps the rows\' old name; the paced one says how QEMU copied and how the flows changed; both run by default', () => {
+    expect(settingCase(10_000, COMPRESSED_SETTING)).toBe('QEMU downtime with 10000 tracked flows');
+    expect(settingCase(10_000, PACED_SETTING)).toBe('QEMU downtime with 10000 tracked flows, paced (memory copy paced at 256 KiB/s, flows changing every 20 ms)');
+    expect(DEFAULT_QEMU_FLOWS_BENCH.settings.map((s) => s.name)).toEqual(['compressed', 'paced']);
   });
 });

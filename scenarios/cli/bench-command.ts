@@ -99,7 +99,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
   },
   qemu: {
-    summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing (real QEMU; --rounds, --sizes N, --qemu-cpus LIST: QEMU on those CPUs only)",
+    summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing — with QEMU's own bandwidth (the test guest copied in ~20 ms) and with the copy paced to ~2 s, the flows changing until the pause (real QEMU; --rounds, --sizes N, --qemu-cpus LIST: QEMU on those CPUs only)",
     load: async () => {
       const { runQemuBench } = await import('../bench/qemu-bench.js');
       const { runQemuFlowsBench, DEFAULT_QEMU_FLOWS_BENCH } = await import('../bench/qemu-flows-bench.js');
