@@ -41,7 +41,7 @@ export interface QemuFlowsSetting {
   readonly changeEveryMs?: number;
 }
 
-/** QEMU's own bandwidth, the flows changing once: the settings of every run before 2026-12-05 20:00. */
+/** QEMU's own bandwidth, the flows changing once: how every run went before the paced setting was added. */
 export const COMPRESSED_SETTING: QemuFlowsSetting = Object.freeze({ name: 'compressed' });
 
 /** 256 KiB/s: the test guest's stream (≈ 0.5 MiB) takes about 2 s, as in the issue; the flows change every 20 ms (the bench's pre-copy interval). */
