@@ -30,6 +30,9 @@ export type { PeerRound, PeerRoundsDeps, TransferStarter } from './engine/peer-r
 export { SeqLedger } from './engine/seq-ledger.js';
 export { DEFAULT_YOUNG_HEADROOM, YoungHeadroomOptionsError, exposedGc, keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './engine/young-headroom.js';
 export type { Every, YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './engine/young-headroom.js';
+export { DEFAULT_OLD_HEADROOM, OldHeadroomOptionsError, collectAfterBurst, logBurstCollection, parseOldHeadroomOptions, pastThreshold, v8OldGeneration } from './engine/old-headroom.js';
+export type { BurstCollection, OldGeneration, OldHeadroomOptions } from './engine/old-headroom.js';
+export { enterPause, pausesInProcess } from './engine/pauses-in-process.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';

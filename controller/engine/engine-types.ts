@@ -10,6 +10,7 @@ import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import type { TransferStarter } from './peer-rounds.js';
+import type { OldGeneration, OldHeadroomOptions } from './old-headroom.js';
 import type { YoungGeneration, YoungHeadroomOptions } from './young-headroom.js';
 
 /** What the engine does when the pause-window sync misses its deadline. */
@@ -45,6 +46,14 @@ export interface MigrationEngineOptions {
   readonly youngGeneration?: YoungGeneration | false;
   /** When the keeper collects. Default DEFAULT_YOUNG_HEADROOM. */
   readonly youngHeadroom?: YoungHeadroomOptions;
+  /**
+   * The controller's old generation, collected once the snapshot is staged when staging it left
+   * much garbage, so that V8 does not collect it in the pause (old-headroom.ts). Default: this
+   * process's (V8); false: left to V8 alone.
+   */
+  readonly oldGeneration?: OldGeneration | false;
+  /** When that collection runs. Default DEFAULT_OLD_HEADROOM. */
+  readonly oldHeadroom?: OldHeadroomOptions;
   /**
    * In the pause, while the freeze is on its way: the changes the sources' pushed deltas already
    * brought are taken (DeviceApi.pauseDelta) and staged at the destinations, so only later ones

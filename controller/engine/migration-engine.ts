@@ -21,6 +21,9 @@ import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
+import { collectAfterBurst, logBurstCollection, parseOldHeadroomOptions, v8OldGeneration } from './old-headroom.js';
+import type { OldGeneration, OldHeadroomOptions } from './old-headroom.js';
+import { enterPause } from './pauses-in-process.js';
 import { keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './young-headroom.js';
 import type { YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './young-headroom.js';
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -49,6 +52,8 @@ export class MigrationEngine {
   private readonly young: YoungGeneration | undefined;
   private readonly youngOptions: Readonly<Required<YoungHeadroomOptions>>;
   private youngKeeper: YoungHeadroomKeeper | undefined;
+  private readonly old: OldGeneration | undefined;
+  private readonly oldOptions: Readonly<Required<OldHeadroomOptions>>;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -56,10 +61,12 @@ export class MigrationEngine {
     this.scheduler = o.scheduler ?? monotonicScheduler;
     try {
       this.youngOptions = parseYoungHeadroomOptions(o.youngHeadroom ?? {});
+      this.oldOptions = parseOldHeadroomOptions(o.oldHeadroom ?? {});
     } catch (e) {
       throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: ${(e as Error).message}`, { cause: e });
     }
     this.young = o.youngGeneration === false ? undefined : (o.youngGeneration ?? v8YoungGeneration());
+    this.old = o.oldGeneration === false ? undefined : (o.oldGeneration ?? v8OldGeneration());
     for (const d of [...o.plan.sources, ...o.plan.destinations]) {
       if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
     }
@@ -168,6 +175,7 @@ export class MigrationEngine {
       });
       return this.peer.precopy(isStopped);
     }
+    const heapBefore = this.old?.used();
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
     // Room at every destination for its share of the snapshot, before anything is staged anywhere.
     const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
@@ -179,6 +187,8 @@ export class MigrationEngine {
       slots += await this.install(s, b);
     }
     await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: 0 });
+    // The snapshot's garbage, collected while the VM runs rather than by V8 in the pause.
+    if (this.old && heapBefore !== undefined && !isStopped()) logBurstCollection(this.logger, collectAfterBurst(this.old, heapBefore, this.oldOptions));
     const p = this.o.precopy ?? {};
     const policy = p.policy ?? { maxRounds: 30, convergedAtSlots: 0 };
     const maxPending = p.maxPending ?? 65_536;
@@ -243,6 +253,16 @@ export class MigrationEngine {
    * freeze (not before), and the final delta starts where it ended.
    */
   async pauseSync(): Promise<PauseSyncResult> {
+    // Open while this VM waits: no other migration of this process collects garbage meanwhile.
+    const leave = enterPause();
+    try {
+      return await this.syncInPause();
+    } finally {
+      leave();
+    }
+  }
+
+  private async syncInPause(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
     this.stopYoungKeeper();

@@ -1,6 +1,8 @@
-// The engine keeps the young generation's room from pre-copy until the pause (young-headroom.ts),
-// over FAKE in-memory devices (controller/testing/fake-device-api.ts) and a FAKE young generation
-// that is always full: every look collects, so the test sees exactly when the keeper runs.
+// The engine keeps the young generation's room from pre-copy until the pause (young-headroom.ts)
+// and collects the snapshot's garbage once it is staged (old-headroom.ts), over FAKE in-memory
+// devices (controller/testing/fake-device-api.ts) and FAKE generations: a young one that is
+// always full (every look collects, so the test sees exactly when the keeper runs) and an old
+// one that grows by what the test says between the looks before and after the snapshot.
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../journal/journal.js';
@@ -13,6 +15,8 @@ import { ControllerError } from '../errors.js';
 import { MigrationEngine } from './migration-engine.js';
 import type { MigrationEngineOptions } from './migration-engine.js';
 import type { YoungGeneration } from './young-headroom.js';
+import type { OldGeneration } from './old-headroom.js';
+import { enterPause } from './pauses-in-process.js';
 
 /** Always past the threshold; records the migration's phase at each collection. */
 class FullYoung implements YoungGeneration {
@@ -27,6 +31,24 @@ class FullYoung implements YoungGeneration {
   collect(): void {
     this.phases.push(this.machine?.state.phase ?? 'PLANNED');
     this.justCollected = true;
+  }
+}
+
+/** Holds `before` bytes at the first look and `before + grows` after; records what each collection saw. */
+class GrowingOld implements OldGeneration {
+  readonly collections: { phase: MigrationPhase; imports: number }[] = [];
+  machine: MigrationMachine | undefined;
+  dst: FakeDeviceApi | undefined;
+  looks = 0;
+  constructor(
+    readonly before: number,
+    readonly grows: number,
+  ) {}
+  used(): number {
+    return this.looks++ === 0 ? this.before : this.before + this.grows;
+  }
+  collect(): void {
+    this.collections.push({ phase: this.machine?.state.phase ?? 'PLANNED', imports: this.dst?.calls.filter((c) => c === 'importStaged').length ?? 0 });
   }
 }
 
@@ -89,5 +111,65 @@ describe('migration engine — room in the young generation for the pause', () =
     expect((await engine.pauseSync()).lost).toBeUndefined();
     await expect(engineWith({ youngHeadroom: { fraction: 2 } })).rejects.toThrow(ControllerError);
     await expect(engineWith({ youngHeadroom: { fraction: 2 } })).rejects.toThrow(/young headroom fraction 2: expected a share/);
+  });
+});
+
+describe("migration engine — the snapshot's garbage collected before the pause", () => {
+  const MB = 1024 * 1024;
+
+  async function precopyThenPause(old: GrowingOld, over: Partial<MigrationEngineOptions> = {}, beforeStop?: () => void): Promise<MigrationMachine> {
+    const { engine, machine, dev } = await engineWith({ youngGeneration: false, oldGeneration: old, ...over });
+    old.machine = machine;
+    old.dst = dev.get('dst');
+    await engine.prepare();
+    const stop$ = new Subject<void>();
+    const running = engine.precopy(stop$);
+    await sleep(30);
+    beforeStop?.();
+    stop$.next();
+    await running;
+    expect((await engine.pauseSync()).lost).toBeUndefined();
+    await engine.commit();
+    return machine;
+  }
+
+  it('engine — a snapshot that left much garbage is collected once, in PRECOPY, after it was staged and before the pause', async () => {
+    const old = new GrowingOld(200 * MB, 230 * MB);
+    const machine = await precopyThenPause(old);
+    expect(old.collections).toHaveLength(1);
+    expect(old.collections[0]?.phase).toBe('PRECOPY');
+    expect(old.collections[0]?.imports).toBeGreaterThanOrEqual(1); // the snapshot was staged first
+    expect(old.looks).toBe(2); // one look before the snapshot, one after: none in the pause
+    expect(machine.state.phase).toBe('COMMITTED');
+  });
+
+  it('engine — a snapshot that left little garbage is left to V8; oldGeneration false never looks', async () => {
+    const small = new GrowingOld(200 * MB, 23 * MB);
+    await precopyThenPause(small);
+    expect(small.collections).toEqual([]);
+    expect(small.looks).toBe(2);
+    const off = new GrowingOld(200 * MB, 230 * MB);
+    await precopyThenPause(off, { oldGeneration: false });
+    expect(off.looks).toBe(0);
+  });
+
+  it('engine — not while another migration of this process is in its pause window', async () => {
+    const old = new GrowingOld(200 * MB, 230 * MB);
+    const leave = enterPause(); // the other migration's pause, open from before the snapshot
+    try {
+      await precopyThenPause(old);
+    } finally {
+      leave();
+    }
+    expect(old.looks).toBe(2);
+    expect(old.collections).toEqual([]);
+  });
+
+  it('engine — the threshold from oldHeadroom; a bad one is BAD_CONFIG before anything runs', async () => {
+    const old = new GrowingOld(200 * MB, 23 * MB);
+    await precopyThenPause(old, { oldHeadroom: { fraction: 0.1, minBytes: 16 * MB } });
+    expect(old.collections).toHaveLength(1);
+    await expect(engineWith({ oldHeadroom: { minBytes: -1 } })).rejects.toThrow(ControllerError);
+    await expect(engineWith({ oldHeadroom: { minBytes: -1 } })).rejects.toThrow(/old headroom minBytes -1: expected a whole number of bytes/);
   });
 });
