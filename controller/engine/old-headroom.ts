@@ -3,9 +3,9 @@
  *
  * Staging a snapshot leaves its garbage in V8's old generation: about 2.3 KB per flow, 230 MB at
  * 10^5 tracked flows. V8 then starts a major collection on its own, marking for 150–230 ms on
- * the main thread and on a helper thread, and finishing with a 5–125 ms atomic step. Those ran
- * into the pause window in 7 of 12 pauses at 10^5 flows and made them 14–53 ms instead of 5–7
- * (BENCHMARKS.md, session of 2026-12-05 from 21:40). So, once the snapshot is staged — the VM
+ * the main thread and on a helper thread, and finishing with a 5–125 ms atomic step. In one
+ * probe those ran into 7 of 12 pauses at 10^5 flows, which took 14–53 ms (BENCHMARKS.md, session
+ * of 2026-12-05 from 21:40). So, once the snapshot is staged — the VM
  * still running, nothing else of the migration in flight — the engine looks at how much the
  * heap grew while the snapshot was read, translated and staged and, past a threshold, collects
  * it all at once there. That costs the VM nothing; pre-copy's next round starts a little later.

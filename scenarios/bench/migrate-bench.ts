@@ -136,6 +136,8 @@ export interface MeasuredPause {
   readonly controllerMainCpuMs?: number;
   /** The controller's young-generation collections (scavenges) that overlapped the pause: how many, and their ms. */
   readonly youngGcs?: { readonly count: number; readonly ms: number };
+  /** The controller's major collections (their final, atomic step) that overlapped the pause. */
+  readonly majorGcs?: { readonly count: number; readonly ms: number };
 }
 
 /** One measured pause of the engine. */
@@ -170,12 +172,15 @@ export interface MigrateBenchResult {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Records this process's young-generation collections until `within` returns those that overlapped [t0, t1] (performance.now()). */
-function watchYoungGcs(): { within: (t0: number, t1: number) => Promise<{ count: number; ms: number }> } {
-  const seen: { start: number; ms: number }[] = [];
+type GcCount = { count: number; ms: number };
+
+/** Records this process's collections until `within` returns the young and the major ones that overlapped [t0, t1] (performance.now()). */
+function watchGcs(): { within: (t0: number, t1: number) => Promise<{ young: GcCount; major: GcCount }> } {
+  const seen: { start: number; ms: number; major: boolean }[] = [];
   const obs = new PerformanceObserver((l) => {
     for (const e of l.getEntries()) {
-      if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) seen.push({ start: e.startTime, ms: e.duration });
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR || kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) seen.push({ start: e.startTime, ms: e.duration, major: kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR });
     }
   });
   obs.observe({ entryTypes: ['gc'] });
@@ -185,7 +190,11 @@ function watchYoungGcs(): { within: (t0: number, t1: number) => Promise<{ count:
       await new Promise((r) => setTimeout(r, 1));
       obs.disconnect();
       const inside = seen.filter((g) => g.start + g.ms >= t0 && g.start <= t1);
-      return { count: inside.length, ms: inside.reduce((n, g) => n + g.ms, 0) };
+      const count = (major: boolean): GcCount => {
+        const xs = inside.filter((g) => g.major === major);
+        return { count: xs.length, ms: xs.reduce((n, g) => n + g.ms, 0) };
+      };
+      return { young: count(false), major: count(true) };
     },
   };
 }
@@ -278,14 +287,14 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const r0 = rig.reading();
   const c0 = process.cpuUsage();
   const m0 = mainThreadCpuMs();
-  const gcs = watchYoungGcs();
+  const gcs = watchGcs();
   const p0 = performance.now();
   const sync = await engine.pauseSync();
   const p1 = performance.now();
   const cpu = process.cpuUsage(c0);
   const m1 = mainThreadCpuMs();
   const r1 = rig.reading();
-  const youngGcs = await gcs.within(p0, p1);
+  const { young: youngGcs, major: majorGcs } = await gcs.within(p0, p1);
   // What the controller holds for the migration once everything is staged (forced collections
   // here, after the pause, not before it: see settle()); compared below with the heap once the
   // rollback released it — the heap before prepare still held an earlier migration's leftovers
@@ -299,7 +308,7 @@ export async function measurePause(rig: MigrateRig, vm: number, o: MigrateBenchO
   const heapBytes = heapStaged - heapUsed();
   const d = diff(r0, r1);
   const s: PauseSample = {
-    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, ...(m0 !== undefined && m1 !== undefined ? { controllerMainCpuMs: m1 - m0 } : {}), youngGcs, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
+    profile: rig.profile, flows, changed, pauseMs: p1 - p0, steps: stepTimes(calls, p0, p1), ...d, roundTripMs, controllerCpuMs: (cpu.user + cpu.system) / 1000, ...(m0 !== undefined && m1 !== undefined ? { controllerMainCpuMs: m1 - m0 } : {}), youngGcs, majorGcs, finalSlots: sync.slots, ...(sync.proofs['src'] ? { proof: sync.proofs['src'] } : {}),
     snapshot: { slots: flows, ms: snapshotEnd - t0 }, delta: { slots: changed, ms: deltaEnd - tChange }, heapBytes,
   };
   log(`${what}: pause ${s.pauseMs.toFixed(2)} ms, ${totalRequests(s.requests)} requests (${s.targetOps} register ops); snapshot ${s.snapshot.ms.toFixed(0)} ms`);

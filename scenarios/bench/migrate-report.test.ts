@@ -97,12 +97,12 @@ describe('bench migrate report', () => {
     expect(migrateGoals(r).some((g) => g.goal.includes('minimum'))).toBe(false);
   });
 
-  it('bench migrate report — the pause row says in how many pauses the controller collected its young generation, when observed', () => {
-    const seen = (ms: number, count: number, gcMs: number): PauseSample => ({ ...pause('full', 10_000, 100, ms), youngGcs: { count, ms: gcMs } });
+  it('bench migrate report — the pause row says in how many pauses the controller collected its young generation, and its old one, when observed', () => {
+    const seen = (ms: number, count: number, gcMs: number, major = 0, majorMs = 0): PauseSample => ({ ...pause('full', 10_000, 100, ms), youngGcs: { count, ms: gcMs }, majorGcs: { count: major, ms: majorMs } });
     const note = (xs: PauseSample[]): string => String(migrateRows(result(xs, [])).find((r) => r.case === 'pause-window sync')?.note);
-    expect(note([seen(4, 0, 0), seen(6, 1, 7.5), seen(5, 2, 3)])).toContain('a young-generation collection of the controller inside 2 of 3 (10.5 ms in all); ');
-    expect(note([seen(4, 0, 0), seen(6, 0, 0)])).toContain('a young-generation collection of the controller inside 0 of 2; ');
-    expect(note([pause('full', 10_000, 100, 4)])).not.toContain('young-generation');
+    expect(note([seen(4, 0, 0), seen(6, 1, 7.5), seen(5, 2, 3)])).toContain('a young-generation collection of the controller inside 2 of 3 (10.5 ms in all); a major collection of the controller inside 0 of 3; ');
+    expect(note([seen(4, 0, 0), seen(6, 0, 0, 1, 16)])).toContain('a young-generation collection of the controller inside 0 of 2; a major collection of the controller inside 1 of 2 (16.0 ms in all); ');
+    expect(note([pause('full', 10_000, 100, 4)])).not.toMatch(/young-generation|major/);
   });
 
   it('bench migrate report — options: defaults are the issue rows; bad sizes and repeats are refused', () => {

@@ -130,12 +130,12 @@ export function migrateGoals(r: MigrateBenchResult): GoalCheck[] {
   return goals;
 }
 
-/** How many of `xs` had a young-generation collection of the controller inside (empty when not observed). */
-function youngGcNote(xs: readonly PauseSample[]): string {
-  const seen = xs.filter((x) => x.youngGcs !== undefined);
+/** How many of `xs` had a collection of the controller of `kind` inside (empty when not observed). */
+function gcNote(xs: readonly PauseSample[], kind: 'youngGcs' | 'majorGcs', what: string): string {
+  const seen = xs.filter((x) => x[kind] !== undefined);
   if (seen.length === 0) return '';
-  const hit = seen.filter((x) => (x.youngGcs?.count ?? 0) > 0);
-  return `a young-generation collection of the controller inside ${hit.length} of ${seen.length}${hit.length > 0 ? ` (${ms(hit.reduce((n, x) => n + (x.youngGcs?.ms ?? 0), 0))} ms in all)` : ''}; `;
+  const hit = seen.filter((x) => (x[kind]?.count ?? 0) > 0);
+  return `${what} of the controller inside ${hit.length} of ${seen.length}${hit.length > 0 ? ` (${ms(hit.reduce((n, x) => n + (x[kind]?.ms ?? 0), 0))} ms in all)` : ''}; `;
 }
 
 function pauseRows(r: MigrateBenchResult): BenchRow[] {
@@ -144,7 +144,7 @@ function pauseRows(r: MigrateBenchResult): BenchRow[] {
     const m = medianSample(xs);
     const variant = `${m.profile} / flows=${m.flows} / changed=${m.changed}`;
     const times = xs.map((x) => x.pauseMs);
-    rows.push({ suite: SUITE, case: 'pause-window sync', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}); median run: ${describeSteps(m.steps)}; final delta ${m.finalSlots} slots; proven from the numbered digests in ${xs.filter((x) => x.proof === 'change-numbers').length} of ${xs.length}; ${youngGcNote(xs)}${r.options.quietMs} ms quiet, then one read round trip ${ms(m.roundTripMs)} ms just before; destination checked` });
+    rows.push({ suite: SUITE, case: 'pause-window sync', variant, value: median(times), unit: 'ms', note: `median of ${xs.length} (${ms(Math.min(...times))}–${ms(Math.max(...times))}); median run: ${describeSteps(m.steps)}; final delta ${m.finalSlots} slots; proven from the numbered digests in ${xs.filter((x) => x.proof === 'change-numbers').length} of ${xs.length}; ${gcNote(xs, 'youngGcs', 'a young-generation collection')}${gcNote(xs, 'majorGcs', 'a major collection')}${r.options.quietMs} ms quiet, then one read round trip ${ms(m.roundTripMs)} ms just before; destination checked` });
     rows.push({ suite: SUITE, case: 'switch requests in the pause', variant, value: totalRequests(m.requests), unit: 'requests', note: `both switches: ${describeRequests(m.requests, m.targetOps, m.retries)}` });
     const slots = m.snapshot.slots + m.delta.slots;
     const secs = (m.snapshot.ms + m.delta.ms) / 1000;
