@@ -1,8 +1,10 @@
 /**
  * The snapshot's garbage collected before the pause, not in it.
  *
- * Staging a snapshot leaves its garbage in V8's old generation: about 2.3 KB per flow, 230 MB at
- * 10^5 tracked flows. V8 then starts a major collection on its own, marking for 150–230 ms on
+ * Staging a snapshot leaves its garbage in V8's old generation: the old generation grew by
+ * 370–410 MB while a snapshot of 10^5 flows was read, translated and staged (about 92 MB of it
+ * is what the migration keeps), by 33–54 MB at 10^4. V8 then starts a major collection on its
+ * own, marking for 150–230 ms on
  * the main thread and on a helper thread, and finishing with a 5–125 ms atomic step. In one
  * probe those ran into 7 of 12 pauses at 10^5 flows, which took 14–53 ms (BENCHMARKS.md, session
  * of 2026-12-05 from 21:40). So, once the snapshot is staged — the VM
@@ -46,8 +48,8 @@ export interface OldHeadroomOptions {
 }
 
 /**
- * Half the heap again and 64 MiB: the 10^5-flow snapshot (≈ 230 MB of garbage) is collected, a
- * 10^4-flow one (≈ 23 MB) is left to V8.
+ * Half the heap again and 64 MiB: after a 10^5-flow snapshot (370–410 MB grown) it collects,
+ * after a 10^4-flow one (33–54 MB) it leaves the heap to V8.
  */
 export const DEFAULT_OLD_HEADROOM: Readonly<Required<OldHeadroomOptions>> = Object.freeze({ fraction: 0.5, minBytes: 64 * 1024 * 1024 });
 
