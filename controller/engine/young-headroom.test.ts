@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_YOUNG_HEADROOM, YoungHeadroomOptionsError, keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './young-headroom.js';
 import type { Every, YoungGeneration } from './young-headroom.js';
+import { enterPause } from './pauses-in-process.js';
 
 /** A young generation whose fill the test sets; counts collections (survivors: what `keep` says). */
 class FakeYoung implements YoungGeneration {
@@ -49,6 +50,23 @@ describe('young headroom — the keeper', () => {
     expect(young.collected).toBe(1);
     expect(young.used).toBe(0);
     expect(k.stop()).toEqual({ checks: 2, collections: 1 });
+  });
+
+  it('young headroom — not while a pause window of this process is open (another migration waits); at the next look after it closed', () => {
+    const young = new FakeYoung(1000);
+    const t = manual();
+    const k = keepYoungHeadroom(young, DEFAULT_YOUNG_HEADROOM, t.every);
+    young.used = 900;
+    const leave = enterPause();
+    try {
+      t.tick();
+      expect(young.collected).toBe(0);
+    } finally {
+      leave();
+    }
+    t.tick();
+    expect(young.collected).toBe(1);
+    k.stop();
   });
 
   it('young headroom — survivors that fill the space do not make it collect at every look; new garbage does', () => {

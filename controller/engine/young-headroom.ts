@@ -19,6 +19,7 @@
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { pausesInProcess } from './pauses-in-process.js';
 
 /** The young generation of a V8 heap: how full it is, and a way to collect it now. */
 export interface YoungGeneration {
@@ -109,7 +110,8 @@ export interface YoungHeadroomKeeper {
 /**
  * Collects `young` whenever less than `o.fraction` of it is left and at least an eighth of it was
  * filled since the keeper's last collection (survivors a collection could not free do not make
- * it collect again at every look).
+ * it collect again at every look). Never while a pause window of this process is open: another
+ * migration's VM would wait for it (pauses-in-process.ts).
  */
 export function keepYoungHeadroom(young: YoungGeneration, o: Readonly<Required<YoungHeadroomOptions>>, every: Every = unrefInterval): YoungHeadroomKeeper {
   let checks = 0;
@@ -119,7 +121,7 @@ export function keepYoungHeadroom(young: YoungGeneration, o: Readonly<Required<Y
     checks++;
     const { used, capacity } = young.usage();
     usedAfter = Math.min(usedAfter, used); // V8 collected on its own since
-    if (capacity - used >= o.fraction * capacity || used - usedAfter < capacity / 8) return;
+    if (capacity - used >= o.fraction * capacity || used - usedAfter < capacity / 8 || pausesInProcess() > 0) return;
     young.collect();
     collections++;
     usedAfter = young.usage().used;
