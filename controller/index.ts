@@ -33,6 +33,8 @@ export type { Every, YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions 
 export { DEFAULT_OLD_HEADROOM, OldHeadroomOptionsError, collectAfterBurst, logBurstCollection, parseOldHeadroomOptions, pastThreshold, v8OldGeneration } from './engine/old-headroom.js';
 export type { BurstCollection, OldGeneration, OldHeadroomOptions } from './engine/old-headroom.js';
 export { enterPause, pausesInProcess } from './engine/pauses-in-process.js';
+export { HeapKeeper } from './engine/heap-keeper.js';
+export type { HeapKeeperOptions } from './engine/heap-keeper.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
 export type { EngineRun } from './engine/engine-phase-handler.js';

@@ -21,11 +21,8 @@ import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
-import { collectAfterBurst, logBurstCollection, parseOldHeadroomOptions, v8OldGeneration } from './old-headroom.js';
-import type { OldGeneration, OldHeadroomOptions } from './old-headroom.js';
+import { HeapKeeper } from './heap-keeper.js';
 import { enterPause } from './pauses-in-process.js';
-import { keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './young-headroom.js';
-import type { YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './young-headroom.js';
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -49,34 +46,20 @@ export class MigrationEngine {
   private running: { readonly stop: () => void; readonly done: Promise<unknown> } | undefined;
   /** Why pre-copy failed, once it did: the pause then freezes nothing. */
   private precopyFailed: { readonly error: unknown } | undefined;
-  private readonly young: YoungGeneration | undefined;
-  private readonly youngOptions: Readonly<Required<YoungHeadroomOptions>>;
-  private youngKeeper: YoungHeadroomKeeper | undefined;
-  private readonly old: OldGeneration | undefined;
-  private readonly oldOptions: Readonly<Required<OldHeadroomOptions>>;
+  private readonly heap: HeapKeeper;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
     this.logger = (o.logger ?? silentLogger).child({ migration: this.ref.migrationId });
     this.scheduler = o.scheduler ?? monotonicScheduler;
     try {
-      this.youngOptions = parseYoungHeadroomOptions(o.youngHeadroom ?? {});
-      this.oldOptions = parseOldHeadroomOptions(o.oldHeadroom ?? {});
+      this.heap = new HeapKeeper(o, this.logger);
     } catch (e) {
       throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: ${(e as Error).message}`, { cause: e });
     }
-    this.young = o.youngGeneration === false ? undefined : (o.youngGeneration ?? v8YoungGeneration());
-    this.old = o.oldGeneration === false ? undefined : (o.oldGeneration ?? v8OldGeneration());
     for (const d of [...o.plan.sources, ...o.plan.destinations]) {
       if (!o.devices.has(d.name)) throw new ControllerError('BAD_CONFIG', `migration ${this.ref.migrationId}: no device API for '${d.name}'`);
     }
-  }
-
-  /** Ends the young generation's keeper (once), logging what it did. */
-  private stopYoungKeeper(): void {
-    const k = this.youngKeeper?.stop();
-    this.youngKeeper = undefined;
-    if (k && k.checks > 0) this.logger.debug('young generation kept with room for the pause', { checks: k.checks, collections: k.collections });
   }
 
   /** The migration's current phase (as recorded by its machine). */
@@ -139,8 +122,8 @@ export class MigrationEngine {
       wake();
     };
     const stopSub = stop$?.subscribe(stop);
-    // From here until the pause starts, garbage is collected outside it (young-headroom.ts).
-    if (this.young && !this.youngKeeper) this.youngKeeper = keepYoungHeadroom(this.young, this.youngOptions);
+    // From here until the pause starts, garbage is collected outside it (heap-keeper.ts).
+    this.heap.startPrecopy();
     const done = this.rounds(() => stopped, woken);
     this.running = { stop, done };
     done.catch((error: unknown) => (this.precopyFailed = { error }));
@@ -175,7 +158,7 @@ export class MigrationEngine {
       });
       return this.peer.precopy(isStopped);
     }
-    const heapBefore = this.old?.used();
+    const heapBefore = this.heap.beforeSnapshot();
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
     // Room at every destination for its share of the snapshot, before anything is staged anywhere.
     const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
@@ -188,7 +171,7 @@ export class MigrationEngine {
     }
     await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: 0 });
     // The snapshot's garbage, collected while the VM runs rather than by V8 in the pause.
-    if (this.old && heapBefore !== undefined && !isStopped()) logBurstCollection(this.logger, collectAfterBurst(this.old, heapBefore, this.oldOptions));
+    if (!isStopped()) this.heap.afterSnapshot(heapBefore);
     const p = this.o.precopy ?? {};
     const policy = p.policy ?? { maxRounds: 30, convergedAtSlots: 0 };
     const maxPending = p.maxPending ?? 65_536;
@@ -265,7 +248,7 @@ export class MigrationEngine {
   private async syncInPause(): Promise<PauseSyncResult> {
     const t0 = this.scheduler.now();
     const deadlineMs = this.o.pauseDeadlineMs ?? 50;
-    this.stopYoungKeeper();
+    this.heap.stop();
     if (this.precopyFailed) throw this.precopyFailed.error;
     // The destinations get ahead what the final import needs (their clocks, carried forward from
     // pre-copy's last reading or read) while the sources freeze: off the pause's path of dependent
@@ -370,7 +353,7 @@ export class MigrationEngine {
 
   /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */
   async commit(): Promise<{ deleted: number; skipped: number }> {
-    this.stopYoungKeeper();
+    this.heap.stop();
     await this.o.machine.record({ type: 'committed' });
     const r = await this.each(this.sources, 'delete at source', (api) => api.deleteAtSource(this.ref, this.o.graceMs ?? 1000));
     const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
@@ -385,7 +368,7 @@ export class MigrationEngine {
    * and reported; the abort stays recorded so a restarted controller finishes it.
    */
   async abort(reason: FailureReason, detail: string): Promise<{ readonly undone: string[]; readonly failed: string[] }> {
-    this.stopYoungKeeper();
+    this.heap.stop();
     const s = this.o.machine.state;
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
     const undone: string[] = [];
