@@ -118,6 +118,12 @@ export function parseMigrateBenchOptions(o: Partial<MigrateBenchOptions> = {}): 
   return Object.freeze(r);
 }
 
+/** Collections of one kind: how many, and their ms in all. */
+export interface GcCount {
+  readonly count: number;
+  readonly ms: number;
+}
+
 /** One measured pause: how long, where the time went, what it asked of the switches. */
 export interface MeasuredPause {
   readonly profile: MigrateProfile;
@@ -135,9 +141,9 @@ export interface MeasuredPause {
   /** CPU of the controller's main thread (the event loop) in the pause, ms (Linux). */
   readonly controllerMainCpuMs?: number;
   /** The controller's young-generation collections (scavenges) that overlapped the pause: how many, and their ms. */
-  readonly youngGcs?: { readonly count: number; readonly ms: number };
+  readonly youngGcs?: GcCount;
   /** The controller's major collections (their final, atomic step) that overlapped the pause. */
-  readonly majorGcs?: { readonly count: number; readonly ms: number };
+  readonly majorGcs?: GcCount;
 }
 
 /** One measured pause of the engine. */
@@ -171,8 +177,6 @@ export interface MigrateBenchResult {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-type GcCount = { count: number; ms: number };
 
 /** Records this process's collections until `within` returns the young and the major ones that overlapped [t0, t1] (performance.now()). */
 function watchGcs(): { within: (t0: number, t1: number) => Promise<{ young: GcCount; major: GcCount }> } {
