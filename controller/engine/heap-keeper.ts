@@ -18,15 +18,11 @@ import type { Logger } from 'p4runtime-ts';
 import { collectAfterBurst, logBurstCollection, parseOldHeadroomOptions, v8OldGeneration } from './old-headroom.js';
 import type { OldGeneration, OldHeadroomOptions } from './old-headroom.js';
 import { keepYoungHeadroom, parseYoungHeadroomOptions, v8YoungGeneration } from './young-headroom.js';
+import type { MigrationEngineOptions } from './engine-types.js';
 import type { YoungGeneration, YoungHeadroomKeeper, YoungHeadroomOptions } from './young-headroom.js';
 
-/** The engine options HeapKeeper reads (MigrationEngineOptions has them, documented there). */
-export interface HeapKeeperOptions {
-  readonly youngGeneration?: YoungGeneration | false;
-  readonly youngHeadroom?: YoungHeadroomOptions;
-  readonly oldGeneration?: OldGeneration | false;
-  readonly oldHeadroom?: OldHeadroomOptions;
-}
+/** The engine options HeapKeeper reads (documented on MigrationEngineOptions). */
+export type HeapKeeperOptions = Pick<MigrationEngineOptions, 'youngGeneration' | 'youngHeadroom' | 'oldGeneration' | 'oldHeadroom'>;
 
 /** A migration's young-generation keeper and its collection after the snapshot. */
 export class HeapKeeper {
