@@ -117,6 +117,27 @@ describe('read', () => {
     expect(Object.isFrozen(prepared)).toBe(true);
   });
 
+  it('read — a prepared read is told from queries by identity; one built by hand with the same fields still reads as one, and a single query as itself', async () => {
+    const sw = await h.primaryWithPipeline();
+    const reg = sw.register('ct_state');
+    await sw.write([reg.modify(1, 4n), reg.modify(3, 6n)]);
+    const queries = [reg.at(1), reg.at(3)];
+    const prepared = sw.prepareRead(queries);
+    const collect = async (q: Parameters<typeof sw.readChunks>[0]): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for await (const xs of sw.readChunks(q)) out.push(...xs);
+      return out;
+    };
+    const want = [
+      { kind: 'register', register: 'ingress.ct_state', index: 1, value: 4n },
+      { kind: 'register', register: 'ingress.ct_state', index: 3, value: 6n },
+    ];
+    // A copy is not the object prepareRead made: it goes by its fields, as before.
+    expect(await collect({ ...prepared })).toEqual(want);
+    expect(await collect(prepared)).toEqual(want);
+    expect(await collect(reg.at(3))).toEqual([want[1]]);
+  });
+
   it('read — cells(indices) reads the same cells as one at() per index, in order, and refuses an index past the register as at() does', async () => {
     const sw = await h.primaryWithPipeline();
     const reg = sw.register('ct_state');

@@ -89,11 +89,38 @@ export interface PreparedRead<Q extends ReadQuery<EntityRead>> {
   readonly bytes: Uint8Array;
 }
 
-/** Builds and encodes a Read of `queries` once (PreparedRead). */
-export function prepareRead<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[]): PreparedRead<Q> {
+/**
+ * The reads prepareRead made, known by identity. Telling one from a list of queries by a property
+ * (`'kind' in queries`) made V8 throw away readEntityChunks' optimized code the first time a
+ * prepared read came after many lists (a new object shape there): inside a migration's pause,
+ * where the freeze's Read is the prepared one.
+ */
+const PREPARED = new WeakSet<object>();
+const NOT_ENCODED = new Uint8Array(0);
+
+/**
+ * The one shape every read goes by, prepared or not: readEntityChunks then reads the same fields
+ * of the same kind of object every time (a field first read for a prepared read would again cost
+ * its optimized code). `encode` false leaves `bytes` empty, for transports that encode themselves.
+ */
+function planRead<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[], encode: boolean): PreparedRead<Q> {
   const list: readonly Q[] = Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
   const entities = list.flatMap((q) => q.entities);
-  return Object.freeze({ kind: 'prepared-read', queries: list, entities, bytes: encodeReadRequest(ctx.deviceId, ctx.role, entities) });
+  return Object.freeze({ kind: 'prepared-read', queries: list, entities, bytes: encode ? encodeReadRequest(ctx.deviceId, ctx.role, entities) : NOT_ENCODED });
+}
+
+/** Builds and encodes a Read of `queries` once (PreparedRead). */
+export function prepareRead<Q extends ReadQuery<EntityRead>>(ctx: ReadContext, queries: Q | readonly Q[]): PreparedRead<Q> {
+  const prepared = planRead(ctx, queries, true);
+  PREPARED.add(prepared);
+  return prepared;
+}
+
+/** `queries` as a PreparedRead when it is one: made by prepareRead (by identity), or built by hand with the same fields. */
+function preparedOf<Q extends ReadQuery<EntityRead>>(queries: Q | readonly Q[] | PreparedRead<Q>): PreparedRead<Q> | undefined {
+  if (Array.isArray(queries)) return undefined;
+  if (PREPARED.has(queries)) return queries as PreparedRead<Q>;
+  return (queries as { readonly kind?: unknown }).kind === 'prepared-read' ? (queries as PreparedRead<Q>) : undefined;
 }
 
 /**
@@ -105,16 +132,16 @@ export async function* readEntityChunks<Q extends ReadQuery<EntityRead>>(ctx: Re
   if (!schema) {
     throw new P4RuntimeError('FAILED_PRECONDITION', 'no P4Info bound to this switch: call ensurePipeline(), bindSchema() or fetchSchema() before reading by name');
   }
-  const prepared = 'kind' in queries && queries.kind === 'prepared-read' ? (queries as PreparedRead<Q>) : undefined;
-  const list: readonly Q[] = prepared ? prepared.queries : Array.isArray(queries) ? (queries as readonly Q[]) : [queries as Q];
-  const entities = prepared ? prepared.entities : list.flatMap((q) => q.entities);
+  const plan = preparedOf(queries) ?? planRead(ctx, queries as Q | readonly Q[], ctx.transport.readEncoded !== undefined);
+  const entities = plan.entities;
   if (!ctx.transport.readEncoded) {
     for await (const e of readRawEntities(ctx, entities, signal)) yield [decodeEntity(schema, e) as ResultOf<Q>];
     return;
   }
   // Straight from the bytes: decoding errors are the caller's to see, the call's own go through readFailure.
   const decoder = readDecoder(schema);
-  const stream = ctx.transport.readEncoded(prepared?.bytes ?? encodeReadRequest(ctx.deviceId, ctx.role, entities), signal)[Symbol.asyncIterator]();
+  // Encoded by planRead for this transport (or by prepareRead).
+  const stream = ctx.transport.readEncoded(plan.bytes, signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let next: IteratorResult<Uint8Array>;
