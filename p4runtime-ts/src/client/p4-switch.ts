@@ -39,7 +39,7 @@ import type { DigestList, IdleTimeoutNotice, PacketIn, StreamErrorEvent } from '
 import { Http2Transport } from './http2-transport.js';
 import { GrpcTransport } from './transport.js';
 import type { P4RuntimeTransport } from './transport.js';
-import { writeUpdates } from './write.js';
+import { encodeWriteRequest, writeUpdates } from './write.js';
 import type { WriteContext, WriteOptions } from './write.js';
 
 /** A connected P4Runtime session with one device. */
@@ -230,6 +230,19 @@ export class P4Switch {
    */
   write(updates: P4Update | readonly P4Update[] | Iterable<P4Update>, options?: WriteOptions): Promise<void> {
     return writeUpdates(this.writeCtx, Symbol.iterator in updates ? (updates as Iterable<P4Update>) : [updates as P4Update], options);
+  }
+
+  /**
+   * The bytes of the WriteRequest `write` would send for `updates` as one batch, without sending
+   * it: for captures and logs, and to have the encoder compiled before a write whose timing matters.
+   *
+   * @example
+   * ```ts
+   * const bytes = sw.encodeWrite([sw.register('ct_state').modify(3, 7n)], { atomicity: 'DATAPLANE_ATOMIC' });
+   * ```
+   */
+  encodeWrite(updates: P4Update | readonly P4Update[], options?: Pick<WriteOptions, 'atomicity'>): Uint8Array {
+    return encodeWriteRequest(this.writeCtx, Array.isArray(updates) ? (updates as readonly P4Update[]) : [updates as P4Update], options);
   }
 
   /** Reads by query, decoded by name, as an async iterable (stops the call when you break out). */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { P4RuntimeError } from '../errors.js';
-import { toBigInt } from '../proto/index.js';
+import { p4, toBigInt } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
 import { EncodedUpdate } from './encoded-update.js';
 import { startHarness } from './testing/harness.js';
@@ -31,6 +31,22 @@ describe('write', () => {
     expect(te.action!.action!.actionId).toBe(16777217);
     expect(Buffer.from(te.action!.action!.params![0]!.value!).toString('hex')).toBe('01');
     expect(toBigInt(te.idleTimeoutNs as LongLike, true)).toBe(30_000_000_000n);
+  });
+
+  it('write — encodeWrite gives the bytes write sends for one batch, atomicity included, and sends nothing', async () => {
+    const sw = await h.primaryWithPipeline();
+    const reg = sw.register('ct_state');
+    const updates = [reg.modify(2, 7n), sw.table('acl').insert({ match: { dst: '10.0.0.5', dport: 53 }, action: 'allow', params: { port: 1 } }), reg.modify(5, 1n << 40n)];
+    const before = h.server.writes.length;
+    const bytes = sw.encodeWrite(updates);
+    const atomic = p4.v1.WriteRequest.decode(sw.encodeWrite(updates[0]!, { atomicity: 'DATAPLANE_ATOMIC' }));
+    expect(h.server.writes.length).toBe(before);
+    await sw.write(updates);
+    const sent = h.server.writes.at(-1)!;
+    const plain = (r: p4.v1.WriteRequest): unknown => p4.v1.WriteRequest.toObject(r, { longs: String, bytes: String });
+    expect(plain(p4.v1.WriteRequest.decode(bytes))).toEqual(plain(sent));
+    expect(atomic.atomicity).toBe(p4.v1.WriteRequest.Atomicity.DATAPLANE_ATOMIC);
+    expect(atomic.updates).toHaveLength(1);
   });
 
   it('write — per-update errors of a mixed batch become one WRITE_FAILED naming index, code, table and key', async () => {

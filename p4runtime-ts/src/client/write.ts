@@ -95,6 +95,22 @@ function positive(name: string, v: number): number {
   return v;
 }
 
+/** A WriteRequest's fields other than its updates (device, election id, role, atomicity), encoded. */
+function encodeHead(ctx: WriteContext, atomicity: p4.v1.WriteRequest.Atomicity): Uint8Array {
+  const req: p4.v1.WriteRequest.$Properties = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()), updates: [], atomicity };
+  if (ctx.role !== '') req.role = ctx.role;
+  return p4.v1.WriteRequest.encode(req).finish();
+}
+
+/**
+ * The WriteRequest that writeUpdates sends for `updates` as one batch, encoded and not sent. The
+ * same functions encode it as a write does, so calling this ahead of a write whose timing matters
+ * has V8 compile them before it.
+ */
+export function encodeWriteRequest(ctx: WriteContext, updates: readonly P4Update[], options: Pick<WriteOptions, 'atomicity'> = {}): Uint8Array {
+  return concatWriteRequest(encodeHead(ctx, atomicityValue(options.atomicity)), updates.map(asEncoded));
+}
+
 /**
  * Writes `updates` in batches; resolves when every update succeeded. On per-update failures every
  * batch is still sent (CONTINUE_ON_ERROR semantics) and one WRITE_FAILED error lists them all; a
@@ -158,7 +174,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
     if (writeEncoded) {
       // Updates not encoded yet are encoded one by one, so a mixed batch (a few counter and
       // table updates among hundreds of encoded register cells) never decodes the encoded ones.
-      head ??= p4.v1.WriteRequest.encode(requestOf([])).finish();
+      head ??= encodeHead(ctx, atomicity);
       const bytes = concatWriteRequest(head, slice.map(asEncoded));
       return { b, slice, send: () => writeEncoded(bytes) };
     }
