@@ -5,6 +5,7 @@
  * atomic Write (atomic-activation.ts) where the switch takes one.
  */
 import type { EdgePlugin } from '../edge-plugin.js';
+import { warmSlotWrites } from '../state-access/index.js';
 import type { VmSlotIndex } from '../state-access/index.js';
 import type { StateBatch } from './device-api.js';
 import type { Migration } from './migration-record.js';
@@ -17,6 +18,9 @@ import { DeviceApiFailure } from './migration-sessions.js';
 import { setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, writeControl } from './vm-control-entry.js';
 import type { VmCounters } from './vm-counter-transfer.js';
+
+/** Sessions whose slot-write encoder was run ahead (warmSlotWrites). */
+const WARMED = new WeakSet<object>();
 
 /** What the destination's imports need of the device API. */
 export interface DestinationSide {
@@ -106,6 +110,12 @@ export async function stageVm(plugin: EdgePlugin, x: Migration, what: string, pr
   const atomic = probe ? probeDataplaneAtomic(sw, control, x.vmId, staged) : undefined;
   setEntryPhase(plugin, x.vmId, 'staged');
   x.imported = true;
+  // The activation's Write of held flows is encoded by code pre-copy hardly runs: compiled now, once
+  // per session, not in a pause.
+  if (plugin.registerAccess.capabilities().backend === 'p4runtime' && !WARMED.has(sw)) {
+    WARMED.add(sw);
+    warmSlotWrites(sw, plugin.group);
+  }
   const base = readVmCounters(plugin, x.vmId);
   base.catch(() => undefined);
   x.counterBase = base;

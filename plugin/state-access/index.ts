@@ -23,7 +23,7 @@ export { InbandRegisterAccess } from './inband-backend.js';
 export { ClockEstimate, DEFAULT_CLOCK_ESTIMATE_MAX_AGE_MS, carriedOrReadClock } from './clock-estimate.js';
 export type { CounterSource, InbandBackendParts } from './inband-backend.js';
 export { DEFAULT_P4RUNTIME_BACKEND_OPTIONS, P4RuntimeRegisterAccess } from './p4runtime-backend.js';
-export { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells } from './p4runtime-cells.js';
+export { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells, warmSlotWrites } from './p4runtime-cells.js';
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';

@@ -54,7 +54,10 @@ export function trackerFromCells(sw: P4Switch, c: ChangeLogSpec, tracker: number
  * P4Runtime applies the updates of one Write in any order, so a slot may appear only once.
  */
 export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Iterable<SlotWrite>): P4Update[] {
-  const list = [...writes];
+  // Copied into one shape: held flows' writes carry more fields than the pause's pending ones, and
+  // V8 threw this function's optimized code away at each new shape, in the pause (--trace-deopt).
+  const list: SlotWrite[] = [];
+  for (const w of writes) list.push({ index: w.index, words: w.words, mask: w.mask });
   const masks = checkSlotWrites(group, list);
   const updates: P4Update[] = [];
   // Each word's register handle looked up once, not once per cell.
@@ -69,4 +72,19 @@ export function slotWriteUpdates(sw: P4Switch, group: SlotGroupSpec, writes: Ite
     }
   }
   return updates;
+}
+
+/**
+ * Builds and encodes, never sends, a Write of `slots` of the group's slots (every word) `rounds`
+ * times, as the pause's activation does with its held flows: one Write of hundreds of register
+ * updates. Pre-copy hardly makes such a Write (conditional writes may go in-band), so V8 would
+ * compile that encoder in the first migrations' pauses (BENCHMARKS.md, session of 2026-12-05 from
+ * 23:48); run ahead, the compiles happen before.
+ */
+export function warmSlotWrites(sw: P4Switch, group: SlotGroupSpec, slots = 128, rounds = 8): void {
+  const all = (1 << group.words.length) - 1;
+  const n = Math.min(slots, group.slots);
+  const writes: SlotWrite[] = [];
+  for (let i = 0; i < n; i++) writes.push({ index: i, words: group.words.map(() => 0n), mask: all });
+  for (let r = 0; r < rounds; r++) sw.encodeWrite(slotWriteUpdates(sw, group, writes), { atomicity: 'DATAPLANE_ATOMIC' });
 }
