@@ -9,6 +9,7 @@ import { decodeValue, hexId } from './codec-context.js';
 import type { CodecContext } from './codec-context.js';
 import type { ForwardingState } from './forwarding-state.js';
 import type { RegisterInfo, TableInfo } from './p4info-index.js';
+import type { RegisterArray } from './register-array.js';
 import { decodeAction, decodeKey, describeKey, tableOf } from './table-entry-codec.js';
 import type { TableEntryState } from './table-store.js';
 
@@ -232,6 +233,42 @@ export function checkRegisterAccess(ctx: CodecContext, info: RegisterInfo): void
   }
 }
 
+/** Widest cell fastRegisterWrite takes: a BigUint64Array cell, its value read as two 32-bit halves. */
+const FAST_CELL_BITS = 64;
+
+/**
+ * The common register write — a bit<W> cell of at most 64 bits, one index in range, a bytestring
+ * of one to eight bytes whose value fits — applied with at most three bigint operations and no
+ * message built. A migration's activation is one Write of hundreds to thousands of these, inside
+ * the VM's pause; the general path makes several bigints and two message strings per cell.
+ * Undefined for anything else (a wider cell, a wildcard index, a padded value where only canonical
+ * ones are taken, a value that does not fit): the general path then answers with the spec's code
+ * and message.
+ */
+function fastRegisterWrite(ctx: WriteContext, info: RegisterInfo, arr: RegisterArray, re: p4.v1.RegisterEntry.$Properties): Undo | undefined {
+  const cell = info.cell;
+  if (cell.kind !== 'bit' || cell.bitwidth > FAST_CELL_BITS) return undefined;
+  // A number when read by hand (cell-wire.ts) or by protobufjs without Long; a Long otherwise.
+  const index = re.index?.index;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= info.size) return undefined;
+  const b = re.data?.bitstring;
+  const n = b == null ? 0 : b.length;
+  if (b == null || n === 0 || n > 8) return undefined;
+  // A leading zero byte is padding (§8.3); where the profile refuses it, the general path says so.
+  if (n > 1 && b[0] === 0 && ctx.profile.bytestrings === 'canonical-only') return undefined;
+  // Big-endian: the last four bytes are the low half, exact in a double either way.
+  const split = n > 4 ? n - 4 : 0;
+  let hi = 0;
+  let lo = 0;
+  for (let k = 0; k < split; k++) hi = hi * 256 + (b[k] as number);
+  for (let k = split; k < n; k++) lo = lo * 256 + (b[k] as number);
+  const w = cell.bitwidth;
+  if (w <= 32 ? hi !== 0 || lo >= 2 ** w : hi >= 2 ** (w - 32)) return undefined;
+  const old = arr.get(index);
+  arr.set(index, hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo));
+  return () => arr.set(index, old);
+}
+
 function writeRegisterEntry(ctx: WriteContext, type: UpdateType, re: p4.v1.RegisterEntry.$Properties): Undo {
   if (ctx.profile.registers.write === 'none') throw fail.unimplemented(ctx.msgs.registerWriteUnimplemented(`register id ${hexId(re.registerId ?? 0)}`));
   if (type !== 'MODIFY') throw fail.invalid(`RegisterEntry supports MODIFY only; ${type} is not defined for registers (every cell always exists)`);
@@ -241,6 +278,8 @@ function writeRegisterEntry(ctx: WriteContext, type: UpdateType, re: p4.v1.Regis
   if (!info) throw fail.invalid(ctx.msgs.invalidId(`register id ${hexId(id)} is not a register in the P4Info`));
   checkRegisterAccess(ctx, info);
   const arr = ctx.state.registers.get(id);
+  const fast = arr && fastRegisterWrite(ctx, info, arr, re);
+  if (fast) return fast;
   const index = checkIndex(re.index, info.size, `register '${info.name}'`);
   const d = re.data;
   if (d == null) throw fail.invalid(`register '${info.name}': data is unset; send the cell value as P4Data`);
