@@ -2,7 +2,8 @@
  * `carryover bench sim`: what one simulated switch serves, per profile, measured in one run over
  * real gRPC on loopback with a bare client (pre-built requests): table INSERTs per second in
  * batches, and register cells per second through wildcard reads (only where the profile has
- * P4Runtime register reads; UNSUPPORTED otherwise, with the target's answer). Indirect counter
+ * P4Runtime register reads; UNSUPPORTED otherwise, with the target's answer), register cells per
+ * second written in batches (where the profile takes register writes). Indirect counter
  * cells per second too, for comparison with the lab's BMv2 figures.
  */
 import { P4RuntimeError } from 'p4runtime-ts';
@@ -83,6 +84,38 @@ function benchP4Info(entries: number, cells: number): p4.config.v1.P4Info {
   return info;
 }
 
+/**
+ * Register cells written per second: MODIFYs of every cell of a bit<32> register in batches, as a
+ * migration's activation writes held flows' words (one Write of hundreds to thousands of cells).
+ * UNSUPPORTED, with the target's answer, where the profile refuses register writes.
+ */
+async function registerWrites(client: RawP4RuntimeClient, deviceId: number, profile: SimProfileName, o: ParsedBench): Promise<SimBenchRow> {
+  const electionId = toUint128(1n);
+  const cell = (i: number, round: number): p4.v1.Update.$Properties => ({
+    type: 2,
+    entity: { registerEntry: { registerId: L2_ECHO_IDS.registers.pkt_count, index: { index: i }, data: { bitstring: canonicalBytes(BigInt((i * 7919 + round) % 0x100_0000)) } } },
+  });
+  const what = 'register cells written/s';
+  const probe = await client.write({ deviceId, electionId, updates: [cell(0, 0)] });
+  if (probe.code !== 0) return { suite: 'sim', case: what, variant: profile, value: 'UNSUPPORTED', unit: 'cells/s', note: `Write answers code ${probe.code}: ${probe.details}` };
+  const batches: p4.v1.WriteRequest.$Properties[] = [];
+  for (let round = 0; round < o.readRounds; round++) {
+    for (let start = 0; start < o.cells; start += o.batchSize) {
+      const updates: p4.v1.Update.$Properties[] = [];
+      for (let i = start; i < Math.min(o.cells, start + o.batchSize); i++) updates.push(cell(i, round));
+      batches.push({ deviceId, electionId, updates });
+    }
+  }
+  o.progress(`sim bench ${profile}: writing ${o.cells} register cells ${o.readRounds} times in batches of ${o.batchSize}`);
+  const t0 = performance.now();
+  for (const b of batches) {
+    const r = await client.write(b);
+    if (r.code !== 0) throw new Error(`register write failed on ${profile}: ${r.details}`);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  return { suite: 'sim', case: what, variant: profile, value: (o.cells * o.readRounds) / secs, unit: 'cells/s', note: `MODIFY of bit<32> cells, batches of ${o.batchSize}` };
+}
+
 async function benchProfile(profile: SimProfileName, o: ParsedBench): Promise<SimBenchRow[]> {
   const sw = await startSimSwitch({ profile });
   const client = new RawP4RuntimeClient(sw.address);
@@ -113,6 +146,7 @@ async function benchProfile(profile: SimProfileName, o: ParsedBench): Promise<Si
     }
     let secs = (performance.now() - t0) / 1000;
     rows.push({ suite: 'sim', case: 'table writes/s', variant: profile, value: o.tableEntries / secs, unit: 'entries/s', note: `INSERT, batches of ${o.batchSize}` });
+    rows.push(await registerWrites(client, deviceId, profile, o));
 
     const wildcard = async (entity: p4.v1.Entity.$Properties, what: string, unsupportedCase: string): Promise<void> => {
       const probe = await client.read({ deviceId, entities: [entity] });
