@@ -33,7 +33,7 @@ export interface SimBenchOptions {
   readonly batchSize?: number;
   /** Cells of the register (and counter) read by wildcard. */
   readonly cells?: number;
-  /** Wildcard reads per measurement. */
+  /** Wildcard reads per measurement, and passes over the register's cells when writing them. */
   readonly readRounds?: number;
   /** Progress lines (e.g. to stderr). */
   readonly progress?: (line: string) => void;

@@ -252,8 +252,8 @@ function fastRegisterWrite(ctx: WriteContext, info: RegisterInfo, arr: RegisterA
   const index = re.index?.index;
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= info.size) return undefined;
   const b = re.data?.bitstring;
-  const n = b == null ? 0 : b.length;
-  if (b == null || n === 0 || n > 8) return undefined;
+  if (b == null || b.length === 0 || b.length > FAST_CELL_BITS / 8) return undefined;
+  const n = b.length;
   // A leading zero byte is padding (§8.3); where the profile refuses it, the general path says so.
   if (n > 1 && b[0] === 0 && ctx.profile.bytestrings === 'canonical-only') return undefined;
   // Big-endian: the last four bytes are the low half, exact in a double either way.
