@@ -2,15 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { decodeBits, isCanonical } from 'p4runtime-ts';
 import { p4 } from 'p4runtime-ts/proto';
-import { messagesFor } from '../messages.js';
 import { SimError } from '../p4rt/status.js';
-import { simProfile } from '../profiles.js';
-import { L2_ECHO_PROGRAM } from '../programs/l2-echo/l2-echo.js';
 import { L2_ECHO_P4INFO_OBJECT } from '../programs/l2-echo/l2-echo-p4info.js';
 import { applyUpdate } from './entity-writer.js';
 import type { WriteContext } from './entity-writer.js';
-import { ForwardingState } from './forwarding-state.js';
-import { P4InfoIndex } from './p4info-index.js';
+import type { ForwardingState } from './forwarding-state.js';
+import { l2EchoContexts } from '../testing/contexts.js';
 
 // Registers of the widths a cell write can take without bigint arithmetic (up to 64 bits), their
 // edges, and one wider, added to l2_echo's P4Info.
@@ -20,10 +17,8 @@ const idOf = (w: number): number => 0x16000100 + w;
 
 function contexts(canonicalOnly: boolean): { state: ForwardingState; ctx: WriteContext } {
   const registers = WIDTHS.map((w) => ({ preamble: { id: idOf(w), name: `T.r${w}`, alias: `r${w}` }, typeSpec: { bitstring: { bit: { bitwidth: w } } }, size: SIZE }));
-  const index = P4InfoIndex.build(p4.config.v1.P4Info.fromObject({ ...L2_ECHO_P4INFO_OBJECT, registers: [...L2_ECHO_P4INFO_OBJECT.registers, ...registers] }));
-  const state = new ForwardingState(index, L2_ECHO_PROGRAM.defaultActions);
-  const profile = simProfile('full', canonicalOnly);
-  return { state, ctx: { index, profile, msgs: messagesFor(profile.dialect), state, nowMs: 0 } };
+  const c = l2EchoContexts('full', canonicalOnly, p4.config.v1.P4Info.fromObject({ ...L2_ECHO_P4INFO_OBJECT, registers: [...L2_ECHO_P4INFO_OBJECT.registers, ...registers] }));
+  return { state: c.state, ctx: c.write() };
 }
 
 const cellWrite = (w: number, index: unknown, bitstring: Uint8Array): p4.v1.Update.$Properties =>
