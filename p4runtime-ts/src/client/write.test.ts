@@ -3,7 +3,12 @@ import { P4RuntimeError } from '../errors.js';
 import { p4, toBigInt } from '../proto/index.js';
 import type { LongLike } from '../proto/index.js';
 import { EncodedUpdate } from './encoded-update.js';
+import type { P4Update } from './handles.js';
+import { silentLogger } from '../logger.js';
 import { startHarness } from './testing/harness.js';
+import type { P4RuntimeTransport } from './transport.js';
+import { writeUpdates } from './write.js';
+import type { WriteContext } from './write.js';
 import type { Harness } from './testing/harness.js';
 
 function ip(i: number): string {
@@ -211,5 +216,43 @@ describe('write', () => {
     expect(() => sw.table('filter').insert({ match: { src: '10.0.0.0/8' }, action: 'drop' })).toThrow(/need priority/);
     expect(() => sw.register('ct_state').modify(8, 1n)).toThrow(/index 8 is outside 0\.\.7/);
     expect(() => sw.table('acll')).toThrow(/did you mean 'ingress.acl'|did you mean 'acl'/);
+  });
+});
+
+describe('write — the request around the updates', () => {
+  /** A transport that keeps what it is asked to send; `encoded` says whether it takes encoded requests. */
+  function capture(encoded: boolean): { transport: P4RuntimeTransport; sent: p4.v1.WriteRequest[] } {
+    const sent: p4.v1.WriteRequest[] = [];
+    const unused = (): never => {
+      throw new Error('not used by write');
+    };
+    const transport: P4RuntimeTransport = {
+      write: (req) => {
+        sent.push(p4.v1.WriteRequest.decode(p4.v1.WriteRequest.encode(req).finish()));
+        return Promise.resolve();
+      },
+      ...(encoded ? { writeEncoded: (bytes: Uint8Array) => (sent.push(p4.v1.WriteRequest.decode(bytes)), Promise.resolve()) } : {}),
+      capabilities: unused, read: unused, setPipeline: unused, getPipeline: unused, openStream: unused, close: unused,
+    };
+    return { transport, sent };
+  }
+
+  it.each([true, false])('write — device id, election id, role and atomicity are the same in every batch, whether the transport takes encoded requests (%s) or objects', async (encoded) => {
+    const { transport, sent } = capture(encoded);
+    const ctx: WriteContext = { transport, deviceId: 7n, electionId: () => (5n << 64n) | 3n, role: 'edge', schema: () => undefined, batchSize: 2, concurrency: 1, logger: silentLogger };
+    const cell = (i: number): P4Update => ({ type: p4.v1.Update.Type.MODIFY, entity: { registerEntry: { registerId: 9, index: { index: i }, data: { bitstring: new Uint8Array([i]) } } } });
+    const cells = [cell(1), EncodedUpdate.of(cell(2)), cell(3)];
+    // Split in batches of two; then the same updates whole, as an atomic write is sent.
+    await writeUpdates(ctx, cells);
+    await writeUpdates(ctx, cells, { atomicity: 'ROLLBACK_ON_ERROR' });
+    expect(sent.map((r) => r.updates.length)).toEqual([2, 1, 3]);
+    for (const r of sent) {
+      expect(toBigInt(r.deviceId as LongLike)).toBe(7n);
+      expect(toBigInt(r.electionId?.high as LongLike)).toBe(5n);
+      expect(toBigInt(r.electionId?.low as LongLike)).toBe(3n);
+      expect(r.role).toBe('edge');
+    }
+    expect(sent.map((r) => r.atomicity)).toEqual([0, 0, p4.v1.WriteRequest.Atomicity.ROLLBACK_ON_ERROR]);
+    expect(sent.flatMap((r) => r.updates.map((u) => toBigInt(u.entity?.registerEntry?.index?.index as LongLike)))).toEqual([1n, 2n, 3n, 1n, 2n, 3n]);
   });
 });

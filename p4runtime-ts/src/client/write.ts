@@ -95,11 +95,22 @@ function positive(name: string, v: number): number {
   return v;
 }
 
-/** A WriteRequest's fields other than its updates (device, election id, role, atomicity), encoded. */
-function encodeHead(ctx: WriteContext, atomicity: p4.v1.WriteRequest.Atomicity): Uint8Array {
-  const req: p4.v1.WriteRequest.$Properties = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()), updates: [], atomicity };
+/** The device and election ids as a WriteRequest carries them. */
+interface RequestIds {
+  readonly deviceId: ReturnType<typeof toLong>;
+  readonly electionId: p4.v1.Uint128.$Properties;
+}
+
+/** The request's own fields (device, election id, role, atomicity) around `updates`; the role only when set. */
+function writeRequest(ctx: WriteContext, ids: RequestIds, atomicity: p4.v1.WriteRequest.Atomicity, updates: p4.v1.Update.$Properties[]): p4.v1.WriteRequest.$Properties {
+  const req: p4.v1.WriteRequest.$Properties = { deviceId: ids.deviceId, electionId: ids.electionId, updates, atomicity };
   if (ctx.role !== '') req.role = ctx.role;
-  return p4.v1.WriteRequest.encode(req).finish();
+  return req;
+}
+
+/** A WriteRequest's fields other than its updates, encoded. */
+function encodeHead(ctx: WriteContext, atomicity: p4.v1.WriteRequest.Atomicity, ids: RequestIds = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()) }): Uint8Array {
+  return p4.v1.WriteRequest.encode(writeRequest(ctx, ids, atomicity, [])).finish();
 }
 
 /**
@@ -129,8 +140,8 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   if (list?.length === 0) return;
   const size = list && atomic ? list.length : positive('batchSize', options.batchSize ?? ctx.batchSize);
   const concurrency = positive('concurrency', options.concurrency ?? ctx.concurrency);
-  const deviceId = toLong(ctx.deviceId);
-  const electionId = toUint128(ctx.electionId());
+  // Read once for every batch of the write.
+  const ids: RequestIds = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()) };
   // Known up front for arrays; for other iterables, counted as they are drawn.
   const batches = list ? Math.ceil(list.length / size) : undefined;
   const source = list ? undefined : updates[Symbol.iterator]();
@@ -150,10 +161,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   };
   const requestOf = (slice: readonly P4Update[]): p4.v1.WriteRequest.$Properties => {
     // protobufjs encodes own properties only: spell out an EncodedUpdate's lazily decoded entity.
-    const plain = slice.map((u) => (u instanceof EncodedUpdate ? { type: u.type, entity: u.entity } : u));
-    const req: p4.v1.WriteRequest.$Properties = { deviceId, electionId, updates: plain, atomicity };
-    if (ctx.role !== '') req.role = ctx.role;
-    return req;
+    return writeRequest(ctx, ids, atomicity, slice.map((u) => (u instanceof EncodedUpdate ? { type: u.type, entity: u.entity } : u)));
   };
   const writeEncoded = ctx.transport.writeEncoded?.bind(ctx.transport);
   // A batch ready to send: encoded ahead when the transport takes encoded requests.
@@ -174,7 +182,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
     if (writeEncoded) {
       // Updates not encoded yet are encoded one by one, so a mixed batch (a few counter and
       // table updates among hundreds of encoded register cells) never decodes the encoded ones.
-      head ??= encodeHead(ctx, atomicity);
+      head ??= encodeHead(ctx, atomicity, ids);
       const bytes = concatWriteRequest(head, slice.map(asEncoded));
       return { b, slice, send: () => writeEncoded(bytes) };
     }
