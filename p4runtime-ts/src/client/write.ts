@@ -101,6 +101,11 @@ interface RequestIds {
   readonly electionId: p4.v1.Uint128.$Properties;
 }
 
+/** The switch's device and election ids, as of now. */
+function requestIds(ctx: WriteContext): RequestIds {
+  return { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()) };
+}
+
 /** The request's own fields (device, election id, role, atomicity) around `updates`; the role only when set. */
 function writeRequest(ctx: WriteContext, ids: RequestIds, atomicity: p4.v1.WriteRequest.Atomicity, updates: p4.v1.Update.$Properties[]): p4.v1.WriteRequest.$Properties {
   const req: p4.v1.WriteRequest.$Properties = { deviceId: ids.deviceId, electionId: ids.electionId, updates, atomicity };
@@ -109,7 +114,7 @@ function writeRequest(ctx: WriteContext, ids: RequestIds, atomicity: p4.v1.Write
 }
 
 /** A WriteRequest's fields other than its updates, encoded. */
-function encodeHead(ctx: WriteContext, atomicity: p4.v1.WriteRequest.Atomicity, ids: RequestIds = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()) }): Uint8Array {
+function encodeHead(ctx: WriteContext, ids: RequestIds, atomicity: p4.v1.WriteRequest.Atomicity): Uint8Array {
   return p4.v1.WriteRequest.encode(writeRequest(ctx, ids, atomicity, [])).finish();
 }
 
@@ -119,7 +124,7 @@ function encodeHead(ctx: WriteContext, atomicity: p4.v1.WriteRequest.Atomicity, 
  * has V8 compile them before it.
  */
 export function encodeWriteRequest(ctx: WriteContext, updates: readonly P4Update[], options: Pick<WriteOptions, 'atomicity'> = {}): Uint8Array {
-  return concatWriteRequest(encodeHead(ctx, atomicityValue(options.atomicity)), updates.map(asEncoded));
+  return concatWriteRequest(encodeHead(ctx, requestIds(ctx), atomicityValue(options.atomicity)), updates.map(asEncoded));
 }
 
 /**
@@ -141,7 +146,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   const size = list && atomic ? list.length : positive('batchSize', options.batchSize ?? ctx.batchSize);
   const concurrency = positive('concurrency', options.concurrency ?? ctx.concurrency);
   // Read once for every batch of the write.
-  const ids: RequestIds = { deviceId: toLong(ctx.deviceId), electionId: toUint128(ctx.electionId()) };
+  const ids = requestIds(ctx);
   // Known up front for arrays; for other iterables, counted as they are drawn.
   const batches = list ? Math.ceil(list.length / size) : undefined;
   const source = list ? undefined : updates[Symbol.iterator]();
@@ -182,7 +187,7 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
     if (writeEncoded) {
       // Updates not encoded yet are encoded one by one, so a mixed batch (a few counter and
       // table updates among hundreds of encoded register cells) never decodes the encoded ones.
-      head ??= encodeHead(ctx, atomicity, ids);
+      head ??= encodeHead(ctx, ids, atomicity);
       const bytes = concatWriteRequest(head, slice.map(asEncoded));
       return { b, slice, send: () => writeEncoded(bytes) };
     }
