@@ -63,7 +63,19 @@
 #error "DIRTY_WORDS_PER_BUFFER must be ceil(CT_SLOTS / 64) and DIRTY_WORDS twice that"
 #endif
 
-/* A name as a string literal (the hash algorithm inside @migrate_hash). */
+/* Width of the slot's last_seen cell (word 5, ct_last_seen): 48 bits holds v1model's
+ * ingress_global_timestamp as it is; a variant built with -DCT_LAST_SEEN_BITS=64 keeps it in a
+ * 64-bit cell, as a target with a wider clock would (the timestamp is zero-extended into it and
+ * ages are still taken over its low 48 bits). A migration between the two builds translates the
+ * field either way: the destination rebases it to its own clock and writes it at its own width. */
+#ifndef CT_LAST_SEEN_BITS
+#define CT_LAST_SEEN_BITS 48
+#endif
+#if CT_LAST_SEEN_BITS < 48 || CT_LAST_SEEN_BITS > 64
+#error "CT_LAST_SEEN_BITS must be 48..64: it holds a 48-bit timestamp in a cell of at most 64 bits"
+#endif
+
+/* A name as a string literal (the hash algorithm inside @migrate_hash, last_seen's layout). */
 #define CT_STR_(x) #x
 #define CT_STR(x) CT_STR_(x)
 

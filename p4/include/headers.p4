@@ -4,6 +4,9 @@
 
 #include "defines.p4"
 
+/* A slot's last_seen cell (defines.p4, CT_LAST_SEEN_BITS). */
+typedef bit<CT_LAST_SEEN_BITS> ct_seen_t;
+
 /* ---- controller headers (in-band state access, see p4/README.md) ---------------------- */
 
 /* Prepended by the switch agent to every PacketOut. op OP_INJECT (0) feeds the payload (an
@@ -140,7 +143,7 @@ struct ct_delta_t {
     bit<64> ct_state;
     bit<64> ct_seq;
     bit<64> ct_ack;
-    bit<48> ct_last_seen;
+    ct_seen_t ct_last_seen;
     bit<64> ct_pkts;
     bit<64> ct_bytes_out;
     bit<64> ct_bytes_in;

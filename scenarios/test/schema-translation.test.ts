@@ -5,7 +5,9 @@
  * its hashes swapped (what `p4c-bm2-ss -DCT_HASH0=crc16 … -DCT_SLOTS=655360` builds). The
  * migration proceeds, every flow lands where the destination's own hashes put it, every established
  * flow passes the destination after activation, counters are conserved, and the journal and the
- * `carryover migrate` report list the translations. A destination whose schema would lose state (a
+ * `carryover migrate` report list the translations. The same both ways between the committed build
+ * and one whose last_seen cell is 64 bits wide (`-DCT_LAST_SEEN_BITS=64`): the clock field is
+ * rebased and written at the destination's width. A destination whose schema would lose state (a
  * narrower field, a register it lacks) is refused before anything is staged, every reason named.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import { editP4Info, statefulEdgeP4InfoText } from '../../plugin/testing/statefu
 import { opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { P4Schema } from 'p4runtime-ts';
 import { candidateSlotsIn, ctGeometry } from '../../sim/programs/stateful-edge/index.js';
+import type { SlotGroupSpec } from '../../plugin/index.js';
 import { P4INFO_PATH, UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig, EdgeRigOptions } from '../edge-rig.js';
 import { DST_ID, REMOTE, SRC_ID, VM_ADDR, establish, pinholesOf, returnSegment, site, topology, udpIn, udpOut, vmSlots } from '../migration-fixture.js';
@@ -25,6 +28,8 @@ import { startTwoDomains } from '../two-domain-rig.js';
 import type { TwoDomains } from '../two-domain-rig.js';
 
 const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
+/** The committed sizes and hashes with ct_last_seen's cell 64 bits wide (`-DCT_LAST_SEEN_BITS=64`). */
+const WIDE_SEEN = ctGeometry({ hash0: 'crc32', region0: 262144, hash1: 'crc16', region1: 65536, lastSeenBits: 64 });
 const FLOWS = 16;
 const PORTS = Array.from({ length: FLOWS }, (_, i) => 42_000 + i);
 
@@ -46,6 +51,17 @@ function smallCountersSchema(): P4Schema {
   return P4Schema.fromText(t, 'stateful_edge, 8-cell per-VM counters');
 }
 
+/** The slot group's `@migrate_clock` field (stateful_edge has one). */
+function clockField(g: SlotGroupSpec): NonNullable<SlotGroupSpec['clock']>['field'] {
+  if (!g.clock) throw new Error(`slot group '${g.name}' has no clock field`);
+  return g.clock.field;
+}
+
+/** A slot's last_seen, from its words as `rig`'s contract lays them out. */
+function lastSeen(rig: EdgeRig, words: readonly bigint[]): bigint {
+  return decodeSlotFields(rig.plugin.group, words)[clockField(rig.plugin.group).name] ?? 0n;
+}
+
 const test = opensslAvailable() ? it : it.skip;
 
 describe('schema translation — a VM migrates to a switch running another variant of stateful_edge (migration protocol over mTLS)', () => {
@@ -61,8 +77,8 @@ describe('schema translation — a VM migrates to a switch running another varia
   });
 
   /** Both rigs, the VM's flows and a pinhole at the source, then one migration run by the coordinator. */
-  async function migrate(dstRig: Partial<EdgeRigOptions>, migrationId: string): Promise<{ outcome: MigrationOutcome; journal: MemoryJournal; before: { src: bigint[]; dst: bigint[]; slots: Set<number> } }> {
-    src = await startEdgeRig({ profile: 'full', topology: false });
+  async function migrate(dstRig: Partial<EdgeRigOptions>, migrationId: string, srcRig: Partial<EdgeRigOptions> = {}): Promise<{ outcome: MigrationOutcome; journal: MemoryJournal; before: { src: bigint[]; dst: bigint[]; slots: Set<number>; srcClock: bigint; oldest: bigint; newest: bigint; atMs: number } }> {
+    src = await startEdgeRig({ profile: 'full', topology: false, ...srcRig });
     dst = await startEdgeRig({ profile: 'full', topology: false, ...dstRig });
     await topology(src.sw, SRC_ID);
     await topology(dst.sw, DST_ID);
@@ -80,7 +96,11 @@ describe('schema translation — a VM migrates to a switch running another varia
       (await Promise.all(rig.plugin.contract.counters.map((c) => (vmId < c.size ? rig.plugin.registerAccess.readCounter(c.counter, vmId) : { packets: 0n, bytes: 0n })))).flatMap((c) => [c.packets, c.bytes]);
     // Control: without the state the destination drops the VM's return traffic.
     for (const p of PORTS) expect(dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
-    const before = { src: await counters(src, SRC_ID), dst: await counters(dst, DST_ID), slots: new Set(vmSlots(src.sim, src.plugin.group, SRC_ID).keys()) };
+    const seen = [...vmSlots(src.sim, src.plugin.group, SRC_ID).values()].map((w) => lastSeen(src as EdgeRig, w));
+    const before = {
+      src: await counters(src, SRC_ID), dst: await counters(dst, DST_ID), slots: new Set(vmSlots(src.sim, src.plugin.group, SRC_ID).keys()),
+      srcClock: await src.plugin.registerAccess.readClock(), oldest: seen.reduce((a, b) => (b < a ? b : a)), newest: seen.reduce((a, b) => (b > a ? b : a)), atMs: performance.now(),
+    };
     const journal = new MemoryJournal();
     const plan = planMigration(parseInventory(site(src.sim.address, dst.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
     const outcome = await executeMigration({
@@ -127,6 +147,46 @@ describe('schema translation — a VM migrates to a switch running another varia
     expect(passed).toBe(FLOWS);
     expect(d.sim.dataplane.inject(UPLINK, udpIn(5300)).kind).toBe('forward');
     expect(vmSlots(s.sim, s.plugin.group, SRC_ID).size).toBe(0);
+  }, 180_000);
+
+  test('schema translation — a 64-bit last_seen cell (the clock field widened): translated, every flow rebased to the destination\'s clock at its width, every established flow passes', async () => {
+    const { outcome, before } = await migrate({ variant: WIDE_SEEN }, 'm-wide-seen');
+    const s = src as EdgeRig;
+    const d = dst as EdgeRig;
+    expect(outcome.run.aborted).toBeUndefined();
+    expect(outcome.translations).toEqual(["conntrack: field 'last_seen' 48 → 64 bits — rewritten by dst (rebased to its clock)"]);
+    expect(clockField(s.plugin.group).bits).toBe(48);
+    expect(clockField(d.plugin.group).bits).toBe(64);
+    expect(d.plugin.group.words.find((w) => w.register === 'ct_last_seen')?.bits).toBe(64);
+    const moved = vmSlots(d.sim, d.plugin.group, DST_ID);
+    expect(moved.size).toBe(FLOWS);
+    // Each flow's timestamp is the destination's clock less the flow's age: no younger than at the
+    // source before the migration, no older than that plus the time the migration took.
+    const dstClock = await d.plugin.registerAccess.readClock();
+    const tookUs = BigInt(Math.ceil((performance.now() - before.atMs) * 1000));
+    for (const words of moved.values()) {
+      const v = lastSeen(d, words);
+      expect(v > 0n && v <= dstClock).toBe(true);
+      expect(dstClock - v).toBeGreaterThanOrEqual(before.srcClock - before.newest);
+      expect(dstClock - v).toBeLessThanOrEqual(before.srcClock - before.oldest + tookUs);
+    }
+    let passed = 0;
+    for (const p of PORTS) if (d.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind === 'forward') passed++;
+    expect(passed).toBe(FLOWS);
+    expect(vmSlots(s.sim, s.plugin.group, SRC_ID).size).toBe(0);
+  }, 180_000);
+
+  test('schema translation — from a 64-bit last_seen cell back to the committed 48 bits: translated the same way (the destination writes its own clock), every flow passes', async () => {
+    const { outcome } = await migrate({}, 'm-narrow-seen', { variant: WIDE_SEEN });
+    const d = dst as EdgeRig;
+    expect(outcome.run.aborted).toBeUndefined();
+    expect(outcome.translations).toEqual(["conntrack: field 'last_seen' 64 → 48 bits — rewritten by dst (rebased to its clock)"]);
+    const moved = vmSlots(d.sim, d.plugin.group, DST_ID);
+    expect(moved.size).toBe(FLOWS);
+    for (const words of moved.values()) expect(lastSeen(d, words) >> 48n).toBe(0n);
+    let passed = 0;
+    for (const p of PORTS) if (d.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind === 'forward') passed++;
+    expect(passed).toBe(FLOWS);
   }, 180_000);
 
   test('schema translation — a destination with a narrower field and a register it lacks is refused before anything is staged, every reason named', async () => {

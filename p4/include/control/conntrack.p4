@@ -14,6 +14,7 @@
  *   word 3 ct_seq       [63:32] end_out      [31:0] end_in    (next sequence number expected)
  *   word 4 ct_ack       [63:32] ack_out      [31:0] ack_in    (highest ack sent)
  *   word 5 ct_last_seen [47:0]  last packet, microseconds of ingress_global_timestamp
+ *                       (a CT_LAST_SEEN_BITS-wide cell: 48 here, up to 64 in a variant)
  *   word 6 ct_pkts      [63:32] pkts_out     [31:0] pkts_in
  *   word 7 ct_bytes_out [63:0]  IPv4 bytes from the VM
  *   word 8 ct_bytes_in  [63:0]  IPv4 bytes to the VM
@@ -71,8 +72,8 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
 
     @name("ct_last_seen")
     @migrate_group("conntrack", 5)
-    @migrate_layout("last_seen:48")
-    register<bit<48>>(CT_SLOTS) ct_last_seen;
+    @migrate_layout(CT_STR(last_seen:CT_LAST_SEEN_BITS))
+    register<ct_seen_t>(CT_SLOTS) ct_last_seen;
 
     @name("ct_pkts")
     @migrate_group("conntrack", 6)
@@ -161,7 +162,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     bit<64> r2;
                     bit<64> r3;
                     bit<64> r4;
-                    bit<48> r5;
+                    ct_seen_t r5;
                     bit<64> r6;
                     bit<64> r7;
                     bit<64> r8;
@@ -190,7 +191,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                         if (m[2:2] == 1) { r2 = hdr.packet_out.w2; ct_state.write(idx, r2); }
                         if (m[3:3] == 1) { r3 = hdr.packet_out.w3; ct_seq.write(idx, r3); }
                         if (m[4:4] == 1) { r4 = hdr.packet_out.w4; ct_ack.write(idx, r4); }
-                        if (m[5:5] == 1) { r5 = hdr.packet_out.w5[47:0]; ct_last_seen.write(idx, r5); }
+                        if (m[5:5] == 1) { r5 = hdr.packet_out.w5[CT_LAST_SEEN_BITS - 1:0]; ct_last_seen.write(idx, r5); }
                         if (m[6:6] == 1) { r6 = hdr.packet_out.w6; ct_pkts.write(idx, r6); }
                         if (m[7:7] == 1) { r7 = hdr.packet_out.w7; ct_bytes_out.write(idx, r7); }
                         if (m[8:8] == 1) { r8 = hdr.packet_out.w8; ct_bytes_in.write(idx, r8); }
@@ -332,35 +333,39 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
             bit<64> ka0;
             bit<40> kp0;
             bit<64> st0;
-            bit<48> seen0;
+            ct_seen_t cell0;
             ct_key_addr.read(ka0, c0);
             ct_key_port.read(kp0, c0);
             ct_state.read(st0, c0);
-            ct_last_seen.read(seen0, c0);
+            ct_last_seen.read(cell0, c0);
+            bit<48> seen0 = cell0[47:0];
             bit<64> ka1;
             bit<40> kp1;
             bit<64> st1;
-            bit<48> seen1;
+            ct_seen_t cell1;
             ct_key_addr.read(ka1, c1);
             ct_key_port.read(kp1, c1);
             ct_state.read(st1, c1);
-            ct_last_seen.read(seen1, c1);
+            ct_last_seen.read(cell1, c1);
+            bit<48> seen1 = cell1[47:0];
             bit<64> ka2;
             bit<40> kp2;
             bit<64> st2;
-            bit<48> seen2;
+            ct_seen_t cell2;
             ct_key_addr.read(ka2, c2);
             ct_key_port.read(kp2, c2);
             ct_state.read(st2, c2);
-            ct_last_seen.read(seen2, c2);
+            ct_last_seen.read(cell2, c2);
+            bit<48> seen2 = cell2[47:0];
             bit<64> ka3;
             bit<40> kp3;
             bit<64> st3;
-            bit<48> seen3;
+            ct_seen_t cell3;
             ct_key_addr.read(ka3, c3);
             ct_key_port.read(kp3, c3);
             ct_state.read(st3, c3);
-            ct_last_seen.read(seen3, c3);
+            ct_last_seen.read(cell3, c3);
+            bit<48> seen3 = cell3[47:0];
 
             /* hit: the candidate holds this flow; free: a new flow may take it (empty, CLOSED,
              * or idle past its timeout). */
@@ -716,7 +721,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                 ct_state.write(slot, n_state);
                 ct_seq.write(slot, n_seq);
                 ct_ack.write(slot, n_ack);
-                ct_last_seen.write(slot, now);
+                ct_last_seen.write(slot, (ct_seen_t) now);
                 ct_pkts.write(slot, n_pkts);
                 ct_bytes_out.write(slot, n_bytes_out);
                 ct_bytes_in.write(slot, n_bytes_in);
@@ -776,7 +781,7 @@ control ConnTrack(inout headers_t hdr, inout local_metadata_t meta,
                     meta.delta.ct_state = n_state;
                     meta.delta.ct_seq = n_seq;
                     meta.delta.ct_ack = n_ack;
-                    meta.delta.ct_last_seen = now;
+                    meta.delta.ct_last_seen = (ct_seen_t) now;
                     meta.delta.ct_pkts = n_pkts;
                     meta.delta.ct_bytes_out = n_bytes_out;
                     meta.delta.ct_bytes_in = n_bytes_in;

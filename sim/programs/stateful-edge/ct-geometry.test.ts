@@ -1,13 +1,14 @@
-// A stateful_edge variant (another size, other hashes, as p4c builds it with -D options): its
-// placement, its P4Info, and the model running it. The committed program keeps its own code path.
+// A stateful_edge variant (another size, other hashes, a wider last_seen cell, as p4c builds it
+// with -D options): its placement, its P4Info, and the model running it. The committed program
+// keeps its own code path.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { P4Schema, crc16, crc32 } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, variantP4InfoText } from './ct-geometry.js';
-import { encodePacketOutMetadata, decodePacketInMetadata } from './inband.js';
+import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, p4cDefines, variantP4InfoText } from './ct-geometry.js';
+import { encodePacketOutMetadata, decodePacketInMetadata, inbandRequestMetadata } from './inband.js';
 import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
 import { candidateSlots, flowKeyBytes } from './placement.js';
 import { statefulEdgeVariant } from './program.js';
@@ -15,6 +16,8 @@ import { EdgeRig, VM_ID, arbFlowKey as arbKey } from './test-fixtures.js';
 
 const COMMITTED = readFileSync(resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'p4', 'stateful_edge.p4info.txtpb'), 'utf8');
 const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
+/** The committed sizes and hashes with a 64-bit last_seen cell (`-DCT_LAST_SEEN_BITS=64`). */
+const WIDE = ctGeometry({ hash0: 'crc32', region0: 262144, hash1: 'crc16', region1: 65536, lastSeenBits: 64 });
 
 describe('stateful_edge variant — geometry and placement', () => {
   it('variant — the default geometry places every flow exactly where the committed program does', () => {
@@ -57,6 +60,29 @@ describe('stateful_edge variant — geometry and placement', () => {
     expect(ann?.args).toEqual(['crc16', 0n, 131072n, 'crc32', 131072n, 524288n]);
     expect(variantP4InfoText(COMMITTED, DEFAULT_CT_GEOMETRY)).toBe(COMMITTED);
   });
+
+  it('variant — a wider last_seen cell: 48..64 bits, one more -D option only when it is not 48', () => {
+    expect(WIDE).toMatchObject({ slots: CT_SLOTS, lastSeenBits: 64 });
+    expect(DEFAULT_CT_GEOMETRY.lastSeenBits).toBe(48);
+    expect(p4cDefines(WIDE)).toContain('-DCT_LAST_SEEN_BITS=64');
+    expect(p4cDefines(DEFAULT_CT_GEOMETRY).some((d) => d.startsWith('-DCT_LAST_SEEN_BITS'))).toBe(false);
+    for (const bad of [40, 65, 48.5]) {
+      expect(() => ctGeometry({ hash0: 'crc32', region0: 8, hash1: 'crc32', region1: 8, lastSeenBits: bad })).toThrow(new RegExp(`lastSeenBits ${bad} must be 48\\.\\.64`));
+    }
+  });
+
+  it('variant — a wider last_seen cell\'s P4Info: the register, its @migrate_layout and ct_delta_t\'s member are 64 bits; nothing else changes', () => {
+    const text = variantP4InfoText(COMMITTED, WIDE);
+    const before = COMMITTED.split('\n');
+    const after = text.split('\n');
+    expect(after.length).toBe(before.length);
+    const changed = after.flatMap((l, i) => (l === before[i] ? [] : [`${(before[i] ?? '').trim()} → ${l.trim()}`]));
+    expect(changed).toEqual(['annotations: "@migrate_layout(\\"last_seen:48\\")" → annotations: "@migrate_layout(\\"last_seen:64\\")"', 'bitwidth: 48 → bitwidth: 64', 'bitwidth: 48 → bitwidth: 64']);
+    const s = P4Schema.fromText(text, 'stateful_edge, wide last_seen');
+    expect(s.register('ct_last_seen').bitwidth).toBe(64);
+    expect(s.register('ct_last_seen').annotations.find((a) => a.name === 'migrate_layout')?.args).toEqual(['last_seen:64']);
+    expect(s.digest('ct_delta_t').members.find((m) => m.name === 'ct_last_seen')?.bitwidth).toBe(64);
+  });
 });
 
 describe('stateful_edge variant — the model runs it', () => {
@@ -97,5 +123,25 @@ describe('stateful_edge variant — the model runs it', () => {
       if (at >= CT_SLOTS) beyond.push(at);
     }
     expect(beyond.length).toBeGreaterThan(0);
+  });
+
+  it('variant — a 64-bit last_seen cell keeps all 64 bits an in-band write gives it; a packet ages the flow by the low 48 and writes the 48-bit clock back', () => {
+    const rig = new EdgeRig(statefulEdgeVariant(WIDE));
+    rig.handshake(1000, 9000);
+    const at = rig.flowSlot();
+    const seen = rig.slot(at).lastSeenUs;
+    const high = (0xabn << 56n) | seen;
+    const put = rig.request(inbandRequestMetadata({ op: InbandOp.WRITE_SLOT, reqId: 9, index: at, mask: 1 << 5, words: [0n, 0n, 0n, 0n, 0n, high] }));
+    expect(put.kind === 'to-cpu' ? decodePacketInMetadata(put.metadata).words[5] : -1n).toBe(high);
+    expect(rig.env.registerRead('ct_last_seen', at)).toBe(high);
+    // Not idle: the age is taken over the low 48 bits, as conntrack.p4 takes cell[47:0].
+    expect(rig.out({ seq: 1001, ack: 9001, flags: 0x10, payload: 20 }).kind).toBe('forward');
+    expect(rig.env.registerRead('ct_last_seen', at) >> 48n).toBe(0n);
+    // The committed 48-bit cell cuts the same write.
+    const narrow = new EdgeRig();
+    narrow.handshake(1000, 9000);
+    const n = narrow.flowSlot();
+    narrow.request(inbandRequestMetadata({ op: InbandOp.WRITE_SLOT, reqId: 9, index: n, mask: 1 << 5, words: [0n, 0n, 0n, 0n, 0n, high] }));
+    expect(narrow.env.registerRead('ct_last_seen', n)).toBe(high & ((1n << 48n) - 1n));
   });
 });

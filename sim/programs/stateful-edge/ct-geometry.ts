@@ -1,12 +1,13 @@
 /**
  * The conntrack slot group's geometry: the two hash regions (algorithm, size) and what follows
- * from them (slots, buckets, dirty bitmap words). The default is p4/include/defines.p4's; a
- * variant is what `p4c-bm2-ss -DCT_HASH0=… -DCT_REGION0_SIZE=…` builds (same program, another size
- * or other hashes), so the sim can run the program a switch of another generation would.
+ * from them (slots, buckets, dirty bitmap words), and the width of the last_seen cell. The default
+ * is p4/include/defines.p4's; a variant is what `p4c-bm2-ss -DCT_HASH0=… -DCT_REGION0_SIZE=…
+ * -DCT_LAST_SEEN_BITS=…` builds (same program, another size, other hashes or a wider cell), so the
+ * sim can run the program a switch of another generation would.
  */
 import { hashBytes, isHashAlgorithm } from 'p4runtime-ts';
 import type { HashAlgorithm } from 'p4runtime-ts';
-import { CT_REGION0_SIZE, CT_REGION1_SIZE, CT_WAYS } from './layout.js';
+import { CT_LAST_SEEN_BITS, CT_REGION0_SIZE, CT_REGION1_SIZE, CT_WAYS } from './layout.js';
 import { flowKeyBytes } from './placement.js';
 import type { FlowKey } from './placement.js';
 
@@ -25,14 +26,17 @@ export interface CtGeometry {
   readonly slots: number;
   readonly dirtyWordsPerBuffer: number;
   readonly dirtyWords: number;
+  /** Width of ct_last_seen's cells and of ct_delta_t's copy (48..64; the timestamp is 48 bits either way). */
+  readonly lastSeenBits: number;
 }
 
-/** What a variant chooses: each region's hash algorithm and size in slots. */
+/** What a variant chooses: each region's hash algorithm and size in slots, and last_seen's width (default 48). */
 export interface CtGeometryOptions {
   readonly hash0: string;
   readonly region0: number;
   readonly hash1: string;
   readonly region1: number;
+  readonly lastSeenBits?: number;
 }
 
 /**
@@ -52,7 +56,9 @@ export function ctGeometry(o: CtGeometryOptions): CtGeometry {
   const r1 = region(o.hash1, o.region0, o.region1, 'region 1');
   const slots = r0.size + r1.size;
   const dirtyWordsPerBuffer = Math.ceil(slots / 64);
-  return Object.freeze({ regions: Object.freeze([r0, r1] as const), slots, dirtyWordsPerBuffer, dirtyWords: 2 * dirtyWordsPerBuffer });
+  const lastSeenBits = o.lastSeenBits ?? CT_LAST_SEEN_BITS;
+  if (!Number.isSafeInteger(lastSeenBits) || lastSeenBits < 48 || lastSeenBits > 64) throw new Error(`stateful_edge variant: lastSeenBits ${lastSeenBits} must be 48..64 (a 48-bit timestamp in a cell of at most 64 bits)`);
+  return Object.freeze({ regions: Object.freeze([r0, r1] as const), slots, dirtyWordsPerBuffer, dirtyWords: 2 * dirtyWordsPerBuffer, lastSeenBits });
 }
 
 /** p4/include/defines.p4 as committed. */
@@ -71,7 +77,7 @@ export function candidateSlotsIn(g: CtGeometry, key: FlowKey): [number, number, 
 export function isDefaultGeometry(g: CtGeometry): boolean {
   const [a, b] = g.regions;
   const [x, y] = DEFAULT_CT_GEOMETRY.regions;
-  return a.algo === x.algo && a.size === x.size && b.algo === y.algo && b.size === y.size;
+  return a.algo === x.algo && a.size === x.size && b.algo === y.algo && b.size === y.size && g.lastSeenBits === DEFAULT_CT_GEOMETRY.lastSeenBits;
 }
 
 /** The p4c-bm2-ss options that build `g` from p4/stateful_edge.p4 (p4/include/defines.p4). */
@@ -80,14 +86,17 @@ export function p4cDefines(g: CtGeometry): string[] {
   const d: Record<string, string | number> = {
     CT_HASH0: r0.algo, CT_HASH1: r1.algo, CT_REGION0_SIZE: r0.size, CT_REGION1_SIZE: r1.size, CT_REGION0_BUCKETS: r0.buckets, CT_REGION1_BUCKETS: r1.buckets,
     CT_SLOTS: g.slots, DIRTY_WORDS_PER_BUFFER: g.dirtyWordsPerBuffer, DIRTY_WORDS: g.dirtyWords,
+    // Only when it differs: the committed build's command lines stay as they were.
+    ...(g.lastSeenBits !== CT_LAST_SEEN_BITS ? { CT_LAST_SEEN_BITS: g.lastSeenBits } : {}),
   };
   return Object.entries(d).map(([k, v]) => `-D${k}=${v}`);
 }
 
 /**
  * The P4Info of a variant, from the committed one: every conntrack-sized register resized, the
- * dirty bitmap resized, and @migrate_hash naming the variant's hashes and regions — what p4c
- * writes for the variant's -D options (checked against real p4c when CARRYOVER_P4C is set).
+ * dirty bitmap resized, @migrate_hash naming the variant's hashes and regions, and ct_last_seen's
+ * width (the register, its @migrate_layout and ct_delta_t's member) — what p4c writes for the
+ * variant's -D options (checked against real p4c when CARRYOVER_P4C is set).
  */
 export function variantP4InfoText(committed: string, g: CtGeometry): string {
   const d = DEFAULT_CT_GEOMETRY;
@@ -98,6 +107,13 @@ export function variantP4InfoText(committed: string, g: CtGeometry): string {
     [`size: ${d.slots}\n`, `size: ${g.slots}\n`],
     [`size: ${d.dirtyWords}\n`, `size: ${g.dirtyWords}\n`],
   ];
+  if (g.lastSeenBits !== d.lastSeenBits) {
+    const width = (bits: number): string => `bitstring {\n      bit {\n        bitwidth: ${bits}\n`;
+    edits.push(
+      [`@migrate_layout(\\"last_seen:${d.lastSeenBits}\\")"\n  }\n  type_spec {\n    ${width(d.lastSeenBits)}`, `@migrate_layout(\\"last_seen:${g.lastSeenBits}\\")"\n  }\n  type_spec {\n    ${width(g.lastSeenBits)}`],
+      [`name: "ct_last_seen"\n        type_spec {\n          bitstring {\n            bit {\n              bitwidth: ${d.lastSeenBits}\n`, `name: "ct_last_seen"\n        type_spec {\n          bitstring {\n            bit {\n              bitwidth: ${g.lastSeenBits}\n`],
+    );
+  }
   let t = committed;
   for (const [from, to] of edits) {
     if (!t.includes(from)) throw new Error(`stateful_edge variant: the committed P4Info has no '${from.trim()}'; is it stateful_edge's?`);

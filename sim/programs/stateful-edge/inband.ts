@@ -6,12 +6,14 @@
  */
 import type { PipelineEnv } from '../../program.js';
 import {
+  CT_LAST_SEEN_BITS,
   CT_SLOTS,
   CT_WORD_COUNT,
   CT_WORDS,
   DIRTY_WORDS,
   InbandOp,
   InbandStatus,
+  LAST_SEEN_WORD,
   Names,
   PACKET_IN_FIELDS,
   PACKET_OUT_FIELDS,
@@ -180,6 +182,8 @@ export function injectMetadata(port: number, reqId = 0): Record<string, bigint> 
 export interface InbandLimits {
   readonly slots: number;
   readonly dirtyWords: number;
+  /** ct_last_seen's width (CT_LAST_SEEN_BITS when not given): a write keeps that many bits of w5. */
+  readonly lastSeenBits?: number;
 }
 
 /** Serves one in-band request against the switch state, as conntrack.p4's in-band branch does. */
@@ -198,7 +202,7 @@ export function serveInband(po: PacketOutHeader, env: PipelineEnv, nowUs: bigint
       }
       // Read first: the conditional ops decide on what the slot holds now, in the same pass.
       const cur = CT_WORDS.map((w) => env.registerRead(w.register, idx));
-      const given = (i: number): bigint => (po.words[i] ?? 0n) & widthMask(CT_WORDS[i]?.bits ?? 64);
+      const given = (i: number): bigint => (po.words[i] ?? 0n) & widthMask(i === LAST_SEEN_WORD ? (limits.lastSeenBits ?? CT_LAST_SEEN_BITS) : (CT_WORDS[i]?.bits ?? 64));
       const protocol = (cur[1] ?? 0n) & 0xffn;
       const holds = cur[0] === given(0) && cur[1] === given(1);
       const put = po.op === InbandOp.WRITE_SLOT || (po.op === InbandOp.WRITE_IF && (protocol === 0n || holds));

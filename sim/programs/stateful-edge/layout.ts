@@ -14,6 +14,8 @@ export const CT_SLOTS = CT_REGION0_SIZE + CT_REGION1_SIZE;
 export const DIRTY_WORDS_PER_BUFFER = CT_SLOTS / 64;
 export const DIRTY_WORDS = 2 * DIRTY_WORDS_PER_BUFFER;
 export const MAX_VMS = 1024;
+/** Width of ct_last_seen's cells (CT_LAST_SEEN_BITS; a variant may widen it to 64). */
+export const CT_LAST_SEEN_BITS = 48;
 
 /** Change logs (defines.p4): trackers, entries per tracker's ring, and the log register's cells. */
 export const TRACKERS = 4;
@@ -137,12 +139,14 @@ export const CT_WORDS = [
   { register: 'ct_state', bits: 64 },
   { register: 'ct_seq', bits: 64 },
   { register: 'ct_ack', bits: 64 },
-  { register: 'ct_last_seen', bits: 48 },
+  { register: 'ct_last_seen', bits: CT_LAST_SEEN_BITS },
   { register: 'ct_pkts', bits: 64 },
   { register: 'ct_bytes_out', bits: 64 },
   { register: 'ct_bytes_in', bits: 64 },
 ] as const;
 export const CT_WORD_COUNT = CT_WORDS.length;
+/** ct_last_seen's word in a slot (the one a variant may widen). */
+export const LAST_SEEN_WORD = 5;
 
 /** Names (P4Info aliases) of everything the model touches. */
 export const Names = {

@@ -222,6 +222,8 @@ describe('p4info contract — the model matches the P4 program', () => {
     expect(macro('CT_REGION0_BUCKETS') * macro('CT_WAYS')).toBe(macro('CT_REGION0_SIZE'));
     expect(macro('CT_REGION1_BUCKETS') * macro('CT_WAYS')).toBe(macro('CT_REGION1_SIZE'));
     expect(macro('DIRTY_WORDS')).toBe(2 * Math.ceil(macro('CT_SLOTS') / 64));
+    expect(L.CT_LAST_SEEN_BITS).toBe(macro('CT_LAST_SEEN_BITS'));
+    expect(L.CT_WORDS[L.LAST_SEEN_WORD]?.register).toBe('ct_last_seen');
   });
 
   it('uses the P4 constants: ports, states, flags, timeouts, window, ops, statuses, drop reasons', () => {
