@@ -147,14 +147,24 @@ function expandMacros(text: string, macros: ReadonlyMap<string, string>): string
   let prev: string;
   do {
     prev = text;
-    text = text.replace(/\b([A-Za-z_]\w*)\(\s*(\w+)\s*\)/g, (m, name: string, arg: string) => {
+    text = text.replace(/\b([A-Za-z_]\w*)\(\s*([\w:]+)\s*\)/g, (m, name: string, arg: string) => {
       const f = fns.get(name);
       if (!f) return m;
-      const a = macros.get(arg) ?? arg;
+      // Each name in the argument expanded (CT_STR(last_seen:CT_LAST_SEEN_BITS) → "last_seen:48").
+      const a = arg.replace(/[A-Za-z_]\w*/g, (id) => macros.get(id) ?? id);
       return f.body.replace(new RegExp(`#\\s*${f.param}\\b`, 'g'), JSON.stringify(a)).replace(new RegExp(`\\b${f.param}\\b`, 'g'), a);
     });
   } while (text !== prev);
   return text.replace(/"(?:[^"\\]|\\.)*"|\b([A-Za-z_]\w*)\b/g, (m, id: string | undefined) => (id !== undefined && macros.has(id) ? (macros.get(id) ?? m) : m));
+}
+
+/** `typedef bit<W> name;` dropped and every later `name` written `bit<W>` (the reader knows only bit<W>). */
+function typedefsInlined(text: string): string {
+  let out = text;
+  for (const m of text.matchAll(/\btypedef\s+(bit<\d+>)\s+(\w+)\s*;/g)) {
+    out = out.replace(m[0], '').replace(new RegExp(`\\b${m[2] ?? ''}\\b`, 'g'), m[1] ?? '');
+  }
+  return out;
 }
 
 /** Index of the brace that closes the one at `open`. */
@@ -228,7 +238,7 @@ function readControls(text: string): Map<string, ControlDecl> {
 export function readP4Program(mainFile: string): SourceProgram {
   const macros = new Map<string, string>();
   const raw = preprocess(mainFile, new Set(), macros);
-  const text = expandMacros(raw, macros);
+  const text = typedefsInlined(expandMacros(raw, macros));
   const types = readTypes(text);
   const controls = readControls(text);
 
