@@ -146,7 +146,7 @@ export const CT_WORDS = [
 ] as const;
 export const CT_WORD_COUNT = CT_WORDS.length;
 /** ct_last_seen's word in a slot (the one a variant may widen). */
-export const LAST_SEEN_WORD = 5;
+export const LAST_SEEN_WORD: number = CT_WORDS.findIndex((w) => w.register === 'ct_last_seen');
 
 /** Names (P4Info aliases) of everything the model touches. */
 export const Names = {
