@@ -14,7 +14,7 @@ import type { EdgePlugin, EdgePluginOptions, RegisterAccess } from '../plugin/in
 import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
 import type { Scheduler, SimProfileName, SimSwitch, SimSwitchOptions } from '../sim/index.js';
 import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
-import { statefulEdgeVariant, variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
+import { variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
 import type { CtGeometry } from '../sim/programs/stateful-edge/index.js';
 import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadFlow, WorkloadOptions, WorkloadPacket } from '../sim/workload/index.js';
@@ -60,7 +60,7 @@ export interface EdgeRigOptions {
   readonly topology?: boolean;
   /** P4Runtime over TLS: what the sim serves with, and what the rig's own plugin connects with. */
   readonly tls?: { readonly server: SimSwitchOptions['credentials']; readonly client: CredentialsOption };
-  /** Run a variant of stateful_edge (another size, other hashes): its model in the sim, its P4Info pushed. */
+  /** Run a variant of stateful_edge (another size, other hashes, a wider last_seen): its P4Info pushed, which the sim's model reads its geometry from. */
   readonly variant?: CtGeometry;
 }
 
@@ -74,7 +74,6 @@ export async function startEdgeRig(o: EdgeRigOptions): Promise<EdgeRig> {
   const sim = await startSimSwitch({
     profile: o.profile,
     program: 'stateful_edge',
-    ...(o.variant ? { programs: [statefulEdgeVariant(o.variant)] } : {}),
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     ...(o.idleScanIntervalMs ? { idleScanIntervalMs: o.idleScanIntervalMs } : {}),
     ...(o.tls ? { credentials: o.tls.server } : {}),

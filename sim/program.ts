@@ -62,6 +62,27 @@ export interface SimProgram {
    * not listed default to their const default action, else `NoAction` if they have it, else none.
    */
   readonly defaultActions?: Readonly<Record<string, { readonly action: string; readonly params?: Readonly<Record<string, bigint>> }>>;
-  /** Called on each pipeline commit; `cpuPort` is the port that means "to/from controller". */
-  instantiate(options: { readonly cpuPort: number }): ProgramInstance;
+  /**
+   * Called on each pipeline commit; `cpuPort` is the port that means "to/from controller",
+   * `registers` the committed P4Info's registers (a program built with compile-time options reads
+   * its sizes and annotations there).
+   */
+  instantiate(options: InstantiateOptions): ProgramInstance;
+}
+
+/** A register of the committed P4Info, as a program sees it. */
+export interface ProgramRegister {
+  /** The alias (or the full name when there is none). */
+  readonly name: string;
+  readonly size: number;
+  /** The cell's width (undefined: not a bit<W> cell). */
+  readonly bitwidth: number | undefined;
+  /** The preamble's annotations as written, e.g. `@migrate_hash("crc32" , 0 , 262144 , …)`. */
+  readonly annotations: readonly string[];
+}
+
+/** What a program is instantiated with. */
+export interface InstantiateOptions {
+  readonly cpuPort: number;
+  readonly registers?: readonly ProgramRegister[];
 }

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { P4Schema, crc16, crc32 } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, p4cDefines, variantP4InfoText } from './ct-geometry.js';
+import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, geometryFromRegisters, p4cDefines, variantP4InfoText } from './ct-geometry.js';
+import type { ProgramRegister } from '../../program.js';
 import { encodePacketOutMetadata, decodePacketInMetadata, inbandRequestMetadata } from './inband.js';
 import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
 import { candidateSlots, flowKeyBytes } from './placement.js';
@@ -82,6 +83,35 @@ describe('stateful_edge variant — geometry and placement', () => {
     expect(s.register('ct_last_seen').bitwidth).toBe(64);
     expect(s.register('ct_last_seen').annotations.find((a) => a.name === 'migrate_layout')?.args).toEqual(['last_seen:64']);
     expect(s.digest('ct_delta_t').members.find((m) => m.name === 'ct_last_seen')?.bitwidth).toBe(64);
+  });
+});
+
+/** A P4Info's registers as the sim hands them to a program. */
+function registersOf(text: string): ProgramRegister[] {
+  return (P4Schema.fromText(text, 'stateful_edge build').p4info.registers ?? []).map((r) => ({
+    name: r.preamble?.alias ?? '',
+    size: r.size ?? 0,
+    bitwidth: r.typeSpec?.bitstring?.bit?.bitwidth ?? undefined,
+    annotations: r.preamble?.annotations ?? [],
+  }));
+}
+
+describe('stateful_edge variant — read from a pushed P4Info', () => {
+  it('variant — the geometry of each build is read back from its P4Info: committed, larger with swapped hashes, 64-bit last_seen', () => {
+    expect(geometryFromRegisters(registersOf(COMMITTED))).toEqual(DEFAULT_CT_GEOMETRY);
+    expect(geometryFromRegisters(registersOf(variantP4InfoText(COMMITTED, LARGER)))).toEqual(LARGER);
+    expect(geometryFromRegisters(registersOf(variantP4InfoText(COMMITTED, WIDE)))).toEqual(WIDE);
+  });
+
+  it('variant — a P4Info that does not say, or says what no build makes, gives no geometry (the committed one runs)', () => {
+    const regs = registersOf(COMMITTED);
+    expect(geometryFromRegisters(regs.map((r) => ({ ...r, annotations: r.annotations.filter((a) => !a.startsWith('@migrate_hash')) })))).toBeUndefined();
+    // Slot registers of another size than the regions add up to.
+    expect(geometryFromRegisters(regs.map((r) => (r.name === 'ct_seq' ? { ...r, size: 1024 } : r)))).toBeUndefined();
+    // A 16-bit hash over more buckets than it can reach; region 1 not right after region 0.
+    const hashed = (h: string): ProgramRegister[] => regs.map((r) => ({ ...r, annotations: r.annotations.map((a) => (a.startsWith('@migrate_hash') ? h : a)) }));
+    expect(geometryFromRegisters(hashed('@migrate_hash("crc16" , 0 , 262144 , "crc32" , 262144 , 65536)'))).toBeUndefined();
+    expect(geometryFromRegisters(hashed('@migrate_hash("crc32" , 0 , 262144 , "crc16" , 300000 , 65536)'))).toBeUndefined();
   });
 });
 

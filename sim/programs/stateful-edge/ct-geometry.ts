@@ -6,6 +6,7 @@
  * sim can run the program a switch of another generation would.
  */
 import { hashBytes, isHashAlgorithm } from 'p4runtime-ts';
+import type { ProgramRegister } from '../../program.js';
 import type { HashAlgorithm } from 'p4runtime-ts';
 import { CT_LAST_SEEN_BITS, CT_REGION0_SIZE, CT_REGION1_SIZE, CT_WAYS } from './layout.js';
 import { flowKeyBytes } from './placement.js';
@@ -63,6 +64,30 @@ export function ctGeometry(o: CtGeometryOptions): CtGeometry {
 
 /** p4/include/defines.p4 as committed. */
 export const DEFAULT_CT_GEOMETRY: CtGeometry = ctGeometry({ hash0: 'crc32', region0: CT_REGION0_SIZE, hash1: 'crc16', region1: CT_REGION1_SIZE });
+
+/**
+ * The geometry a pushed P4Info was built with: its `@migrate_hash` (hashes and regions) and
+ * ct_last_seen's width, what p4c writes for the -D options. Undefined when the P4Info does not say,
+ * or says something no build of stateful_edge makes (then the committed geometry runs).
+ */
+export function geometryFromRegisters(registers: readonly ProgramRegister[]): CtGeometry | undefined {
+  let hash: RegExpExecArray | null = null;
+  for (const r of registers) {
+    for (const a of r.annotations) hash ??= /^@migrate_hash\(\s*"(\w+)"\s*,\s*0\s*,\s*(\d+)\s*,\s*"(\w+)"\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(a.trim());
+  }
+  if (!hash) return undefined;
+  const [, hash0 = '', r0 = '', hash1 = '', base1 = '', r1 = ''] = hash;
+  if (base1 !== r0) return undefined;
+  const lastSeenBits = registers.find((r) => r.name === 'ct_last_seen')?.bitwidth;
+  try {
+    const g = ctGeometry({ hash0, region0: Number(r0), hash1, region1: Number(r1), ...(lastSeenBits !== undefined ? { lastSeenBits } : {}) });
+    // Every slot-group register is as large as the two regions, in a build p4c made.
+    const slotRegisters = registers.filter((r) => r.annotations.some((a) => a.startsWith('@migrate_group(')));
+    return slotRegisters.every((r) => r.size === g.slots) ? g : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The four candidate slots of a flow in `g`: region 0's bucket's two, then region 1's. */
 export function candidateSlotsIn(g: CtGeometry, key: FlowKey): [number, number, number, number] {

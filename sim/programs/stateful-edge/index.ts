@@ -1,6 +1,6 @@
 /** The stateful_edge pipeline model and its pure helpers (placement, slot layout, in-band format). */
 export { statefulEdgeProgram, statefulEdgeVariant, STATEFUL_EDGE_PROGRAM_NAME } from './program.js';
-export { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, p4cDefines, variantP4InfoText } from './ct-geometry.js';
+export { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, geometryFromRegisters, p4cDefines, variantP4InfoText } from './ct-geometry.js';
 export type { CtGeometry, CtGeometryOptions, CtRegion } from './ct-geometry.js';
 export * from './layout.js';
 export {

@@ -3,7 +3,7 @@
  * parser, tables, registers, counters and digests, reached only through PipelineEnv so the state
  * is exactly what P4Runtime reads and writes. Each step below mirrors a block of the P4 ingress.
  */
-import type { PacketEgress, PacketIngress, PipelineEnv, ProgramInstance, SimProgram, TableHit } from '../../program.js';
+import type { InstantiateOptions, PacketEgress, PacketIngress, PipelineEnv, ProgramInstance, SimProgram, TableHit } from '../../program.js';
 import { parseFrame } from './frame.js';
 import type { ParsedFrame } from './frame.js';
 import {
@@ -30,7 +30,7 @@ import {
   dropReasonName,
 } from './layout.js';
 import type { Direction } from './layout.js';
-import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, isDefaultGeometry } from './ct-geometry.js';
+import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, geometryFromRegisters, isDefaultGeometry } from './ct-geometry.js';
 import type { CtGeometry } from './ct-geometry.js';
 import { candidateSlots } from './placement.js';
 import type { FlowKey } from './placement.js';
@@ -362,20 +362,24 @@ const DEFAULT_ACTIONS = Object.freeze({
 
 /**
  * stateful_edge built with `geometry` (p4/include/defines.p4's -D options): for a switch's
- * `programs` option, with the variant's P4Info (variantP4InfoText) pushed to it.
+ * `programs` option, with the variant's P4Info (variantP4InfoText) pushed to it. Without one, the
+ * geometry is read from each pushed P4Info (geometryFromRegisters), else the committed one.
  */
-export function statefulEdgeVariant(geometry: CtGeometry): SimProgram {
+export function statefulEdgeVariant(geometry?: CtGeometry): SimProgram {
   return Object.freeze({
     name: STATEFUL_EDGE_PROGRAM_NAME,
     defaultActions: DEFAULT_ACTIONS,
-    instantiate(options: { readonly cpuPort: number }): ProgramInstance {
+    instantiate(options: InstantiateOptions): ProgramInstance {
       if (!Number.isInteger(options.cpuPort) || options.cpuPort < 0 || options.cpuPort > 511) {
         throw new Error(`stateful_edge: cpuPort ${options.cpuPort} must be a 9-bit port number (0..511); the P4 uses 255`);
       }
-      return new StatefulEdgeInstance(options.cpuPort, geometry);
+      return new StatefulEdgeInstance(options.cpuPort, geometry ?? geometryFromRegisters(options.registers ?? []) ?? DEFAULT_CT_GEOMETRY);
     },
   });
 }
 
-/** The stateful_edge program for the sim's program registry (the committed sizes and hashes). */
-export const statefulEdgeProgram: SimProgram = statefulEdgeVariant(DEFAULT_CT_GEOMETRY);
+/**
+ * The stateful_edge program for the sim's program registry: the geometry of whatever build of
+ * p4/stateful_edge.p4 is pushed (another size, other hashes, a wider last_seen), read from its P4Info.
+ */
+export const statefulEdgeProgram: SimProgram = statefulEdgeVariant();
