@@ -4,7 +4,7 @@
  * starting slot contents as the target, fed the very packets the target got, through the same
  * PacketOut path (op INJECT on the CPU port).
  */
-import type { PacketEgress, SimProgram } from '../sim/index.js';
+import type { PacketEgress, ProgramRegister, SimProgram } from '../sim/index.js';
 import { injectMetadata, parseIpv4 } from '../sim/programs/stateful-edge/index.js';
 import { statefulEdgeEnvDouble } from '../sim/programs/stateful-edge/pipeline-env-test-double.js';
 import type { InMemoryPipelineEnvDouble } from '../sim/programs/stateful-edge/pipeline-env-test-double.js';
@@ -25,6 +25,8 @@ export interface ModelPacket {
 export interface ModelRunInput {
   readonly program: SimProgram;
   readonly cpuPort: number;
+  /** The target's P4Info registers: a build with compile-time options (another size, other hashes) is modelled as built. */
+  readonly registers?: readonly ProgramRegister[];
   readonly fixture: FixtureSpec;
   readonly group: SlotGroupSpec;
   readonly packets: readonly ModelPacket[];
@@ -82,7 +84,7 @@ export function runReferenceModel(input: ModelRunInput): ModelRun {
     for (const [word, v] of input.initialDirty) if (v !== 0n) env.registerWrite(g.dirty.register, word, v);
     env.registerWrite(g.dirty.epochRegister, 0, input.epoch);
   }
-  const pipe = input.program.instantiate({ cpuPort: input.cpuPort });
+  const pipe = input.program.instantiate({ cpuPort: input.cpuPort, ...(input.registers ? { registers: input.registers } : {}) });
   const egress: Record<string, number> = {};
   for (const p of input.packets) {
     env.nowNsValue = input.startNs + p.atNs;

@@ -10,6 +10,7 @@ import type { SlotGroupSpec } from '../plugin/index.js';
 import { generateWorkload } from '../sim/workload/index.js';
 import type { WorkloadPacket } from '../sim/workload/index.js';
 import { statefulEdgeProgram } from '../sim/programs/stateful-edge/index.js';
+import { programRegisters } from '../sim/index.js';
 import { ensureFixture } from './fixture.js';
 import { hardSetup, hardVmIds } from './fixture-hard.js';
 import type { FixtureSpec } from './fixture-spec.js';
@@ -266,6 +267,7 @@ export function runWorkload(s: HwTestSession): Promise<WorkloadRun> {
     const m = runReferenceModel({
       program: s.o.model ?? statefulEdgeProgram,
       cpuPort: s.o.cpuPort,
+      registers: programRegisters(s.schema.p4info),
       fixture: s.o.fixture,
       group: g,
       packets: packets.map((p) => ({ port: p.ingressPort, payload: p.payload, atNs: p.atNs - first })),

@@ -18,6 +18,7 @@ export { L2_ECHO_PROGRAM } from './programs/l2-echo/l2-echo.js';
 export { L2_ECHO_IDS, L2_ECHO_LEARN_ETHER_TYPE, L2_ECHO_P4INFO_OBJECT, l2EchoP4Info, l2EchoDeviceConfig } from './programs/l2-echo/l2-echo-p4info.js';
 export { minimalBmv2Json } from './pipeline/bmv2-json.js';
 export type { SimProgram, ProgramInstance, InstantiateOptions, ProgramRegister, PipelineEnv, PacketIngress, PacketEgress, TableHit } from './program.js';
+export { programRegisters } from './program-registers.js';
 export type { EgressPacket, DataplaneStats } from './server/dataplane.js';
 export type { RoleView } from './server/arbitration.js';
 export { runSimCommand } from './cli.js';

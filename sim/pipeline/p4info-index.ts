@@ -203,7 +203,7 @@ export class P4InfoIndex {
       this.nameIt('register', id, name, r.preamble?.alias ?? '', problems);
       const size = r.size ?? 0;
       if (size <= 0) problems.push(`register '${name}' has size ${size}; expected > 0`);
-      this.registers.set(id, { id, name, shortName: r.preamble?.alias || name, size: Math.max(0, size), cell: this.cellType(r.typeSpec, `register '${name}'`, problems), annotations: [...(r.preamble?.annotations ?? [])] });
+      this.registers.set(id, { id, name, shortName: r.preamble?.alias || name, size: Math.max(0, size), cell: this.cellType(r.typeSpec, `register '${name}'`, problems) });
     }
 
     for (const d of info.digests ?? []) {

@@ -78,8 +78,6 @@ export interface RegisterInfo {
   readonly shortName: string;
   readonly size: number;
   readonly cell: CellType;
-  /** The preamble's annotations as written. */
-  readonly annotations: readonly string[];
 }
 
 /** One member of a digest's data: a bitstring of `bitwidth` bits. */

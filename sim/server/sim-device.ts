@@ -10,7 +10,8 @@ import { messagesFor } from '../messages.js';
 import type { Messages } from '../messages.js';
 import type { ParsedSimSwitchOptions } from '../options.js';
 import type { SimProfile } from '../profiles.js';
-import type { ProgramRegister, SimProgram } from '../program.js';
+import type { SimProgram } from '../program.js';
+import { programRegisters } from '../program-registers.js';
 import { i64 } from '../p4rt/int64.js';
 import { GrpcStatus } from '../p4rt/status.js';
 import type { CodecContext } from '../pipeline/codec-context.js';
@@ -130,7 +131,7 @@ export class SimDevice {
     this.dataplane = new Dataplane({
       index: p.index,
       state: p.state,
-      program: p.program.instantiate({ cpuPort: this.cpuPort, registers: programRegisters(p.index) }),
+      program: p.program.instantiate({ cpuPort: this.cpuPort, registers: programRegisters(p.p4info) }),
       programName: p.program.name,
       cpuPort: this.cpuPort,
       profile: this.profile,
@@ -191,9 +192,4 @@ export class SimDevice {
     this.idle.stop();
     this.digests.reset();
   }
-}
-
-/** The committed P4Info's registers as a program sees them (by alias; sizes, widths, annotations). */
-function programRegisters(index: P4InfoIndex): ProgramRegister[] {
-  return [...index.registers.values()].map((r) => ({ name: r.shortName, size: r.size, bitwidth: r.cell.kind === 'bit' ? r.cell.bitwidth : undefined, annotations: r.annotations }));
 }

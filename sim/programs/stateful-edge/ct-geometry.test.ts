@@ -9,6 +9,7 @@ import { P4Schema, crc16, crc32 } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CT_GEOMETRY, candidateSlotsIn, ctGeometry, geometryFromRegisters, p4cDefines, variantP4InfoText } from './ct-geometry.js';
 import type { ProgramRegister } from '../../program.js';
+import { programRegisters } from '../../program-registers.js';
 import { encodePacketOutMetadata, decodePacketInMetadata, inbandRequestMetadata } from './inband.js';
 import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
 import { candidateSlots, flowKeyBytes } from './placement.js';
@@ -88,12 +89,7 @@ describe('stateful_edge variant — geometry and placement', () => {
 
 /** A P4Info's registers as the sim hands them to a program. */
 function registersOf(text: string): ProgramRegister[] {
-  return (P4Schema.fromText(text, 'stateful_edge build').p4info.registers ?? []).map((r) => ({
-    name: r.preamble?.alias ?? '',
-    size: r.size ?? 0,
-    bitwidth: r.typeSpec?.bitstring?.bit?.bitwidth ?? undefined,
-    annotations: r.preamble?.annotations ?? [],
-  }));
+  return programRegisters(P4Schema.fromText(text, 'stateful_edge build').p4info);
 }
 
 describe('stateful_edge variant — read from a pushed P4Info', () => {

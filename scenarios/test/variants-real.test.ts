@@ -1,10 +1,13 @@
 /**
  * Opt-in, against the real p4c 1.2.4.8 and BMv2 simple_switch_grpc 1.15.5 (CARRYOVER_P4C,
  * CARRYOVER_BMV2; without them these tests are reported skipped, the variable named in the title):
- * stateful_edge built with a 64-bit last_seen cell (`-DCT_LAST_SEEN_BITS=64`, p4/include/defines.p4).
+ * stateful_edge built with p4/include/defines.p4's -D options — a 64-bit last_seen cell
+ * (`-DCT_LAST_SEEN_BITS=64`), and twice the slots with the hashes swapped.
  *
- * - p4c compiles it, and its P4Info is the one the sim derives for the variant (variantP4InfoText);
- * - on BMv2, `carryover hw-test` passes against it as against the committed build;
+ * - p4c compiles the first, and its P4Info is the one the sim derives for it (variantP4InfoText;
+ *   real-tools.test.ts checks the second);
+ * - on BMv2, `carryover hw-test` passes against both as against the committed build (its model
+ *   reads each build's geometry from the P4Info);
  * - on BMv2, an in-band write keeps all 64 bits of the slot's last_seen in that build: the cell
  *   really is as wide as the P4Info says. Against the committed build the plugin refuses the same
  *   value before anything is sent (it does not fit 48 bits).
@@ -20,11 +23,13 @@ import { createEdgePlugin } from '../../plugin/index.js';
 import { ctGeometry, p4cDefines, variantP4InfoText } from '../../sim/programs/stateful-edge/index.js';
 import { compileP4, realToolsFromEnv, startBmv2 } from '../real-tools.js';
 import type { Bmv2Process, CompileOutput } from '../real-tools.js';
+import type { CtGeometry } from '../../sim/programs/stateful-edge/index.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const tools = realToolsFromEnv();
 const out = mkdtempSync(join(tmpdir(), 'carryover-wide-seen-'));
 const WIDE = ctGeometry({ hash0: 'crc32', region0: 262144, hash1: 'crc16', region1: 65536, lastSeenBits: 64 });
+const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
 const COMMITTED_P4INFO = join(repo, 'p4', 'stateful_edge.p4info.txtpb');
 const COMMITTED_JSON = join(repo, 'p4', 'stateful_edge.json');
 const started: Bmv2Process[] = [];
@@ -33,12 +38,14 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-let built: CompileOutput | undefined;
-/** The variant, compiled once by the real p4c. */
-function wide(): CompileOutput {
-  built ??= compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out, p4cDefines(WIDE), 'stateful_edge_wide_seen');
-  return built;
+const built = new Map<string, CompileOutput>();
+/** A variant, compiled once by the real p4c. */
+function compiled(name: string, g: CtGeometry): CompileOutput {
+  const got = built.get(name) ?? compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out, p4cDefines(g), name);
+  built.set(name, got);
+  return got;
 }
+const wide = (): CompileOutput => compiled('stateful_edge_wide_seen', WIDE);
 
 /** A BMv2 of ours, stopped after the file's tests. */
 async function bmv2(): Promise<Bmv2Process> {
@@ -76,17 +83,21 @@ describe.skipIf(!tools.p4c)(`real p4c — stateful_edge with a 64-bit last_seen 
 });
 
 const both = tools.p4c && tools.bmv2;
-describe.skipIf(!both)(`real BMv2 — stateful_edge with a 64-bit last_seen cell (${tools.p4cMissing ?? tools.bmv2Missing ?? `CARRYOVER_P4C=${tools.p4c}, CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
-  it('real BMv2 — hw-test passes against the variant: 0 failed, UNSUPPORTED only what needs P4Runtime register access', async () => {
+describe.skipIf(!both)(`real BMv2 — stateful_edge variants (${tools.p4cMissing ?? tools.bmv2Missing ?? `CARRYOVER_P4C=${tools.p4c}, CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
+  it.each([
+    ['a 64-bit last_seen cell', 'stateful_edge_wide_seen', WIDE],
+    ['twice the slots, hashes swapped', 'stateful_edge_larger', LARGER],
+  ] as const)('real BMv2 — hw-test passes against a variant (%s): 0 failed, UNSUPPORTED only what needs P4Runtime register access', async (_what, name, g) => {
     const sw = await bmv2();
-    const p4info = join(out, 'wide.p4info.txtpb');
-    const json = join(out, 'wide.json');
-    writeFileSync(p4info, wide().p4info);
-    writeFileSync(json, wide().json);
+    const build = compiled(name, g);
+    const p4info = join(out, `${name}.hw.p4info.txtpb`);
+    const json = join(out, `${name}.hw.json`);
+    writeFileSync(p4info, build.p4info);
+    writeFileSync(json, build.json);
     const report = await runHwTest({ target: sw.address, deviceId: 0, profile: 'bmv2', p4info, deviceConfig: json, pushPipeline: true, cpuPort: 255 });
-    const notPass = report.groups.flatMap((g) => g.checks.filter((c) => c.status === 'FAIL').map((c) => `${g.id}/${c.id}: ${c.message} — ${c.detail}`));
+    const notPass = report.groups.flatMap((c) => c.checks.filter((x) => x.status === 'FAIL').map((x) => `${c.id}/${x.id}: ${x.message} — ${x.detail}`));
     expect(report.summary.failed, notPass.join('\n')).toBe(0);
-    const unsupported = report.groups.flatMap((g) => g.checks.filter((c) => c.status === 'UNSUPPORTED').map((c) => `${g.id}/${c.id}`));
+    const unsupported = report.groups.flatMap((c) => c.checks.filter((x) => x.status === 'UNSUPPORTED').map((x) => `${c.id}/${x.id}`));
     expect(unsupported.sort()).toEqual(['conformance/register-entry-read', 'conformance/register-entry-write', 'state-access/backend-p4runtime', 'state-access/backends-agree', 'state-access/migration-ops-p4runtime'].sort());
   }, 300_000);
 
