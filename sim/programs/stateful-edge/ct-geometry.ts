@@ -6,8 +6,8 @@
  * sim can run the program a switch of another generation would.
  */
 import { hashBytes, isHashAlgorithm } from 'p4runtime-ts';
-import type { ProgramRegister } from '../../program.js';
 import type { HashAlgorithm } from 'p4runtime-ts';
+import type { ProgramRegister } from '../../program.js';
 import { CT_LAST_SEEN_BITS, CT_REGION0_SIZE, CT_REGION1_SIZE, CT_WAYS } from './layout.js';
 import { flowKeyBytes } from './placement.js';
 import type { FlowKey } from './placement.js';
