@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SimSwitch } from '../sim/index.js';
-import { ctGeometry, variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
+import { variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
+import { LARGER_VARIANT as LARGER } from '../sim/programs/stateful-edge/test-variants.js';
 import { runAgainstSim } from './testing/run-against-sim.js';
 import { P4INFO_PATH, startEdgeSim } from './testing/sim-target.js';
 
-const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
 const dir = mkdtempSync(join(tmpdir(), 'carryover-hw-variant-'));
 const larger = join(dir, 'stateful_edge_larger.p4info.txtpb');
 writeFileSync(larger, variantP4InfoText(readFileSync(P4INFO_PATH, 'utf8'), LARGER));

@@ -18,7 +18,8 @@ import { runHwTest } from '../../hw-test/index.js';
 import type { HwTestReport } from '../../hw-test/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { compileP4, normaliseBmv2Json, realToolsFromEnv, startBmv2 } from '../real-tools.js';
-import { ctGeometry, p4cDefines, variantP4InfoText } from '../../sim/programs/stateful-edge/index.js';
+import { p4cDefines, variantP4InfoText } from '../../sim/programs/stateful-edge/index.js';
+import { LARGER_VARIANT as larger } from '../../sim/programs/stateful-edge/test-variants.js';
 import type { Bmv2Process } from '../real-tools.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -38,7 +39,6 @@ describe.skipIf(!tools.p4c)(`real p4c — compiles every program, the committed 
   });
 
   it('real p4c — a variant (-D: larger table, swapped hashes) compiles, and its P4Info is the one the sim derives for it', () => {
-    const larger = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
     const got = compileP4(tools.p4c ?? '', join(repo, 'p4', 'stateful_edge.p4'), out, p4cDefines(larger), 'stateful_edge_larger');
     expect(got.p4info).toBe(variantP4InfoText(readFileSync(join(repo, 'p4', 'stateful_edge.p4info.txtpb'), 'utf8'), larger));
   });

@@ -18,7 +18,8 @@ import type { EdgeDeviceApi, EdgePluginOptions } from '../../plugin/index.js';
 import { editP4Info, statefulEdgeP4InfoText } from '../../plugin/testing/stateful-edge-p4info.js';
 import { opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { P4Schema } from 'p4runtime-ts';
-import { candidateSlotsIn, ctGeometry } from '../../sim/programs/stateful-edge/index.js';
+import { candidateSlotsIn } from '../../sim/programs/stateful-edge/index.js';
+import { LARGER_VARIANT as LARGER, WIDE_SEEN_VARIANT as WIDE_SEEN } from '../../sim/programs/stateful-edge/test-variants.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { P4INFO_PATH, UPLINK, eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig, EdgeRigOptions } from '../edge-rig.js';
@@ -27,9 +28,6 @@ import { devicesOver } from '../protocol-devices.js';
 import { startTwoDomains } from '../two-domain-rig.js';
 import type { TwoDomains } from '../two-domain-rig.js';
 
-const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
-/** The committed sizes and hashes with ct_last_seen's cell 64 bits wide (`-DCT_LAST_SEEN_BITS=64`). */
-const WIDE_SEEN = ctGeometry({ hash0: 'crc32', region0: 262144, hash1: 'crc16', region1: 65536, lastSeenBits: 64 });
 const FLOWS = 16;
 const PORTS = Array.from({ length: FLOWS }, (_, i) => 42_000 + i);
 

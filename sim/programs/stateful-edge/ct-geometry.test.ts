@@ -15,11 +15,9 @@ import { CT_SLOTS, InbandOp, InbandStatus } from './layout.js';
 import { candidateSlots, flowKeyBytes } from './placement.js';
 import { statefulEdgeVariant } from './program.js';
 import { EdgeRig, VM_ID, arbFlowKey as arbKey } from './test-fixtures.js';
+import { LARGER_VARIANT as LARGER, WIDE_SEEN_VARIANT as WIDE } from './test-variants.js';
 
 const COMMITTED = readFileSync(resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'p4', 'stateful_edge.p4info.txtpb'), 'utf8');
-const LARGER = ctGeometry({ hash0: 'crc16', region0: 131072, hash1: 'crc32', region1: 524288 });
-/** The committed sizes and hashes with a 64-bit last_seen cell (`-DCT_LAST_SEEN_BITS=64`). */
-const WIDE = ctGeometry({ hash0: 'crc32', region0: 262144, hash1: 'crc16', region1: 65536, lastSeenBits: 64 });
 
 describe('stateful_edge variant — geometry and placement', () => {
   it('variant — the default geometry places every flow exactly where the committed program does', () => {
