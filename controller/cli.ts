@@ -14,6 +14,8 @@ import { planMigration, planToPeer } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
 import { proofText } from './engine/final-proofs.js';
+import { FileJournal } from './journal/file-journal.js';
+import { unfinishedMigrations } from './migrate/recover-migrations.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -159,6 +161,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     return 0;
   }
   for (const l of planLines(plan)) io.stderr(l);
+  const left = await unfinishedOf(inv, plan.vm.name);
+  if (left !== undefined) {
+    io.stderr(`carryover migrate: ${left}`);
+    return 2;
+  }
   let outcome: MigrationOutcome;
   try {
     outcome = await executeMigration({
@@ -184,6 +191,22 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));
   else for (const l of migrateReportLines(outcome)) io.stdout(l);
   return r.aborted ? 1 : 0;
+}
+
+/**
+ * Why a new migration of `vm` must not start: an earlier one is unfinished in the journal (its
+ * controller stopped), so its source may be frozen or its destinations hold staged state.
+ */
+async function unfinishedOf(inv: Inventory, vm: string): Promise<string | undefined> {
+  let left;
+  try {
+    left = await unfinishedMigrations(new FileJournal(inv.journal), vm);
+  } catch (e) {
+    return `the journal (${inv.journal}) cannot be read: ${(e as Error).message}`;
+  }
+  const first = left[0];
+  if (!first) return undefined;
+  return `VM ${vm} has an unfinished migration in the journal: ${left.map((s) => `${s.migrationId} (left in ${s.phase})`).join(', ')}; its devices may hold a frozen source or staged state. Run 'carryover recover --config <this inventory>' first (carryover recover --help)`;
 }
 
 function deviceLine(d: InventoryDevice): string {

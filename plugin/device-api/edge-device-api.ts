@@ -42,6 +42,7 @@ import type { DestinationSide } from './destination-import.js';
 import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
+import { cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
 import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
@@ -332,6 +333,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
+    if (!this.migrations.has(m.migrationId) && !this.activated.has(m.migrationId)) return this.deleteUnremembered(m, graceMs);
     return this.once(m, 'deleteAtSource', async () => {
       const x = this.mig(m, true);
       if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
@@ -348,6 +350,21 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
+  /**
+   * A delete at a source this plugin has no record of (a controller restarted after the commit):
+   * the VM's slots there cleared conditionally, its entries removed, the VM marked not here.
+   */
+  private async deleteUnremembered(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
+    try {
+      if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
+      const r = await cleanUnremembered(this.side, m.vm);
+      this.plugin.options.logger.warn('deleted a VM\'s state for a migration this plugin has no record of', { device: this.name, migrationId: m.migrationId, ...r });
+      return { deleted: r.slotsCleared, skipped: 0 };
+    } catch (e) {
+      throw asDeviceFailure(e, `device ${this.name}: delete at source of migration ${m.migrationId}`);
+    }
+  }
+
   private end(m: MigrationRef): void {
     const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
     x?.digestSub?.unsubscribe();
@@ -359,13 +376,29 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   async abort(m: MigrationRef): Promise<void> {
     const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
-    if (!x) return; // never prepared here, or already undone
     try {
-      await undoMigration(this.side, x);
+      if (x) await undoMigration(this.side, x);
+      else await this.abortUnremembered(m);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
     }
-    this.end(m);
+    if (x) this.end(m);
+  }
+
+  /**
+   * An abort of a migration this plugin has no record of (never prepared here, already undone,
+   * or started before a controller or daemon restart): undone from what the VM's control entry
+   * says a migration left (unremembered-undo.ts) — unless a migration this plugin does remember
+   * holds the same VM, whose entry that is.
+   */
+  private async abortUnremembered(m: MigrationRef): Promise<void> {
+    const held = [...this.migrations.values(), ...this.activated.values()];
+    if (held.length > 0) {
+      const vmId = await resolveVmId({ sw: this.plugin.session, contract: this.contract, group: this.group, access: this.access }, m.vm).catch(() => undefined);
+      if (vmId === undefined || held.some((h) => h.vmId === vmId)) return;
+    }
+    const r = await undoUnremembered(this.side, m.vm);
+    if (r.found !== 'nothing') this.plugin.options.logger.warn('undid a migration this plugin has no record of, from the VM\'s control entry', { device: this.name, migrationId: m.migrationId, ...r });
   }
 }
 

@@ -33,6 +33,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "migrate one VM's state (--config, --vm, --from, --to, --trigger); --plan validates and shows the plan",
     run: async (argv) => (await import('../../controller/cli.js')).runMigrateCommand(argv),
   },
+  recover: {
+    summary: 'finish what a stopped controller left in its journal: roll back, clean the sources, or ask QEMU where the VM runs (--config, --trigger, --vm-at, --list)',
+    run: async (argv) => (await import('../../controller/recover-command.js')).runRecoverCommand(argv),
+  },
   federation: {
     summary: "serve this domain's controller to peer domains (--config): the destination side of cross-domain migrations",
     run: async (argv) => (await import('../../controller/federation/federation-command.js')).runFederationCommand(argv),

@@ -1,0 +1,201 @@
+/**
+ * What `carryover recover` does: finishes the migrations a controller left unfinished in its
+ * journal (the process was killed, the host rebooted) the one way each migration's last recorded
+ * phase allows (transition.ts, recoveryAction):
+ * - before activation, or aborted and not rolled back: roll back — the destinations cleaned, the
+ *   sources unfrozen; the source stays authoritative;
+ * - committed, sources not yet cleaned: delete the VM's copies at the sources;
+ * - activated, not committed: only the hypervisor knows where the VM runs. QEMU's monitor is
+ *   asked (and a VM still held in `pre-switchover` is released), or the operator says
+ *   (`--vm-at`); the VM at the destination commits, at the source rolls back.
+ * A QEMU migration still in progress when a migration is rolled back is cancelled: QEMU would
+ * otherwise wait in `pre-switchover` for a controller that is gone.
+ * Devices are reached as the inventory says; a plugin started here has no record of the
+ * migration and undoes it from the switch's own state (plugin/device-api/unremembered-undo.ts).
+ * Every step is journalled, so a recovery interrupted in turn is finished by the next one.
+ */
+import { silentLogger } from 'p4runtime-ts';
+import type { Logger } from 'p4runtime-ts';
+import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
+import { connectPlanDevices } from '../devices/connect-plan-devices.js';
+import type { DeviceConnector } from '../devices/connect-plan-devices.js';
+import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
+import type { MigrationJournal } from '../journal/journal.js';
+import type { MigrationPhase } from '../migration/events.js';
+import { MigrationMachine } from '../migration/migration-machine.js';
+import { recoveryAction, replay } from '../migration/transition.js';
+import type { MigrationState } from '../migration/transition.js';
+import { QmpClient } from '../qmp/index.js';
+import { queryMigration } from '../trigger/qemu-queries.js';
+
+/** Where the VM of an activated migration runs, as the operator knows it. */
+export type VmWhereabouts = 'source' | 'destination';
+
+/** Options of recoverMigrations. */
+export interface RecoverOptions {
+  readonly inventory: Inventory;
+  readonly journal: MigrationJournal;
+  /** Only this migration (default: every unfinished one in the journal). */
+  readonly migrationId?: string;
+  /** For an activated migration: where the VM runs now. */
+  readonly vmAt?: VmWhereabouts;
+  /** The source QEMU's monitor (socket path or `unix:`/`tcp:` address): asked where the VM runs, released or cancelled. */
+  readonly qemu?: string;
+  /** How devices are reached (default: as the inventory says). */
+  readonly connect?: DeviceConnector;
+  readonly defaultP4info: string;
+  readonly progress: (line: string) => void;
+  readonly logger?: Logger;
+}
+
+/** What recovery found and did for one migration. */
+export interface RecoveredMigration {
+  readonly migrationId: string;
+  readonly vm: string;
+  /** The phase the journal left it in. */
+  readonly phase: MigrationPhase;
+  readonly outcome: 'nothing-to-do' | 'rolled-back' | 'sources-cleaned' | 'committed' | 'needs-operator' | 'failed';
+  readonly detail: string;
+  /** Devices whose step failed (the journal keeps the migration open for the next recovery). */
+  readonly failedDevices: readonly string[];
+  /** Counter values recovery could not take back, when there may be some. */
+  readonly counters: string | undefined;
+  /** What QEMU said and was told, when its monitor was given. */
+  readonly qemu: string | undefined;
+}
+
+/** Unfinished migrations in `journal` (all, or those of `vm`): each with its state. */
+export async function unfinishedMigrations(journal: MigrationJournal, vm?: string): Promise<MigrationState[]> {
+  const out: MigrationState[] = [];
+  for (const id of (await journal.list()).sort()) {
+    const s = replay(await journal.load(id));
+    if ((vm === undefined || s.vm === vm) && recoveryAction(s).kind !== 'none') out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Recovers every unfinished migration of the journal (or the one asked for), one after another.
+ * @example
+ * const done = await recoverMigrations({ inventory, journal: new FileJournal(inventory.journal), defaultP4info, progress: console.error });
+ * if (done.some((r) => r.outcome === 'failed' || r.outcome === 'needs-operator')) process.exitCode = 1;
+ */
+export async function recoverMigrations(o: RecoverOptions): Promise<RecoveredMigration[]> {
+  const ids = o.migrationId !== undefined ? [o.migrationId] : (await unfinishedMigrations(o.journal)).map((s) => s.migrationId);
+  const out: RecoveredMigration[] = [];
+  for (const id of ids) out.push(await recoverOne(o, id));
+  return out;
+}
+
+const COUNTERS_UNCERTAIN = (destinations: readonly string[]): string =>
+  `the VM's counters at ${destinations.join(', ')} may already include the sources' values at the freeze (added by the final import or the activation); without the dead controller's record nothing says how much was added, so they are left as they are`;
+
+async function recoverOne(o: RecoverOptions, migrationId: string): Promise<RecoveredMigration> {
+  const logger = (o.logger ?? silentLogger).child({ migration: migrationId });
+  const machine = await MigrationMachine.resume(migrationId, { journal: o.journal, now: () => Date.now(), logger });
+  const s = machine.state;
+  const action = recoveryAction(s);
+  const base = { migrationId, vm: s.vm, phase: s.phase, failedDevices: [] as string[], counters: undefined, qemu: undefined };
+  if (action.kind === 'none') return { ...base, outcome: 'nothing-to-do', detail: s.phase === 'COMMITTED' ? 'committed and the sources cleaned' : 'aborted and rolled back' };
+  o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
+  const vm = o.inventory.vms.get(s.vm);
+  const missing = [...s.sources, ...s.destinations].filter((n) => !o.inventory.devices.has(n));
+  if (!vm || missing.length > 0) {
+    const what = !vm ? `VM '${s.vm}' is not under 'vms'` : `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not under 'devices'`;
+    return { ...base, outcome: 'failed', detail: `the journal names it, but ${what} in the inventory; recover with the inventory the migration ran with (--config)` };
+  }
+  const ref: MigrationRef = { migrationId, vm: vm.address };
+  const qmp = o.qemu !== undefined ? await QmpClient.connect({ address: o.qemu, logger }) : undefined;
+  try {
+    let qemuNote: string | undefined;
+    let where: VmWhereabouts | undefined;
+    if (action.kind === 'ask-trigger') {
+      const asked = qmp ? await askQemu(qmp, o.progress, migrationId) : undefined;
+      qemuNote = asked?.note;
+      where = asked?.where ?? o.vmAt;
+      if (where === undefined) {
+        return { ...base, qemu: qemuNote, outcome: 'needs-operator', detail: `the destinations were activated before the controller stopped and only the hypervisor knows where the VM runs now${qemuNote ? ` (${qemuNote})` : ''}; run carryover recover again with --vm-at source|destination, or with --trigger qemu:/path/to/the/source/qmp.sock` };
+      }
+    }
+    const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
+    const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, logger }));
+    const connected = await connect(devices([...s.sources, ...s.destinations]), { scope: { sources: s.sources, destinations: s.destinations } });
+    try {
+      const api = (n: string): DeviceApi => connected.apis.get(n) as DeviceApi;
+      if (action.kind === 'clean-sources' || where === 'destination') {
+        if (s.phase === 'ACTIVATED') await machine.record({ type: 'committed' });
+        const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
+        if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
+        const slots = r.values.reduce((n, x) => n + x.deleted, 0);
+        await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
+        return { ...base, qemu: qemuNote, outcome: s.phase === 'ACTIVATED' ? 'committed' : 'sources-cleaned', detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
+      }
+      // Roll back: the source stays authoritative.
+      const reason = action.kind === 'roll-back' ? action.reason : 'CONTROLLER_RESTARTED';
+      if (s.phase !== 'ABORTED') await machine.record({ type: 'abort', reason, detail: `the controller stopped in phase ${s.phase}; rolled back by carryover recover` });
+      // An activated destination looks like the VM's home to its switch: it is cleaned as a source is after a commit.
+      const activated = s.phase === 'ACTIVATED' || s.abort?.inPhase === 'ACTIVATED';
+      const dst = await eachDevice(s.destinations, async (n) => {
+        if (activated) await api(n).deleteAtSource(ref, 0);
+        else await api(n).abort(ref);
+      });
+      const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
+      const failed = [...dst.failed, ...src.failed];
+      if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
+      await machine.record({ type: 'rolled-back' });
+      if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
+      const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_UNCERTAIN(s.destinations) : undefined;
+      return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
+    } finally {
+      await connected.stop();
+    }
+  } finally {
+    await qmp?.close();
+  }
+}
+
+/** Runs `step` at every named device at once; collects values and failures (named). */
+async function eachDevice<T>(names: readonly string[], step: (n: string) => Promise<T>): Promise<{ values: T[]; failed: string[]; errors: string[] }> {
+  const values: T[] = [];
+  const failed: string[] = [];
+  const errors: string[] = [];
+  await Promise.all(names.map(async (n) => {
+    try {
+      values.push(await step(n));
+    } catch (e) {
+      failed.push(n);
+      errors.push(`${n}: ${(e as Error).message}`);
+    }
+  }));
+  return { values, failed, errors };
+}
+
+/** Where QEMU says the VM of an activated migration runs; a VM held in `pre-switchover` is released first. */
+async function askQemu(qmp: QmpClient, progress: (l: string) => void, id: string): Promise<{ where: VmWhereabouts | undefined; note: string }> {
+  let { info } = await queryMigration(qmp, 5_000);
+  if (info.status === 'pre-switchover') {
+    // Activated and held: what the dead controller would have done next.
+    progress(`${id}: QEMU holds the VM in pre-switchover; the destinations were activated: migrate-continue`);
+    await qmp.execute('migrate-continue', { state: 'pre-switchover' }, { timeoutMs: 5_000 });
+    const until = Date.now() + 30_000;
+    while (!['completed', 'failed', 'cancelled'].includes(info.status) && Date.now() < until) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 20));
+      info = (await queryMigration(qmp, 5_000)).info;
+    }
+    if (info.status === 'completed') return { where: 'destination', note: 'QEMU was held in pre-switchover; released, it completed' };
+  }
+  if (info.status === 'completed') return { where: 'destination', note: 'QEMU completed the migration' };
+  if (info.status === 'failed' || info.status === 'cancelled') return { where: 'source', note: `QEMU's migration ${info.status}${info.errorDesc ? ` (${info.errorDesc})` : ''}: the VM runs at the source` };
+  return { where: undefined, note: `QEMU's migration status is '${info.status}'` };
+}
+
+/** After a rollback: a QEMU migration still under way is cancelled, so the VM resumes at the source. */
+async function cancelQemu(qmp: QmpClient, note: string | undefined): Promise<string> {
+  const { info } = await queryMigration(qmp, 5_000);
+  if (['setup', 'active', 'pre-switchover', 'device'].includes(info.status)) {
+    await qmp.execute('migrate_cancel', undefined, { timeoutMs: 5_000 });
+    return `${note ? `${note}; ` : ''}QEMU's migration was '${info.status}': cancelled, the VM resumes at the source`;
+  }
+  if (info.status === 'completed') return `${note ? `${note}; ` : ''}QEMU completed the migration without carryover's activation: the VM runs at the destination without its network state, which stays at the source`;
+  return `${note ? `${note}; ` : ''}QEMU's migration status is '${info.status}'`;
+}

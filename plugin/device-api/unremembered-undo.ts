@@ -1,0 +1,98 @@
+/**
+ * Undoing or finishing a migration this plugin does not remember: it was started by a controller
+ * (with its in-process plugins) that has since died, or by this daemon before it restarted. The
+ * switch still holds what the migration left, and the VM's migration control entry
+ * (p4/README.md "Migration control") says which side of it this switch was:
+ *
+ * | entry            | this switch was                                   | undo                                   |
+ * |------------------|---------------------------------------------------|----------------------------------------|
+ * | `staged = 1`     | a destination, state staged, never activated       | the VM's slots and entries cleared, the VM marked not here |
+ * | `track` or `freeze` | a source (or a destination prepared, nothing staged) | normal operation restored (no entry) |
+ * | none, or neither | nothing of a migration in progress                 | nothing                                 |
+ *
+ * Slots are cleared conditionally (only where they still hold what was read), so a flow that took
+ * a slot meanwhile stays. Counter values a destination may already have added are not taken back:
+ * without the migration's record nothing says how much was added (the caller reports it).
+ */
+import { fieldValue } from '../contract/index.js';
+import type { EdgePlugin } from '../edge-plugin.js';
+import { resolveVmId } from '../vm-state.js';
+import type { VmSlotIndex } from '../state-access/index.js';
+import { exportTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
+import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
+
+/** What an unremembered undo or cleanup did at one switch. */
+export interface UnrememberedOutcome {
+  /** What the control entry said this switch was. */
+  readonly found: 'destination-staged' | 'source' | 'nothing';
+  readonly slotsCleared: number;
+  readonly entriesRemoved: number;
+}
+
+/** The switch and its slot index. */
+interface Side {
+  readonly plugin: EdgePlugin;
+  readonly index: VmSlotIndex;
+}
+
+/** The VM's id here, or undefined when the VM map does not hold it (nothing of it can be here). */
+async function vmIdHere(plugin: EdgePlugin, vm: string): Promise<number | undefined> {
+  try {
+    return await resolveVmId({ sw: plugin.session, contract: plugin.contract, group: plugin.group, access: plugin.registerAccess }, vm);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'VM_UNKNOWN') return undefined;
+    throw e;
+  }
+}
+
+/** Clears the VM's slots (conditionally) and its migratable-table entries. */
+async function clearVm(side: Side, vmId: number): Promise<{ slotsCleared: number; entriesRemoved: number }> {
+  const { plugin } = side;
+  const g = plugin.group;
+  // A scan filtered by VM: without the migration's record the index may not know every slot.
+  const slots = await plugin.registerAccess.readSlots('all', { occupiedOnly: true, where: { [g.vm.name]: BigInt(vmId) } });
+  const mine = slots.filter((s) => Number(fieldValue(s.words, g.vm)) === vmId);
+  const out = mine.length === 0 ? [] : await plugin.registerAccess.clearSlotsIf(mine.map((s) => ({ index: s.index, words: s.words })));
+  for (const o of out) if (o.applied) side.index.forget(o.index);
+  const entriesRemoved = await removeTableEntries(plugin, vmId, await exportTableEntries(plugin, vmId));
+  setEntryPhase(plugin, vmId, 'normal');
+  return { slotsCleared: out.filter((o) => o.applied).length, entriesRemoved };
+}
+
+/**
+ * Undoes what an unremembered migration left for `vm` at this switch, as its control entry tells
+ * (see the table above). Safe to repeat: a second call finds nothing.
+ */
+export async function undoUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
+  const { plugin } = side;
+  const vmId = plugin.contract.control ? await vmIdHere(plugin, vm) : undefined;
+  const nothing: UnrememberedOutcome = { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
+  // No control table: no migration could have changed anything here.
+  if (vmId === undefined || !plugin.contract.control) return nothing;
+  const control = controlOf(plugin.contract.control);
+  const entry = await readControl(plugin.session, control, vmId);
+  const flag = (name: 'track' | 'freeze' | 'staged'): boolean => (entry?.[control.flags[name]] ?? 0n) !== 0n;
+  if (flag('staged')) {
+    const cleared = await clearVm(side, vmId);
+    // The VM does not run here: its packets are dropped, not tracked (as after a delete at a source).
+    await writeControl(plugin.session, control, vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
+    return { found: 'destination-staged', ...cleared };
+  }
+  if (flag('track') || flag('freeze')) {
+    await restoreControl(plugin.session, control, vmId, undefined);
+    return { found: 'source', slotsCleared: 0, entriesRemoved: 0 };
+  }
+  return nothing;
+}
+
+/**
+ * Deletes the VM's state at this switch without the migration's record (the VM runs elsewhere
+ * now): its slots cleared conditionally, its entries removed, the VM marked not here.
+ */
+export async function cleanUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
+  const vmId = await vmIdHere(side.plugin, vm);
+  if (vmId === undefined) return { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
+  const cleared = await clearVm(side, vmId);
+  await writeControl(side.plugin.session, controlOf(side.plugin.contract.control), vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
+  return { found: 'source', ...cleared };
+}

@@ -1,0 +1,200 @@
+/**
+ * A controller that stops mid-migration (killed, its host down) and `carryover recover` after it,
+ * on two simulated switches over real gRPC. The stopped controller's in-process plugins go with
+ * it: the switches keep what the migration left (a frozen source, staged or activated state at
+ * the destination) and its journal file is all that remains. Recovery starts fresh plugins that
+ * remember nothing and finishes each migration the way its last journalled phase allows.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Subject } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration, runMigrateCommand, runRecoverCommand } from '../../controller/index.js';
+import type { SlotGroupSpec } from '../../plugin/index.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { buildTcpFrame } from '../../sim/workload/index.js';
+import { countVmSlots } from '../demo/demo-observer.js';
+import { UPLINK, startEdgeRig } from '../edge-rig.js';
+
+const VM = 0x0a000005;
+const REMOTE = 0xc6336409;
+const out = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array => buildTcpFrame({ src: VM, dst: REMOTE, srcPort: port, dstPort: 443, seq, ack, flags, window: 64240, payload });
+const back = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array => buildTcpFrame({ src: REMOTE, dst: VM, srcPort: 443, dstPort: port, seq, ack, flags, window: 65160, payload });
+const P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb');
+const SRC_ID = 7;
+const DST_ID = 9;
+const PORTS = Array.from({ length: 12 }, (_, i) => 31_000 + i);
+
+let group: SlotGroupSpec | undefined;
+
+/** A sim with stateful_edge and the VM laid out as `vmId`, left without a controller. */
+async function sim(vmId: number): Promise<SimSwitch> {
+  const rig = await startEdgeRig({ profile: 'full', topology: false });
+  await rig.sw.write([
+    rig.sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
+    rig.sw.table('port_role').insert({ match: { port: 1 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
+    rig.sw.table('vm_table').insert({ match: { vm_addr: '10.0.0.5' }, action: 'set_vm', params: { vm_id: vmId, port: 1 } }),
+  ]);
+  group = rig.plugin.group;
+  await rig.plugin.stop();
+  return rig.sim;
+}
+
+/** Where a controller stops: after pre-copy, with the source frozen, once activated, or once committed. */
+type StopAt = 'PRECOPY' | 'FROZEN' | 'ACTIVATED' | 'COMMITTED';
+
+describe('controller restart — carryover recover finishes what a stopped controller left', () => {
+  let dir: string;
+  let src: SimSwitch;
+  let dst: SimSwitch;
+  let config: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'carryover-recover-'));
+    [src, dst] = await Promise.all([sim(SRC_ID), sim(DST_ID)]);
+    for (const p of PORTS) {
+      expect(src.dataplane.inject(1, out(p, 100, 0, 0x02)).kind).toBe('forward');
+      expect(src.dataplane.inject(UPLINK, back(p, 900, 101, 0x12)).kind).toBe('forward');
+      expect(src.dataplane.inject(1, out(p, 101, 901, 0x10)).kind).toBe('forward');
+    }
+    config = join(dir, 'site.yaml');
+    await writeFile(config, `journal: ./journal
+devices:
+  edge-a: { address: ${src.address}, deviceId: ${src.deviceId}, electionId: 20, hosts: [host-a] }
+  edge-b: { address: ${dst.address}, deviceId: ${dst.deviceId}, electionId: 20, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`);
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all([src?.stop(), dst?.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A controller of our own that migrates vm-7 with a journal in the inventory's directory and stops at `at` without a word to anyone. */
+  async function controllerStoppingAt(at: StopAt, id: string): Promise<void> {
+    const inv = loadInventory(config);
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
+    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO, domain: 'default', controller: undefined, scope });
+    const journal = new FileJournal(inv.journal);
+    try {
+      const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
+      const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
+      await engine.prepare();
+      const paused$ = new Subject<void>();
+      const rounds = engine.precopy(paused$);
+      setTimeout(() => paused$.next(), 50);
+      await rounds;
+      if (at === 'FROZEN') {
+        await connected.apis.get('edge-a')?.freeze({ migrationId: id, vm: '10.0.0.5' });
+        await machine.record({ type: 'frozen' });
+      }
+      if (at === 'ACTIVATED' || at === 'COMMITTED') await engine.pauseSync();
+      if (at === 'COMMITTED') await machine.record({ type: 'committed' });
+      expect(machine.state.phase).toBe(at);
+    } finally {
+      // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
+      await connected.stop();
+      await journal.close();
+    }
+  }
+
+  const recover = async (...extra: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+    const o: string[] = [];
+    const e: string[] = [];
+    const code = await runRecoverCommand(['--config', config, ...extra], { stdout: (l) => o.push(l), stderr: (l) => e.push(l) });
+    return { code, out: o, err: e };
+  };
+  const events = async (id: string): Promise<string[]> => (await readFile(join(dir, 'journal', `${id}.journal.jsonl`), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+  const passesAtSource = (): boolean => PORTS.every((p) => src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward');
+  const passesAtDestination = (): boolean => PORTS.every((p) => dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward');
+  const slots = (s: SimSwitch, vmId: number): number => countVmSlots(s, group as SlotGroupSpec, vmId);
+
+  it('recover — stopped in pre-copy: a new migration of the VM is refused until recovery rolls it back (destination clean, source unchanged); then the VM migrates', async () => {
+    await controllerStoppingAt('PRECOPY', 'm-pre');
+    expect(slots(dst, DST_ID)).toBe(PORTS.length); // staged there
+    const refused = await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'], { stdout: () => undefined, stderr: (l) => refusedLines.push(l) });
+    expect(refused).toBe(2);
+    expect(refusedLines.join('\n')).toMatch(/unfinished migration in the journal: m-pre \(left in PRECOPY\).*carryover recover/);
+    const listed = await recover('--list');
+    expect(listed.out.join('\n')).toMatch(/m-pre \(VM vm-7\): left in PRECOPY, edge-a → edge-b; recovery: roll-back/);
+
+    const r = await recover('--json');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out[0] ?? '{}') as { migrations: { migrationId: string; outcome: string; counters: string | null }[] };
+    expect(res.migrations).toMatchObject([{ migrationId: 'm-pre', outcome: 'rolled-back' }]);
+    expect(res.migrations[0]?.counters ?? undefined).toBeUndefined(); // nothing was added before the pause
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+    expect((await events('m-pre')).slice(-2)).toEqual(['abort', 'rolled-back']);
+    expect(await recover()).toMatchObject({ code: 0, out: [expect.stringMatching(/^nothing to recover/)] });
+
+    const again = await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--pause-deadline-ms', '60000'], { stdout: () => undefined, stderr: () => undefined });
+    expect(again).toBe(0);
+    expect(passesAtDestination()).toBe(true);
+    expect(slots(src, SRC_ID)).toBe(0);
+  }, 300_000);
+  const refusedLines: string[] = [];
+
+  it('recover — stopped with the source frozen: the source forwards the VM\'s traffic again, the destination holds nothing of it', async () => {
+    await controllerStoppingAt('FROZEN', 'm-frz');
+    expect(PORTS.some((p) => src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward')).toBe(false);
+    const r = await recover();
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^migration m-frz \(VM vm-7, left in FROZEN\): ROLLED BACK/);
+    expect(r.out.join('\n')).toMatch(/counters: .*edge-b may already include/);
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+  }, 300_000);
+
+  it('recover — stopped once activated: without word of where the VM runs it changes nothing and says what it needs; told "destination", it commits and cleans the source', async () => {
+    await controllerStoppingAt('ACTIVATED', 'm-act');
+    const asked = await recover();
+    expect(asked.code).toBe(1);
+    expect(asked.out[0]).toMatch(/NEEDS OPERATOR — .*--vm-at source\|destination/);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(slots(dst, DST_ID)).toBe(PORTS.length);
+    expect((await events('m-act')).at(-1)).toBe('activated');
+
+    const r = await recover('--vm-at', 'destination');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/COMMITTED — the VM runs at the destination; 12 slots deleted at edge-a/);
+    expect(slots(src, SRC_ID)).toBe(0);
+    expect(passesAtDestination()).toBe(true);
+    expect((await events('m-act')).slice(-2)).toEqual(['committed', 'source-cleaned']);
+  }, 300_000);
+
+  it('recover — stopped once activated, the VM still at the source: the activated destination is cleaned and the source unfrozen', async () => {
+    await controllerStoppingAt('ACTIVATED', 'm-back');
+    const r = await recover('--vm-at', 'source');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/ROLLED BACK/);
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(PORTS.some((p) => dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward')).toBe(false);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+    expect((await events('m-back')).slice(-2)).toEqual(['abort', 'rolled-back']);
+  }, 300_000);
+
+  it('recover — stopped after the commit, before the sources were cleaned: the source\'s copies are deleted', async () => {
+    await controllerStoppingAt('COMMITTED', 'm-com');
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    const r = await recover('--migration-id', 'm-com');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/SOURCES CLEANED/);
+    expect(slots(src, SRC_ID)).toBe(0);
+    expect(passesAtDestination()).toBe(true);
+    expect((await events('m-com')).at(-1)).toBe('source-cleaned');
+  }, 300_000);
+
+  it('recover — bad requests change nothing: an unknown migration id, a bad --vm-at, a missing inventory', async () => {
+    expect((await recover('--migration-id', 'nope')).code).toBe(2);
+    expect((await recover('--vm-at', 'sideways')).err[0]).toMatch(/--vm-at sideways: expected source or destination/);
+    const missing = await runRecoverCommand(['--config', join(dir, 'absent.yaml')], { stdout: () => undefined, stderr: () => undefined });
+    expect(missing).toBe(2);
+  });
+});
