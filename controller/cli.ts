@@ -162,10 +162,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   }
   for (const l of planLines(plan)) io.stderr(l);
   const left = await unfinishedOf(inv, plan.vm.name);
-  if (left !== undefined) {
-    io.stderr(`carryover migrate: ${left}`);
+  if (left.refuse !== undefined) {
+    io.stderr(`carryover migrate: ${left.refuse}`);
     return 2;
   }
+  if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let outcome: MigrationOutcome;
   try {
     outcome = await executeMigration({
@@ -194,19 +195,25 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
 }
 
 /**
- * Why a new migration of `vm` must not start: an earlier one is unfinished in the journal (its
- * controller stopped), so its source may be frozen or its destinations hold staged state.
+ * Whether a new migration of `vm` may start. A migration its controller left in flight (stopped
+ * before it ended: no abort or commit recorded) may hold a frozen source or staged state: refused
+ * until `carryover recover` finishes it. One that ended but whose cleanup did not finish
+ * everywhere (a rollback or a source delete a device refused) is reported and does not block.
  */
-async function unfinishedOf(inv: Inventory, vm: string): Promise<string | undefined> {
+async function unfinishedOf(inv: Inventory, vm: string): Promise<{ refuse?: string; warn?: string }> {
   let left;
   try {
     left = await unfinishedMigrations(new FileJournal(inv.journal), vm);
   } catch (e) {
-    return `the journal (${inv.journal}) cannot be read: ${(e as Error).message}`;
+    return { refuse: `the journal (${inv.journal}) cannot be read: ${(e as Error).message}` };
   }
-  const first = left[0];
-  if (!first) return undefined;
-  return `VM ${vm} has an unfinished migration in the journal: ${left.map((s) => `${s.migrationId} (left in ${s.phase})`).join(', ')}; its devices may hold a frozen source or staged state. Run 'carryover recover --config <this inventory>' first (carryover recover --help)`;
+  const list = (ss: typeof left): string => ss.map((s) => `${s.migrationId} (left in ${s.phase})`).join(', ');
+  const inFlight = left.filter((s) => s.phase !== 'ABORTED' && s.phase !== 'COMMITTED');
+  const ended = left.filter((s) => s.phase === 'ABORTED' || s.phase === 'COMMITTED');
+  return {
+    ...(inFlight.length > 0 ? { refuse: `VM ${vm} has a migration its controller left in flight: ${list(inFlight)}; its devices may hold a frozen source or staged state. Run 'carryover recover --config <this inventory>' first (carryover recover --help)` } : {}),
+    ...(ended.length > 0 ? { warn: `earlier migrations of VM ${vm} ended without their cleanup finishing everywhere: ${list(ended)}; 'carryover recover' retries it` } : {}),
+  };
 }
 
 function deviceLine(d: InventoryDevice): string {

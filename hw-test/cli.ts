@@ -29,6 +29,8 @@ export interface HwTestCommandIo {
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
+/** Interrupted by Ctrl-C (the shell's 128 + SIGINT), after the cleanup ran. */
+const EXIT_INTERRUPTED = 130;
 
 const d = DEFAULT_HW_TEST_OPTIONS;
 const HELP = `usage: carryover hw-test --target HOST:PORT --profile ${HW_TEST_PROFILE_NAMES.join('|')} --p4info FILE [options]
@@ -63,7 +65,8 @@ options:
   --log-level LEVEL        debug | info | warn | error (default error; logs go to stderr)
   -h, --help               this help
 
-exit status: 0 no check failed; 1 a check failed; 2 bad flags or refused target`;
+exit status: 0 no check failed; 1 a check failed; 2 bad flags or refused target; 130 interrupted
+(Ctrl-C: the running group finishes, then every write is reverted; a second Ctrl-C stops at once)`;
 
 function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -167,8 +170,17 @@ export async function runHwTestCommand(
     io.stdout(`${HELP}\n`);
     return EXIT_OK;
   }
+  // Ctrl-C: no further group starts and every write is reverted, so an interrupted run does not
+  // leave its fixture on the switch (a second Ctrl-C stops at once, leaving it as it is).
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    io.stderr('carryover hw-test: interrupted; finishing the current group, then reverting every write (Ctrl-C again to stop at once and leave the switch as it is)');
+    interrupt.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
   try {
-    const options = optionsFrom(values, progressPrinter(io.stderr), io.stderr);
+    const options = { ...optionsFrom(values, progressPrinter(io.stderr), io.stderr), signal: interrupt.signal };
     const report = await runHwTest(options);
     const md = renderMarkdown(report);
     const reportPath = str(values['report']);
@@ -176,11 +188,14 @@ export async function runHwTestCommand(
     if (reportPath !== undefined) writeFile('--report', reportPath, md);
     if (junitPath !== undefined) writeFile('--junit', junitPath, renderJunit(report));
     io.stdout(values['json'] === true ? renderJson(report) : md);
-    io.stderr(`carryover hw-test: ${summaryLine(report.summary)}`);
+    io.stderr(`carryover hw-test: ${summaryLine(report.summary)}${interrupt.signal.aborted ? ' (interrupted: not every group ran)' : ''}`);
+    if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
     return report.summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
   } catch (e) {
     const err = e instanceof HwTestError ? e : new HwTestError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     io.stderr(`carryover hw-test: ${err.message}`);
     return err.code === 'BAD_OPTIONS' || err.code === 'REFUSED' ? EXIT_USAGE : EXIT_FAILED;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
 }

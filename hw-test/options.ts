@@ -79,6 +79,8 @@ export interface HwTestOptions {
   readonly connectTimeoutMs?: number;
   readonly logger?: Logger;
   readonly onProgress?: (event: HwTestProgress) => void;
+  /** Aborted: no further group starts; every write made so far is reverted and the report says where it stopped. */
+  readonly signal?: AbortSignal;
 }
 
 /** Options after validation: files read, defaults filled, frozen. */
@@ -110,6 +112,7 @@ export interface ParsedHwTestOptions {
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
   readonly onProgress: (event: HwTestProgress) => void;
+  readonly signal: AbortSignal | undefined;
 }
 
 /** Defaults of every optional field. */
@@ -271,5 +274,6 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     connectTimeoutMs: intOf('--connect-timeout', o.connectTimeoutMs, 1, 600_000, d.connectTimeoutMs),
     logger,
     onProgress: o.onProgress ?? (() => undefined),
+    signal: o.signal,
   });
 }

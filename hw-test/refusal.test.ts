@@ -43,7 +43,7 @@ describe('hw-test — refusing a target with the wrong pipeline', () => {
     sim = await startEdgeSim('bmv2');
     const e = await refusal(runAgainstSim(sim, 'bmv2', { pushPipeline: false }));
     expect(e.code).toBe('REFUSED');
-    expect(e.message).toMatch(/^refusing to run: the target 127\.0\.0\.1:\d+ \(device 0\) has no forwarding pipeline\. .* rerun with --push-pipeline to load it/);
+    expect(e.message).toMatch(/^refusing to run: the target 127\.0\.0\.1:\d+ \(device 0\) has no forwarding pipeline\. .* rerun with --push-pipeline to load it, or load it yourself — or, if that switch does run a pipeline, check --device-id \(device 0 was asked\)/);
     expect(sim.state.pipeline()).toBeNull();
   });
 
@@ -63,7 +63,7 @@ describe('hw-test — refusing a target with the wrong pipeline', () => {
     const e = await refusal(runAgainstSim(sim, 'bmv2', { pushPipeline: false }));
     expect(e.code).toBe('REFUSED');
     expect(e.message).toMatch(/is not the one in --p4info .*stateful_edge\.p4info\.txtpb: program: expected 'stateful_edge', target 'l2_echo'; /);
-    expect(e.message).toMatch(/Rerun with --push-pipeline to replace it for the run \(hw-test pushes the previous one back at the end\)/);
+    expect(e.message).toMatch(/Rerun with --push-pipeline to replace it for the run \(hw-test pushes the previous one back at the end, but a pipeline push clears the switch: the previous pipeline comes back without its table entries, counter and register values\)/);
     expect(sim.state.pipeline()).toMatchObject({ program: 'l2_echo', cookie });
   });
 
@@ -83,7 +83,7 @@ describe('hw-test — refusing a target with the wrong pipeline', () => {
     const r = await runAgainstSim(sim, 'bmv2', { groups: ['conformance'] });
     expect(outcomes(r)['conformance/pipeline-set']).toBe('PASS');
     expect(outcomes(r)['cleanup/undo']).toBe('PASS');
-    expect(r.notes.join('\n')).toMatch(/replaced the target's pipeline .* the previous one is pushed back at the end/);
+    expect(r.notes.join('\n')).toMatch(/replaced the target's pipeline .* the previous one is pushed back at the end, without the table entries, counter and register values it held/);
     expect(sim.state.pipeline()).toMatchObject({ program: 'l2_echo', cookie });
   });
 });

@@ -49,9 +49,10 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
       'REFUSED',
       identity.kind === 'missing'
         ? `refusing to run: ${where} has no forwarding pipeline. hw-test checks the pipeline of --p4info ${o.p4infoSource}; ` +
-            `rerun with ${push} to load it (BMv2: FILE is the JSON p4c-bm2-ss wrote), or load it yourself`
+            `rerun with ${push} to load it${o.deviceConfig ? '' : ' (BMv2: FILE is the JSON p4c-bm2-ss wrote)'}, or load it yourself — or, if that switch does run a pipeline, check --device-id (device ${o.deviceId} was asked)`
         : `refusing to run: the pipeline on ${where} is not the one in --p4info ${o.p4infoSource}: ${identity.differences.join('; ')}. ` +
-            `Rerun with ${push} to replace it for the run (hw-test pushes the previous one back at the end), or load the expected pipeline yourself`,
+            `Rerun with ${push} to replace it for the run (hw-test pushes the previous one back at the end, but a pipeline push clears the switch: ` +
+            `the previous pipeline comes back without its table entries, counter and register values), or load the expected pipeline yourself`,
     );
   }
   const previous = identity.kind === 'different' ? await currentPipeline(sw, 'ALL') : undefined;
@@ -59,7 +60,7 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
   if (previous?.p4info && previous.deviceConfig.length > 0) {
     const p4info = previous.p4info;
     undo.add('push back the pipeline the target ran before', () => sw.setPipeline('VERIFY_AND_COMMIT', p4info, previous.deviceConfig, previous.cookie));
-    notes.push(`replaced the target's pipeline (${identity.differences[0] ?? 'different'}) with ${o.p4infoSource}; the previous one is pushed back at the end`);
+    notes.push(`replaced the target's pipeline (${identity.differences.join('; ') || 'different'}) with ${o.p4infoSource}; the previous one is pushed back at the end, without the table entries, counter and register values it held (a pipeline push clears them)`);
   } else if (previous) {
     undo.note('the target did not return the device config of its previous pipeline, so that pipeline could not be pushed back');
     notes.push(`replaced the target's pipeline with ${o.p4infoSource}; the previous one cannot be restored (no device config returned)`);
@@ -114,6 +115,10 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
     sw.bindSchema(o.schema);
     session = new HwTestSession(o, profile, sw, o.schema, contract, pipeline, undo, notes);
     for (const id of o.groups) {
+      if (o.signal?.aborted) {
+        notes.push(`interrupted before group ${id}: it and the groups after it were not run`);
+        break;
+      }
       const g = hwTestGroup(id);
       o.onProgress({ kind: 'group', group: id, title: g.title });
       const rec = new GroupRecorder(id, o.onProgress);
@@ -122,17 +127,8 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
       groups.push({ id, title: g.title, checks: rec.results(), durationMs: performance.now() - g0 });
     }
   } finally {
-    const rec = new GroupRecorder('cleanup', o.onProgress);
-    const c0 = performance.now();
-    const outcome = await undo.revertAll();
-    const detail = `${outcome.recorded} writes recorded; ${outcome.reverted} reverted at the end, the rest by their own checks${outcome.notes.length > 0 ? `; ${outcome.notes.join('; ')}` : ''}`;
-    rec.record(
-      'undo',
-      'every write reverted',
-      outcome.failures.length === 0 ? pass(detail, { code: '-', message: '' }) : fail(`${outcome.failures.length} revert(s) failed; ${detail}`, { code: '-', message: '' }, outcome.failures.map((f) => `${f.what}: ${f.error}`)),
-      performance.now() - c0,
-    );
-    groups.push({ id: 'cleanup', title: '6. Cleanup', checks: rec.results(), durationMs: performance.now() - c0 });
+    // A refused target was never written to: no cleanup to report.
+    if (session !== undefined || undo.size > 0) await cleanUp(undo, o.onProgress, groups);
     session?.close();
     await sw.close();
   }
@@ -148,4 +144,19 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
     groups,
     summary: summarize(groups),
   };
+}
+
+/** Reverts every recorded write and reports it as the cleanup group. */
+async function cleanUp(undo: UndoLog, onProgress: ParsedHwTestOptions['onProgress'], groups: GroupResult[]): Promise<void> {
+  const rec = new GroupRecorder('cleanup', onProgress);
+  const c0 = performance.now();
+  const outcome = await undo.revertAll();
+  const detail = `${outcome.recorded} writes recorded; ${outcome.reverted} reverted at the end, the rest by their own checks${outcome.notes.length > 0 ? `; ${outcome.notes.join('; ')}` : ''}`;
+  rec.record(
+    'undo',
+    'every write reverted',
+    outcome.failures.length === 0 ? pass(detail, { code: '-', message: '' }) : fail(`${outcome.failures.length} revert(s) failed; ${detail}`, { code: '-', message: '' }, outcome.failures.map((f) => `${f.what}: ${f.error}`)),
+    performance.now() - c0,
+  );
+  groups.push({ id: 'cleanup', title: '6. Cleanup', checks: rec.results(), durationMs: performance.now() - c0 });
 }

@@ -36,6 +36,11 @@ export class UndoLog {
   private readonly notes: string[] = [];
   private recorded = 0;
 
+  /** Writes recorded so far (reverted or not). */
+  get size(): number {
+    return this.recorded;
+  }
+
   /** Records a write and how to revert it. */
   add(what: string, run: () => Promise<void>): UndoHandle {
     const step: Step = { what, run, done: false };

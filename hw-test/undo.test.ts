@@ -84,3 +84,35 @@ describe('hw-test — undo', () => {
     });
   }
 });
+
+describe('hw-test — an interrupted run', () => {
+  it('abort signal: no group starts after it, every write made so far is reverted, the report says where it stopped', async () => {
+    sim = await startEdgeSim('full');
+    await prepare(sim, 'full');
+    const before = snapshotSim(sim, CHANGE_LOG_REGISTERS);
+    const stop = new AbortController();
+    // Interrupted while the second group runs: it finishes, nothing after it starts.
+    let groupsStarted = 0;
+    const r = await runAgainstSim(sim, 'full', {
+      pushPipeline: false,
+      signal: stop.signal,
+      onProgress: (e) => {
+        if (e.kind === 'group' && ++groupsStarted === 2) stop.abort();
+      },
+    });
+    expect(groupsStarted).toBe(2);
+    expect(r.notes.join('\n')).toMatch(/interrupted before group \S+: it and the groups after it were not run/);
+    expect(r.groups.map((g) => g.id).at(-1)).toBe('cleanup');
+    expect(r.groups).toHaveLength(3);
+    expect(outcomes(r)['cleanup/undo']).toBe('PASS');
+    expect(snapshotSim(sim, CHANGE_LOG_REGISTERS)).toBe(before);
+  });
+
+  it('a refused target was never written: no cleanup group is reported', async () => {
+    sim = await startEdgeSim('bmv2');
+    const checks: string[] = [];
+    const run = runAgainstSim(sim, 'bmv2', { pushPipeline: false, onProgress: (e) => e.kind === 'check' && checks.push(`${e.group}/${e.id}`) });
+    await expect(run).rejects.toThrow(/refusing to run/);
+    expect(checks).toEqual([]);
+  });
+});

@@ -176,13 +176,21 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         await engine.abort(reason, detail);
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } });
       }
-      const trigger = await QemuTrigger.attach({
-        source: o.trigger.source,
-        ...(o.trigger.destination ? { destination: o.trigger.destination } : {}),
-        handler: h.handler,
-        pauseDeadlineMs: o.pauseDeadlineMs,
-        logger,
-      });
+      let trigger: QemuTrigger;
+      try {
+        trigger = await QemuTrigger.attach({
+          source: o.trigger.source,
+          ...(o.trigger.destination ? { destination: o.trigger.destination } : {}),
+          handler: h.handler,
+          pauseDeadlineMs: o.pauseDeadlineMs,
+          logger,
+        });
+      } catch (e) {
+        // The devices are prepared by now: undo that, so a bad monitor path leaves nothing behind.
+        const detail = `attaching the QEMU trigger: ${(e as Error).message}`;
+        await engine.abort('ABORTED_BY_TRIGGER', detail);
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason: 'ABORTED_BY_TRIGGER', detail } });
+      }
       try {
         if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
         else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);

@@ -55,7 +55,7 @@ export class MigrationMachine {
   static async plan(p: Omit<Extract<MigrationEvent, { type: 'planned' }>, 'type' | 'atMs'>, deps: MigrationMachineDeps): Promise<MigrationMachine> {
     const event: MigrationEvent = { type: 'planned', atMs: deps.now(), ...p };
     const s = initialState(event);
-    if ((await deps.journal.load(p.migrationId)).length > 0) throw new ControllerError('BAD_CONFIG', `migration ${p.migrationId} is already in the journal; resume it, or choose a new id`);
+    if ((await deps.journal.load(p.migrationId)).length > 0) throw new ControllerError('BAD_CONFIG', `migration ${p.migrationId} is already in the journal; choose a new id (carryover recover --list shows the unfinished migrations)`);
     await deps.journal.append(p.migrationId, event);
     const m = new MigrationMachine(s, deps);
     m.logger.info('migration planned', { sources: p.sources, destinations: p.destinations });

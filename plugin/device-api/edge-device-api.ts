@@ -382,7 +382,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
     }
-    if (x) this.end(m);
+    // Also without a record: a prepare that failed here opened the migration's session, which
+    // would otherwise hold the VM and a place under the concurrency limit for good.
+    this.end(m);
   }
 
   /**

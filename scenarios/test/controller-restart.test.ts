@@ -117,7 +117,7 @@ vms:
     expect(slots(dst, DST_ID)).toBe(PORTS.length); // staged there
     const refused = await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'], { stdout: () => undefined, stderr: (l) => refusedLines.push(l) });
     expect(refused).toBe(2);
-    expect(refusedLines.join('\n')).toMatch(/unfinished migration in the journal: m-pre \(left in PRECOPY\).*carryover recover/);
+    expect(refusedLines.join('\n')).toMatch(/migration its controller left in flight: m-pre \(left in PRECOPY\).*carryover recover/);
     const listed = await recover('--list');
     expect(listed.out.join('\n')).toMatch(/m-pre \(VM vm-7\): left in PRECOPY, edge-a → edge-b; recovery: roll-back/);
 

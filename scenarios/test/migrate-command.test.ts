@@ -123,6 +123,19 @@ vms:
     }
   }, 300_000);
 
+  it('migrate — --trigger qemu: with a monitor socket that does not exist: exit 1 naming it, the prepared devices rolled back, the journal ended, the next migration not blocked', async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-nosock', '--trigger', `qemu:${join(dir, 'absent.sock')}`]);
+    expect(r.code).toBe(1);
+    expect(r.out.join('\n')).toMatch(/ABORTED \(ABORTED_BY_TRIGGER\).*\n(.*\n)*.*cannot open the QMP socket .*absent\.sock/);
+    const events = (await readFile(join(dir, 'journal', 'm-nosock.journal.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(events.slice(-2)).toEqual(['abort', 'rolled-back']);
+    // Unfrozen and untracked at the source: the flows pass as before.
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+    const again = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-after', '--pause-deadline-ms', '60000']);
+    expect(again.code).toBe(0);
+  }, 300_000);
+
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
     try {
