@@ -74,7 +74,7 @@ describe('migration machine — record, journal, phases', () => {
     await before.record({ type: 'frozen' });
     const after = await MigrationMachine.resume('m1', { journal: new FileJournal(dir), now: () => 9 });
     expect(after.state).toEqual(before.state);
-    await expect(MigrationMachine.plan(PLAN, { journal: new FileJournal(dir), now: () => 9 })).rejects.toThrow(/already in the journal; resume it/);
+    await expect(MigrationMachine.plan(PLAN, { journal: new FileJournal(dir), now: () => 9 })).rejects.toThrow(/already in the journal; choose a new id \(carryover recover --list/);
     expect(await new FileJournal(dir).list()).toEqual(['m1']);
   });
 });
