@@ -29,7 +29,7 @@ import { checkIncomingBatch } from './batch-check.js';
 import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
-import { exportTableEntries, importTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
+import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
 import { controlOf, readControl, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
@@ -43,6 +43,7 @@ import { schemaFingerprints } from './schema-fingerprints.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
 import { cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
+import { removeVmHere } from './vm-removal.js';
 import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
 import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
@@ -337,16 +338,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return this.once(m, 'deleteAtSource', async () => {
       const x = this.mig(m, true);
       if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
-      const slots = await vmSlots(this.source(), x);
-      const out = slots.length === 0 ? [] : await this.access.clearSlotsIf(slots.map((s) => ({ index: s.index, words: s.words })));
-      const deleted = out.filter((o) => o.applied).length;
-      for (const o of out) if (o.applied) this.index.forget(o.index);
-      await removeTableEntries(this.plugin, x.vmId, await exportTableEntries(this.plugin, x.vmId));
-      setEntryPhase(this.plugin, x.vmId, 'normal');
-      // The VM no longer runs here: its late packets are dropped, not tracked anew.
-      await writeControl(this.plugin.session, controlOf(this.contract.control), x.vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
+      const r = await removeVmHere(this.side, x.vmId, await vmSlots(this.source(), x));
       this.end(m);
-      return { deleted, skipped: out.length - deleted };
+      return { deleted: r.slotsCleared, skipped: r.slotsSkipped };
     });
   }
 

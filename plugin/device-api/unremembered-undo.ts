@@ -17,9 +17,9 @@
 import { fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import { resolveVmId } from '../vm-state.js';
-import type { VmSlotIndex } from '../state-access/index.js';
-import { exportTableEntries, removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
-import { controlOf, readControl, restoreControl, writeControl } from './vm-control-entry.js';
+import type { SlotRecord, VmSlotIndex } from '../state-access/index.js';
+import { readControl, restoreControl } from './vm-control-entry.js';
+import { removeVmHere } from './vm-removal.js';
 
 /** What an unremembered undo or cleanup did at one switch. */
 export interface UnrememberedOutcome {
@@ -45,18 +45,11 @@ async function vmIdHere(plugin: EdgePlugin, vm: string): Promise<number | undefi
   }
 }
 
-/** Clears the VM's slots (conditionally) and its migratable-table entries. */
-async function clearVm(side: Side, vmId: number): Promise<{ slotsCleared: number; entriesRemoved: number }> {
-  const { plugin } = side;
+/** The VM's slots here, found by a scan filtered by VM: without the migration's record the index may not know every slot. */
+async function slotsOfVm(plugin: EdgePlugin, vmId: number): Promise<SlotRecord[]> {
   const g = plugin.group;
-  // A scan filtered by VM: without the migration's record the index may not know every slot.
   const slots = await plugin.registerAccess.readSlots('all', { occupiedOnly: true, where: { [g.vm.name]: BigInt(vmId) } });
-  const mine = slots.filter((s) => Number(fieldValue(s.words, g.vm)) === vmId);
-  const out = mine.length === 0 ? [] : await plugin.registerAccess.clearSlotsIf(mine.map((s) => ({ index: s.index, words: s.words })));
-  for (const o of out) if (o.applied) side.index.forget(o.index);
-  const entriesRemoved = await removeTableEntries(plugin, vmId, await exportTableEntries(plugin, vmId));
-  setEntryPhase(plugin, vmId, 'normal');
-  return { slotsCleared: out.filter((o) => o.applied).length, entriesRemoved };
+  return slots.filter((s) => Number(fieldValue(s.words, g.vm)) === vmId);
 }
 
 /**
@@ -65,18 +58,16 @@ async function clearVm(side: Side, vmId: number): Promise<{ slotsCleared: number
  */
 export async function undoUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
   const { plugin } = side;
-  const vmId = plugin.contract.control ? await vmIdHere(plugin, vm) : undefined;
+  const control = plugin.contract.control;
   const nothing: UnrememberedOutcome = { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
   // No control table: no migration could have changed anything here.
-  if (vmId === undefined || !plugin.contract.control) return nothing;
-  const control = controlOf(plugin.contract.control);
+  const vmId = control ? await vmIdHere(plugin, vm) : undefined;
+  if (!control || vmId === undefined) return nothing;
   const entry = await readControl(plugin.session, control, vmId);
   const flag = (name: 'track' | 'freeze' | 'staged'): boolean => (entry?.[control.flags[name]] ?? 0n) !== 0n;
   if (flag('staged')) {
-    const cleared = await clearVm(side, vmId);
-    // The VM does not run here: its packets are dropped, not tracked (as after a delete at a source).
-    await writeControl(plugin.session, control, vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
-    return { found: 'destination-staged', ...cleared };
+    const r = await removeVmHere(side, vmId, await slotsOfVm(plugin, vmId));
+    return { found: 'destination-staged', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
   }
   if (flag('track') || flag('freeze')) {
     await restoreControl(plugin.session, control, vmId, undefined);
@@ -92,7 +83,6 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
 export async function cleanUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
   const vmId = await vmIdHere(side.plugin, vm);
   if (vmId === undefined) return { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
-  const cleared = await clearVm(side, vmId);
-  await writeControl(side.plugin.session, controlOf(side.plugin.contract.control), vmId, { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 });
-  return { found: 'source', ...cleared };
+  const r = await removeVmHere(side, vmId, await slotsOfVm(side.plugin, vmId));
+  return { found: 'source', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
 }
