@@ -58,7 +58,7 @@ export interface RecoveredMigration {
   readonly detail: string;
   /** Devices whose step failed (the journal keeps the migration open for the next recovery). */
   readonly failedDevices: readonly string[];
-  /** Counter values recovery could not take back, when there may be some. */
+  /** What became of counter values the destinations may have added in the pause, when there may be some. */
   readonly counters: string | undefined;
   /** What QEMU said and was told, when its monitor was given. */
   readonly qemu: string | undefined;
@@ -87,8 +87,8 @@ export async function recoverMigrations(o: RecoverOptions): Promise<RecoveredMig
   return out;
 }
 
-const COUNTERS_UNCERTAIN = (destinations: readonly string[]): string =>
-  `the VM's counters at ${destinations.join(', ')} may already include the sources' values at the freeze (added by the final import or the activation); without the dead controller's record nothing says how much was added, so they are left as they are`;
+const COUNTERS_ZEROED = (destinations: readonly string[]): string =>
+  `the VM's counter cells at ${destinations.join(', ')} set to zero with the rest of its state there (they may have held the sources' values, added in the pause); its count stays at the sources`;
 
 async function recoverOne(o: RecoverOptions, migrationId: string): Promise<RecoveredMigration> {
   const logger = (o.logger ?? silentLogger).child({ migration: migrationId });
@@ -144,7 +144,7 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
       await machine.record({ type: 'rolled-back' });
       if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
-      const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_UNCERTAIN(s.destinations) : undefined;
+      const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_ZEROED(s.destinations) : undefined;
       return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
     } finally {
       await connected.stop();

@@ -11,8 +11,9 @@
  * | none, or neither | nothing of a migration in progress                 | nothing                                 |
  *
  * Slots are cleared conditionally (only where they still hold what was read), so a flow that took
- * a slot meanwhile stays. Counter values a destination may already have added are not taken back:
- * without the migration's record nothing says how much was added (the caller reports it).
+ * a slot meanwhile stays. A destination's cells of the VM's counters are set to zero with the rest
+ * of its state there (vm-removal.ts): without the migration's record nothing says how much was
+ * added, and the VM does not run there.
  */
 import { fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';

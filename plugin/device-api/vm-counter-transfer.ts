@@ -77,6 +77,23 @@ export async function addVmCounters(plugin: EdgePlugin, vmId: number, values: Vm
 }
 
 /**
+ * Sets the VM's cell of every per-VM counter to zero, all written at once: the VM no longer runs
+ * here, and a count left behind would be added again if it came back (A→B→A doubling A's count).
+ * Returns the counters zeroed. Safe to repeat.
+ */
+export async function zeroVmCounters(plugin: EdgePlugin, vmId: number): Promise<readonly string[]> {
+  const sw = plugin.session;
+  const names = plugin.contract.counters.filter((c) => vmId < c.size).map((c) => c.counter);
+  if (names.length === 0) return names;
+  try {
+    await sw.write(names.map((n) => sw.counter(n).modify(vmId, { packets: 0n, bytes: 0n })));
+  } catch (e) {
+    throw EdgePluginError.from(e, `zeroing the per-VM counters ${names.join(', ')} of VM id ${vmId}`);
+  }
+  return names;
+}
+
+/**
  * The cells after adding `values` to `known` — when `known` has every counter of `values`, else
  * undefined (a cell must be read first: see addVmCounters).
  */

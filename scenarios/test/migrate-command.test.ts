@@ -136,6 +136,26 @@ vms:
     expect(again.code).toBe(0);
   }, 300_000);
 
+  it('migrate — a round trip A→B→A: the VM\'s counters count each packet once (a cleaned source\'s cells are zeroed, not added again on the way back)', async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const cell = (s: SimSwitch, c: string, id: number): bigint => s.state.counter(c, id).packets;
+    // At A: a SYN and an ACK out, a SYN-ACK in, per flow.
+    expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([2n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    const there = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-there', '--pause-deadline-ms', '60000']);
+    expect(there.code).toBe(0);
+    expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([0n, 0n]);
+    expect([cell(dst, 'vm_tx', 9), cell(dst, 'vm_rx', 9)]).toEqual([2n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    // One data segment out of the VM per flow at B.
+    for (const p of PORTS) expect(dst.dataplane.inject(1, out(p, 101, 901, 0x18, 10)).kind).toBe('forward');
+    await writeFile(join(dir, 'site.yaml'), site().replace('host: host-a', 'host: host-b'));
+    const back_ = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--migration-id', 'm-back', '--pause-deadline-ms', '60000']);
+    expect(back_.code).toBe(0);
+    // Every packet the VM sent or got, on either switch, counted once at A.
+    expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([3n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    expect([cell(dst, 'vm_tx', 9), cell(dst, 'vm_rx', 9)]).toEqual([0n, 0n]);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 111, 0x10)).kind).toBe('forward');
+  }, 300_000);
+
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
     try {
