@@ -190,7 +190,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   }
   const r = outcome.run;
   if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));
-  else for (const l of migrateReportLines(outcome)) io.stdout(l);
+  else for (const l of migrateReportLines(outcome, plan)) io.stdout(l);
   return r.aborted ? 1 : 0;
 }
 
@@ -231,8 +231,8 @@ function planLines(p: MigrationPlan): string[] {
   ];
 }
 
-/** The human-readable report of `carryover migrate`: outcome, translations, pre-copy, pause, cleanup. */
-export function migrateReportLines(outcome: MigrationOutcome): string[] {
+/** The human-readable report of `carryover migrate`: outcome, translations, pre-copy, pause, cleanup (and, given the plan, the inventory's next step). */
+export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPlan): string[] {
   const r = outcome.run;
   return [
     `migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`,
@@ -243,6 +243,8 @@ export function migrateReportLines(outcome: MigrationOutcome): string[] {
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
     ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms${outcome.qemu.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${outcome.qemu.guestDowntimeMs.toFixed(1)} ms`}`] : []),
     ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
+    // carryover never edits the operator's inventory; a stale host would aim the next move at a switch the VM left.
+    ...(plan && !r.aborted ? [`  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
   ];
 }
 

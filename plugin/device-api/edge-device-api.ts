@@ -30,7 +30,7 @@ import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
-import { controlOf, readControl, writeControl } from './vm-control-entry.js';
+import { controlOf, readControl, runsHere, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
 import { locked } from './migration-record.js';
@@ -208,6 +208,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   exportSnapshot(m: MigrationRef): Promise<StateBatch> {
     return this.once(m, 'exportSnapshot', async () => {
       const x = this.mig(m);
+      // Only a source exports: a VM that left this switch (a stale inventory) has nothing to move.
+      if (!runsHere(controlOf(this.contract.control), x.prior)) {
+        throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name}: VM ${m.vm} (id ${x.vmId} here) does not run on this switch: its migration control entry marks it not active, as a migration away from it leaves it. Is the inventory's host for the VM out of date? Correct --from, or the VM's host in the inventory`);
+      }
       const read = await vmSlots(this.source(), x);
       const b = await sourceBatch(this.source(), m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
       const tableEntries = await exportTableEntries(this.plugin, x.vmId);

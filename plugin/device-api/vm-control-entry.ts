@@ -63,6 +63,14 @@ export function controlParams(c: MigrationControlSpec, flags: ControlFlags | Rea
   return params;
 }
 
+/**
+ * Whether the VM runs at this switch by its control entry: no entry (normal operation) or one with
+ * `active` set. A switch the VM left holds an entry with every flag 0 (NOT_HERE, vm-removal.ts).
+ */
+export function runsHere(c: MigrationControlSpec, entry: PriorControl): boolean {
+  return !entry || (entry[c.flags.active] ?? 0n) !== 0n;
+}
+
 /** The update that puts back the entry found before the migration: its parameters, or no entry. */
 export function restoreUpdate(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): P4Update {
   return prior ? controlUpdate(sw, c, vmId, prior, 'modify') : sw.table(c.table).delete({ match: { [c.keyField]: vmId } });

@@ -136,22 +136,31 @@ vms:
     expect(again.code).toBe(0);
   }, 300_000);
 
-  it('migrate — a round trip A→B→A: the VM\'s counters count each packet once (a cleaned source\'s cells are zeroed, not added again on the way back)', async () => {
+  it('migrate — a round trip A→B→A: the VM\'s counters count each packet once (a cleaned source\'s cells are zeroed, not added again on the way back); a move from the switch it left (stale inventory) is refused', async () => {
     await writeFile(join(dir, 'site.yaml'), site());
     const cell = (s: SimSwitch, c: string, id: number): bigint => s.state.counter(c, id).packets;
     // At A: a SYN and an ACK out, a SYN-ACK in, per flow.
     expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([2n * BigInt(PORTS.length), BigInt(PORTS.length)]);
     const there = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-there', '--pause-deadline-ms', '60000']);
     expect(there.code).toBe(0);
+    expect(there.out.join('\n')).toMatch(/inventory: vm-7 runs on host-b now; set vms\.vm-7\.host to host-b/);
     expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([0n, 0n]);
     expect([cell(dst, 'vm_tx', 9), cell(dst, 'vm_rx', 9)]).toEqual([2n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    // The inventory not yet updated: a second move "from A" is refused, nothing changes at B.
+    const stale = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-stale', '--pause-deadline-ms', '60000']);
+    expect(stale.code).toBe(1);
+    expect(stale.out.join('\n')).toMatch(/PEER_REJECTED[^]*VM 10\.0\.0\.5 \(id 7 here\) does not run on this switch[^]*Correct --from/);
+    expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(PORTS.length);
+    expect([cell(dst, 'vm_tx', 9), cell(dst, 'vm_rx', 9)]).toEqual([2n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('drop');
+    for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x10)).kind).toBe('forward');
     // One data segment out of the VM per flow at B.
     for (const p of PORTS) expect(dst.dataplane.inject(1, out(p, 101, 901, 0x18, 10)).kind).toBe('forward');
     await writeFile(join(dir, 'site.yaml'), site().replace('host: host-a', 'host: host-b'));
     const back_ = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--migration-id', 'm-back', '--pause-deadline-ms', '60000']);
     expect(back_.code).toBe(0);
     // Every packet the VM sent or got, on either switch, counted once at A.
-    expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([3n * BigInt(PORTS.length), BigInt(PORTS.length)]);
+    expect([cell(src, 'vm_tx', 7), cell(src, 'vm_rx', 7)]).toEqual([3n * BigInt(PORTS.length), 2n * BigInt(PORTS.length)]);
     expect([cell(dst, 'vm_tx', 9), cell(dst, 'vm_rx', 9)]).toEqual([0n, 0n]);
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 111, 0x10)).kind).toBe('forward');
   }, 300_000);
