@@ -56,8 +56,26 @@ describe('p4runtime-ts on the sim (profile full)', () => {
       const err = await backup.write(backup.table('mac_fwd').insert({ match: { dst_addr: 0x0a0000000001n }, action: 'drop' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(P4RuntimeError);
       expect((err as P4RuntimeError).code).toBe('PERMISSION_DENIED');
+      // Waiting to become primary gives up naming the primary's election id and the fix.
+      const wait = await backup.waitForPrimary(200).catch((e: unknown) => e);
+      expect((wait as P4RuntimeError).code).toBe('NOT_PRIMARY');
+      expect((wait as Error).message).toMatch(new RegExp(`another client is primary with election id ${String(sw.electionId)} \\(ours: 50\\); give this one a higher election id`));
     } finally {
       await backup.close();
+    }
+  });
+
+  it('arbitration — a client in a role of its own is primary beside the default role\'s primary (a lower election id), and both write', async () => {
+    const other = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 5n, role: 'carryover' });
+    try {
+      await other.waitForPrimary(2_000);
+      expect([sw.isPrimary, other.isPrimary]).toEqual([true, true]);
+      other.bindSchema(l2EchoP4Info());
+      const entry = { match: { dst_addr: 0x0a0000000077n }, action: 'drop' };
+      await other.write(other.table('mac_fwd').insert(entry));
+      await sw.write(sw.table('mac_fwd').delete({ match: entry.match }));
+    } finally {
+      await other.close();
     }
   });
 

@@ -132,9 +132,19 @@ export class P4Switch {
           if (s.kind === 'disconnected' && !s.retrying) throw s.error;
           return s.kind === 'primary';
         }),
-        timeout({ first: timeoutMs, with: () => { throw new P4RuntimeError('NOT_PRIMARY', `not primary for device ${this.options.deviceId} within ${timeoutMs} ms (state: ${this.session.current.kind})`); } }),
+        timeout({ first: timeoutMs, with: () => { throw new P4RuntimeError('NOT_PRIMARY', this.notPrimaryMessage(timeoutMs)); } }),
       ),
     );
+  }
+
+  /** Why waitForPrimary gave up, naming who holds the switch and what to change. */
+  private notPrimaryMessage(timeoutMs: number): string {
+    const a = this.session.current;
+    const role = this.options.role ? ` in role '${this.options.role}'` : '';
+    const head = `not primary for device ${this.options.deviceId} at ${this.options.address}${role} within ${timeoutMs} ms`;
+    if (a.kind !== 'backup') return `${head} (state: ${a.kind})`;
+    const other = a.primaryElectionId !== undefined ? `election id ${a.primaryElectionId}` : 'a higher election id';
+    return `${head}: another client is primary with ${other} (ours: ${a.electionId}); give this one a higher election id, or stop the other client${role ? '' : ', or give one of them its own role where the target implements roles'}`;
   }
 
   /** Bids again with a new election id on the open stream (e.g. to take over as primary). */
