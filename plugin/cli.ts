@@ -9,7 +9,7 @@ import type { Logger } from 'p4runtime-ts';
 import { loadEdgePluginConfig } from './config-file.js';
 import { createEdgePlugin } from './edge-plugin.js';
 import { EdgePluginError } from './errors.js';
-import { startMigrationService } from './protocol/migration-service.js';
+import { checkMigrationConfig, startMigrationService } from './protocol/migration-service.js';
 import type { MigrationService } from './protocol/migration-service.js';
 
 /** Where the command writes and what stops it (tests pass their own). */
@@ -88,6 +88,8 @@ export async function runPluginCommand(
   const logger: Logger = createLogger({ level: config.logLevel, fields: { component: 'plugin' }, ...(io.logSink ? { sink: io.logSink } : {}) });
   let plugin;
   try {
+    // The migration section's files checked before the switch is touched: a bad one is a bad config (exit 2).
+    if (config.migration) checkMigrationConfig(config.migration);
     plugin = createEdgePlugin({ ...config.options, logger });
   } catch (e) {
     io.stderr(`carryover plugin: ${values.config}: ${(e as Error).message}`);

@@ -4,6 +4,7 @@
  * from their files, tickets verified against them.
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from 'p4runtime-ts';
 import type { MigrationProtocolConfig } from '../config-file.js';
 import { createDeviceApi } from '../device-api/edge-device-api.js';
@@ -12,6 +13,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import { EdgePluginError } from '../errors.js';
 import { TicketVerifier } from '../security/migration-ticket.js';
 import { serveMigrationProtocol } from './migration-server.js';
+import { loadMutualTls } from './tls-material.js';
 import type { MigrationServer } from './migration-server.js';
 
 /** A running migration service: the device API and its server. */
@@ -22,10 +24,11 @@ export interface MigrationService {
 }
 
 /**
- * Serves the device API of a started plugin as `c` configures.
- * @throws EdgePluginError BAD_OPTIONS naming the key or certificate file that cannot be used.
+ * Checks what `c` names before anything touches the switch: the coordinators' public keys read and
+ * usable, the TLS files read and the certificate and key a pair. Returns the ticket verifier.
+ * @throws EdgePluginError BAD_OPTIONS naming the file and the fix.
  */
-export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger): Promise<MigrationService> {
+export function checkMigrationConfig(c: MigrationProtocolConfig): TicketVerifier {
   const trusted: Record<string, string> = {};
   for (const [name, path] of Object.entries(c.coordinators)) {
     try {
@@ -40,6 +43,26 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
   } catch (e) {
     throw new EdgePluginError('BAD_OPTIONS', `migration.coordinators: ${(e as Error).message}; each must be an Ed25519 public key in PEM`, { cause: e });
   }
+  const t = loadMutualTls(c.tls, 'migration.tls');
+  try {
+    createSecureContext({ ca: t.ca });
+  } catch (e) {
+    throw new EdgePluginError('BAD_OPTIONS', `migration.tls.ca: ${c.tls.ca} is not a usable CA certificate (${(e as Error).message}); give the PEM certificate of the CA that signs the coordinators' client certificates`, { cause: e });
+  }
+  try {
+    createSecureContext({ cert: t.cert, key: t.key });
+  } catch (e) {
+    throw new EdgePluginError('BAD_OPTIONS', `migration.tls: the certificate ${c.tls.cert} and the key ${c.tls.key} cannot be used together (${(e as Error).message}); give this plugin's PEM certificate and its own private key`, { cause: e });
+  }
+  return tickets;
+}
+
+/**
+ * Serves the device API of a started plugin as `c` configures (checkMigrationConfig first).
+ * @throws EdgePluginError BAD_OPTIONS naming the key or certificate file that cannot be used.
+ */
+export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger): Promise<MigrationService> {
+  const tickets = checkMigrationConfig(c);
   const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}),
     // A trusted index needs no background scan of the slot group (which would compete with migrations for the switch).
     ...(c.snapshotSource === 'index' ? { reconcile: false } : {}) });

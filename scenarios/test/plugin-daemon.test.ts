@@ -104,4 +104,47 @@ describe('carryover plugin (daemon)', () => {
     }
     expect(await done).toBe(0);
   });
+
+  it.skipIf(!opensslAvailable())('plugin daemon — a migration section with a key that is not the certificate\'s, or a coordinator key file missing, is exit 2 naming the files, before the switch is touched (needs openssl)', async () => {
+    const empty = await startSimSwitch({ profile: 'bmv2' });
+    const pki = new TestPki();
+    try {
+      const ca = pki.ca('site CA');
+      const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['IP:127.0.0.1'] });
+      const other = pki.issue(ca, { cn: 'edge-2', usage: 'server', san: ['IP:127.0.0.1'] });
+      const coordinator = generateKeyPairSync('ed25519');
+      for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-2.key', other.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
+      writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
+      const run = async (tls: string, coordinators: string): Promise<{ code: number; err: string }> => {
+        const config = join(dir, 'mismatch.yaml');
+        writeFileSync(config, [
+          `switch: { address: "${empty.address}", deviceId: ${Number(empty.deviceId)}, electionId: 30 }`,
+          `p4info: ${P4INFO_PATH}`,
+          'deviceConfig: edge.json',
+          'migration:',
+          '  listen: 127.0.0.1:0',
+          '  device: edge-1',
+          `  tls: ${tls}`,
+          '  trustedCallers: [controller-a]',
+          `  coordinators: ${coordinators}`,
+          '',
+        ].join('\n'));
+        const err: string[] = [];
+        const code = await runPluginCommand(['--config', config], { stdout: () => undefined, stderr: (l) => err.push(l), stopSignal: new Promise(() => undefined), logSink: () => undefined });
+        return { code, err: err.join('\n') };
+      };
+      const mismatched = await run('{ ca: ca.pem, cert: edge-1.pem, key: edge-2.key }', '{ dc-a: dc-a.pub }');
+      expect(mismatched.code).toBe(2);
+      expect(mismatched.err).toMatch(/migration\.tls: the certificate .*edge-1\.pem and the key .*edge-2\.key cannot be used together .*its own private key/);
+      const noKey = await run('{ ca: ca.pem, cert: edge-1.pem, key: edge-2.key }', '{ dc-a: absent.pub }');
+      expect(noKey.code).toBe(2);
+      expect(noKey.err).toMatch(/migration\.coordinators\.dc-a: cannot read the public key file .*absent\.pub/);
+      // Nothing reached the switch: no pipeline pushed, no stream opened.
+      expect(empty.state.pipeline()).toBeNull();
+      expect(empty.state.streamCount()).toBe(0);
+    } finally {
+      pki.dispose();
+      await empty.stop();
+    }
+  });
 });
