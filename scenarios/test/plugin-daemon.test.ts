@@ -10,6 +10,20 @@ import { startSimSwitch } from '../../sim/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { P4INFO_PATH, deviceConfigFor } from '../edge-rig.js';
 
+/** A daemon's plugin.yaml for `sw` serving the migration protocol as edge-1 with `tls` and `coordinators` (YAML flow mappings). */
+const daemonYaml = (sw: SimSwitch, tls: string, coordinators: string): string => [
+  `switch: { address: "${sw.address}", deviceId: ${Number(sw.deviceId)}, electionId: 30 }`,
+  `p4info: ${P4INFO_PATH}`,
+  'deviceConfig: edge.json',
+  'migration:',
+  '  listen: 127.0.0.1:0',
+  '  device: edge-1',
+  `  tls: ${tls}`,
+  '  trustedCallers: [controller-a]',
+  `  coordinators: ${coordinators}`,
+  '',
+].join('\n');
+
 describe('carryover plugin (daemon)', () => {
   let sim: SimSwitch;
   const dir = mkdtempSync(join(tmpdir(), 'carryover-plugin-daemon-'));
@@ -66,18 +80,7 @@ describe('carryover plugin (daemon)', () => {
     for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-1.key', server.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
     writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
     const config = join(dir, 'plugin.yaml');
-    writeFileSync(config, [
-      `switch: { address: "${sim.address}", deviceId: ${Number(sim.deviceId)}, electionId: 30 }`,
-      `p4info: ${P4INFO_PATH}`,
-      'deviceConfig: edge.json',
-      'migration:',
-      '  listen: 127.0.0.1:0',
-      '  device: edge-1',
-      '  tls: { ca: ca.pem, cert: edge-1.pem, key: edge-1.key }',
-      '  trustedCallers: [controller-a]',
-      '  coordinators: { dc-a: dc-a.pub }',
-      '',
-    ].join('\n'));
+    writeFileSync(config, daemonYaml(sim, '{ ca: ca.pem, cert: edge-1.pem, key: edge-1.key }', '{ dc-a: dc-a.pub }'));
     const out: string[] = [];
     let stop: (s: string) => void = () => undefined;
     const done = runPluginCommand(['--config', config], { stdout: (l) => out.push(l), stderr: (l) => out.push(l), stopSignal: new Promise<string>((r) => (stop = r)), logSink: () => undefined });
@@ -117,18 +120,7 @@ describe('carryover plugin (daemon)', () => {
       writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
       const run = async (tls: string, coordinators: string): Promise<{ code: number; err: string }> => {
         const config = join(dir, 'mismatch.yaml');
-        writeFileSync(config, [
-          `switch: { address: "${empty.address}", deviceId: ${Number(empty.deviceId)}, electionId: 30 }`,
-          `p4info: ${P4INFO_PATH}`,
-          'deviceConfig: edge.json',
-          'migration:',
-          '  listen: 127.0.0.1:0',
-          '  device: edge-1',
-          `  tls: ${tls}`,
-          '  trustedCallers: [controller-a]',
-          `  coordinators: ${coordinators}`,
-          '',
-        ].join('\n'));
+        writeFileSync(config, daemonYaml(empty, tls, coordinators));
         const err: string[] = [];
         const code = await runPluginCommand(['--config', config], { stdout: () => undefined, stderr: (l) => err.push(l), stopSignal: new Promise(() => undefined), logSink: () => undefined });
         return { code, err: err.join('\n') };
