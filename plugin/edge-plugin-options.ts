@@ -32,6 +32,12 @@ export interface EdgePluginOptions {
   readonly p4info: P4Schema | string;
   /** The device config pushed with the P4Info (bytes, or a file path); unset = never push. */
   readonly deviceConfig?: Uint8Array | string;
+  /**
+   * Whether `deviceConfig` replaces another pipeline the switch runs (default true: the plugin
+   * owns the switch's pipeline). false: pushed only to a switch with none; one running another
+   * pipeline is refused, its state untouched (a push clears every entry, register and counter).
+   */
+  readonly replacePipeline?: boolean;
   /** The slot group the plugin serves; default: the program's only group. */
   readonly group?: string;
   readonly logger?: Logger;
@@ -68,6 +74,7 @@ export interface ParsedEdgePluginOptions {
   /** Where the P4Info came from, for logs. */
   readonly p4infoSource: string;
   readonly deviceConfig: Uint8Array | undefined;
+  readonly replacePipeline: boolean;
   readonly group: string | undefined;
   readonly logger: Logger;
   readonly scheduler: Clock;
@@ -178,6 +185,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     schema,
     p4infoSource: source,
     deviceConfig: loadDeviceConfig(options.deviceConfig),
+    replacePipeline: options.replacePipeline ?? true,
     group: options.group,
     logger: options.logger ?? silentLogger,
     scheduler,

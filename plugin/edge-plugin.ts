@@ -146,7 +146,7 @@ class EdgePluginImpl implements EdgePlugin {
 
       this.advance('pipeline');
       if (o.deviceConfig) {
-        const r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig });
+        const r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig, replace: o.replacePipeline });
         this.pipelineOutcome = { pushed: r.pushed, cookie: `0x${r.cookie.toString(16)}` };
       } else {
         sw.bindSchema(o.schema);

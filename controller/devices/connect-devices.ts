@@ -9,6 +9,7 @@ import { silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
+import { EdgePluginError } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { TransferStarter } from '../engine/peer-rounds.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
@@ -62,7 +63,8 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           electionId: d.electionId,
           credentials: credentialsOf(d),
           p4info: d.p4info ?? o.defaultP4info,
-          ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig) } : {}),
+          // A migration never replaces a switch's pipeline: that would clear the state it moves.
+          ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig), replacePipeline: false } : {}),
           registerAccess: d.registerAccess,
           grpcClient: d.grpcClient,
           openStreamsAhead: d.openStreamsAhead,
@@ -74,6 +76,9 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
         try {
           await plugin.start();
         } catch (e) {
+          if (EdgePluginError.from(e).switchCode === 'FAILED_PRECONDITION' && d.deviceConfig) {
+            throw new ControllerError('SCHEMA_MISMATCH', `device '${d.name}' at ${d.address ?? '?'}: ${(e as Error).message}; its inventory entry's deviceConfig (${d.deviceConfig}) is not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
+          }
           throw new ControllerError('DEVICE_UNREACHABLE', `device '${d.name}' at ${d.address ?? '?'}: ${(e as Error).message}; check the address, device id and credentials in the inventory`, { cause: e });
         }
         entry.api = createDeviceApi(plugin, { name: d.name });

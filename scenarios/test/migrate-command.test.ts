@@ -165,6 +165,20 @@ vms:
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 111, 0x10)).kind).toBe('forward');
   }, 300_000);
 
+  it('migrate — an inventory deviceConfig that is not what a switch runs is refused, the switch\'s pipeline and state untouched (a push would clear them)', async () => {
+    await writeFile(join(dir, 'other.json'), '{"not": "the program the switch runs"}');
+    await writeFile(join(dir, 'site.yaml'), site().replace(`hosts: [host-b] }`, `hosts: [host-b], deviceConfig: other.json }`));
+    const before = dst.state.pipeline()?.cookie;
+    const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-pipe']);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toMatch(/SCHEMA_MISMATCH: device 'edge-b' .*runs another pipeline .*not replaced: a push would clear .*remove deviceConfig/);
+    expect(dst.state.pipeline()?.cookie).toBe(before);
+    expect(dst.state.pipeline()?.program).toBe('stateful_edge');
+    expect(dst.state.tableEntries('vm_table').length).toBe(1);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+    expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(PORTS.length);
+  }, 120_000);
+
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
     try {

@@ -31,6 +31,12 @@ export interface PipelineSpec {
   readonly schema?: P4Schema;
   /** For BMv2: the bytes of the JSON p4c wrote. */
   readonly deviceConfig: Uint8Array | string;
+  /**
+   * Whether a target running another pipeline gets ours (default true). false: only a target with
+   * no pipeline does; another one is refused with FAILED_PRECONDITION, since a push clears every
+   * table entry, register and counter the target holds.
+   */
+  readonly replace?: boolean;
 }
 
 /** The outcome of `ensurePipeline`. */
@@ -114,7 +120,8 @@ async function targetCookie(ctx: PipelineContext): Promise<bigint | undefined> {
 }
 
 /**
- * Pushes the pipeline with VERIFY_AND_COMMIT only when the target's cookie differs from ours.
+ * Pushes the pipeline with VERIFY_AND_COMMIT only when the target's cookie differs from ours (and,
+ * with `replace: false`, only when the target has none).
  * @example
  * const { pushed } = await ensurePipeline(ctx, { p4info, deviceConfig: readFileSync('prog.json') });
  */
@@ -128,6 +135,9 @@ export async function ensurePipeline(ctx: PipelineContext, spec: PipelineSpec): 
   if (current === cookie) {
     ctx.logger.info('pipeline unchanged; not pushed', { cookie: `0x${cookie.toString(16)}` });
     return { pushed: false, cookie, schema };
+  }
+  if (current !== undefined && spec.replace === false) {
+    throw new P4RuntimeError('FAILED_PRECONDITION', `device ${ctx.deviceId} runs another pipeline (cookie 0x${current.toString(16)}; ours 0x${cookie.toString(16)}); not replaced: a push would clear every table entry, register and counter it holds`);
   }
   await setPipeline(ctx, 'VERIFY_AND_COMMIT', schema.p4info, deviceConfig, cookie);
   ctx.logger.info('pipeline pushed', { cookie: `0x${cookie.toString(16)}`, previous: current === undefined ? 'none' : `0x${current.toString(16)}` });
