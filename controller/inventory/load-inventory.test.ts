@@ -83,6 +83,7 @@ describe('inventory — loading', () => {
     });
     it('inventory — relative paths resolve against the file; a missing file names itself and the flag', async () => {
       await writeFile(join(dir, 'site.yaml'), SITE);
+      for (const f of ['ca.pem', 'c.pem', 'c.key']) await writeFile(join(dir, f), 'x');
       expect(loadInventory(join(dir, 'site.yaml')).devices.get('edge-2')?.tls?.ca).toBe(join(dir, 'ca.pem'));
       expect(() => loadInventory(join(dir, 'nope.yaml'))).toThrow(/inventory .*nope\.yaml: cannot read it .*--config/);
     });

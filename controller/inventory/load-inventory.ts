@@ -26,11 +26,12 @@ import { ControllerError } from '../errors.js';
 import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryPeer, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
 import { addressField, controllerSection, federationSection, peerEntry, pluginEndpoint } from './load-trust.js';
 import { Field, YamlSource } from './yaml-fields.js';
+import { checkInventoryFiles } from './inventory-files.js';
 
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-/** Reads `path` and validates it. @throws ControllerError BAD_CONFIG naming file, line and field. */
+/** Reads `path` and validates it, every file it names readable. @throws ControllerError BAD_CONFIG naming file, line and field (or the unreadable files). */
 export function loadInventory(path: string): Inventory {
   let text: string;
   try {
@@ -38,7 +39,9 @@ export function loadInventory(path: string): Inventory {
   } catch (e) {
     throw new ControllerError('BAD_CONFIG', `inventory ${path}: cannot read it (${(e as Error).message}); pass an existing YAML file with --config`, { cause: e });
   }
-  return parseInventory(text, path);
+  const inv = parseInventory(text, path);
+  checkInventoryFiles(inv);
+  return inv;
 }
 
 /** Validates inventory text; `file` names it in errors and anchors relative paths. */
