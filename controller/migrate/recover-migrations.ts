@@ -105,7 +105,12 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
     return { ...base, outcome: 'failed', detail: `the journal names it, but ${what} in the inventory; recover with the inventory the migration ran with (--config)` };
   }
   const ref: MigrationRef = { migrationId, vm: vm.address };
-  const qmp = o.qemu !== undefined ? await QmpClient.connect({ address: o.qemu, logger }) : undefined;
+  let qmp: QmpClient | undefined;
+  try {
+    qmp = o.qemu !== undefined ? await QmpClient.connect({ address: o.qemu, logger }) : undefined;
+  } catch (e) {
+    return { ...base, outcome: 'failed', detail: `nothing was changed: QEMU's monitor could not be used (${(e as Error).message}); QEMU allows one monitor client at a time, so stop any other (a carryover migrate still running, libvirt's own) or recover without --trigger, then run carryover recover again` };
+  }
   try {
     let qemuNote: string | undefined;
     let where: VmWhereabouts | undefined;

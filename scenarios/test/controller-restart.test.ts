@@ -16,6 +16,9 @@ import type { SlotGroupSpec } from '../../plugin/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
+import { QmpClient } from '../../controller/qmp/index.js';
+import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
+import type { QemuPair } from '../../controller/testing/qemu-pair.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
 
 const VM = 0x0a000005;
@@ -195,6 +198,75 @@ vms:
     expect(slots(src, SRC_ID)).toBe(0);
     expect(passesAtDestination()).toBe(true);
     expect((await events('m-com')).at(-1)).toBe('source-cleaned');
+  }, 300_000);
+
+  /** A real QEMU pair migrating with pause-before-switchover (at `bandwidth` bytes/s, when given), once QEMU reports `until`. */
+  async function qemuMigrating(until: 'active' | 'pre-switchover', bandwidth?: number): Promise<{ pair: QemuPair; qmp: QmpClient; sock: string; status: () => Promise<string> }> {
+    // `qmp` is reassigned when a test hands the monitor to recovery and takes it back.
+    const pair = await startQemuPair();
+    const qmp = await QmpClient.connect({ address: pair.source.qmpAddress });
+    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }, { capability: 'pause-before-switchover', state: true }] });
+    if (bandwidth !== undefined) await qmp.execute('migrate-set-parameters', { 'max-bandwidth': bandwidth });
+    await qmp.execute('migrate', { uri: pair.incomingUri });
+    const q = { pair, qmp, sock: pair.source.qmpAddress.replace(/^unix:/, ''), status: async (): Promise<string> => (await q.qmp.execute<{ status?: string }>('query-migrate')).status ?? 'none' };
+    for (let i = 0; i < 600 && (await q.status()) !== until; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await q.status()).toBe(until);
+    return q;
+  }
+  const runState = async (q: QmpClient): Promise<string> => (await q.execute<{ status: string }>('query-status')).status;
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`recover — with QEMU's monitor, stopped in pre-copy: QEMU's migration still under way is cancelled and the VM runs on at the source, the destination clean${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    // 1 MiB/s: the copy is still under way when the controller stops.
+    const q = await qemuMigrating('active', 1 << 20);
+    try {
+      await controllerStoppingAt('PRECOPY', 'm-qpre');
+      // QEMU serves one monitor client at a time: while ours is open, recovery cannot ask and changes nothing.
+      const busy = await recover('--trigger', `qemu:${q.sock}`);
+      expect(busy.code).toBe(1);
+      expect(busy.out[0]).toMatch(/FAILED — nothing was changed: QEMU's monitor could not be used .*one monitor client at a time/);
+      expect(slots(dst, DST_ID)).toBe(PORTS.length);
+      await q.qmp.close();
+      const r = await recover('--trigger', `qemu:${q.sock}`);
+      q.qmp = await QmpClient.connect({ address: q.pair.source.qmpAddress });
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(/ROLLED BACK/);
+      // Still copying, or already waiting in pre-switchover (a guest of zero pages copies fast even at 1 MiB/s): either way it is cancelled.
+      expect(r.out.join('\n')).toMatch(/QEMU: QEMU's migration was '(active|pre-switchover)': cancelled, the VM resumes at the source/);
+      for (let i = 0; i < 100 && (await q.status()) !== 'cancelled'; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(await q.status()).toBe('cancelled');
+      expect(await runState(q.qmp)).toBe('running');
+      expect(slots(dst, DST_ID)).toBe(0);
+      expect(slots(src, SRC_ID)).toBe(PORTS.length);
+      expect(passesAtSource()).toBe(true);
+    } finally {
+      await q.qmp.close();
+      await q.pair.stop();
+    }
+  }, 300_000);
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`recover — with QEMU's monitor, stopped once activated while QEMU holds the VM in pre-switchover: QEMU is released, the VM runs at the destination, the migration commits and the source is cleaned${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    const q = await qemuMigrating('pre-switchover');
+    const destination = await QmpClient.connect({ address: q.pair.destination.qmpAddress });
+    try {
+      await controllerStoppingAt('ACTIVATED', 'm-qact');
+      expect(await q.status()).toBe('pre-switchover');
+      await q.qmp.close();
+      const r = await recover('--trigger', `qemu:${q.sock}`);
+      q.qmp = await QmpClient.connect({ address: q.pair.source.qmpAddress });
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(/COMMITTED — the VM runs at the destination; 12 slots deleted at edge-a/);
+      expect(r.out.join('\n')).toMatch(/QEMU: QEMU was held in pre-switchover; released, it completed/);
+      expect(await q.status()).toBe('completed');
+      for (let i = 0; i < 100 && (await runState(destination)) !== 'running'; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(await runState(destination)).toBe('running');
+      expect(slots(src, SRC_ID)).toBe(0);
+      expect(passesAtDestination()).toBe(true);
+      expect((await events('m-qact')).slice(-2)).toEqual(['committed', 'source-cleaned']);
+    } finally {
+      await destination.close();
+      await q.qmp.close();
+      await q.pair.stop();
+    }
   }, 300_000);
 
   it('recover — bad requests change nothing: an unknown migration id, a bad --vm-at, a missing inventory', async () => {
