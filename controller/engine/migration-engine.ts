@@ -47,6 +47,13 @@ export class MigrationEngine {
   /** Why pre-copy failed, once it did: the pause then freezes nothing. */
   private precopyFailed: { readonly error: unknown } | undefined;
   private readonly heap: HeapKeeper;
+  /**
+   * Devices this engine sent a migration's first step (prepare) to, less those that refused it
+   * unheard (UNAUTHORIZED: nothing changed there); undefined until prepare() starts. A rollback
+   * undoes at these only: a device that never accepted a step has nothing to undo, and one that
+   * refuses every call would otherwise keep the migration from ever being rolled back.
+   */
+  private touched: Set<string> | undefined;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -90,6 +97,7 @@ export class MigrationEngine {
    * is refused here, naming every reason, before any device is touched.
    */
   async prepare(): Promise<void> {
+    this.touched = new Set();
     this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
     for (const [name, c] of this.caps) checkCapacityClaim(name, c);
     const caps = (names: readonly string[]): DeviceCapabilities[] => names.map((n) => this.caps.get(n) as DeviceCapabilities);
@@ -99,7 +107,15 @@ export class MigrationEngine {
     }
     const translations = verdict.translations;
     if (translations.length > 0) this.logger.info('schemas differ compatibly: the destinations translate', { translations: translations.join('; ') });
-    await this.each([...this.sources, ...this.destinations], 'prepare', (api) => api.prepare(this.ref));
+    await this.each([...this.sources, ...this.destinations], 'prepare', async (api, n) => {
+      this.touched?.add(n);
+      try {
+        await api.prepare(this.ref);
+      } catch (e) {
+        if ((e as { reason?: unknown }).reason === 'UNAUTHORIZED') this.touched?.delete(n);
+        throw e;
+      }
+    });
     await this.o.machine.record({ type: 'prepared', ...(translations.length > 0 ? { translations } : {}) });
   }
 
@@ -373,8 +389,11 @@ export class MigrationEngine {
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
     const undone: string[] = [];
     const failed: string[] = [];
+    const touched = this.touched;
+    const skipped = touched ? [...this.sources, ...this.destinations].filter((n) => !touched.has(n)) : [];
+    if (skipped.length > 0) this.logger.info('nothing to undo where no step of the migration was accepted', { devices: skipped.join(', ') });
     const undo = (names: readonly string[]): Promise<unknown> => Promise.all(
-      names.map(async (n) => {
+      names.filter((n) => !skipped.includes(n)).map(async (n) => {
         for (let attempt = 0; attempt < 2; attempt++) {
           try {
             await this.api(n).abort(this.ref);

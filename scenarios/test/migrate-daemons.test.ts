@@ -7,7 +7,7 @@
  * after, the source is cleaned. A daemon that does not trust the controller's signing key
  * refuses every migration call: the migration rolls back with the reason, nothing moved.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,10 @@ vms:
     const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
     expect(report).toMatchObject({ outcome: 'aborted' });
     expect(String(report['detail'])).toMatch(/edge-b.*ticket refused.*'dc-a' does not verify/);
+    // Nothing was accepted at edge-b, so nothing there needs undoing: the rollback is complete
+    // (a device that refuses every call would otherwise leave it open for ever).
+    const journal = readFileSync(join(dir, 'journal', 'm-refused.journal.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(journal.slice(-2)).toEqual(['abort', 'rolled-back']);
     expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
     expect(countVmSlots(dst, group, 9)).toBe(0);
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
