@@ -81,6 +81,12 @@ describe('carryover hw-test — command line', () => {
     expect(await run(['--nope'])).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--nope'.*see 'carryover hw-test --help'/) });
   });
 
+  it('exits 2 on a --report or --junit path it could not write, before connecting (nothing answers at --target: it never tried)', async () => {
+    const base = ['--target', '127.0.0.1:9', '--profile', 'bmv2', '--p4info', P4INFO_PATH, '--connect-timeout', '300'];
+    expect(await run([...base, '--report', join(dir, 'absent', 'r.md')])).toMatchObject({ code: 2, err: expect.stringMatching(/--report: cannot write '.*absent\/r\.md' \(.*ENOENT.*\); give a file in a writable directory/) });
+    expect(await run([...base, '--junit', dir])).toMatchObject({ code: 2, err: expect.stringMatching(/--junit: cannot write .*it is a directory/) });
+  });
+
   it('exits 1 when nothing answers at --target', async () => {
     const r = await run(['--target', '127.0.0.1:9', '--profile', 'bmv2', '--p4info', P4INFO_PATH, '--connect-timeout', '300']);
     expect(r.code).toBe(1);

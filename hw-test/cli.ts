@@ -4,7 +4,8 @@
  * report files asked for. Exit status: 0 no check failed, 1 a check failed (or the run broke),
  * 2 bad flags or a refusal (the target's pipeline is missing or not the expected one).
  */
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from 'p4runtime-ts';
 import type { LogLevel } from 'p4runtime-ts';
@@ -127,6 +128,17 @@ function writeFile(flag: string, path: string, text: string): void {
   }
 }
 
+/** Refuses a report path that could not be written, before the run touches the switch. */
+function checkWritable(flag: string, path: string | undefined): void {
+  if (path === undefined) return;
+  try {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a directory');
+    accessSync(dirname(path), constants.W_OK);
+  } catch (e) {
+    throw badOption(flag, `cannot write '${path}' (${(e as Error).message}); give a file in a writable directory`);
+  }
+}
+
 /** Runs `carryover hw-test` with `argv` (the arguments after `hw-test`) and resolves with the exit status. */
 export async function runHwTestCommand(
   argv: string[],
@@ -181,10 +193,12 @@ export async function runHwTestCommand(
   process.once('SIGINT', onSigint);
   try {
     const options = { ...optionsFrom(values, progressPrinter(io.stderr), io.stderr), signal: interrupt.signal };
-    const report = await runHwTest(options);
-    const md = renderMarkdown(report);
     const reportPath = str(values['report']);
     const junitPath = str(values['junit']);
+    checkWritable('--report', reportPath);
+    checkWritable('--junit', junitPath);
+    const report = await runHwTest(options);
+    const md = renderMarkdown(report);
     if (reportPath !== undefined) writeFile('--report', reportPath, md);
     if (junitPath !== undefined) writeFile('--junit', junitPath, renderJunit(report));
     io.stdout(values['json'] === true ? renderJson(report) : md);
