@@ -3,6 +3,7 @@
  * `--plan`) moves the VM's state: pre-copy, pause-window sync, activation, commit — or rollback
  * with the reason. Progress goes to stderr, the report to stdout (`--json`: one object).
  */
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inve
 import { proofText } from './engine/final-proofs.js';
 import { FileJournal } from './journal/file-journal.js';
 import { unfinishedMigrations } from './migrate/recover-migrations.js';
+import { parseQmpAddress } from './qmp/index.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -144,6 +146,13 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
           ...(typeof v['qemu-destination'] === 'string' ? { destination: v['qemu-destination'] } : {}),
           ...(typeof v['migrate-uri'] === 'string' ? { migrateUri: v['migrate-uri'] } : {}),
         };
+  for (const [flag, addr] of [['--trigger qemu:', trigger.kind === 'qemu' ? trigger.source : undefined], ['--qemu-destination ', trigger.kind === 'qemu' ? trigger.destination : undefined]] as const) {
+    const problem = addr === undefined ? undefined : qmpSocketProblem(addr);
+    if (problem !== undefined) {
+      io.stderr(`carryover migrate: ${flag}${String(addr)}: ${problem}`);
+      return 2;
+    }
+  }
   let plan: MigrationPlan;
   let inv: Inventory;
   try {
@@ -155,17 +164,18 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stderr(`carryover migrate: ${err.message}`);
     return 2;
   }
+  // A migration left in flight refuses the plan as it would the run.
+  const left = await unfinishedOf(inv, plan.vm.name);
+  if (left.refuse !== undefined) {
+    io.stderr(`carryover migrate: ${left.refuse}`);
+    return 2;
+  }
   if (v['plan']) {
     if (v['json']) io.stdout(JSON.stringify(planJson(plan)));
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
   for (const l of planLines(plan)) io.stderr(l);
-  const left = await unfinishedOf(inv, plan.vm.name);
-  if (left.refuse !== undefined) {
-    io.stderr(`carryover migrate: ${left.refuse}`);
-    return 2;
-  }
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let outcome: MigrationOutcome;
   try {
@@ -229,6 +239,20 @@ function planLines(p: MigrationPlan): string[] {
     ...(p.placement ? [`  placement:    ${p.placement.name}: ${p.placement.algorithm}(${p.placement.fields.join(', ')}) over ${p.placement.devices.join(', ')}`] : []),
     ...[...p.counterparts].map(([s, d]) => `  path:         ${s} → ${d} (counterparts)`),
   ];
+}
+
+/** Why a QEMU monitor address that names a Unix socket cannot be one (missing, or not a socket); undefined when it may be (TCP addresses are tried at connect). */
+function qmpSocketProblem(address: string): string | undefined {
+  let endpoint;
+  try {
+    endpoint = parseQmpAddress(address);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (endpoint.kind !== 'unix') return undefined;
+  const st = statSync(endpoint.path, { throwIfNoEntry: false });
+  if (st?.isSocket()) return undefined;
+  return `${st ? 'is not a socket' : 'no such socket'}; give the path QEMU listens on (-qmp unix:PATH,server=on,wait=off); nothing was changed`;
 }
 
 /** The human-readable report of `carryover migrate`: outcome, translations, pre-copy, pause, cleanup (and, given the plan, the inventory's next step). */

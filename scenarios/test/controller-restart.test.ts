@@ -121,6 +121,8 @@ vms:
     const refused = await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'], { stdout: () => undefined, stderr: (l) => refusedLines.push(l) });
     expect(refused).toBe(2);
     expect(refusedLines.join('\n')).toMatch(/migration its controller left in flight: m-pre \(left in PRECOPY\).*carryover recover/);
+    // --plan says so too, rather than passing a migration the run would refuse.
+    expect(await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--plan'], { stdout: () => undefined, stderr: () => undefined })).toBe(2);
     const listed = await recover('--list');
     expect(listed.out.join('\n')).toMatch(/m-pre \(VM vm-7\): left in PRECOPY, edge-a → edge-b; recovery: roll-back/);
 

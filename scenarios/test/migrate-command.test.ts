@@ -8,6 +8,7 @@
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { P4Switch } from 'p4runtime-ts';
@@ -123,11 +124,20 @@ vms:
     }
   }, 300_000);
 
-  it('migrate — --trigger qemu: with a monitor socket that does not exist: exit 1 naming it, the prepared devices rolled back, the journal ended, the next migration not blocked', async () => {
+  it('migrate — --trigger qemu: with a socket path that is not there, refused before anything (exit 2, for --plan too); with a socket that is no QEMU monitor: exit 1 naming it, the prepared devices rolled back, the journal ended, the next migration not blocked', async () => {
     await writeFile(join(dir, 'site.yaml'), site());
-    const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-nosock', '--trigger', `qemu:${join(dir, 'absent.sock')}`]);
+    for (const extra of [[], ['--plan']]) {
+      const absent = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--trigger', `qemu:${join(dir, 'absent.sock')}`, ...extra]);
+      expect(absent.code).toBe(2);
+      expect(absent.err.join('\n')).toMatch(/--trigger qemu:.*absent\.sock: no such socket; give the path QEMU listens on/);
+    }
+    // A Unix socket that hangs up on whoever connects: the QMP handshake fails after prepare.
+    const notQemu = createServer((c) => c.destroy());
+    await new Promise<void>((res) => notQemu.listen(join(dir, 'hangup.sock'), res));
+    const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-nosock', '--trigger', `qemu:${join(dir, 'hangup.sock')}`]);
+    await new Promise<void>((res) => notQemu.close(() => res()));
     expect(r.code).toBe(1);
-    expect(r.out.join('\n')).toMatch(/ABORTED \(ABORTED_BY_TRIGGER\).*\n(.*\n)*.*cannot open the QMP socket .*absent\.sock/);
+    expect(r.out.join('\n')).toMatch(/ABORTED \(ABORTED_BY_TRIGGER\).*\n(.*\n)*.*hangup\.sock/);
     const events = (await readFile(join(dir, 'journal', 'm-nosock.journal.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
     expect(events.slice(-2)).toEqual(['abort', 'rolled-back']);
     // Unfrozen and untracked at the source: the flows pass as before.
