@@ -61,6 +61,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           address: d.address as string,
           deviceId: d.deviceId as bigint,
           electionId: d.electionId,
+          ...(d.p4runtimeRole !== undefined ? { role: d.p4runtimeRole } : {}),
           credentials: credentialsOf(d),
           p4info: d.p4info ?? o.defaultP4info,
           // A migration never replaces a switch's pipeline: that would clear the state it moves.

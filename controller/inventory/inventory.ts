@@ -36,6 +36,8 @@ export interface InventoryDevice {
   /** Its plugin daemon: when set, the controller reaches the device over the migration protocol only. */
   readonly plugin: InventoryPluginEndpoint | undefined;
   readonly electionId: bigint;
+  /** The P4Runtime role its in-process plugin takes (undefined: the default role), so it can be primary beside your controller. */
+  readonly p4runtimeRole: string | undefined;
   readonly role: DeviceRole;
   readonly tls: InventoryTls | undefined;
   /** `probe` (default) chooses per device; `p4runtime` or `inband` forces a backend. */

@@ -59,6 +59,7 @@ describe('inventory — loading', () => {
     ['cert without key', (s) => s.replace(', key: c.key', ''), /devices\.edge-2\.tls: .*expected cert and key together \(mTLS\), or neither/],
     ['unknown register access', (s) => s.replace('registerAccess: inband', 'registerAccess: magic'), /devices\.edge-2\.registerAccess: got "magic"; expected one of probe, p4runtime, inband/],
     ['unknown gRPC client', (s) => s.replace('grpcClient: grpc-js', 'grpcClient: grpc'), /devices\.edge-2\.grpcClient: got "grpc"; expected one of http2, grpc-js/],
+    ['an empty P4Runtime role', (s) => s.replace('    openStreamsAhead: false\n', '    openStreamsAhead: false\n    p4runtimeRole: ""\n'), /devices\.edge-2\.p4runtimeRole: got ""; expected a P4Runtime role name, e\.g\. carryover/],
     ['streams ahead not a boolean', (s) => s.replace('openStreamsAhead: false', 'openStreamsAhead: "no"'), /devices\.edge-2\.openStreamsAhead: got "no"; expected true or false/],
     ['placement over an unknown device', (s) => s.replace('devices: [edge-2, edge-3]', 'devices: [edge-2, edge-9]'), /placement\.ecmp\.devices\.1: got "edge-9"; expected a device defined under 'devices' \(known: edge-1, edge-2, edge-3\)/],
     ['host with two edges and no placement', (s) => s.replace('hosts:\n  host-b: { placement: ecmp }\n', ''), /expected a placement for host host-b: 2 edge devices serve it \(edge-2, edge-3\)/],
@@ -69,6 +70,11 @@ describe('inventory — loading', () => {
     ['wrong version', (s) => s.replace('version: 1', 'version: 2'), /version: got 2; expected 1 \(the only inventory version\)/],
     ['no devices', () => 'domain: x\n', /\(top level\)|devices: got nothing; expected a mapping of device names/],
   ];
+  it('inventory — p4runtimeRole names the role a device\'s in-process plugin takes; without it, the default role', () => {
+    const inv = parseInventory(SITE.replace('    openStreamsAhead: false\n', '    openStreamsAhead: false\n    p4runtimeRole: carryover\n'), 'site.yaml');
+    expect(inv.devices.get('edge-2')?.p4runtimeRole).toBe('carryover');
+    expect(inv.devices.get('edge-1')?.p4runtimeRole).toBeUndefined();
+  });
   it.each(bad)('inventory — %s is refused naming file, line, field and expectation', (_what, mutate, message) => {
     expect(() => parseInventory(mutate(SITE), 'site.yaml')).toThrow(message);
   });

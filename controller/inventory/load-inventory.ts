@@ -9,7 +9,7 @@
  * journal: ./journal
  * controller: { tls: { ca: site-ca.pem, cert: controller-a.pem, key: controller-a.key }, signingKey: dc-a.key }
  * devices:
- *   edge-1: { address: 10.1.0.7:9559, deviceId: 1, hosts: [host-a] }
+ *   edge-1: { address: 10.1.0.7:9559, deviceId: 1, p4runtimeRole: carryover, hosts: [host-a] }
  *   edge-2: { address: 10.1.0.8:9559, deviceId: 1, hosts: [host-b], tls: { ca: ca.pem, cert: c.pem, key: c.key } }
  *   edge-3: { plugin: { address: 10.1.0.9:50051, serverName: edge-3.dc-a }, hosts: [host-c] }
  * hosts:
@@ -146,8 +146,14 @@ function name(f: Field, n?: string): string {
   throw new ControllerError('BAD_CONFIG', `${f.src.where(f.path)}: ${f.name}: the name ${JSON.stringify(n)} is not allowed; use ${NAME_RULE}`);
 }
 
+function nonEmpty(f: Field, expected: string): string {
+  const v = f.string(expected);
+  if (v.trim() === '') throw f.fail(expected);
+  return v;
+}
+
 function device(n: string, f: Field, base: string): InventoryDevice {
-  f.object('a mapping with address, deviceId and hosts (or plugin and hosts)', ['address', 'deviceId', 'electionId', 'role', 'tls', 'registerAccess', 'grpcClient', 'openStreamsAhead', 'p4info', 'deviceConfig', 'plugin', 'hosts', 'subnets', 'counterpart']);
+  f.object('a mapping with address, deviceId and hosts (or plugin and hosts)', ['address', 'deviceId', 'electionId', 'p4runtimeRole', 'role', 'tls', 'registerAccess', 'grpcClient', 'openStreamsAhead', 'p4info', 'deviceConfig', 'plugin', 'hosts', 'subnets', 'counterpart']);
   const plugin = f.at('plugin').present ? pluginEndpoint(f.at('plugin')) : undefined;
   // A device behind a plugin daemon is reached only there: its switch address is the daemon's business.
   const address = plugin && !f.at('address').present ? undefined : addressField(f.at('address'), '10.1.0.7:9559');
@@ -174,6 +180,7 @@ function device(n: string, f: Field, base: string): InventoryDevice {
     deviceId,
     plugin,
     electionId: f.at('electionId').present ? f.at('electionId').uint(128) : 10n,
+    p4runtimeRole: f.at('p4runtimeRole').present ? nonEmpty(f.at('p4runtimeRole'), 'a P4Runtime role name, e.g. carryover') : undefined,
     role: (f.at('role').present ? f.at('role').oneOf<DeviceRole>(['edge', 'path']) : 'edge'),
     tls,
     registerAccess: f.at('registerAccess').present ? f.at('registerAccess').oneOf(['probe', 'p4runtime', 'inband'] as const) : 'probe',

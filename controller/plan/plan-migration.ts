@@ -106,7 +106,7 @@ export function planToPeer(inv: Inventory, vmName: string, from: string, peer: s
   if (!inv.peers.has(peer)) throw new ControllerError('BAD_CONFIG', `${inv.source}: domain '${peer}' is not a peer of ${inv.domain} (peers: ${[...inv.peers.keys()].join(', ') || 'none'}); add it under 'peers' with its CA, identity and ticket key`);
   const sources = edgesOf(inv, from, 'source');
   const domain: InventoryDevice = Object.freeze({
-    name: peer, address: undefined, deviceId: undefined, plugin: undefined, electionId: 0n, role: 'edge', tls: undefined, registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true,
+    name: peer, address: undefined, deviceId: undefined, plugin: undefined, electionId: 0n, p4runtimeRole: undefined, role: 'edge', tls: undefined, registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true,
     p4info: undefined, deviceConfig: undefined, hosts: Object.freeze([toHost]), subnets: Object.freeze([]), counterpart: undefined,
   });
   return Object.freeze({ vm, fromHost: from, toHost, sources: Object.freeze(sources), destinations: Object.freeze([domain]), topology: sources.length === 1 ? '1:1' : 'N:1', placement: undefined, toDomain: peer, edgeDestinations: Object.freeze([domain]), counterparts: new Map<string, string>() });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { P4Switch } from 'p4runtime-ts';
+import { P4Switch } from 'p4runtime-ts';
 import { runMigrateCommand } from '../../controller/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
@@ -188,6 +188,33 @@ vms:
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
     expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(PORTS.length);
   }, 120_000);
+
+  it('migrate — beside your controller, primary on both switches with a higher election id: without a role of its own carryover is refused (NOT_PRIMARY naming that id); with p4runtimeRole it migrates, and your controller stays primary and writes', async () => {
+    const yours = await Promise.all([src, dst].map((s) => P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 100n })));
+    try {
+      await Promise.all(yours.map(async (c) => {
+        await c.waitForPrimary();
+        await c.fetchSchema();
+      }));
+      await writeFile(join(dir, 'site.yaml'), site());
+      const refused = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-norole']);
+      expect(refused.code).toBe(1);
+      expect(refused.err.join('\n')).toMatch(/NOT_PRIMARY|not primary/);
+      expect(refused.err.join('\n')).toMatch(/another client is primary with election id 100 \(ours: 20\)/);
+      await writeFile(join(dir, 'site.yaml'), site().replace(/electionId: 20,/g, 'electionId: 20, p4runtimeRole: carryover,'));
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-role', '--pause-deadline-ms', '60000']);
+      expect(r.code, r.err.join('\n')).toBe(0);
+      expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(PORTS.length);
+      for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+      // Your controller was primary throughout and still writes its layout.
+      for (const c of yours) expect(c.isPrimary).toBe(true);
+      const [, dstCtl] = yours as [P4Switch, P4Switch];
+      await dstCtl.write(dstCtl.table('vm_table').insert({ match: { vm_addr: '10.0.0.6' }, action: 'set_vm', params: { vm_id: 10, port: 1 } }));
+      expect(dst.state.tableEntries('vm_table').length).toBe(2);
+    } finally {
+      await Promise.all(yours.map((c) => c.close()));
+    }
+  }, 300_000);
 
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
