@@ -168,6 +168,15 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     expect(err).toMatchObject({ reason: 'KEY_COLLISION', message: 'device dst: ImportStaged: dst: flow 13 has no free slot' });
   });
 
+  it('migration protocol — a listen address already taken is refused naming it and the fix, not grpc-js\'s words alone', async () => {
+    const first = await serve(recordingApi());
+    const err = await serveMigrationProtocol({
+      api: recordingApi(), device: 'dst', listen: first.address, tls: { ca: ca.certPem, cert: server.certPem, key: server.keyPem },
+      trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': coordinator.publicKey } }),
+    }).catch((e: unknown) => e as Error);
+    expect((err as Error).message).toMatch(new RegExp(`cannot listen on ${first.address.replace(/\./g, '\\.')} \\(.*\\); another process listens there .*choose a free port in migration\\.listen`));
+  });
+
   it('migration protocol — an unreachable peer is DEVICE_UNREACHABLE', async () => {
     const s = await serve(recordingApi());
     const address = s.address;

@@ -295,6 +295,14 @@ class Handlers {
   }
 }
 
+/** What to change when the listen address cannot be bound, from grpc-js's words. */
+function listenHint(message: string): string {
+  if (/EADDRINUSE/.test(message)) return 'another process listens there (a second daemon for this switch?): stop it, or choose a free port in migration.listen';
+  if (/EADDRNOTAVAIL/.test(message)) return 'that address is not one of this host\'s: give one of its addresses, or 0.0.0.0, in migration.listen';
+  if (/EACCES/.test(message)) return 'ports below 1024 need privileges: choose a port above 1023 in migration.listen';
+  return 'check migration.listen (host:port of this host, e.g. 0.0.0.0:50051)';
+}
+
 /**
  * Starts serving `o.api` over mutual TLS; resolves once it listens.
  * @throws EdgePluginError BAD_OPTIONS for invalid options, SWITCH when the address cannot be bound.
@@ -306,7 +314,7 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
   server.addService(MIGRATION_SERVICE, handlers.implementation());
   const creds = ServerCredentials.createSsl(o.tls.ca, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], true);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
+    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen} (${err.message}); ${listenHint(err.message)}`, { cause: err })) : resolve(p)));
   });
   const host = o.listen.slice(0, o.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
