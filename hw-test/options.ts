@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { P4Schema, P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import type { SimProgram } from '../sim/index.js';
+import { bmv2JsonDifferences } from './bmv2-json-check.js';
 import { badOption } from './errors.js';
 import { parseFixtureSpec } from './fixture-spec.js';
 import type { FixtureSpec } from './fixture-spec.js';
@@ -210,6 +211,18 @@ function groupsOf(v: readonly string[] | undefined, peer: string | undefined): r
   return Object.freeze(HW_TEST_GROUP_IDS.filter((g) => out.includes(g)));
 }
 
+/** Refuses a device config that is not the P4Info's: a BMv2 JSON of another build, or (profile bmv2) not a BMv2 JSON at all. */
+function checkDeviceConfig(schema: P4Schema, p4infoSource: string, config: Uint8Array, configSource: string, profile: HwTestProfileName): void {
+  const diffs = bmv2JsonDifferences(schema, config);
+  if (diffs === undefined) {
+    if (profile === 'bmv2') throw badOption('--device-config', `${configSource} is not a BMv2 JSON; give the JSON p4c-bm2-ss wrote (the target is bmv2)`);
+    return;
+  }
+  if (diffs.length === 0) return;
+  const shown = diffs.slice(0, 5).join('; ') + (diffs.length > 5 ? `; … and ${diffs.length - 5} more` : '');
+  throw badOption('--device-config', `${configSource} and --p4info ${p4infoSource} are not from the same p4c run: ${shown}; give the P4Info and the JSON one p4c-bm2-ss run wrote`);
+}
+
 /**
  * Validates hw-test options, reads the P4Info and device config, fills defaults; throws
  * HwTestError('BAD_OPTIONS') naming the flag and the fix.
@@ -234,6 +247,7 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
   } else if (o.deviceConfig !== undefined) {
     throw badOption('--device-config', 'expected a file path (BMv2: the JSON p4c-bm2-ss wrote)');
   }
+  if (deviceConfig !== undefined) checkDeviceConfig(schema, source, deviceConfig, deviceConfigSource ?? '', o.profile);
   const pushPipeline = o.pushPipeline ?? d.pushPipeline;
   if (typeof pushPipeline !== 'boolean') throw badOption('--push-pipeline', 'expected a flag (true or false)');
   if (pushPipeline && deviceConfig === undefined) {
