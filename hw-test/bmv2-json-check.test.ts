@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { P4Schema } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
-import { bmv2JsonDifferences } from './bmv2-json-check.js';
+import { bmv2JsonDifferences } from '../plugin/index.js';
 import { parseHwTestOptions } from './options.js';
 
 const P4 = join(dirname(fileURLToPath(import.meta.url)), '..', 'p4');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { P4Schema, P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import type { SimProgram } from '../sim/index.js';
-import { bmv2JsonDifferences } from './bmv2-json-check.js';
+import { bmv2JsonDifferences } from '../plugin/index.js';
 import { badOption } from './errors.js';
 import { parseFixtureSpec } from './fixture-spec.js';
 import type { FixtureSpec } from './fixture-spec.js';

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { P4Schema, silentLogger } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EDGE_PLUGIN_OPTIONS, parseEdgePluginOptions } from './edge-plugin-options.js';
@@ -54,6 +56,17 @@ describe('edge plugin options — validation at the edge', () => {
       expect(err).toMatchObject({ code: 'BAD_OPTIONS', message });
     });
   }
+});
+
+describe('edge plugin options — a device config of another build', () => {
+  it('edge plugin options — a BMv2 JSON that is not the P4Info\'s build (a register array smaller) is refused before anything is pushed; the committed pair passes', () => {
+    const json = readFileSync(join(dirname(STATEFUL_EDGE_P4INFO_PATH), 'stateful_edge.json'));
+    expect(parseEdgePluginOptions({ ...base, deviceConfig: json }).deviceConfig).toBe(json);
+    const doc = JSON.parse(json.toString('utf8')) as { register_arrays: { name: string; size: number }[] };
+    for (const r of doc.register_arrays) if (r.name.endsWith('.ct_state')) r.size = 4096;
+    const other = new TextEncoder().encode(JSON.stringify(doc));
+    expect(() => parseEdgePluginOptions({ ...base, deviceConfig: other })).toThrow(/EdgePluginOptions\.deviceConfig: got <\d+ bytes>; expected the BMv2 JSON of the same p4c run as the P4Info .*: register 'StatefulEdgeIngress\.conntrack\.ct_state': 327680 × bit<64> in the P4Info, 4096 × bit<64> in the JSON/);
+  });
 });
 
 describe('edge plugin — creation', () => {

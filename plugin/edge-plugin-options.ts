@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { P4Schema, parseDurationNs, silentLogger, systemClock } from 'p4runtime-ts';
 import type { Clock, CredentialsOption, DurationInput, GrpcClientKind, Logger } from 'p4runtime-ts';
+import { bmv2JsonDifferences } from './bmv2-json-check.js';
 import { EdgePluginError } from './errors.js';
 import type { RegisterAccessMode } from './state-access/index.js';
 import { DEFAULT_INBAND_OPTIONS, parseInbandOptions } from './state-access/index.js';
@@ -128,6 +129,14 @@ function loadSchema(p: P4Schema | string): { schema: P4Schema; source: string } 
   }
 }
 
+/** `config` when it is no BMv2 JSON or one of the same p4c run as the P4Info; a JSON of another build is refused (a push would run a program the P4Info does not describe). */
+function sameBuild(schema: P4Schema, p4infoSource: string, config: Uint8Array | undefined, given: Uint8Array | string | undefined): Uint8Array | undefined {
+  const diffs = config === undefined ? undefined : bmv2JsonDifferences(schema, config);
+  if (diffs === undefined || diffs.length === 0) return config;
+  const shown = diffs.slice(0, 5).join('; ') + (diffs.length > 5 ? `; … and ${diffs.length - 5} more` : '');
+  throw bad('deviceConfig', given, `the BMv2 JSON of the same p4c run as the P4Info ${p4infoSource}; they differ: ${shown}`);
+}
+
 function loadDeviceConfig(d: Uint8Array | string | undefined): Uint8Array | undefined {
   if (d === undefined) return undefined;
   if (d instanceof Uint8Array) return d;
@@ -184,7 +193,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     credentials: options.credentials,
     schema,
     p4infoSource: source,
-    deviceConfig: loadDeviceConfig(options.deviceConfig),
+    deviceConfig: sameBuild(schema, source, loadDeviceConfig(options.deviceConfig), options.deviceConfig),
     replacePipeline: options.replacePipeline ?? true,
     group: options.group,
     logger: options.logger ?? silentLogger,
