@@ -1,8 +1,8 @@
 /**
  * Do a P4Info and a BMv2 JSON come from the same p4c run? BMv2 takes table sizes, register and
- * counter arrays from the JSON and PI maps P4Runtime names onto it, so a P4Info from another build
- * (another size, another variant) is accepted and then misbehaves: writes past a smaller table
- * fail, capacity checks disagree. The plugin (before it pushes) and hw-test compare the two first.
+ * counter arrays from the JSON, so with a P4Info of another build (another size, another variant)
+ * the controller works from a description of some other program: writes past a smaller table
+ * fail, capacity claims are wrong. The plugin (before it pushes) and hw-test compare the two first.
  */
 import type { P4Schema } from 'p4runtime-ts';
 
