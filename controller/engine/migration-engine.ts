@@ -22,6 +22,8 @@ import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
 import { HeapKeeper } from './heap-keeper.js';
+import { undoAt } from './undo-at.js';
+import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
 import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
@@ -387,27 +389,11 @@ export class MigrationEngine {
     this.heap.stop();
     const s = this.o.machine.state;
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
-    const undone: string[] = [];
-    const failed: string[] = [];
+    const out: UndoOutcome = { undone: [], failed: [] };
     const touched = this.touched;
     const skipped = touched ? [...this.sources, ...this.destinations].filter((n) => !touched.has(n)) : [];
     if (skipped.length > 0) this.logger.info('nothing to undo where no step of the migration was accepted', { devices: skipped.join(', ') });
-    const undo = (names: readonly string[]): Promise<unknown> => Promise.all(
-      names.filter((n) => !skipped.includes(n)).map(async (n) => {
-        for (let attempt = 0; attempt < 2; attempt++) {
-          try {
-            await this.api(n).abort(this.ref);
-            undone.push(n);
-            return;
-          } catch (e) {
-            if (attempt === 1) {
-              failed.push(n);
-              this.logger.error('rollback failed at a device', { device: n, error: (e as Error).message });
-            }
-          }
-        }
-      }),
-    );
+    const undo = (names: readonly string[]): Promise<void> => undoAt(names.filter((n) => !skipped.includes(n)), (n) => this.api(n), this.ref, this.logger, out);
     if (this.peer) {
       // Peer to peer, the sources are still sending: stop them first (what they hold still lands),
       // then clean the destinations once nothing more can arrive.
@@ -418,7 +404,7 @@ export class MigrationEngine {
     } else {
       await undo([...this.destinations, ...this.sources]);
     }
-    if (failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
-    return { undone, failed };
+    if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
+    return out;
   }
 }
