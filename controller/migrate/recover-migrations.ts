@@ -138,19 +138,21 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       // Roll back: the source stays authoritative.
       const reason = action.kind === 'roll-back' ? action.reason : 'CONTROLLER_RESTARTED';
       if (s.phase !== 'ABORTED') await machine.record({ type: 'abort', reason, detail: `the controller stopped in phase ${s.phase}; rolled back by carryover recover` });
-      // An activated destination looks like the VM's home to its switch: it is cleaned as a source is after a commit.
-      const activated = s.phase === 'ACTIVATED' || s.abort?.inPhase === 'ACTIVATED';
-      const dst = await eachDevice(s.destinations, async (n) => {
-        if (activated) await api(n).deleteAtSource(ref, 0);
-        else await api(n).abort(ref);
-      });
+      // From the freeze on, the activation may have reached a destination before `activated` (or
+      // even `synced`) was journalled: the engine sends it while `synced` is written. An activated
+      // destination looks like the VM's home to its switch (no control entry), so an undo by the
+      // control entry would leave it active; each is cleaned as a source is after a commit instead
+      // (which clears a destination still staged just as well).
+      const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
+      const dst = await eachDevice(s.destinations, async (n) => (mayBeActive ? (await api(n).deleteAtSource(ref, 0)).deleted : (await api(n).abort(ref), undefined)));
       const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
       const failed = [...dst.failed, ...src.failed];
       if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
       await machine.record({ type: 'rolled-back' });
       if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
       const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_ZEROED(s.destinations) : undefined;
-      return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
+      const cleared = mayBeActive ? ` (${dst.values.reduce<number>((n, x) => n + (x ?? 0), 0)} slots of the VM cleared)` : '';
+      return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned${cleared}, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
     } finally {
       await connected.stop();
     }

@@ -70,7 +70,8 @@ describe('carryover CLI', () => {
       expect(q.code).toBe(2);
       expect(q.stderr).toContain(`--quiet-ms '${bad}' is not an integer 0..60000`);
     }
-  });
+    // Eleven processes started one after the other: slow on a loaded machine.
+  }, 120_000);
 
   it('cli — bench migrate --profiles names only full, bmv2, real-bmv2, and real-bmv2 needs CARRYOVER_BMV2, running nothing', async () => {
     const p = await run(['bench', 'migrate', '--profiles', 'full,tofino']);

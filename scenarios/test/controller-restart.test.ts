@@ -46,7 +46,7 @@ async function sim(vmId: number): Promise<SimSwitch> {
 }
 
 /** Where a controller stops: after pre-copy, with the source frozen, once activated, or once committed. */
-type StopAt = 'PRECOPY' | 'FROZEN' | 'ACTIVATED' | 'COMMITTED';
+type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'ACTIVATED' | 'COMMITTED';
 
 describe('controller restart — carryover recover finishes what a stopped controller left', () => {
   let dir: string;
@@ -81,7 +81,9 @@ vms:
     const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
     const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
     const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO, domain: 'default', controller: undefined, scope });
-    const journal = new FileJournal(inv.journal);
+    const file = new FileJournal(inv.journal);
+    // SYNCED: the process dies after the activation reached the destination, before `activated` was durable.
+    const journal = at === 'SYNCED' ? { append: (m: string, e: { type: string }) => (e.type === 'activated' ? Promise.reject(new Error('the controller died')) : file.append(m, e as Parameters<FileJournal['append']>[1])), load: (m: string) => file.load(m), list: () => file.list() } : file;
     try {
       const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
       const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
@@ -95,12 +97,13 @@ vms:
         await machine.record({ type: 'frozen' });
       }
       if (at === 'ACTIVATED' || at === 'COMMITTED') await engine.pauseSync();
+      if (at === 'SYNCED') await expect(engine.pauseSync()).rejects.toThrow(/the controller died/);
       if (at === 'COMMITTED') await machine.record({ type: 'committed' });
       expect(machine.state.phase).toBe(at);
     } finally {
       // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
       await connected.stop();
-      await journal.close();
+      await file.close();
     }
   }
 
@@ -171,6 +174,25 @@ vms:
     expect(slots(src, SRC_ID)).toBe(0);
     expect(passesAtDestination()).toBe(true);
     expect((await events('m-act')).slice(-2)).toEqual(['committed', 'source-cleaned']);
+  }, 300_000);
+
+  it('recover — stopped after the activation reached the destination but before it was journalled (left in SYNCED): the destination, active there, is cleaned too (slots, counters), not only reported so', async () => {
+    const tx = (sw: SimSwitch, id: number): bigint => sw.state.counter('vm_tx', id).packets;
+    const atSource = tx(src, SRC_ID);
+    await controllerStoppingAt('SYNCED', 'm-syn');
+    expect((await events('m-syn')).at(-1)).toBe('synced');
+    // Activated at the destination: its flows pass there, and its counters hold the source's.
+    expect(passesAtDestination()).toBe(true);
+    expect(tx(dst, DST_ID)).toBe(atSource);
+    const r = await recover();
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/left in SYNCED\): ROLLED BACK — the destinations \(edge-b\) cleaned \(12 slots of the VM cleared\)/);
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(tx(dst, DST_ID)).toBe(0n);
+    expect(PORTS.some((p) => dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward')).toBe(false);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+    expect(tx(src, SRC_ID)).toBeGreaterThanOrEqual(atSource);
   }, 300_000);
 
   it('recover — stopped once activated, the VM still at the source: the activated destination is cleaned (its copy of the VM\'s counters too) and the source unfrozen', async () => {

@@ -265,7 +265,7 @@ describe.each(['full', 'bmv2'] as const)('numbered final delta — profile %s', 
     } finally {
       capped.stop();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('numbered final delta — a delta round the freeze overtakes stops before reading its slots, and the final delta still carries them', async () => {
     const m = { migrationId: `numbered-${profile}-${n++}`, vm: '10.0.0.5' };

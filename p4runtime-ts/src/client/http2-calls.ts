@@ -123,6 +123,8 @@ export class Http2Connection {
   /** Streams opened ahead, one per path at most (start's `ahead`). */
   private readonly spares = new Map<string, OpenedStream>();
   private readonly aheadScheduled = new Set<string>();
+  /** Every stream not yet closed (calls, spares, StreamChannel): reset before their session is destroyed. */
+  private readonly streams = new Set<ClientHttp2Stream>();
 
   constructor(private readonly o: Http2ConnectionOptions) {
     const e = endpoint(o);
@@ -233,6 +235,7 @@ export class Http2Connection {
     let stream: ClientHttp2Stream;
     try {
       stream = sess.request(headers, { endStream: false });
+      this.streams.add(stream);
     } catch (e) {
       // A connection that can take no more streams (closing, out of stream ids): the next call
       // opens a new one.
@@ -319,6 +322,7 @@ export class Http2Connection {
       if (!stream.writableEnded && !stream.closed) stream.close(NGHTTP2_CANCEL);
     });
     stream.on('close', () => {
+      this.streams.delete(stream);
       leftOver();
       if (status === undefined && this.closed) status = { code: Code.CANCELLED, details: `the transport was closed (${path})` };
       // No listener per call on the session (many calls at once would trip Node's listener limit):
@@ -370,6 +374,20 @@ export class Http2Connection {
     this.spares.clear();
   }
 
+  /**
+   * Resets every stream still open on `sess` (calls in flight, the StreamChannel) before it is
+   * destroyed: as with idle spares, Node 20.20 corrupted its heap (glibc abort, "corrupted size vs.
+   * prev_size") when a session was destroyed with a call still open on it — a controller that
+   * stopped its plugins mid-call (BENCHMARKS.md).
+   */
+  private resetStreams(sess: ClientHttp2Session): void {
+    for (const stream of this.streams) {
+      if (stream.session !== sess) continue;
+      this.streams.delete(stream);
+      if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    }
+  }
+
   /** Closes the connection; calls in flight end CANCELLED. */
   close(): void {
     this.closed = true;
@@ -378,6 +396,7 @@ export class Http2Connection {
     this.dropSpares();
     const s = this.session;
     this.session = undefined;
+    if (s) this.resetStreams(s);
     s?.destroy();
   }
 }
