@@ -259,7 +259,7 @@ function qmpSocketProblem(address: string): string | undefined {
 export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPlan): string[] {
   const r = outcome.run;
   return [
-    `migration ${outcome.migrationId}: ${r.aborted ? `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative` : 'COMMITTED'}`,
+    `migration ${outcome.migrationId}: ${!r.aborted ? 'COMMITTED' : r.aborted.undoFailed?.length ? `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')}: run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again` : `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative`}`,
     ...outcome.translations.map((t) => `  translated: ${t}`),
     `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`,
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
@@ -281,6 +281,8 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     outcome: r.aborted ? 'aborted' : 'committed',
     reason: r.aborted?.reason ?? null,
     detail: r.aborted?.detail ?? null,
+    // Devices whose rollback failed ([] when it completed; null when not aborted).
+    undoFailed: r.aborted ? (r.aborted.undoFailed ?? []) : null,
     translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),

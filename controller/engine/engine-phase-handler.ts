@@ -17,7 +17,8 @@ export interface EngineRun {
   readonly rounds: readonly PrecopyRound[];
   readonly sync: PauseSyncResult | undefined;
   readonly committed: { readonly deleted: number; readonly skipped: number } | undefined;
-  readonly aborted: { readonly reason: FailureReason; readonly detail: string } | undefined;
+  /** Why it was aborted; `undoFailed` names the devices whose rollback failed (the journal keeps it open for `carryover recover`). */
+  readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[] } | undefined;
 }
 
 /** The trigger's failure as the controller's reason. */
@@ -48,7 +49,10 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
     await rounds();
     aborted = { reason, detail };
     const r = await engine.abort(reason, detail);
-    if (r.failed.length > 0) logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: r.failed });
+    if (r.failed.length > 0) {
+      logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: r.failed });
+      aborted = { reason, detail, undoFailed: r.failed };
+    }
     finish({ rounds: await rounds(), sync, committed: undefined, aborted });
   };
 

@@ -9,6 +9,8 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi, fakeFlowKey as keyOf } from '../testing/fake-device-api.js';
 import { MigrationEngine } from './migration-engine.js';
+import { runMigration } from './run-migration.js';
+import { migrateReportLines } from '../cli.js';
 import { P4Schema } from 'p4runtime-ts';
 import { describeSchema, readMigrationContract } from '../../plugin/index.js';
 import { rehashedStatefulEdgeText, statefulEdgeP4InfoText } from '../../plugin/testing/stateful-edge-p4info.js';
@@ -358,6 +360,16 @@ describe('migration engine — rollback at every step', () => {
     const r = await engine.abort('ABORTED_BY_TRIGGER', 'operator');
     expect(r.failed).toEqual(['dst']);
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+  });
+
+  it('engine — a run whose rollback fails names the devices, and the report says the rollback is incomplete rather than done', async () => {
+    const { engine, dev } = await setup();
+    src(dev).failNext('exportSnapshot', 'DEVICE_UNREACHABLE', 1);
+    dst(dev).failNext('abort', 'NOT_PRIMARY', 2);
+    const run = await runMigration(engine, { paused$: new Subject<void>() });
+    expect(run.aborted).toMatchObject({ reason: 'DEVICE_UNREACHABLE', undoFailed: ['dst'] });
+    const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [], translations: [] });
+    expect(lines[0]).toBe('migration m1: ABORTED (DEVICE_UNREACHABLE) — ROLLBACK INCOMPLETE at dst: run carryover recover once it answers this controller again');
   });
 
   it('engine — a destination claiming more free slots than it has slots is refused at negotiation: nothing prepared anywhere', async () => {

@@ -49,7 +49,7 @@ export async function runMigration(engine: MigrationEngine, o: RunMigrationOptio
     logger.warn('migration failed; rolling back', { reason, detail });
     const undo = await engine.abort(reason, detail);
     if (undo.failed.length > 0) logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: undo.failed });
-    return { rounds, sync, committed: undefined, aborted: { reason, detail } };
+    return { rounds, sync, committed: undefined, aborted: { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } };
   }
   const committed = await engine.commit();
   return { rounds, sync, committed, aborted: undefined };

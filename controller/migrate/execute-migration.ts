@@ -173,8 +173,8 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         await engine.prepare();
       } catch (e) {
         const { reason, detail } = reasonOfError(e);
-        await engine.abort(reason, detail);
-        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail } });
+        const undo = await engine.abort(reason, detail);
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } });
       }
       let trigger: QemuTrigger;
       try {
@@ -188,8 +188,8 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       } catch (e) {
         // The devices are prepared by now: undo that, so a bad monitor path leaves nothing behind.
         const detail = `attaching the QEMU trigger: ${(e as Error).message}`;
-        await engine.abort('ABORTED_BY_TRIGGER', detail);
-        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason: 'ABORTED_BY_TRIGGER', detail } });
+        const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason: 'ABORTED_BY_TRIGGER', detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } });
       }
       try {
         if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
