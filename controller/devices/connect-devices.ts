@@ -77,10 +77,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
         try {
           await plugin.start();
         } catch (e) {
-          if (EdgePluginError.from(e).switchCode === 'FAILED_PRECONDITION' && d.deviceConfig) {
-            throw new ControllerError('SCHEMA_MISMATCH', `device '${d.name}' at ${d.address ?? '?'}: ${(e as Error).message}; its inventory entry's deviceConfig (${d.deviceConfig}) is not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
-          }
-          throw new ControllerError('DEVICE_UNREACHABLE', `device '${d.name}' at ${d.address ?? '?'}: ${(e as Error).message}; check the address, device id and credentials in the inventory`, { cause: e });
+          throw startFailure(d, e);
         }
         entry.api = createDeviceApi(plugin, { name: d.name });
         await entry.api.ready();
@@ -94,4 +91,19 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
     throw failed.reason;
   }
   return { apis, stop };
+}
+
+/** Why a device's plugin could not start, as the controller's reason with the fix for that cause. */
+function startFailure(d: InventoryDevice, e: unknown): ControllerError {
+  const at = `device '${d.name}' at ${d.address ?? '?'}`;
+  const msg = (e as Error).message;
+  const code = EdgePluginError.from(e).switchCode;
+  if (code === 'FAILED_PRECONDITION' && d.deviceConfig) {
+    return new ControllerError('SCHEMA_MISMATCH', `${at}: ${msg}; its inventory entry's deviceConfig (${d.deviceConfig}) is not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
+  }
+  if (/election id .*(already|in use)|election_id .*already/i.test(msg)) {
+    return new ControllerError('NOT_PRIMARY', `${at}: another client holds election id ${d.electionId}${d.p4runtimeRole ? ` in role '${d.p4runtimeRole}'` : ''} there — most likely another carryover migrate or recover on this switch. Run one at a time (several VMs: one after the other, or through plugin daemons, which serve concurrent migrations); a higher electionId would take the switch from the running one and fail its migration`, { cause: e });
+  }
+  if (code === 'NOT_PRIMARY') return new ControllerError('NOT_PRIMARY', `${at}: ${msg}`, { cause: e });
+  return new ControllerError('DEVICE_UNREACHABLE', `${at}: ${msg}; check the address, device id and credentials in the inventory`, { cause: e });
 }

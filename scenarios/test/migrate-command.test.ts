@@ -216,6 +216,20 @@ vms:
     }
   }, 300_000);
 
+  it('migrate — a switch another carryover process holds with the same election id: NOT_PRIMARY saying to run one at a time, not an unreachable device', async () => {
+    const other = await P4Switch.connect({ address: dst.address, deviceId: dst.deviceId, electionId: 20n });
+    try {
+      await other.waitForPrimary();
+      await writeFile(join(dir, 'site.yaml'), site());
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-busy']);
+      expect(r.code).toBe(1);
+      expect(r.err.join('\n')).toMatch(/NOT_PRIMARY: device 'edge-b' .*another client holds election id 20 there — most likely another carryover migrate or recover on this switch\. Run one at a time/);
+      expect(r.err.join('\n')).not.toMatch(/check the address/);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
     try {
