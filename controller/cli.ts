@@ -196,6 +196,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     io.stderr(`carryover migrate: ${err.code}: ${err.message} (nothing was changed on any device)`);
+    // --json promises one object on stdout: a migration that never started says so there too.
+    if (v['json']) io.stdout(JSON.stringify({ migrationId: v['migration-id'] ?? null, plan: planJson(plan), outcome: 'not-started', reason: err.code, detail: err.message }));
     return err.code === 'BAD_CONFIG' ? 2 : 1;
   }
   const r = outcome.run;

@@ -18,7 +18,7 @@ import type { MigrateCommandIo } from './cli.js';
 
 const DEFAULT_P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
 
-const HELP = `usage: carryover recover --config SITE.yaml [--migration-id ID] [--trigger qemu:SOCK] [--vm-at source|destination] [--json]
+const HELP = `usage: carryover recover --config SITE.yaml [--list] [--migration-id ID] [--trigger qemu:SOCK] [--vm-at source|destination] [--json]
 
 Finishes the migrations a controller left unfinished in the inventory's journal (it was killed,
 or its host went down), each the one safe way its last recorded phase allows:

@@ -109,9 +109,9 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
   },
 };
 
-const HELP = `usage: carryover bench <suite…|all> [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--quiet-ms N] [--profiles P,P…]
+const HELP = `usage: carryover bench [suite…|all] [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--quiet-ms N] [--profiles P,P…]
 
-suites:
+suites (none named, or all: every one of them, which takes many minutes):
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(Math.max(...Object.keys(SUITES).map((k) => k.length)))}  ${s.summary}`).join('\n')}
 
 Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.

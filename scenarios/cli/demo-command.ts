@@ -35,7 +35,9 @@ destination, and at a control switch that got no state (a migration without carr
   --seed N               the VM's traffic (default ${DEFAULT_LIVE_DEMO_OPTIONS.seed})
   --domains 2            two data-centre domains: the VM moves from dc-a's switch to dc-b's, each
                          domain with its own CA, controller and plugin daemons; the controllers
-                         agree over mutual TLS, only the commit crosses inside the pause
+                         agree over mutual TLS, only the commit crosses inside the pause. Its own
+                         defaults (DEFAULT_DOMAINS_DEMO_OPTIONS): --flows 200, a 1000 ms deadline (the commit crosses
+                         processes and TLS inside the pause); its JSON has no rounds or proofs
   --plugins process      the plugin daemons (carryover plugin --config) as separate processes
                          (default with --domains 2; in-process runs them in this process)
   --json                 one JSON object (flows, flowsMigrated, survivedWith, brokenWithout,

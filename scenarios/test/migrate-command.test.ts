@@ -221,8 +221,10 @@ vms:
     try {
       await other.waitForPrimary();
       await writeFile(join(dir, 'site.yaml'), site());
-      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-busy']);
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-busy', '--json']);
       expect(r.code).toBe(1);
+      // --json: one object on stdout even for a migration that never started.
+      expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ migrationId: 'm-busy', outcome: 'not-started', reason: 'NOT_PRIMARY' });
       expect(r.err.join('\n')).toMatch(/NOT_PRIMARY: device 'edge-b' .*another client holds election id 20 there — most likely another carryover migrate or recover on this switch\. Run one at a time/);
       expect(r.err.join('\n')).not.toMatch(/check the address/);
     } finally {
