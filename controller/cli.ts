@@ -178,6 +178,12 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let outcome: MigrationOutcome;
+  // Ctrl-C stops at once; the journal has every step so far, and recover finishes from it.
+  const onSigint = (): void => {
+    io.stderr(`carryover migrate: interrupted; the switches keep what the migration did so far (a frozen source drops the VM's traffic) — run 'carryover recover --config ${String(v['config'])}' now to roll it back or finish it`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
   try {
     outcome = await executeMigration({
       plan,
@@ -199,6 +205,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     // --json promises one object on stdout: a migration that never started says so there too.
     if (v['json']) io.stdout(JSON.stringify({ migrationId: v['migration-id'] ?? null, plan: planJson(plan), outcome: 'not-started', reason: err.code, detail: err.message }));
     return err.code === 'BAD_CONFIG' ? 2 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
   }
   const r = outcome.run;
   if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));

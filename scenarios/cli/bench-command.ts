@@ -111,9 +111,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
 
 const HELP = `usage: carryover bench [suite…|all] [--out DIR] [--json] [--target HOST:PORT [--device-id N] [--device-config FILE]] [--rounds N] [--updates N] [--sizes N,N…] [--changed N] [--quiet-ms N] [--profiles P,P…]
 
-suites (none named, or all: every one of them, which takes many minutes):
+suites:
 ${Object.entries(SUITES).map(([n, s]) => `  ${n.padEnd(Math.max(...Object.keys(SUITES).map((k) => k.length)))}  ${s.summary}`).join('\n')}
 
+No suite named (or all): every one of them, which takes many minutes.
 Writes bench-<time>.md and .json under --out (default ./bench-results) and prints the table.
 --target runs p4rt against a running switch (e.g. BMv2 simple_switch_grpc) instead of a sim
 process; it pushes p4/stateful_edge's P4Info with --device-config (the BMv2 JSON p4c wrote), or

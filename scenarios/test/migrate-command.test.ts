@@ -8,11 +8,13 @@
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { P4Switch } from 'p4runtime-ts';
-import { runMigrateCommand } from '../../controller/index.js';
+import { runMigrateCommand, runRecoverCommand } from '../../controller/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
@@ -231,6 +233,29 @@ vms:
       await other.close();
     }
   }, 120_000);
+
+  it('migrate — Ctrl-C during pre-copy (the built CLI, a process of its own): exit 130 naming carryover recover, which then rolls the migration back (needs the build)', async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
+    const child = spawn(process.execPath, [bin, 'migrate', '--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-int', '--pause-deadline-ms', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (err.includes('phase PRECOPY') && !sent) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/interrupted; the switches keep what the migration did so far .*run 'carryover recover --config .*site\.yaml'/);
+    const out: string[] = [];
+    expect(await runRecoverCommand(['--config', join(dir, 'site.yaml')], { stdout: (l) => out.push(l), stderr: () => undefined })).toBe(0);
+    expect(out[0]).toMatch(/migration m-int \(VM vm-7, left in PRECOPY\): ROLLED BACK/);
+    expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(0);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+  }, 300_000);
 
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
