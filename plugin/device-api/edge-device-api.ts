@@ -30,7 +30,7 @@ import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
-import { controlOf, readControl, runsHere, writeControl } from './vm-control-entry.js';
+import { controlOf, readControls, runsHere, trackersInUse, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
 import { locked } from './migration-record.js';
@@ -177,9 +177,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const sw = this.plugin.session;
       const control = controlOf(this.contract.control);
       const vmId = await resolveVmId({ sw, contract: this.contract, group: this.group, access: this.access }, m.vm);
-      const busy = new Set([...this.migrations.values()].map((x) => x.tracker));
+      // Trackers busy here or, by the switch's control entries, in another process's migration.
+      const entries = await readControls(sw, control);
+      const busy = new Set([...this.migrations.values()].map((x) => x.tracker).concat([...trackersInUse(control, entries, vmId)]));
       const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
-      const prior = await readControl(sw, control, vmId);
+      const prior = entries.get(vmId);
       // Numbered delta digests, heard from before the flip: the count the flip returns sorts them.
       const tap = tapNumberedDigests(sw, this.group);
       try {

@@ -28,12 +28,32 @@ export function controlOf(control: MigrationControlSpec | undefined): MigrationC
 
 /** Reads the VM's control entry (undefined: none, i.e. normal operation). */
 export async function readControl(sw: P4Switch, c: MigrationControlSpec, vmId: number): Promise<PriorControl> {
-  const all = await sw.readAll(sw.table(c.table).all());
-  const e = all.find((x) => {
+  return (await readControls(sw, c)).get(vmId);
+}
+
+/** Every VM's control entry on the switch, by VM id (one Read of the table). */
+export async function readControls(sw: P4Switch, c: MigrationControlSpec): Promise<Map<number, Readonly<Record<string, bigint>>>> {
+  const out = new Map<number, Readonly<Record<string, bigint>>>();
+  for (const x of await sw.readAll(sw.table(c.table).all())) {
     const k = x.match[c.keyField];
-    return k !== undefined && 'value' in k && k.value === BigInt(vmId);
-  });
-  return e?.params;
+    if (k !== undefined && 'value' in k && x.params) out.set(Number(k.value), x.params);
+  }
+  return out;
+}
+
+/**
+ * The change-log trackers migrations on this switch are using, by its control entries: those of
+ * VMs being tracked or frozen — whoever runs them (another process's plugin too).
+ */
+export function trackersInUse(c: MigrationControlSpec, entries: ReadonlyMap<number, Readonly<Record<string, bigint>>>, except: number): Set<number> {
+  const busy = new Set<number>();
+  if (!c.tracker) return busy;
+  for (const [vm, p] of entries) {
+    if (vm === except) continue;
+    const t = p[c.tracker.param];
+    if (t !== undefined && ((p[c.flags.track] ?? 0n) !== 0n || (p[c.flags.freeze] ?? 0n) !== 0n)) busy.add(Number(t));
+  }
+  return busy;
 }
 
 /**

@@ -39,4 +39,16 @@ describe('device API — a failed prepare, then its abort, leaves nothing held',
     await api.prepare(ok);
     await api.abort(ok);
   }, 60_000);
+
+  it('prepare — a tracker another process\'s migration uses (a VM tracked on this switch under tracker 0) is not taken: the next free one is', async () => {
+    const control = rig.plugin.contract.control;
+    if (!control?.tracker) throw new Error('stateful_edge has a change-log tracker parameter');
+    const entry = (vm: number, flags: Record<string, number>): Parameters<typeof rig.sw.write>[0] => rig.sw.table(control.table).insert({ match: { [control.keyField]: vm }, action: control.action, params: flags });
+    await rig.sw.write(entry(3, { track: 1, freeze: 0, staged: 0, active: 1, tracker: 0 }));
+    const m = { migrationId: 'm-second', vm: '10.0.0.5' };
+    await api.prepare(m);
+    const mine = (await rig.sw.readAll(rig.sw.table(control.table).all())).find((e) => { const k = e.match[control.keyField]; return k !== undefined && 'value' in k && k.value === BigInt(SRC_ID); });
+    expect(mine?.params?.[control.tracker.param]).toBe(1n);
+    await api.abort(m);
+  }, 60_000);
 });
