@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { P4Schema, P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import type { SimProgram } from '../sim/index.js';
-import { bmv2JsonDifferences } from '../plugin/index.js';
+import { bmv2JsonDifferences, listDifferences } from '../plugin/index.js';
 import { badOption } from './errors.js';
 import { parseFixtureSpec } from './fixture-spec.js';
 import type { FixtureSpec } from './fixture-spec.js';
@@ -219,8 +219,7 @@ function checkDeviceConfig(schema: P4Schema, p4infoSource: string, config: Uint8
     return;
   }
   if (diffs.length === 0) return;
-  const shown = diffs.slice(0, 5).join('; ') + (diffs.length > 5 ? `; … and ${diffs.length - 5} more` : '');
-  throw badOption('--device-config', `${configSource} and --p4info ${p4infoSource} are not from the same p4c run: ${shown}; give the P4Info and the JSON one p4c-bm2-ss run wrote`);
+  throw badOption('--device-config', `${configSource} and --p4info ${p4infoSource} are not from the same p4c run: ${listDifferences(diffs)}; give the P4Info and the JSON one p4c-bm2-ss run wrote`);
 }
 
 /**

@@ -61,3 +61,8 @@ export function bmv2JsonDifferences(schema: P4Schema, json: Uint8Array): string[
   }
   return out;
 }
+
+/** The first `max` differences joined for a message, with how many more there are. */
+export function listDifferences(diffs: readonly string[], max = 5): string {
+  return diffs.slice(0, max).join('; ') + (diffs.length > max ? `; … and ${diffs.length - max} more` : '');
+}

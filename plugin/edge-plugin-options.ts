@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { P4Schema, parseDurationNs, silentLogger, systemClock } from 'p4runtime-ts';
 import type { Clock, CredentialsOption, DurationInput, GrpcClientKind, Logger } from 'p4runtime-ts';
-import { bmv2JsonDifferences } from './bmv2-json-check.js';
+import { bmv2JsonDifferences, listDifferences } from './bmv2-json-check.js';
 import { EdgePluginError } from './errors.js';
 import type { RegisterAccessMode } from './state-access/index.js';
 import { DEFAULT_INBAND_OPTIONS, parseInbandOptions } from './state-access/index.js';
@@ -133,8 +133,7 @@ function loadSchema(p: P4Schema | string): { schema: P4Schema; source: string } 
 function sameBuild(schema: P4Schema, p4infoSource: string, config: Uint8Array | undefined, given: Uint8Array | string | undefined): Uint8Array | undefined {
   const diffs = config === undefined ? undefined : bmv2JsonDifferences(schema, config);
   if (diffs === undefined || diffs.length === 0) return config;
-  const shown = diffs.slice(0, 5).join('; ') + (diffs.length > 5 ? `; … and ${diffs.length - 5} more` : '');
-  throw bad('deviceConfig', given, `the BMv2 JSON of the same p4c run as the P4Info ${p4infoSource}; they differ: ${shown}`);
+  throw bad('deviceConfig', given, `the BMv2 JSON of the same p4c run as the P4Info ${p4infoSource}; they differ: ${listDifferences(diffs)}`);
 }
 
 function loadDeviceConfig(d: Uint8Array | string | undefined): Uint8Array | undefined {

@@ -6,7 +6,7 @@ export { createEdgePlugin } from './edge-plugin.js';
 export type { EdgePlugin, EdgePluginHealth } from './edge-plugin.js';
 export { DEFAULT_EDGE_PLUGIN_OPTIONS, parseEdgePluginOptions } from './edge-plugin-options.js';
 export type { EdgePluginOptions, LearnDigestOptions, ParsedEdgePluginOptions } from './edge-plugin-options.js';
-export { bmv2JsonDifferences } from './bmv2-json-check.js';
+export { bmv2JsonDifferences, listDifferences } from './bmv2-json-check.js';
 export { EDGE_PLUGIN_ERROR_CODES, EdgePluginError } from './errors.js';
 export type { EdgePluginErrorCode, EdgePluginErrorOptions } from './errors.js';
 export { EDGE_PLUGIN_STATES } from './lifecycle.js';

@@ -144,14 +144,18 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       // control entry would leave it active; each is cleaned as a source is after a commit instead
       // (which clears a destination still staged just as well).
       const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
-      const dst = await eachDevice(s.destinations, async (n) => (mayBeActive ? (await api(n).deleteAtSource(ref, 0)).deleted : (await api(n).abort(ref), undefined)));
+      const dst = await eachDevice(s.destinations, async (n) => {
+        if (mayBeActive) return (await api(n).deleteAtSource(ref, 0)).deleted;
+        await api(n).abort(ref);
+        return 0;
+      });
       const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
       const failed = [...dst.failed, ...src.failed];
       if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
       await machine.record({ type: 'rolled-back' });
       if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
       const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_ZEROED(s.destinations) : undefined;
-      const cleared = mayBeActive ? ` (${dst.values.reduce<number>((n, x) => n + (x ?? 0), 0)} slots of the VM cleared)` : '';
+      const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';
       return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned${cleared}, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
     } finally {
       await connected.stop();
