@@ -164,6 +164,12 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stderr(`carryover migrate: ${err.message}`);
     return 2;
   }
+  // Peer to peer: the sources must reach the destinations the way the controller does.
+  const devices = [...plan.sources, ...plan.destinations];
+  if (transferArg === 'peer-to-peer' && !plan.toDomain && devices.some((d) => d.plugin) && devices.some((d) => !d.plugin)) {
+    io.stderr(`carryover migrate: --transfer peer-to-peer needs every device reached the same way: ${devices.filter((d) => d.plugin).map((d) => d.name).join(', ')} through plugin daemons, ${devices.filter((d) => !d.plugin).map((d) => d.name).join(', ')} in process; give them all a plugin daemon, or use --transfer controller`);
+    return 2;
+  }
   // A migration left in flight refuses the plan as it would the run.
   const left = await unfinishedOf(inv, plan.vm.name);
   if (left.refuse !== undefined) {

@@ -9,6 +9,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { buildTcpFrame } from '../../sim/workload/index.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 
 const VM = 0x0a000005;
@@ -256,6 +258,26 @@ vms:
     expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(0);
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
   }, 300_000);
+
+  it.skipIf(!opensslAvailable())('migrate — --transfer peer-to-peer over a mix of daemons and in-process devices is refused by --plan as by the run (exit 2), naming both sides (needs openssl)', async () => {
+    const pki = new TestPki();
+    const ca = pki.ca('dc-a CA');
+    const ctl = pki.issue(ca, { cn: 'controller-a', usage: 'client' });
+    pki.dispose();
+    const files = { 'ca.pem': ca.certPem, 'ctl.pem': ctl.certPem, 'ctl.key': ctl.keyPem, 'dc-a.key': generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
+    await writeFile(join(dir, 'mixed.yaml'), `domain: dc-a
+controller: { tls: { ca: ca.pem, cert: ctl.pem, key: ctl.key }, signingKey: dc-a.key }
+devices:
+  edge-a: { address: ${src.address}, deviceId: ${src.deviceId}, hosts: [host-a] }
+  edge-b: { plugin: { address: 127.0.0.1:1 }, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`);
+    const r = await run(['--config', join(dir, 'mixed.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--transfer', 'peer-to-peer', '--plan']);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/--transfer peer-to-peer needs every device reached the same way: edge-b through plugin daemons, edge-a in process/);
+  });
 
   it('migrate — a destination whose VM map lacks the VM refuses at prepare: exit 1, the reason named, the source unchanged and unfrozen', async () => {
     const bare = await sim(undefined);
