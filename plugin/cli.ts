@@ -11,6 +11,7 @@ import { createEdgePlugin } from './edge-plugin.js';
 import { EdgePluginError } from './errors.js';
 import { checkMigrationConfig, startMigrationService } from './protocol/migration-service.js';
 import type { MigrationService } from './protocol/migration-service.js';
+import type { TicketVerifier } from './security/migration-ticket.js';
 
 /** Where the command writes and what stops it (tests pass their own). */
 export interface PluginCommandIo {
@@ -87,9 +88,10 @@ export async function runPluginCommand(
   }
   const logger: Logger = createLogger({ level: config.logLevel, fields: { component: 'plugin' }, ...(io.logSink ? { sink: io.logSink } : {}) });
   let plugin;
+  let tickets: TicketVerifier | undefined;
   try {
     // The migration section's files checked before the switch is touched: a bad one is a bad config (exit 2).
-    if (config.migration) checkMigrationConfig(config.migration);
+    if (config.migration) tickets = checkMigrationConfig(config.migration);
     plugin = createEdgePlugin({ ...config.options, logger });
   } catch (e) {
     io.stderr(`carryover plugin: ${values.config}: ${(e as Error).message}`);
@@ -107,7 +109,7 @@ export async function runPluginCommand(
   let service: MigrationService | undefined;
   if (config.migration) {
     try {
-      service = await startMigrationService(plugin, config.migration, logger);
+      service = await startMigrationService(plugin, config.migration, logger, tickets);
     } catch (e) {
       io.stderr(`carryover plugin: ${values.config}: could not serve the migration protocol: ${(e as Error).message}`);
       await plugin.stop();

@@ -21,6 +21,11 @@ export interface EngineRun {
   readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[] } | undefined;
 }
 
+/** An aborted run's record: the reason, and the devices whose undo failed when there are any. */
+export function abortedRun(reason: FailureReason, detail: string, undo: { readonly failed: readonly string[] }): NonNullable<EngineRun['aborted']> {
+  return { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) };
+}
+
 /** The trigger's failure as the controller's reason. */
 function reasonOf(f: TriggerFailure): FailureReason {
   return f.code === 'qmp-lost' ? 'DEVICE_UNREACHABLE' : 'ABORTED_BY_TRIGGER';
@@ -49,10 +54,8 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
     await rounds();
     aborted = { reason, detail };
     const r = await engine.abort(reason, detail);
-    if (r.failed.length > 0) {
-      logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: r.failed });
-      aborted = { reason, detail, undoFailed: r.failed };
-    }
+    if (r.failed.length > 0) logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: r.failed });
+    aborted = abortedRun(reason, detail, r);
     finish({ rounds: await rounds(), sync, committed: undefined, aborted });
   };
 

@@ -9,6 +9,7 @@ import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
+import { abortedRun } from './engine-phase-handler.js';
 import type { EngineRun } from './engine-phase-handler.js';
 import type { MigrationEngine } from './migration-engine.js';
 
@@ -49,7 +50,7 @@ export async function runMigration(engine: MigrationEngine, o: RunMigrationOptio
     logger.warn('migration failed; rolling back', { reason, detail });
     const undo = await engine.abort(reason, detail);
     if (undo.failed.length > 0) logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: undo.failed });
-    return { rounds, sync, committed: undefined, aborted: { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } };
+    return { rounds, sync, committed: undefined, aborted: abortedRun(reason, detail, undo) };
   }
   const committed = await engine.commit();
   return { rounds, sync, committed, aborted: undefined };

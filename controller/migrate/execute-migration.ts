@@ -13,7 +13,7 @@ import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { TransferStarter } from '../engine/peer-rounds.js';
 import { ControllerError } from '../errors.js';
 import { joinPeerDomain } from '../federation/join-peer-domain.js';
-import { engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
+import { abortedRun, engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
 import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { MigrationEngine } from '../engine/migration-engine.js';
 import type { DeadlinePolicy } from '../engine/migration-engine.js';
@@ -174,7 +174,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       } catch (e) {
         const { reason, detail } = reasonOfError(e);
         const undo = await engine.abort(reason, detail);
-        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } });
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun(reason, detail, undo) });
       }
       let trigger: QemuTrigger;
       try {
@@ -189,7 +189,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         // The devices are prepared by now: undo that, so a bad monitor path leaves nothing behind.
         const detail = `attaching the QEMU trigger: ${(e as Error).message}`;
         const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
-        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: { reason: 'ABORTED_BY_TRIGGER', detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed } : {}) } });
+        return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
       }
       try {
         if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);

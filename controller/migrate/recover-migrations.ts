@@ -154,7 +154,8 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
       await machine.record({ type: 'rolled-back' });
       if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
-      const countersAt = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase) ? COUNTERS_ZEROED(s.destinations) : undefined;
+      // From the freeze on, a destination may have added the sources' counts (final import, activation).
+      const countersAt = mayBeActive ? COUNTERS_ZEROED(s.destinations) : undefined;
       const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';
       return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned${cleared}, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
     } finally {

@@ -58,11 +58,11 @@ export function checkMigrationConfig(c: MigrationProtocolConfig): TicketVerifier
 }
 
 /**
- * Serves the device API of a started plugin as `c` configures (checkMigrationConfig first).
+ * Serves the device API of a started plugin as `c` configures, with `tickets` from
+ * checkMigrationConfig (run here when not given).
  * @throws EdgePluginError BAD_OPTIONS naming the key or certificate file that cannot be used.
  */
-export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger): Promise<MigrationService> {
-  const tickets = checkMigrationConfig(c);
+export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger, tickets: TicketVerifier = checkMigrationConfig(c)): Promise<MigrationService> {
   const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}),
     // A trusted index needs no background scan of the slot group (which would compete with migrations for the switch).
     ...(c.snapshotSource === 'index' ? { reconcile: false } : {}) });
