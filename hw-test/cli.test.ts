@@ -90,13 +90,13 @@ describe('carryover hw-test — command line', () => {
   it('exits 1 when nothing answers at --target', async () => {
     const r = await run(['--target', '127.0.0.1:9', '--profile', 'bmv2', '--p4info', P4INFO_PATH, '--connect-timeout', '300']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/cannot open a P4Runtime session with 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --target, --device-id and the --tls-\* flags/);
+    expect(r.err).toMatch(/cannot open a P4Runtime session with the target 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --target, --device-id and the --tls-\* flags/);
   });
 
   it('--help lists every flag and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const f of ['--connect-timeout', '--flows', '--seed', '--target', '--device-id', '--profile', '--p4info', '--device-config', '--cpu-port', '--push-pipeline', '--tls-ca', '--tls-cert', '--tls-key', '--report', '--junit', '--json', '--peer', '--election-id', '--groups']) {
+    for (const f of ['--connect-timeout', '--flows', '--seed', '--target', '--device-id', '--profile', '--p4info', '--device-config', '--cpu-port', '--push-pipeline', '--tls-ca', '--tls-cert', '--tls-key', '--report', '--junit', '--json', '--peer', '--peer-device-id', '--migration-flows', '--election-id', '--groups']) {
       expect(r.out).toContain(f);
     }
   });

@@ -56,7 +56,10 @@ options:
   --tls-cert FILE          our client certificate …
   --tls-key FILE           … and key (mutual TLS, with --tls-ca)
   --groups LIST            comma-separated: ${HW_TEST_GROUP_IDS.join(', ')} (default: all but migration)
-  --peer HOST:PORT         a second switch: adds the migration group (not available yet: reported UNSUPPORTED)
+  --peer HOST:PORT         a second switch running the same pipeline: adds the migration group (a VM's
+                           flows moved to the peer and back, a rollback, traffic checked on both)
+  --peer-device-id N       the peer's device id (default: --device-id); TLS flags and --push-pipeline apply to it too
+  --migration-flows N      TCP flows the migration group moves (default ${d.migrationFlows})
   --flows N                flows in the workload (default ${d.flows})
   --seed N                 workload seed (default ${d.seed})
   --report FILE            write the Markdown report here too
@@ -102,6 +105,8 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
     ...(str(values['election-id']) !== undefined ? { electionId: str(values['election-id']) } : {}),
     ...(groups !== undefined ? { groups: groups.split(',').map((g) => g.trim()).filter((g) => g !== '') } : {}),
     ...(str(values['peer']) !== undefined ? { peer: str(values['peer']) } : {}),
+    ...(str(values['peer-device-id']) !== undefined ? { peerDeviceId: str(values['peer-device-id']) } : {}),
+    ...(str(values['migration-flows']) !== undefined ? { migrationFlows: int('--migration-flows', str(values['migration-flows'])) } : {}),
     ...(str(values['flows']) !== undefined ? { flows: int('--flows', str(values['flows'])) } : {}),
     ...(str(values['seed']) !== undefined ? { seed: int('--seed', str(values['seed'])) } : {}),
     ...(str(values['connect-timeout']) !== undefined ? { connectTimeoutMs: int('--connect-timeout', str(values['connect-timeout'])) } : {}),
@@ -162,6 +167,8 @@ export async function runHwTestCommand(
         'election-id': { type: 'string' },
         groups: { type: 'string' },
         peer: { type: 'string' },
+        'peer-device-id': { type: 'string' },
+        'migration-flows': { type: 'string' },
         flows: { type: 'string' },
         seed: { type: 'string' },
         'connect-timeout': { type: 'string' },

@@ -30,9 +30,20 @@ export interface HardFixture {
   readonly bigIdVm: FixtureVm | null;
 }
 
+/** The VM the migration group moves to the peer and back: its address and port, its id on each switch. */
+export interface MigrationFixtureVm {
+  readonly addr: string;
+  readonly port: number;
+  readonly vmId: number;
+  /** Its switch-local id at the peer (different, so the move's id remapping is exercised). */
+  readonly peerVmId: number;
+}
+
 /** What the fixture installs. */
 export interface FixtureSpec {
   readonly vms: readonly FixtureVm[];
+  /** The migration group's VM (installed only when that group runs, on both switches). */
+  readonly migrationVm: MigrationFixtureVm;
   readonly uplinkPort: number;
   /** Where the workload's remote peers live (CIDR, /8 .. /30). */
   readonly remoteNetwork: string;
@@ -50,6 +61,7 @@ export const DEFAULT_FIXTURE: FixtureSpec = Object.freeze({
     Object.freeze({ addr: '10.250.0.5', port: 1, vmId: 1001 }),
     Object.freeze({ addr: '10.250.0.6', port: 2, vmId: 1002 }),
   ]),
+  migrationVm: Object.freeze({ addr: '10.250.0.10', port: 6, vmId: 1010, peerVmId: 1011 }),
   uplinkPort: 100,
   remoteNetwork: '198.18.0.0/24',
   vmServicePorts: Object.freeze([22, 80, 443]),
@@ -95,7 +107,8 @@ export function parseFixtureSpec(input: Partial<FixtureSpec> = {}): FixtureSpec 
     throw badOption(`${where}.vmServicePorts`, 'expected a non-empty list of TCP ports 1..65535');
   }
   const hard = o.hard === null ? null : parseHard(o.hard, o.vmServicePorts, [...ports, o.uplinkPort, o.sparePort]);
-  return Object.freeze({ vms: Object.freeze(vms), uplinkPort: o.uplinkPort, remoteNetwork: o.remoteNetwork, vmServicePorts: Object.freeze([...o.vmServicePorts]), sparePort: o.sparePort, hard });
+  const migrationVm = parseMigrationVm(o.migrationVm, [...ports, o.uplinkPort, o.sparePort, ...(hard ? [hard.cpuUplinkVm?.port, hard.bigIdVm?.port] : [])], [...ids, ...(hard ? [hard.cpuUplinkVm?.vmId, hard.bigIdVm?.vmId, hard.cpuPlacedVm?.vmId] : [])], [...vms.map((v) => v.addr)]);
+  return Object.freeze({ vms: Object.freeze(vms), migrationVm, uplinkPort: o.uplinkPort, remoteNetwork: o.remoteNetwork, vmServicePorts: Object.freeze([...o.vmServicePorts]), sparePort: o.sparePort, hard });
 }
 
 const isAddr = (a: unknown): a is string => typeof a === 'string' && /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a) && a.split('.').every((x) => Number(x) <= 255);
@@ -117,6 +130,18 @@ function parseHard(h: HardFixture, servicePorts: readonly number[], usedPorts: n
   }
   if (h.cpuPlacedVm !== null && (!isAddr(h.cpuPlacedVm.addr) || !Number.isInteger(h.cpuPlacedVm.vmId))) throw badOption(`${where}.cpuPlacedVm`, `got ${JSON.stringify(h.cpuPlacedVm)}; expected { addr, vmId }`);
   return Object.freeze({ ...h });
+}
+
+function parseMigrationVm(m: MigrationFixtureVm, usedPorts: readonly (number | undefined)[], usedIds: readonly (number | undefined)[], usedAddrs: readonly string[]): MigrationFixtureVm {
+  const where = 'fixture.migrationVm';
+  if (typeof m !== 'object' || m === null) throw badOption(where, 'expected { addr, port, vmId, peerVmId }');
+  if (!isAddr(m.addr) || usedAddrs.includes(m.addr)) throw badOption(`${where}.addr`, `got ${JSON.stringify(m.addr)}; expected a dotted-quad IPv4 address no other fixture VM has`);
+  if (!isPort(m.port) || usedPorts.includes(m.port)) throw badOption(`${where}.port`, `got ${JSON.stringify(m.port)}; expected a 9-bit port no other fixture entry uses`);
+  for (const f of ['vmId', 'peerVmId'] as const) {
+    const id = m[f];
+    if (!Number.isInteger(id) || id < 1 || id > 1023 || usedIds.includes(id)) throw badOption(`${where}.${f}`, `got ${JSON.stringify(id)}; expected a VM id 1..1023 (the per-VM counters have 1024 cells) no other fixture VM has`);
+  }
+  return Object.freeze({ addr: m.addr, port: m.port, vmId: m.vmId, peerVmId: m.peerVmId });
 }
 
 /** Trackers the fixture uses (stateful_edge has 4); VMs past them are tracked without a change log. */

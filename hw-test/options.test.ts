@@ -29,6 +29,8 @@ describe('hw-test options — defaults', () => {
 
   it('--peer adds the migration group; --groups keeps registry order and drops repeats', () => {
     expect(parseHwTestOptions({ ...base, peer: '10.0.0.2:9559' }).groups).toContain('migration');
+    expect(parseHwTestOptions({ ...base, deviceId: 3, peer: '10.0.0.2:9559' }).peerDeviceId).toBe(3n);
+    expect(parseHwTestOptions({ ...base, target: '10.0.0.2:9559', peer: '10.0.0.2:9559', peerDeviceId: 1 }).peerDeviceId).toBe(1n);
     expect(parseHwTestOptions({ ...base, groups: ['placement', 'conformance', 'placement'] }).groups).toEqual(['conformance', 'placement']);
   });
 
@@ -52,6 +54,13 @@ describe('hw-test options — bad input names the flag and the fix', () => {
     [{ cpuPort: 600 }, /^--cpu-port: got 600; expected an integer 0\.\.511$/],
     [{ groups: ['conformance', 'speed'] }, /^--groups: unknown group 'speed'; choose from conformance, differential, placement, state-access, migration$/],
     [{ peer: 'nowhere' }, /^--peer: got "nowhere"; expected HOST:PORT/],
+    [{ groups: ['migration'] }, /^--groups: the migration group moves state between two switches: add --peer HOST:PORT/],
+    [{ target: '127.0.0.1:9559', peer: '127.0.0.1:9559' }, /^--peer: 127\.0\.0\.1:9559 device 0 is the target itself; give a second switch/],
+    [{ peer: '10.0.0.2:9559', peerDeviceId: -1 }, /^--peer-device-id: -1 is outside 0\.\./],
+    [{ migrationFlows: 0 }, /^--migration-flows: got 0; expected an integer 1\.\.10000$/],
+    [{ fixture: { migrationVm: { addr: '10.250.0.5', port: 6, vmId: 1010, peerVmId: 1011 } } }, /^fixture\.migrationVm\.addr: got "10\.250\.0\.5"; expected a dotted-quad IPv4 address no other fixture VM has$/],
+    [{ fixture: { migrationVm: { addr: '10.250.0.10', port: 1, vmId: 1010, peerVmId: 1011 } } }, /^fixture\.migrationVm\.port: got 1; expected a 9-bit port no other fixture entry uses$/],
+    [{ fixture: { migrationVm: { addr: '10.250.0.10', port: 6, vmId: 1001, peerVmId: 1011 } } }, /^fixture\.migrationVm\.vmId: got 1001; expected a VM id 1\.\.1023/],
     [{ flows: 0 }, /^--flows: got 0; expected an integer 1\.\.100000$/],
     [{ tls: { cert: 'c.pem' } }, /^--tls-key: --tls-cert and --tls-key go together/],
     [{ tls: { cert: '-----BEGIN x', key: '-----BEGIN y' } }, /^--tls-ca: mutual TLS .* add --tls-ca FILE$/],

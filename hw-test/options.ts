@@ -53,8 +53,12 @@ export interface HwTestOptions {
   readonly electionId?: bigint | number | string;
   /** --groups: which groups to run (default: all but migration); --peer adds migration. */
   readonly groups?: readonly (HwTestGroupId | string)[];
-  /** --peer HOST:PORT: a second target, for the migration group. */
+  /** --peer HOST:PORT: a second switch running the same pipeline, for the migration group. */
   readonly peer?: string;
+  /** --peer-device-id: the peer's P4Runtime device id (default: --device-id). */
+  readonly peerDeviceId?: bigint | number | string;
+  /** --migration-flows: TCP flows the migration group establishes and moves (default 64). */
+  readonly migrationFlows?: number;
   /** --flows: flows in the workload (default 200). */
   readonly flows?: number;
   /** --seed: workload seed (default 1). */
@@ -99,6 +103,8 @@ export interface ParsedHwTestOptions {
   readonly electionId: bigint | undefined;
   readonly groups: readonly HwTestGroupId[];
   readonly peer: string | undefined;
+  readonly peerDeviceId: bigint;
+  readonly migrationFlows: number;
   readonly flows: number;
   readonly seed: number;
   readonly idleTimeoutMs: number;
@@ -122,6 +128,7 @@ export const DEFAULT_HW_TEST_OPTIONS = Object.freeze({
   cpuPort: 255,
   pushPipeline: false,
   flows: 200,
+  migrationFlows: 64,
   seed: 1,
   idleTimeoutMs: 300,
   // BMv2 scans for idle entries about once a second: a 300 ms entry is reported after ≈1.1 s.
@@ -207,6 +214,7 @@ function groupsOf(v: readonly string[] | undefined, peer: string | undefined): r
   }
   // --peer asks for the migration group whatever else was selected.
   if (peer !== undefined && !out.includes('migration')) out.push('migration');
+  if (peer === undefined && out.includes('migration')) throw badOption('--groups', 'the migration group moves state between two switches: add --peer HOST:PORT (a second switch running the same pipeline)');
   // Run order is the registry's, whatever order the caller listed.
   return Object.freeze(HW_TEST_GROUP_IDS.filter((g) => out.includes(g)));
 }
@@ -253,6 +261,11 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     throw badOption('--push-pipeline', 'needs --device-config FILE: the target cannot load a pipeline without its binary (BMv2: the JSON p4c-bm2-ss wrote)');
   }
   const peer = o.peer === undefined ? undefined : hostPort('--peer', o.peer);
+  const deviceId = o.deviceId === undefined ? d.deviceId : bigintOf('--device-id', o.deviceId, 0n, (1n << 64n) - 1n, '0');
+  const peerDeviceId = o.peerDeviceId === undefined ? deviceId : bigintOf('--peer-device-id', o.peerDeviceId, 0n, (1n << 64n) - 1n, '0');
+  if (peer !== undefined && peer === target && peerDeviceId === deviceId) {
+    throw badOption('--peer', `${peer} device ${deviceId} is the target itself; give a second switch (or another --peer-device-id on the same server)`);
+  }
   const electionId = o.electionId === undefined ? undefined : bigintOf('--election-id', o.electionId, 2n, (1n << 128n) - 1n, '100');
   const logger = o.logger ?? silentLogger;
   if (o.model !== undefined && (typeof o.model.name !== 'string' || typeof o.model.instantiate !== 'function')) throw badOption('model', 'expected a SimProgram (name, instantiate)');
@@ -261,7 +274,7 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw badOption('onProgress', 'expected a function');
   return Object.freeze({
     target,
-    deviceId: o.deviceId === undefined ? d.deviceId : bigintOf('--device-id', o.deviceId, 0n, (1n << 64n) - 1n, '0'),
+    deviceId,
     profile: o.profile,
     p4infoSource: source,
     schema,
@@ -273,6 +286,8 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     electionId,
     groups: groupsOf(o.groups, peer),
     peer,
+    peerDeviceId,
+    migrationFlows: intOf('--migration-flows', o.migrationFlows, 1, 10_000, d.migrationFlows),
     flows: intOf('--flows', o.flows, 1, 100_000, d.flows),
     seed: intOf('--seed', o.seed, 0, 2 ** 32 - 1, d.seed),
     idleTimeoutMs,

@@ -97,11 +97,11 @@ describe('hw-test — conformance suite per sim profile', () => {
     expect(check(r, 'conformance/register-entry-write').status).toBe('FAIL');
   });
 
-  it('--peer adds the migration group, reported UNSUPPORTED (never PASS) until the engine exists', async () => {
+  it('an unreachable --peer: the run stops before any group, naming the peer and its flags', async () => {
     sim = await startEdgeSim('full');
-    const r = await runAgainstSim(sim, 'full', { groups: ['placement'], peer: '127.0.0.1:9' });
-    expect(r.groups.map((g) => g.id)).toEqual(['placement', 'migration', 'cleanup']);
-    expect(check(r, 'migration/migration')).toMatchObject({ status: 'UNSUPPORTED' });
-    expect(check(r, 'migration/migration').detail).toMatch(/^migration group: not built yet as hw-test checks \(.*\) \(peer 127\.0\.0\.1:9 accepted/);
+    const groups: string[] = [];
+    const run = runAgainstSim(sim, 'full', { groups: ['placement'], peer: '127.0.0.1:9', connectTimeoutMs: 300, onProgress: (e) => e.kind === 'group' && groups.push(e.group) });
+    await expect(run).rejects.toThrow(/^cannot open a P4Runtime session with the peer 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --peer, --peer-device-id and the --tls-\* flags/);
+    expect(groups).toEqual([]);
   });
 });

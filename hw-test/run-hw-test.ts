@@ -22,6 +22,14 @@ import type { PipelineState } from './session.js';
 import { targetStatus } from './target-status.js';
 import { UndoLog } from './undo-log.js';
 
+/** Which of the two switches a step concerns (the peer only with --peer). */
+type SwitchRole = 'target' | 'peer';
+
+/** The options as seen from the peer (its address and device id in place of the target's), or undefined without --peer. */
+function peerOptions(o: ParsedHwTestOptions): ParsedHwTestOptions | undefined {
+  return o.peer === undefined ? undefined : Object.freeze({ ...o, target: o.peer, deviceId: o.peerDeviceId });
+}
+
 const hex = (c: bigint | undefined): string => (c === undefined ? 'none' : `0x${c.toString(16)}`);
 
 /** The target's pipeline, or undefined when it has none (BMv2 answers FAILED_PRECONDITION). */
@@ -35,15 +43,15 @@ async function currentPipeline(sw: P4Switch, type: 'P4INFO_AND_COOKIE' | 'ALL'):
 }
 
 /** Checks the target's pipeline against ours; pushes ours with --push-pipeline, else refuses. */
-async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog, notes: string[]): Promise<PipelineState> {
+async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog, notes: string[], role: SwitchRole): Promise<PipelineState> {
   const expectedCookie = o.deviceConfig ? pipelineCookie(o.schema.p4info, o.deviceConfig) : undefined;
   const identity = comparePipeline(o.schema, expectedCookie, await currentPipeline(sw, 'P4INFO_AND_COOKIE'));
   if (identity.kind === 'match') {
-    notes.push(`the target already runs the pipeline of ${o.p4infoSource} (cookie ${hex(identity.targetCookie)}); not pushed`);
+    notes.push(`the ${role} already runs the pipeline of ${o.p4infoSource} (cookie ${hex(identity.targetCookie)}); not pushed`);
     return { identity, pushed: false, cookieAfter: identity.targetCookie, pushedCookie: undefined };
   }
   if (!o.pushPipeline || !o.deviceConfig) {
-    const where = `the target ${o.target} (device ${o.deviceId})`;
+    const where = `the ${role} ${o.target} (device ${o.deviceId})`;
     const push = `--push-pipeline${o.deviceConfig ? '' : ' --device-config FILE'}`;
     throw new HwTestError(
       'REFUSED',
@@ -59,26 +67,27 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
   const r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig });
   if (previous?.p4info && previous.deviceConfig.length > 0) {
     const p4info = previous.p4info;
-    undo.add('push back the pipeline the target ran before', () => sw.setPipeline('VERIFY_AND_COMMIT', p4info, previous.deviceConfig, previous.cookie));
-    notes.push(`replaced the target's pipeline (${identity.differences.join('; ') || 'different'}) with ${o.p4infoSource}; the previous one is pushed back at the end, without the table entries, counter and register values it held (a pipeline push clears them)`);
+    undo.add(`push back the pipeline the ${role} ran before`, () => sw.setPipeline('VERIFY_AND_COMMIT', p4info, previous.deviceConfig, previous.cookie));
+    notes.push(`replaced the ${role}'s pipeline (${identity.differences.join('; ') || 'different'}) with ${o.p4infoSource}; the previous one is pushed back at the end, without the table entries, counter and register values it held (a pipeline push clears them)`);
   } else if (previous) {
-    undo.note('the target did not return the device config of its previous pipeline, so that pipeline could not be pushed back');
-    notes.push(`replaced the target's pipeline with ${o.p4infoSource}; the previous one cannot be restored (no device config returned)`);
+    undo.note(`the ${role} did not return the device config of its previous pipeline, so that pipeline could not be pushed back`);
+    notes.push(`replaced the ${role}'s pipeline with ${o.p4infoSource}; the previous one cannot be restored (no device config returned)`);
   } else {
-    notes.push(`the target had no pipeline; pushed ${o.p4infoSource} with cookie ${hex(r.cookie)} (it stays loaded)`);
+    notes.push(`the ${role} had no pipeline; pushed ${o.p4infoSource} with cookie ${hex(r.cookie)} (it stays loaded)`);
   }
   const cookieAfter = (await sw.getPipeline('COOKIE_ONLY')).cookie;
   return { identity, pushed: r.pushed, cookieAfter, pushedCookie: r.cookie };
 }
 
 /** Opens the primary session, or throws UNREACHABLE / SETUP saying why. */
-async function openPrimary(o: ParsedHwTestOptions): Promise<P4Switch> {
+async function openPrimary(o: ParsedHwTestOptions, role: SwitchRole): Promise<P4Switch> {
   let sw: P4Switch;
   try {
     sw = await connectSwitch(o, o.electionId);
   } catch (e) {
     const t = targetStatus(e);
-    throw new HwTestError('UNREACHABLE', `cannot open a P4Runtime session with ${o.target} (device ${o.deviceId}): ${t.code}: ${t.message}; check --target, --device-id and the --tls-* flags`, { cause: e });
+    const flags = role === 'peer' ? '--peer, --peer-device-id' : '--target, --device-id';
+    throw new HwTestError('UNREACHABLE', `cannot open a P4Runtime session with the ${role} ${o.target} (device ${o.deviceId}): ${t.code}: ${t.message}; check ${flags} and the --tls-* flags`, { cause: e });
   }
   if (!sw.isPrimary) {
     const a = sw.arbitration;
@@ -108,12 +117,21 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
   const undo = new UndoLog();
   const notes: string[] = [];
   const groups: GroupResult[] = [];
-  const sw = await openPrimary(o);
+  const sw = await openPrimary(o, 'target');
   let session: HwTestSession | undefined;
+  let peer: { readonly sw: P4Switch; session?: HwTestSession } | undefined;
   try {
-    const pipeline = await pipelineGate(o, sw, undo, notes);
+    const pipeline = await pipelineGate(o, sw, undo, notes, 'target');
     sw.bindSchema(o.schema);
-    session = new HwTestSession(o, profile, sw, o.schema, contract, pipeline, undo, notes);
+    // The peer is held from the start, so a peer that cannot serve is refused before any group runs.
+    const po = peerOptions(o);
+    if (po) {
+      peer = { sw: await openPrimary(po, 'peer') };
+      const peerPipeline = await pipelineGate(po, peer.sw, undo, notes, 'peer');
+      peer.sw.bindSchema(o.schema);
+      peer.session = new HwTestSession(po, profile, peer.sw, o.schema, contract, peerPipeline, undo, notes);
+    }
+    session = new HwTestSession(o, profile, sw, o.schema, contract, pipeline, undo, notes, peer?.session);
     for (const id of o.groups) {
       if (o.signal?.aborted) {
         notes.push(`interrupted before group ${id}: it and the groups after it were not run`);
@@ -130,6 +148,8 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
     // A refused target was never written to: no cleanup to report.
     if (session !== undefined || undo.size > 0) await cleanUp(undo, o.onProgress, groups);
     session?.close();
+    peer?.session?.close();
+    await peer?.sw.close();
     await sw.close();
   }
   return {

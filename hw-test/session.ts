@@ -68,6 +68,8 @@ export class HwTestSession {
     readonly undo: UndoLog,
     /** What the run did around the checks, for the report. */
     readonly notes: string[],
+    /** The second switch (--peer), held the same way; sharing this run's undo log and notes. */
+    readonly peer?: HwTestSession,
   ) {
     const group = contract.groups[0];
     if (!group || !contract.inband) throw new Error('HwTestSession: the contract has no slot group with an in-band service (checked by the runner)');

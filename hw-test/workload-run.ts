@@ -199,19 +199,28 @@ function recordStateUndo(s: HwTestSession, candidates: readonly number[], before
       if (!same(now.get(slot), was, g.words.length)) writes.push({ index: slot, words: g.words.map((_, i) => was?.[i] ?? 0n) });
     }
     if (writes.length > 0) await slotIo.writeSlots(writes);
-    if (!dirty) return;
-    const writer = await s.registerWriter();
-    const restore: number[] = [];
-    for (const w of dirtyNow) {
-      const was = dirtyBefore.get(w.index) ?? 0n;
-      if (w.value === was) continue;
-      if (was === 0n) restore.push(w.index);
-      else if (writer) await s.sw.write(s.sw.register(dirty.register).modify(w.index, was));
-      // Without register writes a set bit cannot be put back in-band; a spare dirty bit only costs one re-read.
-      else s.undo.note(`dirty word ${dirty.register}[${w.index}] held bits before the run; the run's extra bits were left (in-band access can only clear a word)`);
-    }
-    if (restore.length > 0) await bufIo.clearDirtyWords(restore);
+    await restoreDirtyWords(s, dirtyNow, dirtyBefore);
   });
+}
+
+/**
+ * Puts dirty words back to what they held before a run: a word that was zero is cleared, one
+ * that held bits is written back where the target serves register writes, else noted.
+ */
+export async function restoreDirtyWords(s: HwTestSession, dirtyNow: readonly { readonly index: number; readonly value: bigint }[], dirtyBefore: ReadonlyMap<number, bigint>): Promise<void> {
+  const dirty = s.group.dirty;
+  if (!dirty) return;
+  const writer = await s.registerWriter();
+  const restore: number[] = [];
+  for (const w of dirtyNow) {
+    const was = dirtyBefore.get(w.index) ?? 0n;
+    if (w.value === was) continue;
+    if (was === 0n) restore.push(w.index);
+    else if (writer) await s.sw.write(s.sw.register(dirty.register).modify(w.index, was));
+    // Without register writes a set bit cannot be put back in-band; a spare dirty bit only costs one re-read.
+    else s.undo.note(`dirty word ${dirty.register}[${w.index}] held bits before the run; the run's extra bits were left (in-band access can only clear a word)`);
+  }
+  if (restore.length > 0) await (await s.bufferReader()).clearDirtyWords(restore);
 }
 
 /** Runs the workload on the target and in the model (once per hw-test run). */

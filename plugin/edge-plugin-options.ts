@@ -4,7 +4,7 @@
  * config files here, so a bad path or a P4Info that breaks the contract fails before any socket.
  */
 import { readFileSync } from 'node:fs';
-import { P4Schema, parseDurationNs, silentLogger, systemClock } from 'p4runtime-ts';
+import { P4Schema, P4Switch, parseDurationNs, silentLogger, systemClock } from 'p4runtime-ts';
 import type { Clock, CredentialsOption, DurationInput, GrpcClientKind, Logger } from 'p4runtime-ts';
 import { bmv2JsonDifferences, listDifferences } from './bmv2-json-check.js';
 import { EdgePluginError } from './errors.js';
@@ -19,11 +19,19 @@ export interface LearnDigestOptions {
   readonly ackTimeout: DurationInput;
 }
 
-/** Options of `createEdgePlugin`. `address`, `deviceId` and `p4info` are required. */
+/** Options of `createEdgePlugin`. `p4info` is required, and `address` and `deviceId` unless a `session` is lent. */
 export interface EdgePluginOptions {
-  /** The switch's P4Runtime address, `host:port`. */
-  readonly address: string;
-  readonly deviceId: bigint | number;
+  /** The switch's P4Runtime address, `host:port` (default with `session`: the session's). */
+  readonly address?: string;
+  /** Default with `session`: the session's. */
+  readonly deviceId?: bigint | number;
+  /**
+   * An open P4Runtime session to run on instead of connecting: a controller (or hw-test) that
+   * holds primacy lends its session, so the plugin neither competes for it nor closes it. It must
+   * be primary when start() runs. The options that configure a connection (electionId, role,
+   * credentials, grpcClient, openStreamsAhead) are refused beside it.
+   */
+  readonly session?: P4Switch;
   /** Default: derived from the clock by p4runtime-ts (later processes bid higher). */
   readonly electionId?: bigint | number;
   /** P4Runtime role; unset = the default full-access role. */
@@ -68,6 +76,8 @@ export interface EdgePluginOptions {
 export interface ParsedEdgePluginOptions {
   readonly address: string;
   readonly deviceId: bigint | number;
+  /** A lent session (never closed by the plugin), or undefined: the plugin connects. */
+  readonly session: P4Switch | undefined;
   readonly electionId: bigint | number | undefined;
   readonly role: string | undefined;
   readonly credentials: CredentialsOption | undefined;
@@ -156,12 +166,17 @@ function loadDeviceConfig(d: Uint8Array | string | undefined): Uint8Array | unde
 export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePluginOptions {
   if (typeof options !== 'object' || options === null) throw bad('(root)', options, "an options object like { address: '127.0.0.1:9559', deviceId: 1, p4info: 'prog.p4info.txtpb' }");
   const d = DEFAULT_EDGE_PLUGIN_OPTIONS;
-  if (typeof options.address !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$|^unix:/.test(options.address)) {
-    throw bad('address', options.address, "'host:port' of the switch's P4Runtime server, e.g. '127.0.0.1:9559'");
+  const session = lentSession(options);
+  const address = options.address ?? session?.options.address;
+  if (typeof address !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$|^unix:/.test(address)) {
+    throw bad('address', address, "'host:port' of the switch's P4Runtime server, e.g. '127.0.0.1:9559'");
   }
-  const id = options.deviceId;
+  const id = options.deviceId ?? session?.options.deviceId;
   if (!((typeof id === 'bigint' && id >= 0n && id < 1n << 64n) || (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0))) {
     throw bad('deviceId', id, 'an unsigned 64-bit device id (number or bigint)');
+  }
+  if (session && (address !== session.options.address || BigInt(id) !== BigInt(session.options.deviceId))) {
+    throw bad('session', `<session with ${session.options.address} device ${session.options.deviceId}>`, `a session with the address and device id given (${address}, device ${id}), or leave those two out`);
   }
   if (options.role !== undefined && typeof options.role !== 'string') throw bad('role', options.role, 'a role name string');
   const { schema, source } = loadSchema(options.p4info);
@@ -185,8 +200,9 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     throw bad('scheduler', '{…}', 'a Clock (now, setTimeout, clearTimeout) as p4runtime-ts defines it');
   }
   return Object.freeze({
-    address: options.address,
+    address,
     deviceId: id,
+    session,
     electionId: options.electionId,
     role: options.role,
     credentials: options.credentials,
@@ -206,6 +222,17 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     grpcClient,
     openStreamsAhead,
   });
+}
+
+/** The lent session, validated: a P4Switch, and no connection options beside it. */
+function lentSession(options: EdgePluginOptions): P4Switch | undefined {
+  const s = options.session;
+  if (s === undefined) return undefined;
+  if (!(s instanceof P4Switch)) throw bad('session', typeof s, "an open P4Switch from p4runtime-ts's P4Switch.connect()");
+  for (const f of ['electionId', 'role', 'credentials', 'grpcClient', 'openStreamsAhead'] as const) {
+    if (options[f] !== undefined) throw bad(f, options[f], `nothing beside a lent session: the lender's connection (P4Switch.connect options) sets it`);
+  }
+  return s;
 }
 
 function parseExpiry(v: 'notify' | { readonly pollMs: number }): 'notify' | { readonly pollMs: number } {

@@ -12,7 +12,7 @@
  * const state = await plugin.readVmState('10.0.0.5');
  * await plugin.stop();
  */
-import { P4Switch } from 'p4runtime-ts';
+import { P4RuntimeError, P4Switch } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import { readMigrationContract, slotGroup } from './contract/index.js';
 import type { MigrationContract, SlotGroupSpec } from './contract/index.js';
@@ -61,7 +61,7 @@ export interface EdgePlugin {
   readonly session: P4Switch;
   /** Connects, becomes primary, ensures the pipeline, probes register access, starts the control loop. */
   start(): Promise<void>;
-  /** Stops the control loop and closes the session. Idempotent. */
+  /** Stops the control loop and closes the session (not a lent one). Idempotent. */
   stop(): Promise<void>;
   health(): EdgePluginHealth;
   /** One VM's slots, table entries and counters; the VM by switch-local id or by address. */
@@ -126,7 +126,7 @@ class EdgePluginImpl implements EdgePlugin {
     const log = o.logger.child({ component: 'edge-plugin', address: o.address });
     try {
       this.advance('connecting');
-      this.sw = await P4Switch.connect({
+      this.sw = o.session ?? await P4Switch.connect({
         address: o.address,
         deviceId: o.deviceId,
         ...(o.electionId === undefined ? {} : { electionId: o.electionId }),
@@ -142,7 +142,9 @@ class EdgePluginImpl implements EdgePlugin {
       this.subs.push(sw.arbitration$.subscribe((s) => log.info('arbitration', { state: s.kind })));
 
       this.advance('arbitrating');
-      await sw.waitForPrimary(o.connectTimeoutMs);
+      // A lent session is the lender's to arbitrate: waiting would only hide that it lost primacy.
+      if (o.session && !sw.isPrimary) throw new P4RuntimeError('NOT_PRIMARY', `the session lent to the plugin (EdgePluginOptions.session) is not primary for device ${o.deviceId} on ${o.address}; lend a primary session, or let the plugin connect with its own election id`);
+      if (!o.session) await sw.waitForPrimary(o.connectTimeoutMs);
 
       this.advance('pipeline');
       if (o.deviceConfig) {
@@ -198,7 +200,8 @@ class EdgePluginImpl implements EdgePlugin {
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
     this.access?.close();
-    await this.sw?.close();
+    // A lent session goes back to its lender open.
+    if (!this.options.session) await this.sw?.close();
   }
 
   stop(): Promise<void> {

@@ -15,7 +15,8 @@ import type { EdgePlugin, RegisterAccess, SlotRecord } from '../../plugin/index.
 import { candidateSlotsFor, decodeSlotFields, fieldValue } from '../../plugin/index.js';
 import type { Bmv2Process } from '../real-tools.js';
 import { inbandAccess, injectInBatches } from '../edge-rig.js';
-import { BENCH_VMS, dataSegmentFrame, flowEnds, handshakeFrames, slotFingerprint } from './migrate-flows.js';
+import { numberedFlowKey } from '../../sim/workload/index.js';
+import { BENCH_VMS, dataSegmentFrame, handshakeFrames, slotFingerprint } from './migrate-flows.js';
 import type { BenchFrame, BenchVm } from './migrate-flows.js';
 import type { MigrateSwitchSide, SwitchCounters } from './migrate-switch-side.js';
 
@@ -40,8 +41,7 @@ export interface Bmv2Side extends MigrateSwitchSide {
 
 /** The key fields of flow `i` of `v`, by the placement's field names. */
 export function benchFlowKey(v: BenchVm, i: number): Record<string, bigint> {
-  const { vmPort, remote } = flowEnds(i);
-  return { vm_addr: BigInt(v.addrNum), remote_addr: BigInt(remote >>> 0), vm_port: BigInt(vmPort), remote_port: 443n, protocol: 6n };
+  return numberedFlowKey(v, i);
 }
 
 /** A stable string of a key, for lookups. */

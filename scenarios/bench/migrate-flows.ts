@@ -4,13 +4,15 @@
  * destination holds exactly the source's flows, and the figures the report derives (median,
  * goals).
  *
- * Flow `i` of a VM is VM port 1024 + (i mod 60,000) to 203.0.113.⌊i / 60,000⌋ port 443: distinct
- * 5-tuples for up to 15 million flows per VM, the same every run.
+ * The flows are sim/workload's numbered flows (flow `i` of a VM: VM port 1024 + (i mod 60,000) to
+ * 203.0.113.⌊i / 60,000⌋ port 443), the remote hosts behind BENCH_UPLINK.
  */
 import { createHash } from 'node:crypto';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { decodeSlotFields } from '../../plugin/index.js';
-import { buildTcpFrame } from '../../sim/workload/index.js';
+import { SEGMENT_BYTES, dataSegmentFrame, flowEnds, handshakeFrames as numberedHandshake } from '../../sim/workload/index.js';
+import type { PortFrame } from '../../sim/workload/index.js';
+export { dataSegmentFrame };
 
 /** A VM of the bench: address, data port, and its switch-local ids at the source and the destination. */
 export interface BenchVm {
@@ -32,42 +34,13 @@ export const BENCH_VMS: readonly BenchVm[] = Object.freeze([
 /** The uplink port (towards the remote hosts). */
 export const BENCH_UPLINK = 100;
 
-const PORTS = 60_000;
-const REMOTE_BASE = 0xcb007100; // 203.0.113.0
-const VM_ISN = 1000;
-const REMOTE_ISN = 9000;
-/** Bytes of payload in each data segment. */
-export const SEGMENT_BYTES = 10;
-
 /** A frame and the port it enters on. */
-export interface BenchFrame {
-  readonly port: number;
-  readonly payload: Uint8Array;
-}
-
-/** The 5-tuple ends of flow `i`. */
-export function flowEnds(i: number): { readonly vmPort: number; readonly remote: number } {
-  if (!Number.isSafeInteger(i) || i < 0 || i >= PORTS * 256) throw new RangeError(`flow ${i} is outside 0..${PORTS * 256 - 1}`);
-  return { vmPort: 1024 + (i % PORTS), remote: REMOTE_BASE + Math.floor(i / PORTS) };
-}
+export type BenchFrame = PortFrame;
+export { SEGMENT_BYTES, flowEnds };
 
 /** SYN from the VM, SYN+ACK from the remote host, ACK from the VM: flow `i` of `v` ESTABLISHED. */
 export function handshakeFrames(v: BenchVm, i: number): [BenchFrame, BenchFrame, BenchFrame] {
-  const { vmPort, remote } = flowEnds(i);
-  const vm = v.addrNum;
-  return [
-    { port: v.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN, ack: 0, flags: 0x02, window: 64240, payload: 0 }) },
-    { port: BENCH_UPLINK, payload: buildTcpFrame({ src: remote, dst: vm, srcPort: 443, dstPort: vmPort, seq: REMOTE_ISN, ack: VM_ISN + 1, flags: 0x12, window: 65160, payload: 0 }) },
-    { port: v.port, payload: buildTcpFrame({ src: vm, dst: remote, srcPort: vmPort, dstPort: 443, seq: VM_ISN + 1, ack: REMOTE_ISN + 1, flags: 0x10, window: 64240, payload: 0 }) },
-  ];
-}
-
-/** The VM's `n`-th data segment (n ≥ 0) of its flow `i`: in window, so it changes the flow's slot. */
-export function dataSegmentFrame(v: BenchVm, i: number, n: number): BenchFrame {
-  if (!Number.isSafeInteger(n) || n < 0 || n > 5_000) throw new RangeError(`segment ${n} is outside 0..5000 (the remote window)`);
-  const { vmPort, remote } = flowEnds(i);
-  const seq = VM_ISN + 1 + SEGMENT_BYTES * n;
-  return { port: v.port, payload: buildTcpFrame({ src: v.addrNum, dst: remote, srcPort: vmPort, dstPort: 443, seq, ack: REMOTE_ISN + 1, flags: 0x18, window: 64240, payload: SEGMENT_BYTES }) };
+  return numberedHandshake(v, i, BENCH_UPLINK);
 }
 
 /** `k` of `tracked` spread evenly over it (the same choice every run); all of them when k ≥ its length. */

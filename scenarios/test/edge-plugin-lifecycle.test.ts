@@ -4,6 +4,7 @@
  * start that fails — each reported by health().
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { P4Switch } from 'p4runtime-ts';
 import { createEdgePlugin } from '../../plugin/index.js';
 import type { EdgePlugin } from '../../plugin/index.js';
 import { startSimSwitch } from '../../sim/index.js';
@@ -45,6 +46,44 @@ describe('edge plugin lifecycle on the sim', () => {
     expect(second.health().state).toBe('stopped');
     await expect(second.readVmState(7)).rejects.toMatchObject({ code: 'NOT_RUNNING' });
     await second.stop(); // idempotent
+  });
+
+  it('runs on a lent primary session: no connection of its own, the lender stays primary, and stop() hands the session back open', async () => {
+    const s = await sim('bmv2');
+    const lender = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 50n });
+    try {
+      const p = createEdgePlugin({ session: lender, p4info: SCHEMA, deviceConfig: deviceConfigFor('bmv2'), connectTimeoutMs: 5_000 });
+      plugins.push(p);
+      await p.start();
+      expect(p.session).toBe(lender);
+      expect(p.health()).toMatchObject({ state: 'running', primary: true, address: s.address, registerAccess: { backend: 'inband' } });
+      expect(await p.readVmState(7)).toMatchObject({ vmId: 7, slots: [] });
+      await p.stop();
+      // Still the lender's, still primary, still writing.
+      expect(lender.isPrimary).toBe(true);
+      await lender.write(lender.table('port_role').insert({ match: { port: 9 }, action: 'uplink_role' }));
+      expect(await lender.readAll(lender.table('port_role').all())).toHaveLength(1);
+    } finally {
+      await lender.close();
+    }
+  });
+
+  it('refuses a lent session that is not primary (NOT_PRIMARY, the fix named), and connection options beside a lent session', async () => {
+    const s = await sim('full');
+    const primary = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 90n });
+    const backup = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 40n });
+    try {
+      const p = createEdgePlugin({ session: backup, p4info: SCHEMA });
+      plugins.push(p);
+      await expect(p.start()).rejects.toThrow(/NOT_PRIMARY: the session lent to the plugin \(EdgePluginOptions\.session\) is not primary .*lend a primary session, or let the plugin connect/);
+      expect(p.health().state).toBe('failed');
+      expect(backup.arbitration.kind).toBe('backup'); // not closed by the failed start
+      expect(() => createEdgePlugin({ session: primary, electionId: 5n, p4info: SCHEMA })).toThrow(/^EdgePluginOptions\.electionId: got 5n; expected nothing beside a lent session/);
+      expect(() => createEdgePlugin({ session: primary, address: '127.0.0.1:1', p4info: SCHEMA })).toThrow(/^EdgePluginOptions\.session: .*expected a session with the address and device id given/);
+    } finally {
+      await backup.close();
+      await primary.close();
+    }
   });
 
   it('runs over either gRPC client: the own http2 one by default, grpc-js when asked, each a working primary', async () => {

@@ -14,4 +14,6 @@ export { hardTrafficEntries } from './hard-setup.js';
 export type { HardTrafficSetup, SetupEntry, SetupVm } from './hard-setup.js';
 export type { CasePacket, Expectation } from './conversation.js';
 export { collidingKeys } from './colliding-keys.js';
+export { MAX_SEGMENTS, SEGMENT_BYTES, dataSegmentFrame, flowEnds, handshakeFrames, inboundSegmentFrame, numberedFlowKey } from './numbered-flows.js';
+export type { NumberedFlowVm, PortFrame } from './numbered-flows.js';
 export type { Prng } from './prng.js';

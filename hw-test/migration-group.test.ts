@@ -1,0 +1,81 @@
+/**
+ * hw-test's migration group between two sims: every check passes on both profiles, and the run
+ * leaves both switches' whole state as it found them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { P4Schema, P4Switch } from 'p4runtime-ts';
+import type { SimProfileName, SimSwitch } from '../sim/index.js';
+import { outcomes } from './report/types.js';
+import { runAgainstSim } from './testing/run-against-sim.js';
+import { snapshotSim } from './testing/sim-snapshot.js';
+import { P4INFO_PATH, startEdgeSim, statefulEdgeDeviceConfig } from './testing/sim-target.js';
+
+const CHANGE_LOG_REGISTERS = new Set(P4Schema.fromFile(P4INFO_PATH).registers.filter((r) => ['ct_trk_log', 'ct_trk_head', 'ct_trk_round', 'ct_mark', 'ct_trk_changes'].includes(r.alias)).map((r) => r.id));
+
+const sims: SimSwitch[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.stop()));
+});
+
+/** A sim running stateful_edge already (hw-test leaves a pipeline it pushed loaded, so state is compared from here). */
+async function startLoaded(profile: SimProfileName): Promise<SimSwitch> {
+  const sim = await startEdgeSim(profile);
+  sims.push(sim);
+  const sw = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 2n });
+  try {
+    await sw.ensurePipeline({ schema: P4Schema.fromFile(P4INFO_PATH), deviceConfig: statefulEdgeDeviceConfig() });
+  } finally {
+    await sw.close();
+  }
+  return sim;
+}
+
+describe('hw-test — migration group', () => {
+  for (const profile of ['bmv2', 'full'] as const) {
+    it(`${profile}: a VM's flows move to the peer and back, a rollback in between, every check passes and both switches end as they began`, async () => {
+      const target = await startLoaded(profile);
+      const peer = await startLoaded(profile);
+      const before = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
+      const r = await runAgainstSim(target, profile, { peer: peer.address, peerDeviceId: peer.deviceId, groups: ['migration'], migrationFlows: 24, pushPipeline: true });
+      const o = outcomes(r);
+      const migration = r.groups.find((g) => g.id === 'migration');
+      expect(migration?.checks.filter((c) => c.status !== 'PASS').map((c) => `${c.id}: ${c.detail} ${c.diff.join('; ')}`)).toEqual([]);
+      expect(migration?.checks.map((c) => c.id)).toEqual(['setup', 'commit', 'flows-moved', 'counters-conserved', 'source-cleaned', 'traffic-after', 'rollback', 'round-trip']);
+      expect(o['cleanup/undo']).toBe('PASS');
+      const after = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
+      expect(after).toEqual(before);
+    }, 120_000);
+  }
+
+  it('a peer that refuses the move: the commit check fails with the reason, the rest are not run, and both switches end as they began', async () => {
+    const target = await startLoaded('bmv2');
+    const peer = await startLoaded('bmv2');
+    const before = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
+    const r = await runAgainstSim(target, 'bmv2', {
+      peer: peer.address,
+      peerDeviceId: peer.deviceId,
+      groups: ['migration'],
+      migrationFlows: 8,
+      // Once both sides are set up, the peer refuses the next Write: the move's first step there.
+      onProgress: (e) => e.kind === 'check' && e.id === 'setup' && peer.faults.failNext('Write', { code: 8, message: 'injected: no room', count: 2 }),
+    });
+    const checks = r.groups.find((g) => g.id === 'migration')?.checks ?? [];
+    expect(checks.map((c) => [c.id, c.status])).toEqual([['setup', 'PASS'], ['commit', 'FAIL'], ['flows-moved', 'FAIL'], ['counters-conserved', 'FAIL'], ['source-cleaned', 'FAIL'], ['traffic-after', 'FAIL'], ['rollback', 'FAIL'], ['round-trip', 'FAIL']]);
+    expect(checks[1]?.detail).toMatch(/rolled back: DEVICE_UNREACHABLE: prepare at peer: .*RESOURCE_EXHAUSTED.*no room; after the rollback the target holds its 8 flows and admits their traffic, the peer holds none/);
+    expect(checks[2]?.detail).toBe('not run: commit failed');
+    expect(outcomes(r)['cleanup/undo']).toBe('PASS');
+    expect([snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)]).toEqual(before);
+  }, 120_000);
+
+  it('a peer running another pipeline is refused before anything is written to either switch', async () => {
+    const target = await startLoaded('bmv2');
+    const peer = await startEdgeSim('bmv2');
+    sims.push(peer);
+    const before = snapshotSim(target);
+    await expect(runAgainstSim(target, 'bmv2', { peer: peer.address, peerDeviceId: peer.deviceId, pushPipeline: false })).rejects.toThrow(/refusing to run: the peer 127\.0\.0\.1:\d+ \(device 0\) has no forwarding pipeline/);
+    expect(snapshotSim(target)).toBe(before);
+    expect(snapshotSim(peer)).toBe('no pipeline');
+  }, 60_000);
+});
+
+
