@@ -84,6 +84,35 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test with the hard traffic passes
   }, 300_000);
 });
 
+// Two real BMv2s: the whole suite against the first, and the migration group moving a VM to the second and back.
+describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test's migration group between two switches (${tools.bmv2Missing ?? `CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
+  const switches: Bmv2Process[] = [];
+  afterAll(async () => {
+    await Promise.all(switches.map((b) => b.stop()));
+  });
+
+  it('real BMv2 --peer — every migration check passes (moved, conserved, cleaned, traffic, rollback, round trip) after the other groups ran, and the undo reverts every write on both', async () => {
+    switches.push(await startBmv2(tools.bmv2 ?? ''), await startBmv2(tools.bmv2 ?? ''));
+    const [target, peer] = switches as [Bmv2Process, Bmv2Process];
+    const report: HwTestReport = await runHwTest({
+      target: target.address,
+      peer: peer.address,
+      deviceId: 0,
+      profile: 'bmv2',
+      p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'),
+      deviceConfig: join(repo, 'p4', 'stateful_edge.json'),
+      pushPipeline: true,
+      cpuPort: 255,
+    });
+    const migration = report.groups.find((g) => g.id === 'migration')?.checks ?? [];
+    const notPass = migration.filter((c) => c.status !== 'PASS').map((c) => `${c.id} ${c.status}: ${c.detail}\n${c.diff.join('\n')}`);
+    expect(notPass, notPass.join('\n')).toEqual([]);
+    expect(migration.map((c) => c.id)).toEqual(['setup', 'commit', 'flows-moved', 'counters-conserved', 'source-cleaned', 'traffic-after', 'rollback', 'round-trip']);
+    expect(report.summary.failed).toBe(0);
+    expect(report.groups.find((g) => g.id === 'cleanup')?.checks[0]?.status).toBe('PASS');
+  }, 300_000);
+});
+
 // P4Runtime over mutual TLS on the real switch (BMv2's --grpc-server-ssl --grpc-server-with-client-auth).
 describe.skipIf(!tools.bmv2 || !opensslAvailable())(`real BMv2 — P4Runtime over mutual TLS (${tools.bmv2Missing ?? (opensslAvailable() ? `CARRYOVER_BMV2=${tools.bmv2}` : 'needs openssl')})`, () => {
   const pki = new TestPki();
