@@ -35,6 +35,24 @@ describe.each(SIM_PROFILE_NAMES)('conformance %s — Write and Read over gRPC', 
     expect(r.entities).toHaveLength(2);
   });
 
+  it(`${profile} — a batch of 1,000 failing updates is answered with every code exact, its messages shortened to fit one HTTP/2 header field; 3,000 without the per-update errors, saying why`, async () => {
+    f = await startFixture({ profile });
+    const updates = [l2.insert(l2.macFwd(1n, 'drop')), ...Array.from({ length: 1_000 }, (_, i) => l2.remove(l2.macFwd(BigInt(1000 + i), 'drop')))];
+    const o = await f.write(updates);
+    expect(o.code).toBe(status.UNKNOWN);
+    expect(o.errors.map((e) => e.code)).toEqual([status.OK, ...updates.slice(1).map(() => status.NOT_FOUND)]);
+    expect(o.details).toMatch(/per-update messages shortened to fit one HTTP\/2 header/);
+    expect(Math.max(...o.errors.map((e) => e.message.length))).toBeLessThanOrEqual(120);
+    const huge = await f.write(Array.from({ length: 3_000 }, (_, i) => l2.remove(l2.macFwd(BigInt(5000 + i), 'drop'))));
+    expect(huge.code).toBe(status.UNKNOWN);
+    expect(huge.errors).toEqual([]);
+    expect(huge.details).toMatch(/per-update errors omitted: 3000 do not fit one HTTP\/2 header; send at most ~1,000 updates a batch/);
+    // A small batch keeps its messages whole.
+    const small = await f.write([l2.remove(l2.macFwd(7n, 'drop'))]);
+    expect(small.errors[0]?.message).toMatch(x.words.entryNotFound);
+    expect(small.details).not.toMatch(/shortened|omitted/);
+  });
+
   it(`${profile} — MODIFY of a missing key is a per-update NOT_FOUND`, async () => {
     f = await startFixture({ profile });
     const o = await f.write([l2.modify({ tableEntry: l2.macFwd(9n, 'drop') })]);

@@ -68,11 +68,41 @@ export function encodeStatusDetails(code: GrpcStatus, message: string, items: re
   return google.rpc.Status.encode({ code, message, details }).finish();
 }
 
+/**
+ * Most bytes of status details sent: base64 in one header field, they must stay under 64 KiB, the
+ * largest field an HTTP/2 peer built on nghttp2 (Node's http2, so grpc-js too) accepts. A larger
+ * one makes such a client end the connection with COMPRESSION_ERROR — and Node's client then
+ * hangs every call on it instead of failing them. Codes are never shortened, only messages.
+ */
+export const MAX_STATUS_DETAILS_BYTES = 46 * 1024;
+
+/** The per-item messages cut to `max` characters (0: dropped), each code kept. */
+function withMessagesCut(items: readonly ItemStatus[], max: number): ItemStatus[] {
+  return items.map((it) => (it.message.length <= max ? it : { code: it.code, message: max === 0 ? '' : `${it.message.slice(0, max - 1)}…` }));
+}
+
+/**
+ * The status details of a batch, fitted to MAX_STATUS_DETAILS_BYTES: every item's code exact,
+ * its message shortened (and at worst dropped) when the batch's messages together are too long;
+ * undefined when even the codes alone do not fit (≈ 40 bytes an item: past ~1,100 items).
+ */
+export function fittedStatusDetails(code: GrpcStatus, message: string, items: readonly ItemStatus[]): { readonly details: Uint8Array | undefined; readonly note: string } {
+  const whole = encodeStatusDetails(code, message, items);
+  if (whole.length <= MAX_STATUS_DETAILS_BYTES) return { details: whole, note: '' };
+  for (const max of [120, 60, 24, 0]) {
+    const details = encodeStatusDetails(code, message, withMessagesCut(items, max));
+    if (details.length <= MAX_STATUS_DETAILS_BYTES) return { details, note: ' (per-update messages shortened to fit one HTTP/2 header)' };
+  }
+  return { details: undefined, note: ` (per-update errors omitted: ${items.length} do not fit one HTTP/2 header; send at most ~1,000 updates a batch)` };
+}
+
 /** A batch failure: code UNKNOWN (per spec), message, and the per-item errors in the trailer. */
 export function batchError(message: string, items: readonly ItemStatus[], code: GrpcStatus = GrpcStatus.UNKNOWN): ServerErrorResponse {
-  const err = rpcError(code, message);
+  const { details, note } = fittedStatusDetails(code, message, items);
+  const err = rpcError(code, `${message}${note}`);
+  if (details === undefined) return err;
   const md = new Metadata();
-  md.set('grpc-status-details-bin', Buffer.from(encodeStatusDetails(code, message, items)));
+  md.set('grpc-status-details-bin', Buffer.from(details));
   err.metadata = md;
   return err;
 }

@@ -54,7 +54,9 @@ const USER_AGENT = 'p4runtime-ts http2';
 /** The URL authority and connect options for an address. */
 function endpoint(o: Http2ConnectionOptions): { url: string; authority: string; options: SecureClientSessionOptions } {
   const c = o.credentials;
-  const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES };
+  // A Write's per-update errors come in one trailer: take header lists well past Node's 64 KiB
+  // default (nghttp2 still refuses any one field over 64 KiB; see checkAlive).
+  const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES, maxHeaderListSize: 16 << 20 };
   const serverName = c.kind === 'insecure' ? undefined : c.serverName;
   const unix = o.address.startsWith('unix:');
   const colon = o.address.lastIndexOf(':');
@@ -162,13 +164,7 @@ export class Http2Connection {
     this.keepalive = setInterval(() => {
       const sess = this.session;
       if (sess === undefined || this.active === 0 || sess.destroyed || !sess.socket) return;
-      const timer = setTimeout(() => sess.destroy(new Error(`keepalive ping not answered within ${this.o.keepaliveTimeoutMs} ms`)), this.o.keepaliveTimeoutMs);
-      timer.unref();
-      try {
-        sess.ping(() => clearTimeout(timer));
-      } catch {
-        clearTimeout(timer);
-      }
+      this.checkAlive(sess, 'keepalive');
     }, this.o.keepaliveMs);
     this.keepalive.unref();
   }
@@ -358,11 +354,35 @@ export class Http2Connection {
             handlers.onEnd(s);
           });
         } else if (deadlineMs > 0) {
-          timer = setTimeout(() => stop({ code: Code.DEADLINE_EXCEEDED, details: `deadline of ${deadlineMs} ms exceeded (${path})` }), deadlineMs);
+          timer = setTimeout(() => {
+            stop({ code: Code.DEADLINE_EXCEEDED, details: `deadline of ${deadlineMs} ms exceeded (${path})` });
+            this.checkAlive(sess, `a ${path} call exceeded its deadline`);
+          }, deadlineMs);
         }
         return call;
       },
     };
+  }
+
+  /**
+   * Pings `sess` once and destroys it when no answer comes within keepaliveTimeoutMs, ending its
+   * calls UNAVAILABLE so the next ones reconnect. A call past its deadline may be the sign of a
+   * wedged connection: a server's header field over 64 KiB (e.g. the per-update errors of a large
+   * failing Write batch) makes Node's HTTP/2 client (nghttp2) end the connection with
+   * COMPRESSION_ERROR and then stop reading it — no call on it ever ends, no ping is answered.
+   */
+  private checkAlive(sess: ClientHttp2Session, why: string): void {
+    if (sess.destroyed || sess.closed || this.o.keepaliveTimeoutMs <= 0) return;
+    const timer = setTimeout(
+      () => sess.destroy(new Error(`${this.o.address}: the connection stopped answering (${why}; a ping got no answer within ${this.o.keepaliveTimeoutMs} ms): reconnecting`)),
+      this.o.keepaliveTimeoutMs,
+    );
+    timer.unref();
+    try {
+      sess.ping(() => clearTimeout(timer));
+    } catch {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -27,8 +27,8 @@ afterEach(() => {
 });
 
 /** A plain HTTP/2 server answering every stream with `handler`. */
-async function rawServer(handler: Handler): Promise<{ address: string; streams: http2.ServerHttp2Stream[]; sessions: number }> {
-  const server = http2.createServer();
+async function rawServer(handler: Handler, options: http2.ServerOptions = {}): Promise<{ address: string; streams: http2.ServerHttp2Stream[]; sessions: number }> {
+  const server = http2.createServer(options);
   const state = { address: '', streams: [] as http2.ServerHttp2Stream[], sessions: 0 };
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
@@ -127,6 +127,27 @@ describe('http2 transport', () => {
     expect(e).toMatchObject({ code: 4, details: expect.stringContaining('150 ms') });
     await new Promise((r) => setTimeout(r, 50));
     expect(srv.streams[0]?.closed).toBe(true);
+  });
+
+  it('http2 transport — a trailer field over 64 KiB wedges Node\'s connection: the call ends at its deadline, a ping finds the connection dead, and the next call reconnects', async () => {
+    // The first Write gets per-update details too large for one HTTP/2 header field (as a batch of
+    // hundreds of failing updates with long messages would); later calls get a normal answer.
+    let writes = 0;
+    const srv = await rawServer((stream, headers) => {
+      const big = headers[':path']?.endsWith('/Write') && ++writes === 1;
+      stream.respond(GRPC_HEADERS, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers(big ? { 'grpc-status': '2', 'grpc-status-details-bin': Buffer.alloc(100_000, 7).toString('base64') } : { 'grpc-status': '0' }));
+      // An error's trailers follow the headers with no message, as grpc-js servers send them.
+      if (big) stream.end();
+      else stream.end(frameMessage(Buffer.alloc(0)));
+      // No limit on what it sends, as grpc-js servers are set up (and grpc-core's).
+    }, { maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER });
+    const t = transport(srv.address, { rpcTimeoutMs: 300, keepaliveTimeoutMs: 200 });
+    expect(await failure(t.write({ deviceId: 1 }))).toMatchObject({ code: 4, details: expect.stringContaining('300 ms') });
+    // Without the ping the connection stays wedged: every later call would run into its deadline.
+    await new Promise((r) => setTimeout(r, 400));
+    await t.write({ deviceId: 1 });
+    expect(srv.sessions).toBe(2);
   });
 
   it('http2 transport — the status in the trailers, Trailers-Only or not, with its message and details, reaches the caller', async () => {
@@ -276,7 +297,7 @@ describe('http2 transport', () => {
     const closed = new Promise<TransportStatus>((resolve) => t2.openStream({ onMessage: () => undefined, onClose: resolve }));
     const s = await closed;
     expect(s.code).toBe(14);
-    expect(s.details).toContain('keepalive ping not answered within 60 ms');
+    expect(s.details).toContain('the connection stopped answering (keepalive; a ping got no answer within 60 ms): reconnecting');
   });
 
   it('http2 transport — a finished unary call is never reset: thousands on one connection to a grpc-js server all succeed', async () => {
