@@ -122,6 +122,8 @@ export class Http2Connection {
   private closed = false;
   private active = 0;
   private keepalive: NodeJS.Timeout | undefined;
+  /** Connections with a liveness ping in flight (checkAlive). */
+  private readonly pinging = new WeakSet<ClientHttp2Session>();
   /** Streams opened ahead, one per path at most (start's `ahead`). */
   private readonly spares = new Map<string, OpenedStream>();
   private readonly aheadScheduled = new Set<string>();
@@ -372,16 +374,23 @@ export class Http2Connection {
    * COMPRESSION_ERROR and then stop reading it — no call on it ever ends, no ping is answered.
    */
   private checkAlive(sess: ClientHttp2Session, why: string): void {
-    if (sess.destroyed || sess.closed || this.o.keepaliveTimeoutMs <= 0) return;
+    // One ping in flight per connection: many calls past their deadline at once send one, not a
+    // burst a gRPC server would answer with GOAWAY "too_many_pings".
+    if (sess.destroyed || sess.closed || this.o.keepaliveTimeoutMs <= 0 || this.pinging.has(sess)) return;
+    this.pinging.add(sess);
+    const answered = (): void => {
+      clearTimeout(timer);
+      this.pinging.delete(sess);
+    };
     const timer = setTimeout(
       () => sess.destroy(new Error(`${this.o.address}: the connection stopped answering (${why}; a ping got no answer within ${this.o.keepaliveTimeoutMs} ms): reconnecting`)),
       this.o.keepaliveTimeoutMs,
     );
     timer.unref();
     try {
-      sess.ping(() => clearTimeout(timer));
+      sess.ping(answered);
     } catch {
-      clearTimeout(timer);
+      answered();
     }
   }
 
