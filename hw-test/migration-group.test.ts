@@ -41,6 +41,10 @@ describe('hw-test — migration group', () => {
       const migration = r.groups.find((g) => g.id === 'migration');
       expect(migration?.checks.filter((c) => c.status !== 'PASS').map((c) => `${c.id}: ${c.detail} ${c.diff.join('; ')}`)).toEqual([]);
       expect(migration?.checks.map((c) => c.id)).toEqual(['setup', 'commit', 'flows-moved', 'counters-conserved', 'source-cleaned', 'traffic-after', 'rollback', 'round-trip']);
+      // The last wave of traffic (every other flow) came after pre-copy stopped: the pause carried it.
+      const detail = (id: string): string => migration?.checks.find((c) => c.id === id)?.detail ?? '';
+      expect(detail('commit')).toMatch(/^snapshot of 24 slots, \d+ delta rounds? .*; pause-window sync: 12 slots in .*; committed, 24 slots deleted at the source$/);
+      expect(detail('rollback')).toMatch(/pause-window sync: 12 slots .*rolled back: PEER_REJECTED: rolled back on purpose after activation; the target holds nothing, the peer's 24 flows are as at the freeze/);
       expect(o['cleanup/undo']).toBe('PASS');
       const after = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
       expect(after).toEqual(before);

@@ -15,6 +15,8 @@ const VM_NAME = 'hw-test-vm';
 
 /** What one move did. */
 export interface MoveResult {
+  /** Slots the snapshot installed (pre-copy's round 0), when it ran. */
+  readonly snapshotSlots: number | undefined;
   readonly rounds: readonly PrecopyRound[];
   readonly sync: PauseSyncResult | undefined;
   readonly committed: { readonly deleted: number; readonly skipped: number } | undefined;
@@ -41,7 +43,9 @@ function inventoryText(from: MigrationSide, to: MigrationSide): string {
 /** Moves the migration VM from `from` to `to` with the controller's engine; never throws for a failed move. */
 export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOptions = {}): Promise<MoveResult> {
   const plan = planMigration(parseInventory(inventoryText(from, to), 'hw-test-inventory.yaml'), VM_NAME, from.role === 'target' ? 'host-target' : 'host-peer', to.role === 'target' ? 'host-target' : 'host-peer');
-  const machine = await MigrationMachine.plan({ migrationId: `hw-test-${from.role}-to-${to.role}-${Date.now()}`, vm: VM_NAME, sources: [from.role], destinations: [to.role] }, { journal: new MemoryJournal(), now: () => Date.now() });
+  const journal = new MemoryJournal();
+  const migrationId = `hw-test-${from.role}-to-${to.role}-${Date.now()}`;
+  const machine = await MigrationMachine.plan({ migrationId, vm: VM_NAME, sources: [from.role], destinations: [to.role] }, { journal, now: () => Date.now() });
   const engine = new MigrationEngine({
     plan,
     machine,
@@ -54,6 +58,10 @@ export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOpti
   });
   let rounds: PrecopyRound[] = [];
   let sync: PauseSyncResult | undefined;
+  const snapshotSlots = async (): Promise<number | undefined> => {
+    for (const e of await journal.load(migrationId)) if (e.type === 'round' && e.round === 0) return e.slots;
+    return undefined;
+  };
   try {
     await engine.prepare();
     const stop$ = new Subject<void>();
@@ -68,19 +76,21 @@ export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOpti
     sync = await engine.pauseSync();
     if (o.rollBackAfterActivation) {
       const undo = await engine.abort('PEER_REJECTED', 'hw-test: rolled back on purpose after activation');
-      return { rounds, sync, committed: undefined, aborted: { reason: 'PEER_REJECTED', detail: 'rolled back on purpose after activation', undoFailed: undo.failed } };
+      return { snapshotSlots: await snapshotSlots(), rounds, sync, committed: undefined, aborted: { reason: 'PEER_REJECTED', detail: 'rolled back on purpose after activation', undoFailed: undo.failed } };
     }
   } catch (e) {
     const { reason, detail } = reasonOfError(e);
     const undo = await engine.abort(reason, detail);
-    return { rounds, sync, committed: undefined, aborted: { reason, detail, undoFailed: undo.failed } };
+    return { snapshotSlots: await snapshotSlots(), rounds, sync, committed: undefined, aborted: { reason, detail, undoFailed: undo.failed } };
   }
-  return { rounds, sync, committed: await engine.commit(), aborted: undefined };
+  const committed = await engine.commit();
+  return { snapshotSlots: await snapshotSlots(), rounds, sync, committed, aborted: undefined };
 }
 
 /** A move in one line: rounds and their sizes, the pause, the proof. */
 export function describeMove(r: MoveResult): string {
-  const rounds = `${r.rounds.length} pre-copy round${r.rounds.length === 1 ? '' : 's'} (slots ${r.rounds.map((x) => x.slots).join(', ') || 'none'})`;
+  const snapshot = r.snapshotSlots === undefined ? 'no snapshot' : `snapshot of ${r.snapshotSlots} slots`;
+  const rounds = `${snapshot}, ${r.rounds.length} delta round${r.rounds.length === 1 ? '' : 's'}${r.rounds.length > 0 ? ` (slots ${r.rounds.map((x) => x.slots).join(', ')})` : ''}`;
   const sync = r.sync ? `; pause-window sync: ${r.sync.slots} slots in ${r.sync.elapsedMs.toFixed(1)} ms (measured here, not a benchmark)${proofText(r.sync.proofs)}` : '';
   const end = r.committed ? `; committed, ${r.committed.deleted} slots deleted at the source` : r.aborted ? `; rolled back: ${r.aborted.reason}: ${r.aborted.detail}${r.aborted.undoFailed.length > 0 ? ` (undo failed at ${r.aborted.undoFailed.join(', ')})` : ''}` : '';
   return `${rounds}${sync}${end}`;

@@ -120,6 +120,8 @@ interface Carried {
   frozenCounters: Counters;
   destBefore: Counters;
   move: MoveResult | undefined;
+  /** The VM's next data segment number (each move's traffic continues the flows' sequence). */
+  segment: number;
 }
 
 /**
@@ -146,7 +148,7 @@ async function runChecks(s: HwTestSession, chain: Chain, target: MigrationSide, 
   const o = s.o;
   const g = s.group;
   const skip = [g.vm.name, ...(g.clock ? [g.clock.field.name] : [])];
-  const c: Carried = { flows, frozen: new Map(), frozenCounters: new Map(), destBefore: new Map(), move: undefined };
+  const c: Carried = { flows, frozen: new Map(), frozenCounters: new Map(), destBefore: new Map(), move: undefined, segment: 0 };
 
   // A move from `from` to `to`, the source's flows and counters read once its traffic stopped.
   const move = async (from: MigrationSide, to: MigrationSide, traffic: boolean, rollBack = false): Promise<MoveResult> => {
@@ -157,14 +159,20 @@ async function runChecks(s: HwTestSession, chain: Chain, target: MigrationSide, 
         ? {
             // Two waves of data on every other flow while pre-copy runs: changes its delta rounds carry.
             duringPrecopy: async () => {
-              for (const wave of [0, 1]) {
-                await injectAt(from, changing.map((i) => dataSegmentFrame(v, i, wave)));
+              for (let wave = 0; wave < 2; wave++) {
+                const n = c.segment++;
+                await injectAt(from, changing.map((i) => dataSegmentFrame(v, i, n)));
                 await new Promise((r) => setTimeout(r, 100));
               }
             },
           }
         : {}),
       beforePause: async () => {
+        // A last wave after pre-copy stopped: changes only the pause-window sync can carry.
+        if (traffic) {
+          const n = c.segment++;
+          await injectAt(from, changing.map((i) => dataSegmentFrame(v, i, n)));
+        }
         c.frozen = await heldFlows(from, o.migrationFlows);
         c.frozenCounters = await vmCounters(from);
         c.destBefore = await vmCounters(to);
@@ -203,19 +211,19 @@ async function runChecks(s: HwTestSession, chain: Chain, target: MigrationSide, 
   });
 
   await chain.step('rollback', async () => {
-    const peerBefore = await heldFlows(peer, o.migrationFlows);
-    const r = await move(peer, target, false, true);
+    const r = await move(peer, target, true, true);
     if (!r.sync || !r.aborted || r.aborted.reason !== 'PEER_REJECTED' || r.aborted.undoFailed.length > 0) return fail(`the move back did not reach activation and roll back cleanly: ${describeMove(r)}`);
     const problems: string[] = [];
     const left = await heldFlows(target, o.migrationFlows);
     if (left.size > 0) problems.push(`the target still holds ${left.size} flow(s) of the VM`);
     const tc = await vmCounters(target);
     if (!isZero(tc)) problems.push(`the target's counters are not zero: ${counterText(tc)}`);
-    problems.push(...flowDiffs(peerBefore, await heldFlows(peer, o.migrationFlows), [], ['peer before', 'peer after'], o.maxDiffs));
+    // The peer was frozen, then unfrozen: it must hold exactly what it held at the freeze.
+    problems.push(...flowDiffs(c.frozen, await heldFlows(peer, o.migrationFlows), [], ['peer at the freeze', 'peer after'], o.maxDiffs));
     const passed = await inbound(peer, c.flows, 1);
     if (passed !== c.flows.length) problems.push(`the peer passed ${passed} of ${c.flows.length} inbound segments after the rollback`);
     if (problems.length > 0) return fail(`${problems.length} problem(s) after the rollback`, undefined, problems);
-    return pass(`rolled back after activation (${r.sync.slots} slots had been synced); the target holds nothing, the peer's ${peerBefore.size} flows are unchanged and admit traffic`);
+    return pass(`${describeMove(r)}; the target holds nothing, the peer's ${c.frozen.size} flows are as at the freeze and admit traffic`);
   });
 
   await chain.step('round-trip', async () => {
