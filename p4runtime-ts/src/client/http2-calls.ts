@@ -8,8 +8,7 @@
  */
 import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, OutgoingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
-import net from 'node:net';
-import tls from 'node:tls';
+import { CONNECTION_WINDOW_BYTES, USER_AGENT, endpoint } from './http2-endpoint.js';
 import { FrameError, MessageDeframer } from './grpc-frames.js';
 import { Code, ResponseMetadata, checkResponseHeaders, grpcTimeoutHeader, statusFromTrailers } from './grpc-status.js';
 import type { ResolvedCredentials } from './options.js';
@@ -45,38 +44,6 @@ export interface Http2Call {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INADEQUATE_SECURITY } = http2.constants;
-
-/** Per-stream and connection receive windows: large reads are not held to 64 KiB round trips. */
-const STREAM_WINDOW_BYTES = 4 << 20;
-const CONNECTION_WINDOW_BYTES = 16 << 20;
-const USER_AGENT = 'p4runtime-ts http2';
-
-/** The URL authority and connect options for an address. */
-function endpoint(o: Http2ConnectionOptions): { url: string; authority: string; options: SecureClientSessionOptions } {
-  const c = o.credentials;
-  // A Write's per-update errors come in one trailer: take header lists well past Node's 64 KiB
-  // default (nghttp2 still refuses any one field over 64 KiB; see checkAlive).
-  const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES, maxHeaderListSize: 16 << 20 };
-  const serverName = c.kind === 'insecure' ? undefined : c.serverName;
-  const unix = o.address.startsWith('unix:');
-  const colon = o.address.lastIndexOf(':');
-  const host = unix ? 'localhost' : o.address.slice(0, colon).replace(/^\[|\]$/g, '');
-  const target = unix ? { path: o.address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '') } : { host, port: Number(o.address.slice(colon + 1)) };
-  const authority = serverName ?? (unix ? host : o.address);
-  if (c.kind === 'insecure') {
-    return { url: `http://${authority}`, authority, options: unix ? { settings, createConnection: () => net.connect(target) } : { settings } };
-  }
-  // Our own TLS socket: http2.connect would set the URL's host as SNI, an IP address included,
-  // which RFC 6066 forbids (Node warns, DEP0123). SNI is a host name or nothing; the certificate
-  // is checked against `serverName` when given, else against the host as written.
-  const tlsOptions: tls.ConnectionOptions = c.kind === 'tls' ? { ...(c.ca ? { ca: c.ca } : {}) } : { ca: c.ca, cert: c.cert, key: c.key };
-  const name = serverName ?? host;
-  const sni = net.isIP(name) ? undefined : name;
-  const checkServerIdentity = serverName === undefined ? undefined : (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(serverName, cert);
-  const createConnection = (): tls.TLSSocket =>
-    tls.connect({ ...target, ...tlsOptions, ...(sni === undefined ? {} : { servername: sni }), ...(checkServerIdentity ? { checkServerIdentity } : {}), ALPNProtocols: ['h2'] });
-  return { url: `https://${unix ? authority : o.address}`, authority, options: { settings, createConnection } };
-}
 
 /** The status of a stream that closed without one from the server. */
 function statusForClose(stream: ClientHttp2Stream, error: Error | undefined, connectionLost: boolean, address: string): TransportStatus {
