@@ -12,6 +12,17 @@ import { P4INFO_PATH, startEdgeSim, statefulEdgeDeviceConfig } from './testing/s
 
 const CHANGE_LOG_REGISTERS = new Set(P4Schema.fromFile(P4INFO_PATH).registers.filter((r) => ['ct_trk_log', 'ct_trk_head', 'ct_trk_round', 'ct_mark', 'ct_trk_changes'].includes(r.alias)).map((r) => r.id));
 
+/**
+ * A sim's state to compare before and after a run; on profile bmv2 without the digest
+ * configurations, which hw-test leaves configured there (digest-restore.ts).
+ */
+function state(sim: SimSwitch, profile: SimProfileName): string {
+  const text = snapshotSim(sim, CHANGE_LOG_REGISTERS);
+  if (profile !== 'bmv2') return text;
+  const { digests: _left, ...rest } = JSON.parse(text) as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
 const sims: SimSwitch[] = [];
 afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.stop()));
@@ -37,7 +48,7 @@ describe('hw-test — migration group', () => {
       const flows = profile === 'stratum-tofino' ? 8 : 24;
       const target = await startLoaded(profile);
       const peer = await startLoaded(profile);
-      const before = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
+      const before = [state(target, profile), state(peer, profile)];
       const r = await runAgainstSim(target, profile, { peer: peer.address, peerDeviceId: peer.deviceId, groups: ['migration'], migrationFlows: flows, pushPipeline: true });
       const o = outcomes(r);
       const migration = r.groups.find((g) => g.id === 'migration');
@@ -48,15 +59,17 @@ describe('hw-test — migration group', () => {
       expect(detail('commit')).toMatch(new RegExp(`^snapshot of ${flows} slots, \\d+ delta rounds?\\b.*; pause-window sync: ${flows / 2} slots in .*; committed, ${flows} slots deleted at the source$`));
       expect(detail('rollback')).toMatch(new RegExp(`pause-window sync: ${flows / 2} slots .*rolled back: PEER_REJECTED: rolled back on purpose after activation; the target holds nothing, the peer's ${flows} flows are as at the freeze`));
       expect(o['cleanup/undo']).toBe('PASS');
-      const after = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
-      expect(after).toEqual(before);
+      expect([state(target, profile), state(peer, profile)]).toEqual(before);
+      const undoDetail = r.groups.find((g) => g.id === 'cleanup')?.checks[0]?.detail ?? '';
+      if (profile === 'bmv2') for (const d of ['pinhole_t', 'ct_delta_t', 'ct_new_t']) expect(undoDetail).toContain(`digest ${d} is left configured: deleting a DigestEntry corrupts BMv2 simple_switch_grpc (PI)`);
+      else expect(undoDetail).not.toContain('left configured');
     }, 120_000);
   }
 
   it('a peer that refuses the move: the commit check fails with the reason, the rest are not run, and both switches end as they began', async () => {
     const target = await startLoaded('bmv2');
     const peer = await startLoaded('bmv2');
-    const before = [snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)];
+    const before = [state(target, 'bmv2'), state(peer, 'bmv2')];
     const r = await runAgainstSim(target, 'bmv2', {
       peer: peer.address,
       peerDeviceId: peer.deviceId,
@@ -70,7 +83,7 @@ describe('hw-test — migration group', () => {
     expect(checks[1]?.detail).toMatch(/rolled back: DEVICE_UNREACHABLE: prepare at peer: .*RESOURCE_EXHAUSTED.*no room; after the rollback the target holds its 8 flows and admits their traffic, the peer holds none/);
     expect(checks[2]?.detail).toBe('not run: commit failed');
     expect(outcomes(r)['cleanup/undo']).toBe('PASS');
-    expect([snapshotSim(target, CHANGE_LOG_REGISTERS), snapshotSim(peer, CHANGE_LOG_REGISTERS)]).toEqual(before);
+    expect([state(target, 'bmv2'), state(peer, 'bmv2')]).toEqual(before);
   }, 120_000);
 
   it('a peer running another pipeline is refused before anything is written to either switch', async () => {

@@ -12,7 +12,8 @@ import { handshakeFrames, numberedFlowKey } from '../sim/workload/index.js';
 import type { NumberedFlowVm, PortFrame } from '../sim/workload/index.js';
 import { ensureFixture, deleteEntry, recordInsert } from './fixture.js';
 import type { WrittenEntry } from './fixture.js';
-import { targetStatus } from './target-status.js';
+import { readDigestConfig, restoreDigestConfig } from './digest-restore.js';
+import type { DigestConfig } from './digest-restore.js';
 import type { HwTestSession } from './session.js';
 import { restoreDirtyWords } from './workload-run.js';
 
@@ -79,21 +80,11 @@ async function recordSlotUndo(s: HwTestSession, role: string, slots: readonly nu
 
 /** Reads every digest's configuration now and records putting it back (the plugin and its device API configure them). */
 async function recordDigestUndo(s: HwTestSession): Promise<void> {
-  for (const d of s.schema.digests) {
-    const name = d.name;
-    const h = s.sw.digest(name);
-    const old = await s.sw.readAll(h.config()).then(
-      (c) => c[0],
-      (e: unknown) => {
-        if (targetStatus(e).code === 'NOT_FOUND') return undefined;
-        throw e;
-      },
-    );
-    s.undo.add(`restore the configuration of digest ${name}`, async () => {
-      if (old) await s.sw.write(h.modify({ maxListSize: old.maxListSize, maxTimeoutNs: old.maxTimeoutNs, ackTimeoutNs: old.ackTimeoutNs }));
-      else await s.sw.write(h.delete()).catch((e: unknown) => (targetStatus(e).code === 'NOT_FOUND' ? undefined : Promise.reject(e)));
-    });
-  }
+  const digests: { readonly name: string; readonly old: DigestConfig | undefined }[] = [];
+  for (const d of s.schema.digests) digests.push({ name: d.name, old: await readDigestConfig(s, d.name) });
+  s.undo.add(`restore the configuration of digests ${digests.map((d) => d.name).join(', ')}`, async () => {
+    for (const d of digests) await restoreDigestConfig(s, d.name, d.old);
+  });
 }
 
 /** The migration VM's port and VM-map entry (the uplink's role is the fixture's), recorded for deletion. */
@@ -121,8 +112,9 @@ async function installVm(s: HwTestSession, vmId: number): Promise<void> {
  */
 export async function prepareSide(s: HwTestSession, role: 'target' | 'peer', vmId: number, flows: number): Promise<MigrationSide> {
   await ensureFixture(s);
-  await recordSlotUndo(s, role, flowCandidates(s, flows));
+  // Newest first at the end: the slots are restored before the digests' configuration.
   await recordDigestUndo(s);
+  await recordSlotUndo(s, role, flowCandidates(s, flows));
   await installVm(s, vmId);
   const plugin = createEdgePlugin({
     session: s.sw,

@@ -24,6 +24,8 @@ export interface HwTestProfile {
   readonly registerMaxBits: number;
   /** The backend the plugin's probe is expected to pick. */
   readonly probedBackend: 'p4runtime' | 'inband';
+  /** Whether a DigestEntry hw-test configured may be deleted again (BMv2: no, see digest-restore.ts). */
+  readonly deletesDigestEntries: boolean;
 }
 
 const PROFILES: Readonly<Record<HwTestProfileName, HwTestProfile>> = Object.freeze({
@@ -34,6 +36,7 @@ const PROFILES: Readonly<Record<HwTestProfileName, HwTestProfile>> = Object.free
     idleTimeoutNotifications: true,
     registerMaxBits: Number.POSITIVE_INFINITY,
     probedBackend: 'inband',
+    deletesDigestEntries: false,
   } satisfies HwTestProfile),
   'stratum-tofino': Object.freeze({
     name: 'stratum-tofino',
@@ -42,6 +45,7 @@ const PROFILES: Readonly<Record<HwTestProfileName, HwTestProfile>> = Object.free
     idleTimeoutNotifications: false,
     registerMaxBits: 64,
     probedBackend: 'p4runtime',
+    deletesDigestEntries: true,
   } satisfies HwTestProfile),
   full: Object.freeze({
     name: 'full',
@@ -50,6 +54,7 @@ const PROFILES: Readonly<Record<HwTestProfileName, HwTestProfile>> = Object.free
     idleTimeoutNotifications: true,
     registerMaxBits: Number.POSITIVE_INFINITY,
     probedBackend: 'p4runtime',
+    deletesDigestEntries: true,
   } satisfies HwTestProfile),
 });
 

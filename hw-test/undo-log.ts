@@ -60,7 +60,7 @@ export class UndoLog {
 
   /** Notes something that cannot be restored exactly (reported with the undo check). */
   note(text: string): void {
-    this.notes.push(text);
+    if (!this.notes.includes(text)) this.notes.push(text);
   }
 
   /** Steps not yet reverted. */

@@ -12,7 +12,7 @@ import { fail, pass, unsupported } from '../check-recorder.js';
 import type { CheckOutcome } from '../check-recorder.js';
 import { deleteEntry, ensureFixture, recordInsert } from '../fixture.js';
 import type { HwTestSession } from '../session.js';
-import { targetStatus } from '../target-status.js';
+import { readDigestConfig, restoreDigestConfig } from '../digest-restore.js';
 import { udpFrameFor } from './frames.js';
 import { dynAclKey } from './tables.js';
 
@@ -48,17 +48,9 @@ export async function checkDigest(s: HwTestSession): Promise<CheckOutcome> {
   received.catch(() => undefined);
   // One message per list: a partly filled list waits 200–330 ms on BMv2 whatever max_timeout_ns says.
   const config = { maxListSize: 1, maxTimeoutNs: '10ms', ackTimeoutNs: '1s' } as const;
-  let restore: () => Promise<void>;
-  try {
-    await s.sw.write(h.configure(config));
-    restore = () => s.sw.write(h.delete());
-  } catch (e) {
-    if (targetStatus(e).code !== 'ALREADY_EXISTS') throw e;
-    const [old] = await s.sw.readAll(h.config());
-    await s.sw.write(h.modify(config));
-    restore = () => s.sw.write(h.modify(old ? { maxListSize: old.maxListSize, maxTimeoutNs: old.maxTimeoutNs, ackTimeoutNs: old.ackTimeoutNs } : {}));
-  }
-  const undo = s.undo.add(`restore the configuration of digest ${name}`, restore);
+  const old = await readDigestConfig(s, name);
+  await s.sw.write(old ? h.modify(config) : h.configure(config));
+  const undo = s.undo.add(`restore the configuration of digest ${name}`, () => restoreDigestConfig(s, name, old));
   try {
     const t0 = performance.now();
     await s.inject([udpFrameFor(s, key)]);
