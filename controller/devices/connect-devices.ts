@@ -5,7 +5,7 @@
  * (a plugin daemon beside each switch) serves the same DeviceApi over the network.
  */
 import { readFileSync } from 'node:fs';
-import { silentLogger } from 'p4runtime-ts';
+import { P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
@@ -97,11 +97,12 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
 function startFailure(d: InventoryDevice, e: unknown): ControllerError {
   const at = `device '${d.name}' at ${d.address ?? '?'}`;
   const msg = (e as Error).message;
-  const code = EdgePluginError.from(e).switchCode;
+  const err = EdgePluginError.from(e);
+  const code = err.switchCode;
   if (code === 'FAILED_PRECONDITION' && d.deviceConfig) {
     return new ControllerError('SCHEMA_MISMATCH', `${at}: ${msg}; its inventory entry's deviceConfig (${d.deviceConfig}) is not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
   }
-  if (/election id .*(already|in use)|election_id .*already/i.test(msg)) {
+  if (err.cause instanceof P4RuntimeError && err.cause.electionIdConflict) {
     return new ControllerError('NOT_PRIMARY', `${at}: another client holds election id ${d.electionId}${d.p4runtimeRole ? ` in role '${d.p4runtimeRole}'` : ''} there — most likely another carryover migrate or recover on this switch. Run one at a time (several VMs: one after the other, or through plugin daemons, which serve concurrent migrations); a higher electionId would take the switch from the running one and fail its migration`, { cause: e });
   }
   if (code === 'NOT_PRIMARY') return new ControllerError('NOT_PRIMARY', `${at}: ${msg}`, { cause: e });

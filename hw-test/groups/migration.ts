@@ -101,15 +101,17 @@ async function indexed(side: MigrationSide): Promise<number> {
 /** After a move from `source` rolled back: the source must hold what it held at the freeze and admit it, the destination nothing. */
 async function afterRollback(source: MigrationSide, dest: MigrationSide, c: Carried): Promise<string> {
   const n = source.s.o.migrationFlows;
-  const diffs = flowDiffs(c.frozen, await heldFlows(source, n), [], ['source at the freeze', 'source after'], source.s.o.maxDiffs);
+  const held = await heldFlows(source, n);
   const left = (await heldFlows(dest, n)).size;
-  // Without a freeze the source's state kept moving; only its flows' presence can be compared.
-  const frozen = c.frozen.size > 0;
   const passed = await inbound(source, c.flows, 0);
-  const problems = [...(frozen ? diffs : []), ...(left > 0 ? [`the ${dest.role} still holds ${left} flow(s)`] : []), ...(passed !== c.flows.length ? [`the ${source.role} admitted ${passed} of ${c.flows.length} inbound segments`] : [])];
-  if (!frozen && (await heldFlows(source, n)).size !== c.flows.length) problems.push(`the ${source.role} holds ${(await heldFlows(source, n)).size} of its ${c.flows.length} flows`);
+  // Frozen, the source's flows must be exactly as at the freeze; a move that failed before the
+  // freeze left them running, so only their presence can be compared.
+  const frozen = c.frozen.size > 0;
+  const problems = frozen ? flowDiffs(c.frozen, held, [], ['source at the freeze', 'source after'], source.s.o.maxDiffs) : held.size === c.flows.length ? [] : [`the ${source.role} holds ${held.size} of its ${c.flows.length} flows`];
+  if (left > 0) problems.push(`the ${dest.role} still holds ${left} flow(s)`);
+  if (passed !== c.flows.length) problems.push(`the ${source.role} admitted ${passed} of ${c.flows.length} inbound segments`);
   return problems.length === 0
-    ? `after the rollback the ${source.role} holds its ${c.flows.length} flows ${frozen ? 'unchanged ' : ''}and admits their traffic, the ${dest.role} holds none`
+    ? `after the rollback the ${source.role} holds its ${c.flows.length} flows ${frozen ? 'as at the freeze ' : ''}and admits their traffic, the ${dest.role} holds none`
     : `after the rollback: ${problems.join('; ')}`;
 }
 

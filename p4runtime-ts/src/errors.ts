@@ -41,6 +41,8 @@ export interface P4RuntimeErrorOptions {
   readonly cause?: unknown;
   readonly grpcCode?: number;
   readonly updates?: readonly UpdateError[];
+  /** The target refused our arbitration bid: another client holds this election id (and role). */
+  readonly electionIdConflict?: boolean;
 }
 
 /** The error every p4runtime-ts API throws or emits. */
@@ -51,12 +53,18 @@ export class P4RuntimeError extends Error {
   readonly grpcCode: number | undefined;
   /** Per-update failures of a Write (code `WRITE_FAILED`, or the batch's gRPC code). */
   readonly updates: readonly UpdateError[];
+  /**
+   * True when the target refused the arbitration bid because another client already holds the
+   * election id in the role: targets say so only in words, which the library reads once here.
+   */
+  readonly electionIdConflict: boolean;
 
   constructor(code: P4RuntimeErrorCode, message: string, options: P4RuntimeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.grpcCode = options.grpcCode;
     this.updates = options.updates ?? [];
+    this.electionIdConflict = options.electionIdConflict ?? false;
   }
 
   /**

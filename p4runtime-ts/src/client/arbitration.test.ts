@@ -62,6 +62,8 @@ describe('arbitration', () => {
     expect(err).toBeInstanceOf(P4RuntimeError);
     expect((err as P4RuntimeError).code).toBe('INVALID_ARGUMENT');
     expect((err as P4RuntimeError).message).toMatch(/Election id already exists.*onElectionIdConflict/);
+    // Read once here, so callers need not parse the target's words.
+    expect((err as P4RuntimeError).electionIdConflict).toBe(true);
   });
 
   it('arbitration — with bid-higher a duplicate election id is raised until it is free', async () => {

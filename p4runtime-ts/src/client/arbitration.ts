@@ -230,7 +230,7 @@ export class ArbitrationSession {
       // On a first connect the id is simply taken; after a break it is most likely our own old
       // stream the target has not noticed is gone yet, so retrying with the same id is right.
       if (!this.established) {
-        this.fail(new P4RuntimeError(err.code, `${err.message}; choose another electionId or set onElectionIdConflict: 'bid-higher'`, { cause: status, grpcCode: status.code }));
+        this.fail(new P4RuntimeError(err.code, `${err.message}; choose another electionId or set onElectionIdConflict: 'bid-higher'`, { cause: status, grpcCode: status.code, electionIdConflict: true }));
         return;
       }
       this.retry(err);
