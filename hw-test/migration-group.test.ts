@@ -80,7 +80,7 @@ describe('hw-test — migration group', () => {
     });
     const checks = r.groups.find((g) => g.id === 'migration')?.checks ?? [];
     expect(checks.map((c) => [c.id, c.status])).toEqual([['setup', 'PASS'], ['commit', 'FAIL'], ['flows-moved', 'FAIL'], ['counters-conserved', 'FAIL'], ['source-cleaned', 'FAIL'], ['traffic-after', 'FAIL'], ['rollback', 'FAIL'], ['round-trip', 'FAIL']]);
-    expect(checks[1]?.detail).toMatch(/rolled back: DEVICE_UNREACHABLE: prepare at peer: .*RESOURCE_EXHAUSTED.*no room; after the rollback the target holds its 8 flows and admits their traffic, the peer holds none/);
+    expect(checks[1]?.detail).toMatch(/rolled back: CAPACITY_EXCEEDED: prepare at peer: .*RESOURCE_EXHAUSTED.*no room; after the rollback the target holds its 8 flows and admits their traffic, the peer holds none/);
     expect(checks[2]?.detail).toBe('not run: commit failed');
     expect(outcomes(r)['cleanup/undo']).toBe('PASS');
     expect([state(target, 'bmv2'), state(peer, 'bmv2')]).toEqual(before);
