@@ -209,7 +209,9 @@ export async function runHwTestCommand(
     if (reportPath !== undefined) writeFile('--report', reportPath, md);
     if (junitPath !== undefined) writeFile('--junit', junitPath, renderJunit(report));
     io.stdout(values['json'] === true ? renderJson(report) : md);
-    io.stderr(`carryover hw-test: ${summaryLine(report.summary)}${interrupt.signal.aborted ? ' (interrupted: not every group ran)' : ''}`);
+    // Interrupted in the last group, every group still ran (and was finished): say only what is true.
+    const cut = report.notes.some((n) => n.startsWith('interrupted before group'));
+    io.stderr(`carryover hw-test: ${summaryLine(report.summary)}${interrupt.signal.aborted ? (cut ? ' (interrupted: not every group ran)' : ' (interrupted during the last group; every group ran)') : ''}`);
     if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
     return report.summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
   } catch (e) {

@@ -36,7 +36,7 @@ export async function restoreDigestConfig(s: HwTestSession, name: string, old: D
     return;
   }
   if (!s.profile.deletesDigestEntries) {
-    s.undo.note(`digest ${name} is left configured: deleting a DigestEntry corrupts ${s.profile.describes} (hw-test/digest-restore.ts)`);
+    s.undo.note(`${s.o.target}: digest ${name} is left configured: deleting a DigestEntry corrupts ${s.profile.describes} (hw-test/digest-restore.ts)`);
     return;
   }
   try {

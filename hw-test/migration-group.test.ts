@@ -98,3 +98,14 @@ describe('hw-test — migration group', () => {
 });
 
 
+
+describe('hw-test — the peer is the target itself under another address', () => {
+  it('localhost for 127.0.0.1: the peer bids with the target session\'s election id, is refused as a duplicate, and the run stops naming --peer', async () => {
+    const target = await startLoaded('bmv2');
+    const port = target.address.split(':').at(-1) ?? '';
+    const before = state(target, 'bmv2');
+    const run = runAgainstSim(target, 'bmv2', { peer: `localhost:${port}`, peerDeviceId: target.deviceId, pushPipeline: false });
+    await expect(run).rejects.toThrow(new RegExp(`^--peer: localhost:${port} device 0 already holds this run's election id \\d+: it is the target itself under another address`));
+    expect(state(target, 'bmv2')).toBe(before);
+  }, 60_000);
+});

@@ -13,6 +13,8 @@ import type { NumberedFlowVm, PortFrame } from '../sim/workload/index.js';
 import { ensureFixture, deleteEntry, recordInsert } from './fixture.js';
 import type { WrittenEntry } from './fixture.js';
 import { readDigestConfig, restoreDigestConfig } from './digest-restore.js';
+import { HwTestError } from './errors.js';
+import { targetStatus } from './target-status.js';
 import type { DigestConfig } from './digest-restore.js';
 import type { HwTestSession } from './session.js';
 import { restoreDirtyWords } from './workload-run.js';
@@ -74,7 +76,7 @@ async function recordSlotUndo(s: HwTestSession, role: string, slots: readonly nu
       .filter((r) => g.words.some((_, i) => (r.words[i] ?? 0n) !== (before.get(r.index)?.[i] ?? 0n)))
       .map((r) => ({ index: r.index, words: g.words.map((_, i) => before.get(r.index)?.[i] ?? 0n) }));
     if (writes.length > 0) await io.writeSlots(writes);
-    if (words.length > 0) await restoreDirtyWords(s, await (await s.bufferReader()).readDirtyWords({ indices: words }), dirtyBefore);
+    if (words.length > 0) await restoreDirtyWords(s, await (await s.bufferReader()).readDirtyWords({ indices: words }), dirtyBefore, 'the migration group');
   });
 }
 
@@ -97,7 +99,19 @@ async function installVm(s: HwTestSession, vmId: number): Promise<void> {
     { entry: { table: vmMap.table, match: { [vmMap.keyField]: vm.addr } }, update: s.sw.table(vmMap.table).insert({ match: { [vmMap.keyField]: vm.addr }, action: vmMap.action, params: { [vmMap.vmIdParam]: vmId, port: vm.port } }) },
   ];
   for (const e of entries) {
-    await s.sw.write(e.update);
+    try {
+      await s.sw.write(e.update);
+    } catch (err) {
+      const st = targetStatus(err);
+      throw new HwTestError(
+        'SETUP',
+        `${s.o.target}: installing the migration VM's ${e.entry.table} entry ${JSON.stringify(e.entry.match)} failed (${st.code}: ${st.message})` +
+          (st.code === 'ALREADY_EXISTS' || st.updates.some((u) => u.code === 'ALREADY_EXISTS')
+            ? "; an earlier run stopped at once (a second Ctrl-C) leaves its entries behind: delete them, restart the switch, or choose another fixture.migrationVm"
+            : ''),
+        { cause: err },
+      );
+    }
     recordInsert(s, e.entry);
   }
   // The migrations insert and change the VM's control entry here; whatever they leave goes.

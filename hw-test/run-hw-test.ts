@@ -57,7 +57,7 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
       'REFUSED',
       identity.kind === 'missing'
         ? `refusing to run: ${where} has no forwarding pipeline. hw-test checks the pipeline of --p4info ${o.p4infoSource}; ` +
-            `rerun with ${push} to load it${o.deviceConfig ? '' : ' (BMv2: FILE is the JSON p4c-bm2-ss wrote)'}, or load it yourself — or, if that switch does run a pipeline, check --device-id (device ${o.deviceId} was asked)`
+            `rerun with ${push} to load it${o.deviceConfig ? '' : ' (BMv2: FILE is the JSON p4c-bm2-ss wrote)'}, or load it yourself — or, if that switch does run a pipeline, check ${role === 'peer' ? '--peer-device-id' : '--device-id'} (device ${o.deviceId} was asked)`
         : `refusing to run: the pipeline on ${where} is not the one in --p4info ${o.p4infoSource}: ${identity.differences.join('; ')}. ` +
             `Rerun with ${push} to replace it for the run (hw-test pushes the previous one back at the end, but a pipeline push clears the switch: ` +
             `the previous pipeline comes back without its table entries, counter and register values), or load the expected pipeline yourself`,
@@ -79,12 +79,19 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
   return { identity, pushed: r.pushed, cookieAfter, pushedCookie: r.cookie };
 }
 
-/** Opens the primary session, or throws UNREACHABLE / SETUP saying why. */
-async function openPrimary(o: ParsedHwTestOptions, role: SwitchRole): Promise<P4Switch> {
+/**
+ * Opens the primary session, or throws UNREACHABLE / SETUP saying why. The peer bids with the
+ * target session's election id: on the target itself (another address of the same switch) that
+ * bid is refused as a duplicate, which shows it is no second switch.
+ */
+async function openPrimary(o: ParsedHwTestOptions, role: SwitchRole, electionId = o.electionId): Promise<P4Switch> {
   let sw: P4Switch;
   try {
-    sw = await connectSwitch(o, o.electionId);
+    sw = await connectSwitch(o, electionId);
   } catch (e) {
+    if (role === 'peer' && e instanceof P4RuntimeError && e.electionIdConflict) {
+      throw new HwTestError('BAD_OPTIONS', `--peer: ${o.target} device ${o.deviceId} already holds this run's election id ${electionId}: it is the target itself under another address (or another client bids with that id there); give a second switch`, { cause: e });
+    }
     const t = targetStatus(e);
     const flags = role === 'peer' ? '--peer, --peer-device-id' : '--target, --device-id';
     throw new HwTestError('UNREACHABLE', `cannot open a P4Runtime session with the ${role} ${o.target} (device ${o.deviceId}): ${t.code}: ${t.message}; check ${flags} and the --tls-* flags`, { cause: e });
@@ -126,7 +133,7 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
     // The peer is held from the start, so a peer that cannot serve is refused before any group runs.
     const po = peerOptions(o);
     if (po) {
-      peer = { sw: await openPrimary(po, 'peer') };
+      peer = { sw: await openPrimary(po, 'peer', sw.electionId) };
       const peerPipeline = await pipelineGate(po, peer.sw, undo, notes, 'peer');
       peer.sw.bindSchema(o.schema);
       peer.session = new HwTestSession(po, profile, peer.sw, o.schema, contract, peerPipeline, undo, notes);
@@ -155,6 +162,7 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
   return {
     target: o.target,
     deviceId: o.deviceId.toString(),
+    ...(o.peer === undefined ? {} : { peer: { address: o.peer, deviceId: o.peerDeviceId.toString() } }),
     profile: o.profile,
     p4info: o.p4infoSource,
     program: o.schema.programName,

@@ -143,7 +143,11 @@ export class HwTestSession {
   async slotReader(): Promise<RegisterAccess> {
     if ((await this.probeInband()).available) return this.inband();
     if ((await this.probeRegisterEntries()).available) return this.p4runtime();
-    throw new P4RuntimeError('UNIMPLEMENTED', 'the target serves neither RegisterEntry reads nor in-band requests: the conntrack state cannot be read');
+    throw new P4RuntimeError(
+      'UNIMPLEMENTED',
+      `${this.o.target} (device ${this.o.deviceId}) serves neither RegisterEntry reads nor in-band requests: the conntrack state cannot be read; ` +
+        `check it runs with --cpu-port ${this.o.cpuPort} (the P4 program's CPU_PORT; hw-test's --cpu-port applies to the peer too) and the pipeline --p4info describes`,
+    );
   }
 
   /** The backend for whole dirty buffers: a RegisterEntry wildcard read where served, else in-band. */

@@ -207,20 +207,28 @@ function recordStateUndo(s: HwTestSession, candidates: readonly number[], before
  * Puts dirty words back to what they held before a run: a word that was zero is cleared, one
  * that held bits is written back where the target serves register writes, else noted.
  */
-export async function restoreDirtyWords(s: HwTestSession, dirtyNow: readonly { readonly index: number; readonly value: bigint }[], dirtyBefore: ReadonlyMap<number, bigint>): Promise<void> {
+export async function restoreDirtyWords(s: HwTestSession, dirtyNow: readonly { readonly index: number; readonly value: bigint }[], dirtyBefore: ReadonlyMap<number, bigint>, what = 'the workload'): Promise<void> {
   const dirty = s.group.dirty;
   if (!dirty) return;
   const writer = await s.registerWriter();
   const restore: number[] = [];
+  const left: number[] = [];
   for (const w of dirtyNow) {
     const was = dirtyBefore.get(w.index) ?? 0n;
     if (w.value === was) continue;
     if (was === 0n) restore.push(w.index);
     else if (writer) await s.sw.write(s.sw.register(dirty.register).modify(w.index, was));
     // Without register writes a set bit cannot be put back in-band; a spare dirty bit only costs one re-read.
-    else s.undo.note(`dirty word ${dirty.register}[${w.index}] held bits before the run; the run's extra bits were left (in-band access can only clear a word)`);
+    else left.push(w.index);
   }
   if (restore.length > 0) await (await s.bufferReader()).clearDirtyWords(restore);
+  if (left.length > 0) {
+    const shown = left.slice(0, 5).map((i) => `[${i}]`).join(', ') + (left.length > 5 ? `, … (${left.length - 5} more)` : '');
+    s.undo.note(
+      `${s.o.target}: ${left.length} dirty word(s) of ${dirty.register} (${shown}) already held bits when ${what} began (the switch's, or an earlier group's); ` +
+        `${what}'s extra bits there were left unless a later step cleared the word (in-band access can only clear a whole word; a spare dirty bit costs one re-read)`,
+    );
+  }
 }
 
 /** Runs the workload on the target and in the model (once per hw-test run). */

@@ -41,7 +41,7 @@ function testcase(c: CheckResult): string {
 export function renderJunit(r: HwTestReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const s = r.summary;
-  out.push(`<testsuites name="carryover hw-test ${xmlAttr(r.target)} (${xmlAttr(r.profile)})" tests="${s.total}" failures="${s.failed}" skipped="${s.unsupported}" errors="0" time="${seconds(r.durationMs)}">`);
+  out.push(`<testsuites name="carryover hw-test ${xmlAttr(r.target)}${r.peer ? ` with peer ${xmlAttr(r.peer.address)}` : ''} (${xmlAttr(r.profile)})" tests="${s.total}" failures="${s.failed}" skipped="${s.unsupported}" errors="0" time="${seconds(r.durationMs)}">`);
   for (const g of r.groups) {
     const failures = g.checks.filter((c) => c.status === 'FAIL').length;
     const skipped = g.checks.filter((c) => c.status === 'UNSUPPORTED').length;

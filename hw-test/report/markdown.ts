@@ -23,7 +23,8 @@ function answer(c: CheckResult): string {
 /** Renders the report as Markdown. */
 export function renderMarkdown(r: HwTestReport): string {
   const out: string[] = [];
-  out.push(`# carryover hw-test: ${r.target} (device ${r.deviceId}, profile ${r.profile})`, '');
+  const peer = r.peer ? ` with peer ${r.peer.address} (device ${r.peer.deviceId})` : '';
+  out.push(`# carryover hw-test: ${r.target} (device ${r.deviceId}, profile ${r.profile})${peer}`, '');
   out.push(`Pipeline \`${r.program || '(unnamed)'}\` from \`${r.p4info}\`; started ${r.startedAt}; took ${ms(r.durationMs)}.`, '');
   out.push(`**${summaryLine(r.summary)}**`, '');
   for (const g of r.groups) {

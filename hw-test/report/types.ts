@@ -47,6 +47,8 @@ export interface ReportSummary {
 export interface HwTestReport {
   readonly target: string;
   readonly deviceId: string;
+  /** The second switch of the migration group (--peer), when there was one. */
+  readonly peer?: { readonly address: string; readonly deviceId: string };
   readonly profile: string;
   readonly p4info: string;
   readonly program: string;
