@@ -264,7 +264,7 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
   const deviceId = o.deviceId === undefined ? d.deviceId : bigintOf('--device-id', o.deviceId, 0n, (1n << 64n) - 1n, '0');
   const peerDeviceId = o.peerDeviceId === undefined ? deviceId : bigintOf('--peer-device-id', o.peerDeviceId, 0n, (1n << 64n) - 1n, '0');
   if (peer !== undefined && peer === target && peerDeviceId === deviceId) {
-    throw badOption('--peer', `${peer} device ${deviceId} is the target itself; give a second switch (or another --peer-device-id on the same server)`);
+    throw badOption('--peer', `${peer} device ${deviceId} is the target itself; give a second switch (or, on a server that serves several devices, another --peer-device-id)`);
   }
   const electionId = o.electionId === undefined ? undefined : bigintOf('--election-id', o.electionId, 2n, (1n << 128n) - 1n, '100');
   const logger = o.logger ?? silentLogger;

@@ -64,7 +64,13 @@ async function pipelineGate(o: ParsedHwTestOptions, sw: P4Switch, undo: UndoLog,
     );
   }
   const previous = identity.kind === 'different' ? await currentPipeline(sw, 'ALL') : undefined;
-  const r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig });
+  let r: Awaited<ReturnType<P4Switch['ensurePipeline']>>;
+  try {
+    r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig });
+  } catch (e) {
+    const t = targetStatus(e);
+    throw new HwTestError('SETUP', `pushing the pipeline to the ${role} ${o.target} (device ${o.deviceId}) failed: ${t.code}: ${t.message}; check ${role === 'peer' ? '--peer-device-id' : '--device-id'} (BMv2 serves the one device id it was started with) and --device-config`, { cause: e });
+  }
   if (previous?.p4info && previous.deviceConfig.length > 0) {
     const p4info = previous.p4info;
     undo.add(`push back the pipeline the ${role} ran before`, () => sw.setPipeline('VERIFY_AND_COMMIT', p4info, previous.deviceConfig, previous.cookie));
