@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runHwTest } from '../../hw-test/index.js';
-import type { HwTestReport } from '../../hw-test/index.js';
+import type { HwTestOptions, HwTestReport } from '../../hw-test/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { compileP4, normaliseBmv2Json, realToolsFromEnv, startBmv2 } from '../real-tools.js';
 import { p4cDefines, variantP4InfoText } from '../../sim/programs/stateful-edge/index.js';
@@ -54,6 +54,11 @@ describe.skipIf(!tools.p4c)(`real p4c — compiles every program, the committed 
   });
 });
 
+/** hw-test against a real BMv2 at `address` running the committed build, pushed by the run. */
+function onBmv2(address: string): HwTestOptions {
+  return { target: address, deviceId: 0, profile: 'bmv2', p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'), deviceConfig: join(repo, 'p4', 'stateful_edge.json'), pushPipeline: true, cpuPort: 255 };
+}
+
 // Real BMv2 runs the committed BMv2 JSON (p4c's output, checked above when CARRYOVER_P4C is set).
 describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test with the hard traffic passes (${tools.bmv2Missing ?? `CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
   let bmv2: Bmv2Process | undefined;
@@ -63,15 +68,7 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test with the hard traffic passes
 
   it('real BMv2 — 0 failed; UNSUPPORTED exactly the checks that need P4Runtime register access, which BMv2 answers UNIMPLEMENTED', async () => {
     bmv2 = await startBmv2(tools.bmv2 ?? '');
-    const report: HwTestReport = await runHwTest({
-      target: bmv2.address,
-      deviceId: 0,
-      profile: 'bmv2',
-      p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'),
-      deviceConfig: join(repo, 'p4', 'stateful_edge.json'),
-      pushPipeline: true,
-      cpuPort: 255,
-    });
+    const report: HwTestReport = await runHwTest(onBmv2(bmv2.address));
     const notPass = report.groups.flatMap((g) => g.checks.filter((c) => c.status !== 'PASS').map((c) => `${g.id}/${c.id} ${c.status} ${c.code}: ${c.message} — ${c.detail}\n${c.diff.join('\n')}`));
     expect(report.summary.failed, notPass.join('\n')).toBe(0);
     const unsupported = report.groups.flatMap((g) => g.checks.filter((c) => c.status === 'UNSUPPORTED').map((c) => `${g.id}/${c.id}`));
@@ -94,16 +91,7 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — hw-test's migration group between tw
   it('real BMv2 --peer — every migration check passes (moved, conserved, cleaned, traffic, rollback, round trip) after the other groups ran, and the undo reverts every write on both', async () => {
     switches.push(await startBmv2(tools.bmv2 ?? ''), await startBmv2(tools.bmv2 ?? ''));
     const [target, peer] = switches as [Bmv2Process, Bmv2Process];
-    const report: HwTestReport = await runHwTest({
-      target: target.address,
-      peer: peer.address,
-      deviceId: 0,
-      profile: 'bmv2',
-      p4info: join(repo, 'p4', 'stateful_edge.p4info.txtpb'),
-      deviceConfig: join(repo, 'p4', 'stateful_edge.json'),
-      pushPipeline: true,
-      cpuPort: 255,
-    });
+    const report: HwTestReport = await runHwTest({ ...onBmv2(target.address), peer: peer.address });
     const migration = report.groups.find((g) => g.id === 'migration')?.checks ?? [];
     const notPass = migration.filter((c) => c.status !== 'PASS').map((c) => `${c.id} ${c.status}: ${c.detail}\n${c.diff.join('\n')}`);
     expect(notPass, notPass.join('\n')).toEqual([]);
