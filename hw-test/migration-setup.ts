@@ -5,6 +5,7 @@
  * running on hw-test's own primary session (lent, so nobody competes for primacy and BMv2's
  * arbitration is left alone), and the VM's flows: established by PacketOut, located, read.
  */
+import type { P4Update } from 'p4runtime-ts';
 import { candidateSlotsFor, createDeviceApi, createEdgePlugin, decodeSlotFields, dirtyPosition, fieldValue } from '../plugin/index.js';
 import type { EdgeDeviceApi, EdgePlugin, SlotGroupSpec } from '../plugin/index.js';
 import { parseIpv4 } from '../sim/programs/stateful-edge/index.js';
@@ -17,7 +18,7 @@ import { HwTestError } from './errors.js';
 import { targetStatus } from './target-status.js';
 import type { DigestConfig } from './digest-restore.js';
 import type { HwTestSession } from './session.js';
-import { restoreDirtyWords } from './workload-run.js';
+import { restoreDirtyWords, sameWords } from './workload-run.js';
 
 /** One of the two switches as the migration group uses it. */
 export interface MigrationSide {
@@ -72,9 +73,7 @@ async function recordSlotUndo(s: HwTestSession, role: string, slots: readonly nu
   s.undo.add(`restore the ${role}'s ${slots.length} candidate slots of the migration flows and their dirty words`, async () => {
     const io = await s.slotReader();
     const now = await io.readSlots({ indices: slots });
-    const writes = now
-      .filter((r) => g.words.some((_, i) => (r.words[i] ?? 0n) !== (before.get(r.index)?.[i] ?? 0n)))
-      .map((r) => ({ index: r.index, words: g.words.map((_, i) => before.get(r.index)?.[i] ?? 0n) }));
+    const writes = now.filter((r) => !sameWords(r.words, before.get(r.index), g.words.length)).map((r) => ({ index: r.index, words: g.words.map((_, i) => before.get(r.index)?.[i] ?? 0n) }));
     if (writes.length > 0) await io.writeSlots(writes);
     if (words.length > 0) await restoreDirtyWords(s, await (await s.bufferReader()).readDirtyWords({ indices: words }), dirtyBefore, 'the migration group');
   });
@@ -94,7 +93,7 @@ async function installVm(s: HwTestSession, vmId: number): Promise<void> {
   const vm = s.o.fixture.migrationVm;
   const vmMap = s.contract.vmMap;
   if (!vmMap) throw new Error('the P4Info declares no @migrate_vm_map table; the migration group needs the stateful_edge contract');
-  const entries: { entry: WrittenEntry; update: ReturnType<ReturnType<HwTestSession['sw']['table']>['insert']> }[] = [
+  const entries: { entry: WrittenEntry; update: P4Update }[] = [
     { entry: { table: 'port_role', match: { port: vm.port } }, update: s.sw.table('port_role').insert({ match: { port: vm.port }, action: 'vm_port_role', params: { uplink_port: s.o.fixture.uplinkPort } }) },
     { entry: { table: vmMap.table, match: { [vmMap.keyField]: vm.addr } }, update: s.sw.table(vmMap.table).insert({ match: { [vmMap.keyField]: vm.addr }, action: vmMap.action, params: { [vmMap.vmIdParam]: vmId, port: vm.port } }) },
   ];

@@ -165,7 +165,8 @@ function wordsMap(records: readonly { readonly index: number; readonly words: re
   return new Map(records.map((r) => [r.index, r.words]));
 }
 
-function same(a: readonly bigint[] | undefined, b: readonly bigint[] | undefined, n: number): boolean {
+/** Whether two slots' first `n` words are equal (a missing word reads as 0). */
+export function sameWords(a: readonly bigint[] | undefined, b: readonly bigint[] | undefined, n: number): boolean {
   for (let i = 0; i < n; i++) if ((a?.[i] ?? 0n) !== (b?.[i] ?? 0n)) return false;
   return true;
 }
@@ -195,8 +196,8 @@ function recordStateUndo(s: HwTestSession, candidates: readonly number[], before
     const writes = [];
     for (const slot of all) {
       const was = before.get(slot);
-      if (was === undefined && !same(now.get(slot), [], g.words.length)) s.undo.note(`slot ${slot} was changed outside the flows' candidate slots; it was not read before the run and was cleared to zero`);
-      if (!same(now.get(slot), was, g.words.length)) writes.push({ index: slot, words: g.words.map((_, i) => was?.[i] ?? 0n) });
+      if (was === undefined && !sameWords(now.get(slot), [], g.words.length)) s.undo.note(`slot ${slot} was changed outside the flows' candidate slots; it was not read before the run and was cleared to zero`);
+      if (!sameWords(now.get(slot), was, g.words.length)) writes.push({ index: slot, words: g.words.map((_, i) => was?.[i] ?? 0n) });
     }
     if (writes.length > 0) await slotIo.writeSlots(writes);
     await restoreDirtyWords(s, dirtyNow, dirtyBefore);
