@@ -25,8 +25,11 @@ export interface MoveResult {
 
 /** How a move runs. */
 export interface MoveOptions {
-  /** Runs while pre-copy does (the VM's traffic); pre-copy stops when it resolves. */
-  readonly duringPrecopy?: () => Promise<void>;
+  /**
+   * Runs while pre-copy does (the VM's traffic); pre-copy stops when it resolves. `rounds()` says
+   * how many pre-copy rounds have been recorded so far, the snapshot (round 0) included.
+   */
+  readonly duringPrecopy?: (progress: { readonly rounds: () => Promise<number> }) => Promise<void>;
   /** Runs once pre-copy has stopped and before the freeze (nothing changes after it). */
   readonly beforePause?: () => Promise<void>;
   /** Roll back after activation instead of committing. */
@@ -67,7 +70,7 @@ export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOpti
     const stop$ = new Subject<void>();
     const precopy = engine.precopy(stop$);
     try {
-      await o.duringPrecopy?.();
+      await o.duringPrecopy?.({ rounds: async () => (await journal.load(migrationId)).filter((e) => e.type === 'round').length });
     } finally {
       stop$.next();
     }

@@ -115,6 +115,12 @@ async function afterRollback(source: MigrationSide, dest: MigrationSide, c: Carr
     : `after the rollback: ${problems.join('; ')}`;
 }
 
+/** Polls `ok` every 20 ms until it holds or `timeoutMs` has passed. */
+async function until(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** What the checks carry from one to the next. */
 interface Carried {
   flows: number[];
@@ -136,12 +142,8 @@ async function openFlows(s: HwTestSession, target: MigrationSide): Promise<numbe
   const flows = [...(await heldFlows(target, o.migrationFlows)).keys()].sort((a, b) => a - b);
   if (flows.length === 0) return fail(`none of ${o.migrationFlows} flows opened by PacketOut is held at the target (VM ${target.vmId}, ${o.fixture.migrationVm.addr} on port ${o.fixture.migrationVm.port})`);
   // The source's slot index learns the flows from the switch's delta digests.
-  const deadline = Date.now() + Math.max(5_000, o.digestWaitMs * 3);
-  let known = await indexed(target);
-  while (known < flows.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    known = await indexed(target);
-  }
+  let known = 0;
+  await until(async () => (known = await indexed(target)) >= flows.length, Math.max(5_000, o.digestWaitMs * 3));
   if (known < flows.length) return fail(`the target's delta digests told its plugin of ${known} of the ${flows.length} flows held; a snapshot would miss the rest`);
   return flows;
 }
@@ -160,8 +162,11 @@ async function runChecks(s: HwTestSession, chain: Chain, target: MigrationSide, 
       ...(traffic
         ? {
             // Two waves of data on every other flow while pre-copy runs: changes its delta rounds carry.
-            duringPrecopy: async () => {
+            duringPrecopy: async (progress) => {
               for (let wave = 0; wave < 2; wave++) {
+                // Each wave once the round before it is recorded: a large snapshot takes a while,
+                // and a wave sent into it would reach the destination with the snapshot, not as a delta.
+                await until(async () => (await progress.rounds()) > wave, 60_000);
                 const n = c.segment++;
                 await injectAt(from, changing.map((i) => dataSegmentFrame(v, i, n)));
                 await new Promise((r) => setTimeout(r, 100));
