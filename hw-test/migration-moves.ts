@@ -36,16 +36,18 @@ export interface MoveOptions {
   readonly rollBackAfterActivation?: boolean;
 }
 
+/** The host a side's switch serves in the inventory hw-test writes. */
+const hostOf = (x: MigrationSide): string => `host-${x.role}`;
+
 /** An inventory of the two switches, the VM on `from`'s host. */
 function inventoryText(from: MigrationSide, to: MigrationSide): string {
-  const host = (x: MigrationSide): string => (x.role === 'target' ? 'host-target' : 'host-peer');
-  const dev = (x: MigrationSide): string => `  ${x.role}: { address: "${x.s.o.target}", deviceId: ${x.s.o.deviceId}, hosts: [${host(x)}] }`;
-  return `devices:\n${dev(from)}\n${dev(to)}\nvms:\n  ${VM_NAME}: { address: ${from.s.o.fixture.migrationVm.addr}, host: ${host(from)} }\n`;
+  const dev = (x: MigrationSide): string => `  ${x.role}: { address: "${x.s.o.target}", deviceId: ${x.s.o.deviceId}, hosts: [${hostOf(x)}] }`;
+  return `devices:\n${dev(from)}\n${dev(to)}\nvms:\n  ${VM_NAME}: { address: ${from.s.o.fixture.migrationVm.addr}, host: ${hostOf(from)} }\n`;
 }
 
 /** Moves the migration VM from `from` to `to` with the controller's engine; never throws for a failed move. */
 export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOptions = {}): Promise<MoveResult> {
-  const plan = planMigration(parseInventory(inventoryText(from, to), 'hw-test-inventory.yaml'), VM_NAME, from.role === 'target' ? 'host-target' : 'host-peer', to.role === 'target' ? 'host-target' : 'host-peer');
+  const plan = planMigration(parseInventory(inventoryText(from, to), 'hw-test-inventory.yaml'), VM_NAME, hostOf(from), hostOf(to));
   const journal = new MemoryJournal();
   const migrationId = `hw-test-${from.role}-to-${to.role}-${Date.now()}`;
   const machine = await MigrationMachine.plan({ migrationId, vm: VM_NAME, sources: [from.role], destinations: [to.role] }, { journal, now: () => Date.now() });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candidateSlotsFor } from '../../plugin/index.js';
 import { measurePause, parseMigrateBenchOptions } from './migrate-bench.js';
-import { benchFlowKey } from './migrate-bmv2-side.js';
+import { numberedFlowKey } from '../../sim/workload/index.js';
 import { BENCH_VMS, pickSpread } from './migrate-flows.js';
 import { measureMinimumOn } from './migrate-minimum.js';
 import { MigrateBenchFailure, MigrateRig } from './migrate-rig.js';
@@ -23,7 +23,7 @@ describe('bench migrate — the real-BMv2 path on sims (PacketOut in, in-band re
     expect(rig.tracked).toHaveLength(300);
     const at = await rig.src.packetSide?.locate(0, rig.tracked);
     expect(at?.size).toBe(300);
-    for (const [i, r] of at ?? []) expect(candidateSlotsFor(rig.group.placement, benchFlowKey(BENCH_VMS[0] ?? { name: '', addr: '', addrNum: 0, port: 0, srcId: 0, dstId: 0 }, i))).toContain(r.index);
+    for (const [i, r] of at ?? []) expect(candidateSlotsFor(rig.group.placement, numberedFlowKey(BENCH_VMS[0] ?? { name: '', addr: '', addrNum: 0, port: 0, srcId: 0, dstId: 0 }, i))).toContain(r.index);
     expect((await rig.dst.packetSide?.locate(0, rig.tracked))?.size).toBe(0);
   });
 

@@ -39,11 +39,6 @@ export interface Bmv2Side extends MigrateSwitchSide {
   locate(vm: number, flows: readonly number[]): Promise<Map<number, SlotRecord>>;
 }
 
-/** The key fields of flow `i` of `v`, by the placement's field names. */
-export function benchFlowKey(v: BenchVm, i: number): Record<string, bigint> {
-  return numberedFlowKey(v, i);
-}
-
 /** A stable string of a key, for lookups. */
 const keyString = (k: Readonly<Record<string, bigint | undefined>>, names: readonly string[]): string => names.map((n) => String(k[n] ?? 0n)).join('/');
 
@@ -77,7 +72,7 @@ export function migrateBmv2Side(o: Bmv2SideOptions): Bmv2Side {
     const byKey = new Map<string, number>();
     const candidates: number[] = [];
     for (const i of flows) {
-      const key = benchFlowKey(v, i);
+      const key = numberedFlowKey(v, i);
       byKey.set(keyString(key, keyNames), i);
       candidates.push(...candidateSlotsFor(group.placement, key));
     }
@@ -130,7 +125,7 @@ export function migrateBmv2Side(o: Bmv2SideOptions): Bmv2Side {
     fingerprint: async (vmId, ignore) => {
       const vm = vmWithId(vmId);
       const v = benchVm(vm);
-      const candidates = o.flowsOf(vm).flatMap((i) => candidateSlotsFor(group.placement, benchFlowKey(v, i)));
+      const candidates = o.flowsOf(vm).flatMap((i) => candidateSlotsFor(group.placement, numberedFlowKey(v, i)));
       const words = (await readSlots(candidates)).filter((r) => fieldValue(r.words, group.valid) !== 0n && fieldValue(r.words, group.vm) === BigInt(vmId)).map((r) => r.words);
       return slotFingerprint(group, words, ignore);
     },
