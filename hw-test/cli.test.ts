@@ -96,7 +96,7 @@ describe('carryover hw-test — command line', () => {
   it('--help lists every flag and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const f of ['--connect-timeout', '--flows', '--seed', '--target', '--device-id', '--profile', '--p4info', '--device-config', '--cpu-port', '--push-pipeline', '--tls-ca', '--tls-cert', '--tls-key', '--report', '--junit', '--json', '--peer', '--peer-device-id', '--migration-flows', '--election-id', '--groups']) {
+    for (const f of ['--connect-timeout', '--flows', '--seed', '--target', '--device-id', '--profile', '--p4info', '--device-config', '--cpu-port', '--push-pipeline', '--tls-ca', '--tls-cert', '--tls-key', '--report', '--junit', '--json', '--peer', '--peer-device-id', '--peer-tls-ca', '--peer-tls-cert', '--peer-tls-key', '--migration-flows', '--election-id', '--groups']) {
       expect(r.out).toContain(f);
     }
   });

@@ -12,7 +12,7 @@ import type { LogLevel } from 'p4runtime-ts';
 import { HwTestError, badOption } from './errors.js';
 import { HW_TEST_GROUP_IDS } from './group-ids.js';
 import { DEFAULT_HW_TEST_OPTIONS } from './options.js';
-import type { HwTestOptions, HwTestProgress } from './options.js';
+import type { HwTestOptions, HwTestProgress, HwTestTls } from './options.js';
 import { HW_TEST_PROFILE_NAMES } from './profiles.js';
 import type { HwTestProfileName } from './profiles.js';
 import { renderJson } from './report/json.js';
@@ -58,7 +58,10 @@ options:
   --groups LIST            comma-separated: ${HW_TEST_GROUP_IDS.join(', ')} (default: all but migration)
   --peer HOST:PORT         a second switch running the same pipeline: adds the migration group (a VM's
                            flows moved to the peer and back, a rollback, traffic checked on both)
-  --peer-device-id N       the peer's device id (default: --device-id); TLS flags and --push-pipeline apply to it too
+  --peer-device-id N       the peer's device id (default: --device-id); --push-pipeline and --cpu-port apply to it too
+  --peer-tls-ca FILE       the peer's TLS, as --tls-* for the target (default: the target's --tls-* flags)
+  --peer-tls-cert FILE     …
+  --peer-tls-key FILE      …
   --migration-flows N      TCP flows the migration group moves (default ${d.migrationFlows})
   --flows N                flows in the workload (default ${d.flows})
   --seed N                 workload seed (default ${d.seed})
@@ -82,6 +85,12 @@ function int(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** The TLS files given by flags `${prefix}ca`, `${prefix}cert`, `${prefix}key`. */
+function tlsFlags(values: Record<string, string | boolean | undefined>, prefix: string): HwTestTls {
+  const [ca, cert, key] = [str(values[`${prefix}ca`]), str(values[`${prefix}cert`]), str(values[`${prefix}key`])];
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
 /** Turns parsed flags into HwTestOptions (validation of values is parseHwTestOptions'). */
 function optionsFrom(values: Record<string, string | boolean | undefined>, onProgress: (e: HwTestProgress) => void, stderr: (l: string) => void): HwTestOptions {
   const target = str(values['target']);
@@ -93,7 +102,8 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
   // The checks provoke errors on purpose (duplicate election ids, failing updates): below 'error' the log shows them.
   const level = (str(values['log-level']) ?? 'error') as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw badOption('--log-level', `got '${level}'; expected debug, info, warn or error`);
-  const tls = { ca: str(values['tls-ca']), cert: str(values['tls-cert']), key: str(values['tls-key']) };
+  const tls = tlsFlags(values, 'tls-');
+  const peerTls = tlsFlags(values, 'peer-tls-');
   const groups = str(values['groups']);
   return {
     target,
@@ -111,7 +121,8 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
     ...(str(values['seed']) !== undefined ? { seed: int('--seed', str(values['seed'])) } : {}),
     ...(str(values['connect-timeout']) !== undefined ? { connectTimeoutMs: int('--connect-timeout', str(values['connect-timeout'])) } : {}),
     pushPipeline: values['push-pipeline'] === true,
-    tls: { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) },
+    tls,
+    ...(Object.keys(peerTls).length > 0 ? { peerTls } : {}),
     logger: createLogger({ level, fields: { component: 'hw-test' }, sink: (r) => stderr(JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) }),
     onProgress,
   };
@@ -168,6 +179,9 @@ export async function runHwTestCommand(
         groups: { type: 'string' },
         peer: { type: 'string' },
         'peer-device-id': { type: 'string' },
+        'peer-tls-ca': { type: 'string' },
+        'peer-tls-cert': { type: 'string' },
+        'peer-tls-key': { type: 'string' },
         'migration-flows': { type: 'string' },
         flows: { type: 'string' },
         seed: { type: 'string' },

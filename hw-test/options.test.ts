@@ -39,6 +39,16 @@ describe('hw-test options — defaults', () => {
     expect(parseHwTestOptions({ ...base, tls: { ca: pem } }).credentials).toEqual({ kind: 'tls', ca: pem });
     expect(parseHwTestOptions({ ...base, tls: { ca: pem, cert: pem, key: pem } }).credentials).toEqual({ kind: 'mtls', ca: pem, cert: pem, key: pem });
   });
+
+  it('the peer is reached with the target\'s TLS unless --peer-tls-* give its own', () => {
+    const [caA, caB] = ['-----BEGIN CERTIFICATE-----\na\n', '-----BEGIN CERTIFICATE-----\nb\n'];
+    const inherited = parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', tls: { ca: caA } });
+    expect(inherited.peerCredentials).toEqual({ kind: 'tls', ca: caA });
+    const own = parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', tls: { ca: caA }, peerTls: { ca: caB, cert: caB, key: caB } });
+    expect(own.credentials).toEqual({ kind: 'tls', ca: caA });
+    expect(own.peerCredentials).toEqual({ kind: 'mtls', ca: caB, cert: caB, key: caB });
+    expect(parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', peerTls: { ca: caB } }).credentials).toEqual({ kind: 'insecure' });
+  });
 });
 
 describe('hw-test options — bad input names the flag and the fix', () => {
@@ -64,6 +74,10 @@ describe('hw-test options — bad input names the flag and the fix', () => {
     [{ flows: 0 }, /^--flows: got 0; expected an integer 1\.\.100000$/],
     [{ tls: { cert: 'c.pem' } }, /^--tls-key: --tls-cert and --tls-key go together/],
     [{ tls: { cert: '-----BEGIN x', key: '-----BEGIN y' } }, /^--tls-ca: mutual TLS .* add --tls-ca FILE$/],
+    [{ peerTls: { ca: '-----BEGIN x' } }, /^--peer-tls-ca: the --peer-tls-\* flags describe the TLS of the --peer switch: add --peer HOST:PORT, or drop them$/],
+    [{ peer: '10.0.0.2:9559', peerTls: { key: 'k.pem' } }, /^--peer-tls-cert: --peer-tls-cert and --peer-tls-key go together/],
+    [{ peer: '10.0.0.2:9559', peerTls: { cert: '-----BEGIN x', key: '-----BEGIN y' } }, /^--peer-tls-ca: mutual TLS \(--peer-tls-cert\/--peer-tls-key\) also needs the CA that signed the peer's certificate: add --peer-tls-ca FILE$/],
+    [{ peer: '10.0.0.2:9559', peerTls: { ca: '/nonexistent/peer-ca.pem' } }, /^--peer-tls-ca: cannot read the PEM file '\/nonexistent\/peer-ca\.pem'/],
     [{ fixture: { uplinkPort: 1 } }, /^fixture\.uplinkPort: got 1; expected a 9-bit port no VM sits behind$/],
   ])('%j', (o, message) => {
     expect(rejects(o)).toMatch(message);

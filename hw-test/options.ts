@@ -57,6 +57,8 @@ export interface HwTestOptions {
   readonly peer?: string;
   /** --peer-device-id: the peer's P4Runtime device id (default: --device-id). */
   readonly peerDeviceId?: bigint | number | string;
+  /** --peer-tls-ca/--peer-tls-cert/--peer-tls-key: the peer's TLS material (default: the target's, `tls`). */
+  readonly peerTls?: HwTestTls;
   /** --migration-flows: TCP flows the migration group establishes and moves (default 64). */
   readonly migrationFlows?: number;
   /** --flows: flows in the workload (default 200). */
@@ -104,6 +106,8 @@ export interface ParsedHwTestOptions {
   readonly groups: readonly HwTestGroupId[];
   readonly peer: string | undefined;
   readonly peerDeviceId: bigint;
+  /** The peer's channel credentials: --peer-tls-* when given, else the target's. */
+  readonly peerCredentials: CredentialsOption;
   readonly migrationFlows: number;
   readonly flows: number;
   readonly seed: number;
@@ -188,19 +192,25 @@ function loadSchema(v: unknown): { schema: P4Schema; source: string } {
   }
 }
 
-function credentialsOf(tls: HwTestTls | undefined): CredentialsOption {
-  if (tls === undefined || (tls.ca === undefined && tls.cert === undefined && tls.key === undefined)) return { kind: 'insecure' };
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw badOption(tls.cert === undefined ? '--tls-cert' : '--tls-key', '--tls-cert and --tls-key go together: give both files for mutual TLS, or neither');
+function hasTls(tls: HwTestTls | undefined): tls is HwTestTls {
+  return tls !== undefined && (tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined);
+}
+
+/** Channel credentials from TLS flags; `flags` is their prefix (`--tls-` for the target, `--peer-tls-` for the peer). */
+function credentialsOf(tls: HwTestTls | undefined, flags = '--tls-', whose = 'target'): CredentialsOption {
+  if (!hasTls(tls)) return { kind: 'insecure' };
+  const [ca, cert, key] = [`${flags}ca`, `${flags}cert`, `${flags}key`];
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw badOption(tls.cert === undefined ? cert : key, `${cert} and ${key} go together: give both files for mutual TLS, or neither`);
   const pem = (flag: string, p: string): string => {
     if (p.includes('-----BEGIN')) return p;
     readBytes(flag, p, 'the PEM file');
     return p;
   };
   if (tls.cert !== undefined && tls.key !== undefined) {
-    if (tls.ca === undefined) throw badOption('--tls-ca', 'mutual TLS (--tls-cert/--tls-key) also needs the CA that signed the target certificate: add --tls-ca FILE');
-    return { kind: 'mtls', ca: pem('--tls-ca', tls.ca), cert: pem('--tls-cert', tls.cert), key: pem('--tls-key', tls.key) };
+    if (tls.ca === undefined) throw badOption(ca, `mutual TLS (${cert}/${key}) also needs the CA that signed the ${whose}'s certificate: add ${ca} FILE`);
+    return { kind: 'mtls', ca: pem(ca, tls.ca), cert: pem(cert, tls.cert), key: pem(key, tls.key) };
   }
-  return { kind: 'tls', ca: pem('--tls-ca', tls.ca as string) };
+  return { kind: 'tls', ca: pem(ca, tls.ca as string) };
 }
 
 function groupsOf(v: readonly string[] | undefined, peer: string | undefined): readonly HwTestGroupId[] {
@@ -266,6 +276,10 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
   if (peer !== undefined && peer === target && peerDeviceId === deviceId) {
     throw badOption('--peer', `${peer} device ${deviceId} is the target itself; give a second switch (or, on a server that serves several devices, another --peer-device-id)`);
   }
+  const credentials = credentialsOf(o.tls);
+  if (hasTls(o.peerTls) && peer === undefined) throw badOption('--peer-tls-ca', 'the --peer-tls-* flags describe the TLS of the --peer switch: add --peer HOST:PORT, or drop them');
+  // A peer without TLS flags of its own is reached as the target is (one lab, one CA).
+  const peerCredentials = hasTls(o.peerTls) ? credentialsOf(o.peerTls, '--peer-tls-', 'peer') : credentials;
   const electionId = o.electionId === undefined ? undefined : bigintOf('--election-id', o.electionId, 2n, (1n << 128n) - 1n, '100');
   const logger = o.logger ?? silentLogger;
   if (o.model !== undefined && (typeof o.model.name !== 'string' || typeof o.model.instantiate !== 'function')) throw badOption('model', 'expected a SimProgram (name, instantiate)');
@@ -282,11 +296,12 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
     deviceConfigSource,
     cpuPort: intOf('--cpu-port', o.cpuPort, 0, 511, d.cpuPort),
     pushPipeline,
-    credentials: credentialsOf(o.tls),
+    credentials,
     electionId,
     groups: groupsOf(o.groups, peer),
     peer,
     peerDeviceId,
+    peerCredentials,
     migrationFlows: intOf('--migration-flows', o.migrationFlows, 1, 10_000, d.migrationFlows),
     flows: intOf('--flows', o.flows, 1, 100_000, d.flows),
     seed: intOf('--seed', o.seed, 0, 2 ** 32 - 1, d.seed),

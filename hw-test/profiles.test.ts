@@ -101,7 +101,7 @@ describe('hw-test — conformance suite per sim profile', () => {
     sim = await startEdgeSim('full');
     const groups: string[] = [];
     const run = runAgainstSim(sim, 'full', { groups: ['placement'], peer: '127.0.0.1:9', connectTimeoutMs: 300, onProgress: (e) => e.kind === 'group' && groups.push(e.group) });
-    await expect(run).rejects.toThrow(/^cannot open a P4Runtime session with the peer 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --peer, --peer-device-id and the --tls-\* flags/);
+    await expect(run).rejects.toThrow(/^cannot open a P4Runtime session with the peer 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --peer, --peer-device-id and the --peer-tls-\* flags \(without them the peer gets the --tls-\* ones\)/);
     expect(groups).toEqual([]);
   });
 });

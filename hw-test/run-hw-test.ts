@@ -27,7 +27,7 @@ type SwitchRole = 'target' | 'peer';
 
 /** The options as seen from the peer (its address and device id in place of the target's), or undefined without --peer. */
 function peerOptions(o: ParsedHwTestOptions): ParsedHwTestOptions | undefined {
-  return o.peer === undefined ? undefined : Object.freeze({ ...o, target: o.peer, deviceId: o.peerDeviceId });
+  return o.peer === undefined ? undefined : Object.freeze({ ...o, target: o.peer, deviceId: o.peerDeviceId, credentials: o.peerCredentials });
 }
 
 const hex = (c: bigint | undefined): string => (c === undefined ? 'none' : `0x${c.toString(16)}`);
@@ -99,8 +99,8 @@ async function openPrimary(o: ParsedHwTestOptions, role: SwitchRole, electionId 
       throw new HwTestError('BAD_OPTIONS', `--peer: ${o.target} device ${o.deviceId} already holds this run's election id ${electionId}: it is the target itself under another address (or another client bids with that id there); give a second switch`, { cause: e });
     }
     const t = targetStatus(e);
-    const flags = role === 'peer' ? '--peer, --peer-device-id' : '--target, --device-id';
-    throw new HwTestError('UNREACHABLE', `cannot open a P4Runtime session with the ${role} ${o.target} (device ${o.deviceId}): ${t.code}: ${t.message}; check ${flags} and the --tls-* flags`, { cause: e });
+    const flags = role === 'peer' ? '--peer, --peer-device-id and the --peer-tls-* flags (without them the peer gets the --tls-* ones)' : '--target, --device-id and the --tls-* flags';
+    throw new HwTestError('UNREACHABLE', `cannot open a P4Runtime session with the ${role} ${o.target} (device ${o.deviceId}): ${t.code}: ${t.message}; check ${flags}`, { cause: e });
   }
   if (!sw.isPrimary) {
     const a = sw.arbitration;
