@@ -17,29 +17,27 @@
  * await api.prepare({ migrationId: 'm1', vm: '10.0.0.5' });
  */
 import type { Clock } from 'p4runtime-ts';
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess } from '../state-access/index.js';
 import { VmSlotIndex, carriedOrReadClock, slotNoticeDigests } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, StateClass } from './device-api.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
-import { describeSchema } from './schema-description.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
 import { controlOf, readControls, runsHere, trackersInUse, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
-import { locked } from './migration-record.js';
+import { locked, newMigration } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
-import { PlacedFlows } from './placed-flows.js';
 import type { DestinationSide } from './destination-import.js';
-import { schemaFingerprints } from './schema-fingerprints.js';
+import { edgeCapabilities } from './edge-capabilities.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
 import { cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
@@ -146,24 +144,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.indexReady;
-    const caps = this.access.capabilities();
-    const classes: StateClass[] = ['tcp-state'];
-    if (this.contract.counters.length > 0) classes.push('counters');
-    const used = this.index.size;
-    return {
-      device: this.name,
-      apiVersion: 1,
-      stateClasses: classes,
-      schema: schemaFingerprints(this.contract),
-      // Free slots as the index knows them (exact once it has been reconciled).
-      slots: { total: this.group.slots, free: this.group.slots - used },
-      registerAccess: caps.backend,
-      deltas: ['pull'],
-      maxConcurrentMigrations: caps.trackers,
-      keyFields: this.group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
-      registers: this.group.words.map((w) => ({ name: w.register, bits: w.bits })),
-      schemaDescription: describeSchema(this.contract),
-    };
+    return edgeCapabilities(this.plugin, this.name, this.index.size);
   }
 
   prepare(m: MigrationRef): Promise<void> {
@@ -189,12 +170,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         const now = await this.access.readTracker(tracker);
         const t = await this.access.flipTracker(tracker, now.epoch);
         const numbered = tap?.start(tracker, vmId, t);
-        this.migrations.set(m.migrationId, {
-          vmId, tracker, prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
-          numbered, digestSub: numbered ? tap?.sub : undefined, boundaries: new Map([[t.start, numbered?.unwrap(t.changes ?? 0n)]]),
-          exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
-          ended: new Subject(), lock: Promise.resolve(),
-        });
+        this.migrations.set(m.migrationId, newMigration({ vmId, tracker, prior, flip: t, numbered, digestSub: tap?.sub, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined }));
       } catch (e) {
         tap?.sub.unsubscribe();
         throw e;

@@ -3,11 +3,12 @@
  * control entry found before, and per side what was exported, placed, imported and added — kept so
  * that every step can be retried and an abort undoes exactly what this migration did.
  */
-import type { Subject, Subscription } from 'rxjs';
+import { Subject } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { NumberedChanges } from './numbered-changes.js';
 import type { TableEntryRecord } from './device-api.js';
 import type { SlotWrite, TrackerState } from '../state-access/index.js';
-import type { PlacedFlows } from './placed-flows.js';
+import { PlacedFlows } from './placed-flows.js';
 import type { ImportedEntries } from './table-entry-transfer.js';
 import type { PriorControl } from './vm-control-entry.js';
 import type { VmCounters as Counters } from './vm-counter-transfer.js';
@@ -78,4 +79,26 @@ export function locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
   const p = x.lock.then(fn, fn);
   x.lock = p.catch(() => undefined);
   return p;
+}
+
+/** Where a source's tracking began (prepare): what a new record starts from. */
+export interface MigrationStart {
+  readonly vmId: number;
+  readonly tracker: number;
+  readonly prior: PriorControl;
+  readonly flip: TrackerState;
+  readonly numbered: NumberedChanges | undefined;
+  readonly digestSub: Subscription | undefined;
+  readonly frozenRead: FrozenReadPlan | undefined;
+}
+
+/** A new record, every field present (one hidden class for every migration's record). */
+export function newMigration(s: MigrationStart): Migration {
+  const t = s.flip;
+  return {
+    vmId: s.vmId, tracker: s.tracker, prior: s.prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
+    numbered: s.numbered, digestSub: s.numbered ? s.digestSub : undefined, boundaries: new Map([[t.start, s.numbered?.unwrap(t.changes ?? 0n)]]),
+    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+    ended: new Subject(), lock: Promise.resolve(),
+  };
 }
