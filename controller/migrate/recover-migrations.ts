@@ -124,7 +124,12 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
     }
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
     const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, logger }));
-    const connected = await connect(devices([...s.sources, ...s.destinations]), { scope: { sources: s.sources, destinations: s.destinations } });
+    // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
+    // (below), so its ticket names it a source as well (a plugin daemon checks the role).
+    const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
+    const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination';
+    const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
+    const connected = await connect(devices([...s.sources, ...s.destinations]), { scope });
     try {
       const api = (n: string): DeviceApi => connected.apis.get(n) as DeviceApi;
       if (action.kind === 'clean-sources' || where === 'destination') {
@@ -143,7 +148,6 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       // destination looks like the VM's home to its switch (no control entry), so an undo by the
       // control entry would leave it active; each is cleaned as a source is after a commit instead
       // (which clears a destination still staged just as well).
-      const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
       const dst = await eachDevice(s.destinations, async (n) => {
         if (mayBeActive) return (await api(n).deleteAtSource(ref, 0)).deleted;
         await api(n).abort(ref);

@@ -317,13 +317,17 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
     if (!this.migrations.has(m.migrationId) && !this.activated.has(m.migrationId)) return this.deleteUnremembered(m, graceMs);
-    return this.once(m, 'deleteAtSource', async () => {
-      const x = this.mig(m, true);
+    const run = async (x: Migration): Promise<{ readonly deleted: number; readonly skipped: number }> => {
       if (graceMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, graceMs));
       const r = await removeVmHere(this.side, x.vmId, await vmSlots(this.source(), x));
       this.end(m);
       return { deleted: r.slotsCleared, skipped: r.slotsSkipped };
-    });
+    };
+    // An activated destination (its session closed at activation): recovery cleans one that may
+    // be active as a source is cleaned. Repeated, it finds no record and cleans unremembered.
+    const active = this.migrations.has(m.migrationId) ? undefined : this.activated.get(m.migrationId);
+    if (active) return run(active).catch((e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: delete of activated migration ${m.migrationId}`)));
+    return this.once(m, 'deleteAtSource', () => run(this.mig(m, true)));
   }
 
   /**
