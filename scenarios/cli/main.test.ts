@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -131,6 +131,18 @@ describe('carryover CLI', () => {
     expect(r.stderr).toMatch(/CARRYOVER_EAGER_COMPILE=fast: expected 1 .* or 0/);
     expect(r.stderr).not.toMatch(/missing --config/);
   });
+
+  it('cli — a command whose stderr reader goes away carries on to its end (a migration is not left half done): the demo still reports every flow', async () => {
+    const child = spawn(process.execPath, [bin, 'demo', '--flows', '20', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // As `… 2>&1 | head -1` does: the reader of stderr leaves after the first progress line.
+    child.stderr.once('data', () => child.stderr.destroy());
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { openAtPause: number; survivedWith: number };
+    expect(report.survivedWith).toBe(report.openAtPause);
+  }, 120_000);
 
   it('cli — without a build the launcher says how to make one and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carryover-nobuild-'));

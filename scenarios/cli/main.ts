@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { survivesClosedOutput } from './closed-output.js';
 
 /** Exit codes: 0 success, 1 the job ran and failed, 2 usage error or not available. */
 export const EXIT_OK = 0;
@@ -73,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`carryover: unknown command '${command}'\n\n${usage()}`);
     return EXIT_USAGE;
   }
+  survivesClosedOutput(process.stdout);
+  survivesClosedOutput(process.stderr);
   try {
     return await sub.run(rest);
   } catch (e) {
