@@ -243,7 +243,11 @@ describe('migration engine — the pause deadline', () => {
     await engine.prepare();
     await engine.precopy(new Subject<void>().asObservable());
     src(dev).stall('finalDelta');
-    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED' });
+    await expect(engine.pauseSync()).rejects.toMatchObject({
+      code: 'PAUSE_DEADLINE_MISSED',
+      // How late it was, and the two settings that would have let it activate.
+      message: expect.stringMatching(/not done within 20 ms: it had not finished \d+ ms after the pause began; .*--pause-deadline-ms.*--on-deadline/),
+    });
     const r = await engine.abort('PAUSE_DEADLINE_MISSED', 'final delta late');
     expect(r.failed).toEqual([]);
     expect(src(dev).frozen).toBe(false);
