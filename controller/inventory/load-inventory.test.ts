@@ -95,3 +95,26 @@ describe('inventory — loading', () => {
     });
   });
 });
+
+describe('inventory — the README\'s reference example', () => {
+  it('inventory — the README\'s "every field, in one file" example loads as written (with the P4 files beside it) and plans 1:N with its placement', async () => {
+    const { copyFileSync, readFileSync } = await import('node:fs');
+    const { planMigration } = await import('../plan/plan-migration.js');
+    const root = new URL('../../', import.meta.url).pathname;
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const at = readme.indexOf('**The inventory** (`--config`, YAML)');
+    const yaml = readme.slice(at).split('```yaml\n')[1]?.split('```')[0] ?? '';
+    const dir = await mkdtemp(join(tmpdir(), 'carryover-readme-inventory-'));
+    try {
+      for (const f of ['stateful_edge.p4info.txtpb', 'stateful_edge.json']) copyFileSync(join(root, 'p4', f), join(dir, f));
+      await writeFile(join(dir, 'site.yaml'), yaml);
+      const inv = loadInventory(join(dir, 'site.yaml'));
+      expect([...inv.devices.keys()]).toEqual(['edge-1', 'edge-2', 'edge-3', 'spine-1', 'spine-2']);
+      const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+      expect(plan.topology).toBe('1:N');
+      expect(plan.placement?.devices).toEqual(['edge-2', 'edge-3']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
