@@ -103,7 +103,7 @@ class RemoteDevice implements RemoteDeviceApi {
         new Metadata(),
         // A snapshot may scan the whole slot group while the plugin's index is still being reconciled.
         { deadline: Date.now() + (String(method) === 'ExportSnapshot' ? 4 * this.timeoutMs : this.timeoutMs) },
-        (err: ServiceError | null, res?: WireMessage) => (err || !res ? this.explain(statusToFailure(err, what)).then(reject) : resolve(res)),
+        (err: ServiceError | null, res?: WireMessage) => (err || !res ? this.explain(statusToFailure(err, what), what).then(reject) : resolve(res)),
       );
     });
   }
@@ -112,11 +112,12 @@ class RemoteDevice implements RemoteDeviceApi {
    * A connection failure with its real cause: gRPC says only "failed to connect", so one plain
    * TLS handshake tells a refused certificate (UNAUTHORIZED) from an absent peer.
    */
-  private async explain(f: DeviceApiFailure): Promise<DeviceApiFailure> {
+  private async explain(f: DeviceApiFailure, what: string): Promise<DeviceApiFailure> {
     if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
     const d = await diagnoseTls(this.o.address, this.tls);
     if (d.kind === 'refused') return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; check that both sides' certificates are valid and signed by the CA the other trusts`, { cause: f });
-    if (d.kind === 'unreachable') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${f.message}: ${d.message}`, { cause: f });
+    // gRPC's own text repeats the socket error; the diagnosis says it once.
+    if (d.kind === 'unreachable') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${what}: no plugin daemon answers at ${this.o.address} (${d.message}); check that it runs and that the inventory's plugin address is its migration.listen`, { cause: f });
     return f;
   }
 
@@ -182,7 +183,7 @@ class RemoteDevice implements RemoteDeviceApi {
       stream.on('error', (e: Error) => {
         if (done) return;
         done = true;
-        void this.explain(statusToFailure(e, what)).then((f) => sub.error(f));
+        void this.explain(statusToFailure(e, what), what).then((f) => sub.error(f));
       });
       stream.on('end', () => {
         if (done) return;

@@ -183,7 +183,7 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     await s.stop();
     srv = undefined;
     const c = connect(address, { callTimeoutMs: 3000 });
-    await expect(c.capabilities()).rejects.toMatchObject({ reason: 'DEVICE_UNREACHABLE', message: /device dst: Capabilities/ });
+    await expect(c.capabilities()).rejects.toMatchObject({ reason: 'DEVICE_UNREACHABLE', message: /^device dst: Capabilities: no plugin daemon answers at 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); check that it runs and that the inventory's plugin address is its migration\.listen$/ });
   });
 
   it('migration protocol — the delta stream arrives in order and ends with the device\'s; a slow reader gets merged batches, nothing lost', async () => {

@@ -14,6 +14,12 @@ describe('protocol status — reasons across the wire', () => {
       expect(back.message).toBe(`device dst: ImportStaged: dst: ${reason} happened`);
     }
   });
+  it('protocol status — a device that names itself and the step is not named twice; another device\'s words keep both names', () => {
+    const own = failureToStatus(new DeviceApiFailure('PEER_REJECTED', 'device edge-1: prepare of migration m1: VM not in vm_table'), 'device edge-1: Prepare');
+    expect(statusToFailure(own, 'device edge-1: Prepare').message).toBe('device edge-1: prepare of migration m1: VM not in vm_table');
+    const other = failureToStatus(new DeviceApiFailure('PEER_REJECTED', 'device tor-9: prepare of migration m1: VM not in vm_table'), 'device tor-9: Prepare');
+    expect(statusToFailure(other, 'device edge-1: Prepare').message).toBe('device edge-1: Prepare: device tor-9: prepare of migration m1: VM not in vm_table');
+  });
   it('protocol status — a status without a reason maps by code: unreachable, refused credentials, anything else', () => {
     const st = (code: number, details: string) => Object.assign(new Error(details), { code, details, metadata: new Metadata() });
     expect(statusToFailure(st(GrpcStatus.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED'), 'x').reason).toBe('DEVICE_UNREACHABLE');

@@ -72,5 +72,8 @@ export function statusToFailure(e: unknown, what: string): DeviceApiFailure {
   const sent = se.metadata?.get(REASON_METADATA)[0];
   const reason = DeviceApiFailure.isReason(sent) ? sent : reasonOfCode(se.code, details);
   const text = DeviceApiFailure.isReason(sent) ? details : `${details} (gRPC ${GrpcStatus[se.code] ?? se.code})`;
+  // Our server names the device and the step itself: "device a: Prepare: device a: prepare of …" says it twice.
+  const device = /^device [^:]+: /.exec(what)?.[0];
+  if (DeviceApiFailure.isReason(sent) && device !== undefined && details.startsWith(device)) return new DeviceApiFailure(reason, details, { cause: e });
   return new DeviceApiFailure(reason, `${what}: ${text}`, { cause: e });
 }
