@@ -62,8 +62,13 @@ export interface MigrationOutcome {
   readonly rounds: readonly number[];
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
   readonly translations: readonly string[];
-  /** QEMU's `downtime`, the VM's own downtime (source STOP to destination RESUME; needs the destination's monitor) and carryover's hold, ms. */
-  readonly qemu?: { readonly downtimeMs: number | undefined; readonly guestDowntimeMs: number | undefined; readonly heldMs: number | undefined };
+  /**
+   * How QEMU's migration ended (`completed`: the VM runs at the destination; `failed` or
+   * `cancelled`: at the source; undefined: unknown, the monitor was lost), QEMU's `downtime`, the
+   * VM's own downtime (source STOP to destination RESUME; needs the destination's monitor) and
+   * carryover's hold, ms.
+   */
+  readonly qemu?: { readonly outcome?: 'completed' | 'failed' | 'cancelled' | undefined; readonly downtimeMs: number | undefined; readonly guestDowntimeMs: number | undefined; readonly heldMs: number | undefined };
   /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
   readonly crossDomain?: {
     readonly peer: string;
@@ -177,12 +182,20 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun(reason, detail, undo) });
       }
       let trigger: QemuTrigger;
+      const followed = async (): Promise<MigrationOutcome> => {
+        const run = await h.done;
+        await p.settle(run);
+        const report = await trigger.finished.catch(() => undefined);
+        return outcome(run, { qemu: { outcome: report?.outcome, downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
+      };
       try {
         trigger = await QemuTrigger.attach({
           source: o.trigger.source,
           ...(o.trigger.destination ? { destination: o.trigger.destination } : {}),
           handler: h.handler,
           pauseDeadlineMs: o.pauseDeadlineMs,
+          // Past the deadline QEMU is told what the engine does (--on-deadline): cancel with abort.
+          onDeadline: h.onDeadline,
           logger,
         });
       } catch (e) {
@@ -194,10 +207,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       try {
         if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
         else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
-        const run = await h.done;
-        await p.settle(run);
-        const report = await trigger.finished.catch(() => undefined);
-        return outcome(run, { qemu: { downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
+        return await followed();
       } finally {
         await trigger.close();
       }
