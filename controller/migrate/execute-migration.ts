@@ -23,6 +23,7 @@ import type { InventoryController, InventoryDevice, InventoryFederation, Invento
 import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
+import { QemuTriggerError } from '../trigger/errors.js';
 import { QemuTrigger } from '../trigger/qemu-trigger.js';
 
 /** How the migration is started and paced. */
@@ -126,6 +127,15 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
   };
 }
 
+/** Why QEMU did not start the migration, and what to do about it (QEMU's refusal named). */
+function migrateRefusal(e: unknown, source: string, uri: string): string {
+  const err = QemuTriggerError.from(e, `starting the migration to ${uri}`);
+  if (err.qmpCode === 'COMMAND_FAILED') {
+    return `${err.message}: the VM's QEMU behind ${source} is not in a state to migrate (one that already migrated away is 'postmigrate', one migrating already has a migration under way); check it with query-status and query-migrate, and where the VM runs now (the inventory's host), then retry; the switches were rolled back`;
+  }
+  return `${err.message}; QEMU did not confirm the migration started: check query-migrate on ${source} (cancel one that runs with migrate_cancel) before retrying; the switches were rolled back`;
+}
+
 /** How a device is reached, for progress lines. */
 export function reachedAt(d: InventoryDevice): string {
   return d.plugin ? `plugin daemon at ${d.plugin.address}` : (d.address ?? '?');
@@ -205,8 +215,18 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
       }
       try {
-        if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
-        else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
+        if (o.trigger.migrateUri) {
+          try {
+            await trigger.startMigration(o.trigger.migrateUri);
+          } catch (e) {
+            // No answer (a timeout) while QEMU's own events say it started: follow it as usual.
+            if (trigger.phase !== 'idle') return await followed();
+            // The devices are prepared: undo that, or the next migration is refused until recover.
+            const detail = migrateRefusal(e, o.trigger.source, o.trigger.migrateUri);
+            const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
+            return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
+          }
+        } else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
         return await followed();
       } finally {
         await trigger.close();
