@@ -217,7 +217,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   const r = outcome.run;
   if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));
   else for (const l of migrateReportLines(outcome, plan)) io.stdout(l);
-  return r.aborted ? 1 : 0;
+  return r.aborted || r.unfinished ? 1 : 0;
 }
 
 /**
@@ -275,17 +275,32 @@ function qmpSocketProblem(address: string): string | undefined {
 export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPlan): string[] {
   const r = outcome.run;
   return [
-    `migration ${outcome.migrationId}: ${!r.aborted ? 'COMMITTED' : r.aborted.undoFailed?.length ? `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')}: run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again` : `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative`}`,
+    `migration ${outcome.migrationId}: ${headline(outcome)}`,
     ...outcome.translations.map((t) => `  translated: ${t}`),
     `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`,
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
+    ...(outcome.qemu?.outcome ? [`  QEMU: migration ${outcome.qemu.outcome} — the VM runs at the ${outcome.qemu.outcome === 'completed' ? 'destination' : 'source'}`] : []),
     ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms${outcome.qemu.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${outcome.qemu.guestDowntimeMs.toFixed(1)} ms`}`] : []),
     ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
+    ...(r.unfinished ? [`  reason: ${r.unfinished.reason}: ${r.unfinished.detail}`] : []),
     // carryover never edits the operator's inventory; a stale host would aim the next move at a switch the VM left.
     ...(plan && !r.aborted ? [`  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
   ];
+}
+
+/**
+ * The report's first words. They follow where the VM ended: "the source stays authoritative"
+ * only when QEMU did not complete (a rollback with the VM at the destination says that instead).
+ */
+function headline(outcome: MigrationOutcome): string {
+  const r = outcome.run;
+  if (r.unfinished) return `NOT FINISHED (${r.unfinished.reason}) — the VM runs at the destination, but activating or committing its state there failed (reason below); its state must follow it there, not roll back`;
+  if (!r.aborted) return 'COMMITTED';
+  if (r.aborted.undoFailed?.length) return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')}: run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again`;
+  if (outcome.qemu?.outcome === 'completed') return `ABORTED (${r.aborted.reason}) — rolled back although QEMU completed: the VM runs at the destination without its network state`;
+  return `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative`;
 }
 
 /** The `--json` report of `carryover migrate`. */
@@ -294,9 +309,9 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
   return {
     migrationId: o.migrationId,
     plan: planJson(p),
-    outcome: r.aborted ? 'aborted' : 'committed',
-    reason: r.aborted?.reason ?? null,
-    detail: r.aborted?.detail ?? null,
+    outcome: r.aborted ? 'aborted' : r.unfinished ? 'unfinished' : 'committed',
+    reason: r.aborted?.reason ?? r.unfinished?.reason ?? null,
+    detail: r.aborted?.detail ?? r.unfinished?.detail ?? null,
     // Devices whose rollback failed ([] when it completed; null when not aborted).
     undoFailed: r.aborted ? (r.aborted.undoFailed ?? []) : null,
     translations: o.translations,

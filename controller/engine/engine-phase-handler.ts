@@ -1,8 +1,9 @@
 /**
  * Binds the migration engine to a trigger (the QEMU trigger's MigrationPhaseHandler): pre-copy
- * runs while QEMU copies memory, the pause window runs the sync while QEMU holds the VM stopped,
- * completion commits, failure rolls back. The engine's failure reasons reach QEMU as a cancel
- * (the VM resumes at the source, where its state still is) and the report.
+ * runs while QEMU copies memory, the pause window runs the sync while QEMU holds the VM stopped.
+ * Where the network state ends follows where the VM ends, as QEMU reports it: completion
+ * activates (if the sync had not) and commits, failure or cancellation rolls back. The engine's
+ * failure reasons reach QEMU as a cancel (the VM resumes at the source) and the report.
  */
 import { Subject } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
@@ -19,6 +20,18 @@ export interface EngineRun {
   readonly committed: { readonly deleted: number; readonly skipped: number } | undefined;
   /** Why it was aborted; `undoFailed` names the devices whose rollback failed (the journal keeps it open for `carryover recover`). */
   readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[] } | undefined;
+  /**
+   * The VM runs at the destination (QEMU completed) but the activation or commit that follows it
+   * failed: no rollback (it would strand the VM without its state); `carryover recover` finishes it.
+   */
+  readonly unfinished?: { readonly reason: FailureReason; readonly detail: string };
+}
+
+/** The controller's reason for an error from any step. */
+export function reasonOfError(e: unknown): { reason: FailureReason; detail: string } {
+  const err = ControllerError.from(e, 'migration');
+  const internal = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL';
+  return { reason: internal ? 'PEER_REJECTED' : err.code, detail: err.message };
 }
 
 /** An aborted run's record: the reason, and the devices whose undo failed when there are any. */
@@ -28,22 +41,27 @@ export function abortedRun(reason: FailureReason, detail: string, undo: { readon
 
 /** The trigger's failure as the controller's reason. */
 function reasonOf(f: TriggerFailure): FailureReason {
-  return f.code === 'qmp-lost' ? 'DEVICE_UNREACHABLE' : 'ABORTED_BY_TRIGGER';
+  return f.code === 'qmp-lost' ? 'DEVICE_UNREACHABLE' : f.code === 'pause-deadline' ? 'PAUSE_DEADLINE_MISSED' : 'ABORTED_BY_TRIGGER';
 }
 
 /**
  * A phase handler driving `engine`; `done` resolves once the migration committed or rolled back.
+ * `onDeadline` is what the trigger must tell QEMU when the deadline passes before the sync ends
+ * (the engine's own policy: abort → cancel, continue → continue); pass it to the trigger.
  * The engine must already be prepared (negotiation happens before QEMU starts copying).
  * @example
  * const h = engineAsPhaseHandler(engine);
- * await QemuTrigger.attach({ source, handler: h.handler, pauseDeadlineMs: 50 });
+ * await QemuTrigger.attach({ source, handler: h.handler, pauseDeadlineMs: 50, onDeadline: h.onDeadline });
  * const run = await h.done;
  */
-export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = silentLogger): { readonly handler: MigrationPhaseHandler; readonly done: Promise<EngineRun> } {
+export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = silentLogger): { readonly handler: MigrationPhaseHandler; readonly done: Promise<EngineRun>; readonly onDeadline: 'cancel' | 'continue' } {
   const paused$ = new Subject<void>();
   let precopy: Promise<readonly PrecopyRound[]> | undefined;
   let sync: PauseSyncResult | undefined;
+  /** Why the pause-window sync failed: what the rollback records, or what the destination misses. */
+  let syncFailed: { readonly reason: FailureReason; readonly detail: string } | undefined;
   let aborted: EngineRun['aborted'];
+  let ended = false;
   let finish: (r: EngineRun) => void = () => undefined;
   const done = new Promise<EngineRun>((r) => (finish = r));
   let pausing: Promise<PauseOutcome> | undefined;
@@ -68,31 +86,48 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
       // QEMU may complete while a late sync still runs (it was released at its deadline): the
       // commit waits for it, or the machine would be asked to commit before it synced.
       await pausing?.catch(() => undefined);
-      if (aborted) return;
-      const committed = await engine.commit();
-      finish({ rounds: await rounds(), sync, committed, aborted: undefined });
+      if (ended) return;
+      ended = true;
+      // The VM runs at the destination now, whatever the sync said: its state follows it there.
+      try {
+        if (syncFailed) {
+          logger.warn('QEMU completed the migration although the pause-window sync failed: activating the destinations with what arrived', { reason: syncFailed.reason, detail: syncFailed.detail });
+          sync = await engine.activateAfterRelease(`${syncFailed.reason}: ${syncFailed.detail}`);
+        }
+        const committed = await engine.commit();
+        finish({ rounds: await rounds(), sync, committed, aborted: undefined });
+      } catch (e) {
+        const unfinished = reasonOfError(e);
+        logger.error('the VM runs at the destination but its activation or commit failed; carryover recover finishes it', unfinished);
+        finish({ rounds: await rounds(), sync, committed: undefined, aborted: undefined, unfinished });
+      }
     },
     onFailed: async (f: TriggerFailure) => {
       await pausing?.catch(() => undefined);
-      if (aborted) return;
-      await rollBack(reasonOf(f), f.message);
+      if (ended) return;
+      ended = true;
+      // The VM stays at (or resumes at) the source: so does its state. The sync's own failure,
+      // when there was one, is the better reason than the cancel it caused.
+      await rollBack(syncFailed?.reason ?? reasonOf(f), syncFailed?.detail ?? f.message);
     },
   };
-  return { handler, done };
+  return { handler, done, onDeadline: engine.deadlinePolicy === 'abort' ? 'cancel' : 'continue' };
 
-  /** The pause window: pre-copy ends, the engine syncs; a failure rolls back and cancels. */
+  /**
+   * The pause window: pre-copy ends, the engine syncs. A failure answers cancel at once and
+   * undoes nothing yet: the trigger may have released the VM already (its deadline), so what
+   * QEMU reports next decides between rollback (onFailed) and activation (onCompleted).
+   */
   async function pauseSync(w: PauseWindow): Promise<PauseOutcome> {
     paused$.next();
     try {
       // Pre-copy's last batch, if one is being installed, finishes behind the freeze (pauseSync).
       sync = await engine.pauseSync();
-      if (w.signal.aborted) logger.warn('pause sync finished after QEMU was released', { budgetMs: w.budgetMs });
+      if (w.signal.aborted) logger.warn('pause sync finished after the pause window closed', { budgetMs: w.budgetMs });
       return { decision: 'continue', detail: `synced ${sync.slots} slots${sync.lost ? `; lost: ${sync.lost.detail}` : ''}` };
     } catch (e) {
-      const err = ControllerError.from(e, 'pause-window sync');
-      const reason: FailureReason = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL' ? 'PEER_REJECTED' : err.code;
-      await rollBack(reason, err.message);
-      return { decision: 'cancel', reason: `${reason}: ${err.message}` };
+      syncFailed = reasonOfError(ControllerError.from(e, 'pause-window sync'));
+      return { decision: 'cancel', reason: `${syncFailed.reason}: ${syncFailed.detail}` };
     }
   }
 }

@@ -25,7 +25,7 @@ import { HeapKeeper } from './heap-keeper.js';
 import { undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
-import type { MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
+import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
@@ -74,6 +74,11 @@ export class MigrationEngine {
   /** The migration's current phase (as recorded by its machine). */
   get phase(): MigrationPhase {
     return this.o.machine.state.phase;
+  }
+
+  /** What happens past the pause deadline (`onDeadline`, default abort): a trigger holding the VM must do the same. */
+  get deadlinePolicy(): DeadlinePolicy {
+    return this.o.onDeadline ?? 'abort';
   }
 
   private api(name: string): DeviceApi {
@@ -368,6 +373,25 @@ export class MigrationEngine {
     let slots = 0;
     for (const [s, b] of batches) if (b.slots.length > 0 || b.removed.length > 0) slots += await this.install(s, b);
     return slots;
+  }
+
+  /**
+   * → ACTIVATED after pauseSync failed although the VM was switched over to the destination
+   * anyway (QEMU released before the failure was known, which cannot be undone): the network
+   * state follows the VM, so the destinations activate with what reached them, and the result
+   * says what may be missing. A rollback would leave the VM running where its state is not.
+   */
+  async activateAfterRelease(why: string): Promise<PauseSyncResult> {
+    const t0 = this.scheduler.now();
+    const lost: LostState = { slots: -1, tableEntries: 0, detail: `the pause-window sync failed (${why}) after the VM had been switched over to the destination; activated with what had arrived (slot count unknown)` };
+    if (this.phase === 'PREPARED' || this.phase === 'PRECOPY') await this.o.machine.record({ type: 'frozen' });
+    if (this.phase === 'FROZEN') await this.o.machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
+    if (this.phase === 'SYNCED') {
+      await this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
+      await this.o.machine.record({ type: 'activated' });
+    }
+    this.peer?.close();
+    return { slots: 0, aheadSlots: 0, lost, elapsedMs: this.scheduler.now() - t0, proofs: {} };
   }
 
   /** ACTIVATED → COMMITTED: the VM runs at the destination; the sources' copies go after the grace period. */

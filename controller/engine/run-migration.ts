@@ -7,11 +7,11 @@
 import type { Observable } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { ControllerError } from '../errors.js';
-import type { FailureReason } from '../errors.js';
-import { abortedRun } from './engine-phase-handler.js';
+import { abortedRun, reasonOfError } from './engine-phase-handler.js';
 import type { EngineRun } from './engine-phase-handler.js';
 import type { MigrationEngine } from './migration-engine.js';
+
+export { reasonOfError } from './engine-phase-handler.js';
 
 /** Options of runMigration. */
 export interface RunMigrationOptions {
@@ -20,13 +20,6 @@ export interface RunMigrationOptions {
   /** Called between pre-copy and the pause (e.g. to stop the VM's traffic and let it drain). */
   readonly beforePause?: () => Promise<void>;
   readonly logger?: Logger;
-}
-
-/** The controller's reason for an error from any step. */
-export function reasonOfError(e: unknown): { reason: FailureReason; detail: string } {
-  const err = ControllerError.from(e, 'migration');
-  const internal = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL';
-  return { reason: internal ? 'PEER_REJECTED' : err.code, detail: err.message };
 }
 
 /**

@@ -23,6 +23,7 @@ import type { InventoryController, InventoryDevice, InventoryFederation, Invento
 import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
+import { QemuTriggerError } from '../trigger/errors.js';
 import { QemuTrigger } from '../trigger/qemu-trigger.js';
 
 /** How the migration is started and paced. */
@@ -62,8 +63,13 @@ export interface MigrationOutcome {
   readonly rounds: readonly number[];
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
   readonly translations: readonly string[];
-  /** QEMU's `downtime`, the VM's own downtime (source STOP to destination RESUME; needs the destination's monitor) and carryover's hold, ms. */
-  readonly qemu?: { readonly downtimeMs: number | undefined; readonly guestDowntimeMs: number | undefined; readonly heldMs: number | undefined };
+  /**
+   * How QEMU's migration ended (`completed`: the VM runs at the destination; `failed` or
+   * `cancelled`: at the source; undefined: unknown, the monitor was lost), QEMU's `downtime`, the
+   * VM's own downtime (source STOP to destination RESUME; needs the destination's monitor) and
+   * carryover's hold, ms.
+   */
+  readonly qemu?: { readonly outcome?: 'completed' | 'failed' | 'cancelled' | undefined; readonly downtimeMs: number | undefined; readonly guestDowntimeMs: number | undefined; readonly heldMs: number | undefined };
   /** A cross-domain migration: the peer, its destinations, and the federation calls made inside the pause. */
   readonly crossDomain?: {
     readonly peer: string;
@@ -119,6 +125,15 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
     settle: (run) => j.settle(run),
     stop: () => j.stop(),
   };
+}
+
+/** Why QEMU did not start the migration, and what to do about it (QEMU's refusal named). */
+function migrateRefusal(e: unknown, source: string, uri: string): string {
+  const err = QemuTriggerError.from(e, `starting the migration to ${uri}`);
+  if (err.qmpCode === 'COMMAND_FAILED') {
+    return `${err.message}: the VM's QEMU behind ${source} is not in a state to migrate (one that already migrated away is 'postmigrate', one migrating already has a migration under way); check it with query-status and query-migrate, and where the VM runs now (the inventory's host), then retry; the switches were rolled back`;
+  }
+  return `${err.message}; QEMU did not confirm the migration started: check query-migrate on ${source} (cancel one that runs with migrate_cancel) before retrying; the switches were rolled back`;
 }
 
 /** How a device is reached, for progress lines. */
@@ -177,12 +192,20 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun(reason, detail, undo) });
       }
       let trigger: QemuTrigger;
+      const followed = async (): Promise<MigrationOutcome> => {
+        const run = await h.done;
+        await p.settle(run);
+        const report = await trigger.finished.catch(() => undefined);
+        return outcome(run, { qemu: { outcome: report?.outcome, downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
+      };
       try {
         trigger = await QemuTrigger.attach({
           source: o.trigger.source,
           ...(o.trigger.destination ? { destination: o.trigger.destination } : {}),
           handler: h.handler,
           pauseDeadlineMs: o.pauseDeadlineMs,
+          // Past the deadline QEMU is told what the engine does (--on-deadline): cancel with abort.
+          onDeadline: h.onDeadline,
           logger,
         });
       } catch (e) {
@@ -192,12 +215,19 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
       }
       try {
-        if (o.trigger.migrateUri) await trigger.startMigration(o.trigger.migrateUri);
-        else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
-        const run = await h.done;
-        await p.settle(run);
-        const report = await trigger.finished.catch(() => undefined);
-        return outcome(run, { qemu: { downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
+        if (o.trigger.migrateUri) {
+          try {
+            await trigger.startMigration(o.trigger.migrateUri);
+          } catch (e) {
+            // No answer (a timeout) while QEMU's own events say it started: follow it as usual.
+            if (trigger.phase !== 'idle') return await followed();
+            // The devices are prepared: undo that, or the next migration is refused until recover.
+            const detail = migrateRefusal(e, o.trigger.source, o.trigger.migrateUri);
+            const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
+            return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
+          }
+        } else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
+        return await followed();
       } finally {
         await trigger.close();
       }

@@ -24,6 +24,13 @@ export interface QemuTriggerOptions {
   /** When `onPause` throws: cancel the migration (the source keeps the VM) or let it continue. */
   readonly onHandlerError?: 'cancel' | 'continue';
   /**
+   * When `onPause` has not returned by the deadline: let the VM continue to the destination
+   * (default) or cancel the migration (the VM resumes at the source). It must match what the
+   * engine does past its own deadline (`engineAsPhaseHandler(...).onDeadline`), or the network
+   * state and the VM end up on different hosts' terms.
+   */
+  readonly onDeadline?: 'cancel' | 'continue';
+  /**
    * When attaching to a migration already running without `pause-before-switchover` (it cannot
    * be switched on then): refuse (default), or follow it without a pause window.
    */
@@ -48,6 +55,7 @@ export interface ResolvedQemuTriggerOptions {
   readonly handler: MigrationPhaseHandler;
   readonly pauseDeadlineMs: number;
   readonly onHandlerError: 'cancel' | 'continue';
+  readonly onDeadline: 'cancel' | 'continue';
   readonly requirePauseWindow: boolean;
   readonly commandTimeoutMs: number;
   readonly destinationTimeoutMs: number;
@@ -60,6 +68,7 @@ export const DEFAULT_QEMU_TRIGGER_OPTIONS = Object.freeze({
   // QEMU's own default downtime-limit is 300 ms; the sync gets most of a budget that size.
   pauseDeadlineMs: 250,
   onHandlerError: 'cancel' as const,
+  onDeadline: 'continue' as const,
   requirePauseWindow: true,
   commandTimeoutMs: 10_000,
   destinationTimeoutMs: 10_000,
@@ -93,6 +102,8 @@ export function parseQemuTriggerOptions(options: QemuTriggerOptions): ResolvedQe
   if (missing.length > 0) throw bad('handler', `must implement MigrationPhaseHandler; missing ${missing.join(', ')}`);
   const onHandlerError = options.onHandlerError ?? DEFAULT_QEMU_TRIGGER_OPTIONS.onHandlerError;
   if (onHandlerError !== 'cancel' && onHandlerError !== 'continue') throw bad('onHandlerError', `expected 'cancel' or 'continue', got ${String(onHandlerError)}`);
+  const onDeadline = options.onDeadline ?? DEFAULT_QEMU_TRIGGER_OPTIONS.onDeadline;
+  if (onDeadline !== 'cancel' && onDeadline !== 'continue') throw bad('onDeadline', `expected 'cancel' or 'continue', got ${String(onDeadline)}`);
   const requirePauseWindow = options.requirePauseWindow ?? DEFAULT_QEMU_TRIGGER_OPTIONS.requirePauseWindow;
   if (typeof requirePauseWindow !== 'boolean') throw bad('requirePauseWindow', `expected true or false, got ${String(requirePauseWindow)}`);
   // The hold is the trigger's clock minus an event's receivedAt, read on the source client's clock.
@@ -106,6 +117,7 @@ export function parseQemuTriggerOptions(options: QemuTriggerOptions): ResolvedQe
     handler: options.handler,
     pauseDeadlineMs: positiveInt('pauseDeadlineMs', options.pauseDeadlineMs, DEFAULT_QEMU_TRIGGER_OPTIONS.pauseDeadlineMs),
     onHandlerError,
+    onDeadline,
     requirePauseWindow,
     commandTimeoutMs: positiveInt('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_QEMU_TRIGGER_OPTIONS.commandTimeoutMs),
     destinationTimeoutMs: positiveInt('destinationTimeoutMs', options.destinationTimeoutMs, DEFAULT_QEMU_TRIGGER_OPTIONS.destinationTimeoutMs),

@@ -34,6 +34,8 @@ export class PauseWindowRun {
     readonly receivedAt: number,
     onHandlerError: 'cancel' | 'continue',
     private readonly log: Logger,
+    /** What QEMU is told when the deadline comes first: the engine's deadline policy must say the same. */
+    private readonly onDeadlineSend: 'cancel' | 'continue' = 'continue',
   ) {
     this.verdict = new Promise((resolve) => (this.decide = resolve));
     this.deadlineAt = receivedAt + budgetMs;
@@ -83,7 +85,8 @@ export class PauseWindowRun {
   }
 
   private onDeadline(): void {
-    this.settle({ outcome: 'late', send: 'migrate-continue', detail: `onPause did not return within ${this.budgetMs} ms; QEMU released on time` });
+    if (this.onDeadlineSend === 'cancel') this.settle({ outcome: 'late', send: 'migrate_cancel', detail: `onPause did not return within ${this.budgetMs} ms; the migration was cancelled on time, the VM resumes at the source` });
+    else this.settle({ outcome: 'late', send: 'migrate-continue', detail: `onPause did not return within ${this.budgetMs} ms; QEMU released on time` });
   }
 
   private settle(v: PauseVerdict): void {

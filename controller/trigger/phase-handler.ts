@@ -17,8 +17,9 @@ export interface PrecopyInfo {
 /** The VM-not-running window the engine gets to finish the sync. */
 export interface PauseWindow {
   /**
-   * When QEMU is released regardless, on the trigger's clock (ms since the epoch; by default
-   * `monotonicClock`: compare with `monotonicClock.now()`, or count `budgetMs` from `onPause`).
+   * When the trigger decides without the handler (continue or cancel, by its `onDeadline`), on
+   * the trigger's clock (ms since the epoch; by default `monotonicClock`: compare with
+   * `monotonicClock.now()`, or count `budgetMs` from `onPause`).
    */
   readonly deadlineAt: number;
   /** The whole budget, ms from the `pre-switchover` event to the deadline. */
@@ -39,10 +40,11 @@ export type PauseOutcome =
 export interface TriggerFailure {
   /**
    * `qemu-failed`: QEMU reported `failed` (message = its `error-desc`); `qemu-cancelled`: someone
-   * cancelled it; `pause-cancelled`: the engine's own `cancel` verdict; `qmp-lost`: the monitor
-   * connection vanished, the outcome is unknown.
+   * cancelled it; `pause-cancelled`: the engine's own `cancel` verdict (or its handler threw);
+   * `pause-deadline`: the deadline passed first and the trigger cancelled (`onDeadline: 'cancel'`);
+   * `qmp-lost`: the monitor connection vanished, the outcome is unknown.
    */
-  readonly code: 'qemu-failed' | 'qemu-cancelled' | 'pause-cancelled' | 'qmp-lost';
+  readonly code: 'qemu-failed' | 'qemu-cancelled' | 'pause-cancelled' | 'pause-deadline' | 'qmp-lost';
   readonly message: string;
 }
 
@@ -50,7 +52,7 @@ export interface TriggerFailure {
 export interface PauseReport {
   /**
    * `synced`: the handler said continue before the deadline; `late`: the deadline came first and
-   * QEMU was released anyway; `cancelled`: the handler said cancel; `handler-failed`: it threw;
+   * the trigger decided alone (`sent`: migrate-continue or migrate_cancel, by `onDeadline`); `cancelled`: the handler said cancel; `handler-failed`: it threw;
    * `preempted`: QEMU left `pre-switchover` before the trigger released it (someone else did).
    */
   readonly outcome: 'synced' | 'late' | 'cancelled' | 'handler-failed' | 'preempted';
@@ -105,8 +107,10 @@ export interface MigrationPhaseHandler {
   onPrecopy(info: PrecopyInfo): void | Promise<void>;
   /**
    * The source VM is stopped in `pre-switchover`: finish the sync and say continue or cancel.
-   * Should honour `window.signal`; if it has not returned by the deadline, QEMU is released
-   * (`migrate-continue`) anyway and the report says `late`.
+   * Should honour `window.signal`; if it has not returned by the deadline, the trigger decides
+   * alone (`onDeadline`: `migrate-continue` by default, or `migrate_cancel`), the report says
+   * `late`, and the verdict returned afterwards changes nothing: onCompleted or onFailed says
+   * where the VM ended up.
    */
   onPause(window: PauseWindow): Promise<PauseOutcome>;
   /** QEMU completed the migration: the VM runs at the destination; commit. */

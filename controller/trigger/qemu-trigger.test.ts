@@ -170,6 +170,28 @@ describe('QEMU trigger against a fake QMP server', () => {
     expect(h.calls).toEqual(['precopy', 'pause', 'completed']);
   });
 
+  it('qemu trigger — onDeadline cancel, the handler slower than the deadline: migrate_cancel exactly at it, its later continue changes nothing, the end is onFailed(pause-deadline)', async () => {
+    const { f, h, trigger } = await inPauseWindow({ pauseDeadlineMs: 100, onDeadline: 'cancel' });
+    f.clock.advance(99);
+    await tick();
+    expect(f.issued.filter((c) => c === 'migrate_cancel' || c === 'migrate-continue')).toEqual([]);
+    f.clock.advance(1);
+    const cancel = await f.peer.nextCommand();
+    expect(cancel.execute).toBe('migrate_cancel');
+    expect(h.window!.signal.aborted).toBe(true);
+    // The engine finishing just after the deadline: too late, QEMU was already told to cancel.
+    h.answer({ decision: 'continue', detail: 'synced 3 slots' });
+    f.peer.reply(cancel);
+    f.migration('cancelling', T0 + 102);
+    f.state.migrate = { status: 'cancelled' };
+    f.migration('cancelled', T0 + 103);
+    const report = await trigger.finished;
+    expect(f.issued.filter((c) => c === 'migrate-continue')).toEqual([]);
+    expect(report.outcome).toBe('cancelled');
+    expect(report.pause).toMatchObject({ outcome: 'late', sent: 'migrate_cancel', heldMs: 100 });
+    expect(h.failures).toEqual([{ code: 'pause-deadline', message: 'onPause did not return within 100 ms; the migration was cancelled on time, the VM resumes at the source' }]);
+  });
+
   it('qemu trigger — the handler says cancel: migrate_cancel is sent, and the end is onFailed(pause-cancelled) with its reason', async () => {
     const { f, h, trigger } = await inPauseWindow();
     h.answer({ decision: 'cancel', reason: 'destination refused the import: table full' });

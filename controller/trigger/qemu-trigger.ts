@@ -240,7 +240,7 @@ export class QemuTrigger {
     this.setPhase('pause', s);
     this.preSwitchoverQemuAt = Number.isNaN(s.qemuAtMs) ? undefined : s.qemuAtMs;
     const handler = this.closed ? CLOSED_HANDLER : this.opts.handler;
-    const run = new PauseWindowRun(handler, this.opts.clock, this.opts.pauseDeadlineMs, s.receivedAt, this.opts.onHandlerError, this.log);
+    const run = new PauseWindowRun(handler, this.opts.clock, this.opts.pauseDeadlineMs, s.receivedAt, this.opts.onHandlerError, this.log, this.opts.onDeadline);
     this.pause = run;
     if (this.closed) run.release('the trigger was closed during pre-copy; QEMU released at once');
     // The handler's later calls wait for the window to close, not for a late handler to return.
@@ -275,6 +275,7 @@ export class QemuTrigger {
     const dst = outcome === 'completed' && this.destination ? await destinationStatus(this.destination, this.opts.destinationTimeoutMs, this.opts.commandTimeoutMs) : undefined;
     const reason: TriggerFailure | undefined =
       outcome === 'completed' ? undefined
+      : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' && this.pauseSent.outcome === 'late' ? { code: 'pause-deadline', message: this.pauseSent.detail ?? 'the pause deadline passed; the migration was cancelled' }
       : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' ? { code: 'pause-cancelled', message: this.pauseSent.detail ?? 'the pause handler cancelled the migration' }
       : outcome === 'cancelled' ? { code: 'qemu-cancelled', message: 'the migration was cancelled (migrate_cancel by someone other than the trigger)' }
       : { code: 'qemu-failed', message: info?.errorDesc ?? 'QEMU reported the migration failed and gave no error-desc' };

@@ -81,7 +81,7 @@ export async function migrateWithQemu(engine: MigrationEngine, hooks: QemuVmHook
         await h.handler.onFailed(f, r);
       },
     };
-    const trigger = await QemuTrigger.attach({ source: pair.source.qmpAddress, destination: pair.destination.qmpAddress, handler, pauseDeadlineMs, destinationTimeoutMs: 60_000 });
+    const trigger = await QemuTrigger.attach({ source: pair.source.qmpAddress, destination: pair.destination.qmpAddress, handler, pauseDeadlineMs, onDeadline: h.onDeadline, destinationTimeoutMs: 60_000 });
     try {
       await trigger.startMigration(pair.incomingUri);
       const run = await h.done;

@@ -23,6 +23,7 @@ import type { SlotGroupSpec } from '../../plugin/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
+import { QmpClient } from '../../controller/qmp/index.js';
 
 const VM = 0x0a000005;
 const REMOTE = 0xc6336409;
@@ -123,6 +124,36 @@ vms:
       expect(report.qemu?.guestDowntimeMs).toBeGreaterThanOrEqual(Math.floor(report.qemu?.heldMs ?? Infinity) - 1);
       for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
       expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(0);
+    } finally {
+      await pair.stop();
+    }
+  }, 300_000);
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`migrate — --trigger qemu: a QEMU that refuses 'migrate' (its VM already migrated away): exit 1, not INTERNAL, QEMU's refusal and the fix named, both switches rolled back and the journal ended${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const pair = await startQemuPair();
+    try {
+      // The VM leaves this QEMU first (no carryover): its source is 'postmigrate' and refuses another migrate.
+      const qmp = await QmpClient.connect({ address: pair.source.qmpAddress, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
+      try {
+        await qmp.execute('migrate', { uri: pair.incomingUri });
+        for (let i = 0; i < 600 && (await qmp.execute<{ status?: string }>('query-migrate')).status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 50));
+        expect((await qmp.execute<{ status: string }>('query-status')).status).toBe('postmigrate');
+      } finally {
+        await qmp.close();
+      }
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-refused', '--pause-deadline-ms', '60000',
+        '--trigger', `qemu:${pair.source.qmpAddress.replace(/^unix:/, '')}`, '--migrate-uri', 'tcp:127.0.0.1:1']);
+      expect(r.code).toBe(1);
+      const said = [...r.err, ...r.out].join('\n');
+      expect(said).not.toMatch(/INTERNAL|nothing was changed on any device/);
+      expect(r.out.join('\n')).toMatch(/ABORTED \(ABORTED_BY_TRIGGER\) — rolled back/);
+      expect(r.out.join('\n')).toMatch(/QEMU refused 'migrate'.*: the VM's QEMU behind .* is not in a state to migrate/);
+      const events = (await readFile(join(dir, 'journal', 'm-refused.journal.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+      expect(events.slice(-2)).toEqual(['abort', 'rolled-back']);
+      // Neither switch keeps the migration's control entry; the source passes the VM's flows as before.
+      for (const sw of [src, dst]) expect(sw.state.tableEntries('vm_migration')).toEqual([]);
+      for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
     } finally {
       await pair.stop();
     }

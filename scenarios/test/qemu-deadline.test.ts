@@ -6,14 +6,15 @@
  * policy (continue without the missing changes) reports exactly what was left behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryJournal, MigrationEngine, MigrationMachine, QemuTrigger, engineAsPhaseHandler } from '../../controller/index.js';
-import type { MigrationPhaseHandler } from '../../controller/index.js';
+import { MemoryJournal, MigrationEngine, MigrationMachine, QemuTrigger, engineAsPhaseHandler, executeMigration, migrateReportLines } from '../../controller/index.js';
+import type { DeadlinePolicy, MigrationOutcome, MigrationPhaseHandler } from '../../controller/index.js';
+import { QmpClient } from '../../controller/qmp/index.js';
 import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 import type { QemuPair } from '../../controller/testing/qemu-pair.js';
 import type { DeviceApi } from '../../plugin/index.js';
 import { UPLINK } from '../edge-rig.js';
 import { DEMO_VM, startDemoSite } from '../demo/demo-site.js';
-import type { DemoSite } from '../demo/demo-site.js';
+import type { DemoSite, DemoSwitch } from '../demo/demo-site.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
 
@@ -27,7 +28,9 @@ const tcp = (port: number, dir: 'out' | 'in', seq: number, ack: number, flags: n
 
 let pair: QemuPair | undefined;
 let site: DemoSite | undefined;
+const clients: QmpClient[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
   await pair?.stop();
   await site?.stop();
   pair = undefined;
@@ -81,5 +84,96 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU with a slow sync ${QEMU_SK
     } finally {
       await trigger.close();
     }
+  }, 180_000);
+
+  /** The VM's flows established at the source (handshake done both ways). */
+  function establish(src: DemoSwitch): void {
+    for (const p of PORTS) {
+      expect(src.rig.sim.dataplane.inject(DEMO_VM.port, tcp(p, 'out', 100, 0, 0x02)).kind).toBe('forward');
+      expect(src.rig.sim.dataplane.inject(UPLINK, tcp(p, 'in', 900, 101, 0x12)).kind).toBe('forward');
+      expect(src.rig.sim.dataplane.inject(DEMO_VM.port, tcp(p, 'out', 101, 901, 0x10)).kind).toBe('forward');
+    }
+  }
+
+  /**
+   * A demo site with the VM's flows at the source, two QEMUs, and `carryover migrate --trigger
+   * qemu:` as the CLI runs it (executeMigration, its report lines) on them, with the source
+   * switch stalling its Writes for 3 s from the freeze on (sim fault): the sync cannot finish
+   * within the deadline.
+   */
+  async function migrateWithSlowFreeze(policy: DeadlinePolicy, deadlineMs: number): Promise<{ src: DemoSwitch; dst: DemoSwitch; qemu: QemuPair; outcome: MigrationOutcome; lines: string[]; journal: MemoryJournal }> {
+    const s = (site = await startDemoSite('1:1', 'full'));
+    const src = s.sources[0]!;
+    const dst = s.destinations[0]!;
+    establish(src);
+    const q = (pair = await startQemuPair());
+    const stalling = new Proxy(src.api, {
+      get(t, k) {
+        if (k === 'freeze') return (...a: Parameters<DeviceApi['freeze']>) => {
+          src.rig.sim.faults.delayNext('Write', { delayMs: 3_000, count: 1 });
+          return t.freeze(...a);
+        };
+        const v: unknown = Reflect.get(t, k, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const journal = new MemoryJournal();
+    const outcome = await executeMigration({
+      plan: s.plan,
+      trigger: { kind: 'qemu', source: q.source.qmpAddress, destination: q.destination.qmpAddress, migrateUri: q.incomingUri },
+      migrationId: `q-${policy}`,
+      journal,
+      journalDir: '/nonexistent',
+      defaultP4info: '',
+      connect: () => Promise.resolve({ apis: new Map<string, DeviceApi>([[src.name, stalling], [dst.name, dst.api]]), stop: () => Promise.resolve() }),
+      pauseDeadlineMs: deadlineMs,
+      onDeadline: policy,
+      progress: () => undefined,
+    });
+    return { src, dst, qemu: q, outcome, lines: migrateReportLines(outcome, s.plan), journal };
+  }
+
+  const monitor = async (address: string): Promise<QmpClient> => {
+    const c = await QmpClient.connect({ address, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
+    clients.push(c);
+    return c;
+  };
+  const runState = async (c: QmpClient): Promise<string> => (await c.execute<{ status: string }>('query-status')).status;
+
+  it('qemu deadline — missed with --on-deadline abort: QEMU\'s migration is cancelled (the VM runs at the source again), the destination switch is clean, the source in normal operation, and the report says only that', async () => {
+    const { src, dst, qemu, outcome, lines, journal } = await migrateWithSlowFreeze('abort', 100);
+    // QEMU: the VM resumed at the source; the destination never ran it.
+    const source = await monitor(qemu.source.qmpAddress);
+    expect(await runState(source)).toBe('running');
+    expect((await source.execute<{ status: string }>('query-migrate')).status).toBe('cancelled');
+    if (!qemu.destination.hasExited()) expect(await runState(await monitor(qemu.destination.qmpAddress))).not.toBe('running');
+    // The switches: nothing of the VM at the destination, the source back to normal operation.
+    expect(await dst.rig.sw.readAll(dst.rig.sw.table('vm_migration').all())).toEqual([]);
+    expect(countVmSlots(dst.rig.sim, dst.rig.plugin.group, DEMO_VM.destinationId)).toBe(0);
+    expect(await src.rig.sw.readAll(src.rig.sw.table('vm_migration').all())).toEqual([]);
+    for (const p of PORTS) expect(src.rig.sim.dataplane.inject(UPLINK, tcp(p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
+    expect((await journal.load('q-abort')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+    // The report says that and nothing that contradicts it.
+    const text = lines.join('\n');
+    expect(outcome.run.aborted?.reason).toBe('PAUSE_DEADLINE_MISSED');
+    expect(outcome.qemu?.outcome).toBe('cancelled');
+    expect(text).toMatch(/ABORTED \(PAUSE_DEADLINE_MISSED\) — rolled back, the source stays authoritative/);
+    expect(text).toMatch(/QEMU: migration cancelled — the VM runs at the source/);
+    expect(text).not.toMatch(/running at the destination|runs at the destination/);
+  }, 180_000);
+
+  it('qemu deadline — missed with --on-deadline continue: QEMU is released on time, the VM runs at the destination, the destination switch is activated with what arrived and the report says what was lost', async () => {
+    const { dst, qemu, outcome, lines, journal } = await migrateWithSlowFreeze('continue', 100);
+    const text = lines.join('\n');
+    expect(outcome.run.aborted).toBeUndefined();
+    expect(outcome.qemu?.outcome).toBe('completed');
+    expect(text).toMatch(/COMMITTED/);
+    expect(text).toMatch(/LOST: the final changes were not installed within 100 ms; activated without them/);
+    expect(text).not.toMatch(/source stays authoritative/);
+    expect(await runState(await monitor(qemu.destination.qmpAddress))).toBe('running');
+    expect(await runState(await monitor(qemu.source.qmpAddress))).toBe('postmigrate');
+    // Activated at the destination: the established flows pass there.
+    for (const p of PORTS) expect(dst.rig.sim.dataplane.inject(UPLINK, tcp(p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
+    expect((await journal.load('q-continue')).map((e) => e.type)).toContain('activated');
   }, 180_000);
 });
