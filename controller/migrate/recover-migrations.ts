@@ -122,16 +122,40 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
         return { ...base, qemu: qemuNote, outcome: 'needs-operator', detail: `the destinations were activated before the controller stopped and only the hypervisor knows where the VM runs now${qemuNote ? ` (${qemuNote})` : ''}; run carryover recover again with --vm-at source|destination, or with --trigger qemu:/path/to/the/source/qmp.sock` };
       }
     }
+    // Stopped in the pause (frozen, not yet activated): QEMU may have completed the move meanwhile
+    // (released at the deadline), or the operator says the VM runs at the destination. A rollback
+    // would then leave the VM where its switch drops its packets: the destination is activated
+    // with what it holds instead (rolled forward).
+    const inPause = action.kind === 'roll-back' && (s.phase === 'FROZEN' || s.phase === 'SYNCED');
+    let rollForward = false;
+    if (inPause) {
+      const completed = qmp ? (await queryMigration(qmp, 5_000)).info.status === 'completed' : false;
+      if (completed) qemuNote = 'QEMU completed the migration while the controller was stopped: the VM runs at the destination';
+      rollForward = completed || o.vmAt === 'destination';
+    }
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
     const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, logger }));
     // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
     // (below), so its ticket names it a source as well (a plugin daemon checks the role).
     const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
-    const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination';
+    const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination' && !rollForward;
     const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
     const connected = await connect(devices([...s.sources, ...s.destinations]), { scope });
     try {
       const api = (n: string): DeviceApi => connected.apis.get(n) as DeviceApi;
+      if (rollForward) {
+        const act = await eachDevice(s.destinations, (n) => api(n).activate(ref));
+        if (act.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: act.failed, detail: `the VM runs at the destination, but activating it there failed at ${act.errors.join('; ')} — run carryover recover again` };
+        const lost = { slots: -1, tableEntries: 0, detail: 'the controller stopped in the pause: activated by carryover recover with what the destinations held (changes of the pause and the VM\'s counter values may be missing)' };
+        if (s.phase === 'FROZEN') await machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
+        await machine.record({ type: 'activated' });
+        await machine.record({ type: 'committed' });
+        const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
+        if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `activated at the destination; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
+        const slots = r.values.reduce((n, x) => n + x.deleted, 0);
+        await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
+        return { ...base, qemu: qemuNote, counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, outcome: 'committed', detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
+      }
       if (action.kind === 'clean-sources' || where === 'destination') {
         if (s.phase === 'ACTIVATED') await machine.record({ type: 'committed' });
         const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
@@ -148,16 +172,18 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
       // destination looks like the VM's home to its switch (no control entry), so an undo by the
       // control entry would leave it active; each is cleaned as a source is after a commit instead
       // (which clears a destination still staged just as well).
+      // The sources first (unfrozen: quick), then QEMU cancelled, so the VM runs again at once;
+      // cleaning a destination may scan its whole slot group.
+      const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
+      if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
       const dst = await eachDevice(s.destinations, async (n) => {
         if (mayBeActive) return (await api(n).deleteAtSource(ref, 0)).deleted;
         await api(n).abort(ref);
         return 0;
       });
-      const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
       const failed = [...dst.failed, ...src.failed];
       if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
       await machine.record({ type: 'rolled-back' });
-      if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
       // From the freeze on, a destination may have added the sources' counts (final import, activation).
       const countersAt = mayBeActive ? COUNTERS_ZEROED(s.destinations) : undefined;
       const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';

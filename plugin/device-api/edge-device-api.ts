@@ -40,7 +40,7 @@ import type { DestinationSide } from './destination-import.js';
 import { edgeCapabilities } from './edge-capabilities.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
-import { cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
+import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
 import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
 import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
@@ -304,6 +304,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   activate(m: MigrationRef): Promise<void> {
+    if (this.activated.has(m.migrationId)) return Promise.resolve();
+    // Recovery: the VM runs here now, its migration started by a controller that has stopped.
+    if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
       await activateDestination(this.side, x);

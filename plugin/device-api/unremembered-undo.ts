@@ -21,6 +21,7 @@ import { resolveVmId } from '../vm-state.js';
 import type { SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import { readControl, restoreControl } from './vm-control-entry.js';
 import { removeVmHere } from './vm-removal.js';
+import { setEntryPhase } from './table-entry-transfer.js';
 
 /** What an unremembered undo or cleanup did at one switch. */
 export interface UnrememberedOutcome {
@@ -53,19 +54,26 @@ async function slotsOfVm(plugin: EdgePlugin, vmId: number): Promise<SlotRecord[]
   return slots.filter((s) => Number(fieldValue(s.words, g.vm)) === vmId);
 }
 
+const NOTHING: UnrememberedOutcome = Object.freeze({ found: 'nothing', slotsCleared: 0, entriesRemoved: 0 });
+
+/** The VM's control entry here and its flags; undefined without a control table or the VM in the VM map (no migration could have changed anything here). */
+async function controlHere(plugin: EdgePlugin, vm: string): Promise<{ control: NonNullable<EdgePlugin['contract']['control']>; vmId: number; flag: (name: 'track' | 'freeze' | 'staged') => boolean } | undefined> {
+  const control = plugin.contract.control;
+  const vmId = control ? await vmIdHere(plugin, vm) : undefined;
+  if (!control || vmId === undefined) return undefined;
+  const entry = await readControl(plugin.session, control, vmId);
+  return { control, vmId, flag: (name) => (entry?.[control.flags[name]] ?? 0n) !== 0n };
+}
+
 /**
  * Undoes what an unremembered migration left for `vm` at this switch, as its control entry tells
  * (see the table above). Safe to repeat: a second call finds nothing.
  */
 export async function undoUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
   const { plugin } = side;
-  const control = plugin.contract.control;
-  const nothing: UnrememberedOutcome = { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
-  // No control table: no migration could have changed anything here.
-  const vmId = control ? await vmIdHere(plugin, vm) : undefined;
-  if (!control || vmId === undefined) return nothing;
-  const entry = await readControl(plugin.session, control, vmId);
-  const flag = (name: 'track' | 'freeze' | 'staged'): boolean => (entry?.[control.flags[name]] ?? 0n) !== 0n;
+  const here = await controlHere(plugin, vm);
+  if (!here) return NOTHING;
+  const { control, vmId, flag } = here;
   if (flag('staged')) {
     const r = await removeVmHere(side, vmId, await slotsOfVm(plugin, vmId));
     return { found: 'destination-staged', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
@@ -74,7 +82,7 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
     await restoreControl(plugin.session, control, vmId, undefined);
     return { found: 'source', slotsCleared: 0, entriesRemoved: 0 };
   }
-  return nothing;
+  return NOTHING;
 }
 
 /**
@@ -86,4 +94,20 @@ export async function cleanUnremembered(side: Side, vm: string): Promise<Unremem
   if (vmId === undefined) return { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
   const r = await removeVmHere(side, vmId, await slotsOfVm(side.plugin, vmId));
   return { found: 'source', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
+}
+
+/**
+ * Activates what an unremembered migration staged for `vm` at this switch, the VM now running here
+ * (its hypervisor completed the move while the controller was stopped): the control entry goes,
+ * so the staged flows and entries are live. Counter values the migration would have added with
+ * the activation are not known here and are not added. Safe to repeat.
+ */
+export async function activateUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
+  const { plugin } = side;
+  const here = await controlHere(plugin, vm);
+  if (!here?.flag('staged')) return NOTHING;
+  const { control, vmId } = here;
+  await restoreControl(plugin.session, control, vmId, undefined);
+  setEntryPhase(plugin, vmId, 'normal');
+  return { found: 'destination-staged', slotsCleared: 0, entriesRemoved: 0 };
 }

@@ -293,6 +293,41 @@ vms:
     }
   }, 300_000);
 
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`recover — with QEMU's monitor, stopped in the pause (FROZEN) while QEMU went on to complete: the destination is activated with what it holds (rolled forward), not rolled back under the VM, and the source cleaned${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    const q = await qemuMigrating('pre-switchover');
+    try {
+      await controllerStoppingAt('FROZEN', 'm-qfwd');
+      // The deadline released QEMU before the controller stopped: the VM runs at the destination.
+      await q.qmp.execute('migrate-continue', { state: 'pre-switchover' });
+      for (let i = 0; i < 200 && (await q.status()) !== 'completed'; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(await q.status()).toBe('completed');
+      await q.qmp.close();
+      const r = await recover('--trigger', `qemu:${q.sock}`);
+      q.qmp = await QmpClient.connect({ address: q.pair.source.qmpAddress });
+      expect(r.code, r.out.join('\n')).toBe(0);
+      expect(r.out[0]).toMatch(/left in FROZEN\): COMMITTED — the VM runs at the destination: edge-b activated with the state staged before the controller stopped .*; 12 slots deleted at edge-a/);
+      expect(r.out.join('\n')).toMatch(/QEMU: QEMU completed the migration while the controller was stopped/);
+      expect(r.out.join('\n')).toMatch(/counters: not carried/);
+      expect(passesAtDestination()).toBe(true);
+      expect(slots(src, SRC_ID)).toBe(0);
+      expect((await events('m-qfwd')).slice(-4)).toEqual(['synced', 'activated', 'committed', 'source-cleaned']);
+    } finally {
+      await q.qmp.close();
+      await q.pair.stop();
+    }
+  }, 300_000);
+
+  it('recover — stopped in the pause (FROZEN), the operator says the VM runs at the destination: the destination is activated and the source cleaned', async () => {
+    await controllerStoppingAt('FROZEN', 'm-fwd');
+    expect(PORTS.some((p) => dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward')).toBe(false); // staged: dropped
+    const r = await recover('--vm-at', 'destination');
+    expect(r.code, r.out.join('\n')).toBe(0);
+    expect(r.out[0]).toMatch(/COMMITTED — the VM runs at the destination: edge-b activated/);
+    expect(passesAtDestination()).toBe(true);
+    expect(slots(src, SRC_ID)).toBe(0);
+    expect(slots(dst, DST_ID)).toBe(PORTS.length);
+  }, 300_000);
+
   it('recover — bad requests change nothing: an unknown migration id, a bad --vm-at, a missing inventory', async () => {
     expect((await recover('--migration-id', 'nope')).code).toBe(2);
     expect((await recover('--vm-at', 'sideways')).err[0]).toMatch(/--vm-at sideways: expected source or destination/);
