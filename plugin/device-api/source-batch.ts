@@ -33,7 +33,8 @@ export interface SourceSide {
 export async function vmSlots(s: SourceSide, x: Migration): Promise<SlotRecord[]> {
   // Digests this client missed (another primary, a broken stream): whatever snapshotSource says,
   // the index is trusted only once a scan repaired it; a gap again meanwhile: the filtered scan.
-  if (s.index.gap !== undefined) await s.index.repair({ device: s.name, vmId: x.vmId });
+  // Frozen (the final delta's overflow), the filtered scan at once: no paced re-scan in the pause.
+  if (s.index.gap !== undefined) await s.index.repair({ device: s.name, vmId: x.vmId }, !x.frozen);
   if (s.index.complete || (s.trustIndex && s.index.gap === undefined)) {
     const known = new Set([...s.index.slotsOf(x.vmId), ...x.exported.keys()]);
     const r = await s.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });

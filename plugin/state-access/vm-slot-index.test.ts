@@ -2,38 +2,20 @@ import { BehaviorSubject, Subject } from 'rxjs';
 import { P4RuntimeError, systemClock } from 'p4runtime-ts';
 import type { ArbitrationState, DigestList } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
-import { encodeSlotWords, readMigrationContract, slotGroup } from '../contract/index.js';
+import { readMigrationContract, slotGroup } from '../contract/index.js';
+import { slotAccessDouble } from '../testing/slot-access-double.js';
 import { resizedStatefulEdge } from '../testing/stateful-edge-p4info.js';
-import type { RegisterAccess, SlotRecord, SlotSelection } from './register-access.js';
 import { VmSlotIndex } from './vm-slot-index.js';
 
 // The same program at 256 slots, read in chunks of 64: a whole-group scan is four reads.
 const group = slotGroup(readMigrationContract(resizedStatefulEdge(192, 64)));
-
-/** Slots held in memory; each range read waits for `gate` when one is set (to act while a chunk is in flight). */
-function fakeAccess(held: Map<number, number>): { access: RegisterAccess; reads: number[]; gate: { next: Promise<void> | undefined } } {
-  const reads: number[] = [];
-  const gate: { next: Promise<void> | undefined } = { next: undefined };
-  const access = {
-    group,
-    async readSlots(sel: SlotSelection): Promise<SlotRecord[]> {
-      const indices = sel === 'all' ? [] : 'ranges' in sel ? sel.ranges.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.start + i)) : [...sel.indices];
-      // What the switch holds when the read is served, answered after the gate (an answer on its way).
-      const found = indices.filter((i) => held.has(i)).map((index) => ({ index, words: encodeSlotWords(group, { [group.vm.name]: held.get(index) ?? 0, [group.valid.name]: 1 }) }));
-      reads.push(indices.length);
-      if (gate.next) await gate.next;
-      return found;
-    },
-  } as unknown as RegisterAccess;
-  return { access, reads, gate };
-}
 
 const list = (listId: bigint, entries: { slot: number; vm: number }[]): DigestList => ({ digest: 'ct_new_t', digestId: 1, listId, timestampNs: 0n, entries: entries.map((e) => ({ slot: BigInt(e.slot), vm_id: BigInt(e.vm) })) });
 
 describe('vm slot index — gaps', () => {
   it('vm slot index — a digest list id skipped is a gap: the index is not complete until a scan started after it finishes', async () => {
     const held = new Map([[3, 7]]);
-    const { access } = fakeAccess(held);
+    const { access } = slotAccessDouble(group, held);
     const index = new VmSlotIndex(access, systemClock, { chunk: 64, pauseMs: 0 });
     const lists = new Subject<DigestList>();
     index.listen(lists);
@@ -54,18 +36,19 @@ describe('vm slot index — gaps', () => {
 
   it('vm slot index — backup, then primary again: a gap, closed by the scan primacy\'s return starts; a scan overtaken by a gap does not vouch for the index', async () => {
     const held = new Map<number, number>();
-    const { access, reads, gate } = fakeAccess(held);
+    const double = slotAccessDouble(group, held);
+    const { access, reads } = double;
     const index = new VmSlotIndex(access, systemClock, { chunk: 64, pauseMs: 0 });
     const arbitration = new BehaviorSubject<ArbitrationState>({ kind: 'primary', electionId: 10n });
     index.follow(arbitration);
     let open!: () => void;
-    gate.next = new Promise((r) => (open = r));
+    double.gate = new Promise((r) => (open = r));
     const first = index.reconcile();
     // While the first chunk is on its way, another controller takes primary.
     arbitration.next({ kind: 'backup', electionId: 10n, primaryElectionId: 20n });
     expect(index.gap).toMatch(/backup \(primary election id 20\)/);
     open();
-    gate.next = undefined;
+    double.gate = undefined;
     await first;
     expect(index.complete).toBe(false);
     expect(reads).toEqual([64]);
@@ -83,12 +66,13 @@ describe('vm slot index — gaps', () => {
 
   it('vm slot index — a digest heard while a scan chunk is read stands: the older read does not forget the new flow', async () => {
     const held = new Map<number, number>();
-    const { access, gate } = fakeAccess(held);
+    const double = slotAccessDouble(group, held);
+    const { access } = double;
     const index = new VmSlotIndex(access, systemClock, { chunk: 256, pauseMs: 0 });
     const lists = new Subject<DigestList>();
     index.listen(lists);
     let open!: () => void;
-    gate.next = new Promise((r) => (open = r));
+    double.gate = new Promise((r) => (open = r));
     const scan = index.reconcile();
     // The chunk was read empty; the flow starts after, and its digest arrives before the answer.
     lists.next(list(1n, [{ slot: 5, vm: 7 }]));

@@ -199,13 +199,14 @@ export class VmSlotIndex {
   }
 
   /**
-   * Before a read that trusts the index: after a gap, scans (or joins the scan under way) and logs
-   * why. Resolves whether the index is complete then (false: a gap opened again meanwhile).
+   * Before a read that trusts the index: after a gap, logs why and scans (or joins the scan under
+   * way) unless `scan` is false. Resolves whether the index is complete then (false: a gap again
+   * meanwhile, or no scan: the caller scans for its VM instead).
    */
-  async repair(fields: Readonly<Record<string, unknown>>): Promise<boolean> {
+  async repair(fields: Readonly<Record<string, unknown>>, scan = true): Promise<boolean> {
     if (this.gapReason === undefined) return this.complete;
-    this.logger.warn('slot index has a gap: scanning the slot group before reading through it', { ...fields, gap: this.gapReason });
-    await this.reconcile();
+    this.logger.warn(`slot index has a gap: ${scan ? 'scanning the slot group before reading through it' : 'reading the VM\'s slots by a filtered scan instead'}`, { ...fields, gap: this.gapReason });
+    if (scan) await this.reconcile();
     return this.complete;
   }
 
