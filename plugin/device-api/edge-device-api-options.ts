@@ -18,7 +18,7 @@ export interface EdgeDeviceApiOptions {
    * snapshot scans first, with a warning naming the gap.
    */
   readonly snapshotSource?: 'auto' | 'index';
-  /** Reconcile the slot index in the background from the start (default true). */
+  /** Reconcile the slot index in the background from the start (default true); after a gap it is re-scanned either way. */
   readonly reconcile?: boolean;
   /**
    * In the pause, how long the final delta waits for numbered delta digests still on their way
