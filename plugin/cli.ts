@@ -49,7 +49,8 @@ keeping a Write and a Read stream opened ahead of the next calls (default true).
 
 snapshotSource "index" trusts the slot index the daemon learns from digests (no scan of the slot
 group before the first snapshot): right when the daemon starts with the switch's pipeline, before
-any flow; "auto" (the default) scans until the index is reconciled.`;
+any flow; "auto" (the default) scans until the index is reconciled. Either way, after a gap (the
+daemon was not primary, or its stream broke: digests went elsewhere) the next snapshot scans first.`;
 
 function signals(): Promise<string> {
   return new Promise((resolve) => {

@@ -13,10 +13,12 @@ export interface EdgeDeviceApiOptions {
   /**
    * Where the snapshot finds the VM's slots: 'auto' reads through the slot index once it has been
    * reconciled and scans the group until then; 'index' trusts the index as learned from digests
-   * (right when it has listened since the group was empty, e.g. a freshly pushed pipeline).
+   * (right when it has listened since the group was empty, e.g. a freshly pushed pipeline). Either
+   * way, after a gap (the session not primary, or its stream broken: digests went elsewhere) the
+   * snapshot scans first, with a warning naming the gap.
    */
   readonly snapshotSource?: 'auto' | 'index';
-  /** Reconcile the slot index in the background from the start (default true). */
+  /** Reconcile the slot index in the background from the start (default true); after a gap it is re-scanned either way. */
   readonly reconcile?: boolean;
   /**
    * In the pause, how long the final delta waits for numbered delta digests still on their way

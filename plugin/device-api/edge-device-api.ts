@@ -21,8 +21,8 @@ import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
-import type { RegisterAccess } from '../state-access/index.js';
-import { VmSlotIndex, carriedOrReadClock, slotNoticeDigests } from '../state-access/index.js';
+import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
+import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
@@ -80,13 +80,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.frozenReads = o.freezeReads === 'with-freeze' && canReadFrozen(plugin);
     const trackers = this.access.capabilities().trackers;
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
-    const index = new VmSlotIndex(this.access, this.clock);
-    this.index = index;
-    this.side = { plugin, name: this.name, index, atomic: () => this.atomic };
-    this.indexReady = (async () => {
-      index.listen(await slotNoticeDigests(plugin.session, this.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
-      if (o.reconcile) void index.reconcile().catch(() => undefined);
-    })();
+    ({ index: this.index, ready: this.indexReady } = openVmSlotIndex({ sw: plugin.session, access: this.access, clock: this.clock, reconcile: o.reconcile, logger: plugin.options.logger.child({ component: 'vm-slot-index', device: this.name }) }));
+    this.side = { plugin, name: this.name, index: this.index, atomic: () => this.atomic };
     // A switch restart closes the stream and loses every register and entry: a migration that
     // went on after it could commit without what it staged. Any session loss after prepare marks
     // the migration lost; every later step but abort and delete refuses (the engine rolls back).
@@ -112,6 +107,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   ready(): Promise<void> {
     return this.indexReady;
   }
+
+  slotIndex(): SlotIndexStatus { return this.index.status(); }
 
   stop(): void {
     this.sessionWatch.unsubscribe();
@@ -393,6 +390,8 @@ export interface EdgeDeviceApi extends DeviceApi {
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Resolves once the slot index listens to the switch's digests. */
   ready(): Promise<void>;
+  /** Whether the slot index is complete, and the gap that keeps it from being trusted, if any. */
+  slotIndex(): SlotIndexStatus;
   /** Stops the slot index and ends every delta stream. */
   stop(): void;
 }

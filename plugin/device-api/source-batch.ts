@@ -25,13 +25,17 @@ export interface SourceSide {
   readonly index: VmSlotIndex;
   /** The device's name (the batch's `source`). */
   readonly name: string;
-  /** Read through the index even before it was reconciled (snapshotSource 'index'). */
+  /** Read through the index even before it was reconciled (snapshotSource 'index'), unless it has a gap. */
   readonly trustIndex: boolean;
 }
 
 /** The VM's occupied slots: through the index, or a filtered scan of the group. */
 export async function vmSlots(s: SourceSide, x: Migration): Promise<SlotRecord[]> {
-  if (s.index.complete || s.trustIndex) {
+  // Digests this client missed (another primary, a broken stream): whatever snapshotSource says,
+  // the index is trusted only once a scan repaired it; a gap again meanwhile: the filtered scan.
+  // Frozen (the final delta's overflow), the filtered scan at once: no paced re-scan in the pause.
+  if (s.index.gap !== undefined) await s.index.repair({ device: s.name, vmId: x.vmId }, !x.frozen);
+  if (s.index.complete || (s.trustIndex && s.index.gap === undefined)) {
     const known = new Set([...s.index.slotsOf(x.vmId), ...x.exported.keys()]);
     const r = await s.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });
     return r.filter((rec) => Number(fieldValue(rec.words, s.group.vm)) === x.vmId);

@@ -27,5 +27,5 @@ export { readCounterCell, slotWriteUpdates, trackerCellQueries, trackerFromCells
 export type { P4RuntimeBackendOptions } from './p4runtime-backend.js';
 export { chooseRegisterAccess, switchInbandChannel } from './choose-backend.js';
 export type { ChooseBackendInput, RegisterAccessMode } from './choose-backend.js';
-export { DEFAULT_VM_SLOT_INDEX_OPTIONS, VmSlotIndex, slotNoticeDigests } from './vm-slot-index.js';
-export type { VmSlotIndexOptions, VmSlots } from './vm-slot-index.js';
+export { DEFAULT_VM_SLOT_INDEX_OPTIONS, VmSlotIndex, openVmSlotIndex, slotNoticeDigests } from './vm-slot-index.js';
+export type { SlotIndexStatus, VmSlotIndexOptions, VmSlots } from './vm-slot-index.js';

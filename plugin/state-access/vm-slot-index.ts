@@ -5,8 +5,14 @@
  * VMs, the delta digest for tracked ones: both carry slot and vm_id) and is reconciled by a
  * background scan in bounded chunks, pausing between chunks so the pipeline serves traffic and
  * other requests in between. Entries are hints: a read checks each slot's VM and drops stale ones.
+ *
+ * Digests reach only the primary client (P4Runtime; BMv2/PI has one primary per device), so the
+ * index knows when it may have missed some — a gap: its session was backup or disconnected (follow),
+ * or a digest's list ids skipped (lists lost or not decoded). A gap makes the index incomplete until
+ * a scan started after it, with digests arriving throughout, finishes; primacy's return starts one.
  */
-import type { Clock, DigestList, P4Switch } from 'p4runtime-ts';
+import { silentLogger } from 'p4runtime-ts';
+import type { ArbitrationState, Clock, DigestList, Logger, P4Switch } from 'p4runtime-ts';
 import type { Observable, Subscription } from 'rxjs';
 import { merge } from 'rxjs';
 import type { SlotGroupSpec } from '../contract/index.js';
@@ -29,8 +35,22 @@ export const DEFAULT_VM_SLOT_INDEX_OPTIONS: VmSlotIndexOptions = Object.freeze({
 export interface VmSlots {
   readonly vmId: number;
   readonly slots: readonly SlotRecord[];
-  /** True when a full reconciliation finished since the index started listening: nothing is missing. */
+  /** True when a full reconciliation finished since the index started listening, with no gap since: nothing is missing. */
   readonly complete: boolean;
+}
+
+/** What a session's arbitration state means for digests: undefined while they reach it (primary), else why not. */
+function deafness(a: ArbitrationState): string | undefined {
+  switch (a.kind) {
+    case 'primary':
+      return undefined;
+    case 'backup':
+      return `the P4Runtime session became backup (primary election id ${a.primaryElectionId === undefined ? 'none' : String(a.primaryElectionId)}): digests went to the primary`;
+    case 'connecting':
+      return 'the P4Runtime session was re-connecting: digests meanwhile went to no one or another primary';
+    case 'disconnected':
+      return `the P4Runtime stream broke (${a.error.message}): digests meanwhile went to no one or another primary`;
+  }
 }
 
 /** The slot → VM index of one slot group. */
@@ -38,21 +58,81 @@ export class VmSlotIndex {
   private readonly owner = new Map<number, number>();
   private readonly byVm = new Map<number, Set<number>>();
   private sub: Subscription | undefined;
+  private arbitration: Subscription | undefined;
   private reconciled = false;
   private stopped = false;
+  /** Why the index may lack slots (the first gap since it was last whole); undefined: no known gap. */
+  private gapReason: string | undefined;
+  /** Gaps so far: a scan during which one opened cannot vouch for the index. */
+  private gaps = 0;
+  /** Whether digests reach this client now (its session is primary, as far as follow() knows). */
+  private hearing = true;
+  /** The scan under way, and the gap count it started at. */
+  private scan: { readonly gaps: number; readonly done: Promise<void> } | undefined;
+  /** The last list id heard per digest id: a list id skipped is a list this client never got. */
+  private readonly lastList = new Map<number, bigint>();
+  /** Per scan chunk in flight, the slots digests told of meanwhile: newer than what the chunk read. */
+  private readonly heardDuringRead = new Set<Set<number>>();
 
   constructor(
     private readonly access: RegisterAccess,
     private readonly clock: Clock,
     private readonly options: VmSlotIndexOptions = DEFAULT_VM_SLOT_INDEX_OPTIONS,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
-  /** Learns from digest lists carrying `slot` and `vm_id` members. */
+  /** Learns from digest lists carrying `slot` and `vm_id` members; a list id skipped is a gap. */
   listen(lists$: Observable<DigestList>): void {
     this.sub?.unsubscribe();
-    this.sub = lists$.subscribe((list) => {
-      for (const e of list.entries) if (e.slot !== undefined && e.vm_id !== undefined) this.note(Number(e.slot), Number(e.vm_id));
+    this.sub = lists$.subscribe({
+      next: (list) => {
+        const last = this.lastList.get(list.digestId);
+        this.lastList.set(list.digestId, list.listId);
+        if (last !== undefined && list.listId !== last + 1n) this.noteGap(`digest '${list.digest}' list ${String(list.listId)} came after list ${String(last)}: the lists between never reached this client`);
+        for (const e of list.entries) {
+          if (e.slot === undefined || e.vm_id === undefined) continue;
+          this.note(Number(e.slot), Number(e.vm_id));
+          for (const heard of this.heardDuringRead) heard.add(Number(e.slot));
+        }
+      },
+      // The session closed: nothing more is heard (quietly: the plugin is stopping).
+      complete: () => this.noteGap('the digest stream ended (the P4Runtime session closed)', true),
     });
+  }
+
+  /**
+   * Follows the session's arbitration: while it is not primary, digests go elsewhere (a gap); when
+   * primacy returns after a gap, a scan starts in the background so that a snapshot finds the index
+   * whole rather than waiting for one.
+   */
+  follow(arbitration$: Observable<ArbitrationState>): void {
+    this.arbitration?.unsubscribe();
+    this.arbitration = arbitration$.subscribe((a) => {
+      const why = deafness(a);
+      if (why !== undefined) {
+        if (!this.hearing) return;
+        this.hearing = false;
+        // The first list after primacy returns skips the ids sent meanwhile: the same gap, not another.
+        this.lastList.clear();
+        // A session that will not reconnect is being closed (or failed, which the plugin reports).
+        this.noteGap(why, a.kind === 'disconnected' && !a.retrying);
+        return;
+      }
+      if (this.hearing) return;
+      this.hearing = true;
+      if (this.gapReason !== undefined && !this.stopped) {
+        this.logger.info('slot index: primacy is back; re-scanning the slot group in the background to close the gap', { gap: this.gapReason });
+        this.reconcile().catch((e: unknown) => this.logger.warn('slot index: the background re-scan after a gap failed; the next snapshot scans instead', { error: e instanceof Error ? e.message : String(e) }));
+      }
+    });
+  }
+
+  /** Records that digests may have been missed: the index is not complete until a scan started after this. */
+  noteGap(reason: string, quiet = false): void {
+    this.gaps++;
+    if (this.gapReason !== undefined) return;
+    this.gapReason = reason;
+    if (!quiet && !this.stopped) this.logger.warn('slot index may miss flows: it is no longer trusted until the slot group is scanned again', { gap: reason });
   }
 
   /** Records that `slot` now holds a flow of `vmId`. */
@@ -74,14 +154,24 @@ export class VmSlotIndex {
     this.owner.delete(slot);
   }
 
-  /** Whether a full reconciliation has finished (only then is a VM's slot list known complete). */
+  /** Whether a full reconciliation has finished with no gap since (only then is a VM's slot list known complete). */
   get complete(): boolean {
-    return this.reconciled;
+    return this.reconciled && this.gapReason === undefined;
+  }
+
+  /** Why the index may miss slots (digests it did not get since it was last whole), or undefined. */
+  get gap(): string | undefined {
+    return this.gapReason;
   }
 
   /** Slots the index knows to be occupied. */
   get size(): number {
     return this.owner.size;
+  }
+
+  /** Completeness, gap and size at once. */
+  status(): SlotIndexStatus {
+    return { complete: this.complete, gap: this.gapReason, size: this.owner.size };
   }
 
   /** The slots indexed for `vmId`, ascending. */
@@ -92,20 +182,57 @@ export class VmSlotIndex {
   /**
    * Scans the whole group once, `chunk` slots at a time with a pause in between, setting every
    * slot's owner from what it holds. Call it after listen(): what changes during the scan comes
-   * through the digests. Resolves when done, or early when stop() is called.
+   * through the digests. A scan finished with no gap since it started makes the index complete and
+   * closes an earlier gap. Joins the scan under way unless a gap overtook it (that one stops early).
+   * Resolves when done, at once while digests do not reach this client, or early on stop().
    */
-  async reconcile(): Promise<void> {
+  reconcile(): Promise<void> {
+    if (this.scan?.gaps === this.gaps) return this.scan.done;
+    // A scan now could not vouch for the index: what changes meanwhile is told to another client.
+    if (!this.hearing) return Promise.resolve();
+    const gaps = this.gaps;
+    const done = this.scanAll(gaps).finally(() => {
+      if (this.scan?.done === done) this.scan = undefined;
+    });
+    this.scan = { gaps, done };
+    return done;
+  }
+
+  /**
+   * Before a read that trusts the index: after a gap, logs why and scans (or joins the scan under
+   * way) unless `scan` is false. Resolves whether the index is complete then (false: a gap again
+   * meanwhile, or no scan: the caller scans for its VM instead).
+   */
+  async repair(fields: Readonly<Record<string, unknown>>, scan = true): Promise<boolean> {
+    if (this.gapReason === undefined) return this.complete;
+    this.logger.warn(`slot index has a gap: ${scan ? 'scanning the slot group before reading through it' : 'reading the VM\'s slots by a filtered scan instead'}`, { ...fields, gap: this.gapReason });
+    if (scan) await this.reconcile();
+    return this.complete;
+  }
+
+  private async scanAll(gaps: number): Promise<void> {
     const g = this.access.group;
     const vmOf = (words: readonly bigint[]): number => Number(fieldValue(words, g.vm));
-    for (let start = 0; start < g.slots && !this.stopped; start += this.options.chunk) {
+    const overtaken = (): boolean => this.stopped || this.gaps !== gaps;
+    for (let start = 0; start < g.slots && !overtaken(); start += this.options.chunk) {
       const count = Math.min(this.options.chunk, g.slots - start);
-      const occupied = await this.access.readSlots({ ranges: [{ start, count }] }, { occupiedOnly: true });
+      // A digest heard while the chunk is read tells of a newer state than the read: it stands.
+      const heard = new Set<number>();
+      this.heardDuringRead.add(heard);
+      let occupied: SlotRecord[];
+      try {
+        occupied = await this.access.readSlots({ ranges: [{ start, count }] }, { occupiedOnly: true });
+      } finally {
+        this.heardDuringRead.delete(heard);
+      }
       const held = new Set(occupied.map((r) => r.index));
-      for (let i = start; i < start + count; i++) if (!held.has(i)) this.forget(i);
-      for (const r of occupied) this.note(r.index, vmOf(r.words));
+      for (let i = start; i < start + count; i++) if (!held.has(i) && !heard.has(i)) this.forget(i);
+      for (const r of occupied) if (!heard.has(r.index)) this.note(r.index, vmOf(r.words));
       if (this.options.pauseMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.options.pauseMs));
     }
-    if (!this.stopped) this.reconciled = true;
+    if (overtaken()) return;
+    this.reconciled = true;
+    this.gapReason = undefined;
   }
 
   /**
@@ -125,15 +252,42 @@ export class VmSlotIndex {
       else this.note(r.index, owner);
     }
     for (const i of indices) if (!seen.has(i)) this.forget(i);
-    return { vmId, slots: mine, complete: this.reconciled };
+    return { vmId, slots: mine, complete: this.complete };
   }
 
-  /** Stops listening and any reconciliation in progress. */
+  /** Stops listening, following arbitration and any reconciliation in progress. */
   stop(): void {
     this.stopped = true;
     this.sub?.unsubscribe();
     this.sub = undefined;
+    this.arbitration?.unsubscribe();
+    this.arbitration = undefined;
   }
+}
+
+/** Where a slot index stands, for health and tests. */
+export interface SlotIndexStatus {
+  /** Reconciled with no gap since: a VM's slots read through it are all of them. */
+  readonly complete: boolean;
+  /** Why it may miss slots until the next scan finishes, or undefined. */
+  readonly gap: string | undefined;
+  /** Slots it knows to be occupied. */
+  readonly size: number;
+}
+
+/**
+ * A slot index on `sw`'s group, following the session's arbitration from now on (a digest sent to
+ * another primary while the digests are configured is a gap too), then listening to the group's
+ * digests; reconciled in the background when `reconcile`. `ready` resolves once it listens.
+ */
+export function openVmSlotIndex(o: { readonly sw: P4Switch; readonly access: RegisterAccess; readonly clock: Clock; readonly logger: Logger; readonly reconcile: boolean }): { index: VmSlotIndex; ready: Promise<void> } {
+  const index = new VmSlotIndex(o.access, o.clock, DEFAULT_VM_SLOT_INDEX_OPTIONS, o.logger);
+  index.follow(o.sw.arbitration$);
+  const ready = (async () => {
+    index.listen(await slotNoticeDigests(o.sw, o.access.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
+    if (o.reconcile) index.reconcile().catch((e: unknown) => o.logger.warn('slot index: the background scan failed; snapshots scan the group until one succeeds', { error: e instanceof Error ? e.message : String(e) }));
+  })();
+  return { index, ready };
 }
 
 /**
