@@ -25,16 +25,21 @@ export interface PluginCommandIo {
 
 const HELP = `usage: carryover plugin --config FILE
 
-Runs the edge plugin beside one switch: connects over P4Runtime, becomes primary, pushes the
-pipeline when the cookie differs (if the config names a deviceConfig), probes register access
+Runs the edge plugin beside one switch: connects over P4Runtime, becomes primary, checks the
+switch's pipeline (if the config names a deviceConfig: pushed only to a switch with none; the same
+program, even from another build, used as it is; another program refused unless
+"replacePipeline": true, whose push clears every entry, register and counter), probes register access
 (P4Runtime RegisterEntry, else in-band), learns dynamic ACL pinholes from digests and removes them
 on idle timeout. With a "migration" section it also serves the migration protocol (gRPC, mutual
 TLS): trusted callers only, every migration call authorized by a coordinator's ticket. Logs health
-every healthIntervalMs; stops on SIGINT/SIGTERM.
+every healthIntervalMs; stops on SIGINT/SIGTERM. When the switch comes back after a disconnect its
+pipeline is checked again: an empty switch (restarted) gets deviceConfig pushed, with a warning
+that your controller must lay out its tables again; another program degrades the daemon (health
+"degraded" with the reason; migration calls refused) until the switch runs its program again.
 
 The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
   { "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10" },
-    "p4info": "stateful_edge.p4info.txtpb", "deviceConfig": "stateful_edge.json",
+    "p4info": "stateful_edge.p4info.txtpb", "deviceConfig": "stateful_edge.json", "replacePipeline": false,
     "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
     "registerAccess": "probe", "inband": { "window": 64 }, "pinholeIdleTimeout": "30s",
     "healthIntervalMs": 10000, "logLevel": "info",
@@ -122,7 +127,10 @@ export async function runPluginCommand(
   io.stdout(`carryover plugin: running against ${config.options.address} (device ${String(config.options.deviceId)}), register access ${h.registerAccess?.backend ?? "unknown"} (${h.registerAccess?.reason ?? ""}); stop with SIGINT/SIGTERM`);
   const report = (): void => {
     const now = plugin.health();
-    logger.info('health', { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors });
+    const fields = { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors };
+    // Anything but running is the operator's business: said at warn, with why.
+    if (now.state === 'running') logger.info('health', fields);
+    else logger.warn('health', { ...fields, reason: now.reason });
   };
   const timer = setInterval(report, config.healthIntervalMs);
   timer.unref();

@@ -32,6 +32,14 @@ describe('plugin config file', () => {
     expect(c.options.electionId).toBe(1n << 64n);
   });
 
+  it('plugin config — replacePipeline: absent by default (the plugin refuses another program), true or false kept; anything else, or true without a deviceConfig, names the file, field and fix', () => {
+    const x = join(dir, 'plugin.yaml');
+    expect(parseEdgePluginConfig(good, x).options.replacePipeline).toBeUndefined();
+    expect(parseEdgePluginConfig({ ...good, deviceConfig: 'edge.json', replacePipeline: true }, x).options.replacePipeline).toBe(true);
+    expect(() => parseEdgePluginConfig({ ...good, deviceConfig: 'edge.json', replacePipeline: 'yes' }, x)).toThrow(/plugin\.yaml: field 'replacePipeline': expected true or false \(default false: .*refuses one running another program; true replaces .*clearing every table entry/);
+    expect(() => parseEdgePluginConfig({ ...good, replacePipeline: true }, x)).toThrow(/plugin\.yaml: field 'replacePipeline': expected false or absent without deviceConfig .*add deviceConfig, or remove replacePipeline/);
+  });
+
   const migration = { listen: '0.0.0.0:50051', device: 'edge-1', tls: { ca: 'ca.pem', cert: 'e.pem', key: 'e.key' }, trustedCallers: ['controller-a'], coordinators: { 'dc-a': 'dc-a.pub' } };
 
   it('plugin config — a YAML file with a migration section: paths relative to it, callers and coordinators kept', () => {

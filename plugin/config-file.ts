@@ -10,6 +10,7 @@
  *   "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
  *   "p4info": "stateful_edge.p4info.txtpb",
  *   "deviceConfig": "stateful_edge.json",
+ *   "replacePipeline": false,
  *   "registerAccess": "probe",
  *   "inband": { "window": 64, "timeoutMs": 250, "maxAttempts": 5 },
  *   "pinholeIdleTimeout": "30s",
@@ -109,7 +110,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   };
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
-  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient', 'openStreamsAhead']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
@@ -138,6 +139,11 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
       ...(ib['maxAttempts'] !== undefined ? { maxAttempts: int(ib['maxAttempts'], 'inband.maxAttempts', 1, 100) } : {}),
     };
   }
+  const replacePipeline = (v: unknown): boolean => {
+    if (typeof v !== 'boolean') return fail('replacePipeline', 'true or false (default false: the daemon pushes deviceConfig only to a switch with no pipeline and refuses one running another program; true replaces that program at start, clearing every table entry — port_role, vm_table — register and counter)', v);
+    if (v && top['deviceConfig'] === undefined) return fail('replacePipeline', 'false or absent without deviceConfig (there is nothing to push): add deviceConfig, or remove replacePipeline', v);
+    return v;
+  };
   const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
   const logLevel = top['logLevel'] === undefined ? 'info' : levels.includes(top['logLevel'] as LogLevel) ? (top['logLevel'] as LogLevel) : fail('logLevel', `one of ${levels.join(', ')}`, top['logLevel']);
   const options: EdgePluginOptions = {
@@ -150,6 +156,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     credentials,
     p4info: file(top['p4info'], 'p4info'),
     ...(top['deviceConfig'] !== undefined ? { deviceConfig: file(top['deviceConfig'], 'deviceConfig') } : {}),
+    ...(top['replacePipeline'] !== undefined ? { replacePipeline: replacePipeline(top['replacePipeline']) } : {}),
     ...(top['group'] !== undefined ? { group: str(top['group'], 'group') } : {}),
     ...(registerAccess ? { registerAccess } : {}),
     ...(inband ? { inband } : {}),

@@ -11,6 +11,14 @@ import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, statefulEdgeP4InfoText } from '.
 const base = { address: '127.0.0.1:9559', deviceId: 1, p4info: STATEFUL_EDGE_P4INFO_PATH };
 
 describe('edge plugin options — validation at the edge', () => {
+  it('edge plugin options — replacePipeline defaults to false (a push clears the switch); a non-boolean, or a recheck interval below 10 ms, is BAD_OPTIONS naming the field', () => {
+    expect(DEFAULT_EDGE_PLUGIN_OPTIONS.replacePipeline).toBe(false);
+    expect(parseEdgePluginOptions(base)).toMatchObject({ replacePipeline: false, pipelineRecheckMs: 5_000 });
+    expect(parseEdgePluginOptions({ ...base, replacePipeline: true }).replacePipeline).toBe(true);
+    expect(() => parseEdgePluginOptions({ ...base, replacePipeline: 'yes' as unknown as boolean })).toThrow(/^EdgePluginOptions\.replacePipeline: got "yes"; expected true or false \(default false/);
+    expect(() => parseEdgePluginOptions({ ...base, pipelineRecheckMs: 1 })).toThrow(/^EdgePluginOptions\.pipelineRecheckMs: got 1; expected an integer/);
+  });
+
   it('fills the defaults, loads the P4Info file and freezes the result', () => {
     const o = parseEdgePluginOptions(base);
     expect(Object.isFrozen(o)).toBe(true);

@@ -42,11 +42,15 @@ export interface EdgePluginOptions {
   /** The device config pushed with the P4Info (bytes, or a file path); unset = never push. */
   readonly deviceConfig?: Uint8Array | string;
   /**
-   * Whether `deviceConfig` replaces another pipeline the switch runs (default true: the plugin
-   * owns the switch's pipeline). false: pushed only to a switch with none; one running another
-   * pipeline is refused, its state untouched (a push clears every entry, register and counter).
+   * Whether `deviceConfig` replaces another program the switch runs at start (default false: it is
+   * pushed only to a switch with none; one running the same program — same cookie, or the same
+   * P4Info from another build — is used as it is; another program is refused, PIPELINE_MISMATCH,
+   * its state untouched). true pushes over another program, clearing every table entry, register
+   * and counter the switch holds. Never applies after a reconnect: another program then degrades.
    */
   readonly replacePipeline?: boolean;
+  /** While degraded by the switch's pipeline (none it can push, or another program), how often it is checked again (ms). */
+  readonly pipelineRecheckMs?: number;
   /** The slot group the plugin serves; default: the program's only group. */
   readonly group?: string;
   readonly logger?: Logger;
@@ -86,6 +90,7 @@ export interface ParsedEdgePluginOptions {
   readonly p4infoSource: string;
   readonly deviceConfig: Uint8Array | undefined;
   readonly replacePipeline: boolean;
+  readonly pipelineRecheckMs: number;
   readonly group: string | undefined;
   readonly logger: Logger;
   readonly scheduler: Clock;
@@ -109,6 +114,9 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   // (≈200–330 ms) and never deliver with 100 µs, so do not go below 1 ms.
   learnDigest: Object.freeze({ maxListSize: 100, maxTimeout: '1ms', ackTimeout: '1s' }) as LearnDigestOptions,
   connectTimeoutMs: 10_000,
+  // A push clears the switch: never over another program unless asked for.
+  replacePipeline: false,
+  pipelineRecheckMs: 5_000,
   grpcClient: 'http2' as GrpcClientKind,
   openStreamsAhead: true,
 });
@@ -209,7 +217,8 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     schema,
     p4infoSource: source,
     deviceConfig: sameBuild(schema, source, loadDeviceConfig(options.deviceConfig), options.deviceConfig),
-    replacePipeline: options.replacePipeline ?? true,
+    replacePipeline: parseReplacePipeline(options.replacePipeline ?? d.replacePipeline),
+    pipelineRecheckMs: parseRecheckMs(options.pipelineRecheckMs ?? d.pipelineRecheckMs),
     group: options.group,
     logger: options.logger ?? silentLogger,
     scheduler,
@@ -239,4 +248,14 @@ function parseExpiry(v: 'notify' | { readonly pollMs: number }): 'notify' | { re
   if (v === 'notify') return v;
   if (typeof v === 'object' && v !== null && Number.isInteger(v.pollMs) && v.pollMs >= 10) return Object.freeze({ pollMs: v.pollMs });
   throw bad('pinholeExpiry', v, "'notify' or { pollMs: an integer >= 10 } (poll time_since_last_hit where the target sends no idle notifications)");
+}
+
+function parseReplacePipeline(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  throw bad('replacePipeline', v, 'true or false (default false: a switch running another program is refused; true replaces it at start, clearing every table entry, register and counter)');
+}
+
+function parseRecheckMs(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 10) return v;
+  throw bad('pipelineRecheckMs', v, 'an integer number of milliseconds >= 10');
 }

@@ -1,8 +1,11 @@
 /**
  * The edge plugin: owns one switch's P4Runtime session for the stateful pipeline. `start()`
- * connects, becomes primary, pushes the pipeline only when the cookie differs, chooses the
- * register-access backend by probing, and runs the control loop (pinholes learned from digests,
- * removed on idle timeout); `readVmState()` reads what the switch holds for one VM.
+ * connects, becomes primary, settles the pipeline (pipeline-policy.ts: pushed only to a switch with
+ * none), chooses the register-access backend by probing, and runs the control loop (pinholes
+ * learned from digests, removed on idle timeout); `readVmState()` reads what the switch holds for
+ * one VM. When the session comes back after a disconnect the pipeline is settled again (a switch
+ * that restarted empty gets it pushed; another program degrades the plugin) and
+ * `sessionRestored$` says so.
  *
  * @example
  * const plugin = createEdgePlugin({ address: '127.0.0.1:9559', deviceId: 1,
@@ -13,7 +16,9 @@
  * await plugin.stop();
  */
 import { P4RuntimeError, P4Switch } from 'p4runtime-ts';
-import type { Subscription } from 'rxjs';
+import type { ArbitrationState, Logger } from 'p4runtime-ts';
+import { Subject } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { readMigrationContract, slotGroup } from './contract/index.js';
 import type { MigrationContract, SlotGroupSpec } from './contract/index.js';
 import { parseEdgePluginOptions } from './edge-plugin-options.js';
@@ -24,6 +29,8 @@ import { Lifecycle } from './lifecycle.js';
 import type { EdgePluginState, StateChange } from './lifecycle.js';
 import { PinholeLearner } from './pinhole-learner.js';
 import type { PinholeStats } from './pinhole-learner.js';
+import { PipelineMismatchError, settlePipeline } from './pipeline-policy.js';
+import type { PipelineOutcome } from './pipeline-policy.js';
 import { chooseRegisterAccess } from './state-access/index.js';
 import type { RegisterAccess, RegisterAccessCapabilities, RegisterAccessStats } from './state-access/index.js';
 import { readVmState } from './vm-state.js';
@@ -32,12 +39,14 @@ import type { ReadVmStateOptions, VmState } from './vm-state.js';
 /** What health() reports. */
 export interface EdgePluginHealth {
   readonly state: EdgePluginState;
+  /** Why the plugin is in that state (set when degraded or failed: what stops it serving, and the fix). */
+  readonly reason: string | undefined;
   readonly primary: boolean;
   readonly address: string;
   readonly deviceId: string;
   readonly program: string;
   /** The pipeline step's outcome, once it ran. */
-  readonly pipeline: { readonly pushed: boolean; readonly cookie: string } | { readonly pushed: false; readonly skipped: string } | undefined;
+  readonly pipeline: PipelineOutcome | undefined;
   /** The chosen backend and why; undefined before probing. */
   readonly registerAccess: RegisterAccessCapabilities | undefined;
   readonly registerAccessStats: RegisterAccessStats | undefined;
@@ -46,6 +55,23 @@ export interface EdgePluginHealth {
   readonly errors: number;
   readonly lastError: { readonly code: EdgePluginErrorCode; readonly message: string; readonly atMs: number } | undefined;
   readonly history: readonly StateChange[];
+}
+
+/** The plugin's session came back (after a disconnect, or primary again after another client was) and the switch's pipeline was checked again. */
+export interface SessionRestored {
+  readonly atMs: number;
+  /** What preceded: the session was lost, or another client was primary (and may have pushed a pipeline). */
+  readonly after: 'disconnect' | 'backup';
+  /**
+   * The switch ran no pipeline: it restarted and lost every table entry, register, counter and
+   * digest configuration (the plugin pushed its deviceConfig again, if it has one). A slot index or
+   * anything else learned from the switch before must be rebuilt. False does not prove the state
+   * survived: the switch's controller may have pushed the pipeline again before the plugin came back.
+   */
+  readonly switchRestarted: boolean;
+  /** Whether the plugin serves again; false: degraded, see `reason`. */
+  readonly serving: boolean;
+  readonly reason: string | undefined;
 }
 
 /** A running (or not yet started) edge plugin. */
@@ -64,6 +90,10 @@ export interface EdgePlugin {
   /** Stops the control loop and closes the session (not a lent one). Idempotent. */
   stop(): Promise<void>;
   health(): EdgePluginHealth;
+  /** Each re-established session (after a disconnect, or primary again after another client was), once the switch's pipeline was checked again. */
+  readonly sessionRestored$: Observable<SessionRestored>;
+  /** Throws unless the plugin is running: NOT_RUNNING, or PIPELINE_MISMATCH while the switch runs another program, with the reason. */
+  assertServing(what: string): void;
   /** One VM's slots, table entries and counters; the VM by switch-local id or by address. */
   readVmState(vm: number | bigint | string, options?: ReadVmStateOptions): Promise<VmState>;
   /** Resolves when the control loop has handled every digest and notification received so far. */
@@ -90,6 +120,15 @@ class EdgePluginImpl implements EdgePlugin {
   private errorCount = 0;
   private lastError: EdgePluginHealth['lastError'];
   private stopping: Promise<void> | undefined;
+  private readonly restored = new Subject<SessionRestored>();
+  /** What degraded the plugin (its code is what calls are refused with). */
+  private degradedBy: EdgePluginError | undefined;
+  private recheckTimer: unknown;
+  /** The pipeline check after a reconnect, while it runs (one at a time). */
+  private rechecking: Promise<void> | undefined;
+  private recheckAgain = false;
+  /** Why the pipeline must be checked again once primary (a disconnect, or another client was primary), until it was. */
+  private recheckPending: SessionRestored['after'] | undefined;
 
   constructor(readonly options: ParsedEdgePluginOptions) {
     this.contract = readMigrationContract(options.schema);
@@ -147,13 +186,7 @@ class EdgePluginImpl implements EdgePlugin {
       if (!o.session) await sw.waitForPrimary(o.connectTimeoutMs);
 
       this.advance('pipeline');
-      if (o.deviceConfig) {
-        const r = await sw.ensurePipeline({ schema: o.schema, deviceConfig: o.deviceConfig, replace: o.replacePipeline });
-        this.pipelineOutcome = { pushed: r.pushed, cookie: `0x${r.cookie.toString(16)}` };
-      } else {
-        sw.bindSchema(o.schema);
-        this.pipelineOutcome = { pushed: false, skipped: 'no deviceConfig given: the pipeline on the device is used as is' };
-      }
+      this.pipelineOutcome = await settlePipeline(this.pipelineInput(sw, log, 'start'));
 
       this.advance('probing');
       this.access = await chooseRegisterAccess({
@@ -170,20 +203,12 @@ class EdgePluginImpl implements EdgePlugin {
 
       for (const table of this.contract.tables) {
         if (!table.learn && !table.idleTimeout) continue;
-        const learner = new PinholeLearner({
-          sw,
-          table,
-          idleTimeoutNs: o.pinholeIdleTimeoutNs,
-          expiry: o.pinholeExpiry,
-          clock: o.scheduler,
-          digest: o.learnDigest,
-          logger: log,
-          onError: (e) => this.noteError(e),
-        });
+        const learner = this.newLearner(sw, table, log);
         await learner.start();
         this.learners.push(learner);
       }
       this.advance('running');
+      this.subs.push(sw.arbitration$.subscribe((a) => this.followSession(a, sw, log)));
     } catch (e) {
       const err = EdgePluginError.from(e, 'start()');
       this.noteError(err);
@@ -194,7 +219,131 @@ class EdgePluginImpl implements EdgePlugin {
     }
   }
 
+  private pipelineInput(sw: P4Switch, log: Logger, when: 'start' | 'reconnect'): Parameters<typeof settlePipeline>[0] {
+    const o = this.options;
+    return { sw, schema: o.schema, p4infoSource: o.p4infoSource, deviceConfig: o.deviceConfig, replace: o.replacePipeline, address: o.address, deviceId: o.deviceId, logger: log, when };
+  }
+
+  private get serving(): boolean {
+    return this.life.state === 'running' || this.life.state === 'degraded';
+  }
+
+  /** Degrades the plugin with `e` as the reason (logged once per new reason). */
+  private degrade(e: EdgePluginError): void {
+    if (!this.serving) return;
+    this.degradedBy = e;
+    if (this.life.state !== 'degraded' || this.life.reason !== e.message) this.life.to('degraded', e.message);
+  }
+
+  /**
+   * Follows the session while running: a disconnect degrades the plugin (nothing can be served),
+   * and the session's return as primary checks the switch's pipeline again, as at start — also
+   * after another client was primary, which may have pushed another program meanwhile.
+   */
+  private followSession(a: ArbitrationState, sw: P4Switch, log: Logger): void {
+    if (!this.serving) return;
+    if (a.kind === 'disconnected') {
+      this.recheckPending = 'disconnect';
+      this.cancelRecheck();
+      this.degrade(new EdgePluginError('NOT_RUNNING', `the P4Runtime session to the switch at ${this.options.address} was lost (${a.error.message}); ${a.retrying ? 'reconnecting' : 'not reconnecting: restart the plugin'}`));
+    } else if (a.kind === 'backup') {
+      this.recheckPending ??= 'backup';
+      this.cancelRecheck();
+      if (this.recheckPending === 'disconnect') {
+        const who = a.primaryElectionId === undefined ? 'a higher election id' : `election id ${a.primaryElectionId}`;
+        this.degrade(new EdgePluginError('NOT_RUNNING', `the P4Runtime session to the switch at ${this.options.address} came back as backup: another client is primary with ${who} (ours: ${a.electionId}); waiting to be primary again`));
+      }
+    } else if (a.kind === 'primary' && this.recheckPending !== undefined) {
+      this.recheck(sw, log);
+    }
+  }
+
+  private cancelRecheck(): void {
+    if (this.recheckTimer !== undefined) this.options.scheduler.clearTimeout(this.recheckTimer as never);
+    this.recheckTimer = undefined;
+  }
+
+  /** Settles the pipeline on the re-established session; on failure stays degraded and tries again later. */
+  private recheck(sw: P4Switch, log: Logger): void {
+    this.cancelRecheck();
+    if (this.rechecking) {
+      this.recheckAgain = true;
+      return;
+    }
+    this.rechecking = (async () => {
+      let restarted = false;
+      try {
+        const outcome = await settlePipeline(this.pipelineInput(sw, log, 'reconnect'));
+        restarted = outcome.pushed;
+        this.pipelineOutcome = outcome;
+        if (outcome.pushed) await this.restartLearners(sw, log);
+        // The switch may have restarted with its pipeline pushed by someone else: its digest configuration is gone then.
+        else for (const l of this.learners) await l.configureDigest();
+        const after = this.recheckPending;
+        if (!this.serving || after === undefined || !sw.isPrimary) return;
+        this.recheckPending = undefined;
+        this.degradedBy = undefined;
+        if (this.life.state !== 'running') this.life.to('running', restarted ? 'session re-established; the switch had restarted empty: pipeline pushed again' : 'session re-established; the switch runs this plugin\'s program');
+        this.restored.next({ atMs: this.options.scheduler.now(), after, switchRestarted: restarted, serving: true, reason: undefined });
+      } catch (e) {
+        const err = EdgePluginError.from(e, 'checking the switch\'s pipeline after the session came back');
+        if (!this.serving) return;
+        const known = this.life.state === 'degraded' && this.life.reason === err.message;
+        this.degrade(err);
+        const empty = err instanceof PipelineMismatchError && err.running === undefined;
+        // The periodic re-checks of one unchanged problem are neither new errors nor new events.
+        if (!known) this.noteError(err);
+        if (!known) this.restored.next({ atMs: this.options.scheduler.now(), after: this.recheckPending ?? 'disconnect', switchRestarted: restarted || empty, serving: false, reason: err.message });
+        if (sw.isPrimary) this.recheckTimer = this.options.scheduler.setTimeout(() => this.recheck(sw, log), this.options.pipelineRecheckMs);
+      } finally {
+        this.rechecking = undefined;
+        if (this.recheckAgain && this.serving) {
+          this.recheckAgain = false;
+          if (sw.isPrimary && this.recheckPending !== undefined) this.recheck(sw, log);
+        }
+      }
+    })();
+  }
+
+  /** After a push the switch holds none of the learned entries: learners start over, their digests configured again. */
+  private async restartLearners(sw: P4Switch, log: Logger): Promise<void> {
+    const old = this.learners;
+    this.learners = [];
+    for (const l of old) await l.stop();
+    for (const table of this.contract.tables) {
+      if (!table.learn && !table.idleTimeout) continue;
+      const learner = this.newLearner(sw, table, log);
+      await learner.start();
+      this.learners.push(learner);
+    }
+  }
+
+  private newLearner(sw: P4Switch, table: MigrationContract['tables'][number], log: Logger): PinholeLearner {
+    const o = this.options;
+    return new PinholeLearner({
+      sw,
+      table,
+      idleTimeoutNs: o.pinholeIdleTimeoutNs,
+      expiry: o.pinholeExpiry,
+      clock: o.scheduler,
+      digest: o.learnDigest,
+      logger: log,
+      onError: (e) => this.noteError(e),
+    });
+  }
+
+  get sessionRestored$(): Observable<SessionRestored> {
+    return this.restored.asObservable();
+  }
+
+  assertServing(what: string): void {
+    if (this.life.state === 'running') return;
+    if (this.life.state === 'degraded' && this.degradedBy) throw new EdgePluginError(this.degradedBy.code, `${what}: the plugin is degraded: ${this.degradedBy.message}`, { cause: this.degradedBy });
+    this.life.require(what, 'running');
+  }
+
   private async release(): Promise<void> {
+    this.cancelRecheck();
     for (const l of this.learners) await l.stop();
     this.learners = [];
     for (const s of this.subs) s.unsubscribe();
@@ -209,6 +358,7 @@ class EdgePluginImpl implements EdgePlugin {
       if (this.life.state === 'stopped') return;
       this.life.to('stopping');
       await this.release();
+      this.restored.complete();
       this.life.to('stopped');
     })();
     return this.stopping;
@@ -222,6 +372,7 @@ class EdgePluginImpl implements EdgePlugin {
     }
     return {
       state: this.life.state,
+      reason: this.life.state === 'running' ? undefined : this.life.reason,
       primary: this.sw?.isPrimary ?? false,
       address: this.options.address,
       deviceId: String(this.options.deviceId),
@@ -237,7 +388,7 @@ class EdgePluginImpl implements EdgePlugin {
   }
 
   async readVmState(vm: number | bigint | string, options?: ReadVmStateOptions): Promise<VmState> {
-    this.life.require('readVmState()', 'running');
+    this.assertServing('readVmState()');
     try {
       return await readVmState({ sw: this.session, contract: this.contract, group: this.group, access: this.registerAccess }, vm, options);
     } catch (e) {

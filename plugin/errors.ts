@@ -19,6 +19,7 @@ export const EDGE_PLUGIN_ERROR_CODES = [
   'STATE_CONFLICT', // the switch's state is not what the caller saw (e.g. the epoch moved under a conditional flip)
   'VM_UNKNOWN', // a VM address the VM map does not hold
   'NOT_RUNNING', // the plugin is not in a state that allows the call
+  'PIPELINE_MISMATCH', // the switch runs another P4 program than the plugin's, or none it can push; nothing pushed
   'TICKET_REJECTED', // a caller's migration ticket is forged, expired, replayed or for another migration
   'SWITCH', // the switch (or the P4Runtime client) failed; `cause` is the P4RuntimeError
   'CLOSED', // the plugin or backend was closed while the call was pending

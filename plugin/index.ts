@@ -3,7 +3,9 @@
  * P4Runtime and an in-band backend, and `createEdgePlugin` (start / stop / health / readVmState).
  */
 export { createEdgePlugin } from './edge-plugin.js';
-export type { EdgePlugin, EdgePluginHealth } from './edge-plugin.js';
+export type { EdgePlugin, EdgePluginHealth, SessionRestored } from './edge-plugin.js';
+export { PipelineMismatchError, settlePipeline } from './pipeline-policy.js';
+export type { PipelineOutcome, PipelineCheckInput } from './pipeline-policy.js';
 export { DEFAULT_EDGE_PLUGIN_OPTIONS, parseEdgePluginOptions } from './edge-plugin-options.js';
 export type { EdgePluginOptions, LearnDigestOptions, ParsedEdgePluginOptions } from './edge-plugin-options.js';
 export { bmv2JsonDifferences, listDifferences } from './bmv2-json-check.js';

@@ -52,23 +52,33 @@ export class PinholeLearner {
 
   /** Configures the learn digest (INSERT, or MODIFY when a predecessor configured it) and subscribes. */
   async start(): Promise<void> {
-    const { sw, table, digest } = this.input;
+    const { sw, table } = this.input;
     if (table.learn) {
-      const handle = sw.digest(table.learn.digest);
-      const config = { maxListSize: digest.maxListSize, maxTimeoutNs: digest.maxTimeoutNs, ackTimeoutNs: digest.ackTimeoutNs };
-      try {
-        await sw.write(handle.configure(config));
-      } catch (e) {
-        if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${table.learn.digest}'`);
-        await sw.write(handle.modify(config)).catch((e2: unknown) => {
-          throw EdgePluginError.from(e2, `re-configuring digest '${table.learn?.digest}'`);
-        });
-      }
+      await this.configureDigest();
       this.subs.push(sw.digests$(table.learn.digest).subscribe((list) => this.enqueue(() => this.learn(list))));
     }
     if (table.idleTimeout) {
       if (this.input.expiry === 'notify') this.subs.push(sw.idleTimeouts$.subscribe((n) => this.enqueue(() => this.expire(n))));
       else this.schedulePoll(this.input.expiry.pollMs);
+    }
+  }
+
+  /**
+   * Configures the learn digest on the switch again: after the session came back from a disconnect
+   * the switch may have restarted, losing its digest configuration (INSERT, or MODIFY when present).
+   */
+  async configureDigest(): Promise<void> {
+    const { sw, table, digest } = this.input;
+    if (!table.learn) return;
+    const handle = sw.digest(table.learn.digest);
+    const config = { maxListSize: digest.maxListSize, maxTimeoutNs: digest.maxTimeoutNs, ackTimeoutNs: digest.ackTimeoutNs };
+    try {
+      await sw.write(handle.configure(config));
+    } catch (e) {
+      if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${table.learn.digest}'`);
+      await sw.write(handle.modify(config)).catch((e2: unknown) => {
+        throw EdgePluginError.from(e2, `re-configuring digest '${table.learn?.digest}'`);
+      });
     }
   }
 

@@ -9,7 +9,7 @@ import { P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
-import { EdgePluginError } from '../../plugin/index.js';
+import { EdgePluginError, PipelineMismatchError } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { TransferStarter } from '../engine/peer-rounds.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
@@ -64,7 +64,8 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           ...(d.p4runtimeRole !== undefined ? { role: d.p4runtimeRole } : {}),
           credentials: credentialsOf(d),
           p4info: d.p4info ?? o.defaultP4info,
-          // A migration never replaces a switch's pipeline: that would clear the state it moves.
+          // A migration never replaces a switch's pipeline: that would clear the state it moves (said
+          // explicitly, whatever the plugin's default).
           ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig), replacePipeline: false } : {}),
           registerAccess: d.registerAccess,
           grpcClient: d.grpcClient,
@@ -99,6 +100,11 @@ function startFailure(d: InventoryDevice, e: unknown): ControllerError {
   const msg = (e as Error).message;
   const err = EdgePluginError.from(e);
   const code = err.switchCode;
+  if (err instanceof PipelineMismatchError) {
+    // The plugin's own fix names replacePipeline, which migrate never sets: a push would clear the state it moves.
+    const runs = err.running === undefined ? 'runs no pipeline' : `runs ${err.running}`;
+    return new ControllerError('SCHEMA_MISMATCH', `${at} ${runs}, not the inventory's ${err.ours}; nothing pushed (a push clears every table entry, register and counter): its inventory entry's deviceConfig (${d.deviceConfig ?? 'none'}) and p4info are not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
+  }
   if (code === 'FAILED_PRECONDITION' && d.deviceConfig) {
     return new ControllerError('SCHEMA_MISMATCH', `${at}: ${msg}; its inventory entry's deviceConfig (${d.deviceConfig}) is not what the switch runs: remove deviceConfig (and p4info) to use the switch's pipeline as it is, or correct the files`, { cause: e });
   }

@@ -25,7 +25,7 @@ export type { ValueInput, MatchInput, MatchValue, MatchKind } from './codec/inde
 // client: P4Switch (arbitration, pipeline, writes/reads by name, stream messages as Observables)
 export {
   P4Switch, parseP4SwitchOptions, defaultElectionId, DEFAULT_P4SWITCH_OPTIONS, systemClock, ManualClock, GrpcTransport, Http2Transport, TransportCallError, P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION,
-  ArbitrationSession, pipelineCookie, TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle, statusDetails, perUpdateErrors,
+  ArbitrationSession, pipelineCookie, sameP4Info, TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle, statusDetails, perUpdateErrors,
   parseDurationNs, describeUpdate,
 } from './client/index.js';
 export type {

@@ -26,6 +26,8 @@ function reasonOf(e: EdgePluginError): DeviceFailureReason {
   if (sw === 'NOT_PRIMARY' || sw === 'PERMISSION_DENIED') return 'NOT_PRIMARY';
   if (e.code === 'SWITCH') return switchReason(e);
   switch (e.code) {
+    case 'PIPELINE_MISMATCH':
+      return 'SCHEMA_MISMATCH';
     case 'CONTRACT_INVALID':
     case 'CONTRACT_MISSING':
       return 'UNSUPPORTED_STATE';

@@ -48,6 +48,11 @@ export interface MigrationServerOptions {
   /** Largest message accepted or sent. Default 64 MiB. */
   readonly maxMessageBytes?: number;
   readonly logger?: Logger;
+  /**
+   * Throws (a DeviceApiFailure) while the device cannot serve, e.g. its plugin is degraded: every
+   * admitted call is then refused with that reason rather than failing half-way. Default: always serves.
+   */
+  readonly serving?: () => void;
 }
 
 /** Defaults of the optional options. */
@@ -74,6 +79,7 @@ export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMi
     tickets: o.tickets,
     maxMessageBytes,
     logger: o.logger ?? silentLogger,
+    serving: o.serving ?? ((): void => undefined),
   });
 }
 
@@ -123,7 +129,10 @@ class Handlers {
     if (!call.request.ok) throw new DeviceApiFailure('PEER_REJECTED', call.request.error);
     const req = call.request.value;
     const caller = trustedCaller(call.getAuthContext()?.sslPeerCertificate, this.o.trustedCallers);
-    if (method === 'Capabilities') return { req, caller, ref: undefined };
+    if (method === 'Capabilities') {
+      this.o.serving();
+      return { req, caller, ref: undefined };
+    }
     const ref = refFromWire(req['ref']);
     const ticket = ticketFromWire(req['ticket']);
     try {
@@ -135,6 +144,7 @@ class Handlers {
     const c = ticket.claims;
     if (role === 'source' && !c.sources.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a source of migration '${c.migrationId}', the ticket names it a destination`);
     if (role === 'destination' && !c.destinations.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a destination of migration '${c.migrationId}', the ticket names it a source`);
+    this.o.serving();
     return { req, caller, ref };
   }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'p4runtime-ts';
 import type { MigrationProtocolConfig } from '../config-file.js';
+import { asDeviceFailure } from '../device-api/device-failure.js';
 import { createDeviceApi } from '../device-api/edge-device-api.js';
 import type { EdgeDeviceApi } from '../device-api/edge-device-api.js';
 import type { EdgePlugin } from '../edge-plugin.js';
@@ -71,6 +72,14 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
     const server = await serveMigrationProtocol({
       api, device: c.device, listen: c.listen, tls: c.tls, trustedCallers: c.trustedCallers, tickets, logger,
       ...(c.maxMessageBytes !== undefined ? { maxMessageBytes: c.maxMessageBytes } : {}),
+      // A degraded plugin (session lost, the switch running another program) refuses with why.
+      serving: () => {
+        try {
+          plugin.assertServing('migration call');
+        } catch (e) {
+          throw asDeviceFailure(e, `device ${c.device}`);
+        }
+      },
     });
     return {
       api,

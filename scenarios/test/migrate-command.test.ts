@@ -210,13 +210,16 @@ vms:
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 111, 0x10)).kind).toBe('forward');
   }, 300_000);
 
-  it('migrate — an inventory deviceConfig that is not what a switch runs is refused, the switch\'s pipeline and state untouched (a push would clear them)', async () => {
+  it('migrate — an inventory p4info and deviceConfig of another program than a switch runs are refused, the switch\'s pipeline and state untouched (a push would clear them)', async () => {
     await writeFile(join(dir, 'other.json'), '{"not": "the program the switch runs"}');
-    await writeFile(join(dir, 'site.yaml'), site().replace(`hosts: [host-b] }`, `hosts: [host-b], deviceConfig: other.json }`));
+    // Another version of the program (one table smaller): not what the switch runs.
+    const committed = await readFile(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.p4info.txtpb'), 'utf8');
+    await writeFile(join(dir, 'other.p4info.txtpb'), committed.replace('version: "1.0.0"', 'version: "2.0.0"').replace('size: 512\n', 'size: 256\n'));
+    await writeFile(join(dir, 'site.yaml'), site().replace(`hosts: [host-b] }`, `hosts: [host-b], p4info: other.p4info.txtpb, deviceConfig: other.json }`));
     const before = dst.state.pipeline()?.cookie;
     const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-pipe']);
     expect(r.code).toBe(1);
-    expect(r.err.join('\n')).toMatch(/SCHEMA_MISMATCH: device 'edge-b' .*runs another pipeline .*not replaced: a push would clear .*remove deviceConfig/);
+    expect(r.err.join('\n')).toMatch(/SCHEMA_MISMATCH: device 'edge-b' .*runs 'stateful_edge' 1\.0\.0 \(cookie 0x[0-9a-f]+\), not the inventory's 'stateful_edge' 2\.0\.0 .*nothing pushed \(a push clears every table entry, register and counter\).*remove deviceConfig/);
     expect(dst.state.pipeline()?.cookie).toBe(before);
     expect(dst.state.pipeline()?.program).toBe('stateful_edge');
     expect(dst.state.tableEntries('vm_table').length).toBe(1);

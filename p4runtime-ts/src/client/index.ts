@@ -21,7 +21,7 @@ export type { P4RuntimeTransport, StreamChannelHandle, StreamHandlers, Transport
 export { P4RUNTIME_SERVICE, P4RUNTIME_SERVICE_DEFINITION } from './service.js';
 export { ArbitrationSession, isElectionIdConflict } from './arbitration.js';
 export type { ArbitrationState, ArbitrationConfig } from './arbitration.js';
-export { pipelineCookie } from './pipeline.js';
+export { pipelineCookie, sameP4Info } from './pipeline.js';
 export type { PipelineResponseType, PipelineAction, PipelineConfig, PipelineSpec, EnsurePipelineResult } from './pipeline.js';
 export { TableHandle, RegisterHandle, CounterHandle, DirectCounterHandle, DigestHandle } from './handles.js';
 export type { P4Update, ReadQuery, ResultOf, TableReadOptions } from './handles.js';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { P4RuntimeError } from '../errors.js';
-import { pipelineCookie } from './pipeline.js';
+import { p4 } from '../proto/index.js';
+import { pipelineCookie, sameP4Info } from './pipeline.js';
 import { TEST_DEVICE_CONFIG, startHarness } from './testing/harness.js';
 import type { Harness } from './testing/harness.js';
 import { testSchema } from './testing/test-p4info.js';
@@ -23,6 +24,21 @@ describe('pipeline', () => {
     const info = testSchema().p4info;
     info.tables[0]!.size = 2048;
     expect(pipelineCookie(info, TEST_DEVICE_CONFIG)).not.toBe(a);
+  });
+
+  it('pipeline — sameP4Info: equal content is the same program however it was built or decoded (explicit zeros, the wire); another size or name is not', () => {
+    const ours = testSchema().p4info;
+    const wire = p4.config.v1.P4Info.decode(p4.config.v1.P4Info.encode(ours).finish());
+    expect(sameP4Info(wire, ours)).toBe(true);
+    // Explicit defaults, as a text-format parser may leave them: the same content.
+    const explicit = p4.config.v1.P4Info.fromObject({ ...p4.config.v1.P4Info.toObject(ours), pkgInfo: { ...p4.config.v1.P4Info.toObject(ours)['pkgInfo'] as object, doc: { brief: '' } } });
+    expect(sameP4Info(explicit, ours)).toBe(true);
+    const other = testSchema().p4info;
+    other.tables[0]!.size = 2048;
+    expect(sameP4Info(other, ours)).toBe(false);
+    const renamed = testSchema().p4info;
+    renamed.tables[0]!.preamble!.name = 'renamed';
+    expect(sameP4Info(renamed, ours)).toBe(false);
   });
 
   it('pipeline — ensurePipeline pushes with VERIFY_AND_COMMIT only when the cookie differs', async () => {

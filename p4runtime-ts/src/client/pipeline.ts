@@ -67,6 +67,37 @@ export function pipelineCookie(p4info: p4.config.v1.P4Info | p4.config.v1.P4Info
   return digest.readBigUInt64BE(0);
 }
 
+/** A P4Info as plain data with every default value left out, keys sorted: equal for equal content however it was built or decoded. */
+function canonicalP4Info(p4info: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties): string {
+  // Through the wire format first: a message from text may carry explicit zeros a decoded one lacks.
+  const decoded = p4.config.v1.P4Info.decode(p4.config.v1.P4Info.encode(p4info).finish());
+  const plain = p4.config.v1.P4Info.toObject(decoded, { longs: String, enums: Number, bytes: String, defaults: false });
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => strip(x) ?? null);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const x = strip((v as Record<string, unknown>)[k]);
+        if (x !== undefined) out[k] = x;
+      }
+      return Object.keys(out).length === 0 ? undefined : out;
+    }
+    return v === 0 || v === '0' || v === '' || v === false || v === null ? undefined : v;
+  };
+  return JSON.stringify(strip(plain) ?? {});
+}
+
+/**
+ * Whether two P4Infos describe the same program: equal content, whatever their encoding. Two builds
+ * of one program (a BMv2 JSON that differs only in whitespace, say) have equal P4Infos but
+ * different cookies.
+ * @example
+ * if (sameP4Info((await sw.getPipeline()).p4info ?? {}, schema.p4info)) log.info('same program');
+ */
+export function sameP4Info(a: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties, b: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties): boolean {
+  return canonicalP4Info(a) === canonicalP4Info(b);
+}
+
 /** Reads the target's pipeline. A target without one answers FAILED_PRECONDITION / NOT_FOUND, or an empty config. */
 export async function getPipeline(ctx: PipelineContext, responseType: PipelineResponseType = 'P4INFO_AND_COOKIE'): Promise<PipelineConfig> {
   const T = p4.v1.GetForwardingPipelineConfigRequest.ResponseType;

@@ -1,0 +1,140 @@
+/**
+ * What the plugin does with the switch's forwarding pipeline, at start and again whenever its
+ * session is re-established. A push clears every table entry, register and counter the switch
+ * holds (your controller's port_role and vm_table included), so the plugin pushes its
+ * `deviceConfig` only to a switch with no pipeline. A switch running the plugin's program — the
+ * same cookie, or the same P4Info from another build — is used as it is. Another program is
+ * refused (PIPELINE_MISMATCH, nothing touched) unless `replacePipeline` asks for the push at start.
+ */
+import { P4RuntimeError, pipelineCookie, sameP4Info } from 'p4runtime-ts';
+import type { Logger, P4Schema, P4Switch, p4 } from 'p4runtime-ts';
+import { EdgePluginError } from './errors.js';
+
+/** The pipeline step's outcome, as health() reports it. */
+export type PipelineOutcome =
+  /** Pushed: to a switch with none (`replaced` undefined), or over another program (`replaced`: its name and cookie). */
+  | { readonly pushed: true; readonly cookie: string; readonly replaced: string | undefined }
+  /** The switch runs the plugin's program: the same cookie, or the same P4Info from another build (`ours` differs). */
+  | { readonly pushed: false; readonly cookie: string; readonly matched: 'cookie' | 'p4info'; readonly ours: string }
+  | { readonly pushed: false; readonly skipped: string };
+
+/** PIPELINE_MISMATCH with its parts, so a caller (the daemon, `carryover migrate`) can phrase its own fix. */
+export class PipelineMismatchError extends EdgePluginError {
+  constructor(
+    message: string,
+    /** The switch, e.g. `the switch at 10.0.0.7:9559 (device 1)`. */
+    readonly switchAt: string,
+    /** What it runs: program name and cookie, or undefined for no pipeline. */
+    readonly running: string | undefined,
+    /** The plugin's program: name, P4Info file, cookie. */
+    readonly ours: string,
+  ) {
+    super('PIPELINE_MISMATCH', message);
+  }
+}
+
+/** What settlePipeline needs. */
+export interface PipelineCheckInput {
+  readonly sw: P4Switch;
+  readonly schema: P4Schema;
+  /** Where the P4Info came from, for messages. */
+  readonly p4infoSource: string;
+  readonly deviceConfig: Uint8Array | undefined;
+  /** Replace another program (only ever at start). */
+  readonly replace: boolean;
+  readonly address: string;
+  readonly deviceId: bigint | number;
+  readonly logger: Logger;
+  /** `start`, or `reconnect`: the session came back after a disconnect (the switch may have restarted). */
+  readonly when: 'start' | 'reconnect';
+}
+
+const NO_PIPELINE = new Set(['FAILED_PRECONDITION', 'NOT_FOUND']);
+
+const hex = (c: bigint | undefined): string => (c === undefined ? 'no cookie' : `0x${c.toString(16)}`);
+
+/** The switch's P4Info and cookie, or undefined when it runs no pipeline. */
+async function runningPipeline(sw: P4Switch): Promise<{ readonly p4info: p4.config.v1.P4Info; readonly cookie: bigint | undefined } | undefined> {
+  try {
+    const c = await sw.getPipeline('P4INFO_AND_COOKIE');
+    // Some targets answer an empty config rather than an error.
+    return c.p4info && (c.p4info.tables?.length || c.p4info.actions?.length || c.p4info.pkgInfo) ? { p4info: c.p4info, cookie: c.cookie } : undefined;
+  } catch (e) {
+    if (e instanceof P4RuntimeError && NO_PIPELINE.has(e.code)) return undefined;
+    throw EdgePluginError.from(e, 'reading the switch\'s pipeline (GetForwardingPipelineConfig)');
+  }
+}
+
+const programOf = (p4info: p4.config.v1.P4Info | p4.config.v1.P4Info.$Properties): string => {
+  const pkg = p4info.pkgInfo;
+  return pkg?.name ? `'${pkg.name}'${pkg.version ? ` ${pkg.version}` : ''}` : 'an unnamed program';
+};
+
+/**
+ * Checks the switch's pipeline against the plugin's program and pushes or refuses as the module
+ * comment says; binds the plugin's schema to the session. Resolves with what it did.
+ * @throws EdgePluginError PIPELINE_MISMATCH naming the switch, both programs and the fix.
+ * @example
+ * const outcome = await settlePipeline({ sw, schema, p4infoSource, deviceConfig, replace: false, address, deviceId, logger, when: 'start' });
+ */
+export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOutcome> {
+  const { sw, schema, deviceConfig, logger: log } = i;
+  const at = `the switch at ${i.address} (device ${String(i.deviceId)})`;
+  const ours = deviceConfig === undefined ? undefined : pipelineCookie(schema.p4info, deviceConfig);
+  const mine = `${programOf(schema.p4info)} (${i.p4infoSource}${ours === undefined ? '' : `, cookie ${hex(ours)}`})`;
+  // At start without a deviceConfig the switch's pipeline is used unread, as before: its owner pushed it.
+  if (deviceConfig === undefined && i.when === 'start') {
+    sw.bindSchema(schema);
+    return { pushed: false, skipped: 'no deviceConfig given: the pipeline on the device is used as is' };
+  }
+  const running = await runningPipeline(sw);
+  if (running === undefined) {
+    if (deviceConfig === undefined || ours === undefined) {
+      throw new PipelineMismatchError(`${at} runs no pipeline (restarted?) and this plugin has no deviceConfig to push: push ${mine} from your controller (the plugin checks again every few seconds), or give the plugin a deviceConfig`, at, undefined, mine);
+    }
+    await pushPipeline(sw, schema, deviceConfig, ours);
+    if (i.when === 'reconnect') {
+      log.warn('switch came back without its pipeline (restarted?); pipeline pushed again', {
+        cookie: hex(ours),
+        cleared: 'the switch is empty: every table entry, register and counter is gone; your controller must lay out port_role and vm_table (and static_acl) again',
+      });
+    } else {
+      log.info('pipeline pushed to a switch with none', { cookie: hex(ours) });
+    }
+    return { pushed: true, cookie: hex(ours), replaced: undefined };
+  }
+  if (ours !== undefined && running.cookie === ours) {
+    sw.bindSchema(schema);
+    log.info('pipeline unchanged; not pushed', { cookie: hex(ours) });
+    return { pushed: false, cookie: hex(ours), matched: 'cookie', ours: hex(ours) };
+  }
+  const theirs = `${programOf(running.p4info)} (cookie ${hex(running.cookie)})`;
+  if (sameP4Info(running.p4info, schema.p4info)) {
+    // Another build of the same program (a BMv2 JSON with other whitespace, say): pushing it would only wipe the switch.
+    sw.bindSchema(schema);
+    if (ours !== undefined) log.info('the switch runs this program from another build (same P4Info, other cookie): used as it is, not pushed', { cookie: hex(running.cookie), ours: hex(ours) });
+    return { pushed: false, cookie: hex(running.cookie), matched: 'p4info', ours: ours === undefined ? 'none' : hex(ours) };
+  }
+  if (i.replace && i.when === 'start' && deviceConfig !== undefined && ours !== undefined) {
+    await pushPipeline(sw, schema, deviceConfig, ours);
+    log.warn('pipeline replaced (replacePipeline: true): every table entry, register and counter the switch held was cleared', {
+      cookie: hex(ours),
+      previous: theirs,
+      cleared: 'port_role, vm_table, static_acl and every other table entry; connection-tracking registers; counters; digest configurations',
+    });
+    return { pushed: true, cookie: hex(ours), replaced: theirs };
+  }
+  const fix = i.when === 'start'
+    ? `push ${programOf(schema.p4info)} from your controller, or point p4info and deviceConfig at the program the switch runs; to have this plugin replace it, set replacePipeline: true (the daemon's config file, or EdgePluginOptions) — the push clears every table entry (port_role, vm_table), register and counter on the switch`
+    : 'the switch was given another program while the plugin was away: push this plugin\'s program again from your controller (the plugin checks again every few seconds), or restart the plugin with the program the switch runs';
+  throw new PipelineMismatchError(`${at} runs ${theirs}, not this plugin's ${mine}; nothing pushed: ${fix}`, at, theirs, mine);
+}
+
+async function pushPipeline(sw: P4Switch, schema: P4Schema, deviceConfig: Uint8Array, cookie: bigint): Promise<void> {
+  try {
+    await sw.setPipeline('VERIFY_AND_COMMIT', schema.p4info, deviceConfig, cookie);
+  } catch (e) {
+    throw EdgePluginError.from(e, 'pushing the pipeline (SetForwardingPipelineConfig VERIFY_AND_COMMIT)');
+  }
+  sw.bindSchema(schema);
+}
