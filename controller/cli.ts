@@ -8,8 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
-import { executeMigration, reachedAt } from './migrate/execute-migration.js';
-import type { MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
+import { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execute-migration.js';
+import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
@@ -184,12 +184,26 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let outcome: MigrationOutcome;
-  // Ctrl-C stops at once; the journal has every step so far, and recover finishes from it.
-  const onSigint = (): void => {
-    io.stderr(`carryover migrate: interrupted; the switches keep what the migration did so far (a frozen source drops the VM's traffic) — run 'carryover recover --config ${String(v['config'])}' now to roll it back or finish it`);
-    process.exit(130);
+  // Ctrl-C (or SIGTERM) stops at once; the journal has every step so far, and recover finishes
+  // from it. Following QEMU, its migration is settled first: left running, it would hold the VM
+  // stopped in pre-switchover for a controller that is gone.
+  const interrupt = new MigrationInterrupt();
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (stopping) process.exit(code); // a second Ctrl-C does not wait for QEMU
+    stopping = interrupt.interrupt(INTERRUPT_QEMU_TIMEOUT_MS).then(
+      (r) => interruptedLines(r, String(v['config']), trigger),
+      (e: unknown) => interruptedLines({ qemu: 'failed', action: 'cancel', detail: (e as Error).message }, String(v['config']), trigger),
+    ).then((line) => {
+      io.stderr(`carryover migrate: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''}; ${line}`);
+      process.exit(code);
+    });
   };
-  process.once('SIGINT', onSigint);
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     outcome = await executeMigration({
       plan,
@@ -204,6 +218,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       pauseDeadlineMs,
       onDeadline,
       progress: (l) => io.stderr(`migrate: ${l}`),
+      interrupt,
     });
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
@@ -213,11 +228,40 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     return err.code === 'BAD_CONFIG' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
+    // The migration may end (QEMU cancelled) before the interrupt has said so and exited.
+    if (stopping) await stopping;
   }
   const r = outcome.run;
   if (v['json']) io.stdout(JSON.stringify(migrateReportJson(plan, outcome)));
   else for (const l of migrateReportLines(outcome, plan)) io.stdout(l);
   return r.aborted || r.unfinished ? 1 : 0;
+}
+
+/** How long Ctrl-C waits for QEMU to confirm the cancel (or release) before exiting anyway. */
+const INTERRUPT_QEMU_TIMEOUT_MS = 3_000;
+
+/** What an interrupted migration left, and the recover command that finishes it. */
+function interruptedLines(r: InterruptOutcome, config: string, trigger: MigrateTrigger): string {
+  const switches = 'the switches keep what the migration did so far (a frozen source drops the VM\'s traffic)';
+  if (trigger.kind !== 'qemu') return `${switches} — run 'carryover recover --config ${config}' now to roll it back or finish it`;
+  // With the monitor, recover asks QEMU where the VM runs, and cancels or releases what is left.
+  const recover = `carryover recover --config ${config} --trigger qemu:${trigger.source}`;
+  switch (r.qemu) {
+    case 'none':
+    case 'not-started':
+      return `QEMU's migration was not started; ${switches} — run '${recover}' now to roll it back`;
+    case 'cancelled':
+      return `QEMU's migration was cancelled: the VM keeps running at the source; ${switches} — run '${recover}' now to roll it back`;
+    case 'released':
+      return `the destinations were activated, so QEMU's migration was not cancelled: QEMU was released to switch the VM over to the destination — run '${recover}' now to finish the migration (it asks QEMU where the VM runs)`;
+    case 'ended':
+      return `QEMU's migration had already ended ('${r.status}'); ${switches} — run '${recover}' now to roll it back or finish it`;
+    case 'failed':
+      return r.action === 'cancel'
+        ? `QEMU's migration could NOT be cancelled (${r.detail}): QEMU may go on to hold the VM stopped in pre-switchover — run '${recover}' now: it rolls the switches back and cancels QEMU's migration`
+        : `the destinations were activated but QEMU could NOT be released (${r.detail}): it may hold the VM stopped in pre-switchover — run '${recover}' now: it releases QEMU and finishes the migration`;
+  }
 }
 
 /**

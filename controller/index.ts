@@ -37,7 +37,7 @@ export { HeapKeeper } from './engine/heap-keeper.js';
 export type { HeapKeeperOptions } from './engine/heap-keeper.js';
 export type { SeqGap } from './engine/seq-ledger.js';
 export { engineAsPhaseHandler } from './engine/engine-phase-handler.js';
-export type { EngineRun } from './engine/engine-phase-handler.js';
+export type { EnginePhaseHandler, EngineRun } from './engine/engine-phase-handler.js';
 export { reasonOfError, runMigration } from './engine/run-migration.js';
 export type { RunMigrationOptions } from './engine/run-migration.js';
 export { migrateReportJson, migrateReportLines, runMigrateCommand } from './cli.js';
@@ -51,8 +51,8 @@ export { connectPlanDevices, controllerTicketIssuer } from './devices/connect-pl
 export type { DeviceConnector, PlanDevicesOptions } from './devices/connect-plan-devices.js';
 export { splitBatch } from './engine/split-batch.js';
 export type { KeyFieldSpec } from './engine/split-batch.js';
-export { executeMigration, reachedAt } from './migrate/execute-migration.js';
-export type { ExecuteMigrationOptions, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
+export { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execute-migration.js';
+export type { ExecuteMigrationOptions, InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 // Devices over the migration protocol (plugins beside their switches) and this coordinator's tickets.
 export * from './remote/index.js';
 // Two domains: controller ↔ controller federation.

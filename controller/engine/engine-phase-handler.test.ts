@@ -21,14 +21,19 @@ async function engineOver(src: FakeDeviceApi, dst: FakeDeviceApi, onDeadline: De
   return { engine, machine };
 }
 
-/** A prepared engine in pre-copy whose pause-window sync fails (the source's final delta unreachable). */
-async function failingSync(): Promise<{ h: ReturnType<typeof engineAsPhaseHandler>; machine: MigrationMachine; dst: FakeDeviceApi }> {
+/** A prepared engine over fake devices, the source holding `flows` flows, bound as a phase handler. */
+async function preparedHandler(flows: number): Promise<{ h: ReturnType<typeof engineAsPhaseHandler>; machine: MigrationMachine; src: FakeDeviceApi; dst: FakeDeviceApi }> {
   const src = new FakeDeviceApi('src');
   const dst = new FakeDeviceApi('dst');
-  for (let i = 0; i < 20; i++) src.change(engineTestFlow(i));
+  for (let i = 0; i < flows; i++) src.change(engineTestFlow(i));
   const { engine, machine } = await engineOver(src, dst);
   await engine.prepare();
-  const h = engineAsPhaseHandler(engine);
+  return { h: engineAsPhaseHandler(engine), machine, src, dst };
+}
+
+/** A prepared engine in pre-copy whose pause-window sync fails (the source's final delta unreachable). */
+async function failingSync(): Promise<{ h: ReturnType<typeof engineAsPhaseHandler>; machine: MigrationMachine; dst: FakeDeviceApi }> {
+  const { h, machine, src, dst } = await preparedHandler(20);
   await h.handler.onPrecopy({ qemuStatus: 'active', pauseWindow: true, startedByTrigger: true });
   await new Promise((r) => setTimeout(r, 50));
   src.failNext('finalDelta', 'DEVICE_UNREACHABLE', 10);
@@ -70,6 +75,33 @@ describe('engine phase handler — the network state follows the VM', () => {
     expect(run.aborted?.reason).toBe('DEVICE_UNREACHABLE');
     expect(machine.state.phase).toBe('ABORTED');
     expect(dst.active.size + dst.staged.size).toBe(0);
+  });
+
+  it('engine phase handler — stageSnapshot() before QEMU starts: resolves once round 0 is staged; QEMU\'s setup/active afterwards starts no second pre-copy, and the pause syncs and commits', async () => {
+    const { h, machine, src, dst } = await preparedHandler(20);
+    await h.stageSnapshot();
+    expect(machine.state.rounds).toBeGreaterThanOrEqual(1);
+    expect(dst.calls).toContain('importStaged');
+    await h.handler.onPrecopy({ qemuStatus: 'setup', pauseWindow: true, startedByTrigger: true });
+    await h.handler.onPrecopy({ qemuStatus: 'active', pauseWindow: true, startedByTrigger: true });
+    const verdict = await h.handler.onPause({ deadlineAt: Infinity, budgetMs: 5_000, signal: new AbortController().signal });
+    expect(verdict.decision).toBe('continue');
+    await h.handler.onCompleted(report('completed'));
+    const run = await h.done;
+    expect(run.aborted).toBeUndefined();
+    expect(src.calls.filter((c) => c === 'exportSnapshot')).toHaveLength(1);
+  });
+
+  it('engine phase handler — stageSnapshot() failing (the snapshot unreachable) rejects, and abort() rolls back before QEMU ran: the source unfrozen, the journal ABORTED', async () => {
+    const { h, machine, src } = await preparedHandler(0);
+    src.failNext('exportSnapshot', 'DEVICE_UNREACHABLE');
+    await expect(h.stageSnapshot()).rejects.toThrow(/exportSnapshot|snapshot/);
+    const run = await h.abort('DEVICE_UNREACHABLE', 'snapshot failed');
+    expect(run.aborted?.reason).toBe('DEVICE_UNREACHABLE');
+    expect(machine.state.phase).toBe('ABORTED');
+    // QEMU's later statuses change nothing.
+    await h.handler.onFailed({ code: 'qemu-cancelled', message: 'x' }, undefined);
+    expect(src.calls.filter((c) => c === 'abort')).toHaveLength(1);
   });
 
   it('engine phase handler — the trigger\'s deadline verdict matches the engine\'s policy: abort → cancel, continue → continue', async () => {

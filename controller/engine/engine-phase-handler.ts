@@ -44,6 +44,22 @@ function reasonOf(f: TriggerFailure): FailureReason {
   return f.code === 'qmp-lost' ? 'DEVICE_UNREACHABLE' : f.code === 'pause-deadline' ? 'PAUSE_DEADLINE_MISSED' : 'ABORTED_BY_TRIGGER';
 }
 
+/** The engine bound to a trigger, and what its caller may do before QEMU's migration starts. */
+export interface EnginePhaseHandler {
+  readonly handler: MigrationPhaseHandler;
+  /** Resolves once the migration committed or rolled back (or was rolled back by `abort`). */
+  readonly done: Promise<EngineRun>;
+  /** What the trigger must tell QEMU past the deadline (the engine's policy). */
+  readonly onDeadline: 'cancel' | 'continue';
+  /**
+   * Starts pre-copy now, before QEMU's migration (its later `setup`/`active` then starts nothing
+   * more); resolves once the snapshot is staged at the destinations, rejects when pre-copy fails.
+   */
+  stageSnapshot(): Promise<void>;
+  /** Rolls back before QEMU's migration ran (pre-copy stopped first); later QEMU phases change nothing. */
+  abort(reason: FailureReason, detail: string): Promise<EngineRun>;
+}
+
 /**
  * A phase handler driving `engine`; `done` resolves once the migration committed or rolled back.
  * `onDeadline` is what the trigger must tell QEMU when the deadline passes before the sync ends
@@ -54,7 +70,7 @@ function reasonOf(f: TriggerFailure): FailureReason {
  * await QemuTrigger.attach({ source, handler: h.handler, pauseDeadlineMs: 50, onDeadline: h.onDeadline });
  * const run = await h.done;
  */
-export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = silentLogger): { readonly handler: MigrationPhaseHandler; readonly done: Promise<EngineRun>; readonly onDeadline: 'cancel' | 'continue' } {
+export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = silentLogger): EnginePhaseHandler {
   const paused$ = new Subject<void>();
   let precopy: Promise<readonly PrecopyRound[]> | undefined;
   let sync: PauseSyncResult | undefined;
@@ -77,10 +93,16 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
     finish({ rounds: await rounds(), sync, committed: undefined, aborted });
   };
 
+  // Once, whoever comes first: stageSnapshot() or QEMU's setup/active (a second run would stage
+  // the snapshot again and the journal would refuse its round 0).
+  const startPrecopy = (): void => {
+    if (precopy) return;
+    precopy = engine.precopy(paused$);
+    precopy.catch(() => undefined); // its failure is reported by the pause (or stageSnapshot)
+  };
+
   const handler: MigrationPhaseHandler = {
-    onPrecopy: (_info: PrecopyInfo) => {
-      precopy ??= engine.precopy(paused$);
-    },
+    onPrecopy: (_info: PrecopyInfo) => startPrecopy(),
     onPause: (w: PauseWindow): Promise<PauseOutcome> => (pausing = pauseSync(w)),
     onCompleted: async (_report: QemuMigrationReport) => {
       // QEMU may complete while a late sync still runs (it was released at its deadline): the
@@ -111,7 +133,22 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
       await rollBack(syncFailed?.reason ?? reasonOf(f), syncFailed?.detail ?? f.message);
     },
   };
-  return { handler, done, onDeadline: engine.deadlinePolicy === 'abort' ? 'cancel' : 'continue' };
+  return {
+    handler,
+    done,
+    onDeadline: engine.deadlinePolicy === 'abort' ? 'cancel' : 'continue',
+    stageSnapshot: async () => {
+      startPrecopy();
+      await engine.snapshotStaged();
+    },
+    abort: async (reason, detail) => {
+      if (!ended) {
+        ended = true;
+        await rollBack(reason, detail);
+      }
+      return done;
+    },
+  };
 
   /**
    * The pause window: pre-copy ends, the engine syncs. A failure answers cancel at once and

@@ -6,6 +6,7 @@
  * MigrationMachine (journal first) before it is taken. Devices are reached only through
  * `DeviceApi`, in process or over the migration protocol.
  */
+import { filter, firstValueFrom } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
@@ -155,6 +156,19 @@ export class MigrationEngine {
     } finally {
       stopSub?.unsubscribe();
     }
+  }
+
+  /**
+   * Resolves once pre-copy (started by `precopy()`) has staged its snapshot at every destination
+   * (round 0 journalled); rejects with pre-copy's own error when it fails first.
+   */
+  async snapshotStaged(): Promise<void> {
+    const running = this.running;
+    if (!running) throw new ControllerError('INTERNAL', `migration ${this.ref.migrationId}: snapshotStaged() before precopy() started`);
+    const staged = firstValueFrom(this.o.machine.states$.pipe(filter((s) => s.rounds > 0)));
+    // The loser of the race must not surface as an unhandled rejection (a machine closed later).
+    staged.catch(() => undefined);
+    await Promise.race([staged, running.done.then(() => undefined)]);
   }
 
   /** Keeps the removals of batches pre-copy leaves to the final delta (see `folded`). */

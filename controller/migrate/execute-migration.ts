@@ -53,6 +53,52 @@ export interface ExecuteMigrationOptions {
   readonly onDeadline: DeadlinePolicy;
   readonly progress: (line: string) => void;
   readonly logger?: Logger;
+  /** Ctrl-C's way in: what it does about QEMU before the process exits (see MigrationInterrupt). */
+  readonly interrupt?: MigrationInterrupt;
+}
+
+/** What an interrupt did about QEMU's migration, for the message before the process exits. */
+export type InterruptOutcome =
+  /** No QEMU monitor was held (manual trigger, or not attached yet): QEMU was not touched. */
+  | { readonly qemu: 'none' }
+  /** No migration ran: none was started; the capabilities carryover set were restored. */
+  | { readonly qemu: 'not-started' }
+  /** QEMU's migration was cancelled: the VM runs on at the source. */
+  | { readonly qemu: 'cancelled' }
+  /** The destinations were activated: QEMU was released to switch the VM over (never cancelled). */
+  | { readonly qemu: 'released' }
+  /** QEMU's migration had ended by itself (`status`). */
+  | { readonly qemu: 'ended'; readonly status: string }
+  /** QEMU could not be cancelled (or, once activated, released): it may hold the VM stopped. */
+  | { readonly qemu: 'failed'; readonly action: 'cancel' | 'release'; readonly detail: string };
+
+/**
+ * Ctrl-C (SIGINT, SIGTERM) for a migration that follows QEMU: `interrupt()` settles QEMU's side
+ * before the process exits — a migration not yet activated at the destinations is cancelled (the
+ * VM keeps running at the source), an activated one released — and no migration is started after.
+ */
+export class MigrationInterrupt {
+  private fired = false;
+  private bound: ((timeoutMs: number) => Promise<InterruptOutcome>) | undefined;
+
+  /** Whether `interrupt()` was called. */
+  get interrupted(): boolean {
+    return this.fired;
+  }
+
+  /** Settles QEMU's side within about `timeoutMs` (see the class); the caller exits after. */
+  async interrupt(timeoutMs = 3_000): Promise<InterruptOutcome> {
+    this.fired = true;
+    return this.bound ? await this.bound(timeoutMs) : { qemu: 'none' };
+  }
+
+  /** Used by executeMigration while it holds QEMU's monitor; returns the unbinding. */
+  bind(f: (timeoutMs: number) => Promise<InterruptOutcome>): () => void {
+    this.bound = f;
+    return () => {
+      if (this.bound === f) this.bound = undefined;
+    };
+  }
 }
 
 /** The outcome, for the report. */
@@ -136,6 +182,34 @@ function migrateRefusal(e: unknown, source: string, uri: string): string {
   return `${err.message}; QEMU did not confirm the migration started: check query-migrate on ${source} (cancel one that runs with migrate_cancel) before retrying; the switches were rolled back`;
 }
 
+/**
+ * What Ctrl-C does about QEMU: before the destinations were activated the migration is cancelled
+ * (the VM keeps running at the source, where its state stays until recover rolls the switches
+ * back); once activated, QEMU is released instead, as `carryover recover` would (the state is at
+ * the destination). A QEMU not migrating gets back the capabilities the trigger switched on.
+ */
+async function interruptQemu(trigger: QemuTrigger, machine: MigrationMachine, qemuStarting: boolean, timeoutMs: number): Promise<InterruptOutcome> {
+  const phase = machine.state.phase;
+  if (phase === 'ACTIVATED' || phase === 'COMMITTED') {
+    return (await trigger.releasePause('carryover migrate was interrupted after the destinations were activated', timeoutMs))
+      ? { qemu: 'released' }
+      : { qemu: 'failed', action: 'release', detail: `migrate-continue was not confirmed within ${timeoutMs} ms` };
+  }
+  if (trigger.phase === 'idle' && !qemuStarting) {
+    // Left with pause-before-switchover on, a migration started later would wait for us forever.
+    await Promise.race([trigger.close(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    return { qemu: 'not-started' };
+  }
+  try {
+    const status = await trigger.cancelMigration('carryover migrate was interrupted before the destinations were activated', timeoutMs);
+    if (status === 'cancelled') return { qemu: 'cancelled' };
+    if (status === 'completed' || status === 'failed') return { qemu: 'ended', status };
+    return { qemu: 'failed', action: 'cancel', detail: `QEMU's migration was still '${status}' ${timeoutMs} ms after migrate_cancel` };
+  } catch (e) {
+    return { qemu: 'failed', action: 'cancel', detail: (e as Error).message };
+  }
+}
+
 /** How a device is reached, for progress lines. */
 export function reachedAt(d: InventoryDevice): string {
   return d.plugin ? `plugin daemon at ${d.plugin.address}` : (d.address ?? '?');
@@ -164,13 +238,16 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
     const machine = p.machine;
     const rounds: number[] = [];
     let moved = 0;
+    const startsQemu = o.trigger.kind === 'qemu' && o.trigger.migrateUri !== undefined;
     const sub = machine.states$.subscribe((s) => {
       if (s.rounds > rounds.length) {
         rounds.push(s.moved.slots - moved);
         moved = s.moved.slots;
         const n = rounds[rounds.length - 1] ?? 0;
-        if (rounds.length === 1) o.progress(`pre-copy: snapshot staged, ${n} slots`);
-        else if (n > 0) o.progress(`pre-copy round ${rounds.length - 1}: ${n} slots`);
+        // Starting QEMU ourselves, the snapshot's line names that next step (said below).
+        if (rounds.length === 1) {
+          if (!startsQemu) o.progress(`pre-copy: snapshot staged, ${n} slots`);
+        } else if (n > 0) o.progress(`pre-copy round ${rounds.length - 1}: ${n} slots`);
       }
     });
     const phases = machine.phases$.subscribe((c) => o.progress(`phase ${c.phase}`));
@@ -214,21 +291,44 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
         return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
       }
+      let qemuStarting = false;
+      const unbind = o.interrupt?.bind((timeoutMs) => interruptQemu(trigger, machine, qemuStarting, timeoutMs));
       try {
         if (o.trigger.migrateUri) {
+          const uri = o.trigger.migrateUri;
+          // The snapshot (a full scan of the slot group: tens of seconds on a real switch) is
+          // staged before QEMU starts: a small VM's memory is copied in a second or two, and its
+          // pause must find only the final delta left to do.
+          o.progress(`pre-copy: staging the snapshot before starting QEMU's migration to ${uri}`);
           try {
-            await trigger.startMigration(o.trigger.migrateUri);
+            await h.stageSnapshot();
+          } catch (e) {
+            // Someone else's migration of this VM started meanwhile: follow it (its pause cancels).
+            if (trigger.phase !== 'idle') return await followed();
+            const { reason, detail } = reasonOfError(e);
+            const run = await h.abort(reason, `${detail}; QEMU's migration was not started`);
+            return outcome(run);
+          }
+          if (o.interrupt?.interrupted) return outcome(await h.abort('ABORTED_BY_TRIGGER', `interrupted before QEMU's migration was started`));
+          if (trigger.phase !== 'idle') {
+            logger.warn('a migration of the VM started while the snapshot was staged: following it instead of starting one', { source: o.trigger.source });
+            return await followed();
+          }
+          o.progress(`pre-copy: snapshot staged, ${rounds[0] ?? 0} slots; starting QEMU's migration to ${uri}`);
+          qemuStarting = true;
+          try {
+            await trigger.startMigration(uri);
           } catch (e) {
             // No answer (a timeout) while QEMU's own events say it started: follow it as usual.
             if (trigger.phase !== 'idle') return await followed();
-            // The devices are prepared: undo that, or the next migration is refused until recover.
-            const detail = migrateRefusal(e, o.trigger.source, o.trigger.migrateUri);
-            const undo = await engine.abort('ABORTED_BY_TRIGGER', detail);
-            return outcome({ rounds: [], sync: undefined, committed: undefined, aborted: abortedRun('ABORTED_BY_TRIGGER', detail, undo) });
+            // The devices are prepared and the snapshot staged: undo that, or the next migration is refused until recover.
+            const run = await h.abort('ABORTED_BY_TRIGGER', migrateRefusal(e, o.trigger.source, uri));
+            return outcome(run);
           }
         } else o.progress(`waiting for a migration of the VM behind ${o.trigger.source} (start it with QEMU's migrate command or libvirt)`);
         return await followed();
       } finally {
+        unbind?.();
         await trigger.close();
       }
     } finally {

@@ -84,6 +84,11 @@ export class PauseWindowRun {
     this.settle({ outcome: 'late', send: 'migrate-continue', detail: why });
   }
 
+  /** Ends the window now and cancels the migration (the trigger was told to): the VM resumes at the source. */
+  cancel(why: string): void {
+    this.settle({ outcome: 'cancelled', send: 'migrate_cancel', detail: why });
+  }
+
   private onDeadline(): void {
     if (this.onDeadlineSend === 'cancel') this.settle({ outcome: 'late', send: 'migrate_cancel', detail: `onPause did not return within ${this.budgetMs} ms; the migration was cancelled on time, the VM resumes at the source` });
     else this.settle({ outcome: 'late', send: 'migrate-continue', detail: `onPause did not return within ${this.budgetMs} ms; QEMU released on time` });

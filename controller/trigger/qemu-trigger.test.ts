@@ -307,6 +307,40 @@ describe('QEMU trigger against a fake QMP server', () => {
     await expect(trigger.finished).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('qemu trigger — cancelMigration() during pre-copy sends migrate_cancel and resolves once QEMU says cancelled; the end is onFailed naming the trigger\'s reason', async () => {
+    const f = await fakeSource('none');
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler);
+    expect(await trigger.cancelMigration('nothing runs yet')).toBe('none');
+    f.migration('active', T0);
+    await until(() => h.calls.length === 1);
+    const cancelling = trigger.cancelMigration('interrupted');
+    const cancel = await f.peer.nextCommand();
+    expect(cancel.execute).toBe('migrate_cancel');
+    f.peer.reply(cancel);
+    f.state.migrate = { status: 'cancelled' };
+    f.migration('cancelled', T0 + 2);
+    expect(await cancelling).toBe('cancelled');
+    expect((await trigger.finished).outcome).toBe('cancelled');
+    expect(h.failures).toEqual([{ code: 'qemu-cancelled', message: 'the trigger cancelled the migration: interrupted' }]);
+  });
+
+  it('qemu trigger — cancelMigration() in the pause window cancels through the window (the handler still running), never migrate-continue', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    const cancelling = trigger.cancelMigration('interrupted');
+    const cancel = await f.peer.nextCommand();
+    expect(cancel.execute).toBe('migrate_cancel');
+    expect(h.window!.signal.aborted).toBe(true);
+    f.peer.reply(cancel);
+    f.state.migrate = { status: 'cancelled' };
+    f.migration('cancelled', T0 + 3);
+    expect(await cancelling).toBe('cancelled');
+    h.answer({ decision: 'continue' });
+    const report = await trigger.finished;
+    expect(report.pause).toMatchObject({ outcome: 'cancelled', sent: 'migrate_cancel', detail: 'interrupted' });
+    expect(f.issued.filter((c) => c === 'migrate-continue')).toEqual([]);
+  });
+
   it('qemu trigger — bad options are refused with BAD_OPTIONS before any socket is opened', async () => {
     const h = controllable().handler;
     await expect(QemuTrigger.attach({ source: 'unix:/x', handler: { ...h, onPause: undefined } as unknown as MigrationPhaseHandler })).rejects.toThrow(/missing onPause/);

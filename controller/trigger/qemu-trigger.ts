@@ -7,7 +7,7 @@
  */
 import { Subject } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
-import type { Logger } from 'p4runtime-ts';
+import type { Logger, TimerHandle } from 'p4runtime-ts';
 import { QmpClient, QmpError } from '../qmp/index.js';
 import type { QmpEvent } from '../qmp/index.js';
 import { QemuTriggerError } from './errors.js';
@@ -57,6 +57,13 @@ export class QemuTrigger {
   /** QEMU's timestamp of the destination's first RESUME after that STOP. */
   private resumedQemuAt: number | undefined;
   private closed = false;
+  /** Why the trigger itself cancelled the migration (cancelMigration), for the report. */
+  private cancelledWhy: string | undefined;
+  /** Why the pause window's command to QEMU failed, when it did. */
+  private pauseSendError: string | undefined;
+  private terminalSeen!: (status: string) => void;
+  /** Settles with QEMU's terminal status as soon as it is seen (before the handler runs). */
+  private readonly terminalP = new Promise<string>((r) => (this.terminalSeen = r));
   private leftPrecopy!: () => void;
   /** Settles when the migration leaves pre-copy (paused, ended, or monitor lost). */
   private readonly leftPrecopyP = new Promise<void>((r) => (this.leftPrecopy = r));
@@ -153,6 +160,55 @@ export class QemuTrigger {
   }
 
   /**
+   * Cancels the migration being followed (`migrate_cancel`; a VM held in `pre-switchover` through
+   * its pause window) so the VM runs on at the source, and waits up to `timeoutMs` for QEMU to
+   * end it. Resolves with QEMU's last status (`cancelled` once it did; `none` when no migration
+   * was started); rejects when QEMU could not be told. The handler then hears `onFailed` as usual.
+   */
+  async cancelMigration(why: string, timeoutMs = 3_000): Promise<string> {
+    const last = (): string => this.statuses[this.statuses.length - 1]?.status ?? 'none';
+    // Idle with our own `migrate` in flight is a migration too: QEMU may not have said so yet.
+    if (this.ending || (this.phaseValue === 'idle' && !this.startedByTrigger)) return last();
+    this.cancelledWhy = why;
+    if (this.pause && !this.pauseSent) {
+      this.pause.cancel(why);
+      if (!(await this.within(this.pauseAction, timeoutMs))) throw new QemuTriggerError('QMP', `migrate_cancel on ${this.source.description}: no answer within ${timeoutMs} ms`);
+      if (this.pauseSendError !== undefined) throw new QemuTriggerError('QMP', `migrate_cancel on ${this.source.description}: ${this.pauseSendError}`);
+    } else if (!this.pauseSent) {
+      try {
+        await this.source.execute('migrate_cancel', undefined, { timeoutMs });
+      } catch (e) {
+        throw QemuTriggerError.from(e, `migrate_cancel on ${this.source.description}`);
+      }
+    }
+    await this.within(this.terminalP, timeoutMs);
+    return last();
+  }
+
+  /**
+   * Lets a VM held in `pre-switchover` switch over now (`migrate-continue`, as `close()` does),
+   * without waiting for the handler; resolves true once QEMU was told (or the window had already
+   * closed), false when nothing was sent within `timeoutMs` or the command failed.
+   */
+  async releasePause(why: string, timeoutMs = 3_000): Promise<boolean> {
+    // No window open or coming (none asked for, or the migration ended): nothing holds the VM.
+    if (!this.pause) return !this.pauseWindow || this.ending;
+    if (!this.pauseSent) this.pause.release(why);
+    return (await this.within(this.pauseAction, timeoutMs)) && this.pauseSendError === undefined;
+  }
+
+  /** Whether `p` settled within `ms` on the trigger's clock. */
+  private async within(p: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const late = new Promise<false>((r) => (timer = this.opts.clock.setTimeout(() => r(false), ms)));
+    try {
+      return await Promise.race([p.then(() => true, () => true), late]);
+    } finally {
+      if (timer !== undefined) this.opts.clock.clearTimeout(timer);
+    }
+  }
+
+  /**
    * Stops following. A VM held in `pre-switchover` is released first; capabilities the trigger
    * switched on are switched off again when no migration runs; monitors it opened are closed.
    */
@@ -226,6 +282,7 @@ export class QemuTrigger {
       return;
     }
     if (this.pause && !this.pauseSent) this.pause.preempt(`QEMU moved to '${s.status}' before the trigger released it`);
+    if (TERMINAL_STATUSES.has(s.status)) this.terminalSeen(s.status);
     if (TERMINAL_STATUSES.has(s.status)) void this.finish(s.status as QemuMigrationReport['outcome']);
     else if (s.status !== 'cancelling' && phaseOf(s.status) !== this.phaseValue) this.setPhase(phaseOf(s.status), s);
   }
@@ -254,6 +311,7 @@ export class QemuTrigger {
         else await this.source.execute('migrate_cancel', undefined, { timeoutMs: this.opts.commandTimeoutMs });
       } catch (e) {
         const err = QmpError.from(e);
+        this.pauseSendError = err.message;
         this.pauseSent = { ...this.pauseSent, detail: `${this.pauseSent.detail ?? v.outcome}; ${v.send} failed: ${err.message}` };
         this.log.warn('releasing QEMU from pre-switchover failed', { command: v.send, code: err.code, error: err.message });
       }
@@ -277,6 +335,7 @@ export class QemuTrigger {
       outcome === 'completed' ? undefined
       : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' && this.pauseSent.outcome === 'late' ? { code: 'pause-deadline', message: this.pauseSent.detail ?? 'the pause deadline passed; the migration was cancelled' }
       : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' ? { code: 'pause-cancelled', message: this.pauseSent.detail ?? 'the pause handler cancelled the migration' }
+      : outcome === 'cancelled' && this.cancelledWhy !== undefined ? { code: 'qemu-cancelled', message: `the trigger cancelled the migration: ${this.cancelledWhy}` }
       : outcome === 'cancelled' ? { code: 'qemu-cancelled', message: 'the migration was cancelled (migrate_cancel by someone other than the trigger)' }
       : { code: 'qemu-failed', message: info?.errorDesc ?? 'QEMU reported the migration failed and gave no error-desc' };
     const report: QemuMigrationReport = {

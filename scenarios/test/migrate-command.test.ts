@@ -115,6 +115,8 @@ vms:
         '--trigger', `qemu:${addr(pair.source.qmpAddress)}`, '--qemu-destination', addr(pair.destination.qmpAddress), '--migrate-uri', pair.incomingUri, '--json']);
       expect(r.err.join('\n')).toMatch(/phase COMMITTED/);
       expect(r.code).toBe(0);
+      // The snapshot is staged before QEMU is asked to migrate, and the progress says so.
+      expect(r.err.join('\n')).toMatch(/pre-copy: snapshot staged, 20 slots; starting QEMU's migration to tcp:127\.0\.0\.1:\d+/);
       const report = JSON.parse(r.out[0] ?? '{}') as { outcome: string; qemu: { downtimeMs: number; heldMs: number; guestDowntimeMs: number } | null };
       expect(report.outcome).toBe('committed');
       // QEMU's downtime holds carryover's hold; the VM's own (its STOP at the source to its
@@ -291,6 +293,47 @@ vms:
     expect(out[0]).toMatch(/migration m-int \(VM vm-7, left in PRECOPY\): ROLLED BACK/);
     expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(0);
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+  }, 300_000);
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`migrate — Ctrl-C during QEMU's pre-copy (--trigger qemu: --migrate-uri, the built CLI): QEMU's migration is cancelled before the exit, the VM keeps running at the source, exit 130 saying so; recover --trigger then rolls the switches back (needs the build)${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const pair = await startQemuPair();
+    try {
+      const sock = pair.source.qmpAddress.replace(/^unix:/, '');
+      // A slow memory copy (8 KiB/s): QEMU stays in pre-copy for seconds after it starts.
+      const pre = await QmpClient.connect({ address: pair.source.qmpAddress });
+      await pre.execute('migrate-set-parameters', { 'max-bandwidth': 8192 });
+      await pre.close();
+      const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
+      const child = spawn(process.execPath, [bin, 'migrate', '--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-qint', '--pause-deadline-ms', '60000',
+        '--trigger', `qemu:${sock}`, '--migrate-uri', pair.incomingUri], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      let sent = false;
+      child.stderr.on('data', (b: Buffer) => {
+        err += b.toString();
+        if (err.includes("slots; starting QEMU's migration") && !sent) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 500);
+        }
+      });
+      const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+      expect(code, err).toBe(130);
+      expect(err).toMatch(/interrupted; QEMU's migration was cancelled: the VM keeps running at the source; the switches keep what the migration did so far .*run 'carryover recover --config .*site\.yaml --trigger qemu:.*'/);
+      const qmp = await QmpClient.connect({ address: pair.source.qmpAddress });
+      try {
+        expect((await qmp.execute<{ status: string }>('query-migrate')).status).toBe('cancelled');
+        expect((await qmp.execute<{ status: string }>('query-status')).status).toBe('running');
+      } finally {
+        await qmp.close();
+      }
+      const out: string[] = [];
+      expect(await runRecoverCommand(['--config', join(dir, 'site.yaml'), '--trigger', `qemu:${sock}`], { stdout: (l) => out.push(l), stderr: () => undefined })).toBe(0);
+      expect(out[0]).toMatch(/migration m-qint \(VM vm-7, left in (PRECOPY|ABORTED)[^)]*\): ROLLED BACK/);
+      expect(countVmSlots(dst, group as SlotGroupSpec, 9)).toBe(0);
+      for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
+    } finally {
+      await pair.stop();
+    }
   }, 300_000);
 
   it.skipIf(!opensslAvailable())('migrate — --transfer peer-to-peer over a mix of daemons and in-process devices is refused by --plan as by the run (exit 2), naming both sides (needs openssl)', async () => {

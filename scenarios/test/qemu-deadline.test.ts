@@ -176,4 +176,63 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU with a slow sync ${QEMU_SK
     for (const p of PORTS) expect(dst.rig.sim.dataplane.inject(UPLINK, tcp(p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
     expect((await journal.load('q-continue')).map((e) => e.type)).toContain('activated');
   }, 180_000);
+
+  /**
+   * `--migrate-uri`: carryover starts QEMU's migration only once the snapshot is staged at the
+   * destination. On a real switch the snapshot (a full scan of the slot group) takes tens of
+   * seconds while a small VM's memory is copied in a second or two: started first, QEMU reached
+   * its pause with nothing staged. Here the snapshot's install is held 2 s (a slow destination)
+   * and the destination QEMU asked meanwhile: no incoming migration yet.
+   */
+  it('qemu start — with --migrate-uri, QEMU is asked to migrate only after the snapshot is staged at the destination (its install held 2 s: the destination QEMU sees no incoming migration meanwhile), then the migration commits', async () => {
+    const s = (site = await startDemoSite('1:1', 'full'));
+    const src = s.sources[0]!;
+    const dst = s.destinations[0]!;
+    establish(src);
+    const q = (pair = await startQemuPair());
+    // The destination QEMU's monitor is the test's: carryover is not given it.
+    const incoming = await QmpClient.connect({ address: q.destination.qmpAddress, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
+    clients.push(incoming);
+    const seenWhileStaging: string[] = [];
+    let imports = 0;
+    // The snapshot's install at the destination is slow (as a full scan is on a real switch).
+    const slow = new Proxy(dst.api, {
+      get(t, k) {
+        if (k === 'importStaged') return async (...a: Parameters<DeviceApi['importStaged']>) => {
+          if (imports++ === 0) {
+            await new Promise((r) => setTimeout(r, 2_000));
+            seenWhileStaging.push((await incoming.execute<{ status?: string }>('query-migrate')).status ?? 'none');
+          }
+          return t.importStaged(...a);
+        };
+        const v: unknown = Reflect.get(t, k, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const progress: string[] = [];
+    const journal = new MemoryJournal();
+    const outcome = await executeMigration({
+      plan: s.plan,
+      trigger: { kind: 'qemu', source: q.source.qmpAddress, migrateUri: q.incomingUri },
+      migrationId: 'q-start',
+      journal,
+      journalDir: '/nonexistent',
+      defaultP4info: '',
+      connect: () => Promise.resolve({ apis: new Map<string, DeviceApi>([[src.name, src.api], [dst.name, slow]]), stop: () => Promise.resolve() }),
+      pauseDeadlineMs: 60_000,
+      onDeadline: 'abort',
+      progress: (l) => progress.push(l),
+    });
+    expect(seenWhileStaging).toEqual(['none']);
+    expect(outcome.run.aborted, JSON.stringify(outcome.run.aborted)).toBeUndefined();
+    expect(outcome.qemu?.outcome).toBe('completed');
+    const staging = progress.findIndex((l) => l.startsWith("pre-copy: staging the snapshot before starting QEMU's migration"));
+    const starting = progress.findIndex((l) => l === `pre-copy: snapshot staged, ${PORTS.length} slots; starting QEMU's migration to ${q.incomingUri}`);
+    expect(staging, progress.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(starting, progress.join('\n')).toBeGreaterThan(staging);
+    expect((await journal.load('q-start')).map((e) => e.type)).toContain('committed');
+    expect((await incoming.execute<{ status: string }>('query-status')).status).toBe('running');
+    expect(countVmSlots(dst.rig.sim, dst.rig.plugin.group, DEMO_VM.destinationId)).toBe(PORTS.length);
+    for (const p of PORTS) expect(dst.rig.sim.dataplane.inject(UPLINK, tcp(p, 'in', 901, 101, 0x18, 10)).kind).toBe('forward');
+  }, 180_000);
 });
