@@ -16,6 +16,7 @@ import type { MigrationPlan } from './plan/plan-migration.js';
 import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
 import { proofText } from './engine/final-proofs.js';
 import { FileJournal } from './journal/file-journal.js';
+import { claimVm, describeClaim, readClaim } from './journal/vm-claim.js';
 import { unfinishedMigrations } from './migrate/recover-migrations.js';
 import { parseQmpAddress } from './qmp/index.js';
 
@@ -170,6 +171,12 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stderr(`carryover migrate: --transfer peer-to-peer needs every device reached the same way: ${devices.filter((d) => d.plugin).map((d) => d.name).join(', ')} through plugin daemons, ${devices.filter((d) => !d.plugin).map((d) => d.name).join(', ')} in process; give them all a plugin daemon, or use --transfer controller`);
     return 2;
   }
+  // A migration of the VM running now (another carryover process) is not one left in flight.
+  const held = readClaim(inv.journal, plan.vm.name);
+  if (held && held.live !== false) {
+    io.stderr(`carryover migrate: ${describeClaim(plan.vm.name, held)}`);
+    return 2;
+  }
   // A migration left in flight refuses the plan as it would the run.
   const left = await unfinishedOf(inv, plan.vm.name);
   if (left.refuse !== undefined) {
@@ -183,6 +190,13 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   }
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
+  let release: () => void;
+  try {
+    release = claimVm(inv.journal, plan.vm.name, `migrate${typeof v['migration-id'] === 'string' ? ` ${v['migration-id']}` : ''}`);
+  } catch (e) {
+    io.stderr(`carryover migrate: ${(e as Error).message}`);
+    return 2;
+  }
   let outcome: MigrationOutcome;
   // Ctrl-C (or SIGTERM) stops at once; the journal has every step so far, and recover finishes
   // from it. Following QEMU, its migration is settled first: left running, it would hold the VM
@@ -227,6 +241,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     if (v['json']) io.stdout(JSON.stringify({ migrationId: v['migration-id'] ?? null, plan: planJson(plan), outcome: 'not-started', reason: err.code, detail: err.message }));
     return err.code === 'BAD_CONFIG' ? 2 : 1;
   } finally {
+    release();
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);
     // The migration may end (QEMU cancelled) before the interrupt has said so and exited.

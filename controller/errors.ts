@@ -31,6 +31,7 @@ export const CONTROLLER_ERROR_CODES = [
   'ILLEGAL_TRANSITION', // an event that the migration's current phase does not allow
   'JOURNAL', // the journal could not be written or read back
   'BAD_CONFIG', // configuration rejected at the edge
+  'VM_BUSY', // another carryover process is moving the VM now
   'INTERNAL', // anything else: a bug
 ] as const;
 

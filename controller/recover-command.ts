@@ -11,6 +11,7 @@ import { ControllerError } from './errors.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import type { Inventory } from './inventory/inventory.js';
 import { FileJournal } from './journal/file-journal.js';
+import { readClaim } from './journal/vm-claim.js';
 import { recoverMigrations, unfinishedMigrations } from './migrate/recover-migrations.js';
 import { recoveryAction } from './migration/transition.js';
 import type { RecoveredMigration, VmWhereabouts } from './migrate/recover-migrations.js';
@@ -122,9 +123,14 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
 
 async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: boolean, only: string | undefined): Promise<number> {
   const found = (await unfinishedMigrations(journal)).filter((s) => only === undefined || s.migrationId === only);
-  const rows = found.map((s) => ({ migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: recoveryAction(s).kind }));
+  // A migration whose controller still runs is unfinished but not left behind: listed as running.
+  const rows = found.map((s) => {
+    const held = readClaim(journal.dir, s.vm);
+    const running = held && held.live !== false ? { pid: held.pid, host: held.host, since: held.since, by: held.by } : null;
+    return { migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: recoveryAction(s).kind, running };
+  });
   if (json) io.stdout(JSON.stringify({ journal: journal.dir, unfinished: rows }));
   else if (rows.length === 0) io.stdout(`no unfinished migration in ${journal.dir}`);
-  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): left in ${r.phase}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.action}`);
+  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): ${r.running ? `running now in carryover ${r.running.by} (pid ${r.running.pid} on ${r.running.host}), in ${r.phase}` : `left in ${r.phase}`}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.running ? 'none while it runs' : r.action}`);
   return 0;
 }

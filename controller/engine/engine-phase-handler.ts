@@ -30,7 +30,7 @@ export interface EngineRun {
 /** The controller's reason for an error from any step. */
 export function reasonOfError(e: unknown): { reason: FailureReason; detail: string } {
   const err = ControllerError.from(e, 'migration');
-  const internal = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'INTERNAL';
+  const internal = err.code === 'ILLEGAL_TRANSITION' || err.code === 'JOURNAL' || err.code === 'BAD_CONFIG' || err.code === 'VM_BUSY' || err.code === 'INTERNAL';
   return { reason: internal ? 'PEER_REJECTED' : err.code, detail: err.message };
 }
 

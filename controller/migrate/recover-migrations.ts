@@ -21,10 +21,11 @@ import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
+import { claimVm } from '../journal/vm-claim.js';
 import type { MigrationPhase } from '../migration/events.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import { recoveryAction, replay } from '../migration/transition.js';
-import type { MigrationState } from '../migration/transition.js';
+import type { MigrationState, RecoveryAction } from '../migration/transition.js';
 import { QmpClient } from '../qmp/index.js';
 import { queryMigration } from '../trigger/qemu-queries.js';
 
@@ -87,6 +88,9 @@ export async function recoverMigrations(o: RecoverOptions): Promise<RecoveredMig
   return out;
 }
 
+/** What every recovered migration's result carries before its outcome is known. */
+type RecoveredBase = Pick<RecoveredMigration, 'migrationId' | 'vm' | 'phase' | 'failedDevices' | 'counters' | 'qemu'>;
+
 const COUNTERS_ZEROED = (destinations: readonly string[]): string =>
   `the VM's counter cells at ${destinations.join(', ')} set to zero with the rest of its state there (they may have held the sources' values, added in the pause); its count stays at the sources`;
 
@@ -95,8 +99,24 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
   const machine = await MigrationMachine.resume(migrationId, { journal: o.journal, now: () => Date.now(), logger });
   const s = machine.state;
   const action = recoveryAction(s);
-  const base = { migrationId, vm: s.vm, phase: s.phase, failedDevices: [] as string[], counters: undefined, qemu: undefined };
+  const base: RecoveredBase = { migrationId, vm: s.vm, phase: s.phase, failedDevices: [], counters: undefined, qemu: undefined };
   if (action.kind === 'none') return { ...base, outcome: 'nothing-to-do', detail: s.phase === 'COMMITTED' ? 'committed and the sources cleaned' : 'aborted and rolled back' };
+  // Unfinished in the journal, but its controller still runs: not left behind, and not ours to undo.
+  let release: () => void;
+  try {
+    release = claimVm(o.inventory.journal, s.vm, `recover ${migrationId}`);
+  } catch (e) {
+    return { ...base, outcome: 'failed', detail: `nothing was changed: ${(e as Error).message}` };
+  }
+  try {
+    return await recoverClaimed(o, machine, migrationId, action, logger, base);
+  } finally {
+    release();
+  }
+}
+
+async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migrationId: string, action: RecoveryAction, logger: Logger, base: RecoveredBase): Promise<RecoveredMigration> {
+  const s = machine.state;
   o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
   const vm = o.inventory.vms.get(s.vm);
   const missing = [...s.sources, ...s.destinations].filter((n) => !o.inventory.devices.has(n));

@@ -5,8 +5,9 @@
  * the destination) and its journal file is all that remains. Recovery starts fresh plugins that
  * remember nothing and finishes each migration the way its last journalled phase allows.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
@@ -146,6 +147,31 @@ vms:
     expect(slots(src, SRC_ID)).toBe(0);
   }, 300_000);
   const refusedLines: string[] = [];
+
+  it('recover — a migration whose controller still runs is not left behind: recover changes nothing and --list says it runs, a second migrate is refused naming that process; once the process is gone, recover rolls it back', async () => {
+    await controllerStoppingAt('PRECOPY', 'm-live');
+    // The controller of m-live, still running: a carryover process holding the VM's claim.
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'carryover-migrate'], { stdio: 'ignore' });
+    await new Promise((res) => holder.once('spawn', res));
+    try {
+      await writeFile(join(dir, 'journal', 'vm-7.running'), JSON.stringify({ pid: holder.pid, host: hostname(), since: '2026-12-06T18:00:00.000Z', by: 'migrate m-live' }));
+      const r = await recover();
+      expect(r.code).toBe(1);
+      expect(r.out[0]).toMatch(new RegExp(`FAILED — nothing was changed: VM vm-7 is being moved now by carryover migrate m-live \\(pid ${holder.pid} on `));
+      expect(slots(dst, DST_ID)).toBe(PORTS.length); // still staged: not undone under its controller
+      expect((await recover('--list')).out.join('\n')).toMatch(/m-live \(VM vm-7\): running now in carryover migrate m-live .*recovery: none while it runs/);
+      const err: string[] = [];
+      expect(await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'], { stdout: () => undefined, stderr: (l) => err.push(l) })).toBe(2);
+      expect(err.join('\n')).toMatch(/VM vm-7 is being moved now by carryover migrate m-live/);
+    } finally {
+      holder.kill();
+      await new Promise((res) => holder.once('exit', res));
+    }
+    const after = await recover();
+    expect(after.code).toBe(0);
+    expect(after.out[0]).toMatch(/ROLLED BACK/);
+    expect(slots(dst, DST_ID)).toBe(0);
+  }, 300_000);
 
   it('recover — stopped with the source frozen: the source forwards the VM\'s traffic again, the destination holds nothing of it', async () => {
     await controllerStoppingAt('FROZEN', 'm-frz');
