@@ -296,7 +296,7 @@ async function unfinishedOf(inv: Inventory, vm: string): Promise<{ refuse?: stri
   const inFlight = left.filter((s) => s.phase !== 'ABORTED' && s.phase !== 'COMMITTED');
   const ended = left.filter((s) => s.phase === 'ABORTED' || s.phase === 'COMMITTED');
   return {
-    ...(inFlight.length > 0 ? { refuse: `VM ${vm} has a migration its controller left in flight: ${list(inFlight)}; its devices may hold a frozen source or staged state. Run 'carryover recover --config <this inventory>' first (carryover recover --help)` } : {}),
+    ...(inFlight.length > 0 ? { refuse: `VM ${vm} has a migration its controller left in flight: ${list(inFlight)}; its devices may hold a frozen source or staged state. Run 'carryover recover --config ${inv.source}' first (carryover recover --help)` } : {}),
     ...(ended.length > 0 ? { warn: `earlier migrations of VM ${vm} ended without their cleanup finishing everywhere: ${list(ended)}; 'carryover recover' retries it` } : {}),
   };
 }
@@ -336,7 +336,7 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
   return [
     `migration ${outcome.migrationId}: ${headline(outcome)}`,
     ...outcome.translations.map((t) => `  translated: ${t}`),
-    `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots, ${Math.max(0, outcome.rounds.length - 1)} delta rounds (${outcome.rounds.slice(1).join(', ') || 'none'})`,
+    `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}`,
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),

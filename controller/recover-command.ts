@@ -131,6 +131,6 @@ async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: 
   });
   if (json) io.stdout(JSON.stringify({ journal: journal.dir, unfinished: rows }));
   else if (rows.length === 0) io.stdout(`no unfinished migration in ${journal.dir}`);
-  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): ${r.running ? `running now in carryover ${r.running.by} (pid ${r.running.pid} on ${r.running.host}), in ${r.phase}` : `left in ${r.phase}`}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.running ? 'none while it runs' : r.action}`);
+  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): ${r.running ? `running now in carryover ${r.running.by} (pid ${r.running.pid} on ${r.running.host}), in ${r.phase}` : `left in ${r.phase}`}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.running ? 'none while it runs' : r.action === 'ask-trigger' ? 'ask-trigger (activated: it needs to know where the VM runs — --trigger qemu:SOCK, or --vm-at source|destination)' : r.action}`);
   return 0;
 }

@@ -94,7 +94,7 @@ export async function resolveVmId(src: VmStateSource, vm: number | bigint | stri
     return k !== undefined && 'value' in k && k.value === want;
   });
   const id = entries[0]?.params[map.vmIdParam];
-  if (id === undefined) throw new EdgePluginError('VM_UNKNOWN', `VM '${vm}' is not in table '${map.table}' on this switch; add it there or pass the VM id`);
+  if (id === undefined) throw new EdgePluginError('VM_UNKNOWN', `VM '${vm}' is not in table '${map.table}' on this switch; your controller lays the VM out there (its address → its id on this switch and its port) before carryover can move it`);
   return Number(id);
 }
 

@@ -250,7 +250,11 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         } else if (n > 0) o.progress(`pre-copy round ${rounds.length - 1}: ${n} slots`);
       }
     });
-    const phases = machine.phases$.subscribe((c) => o.progress(`phase ${c.phase}`));
+    const phases = machine.phases$.subscribe((c) => {
+      o.progress(`phase ${c.phase}`);
+      // The snapshot can be the longest quiet stretch of a migration: say why before it starts.
+      if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
+    });
     const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}) });
     const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, translations: machine.state.translations, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
