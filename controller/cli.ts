@@ -339,6 +339,8 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     `  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}`,
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
+    // 1:N: flows go where their paths hit, a VM's counters cannot be split by flow.
+    ...(plan && !r.aborted && plan.edgeDestinations.length > 1 ? [`  counters: the VM's per-VM counts were added at ${plan.destinations[0]?.name ?? '?'} (one destination: they are not split by flow), its pinholes' direct counters there too`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
     ...(outcome.qemu?.outcome ? [`  QEMU: migration ${outcome.qemu.outcome} — the VM runs at the ${outcome.qemu.outcome === 'completed' ? 'destination' : 'source'}`] : []),
     ...(outcome.qemu ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms${outcome.qemu.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${outcome.qemu.guestDowntimeMs.toFixed(1)} ms`}`] : []),

@@ -376,6 +376,14 @@ describe('migration engine — rollback at every step', () => {
     expect(lines[0]).toBe('migration m1: ABORTED (DEVICE_UNREACHABLE) — ROLLBACK INCOMPLETE at dst: run carryover recover once it answers this controller again');
   });
 
+  it('engine — the report of a 1:N move names the one destination that took the VM\'s counters; a 1:1 report has no such line', async () => {
+    const split = planMigration(inv, 'vm-7', 'host-a', 'host-c');
+    const run = { rounds: [], sync: undefined, committed: { deleted: 0, skipped: 0 }, aborted: undefined };
+    const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [0], translations: [] }, split);
+    expect(lines).toContain(`  counters: the VM's per-VM counts were added at ${split.destinations[0]?.name} (one destination: they are not split by flow), its pinholes' direct counters there too`);
+    expect(migrateReportLines({ migrationId: 'm1', run, rounds: [0], translations: [] }, planMigration(inv, 'vm-7', 'host-a', 'host-b')).join('\n')).not.toContain('counters:');
+  });
+
   it('engine — a destination claiming more free slots than it has slots is refused at negotiation: nothing prepared anywhere', async () => {
     const { engine, dev } = await setup();
     dst(dev).claimedSlots = { total: 1000, free: 5000 };
