@@ -46,10 +46,11 @@ describe('inventory — plugin daemons and the controller identity', () => {
   const bad: [string, (s: string) => string, RegExp][] = [
     ['a daemon device without a controller section', (s) => s.replace(/controller:\n {2}tls: .*\n {2}signingKey: dc-a\.key\n/, ''), /site\.yaml:2: controller: got nothing; expected a controller section \(tls: \{ ca, cert, key \}, signingKey\): edge-1 is reached through plugin daemons/],
     ['a controller section without a domain', (s) => s.replace('domain: dc-a\n', ''), /site\.yaml:\d*:? ?domain: got nothing; expected this controller's domain name: its tickets are signed under it/],
-    ['a signing key that is not Ed25519', (s) => s.replace('signingKey: dc-a.key', 'signingKey: ctl.key'), /site\.yaml:5: controller\.signingKey: got "ctl\.key"; expected a PEM file holding an Ed25519 private key; .*ctl\.key does not/],
+    ['a signing key that is not Ed25519', (s) => s.replace('signingKey: dc-a.key', 'signingKey: ctl.key'), /site\.yaml:5: controller\.signingKey: got "ctl\.key"; expected a PEM file holding an Ed25519 private key; .*ctl\.key holds an? [A-Z ]*PRIVATE KEY$/],
     ['a public key given as the signing key', (s) => s.replace('signingKey: dc-a.key', 'signingKey: dc-a.pub.pem'), /controller\.signingKey: got "dc-a\.pub\.pem"; expected a PEM file holding an Ed25519 private key/],
     ['a missing certificate file', (s) => s.replace('cert: ctl.pem', 'cert: nope.pem'), /site\.yaml:4: controller\.tls\.cert: got "nope\.pem"; expected a readable PEM file \(certificate\); cannot read .*nope\.pem: ENOENT/],
-    ['a key where the CA belongs', (s) => s.replace('ca: ca.pem', 'ca: ctl.key'), /controller\.tls\.ca: got "ctl\.key"; expected a PEM file holding a certificate/],
+    ['a key where the CA belongs', (s) => s.replace('ca: ca.pem', 'ca: ctl.key'), /controller\.tls\.ca: got "ctl\.key"; expected a PEM file holding a certificate; .*ctl\.key holds an? [A-Z ]*PRIVATE KEY$/],
+    ['a certificate where the key belongs', (s) => s.replace('key: ctl.key', 'key: ctl.pem'), /controller\.tls\.key: got "ctl\.pem"; expected a PEM file holding a private key; .*ctl\.pem holds a CERTIFICATE$/],
     ['a plugin address without a port', (s) => s.replace('127.0.0.1:50051', '127.0.0.1'), /site\.yaml:7: devices\.edge-1\.plugin\.address: got "127\.0\.0\.1"; expected 'host:port'/],
     ['an unknown field in plugin', (s) => s.replace('serverName: edge-1.dc-a', 'sni: edge-1.dc-a'), /devices\.edge-1\.plugin\.sni: got "edge-1\.dc-a"; expected no field 'sni' here; allowed: address, serverName/],
     ['an in-process device without its address', (s) => s.replace('address: 127.0.0.1:9560, ', ''), /devices\.edge-2\.address: got nothing; expected 'host:port'/],

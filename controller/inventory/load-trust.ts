@@ -51,7 +51,7 @@ export function pemFileField(f: Field, base: string, kind: PemKind): string {
       return false;
     }
   })();
-  if (!ok) throw f.fail(`a PEM file holding a${kind.startsWith('E') ? 'n' : ''} ${kind}; ${path} does not`);
+  if (!ok) throw f.fail(`a PEM file holding a${kind.startsWith('E') ? 'n' : ''} ${kind}; ${path} holds ${pemHolds(text)}`);
   return path;
 }
 
@@ -97,4 +97,11 @@ export function peerEntry(name: string, f: Field, base: string): InventoryPeer {
     identity: f.at('identity').string("the CN or subjectAltName the peer controller's certificate carries, e.g. controller-dc-b"),
     ticketKey: pemFileField(f.at('ticketKey'), base, 'Ed25519 public key'),
   });
+}
+
+/** What a file's PEM blocks say they hold ("a CERTIFICATE", "an EC PRIVATE KEY"), or that it holds no PEM. */
+function pemHolds(text: string): string {
+  const kinds = [...new Set([...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1] as string))];
+  if (kinds.length === 0) return 'no PEM block';
+  return kinds.map((k) => `${/^[AEIOU]/.test(k) ? 'an' : 'a'} ${k}`).join(' and ');
 }
