@@ -49,6 +49,7 @@ function line(r: RecoveredMigration): string[] {
     `migration ${r.migrationId} (VM ${r.vm}, left in ${r.phase}): ${r.outcome.toUpperCase().replace(/-/g, ' ')} — ${r.detail}`,
     ...(r.qemu ? [`  QEMU: ${r.qemu}`] : []),
     ...(r.counters ? [`  counters: ${r.counters}`] : []),
+    ...(r.inventory ? [`  inventory: ${r.inventory}`] : []),
   ];
 }
 

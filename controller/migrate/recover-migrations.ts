@@ -63,6 +63,8 @@ export interface RecoveredMigration {
   readonly counters: string | undefined;
   /** What QEMU said and was told, when its monitor was given. */
   readonly qemu: string | undefined;
+  /** When the VM now runs at the destination: the inventory change the operator makes (carryover never edits it). */
+  readonly inventory?: string;
 }
 
 /** Unfinished migrations in `journal` (all, or those of `vm`): each with its state. */
@@ -174,7 +176,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `activated at the destination; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
-        return { ...base, qemu: qemuNote, counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, outcome: 'committed', detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
+        return { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, outcome: 'committed', detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
       if (action.kind === 'clean-sources' || where === 'destination') {
         if (s.phase === 'ACTIVATED') await machine.record({ type: 'committed' });
@@ -182,7 +184,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
-        return { ...base, qemu: qemuNote, outcome: s.phase === 'ACTIVATED' ? 'committed' : 'sources-cleaned', detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
+        return { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: s.phase === 'ACTIVATED' ? 'committed' : 'sources-cleaned', detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
       // Roll back: the source stays authoritative.
       const reason = action.kind === 'roll-back' ? action.reason : 'CONTROLLER_RESTARTED';
@@ -260,4 +262,13 @@ async function cancelQemu(qmp: QmpClient, note: string | undefined): Promise<str
   }
   if (info.status === 'completed') return `${note ? `${note}; ` : ''}QEMU completed the migration without carryover's activation: the VM runs at the destination without its network state, which stays at the source`;
   return `${note ? `${note}; ` : ''}QEMU's migration status is '${info.status}'`;
+}
+
+/** The inventory change after a VM moved to `s`'s destinations: the host their edges serve, when that is one host. */
+function inventoryStep(inv: Inventory, s: MigrationState): string {
+  const hosts = new Set(s.destinations.flatMap((d) => (inv.devices.get(d)?.role === 'edge' ? (inv.devices.get(d)?.hosts ?? []) : [])));
+  const [host] = hosts;
+  return hosts.size === 1 && host !== undefined
+    ? `${s.vm} runs on ${host} now; set vms.${s.vm}.host to ${host} before its next migration`
+    : `${s.vm} runs behind ${s.destinations.join(', ')} now; set vms.${s.vm}.host to the host it runs on before its next migration`;
 }

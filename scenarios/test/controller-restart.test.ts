@@ -197,6 +197,8 @@ vms:
     const r = await recover('--vm-at', 'destination');
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/COMMITTED — the VM runs at the destination; 12 slots deleted at edge-a/);
+    // As migrate does after a commit: the inventory change is the operator's, and said.
+    expect(r.out).toContain('  inventory: vm-7 runs on host-b now; set vms.vm-7.host to host-b before its next migration');
     expect(slots(src, SRC_ID)).toBe(0);
     expect(passesAtDestination()).toBe(true);
     expect((await events('m-act')).slice(-2)).toEqual(['committed', 'source-cleaned']);
