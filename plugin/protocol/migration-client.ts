@@ -113,6 +113,12 @@ class RemoteDevice implements RemoteDeviceApi {
    * TLS handshake tells a refused certificate (UNAUTHORIZED) from an absent peer.
    */
   private async explain(f: DeviceApiFailure, what: string): Promise<DeviceApiFailure> {
+    // The name checked is not on the daemon's certificate: a configuration matter, said as one.
+    const names = /Host: (.*?)\.? is not (?:in the cert's altnames|cert's CN): (.*?)\.?(?: Resolution note:| \(gRPC|$)/.exec(f.message);
+    if (names) {
+      const name = this.tls.serverName ?? names[1] ?? '?';
+      return new DeviceApiFailure('UNAUTHORIZED', `${what}: the daemon at ${this.o.address} presents a certificate for ${names[2] ?? '?'}, not for '${name}'${this.tls.serverName ? " (the inventory's plugin.serverName)" : ''}; set serverName to one of its names, or give the daemon a certificate with subjectAltName DNS:${name}`, { cause: f });
+    }
     if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
     const d = await diagnoseTls(this.o.address, this.tls);
     if (d.kind === 'refused') return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; check that both sides' certificates are valid and signed by the CA the other trusts`, { cause: f });

@@ -94,8 +94,20 @@ vms:
     daemons.splice(daemons.indexOf(refusing), 1);
   }, 300_000);
 
+  it('migrate over daemons — a serverName the daemon\'s certificate does not carry: refused before anything moves, naming serverName and the names the certificate has', async () => {
+    const dstDaemon = await daemon(dst, 'edge-b', 22);
+    const r = await migrate(site(srcDaemon.address, dstDaemon.address).replace('serverName: edge-b', 'serverName: edge-x'), 'm-sni');
+    daemons.splice(daemons.indexOf(dstDaemon), 1);
+    await dstDaemon.stop();
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
+    expect(report).toMatchObject({ outcome: 'aborted', snapshotSlots: 0 });
+    expect(String(report['detail'])).toMatch(/device edge-b: Capabilities: the daemon at 127\.0\.0\.1:\d+ presents a certificate for IP Address:127\.0\.0\.1, DNS:edge-b, not for 'edge-x' \(the inventory's plugin\.serverName\); set serverName to one of its names, or give the daemon a certificate with subjectAltName DNS:edge-x$/);
+    expect(countVmSlots(dst, group, 9)).toBe(0);
+  }, 300_000);
+
   it('migrate over daemons — the VM moves through both daemons: exit 0, the destination admits its flows, the source is cleaned', async () => {
-    const dstDaemon = await daemon(dst, 'edge-b', 21);
+    const dstDaemon = await daemon(dst, 'edge-b', 23);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('drop');
     const r = await migrate(site(srcDaemon.address, dstDaemon.address), 'm-daemons');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
