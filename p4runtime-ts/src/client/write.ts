@@ -230,7 +230,10 @@ export async function writeUpdates(ctx: WriteContext, updates: readonly P4Update
   if (fatal) throw fatal;
   if (failures.length > 0) {
     failures.sort((a, b) => a.index - b.index);
-    ctx.logger.warn('write had failed updates', { failed: failures.length, total: drawn });
+    // The caller gets the error with every failure; callers that expect some (an INSERT that may
+    // exist already) would otherwise fill a log with warnings that say nothing of which.
+    const first = failures[0];
+    ctx.logger.debug('write had failed updates', { failed: failures.length, total: drawn, ...(first ? { first: `${first.code}: ${first.entity}: ${first.message}` } : {}) });
     throw writeFailedError(failures, drawn, lastCause);
   }
 }
