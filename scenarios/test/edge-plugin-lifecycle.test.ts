@@ -66,7 +66,8 @@ describe('edge plugin lifecycle on the sim', () => {
     } finally {
       await lender.close();
     }
-  });
+    // readVmState on bmv2 reads the whole slot group in-band (12–19 s here): not a timing check.
+  }, 120_000);
 
   it('refuses a lent session that is not primary (NOT_PRIMARY, the fix named), and connection options beside a lent session', async () => {
     const s = await sim('full');
