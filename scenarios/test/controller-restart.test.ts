@@ -10,9 +10,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration, runMigrateCommand, runRecoverCommand } from '../../controller/index.js';
+import { runMigrateCommand, runRecoverCommand } from '../../controller/index.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { buildTcpFrame } from '../../sim/workload/index.js';
@@ -21,6 +20,8 @@ import { QmpClient } from '../../controller/qmp/index.js';
 import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 import type { QemuPair } from '../../controller/testing/qemu-pair.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
+import { controllerStoppingAt as stopAt } from '../stopping-controller.js';
+import type { StopAt } from '../stopping-controller.js';
 
 const VM = 0x0a000005;
 const REMOTE = 0xc6336409;
@@ -46,8 +47,6 @@ async function sim(vmId: number): Promise<SimSwitch> {
   return rig.sim;
 }
 
-/** Where a controller stops: after pre-copy, with the source frozen, once activated, or once committed. */
-type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'ACTIVATED' | 'COMMITTED';
 
 describe('controller restart — carryover recover finishes what a stopped controller left', () => {
   let dir: string;
@@ -76,37 +75,8 @@ vms:
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A controller of our own that migrates vm-7 with a journal in the inventory's directory and stops at `at` without a word to anyone. */
-  async function controllerStoppingAt(at: StopAt, id: string): Promise<void> {
-    const inv = loadInventory(config);
-    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
-    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
-    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO, domain: 'default', controller: undefined, scope });
-    const file = new FileJournal(inv.journal);
-    // SYNCED: the process dies after the activation reached the destination, before `activated` was durable.
-    const journal = at === 'SYNCED' ? { append: (m: string, e: { type: string }) => (e.type === 'activated' ? Promise.reject(new Error('the controller died')) : file.append(m, e as Parameters<FileJournal['append']>[1])), load: (m: string) => file.load(m), list: () => file.list() } : file;
-    try {
-      const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
-      const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
-      await engine.prepare();
-      const paused$ = new Subject<void>();
-      const rounds = engine.precopy(paused$);
-      setTimeout(() => paused$.next(), 50);
-      await rounds;
-      if (at === 'FROZEN') {
-        await connected.apis.get('edge-a')?.freeze({ migrationId: id, vm: '10.0.0.5' });
-        await machine.record({ type: 'frozen' });
-      }
-      if (at === 'ACTIVATED' || at === 'COMMITTED') await engine.pauseSync();
-      if (at === 'SYNCED') await expect(engine.pauseSync()).rejects.toThrow(/the controller died/);
-      if (at === 'COMMITTED') await machine.record({ type: 'committed' });
-      expect(machine.state.phase).toBe(at);
-    } finally {
-      // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
-      await connected.stop();
-      await file.close();
-    }
-  }
+  /** A controller of our own that migrates vm-7 and stops at `at` without a word to anyone. */
+  const controllerStoppingAt = (at: StopAt, id: string): Promise<void> => stopAt(config, P4INFO, at, id);
 
   const recover = async (...extra: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
     const o: string[] = [];

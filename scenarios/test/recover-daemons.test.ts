@@ -8,9 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subject } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration, runRecoverCommand } from '../../controller/index.js';
+import { runRecoverCommand } from '../../controller/index.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
@@ -20,6 +19,7 @@ import type { DomainFiles } from '../domain-files.js';
 import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
 import { establish, returnSegment } from '../migration-fixture.js';
 import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
+import { controllerStoppingAt as stopAt } from '../stopping-controller.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 const PORTS = Array.from({ length: 10 }, (_, i) => 34_000 + i);
@@ -71,32 +71,7 @@ vms:
   }
 
   /** A controller that migrates vm-7 over the daemons and stops at `at` without a word to anyone (the daemons stay up). */
-  async function controllerStoppingAt(at: 'FROZEN' | 'ACTIVATED', id: string): Promise<void> {
-    const inv = loadInventory(config);
-    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
-    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
-    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO_PATH, domain: inv.domain, controller: inv.controller, scope });
-    const journal = new FileJournal(inv.journal);
-    try {
-      const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
-      const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
-      await engine.prepare();
-      const paused$ = new Subject<void>();
-      const rounds = engine.precopy(paused$);
-      setTimeout(() => paused$.next(), 50);
-      await rounds;
-      if (at === 'FROZEN') {
-        await connected.apis.get('edge-a')?.freeze({ migrationId: id, vm: '10.0.0.5' });
-        await machine.record({ type: 'frozen' });
-      } else {
-        await engine.pauseSync();
-      }
-      expect(machine.state.phase).toBe(at);
-    } finally {
-      await connected.stop();
-      await journal.close();
-    }
-  }
+  const controllerStoppingAt = (at: 'FROZEN' | 'ACTIVATED', id: string): Promise<void> => stopAt(config, P4INFO_PATH, at, id);
 
   const recover = async (...extra: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
     const out: string[] = [];

@@ -1,0 +1,52 @@
+/**
+ * A controller that stops mid-migration without a word to anyone (killed, its host down), for
+ * the recovery tests: it migrates vm-7 from host-a to host-b of an inventory (edge-a → edge-b),
+ * journals in the inventory's directory, and ends at the phase asked, its device connections
+ * closed, nothing aborted or deleted. Not product code.
+ */
+import { Subject } from 'rxjs';
+import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration } from '../controller/index.js';
+import type { MigrationJournal } from '../controller/index.js';
+
+/** Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not), or committed. */
+export type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'ACTIVATED' | 'COMMITTED';
+
+/**
+ * Runs migration `id` of vm-7 over `config`'s devices and stops at `at` (SYNCED: the activation
+ * reached the destination, the process died before `activated` was durable); throws unless the
+ * journal then says `at`.
+ */
+export async function controllerStoppingAt(config: string, defaultP4info: string, at: StopAt, id: string): Promise<void> {
+  const inv = loadInventory(config);
+  const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+  const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
+  const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info, domain: inv.domain, controller: inv.controller, scope });
+  const file = new FileJournal(inv.journal);
+  const journal: MigrationJournal = at === 'SYNCED'
+    ? { append: (m, e) => (e.type === 'activated' ? Promise.reject(new Error('the controller died')) : file.append(m, e)), load: (m) => file.load(m), list: () => file.list() }
+    : file;
+  try {
+    const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
+    const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
+    await engine.prepare();
+    const paused$ = new Subject<void>();
+    const rounds = engine.precopy(paused$);
+    setTimeout(() => paused$.next(), 50);
+    await rounds;
+    if (at === 'FROZEN') {
+      await connected.apis.get('edge-a')?.freeze({ migrationId: id, vm: '10.0.0.5' });
+      await machine.record({ type: 'frozen' });
+    }
+    if (at === 'ACTIVATED' || at === 'COMMITTED') await engine.pauseSync();
+    if (at === 'SYNCED') {
+      const died = await engine.pauseSync().then(() => false, (e: unknown) => /the controller died/.test(String(e)));
+      if (!died) throw new Error('SYNCED: expected the pause to fail on the journal write of `activated`');
+    }
+    if (at === 'COMMITTED') await machine.record({ type: 'committed' });
+    if (machine.state.phase !== at) throw new Error(`the stopping controller ended in ${machine.state.phase}, not ${at}`);
+  } finally {
+    // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
+    await connected.stop();
+    await file.close();
+  }
+}
