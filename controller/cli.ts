@@ -343,13 +343,18 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     ...(plan && !r.aborted && plan.edgeDestinations.length > 1 ? [`  counters: the VM's per-VM counts were added at ${plan.destinations[0]?.name ?? '?'} (one destination: they are not split by flow), its pinholes' direct counters there too`] : []),
     ...(outcome.crossDomain ? [`  domain ${outcome.crossDomain.peer}: destinations ${outcome.crossDomain.destinations.join(', ')}; federation calls inside the pause: ${outcome.crossDomain.callsInPause.join(', ') || 'none'}`] : []),
     ...(outcome.qemu?.outcome ? [`  QEMU: migration ${outcome.qemu.outcome} — the VM runs at the ${outcome.qemu.outcome === 'completed' ? 'destination' : 'source'}`] : []),
-    ...(outcome.qemu?.outcome === 'cancelled' || outcome.qemu?.outcome === 'failed' ? [`  QEMU downtime: none reported (QEMU's migration ${outcome.qemu.outcome}; the VM ran on at the source${outcome.qemu.heldMs === undefined ? '' : `, after carryover held it ${outcome.qemu.heldMs.toFixed(1)} ms in pre-switchover`})`] : []),
-    ...(outcome.qemu && outcome.qemu.outcome !== 'cancelled' && outcome.qemu.outcome !== 'failed' ? [`  QEMU downtime: ${outcome.qemu.downtimeMs ?? '?'} ms, of which carryover held the VM ${outcome.qemu.heldMs?.toFixed(1) ?? '?'} ms${outcome.qemu.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${outcome.qemu.guestDowntimeMs.toFixed(1)} ms`}`] : []),
+    ...(outcome.qemu ? [`  QEMU downtime: ${qemuDowntime(outcome.qemu)}`] : []),
     ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
     ...(r.unfinished ? [`  reason: ${r.unfinished.reason}: ${r.unfinished.detail}`] : []),
     // carryover never edits the operator's inventory; a stale host would aim the next move at a switch the VM left.
     ...(plan && !r.aborted ? [`  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
   ];
+}
+
+/** QEMU's downtime and carryover's hold; a migration QEMU cancelled or failed reports none. */
+function qemuDowntime(q: NonNullable<MigrationOutcome['qemu']>): string {
+  if (q.outcome === 'cancelled' || q.outcome === 'failed') return `none reported (QEMU's migration ${q.outcome}; the VM ran on at the source${q.heldMs === undefined ? '' : `, after carryover held it ${q.heldMs.toFixed(1)} ms in pre-switchover`})`;
+  return `${q.downtimeMs ?? '?'} ms, of which carryover held the VM ${q.heldMs?.toFixed(1) ?? '?'} ms${q.guestDowntimeMs === undefined ? '' : `; the VM stopped at the source to running at the destination: ${q.guestDowntimeMs.toFixed(1)} ms`}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * same cookie, or the same P4Info from another build — is used as it is. Another program is
  * refused (PIPELINE_MISMATCH, nothing touched) unless `replacePipeline` asks for the push at start.
  */
-import { P4RuntimeError, pipelineCookie, sameP4Info } from 'p4runtime-ts';
+import { pipelineCookie, sameP4Info } from 'p4runtime-ts';
 import type { Logger, P4Schema, P4Switch, p4 } from 'p4runtime-ts';
 import { EdgePluginError } from './errors.js';
 
@@ -49,18 +49,14 @@ export interface PipelineCheckInput {
   readonly when: 'start' | 'reconnect';
 }
 
-const NO_PIPELINE = new Set(['FAILED_PRECONDITION', 'NOT_FOUND']);
-
 const hex = (c: bigint | undefined): string => (c === undefined ? 'no cookie' : `0x${c.toString(16)}`);
 
 /** The switch's P4Info and cookie, or undefined when it runs no pipeline. */
 async function runningPipeline(sw: P4Switch): Promise<{ readonly p4info: p4.config.v1.P4Info; readonly cookie: bigint | undefined } | undefined> {
   try {
-    const c = await sw.getPipeline('P4INFO_AND_COOKIE');
-    // Some targets answer an empty config rather than an error.
-    return c.p4info && (c.p4info.tables?.length || c.p4info.actions?.length || c.p4info.pkgInfo) ? { p4info: c.p4info, cookie: c.cookie } : undefined;
+    const c = await sw.currentPipeline('P4INFO_AND_COOKIE');
+    return c?.p4info ? { p4info: c.p4info, cookie: c.cookie } : undefined;
   } catch (e) {
-    if (e instanceof P4RuntimeError && NO_PIPELINE.has(e.code)) return undefined;
     throw EdgePluginError.from(e, 'reading the switch\'s pipeline (GetForwardingPipelineConfig)');
   }
 }

@@ -342,8 +342,9 @@ export class MigrationEngine {
         // forever: a device that never answers is left to the rollback's own retries.
         const settled = await raceTimer(work.then(() => true, () => true), this.o.settleMs ?? 5_000, this.scheduler, false);
         if (!settled) this.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: this.o.settleMs ?? 5_000 });
-        const took = settled ? `it finished ${Math.round(this.scheduler.now() - t0)} ms after the pause began` : `it had not finished ${Math.round(this.scheduler.now() - t0)} ms after the pause began`;
-        throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; rolled back as the deadline policy 'abort' says — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
+        // The caller rolls back (or, the VM already switched over, activates): this says only what happened.
+        const took = `it ${settled ? 'finished' : 'had not finished'} ${Math.round(this.scheduler.now() - t0)} ms after the pause began`;
+        throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; the deadline policy is 'abort' — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
       }
       lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
       work.catch(() => undefined);

@@ -166,25 +166,23 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     try {
       const api = (n: string): DeviceApi => connected.apis.get(n) as DeviceApi;
       if (rollForward) {
+        // Activated here, the migration then ends as one whose activation was journalled: committed, sources cleaned.
         const act = await eachDevice(s.destinations, (n) => api(n).activate(ref));
         if (act.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: act.failed, detail: `the VM runs at the destination, but activating it there failed at ${act.errors.join('; ')} — run carryover recover again` };
         const lost = { slots: -1, tableEntries: 0, detail: 'the controller stopped in the pause: activated by carryover recover with what the destinations held (changes of the pause and the VM\'s counter values may be missing)' };
         if (s.phase === 'FROZEN') await machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
         await machine.record({ type: 'activated' });
-        await machine.record({ type: 'committed' });
-        const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
-        if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `activated at the destination; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
-        const slots = r.values.reduce((n, x) => n + x.deleted, 0);
-        await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
-        return { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, outcome: 'committed', detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
-      if (action.kind === 'clean-sources' || where === 'destination') {
-        if (s.phase === 'ACTIVATED') await machine.record({ type: 'committed' });
+      if (rollForward || action.kind === 'clean-sources' || where === 'destination') {
+        const activated = machine.state.phase === 'ACTIVATED';
+        if (activated) await machine.record({ type: 'committed' });
         const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
         if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
-        return { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: s.phase === 'ACTIVATED' ? 'committed' : 'sources-cleaned', detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
+        const done = { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: activated ? 'committed' : 'sources-cleaned' } as const;
+        if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
+        return { ...done, counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
       // Roll back: the source stays authoritative.
       const reason = action.kind === 'roll-back' ? action.reason : 'CONTROLLER_RESTARTED';

@@ -30,7 +30,7 @@ import { HandleCache, allTablesQuery } from './handles.js';
 import type { CounterHandle, DigestHandle, DirectCounterHandle, P4Update, ReadQuery, RegisterHandle, ResultOf, TableHandle, TableReadOptions } from './handles.js';
 import { parseP4SwitchOptions } from './options.js';
 import type { P4SwitchOptions, ResolvedP4SwitchOptions } from './options.js';
-import { ensurePipeline, getPipeline, setPipeline } from './pipeline.js';
+import { currentPipeline, ensurePipeline, getPipeline, setPipeline } from './pipeline.js';
 import type { EnsurePipelineResult, PipelineAction, PipelineConfig, PipelineContext, PipelineResponseType, PipelineSpec } from './pipeline.js';
 import { prepareRead, readEntities, readEntityChunks, readObservable, readRawEntities } from './read.js';
 import type { PreparedRead, ReadContext } from './read.js';
@@ -179,6 +179,11 @@ export class P4Switch {
   /** GetForwardingPipelineConfig. */
   getPipeline(responseType: PipelineResponseType = 'P4INFO_AND_COOKIE'): Promise<PipelineConfig> {
     return getPipeline(this.pipelineCtx, responseType);
+  }
+
+  /** The target's pipeline, or undefined when it runs none (however the target says so). */
+  currentPipeline(responseType: PipelineResponseType = 'P4INFO_AND_COOKIE'): Promise<PipelineConfig | undefined> {
+    return currentPipeline(this.pipelineCtx, responseType);
   }
 
   /** SetForwardingPipelineConfig; on a commit the P4Info becomes this switch's schema. */

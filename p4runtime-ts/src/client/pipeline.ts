@@ -140,14 +140,26 @@ export async function setPipeline(
 
 const NO_PIPELINE = new Set(['FAILED_PRECONDITION', 'NOT_FOUND']);
 
-/** The target's cookie, or undefined when it has no pipeline yet. */
-async function targetCookie(ctx: PipelineContext): Promise<bigint | undefined> {
+/**
+ * The target's pipeline, or undefined when it runs none: it answers FAILED_PRECONDITION or
+ * NOT_FOUND, or (asked for the P4Info) a config whose P4Info is empty, as some targets do.
+ */
+export async function currentPipeline(ctx: PipelineContext, responseType: PipelineResponseType = 'P4INFO_AND_COOKIE'): Promise<PipelineConfig | undefined> {
+  let c: PipelineConfig;
   try {
-    return (await getPipeline(ctx, 'COOKIE_ONLY')).cookie;
+    c = await getPipeline(ctx, responseType);
   } catch (e) {
     if (e instanceof P4RuntimeError && NO_PIPELINE.has(e.code)) return undefined;
     throw e;
   }
+  if (responseType === 'COOKIE_ONLY') return c;
+  const i = c.p4info;
+  return i && (i.tables?.length || i.actions?.length || i.pkgInfo) ? c : undefined;
+}
+
+/** The target's cookie, or undefined when it has no pipeline yet. */
+async function targetCookie(ctx: PipelineContext): Promise<bigint | undefined> {
+  return (await currentPipeline(ctx, 'COOKIE_ONLY'))?.cookie;
 }
 
 /**
