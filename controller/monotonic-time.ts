@@ -7,6 +7,7 @@
  * process start plus the monotonic time since, with sub-millisecond resolution: readings never go
  * back, and they stay close to wall-clock time for log correlation.
  */
+import { performance } from 'node:perf_hooks';
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Clock } from 'p4runtime-ts';

@@ -26,6 +26,7 @@
  * if (old && before !== undefined) collectAfterBurst(old, before, o); // { grewBytes, collected, ms }
  * ```
  */
+import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from 'p4runtime-ts';
 import { exposedGc } from './young-headroom.js';

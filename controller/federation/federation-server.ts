@@ -9,6 +9,7 @@
  * @example
  * const srv = await serveFederation({ inventory: loadInventory('dc-b.yaml'), defaultP4info });
  */
+import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';

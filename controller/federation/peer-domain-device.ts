@@ -6,6 +6,7 @@
  * (bounded by the pause deadline) — the engine's completeness proof is over what was handed over,
  * and the peer either installs and activates all of it or rolls back and fails.
  */
+import { performance } from 'node:perf_hooks';
 import { throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DeviceApiFailure, batchToWire, refToWire } from '../../plugin/index.js';

@@ -11,6 +11,7 @@
  * const srv = await serveMigrationProtocol({ api: createDeviceApi(plugin, { name: 'edge-1' }), device: 'edge-1',
  *   tls: { ca, cert, key }, trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': pub } }) });
  */
+import { performance } from 'node:perf_hooks';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { silentLogger } from 'p4runtime-ts';
@@ -160,8 +161,12 @@ class Handlers {
       void (async () => {
         try {
           const { req, caller, ref } = this.admit(method, call);
+          const t0 = performance.now();
           this.o.logger.debug('migration call', { method, caller, migrationId: ref?.migrationId });
-          callback(null, await run(req, ref as MigrationRef));
+          const reply = await run(req, ref as MigrationRef);
+          // At debug, how long the device took to serve it: where a pause's milliseconds go.
+          this.o.logger.debug('migration call served', { method, migrationId: ref?.migrationId, ms: Math.round((performance.now() - t0) * 100) / 100 });
+          callback(null, reply);
         } catch (e) {
           callback(this.refuse(method, call, e));
         }

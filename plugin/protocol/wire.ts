@@ -35,6 +35,9 @@ export interface WireCodec {
 /** A WireCodec for package `pkg` of the descriptor read from `url` (a JSON asset the build copies). */
 export function wireCodec(url: URL, pkg: string): WireCodec {
   const root = protobuf.Root.fromJSON(JSON.parse(readFileSync(url, 'utf8')) as protobuf.INamespace);
+  // protobufjs generates a type's codecs on its first use: done here, at start, so a message type
+  // first seen inside a pause (Freeze, FinalDelta, Activate) does not pay for it there.
+  setupTypes(root);
   const type = (name: string): protobuf.Type => root.lookupType(`${pkg}.${name}`);
   const encode = (name: string, value: WireMessage): Buffer => {
     const t = type(name);
@@ -110,3 +113,11 @@ export const methodTypes = (m: MigrationMethod): { readonly request: string; rea
 
 /** The service as grpc-js serves it (requests decoded safely, responses encoded from plain data). */
 export const MIGRATION_SERVICE: Record<MigrationMethod, MethodDefinition<Decoded<WireMessage>, WireMessage>> = codec.service('Migration', METHODS);
+
+/** Generates every message type's codecs under `ns` now (protobufjs would on first use). */
+function setupTypes(ns: protobuf.NamespaceBase): void {
+  for (const o of ns.nestedArray) {
+    if (o instanceof protobuf.Type) o.setup();
+    if (o instanceof protobuf.Namespace) setupTypes(o);
+  }
+}

@@ -14,6 +14,7 @@
  * it keeps its age to within that — as the in-band read it replaces, which also arrives after the
  * fact — against idle timeouts of seconds.
  */
+import { performance } from 'node:perf_hooks';
 import type { RegisterAccess } from './register-access.js';
 
 /** How old a reading may be and still be carried forward (ms); older, the clock is read again. */

@@ -98,6 +98,10 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     expect(imports.length).toBeGreaterThan(0);
     expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-a']));
     expect(calls.filter((l) => l['method'] === 'Activate').map((l) => l['caller'])).toEqual([files.controllerName]);
+    // At debug, each call answered is logged once with how long the device took to serve it.
+    const served = logs.filter((l) => l['msg'] === 'migration call served');
+    expect(served.filter((l) => l['method'] === 'Activate')).toEqual([expect.objectContaining({ migrationId: 'm-p2p', ms: expect.any(Number) })]);
+    expect(served.length).toBe(calls.length);
     expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
     expect(countVmSlots(src, group, SRC_ID)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
