@@ -60,10 +60,29 @@ export class FakeDeviceApi implements DeviceApi {
   /** What pauseDelta took: for the final delta since `since`, the log up to `to` went ahead. */
   private tookAhead: { readonly since: bigint; readonly to: bigint } | undefined;
 
+  /** Present when the fake was made with `pipelines`: freeze and final delta in one call (DeviceApi.freezeFinal). */
+  readonly freezeFinal?: (m: MigrationRef, sinceSeq: bigint) => Promise<StateBatch>;
+  /** Present when the fake was made with `pipelines`: import and activation in one call (DeviceApi.importActivate). */
+  readonly importActivate?: (m: MigrationRef, batch: StateBatch) => Promise<ImportResult>;
+
   constructor(
     readonly name: string,
-    options: { readonly takesAhead?: boolean } = {},
+    options: { readonly takesAhead?: boolean; readonly pipelines?: boolean } = {},
   ) {
+    if (options.pipelines) {
+      // One call each, as a device over the network offers them: `calls` records one entry.
+      this.freezeFinal = async (_m, sinceSeq) => {
+        await this.gate('freezeFinal');
+        this.doFreeze();
+        return this.doFinal(sinceSeq);
+      };
+      this.importActivate = async (_m, batch) => {
+        await this.gate('importActivate');
+        const r = this.doImport(batch);
+        this.doActivate();
+        return r;
+      };
+    }
     if (options.takesAhead) {
       this.pauseDelta = async (_m, sinceSeq) => {
         await this.gate('pauseDelta');
@@ -161,6 +180,9 @@ export class FakeDeviceApi implements DeviceApi {
   }
   async importStaged(_m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
     await this.gate('importStaged');
+    return this.doImport(batch);
+  }
+  private doImport(batch: StateBatch): ImportResult {
     let installed = 0;
     for (const k of batch.removed) this.staged.delete(keyOf(k));
     for (const r of batch.slots) {
@@ -175,6 +197,9 @@ export class FakeDeviceApi implements DeviceApi {
 
   async freeze(_m: MigrationRef): Promise<void> {
     await this.gate('freeze');
+    this.doFreeze();
+  }
+  private doFreeze(): void {
     this.frozen = true;
     this.endDeltas();
   }
@@ -186,6 +211,9 @@ export class FakeDeviceApi implements DeviceApi {
   }
   async finalDelta(_m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
     await this.gate('finalDelta');
+    return this.doFinal(sinceSeq);
+  }
+  private doFinal(sinceSeq: bigint): StateBatch {
     const ahead = this.tookAhead?.since === sinceSeq ? this.tookAhead.to : undefined;
     const b = this.batchSince((ahead ?? sinceSeq - 1n) + (this.lieOnFinal ? 1n : 0n), 99);
     this.exportedTo = this.seq;
@@ -194,6 +222,9 @@ export class FakeDeviceApi implements DeviceApi {
   }
   async activate(_m: MigrationRef): Promise<void> {
     await this.gate('activate');
+    this.doActivate();
+  }
+  private doActivate(): void {
     for (const [k, v] of this.staged) this.active.set(k, v);
     this.staged.clear();
   }

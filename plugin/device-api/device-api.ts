@@ -158,6 +158,17 @@ export interface DeviceApi {
    * changed again (when the proof falls back to reading the log, everything since `sinceSeq` comes).
    */
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /**
+   * Optional: freeze, then finalDelta(m, sinceSeq), as one call — offered where a call costs a
+   * round trip (a device over the network), so the pause waits for one instead of two. Absent,
+   * the caller makes both calls.
+   */
+  freezeFinal?(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /**
+   * Optional: importStaged(m, batch), then activate(m) once it succeeded, as one call — a
+   * destination's last step of the pause. Absent, the caller makes both calls.
+   */
+  importActivate?(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   activate(m: MigrationRef): Promise<void>;
   /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;

@@ -50,6 +50,10 @@ export interface RemoteDeviceApi extends DeviceApi {
   readonly address: string;
   /** Always offered here: a peer that predates PauseDelta gives an empty batch (everything comes with the final delta). */
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /** Always offered here: a peer that predates FreezeFinal is sent Freeze, then FinalDelta. */
+  freezeFinal(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /** Always offered here: a peer that predates ImportActivate is sent ImportStaged, then Activate. */
+  importActivate(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   /** Peer to peer: asks this device (a source) to send the migration's state straight to `targets`. */
   transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress>;
   /** The protocol version the peer reported in its last capabilities answer (undefined before). */
@@ -61,8 +65,8 @@ class RemoteDevice implements RemoteDeviceApi {
   private readonly client: Client;
   private readonly name: string;
   private readonly timeoutMs: number;
-  /** The peer answered PauseDelta UNIMPLEMENTED (it predates it): not asked again. */
-  private noPauseDelta = false;
+  /** Methods the peer answered UNIMPLEMENTED (it predates them): their two-call form is used instead. */
+  private readonly predates = new Set<MigrationMethod>();
   private readonly tls: LoadedTls;
   peerProtocolVersion: number | undefined;
 
@@ -217,15 +221,35 @@ class RemoteDevice implements RemoteDeviceApi {
   }
 
   async pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
-    const none: StateBatch = { migrationId: m.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
-    if (this.noPauseDelta) return none;
+    // A peer from before PauseDelta: nothing goes ahead, the final delta brings it all.
+    const one = await this.unlessPredated('PauseDelta', () => this.scopedCall('PauseDelta', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
+    return one ? batchFromWire(one) : { migrationId: m.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
+  }
+
+  async freezeFinal(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
+    const one = await this.unlessPredated('FreezeFinal', () => this.scopedCall('FreezeFinal', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
+    if (one) return batchFromWire(one);
+    await this.freeze(m);
+    return this.finalDelta(m, sinceSeq);
+  }
+
+  async importActivate(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
+    const one = await this.unlessPredated('ImportActivate', () => this.scopedCall('ImportActivate', m, { batch: batchToWire(batch) }));
+    if (one) return importResultFromWire(one);
+    const r = await this.importStaged(m, batch);
+    await this.activate(m);
+    return r;
+  }
+
+  /** `send()`'s answer, or undefined when the peer predates `method` (UNIMPLEMENTED: it did nothing); not asked again. */
+  private async unlessPredated(method: MigrationMethod, send: () => Promise<WireMessage>): Promise<WireMessage | undefined> {
+    if (this.predates.has(method)) return undefined;
     try {
-      return batchFromWire(await this.scopedCall('PauseDelta', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
+      return await send();
     } catch (e) {
-      // A peer from before PauseDelta: nothing goes ahead, the final delta brings it all.
       if ((e as { cause?: { code?: unknown } }).cause?.code !== GrpcStatus.UNIMPLEMENTED) throw e;
-      this.noPauseDelta = true;
-      return none;
+      this.predates.add(method);
+      return undefined;
     }
   }
 

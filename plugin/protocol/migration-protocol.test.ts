@@ -18,7 +18,9 @@ import { connectMigrationPeer } from './migration-client.js';
 import type { MigrationClientOptions } from './migration-client.js';
 import { serveMigrationProtocol } from './migration-server.js';
 import type { MigrationServer } from './migration-server.js';
-import { encodeWire, methodPath } from './wire.js';
+import { batchToWire, wireToBigint } from './codec.js';
+import { MIGRATION_SERVICE, encodeWire, methodPath } from './wire.js';
+import type { Decoded, WireMessage } from './wire.js';
 
 const CAPS: DeviceCapabilities = {
   device: 'dst', apiVersion: 1, stateClasses: ['tcp-state'], schema: { 'group:flow': 'f1' }, slots: { total: 64, free: 64 },
@@ -155,6 +157,50 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       expect((await old.pauseDelta(REF, 8n)).coversSeq).toEqual({ from: 8n, to: 8n });
       // Only PauseDelta is forgiven: any other call to such a peer fails.
       await expect(old.finalDelta(REF, 7n)).rejects.toMatchObject({ reason: 'UNSUPPORTED_STATE' });
+    } finally {
+      bare.forceShutdown();
+    }
+  });
+
+  it('migration protocol — FreezeFinal and ImportActivate do two steps in one call each, the second only after the first succeeded; a peer that predates them is sent both calls', async () => {
+    const srcTicket = ticket({ sources: ['dst'], destinations: ['other'] });
+    const api = recordingApi();
+    const s = await serve(api);
+    const asSource = connect(s.address, { ticket: () => srcTicket });
+    const final = await asSource.freezeFinal(REF, 7n);
+    expect(final).toMatchObject({ round: 99, coversSeq: { from: 7n, to: 8n }, counters: { c: { packets: 1n, bytes: (1n << 63n) + 5n } } });
+    const c = connect(s.address);
+    const batch: StateBatch = { migrationId: 'm1', round: 99, slots: [{ fields: { k: 2n } }], removed: [], coversSeq: { from: 7n, to: 8n } };
+    expect(await c.importActivate(REF, batch)).toEqual({ installed: 1, alreadyPresent: 0 });
+    // A refused import activates nothing (flow 13 collides at this device).
+    await expect(c.importActivate(REF, { ...batch, slots: [{ fields: { k: 13n } }] })).rejects.toMatchObject({ reason: 'KEY_COLLISION' });
+    // The roles as for the single calls: a destination's ticket does not freeze, a source's does not activate.
+    await expect(c.freezeFinal(REF, 7n)).rejects.toMatchObject({ reason: 'UNAUTHORIZED' });
+    await expect(asSource.importActivate(REF, batch)).rejects.toMatchObject({ reason: 'UNAUTHORIZED' });
+    expect(api.calls).toEqual(['freeze', 'finalDelta:7', 'importStaged', 'activate', 'importStaged']);
+    await s.stop();
+    srv = undefined;
+    // A peer from before them: it serves the single calls only (every other method UNIMPLEMENTED).
+    const older: string[] = [];
+    const bare = new Server();
+    const answer = (name: string, reply: WireMessage) => (call: { request: Decoded<WireMessage> }, cb: (e: null, r: WireMessage) => void): void => {
+      older.push(name + (name === 'FinalDelta' && call.request.ok ? `:${String(call.request.value['sinceSeq'] ? wireToBigint(call.request.value['sinceSeq'], 'since') : '')}` : ''));
+      cb(null, reply);
+    };
+    bare.addService({ Freeze: MIGRATION_SERVICE.Freeze, FinalDelta: MIGRATION_SERVICE.FinalDelta, ImportStaged: MIGRATION_SERVICE.ImportStaged, Activate: MIGRATION_SERVICE.Activate }, {
+      Freeze: answer('Freeze', {}),
+      FinalDelta: answer('FinalDelta', batchToWire({ migrationId: 'm1', round: 99, slots: [], removed: [], coversSeq: { from: 7n, to: 9n } })),
+      ImportStaged: answer('ImportStaged', { installed: 1, alreadyPresent: 0 }),
+      Activate: answer('Activate', {}),
+    });
+    const port = await new Promise<number>((resolve, reject) => bare.bindAsync('127.0.0.1:0', ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(server.certPem), private_key: Buffer.from(server.keyPem) }], true), (e, p) => (e ? reject(e) : resolve(p))));
+    try {
+      const old = connect(`127.0.0.1:${port}`);
+      expect((await old.freezeFinal(REF, 7n)).coversSeq).toEqual({ from: 7n, to: 9n });
+      expect(await old.importActivate(REF, batch)).toEqual({ installed: 1, alreadyPresent: 0 });
+      // And again (the client remembers the peer predates them).
+      await old.freezeFinal(REF, 7n);
+      expect(older).toEqual(['Freeze', 'FinalDelta:7', 'ImportStaged', 'Activate', 'Freeze', 'FinalDelta:7']);
     } finally {
       bare.forceShutdown();
     }

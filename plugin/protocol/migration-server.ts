@@ -17,7 +17,7 @@ import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementatio
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
-import type { DeviceApi, MigrationRef } from '../device-api/device-api.js';
+import type { DeviceApi, MigrationRef, StateBatch } from '../device-api/device-api.js';
 import { transferState } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
@@ -112,6 +112,8 @@ const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
   ImportStaged: 'destination',
   Activate: 'destination',
   Transfer: 'source',
+  FreezeFinal: 'source',
+  ImportActivate: 'destination',
 };
 
 type Call = ServerUnaryCall<Decoded<WireMessage>, WireMessage> | ServerWritableStream<Decoded<WireMessage>, WireMessage>;
@@ -281,12 +283,20 @@ class Handlers {
       ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await api.exportSnapshot(ref))),
       ExportDeltas: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.exportDeltas(call),
       Transfer: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.transfer(call),
-      ImportStaged: this.unary('ImportStaged', async (r, ref) => {
-        const batch = batchFromWire(r['batch']);
-        if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
-        return importResultToWire(await api.importStaged(ref, batch));
+      ImportStaged: this.unary('ImportStaged', async (r, ref) => importResultToWire(await api.importStaged(ref, batchOf(r, ref)))),
+      // The same steps as ImportStaged then Activate (and FreezeFinal: Freeze then FinalDelta), in
+      // one round trip; the second runs only once the first succeeded.
+      ImportActivate: this.unary('ImportActivate', async (r, ref) => {
+        const result = await api.importStaged(ref, batchOf(r, ref));
+        await api.activate(ref);
+        return importResultToWire(result);
       }),
       Freeze: this.unary('Freeze', (_r, ref) => ack(api.freeze(ref))),
+      FreezeFinal: this.unary('FreezeFinal', async (r, ref) => {
+        const since = wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq');
+        await api.freeze(ref);
+        return batchToWire(await api.finalDelta(ref, since));
+      }),
       PauseDelta: this.unary('PauseDelta', async (r, ref) => {
         const since = wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq');
         // A device without it has nothing to send ahead: everything comes with the final delta.
@@ -347,4 +357,11 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
       return stopped;
     },
   };
+}
+
+/** The batch of an ImportRequest, refused when it belongs to another migration than the call's. */
+function batchOf(r: WireMessage, ref: MigrationRef): StateBatch {
+  const batch = batchFromWire(r['batch']);
+  if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
+  return batch;
 }

@@ -93,6 +93,8 @@ const METHODS = {
   Activate: ['MigrationCall', 'Ack', false],
   DeleteAtSource: ['DeleteRequest', 'DeleteResult', false],
   Abort: ['MigrationCall', 'Ack', false],
+  FreezeFinal: ['FinalDeltaRequest', 'StateBatch', false],
+  ImportActivate: ['ImportRequest', 'ImportResult', false],
   Transfer: ['TransferRequest', 'TransferProgress', true],
 } as const;
 

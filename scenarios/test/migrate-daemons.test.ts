@@ -45,11 +45,13 @@ describe.skipIf(!opensslAvailable())('carryover migrate — devices behind plugi
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The daemons' log records (debug: each migration call, by method). */
+  const logs: Record<string, unknown>[] = [];
   const daemon = async (sw: SimSwitch, device: string, electionId: number, coordinators?: Record<string, string>): Promise<RunningDaemon> => {
     const d = await startDaemonInProcess(writeDaemonConfig({
-      switchAddress: sw.address, deviceId: sw.deviceId, electionId, p4info: P4INFO_PATH, device, files, requiredSigners: ['dc-a'], deltaIntervalMs: 10,
+      switchAddress: sw.address, deviceId: sw.deviceId, electionId, p4info: P4INFO_PATH, device, files, requiredSigners: ['dc-a'], deltaIntervalMs: 10, logLevel: 'debug',
       ...(coordinators ? { coordinators } : {}),
-    }));
+    }), 120_000, logs);
     daemons.push(d);
     return d;
   };
@@ -117,5 +119,10 @@ vms:
     expect(countVmSlots(dst, group, 9)).toBe(PORTS.length);
     expect(countVmSlots(src, group, 7)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+    // In the pause, one call to each daemon: the source froze and answered its final delta in one
+    // (FreezeFinal), the destination imported it and activated in one (ImportActivate).
+    const methods = logs.filter((l) => l['msg'] === 'migration call' && l['migrationId'] === 'm-daemons').map((l) => l['method'] as string);
+    const pause = methods.slice(methods.indexOf('FreezeFinal'), methods.indexOf('DeleteAtSource'));
+    expect(pause).toEqual(['FreezeFinal', 'ImportActivate']);
   }, 300_000);
 });
