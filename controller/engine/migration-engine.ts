@@ -10,7 +10,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi, DeviceCapabilities, FinalProof, ImportResult, MigrationRef, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
@@ -26,22 +26,10 @@ import { HeapKeeper } from './heap-keeper.js';
 import { undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
+import { syncInPause } from './pause-sync.js';
 import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
-
-/** What the pause's work did: slots installed (of them, taken ahead), and whether the destinations are active already. */
-interface PauseOutcome {
-  readonly slots: number;
-  readonly aheadSlots: number;
-  readonly activated: boolean;
-}
-
-/** The pause's work under way, and the `frozen` record (resolves once journalled; rejects as the freeze did). */
-interface PauseWork {
-  readonly work: Promise<PauseOutcome>;
-  readonly frozen: () => Promise<void>;
-}
 
 /** Runs one migration's steps over its devices. */
 export class MigrationEngine {
@@ -308,189 +296,17 @@ export class MigrationEngine {
   }
 
   private async syncInPause(): Promise<PauseSyncResult> {
-    const t0 = this.scheduler.now();
-    const deadlineMs = this.o.pauseDeadlineMs ?? 50;
     this.heap.stop();
     if (this.precopyFailed) throw this.precopyFailed.error;
-    // The destinations get ahead what the final import needs (their clocks, carried forward from
-    // pre-copy's last reading or read) while the sources freeze: off the pause's path of dependent
-    // round trips. The sources' clocks at the freeze are had the same way, a few ms apart, so a
-    // moved flow's age is off by that much: nothing next to idle timeouts of seconds.
-    for (const d of this.destinations) this.api(d).pauseStarted(this.ref);
-    // Pre-copy ends here if the caller did not end it; a batch still being installed finishes
-    // behind the freeze instead of before it (the final delta starts where it ends).
-    const precopy = this.running;
-    precopy?.stop();
-    const proofs: Record<string, FinalProof> = {};
-    const { work, frozen } = this.pipelines() ? this.pipelinedPause(precopy, proofs) : await this.steppedPause(precopy, proofs);
-    // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
-    const outcome = await raceTimer(work, deadlineMs - (this.scheduler.now() - t0), this.scheduler, 'late' as const);
-    let lost: LostState | undefined;
-    let slots = 0;
-    let aheadSlots = 0;
-    let activated = false;
-    if (outcome === 'late') {
-      if ((this.o.onDeadline ?? 'abort') === 'abort') {
-        // Writes still in flight would land after the rollback cleaned up: let them finish first
-        // (the trigger releases the VM on its own clock; this only delays the cleanup) — but not
-        // forever: a device that never answers is left to the rollback's own retries.
-        const settled = await raceTimer(work.then(() => true, () => true), this.o.settleMs ?? 5_000, this.scheduler, false);
-        if (!settled) this.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: this.o.settleMs ?? 5_000 });
-        await frozen().catch(() => undefined);
-        // The caller rolls back (or, the VM already switched over, activates): this says only what happened.
-        const took = `it ${settled ? 'finished' : 'had not finished'} ${Math.round(this.scheduler.now() - t0)} ms after the pause began`;
-        throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; the deadline policy is 'abort' — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
-      }
-      await frozen();
-      lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
-      work.catch(() => undefined);
-    } else {
-      await frozen();
-      ({ slots, aheadSlots, activated } = outcome);
-      const gaps = this.ledger.gaps();
-      if (gaps.length > 0) {
-        const detail = `sequence gaps (changes not proven to have reached the destination): ${gaps.map((g) => `${g.source} ${g.from}..${g.to}`).join(', ')}`;
-        if ((this.o.onDeadline ?? 'abort') === 'abort') throw new ControllerError('INCOMPLETE_STATE', detail);
-        lost = { slots: gaps.reduce((n, g) => n + Number(g.to - g.from), 0), tableEntries: 0, detail };
-      }
-    }
-    // `synced` is written while the destinations activate, not before: the VM cannot run at a
-    // destination until `activated` is durable (the trigger releases it only after this returns),
-    // so a crash in between replays as FROZEN and rolls back — the destinations cleaned, the source
-    // unfrozen — exactly as a crash before the activation would. One journal write (an fdatasync
-    // with the file journal) fewer on the pause's path. Activated with the last import already
-    // (importActivate), the destination's activation is only journalled.
-    const synced = this.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
-    const activating = activated ? Promise.resolve() : this.each(this.destinations, 'activate', (api) => api.activate(this.ref));
-    const [activation, record] = await Promise.allSettled([activating, synced]);
-    if (activation.status === 'rejected') throw activation.reason;
-    if (record.status === 'rejected') throw record.reason;
-    await this.o.machine.record({ type: 'activated' });
-    this.peer?.close();
-    return { slots, aheadSlots, lost, elapsedMs: this.scheduler.now() - t0, proofs };
-  }
-
-  /** Whether this pause pipelines (see MigrationEngineOptions.pipelinedPause): pre-copy idle, every source offering freezeFinal. */
-  private pipelines(): boolean {
-    if (this.o.transfer || this.o.pipelinedPause === false) return false;
-    // The final delta starts where pre-copy's last install ended: known at once only when no
-    // install is under way (else the freeze goes out first, as it does one call per step).
-    if (this.roundInstalls > 0 || this.o.machine.state.rounds === 0) return false;
-    return this.sources.every((s) => this.api(s).freezeFinal !== undefined);
-  }
-
-  /**
-   * The pause one call per step: the sources frozen (and, meanwhile, the changes taken ahead
-   * installed), then their final deltas read and installed. Resolves once the sources froze.
-   */
-  private async steppedPause(precopy: MigrationEngine['running'], proofs: Record<string, FinalProof>): Promise<PauseWork> {
-    const freezing = this.each(this.sources, 'freeze', (api) => api.freeze(this.ref));
-    // While the freeze is on its way (the source serves it, the controller would only wait): what
-    // the pushed deltas already brought, translated and staged at the destinations.
-    const ahead = this.o.transfer || this.o.takeAhead === false ? undefined : this.takeAhead(precopy?.done);
-    ahead?.catch(() => undefined);
-    const [froze, ended] = await Promise.allSettled([freezing, precopy?.done]);
-    if (froze.status === 'rejected' || ended.status === 'rejected') {
-      // Nothing may land at a destination after the rollback that follows has cleaned it.
-      if (ahead) await raceTimer(ahead.then(() => true, () => true), this.o.settleMs ?? 5_000, this.scheduler, false);
-      throw froze.status === 'rejected' ? froze.reason : (ended as PromiseRejectedResult).reason;
-    }
-    // Recorded while the final reads run: the record states what is already true, and a restart
-    // that never saw it rolls back anyway (which unfreezes). Awaited before anything else is recorded.
-    const frozen = this.o.machine.record({ type: 'frozen' });
-    frozen.catch(() => undefined);
-    const work = (async (): Promise<PauseOutcome> => {
-      if (this.o.transfer) {
-        if (!this.peer) throw new ControllerError('INTERNAL', 'peer-to-peer transfer needs pre-copy before the pause (the sources send the snapshot)');
-        return { slots: await this.peer.finish(), aheadSlots: 0, activated: false };
-      }
-      // The final delta starts where the batch taken ahead was installed (or failed: then the pause fails with it).
-      const aheadSlots = (await ahead) ?? 0;
-      const finals = await this.each(this.sources, 'final delta', async (api, s) => this.withFolded(s, await api.finalDelta(this.ref, this.ledger.mark(s)), proofs));
-      let slots = aheadSlots;
-      for (const [s, b] of finals) slots += await this.install(s, b);
-      return { slots, aheadSlots, activated: false };
-    })();
-    return { work, frozen: async () => void (await frozen) };
-  }
-
-  /**
-   * The pause pipelined: each source frozen and its final delta read in one call (freezeFinal),
-   * then the final batches installed — the last one, at a single destination, with its
-   * activation (importActivate) when the proof is complete with it. Nothing is taken ahead: over
-   * the network that costs a round trip of its own.
-   */
-  private pipelinedPause(precopy: MigrationEngine['running'], proofs: Record<string, FinalProof>): PauseWork {
-    const finals = (async () => {
-      await precopy?.done;
-      return this.each(this.sources, 'freeze and final delta', async (api, s) => {
-        const freezeFinal = api.freezeFinal as NonNullable<DeviceApi['freezeFinal']>;
-        return this.withFolded(s, await freezeFinal.call(api, this.ref, this.ledger.mark(s)), proofs);
-      });
-    })();
-    // Recorded once the sources answered, while the final batches are installed.
-    const frozen = finals.then(() => this.o.machine.record({ type: 'frozen' }));
-    frozen.catch(() => undefined);
-    const work = (async (): Promise<PauseOutcome> => {
-      const batches = [...(await finals)];
-      let slots = 0;
-      for (const [i, [s, b]] of batches.entries()) {
-        if (i === batches.length - 1) {
-          const last = await this.installLast(s, b);
-          return { slots: slots + last.slots, aheadSlots: 0, activated: last.activated };
-        }
-        slots += await this.install(s, b);
-      }
-      return { slots, aheadSlots: 0, activated: false };
-    })();
-    return { work, frozen: async () => void (await frozen) };
-  }
-
-  /**
-   * The pause's last batch: at a single destination that offers importActivate, installed and
-   * activated in one call — once the ledger, with this batch, proves every change reached it
-   * (else installed only, and the caller decides). Returns the slots installed and whether the
-   * destination is active.
-   */
-  private async installLast(source: string, batch: StateBatch): Promise<{ slots: number; activated: boolean }> {
-    const [dest, ...more] = this.destinations;
-    const api = dest === undefined ? undefined : this.api(dest);
-    if (dest === undefined || more.length > 0 || !api?.importActivate) return { slots: await this.install(source, batch), activated: false };
-    // Recorded before it is sent: the proof must hold before anything activates. A failed import
-    // fails the pause, so the early record never stands for state that did not arrive.
-    this.ledger.record(source, batch.coversSeq);
-    if (this.ledger.gaps().length > 0) return { slots: await this.install(source, batch), activated: false };
-    const part = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source).get(dest) as StateBatch;
-    const importActivate = api.importActivate;
-    const r = await this.each([dest], `import round ${batch.round} from ${source} and activate`, (a) => importActivate.call(a, this.ref, part));
-    const done = r.get(dest) as ImportResult;
-    return { slots: done.installed + done.alreadyPresent, activated: true };
-  }
-
-  /** A final batch with the removals pre-copy left to it (`folded`), its proof kept. */
-  private withFolded(source: string, b: StateBatch, proofs: Record<string, FinalProof>): StateBatch {
-    if (b.proof) proofs[source] = b.proof;
-    const left = this.folded.get(source) ?? [];
-    return left.length > 0 ? { ...b, removed: [...left, ...b.removed] } : b;
-  }
-
-  /**
-   * The pause's batches taken ahead of the final ones (DeviceApi.pauseDelta), from where the
-   * ledger stands once pre-copy's last batch is in, installed at the destinations; resolves the
-   * slots installed. Sources without pauseDelta leave everything to their final delta.
-   */
-  private async takeAhead(precopyDone: Promise<unknown> | undefined): Promise<number> {
-    const taking = this.sources.filter((s) => this.api(s).pauseDelta !== undefined);
-    if (taking.length === 0) return 0;
-    await precopyDone?.catch(() => undefined);
-    // One turn of the event loop first: Node's HTTP/2 puts the freeze's Write and Read on the
-    // socket in the loop's check phase, so work run from here as microtasks would hold them back
-    // by its own length (the first take-ahead measured no gain for exactly that reason).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const batches = await this.each(taking, 'changes taken ahead', (api, s) => (api.pauseDelta as NonNullable<DeviceApi['pauseDelta']>).call(api, this.ref, this.ledger.mark(s)));
-    let slots = 0;
-    for (const [s, b] of batches) if (b.slots.length > 0 || b.removed.length > 0) slots += await this.install(s, b);
-    return slots;
+    return syncInPause({
+      ref: this.ref, o: this.o, scheduler: this.scheduler, logger: this.logger, ledger: this.ledger, folded: this.folded,
+      sources: this.sources, destinations: this.destinations, precopy: this.running, peer: this.peer,
+      precopyIdle: this.roundInstalls === 0 && this.o.machine.state.rounds > 0,
+      keyFields: (source) => this.caps.get(source)?.keyFields ?? [],
+      api: (name) => this.api(name),
+      each: (names, what, fn) => this.each(names, what, fn),
+      install: (source, batch) => this.install(source, batch),
+    });
   }
 
   /**
