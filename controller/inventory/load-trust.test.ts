@@ -3,19 +3,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { loadInventory } from './load-inventory.js';
 
-// The checks read the files: certificates are recognised by their PEM armour, keys are parsed.
+// The checks read the files: certificates are parsed (the controller's must be a client
+// certificate whose key is the one given), keys are parsed. Real certificates, made with openssl.
 const dir = mkdtempSync(join(tmpdir(), 'carryover-inv-trust-'));
 const put = (name: string, text: string): string => {
   writeFileSync(join(dir, name), text);
   return name;
 };
+const pki = opensslAvailable() ? new TestPki() : undefined;
+if (pki) {
+  const ca = pki.ca('inventory test CA');
+  const ctl = pki.issue(ca, { cn: 'controller-a', usage: 'client', san: ['DNS:controller-a'] });
+  const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['DNS:edge-1'] });
+  const other = pki.issue(ca, { cn: 'controller-b', usage: 'both', san: ['DNS:controller-b'] });
+  put('ca.pem', ca.certPem);
+  put('ctl.pem', ctl.certPem);
+  put('ctl.key', ctl.keyPem);
+  put('server.pem', server.certPem);
+  put('server.key', server.keyPem);
+  put('other.key', other.keyPem);
+}
 const ed = generateKeyPairSync('ed25519');
-const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-put('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-put('ctl.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-put('ctl.key', ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 put('dc-a.key', ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 put('dc-a.pub.pem', ed.publicKey.export({ type: 'spki', format: 'pem' }).toString());
 
@@ -33,8 +44,11 @@ vms:
 
 const load = (text: string): ReturnType<typeof loadInventory> => loadInventory(join(dir, put('site.yaml', text)));
 
-describe('inventory — plugin daemons and the controller identity', () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+describe.skipIf(!pki)('inventory — plugin daemons and the controller identity (needs the openssl CLI)', () => {
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    pki?.dispose();
+  });
 
   it('inventory — a device behind its plugin daemon needs no switch address; the controller section resolves against the file', () => {
     const inv = load(TRUST_SITE);
@@ -51,6 +65,8 @@ describe('inventory — plugin daemons and the controller identity', () => {
     ['a missing certificate file', (s) => s.replace('cert: ctl.pem', 'cert: nope.pem'), /site\.yaml:4: controller\.tls\.cert: got "nope\.pem"; expected a readable PEM file \(certificate\); cannot read .*nope\.pem: ENOENT/],
     ['a key where the CA belongs', (s) => s.replace('ca: ca.pem', 'ca: ctl.key'), /controller\.tls\.ca: got "ctl\.key"; expected a PEM file holding a certificate; .*ctl\.key holds an? [A-Z ]*PRIVATE KEY$/],
     ['a certificate where the key belongs', (s) => s.replace('key: ctl.key', 'key: ctl.pem'), /controller\.tls\.key: got "ctl\.pem"; expected a PEM file holding a private key; .*ctl\.pem holds a CERTIFICATE$/],
+    ['a server certificate as the controller\'s', (s) => s.replace('cert: ctl.pem, key: ctl.key', 'cert: server.pem, key: server.key'), /site\.yaml:4: controller\.tls\.cert: got "server\.pem"; expected the controller's client certificate and its key \(.*server\.pem, .*server\.key\): the certificate \(CN=edge-1\) is not for client authentication: its extendedKeyUsage allows serverAuth only; issue it with extendedKeyUsage clientAuth$/],
+    ['a key that is not the certificate\'s', (s) => s.replace('key: ctl.key', 'key: other.key'), /site\.yaml:4: controller\.tls\.key: got "other\.key"; expected the controller's client certificate and its key \(.*\): the key is not the private key of the certificate \(CN=controller-a\); give the key it was issued with$/],
     ['a plugin address without a port', (s) => s.replace('127.0.0.1:50051', '127.0.0.1'), /site\.yaml:7: devices\.edge-1\.plugin\.address: got "127\.0\.0\.1"; expected 'host:port'/],
     ['an unknown field in plugin', (s) => s.replace('serverName: edge-1.dc-a', 'sni: edge-1.dc-a'), /devices\.edge-1\.plugin\.sni: got "edge-1\.dc-a"; expected no field 'sni' here; allowed: address, serverName/],
     ['an in-process device without its address', (s) => s.replace('address: 127.0.0.1:9560, ', ''), /devices\.edge-2\.address: got nothing; expected 'host:port'/],

@@ -8,6 +8,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { tlsIdentityProblem } from '../../plugin/index.js';
 import type { InventoryController, InventoryFederation, InventoryPeer, InventoryPluginEndpoint } from './inventory.js';
 import type { Field } from './yaml-fields.js';
 
@@ -60,10 +61,11 @@ export function controllerSection(f: Field, base: string): InventoryController {
   f.object('a mapping with tls and signingKey', ['tls', 'signingKey']);
   const t = f.at('tls');
   t.object("a mapping with ca, cert and key (the controller's mutual TLS towards its plugins)", ['ca', 'cert', 'key']);
-  return Object.freeze({
-    tls: Object.freeze({ ca: pemFileField(t.at('ca'), base, 'certificate'), cert: pemFileField(t.at('cert'), base, 'certificate'), key: pemFileField(t.at('key'), base, 'private key') }),
-    signingKey: pemFileField(f.at('signingKey'), base, 'Ed25519 private key'),
-  });
+  const tls = Object.freeze({ ca: pemFileField(t.at('ca'), base, 'certificate'), cert: pemFileField(t.at('cert'), base, 'certificate'), key: pemFileField(t.at('key'), base, 'private key') });
+  // The daemons' TLS would refuse such a pair with words that name neither file.
+  const problem = tlsIdentityProblem(readFileSync(tls.cert), readFileSync(tls.key), 'client');
+  if (problem) throw t.at(problem.startsWith('the key') ? 'key' : 'cert').fail(`the controller's client certificate and its key (${tls.cert}, ${tls.key}): ${problem}`);
+  return Object.freeze({ tls, signingKey: pemFileField(f.at('signingKey'), base, 'Ed25519 private key') });
 }
 
 /** A device's `plugin` section: where its daemon serves the migration protocol. */

@@ -13,7 +13,7 @@ export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from '.
 export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
-export { loadMutualTls } from './tls-material.js';
+export { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 export { shutDownServer } from './shutdown.js';
 export { diagnoseTls } from './tls-diagnosis.js';
 export type { TlsDiagnosis } from './tls-diagnosis.js';

@@ -28,7 +28,7 @@ import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { failureToStatus } from './status.js';
 import { shutDownServer } from './shutdown.js';
-import { loadMutualTls } from './tls-material.js';
+import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 import type { MutualTls } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
 import type { Decoded, MigrationMethod, WireMessage } from './wire.js';
@@ -71,11 +71,15 @@ export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMi
   if (!Array.isArray(o.trustedCallers) || o.trustedCallers.length === 0) bad('trustedCallers', 'expected at least one caller identity (certificate CN or subjectAltName); a plugin that trusts nobody serves nobody');
   const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MIGRATION_SERVER_OPTIONS.maxMessageBytes;
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) bad('maxMessageBytes', `expected an integer >= 1024, got ${String(maxMessageBytes)}`);
+  const tls = loadMutualTls(o.tls, 'MigrationServerOptions.tls');
+  // Checked here: a TLS handshake refused later names neither file.
+  const problem = tlsIdentityProblem(tls.cert, tls.key, 'server');
+  if (problem) bad('tls', `cert ${shownPem(o.tls.cert)} and key ${shownPem(o.tls.key)}: ${problem}`);
   return Object.freeze({
     api: o.api,
     device: o.device,
     listen: o.listen ?? DEFAULT_MIGRATION_SERVER_OPTIONS.listen,
-    tls: loadMutualTls(o.tls, 'MigrationServerOptions.tls'),
+    tls,
     trustedCallers: Object.freeze([...o.trustedCallers]),
     tickets: o.tickets,
     maxMessageBytes,
@@ -364,4 +368,9 @@ function batchOf(r: WireMessage, ref: MigrationRef): StateBatch {
   const batch = batchFromWire(r['batch']);
   if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
   return batch;
+}
+
+/** A PEM source as a message names it: its path, or that it was given inline. */
+function shownPem(src: unknown): string {
+  return typeof src === 'string' && !src.includes('-----BEGIN') ? src : '(given inline)';
 }

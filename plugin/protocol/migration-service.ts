@@ -14,7 +14,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import { EdgePluginError } from '../errors.js';
 import { TicketVerifier } from '../security/migration-ticket.js';
 import { serveMigrationProtocol } from './migration-server.js';
-import { loadMutualTls } from './tls-material.js';
+import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 import type { MigrationServer } from './migration-server.js';
 
 /** A running migration service: the device API and its server. */
@@ -55,6 +55,8 @@ export function checkMigrationConfig(c: MigrationProtocolConfig): TicketVerifier
   } catch (e) {
     throw new EdgePluginError('BAD_OPTIONS', `migration.tls: the certificate ${c.tls.cert} and the key ${c.tls.key} cannot be used together (${(e as Error).message}); give this plugin's PEM certificate and its own private key`, { cause: e });
   }
+  const problem = tlsIdentityProblem(t.cert, t.key, 'server');
+  if (problem) throw new EdgePluginError('BAD_OPTIONS', `migration.tls.cert: ${c.tls.cert}: ${problem}`);
   return tickets;
 }
 

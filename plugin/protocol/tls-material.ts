@@ -1,4 +1,5 @@
 /** PEM material for mutual TLS on the migration protocol: given as text, bytes, or a file path. */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PemSource } from 'p4runtime-ts';
 import { EdgePluginError } from '../errors.js';
@@ -35,4 +36,38 @@ function pem(src: PemSource | undefined, field: string): Buffer {
 export function loadMutualTls(t: MutualTls | undefined, what: string): LoadedTls {
   if (!t) throw new EdgePluginError('BAD_OPTIONS', `${what}: tls is required ({ ca, cert, key }); the migration protocol runs only over mutual TLS`);
   return { ca: pem(t.ca, `${what}.ca`), cert: pem(t.cert, `${what}.cert`), key: pem(t.key, `${what}.key`), serverName: t.serverName };
+}
+
+/** extendedKeyUsage OIDs (RFC 5280 §4.2.1.12) by what they allow. */
+const EKU: Readonly<Record<string, string>> = { '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '2.5.29.37.0': 'anyExtendedKeyUsage' };
+
+/**
+ * Why `cert` and `key` cannot be this side's identity for mutual TLS as a `use` (a daemon serves,
+ * a controller calls), or undefined when they can: the key must be the certificate's, and an
+ * extendedKeyUsage, when the certificate has one, must allow that use — else the peer's TLS
+ * refuses the handshake with words that name neither file.
+ *
+ * @example
+ * tlsIdentityProblem(readFileSync('edge-1.pem'), readFileSync('edge-1.key'), 'client');
+ * // "the certificate (CN=edge-1) is not for client authentication: its extendedKeyUsage allows serverAuth only; …"
+ */
+export function tlsIdentityProblem(cert: Buffer | string, key: Buffer | string, use: 'client' | 'server'): string | undefined {
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(cert);
+  } catch (e) {
+    return `the certificate does not parse (${(e as Error).message})`;
+  }
+  const who = x.subject.replace(/\n/g, ', ');
+  try {
+    if (!x.checkPrivateKey(createPrivateKey(key))) return `the key is not the private key of the certificate (${who}); give the key it was issued with`;
+  } catch (e) {
+    return `the key does not parse (${(e as Error).message})`;
+  }
+  // Node 20 names the extendedKeyUsage OIDs `keyUsage`; later versions `extKeyUsage`.
+  const usages = (x as { extKeyUsage?: string[] }).extKeyUsage ?? (x.keyUsage as string[] | undefined);
+  const wanted = use === 'client' ? '1.3.6.1.5.5.7.3.2' : '1.3.6.1.5.5.7.3.1';
+  if (usages === undefined || usages.includes(wanted) || usages.includes('2.5.29.37.0')) return undefined;
+  const allows = usages.map((o) => EKU[o] ?? o).join(', ') || 'nothing';
+  return `the certificate (${who}) is not for ${use} authentication: its extendedKeyUsage allows ${allows} only; issue it with extendedKeyUsage ${EKU[wanted] ?? wanted}${use === 'client' ? '' : ' (a daemon sending peer to peer needs clientAuth too)'}`;
 }

@@ -108,15 +108,16 @@ describe('carryover plugin (daemon)', () => {
     expect(await done).toBe(0);
   });
 
-  it.skipIf(!opensslAvailable())('plugin daemon — a migration section with a key that is not the certificate\'s, or a coordinator key file missing, is exit 2 naming the files, before the switch is touched (needs openssl)', async () => {
+  it.skipIf(!opensslAvailable())('plugin daemon — a migration section with a key that is not the certificate\'s, a client-only certificate, or a coordinator key file missing, is exit 2 naming the files, before the switch is touched (needs openssl)', async () => {
     const empty = await startSimSwitch({ profile: 'bmv2' });
     const pki = new TestPki();
     try {
       const ca = pki.ca('site CA');
       const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['IP:127.0.0.1'] });
       const other = pki.issue(ca, { cn: 'edge-2', usage: 'server', san: ['IP:127.0.0.1'] });
+      const client = pki.issue(ca, { cn: 'controller-a', usage: 'client', san: ['DNS:controller-a'] });
       const coordinator = generateKeyPairSync('ed25519');
-      for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-2.key', other.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
+      for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-2.key', other.keyPem], ['ctl.pem', client.certPem], ['ctl.key', client.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
       writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
       const run = async (tls: string, coordinators: string): Promise<{ code: number; err: string }> => {
         const config = join(dir, 'mismatch.yaml');
@@ -128,6 +129,9 @@ describe('carryover plugin (daemon)', () => {
       const mismatched = await run('{ ca: ca.pem, cert: edge-1.pem, key: edge-2.key }', '{ dc-a: dc-a.pub }');
       expect(mismatched.code).toBe(2);
       expect(mismatched.err).toMatch(/migration\.tls: the certificate .*edge-1\.pem and the key .*edge-2\.key cannot be used together .*its own private key/);
+      const clientOnly = await run('{ ca: ca.pem, cert: ctl.pem, key: ctl.key }', '{ dc-a: dc-a.pub }');
+      expect(clientOnly.code).toBe(2);
+      expect(clientOnly.err).toMatch(/migration\.tls\.cert: .*ctl\.pem: the certificate \(CN=controller-a\) is not for server authentication: its extendedKeyUsage allows clientAuth only; issue it with extendedKeyUsage serverAuth/);
       const noKey = await run('{ ca: ca.pem, cert: edge-1.pem, key: edge-2.key }', '{ dc-a: absent.pub }');
       expect(noKey.code).toBe(2);
       expect(noKey.err).toMatch(/migration\.coordinators\.dc-a: cannot read the public key file .*absent\.pub/);
