@@ -98,6 +98,10 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     summary: 'the pause window of a cross-domain migration with 0, 10 and 50 ms one-way delay between the controllers, against one domain (--rounds)',
     load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
   },
+  daemons: {
+    summary: 'the pause-window sync through plugin daemons (child processes, mutual TLS), pipelined against one call per step, alternating in one run (--rounds: migrations per mode, default 8)',
+    load: async () => (await import('../bench/daemons-bench.js')).runDaemonsBench,
+  },
   qemu: {
     summary: "QEMU's migration downtime without and with carryover: the trigger alone, then the engine moving 10^4 tracked flows, 1 % changing — with QEMU's own bandwidth (the test guest copied in ~20 ms) and with the copy paced to ~2 s, the flows changing until the pause (real QEMU; --rounds, --sizes N, --qemu-cpus LIST: QEMU on those CPUs only)",
     load: async () => {

@@ -1,0 +1,105 @@
+/**
+ * `carryover bench daemons`: the pause-window sync through plugin daemons — each switch's
+ * `carryover plugin` a child process serving the migration protocol over mutual TLS with tickets,
+ * as README "Deploying a plugin beside a switch" lays them out — pipelined (FreezeFinal,
+ * ImportActivate: two calls in the pause) against one call per step (four), alternating in one run
+ * over the same two simulated switches while the VM moves back and forth. The figure is the
+ * engine's pause-window sync; the ratio compares the two in the same run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executeMigration, parseInventory, planMigration } from '../../controller/index.js';
+import { TestPki } from '../../plugin/testing/test-pki.js';
+import type { SimProfileName, SimSwitch } from '../../sim/index.js';
+import type { BenchFlags } from '../cli/bench-command.js';
+import { controllerYaml, makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
+import type { DomainFiles } from '../domain-files.js';
+import { P4INFO_PATH } from '../edge-rig.js';
+import { establish } from '../migration-fixture.js';
+import { startDaemonProcess, startSwitchForDaemon } from '../plugin-daemons.js';
+import type { RunningDaemon } from '../plugin-daemons.js';
+import { median } from './migrate-flows.js';
+import type { BenchRow } from './results.js';
+
+/** Knobs of the daemons bench. */
+export interface DaemonsBenchOptions {
+  /** Migrations per mode (pipelined, one call per step), alternating. */
+  readonly runs: number;
+  /** Established TCP flows the VM has. */
+  readonly flows: number;
+  readonly profile: SimProfileName;
+}
+
+export const DEFAULT_DAEMONS_BENCH_OPTIONS: DaemonsBenchOptions = Object.freeze({ runs: 8, flows: 100, profile: 'bmv2' });
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** One edge: its switch and its daemon (a child process). */
+interface Edge {
+  readonly sim: SimSwitch;
+  readonly daemon: RunningDaemon & { readonly pid: number };
+}
+
+async function startEdge(files: DomainFiles, device: string, vmId: number, profile: SimProfileName): Promise<Edge> {
+  const { sim } = await startSwitchForDaemon(vmId, profile);
+  try {
+    const config = writeDaemonConfig({ switchAddress: sim.address, deviceId: sim.deviceId, electionId: 20, p4info: P4INFO_PATH, device, files, requiredSigners: [files.domain], snapshotSource: 'index' });
+    return { sim, daemon: await startDaemonProcess(config) };
+  } catch (e) {
+    await sim.stop();
+    throw e;
+  }
+}
+
+/** Runs the suite (`--rounds` sets the migrations per mode). */
+export async function runDaemonsBench(flags: BenchFlags = {}, o: DaemonsBenchOptions = DEFAULT_DAEMONS_BENCH_OPTIONS): Promise<BenchRow[]> {
+  const runs = flags.rounds ?? o.runs;
+  const dir = mkdtempSync(join(tmpdir(), 'carryover-bench-daemons-'));
+  const pki = new TestPki();
+  const edges: Edge[] = [];
+  try {
+    const files = makeDomainFiles(pki, dir, 'dc-a');
+    edges.push(await startEdge(files, 'edge-a', 7, o.profile), await startEdge(files, 'edge-b', 9, o.profile));
+    const [a, b] = edges as [Edge, Edge];
+    for (let i = 0; i < o.flows; i++) if (!establish(a.sim, 20_000 + i)) throw new Error(`bench daemons: flow ${i} was not established at the source`);
+    const site = (at: string): string => `
+domain: dc-a
+${controllerYaml(files)}
+devices:
+  edge-a: { plugin: { address: ${a.daemon.address}, serverName: edge-a }, hosts: [host-a] }
+  edge-b: { plugin: { address: ${b.daemon.address}, serverName: edge-b }, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: ${at} }
+`;
+    const samples = { pipelined: [] as number[], stepped: [] as number[] };
+    let at = 'host-a';
+    // The first migration (daemons' first pause, the slot index's first use) is not counted.
+    for (let n = -1; n < 2 * runs; n++) {
+      const to = at === 'host-a' ? 'host-b' : 'host-a';
+      const inv = parseInventory(site(at), join(dir, 'site.yaml'));
+      const pipelined = n % 2 === 0;
+      const out = await executeMigration({
+        plan: planMigration(inv, 'vm-7', at, to), trigger: { kind: 'manual' }, migrationId: `bench-daemons-${n + 1}`, journalDir: dir, defaultP4info: P4INFO_PATH,
+        domain: inv.domain, ...(inv.controller ? { controller: inv.controller } : {}), pauseDeadlineMs: 60_000, onDeadline: 'abort', pipelinedPause: pipelined, progress: () => undefined,
+      });
+      if (out.run.aborted || !out.run.sync) throw new Error(`bench daemons: migration ${n + 1} did not commit: ${out.run.aborted?.reason ?? '?'}: ${out.run.aborted?.detail ?? ''}`);
+      if (out.rounds[0] !== o.flows) throw new Error(`bench daemons: migration ${n + 1}'s snapshot held ${String(out.rounds[0])} flows, not ${o.flows}`);
+      if (n >= 0) (pipelined ? samples.pipelined : samples.stepped).push(out.run.sync.elapsedMs);
+      at = to;
+    }
+    const note = (xs: readonly number[], calls: string): string => `min ${round2(Math.min(...xs))}, max ${round2(Math.max(...xs))}; ${xs.length} migrations of ${o.flows} flows, sim ${o.profile}, daemons as child processes; ${calls}`;
+    const p = median(samples.pipelined);
+    const s = median(samples.stepped);
+    return [
+      { suite: 'daemons', case: 'pause-window sync through plugin daemons, median', variant: 'pipelined (default)', value: round2(p), unit: 'ms', note: note(samples.pipelined, 'calls in the pause: FreezeFinal, ImportActivate') },
+      { suite: 'daemons', case: 'pause-window sync through plugin daemons, median', variant: 'one call per step (pipelinedPause: false)', value: round2(s), unit: 'ms', note: note(samples.stepped, 'calls in the pause: Freeze, PauseDelta, FinalDelta, ImportStaged, Activate') },
+      { suite: 'daemons', case: 'pipelined ÷ one call per step, same run', variant: o.profile, value: round2(p / s), unit: '×', note: 'below 1: the pipelined pause is shorter' },
+    ];
+  } finally {
+    for (const e of edges) await e.daemon.stop().catch(() => undefined);
+    for (const e of edges) await e.sim.stop().catch(() => undefined);
+    pki.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
