@@ -47,7 +47,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: async (argv) => (await import('../../hw-test/cli.js')).runHwTestCommand(argv),
   },
   bench: {
-    summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | migrate | first-pause | domains | qemu | all)',
+    summary: 'run benchmarks and write a results table (bench p4rt | sim | pipeline | migrate | first-pause | domains | daemons | qemu | all)',
     run: async (argv) => (await import('./bench-command.js')).runBenchCommand(argv),
   },
 };
