@@ -57,6 +57,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly migrations = new Map<string, Migration>();
   /** Destinations after activation: kept so an abort of the whole migration can still undo them. */
   private readonly activated = new Map<string, Migration>();
+  /** Trackers picked by prepares not finished yet (see prepare). */
+  private readonly picking = new Set<number>();
   private readonly index: VmSlotIndex;
   private readonly indexReady: Promise<void>;
   private readonly name: string;
@@ -157,11 +159,13 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const vmId = await resolveVmId({ sw, contract: this.contract, group: this.group, access: this.access }, m.vm);
       // Trackers busy here or, by the switch's control entries, in another process's migration.
       const entries = await readControls(sw, control);
-      const busy = new Set([...this.migrations.values()].map((x) => x.tracker).concat([...trackersInUse(control, entries, vmId)]));
+      // A prepare still on its way holds its pick too: two at once must not both take the first free one.
+      const busy = new Set([...this.migrations.values()].map((x) => x.tracker).concat([...trackersInUse(control, entries, vmId)], [...this.picking]));
       const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
       const prior = entries.get(vmId);
       // Numbered delta digests, heard from before the flip: the count the flip returns sorts them.
       const tap = tapNumberedDigests(sw, this.group);
+      this.picking.add(tracker);
       try {
         await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
         const now = await this.access.readTracker(tracker);
@@ -171,6 +175,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       } catch (e) {
         tap?.sub.unsubscribe();
         throw e;
+      } finally {
+        this.picking.delete(tracker);
       }
     });
   }

@@ -183,6 +183,27 @@ describe('migration rollback — a failure at each step leaves the source author
 });
 
 describe('migration — two VMs at once from one switch', () => {
+  it('migration — two prepares at once on one switch take different change-log trackers (neither flips the other\'s)', async () => {
+    const site = await startDemoSite('1:1', 'full');
+    try {
+      const src = site.sources[0]!;
+      const sw = src.rig.sw;
+      await sw.write([
+        sw.table('port_role').insert({ match: { port: 2 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
+        sw.table('vm_table').insert({ match: { vm_addr: '10.0.0.6' }, action: 'set_vm', params: { vm_id: 8, port: 2 } }),
+      ]);
+      const refs = [{ migrationId: 'p-1', vm: '10.0.0.5' }, { migrationId: 'p-2', vm: '10.0.0.6' }];
+      await Promise.all(refs.map((r) => src.api.prepare(r)));
+      const trackers = new Map<number, number>();
+      for await (const e of sw.read(sw.table('vm_migration').all())) if (e.kind === 'table') trackers.set(Number((e.match['vm_id'] as { value: bigint }).value), Number(e.params['tracker']));
+      expect(trackers.size).toBe(2);
+      expect(trackers.get(DEMO_VM.sourceId)).not.toBe(trackers.get(8));
+      await Promise.all(refs.map((r) => src.api.abort(r)));
+    } finally {
+      await site.stop();
+    }
+  }, 120_000);
+
   it('migration — two VMs migrate concurrently from the same source: both commit, each with its own flows and ids at the destination', async () => {
     const site = await startDemoSite('1:1', 'full');
     try {
