@@ -5,7 +5,7 @@
  * closed, nothing aborted or deleted. Not product code.
  */
 import { Subject } from 'rxjs';
-import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration } from '../controller/index.js';
+import { FileJournal, MigrationEngine, MigrationMachine, agreedTicketPath, connectPlanDevices, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
 import type { MigrationJournal } from '../controller/index.js';
 
 /** Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not), or committed. */
@@ -47,6 +47,39 @@ export async function controllerStoppingAt(config: string, defaultP4info: string
   } finally {
     // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
     await connected.stop();
+    await file.close();
+  }
+}
+
+/**
+ * A controller of domain `config`'s inventory that moves vm-7 from host-a to host `toHost` of peer
+ * domain `peer` (as `carryover migrate --to-domain` does: proposed, agreed, the ticket kept beside
+ * the journal) and stops after pre-copy without a word to anyone; throws unless the journal then
+ * says PRECOPY.
+ */
+export async function crossDomainControllerStoppingAfterPrecopy(config: string, defaultP4info: string, peer: string, toHost: string, id: string): Promise<void> {
+  const inv = loadInventory(config);
+  const peerEntry = inv.peers.get(peer);
+  if (!inv.controller || !inv.domain || !inv.federation || !peerEntry) throw new Error(`${config}: needs domain, controller, federation and peers.${peer}`);
+  const controller = inv.controller;
+  const plan = planToPeer(inv, 'vm-7', 'host-a', peer, toHost);
+  const file = new FileJournal(inv.journal);
+  const joined = await joinPeerDomain({
+    plan, migrationId: id, domain: inv.domain, signingKey: controller.signingKey, federation: inv.federation, peer: peerEntry, toHost, journal: file, pauseDeadlineMs: 60_000,
+    ticketFile: agreedTicketPath(inv.journal, id),
+    connect: (ds, c) => connectPlanDevices(ds, { defaultP4info, domain: inv.domain as string, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}) }),
+  });
+  try {
+    const engine = new MigrationEngine({ plan, machine: joined.machine, devices: joined.devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
+    await engine.prepare();
+    const paused$ = new Subject<void>();
+    const rounds = engine.precopy(paused$);
+    setTimeout(() => paused$.next(), 50);
+    await rounds;
+    if (joined.machine.state.phase !== 'PRECOPY') throw new Error(`the stopping controller ended in ${joined.machine.state.phase}, not PRECOPY`);
+  } finally {
+    // Its connections close with the process: nothing aborted, nothing told to the peer.
+    await joined.stop();
     await file.close();
   }
 }

@@ -16,7 +16,7 @@ export { IncomingMigration } from './incoming-migration.js';
 export type { IncomingDeps, Proposal } from './incoming-migration.js';
 export { PeerDomainDevice } from './peer-domain-device.js';
 export type { PeerDomainDeviceOptions } from './peer-domain-device.js';
-export { joinPeerDomain } from './join-peer-domain.js';
+export { agreedTicketPath, joinPeerDomain } from './join-peer-domain.js';
 export type { JoinPeerDomainOptions, JoinedPeerDomain } from './join-peer-domain.js';
 export { callingPeer } from './peer-identity.js';
 export type { PeerTrust } from './peer-identity.js';

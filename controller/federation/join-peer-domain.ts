@@ -5,7 +5,8 @@
  * sources and the peer domain (PeerDomainDevice) as its devices. After the run, a commit is
  * confirmed to the peer (Finish); a rollback already reached it through the engine's abort.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { PROTOCOL_VERSION, TicketVerifier, capabilitiesFromWire, capabilitiesToWire, issueTicket, refToWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
@@ -42,6 +43,12 @@ export interface JoinPeerDomainOptions {
   readonly pauseDeadlineMs: number;
   /** Lifetime of the agreed ticket (it is not renewed across domains). Default 30 minutes. */
   readonly ticketTtlMs?: number;
+  /**
+   * Where the agreed ticket is kept once both domains signed it (agreedTicketPath): `carryover
+   * recover` needs it to reach sources whose plugins require both signatures, after this process
+   * is gone. Not kept when absent.
+   */
+  readonly ticketFile?: string;
   readonly progress?: (line: string) => void;
   readonly logger?: Logger;
 }
@@ -104,6 +111,8 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
       throw new ControllerError('PEER_REJECTED', `peer domain ${peer.name}: its signature on the ticket is refused: ${(e as Error).message}`, { cause: e });
     }
     tickets.agree(both);
+    // Only this controller reads it; it authorizes this migration's calls until it expires.
+    if (o.ticketFile) writeFileSync(o.ticketFile, `${JSON.stringify(ticketToWire(both))}\n`, { mode: 0o600 });
     const m = machine;
     // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
     const first = destCaps[0] as DeviceCapabilities;
@@ -142,4 +151,9 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     await local.stop();
     throw e;
   }
+}
+
+/** Where the journal directory `dir` keeps migration `migrationId`'s agreed cross-domain ticket. */
+export function agreedTicketPath(dir: string, migrationId: string): string {
+  return join(dir, `${migrationId}.ticket.json`);
 }

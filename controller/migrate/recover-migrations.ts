@@ -18,6 +18,8 @@ import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 import { connectPlanDevices } from '../devices/connect-plan-devices.js';
+import { AgreedTicket } from '../remote/agreed-ticket.js';
+import { PeerRecoveryDevice, forgetTicket, keptTicket, peerDestination } from './peer-recovery.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
@@ -111,7 +113,9 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
     return { ...base, outcome: 'failed', detail: `nothing was changed: ${(e as Error).message}` };
   }
   try {
-    return await recoverClaimed(o, machine, migrationId, action, logger, base);
+    const r = await recoverClaimed(o, machine, migrationId, action, logger, base);
+    if (recoveryAction(machine.state).kind === 'none') forgetTicket(o.inventory.journal, migrationId);
+    return r;
   } finally {
     release();
   }
@@ -121,7 +125,9 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
   const s = machine.state;
   o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
   const vm = o.inventory.vms.get(s.vm);
-  const missing = [...s.sources, ...s.destinations].filter((n) => !o.inventory.devices.has(n));
+  // A migration to a peer domain: its controller stands for the destinations (peer-recovery.ts).
+  const peer = peerDestination(o.inventory, s);
+  const missing = [...s.sources, ...(peer ? [] : s.destinations)].filter((n) => !o.inventory.devices.has(n));
   if (!vm || missing.length > 0) {
     const what = !vm ? `VM '${s.vm}' is not under 'vms'` : `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not under 'devices'`;
     return { ...base, outcome: 'failed', detail: `the journal names it, but ${what} in the inventory; recover with the inventory the migration ran with (--config)` };
@@ -156,15 +162,24 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       rollForward = completed || o.vmAt === 'destination';
     }
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
-    const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, logger }));
+    const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger }));
     // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
     // (below), so its ticket names it a source as well (a plugin daemon checks the role).
     const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
     const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination' && !rollForward;
     const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
-    const connected = await connect(devices([...s.sources, ...s.destinations]), { scope });
+    const kept = peer ? keptTicket(o.inventory.journal, migrationId) : undefined;
+    const agreed = kept ? new AgreedTicket() : undefined;
+    if (kept) agreed?.agree(kept);
+    let peerApi: PeerRecoveryDevice | undefined;
     try {
-      const api = (n: string): DeviceApi => connected.apis.get(n) as DeviceApi;
+      peerApi = peer ? PeerRecoveryDevice.open(o.inventory, peer, () => machine.state) : undefined;
+    } catch (e) {
+      return { ...base, qemu: qemuNote, outcome: 'failed', detail: `nothing was changed: ${(e as Error).message}` };
+    }
+    const connected = await connect(devices(peer ? s.sources : [...s.sources, ...s.destinations]), { scope, ...(agreed ? { tickets: agreed } : {}) });
+    try {
+      const api = (n: string): DeviceApi => (peerApi && n === peer?.name ? peerApi : (connected.apis.get(n) as DeviceApi));
       if (rollForward) {
         // Activated here, the migration then ends as one whose activation was journalled: committed, sources cleaned.
         const act = await eachDevice(s.destinations, (n) => api(n).activate(ref));
@@ -180,6 +195,8 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
+        // The peer domain keeps the migration activated until told; a peer that recorded it already refuses, harmlessly.
+        if (peerApi) await peerApi.finish(ref, slots).catch((e: unknown) => logger.warn('the peer domain did not record the commit', { peer: peer?.name, error: (e as Error).message }));
         const done = { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: activated ? 'committed' : 'sources-cleaned' } as const;
         if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
         return { ...done, counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
@@ -209,6 +226,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';
       return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned${cleared}, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
     } finally {
+      peerApi?.close();
       await connected.stop();
     }
   } finally {

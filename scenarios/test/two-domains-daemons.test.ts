@@ -5,11 +5,11 @@
  * runs `carryover migrate --to-domain dc-b` from its inventory. Every hop is real gRPC with
  * mutual TLS: controller↔controller across two CAs, each controller↔its own plugins.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInventory, runMigrateCommand, serveFederation } from '../../controller/index.js';
+import { loadInventory, runMigrateCommand, runRecoverCommand, serveFederation } from '../../controller/index.js';
 import type { FederationServer } from '../../controller/index.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
@@ -21,6 +21,7 @@ import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
 import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
+import { crossDomainControllerStoppingAfterPrecopy } from '../stopping-controller.js';
 
 const PORTS = Array.from({ length: 10 }, (_, i) => 34_000 + i);
 
@@ -59,6 +60,25 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
     pki.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('two domains over daemons — dc-a\'s controller stops in pre-copy: carryover recover at dc-a rolls both domains back, reaching the plugins that require both signatures with the ticket the domains agreed; the VM then migrates again (the test below)', async () => {
+    await crossDomainControllerStoppingAfterPrecopy(join(a.dir, 'site.yaml'), P4INFO_PATH, 'dc-b', 'host-b', 'm-stop');
+    const kept = join(a.dir, 'journal', 'm-stop.ticket.json');
+    expect(existsSync(kept)).toBe(true);
+    expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length); // staged at dc-b's switch
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runRecoverCommand(['--config', join(a.dir, 'site.yaml')], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    expect(code, [...err, ...out].join('\n')).toBe(0);
+    expect(out.join('\n')).toMatch(/m-stop .*ROLLED BACK/i);
+    expect(countVmSlots(dst, group, DST_ID)).toBe(0);
+    expect(countVmSlots(src, group, SRC_ID)).toBe(PORTS.length);
+    expect(server.calls().filter((c) => c.migrationId === 'm-stop' && c.method === 'Abort').map((c) => c.ok)).toEqual([true]);
+    expect(existsSync(kept)).toBe(false);
+    const journal = (d: DomainFiles): string[] => readFileSync(join(d.dir, 'journal', 'm-stop.journal.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(journal(a).slice(-2)).toEqual(['abort', 'rolled-back']);
+    expect(journal(b).slice(-2)).toEqual(['abort', 'rolled-back']);
+  }, 300_000);
 
   it('two domains over daemons — carryover migrate --to-domain commits: dc-b\'s plugin admits the flows, dc-a\'s is cleaned, both journals say so', async () => {
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('drop');
