@@ -23,6 +23,9 @@ import { ControllerError, isFailureReason } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { FileJournal } from '../journal/file-journal.js';
 import type { MigrationJournal } from '../journal/journal.js';
+import { recoverMigrations } from '../migrate/recover-migrations.js';
+import { isIncoming } from '../migrate/recover-incoming.js';
+import { recoveryAction, replay } from '../migration/transition.js';
 import { federationStatus } from './federation-status.js';
 import { FEDERATION_SERVICE, FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
@@ -117,6 +120,19 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     if (s) forget(s);
   };
 
+  /** The phase of `migrationId` when this domain's journal holds it unfinished as an incoming migration (one this server drove before it restarted). */
+  const unfinishedHere = async (migrationId: string): Promise<string | undefined> => {
+    if (!(await journal.list()).includes(migrationId)) return undefined;
+    const st = replay(await journal.load(migrationId));
+    return isIncoming(inv, st) && recoveryAction(st).kind !== 'none' ? st.phase : undefined;
+  };
+  /** Recovers it as `carryover recover` here would (`vmAt`: where the peer's word puts the VM, for an activated one). */
+  const recoverHere = async (migrationId: string, vmAt?: 'source' | 'destination'): Promise<void> => {
+    const [r] = await recoverMigrations({ inventory: inv, journal, migrationId, connect, defaultP4info: o.defaultP4info, progress: (l) => logger.info(l), logger, ...(vmAt ? { vmAt } : {}) });
+    if (r?.outcome === 'failed') throw new ControllerError('DEVICE_UNREACHABLE', `migration ${migrationId}: ${r.detail}`);
+    logger.warn('a migration left unfinished before this server restarted was recovered', { migrationId, outcome: r?.outcome, detail: r?.detail });
+  };
+
   const handlers: Record<FederationMethod, (peer: PeerTrust, req: WireMessage) => Promise<WireMessage>> = {
     Propose: async (peer, req) => {
       if (req['protocolVersion'] !== FEDERATION_VERSION) throw new ControllerError('PEER_REJECTED', `the peer speaks federation version ${String(req['protocolVersion'])}; this domain speaks ${FEDERATION_VERSION}`);
@@ -153,13 +169,24 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
       return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
     },
     Finish: async (peer, req) => {
-      const s = session(peer, refFromWire(req['ref']));
+      const ref = refFromWire(req['ref']);
+      // Activated here before this server restarted: the peer's word says the VM stays here.
+      if (!sessions.has(ref.migrationId) && (await unfinishedHere(ref.migrationId)) === 'ACTIVATED') {
+        await recoverHere(ref.migrationId, 'destination');
+        return {};
+      }
+      const s = session(peer, ref);
       await s.finish(typeof req['sourceDeleted'] === 'number' ? req['sourceDeleted'] : 0);
       return {};
     },
     Abort: async (peer, req) => {
       const ref = refFromWire(req['ref']);
       const s = sessions.get(ref.migrationId);
+      // Left unfinished by this server before it restarted: undone from the journal and the kept ticket.
+      if (!s && (await unfinishedHere(ref.migrationId)) !== undefined) {
+        await recoverHere(ref.migrationId, 'source');
+        return {};
+      }
       if (!s || s.ended) return {}; // never proposed here, or already rolled back: nothing to undo
       session(peer, ref);
       const reason = req['reason'];
@@ -202,6 +229,17 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
   });
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   logger.info('federation listening', { address, peers: peers.map((p) => p.name).join(',') });
+
+  // What this server left unfinished before it stopped: not activated, nothing depends on it — rolled
+  // back now, as the idle sweep would have; activated, it waits for the peer's word (Finish, Abort).
+  void (async () => {
+    for (const id of await journal.list()) {
+      const phase = await unfinishedHere(id);
+      if (phase === undefined || sessions.has(id)) continue;
+      if (phase === 'ACTIVATED') logger.warn('a migration activated here before this server stopped waits for the source domain\'s word (its carryover recover), or carryover recover --vm-at here', { migrationId: id });
+      else await recoverHere(id);
+    }
+  })().catch((e: unknown) => logger.error('recovering the migrations left unfinished failed; run carryover recover', { error: (e as Error).message }));
 
   const idleMs = o.idleMs ?? DEFAULT_FEDERATION_SERVER_OPTIONS.idleMs;
   const sweep = setInterval(() => {

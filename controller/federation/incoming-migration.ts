@@ -7,6 +7,7 @@
  */
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
+import { rmSync } from 'node:fs';
 import { TicketVerifier, cosignTicket, negotiateMigrationSchemas } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch } from '../../plugin/index.js';
 import type { ConnectedDevices } from '../devices/connect-devices.js';
@@ -21,7 +22,9 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { PlacementPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
+import { recoveryAction } from '../migration/transition.js';
 import { reasonOf } from './federation-status.js';
+import { agreedTicketPath, keepAgreedTicket } from './join-peer-domain.js';
 
 /** What an incoming migration needs from this domain. */
 export interface IncomingDeps {
@@ -185,6 +188,9 @@ export class IncomingMigration {
       );
       this.ticket = cosignTicket(t, this.deps.inventory.domain, this.deps.signingKey);
       this.agreed.agree(this.ticket);
+      // Kept beside the journal: `carryover recover` here (or this server restarted) reaches the
+      // destinations' plugins with it, which may require both domains' signatures.
+      keepAgreedTicket(agreedTicketPath(this.deps.inventory.journal, this.migrationId), this.ticket);
       this.logger.info('cross-domain migration agreed', { destinations: this.names.join(',') });
       return this.ticket;
     }, false);
@@ -294,6 +300,7 @@ export class IncomingMigration {
     if (this.closed) return;
     this.closed = true;
     await this.devices.stop();
+    if (this.machine && recoveryAction(this.machine.state).kind === 'none') rmSync(agreedTicketPath(this.deps.inventory.journal, this.migrationId), { force: true });
     this.machine?.close();
   }
 }

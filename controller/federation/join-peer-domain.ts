@@ -5,10 +5,11 @@
  * sources and the peer domain (PeerDomainDevice) as its devices. After the run, a commit is
  * confirmed to the peer (Finish); a rollback already reached it through the engine's abort.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
+import type { MigrationTicket } from '../../plugin/index.js';
 import { PROTOCOL_VERSION, TicketVerifier, capabilitiesFromWire, capabilitiesToWire, issueTicket, refToWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, MigrationRef } from '../../plugin/index.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -112,7 +113,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     }
     tickets.agree(both);
     // Only this controller reads it; it authorizes this migration's calls until it expires.
-    if (o.ticketFile) writeFileSync(o.ticketFile, `${JSON.stringify(ticketToWire(both))}\n`, { mode: 0o600 });
+    if (o.ticketFile) keepAgreedTicket(o.ticketFile, both);
     const m = machine;
     // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
     const first = destCaps[0] as DeviceCapabilities;
@@ -156,4 +157,10 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
 /** Where the journal directory `dir` keeps migration `migrationId`'s agreed cross-domain ticket. */
 export function agreedTicketPath(dir: string, migrationId: string): string {
   return join(dir, `${migrationId}.ticket.json`);
+}
+
+/** Writes the agreed ticket to `path` (agreedTicketPath), readable by this controller only. */
+export function keepAgreedTicket(path: string, t: MigrationTicket): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(ticketToWire(t))}\n`, { mode: 0o600 });
 }

@@ -20,6 +20,7 @@ import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { PeerRecoveryDevice, forgetTicket, keptTicket, peerDestination } from './peer-recovery.js';
+import { isIncoming, recoverIncoming } from './recover-incoming.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
@@ -124,6 +125,8 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
 async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migrationId: string, action: RecoveryAction, logger: Logger, base: RecoveredBase): Promise<RecoveredMigration> {
   const s = machine.state;
   o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
+  // A migration into this domain: only its destinations are ours (recover-incoming.ts).
+  if (isIncoming(o.inventory, s)) return recoverIncoming(o, machine, migrationId, action, logger, base);
   const vm = o.inventory.vms.get(s.vm);
   // A migration to a peer domain: its controller stands for the destinations (peer-recovery.ts).
   const peer = peerDestination(o.inventory, s);

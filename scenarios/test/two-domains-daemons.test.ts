@@ -35,6 +35,12 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
   let group: SlotGroupSpec;
   let server: FederationServer;
   const daemons: RunningDaemon[] = [];
+  let srcDaemonAddress = '';
+  /** dc-a's inventory, naming dc-b's federation server where it listens now. */
+  const writeSiteA = (): void => writeFileSync(join(a.dir, 'site.yaml'), siteYaml({
+    files: a, peers: [{ files: b, address: server.address }],
+    devices: [`edge-a: { plugin: { address: ${srcDaemonAddress}, serverName: edge-a }, hosts: [host-a] }`], vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
+  }));
   beforeAll(async () => {
     a = makeDomainFiles(pki, dir, 'dc-a');
     b = makeDomainFiles(pki, dir, 'dc-b');
@@ -47,10 +53,8 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
     daemons.push(da as RunningDaemon, db as RunningDaemon);
     writeFileSync(join(b.dir, 'site.yaml'), siteYaml({ files: b, listen: '127.0.0.1:0', peers: [{ files: a }], devices: [`edge-b: { plugin: { address: ${db?.address}, serverName: edge-b }, hosts: [host-b] }`] }));
     server = await serveFederation({ inventory: loadInventory(join(b.dir, 'site.yaml')), defaultP4info: P4INFO_PATH });
-    writeFileSync(join(a.dir, 'site.yaml'), siteYaml({
-      files: a, peers: [{ files: b, address: server.address }],
-      devices: [`edge-a: { plugin: { address: ${da?.address}, serverName: edge-a }, hosts: [host-a] }`], vms: ['vm-7: { address: 10.0.0.5, host: host-a }'],
-    }));
+    srcDaemonAddress = da?.address ?? '';
+    writeSiteA();
     for (const p of PORTS) expect(establish(src, p)).toBe(true);
   }, 180_000);
   afterAll(async () => {
@@ -78,6 +82,28 @@ describe.skipIf(!opensslAvailable())('two domains — plugin daemons, both coord
     const journal = (d: DomainFiles): string[] => readFileSync(join(d.dir, 'journal', 'm-stop.journal.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
     expect(journal(a).slice(-2)).toEqual(['abort', 'rolled-back']);
     expect(journal(b).slice(-2)).toEqual(['abort', 'rolled-back']);
+  }, 300_000);
+
+  it('two domains over daemons — dc-b\'s federation server restarts while a migration is in pre-copy: on start it rolls back what it had staged (its plugins reached with the kept ticket); dc-a\'s recover then rolls back its side', async () => {
+    await crossDomainControllerStoppingAfterPrecopy(join(a.dir, 'site.yaml'), P4INFO_PATH, 'dc-b', 'host-b', 'm-stop2');
+    expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
+    await server.stop();
+    server = await serveFederation({ inventory: loadInventory(join(b.dir, 'site.yaml')), defaultP4info: P4INFO_PATH });
+    writeSiteA();
+    for (let i = 0; i < 300 && countVmSlots(dst, group, DST_ID) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(countVmSlots(dst, group, DST_ID)).toBe(0);
+    const journal = (d: DomainFiles): string[] => readFileSync(join(d.dir, 'journal', 'm-stop2.journal.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    const keptAtB = join(b.dir, 'journal', 'm-stop2.ticket.json');
+    for (let i = 0; i < 100 && (journal(b).at(-1) !== 'rolled-back' || existsSync(keptAtB)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(journal(b).slice(-2)).toEqual(['abort', 'rolled-back']);
+    expect(existsSync(keptAtB)).toBe(false);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runRecoverCommand(['--config', join(a.dir, 'site.yaml')], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    expect(code, [...err, ...out].join('\n')).toBe(0);
+    expect(out.join('\n')).toMatch(/m-stop2 .*ROLLED BACK/i);
+    expect(journal(a).slice(-2)).toEqual(['abort', 'rolled-back']);
+    expect(countVmSlots(src, group, SRC_ID)).toBe(PORTS.length);
   }, 300_000);
 
   it('two domains over daemons — carryover migrate --to-domain commits: dc-b\'s plugin admits the flows, dc-a\'s is cleaned, both journals say so', async () => {
