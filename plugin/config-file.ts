@@ -15,6 +15,7 @@
  *   "inband": { "window": 64, "timeoutMs": 250, "maxAttempts": 5 },
  *   "pinholeIdleTimeout": "30s",
  *   "pinholeExpiry": { "pollMs": 1000 },
+ *   "pinholeIdleTimeReport": "auto",
  *   "healthIntervalMs": 10000,
  *   "logLevel": "info",
  *   "migration": {
@@ -110,7 +111,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   };
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
-  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'pinholeIdleTimeReport', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient', 'openStreamsAhead']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
@@ -162,6 +163,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     ...(inband ? { inband } : {}),
     ...(top['pinholeIdleTimeout'] !== undefined ? { pinholeIdleTimeout: typeof top['pinholeIdleTimeout'] === 'string' || typeof top['pinholeIdleTimeout'] === 'number' ? top['pinholeIdleTimeout'] : fail('pinholeIdleTimeout', "a duration such as '30s' or nanoseconds", top['pinholeIdleTimeout']) } : {}),
     ...(top['pinholeExpiry'] !== undefined ? { pinholeExpiry: top['pinholeExpiry'] === 'notify' ? ('notify' as const) : { pollMs: int(obj(top['pinholeExpiry'], 'pinholeExpiry', ['pollMs'])['pollMs'], 'pinholeExpiry.pollMs', 10, 3_600_000) } } : {}),
+    ...(top['pinholeIdleTimeReport'] !== undefined ? { pinholeIdleTimeReport: top['pinholeIdleTimeReport'] === 'auto' || top['pinholeIdleTimeReport'] === 'spec' ? top['pinholeIdleTimeReport'] : fail('pinholeIdleTimeReport', "'auto' or 'spec'", top['pinholeIdleTimeReport']) } : {}),
     ...(top['connectTimeoutMs'] !== undefined ? { connectTimeoutMs: int(top['connectTimeoutMs'], 'connectTimeoutMs', 1, 3_600_000) } : {}),
   };
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);

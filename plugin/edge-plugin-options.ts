@@ -8,6 +8,7 @@ import { P4Schema, P4Switch, parseDurationNs, silentLogger, systemClock } from '
 import type { Clock, CredentialsOption, DurationInput, GrpcClientKind, Logger } from 'p4runtime-ts';
 import { bmv2JsonDifferences, listDifferences } from './bmv2-json-check.js';
 import { EdgePluginError } from './errors.js';
+import type { IdleTimeReport } from './idle-time.js';
 import type { RegisterAccessMode } from './state-access/index.js';
 import { DEFAULT_INBAND_OPTIONS, parseInbandOptions } from './state-access/index.js';
 import type { InbandOptions } from './state-access/index.js';
@@ -67,6 +68,12 @@ export interface EdgePluginOptions {
    * idle for its timeout, for targets that send no notifications (Tofino behind Stratum).
    */
   readonly pinholeExpiry?: 'notify' | { readonly pollMs: number };
+  /**
+   * How the switch fills `time_since_last_hit`, which a moved pinhole's remaining lifetime is read
+   * from (idle-time.ts): `'auto'` (default; unwraps BMv2's remaining time, which its PI target
+   * computes in 32 bits) or `'spec'` (as reported: a target with sub-millisecond values).
+   */
+  readonly pinholeIdleTimeReport?: IdleTimeReport;
   readonly learnDigest?: Partial<LearnDigestOptions>;
   /** How long start() waits to become primary. */
   readonly connectTimeoutMs?: number;
@@ -98,6 +105,7 @@ export interface ParsedEdgePluginOptions {
   readonly inband: InbandOptions;
   readonly pinholeIdleTimeoutNs: bigint;
   readonly pinholeExpiry: 'notify' | { readonly pollMs: number };
+  readonly pinholeIdleTimeReport: IdleTimeReport;
   readonly learnDigest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly connectTimeoutMs: number;
   readonly grpcClient: GrpcClientKind;
@@ -110,6 +118,7 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   inband: DEFAULT_INBAND_OPTIONS,
   pinholeIdleTimeout: '30s' as DurationInput,
   pinholeExpiry: 'notify' as 'notify' | { readonly pollMs: number },
+  pinholeIdleTimeReport: 'auto' as IdleTimeReport,
   // A list flushes when full or 1 ms after its first digest; the lab saw BMv2 honour 1 ms coarsely
   // (≈200–330 ms) and never deliver with 100 µs, so do not go below 1 ms.
   learnDigest: Object.freeze({ maxListSize: 100, maxTimeout: '1ms', ackTimeout: '1s' }) as LearnDigestOptions,
@@ -226,6 +235,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     inband: parseInbandOptions(options.inband, 'EdgePluginOptions.inband'),
     pinholeIdleTimeoutNs: duration('pinholeIdleTimeout', options.pinholeIdleTimeout ?? d.pinholeIdleTimeout, true),
     pinholeExpiry: parseExpiry(options.pinholeExpiry ?? d.pinholeExpiry),
+    pinholeIdleTimeReport: parseIdleTimeReport(options.pinholeIdleTimeReport ?? d.pinholeIdleTimeReport),
     learnDigest: Object.freeze({ maxListSize: ld.maxListSize, maxTimeoutNs, ackTimeoutNs: duration('learnDigest.ackTimeout', ld.ackTimeout, false) }),
     connectTimeoutMs,
     grpcClient,
@@ -248,6 +258,11 @@ function parseExpiry(v: 'notify' | { readonly pollMs: number }): 'notify' | { re
   if (v === 'notify') return v;
   if (typeof v === 'object' && v !== null && Number.isInteger(v.pollMs) && v.pollMs >= 10) return Object.freeze({ pollMs: v.pollMs });
   throw bad('pinholeExpiry', v, "'notify' or { pollMs: an integer >= 10 } (poll time_since_last_hit where the target sends no idle notifications)");
+}
+
+function parseIdleTimeReport(v: unknown): IdleTimeReport {
+  if (v === 'auto' || v === 'spec') return v;
+  throw bad('pinholeIdleTimeReport', v, "'auto' (default: BMv2's 32-bit remaining time unwrapped) or 'spec' (time_since_last_hit as reported)");
 }
 
 function parseReplacePipeline(v: unknown): boolean {

@@ -325,6 +325,7 @@ class EdgePluginImpl implements EdgePlugin {
       table,
       idleTimeoutNs: o.pinholeIdleTimeoutNs,
       expiry: o.pinholeExpiry,
+      idleTimeReport: o.pinholeIdleTimeReport,
       clock: o.scheduler,
       digest: o.learnDigest,
       logger: log,

@@ -10,6 +10,7 @@ import { P4RuntimeError } from 'p4runtime-ts';
 import type { DigestList, IdleTimeoutNotice, P4Update, TableEntryRead } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import { EdgePluginError, hasP4RuntimeCode } from './errors.js';
+import { remainingIdleNs, sinceLastHitNs } from './idle-time.js';
 import type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
 export type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
@@ -138,9 +139,10 @@ export class PinholeLearner {
     for (const e of entries) {
       const match = this.matchOf(e.match);
       if (match[table.vmKeyField] !== BigInt(vmId) || e.action === undefined) continue;
-      const left = e.idleTimeoutNs - (e.elapsedNs ?? 0n);
+      // Not idleTimeout - elapsed as read: BMv2 wraps the remaining time at 2^32 ns (idle-time.ts).
+      const remainingNs = remainingIdleNs(e, this.input.idleTimeReport);
       const counter = e.counter ? { counter: { packets: e.counter.packets, bytes: e.counter.bytes } } : {};
-      out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs: left > 0n ? left : 0n, ...counter });
+      out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs, ...counter });
     }
     return out;
   }
@@ -220,7 +222,8 @@ export class PinholeLearner {
         this.deadlines.delete(key);
         const [e] = await sw.readAll(handle.entry(d.match, { withIdleTime: true }));
         // Not hit since import: its idle time covers the whole time since (BMv2 scans idle time about once a second).
-        if (e && Number((e.elapsedNs ?? 0n) / 1_000_000n) + IDLE_SCAN_SLACK_MS >= now - d.atMs) doomed.push({ key, match: d.match });
+        const since = e ? sinceLastHitNs(e, this.input.idleTimeReport) : undefined;
+        if (e && Number((since ?? 0n) / 1_000_000n) + IDLE_SCAN_SLACK_MS >= now - d.atMs) doomed.push({ key, match: d.match });
       }
       if (doomed.length > 0) {
         const failed = await this.writeTolerating(doomed.map((d) => handle.delete({ match: d.match })), 'NOT_FOUND');
@@ -316,7 +319,10 @@ export class PinholeLearner {
       this.enqueue(async () => {
         const { sw, table } = this.input;
         const entries = await sw.readAll(sw.table(table.table).all({ withIdleTime: true }));
-        const idle = entries.filter((e) => e.idleTimeoutNs > 0n && e.elapsedNs !== undefined && e.elapsedNs >= e.idleTimeoutNs);
+        const idle = entries.filter((e) => {
+          const since = sinceLastHitNs(e, this.input.idleTimeReport);
+          return e.idleTimeoutNs > 0n && since !== undefined && since >= e.idleTimeoutNs;
+        });
         if (idle.length > 0) await this.expire({ timestampNs: BigInt(this.input.clock.now()) * 1_000_000n, entries: idle });
       });
       this.enqueue(async () => this.schedulePoll(ms));

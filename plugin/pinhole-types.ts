@@ -5,6 +5,7 @@
 import type { Clock, Logger, P4Switch } from 'p4runtime-ts';
 import type { MigratableTableSpec } from './contract/index.js';
 import type { EdgePluginError } from './errors.js';
+import type { IdleTimeReport } from './idle-time.js';
 
 /** Counts of the learner's work. */
 export interface PinholeStats {
@@ -33,7 +34,7 @@ export interface PinholeExport {
   readonly match: Readonly<Record<string, bigint>>;
   /** Action alias. */
   readonly action: string;
-  /** Idle time left at the source when read: its idle timeout minus the time since its last hit. */
+  /** Idle time left at the source when read: its idle timeout minus the time since its last hit (as idle-time.ts reads it). */
   readonly remainingNs: bigint;
   /** The entry's direct counter when read (tables with one). */
   readonly counter?: { readonly packets: bigint; readonly bytes: bigint };
@@ -54,6 +55,8 @@ export interface PinholeLearnerInput {
   readonly idleTimeoutNs: bigint;
   /** Notifications, or polling of time_since_last_hit every pollMs on `clock`. */
   readonly expiry: 'notify' | { readonly pollMs: number };
+  /** How the switch fills time_since_last_hit (BMv2 wraps the remaining time at 2^32 ns; idle-time.ts). */
+  readonly idleTimeReport: IdleTimeReport;
   readonly clock: Clock;
   readonly digest: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint };
   readonly logger: Logger;

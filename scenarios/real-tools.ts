@@ -113,10 +113,11 @@ export interface Bmv2Tls {
 /**
  * Starts simple_switch_grpc with no program, device id 0, logging off, the CPU port 255 and
  * P4Runtime, notifications (and Thrift, when the build has it) on addresses of its own; resolves
- * once P4Runtime accepts connections. With `tls`, P4Runtime is served over (mutual) TLS.
+ * once P4Runtime accepts connections. With `tls`, P4Runtime is served over (mutual) TLS; with
+ * `grpcPort`, P4Runtime listens there (a test run confined to a port range).
  */
-export async function startBmv2(bmv2: string, timeoutMs = 20_000, tls?: Bmv2Tls): Promise<Bmv2Process> {
-  const grpcPort = await freePort();
+export async function startBmv2(bmv2: string, timeoutMs = 20_000, tls?: Bmv2Tls, grpcPort?: number): Promise<Bmv2Process> {
+  grpcPort ??= await freePort();
   // A build without Thrift (PI only) refuses --thrift-port; one with it would otherwise take 9090.
   const help = spawnSync(bmv2, ['--help'], { encoding: 'utf8', timeout: 30_000 });
   const helpText = `${help.stdout ?? ''}${help.stderr ?? ''}`;

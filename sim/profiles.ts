@@ -68,6 +68,12 @@ export interface SimProfile {
     readonly capElapsedAtTimeout: boolean;
     /** BMv2 returns no time_since_last_hit for entries without a timeout. */
     readonly omitElapsedWithoutTimeout: boolean;
+    /**
+     * BMv2 (PI target, 1.15.5) reports time_since_last_hit as the timeout minus the remaining time
+     * computed in whole ms × 10^6 in 32-bit unsigned arithmetic, i.e. modulo 2^32 ns (≈4.3 s): a
+     * 60 s entry just inserted reads ≈55.8 s (behavioral-model PI/src/pi_tables_imp.cpp).
+     */
+    readonly remainingWrapsAt32Bits: boolean;
   };
   readonly digests: {
     /** `spec`: lists flush at max_timeout_ns. `bmv2-coarse`: as the lab measured (see digest-engine.ts). */
@@ -99,7 +105,7 @@ const FULL: SimProfile = Object.freeze({
   readErrors: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
-  idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 100, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false }),
+  idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 100, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),
   digests: Object.freeze({ timing: 'spec' }),
   deviceConfig: 'opaque',
   reconcile: true,
@@ -122,7 +128,7 @@ const BMV2: SimProfile = Object.freeze({
   readErrors: 'first-error',
   counterIndexBeyondSize: 'unknown',
   getWithoutPipeline: 'failed-precondition',
-  idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 1000, rule: 'whole-scans', capElapsedAtTimeout: true, omitElapsedWithoutTimeout: true }),
+  idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 1000, rule: 'whole-scans', capElapsedAtTimeout: true, omitElapsedWithoutTimeout: true, remainingWrapsAt32Bits: true }),
   digests: Object.freeze({ timing: 'bmv2-coarse' }),
   deviceConfig: 'bmv2-json',
   reconcile: true,
@@ -145,7 +151,7 @@ const STRATUM_TOFINO: SimProfile = Object.freeze({
   readErrors: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
-  idleTimeout: Object.freeze({ notifications: false, scanIntervalMs: 1000, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false }),
+  idleTimeout: Object.freeze({ notifications: false, scanIntervalMs: 1000, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),
   digests: Object.freeze({ timing: 'spec' }),
   deviceConfig: 'opaque',
   reconcile: true,

@@ -68,6 +68,13 @@ interface EntryOptions {
 }
 
 function elapsedNs(ctx: ReadContext, e: TableEntryState): bigint {
+  if (ctx.profile.idleTimeout.remainingWrapsAt32Bits && e.idleTimeoutNs > 0n) {
+    // BMv2: remaining = (timeout_ms - since_ms) * 10^6 in uint32, reported as timeout - remaining.
+    const timeoutMs = e.idleTimeoutNs / 1_000_000n;
+    const sinceMs = BigInt(Math.max(0, Math.floor(ctx.nowMs - e.lastHitMs)));
+    const remainingNs = timeoutMs > sinceMs ? ((timeoutMs - sinceMs) * 1_000_000n) % (1n << 32n) : 0n;
+    return e.idleTimeoutNs >= remainingNs ? e.idleTimeoutNs - remainingNs : 0n;
+  }
   const elapsed = BigInt(Math.max(0, Math.round((ctx.nowMs - e.lastHitMs) * 1e6)));
   return ctx.profile.idleTimeout.capElapsedAtTimeout && e.idleTimeoutNs > 0n && elapsed > e.idleTimeoutNs ? e.idleTimeoutNs : elapsed;
 }
