@@ -4,7 +4,7 @@
  * report files asked for. Exit status: 0 no check failed, 1 a check failed (or the run broke),
  * 2 bad flags or a refusal (the target's pipeline is missing or not the expected one).
  */
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from 'p4runtime-ts';
@@ -55,6 +55,9 @@ options:
   --tls-ca FILE            verify the switch's certificate with this CA (TLS)
   --tls-cert FILE          our client certificate …
   --tls-key FILE           … and key (mutual TLS, with --tls-ca)
+  --fixture FILE           a JSON object over the default fixture (ports, addresses, VM ids hw-test
+                           installs), e.g. {"vms":[{"addr":"10.250.0.5","port":11,"vmId":1001},
+                           {"addr":"10.250.0.6","port":12,"vmId":1002}],"uplinkPort":110}
   --groups LIST            comma-separated: ${HW_TEST_GROUP_IDS.join(', ')} (default: all but migration)
   --peer HOST:PORT         a second switch running the same pipeline: adds the migration group (a VM's
                            flows moved to the peer and back, a rollback, traffic checked on both)
@@ -91,6 +94,19 @@ function tlsFlags(values: Record<string, string | boolean | undefined>, prefix: 
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
+/** The --fixture file: a JSON object whose fields replace the default fixture's (checked by parseFixtureSpec). */
+function fixtureFile(path: string | undefined): Pick<HwTestOptions, 'fixture'> {
+  if (path === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw badOption('--fixture', `cannot read '${path}' as JSON (${(e as Error).message}); give a file holding a JSON object such as {"uplinkPort": 110}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badOption('--fixture', `'${path}' holds ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}; expected a JSON object over the default fixture, such as {"uplinkPort": 110}`);
+  return { fixture: parsed as NonNullable<HwTestOptions['fixture']> };
+}
+
 /** Turns parsed flags into HwTestOptions (validation of values is parseHwTestOptions'). */
 function optionsFrom(values: Record<string, string | boolean | undefined>, onProgress: (e: HwTestProgress) => void, stderr: (l: string) => void): HwTestOptions {
   const target = str(values['target']);
@@ -121,6 +137,7 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
     ...(str(values['seed']) !== undefined ? { seed: int('--seed', str(values['seed'])) } : {}),
     ...(str(values['connect-timeout']) !== undefined ? { connectTimeoutMs: int('--connect-timeout', str(values['connect-timeout'])) } : {}),
     pushPipeline: values['push-pipeline'] === true,
+    ...fixtureFile(str(values['fixture'])),
     tls,
     ...(Object.keys(peerTls).length > 0 ? { peerTls } : {}),
     logger: createLogger({ level, fields: { component: 'hw-test' }, sink: (r) => stderr(JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) }),
@@ -177,6 +194,7 @@ export async function runHwTestCommand(
         'tls-key': { type: 'string' },
         'election-id': { type: 'string' },
         groups: { type: 'string' },
+        fixture: { type: 'string' },
         peer: { type: 'string' },
         'peer-device-id': { type: 'string' },
         'peer-tls-ca': { type: 'string' },

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HwTestError } from './errors.js';
 import { DEFAULT_HW_TEST_OPTIONS, parseHwTestOptions } from './options.js';
@@ -36,17 +39,38 @@ describe('hw-test options — defaults', () => {
 
   it('takes TLS files as server TLS (CA only) or mutual TLS (CA, cert, key)', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n';
     expect(parseHwTestOptions({ ...base, tls: { ca: pem } }).credentials).toEqual({ kind: 'tls', ca: pem });
-    expect(parseHwTestOptions({ ...base, tls: { ca: pem, cert: pem, key: pem } }).credentials).toEqual({ kind: 'mtls', ca: pem, cert: pem, key: pem });
+    expect(parseHwTestOptions({ ...base, tls: { ca: pem, cert: pem, key } }).credentials).toEqual({ kind: 'mtls', ca: pem, cert: pem, key });
+  });
+
+  it('TLS files — a certificate and key given the other way round are refused naming the file, what it holds and what was expected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hw-test-tls-'));
+    try {
+      const [ca, cert, key] = ['ca.crt', 'client.crt', 'client.key'].map((f) => join(dir, f)) as [string, string, string];
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n');
+      writeFileSync(cert, '-----BEGIN CERTIFICATE-----\ny\n-----END CERTIFICATE-----\n');
+      writeFileSync(key, '-----BEGIN EC PRIVATE KEY-----\nk\n-----END EC PRIVATE KEY-----\n');
+      expect(() => parseHwTestOptions({ ...base, tls: { ca, cert: key, key: cert } })).toThrow(
+        `--tls-cert: '${key}' holds an EC PRIVATE KEY; expected a PEM file holding a certificate (our client certificate) (are --tls-cert and --tls-key swapped?)`,
+      );
+      expect(() => parseHwTestOptions({ ...base, tls: { ca: key } })).toThrow(`--tls-ca: '${key}' holds an EC PRIVATE KEY; expected a PEM file holding a certificate (the CA that signed the target's certificate)`);
+      expect(() => parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', peerTls: { ca, cert, key: cert } })).toThrow(
+        `--peer-tls-key: '${cert}' holds a CERTIFICATE; expected a PEM file holding a private key (the key of --peer-tls-cert) (are --peer-tls-cert and --peer-tls-key swapped?)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the peer is reached with the target\'s TLS unless --peer-tls-* give its own', () => {
     const [caA, caB] = ['-----BEGIN CERTIFICATE-----\na\n', '-----BEGIN CERTIFICATE-----\nb\n'];
     const inherited = parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', tls: { ca: caA } });
     expect(inherited.peerCredentials).toEqual({ kind: 'tls', ca: caA });
-    const own = parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', tls: { ca: caA }, peerTls: { ca: caB, cert: caB, key: caB } });
+    const keyB = '-----BEGIN PRIVATE KEY-----\nb\n';
+    const own = parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', tls: { ca: caA }, peerTls: { ca: caB, cert: caB, key: keyB } });
     expect(own.credentials).toEqual({ kind: 'tls', ca: caA });
-    expect(own.peerCredentials).toEqual({ kind: 'mtls', ca: caB, cert: caB, key: caB });
+    expect(own.peerCredentials).toEqual({ kind: 'mtls', ca: caB, cert: caB, key: keyB });
     expect(parseHwTestOptions({ ...base, peer: '10.0.0.2:9559', peerTls: { ca: caB } }).credentials).toEqual({ kind: 'insecure' });
   });
 });

@@ -9,6 +9,7 @@ import { P4Schema, P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
 import type { SimProgram } from '../sim/index.js';
 import { bmv2JsonDifferences, listDifferences } from '../plugin/index.js';
+import { pemHolds } from '../controller/index.js';
 import { badOption } from './errors.js';
 import { parseFixtureSpec } from './fixture-spec.js';
 import type { FixtureSpec } from './fixture-spec.js';
@@ -201,16 +202,23 @@ function credentialsOf(tls: HwTestTls | undefined, flags = '--tls-', whose = 'ta
   if (!hasTls(tls)) return { kind: 'insecure' };
   const [ca, cert, key] = [`${flags}ca`, `${flags}cert`, `${flags}key`];
   if ((tls.cert === undefined) !== (tls.key === undefined)) throw badOption(tls.cert === undefined ? cert : key, `${cert} and ${key} go together: give both files for mutual TLS, or neither`);
-  const pem = (flag: string, p: string): string => {
-    if (p.includes('-----BEGIN')) return p;
-    readBytes(flag, p, 'the PEM file');
+  // Checked here, so a swapped or wrong file is named with what it holds instead of OpenSSL's "no start line" at connect.
+  const pem = (flag: string, p: string, holds: 'certificate' | 'private key', role: string): string => {
+    const text = p.includes('-----BEGIN') ? p : Buffer.from(readBytes(flag, p, 'the PEM file')).toString('utf8');
+    const ok = holds === 'certificate' ? text.includes('-----BEGIN CERTIFICATE-----') : /-----BEGIN (EC |RSA |ENCRYPTED )?PRIVATE KEY-----/.test(text);
+    if (!ok) {
+      const where = p.includes('-----BEGIN') ? 'the PEM text given' : `'${p}'`;
+      const swapped = flag === cert || flag === key ? ` (are ${cert} and ${key} swapped?)` : '';
+      throw badOption(flag, `${where} holds ${pemHolds(text)}; expected a PEM file holding a ${holds} (${role})${swapped}`);
+    }
     return p;
   };
+  const caRole = `the CA that signed the ${whose}'s certificate`;
   if (tls.cert !== undefined && tls.key !== undefined) {
     if (tls.ca === undefined) throw badOption(ca, `mutual TLS (${cert}/${key}) also needs the CA that signed the ${whose}'s certificate: add ${ca} FILE`);
-    return { kind: 'mtls', ca: pem(ca, tls.ca), cert: pem(cert, tls.cert), key: pem(key, tls.key) };
+    return { kind: 'mtls', ca: pem(ca, tls.ca, 'certificate', caRole), cert: pem(cert, tls.cert, 'certificate', 'our client certificate'), key: pem(key, tls.key, 'private key', `the key of ${cert}`) };
   }
-  return { kind: 'tls', ca: pem(ca, tls.ca as string) };
+  return { kind: 'tls', ca: pem(ca, tls.ca as string, 'certificate', caRole) };
 }
 
 function groupsOf(v: readonly string[] | undefined, peer: string | undefined): readonly HwTestGroupId[] {

@@ -10,6 +10,7 @@ import { GroupRecorder, fail, pass } from './check-recorder.js';
 import { connectSwitch } from './connect.js';
 import { readTestedContract } from './contract-check.js';
 import { HwTestError } from './errors.js';
+import { refuseFixtureConflicts } from './fixture-conflicts.js';
 import { hwTestGroup } from './groups/registry.js';
 import { parseHwTestOptions } from './options.js';
 import type { HwTestOptions, ParsedHwTestOptions } from './options.js';
@@ -144,7 +145,12 @@ export async function runHwTest(options: HwTestOptions): Promise<HwTestReport> {
       peer.sw.bindSchema(o.schema);
       peer.session = new HwTestSession(po, profile, peer.sw, o.schema, contract, peerPipeline, undo, notes);
     }
-    session = new HwTestSession(o, profile, sw, o.schema, contract, pipeline, undo, notes, peer?.session);
+    const targetSession = new HwTestSession(o, profile, sw, o.schema, contract, pipeline, undo, notes, peer?.session);
+    // A switch with a layout of its own under our keys is refused here (nothing written yet), not
+    // met as a bare ALREADY_EXISTS by every check that needs the fixture.
+    await refuseFixtureConflicts(targetSession, 'target', o.groups.includes('migration') ? o.fixture.migrationVm.vmId : undefined);
+    if (peer?.session) await refuseFixtureConflicts(peer.session, 'peer', o.fixture.migrationVm.peerVmId);
+    session = targetSession;
     for (const id of o.groups) {
       if (o.signal?.aborted) {
         notes.push(`interrupted before group ${id}: it and the groups after it were not run`);

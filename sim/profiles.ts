@@ -55,6 +55,13 @@ export interface SimProfile {
    * request. `first-error`: PI stops at the first failure, sends what it read, then that error.
    */
   readonly readErrors: 'spec' | 'first-error';
+  /**
+   * Indirect counter writes. `spec`: MODIFY sets the counts given; DELETE is INVALID_ARGUMENT.
+   * `pi`: MODIFY of a PACKETS (BYTES) counter writes only the packet (byte) count and keeps the
+   * other, which BMv2 counts all the same (PI's counter_data_proto_to_pi, then _pi_counter_write
+   * merging in the current value); DELETE of one cell resets both counts to 0.
+   */
+  readonly counterWrites: 'spec' | 'pi';
   /** Reading a counter index beyond its size: OUT_OF_RANGE (spec) or PI's UNKNOWN. */
   readonly counterIndexBeyondSize: 'out-of-range' | 'unknown';
   /** GetForwardingPipelineConfig before any pipeline: empty response (spec) or FAILED_PRECONDITION (PI). */
@@ -103,6 +110,7 @@ const FULL: SimProfile = Object.freeze({
   registers: Object.freeze({ read: true, write: 'modify', maxBits: Number.POSITIVE_INFINITY, readSyncMs: 0 }),
   readResponses: 'stream',
   readErrors: 'spec',
+  counterWrites: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
   idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 100, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),
@@ -126,6 +134,7 @@ const BMV2: SimProfile = Object.freeze({
   registers: Object.freeze({ read: false, write: 'none', maxBits: Number.POSITIVE_INFINITY, readSyncMs: 0 }),
   readResponses: 'single',
   readErrors: 'first-error',
+  counterWrites: 'pi',
   counterIndexBeyondSize: 'unknown',
   getWithoutPipeline: 'failed-precondition',
   idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 1000, rule: 'whole-scans', capElapsedAtTimeout: true, omitElapsedWithoutTimeout: true, remainingWrapsAt32Bits: true }),
@@ -149,6 +158,7 @@ const STRATUM_TOFINO: SimProfile = Object.freeze({
   registers: Object.freeze({ read: true, write: 'modify', maxBits: 64, readSyncMs: 2 }),
   readResponses: 'stream',
   readErrors: 'spec',
+  counterWrites: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
   idleTimeout: Object.freeze({ notifications: false, scanIntervalMs: 1000, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),

@@ -102,7 +102,7 @@ export function peerEntry(name: string, f: Field, base: string): InventoryPeer {
 }
 
 /** What a file's PEM blocks say they hold ("a CERTIFICATE", "an EC PRIVATE KEY"), or that it holds no PEM. */
-function pemHolds(text: string): string {
+export function pemHolds(text: string): string {
   const kinds = [...new Set([...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1] as string))];
   if (kinds.length === 0) return 'no PEM block';
   return kinds.map((k) => `${/^[AEIOU]/.test(k) ? 'an' : 'a'} ${k}`).join(' and ');

@@ -176,24 +176,36 @@ function checkIndex(index: p4.v1.Index.$Properties | null | undefined, size: num
 }
 
 function writeCounterEntry(ctx: WriteContext, type: UpdateType, ce: p4.v1.CounterEntry.$Properties): Undo {
-  if (type !== 'MODIFY') throw fail.invalid(`CounterEntry supports MODIFY only; ${type} is not defined for counters`);
+  const pi = ctx.profile.counterWrites === 'pi';
+  if (type !== 'MODIFY' && !(pi && type === 'DELETE')) throw fail.invalid(`CounterEntry supports MODIFY only; ${type} is not defined for counters`);
   const id = ce.counterId ?? 0;
   if (id === 0) throw fail.invalid('CounterEntry.counter_id is 0; a write must name one counter');
   const info = ctx.index.counters.get(id);
   if (!info) throw fail.invalid(ctx.msgs.invalidId(`counter id ${hexId(id)} is not an indirect counter in the P4Info`));
   const arr = ctx.state.counters.get(id);
   const index = checkIndex(ce.index, info.size, `counter '${info.name}'`);
+  if (type === 'DELETE') {
+    // PI's DELETE of a counter cell writes 0 bytes and 0 packets, both fields valid.
+    if (index === null) throw fail.unimplemented('Wildcard write is not supported for indirect counters yet');
+    if (!arr) return () => undefined;
+    const old = arr.get(index);
+    arr.set(index, 0n, 0n);
+    return () => arr.set(index, old.bytes, old.packets);
+  }
   if (!arr || ce.data == null) return () => undefined;
   const bytes = i64(ce.data.byteCount as LongLike);
   const packets = i64(ce.data.packetCount as LongLike);
   if (bytes < 0n || packets < 0n) throw fail.invalid(`counter '${info.name}': byte_count and packet_count must not be negative`);
+  // PI writes only the counts of the counter's unit and keeps the other as BMv2 counted it.
+  const value = (cur: { bytes: bigint; packets: bigint }): [bigint, bigint] =>
+    pi && info.unit === 'packets' ? [cur.bytes, packets] : pi && info.unit === 'bytes' ? [bytes, cur.packets] : [bytes, packets];
   if (index === null) {
     const saved = arr.clone();
-    for (let i = 0; i < arr.size; i++) arr.set(i, bytes, packets);
+    for (let i = 0; i < arr.size; i++) arr.set(i, ...value(arr.get(i)));
     return () => arr.copyFrom(saved);
   }
   const old = arr.get(index);
-  arr.set(index, bytes, packets);
+  arr.set(index, ...value(old));
   return () => arr.set(index, old.bytes, old.packets);
 }
 

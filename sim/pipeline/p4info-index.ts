@@ -150,7 +150,9 @@ export class P4InfoIndex {
       this.nameIt('counter', id, name, c.preamble?.alias ?? '', problems);
       const size = num(c.size as LongLike);
       if (size <= 0) problems.push(`counter '${name}' has size ${size}; expected > 0`);
-      this.counters.set(id, { id, name, shortName: c.preamble?.alias || name, size: Math.max(0, size) });
+      // CounterSpec.Unit: 1 BYTES, 2 PACKETS; 3 BOTH and UNSPECIFIED count both.
+      const unit = c.spec?.unit === 1 ? 'bytes' : c.spec?.unit === 2 ? 'packets' : 'both';
+      this.counters.set(id, { id, name, shortName: c.preamble?.alias || name, size: Math.max(0, size), unit });
     }
 
     const directCounterTables = new Map<number, number>();

@@ -61,6 +61,8 @@ export interface CounterInfo {
   readonly name: string;
   readonly shortName: string;
   readonly size: number;
+  /** CounterSpec.unit: which of the counts a P4Runtime write addresses (the data plane counts both). */
+  readonly unit: 'bytes' | 'packets' | 'both';
 }
 
 export interface DirectCounterInfo {
