@@ -16,11 +16,12 @@
  * await plugin.stop();
  */
 import { P4RuntimeError, P4Switch } from 'p4runtime-ts';
-import type { ArbitrationState, Logger } from 'p4runtime-ts';
+import type { ArbitrationState, DigestConfigSpec, Logger } from 'p4runtime-ts';
 import { Subject } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
 import { readMigrationContract, slotGroup } from './contract/index.js';
 import type { MigrationContract, SlotGroupSpec } from './contract/index.js';
+import { DigestConfigs } from './digest-config.js';
 import { parseEdgePluginOptions } from './edge-plugin-options.js';
 import type { EdgePluginOptions, ParsedEdgePluginOptions } from './edge-plugin-options.js';
 import { EdgePluginError } from './errors.js';
@@ -104,6 +105,12 @@ export interface EdgePlugin {
    * program has no learned table.
    */
   pinholes(table?: string): PinholeLearner | undefined;
+  /**
+   * Configures digest `name` on the switch now (after start) and again each time the session comes
+   * back, before the plugin runs again: a restarted switch holds no digest configuration. If that
+   * write fails then, the plugin stays degraded naming the digest, and tries again.
+   */
+  configureDigest(name: string, config: DigestConfigSpec): Promise<void>;
 }
 
 const NO_PINHOLES: PinholeStats = Object.freeze({ installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 });
@@ -115,6 +122,10 @@ class EdgePluginImpl implements EdgePlugin {
   private sw: P4Switch | undefined;
   private access: RegisterAccess | undefined;
   private learners: PinholeLearner[] = [];
+  /** Digests other components learn from (configureDigest), written again after every reconnect. */
+  private readonly digestConfigs = new DigestConfigs();
+  /** A restartLearners() that did not finish: some learners are missing until one does. */
+  private learnersIncomplete = false;
   private subs: Subscription[] = [];
   private pipelineOutcome: EdgePluginHealth['pipeline'];
   private errorCount = 0;
@@ -276,9 +287,12 @@ class EdgePluginImpl implements EdgePlugin {
         const outcome = await settlePipeline(this.pipelineInput(sw, log, 'reconnect'));
         restarted = outcome.pushed;
         this.pipelineOutcome = outcome;
-        if (outcome.pushed) await this.restartLearners(sw, log);
+        // A restart that failed half-way (a digest refused) left learners missing: it is done again.
+        if (outcome.pushed || this.learnersIncomplete) await this.restartLearners(sw, log);
         // The switch may have restarted with its pipeline pushed by someone else: its digest configuration is gone then.
         else for (const l of this.learners) await l.configureDigest();
+        // Every digest, not only the learners': the slot index and the numbered deltas learn from theirs.
+        await this.digestConfigs.rewrite(sw);
         const after = this.recheckPending;
         if (!this.serving || after === undefined || !sw.isPrimary) return;
         this.recheckPending = undefined;
@@ -307,6 +321,7 @@ class EdgePluginImpl implements EdgePlugin {
 
   /** After a push the switch holds none of the learned entries: learners start over, their digests configured again. */
   private async restartLearners(sw: P4Switch, log: Logger): Promise<void> {
+    this.learnersIncomplete = true;
     const old = this.learners;
     this.learners = [];
     for (const l of old) await l.stop();
@@ -316,6 +331,7 @@ class EdgePluginImpl implements EdgePlugin {
       await learner.start();
       this.learners.push(learner);
     }
+    this.learnersIncomplete = false;
   }
 
   private newLearner(sw: P4Switch, table: MigrationContract['tables'][number], log: Logger): PinholeLearner {
@@ -399,6 +415,10 @@ class EdgePluginImpl implements EdgePlugin {
 
   async settled(): Promise<void> {
     await Promise.all(this.learners.map((l) => l.idle()));
+  }
+
+  async configureDigest(name: string, config: DigestConfigSpec): Promise<void> {
+    await this.digestConfigs.add(this.session, name, config);
   }
 
   pinholes(table?: string): PinholeLearner | undefined {

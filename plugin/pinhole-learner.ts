@@ -9,7 +9,8 @@
 import { P4RuntimeError } from 'p4runtime-ts';
 import type { DigestList, IdleTimeoutNotice, P4Update, TableEntryRead } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
-import { EdgePluginError, hasP4RuntimeCode } from './errors.js';
+import { writeDigestConfig } from './digest-config.js';
+import { EdgePluginError } from './errors.js';
 import { remainingIdleNs, sinceLastHitNs } from './idle-time.js';
 import type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
@@ -71,16 +72,7 @@ export class PinholeLearner {
   async configureDigest(): Promise<void> {
     const { sw, table, digest } = this.input;
     if (!table.learn) return;
-    const handle = sw.digest(table.learn.digest);
-    const config = { maxListSize: digest.maxListSize, maxTimeoutNs: digest.maxTimeoutNs, ackTimeoutNs: digest.ackTimeoutNs };
-    try {
-      await sw.write(handle.configure(config));
-    } catch (e) {
-      if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${table.learn.digest}'`);
-      await sw.write(handle.modify(config)).catch((e2: unknown) => {
-        throw EdgePluginError.from(e2, `re-configuring digest '${table.learn?.digest}'`);
-      });
-    }
+    await writeDigestConfig(sw, table.learn.digest, { maxListSize: digest.maxListSize, maxTimeoutNs: digest.maxTimeoutNs, ackTimeoutNs: digest.ackTimeoutNs });
   }
 
   /** Stops listening; resolves when queued work has finished. */

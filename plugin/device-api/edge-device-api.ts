@@ -64,6 +64,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly name: string;
   private readonly clock: Clock;
   private readonly sessionWatch: Subscription;
+  /** Tells the slot index of each session restoration (digests configured again, or not). */
+  private readonly restoredWatch: Subscription;
   /** Whether the switch takes DATAPLANE_ATOMIC Writes (probed at the first staging). */
   private atomic: Promise<boolean> | undefined;
   private readonly side: DestinationSide;
@@ -82,7 +84,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.frozenReads = o.freezeReads === 'with-freeze' && canReadFrozen(plugin);
     const trackers = this.access.capabilities().trackers;
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
-    ({ index: this.index, ready: this.indexReady } = openVmSlotIndex({ sw: plugin.session, access: this.access, clock: this.clock, reconcile: o.reconcile, logger: plugin.options.logger.child({ component: 'vm-slot-index', device: this.name }) }));
+    // Configured through the plugin: written again, like its own, whenever the switch comes back.
+    ({ index: this.index, ready: this.indexReady } = openVmSlotIndex({ sw: plugin.session, access: this.access, clock: this.clock, reconcile: o.reconcile, logger: plugin.options.logger.child({ component: 'vm-slot-index', device: this.name }), configure: (name, c) => plugin.configureDigest(name, c) }));
+    this.restoredWatch = plugin.sessionRestored$.subscribe((e) => this.index.sessionRestored(e));
     this.side = { plugin, name: this.name, index: this.index, atomic: () => this.atomic };
     // A switch restart closes the stream and loses every register and entry: a migration that
     // went on after it could commit without what it staged. Any session loss after prepare marks
@@ -114,6 +118,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   stop(): void {
     this.sessionWatch.unsubscribe();
+    this.restoredWatch.unsubscribe();
     this.index.stop();
     for (const m of this.migrations.values()) {
       m.ended.next();

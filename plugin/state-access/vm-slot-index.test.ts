@@ -82,4 +82,25 @@ describe('vm slot index — gaps', () => {
     expect(index.slotsOf(7)).toEqual([5]);
     index.stop();
   });
+
+  it('vm slot index — the plugin\'s session came back: after a switch restart it starts over with a gap (no scan while the plugin is degraded); serving again, a scan started then closes it', async () => {
+    const held = new Map([[3, 7]]);
+    const double = slotAccessDouble(group, held);
+    const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 });
+    index.listen(new Subject<DigestList>());
+    await index.reconcile();
+    expect(index.status()).toEqual({ complete: true, gap: undefined, size: 1 });
+    // The switch restarted empty and a digest could not be configured again: nothing it knew stands.
+    held.clear();
+    const reads = double.reads.length;
+    index.sessionRestored({ switchRestarted: true, serving: false, reason: 'configuring digest \'ct_new_t\': refused' });
+    expect(index.status()).toMatchObject({ complete: false, size: 0, gap: expect.stringMatching(/switch restarted/) });
+    expect(double.reads.length).toBe(reads);
+    held.set(9, 7);
+    index.sessionRestored({ switchRestarted: false, serving: true, reason: undefined });
+    await index.reconcile(); // joins the scan the restoration started
+    expect(index.status()).toEqual({ complete: true, gap: undefined, size: 1 });
+    expect(index.slotsOf(7)).toEqual([9]);
+    index.stop();
+  });
 });

@@ -12,12 +12,13 @@
  * a scan started after it, with digests arriving throughout, finishes; primacy's return starts one.
  */
 import { silentLogger } from 'p4runtime-ts';
-import type { ArbitrationState, Clock, DigestList, Logger, P4Switch } from 'p4runtime-ts';
+import type { ArbitrationState, Clock, DigestConfigSpec, DigestList, Logger, P4Switch } from 'p4runtime-ts';
 import type { Observable, Subscription } from 'rxjs';
 import { merge } from 'rxjs';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { fieldValue } from '../contract/index.js';
-import { EdgePluginError, hasP4RuntimeCode } from '../errors.js';
+import { writeDigestConfig } from '../digest-config.js';
+import { EdgePluginError } from '../errors.js';
 import type { RegisterAccess, SlotRecord } from './register-access.js';
 
 /** Knobs of the background reconciliation. */
@@ -133,6 +134,29 @@ export class VmSlotIndex {
     if (this.gapReason !== undefined) return;
     this.gapReason = reason;
     if (!quiet && !this.stopped) this.logger.warn('slot index may miss flows: it is no longer trusted until the slot group is scanned again', { gap: reason });
+  }
+
+  /**
+   * The plugin's session came back and its digests were configured again (`serving`), or could not
+   * be. Digests heard before prove nothing now: a restarted switch lost every flow (the index
+   * starts over) and told of none until its digests were configured again, possibly after a scan
+   * started on primacy's return had read the slots. So: a gap, and a scan started now, once serving.
+   */
+  sessionRestored(e: { readonly switchRestarted: boolean; readonly serving: boolean; readonly reason: string | undefined }): void {
+    if (this.stopped) return;
+    if (e.switchRestarted) {
+      this.owner.clear();
+      this.byVm.clear();
+      this.reconciled = false;
+      // The restart, not the stream's break before it, is the reason to give.
+      this.gapReason = undefined;
+    }
+    this.noteGap(e.switchRestarted ? 'the switch restarted: it lost every flow and sent no digest until the plugin configured them again' : 'the P4Runtime session came back: the digests were configured again (the switch may have restarted)');
+    if (!e.serving) {
+      this.logger.warn('slot index not trusted: the plugin is degraded (its digests may not be configured); snapshots scan the slot group', { reason: e.reason });
+      return;
+    }
+    this.reconcile().catch((err: unknown) => this.logger.warn('slot index: the re-scan after the session came back failed; the next snapshot scans instead', { error: err instanceof Error ? err.message : String(err) }));
   }
 
   /** Records that `slot` now holds a flow of `vmId`. */
@@ -275,35 +299,32 @@ export interface SlotIndexStatus {
   readonly size: number;
 }
 
+/** Writes one digest's configuration; the plugin's configureDigest, which writes it again after a switch restart. */
+export type ConfigureDigest = (name: string, config: DigestConfigSpec) => Promise<void>;
+
 /**
  * A slot index on `sw`'s group, following the session's arbitration from now on (a digest sent to
  * another primary while the digests are configured is a gap too), then listening to the group's
- * digests; reconciled in the background when `reconcile`. `ready` resolves once it listens.
+ * digests, configured through `configure`; reconciled in the background when `reconcile`.
+ * `ready` resolves once it listens.
  */
-export function openVmSlotIndex(o: { readonly sw: P4Switch; readonly access: RegisterAccess; readonly clock: Clock; readonly logger: Logger; readonly reconcile: boolean }): { index: VmSlotIndex; ready: Promise<void> } {
+export function openVmSlotIndex(o: { readonly sw: P4Switch; readonly access: RegisterAccess; readonly clock: Clock; readonly logger: Logger; readonly reconcile: boolean; readonly configure?: ConfigureDigest }): { index: VmSlotIndex; ready: Promise<void> } {
   const index = new VmSlotIndex(o.access, o.clock, DEFAULT_VM_SLOT_INDEX_OPTIONS, o.logger);
   index.follow(o.sw.arbitration$);
   const ready = (async () => {
-    index.listen(await slotNoticeDigests(o.sw, o.access.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }));
+    index.listen(await slotNoticeDigests(o.sw, o.access.group, { maxListSize: 100, maxTimeoutNs: 1_000_000n, ackTimeoutNs: 1_000_000n }, o.configure));
     if (o.reconcile) index.reconcile().catch((e: unknown) => o.logger.warn('slot index: the background scan failed; snapshots scan the group until one succeeds', { error: e instanceof Error ? e.message : String(e) }));
   })();
   return { index, ready };
 }
 
 /**
- * Configures the group's new-flow and delta digests on `sw` (INSERT, ALREADY_EXISTS tolerated)
- * and returns their lists as one stream for VmSlotIndex.listen.
+ * Configures the group's new-flow and delta digests (through `configure`; by default written on
+ * `sw` once, INSERT or MODIFY) and returns their lists as one stream for VmSlotIndex.listen.
  */
-export async function slotNoticeDigests(sw: P4Switch, group: SlotGroupSpec, config: { readonly maxListSize: number; readonly maxTimeoutNs: bigint; readonly ackTimeoutNs: bigint }): Promise<Observable<DigestList>> {
+export async function slotNoticeDigests(sw: P4Switch, group: SlotGroupSpec, config: DigestConfigSpec, configure: ConfigureDigest = (name, c) => writeDigestConfig(sw, name, c)): Promise<Observable<DigestList>> {
   const names = [group.newFlow?.digest, group.delta?.digest].filter((n): n is string => n !== undefined);
   if (names.length === 0) throw new EdgePluginError('CONTRACT_MISSING', `slot group '${group.name}' declares neither @migrate_new_flow nor @migrate_delta: nothing tells the controller which VM a slot belongs to`, { annotation: '@migrate_new_flow' });
-  for (const name of names) {
-    try {
-      await sw.write(sw.digest(name).configure(config));
-    } catch (e) {
-      // A daemon restarted on the same switch finds its digests configured: every update says ALREADY_EXISTS.
-      if (!hasP4RuntimeCode(e, 'ALREADY_EXISTS')) throw EdgePluginError.from(e, `configuring digest '${name}'`);
-    }
-  }
+  for (const name of names) await configure(name, config);
   return merge(...names.map((n) => sw.digests$(n)));
 }

@@ -76,6 +76,17 @@ describe('carryover plugin (daemon) — the switch\'s pipeline', () => {
     sims.push(s);
     return s;
   };
+  /** A daemon serving the migration protocol (edge-1, TLS from `ca`, coordinator dc-a), running. */
+  const migrationDaemon = async (pki: TestPki, ca: ReturnType<TestPki['ca']>): Promise<{ s: SimSwitch; d: Daemon; coordinator: ReturnType<typeof generateKeyPairSync> }> => {
+    const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['IP:127.0.0.1'] });
+    const coordinator = generateKeyPairSync('ed25519');
+    for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-1.key', server.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
+    const s = await sim();
+    const d = startDaemon(s, { migration: { listen: '127.0.0.1:0', device: 'edge-1', tls: { ca: 'ca.pem', cert: 'edge-1.pem', key: 'edge-1.key' }, trustedCallers: ['controller-a'], coordinators: { 'dc-a': 'dc-a.pub' } } });
+    daemons.push(d);
+    expect(await eventually(() => running(d), 30_000, 50), d.out.join('\n')).toBe(true);
+    return { s, d, coordinator };
+  };
   afterEach(async () => {
     for (const d of daemons.splice(0)) await d.stop();
     for (const s of sims.splice(0)) await s.stop();
@@ -137,18 +148,39 @@ describe('carryover plugin (daemon) — the switch\'s pipeline', () => {
     expect(await eventually(() => d.logs.filter((r) => r['msg'] === 'health').at(-1)?.['state'] === 'running', 5_000, 50)).toBe(true);
   }, 90_000);
 
+  it.skipIf(!opensslAvailable())('plugin daemon — the switch restarts empty under a daemon serving migrations: every digest it relies on (pinholes, new flows, deltas) is configured again, as the field\'s read-back checks (needs openssl)', async () => {
+    const pki = new TestPki();
+    try {
+      const { s, d } = await migrationDaemon(pki, pki.ca('site CA'));
+      /** The digests configured on `sw`, read by a backup client (as digcfg.mjs did in the field). */
+      const configured = async (sw: SimSwitch): Promise<string[]> => {
+        const c = await P4Switch.connect({ address: sw.address, deviceId: sw.deviceId, electionId: 1n, schema: SCHEMA });
+        try {
+          const names: string[] = [];
+          for (const g of SCHEMA.digests) for await (const e of c.read(c.digest(g.name).config())) names.push(e.digest);
+          return names.sort();
+        } finally {
+          await c.close();
+        }
+      };
+      const all = SCHEMA.digests.map((g) => g.name).sort();
+      expect(await eventually(async () => (await configured(s)).length === all.length, 10_000, 100)).toBe(true);
+      const s2 = await restart(s);
+      sims.push(s2);
+      const health = (): Log | undefined => d.logs.filter((r) => r['msg'] === 'health').at(-1);
+      expect(await eventually(() => d.logs.some((r) => r['msg'] === 'edge plugin state' && r['to'] === 'degraded') && health()?.['state'] === 'running', 20_000, 50), show(d.logs)).toBe(true);
+      expect(await configured(s2)).toEqual(all);
+    } finally {
+      pki.dispose();
+    }
+  }, 90_000);
+
   it.skipIf(!opensslAvailable())('plugin daemon — the switch comes back running another program: health degraded with the reason, migration calls refused with it (SCHEMA_MISMATCH), nothing pushed (needs openssl)', async () => {
     const pki = new TestPki();
     try {
       const ca = pki.ca('site CA');
-      const server = pki.issue(ca, { cn: 'edge-1', usage: 'server', san: ['IP:127.0.0.1'] });
       const controller = pki.issue(ca, { cn: 'controller-a', usage: 'client' });
-      const coordinator = generateKeyPairSync('ed25519');
-      for (const [name, text] of [['ca.pem', ca.certPem], ['edge-1.pem', server.certPem], ['edge-1.key', server.keyPem], ['dc-a.pub', coordinator.publicKey.export({ type: 'spki', format: 'pem' }).toString()]] as const) writeFileSync(join(dir, name), text);
-      const s = await sim();
-      const d = startDaemon(s, { migration: { listen: '127.0.0.1:0', device: 'edge-1', tls: { ca: 'ca.pem', cert: 'edge-1.pem', key: 'edge-1.key' }, trustedCallers: ['controller-a'], coordinators: { 'dc-a': 'dc-a.pub' } } });
-      daemons.push(d);
-      expect(await eventually(() => running(d), 30_000, 50), d.out.join('\n')).toBe(true);
+      const { s, d, coordinator } = await migrationDaemon(pki, ca);
       const address = /serving the migration protocol on (\S+:\d+)/.exec(d.out.join('\n'))?.[1] ?? '';
       const s2 = await restart(s);
       sims.push(s2);
