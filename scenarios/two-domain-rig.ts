@@ -56,7 +56,7 @@ export interface TwoDomains {
   /** dc-a's inventory text, with dc-b's federation address as dc-a reaches it. */
   inventoryA(federationCert?: { readonly cert: string; readonly key: string }): string;
   /** Runs `carryover migrate --to-domain dc-b` as a library call from dc-a. */
-  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly federationCert?: { readonly cert: string; readonly key: string } }): Promise<MigrationOutcome>;
+  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly onDeadline?: 'abort' | 'continue'; readonly federationCert?: { readonly cert: string; readonly key: string } }): Promise<MigrationOutcome>;
   stop(): Promise<void>;
 }
 
@@ -120,7 +120,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
         crossDomain: { peer: inv.peers.get('dc-b') as InventoryPeer, federation: inv.federation as InventoryFederation },
         connect: connectA,
         pauseDeadlineMs: m.pauseDeadlineMs ?? 60_000,
-        onDeadline: 'abort',
+        onDeadline: m.onDeadline ?? 'abort',
         progress: () => undefined,
       });
     },

@@ -20,7 +20,7 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
-import { FederationClient } from './federation-client.js';
+import { DEFAULT_FEDERATION_CLIENT_OPTIONS, FederationClient } from './federation-client.js';
 import { reasonOf } from './federation-status.js';
 import { FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
@@ -42,6 +42,12 @@ export interface JoinPeerDomainOptions {
   readonly connect: DeviceConnector;
   /** Deadline of the commit inside the pause. */
   readonly pauseDeadlineMs: number;
+  /**
+   * What a commit past that deadline means (the migration's deadline policy): `abort` (default)
+   * gives up on it at the deadline and rolls both domains back; `continue` waits for the peer's
+   * activation (up to the federation call timeout), since the VM may already be on its way there.
+   */
+  readonly onDeadline?: 'abort' | 'continue';
   /** Lifetime of the agreed ticket (it is not renewed across domains). Default 30 minutes. */
   readonly ticketTtlMs?: number;
   /**
@@ -118,7 +124,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
     const first = destCaps[0] as DeviceCapabilities;
     const slots = { total: destCaps.reduce((n, c) => n + c.slots.total, 0), free: destCaps.reduce((n, c) => n + c.slots.free, 0) };
-    const remote = new PeerDomainDevice({ client, capabilities: { ...first, slots }, state: () => m.state, commitTimeoutMs: o.pauseDeadlineMs });
+    const remote = new PeerDomainDevice({ client, capabilities: { ...first, slots }, state: () => m.state, commitTimeoutMs: o.onDeadline === 'continue' ? Math.max(o.pauseDeadlineMs, DEFAULT_FEDERATION_CLIENT_OPTIONS.callTimeoutMs) : o.pauseDeadlineMs });
     return {
       machine: m,
       devices: new Map<string, DeviceApi>([...local.apis, [peer.name, remote]]),

@@ -165,7 +165,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
   const controller = o.controller;
   const j = await joinPeerDomain({
     plan: o.plan, migrationId, domain: o.domain, signingKey: controller.signingKey, federation: x.federation, peer: x.peer, toHost: o.plan.toHost,
-    journal, pauseDeadlineMs: o.pauseDeadlineMs, progress: o.progress, logger, ticketFile: agreedTicketPath(o.journalDir, migrationId),
+    journal, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, progress: o.progress, logger, ticketFile: agreedTicketPath(o.journalDir, migrationId),
     connect: o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.domain as string, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger })),
   });
   return {

@@ -238,3 +238,23 @@ describe.skipIf(!opensslAvailable())('two domains — a source domain that goes 
     await joined.stop();
   }, 60_000);
 });
+
+describe.skipIf(!opensslAvailable())('two domains — the deadline policy continue (needs openssl)', () => {
+  it('two domains — policy continue: a commit answered after the pause deadline still activates dc-b and commits (the VM may be on its way there), where abort would roll both back', async () => {
+    let slowActivation = false;
+    const site = await startTwoDomains({ wrapDestination: (api) => slow(api, 'activate', 1_500, () => slowActivation) });
+    try {
+      for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
+      expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
+      slowActivation = true;
+      const out = await site.migrate('m-late-continue', { pauseDeadlineMs: 300, onDeadline: 'continue' });
+      expect(out.run.aborted).toBeUndefined();
+      expect(out.run.committed?.deleted).toBe(PORTS.length);
+      expect((await site.journalB.load('m-late-continue')).map((e) => e.type).slice(-3)).toEqual(['activated', 'committed', 'source-cleaned']);
+      expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(PORTS.length);
+      for (const p of PORTS) expect(site.dst.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+    } finally {
+      await site.stop();
+    }
+  }, 120_000);
+});
