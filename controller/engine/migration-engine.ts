@@ -60,6 +60,8 @@ export class MigrationEngine {
   private touched: Set<string> | undefined;
   /** Pre-copy installs under way (roundInstall). */
   private roundInstalls = 0;
+  /** Table entries installed and not yet journalled (takeEntries). */
+  private entries = 0;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -135,7 +137,15 @@ export class MigrationEngine {
     const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
     const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
     this.ledger.record(source, batch.coversSeq);
+    this.entries += batch.tableEntries?.length ?? 0;
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
+  }
+
+  /** Table entries (pinholes) installed since the last call: what the next journal record counts. */
+  private takeEntries(): number {
+    const n = this.entries;
+    this.entries = 0;
+    return n;
   }
 
   /** install() from pre-copy's rounds, counted while under way (see pipelines()). */
@@ -219,7 +229,7 @@ export class MigrationEngine {
       this.ledger.start(s, b.coversSeq.from);
       slots += await this.roundInstall(s, b);
     }
-    await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: 0 });
+    await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: this.takeEntries() });
     // The snapshot's garbage, collected while the VM runs rather than by V8 in the pause.
     if (!isStopped()) this.heap.afterSnapshot(heapBefore);
     const p = this.o.precopy ?? {};
@@ -257,7 +267,7 @@ export class MigrationEngine {
           }
           n += await this.roundInstall(source, batch);
         }
-        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: 0 });
+        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: this.takeEntries() });
         rounds.push({ round, slots: n, batches: take.length });
         if (overflowed || n <= policy.convergedAtSlots) break;
       }
@@ -269,7 +279,7 @@ export class MigrationEngine {
         let n = 0;
         for (const { source, batch } of rest) n += await this.roundInstall(source, batch);
         const round = rounds.length + 1;
-        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: 0 });
+        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: this.takeEntries() });
         rounds.push({ round, slots: n, batches: rest.length });
       }
     } finally {
@@ -306,6 +316,8 @@ export class MigrationEngine {
       api: (name) => this.api(name),
       each: (names, what, fn) => this.each(names, what, fn),
       install: (source, batch) => this.install(source, batch),
+      noteEntries: (n) => (this.entries += n),
+      takeEntries: () => this.takeEntries(),
     });
   }
 

@@ -41,6 +41,10 @@ export interface PauseContext {
   each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>>;
   /** Installs a batch of `source` at its destinations (recorded in the ledger); resolves the slots installed. */
   install(source: string, batch: StateBatch): Promise<number>;
+  /** Counts table entries installed other than by install(). */
+  noteEntries(n: number): void;
+  /** Table entries installed since the last journal record that counted them. */
+  takeEntries(): number;
 }
 
 /** What the pause's work did: slots installed (of them, taken ahead), and whether the destinations are active already. */
@@ -111,7 +115,7 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   // unfrozen — exactly as a crash before the activation would. One journal write (an fdatasync
   // with the file journal) fewer on the pause's path. Activated with the last import already
   // (importActivate), the destination's activation is only journalled.
-  const synced = c.o.machine.record({ type: 'synced', slots, tableEntries: 0, ...(lost ? { lost } : {}) });
+  const synced = c.o.machine.record({ type: 'synced', slots, tableEntries: c.takeEntries(), ...(lost ? { lost } : {}) });
   const activating = activated ? Promise.resolve() : c.each(c.destinations, 'activate', (api) => api.activate(c.ref));
   const [activation, record] = await Promise.allSettled([activating, synced]);
   if (activation.status === 'rejected') throw activation.reason;
@@ -215,6 +219,7 @@ async function installLast(c: PauseContext, source: string, batch: StateBatch): 
   const importActivate = api.importActivate;
   const r = await c.each([dest], `import round ${batch.round} from ${source} and activate`, (a) => importActivate.call(a, c.ref, part));
   const done = r.get(dest) as ImportResult;
+  c.noteEntries(batch.tableEntries?.length ?? 0);
   return { slots: done.installed + done.alreadyPresent, activated: true };
 }
 

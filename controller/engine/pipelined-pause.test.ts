@@ -7,7 +7,9 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { planMigration } from '../plan/plan-migration.js';
 import { FakeDeviceApi } from '../testing/fake-device-api.js';
 import { engineTestFlow as flow, engineTestInventory, precopyFor } from '../testing/engine-site.js';
+import { migrateReportLines } from '../cli.js';
 import { MigrationEngine } from './migration-engine.js';
+import { runMigration } from './run-migration.js';
 import type { MigrationEngineOptions } from './migration-engine.js';
 
 const inv = engineTestInventory();
@@ -117,5 +119,20 @@ describe('migration engine — the pause pipelined', () => {
     await running;
     expect(pauseCalls(busy.src, s1)).toEqual(['freeze', 'finalDelta']);
     expect(busy.dst.active.size).toBe(21);
+  });
+
+  it('pipelined pause — table entries (pinholes) of the final batch are journalled as moved, pipelined or not; the report names them, and says nothing of a pre-copy that never started', async () => {
+    const pinhole = { table: 'dyn_acl', match: { vm_id: 7n, remote_addr: 0xc6336401n }, action: 'allow', remainingNs: 5_000_000_000n };
+    for (const pipelinedPause of [true, false]) {
+      const { engine, machine, src } = await pipelined('host-b', { pipelinedPause });
+      src.finalEntries = [pinhole];
+      const run = await runMigration(engine);
+      expect(run.committed).toBeDefined();
+      expect(machine.state.moved.tableEntries).toBe(1);
+      const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [20], translations: [], tableEntries: machine.state.moved.tableEntries });
+      expect(lines).toContain('  table entries: 1 installed at the destinations (pinholes, with their remaining lifetime and direct counters)');
+      expect(lines.some((l) => l.startsWith('  pre-copy: snapshot 20 slots'))).toBe(true);
+      expect(migrateReportLines({ migrationId: 'm1', run, rounds: [], translations: [] }).some((l) => l.includes('pre-copy') || l.includes('table entries'))).toBe(false);
+    }
   });
 });

@@ -113,6 +113,8 @@ export interface MigrationOutcome {
   readonly rounds: readonly number[];
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
   readonly translations: readonly string[];
+  /** Table entries (pinholes) installed at the destinations, with their lifetime and direct counters (not counted peer to peer). */
+  readonly tableEntries?: number;
   /**
    * How QEMU's migration ended (`completed`: the VM runs at the destination; `failed` or
    * `cancelled`: at the source; undefined: unknown, the monitor was lost), QEMU's `downtime`, the
@@ -264,7 +266,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
     const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
-    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, translations: machine.state.translations, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
+    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {
         const run = await runMigration(engine, { logger });

@@ -7,7 +7,7 @@
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DeviceApiFailure } from '../../plugin/index.js';
-import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, SchemaDescription, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, SchemaDescription, StateBatch, TableEntryRecord } from '../../plugin/index.js';
 
 export const FAKE_KEY_FIELDS = [
   { name: 'vm_addr', bits: 32 },
@@ -52,6 +52,8 @@ export class FakeDeviceApi implements DeviceApi {
   dropNextPush = false;
   /** When set, the final delta starts one sequence late (a device that loses a change). */
   lieOnFinal = false;
+  /** Table entries (pinholes) the final delta carries. */
+  finalEntries: TableEntryRecord[] = [];
   /** When set, what capabilities claim about slots instead of the truth. */
   claimedSlots: { total: number; free: number } | undefined = undefined;
 
@@ -217,8 +219,9 @@ export class FakeDeviceApi implements DeviceApi {
     const ahead = this.tookAhead?.since === sinceSeq ? this.tookAhead.to : undefined;
     const b = this.batchSince((ahead ?? sinceSeq - 1n) + (this.lieOnFinal ? 1n : 0n), 99);
     this.exportedTo = this.seq;
+    const withEntries = this.finalEntries.length > 0 ? { ...b, tableEntries: this.finalEntries } : b;
     // What went ahead is proven with the rest: the batch covers the log from `sinceSeq`.
-    return ahead === undefined ? b : { ...b, coversSeq: { from: sinceSeq, to: b.coversSeq.to } };
+    return ahead === undefined ? withEntries : { ...withEntries, coversSeq: { from: sinceSeq, to: b.coversSeq.to } };
   }
   async activate(_m: MigrationRef): Promise<void> {
     await this.gate('activate');
