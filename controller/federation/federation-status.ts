@@ -55,7 +55,11 @@ export function federationFailure(e: unknown, what: string, onDeadline: FailureR
   if (e instanceof ControllerError) return e;
   const se = e as Partial<ServiceError>;
   if (typeof se.code !== 'number') return ControllerError.from(e, what);
-  const details = se.details ?? se.message ?? '';
+  // The peer names itself and the method as this side does (drop its copy), and grpc-js may end
+  // with an empty "Resolution note:".
+  const own = `${what.replace(/^peer /, '')}: `;
+  const raw = (se.details ?? se.message ?? '').replace(/\s*Resolution note:\s*$/, '');
+  const details = raw.startsWith(own) ? raw.slice(own.length) : raw;
   const sent = se.metadata?.get(REASON_METADATA)[0];
   if (typeof sent === 'string' && isFailureReason(sent)) return new ControllerError(sent, `${what}: ${details}`, { cause: e });
   const reason: FailureReason =

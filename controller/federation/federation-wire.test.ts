@@ -46,12 +46,18 @@ describe('federation status — reasons both ways', () => {
   it.each(FAILURE_REASONS)('federation status — %s leaves one controller and arrives at the other word for word', (reason) => {
     const s = federationStatus(new ControllerError(reason, 'what happened'), 'domain dc-b: Commit');
     const back = federationFailure(s, 'peer domain dc-b: Commit');
-    expect(back).toMatchObject({ code: reason, message: 'peer domain dc-b: Commit: domain dc-b: Commit: what happened' });
+    // The peer's own "domain dc-b: Commit:" is not said twice.
+    expect(back).toMatchObject({ code: reason, message: 'peer domain dc-b: Commit: what happened' });
   });
 
   it('federation status — a controller fault reaches the peer as PEER_REJECTED, not as a fault of the peer', () => {
     const s = federationStatus(new ControllerError('JOURNAL', 'disk full'), 'domain dc-b: Agree');
     expect(federationFailure(s, 'x').code).toBe('PEER_REJECTED');
+  });
+
+  it('federation status — an empty "Resolution note:" that grpc-js leaves at the end is not passed on', () => {
+    const e: ServiceError = Object.assign(new Error('x'), { code: GrpcStatus.UNAVAILABLE, details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ', metadata: new Metadata() });
+    expect(federationFailure(e, 'peer domain dc-b: Propose').message).toBe('peer domain dc-b: Propose: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1. (gRPC UNAVAILABLE)');
   });
 
   it('federation status — transport failures without a reason: unreachable, and a passed deadline as the caller says', () => {
