@@ -5,7 +5,7 @@
  * closed, nothing aborted or deleted. Not product code.
  */
 import { Subject } from 'rxjs';
-import { FileJournal, MigrationEngine, MigrationMachine, agreedTicketPath, connectPlanDevices, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
+import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
 import type { MigrationJournal } from '../controller/index.js';
 
 /** Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not), or committed. */
@@ -66,7 +66,7 @@ export async function crossDomainControllerStoppingAfterPrecopy(config: string, 
   const file = new FileJournal(inv.journal);
   const joined = await joinPeerDomain({
     plan, migrationId: id, domain: inv.domain, signingKey: controller.signingKey, federation: inv.federation, peer: peerEntry, toHost, journal: file, pauseDeadlineMs: 60_000,
-    ticketFile: agreedTicketPath(inv.journal, id),
+    ticketDir: inv.journal,
     connect: (ds, c) => connectPlanDevices(ds, { defaultP4info, domain: inv.domain as string, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}) }),
   });
   try {

@@ -132,10 +132,17 @@ export class MigrationEngine {
     await this.o.machine.record({ type: 'prepared', ...(translations.length > 0 ? { translations } : {}) });
   }
 
-  /** Installs one batch from `source` at the destinations its flows belong to; returns slots installed. */
-  private async install(source: string, batch: StateBatch): Promise<number> {
+  /**
+   * Installs one batch from `source` at the destinations its flows belong to; returns slots
+   * installed. With `activate`, each destination activates once its part is in (importActivate,
+   * which the caller checked every destination offers).
+   */
+  private async install(source: string, batch: StateBatch, activate = false): Promise<number> {
     const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
-    const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}`, (api, d) => api.importStaged(this.ref, parts.get(d) as StateBatch));
+    const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}${activate ? ' and activate' : ''}`, (api, d) => {
+      const part = parts.get(d) as StateBatch;
+      return activate ? (api.importActivate as NonNullable<DeviceApi['importActivate']>).call(api, this.ref, part) : api.importStaged(this.ref, part);
+    });
     this.ledger.record(source, batch.coversSeq);
     this.entries += batch.tableEntries?.length ?? 0;
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
@@ -312,11 +319,9 @@ export class MigrationEngine {
       ref: this.ref, o: this.o, scheduler: this.scheduler, logger: this.logger, ledger: this.ledger, folded: this.folded,
       sources: this.sources, destinations: this.destinations, precopy: this.running, peer: this.peer,
       precopyIdle: this.roundInstalls === 0 && this.o.machine.state.rounds > 0,
-      keyFields: (source) => this.caps.get(source)?.keyFields ?? [],
       api: (name) => this.api(name),
       each: (names, what, fn) => this.each(names, what, fn),
-      install: (source, batch) => this.install(source, batch),
-      noteEntries: (n) => (this.entries += n),
+      install: (source, batch, activate) => this.install(source, batch, activate),
       takeEntries: () => this.takeEntries(),
     });
   }

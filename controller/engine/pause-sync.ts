@@ -7,13 +7,12 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi, FinalProof, ImportResult, KeyFieldSpec, MigrationRef, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, FinalProof, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { LostState } from '../migration/events.js';
 import type { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import type { SeqLedger } from './seq-ledger.js';
-import { splitBatch } from './split-batch.js';
 import type { MigrationEngineOptions, PauseSyncResult } from './engine-types.js';
 
 /** What the pause works with: the engine's migration, as it stands when the pause begins. */
@@ -34,15 +33,11 @@ export interface PauseContext {
   readonly peer: PeerRounds | undefined;
   /** No pre-copy install under way, and the snapshot staged: where the final delta starts is known now. */
   readonly precopyIdle: boolean;
-  /** A source's flow-key fields (its capabilities). */
-  keyFields(source: string): KeyFieldSpec;
   api(name: string): DeviceApi;
   /** Calls `fn` at every device of `names` at once; rejects once all answered, naming those that failed. */
   each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>>;
-  /** Installs a batch of `source` at its destinations (recorded in the ledger); resolves the slots installed. */
-  install(source: string, batch: StateBatch): Promise<number>;
-  /** Counts table entries installed other than by install(). */
-  noteEntries(n: number): void;
+  /** Installs a batch of `source` at its destinations (recorded in the ledger), with `activate` activating each as its part is in; resolves the slots installed. */
+  install(source: string, batch: StateBatch, activate?: boolean): Promise<number>;
   /** Table entries installed since the last journal record that counted them. */
   takeEntries(): number;
 }
@@ -57,7 +52,7 @@ interface PauseOutcome {
 /** The pause's work under way, and the `frozen` record (resolves once journalled; rejects as the freeze did). */
 interface PauseWork {
   readonly work: Promise<PauseOutcome>;
-  readonly frozen: () => Promise<void>;
+  readonly frozen: Promise<unknown>;
 }
 
 /**
@@ -91,16 +86,16 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
       // forever: a device that never answers is left to the rollback's own retries.
       const settled = await raceTimer(work.then(() => true, () => true), c.o.settleMs ?? 5_000, c.scheduler, false);
       if (!settled) c.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: c.o.settleMs ?? 5_000 });
-      await frozen().catch(() => undefined);
+      await frozen.catch(() => undefined);
       // The caller rolls back (or, the VM already switched over, activates): this says only what happened.
       const took = `it ${settled ? 'finished' : 'had not finished'} ${Math.round(c.scheduler.now() - t0)} ms after the pause began`;
       throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; the deadline policy is 'abort' — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
     }
-    await frozen();
+    await frozen;
     lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
     work.catch(() => undefined);
   } else {
-    await frozen();
+    await frozen;
     ({ slots, aheadSlots, activated } = outcome);
     const gaps = c.ledger.gaps();
     if (gaps.length > 0) {
@@ -166,7 +161,7 @@ async function steppedPause(c: PauseContext, proofs: Record<string, FinalProof>)
     for (const [s, b] of finals) slots += await c.install(s, b);
     return { slots, aheadSlots, activated: false };
   })();
-  return { work, frozen: async () => void (await frozen) };
+  return { work, frozen };
 }
 
 /**
@@ -188,39 +183,24 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
   frozen.catch(() => undefined);
   const work = (async (): Promise<PauseOutcome> => {
     const batches = [...(await finals)];
+    const last = batches.pop();
     let slots = 0;
-    for (const [i, [s, b]] of batches.entries()) {
-      if (i === batches.length - 1) {
-        const last = await installLast(c, s, b);
-        return { slots: slots + last.slots, aheadSlots: 0, activated: last.activated };
-      }
-      slots += await c.install(s, b);
-    }
-    return { slots, aheadSlots: 0, activated: false };
+    for (const [s, b] of batches) slots += await c.install(s, b);
+    if (!last) return { slots, aheadSlots: 0, activated: false };
+    const activated = activatesWith(c, ...last);
+    return { slots: slots + (await c.install(...last, activated)), aheadSlots: 0, activated };
   })();
-  return { work, frozen: async () => void (await frozen) };
+  return { work, frozen };
 }
 
 /**
- * The pause's last batch: at a single destination that offers importActivate, installed and
- * activated in one call — once the ledger, with this batch, proves every change reached it
- * (else installed only, and the caller decides). Returns the slots installed and whether the
- * destination is active.
+ * Whether the pause's last batch may activate its destination in the same call (importActivate):
+ * a single destination that offers it, and the proof complete with this batch — else it is
+ * installed only, and activated after (or not: the caller decides).
  */
-async function installLast(c: PauseContext, source: string, batch: StateBatch): Promise<{ slots: number; activated: boolean }> {
+function activatesWith(c: PauseContext, source: string, batch: StateBatch): boolean {
   const [dest, ...more] = c.destinations;
-  const api = dest === undefined ? undefined : c.api(dest);
-  if (dest === undefined || more.length > 0 || !api?.importActivate) return { slots: await c.install(source, batch), activated: false };
-  // Recorded before it is sent: the proof must hold before anything activates. A failed import
-  // fails the pause, so the early record never stands for state that did not arrive.
-  c.ledger.record(source, batch.coversSeq);
-  if (c.ledger.gaps().length > 0) return { slots: await c.install(source, batch), activated: false };
-  const part = splitBatch(c.o.plan, c.keyFields(source), batch, source).get(dest) as StateBatch;
-  const importActivate = api.importActivate;
-  const r = await c.each([dest], `import round ${batch.round} from ${source} and activate`, (a) => importActivate.call(a, c.ref, part));
-  const done = r.get(dest) as ImportResult;
-  c.noteEntries(batch.tableEntries?.length ?? 0);
-  return { slots: done.installed + done.alreadyPresent, activated: true };
+  return dest !== undefined && more.length === 0 && c.api(dest).importActivate !== undefined && c.ledger.gapsWith(source, batch.coversSeq).length === 0;
 }
 
 /** A final batch with the removals pre-copy left to it (`folded`), its proof kept. */

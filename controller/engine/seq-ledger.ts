@@ -40,6 +40,14 @@ export class SeqLedger {
     return at;
   }
 
+  /** The gaps there would be with [from, to) of `source` recorded too; nothing is recorded. */
+  gapsWith(source: string, r: { readonly from: bigint; readonly to: bigint }): SeqGap[] {
+    const copy = new SeqLedger();
+    for (const [s, e] of this.ranges) copy.ranges.set(s, { start: e.start, end: e.end, covered: [...e.covered] });
+    copy.record(source, r);
+    return copy.gaps();
+  }
+
   /** Every gap between the start mark and the furthest position any batch reported, per source. */
   gaps(): SeqGap[] {
     const out: SeqGap[] = [];

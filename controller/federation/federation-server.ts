@@ -23,7 +23,7 @@ import { ControllerError, isFailureReason } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
 import { FileJournal } from '../journal/file-journal.js';
 import type { MigrationJournal } from '../journal/journal.js';
-import { recoverMigrations } from '../migrate/recover-migrations.js';
+import { recoverMigrations, unfinishedMigrations } from '../migrate/recover-migrations.js';
 import { isIncoming } from '../migrate/recover-incoming.js';
 import { recoveryAction, replay } from '../migration/transition.js';
 import { federationStatus } from './federation-status.js';
@@ -233,11 +233,10 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
   // What this server left unfinished before it stopped: not activated, nothing depends on it — rolled
   // back now, as the idle sweep would have; activated, it waits for the peer's word (Finish, Abort).
   void (async () => {
-    for (const id of await journal.list()) {
-      const phase = await unfinishedHere(id);
-      if (phase === undefined || sessions.has(id)) continue;
-      if (phase === 'ACTIVATED') logger.warn('a migration activated here before this server stopped waits for the source domain\'s word (its carryover recover), or carryover recover --vm-at here', { migrationId: id });
-      else await recoverHere(id);
+    for (const st of await unfinishedMigrations(journal)) {
+      if (!isIncoming(inv, st) || sessions.has(st.migrationId)) continue;
+      if (st.phase === 'ACTIVATED') logger.warn('a migration activated here before this server stopped waits for the source domain\'s word (its carryover recover), or carryover recover --vm-at here', { migrationId: st.migrationId });
+      else await recoverHere(st.migrationId);
     }
   })().catch((e: unknown) => logger.error('recovering the migrations left unfinished failed; run carryover recover', { error: (e as Error).message }));
 

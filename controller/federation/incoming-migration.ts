@@ -7,7 +7,6 @@
  */
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { rmSync } from 'node:fs';
 import { TicketVerifier, cosignTicket, negotiateMigrationSchemas } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch } from '../../plugin/index.js';
 import type { ConnectedDevices } from '../devices/connect-devices.js';
@@ -22,9 +21,8 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { PlacementPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
-import { recoveryAction } from '../migration/transition.js';
 import { reasonOf } from './federation-status.js';
-import { agreedTicketPath, keepAgreedTicket } from './join-peer-domain.js';
+import { forgetTicketWhenEnded, keepAgreedTicket } from './kept-ticket.js';
 
 /** What an incoming migration needs from this domain. */
 export interface IncomingDeps {
@@ -190,7 +188,7 @@ export class IncomingMigration {
       this.agreed.agree(this.ticket);
       // Kept beside the journal: `carryover recover` here (or this server restarted) reaches the
       // destinations' plugins with it, which may require both domains' signatures.
-      keepAgreedTicket(agreedTicketPath(this.deps.inventory.journal, this.migrationId), this.ticket);
+      keepAgreedTicket(this.deps.inventory.journal, this.migrationId, this.ticket);
       this.logger.info('cross-domain migration agreed', { destinations: this.names.join(',') });
       return this.ticket;
     }, false);
@@ -300,7 +298,7 @@ export class IncomingMigration {
     if (this.closed) return;
     this.closed = true;
     await this.devices.stop();
-    if (this.machine && recoveryAction(this.machine.state).kind === 'none') rmSync(agreedTicketPath(this.deps.inventory.journal, this.migrationId), { force: true });
+    if (this.machine) forgetTicketWhenEnded(this.deps.inventory.journal, this.machine.state);
     this.machine?.close();
   }
 }

@@ -5,11 +5,9 @@
  * sources and the peer domain (PeerDomainDevice) as its devices. After the run, a commit is
  * confirmed to the peer (Finish); a rollback already reached it through the engine's abort.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import type { MigrationTicket } from '../../plugin/index.js';
 import { PROTOCOL_VERSION, TicketVerifier, capabilitiesFromWire, capabilitiesToWire, issueTicket, refToWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, MigrationRef } from '../../plugin/index.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -21,6 +19,7 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { DEFAULT_FEDERATION_CLIENT_OPTIONS, FederationClient } from './federation-client.js';
+import { keepAgreedTicket } from './kept-ticket.js';
 import { reasonOf } from './federation-status.js';
 import { FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
@@ -50,12 +49,8 @@ export interface JoinPeerDomainOptions {
   readonly onDeadline?: 'abort' | 'continue';
   /** Lifetime of the agreed ticket (it is not renewed across domains). Default 30 minutes. */
   readonly ticketTtlMs?: number;
-  /**
-   * Where the agreed ticket is kept once both domains signed it (agreedTicketPath): `carryover
-   * recover` needs it to reach sources whose plugins require both signatures, after this process
-   * is gone. Not kept when absent.
-   */
-  readonly ticketFile?: string;
+  /** The journal directory the agreed ticket is kept in (kept-ticket.ts); not kept when absent. */
+  readonly ticketDir?: string;
   readonly progress?: (line: string) => void;
   readonly logger?: Logger;
 }
@@ -118,8 +113,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
       throw new ControllerError('PEER_REJECTED', `peer domain ${peer.name}: its signature on the ticket is refused: ${(e as Error).message}`, { cause: e });
     }
     tickets.agree(both);
-    // Only this controller reads it; it authorizes this migration's calls until it expires.
-    if (o.ticketFile) keepAgreedTicket(o.ticketFile, both);
+    if (o.ticketDir) keepAgreedTicket(o.ticketDir, o.migrationId, both);
     const m = machine;
     // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
     const first = destCaps[0] as DeviceCapabilities;
@@ -158,15 +152,4 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     await local.stop();
     throw e;
   }
-}
-
-/** Where the journal directory `dir` keeps migration `migrationId`'s agreed cross-domain ticket. */
-export function agreedTicketPath(dir: string, migrationId: string): string {
-  return join(dir, `${migrationId}.ticket.json`);
-}
-
-/** Writes the agreed ticket to `path` (agreedTicketPath), readable by this controller only. */
-export function keepAgreedTicket(path: string, t: MigrationTicket): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(ticketToWire(t))}\n`, { mode: 0o600 });
 }

@@ -12,9 +12,8 @@ import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { TransferStarter } from '../engine/peer-rounds.js';
 import { ControllerError } from '../errors.js';
-import { agreedTicketPath, joinPeerDomain } from '../federation/join-peer-domain.js';
-import { recoveryAction } from '../migration/transition.js';
-import { forgetTicket } from './peer-recovery.js';
+import { joinPeerDomain } from '../federation/join-peer-domain.js';
+import { forgetTicketWhenEnded } from '../federation/kept-ticket.js';
 import { abortedRun, engineAsPhaseHandler } from '../engine/engine-phase-handler.js';
 import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { MigrationEngine } from '../engine/migration-engine.js';
@@ -167,7 +166,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
   const controller = o.controller;
   const j = await joinPeerDomain({
     plan: o.plan, migrationId, domain: o.domain, signingKey: controller.signingKey, federation: x.federation, peer: x.peer, toHost: o.plan.toHost,
-    journal, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, progress: o.progress, logger, ticketFile: agreedTicketPath(o.journalDir, migrationId),
+    journal, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, progress: o.progress, logger, ticketDir: o.journalDir,
     connect: o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.domain as string, controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger })),
   });
   return {
@@ -177,7 +176,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
     settle: (run) => j.settle(run),
     stop: async () => {
       // Kept for carryover recover while the migration may need it; a finished one does not.
-      if (recoveryAction(j.machine.state).kind === 'none') forgetTicket(o.journalDir, migrationId);
+      forgetTicketWhenEnded(o.journalDir, j.machine.state);
       await j.stop();
     },
   };

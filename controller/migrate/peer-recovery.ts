@@ -3,16 +3,13 @@
  * destination): the peer's controller is reached over federation, as during the migration, and
  * plays the destination's part in recovery — Abort rolls back what it staged or activated (an
  * unknown migration is nothing to undo there), Commit with no further batches activates what it
- * staged, Finish records the commit. The sources are reached with the ticket both domains agreed,
- * kept beside the journal (agreedTicketPath), since their plugins may require both signatures.
+ * staged, Finish records the commit. The sources are reached with the ticket both domains agreed
+ * (federation/kept-ticket.ts), since their plugins may require both signatures.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { ticketFromWire } from '../../plugin/index.js';
-import type { DeviceCapabilities, MigrationRef, MigrationTicket } from '../../plugin/index.js';
+import type { DeviceCapabilities, MigrationRef } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import { DEFAULT_FEDERATION_CLIENT_OPTIONS, FederationClient } from '../federation/federation-client.js';
 import { PeerDomainDevice } from '../federation/peer-domain-device.js';
-import { agreedTicketPath } from '../federation/join-peer-domain.js';
 import type { Inventory, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationState } from '../migration/transition.js';
 
@@ -21,22 +18,6 @@ export function peerDestination(inventory: Inventory, s: MigrationState): Invent
   const [only, ...more] = s.destinations;
   if (only === undefined || more.length > 0 || inventory.devices.has(only)) return undefined;
   return inventory.peers.get(only);
-}
-
-/** The ticket both domains agreed for `migrationId`, as the migration kept it; undefined when none was kept. */
-export function keptTicket(journalDir: string, migrationId: string): MigrationTicket | undefined {
-  const path = agreedTicketPath(journalDir, migrationId);
-  if (!existsSync(path)) return undefined;
-  try {
-    return ticketFromWire(JSON.parse(readFileSync(path, 'utf8')));
-  } catch (e) {
-    throw new ControllerError('JOURNAL', `${path}: the agreed ticket kept for migration ${migrationId} does not read (${(e as Error).message}); without it, plugins that require both domains' signatures refuse the recovery`, { cause: e });
-  }
-}
-
-/** Removes migration `migrationId`'s kept ticket (it ended: committed and cleaned, or rolled back). */
-export function forgetTicket(journalDir: string, migrationId: string): void {
-  rmSync(agreedTicketPath(journalDir, migrationId), { force: true });
 }
 
 /** What recovery never asks a peer domain: the migration's negotiation is over. */

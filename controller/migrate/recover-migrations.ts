@@ -19,7 +19,9 @@ import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
-import { PeerRecoveryDevice, forgetTicket, keptTicket, peerDestination } from './peer-recovery.js';
+import { forgetTicketWhenEnded, keptTicket } from '../federation/kept-ticket.js';
+import { eachDevice } from './each-device.js';
+import { PeerRecoveryDevice, peerDestination } from './peer-recovery.js';
 import { isIncoming, recoverIncoming } from './recover-incoming.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
@@ -115,7 +117,7 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
   }
   try {
     const r = await recoverClaimed(o, machine, migrationId, action, logger, base);
-    if (recoveryAction(machine.state).kind === 'none') forgetTicket(o.inventory.journal, migrationId);
+    forgetTicketWhenEnded(o.inventory.journal, machine.state);
     return r;
   } finally {
     release();
@@ -125,8 +127,9 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
 async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migrationId: string, action: RecoveryAction, logger: Logger, base: RecoveredBase): Promise<RecoveredMigration> {
   const s = machine.state;
   o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
+  const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger }));
   // A migration into this domain: only its destinations are ours (recover-incoming.ts).
-  if (isIncoming(o.inventory, s)) return recoverIncoming(o, machine, migrationId, action, logger, base);
+  if (isIncoming(o.inventory, s)) return recoverIncoming(o, machine, connect, action, base);
   const vm = o.inventory.vms.get(s.vm);
   // A migration to a peer domain: its controller stands for the destinations (peer-recovery.ts).
   const peer = peerDestination(o.inventory, s);
@@ -165,15 +168,13 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       rollForward = completed || o.vmAt === 'destination';
     }
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
-    const connect: DeviceConnector = o.connect ?? ((ds, c) => connectPlanDevices(ds, { defaultP4info: o.defaultP4info, domain: o.inventory.domain, controller: o.inventory.controller, scope: c.scope, ...(c.tickets ? { tickets: c.tickets } : {}), logger }));
     // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
     // (below), so its ticket names it a source as well (a plugin daemon checks the role).
     const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
     const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination' && !rollForward;
     const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
     const kept = peer ? keptTicket(o.inventory.journal, migrationId) : undefined;
-    const agreed = kept ? new AgreedTicket() : undefined;
-    if (kept) agreed?.agree(kept);
+    const agreed = kept ? new AgreedTicket(kept) : undefined;
     let peerApi: PeerRecoveryDevice | undefined;
     try {
       peerApi = peer ? PeerRecoveryDevice.open(o.inventory, peer, () => machine.state) : undefined;
@@ -237,21 +238,6 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
   }
 }
 
-/** Runs `step` at every named device at once; collects values and failures (named). */
-async function eachDevice<T>(names: readonly string[], step: (n: string) => Promise<T>): Promise<{ values: T[]; failed: string[]; errors: string[] }> {
-  const values: T[] = [];
-  const failed: string[] = [];
-  const errors: string[] = [];
-  await Promise.all(names.map(async (n) => {
-    try {
-      values.push(await step(n));
-    } catch (e) {
-      failed.push(n);
-      errors.push(`${n}: ${(e as Error).message}`);
-    }
-  }));
-  return { values, failed, errors };
-}
 
 /** Where QEMU says the VM of an activated migration runs; a VM held in `pre-switchover` is released first. */
 async function askQemu(qmp: QmpClient, progress: (l: string) => void, id: string): Promise<{ where: VmWhereabouts | undefined; note: string }> {

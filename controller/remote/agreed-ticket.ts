@@ -10,7 +10,8 @@ import type { TicketScope, TicketSource } from './ticket-issuer.js';
 
 /** Holds the agreed ticket of one migration. */
 export class AgreedTicket implements TicketSource {
-  private ticket: MigrationTicket | undefined;
+  /** `t`: agreed already (a ticket kept from the agreement). */
+  constructor(private ticket?: MigrationTicket) {}
 
   /** Sets the ticket both coordinators signed. */
   agree(t: MigrationTicket): void {
