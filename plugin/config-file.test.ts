@@ -54,13 +54,14 @@ describe('plugin config file', () => {
       '  coordinators: { dc-a: keys/dc-a.pub, dc-b: keys/dc-b.pub }',
       '  requiredSigners: [dc-a, dc-b]',
       '  snapshotSource: index',
+      '  newFlowDigestDelayMs: 20',
       '',
     ].join('\n')));
     expect(c.options.electionId).toBe(1n << 64n);
     expect(c.migration).toEqual({
       listen: '0.0.0.0:50051', device: 'edge-1', tls: { ca: resolve(dir, 'ca.pem'), cert: resolve(dir, 'e.pem'), key: resolve(dir, 'e.key') },
       trustedCallers: ['controller-a', 'spiffe://dc-a/controller'], coordinators: { 'dc-a': resolve(dir, 'keys/dc-a.pub'), 'dc-b': resolve(dir, 'keys/dc-b.pub') },
-      requiredSigners: ['dc-a', 'dc-b'], maxMessageBytes: undefined, deltaIntervalMs: undefined, snapshotSource: 'index',
+      requiredSigners: ['dc-a', 'dc-b'], maxMessageBytes: undefined, deltaIntervalMs: undefined, snapshotSource: 'index', newFlowDigestDelayMs: 20,
     });
     expect(loadEdgePluginConfig(write('plain.json', JSON.stringify(good))).migration).toBeUndefined();
   });
@@ -73,6 +74,7 @@ describe('plugin config file', () => {
     ['a required signer without a key', () => parseEdgePluginConfig({ ...good, migration: { ...migration, requiredSigners: ['dc-z'] } }, 'f.json'), /field 'migration.requiredSigners': expected names of coordinators listed in migration.coordinators \(dc-a\), got "dc-z"/],
     ['a bad listen address', () => parseEdgePluginConfig({ ...good, migration: { ...migration, listen: '50051' } }, 'f.json'), /field 'migration.listen': expected 'host:port'/],
     ['an unknown snapshot source', () => parseEdgePluginConfig({ ...good, migration: { ...migration, snapshotSource: 'cache' } }, 'f.json'), /field 'migration.snapshotSource': expected auto or index, got "cache"/],
+    ['a negative new-flow digest delay', () => parseEdgePluginConfig({ ...good, migration: { ...migration, newFlowDigestDelayMs: -1 } }, 'f.json'), /field 'migration.newFlowDigestDelayMs': expected/],
     ['a misspelt migration field', () => parseEdgePluginConfig({ ...good, migration: { ...migration, trustedCaller: ['x'] } }, 'f.json'), /field 'migration.trustedCaller': expected one of the known fields/],
     ['a missing file', () => loadEdgePluginConfig(join(dir, 'nope.json')), /nope\.json: cannot read it/],
     ['malformed JSON', () => loadEdgePluginConfig(write('bad.json', '{ "switch": ')), /bad\.json: not valid JSON/],

@@ -55,6 +55,8 @@ export interface MigrationProtocolConfig {
    * with no scan at all — right for a daemon started with the switch's pipeline, before any flow.
    */
   readonly snapshotSource: 'auto' | 'index' | undefined;
+  /** The longest the switch takes to deliver a new-flow digest (EdgeDeviceApiOptions.newFlowDigestDelayMs; default 400, BMv2's). */
+  readonly newFlowDigestDelayMs: number | undefined;
 }
 
 /** What the file holds beyond the plugin options: how the daemon runs. */
@@ -169,7 +171,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
   let migration: MigrationProtocolConfig | undefined;
   if (top['migration'] !== undefined) {
-    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource']);
+    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource', 'newFlowDigestDelayMs']);
     const listen = str(m['listen'], 'migration.listen');
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) fail('migration.listen', "'host:port', e.g. 0.0.0.0:50051", listen);
     const t = obj(m['tls'] ?? fail('migration.tls', 'an object with ca, cert and key (the migration protocol runs only over mutual TLS)'), 'migration.tls', ['ca', 'cert', 'key']);
@@ -188,6 +190,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
       maxMessageBytes: m['maxMessageBytes'] === undefined ? undefined : int(m['maxMessageBytes'], 'migration.maxMessageBytes', 1024, 2 ** 31 - 1),
       deltaIntervalMs: m['deltaIntervalMs'] === undefined ? undefined : int(m['deltaIntervalMs'], 'migration.deltaIntervalMs', 1, 60_000),
       snapshotSource: m['snapshotSource'] === undefined ? undefined : m['snapshotSource'] === 'auto' || m['snapshotSource'] === 'index' ? m['snapshotSource'] : fail('migration.snapshotSource', 'auto or index', m['snapshotSource']),
+      newFlowDigestDelayMs: m['newFlowDigestDelayMs'] === undefined ? undefined : int(m['newFlowDigestDelayMs'], 'migration.newFlowDigestDelayMs', 0, 60_000),
     });
   }
   return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel, migration });

@@ -11,7 +11,7 @@ import { P4Schema, parseIPv4, silentLogger, systemClock } from 'p4runtime-ts';
 import type { CredentialsOption, P4Switch } from 'p4runtime-ts';
 import { chooseRegisterAccess, createEdgePlugin } from '../plugin/index.js';
 import type { EdgePlugin, EdgePluginOptions, RegisterAccess } from '../plugin/index.js';
-import { minimalBmv2Json, startSimSwitch } from '../sim/index.js';
+import { minimalBmv2Json, simProfile, startSimSwitch } from '../sim/index.js';
 import type { Scheduler, SimProfileName, SimSwitch, SimSwitchOptions } from '../sim/index.js';
 import { injectMetadata } from '../sim/programs/stateful-edge/inband.js';
 import { variantP4InfoText } from '../sim/programs/stateful-edge/index.js';
@@ -48,6 +48,14 @@ export interface EdgeRig {
   /** The plugin's P4Runtime session (the primary: only it may send PacketOut). */
   readonly sw: P4Switch;
   stop(): Promise<void>;
+}
+
+/**
+ * The device API's `newFlowDigestDelayMs` for a sim profile: where the profile flushes a digest list
+ * at its 1 ms timeout (`spec`) 10 ms leaves room; where it keeps BMv2's 200–330 ms, the default.
+ */
+export function newFlowDigestDelayFor(profile: SimProfileName): { readonly newFlowDigestDelayMs?: number } {
+  return simProfile(profile).digests.timing === 'spec' ? { newFlowDigestDelayMs: 10 } : {};
 }
 
 /** Options of `startEdgeRig`. */

@@ -8,7 +8,7 @@ import { createDeviceApi } from '../plugin/index.js';
 import type { EdgeDeviceApi, EdgeDeviceApiOptions, SlotGroupSpec } from '../plugin/index.js';
 import type { SimProfileName, SimSwitch } from '../sim/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../sim/workload/index.js';
-import { UPLINK, startEdgeRig } from './edge-rig.js';
+import { UPLINK, newFlowDigestDelayFor, startEdgeRig } from './edge-rig.js';
 import type { EdgeRig } from './edge-rig.js';
 
 /** The VM's address and the remote it talks to. */
@@ -103,7 +103,7 @@ export async function startMigrationPair(profile: SimProfileName, srcOptions: Ed
   const dst = await startEdgeRig({ profile, topology: false });
   await topology(src.sw, SRC_ID);
   await topology(dst.sw, DST_ID);
-  const srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, ...srcOptions });
+  const srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, ...newFlowDigestDelayFor(profile), ...srcOptions });
   const dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
   await Promise.all([srcApi.ready(), dstApi.ready()]);
   return {

@@ -17,7 +17,7 @@ import type { DeviceApi, EdgeDeviceApi } from '../plugin/index.js';
 import { TestPki } from '../plugin/testing/test-pki.js';
 import { controllerYaml, federationYaml, makeDomainFiles, peersYaml } from './domain-files.js';
 import type { DomainFiles } from './domain-files.js';
-import { P4INFO_PATH, startEdgeRig } from './edge-rig.js';
+import { P4INFO_PATH, newFlowDigestDelayFor, startEdgeRig } from './edge-rig.js';
 import type { EdgeRig, EdgeRigOptions } from './edge-rig.js';
 import { DST_ID, SRC_ID, topology } from './migration-fixture.js';
 
@@ -75,7 +75,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
   const [src, dst] = await Promise.all([startEdgeRig({ profile: 'full', topology: false }), startEdgeRig({ profile: 'full', topology: false, ...o.destination })]);
   await Promise.all([topology(src.sw, SRC_ID), topology(dst.sw, DST_ID)]);
   // The slot index learns the VM's flows from digests: the APIs listen from before the first flow.
-  const srcApi = createDeviceApi(src.plugin, { name: 'edge-a', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });
+  const srcApi = createDeviceApi(src.plugin, { name: 'edge-a', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10, ...newFlowDigestDelayFor('full') });
   const dstApi = createDeviceApi(dst.plugin, { name: 'edge-b', snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });
   await Promise.all([srcApi.ready(), dstApi.ready()]);
   const journalA = new MemoryJournal();

@@ -9,7 +9,7 @@ import { Observable } from 'rxjs';
 import type { RegisterAccess } from '../state-access/index.js';
 import type { MigrationRef, StateBatch } from './device-api.js';
 import { asDeviceFailure } from './device-failure.js';
-import { locked } from './migration-record.js';
+import { locked, takeLate } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { noteBoundary } from './numbered-final.js';
 import { changedBatch } from './source-batch.js';
@@ -39,7 +39,9 @@ export function pullRound(d: DeltaPullSide, m: MigrationRef, x: Migration, round
     const from = x.nextSeq;
     x.nextSeq = t.start;
     if (x.frozen) return overtaken(from, t.start);
-    return changedBatch(d.source, m, x, round, changed, { from, to: t.start });
+    // Flows told of late (opened just before tracking began): read with this round's changes.
+    x.lateInRound = takeLate(x);
+    return changedBatch(d.source, m, x, round, changed, { from, to: t.start }, undefined, x.lateInRound);
   });
 }
 
@@ -66,8 +68,11 @@ export function deltaStream(d: DeltaPullSide, m: MigrationRef, x: Migration): Ob
             // read again by the final delta, which starts where the last installed batch ended,
             // but the keys it found removed are forgotten by now — the final batch carries them.
             x.unsentRemoved.push(...b.removed);
+            for (const i of x.lateInRound) x.late.add(i);
+            x.lateInRound = [];
             return;
           }
+          x.lateInRound = [];
           if (b.slots.length > 0 || b.removed.length > 0) {
             round++;
             sub.next(b);

@@ -41,12 +41,22 @@ export interface EdgeDeviceApiOptions {
    * 0 takes nothing ahead.
    */
   readonly takeAheadMaxChanges?: number;
+  /**
+   * The longest a new-flow digest takes to reach the plugin (ms on the plugin's clock). A snapshot
+   * read through the slot index waits until this long after tracking began, so that a flow opened
+   * just before is in it; one told of later still is read by the next delta round. Default 400:
+   * BMv2 delivers a partial digest list 200–330 ms late whatever timeout it is given (lab, p4/README.md);
+   * a target that honours the 1 ms list timeout can take a few milliseconds.
+   */
+  readonly newFlowDigestDelayMs?: number;
 }
 
 /** Default of `deltaIntervalMs`. */
 export const DEFAULT_DELTA_INTERVAL_MS = 20;
 /** Default of `finalDigestWaitMs`. */
 export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
+/** Default of `newFlowDigestDelayMs`: BMv2's partial-list delay (200–330 ms) with room. */
+export const DEFAULT_NEW_FLOW_DIGEST_DELAY_MS = 400;
 /** Default of `takeAheadMaxChanges`. */
 export const DEFAULT_TAKE_AHEAD_MAX_CHANGES = 256;
 
@@ -59,6 +69,7 @@ export interface ResolvedEdgeDeviceApiOptions {
   readonly finalDigestWaitMs: number;
   readonly freezeReads: 'with-freeze' | 'after-freeze';
   readonly takeAheadMaxChanges: number;
+  readonly newFlowDigestDelayMs: number;
 }
 
 /**
@@ -71,7 +82,7 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
     throw new EdgePluginError('BAD_OPTIONS', `device ${name}: ${what}; omit it for the default`);
   };
   if (typeof name !== 'string' || name === '') bad(`name ${JSON.stringify(name)} is not a non-empty string`);
-  const ms = (key: 'deltaIntervalMs' | 'finalDigestWaitMs', fallback: number, zeroAllowed: boolean): number => {
+  const ms = (key: 'deltaIntervalMs' | 'finalDigestWaitMs' | 'newFlowDigestDelayMs', fallback: number, zeroAllowed: boolean): number => {
     const v = o[key] ?? fallback;
     const ok = typeof v === 'number' && Number.isFinite(v) && (zeroAllowed ? v >= 0 : v > 0);
     return ok ? v : bad(`${key} ${String(v)} is not a number of milliseconds ${zeroAllowed ? '≥ 0' : 'above 0'}`);
@@ -92,5 +103,6 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
     finalDigestWaitMs: ms('finalDigestWaitMs', DEFAULT_FINAL_DIGEST_WAIT_MS, true),
     freezeReads: oneOf('freezeReads', ['with-freeze', 'after-freeze'] as const, 'with-freeze'),
     takeAheadMaxChanges: takeAhead,
+    newFlowDigestDelayMs: ms('newFlowDigestDelayMs', DEFAULT_NEW_FLOW_DIGEST_DELAY_MS, true),
   });
 }

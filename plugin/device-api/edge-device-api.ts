@@ -32,7 +32,7 @@ import { exportTableEntries, importTableEntries } from './table-entry-transfer.j
 import { controlOf, readControls, runsHere, trackersInUse, writeControl } from './vm-control-entry.js';
 import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
-import { locked, newMigration } from './migration-record.js';
+import { locked, newMigration, takeLate } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
@@ -43,7 +43,7 @@ import { undoMigration } from './migration-undo.js';
 import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
 import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
-import { changedBatch, sourceBatch, vmSlots } from './source-batch.js';
+import { changedBatch, provenWithLate, settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
 import type { SourceSide } from './source-batch.js';
 import { deltaStream } from './delta-pull.js';
 import { parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
@@ -66,6 +66,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private readonly sessionWatch: Subscription;
   /** Tells the slot index of each session restoration (digests configured again, or not). */
   private readonly restoredWatch: Subscription;
+  /** Ends the slot index's new-flow notices (Migration.late). */
+  private readonly lateWatch: () => void;
   /** Whether the switch takes DATAPLANE_ATOMIC Writes (probed at the first staging). */
   private atomic: Promise<boolean> | undefined;
   private readonly side: DestinationSide;
@@ -87,6 +89,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     // Configured through the plugin: written again, like its own, whenever the switch comes back.
     ({ index: this.index, ready: this.indexReady } = openVmSlotIndex({ sw: plugin.session, access: this.access, clock: this.clock, reconcile: o.reconcile, logger: plugin.options.logger.child({ component: 'vm-slot-index', device: this.name }), configure: (name, c) => plugin.configureDigest(name, c) }));
     this.restoredWatch = plugin.sessionRestored$.subscribe((e) => this.index.sessionRestored(e));
+    // A flow opened just before its VM's tracking began is told of only by a new-flow digest,
+    // which may come after the snapshot read the index: the next round reads it (Migration.late).
+    this.lateWatch = this.index.onNewFlow((slot, vmId) => {
+      for (const x of this.migrations.values()) if (x.vmId === vmId && !x.exported.has(slot)) x.late.add(slot);
+    });
     this.side = { plugin, name: this.name, index: this.index, atomic: () => this.atomic };
     // A switch restart closes the stream and loses every register and entry: a migration that
     // went on after it could commit without what it staged. Any session loss after prepare marks
@@ -119,6 +126,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   stop(): void {
     this.sessionWatch.unsubscribe();
     this.restoredWatch.unsubscribe();
+    this.lateWatch();
     this.index.stop();
     for (const m of this.migrations.values()) {
       m.ended.next();
@@ -173,10 +181,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       this.picking.add(tracker);
       try {
         await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
+        const trackedAt = this.clock.now();
         const now = await this.access.readTracker(tracker);
         const t = await this.access.flipTracker(tracker, now.epoch);
         const numbered = tap?.start(tracker, vmId, t);
-        this.migrations.set(m.migrationId, newMigration({ vmId, tracker, prior, flip: t, numbered, digestSub: tap?.sub, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined }));
+        this.migrations.set(m.migrationId, newMigration({ vmId, tracker, prior, flip: t, numbered, digestSub: tap?.sub, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, trackedAt }));
       } catch (e) {
         tap?.sub.unsubscribe();
         throw e;
@@ -198,6 +207,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       if (!runsHere(controlOf(this.contract.control), x.prior)) {
         throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name}: VM ${m.vm} (id ${x.vmId} here) does not run on this switch: its migration control entry marks it not active, as a migration away from it leaves it. Is the inventory's host for the VM out of date? Correct --from, or the VM's host in the inventory`);
       }
+      await settleNewFlows(this.source(), x, this.clock, this.o.newFlowDigestDelayMs);
       const read = await vmSlots(this.source(), x);
       const b = await sourceBatch(this.source(), m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
       const tableEntries = await exportTableEntries(this.plugin, x.vmId);
@@ -299,9 +309,14 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
           x.frozenClock = undefined;
           const clockRead = t.clock !== undefined ? Promise.resolve(t.clock) : beside?.then((c) => c ?? this.access.readClock());
           const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs, labels: { device: this.name, migrationId: m.migrationId } });
-          if (proven) return { ...(await sourceBatch(this.source(), m, x, 99, proven, proven.map((r) => r.index), { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
+          // Flows told of late and not read since (usually none): read beside what the digests carry.
+          const late = takeLate(x);
+          if (proven) {
+            const { reading, looked } = provenWithLate(this.access, proven, late);
+            return { ...(await sourceBatch(this.source(), m, x, 99, reading, looked, { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
+          }
           const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
-          const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead);
+          const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead, late);
           return { ...b, proof: 'change-log' };
         }),
         x.frozenCounters ?? readVmCounters(this.plugin, x.vmId),

@@ -65,6 +65,16 @@ export interface Migration {
   readonly boundaries: Map<bigint, number | undefined>;
   /** Source: frozen (a delta round still running stops at its next step; the final delta reads its range). */
   frozen: boolean;
+  /**
+   * Source: slots of the VM a new-flow digest told of after prepare that no batch has read yet — a
+   * flow opened just before tracking began, its digest late (BMv2: 200–330 ms). The next delta
+   * round, or the final delta, reads them.
+   */
+  readonly late: Set<number>;
+  /** Source: the late slots the delta round under way took (put back when nobody takes its batch). */
+  lateInRound: readonly number[];
+  /** Source: when tracking began (the plugin's clock, ms): the snapshot waits out new-flow digests still on their way from before it. */
+  readonly trackedAt: number;
   /** Source: keys reported removed by delta pulls whose batch nobody took (the stream ended meanwhile). */
   unsentRemoved: Record<string, bigint>[];
   readonly ended: Subject<void>;
@@ -72,6 +82,19 @@ export interface Migration {
   lock: Promise<unknown>;
   /** Set when the P4Runtime session broke after prepare: what is staged or tracked may be gone. */
   lost?: string;
+}
+
+/** The late slots (Migration.late) taken for a read: the set emptied. */
+export function takeLate(x: Migration): number[] {
+  if (x.late.size === 0) return [];
+  const taken = [...x.late];
+  x.late.clear();
+  return taken;
+}
+
+/** `slots` and `late` together, each slot once (`slots` itself when there is no late one). */
+export function withLate(slots: readonly number[], late: readonly number[]): readonly number[] {
+  return late.length === 0 ? slots : [...new Set([...slots, ...late])];
 }
 
 /** Runs `fn` after the migration's earlier tracker work (`lock`), whether that failed or not. */
@@ -90,6 +113,7 @@ export interface MigrationStart {
   readonly numbered: NumberedChanges | undefined;
   readonly digestSub: Subscription | undefined;
   readonly frozenRead: FrozenReadPlan | undefined;
+  readonly trackedAt: number;
 }
 
 /** A new record, every field present (one hidden class for every migration's record). */
@@ -98,7 +122,7 @@ export function newMigration(s: MigrationStart): Migration {
   return {
     vmId: s.vmId, tracker: s.tracker, prior: s.prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
     numbered: s.numbered, digestSub: s.numbered ? s.digestSub : undefined, boundaries: new Map([[t.start, s.numbered?.unwrap(t.changes ?? 0n)]]),
-    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false,
+    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), lateInRound: [], trackedAt: s.trackedAt,
     ended: new Subject(), lock: Promise.resolve(),
   };
 }

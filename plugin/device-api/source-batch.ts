@@ -3,10 +3,12 @@
  * filtered scan, and a batch made of slot records — the VM's flows, and flows exported before
  * whose slot no longer holds them (reported removed).
  */
+import type { Clock } from 'p4runtime-ts';
 import type { SlotGroupSpec } from '../contract/index.js';
 import { fieldValue, isOccupied, sameKeyWords, slotKey, slotKeyWords } from '../contract/index.js';
 import type { ChangedSlots, RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
+import { withLate } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { SlotWordsRecord } from './slot-words-record.js';
 
@@ -27,6 +29,22 @@ export interface SourceSide {
   readonly name: string;
   /** Read through the index even before it was reconciled (snapshotSource 'index'), unless it has a gap. */
   readonly trustIndex: boolean;
+}
+
+/** Whether vmSlots reads through the index now (else it scans the group: nothing to wait for). */
+function readsIndex(s: SourceSide): boolean {
+  return s.index.gap === undefined && (s.index.complete || s.trustIndex);
+}
+
+/**
+ * Before a snapshot read through the index: waits until `delayMs` have passed since tracking began,
+ * so that new-flow digests of flows opened just before it have arrived (BMv2 delivers a partial
+ * list 200–330 ms late: p4/README.md). One arriving later still is read by the next round.
+ */
+export async function settleNewFlows(s: SourceSide, x: Migration, clock: Clock, delayMs: number): Promise<void> {
+  const left = x.trackedAt + delayMs - clock.now();
+  if (left <= 0 || !readsIndex(s)) return;
+  await new Promise<void>((resolve) => clock.setTimeout(resolve, left));
 }
 
 /** The VM's occupied slots: through the index, or a filtered scan of the group. */
@@ -95,11 +113,26 @@ function sameOrder(looked: readonly number[], read: readonly SlotRecord[]): bool
 }
 
 /**
+ * The final delta's slots when the numbered digests prove it (`proven`, their content carried) and
+ * flows told of late (`late`) not among them: those read from the switch, after the proven ones.
+ */
+export function provenWithLate(access: RegisterAccess, proven: readonly SlotRecord[], late: readonly number[]): { reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>; looked: readonly number[] } {
+  const looked = proven.map((r) => r.index);
+  if (late.length === 0) return { reading: proven, looked };
+  const had = new Set(looked);
+  const more = late.filter((i) => !had.has(i));
+  if (more.length === 0) return { reading: proven, looked };
+  return { reading: access.readSlots({ indices: more }).then((r) => [...proven, ...r]), looked: [...looked, ...more] };
+}
+
+/**
  * A batch from what a change-log read found: the slots it names (the VM's whole set when the ring
  * overflowed), read and compared with what was exported.
  */
-export async function changedBatch(s: SourceSide, m: MigrationRef, x: Migration, round: number, changed: ChangedSlots, coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>): Promise<StateBatch> {
+export async function changedBatch(s: SourceSide, m: MigrationRef, x: Migration, round: number, changed: ChangedSlots, coversSeq: StateBatch['coversSeq'], clockRead?: Promise<bigint>, late: readonly number[] = []): Promise<StateBatch> {
+  // The VM's whole set through the index holds the late slots too.
   if (changed.overflow) return sourceBatch(s, m, x, round, await vmSlots(s, x), [...x.exported.keys()], coversSeq, clockRead);
-  const read = changed.slots.length === 0 ? [] : s.access.readSlots({ indices: [...changed.slots] });
-  return sourceBatch(s, m, x, round, read, changed.slots, coversSeq, clockRead);
+  const slots = withLate(changed.slots, late);
+  const read = slots.length === 0 ? [] : s.access.readSlots({ indices: [...slots] });
+  return sourceBatch(s, m, x, round, read, slots, coversSeq, clockRead);
 }

@@ -67,6 +67,7 @@ export function checkMigrationConfig(c: MigrationProtocolConfig): TicketVerifier
  */
 export async function startMigrationService(plugin: EdgePlugin, c: MigrationProtocolConfig, logger: Logger, tickets: TicketVerifier = checkMigrationConfig(c)): Promise<MigrationService> {
   const api = createDeviceApi(plugin, { name: c.device, ...(c.deltaIntervalMs !== undefined ? { deltaIntervalMs: c.deltaIntervalMs } : {}), ...(c.snapshotSource ? { snapshotSource: c.snapshotSource } : {}),
+    ...(c.newFlowDigestDelayMs !== undefined ? { newFlowDigestDelayMs: c.newFlowDigestDelayMs } : {}),
     // A trusted index needs no background scan of the slot group (which would compete with migrations for the switch).
     ...(c.snapshotSource === 'index' ? { reconcile: false } : {}) });
   try {

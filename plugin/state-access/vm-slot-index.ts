@@ -74,6 +74,8 @@ export class VmSlotIndex {
   private readonly lastList = new Map<number, bigint>();
   /** Per scan chunk in flight, the slots digests told of meanwhile: newer than what the chunk read. */
   private readonly heardDuringRead = new Set<Set<number>>();
+  /** Told of every slot a new-flow digest names (onNewFlow). */
+  private readonly newFlowListeners = new Set<(slot: number, vmId: number) => void>();
 
   constructor(
     private readonly access: RegisterAccess,
@@ -90,10 +92,12 @@ export class VmSlotIndex {
         const last = this.lastList.get(list.digestId);
         this.lastList.set(list.digestId, list.listId);
         if (last !== undefined && list.listId !== last + 1n) this.noteGap(`digest '${list.digest}' list ${String(list.listId)} came after list ${String(last)}: the lists between never reached this client`);
+        const newFlows = this.newFlowListeners.size > 0 && list.digest === this.access.group.newFlow?.digest;
         for (const e of list.entries) {
           if (e.slot === undefined || e.vm_id === undefined) continue;
           this.note(Number(e.slot), Number(e.vm_id));
           for (const heard of this.heardDuringRead) heard.add(Number(e.slot));
+          if (newFlows) for (const l of this.newFlowListeners) l(Number(e.slot), Number(e.vm_id));
         }
       },
       // The session closed: nothing more is heard (quietly: the plugin is stopping).
@@ -157,6 +161,16 @@ export class VmSlotIndex {
       return;
     }
     this.reconcile().catch((err: unknown) => this.logger.warn('slot index: the re-scan after the session came back failed; the next snapshot scans instead', { error: err instanceof Error ? err.message : String(err) }));
+  }
+
+  /**
+   * Calls `listener` with each slot a new-flow digest names, as it arrives: a flow opened before its
+   * VM's tracking began is told of only so, and BMv2 delivers such a digest 200–330 ms late
+   * (edge-device-api.ts adds it to the VM's migration). Returns the unsubscribe.
+   */
+  onNewFlow(listener: (slot: number, vmId: number) => void): () => void {
+    this.newFlowListeners.add(listener);
+    return () => this.newFlowListeners.delete(listener);
   }
 
   /** Records that `slot` now holds a flow of `vmId`. */

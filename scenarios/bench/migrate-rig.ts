@@ -14,7 +14,7 @@ import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planM
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin, SlotGroupSpec } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
-import { BMV2_JSON_PATH, SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
+import { BMV2_JSON_PATH, SCHEMA, deviceConfigFor, eventually, newFlowDigestDelayFor } from '../edge-rig.js';
 import { startBmv2 } from '../real-tools.js';
 import type { Bmv2Process } from '../real-tools.js';
 import { migrateBmv2Side } from './migrate-bmv2-side.js';
@@ -121,7 +121,7 @@ async function startSwitch(o: MigrateRigOptions, name: 'src' | 'dst', flowsOf: (
   const worker = packetSide ?? target.sim;
   if (!worker) throw new Error('bench migrate: no switch started');
   // The index learns the VMs' slots from digests: it listens from before the first flow.
-  const api = createDeviceApi(plugin, { name, snapshotSource: 'index', reconcile: false, ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}) });
+  const api = createDeviceApi(plugin, { name, snapshotSource: 'index', reconcile: false, ...(o.bmv2 === undefined ? newFlowDigestDelayFor(o.profile) : {}), ...(deltaIntervalMs !== undefined ? { deltaIntervalMs } : {}) });
   await api.ready();
   return { worker, ...(packetSide ? { packetSide } : {}), deviceId: target.deviceId, plugin, api, requests: countSwitchRequests(plugin.session) };
 }

@@ -12,7 +12,7 @@ import type { MigrationPlan } from '../../controller/index.js';
 import { createDeviceApi } from '../../plugin/index.js';
 import type { EdgeDeviceApi } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
-import { UPLINK, startEdgeRig } from '../edge-rig.js';
+import { UPLINK, newFlowDigestDelayFor, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
 import type { VmFlow } from './vm-traffic.js';
 
@@ -107,7 +107,7 @@ export async function startDemoSite(topology: DemoTopology, profile: SimProfileN
     for (const n of names) {
       const rig = await startEdgeRig({ profile, topology: false });
       // Registered before anything else can fail, so stop() reaches it.
-      const api = createDeviceApi(rig.plugin, { name: n.name, snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10 });
+      const api = createDeviceApi(rig.plugin, { name: n.name, snapshotSource: 'index', reconcile: false, deltaIntervalMs: 10, ...newFlowDigestDelayFor(profile) });
       started.push({ name: n.name, rig, api });
       await layOut(rig.sw, n.vmId);
       await api.ready();
