@@ -98,13 +98,13 @@ export interface MigrationPair {
  * Both rigs on `profile`, the VM mapped to SRC_ID and DST_ID, and device APIs reading the VM's
  * slots through the index (which learns them from digests: it listens before the first flow).
  */
-export async function startMigrationPair(profile: SimProfileName, srcOptions: EdgeDeviceApiOptions = {}): Promise<MigrationPair> {
+export async function startMigrationPair(profile: SimProfileName, srcOptions: EdgeDeviceApiOptions = {}, dstOptions: EdgeDeviceApiOptions = {}): Promise<MigrationPair> {
   const src = await startEdgeRig({ profile, topology: false });
   const dst = await startEdgeRig({ profile, topology: false });
   await topology(src.sw, SRC_ID);
   await topology(dst.sw, DST_ID);
   const srcApi = createDeviceApi(src.plugin, { name: 'src', snapshotSource: 'index', reconcile: false, ...newFlowDigestDelayFor(profile), ...srcOptions });
-  const dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false });
+  const dstApi = createDeviceApi(dst.plugin, { name: 'dst', snapshotSource: 'index', reconcile: false, ...newFlowDigestDelayFor(profile), ...dstOptions });
   await Promise.all([srcApi.ready(), dstApi.ready()]);
   return {
     src, dst, srcApi, dstApi,

@@ -27,6 +27,7 @@ import { undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
 import { syncInPause } from './pause-sync.js';
+import { tellCommitted } from './tell-committed.js';
 import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -353,6 +354,7 @@ export class MigrationEngine {
     const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
     const skipped = [...r.values()].reduce((n, x) => n + x.skipped, 0);
     await this.o.machine.record({ type: 'source-cleaned', slots: deleted, tableEntries: 0 });
+    await tellCommitted(this.destinations.map((n) => [n, this.o.devices.get(n)]), this.ref, this.logger);
     return { deleted, skipped };
   }
 

@@ -23,6 +23,7 @@ import type { PlacementPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { reasonOf } from './federation-status.js';
 import { forgetTicketWhenEnded, keepAgreedTicket } from './kept-ticket.js';
+import { tellCommitted } from '../engine/tell-committed.js';
 
 /** What an incoming migration needs from this domain. */
 export interface IncomingDeps {
@@ -259,6 +260,7 @@ export class IncomingMigration {
       if (this.m.state.phase !== 'ACTIVATED') throw new ControllerError('PEER_REJECTED', `finish of migration ${this.migrationId} in phase ${this.m.state.phase}; only an activated migration can be committed`);
       await this.m.record({ type: 'committed' });
       await this.m.record({ type: 'source-cleaned', slots: sourceDeleted, tableEntries: 0 });
+      await tellCommitted(this.names.map((n) => [n, this.api(n)]), this.proposal.ref, this.logger);
       await this.close();
     }, false);
   }

@@ -170,6 +170,11 @@ export interface DeviceApi {
    */
   importActivate?(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   activate(m: MigrationRef): Promise<void>;
+  /**
+   * Optional: the migration committed — a destination forgets what it kept to undo it (an abort
+   * of it later undoes nothing here). Absent, a device keeps that until it sees fit.
+   */
+  committed?(m: MigrationRef): Promise<void>;
   /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;
   /** Undoes everything this migration did here: staged or active state removed, tracking stopped, unfrozen. */

@@ -49,6 +49,13 @@ export interface EdgeDeviceApiOptions {
    * a target that honours the 1 ms list timeout can take a few milliseconds.
    */
   readonly newFlowDigestDelayMs?: number;
+  /**
+   * How many activated migrations' records a destination keeps, the newest, for an abort before
+   * the commit (nothing tells a destination that the commit came; a record also goes when the VM
+   * moves on from the switch). An abort of one no longer kept undoes from the VM's control entry,
+   * as after a restart. Default 16: a commit follows its activation within seconds.
+   */
+  readonly activatedKept?: number;
 }
 
 /** Default of `deltaIntervalMs`. */
@@ -57,6 +64,8 @@ export const DEFAULT_DELTA_INTERVAL_MS = 20;
 export const DEFAULT_FINAL_DIGEST_WAIT_MS = 2;
 /** Default of `newFlowDigestDelayMs`: BMv2's partial-list delay (200–330 ms) with room. */
 export const DEFAULT_NEW_FLOW_DIGEST_DELAY_MS = 400;
+/** Default of `activatedKept`. */
+export const DEFAULT_ACTIVATED_KEPT = 16;
 /** Default of `takeAheadMaxChanges`. */
 export const DEFAULT_TAKE_AHEAD_MAX_CHANGES = 256;
 
@@ -70,6 +79,7 @@ export interface ResolvedEdgeDeviceApiOptions {
   readonly freezeReads: 'with-freeze' | 'after-freeze';
   readonly takeAheadMaxChanges: number;
   readonly newFlowDigestDelayMs: number;
+  readonly activatedKept: number;
 }
 
 /**
@@ -95,6 +105,8 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
   if (typeof reconcile !== 'boolean') bad(`reconcile ${String(reconcile)} is not true or false`);
   const takeAhead = o.takeAheadMaxChanges ?? DEFAULT_TAKE_AHEAD_MAX_CHANGES;
   if (!Number.isSafeInteger(takeAhead) || takeAhead < 0) bad(`takeAheadMaxChanges ${String(takeAhead)} is not a whole number of changes ≥ 0`);
+  const kept = o.activatedKept ?? DEFAULT_ACTIVATED_KEPT;
+  if (!Number.isSafeInteger(kept) || kept < 0) bad(`activatedKept ${String(kept)} is not a whole number of migrations ≥ 0`);
   return Object.freeze({
     name,
     deltaIntervalMs: ms('deltaIntervalMs', DEFAULT_DELTA_INTERVAL_MS, false),
@@ -104,5 +116,6 @@ export function parseEdgeDeviceApiOptions(o: EdgeDeviceApiOptions, address: stri
     freezeReads: oneOf('freezeReads', ['with-freeze', 'after-freeze'] as const, 'with-freeze'),
     takeAheadMaxChanges: takeAhead,
     newFlowDigestDelayMs: ms('newFlowDigestDelayMs', DEFAULT_NEW_FLOW_DIGEST_DELAY_MS, true),
+    activatedKept: kept,
   });
 }

@@ -54,6 +54,8 @@ export interface RemoteDeviceApi extends DeviceApi {
   freezeFinal(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Always offered here: a peer that predates ImportActivate is sent ImportStaged, then Activate. */
   importActivate(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
+  /** Always offered here: a peer that predates Committed is not told (it keeps its record until the VM moves on). */
+  committed(m: MigrationRef): Promise<void>;
   /** Peer to peer: asks this device (a source) to send the migration's state straight to `targets`. */
   transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress>;
   /** The protocol version the peer reported in its last capabilities answer (undefined before). */
@@ -268,6 +270,11 @@ class RemoteDevice implements RemoteDeviceApi {
 
   async abort(m: MigrationRef): Promise<void> {
     await this.scopedCall('Abort', m);
+  }
+
+  async committed(m: MigrationRef): Promise<void> {
+    // A daemon from before Committed keeps its record until the VM moves on: nothing to do.
+    await this.unlessPredated('Committed', () => this.scopedCall('Committed', m));
   }
 
   close(): void {

@@ -61,6 +61,7 @@ function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<S
     activate: rec('activate', undefined),
     deleteAtSource: rec('deleteAtSource', { deleted: 3, skipped: 1 }),
     abort: rec('abort', undefined),
+    committed: rec('committed', undefined),
   };
 }
 
@@ -126,7 +127,16 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     expect((await asSource.finalDelta(REF, (1n << 62n) + 9n)).counters).toEqual({ c: { packets: 1n, bytes: (1n << 63n) + 5n } });
     expect(await asSource.deleteAtSource(REF, 0)).toEqual({ deleted: 3, skipped: 1 });
     await c.abort({ migrationId: 'm2', vm: 'vm-7' }).catch(() => undefined); // another migration: the ticket does not cover it
-    expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource']);
+    // The commit told to a destination (its call: a source's ticket is refused), which uses its
+    // ticket up there as the delete did m1's at this (source) device: another migration, m3.
+    const m3 = { migrationId: 'm3', vm: 'vm-7' };
+    const t3 = ticket({ migrationId: 'm3' });
+    const t3src = ticket({ migrationId: 'm3', sources: ['dst'], destinations: ['other'] });
+    await expect(connect(s.address, { ticket: () => t3src }).committed(m3)).rejects.toMatchObject({ reason: 'UNAUTHORIZED' });
+    const asDestination = connect(s.address, { ticket: () => t3 });
+    await asDestination.committed(m3);
+    await expect(asDestination.abort(m3)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /has ended on this device/ });
+    expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource', 'committed']);
   });
 
   it('migration protocol — PauseDelta reaches a device that takes changes ahead; a device without it answers an empty batch; a peer that predates it (UNIMPLEMENTED) gives an empty batch', async () => {
@@ -200,6 +210,8 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       expect(await old.importActivate(REF, batch)).toEqual({ installed: 1, alreadyPresent: 0 });
       // And again (the client remembers the peer predates them).
       await old.freezeFinal(REF, 7n);
+      // Committed, which it predates too, is nothing to do: the peer keeps its record until the VM moves on.
+      await old.committed(REF);
       expect(older).toEqual(['Freeze', 'FinalDelta:7', 'ImportStaged', 'Activate', 'Freeze', 'FinalDelta:7']);
     } finally {
       bare.forceShutdown();

@@ -118,6 +118,7 @@ const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
   Transfer: 'source',
   FreezeFinal: 'source',
   ImportActivate: 'destination',
+  Committed: 'destination',
 };
 
 type Call = ServerUnaryCall<Decoded<WireMessage>, WireMessage> | ServerWritableStream<Decoded<WireMessage>, WireMessage>;
@@ -314,6 +315,11 @@ class Handlers {
         // The migration ended here: its ticket is used up.
         tickets.retire(ref.migrationId);
         return { deleted: out.deleted, skipped: out.skipped };
+      }),
+      Committed: this.unary('Committed', async (_r, ref) => {
+        await api.committed?.(ref);
+        tickets.retire(ref.migrationId);
+        return {};
       }),
       Abort: this.unary('Abort', async (_r, ref) => {
         await api.abort(ref);

@@ -96,6 +96,7 @@ const METHODS = {
   FreezeFinal: ['FinalDeltaRequest', 'StateBatch', false],
   ImportActivate: ['ImportRequest', 'ImportResult', false],
   Transfer: ['TransferRequest', 'TransferProgress', true],
+  Committed: ['MigrationCall', 'Ack', false],
 } as const;
 
 /** The name of one RPC of the service. */
