@@ -38,7 +38,7 @@ export interface PauseContext {
   each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>>;
   /** Installs a batch of `source` at its destinations (recorded in the ledger), with `activate` activating each as its part is in; resolves the slots installed. */
   install(source: string, batch: StateBatch, activate?: boolean): Promise<number>;
-  /** Table entries installed since the last journal record that counted them. */
+  /** The change in table entries held at the destinations since the last journal record that counted them. */
   takeEntries(): number;
 }
 

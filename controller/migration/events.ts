@@ -43,7 +43,12 @@ export type MigrationEvent =
    * what the destinations translate (schemas that differ compatibly), in operator terms.
    */
   | (EventBase & { readonly type: 'prepared'; readonly translations?: readonly string[] })
-  /** A pre-copy round was installed staged at the destinations: round 0 is the snapshot. */
+  /**
+   * A pre-copy round was installed staged at the destinations: round 0 is the snapshot.
+   * `tableEntries` here and in `synced` is the change in the pinholes the destinations hold (each
+   * batch that carries them lists a source's all; negative when some expired at the source), so
+   * the records add up to what is held (MigrationState.moved).
+   */
   | (EventBase & { readonly type: 'round'; readonly round: number; readonly slots: number; readonly tableEntries: number })
   /** The VM stopped and its state is frozen at the sources. */
   | (EventBase & { readonly type: 'frozen' })

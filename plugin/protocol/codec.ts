@@ -282,6 +282,7 @@ export function transferFromWire(m: WireMessage): { readonly request: TransferRe
 /** A TransferProgress message. */
 export const progressToWire = (p: TransferProgress): WireMessage => ({
   round: p.round, coversFrom: bigintToWire(p.coversSeq.from, 'coversSeq.from'), coversTo: bigintToWire(p.coversSeq.to, 'coversSeq.to'), slots: p.slots, final: p.final, merged: p.merged,
+  ...(p.tableEntries !== undefined ? { tableEntries: p.tableEntries, hasTableEntries: true } : {}),
 });
 
 /** A TransferProgress from its message. */
@@ -290,5 +291,5 @@ export function progressFromWire(v: unknown): TransferProgress {
   const from = wireToBigint(m['coversFrom'], 'TransferProgress.covers_from');
   const to = wireToBigint(m['coversTo'], 'TransferProgress.covers_to');
   if (to < from) throw bad('TransferProgress', `covers_to ${to} is before covers_from ${from}`);
-  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged') };
+  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged'), ...(m['hasTableEntries'] === true ? { tableEntries: uint(m['tableEntries'], 'TransferProgress.table_entries') } : {}) };
 }
