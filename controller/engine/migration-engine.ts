@@ -18,6 +18,7 @@ import type { LostState, MigrationPhase } from '../migration/events.js';
 import { monotonicScheduler } from '../monotonic-time.js';
 import { callEach, stepFailure } from './call-each.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
+import { addCounterValues, toJournalCounters } from '../journal/journal-counters.js';
 import { EntryTally } from './entry-tally.js';
 import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
@@ -61,6 +62,8 @@ export class MigrationEngine {
   private touched: Set<string> | undefined;
   /** Pre-copy installs under way (roundInstall). */
   private roundInstalls = 0;
+  /** Per-VM counter values the batches brought each destination (the final batches carry them), for `synced`. */
+  private readonly sentCounters = new Map<string, Record<string, { packets: bigint; bytes: bigint }>>();
   /** Table entries (pinholes) held at the destinations, by source (takeEntries). */
   private readonly entries = new EntryTally();
 
@@ -142,6 +145,7 @@ export class MigrationEngine {
     const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
     const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}${activate ? ' and activate' : ''}`, (api, d) => {
       const part = parts.get(d) as StateBatch;
+      if (part.counters) addCounterValues(this.sentCounters.get(d) ?? this.sentCounters.set(d, {}).get(d) as Record<string, { packets: bigint; bytes: bigint }>, part.counters);
       return activate ? (api.importActivate as NonNullable<DeviceApi['importActivate']>).call(api, this.ref, part) : api.importStaged(this.ref, part);
     });
     this.ledger.record(source, batch.coversSeq);
@@ -322,6 +326,7 @@ export class MigrationEngine {
       each: (names, what, fn) => this.each(names, what, fn),
       install: (source, batch, activate) => this.install(source, batch, activate),
       takeEntries: () => this.takeEntries(),
+      sentCounters: () => (this.sentCounters.size > 0 ? Object.fromEntries([...this.sentCounters].map(([d, c]) => [d, toJournalCounters(c)])) : undefined),
     });
   }
 

@@ -169,7 +169,14 @@ export interface DeviceApi {
    * destination's last step of the pause. Absent, the caller makes both calls.
    */
   importActivate?(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
-  activate(m: MigrationRef): Promise<void>;
+  /**
+   * The VM runs here from now on. `carried` (recovery only): the sources' per-VM counter values
+   * this destination was sent in the final batch, as the coordinator journalled them — for a
+   * device that no longer remembers the migration. They are added only where they are not held
+   * yet: with the activation's atomic Write on a switch that applies one (the final batch left
+   * them for it), never on a switch that added them with the final batch, never twice.
+   */
+  activate(m: MigrationRef, carried?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>): Promise<void>;
   /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;
   /** Undoes everything this migration did here: staged or active state removed, tracking stopped, unfrozen. */

@@ -47,6 +47,7 @@ import { aheadBatch, finalBatch } from './source-pause-batches.js';
 import type { SourceSide } from './source-batch.js';
 import { deltaStream } from './delta-pull.js';
 import { parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
+import type { VmCounters } from './vm-counter-transfer.js';
 import type { EdgeDeviceApiOptions, ResolvedEdgeDeviceApiOptions } from './edge-device-api-options.js';
 
 export { DEFAULT_DELTA_INTERVAL_MS, DEFAULT_FINAL_DIGEST_WAIT_MS, parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
@@ -274,10 +275,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return this.once(m, `finalDelta:${sinceSeq}`, async () => finalBatch({ plugin: this.plugin, source: this.source(), clock: this.clock, digestWaitMs: this.o.finalDigestWaitMs }, m, this.mig(m), sinceSeq));
   }
 
-  activate(m: MigrationRef): Promise<void> {
+  activate(m: MigrationRef, carried?: VmCounters): Promise<void> {
     if (this.activated.has(m.migrationId)) return Promise.resolve();
-    // Recovery: the VM runs here now, its migration started by a controller that has stopped.
-    if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
+    // Recovery: the VM runs here now, its migration started by a controller that has stopped. A
+    // remembered migration holds what its final batch brought: `carried` is for one that is not.
+    if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm, carried).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
       await activateDestination(this.side, x);
