@@ -339,7 +339,7 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     // Nothing to say of a pre-copy that never started (refused at negotiation or prepare).
     ...(outcome.rounds.length > 0 ? [`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}`] : []),
     ...((outcome.tableEntries ?? 0) > 0 ? [`  table entries: ${outcome.tableEntries ?? 0} installed at the destinations (pinholes, with their remaining lifetime and direct counters)`] : []),
-    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
+    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs, r.sync.slots)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     // 1:N: flows go where their paths hit, a VM's counters cannot be split by flow.
     ...(plan && !r.aborted && plan.edgeDestinations.length > 1 ? [`  counters: the VM's per-VM counts were added at ${plan.destinations[0]?.name ?? '?'} (one destination: they are not split by flow), its pinholes' direct counters there too`] : []),

@@ -93,6 +93,28 @@ describe('carryover hw-test — command line', () => {
     expect(r.err).toMatch(/cannot open a P4Runtime session with the target 127\.0\.0\.1:9 \(device 0\): UNAVAILABLE: .*check --target, --device-id and the --tls-\* flags/);
   });
 
+  it('exits 130 when interrupted (Ctrl-C): the running group finishes, nothing after it starts, the report is printed; the run leaves no SIGINT listener behind', async () => {
+    sim = await startEdgeSim('bmv2');
+    const before = process.listeners('SIGINT');
+    const out: string[] = [];
+    const err: string[] = [];
+    let groups = 0;
+    const code = await runHwTestCommand(['--target', sim.address, '--device-id', '0', '--profile', 'bmv2', '--p4info', P4INFO_PATH, '--device-config', deviceConfig, '--push-pipeline', '--flows', '30', '--json'], {
+      stdout: (t) => out.push(t),
+      stderr: (l) => {
+        err.push(l);
+        // The first group starts: Ctrl-C (SIGINT as the process sees it, without a real signal).
+        if (l.startsWith('== ') && ++groups === 1) process.emit('SIGINT');
+      },
+    });
+    expect(code, err.join('\n')).toBe(130);
+    expect(err.join('\n')).toMatch(/carryover hw-test: interrupted; finishing the current group/);
+    expect(err.at(-1)).toMatch(/^carryover hw-test: \d+ passed, \d+ failed, \d+ unsupported.*\(interrupted: not every group ran\)$/);
+    const report = JSON.parse(out.join('')) as HwTestReport;
+    expect(report.notes.join('\n')).toMatch(/interrupted before group \S+: it and the groups after it were not run/);
+    expect(process.listeners('SIGINT')).toEqual(before);
+  });
+
   it('--help lists every flag and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);

@@ -75,8 +75,10 @@ options:
   --log-level LEVEL        debug | info | warn | error (default error; logs go to stderr)
   -h, --help               this help
 
-exit status: 0 no check failed; 1 a check failed; 2 bad flags or refused target; 130 interrupted
-(Ctrl-C: the running group finishes, then every write is reverted; a second Ctrl-C stops at once)`;
+exit status: 0 no check failed; 1 a check failed, or the run broke off (the target did not answer,
+the fixture could not be installed); 2 bad flags or refused target; 130 interrupted (Ctrl-C: the
+running group finishes, then every write is reverted and the report printed; a second Ctrl-C stops
+at once)`;
 
 function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -224,10 +226,11 @@ export async function runHwTestCommand(
   // Ctrl-C: no further group starts and every write is reverted, so an interrupted run does not
   // leave its fixture on the switch (a second Ctrl-C stops at once, leaving it as it is).
   const interrupt = new AbortController();
+  const stopAtOnce = (): never => process.exit(EXIT_INTERRUPTED);
   const onSigint = (): void => {
     io.stderr('carryover hw-test: interrupted; finishing the current group, then reverting every write (Ctrl-C again to stop at once and leave the switch as it is)');
     interrupt.abort();
-    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGINT', stopAtOnce);
   };
   process.once('SIGINT', onSigint);
   try {
@@ -251,6 +254,8 @@ export async function runHwTestCommand(
     io.stderr(`carryover hw-test: ${err.message}`);
     return err.code === 'BAD_OPTIONS' || err.code === 'REFUSED' ? EXIT_USAGE : EXIT_FAILED;
   } finally {
+    // Both: a run that ended after one Ctrl-C must not exit its host process on the next.
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', stopAtOnce);
   }
 }

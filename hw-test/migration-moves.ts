@@ -96,7 +96,7 @@ export async function moveVm(from: MigrationSide, to: MigrationSide, o: MoveOpti
 export function describeMove(r: MoveResult): string {
   const snapshot = r.snapshotSlots === undefined ? 'no snapshot' : `snapshot of ${r.snapshotSlots} slots`;
   const rounds = `${snapshot}, ${r.rounds.length} delta round${r.rounds.length === 1 ? '' : 's'}${r.rounds.length > 0 ? ` (slots ${r.rounds.map((x) => x.slots).join(', ')})` : ''}`;
-  const sync = r.sync ? `; pause-window sync: ${r.sync.slots} slots in ${r.sync.elapsedMs.toFixed(1)} ms (measured here, not a benchmark)${proofText(r.sync.proofs)}` : '';
+  const sync = r.sync ? `; pause-window sync: ${r.sync.slots} slots in ${r.sync.elapsedMs.toFixed(1)} ms (measured here, not a benchmark)${proofText(r.sync.proofs, r.sync.slots)}` : '';
   const end = r.committed ? `; committed, ${r.committed.deleted} slots deleted at the source` : r.aborted ? `; rolled back: ${r.aborted.reason}: ${r.aborted.detail}${r.aborted.undoFailed.length > 0 ? ` (undo failed at ${r.aborted.undoFailed.join(', ')})` : ''}` : '';
   return `${rounds}${sync}${end}`;
 }

@@ -28,8 +28,8 @@ import { EdgePluginError } from './errors.js';
 import type { EdgePluginErrorCode } from './errors.js';
 import { Lifecycle } from './lifecycle.js';
 import type { EdgePluginState, StateChange } from './lifecycle.js';
-import { PinholeLearner } from './pinhole-learner.js';
-import type { PinholeStats } from './pinhole-learner.js';
+import type { PinholeLearner, PinholeStats } from './pinhole-learner.js';
+import { PinholeLearners } from './pinhole-learners.js';
 import { PipelineMismatchError, settlePipeline } from './pipeline-policy.js';
 import type { PipelineOutcome } from './pipeline-policy.js';
 import { chooseRegisterAccess } from './state-access/index.js';
@@ -113,19 +113,15 @@ export interface EdgePlugin {
   configureDigest(name: string, config: DigestConfigSpec): Promise<void>;
 }
 
-const NO_PINHOLES: PinholeStats = Object.freeze({ installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 });
-
 class EdgePluginImpl implements EdgePlugin {
   readonly contract: MigrationContract;
   readonly group: SlotGroupSpec;
   private readonly life: Lifecycle;
   private sw: P4Switch | undefined;
   private access: RegisterAccess | undefined;
-  private learners: PinholeLearner[] = [];
+  private readonly learners: PinholeLearners;
   /** Digests other components learn from (configureDigest), written again after every reconnect. */
   private readonly digestConfigs = new DigestConfigs();
-  /** A restartLearners() that did not finish: some learners are missing until one does. */
-  private learnersIncomplete = false;
   private subs: Subscription[] = [];
   private pipelineOutcome: EdgePluginHealth['pipeline'];
   private errorCount = 0;
@@ -145,6 +141,7 @@ class EdgePluginImpl implements EdgePlugin {
     this.contract = readMigrationContract(options.schema);
     this.group = slotGroup(this.contract, options.group);
     this.life = new Lifecycle(options.logger.child({ component: 'edge-plugin', address: options.address }), () => options.scheduler.now());
+    this.learners = new PinholeLearners(this.contract, options, (e) => this.noteError(e));
   }
 
   get registerAccess(): RegisterAccess {
@@ -212,12 +209,7 @@ class EdgePluginImpl implements EdgePlugin {
       const caps = this.access.capabilities();
       log.info('register access chosen', { backend: caps.backend, reason: caps.reason });
 
-      for (const table of this.contract.tables) {
-        if (!table.learn && !table.idleTimeout) continue;
-        const learner = this.newLearner(sw, table, log);
-        await learner.start();
-        this.learners.push(learner);
-      }
+      await this.learners.start(sw, log);
       this.advance('running');
       this.subs.push(sw.arbitration$.subscribe((a) => this.followSession(a, sw, log)));
     } catch (e) {
@@ -288,9 +280,9 @@ class EdgePluginImpl implements EdgePlugin {
         restarted = outcome.pushed;
         this.pipelineOutcome = outcome;
         // A restart that failed half-way (a digest refused) left learners missing: it is done again.
-        if (outcome.pushed || this.learnersIncomplete) await this.restartLearners(sw, log);
+        if (outcome.pushed || this.learners.incomplete) await this.learners.restart(sw, log);
         // The switch may have restarted with its pipeline pushed by someone else: its digest configuration is gone then.
-        else for (const l of this.learners) await l.configureDigest();
+        else await this.learners.configureDigests();
         // Every digest, not only the learners': the slot index and the numbered deltas learn from theirs.
         await this.digestConfigs.rewrite(sw);
         const after = this.recheckPending;
@@ -319,36 +311,6 @@ class EdgePluginImpl implements EdgePlugin {
     })();
   }
 
-  /** After a push the switch holds none of the learned entries: learners start over, their digests configured again. */
-  private async restartLearners(sw: P4Switch, log: Logger): Promise<void> {
-    this.learnersIncomplete = true;
-    const old = this.learners;
-    this.learners = [];
-    for (const l of old) await l.stop();
-    for (const table of this.contract.tables) {
-      if (!table.learn && !table.idleTimeout) continue;
-      const learner = this.newLearner(sw, table, log);
-      await learner.start();
-      this.learners.push(learner);
-    }
-    this.learnersIncomplete = false;
-  }
-
-  private newLearner(sw: P4Switch, table: MigrationContract['tables'][number], log: Logger): PinholeLearner {
-    const o = this.options;
-    return new PinholeLearner({
-      sw,
-      table,
-      idleTimeoutNs: o.pinholeIdleTimeoutNs,
-      expiry: o.pinholeExpiry,
-      idleTimeReport: o.pinholeIdleTimeReport,
-      clock: o.scheduler,
-      digest: o.learnDigest,
-      logger: log,
-      onError: (e) => this.noteError(e),
-    });
-  }
-
   get sessionRestored$(): Observable<SessionRestored> {
     return this.restored.asObservable();
   }
@@ -361,8 +323,7 @@ class EdgePluginImpl implements EdgePlugin {
 
   private async release(): Promise<void> {
     this.cancelRecheck();
-    for (const l of this.learners) await l.stop();
-    this.learners = [];
+    await this.learners.stop();
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
     this.access?.close();
@@ -382,11 +343,6 @@ class EdgePluginImpl implements EdgePlugin {
   }
 
   health(): EdgePluginHealth {
-    const sum = { ...NO_PINHOLES } as { -readonly [K in keyof PinholeStats]: number };
-    for (const l of this.learners) {
-      const s = l.stats();
-      for (const k of Object.keys(sum) as (keyof PinholeStats)[]) sum[k] += s[k];
-    }
     return {
       state: this.life.state,
       reason: this.life.state === 'running' ? undefined : this.life.reason,
@@ -397,7 +353,7 @@ class EdgePluginImpl implements EdgePlugin {
       pipeline: this.pipelineOutcome,
       registerAccess: this.access?.capabilities(),
       registerAccessStats: this.access?.stats(),
-      pinholes: sum,
+      pinholes: this.learners.stats(),
       errors: this.errorCount,
       lastError: this.lastError,
       history: this.life.history(),
@@ -414,7 +370,7 @@ class EdgePluginImpl implements EdgePlugin {
   }
 
   async settled(): Promise<void> {
-    await Promise.all(this.learners.map((l) => l.idle()));
+    await this.learners.idle();
   }
 
   async configureDigest(name: string, config: DigestConfigSpec): Promise<void> {
@@ -422,7 +378,7 @@ class EdgePluginImpl implements EdgePlugin {
   }
 
   pinholes(table?: string): PinholeLearner | undefined {
-    return table === undefined ? this.learners[0] : this.learners.find((l) => l.table === table);
+    return this.learners.find(table);
   }
 }
 

@@ -7,9 +7,14 @@
 import { Subject } from 'rxjs';
 import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
 import type { MigrationJournal } from '../controller/index.js';
+import type { DeviceApi } from '../plugin/index.js';
 
-/** Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not), or committed. */
-export type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'ACTIVATED' | 'COMMITTED';
+/**
+ * Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not),
+ * or committed; SYNCED_STAGED: the final batch installed and `synced` journalled, the activation
+ * never sent (the journal then says SYNCED).
+ */
+export type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'SYNCED_STAGED' | 'ACTIVATED' | 'COMMITTED';
 
 /**
  * Runs migration `id` of vm-7 over `config`'s devices and stops at `at` (SYNCED: the activation
@@ -25,9 +30,11 @@ export async function controllerStoppingAt(config: string, defaultP4info: string
   const journal: MigrationJournal = at === 'SYNCED'
     ? { append: (m, e) => (e.type === 'activated' ? Promise.reject(new Error('the controller died')) : file.append(m, e)), load: (m) => file.load(m), list: () => file.list() }
     : file;
+  // SYNCED_STAGED: the process dies as the activation would go out (the pause one call per step, so the final import is a call of its own).
+  const devices = at !== 'SYNCED_STAGED' ? connected.apis : new Map([...connected.apis].map(([n, api]) => [n, n !== 'edge-b' ? api : diesAtActivation(api)]));
   try {
     const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
-    const engine = new MigrationEngine({ plan, machine, devices: connected.apis, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0 });
+    const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, ...(at === 'SYNCED_STAGED' ? { pipelinedPause: false } : {}) });
     await engine.prepare();
     const paused$ = new Subject<void>();
     const rounds = engine.precopy(paused$);
@@ -42,13 +49,29 @@ export async function controllerStoppingAt(config: string, defaultP4info: string
       const died = await engine.pauseSync().then(() => false, (e: unknown) => /the controller died/.test(String(e)));
       if (!died) throw new Error('SYNCED: expected the pause to fail on the journal write of `activated`');
     }
+    if (at === 'SYNCED_STAGED') {
+      const died = await engine.pauseSync().then(() => false, (e: unknown) => /the controller died/.test(String(e)));
+      if (!died) throw new Error('SYNCED_STAGED: expected the pause to fail at the activation');
+    }
     if (at === 'COMMITTED') await machine.record({ type: 'committed' });
-    if (machine.state.phase !== at) throw new Error(`the stopping controller ended in ${machine.state.phase}, not ${at}`);
+    if (machine.state.phase !== (at === 'SYNCED_STAGED' ? 'SYNCED' : at)) throw new Error(`the stopping controller ended in ${machine.state.phase}, not ${at}`);
   } finally {
     // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
     await connected.stop();
     await file.close();
   }
+}
+
+/** `api` whose activation never leaves this process: the controller dies just before it. */
+function diesAtActivation(api: DeviceApi): DeviceApi {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      if (prop === 'activate') return () => Promise.reject(new Error('the controller died'));
+      if (prop === 'importActivate') return undefined;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /**

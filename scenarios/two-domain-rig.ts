@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryJournal, executeMigration, parseInventory, planToPeer, serveFederation } from '../controller/index.js';
 import type { ConnectedDevices, DeviceConnector, FederationServer, Inventory, InventoryFederation, InventoryPeer, MigrationOutcome } from '../controller/index.js';
+import type { Logger } from 'p4runtime-ts';
 import { createDeviceApi } from '../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi } from '../plugin/index.js';
 import { TestPki } from '../plugin/testing/test-pki.js';
@@ -36,6 +37,8 @@ export interface TwoDomainOptions {
   readonly idleMs?: number;
   /** How dc-b's switch runs (e.g. a variant of stateful_edge, or another P4Info for its plugin). */
   readonly destination?: Partial<EdgeRigOptions>;
+  /** dc-b's federation server logs here (default: nowhere). */
+  readonly logger?: Logger;
 }
 
 /** The running two-domain site. */
@@ -54,9 +57,9 @@ export interface TwoDomains {
   /** dc-a's journal (in memory). */
   readonly journalA: MemoryJournal;
   /** dc-a's inventory text, with dc-b's federation address as dc-a reaches it. */
-  inventoryA(federationCert?: { readonly cert: string; readonly key: string }): string;
+  inventoryA(federationCert?: { readonly cert: string; readonly key: string }, signingKey?: string): string;
   /** Runs `carryover migrate --to-domain dc-b` as a library call from dc-a. */
-  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly onDeadline?: 'abort' | 'continue'; readonly federationCert?: { readonly cert: string; readonly key: string } }): Promise<MigrationOutcome>;
+  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly onDeadline?: 'abort' | 'continue'; readonly federationCert?: { readonly cert: string; readonly key: string }; readonly signingKey?: string }): Promise<MigrationOutcome>;
   stop(): Promise<void>;
 }
 
@@ -89,11 +92,11 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
     `  edge-b: { address: ${dst.sim.address}, deviceId: ${dst.sim.deviceId}, hosts: [host-b] }`,
     '',
   ].join('\n'), join(dir, 'dc-b.yaml'));
-  const server = await serveFederation({ inventory: invB, defaultP4info: P4INFO_PATH, journal: journalB, ...(o.idleMs ? { idleMs: o.idleMs } : {}), connect: inProcess({ 'edge-b': o.wrapDestination ? o.wrapDestination(dstApi) : dstApi }) });
+  const server = await serveFederation({ inventory: invB, defaultP4info: P4INFO_PATH, journal: journalB, ...(o.logger ? { logger: o.logger } : {}), ...(o.idleMs ? { idleMs: o.idleMs } : {}), connect: inProcess({ 'edge-b': o.wrapDestination ? o.wrapDestination(dstApi) : dstApi }) });
   const hop = o.between ? await o.between(server.address) : undefined;
-  const inventoryA = (cert = a.controller): string => [
+  const inventoryA = (cert = a.controller, signingKey = a.signingKey): string => [
     'domain: dc-a',
-    controllerYaml(a),
+    controllerYaml({ ...a, signingKey }),
     `federation: { tls: { cert: ${JSON.stringify(cert.cert)}, key: ${JSON.stringify(cert.key)} } }`,
     peersYaml([{ files: b, address: hop?.address ?? server.address }]),
     'devices:',
@@ -107,7 +110,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
     dir, a, b, pki, src, dst, srcApi, dstApi, server, journalA, journalB,
     inventoryA,
     migrate: (migrationId, m = {}) => {
-      const inv: Inventory = parseInventory(inventoryA(m.federationCert), join(dir, 'dc-a.yaml'));
+      const inv: Inventory = parseInventory(inventoryA(m.federationCert, m.signingKey), join(dir, 'dc-a.yaml'));
       return executeMigration({
         plan: planToPeer(inv, 'vm-7', 'host-a', 'dc-b', 'host-b'),
         trigger: { kind: 'manual' },

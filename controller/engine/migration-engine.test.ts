@@ -384,6 +384,14 @@ describe('migration engine — rollback at every step', () => {
     expect(migrateReportLines({ migrationId: 'm1', run, rounds: [0], translations: [] }, planMigration(inv, 'vm-7', 'host-a', 'host-b')).join('\n')).not.toContain('counters:');
   });
 
+  it('engine — the report of a pause whose final delta moved nothing says no flow changed, proven from the data plane\'s record, not "0 slots … proven complete"', () => {
+    const sync = (slots: number) => ({ slots, aheadSlots: 0, lost: undefined, elapsedMs: 1.25, proofs: { src: 'change-numbers' as const } });
+    const report = (slots: number): string[] => migrateReportLines({ migrationId: 'm1', run: { rounds: [], sync: sync(slots), committed: { deleted: 0, skipped: 0 }, aborted: undefined }, rounds: [0], translations: [] });
+    expect(report(0)).toContain("  pause-window sync: 1.3 ms, 0 slots in the final delta: no flow changed since pre-copy's last round, proven from the data plane's record (the numbered change digests)");
+    expect(report(0).join('\n')).not.toContain('proven complete');
+    expect(report(4)).toContain('  pause-window sync: 1.3 ms, 4 slots in the final delta, proven complete by the numbered change digests');
+  });
+
   it('engine — a destination claiming more free slots than it has slots is refused at negotiation: nothing prepared anywhere', async () => {
     const { engine, dev } = await setup();
     dst(dev).claimedSlots = { total: 1000, free: 5000 };

@@ -18,6 +18,8 @@ import type { LostState, MigrationPhase } from '../migration/events.js';
 import { monotonicScheduler } from '../monotonic-time.js';
 import { callEach, stepFailure } from './call-each.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
+import { addCounterValues, toJournalCounters } from '../journal/journal-counters.js';
+import { EntryTally } from './entry-tally.js';
 import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import { SeqLedger } from './seq-ledger.js';
@@ -61,8 +63,10 @@ export class MigrationEngine {
   private touched: Set<string> | undefined;
   /** Pre-copy installs under way (roundInstall). */
   private roundInstalls = 0;
-  /** Table entries installed and not yet journalled (takeEntries). */
-  private entries = 0;
+  /** Per-VM counter values the batches brought each destination (the final batches carry them), for `synced`. */
+  private readonly sentCounters = new Map<string, Record<string, { packets: bigint; bytes: bigint }>>();
+  /** Table entries (pinholes) held at the destinations, by source (takeEntries). */
+  private readonly entries = new EntryTally();
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -142,18 +146,17 @@ export class MigrationEngine {
     const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
     const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}${activate ? ' and activate' : ''}`, (api, d) => {
       const part = parts.get(d) as StateBatch;
+      if (part.counters) addCounterValues(this.sentCounters.get(d) ?? this.sentCounters.set(d, {}).get(d) as Record<string, { packets: bigint; bytes: bigint }>, part.counters);
       return activate ? (api.importActivate as NonNullable<DeviceApi['importActivate']>).call(api, this.ref, part) : api.importStaged(this.ref, part);
     });
     this.ledger.record(source, batch.coversSeq);
-    this.entries += batch.tableEntries?.length ?? 0;
+    if (batch.tableEntries) this.entries.note(source, batch.tableEntries.length);
     return [...done.values()].reduce((n, r) => n + r.installed + r.alreadyPresent, 0);
   }
 
-  /** Table entries (pinholes) installed since the last call: what the next journal record counts. */
+  /** The change in table entries (pinholes) held at the destinations since the last call: what the next journal record counts. */
   private takeEntries(): number {
-    const n = this.entries;
-    this.entries = 0;
-    return n;
+    return this.entries.take();
   }
 
   /** install() from pre-copy's rounds, counted while under way (see pipelines()). */
@@ -222,7 +225,7 @@ export class MigrationEngine {
       const p = this.o.precopy ?? {};
       this.peer = new PeerRounds({
         ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
-        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure: stepFailure,
+        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure: stepFailure, entries: this.entries,
       });
       return this.peer.precopy(isStopped);
     }
@@ -324,6 +327,7 @@ export class MigrationEngine {
       each: (names, what, fn) => this.each(names, what, fn),
       install: (source, batch, activate) => this.install(source, batch, activate),
       takeEntries: () => this.takeEntries(),
+      sentCounters: () => (this.sentCounters.size > 0 ? Object.fromEntries([...this.sentCounters].map(([d, c]) => [d, toJournalCounters(c)])) : undefined),
     });
   }
 

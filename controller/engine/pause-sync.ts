@@ -9,7 +9,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, FinalProof, MigrationRef, StateBatch } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
-import type { LostState } from '../migration/events.js';
+import type { JournalCounters, LostState } from '../migration/events.js';
 import type { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
 import type { SeqLedger } from './seq-ledger.js';
@@ -38,8 +38,10 @@ export interface PauseContext {
   each<T>(names: readonly string[], what: string, fn: (api: DeviceApi, name: string) => Promise<T>): Promise<Map<string, T>>;
   /** Installs a batch of `source` at its destinations (recorded in the ledger), with `activate` activating each as its part is in; resolves the slots installed. */
   install(source: string, batch: StateBatch, activate?: boolean): Promise<number>;
-  /** Table entries installed since the last journal record that counted them. */
+  /** The change in table entries held at the destinations since the last journal record that counted them. */
   takeEntries(): number;
+  /** By destination, the per-VM counter values the final batches brought it (journalled with `synced`); undefined when none did. */
+  sentCounters(): Readonly<Record<string, JournalCounters>> | undefined;
 }
 
 /** What the pause's work did: slots installed (of them, taken ahead), and whether the destinations are active already. */
@@ -110,7 +112,10 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   // unfrozen — exactly as a crash before the activation would. One journal write (an fdatasync
   // with the file journal) fewer on the pause's path. Activated with the last import already
   // (importActivate), the destination's activation is only journalled.
-  const synced = c.o.machine.record({ type: 'synced', slots, tableEntries: c.takeEntries(), ...(lost ? { lost } : {}) });
+  // With the counters the destinations were sent: a recovery that activates one whose plugin has
+  // forgotten the migration still carries them (recover-migrations.ts). No record of its own.
+  const counters = c.sentCounters();
+  const synced = c.o.machine.record({ type: 'synced', slots, tableEntries: c.takeEntries(), ...(lost ? { lost } : {}), ...(counters ? { counters } : {}) });
   const activating = activated ? Promise.resolve() : c.each(c.destinations, 'activate', (api) => api.activate(c.ref));
   const [activation, record] = await Promise.allSettled([activating, synced]);
   if (activation.status === 'rejected') throw activation.reason;

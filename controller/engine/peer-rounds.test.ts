@@ -11,7 +11,9 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi } from '../testing/fake-device-api.js';
 import { precopyFor } from '../testing/engine-site.js';
+import { migrateReportLines } from '../cli.js';
 import { MigrationEngine } from './migration-engine.js';
+import { runMigration } from './run-migration.js';
 import { inProcessTransfer } from './peer-rounds.js';
 import { engineTestFlow, engineTestInventory } from '../testing/engine-site.js';
 
@@ -69,6 +71,22 @@ describe('migration engine — peer to peer over fake devices', () => {
     expect(machine.state).toMatchObject({ phase: 'COMMITTED', sourceCleaned: true });
     const types = (await journal.load('m1')).map((e) => e.type);
     expect(types.slice(-5)).toEqual(['frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
+  });
+
+  it('engine p2p — table entries (pinholes) the source sends straight to the destination are journalled and reported as with controller transfer: each once, though the snapshot and the final batch both list them', async () => {
+    const pinhole = (remote: bigint) => ({ table: 'dyn_acl', match: { vm_id: 7n, remote_addr: remote }, action: 'allow', remainingNs: 5_000_000_000n });
+    const { engine, machine, dev, journal } = await setup();
+    at(dev, 'src').snapshotEntries = [pinhole(1n), pinhole(2n), pinhole(3n)];
+    // One expired at the source before the pause: the final batch lists the two left.
+    at(dev, 'src').finalEntries = [pinhole(1n), pinhole(2n)];
+    const run = await runMigration(engine);
+    expect(run.committed).toBeDefined();
+    const events = await journal.load('m1');
+    expect(events.find((e) => e.type === 'round' && e.round === 0)).toMatchObject({ tableEntries: 3 });
+    expect(events.find((e) => e.type === 'synced')).toMatchObject({ tableEntries: -1 });
+    expect(machine.state.moved.tableEntries).toBe(2);
+    const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [20], translations: [], tableEntries: machine.state.moved.tableEntries });
+    expect(lines).toContain('  table entries: 2 installed at the destinations (pinholes, with their remaining lifetime and direct counters)');
   });
 
   it('engine p2p — 1:N: the source places each flow on the destination its path hits', async () => {

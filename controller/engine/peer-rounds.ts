@@ -11,6 +11,7 @@ import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { planForSource, transferState } from '../../plugin/index.js';
 import type { DeviceApi, MigrationRef, SplitPlan, TransferProgress, TransferRequest } from '../../plugin/index.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
+import type { EntryTally } from './entry-tally.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import { raceTimer } from './race-timer.js';
 import type { SeqLedger } from './seq-ledger.js';
@@ -44,6 +45,8 @@ export interface PeerRoundsDeps {
   readonly policy: ConvergencePolicy;
   /** Wraps a failure with the step and device (the engine's reasons). */
   readonly failure: (e: unknown, what: string) => Error;
+  /** The table entries the sources report sent (their complete lists), for the journal. */
+  readonly entries: EntryTally;
 }
 
 /** One pre-copy round as the engine reports it. */
@@ -68,6 +71,7 @@ export class PeerRounds {
   private onProgress(source: string, p: TransferProgress): void {
     if (p.round === 0) this.d.ledger.start(source, p.coversSeq.from);
     this.d.ledger.record(source, p.coversSeq);
+    if (p.tableEntries !== undefined) this.d.entries.note(source, p.tableEntries);
     this.pending = { slots: this.pending.slots + p.slots, batches: this.pending.batches + 1 };
     this.merged = Math.max(this.merged, p.merged);
   }
@@ -107,14 +111,14 @@ export class PeerRounds {
     }
     await Promise.all(snapshots.values());
     const first = this.take();
-    await this.d.machine.record({ type: 'round', round: 0, slots: first.slots, tableEntries: 0 });
+    await this.d.machine.record({ type: 'round', round: 0, slots: first.slots, tableEntries: this.d.entries.take() });
     const rounds: PeerRound[] = [];
     for (let round = 1; round <= this.d.policy.maxRounds && !isStopped(); round++) {
       await firstValueFrom(timer(this.d.intervalMs, this.d.scheduler));
       if (this.failed) throw this.failed;
       if (isStopped()) break;
       const n = this.take();
-      await this.d.machine.record({ type: 'round', round, slots: n.slots, tableEntries: 0 });
+      await this.d.machine.record({ type: 'round', round, slots: n.slots, tableEntries: this.d.entries.take() });
       rounds.push({ round, slots: n.slots, batches: n.batches });
       if (n.slots <= this.d.policy.convergedAtSlots) break;
     }

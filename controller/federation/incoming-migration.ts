@@ -274,7 +274,14 @@ export class IncomingMigration {
   private async rollBack(reason: FailureReason, detail: string): Promise<void> {
     if (this.closed) return;
     if (this.machine?.state.phase === 'COMMITTED') throw new ControllerError('PEER_REJECTED', `migration ${this.migrationId} is committed in ${this.deps.inventory.domain}; it cannot be rolled back`);
-    if (this.machine && this.machine.state.phase !== 'ABORTED') await this.machine.record({ type: 'abort', reason, detail });
+    if (!this.machine) {
+      // Refused before its ticket was agreed (Agree records the migration first): no device was
+      // prepared or staged here, and the devices would refuse a call without the agreed ticket.
+      this.logger.warn('cross-domain migration refused: nothing was staged here', { reason, detail });
+      await this.close();
+      return;
+    }
+    if (this.machine.state.phase !== 'ABORTED') await this.machine.record({ type: 'abort', reason, detail });
     const failed: string[] = [];
     await Promise.all(this.names.map(async (n) => {
       for (let attempt = 0; attempt < 2; attempt++) {
@@ -290,7 +297,7 @@ export class IncomingMigration {
       }
     }));
     if (failed.length > 0) throw new ControllerError('DEVICE_UNREACHABLE', `rollback incomplete at ${failed.join(', ')}; the journal keeps the abort open`);
-    if (this.machine && !this.machine.state.rolledBack) await this.machine.record({ type: 'rolled-back' });
+    if (!this.machine.state.rolledBack) await this.machine.record({ type: 'rolled-back' });
     this.logger.warn('cross-domain migration rolled back', { reason, detail });
     await this.close();
   }

@@ -46,13 +46,17 @@ const num = (r: Record<string, unknown>, k: string): boolean => typeof r[k] === 
 const str = (r: Record<string, unknown>, k: string): boolean => typeof r[k] === 'string';
 const strs = (r: Record<string, unknown>, k: string): boolean => Array.isArray(r[k]) && (r[k] as unknown[]).every((x) => typeof x === 'string');
 
+const decimal = (v: unknown): boolean => typeof v === 'string' && /^\d+$/.test(v);
+/** `{ destination: { counter: { packets, bytes } } }` with decimal strings. */
+const journalCounters = (v: unknown): boolean => isObj(v) && Object.values(v).every((d) => isObj(d) && Object.values(d).every((c) => isObj(c) && decimal(c['packets']) && decimal(c['bytes'])));
+
 /** The fields each event type must carry, beyond `type` and `atMs`. */
 const FIELDS: Readonly<Record<MigrationEvent['type'], (r: Record<string, unknown>) => string | undefined>> = {
   planned: (r) => (str(r, 'migrationId') && str(r, 'vm') && strs(r, 'sources') && strs(r, 'destinations') ? undefined : 'migrationId, vm (strings), sources, destinations (string arrays)'),
   prepared: (r) => (r['translations'] === undefined || strs(r, 'translations') ? undefined : 'optional translations (string array)'),
   round: (r) => (num(r, 'round') && num(r, 'slots') && num(r, 'tableEntries') ? undefined : 'round, slots, tableEntries (numbers)'),
   frozen: () => undefined,
-  synced: (r) => (num(r, 'slots') && num(r, 'tableEntries') && (r['lost'] === undefined || isObj(r['lost'])) ? undefined : 'slots, tableEntries (numbers), optional lost (object)'),
+  synced: (r) => (num(r, 'slots') && num(r, 'tableEntries') && (r['lost'] === undefined || isObj(r['lost'])) && (r['counters'] === undefined || journalCounters(r['counters'])) ? undefined : 'slots, tableEntries (numbers), optional lost (object), optional counters (by destination, by counter: packets and bytes as decimal strings)'),
   activated: () => undefined,
   committed: () => undefined,
   'source-cleaned': (r) => (num(r, 'slots') && num(r, 'tableEntries') ? undefined : 'slots, tableEntries (numbers)'),

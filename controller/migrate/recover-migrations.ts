@@ -29,6 +29,7 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { claimVm } from '../journal/vm-claim.js';
 import type { MigrationPhase } from '../migration/events.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
+import { fromJournalCounters } from '../journal/journal-counters.js';
 import { recoveryAction, replay } from '../migration/transition.js';
 import type { MigrationState, RecoveryAction } from '../migration/transition.js';
 import { QmpClient } from '../qmp/index.js';
@@ -97,6 +98,13 @@ export async function recoverMigrations(o: RecoverOptions): Promise<RecoveredMig
 
 /** What every recovered migration's result carries before its outcome is known. */
 type RecoveredBase = Pick<RecoveredMigration, 'migrationId' | 'vm' | 'phase' | 'failedDevices' | 'counters' | 'qemu'>;
+
+/** What became of the VM's counters when recovery activated the destinations of a migration stopped in the pause. */
+function rolledForwardCounters(s: MigrationState): string {
+  const at = Object.keys(s.carried ?? {});
+  if (at.length > 0) return `carried: the sources' counts at the freeze, journalled with the final batch, were handed to the activation at ${at.join(', ')} (added there unless the switch held them already), and the VM's counter cells at ${s.sources.join(', ')} set to zero`;
+  return `may be missing: the VM's counter cells at ${s.sources.join(', ')} were set to zero, and the controller stopped before the sources' counts at the freeze were journalled (it journals them once the final batch is installed${s.phase === 'SYNCED' ? '; with peer-to-peer transfer it never sees them' : ''}): ${s.destinations.join(', ')} hold them only if the final batch reached them on a switch that adds them with it (one without atomic writes)`;
+}
 
 const COUNTERS_ZEROED = (destinations: readonly string[]): string =>
   `the VM's counter cells at ${destinations.join(', ')} set to zero with the rest of its state there (they may have held the sources' values, added in the pause); its count stays at the sources`;
@@ -186,7 +194,16 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       const api = (n: string): DeviceApi => (peerApi && n === peer?.name ? peerApi : (connected.apis.get(n) as DeviceApi));
       if (rollForward) {
         // Activated here, the migration then ends as one whose activation was journalled: committed, sources cleaned.
-        const act = await eachDevice(s.destinations, (n) => api(n).activate(ref));
+        // Left in SYNCED, the journal holds the counter values the final batches brought each
+        // destination: handed to its activation, which adds them only where they are not held yet
+        // (a plugin that forgot the migration, on a switch whose final batch left them for the
+        // activation; DeviceApi.activate) — so a recovery run twice, or one after the activation
+        // already reached the switch, adds nothing twice.
+        const carried = s.carried ?? {};
+        const act = await eachDevice(s.destinations, (n) => {
+          const c = carried[n];
+          return c ? api(n).activate(ref, fromJournalCounters(c)) : api(n).activate(ref);
+        });
         if (act.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: act.failed, detail: `the VM runs at the destination, but activating it there failed at ${act.errors.join('; ')} — run carryover recover again` };
         const lost = { slots: -1, tableEntries: 0, detail: 'the controller stopped in the pause: activated by carryover recover with what the destinations held (changes of the pause and the VM\'s counter values may be missing)' };
         if (s.phase === 'FROZEN') await machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
@@ -203,7 +220,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         if (peerApi) await peerApi.finish(ref, slots).catch((e: unknown) => logger.warn('the peer domain did not record the commit', { peer: peer?.name, error: (e as Error).message }));
         const done = { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: activated ? 'committed' : 'sources-cleaned' } as const;
         if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
-        return { ...done, counters: `not carried: the VM's counter cells at ${s.sources.join(', ')} were set to zero and nothing was added at ${s.destinations.join(', ')} (the controller stopped before the activation that adds them)`, detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (the pause's last changes may be missing); ${slots} slots deleted at ${s.sources.join(', ')}` };
+        return { ...done, counters: rolledForwardCounters(s), detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (${s.phase === 'SYNCED' ? 'the final batch included' : 'the pause\'s last changes may be missing'}); ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
       // Roll back: the source stays authoritative.
       const reason = action.kind === 'roll-back' ? action.reason : 'CONTROLLER_RESTARTED';

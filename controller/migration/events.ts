@@ -13,6 +13,9 @@ export type MigrationPhase = 'PLANNED' | 'PREPARED' | 'PRECOPY' | 'FROZEN' | 'SY
 /** Every phase, in the order a successful migration passes them. */
 export const MIGRATION_PHASES: readonly MigrationPhase[] = ['PLANNED', 'PREPARED', 'PRECOPY', 'FROZEN', 'SYNCED', 'ACTIVATED', 'COMMITTED', 'ABORTED'];
 
+/** Per-VM counter values as the journal holds them: decimal strings (JSON has no 64-bit integers). */
+export type JournalCounters = Readonly<Record<string, { readonly packets: string; readonly bytes: string }>>;
+
 /** What was left behind when a pause-window sync ended without proving completeness. */
 export interface LostState {
   /** Slots changed before the freeze that did not reach the destination. */
@@ -43,12 +46,24 @@ export type MigrationEvent =
    * what the destinations translate (schemas that differ compatibly), in operator terms.
    */
   | (EventBase & { readonly type: 'prepared'; readonly translations?: readonly string[] })
-  /** A pre-copy round was installed staged at the destinations: round 0 is the snapshot. */
+  /**
+   * A pre-copy round was installed staged at the destinations: round 0 is the snapshot.
+   * `tableEntries` here and in `synced` is the change in the pinholes the destinations hold (each
+   * batch that carries them lists a source's all; negative when some expired at the source), so
+   * the records add up to what is held (MigrationState.moved).
+   */
   | (EventBase & { readonly type: 'round'; readonly round: number; readonly slots: number; readonly tableEntries: number })
   /** The VM stopped and its state is frozen at the sources. */
   | (EventBase & { readonly type: 'frozen' })
-  /** The final changes reached the destinations; `lost` when completeness could not be proven and the policy let it continue. */
-  | (EventBase & { readonly type: 'synced'; readonly slots: number; readonly tableEntries: number; readonly lost?: LostState })
+  /**
+   * The final changes reached the destinations; `lost` when completeness could not be proven and
+   * the policy let it continue. `counters`, by destination: the sources' per-VM counter values at
+   * the freeze that the final batches brought it (what its activation adds where the switch writes
+   * them atomically with it) — so a recovery that activates a destination whose plugin no longer
+   * remembers the migration can still carry them (DeviceApi.activate's `carried`). Absent when
+   * the controller did not see them (peer-to-peer transfer) or no final batch carried any.
+   */
+  | (EventBase & { readonly type: 'synced'; readonly slots: number; readonly tableEntries: number; readonly lost?: LostState; readonly counters?: Readonly<Record<string, JournalCounters>> })
   /** The destinations serve the VM's state. */
   | (EventBase & { readonly type: 'activated' })
   /** The VM runs at the destination: no way back. Source state is deleted after the grace period. */

@@ -31,6 +31,13 @@ describe('migration state machine — transitions', () => {
     expect(s.phaseAtMs).toEqual({ PLANNED: 0, PREPARED: 1, PRECOPY: 2, FROZEN: 4, SYNCED: 5, ACTIVATED: 6, COMMITTED: 7 });
   });
 
+  it('state machine — the counter values a synced record journals for each destination are kept for a recovery', () => {
+    const counters = { 'edge-2': { vm_tx: { packets: '18446744073709551615', bytes: '7' } } };
+    const events = HAPPY.slice(0, 5).concat([{ type: 'synced', atMs: 5, slots: 3, tableEntries: 0, counters }]);
+    expect(replay(events).carried).toEqual(counters);
+    expect(replay(HAPPY.slice(0, 6)).carried).toBeUndefined();
+  });
+
   it('state machine — abort is allowed from every phase before COMMITTED and records where it happened', () => {
     for (let cut = 1; cut <= 7; cut++) {
       const s = replay(HAPPY.slice(0, cut));

@@ -6,7 +6,7 @@
  */
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
-import type { LostState, MigrationEvent, MigrationPhase } from './events.js';
+import type { JournalCounters, LostState, MigrationEvent, MigrationPhase } from './events.js';
 
 /** A migration as far as the recorded events tell. */
 export interface MigrationState {
@@ -20,6 +20,8 @@ export interface MigrationState {
   /** Slots and entries moved, snapshot and deltas together. */
   readonly moved: { readonly slots: number; readonly tableEntries: number };
   readonly lost: LostState | undefined;
+  /** SYNCED on: the counter values the final batches brought each destination (events.ts, `synced`). */
+  readonly carried?: Readonly<Record<string, JournalCounters>>;
   /** What the destinations translate (schemas that differ compatibly); empty when identical. */
   readonly translations: readonly string[];
   /** Set once the migration aborted: why, and in which phase. */
@@ -100,6 +102,7 @@ export function transition(s: MigrationState, event: MigrationEvent): MigrationS
     case 'synced':
       next.moved = Object.freeze({ slots: s.moved.slots + event.slots, tableEntries: s.moved.tableEntries + event.tableEntries });
       next.lost = event.lost;
+      if (event.counters) next.carried = event.counters;
       break;
     case 'abort':
       next.abort = Object.freeze({ reason: event.reason, detail: event.detail, inPhase: s.phase });

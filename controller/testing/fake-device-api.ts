@@ -54,6 +54,8 @@ export class FakeDeviceApi implements DeviceApi {
   lieOnFinal = false;
   /** Table entries (pinholes) the final delta carries. */
   finalEntries: TableEntryRecord[] = [];
+  /** Table entries (pinholes) the snapshot carries. */
+  snapshotEntries: TableEntryRecord[] = [];
   /** When set, what capabilities claim about slots instead of the truth. */
   claimedSlots: { total: number; free: number } | undefined = undefined;
 
@@ -174,7 +176,7 @@ export class FakeDeviceApi implements DeviceApi {
   async exportSnapshot(_m: MigrationRef): Promise<StateBatch> {
     await this.gate('exportSnapshot');
     this.exportedTo = this.seq;
-    return { migrationId: 'fake', round: 0, slots: [...this.active.values()].map((fields) => ({ fields })), removed: [], coversSeq: { from: this.seq + 1n, to: this.seq + 1n } };
+    return { migrationId: 'fake', round: 0, slots: [...this.active.values()].map((fields) => ({ fields })), removed: [], coversSeq: { from: this.seq + 1n, to: this.seq + 1n }, ...(this.snapshotEntries.length > 0 ? { tableEntries: this.snapshotEntries } : {}) };
   }
   exportDeltas(_m: MigrationRef): Observable<StateBatch> {
     this.calls.push('exportDeltas');

@@ -169,7 +169,14 @@ export interface DeviceApi {
    * destination's last step of the pause. Absent, the caller makes both calls.
    */
   importActivate?(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
-  activate(m: MigrationRef): Promise<void>;
+  /**
+   * The VM runs here from now on. `carried` (recovery only): the sources' per-VM counter values
+   * this destination was sent in the final batch, as the coordinator journalled them — for a
+   * device that no longer remembers the migration. They are added only where they are not held
+   * yet: with the activation's atomic Write on a switch that applies one (the final batch left
+   * them for it), never on a switch that added them with the final batch, never twice.
+   */
+  activate(m: MigrationRef, carried?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>): Promise<void>;
   /**
    * Optional: the migration committed — a destination forgets what it kept to undo it (an abort
    * of it later undoes nothing here). Absent, a device keeps that until it sees fit.

@@ -4,7 +4,7 @@
  * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
  * (tracker flip, then the slots logged in the closed round: O(changed); delta-pull.ts), the
  * final delta proven from the numbered delta digests by the tracker's count after the freeze, or
- * else read from the log (numbered-final.ts). Destinations: flows placed by this switch's hashes with conditional
+ * else read from the log (source-pause-batches.ts, numbered-final.ts). Destinations: flows placed by this switch's hashes with conditional
  * writes, VM id remapped, timestamps rebased, counters added with the final batch or with
  * activation's one atomic Write (the VM is staged here until activation, so its cells do not
  * move in between): destination-import.ts, atomic-activation.ts; activation and undo in
@@ -30,9 +30,8 @@ import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
 import { controlOf, readControls, runsHere, trackersInUse, writeControl } from './vm-control-entry.js';
-import { readVmCounters } from './vm-counter-transfer.js';
 import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
-import { locked, newMigration, takeLate } from './migration-record.js';
+import { locked, newMigration } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
@@ -42,11 +41,13 @@ import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
 import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
-import { provenFinal, takeAhead, tapNumberedDigests } from './numbered-final.js';
-import { changedBatch, provenWithLate, settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
+import { tapNumberedDigests } from './numbered-final.js';
+import { settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
+import { aheadBatch, finalBatch } from './source-pause-batches.js';
 import type { SourceSide } from './source-batch.js';
 import { deltaStream } from './delta-pull.js';
 import { parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
+import type { VmCounters } from './vm-counter-transfer.js';
 import type { EdgeDeviceApiOptions, ResolvedEdgeDeviceApiOptions } from './edge-device-api-options.js';
 
 export { DEFAULT_DELTA_INTERVAL_MS, DEFAULT_FINAL_DIGEST_WAIT_MS, parseEdgeDeviceApiOptions } from './edge-device-api-options.js';
@@ -282,60 +283,19 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
-    return this.once(m, `pauseDelta:${sinceSeq}`, async () => {
-      const x = this.mig(m);
-      // Safe at any time: a change after what this takes is numbered later, and the final delta
-      // since the same start proves everything from there (takeAhead). Meant for the pause.
-      return locked(x, async (): Promise<StateBatch> => {
-        const ahead = takeAhead(x, sinceSeq, this.o.takeAheadMaxChanges);
-        const none: StateBatch = { migrationId: m.migrationId, source: this.name, round: 98, slots: [], removed: [], coversSeq: { from: sinceSeq, to: sinceSeq } };
-        if (!ahead || ahead.length === 0) return none;
-        // The clock the freeze carried forward (the final batch rebases with the same), else one heard recently or read.
-        const clockRead = (x.frozenClock ?? carriedOrReadClock(this.access)).then((c) => c ?? this.access.readClock());
-        return sourceBatch(this.source(), m, x, 98, ahead, ahead.map((r) => r.index), none.coversSeq, clockRead);
-      });
-    });
+    // Meant for the pause (source-pause-batches.ts).
+    return this.once(m, `pauseDelta:${sinceSeq}`, async () => aheadBatch(this.source(), m, this.mig(m), sinceSeq, this.o.takeAheadMaxChanges));
   }
 
   finalDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch> {
-    return this.once(m, `finalDelta:${sinceSeq}`, async () => {
-      const x = this.mig(m);
-      // Three independent reads at once: the pinholes (after the learner's queue), the counters
-      // (started by the freeze), and the change log with the slots it names.
-      const [b, counters, tableEntries] = await Promise.all([
-        locked(x, async (): Promise<StateBatch> => {
-          // The tracker as read right after the freeze (nothing changes after it), or read now
-          // when that read failed or there was none (a retried final delta reads again).
-          const early = x.frozenTracker;
-          x.frozenTracker = undefined;
-          const t = (await early?.catch(() => undefined)) ?? (await this.access.readTracker(x.tracker));
-          // An in-band tracker answer carries the data plane's time: the rebase needs no clock read;
-          // else the clock read beside the freeze's Read, when there was one.
-          const beside = x.frozenClock;
-          x.frozenClock = undefined;
-          const clockRead = t.clock !== undefined ? Promise.resolve(t.clock) : beside?.then((c) => c ?? this.access.readClock());
-          const proven = await provenFinal(x, sinceSeq, t, { clock: this.clock, logger: this.plugin.options.logger, waitMs: this.o.finalDigestWaitMs, labels: { device: this.name, migrationId: m.migrationId } });
-          // Flows told of late and not read since (usually none): read beside what the digests carry.
-          const late = takeLate(x);
-          if (proven) {
-            const { reading, looked } = provenWithLate(this.access, proven, late);
-            return { ...(await sourceBatch(this.source(), m, x, 99, reading, looked, { from: sinceSeq, to: t.head }, clockRead)), proof: 'change-numbers' };
-          }
-          const changed = await this.access.readChangedSlots(x.tracker, sinceSeq, t.head);
-          const b = await changedBatch(this.source(), m, x, 99, changed, { from: sinceSeq, to: t.head }, clockRead, late);
-          return { ...b, proof: 'change-log' };
-        }),
-        x.frozenCounters ?? readVmCounters(this.plugin, x.vmId),
-        exportTableEntries(this.plugin, x.vmId, x.snapshotEntries),
-      ]);
-      return { ...b, removed: [...x.unsentRemoved, ...b.removed], counters, tableEntries };
-    });
+    return this.once(m, `finalDelta:${sinceSeq}`, async () => finalBatch({ plugin: this.plugin, source: this.source(), clock: this.clock, digestWaitMs: this.o.finalDigestWaitMs }, m, this.mig(m), sinceSeq));
   }
 
-  activate(m: MigrationRef): Promise<void> {
+  activate(m: MigrationRef, carried?: VmCounters): Promise<void> {
     if (this.activated.has(m.migrationId)) return Promise.resolve();
-    // Recovery: the VM runs here now, its migration started by a controller that has stopped.
-    if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
+    // Recovery: the VM runs here now, its migration started by a controller that has stopped. A
+    // remembered migration holds what its final batch brought: `carried` is for one that is not.
+    if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm, carried).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
       await activateDestination(this.side, x);

@@ -41,6 +41,11 @@ export interface TransferProgress {
   readonly final: boolean;
   /** Batches merged at the source so far while a destination was slower (flow control). */
   readonly merged: number;
+  /**
+   * The table entries (pinholes) the batch carried: the source's complete list, sent whole (the
+   * snapshot and the final batch carry one). Absent when the batch carried no list (delta rounds).
+   */
+  readonly tableEntries?: number;
 }
 
 /** What a transfer needs at the source. */
@@ -76,7 +81,7 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
         const v = (x as PromiseFulfilledResult<ImportResult>).value;
         return n + v.installed + v.alreadyPresent;
       }, 0);
-      return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged };
+      return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged, ...(b.tableEntries ? { tableEntries: b.tableEntries.length } : {}) };
     };
     const fail = (e: unknown): void => {
       if (stopped) return;

@@ -22,6 +22,10 @@ import type { SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import { readControl, restoreControl } from './vm-control-entry.js';
 import { removeVmHere } from './vm-removal.js';
 import { setEntryPhase } from './table-entry-transfer.js';
+import { activateWithCounters } from './atomic-activation.js';
+import { countersAfter, readVmCounters } from './vm-counter-transfer.js';
+import type { VmCounters } from './vm-counter-transfer.js';
+import { EdgePluginError } from '../errors.js';
 
 /** What an unremembered undo or cleanup did at one switch. */
 export interface UnrememberedOutcome {
@@ -99,15 +103,36 @@ export async function cleanUnremembered(side: Side, vm: string): Promise<Unremem
 /**
  * Activates what an unremembered migration staged for `vm` at this switch, the VM now running here
  * (its hypervisor completed the move while the controller was stopped): the control entry goes,
- * so the staged flows and entries are live. Counter values the migration would have added with
- * the activation are not known here and are not added. Safe to repeat.
+ * so the staged flows and entries are live. `carried`, the sources' counter values the final batch
+ * brought (as the coordinator journalled them), is added with the activation in one
+ * DATAPLANE_ATOMIC Write where the switch takes one: there the final batch left them for the
+ * activation, and a VM still staged has not had them. A switch without atomic Writes added them
+ * with the final batch (atomic-activation.ts), so it gets the entry alone. Safe to repeat: once
+ * the entry is gone nothing is written, counters included.
  */
-export async function activateUnremembered(side: Side, vm: string): Promise<UnrememberedOutcome> {
+export async function activateUnremembered(side: Side, vm: string, carried?: VmCounters): Promise<UnrememberedOutcome> {
   const { plugin } = side;
   const here = await controlHere(plugin, vm);
   if (!here?.flag('staged')) return NOTHING;
   const { control, vmId } = here;
-  await restoreControl(plugin.session, control, vmId, undefined);
+  if (!carried || Object.keys(carried).length === 0 || !(await activatedWithCarried(plugin, control, vmId, carried))) await restoreControl(plugin.session, control, vmId, undefined);
   setEntryPhase(plugin, vmId, 'normal');
   return { found: 'destination-staged', slotsCleared: 0, entriesRemoved: 0 };
+}
+
+/**
+ * The VM's cells here plus `carried`, and its control entry restored, in one DATAPLANE_ATOMIC
+ * Write; false (nothing written) where the switch answers UNIMPLEMENTED: it has no atomic Writes,
+ * so the final batch's counters were added when it arrived.
+ */
+async function activatedWithCarried(plugin: EdgePlugin, control: NonNullable<EdgePlugin['contract']['control']>, vmId: number, carried: VmCounters): Promise<boolean> {
+  const cells = countersAfter(await readVmCounters(plugin, vmId), carried);
+  if (!cells) throw new EdgePluginError('CONTRACT_MISSING', `the counter values carried for VM id ${vmId} name a counter this switch's program does not have (${Object.keys(carried).join(', ')}); nothing was written`);
+  try {
+    await activateWithCounters(plugin.session, control, vmId, undefined, cells, false);
+    return true;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'UNIMPLEMENTED') return false;
+    throw e;
+  }
 }

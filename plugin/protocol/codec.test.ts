@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { DeviceCapabilities, StateBatch } from '../device-api/device-api.js';
 import { TicketVerifier, issueTicket } from '../security/migration-ticket.js';
-import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, ticketFromWire, ticketToWire, wireToBigint } from './codec.js';
+import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, countersFromWire, countersToWire, progressFromWire, progressToWire, ticketFromWire, ticketToWire, wireToBigint } from './codec.js';
 import { decodeWire, encodeWire } from './wire.js';
 
 /** Through the real protobuf encoding, as the peer sees it. */
@@ -47,6 +47,18 @@ describe('protocol codec — messages', () => {
     // How the final batch was proven travels too; a proof this side does not know is refused.
     expect(batchFromWire(overWire('StateBatch', batchToWire({ ...noExtras, proof: 'change-log' }))).proof).toBe('change-log');
     expect(() => batchFromWire({ ...batchToWire(noExtras), proof: 'trust-me' })).toThrow(/StateBatch.proof.*'trust-me' is not a proof this side knows/);
+  });
+  it('protocol codec — transfer progress carries how many table entries its batch listed (none listed, an empty list and a list differ)', () => {
+    const base = { round: 0, coversSeq: { from: 1n, to: 5n }, slots: 20, final: false, merged: 0 };
+    for (const p of [base, { ...base, tableEntries: 0 }, { ...base, tableEntries: 3, final: true }]) expect(progressFromWire(overWire('TransferProgress', progressToWire(p)))).toEqual(p);
+  });
+  it('protocol codec — counter values carried to an activation travel exactly in MigrationCall; a name given twice is refused', () => {
+    const carried = { vm_tx: { packets: (1n << 63n) + 5n, bytes: 0n }, vm_rx: { packets: 1n, bytes: (1n << 40n) + 3n } };
+    const decoded = overWire('MigrationCall', { ref: { migrationId: 'm1', vm: '10.0.0.5' }, carriedCounters: countersToWire(carried) });
+    expect(countersFromWire(decoded['carriedCounters'], 'MigrationCall.carried_counters')).toEqual(carried);
+    expect(countersFromWire(overWire('MigrationCall', { ref: { migrationId: 'm1', vm: '10.0.0.5' } })['carriedCounters'] ?? [], 'MigrationCall.carried_counters')).toEqual({});
+    const twice = countersToWire({ vm_tx: { packets: 1n, bytes: 1n } });
+    expect(() => countersFromWire([...twice, ...twice], 'MigrationCall.carried_counters')).toThrow(/MigrationCall.carried_counters.*counter 'vm_tx' appears twice/);
   });
   it('protocol codec — a slot naming a field twice, an unnamed field, or a range running backwards is refused', () => {
     const w = batchToWire(batch);

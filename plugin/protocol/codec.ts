@@ -148,6 +148,23 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
   return { capabilities, protocolVersion: uint(m['protocolVersion'], 'Capabilities.protocol_version') };
 }
 
+/** Named counter values as CounterValue messages. */
+export function countersToWire(c: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>): WireMessage[] {
+  return Object.entries(c).map(([name, v]) => ({ name, packets: bigintToWire(v.packets, `counter '${name}' packets`), bytes: bigintToWire(v.bytes, `counter '${name}' bytes`) }));
+}
+
+/** Named counter values from CounterValue messages (`where` names the field); a name given twice is refused. */
+export function countersFromWire(v: unknown, where: string): Record<string, { packets: bigint; bytes: bigint }> {
+  const counters: Record<string, { packets: bigint; bytes: bigint }> = {};
+  for (const [i, c] of list(v, where).entries()) {
+    const x = msg(c, `${where}[${i}]`);
+    const name = str(x['name'], `${where}[${i}].name`);
+    if (Object.hasOwn(counters, name)) throw bad(where, `counter '${name}' appears twice`);
+    counters[name] = { packets: wireToBigint(x['packets'], `counter '${name}' packets`), bytes: wireToBigint(x['bytes'], `counter '${name}' bytes`) };
+  }
+  return counters;
+}
+
 /** A StateBatch message. */
 export function batchToWire(b: StateBatch): WireMessage {
   return {
@@ -157,7 +174,7 @@ export function batchToWire(b: StateBatch): WireMessage {
     removed: b.removed.map((k, i) => ({ fields: fieldsToWire(k, `removed key ${i}`) })),
     coversFrom: bigintToWire(b.coversSeq.from, 'coversSeq.from'),
     coversTo: bigintToWire(b.coversSeq.to, 'coversSeq.to'),
-    counters: Object.entries(b.counters ?? {}).map(([name, c]) => ({ name, packets: bigintToWire(c.packets, `counter '${name}' packets`), bytes: bigintToWire(c.bytes, `counter '${name}' bytes`) })),
+    counters: countersToWire(b.counters ?? {}),
     hasCounters: b.counters !== undefined,
     ...(b.clock !== undefined ? { clock: bigintToWire(b.clock, 'clock'), hasClock: true } : { hasClock: false }),
     source: b.source ?? '',
@@ -195,16 +212,7 @@ export function batchFromWire(v: unknown): StateBatch {
   const from = wireToBigint(m['coversFrom'], 'StateBatch.covers_from');
   const to = wireToBigint(m['coversTo'], 'StateBatch.covers_to');
   if (to < from) throw bad('StateBatch', `covers_to ${to} is before covers_from ${from}`);
-  let counters: Record<string, { packets: bigint; bytes: bigint }> | undefined;
-  if (m['hasCounters'] === true) {
-    counters = {};
-    for (const [i, c] of list(m['counters'], 'StateBatch.counters').entries()) {
-      const x = msg(c, `StateBatch.counters[${i}]`);
-      const name = str(x['name'], `StateBatch.counters[${i}].name`);
-      if (Object.hasOwn(counters, name)) throw bad('StateBatch.counters', `counter '${name}' appears twice`);
-      counters[name] = { packets: wireToBigint(x['packets'], `counter '${name}' packets`), bytes: wireToBigint(x['bytes'], `counter '${name}' bytes`) };
-    }
-  }
+  const counters = m['hasCounters'] === true ? countersFromWire(m['counters'], 'StateBatch.counters') : undefined;
   return {
     migrationId: str(m['migrationId'], 'StateBatch.migration_id'),
     round: uint(m['round'], 'StateBatch.round'),
@@ -282,6 +290,7 @@ export function transferFromWire(m: WireMessage): { readonly request: TransferRe
 /** A TransferProgress message. */
 export const progressToWire = (p: TransferProgress): WireMessage => ({
   round: p.round, coversFrom: bigintToWire(p.coversSeq.from, 'coversSeq.from'), coversTo: bigintToWire(p.coversSeq.to, 'coversSeq.to'), slots: p.slots, final: p.final, merged: p.merged,
+  ...(p.tableEntries !== undefined ? { tableEntries: p.tableEntries, hasTableEntries: true } : {}),
 });
 
 /** A TransferProgress from its message. */
@@ -290,5 +299,5 @@ export function progressFromWire(v: unknown): TransferProgress {
   const from = wireToBigint(m['coversFrom'], 'TransferProgress.covers_from');
   const to = wireToBigint(m['coversTo'], 'TransferProgress.covers_to');
   if (to < from) throw bad('TransferProgress', `covers_to ${to} is before covers_from ${from}`);
-  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged') };
+  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged'), ...(m['hasTableEntries'] === true ? { tableEntries: uint(m['tableEntries'], 'TransferProgress.table_entries') } : {}) };
 }

@@ -18,7 +18,7 @@ import type { TransferProgress, TransferRequest } from '../device-api/peer-trans
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket } from '../security/migration-ticket.js';
-import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, deleteResultFromWire, importResultFromWire, progressFromWire, refToWire, ticketToWire, transferToWire } from './codec.js';
+import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, countersToWire, deleteResultFromWire, importResultFromWire, progressFromWire, refToWire, ticketToWire, transferToWire } from './codec.js';
 import type { TransferTarget } from './codec.js';
 import { statusToFailure } from './status.js';
 import { diagnoseTls } from './tls-diagnosis.js';
@@ -259,8 +259,8 @@ class RemoteDevice implements RemoteDeviceApi {
     return batchFromWire(await this.scopedCall('FinalDelta', m, { sinceSeq: bigintToWire(sinceSeq, 'sinceSeq') }));
   }
 
-  async activate(m: MigrationRef): Promise<void> {
-    await this.scopedCall('Activate', m);
+  async activate(m: MigrationRef, carried?: Readonly<Record<string, { readonly packets: bigint; readonly bytes: bigint }>>): Promise<void> {
+    await this.scopedCall('Activate', m, carried && Object.keys(carried).length > 0 ? { carriedCounters: countersToWire(carried) } : {});
   }
 
   async deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {

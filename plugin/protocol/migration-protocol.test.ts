@@ -29,9 +29,10 @@ const CAPS: DeviceCapabilities = {
 const REF: MigrationRef = { migrationId: 'm1', vm: 'vm-7' };
 
 /** A device API that records what reached it. */
-function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<StateBatch>()): DeviceApi & { readonly calls: string[]; imported: StateBatch[] } {
+function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<StateBatch>()): DeviceApi & { readonly calls: string[]; imported: StateBatch[]; carried: unknown[] } {
   const calls: string[] = [];
   const imported: StateBatch[] = [];
+  const carried: unknown[] = [];
   const rec = <T>(name: string, v: T) => async () => {
     calls.push(name);
     return v;
@@ -39,6 +40,7 @@ function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<S
   return {
     calls,
     imported,
+    carried,
     capabilities: rec('capabilities', CAPS),
     prepare: rec('prepare', undefined),
     exportSnapshot: rec('exportSnapshot', { migrationId: 'm1', round: 0, slots: [{ fields: { k: 1n, big: (1n << 90n) + 1n } }], removed: [], coversSeq: { from: 0n, to: 0n }, clock: 5n }),
@@ -58,7 +60,10 @@ function recordingApi(deltas: () => Observable<StateBatch> = () => new Subject<S
       calls.push(`finalDelta:${since}`);
       return { migrationId: 'm1', round: 99, slots: [], removed: [], coversSeq: { from: since, to: since + 1n }, counters: { c: { packets: 1n, bytes: (1n << 63n) + 5n } } };
     },
-    activate: rec('activate', undefined),
+    activate: async (_m, c) => {
+      calls.push('activate');
+      carried.push(c);
+    },
     deleteAtSource: rec('deleteAtSource', { deleted: 3, skipped: 1 }),
     abort: rec('abort', undefined),
     committed: rec('committed', undefined),
@@ -119,6 +124,9 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     expect(await c.importStaged(REF, batch)).toEqual({ installed: 1, alreadyPresent: 0 });
     expect(api.imported).toEqual([batch]);
     await c.activate(REF);
+    // A recovery's activation carries the journalled counter values; an ordinary one carries none.
+    await c.activate(REF, { vm_tx: { packets: (1n << 63n) + 1n, bytes: 2n } });
+    expect(api.carried).toEqual([undefined, { vm_tx: { packets: (1n << 63n) + 1n, bytes: 2n } }]);
     // Source-role calls need a ticket naming this device a source.
     const srcTicket = ticket({ sources: ['dst'], destinations: ['other'] });
     const asSource = connect(s.address, { ticket: () => srcTicket });
@@ -136,7 +144,7 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     const asDestination = connect(s.address, { ticket: () => t3 });
     await asDestination.committed(m3);
     await expect(asDestination.abort(m3)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /has ended on this device/ });
-    expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource', 'committed']);
+    expect(api.calls).toEqual(['capabilities', 'prepare', 'importStaged', 'activate', 'activate', 'exportSnapshot', 'freeze', `finalDelta:${(1n << 62n) + 9n}`, 'deleteAtSource', 'committed']);
   });
 
   it('migration protocol — PauseDelta reaches a device that takes changes ahead; a device without it answers an empty batch; a peer that predates it (UNIMPLEMENTED) gives an empty batch', async () => {

@@ -23,7 +23,7 @@ import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket, TicketVerifier } from '../security/migration-ticket.js';
 import { trustedCaller } from './caller-identity.js';
-import { batchFromWire, batchToWire, capabilitiesToWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
+import { batchFromWire, batchToWire, capabilitiesToWire, countersFromWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
 import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { failureToStatus } from './status.js';
@@ -309,7 +309,10 @@ class Handlers {
         return batchToWire(b);
       }),
       FinalDelta: this.unary('FinalDelta', async (r, ref) => batchToWire(await api.finalDelta(ref, wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq')))),
-      Activate: this.unary('Activate', (_r, ref) => ack(api.activate(ref))),
+      Activate: this.unary('Activate', (r, ref) => {
+        const carried = countersFromWire(r['carriedCounters'] ?? [], 'MigrationCall.carried_counters');
+        return ack(Object.keys(carried).length > 0 ? api.activate(ref, carried) : api.activate(ref));
+      }),
       DeleteAtSource: this.unary('DeleteAtSource', async (r, ref) => {
         const out = await api.deleteAtSource(ref, r['graceMs'] as number);
         // The migration ended here: its ticket is used up.

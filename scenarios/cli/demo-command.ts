@@ -52,7 +52,7 @@ export function renderLiveDemoReport(r: LiveDemoReport): string {
     '',
     `VM flows           : ${r.flows} (${r.tcpFlows} TCP, ${r.udpFlows} UDP), ${r.packetsSent} packets through PacketOut; ${r.openAtPause} open when the VM paused`,
     `pre-copy           : snapshot ${snapshot ?? 0} slots, then ${r.rounds} delta rounds (${deltas.filter((n) => n > 0).length} with changes: ${deltas.reduce((a, b) => a + b, 0)} slots)`,
-    `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms, final delta ${r.finalDeltaSlots} slots${proofText(r.finalDeltaProofs)}`} (freeze, final delta, completeness proof, activation)`,
+    `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms, final delta ${r.finalDeltaSlots} slots${proofText(r.finalDeltaProofs, r.finalDeltaSlots)}`} (freeze, final delta, completeness proof, activation)`,
     `state moved        : ${r.flowsMigrated} of ${r.flowsAtFreeze} tracked flows, ${r.pinholesMigrated} pinholes; source cleaned: ${r.sourceCleaned} slots`,
     `counters           : ${r.countersConserved ? 'conserved' : 'NOT conserved'}`,
     ...r.counterDetail.map((d) => `  ${d}`),

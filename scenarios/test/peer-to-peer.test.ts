@@ -19,14 +19,15 @@ import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { makeDomainFiles, siteYaml, writeDaemonConfig } from '../domain-files.js';
 import type { DomainFiles } from '../domain-files.js';
-import { P4INFO_PATH, UPLINK } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
+import { P4INFO_PATH, UPLINK, eventually } from '../edge-rig.js';
+import { DST_ID, SRC_ID, establish, returnSegment, udpIn, udpOut } from '../migration-fixture.js';
 import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
 import type { RunningDaemon } from '../plugin-daemons.js';
 
 /** host-a served by two edges: the fabric's hash over the 5-tuple picks each flow's. */
 const ECMP_HOST_A = 'hosts:\n  host-a: { placement: ecmp }\nplacement:\n  ecmp: { kind: hash, algorithm: crc32, fields: [vm_addr, remote_addr, vm_port, remote_port, protocol], devices: [edge-a, edge-c] }\n';
 const PORTS = Array.from({ length: 14 }, (_, i) => 35_000 + i);
+const UDP = [5300, 5301];
 
 describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer — between two plugin daemons (needs openssl)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carryover-p2p-'));
@@ -90,9 +91,14 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     const logs: Record<string, unknown>[] = [];
     const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug' }), 120_000, logs);
     daemons.push(dstDaemon);
+    // Two UDP flows out of the VM: the source's plugin learns a pinhole for each (their replies pass).
+    for (const p of UDP) expect(src.dataplane.inject(1, udpOut(p)).kind).toBe('forward');
+    expect(await eventually(() => UDP.every((p) => src.dataplane.inject(UPLINK, udpIn(p)).kind === 'forward'), 10_000)).toBe(true);
     const r = await migrate(dstDaemon, 'm-p2p');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
-    expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length });
+    // The pinholes went peer to peer too, and are counted once each (the snapshot and the final batch both list them).
+    expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length, tableEntries: UDP.length });
+    for (const p of UDP) expect(dst.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('forward');
     const calls = logs.filter((l) => l['msg'] === 'migration call');
     const imports = calls.filter((l) => l['method'] === 'ImportStaged');
     expect(imports.length).toBeGreaterThan(0);

@@ -6,6 +6,7 @@
  * rolls back both, its reason recorded at dc-b; a peer controller with a certificate from
  * another CA — or from the right CA under another identity — is refused before anything moves.
  */
+import { createLogger } from 'p4runtime-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryJournal, joinPeerDomain, parseInventory, planToPeer } from '../../controller/index.js';
 import type { InventoryFederation, InventoryPeer } from '../../controller/index.js';
@@ -70,11 +71,13 @@ const PORTS = Array.from({ length: 12 }, (_, i) => 33_000 + i);
 
 describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs openssl)', () => {
   let site: TwoDomains;
+  const logs: Record<string, unknown>[] = [];
   const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, claim: () => undefined };
   beforeAll(async () => {
     site = await startTwoDomains({
       wrapDestination: (api) => failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate),
       wrapSource: (api) => failing(api, 'freeze', 'NOT_PRIMARY', () => inject.sourceFreeze),
+      logger: createLogger({ level: 'info', sink: (r) => logs.push({ ...r }) }),
     });
     for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
     expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
@@ -105,6 +108,31 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     expect(site.server.calls().at(-1)).toMatchObject({ method: 'Propose', peer: undefined, ok: false });
     untouched();
   });
+
+  it('two domains — a ticket signed with a key dc-b does not know for dc-a is refused at Agree: dc-b logs a refusal, not a failed rollback, and calls no device to undo what it never staged', async () => {
+    const stranger = makeDomainFiles(site.pki, site.dir, 'dc-y');
+    const aborts: unknown[] = [];
+    const abort = site.dstApi.abort.bind(site.dstApi);
+    site.dstApi.abort = (ref) => {
+      aborts.push(ref);
+      return abort(ref);
+    };
+    logs.length = 0;
+    try {
+      const out = await site.migrate('m-wrong-key', { signingKey: stranger.signingKey }).catch((e: unknown) => e);
+      expect(String((out as { run?: { aborted?: { detail?: string } } }).run?.aborted?.detail ?? (out as Error).message)).toMatch(/the ticket of dc-a is refused/);
+      await eventually(async () => site.server.migrations().length === 0);
+      const mine = logs.filter((r) => r['migration'] === 'm-wrong-key' || r['migrationId'] === 'm-wrong-key');
+      expect(mine.map((r) => r['msg'])).not.toContain('rollback failed at a device');
+      expect(mine.filter((r) => r['level'] === 'error')).toEqual([]);
+      expect(mine).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'cross-domain migration refused: nothing was staged here', reason: 'PEER_REJECTED', detail: expect.stringMatching(/the ticket of dc-a is refused/) as unknown }));
+      expect(aborts).toEqual([]);
+      expect(await site.journalB.load('m-wrong-key')).toEqual([]);
+      untouched();
+    } finally {
+      site.dstApi.abort = abort;
+    }
+  }, 60_000);
 
   it('two domains — a failure at dc-b (activation inside the pause) rolls back both: dc-a reports dc-b\'s reason, dc-b recorded it', async () => {
     inject.destinationActivate = true;
