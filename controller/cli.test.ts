@@ -71,4 +71,16 @@ describe('carryover migrate — command line', () => {
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(/VM 'vm-7' runs on 'host-a', not 'host-b'/);
   });
+
+  it('migrate — with --json a refused request (exit 2) still prints one object on stdout, naming the reason', async () => {
+    const bad = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--pause-deadline-ms', '0', '--json']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toHaveLength(1);
+    expect(JSON.parse(bad.out[0] as string)).toMatchObject({ outcome: 'refused', reason: 'BAD_CONFIG', plan: null, detail: expect.stringMatching(/^--pause-deadline-ms 0: expected an integer/) as unknown });
+    const wrongHost = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a', '--json']);
+    expect(wrongHost.code).toBe(2);
+    expect(JSON.parse(wrongHost.out[0] as string)).toMatchObject({ outcome: 'refused', detail: expect.stringMatching(/VM 'vm-7' runs on 'host-a', not 'host-b'/) as unknown });
+    // Without --json, nothing on stdout.
+    expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-b', '--to', 'host-a'])).out).toEqual([]);
+  });
 });

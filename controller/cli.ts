@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
+import type { ControllerErrorCode } from './errors.js';
 import { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execute-migration.js';
 import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
@@ -108,35 +109,36 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     io.stdout(HELP);
     return 0;
   }
+  // --json promises one object on stdout: a refused request says so there too (exit 2).
+  const planned: { plan?: MigrationPlan } = {};
+  const refuse = (message: string, reason: ControllerErrorCode = 'BAD_CONFIG'): number => {
+    io.stderr(message);
+    if (v['json']) io.stdout(JSON.stringify({ migrationId: v['migration-id'] ?? null, plan: planned.plan ? planJson(planned.plan) : null, outcome: 'refused', reason, detail: message.replace(/^carryover migrate: /, '').split('\n\n')[0] }));
+    return 2;
+  };
   const missing = ['config', 'vm', 'from', 'to'].filter((k) => typeof v[k] !== 'string');
   if (missing.length > 0) {
-    io.stderr(`carryover migrate: missing ${missing.map((k) => `--${k}`).join(', ')}\n\n${HELP}`);
-    return 2;
+    return refuse(`carryover migrate: missing ${missing.map((k) => `--${k}`).join(', ')}\n\n${HELP}`);
   }
   const triggerArg = typeof v['trigger'] === 'string' ? v['trigger'] : 'manual';
   if (triggerArg !== 'manual' && !/^qemu:.+/.test(triggerArg)) {
-    io.stderr(`carryover migrate: --trigger ${triggerArg}: expected manual or qemu:/path/to/qmp.sock`);
-    return 2;
+    return refuse(`carryover migrate: --trigger ${triggerArg}: expected manual or qemu:/path/to/qmp.sock`);
   }
   const deadlineArg = v['pause-deadline-ms'];
   const pauseDeadlineMs = deadlineArg === undefined ? 50 : Number(deadlineArg);
   if (!Number.isInteger(pauseDeadlineMs) || pauseDeadlineMs < 1 || pauseDeadlineMs > 600_000) {
-    io.stderr(`carryover migrate: --pause-deadline-ms ${String(deadlineArg)}: expected an integer 1..600000 (milliseconds)`);
-    return 2;
+    return refuse(`carryover migrate: --pause-deadline-ms ${String(deadlineArg)}: expected an integer 1..600000 (milliseconds)`);
   }
   const onDeadline = v['on-deadline'] ?? 'abort';
   if (onDeadline !== 'abort' && onDeadline !== 'continue') {
-    io.stderr(`carryover migrate: --on-deadline ${String(onDeadline)}: expected abort or continue`);
-    return 2;
+    return refuse(`carryover migrate: --on-deadline ${String(onDeadline)}: expected abort or continue`);
   }
   const transferArg = v['transfer'] ?? 'controller';
   if (transferArg !== 'controller' && transferArg !== 'peer-to-peer') {
-    io.stderr(`carryover migrate: --transfer ${String(transferArg)}: expected controller or peer-to-peer`);
-    return 2;
+    return refuse(`carryover migrate: --transfer ${String(transferArg)}: expected controller or peer-to-peer`);
   }
   if (triggerArg === 'manual' && (v['qemu-destination'] !== undefined || v['migrate-uri'] !== undefined)) {
-    io.stderr('carryover migrate: --qemu-destination and --migrate-uri need --trigger qemu:/path/to/qmp.sock');
-    return 2;
+    return refuse('carryover migrate: --qemu-destination and --migrate-uri need --trigger qemu:/path/to/qmp.sock');
   }
   const trigger: MigrateTrigger =
     triggerArg === 'manual'
@@ -150,8 +152,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   for (const [flag, addr] of [['--trigger qemu:', trigger.kind === 'qemu' ? trigger.source : undefined], ['--qemu-destination ', trigger.kind === 'qemu' ? trigger.destination : undefined]] as const) {
     const problem = addr === undefined ? undefined : qmpSocketProblem(addr);
     if (problem !== undefined) {
-      io.stderr(`carryover migrate: ${flag}${String(addr)}: ${problem}`);
-      return 2;
+      return refuse(`carryover migrate: ${flag}${String(addr)}: ${problem}`);
     }
   }
   let plan: MigrationPlan;
@@ -162,26 +163,23 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     plan = typeof toDomain === 'string' ? planToPeer(inv, v['vm'] as string, v['from'] as string, toDomain, v['to'] as string) : planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
-    io.stderr(`carryover migrate: ${err.message}`);
-    return 2;
+    return refuse(`carryover migrate: ${err.message}`, err.code);
   }
+  planned.plan = plan;
   // Peer to peer: the sources must reach the destinations the way the controller does.
   const devices = [...plan.sources, ...plan.destinations];
   if (transferArg === 'peer-to-peer' && !plan.toDomain && devices.some((d) => d.plugin) && devices.some((d) => !d.plugin)) {
-    io.stderr(`carryover migrate: --transfer peer-to-peer needs every device reached the same way: ${devices.filter((d) => d.plugin).map((d) => d.name).join(', ')} through plugin daemons, ${devices.filter((d) => !d.plugin).map((d) => d.name).join(', ')} in process; give them all a plugin daemon, or use --transfer controller`);
-    return 2;
+    return refuse(`carryover migrate: --transfer peer-to-peer needs every device reached the same way: ${devices.filter((d) => d.plugin).map((d) => d.name).join(', ')} through plugin daemons, ${devices.filter((d) => !d.plugin).map((d) => d.name).join(', ')} in process; give them all a plugin daemon, or use --transfer controller`);
   }
   // A migration of the VM running now (another carryover process) is not one left in flight.
   const held = readClaim(inv.journal, plan.vm.name);
   if (held && held.live !== false) {
-    io.stderr(`carryover migrate: ${describeClaim(plan.vm.name, held)}`);
-    return 2;
+    return refuse(`carryover migrate: ${describeClaim(plan.vm.name, held)}`, 'VM_BUSY');
   }
   // A migration left in flight refuses the plan as it would the run.
   const left = await unfinishedOf(inv, plan.vm.name);
   if (left.refuse !== undefined) {
-    io.stderr(`carryover migrate: ${left.refuse}`);
-    return 2;
+    return refuse(`carryover migrate: ${left.refuse}`, 'VM_BUSY');
   }
   if (v['plan']) {
     if (v['json']) io.stdout(JSON.stringify(planJson(plan)));
@@ -360,8 +358,8 @@ function qemuDowntime(q: NonNullable<MigrationOutcome['qemu']>): string {
 }
 
 /**
- * The report's first words. They follow where the VM ended: "the source stays authoritative"
- * only when QEMU did not complete (a rollback with the VM at the destination says that instead).
+ * The report's first words. They follow where the VM ended: "every device as before" only when
+ * QEMU did not complete (a rollback with the VM at the destination says that instead).
  */
 function headline(outcome: MigrationOutcome): string {
   const r = outcome.run;
@@ -369,7 +367,7 @@ function headline(outcome: MigrationOutcome): string {
   if (!r.aborted) return 'COMMITTED';
   if (r.aborted.undoFailed?.length) return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')}: run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again`;
   if (outcome.qemu?.outcome === 'completed') return `ABORTED (${r.aborted.reason}) — rolled back although QEMU completed: the VM runs at the destination without its network state`;
-  return `ABORTED (${r.aborted.reason}) — rolled back, the source stays authoritative`;
+  return `ABORTED (${r.aborted.reason}) — rolled back: every device as before the migration, the VM's state where it was`;
 }
 
 /** The `--json` report of `carryover migrate`. */

@@ -366,7 +366,7 @@ vms:
       await writeFile(join(dir, 'site.yaml'), site().replace(dst.address, bare.address));
       const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-bad']);
       expect(r.code).toBe(1);
-      expect(r.out[0]).toMatch(/^migration m-bad: ABORTED \([A-Z_]+\) — rolled back, the source stays authoritative/);
+      expect(r.out[0]).toMatch(/^migration m-bad: ABORTED \([A-Z_]+\) — rolled back: every device as before the migration, the VM's state where it was/);
       expect(r.out.join('\n')).toMatch(/reason: [A-Z_]+: .*edge-b.*10\.0\.0\.5/);
       expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(PORTS.length);
       // Unfrozen and still tracking: the next segment of each flow passes the source.

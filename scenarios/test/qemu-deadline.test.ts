@@ -157,7 +157,7 @@ describe.skipIf(QEMU_SKIP_REASON !== undefined)(`QEMU with a slow sync ${QEMU_SK
     const text = lines.join('\n');
     expect(outcome.run.aborted?.reason).toBe('PAUSE_DEADLINE_MISSED');
     expect(outcome.qemu?.outcome).toBe('cancelled');
-    expect(text).toMatch(/ABORTED \(PAUSE_DEADLINE_MISSED\) — rolled back, the source stays authoritative/);
+    expect(text).toMatch(/ABORTED \(PAUSE_DEADLINE_MISSED\) — rolled back: every device as before the migration, the VM's state where it was/);
     expect(text).toMatch(/QEMU: migration cancelled — the VM runs at the source/);
     // A cancelled migration has no downtime of QEMU's to report: said so, not "? ms".
     expect(text).toMatch(/QEMU downtime: none reported \(QEMU's migration cancelled; the VM ran on at the source/);
