@@ -127,7 +127,9 @@ export async function runPluginCommand(
   io.stdout(`carryover plugin: running against ${config.options.address} (device ${String(config.options.deviceId)}), register access ${h.registerAccess?.backend ?? "unknown"} (${h.registerAccess?.reason ?? ""}); stop with SIGINT/SIGTERM`);
   const report = (): void => {
     const now = plugin.health();
-    const fields = { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors };
+    // With the migration protocol: the slot index (a gap means the next snapshot scans the whole group) and the migrations held.
+    const migration = service ? { slotIndex: service.api.slotIndex(), migrations: service.api.held() } : {};
+    const fields = { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors, ...migration };
     // Anything but running is the operator's business: said at warn, with why.
     if (now.state === 'running') logger.info('health', fields);
     else logger.warn('health', { ...fields, reason: now.reason });

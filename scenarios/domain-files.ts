@@ -98,6 +98,8 @@ export interface DaemonConfig {
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
   readonly logLevel?: 'debug' | 'info' | 'warn';
+  /** How often the daemon logs its health (ms; the daemon's default when absent). */
+  readonly healthIntervalMs?: number;
   /** P4Runtime to the switch over TLS: the switch's CA, and a client certificate when it asks for one (paths). */
   readonly switchTls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
@@ -117,6 +119,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
     ...(c.switchTls ? [`tls: ${yamlFlowMap(c.switchTls)}`] : []),
     `p4info: ${JSON.stringify(c.p4info)}`,
     `logLevel: ${c.logLevel ?? 'warn'}`,
+    ...(c.healthIntervalMs !== undefined ? [`healthIntervalMs: ${c.healthIntervalMs}`] : []),
     'migration:',
     '  listen: 127.0.0.1:0',
     `  device: ${c.device}`,

@@ -89,7 +89,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
 
   it('p2p — the source plugin sends straight to a destination that trusts it: exit 0, every import came from edge-a, the flows pass at edge-b', async () => {
     const logs: Record<string, unknown>[] = [];
-    const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug' }), 120_000, logs);
+    const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug', healthIntervalMs: 100 }), 120_000, logs);
     daemons.push(dstDaemon);
     // Two UDP flows out of the VM: the source's plugin learns a pinhole for each (their replies pass).
     for (const p of UDP) expect(src.dataplane.inject(1, udpOut(p)).kind).toBe('forward');
@@ -104,6 +104,13 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     expect(imports.length).toBeGreaterThan(0);
     expect(new Set(imports.map((l) => l['caller']))).toEqual(new Set(['edge-a']));
     expect(calls.filter((l) => l['method'] === 'Activate').map((l) => l['caller'])).toEqual([files.controllerName]);
+    // Told of the commit, the destination keeps no record of the migration (its health line says so).
+    expect(calls.filter((l) => l['method'] === 'Committed').map((l) => l['caller'])).toEqual([files.controllerName]);
+    const lastHealth = (): Record<string, unknown> | undefined => logs.filter((l) => l['msg'] === 'health').at(-1);
+    const since = logs.length;
+    // A health line logged after the migration ended.
+    expect(await eventually(() => logs.slice(since).some((l) => l['msg'] === 'health'), 5_000)).toBe(true);
+    expect(lastHealth()).toMatchObject({ migrations: { migrations: 0, activated: 0 }, slotIndex: { gap: undefined } });
     // At debug, each call answered is logged once with how long the device took to serve it.
     const served = logs.filter((l) => l['msg'] === 'migration call served');
     expect(served.filter((l) => l['method'] === 'Activate')).toEqual([expect.objectContaining({ migrationId: 'm-p2p', ms: expect.any(Number) })]);
