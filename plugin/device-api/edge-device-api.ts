@@ -304,9 +304,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       this.migrations.delete(m.migrationId);
       this.activated.set(m.migrationId, x);
       this.sessions.close(m.migrationId);
-      // No call tells a destination that the commit came: the oldest records go (an abort of one
-      // then undoes from the VM's control entry, as after a restart), else a daemon grows by
-      // every migration it received (field walkthrough 4: 1.8 MB each at 2,500 slots).
+      // A controller that does not say the commit came (committed(), from before that call): the
+      // oldest records go, else a daemon grows by every migration it received (field walkthrough
+      // 4: 1.8 MB each at 2,500 slots).
       for (const id of this.activated.keys()) {
         if (this.activated.size <= this.o.activatedKept) break;
         this.activated.delete(id);
