@@ -202,6 +202,27 @@ export class PinholeLearner {
     return { installed, alreadyPresent, expired };
   }
 
+  /**
+   * Moves the carried deadline of entries imported earlier to what a newer export says they have
+   * left (`ageMs` ago): the source's traffic after the snapshot refreshed them there, and the
+   * snapshot's deadline would end a pinhole in use right after activation. The time of import
+   * stays (the "hit here since" check counts from the insert). Returns how many were renewed.
+   */
+  renewLifetimes(vmId: number, entries: readonly PinholeExport[], options: { readonly ageMs: number }): number {
+    const { table, clock } = this.input;
+    const now = clock.now();
+    let renewed = 0;
+    for (const e of entries) {
+      const key = this.keyOf({ ...e.match, [table.vmKeyField]: BigInt(vmId) });
+      const d = this.deadlines.get(key);
+      if (!d) continue;
+      this.deadlines.set(key, { ...d, deadlineMs: now + Number(e.remainingNs / 1_000_000n) - options.ageMs });
+      renewed++;
+    }
+    if (renewed > 0) this.armDeadlines();
+    return renewed;
+  }
+
   /** Deletes imported entries of normal-phase VMs whose carried lifetime ended without a hit since import. */
   private async enforceDeadlines(): Promise<void> {
     const { sw, table, clock } = this.input;

@@ -68,6 +68,8 @@ export async function importTableEntries(plugin: EdgePlugin, vmId: number, sourc
       return had !== undefined && e.counter !== undefined && !sameCounter(had.counter, e.counter);
     });
     const r = await l.importEntries(vmId, fresh, { ageMs: 0 });
+    // Entries here already take the newer lifetime: hit at the source since the last list, they live on.
+    l.renewLifetimes(vmId, mine.filter((e) => imported.has(entryKey(plugin, e))), { ageMs: 0 });
     installed += r.installed;
     alreadyPresent += r.alreadyPresent + (mine.length - fresh.length);
     const vmKey = plugin.contract.tables.find((t) => t.table === l.table)?.vmKeyField ?? '';

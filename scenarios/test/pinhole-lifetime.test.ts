@@ -3,10 +3,13 @@
  * frozen or staged VM's pinholes are not deleted on idle timeout (they see no traffic by design),
  * and a pinhole carries its remaining lifetime — exported with it at the source, imported with a
  * deadline at the destination, deleted there when the deadline passes without traffic, kept as
- * an ordinary entry once traffic refreshes it.
+ * an ordinary entry once traffic refreshes it; a pinhole the source's traffic refreshed after the
+ * snapshot lives by what the final list says, not by the snapshot's reading.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PinholeLearner } from '../../plugin/index.js';
+import { exportTableEntries, importTableEntries } from '../../plugin/device-api/table-entry-transfer.js';
+import type { ImportedEntries } from '../../plugin/device-api/table-entry-transfer.js';
 import type { Clock } from 'p4runtime-ts';
 import { VirtualScheduler } from '../../sim/index.js';
 import type { TimerHandle } from '../../sim/index.js';
@@ -96,5 +99,54 @@ describe.each(['full', 'bmv2'] as const)('pinhole lifetimes across a migration (
     await dst.plugin.settled();
     expect(entries(dst)).toEqual([5002]);
     expect(learner(dst).stats().lifetimeEnded).toBe(ended + 1);
+  }, 60_000);
+
+  it('pinhole lifetime — refreshed at the source after the snapshot, it lives by the final list\'s lifetime (the snapshot\'s ≈2 s would have ended it at activation)', async () => {
+    const port = (e: { match: Readonly<Record<string, bigint>> }): bigint | undefined => e.match['vm_port'];
+    const both = (ms: number): void => {
+      srcClock.advance(ms);
+      dstClock.advance(ms);
+    };
+    // Source: VM 7's query learns pinhole 5011, then 8 s without traffic: the snapshot reads ≈2 s left.
+    expect(src.sim.dataplane.inject(1, buildUdpFrame({ src: VM, dst: DNS, srcPort: 5011, dstPort: 53, payload: 40 })).kind).toBe('forward');
+    srcClock.advance(400);
+    expect(await eventually(() => entries(src).includes(5011))).toBe(true);
+    srcClock.advance(8_000);
+    const snapshot = (await exportTableEntries(src.plugin, 7)).filter((e) => port(e) === 5011n);
+    expect(Number(snapshot[0]?.remainingNs ?? 0n) / 1e9).toBeLessThanOrEqual(2);
+
+    // Destination: staged, the snapshot's list imported (the engine's path).
+    await control(dst, 1, 0);
+    learner(dst).setPhase(7, 'staged');
+    const imported: ImportedEntries = new Map();
+    await importTableEntries(dst.plugin, 7, 'src', snapshot, imported);
+    expect(entries(dst)).toContain(5011);
+
+    // Pre-copy runs on: a reply passes the pinhole at the source 1.5 s later, then 1.5 s more.
+    both(1_500);
+    expect(src.sim.dataplane.inject(UPLINK, buildUdpFrame({ src: DNS, dst: VM, srcPort: 53, dstPort: 5011, payload: 60 })).kind).toBe('forward');
+    both(1_500);
+    // The freeze: the final list says ≈8.5 s left.
+    const final = (await exportTableEntries(src.plugin, 7, snapshot)).filter((e) => port(e) === 5011n);
+    expect(Number(final[0]?.remainingNs ?? 0n) / 1e9).toBeGreaterThan(8);
+    await importTableEntries(dst.plugin, 7, 'src', final, imported);
+
+    // Activation, 3 s after the snapshot's import: the pinhole stays.
+    const ended = learner(dst).stats().lifetimeEnded;
+    await control(dst, 0, 1);
+    learner(dst).setPhase(7, 'normal');
+    dstClock.advance(1_000);
+    await dst.plugin.settled();
+    await learner(dst).idle();
+    expect(entries(dst)).toContain(5011);
+    expect(learner(dst).stats().lifetimeEnded).toBe(ended);
+
+    // Without traffic at the destination it goes when the final list's lifetime ends (on BMv2,
+    // whose reading stops at the timeout, by the idle notice that follows).
+    dstClock.advance(8_500);
+    await dst.plugin.settled();
+    if (profile === 'full') expect(await eventually(() => !entries(dst).includes(5011) && learner(dst).stats().lifetimeEnded === ended + 1)).toBe(true);
+    dstClock.advance(3_000);
+    expect(await eventually(() => !entries(dst).includes(5011))).toBe(true);
   }, 60_000);
 });
