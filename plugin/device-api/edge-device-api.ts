@@ -93,7 +93,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     // A flow opened just before its VM's tracking began is told of only by a new-flow digest,
     // which may come after the snapshot read the index: the next round reads it (Migration.late).
     this.lateWatch = this.index.onNewFlow((slot, vmId) => {
-      for (const x of this.migrations.values()) if (x.vmId === vmId && !x.exported.has(slot)) x.late.add(slot);
+      for (const [id, x] of this.migrations) {
+        if (x.vmId !== vmId || !x.snapshotRead || x.exported.has(slot) || x.late.has(slot)) continue;
+        x.late.add(slot);
+        plugin.options.logger.info('a flow opened before its VM\'s tracking began was told of late: the next round reads it', { device: this.name, migrationId: id, slot, msSinceTracking: Math.round(this.clock.now() - x.trackedAt) });
+      }
     });
     this.side = { plugin, name: this.name, index: this.index, atomic: () => this.atomic };
     // A switch restart closes the stream and loses every register and entry: a migration that
@@ -215,6 +219,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name}: VM ${m.vm} (id ${x.vmId} here) does not run on this switch: its migration control entry marks it not active, as a migration away from it leaves it. Is the inventory's host for the VM out of date? Correct --from, or the VM's host in the inventory`);
       }
       await settleNewFlows(this.source(), x, this.clock, this.o.newFlowDigestDelayMs);
+      x.snapshotRead = true;
       const read = await vmSlots(this.source(), x);
       const b = await sourceBatch(this.source(), m, x, 0, read, [], { from: x.startSeq, to: x.startSeq });
       const tableEntries = await exportTableEntries(this.plugin, x.vmId);

@@ -71,6 +71,8 @@ export interface Migration {
    * round, or the final delta, reads them.
    */
   readonly late: Set<number>;
+  /** Source: the snapshot has read the index (before it, a flow told of is in the index the snapshot reads, not late). */
+  snapshotRead: boolean;
   /** Source: the late slots the delta round under way took (put back when nobody takes its batch). */
   lateInRound: readonly number[];
   /** Source: when tracking began (the plugin's clock, ms): the snapshot waits out new-flow digests still on their way from before it. */
@@ -122,7 +124,7 @@ export function newMigration(s: MigrationStart): Migration {
   return {
     vmId: s.vmId, tracker: s.tracker, prior: s.prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
     numbered: s.numbered, digestSub: s.numbered ? s.digestSub : undefined, boundaries: new Map([[t.start, s.numbered?.unwrap(t.changes ?? 0n)]]),
-    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), lateInRound: [], trackedAt: s.trackedAt,
+    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), snapshotRead: false, lateInRound: [], trackedAt: s.trackedAt,
     ended: new Subject(), lock: Promise.resolve(),
   };
 }

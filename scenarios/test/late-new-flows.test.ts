@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
+import { createLogger } from 'p4runtime-ts';
 import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
 import type { MigrationJournal } from '../../controller/index.js';
 
@@ -27,6 +28,7 @@ describe('late new flows — a flow opened just before tracking began reaches th
   let src: EdgeRig | undefined;
   let dst: EdgeRig | undefined;
   const apis: EdgeDeviceApi[] = [];
+  let logs: Record<string, unknown>[] = [];
   afterEach(async () => {
     for (const a of apis.splice(0)) a.stop();
     await src?.stop();
@@ -36,7 +38,9 @@ describe('late new flows — a flow opened just before tracking began reaches th
 
   /** Both switches (`bmv2` profile: digests as late as BMv2's), the index reconciled, OLD flows heard of. */
   async function start(srcOptions: EdgeDeviceApiOptions): Promise<{ s: EdgeRig; d: EdgeRig; srcApi: EdgeDeviceApi; dstApi: EdgeDeviceApi }> {
-    const s = (src = await startEdgeRig({ profile: 'bmv2', topology: false, variant: SMALL }));
+    logs = [];
+    const logger = createLogger({ level: 'info', sink: (r) => logs.push({ ...r }) });
+    const s = (src = await startEdgeRig({ profile: 'bmv2', topology: false, variant: SMALL, plugin: { logger } }));
     const d = (dst = await startEdgeRig({ profile: 'bmv2', topology: false, variant: SMALL }));
     await topology(s.sw, SRC_ID);
     await topology(d.sw, DST_ID);
@@ -79,6 +83,7 @@ describe('late new flows — a flow opened just before tracking began reaches th
     const c = await start({});
     const rounds = await migrate(c, 'm-late-snapshot', (ev) => ev.some((e) => e.type === 'round'));
     expect(rounds.get(0)).toBe(all);
+    expect(logs.filter((r) => /told of late/.test(String(r['msg'])))).toEqual([]);
     const g = c.s.plugin.group;
     expect(vmSlots(c.d.sim, g, DST_ID).size).toBe(all);
     expect(vmSlots(c.s.sim, g, SRC_ID).size).toBe(0);
@@ -90,6 +95,10 @@ describe('late new flows — a flow opened just before tracking began reaches th
     const rounds = await migrate(c, 'm-late-round', (ev) => ev.some((e) => e.type === 'round' && e.round > 0 && e.slots > 0));
     expect(rounds.get(0)).toBe(OLD.length);
     expect([...rounds.entries()].filter(([r]) => r > 0).reduce((n, [, s]) => n + s, 0)).toBe(JUST_BEFORE.length);
+    // Each said once, with how late after tracking began.
+    const told = logs.filter((r) => /told of late: the next round reads it/.test(String(r['msg'])));
+    expect(told).toHaveLength(JUST_BEFORE.length);
+    for (const r of told) expect(r).toMatchObject({ device: 'src', migrationId: 'm-late-round', msSinceTracking: expect.any(Number) as unknown });
     const g = c.s.plugin.group;
     expect(vmSlots(c.d.sim, g, DST_ID).size).toBe(all);
     expect(vmSlots(c.s.sim, g, SRC_ID).size).toBe(0);
