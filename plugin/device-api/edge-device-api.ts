@@ -43,6 +43,7 @@ import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unr
 import { removeVmHere } from './vm-removal.js';
 import { tapNumberedDigests } from './numbered-final.js';
 import { settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
+import { watchLateFlows } from './late-flows.js';
 import { aheadBatch, finalBatch } from './source-pause-batches.js';
 import type { SourceSide } from './source-batch.js';
 import { deltaStream } from './delta-pull.js';
@@ -92,13 +93,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.restoredWatch = plugin.sessionRestored$.subscribe((e) => this.index.sessionRestored(e));
     // A flow opened just before its VM's tracking began is told of only by a new-flow digest,
     // which may come after the snapshot read the index: the next round reads it (Migration.late).
-    this.lateWatch = this.index.onNewFlow((slot, vmId) => {
-      for (const [id, x] of this.migrations) {
-        if (x.vmId !== vmId || !x.snapshotRead || x.exported.has(slot) || x.late.has(slot)) continue;
-        x.late.add(slot);
-        plugin.options.logger.info('a flow opened before its VM\'s tracking began was told of late: the next round reads it', { device: this.name, migrationId: id, slot, msSinceTracking: Math.round(this.clock.now() - x.trackedAt) });
-      }
-    });
+    this.lateWatch = watchLateFlows(this.index, this.migrations, { device: this.name, clock: this.clock, logger: plugin.options.logger });
     this.side = { plugin, name: this.name, index: this.index, atomic: () => this.atomic };
     // A switch restart closes the stream and loses every register and entry: a migration that
     // went on after it could commit without what it staged. Any session loss after prepare marks

@@ -86,19 +86,6 @@ export interface Migration {
   lost?: string;
 }
 
-/** The late slots (Migration.late) taken for a read: the set emptied. */
-export function takeLate(x: Migration): number[] {
-  if (x.late.size === 0) return [];
-  const taken = [...x.late];
-  x.late.clear();
-  return taken;
-}
-
-/** `slots` and `late` together, each slot once (`slots` itself when there is no late one). */
-export function withLate(slots: readonly number[], late: readonly number[]): readonly number[] {
-  return late.length === 0 ? slots : [...new Set([...slots, ...late])];
-}
-
 /** Runs `fn` after the migration's earlier tracker work (`lock`), whether that failed or not. */
 export function locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
   const p = x.lock.then(fn, fn);

@@ -8,7 +8,7 @@ import type { SlotGroupSpec } from '../contract/index.js';
 import { fieldValue, isOccupied, sameKeyWords, slotKey, slotKeyWords } from '../contract/index.js';
 import type { ChangedSlots, RegisterAccess, SlotRecord, VmSlotIndex } from '../state-access/index.js';
 import type { MigrationRef, SlotRecordOut, StateBatch } from './device-api.js';
-import { withLate } from './migration-record.js';
+import { withLate } from './late-flows.js';
 import type { Migration } from './migration-record.js';
 import { SlotWordsRecord } from './slot-words-record.js';
 
@@ -110,19 +110,6 @@ function sameOrder(looked: readonly number[], read: readonly SlotRecord[]): bool
   if (looked.length !== read.length) return false;
   for (let n = 0; n < looked.length; n++) if (read[n]?.index !== looked[n]) return false;
   return true;
-}
-
-/**
- * The final delta's slots when the numbered digests prove it (`proven`, their content carried) and
- * flows told of late (`late`) not among them: those read from the switch, after the proven ones.
- */
-export function provenWithLate(access: RegisterAccess, proven: readonly SlotRecord[], late: readonly number[]): { reading: readonly SlotRecord[] | Promise<readonly SlotRecord[]>; looked: readonly number[] } {
-  const looked = proven.map((r) => r.index);
-  if (late.length === 0) return { reading: proven, looked };
-  const had = new Set(looked);
-  const more = late.filter((i) => !had.has(i));
-  if (more.length === 0) return { reading: proven, looked };
-  return { reading: access.readSlots({ indices: more }).then((r) => [...proven, ...r]), looked: [...looked, ...more] };
 }
 
 /**
