@@ -4,11 +4,14 @@
  * to one remote, its slots read straight from the sim's registers, and the two-device site.
  */
 import type { P4Switch } from 'p4runtime-ts';
+import { Subject } from 'rxjs';
+import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../controller/index.js';
+import type { MigrationJournal } from '../controller/index.js';
 import { createDeviceApi } from '../plugin/index.js';
-import type { EdgeDeviceApi, EdgeDeviceApiOptions, SlotGroupSpec } from '../plugin/index.js';
+import type { DeviceApi, EdgeDeviceApi, EdgeDeviceApiOptions, SlotGroupSpec } from '../plugin/index.js';
 import type { SimProfileName, SimSwitch } from '../sim/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../sim/workload/index.js';
-import { UPLINK, newFlowDigestDelayFor, startEdgeRig } from './edge-rig.js';
+import { UPLINK, eventually, newFlowDigestDelayFor, startEdgeRig } from './edge-rig.js';
 import type { EdgeRig } from './edge-rig.js';
 
 /** The VM's address and the remote it talks to. */
@@ -115,4 +118,45 @@ export async function startMigrationPair(profile: SimProfileName, srcOptions: Ed
       await dst.stop();
     },
   };
+}
+
+/** A journal event, as the engine records it. */
+export type JournalEvent = Awaited<ReturnType<MigrationJournal['load']>>[number];
+
+/** What engineMigration runs. */
+export interface EngineMigration {
+  /** The switches' addresses, for the inventory `site()` writes (the engine itself talks to `src` and `dst`). */
+  readonly addresses: readonly [string, string];
+  /** The device APIs under the plan's names 'src' and 'dst' (swapped for the way back: each finds the VM by its address). */
+  readonly src: DeviceApi;
+  readonly dst: DeviceApi;
+  readonly migrationId: string;
+  /** Pre-copy ends once this holds of the journal (at once when absent). */
+  readonly until?: (events: readonly JournalEvent[]) => boolean;
+  readonly intervalMs?: number;
+}
+
+/**
+ * vm-7 of `site()` migrated from 'src' to 'dst' through the engine and committed; each round's
+ * slots returned (round 0: the snapshot).
+ * @throws Error when `until` does not hold within 60 s, or the pause lost state.
+ */
+export async function engineMigration(o: EngineMigration): Promise<Map<number, number>> {
+  const journal = new MemoryJournal();
+  const plan = planMigration(parseInventory(site(o.addresses[0], o.addresses[1]), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
+  const machine = await MigrationMachine.plan({ migrationId: o.migrationId, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
+  const engine = new MigrationEngine({ plan, machine, devices: new Map([['src', o.src], ['dst', o.dst]]), pauseDeadlineMs: 30_000, precopy: { intervalMs: o.intervalMs ?? 10, policy: { maxRounds: 100_000, convergedAtSlots: -1 } }, graceMs: 0 });
+  await engine.prepare();
+  const stop$ = new Subject<void>();
+  const running = engine.precopy(stop$);
+  const until = o.until;
+  if (until && !(await eventually(async () => until(await journal.load(o.migrationId)), 60_000))) throw new Error(`migration ${o.migrationId}: pre-copy's journal never met the test's condition`);
+  stop$.next();
+  await running;
+  const lost = (await engine.pauseSync()).lost;
+  if (lost !== undefined) throw new Error(`migration ${o.migrationId}: the pause lost state: ${JSON.stringify(lost)}`);
+  await engine.commit();
+  const rounds = new Map<number, number>();
+  for (const e of await journal.load(o.migrationId)) if (e.type === 'round') rounds.set(e.round, e.slots);
+  return rounds;
 }

@@ -7,11 +7,9 @@
  * that switch, and the oldest past `activatedKept`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Subject } from 'rxjs';
-import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
 import type { DeviceApi, EdgeDeviceApi } from '../../plugin/index.js';
 import { eventually } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, site, startMigrationPair, vmSlots } from '../migration-fixture.js';
+import { DST_ID, SRC_ID, engineMigration, establish, startMigrationPair, vmSlots } from '../migration-fixture.js';
 import type { MigrationPair } from '../migration-fixture.js';
 
 const PORTS = [45_000, 45_001, 45_002, 45_003];
@@ -29,19 +27,7 @@ describe('destination records — an activated migration\'s record does not outl
   /** Migrates vm-7 from the device `from` to `to` (names 'src'/'dst' of the pair) and commits; `tell`: the destination offers `committed`. */
   async function migrate(p: MigrationPair, id: string, from: 'src' | 'dst', tell = true): Promise<void> {
     const [a, b]: [EdgeDeviceApi, EdgeDeviceApi] = from === 'src' ? [p.srcApi, p.dstApi] : [p.dstApi, p.srcApi];
-    const [fromApi, toApi] = tell ? [a, b] : [untold(a), untold(b)];
-    const journal = new MemoryJournal();
-    const plan = planMigration(parseInventory(site(p.src.sim.address, p.dst.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
-    const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
-    // The plan's names, the devices swapped on the way back: each device API finds the VM by its address.
-    const engine = new MigrationEngine({ plan, machine, devices: new Map([['src', fromApi], ['dst', toApi]]), pauseDeadlineMs: 30_000, precopy: { intervalMs: 10, policy: { maxRounds: 1, convergedAtSlots: -1 } }, graceMs: 0 });
-    await engine.prepare();
-    const stop$ = new Subject<void>();
-    const running = engine.precopy(stop$);
-    stop$.next();
-    await running;
-    expect((await engine.pauseSync()).lost).toBeUndefined();
-    await engine.commit();
+    await engineMigration({ addresses: [p.src.sim.address, p.dst.sim.address], src: tell ? a : untold(a), dst: tell ? b : untold(b), migrationId: id });
   }
 
   it('destination records — the commit tells the destination, which forgets the migration\'s record', async () => {

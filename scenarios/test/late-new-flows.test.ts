@@ -7,18 +7,14 @@
  * digest later still puts its slot into the next delta round.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Subject } from 'rxjs';
 import { createLogger } from 'p4runtime-ts';
-import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
-import type { MigrationJournal } from '../../controller/index.js';
-
-type JournalEvent = Awaited<ReturnType<MigrationJournal['load']>>[number];
 import { createDeviceApi } from '../../plugin/index.js';
 import type { EdgeDeviceApi, EdgeDeviceApiOptions } from '../../plugin/index.js';
 import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
 import { eventually, startEdgeRig } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, establish, site, topology, vmSlots } from '../migration-fixture.js';
+import { DST_ID, SRC_ID, engineMigration, establish, topology, vmSlots } from '../migration-fixture.js';
+import type { JournalEvent } from '../migration-fixture.js';
 
 const SMALL = ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 });
 const OLD = Array.from({ length: 10 }, (_, i) => 44_000 + i);
@@ -57,24 +53,10 @@ describe('late new flows — a flow opened just before tracking began reaches th
 
   /** Opens JUST_BEFORE flows and at once migrates vm-7 through the engine; pre-copy runs until `until` holds of the journal. */
   async function migrate(c: { s: EdgeRig; d: EdgeRig; srcApi: EdgeDeviceApi; dstApi: EdgeDeviceApi }, migrationId: string, until: (events: readonly JournalEvent[]) => boolean): Promise<Map<number, number>> {
-    const journal = new MemoryJournal();
-    const plan = planMigration(parseInventory(site(c.s.sim.address, c.d.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
-    const machine = await MigrationMachine.plan({ migrationId, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
-    const engine = new MigrationEngine({ plan, machine, devices: new Map([['src', c.srcApi], ['dst', c.dstApi]]), pauseDeadlineMs: 30_000, precopy: { intervalMs: 10, policy: { maxRounds: 100_000, convergedAtSlots: -1 } }, graceMs: 0 });
     // Their new-flow digests are on their way (the profile holds a partial list ≥ 200 ms) as tracking begins.
     for (const p of JUST_BEFORE) expect(establish(c.s.sim, p)).toBe(true);
     expect(c.srcApi.slotIndex().size).toBe(OLD.length);
-    await engine.prepare();
-    const stop$ = new Subject<void>();
-    const running = engine.precopy(stop$);
-    expect(await eventually(async () => until(await journal.load(migrationId)), 30_000)).toBe(true);
-    stop$.next();
-    await running;
-    expect((await engine.pauseSync()).lost).toBeUndefined();
-    await engine.commit();
-    const rounds = new Map<number, number>();
-    for (const e of await journal.load(migrationId)) if (e.type === 'round') rounds.set(e.round, e.slots);
-    return rounds;
+    return engineMigration({ addresses: [c.s.sim.address, c.d.sim.address], src: c.srcApi, dst: c.dstApi, migrationId, until });
   }
 
   const all = OLD.length + JUST_BEFORE.length;

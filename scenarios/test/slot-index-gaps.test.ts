@@ -7,16 +7,14 @@
  * A stateful_edge variant of 2,048 slots keeps the whole-group scans short.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Subject } from 'rxjs';
 import { P4Switch, createLogger } from 'p4runtime-ts';
-import { MemoryJournal, MigrationEngine, MigrationMachine, parseInventory, planMigration } from '../../controller/index.js';
 import { createDeviceApi } from '../../plugin/index.js';
 import type { EdgeDeviceApi, EdgeDeviceApiOptions } from '../../plugin/index.js';
 import type { SimProfileName } from '../../sim/index.js';
 import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
 import { UPLINK, eventually, injectViaPacketOut, startEdgeRig, variantSchema } from '../edge-rig.js';
 import type { EdgeRig } from '../edge-rig.js';
-import { DST_ID, SRC_ID, back, establish, out, site, topology, vmSlots } from '../migration-fixture.js';
+import { DST_ID, SRC_ID, back, engineMigration, establish, out, topology, vmSlots } from '../migration-fixture.js';
 
 const SMALL = ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 });
 const FLOWS = 20;
@@ -51,23 +49,9 @@ describe('slot index gaps — digests the plugin did not get make the next snaps
     return { src: s, dst: d, srcApi, dstApi };
   }
 
-  /** Migrates vm-7 from src to dst through the engine; returns the slots of each round (round 0: the snapshot). */
-  async function migrate(s: EdgeRig, d: EdgeRig, srcApi: EdgeDeviceApi, dstApi: EdgeDeviceApi, migrationId: string): Promise<Map<number, number>> {
-    const journal = new MemoryJournal();
-    const plan = planMigration(parseInventory(site(s.sim.address, d.sim.address), 'site.yaml'), 'vm-7', 'host-a', 'host-b');
-    const machine = await MigrationMachine.plan({ migrationId, vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
-    const engine = new MigrationEngine({ plan, machine, devices: new Map([['src', srcApi], ['dst', dstApi]]), pauseDeadlineMs: 30_000, precopy: { intervalMs: 30, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
-    await engine.prepare();
-    const stop$ = new Subject<void>();
-    const running = engine.precopy(stop$);
-    expect(await eventually(async () => (await journal.load(migrationId)).some((e) => e.type === 'round'), 60_000)).toBe(true);
-    stop$.next();
-    await running;
-    expect((await engine.pauseSync()).lost).toBeUndefined();
-    await engine.commit();
-    const rounds = new Map<number, number>();
-    for (const e of await journal.load(migrationId)) if (e.type === 'round') rounds.set(e.round, e.slots);
-    return rounds;
+  /** Migrates vm-7 from src to dst through the engine once pre-copy journalled a round; returns the slots of each round (round 0: the snapshot). */
+  function migrate(s: EdgeRig, d: EdgeRig, srcApi: EdgeDeviceApi, dstApi: EdgeDeviceApi, migrationId: string): Promise<Map<number, number>> {
+    return engineMigration({ addresses: [s.sim.address, d.sim.address], src: srcApi, dst: dstApi, migrationId, intervalMs: 30, until: (ev) => ev.some((e) => e.type === 'round') });
   }
 
   it('slot index gaps — another controller takes primary (BMv2: one primary per device), opens the VM\'s flows by PacketOut and leaves: the snapshot carries every flow', async () => {
