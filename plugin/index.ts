@@ -31,6 +31,8 @@ export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
 export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
+export { addInto as addCounterValues } from './device-api/vm-counter-transfer.js';
+export type { VmCounters } from './device-api/vm-counter-transfer.js';
 export { schemaDifferences } from './device-api/schema-difference.js';
 // Capability negotiation: schemas in comparable form, and the identical / translated / incompatible verdict.
 export { SCHEMA_DESCRIPTION_VERSION, describeSchema } from './device-api/schema-description.js';

@@ -10,15 +10,15 @@ import { filter, firstValueFrom } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../../plugin/index.js';
-import { negotiateMigrationSchemas } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch, VmCounters } from '../../plugin/index.js';
+import { addCounterValues, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
 import { monotonicScheduler } from '../monotonic-time.js';
 import { callEach, stepFailure } from './call-each.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
-import { addCounterValues, toJournalCounters } from '../journal/journal-counters.js';
+import { toJournalCounters } from '../journal/journal-counters.js';
 import { EntryTally } from './entry-tally.js';
 import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
@@ -64,7 +64,7 @@ export class MigrationEngine {
   /** Pre-copy installs under way (roundInstall). */
   private roundInstalls = 0;
   /** Per-VM counter values the batches brought each destination (the final batches carry them), for `synced`. */
-  private readonly sentCounters = new Map<string, Record<string, { packets: bigint; bytes: bigint }>>();
+  private readonly sentCounters = new Map<string, VmCounters>();
   /** Table entries (pinholes) held at the destinations, by source (takeEntries). */
   private readonly entries = new EntryTally();
 
@@ -146,7 +146,11 @@ export class MigrationEngine {
     const parts = splitBatch(this.o.plan, this.caps.get(source)?.keyFields ?? [], batch, source);
     const done = await this.each([...parts.keys()], `import round ${batch.round} from ${source}${activate ? ' and activate' : ''}`, (api, d) => {
       const part = parts.get(d) as StateBatch;
-      if (part.counters) addCounterValues(this.sentCounters.get(d) ?? this.sentCounters.set(d, {}).get(d) as Record<string, { packets: bigint; bytes: bigint }>, part.counters);
+      if (part.counters) {
+        const sent = this.sentCounters.get(d) ?? {};
+        this.sentCounters.set(d, sent);
+        addCounterValues(sent, part.counters);
+      }
       return activate ? (api.importActivate as NonNullable<DeviceApi['importActivate']>).call(api, this.ref, part) : api.importStaged(this.ref, part);
     });
     this.ledger.record(source, batch.coversSeq);

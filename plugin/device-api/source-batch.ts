@@ -53,7 +53,7 @@ export async function vmSlots(s: SourceSide, x: Migration): Promise<SlotRecord[]
   // the index is trusted only once a scan repaired it; a gap again meanwhile: the filtered scan.
   // Frozen (the final delta's overflow), the filtered scan at once: no paced re-scan in the pause.
   if (s.index.gap !== undefined) await s.index.repair({ device: s.name, vmId: x.vmId }, !x.frozen);
-  if (s.index.complete || (s.trustIndex && s.index.gap === undefined)) {
+  if (readsIndex(s)) {
     const known = new Set([...s.index.slotsOf(x.vmId), ...x.exported.keys()]);
     const r = await s.access.readSlots({ indices: [...known].sort((a, b) => a - b) }, { occupiedOnly: true });
     return r.filter((rec) => Number(fieldValue(rec.words, s.group.vm)) === x.vmId);
