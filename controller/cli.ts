@@ -14,6 +14,8 @@ import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migra
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
+import { planJson } from './plan/plan-json.js';
+import { runCheck } from './migrate/check-command.js';
 import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
 import { proofText } from './engine/final-proofs.js';
 import { FileJournal } from './journal/file-journal.js';
@@ -30,7 +32,7 @@ export interface MigrateCommandIo {
 /** The P4Info of p4/stateful_edge.p4 (shipped beside the code, in the sources and in build/). */
 const DEFAULT_P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
 
-const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--to-domain DOMAIN] [--trigger T] [--plan] [--json]
+const HELP = `usage: carryover migrate --config SITE.yaml --vm NAME --from HOST --to HOST [--to-domain DOMAIN] [--trigger T] [--plan | --check] [--json]
 
 Migrates one VM's network state from the edges in front of HOST (--from) to those in front of
 HOST (--to), as the inventory (--config) describes them — or, with --to-domain, to host --to of a
@@ -58,6 +60,10 @@ options:
   --on-deadline P           abort (default: roll back) | continue (activate, report what was lost)
   --migration-id ID         default: VM name, time and a random suffix
   --plan          validate and show which devices take part and the topology; change nothing
+  --check         ask every device, as the migration would reach it, whether a migration started
+                  now would pass: reachable, schemas, the VM mapped (and running at the sources),
+                  none of its migrations under way, room; nothing is prepared, staged or frozen.
+                  Exit 0 ready, 1 not ready
   --json          the plan (with --plan) or the report as one JSON object
   -h, --help      this help
 
@@ -66,26 +72,6 @@ each with an edge plugin in this process — or, for a device whose entry names 
 (plugin: { address }), over the migration protocol with the inventory's controller TLS and
 tickets signed with its signing key under its domain. The journal goes to the inventory's 'journal' directory.
 Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad request.`;
-
-const deviceJson = (d: InventoryDevice): Record<string, unknown> => ({
-  name: d.name,
-  address: d.address ?? null,
-  deviceId: d.deviceId?.toString() ?? null,
-  ...(d.plugin ? { plugin: d.plugin.address } : {}),
-});
-
-const planJson = (p: MigrationPlan): Record<string, unknown> => ({
-  vm: p.vm.name,
-  address: p.vm.address,
-  from: p.fromHost,
-  to: p.toHost,
-  ...(p.toDomain ? { toDomain: p.toDomain } : {}),
-  topology: p.topology,
-  sources: p.sources.map(deviceJson),
-  destinations: p.destinations.map(deviceJson),
-  counterparts: Object.fromEntries(p.counterparts),
-  placement: p.placement ? { name: p.placement.name, algorithm: p.placement.algorithm, fields: p.placement.fields, devices: p.placement.devices } : null,
-});
 
 /** Runs `carryover migrate` with `argv`; resolves with the exit code. */
 export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
@@ -96,7 +82,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
         'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, transfer: { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
-        plan: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        plan: { type: 'boolean' }, check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -186,6 +172,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
+  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout });
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let release: () => void;

@@ -124,9 +124,28 @@ export interface ImportResult {
   readonly alreadyPresent: number;
 }
 
+/** What a device holds of one VM now (DeviceApi.footprint): read, nothing written. */
+export interface VmFootprint {
+  readonly device: string;
+  /** The VM's id on this switch; absent: the switch's VM map does not list the VM. */
+  readonly vmId?: number;
+  /** Whether its migration control entry lets it run here (false: a migration away left it, or not mapped). */
+  readonly runsHere: boolean;
+  /** Whether the VM has a control entry here (a migration touched it here before). */
+  readonly controlled: boolean;
+  /** Its occupied slots, when the device's slot index is complete; absent: only a scan would say. */
+  readonly slots?: number;
+  /** Whether the device's slot index is complete: only then are its free slots (capabilities) exact, not an upper bound. */
+  readonly indexComplete: boolean;
+  /** Migrations of the VM under way at this device, by id. */
+  readonly migrations: readonly string[];
+}
+
 /** The device API, one instance per switch. */
 export interface DeviceApi {
   capabilities(): Promise<DeviceCapabilities>;
+  /** Optional: what this device holds of `vm` now, reading only (a check before a migration); undefined or absent: it cannot tell (an older peer). */
+  footprint?(vm: string): Promise<VmFootprint | undefined>;
   /** Sets the VM's control flags and starts this migration's change tracking. */
   prepare(m: MigrationRef): Promise<void>;
   exportSnapshot(m: MigrationRef): Promise<StateBatch>;

@@ -24,7 +24,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
 import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
@@ -41,6 +41,7 @@ import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
 import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
+import { vmFootprint } from './vm-footprint.js';
 import { tapNumberedDigests } from './numbered-final.js';
 import { settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
 import { watchLateFlows } from './late-flows.js';
@@ -161,6 +162,15 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   async capabilities(): Promise<DeviceCapabilities> {
     await this.indexReady;
     return edgeCapabilities(this.plugin, this.name, this.index.size);
+  }
+
+  async footprint(vm: string): Promise<VmFootprint> {
+    await this.indexReady;
+    try {
+      return await vmFootprint({ name: this.name, sw: this.plugin.session, contract: this.contract, group: this.group, access: this.access, index: this.index, migrations: this.migrations }, vm);
+    } catch (e) {
+      throw asDeviceFailure(e, `device ${this.name}: footprint of VM ${vm}`);
+    }
   }
 
   prepare(m: MigrationRef): Promise<void> {
@@ -393,6 +403,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 export interface EdgeDeviceApi extends DeviceApi {
   /** An edge plugin always offers it (nothing to offer: an empty batch). */
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /** An edge plugin always offers it. */
+  footprint(vm: string): Promise<VmFootprint>;
   /** Resolves once the slot index listens to the switch's digests. */
   ready(): Promise<void>;
   /** Whether the slot index is complete, and the gap that keeps it from being trusted, if any. */

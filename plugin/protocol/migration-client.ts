@@ -13,13 +13,14 @@
 import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../device-api/device-api.js';
+import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
 import type { TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket } from '../security/migration-ticket.js';
 import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, countersToWire, deleteResultFromWire, importResultFromWire, progressFromWire, refToWire, ticketToWire, transferToWire } from './codec.js';
 import type { TransferTarget } from './codec.js';
+import { footprintFromWire } from './footprint-codec.js';
 import { statusToFailure } from './status.js';
 import { diagnoseTls } from './tls-diagnosis.js';
 import { loadMutualTls } from './tls-material.js';
@@ -52,6 +53,8 @@ export interface RemoteDeviceApi extends DeviceApi {
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Always offered here: a peer that predates FreezeFinal is sent Freeze, then FinalDelta. */
   freezeFinal(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
+  /** Always offered here: a peer that predates Footprint gives undefined (it cannot tell). */
+  footprint(vm: string): Promise<VmFootprint | undefined>;
   /** Always offered here: a peer that predates ImportActivate is sent ImportStaged, then Activate. */
   importActivate(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   /** Always offered here: a peer that predates Committed is not told (it keeps its record until the VM moves on). */
@@ -153,6 +156,12 @@ class RemoteDevice implements RemoteDeviceApi {
     if (protocolVersion !== PROTOCOL_VERSION) throw new DeviceApiFailure('PEER_REJECTED', `device ${this.name} speaks migration protocol version ${protocolVersion}; this side speaks ${PROTOCOL_VERSION}`);
     this.peerProtocolVersion = protocolVersion;
     return capabilities;
+  }
+
+  /** What the daemon holds of `vm`; undefined from a daemon that predates Footprint. */
+  async footprint(vm: string): Promise<VmFootprint | undefined> {
+    const one = await this.unlessPredated('Footprint', () => this.call('Footprint', { vm }));
+    return one ? footprintFromWire(one) : undefined;
   }
 
   async prepare(m: MigrationRef): Promise<void> {

@@ -226,6 +226,44 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     }
   });
 
+  it('migration protocol — Footprint asks what a device holds of a VM with no ticket (a trusted caller only); absent and zero stay apart; a device without it and a peer that predates it tell nothing', async () => {
+    const api = recordingApi();
+    const asked: string[] = [];
+    const s = await serve({ ...api, footprint: async (vm) => {
+      asked.push(vm);
+      return vm === '10.0.0.5' ? { device: 'dst', vmId: 0, runsHere: true, controlled: false, slots: 0, indexComplete: true, migrations: ['m9'] } : { device: 'dst', runsHere: false, controlled: false, indexComplete: false, migrations: [] };
+    } });
+    // No ticket at all: the client is given none.
+    const c = connect(s.address, { ticket: () => {
+      throw new Error('no ticket for a read-only question');
+    } });
+    expect(await c.footprint('10.0.0.5')).toEqual({ device: 'dst', vmId: 0, runsHere: true, controlled: false, slots: 0, indexComplete: true, migrations: ['m9'] });
+    // Not mapped and not counted: absent, not 0.
+    const none = await c.footprint('10.0.0.6');
+    expect(none).toEqual({ device: 'dst', runsHere: false, controlled: false, indexComplete: false, migrations: [] });
+    expect(none && 'vmId' in none).toBe(false);
+    expect(asked).toEqual(['10.0.0.5', '10.0.0.6']);
+    // A caller the plugin does not trust learns nothing.
+    const stranger = pki.issue(ca, { cn: 'intern-laptop', usage: 'client' });
+    await expect(connect(s.address, { tls: { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem } }).footprint('10.0.0.5')).rejects.toMatchObject({ reason: 'UNAUTHORIZED' });
+    expect(asked).toHaveLength(2);
+    await s.stop();
+    srv = undefined;
+    // A device API without footprint: the call fails with a reason, the client does not guess.
+    const s2 = await serve(recordingApi());
+    await expect(connect(s2.address).footprint('10.0.0.5')).rejects.toMatchObject({ reason: 'UNSUPPORTED_STATE' });
+    await s2.stop();
+    srv = undefined;
+    // A peer that predates Footprint (UNIMPLEMENTED): undefined, "cannot tell".
+    const bare = new Server();
+    const port = await new Promise<number>((resolve, reject) => bare.bindAsync('127.0.0.1:0', ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(server.certPem), private_key: Buffer.from(server.keyPem) }], true), (e, p) => (e ? reject(e) : resolve(p))));
+    try {
+      expect(await connect(`127.0.0.1:${port}`).footprint('10.0.0.5')).toBeUndefined();
+    } finally {
+      bare.forceShutdown();
+    }
+  });
+
   it('migration protocol — a typed failure keeps its reason and message across the wire', async () => {
     const s = await serve(recordingApi());
     const c = connect(s.address);

@@ -26,6 +26,8 @@ import { trustedCaller } from './caller-identity.js';
 import { batchFromWire, batchToWire, capabilitiesToWire, countersFromWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
 import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
+import { footprintToWire } from './footprint-codec.js';
+import { str } from './wire-checks.js';
 import { failureToStatus } from './status.js';
 import { shutDownServer } from './shutdown.js';
 import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
@@ -137,7 +139,8 @@ class Handlers {
     if (!call.request.ok) throw new DeviceApiFailure('PEER_REJECTED', call.request.error);
     const req = call.request.value;
     const caller = trustedCaller(call.getAuthContext()?.sslPeerCertificate, this.o.trustedCallers);
-    if (method === 'Capabilities') {
+    // Read-only questions about the device need a trusted caller, no ticket.
+    if (method === 'Capabilities' || method === 'Footprint') {
       this.o.serving();
       return { req, caller, ref: undefined };
     }
@@ -284,6 +287,11 @@ class Handlers {
     };
     return {
       Capabilities: this.unary('Capabilities', async () => capabilitiesToWire(await api.capabilities(), PROTOCOL_VERSION)),
+      Footprint: this.unary('Footprint', async (r) => {
+        const f = await api.footprint?.(str(r['vm'], 'FootprintRequest.vm'));
+        if (!f) throw new DeviceApiFailure('UNSUPPORTED_STATE', `device ${this.o.device} cannot tell what it holds of a VM`);
+        return footprintToWire(f);
+      }),
       Prepare: this.unary('Prepare', (_r, ref) => ack(api.prepare(ref))),
       ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await api.exportSnapshot(ref))),
       ExportDeltas: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.exportDeltas(call),

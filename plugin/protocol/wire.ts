@@ -97,6 +97,7 @@ const METHODS = {
   ImportActivate: ['ImportRequest', 'ImportResult', false],
   Transfer: ['TransferRequest', 'TransferProgress', true],
   Committed: ['MigrationCall', 'Ack', false],
+  Footprint: ['FootprintRequest', 'VmFootprint', false],
 } as const;
 
 /** The name of one RPC of the service. */

@@ -15,39 +15,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { P4Switch } from 'p4runtime-ts';
-import { runMigrateCommand, runRecoverCommand } from '../../controller/index.js';
+import { runRecoverCommand } from '../../controller/index.js';
 import type { SimSwitch } from '../../sim/index.js';
-import { buildTcpFrame } from '../../sim/workload/index.js';
-import { UPLINK, startEdgeRig } from '../edge-rig.js';
+import { UPLINK } from '../edge-rig.js';
+import { back, cliSim, openFlows, out, runMigrateCli, twoSimSite } from '../cli-sims.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 import { QmpClient } from '../../controller/qmp/index.js';
 
-const VM = 0x0a000005;
-const REMOTE = 0xc6336409;
-const out = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array => buildTcpFrame({ src: VM, dst: REMOTE, srcPort: port, dstPort: 443, seq, ack, flags, window: 64240, payload });
-const back = (port: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array => buildTcpFrame({ src: REMOTE, dst: VM, srcPort: 443, dstPort: port, seq, ack, flags, window: 65160, payload });
-
-async function layOut(sw: P4Switch, vmId: number): Promise<void> {
-  await sw.write([
-    sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' }),
-    sw.table('port_role').insert({ match: { port: 1 }, action: 'vm_port_role', params: { uplink_port: UPLINK } }),
-    sw.table('vm_table').insert({ match: { vm_addr: '10.0.0.5' }, action: 'set_vm', params: { vm_id: vmId, port: 1 } }),
-  ]);
-}
-
 let group: SlotGroupSpec | undefined;
 
-/** A sim with stateful_edge and the VM laid out (unless `vmId` is undefined), left without a controller (the command brings its own). */
+/** A sim with the VM laid out as `vmId` (cli-sims.ts); its slot group kept for the counts. */
 async function sim(vmId: number | undefined): Promise<SimSwitch> {
-  const rig = await startEdgeRig({ profile: 'full', topology: false });
-  if (vmId === undefined) await rig.sw.write([rig.sw.table('port_role').insert({ match: { port: UPLINK }, action: 'uplink_role' })]);
-  else await layOut(rig.sw, vmId);
-  group = rig.plugin.group;
-  await rig.plugin.stop();
-  return rig.sim;
+  const s = await cliSim(vmId);
+  group = s.group;
+  return s.sim;
 }
 
 describe('carryover migrate — on two simulated switches', () => {
@@ -58,31 +42,15 @@ describe('carryover migrate — on two simulated switches', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'carryover-migrate-sim-'));
     [src, dst] = await Promise.all([sim(7), sim(9)]);
-    for (const p of PORTS) {
-      expect(src.dataplane.inject(1, out(p, 100, 0, 0x02)).kind).toBe('forward');
-      expect(src.dataplane.inject(UPLINK, back(p, 900, 101, 0x12)).kind).toBe('forward');
-      expect(src.dataplane.inject(1, out(p, 101, 901, 0x10)).kind).toBe('forward');
-    }
+    expect(openFlows(src, PORTS)).toBe(true);
   }, 60_000);
   afterEach(async () => {
     await Promise.all([src?.stop(), dst?.stop()]);
     await rm(dir, { recursive: true, force: true });
   });
 
-  const site = (): string => `
-journal: ./journal
-devices:
-  edge-a: { address: ${src.address}, deviceId: ${src.deviceId}, electionId: 20, hosts: [host-a] }
-  edge-b: { address: ${dst.address}, deviceId: ${dst.deviceId}, electionId: 20, hosts: [host-b] }
-vms:
-  vm-7: { address: 10.0.0.5, host: host-a }
-`;
-  const run = async (argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
-    const o: string[] = [];
-    const e: string[] = [];
-    const code = await runMigrateCommand(argv, { stdout: (l) => o.push(l), stderr: (l) => e.push(l) });
-    return { code, out: o, err: e };
-  };
+  const site = (): string => twoSimSite(src, dst);
+  const run = runMigrateCli;
 
   it('migrate — moves the VM: exit 0, the destination admits its flows, the source is cleaned, the journal says COMMITTED', async () => {
     await writeFile(join(dir, 'site.yaml'), site());

@@ -108,9 +108,21 @@ vms:
     expect(countVmSlots(dst, group, 9)).toBe(0);
   }, 300_000);
 
-  it('migrate over daemons — the VM moves through both daemons: exit 0, the destination admits its flows, the source is cleaned', async () => {
+  it('migrate over daemons — --check counts the VM\'s slots and the room from the daemons\' indexes; then the VM moves through both daemons: exit 0, the destination admits its flows, the source is cleaned', async () => {
     const dstDaemon = await daemon(dst, 'edge-b', 23);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('drop');
+    // First --check: each daemon answers from its slot index once its start-up scan is done — the
+    // VM's slots counted exactly, the room it needs at edge-b, no ticket used, nothing prepared.
+    const path = join(dir, 'check.yaml');
+    writeFileSync(path, site(srcDaemon.address, dstDaemon.address));
+    let check: { outcome: string; devices: { vm?: { slots: number | null } }[]; room: unknown[]; notes: unknown[] } | undefined;
+    for (let i = 0; i < 240 && (check?.devices.some((d) => d.vm?.slots === null) ?? true); i++) {
+      if (check) await new Promise((r) => setTimeout(r, 500));
+      const out: string[] = [];
+      expect(await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check', '--json'], { stdout: (l) => out.push(l), stderr: () => undefined })).toBe(0);
+      check = JSON.parse(out[0] ?? '{}') as typeof check;
+    }
+    expect(check).toMatchObject({ outcome: 'ready', devices: [{ vm: { id: 7, runsHere: true, slots: PORTS.length, migrations: [] } }, { vm: { id: 9, slots: 0 } }], room: [{ device: 'edge-b', needs: PORTS.length, exact: true }], notes: [] });
     const r = await migrate(site(srcDaemon.address, dstDaemon.address), 'm-daemons');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
     expect(r.err.join('\n')).toMatch(/edge-a \(plugin daemon at 127\.0\.0\.1:\d+\)/);

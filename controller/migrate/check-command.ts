@@ -1,0 +1,94 @@
+/**
+ * The `--check` of `carryover migrate`: connects to the plan's devices the way the migration
+ * would, asks them (preflight.ts), prints what it found and says whether a migration started now
+ * would pass those checks. Exit 0 ready, 1 not ready.
+ */
+import type { Logger } from 'p4runtime-ts';
+import type { DeviceApi } from '../../plugin/index.js';
+import { connectPlanDevices } from '../devices/connect-plan-devices.js';
+import type { Inventory } from '../inventory/inventory.js';
+import type { MigrationPlan } from '../plan/plan-migration.js';
+import { preflightMigration } from './preflight.js';
+import type { CheckConnector, PreflightReport } from './preflight.js';
+
+/** What runCheck needs. */
+export interface CheckCommandOptions {
+  readonly plan: MigrationPlan;
+  readonly inventory: Inventory;
+  readonly defaultP4info: string;
+  readonly json: boolean;
+  readonly stdout: (line: string) => void;
+  /** How devices are reached (default: as the migration reaches them). */
+  readonly connect?: CheckConnector;
+  readonly logger?: Logger;
+}
+
+/** The connector a migration would use, one device at a time (one unreachable device fails alone). */
+export function planConnector(plan: MigrationPlan, inv: Inventory, defaultP4info: string, logger?: Logger): CheckConnector {
+  const scope = { sources: plan.sources.map((d) => d.name), destinations: plan.destinations.map((d) => d.name) };
+  return async (d) => {
+    const c = await connectPlanDevices([d], { defaultP4info, domain: inv.domain, controller: inv.controller, scope, ...(logger ? { logger } : {}) });
+    return { api: c.apis.get(d.name) as DeviceApi, stop: () => c.stop() };
+  };
+}
+
+/** Runs the check and prints it; resolves with the exit code (0 ready, 1 not ready). */
+export async function runCheck(o: CheckCommandOptions): Promise<number> {
+  // Across domains the peer's controller checks its own devices when the migration is proposed.
+  const plan = o.plan.toDomain ? { ...o.plan, destinations: [], edgeDestinations: [], counterparts: new Map<string, string>() } : o.plan;
+  const r = await preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger));
+  if (o.json) o.stdout(JSON.stringify(checkJson(o.plan, r)));
+  else for (const l of checkLines(o.plan, r)) o.stdout(l);
+  return r.ready ? 0 : 1;
+}
+
+/** The report as one JSON object. */
+export function checkJson(plan: MigrationPlan, r: PreflightReport): Record<string, unknown> {
+  return {
+    vm: plan.vm.name,
+    from: plan.fromHost,
+    to: plan.toHost,
+    ...(plan.toDomain ? { toDomain: plan.toDomain } : {}),
+    outcome: r.ready ? 'ready' : 'not-ready',
+    devices: r.devices.map((d) => ({
+      name: d.name,
+      role: d.role,
+      via: d.via,
+      reachable: d.failure === undefined,
+      ...(d.capabilities ? { slots: d.capabilities.slots, registerAccess: d.capabilities.registerAccess, deltas: d.capabilities.deltas } : {}),
+      ...(d.footprint ? { vm: { id: d.footprint.vmId ?? null, runsHere: d.footprint.runsHere, slots: d.footprint.slots ?? null, migrations: d.footprint.migrations } } : {}),
+      ...(d.failure ? { failure: d.failure } : {}),
+    })),
+    schema: r.schema ?? null,
+    room: r.room,
+    problems: r.findings.filter((f) => f.severity === 'refuse').map(({ reason, detail }) => ({ reason, detail })),
+    notes: r.findings.filter((f) => f.severity === 'note').map(({ reason, detail }) => ({ reason, detail })),
+  };
+}
+
+/** The report as lines for a terminal. */
+export function checkLines(plan: MigrationPlan, r: PreflightReport): string[] {
+  const lines = [`check: VM ${plan.vm.name} from ${plan.fromHost} to ${plan.toHost}${plan.toDomain ? ` in domain ${plan.toDomain}` : ''} (${plan.topology}), reading only`];
+  for (const d of r.devices) {
+    const head = `  ${d.name} (${d.role}, ${d.via}): `;
+    if (d.failure) {
+      lines.push(`${head}${d.failure.reason}`);
+      continue;
+    }
+    const c = d.capabilities;
+    const f = d.footprint;
+    const vm = !f ? 'VM: cannot tell' : f.vmId === undefined ? 'VM not mapped' : `VM id ${f.vmId}${d.role === 'source' ? (f.runsHere ? ', runs here' : ', left this switch') : ''}, ${f.slots === undefined ? 'slots not counted (index incomplete)' : `${f.slots} slots`}`;
+    lines.push(`${head}${vm}; ${c ? `${c.slots.free} of ${c.slots.total} slots free, registers over ${c.registerAccess}` : ''}`);
+  }
+  if (plan.toDomain) lines.push(`  destinations: in domain ${plan.toDomain}; its controller checks them when this one proposes the migration`);
+  if (r.schema) lines.push(`  schemas: ${r.schema.reasons.length > 0 ? 'cannot hold the same state' : r.schema.translations.length > 0 ? `compatible, translated (${r.schema.translations.join('; ')})` : 'identical'}`);
+  for (const x of r.room) lines.push(`  room at ${x.device}: ${x.needs === undefined ? 'need not known yet' : `needs ${x.needs}`}, ${x.exact ? '' : 'at most '}${x.free} free`);
+  const problems = r.findings.filter((f) => f.severity === 'refuse');
+  for (const f of r.findings.filter((x) => x.severity === 'note')) lines.push(`  note: ${f.detail}`);
+  if (problems.length === 0) lines.push('READY: a migration started now would pass these checks (nothing was prepared, staged or frozen)');
+  else {
+    lines.push(`NOT READY: a migration started now would be refused (${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was prepared, staged or frozen):`);
+    for (const f of problems) lines.push(`  ${f.reason}: ${f.detail}`);
+  }
+  return lines;
+}

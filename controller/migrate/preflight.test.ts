@@ -1,0 +1,97 @@
+/**
+ * The migration check's findings over in-process fake devices (capabilities and footprints as
+ * plain values; the real devices' side is in scenarios/test/migrate-check.test.ts and
+ * migrate-daemons.test.ts): what refuses, what is only a note, and that an answer is never guessed.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DeviceApi, DeviceCapabilities, VmFootprint } from '../../plugin/index.js';
+import { DeviceApiFailure } from '../../plugin/index.js';
+import type { InventoryDevice } from '../inventory/inventory.js';
+import type { MigrationPlan } from '../plan/plan-migration.js';
+import { preflightMigration } from './preflight.js';
+import type { CheckConnector } from './preflight.js';
+
+const device = (name: string): InventoryDevice => ({
+  name, address: `127.0.0.1:1`, deviceId: 1n, plugin: undefined, electionId: 1n, p4runtimeRole: undefined, role: 'edge', tls: undefined,
+  registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true, p4info: undefined, deviceConfig: undefined, hosts: [], subnets: [], counterpart: undefined,
+});
+
+const plan = (sources: string[], destinations: string[]): MigrationPlan => ({
+  vm: { name: 'vm-7', address: '10.0.0.5', host: 'host-a' },
+  fromHost: 'host-a',
+  toHost: 'host-b',
+  sources: sources.map(device),
+  destinations: destinations.map(device),
+  topology: sources.length === 1 ? (destinations.length === 1 ? '1:1' : '1:N') : 'N:1',
+  placement: destinations.length > 1 ? { name: 'ecmp', kind: 'hash', algorithm: 'crc32', fields: ['k'], devices: destinations } : undefined,
+  edgeDestinations: destinations.map(device),
+  counterparts: new Map(),
+});
+
+const caps = (name: string, free: number, fingerprint = 'f1'): DeviceCapabilities => ({
+  device: name, apiVersion: 1, stateClasses: ['tcp-state'], schema: { 'group:flow': fingerprint }, slots: { total: 1000, free },
+  registerAccess: 'p4runtime', deltas: ['pull'], maxConcurrentMigrations: 4, keyFields: [{ name: 'k', bits: 32 }],
+});
+
+const foot = (name: string, o: Partial<VmFootprint> = {}): VmFootprint => ({ device: name, vmId: 3, runsHere: true, controlled: false, slots: 0, indexComplete: true, migrations: [], ...o });
+
+/** A fake device per name: its capabilities and footprint (undefined: an older daemon), or a failure to connect. */
+function fakes(devices: Record<string, { caps?: DeviceCapabilities; foot?: VmFootprint; fails?: Error }>): { connect: CheckConnector; stopped: string[] } {
+  const stopped: string[] = [];
+  const connect: CheckConnector = async (d) => {
+    const f = devices[d.name];
+    if (!f || f.fails) throw f?.fails ?? new Error(`no fake for ${d.name}`);
+    const api = {
+      capabilities: async () => f.caps as DeviceCapabilities,
+      footprint: async () => f.foot,
+    } as unknown as DeviceApi;
+    return { api, stop: async () => void stopped.push(d.name) };
+  };
+  return { connect, stopped };
+}
+
+describe('migration check — findings', () => {
+  it('migration check — ready with exact counts: the room each destination needs; every device let go', async () => {
+    const { connect, stopped } = fakes({ a: { caps: caps('a', 900), foot: foot('a', { slots: 100 }) }, b: { caps: caps('b', 1000), foot: foot('b') } });
+    const r = await preflightMigration(plan(['a'], ['b']), connect);
+    expect(r.ready).toBe(true);
+    expect(r.findings).toEqual([]);
+    expect(r.room).toEqual([{ device: 'b', needs: 100, free: 1000, exact: true }]);
+    expect(stopped.sort()).toEqual(['a', 'b']);
+  });
+
+  it('migration check — N:1 adds the sources\' slots; more than the destination holds is CAPACITY_EXCEEDED, even against an upper bound', async () => {
+    const { connect } = fakes({ a: { caps: caps('a', 400), foot: foot('a', { slots: 600 }) }, c: { caps: caps('c', 500), foot: foot('c', { slots: 500 }) }, b: { caps: caps('b', 1000), foot: foot('b', { indexComplete: false, slots: undefined }) } });
+    const r = await preflightMigration(plan(['a', 'c'], ['b']), connect);
+    expect(r.ready).toBe(false);
+    expect(r.findings.filter((f) => f.severity === 'refuse')).toEqual([{ severity: 'refuse', reason: 'CAPACITY_EXCEEDED', detail: 'b has at most 1000 free slots; the VM\'s flows need 1100 there' }]);
+    expect(r.findings.map((f) => f.reason)).toContain('FREE_UPPER_BOUND');
+  });
+
+  it('migration check — 1:N by placement: enough together but not on each is a note; too few together refuses', async () => {
+    const fit = fakes({ a: { caps: caps('a', 0), foot: foot('a', { slots: 300 }) }, b: { caps: caps('b', 200), foot: foot('b') }, c: { caps: caps('c', 200), foot: foot('c') } });
+    const r = await preflightMigration(plan(['a'], ['b', 'c']), fit.connect);
+    expect(r.ready).toBe(true);
+    expect(r.findings).toEqual([{ severity: 'note', reason: 'ROOM_BY_PLACEMENT', detail: expect.stringMatching(/^the VM's 300 flows fit b \+ c together/) as string }]);
+    const tight = fakes({ a: { caps: caps('a', 0), foot: foot('a', { slots: 500 }) }, b: { caps: caps('b', 200), foot: foot('b') }, c: { caps: caps('c', 200), foot: foot('c') } });
+    expect((await preflightMigration(plan(['a'], ['b', 'c']), tight.connect)).findings).toEqual([{ severity: 'refuse', reason: 'CAPACITY_EXCEEDED', detail: 'b, c have 400 free slots together; the VM\'s flows need 500' }]);
+  });
+
+  it('migration check — a migration of the VM under way is VM_BUSY; a source the VM left and a destination without it are refused; schemas that cannot match are SCHEMA_MISMATCH', async () => {
+    const { connect } = fakes({ a: { caps: caps('a', 900), foot: foot('a', { runsHere: false, controlled: true, migrations: ['m-9'] }) }, b: { caps: caps('b', 1000, 'other'), foot: foot('b', { vmId: undefined, runsHere: false }) } });
+    const r = await preflightMigration(plan(['a'], ['b']), connect);
+    expect(r.ready).toBe(false);
+    expect(r.findings.map((f) => f.reason).sort()).toEqual(['PEER_REJECTED', 'PEER_REJECTED', 'SCHEMA_MISMATCH', 'VM_BUSY']);
+    expect(r.findings.find((f) => f.reason === 'VM_BUSY')?.detail).toMatch(/^a: a migration of VM vm-7 \(10\.0\.0\.5\) is under way there \(m-9\)/);
+  });
+
+  it('migration check — an older daemon (no footprint) and an unreachable device: a note and a refusal, the others still asked; no claim accepted that no device could have', async () => {
+    const { connect } = fakes({ a: { caps: caps('a', 900) }, b: { fails: new DeviceApiFailure('DEVICE_UNREACHABLE', 'b: no answer') } });
+    const r = await preflightMigration(plan(['a'], ['b']), connect);
+    expect(r.ready).toBe(false);
+    expect(r.findings.map((f) => [f.severity, f.reason])).toEqual([['refuse', 'DEVICE_UNREACHABLE'], ['note', 'FOOTPRINT_UNKNOWN'], ['note', 'SLOTS_UNKNOWN']]);
+    expect(r.schema).toBeUndefined();
+    const lying = fakes({ a: { caps: caps('a', 2000), foot: foot('a') }, b: { caps: caps('b', 1000), foot: foot('b') } });
+    expect((await preflightMigration(plan(['a'], ['b']), lying.connect)).findings).toEqual([{ severity: 'refuse', reason: 'PEER_REJECTED', detail: expect.stringMatching(/^a claims 2000 free slots of 1000/) as string }]);
+  });
+});
