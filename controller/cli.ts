@@ -62,8 +62,8 @@ options:
   --plan          validate and show which devices take part and the topology; change nothing
   --check         ask every device, as the migration would reach it, whether a migration started
                   now would pass: reachable, schemas, the VM mapped (and running at the sources),
-                  none of its migrations under way, room; nothing is prepared, staged or frozen.
-                  Exit 0 ready, 1 not ready
+                  none of its migrations under way, room; with --trigger qemu:, QEMU's state
+                  too. Nothing is prepared, staged or frozen. Exit 0 ready, 1 not ready
   --json          the plan (with --plan) or the report as one JSON object
   -h, --help      this help
 
@@ -172,7 +172,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
-  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout });
+  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger });
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let release: () => void;

@@ -8,8 +8,14 @@ import type { DeviceApi } from '../../plugin/index.js';
 import { connectPlanDevices } from '../devices/connect-plan-devices.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
+import { checkQemu } from '../trigger/qemu-check.js';
+import type { QemuCheck } from '../trigger/qemu-check.js';
+import type { MigrateTrigger } from './execute-migration.js';
 import { preflightMigration } from './preflight.js';
 import type { CheckConnector, PreflightReport } from './preflight.js';
+
+/** The devices' report with the trigger's (QEMU's) answers and findings folded in. */
+type CheckReport = PreflightReport & { readonly qemu?: QemuCheck };
 
 /** What runCheck needs. */
 export interface CheckCommandOptions {
@@ -18,6 +24,8 @@ export interface CheckCommandOptions {
   readonly defaultP4info: string;
   readonly json: boolean;
   readonly stdout: (line: string) => void;
+  /** With a QEMU trigger, its monitors are asked too. */
+  readonly trigger?: MigrateTrigger;
   /** How devices are reached (default: as the migration reaches them). */
   readonly connect?: CheckConnector;
   readonly logger?: Logger;
@@ -36,14 +44,21 @@ export function planConnector(plan: MigrationPlan, inv: Inventory, defaultP4info
 export async function runCheck(o: CheckCommandOptions): Promise<number> {
   // Across domains the peer's controller checks its own devices when the migration is proposed.
   const plan = o.plan.toDomain ? { ...o.plan, destinations: [], edgeDestinations: [], counterparts: new Map<string, string>() } : o.plan;
-  const r = await preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger));
+  const t = o.trigger;
+  const [devices, qemu] = await Promise.all([
+    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger)),
+    t?.kind === 'qemu' ? checkQemu({ source: t.source, ...(t.destination ? { destination: t.destination } : {}), startsMigration: t.migrateUri !== undefined }) : undefined,
+  ]);
+  // QEMU's refusals are what the migration would end with: the trigger aborting it.
+  const fromQemu = (qemu?.findings ?? []).map((f) => ({ severity: f.severity, reason: f.severity === 'refuse' ? 'ABORTED_BY_TRIGGER' : 'QEMU', detail: f.detail }));
+  const r: CheckReport = { ...devices, findings: [...devices.findings, ...fromQemu], ready: devices.ready && fromQemu.every((f) => f.severity !== 'refuse'), ...(qemu ? { qemu } : {}) };
   if (o.json) o.stdout(JSON.stringify(checkJson(o.plan, r)));
   else for (const l of checkLines(o.plan, r)) o.stdout(l);
   return r.ready ? 0 : 1;
 }
 
 /** The report as one JSON object. */
-export function checkJson(plan: MigrationPlan, r: PreflightReport): Record<string, unknown> {
+export function checkJson(plan: MigrationPlan, r: CheckReport): Record<string, unknown> {
   return {
     vm: plan.vm.name,
     from: plan.fromHost,
@@ -60,6 +75,7 @@ export function checkJson(plan: MigrationPlan, r: PreflightReport): Record<strin
       ...(d.failure ? { failure: d.failure } : {}),
     })),
     schema: r.schema ?? null,
+    ...(r.qemu ? { qemu: { sourceStatus: r.qemu.sourceStatus ?? null, migration: r.qemu.migration ?? null, destinationStatus: r.qemu.destinationStatus ?? null } } : {}),
     room: r.room,
     problems: r.findings.filter((f) => f.severity === 'refuse').map(({ reason, detail }) => ({ reason, detail })),
     notes: r.findings.filter((f) => f.severity === 'note').map(({ reason, detail }) => ({ reason, detail })),
@@ -67,7 +83,7 @@ export function checkJson(plan: MigrationPlan, r: PreflightReport): Record<strin
 }
 
 /** The report as lines for a terminal. */
-export function checkLines(plan: MigrationPlan, r: PreflightReport): string[] {
+export function checkLines(plan: MigrationPlan, r: CheckReport): string[] {
   const lines = [`check: VM ${plan.vm.name} from ${plan.fromHost} to ${plan.toHost}${plan.toDomain ? ` in domain ${plan.toDomain}` : ''} (${plan.topology}), reading only`];
   for (const d of r.devices) {
     const head = `  ${d.name} (${d.role}, ${d.via}): `;
@@ -82,6 +98,8 @@ export function checkLines(plan: MigrationPlan, r: PreflightReport): string[] {
   }
   if (plan.toDomain) lines.push(`  destinations: in domain ${plan.toDomain}; its controller checks them when this one proposes the migration`);
   if (r.schema) lines.push(`  schemas: ${r.schema.reasons.length > 0 ? 'cannot hold the same state' : r.schema.translations.length > 0 ? `compatible, translated (${r.schema.translations.join('; ')})` : 'identical'}`);
+  const q = r.qemu;
+  if (q) lines.push(`  QEMU: source ${q.sourceStatus === undefined ? 'not asked' : `'${q.sourceStatus}'`}${q.migration === undefined ? '' : `, migration ${q.migration}`}${q.destinationStatus === undefined ? '' : `; destination '${q.destinationStatus}'`}`);
   for (const x of r.room) lines.push(`  room at ${x.device}: ${x.needs === undefined ? 'need not known yet' : `needs ${x.needs}`}, ${x.exact ? '' : 'at most '}${x.free} free`);
   const problems = r.findings.filter((f) => f.severity === 'refuse');
   for (const f of r.findings.filter((x) => x.severity === 'note')) lines.push(`  note: ${f.detail}`);

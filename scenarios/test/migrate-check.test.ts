@@ -13,6 +13,7 @@ import type { SimSwitch } from '../../sim/index.js';
 import { back, cliSim, openFlows, runMigrateCli, twoSimSite } from '../cli-sims.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { UPLINK } from '../edge-rig.js';
+import { QEMU_SKIP_REASON, startQemuPair } from '../../controller/testing/qemu-pair.js';
 
 interface CheckJson {
   outcome: string;
@@ -92,6 +93,26 @@ describe('carryover migrate --check — on simulated switches', () => {
     const home = await check('host-b', 'host-a');
     expect(JSON.parse(home.out[0] ?? '{}')).toMatchObject({ outcome: 'ready', devices: [{ name: 'edge-b', vm: { id: 9, runsHere: true } }, { name: 'edge-a', vm: { id: 7 } }] });
   }, 300_000);
+
+  it.skipIf(QEMU_SKIP_REASON !== undefined)(`migrate --check --trigger qemu: — QEMU asked too (two real QEMU processes): ready with the source running and the destination waiting; the source's monitor given as the destination is ABORTED_BY_TRIGGER${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, async () => {
+    await writeFile(join(dir, 'site.yaml'), site());
+    const pair = await startQemuPair();
+    try {
+      const path = (a: string): string => a.replace(/^unix:/, '');
+      const argv = (dest: string): string[] => ['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check', '--json',
+        '--trigger', `qemu:${path(pair.source.qmpAddress)}`, '--qemu-destination', dest, '--migrate-uri', pair.incomingUri];
+      const ok = await runMigrateCli(argv(path(pair.destination.qmpAddress)));
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.out[0] ?? '{}')).toMatchObject({ outcome: 'ready', qemu: { sourceStatus: 'running', migration: 'none', destinationStatus: 'inmigrate' }, problems: [] });
+      const swapped = await runMigrateCli(argv(path(pair.source.qmpAddress)));
+      expect(swapped.code).toBe(1);
+      expect(JSON.parse(swapped.out[0] ?? '{}')).toMatchObject({ outcome: 'not-ready', problems: [{ reason: 'ABORTED_BY_TRIGGER', detail: expect.stringMatching(/^destination QEMU .* is 'running', not waiting for an incoming migration/) as string }] });
+      // Nothing started: the destination still waits, no journal.
+      expect(await readdir(join(dir, 'journal')).catch(() => [])).toEqual([]);
+    } finally {
+      await pair.stop();
+    }
+  }, 120_000);
 
   it('migrate --check — not ready: a destination whose VM map lacks the VM, and one that does not answer, are each named with the fix; the source still answers; nothing changed', async () => {
     const bare = await cliSim(undefined);
