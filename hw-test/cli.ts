@@ -65,6 +65,7 @@ options:
   --peer-tls-ca FILE       the peer's TLS, as --tls-* for the target (default: the target's --tls-* flags)
   --peer-tls-cert FILE     …
   --peer-tls-key FILE      …
+  --peer-plaintext         the peer speaks P4Runtime without TLS (a target with --tls-* flags, a peer without)
   --migration-flows N      TCP flows the migration group moves (default ${d.migrationFlows})
   --flows N                flows in the workload (default ${d.flows})
   --seed N                 workload seed (default ${d.seed})
@@ -142,6 +143,7 @@ function optionsFrom(values: Record<string, string | boolean | undefined>, onPro
     ...fixtureFile(str(values['fixture'])),
     tls,
     ...(Object.keys(peerTls).length > 0 ? { peerTls } : {}),
+    ...(values['peer-plaintext'] === true ? { peerPlaintext: true } : {}),
     logger: createLogger({ level, fields: { component: 'hw-test' }, sink: (r) => stderr(JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) }),
     onProgress,
   };
@@ -202,6 +204,7 @@ export async function runHwTestCommand(
         'peer-tls-ca': { type: 'string' },
         'peer-tls-cert': { type: 'string' },
         'peer-tls-key': { type: 'string' },
+        'peer-plaintext': { type: 'boolean' },
         'migration-flows': { type: 'string' },
         flows: { type: 'string' },
         seed: { type: 'string' },

@@ -60,6 +60,8 @@ export interface HwTestOptions {
   readonly peerDeviceId?: bigint | number | string;
   /** --peer-tls-ca/--peer-tls-cert/--peer-tls-key: the peer's TLS material (default: the target's, `tls`). */
   readonly peerTls?: HwTestTls;
+  /** --peer-plaintext: the peer speaks P4Runtime without TLS, whatever the target does. */
+  readonly peerPlaintext?: boolean;
   /** --migration-flows: TCP flows the migration group establishes and moves (default 64). */
   readonly migrationFlows?: number;
   /** --flows: flows in the workload (default 200). */
@@ -286,8 +288,12 @@ export function parseHwTestOptions(o: HwTestOptions): ParsedHwTestOptions {
   }
   const credentials = credentialsOf(o.tls);
   if (hasTls(o.peerTls) && peer === undefined) throw badOption('--peer-tls-ca', 'the --peer-tls-* flags describe the TLS of the --peer switch: add --peer HOST:PORT, or drop them');
+  const plaintext = o.peerPlaintext ?? false;
+  if (typeof plaintext !== 'boolean') throw badOption('--peer-plaintext', 'expected a flag (true or false)');
+  if (plaintext && hasTls(o.peerTls)) throw badOption('--peer-plaintext', 'the peer cannot be reached both in plaintext and with the --peer-tls-* flags: drop one');
+  if (plaintext && peer === undefined) throw badOption('--peer-plaintext', 'describes how to reach the --peer switch: add --peer HOST:PORT, or drop it');
   // A peer without TLS flags of its own is reached as the target is (one lab, one CA).
-  const peerCredentials = hasTls(o.peerTls) ? credentialsOf(o.peerTls, '--peer-tls-', 'peer') : credentials;
+  const peerCredentials: CredentialsOption = plaintext ? { kind: 'insecure' } : hasTls(o.peerTls) ? credentialsOf(o.peerTls, '--peer-tls-', 'peer') : credentials;
   const electionId = o.electionId === undefined ? undefined : bigintOf('--election-id', o.electionId, 2n, (1n << 128n) - 1n, '100');
   const logger = o.logger ?? silentLogger;
   if (o.model !== undefined && (typeof o.model.name !== 'string' || typeof o.model.instantiate !== 'function')) throw badOption('model', 'expected a SimProgram (name, instantiate)');

@@ -66,6 +66,21 @@ describe.skipIf(!opensslAvailable())('hw-test — the peer\'s own TLS (needs ope
     expect(migration?.checks.map((c) => `${c.id}: ${c.status}`)).toEqual(['setup', 'commit', 'flows-moved', 'counters-conserved', 'source-cleaned', 'traffic-after', 'rollback', 'round-trip'].map((id) => `${id}: PASS`));
   }, 120_000);
 
+  it('hw-test --peer-plaintext — a TLS target and a plaintext peer: the migration group runs, every check passing; with --peer-tls-* too it is refused naming both', async () => {
+    const target = await start(targetPki);
+    const peer = await startEdgeSim('bmv2');
+    sims.push(peer);
+    const sw = await P4Switch.connect({ address: peer.address, deviceId: peer.deviceId, electionId: 2n });
+    try {
+      await sw.ensurePipeline({ schema: P4Schema.fromFile(P4INFO_PATH), deviceConfig: statefulEdgeDeviceConfig() });
+    } finally {
+      await sw.close();
+    }
+    const r = await runAgainstSim(target, 'bmv2', { tls: targetPki.flags, peer: peer.address, peerDeviceId: peer.deviceId, peerPlaintext: true, groups: ['migration'], migrationFlows: 8 });
+    expect(r.groups.find((g) => g.id === 'migration')?.checks.map((c) => c.status)).toEqual(Array<string>(8).fill('PASS'));
+    await expect(runAgainstSim(target, 'bmv2', { tls: targetPki.flags, peer: peer.address, peerDeviceId: peer.deviceId, peerPlaintext: true, peerTls: peerPki.flags, groups: ['migration'] })).rejects.toThrow(/--peer-plaintext: the peer cannot be reached both in plaintext and with the --peer-tls-\* flags/);
+  }, 120_000);
+
   it('hw-test --peer without --peer-tls-* — the peer is dialled with the target\'s certificate, refused, and the run stops naming the flags', async () => {
     const [target, peer] = [await start(targetPki), await start(peerPki)];
     const groups: string[] = [];
