@@ -1,0 +1,70 @@
+/**
+ * Opt-in, against the real BMv2 simple_switch_grpc 1.15.5 (CARRYOVER_BMV2; without it this test is
+ * reported skipped, the variable named in the title): `carryover migrate --check` between two
+ * BMv2s reads what BMv2 holds — the VM map and the migration control table — and writes nothing a
+ * migration depends on. CARRYOVER_BMV2_GRPC_PORT (optional) puts the two switches' P4Runtime on
+ * that port and the next one.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { P4Schema, P4Switch } from 'p4runtime-ts';
+import { layOut, runMigrateCli } from '../cli-sims.js';
+import { BMV2_JSON_PATH, P4INFO_PATH } from '../edge-rig.js';
+import { realToolsFromEnv, startBmv2 } from '../real-tools.js';
+import type { Bmv2Process } from '../real-tools.js';
+
+const tools = realToolsFromEnv();
+const basePort = Number(process.env['CARRYOVER_BMV2_GRPC_PORT'] ?? 0);
+const started: Bmv2Process[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'carryover-check-real-'));
+afterAll(async () => {
+  for (const b of started.splice(0)) await b.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A BMv2 running stateful_edge (pushed here, as the switch's own controller would) and a session on it. */
+async function bmv2(i: number): Promise<{ bmv2: Bmv2Process; sw: P4Switch }> {
+  const b = await startBmv2(tools.bmv2 ?? '', 20_000, undefined, basePort > 0 ? basePort + i : undefined);
+  started.push(b);
+  const sw = await P4Switch.connect({ address: b.address, deviceId: 0n, electionId: 5n });
+  await sw.ensurePipeline({ schema: P4Schema.fromFile(P4INFO_PATH), deviceConfig: readFileSync(BMV2_JSON_PATH) });
+  return { bmv2: b, sw };
+}
+
+interface CheckJson {
+  outcome: string;
+  devices: { name: string; vm?: { id: number | null; runsHere: boolean } }[];
+  problems: { reason: string; detail: string }[];
+}
+
+describe.skipIf(!tools.bmv2)(`real BMv2 — migrate --check reads the VM map and control table (${tools.bmv2Missing ?? `CARRYOVER_BMV2=${tools.bmv2}`})`, () => {
+  it('migrate --check on BMv2 — a destination without the VM in its map is not ready, named with the fix; laid out, ready; no control entry written on either', async () => {
+    const [a, b] = [await bmv2(0), await bmv2(1)];
+    try {
+      await layOut(a.sw, 7);
+      writeFileSync(join(dir, 'site.yaml'), `
+journal: ./journal
+devices:
+  edge-a: { address: ${a.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-a] }
+  edge-b: { address: ${b.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`);
+      const argv = ['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check', '--json'];
+      const missing = await runMigrateCli(argv);
+      expect(missing.code, missing.err.join('\n')).toBe(1);
+      const m = JSON.parse(missing.out[0] ?? '{}') as CheckJson;
+      expect(m.problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b: VM vm-7 \(10\.0\.0\.5\) is not in the switch's VM map/) as string }]);
+      expect(m.devices[0]?.vm).toMatchObject({ id: 7, runsHere: true });
+      await layOut(b.sw, 9);
+      const ready = await runMigrateCli(argv);
+      expect(ready.code, ready.out.join('\n')).toBe(0);
+      expect(JSON.parse(ready.out[0] ?? '{}')).toMatchObject({ outcome: 'ready', devices: [{ name: 'edge-a', vm: { id: 7, runsHere: true } }, { name: 'edge-b', vm: { id: 9 } }], problems: [] });
+      for (const sw of [a.sw, b.sw]) expect(await sw.readAll(sw.table('vm_migration').all())).toEqual([]);
+    } finally {
+      await Promise.all([a.sw.close(), b.sw.close()]);
+    }
+  }, 120_000);
+});
