@@ -85,6 +85,16 @@ describe('migration check — findings', () => {
     expect(r.findings.find((f) => f.reason === 'VM_BUSY')?.detail).toMatch(/^a: a migration of VM vm-7 \(10\.0\.0\.5\) is under way there \(m-9\)/);
   });
 
+  it('migration check — no flow at the source while the destination holds the VM\'s flows: a note asking whether the VM already runs there', async () => {
+    const { connect } = fakes({ a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 960), foot: foot('b', { slots: 40 }) } });
+    const r = await preflightMigration(plan(['a'], ['b']), connect);
+    expect(r.ready).toBe(true);
+    expect(r.findings).toEqual([{ severity: 'note', reason: 'VM_ELSEWHERE', detail: expect.stringMatching(/^the sources hold no flow of VM vm-7 \(10\.0\.0\.5\), but b holds 40: does the VM already run at host-b\?/) as string }]);
+    // A quiet VM with nothing anywhere: nothing to say.
+    const quiet = fakes({ a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 1000), foot: foot('b', { slots: 0 }) } });
+    expect((await preflightMigration(plan(['a'], ['b']), quiet.connect)).findings).toEqual([]);
+  });
+
   it('migration check — an older daemon (no footprint) and an unreachable device: a note and a refusal, the others still asked; no claim accepted that no device could have', async () => {
     const { connect } = fakes({ a: { caps: caps('a', 900) }, b: { fails: new DeviceApiFailure('DEVICE_UNREACHABLE', 'b: no answer') } });
     const r = await preflightMigration(plan(['a'], ['b']), connect);

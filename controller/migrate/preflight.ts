@@ -155,6 +155,14 @@ function vmFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse
       refuse('VM_BUSY', `${d.name}: a migration of ${vm} is under way there (${f.migrations.join(', ')}): wait for it to end, or run carryover recover where it was started`);
     }
   }
+  // No flow at any source while a destination holds the VM's flows: the inventory may be stale the
+  // other way (the VM already runs at the destination). Not a refusal: a VM may be quiet.
+  const counted = (role: DeviceCheck['role']): number[] => devices.filter((d) => d.role === role).map((d) => d.footprint?.slots ?? -1);
+  const atSources = counted('source');
+  const busyDestinations = devices.filter((d) => d.role === 'destination' && (d.footprint?.slots ?? 0) > 0);
+  if (atSources.length > 0 && atSources.every((n) => n === 0) && busyDestinations.length > 0) {
+    note('VM_ELSEWHERE', `the sources hold no flow of ${vm}, but ${busyDestinations.map((d) => `${d.name} holds ${d.footprint?.slots}`).join(', ')}: does the VM already run at ${plan.toHost}? If so, correct the VM's host in the inventory instead of migrating`);
+  }
 }
 
 /** Room: what each destination will need (when the sources counted the VM's slots) against its free slots. */
