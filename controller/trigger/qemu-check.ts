@@ -6,6 +6,7 @@
  */
 import { QmpClient, QmpError } from '../qmp/index.js';
 import { isInProgress } from './migration-status.js';
+import { migrationCapabilities } from './pause-capabilities.js';
 import { queryMigration } from './qemu-queries.js';
 
 /** One thing QEMU would make the migration fail on (`refuse`), or worth knowing (`note`). */
@@ -61,8 +62,7 @@ export async function checkQemu(o: QemuCheckOptions): Promise<QemuCheck> {
       if (why !== undefined) refuse(`source QEMU (${o.source}) is '${status}': ${why}; check where the VM runs now (the inventory's host)`);
       const { info } = await queryMigration(source, timeoutMs);
       out.migration = info.status;
-      const caps = await source.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities', undefined, { timeoutMs });
-      const state = new Map(caps.map((c) => [c.capability, c.state]));
+      const state = await migrationCapabilities(source, timeoutMs);
       if (!state.has('pause-before-switchover')) refuse(`source QEMU (${o.source}) has no 'pause-before-switchover' capability (QEMU 2.11 or later has it): carryover would get no pause window to sync in`);
       if (isInProgress(info.status)) {
         if (o.startsMigration) refuse(`a migration is already ${info.status} on the source QEMU (${o.source}): --migrate-uri would be refused; follow it (leave out --migrate-uri) or wait for it to end`);

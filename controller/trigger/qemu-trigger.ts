@@ -8,16 +8,18 @@
 import { Subject } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger, TimerHandle } from 'p4runtime-ts';
-import { QmpClient, QmpError } from '../qmp/index.js';
-import type { QmpEvent } from '../qmp/index.js';
+import { QmpError } from '../qmp/index.js';
+import type { QmpClient, QmpEvent } from '../qmp/index.js';
 import { QemuTriggerError } from './errors.js';
 import { isInProgress, phaseOf, statusRank, TERMINAL_STATUSES } from './migration-status.js';
 import type { TriggerPhase } from './migration-status.js';
 import { parseQemuTriggerOptions } from './options.js';
-import type { MonitorOption, QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
+import type { QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
 import { PauseWindowRun } from './pause-window.js';
 import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
 import { destinationStatus, finalMigrationInfo, queryMigration, setCapabilities } from './qemu-queries.js';
+import { preparePauseCapabilities } from './pause-capabilities.js';
+import { checkDestination, openMonitor } from './qemu-monitors.js';
 import type { MigrationInfo } from './qemu-queries.js';
 
 /** A phase change, for observers (logs, UIs); the engine is driven through its handler. */
@@ -26,8 +28,6 @@ export interface TriggerPhaseChange {
   readonly qemuStatus: string;
   readonly at: number;
 }
-
-const PAUSE_CAPABILITIES = ['events', 'pause-before-switchover'] as const;
 
 /** Follows one migration of one source QEMU. */
 export class QemuTrigger {
@@ -105,24 +105,7 @@ export class QemuTrigger {
       const early: QmpEvent[] = [];
       const earlySub = source.events.subscribe({ next: (e) => early.push(e), error: () => undefined });
       const { info, seq } = await queryMigration(source, opts.commandTimeoutMs);
-      const caps = await source.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities', undefined, { timeoutMs: opts.commandTimeoutMs });
-      const state = Object.fromEntries(caps.map((c) => [c.capability, c.state]));
-      let restore: Record<string, boolean> | undefined;
-      let pauseWindow = true;
-      if (!isInProgress(info.status)) {
-        const off = PAUSE_CAPABILITIES.filter((c) => state[c] !== true);
-        if (off.length > 0) {
-          await setCapabilities(source, Object.fromEntries(off.map((c) => [c, true])), opts.commandTimeoutMs);
-          restore = Object.fromEntries(off.map((c) => [c, state[c] ?? false]));
-        }
-      } else if (state.events !== true) {
-        throw new QemuTriggerError('CAPABILITY_UNAVAILABLE', `a migration is already ${info.status} on ${source.description} without the 'events' capability, and capabilities cannot change while it runs; attach the trigger before starting the migration`);
-      } else if (state['pause-before-switchover'] !== true) {
-        if (opts.requirePauseWindow) {
-          throw new QemuTriggerError('CAPABILITY_UNAVAILABLE', `a migration is already ${info.status} on ${source.description} without 'pause-before-switchover', so there will be no pause window; attach before starting the migration, or pass requirePauseWindow: false to follow it without one`);
-        }
-        pauseWindow = false;
-      }
+      const { restore, pauseWindow } = await preparePauseCapabilities(source, info.status, isInProgress(info.status), opts.requirePauseWindow, opts.commandTimeoutMs);
       const trigger = new QemuTrigger(opts, source, destination, owned, restore, pauseWindow);
       trigger.log.info('trigger attached', { qemuStatus: info.status, pauseWindow, changedCapabilities: restore === undefined ? [] : Object.keys(restore) });
       earlySub.unsubscribe();
@@ -425,22 +408,3 @@ const CLOSED_HANDLER: MigrationPhaseHandler = {
   onCompleted: () => undefined,
   onFailed: () => undefined,
 };
-
-/**
- * Refuses a destination monitor that is not a QEMU waiting for the incoming migration, before
- * anything changes at the source: a wrong socket (the source's own, another VM's) would make the
- * run-state check after completion and the VM's own downtime report on the wrong VM.
- */
-async function checkDestination(destination: QmpClient, timeoutMs: number): Promise<void> {
-  const { status } = await destination.execute<{ status: string }>('query-status', undefined, { timeoutMs });
-  if (status === 'inmigrate') return;
-  throw new QemuTriggerError('BAD_OPTIONS', `QemuTriggerOptions.destination: the QEMU behind ${destination.description} is '${status}', not waiting for an incoming migration ('inmigrate': started with -incoming); give the destination QEMU's monitor, or leave destination out`);
-}
-
-async function openMonitor(opts: ResolvedQemuTriggerOptions, m: MonitorOption, owned: QmpClient[]): Promise<QmpClient> {
-  if (m instanceof QmpClient) return m;
-  const options = typeof m === 'string' ? { address: m } : m;
-  const client = await QmpClient.connect({ logger: opts.logger, clock: opts.clock, commandTimeoutMs: opts.commandTimeoutMs, ...options });
-  owned.push(client);
-  return client;
-}
