@@ -128,7 +128,7 @@ export class PeerRounds {
     for (let round = 1; round <= this.d.policy.maxRounds && !isStopped(); round++) {
       await firstValueFrom(timer(this.d.intervalMs, this.d.scheduler));
       // A pull still being read or sent when the interval ended is no quiet round (round-reports.ts).
-      await this.reports.awaitAll(NEVER_WOKEN, this.d.intervalMs, this.d.scheduler);
+      if (this.d.policy.convergedAtSlots >= 0) await this.reports.awaitAll(NEVER_WOKEN, this.d.intervalMs, this.d.scheduler);
       if (this.failed) throw this.failed;
       if (isStopped()) break;
       const heard = this.reports.take();
