@@ -27,8 +27,8 @@ export type { PluginCommandIo } from './cli.js';
 export { TicketVerifier, canonicalClaims, cosignTicket, issueTicket } from './security/migration-ticket.js';
 export type { KeyInput, MigrationTicket, TicketClaims, TicketRequest, TicketSignature, TicketVerifierOptions } from './security/migration-ticket.js';
 // The device API (transport-free) and its per-migration sessions.
-export { DEVICE_FAILURE_REASONS } from './device-api/device-api.js';
-export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord, VmFootprint } from './device-api/device-api.js';
+export { DEVICE_FAILURE_REASONS, isQuietBatch } from './device-api/device-api.js';
+export type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ExportDeltasOptions, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord, VmFootprint } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
 export { addInto as addCounterValues } from './device-api/vm-counter-transfer.js';

@@ -11,7 +11,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch, VmCounters } from '../../plugin/index.js';
-import { addCounterValues, negotiateMigrationSchemas } from '../../plugin/index.js';
+import { addCounterValues, isQuietBatch, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
@@ -22,6 +22,7 @@ import { toJournalCounters } from '../journal/journal-counters.js';
 import { EntryTally } from './entry-tally.js';
 import { PeerRounds } from './peer-rounds.js';
 import { raceTimer } from './race-timer.js';
+import { RoundReports } from './round-reports.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
 import { HeapKeeper } from './heap-keeper.js';
@@ -225,11 +226,14 @@ export class MigrationEngine {
    */
   private async rounds(isStopped: () => boolean, woken: Promise<void>): Promise<PrecopyRound[]> {
     const start = this.o.transfer;
+    const p = this.o.precopy ?? {};
+    const [interval, policy] = [p.intervalMs ?? 100, p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }];
+    // A round is converged only once each source that reports its quiet pulls said what its latest found.
+    const reporting = this.sources.filter((s) => this.caps.get(s)?.quietReports === true);
     if (start) {
-      const p = this.o.precopy ?? {};
       this.peer = new PeerRounds({
         ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
-        intervalMs: p.intervalMs ?? 100, policy: p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }, failure: stepFailure, entries: this.entries,
+        intervalMs: interval, policy, failure: stepFailure, entries: this.entries, reporting,
       });
       return this.peer.precopy(isStopped);
     }
@@ -247,8 +251,6 @@ export class MigrationEngine {
     await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: this.takeEntries() });
     // The snapshot's garbage, collected while the VM runs rather than by V8 in the pause.
     if (!isStopped()) this.heap.afterSnapshot(heapBefore);
-    const p = this.o.precopy ?? {};
-    const policy = p.policy ?? { maxRounds: 30, convergedAtSlots: 0 };
     const maxPending = p.maxPending ?? 65_536;
     // Pushed batches queue here between rounds; each round installs what queued before it, and
     // the next round starts only after that (backpressure). Past maxPending slots queued, pre-copy
@@ -256,9 +258,13 @@ export class MigrationEngine {
     const pending: { source: string; batch: StateBatch }[] = [];
     let queued = 0;
     let failed: unknown;
+    const reports = new RoundReports(reporting);
     const subs = this.sources.map((source) =>
-      this.api(source).exportDeltas(this.ref).subscribe({
+      this.api(source).exportDeltas(this.ref, reports.reports(source) ? { reportQuiet: true } : {}).subscribe({
         next: (batch) => {
+          reports.note(source);
+          // A quiet report: the log range it read needs nothing at the destinations.
+          if (isQuietBatch(batch)) return void this.ledger.record(source, batch.coversSeq);
           pending.push({ source, batch });
           queued += batch.slots.length;
         },
@@ -268,9 +274,12 @@ export class MigrationEngine {
     const rounds: PrecopyRound[] = [];
     try {
       for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
-        await raceTimer(woken, p.intervalMs ?? 100, this.scheduler, undefined);
+        await raceTimer(woken, interval, this.scheduler, undefined);
+        // Only a policy that can end pre-copy waits for a late report (-1, the demos' and benches', never does).
+        if (policy.convergedAtSlots >= 0) await reports.awaitAll(woken, interval, this.scheduler);
         if (failed !== undefined) throw stepFailure(failed, 'delta stream');
         if (isStopped()) break;
+        const heard = reports.take();
         const take = pending.splice(0, pending.length);
         const overflowed = queued > maxPending;
         queued = 0;
@@ -284,7 +293,7 @@ export class MigrationEngine {
         }
         await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: this.takeEntries() });
         rounds.push({ round, slots: n, batches: take.length });
-        if (overflowed || n <= policy.convergedAtSlots) break;
+        if (overflowed || (n <= policy.convergedAtSlots && heard)) break;
       }
       // Whatever queued since the last round: left to the final delta when the VM paused, else
       // installed now, so the pause has only the final delta.

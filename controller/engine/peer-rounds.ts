@@ -14,7 +14,11 @@ import type { MigrationMachine } from '../migration/migration-machine.js';
 import type { EntryTally } from './entry-tally.js';
 import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 import { raceTimer } from './race-timer.js';
+import { RoundReports } from './round-reports.js';
 import type { SeqLedger } from './seq-ledger.js';
+
+/** The peer rounds' wait for reports is not cut short by the pause (their interval is not either). */
+const NEVER_WOKEN = new Promise<void>(() => undefined);
 
 /** Starts a transfer of migration `m` at source `source` (in process, or over the migration protocol). */
 export type TransferStarter = (source: string, m: MigrationRef, request: TransferRequest) => Observable<TransferProgress>;
@@ -47,6 +51,8 @@ export interface PeerRoundsDeps {
   readonly failure: (e: unknown, what: string) => Error;
   /** The table entries the sources report sent (their complete lists), for the journal. */
   readonly entries: EntryTally;
+  /** Sources whose transfers report their quiet pulls too (DeviceCapabilities.quietReports). */
+  readonly reporting: readonly string[];
 }
 
 /** One pre-copy round as the engine reports it. */
@@ -65,8 +71,12 @@ export class PeerRounds {
   private pending = { slots: 0, batches: 0 };
   /** Largest batches merged at any source (flow control), for the report. */
   merged = 0;
+  /** Which reporting sources told of a pull since the last round (a quiet one too). */
+  private readonly reports: RoundReports;
 
-  constructor(private readonly d: PeerRoundsDeps) {}
+  constructor(private readonly d: PeerRoundsDeps) {
+    this.reports = new RoundReports(d.reporting);
+  }
 
   private onProgress(source: string, p: TransferProgress): void {
     if (p.round === 0) this.d.ledger.start(source, p.coversSeq.from);
@@ -74,6 +84,7 @@ export class PeerRounds {
     if (p.tableEntries !== undefined) this.d.entries.note(source, p.tableEntries);
     this.pending = { slots: this.pending.slots + p.slots, batches: this.pending.batches + 1 };
     this.merged = Math.max(this.merged, p.merged);
+    if (p.round > 0) this.reports.note(source);
   }
 
   /**
@@ -111,16 +122,20 @@ export class PeerRounds {
     }
     await Promise.all(snapshots.values());
     const first = this.take();
+    this.reports.take();
     await this.d.machine.record({ type: 'round', round: 0, slots: first.slots, tableEntries: this.d.entries.take() });
     const rounds: PeerRound[] = [];
     for (let round = 1; round <= this.d.policy.maxRounds && !isStopped(); round++) {
       await firstValueFrom(timer(this.d.intervalMs, this.d.scheduler));
+      // A pull still being read or sent when the interval ended is no quiet round (round-reports.ts).
+      if (this.d.policy.convergedAtSlots >= 0) await this.reports.awaitAll(NEVER_WOKEN, this.d.intervalMs, this.d.scheduler);
       if (this.failed) throw this.failed;
       if (isStopped()) break;
+      const heard = this.reports.take();
       const n = this.take();
       await this.d.machine.record({ type: 'round', round, slots: n.slots, tableEntries: this.d.entries.take() });
       rounds.push({ round, slots: n.slots, batches: n.batches });
-      if (n.slots <= this.d.policy.convergedAtSlots) break;
+      if (n.slots <= this.d.policy.convergedAtSlots && heard) break;
     }
     return rounds;
   }

@@ -23,6 +23,8 @@ export interface DeltaPullSide {
   readonly clock: Clock;
   /** Pause between two pulls (ms on `clock`). */
   readonly intervalMs: number;
+  /** A batch for every pull, also one that found nothing (ExportDeltasOptions.reportQuiet). */
+  readonly reportQuiet?: boolean;
 }
 
 /** One delta round: close the tracker's round, read the slots it logged (all of the VM's on overflow). */
@@ -47,8 +49,9 @@ export function pullRound(d: DeltaPullSide, m: MigrationRef, x: Migration, round
 }
 
 /**
- * The rounds as a stream: a batch per round that found changes, until the migration ends (the
- * freeze, or its end here); a failed pull errors the stream with a DeviceApiFailure.
+ * The rounds as a stream: a batch per round that found changes (with `reportQuiet`, per round),
+ * until the migration ends (the freeze, or its end here); a failed pull errors the stream with a
+ * DeviceApiFailure.
  */
 export function deltaStream(d: DeltaPullSide, m: MigrationRef, x: Migration): Observable<StateBatch> {
   return new Observable<StateBatch>((sub) => {
@@ -76,6 +79,11 @@ export function deltaStream(d: DeltaPullSide, m: MigrationRef, x: Migration): Ob
           x.lateInRound = [];
           if (b.slots.length > 0 || b.removed.length > 0) {
             round++;
+            sub.next(b);
+          } else if (d.reportQuiet && !x.frozen) {
+            // Says the log was read up to coversSeq.to and nothing needs carrying: the engine
+            // counts a round quiet only from such a report, never from a pull still under way.
+            // Not once frozen: a round the freeze overtook was not read (the final delta reads it).
             sub.next(b);
           }
           timer = d.clock.setTimeout(tick, d.intervalMs);

@@ -44,6 +44,12 @@ export interface DeviceCapabilities {
   readonly registerAccess: 'p4runtime' | 'inband';
   /** How changes reach the controller: pushed notifications, pulled change logs. */
   readonly deltas: readonly ('push' | 'pull')[];
+  /**
+   * Its delta stream reports every pull when asked (ExportDeltasOptions.reportQuiet), also one
+   * that found nothing, so a quiet round is told apart from a pull still under way. Absent
+   * (false) from a peer that predates it.
+   */
+  readonly quietReports?: boolean;
   /** Migrations this device can track at once. */
   readonly maxConcurrentMigrations: number;
   /** The flow key of its slot group, in hash order (what placement functions hash). */
@@ -141,6 +147,21 @@ export interface VmFootprint {
   readonly migrations: readonly string[];
 }
 
+/** How a delta stream reports (DeviceApi.exportDeltas). */
+export interface ExportDeltasOptions {
+  /**
+   * A batch for every pull of the change log, also one that found nothing to carry (no slots, no
+   * removals; its `coversSeq` is the log range read). Only a device whose capabilities say
+   * `quietReports` honours it; others send only batches with changes.
+   */
+  readonly reportQuiet?: boolean;
+}
+
+/** Whether `b` carries nothing to install: a quiet report (ExportDeltasOptions.reportQuiet). */
+export function isQuietBatch(b: StateBatch): boolean {
+  return b.slots.length === 0 && b.removed.length === 0 && b.tableEntries === undefined && b.counters === undefined;
+}
+
 /** The device API, one instance per switch. */
 export interface DeviceApi {
   capabilities(): Promise<DeviceCapabilities>;
@@ -150,7 +171,7 @@ export interface DeviceApi {
   prepare(m: MigrationRef): Promise<void>;
   exportSnapshot(m: MigrationRef): Promise<StateBatch>;
   /** Changes as they happen (pushed), ending when the migration is frozen or aborted. */
-  exportDeltas(m: MigrationRef): Observable<StateBatch>;
+  exportDeltas(m: MigrationRef, o?: ExportDeltasOptions): Observable<StateBatch>;
   importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   freeze(m: MigrationRef): Promise<void>;
   /**

@@ -23,6 +23,7 @@ export function edgeCapabilities(plugin: EdgePlugin, device: string, usedSlots: 
     slots: { total: group.slots, free: group.slots - usedSlots },
     registerAccess: caps.backend,
     deltas: ['pull'],
+    quietReports: true,
     maxConcurrentMigrations: caps.trackers,
     keyFields: group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: group.words.map((w) => ({ name: w.register, bits: w.bits })),

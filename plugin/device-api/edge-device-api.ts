@@ -24,7 +24,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
 import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
+import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
@@ -233,7 +233,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     });
   }
 
-  exportDeltas(m: MigrationRef): Observable<StateBatch> {
+  exportDeltas(m: MigrationRef, o: ExportDeltasOptions = {}): Observable<StateBatch> {
     return new Observable<StateBatch>((sub) => {
       let x: Migration;
       try {
@@ -242,7 +242,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
         sub.error(e);
         return undefined;
       }
-      return deltaStream({ access: this.access, source: this.source(), clock: this.clock, intervalMs: this.o.deltaIntervalMs }, m, x).subscribe(sub);
+      return deltaStream({ access: this.access, source: this.source(), clock: this.clock, intervalMs: this.o.deltaIntervalMs, reportQuiet: o.reportQuiet === true }, m, x).subscribe(sub);
     });
   }
 

@@ -16,6 +16,7 @@ import { Observable } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import { mergeBatches } from '../protocol/delta-coalescer.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
+import { isQuietBatch } from './device-api.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
 import { asDeviceFailure } from './device-failure.js';
 import { splitBatch } from './split-batch.js';
@@ -125,6 +126,13 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
           return;
         }
         waiting = undefined;
+        // A quiet report, after every batch before it was acknowledged: told as progress of
+        // nothing, so the controller knows this pull found nothing (sent nowhere).
+        if (isQuietBatch(b)) {
+          sub.next({ round, coversSeq: b.coversSeq, slots: 0, final: false, merged });
+          pump();
+          return;
+        }
         inFlight = true;
         send(b, false).then((p) => {
           inFlight = false;
@@ -133,7 +141,7 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
           pump();
         }, fail);
       };
-      deltas = o.source.exportDeltas(m).subscribe({
+      deltas = o.source.exportDeltas(m, own.quietReports === true ? { reportQuiet: true } : {}).subscribe({
         next: (b) => {
           if (waiting) merged++;
           waiting = waiting ? mergeBatches(keyNames, waiting, b) : b;

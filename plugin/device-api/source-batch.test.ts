@@ -14,7 +14,7 @@ const group = slotGroup(readMigrationContract(resizedStatefulEdge(192, 64)));
 function rig(trustIndex: boolean) {
   const logs: Record<string, unknown>[] = [];
   const double = slotAccessDouble(group, new Map([[3, 7], [40, 7], [9, 8]]));
-  const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 }, createLogger({ level: 'warn', sink: (r) => logs.push({ ...r }) }));
+  const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 }, createLogger({ level: 'info', sink: (r) => logs.push({ ...r }) }));
   index.note(3, 7);
   const side = { access: double.access, group, index, name: 'src', trustIndex };
   const x = (frozen: boolean): Migration => ({ vmId: 7, exported: new Map(), frozen }) as unknown as Migration;
@@ -35,6 +35,28 @@ describe('source batch — the VM\'s slots and the slot index\'s gaps', () => {
     expect(double.reads).toEqual([64, 64, 64, 64, 2]);
     expect(index.status()).toEqual({ complete: true, gap: undefined, size: 3 });
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/has a gap: scanning the slot group/) as unknown, gap: expect.stringMatching(/backup/) as unknown, vmId: 7 }));
+  });
+
+  it('source batch — a plugin just started, its background scan under way: the read waits for that scan and reads through the index — the group read once, not twice', async () => {
+    const { double, index, side, x, logs } = rig(false);
+    let open!: () => void;
+    double.gate = new Promise((r) => (open = r));
+    const scan = index.reconcile();
+    const read = vmSlots(side, x(false));
+    await new Promise((r) => setTimeout(r, 0));
+    open();
+    double.gate = undefined;
+    await scan;
+    expect((await read).map((r) => r.index)).toEqual([3, 40]);
+    // The background scan's four chunks, then the VM's indexed slots: no filtered scan of the group beside it.
+    expect(double.reads).toEqual([64, 64, 64, 64, 2]);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'info', msg: expect.stringMatching(/scan of the slot group is under way; the read waits for it/) as unknown, vmId: 7 }));
+  });
+
+  it('source batch — never reconciled and no scan under way (reconcile off): a filtered scan of the group, as before', async () => {
+    const { double, side, x } = rig(false);
+    expect((await vmSlots(side, x(false))).map((r) => r.index)).toEqual([3, 40]);
+    expect(double.reads).toEqual([group.slots]);
   });
 
   it('source batch — frozen (the final delta\'s overflow) after a gap: a filtered scan at once, no paced re-scan of the group', async () => {

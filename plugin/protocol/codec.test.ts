@@ -76,6 +76,17 @@ describe('protocol codec — messages', () => {
     expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire(caps, 1)))).toEqual({ capabilities: caps, protocolVersion: 1 });
     expect(() => capabilitiesFromWire(overWire('Capabilities', { ...capabilitiesToWire(caps, 1), registerAccess: 'magic' }))).toThrow(/register_access.*'magic'/);
   });
+  it('protocol codec — quiet delta reports are offered in Capabilities; a peer that predates them (no field) offers none', () => {
+    const caps: DeviceCapabilities = {
+      device: 'edge-1', apiVersion: 1, stateClasses: ['tcp-state'], schema: {}, slots: { total: 16, free: 16 }, registerAccess: 'inband', deltas: ['pull'],
+      quietReports: true, maxConcurrentMigrations: 1, keyFields: [],
+    };
+    expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire(caps, 1))).capabilities.quietReports).toBe(true);
+    const { quietReports: _none, ...older } = capabilitiesToWire(caps, 1);
+    expect(capabilitiesFromWire(overWire('Capabilities', older)).capabilities.quietReports).toBeUndefined();
+    // The call asks for them in a field an older peer skips.
+    expect(overWire('MigrationCall', { reportQuiet: true })['reportQuiet']).toBe(true);
+  });
   it('protocol codec — a ticket survives the encoding and still verifies; a call without one is UNAUTHORIZED', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const t = issueTicket({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'], ttlMs: 60_000 }, 'dc-a', privateKey);

@@ -13,7 +13,7 @@
 import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
+import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
 import type { TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
@@ -172,8 +172,8 @@ class RemoteDevice implements RemoteDeviceApi {
     return batchFromWire(await this.scopedCall('ExportSnapshot', m));
   }
 
-  exportDeltas(m: MigrationRef): Observable<StateBatch> {
-    return this.serverStream('ExportDeltas', 'MigrationCall', () => this.scoped(m), batchFromWire);
+  exportDeltas(m: MigrationRef, o: ExportDeltasOptions = {}): Observable<StateBatch> {
+    return this.serverStream('ExportDeltas', 'MigrationCall', () => this.scoped(m, o.reportQuiet ? { reportQuiet: true } : {}), batchFromWire);
   }
 
   transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress> {

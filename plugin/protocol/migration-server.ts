@@ -187,8 +187,11 @@ class Handlers {
   /** ExportDeltas: the device's stream, written with flow control, ended with the device's. */
   exportDeltas(call: ServerWritableStream<Decoded<WireMessage>, WireMessage>): void {
     let ref: MigrationRef;
+    let reportQuiet: boolean;
     try {
-      ref = this.admit('ExportDeltas', call).ref as MigrationRef;
+      const a = this.admit('ExportDeltas', call);
+      ref = a.ref as MigrationRef;
+      reportQuiet = a.req['reportQuiet'] === true;
     } catch (e) {
       call.emit('error', this.refuse('ExportDeltas', call, e));
       return;
@@ -206,7 +209,7 @@ class Handlers {
           this.merged += out.stats.merged;
           if (sub) this.streams.delete(sub);
         };
-        sub = this.o.api.exportDeltas(ref).subscribe({
+        sub = this.o.api.exportDeltas(ref, reportQuiet ? { reportQuiet } : {}).subscribe({
           next: (b) => out.push(b),
           error: (e: unknown) => {
             finish();

@@ -64,6 +64,30 @@ describe('vm slot index — gaps', () => {
     index.stop();
   });
 
+  it('vm slot index — awaitScan joins a scan that can vouch for the index; with none under way, or a gap, it answers at once', async () => {
+    const double = slotAccessDouble(group, new Map([[3, 7]]));
+    const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 });
+    const arbitration = new BehaviorSubject<ArbitrationState>({ kind: 'primary', electionId: 10n });
+    index.follow(arbitration);
+    expect(await index.awaitScan({})).toBe(false);
+    expect(double.reads).toEqual([]);
+    let open!: () => void;
+    double.gate = new Promise((r) => (open = r));
+    const scan = index.reconcile();
+    let joined: boolean | undefined;
+    const waiting = index.awaitScan({}).then((c) => (joined = c));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(joined).toBeUndefined();
+    open();
+    double.gate = undefined;
+    await Promise.all([scan, waiting]);
+    expect(joined).toBe(true);
+    expect(double.reads).toEqual([64, 64, 64, 64]);
+    arbitration.next({ kind: 'backup', electionId: 10n, primaryElectionId: 20n });
+    expect(await index.awaitScan({})).toBe(false);
+    index.stop();
+  });
+
   it('vm slot index — a digest heard while a scan chunk is read stands: the older read does not forget the new flow', async () => {
     const held = new Map<number, number>();
     const double = slotAccessDouble(group, held);

@@ -248,6 +248,21 @@ export class VmSlotIndex {
     return this.complete;
   }
 
+  /**
+   * Before a read that would scan the group for one VM because the index was never reconciled (a
+   * plugin daemon just started, its background scan under way): waits for that scan, which can
+   * vouch for the index, rather than have the caller scan the whole group a second time beside it.
+   * Resolves whether the index is complete then; at once when there is a gap (repair's job) or no
+   * such scan runs (the caller scans for its VM).
+   */
+  async awaitScan(fields: Readonly<Record<string, unknown>>): Promise<boolean> {
+    const scan = this.scan;
+    if (this.complete || this.gapReason !== undefined || scan?.gaps !== this.gaps) return this.complete;
+    this.logger.info('slot index: its scan of the slot group is under way; the read waits for it rather than scanning the group again', fields);
+    await scan.done;
+    return this.complete;
+  }
+
   private async scanAll(gaps: number): Promise<void> {
     const g = this.access.group;
     const vmOf = (words: readonly bigint[]): number => Number(fieldValue(words, g.vm));

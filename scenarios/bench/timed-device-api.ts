@@ -39,7 +39,7 @@ export function timedDeviceApi(device: string, api: DeviceApi, calls: DeviceCall
     capabilities: () => api.capabilities(),
     prepare: (m) => timed('prepare', () => api.prepare(m)),
     exportSnapshot: (m) => timed('exportSnapshot', () => api.exportSnapshot(m), {}, (b) => b.slots.length),
-    exportDeltas: (m) => api.exportDeltas(m),
+    exportDeltas: (m, o) => api.exportDeltas(m, o),
     importStaged: (m, b) => timed('importStaged', () => api.importStaged(m, b), { round: b.round, slots: b.slots.length }),
     freeze: (m) => timed('freeze', () => api.freeze(m)),
     pauseStarted: (m) => api.pauseStarted(m),
