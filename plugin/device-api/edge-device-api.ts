@@ -1,7 +1,7 @@
 /**
  * The device API served by an edge plugin (issue 12): one switch's side of a migration over the
  * register-access layer and the plugin's P4Runtime session. Sources: a change-log tracker per
- * migration, the snapshot read through the per-VM slot index, deltas pulled round by round
+ * migration (picked and flipped at prepare: migration-prepare.ts), the snapshot read through the per-VM slot index, deltas pulled round by round
  * (tracker flip, then the slots logged in the closed round: O(changed); delta-pull.ts), the
  * final delta proven from the numbered delta digests by the tracker's count after the freeze, or
  * else read from the log (source-pause-batches.ts, numbered-final.ts). Destinations: flows placed by this switch's hashes with conditional
@@ -29,9 +29,9 @@ import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
-import { controlOf, readControls, runsHere, trackersInUse, writeControl } from './vm-control-entry.js';
-import { canReadFrozen, freezeWithReads, planFrozenRead } from './frozen-read.js';
-import { locked, newMigration } from './migration-record.js';
+import { controlOf, runsHere } from './vm-control-entry.js';
+import { canReadFrozen, freezeWithReads } from './frozen-read.js';
+import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
@@ -42,7 +42,7 @@ import { undoMigration } from './migration-undo.js';
 import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
 import { vmFootprint } from './vm-footprint.js';
-import { tapNumberedDigests } from './numbered-final.js';
+import { prepareTracking } from './migration-prepare.js';
 import { settleNewFlows, sourceBatch, vmSlots } from './source-batch.js';
 import { watchLateFlows } from './late-flows.js';
 import { aheadBatch, finalBatch } from './source-pause-batches.js';
@@ -181,33 +181,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     }
     return this.once(m, 'prepare', async () => {
       await this.indexReady;
-      const sw = this.plugin.session;
-      const control = controlOf(this.contract.control);
-      const vmId = await resolveVmId({ sw, contract: this.contract, group: this.group, access: this.access }, m.vm);
-      // Trackers busy here or, by the switch's control entries, in another process's migration.
-      const entries = await readControls(sw, control);
-      // A prepare still on its way holds its pick too: two at once must not both take the first free one.
-      const busy = new Set([...this.migrations.values()].map((x) => x.tracker).concat([...trackersInUse(control, entries, vmId)], [...this.picking]));
-      const tracker = [...Array(this.access.capabilities().trackers).keys()].find((t) => !busy.has(t)) ?? 0;
-      const prior = entries.get(vmId);
-      // The VM arrived here before and moves again: that arrival was committed long ago.
-      for (const [id, a] of this.activated) if (a.vmId === vmId) this.activated.delete(id);
-      // Numbered delta digests, heard from before the flip: the count the flip returns sorts them.
-      const tap = tapNumberedDigests(sw, this.group);
-      this.picking.add(tracker);
-      try {
-        await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
-        const trackedAt = this.clock.now();
-        const now = await this.access.readTracker(tracker);
-        const t = await this.access.flipTracker(tracker, now.epoch);
-        const numbered = tap?.start(tracker, vmId, t);
-        this.migrations.set(m.migrationId, newMigration({ vmId, tracker, prior, flip: t, numbered, digestSub: tap?.sub, frozenRead: this.frozenReads ? planFrozenRead(this.plugin, vmId, tracker) : undefined, trackedAt }));
-      } catch (e) {
-        tap?.sub.unsubscribe();
-        throw e;
-      } finally {
-        this.picking.delete(tracker);
-      }
+      const x = await prepareTracking({ plugin: this.plugin, clock: this.clock, migrations: this.migrations, activated: this.activated, picking: this.picking, frozenReads: this.frozenReads }, m.vm);
+      this.migrations.set(m.migrationId, x);
     });
   }
 
