@@ -4,18 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DeviceApi, DeviceCapabilities } from '../../plugin/index.js';
-import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
+import type { Inventory } from '../inventory/inventory.js';
+import { fakeCapabilities, fakeInventoryDevice } from '../testing/check-fakes.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { runCheck } from './check-command.js';
 
-const device = (name: string): InventoryDevice => ({
-  name, address: '127.0.0.1:1', deviceId: 1n, plugin: undefined, electionId: 1n, p4runtimeRole: undefined, role: 'edge', tls: undefined,
-  registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true, p4info: undefined, deviceConfig: undefined, hosts: [], subnets: [], counterpart: undefined,
-});
-const caps = (name: string): DeviceCapabilities => ({
-  device: name, apiVersion: 1, stateClasses: ['tcp-state'], schema: { 'group:flow': 'f1' }, slots: { total: 100, free: 90 },
-  registerAccess: 'p4runtime', deltas: ['pull'], maxConcurrentMigrations: 4, keyFields: [{ name: 'k', bits: 32 }],
-});
+const device = fakeInventoryDevice;
+const caps = (name: string): DeviceCapabilities => fakeCapabilities(name, 90, 'f1', 100);
 const plan = (o: Partial<MigrationPlan> = {}): MigrationPlan => ({
   vm: { name: 'vm-7', address: '10.0.0.5', host: 'host-a' }, fromHost: 'host-a', toHost: 'host-b', sources: [device('a')], destinations: [device('b')],
   topology: '1:1', placement: undefined, edgeDestinations: [device('b')], counterparts: new Map(), ...o,

@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi } from '../../plugin/index.js';
-import { connectPlanDevices } from '../devices/connect-plan-devices.js';
+import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
+import type { TicketIssuer } from '../remote/ticket-issuer.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { checkQemu } from '../trigger/qemu-check.js';
@@ -34,8 +35,12 @@ export interface CheckCommandOptions {
 /** The connector a migration would use, one device at a time (one unreachable device fails alone). */
 export function planConnector(plan: MigrationPlan, inv: Inventory, defaultP4info: string, logger?: Logger): CheckConnector {
   const scope = { sources: plan.sources.map((d) => d.name), destinations: plan.destinations.map((d) => d.name) };
+  // One issuer for every daemon (its key read once); made on first need, so a key that cannot be
+  // read is the failure of each device that needs it, as in a migration.
+  let tickets: TicketIssuer | undefined;
   return async (d) => {
-    const c = await connectPlanDevices([d], { defaultP4info, domain: inv.domain, controller: inv.controller, scope, ...(logger ? { logger } : {}) });
+    if (d.plugin && inv.controller) tickets ??= controllerTicketIssuer(inv.domain, inv.controller);
+    const c = await connectPlanDevices([d], { defaultP4info, domain: inv.domain, controller: inv.controller, scope, ...(tickets ? { tickets } : {}), ...(logger ? { logger } : {}) });
     return { api: c.apis.get(d.name) as DeviceApi, stop: () => c.stop() };
   };
 }

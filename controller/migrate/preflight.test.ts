@@ -6,15 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceApi, DeviceCapabilities, VmFootprint } from '../../plugin/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
-import type { InventoryDevice } from '../inventory/inventory.js';
+import { fakeCapabilities, fakeInventoryDevice } from '../testing/check-fakes.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { preflightMigration } from './preflight.js';
 import type { CheckConnector } from './preflight.js';
 
-const device = (name: string): InventoryDevice => ({
-  name, address: `127.0.0.1:1`, deviceId: 1n, plugin: undefined, electionId: 1n, p4runtimeRole: undefined, role: 'edge', tls: undefined,
-  registerAccess: 'probe', grpcClient: 'http2', openStreamsAhead: true, p4info: undefined, deviceConfig: undefined, hosts: [], subnets: [], counterpart: undefined,
-});
+const device = fakeInventoryDevice;
 
 const plan = (sources: string[], destinations: string[]): MigrationPlan => ({
   vm: { name: 'vm-7', address: '10.0.0.5', host: 'host-a' },
@@ -28,10 +25,7 @@ const plan = (sources: string[], destinations: string[]): MigrationPlan => ({
   counterparts: new Map(),
 });
 
-const caps = (name: string, free: number, fingerprint = 'f1'): DeviceCapabilities => ({
-  device: name, apiVersion: 1, stateClasses: ['tcp-state'], schema: { 'group:flow': fingerprint }, slots: { total: 1000, free },
-  registerAccess: 'p4runtime', deltas: ['pull'], maxConcurrentMigrations: 4, keyFields: [{ name: 'k', bits: 32 }],
-});
+const caps = (name: string, free: number, fingerprint = 'f1'): DeviceCapabilities => fakeCapabilities(name, free, fingerprint);
 
 const foot = (name: string, o: Partial<VmFootprint> = {}): VmFootprint => ({ device: name, vmId: 3, runsHere: true, controlled: false, slots: 0, indexComplete: true, migrations: [], ...o });
 

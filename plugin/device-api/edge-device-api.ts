@@ -167,7 +167,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   async footprint(vm: string): Promise<VmFootprint> {
     await this.indexReady;
     try {
-      return await vmFootprint({ name: this.name, sw: this.plugin.session, contract: this.contract, group: this.group, access: this.access, index: this.index, migrations: this.migrations }, vm);
+      return await vmFootprint({ name: this.name, plugin: this.plugin, index: this.index, migrations: this.migrations }, vm);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: footprint of VM ${vm}`);
     }

@@ -4,10 +4,9 @@
  * when that is complete: no scan), and the migrations of it under way here. `carryover migrate
  * --check` asks every device of a plan before anything is prepared.
  */
-import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
+import type { EdgePlugin } from '../edge-plugin.js';
 import { EdgePluginError } from '../errors.js';
-import type { P4Switch } from 'p4runtime-ts';
-import type { RegisterAccess, VmSlotIndex } from '../state-access/index.js';
+import type { VmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { VmFootprint } from './device-api.js';
 import type { Migration } from './migration-record.js';
@@ -16,10 +15,7 @@ import { controlOf, readControl, runsHere } from './vm-control-entry.js';
 /** What vmFootprint reads through. */
 export interface FootprintSide {
   readonly name: string;
-  readonly sw: P4Switch;
-  readonly contract: MigrationContract;
-  readonly group: SlotGroupSpec;
-  readonly access: RegisterAccess;
+  readonly plugin: EdgePlugin;
   readonly index: VmSlotIndex;
   /** This device's migrations under way, by id. */
   readonly migrations: ReadonlyMap<string, Migration>;
@@ -29,16 +25,18 @@ export interface FootprintSide {
 export async function vmFootprint(s: FootprintSide, vm: string): Promise<VmFootprint> {
   // Only a complete index without a gap counts; otherwise a number would be a guess.
   const indexComplete = s.index.complete && s.index.gap === undefined;
+  const { plugin } = s;
+  const sw = plugin.session;
   let vmId: number;
   try {
-    vmId = await resolveVmId({ sw: s.sw, contract: s.contract, group: s.group, access: s.access }, vm);
+    vmId = await resolveVmId({ sw, contract: plugin.contract, group: plugin.group, access: plugin.registerAccess }, vm);
   } catch (e) {
     // Not in the map is an answer (a destination not laid out yet); anything else is a failure.
     if (e instanceof EdgePluginError && e.code === 'VM_UNKNOWN') return { device: s.name, runsHere: false, controlled: false, indexComplete, migrations: [] };
     throw e;
   }
-  const control = controlOf(s.contract.control);
-  const entry = await readControl(s.sw, control, vmId);
+  const control = controlOf(plugin.contract.control);
+  const entry = await readControl(sw, control, vmId);
   return {
     device: s.name,
     vmId,

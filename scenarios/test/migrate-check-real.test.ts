@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { P4Schema, P4Switch } from 'p4runtime-ts';
-import { layOut, runMigrateCli } from '../cli-sims.js';
+import { runMigrateCli } from '../cli-sims.js';
+import { topology } from '../migration-fixture.js';
 import { BMV2_JSON_PATH, P4INFO_PATH } from '../edge-rig.js';
 import { realToolsFromEnv, startBmv2 } from '../real-tools.js';
 import type { Bmv2Process } from '../real-tools.js';
@@ -43,7 +44,7 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — migrate --check reads the VM map and
   it('migrate --check on BMv2 — a destination without the VM in its map is not ready, named with the fix; laid out, ready; no control entry written on either', async () => {
     const [a, b] = [await bmv2(0), await bmv2(1)];
     try {
-      await layOut(a.sw, 7);
+      await topology(a.sw, 7);
       writeFileSync(join(dir, 'site.yaml'), `
 journal: ./journal
 devices:
@@ -58,7 +59,7 @@ vms:
       const m = JSON.parse(missing.out[0] ?? '{}') as CheckJson;
       expect(m.problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b: VM vm-7 \(10\.0\.0\.5\) is not in the switch's VM map/) as string }]);
       expect(m.devices[0]?.vm).toMatchObject({ id: 7, runsHere: true });
-      await layOut(b.sw, 9);
+      await topology(b.sw, 9);
       const ready = await runMigrateCli(argv);
       expect(ready.code, ready.out.join('\n')).toBe(0);
       expect(JSON.parse(ready.out[0] ?? '{}')).toMatchObject({ outcome: 'ready', devices: [{ name: 'edge-a', vm: { id: 7, runsHere: true } }, { name: 'edge-b', vm: { id: 9 } }], problems: [] });
