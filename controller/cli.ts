@@ -58,12 +58,19 @@ options:
                             phases and the completeness proof
   --pause-deadline-ms N     pause-window budget (default 50)
   --on-deadline P           abort (default: roll back) | continue (activate, report what was lost)
+  --ignore-destination-flows  migrate even when no source holds a flow of the VM while a
+                            destination holds some and no migration marked the VM as having
+                            left it — refused otherwise (PEER_REJECTED): the VM seems to run
+                            there already, and staging would drop its traffic
   --migration-id ID         default: VM name, time and a random suffix
   --plan          validate and show which devices take part and the topology; change nothing
   --check         ask every device, as the migration would reach it, whether a migration started
                   now would pass: reachable, schemas, the VM mapped (and running at the sources),
                   none of its migrations under way, room; with --trigger qemu:, QEMU's state
                   too. Nothing is prepared, staged or frozen. Exit 0 ready, 1 not ready
+  --scan          with --check: wait until each plugin in this process has scanned its switch, so
+                  the VM's flows are counted everywhere (room, the VM already at the destination);
+                  seconds on a large switch. Daemons count from their own index
   --json          the plan (with --plan) or the report as one JSON object
   -h, --help      this help
 
@@ -82,7 +89,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
         'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, transfer: { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
-        plan: { type: 'boolean' }, check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'ignore-destination-flows': { type: 'boolean' }, scan: { type: 'boolean' }, plan: { type: 'boolean' }, check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -122,6 +129,9 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   const transferArg = v['transfer'] ?? 'controller';
   if (transferArg !== 'controller' && transferArg !== 'peer-to-peer') {
     return refuse(`carryover migrate: --transfer ${String(transferArg)}: expected controller or peer-to-peer`);
+  }
+  if (v['scan'] && !v['check']) {
+    return refuse('carryover migrate: --scan belongs to --check (it waits for each in-process plugin\'s scan of its switch so the check can count the VM\'s flows); a migration scans as it needs');
   }
   if (triggerArg === 'manual' && (v['qemu-destination'] !== undefined || v['migrate-uri'] !== undefined)) {
     return refuse('carryover migrate: --qemu-destination and --migrate-uri need --trigger qemu:/path/to/qmp.sock');
@@ -172,7 +182,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
-  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger });
+  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger, ignoreDestinationFlows: v['ignore-destination-flows'] === true, awaitScan: v['scan'] === true });
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let release: () => void;
@@ -216,6 +226,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       defaultP4info: DEFAULT_P4INFO,
       pauseDeadlineMs,
       onDeadline,
+      ...(v['ignore-destination-flows'] ? { ignoreDestinationFlows: true } : {}),
       progress: (l) => io.stderr(`migrate: ${l}`),
       interrupt,
     });

@@ -22,6 +22,11 @@ export interface MigrationEngineOptions {
   readonly machine: MigrationMachine;
   /** The device API of every device in the plan, by device name. */
   readonly devices: ReadonlyMap<string, DeviceApi>;
+  /**
+   * Migrate even when the sources hold no flow of the VM while a destination holds some and does
+   * not mark the VM left (vm-whereabouts.ts: refused PEER_REJECTED otherwise). Default false.
+   */
+  readonly ignoreDestinationFlows?: boolean;
   /** Pause-window budget. Default 50 ms. */
   readonly pauseDeadlineMs?: number;
   readonly onDeadline?: DeadlinePolicy;

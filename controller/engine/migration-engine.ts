@@ -11,7 +11,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch, VmCounters } from '../../plugin/index.js';
-import { addCounterValues, isQuietBatch, negotiateMigrationSchemas } from '../../plugin/index.js';
+import { addCounterValues, negotiateMigrationSchemas } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
@@ -21,14 +21,15 @@ import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { toJournalCounters } from '../journal/journal-counters.js';
 import { EntryTally } from './entry-tally.js';
 import { PeerRounds } from './peer-rounds.js';
-import { raceTimer } from './race-timer.js';
-import { RoundReports } from './round-reports.js';
+import { deltaRounds } from './delta-loop.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
 import { HeapKeeper } from './heap-keeper.js';
 import { undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
+import { countVmSlots, findVmAtDestinations, readWhereabouts, sumKnown, vmSeenMessage } from './vm-whereabouts.js';
+import type { Whereabouts } from './vm-whereabouts.js';
 import { syncInPause } from './pause-sync.js';
 import { tellCommitted } from './tell-committed.js';
 import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
@@ -68,6 +69,8 @@ export class MigrationEngine {
   private readonly sentCounters = new Map<string, VmCounters>();
   /** Table entries (pinholes) held at the destinations, by source (takeEntries). */
   private readonly entries = new EntryTally();
+  /** What each device held of the VM before prepare rewrote its control entry (vm-whereabouts.ts). */
+  private whereabouts: Whereabouts | undefined;
 
   constructor(private readonly o: MigrationEngineOptions) {
     this.ref = { migrationId: o.machine.state.migrationId, vm: o.plan.vm.address };
@@ -117,7 +120,11 @@ export class MigrationEngine {
    */
   async prepare(): Promise<void> {
     this.touched = new Set();
-    this.caps = await this.each([...this.sources, ...this.destinations], 'capabilities', (api) => api.capabilities());
+    const all = [...this.sources, ...this.destinations];
+    // Read beside the capabilities: a device that fails fails those too.
+    const where = this.o.ignoreDestinationFlows ? undefined : readWhereabouts(this.o.devices, all, this.ref.vm, this.logger);
+    this.caps = await this.each(all, 'capabilities', (api) => api.capabilities());
+    this.whereabouts = await where;
     for (const [name, c] of this.caps) checkCapacityClaim(name, c);
     const caps = (names: readonly string[]): DeviceCapabilities[] => names.map((n) => this.caps.get(n) as DeviceCapabilities);
     const verdict = negotiateMigrationSchemas(caps(this.sources), caps(this.destinations));
@@ -210,6 +217,13 @@ export class MigrationEngine {
     await Promise.race([staged, running.done.then(() => undefined)]);
   }
 
+  /** Refuses (PEER_REJECTED) a migration to a switch the VM evidently runs at already, the sources holding `sourceSlots` of its flows (vm-whereabouts.ts). */
+  private async refuseIfVmAtDestination(sourceSlots: number | (() => Promise<number | undefined>)): Promise<void> {
+    if (!this.whereabouts) return;
+    const seen = await findVmAtDestinations({ devices: this.o.devices, destinations: this.destinations, vm: this.ref.vm, sourceSlots, before: this.whereabouts, logger: this.logger });
+    if (seen.length > 0) throw new ControllerError('PEER_REJECTED', vmSeenMessage(`VM ${this.o.plan.vm.name} (${this.ref.vm})`, seen));
+  }
+
   /** Keeps the removals of batches pre-copy leaves to the final delta (see `folded`). */
   private fold(left: readonly { source: string; batch: StateBatch }[]): void {
     for (const { source, batch } of left) {
@@ -235,10 +249,13 @@ export class MigrationEngine {
         ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
         intervalMs: interval, policy, failure: stepFailure, entries: this.entries, reporting,
       });
+      // The sources send their snapshots themselves: their slot indexes count the VM's flows.
+      await this.refuseIfVmAtDestination(async () => sumKnown(await countVmSlots(this.o.devices, this.sources, this.ref.vm, this.whereabouts ?? new Map(), this.logger)));
       return this.peer.precopy(isStopped);
     }
     const heapBefore = this.heap.beforeSnapshot();
     const snaps = await this.each(this.sources, 'snapshot', (api) => api.exportSnapshot(this.ref));
+    await this.refuseIfVmAtDestination([...snaps.values()].reduce((n, b) => n + b.slots.length, 0));
     // Room at every destination for its share of the snapshot, before anything is staged anywhere.
     const needs = new Map<string, number>(this.destinations.map((d) => [d, 0]));
     for (const [s, b] of snaps) for (const [d, part] of splitBatch(this.o.plan, this.caps.get(s)?.keyFields ?? [], b, s)) needs.set(d, (needs.get(d) ?? 0) + part.slots.length);
@@ -251,65 +268,10 @@ export class MigrationEngine {
     await this.o.machine.record({ type: 'round', round: 0, slots, tableEntries: this.takeEntries() });
     // The snapshot's garbage, collected while the VM runs rather than by V8 in the pause.
     if (!isStopped()) this.heap.afterSnapshot(heapBefore);
-    const maxPending = p.maxPending ?? 65_536;
-    // Pushed batches queue here between rounds; each round installs what queued before it, and
-    // the next round starts only after that (backpressure). Past maxPending slots queued, pre-copy
-    // ends: the destination cannot keep up, the rest moves in the pause.
-    const pending: { source: string; batch: StateBatch }[] = [];
-    let queued = 0;
-    let failed: unknown;
-    const reports = new RoundReports(reporting);
-    const subs = this.sources.map((source) =>
-      this.api(source).exportDeltas(this.ref, reports.reports(source) ? { reportQuiet: true } : {}).subscribe({
-        next: (batch) => {
-          reports.note(source);
-          // A quiet report: the log range it read needs nothing at the destinations.
-          if (isQuietBatch(batch)) return void this.ledger.record(source, batch.coversSeq);
-          pending.push({ source, batch });
-          queued += batch.slots.length;
-        },
-        error: (e: unknown) => (failed = e),
-      }),
-    );
-    const rounds: PrecopyRound[] = [];
-    try {
-      for (let round = 1; round <= policy.maxRounds && !isStopped(); round++) {
-        await raceTimer(woken, interval, this.scheduler, undefined);
-        // Only a policy that can end pre-copy waits for a late report (-1, the demos' and benches', never does).
-        if (policy.convergedAtSlots >= 0) await reports.awaitAll(woken, interval, this.scheduler);
-        if (failed !== undefined) throw stepFailure(failed, 'delta stream');
-        if (isStopped()) break;
-        const heard = reports.take();
-        const take = pending.splice(0, pending.length);
-        const overflowed = queued > maxPending;
-        queued = 0;
-        let n = 0;
-        for (const [i, { source, batch }] of take.entries()) {
-          if (isStopped()) {
-            this.fold(take.slice(i));
-            break;
-          }
-          n += await this.roundInstall(source, batch);
-        }
-        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: this.takeEntries() });
-        rounds.push({ round, slots: n, batches: take.length });
-        if (overflowed || (n <= policy.convergedAtSlots && heard)) break;
-      }
-      // Whatever queued since the last round: left to the final delta when the VM paused, else
-      // installed now, so the pause has only the final delta.
-      const rest = pending.splice(0, pending.length);
-      if (isStopped()) this.fold(rest);
-      else if (rest.length > 0) {
-        let n = 0;
-        for (const { source, batch } of rest) n += await this.roundInstall(source, batch);
-        const round = rounds.length + 1;
-        await this.o.machine.record({ type: 'round', round, slots: n, tableEntries: this.takeEntries() });
-        rounds.push({ round, slots: n, batches: rest.length });
-      }
-    } finally {
-      for (const s of subs) s.unsubscribe();
-    }
-    return rounds;
+    return deltaRounds({
+      ref: this.ref, sources: this.sources, api: (n) => this.api(n), ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
+      install: (source, batch) => this.roundInstall(source, batch), fold: (left) => this.fold(left), takeEntries: () => this.takeEntries(),
+    }, { isStopped, woken, intervalMs: interval, policy, maxPending: p.maxPending ?? 65_536, reporting });
   }
 
   /**

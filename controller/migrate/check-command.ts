@@ -29,6 +29,10 @@ export interface CheckCommandOptions {
   readonly trigger?: MigrateTrigger;
   /** How devices are reached (default: as the migration reaches them). */
   readonly connect?: CheckConnector;
+  /** The migration would run with --ignore-destination-flows (PreflightOptions). */
+  readonly ignoreDestinationFlows?: boolean;
+  /** --scan: wait for in-process slot indexes to count (PreflightOptions.awaitScan). */
+  readonly awaitScan?: boolean;
   readonly logger?: Logger;
 }
 
@@ -51,7 +55,7 @@ export async function runCheck(o: CheckCommandOptions): Promise<number> {
   const plan = o.plan.toDomain ? { ...o.plan, destinations: [], edgeDestinations: [], counterparts: new Map<string, string>() } : o.plan;
   const t = o.trigger;
   const [devices, qemu] = await Promise.all([
-    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger)),
+    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger), { ignoreDestinationFlows: o.ignoreDestinationFlows === true, awaitScan: o.awaitScan === true }),
     t?.kind === 'qemu' ? checkQemu({ source: t.source, ...(t.destination ? { destination: t.destination } : {}), startsMigration: t.migrateUri !== undefined }) : undefined,
   ]);
   // QEMU's refusals are what the migration would end with: the trigger aborting it.

@@ -79,11 +79,20 @@ describe('migration check — findings', () => {
     expect(r.findings.find((f) => f.reason === 'VM_BUSY')?.detail).toMatch(/^a: a migration of VM vm-7 \(10\.0\.0\.5\) is under way there \(m-9\)/);
   });
 
-  it('migration check — no flow at the source while the destination holds the VM\'s flows: a note asking whether the VM already runs there', async () => {
-    const { connect } = fakes({ a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 960), foot: foot('b', { slots: 40 }) } });
-    const r = await preflightMigration(plan(['a'], ['b']), connect);
-    expect(r.ready).toBe(true);
-    expect(r.findings).toEqual([{ severity: 'note', reason: 'VM_ELSEWHERE', detail: expect.stringMatching(/^the sources hold no flow of VM vm-7 \(10\.0\.0\.5\), but b holds 40: does the VM already run at host-b\?/) as string }]);
+  it('migration check — no flow at the source while the destination holds the VM\'s flows and does not mark it left: PEER_REJECTED (the VM seems to run there), a note with --ignore-destination-flows; nothing to say when the destination marks it left, the source cannot count, or nobody holds a flow', async () => {
+    const there = { a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 960), foot: foot('b', { slots: 40 }) } };
+    const r = await preflightMigration(plan(['a'], ['b']), fakes(there).connect);
+    expect(r.ready).toBe(false);
+    expect(r.findings).toEqual([{ severity: 'refuse', reason: 'PEER_REJECTED', detail: expect.stringMatching(/^VM vm-7 \(10\.0\.0\.5\) seems to run at the destination already: the sources hold no flow of it, b holds 40 of its flows, .*--ignore-destination-flows migrates anyway$/) as string }]);
+    const ignored = await preflightMigration(plan(['a'], ['b']), fakes(there).connect, { ignoreDestinationFlows: true });
+    expect(ignored.ready).toBe(true);
+    expect(ignored.findings.map((f) => [f.severity, f.reason])).toEqual([['note', 'VM_AT_DESTINATION']]);
+    // Flows left at a switch a migration moved the VM away from (its entry marks it left): leftovers.
+    const left = fakes({ ...there, b: { caps: caps('b', 960), foot: foot('b', { slots: 40, runsHere: false, controlled: true }) } });
+    expect((await preflightMigration(plan(['a'], ['b']), left.connect)).findings).toEqual([]);
+    // The source's index cannot count: nothing is concluded (the migration counts its snapshot).
+    const uncounted = fakes({ ...there, a: { caps: caps('a', 1000), foot: foot('a', { slots: undefined, indexComplete: false }) } });
+    expect((await preflightMigration(plan(['a'], ['b']), uncounted.connect)).findings.map((f) => f.reason)).toEqual(['SLOTS_UNKNOWN']);
     // A quiet VM with nothing anywhere: nothing to say.
     const quiet = fakes({ a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 1000), foot: foot('b', { slots: 0 }) } });
     expect((await preflightMigration(plan(['a'], ['b']), quiet.connect)).findings).toEqual([]);

@@ -12,6 +12,7 @@ import { ControllerError, isFailureReason } from '../errors.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { checkCapacityClaim } from '../engine/capacity.js';
+import { vmSeenAtDestinations, vmSeenMessage } from '../engine/vm-whereabouts.js';
 
 /** One connected device, and how to let go of it. */
 export interface CheckedDevice {
@@ -75,7 +76,7 @@ function reasonOf(e: unknown): string {
 const viaOf = (d: InventoryDevice): string => (d.plugin ? `plugin daemon ${d.plugin.address}` : `P4Runtime ${d.address ?? '?'} (in process)`);
 
 /** Asks one device; never throws (a failure is its answer). */
-async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, connect: CheckConnector): Promise<DeviceCheck> {
+async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, connect: CheckConnector, awaitScan: boolean): Promise<DeviceCheck> {
   const base = { name: d.name, role, via: viaOf(d) };
   let c: CheckedDevice;
   try {
@@ -85,7 +86,7 @@ async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, co
   }
   try {
     const capabilities = await c.api.capabilities();
-    const footprint = await c.api.footprint?.(vm);
+    const footprint = await c.api.footprint?.(vm, awaitScan ? { awaitScan } : undefined);
     return { ...base, capabilities, ...(footprint ? { footprint } : {}) };
   } catch (e) {
     return { ...base, failure: { reason: reasonOf(e), detail: (e as Error).message } };
@@ -94,17 +95,25 @@ async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, co
   }
 }
 
+/** What the check is told of the migration beyond its plan. */
+export interface PreflightOptions {
+  /** The migration would run with --ignore-destination-flows: the VM seeming to run at a destination is a note, not a refusal. */
+  readonly ignoreDestinationFlows?: boolean;
+  /** Wait for each in-process plugin's scan of its slot group, so every device counts the VM's slots (seconds on a large switch). */
+  readonly awaitScan?: boolean;
+}
+
 /**
  * Checks a planned migration against its devices as they are now, reading only.
  * @example
  * const r = await preflightMigration(plan, (d) => connectOne(d));
  * if (!r.ready) for (const f of r.findings) console.error(f.reason, f.detail);
  */
-export async function preflightMigration(plan: MigrationPlan, connect: CheckConnector): Promise<PreflightReport> {
+export async function preflightMigration(plan: MigrationPlan, connect: CheckConnector, o: PreflightOptions = {}): Promise<PreflightReport> {
   const vm = plan.vm.address;
   const devices = await Promise.all([
-    ...plan.sources.map((d) => ask(d, 'source', vm, connect)),
-    ...plan.destinations.map((d) => ask(d, 'destination', vm, connect)),
+    ...plan.sources.map((d) => ask(d, 'source', vm, connect, o.awaitScan === true)),
+    ...plan.destinations.map((d) => ask(d, 'destination', vm, connect, o.awaitScan === true)),
   ]);
   const findings: CheckFinding[] = [];
   const refuse = (reason: string, detail: string): number => findings.push({ severity: 'refuse', reason, detail });
@@ -128,6 +137,14 @@ export async function preflightMigration(plan: MigrationPlan, connect: CheckConn
     if (v.reasons.length > 0) refuse('SCHEMA_MISMATCH', `the pipelines cannot hold the same state: ${v.reasons.join('; ')}`);
   }
   vmFindings(plan, devices, refuse, note);
+  const counts = devices.filter((d) => d.role === 'source').map((d) => d.footprint?.slots);
+  const destinations = devices.filter((d) => d.role === 'destination');
+  const seen = vmSeenAtDestinations(
+    counts.every((n) => n !== undefined) ? counts.reduce((a, n) => a + n, 0) : undefined,
+    new Map(destinations.map((d) => [d.name, d.footprint])),
+    new Map(destinations.map((d) => [d.name, d.footprint?.slots])),
+  );
+  if (seen.length > 0) (o.ignoreDestinationFlows ? note : refuse)(o.ignoreDestinationFlows ? 'VM_AT_DESTINATION' : 'PEER_REJECTED', vmSeenMessage(`VM ${plan.vm.name} (${plan.vm.address})`, seen));
   const room = roomOf(plan, devices, refuse, note);
   return { ready: findings.every((f) => f.severity !== 'refuse'), devices, ...(schema ? { schema } : {}), room, findings };
 }
@@ -155,14 +172,6 @@ function vmFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse
       refuse('VM_BUSY', `${d.name}: a migration of ${vm} is under way there (${f.migrations.join(', ')}): wait for it to end, or run carryover recover where it was started`);
     }
   }
-  // No flow at any source while a destination holds the VM's flows: the inventory may be stale the
-  // other way (the VM already runs at the destination). Not a refusal: a VM may be quiet.
-  const counted = (role: DeviceCheck['role']): number[] => devices.filter((d) => d.role === role).map((d) => d.footprint?.slots ?? -1);
-  const atSources = counted('source');
-  const busyDestinations = devices.filter((d) => d.role === 'destination' && (d.footprint?.slots ?? 0) > 0);
-  if (atSources.length > 0 && atSources.every((n) => n === 0) && busyDestinations.length > 0) {
-    note('VM_ELSEWHERE', `the sources hold no flow of ${vm}, but ${busyDestinations.map((d) => `${d.name} holds ${d.footprint?.slots}`).join(', ')}: does the VM already run at ${plan.toHost}? If so, correct the VM's host in the inventory instead of migrating`);
-  }
 }
 
 /** Room: what each destination will need (when the sources counted the VM's slots) against its free slots. */
@@ -185,7 +194,7 @@ function roomOf(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse: Sa
   const edgeNames = plan.edgeDestinations.map((d) => d.name);
   // A source that failed is a finding already; one that answered without a count is this note.
   const unknown = uncounted.filter((n) => byName.get(n)?.failure === undefined);
-  if (unknown.length > 0) note('SLOTS_UNKNOWN', `${unknown.join(', ')} cannot count the VM's slots without scanning the switch (its slot index is not complete yet): room at the destinations is checked after the snapshot`);
+  if (unknown.length > 0) note('SLOTS_UNKNOWN', `${unknown.join(', ')} cannot count the VM's slots without scanning the switch (its slot index is not complete yet): room at the destinations is checked after the snapshot; --scan waits for the scan`);
   const room: RoomAt[] = [];
   const inexact: string[] = [];
   if (edgeNames.length === 1) needs.set(edgeNames[0] as string, (needs.get(edgeNames[0] as string) ?? 0) + edges);

@@ -147,6 +147,12 @@ export interface VmFootprint {
   readonly migrations: readonly string[];
 }
 
+/** How a footprint is read (DeviceApi.footprint). */
+export interface FootprintOptions {
+  /** Wait for a scan of the slot group under way, so the VM's slots can be counted (in process; a daemon's index is complete from its start). */
+  readonly awaitScan?: boolean;
+}
+
 /** How a delta stream reports (DeviceApi.exportDeltas). */
 export interface ExportDeltasOptions {
   /**
@@ -166,7 +172,7 @@ export function isQuietBatch(b: StateBatch): boolean {
 export interface DeviceApi {
   capabilities(): Promise<DeviceCapabilities>;
   /** Optional: what this device holds of `vm` now, reading only (a check before a migration); undefined or absent: it cannot tell (an older peer). */
-  footprint?(vm: string): Promise<VmFootprint | undefined>;
+  footprint?(vm: string, o?: FootprintOptions): Promise<VmFootprint | undefined>;
   /** Sets the VM's control flags and starts this migration's change tracking. */
   prepare(m: MigrationRef): Promise<void>;
   exportSnapshot(m: MigrationRef): Promise<StateBatch>;

@@ -24,7 +24,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
 import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
-import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
+import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
@@ -164,9 +164,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     return edgeCapabilities(this.plugin, this.name, this.index.size);
   }
 
-  async footprint(vm: string): Promise<VmFootprint> {
+  async footprint(vm: string, o: FootprintOptions = {}): Promise<VmFootprint> {
     await this.indexReady;
     try {
+      // Joins the scan under way, or starts one (after a gap, or with no background scan).
+      if (o.awaitScan && !this.index.complete) await this.index.reconcile();
       return await vmFootprint({ name: this.name, plugin: this.plugin, index: this.index, migrations: this.migrations }, vm);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: footprint of VM ${vm}`);
@@ -379,7 +381,7 @@ export interface EdgeDeviceApi extends DeviceApi {
   /** An edge plugin always offers it (nothing to offer: an empty batch). */
   pauseDelta(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** An edge plugin always offers it. */
-  footprint(vm: string): Promise<VmFootprint>;
+  footprint(vm: string, o?: FootprintOptions): Promise<VmFootprint>;
   /** Resolves once the slot index listens to the switch's digests. */
   ready(): Promise<void>;
   /** Whether the slot index is complete, and the gap that keeps it from being trusted, if any. */

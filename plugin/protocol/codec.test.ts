@@ -87,6 +87,10 @@ describe('protocol codec — messages', () => {
     // The call asks for them in a field an older peer skips.
     expect(overWire('MigrationCall', { reportQuiet: true })['reportQuiet']).toBe(true);
   });
+  it('protocol codec — a footprint request may ask the daemon to wait for its scan (await_scan, a field an older daemon skips)', () => {
+    expect(overWire('FootprintRequest', { vm: '10.0.0.5', awaitScan: true })).toMatchObject({ vm: '10.0.0.5', awaitScan: true });
+    expect(overWire('FootprintRequest', { vm: '10.0.0.5' })['awaitScan']).not.toBe(true);
+  });
   it('protocol codec — a ticket survives the encoding and still verifies; a call without one is UNAUTHORIZED', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const t = issueTicket({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'], ttlMs: 60_000 }, 'dc-a', privateKey);

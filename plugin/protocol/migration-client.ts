@@ -13,7 +13,7 @@
 import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
+import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
 import type { TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
@@ -54,7 +54,7 @@ export interface RemoteDeviceApi extends DeviceApi {
   /** Always offered here: a peer that predates FreezeFinal is sent Freeze, then FinalDelta. */
   freezeFinal(m: MigrationRef, sinceSeq: bigint): Promise<StateBatch>;
   /** Always offered here: a peer that predates Footprint gives undefined (it cannot tell). */
-  footprint(vm: string): Promise<VmFootprint | undefined>;
+  footprint(vm: string, o?: FootprintOptions): Promise<VmFootprint | undefined>;
   /** Always offered here: a peer that predates ImportActivate is sent ImportStaged, then Activate. */
   importActivate(m: MigrationRef, batch: StateBatch): Promise<ImportResult>;
   /** Always offered here: a peer that predates Committed is not told (it keeps its record until the VM moves on). */
@@ -159,8 +159,8 @@ class RemoteDevice implements RemoteDeviceApi {
   }
 
   /** What the daemon holds of `vm`; undefined from a daemon that predates Footprint. */
-  async footprint(vm: string): Promise<VmFootprint | undefined> {
-    const one = await this.unlessPredated('Footprint', () => this.call('Footprint', { vm }));
+  async footprint(vm: string, o: FootprintOptions = {}): Promise<VmFootprint | undefined> {
+    const one = await this.unlessPredated('Footprint', () => this.call('Footprint', { vm, ...(o.awaitScan ? { awaitScan: true } : {}) }));
     return one ? footprintFromWire(one) : undefined;
   }
 

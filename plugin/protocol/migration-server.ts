@@ -291,7 +291,7 @@ class Handlers {
     return {
       Capabilities: this.unary('Capabilities', async () => capabilitiesToWire(await api.capabilities(), PROTOCOL_VERSION)),
       Footprint: this.unary('Footprint', async (r) => {
-        const f = await api.footprint?.(str(r['vm'], 'FootprintRequest.vm'));
+        const f = await api.footprint?.(str(r['vm'], 'FootprintRequest.vm'), r['awaitScan'] === true ? { awaitScan: true } : undefined);
         if (!f) throw new DeviceApiFailure('UNSUPPORTED_STATE', `device ${this.o.device} cannot tell what it holds of a VM`);
         return footprintToWire(f);
       }),

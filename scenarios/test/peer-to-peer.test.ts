@@ -42,6 +42,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   const THIRD_ID = 11;
   let third: SimSwitch | undefined;
   const byName = new Map<string, RunningDaemon>();
+  let dstDaemon: RunningDaemon | undefined;
   beforeAll(async () => {
     files = makeDomainFiles(pki, dir, 'dc-a');
     [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(SRC_ID), startSwitchForDaemon(DST_ID)]);
@@ -89,7 +90,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
 
   it('p2p — the source plugin sends straight to a destination that trusts it: exit 0, every import came from edge-a, the flows pass at edge-b', async () => {
     const logs: Record<string, unknown>[] = [];
-    const dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug', healthIntervalMs: 100 }), 120_000, logs);
+    dstDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 21, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a'], logLevel: 'debug', healthIntervalMs: 100 }), 120_000, logs);
     daemons.push(dstDaemon);
     // Two UDP flows out of the VM: the source's plugin learns a pinhole for each (their replies pass).
     for (const p of UDP) expect(src.dataplane.inject(1, udpOut(p)).kind).toBe('forward');
@@ -118,6 +119,23 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
     expect(countVmSlots(src, group, SRC_ID)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+  }, 300_000);
+
+  it('p2p — a stale inventory the other way round (the VM runs at edge-b, the inventory names a fresh edge-d holding none of its flows): refused PEER_REJECTED from the daemons\' own counts before any transfer; edge-b keeps its flows, no control entry left at edge-d', async () => {
+    // After the test above the VM runs at edge-b. edge-d has never seen it (no flows, no control entry).
+    const d = await startSwitchForDaemon(13);
+    const dDaemon = await startDaemonInProcess(writeDaemonConfig({ switchAddress: d.sim.address, deviceId: d.sim.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-d', files, snapshotSource: 'index' }));
+    try {
+      const r = await migrateP2p('m-p2p-stale', 'host-d', 'host-b', [['edge-d', dDaemon, 'host-d'], ['edge-b', dstDaemon as RunningDaemon, 'host-b']]);
+      expect(r.code, [...r.err, ...r.out].join('\n')).toBe(1);
+      expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ reason: 'PEER_REJECTED', detail: expect.stringMatching(new RegExp(`seems to run at the destination already: the sources hold no flow of it, edge-b holds ${PORTS.length} of its flows`)) as string });
+      expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
+      for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 2)).kind).toBe('forward');
+      for (const sw of [d.sim, dst]) expect(sw.state.tableEntries('vm_migration')).toEqual([]);
+    } finally {
+      await dDaemon.stop();
+      await d.sim.stop();
+    }
   }, 300_000);
 
   it('p2p 1:N — the source plugin sends each flow straight to the destination edge the placement picks: both edges receive only from the source plugin, every flow passes where its path goes', async () => {
