@@ -16,6 +16,7 @@
  *   "pinholeIdleTimeout": "30s",
  *   "pinholeExpiry": { "pollMs": 1000 },
  *   "pinholeIdleTimeReport": "auto",
+ *   "pipelineWatchMs": 5000,
  *   "healthIntervalMs": 10000,
  *   "logLevel": "info",
  *   "migration": {
@@ -113,7 +114,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   };
   const file = (v: unknown, field: string): string => resolve(base, str(v, field));
 
-  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'pinholeIdleTimeReport', 'connectTimeoutMs', 'healthIntervalMs', 'logLevel', 'migration']);
+  const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'pinholeIdleTimeReport', 'connectTimeoutMs', 'pipelineWatchMs', 'healthIntervalMs', 'logLevel', 'migration']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient', 'openStreamsAhead']);
   const address = str(sw['address'], 'switch.address');
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
@@ -167,6 +168,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
     ...(top['pinholeExpiry'] !== undefined ? { pinholeExpiry: top['pinholeExpiry'] === 'notify' ? ('notify' as const) : { pollMs: int(obj(top['pinholeExpiry'], 'pinholeExpiry', ['pollMs'])['pollMs'], 'pinholeExpiry.pollMs', 10, 3_600_000) } } : {}),
     ...(top['pinholeIdleTimeReport'] !== undefined ? { pinholeIdleTimeReport: top['pinholeIdleTimeReport'] === 'auto' || top['pinholeIdleTimeReport'] === 'spec' ? top['pinholeIdleTimeReport'] : fail('pinholeIdleTimeReport', "'auto' or 'spec'", top['pinholeIdleTimeReport']) } : {}),
     ...(top['connectTimeoutMs'] !== undefined ? { connectTimeoutMs: int(top['connectTimeoutMs'], 'connectTimeoutMs', 1, 3_600_000) } : {}),
+    ...(top['pipelineWatchMs'] !== undefined ? { pipelineWatchMs: top['pipelineWatchMs'] === 0 ? 0 : int(top['pipelineWatchMs'], 'pipelineWatchMs', 100, 3_600_000) } : {}),
   };
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
   let migration: MigrationProtocolConfig | undefined;

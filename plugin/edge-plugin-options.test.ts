@@ -19,6 +19,12 @@ describe('edge plugin options — validation at the edge', () => {
     expect(() => parseEdgePluginOptions({ ...base, pipelineRecheckMs: 1 })).toThrow(/^EdgePluginOptions\.pipelineRecheckMs: got 1; expected an integer/);
   });
 
+  it('edge plugin options — the pipeline is watched every 5 s by default; 0 turns the watch off; anything else under 100 ms is BAD_OPTIONS naming the field', () => {
+    expect(parseEdgePluginOptions(base).pipelineWatchMs).toBe(5_000);
+    expect(parseEdgePluginOptions({ ...base, pipelineWatchMs: 0 }).pipelineWatchMs).toBe(0);
+    expect(() => parseEdgePluginOptions({ ...base, pipelineWatchMs: 50 })).toThrow(/^EdgePluginOptions\.pipelineWatchMs: got 50; expected an integer number of milliseconds >= 100, or 0 for never/);
+  });
+
   it('fills the defaults, loads the P4Info file and freezes the result', () => {
     const o = parseEdgePluginOptions(base);
     expect(Object.isFrozen(o)).toBe(true);

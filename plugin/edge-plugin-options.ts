@@ -52,6 +52,13 @@ export interface EdgePluginOptions {
   readonly replacePipeline?: boolean;
   /** While degraded by the switch's pipeline (none it can push, or another program), how often it is checked again (ms). */
   readonly pipelineRecheckMs?: number;
+  /**
+   * While running, how often the switch's pipeline cookie is read (ms; 0: never). A pipeline pushed
+   * by another client — your controller in its own role, whose arbitration this session never hears
+   * of — clears every register, table entry and digest configuration: the plugin then checks the
+   * pipeline as after a reconnect and rebuilds what it learned from the switch. Default 5000.
+   */
+  readonly pipelineWatchMs?: number;
   /** The slot group the plugin serves; default: the program's only group. */
   readonly group?: string;
   readonly logger?: Logger;
@@ -98,6 +105,7 @@ export interface ParsedEdgePluginOptions {
   readonly deviceConfig: Uint8Array | undefined;
   readonly replacePipeline: boolean;
   readonly pipelineRecheckMs: number;
+  readonly pipelineWatchMs: number;
   readonly group: string | undefined;
   readonly logger: Logger;
   readonly scheduler: Clock;
@@ -126,6 +134,7 @@ export const DEFAULT_EDGE_PLUGIN_OPTIONS = Object.freeze({
   // A push clears the switch: never over another program unless asked for.
   replacePipeline: false,
   pipelineRecheckMs: 5_000,
+  pipelineWatchMs: 5_000,
   grpcClient: 'http2' as GrpcClientKind,
   openStreamsAhead: true,
 });
@@ -228,6 +237,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     deviceConfig: sameBuild(schema, source, loadDeviceConfig(options.deviceConfig), options.deviceConfig),
     replacePipeline: parseReplacePipeline(options.replacePipeline ?? d.replacePipeline),
     pipelineRecheckMs: parseRecheckMs(options.pipelineRecheckMs ?? d.pipelineRecheckMs),
+    pipelineWatchMs: parseWatchMs(options.pipelineWatchMs ?? d.pipelineWatchMs),
     group: options.group,
     logger: options.logger ?? silentLogger,
     scheduler,
@@ -268,6 +278,11 @@ function parseIdleTimeReport(v: unknown): IdleTimeReport {
 function parseReplacePipeline(v: unknown): boolean {
   if (typeof v === 'boolean') return v;
   throw bad('replacePipeline', v, 'true or false (default false: a switch running another program is refused; true replaces it at start, clearing every table entry, register and counter)');
+}
+
+function parseWatchMs(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && (v === 0 || v >= 100)) return v;
+  throw bad('pipelineWatchMs', v, 'an integer number of milliseconds >= 100, or 0 for never');
 }
 
 function parseRecheckMs(v: unknown): number {

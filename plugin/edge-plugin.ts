@@ -30,7 +30,9 @@ import { Lifecycle } from './lifecycle.js';
 import type { EdgePluginState, StateChange } from './lifecycle.js';
 import type { PinholeLearner, PinholeStats } from './pinhole-learner.js';
 import { PinholeLearners } from './pinhole-learners.js';
-import { PipelineMismatchError, settlePipeline } from './pipeline-policy.js';
+import { PipelineMismatchError, cookieText, settlePipeline } from './pipeline-policy.js';
+import { watchPipeline } from './pipeline-watch.js';
+import type { PipelineWatch } from './pipeline-watch.js';
 import type { PipelineOutcome } from './pipeline-policy.js';
 import { chooseRegisterAccess } from './state-access/index.js';
 import type { RegisterAccess, RegisterAccessCapabilities, RegisterAccessStats } from './state-access/index.js';
@@ -61,8 +63,12 @@ export interface EdgePluginHealth {
 /** The plugin's session came back (after a disconnect, or primary again after another client was) and the switch's pipeline was checked again. */
 export interface SessionRestored {
   readonly atMs: number;
-  /** What preceded: the session was lost, or another client was primary (and may have pushed a pipeline). */
-  readonly after: 'disconnect' | 'backup';
+  /**
+   * What preceded: the session was lost, another client was primary (and may have pushed a
+   * pipeline), or the switch's pipeline cookie changed under a session that stayed primary
+   * (another client pushed one in its own role: the switch's state is cleared, as by a restart).
+   */
+  readonly after: 'disconnect' | 'backup' | 'pipeline';
   /**
    * The switch ran no pipeline: it restarted and lost every table entry, register, counter and
    * digest configuration (the plugin pushed its deviceConfig again, if it has one). A slot index or
@@ -136,6 +142,8 @@ class EdgePluginImpl implements EdgePlugin {
   private recheckAgain = false;
   /** Why the pipeline must be checked again once primary (a disconnect, or another client was primary), until it was. */
   private recheckPending: SessionRestored['after'] | undefined;
+  /** Reads the pipeline's cookie every pipelineWatchMs while running (pipeline-watch.ts). */
+  private watch: PipelineWatch | undefined;
 
   constructor(readonly options: ParsedEdgePluginOptions) {
     this.contract = readMigrationContract(options.schema);
@@ -212,6 +220,19 @@ class EdgePluginImpl implements EdgePlugin {
       await this.learners.start(sw, log);
       this.advance('running');
       this.subs.push(sw.arbitration$.subscribe((a) => this.followSession(a, sw, log)));
+      this.watch = watchPipeline({
+        intervalMs: o.pipelineWatchMs,
+        scheduler: o.scheduler,
+        logger: log,
+        seen: 'cookie' in this.pipelineOutcome ? this.pipelineOutcome.cookie : undefined,
+        // A recheck under way or pending reads the pipeline itself.
+        due: () => this.life.state === 'running' && sw.isPrimary && !this.rechecking && this.recheckPending === undefined,
+        read: async () => cookieText((await sw.currentPipeline('COOKIE_ONLY'))?.cookie),
+        changed: () => {
+          this.recheckPending = 'pipeline';
+          this.recheck(sw, log);
+        },
+      });
     } catch (e) {
       const err = EdgePluginError.from(e, 'start()');
       this.noteError(err);
@@ -277,8 +298,10 @@ class EdgePluginImpl implements EdgePlugin {
       let restarted = false;
       try {
         const outcome = await settlePipeline(this.pipelineInput(sw, log, 'reconnect'));
-        restarted = outcome.pushed;
+        // Pushed by another client, the pipeline came with a cleared switch, as after a restart.
+        restarted = outcome.pushed || this.recheckPending === 'pipeline';
         this.pipelineOutcome = outcome;
+        if ('cookie' in outcome) this.watch?.saw(outcome.cookie);
         // A restart that failed half-way (a digest refused) left learners missing: it is done again.
         if (outcome.pushed || this.learners.incomplete) await this.learners.restart(sw, log);
         // The switch may have restarted with its pipeline pushed by someone else: its digest configuration is gone then.
@@ -323,6 +346,8 @@ class EdgePluginImpl implements EdgePlugin {
 
   private async release(): Promise<void> {
     this.cancelRecheck();
+    this.watch?.stop();
+    this.watch = undefined;
     await this.learners.stop();
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];

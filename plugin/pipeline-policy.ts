@@ -49,7 +49,9 @@ export interface PipelineCheckInput {
   readonly when: 'start' | 'reconnect';
 }
 
-const hex = (c: bigint | undefined): string => (c === undefined ? 'no cookie' : `0x${c.toString(16)}`);
+/** A pipeline cookie as health() and the logs show it. */
+export const cookieText = (c: bigint | undefined): string => (c === undefined ? 'no cookie' : `0x${c.toString(16)}`);
+const hex = cookieText;
 
 /** The switch's P4Info and cookie, or undefined when it runs no pipeline. */
 async function runningPipeline(sw: P4Switch): Promise<{ readonly p4info: p4.config.v1.P4Info; readonly cookie: bigint | undefined } | undefined> {

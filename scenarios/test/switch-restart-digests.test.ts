@@ -8,7 +8,7 @@
  * A stateful_edge variant of 2,048 slots keeps the whole-group scans short.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { P4Switch } from 'p4runtime-ts';
+import { P4Switch } from 'p4runtime-ts';
 import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
 import type { EdgeDeviceApi, EdgePlugin, SessionRestored } from '../../plugin/index.js';
 import { startSimSwitch } from '../../sim/index.js';
@@ -51,8 +51,9 @@ describe('switch restart — every digest the plugin relies on is configured aga
   });
 
   /** A plugin on `s` with a device API as the daemon opens it (snapshotSource auto, reconciled in the background), its index whole. */
-  async function startPlugin(s: SimSwitch, extra: { readonly pipelineRecheckMs?: number } = {}): Promise<{ plugin: EdgePlugin; api: EdgeDeviceApi }> {
-    const p = (plugin = createEdgePlugin({ address: s.address, deviceId: s.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor('bmv2'), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 }, ...extra }));
+  async function startPlugin(s: SimSwitch, extra: { readonly pipelineRecheckMs?: number; readonly pipelineWatchMs?: number; readonly role?: string; readonly profile?: 'bmv2' | 'full' } = {}): Promise<{ plugin: EdgePlugin; api: EdgeDeviceApi }> {
+    const { profile = 'bmv2', ...options } = extra;
+    const p = (plugin = createEdgePlugin({ address: s.address, deviceId: s.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor(profile), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 }, ...options }));
     await p.start();
     const a = (api = createDeviceApi(p, { name: 'src' }));
     await a.ready();
@@ -108,5 +109,29 @@ describe('switch restart — every digest the plugin relies on is configured aga
     expect(await eventually(() => p.health().state === 'running', 20_000, 20)).toBe(true);
     expect(await configuredDigests(p.session)).toEqual(ALL);
     await snapshotCarriesEveryFlow(s, p, a, 'm-after-refusal');
+  }, 120_000);
+
+  it('pipeline pushed by another client in its own role — the plugin, primary in role carryover all along, sees the new cookie, configures every digest again and rebuilds its slot index: a snapshot of flows opened afterwards carries every flow', async () => {
+    // The full profile honours roles: your controller (default role) and the plugin (its own) are both primary.
+    const s = await startSimSwitch({ profile: 'full' });
+    sims.push(s);
+    const { plugin: p, api: a } = await startPlugin(s, { profile: 'full', role: 'carryover', pipelineWatchMs: 200 });
+    const events: SessionRestored[] = [];
+    p.sessionRestored$.subscribe((e) => events.push(e));
+    const yours = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 50n });
+    try {
+      await yours.waitForPrimary();
+      // Another build of the same program (another cookie): the push clears the switch, digests included.
+      await yours.ensurePipeline({ schema: SCHEMA, deviceConfig: new TextEncoder().encode('stateful_edge, rebuilt') });
+      expect(p.session.isPrimary).toBe(true);
+      expect(await eventually(() => events.length > 0, 10_000, 20)).toBe(true);
+      expect(events[0]).toMatchObject({ after: 'pipeline', switchRestarted: true, serving: true });
+      expect(p.health()).toMatchObject({ state: 'running' });
+      expect(await configuredDigests(p.session)).toEqual(ALL);
+      expect(await eventually(() => a.slotIndex().complete, 60_000)).toBe(true);
+      await snapshotCarriesEveryFlow(s, p, a, 'm-after-push');
+    } finally {
+      await yours.close();
+    }
   }, 120_000);
 });
