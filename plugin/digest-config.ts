@@ -34,6 +34,22 @@ export class DigestConfigs {
     await writeDigestConfig(sw, name, config);
   }
 
+  /**
+   * Whether `sw` still holds the first recorded configuration: a pipeline push (even of the same
+   * build, the same cookie) or a restart clears it. Absent reads as nothing (the spec) or NOT_FOUND
+   * (BMv2: "Digest <id> not configured"); any other failure throws. True when none is recorded.
+   */
+  async held(sw: P4Switch): Promise<boolean> {
+    const first = this.configs.keys().next();
+    if (first.done) return true;
+    try {
+      return (await sw.readAll(sw.digest(first.value).config())).length > 0;
+    } catch (e) {
+      if (hasP4RuntimeCode(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+  }
+
   /** Writes every recorded configuration on `sw` again; the first failure throws, naming its digest. */
   async rewrite(sw: P4Switch): Promise<void> {
     for (const [name, config] of this.configs) await writeDigestConfig(sw, name, config);

@@ -227,7 +227,8 @@ class EdgePluginImpl implements EdgePlugin {
         seen: 'cookie' in this.pipelineOutcome ? this.pipelineOutcome.cookie : undefined,
         // A recheck under way or pending reads the pipeline itself.
         due: () => this.life.state === 'running' && sw.isPrimary && !this.rechecking && this.recheckPending === undefined,
-        read: async () => cookieText((await sw.currentPipeline('COOKIE_ONLY'))?.cookie),
+        // The same build pushed again keeps its cookie but clears the digests' configuration.
+        read: async () => `${cookieText((await sw.currentPipeline('COOKIE_ONLY'))?.cookie)}${(await this.digestConfigs.held(sw)) ? '' : ' (digests cleared)'}`,
         changed: () => {
           this.recheckPending = 'pipeline';
           this.recheck(sw, log);

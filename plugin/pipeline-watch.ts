@@ -2,8 +2,9 @@
  * The switch's pipeline, watched while the plugin runs. A session that stays primary hears
  * nothing when another client — your controller, in its own role — pushes a pipeline, yet that
  * push cleared every register, table entry and digest configuration. So the cookie is read every
- * interval; a new one is reported (the plugin then checks the pipeline as after a reconnect and
- * rebuilds what it learned from the switch). Timers come from the plugin's clock.
+ * interval, and whether a digest the plugin configured is still configured (a push of the same
+ * build keeps its cookie). A change is reported: the plugin then checks the pipeline as after a
+ * reconnect and rebuilds what it learned from the switch. Timers come from the plugin's clock.
  */
 import type { Clock, Logger, TimerHandle } from 'p4runtime-ts';
 
@@ -17,7 +18,7 @@ export interface PipelineWatchOptions {
   readonly seen: string | undefined;
   /** Whether a read is due now (the plugin running, primary, not checking the pipeline already). */
   due(): boolean;
-  /** The switch's cookie now, as text. */
+  /** The switch's cookie now, as text, with anything else that tells a push apart (a cleared digest configuration). */
   read(): Promise<string>;
   /** Told once per change seen, after it was logged. */
   changed(was: string, now: string): void;

@@ -66,6 +66,12 @@ export interface SimProfile {
   readonly counterIndexBeyondSize: 'out-of-range' | 'unknown';
   /** GetForwardingPipelineConfig before any pipeline: empty response (spec) or FAILED_PRECONDITION (PI). */
   readonly getWithoutPipeline: 'empty' | 'failed-precondition';
+  /**
+   * A Read of one digest's DigestEntry while it has no configuration: nothing (`empty`), or PI's
+   * NOT_FOUND "Digest <id> not configured" (`not-found`; BMv2 1.15.5, seen 2026-12-07, also after a
+   * pipeline push cleared a configuration).
+   */
+  readonly unconfiguredDigestRead: 'empty' | 'not-found';
   readonly idleTimeout: {
     readonly notifications: boolean;
     readonly scanIntervalMs: number;
@@ -113,6 +119,7 @@ const FULL: SimProfile = Object.freeze({
   counterWrites: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
+  unconfiguredDigestRead: 'empty',
   idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 100, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),
   digests: Object.freeze({ timing: 'spec' }),
   deviceConfig: 'opaque',
@@ -137,6 +144,7 @@ const BMV2: SimProfile = Object.freeze({
   counterWrites: 'pi',
   counterIndexBeyondSize: 'unknown',
   getWithoutPipeline: 'failed-precondition',
+  unconfiguredDigestRead: 'not-found',
   idleTimeout: Object.freeze({ notifications: true, scanIntervalMs: 1000, rule: 'whole-scans', capElapsedAtTimeout: true, omitElapsedWithoutTimeout: true, remainingWrapsAt32Bits: true }),
   digests: Object.freeze({ timing: 'bmv2-coarse' }),
   deviceConfig: 'bmv2-json',
@@ -161,6 +169,7 @@ const STRATUM_TOFINO: SimProfile = Object.freeze({
   counterWrites: 'spec',
   counterIndexBeyondSize: 'out-of-range',
   getWithoutPipeline: 'empty',
+  unconfiguredDigestRead: 'empty',
   idleTimeout: Object.freeze({ notifications: false, scanIntervalMs: 1000, rule: 'spec', capElapsedAtTimeout: false, omitElapsedWithoutTimeout: false, remainingWrapsAt32Bits: false }),
   digests: Object.freeze({ timing: 'spec' }),
   deviceConfig: 'opaque',

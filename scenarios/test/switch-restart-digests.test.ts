@@ -111,7 +111,7 @@ describe('switch restart — every digest the plugin relies on is configured aga
     await snapshotCarriesEveryFlow(s, p, a, 'm-after-refusal');
   }, 120_000);
 
-  it('pipeline pushed by another client in its own role — the plugin, primary in role carryover all along, sees the new cookie, configures every digest again and rebuilds its slot index: a snapshot of flows opened afterwards carries every flow', async () => {
+  it('pipeline pushed by another client in its own role — the plugin, primary in role carryover all along, sees the new cookie (or, for the same build, its digests cleared), configures every digest again and rebuilds its slot index: a snapshot of flows opened afterwards carries every flow', async () => {
     // The full profile honours roles: your controller (default role) and the plugin (its own) are both primary.
     const s = await startSimSwitch({ profile: 'full' });
     sims.push(s);
@@ -130,6 +130,15 @@ describe('switch restart — every digest the plugin relies on is configured aga
       expect(await configuredDigests(p.session)).toEqual(ALL);
       expect(await eventually(() => a.slotIndex().complete, 60_000)).toBe(true);
       await snapshotCarriesEveryFlow(s, p, a, 'm-after-push');
+      // The very same build pushed again keeps its cookie; the digests it cleared tell the push apart.
+      const cookie = (await yours.currentPipeline('COOKIE_ONLY'))?.cookie;
+      await yours.setPipeline('VERIFY_AND_COMMIT', SCHEMA.p4info, new TextEncoder().encode('stateful_edge, rebuilt'), cookie);
+      expect((await yours.currentPipeline('COOKIE_ONLY'))?.cookie).toBe(cookie);
+      expect(await eventually(() => events.length > 1, 10_000, 20)).toBe(true);
+      expect(events[1]).toMatchObject({ after: 'pipeline', switchRestarted: true, serving: true });
+      expect(await configuredDigests(p.session)).toEqual(ALL);
+      expect(await eventually(() => a.slotIndex().complete, 60_000)).toBe(true);
+      await snapshotCarriesEveryFlow(s, p, a, 'm-after-same-push');
     } finally {
       await yours.close();
     }

@@ -47,6 +47,23 @@ describe.each(SIM_PROFILE_NAMES)('conformance %s — pipeline config', (profile)
     }
   });
 
+  it(`${profile} — a push of the same pipeline (the same cookie) clears a digest's configuration; reading it then is ${x.unconfiguredDigestRead}`, async () => {
+    f = await startFixture({ profile, push: false });
+    expect((await set(f, VERIFY_AND_COMMIT, config(0xc0ffee))).code).toBe(status.OK);
+    const digest = { digestId: ids.digests.learn_t };
+    expect((await f.write([{ type: 1, entity: { digestEntry: { ...digest, config: { maxTimeoutNs: 1_000_000, maxListSize: 100, ackTimeoutNs: 1_000_000 } } } }])).code).toBe(status.OK);
+    const read = () => f?.client.read({ deviceId: 1, entities: [{ digestEntry: digest }] });
+    expect((await read())?.entities).toHaveLength(1);
+    expect((await set(f, VERIFY_AND_COMMIT, config(0xc0ffee))).code).toBe(status.OK);
+    if (x.unconfiguredDigestRead === 'empty') {
+      expect((await read())?.entities).toEqual([]);
+    } else {
+      const r = await read();
+      expect(r?.outcome.code).toBe(status.NOT_FOUND);
+      expect(r?.outcome.details).toBe(`Digest ${ids.digests.learn_t} not configured`);
+    }
+  });
+
   it(`${profile} — Get answers each response type; the cookie round-trips`, async () => {
     f = await startFixture({ profile, push: false });
     expect((await set(f, VERIFY_AND_COMMIT, config(0xc0ffee))).code).toBe(status.OK);

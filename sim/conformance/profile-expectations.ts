@@ -33,6 +33,8 @@ export interface ProfileExpectations {
   readonly elapsedOf300msAt700: bigint;
   /** Digest lists honour max_timeout_ns (spec) or wait 200–300 ms (BMv2). */
   readonly digestTiming: 'spec' | 'bmv2-coarse';
+  /** A Read of one unconfigured digest's DigestEntry: nothing, or NOT_FOUND "Digest <id> not configured" (BMv2, seen 2026-12-07). */
+  readonly unconfiguredDigestRead: 'empty' | 'not-found';
   /** p4_device_config must be a BMv2 JSON. */
   readonly deviceConfigIsBmv2Json: boolean;
   /** Exact words for the lab-observed answers, where the profile must match them. */
@@ -76,6 +78,7 @@ export const PROFILE_EXPECTATIONS: Readonly<Record<SimProfileName, ProfileExpect
     idleNotifications: true,
     elapsedOf300msAt700: 700_000_000n,
     digestTiming: 'spec',
+    unconfiguredDigestRead: 'empty',
     deviceConfigIsBmv2Json: false,
     words: SPEC_WORDS,
   },
@@ -94,6 +97,7 @@ export const PROFILE_EXPECTATIONS: Readonly<Record<SimProfileName, ProfileExpect
     idleNotifications: true,
     elapsedOf300msAt700: 300_000_000n,
     digestTiming: 'bmv2-coarse',
+    unconfiguredDigestRead: 'not-found',
     deviceConfigIsBmv2Json: true,
     words: {
       entryExists: /^Match entry exists, use MODIFY if you wish to change action$/,
@@ -121,6 +125,7 @@ export const PROFILE_EXPECTATIONS: Readonly<Record<SimProfileName, ProfileExpect
     idleNotifications: false,
     elapsedOf300msAt700: 700_000_000n,
     digestTiming: 'spec',
+    unconfiguredDigestRead: 'empty',
     deviceConfigIsBmv2Json: false,
     words: SPEC_WORDS,
   },

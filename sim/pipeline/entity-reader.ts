@@ -250,5 +250,7 @@ function readDigests(ctx: ReadContext, de: p4.v1.DigestEntry.$Properties): Entit
   };
   if (id === 0) return [...ctx.state.digestConfigs.keys()].flatMap(entry);
   if (!ctx.index.digests.has(id)) throw fail.invalid(ctx.msgs.invalidId(`digest id ${hexId(id)} is not a digest in the P4Info`));
-  return entry(id);
+  const found = entry(id);
+  if (found.length === 0 && ctx.profile.unconfiguredDigestRead === 'not-found') throw fail.notFound(`Digest ${id} not configured`);
+  return found;
 }
