@@ -2,8 +2,10 @@
  * Opt-in, against the real BMv2 simple_switch_grpc 1.15.5 (CARRYOVER_BMV2; without it this test is
  * reported skipped, the variable named in the title): `carryover migrate --check` between two
  * BMv2s reads what BMv2 holds — the VM map and the migration control table — and writes nothing a
- * migration depends on. CARRYOVER_BMV2_GRPC_PORT (optional) puts the two switches' P4Runtime on
- * that port and the next one.
+ * migration depends on; and a VM that already runs at the destination (its flows there, made by
+ * PacketOut) is refused by the check and by the migration, counted through BMv2's in-band slot
+ * reads. CARRYOVER_BMV2_GRPC_PORT (optional) puts the switches' P4Runtime on that port and the
+ * next three.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { P4Schema, P4Switch } from 'p4runtime-ts';
 import { runMigrateCli } from '../cli-sims.js';
-import { topology } from '../migration-fixture.js';
-import { BMV2_JSON_PATH, P4INFO_PATH } from '../edge-rig.js';
+import { back, out, topology } from '../migration-fixture.js';
+import { BMV2_JSON_PATH, P4INFO_PATH, UPLINK, eventually, injectViaPacketOut } from '../edge-rig.js';
 import { realToolsFromEnv, startBmv2 } from '../real-tools.js';
 import type { Bmv2Process } from '../real-tools.js';
 
@@ -59,7 +61,9 @@ vms:
       const m = JSON.parse(missing.out[0] ?? '{}') as CheckJson;
       expect(m.problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b: VM vm-7 \(10\.0\.0\.5\) is not in the switch's VM map/) as string }]);
       expect(m.devices[0]?.vm).toMatchObject({ id: 7, runsHere: true });
-      await topology(b.sw, 9);
+      // The check's own sessions (election id 20) have closed, but BMv2 may not have processed that
+      // yet: until it has, this session is not primary there and a Write is refused whole.
+      expect(await eventually(() => topology(b.sw, 9).then(() => true, (e: unknown) => (/Not primary/.test(String(e)) ? false : Promise.reject(e))), 10_000, 100)).toBe(true);
       const ready = await runMigrateCli(argv);
       expect(ready.code, ready.out.join('\n')).toBe(0);
       expect(JSON.parse(ready.out[0] ?? '{}')).toMatchObject({ outcome: 'ready', devices: [{ name: 'edge-a', vm: { id: 7, runsHere: true } }, { name: 'edge-b', vm: { id: 9 } }], problems: [] });
@@ -68,4 +72,43 @@ vms:
       await Promise.all([a.sw.close(), b.sw.close()]);
     }
   }, 120_000);
+
+  it('migrate on BMv2 — the VM already runs at the destination (its flows there, none at the source): --check --scan and the migration both refuse PEER_REJECTED naming edge-b and its flow count; no control entry left on either switch', async () => {
+    const [a, b] = [await bmv2(2), await bmv2(3)];
+    try {
+      await topology(a.sw, 7);
+      await topology(b.sw, 9);
+      // The VM's connections at B, as its traffic makes them: SYN out, SYN-ACK in, ACK out.
+      const PORTS = Array.from({ length: 12 }, (_, i) => 36_000 + i);
+      for (const p of PORTS) {
+        injectViaPacketOut(b.sw, 1, out(p, 100, 0, 0x02));
+        injectViaPacketOut(b.sw, UPLINK, back(p, 900, 101, 0x12));
+        injectViaPacketOut(b.sw, 1, out(p, 101, 901, 0x10));
+      }
+      // PacketOuts are not answered: a Read behind them on the same switch is served after them.
+      await b.sw.readAll(b.sw.table('vm_table').all());
+      writeFileSync(join(dir, 'stale-to.yaml'), `
+journal: ./journal-stale
+devices:
+  edge-a: { address: ${a.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-a] }
+  edge-b: { address: ${b.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`);
+      const argv = ['--config', join(dir, 'stale-to.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--json'];
+      const checked = await runMigrateCli([...argv, '--check', '--scan']);
+      expect(checked.code, checked.err.join('\n')).toBe(1);
+      const seen = new RegExp(`seems to run at the destination already: the sources hold no flow of it, edge-b holds ${PORTS.length} of its flows`);
+      expect((JSON.parse(checked.out[0] ?? '{}') as CheckJson).problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(seen) as string }]);
+      const migrated = await runMigrateCli([...argv, '--pause-deadline-ms', '60000']);
+      expect(migrated.code, migrated.err.join('\n')).toBe(1);
+      expect(JSON.parse(migrated.out[0] ?? '{}')).toMatchObject({ reason: 'PEER_REJECTED', detail: expect.stringMatching(seen) as string });
+      for (const sw of [a.sw, b.sw]) {
+        const entries = async (): Promise<unknown[] | undefined> => sw.readAll(sw.table('vm_migration').all()).catch(() => undefined);
+        expect(await eventually(async () => (await entries())?.length === 0, 10_000, 100)).toBe(true);
+      }
+    } finally {
+      await Promise.all([a.sw.close(), b.sw.close()]);
+    }
+  }, 240_000);
 });
