@@ -36,6 +36,18 @@ async function bmv2(i: number): Promise<{ bmv2: Bmv2Process; sw: P4Switch }> {
   return { bmv2: b, sw };
 }
 
+/** The inventory: edge-a (host-a, where it says vm-7 runs) and edge-b (host-b), each reached in process. */
+function site(a: Bmv2Process, b: Bmv2Process, journal: string): string {
+  return `
+journal: ./${journal}
+devices:
+  edge-a: { address: ${a.address}, deviceId: 0, electionId: 20, hosts: [host-a] }
+  edge-b: { address: ${b.address}, deviceId: 0, electionId: 20, hosts: [host-b] }
+vms:
+  vm-7: { address: 10.0.0.5, host: host-a }
+`;
+}
+
 interface CheckJson {
   outcome: string;
   devices: { name: string; vm?: { id: number | null; runsHere: boolean } }[];
@@ -47,14 +59,7 @@ describe.skipIf(!tools.bmv2)(`real BMv2 — migrate --check reads the VM map and
     const [a, b] = [await bmv2(0), await bmv2(1)];
     try {
       await topology(a.sw, 7);
-      writeFileSync(join(dir, 'site.yaml'), `
-journal: ./journal
-devices:
-  edge-a: { address: ${a.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-a] }
-  edge-b: { address: ${b.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-b] }
-vms:
-  vm-7: { address: 10.0.0.5, host: host-a }
-`);
+      writeFileSync(join(dir, 'site.yaml'), site(a.bmv2, b.bmv2, 'journal'));
       const argv = ['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check', '--json'];
       const missing = await runMigrateCli(argv);
       expect(missing.code, missing.err.join('\n')).toBe(1);
@@ -87,14 +92,7 @@ vms:
       }
       // PacketOuts are not answered: a Read behind them on the same switch is served after them.
       await b.sw.readAll(b.sw.table('vm_table').all());
-      writeFileSync(join(dir, 'stale-to.yaml'), `
-journal: ./journal-stale
-devices:
-  edge-a: { address: ${a.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-a] }
-  edge-b: { address: ${b.bmv2.address}, deviceId: 0, electionId: 20, hosts: [host-b] }
-vms:
-  vm-7: { address: 10.0.0.5, host: host-a }
-`);
+      writeFileSync(join(dir, 'stale-to.yaml'), site(a.bmv2, b.bmv2, 'journal-stale'));
       const argv = ['--config', join(dir, 'stale-to.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--json'];
       const checked = await runMigrateCli([...argv, '--check', '--scan']);
       expect(checked.code, checked.err.join('\n')).toBe(1);
