@@ -44,10 +44,11 @@ export interface SessionRestored {
    */
   readonly after: 'disconnect' | 'backup' | 'pipeline';
   /**
-   * The switch ran no pipeline: it restarted and lost every table entry, register, counter and
-   * digest configuration (the plugin pushed its deviceConfig again, if it has one). A slot index or
-   * anything else learned from the switch before must be rebuilt. False does not prove the state
-   * survived: the switch's controller may have pushed the pipeline again before the plugin came back.
+   * The switch lost every table entry, register, counter and digest configuration: it ran no
+   * pipeline (restarted; the plugin pushed its deviceConfig again, if it has one), another client
+   * pushed one (`after` 'pipeline'), or the digest configuration the plugin wrote was gone (a push
+   * while another client was primary, or before the plugin came back). A slot index, a migration
+   * under way, or anything else learned from the switch before must be rebuilt or given up.
    */
   readonly switchRestarted: boolean;
   /** Whether the plugin serves again; false: degraded, see `reason`. */

@@ -220,8 +220,9 @@ class EdgePluginImpl implements EdgePlugin {
       let restarted = false;
       try {
         const outcome = await settlePipeline(this.pipelineInput(sw, log, 'reconnect'));
-        // Pushed by another client, the pipeline came with a cleared switch, as after a restart.
-        restarted = outcome.pushed || this.recheckPending === 'pipeline';
+        // Pushed by another client, the pipeline came with a cleared switch, as after a restart; a
+        // push made while another client was primary shows the same way: the digests it cleared.
+        restarted = outcome.pushed || this.recheckPending === 'pipeline' || !(await this.digestsHeld(sw, log));
         this.pipelineOutcome = outcome;
         if ('cookie' in outcome) this.watch?.saw(outcome.cookie);
         // A restart that failed half-way (a digest refused) left learners missing: it is done again.
@@ -254,6 +255,16 @@ class EdgePluginImpl implements EdgePlugin {
         }
       }
     })();
+  }
+
+  /** Whether the switch still holds the digest configuration the plugin wrote (true when it cannot tell). */
+  private async digestsHeld(sw: P4Switch, log: Logger): Promise<boolean> {
+    try {
+      return await this.digestConfigs.held(sw);
+    } catch (e) {
+      log.warn('could not read a digest configuration back; assuming the switch kept its state', { error: e instanceof Error ? e.message : String(e) });
+      return true;
+    }
   }
 
   get sessionRestored$(): Observable<SessionRestored> {

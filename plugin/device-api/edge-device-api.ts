@@ -91,7 +91,12 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.sessions = new MigrationSessions(this.name, Math.max(1, trackers));
     // Configured through the plugin: written again, like its own, whenever the switch comes back.
     ({ index: this.index, ready: this.indexReady } = openVmSlotIndex({ sw: plugin.session, access: this.access, clock: this.clock, reconcile: o.reconcile, logger: plugin.options.logger.child({ component: 'vm-slot-index', device: this.name }), configure: (name, c) => plugin.configureDigest(name, c) }));
-    this.restoredWatch = plugin.sessionRestored$.subscribe((e) => this.index.sessionRestored(e));
+    // A switch that lost its state (a restart, or a pipeline pushed meanwhile) lost every migration's too.
+    this.restoredWatch = plugin.sessionRestored$.subscribe((e) => {
+      this.index.sessionRestored(e);
+      if (!e.switchRestarted) return;
+      for (const x of this.migrations.values()) x.lost ??= `the switch lost its registers and entries after prepare (${e.after === 'pipeline' ? 'another client pushed a pipeline' : 'it restarted, or a pipeline was pushed while another client was primary'})`;
+    });
     // A flow opened just before its VM's tracking began is told of only by a new-flow digest,
     // which may come after the snapshot read the index: the next round reads it (Migration.late).
     this.lateWatch = watchLateFlows(this.index, this.migrations, { device: this.name, clock: this.clock, logger: plugin.options.logger });

@@ -143,4 +143,27 @@ describe('switch restart — every digest the plugin relies on is configured aga
       await yours.close();
     }
   }, 120_000);
+
+  it('pipeline pushed while another client was primary (the same build, the same cookie) — found by the digest configuration it cleared: the switch counts as restarted, and a migration prepared before refuses its next step', async () => {
+    // PI's arbitration (the bmv2 profile): the plugin is primary again once your controller leaves.
+    const s = await startSimSwitch({ profile: 'bmv2' });
+    sims.push(s);
+    const { plugin: p, api: a } = await startPlugin(s);
+    const events: SessionRestored[] = [];
+    p.sessionRestored$.subscribe((e) => events.push(e));
+    await topology(p.session, SRC_ID);
+    const m = { migrationId: 'm-before-push', vm: '10.0.0.5' };
+    await a.prepare(m);
+    // Your controller takes primacy (roles are one on BMv2), pushes the same build again, and leaves.
+    const yours = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 50n });
+    await yours.waitForPrimary();
+    const cookie = (await yours.currentPipeline('COOKIE_ONLY'))?.cookie;
+    await yours.setPipeline('VERIFY_AND_COMMIT', SCHEMA.p4info, deviceConfigFor('bmv2'), cookie);
+    await yours.close();
+    expect(await eventually(() => events.length > 0, 10_000, 20)).toBe(true);
+    expect(events[0]).toMatchObject({ after: 'backup', switchRestarted: true, serving: true });
+    await expect(a.exportSnapshot(m)).rejects.toThrow(/migration m-before-push: the switch lost its registers and entries after prepare .*abort it and migrate again/);
+    await a.abort(m);
+    expect(await configuredDigests(p.session)).toEqual(ALL);
+  }, 120_000);
 });
