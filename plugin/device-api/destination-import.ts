@@ -8,6 +8,7 @@ import type { EdgePlugin } from '../edge-plugin.js';
 import { warmSlotWrites } from '../state-access/index.js';
 import type { VmSlotIndex } from '../state-access/index.js';
 import type { StateBatch } from './device-api.js';
+import { countersInTurn } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { splitHeld } from './held-slots.js';
 import { BULK_SLOTS } from './source-batch.js';
@@ -127,7 +128,11 @@ export async function stageVm(plugin: EdgePlugin, x: Migration, what: string, pr
  * The sources' counter values added to the VM's cells here: kept for activation's atomic Write
  * when the switch takes one and the cells are known, else written now.
  */
-export async function takeCounters(d: DestinationSide, x: Migration, values: VmCounters): Promise<void> {
+export function takeCounters(d: DestinationSide, x: Migration, values: VmCounters): Promise<void> {
+  return countersInTurn(x, () => takeCountersNow(d, x, values));
+}
+
+async function takeCountersNow(d: DestinationSide, x: Migration, values: VmCounters): Promise<void> {
   const known = await x.counterBase?.catch(() => undefined);
   const after = known && (await d.atomic()) ? countersAfter(known, values) : undefined;
   if (!after) return addCounters(d, x, values, 1n, x.counterBase);

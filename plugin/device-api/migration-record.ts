@@ -37,6 +37,8 @@ export interface Migration {
   /** Destination, where activation is one atomic Write: the counter cells it writes (absolute), and what they add. */
   pendingCells: Counters | undefined;
   pendingAdded: Counters;
+  /** Destination: the counter work under way (countersInTurn): one batch's at a time. */
+  counterTurn: Promise<unknown>;
   /** Destination, where activation is one atomic Write: held flows' changed words it writes (held-slots.ts), by slot. */
   readonly pendingSlots: Map<number, SlotWrite>;
   /** Destination: its data-plane clock, read as the pause began (the final import rebases against it). */
@@ -93,6 +95,18 @@ export function locked<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
   return p;
 }
 
+/**
+ * Runs `fn` after the migration's earlier counter work at this destination, whether that failed
+ * or not. Each step reads the cells as the one before left them and writes absolute values: two
+ * sources' final batches (N:1, sent peer to peer) arriving at once would otherwise each write its
+ * own sum over the same base, and the last write would drop the other source's counts.
+ */
+export function countersInTurn<T>(x: Migration, fn: () => Promise<T>): Promise<T> {
+  const p = x.counterTurn.then(fn, fn);
+  x.counterTurn = p.catch(() => undefined);
+  return p;
+}
+
 /** Where a source's tracking began (prepare): what a new record starts from. */
 export interface MigrationStart {
   readonly vmId: number;
@@ -111,7 +125,7 @@ export function newMigration(s: MigrationStart): Migration {
   return {
     vmId: s.vmId, tracker: s.tracker, prior: s.prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
     numbered: s.numbered, digestSub: s.numbered ? s.digestSub : undefined, boundaries: new Map([[t.start, s.numbered?.unwrap(t.changes ?? 0n)]]),
-    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), snapshotRead: false, lateInRound: [], trackedAt: s.trackedAt,
+    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, counterTurn: Promise.resolve(), pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), snapshotRead: false, lateInRound: [], trackedAt: s.trackedAt,
     ended: new Subject(), lock: Promise.resolve(),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { DestinationSide } from './destination-import.js';
 import { addCounters } from './destination-import.js';
+import { countersInTurn } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { removeTableEntries, setEntryPhase } from './table-entry-transfer.js';
 import { controlOf, restoreControl } from './vm-control-entry.js';
@@ -22,7 +23,11 @@ export async function undoMigration(d: DestinationSide, x: Migration): Promise<v
   await removeTableEntries(d.plugin, x.vmId, x.entries.values());
   x.entries.clear();
   setEntryPhase(d.plugin, x.vmId, 'normal');
-  const added = Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }]));
-  await addCounters(d, x, added, -1n);
-  await restoreControl(d.plugin.session, controlOf(d.plugin.contract.control), x.vmId, x.prior);
+  // After any counter work still under way: what it added is taken back too.
+  const counters = countersInTurn(x, () => addCounters(d, x, Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }])), -1n));
+  // The control entry is put back even when the counters could not be: a destination left staged
+  // would drop the VM's packets, and a source left frozen would hold its traffic.
+  const [taken, restored] = await Promise.allSettled([counters, counters.catch(() => undefined).then(() => restoreControl(d.plugin.session, controlOf(d.plugin.contract.control), x.vmId, x.prior))]);
+  if (taken.status === 'rejected') throw taken.reason;
+  if (restored.status === 'rejected') throw restored.reason;
 }

@@ -67,7 +67,10 @@ export async function addVmCounters(plugin: EdgePlugin, vmId: number, values: Vm
   const after: VmCounters = { ...known };
   await Promise.all(
     todo.map(async ([name, v], i) => {
-      const to = { packets: (now[i]?.packets ?? 0n) + sign * v.packets, bytes: (now[i]?.bytes ?? 0n) + sign * v.bytes };
+      // Taken back from a cell that holds less than was added (the switch reset it): 0, not an error
+      // that would keep the undo from ever finishing.
+      const floor = (n: bigint): bigint => (n < 0n ? 0n : n);
+      const to = { packets: floor((now[i]?.packets ?? 0n) + sign * v.packets), bytes: floor((now[i]?.bytes ?? 0n) + sign * v.bytes) };
       await sw.write(sw.counter(name).modify(vmId, to));
       after[name] = to;
       addInto(added, { [name]: v }, sign);
