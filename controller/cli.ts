@@ -363,7 +363,10 @@ function headline(outcome: MigrationOutcome): string {
   const r = outcome.run;
   if (r.unfinished) return `NOT FINISHED (${r.unfinished.reason}) — the VM runs at the destination, but activating or committing its state there failed (reason below); its state must follow it there, not roll back`;
   if (!r.aborted) return 'COMMITTED';
-  if (r.aborted.undoFailed?.length) return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')}: run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again`;
+  if (r.aborted.undoFailed?.length) {
+    const why = r.aborted.undoFailed.map((n) => `${n}: ${r.aborted?.undoErrors?.[n] ?? 'no answer'}`).join('; ');
+    return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')} (${why}): run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again`;
+  }
   if (outcome.qemu?.outcome === 'completed') return `ABORTED (${r.aborted.reason}) — rolled back although QEMU completed: the VM runs at the destination without its network state`;
   return `ABORTED (${r.aborted.reason}) — rolled back: every device as before the migration, the VM's state where it was`;
 }
@@ -379,6 +382,8 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     detail: r.aborted?.detail ?? r.unfinished?.detail ?? null,
     // Devices whose rollback failed ([] when it completed; null when not aborted).
     undoFailed: r.aborted ? (r.aborted.undoFailed ?? []) : null,
+    // What each of those answered.
+    ...(r.aborted?.undoErrors ? { undoErrors: r.aborted.undoErrors } : {}),
     translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),

@@ -366,14 +366,14 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
   });
 
-  it('engine — a run whose rollback fails names the devices, and the report says the rollback is incomplete rather than done', async () => {
+  it('engine — a run whose rollback fails names the devices and what each answered, and the report says the rollback is incomplete rather than done', async () => {
     const { engine, dev } = await setup();
     src(dev).failNext('exportSnapshot', 'DEVICE_UNREACHABLE', 1);
     dst(dev).failNext('abort', 'NOT_PRIMARY', 2);
     const run = await runMigration(engine, { paused$: new Subject<void>() });
-    expect(run.aborted).toMatchObject({ reason: 'DEVICE_UNREACHABLE', undoFailed: ['dst'] });
+    expect(run.aborted).toMatchObject({ reason: 'DEVICE_UNREACHABLE', undoFailed: ['dst'], undoErrors: { dst: 'fake dst: abort failed (NOT_PRIMARY)' } });
     const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [], translations: [] });
-    expect(lines[0]).toBe('migration m1: ABORTED (DEVICE_UNREACHABLE) — ROLLBACK INCOMPLETE at dst: run carryover recover once it answers this controller again');
+    expect(lines[0]).toBe('migration m1: ABORTED (DEVICE_UNREACHABLE) — ROLLBACK INCOMPLETE at dst (dst: fake dst: abort failed (NOT_PRIMARY)): run carryover recover once it answers this controller again');
   });
 
   it('engine — the report of a 1:N move names the one destination that took the VM\'s counters; a 1:1 report has no such line', async () => {

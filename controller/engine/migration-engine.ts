@@ -342,11 +342,11 @@ export class MigrationEngine {
    * at every device (destinations cleaned, sources unfrozen). Undo failures are retried once
    * and reported; the abort stays recorded so a restarted controller finishes it.
    */
-  async abort(reason: FailureReason, detail: string): Promise<{ readonly undone: string[]; readonly failed: string[] }> {
+  async abort(reason: FailureReason, detail: string): Promise<UndoOutcome> {
     this.heap.stop();
     const s = this.o.machine.state;
     if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
-    const out: UndoOutcome = { undone: [], failed: [] };
+    const out: UndoOutcome = { undone: [], failed: [], errors: {} };
     const touched = this.touched;
     const skipped = touched ? [...this.sources, ...this.destinations].filter((n) => !touched.has(n)) : [];
     if (skipped.length > 0) this.logger.info('nothing to undo where no step of the migration was accepted', { devices: skipped.join(', ') });

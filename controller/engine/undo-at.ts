@@ -5,10 +5,11 @@
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 
-/** Which devices undid the migration and which did not (after two tries). */
+/** Which devices undid the migration and which did not (after two tries), with each failure's message. */
 export interface UndoOutcome {
   readonly undone: string[];
   readonly failed: string[];
+  readonly errors: Record<string, string>;
 }
 
 /** Calls `abort(ref)` at every named device (twice at most each), adding each name to `into.undone` or `into.failed`. */
@@ -23,6 +24,7 @@ export async function undoAt(names: readonly string[], api: (name: string) => De
         } catch (e) {
           if (attempt === 1) {
             into.failed.push(n);
+            into.errors[n] = (e as Error).message;
             logger.error('rollback failed at a device', { device: n, error: (e as Error).message });
           }
         }
