@@ -43,6 +43,9 @@ export interface MigrationClientOptions {
   readonly maxMessageBytes?: number;
 }
 
+/** The shortest wait between two ticket renewals of a running Transfer. */
+const RENEW_MIN_MS = 250;
+
 /** Defaults of the optional options. */
 export const DEFAULT_MIGRATION_CLIENT_OPTIONS = Object.freeze({ callTimeoutMs: 30_000, maxMessageBytes: 64 * 1024 * 1024 });
 
@@ -177,7 +180,46 @@ class RemoteDevice implements RemoteDeviceApi {
   }
 
   transfer(m: MigrationRef, request: TransferRequest, targets: readonly TransferTarget[]): Observable<TransferProgress> {
-    return this.serverStream('Transfer', 'TransferRequest', () => this.scoped(m, transferToWire(request, targets)), progressFromWire);
+    const stream = this.serverStream('Transfer', 'TransferRequest', () => this.scoped(m, transferToWire(request, targets)), progressFromWire);
+    // The source presents this call's ticket to the destinations for as long as it sends: renewed
+    // while the stream runs, or a pre-copy longer than a ticket's lifetime would end refused there.
+    return new Observable<TransferProgress>((sub) => {
+      const stopRenewing = this.renewWhileRunning(m);
+      const s = stream.subscribe(sub);
+      return () => {
+        stopRenewing();
+        s.unsubscribe();
+      };
+    });
+  }
+
+  /**
+   * Sends the migration's current ticket (RenewTicket) when half of what is left of the last one
+   * has passed: the issuer hands out a new one in the last quarter of its life. A peer that
+   * predates RenewTicket keeps the Transfer's ticket. Returns the stop.
+   */
+  private renewWhileRunning(m: MigrationRef): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const next = (): void => {
+      if (stopped || this.predates.has('RenewTicket')) return;
+      let left: number;
+      try {
+        left = this.o.ticket(m).claims.expiresAtMs - Date.now();
+      } catch {
+        return;
+      }
+      timer = setTimeout(() => {
+        // A failed renewal is tried again at the next turn; the Transfer fails on its own if the ticket runs out.
+        void this.unlessPredated('RenewTicket', () => this.scopedCall('RenewTicket', m)).catch(() => undefined).finally(next);
+      }, Math.max(RENEW_MIN_MS, left / 2));
+      timer.unref();
+    };
+    next();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+    };
   }
 
   /** A server-streaming call as an Observable: each message decoded, failures with their reason, unsubscribing cancels. */

@@ -118,6 +118,7 @@ const ROLE: Partial<Record<MigrationMethod, 'source' | 'destination'>> = {
   ImportStaged: 'destination',
   Activate: 'destination',
   Transfer: 'source',
+  RenewTicket: 'source',
   FreezeFinal: 'source',
   ImportActivate: 'destination',
   Committed: 'destination',
@@ -130,6 +131,8 @@ class Handlers {
   refused = 0;
   merged = 0;
   readonly streams = new Set<Subscription>();
+  /** The ticket each running Transfer presents to its destinations, by migration (RenewTicket replaces it). */
+  private readonly transferTickets = new Map<string, MigrationTicket>();
 
   constructor(private readonly o: ParsedMigrationServerOptions) {}
 
@@ -182,6 +185,12 @@ class Handlers {
         }
       })();
     };
+  }
+
+  /** A newer ticket (admitted: valid, naming this device a source) for the migration's running Transfer, if one runs. */
+  renewTransferTicket(ref: MigrationRef, ticket: MigrationTicket): void {
+    const now = this.transferTickets.get(ref.migrationId);
+    if (now && ticket.claims.expiresAtMs > now.claims.expiresAtMs) this.transferTickets.set(ref.migrationId, ticket);
   }
 
   /** ExportDeltas: the device's stream, written with flow control, ended with the device's. */
@@ -253,8 +262,10 @@ class Handlers {
       return;
     }
     const tls = this.o.tls;
+    const id = ref.migrationId;
+    this.transferTickets.set(id, ticket);
     const peers = new Map(parsed.targets.map((t) => [t.name, connectMigrationPeer({
-      address: t.address, name: t.name, ticket: () => ticket, maxMessageBytes: this.o.maxMessageBytes,
+      address: t.address, name: t.name, ticket: () => this.transferTickets.get(id) ?? ticket, maxMessageBytes: this.o.maxMessageBytes,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, ...(t.serverName ? { serverName: t.serverName } : {}) },
     })]));
     let done = false;
@@ -262,6 +273,7 @@ class Handlers {
       if (done) return;
       done = true;
       this.streams.delete(sub);
+      this.transferTickets.delete(id);
       for (const p of peers.values()) p.close();
     };
     const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
@@ -290,6 +302,10 @@ class Handlers {
     };
     return {
       Capabilities: this.unary('Capabilities', async () => capabilitiesToWire(await api.capabilities(), PROTOCOL_VERSION)),
+      RenewTicket: this.unary('RenewTicket', async (r, ref) => {
+        this.renewTransferTicket(ref, ticketFromWire(r['ticket']));
+        return {};
+      }),
       Footprint: this.unary('Footprint', async (r) => {
         const f = await api.footprint?.(str(r['vm'], 'FootprintRequest.vm'), r['awaitScan'] === true ? { awaitScan: true } : undefined);
         if (!f) throw new DeviceApiFailure('UNSUPPORTED_STATE', `device ${this.o.device} cannot tell what it holds of a VM`);

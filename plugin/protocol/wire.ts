@@ -98,6 +98,7 @@ const METHODS = {
   Transfer: ['TransferRequest', 'TransferProgress', true],
   Committed: ['MigrationCall', 'Ack', false],
   Footprint: ['FootprintRequest', 'VmFootprint', false],
+  RenewTicket: ['MigrationCall', 'Ack', false],
 } as const;
 
 /** The name of one RPC of the service. */
