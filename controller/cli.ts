@@ -182,7 +182,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
-  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger, ignoreDestinationFlows: v['ignore-destination-flows'] === true, awaitScan: v['scan'] === true });
+  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger, ignoreDestinationFlows: v['ignore-destination-flows'] === true, awaitScan: v['scan'] === true, transfer: transferArg });
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let release: () => void;

@@ -33,6 +33,8 @@ export interface CheckCommandOptions {
   readonly ignoreDestinationFlows?: boolean;
   /** --scan: wait for in-process slot indexes to count (PreflightOptions.awaitScan). */
   readonly awaitScan?: boolean;
+  /** --transfer (PreflightOptions.transfer). */
+  readonly transfer?: 'controller' | 'peer-to-peer';
   readonly logger?: Logger;
 }
 
@@ -55,7 +57,7 @@ export async function runCheck(o: CheckCommandOptions): Promise<number> {
   const plan = o.plan.toDomain ? { ...o.plan, destinations: [], edgeDestinations: [], counterparts: new Map<string, string>() } : o.plan;
   const t = o.trigger;
   const [devices, qemu] = await Promise.all([
-    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger), { ignoreDestinationFlows: o.ignoreDestinationFlows === true, awaitScan: o.awaitScan === true }),
+    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger), { ignoreDestinationFlows: o.ignoreDestinationFlows === true, awaitScan: o.awaitScan === true, ...(o.transfer ? { transfer: o.transfer } : {}) }),
     t?.kind === 'qemu' ? checkQemu({ source: t.source, ...(t.destination ? { destination: t.destination } : {}), startsMigration: t.migrateUri !== undefined }) : undefined,
   ]);
   // QEMU's refusals are what the migration would end with: the trigger aborting it.

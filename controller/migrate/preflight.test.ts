@@ -107,4 +107,24 @@ describe('migration check — findings', () => {
     const lying = fakes({ a: { caps: caps('a', 2000), foot: foot('a') }, b: { caps: caps('b', 1000), foot: foot('b') } });
     expect((await preflightMigration(plan(['a'], ['b']), lying.connect)).findings).toEqual([{ severity: 'refuse', reason: 'PEER_REJECTED', detail: expect.stringMatching(/^a claims 2000 free slots of 1000/) as string }]);
   });
+
+  it('migration check — peer to peer between daemons: a source certificate without clientAuth and a destination that does not trust the source are refused, naming the fix; a daemon that cannot say is a note; through the controller none of it matters', async () => {
+    const daemonPlan = (): MigrationPlan => {
+      const p = plan(['a'], ['b']);
+      const viaDaemon = (d: MigrationPlan['sources'][number]) => ({ ...d, plugin: { address: `127.0.0.1:5${d.name === 'a' ? 1 : 2}`, serverName: undefined } });
+      return { ...p, sources: p.sources.map(viaDaemon), destinations: p.destinations.map(viaDaemon), edgeDestinations: p.edgeDestinations.map(viaDaemon) } as MigrationPlan;
+    };
+    const withDaemon = (c: DeviceCapabilities, identities: string[], clientAuth: boolean, trustedCallers: string[]): DeviceCapabilities => ({ ...c, daemon: { identities, clientAuth, trustedCallers } });
+    const bad = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], false, ['ctl']), foot: foot('a') }, b: { caps: withDaemon(caps('b', 1000), ['edge-b'], true, ['ctl']), foot: foot('b') } });
+    const r = await preflightMigration(daemonPlan(), bad.connect, { transfer: 'peer-to-peer' });
+    expect(r.findings).toEqual([
+      { severity: 'refuse', reason: 'PEER_REJECTED', detail: expect.stringMatching(/^a: its plugin daemon's certificate is not for client authentication .*reissue it with extendedKeyUsage serverAuth,clientAuth$/) as string },
+      { severity: 'refuse', reason: 'PEER_REJECTED', detail: "b does not trust a's plugin daemon as a caller: its certificate names edge-a, b trusts ctl; add edge-a to b's migration.trustedCallers" },
+    ]);
+    expect((await preflightMigration(daemonPlan(), bad.connect, { transfer: 'controller' })).findings).toEqual([]);
+    const good = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], true, ['ctl']), foot: foot('a') }, b: { caps: withDaemon(caps('b', 1000), ['edge-b'], true, ['ctl', 'edge-a']), foot: foot('b') } });
+    expect((await preflightMigration(daemonPlan(), good.connect, { transfer: 'peer-to-peer' })).findings).toEqual([]);
+    const older = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], true, ['ctl']), foot: foot('a') }, b: { caps: caps('b', 1000), foot: foot('b') } });
+    expect((await preflightMigration(daemonPlan(), older.connect, { transfer: 'peer-to-peer' })).findings.map((f) => [f.severity, f.reason])).toEqual([['note', 'PEER_TRUST_UNKNOWN']]);
+  });
 });

@@ -101,6 +101,8 @@ export interface PreflightOptions {
   readonly ignoreDestinationFlows?: boolean;
   /** Wait for each in-process plugin's scan of its slot group, so every device counts the VM's slots (seconds on a large switch). */
   readonly awaitScan?: boolean;
+  /** How the state would move: peer to peer, each source daemon calls the destinations' (trust and client certificates checked). */
+  readonly transfer?: 'controller' | 'peer-to-peer';
 }
 
 /**
@@ -145,6 +147,7 @@ export async function preflightMigration(plan: MigrationPlan, connect: CheckConn
     new Map(destinations.map((d) => [d.name, d.footprint?.slots])),
   );
   if (seen.length > 0) (o.ignoreDestinationFlows ? note : refuse)(o.ignoreDestinationFlows ? 'VM_AT_DESTINATION' : 'PEER_REJECTED', vmSeenMessage(`VM ${plan.vm.name} (${plan.vm.address})`, seen));
+  if (o.transfer === 'peer-to-peer') peerFindings(plan, devices, refuse, note);
   const room = roomOf(plan, devices, refuse, note);
   return { ready: findings.every((f) => f.severity !== 'refuse'), devices, ...(schema ? { schema } : {}), room, findings };
 }
@@ -172,6 +175,34 @@ function vmFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse
       refuse('VM_BUSY', `${d.name}: a migration of ${vm} is under way there (${f.migrations.join(', ')}): wait for it to end, or run carryover recover where it was started`);
     }
   }
+}
+
+/**
+ * Peer to peer between daemons: each source's certificate must allow client authentication, and
+ * each destination it sends to must list one of the source's names among its trusted callers —
+ * else the destination refuses the transfer once the snapshot is read (field walkthrough 10).
+ */
+function peerFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse: Say, note: Say): void {
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  const unknown = new Set<string>();
+  const identity = (name: string) => {
+    const c = byName.get(name)?.capabilities;
+    if (c && !c.daemon) unknown.add(name);
+    return c?.daemon;
+  };
+  for (const s of plan.sources.filter((d) => d.plugin)) {
+    const sd = identity(s.name);
+    if (!sd) continue;
+    if (!sd.clientAuth) refuse('PEER_REJECTED', `${s.name}: its plugin daemon's certificate is not for client authentication (its extendedKeyUsage lacks clientAuth), yet peer to peer it calls the destinations' daemons as a client; reissue it with extendedKeyUsage serverAuth,clientAuth`);
+    const counterpart = plan.counterparts.get(s.name);
+    for (const t of counterpart !== undefined ? [counterpart] : plan.edgeDestinations.map((d) => d.name)) {
+      const td = identity(t);
+      if (td && !sd.identities.some((i) => td.trustedCallers.includes(i))) {
+        refuse('PEER_REJECTED', `${t} does not trust ${s.name}'s plugin daemon as a caller: its certificate names ${sd.identities.join(', ') || 'nothing'}, ${t} trusts ${td.trustedCallers.join(', ')}; add ${sd.identities[0] ?? s.name} to ${t}'s migration.trustedCallers`);
+      }
+    }
+  }
+  if (unknown.size > 0) note('PEER_TRUST_UNKNOWN', `${[...unknown].join(', ')} cannot say who it is as a peer-to-peer party (its plugin daemon predates it): the sources' calls to the destinations are checked when they send`);
 }
 
 /** Room: what each destination will need (when the sources counted the VM's slots) against its free slots. */

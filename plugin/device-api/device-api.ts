@@ -52,6 +52,11 @@ export interface DeviceCapabilities {
   readonly quietReports?: boolean;
   /** Migrations this device can track at once. */
   readonly maxConcurrentMigrations: number;
+  /**
+   * A plugin daemon's own side, for peer to peer (its migration protocol's certificate and
+   * configuration); absent in process and from a daemon that predates it.
+   */
+  readonly daemon?: DaemonIdentity;
   /** The flow key of its slot group, in hash order (what placement functions hash). */
   readonly keyFields: readonly { readonly name: string; readonly bits: number }[];
   /** The slot group's registers and their widths, so a schema mismatch can name what differs. */
@@ -145,6 +150,16 @@ export interface VmFootprint {
   readonly indexComplete: boolean;
   /** Migrations of the VM under way at this device, by id. */
   readonly migrations: readonly string[];
+}
+
+/** A plugin daemon as a peer-to-peer party (DeviceCapabilities.daemon). */
+export interface DaemonIdentity {
+  /** The names its certificate carries (subject CN, subjectAltName DNS and URI): what a destination's trustedCallers must list. */
+  readonly identities: readonly string[];
+  /** Whether its certificate may authenticate as a TLS client (extendedKeyUsage clientAuth, or no usage restriction): a source must. */
+  readonly clientAuth: boolean;
+  /** The callers it trusts (migration.trustedCallers). */
+  readonly trustedCallers: readonly string[];
 }
 
 /** How a footprint is read (DeviceApi.footprint). */

@@ -3,6 +3,7 @@
  * subjectAltName DNS and URI entries), checked against the callers a plugin's configuration
  * trusts. The certificate itself was verified by TLS against the configured CA.
  */
+import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 
@@ -17,6 +18,13 @@ export function certificateIdentities(cert: Partial<PeerCertificate> | undefined
     if (m?.[2]) out.push(m[2]);
   }
   return out;
+}
+
+/** The identities a PEM certificate names (as certificateIdentities does for a peer's): what a peer's trustedCallers must list to trust its holder. */
+export function pemIdentities(pem: Buffer | string): string[] {
+  const x = new X509Certificate(pem);
+  const cn = x.subject.split('\n').flatMap((l) => (l.startsWith('CN=') ? [l.slice(3)] : []));
+  return certificateIdentities({ subject: { CN: cn } as PeerCertificate['subject'], subjectaltname: x.subjectAltName ?? '' });
 }
 
 /**

@@ -4,7 +4,7 @@
  * arrive exactly. Decoding checks what protobuf cannot (non-empty names, known enumerations, no
  * field named twice, sane sizes) and refuses with PEER_REJECTED naming the message and field.
  */
-import type { DeviceCapabilities, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
+import type { DaemonIdentity, DeviceCapabilities, FinalProof, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord } from '../device-api/device-api.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import type { TransferMode, TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import type { FlowPlacement } from '../device-api/split-batch.js';
@@ -115,8 +115,17 @@ export function capabilitiesToWire(c: DeviceCapabilities, protocolVersion: numbe
     keyFields: c.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: (c.registers ?? []).map((r) => ({ name: r.name, bits: r.bits })),
     ...(c.schemaDescription ? { schemaDescription: schemaDescriptionToWire(c.schemaDescription) } : {}),
+    ...(c.daemon ? { identities: [...c.daemon.identities], clientAuth: c.daemon.clientAuth, trustedCallers: [...c.daemon.trustedCallers] } : {}),
     protocolVersion,
   };
+}
+
+/** Capabilities' daemon part (identities, client_auth, trusted_callers): none from an older peer. */
+function daemonFromWire(m: Record<string, unknown>): { daemon?: DaemonIdentity } {
+  const identities = list(m['identities'] ?? [], 'Capabilities.identities').map((s, i) => str(s, `Capabilities.identities[${i}]`));
+  if (identities.length === 0) return {};
+  const trustedCallers = list(m['trustedCallers'] ?? [], 'Capabilities.trusted_callers').map((s, i) => str(s, `Capabilities.trusted_callers[${i}]`));
+  return { daemon: { identities, clientAuth: m['clientAuth'] === true, trustedCallers } };
 }
 
 /** Capabilities from their message, and the protocol version the peer speaks. */
@@ -146,6 +155,7 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
     keyFields: named(m['keyFields'], 'Capabilities.key_fields'),
     ...(registers.length > 0 ? { registers } : {}),
     ...(description ? { schemaDescription: description } : {}),
+    ...daemonFromWire(m),
   };
   return { capabilities, protocolVersion: uint(m['protocolVersion'], 'Capabilities.protocol_version') };
 }

@@ -117,7 +117,8 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     const api = recordingApi();
     const s = await serve(api);
     const c = connect(s.address);
-    expect(await c.capabilities()).toEqual(CAPS);
+    // With the daemon's own side: its certificate's names (this one is for servers only) and whom it trusts.
+    expect(await c.capabilities()).toEqual({ ...CAPS, daemon: { identities: ['dst', 'localhost'], clientAuth: false, trustedCallers: ['controller-a'] } });
     expect(c.peerProtocolVersion).toBe(1);
     await c.prepare(REF);
     const batch: StateBatch = { migrationId: 'm1', round: 1, slots: [{ fields: { k: 2n, w: (1n << 70n) - 1n } }], removed: [{ k: 4n }], coversSeq: { from: 1n, to: 2n }, clock: 1n << 60n };

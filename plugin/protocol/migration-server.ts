@@ -17,12 +17,12 @@ import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementatio
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
-import type { DeviceApi, MigrationRef, StateBatch } from '../device-api/device-api.js';
+import type { DaemonIdentity, DeviceApi, MigrationRef, StateBatch } from '../device-api/device-api.js';
 import { transferState } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket, TicketVerifier } from '../security/migration-ticket.js';
-import { trustedCaller } from './caller-identity.js';
+import { pemIdentities, trustedCaller } from './caller-identity.js';
 import { batchFromWire, batchToWire, capabilitiesToWire, countersFromWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
 import { connectMigrationPeer } from './migration-client.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
@@ -134,7 +134,12 @@ class Handlers {
   /** The ticket each running Transfer presents to its destinations, by migration (RenewTicket replaces it). */
   private readonly transferTickets = new Map<string, MigrationTicket>();
 
-  constructor(private readonly o: ParsedMigrationServerOptions) {}
+  /** This daemon as a peer-to-peer party, told with its capabilities. */
+  readonly daemon: DaemonIdentity;
+
+  constructor(private readonly o: ParsedMigrationServerOptions) {
+    this.daemon = { identities: pemIdentities(o.tls.cert), clientAuth: tlsIdentityProblem(o.tls.cert, o.tls.key, 'client') === undefined, trustedCallers: [...o.trustedCallers] };
+  }
 
   /** The checks before any device work: decoded, trusted caller, valid ticket for this role. */
   admit(method: MigrationMethod, call: Call): { readonly req: WireMessage; readonly caller: string; readonly ref: MigrationRef | undefined } {
@@ -301,7 +306,7 @@ class Handlers {
       return {};
     };
     return {
-      Capabilities: this.unary('Capabilities', async () => capabilitiesToWire(await api.capabilities(), PROTOCOL_VERSION)),
+      Capabilities: this.unary('Capabilities', async () => capabilitiesToWire({ ...(await api.capabilities()), daemon: this.daemon }, PROTOCOL_VERSION)),
       RenewTicket: this.unary('RenewTicket', async (r, ref) => {
         this.renewTransferTicket(ref, ticketFromWire(r['ticket']));
         return {};

@@ -58,7 +58,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   });
 
   /** `carryover migrate --transfer peer-to-peer` of vm-7 between hosts, with the given daemons (`[name, daemon, host]`). */
-  const migrateP2p = async (id: string, from: string, to: string, edges: readonly (readonly [string, RunningDaemon, string])[], extraYaml = ''): Promise<{ code: number; out: string[]; err: string[] }> => {
+  const migrateP2p = async (id: string, from: string, to: string, edges: readonly (readonly [string, RunningDaemon, string])[], extraYaml = '', extraArgs: readonly string[] = []): Promise<{ code: number; out: string[]; err: string[] }> => {
     const path = join(dir, `${id}.yaml`);
     writeFileSync(path, siteYaml({
       files,
@@ -67,7 +67,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     }) + extraYaml);
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', from, '--to', to, '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+    const code = await runMigrateCommand(['--config', path, '--vm', 'vm-7', '--from', from, '--to', to, '--transfer', 'peer-to-peer', '--migration-id', id, '--pause-deadline-ms', '60000', '--json', ...extraArgs], { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
     return { code, out, err };
   };
   const migrate = (dst: RunningDaemon, id: string): ReturnType<typeof migrateP2p> => migrateP2p(id, 'host-a', 'host-b', [['edge-a', srcDaemon, 'host-a'], ['edge-b', dst, 'host-b']]);
@@ -75,6 +75,10 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   it('p2p — a destination daemon that does not trust the source plugin refuses its transfer: exit 1, the refusal named, nothing moved', async () => {
     const refusing = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-b', files, snapshotSource: 'index' }));
     try {
+      // The check, told the transfer, sees it coming from the daemons' own answers.
+      const c = await migrateP2p('m-p2p-check', 'host-a', 'host-b', [['edge-a', srcDaemon, 'host-a'], ['edge-b', refusing, 'host-b']], '', ['--check']);
+      expect(c.code, [...c.err, ...c.out].join('\n')).toBe(1);
+      expect((JSON.parse(c.out[0] ?? '{}') as { problems: unknown[] }).problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b does not trust edge-a's plugin daemon as a caller: its certificate names edge-a.*; add edge-a to edge-b's migration\.trustedCallers$/) as string }]);
       const r = await migrate(refusing, 'm-p2p-refused');
       expect(r.code, [...r.err, ...r.out].join('\n')).toBe(1);
       const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
@@ -95,6 +99,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     // Two UDP flows out of the VM: the source's plugin learns a pinhole for each (their replies pass).
     for (const p of UDP) expect(src.dataplane.inject(1, udpOut(p)).kind).toBe('forward');
     expect(await eventually(() => UDP.every((p) => src.dataplane.inject(UPLINK, udpIn(p)).kind === 'forward'), 10_000)).toBe(true);
+    const ready = await migrateP2p('m-p2p-ready', 'host-a', 'host-b', [['edge-a', srcDaemon, 'host-a'], ['edge-b', dstDaemon, 'host-b']], '', ['--check']);
+    expect(ready.code, [...ready.err, ...ready.out].join('\n')).toBe(0);
     const r = await migrate(dstDaemon, 'm-p2p');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
     // The pinholes went peer to peer too, and are counted once each (the snapshot and the final batch both list them).
