@@ -23,7 +23,7 @@ import type { TransferTarget } from './codec.js';
 import { footprintFromWire } from './footprint-codec.js';
 import { statusToFailure } from './status.js';
 import { diagnoseTls } from './tls-diagnosis.js';
-import { loadMutualTls } from './tls-material.js';
+import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 import type { LoadedTls, MutualTls } from './tls-material.js';
 import { PROTOCOL_VERSION, decodeWire, encodeWire, methodPath, methodTypes } from './wire.js';
 import type { MigrationMethod, WireMessage } from './wire.js';
@@ -133,7 +133,12 @@ class RemoteDevice implements RemoteDeviceApi {
     }
     if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
     const d = await diagnoseTls(this.o.address, this.tls);
-    if (d.kind === 'refused') return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; check that both sides' certificates are valid and signed by the CA the other trusts`, { cause: f });
+    if (d.kind === 'refused') {
+      // Our own certificate not made for clients (a daemon's, sending peer to peer) is the likeliest cause: say it first.
+      const ours = tlsIdentityProblem(this.tls.cert, this.tls.key, 'client');
+      const hint = ours ? `this side's ${ours}` : "check that both sides' certificates are valid and signed by the CA the other trusts";
+      return new DeviceApiFailure('UNAUTHORIZED', `device ${this.name}: mutual TLS with ${this.o.address} refused: ${d.message}; ${hint}`, { cause: f });
+    }
     // gRPC's own text repeats the socket error; the diagnosis says it once.
     if (d.kind === 'unreachable') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${what}: no plugin daemon answers at ${this.o.address} (${d.message}); check that it runs and that the inventory's plugin address is its migration.listen`, { cause: f });
     return f;

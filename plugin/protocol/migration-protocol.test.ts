@@ -345,6 +345,16 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       expect(s.stats().calls).toBe(0);
     });
 
+    it('migration protocol — a caller whose own certificate is for servers only (a daemon sending peer to peer without clientAuth) is told that, not only that TLS refused', async () => {
+      const api = recordingApi();
+      const s = await serve(api);
+      const serverOnly = pki.issue(ca, { cn: 'edge-a', usage: 'server' });
+      const c = connect(s.address, { tls: { ca: ca.certPem, cert: serverOnly.certPem, key: serverOnly.keyPem }, callTimeoutMs: 5000 });
+      const err = await c.prepare(REF).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'UNAUTHORIZED', message: /mutual TLS with 127\.0\.0\.1:\d+ refused: .*; this side's the certificate \(CN=edge-a\) is not for client authentication: .*issue it with extendedKeyUsage clientAuth$/ });
+      expect(api.calls).toEqual([]);
+    });
+
     it('migration protocol — a certificate of the right CA naming a caller the plugin does not trust is UNAUTHORIZED', async () => {
       const api = recordingApi();
       const s = await serve(api);
