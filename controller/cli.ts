@@ -384,6 +384,7 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     undoFailed: r.aborted ? (r.aborted.undoFailed ?? []) : null,
     // What each of those answered.
     ...(r.aborted?.undoErrors ? { undoErrors: r.aborted.undoErrors } : {}),
+    transfer: o.transfer ?? 'controller',
     translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),

@@ -112,6 +112,8 @@ export interface MigrationOutcome {
   readonly run: EngineRun;
   /** Slots per pre-copy round, the snapshot first. */
   readonly rounds: readonly number[];
+  /** Who moved the state: this controller, or the sources straight to the destinations (absent: the controller). */
+  readonly transfer?: 'controller' | 'peer-to-peer';
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
   readonly translations: readonly string[];
   /** Table entries (pinholes) installed at the destinations, with their lifetime and direct counters (not counted peer to peer). */
@@ -267,7 +269,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
     const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
-    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
+    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {
         const run = await runMigration(engine, { logger });

@@ -102,10 +102,13 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
         sub.complete();
         return;
       }
-      const snapshot = await o.source.exportSnapshot(m);
-      // The destinations' room, asked of them, before anything is sent: a claim that cannot be true, or too little room, moves nothing.
+      // The destinations asked while the snapshot is read: one that refuses this source as a caller
+      // fails the transfer at once, not after a snapshot of seconds.
+      const [snapshot, asked] = await Promise.all([o.source.exportSnapshot(m), Promise.all(r.plan.destinations.map(async (d) => [d, await o.peer(d).capabilities()] as const))]);
+      // The destinations' room, before anything is sent: a claim that cannot be true, or too little room, moves nothing.
       const shares = splitBatch(r.plan, keyFields, snapshot, self);
-      const caps = new Map<string, DeviceCapabilities>(await Promise.all([...shares.keys()].map(async (d) => [d, await o.peer(d).capabilities()] as const)));
+      const all = new Map<string, DeviceCapabilities>(asked);
+      const caps = new Map<string, DeviceCapabilities>([...shares.keys()].map((d) => [d, all.get(d) as DeviceCapabilities]));
       for (const [d, c] of caps) checkCapacityClaim(d, c);
       checkRoom(new Map([...shares].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
       const first = await send(snapshot, false);

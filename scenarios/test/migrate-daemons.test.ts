@@ -127,7 +127,7 @@ vms:
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
     expect(r.err.join('\n')).toMatch(/edge-a \(plugin daemon at 127\.0\.0\.1:\d+\)/);
     const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
-    expect(report).toMatchObject({ migrationId: 'm-daemons', outcome: 'committed', snapshotSlots: PORTS.length, sourceDeleted: PORTS.length });
+    expect(report).toMatchObject({ migrationId: 'm-daemons', outcome: 'committed', transfer: 'controller', snapshotSlots: PORTS.length, sourceDeleted: PORTS.length });
     expect(countVmSlots(dst, group, 9)).toBe(PORTS.length);
     expect(countVmSlots(src, group, 7)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');

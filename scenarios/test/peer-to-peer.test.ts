@@ -104,7 +104,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     const r = await migrate(dstDaemon, 'm-p2p');
     expect(r.code, [...r.err, ...r.out].join('\n')).toBe(0);
     // The pinholes went peer to peer too, and are counted once each (the snapshot and the final batch both list them).
-    expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', sourceDeleted: PORTS.length, tableEntries: UDP.length });
+    expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'committed', transfer: 'peer-to-peer', sourceDeleted: PORTS.length, tableEntries: UDP.length });
     for (const p of UDP) expect(dst.dataplane.inject(UPLINK, udpIn(p)).kind).toBe('forward');
     const calls = logs.filter((l) => l['msg'] === 'migration call');
     const imports = calls.filter((l) => l['method'] === 'ImportStaged');
