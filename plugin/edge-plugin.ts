@@ -149,7 +149,8 @@ class EdgePluginImpl implements EdgePlugin {
         // A recheck under way or pending reads the pipeline itself.
         due: () => this.life.state === 'running' && sw.isPrimary && !this.rechecking && this.recheckPending === undefined,
         // The same build pushed again keeps its cookie but clears the digests' configuration.
-        read: async () => `${cookieText((await sw.currentPipeline('COOKIE_ONLY'))?.cookie)}${(await this.digestConfigs.held(sw)) ? '' : ' (digests cleared)'}`,
+        // A target that cannot read digest configurations back is watched by its cookie alone.
+        read: async () => `${cookieText((await sw.currentPipeline('COOKIE_ONLY'))?.cookie)}${(await this.digestConfigs.held(sw).catch(() => true)) ? '' : ' (digests cleared)'}`,
         changed: () => {
           this.recheckPending = 'pipeline';
           this.recheck(sw, log);

@@ -24,10 +24,9 @@ export async function undoMigration(d: DestinationSide, x: Migration): Promise<v
   x.entries.clear();
   setEntryPhase(d.plugin, x.vmId, 'normal');
   // After any counter work still under way: what it added is taken back too.
-  const counters = countersInTurn(x, () => addCounters(d, x, Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }])), -1n));
+  const failed = await countersInTurn(x, () => addCounters(d, x, Object.fromEntries(Object.entries(x.added).map(([k, v]) => [k, { ...v }])), -1n)).then(() => undefined, (e: unknown) => ({ e }));
   // The control entry is put back even when the counters could not be: a destination left staged
   // would drop the VM's packets, and a source left frozen would hold its traffic.
-  const [taken, restored] = await Promise.allSettled([counters, counters.catch(() => undefined).then(() => restoreControl(d.plugin.session, controlOf(d.plugin.contract.control), x.vmId, x.prior))]);
-  if (taken.status === 'rejected') throw taken.reason;
-  if (restored.status === 'rejected') throw restored.reason;
+  await restoreControl(d.plugin.session, controlOf(d.plugin.contract.control), x.vmId, x.prior);
+  if (failed) throw failed.e;
 }
