@@ -171,7 +171,7 @@ describe.each(CASES)('device API migration — 1:1 on the sim, profile %s, devic
     const atFreeze = vmSlots(src.sim, g, SRC_ID);
     await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE', message: /injected failure/ });
     const undo = await engine.abort('DEVICE_UNREACHABLE', 'injected failure');
-    expect(undo).toEqual({ undone: expect.arrayContaining(['src', 'dst']) as unknown as string[], failed: [] });
+    expect(undo).toEqual({ undone: expect.arrayContaining(['src', 'dst']) as unknown as string[], failed: [], errors: {} });
     expect(vmSlots(dst.sim, g, DST_ID).size).toBe(0);
     expect(await pinholesOf(dst.sw, DST_ID)).toEqual([]);
     expect(vmSlots(src.sim, g, SRC_ID)).toEqual(atFreeze);
