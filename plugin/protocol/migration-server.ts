@@ -131,8 +131,8 @@ class Handlers {
   refused = 0;
   merged = 0;
   readonly streams = new Set<Subscription>();
-  /** The ticket each running Transfer presents to its destinations, by migration (RenewTicket replaces it). */
-  private readonly transferTickets = new Map<string, MigrationTicket>();
+  /** The ticket the latest running Transfer of each migration presents to its destinations (RenewTicket replaces it). */
+  private readonly transferTickets = new Map<string, { ticket: MigrationTicket }>();
 
   /** This daemon as a peer-to-peer party, told with its capabilities. */
   readonly daemon: DaemonIdentity;
@@ -194,8 +194,8 @@ class Handlers {
 
   /** A newer ticket (admitted: valid, naming this device a source) for the migration's running Transfer, if one runs. */
   renewTransferTicket(ref: MigrationRef, ticket: MigrationTicket): void {
-    const now = this.transferTickets.get(ref.migrationId);
-    if (now && ticket.claims.expiresAtMs > now.claims.expiresAtMs) this.transferTickets.set(ref.migrationId, ticket);
+    const slot = this.transferTickets.get(ref.migrationId);
+    if (slot && ticket.claims.expiresAtMs > slot.ticket.claims.expiresAtMs) slot.ticket = ticket;
   }
 
   /** ExportDeltas: the device's stream, written with flow control, ended with the device's. */
@@ -268,9 +268,11 @@ class Handlers {
     }
     const tls = this.o.tls;
     const id = ref.migrationId;
-    this.transferTickets.set(id, ticket);
+    // Its own slot: the final Transfer may start before the pre-copy one has ended.
+    const slot = { ticket };
+    this.transferTickets.set(id, slot);
     const peers = new Map(parsed.targets.map((t) => [t.name, connectMigrationPeer({
-      address: t.address, name: t.name, ticket: () => this.transferTickets.get(id) ?? ticket, maxMessageBytes: this.o.maxMessageBytes,
+      address: t.address, name: t.name, ticket: () => slot.ticket, maxMessageBytes: this.o.maxMessageBytes,
       tls: { ca: tls.ca, cert: tls.cert, key: tls.key, ...(t.serverName ? { serverName: t.serverName } : {}) },
     })]));
     let done = false;
@@ -278,7 +280,7 @@ class Handlers {
       if (done) return;
       done = true;
       this.streams.delete(sub);
-      this.transferTickets.delete(id);
+      if (this.transferTickets.get(id) === slot) this.transferTickets.delete(id);
       for (const p of peers.values()) p.close();
     };
     const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
