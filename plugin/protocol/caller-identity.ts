@@ -24,7 +24,8 @@ export function certificateIdentities(cert: Partial<PeerCertificate> | undefined
 export function pemIdentities(pem: Buffer | string): string[] {
   const x = new X509Certificate(pem);
   const cn = x.subject.split('\n').flatMap((l) => (l.startsWith('CN=') ? [l.slice(3)] : []));
-  return certificateIdentities({ subject: { CN: cn } as PeerCertificate['subject'], subjectaltname: x.subjectAltName ?? '' });
+  // A CN repeated as a SAN (the usual way) is one name.
+  return [...new Set(certificateIdentities({ subject: { CN: cn } as PeerCertificate['subject'], subjectaltname: x.subjectAltName ?? '' }))];
 }
 
 /**

@@ -78,7 +78,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
       // The check, told the transfer, sees it coming from the daemons' own answers.
       const c = await migrateP2p('m-p2p-check', 'host-a', 'host-b', [['edge-a', srcDaemon, 'host-a'], ['edge-b', refusing, 'host-b']], '', ['--check']);
       expect(c.code, [...c.err, ...c.out].join('\n')).toBe(1);
-      expect((JSON.parse(c.out[0] ?? '{}') as { problems: unknown[] }).problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b does not trust edge-a's plugin daemon as a caller: its certificate names edge-a.*; add edge-a to edge-b's migration\.trustedCallers$/) as string }]);
+      expect((JSON.parse(c.out[0] ?? '{}') as { problems: unknown[] }).problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b does not trust edge-a's plugin daemon as a caller: its certificate names edge-a, edge-b trusts [^;]*; add edge-a to edge-b's migration\.trustedCallers$/) as string }]);
       const r = await migrate(refusing, 'm-p2p-refused');
       expect(r.code, [...r.err, ...r.out].join('\n')).toBe(1);
       const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
