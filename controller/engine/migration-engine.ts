@@ -121,8 +121,9 @@ export class MigrationEngine {
   async prepare(): Promise<void> {
     this.touched = new Set();
     const all = [...this.sources, ...this.destinations];
-    // Read beside the capabilities: a device that fails fails those too.
-    const where = this.o.ignoreDestinationFlows ? undefined : readWhereabouts(this.o.devices, all, this.ref.vm, this.logger);
+    // Read beside the capabilities, before prepare rewrites the control entries; the sources' only
+    // peer to peer, where their slot indexes count the VM's flows instead of the snapshot.
+    const where = this.o.ignoreDestinationFlows ? undefined : readWhereabouts(this.o.devices, this.o.transfer ? all : this.destinations, this.ref.vm, this.logger);
     this.caps = await this.each(all, 'capabilities', (api) => api.capabilities());
     this.whereabouts = await where;
     for (const [name, c] of this.caps) checkCapacityClaim(name, c);

@@ -43,8 +43,7 @@ export function vmSeenAtDestinations(sourceSlots: number | undefined, before: Wh
   if (sourceSlots !== 0) return [];
   const seen: VmSeenAt[] = [];
   for (const [device, slots] of now) {
-    const f = before.get(device);
-    if (f?.vmId === undefined || !f.runsHere || slots === undefined || slots === 0) continue;
+    if (!mayRunThere(before.get(device)) || slots === undefined || slots === 0) continue;
     seen.push({ device, slots });
   }
   return seen;
@@ -58,10 +57,12 @@ export function vmSeenMessage(vm: string, seen: readonly VmSeenAt[]): string {
 
 /** The destinations the VM may run at, by what they held before prepare: mapped, not marked left, not counted empty. */
 export function destinationCandidates(before: Whereabouts, destinations: readonly string[]): string[] {
-  return destinations.filter((d) => {
-    const f = before.get(d);
-    return f?.vmId !== undefined && f.runsHere && f.slots !== 0;
-  });
+  return destinations.filter((d) => mayRunThere(before.get(d)) && before.get(d)?.slots !== 0);
+}
+
+/** Whether a device's footprint leaves room for the VM running there: mapped, and not marked left. */
+function mayRunThere(f: VmFootprint | undefined): boolean {
+  return f?.vmId !== undefined && f.runsHere;
 }
 
 /**
