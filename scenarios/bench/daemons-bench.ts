@@ -2,7 +2,8 @@
  * `carryover bench daemons`: the pause-window sync through plugin daemons — each switch's
  * `carryover plugin` a child process serving the migration protocol over mutual TLS with tickets,
  * as README "Deploying a plugin beside a switch" lays them out — pipelined (FreezeFinal,
- * ImportActivate: two calls in the pause) against one call per step (four), alternating in one run
+ * ImportActivate: two calls in the pause) against one call per step (four) and peer to peer (the
+ * sources' daemons send to the destinations'), in turn in one run
  * over the same two simulated switches while the VM moves back and forth. The figure is the
  * engine's pause-window sync; the ratio compares the two in the same run.
  */
@@ -35,6 +36,12 @@ export const DEFAULT_DAEMONS_BENCH_OPTIONS: DaemonsBenchOptions = Object.freeze(
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** How a migration's state moves: the pause pipelined through the controller, one call per step, or peer to peer. */
+type Mode = 'pipelined' | 'stepped' | 'peer';
+const MODES: readonly Mode[] = ['pipelined', 'stepped', 'peer'];
+/** The calls a peer-to-peer pause makes. */
+const PEER_CALLS = 'calls in the pause: Freeze, Transfer (final: the source reads, then ImportStaged at the destination), Activate';
+
 /** One edge: its switch and its daemon (a child process). */
 interface Edge {
   readonly sim: SimSwitch;
@@ -44,7 +51,8 @@ interface Edge {
 async function startEdge(files: DomainFiles, device: string, vmId: number, profile: SimProfileName): Promise<Edge> {
   const { sim } = await startSwitchForDaemon(vmId, profile);
   try {
-    const config = writeDaemonConfig({ switchAddress: sim.address, deviceId: sim.deviceId, electionId: 20, p4info: P4INFO_PATH, device, files, requiredSigners: [files.domain], snapshotSource: 'index' });
+    // Each daemon trusts the other as a caller: peer to peer, the source's daemon imports at the destination's.
+    const config = writeDaemonConfig({ switchAddress: sim.address, deviceId: sim.deviceId, electionId: 20, p4info: P4INFO_PATH, device, files, requiredSigners: [files.domain], snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-a', 'edge-b'] });
     return { sim, daemon: await startDaemonProcess(config) };
   } catch (e) {
     await sim.stop();
@@ -72,29 +80,33 @@ devices:
 vms:
   vm-7: { address: 10.0.0.5, host: ${at} }
 `;
-    const samples = { pipelined: [] as number[], stepped: [] as number[] };
+    const samples: Record<Mode, number[]> = { pipelined: [], stepped: [], peer: [] };
     let at = 'host-a';
     // The first migration (daemons' first pause, the slot index's first use) is not counted.
-    for (let n = -1; n < 2 * runs; n++) {
+    for (let n = -1; n < MODES.length * runs; n++) {
       const to = at === 'host-a' ? 'host-b' : 'host-a';
       const inv = parseInventory(site(at), join(dir, 'site.yaml'));
-      const pipelined = n % 2 === 0;
+      const mode = MODES[(n + MODES.length) % MODES.length] as Mode;
       const out = await executeMigration({
         plan: planMigration(inv, 'vm-7', at, to), trigger: { kind: 'manual' }, migrationId: `bench-daemons-${n + 1}`, journalDir: dir, defaultP4info: P4INFO_PATH,
-        domain: inv.domain, ...(inv.controller ? { controller: inv.controller } : {}), pauseDeadlineMs: 60_000, onDeadline: 'abort', pipelinedPause: pipelined, progress: () => undefined,
+        domain: inv.domain, ...(inv.controller ? { controller: inv.controller } : {}), pauseDeadlineMs: 60_000, onDeadline: 'abort', progress: () => undefined,
+        ...(mode === 'stepped' ? { pipelinedPause: false } : {}), ...(mode === 'peer' ? { transfer: 'peer-to-peer' as const } : {}),
       });
-      if (out.run.aborted || !out.run.sync) throw new Error(`bench daemons: migration ${n + 1} did not commit: ${out.run.aborted?.reason ?? '?'}: ${out.run.aborted?.detail ?? ''}`);
+      if (out.run.aborted || !out.run.sync) throw new Error(`bench daemons: migration ${n + 1} (${mode}) did not commit: ${out.run.aborted?.reason ?? '?'}: ${out.run.aborted?.detail ?? ''}`);
       if (out.rounds[0] !== o.flows) throw new Error(`bench daemons: migration ${n + 1}'s snapshot held ${String(out.rounds[0])} flows, not ${o.flows}`);
-      if (n >= 0) (pipelined ? samples.pipelined : samples.stepped).push(out.run.sync.elapsedMs);
+      if (n >= 0) samples[mode].push(out.run.sync.elapsedMs);
       at = to;
     }
     const note = (xs: readonly number[], calls: string): string => `min ${round2(Math.min(...xs))}, max ${round2(Math.max(...xs))}; ${xs.length} migrations of ${o.flows} flows, sim ${o.profile}, daemons as child processes; ${calls}`;
     const p = median(samples.pipelined);
     const s = median(samples.stepped);
+    const q = median(samples.peer);
     return [
       { suite: 'daemons', case: 'pause-window sync through plugin daemons, median', variant: 'pipelined (default)', value: round2(p), unit: 'ms', note: note(samples.pipelined, 'calls in the pause: FreezeFinal, ImportActivate') },
       { suite: 'daemons', case: 'pause-window sync through plugin daemons, median', variant: 'one call per step (pipelinedPause: false)', value: round2(s), unit: 'ms', note: note(samples.stepped, 'calls in the pause: Freeze, PauseDelta, FinalDelta, ImportStaged, Activate') },
+      { suite: 'daemons', case: 'pause-window sync through plugin daemons, median', variant: 'peer to peer (--transfer peer-to-peer)', value: round2(q), unit: 'ms', note: note(samples.peer, PEER_CALLS) },
       { suite: 'daemons', case: 'pipelined ÷ one call per step, same run', variant: o.profile, value: round2(p / s), unit: '×', note: 'below 1: the pipelined pause is shorter' },
+      { suite: 'daemons', case: 'peer to peer ÷ pipelined through the controller, same run', variant: o.profile, value: round2(q / p), unit: '×', note: 'above 1: the peer-to-peer pause is longer' },
     ];
   } finally {
     for (const e of edges) await e.daemon.stop().catch(() => undefined);

@@ -99,7 +99,7 @@ const SUITES: Record<string, { summary: string; load: () => Promise<Suite> }> = 
     load: async () => (await import('../bench/domains-bench.js')).runDomainsBench,
   },
   daemons: {
-    summary: 'the pause-window sync through plugin daemons (child processes, mutual TLS), pipelined against one call per step, alternating in one run (--rounds: migrations per mode, default 8)',
+    summary: 'the pause-window sync through plugin daemons (child processes, mutual TLS), pipelined against one call per step and peer to peer, in turn in one run (--rounds: migrations per mode, default 8)',
     load: async () => (await import('../bench/daemons-bench.js')).runDaemonsBench,
   },
   qemu: {
