@@ -249,6 +249,7 @@ export class MigrationEngine {
       this.peer = new PeerRounds({
         ref: this.ref, sources: this.sources, plan: splitPlanOf(this.o.plan), start, ledger: this.ledger, machine: this.o.machine, scheduler: this.scheduler,
         intervalMs: interval, policy, failure: stepFailure, entries: this.entries, reporting,
+        freezing: this.sources.every((s) => this.caps.get(s)?.transferFreezes === true),
       });
       // The sources send their snapshots themselves: their slot indexes count the VM's flows.
       await this.refuseIfVmAtDestination(async () => sumKnown(await countVmSlots(this.o.devices, this.sources, this.ref.vm, this.whereabouts ?? new Map(), this.logger)));

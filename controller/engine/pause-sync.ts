@@ -74,7 +74,7 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   // behind the freeze instead of before it (the final delta starts where it ends).
   c.precopy?.stop();
   const proofs: Record<string, FinalProof> = {};
-  const { work, frozen } = pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
+  const { work, frozen } = c.peer?.freezes && c.o.pipelinedPause !== false ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
   // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
   const outcome = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
   let lost: LostState | undefined;
@@ -195,6 +195,21 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
     const activated = activatesWith(c, ...last);
     return { slots: slots + (await c.install(...last, activated)), aheadSlots: 0, activated };
   })();
+  return { work, frozen };
+}
+
+/**
+ * The pause peer to peer, pipelined: one Transfer per source that freezes, sends the final delta
+ * once its pre-copy transfer ended and — one source, one destination — activates with it
+ * (TransferMode `final` with `freeze`, `activate`). No state passes through the controller, and
+ * the pause waits for one call from it instead of three (freeze, final transfer, activation).
+ */
+function peerPause(c: PauseContext, peer: PeerRounds): PauseWork {
+  const finished = peer.freezeFinish(true);
+  // Recorded once the sources answered (they froze before that), while nothing else is left to do.
+  const frozen = finished.then(() => c.o.machine.record({ type: 'frozen' }));
+  frozen.catch(() => undefined);
+  const work = finished.then(({ slots, activated }) => ({ slots, aheadSlots: 0, activated }));
   return { work, frozen };
 }
 

@@ -10,44 +10,18 @@ import { parseInventory } from '../inventory/load-inventory.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi } from '../testing/fake-device-api.js';
+import { controllerView, fakeAt, peerEngine } from '../testing/peer-engine-site.js';
 import { precopyFor } from '../testing/engine-site.js';
 import { migrateReportLines } from '../cli.js';
 import { MigrationEngine } from './migration-engine.js';
 import { runMigration } from './run-migration.js';
 import { inProcessTransfer } from './peer-rounds.js';
-import { engineTestFlow, engineTestInventory } from '../testing/engine-site.js';
+import { engineTestFlow } from '../testing/engine-site.js';
 
-const inv = engineTestInventory();
 const flow = engineTestFlow;
 
-/** The controller's view of a device, its calls logged; a destination's imports refused (those go peer to peer). */
-function controllerView(api: DeviceApi, log: string[], destination: boolean): DeviceApi {
-  return new Proxy(api, {
-    get(target, prop, receiver) {
-      if (destination && prop === 'importStaged') return () => Promise.reject(new Error('the controller imported state: it must go peer to peer'));
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        log.push(`${String(prop)} ${(target as FakeDeviceApi).name}`);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
-async function setup(to = 'host-b', o: { intervalMs?: number; peers?: (dev: Map<string, FakeDeviceApi>) => Map<string, DeviceApi> } = {}) {
-  const plan = planMigration(inv, 'vm-7', 'host-a', to);
-  const journal = new MemoryJournal();
-  const machine = await MigrationMachine.plan({ migrationId: 'm1', vm: 'vm-7', sources: plan.sources.map((d) => d.name), destinations: plan.destinations.map((d) => d.name) }, { journal, now: () => Date.now() });
-  const dev = new Map(['src', 'dst', 'c1', 'c2'].map((n) => [n, new FakeDeviceApi(n)]));
-  for (let i = 0; i < 20; i++) dev.get('src')?.change(flow(i));
-  const log: string[] = [];
-  const view = new Map<string, DeviceApi>([...dev].map(([n, d]) => [n, controllerView(d, log, n !== 'src')]));
-  const peers = o.peers?.(dev) ?? new Map<string, DeviceApi>(dev);
-  const engine = new MigrationEngine({ plan, machine, devices: view, transfer: inProcessTransfer(peers), pauseDeadlineMs: 5_000, precopy: { intervalMs: o.intervalMs ?? 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
-  return { plan, engine, machine, dev, journal, log };
-}
-const at = (d: Map<string, FakeDeviceApi>, n: string): FakeDeviceApi => d.get(n) as FakeDeviceApi;
+const setup = peerEngine;
+const at = fakeAt;
 
 describe('migration engine — peer to peer over fake devices', () => {
   it('engine p2p — the source sends straight to the destination: it holds exactly the source state at the freeze; the controller imported nothing', async () => {
@@ -172,7 +146,7 @@ describe('migration engine — peer to peer over fake devices', () => {
     expect(at(dev, 'dst').active.size).toBe(0);
   });
 
-  it('engine p2p — N:1: two sources each send their flows to the one destination; it holds the union at the freeze', async () => {
+  it.each([false, true])('engine p2p — N:1 (sources freezing in their transfers: %s): two sources each send their flows to the one destination; it holds the union at the freeze, activated by the controller after both', async (freezes) => {
     const merged = parseInventory(`
 devices:
   s1: { address: 127.0.0.1:1, deviceId: 1, hosts: [host-a] }
@@ -187,7 +161,7 @@ vms:
 `, 'merge.yaml');
     const plan = planMigration(merged, 'vm-7', 'host-a', 'host-b');
     const machine = await MigrationMachine.plan({ migrationId: 'm2', vm: 'vm-7', sources: ['s1', 's2'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
-    const dev = new Map(['s1', 's2', 'dst'].map((n) => [n, new FakeDeviceApi(n)]));
+    const dev = new Map(['s1', 's2', 'dst'].map((n) => [n, new FakeDeviceApi(n, { transferFreezes: freezes, pipelines: n === 'dst' })]));
     for (let i = 0; i < 10; i++) at(dev, i % 2 === 0 ? 's1' : 's2').change(flow(i));
     const log: string[] = [];
     const view = new Map<string, DeviceApi>([...dev].map(([n, d]) => [n, controllerView(d, log, n === 'dst')]));
@@ -202,9 +176,14 @@ vms:
     stop$.next();
     await running;
     const union = new Map([...at(dev, 's1').active, ...at(dev, 's2').active]);
+    const from = log.length;
     const sync = await engine.pauseSync();
     expect(sync.lost).toBeUndefined();
     expect(at(dev, 'dst').active).toEqual(union);
     expect(union.size).toBe(11);
+    // Two sources: no final batch may activate alone; the controller freezes them unless their transfers do.
+    expect(log.slice(from)).toContain('activate dst');
+    expect(at(dev, 'dst').calls).not.toContain('importActivate');
+    expect(log.slice(from).filter((l) => l.startsWith('freeze '))).toEqual(freezes ? [] : ['freeze s1', 'freeze s2']);
   });
 });

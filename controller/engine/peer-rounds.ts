@@ -53,6 +53,8 @@ export interface PeerRoundsDeps {
   readonly entries: EntryTally;
   /** Sources whose transfers report their quiet pulls too (DeviceCapabilities.quietReports). */
   readonly reporting: readonly string[];
+  /** Every source's transfer can freeze first and activate with the final batch (DeviceCapabilities.transferFreezes). */
+  readonly freezing: boolean;
 }
 
 /** One pre-copy round as the engine reports it. */
@@ -79,7 +81,9 @@ export class PeerRounds {
   }
 
   private onProgress(source: string, p: TransferProgress): void {
-    if (p.round === 0) this.d.ledger.start(source, p.coversSeq.from);
+    // The snapshot starts the proof; a final transfer numbers its one batch 0 too, and must not
+    // restart it (that would hide every gap before the final batch).
+    if (p.round === 0 && !p.final) this.d.ledger.start(source, p.coversSeq.from);
     this.d.ledger.record(source, p.coversSeq);
     if (p.tableEntries !== undefined) this.d.entries.note(source, p.tableEntries);
     this.pending = { slots: this.pending.slots + p.slots, batches: this.pending.batches + 1 };
@@ -162,6 +166,35 @@ export class PeerRounds {
       }
     }));
     return this.take().slots;
+  }
+
+  /** Whether the pause can be one call per source (freezeFinish): every source's transfer freezes by itself. */
+  get freezes(): boolean {
+    return this.d.freezing;
+  }
+
+  /**
+   * The pause in one call per source: each source freezes, lets its pre-copy transfer end and
+   * sends its final delta from the first sequence the ledger has not proven — with a single
+   * source and destination and `activate`, together with the destination's activation when that
+   * batch covers everything from there. Resolves the slots installed since the last round and
+   * whether the destination is active; `frozen` is called once every source answered.
+   */
+  async freezeFinish(activate: boolean): Promise<{ slots: number; activated: boolean }> {
+    const one = activate && this.d.sources.length === 1 && this.d.plan.destinations.length === 1;
+    const finals = await Promise.all(this.d.sources.map(async (s) => {
+      try {
+        const p = await lastValueFrom(this.d.start(s, this.d.ref, { plan: planForSource(this.d.plan, s), mode: { kind: 'final', sinceSeq: this.d.ledger.mark(s), freeze: true, ...(one ? { activate: true } : {}) } }));
+        return [s, p] as const;
+      } catch (e) {
+        throw this.d.failure(e, `freeze and final delta at ${s}, peer to peer`);
+      }
+    }));
+    // The pre-copy transfers ended at the sources before their final batches went (their last
+    // progress is in the ledger before the final one is).
+    await Promise.all([...this.ended.values()]);
+    for (const [s, p] of finals) this.onProgress(s, p);
+    return { slots: this.take().slots, activated: one && finals.every(([, p]) => p.activated === true) };
   }
 
   /** Waits (at most `ms`) for the transfers to end — before a rollback cleans the destinations. */

@@ -64,6 +64,9 @@ export class FakeDeviceApi implements DeviceApi {
   /** What pauseDelta took: for the final delta since `since`, the log up to `to` went ahead. */
   private tookAhead: { readonly since: bigint; readonly to: bigint } | undefined;
 
+  /** Capabilities claim DeviceCapabilities.transferFreezes (made with `transferFreezes`). */
+  private readonly transferFreezes: boolean;
+
   /** Present when the fake was made with `pipelines`: freeze and final delta in one call (DeviceApi.freezeFinal). */
   readonly freezeFinal?: (m: MigrationRef, sinceSeq: bigint) => Promise<StateBatch>;
   /** Present when the fake was made with `pipelines`: import and activation in one call (DeviceApi.importActivate). */
@@ -71,8 +74,9 @@ export class FakeDeviceApi implements DeviceApi {
 
   constructor(
     readonly name: string,
-    options: { readonly takesAhead?: boolean; readonly pipelines?: boolean } = {},
+    options: { readonly takesAhead?: boolean; readonly pipelines?: boolean; readonly transferFreezes?: boolean } = {},
   ) {
+    this.transferFreezes = options.transferFreezes === true;
     if (options.pipelines) {
       // One call each, as a device over the network offers them: `calls` records one entry.
       this.freezeFinal = async (_m, sinceSeq) => {
@@ -167,7 +171,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.registers ? { registers: this.registers } : {}), ...(this.schemaDescription ? { schemaDescription: this.schemaDescription } : {}) };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.transferFreezes ? { transferFreezes: true } : {}), ...(this.registers ? { registers: this.registers } : {}), ...(this.schemaDescription ? { schemaDescription: this.schemaDescription } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');

@@ -50,6 +50,12 @@ export interface DeviceCapabilities {
    * (false) from a peer that predates it.
    */
   readonly quietReports?: boolean;
+  /**
+   * Peer to peer: its transfer of the final delta can freeze first and activate a single
+   * destination with the final batch (TransferMode `final` with `freeze`, `activate`), so the
+   * pause is one call from the controller. Absent (false) from a peer that predates it.
+   */
+  readonly transferFreezes?: boolean;
   /** Migrations this device can track at once. */
   readonly maxConcurrentMigrations: number;
   /**

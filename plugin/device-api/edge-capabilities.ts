@@ -24,6 +24,8 @@ export function edgeCapabilities(plugin: EdgePlugin, device: string, usedSlots: 
     registerAccess: caps.backend,
     deltas: ['pull'],
     quietReports: true,
+    // Its transfers (peer-transfer.ts, in a daemon or in process) freeze and activate when asked.
+    transferFreezes: true,
     maxConcurrentMigrations: caps.trackers,
     keyFields: group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: group.words.map((w) => ({ name: w.register, bits: w.bits })),

@@ -22,8 +22,14 @@ import { asDeviceFailure } from './device-failure.js';
 import { splitBatch } from './split-batch.js';
 import type { KeyFieldSpec, SplitPlan } from './split-batch.js';
 
-/** What the source does: pre-copy (snapshot, then deltas until the freeze) or the final delta. */
-export type TransferMode = { readonly kind: 'precopy' } | { readonly kind: 'final'; readonly sinceSeq: bigint };
+/**
+ * What the source does: pre-copy (snapshot, then deltas until the freeze) or the final delta —
+ * with `freeze`, freezing first itself; with `activate` (one destination), the final batch going
+ * with the destination's activation when it covers everything from `sinceSeq`.
+ */
+export type TransferMode =
+  | { readonly kind: 'precopy' }
+  | { readonly kind: 'final'; readonly sinceSeq: bigint; readonly freeze?: boolean; readonly activate?: boolean };
 
 /** A transfer the controller asks of a source. */
 export interface TransferRequest {
@@ -47,6 +53,35 @@ export interface TransferProgress {
    * snapshot and the final batch carry one). Absent when the batch carried no list (delta rounds).
    */
   readonly tableEntries?: number;
+  /** The final batch went with the destination's activation (TransferMode `activate`). */
+  readonly activated?: boolean;
+}
+
+/**
+ * The pre-copy transfers running at each source (by its device API), per migration: a final
+ * transfer that freezes waits for the pre-copy one to end, so nothing it still sends lands at a
+ * destination after the final batch (an older record over a newer one).
+ */
+const precopyRunning = new WeakMap<DeviceApi, Map<string, Promise<void>>>();
+
+/** Resolves once the pre-copy transfer of migration `id` at `source` ended (at once if none runs here). */
+function precopyEnded(source: DeviceApi, id: string): Promise<void> {
+  return precopyRunning.get(source)?.get(id) ?? Promise.resolve();
+}
+
+/** Notes a pre-copy transfer of `id` at `source` as running; the returned function notes its end. */
+function notePrecopy(source: DeviceApi, id: string): () => void {
+  const running = precopyRunning.get(source) ?? new Map<string, Promise<void>>();
+  precopyRunning.set(source, running);
+  let end: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => {
+    end = resolve;
+  });
+  running.set(id, ended);
+  return () => {
+    if (running.get(id) === ended) running.delete(id);
+    end();
+  };
 }
 
 /** What a transfer needs at the source. */
@@ -70,33 +105,61 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     let merged = 0;
     let keyFields: KeyFieldSpec = [];
     let self: string | undefined;
+    /** Notes this pre-copy transfer's end (see precopyRunning). */
+    const ended = r.mode.kind === 'precopy' ? notePrecopy(o.source, m.migrationId) : undefined;
+    /** The batch being sent, while one is. */
+    let sending: Promise<unknown> | undefined;
 
-    /** Sends `b` to every destination (its share each); resolves with the progress to report. */
-    const send = async (b: StateBatch, final: boolean): Promise<TransferProgress> => {
+    /**
+     * Sends `b` to every destination (its share each), with `activate` by ImportActivate where the
+     * destination offers it; resolves with the progress to report.
+     */
+    const send = async (b: StateBatch, final: boolean, activate = false): Promise<TransferProgress> => {
       const parts = splitBatch(r.plan, keyFields, b, self);
       const to = [...parts.keys()];
-      const out = await Promise.allSettled(to.map((d) => o.peer(d).importStaged(m, parts.get(d) as StateBatch)));
+      const activating = activate && to.length === 1 && o.peer(to[0] as string).importActivate !== undefined;
+      const out = await Promise.allSettled(to.map((d) => {
+        const peer = o.peer(d);
+        const part = parts.get(d) as StateBatch;
+        return activating && peer.importActivate ? peer.importActivate(m, part) : peer.importStaged(m, part);
+      }));
       const bad = out.findIndex((x) => x.status === 'rejected');
       if (bad >= 0) throw asDeviceFailure((out[bad] as PromiseRejectedResult).reason, `peer transfer of migration ${m.migrationId} to ${to[bad]}`);
       const slots = out.reduce((n, x) => {
         const v = (x as PromiseFulfilledResult<ImportResult>).value;
         return n + v.installed + v.alreadyPresent;
       }, 0);
-      return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged, ...(b.tableEntries ? { tableEntries: b.tableEntries.length } : {}) };
+      return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged, ...(b.tableEntries ? { tableEntries: b.tableEntries.length } : {}), ...(activating ? { activated: true } : {}) };
     };
     const fail = (e: unknown): void => {
+      ended?.();
       if (stopped) return;
       stopped = true;
       deltas?.unsubscribe();
       sub.error(asDeviceFailure(e, `peer transfer of migration ${m.migrationId}`));
     };
 
+    // Asked to freeze, the source does so at once (its own description is read meanwhile).
+    const freezing = r.mode.kind === 'final' && r.mode.freeze === true ? o.source.freeze(m) : undefined;
+    freezing?.catch(() => undefined);
     void (async () => {
       const own = await o.source.capabilities();
       keyFields = own.keyFields;
       self = own.device;
       if (r.mode.kind === 'final') {
-        const p = await send(await o.source.finalDelta(m, r.mode.sinceSeq), true);
+        const { sinceSeq, freeze, activate } = r.mode;
+        let batch: StateBatch;
+        if (freeze) {
+          // The freeze ends this migration's pre-copy transfer here; the final batch is read
+          // meanwhile and sent once that transfer sent what it held (see precopyRunning).
+          await freezing;
+          [batch] = await Promise.all([o.source.finalDelta(m, sinceSeq), precopyEnded(o.source, m.migrationId)]);
+        } else {
+          batch = await o.source.finalDelta(m, sinceSeq);
+        }
+        // Activated with the batch only when the batch proves complete on its own from where the
+        // caller's proof stood (a change log that overflowed starts later: the caller decides).
+        const p = await send(batch, true, activate === true && r.plan.destinations.length === 1 && batch.coversSeq.from <= sinceSeq);
         if (stopped) return;
         sub.next(p);
         sub.complete();
@@ -111,19 +174,23 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
       const caps = new Map<string, DeviceCapabilities>([...shares.keys()].map((d) => [d, all.get(d) as DeviceCapabilities]));
       for (const [d, c] of caps) checkCapacityClaim(d, c);
       checkRoom(new Map([...shares].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
-      const first = await send(snapshot, false);
+      const sendingSnapshot = send(snapshot, false);
+      sending = sendingSnapshot;
+      const first = await sendingSnapshot;
+      sending = undefined;
       if (stopped) return;
       sub.next(first);
       let waiting: StateBatch | undefined;
       let inFlight = false;
-      let ended = false;
+      let frozen = false;
       const keyNames = keyFields.map((k) => k.name);
       const pump = (): void => {
         if (inFlight || stopped) return;
         const b = waiting;
         if (!b) {
-          if (ended) {
+          if (frozen) {
             stopped = true;
+            ended?.();
             sub.complete();
           }
           return;
@@ -137,8 +204,9 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
           return;
         }
         inFlight = true;
-        send(b, false).then((p) => {
+        sending = send(b, false).then((p) => {
           inFlight = false;
+          sending = undefined;
           if (stopped) return;
           sub.next(p);
           pump();
@@ -153,7 +221,7 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
         error: fail,
         // The source froze (or was aborted): what waits goes out, then the transfer ends.
         complete: () => {
-          ended = true;
+          frozen = true;
           pump();
         },
       });
@@ -162,6 +230,9 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     return () => {
       stopped = true;
       deltas?.unsubscribe();
+      // A batch in flight still lands: the end is noted once it did (or at once when none is).
+      if (sending) void sending.finally(() => ended?.()).catch(() => undefined);
+      else ended?.();
     };
   });
 }

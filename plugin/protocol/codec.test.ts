@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { DeviceCapabilities, StateBatch } from '../device-api/device-api.js';
 import { TicketVerifier, issueTicket } from '../security/migration-ticket.js';
-import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, countersFromWire, countersToWire, progressFromWire, progressToWire, ticketFromWire, ticketToWire, wireToBigint } from './codec.js';
+import { batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, countersFromWire, countersToWire, progressFromWire, progressToWire, ticketFromWire, ticketToWire, transferFromWire, transferToWire, wireToBigint } from './codec.js';
 import { decodeWire, encodeWire } from './wire.js';
 
 /** Through the real protobuf encoding, as the peer sees it. */
@@ -50,7 +50,18 @@ describe('protocol codec — messages', () => {
   });
   it('protocol codec — transfer progress carries how many table entries its batch listed (none listed, an empty list and a list differ)', () => {
     const base = { round: 0, coversSeq: { from: 1n, to: 5n }, slots: 20, final: false, merged: 0 };
-    for (const p of [base, { ...base, tableEntries: 0 }, { ...base, tableEntries: 3, final: true }]) expect(progressFromWire(overWire('TransferProgress', progressToWire(p)))).toEqual(p);
+    for (const p of [base, { ...base, tableEntries: 0 }, { ...base, tableEntries: 3, final: true }, { ...base, final: true, activated: true }]) expect(progressFromWire(overWire('TransferProgress', progressToWire(p)))).toEqual(p);
+  });
+  it('protocol codec — a final Transfer that freezes and activates travels as asked; activate with two destinations, or either without final, is refused', () => {
+    const targets = [{ name: 'edge-b', address: '127.0.0.1:1' }];
+    const plan = { destinations: ['edge-b'], placement: undefined };
+    for (const mode of [{ kind: 'final', sinceSeq: (1n << 60n) + 1n, freeze: true, activate: true } as const, { kind: 'final', sinceSeq: 7n } as const, { kind: 'precopy' } as const]) {
+      expect(transferFromWire(overWire('TransferRequest', transferToWire({ plan, mode }, targets))).request.mode).toEqual(mode);
+    }
+    const two = [...targets, { name: 'edge-c', address: '127.0.0.1:2' }];
+    const activating = transferToWire({ plan: { destinations: ['edge-b', 'edge-c'], placement: undefined }, mode: { kind: 'final', sinceSeq: 1n, activate: true } }, two);
+    expect(() => transferFromWire(overWire('TransferRequest', activating))).toThrow(/malformed TransferRequest: activate needs exactly one destination, not 2/);
+    expect(() => transferFromWire(overWire('TransferRequest', { ...transferToWire({ plan, mode: { kind: 'precopy' } }, targets), freeze: true }))).toThrow(/freeze and activate apply only to the final delta/);
   });
   it('protocol codec — counter values carried to an activation travel exactly in MigrationCall; a name given twice is refused', () => {
     const carried = { vm_tx: { packets: (1n << 63n) + 5n, bytes: 0n }, vm_rx: { packets: 1n, bytes: (1n << 40n) + 3n } };
@@ -84,6 +95,11 @@ describe('protocol codec — messages', () => {
     expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire(caps, 1))).capabilities.quietReports).toBe(true);
     const { quietReports: _none, ...older } = capabilitiesToWire(caps, 1);
     expect(capabilitiesFromWire(overWire('Capabilities', older)).capabilities.quietReports).toBeUndefined();
+    // The same for a transfer that freezes and activates by itself.
+    const freezing = capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire({ ...caps, transferFreezes: true }, 1))).capabilities;
+    expect(freezing.transferFreezes).toBe(true);
+    const { transferFreezes: _no, ...predating } = capabilitiesToWire({ ...caps, transferFreezes: true }, 1);
+    expect(capabilitiesFromWire(overWire('Capabilities', predating)).capabilities.transferFreezes).toBeUndefined();
     // The call asks for them in a field an older peer skips.
     expect(overWire('MigrationCall', { reportQuiet: true })['reportQuiet']).toBe(true);
   });

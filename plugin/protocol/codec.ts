@@ -111,6 +111,7 @@ export function capabilitiesToWire(c: DeviceCapabilities, protocolVersion: numbe
     registerAccess: c.registerAccess,
     deltas: [...c.deltas],
     quietReports: c.quietReports === true,
+    transferFreezes: c.transferFreezes === true,
     maxConcurrentMigrations: c.maxConcurrentMigrations,
     keyFields: c.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: (c.registers ?? []).map((r) => ({ name: r.name, bits: r.bits })),
@@ -151,6 +152,7 @@ export function capabilitiesFromWire(v: unknown): { readonly capabilities: Devic
     registerAccess: oneOf(m['registerAccess'], ['p4runtime', 'inband'] as const, 'Capabilities.register_access'),
     deltas: list(m['deltas'], 'Capabilities.deltas').map((d) => oneOf(d, ['push', 'pull'] as const, 'Capabilities.deltas')),
     ...(m['quietReports'] === true ? { quietReports: true } : {}),
+    ...(m['transferFreezes'] === true ? { transferFreezes: true } : {}),
     maxConcurrentMigrations: uint(m['maxConcurrentMigrations'], 'Capabilities.max_concurrent_migrations'),
     keyFields: named(m['keyFields'], 'Capabilities.key_fields'),
     ...(registers.length > 0 ? { registers } : {}),
@@ -277,7 +279,7 @@ export function transferToWire(r: TransferRequest, targets: readonly TransferTar
     destinations: targets.map((t) => ({ name: t.name, address: t.address, serverName: t.serverName ?? '' })),
     ...(p ? { placement: { algorithm: p.algorithm, fields: [...p.fields], devices: [...p.devices] } } : {}),
     final: r.mode.kind === 'final',
-    ...(r.mode.kind === 'final' ? { sinceSeq: bigintToWire(r.mode.sinceSeq, 'sinceSeq') } : {}),
+    ...(r.mode.kind === 'final' ? { sinceSeq: bigintToWire(r.mode.sinceSeq, 'sinceSeq'), freeze: r.mode.freeze === true, activate: r.mode.activate === true } : {}),
   };
 }
 
@@ -295,7 +297,11 @@ export function transferFromWire(m: WireMessage): { readonly request: TransferRe
     const names = (v: unknown, what: string): string[] => list(v, what).map((s, i) => str(s, `${what}[${i}]`));
     placement = { algorithm: oneOf(p['algorithm'], ALGORITHMS, 'TransferRequest.placement.algorithm'), fields: names(p['fields'], 'TransferRequest.placement.fields'), devices: names(p['devices'], 'TransferRequest.placement.devices') };
   }
-  const mode: TransferMode = m['final'] === true ? { kind: 'final', sinceSeq: wireToBigint(m['sinceSeq'], 'TransferRequest.since_seq') } : { kind: 'precopy' };
+  if (m['final'] !== true && (m['freeze'] === true || m['activate'] === true)) throw bad('TransferRequest', 'freeze and activate apply only to the final delta (final: true)');
+  const mode: TransferMode = m['final'] === true
+    ? { kind: 'final', sinceSeq: wireToBigint(m['sinceSeq'], 'TransferRequest.since_seq'), ...(m['freeze'] === true ? { freeze: true } : {}), ...(m['activate'] === true ? { activate: true } : {}) }
+    : { kind: 'precopy' };
+  if (mode.kind === 'final' && mode.activate && targets.length !== 1) throw bad('TransferRequest', `activate needs exactly one destination, not ${targets.length}`);
   return { request: { plan: { destinations: targets.map((t) => t.name), placement }, mode }, targets };
 }
 
@@ -303,6 +309,7 @@ export function transferFromWire(m: WireMessage): { readonly request: TransferRe
 export const progressToWire = (p: TransferProgress): WireMessage => ({
   round: p.round, coversFrom: bigintToWire(p.coversSeq.from, 'coversSeq.from'), coversTo: bigintToWire(p.coversSeq.to, 'coversSeq.to'), slots: p.slots, final: p.final, merged: p.merged,
   ...(p.tableEntries !== undefined ? { tableEntries: p.tableEntries, hasTableEntries: true } : {}),
+  ...(p.activated ? { activated: true } : {}),
 });
 
 /** A TransferProgress from its message. */
@@ -311,5 +318,5 @@ export function progressFromWire(v: unknown): TransferProgress {
   const from = wireToBigint(m['coversFrom'], 'TransferProgress.covers_from');
   const to = wireToBigint(m['coversTo'], 'TransferProgress.covers_to');
   if (to < from) throw bad('TransferProgress', `covers_to ${to} is before covers_from ${from}`);
-  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged'), ...(m['hasTableEntries'] === true ? { tableEntries: uint(m['tableEntries'], 'TransferProgress.table_entries') } : {}) };
+  return { round: uint(m['round'], 'TransferProgress.round'), coversSeq: { from, to }, slots: uint(m['slots'], 'TransferProgress.slots'), final: m['final'] === true, merged: uint(m['merged'], 'TransferProgress.merged'), ...(m['hasTableEntries'] === true ? { tableEntries: uint(m['tableEntries'], 'TransferProgress.table_entries') } : {}), ...(m['activated'] === true ? { activated: true } : {}) };
 }

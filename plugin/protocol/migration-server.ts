@@ -24,7 +24,7 @@ import { EdgePluginError } from '../errors.js';
 import type { MigrationTicket, TicketVerifier } from '../security/migration-ticket.js';
 import { pemIdentities, trustedCaller } from './caller-identity.js';
 import { batchFromWire, batchToWire, capabilitiesToWire, countersFromWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
-import { connectMigrationPeer } from './migration-client.js';
+import { TransferPeers } from './transfer-peers.js';
 import { DeltaCoalescer } from './delta-coalescer.js';
 import { footprintToWire } from './footprint-codec.js';
 import { str } from './wire-checks.js';
@@ -131,13 +131,14 @@ class Handlers {
   refused = 0;
   merged = 0;
   readonly streams = new Set<Subscription>();
-  /** The ticket the latest running Transfer of each migration presents to its destinations (RenewTicket replaces it). */
-  private readonly transferTickets = new Map<string, { ticket: MigrationTicket }>();
+  /** The running Transfers' connections to destination plugins, by migration, with the ticket they present (RenewTicket replaces it). */
+  private readonly transferPeers: TransferPeers;
 
   /** This daemon as a peer-to-peer party, told with its capabilities. */
   readonly daemon: DaemonIdentity;
 
   constructor(private readonly o: ParsedMigrationServerOptions) {
+    this.transferPeers = new TransferPeers({ tls: o.tls, maxMessageBytes: o.maxMessageBytes });
     this.daemon = { identities: pemIdentities(o.tls.cert), clientAuth: tlsIdentityProblem(o.tls.cert, o.tls.key, 'client') === undefined, trustedCallers: [...o.trustedCallers] };
   }
 
@@ -194,8 +195,7 @@ class Handlers {
 
   /** A newer ticket (admitted: valid, naming this device a source) for the migration's running Transfer, if one runs. */
   renewTransferTicket(ref: MigrationRef, ticket: MigrationTicket): void {
-    const slot = this.transferTickets.get(ref.migrationId);
-    if (slot && ticket.claims.expiresAtMs > slot.ticket.claims.expiresAtMs) slot.ticket = ticket;
+    this.transferPeers.renew(ref.migrationId, ticket);
   }
 
   /** ExportDeltas: the device's stream, written with flow control, ended with the device's. */
@@ -266,22 +266,15 @@ class Handlers {
       call.emit('error', this.refuse('Transfer', call, e));
       return;
     }
-    const tls = this.o.tls;
-    const id = ref.migrationId;
-    // Its own slot: the final Transfer may start before the pre-copy one has ended.
-    const slot = { ticket };
-    this.transferTickets.set(id, slot);
-    const peers = new Map(parsed.targets.map((t) => [t.name, connectMigrationPeer({
-      address: t.address, name: t.name, ticket: () => slot.ticket, maxMessageBytes: this.o.maxMessageBytes,
-      tls: { ca: tls.ca, cert: tls.cert, key: tls.key, ...(t.serverName ? { serverName: t.serverName } : {}) },
-    })]));
+    // The migration's connections to its destinations, shared with its other Transfer: the final
+    // one (in the pause) reuses the pre-copy one's channels rather than open its own.
+    const { peers, release } = this.transferPeers.acquire(ref.migrationId, parsed.targets, ticket);
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
       this.streams.delete(sub);
-      if (this.transferTickets.get(id) === slot) this.transferTickets.delete(id);
-      for (const p of peers.values()) p.close();
+      release();
     };
     const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
       next: (p) => call.write(progressToWire(p)),

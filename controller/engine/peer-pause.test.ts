@@ -1,0 +1,126 @@
+// The peer-to-peer pause pipelined (DeviceCapabilities.transferFreezes), against FAKE in-memory
+// devices: each source's final Transfer freezes it, waits for its own pre-copy transfer to end,
+// and sends the final batch — with one destination, together with its activation. The
+// controller's view logs its own calls, so what it did not do in the pause is checked.
+import { Subject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { DeviceApi, StateBatch } from '../../plugin/index.js';
+import { engineTestFlow as flow } from '../testing/engine-site.js';
+import { fakeAt as at, peerEngine } from '../testing/peer-engine-site.js';
+
+/** Pre-copy running until `during` has run and the stop came. */
+async function precopyWhile(engine: Awaited<ReturnType<typeof peerEngine>>['engine'], during: () => Promise<void> | void): Promise<void> {
+  const stop$ = new Subject<void>();
+  const running = engine.precopy(stop$);
+  await new Promise((r) => setTimeout(r, 20));
+  await during();
+  stop$.next();
+  await running;
+}
+
+describe('migration engine — the peer-to-peer pause in one call per source', () => {
+  it('p2p pause — every source freezing in its transfer: the controller makes no Freeze, FinalDelta or Activate call; the destination activates with the final batch and holds the source state at the freeze', async () => {
+    const { engine, dev, log, journal } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }) });
+    await engine.prepare();
+    await precopyWhile(engine, () => {
+      at(dev, 'src').change(flow(3, 4n));
+      at(dev, 'src').push();
+    });
+    at(dev, 'src').change(flow(5, 7n)); // after pre-copy: only the final batch carries it
+    const atFreeze = new Map(at(dev, 'src').active);
+    const from = log.length;
+    const sync = await engine.pauseSync();
+    expect(sync.lost).toBeUndefined();
+    expect(at(dev, 'src').frozen).toBe(true);
+    expect(at(dev, 'dst').active).toEqual(atFreeze);
+    expect(at(dev, 'dst').staged.size).toBe(0);
+    expect(at(dev, 'dst').calls.filter((c) => c === 'importActivate')).toHaveLength(1);
+    expect(at(dev, 'dst').calls).not.toContain('activate');
+    const inPause = log.slice(from);
+    for (const call of ['freeze src', 'freezeFinal src', 'finalDelta src', 'activate dst', 'importActivate dst']) expect(inPause).not.toContain(call);
+    await engine.commit();
+    const types = (await journal.load('m1')).map((e) => e.type);
+    expect(types.slice(-5)).toEqual(['frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
+  });
+
+  it('p2p pause — a source that predates it (no transferFreezes) is frozen and its destination activated by the controller, as before', async () => {
+    const { engine, dev, log } = await peerEngine('host-b', { fake: (n) => ({ pipelines: n === 'dst' }) });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    const atFreeze = new Map(at(dev, 'src').active);
+    const from = log.length;
+    await engine.pauseSync();
+    expect(at(dev, 'dst').active).toEqual(atFreeze);
+    expect(log.slice(from)).toEqual(expect.arrayContaining(['freeze src', 'activate dst']));
+    expect(at(dev, 'dst').calls).not.toContain('importActivate');
+  });
+
+  it('p2p pause — a destination without ImportActivate gets the final batch staged, and the controller activates it once the proof is complete', async () => {
+    const { engine, dev, log } = await peerEngine('host-b', { fake: () => ({ transferFreezes: true }) });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    at(dev, 'src').change(flow(6, 9n));
+    const atFreeze = new Map(at(dev, 'src').active);
+    const from = log.length;
+    await engine.pauseSync();
+    expect(at(dev, 'dst').active).toEqual(atFreeze);
+    expect(log.slice(from)).toContain('activate dst');
+    expect(log.slice(from)).not.toContain('freeze src');
+  });
+
+  it.each([true, false])('p2p pause — a final batch that starts after where the proof stood (a change lost at the source) does not activate the destination: INCOMPLETE_STATE naming the gap, and the rollback leaves it clean and the source unfrozen (source freezing in its transfer: %s)', async (freezes) => {
+    const { engine, dev } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: freezes, pipelines: n === 'dst' }) });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    at(dev, 'src').change(flow(7, 5n));
+    at(dev, 'src').lieOnFinal = true;
+    await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'INCOMPLETE_STATE', message: expect.stringMatching(/sequence gaps .*src 21\.\.22/) as unknown });
+    expect(at(dev, 'dst').calls).not.toContain('importActivate');
+    expect(at(dev, 'dst').active.size).toBe(0);
+    await engine.abort('INCOMPLETE_STATE', 'a change was lost');
+    expect(at(dev, 'dst').staged.size).toBe(0);
+    expect(at(dev, 'dst').active.size).toBe(0);
+    expect(at(dev, 'src').frozen).toBe(false);
+  });
+
+  it('p2p pause — a pre-copy batch still in flight when the source freezes lands before the final batch, never over it: the destination ends with the newer record, nothing left staged', async () => {
+    let release: () => void = () => undefined;
+    let holding = false;
+    const held = new Promise<void>((r) => (release = r));
+    const { engine, dev } = await peerEngine('host-b', {
+      fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }),
+      // The destination as the source reaches it: the import of one chosen pre-copy batch waits for the test.
+      peers: (d) => new Map<string, DeviceApi>([...d].map(([n, x]) => [n, n !== 'dst' ? x : new Proxy(x, {
+        get(target, prop, receiver) {
+          const v: unknown = Reflect.get(target, prop, receiver);
+          if (prop !== 'importStaged') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          return async (m: unknown, b: StateBatch) => {
+            if (b.slots.some((s) => s.fields['state'] === 4n)) {
+              holding = true;
+              await held;
+            }
+            return target.importStaged(m as never, b);
+          };
+        },
+      })])),
+    });
+    await engine.prepare();
+    await precopyWhile(engine, async () => {
+      at(dev, 'src').change(flow(3, 4n));
+      at(dev, 'src').push();
+      await new Promise((r) => setTimeout(r, 10));
+    });
+    expect(holding).toBe(true);
+    at(dev, 'src').change(flow(3, 5n)); // newer than the batch in flight: only the final batch has it
+    const atFreeze = new Map(at(dev, 'src').active);
+    const sync = engine.pauseSync();
+    await new Promise((r) => setTimeout(r, 30));
+    // Frozen and the final batch read, but not sent while the older batch is on its way.
+    expect(at(dev, 'src').frozen).toBe(true);
+    expect(at(dev, 'dst').calls).not.toContain('importActivate');
+    release();
+    await sync;
+    expect(at(dev, 'dst').active).toEqual(atFreeze);
+    expect(at(dev, 'dst').staged.size).toBe(0);
+  });
+});
