@@ -15,7 +15,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
+import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, footprintToWire, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { Decoded, MigrationRef, WireMessage } from '../../plugin/index.js';
 import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -178,6 +178,10 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
       const s = session(peer, ref);
       await s.finish(typeof req['sourceDeleted'] === 'number' ? req['sourceDeleted'] : 0);
       return {};
+    },
+    Footprint: async (peer, req) => {
+      const s = session(peer, refFromWire(req['ref']));
+      return { destinations: (await s.footprints(req['awaitScan'] === true)).map(footprintToWire) };
     },
     Abort: async (peer, req) => {
       const ref = refFromWire(req['ref']);

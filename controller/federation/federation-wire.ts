@@ -21,6 +21,7 @@ const METHODS = {
   Commit: ['CommitRequest', 'CommitResult', false],
   Finish: ['FinishRequest', 'Ack', false],
   Abort: ['AbortRequest', 'Ack', false],
+  Footprint: ['FootprintCall', 'DomainFootprint', false],
 } as const;
 
 /** One RPC of the service. */

@@ -8,7 +8,7 @@
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { TicketVerifier, cosignTicket, negotiateMigrationSchemas } from '../../plugin/index.js';
-import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, KeyInput, MigrationRef, MigrationTicket, StateBatch, VmFootprint } from '../../plugin/index.js';
 import type { ConnectedDevices } from '../devices/connect-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import { checkCapacityClaim, checkRoom } from '../engine/capacity.js';
@@ -126,6 +126,22 @@ export class IncomingMigration {
 
   private api(name: string): DeviceApi {
     return this.devices.apis.get(name) as DeviceApi;
+  }
+
+  /**
+   * What each destination holds of the VM (read only, any phase): those that cannot tell, or
+   * whose read fails, are left out (logged) — the source domain then concludes nothing of them.
+   */
+  async footprints(awaitScan: boolean): Promise<VmFootprint[]> {
+    const read = await Promise.all(this.names.map(async (n) => {
+      try {
+        return await this.api(n).footprint?.(this.proposal.ref.vm, awaitScan ? { awaitScan: true } : undefined);
+      } catch (e) {
+        this.logger.debug('footprint not read', { device: n, error: e instanceof Error ? e.message : String(e) });
+        return undefined;
+      }
+    }));
+    return read.filter((f): f is VmFootprint => f !== undefined);
   }
 
   private get names(): string[] {

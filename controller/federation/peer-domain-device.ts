@@ -9,8 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { DeviceApiFailure, batchToWire, refToWire } from '../../plugin/index.js';
-import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from '../../plugin/index.js';
+import { DeviceApiFailure, batchToWire, footprintFromWire, refToWire } from '../../plugin/index.js';
+import type { DeviceApi, DeviceCapabilities, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../../plugin/index.js';
 import type { MigrationPhase } from '../migration/events.js';
 import type { MigrationState } from '../migration/transition.js';
 import type { FederationClient } from './federation-client.js';
@@ -57,6 +57,18 @@ export class PeerDomainDevice implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     return { ...this.o.capabilities, device: this.peer };
+  }
+
+  /**
+   * The peer domain's destinations as one footprint of the VM (Footprint): where the VM may run
+   * (mapped, not marked left), their id and their flows summed; not mapped anywhere, none. A
+   * peer that predates the call, or a destination that could not count, leaves it unknown.
+   */
+  async footprint(vm: string, o: FootprintOptions = {}): Promise<VmFootprint> {
+    // Asked within this migration: the peer answers about the VM of a migration proposed to it only.
+    const r = await this.call('Footprint', { ref: refToWire({ migrationId: this.o.state().migrationId, vm }), awaitScan: o.awaitScan === true });
+    const each = (Array.isArray(r['destinations']) ? (r['destinations'] as unknown[]) : []).map(footprintFromWire);
+    return domainFootprint(this.peer, each);
   }
 
   async prepare(m: MigrationRef): Promise<void> {
@@ -115,4 +127,20 @@ export class PeerDomainDevice implements DeviceApi {
   async finish(m: MigrationRef, sourceDeleted: number): Promise<void> {
     await this.call('Finish', { ref: refToWire(m), sourceDeleted });
   }
+}
+
+/** The footprints of a domain's destinations as one (see PeerDomainDevice.footprint). */
+export function domainFootprint(domain: string, each: readonly VmFootprint[]): VmFootprint {
+  const running = each.filter((f) => f.vmId !== undefined && f.runsHere);
+  const counted = running.every((f) => f.slots !== undefined);
+  const first = running[0];
+  return {
+    device: domain,
+    ...(first?.vmId !== undefined ? { vmId: first.vmId } : {}),
+    runsHere: running.length > 0,
+    controlled: each.some((f) => f.controlled),
+    ...(counted && each.length > 0 ? { slots: running.reduce((n, f) => n + (f.slots ?? 0), 0) } : {}),
+    indexComplete: each.length > 0 && each.every((f) => f.indexComplete),
+    migrations: [...new Set(each.flatMap((f) => f.migrations))],
+  };
 }

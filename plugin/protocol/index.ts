@@ -9,6 +9,7 @@ export {
   MAX_VALUE_BYTES, batchFromWire, batchToWire, bigintToWire, capabilitiesFromWire, capabilitiesToWire, progressFromWire, progressToWire, refFromWire, refToWire, ticketFromWire, ticketToWire, transferFromWire, transferToWire, wireToBigint,
 } from './codec.js';
 export type { TransferTarget } from './codec.js';
+export { footprintFromWire, footprintToWire } from './footprint-codec.js';
 export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from './status.js';
 export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
