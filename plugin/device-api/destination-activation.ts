@@ -9,7 +9,7 @@ import { activateWithCounters } from './atomic-activation.js';
 import type { DestinationSide } from './destination-import.js';
 import type { Migration } from './migration-record.js';
 import { setEntryPhase } from './table-entry-transfer.js';
-import { controlOf, restoreControl } from './vm-control-entry.js';
+import { ControlEntryGone, controlGone, controlOf, readControl, removeControl, restoreControl } from './vm-control-entry.js';
 import { addInto } from './vm-counter-transfer.js';
 
 /** Activates migration `x` at this destination; a retry after a lost answer writes nothing twice. */
@@ -17,16 +17,28 @@ export async function activateDestination(d: DestinationSide, x: Migration): Pro
   const sw = d.plugin.session;
   const control = controlOf(d.plugin.contract.control);
   const cells = x.pendingCells;
-  if (cells || x.pendingSlots.size > 0) {
-    const retry = x.activationTried;
-    x.activationTried = true;
-    await activateWithCounters(sw, control, x.vmId, undefined, cells ?? {}, retry, slotWriteUpdates(sw, d.plugin.group, x.pendingSlots.values()));
-    addInto(x.added, x.pendingAdded);
-    x.pendingCells = undefined;
-    x.pendingAdded = {};
-    x.pendingSlots.clear();
-  } else {
-    await restoreControl(sw, control, x.vmId, undefined);
+  const retry = x.activationTried;
+  x.activationTried = true;
+  // Staged here, a first activation must find the staged entry: gone, the switch lost what was
+  // staged with it (a restart, or a pipeline pushed) — going on would activate without it.
+  const mustFind = !retry && x.imported;
+  try {
+    if (cells || x.pendingSlots.size > 0) {
+      await activateWithCounters(sw, control, x.vmId, undefined, cells ?? {}, retry, slotWriteUpdates(sw, d.plugin.group, x.pendingSlots.values()));
+      addInto(x.added, x.pendingAdded);
+      x.pendingCells = undefined;
+      x.pendingAdded = {};
+      x.pendingSlots.clear();
+    } else if (mustFind) {
+      await removeControl(sw, control, x.vmId);
+    } else {
+      await restoreControl(sw, control, x.vmId, undefined);
+    }
+  } catch (e) {
+    if (e instanceof ControlEntryGone) throw e;
+    // The atomic Write refused: for want of the entry it removes?
+    if (mustFind && (await readControl(sw, control, x.vmId).then((c) => c === undefined, () => false))) throw new ControlEntryGone(controlGone(x.vmId, 'activation'), { cause: e });
+    throw e;
   }
   setEntryPhase(d.plugin, x.vmId, 'normal');
 }

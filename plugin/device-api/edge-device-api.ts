@@ -31,6 +31,7 @@ import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
 import { exportTableEntries, importTableEntries } from './table-entry-transfer.js';
 import { controlOf, runsHere } from './vm-control-entry.js';
 import { canReadFrozen, freezeWithReads } from './frozen-read.js';
+import { ControlEntryGone } from './vm-control-entry.js';
 import { locked } from './migration-record.js';
 import type { Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
@@ -147,10 +148,24 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   private mig(m: MigrationRef, evenIfLost = false): Migration {
     const x = this.migrations.get(m.migrationId);
     if (!x) throw asDeviceFailure(new Error('not prepared'), `device ${this.name}: migration ${m.migrationId}`);
-    if (x.lost !== undefined && !evenIfLost) {
-      throw new DeviceApiFailure('DEVICE_UNREACHABLE', `device ${this.name}: migration ${m.migrationId}: ${x.lost}; what it staged or tracked here may be gone (a switch restart loses it) — abort it and migrate again`);
-    }
+    if (x.lost !== undefined && !evenIfLost) throw this.lostFailure(m, x.lost);
     return x;
+  }
+
+  /** Runs `step`; a control entry found gone (found before the pipeline watch or a reconnect told) marks the migration lost. */
+  private async lostIfGone(m: MigrationRef, x: Migration, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (e) {
+      if (!(e instanceof ControlEntryGone)) throw e;
+      x.lost ??= e.message;
+      throw this.lostFailure(m, e.message);
+    }
+  }
+
+  /** The refusal of a step of a migration whose state the switch lost (`why`). */
+  private lostFailure(m: MigrationRef, why: string): DeviceApiFailure {
+    return new DeviceApiFailure('DEVICE_UNREACHABLE', `device ${this.name}: migration ${m.migrationId}: ${why}; what it staged or tracked here may be gone (a switch restart loses it) — abort it and migrate again`);
   }
 
   /** Runs `fn` once per (migration, step), failures mapped to the closed reasons. */
@@ -258,7 +273,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       const x = this.mig(m);
       // Final from here on; the reads the final delta awaits are on their way when this returns,
       // so the pause need not wait one more round trip before the change log is read.
-      await freezeWithReads(this.plugin, x, this.frozenReads, () => locked(x, () => this.access.readTracker(x.tracker)));
+      await this.lostIfGone(m, x, () => freezeWithReads(this.plugin, x, this.frozenReads, () => locked(x, () => this.access.readTracker(x.tracker))));
     });
   }
 
@@ -290,7 +305,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     if (!this.migrations.has(m.migrationId)) return activateUnremembered(this.side, m.vm, carried).then(() => undefined, (e: unknown) => Promise.reject(asDeviceFailure(e, `device ${this.name}: activation of migration ${m.migrationId}`)));
     return this.once(m, 'activate', async () => {
       const x = this.mig(m);
-      await activateDestination(this.side, x);
+      await this.lostIfGone(m, x, () => activateDestination(this.side, x));
       // A destination keeps its record for an abort, but never needs the source's digests.
       x.digestSub?.unsubscribe();
       this.migrations.delete(m.migrationId);

@@ -14,7 +14,7 @@ import { carriedOrReadClock, changeLogOf, trackerCellQueries, trackerFromCells }
 import type { TrackerState } from '../state-access/index.js';
 import type { Migration } from './migration-record.js';
 import { setEntryPhase } from './table-entry-transfer.js';
-import { controlOf, controlParams, writeControl } from './vm-control-entry.js';
+import { controlOf, controlParams, modifyControl } from './vm-control-entry.js';
 import type { ControlFlags } from './vm-control-entry.js';
 import { readVmCounters, vmCounterRead } from './vm-counter-transfer.js';
 import type { VmCounterRead, VmCounters } from './vm-counter-transfer.js';
@@ -97,7 +97,8 @@ export async function readFrozen(plugin: EdgePlugin, plan: FrozenReadPlan): Prom
  * is answered.
  */
 export async function freezeWithReads(plugin: EdgePlugin, x: Migration, withReads: boolean, readTracker: () => Promise<TrackerState>): Promise<void> {
-  const write = writeControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozenFlags(x.tracker));
+  // MODIFY only: prepare wrote the entry; gone, the switch lost the migration's state (ControlEntryGone).
+  const write = modifyControl(plugin.session, controlOf(plugin.contract.control), x.vmId, frozenFlags(x.tracker));
   // Built at prepare; built here only for a migration prepared without it.
   const plan = withReads ? (x.frozenRead ?? planFrozenRead(plugin, x.vmId, x.tracker)) : undefined;
   const early = plan ? readFrozen(plugin, plan).catch(() => undefined) : undefined;

@@ -6,7 +6,7 @@
  */
 import type { P4Switch, P4Update } from 'p4runtime-ts';
 import type { MigrationControlSpec } from '../contract/index.js';
-import { EdgePluginError } from '../errors.js';
+import { EdgePluginError, hasP4RuntimeCode } from '../errors.js';
 
 /** The flags (and tracker) of a control entry. */
 export interface ControlFlags {
@@ -67,6 +67,42 @@ export async function writeControl(sw: P4Switch, c: MigrationControlSpec, vmId: 
   } catch {
     await sw.write(controlUpdate(sw, c, vmId, flags, 'insert'));
   }
+}
+
+/**
+ * The switch no longer holds a control entry a migration wrote at prepare: it lost its tables and
+ * registers since (a restart, or a pipeline pushed by another client), and what the migration
+ * tracked or staged with them.
+ */
+export class ControlEntryGone extends Error {}
+
+/**
+ * Writes the VM's control entry where a migration's prepare wrote it: MODIFY only. An entry gone
+ * (NOT_FOUND) is ControlEntryGone — written anew, the migration would go on without what it
+ * tracked, and report nothing missing.
+ */
+export async function modifyControl(sw: P4Switch, c: MigrationControlSpec, vmId: number, flags: ControlFlags | Readonly<Record<string, bigint>>): Promise<void> {
+  try {
+    await sw.write(controlUpdate(sw, c, vmId, flags, 'modify'));
+  } catch (e) {
+    if (hasP4RuntimeCode(e, 'NOT_FOUND')) throw new ControlEntryGone(controlGone(vmId, 'freeze'), { cause: e });
+    throw e;
+  }
+}
+
+/** Removes the VM's control entry a migration wrote (normal operation again); gone already is ControlEntryGone. */
+export async function removeControl(sw: P4Switch, c: MigrationControlSpec, vmId: number): Promise<void> {
+  try {
+    await sw.write(restoreUpdate(sw, c, vmId, undefined));
+  } catch (e) {
+    if (hasP4RuntimeCode(e, 'NOT_FOUND')) throw new ControlEntryGone(controlGone(vmId, 'activation'), { cause: e });
+    throw e;
+  }
+}
+
+/** ControlEntryGone's message: what was found missing, at which step. */
+export function controlGone(vmId: number, step: 'freeze' | 'activation'): string {
+  return `at the ${step}, VM ${vmId}'s migration control entry (written when the migration began here) was gone: the switch lost its registers and entries since (it restarted, or another client pushed a pipeline)`;
 }
 
 /** The update that sets the VM's control entry to `flags` (MODIFY or INSERT). */
