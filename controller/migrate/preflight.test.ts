@@ -108,13 +108,13 @@ describe('migration check — findings', () => {
     expect((await preflightMigration(plan(['a'], ['b']), lying.connect)).findings).toEqual([{ severity: 'refuse', reason: 'PEER_REJECTED', detail: expect.stringMatching(/^a claims 2000 free slots of 1000/) as string }]);
   });
 
-  it('migration check — peer to peer between daemons: a source certificate without clientAuth and a destination that does not trust the source are refused, naming the fix; a daemon that cannot say is a note; through the controller none of it matters', async () => {
+  it('migration check — peer to peer between daemons: a source certificate without clientAuth and a destination that does not trust the source are refused, naming the fix; a daemon that cannot say is a note, and so is a source daemon from before the one-call pause; through the controller none of it matters', async () => {
     const daemonPlan = (): MigrationPlan => {
       const p = plan(['a'], ['b']);
       const viaDaemon = (d: MigrationPlan['sources'][number]) => ({ ...d, plugin: { address: `127.0.0.1:5${d.name === 'a' ? 1 : 2}`, serverName: undefined } });
       return { ...p, sources: p.sources.map(viaDaemon), destinations: p.destinations.map(viaDaemon), edgeDestinations: p.edgeDestinations.map(viaDaemon) } as MigrationPlan;
     };
-    const withDaemon = (c: DeviceCapabilities, identities: string[], clientAuth: boolean, trustedCallers: string[]): DeviceCapabilities => ({ ...c, daemon: { identities, clientAuth, trustedCallers } });
+    const withDaemon = (c: DeviceCapabilities, identities: string[], clientAuth: boolean, trustedCallers: string[], transferFreezes = true): DeviceCapabilities => ({ ...c, daemon: { identities, clientAuth, trustedCallers }, ...(transferFreezes ? { transferFreezes } : {}) });
     const bad = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], false, ['ctl']), foot: foot('a') }, b: { caps: withDaemon(caps('b', 1000), ['edge-b'], true, ['ctl']), foot: foot('b') } });
     const r = await preflightMigration(daemonPlan(), bad.connect, { transfer: 'peer-to-peer' });
     expect(r.findings).toEqual([
@@ -126,5 +126,10 @@ describe('migration check — findings', () => {
     expect((await preflightMigration(daemonPlan(), good.connect, { transfer: 'peer-to-peer' })).findings).toEqual([]);
     const older = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], true, ['ctl']), foot: foot('a') }, b: { caps: caps('b', 1000), foot: foot('b') } });
     expect((await preflightMigration(daemonPlan(), older.connect, { transfer: 'peer-to-peer' })).findings.map((f) => [f.severity, f.reason])).toEqual([['note', 'PEER_TRUST_UNKNOWN']]);
+    // A source daemon from before the one-call pause: ready, with a note that the pause is longer.
+    const stepping = fakes({ a: { caps: withDaemon(caps('a', 900), ['edge-a'], true, ['ctl'], false), foot: foot('a') }, b: { caps: withDaemon(caps('b', 1000), ['edge-b'], true, ['ctl', 'edge-a']), foot: foot('b') } });
+    const s = await preflightMigration(daemonPlan(), stepping.connect, { transfer: 'peer-to-peer' });
+    expect(s.ready).toBe(true);
+    expect(s.findings).toEqual([{ severity: 'note', reason: 'PAUSE_NOT_PIPELINED', detail: expect.stringMatching(/^a: its plugin daemon predates the one-call peer-to-peer pause .*upgrade the daemon to shorten it$/) as string }]);
   });
 });

@@ -203,6 +203,9 @@ function peerFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refu
     }
   }
   if (unknown.size > 0) note('PEER_TRUST_UNKNOWN', `${[...unknown].join(', ')} cannot say who it is as a peer-to-peer party (its plugin daemon predates it): the sources' calls to the destinations are checked when they send`);
+  // A source daemon that cannot freeze in its transfer makes the pause three calls from here, not one.
+  const stepped = plan.sources.filter((d) => d.plugin && byName.get(d.name)?.capabilities && byName.get(d.name)?.capabilities?.transferFreezes !== true).map((d) => d.name);
+  if (stepped.length > 0) note('PAUSE_NOT_PIPELINED', `${stepped.join(', ')}: its plugin daemon predates the one-call peer-to-peer pause (Capabilities.transfer_freezes): the controller freezes it and activates the destinations with calls of its own, a longer pause; upgrade the daemon to shorten it`);
 }
 
 /** Room: what each destination will need (when the sources counted the VM's slots) against its free slots. */
