@@ -23,7 +23,6 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
 import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
-import { resolveVmId } from '../vm-state.js';
 import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
@@ -40,7 +39,7 @@ import type { DestinationSide } from './destination-import.js';
 import { edgeCapabilities } from './edge-capabilities.js';
 import { activateDestination } from './destination-activation.js';
 import { undoMigration } from './migration-undo.js';
-import { activateUnremembered, cleanUnremembered, undoUnremembered } from './unremembered-undo.js';
+import { abortUnremembered, activateUnremembered, cleanUnremembered } from './unremembered-undo.js';
 import { removeVmHere } from './vm-removal.js';
 import { vmFootprint } from './vm-footprint.js';
 import { prepareTracking } from './migration-prepare.js';
@@ -379,19 +378,10 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.end(m);
   }
 
-  /**
-   * An abort of a migration this plugin has no record of (never prepared here, already undone,
-   * or started before a controller or daemon restart): undone from what the VM's control entry
-   * says a migration left (unremembered-undo.ts) — unless a migration this plugin does remember
-   * holds the same VM, whose entry that is.
-   */
+  /** An abort without a record here (unremembered-undo.ts), logged when it undid something. */
   private async abortUnremembered(m: MigrationRef): Promise<void> {
-    const held = [...this.migrations.values(), ...this.activated.values()];
-    if (held.length > 0) {
-      const vmId = await resolveVmId({ sw: this.plugin.session, contract: this.contract, group: this.group, access: this.access }, m.vm).catch(() => undefined);
-      if (vmId === undefined || held.some((h) => h.vmId === vmId)) return;
-    }
-    const r = await undoUnremembered(this.side, m.vm);
+    const held = [...this.migrations.values(), ...this.activated.values()].map((h) => h.vmId);
+    const r = await abortUnremembered(this.side, m.vm, held);
     if (r.found !== 'nothing') this.plugin.options.logger.warn('undid a migration this plugin has no record of, from the VM\'s control entry', { device: this.name, migrationId: m.migrationId, ...r });
   }
 }

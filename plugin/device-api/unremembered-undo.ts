@@ -90,6 +90,19 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
 }
 
 /**
+ * An abort of a migration this plugin has no record of (never prepared here, already undone, or
+ * started before a controller or daemon restart): undoUnremembered — unless a migration the
+ * plugin does remember holds the same VM (`heldVmIds`), whose control entry that is.
+ */
+export async function abortUnremembered(side: Side, vm: string, heldVmIds: readonly number[]): Promise<UnrememberedOutcome> {
+  if (heldVmIds.length > 0) {
+    const vmId = await vmIdHere(side.plugin, vm).catch(() => undefined);
+    if (vmId === undefined || heldVmIds.includes(vmId)) return NOTHING;
+  }
+  return undoUnremembered(side, vm);
+}
+
+/**
  * Deletes the VM's state at this switch without the migration's record (the VM runs elsewhere
  * now): its slots cleared conditionally, its entries removed, the VM marked not here.
  */
