@@ -123,4 +123,24 @@ describe('migration engine — the peer-to-peer pause in one call per source', (
     expect(at(dev, 'dst').active).toEqual(atFreeze);
     expect(at(dev, 'dst').staged.size).toBe(0);
   });
+
+  it('p2p pause — the destination activated with the final batch after the deadline: PAUSE_DEADLINE_MISSED once that call ended, and the rollback takes the activation back (nothing active at the destination) and unfreezes the source', async () => {
+    const { engine, dev, machine } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }), pauseDeadlineMs: 20 });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    at(dev, 'dst').stall('importActivate');
+    const sync = engine.pauseSync();
+    sync.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 60));
+    at(dev, 'dst').unstall('importActivate');
+    await expect(sync).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED', message: expect.stringMatching(/it finished \d+ ms after the pause began/) as unknown });
+    // The activation landed before the pause gave up (settled first), so the rollback finds it to undo.
+    expect(at(dev, 'dst').active.size).toBe(20);
+    await engine.abort('PAUSE_DEADLINE_MISSED', 'too slow');
+    expect(at(dev, 'dst').active.size).toBe(0);
+    expect(at(dev, 'dst').staged.size).toBe(0);
+    expect(at(dev, 'src').frozen).toBe(false);
+    expect(at(dev, 'src').active.size).toBe(20);
+    expect(machine.state.phase).toBe('ABORTED');
+  });
 });
