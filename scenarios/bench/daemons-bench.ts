@@ -39,8 +39,8 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** How a migration's state moves: the pause pipelined through the controller, one call per step, or peer to peer. */
 type Mode = 'pipelined' | 'stepped' | 'peer';
 const MODES: readonly Mode[] = ['pipelined', 'stepped', 'peer'];
-/** The calls a peer-to-peer pause makes. */
-const PEER_CALLS = 'calls in the pause: Freeze, Transfer (final: the source reads, then ImportStaged at the destination), Activate';
+/** The calls a peer-to-peer pause makes (daemons offering Capabilities.transfer_freezes). */
+const PEER_CALLS = 'calls in the pause: Transfer (final: the source daemon freezes, reads, then ImportActivate at the destination daemon)';
 
 /** One edge: its switch and its daemon (a child process). */
 interface Edge {
