@@ -73,6 +73,12 @@ export class EdgePluginError extends Error {
   }
 }
 
+/** Whether any update of a failed batched write (or the error itself) says `code` — e.g. the one that made a DATAPLANE_ATOMIC batch fail. */
+export function anyP4RuntimeCode(e: unknown, code: P4RuntimeErrorCode): boolean {
+  const err = P4RuntimeError.from(e);
+  return err.code === code || err.updates.some((u) => u.code === code);
+}
+
 /** Whether a switch error is `code` — for a batched write, when every failed update says so. */
 export function hasP4RuntimeCode(e: unknown, code: P4RuntimeErrorCode): boolean {
   const err = P4RuntimeError.from(e);

@@ -11,6 +11,7 @@ import type { Migration } from './migration-record.js';
 import { setEntryPhase } from './table-entry-transfer.js';
 import { ControlEntryGone, controlGone, controlOf, readControl, removeControl, restoreControl } from './vm-control-entry.js';
 import { addInto } from './vm-counter-transfer.js';
+import { anyP4RuntimeCode } from '../errors.js';
 
 /** Activates migration `x` at this destination; a retry after a lost answer writes nothing twice. */
 export async function activateDestination(d: DestinationSide, x: Migration): Promise<void> {
@@ -35,9 +36,11 @@ export async function activateDestination(d: DestinationSide, x: Migration): Pro
       await restoreControl(sw, control, x.vmId, undefined);
     }
   } catch (e) {
-    if (e instanceof ControlEntryGone) throw e;
-    // The atomic Write refused: for want of the entry it removes?
-    if (mustFind && (await readControl(sw, control, x.vmId).then((c) => c === undefined, () => false))) throw new ControlEntryGone(controlGone(x.vmId, 'activation'), { cause: e });
+    // The atomic Write refused for a NOT_FOUND (nothing of it applied): the entry it removes is
+    // gone. A lost answer is another failure, and the retry tells it (activateWithCounters).
+    if (mustFind && !(e instanceof ControlEntryGone) && anyP4RuntimeCode(e, 'NOT_FOUND') && (await readControl(sw, control, x.vmId).then((c) => c === undefined, () => false))) {
+      throw new ControlEntryGone(controlGone(x.vmId, 'activation'), { cause: e });
+    }
     throw e;
   }
   setEntryPhase(d.plugin, x.vmId, 'normal');

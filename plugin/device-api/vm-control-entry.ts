@@ -90,13 +90,17 @@ export async function modifyControl(sw: P4Switch, c: MigrationControlSpec, vmId:
   }
 }
 
-/** Removes the VM's control entry a migration wrote (normal operation again); gone already is ControlEntryGone. */
+/**
+ * Removes the VM's control entry a migration wrote (normal operation again). Refused NOT_FOUND, it
+ * was gone before: ControlEntryGone. Any other failure reads the entry back: gone, the delete was
+ * applied and only its answer lost (done); still there, the failure stands.
+ */
 export async function removeControl(sw: P4Switch, c: MigrationControlSpec, vmId: number): Promise<void> {
   try {
     await sw.write(restoreUpdate(sw, c, vmId, undefined));
   } catch (e) {
     if (hasP4RuntimeCode(e, 'NOT_FOUND')) throw new ControlEntryGone(controlGone(vmId, 'activation'), { cause: e });
-    throw e;
+    if (await readControl(sw, c, vmId)) throw e;
   }
 }
 

@@ -25,7 +25,7 @@ describe('demo — two domains', () => {
     expect(r.pinholesAtFreeze).toBeGreaterThan(0);
     expect(r.countersConserved).toBe(true);
     expect(r.callsInPause).toEqual(['Commit']);
-    expect(r.federationCalls.slice(0, 3)).toEqual(['Propose', 'Agree', 'Prepare']);
+    expect(r.federationCalls.slice(0, 4)).toEqual(['Propose', 'Agree', 'Footprint', 'Prepare']);
     expect(r.journals['dc-a'].slice(-5)).toEqual(['frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
     expect(r.journals['dc-b'].slice(-5)).toEqual(['frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
     expect(domainsDemoSucceeded(r)).toBe(true);
