@@ -131,8 +131,13 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
       }, 0);
       return { round: final ? round : round++, coversSeq: b.coversSeq, slots, final, merged, ...(b.tableEntries ? { tableEntries: b.tableEntries.length } : {}), ...(activating ? { activated: true } : {}) };
     };
+    /** Notes the end once the batch in flight, if any, landed (or failed). */
+    const noteEnd = (): void => {
+      if (sending) void sending.finally(() => ended?.()).catch(() => undefined);
+      else ended?.();
+    };
     const fail = (e: unknown): void => {
-      ended?.();
+      noteEnd();
       if (stopped) return;
       stopped = true;
       deltas?.unsubscribe();
@@ -175,9 +180,9 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
       for (const [d, c] of caps) checkCapacityClaim(d, c);
       checkRoom(new Map([...shares].map(([d, b]) => [d, b.slots.length])), (d) => caps.get(d));
       const sendingSnapshot = send(snapshot, false);
-      sending = sendingSnapshot;
+      // Never rejects (the failure is the await's below): only when it settled matters here.
+      sending = sendingSnapshot.then(() => (sending = undefined), () => (sending = undefined));
       const first = await sendingSnapshot;
-      sending = undefined;
       if (stopped) return;
       sub.next(first);
       let waiting: StateBatch | undefined;
@@ -230,9 +235,8 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     return () => {
       stopped = true;
       deltas?.unsubscribe();
-      // A batch in flight still lands: the end is noted once it did (or at once when none is).
-      if (sending) void sending.finally(() => ended?.()).catch(() => undefined);
-      else ended?.();
+      // A batch in flight still lands: the end is noted once it did.
+      noteEnd();
     };
   });
 }
