@@ -14,14 +14,12 @@
 import { performance } from 'node:perf_hooks';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
-import { silentLogger } from 'p4runtime-ts';
-import type { Logger } from 'p4runtime-ts';
 import type { Subscription } from 'rxjs';
 import type { DaemonIdentity, DeviceApi, MigrationRef, StateBatch } from '../device-api/device-api.js';
 import { transferState } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
-import type { MigrationTicket, TicketVerifier } from '../security/migration-ticket.js';
+import type { MigrationTicket } from '../security/migration-ticket.js';
 import { pemIdentities, trustedCaller } from './caller-identity.js';
 import { batchFromWire, batchToWire, capabilitiesToWire, countersFromWire, importResultToWire, progressToWire, refFromWire, ticketFromWire, transferFromWire, wireToBigint } from './codec.js';
 import { TransferPeers } from './transfer-peers.js';
@@ -30,65 +28,15 @@ import { footprintToWire } from './footprint-codec.js';
 import { str } from './wire-checks.js';
 import { failureToStatus } from './status.js';
 import { shutDownServer } from './shutdown.js';
-import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
-import type { MutualTls } from './tls-material.js';
+import { tlsIdentityProblem } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
 import type { Decoded, MigrationMethod, WireMessage } from './wire.js';
 
-/** Options of serveMigrationProtocol. */
-export interface MigrationServerOptions {
-  /** The device API served. */
-  readonly api: DeviceApi;
-  /** This device's name: what tickets must name as a source or destination. */
-  readonly device: string;
-  /** `host:port` to listen on. Default `127.0.0.1:0` (an ephemeral port). */
-  readonly listen?: string;
-  readonly tls: MutualTls;
-  /** Caller identities (certificate CN or subjectAltName) allowed to call. */
-  readonly trustedCallers: readonly string[];
-  /** Verifies tickets against the trusted coordinator keys (and remembers them to refuse replays). */
-  readonly tickets: TicketVerifier;
-  /** Largest message accepted or sent. Default 64 MiB. */
-  readonly maxMessageBytes?: number;
-  readonly logger?: Logger;
-  /**
-   * Throws (a DeviceApiFailure) while the device cannot serve, e.g. its plugin is degraded: every
-   * admitted call is then refused with that reason rather than failing half-way. Default: always serves.
-   */
-  readonly serving?: () => void;
-}
+import { parseMigrationServerOptions } from './migration-server-options.js';
+import type { MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
 
-/** Defaults of the optional options. */
-export const DEFAULT_MIGRATION_SERVER_OPTIONS = Object.freeze({ listen: '127.0.0.1:0', maxMessageBytes: 64 * 1024 * 1024 });
-
-/** Options after validation. */
-export type ParsedMigrationServerOptions = Required<Omit<MigrationServerOptions, 'tls'>> & { readonly tls: ReturnType<typeof loadMutualTls> };
-
-/** Validates the options (PEM loaded). @throws EdgePluginError BAD_OPTIONS naming the field. */
-export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMigrationServerOptions {
-  const bad = (field: string, why: string): never => {
-    throw new EdgePluginError('BAD_OPTIONS', `MigrationServerOptions.${field}: ${why}`);
-  };
-  if (typeof o.device !== 'string' || o.device === '') bad('device', 'expected the device name tickets name');
-  if (!Array.isArray(o.trustedCallers) || o.trustedCallers.length === 0) bad('trustedCallers', 'expected at least one caller identity (certificate CN or subjectAltName); a plugin that trusts nobody serves nobody');
-  const maxMessageBytes = o.maxMessageBytes ?? DEFAULT_MIGRATION_SERVER_OPTIONS.maxMessageBytes;
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) bad('maxMessageBytes', `expected an integer >= 1024, got ${String(maxMessageBytes)}`);
-  const tls = loadMutualTls(o.tls, 'MigrationServerOptions.tls');
-  // Checked here: a TLS handshake refused later names neither file.
-  const problem = tlsIdentityProblem(tls.cert, tls.key, 'server');
-  if (problem) bad('tls', `cert ${shownPem(o.tls.cert)} and key ${shownPem(o.tls.key)}: ${problem}`);
-  return Object.freeze({
-    api: o.api,
-    device: o.device,
-    listen: o.listen ?? DEFAULT_MIGRATION_SERVER_OPTIONS.listen,
-    tls,
-    trustedCallers: Object.freeze([...o.trustedCallers]),
-    tickets: o.tickets,
-    maxMessageBytes,
-    logger: o.logger ?? silentLogger,
-    serving: o.serving ?? ((): void => undefined),
-  });
-}
+export { DEFAULT_MIGRATION_SERVER_OPTIONS, parseMigrationServerOptions } from './migration-server-options.js';
+export type { MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
 
 /** What a running server has done (counted, for tests and health). */
 export interface MigrationServerStats {
@@ -255,9 +203,11 @@ class Handlers {
     let ref: MigrationRef;
     let parsed: ReturnType<typeof transferFromWire>;
     let ticket: MigrationTicket;
+    let caller: string;
     try {
       const a = this.admit('Transfer', call);
       ref = a.ref as MigrationRef;
+      caller = a.caller;
       ticket = ticketFromWire(a.req['ticket']);
       parsed = transferFromWire(a.req);
       const stray = parsed.targets.find((t) => !ticket.claims.destinations.includes(t.name));
@@ -269,28 +219,35 @@ class Handlers {
     // The migration's connections to its destinations, shared with its other Transfer: the final
     // one (in the pause) reuses the pre-copy one's channels rather than open its own.
     const { peers, release } = this.transferPeers.acquire(ref.migrationId, parsed.targets, ticket);
+    // At debug, as unary calls are: which Transfer (pre-copy, or the final one and whether it
+    // froze here), and once it ended, how and after how long — a stream's share of a pause.
+    const mode = parsed.request.mode;
+    const kind = mode.kind === 'precopy' ? 'precopy' : `final${mode.freeze ? '+freeze' : ''}${mode.activate ? '+activate' : ''}`;
+    const t0 = performance.now();
+    this.o.logger.debug('migration call', { method: 'Transfer', caller, migrationId: ref.migrationId, transfer: kind });
     let done = false;
-    const finish = (): void => {
+    const finish = (outcome: 'completed' | 'failed' | 'cancelled'): void => {
       if (done) return;
       done = true;
       this.streams.delete(sub);
       release();
+      this.o.logger.debug('migration call served', { method: 'Transfer', migrationId: ref.migrationId, transfer: kind, outcome, ms: Math.round((performance.now() - t0) * 100) / 100 });
     };
     const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
       next: (p) => call.write(progressToWire(p)),
       error: (e: unknown) => {
-        finish();
+        finish('failed');
         call.emit('error', this.refuse('Transfer', call, e));
       },
       complete: () => {
-        finish();
+        finish('completed');
         call.end();
       },
     });
     this.streams.add(sub);
     call.on('cancelled', () => {
       sub.unsubscribe();
-      finish();
+      finish('cancelled');
     });
   }
 
@@ -404,9 +361,4 @@ function batchOf(r: WireMessage, ref: MigrationRef): StateBatch {
   const batch = batchFromWire(r['batch']);
   if (batch.migrationId !== ref.migrationId) throw new DeviceApiFailure('PEER_REJECTED', `the batch is of migration '${batch.migrationId}', the call names '${ref.migrationId}'`);
   return batch;
-}
-
-/** A PEM source as a message names it: its path, or that it was given inline. */
-function shownPem(src: unknown): string {
-  return typeof src === 'string' && !src.includes('-----BEGIN') ? src : '(given inline)';
 }

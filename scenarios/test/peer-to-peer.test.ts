@@ -37,6 +37,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
   let dst: SimSwitch;
   let group: SlotGroupSpec;
   let srcDaemon: RunningDaemon;
+  /** Debug logs of edge-a and edge-c's daemons from the 1:N test on. */
+  const edgeLogs: Record<string, unknown>[] = [];
   const daemons: RunningDaemon[] = [];
   // A third switch (host-a's second edge) for the 1:N and N:1 tests, and its edges' daemons by device.
   const THIRD_ID = 11;
@@ -153,7 +155,7 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     {
       await srcDaemon.stop();
       daemons.splice(daemons.indexOf(srcDaemon), 1);
-      const logs: Record<string, unknown>[] = [];
+      const logs = edgeLogs;
       const destination = async (sw: SimSwitch, device: string): Promise<RunningDaemon> => {
         const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: sw.address, deviceId: sw.deviceId, electionId: 30, p4info: P4INFO_PATH, device, files, snapshotSource: 'index', trustedCallers: [files.controllerName, 'edge-b'], logLevel: 'debug' }), 120_000, logs);
         daemons.push(d);
@@ -205,5 +207,14 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     expect(countVmSlots(dst, group, DST_ID)).toBe(PORTS.length);
     expect(countVmSlots(src, group, SRC_ID) + countVmSlots(other, group, THIRD_ID)).toBe(0);
     for (const p of PORTS) expect(dst.dataplane.inject(UPLINK, returnSegment(p, 3)).kind).toBe('forward');
+    // The sources' daemons log their Transfers at debug as they do unary calls: the pre-copy one,
+    // then the final one that froze the source (two sources: no activation with the batch), each
+    // with how it ended.
+    const transfers = edgeLogs.filter((l) => l['method'] === 'Transfer' && l['migrationId'] === 'm-p2p-n1');
+    expect(transfers.filter((l) => l['msg'] === 'migration call').map((l) => `${String(l['caller'])} ${String(l['transfer'])}`).sort()).toEqual([
+      `${files.controllerName} final+freeze`, `${files.controllerName} final+freeze`, `${files.controllerName} precopy`, `${files.controllerName} precopy`,
+    ]);
+    expect(transfers.filter((l) => l['msg'] === 'migration call served').map((l) => [l['transfer'], l['outcome'], typeof l['ms']])).toEqual(expect.arrayContaining([['precopy', 'completed', 'number'], ['final+freeze', 'completed', 'number']]));
+    expect(transfers.filter((l) => l['msg'] === 'migration call served')).toHaveLength(4);
   }, 400_000);
 });
