@@ -76,7 +76,7 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   const proofs: Record<string, FinalProof> = {};
   const { work, frozen } = c.peer?.freezes && c.o.pipelinedPause !== false ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
   // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
-  const outcome = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
+  let outcome: PauseOutcome | 'late' = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
   let lost: LostState | undefined;
   let slots = 0;
   let aheadSlots = 0;
@@ -86,17 +86,25 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
       // Writes still in flight would land after the rollback cleaned up: let them finish first
       // (the trigger releases the VM on its own clock; this only delays the cleanup) — but not
       // forever: a device that never answers is left to the rollback's own retries.
-      const settled = await raceTimer(work.then(() => true, () => true), c.o.settleMs ?? 5_000, c.scheduler, false);
-      if (!settled) c.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: c.o.settleMs ?? 5_000 });
+      const ended = await raceTimer(work.then(() => ({ failed: undefined }), (e: unknown) => ({ failed: e })), c.o.settleMs ?? 5_000, c.scheduler, undefined);
+      if (!ended) c.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: c.o.settleMs ?? 5_000 });
       await frozen.catch(() => undefined);
-      // The caller rolls back (or, the VM already switched over, activates): this says only what happened.
-      const took = `it ${settled ? 'finished' : 'had not finished'} ${Math.round(c.scheduler.now() - t0)} ms after the pause began`;
+      // The caller rolls back (or, the VM already switched over, activates): this says only what
+      // happened — a step that failed after the deadline too (a device lost mid-call).
+      const how = !ended ? 'had not finished' : ended.failed === undefined ? 'finished' : `failed (${ended.failed instanceof Error ? ended.failed.message : String(ended.failed)})`;
+      const took = `it ${how} ${Math.round(c.scheduler.now() - t0)} ms after the pause began`;
       throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; the deadline policy is 'abort' — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
     }
     await frozen;
-    lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
-    work.catch(() => undefined);
-  } else {
+    // Peer to peer `frozen` is recorded only once the sources' transfers ended: the final batches
+    // may be in by now, and then nothing was lost (only time).
+    outcome = (await settledNow(work)) ?? 'late';
+    if (outcome === 'late') {
+      lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
+      work.catch(() => undefined);
+    }
+  }
+  if (outcome !== 'late') {
     await frozen;
     ({ slots, aheadSlots, activated } = outcome);
     const gaps = c.ledger.gaps();
@@ -123,6 +131,11 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   await c.o.machine.record({ type: 'activated' });
   c.peer?.close();
   return { slots, aheadSlots, lost, elapsedMs: c.scheduler.now() - t0, proofs };
+}
+
+/** `p`'s value when it has already resolved (one turn of the event loop at most), else undefined. */
+function settledNow<T>(p: Promise<T>): Promise<T | undefined> {
+  return Promise.race([p.then((v) => v, () => undefined), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
 }
 
 /** Whether this pause pipelines (see MigrationEngineOptions.pipelinedPause): pre-copy idle, every source offering freezeFinal. */

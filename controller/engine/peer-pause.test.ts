@@ -143,4 +143,36 @@ describe('migration engine — the peer-to-peer pause in one call per source', (
     expect(at(dev, 'src').active.size).toBe(20);
     expect(machine.state.phase).toBe('ABORTED');
   });
+
+  it('p2p pause — past the deadline with --on-deadline continue, the final batch arriving with the activation after it: activated, and nothing reported lost (only time)', async () => {
+    const { engine, dev } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }), pauseDeadlineMs: 20, onDeadline: 'continue' });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    at(dev, 'src').change(flow(8, 6n));
+    const atFreeze = new Map(at(dev, 'src').active);
+    at(dev, 'dst').stall('importActivate');
+    const sync = engine.pauseSync();
+    await new Promise((r) => setTimeout(r, 60));
+    at(dev, 'dst').unstall('importActivate');
+    const r = await sync;
+    expect(r.lost).toBeUndefined();
+    expect(r.slots).toBe(1);
+    expect(at(dev, 'dst').active).toEqual(atFreeze);
+  });
+
+  it('p2p pause — the final call failing after the deadline (a destination lost mid-call) is named in the PAUSE_DEADLINE_MISSED detail, not hidden by it', async () => {
+    const { engine, dev } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }), pauseDeadlineMs: 20 });
+    await engine.prepare();
+    await precopyWhile(engine, () => undefined);
+    at(dev, 'dst').stall('importActivate');
+    at(dev, 'dst').failNext('importActivate', 'DEVICE_UNREACHABLE');
+    const sync = engine.pauseSync();
+    sync.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 60));
+    at(dev, 'dst').unstall('importActivate');
+    await expect(sync).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED', message: expect.stringMatching(/it failed \(.*importActivate failed \(DEVICE_UNREACHABLE\).*\) \d+ ms after the pause began/) as unknown });
+    await engine.abort('PAUSE_DEADLINE_MISSED', 'too slow');
+    expect(at(dev, 'dst').active.size).toBe(0);
+    expect(at(dev, 'src').frozen).toBe(false);
+  });
 });

@@ -35,8 +35,9 @@ export interface PeerEngineSetup {
   readonly peers?: (dev: Map<string, FakeDeviceApi>) => Map<string, DeviceApi>;
   /** Options of each fake (e.g. transferFreezes, pipelines). */
   readonly fake?: (name: string) => ConstructorParameters<typeof FakeDeviceApi>[1];
-  /** The pause deadline (default 5 s). */
+  /** The pause deadline (default 5 s) and its policy (default abort). */
   readonly pauseDeadlineMs?: number;
+  readonly onDeadline?: 'abort' | 'continue';
 }
 
 /** vm-7 planned from host-a to `to`, 20 flows at `src`, an engine whose sources transfer peer to peer. */
@@ -49,7 +50,7 @@ export async function peerEngine(to = 'host-b', o: PeerEngineSetup = {}) {
   const log: string[] = [];
   const view = new Map<string, DeviceApi>([...dev].map(([n, d]) => [n, controllerView(d, log, n !== 'src')]));
   const peers = o.peers?.(dev) ?? new Map<string, DeviceApi>(dev);
-  const engine = new MigrationEngine({ plan, machine, devices: view, transfer: inProcessTransfer(peers), pauseDeadlineMs: o.pauseDeadlineMs ?? 5_000, precopy: { intervalMs: o.intervalMs ?? 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
+  const engine = new MigrationEngine({ plan, machine, devices: view, transfer: inProcessTransfer(peers), pauseDeadlineMs: o.pauseDeadlineMs ?? 5_000, ...(o.onDeadline ? { onDeadline: o.onDeadline } : {}), precopy: { intervalMs: o.intervalMs ?? 5, policy: { maxRounds: 1000, convergedAtSlots: -1 } }, graceMs: 0 });
   return { plan, engine, machine, dev, journal, log };
 }
 
