@@ -142,5 +142,6 @@ export function domainFootprint(domain: string, each: readonly VmFootprint[]): V
     ...(counted && each.length > 0 ? { slots: running.reduce((n, f) => n + (f.slots ?? 0), 0) } : {}),
     indexComplete: each.length > 0 && each.every((f) => f.indexComplete),
     migrations: [...new Set(each.flatMap((f) => f.migrations))],
+    ...(each.some((f) => f.unfinished) ? { unfinished: each.find((f) => f.unfinished)?.unfinished } : {}),
   };
 }

@@ -79,6 +79,16 @@ describe('migration check — findings', () => {
     expect(r.findings.find((f) => f.reason === 'VM_BUSY')?.detail).toMatch(/^a: a migration of VM vm-7 \(10\.0\.0\.5\) is under way there \(m-9\)/);
   });
 
+  it('migration check — a source left frozen (or a destination left staged) by a migration that did not finish, none under way there: VM_BUSY naming the mark and carryover recover', async () => {
+    const { connect } = fakes({ a: { caps: caps('a', 900), foot: foot('a', { controlled: true, unfinished: 'frozen' }) }, b: { caps: caps('b', 1000), foot: foot('b', { controlled: true, unfinished: 'staged' }) } });
+    const r = await preflightMigration(plan(['a'], ['b']), connect);
+    expect(r.ready).toBe(false);
+    expect(r.findings.map((f) => [f.reason, f.detail])).toEqual([
+      ['VM_BUSY', expect.stringMatching(/^a: VM vm-7 \(10\.0\.0\.5\)'s control entry still marks a migration that did not finish \(frozen: the VM's traffic is dropped there\), and none is under way there .*run carryover recover/)],
+      ['VM_BUSY', expect.stringMatching(/^b: .*\(staged: state a destination never activated\)/)],
+    ]);
+  });
+
   it('migration check — no flow at the source while the destination holds the VM\'s flows and does not mark it left: PEER_REJECTED (the VM seems to run there), a note with --ignore-destination-flows; nothing to say when the destination marks it left, the source cannot count, or nobody holds a flow', async () => {
     const there = { a: { caps: caps('a', 1000), foot: foot('a', { slots: 0 }) }, b: { caps: caps('b', 960), foot: foot('b', { slots: 40 }) } };
     const r = await preflightMigration(plan(['a'], ['b']), fakes(there).connect);

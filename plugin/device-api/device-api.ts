@@ -156,6 +156,12 @@ export interface VmFootprint {
   readonly indexComplete: boolean;
   /** Migrations of the VM under way at this device, by id. */
   readonly migrations: readonly string[];
+  /**
+   * With no migration of the VM under way here: what its control entry still marks of one that did
+   * not finish (its plugin restarted, or its controller stopped) — `frozen` drops the VM's traffic
+   * here until `carryover recover` undoes it. Absent: nothing (or a peer that predates it).
+   */
+  readonly unfinished?: 'frozen' | 'staged' | 'tracked';
 }
 
 /** A plugin daemon as a peer-to-peer party (DeviceCapabilities.daemon). */

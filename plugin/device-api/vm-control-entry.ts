@@ -131,6 +131,16 @@ export function runsHere(c: MigrationControlSpec, entry: PriorControl): boolean 
   return !entry || (entry[c.flags.active] ?? 0n) !== 0n;
 }
 
+/**
+ * What a migration left marked in a VM's control entry, if anything: `frozen` (its traffic is
+ * dropped here), `staged` (a destination not activated) or `tracked` (a source's change tracking
+ * on). Read with no migration of the VM remembered here, it is one that did not finish.
+ */
+export function unfinishedMark(c: MigrationControlSpec, entry: PriorControl): 'frozen' | 'staged' | 'tracked' | undefined {
+  const on = (f: 'freeze' | 'staged' | 'track'): boolean => (entry?.[c.flags[f]] ?? 0n) !== 0n;
+  return on('freeze') ? 'frozen' : on('staged') ? 'staged' : on('track') ? 'tracked' : undefined;
+}
+
 /** The update that puts back the entry found before the migration: its parameters, or no entry. */
 export function restoreUpdate(sw: P4Switch, c: MigrationControlSpec, vmId: number, prior: PriorControl): P4Update {
   return prior ? controlUpdate(sw, c, vmId, prior, 'modify') : sw.table(c.table).delete({ match: { [c.keyField]: vmId } });

@@ -10,7 +10,7 @@ import type { VmSlotIndex } from '../state-access/index.js';
 import { resolveVmId } from '../vm-state.js';
 import type { VmFootprint } from './device-api.js';
 import type { Migration } from './migration-record.js';
-import { controlOf, readControl, runsHere } from './vm-control-entry.js';
+import { controlOf, readControl, runsHere, unfinishedMark } from './vm-control-entry.js';
 
 /** What vmFootprint reads through. */
 export interface FootprintSide {
@@ -37,6 +37,8 @@ export async function vmFootprint(s: FootprintSide, vm: string): Promise<VmFootp
   }
   const control = controlOf(plugin.contract.control);
   const entry = await readControl(sw, control, vmId);
+  const migrations = [...s.migrations].filter(([, x]) => x.vmId === vmId).map(([id]) => id);
+  const unfinished = migrations.length === 0 ? unfinishedMark(control, entry) : undefined;
   return {
     device: s.name,
     vmId,
@@ -44,6 +46,7 @@ export async function vmFootprint(s: FootprintSide, vm: string): Promise<VmFootp
     controlled: entry !== undefined,
     ...(indexComplete ? { slots: s.index.slotsOf(vmId).length } : {}),
     indexComplete,
-    migrations: [...s.migrations].filter(([, x]) => x.vmId === vmId).map(([id]) => id),
+    migrations,
+    ...(unfinished ? { unfinished } : {}),
   };
 }

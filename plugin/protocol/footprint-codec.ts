@@ -5,7 +5,9 @@
  */
 import type { VmFootprint } from '../device-api/device-api.js';
 import type { WireMessage } from './wire.js';
-import { bad, list, msg, str, uint } from './wire-checks.js';
+import { bad, list, msg, oneOf, str, uint } from './wire-checks.js';
+
+const UNFINISHED = ['frozen', 'staged', 'tracked'] as const;
 
 /** A footprint as its message. */
 export function footprintToWire(f: VmFootprint): WireMessage {
@@ -17,6 +19,7 @@ export function footprintToWire(f: VmFootprint): WireMessage {
     ...(f.slots !== undefined ? { slots: f.slots } : {}),
     indexComplete: f.indexComplete,
     migrations: [...f.migrations],
+    ...(f.unfinished ? { unfinished: f.unfinished } : {}),
   };
 }
 
@@ -37,5 +40,6 @@ export function footprintFromWire(v: unknown): VmFootprint {
     ...(slots !== undefined ? { slots } : {}),
     indexComplete: flag(m['indexComplete'], 'VmFootprint.index_complete'),
     migrations: list(m['migrations'], 'VmFootprint.migrations').map((x, i) => str(x, `VmFootprint.migrations[${i}]`)),
+    ...(m['unfinished'] == null || m['unfinished'] === '' ? {} : { unfinished: oneOf(m['unfinished'], UNFINISHED, 'VmFootprint.unfinished') }),
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'p4runtime-ts';
 import type { MigrationProtocolConfig } from '../config-file.js';
 import { asDeviceFailure } from '../device-api/device-failure.js';
 import { createDeviceApi } from '../device-api/edge-device-api.js';
+import { readControls, unfinishedMark } from '../device-api/vm-control-entry.js';
 import type { EdgeDeviceApi } from '../device-api/edge-device-api.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import { EdgePluginError } from '../errors.js';
@@ -72,6 +73,7 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
     ...(c.snapshotSource === 'index' ? { reconcile: false } : {}) });
   try {
     await api.ready();
+    await warnUnfinished(plugin, c.device, logger);
     const server = await serveMigrationProtocol({
       api, device: c.device, listen: c.listen, tls: c.tls, trustedCallers: c.trustedCallers, tickets, logger,
       ...(c.maxMessageBytes !== undefined ? { maxMessageBytes: c.maxMessageBytes } : {}),
@@ -95,5 +97,23 @@ export async function startMigrationService(plugin: EdgePlugin, c: MigrationProt
   } catch (e) {
     api.stop();
     throw e;
+  }
+}
+
+/**
+ * At start the daemon remembers no migration: a control entry still marking one (a source left
+ * frozen when the daemon stopped mid-pause, a destination left staged) is one that did not finish.
+ * Said once, loudly: a frozen VM's traffic is dropped until `carryover recover` undoes it.
+ */
+async function warnUnfinished(plugin: EdgePlugin, device: string, logger: Logger): Promise<void> {
+  const control = plugin.contract.control;
+  if (!control) return;
+  try {
+    for (const [vmId, entry] of await readControls(plugin.session, control)) {
+      const mark = unfinishedMark(control, entry);
+      if (mark) logger.warn('a migration that did not finish left its mark on this switch; run carryover recover with the journal of the controller that started it', { device, vmId, mark, ...(mark === 'frozen' ? { effect: 'the VM\'s traffic is dropped here until then' } : {}) });
+    }
+  } catch (e) {
+    logger.debug('control entries not read at start', { device, error: e instanceof Error ? e.message : String(e) });
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * A source frozen by a migration whose plugin then restarted (walkthrough 12: a daemon killed in
+ * the pause left its switch dropping the VM's traffic, and `--check` said READY): the restarted
+ * plugin remembers no migration, so its footprint of the VM says what the control entry still
+ * marks — `frozen` — and travels so over the migration protocol's codec. Simulated switch, real gRPC.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { P4Switch } from 'p4runtime-ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDeviceApi, createEdgePlugin, decodeWire, encodeWire, footprintFromWire, footprintToWire } from '../../plugin/index.js';
+import type { EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
+import { startSimSwitch } from '../../sim/index.js';
+import type { SimSwitch } from '../../sim/index.js';
+import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import { makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
+import { P4INFO_PATH, deviceConfigFor, eventually, variantSchema } from '../edge-rig.js';
+import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
+import { SRC_ID, establish, topology } from '../migration-fixture.js';
+
+const SCHEMA = variantSchema(ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 }));
+
+describe('a migration that did not finish, as a restarted plugin sees it', () => {
+  let sim: SimSwitch | undefined;
+  let plugin: EdgePlugin | undefined;
+  const apis: EdgeDeviceApi[] = [];
+  afterEach(async () => {
+    for (const a of apis.splice(0)) a.stop();
+    await plugin?.stop();
+    await sim?.stop();
+  });
+
+  it('unfinished mark — frozen by a migration the plugin no longer remembers: the footprint says `frozen` (over the wire too); once recovered (aborted without a record), nothing', async () => {
+    sim = await startSimSwitch({ profile: 'bmv2' });
+    plugin = createEdgePlugin({ address: sim.address, deviceId: sim.deviceId, electionId: 10n, p4info: SCHEMA, deviceConfig: deviceConfigFor('bmv2'), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 } });
+    await plugin.start();
+    const before = createDeviceApi(plugin, { name: 'src' });
+    apis.push(before);
+    await before.ready();
+    await topology(plugin.session, SRC_ID);
+    for (let i = 0; i < 4; i++) expect(establish(sim, 46_000 + i)).toBe(true);
+    const m = { migrationId: 'm-left-frozen', vm: '10.0.0.5' };
+    await before.prepare(m);
+    expect((await before.footprint(m.vm)).unfinished).toBeUndefined(); // under way here: not unfinished
+    await before.freeze(m);
+    // The daemon restarts: a new device API on the switch, with no record of the migration.
+    before.stop();
+    const after = createDeviceApi(plugin, { name: 'src' });
+    apis.push(after);
+    await after.ready();
+    expect(await eventually(() => after.slotIndex().complete, 30_000)).toBe(true);
+    const f = await after.footprint(m.vm);
+    expect(f).toMatchObject({ vmId: SRC_ID, migrations: [], unfinished: 'frozen' });
+    expect(footprintFromWire(decodeWire('VmFootprint', encodeWire('VmFootprint', footprintToWire(f))))).toEqual(f);
+    // carryover recover aborts it without a record (unremembered-undo.ts): the mark is gone.
+    await after.abort(m);
+    expect((await after.footprint(m.vm)).unfinished).toBeUndefined();
+  }, 60_000);
+});
+
+describe.skipIf(!opensslAvailable())('a plugin daemon starting beside a switch a migration left marked (needs openssl)', () => {
+  it('unfinished mark — the daemon warns at start, naming the VM, the mark and carryover recover; a clean switch gets no such warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carryover-unfinished-'));
+    const pki = new TestPki();
+    const { sim: s } = await startSwitchForDaemon(SRC_ID, 'full');
+    try {
+      const files = makeDomainFiles(pki, dir, 'dc-a');
+      const start = async (electionId: number): Promise<Record<string, unknown>[]> => {
+        const logs: Record<string, unknown>[] = [];
+        const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: s.address, deviceId: s.deviceId, electionId, p4info: P4INFO_PATH, device: 'edge-a', files, snapshotSource: 'index' }), 120_000, logs);
+        await d.stop();
+        return logs.filter((l) => l['level'] === 'warn' && String(l['msg']).startsWith('a migration that did not finish'));
+      };
+      expect(await start(20)).toEqual([]);
+      // What a daemon killed in the pause leaves: the VM's entry frozen (tracking on, still active).
+      const sw = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 60n });
+      try {
+        await sw.waitForPrimary();
+        await sw.fetchSchema();
+        await sw.write(sw.table('vm_migration').insert({ match: { vm_id: SRC_ID }, action: 'set_migration', params: { track: 1, freeze: 1, staged: 0, active: 1, tracker: 0 } }));
+      } finally {
+        await sw.close();
+      }
+      // Above the writer's election id: primary at once, whenever the switch sees the writer leave.
+      expect(await start(70)).toEqual([expect.objectContaining({ device: 'edge-a', vmId: SRC_ID, mark: 'frozen', effect: expect.stringMatching(/dropped here/) as unknown, msg: expect.stringMatching(/run carryover recover/) as unknown })]);
+    } finally {
+      await s.stop();
+      pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
