@@ -28,7 +28,7 @@ import { HeapKeeper } from './heap-keeper.js';
 import { undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
-import { countVmSlots, findVmAtDestinations, readWhereabouts, sumKnown, vmSeenMessage } from './vm-whereabouts.js';
+import { countVmSlots, findVmAtDestinations, readWhereabouts, sumKnown, unfinishedMessage, vmSeenMessage } from './vm-whereabouts.js';
 import type { Whereabouts } from './vm-whereabouts.js';
 import { syncInPause } from './pause-sync.js';
 import { tellCommitted } from './tell-committed.js';
@@ -121,11 +121,16 @@ export class MigrationEngine {
   async prepare(): Promise<void> {
     this.touched = new Set();
     const all = [...this.sources, ...this.destinations];
-    // Read beside the capabilities, before prepare rewrites the control entries; the sources' only
-    // peer to peer, where their slot indexes count the VM's flows instead of the snapshot.
-    const where = this.o.ignoreDestinationFlows ? undefined : readWhereabouts(this.o.devices, this.o.transfer ? all : this.destinations, this.ref.vm, this.logger);
+    // Read beside the capabilities, before prepare rewrites the control entries: at every device,
+    // for a migration that did not finish there; at the destinations (and peer to peer the
+    // sources, whose slot indexes count the VM's flows) for a VM already there.
+    const where = readWhereabouts(this.o.devices, all, this.ref.vm, this.logger);
     this.caps = await this.each(all, 'capabilities', (api) => api.capabilities());
-    this.whereabouts = await where;
+    const found = await where;
+    const left = [...found].flatMap(([d, f]) => (f?.unfinished ? [unfinishedMessage(d, `VM ${this.o.plan.vm.name} (${this.ref.vm})`, f.unfinished)] : []));
+    // As a run's reason this is PEER_REJECTED (VM_BUSY is no abort reason: reasonOfError).
+    if (left.length > 0) throw new ControllerError('PEER_REJECTED', `${left.join('; ')}; nothing was prepared`);
+    this.whereabouts = this.o.ignoreDestinationFlows ? undefined : found;
     for (const [name, c] of this.caps) checkCapacityClaim(name, c);
     const caps = (names: readonly string[]): DeviceCapabilities[] => names.map((n) => this.caps.get(n) as DeviceCapabilities);
     const verdict = negotiateMigrationSchemas(caps(this.sources), caps(this.destinations));

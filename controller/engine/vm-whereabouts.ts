@@ -117,3 +117,9 @@ export async function findVmAtDestinations(o: {
   for (const [d, n] of now) if (n === undefined) o.logger.warn('cannot tell whether the VM already runs at this destination: its slot index cannot count the VM\'s flows yet', { device: d, vm: o.vm });
   return vmSeenAtDestinations(sourceSlots, o.before, now);
 }
+
+/** The refusal of a VM whose control entry at `device` still marks a migration that did not finish (VmFootprint.unfinished). */
+export function unfinishedMessage(device: string, vm: string, mark: NonNullable<VmFootprint['unfinished']>): string {
+  const why = mark === 'frozen' ? 'frozen: the VM\'s traffic is dropped there' : mark === 'staged' ? 'staged: state a destination never activated' : 'its changes still tracked';
+  return `${device}: ${vm}'s control entry still marks a migration (${why}) that its plugin is not running: one that did not finish (its plugin restarted, or its controller stopped) — run carryover recover with the journal of the controller that started it — or one another carryover process runs through its own plugin right now — wait for it`;
+}

@@ -84,7 +84,7 @@ describe('migration check — findings', () => {
     const r = await preflightMigration(plan(['a'], ['b']), connect);
     expect(r.ready).toBe(false);
     expect(r.findings.map((f) => [f.reason, f.detail])).toEqual([
-      ['VM_BUSY', expect.stringMatching(/^a: VM vm-7 \(10\.0\.0\.5\)'s control entry still marks a migration that did not finish \(frozen: the VM's traffic is dropped there\), and none is under way there .*run carryover recover/)],
+      ['VM_BUSY', expect.stringMatching(/^a: VM vm-7 \(10\.0\.0\.5\)'s control entry still marks a migration \(frozen: the VM's traffic is dropped there\) that its plugin is not running: one that did not finish .*run carryover recover .*or one another carryover process runs .*wait for it$/)],
       ['VM_BUSY', expect.stringMatching(/^b: .*\(staged: state a destination never activated\)/)],
     ]);
   });

@@ -12,7 +12,7 @@ import { ControllerError, isFailureReason } from '../errors.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { checkCapacityClaim } from '../engine/capacity.js';
-import { vmSeenAtDestinations, vmSeenMessage } from '../engine/vm-whereabouts.js';
+import { vmSeenAtDestinations, unfinishedMessage, vmSeenMessage } from '../engine/vm-whereabouts.js';
 
 /** One connected device, and how to let go of it. */
 export interface CheckedDevice {
@@ -174,10 +174,7 @@ function vmFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse
     if (f.migrations.length > 0) {
       refuse('VM_BUSY', `${d.name}: a migration of ${vm} is under way there (${f.migrations.join(', ')}): wait for it to end, or run carryover recover where it was started`);
     }
-    if (f.unfinished) {
-      const why = f.unfinished === 'frozen' ? 'frozen: the VM\'s traffic is dropped there' : f.unfinished === 'staged' ? 'staged: state a destination never activated' : 'its changes still tracked';
-      refuse('VM_BUSY', `${d.name}: ${vm}'s control entry still marks a migration that did not finish (${why}), and none is under way there (its plugin restarted, or its controller stopped): run carryover recover with the journal of the controller that started it`);
-    }
+    if (f.unfinished) refuse('VM_BUSY', unfinishedMessage(d.name, vm, f.unfinished));
   }
 }
 

@@ -16,8 +16,10 @@ import type { SimSwitch } from '../../sim/index.js';
 import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { makeDomainFiles, writeDaemonConfig } from '../domain-files.js';
-import { P4INFO_PATH, deviceConfigFor, eventually, variantSchema } from '../edge-rig.js';
+import { P4INFO_PATH, SCHEMA as FULL_SCHEMA, deviceConfigFor, eventually, variantSchema } from '../edge-rig.js';
 import { startDaemonInProcess, startSwitchForDaemon } from '../plugin-daemons.js';
+import { cliSim, openFlows, runMigrateCli, twoSimSite } from '../cli-sims.js';
+import { writeFile } from 'node:fs/promises';
 import { SRC_ID, establish, topology } from '../migration-fixture.js';
 
 const SCHEMA = variantSchema(ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 }));
@@ -91,4 +93,36 @@ describe.skipIf(!opensslAvailable())('a plugin daemon starting beside a switch a
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe('carryover migrate — a VM left frozen at its source by a migration that did not finish', () => {
+  it('unfinished mark — refused PEER_REJECTED before anything is prepared, naming the switch, the mark and carryover recover: the source left as it was, nothing at the destination', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carryover-left-frozen-'));
+    const [a, b] = [await cliSim(7), await cliSim(9)];
+    try {
+      expect(openFlows(a.sim, [47_000, 47_001, 47_002])).toBe(true);
+      // A plugin freezes the VM in a migration, then goes away without undoing it (a daemon killed in the pause).
+      const p = createEdgePlugin({ address: a.sim.address, deviceId: a.sim.deviceId, electionId: 10n, p4info: FULL_SCHEMA, deviceConfig: deviceConfigFor('full'), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 } });
+      await p.start();
+      const api = createDeviceApi(p, { name: 'edge-a' });
+      await api.ready();
+      const m = { migrationId: 'm-killed', vm: '10.0.0.5' };
+      await api.prepare(m);
+      await api.freeze(m);
+      api.stop();
+      await p.stop();
+      const frozen = a.sim.state.tableEntries('vm_migration');
+      expect(frozen).toHaveLength(1);
+      await writeFile(join(dir, 'site.yaml'), twoSimSite(a.sim, b.sim));
+      const r = await runMigrateCli(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-after', '--json']);
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.out.join('\n')) as { reason: string; detail: string };
+      expect(report).toMatchObject({ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-a: VM vm-7 \(10\.0\.0\.5\)'s control entry still marks a migration \(frozen: .*run carryover recover.*; nothing was prepared$/) as unknown });
+      expect(a.sim.state.tableEntries('vm_migration')).toEqual(frozen);
+      expect(b.sim.state.tableEntries('vm_migration')).toEqual([]);
+    } finally {
+      await Promise.all([a.sim.stop(), b.sim.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
