@@ -42,11 +42,12 @@ describe.skipIf(!opensslAvailable())('two domains — the VM already at the dest
     expect(await eventually(async () => site.server.migrations().length === 0)).toBe(true);
   }, 60_000);
 
-  it('two domains — --ignore-destination-flows migrates anyway (the operator says those flows are leftovers): committed, dc-b asked nothing of its footprint', async () => {
+  it('two domains — --ignore-destination-flows migrates anyway (the operator says those flows are leftovers): committed, the flows at dc-b not concluded on', async () => {
     const before = site.server.calls().length;
     const out = await site.migrate('m-at-dc-b-anyway', { ignoreDestinationFlows: true });
     expect(out.run.aborted).toBeUndefined();
     expect(out.run.committed).toBeDefined();
-    expect(site.server.calls().slice(before).map((c) => c.method)).not.toContain('Footprint');
+    // dc-b is still asked (for a migration left unfinished there), but its flows are not concluded on.
+    expect(site.server.calls().slice(before).map((c) => c.method).slice(0, 4)).toEqual(['Propose', 'Agree', 'Footprint', 'Prepare']);
   }, 60_000);
 });
