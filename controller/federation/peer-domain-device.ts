@@ -134,6 +134,7 @@ export function domainFootprint(domain: string, each: readonly VmFootprint[]): V
   const running = each.filter((f) => f.vmId !== undefined && f.runsHere);
   const counted = running.every((f) => f.slots !== undefined);
   const first = running[0];
+  const unfinished = each.find((f) => f.unfinished)?.unfinished;
   return {
     device: domain,
     ...(first?.vmId !== undefined ? { vmId: first.vmId } : {}),
@@ -142,6 +143,6 @@ export function domainFootprint(domain: string, each: readonly VmFootprint[]): V
     ...(counted && each.length > 0 ? { slots: running.reduce((n, f) => n + (f.slots ?? 0), 0) } : {}),
     indexComplete: each.length > 0 && each.every((f) => f.indexComplete),
     migrations: [...new Set(each.flatMap((f) => f.migrations))],
-    ...(each.some((f) => f.unfinished) ? { unfinished: each.find((f) => f.unfinished)?.unfinished } : {}),
+    ...(unfinished ? { unfinished } : {}),
   };
 }

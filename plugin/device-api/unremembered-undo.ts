@@ -19,7 +19,7 @@ import { fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import { resolveVmId } from '../vm-state.js';
 import type { SlotRecord, VmSlotIndex } from '../state-access/index.js';
-import { readControl, restoreControl } from './vm-control-entry.js';
+import { readControl, restoreControl, unfinishedMark } from './vm-control-entry.js';
 import { removeVmHere } from './vm-removal.js';
 import { setEntryPhase } from './table-entry-transfer.js';
 import { activateWithCounters } from './atomic-activation.js';
@@ -61,12 +61,11 @@ async function slotsOfVm(plugin: EdgePlugin, vmId: number): Promise<SlotRecord[]
 const NOTHING: UnrememberedOutcome = Object.freeze({ found: 'nothing', slotsCleared: 0, entriesRemoved: 0 });
 
 /** The VM's control entry here and its flags; undefined without a control table or the VM in the VM map (no migration could have changed anything here). */
-async function controlHere(plugin: EdgePlugin, vm: string): Promise<{ control: NonNullable<EdgePlugin['contract']['control']>; vmId: number; flag: (name: 'track' | 'freeze' | 'staged') => boolean } | undefined> {
+async function controlHere(plugin: EdgePlugin, vm: string): Promise<{ control: NonNullable<EdgePlugin['contract']['control']>; vmId: number; mark: ReturnType<typeof unfinishedMark> } | undefined> {
   const control = plugin.contract.control;
   const vmId = control ? await vmIdHere(plugin, vm) : undefined;
   if (!control || vmId === undefined) return undefined;
-  const entry = await readControl(plugin.session, control, vmId);
-  return { control, vmId, flag: (name) => (entry?.[control.flags[name]] ?? 0n) !== 0n };
+  return { control, vmId, mark: unfinishedMark(control, await readControl(plugin.session, control, vmId)) };
 }
 
 /**
@@ -77,12 +76,12 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
   const { plugin } = side;
   const here = await controlHere(plugin, vm);
   if (!here) return NOTHING;
-  const { control, vmId, flag } = here;
-  if (flag('staged')) {
+  const { control, vmId, mark } = here;
+  if (mark === 'staged') {
     const r = await removeVmHere(side, vmId, await slotsOfVm(plugin, vmId));
     return { found: 'destination-staged', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
   }
-  if (flag('track') || flag('freeze')) {
+  if (mark === 'frozen' || mark === 'tracked') {
     await restoreControl(plugin.session, control, vmId, undefined);
     return { found: 'source', slotsCleared: 0, entriesRemoved: 0 };
   }
@@ -126,7 +125,7 @@ export async function cleanUnremembered(side: Side, vm: string): Promise<Unremem
 export async function activateUnremembered(side: Side, vm: string, carried?: VmCounters): Promise<UnrememberedOutcome> {
   const { plugin } = side;
   const here = await controlHere(plugin, vm);
-  if (!here?.flag('staged')) return NOTHING;
+  if (here?.mark !== 'staged') return NOTHING;
   const { control, vmId } = here;
   if (!carried || Object.keys(carried).length === 0 || !(await activatedWithCarried(plugin, control, vmId, carried))) await restoreControl(plugin.session, control, vmId, undefined);
   setEntryPhase(plugin, vmId, 'normal');

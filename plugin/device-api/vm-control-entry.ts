@@ -138,7 +138,8 @@ export function runsHere(c: MigrationControlSpec, entry: PriorControl): boolean 
  */
 export function unfinishedMark(c: MigrationControlSpec, entry: PriorControl): 'frozen' | 'staged' | 'tracked' | undefined {
   const on = (f: 'freeze' | 'staged' | 'track'): boolean => (entry?.[c.flags[f]] ?? 0n) !== 0n;
-  return on('freeze') ? 'frozen' : on('staged') ? 'staged' : on('track') ? 'tracked' : undefined;
+  // Staged first: a destination's entry (a source's never is staged).
+  return on('staged') ? 'staged' : on('freeze') ? 'frozen' : on('track') ? 'tracked' : undefined;
 }
 
 /** The update that puts back the entry found before the migration: its parameters, or no entry. */
