@@ -74,7 +74,8 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   // behind the freeze instead of before it (the final delta starts where it ends).
   c.precopy?.stop();
   const proofs: Record<string, FinalProof> = {};
-  const { work, frozen } = c.peer?.freezes && c.o.pipelinedPause !== false ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
+  const frozenAfterWork = c.peer?.freezes === true && c.o.pipelinedPause !== false;
+  const { work, frozen } = frozenAfterWork && c.peer ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
   // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
   let outcome: PauseOutcome | 'late' = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
   let lost: LostState | undefined;
@@ -96,9 +97,9 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
       throw new ControllerError('PAUSE_DEADLINE_MISSED', `pause-window sync (freeze, final delta, install) not done within ${deadlineMs} ms: ${took}; the deadline policy is 'abort' — a longer deadline (carryover migrate --pause-deadline-ms) or 'continue' (--on-deadline) lets such a pause activate`);
     }
     await frozen;
-    // Peer to peer `frozen` is recorded only once the sources' transfers ended: the final batches
-    // may be in by now, and then nothing was lost (only time).
-    outcome = (await settledNow(work)) ?? 'late';
+    // Peer to peer `frozen` is recorded only once the sources' transfers ended (the work with
+    // them): the final batches are in, and nothing was lost, only time.
+    if (frozenAfterWork) outcome = await work;
     if (outcome === 'late') {
       lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
       work.catch(() => undefined);
@@ -131,11 +132,6 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   await c.o.machine.record({ type: 'activated' });
   c.peer?.close();
   return { slots, aheadSlots, lost, elapsedMs: c.scheduler.now() - t0, proofs };
-}
-
-/** `p`'s value when it has already resolved (one turn of the event loop at most), else undefined. */
-function settledNow<T>(p: Promise<T>): Promise<T | undefined> {
-  return Promise.race([p.then((v) => v, () => undefined), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
 }
 
 /** Whether this pause pipelines (see MigrationEngineOptions.pipelinedPause): pre-copy idle, every source offering freezeFinal. */
