@@ -11,11 +11,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, footprintToWire, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
+import { PROTOCOL_VERSION, batchFromWire, capabilitiesFromWire, capabilitiesToWire, footprintToWire, listenMutualTls, refFromWire, shutDownServer, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { Decoded, MigrationRef, WireMessage } from '../../plugin/index.js';
 import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-plan-devices.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
@@ -227,10 +227,10 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
 
   const server = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes ?? DEFAULT_FEDERATION_SERVER_OPTIONS.maxMessageBytes, 'grpc.max_send_message_length': o.maxMessageBytes ?? DEFAULT_FEDERATION_SERVER_OPTIONS.maxMessageBytes });
   server.addService(FEDERATION_SERVICE, implementation);
-  const creds = ServerCredentials.createSsl(Buffer.from(peers.map((p) => p.caPem).join('\n')), [{ cert_chain: Buffer.from(read(fed.tls.cert)), private_key: Buffer.from(read(fed.tls.key)) }], true);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, creds, (err, p) => (err ? reject(new ControllerError('BAD_CONFIG', `federation: cannot listen on ${listen}: ${err.message}`, { cause: err })) : resolve(p)));
+  const listener = await listenMutualTls(server, { listen, ca: Buffer.from(peers.map((p) => p.caPem).join('\n')), cert: Buffer.from(read(fed.tls.cert)), key: Buffer.from(read(fed.tls.key)), logger, service: 'federation' }).catch((err: Error) => {
+    throw new ControllerError('BAD_CONFIG', `federation: cannot listen on ${listen}: ${err.message}`, { cause: err });
   });
+  const port = listener.port;
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   logger.info('federation listening', { address, peers: peers.map((p) => p.name).join(',') });
 
@@ -263,6 +263,7 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     stop: () => {
       stopped ??= (async () => {
         clearInterval(sweep);
+        await listener.close();
         await shutDownServer(server);
         for (const s of sessions.values()) await s.close().catch(() => undefined);
       })();

@@ -16,6 +16,8 @@ export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
 export { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 export { shutDownServer } from './shutdown.js';
+export { listenMutualTls, refusedHandshakeHint } from './mutual-tls-listener.js';
+export type { MutualTlsListener, MutualTlsListenOptions } from './mutual-tls-listener.js';
 export { diagnoseTls } from './tls-diagnosis.js';
 export type { TlsDiagnosis } from './tls-diagnosis.js';
 export type { LoadedTls, MutualTls } from './tls-material.js';

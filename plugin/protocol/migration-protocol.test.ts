@@ -8,6 +8,7 @@ import { Client, Metadata, Server, ServerCredentials, credentials } from '@grpc/
 import type { Observable} from 'rxjs';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from 'p4runtime-ts';
 import type { DeviceApi, DeviceCapabilities, MigrationRef, StateBatch } from '../device-api/device-api.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { TicketVerifier, issueTicket } from '../security/migration-ticket.js';
@@ -98,8 +99,11 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
   const ticket = (o: Partial<{ migrationId: string; vm: string; sources: string[]; destinations: string[]; ttlMs: number; nowMs: number }> = {}, key = coordinator.privateKey, signer = 'dc-a'): MigrationTicket =>
     issueTicket({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'], ttlMs: 60_000, ...o }, signer, key);
 
+  let logged: Readonly<Record<string, unknown>>[] = [];
   async function serve(api: DeviceApi, extra: { maxMessageBytes?: number; trustedCallers?: string[] } = {}): Promise<MigrationServer> {
+    logged = [];
     srv = await serveMigrationProtocol({
+      logger: createLogger({ level: 'debug', sink: (r) => void logged.push(r) }),
       api, device: 'dst', tls: { ca: ca.certPem, cert: server.certPem, key: server.keyPem },
       trustedCallers: extra.trustedCallers ?? ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': coordinator.publicKey } }),
       ...(extra.maxMessageBytes ? { maxMessageBytes: extra.maxMessageBytes } : {}),
@@ -328,6 +332,9 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       expect(err).toMatchObject({ code: 14 });
       expect(api.calls).toEqual([]);
       expect(s.stats().calls).toBe(0);
+      // The refusing side says so too, naming the caller's address and what to do.
+      expect(s.stats().refusedHandshakes).toBeGreaterThanOrEqual(1);
+      expect(logged.find((r) => r['msg'] === 'migration protocol: refused a caller in the TLS handshake')).toMatchObject({ level: 'warn', from: expect.stringMatching(/^127\.0\.0\.1:\d+$/), hint: expect.stringMatching(/no client certificate/) });
     });
 
     it('migration protocol — a certificate from another CA, and an expired one, are refused in the handshake', async () => {
@@ -343,6 +350,9 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       }
       expect(api.calls).toEqual([]);
       expect(s.stats().calls).toBe(0);
+      const hints = logged.filter((r) => r['msg'] === 'migration protocol: refused a caller in the TLS handshake').map((r) => String(r['hint']));
+      expect(hints.some((h) => /not signed by a CA this side trusts/.test(h))).toBe(true);
+      expect(hints.some((h) => /outside its validity period/.test(h))).toBe(true);
     });
 
     it('migration protocol — a caller whose own certificate is for servers only (a daemon sending peer to peer without clientAuth) is told that, not only that TLS refused', async () => {
@@ -353,6 +363,7 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       const err = await c.prepare(REF).catch((e: unknown) => e);
       expect(err).toMatchObject({ reason: 'UNAUTHORIZED', message: /mutual TLS with 127\.0\.0\.1:\d+ refused: .*; this side's the certificate \(CN=edge-a\) is not for client authentication: .*issue it with extendedKeyUsage clientAuth$/ });
       expect(api.calls).toEqual([]);
+      expect(logged.find((r) => r['msg'] === 'migration protocol: refused a caller in the TLS handshake')).toMatchObject({ subject: 'edge-a', hint: expect.stringMatching(/extendedKeyUsage clientAuth/) });
     });
 
     it('migration protocol — a certificate of the right CA naming a caller the plugin does not trust is UNAUTHORIZED', async () => {

@@ -12,7 +12,7 @@
  *   tls: { ca, cert, key }, trustedCallers: ['controller-a'], tickets: new TicketVerifier({ trusted: { 'dc-a': pub } }) });
  */
 import { performance } from 'node:perf_hooks';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import type { ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import type { Subscription } from 'rxjs';
 import type { DaemonIdentity, DeviceApi, MigrationRef, StateBatch } from '../device-api/device-api.js';
@@ -27,6 +27,7 @@ import { DeltaCoalescer } from './delta-coalescer.js';
 import { footprintToWire } from './footprint-codec.js';
 import { str } from './wire-checks.js';
 import { failureToStatus } from './status.js';
+import { listenMutualTls } from './mutual-tls-listener.js';
 import { shutDownServer } from './shutdown.js';
 import { tlsIdentityProblem } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
@@ -42,6 +43,8 @@ export type { MigrationServerOptions, ParsedMigrationServerOptions } from './mig
 export interface MigrationServerStats {
   readonly calls: number;
   readonly refused: number;
+  /** Connections refused in the TLS handshake (no client certificate, another CA's, an expired one). */
+  readonly refusedHandshakes: number;
   /** Delta batches merged while a reader lagged (flow control). */
   readonly mergedBatches: number;
 }
@@ -334,10 +337,10 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
   const server = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes, 'grpc.max_send_message_length': o.maxMessageBytes });
   const handlers = new Handlers(o);
   server.addService(MIGRATION_SERVICE, handlers.implementation());
-  const creds = ServerCredentials.createSsl(o.tls.ca, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], true);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen} (${err.message}); ${listenHint(err.message)}`, { cause: err })) : resolve(p)));
+  const listener = await listenMutualTls(server, { listen: o.listen, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, logger: o.logger, service: 'migration protocol' }).catch((err: Error) => {
+    throw new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen} (${err.message}); ${listenHint(err.message)}`, { cause: err });
   });
+  const port = listener.port;
   const host = o.listen.slice(0, o.listen.lastIndexOf(':'));
   const address = `${host}:${port}`;
   o.logger.info('migration protocol listening', { address, device: o.device, trustedCallers: o.trustedCallers.join(',') });
@@ -345,11 +348,11 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
   return {
     address,
     port,
-    stats: () => ({ calls: handlers.calls, refused: handlers.refused, mergedBatches: handlers.merged }),
+    stats: () => ({ calls: handlers.calls, refused: handlers.refused, refusedHandshakes: listener.refused(), mergedBatches: handlers.merged }),
     stop: () => {
       if (!stopped) {
         for (const s of handlers.streams) s.unsubscribe();
-        stopped = shutDownServer(server);
+        stopped = listener.close().then(() => shutDownServer(server));
       }
       return stopped;
     },

@@ -96,8 +96,11 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
   it('two domains — a certificate from a CA dc-b does not trust is refused at the handshake: nothing proposed, nothing moved', async () => {
     const stranger = makeDomainFiles(site.pki, site.dir, 'dc-x');
     const before = site.server.calls().length;
+    logs.length = 0;
     await expect(site.migrate('m-wrong-ca', { federationCert: stranger.controller })).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/peer domain dc-b: .*mutual TLS with 127\.0\.0\.1:\d+ refused/) as unknown });
     expect(site.server.calls().length).toBe(before);
+    // dc-b says so too: who it refused, from where, and why.
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'federation: refused a caller in the TLS handshake', from: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown, hint: expect.stringMatching(/not signed by a CA this side trusts/) as unknown }));
     expect(site.server.migrations()).toEqual([]);
     untouched();
   });

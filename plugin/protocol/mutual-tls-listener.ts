@@ -1,0 +1,106 @@
+/**
+ * A gRPC server's mutual-TLS listener that says who it refused and why. grpc-js performs the TLS
+ * handshake inside its own HTTP/2 server and keeps a refused handshake to itself, so the side that
+ * refuses a caller (a wrong CA, no client certificate, an expired one) logged nothing and only the
+ * caller learnt the cause. Here the handshake is ours (node:tls); an authorized connection is
+ * handed to the gRPC server through its connection injector, where the peer certificate is still
+ * what `call.getAuthContext()` returns.
+ *
+ * @example
+ * const server = new Server();
+ * server.addService(SERVICE, impl);
+ * const l = await listenMutualTls(server, { listen: '127.0.0.1:0', ca, cert, key, logger, service: 'migration protocol' });
+ * // … l.port; at the end: await shutDownServer(server); await l.close();
+ */
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
+import { createServer } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'p4runtime-ts';
+
+/** Where and with what material to listen. */
+export interface MutualTlsListenOptions {
+  /** host:port (IPv6 in brackets); port 0 picks a free one. */
+  readonly listen: string;
+  /** The CA (or CAs, concatenated) a caller's certificate must chain to. */
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly logger: Logger;
+  /** What the log lines call this listener ("migration protocol", "federation"). */
+  readonly service: string;
+}
+
+/** A listening mutual-TLS endpoint. */
+export interface MutualTlsListener {
+  /** The bound port. */
+  readonly port: number;
+  /** How many handshakes were refused since it started. */
+  refused(): number;
+  /** Stops accepting connections (those handed to the gRPC server are closed by its shutdown). */
+  close(): Promise<void>;
+}
+
+/** Splits `host:port`, IPv6 in brackets. */
+function hostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
+}
+
+/** What an operator can do about one refused caller, from Node's verification code (e.g. CERT_HAS_EXPIRED). */
+export function refusedHandshakeHint(reason: string): string {
+  if (reason === 'NO_CLIENT_CERTIFICATE') return 'the caller sent no client certificate: give it one (mutual TLS), issued by this side\'s CA';
+  if (/EXPIRED|NOT_YET_VALID/.test(reason)) return 'the caller\'s certificate is outside its validity period: renew it';
+  if (/PURPOSE/.test(reason)) return 'the caller\'s certificate is not for client authentication: issue it with extendedKeyUsage clientAuth';
+  if (/ISSUER|SELF_SIGNED|VERIFY_LEAF|UNTRUSTED|REJECTED|SIGNATURE/.test(reason)) return 'the caller\'s certificate is not signed by a CA this side trusts: issue it from this side\'s CA, or add its CA here';
+  return 'check the caller\'s TLS material (CA, certificate, key)';
+}
+
+/**
+ * Listens on `o.listen` for `server`, requiring a client certificate from `o.ca`.
+ * @throws the listen error (EADDRINUSE, EADDRNOTAVAIL, EACCES…), for the caller to explain.
+ */
+export async function listenMutualTls(server: Server, o: MutualTlsListenOptions): Promise<MutualTlsListener> {
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  // The certificate is checked here, after the handshake, rather than by OpenSSL inside it: Node
+  // drops a connection it refused during the handshake without saying why or from where.
+  const tls = createServer({ ca: o.ca, cert: o.cert, key: o.key, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+  let refused = 0;
+  tls.on('secureConnection', (socket: TLSSocket) => {
+    // The HTTP/2 session handles the socket's errors once injected; this one keeps an early
+    // reset from being an unhandled 'error' event.
+    socket.on('error', (e) => o.logger.debug(`${o.service}: connection error`, { from: `${socket.remoteAddress}:${socket.remotePort}`, error: e.message }));
+    if (!socket.authorized) {
+      refused++;
+      const presented = socket.getPeerCertificate();
+      const reason = presented.raw ? String(socket.authorizationError) : 'NO_CLIENT_CERTIFICATE';
+      o.logger.warn(`${o.service}: refused a caller in the TLS handshake`, { from: `${socket.remoteAddress}:${socket.remotePort}`, reason, ...(presented.raw ? { subject: presented.subject.CN } : {}), hint: refusedHandshakeHint(reason) });
+      socket.destroy();
+      return;
+    }
+    injector.injectConnection(socket);
+  });
+  tls.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
+    o.logger.debug(`${o.service}: a connection closed before its TLS handshake completed`, { from: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: e.message });
+  });
+  const { host, port } = hostPort(o.listen);
+  await new Promise<void>((resolve, reject) => {
+    tls.once('error', reject);
+    tls.listen({ host, port }, () => {
+      tls.off('error', reject);
+      resolve();
+    });
+  });
+  tls.on('error', (e) => o.logger.error(`${o.service}: listener error`, { error: e.message }));
+  const bound = tls.address();
+  return {
+    port: typeof bound === 'object' && bound ? bound.port : port,
+    refused: () => refused,
+    close: () =>
+      new Promise<void>((resolve) => {
+        injector.destroy();
+        if (!tls.listening) resolve();
+        else tls.close(() => resolve());
+      }),
+  };
+}
