@@ -56,10 +56,11 @@ describe('carryover migrate — command line', () => {
     expect(r.err.join('\n')).toMatch(/DEVICE_UNREACHABLE: device 'edge-[12]' at 127\.0\.0\.1:\d+: .*check the address, device id and credentials in the inventory \(nothing was changed on any device\)/);
   }, 60_000);
 
-  it('migrate — bad deadline, policy or QEMU flags without a QEMU trigger are usage errors', async () => {
+  it('migrate — bad deadline, policy, undo retry or QEMU flags without a QEMU trigger are usage errors', async () => {
     const base = ['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'];
     expect((await run([...base, '--pause-deadline-ms', '0'])).err[0]).toMatch(/--pause-deadline-ms 0: expected an integer 1\.\.600000/);
     expect((await run([...base, '--on-deadline', 'maybe'])).err[0]).toMatch(/--on-deadline maybe: expected abort or continue/);
+    expect((await run([...base, '--undo-retry-ms', '1.5'])).err[0]).toMatch(/--undo-retry-ms 1.5: expected an integer 0\.\.600000/);
     expect((await run([...base, '--migrate-uri', 'tcp:1.2.3.4:5'])).err[0]).toMatch(/need --trigger qemu:/);
   });
 

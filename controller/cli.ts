@@ -58,6 +58,8 @@ options:
                             phases and the completeness proof
   --pause-deadline-ms N     pause-window budget (default 50)
   --on-deadline P           abort (default: roll back) | continue (activate, report what was lost)
+  --undo-retry-ms N         how long a rollback retries a device that does not answer (a plugin
+                            being restarted) before it reports it incomplete (default 30000)
   --ignore-destination-flows  migrate even when no source holds a flow of the VM while a
                             destination holds some and no migration marked the VM as having
                             left it — refused otherwise (PEER_REJECTED): the VM seems to run
@@ -88,7 +90,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       args: argv,
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
-        'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, transfer: { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'migration-id': { type: 'string' },
+        'qemu-destination': { type: 'string' }, 'migrate-uri': { type: 'string' }, transfer: { type: 'string' }, 'pause-deadline-ms': { type: 'string' }, 'on-deadline': { type: 'string' }, 'undo-retry-ms': { type: 'string' }, 'migration-id': { type: 'string' },
         'ignore-destination-flows': { type: 'boolean' }, scan: { type: 'boolean' }, plan: { type: 'boolean' }, check: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -121,6 +123,11 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   const pauseDeadlineMs = deadlineArg === undefined ? 50 : Number(deadlineArg);
   if (!Number.isInteger(pauseDeadlineMs) || pauseDeadlineMs < 1 || pauseDeadlineMs > 600_000) {
     return refuse(`carryover migrate: --pause-deadline-ms ${String(deadlineArg)}: expected an integer 1..600000 (milliseconds)`);
+  }
+  const undoRetryArg = v['undo-retry-ms'];
+  const undoRetryMs = undoRetryArg === undefined ? undefined : Number(undoRetryArg);
+  if (undoRetryMs !== undefined && (!Number.isInteger(undoRetryMs) || undoRetryMs < 0 || undoRetryMs > 600_000)) {
+    return refuse(`carryover migrate: --undo-retry-ms ${String(undoRetryArg)}: expected an integer 0..600000 (milliseconds)`);
   }
   const onDeadline = v['on-deadline'] ?? 'abort';
   if (onDeadline !== 'abort' && onDeadline !== 'continue') {
@@ -226,6 +233,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       defaultP4info: DEFAULT_P4INFO,
       pauseDeadlineMs,
       onDeadline,
+      ...(undoRetryMs !== undefined ? { undoRetryMs } : {}),
       ...(v['ignore-destination-flows'] ? { ignoreDestinationFlows: true } : {}),
       progress: (l) => io.stderr(`migrate: ${l}`),
       interrupt,

@@ -98,6 +98,8 @@ export interface DaemonConfig {
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
   readonly logLevel?: 'debug' | 'info' | 'warn';
+  /** Where its migration protocol listens (default 127.0.0.1:0; a fixed port lets a restart keep its address). */
+  readonly listen?: string;
   /** How often the daemon logs its health (ms; the daemon's default when absent). */
   readonly healthIntervalMs?: number;
   /** P4Runtime to the switch over TLS: the switch's CA, and a client certificate when it asks for one (paths). */
@@ -121,7 +123,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
     `logLevel: ${c.logLevel ?? 'warn'}`,
     ...(c.healthIntervalMs !== undefined ? [`healthIntervalMs: ${c.healthIntervalMs}`] : []),
     'migration:',
-    '  listen: 127.0.0.1:0',
+    `  listen: ${c.listen ?? '127.0.0.1:0'}`,
     `  device: ${c.device}`,
     `  tls: { ca: ${JSON.stringify(c.files.ca)}, cert: ${JSON.stringify(cert.cert)}, key: ${JSON.stringify(cert.key)} }`,
     `  trustedCallers: [${(c.trustedCallers ?? [c.files.controllerName]).join(', ')}]`,

@@ -33,6 +33,12 @@ export interface MigrationEngineOptions {
   readonly precopy?: { readonly intervalMs?: number; readonly policy?: ConvergencePolicy; readonly maxPending?: number };
   /** After a missed deadline, how long the rollback waits for writes still in flight. Default 5000 ms. */
   readonly settleMs?: number;
+  /**
+   * How long a rollback keeps retrying a device whose undo failed twice (a plugin daemon being
+   * restarted; a frozen source drops the VM's traffic until it is undone) before it reports the
+   * rollback incomplete. Default DEFAULT_UNDO_RETRY_MS (30 s); 0: report at once.
+   */
+  readonly undoRetryMs?: number;
   /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
   readonly graceMs?: number;
   /** Timers and time (pre-copy intervals, the pause deadline, elapsedMs); default monotonicScheduler; tests pass virtual time. */

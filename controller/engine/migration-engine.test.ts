@@ -357,8 +357,8 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason } });
   });
 
-  it('engine — an undo that fails twice is reported and the abort stays open for recovery', async () => {
-    const { engine, machine, dev } = await setup();
+  it('engine — an undo that fails twice is reported and the abort stays open for recovery (no retry asked)', async () => {
+    const { engine, machine, dev } = await setup('host-b', { undoRetryMs: 0 });
     await engine.prepare();
     dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 2);
     const r = await engine.abort('ABORTED_BY_TRIGGER', 'operator');
@@ -366,8 +366,47 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
   });
 
+  /** Runs `p` with `scheduler`'s timers fired as soon as they are set (virtual time). */
+  async function inVirtualTime<T>(scheduler: VirtualTimeScheduler, p: Promise<T>): Promise<T> {
+    let settled = false;
+    void p.finally(() => (settled = true)).catch(() => undefined);
+    while (!settled) {
+      await new Promise((r) => setImmediate(r));
+      scheduler.flush();
+    }
+    return p;
+  }
+
+  it('engine — a device that does not answer the undo is retried (a plugin being restarted), in virtual time: rolled back once it answers, with waits growing from 250 ms', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, Infinity);
+    const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 30_000 });
+    await engine.prepare();
+    // Two immediate tries, then tries after 250, 500 and 1,000 ms fail; the one after 2,000 more answers.
+    dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 5);
+    const r = await inVirtualTime(scheduler, engine.abort('ABORTED_BY_TRIGGER', 'operator'));
+    expect(r.failed).toEqual([]);
+    expect(r.undone).toContain('dst');
+    expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(6);
+    expect(scheduler.now()).toBe(250 + 500 + 1_000 + 2_000);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+  });
+
+  it('engine — a device that never answers the undo is retried for undoRetryMs only, then reported with its last error; the abort stays open', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, Infinity);
+    const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 10_000 });
+    await engine.prepare();
+    dst(dev).failNext('abort', 'NOT_PRIMARY', 1_000);
+    const r = await inVirtualTime(scheduler, engine.abort('ABORTED_BY_TRIGGER', 'operator'));
+    expect(r.failed).toEqual(['dst']);
+    expect(r.errors['dst']).toMatch(/NOT_PRIMARY/);
+    expect(scheduler.now()).toBe(10_000);
+    // 250 + 500 + 1,000 + 2,000 + 4,000 = 7,750; then one more at 10,000 (the last wait cut short).
+    expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(2 + 6);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+  });
+
   it('engine — a run whose rollback fails names the devices and what each answered, and the report says the rollback is incomplete rather than done', async () => {
-    const { engine, dev } = await setup();
+    const { engine, dev } = await setup('host-b', { undoRetryMs: 0 });
     src(dev).failNext('exportSnapshot', 'DEVICE_UNREACHABLE', 1);
     dst(dev).failNext('abort', 'NOT_PRIMARY', 2);
     const run = await runMigration(engine, { paused$: new Subject<void>() });

@@ -25,7 +25,7 @@ import { deltaRounds } from './delta-loop.js';
 import { SeqLedger } from './seq-ledger.js';
 import { splitBatch, splitPlanOf } from './split-batch.js';
 import { HeapKeeper } from './heap-keeper.js';
-import { undoAt } from './undo-at.js';
+import { DEFAULT_UNDO_RETRY_MS, retryUndo, undoAt } from './undo-at.js';
 import type { UndoOutcome } from './undo-at.js';
 import { enterPause } from './pauses-in-process.js';
 import { countVmSlots, findVmAtDestinations, readWhereabouts, sumKnown, unfinishedMessage, vmSeenMessage } from './vm-whereabouts.js';
@@ -346,8 +346,9 @@ export class MigrationEngine {
 
   /**
    * Rolls back from any phase before COMMITTED: records the abort with its reason, then undoes
-   * at every device (destinations cleaned, sources unfrozen). Undo failures are retried once
-   * and reported; the abort stays recorded so a restarted controller finishes it.
+   * at every device (destinations cleaned, sources unfrozen). A device whose undo fails twice is
+   * retried for `undoRetryMs` (a restarted plugin answers again), then reported; the abort stays
+   * recorded so a restarted controller finishes it.
    */
   async abort(reason: FailureReason, detail: string): Promise<UndoOutcome> {
     this.heap.stop();
@@ -368,6 +369,7 @@ export class MigrationEngine {
     } else {
       await undo([...this.destinations, ...this.sources]);
     }
+    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources });
     if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
     return out;
   }

@@ -1,9 +1,14 @@
 /**
  * The rollback's undo at a set of devices: each device's `abort` tried twice (a lost answer or a
  * passing fault is retried; abort is idempotent), all devices at once, the outcome per device.
+ * A device still failing is retried for a while longer (retryUndo): a plugin daemon that died
+ * mid-migration and is restarted by its supervisor answers again within seconds, and until it
+ * does a frozen source drops the VM's traffic.
  */
+import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
+import { firstValueFrom, timer } from 'rxjs';
 
 /** Which devices undid the migration and which did not (after two tries), with each failure's message. */
 export interface UndoOutcome {
@@ -11,6 +16,9 @@ export interface UndoOutcome {
   readonly failed: string[];
   readonly errors: Record<string, string>;
 }
+
+/** How long a rollback keeps trying a device whose undo failed twice, by default (ms). */
+export const DEFAULT_UNDO_RETRY_MS = 30_000;
 
 /** Calls `abort(ref)` at every named device (twice at most each), adding each name to `into.undone` or `into.failed`. */
 export async function undoAt(names: readonly string[], api: (name: string) => DeviceApi, ref: MigrationRef, logger: Logger, into: UndoOutcome): Promise<void> {
@@ -27,6 +35,38 @@ export async function undoAt(names: readonly string[], api: (name: string) => De
             into.errors[n] = (e as Error).message;
             logger.error('rollback failed at a device', { device: n, error: (e as Error).message });
           }
+        }
+      }
+    }),
+  );
+}
+
+/**
+ * Retries `abort(ref)` at the devices in `into.failed` until each answers or `retryMs` pass on
+ * `scheduler` (waits of 250 ms doubling to 4 s between tries); a device that answers moves from
+ * `failed` to `undone`. `frozen` names the sources, whose traffic is dropped until then.
+ */
+export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[] }): Promise<void> {
+  if (into.failed.length === 0 || o.retryMs <= 0) return;
+  const t0 = o.scheduler.now();
+  const waiting = [...into.failed];
+  const frozen = waiting.filter((n) => o.sources.includes(n));
+  o.logger.warn(`retrying the rollback for up to ${Math.round(o.retryMs / 1000)} s at devices that did not answer${frozen.length > 0 ? ` (until it is undone, ${frozen.join(', ')} may hold the VM's traffic frozen: restart its plugin)` : ''}`, { devices: waiting.join(', ') });
+  await Promise.all(
+    waiting.map(async (n) => {
+      for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
+        const left = o.retryMs - (o.scheduler.now() - t0);
+        if (left <= 0) return;
+        await firstValueFrom(timer(Math.ceil(Math.min(wait, left)), o.scheduler));
+        try {
+          await api(n).abort(ref);
+          into.failed.splice(into.failed.indexOf(n), 1);
+          delete into.errors[n];
+          into.undone.push(n);
+          o.logger.info('rollback done at a device on a later try', { device: n, afterMs: Math.round(o.scheduler.now() - t0) });
+          return;
+        } catch (e) {
+          into.errors[n] = (e as Error).message;
         }
       }
     }),

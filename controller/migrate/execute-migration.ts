@@ -52,6 +52,8 @@ export interface ExecuteMigrationOptions {
   readonly transfer?: 'controller' | 'peer-to-peer';
   readonly pauseDeadlineMs: number;
   readonly onDeadline: DeadlinePolicy;
+  /** MigrationEngineOptions.undoRetryMs: how long a rollback retries a device that does not answer (default 30 s). */
+  readonly undoRetryMs?: number;
   /** MigrationEngineOptions.ignoreDestinationFlows: migrate even when the VM seems to run at the destination already. */
   readonly ignoreDestinationFlows?: boolean;
   /** MigrationEngineOptions.pipelinedPause (default true); false for one call per step in the pause (benchmarks compare both). */
@@ -268,7 +270,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       // The snapshot can be the longest quiet stretch of a migration: say why before it starts.
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
-    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
+    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
     const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {

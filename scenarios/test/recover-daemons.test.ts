@@ -3,14 +3,18 @@
  * mid-migration, the daemons live on and remember the migration, and their tickets carry roles.
  * From the freeze on, recovery cleans each destination as a source is cleaned after a commit (it
  * may be active); the daemon admits that call only when the ticket names the destination a source
- * too. Two sims, a daemon each (mutual TLS, tickets required), real gRPC.
+ * too. And a rollback whose source daemon died with the switch frozen: the controller retries
+ * the undo until the restarted daemon answers, so no recover is needed. Two sims, a daemon each
+ * (mutual TLS, tickets required), real gRPC.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runRecoverCommand } from '../../controller/index.js';
-import type { SlotGroupSpec } from '../../plugin/index.js';
+import { Subject } from 'rxjs';
+import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration, runRecoverCommand } from '../../controller/index.js';
+import { DeviceApiFailure } from '../../plugin/index.js';
+import type { DeviceApi, MigrationRef, SlotGroupSpec } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
@@ -33,6 +37,8 @@ describe.skipIf(!opensslAvailable())('carryover recover — devices behind plugi
   let group: SlotGroupSpec;
   let daemons: RunningDaemon[] = [];
   let config: string;
+  let sourceDaemon: RunningDaemon;
+  let restartSource: () => Promise<RunningDaemon>;
 
   beforeAll(() => {
     files = makeDomainFiles(pki, dir, 'dc-a');
@@ -57,6 +63,13 @@ describe.skipIf(!opensslAvailable())('carryover recover — devices behind plugi
       return d;
     };
     const [a, b] = [await daemon(src, 'edge-a'), await daemon(dst, 'edge-b')];
+    // The source's daemon again, on the same address (a supervisor restarting it).
+    restartSource = async () => {
+      const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: src.address, deviceId: src.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-a', files, requiredSigners: ['dc-a'], deltaIntervalMs: 10, listen: a.address }));
+      daemons.push(d);
+      return d;
+    };
+    sourceDaemon = a;
     config = join(dir, `${name}.yaml`);
     writeFileSync(config, `
 domain: dc-a
@@ -95,6 +108,55 @@ vms:
     expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
     expect(passesAt(src, 0)).toBe(true);
     expect(await recover()).toMatchObject({ code: 0, out: [expect.stringMatching(/^nothing to recover/)] });
+  }, 300_000);
+
+  it('rollback over daemons — the source\'s daemon dies with the source frozen and is restarted while the rollback retries: the source is unfrozen and the destination cleaned without carryover recover', async () => {
+    await setUp('retry');
+    const inv = loadInventory(config);
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
+    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO_PATH, domain: inv.domain, controller: inv.controller, scope });
+    const journal = new FileJournal(inv.journal);
+    let restarted: Promise<RunningDaemon> | undefined;
+    // The source freezes, then its daemon is gone before it answers (killed; the switch stays frozen).
+    const dies = async <T>(call: () => Promise<T>): Promise<T> => {
+      await call();
+      await sourceDaemon.stop();
+      expect(passesAt(src, 0)).toBe(false);
+      // Its supervisor brings it back a second later, while the rollback retries.
+      restarted = new Promise((r) => setTimeout(r, 1_000)).then(() => restartSource());
+      throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'edge-a: the daemon went away');
+    };
+    const edgeA = connected.apis.get('edge-a') as DeviceApi;
+    const devices = new Map(connected.apis);
+    devices.set('edge-a', Object.assign(Object.create(edgeA) as DeviceApi, {
+      freeze: (m: MigrationRef) => dies(() => edgeA.freeze(m)),
+      freezeFinal: (m: MigrationRef, since: bigint) => dies(() => (edgeA.freezeFinal as NonNullable<DeviceApi['freezeFinal']>).call(edgeA, m, since)),
+    }));
+    try {
+      const machine = await MigrationMachine.plan({ migrationId: 'm-d-retry', vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
+      const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, undoRetryMs: 60_000 });
+      await engine.prepare();
+      const paused$ = new Subject<void>();
+      const rounds = engine.precopy(paused$);
+      setTimeout(() => paused$.next(), 50);
+      await rounds;
+      await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+      const undo = await engine.abort('DEVICE_UNREACHABLE', 'the source daemon went away');
+      expect(restarted).toBeDefined();
+      await restarted;
+      expect(undo).toMatchObject({ failed: [] });
+      expect(undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
+      expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+    } finally {
+      await connected.stop();
+      await journal.close();
+    }
+    expect(events('retry', 'm-d-retry').slice(-2)).toEqual(['abort', 'rolled-back']);
+    expect(passesAt(src, 1)).toBe(true);
+    expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
+    expect(countVmSlots(dst, group, 9)).toBe(0);
+    expect(await recover('--list')).toMatchObject({ code: 0, out: [expect.stringMatching(/^no unfinished migration/)] });
   }, 300_000);
 
   it('recover over daemons — stopped once activated, the VM still at the source: the activated destination is cleaned through its daemon and the source unfrozen', async () => {
