@@ -5,16 +5,18 @@
  * closed, nothing aborted or deleted. Not product code.
  */
 import { Subject } from 'rxjs';
-import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
+import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, inProcessTransfer, joinPeerDomain, loadInventory, planMigration, planToPeer } from '../controller/index.js';
 import type { MigrationJournal } from '../controller/index.js';
 import type { DeviceApi } from '../plugin/index.js';
 
 /**
  * Where the controller stops: after pre-copy, with the source frozen, activated (journalled or not),
  * or committed; SYNCED_STAGED: the final batch installed and `synced` journalled, the activation
- * never sent (the journal then says SYNCED).
+ * never sent (the journal then says SYNCED); PEER_PAUSED: peer to peer, the source's plugin froze,
+ * sent the final batch and activated the destination (the pause in one call) and the controller
+ * died before journalling `frozen` (the journal then says PRECOPY).
  */
-export type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'SYNCED_STAGED' | 'ACTIVATED' | 'COMMITTED';
+export type StopAt = 'PRECOPY' | 'FROZEN' | 'SYNCED' | 'SYNCED_STAGED' | 'ACTIVATED' | 'COMMITTED' | 'PEER_PAUSED';
 
 /**
  * Runs migration `id` of vm-7 over `config`'s devices and stops at `at` (SYNCED: the activation
@@ -34,12 +36,20 @@ export async function controllerStoppingAt(config: string, defaultP4info: string
   const devices = at !== 'SYNCED_STAGED' ? connected.apis : new Map([...connected.apis].map(([n, api]) => [n, n !== 'edge-b' ? api : diesAtActivation(api)]));
   try {
     const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
-    const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, ...(at === 'SYNCED_STAGED' ? { pipelinedPause: false } : {}) });
+    const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, ...(at === 'SYNCED_STAGED' ? { pipelinedPause: false } : {}), ...(at === 'PEER_PAUSED' ? { transfer: inProcessTransfer(devices) } : {}) });
     await engine.prepare();
     const paused$ = new Subject<void>();
     const rounds = engine.precopy(paused$);
     setTimeout(() => paused$.next(), 50);
     await rounds;
+    if (at === 'PEER_PAUSED') {
+      // What the source's plugin does in a one-call pause, none of it journalled by the controller.
+      const [a, b] = [devices.get('edge-a') as DeviceApi, devices.get('edge-b') as DeviceApi];
+      const ref = { migrationId: id, vm: '10.0.0.5' };
+      await a.freeze(ref);
+      await b.importStaged(ref, await a.finalDelta(ref, 0n));
+      await b.activate(ref);
+    }
     if (at === 'FROZEN') {
       await connected.apis.get('edge-a')?.freeze({ migrationId: id, vm: '10.0.0.5' });
       await machine.record({ type: 'frozen' });
@@ -54,7 +64,7 @@ export async function controllerStoppingAt(config: string, defaultP4info: string
       if (!died) throw new Error('SYNCED_STAGED: expected the pause to fail at the activation');
     }
     if (at === 'COMMITTED') await machine.record({ type: 'committed' });
-    if (machine.state.phase !== (at === 'SYNCED_STAGED' ? 'SYNCED' : at)) throw new Error(`the stopping controller ended in ${machine.state.phase}, not ${at}`);
+    if (machine.state.phase !== (at === 'SYNCED_STAGED' ? 'SYNCED' : at === 'PEER_PAUSED' ? 'PRECOPY' : at)) throw new Error(`the stopping controller ended in ${machine.state.phase}, not ${at}`);
   } finally {
     // The process ends here: its plugins' sessions close, nothing is aborted or deleted.
     await connected.stop();

@@ -391,6 +391,22 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
   });
 
+  it('engine — once the pause began, a destination that does not answer the undo is not retried (it may be active, and a restarted plugin would answer done without cleaning it): reported for carryover recover; the source still is', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, Infinity);
+    const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 10_000 });
+    await engine.prepare();
+    dst(dev).failNext('activate', 'DEVICE_UNREACHABLE', 2);
+    await expect(inVirtualTime(scheduler, engine.pauseSync())).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+    dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 1_000);
+    src(dev).failNext('abort', 'DEVICE_UNREACHABLE', 3);
+    const r = await inVirtualTime(scheduler, engine.abort('DEVICE_UNREACHABLE', 'destination lost'));
+    expect(r.failed).toEqual(['dst']);
+    expect(r.undone).toContain('src'); // retried: its second retry, 750 ms on, answered
+    expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(2);
+    expect(scheduler.now()).toBe(250 + 500);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+  });
+
   it('engine — a device that never answers the undo is retried for undoRetryMs only, then reported with its last error; the abort stays open', async () => {
     const scheduler = new VirtualTimeScheduler(undefined, Infinity);
     const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 10_000 });

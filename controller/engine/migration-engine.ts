@@ -56,6 +56,8 @@ export class MigrationEngine {
   /** Why pre-copy failed, once it did: the pause then freezes nothing. */
   private precopyFailed: { readonly error: unknown } | undefined;
   private readonly heap: HeapKeeper;
+  /** Set once the pause began: from then on a destination may be active (activation sent, or delegated peer to peer). */
+  private pauseBegan = false;
   /**
    * Devices this engine sent a migration's first step (prepare) to, less those that refused it
    * unheard (UNAUTHORIZED: nothing changed there); undefined until prepare() starts. A rollback
@@ -148,7 +150,9 @@ export class MigrationEngine {
         throw e;
       }
     });
-    await this.o.machine.record({ type: 'prepared', ...(translations.length > 0 ? { translations } : {}) });
+    // Peer to peer, the pause may be one call to each source whose plugin activates the
+    // destination itself before `frozen` is journalled: a recovery must know.
+    await this.o.machine.record({ type: 'prepared', ...(translations.length > 0 ? { translations } : {}), ...(this.o.transfer ? { activationDelegated: true } : {}) });
   }
 
   /**
@@ -291,6 +295,7 @@ export class MigrationEngine {
   async pauseSync(): Promise<PauseSyncResult> {
     // Open while this VM waits: no other migration of this process collects garbage meanwhile.
     const leave = enterPause();
+    this.pauseBegan = true;
     try {
       return await this.syncInPause();
     } finally {
@@ -369,7 +374,11 @@ export class MigrationEngine {
     } else {
       await undo([...this.destinations, ...this.sources]);
     }
-    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources });
+    // Not a destination once the pause began: it may be active, and a plugin restarted since
+    // forgot that (an active VM leaves no mark on its switch) — its undo would clean nothing and
+    // answer done. Reported instead: carryover recover cleans it as a source (field walkthrough 13).
+    const retried = (n: string): boolean => !(this.pauseBegan && this.destinations.includes(n));
+    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried });
     if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
     return out;
   }

@@ -20,8 +20,10 @@ async function precopyWhile(engine: Awaited<ReturnType<typeof peerEngine>>['engi
 
 describe('migration engine — the peer-to-peer pause in one call per source', () => {
   it('p2p pause — every source freezing in its transfer: the controller makes no Freeze, FinalDelta or Activate call; the destination activates with the final batch and holds the source state at the freeze', async () => {
-    const { engine, dev, log, journal } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }) });
+    const { engine, dev, log, journal, machine } = await peerEngine('host-b', { fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }) });
     await engine.prepare();
+    // The journal says a destination may be activated before `frozen` is (for a recovery).
+    expect(machine.state.activationDelegated).toBe(true);
     await precopyWhile(engine, () => {
       at(dev, 'src').change(flow(3, 4n));
       at(dev, 'src').push();

@@ -44,12 +44,13 @@ export async function undoAt(names: readonly string[], api: (name: string) => De
 /**
  * Retries `abort(ref)` at the devices in `into.failed` until each answers or `retryMs` pass on
  * `scheduler` (waits of 250 ms doubling to 4 s between tries); a device that answers moves from
- * `failed` to `undone`. `frozen` names the sources, whose traffic is dropped until then.
+ * `failed` to `undone`. `sources` are named in the warning (their traffic is dropped until then);
+ * `retried` leaves devices out (default: all are retried).
  */
-export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[] }): Promise<void> {
-  if (into.failed.length === 0 || o.retryMs <= 0) return;
+export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[]; readonly retried?: (name: string) => boolean }): Promise<void> {
+  const waiting = into.failed.filter((n) => o.retried?.(n) ?? true);
+  if (waiting.length === 0 || o.retryMs <= 0) return;
   const t0 = o.scheduler.now();
-  const waiting = [...into.failed];
   const frozen = waiting.filter((n) => o.sources.includes(n));
   o.logger.warn(`retrying the rollback for up to ${Math.round(o.retryMs / 1000)} s at devices that did not answer${frozen.length > 0 ? ` (until it is undone, ${frozen.join(', ')} may hold the VM's traffic frozen: restart its plugin)` : ''}`, { devices: waiting.join(', ') });
   await Promise.all(

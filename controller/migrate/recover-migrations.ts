@@ -132,6 +132,25 @@ async function recoverOne(o: RecoverOptions, migrationId: string): Promise<Recov
   }
 }
 
+/**
+ * Why `--vm-at` cannot be what the journal allows (field walkthrough 13: it was ignored in
+ * silence): a committed migration's VM ran at the destination; one that never reached the pause
+ * activated no destination, so its state is only at the sources.
+ */
+function vmAtContradiction(s: MigrationState, action: RecoveryAction, vmAt: VmWhereabouts | undefined): string | undefined {
+  if (vmAt === 'source' && action.kind === 'clean-sources') {
+    return `the journal says the migration committed, so the VM ran at the destination (${s.destinations.join(', ')}); --vm-at source contradicts it. Run carryover recover without --vm-at to finish cleaning the sources; if the VM was moved back outside carryover, migrate it again instead`;
+  }
+  if (vmAt === 'destination' && s.phase === 'ABORTED' && action.kind === 'roll-back') {
+    return `the journal says the migration was aborted (${s.abort?.reason ?? 'no reason recorded'}), so the VM stayed at the sources (${s.sources.join(', ')}); --vm-at destination contradicts it. Run carryover recover without --vm-at to finish the rollback, then migrate the VM from where it runs`;
+  }
+  const couldBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.phase) || (s.activationDelegated === true && s.phase === 'PRECOPY');
+  if (vmAt === 'destination' && action.kind === 'roll-back' && s.phase !== 'ABORTED' && !couldBeActive) {
+    return `the journal says the migration stopped in ${s.phase}, before its pause, so no destination was activated and the VM's state is only at the sources (${s.sources.join(', ')}); --vm-at destination cannot be honoured. Run carryover recover without --vm-at (it rolls back), then migrate the VM from where it runs`;
+  }
+  return undefined;
+}
+
 async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migrationId: string, action: RecoveryAction, logger: Logger, base: RecoveredBase): Promise<RecoveredMigration> {
   const s = machine.state;
   o.progress(`${migrationId}: VM ${s.vm}, left in phase ${s.phase}${s.abort ? ` (aborted: ${s.abort.reason})` : ''}`);
@@ -146,6 +165,8 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     const what = !vm ? `VM '${s.vm}' is not under 'vms'` : `device${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not under 'devices'`;
     return { ...base, outcome: 'failed', detail: `the journal names it, but ${what} in the inventory; recover with the inventory the migration ran with (--config)` };
   }
+  const contradiction = vmAtContradiction(s, action, o.vmAt);
+  if (contradiction) return { ...base, outcome: 'needs-operator', detail: `nothing was changed: ${contradiction}` };
   const ref: MigrationRef = { migrationId, vm: vm.address };
   let qmp: QmpClient | undefined;
   try {
@@ -168,7 +189,10 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     // (released at the deadline), or the operator says the VM runs at the destination. A rollback
     // would then leave the VM where its switch drops its packets: the destination is activated
     // with what it holds instead (rolled forward).
-    const inPause = action.kind === 'roll-back' && (s.phase === 'FROZEN' || s.phase === 'SYNCED');
+    // Peer to peer, a source's plugin may have activated a destination before `frozen` was
+    // journalled (the pause in one call): PRECOPY may already be the pause (field walkthrough 13).
+    const pausePhases = s.activationDelegated ? ['PRECOPY', 'FROZEN', 'SYNCED'] : ['FROZEN', 'SYNCED'];
+    const inPause = action.kind === 'roll-back' && pausePhases.includes(s.phase);
     let rollForward = false;
     if (inPause) {
       const completed = qmp ? (await queryMigration(qmp, 5_000)).info.status === 'completed' : false;
@@ -178,7 +202,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
     // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
     // (below), so its ticket names it a source as well (a plugin daemon checks the role).
-    const mayBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
+    const mayBeActive = [...pausePhases, 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
     const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination' && !rollForward;
     const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
     const kept = peer ? keptTicket(o.inventory.journal, migrationId) : undefined;
@@ -206,7 +230,8 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         });
         if (act.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: act.failed, detail: `the VM runs at the destination, but activating it there failed at ${act.errors.join('; ')} — run carryover recover again` };
         const lost = { slots: -1, tableEntries: 0, detail: 'the controller stopped in the pause: activated by carryover recover with what the destinations held (changes of the pause and the VM\'s counter values may be missing)' };
-        if (s.phase === 'FROZEN') await machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
+        if (s.phase === 'PRECOPY') await machine.record({ type: 'frozen' });
+        if (machine.state.phase === 'FROZEN') await machine.record({ type: 'synced', slots: 0, tableEntries: 0, lost });
         await machine.record({ type: 'activated' });
       }
       if (rollForward || action.kind === 'clean-sources' || where === 'destination') {

@@ -44,8 +44,11 @@ export type MigrationEvent =
   /**
    * Every device agreed (capabilities, schemas) and tracks the VM's changes; `translations` lists
    * what the destinations translate (schemas that differ compatibly), in operator terms.
+   * `activationDelegated`: peer to peer, a source's plugin may activate a destination itself in
+   * the pause, before this journal records `frozen` — a recovery treats the destinations of a
+   * migration left in PRECOPY as possibly active.
    */
-  | (EventBase & { readonly type: 'prepared'; readonly translations?: readonly string[] })
+  | (EventBase & { readonly type: 'prepared'; readonly translations?: readonly string[]; readonly activationDelegated?: boolean })
   /**
    * A pre-copy round was installed staged at the destinations: round 0 is the snapshot.
    * `tableEntries` here and in `synced` is the change in the pinholes the destinations hold (each

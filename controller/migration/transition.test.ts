@@ -18,6 +18,13 @@ const HAPPY: MigrationEvent[] = [
 ];
 
 describe('migration state machine — transitions', () => {
+  it('state machine — a peer-to-peer prepare records that a destination may be activated before `frozen` (recovery reads it); others do not', () => {
+    const s = initialState(planned);
+    expect(transition(s, { type: 'prepared', atMs: 1, activationDelegated: true }).activationDelegated).toBe(true);
+    expect(transition(s, { type: 'prepared', atMs: 1 }).activationDelegated).toBeUndefined();
+    expect(replay([planned, { type: 'prepared', atMs: 1, activationDelegated: true }, { type: 'round', atMs: 2, round: 0, slots: 5, tableEntries: 0 }])).toMatchObject({ phase: 'PRECOPY', activationDelegated: true });
+  });
+
   it('state machine — a successful migration passes every phase in order and counts what moved', () => {
     const phases: MigrationPhase[] = [];
     let s = initialState(planned);

@@ -24,6 +24,8 @@ export interface MigrationState {
   readonly carried?: Readonly<Record<string, JournalCounters>>;
   /** What the destinations translate (schemas that differ compatibly); empty when identical. */
   readonly translations: readonly string[];
+  /** Peer to peer: a destination may be activated by a source's plugin before `frozen` is recorded (events.ts, `prepared`). */
+  readonly activationDelegated?: boolean;
   /** Set once the migration aborted: why, and in which phase. */
   readonly abort: { readonly reason: FailureReason; readonly detail: string; readonly inPhase: MigrationPhase } | undefined;
   /** ABORTED: whether the destinations were cleaned and the sources unfrozen. */
@@ -94,6 +96,7 @@ export function transition(s: MigrationState, event: MigrationEvent): MigrationS
   switch (event.type) {
     case 'prepared':
       if (event.translations) next.translations = Object.freeze([...event.translations]);
+      if (event.activationDelegated) next.activationDelegated = true;
       break;
     case 'round':
       next.rounds = s.rounds + 1;

@@ -155,6 +155,41 @@ vms:
     expect(passesAtSource()).toBe(true);
   }, 300_000);
 
+  it('recover — peer to peer, stopped inside the pause the source\'s plugin ran (journal still PRECOPY, the destination already activated): rolled back — the destination cleaned, not only reported so; the source unfrozen', async () => {
+    await controllerStoppingAt('PEER_PAUSED', 'm-p2p');
+    expect(passesAtDestination()).toBe(true); // active there, and the plugins that knew it are gone
+    expect(passesAtSource()).toBe(false); // frozen
+    const r = await recover();
+    expect(r.code, [...r.out, ...r.err].join('\n')).toBe(0);
+    expect(r.out[0]).toMatch(new RegExp(`^migration m-p2p \\(VM vm-7, left in PRECOPY\\): ROLLED BACK — the destinations \\(edge-b\\) cleaned \\(${PORTS.length} slots of the VM cleared\\)`));
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(passesAtDestination()).toBe(false);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+    expect((await events('m-p2p')).slice(-2)).toEqual(['abort', 'rolled-back']);
+  }, 300_000);
+
+  it('recover — stopped in pre-copy (through the controller), --vm-at destination is refused rather than ignored: no destination was activated; nothing changed', async () => {
+    await controllerStoppingAt('PRECOPY', 'm-pre-vd');
+    const r = await recover('--vm-at', 'destination');
+    expect(r.code).toBe(1);
+    expect(r.out.join('\n')).toMatch(/nothing was changed: the journal says the migration stopped in PRECOPY, before its pause, so no destination was activated .*--vm-at destination cannot be honoured/);
+    expect(slots(dst, DST_ID)).toBe(PORTS.length); // still staged: untouched
+    expect((await events('m-pre-vd')).at(-1)).toBe('round');
+    expect(await recover()).toMatchObject({ code: 0, out: [expect.stringMatching(/ROLLED BACK/)] });
+  }, 300_000);
+
+  it('recover — peer to peer, stopped inside the pause the source\'s plugin ran, the VM at the destination: --vm-at destination rolls forward from PRECOPY (activated, the source cleaned)', async () => {
+    await controllerStoppingAt('PEER_PAUSED', 'm-p2p-fwd');
+    const r = await recover('--vm-at', 'destination');
+    expect(r.code, [...r.out, ...r.err].join('\n')).toBe(0);
+    expect(r.out[0]).toMatch(/^migration m-p2p-fwd \(VM vm-7, left in PRECOPY\): COMMITTED/);
+    expect(passesAtDestination()).toBe(true);
+    expect(slots(dst, DST_ID)).toBe(PORTS.length);
+    expect(slots(src, SRC_ID)).toBe(0);
+    expect((await events('m-p2p-fwd')).slice(-4)).toEqual(['synced', 'activated', 'committed', 'source-cleaned']);
+  }, 300_000);
+
   it('recover — stopped once activated: without word of where the VM runs it changes nothing and says what it needs; told "destination", it commits and cleans the source', async () => {
     await controllerStoppingAt('ACTIVATED', 'm-act');
     const asked = await recover();
@@ -211,9 +246,14 @@ vms:
     expect((await events('m-back')).slice(-2)).toEqual(['abort', 'rolled-back']);
   }, 300_000);
 
-  it('recover — stopped after the commit, before the sources were cleaned: the source\'s copies are deleted', async () => {
+  it('recover — stopped after the commit, before the sources were cleaned: the source\'s copies are deleted (--vm-at source, which contradicts the journal, is refused first and changes nothing)', async () => {
     await controllerStoppingAt('COMMITTED', 'm-com');
     expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    const contradicted = await recover('--migration-id', 'm-com', '--vm-at', 'source');
+    expect(contradicted.code).toBe(1);
+    expect(contradicted.out.join('\n')).toMatch(/nothing was changed: the journal says the migration committed, so the VM ran at the destination \(edge-b\); --vm-at source contradicts it/);
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect((await events('m-com')).at(-1)).toBe('committed');
     const r = await recover('--migration-id', 'm-com');
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/SOURCES CLEANED/);
