@@ -265,7 +265,13 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         return 0;
       });
       const failed = [...dst.failed, ...src.failed];
-      if (failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again` };
+      if (failed.length > 0) {
+        // What did succeed, so the operator knows the state of each switch meanwhile (walkthrough 13).
+        const unfrozen = s.sources.filter((n) => !src.failed.includes(n));
+        const cleaned = s.destinations.filter((n) => !dst.failed.includes(n));
+        const done = [...(unfrozen.length > 0 ? [`the sources ${unfrozen.join(', ')} unfrozen (the VM's traffic passes there)`] : []), ...(cleaned.length > 0 ? [`the destinations ${cleaned.join(', ')} cleaned`] : [])];
+        return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `${done.length > 0 ? `${done.join('; ')}; ` : ''}rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again once ${failed.length > 1 ? 'they answer' : 'it answers'}` };
+      }
       await machine.record({ type: 'rolled-back' });
       // From the freeze on, a destination may have added the sources' counts (final import, activation).
       const countersAt = mayBeActive ? COUNTERS_ZEROED(s.destinations) : undefined;

@@ -110,6 +110,17 @@ vms:
     expect(await recover()).toMatchObject({ code: 0, out: [expect.stringMatching(/^nothing to recover/)] });
   }, 300_000);
 
+  it('recover over daemons — a destination whose daemon is down: the recovery fails there and says what it did meanwhile (the source unfrozen, its traffic passing)', async () => {
+    await setUp('partial');
+    await controllerStoppingAt('FROZEN', 'm-d-part');
+    await daemons[1]?.stop(); // edge-b's
+    const r = await recover();
+    expect(r.code).toBe(1);
+    expect(r.out[0]).toMatch(/^migration m-d-part \(VM vm-7, left in FROZEN\): FAILED — the sources edge-a unfrozen \(the VM's traffic passes there\); rolling back failed at edge-b: .* — run carryover recover again once it answers/);
+    expect(passesAt(src, 0)).toBe(true);
+    expect(countVmSlots(dst, group, 9)).toBe(PORTS.length); // still staged: recover names it
+  }, 300_000);
+
   it('rollback over daemons — the source\'s daemon dies with the source frozen and is restarted while the rollback retries: the source is unfrozen and the destination cleaned without carryover recover', async () => {
     await setUp('retry');
     const inv = loadInventory(config);
