@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
-import { loadEdgePluginConfig } from './config-file.js';
+import { DEFAULT_FROZEN_WARN_MS, loadEdgePluginConfig } from './config-file.js';
 import { createEdgePlugin } from './edge-plugin.js';
 import { EdgePluginError } from './errors.js';
 import { checkMigrationConfig, startMigrationService } from './protocol/migration-service.js';
@@ -128,11 +128,17 @@ export async function runPluginCommand(
   const report = (): void => {
     const now = plugin.health();
     // With the migration protocol: the slot index (a gap means the next snapshot scans the whole group) and the migrations held.
-    const migration = service ? { slotIndex: service.api.slotIndex(), migrations: service.api.held() } : {};
+    const held = service?.api.held();
+    const migration = service ? { slotIndex: service.api.slotIndex(), migrations: held } : {};
     const fields = { state: now.state, primary: now.primary, backend: now.registerAccess?.backend, pinholes: now.pinholes, errors: now.errors, ...migration };
     // Anything but running is the operator's business: said at warn, with why.
     if (now.state === 'running') logger.info('health', fields);
     else logger.warn('health', { ...fields, reason: now.reason });
+    // A pause lasts milliseconds: a source frozen this long lost its controller (walkthrough 13:
+    // the VM's traffic dropped until an operator ran recover, and nothing said so here).
+    for (const f of held?.frozen ?? []) {
+      if (f.forMs >= (config.migration?.frozenWarnMs ?? DEFAULT_FROZEN_WARN_MS)) logger.warn('a migration has held the VM frozen here without its controller\'s next step: the VM\'s traffic is dropped at this switch; if that controller stopped, run carryover recover with its journal', { migrationId: f.migrationId, vmId: f.vmId, frozenForS: Math.round(f.forMs / 1000) });
+    }
   };
   const timer = setInterval(report, config.healthIntervalMs);
   timer.unref();

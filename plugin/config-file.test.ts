@@ -61,7 +61,7 @@ describe('plugin config file', () => {
     expect(c.migration).toEqual({
       listen: '0.0.0.0:50051', device: 'edge-1', tls: { ca: resolve(dir, 'ca.pem'), cert: resolve(dir, 'e.pem'), key: resolve(dir, 'e.key') },
       trustedCallers: ['controller-a', 'spiffe://dc-a/controller'], coordinators: { 'dc-a': resolve(dir, 'keys/dc-a.pub'), 'dc-b': resolve(dir, 'keys/dc-b.pub') },
-      requiredSigners: ['dc-a', 'dc-b'], maxMessageBytes: undefined, deltaIntervalMs: undefined, snapshotSource: 'index', newFlowDigestDelayMs: 20,
+      requiredSigners: ['dc-a', 'dc-b'], maxMessageBytes: undefined, deltaIntervalMs: undefined, snapshotSource: 'index', newFlowDigestDelayMs: 20, frozenWarnMs: 10_000,
     });
     expect(loadEdgePluginConfig(write('plain.json', JSON.stringify(good))).migration).toBeUndefined();
   });
@@ -74,6 +74,7 @@ describe('plugin config file', () => {
     ['a required signer without a key', () => parseEdgePluginConfig({ ...good, migration: { ...migration, requiredSigners: ['dc-z'] } }, 'f.json'), /field 'migration.requiredSigners': expected names of coordinators listed in migration.coordinators \(dc-a\), got "dc-z"/],
     ['a bad listen address', () => parseEdgePluginConfig({ ...good, migration: { ...migration, listen: '50051' } }, 'f.json'), /field 'migration.listen': expected 'host:port'/],
     ['an unknown snapshot source', () => parseEdgePluginConfig({ ...good, migration: { ...migration, snapshotSource: 'cache' } }, 'f.json'), /field 'migration.snapshotSource': expected auto or index, got "cache"/],
+    ['a frozen-warning threshold below 100 ms', () => parseEdgePluginConfig({ ...good, migration: { ...migration, frozenWarnMs: 5 } }, 'f.json'), /field 'migration.frozenWarnMs': expected/],
     ['a negative new-flow digest delay', () => parseEdgePluginConfig({ ...good, migration: { ...migration, newFlowDigestDelayMs: -1 } }, 'f.json'), /field 'migration.newFlowDigestDelayMs': expected/],
     ['a misspelt migration field', () => parseEdgePluginConfig({ ...good, migration: { ...migration, trustedCaller: ['x'] } }, 'f.json'), /field 'migration.trustedCaller': expected one of the known fields/],
     ['a missing file', () => loadEdgePluginConfig(join(dir, 'nope.json')), /nope\.json: cannot read it/],

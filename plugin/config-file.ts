@@ -50,6 +50,8 @@ export interface MigrationProtocolConfig {
   readonly requiredSigners: readonly string[] | undefined;
   readonly maxMessageBytes: number | undefined;
   readonly deltaIntervalMs: number | undefined;
+  /** How long a source may stay frozen before each health report warns of it (ms; default DEFAULT_FROZEN_WARN_MS). */
+  readonly frozenWarnMs: number;
   /**
    * Where snapshots find the VM's slots: `auto` (default) scans the slot group until the index is
    * reconciled (in the background from the start); `index` trusts the index learned from digests,
@@ -70,6 +72,8 @@ export interface EdgePluginConfig {
 }
 
 export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+/** A pause takes milliseconds and a grace period about a second: a source frozen 10 s lost its controller. */
+export const DEFAULT_FROZEN_WARN_MS = 10_000;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -173,7 +177,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const healthIntervalMs = top['healthIntervalMs'] === undefined ? DEFAULT_HEALTH_INTERVAL_MS : int(top['healthIntervalMs'], 'healthIntervalMs', 100, 86_400_000);
   let migration: MigrationProtocolConfig | undefined;
   if (top['migration'] !== undefined) {
-    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource', 'newFlowDigestDelayMs']);
+    const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource', 'newFlowDigestDelayMs', 'frozenWarnMs']);
     const listen = str(m['listen'], 'migration.listen');
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) fail('migration.listen', "'host:port', e.g. 0.0.0.0:50051", listen);
     const t = obj(m['tls'] ?? fail('migration.tls', 'an object with ca, cert and key (the migration protocol runs only over mutual TLS)'), 'migration.tls', ['ca', 'cert', 'key']);
@@ -193,6 +197,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
       deltaIntervalMs: m['deltaIntervalMs'] === undefined ? undefined : int(m['deltaIntervalMs'], 'migration.deltaIntervalMs', 1, 60_000),
       snapshotSource: m['snapshotSource'] === undefined ? undefined : m['snapshotSource'] === 'auto' || m['snapshotSource'] === 'index' ? m['snapshotSource'] : fail('migration.snapshotSource', 'auto or index', m['snapshotSource']),
       newFlowDigestDelayMs: m['newFlowDigestDelayMs'] === undefined ? undefined : int(m['newFlowDigestDelayMs'], 'migration.newFlowDigestDelayMs', 0, 60_000),
+      frozenWarnMs: m['frozenWarnMs'] === undefined ? DEFAULT_FROZEN_WARN_MS : int(m['frozenWarnMs'], 'migration.frozenWarnMs', 100, 86_400_000),
     });
   }
   return Object.freeze({ options: Object.freeze(options), healthIntervalMs, logLevel, migration });

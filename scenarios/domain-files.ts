@@ -95,6 +95,8 @@ export interface DaemonConfig {
   readonly coordinators?: Readonly<Record<string, string>>;
   readonly requiredSigners?: readonly string[];
   readonly deltaIntervalMs?: number;
+  /** migration.frozenWarnMs (the daemon's default when absent). */
+  readonly frozenWarnMs?: number;
   /** `index` for a daemon started with the switch's pipeline, before any flow (no slot-group scan). */
   readonly snapshotSource?: 'auto' | 'index';
   readonly logLevel?: 'debug' | 'info' | 'warn';
@@ -130,6 +132,7 @@ export function writeDaemonConfig(c: DaemonConfig): string {
     `  coordinators: { ${Object.entries(coordinators).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`,
     ...(c.requiredSigners ? [`  requiredSigners: [${c.requiredSigners.join(', ')}]`] : []),
     ...(c.deltaIntervalMs !== undefined ? [`  deltaIntervalMs: ${c.deltaIntervalMs}`] : []),
+    ...(c.frozenWarnMs !== undefined ? [`  frozenWarnMs: ${c.frozenWarnMs}`] : []),
     ...(c.snapshotSource ? [`  snapshotSource: ${c.snapshotSource}`] : []),
     '',
   ].join('\n'));

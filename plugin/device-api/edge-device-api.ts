@@ -31,8 +31,8 @@ import { exportTableEntries, importTableEntries } from './table-entry-transfer.j
 import { controlOf, runsHere } from './vm-control-entry.js';
 import { canReadFrozen, freezeWithReads } from './frozen-read.js';
 import { ControlEntryGone } from './vm-control-entry.js';
-import { locked } from './migration-record.js';
-import type { Migration } from './migration-record.js';
+import { heldMigrations, locked } from './migration-record.js';
+import type { HeldMigrations, Migration } from './migration-record.js';
 import { inOneShape } from './batch-shape.js';
 import { importSlots, stageVm, takeCounters } from './destination-import.js';
 import type { DestinationSide } from './destination-import.js';
@@ -129,8 +129,8 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
 
   slotIndex(): SlotIndexStatus { return this.index.status(); }
 
-  held(): { readonly migrations: number; readonly activated: number } {
-    return { migrations: this.migrations.size, activated: this.activated.size };
+  held(): HeldMigrations {
+    return heldMigrations(this.migrations, this.activated.size, this.clock.now());
   }
 
   stop(): void {
@@ -273,6 +273,7 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
       // Final from here on; the reads the final delta awaits are on their way when this returns,
       // so the pause need not wait one more round trip before the change log is read.
       await this.lostIfGone(m, x, () => freezeWithReads(this.plugin, x, this.frozenReads, () => locked(x, () => this.access.readTracker(x.tracker))));
+      x.frozenAtMs ??= this.clock.now();
     });
   }
 
@@ -397,7 +398,7 @@ export interface EdgeDeviceApi extends DeviceApi {
   /** Whether the slot index is complete, and the gap that keeps it from being trusted, if any. */
   slotIndex(): SlotIndexStatus;
   /** Migration records this device holds: under way, and activated here (kept for an abort until the VM moves on, `activatedKept` at most). */
-  held(): { readonly migrations: number; readonly activated: number };
+  held(): HeldMigrations;
   /** Stops the slot index and ends every delta stream. */
   stop(): void;
 }

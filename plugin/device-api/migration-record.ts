@@ -67,6 +67,8 @@ export interface Migration {
   readonly boundaries: Map<bigint, number | undefined>;
   /** Source: frozen (a delta round still running stops at its next step; the final delta reads its range). */
   frozen: boolean;
+  /** Source: when the freeze was answered (the device API's clock), for the daemon's health report. */
+  frozenAtMs: number | undefined;
   /**
    * Source: slots of the VM a new-flow digest told of after prepare that no batch has read yet — a
    * flow opened just before tracking began, its digest late (BMv2: 200–330 ms). The next delta
@@ -125,7 +127,21 @@ export function newMigration(s: MigrationStart): Migration {
   return {
     vmId: s.vmId, tracker: s.tracker, prior: s.prior, epoch: t.epoch, nextSeq: t.start, startSeq: t.start,
     numbered: s.numbered, digestSub: s.numbered ? s.digestSub : undefined, boundaries: new Map([[t.start, s.numbered?.unwrap(t.changes ?? 0n)]]),
-    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, counterTurn: Promise.resolve(), pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, late: new Set(), snapshotRead: false, lateInRound: [], trackedAt: s.trackedAt,
+    exported: new Map(), placed: new PlacedFlows(), entries: new Map(), added: {}, pendingCells: undefined, pendingAdded: {}, counterTurn: Promise.resolve(), pendingSlots: new Map(), pauseClock: undefined, paused: false, tookAhead: undefined, activationTried: false, imported: false, counterBase: undefined, frozenCounters: undefined, frozenTracker: undefined, frozenClock: undefined, frozenRead: s.frozenRead, snapshotEntries: undefined, unsentRemoved: [], frozen: false, frozenAtMs: undefined, late: new Set(), snapshotRead: false, lateInRound: [], trackedAt: s.trackedAt,
     ended: new Subject(), lock: Promise.resolve(),
   };
+}
+
+/** What a device holds of migrations, for a daemon's health report. */
+export interface HeldMigrations {
+  readonly migrations: number;
+  readonly activated: number;
+  /** Sources frozen here and not yet ended (deleted or aborted): the VM's traffic is dropped at this switch meanwhile. */
+  readonly frozen: readonly { readonly migrationId: string; readonly vmId: number; readonly forMs: number }[];
+}
+
+/** The migrations a device holds (by id), those activated here, and each frozen source's time frozen at `nowMs`. */
+export function heldMigrations(migrations: ReadonlyMap<string, Migration>, activated: number, nowMs: number): HeldMigrations {
+  const frozen = [...migrations].flatMap(([migrationId, x]) => (x.frozenAtMs === undefined ? [] : [{ migrationId, vmId: x.vmId, forMs: Math.round(nowMs - x.frozenAtMs) }]));
+  return { migrations: migrations.size, activated, frozen };
 }

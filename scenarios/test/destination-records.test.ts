@@ -37,8 +37,8 @@ describe('destination records — an activated migration\'s record does not outl
     expect(await eventually(async () => (await p.srcApi.capabilities()).slots.free === g.slots - PORTS.length)).toBe(true);
     await migrate(p, 'm-told', 'src');
     expect(vmSlots(p.dst.sim, g, DST_ID).size).toBe(PORTS.length);
-    expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0 });
-    expect(p.srcApi.held()).toEqual({ migrations: 0, activated: 0 });
+    expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0, frozen: [] });
+    expect(p.srcApi.held()).toEqual({ migrations: 0, activated: 0, frozen: [] });
   }, 120_000);
 
   it('destination records — never told of the commit, three round trips leave one record per device at most, and none under way', async () => {
@@ -49,12 +49,12 @@ describe('destination records — an activated migration\'s record does not outl
     for (let trip = 0; trip < 3; trip++) {
       await migrate(p, `m-out-${trip}`, 'src', false);
       expect(vmSlots(p.dst.sim, g, DST_ID).size).toBe(PORTS.length);
-      expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 1 });
+      expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 1, frozen: [] });
       await migrate(p, `m-back-${trip}`, 'dst', false);
       expect(vmSlots(p.src.sim, g, SRC_ID).size).toBe(PORTS.length);
       // The VM left dst: its arrival there is over, and so is the record.
-      expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0 });
-      expect(p.srcApi.held()).toEqual({ migrations: 0, activated: 1 });
+      expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0, frozen: [] });
+      expect(p.srcApi.held()).toEqual({ migrations: 0, activated: 1, frozen: [] });
     }
   }, 120_000);
 
@@ -65,6 +65,6 @@ describe('destination records — an activated migration\'s record does not outl
     expect(await eventually(async () => (await p.srcApi.capabilities()).slots.free === g.slots - PORTS.length)).toBe(true);
     await migrate(p, 'm-kept-0', 'src', false);
     expect(vmSlots(p.dst.sim, g, DST_ID).size).toBe(PORTS.length);
-    expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0 });
+    expect(p.dstApi.held()).toEqual({ migrations: 0, activated: 0, frozen: [] });
   }, 120_000);
 });

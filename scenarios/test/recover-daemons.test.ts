@@ -54,11 +54,11 @@ describe.skipIf(!opensslAvailable())('carryover recover — devices behind plugi
   });
 
   /** Fresh switches with the VM's flows at the source, a daemon beside each, and the inventory naming the daemons. */
-  async function setUp(name: string): Promise<void> {
+  async function setUp(name: string, extra: { readonly healthIntervalMs?: number; readonly frozenWarnMs?: number; readonly logs?: Record<string, unknown>[] } = {}): Promise<void> {
     [{ sim: src, group }, { sim: dst }] = await Promise.all([startSwitchForDaemon(7), startSwitchForDaemon(9)]);
     for (const p of PORTS) expect(establish(src, p)).toBe(true);
     const daemon = async (sw: SimSwitch, device: string): Promise<RunningDaemon> => {
-      const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: sw.address, deviceId: sw.deviceId, electionId: 20, p4info: P4INFO_PATH, device, files, requiredSigners: ['dc-a'], deltaIntervalMs: 10 }));
+      const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: sw.address, deviceId: sw.deviceId, electionId: 20, p4info: P4INFO_PATH, device, files, requiredSigners: ['dc-a'], deltaIntervalMs: 10, ...(extra.healthIntervalMs ? { healthIntervalMs: extra.healthIntervalMs, logLevel: 'info' as const } : {}), ...(extra.frozenWarnMs ? { frozenWarnMs: extra.frozenWarnMs } : {}) }), 120_000, extra.logs);
       daemons.push(d);
       return d;
     };
@@ -108,6 +108,21 @@ vms:
     expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
     expect(passesAt(src, 0)).toBe(true);
     expect(await recover()).toMatchObject({ code: 0, out: [expect.stringMatching(/^nothing to recover/)] });
+  }, 300_000);
+
+  it('daemon health — a source left frozen by a controller that stopped is warned of at every health report past frozenWarnMs, naming the migration and carryover recover; after recover, no more', async () => {
+    const logs: Record<string, unknown>[] = [];
+    await setUp('warn', { healthIntervalMs: 100, frozenWarnMs: 300, logs });
+    await controllerStoppingAt('FROZEN', 'm-d-warn');
+    const warned = (): Record<string, unknown>[] => logs.filter((r) => r['level'] === 'warn' && String(r['msg']).startsWith('a migration has held the VM frozen here'));
+    for (let i = 0; i < 100 && warned().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(warned().length).toBeGreaterThanOrEqual(2);
+    expect(warned()[0]).toMatchObject({ migrationId: 'm-d-warn', vmId: 7, msg: expect.stringMatching(/the VM's traffic is dropped at this switch; if that controller stopped, run carryover recover/) as unknown });
+    expect(Number(warned()[0]?.['frozenForS'])).toBeGreaterThanOrEqual(0);
+    expect((await recover()).code).toBe(0);
+    const after = warned().length;
+    await new Promise((r) => setTimeout(r, 500)); // five more health reports
+    expect(warned().length).toBe(after);
   }, 300_000);
 
   it('recover over daemons — a destination whose daemon is down: the recovery fails there and says what it did meanwhile (the source unfrozen, its traffic passing)', async () => {
