@@ -77,6 +77,20 @@ describe('engine phase handler — the network state follows the VM', () => {
     expect(dst.active.size + dst.staged.size).toBe(0);
   });
 
+  it('engine phase handler — QEMU released, then its monitor lost with no word of where the VM runs (qmp-lost-released): nothing rolled back, the run unfinished with vmAt unknown, the journal left ACTIVATED for carryover recover', async () => {
+    const { h, machine, dst } = await preparedHandler(20);
+    await h.handler.onPrecopy({ qemuStatus: 'active', pauseWindow: true, startedByTrigger: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await h.handler.onPause({ deadlineAt: Infinity, budgetMs: 5_000, signal: new AbortController().signal })).decision).toBe('continue');
+    await h.handler.onFailed({ code: 'qmp-lost-released', message: 'lost the source monitor …; the VM may run at either side' }, undefined);
+    const run = await h.done;
+    expect(run.aborted).toBeUndefined();
+    expect(run.unfinished).toMatchObject({ reason: 'DEVICE_UNREACHABLE', vmAt: 'unknown', detail: expect.stringMatching(/nothing was rolled back — run carryover recover --trigger qemu:SOCK/) as unknown });
+    expect(machine.state.phase).toBe('ACTIVATED');
+    expect(dst.active.size).toBe(20);
+    expect(dst.calls).not.toContain('abort');
+  });
+
   it('engine phase handler — stageSnapshot() before QEMU starts: resolves once round 0 is staged; QEMU\'s setup/active afterwards starts no second pre-copy, and the pause syncs and commits', async () => {
     const { h, machine, src, dst } = await preparedHandler(20);
     await h.stageSnapshot();

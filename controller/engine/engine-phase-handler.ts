@@ -27,7 +27,7 @@ export interface EngineRun {
    * The VM runs at the destination (QEMU completed) but the activation or commit that follows it
    * failed: no rollback (it would strand the VM without its state); `carryover recover` finishes it.
    */
-  readonly unfinished?: { readonly reason: FailureReason; readonly detail: string };
+  readonly unfinished?: { readonly reason: FailureReason; readonly detail: string; readonly vmAt?: 'destination' | 'unknown' };
 }
 
 /** The controller's reason for an error from any step. */
@@ -131,6 +131,14 @@ export function engineAsPhaseHandler(engine: MigrationEngine, logger: Logger = s
       await pausing?.catch(() => undefined);
       if (ended) return;
       ended = true;
+      if (f.code === 'qmp-lost-released') {
+        // QEMU was released (the destinations activated and journalled first): the VM may run at
+        // either side, so nothing is rolled back; recover asks QEMU or the operator.
+        const unfinished = { reason: 'DEVICE_UNREACHABLE' as const, vmAt: 'unknown' as const, detail: `${f.message}; nothing was rolled back — run carryover recover --trigger qemu:SOCK (or --vm-at source|destination) once you know where the VM runs` };
+        logger.error('QEMU was released and then its monitor lost: where the VM runs is unknown; carryover recover finishes it', unfinished);
+        finish({ rounds: await rounds(), sync, committed: undefined, aborted: undefined, unfinished });
+        return;
+      }
       // The VM stays at (or resumes at) the source: so does its state. The sync's own failure,
       // when there was one, is the better reason than the cancel it caused.
       await rollBack(syncFailed?.reason ?? reasonOf(f), syncFailed?.detail ?? f.message);

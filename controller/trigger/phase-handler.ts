@@ -42,9 +42,12 @@ export interface TriggerFailure {
    * `qemu-failed`: QEMU reported `failed` (message = its `error-desc`); `qemu-cancelled`: someone
    * cancelled it; `pause-cancelled`: the engine's own `cancel` verdict (or its handler threw);
    * `pause-deadline`: the deadline passed first and the trigger cancelled (`onDeadline: 'cancel'`);
-   * `qmp-lost`: the monitor connection vanished, the outcome is unknown.
+   * `qmp-lost`: the monitor connection vanished before QEMU was released from pre-switchover (the
+   * VM cannot have switched over: roll back); `qmp-lost-released`: it vanished after
+   * `migrate-continue`, and no destination monitor says the VM runs there — the VM may run at
+   * either side: roll nothing back, leave the migration to `carryover recover`.
    */
-  readonly code: 'qemu-failed' | 'qemu-cancelled' | 'pause-cancelled' | 'pause-deadline' | 'qmp-lost';
+  readonly code: 'qemu-failed' | 'qemu-cancelled' | 'pause-cancelled' | 'pause-deadline' | 'qmp-lost' | 'qmp-lost-released';
   readonly message: string;
 }
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from 'p4runtime-ts';
+import type { Clock } from 'p4runtime-ts';
 import { QmpClient } from '../qmp/index.js';
 import { FakeQmpServer, fakeEvent } from '../testing/fake-qmp-server.js';
 import type { FakeQmpPeer } from '../testing/fake-qmp-server.js';
@@ -23,11 +24,11 @@ afterEach(async () => {
 const T0 = 1_800_000_000_000;
 
 /** A fake source monitor answering the queries; `state` is what query-migrate reports (virtual time unless `realClock`). */
-async function fakeSource(status: string, caps: Record<string, boolean> = {}, realClock = false) {
+async function fakeSource(status: string, caps: Record<string, boolean> = {}, realClock = false, clientClock?: Clock) {
   server = await FakeQmpServer.start();
   const clock = new ManualClock(T0);
   // realClock: the client's default clock (monotonicClock), as in production.
-  const connecting = QmpClient.connect({ address: server.address, ...(realClock ? {} : { clock }) });
+  const connecting = QmpClient.connect({ address: server.address, ...(realClock ? {} : { clock: clientClock ?? clock }) });
   const peer: FakeQmpPeer = await server.nextPeer();
   const state: { migrate: Record<string, unknown> } = { migrate: status === 'none' ? {} : { status } };
   const capSets: unknown[] = [];
@@ -189,7 +190,31 @@ describe('QEMU trigger against a fake QMP server', () => {
     expect(f.issued.filter((c) => c === 'migrate-continue')).toEqual([]);
     expect(report.outcome).toBe('cancelled');
     expect(report.pause).toMatchObject({ outcome: 'late', sent: 'migrate_cancel', heldMs: 100 });
-    expect(h.failures).toEqual([{ code: 'pause-deadline', message: 'onPause did not return within 100 ms; the migration was cancelled on time, the VM resumes at the source' }]);
+    expect(h.failures).toEqual([{ code: 'pause-deadline', message: 'the pause-window sync did not finish within 100 ms; the migration was cancelled on time, the VM resumes at the source' }]);
+  });
+
+  it('qemu trigger — a deadline timer that fires late (the process starved of CPU): the report says how late QEMU was cancelled, not "on time"', async () => {
+    // The trigger's clock runs 30 ms ahead once the window is open: its timer fires at the
+    // deadline's turn, but its now() is then 30 ms past it, as for a process that ran late.
+    let skew = 0;
+    const clock = new ManualClock(T0);
+    const skewed = { now: () => clock.now() + skew, setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms), clearTimeout: (t: ReturnType<ManualClock['setTimeout']>) => clock.clearTimeout(t) };
+    const f = await fakeSource('none', {}, false, skewed);
+    const h = controllable();
+    const trigger = await QemuTrigger.attach({ source: f.client, handler: h.handler, clock: skewed, pauseDeadlineMs: 100, onDeadline: 'cancel' });
+    f.migration('active', T0);
+    f.migration('pre-switchover', T0);
+    await h.paused;
+    skew = 30;
+    clock.advance(100);
+    const cancel = await f.peer.nextCommand();
+    expect(cancel.execute).toBe('migrate_cancel');
+    f.peer.reply(cancel);
+    f.state.migrate = { status: 'cancelled' };
+    f.migration('cancelled', T0 + 140);
+    const report = await trigger.finished;
+    expect(report.pause).toMatchObject({ outcome: 'late', sent: 'migrate_cancel' });
+    expect(h.failures).toEqual([{ code: 'pause-deadline', message: 'the pause-window sync did not finish within 100 ms; the migration was cancelled 30 ms after the deadline (this process was not scheduled in time: the machine is loaded), the VM resumes at the source' }]);
   });
 
   it('qemu trigger — the handler says cancel: migrate_cancel is sent, and the end is onFailed(pause-cancelled) with its reason', async () => {
@@ -275,6 +300,41 @@ describe('QEMU trigger against a fake QMP server', () => {
     expect(h.failures.map((x) => x.code)).toEqual(['qmp-lost']);
     expect(h.window!.signal.aborted).toBe(true);
     expect(f.clock.pending()).toEqual([]);
+  });
+
+  it('qemu trigger — the source monitor lost after migrate-continue, no destination monitor: onFailed(qmp-lost-released) — the VM may run at either side, so the handler must not roll back', async () => {
+    const { f, h, trigger } = await inPauseWindow();
+    h.answer({ decision: 'continue' });
+    const cont = await f.peer.nextCommand();
+    expect(cont.execute).toBe('migrate-continue');
+    f.peer.reply(cont);
+    await tick();
+    f.peer.destroy();
+    await expect(trigger.finished).rejects.toMatchObject({ code: 'QMP_LOST' });
+    expect(h.failures).toEqual([expect.objectContaining({ code: 'qmp-lost-released', message: expect.stringMatching(/released from pre-switchover and no destination monitor was given/) as unknown })]);
+    expect(h.calls).not.toContain('completed');
+  });
+
+  it('qemu trigger — the source monitor lost after migrate-continue while the destination runs the VM: completed (the destination monitor tells)', async () => {
+    const f = await fakeSource('none');
+    let running = false;
+    const { client: destination } = await fakeDestination(f.clock, () => (running ? 'running' : 'inmigrate'));
+    const h = controllable();
+    const trigger = await attach(f.client, f.clock, h.handler, { destination });
+    f.migration('active', T0);
+    f.migration('pre-switchover', T0 + 1);
+    await h.paused;
+    h.answer({ decision: 'continue' });
+    const cont = await f.peer.nextCommand();
+    f.peer.reply(cont);
+    await tick();
+    running = true;
+    f.peer.destroy();
+    const report = await trigger.finished;
+    expect(report).toMatchObject({ outcome: 'completed', destinationStatus: 'running' });
+    expect(h.calls).toContain('completed');
+    expect(h.failures).toEqual([]);
+    await destination.close();
   });
 
   it('qemu trigger — close() during the pause window releases QEMU first, then ends with CLOSED', async () => {

@@ -349,10 +349,33 @@ export class QemuTrigger {
     if (wasEnding && this.phaseValue !== 'idle' && this.statuses.some((s) => TERMINAL_STATUSES.has(s.status))) return; // finish() reports what it could learn
     const lost = new QemuTriggerError('QMP_LOST', `lost the source monitor ${this.source.description} in phase ${this.phaseValue}; the migration's outcome is unknown (${err.message})`, { cause: err });
     this.log.error('source monitor lost', { phase: this.phaseValue, error: err.message });
+    // Released from pre-switchover, the VM may be switching over: a rollback could strand it at
+    // the destination without its state (walkthrough 14). The destination's monitor tells.
+    if (this.pauseSent?.sent === 'migrate-continue') {
+      void this.afterReleasedLoss(lost);
+      return;
+    }
     if (this.phaseValue !== 'idle') {
       const reason: TriggerFailure = { code: 'qmp-lost', message: lost.message };
       this.callHandler('onFailed', () => this.opts.handler.onFailed(reason, undefined));
     }
+    void this.handlerChain.then(() => {
+      this.phaseSubject.error(lost);
+      this.rejectFinished(lost);
+    });
+  }
+
+  /** The source's monitor lost after `migrate-continue`: completed if the destination runs the VM, else left unknown. */
+  private async afterReleasedLoss(lost: QemuTriggerError): Promise<void> {
+    const status = this.destination ? await destinationStatus(this.destination, this.opts.destinationTimeoutMs, this.opts.commandTimeoutMs) : undefined;
+    if (status === 'running') {
+      this.log.warn('the source monitor was lost after QEMU was released, and the destination runs the VM: completed', { error: lost.message });
+      await this.finish('completed');
+      return;
+    }
+    const where = status === undefined ? 'no destination monitor was given (--qemu-destination) to ask' : `the destination's status is '${status}'`;
+    const reason: TriggerFailure = { code: 'qmp-lost-released', message: `${lost.message}; QEMU had been released from pre-switchover and ${where}: the VM may run at either side` };
+    this.callHandler('onFailed', () => this.opts.handler.onFailed(reason, undefined));
     void this.handlerChain.then(() => {
       this.phaseSubject.error(lost);
       this.rejectFinished(lost);
