@@ -18,9 +18,8 @@ import { planJson } from './plan/plan-json.js';
 import { runCheck } from './migrate/check-command.js';
 import type { Inventory, InventoryDevice, InventoryPeer } from './inventory/inventory.js';
 import { proofText } from './engine/final-proofs.js';
-import { FileJournal } from './journal/file-journal.js';
 import { claimVm, describeClaim, readClaim } from './journal/vm-claim.js';
-import { unfinishedMigrations } from './migrate/recover-migrations.js';
+import { unfinishedOf } from './migrate/migration-blockers.js';
 import { parseQmpAddress } from './qmp/index.js';
 
 /** Where the command writes. */
@@ -180,7 +179,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     return refuse(`carryover migrate: ${describeClaim(plan.vm.name, held)}`, 'VM_BUSY');
   }
   // A migration left in flight refuses the plan as it would the run.
-  const left = await unfinishedOf(inv, plan.vm.name);
+  const left = await unfinishedOf(inv, plan.vm.name, [...plan.sources, ...plan.destinations].map((d) => d.name));
   if (left.refuse !== undefined) {
     return refuse(`carryover migrate: ${left.refuse}`, 'VM_BUSY');
   }
@@ -281,28 +280,6 @@ function interruptedLines(r: InterruptOutcome, config: string, trigger: MigrateT
         ? `QEMU's migration could NOT be cancelled (${r.detail}): QEMU may go on to hold the VM stopped in pre-switchover — run '${recover}' now: it rolls the switches back and cancels QEMU's migration`
         : `the destinations were activated but QEMU could NOT be released (${r.detail}): it may hold the VM stopped in pre-switchover — run '${recover}' now: it releases QEMU and finishes the migration`;
   }
-}
-
-/**
- * Whether a new migration of `vm` may start. A migration its controller left in flight (stopped
- * before it ended: no abort or commit recorded) may hold a frozen source or staged state: refused
- * until `carryover recover` finishes it. One that ended but whose cleanup did not finish
- * everywhere (a rollback or a source delete a device refused) is reported and does not block.
- */
-async function unfinishedOf(inv: Inventory, vm: string): Promise<{ refuse?: string; warn?: string }> {
-  let left;
-  try {
-    left = await unfinishedMigrations(new FileJournal(inv.journal), vm);
-  } catch (e) {
-    return { refuse: `the journal (${inv.journal}) cannot be read: ${(e as Error).message}` };
-  }
-  const list = (ss: typeof left): string => ss.map((s) => `${s.migrationId} (left in ${s.phase})`).join(', ');
-  const inFlight = left.filter((s) => s.phase !== 'ABORTED' && s.phase !== 'COMMITTED');
-  const ended = left.filter((s) => s.phase === 'ABORTED' || s.phase === 'COMMITTED');
-  return {
-    ...(inFlight.length > 0 ? { refuse: `VM ${vm} has a migration its controller left in flight: ${list(inFlight)}; its devices may hold a frozen source or staged state. Run 'carryover recover --config ${inv.source}' first (carryover recover --help)` } : {}),
-    ...(ended.length > 0 ? { warn: `earlier migrations of VM ${vm} ended without their cleanup finishing everywhere: ${list(ended)}; 'carryover recover' retries it` } : {}),
-  };
 }
 
 function deviceLine(d: InventoryDevice): string {

@@ -30,12 +30,17 @@ or its host went down), each the one safe way its last recorded phase allows:
                         (a VM still held in pre-switchover is released: the destinations were
                         activated), or --vm-at says; at the destination it commits, at the
                         source it rolls back
+  in the pause          frozen, not yet activated: rolled back, or rolled forward (the
+                        destinations activated) when QEMU completed or --vm-at destination says
 
 options:
   --config FILE          the inventory the migration ran with (devices, VMs, journal directory)
   --migration-id ID      only this migration (default: every unfinished one)
   --trigger qemu:SOCK    the source QEMU's monitor (as given to carryover migrate)
-  --vm-at WHERE          source | destination: where the VM of an activated migration runs now
+  --vm-at WHERE          source | destination: where the VM runs now, for a migration activated
+                         or stopped in its pause; one the journal contradicts (a committed
+                         migration's VM at the source, one stopped before its pause at the
+                         destination) is refused, nothing changed
   --list                 show the unfinished migrations and what recovery would do; change nothing
   --json                 the result as one JSON object
   -h, --help             this help

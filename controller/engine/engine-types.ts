@@ -39,6 +39,8 @@ export interface MigrationEngineOptions {
    * rollback incomplete. Default DEFAULT_UNDO_RETRY_MS (30 s); 0: report at once.
    */
   readonly undoRetryMs?: number;
+  /** Lines for the operator (the CLI's progress): the rollback's retries. Default: none (logged only). */
+  readonly progress?: (line: string) => void;
   /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */
   readonly graceMs?: number;
   /** Timers and time (pre-copy intervals, the pause deadline, elapsedMs); default monotonicScheduler; tests pass virtual time. */

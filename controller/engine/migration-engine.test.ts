@@ -379,11 +379,14 @@ describe('migration engine — rollback at every step', () => {
 
   it('engine — a device that does not answer the undo is retried (a plugin being restarted), in virtual time: rolled back once it answers, with waits growing from 250 ms', async () => {
     const scheduler = new VirtualTimeScheduler(undefined, Infinity);
-    const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 30_000 });
+    const progress: string[] = [];
+    const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 30_000, progress: (l) => progress.push(l) });
     await engine.prepare();
     // Two immediate tries, then tries after 250, 500 and 1,000 ms fail; the one after 2,000 more answers.
     dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 5);
     const r = await inVirtualTime(scheduler, engine.abort('ABORTED_BY_TRIGGER', 'operator'));
+    // The operator reads it (the CLI's progress), not only the log.
+    expect(progress).toEqual(['retrying the rollback for up to 30 s at dst, which did not answer', 'rollback done at dst after 4 s of retries']);
     expect(r.failed).toEqual([]);
     expect(r.undone).toContain('dst');
     expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(6);

@@ -378,7 +378,7 @@ export class MigrationEngine {
     // forgot that (an active VM leaves no mark on its switch) — its undo would clean nothing and
     // answer done. Reported instead: carryover recover cleans it as a source (field walkthrough 13).
     const retried = (n: string): boolean => !(this.pauseBegan && this.destinations.includes(n));
-    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried });
+    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
     if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
     return out;
   }

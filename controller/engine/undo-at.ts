@@ -47,12 +47,14 @@ export async function undoAt(names: readonly string[], api: (name: string) => De
  * `failed` to `undone`. `sources` are named in the warning (their traffic is dropped until then);
  * `retried` leaves devices out (default: all are retried).
  */
-export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[]; readonly retried?: (name: string) => boolean }): Promise<void> {
+export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[]; readonly retried?: (name: string) => boolean; readonly progress?: (line: string) => void }): Promise<void> {
   const waiting = into.failed.filter((n) => o.retried?.(n) ?? true);
   if (waiting.length === 0 || o.retryMs <= 0) return;
   const t0 = o.scheduler.now();
   const frozen = waiting.filter((n) => o.sources.includes(n));
-  o.logger.warn(`retrying the rollback for up to ${Math.round(o.retryMs / 1000)} s at devices that did not answer${frozen.length > 0 ? ` (until it is undone, ${frozen.join(', ')} may hold the VM's traffic frozen: restart its plugin)` : ''}`, { devices: waiting.join(', ') });
+  const line = `retrying the rollback for up to ${Math.round(o.retryMs / 1000)} s at ${waiting.join(', ')}, which did not answer${frozen.length > 0 ? ` (until it is undone, ${frozen.join(', ')} may hold the VM's traffic frozen: restart its plugin)` : ''}`;
+  o.logger.warn(line, { devices: waiting.join(', ') });
+  o.progress?.(line);
   await Promise.all(
     waiting.map(async (n) => {
       for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
@@ -65,6 +67,7 @@ export async function retryUndo(into: UndoOutcome, api: (name: string) => Device
           delete into.errors[n];
           into.undone.push(n);
           o.logger.info('rollback done at a device on a later try', { device: n, afterMs: Math.round(o.scheduler.now() - t0) });
+          o.progress?.(`rollback done at ${n} after ${Math.round((o.scheduler.now() - t0) / 1000)} s of retries`);
           return;
         } catch (e) {
           into.errors[n] = (e as Error).message;

@@ -270,7 +270,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       // The snapshot can be the longest quiet stretch of a migration: say why before it starts.
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
-    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
+    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, progress: o.progress, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
     const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {

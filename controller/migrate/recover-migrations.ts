@@ -144,9 +144,12 @@ function vmAtContradiction(s: MigrationState, action: RecoveryAction, vmAt: VmWh
   if (vmAt === 'destination' && s.phase === 'ABORTED' && action.kind === 'roll-back') {
     return `the journal says the migration was aborted (${s.abort?.reason ?? 'no reason recorded'}), so the VM stayed at the sources (${s.sources.join(', ')}); --vm-at destination contradicts it. Run carryover recover without --vm-at to finish the rollback, then migrate the VM from where it runs`;
   }
-  const couldBeActive = ['FROZEN', 'SYNCED', 'ACTIVATED'].includes(s.phase) || (s.activationDelegated === true && s.phase === 'PRECOPY');
-  if (vmAt === 'destination' && action.kind === 'roll-back' && s.phase !== 'ABORTED' && !couldBeActive) {
-    return `the journal says the migration stopped in ${s.phase}, before its pause, so no destination was activated and the VM's state is only at the sources (${s.sources.join(', ')}); --vm-at destination cannot be honoured. Run carryover recover without --vm-at (it rolls back), then migrate the VM from where it runs`;
+  // Before FROZEN the journal does not say the pause began, let alone that QEMU was released:
+  // an operator's word alone would roll forward a destination missing the last changes and
+  // counts (walkthrough 15). Peer to peer the pause may have begun unjournalled: QEMU may say.
+  if (vmAt === 'destination' && action.kind === 'roll-back' && (s.phase === 'PLANNED' || s.phase === 'PREPARED' || s.phase === 'PRECOPY')) {
+    const p2p = s.activationDelegated === true && s.phase === 'PRECOPY';
+    return `the journal says the migration stopped in ${s.phase}, ${p2p ? 'with nothing journalled of its pause' : 'before its pause, so no destination was activated and'} the VM's state ${p2p ? 'is whole only' : 'is only'} at the sources (${s.sources.join(', ')}); --vm-at destination cannot be honoured on your word. ${p2p ? 'If QEMU completed the migration, run carryover recover --trigger qemu:/path/to/the/source/qmp.sock and QEMU\'s word rolls it forward; otherwise ' : ''}Run carryover recover without --vm-at (it rolls back), then migrate the VM from where it runs`;
   }
   return undefined;
 }
