@@ -111,7 +111,7 @@ async function warnUnfinished(plugin: EdgePlugin, device: string, logger: Logger
   try {
     for (const [vmId, entry] of await readControls(plugin.session, control)) {
       const mark = unfinishedMark(control, entry);
-      if (mark) logger.warn('a migration that did not finish left its mark on this switch; run carryover recover with the journal of the controller that started it', { device, vmId, mark, ...(mark === 'frozen' ? { effect: 'the VM\'s traffic is dropped here until then' } : {}) });
+      if (mark) logger.warn('a migration that did not finish left its mark on this switch; if the controller that started it still runs, its rollback retries this plugin and undoes it, else run carryover recover with that controller\'s journal', { device, vmId, mark, ...(mark === 'frozen' ? { effect: 'the VM\'s traffic is dropped here until then' } : {}) });
     }
   } catch (e) {
     logger.debug('control entries not read at start', { device, error: e instanceof Error ? e.message : String(e) });
