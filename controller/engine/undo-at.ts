@@ -5,10 +5,10 @@
  * mid-migration and is restarted by its supervisor answers again within seconds, and until it
  * does a frozen source drops the VM's traffic.
  */
+import { firstValueFrom, timer } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'p4runtime-ts';
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
-import { firstValueFrom, timer } from 'rxjs';
 
 /** Which devices undid the migration and which did not (after two tries), with each failure's message. */
 export interface UndoOutcome {

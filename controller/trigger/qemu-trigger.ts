@@ -352,7 +352,10 @@ export class QemuTrigger {
     // Released from pre-switchover, the VM may be switching over: a rollback could strand it at
     // the destination without its state (walkthrough 14). The destination's monitor tells.
     if (this.pauseSent?.sent === 'migrate-continue') {
-      void this.afterReleasedLoss(lost);
+      this.afterReleasedLoss(lost).catch((e: unknown) => {
+        this.log.error('ending after the lost monitor failed', { error: e instanceof Error ? e.message : String(e) });
+        this.rejectFinished(lost);
+      });
       return;
     }
     if (this.phaseValue !== 'idle') {

@@ -10,7 +10,7 @@
  * const server = new Server();
  * server.addService(SERVICE, impl);
  * const l = await listenMutualTls(server, { listen: '127.0.0.1:0', ca, cert, key, logger, service: 'migration protocol' });
- * // … l.port; at the end: await shutDownServer(server); await l.close();
+ * // … l.port; at the end: await l.close(); await shutDownServer(server);
  */
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { Server } from '@grpc/grpc-js';
