@@ -181,7 +181,7 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   // A migration left in flight refuses the plan as it would the run.
   const left = await unfinishedOf(inv, plan.vm.name, [...plan.sources, ...plan.destinations].map((d) => d.name));
   if (left.refuse !== undefined) {
-    return refuse(`carryover migrate: ${left.refuse}`, 'VM_BUSY');
+    return refuse(`carryover migrate: VM_BUSY: ${left.refuse}`, 'VM_BUSY');
   }
   if (v['plan']) {
     if (v['json']) io.stdout(JSON.stringify(planJson(plan)));

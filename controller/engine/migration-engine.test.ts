@@ -382,15 +382,15 @@ describe('migration engine — rollback at every step', () => {
     const progress: string[] = [];
     const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 30_000, progress: (l) => progress.push(l) });
     await engine.prepare();
-    // Two immediate tries, then tries after 250, 500 and 1,000 ms fail; the one after 2,000 more answers.
+    // Two immediate tries, then tries after 250, 500 and 1,000 ms fail; the one 1,000 ms later answers (waits capped at 1 s).
     dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 5);
     const r = await inVirtualTime(scheduler, engine.abort('ABORTED_BY_TRIGGER', 'operator'));
     // The operator reads it (the CLI's progress), not only the log.
-    expect(progress).toEqual(['retrying the rollback for up to 30 s at dst, which did not answer', 'rollback done at dst after 4 s of retries']);
+    expect(progress).toEqual(['retrying the rollback for up to 30 s at dst, which did not answer', 'rollback done at dst after 3 s of retries']);
     expect(r.failed).toEqual([]);
     expect(r.undone).toContain('dst');
     expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(6);
-    expect(scheduler.now()).toBe(250 + 500 + 1_000 + 2_000);
+    expect(scheduler.now()).toBe(250 + 500 + 1_000 + 1_000);
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
   });
 
@@ -419,8 +419,8 @@ describe('migration engine — rollback at every step', () => {
     expect(r.failed).toEqual(['dst']);
     expect(r.errors['dst']).toMatch(/NOT_PRIMARY/);
     expect(scheduler.now()).toBe(10_000);
-    // 250 + 500 + 1,000 + 2,000 + 4,000 = 7,750; then one more at 10,000 (the last wait cut short).
-    expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(2 + 6);
+    // At 250, 750, 1,750, then every second to 9,750; then one more at 10,000 (the last wait cut short).
+    expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(2 + 3 + 8 + 1);
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
   });
 

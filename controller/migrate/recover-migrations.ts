@@ -149,7 +149,7 @@ function vmAtContradiction(s: MigrationState, action: RecoveryAction, vmAt: VmWh
   // counts (walkthrough 15). Peer to peer the pause may have begun unjournalled: QEMU may say.
   if (vmAt === 'destination' && action.kind === 'roll-back' && (s.phase === 'PLANNED' || s.phase === 'PREPARED' || s.phase === 'PRECOPY')) {
     const p2p = s.activationDelegated === true && s.phase === 'PRECOPY';
-    return `the journal says the migration stopped in ${s.phase}, ${p2p ? 'with nothing journalled of its pause' : 'before its pause, so no destination was activated and'} the VM's state ${p2p ? 'is whole only' : 'is only'} at the sources (${s.sources.join(', ')}); --vm-at destination cannot be honoured on your word. ${p2p ? 'If QEMU completed the migration, run carryover recover --trigger qemu:/path/to/the/source/qmp.sock and QEMU\'s word rolls it forward; otherwise ' : ''}Run carryover recover without --vm-at (it rolls back), then migrate the VM from where it runs`;
+    return `the journal says the migration stopped in ${s.phase}, ${p2p ? 'with nothing journalled of its pause' : 'before its pause, so no destination was activated and'} the VM's state ${p2p ? 'is whole only' : 'is only'} at the sources (${s.sources.join(', ')}); --vm-at destination cannot be honoured on your word. ${p2p ? 'If QEMU completed the migration, run carryover recover --trigger qemu:/path/to/the/source/qmp.sock and QEMU\'s word rolls it forward; otherwise r' : 'R'}un carryover recover without --vm-at (it rolls back), then migrate the VM from where it runs`;
   }
   return undefined;
 }
