@@ -133,10 +133,10 @@ async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: 
   const rows = found.map((s) => {
     const held = readClaim(journal.dir, s.vm);
     const running = held && held.live !== false ? { pid: held.pid, host: held.host, since: held.since, by: held.by } : null;
-    return { migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: recoveryAction(s).kind, running };
+    return { migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: recoveryAction(s).kind, cleanedAt: s.cleanedAt, running };
   });
   if (json) io.stdout(JSON.stringify({ journal: journal.dir, unfinished: rows }));
   else if (rows.length === 0) io.stdout(`no unfinished migration in ${journal.dir}`);
-  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): ${r.running ? `running now in carryover ${r.running.by} (pid ${r.running.pid} on ${r.running.host}), in ${r.phase}` : `left in ${r.phase}`}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.running ? 'none while it runs' : r.action === 'ask-trigger' ? 'ask-trigger (activated: it needs to know where the VM runs — --trigger qemu:SOCK, or --vm-at source|destination)' : r.action}`);
+  else for (const r of rows) io.stdout(`migration ${r.migrationId} (VM ${r.vm}): ${r.running ? `running now in carryover ${r.running.by} (pid ${r.running.pid} on ${r.running.host}), in ${r.phase}` : `left in ${r.phase}`}, ${r.sources.join(', ')} → ${r.destinations.join(', ')}; recovery: ${r.running ? 'none while it runs' : r.action === 'ask-trigger' ? 'ask-trigger (activated: it needs to know where the VM runs — --trigger qemu:SOCK, or --vm-at source|destination)' : r.action}${r.cleanedAt.length > 0 ? ` (already done at ${r.cleanedAt.join(', ')})` : ''}`);
   return 0;
 }

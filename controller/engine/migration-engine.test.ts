@@ -357,13 +357,24 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason } });
   });
 
-  it('engine — an undo that fails twice is reported and the abort stays open for recovery (no retry asked)', async () => {
+  it('engine — an undo that fails twice is reported and the abort stays open for recovery (no retry asked); where it did finish (the source) is journalled, so recovery leaves that switch alone', async () => {
     const { engine, machine, dev } = await setup('host-b', { undoRetryMs: 0 });
     await engine.prepare();
     dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 2);
     const r = await engine.abort('ABORTED_BY_TRIGGER', 'operator');
     expect(r.failed).toEqual(['dst']);
-    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false, cleanedAt: ['src'] });
+  });
+
+  it('engine — a commit whose delete at one source of two fails journals the other as cleaned, then fails with the first one\'s reason', async () => {
+    const { engine, machine, dev } = await setup('host-b');
+    await engine.prepare();
+    await engine.precopy();
+    await engine.pauseSync();
+    src(dev).failNext('deleteAtSource', 'DEVICE_UNREACHABLE', 1);
+    await expect(engine.commit()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+    // 1:1 here: the one source failed, so nothing is recorded as cleaned.
+    expect(machine.state).toMatchObject({ phase: 'COMMITTED', sourceCleaned: false, cleanedAt: [] });
   });
 
   /** Runs `p` with `scheduler`'s timers fired as soon as they are set (virtual time). */
@@ -407,7 +418,8 @@ describe('migration engine — rollback at every step', () => {
     expect(r.undone).toContain('src'); // retried: its second retry, 750 ms on, answered
     expect(dst(dev).calls.filter((c) => c === 'abort')).toHaveLength(2);
     expect(scheduler.now()).toBe(250 + 500);
-    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false });
+    // The source's undo is certain; the destination's is owed.
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false, cleanedAt: ['src'] });
   });
 
   it('engine — a device that never answers the undo is retried for undoRetryMs only, then reported with its last error; the abort stays open', async () => {
@@ -536,5 +548,21 @@ vms:
     const keys = (n: string): string[] => [...(dev.get(n)?.active.values() ?? [])].map((f) => String(f['vm_port'])).sort();
     expect(keys('dst')).toEqual(['40000', '40001', '40002', '40003', '40004', '40005']);
     expect(keys('agg-b')).toEqual(['40100', '40101', '40102', '40103']);
+  });
+
+  it('engine — a commit whose delete fails at one of two sources journals the other as cleaned (recovery and a later migration leave it alone), then fails with the reason', async () => {
+    const pinv = parseInventory(PATH_SITE, 'site.yaml');
+    const plan = planMigration(pinv, 'vm-7', 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId: 'm-path2', vm: 'vm-7', sources: ['src', 'agg-a'], destinations: ['dst', 'agg-b'] }, { journal: new MemoryJournal(), now: () => Date.now() });
+    const dev = new Map(['src', 'dst', 'agg-a', 'agg-b'].map((n) => [n, new FakeDeviceApi(n)]));
+    for (let i = 0; i < 6; i++) dev.get('src')?.change(flow(i));
+    const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 200, precopy: { intervalMs: 5, policy: { maxRounds: 1, convergedAtSlots: -1 } }, graceMs: 0 });
+    await engine.prepare();
+    await engine.precopy();
+    await engine.pauseSync();
+    dev.get('agg-a')?.failNext('deleteAtSource', 'DEVICE_UNREACHABLE', 1);
+    await expect(engine.commit()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE', message: expect.stringContaining('at agg-a') });
+    expect(dev.get('src')?.active.size).toBe(0);
+    expect(machine.state).toMatchObject({ phase: 'COMMITTED', sourceCleaned: false, cleanedAt: ['src'] });
   });
 });

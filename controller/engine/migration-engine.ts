@@ -341,7 +341,16 @@ export class MigrationEngine {
   async commit(): Promise<{ deleted: number; skipped: number }> {
     this.heap.stop();
     await this.o.machine.record({ type: 'committed' });
-    const r = await this.each(this.sources, 'delete at source', (api) => api.deleteAtSource(this.ref, this.o.graceMs ?? 1000));
+    const deletedAt: string[] = [];
+    const r = await this.each(this.sources, 'delete at source', async (api, n) => {
+      const x = await api.deleteAtSource(this.ref, this.o.graceMs ?? 1000);
+      deletedAt.push(n);
+      return x;
+    }).catch(async (e: unknown) => {
+      // N:1, one source refused: the others are clean, and recovery leaves them alone.
+      if (deletedAt.length > 0) await this.o.machine.record({ type: 'cleaned-at', devices: deletedAt });
+      throw e;
+    });
     const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
     const skipped = [...r.values()].reduce((n, x) => n + x.skipped, 0);
     await this.o.machine.record({ type: 'source-cleaned', slots: deleted, tableEntries: 0 });
@@ -380,6 +389,12 @@ export class MigrationEngine {
     const retried = (n: string): boolean => !(this.pauseBegan && this.destinations.includes(n));
     await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
     if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
+    else {
+      // Where the undo is certain, recorded: recovery leaves those switches alone, and a later
+      // migration may use them (migration-blockers.ts).
+      const certain = [...skipped, ...out.undone.filter(retried)];
+      if (certain.length > 0) await this.o.machine.record({ type: 'cleaned-at', devices: certain });
+    }
     return out;
   }
 }

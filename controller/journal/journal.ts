@@ -62,6 +62,7 @@ const FIELDS: Readonly<Record<MigrationEvent['type'], (r: Record<string, unknown
   'source-cleaned': (r) => (num(r, 'slots') && num(r, 'tableEntries') ? undefined : 'slots, tableEntries (numbers)'),
   abort: (r) => ((FAILURE_REASONS as readonly unknown[]).includes(r['reason']) && str(r, 'detail') ? undefined : `reason (one of ${FAILURE_REASONS.join(', ')}), detail (string)`),
   'rolled-back': () => undefined,
+  'cleaned-at': (r) => (strs(r, 'devices') ? undefined : 'devices (string array)'),
 };
 
 /**

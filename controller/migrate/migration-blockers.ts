@@ -26,7 +26,8 @@ export async function unfinishedOf(inv: Inventory, vm: string, planned: readonly
   // The cleanup still owed there (a rollback's at both sides, a commit's at the sources) would undo
   // what this migration puts on the same switches (field walkthrough 15: a later recover wiped the
   // VM's live state at the destination it had been migrated to since).
-  const owedAt = (s: (typeof left)[number]): readonly string[] => (s.phase === 'COMMITTED' ? s.sources : [...s.sources, ...s.destinations]);
+  // Not where its cleanup did finish (`cleaned-at`): recovery leaves those switches alone.
+  const owedAt = (s: (typeof left)[number]): readonly string[] => (s.phase === 'COMMITTED' ? s.sources : [...s.sources, ...s.destinations]).filter((n) => !s.cleanedAt.includes(n));
   const blocking = ended.filter((s) => owedAt(s).some((n) => planned.includes(n)));
   const other = ended.filter((s) => !blocking.includes(s));
   const refusals = [

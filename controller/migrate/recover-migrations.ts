@@ -216,7 +216,11 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     } catch (e) {
       return { ...base, qemu: qemuNote, outcome: 'failed', detail: `nothing was changed: ${(e as Error).message}` };
     }
-    const connected = await connect(devices(peer ? s.sources : [...s.sources, ...s.destinations]), { scope, ...(agreed ? { tickets: agreed } : {}) });
+    // Where an earlier try's cleanup finished (`cleaned-at`), nothing is done again: a later
+    // migration may have put the VM's state there since.
+    const owed = (names: readonly string[]): string[] => names.filter((n) => !s.cleanedAt.includes(n));
+    const earlier = s.cleanedAt.length > 0 ? ` (${s.cleanedAt.join(', ')} already cleaned by an earlier try, left alone)` : '';
+    const connected = await connect(devices(owed(peer ? s.sources : [...s.sources, ...s.destinations])), { scope, ...(agreed ? { tickets: agreed } : {}) });
     try {
       const api = (n: string): DeviceApi => (peerApi && n === peer?.name ? peerApi : (connected.apis.get(n) as DeviceApi));
       if (rollForward) {
@@ -240,14 +244,17 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       if (rollForward || action.kind === 'clean-sources' || where === 'destination') {
         const activated = machine.state.phase === 'ACTIVATED';
         if (activated) await machine.record({ type: 'committed' });
-        const r = await eachDevice(s.sources, (n) => api(n).deleteAtSource(ref, 0));
-        if (r.failed.length > 0) return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
+        const r = await eachDevice(owed(s.sources), (n) => api(n).deleteAtSource(ref, 0));
+        if (r.failed.length > 0) {
+          await recordCleaned(machine, owed(s.sources).filter((n) => !r.failed.includes(n)));
+          return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
+        }
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
         // The peer domain keeps the migration activated until told; a peer that recorded it already refuses, harmlessly.
         if (peerApi) await peerApi.finish(ref, slots).catch((e: unknown) => logger.warn('the peer domain did not record the commit', { peer: peer?.name, error: (e as Error).message }));
         const done = { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: activated ? 'committed' : 'sources-cleaned' } as const;
-        if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${s.sources.join(', ')}` };
+        if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${owed(s.sources).join(', ')}${earlier}` };
         return { ...done, counters: rolledForwardCounters(s), detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (${s.phase === 'SYNCED' ? 'the final batch included' : 'the pause\'s last changes may be missing'}); ${slots} slots deleted at ${s.sources.join(', ')}` };
       }
       // Roll back: the source stays authoritative.
@@ -260,9 +267,9 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       // (which clears a destination still staged just as well).
       // The sources first (unfrozen: quick), then QEMU cancelled, so the VM runs again at once;
       // cleaning a destination may scan its whole slot group.
-      const src = await eachDevice(s.sources, (n) => api(n).abort(ref));
+      const src = await eachDevice(owed(s.sources), (n) => api(n).abort(ref));
       if (qmp) qemuNote = await cancelQemu(qmp, qemuNote);
-      const dst = await eachDevice(s.destinations, async (n) => {
+      const dst = await eachDevice(owed(s.destinations), async (n) => {
         if (mayBeActive) return (await api(n).deleteAtSource(ref, 0)).deleted;
         await api(n).abort(ref);
         return 0;
@@ -270,16 +277,20 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
       const failed = [...dst.failed, ...src.failed];
       if (failed.length > 0) {
         // What did succeed, so the operator knows the state of each switch meanwhile (walkthrough 13).
-        const unfrozen = s.sources.filter((n) => !src.failed.includes(n));
-        const cleaned = s.destinations.filter((n) => !dst.failed.includes(n));
-        const done = [...(unfrozen.length > 0 ? [`the sources ${unfrozen.join(', ')} unfrozen (the VM's traffic passes there)`] : []), ...(cleaned.length > 0 ? [`the destinations ${cleaned.join(', ')} cleaned`] : [])];
+        const unfrozen = owed(s.sources).filter((n) => !src.failed.includes(n));
+        const cleaned = owed(s.destinations).filter((n) => !dst.failed.includes(n));
+        await recordCleaned(machine, [...unfrozen, ...cleaned]);
+        const done = [...(unfrozen.length > 0 ? [`the sources ${unfrozen.join(', ')} ${mayBeActive ? 'unfrozen' : 'released'} (the VM's traffic passes there)`] : []), ...(cleaned.length > 0 ? [`the destinations ${cleaned.join(', ')} cleaned`] : [])];
         return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `${done.length > 0 ? `${done.join('; ')}; ` : ''}rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again once ${failed.length > 1 ? 'they answer' : 'it answers'}` };
       }
       await machine.record({ type: 'rolled-back' });
       // From the freeze on, a destination may have added the sources' counts (final import, activation).
       const countersAt = mayBeActive ? COUNTERS_ZEROED(s.destinations) : undefined;
       const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';
-      return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned${cleared}, the sources (${s.sources.join(', ')}) unfrozen: the VM's state stays at the source` };
+      // Before the pause the sources were never frozen (`frozen` is journalled before the freeze is sent).
+      const srcDone = owed(s.sources).length === 0 ? '' : `, the sources (${owed(s.sources).join(', ')}) ${mayBeActive ? 'unfrozen' : 'released (never frozen: the VM\'s traffic passed there throughout)'}`;
+      const dstDone = owed(s.destinations).length === 0 ? 'nothing left at the destinations' : `the destinations (${owed(s.destinations).join(', ')}) cleaned${cleared}`;
+      return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `${dstDone}${srcDone}${earlier}: the VM's state stays at the source` };
     } finally {
       peerApi?.close();
       await connected.stop();
@@ -318,6 +329,12 @@ async function cancelQemu(qmp: QmpClient, note: string | undefined): Promise<str
   }
   if (info.status === 'completed') return `${note ? `${note}; ` : ''}QEMU completed the migration without carryover's activation: the VM runs at the destination without its network state, which stays at the source`;
   return `${note ? `${note}; ` : ''}QEMU's migration status is '${info.status}'`;
+}
+
+/** Journals where a cleanup that failed elsewhere did finish (events.ts, `cleaned-at`). */
+async function recordCleaned(machine: MigrationMachine, devices: readonly string[]): Promise<void> {
+  const fresh = devices.filter((n) => !machine.state.cleanedAt.includes(n));
+  if (fresh.length > 0) await machine.record({ type: 'cleaned-at', devices: fresh });
 }
 
 /** The inventory change after a VM moved to `s`'s destinations: the host their edges serve, when that is one host. */

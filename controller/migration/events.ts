@@ -76,9 +76,17 @@ export type MigrationEvent =
   /** The migration gives up; `reason` is reported to the trigger. */
   | (EventBase & { readonly type: 'abort'; readonly reason: FailureReason; readonly detail: string })
   /** Everything staged or activated at the destinations is removed and the sources unfrozen. */
-  | (EventBase & { readonly type: 'rolled-back' });
+  | (EventBase & { readonly type: 'rolled-back' })
+  /**
+   * The cleanup (a rollback's undo, a commit's delete at the sources) finished at these devices
+   * while it failed at others: recorded only then, so that a recovery does not repeat it there and
+   * a later migration may use those switches (a repeated undo there would undo that one's state).
+   * Only devices whose cleanup is certain: not a destination a running rollback undid once the
+   * pause began (it may have been active, and a plugin restarted since answers done).
+   */
+  | (EventBase & { readonly type: 'cleaned-at'; readonly devices: readonly string[] });
 
 /** The event types, for validation of journal records. */
-export const MIGRATION_EVENT_TYPES = ['planned', 'prepared', 'round', 'frozen', 'synced', 'activated', 'committed', 'source-cleaned', 'abort', 'rolled-back'] as const;
+export const MIGRATION_EVENT_TYPES = ['planned', 'prepared', 'round', 'frozen', 'synced', 'activated', 'committed', 'source-cleaned', 'abort', 'rolled-back', 'cleaned-at'] as const;
 
 export type MigrationEventType = MigrationEvent['type'];

@@ -67,6 +67,18 @@ describe('migration state machine — transitions', () => {
     expect(() => transition(aborted, { type: 'rolled-back', atMs: 6 })).toThrow(/already rolled back/);
   });
 
+  it('state machine — cleaned-at records where an unfinished cleanup did finish: only devices it covers (a commit\'s: the sources), only before it finished everywhere', () => {
+    const aborted = replay([planned, { type: 'prepared', atMs: 1 }, { type: 'abort', atMs: 2, reason: 'DEVICE_UNREACHABLE', detail: 'x' }]);
+    const once = transition(aborted, { type: 'cleaned-at', atMs: 3, devices: ['edge-1'] });
+    expect(once).toMatchObject({ phase: 'ABORTED', rolledBack: false, cleanedAt: ['edge-1'] });
+    expect(transition(once, { type: 'cleaned-at', atMs: 4, devices: ['edge-1', 'edge-2'] }).cleanedAt).toEqual(['edge-1', 'edge-2']);
+    expect(() => transition(aborted, { type: 'cleaned-at', atMs: 3, devices: ['edge-9'] })).toThrow(/edge-9 is not among the devices its cleanup covers \(edge-1, edge-2\)/);
+    expect(() => transition(transition(aborted, { type: 'rolled-back', atMs: 3 }), { type: 'cleaned-at', atMs: 4, devices: ['edge-1'] })).toThrow(/already finished everywhere/);
+    const committed = replay(HAPPY.slice(0, -1));
+    expect(() => transition(committed, { type: 'cleaned-at', atMs: 8, devices: ['edge-2'] })).toThrow(/edge-2 is not among .*\(edge-1\)/);
+    expect(() => transition(replay(HAPPY.slice(0, 3)), { type: 'cleaned-at', atMs: 3, devices: ['edge-1'] })).toThrow(/allowed only in ABORTED, COMMITTED/);
+  });
+
   it('state machine — stop-and-copy freezes straight from PREPARED', () => {
     const s = transition(replay(HAPPY.slice(0, 2)), { type: 'frozen', atMs: 3 });
     expect(s.phase).toBe('FROZEN');

@@ -32,6 +32,8 @@ export interface MigrationState {
   readonly rolledBack: boolean;
   /** COMMITTED: whether the sources' copies were deleted. */
   readonly sourceCleaned: boolean;
+  /** ABORTED or COMMITTED, cleanup unfinished: the devices where it did finish (events.ts, `cleaned-at`). */
+  readonly cleanedAt: readonly string[];
   readonly startedAtMs: number;
   /** When each phase was entered (first time). */
   readonly phaseAtMs: Readonly<Partial<Record<MigrationPhase, number>>>;
@@ -49,6 +51,7 @@ const EDGES: { readonly [T in Exclude<MigrationEvent['type'], 'planned'>]: { rea
   'source-cleaned': { from: ['COMMITTED'], to: 'same' },
   abort: { from: ['PLANNED', 'PREPARED', 'PRECOPY', 'FROZEN', 'SYNCED', 'ACTIVATED'], to: 'ABORTED' },
   'rolled-back': { from: ['ABORTED'], to: 'same' },
+  'cleaned-at': { from: ['ABORTED', 'COMMITTED'], to: 'same' },
 };
 
 /** The state a `planned` event starts. */
@@ -70,6 +73,7 @@ export function initialState(e: Extract<MigrationEvent, { type: 'planned' }>): M
     abort: undefined,
     rolledBack: false,
     sourceCleaned: false,
+    cleanedAt: Object.freeze([]),
     startedAtMs: e.atMs,
     phaseAtMs: Object.freeze({ PLANNED: e.atMs }),
   });
@@ -88,6 +92,13 @@ export function transition(s: MigrationState, event: MigrationEvent): MigrationS
   if (!edge.from.includes(s.phase)) throw illegal(s, event, `allowed only in ${edge.from.join(', ')}`);
   if (event.type === 'rolled-back' && s.rolledBack) throw illegal(s, event, 'already rolled back');
   if (event.type === 'source-cleaned' && s.sourceCleaned) throw illegal(s, event, 'the sources are already cleaned');
+  if (event.type === 'cleaned-at') {
+    if (s.rolledBack || s.sourceCleaned) throw illegal(s, event, 'the cleanup already finished everywhere');
+    // A commit's cleanup is at the sources only; a rollback's at every device of the migration.
+    const owed = s.phase === 'COMMITTED' ? s.sources : [...s.sources, ...s.destinations];
+    const stray = event.devices.filter((d) => !owed.includes(d));
+    if (stray.length > 0) throw illegal(s, event, `${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} not among the devices its cleanup covers (${owed.join(', ')})`);
+  }
   if (event.type === 'round' && event.round !== s.rounds) throw illegal(s, event, `expected round ${s.rounds} next`);
 
   const phase = edge.to === 'same' ? s.phase : edge.to;
@@ -115,6 +126,9 @@ export function transition(s: MigrationState, event: MigrationEvent): MigrationS
       break;
     case 'source-cleaned':
       next.sourceCleaned = true;
+      break;
+    case 'cleaned-at':
+      next.cleanedAt = Object.freeze([...new Set([...s.cleanedAt, ...event.devices])]);
       break;
     default:
       break;

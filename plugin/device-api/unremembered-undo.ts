@@ -29,8 +29,12 @@ import { EdgePluginError } from '../errors.js';
 
 /** What an unremembered undo or cleanup did at one switch. */
 export interface UnrememberedOutcome {
-  /** What the control entry said this switch was. */
-  readonly found: 'destination-staged' | 'source' | 'nothing';
+  /**
+   * What the control entry said this switch was; `vm-state` for a cleanup, which reads no mark:
+   * the VM's live state, a source's after a commit or an active destination's (walkthrough 15
+   * saw a destination's cleanup logged as `source`).
+   */
+  readonly found: 'destination-staged' | 'source' | 'vm-state' | 'nothing';
   readonly slotsCleared: number;
   readonly entriesRemoved: number;
 }
@@ -109,7 +113,7 @@ export async function cleanUnremembered(side: Side, vm: string): Promise<Unremem
   const vmId = await vmIdHere(side.plugin, vm);
   if (vmId === undefined) return { found: 'nothing', slotsCleared: 0, entriesRemoved: 0 };
   const r = await removeVmHere(side, vmId, await slotsOfVm(side.plugin, vmId));
-  return { found: 'source', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
+  return { found: 'vm-state', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
 }
 
 /**

@@ -207,6 +207,28 @@ vms:
     expect(await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check'], { stdout: () => undefined, stderr: () => undefined })).toBe(0);
   }, 300_000);
 
+  it('migrate, recover — an aborted migration whose cleanup finished at one switch (journalled cleaned-at) blocks and recovers only at the other: the refusal names that one, and recovery leaves the cleaned switch alone', async () => {
+    await controllerStoppingAt('PRECOPY', 'm-part');
+    expect(slots(dst, DST_ID)).toBe(PORTS.length); // staged at edge-b
+    // As a rollback that undid edge-b and not edge-a would leave it (here edge-b still holds its
+    // staged copy, so a recovery that touched it would show).
+    const journal = new FileJournal(join(dir, 'journal'));
+    await journal.append('m-part', { atMs: Date.now(), type: 'abort', reason: 'DEVICE_UNREACHABLE', detail: 'edge-a went away' });
+    await journal.append('m-part', { atMs: Date.now(), type: 'cleaned-at', devices: ['edge-b'] });
+    await journal.close();
+    const err: string[] = [];
+    expect(await runMigrateCommand(['--config', config, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check'], { stdout: () => undefined, stderr: (l) => err.push(l) })).toBe(2);
+    expect(err.join('\n')).toMatch(/m-part \(aborted\), did not finish its cleanup at edge-a, which this migration uses/);
+    expect((await recover('--list')).out.join('\n')).toMatch(/m-part \(VM vm-7\): left in ABORTED, edge-a → edge-b; recovery: roll-back \(already done at edge-b\)/);
+    const r = await recover();
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/ROLLED BACK — nothing left at the destinations, the sources \(edge-a\) released \(never frozen: the VM's traffic passed there throughout\) \(edge-b already cleaned by an earlier try, left alone\)/);
+    expect(slots(dst, DST_ID)).toBe(PORTS.length); // not touched
+    expect(slots(src, SRC_ID)).toBe(PORTS.length);
+    expect(passesAtSource()).toBe(true);
+    expect((await events('m-part')).slice(-3)).toEqual(['abort', 'cleaned-at', 'rolled-back']);
+  }, 300_000);
+
   it('recover — stopped once activated: without word of where the VM runs it changes nothing and says what it needs; told "destination", it commits and cleans the source', async () => {
     await controllerStoppingAt('ACTIVATED', 'm-act');
     const asked = await recover();

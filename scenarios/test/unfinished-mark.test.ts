@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { P4Switch } from 'p4runtime-ts';
+import { P4Switch, createLogger } from 'p4runtime-ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeviceApi, createEdgePlugin, decodeWire, encodeWire, footprintFromWire, footprintToWire } from '../../plugin/index.js';
 import type { EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
@@ -59,6 +59,33 @@ describe('a migration that did not finish, as a restarted plugin sees it', () =>
     // carryover recover aborts it without a record (unremembered-undo.ts): the mark is gone.
     await after.abort(m);
     expect((await after.footprint(m.vm)).unfinished).toBeUndefined();
+  }, 60_000);
+});
+
+describe('a delete of a migration a plugin does not remember', () => {
+  let sim: SimSwitch | undefined;
+  let plugin: EdgePlugin | undefined;
+  afterEach(async () => {
+    await plugin?.stop();
+    await sim?.stop();
+  });
+
+  it('unremembered delete — the VM\'s live state is cleared and logged as what it was (`vm-state`), not as a source: recover cleans a possibly active destination this way (walkthrough 15)', async () => {
+    sim = await startSimSwitch({ profile: 'full' });
+    const logs: Record<string, unknown>[] = [];
+    plugin = createEdgePlugin({ address: sim.address, deviceId: sim.deviceId, electionId: 10n, p4info: FULL_SCHEMA, deviceConfig: deviceConfigFor('full'), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 }, logger: createLogger({ level: 'warn', sink: (r) => logs.push({ ...r }) }) });
+    await plugin.start();
+    const api = createDeviceApi(plugin, { name: 'edge-b' });
+    try {
+      await api.ready();
+      await topology(plugin.session, SRC_ID);
+      for (let i = 0; i < 3; i++) expect(establish(sim, 46_100 + i)).toBe(true);
+      const r = await api.deleteAtSource({ migrationId: 'm-forgotten', vm: '10.0.0.5' }, 0);
+      expect(r.deleted).toBe(3);
+      expect(logs.filter((l) => String(l['msg']).startsWith('deleted a VM\'s state for a migration'))).toEqual([expect.objectContaining({ device: 'edge-b', migrationId: 'm-forgotten', found: 'vm-state', slotsCleared: 3 })]);
+    } finally {
+      api.stop();
+    }
   }, 60_000);
 });
 
