@@ -265,8 +265,11 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
         } else if (n > 0) o.progress(`pre-copy round ${rounds.length - 1}: ${n} slots`);
       }
     });
+    // Peer to peer the sources' plugins freeze, send and (one destination) activate in one call:
+    // FROZEN is journalled when they answer, after the activation (walkthrough 14 read it as late).
+    const oneCall = transfer && o.plan.sources.length === 1 && o.plan.destinations.length === 1;
     const phases = machine.phases$.subscribe((c) => {
-      o.progress(`phase ${c.phase}`);
+      o.progress(`phase ${c.phase}${c.phase === 'FROZEN' && transfer ? ` (peer to peer: the source${oneCall ? '\'s plugin froze, sent its final changes and activated the destination in one call' : 's\' plugins froze and sent their final changes'}; the journal records it once ${oneCall ? 'it answers' : 'they answer'})` : ''}`);
       // The snapshot can be the longest quiet stretch of a migration: say why before it starts.
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });

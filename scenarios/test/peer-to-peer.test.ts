@@ -116,6 +116,8 @@ describe.skipIf(!opensslAvailable())('carryover migrate --transfer peer-to-peer 
     // one call of its own; the controller made none at edge-b in the pause.
     expect(calls.filter((l) => l['method'] === 'ImportActivate').map((l) => l['caller'])).toEqual(['edge-a']);
     expect(calls.filter((l) => l['method'] === 'Activate')).toEqual([]);
+    // The progress says so where FROZEN is printed (after the activation: walkthrough 14).
+    expect(r.err).toContain("migrate: phase FROZEN (peer to peer: the source's plugin froze, sent its final changes and activated the destination in one call; the journal records it once it answers)");
     // Told of the commit, the destination keeps no record of the migration (its health line says so).
     expect(calls.filter((l) => l['method'] === 'Committed').map((l) => l['caller'])).toEqual([files.controllerName]);
     const lastHealth = (): Record<string, unknown> | undefined => logs.filter((l) => l['msg'] === 'health').at(-1);
