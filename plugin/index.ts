@@ -28,7 +28,7 @@ export { TicketVerifier, canonicalClaims, cosignTicket, issueTicket } from './se
 export type { KeyInput, MigrationTicket, TicketClaims, TicketRequest, TicketSignature, TicketVerifierOptions } from './security/migration-ticket.js';
 // The device API (transport-free) and its per-migration sessions.
 export { DEVICE_FAILURE_REASONS, isQuietBatch } from './device-api/device-api.js';
-export type { DaemonIdentity, DeviceApi, DeviceCapabilities, DeviceFailureReason, ExportDeltasOptions, FinalProof, FootprintOptions, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord, VmFootprint } from './device-api/device-api.js';
+export type { AbortOptions, DaemonIdentity, DeviceApi, DeviceCapabilities, DeviceFailureReason, ExportDeltasOptions, FinalProof, FootprintOptions, ImportResult, MigrationRef, SlotRecordOut, StateBatch, StateClass, TableEntryRecord, VmFootprint } from './device-api/device-api.js';
 export { DeviceApiFailure, MigrationSessions } from './device-api/migration-sessions.js';
 export { createDeviceApi } from './device-api/edge-device-api.js';
 export { addInto as addCounterValues } from './device-api/vm-counter-transfer.js';

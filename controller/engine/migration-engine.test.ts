@@ -422,6 +422,32 @@ describe('migration engine — rollback at every step', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: false, cleanedAt: ['src'] });
   });
 
+  it('engine — once the pause began, a destination whose plugin is told it may be active (abortCleansActive) is retried like a source; every undo there says mayBeActive, the source\'s does not', async () => {
+    const scheduler = new VirtualTimeScheduler(undefined, Infinity);
+    const journal = new MemoryJournal();
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal, now: () => Date.now() });
+    const dev = new Map([['src', new FakeDeviceApi('src')], ['dst', new FakeDeviceApi('dst', { abortCleansActive: true })]]);
+    for (let i = 0; i < 20; i++) dev.get('src')?.change(flow(i));
+    const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 200, precopy: { intervalMs: 5, policy: { maxRounds: 3, convergedAtSlots: -1 } }, graceMs: 0, scheduler, undoRetryMs: 10_000 });
+    await engine.prepare();
+    dst(dev).failNext('activate', 'DEVICE_UNREACHABLE', 2);
+    await expect(inVirtualTime(scheduler, engine.pauseSync())).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+    dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 4);
+    const r = await inVirtualTime(scheduler, engine.abort('DEVICE_UNREACHABLE', 'destination lost'));
+    expect(r.failed).toEqual([]);
+    expect(dst(dev).abortOptions).toEqual(Array.from({ length: 5 }, () => ({ mayBeActive: true })));
+    expect(src(dev).abortOptions).toEqual([undefined]);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+  });
+
+  it('engine — before the pause no undo says mayBeActive (nothing can be active yet)', async () => {
+    const { engine, dev } = await setup('host-b');
+    await engine.prepare();
+    await engine.abort('ABORTED_BY_TRIGGER', 'operator');
+    expect(dst(dev).abortOptions).toEqual([undefined]);
+  });
+
   it('engine — a device that never answers the undo is retried for undoRetryMs only, then reported with its last error; the abort stays open', async () => {
     const scheduler = new VirtualTimeScheduler(undefined, Infinity);
     const { engine, machine, dev } = await setup('host-b', { scheduler, undoRetryMs: 10_000 });

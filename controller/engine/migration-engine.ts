@@ -372,7 +372,11 @@ export class MigrationEngine {
     const touched = this.touched;
     const skipped = touched ? [...this.sources, ...this.destinations].filter((n) => !touched.has(n)) : [];
     if (skipped.length > 0) this.logger.info('nothing to undo where no step of the migration was accepted', { devices: skipped.join(', ') });
-    const undo = (names: readonly string[]): Promise<void> => undoAt(names.filter((n) => !skipped.includes(n)), (n) => this.api(n), this.ref, this.logger, out);
+    // Once the pause began a destination may be active, which leaves no mark on its switch: a
+    // plugin restarted since would answer done and leave it active, unless told (AbortOptions).
+    const mayBeActive = (n: string): boolean => this.pauseBegan && this.destinations.includes(n);
+    const undoOne = (n: string): Promise<void> => (mayBeActive(n) ? this.api(n).abort(this.ref, { mayBeActive: true }) : this.api(n).abort(this.ref));
+    const undo = (names: readonly string[]): Promise<void> => undoAt(names.filter((n) => !skipped.includes(n)), undoOne, this.logger, out);
     if (this.peer) {
       // Peer to peer, the sources are still sending: stop them first (what they hold still lands),
       // then clean the destinations once nothing more can arrive.
@@ -383,11 +387,11 @@ export class MigrationEngine {
     } else {
       await undo([...this.destinations, ...this.sources]);
     }
-    // Not a destination once the pause began: it may be active, and a plugin restarted since
-    // forgot that (an active VM leaves no mark on its switch) — its undo would clean nothing and
-    // answer done. Reported instead: carryover recover cleans it as a source (field walkthrough 13).
-    const retried = (n: string): boolean => !(this.pauseBegan && this.destinations.includes(n));
-    await retryUndo(out, (n) => this.api(n), this.ref, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
+    // Not a destination once the pause began whose plugin cannot be told so (one that predates
+    // abortCleansActive): restarted since, it would answer done and leave an active VM there.
+    // Reported instead: carryover recover cleans it as a source (field walkthrough 13).
+    const retried = (n: string): boolean => !mayBeActive(n) || this.caps.get(n)?.abortCleansActive === true;
+    await retryUndo(out, undoOne, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
     if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
     else {
       // Where the undo is certain, recorded: recovery leaves those switches alone, and a later

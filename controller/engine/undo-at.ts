@@ -8,7 +8,6 @@
 import { firstValueFrom, timer } from 'rxjs';
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'p4runtime-ts';
-import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 
 /** Which devices undid the migration and which did not (after two tries), with each failure's message. */
 export interface UndoOutcome {
@@ -20,13 +19,16 @@ export interface UndoOutcome {
 /** How long a rollback keeps trying a device whose undo failed twice, by default (ms). */
 export const DEFAULT_UNDO_RETRY_MS = 30_000;
 
-/** Calls `abort(ref)` at every named device (twice at most each), adding each name to `into.undone` or `into.failed`. */
-export async function undoAt(names: readonly string[], api: (name: string) => DeviceApi, ref: MigrationRef, logger: Logger, into: UndoOutcome): Promise<void> {
+/** One device's undo: its `abort` of the migration, with the options that device gets. */
+export type UndoOne = (name: string) => Promise<void>;
+
+/** Calls `undo` at every named device (twice at most each), adding each name to `into.undone` or `into.failed`. */
+export async function undoAt(names: readonly string[], undo: UndoOne, logger: Logger, into: UndoOutcome): Promise<void> {
   await Promise.all(
     names.map(async (n) => {
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          await api(n).abort(ref);
+          await undo(n);
           into.undone.push(n);
           return;
         } catch (e) {
@@ -42,12 +44,12 @@ export async function undoAt(names: readonly string[], api: (name: string) => De
 }
 
 /**
- * Retries `abort(ref)` at the devices in `into.failed` until each answers or `retryMs` pass on
+ * Retries `undo` at the devices in `into.failed` until each answers or `retryMs` pass on
  * `scheduler` (waits of 250 ms doubling to 1 s between tries); a device that answers moves from
  * `failed` to `undone`. `sources` are named in the warning (their traffic is dropped until then);
  * `retried` leaves devices out (default: all are retried).
  */
-export async function retryUndo(into: UndoOutcome, api: (name: string) => DeviceApi, ref: MigrationRef, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[]; readonly retried?: (name: string) => boolean; readonly progress?: (line: string) => void }): Promise<void> {
+export async function retryUndo(into: UndoOutcome, undo: UndoOne, o: { readonly retryMs: number; readonly scheduler: SchedulerLike; readonly logger: Logger; readonly sources: readonly string[]; readonly retried?: (name: string) => boolean; readonly progress?: (line: string) => void }): Promise<void> {
   const waiting = into.failed.filter((n) => o.retried?.(n) ?? true);
   if (waiting.length === 0 || o.retryMs <= 0) return;
   const t0 = o.scheduler.now();
@@ -64,7 +66,7 @@ export async function retryUndo(into: UndoOutcome, api: (name: string) => Device
         if (left <= 0) return;
         await firstValueFrom(timer(Math.ceil(Math.min(wait, left)), o.scheduler));
         try {
-          await api(n).abort(ref);
+          await undo(n);
           into.failed.splice(into.failed.indexOf(n), 1);
           delete into.errors[n];
           into.undone.push(n);

@@ -298,11 +298,15 @@ export class IncomingMigration {
       return;
     }
     if (this.machine.state.phase !== 'ABORTED') await this.machine.record({ type: 'abort', reason, detail });
+    // From Commit on (recorded `frozen` first) a destination may be active, which leaves no mark:
+    // a plugin restarted since cleans it only when told (AbortOptions.mayBeActive).
+    const inPhase = this.machine.state.abort?.inPhase;
+    const options = inPhase === 'FROZEN' || inPhase === 'SYNCED' || inPhase === 'ACTIVATED' ? { mayBeActive: true } : undefined;
     const failed: string[] = [];
     await Promise.all(this.names.map(async (n) => {
       for (let attempt = 0; attempt < 2; attempt++) {
         try {
-          await this.api(n).abort(this.proposal.ref);
+          await this.api(n).abort(this.proposal.ref, options);
           return;
         } catch (e) {
           if (attempt === 1) {

@@ -7,7 +7,7 @@
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DeviceApiFailure } from '../../plugin/index.js';
-import type { DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, SchemaDescription, StateBatch, TableEntryRecord } from '../../plugin/index.js';
+import type { AbortOptions, DeviceApi, DeviceCapabilities, DeviceFailureReason, ImportResult, MigrationRef, SlotRecordOut, SchemaDescription, StateBatch, TableEntryRecord } from '../../plugin/index.js';
 
 export const FAKE_KEY_FIELDS = [
   { name: 'vm_addr', bits: 32 },
@@ -66,6 +66,10 @@ export class FakeDeviceApi implements DeviceApi {
 
   /** Capabilities claim DeviceCapabilities.transferFreezes (made with `transferFreezes`). */
   private readonly transferFreezes: boolean;
+  /** Capabilities claim DeviceCapabilities.abortCleansActive (made with `abortCleansActive`). */
+  private readonly abortCleansActive: boolean;
+  /** The options of every abort call, in order. */
+  readonly abortOptions: (AbortOptions | undefined)[] = [];
 
   /** Present when the fake was made with `pipelines`: freeze and final delta in one call (DeviceApi.freezeFinal). */
   readonly freezeFinal?: (m: MigrationRef, sinceSeq: bigint) => Promise<StateBatch>;
@@ -74,9 +78,10 @@ export class FakeDeviceApi implements DeviceApi {
 
   constructor(
     readonly name: string,
-    options: { readonly takesAhead?: boolean; readonly pipelines?: boolean; readonly transferFreezes?: boolean } = {},
+    options: { readonly takesAhead?: boolean; readonly pipelines?: boolean; readonly transferFreezes?: boolean; readonly abortCleansActive?: boolean } = {},
   ) {
     this.transferFreezes = options.transferFreezes === true;
+    this.abortCleansActive = options.abortCleansActive === true;
     if (options.pipelines) {
       // One call each, as a device over the network offers them: `calls` records one entry.
       this.freezeFinal = async (_m, sinceSeq) => {
@@ -171,7 +176,7 @@ export class FakeDeviceApi implements DeviceApi {
 
   async capabilities(): Promise<DeviceCapabilities> {
     await this.gate('capabilities');
-    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.transferFreezes ? { transferFreezes: true } : {}), ...(this.registers ? { registers: this.registers } : {}), ...(this.schemaDescription ? { schemaDescription: this.schemaDescription } : {}) };
+    return { device: this.name, apiVersion: 1, stateClasses: ['tcp-state'], schema: this.schema, slots: this.claimedSlots ?? { total: 1000, free: 1000 - this.active.size }, registerAccess: 'inband', deltas: ['push', 'pull'], maxConcurrentMigrations: 4, keyFields: FAKE_KEY_FIELDS, ...(this.transferFreezes ? { transferFreezes: true } : {}), ...(this.abortCleansActive ? { abortCleansActive: true } : {}), ...(this.registers ? { registers: this.registers } : {}), ...(this.schemaDescription ? { schemaDescription: this.schemaDescription } : {}) };
   }
   async prepare(_m: MigrationRef): Promise<void> {
     await this.gate('prepare');
@@ -243,7 +248,8 @@ export class FakeDeviceApi implements DeviceApi {
     this.active.clear();
     return { deleted, skipped: 0 };
   }
-  async abort(_m: MigrationRef): Promise<void> {
+  async abort(_m: MigrationRef, o?: AbortOptions): Promise<void> {
+    this.abortOptions.push(o);
     await this.gate('abort');
     this.staged.clear();
     for (const k of this.imported) this.active.delete(k);

@@ -56,6 +56,12 @@ export interface DeviceCapabilities {
    * pause is one call from the controller. Absent (false) from a peer that predates it.
    */
   readonly transferFreezes?: boolean;
+  /**
+   * Its abort honours AbortOptions.mayBeActive (a plugin restarted since the activation cleans the
+   * VM's live state). Absent (false) from a peer that predates it: a rollback then leaves such a
+   * destination to carryover recover.
+   */
+  readonly abortCleansActive?: boolean;
   /** Migrations this device can track at once. */
   readonly maxConcurrentMigrations: number;
   /**
@@ -258,5 +264,16 @@ export interface DeviceApi {
   /** Deletes the VM's state at this (source) device after `graceMs`, never a slot another flow took. */
   deleteAtSource(m: MigrationRef, graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }>;
   /** Undoes everything this migration did here: staged or active state removed, tracking stopped, unfrozen. */
-  abort(m: MigrationRef): Promise<void>;
+  abort(m: MigrationRef, o?: AbortOptions): Promise<void>;
+}
+
+/** Options of DeviceApi.abort. */
+export interface AbortOptions {
+  /**
+   * The pause began, so this destination may have been activated — which leaves no mark on its
+   * switch. A device with no record of the migration (its plugin restarted) cleans the VM's live
+   * state here, as after a commit, when the control entry marks nothing; with a record, or a mark,
+   * the abort is as without it. Honoured where DeviceCapabilities.abortCleansActive says so.
+   */
+  readonly mayBeActive?: boolean;
 }

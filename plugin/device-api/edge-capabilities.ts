@@ -26,6 +26,7 @@ export function edgeCapabilities(plugin: EdgePlugin, device: string, usedSlots: 
     quietReports: true,
     // Its transfers (peer-transfer.ts, in a daemon or in process) freeze and activate when asked.
     transferFreezes: true,
+    abortCleansActive: true,
     maxConcurrentMigrations: caps.trackers,
     keyFields: group.placement.keyFields.map((k) => ({ name: k.name, bits: k.bits })),
     registers: group.words.map((w) => ({ name: w.register, bits: w.bits })),

@@ -23,7 +23,7 @@ import type { MigrationContract, SlotGroupSpec } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import type { RegisterAccess, SlotIndexStatus, VmSlotIndex } from '../state-access/index.js';
 import { carriedOrReadClock, openVmSlotIndex } from '../state-access/index.js';
-import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
+import type { AbortOptions, DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from './device-api.js';
 import { checkIncomingBatch } from './batch-check.js';
 import { asDeviceFailure } from './device-failure.js';
 import { DeviceApiFailure, MigrationSessions } from './migration-sessions.js';
@@ -366,11 +366,11 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
     this.sessions.close(m.migrationId);
   }
 
-  async abort(m: MigrationRef): Promise<void> {
+  async abort(m: MigrationRef, o?: AbortOptions): Promise<void> {
     const x = this.migrations.get(m.migrationId) ?? this.activated.get(m.migrationId);
     try {
       if (x) await undoMigration(this.side, x);
-      else await this.abortUnremembered(m);
+      else await this.abortUnremembered(m, o?.mayBeActive === true);
     } catch (e) {
       throw asDeviceFailure(e, `device ${this.name}: abort of migration ${m.migrationId}`);
     }
@@ -380,9 +380,9 @@ class EdgeDeviceApiImpl implements EdgeDeviceApi {
   }
 
   /** An abort without a record here (unremembered-undo.ts), logged when it undid something. */
-  private async abortUnremembered(m: MigrationRef): Promise<void> {
+  private async abortUnremembered(m: MigrationRef, mayBeActive: boolean): Promise<void> {
     const held = [...this.migrations.values(), ...this.activated.values()].map((h) => h.vmId);
-    const r = await abortUnremembered(this.side, m.vm, held);
+    const r = await abortUnremembered(this.side, m.vm, held, mayBeActive);
     if (r.found !== 'nothing') this.plugin.options.logger.warn('undid a migration this plugin has no record of, from the VM\'s control entry', { device: this.name, migrationId: m.migrationId, ...r });
   }
 }

@@ -8,7 +8,7 @@
  * |------------------|---------------------------------------------------|----------------------------------------|
  * | `staged = 1`     | a destination, state staged, never activated       | the VM's slots and entries cleared, the VM marked not here |
  * | `track` or `freeze` | a source (or a destination prepared, nothing staged) | normal operation restored (no entry) |
- * | none, or neither | nothing of a migration in progress                 | nothing                                 |
+ * | none, or neither | nothing of a migration in progress — or, for an abort told `mayBeActive`, a destination activated | nothing — or, told so, the VM's live state cleaned as after a commit |
  *
  * Slots are cleared conditionally (only where they still hold what was read), so a flow that took
  * a slot meanwhile stays. A destination's cells of the VM's counters are set to zero with the rest
@@ -95,14 +95,20 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
 /**
  * An abort of a migration this plugin has no record of (never prepared here, already undone, or
  * started before a controller or daemon restart): undoUnremembered — unless a migration the
- * plugin does remember holds the same VM (`heldVmIds`), whose control entry that is.
+ * plugin does remember holds the same VM (`heldVmIds`), whose control entry that is. With
+ * `mayBeActive` (a destination once the pause began, AbortOptions), a VM whose entry marks
+ * nothing may be active here: an activation deletes the mark. Its live state is cleaned as after
+ * a commit (cleanUnremembered) — the rollback keeps the VM at its source, so nothing of it may
+ * stay live here (a daemon restarted after the activation answered done and left it active).
  */
-export async function abortUnremembered(side: Side, vm: string, heldVmIds: readonly number[]): Promise<UnrememberedOutcome> {
+export async function abortUnremembered(side: Side, vm: string, heldVmIds: readonly number[], mayBeActive = false): Promise<UnrememberedOutcome> {
   if (heldVmIds.length > 0) {
     const vmId = await vmIdHere(side.plugin, vm).catch(() => undefined);
     if (vmId === undefined || heldVmIds.includes(vmId)) return NOTHING;
   }
-  return undoUnremembered(side, vm);
+  const r = await undoUnremembered(side, vm);
+  if (r.found !== 'nothing' || !mayBeActive) return r;
+  return cleanUnremembered(side, vm);
 }
 
 /**

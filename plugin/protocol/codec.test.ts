@@ -102,6 +102,10 @@ describe('protocol codec — messages', () => {
     expect(capabilitiesFromWire(overWire('Capabilities', predating)).capabilities.transferFreezes).toBeUndefined();
     // The call asks for them in a field an older peer skips.
     expect(overWire('MigrationCall', { reportQuiet: true })['reportQuiet']).toBe(true);
+    // And for an abort that cleans a destination that may be active.
+    expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire({ ...caps, abortCleansActive: true }, 1))).capabilities.abortCleansActive).toBe(true);
+    expect(capabilitiesFromWire(overWire('Capabilities', capabilitiesToWire(caps, 1))).capabilities.abortCleansActive).toBeUndefined();
+    expect(overWire('MigrationCall', { mayBeActive: true })['mayBeActive']).toBe(true);
   });
   it('protocol codec — a footprint request may ask the daemon to wait for its scan (await_scan, a field an older daemon skips)', () => {
     expect(overWire('FootprintRequest', { vm: '10.0.0.5', awaitScan: true })).toMatchObject({ vm: '10.0.0.5', awaitScan: true });

@@ -13,7 +13,7 @@
 import { Client, Metadata, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
+import type { AbortOptions, DeviceApi, DeviceCapabilities, ExportDeltasOptions, FootprintOptions, ImportResult, MigrationRef, StateBatch, VmFootprint } from '../device-api/device-api.js';
 import type { TransferProgress, TransferRequest } from '../device-api/peer-transfer.js';
 import { DeviceApiFailure } from '../device-api/migration-sessions.js';
 import { EdgePluginError } from '../errors.js';
@@ -328,8 +328,8 @@ class RemoteDevice implements RemoteDeviceApi {
     return deleteResultFromWire(await this.scopedCall('DeleteAtSource', m, { graceMs }));
   }
 
-  async abort(m: MigrationRef): Promise<void> {
-    await this.scopedCall('Abort', m);
+  async abort(m: MigrationRef, o?: AbortOptions): Promise<void> {
+    await this.scopedCall('Abort', m, o?.mayBeActive === true ? { mayBeActive: true } : {});
   }
 
   async committed(m: MigrationRef): Promise<void> {

@@ -311,8 +311,8 @@ class Handlers {
         tickets.retire(ref.migrationId);
         return {};
       }),
-      Abort: this.unary('Abort', async (_r, ref) => {
-        await api.abort(ref);
+      Abort: this.unary('Abort', async (r, ref) => {
+        await api.abort(ref, r['mayBeActive'] === true ? { mayBeActive: true } : undefined);
         tickets.retire(ref.migrationId);
         return {};
       }),

@@ -39,6 +39,8 @@ describe.skipIf(!opensslAvailable())('carryover recover — devices behind plugi
   let config: string;
   let sourceDaemon: RunningDaemon;
   let restartSource: () => Promise<RunningDaemon>;
+  let destinationDaemon: RunningDaemon;
+  let restartDestination: () => Promise<RunningDaemon>;
 
   beforeAll(() => {
     files = makeDomainFiles(pki, dir, 'dc-a');
@@ -69,7 +71,13 @@ describe.skipIf(!opensslAvailable())('carryover recover — devices behind plugi
       daemons.push(d);
       return d;
     };
+    restartDestination = async () => {
+      const d = await startDaemonInProcess(writeDaemonConfig({ switchAddress: dst.address, deviceId: dst.deviceId, electionId: 20, p4info: P4INFO_PATH, device: 'edge-b', files, requiredSigners: ['dc-a'], deltaIntervalMs: 10, listen: b.address }));
+      daemons.push(d);
+      return d;
+    };
     sourceDaemon = a;
+    destinationDaemon = b;
     config = join(dir, `${name}.yaml`);
     writeFileSync(config, `
 domain: dc-a
@@ -182,6 +190,58 @@ vms:
     expect(passesAt(src, 1)).toBe(true);
     expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
     expect(countVmSlots(dst, group, 9)).toBe(0);
+    expect(await recover('--list')).toMatchObject({ code: 0, out: [expect.stringMatching(/^no unfinished migration/)] });
+  }, 300_000);
+
+  it.each([
+    ['before the rollback\'s first undo reaches it (the window README left open)', 0],
+    ['while the rollback retries', 1_000],
+  ])('rollback over daemons — the destination\'s daemon dies just after activating the VM and is back %s: its undo, told the destination may be active, cleans it (slots, entries, counters) although the restarted plugin remembers nothing; the source unfrozen, no recover needed', async (_when, delayMs) => {
+    await setUp(`dst-${delayMs}`);
+    const inv = loadInventory(config);
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
+    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO_PATH, domain: inv.domain, controller: inv.controller, scope });
+    const journal = new FileJournal(inv.journal);
+    let restarted: Promise<RunningDaemon> | undefined;
+    // The destination activates, then its daemon is gone before it answers (the switch keeps the VM active).
+    const dies = async <T>(call: () => Promise<T>): Promise<T> => {
+      await call();
+      await destinationDaemon.stop();
+      expect(passesAt(dst, 0)).toBe(true);
+      restarted = new Promise((r) => setTimeout(r, delayMs)).then(() => restartDestination());
+      if (delayMs === 0) await restarted;
+      throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'edge-b: the daemon went away');
+    };
+    const edgeB = connected.apis.get('edge-b') as DeviceApi;
+    const devices = new Map(connected.apis);
+    devices.set('edge-b', Object.assign(Object.create(edgeB) as DeviceApi, {
+      activate: (m: MigrationRef) => dies(() => edgeB.activate(m)),
+      importActivate: (m: MigrationRef, b: Parameters<NonNullable<DeviceApi['importActivate']>>[1]) => dies(() => (edgeB.importActivate as NonNullable<DeviceApi['importActivate']>).call(edgeB, m, b)),
+    }));
+    try {
+      const machine = await MigrationMachine.plan({ migrationId: `m-d-act-${delayMs}`, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
+      const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, undoRetryMs: 60_000 });
+      await engine.prepare();
+      const paused$ = new Subject<void>();
+      const rounds = engine.precopy(paused$);
+      setTimeout(() => paused$.next(), 50);
+      await rounds;
+      await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+      const undo = await engine.abort('DEVICE_UNREACHABLE', 'the destination daemon went away');
+      await restarted;
+      expect(undo).toMatchObject({ failed: [] });
+      expect(undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
+      expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+    } finally {
+      await connected.stop();
+      await journal.close();
+    }
+    expect(countVmSlots(dst, group, 9)).toBe(0);
+    expect(noneAt(dst, 2)).toBe(true);
+    expect(dst.state.counter('vm_tx', 9).packets).toBe(0n);
+    expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
+    expect(passesAt(src, 3)).toBe(true);
     expect(await recover('--list')).toMatchObject({ code: 0, out: [expect.stringMatching(/^no unfinished migration/)] });
   }, 300_000);
 

@@ -137,38 +137,58 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     }
   }, 60_000);
 
-  it('two domains — a failure at dc-b (activation inside the pause) rolls back both: dc-a reports dc-b\'s reason, dc-b recorded it', async () => {
+  /** The options of every abort dc-b's destination gets while `fn` runs. */
+  async function abortOptionsAtB(fn: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const abort = site.dstApi.abort.bind(site.dstApi);
+    site.dstApi.abort = (ref, o) => {
+      seen.push(o);
+      return abort(ref, o);
+    };
+    try {
+      await fn();
+    } finally {
+      site.dstApi.abort = abort;
+    }
+    return seen;
+  }
+
+  it('two domains — a failure at dc-b (activation inside the pause) rolls back both: dc-a reports dc-b\'s reason, dc-b recorded it; dc-b\'s undo says its destination may be active', async () => {
     inject.destinationActivate = true;
     try {
-      const out = await site.migrate('m-fail-b');
-      expect(out.run.aborted).toMatchObject({ reason: 'KEY_COLLISION', detail: expect.stringMatching(/peer domain dc-b: Commit: .*activate at edge-b: .*injected failure/) as unknown });
-      expect(out.crossDomain?.callsInPause).toEqual(['Commit']);
-      const b = await site.journalB.load('m-fail-b');
-      expect(b.map((e) => e.type)).toEqual(expect.arrayContaining(['planned', 'prepared', 'round', 'frozen', 'synced', 'abort', 'rolled-back']));
-      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'KEY_COLLISION' });
-      expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
-      expect((await site.journalA.load('m-fail-b')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
-      untouched();
-      // Unfrozen at the source: the flows still pass there.
-      for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+      expect(await abortOptionsAtB(async () => {
+        const out = await site.migrate('m-fail-b');
+        expect(out.run.aborted).toMatchObject({ reason: 'KEY_COLLISION', detail: expect.stringMatching(/peer domain dc-b: Commit: .*activate at edge-b: .*injected failure/) as unknown });
+        expect(out.crossDomain?.callsInPause).toEqual(['Commit']);
+        const b = await site.journalB.load('m-fail-b');
+        expect(b.map((e) => e.type)).toEqual(expect.arrayContaining(['planned', 'prepared', 'round', 'frozen', 'synced', 'abort', 'rolled-back']));
+        expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'KEY_COLLISION' });
+        expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
+        expect((await site.journalA.load('m-fail-b')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+        untouched();
+        // Unfrozen at the source: the flows still pass there.
+        for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 0)).kind).toBe('forward');
+      })).toEqual([{ mayBeActive: true }]);
     } finally {
       inject.destinationActivate = false;
     }
   }, 60_000);
 
-  it('two domains — a failure at dc-a (its source refuses the freeze) rolls back both: dc-b undoes what it staged and records dc-a\'s reason', async () => {
+  it('two domains — a failure at dc-a (its source refuses the freeze) rolls back both: dc-b undoes what it staged (nothing can be active: no mayBeActive) and records dc-a\'s reason', async () => {
     inject.sourceFreeze = true;
     try {
-      const out = await site.migrate('m-fail-a');
-      expect(out.run.aborted).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/freeze at edge-a: .*injected failure/) as unknown });
-      expect(out.crossDomain?.callsInPause).toEqual([]);
-      const b = await site.journalB.load('m-fail-a');
-      expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
-      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/^dc-a: freeze at edge-a: .*injected failure/) as unknown });
-      expect(b.at(-1)?.type).toBe('rolled-back');
-      expect(b.map((e) => e.type)).not.toContain('activated');
-      untouched();
-      for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+      expect(await abortOptionsAtB(async () => {
+        const out = await site.migrate('m-fail-a');
+        expect(out.run.aborted).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/freeze at edge-a: .*injected failure/) as unknown });
+        expect(out.crossDomain?.callsInPause).toEqual([]);
+        const b = await site.journalB.load('m-fail-a');
+        expect(b.some((e) => e.type === 'round' && e.slots === PORTS.length)).toBe(true);
+        expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'NOT_PRIMARY', detail: expect.stringMatching(/^dc-a: freeze at edge-a: .*injected failure/) as unknown });
+        expect(b.at(-1)?.type).toBe('rolled-back');
+        expect(b.map((e) => e.type)).not.toContain('activated');
+        untouched();
+        for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 1)).kind).toBe('forward');
+      })).toEqual([undefined]);
     } finally {
       inject.sourceFreeze = false;
     }
