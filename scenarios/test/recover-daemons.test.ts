@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import { FileJournal, MigrationEngine, MigrationMachine, connectPlanDevices, loadInventory, planMigration, runRecoverCommand } from '../../controller/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
-import type { DeviceApi, MigrationRef, SlotGroupSpec } from '../../plugin/index.js';
+import type { DeviceApi, SlotGroupSpec } from '../../plugin/index.js';
+import type { MigrationState } from '../../controller/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import type { SimSwitch } from '../../sim/index.js';
 import { countVmSlots } from '../demo/demo-observer.js';
@@ -144,31 +145,31 @@ vms:
     expect(countVmSlots(dst, group, 9)).toBe(PORTS.length); // still staged: recover names it
   }, 300_000);
 
-  it('rollback over daemons — the source\'s daemon dies with the source frozen and is restarted while the rollback retries: the source is unfrozen and the destination cleaned without carryover recover', async () => {
-    await setUp('retry');
+  /**
+   * Migrates vm-7 over the daemons with the engine; `device`'s `calls` do their work, then its
+   * daemon is stopped before it answers (`whenGone` checks the switch then) and restarted after
+   * `delayMs` (awaited at once when 0), as a supervisor would. The pause fails; the rollback is returned.
+   */
+  async function pauseLosing(id: string, device: 'edge-a' | 'edge-b', calls: readonly ('freeze' | 'freezeFinal' | 'activate' | 'importActivate')[], delayMs: number, whenGone: () => void): Promise<{ undo: Awaited<ReturnType<MigrationEngine['abort']>>; state: MigrationState; restarted: boolean }> {
     const inv = loadInventory(config);
     const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
     const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
     const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO_PATH, domain: inv.domain, controller: inv.controller, scope });
     const journal = new FileJournal(inv.journal);
     let restarted: Promise<RunningDaemon> | undefined;
-    // The source freezes, then its daemon is gone before it answers (killed; the switch stays frozen).
-    const dies = async <T>(call: () => Promise<T>): Promise<T> => {
-      await call();
-      await sourceDaemon.stop();
-      expect(passesAt(src, 0)).toBe(false);
-      // Its supervisor brings it back a second later, while the rollback retries.
-      restarted = new Promise((r) => setTimeout(r, 1_000)).then(() => restartSource());
-      throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'edge-a: the daemon went away');
+    const real = connected.apis.get(device) as DeviceApi;
+    const dies = (name: (typeof calls)[number]) => async (...args: unknown[]): Promise<unknown> => {
+      await (real[name] as (...a: unknown[]) => Promise<unknown>).apply(real, args);
+      await (device === 'edge-a' ? sourceDaemon : destinationDaemon).stop();
+      whenGone();
+      restarted = new Promise((r) => setTimeout(r, delayMs)).then(() => (device === 'edge-a' ? restartSource() : restartDestination()));
+      if (delayMs === 0) await restarted;
+      throw new DeviceApiFailure('DEVICE_UNREACHABLE', `${device}: the daemon went away`);
     };
-    const edgeA = connected.apis.get('edge-a') as DeviceApi;
     const devices = new Map(connected.apis);
-    devices.set('edge-a', Object.assign(Object.create(edgeA) as DeviceApi, {
-      freeze: (m: MigrationRef) => dies(() => edgeA.freeze(m)),
-      freezeFinal: (m: MigrationRef, since: bigint) => dies(() => (edgeA.freezeFinal as NonNullable<DeviceApi['freezeFinal']>).call(edgeA, m, since)),
-    }));
+    devices.set(device, Object.assign(Object.create(real) as DeviceApi, Object.fromEntries(calls.map((c) => [c, dies(c)]))));
     try {
-      const machine = await MigrationMachine.plan({ migrationId: 'm-d-retry', vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
+      const machine = await MigrationMachine.plan({ migrationId: id, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
       const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, undoRetryMs: 60_000 });
       await engine.prepare();
       const paused$ = new Subject<void>();
@@ -176,16 +177,25 @@ vms:
       setTimeout(() => paused$.next(), 50);
       await rounds;
       await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
-      const undo = await engine.abort('DEVICE_UNREACHABLE', 'the source daemon went away');
-      expect(restarted).toBeDefined();
+      const undo = await engine.abort('DEVICE_UNREACHABLE', `the daemon of ${device} went away`);
+      const was = restarted !== undefined;
       await restarted;
-      expect(undo).toMatchObject({ failed: [] });
-      expect(undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
-      expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+      return { undo, state: machine.state, restarted: was };
     } finally {
       await connected.stop();
       await journal.close();
     }
+  }
+
+  it('rollback over daemons — the source\'s daemon dies with the source frozen and is restarted while the rollback retries: the source is unfrozen and the destination cleaned without carryover recover', async () => {
+    await setUp('retry');
+    // The source freezes, then its daemon is gone before it answers (the switch stays frozen); its
+    // supervisor brings it back a second later, while the rollback retries.
+    const r = await pauseLosing('m-d-retry', 'edge-a', ['freeze', 'freezeFinal'], 1_000, () => expect(passesAt(src, 0)).toBe(false));
+    expect(r.restarted).toBe(true);
+    expect(r.undo).toMatchObject({ failed: [] });
+    expect(r.undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
+    expect(r.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
     expect(events('retry', 'm-d-retry').slice(-2)).toEqual(['abort', 'rolled-back']);
     expect(passesAt(src, 1)).toBe(true);
     expect(countVmSlots(src, group, 7)).toBe(PORTS.length);
@@ -198,45 +208,12 @@ vms:
     ['while the rollback retries', 1_000],
   ])('rollback over daemons — the destination\'s daemon dies just after activating the VM and is back %s: its undo, told the destination may be active, cleans it (slots, entries, counters) although the restarted plugin remembers nothing; the source unfrozen, no recover needed', async (_when, delayMs) => {
     await setUp(`dst-${delayMs}`);
-    const inv = loadInventory(config);
-    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
-    const scope = { sources: ['edge-a'], destinations: ['edge-b'] };
-    const connected = await connectPlanDevices([...plan.sources, ...plan.destinations], { defaultP4info: P4INFO_PATH, domain: inv.domain, controller: inv.controller, scope });
-    const journal = new FileJournal(inv.journal);
-    let restarted: Promise<RunningDaemon> | undefined;
     // The destination activates, then its daemon is gone before it answers (the switch keeps the VM active).
-    const dies = async <T>(call: () => Promise<T>): Promise<T> => {
-      await call();
-      await destinationDaemon.stop();
-      expect(passesAt(dst, 0)).toBe(true);
-      restarted = new Promise((r) => setTimeout(r, delayMs)).then(() => restartDestination());
-      if (delayMs === 0) await restarted;
-      throw new DeviceApiFailure('DEVICE_UNREACHABLE', 'edge-b: the daemon went away');
-    };
-    const edgeB = connected.apis.get('edge-b') as DeviceApi;
-    const devices = new Map(connected.apis);
-    devices.set('edge-b', Object.assign(Object.create(edgeB) as DeviceApi, {
-      activate: (m: MigrationRef) => dies(() => edgeB.activate(m)),
-      importActivate: (m: MigrationRef, b: Parameters<NonNullable<DeviceApi['importActivate']>>[1]) => dies(() => (edgeB.importActivate as NonNullable<DeviceApi['importActivate']>).call(edgeB, m, b)),
-    }));
-    try {
-      const machine = await MigrationMachine.plan({ migrationId: `m-d-act-${delayMs}`, vm: 'vm-7', ...scope }, { journal, now: () => Date.now() });
-      const engine = new MigrationEngine({ plan, machine, devices, pauseDeadlineMs: 60_000, precopy: { intervalMs: 20 }, graceMs: 0, undoRetryMs: 60_000 });
-      await engine.prepare();
-      const paused$ = new Subject<void>();
-      const rounds = engine.precopy(paused$);
-      setTimeout(() => paused$.next(), 50);
-      await rounds;
-      await expect(engine.pauseSync()).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
-      const undo = await engine.abort('DEVICE_UNREACHABLE', 'the destination daemon went away');
-      await restarted;
-      expect(undo).toMatchObject({ failed: [] });
-      expect(undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
-      expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
-    } finally {
-      await connected.stop();
-      await journal.close();
-    }
+    const r = await pauseLosing(`m-d-act-${delayMs}`, 'edge-b', ['activate', 'importActivate'], delayMs, () => expect(passesAt(dst, 0)).toBe(true));
+    expect(r.restarted).toBe(true);
+    expect(r.undo).toMatchObject({ failed: [] });
+    expect(r.undo.undone.sort()).toEqual(['edge-a', 'edge-b']);
+    expect(r.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
     expect(countVmSlots(dst, group, 9)).toBe(0);
     expect(noneAt(dst, 2)).toBe(true);
     expect(dst.state.counter('vm_tx', 9).packets).toBe(0n);
