@@ -16,7 +16,9 @@ import type { TriggerPhase } from './migration-status.js';
 import { parseQemuTriggerOptions } from './options.js';
 import type { QemuTriggerOptions, ResolvedQemuTriggerOptions } from './options.js';
 import { PauseWindowRun } from './pause-window.js';
-import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, PauseReport, StatusSeen } from './phase-handler.js';
+import type { TriggerFailure, MigrationPhaseHandler, QemuMigrationReport, StatusSeen } from './phase-handler.js';
+import { failureOf, pauseReportOf } from './trigger-outcome.js';
+import type { PauseSent } from './trigger-outcome.js';
 import { destinationStatus, finalMigrationInfo, queryMigration, setCapabilities } from './qemu-queries.js';
 import { preparePauseCapabilities } from './pause-capabilities.js';
 import { checkDestination, openMonitor } from './qemu-monitors.js';
@@ -42,7 +44,7 @@ export class QemuTrigger {
   private readonly statuses: StatusSeen[] = [];
   private startedByTrigger = false;
   private pause: PauseWindowRun | undefined;
-  private pauseSent: { at: number; sent: PauseReport['sent']; outcome: PauseReport['outcome']; detail: string | undefined } | undefined;
+  private pauseSent: PauseSent | undefined;
   private pauseAction: Promise<void> = Promise.resolve();
   private preSwitchoverQemuAt: number | undefined;
   private heldQemuMs: number | undefined;
@@ -314,18 +316,12 @@ export class QemuTrigger {
     }
     await this.restoreCapabilities();
     const dst = outcome === 'completed' && this.destination ? await destinationStatus(this.destination, this.opts.destinationTimeoutMs, this.opts.commandTimeoutMs) : undefined;
-    const reason: TriggerFailure | undefined =
-      outcome === 'completed' ? undefined
-      : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' && this.pauseSent.outcome === 'late' ? { code: 'pause-deadline', message: this.pauseSent.detail ?? 'the pause deadline passed; the migration was cancelled' }
-      : this.pauseSent?.sent === 'migrate_cancel' && outcome === 'cancelled' ? { code: 'pause-cancelled', message: this.pauseSent.detail ?? 'the pause handler cancelled the migration' }
-      : outcome === 'cancelled' && this.cancelledWhy !== undefined ? { code: 'qemu-cancelled', message: `the trigger cancelled the migration: ${this.cancelledWhy}` }
-      : outcome === 'cancelled' ? { code: 'qemu-cancelled', message: 'the migration was cancelled (migrate_cancel by someone other than the trigger)' }
-      : { code: 'qemu-failed', message: info?.errorDesc ?? 'QEMU reported the migration failed and gave no error-desc' };
+    const reason = failureOf(outcome, this.pauseSent, this.cancelledWhy, info?.errorDesc);
     const report: QemuMigrationReport = {
       outcome,
       reason,
       startedByTrigger: this.startedByTrigger,
-      pause: this.pauseReport(),
+      pause: pauseReportOf(this.pause, this.pauseSent, this.heldQemuMs),
       qemuDowntimeMs: info?.downtimeMs,
       guestDowntimeMs: outcome === 'completed' && this.stoppedQemuAt !== undefined && this.resumedQemuAt !== undefined ? this.resumedQemuAt - this.stoppedQemuAt : undefined,
       totalTimeMs: info?.totalTimeMs,
@@ -383,21 +379,6 @@ export class QemuTrigger {
       this.phaseSubject.error(lost);
       this.rejectFinished(lost);
     });
-  }
-
-  private pauseReport(): PauseReport | undefined {
-    const run = this.pause;
-    if (!run) return undefined;
-    const sent = this.pauseSent;
-    return {
-      outcome: sent?.outcome ?? 'preempted',
-      sent: sent?.sent ?? 'nothing',
-      budgetMs: run.budgetMs,
-      heldMs: sent && sent.sent !== 'nothing' ? sent.at - run.receivedAt : undefined,
-      heldQemuMs: this.heldQemuMs,
-      handlerMs: run.handlerMs,
-      detail: sent?.detail ?? run.detail,
-    };
   }
 
   private async restoreCapabilities(): Promise<void> {
