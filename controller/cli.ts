@@ -351,8 +351,9 @@ function headline(outcome: MigrationOutcome): string {
   if (!r.aborted) return 'COMMITTED';
   if (r.aborted.undoFailed?.length) {
     const why = r.aborted.undoFailed.map((n) => `${n}: ${r.aborted?.undoErrors?.[n] ?? 'no answer'}`).join('; ');
-    return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')} (${why}): run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again`;
+    return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')} (${why}): run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again${r.aborted.journalError !== undefined ? ` and the journal takes records again (it refused: ${r.aborted.journalError})` : ''}`;
   }
+  if (r.aborted.journalError !== undefined) return `ABORTED (${r.aborted.reason}) — rolled back: every device as before the migration, the VM's state where it was; but the journal refused to record it (${r.aborted.journalError}): once it takes records again (free its disk), run carryover recover — it finds nothing left to undo and closes the migration`;
   if (outcome.qemu?.outcome === 'completed') return `ABORTED (${r.aborted.reason}) — rolled back although QEMU completed: the VM runs at the destination without its network state`;
   return `ABORTED (${r.aborted.reason}) — rolled back: every device as before the migration, the VM's state where it was`;
 }
@@ -370,6 +371,8 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     undoFailed: r.aborted ? (r.aborted.undoFailed ?? []) : null,
     // What each of those answered.
     ...(r.aborted?.undoErrors ? { undoErrors: r.aborted.undoErrors } : {}),
+    // Why the journal could not record the rollback (done at the devices all the same).
+    ...(r.aborted?.journalError !== undefined ? { journalError: r.aborted.journalError } : {}),
     transfer: o.transfer ?? 'controller',
     translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,

@@ -20,9 +20,10 @@ export interface EngineRun {
   readonly committed: { readonly deleted: number; readonly skipped: number } | undefined;
   /**
    * Why it was aborted; `undoFailed` names the devices whose rollback failed (the journal keeps it
-   * open for `carryover recover`), `undoErrors` what each answered.
+   * open for `carryover recover`), `undoErrors` what each answered; `journalError` why the
+   * journal could not record the rollback (done at the devices all the same).
    */
-  readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[]; readonly undoErrors?: Readonly<Record<string, string>> } | undefined;
+  readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[]; readonly undoErrors?: Readonly<Record<string, string>>; readonly journalError?: string } | undefined;
   /**
    * The VM runs at the destination (QEMU completed) but the activation or commit that follows it
    * failed: no rollback (it would strand the VM without its state); `carryover recover` finishes it.
@@ -38,8 +39,8 @@ export function reasonOfError(e: unknown): { reason: FailureReason; detail: stri
 }
 
 /** An aborted run's record: the reason, and the devices whose undo failed when there are any. */
-export function abortedRun(reason: FailureReason, detail: string, undo: { readonly failed: readonly string[]; readonly errors?: Readonly<Record<string, string>> }): NonNullable<EngineRun['aborted']> {
-  return { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed, undoErrors: undo.errors ?? {} } : {}) };
+export function abortedRun(reason: FailureReason, detail: string, undo: { readonly failed: readonly string[]; readonly errors?: Readonly<Record<string, string>>; readonly journalError?: string }): NonNullable<EngineRun['aborted']> {
+  return { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed, undoErrors: undo.errors ?? {} } : {}), ...(undo.journalError !== undefined ? { journalError: undo.journalError } : {}) };
 }
 
 /** The trigger's failure as the controller's reason. */

@@ -9,7 +9,8 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationOf, planMigration } from '../plan/plan-migration.js';
 import { FAKE_KEY_FIELDS, FakeDeviceApi, fakeFlowKey as keyOf } from '../testing/fake-device-api.js';
 import { MigrationEngine } from './migration-engine.js';
-import { runMigration } from './run-migration.js';
+import { reasonOfError, runMigration } from './run-migration.js';
+import { abortedRun } from './engine-phase-handler.js';
 import { migrateReportLines } from '../cli.js';
 import { P4Schema } from 'p4runtime-ts';
 import { describeSchema, readMigrationContract } from '../../plugin/index.js';
@@ -297,7 +298,40 @@ class SyncedGateJournal extends MemoryJournal {
   }
 }
 
+/** A memory journal that refuses every record once `full` (a disk that filled up). */
+class FillingJournal extends MemoryJournal {
+  full = false;
+  override async append(migrationId: string, event: Parameters<MemoryJournal['append']>[1]): Promise<void> {
+    if (this.full) throw new Error('ENOSPC: no space left on device, write');
+    return super.append(migrationId, event);
+  }
+}
+
 describe('migration engine — the journal in the pause', () => {
+  it('engine — a journal whose disk fills in the pause: the rollback is done at the devices all the same (source unfrozen, destination clean) and says the journal refused it; the journal is left where a recovery rolls back', async () => {
+    const journal = new FillingJournal();
+    const { engine, machine, dev } = await setup('host-b', {}, journal);
+    const before = new Map(src(dev).active);
+    await engine.prepare();
+    await engine.precopy();
+    dst(dev).stall('importStaged');
+    const pause = engine.pauseSync();
+    await until(() => src(dev).frozen);
+    journal.full = true;
+    dst(dev).failNext('importStaged', 'DEVICE_UNREACHABLE', 1);
+    dst(dev).unstall('importStaged');
+    const err = await pause.catch((e: unknown) => e);
+    const { reason, detail } = reasonOfError(err);
+    const undo = await engine.abort(reason, detail);
+    expect(undo).toMatchObject({ failed: [], journalError: expect.stringMatching(/ENOSPC/) as unknown });
+    expect(src(dev).frozen).toBe(false);
+    expect(src(dev).active).toEqual(before);
+    expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
+    expect(machine.state.phase).not.toBe('ABORTED'); // not recorded: a recovery rolls it back again
+    const lines = migrateReportLines({ migrationId: 'm1', run: { rounds: [], sync: undefined, committed: undefined, aborted: abortedRun(reason, detail, undo) }, rounds: [], translations: [] });
+    expect(lines[0]).toMatch(/^migration m1: ABORTED \(DEVICE_UNREACHABLE\) — rolled back: every device as before the migration, the VM's state where it was; but the journal refused to record it \(.*recording 'abort' failed: ENOSPC.*\): once it takes records again \(free its disk\), run carryover recover/);
+  });
+
   it('engine — the synced record is written while the destinations activate, not before (a record waiting for the activation does not hold the pause)', async () => {
     const journal = new SyncedGateJournal();
     const { engine, machine, dev } = await setup('host-b', {}, journal);

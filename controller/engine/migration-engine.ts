@@ -15,6 +15,7 @@ import { addCounterValues, negotiateMigrationSchemas } from '../../plugin/index.
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { LostState, MigrationPhase } from '../migration/events.js';
+import type { MigrationEventInput } from '../migration/migration-machine.js';
 import { monotonicScheduler } from '../monotonic-time.js';
 import { callEach, stepFailure } from './call-each.js';
 import { checkCapacityClaim, checkRoom } from './capacity.js';
@@ -367,8 +368,22 @@ export class MigrationEngine {
   async abort(reason: FailureReason, detail: string): Promise<UndoOutcome> {
     this.heap.stop();
     const s = this.o.machine.state;
-    if (s.phase !== 'ABORTED') await this.o.machine.record({ type: 'abort', reason, detail });
     const out: UndoOutcome = { undone: [], failed: [], errors: {} };
+    // A journal that refuses the record (its disk full) does not keep the devices as they are: a
+    // frozen source drops the VM's traffic. They are undone all the same; the journal, left in an
+    // earlier phase, has a recovery roll back too, finding nothing left to undo.
+    const journalled = async (e: MigrationEventInput): Promise<boolean> => {
+      if (out.journalError !== undefined) return false;
+      try {
+        await this.o.machine.record(e);
+        return true;
+      } catch (err) {
+        out.journalError = (err as Error).message;
+        this.logger.error('the journal refused a rollback record: rolling back the devices all the same', { event: e.type, error: out.journalError });
+        return false;
+      }
+    };
+    if (s.phase !== 'ABORTED') await journalled({ type: 'abort', reason, detail });
     const touched = this.touched;
     const skipped = touched ? [...this.sources, ...this.destinations].filter((n) => !touched.has(n)) : [];
     if (skipped.length > 0) this.logger.info('nothing to undo where no step of the migration was accepted', { devices: skipped.join(', ') });
@@ -392,12 +407,12 @@ export class MigrationEngine {
     // Reported instead: carryover recover cleans it as a source (field walkthrough 13).
     const retried = (n: string): boolean => !mayBeActive(n) || this.caps.get(n)?.abortCleansActive === true;
     await retryUndo(out, undoOne, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
-    if (out.failed.length === 0) await this.o.machine.record({ type: 'rolled-back' });
+    if (out.failed.length === 0) await journalled({ type: 'rolled-back' });
     else {
       // Where the undo is certain, recorded: recovery leaves those switches alone, and a later
       // migration may use them (migration-blockers.ts).
       const certain = [...skipped, ...out.undone.filter(retried)];
-      if (certain.length > 0) await this.o.machine.record({ type: 'cleaned-at', devices: certain });
+      if (certain.length > 0) await journalled({ type: 'cleaned-at', devices: certain });
     }
     return out;
   }

@@ -14,6 +14,8 @@ export interface UndoOutcome {
   readonly undone: string[];
   readonly failed: string[];
   readonly errors: Record<string, string>;
+  /** Set when the journal refused to record the rollback (its disk full?): the devices were undone all the same. */
+  journalError?: string;
 }
 
 /** How long a rollback keeps trying a device whose undo failed twice, by default (ms). */
