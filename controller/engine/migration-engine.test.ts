@@ -285,11 +285,13 @@ describe('migration engine — the pause deadline', () => {
   });
 });
 
-/** A memory journal whose `synced` record waits for `gate` first, or fails. */
+/** A memory journal whose `synced` record waits for `gate` first, or fails; once `full` (its disk filled up), every record fails. */
 class SyncedGateJournal extends MemoryJournal {
   gate: (() => Promise<void>) | undefined;
   fail = false;
+  full = false;
   override async append(migrationId: string, event: Parameters<MemoryJournal['append']>[1]): Promise<void> {
+    if (this.full) throw new Error('ENOSPC: no space left on device, write');
     if (event.type === 'synced') {
       if (this.fail) throw new Error('injected: the disk refused the record');
       await this.gate?.();
@@ -298,18 +300,9 @@ class SyncedGateJournal extends MemoryJournal {
   }
 }
 
-/** A memory journal that refuses every record once `full` (a disk that filled up). */
-class FillingJournal extends MemoryJournal {
-  full = false;
-  override async append(migrationId: string, event: Parameters<MemoryJournal['append']>[1]): Promise<void> {
-    if (this.full) throw new Error('ENOSPC: no space left on device, write');
-    return super.append(migrationId, event);
-  }
-}
-
 describe('migration engine — the journal in the pause', () => {
   it('engine — a journal whose disk fills in the pause: the rollback is done at the devices all the same (source unfrozen, destination clean) and says the journal refused it; the journal is left where a recovery rolls back', async () => {
-    const journal = new FillingJournal();
+    const journal = new SyncedGateJournal();
     const { engine, machine, dev } = await setup('host-b', {}, journal);
     const before = new Map(src(dev).active);
     await engine.prepare();
