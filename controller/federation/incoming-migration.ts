@@ -297,10 +297,18 @@ export class IncomingMigration {
       await this.close();
       return;
     }
-    if (this.machine.state.phase !== 'ABORTED') await this.machine.record({ type: 'abort', reason, detail });
+    // A journal that refuses the record (its disk full) does not keep the destinations as they
+    // are: they are undone all the same, the journal left where a restart rolls back again.
+    let journalError: string | undefined;
+    const inPhase = this.machine.state.abort?.inPhase ?? this.machine.state.phase;
+    if (this.machine.state.phase !== 'ABORTED') {
+      await this.machine.record({ type: 'abort', reason, detail }).catch((e: unknown) => {
+        journalError = (e as Error).message;
+        this.logger.error('the journal refused the abort record: rolling back the destinations all the same', { error: journalError });
+      });
+    }
     // From Commit on (recorded `frozen` first) a destination may be active, which leaves no mark:
     // a plugin restarted since cleans it only when told (AbortOptions.mayBeActive).
-    const inPhase = this.machine.state.abort?.inPhase;
     const options = inPhase === 'FROZEN' || inPhase === 'SYNCED' || inPhase === 'ACTIVATED' ? { mayBeActive: true } : undefined;
     const failed: string[] = [];
     await Promise.all(this.names.map(async (n) => {
@@ -317,7 +325,7 @@ export class IncomingMigration {
       }
     }));
     if (failed.length > 0) throw new ControllerError('DEVICE_UNREACHABLE', `rollback incomplete at ${failed.join(', ')}; the journal keeps the abort open`);
-    if (!this.machine.state.rolledBack) await this.machine.record({ type: 'rolled-back' });
+    if (journalError === undefined && !this.machine.state.rolledBack) await this.machine.record({ type: 'rolled-back' });
     this.logger.warn('cross-domain migration rolled back', { reason, detail });
     await this.close();
   }

@@ -174,6 +174,23 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     }
   }, 60_000);
 
+  it('two domains — dc-b\'s journal refuses its abort record (its disk full) when its activation fails in the pause: its destination is undone all the same, the error logged, the journal left where a restart rolls back again', async () => {
+    inject.destinationActivate = true;
+    const append = site.journalB.append.bind(site.journalB);
+    site.journalB.append = (id, e) => (id === 'm-fail-b-disk' && e.type === 'abort' ? Promise.reject(new Error('ENOSPC: no space left on device, write')) : append(id, e));
+    logs.length = 0;
+    try {
+      const out = await site.migrate('m-fail-b-disk');
+      expect(out.run.aborted).toMatchObject({ reason: 'KEY_COLLISION' });
+      untouched();
+      expect((await site.journalB.load('m-fail-b-disk')).map((e) => e.type)).not.toContain('rolled-back');
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'the journal refused the abort record: rolling back the destinations all the same', error: expect.stringMatching(/ENOSPC/) as unknown }));
+    } finally {
+      site.journalB.append = append;
+      inject.destinationActivate = false;
+    }
+  }, 60_000);
+
   it('two domains — a failure at dc-a (its source refuses the freeze) rolls back both: dc-b undoes what it staged (nothing can be active: no mayBeActive) and records dc-a\'s reason', async () => {
     inject.sourceFreeze = true;
     try {
