@@ -301,6 +301,19 @@ class SyncedGateJournal extends MemoryJournal {
 }
 
 describe('migration engine — the journal in the pause', () => {
+  it('engine — a journal that refuses the commit record after the activation: the run ends NOT FINISHED with the VM at the destination (never rolled back under it), its report naming carryover recover --vm-at destination', async () => {
+    const journal = new SyncedGateJournal();
+    const { engine, machine, dev } = await setup('host-b', {}, journal);
+    const append = journal.append.bind(journal);
+    journal.append = (id, e) => (e.type === 'committed' ? Promise.reject(new Error('ENOSPC: no space left on device, write')) : append(id, e));
+    const run = await runMigration(engine, { paused$: new Subject<void>() });
+    expect(run).toMatchObject({ aborted: undefined, committed: undefined, unfinished: { reason: 'PEER_REJECTED', vmAt: 'destination', detail: expect.stringMatching(/recording 'committed' failed: ENOSPC/) as unknown } });
+    expect(machine.state.phase).toBe('ACTIVATED');
+    expect(dst(dev).active.size).toBe(20);
+    const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [], translations: [] });
+    expect(lines[0]).toMatch(/^migration m1: NOT FINISHED \(PEER_REJECTED\) — the VM runs at the destination, .*run carryover recover --vm-at destination/);
+  });
+
   it('engine — a journal whose disk fills in the pause: the rollback is done at the devices all the same (source unfrozen, destination clean) and says the journal refused it; the journal is left where a recovery rolls back', async () => {
     const journal = new SyncedGateJournal();
     const { engine, machine, dev } = await setup('host-b', {}, journal);

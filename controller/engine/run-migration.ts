@@ -45,6 +45,14 @@ export async function runMigration(engine: MigrationEngine, o: RunMigrationOptio
     if (undo.failed.length > 0) logger.error('rollback incomplete; the journal keeps the abort open for recovery', { failed: undo.failed });
     return { rounds, sync, committed: undefined, aborted: abortedRun(reason, detail, undo) };
   }
-  const committed = await engine.commit();
-  return { rounds, sync, committed, aborted: undefined };
+  // Activated: the VM moves on to the destination, so a failed commit (its journal record, a
+  // source's delete) is left for carryover recover to finish, never rolled back under it.
+  try {
+    const committed = await engine.commit();
+    return { rounds, sync, committed, aborted: undefined };
+  } catch (e) {
+    const unfinished = reasonOfError(e);
+    logger.error('the destinations are active but the commit failed; carryover recover finishes it', unfinished);
+    return { rounds, sync, committed: undefined, aborted: undefined, unfinished: { ...unfinished, vmAt: 'destination' } };
+  }
 }
