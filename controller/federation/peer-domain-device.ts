@@ -33,6 +33,13 @@ const IN_PAUSE: readonly MigrationPhase[] = ['FROZEN', 'SYNCED'];
 /** The peer domain behind the DeviceApi the engine drives. */
 export class PeerDomainDevice implements DeviceApi {
   private pending: StateBatch[] = [];
+  /**
+   * Set when the engine's pause began (pauseStarted): from then on a batch is a final one, held for
+   * the Commit. Not the journalled phase: `frozen` is recorded while the final batches are handed
+   * over, and a batch that saw PRECOPY crossed on a Stage round trip of its own inside the pause
+   * (field walkthrough 17: the default 50 ms deadline never committed on BMv2).
+   */
+  private paused = false;
   /** Federation calls made while the VM was paused (the pause window's boundary crossings). */
   readonly callsInPause: FederationMethod[] = [];
   /** How long the commit took at this end (ms): one round trip plus the peer's staging and activation. */
@@ -47,7 +54,8 @@ export class PeerDomainDevice implements DeviceApi {
   }
 
   private async call(method: FederationMethod, req: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
-    if (IN_PAUSE.includes(this.o.state().phase)) this.callsInPause.push(method);
+    const phase = this.o.state().phase;
+    if ((this.paused && phase !== 'ABORTED') || IN_PAUSE.includes(phase)) this.callsInPause.push(method);
     return this.o.client.call(method, req, timeoutMs, timeoutMs === undefined ? 'DEVICE_UNREACHABLE' : 'PAUSE_DEADLINE_MISSED');
   }
 
@@ -84,7 +92,7 @@ export class PeerDomainDevice implements DeviceApi {
   }
 
   async importStaged(m: MigrationRef, batch: StateBatch): Promise<ImportResult> {
-    if (this.o.state().phase === 'FROZEN') {
+    if (this.paused || this.o.state().phase === 'FROZEN') {
       // A final batch: it crosses with the commit, not on its own round trip.
       this.pending.push(batch);
       return { installed: batch.slots.length, alreadyPresent: 0 };
@@ -93,8 +101,10 @@ export class PeerDomainDevice implements DeviceApi {
     return { installed: Number(r['installed'] ?? 0), alreadyPresent: Number(r['alreadyPresent'] ?? 0) };
   }
 
-  /** The peer domain's devices run their own pause. */
-  pauseStarted(_m: MigrationRef): void {}
+  /** The peer domain's devices run their own pause; batches from now on are final ones, held for the Commit. */
+  pauseStarted(_m: MigrationRef): void {
+    this.paused = true;
+  }
 
   freeze(_m: MigrationRef): Promise<void> {
     return Promise.reject(this.notHere('freeze'));
@@ -111,6 +121,8 @@ export class PeerDomainDevice implements DeviceApi {
     this.commitMs = performance.now() - t0;
     this.peerCommitWorkMs = Number(r['workUs'] ?? 0) / 1000;
     this.pending = [];
+    // Activated: the pause's part of the boundary is over (Finish follows after the commit).
+    this.paused = false;
   }
 
   deleteAtSource(_m: MigrationRef, _graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {

@@ -308,6 +308,40 @@ describe.skipIf(!opensslAvailable())('two domains — a source domain that goes 
   }, 60_000);
 });
 
+describe.skipIf(!opensslAvailable())('two domains — the final batch and the journal (needs openssl)', () => {
+  it('two domains — a final batch handed over before dc-a\'s journal says FROZEN still travels with the Commit, not on a Stage of its own inside the pause (walkthrough 17: the default deadline never committed on BMv2)', async () => {
+    const site = await startTwoDomains({});
+    try {
+      for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
+      expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
+      const append = site.journalA.append.bind(site.journalA);
+      // The `frozen` record is written while the final batches are handed over: make it the slower.
+      site.journalA.append = async (id, e) => {
+        if (e.type === 'frozen') await new Promise((r) => setTimeout(r, 150));
+        return append(id, e);
+      };
+      // The VM's traffic runs until its pause, so the final delta has changes to carry.
+      let n = 1;
+      const traffic = setInterval(() => {
+        for (const p of PORTS) site.src.sim.dataplane.inject(UPLINK, returnSegment(p, n));
+        n++;
+      }, 5);
+      const out = await site.migrate('m-late-frozen', { pauseDeadlineMs: 5_000 }).finally(() => clearInterval(traffic));
+      expect(out.run.aborted).toBeUndefined();
+      expect(out.run.sync?.slots).toBeGreaterThan(0);
+      expect(out.crossDomain?.callsInPause).toEqual(['Commit']);
+      // What the Commit brought dc-b (its `synced` record): the final batch, not an empty list
+      // behind a Stage of its own.
+      const synced = (await site.journalB.load('m-late-frozen')).find((e) => e.type === 'synced');
+      expect(synced).toMatchObject({ slots: expect.any(Number) as unknown });
+      expect((synced as { slots: number }).slots).toBeGreaterThanOrEqual(out.run.sync?.slots ?? Infinity);
+      expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(PORTS.length);
+    } finally {
+      await site.stop();
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!opensslAvailable())('two domains — the deadline policy continue (needs openssl)', () => {
   it('two domains — policy continue: a commit answered after the pause deadline still activates dc-b and commits (the VM may be on its way there), where abort would roll both back', async () => {
     let slowActivation = false;
