@@ -59,7 +59,7 @@ export interface TwoDomains {
   /** dc-a's inventory text, with dc-b's federation address as dc-a reaches it. */
   inventoryA(federationCert?: { readonly cert: string; readonly key: string }, signingKey?: string): string;
   /** Runs `carryover migrate --to-domain dc-b` as a library call from dc-a. */
-  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly onDeadline?: 'abort' | 'continue'; readonly federationCert?: { readonly cert: string; readonly key: string }; readonly signingKey?: string; readonly ignoreDestinationFlows?: boolean }): Promise<MigrationOutcome>;
+  migrate(migrationId: string, o?: { readonly pauseDeadlineMs?: number; readonly onDeadline?: 'abort' | 'continue'; readonly federationCert?: { readonly cert: string; readonly key: string }; readonly signingKey?: string; readonly ignoreDestinationFlows?: boolean; readonly peerIdentity?: string }): Promise<MigrationOutcome>;
   stop(): Promise<void>;
 }
 
@@ -120,7 +120,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
         defaultP4info: P4INFO_PATH,
         domain: inv.domain,
         ...(inv.controller ? { controller: inv.controller } : {}),
-        crossDomain: { peer: inv.peers.get('dc-b') as InventoryPeer, federation: inv.federation as InventoryFederation },
+        crossDomain: { peer: { ...(inv.peers.get('dc-b') as InventoryPeer), ...(m.peerIdentity ? { identity: m.peerIdentity } : {}) }, federation: inv.federation as InventoryFederation },
         connect: connectA,
         pauseDeadlineMs: m.pauseDeadlineMs ?? 60_000,
         onDeadline: m.onDeadline ?? 'abort',

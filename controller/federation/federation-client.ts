@@ -4,10 +4,12 @@
  * failure is a ControllerError carrying the peer's reason; a refused handshake is diagnosed (the
  * real TLS cause, not gRPC's bare "failed to connect").
  */
+import { checkServerIdentity } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import type { PemSource } from 'p4runtime-ts';
-import { diagnoseTls, loadMutualTls } from '../../plugin/index.js';
+import { certificateIdentities, diagnoseTls, loadMutualTls } from '../../plugin/index.js';
 import type { LoadedTls, WireMessage } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
@@ -23,6 +25,11 @@ export interface FederationClientOptions {
   readonly address: string;
   /** The name its server certificate carries, when the address's host is not it. */
   readonly serverName?: string;
+  /**
+   * The identity its controller's certificate must name (CN or subjectAltName, `peers.<name>.identity`):
+   * any other certificate its CA issued (a plugin daemon's, say) is refused before a call is made.
+   */
+  readonly identity?: string;
   /** The peer's CA (trusted for its server certificate), and this controller's certificate and key. */
   readonly tls: { readonly ca: PemSource; readonly cert: PemSource; readonly key: PemSource };
   /** Deadline of each call outside the pause. Default 30 s. */
@@ -39,6 +46,8 @@ export class FederationClient {
   private readonly client: Client;
   private readonly tls: LoadedTls;
   private readonly timeoutMs: number;
+  /** Why the last handshake refused the peer's certificate for its identity (for the call's error). */
+  private identityRefusal: string | undefined;
   /** Calls made, by method (what crossed the boundary, for tests and reports). */
   readonly calls: FederationMethod[] = [];
 
@@ -50,7 +59,20 @@ export class FederationClient {
     }
     this.timeoutMs = o.callTimeoutMs ?? DEFAULT_FEDERATION_CLIENT_OPTIONS.callTimeoutMs;
     const max = o.maxMessageBytes ?? DEFAULT_FEDERATION_CLIENT_OPTIONS.maxMessageBytes;
-    this.client = new Client(o.address, credentials.createSsl(this.tls.ca, this.tls.key, this.tls.cert), {
+    // Beside the host name, the certificate must name the peer's controller: the peer's CA may
+    // issue others (its plugin daemons', its own servers') that a host-name check alone accepts
+    // (field walkthrough 17: a migration committed to a server naming another identity).
+    const verify = o.identity === undefined ? {} : {
+      checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => {
+        const byHost = checkServerIdentity(host, cert);
+        if (byHost) return byHost;
+        const names = certificateIdentities(cert);
+        if (names.includes(o.identity as string)) return undefined;
+        this.identityRefusal = `its certificate names '${names.join("', '") || 'nothing'}', not '${o.identity as string}' (peers.${o.peer}.identity): another server answers at ${o.address}, or the identity configured for ${o.peer} is wrong`;
+        return new Error(this.identityRefusal);
+      },
+    };
+    this.client = new Client(o.address, credentials.createSsl(this.tls.ca, this.tls.key, this.tls.cert, verify), {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
       ...(o.serverName ? { 'grpc.ssl_target_name_override': o.serverName, 'grpc.default_authority': o.serverName } : {}),
@@ -93,6 +115,7 @@ export class FederationClient {
   /** A connection failure with its TLS cause (a refused certificate is PEER_REJECTED, not "unreachable"). */
   private async explain(f: ControllerError): Promise<ControllerError> {
     if (f.code !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
+    if (this.identityRefusal !== undefined) return new ControllerError('PEER_REJECTED', `peer domain ${this.o.peer}: refused the server at ${this.o.address}: ${this.identityRefusal}`, { cause: f });
     const d = await diagnoseTls(this.o.address, this.tls);
     if (d.kind === 'refused') return new ControllerError('PEER_REJECTED', `peer domain ${this.o.peer}: mutual TLS with ${this.o.address} refused: ${d.message}; check that each side's federation certificate is signed by the CA the other lists for it under peers`, { cause: f });
     if (d.kind === 'unreachable') return new ControllerError('DEVICE_UNREACHABLE', `${f.message}: ${d.message}`, { cause: f });

@@ -84,7 +84,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
   const tickets = new AgreedTicket();
   const local = await o.connect(o.plan.sources, { scope: { sources, destinations: [] }, tickets });
   const client = new FederationClient({
-    peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}),
+    peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity,
     tls: { ca: peer.ca, cert: o.federation.tls.cert, key: o.federation.tls.key },
   });
   let machine: MigrationMachine | undefined;

@@ -112,6 +112,14 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     untouched();
   });
 
+  it('two domains — dc-a refuses a dc-b server whose certificate does not name the identity configured for dc-b, before any call (walkthrough 17 F4b: it committed): nothing proposed, nothing moved', async () => {
+    const before = site.server.calls().length;
+    await expect(site.migrate('m-wrong-peer-id', { peerIdentity: 'controller-dc-x' })).rejects.toMatchObject({ code: 'PEER_REJECTED', message: expect.stringMatching(/peer domain dc-b: refused the server at 127\.0\.0\.1:\d+: its certificate names '.*controller-dc-b.*', not 'controller-dc-x' \(peers\.dc-b\.identity\)/) as unknown });
+    expect(site.server.calls().length).toBe(before);
+    expect(site.server.migrations()).toEqual([]);
+    untouched();
+  });
+
   it('two domains — a ticket signed with a key dc-b does not know for dc-a is refused at Agree: dc-b logs a refusal, not a failed rollback, and calls no device to undo what it never staged', async () => {
     const stranger = makeDomainFiles(site.pki, site.dir, 'dc-y');
     const aborts: unknown[] = [];
