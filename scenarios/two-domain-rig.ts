@@ -54,6 +54,8 @@ export interface TwoDomains {
   readonly server: FederationServer;
   /** dc-b's journal (in memory). */
   readonly journalB: MemoryJournal;
+  /** How dc-a reaches its source (in process), for a recovery driven by a test. */
+  readonly connectA: DeviceConnector;
   /** dc-a's journal (in memory). */
   readonly journalA: MemoryJournal;
   /** dc-a's inventory text, with dc-b's federation address as dc-a reaches it. */
@@ -107,7 +109,7 @@ export async function startTwoDomains(o: TwoDomainOptions = {}): Promise<TwoDoma
   ].join('\n');
   const connectA = inProcess({ 'edge-a': o.wrapSource ? o.wrapSource(srcApi) : srcApi });
   return {
-    dir, a, b, pki, src, dst, srcApi, dstApi, server, journalA, journalB,
+    dir, a, b, pki, src, dst, srcApi, dstApi, server, journalA, journalB, connectA,
     inventoryA,
     migrate: (migrationId, m = {}) => {
       const inv: Inventory = parseInventory(inventoryA(m.federationCert, m.signingKey), join(dir, 'dc-a.yaml'));

@@ -39,6 +39,12 @@ export interface MigrationEngineOptions {
    * rollback incomplete. Default DEFAULT_UNDO_RETRY_MS (30 s); 0: report at once.
    */
   readonly undoRetryMs?: number;
+  /**
+   * After the commit deleted the VM at the sources, before the journal says so: a migration to a
+   * peer domain has it record the commit (Finish). Its failure fails the commit, which leaves the
+   * journal COMMITTED with the sources' cleanup owed, so carryover recover repeats both.
+   */
+  readonly beforeSourceCleaned?: (deleted: number) => Promise<void>;
   /** Lines for the operator (the CLI's progress): the rollback's retries. Default: none (logged only). */
   readonly progress?: (line: string) => void;
   /** How long deleted-at-source waits for packets in flight. Default 1000 ms. */

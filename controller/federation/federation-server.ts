@@ -121,6 +121,12 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
   };
 
   /** The phase of `migrationId` when this domain's journal holds it unfinished as an incoming migration (one this server drove before it restarted). */
+  /** Whether this domain's journal has `migrationId` committed and finished (a Finish repeated). */
+  const committedHere = async (migrationId: string): Promise<boolean> => {
+    if (!(await journal.list()).includes(migrationId)) return false;
+    const st = replay(await journal.load(migrationId));
+    return isIncoming(inv, st) && st.phase === 'COMMITTED' && recoveryAction(st).kind === 'none';
+  };
   const unfinishedHere = async (migrationId: string): Promise<string | undefined> => {
     if (!(await journal.list()).includes(migrationId)) return undefined;
     const st = replay(await journal.load(migrationId));
@@ -175,6 +181,8 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
         await recoverHere(ref.migrationId, 'destination');
         return {};
       }
+      // Recorded already (the answer to an earlier Finish was lost): done, as asked.
+      if (!sessions.has(ref.migrationId) && (await committedHere(ref.migrationId))) return {};
       const s = session(peer, ref);
       await s.finish(typeof req['sourceDeleted'] === 'number' ? req['sourceDeleted'] : 0);
       return {};

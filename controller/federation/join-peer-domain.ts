@@ -11,7 +11,6 @@ import type { Logger } from 'p4runtime-ts';
 import { PROTOCOL_VERSION, TicketVerifier, capabilitiesFromWire, capabilitiesToWire, issueTicket, refToWire, ticketFromWire, ticketToWire } from '../../plugin/index.js';
 import type { DeviceApi, DeviceCapabilities, MigrationRef } from '../../plugin/index.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
-import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { ControllerError } from '../errors.js';
 import type { InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
@@ -55,6 +54,28 @@ export interface JoinPeerDomainOptions {
   readonly logger?: Logger;
 }
 
+/** How long Finish is retried before the commit is left to carryover recover (ms). */
+const FINISH_RETRY_MS = 10_000;
+
+/** Finish at the peer, retried with waits of 250 ms doubling to 2 s for FINISH_RETRY_MS. */
+async function finishAtPeer(remote: PeerDomainDevice, ref: MigrationRef, deleted: number, peer: string, logger: Logger, progress: (line: string) => void): Promise<void> {
+  const t0 = Date.now();
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      await remote.finish(ref, deleted);
+      return;
+    } catch (e) {
+      const error = (e as Error).message;
+      if (Date.now() - t0 + wait > FINISH_RETRY_MS) {
+        logger.error('the peer domain did not record the commit; it keeps the migration activated until told', { peer, error });
+        throw new ControllerError('DEVICE_UNREACHABLE', `the VM runs at ${peer} and this domain's sources are cleaned, but ${peer} did not record the commit (${error}): run carryover recover here once ${peer}'s federation answers — it tells ${peer} (Finish); never roll ${peer} back`, { cause: e });
+      }
+      if (wait === 250) progress(`${peer} did not record the commit (${error}); retrying for up to ${FINISH_RETRY_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** A cross-domain migration ready for the engine. */
 export interface JoinedPeerDomain {
   readonly machine: MigrationMachine;
@@ -68,8 +89,12 @@ export interface JoinedPeerDomain {
   commitMs(): number | undefined;
   /** The peer's own time on the commit (ms), as it reported. */
   peerCommitWorkMs(): number | undefined;
-  /** Confirms a commit to the peer (or nothing, for a rollback: the engine's abort reached it). */
-  settle(run: EngineRun): Promise<void>;
+  /**
+   * Has the peer record the commit (Finish), retried for a while (a federation restarting); the
+   * engine calls it before it journals the sources cleaned (MigrationEngineOptions.beforeSourceCleaned).
+   * @throws ControllerError naming the peer and carryover recover, which repeats it.
+   */
+  finish(sourceDeleted: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,15 +152,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
       calls: () => client.calls,
       commitMs: () => remote.commitMs,
       peerCommitWorkMs: () => remote.peerCommitWorkMs,
-      settle: async (run) => {
-        if (!run.committed) return;
-        try {
-          await remote.finish(ref, run.committed.deleted);
-        } catch (e) {
-          // The VM runs there and the sources are cleaned here: only the peer's record is behind.
-          logger.error('the peer domain did not record the commit; it keeps the migration activated until told', { peer: peer.name, error: (e as Error).message });
-        }
-      },
+      finish: (deleted) => finishAtPeer(remote, ref, deleted, peer.name, logger, progress),
       stop: async () => {
         client.close();
         await local.stop();

@@ -146,7 +146,8 @@ interface Participants {
   readonly devices: ReadonlyMap<string, DeviceApi>;
   readonly transfer?: TransferStarter;
   readonly crossDomain?: () => NonNullable<MigrationOutcome['crossDomain']>;
-  settle(run: EngineRun): Promise<void>;
+  /** A peer domain records the commit before the sources are journalled cleaned (MigrationEngineOptions). */
+  readonly beforeSourceCleaned?: (deleted: number) => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -159,7 +160,7 @@ async function localParticipants(o: ExecuteMigrationOptions, migrationId: string
   try {
     if (o.transfer === 'peer-to-peer' && !connected.transfer) throw new ControllerError('BAD_CONFIG', 'peer-to-peer transfer needs every device reached the same way: all through their plugin daemons (plugin: { address }), or all in process');
     const machine = await MigrationMachine.plan({ migrationId, vm: o.plan.vm.name, ...scope }, { journal, now: () => Date.now(), logger });
-    return { machine, devices: connected.apis, ...(connected.transfer ? { transfer: connected.transfer } : {}), settle: async () => undefined, stop: () => connected.stop() };
+    return { machine, devices: connected.apis, ...(connected.transfer ? { transfer: connected.transfer } : {}), stop: () => connected.stop() };
   } catch (e) {
     await connected.stop();
     throw e;
@@ -179,7 +180,7 @@ async function crossDomainParticipants(o: ExecuteMigrationOptions, x: NonNullabl
     machine: j.machine,
     devices: j.devices,
     crossDomain: () => ({ peer: x.peer.name, destinations: j.destinations, callsInPause: [...j.callsInPause()], calls: [...j.calls()], commitMs: j.commitMs(), peerCommitWorkMs: j.peerCommitWorkMs() }),
-    settle: (run) => j.settle(run),
+    beforeSourceCleaned: (deleted) => j.finish(deleted),
     stop: async () => {
       // Kept for carryover recover while the migration may need it; a finished one does not.
       forgetTicketWhenEnded(o.journalDir, j.machine.state);
@@ -273,12 +274,11 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       // The snapshot can be the longest quiet stretch of a migration: say why before it starts.
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (a plugin that has not indexed its switch yet scans the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
-    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, progress: o.progress, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
+    const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, progress: o.progress, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(p.beforeSourceCleaned ? { beforeSourceCleaned: p.beforeSourceCleaned } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
     const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {
         const run = await runMigration(engine, { logger });
-        await p.settle(run);
         return outcome(run);
       }
       // Negotiation before QEMU starts copying: a refusal leaves QEMU untouched.
@@ -293,7 +293,6 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       let trigger: QemuTrigger;
       const followed = async (): Promise<MigrationOutcome> => {
         const run = await h.done;
-        await p.settle(run);
         const report = await trigger.finished.catch(() => undefined);
         return outcome(run, { qemu: { outcome: report?.outcome, downtimeMs: report?.qemuDowntimeMs, guestDowntimeMs: report?.guestDowntimeMs, heldMs: report?.pause?.heldMs } });
       };

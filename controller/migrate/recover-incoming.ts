@@ -33,9 +33,15 @@ export async function recoverIncoming(o: RecoverOptions, machine: MigrationMachi
     await machine.record({ type: 'source-cleaned', slots: 0, tableEntries: 0 });
     return { ...base, outcome: 'committed', detail: `the VM runs here; ${sourcesNote}` };
   }
+  // Before the pause nothing was activated here: the VM's state is whole only at the source domain.
+  if (o.vmAt === 'destination' && action.kind === 'roll-back' && (s.phase === 'PLANNED' || s.phase === 'PREPARED' || s.phase === 'PRECOPY')) {
+    return { ...base, outcome: 'needs-operator', detail: `nothing was changed: the journal says the migration stopped in ${s.phase} here, before its pause, so nothing was activated here and the VM's state is only at the source domain; --vm-at destination cannot be honoured. Run carryover recover without --vm-at (it rolls back what was staged here)` };
+  }
   if (action.kind === 'ask-trigger') {
     if (o.vmAt === undefined) {
-      return { ...base, outcome: 'needs-operator', detail: `the destinations (${s.destinations.join(', ')}) were activated here and only the source domain knows where the VM runs: carryover recover there finishes it (it tells this domain), or run carryover recover here with --vm-at source|destination` };
+      // The source domain's journal decides (field walkthrough 17: --vm-at source here, after the
+      // source domain had committed, deleted the VM's only copy).
+      return { ...base, outcome: 'needs-operator', detail: `the destinations (${s.destinations.join(', ')}) were activated here and only the source domain knows where the VM runs. Run carryover recover there first: a migration it still lists it finishes, and tells this domain (Finish or Abort). If it lists nothing, look the migration up in its journal: committed there means the VM runs here — run carryover recover here with --vm-at destination; only if it was rolled back there use --vm-at source, which deletes the VM's state here (its only copy, if the source domain committed)` };
     }
     if (o.vmAt === 'destination') {
       await machine.record({ type: 'committed' });
@@ -53,8 +59,11 @@ export async function recoverIncoming(o: RecoverOptions, machine: MigrationMachi
     const devices = s.destinations.map((n) => o.inventory.devices.get(n) as InventoryDevice);
     const connected = await connect(devices, { scope: { sources: s.sources, destinations: s.destinations }, ...(kept ? { tickets: new AgreedTicket(kept) } : {}) });
     const ref: MigrationRef = { migrationId: s.migrationId, vm: address };
-    // Abort undoes an activation too (the plugin's record, or the switch's own control entry).
-    const r = await eachDevice(s.destinations, (n) => (connected.apis.get(n) as DeviceApi).abort(ref)).finally(() => connected.stop());
+    // Abort undoes an activation too: the plugin's record, or — told it may be active, since an
+    // activation leaves no mark on the switch — the VM's live state there.
+    const inPhase = s.abort?.inPhase ?? s.phase;
+    const options = inPhase === 'FROZEN' || inPhase === 'SYNCED' || inPhase === 'ACTIVATED' ? { mayBeActive: true } : undefined;
+    const r = await eachDevice(s.destinations, (n) => (connected.apis.get(n) as DeviceApi).abort(ref, options)).finally(() => connected.stop());
     if (r.failed.length > 0) return { ...base, outcome: 'failed', failedDevices: r.failed, detail: `rolling back failed at ${r.errors.join('; ')} — run carryover recover again` };
   }
   await machine.record({ type: 'rolled-back' });

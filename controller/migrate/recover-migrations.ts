@@ -250,9 +250,16 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
           return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: r.failed, detail: `committed; deleting at the sources failed at ${r.errors.join('; ')} — run carryover recover again` };
         }
         const slots = r.values.reduce((n, x) => n + x.deleted, 0);
+        // The peer domain keeps the migration activated until told (a peer that recorded it
+        // already answers done): told before the journal closes, so a failure is retried here.
+        if (peerApi) {
+          try {
+            await peerApi.finish(ref, slots);
+          } catch (e) {
+            return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: [peer?.name ?? 'the peer domain'], detail: `committed, the sources cleaned; ${peer?.name ?? 'the peer domain'} did not record the commit (${(e as Error).message}) — run carryover recover again once its federation answers (never roll it back there: the VM runs there)` };
+          }
+        }
         await machine.record({ type: 'source-cleaned', slots, tableEntries: 0 });
-        // The peer domain keeps the migration activated until told; a peer that recorded it already refuses, harmlessly.
-        if (peerApi) await peerApi.finish(ref, slots).catch((e: unknown) => logger.warn('the peer domain did not record the commit', { peer: peer?.name, error: (e as Error).message }));
         const done = { ...base, qemu: qemuNote, inventory: inventoryStep(o.inventory, s), outcome: activated ? 'committed' : 'sources-cleaned' } as const;
         if (!rollForward) return { ...done, detail: `the VM runs at the destination; ${slots} slots deleted at ${owed(s.sources).join(', ')}${earlier}` };
         return { ...done, counters: rolledForwardCounters(s), detail: `the VM runs at the destination: ${s.destinations.join(', ')} activated with the state staged before the controller stopped (${s.phase === 'SYNCED' ? 'the final batch included' : 'the pause\'s last changes may be missing'}); ${slots} slots deleted at ${s.sources.join(', ')}` };

@@ -184,7 +184,7 @@ export async function runDomainsDemo(o: DomainsDemoOptions): Promise<DomainsDemo
       if (deltaSizes.length === 1) o.progress(`pre-copy: snapshot staged in dc-b, ${n} slots`);
       else if (n > 0) o.progress(`pre-copy round ${deltaSizes.length - 1}: ${n} changed slots staged in dc-b while the VM runs`);
     });
-    const engine = new MigrationEngine({ plan, machine: joined.machine, devices: joined.devices, pauseDeadlineMs: o.pauseDeadlineMs, precopy: { intervalMs: 50, policy: { maxRounds: 1_000, convergedAtSlots: -1 } }, graceMs: 50 });
+    const engine = new MigrationEngine({ plan, machine: joined.machine, devices: joined.devices, pauseDeadlineMs: o.pauseDeadlineMs, precopy: { intervalMs: 50, policy: { maxRounds: 1_000, convergedAtSlots: -1 } }, graceMs: 50, beforeSourceCleaned: (deleted) => joined.finish(deleted) });
     const paused$ = new Subject<void>();
     let atFreeze: CounterSet = {};
     let holesAtFreeze = new Map<string, { packets: bigint; bytes: bigint }>();
@@ -207,7 +207,6 @@ export async function runDomainsDemo(o: DomainsDemoOptions): Promise<DomainsDemo
           o.progress(`VM paused: ${openAtPause} flows open; dc-a freezes its source and commits to dc-b (the one call across inside the pause)`);
         },
       });
-      await joined.settle(run);
     } finally {
       sub.unsubscribe();
       await joined.stop();

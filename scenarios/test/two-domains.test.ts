@@ -6,16 +6,17 @@
  * rolls back both, its reason recorded at dc-b; a peer controller with a certificate from
  * another CA — or from the right CA under another identity — is refused before anything moves.
  */
+import { join } from 'node:path';
 import { createLogger } from 'p4runtime-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryJournal, joinPeerDomain, parseInventory, planToPeer } from '../../controller/index.js';
+import { MemoryJournal, joinPeerDomain, parseInventory, planToPeer, recoverMigrations } from '../../controller/index.js';
 import type { InventoryFederation, InventoryPeer } from '../../controller/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
 import type { DeviceApi } from '../../plugin/index.js';
 import { opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { countVmSlots } from '../demo/demo-observer.js';
 import { makeDomainFiles } from '../domain-files.js';
-import { UPLINK, eventually } from '../edge-rig.js';
+import { P4INFO_PATH, UPLINK, eventually } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
 import { startTwoDomains } from '../two-domain-rig.js';
 import type { TwoDomains } from '../two-domain-rig.js';
@@ -316,12 +317,18 @@ describe.skipIf(!opensslAvailable())('two domains — a source domain that goes 
   }, 60_000);
 });
 
+/** Both domains, the VM's flows open at dc-a's source and indexed there. */
+async function twoDomainsWithFlows(): Promise<TwoDomains> {
+  const site = await startTwoDomains({});
+  for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
+  expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
+  return site;
+}
+
 describe.skipIf(!opensslAvailable())('two domains — the final batch and the journal (needs openssl)', () => {
   it('two domains — a final batch handed over before dc-a\'s journal says FROZEN still travels with the Commit, not on a Stage of its own inside the pause (walkthrough 17: the default deadline never committed on BMv2)', async () => {
-    const site = await startTwoDomains({});
+    const site = await twoDomainsWithFlows();
     try {
-      for (const p of PORTS) expect(establish(site.src.sim, p)).toBe(true);
-      expect(await eventually(async () => (await site.srcApi.capabilities()).slots.free === site.src.plugin.group.slots - PORTS.length)).toBe(true);
       const append = site.journalA.append.bind(site.journalA);
       // The `frozen` record is written while the final batches are handed over: make it the slower.
       site.journalA.append = async (id, e) => {
@@ -348,6 +355,32 @@ describe.skipIf(!opensslAvailable())('two domains — the final batch and the jo
       await site.stop();
     }
   }, 60_000);
+});
+
+describe.skipIf(!opensslAvailable())('two domains — a Finish lost after the commit (needs openssl)', () => {
+  it('two domains — dc-b does not record the commit (Finish fails): dc-a ends NOT FINISHED naming recover, its journal left COMMITTED with the cleanup owed; recover at dc-a repeats Finish and both journals close (walkthrough 17 F3: dc-a said COMMITTED and dc-b was left open)', async () => {
+    const site = await twoDomainsWithFlows();
+    try {
+      let refusing = true;
+      const append = site.journalB.append.bind(site.journalB);
+      site.journalB.append = (id, e) => (refusing && e.type === 'committed' ? Promise.reject(new Error('ENOSPC: no space left on device, write')) : append(id, e));
+      const out = await site.migrate('m-finish-lost');
+      expect(out.run).toMatchObject({ aborted: undefined, unfinished: { vmAt: 'destination', detail: expect.stringMatching(/the VM runs at dc-b and this domain's sources are cleaned, but dc-b did not record the commit .*run carryover recover here once dc-b's federation answers/) as unknown } });
+      expect((await site.journalA.load('m-finish-lost')).at(-1)?.type).toBe('committed');
+      expect((await site.journalB.load('m-finish-lost')).at(-1)?.type).toBe('activated');
+      expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(PORTS.length);
+      refusing = false;
+      const inv = parseInventory(site.inventoryA(), join(site.dir, 'dc-a.yaml'));
+      const [r] = await recoverMigrations({ inventory: { ...inv, journal: site.dir }, journal: site.journalA, connect: site.connectA, defaultP4info: P4INFO_PATH, progress: () => undefined });
+      expect(r).toMatchObject({ migrationId: 'm-finish-lost', outcome: 'sources-cleaned' });
+      expect((await site.journalA.load('m-finish-lost')).at(-1)?.type).toBe('source-cleaned');
+      expect((await site.journalB.load('m-finish-lost')).map((e) => e.type).slice(-2)).toEqual(['committed', 'source-cleaned']);
+      expect(countVmSlots(site.dst.sim, site.dst.plugin.group, DST_ID)).toBe(PORTS.length);
+      expect(countVmSlots(site.src.sim, site.src.plugin.group, SRC_ID)).toBe(0);
+    } finally {
+      await site.stop();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!opensslAvailable())('two domains — the deadline policy continue (needs openssl)', () => {
