@@ -63,8 +63,13 @@ export class PeerDomainDevice implements DeviceApi {
     return new DeviceApiFailure('WRONG_PHASE', `peer domain ${this.peer}: ${what}: a destination domain holds no state of this VM to export, freeze or delete`);
   }
 
+  /**
+   * What the peer's destinations offer; and its Abort cleans an activated destination whatever
+   * happened meanwhile (the peer controller answers from its journal), so a rollback retries it
+   * once the pause began as it retries a source (field walkthrough 17: both domains active 5 s).
+   */
   async capabilities(): Promise<DeviceCapabilities> {
-    return { ...this.o.capabilities, device: this.peer };
+    return { ...this.o.capabilities, device: this.peer, abortCleansActive: true };
   }
 
   /**

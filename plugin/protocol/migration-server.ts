@@ -94,7 +94,7 @@ class Handlers {
   }
 
   /** The checks before any device work: decoded, trusted caller, valid ticket for this role. */
-  admit(method: MigrationMethod, call: Call): { readonly req: WireMessage; readonly caller: string; readonly ref: MigrationRef | undefined } {
+  admit(method: MigrationMethod, call: Call): { readonly req: WireMessage; readonly caller: string; readonly ref: MigrationRef | undefined; readonly repeated?: boolean } {
     this.calls++;
     if (!call.request.ok) throw new DeviceApiFailure('PEER_REJECTED', call.request.error);
     const req = call.request.value;
@@ -106,8 +106,9 @@ class Handlers {
     }
     const ref = refFromWire(req['ref']);
     const ticket = ticketFromWire(req['ticket']);
+    let repeated: boolean;
     try {
-      this.o.tickets.verify(ticket, { migrationId: ref.migrationId, vm: ref.vm, device: this.o.device });
+      repeated = this.o.tickets.verify(ticket, { migrationId: ref.migrationId, vm: ref.vm, device: this.o.device, ...(method === 'Abort' ? { abort: true } : {}) }).repeated === true;
     } catch (e) {
       throw new DeviceApiFailure('UNAUTHORIZED', e instanceof Error ? e.message : String(e), { cause: e });
     }
@@ -116,7 +117,7 @@ class Handlers {
     if (role === 'source' && !c.sources.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a source of migration '${c.migrationId}', the ticket names it a destination`);
     if (role === 'destination' && !c.destinations.includes(this.o.device)) throw new DeviceApiFailure('UNAUTHORIZED', `migration ticket refused: ${method} needs device '${this.o.device}' to be a destination of migration '${c.migrationId}', the ticket names it a source`);
     this.o.serving();
-    return { req, caller, ref };
+    return { req, caller, ref, ...(repeated ? { repeated } : {}) };
   }
 
   refuse(method: MigrationMethod, call: Call, e: unknown): ReturnType<typeof failureToStatus> {
@@ -126,14 +127,14 @@ class Handlers {
     return status;
   }
 
-  unary(method: MigrationMethod, run: (req: WireMessage, ref: MigrationRef) => Promise<WireMessage>) {
+  unary(method: MigrationMethod, run: (req: WireMessage, ref: MigrationRef, repeated: boolean) => Promise<WireMessage>) {
     return (call: ServerUnaryCall<Decoded<WireMessage>, WireMessage>, callback: sendUnaryData<WireMessage>): void => {
       void (async () => {
         try {
-          const { req, caller, ref } = this.admit(method, call);
+          const { req, caller, ref, repeated } = this.admit(method, call);
           const t0 = performance.now();
           this.o.logger.debug('migration call', { method, caller, migrationId: ref?.migrationId });
-          const reply = await run(req, ref as MigrationRef);
+          const reply = await run(req, ref as MigrationRef, repeated === true);
           // At debug, how long the device took to serve it: where a pause's milliseconds go.
           this.o.logger.debug('migration call served', { method, migrationId: ref?.migrationId, ms: Math.round((performance.now() - t0) * 100) / 100 });
           callback(null, reply);
@@ -311,9 +312,12 @@ class Handlers {
         tickets.retire(ref.migrationId);
         return {};
       }),
-      Abort: this.unary('Abort', async (r, ref) => {
+      Abort: this.unary('Abort', async (r, ref, repeated) => {
+        // Rolled back here already: done, nothing more to undo (and never undone a second time,
+        // over whatever a later migration put here since).
+        if (repeated) return {};
         await api.abort(ref, r['mayBeActive'] === true ? { mayBeActive: true } : undefined);
-        tickets.retire(ref.migrationId);
+        tickets.retire(ref.migrationId, 'aborted');
         return {};
       }),
     };

@@ -63,6 +63,22 @@ describe('migration ticket — verification', () => {
     expect(v.verify(ticket(), REQ).migrationId).toBe('m1');
   });
 
+  it('ticket — an Abort repeated after its migration was rolled back here is admitted as a repeat; after a commit, or for any other call, it is a replay', () => {
+    const v = verifier();
+    const t = ticket();
+    v.verify(t, REQ);
+    v.retire('m1', 'aborted');
+    expect(v.verify(t, { ...REQ, abort: true })).toMatchObject({ migrationId: 'm1', repeated: true });
+    expect(() => v.verify(t, REQ)).toThrow(/replayed/);
+    const committed = ticket();
+    v.verify(committed, { ...REQ, migrationId: 'm1' });
+    v.retire('m1', 'ended');
+    expect(() => v.verify(committed, { ...REQ, abort: true })).toThrow(/replayed/);
+    // A retirement by commit is never turned back into one by abort.
+    v.retire('m1', 'aborted');
+    expect(() => v.verify(committed, { ...REQ, abort: true })).toThrow(/replayed/);
+  });
+
   it('ticket — nonces are forgotten once their ticket could no longer verify (bounded memory)', () => {
     const v = verifier();
     for (let i = 0; i < 50; i++) v.verify(ticket({ nowMs: T0 }), REQ);

@@ -46,6 +46,12 @@ export interface TicketRequest {
   readonly vm: string;
   /** The device being asked (must be one of the ticket's sources or destinations). */
   readonly device: string;
+  /**
+   * An Abort: a ticket of a migration already rolled back on this device is admitted (marked
+   * `repeated` in the answer), so that a repeated Abort answers done (every call is idempotent)
+   * instead of failing a recovery for good (field walkthrough 17 F2). Never for one that committed.
+   */
+  readonly abort?: boolean;
 }
 
 /** The canonical bytes that are signed. */
@@ -117,7 +123,7 @@ export class TicketVerifier {
   private readonly skew: number;
   private readonly now: () => number;
   /** nonce → its migration, whether that migration ended here, and when it can be forgotten. */
-  private readonly seen = new Map<string, { readonly migrationId: string; readonly retired: boolean; readonly forgetAtMs: number }>();
+  private readonly seen = new Map<string, { readonly migrationId: string; readonly retired: false | 'aborted' | 'ended'; readonly forgetAtMs: number }>();
 
   constructor(o: TicketVerifierOptions) {
     this.keys = new Map(Object.entries(o.trusted).map(([n, k]) => [n, publicKey(k)]));
@@ -128,8 +134,11 @@ export class TicketVerifier {
     this.now = o.now ?? Date.now;
   }
 
-  /** Checks `t` for `req`; returns its claims or throws TICKET_REJECTED naming the reason. */
-  verify(t: MigrationTicket, req: TicketRequest): TicketClaims {
+  /**
+   * Checks `t` for `req`; returns its claims (with `repeated` when `req.abort` repeats the Abort of
+   * a migration rolled back here) or throws TICKET_REJECTED naming the reason.
+   */
+  verify(t: MigrationTicket, req: TicketRequest): TicketClaims & { readonly repeated?: true } {
     const c = t.claims;
     const bytes = canonicalClaims(c);
     const valid = new Set<string>();
@@ -156,14 +165,15 @@ export class TicketVerifier {
     if (!c.sources.includes(req.device) && !c.destinations.includes(req.device)) throw reject(`does not name device '${req.device}' (sources ${c.sources.join(', ')}; destinations ${c.destinations.join(', ')})`);
     this.forgetExpired(now);
     const prior = this.seen.get(c.nonce);
+    if (prior?.retired === 'aborted' && req.abort === true) return { ...c, repeated: true };
     if (prior?.retired) throw reject(`replayed: migration '${c.migrationId}' has ended on this device; a new migration needs a new ticket`);
     if (!prior) this.seen.set(c.nonce, { migrationId: c.migrationId, retired: false, forgetAtMs: c.expiresAtMs + this.skew });
     return c;
   }
 
-  /** Marks every ticket of `migrationId` as used up (the migration committed or rolled back here). */
-  retire(migrationId: string): void {
-    for (const [n, s] of this.seen) if (s.migrationId === migrationId) this.seen.set(n, { ...s, retired: true });
+  /** Marks every ticket of `migrationId` as used up (the migration committed or rolled back here: `how`). */
+  retire(migrationId: string, how: 'aborted' | 'ended' = 'ended'): void {
+    for (const [n, s] of this.seen) if (s.migrationId === migrationId && s.retired !== 'ended') this.seen.set(n, { ...s, retired: how });
   }
 
   /** Nonces remembered (bounded by the tickets still valid). */

@@ -73,10 +73,10 @@ const PORTS = Array.from({ length: 12 }, (_, i) => 33_000 + i);
 describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs openssl)', () => {
   let site: TwoDomains;
   const logs: Record<string, unknown>[] = [];
-  const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, claim: () => undefined };
+  const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; abortFailures: number; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, abortFailures: 0, claim: () => undefined };
   beforeAll(async () => {
     site = await startTwoDomains({
-      wrapDestination: (api) => failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate),
+      wrapDestination: (api) => failing(failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate), 'abort', 'DEVICE_UNREACHABLE', () => inject.abortFailures-- > 0),
       wrapSource: (api) => failing(api, 'freeze', 'NOT_PRIMARY', () => inject.sourceFreeze),
       logger: createLogger({ level: 'info', sink: (r) => logs.push({ ...r }) }),
     });
@@ -197,6 +197,25 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     } finally {
       site.journalB.append = append;
       inject.destinationActivate = false;
+    }
+  }, 60_000);
+
+  it('two domains — dc-b\'s Abort fails once the pause began (its destination does not answer twice) and is retried by dc-a like a source: both roll back without carryover recover (walkthrough 17: left to recover, both domains active 5 s)', async () => {
+    inject.slowActivate = true;
+    inject.abortFailures = 4; // dc-b tries its device twice per Abort, dc-a sends Abort twice before it retries
+    try {
+      // dc-b's activation answers after dc-a's deadline: dc-a rolls back, and its first Abort fails.
+      const out = await site.migrate('m-abort-retried', { pauseDeadlineMs: 300 });
+      expect(out.run.aborted).toMatchObject({ reason: 'PAUSE_DEADLINE_MISSED' });
+      expect(inject.abortFailures).toBeLessThan(0); // both injected failures were used
+      expect(out.run.aborted?.undoFailed).toBeUndefined();
+      expect((await site.journalA.load('m-abort-retried')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+      expect((await site.journalB.load('m-abort-retried')).map((e) => e.type).slice(-2)).toEqual(['abort', 'rolled-back']);
+      untouched();
+      for (const p of PORTS) expect(site.src.sim.dataplane.inject(UPLINK, returnSegment(p, 3)).kind).toBe('forward');
+    } finally {
+      inject.slowActivate = false;
+      inject.abortFailures = 0;
     }
   }, 60_000);
 
