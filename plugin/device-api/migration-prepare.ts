@@ -47,7 +47,11 @@ export async function prepareTracking(s: PrepareSide, vm: string): Promise<Migra
   const tap = tapNumberedDigests(sw, plugin.group);
   s.picking.add(tracker);
   try {
-    await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: 1, tracker });
+    // A switch the VM left (NOT_HERE, active 0: a destination now) stays so while it is tracked:
+    // active here before its first import, the switch admitted and counted the VM's traffic, and a
+    // restarted plugin's undo read the entry as a source's and deleted the mark (field walkthrough 18).
+    const notHere = prior !== undefined && (prior[control.flags.active] ?? 1n) === 0n;
+    await writeControl(sw, control, vmId, { track: 1, freeze: 0, staged: 0, active: notHere ? 0 : 1, tracker });
     const trackedAt = s.clock.now();
     const now = await access.readTracker(tracker);
     const t = await access.flipTracker(tracker, now.epoch);

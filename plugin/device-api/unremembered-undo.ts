@@ -8,6 +8,7 @@
  * |------------------|---------------------------------------------------|----------------------------------------|
  * | `staged = 1`     | a destination, state staged, never activated       | the VM's slots and entries cleared, the VM marked not here |
  * | `track` or `freeze` | a source (or a destination prepared, nothing staged) | normal operation restored (no entry) |
+ * | `track`, `active = 0` | a destination prepared on a switch the VM had left | the mark "not here" put back |
  * | none, or neither | nothing of a migration in progress — or, for an abort told `mayBeActive`, a destination activated | nothing — or, told so, the VM's live state cleaned as after a commit |
  *
  * Slots are cleared conditionally (only where they still hold what was read), so a flow that took
@@ -19,8 +20,9 @@ import { fieldValue } from '../contract/index.js';
 import type { EdgePlugin } from '../edge-plugin.js';
 import { resolveVmId } from '../vm-state.js';
 import type { SlotRecord, VmSlotIndex } from '../state-access/index.js';
-import { readControl, restoreControl, unfinishedMark } from './vm-control-entry.js';
-import { removeVmHere } from './vm-removal.js';
+import { readControl, restoreControl, unfinishedMark, writeControl } from './vm-control-entry.js';
+import type { PriorControl } from './vm-control-entry.js';
+import { NOT_HERE, removeVmHere } from './vm-removal.js';
 import { setEntryPhase } from './table-entry-transfer.js';
 import { activateWithCounters } from './atomic-activation.js';
 import { countersAfter, readVmCounters } from './vm-counter-transfer.js';
@@ -34,7 +36,7 @@ export interface UnrememberedOutcome {
    * the VM's live state, a source's after a commit or an active destination's (walkthrough 15
    * saw a destination's cleanup logged as `source`).
    */
-  readonly found: 'destination-staged' | 'source' | 'vm-state' | 'nothing';
+  readonly found: 'destination-staged' | 'destination-prepared' | 'source' | 'vm-state' | 'nothing';
   readonly slotsCleared: number;
   readonly entriesRemoved: number;
 }
@@ -65,11 +67,12 @@ async function slotsOfVm(plugin: EdgePlugin, vmId: number): Promise<SlotRecord[]
 const NOTHING: UnrememberedOutcome = Object.freeze({ found: 'nothing', slotsCleared: 0, entriesRemoved: 0 });
 
 /** The VM's control entry here and its flags; undefined without a control table or the VM in the VM map (no migration could have changed anything here). */
-async function controlHere(plugin: EdgePlugin, vm: string): Promise<{ control: NonNullable<EdgePlugin['contract']['control']>; vmId: number; mark: ReturnType<typeof unfinishedMark> } | undefined> {
+async function controlHere(plugin: EdgePlugin, vm: string): Promise<{ control: NonNullable<EdgePlugin['contract']['control']>; vmId: number; mark: ReturnType<typeof unfinishedMark>; entry: PriorControl } | undefined> {
   const control = plugin.contract.control;
   const vmId = control ? await vmIdHere(plugin, vm) : undefined;
   if (!control || vmId === undefined) return undefined;
-  return { control, vmId, mark: unfinishedMark(control, await readControl(plugin.session, control, vmId)) };
+  const entry = await readControl(plugin.session, control, vmId);
+  return { control, vmId, mark: unfinishedMark(control, entry), entry };
 }
 
 /**
@@ -80,12 +83,19 @@ export async function undoUnremembered(side: Side, vm: string): Promise<Unrememb
   const { plugin } = side;
   const here = await controlHere(plugin, vm);
   if (!here) return NOTHING;
-  const { control, vmId, mark } = here;
+  const { control, vmId, mark, entry } = here;
   if (mark === 'staged') {
     const r = await removeVmHere(side, vmId, await slotsOfVm(plugin, vmId));
     return { found: 'destination-staged', slotsCleared: r.slotsCleared, entriesRemoved: r.entriesRemoved };
   }
   if (mark === 'frozen' || mark === 'tracked') {
+    // Tracked with `active` 0: a destination prepared on a switch the VM had left (a source is
+    // active); its mark "not here" goes back, not normal operation.
+    const prepared = mark === 'tracked' && (entry?.[control.flags.active] ?? 1n) === 0n;
+    if (prepared) {
+      await writeControl(plugin.session, control, vmId, NOT_HERE);
+      return { found: 'destination-prepared', slotsCleared: 0, entriesRemoved: 0 };
+    }
     await restoreControl(plugin.session, control, vmId, undefined);
     return { found: 'source', slotsCleared: 0, entriesRemoved: 0 };
   }

@@ -60,6 +60,33 @@ describe('a migration that did not finish, as a restarted plugin sees it', () =>
     await after.abort(m);
     expect((await after.footprint(m.vm)).unfinished).toBeUndefined();
   }, 60_000);
+
+  it('unfinished mark — a destination prepared on a switch the VM had left: the VM stays not here while tracked there (its traffic dropped, not admitted and counted), and a restarted plugin\'s undo puts the mark back rather than deleting it (walkthrough 18: the VM ran on both switches)', async () => {
+    sim = await startSimSwitch({ profile: 'full' });
+    plugin = createEdgePlugin({ address: sim.address, deviceId: sim.deviceId, electionId: 10n, p4info: FULL_SCHEMA, deviceConfig: deviceConfigFor('full'), connectTimeoutMs: 5_000, inband: { timeoutMs: 1_000 } });
+    await plugin.start();
+    await topology(plugin.session, SRC_ID);
+    // What a migration away left here: the VM marked not here.
+    await plugin.session.write(plugin.session.table('vm_migration').insert({ match: { vm_id: SRC_ID }, action: 'set_migration', params: { track: 0, freeze: 0, staged: 0, active: 0, tracker: 0 } }));
+    const sw = plugin.session;
+    const entry = async (): Promise<Readonly<Record<string, bigint>> | undefined> => (await sw.readAll(sw.table('vm_migration').all()))[0]?.params;
+    expect(establish(sim, 46_200)).toBe(false);
+    const before = createDeviceApi(plugin, { name: 'dst' });
+    apis.push(before);
+    await before.ready();
+    const m = { migrationId: 'm-back', vm: '10.0.0.5' };
+    await before.prepare(m);
+    expect(await entry()).toMatchObject({ track: 1n, active: 0n });
+    expect(establish(sim, 46_201)).toBe(false);
+    // The daemon restarts before the first import: a plugin with no record undoes it.
+    before.stop();
+    const after = createDeviceApi(plugin, { name: 'dst' });
+    apis.push(after);
+    await after.ready();
+    await after.abort(m);
+    expect(await entry()).toMatchObject({ track: 0n, freeze: 0n, staged: 0n, active: 0n });
+    expect(establish(sim, 46_202)).toBe(false);
+  }, 60_000);
 });
 
 describe('a delete of a migration a plugin does not remember', () => {
