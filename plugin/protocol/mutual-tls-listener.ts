@@ -29,7 +29,12 @@ export interface MutualTlsListenOptions {
   readonly logger: Logger;
   /** What the log lines call this listener ("migration protocol", "federation"). */
   readonly service: string;
+  /** How long a caller has to complete its TLS handshake before it is closed. Default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  readonly handshakeTimeoutMs?: number;
 }
+
+/** A caller's TLS handshake must complete within this (ms): on loopback or a WAN it takes a few round trips. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** A listening mutual-TLS endpoint. */
 export interface MutualTlsListener {
@@ -64,7 +69,7 @@ export async function listenMutualTls(server: Server, o: MutualTlsListenOptions)
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   // The certificate is checked here, after the handshake, rather than by OpenSSL inside it: Node
   // drops a connection it refused during the handshake without saying why or from where.
-  const tls = createServer({ ca: o.ca, cert: o.cert, key: o.key, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+  const tls = createServer({ ca: o.ca, cert: o.cert, key: o.key, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'], handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS });
   let refused = 0;
   tls.on('secureConnection', (socket: TLSSocket) => {
     // The HTTP/2 session handles the socket's errors once injected; this one keeps an early
@@ -82,6 +87,9 @@ export async function listenMutualTls(server: Server, o: MutualTlsListenOptions)
   });
   tls.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
     o.logger.debug(`${o.service}: a connection closed before its TLS handshake completed`, { from: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: e.message });
+    // With a listener for this event Node leaves the socket open: a caller that never completes
+    // its handshake (a port scan, a stuck peer) held a descriptor for good (field walkthrough 18).
+    socket.destroy();
   });
   const { host, port } = hostPort(o.listen);
   await new Promise<void>((resolve, reject) => {
