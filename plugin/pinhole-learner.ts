@@ -127,16 +127,33 @@ export class PinholeLearner {
       }
     };
     const entries = await read();
+    const now = this.input.clock.now();
     const out: PinholeExport[] = [];
     for (const e of entries) {
       const match = this.matchOf(e.match);
       if (match[table.vmKeyField] !== BigInt(vmId) || e.action === undefined) continue;
       // Not idleTimeout - elapsed as read: BMv2 wraps the remaining time at 2^32 ns (idle-time.ts).
-      const remainingNs = remainingIdleNs(e, this.input.idleTimeReport);
+      const remainingNs = this.carriedCap(this.keyOf(match), e, now, remainingIdleNs(e, this.input.idleTimeReport));
       const counter = e.counter ? { counter: { packets: e.counter.packets, bytes: e.counter.bytes } } : {};
       out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs, ...counter });
     }
     return out;
+  }
+
+  /**
+   * An entry imported here and not hit since lives no longer than the lifetime it carried (its
+   * deadline), though the switch times it from the insert with the full idle timeout: exported
+   * again, it carries what is left of that, not a lifetime restarted at each hop (field
+   * walkthrough 18: pinholes idle 42 min against a 10 min timeout while the VM kept moving).
+   */
+  private carriedCap(key: string, e: TableEntryRead, now: number, switchNs: bigint): bigint {
+    const d = this.deadlines.get(key);
+    if (!d) return switchNs;
+    const since = sinceLastHitNs(e, this.input.idleTimeReport);
+    const hitSinceImport = since !== undefined && Number(since / 1_000_000n) + IDLE_SCAN_SLACK_MS < now - d.atMs;
+    if (hitSinceImport) return switchNs;
+    const carriedNs = BigInt(Math.max(0, Math.round(d.deadlineMs - now))) * 1_000_000n;
+    return carriedNs < switchNs ? carriedNs : switchNs;
   }
 
   /**

@@ -149,4 +149,28 @@ describe.each(['full', 'bmv2'] as const)('pinhole lifetimes across a migration (
     dstClock.advance(3_000);
     expect(await eventually(() => !entries(dst).includes(5011))).toBe(true);
   }, 60_000);
+
+  it('pinhole lifetime — exported again from the switch it was imported at, an entry not hit there carries what is left of its carried lifetime, not the table\'s timeout restarted at the insert (walkthrough 18: idle pinholes lived on while the VM kept moving)', async () => {
+    const port = (e: { match: Readonly<Record<string, bigint>> }): bigint | undefined => e.match['vm_port'];
+    // The VM runs at the destination now (the move before the next one); 2 s pass there.
+    await control(dst, 0, 1);
+    learner(dst).setPhase(7, 'normal');
+    // Two pinholes learnt at the source, carried with 6 s left.
+    for (const p of [5021, 5022]) expect(src.sim.dataplane.inject(1, buildUdpFrame({ src: VM, dst: DNS, srcPort: p, dstPort: 53, payload: 40 })).kind).toBe('forward');
+    srcClock.advance(400);
+    expect(await eventually(() => entries(src).includes(5021) && entries(src).includes(5022))).toBe(true);
+    const both = (await learner(src).exportEntries(7)).filter((e) => port(e) === 5021n || port(e) === 5022n).map((e) => ({ ...e, remainingNs: 6_000_000_000n }));
+    expect(both).toHaveLength(2);
+    expect(await learner(dst).importEntries(7, both, { ageMs: 0 })).toMatchObject({ installed: 2 });
+    dstClock.advance(1_500);
+    expect(dst.sim.dataplane.inject(UPLINK, buildUdpFrame({ src: DNS, dst: VM, srcPort: 53, dstPort: 5022, payload: 60 })).kind).toBe('forward');
+    dstClock.advance(1_500);
+    const again = await learner(dst).exportEntries(7);
+    const left = (p: bigint): number => Number(again.find((e) => port(e) === p)?.remainingNs ?? -1n) / 1e9;
+    // 6 s carried, 3 s since: 3 s left — not the 10 s table timeout minus 3 s.
+    expect(left(5021n)).toBeGreaterThan(2.5);
+    expect(left(5021n)).toBeLessThanOrEqual(3);
+    // Hit here since: an ordinary entry, timed by the switch (10 s from the hit).
+    expect(left(5022n)).toBeGreaterThan(7);
+  }, 60_000);
 });
