@@ -257,6 +257,32 @@ describe('migration engine — the pause deadline', () => {
     expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true, abort: { reason: 'PAUSE_DEADLINE_MISSED', inPhase: 'FROZEN' } });
   });
 
+  it('engine — past the deadline the sources are unfrozen as soon as their calls answered, while the destination\'s writes still in flight are waited for (walkthrough 17: a source frozen 5.3 s past a 300 ms deadline)', async () => {
+    const plan = planMigration(inv, 'vm-7', 'host-a', 'host-b');
+    const machine = await MigrationMachine.plan({ migrationId: 'm1', vm: 'vm-7', sources: ['src'], destinations: ['dst'] }, { journal: new MemoryJournal(), now: () => Date.now() });
+    const dev = new Map(['src', 'dst'].map((n) => [n, new FakeDeviceApi(n, { pipelines: true })]));
+    for (let i = 0; i < 20; i++) dev.get('src')?.change(flow(i));
+    const engine = new MigrationEngine({ plan, machine, devices: dev, pauseDeadlineMs: 50, settleMs: 5_000, precopy: { intervalMs: 5, policy: { maxRounds: 1, convergedAtSlots: -1 } }, graceMs: 0 });
+    await engine.prepare();
+    await engine.precopy();
+    src(dev).change(flow(99));
+    dst(dev).stall('importActivate');
+    dst(dev).stall('importStaged');
+    const pause = engine.pauseSync();
+    pause.catch(() => undefined);
+    // Unfrozen during the settle wait, the destination still writing.
+    await until(() => src(dev).calls.includes('abort') && !src(dev).frozen);
+    expect(src(dev).calls.filter((c) => c === 'freezeFinal')).toHaveLength(1);
+    dst(dev).unstall('importActivate');
+    dst(dev).unstall('importStaged');
+    await expect(pause).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED' });
+    const r = await engine.abort('PAUSE_DEADLINE_MISSED', 'late');
+    expect(r.failed).toEqual([]);
+    expect(dst(dev).active.size + dst(dev).staged.size).toBe(0);
+    expect(src(dev).frozen).toBe(false);
+    expect(machine.state).toMatchObject({ phase: 'ABORTED', rolledBack: true });
+  });
+
   it('engine — a wall-clock step during the freeze neither uses up the deadline nor shows in the sync time (the default scheduler is monotonic)', async () => {
     const { engine, dev } = await setup('host-b', { pauseDeadlineMs: 200, onDeadline: 'abort' });
     await engine.prepare();

@@ -55,6 +55,8 @@ interface PauseOutcome {
 interface PauseWork {
   readonly work: Promise<PauseOutcome>;
   readonly frozen: Promise<unknown>;
+  /** Resolves once no call to a source is in flight any more (their freeze and final reads answered). */
+  readonly sourcesDone?: Promise<unknown>;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   c.precopy?.stop();
   const proofs: Record<string, FinalProof> = {};
   const frozenAfterWork = c.peer?.freezes === true && c.o.pipelinedPause !== false;
-  const { work, frozen } = frozenAfterWork && c.peer ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
+  const { work, frozen, sourcesDone } = frozenAfterWork && c.peer ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
   // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
   let outcome: PauseOutcome | 'late' = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
   let lost: LostState | undefined;
@@ -87,7 +89,19 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
       // Writes still in flight would land after the rollback cleaned up: let them finish first
       // (the trigger releases the VM on its own clock; this only delays the cleanup) — but not
       // forever: a device that never answers is left to the rollback's own retries.
+      // The sources are unfrozen meanwhile, as soon as no call to them is in flight (a freeze
+      // landing after an undo would hold them frozen): QEMU resumes the VM there at the deadline
+      // (field walkthrough 17: frozen 5.3 s past a 300 ms deadline while a destination hung).
+      let settled = false;
+      let unfreezing: Promise<void> | undefined;
+      void sourcesDone?.then(() => {
+        // Past the settle wait the rollback undoes the sources itself: never two undos at once.
+        if (settled) return;
+        unfreezing = c.each(c.sources, 'unfreeze at the deadline', (api) => api.abort(c.ref)).then(() => undefined, (e: unknown) => c.logger.warn('unfreezing the sources at the deadline failed; the rollback retries', { error: (e as Error).message }));
+      }, () => undefined);
       const ended = await raceTimer(work.then(() => ({ failed: undefined }), (e: unknown) => ({ failed: e })), c.o.settleMs ?? 5_000, c.scheduler, undefined);
+      settled = true;
+      await unfreezing;
       if (!ended) c.logger.warn('final writes still in flight when rolling back; a late write may need a second abort', { settleMs: c.o.settleMs ?? 5_000 });
       await frozen.catch(() => undefined);
       // The caller rolls back (or, the VM already switched over, activates): this says only what
@@ -195,6 +209,8 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
   // Recorded once the sources answered, while the final batches are installed.
   const frozen = finals.then(() => c.o.machine.record({ type: 'frozen' }));
   frozen.catch(() => undefined);
+  const sourcesDone = finals.then(() => undefined);
+  sourcesDone.catch(() => undefined);
   const work = (async (): Promise<PauseOutcome> => {
     const batches = [...(await finals)];
     const last = batches.pop();
@@ -204,7 +220,7 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
     const activated = activatesWith(c, ...last);
     return { slots: slots + (await c.install(...last, activated)), aheadSlots: 0, activated };
   })();
-  return { work, frozen };
+  return { work, frozen, sourcesDone };
 }
 
 /**
