@@ -18,6 +18,7 @@ import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
+import { claimVm } from '../journal/vm-claim.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { PlacementPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
@@ -59,6 +60,8 @@ export class IncomingMigration {
   lastCallAtMs: number;
   private round = 0;
   private closed = false;
+  /** Lets go of the VM's claim beside the journal (taken at Agree). */
+  private releaseClaim: (() => void) | undefined;
   private readonly logger: Logger;
 
   private constructor(
@@ -197,6 +200,9 @@ export class IncomingMigration {
       if (!sameSet(c.sources, p.sources.map((s) => s.name)) || !sameSet(c.destinations, this.names)) {
         throw new ControllerError('PEER_REJECTED', `the ticket names sources ${c.sources.join(', ')} and destinations ${c.destinations.join(', ')}; the proposal agreed on ${p.sources.map((s) => s.name).join(', ')} → ${this.names.join(', ')}`);
       }
+      // Held while this server drives the migration: `carryover recover` here refuses it (field
+      // walkthrough 17: a recover beside the live server journalled a second abort).
+      this.releaseClaim = claimVm(this.deps.inventory.journal, p.vmName, `federation ${p.ref.migrationId}`);
       this.machine = await MigrationMachine.plan(
         { migrationId: p.ref.migrationId, vm: p.vmName, sources: c.sources, destinations: c.destinations },
         { journal: this.deps.journal, now: this.deps.now, ...(this.deps.logger ? { logger: this.deps.logger } : {}) },
@@ -337,5 +343,6 @@ export class IncomingMigration {
     await this.devices.stop();
     if (this.machine) forgetTicketWhenEnded(this.deps.inventory.journal, this.machine.state);
     this.machine?.close();
+    this.releaseClaim?.();
   }
 }

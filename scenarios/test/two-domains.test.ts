@@ -19,6 +19,7 @@ import { makeDomainFiles } from '../domain-files.js';
 import { P4INFO_PATH, UPLINK, eventually } from '../edge-rig.js';
 import { DST_ID, SRC_ID, establish, returnSegment } from '../migration-fixture.js';
 import { startTwoDomains } from '../two-domain-rig.js';
+import { readClaim } from '../../controller/journal/vm-claim.js';
 import type { TwoDomains } from '../two-domain-rig.js';
 
 /** `api` with `method` failing with `reason` while `when()` holds. */
@@ -329,7 +330,11 @@ describe.skipIf(!opensslAvailable())('two domains — a source domain that goes 
     });
     await (joined.devices.get('dc-b') as DeviceApi).prepare({ migrationId: 'm-silent', vm: '10.0.0.5' });
     expect(site.server.migrations()).toEqual([{ migrationId: 'm-silent', peer: 'dc-a', phase: 'PREPARED' }]);
+    // dc-b's server holds the VM beside its journal while it drives the migration: carryover
+    // recover there refuses it (walkthrough 17: one beside the live server broke the journal).
+    expect(readClaim(join(site.dir, 'carryover-journal'), 'vm-7')).toMatchObject({ by: 'federation m-silent', pid: process.pid });
     expect(await eventually(async () => (await site.journalB.load('m-silent')).at(-1)?.type === 'rolled-back', 10_000)).toBe(true);
+    expect(await eventually(() => readClaim(join(site.dir, 'carryover-journal'), 'vm-7') === undefined)).toBe(true);
     expect((await site.journalB.load('m-silent')).find((e) => e.type === 'abort')).toMatchObject({ reason: 'DEVICE_UNREACHABLE', detail: expect.stringMatching(/no call from dc-a for 300 ms before activation/) as unknown });
     expect(site.server.migrations()).toEqual([]);
     await joined.stop();
