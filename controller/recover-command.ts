@@ -14,6 +14,7 @@ import { FileJournal } from './journal/file-journal.js';
 import { readClaim } from './journal/vm-claim.js';
 import { recoverMigrations, unfinishedMigrations } from './migrate/recover-migrations.js';
 import { recoveryAction } from './migration/transition.js';
+import type { MigrationState } from './migration/transition.js';
 import type { RecoveredMigration, VmWhereabouts } from './migrate/recover-migrations.js';
 import type { MigrateCommandIo } from './cli.js';
 
@@ -104,7 +105,7 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
       io.stderr(`carryover recover: migration ${id} is not in the journal (${inv.journal}); 'carryover recover --config ${v['config']} --list' shows the unfinished ones`);
       return 2;
     }
-    if (v['list']) return await listUnfinished(journal, io, v['json'] === true, typeof id === 'string' ? id : undefined);
+    if (v['list']) return await listUnfinished(journal, io, v['json'] === true, typeof id === 'string' ? id : undefined, vmAt === 'source' || vmAt === 'destination' ? vmAt : undefined);
     const results = await recoverMigrations({
       inventory: inv,
       journal,
@@ -127,13 +128,29 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
   }
 }
 
-async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: boolean, only: string | undefined): Promise<number> {
+/**
+ * What recovery does with `--vm-at` (walkthrough 17: `--list` ignored it, and showed a roll-back
+ * where the run rolled forward). Refusals are those recoverMigrations makes.
+ */
+function withVmAt(s: MigrationState, action: string, vmAt: 'source' | 'destination' | undefined): string {
+  if (vmAt === undefined) return action;
+  const pause = s.phase === 'FROZEN' || s.phase === 'SYNCED' || (s.phase === 'PRECOPY' && s.activationDelegated === true);
+  if (action === 'ask-trigger') return vmAt === 'destination' ? 'commit (--vm-at destination: the sources cleaned)' : 'roll-back (--vm-at source: the destinations cleaned)';
+  if (action === 'clean-sources') return vmAt === 'source' ? 'refused (--vm-at source: the journal says it committed)' : action;
+  if (action === 'roll-back' && vmAt === 'destination') {
+    if (s.phase === 'ABORTED' || (s.phase === 'PRECOPY' && s.activationDelegated === true)) return `refused (--vm-at destination: ${s.phase === 'ABORTED' ? 'the journal says it was aborted' : 'nothing of the pause is journalled; --trigger qemu: can say'})`;
+    return pause ? 'roll-forward (--vm-at destination: the destinations activated with what they hold, the sources cleaned)' : 'refused (--vm-at destination: stopped before its pause)';
+  }
+  return action;
+}
+
+async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: boolean, only: string | undefined, vmAt?: 'source' | 'destination'): Promise<number> {
   const found = (await unfinishedMigrations(journal)).filter((s) => only === undefined || s.migrationId === only);
   // A migration whose controller still runs is unfinished but not left behind: listed as running.
   const rows = found.map((s) => {
     const held = readClaim(journal.dir, s.vm);
     const running = held && held.live !== false ? { pid: held.pid, host: held.host, since: held.since, by: held.by } : null;
-    return { migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: recoveryAction(s).kind, cleanedAt: s.cleanedAt, running };
+    return { migrationId: s.migrationId, vm: s.vm, phase: s.phase, sources: s.sources, destinations: s.destinations, action: withVmAt(s, recoveryAction(s).kind, vmAt), cleanedAt: s.cleanedAt, running };
   });
   if (json) io.stdout(JSON.stringify({ journal: journal.dir, unfinished: rows }));
   else if (rows.length === 0) io.stdout(`no unfinished migration in ${journal.dir}`);

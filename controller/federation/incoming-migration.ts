@@ -160,7 +160,13 @@ export class IncomingMigration {
         return await fn();
       } catch (e) {
         const { reason, message } = reasonOf(e);
-        if (rollBackOnFailure && this.machine && this.machine.state.phase !== 'COMMITTED') await this.rollBack(reason, `${what}: ${message}`);
+        if (rollBackOnFailure && this.machine && this.machine.state.phase !== 'COMMITTED') {
+          // The step's failure is the cause the source domain reports; a rollback failing too is
+          // said after it, not instead (field walkthrough 17 F10: only "rollback incomplete" crossed).
+          await this.rollBack(reason, `${what}: ${message}`).catch((u: unknown) => {
+            throw new ControllerError(reason, `${what}: ${message}; and ${(u as Error).message}`, { cause: e });
+          });
+        }
         throw e instanceof ControllerError ? e : new ControllerError(reason, `${what}: ${message}`, { cause: e });
       }
     };

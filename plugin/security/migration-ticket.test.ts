@@ -28,7 +28,7 @@ describe('migration ticket — verification', () => {
 
   it('ticket — forged, altered or foreign-signed tickets are refused', () => {
     const v = verifier();
-    expect(() => v.verify(ticket({}, EVIL.privateKey), REQ)).toThrow(/signature of 'dc-a' does not verify/);
+    expect(() => v.verify(ticket({}, EVIL.privateKey), REQ)).toThrow(/signature of 'dc-a' does not verify: .* check the public key configured for 'dc-a' \(a controller's peers\.dc-a\.ticketKey, a plugin daemon's migration\.coordinators\.dc-a\)/);
     expect(() => v.verify(ticket({}, EVIL.privateKey, 'dc-evil'), REQ)).toThrow(/no signature by a trusted coordinator \(signed by dc-evil; trusted: dc-a, dc-b\)/);
     const t = ticket();
     const widened = { ...t, claims: { ...t.claims, destinations: ['edge-2', 'edge-9'] } };

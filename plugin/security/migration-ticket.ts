@@ -151,7 +151,7 @@ export class TicketVerifier {
       } catch {
         ok = false;
       }
-      if (!ok) throw reject(`the signature of '${s.signer}' does not verify: the ticket was altered or not signed by that coordinator`);
+      if (!ok) throw reject(`the signature of '${s.signer}' does not verify: the ticket was altered or not signed by that coordinator — check the public key configured for '${s.signer}' (a controller's peers.${s.signer}.ticketKey, a plugin daemon's migration.coordinators.${s.signer}) against ${s.signer}'s signing key`);
       valid.add(s.signer);
     }
     if (valid.size === 0) throw reject(`no signature by a trusted coordinator (signed by ${t.signatures.map((s) => s.signer).join(', ') || 'nobody'}; trusted: ${[...this.keys.keys()].join(', ')})`);

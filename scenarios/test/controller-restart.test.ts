@@ -397,6 +397,9 @@ vms:
   it('recover — stopped in the pause (FROZEN), the operator says the VM runs at the destination: the destination is activated and the source cleaned', async () => {
     await controllerStoppingAt('FROZEN', 'm-fwd');
     expect(PORTS.some((p) => dst.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind === 'forward')).toBe(false); // staged: dropped
+    // --list says what the run with --vm-at does (walkthrough 17: it showed the roll-back without it).
+    expect((await recover('--list')).out.join('\n')).toMatch(/m-fwd .*recovery: roll-back$/);
+    expect((await recover('--list', '--vm-at', 'destination')).out.join('\n')).toMatch(/m-fwd .*recovery: roll-forward \(--vm-at destination: the destinations activated with what they hold, the sources cleaned\)$/);
     const r = await recover('--vm-at', 'destination');
     expect(r.code, r.out.join('\n')).toBe(0);
     expect(r.out[0]).toMatch(/COMMITTED — the VM runs at the destination: edge-b activated/);

@@ -74,10 +74,10 @@ const PORTS = Array.from({ length: 12 }, (_, i) => 33_000 + i);
 describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs openssl)', () => {
   let site: TwoDomains;
   const logs: Record<string, unknown>[] = [];
-  const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; abortFailures: number; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, abortFailures: 0, claim: () => undefined };
+  const inject: { destinationActivate: boolean; sourceFreeze: boolean; slowActivate: boolean; abortFailures: number; stageFailure: boolean; claim: () => { total: number; free: number } | undefined } = { destinationActivate: false, sourceFreeze: false, slowActivate: false, abortFailures: 0, stageFailure: false, claim: () => undefined };
   beforeAll(async () => {
     site = await startTwoDomains({
-      wrapDestination: (api) => failing(failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate), 'abort', 'DEVICE_UNREACHABLE', () => inject.abortFailures-- > 0),
+      wrapDestination: (api) => failing(failing(failing(slow(claiming(api, () => inject.claim()), 'activate', 1_500, () => inject.slowActivate), 'activate', 'KEY_COLLISION', () => inject.destinationActivate), 'abort', 'DEVICE_UNREACHABLE', () => inject.abortFailures-- > 0), 'importStaged', 'DEVICE_UNREACHABLE', () => inject.stageFailure),
       wrapSource: (api) => failing(api, 'freeze', 'NOT_PRIMARY', () => inject.sourceFreeze),
       logger: createLogger({ level: 'info', sink: (r) => logs.push({ ...r }) }),
     });
@@ -218,6 +218,20 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
       inject.slowActivate = false;
       inject.abortFailures = 0;
     }
+  }, 60_000);
+
+  it('two domains — a stage that fails at dc-b, whose own rollback then fails too: dc-a reports the stage\'s cause first, the incomplete rollback after it (walkthrough 17 F10: only the rollback crossed)', async () => {
+    inject.stageFailure = true;
+    inject.abortFailures = 2; // dc-b tries its device twice
+    try {
+      const out = await site.migrate('m-stage-cause');
+      expect(out.run.aborted).toMatchObject({ reason: 'DEVICE_UNREACHABLE', detail: expect.stringMatching(/peer domain dc-b: Stage: .*importStaged: injected failure.*; and rollback incomplete at edge-b/) as unknown });
+    } finally {
+      inject.stageFailure = false;
+      inject.abortFailures = 0;
+    }
+    // dc-a's own rollback reached dc-b once its device answered again.
+    untouched();
   }, 60_000);
 
   it('two domains — a failure at dc-a (its source refuses the freeze) rolls back both: dc-b undoes what it staged (nothing can be active: no mayBeActive) and records dc-a\'s reason', async () => {
