@@ -99,13 +99,19 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
     return 2;
   }
   const journal = new FileJournal(inv.journal);
+  // A journal file that does not replay is named, and the others are still listed and recovered.
+  const damaged: string[] = [];
+  const unreadable = (migrationId: string, error: Error): void => {
+    damaged.push(migrationId);
+    io.stderr(`carryover recover: the journal of migration ${migrationId} cannot be replayed (${error.message}); it is left as it is — the others are recovered. Move ${migrationId}.journal.jsonl out of ${inv.journal} once its devices are checked by hand`);
+  };
   try {
     const id = v['migration-id'];
     if (typeof id === 'string' && (await journal.load(id)).length === 0) {
       io.stderr(`carryover recover: migration ${id} is not in the journal (${inv.journal}); 'carryover recover --config ${v['config']} --list' shows the unfinished ones`);
       return 2;
     }
-    if (v['list']) return await listUnfinished(journal, io, v['json'] === true, typeof id === 'string' ? id : undefined, vmAt === 'source' || vmAt === 'destination' ? vmAt : undefined);
+    if (v['list']) return await listUnfinished(journal, io, v['json'] === true, typeof id === 'string' ? id : undefined, vmAt === 'source' || vmAt === 'destination' ? vmAt : undefined, unreadable).then((code) => (damaged.length > 0 ? 1 : code));
     const results = await recoverMigrations({
       inventory: inv,
       journal,
@@ -114,11 +120,12 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
       ...(typeof trigger === 'string' ? { qemu: trigger.slice('qemu:'.length) } : {}),
       defaultP4info: DEFAULT_P4INFO,
       progress: (l) => io.stderr(`recover: ${l}`),
+      unreadable,
     });
     if (v['json']) io.stdout(JSON.stringify({ journal: inv.journal, migrations: results }));
     else if (results.length === 0) io.stdout(`nothing to recover: no unfinished migration in ${inv.journal}`);
     else for (const r of results) for (const l of line(r)) io.stdout(l);
-    return results.every((r) => r.outcome !== 'failed' && r.outcome !== 'needs-operator') ? 0 : 1;
+    return damaged.length === 0 && results.every((r) => r.outcome !== 'failed' && r.outcome !== 'needs-operator') ? 0 : 1;
   } catch (e) {
     const err = ControllerError.from(e, 'recovery');
     io.stderr(`carryover recover: ${err.code}: ${err.message}`);
@@ -144,8 +151,8 @@ function withVmAt(s: MigrationState, action: string, vmAt: 'source' | 'destinati
   return action;
 }
 
-async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: boolean, only: string | undefined, vmAt?: 'source' | 'destination'): Promise<number> {
-  const found = (await unfinishedMigrations(journal)).filter((s) => only === undefined || s.migrationId === only);
+async function listUnfinished(journal: FileJournal, io: MigrateCommandIo, json: boolean, only: string | undefined, vmAt: 'source' | 'destination' | undefined, unreadable: (id: string, e: Error) => void): Promise<number> {
+  const found = (await unfinishedMigrations(journal, undefined, unreadable)).filter((s) => only === undefined || s.migrationId === only);
   // A migration whose controller still runs is unfinished but not left behind: listed as running.
   const rows = found.map((s) => {
     const held = readClaim(journal.dir, s.vm);

@@ -50,6 +50,8 @@ export interface RecoverOptions {
   readonly qemu?: string;
   /** How devices are reached (default: as the inventory says). */
   readonly connect?: DeviceConnector;
+  /** Told of each journal file that does not replay (the others are recovered all the same); without it, the first such file fails recovery. */
+  readonly unreadable?: (migrationId: string, error: Error) => void;
   readonly defaultP4info: string;
   readonly progress: (line: string) => void;
   readonly logger?: Logger;
@@ -73,11 +75,23 @@ export interface RecoveredMigration {
   readonly inventory?: string;
 }
 
-/** Unfinished migrations in `journal` (all, or those of `vm`): each with its state. */
-export async function unfinishedMigrations(journal: MigrationJournal, vm?: string): Promise<MigrationState[]> {
+/**
+ * Unfinished migrations in `journal` (all, or those of `vm`): each with its state. A journal file
+ * that does not replay is handed to `unreadable` (when given) and the others are still listed —
+ * one damaged file must not keep every other migration from recovery (walkthrough 17 F6) —
+ * else its error is thrown.
+ */
+export async function unfinishedMigrations(journal: MigrationJournal, vm?: string, unreadable?: (migrationId: string, error: Error) => void): Promise<MigrationState[]> {
   const out: MigrationState[] = [];
   for (const id of (await journal.list()).sort()) {
-    const s = replay(await journal.load(id));
+    let s: MigrationState;
+    try {
+      s = replay(await journal.load(id));
+    } catch (e) {
+      if (!unreadable) throw e;
+      unreadable(id, e as Error);
+      continue;
+    }
     if ((vm === undefined || s.vm === vm) && recoveryAction(s).kind !== 'none') out.push(s);
   }
   return out;
@@ -90,7 +104,7 @@ export async function unfinishedMigrations(journal: MigrationJournal, vm?: strin
  * if (done.some((r) => r.outcome === 'failed' || r.outcome === 'needs-operator')) process.exitCode = 1;
  */
 export async function recoverMigrations(o: RecoverOptions): Promise<RecoveredMigration[]> {
-  const ids = o.migrationId !== undefined ? [o.migrationId] : (await unfinishedMigrations(o.journal)).map((s) => s.migrationId);
+  const ids = o.migrationId !== undefined ? [o.migrationId] : (await unfinishedMigrations(o.journal, undefined, o.unreadable)).map((s) => s.migrationId);
   const out: RecoveredMigration[] = [];
   for (const id of ids) out.push(await recoverOne(o, id));
   return out;

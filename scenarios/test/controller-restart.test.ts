@@ -229,6 +229,25 @@ vms:
     expect((await events('m-part')).slice(-3)).toEqual(['abort', 'cleaned-at', 'rolled-back']);
   }, 300_000);
 
+  it('recover — a journal file that does not replay is named and left alone, and the other migrations are still listed and recovered (walkthrough 17 F6: one damaged file blocked every recover)', async () => {
+    await controllerStoppingAt('PRECOPY', 'm-good');
+    // Two aborts: what a recover beside a live process could journal.
+    await writeFile(join(dir, 'journal', 'm-bad.journal.jsonl'), [
+      { type: 'planned', atMs: 1, migrationId: 'm-bad', vm: 'vm-9', sources: ['edge-a'], destinations: ['edge-b'] },
+      { type: 'abort', atMs: 2, reason: 'DEVICE_UNREACHABLE', detail: 'x' },
+      { type: 'abort', atMs: 3, reason: 'DEVICE_UNREACHABLE', detail: 'y' },
+    ].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const listed = await recover('--list');
+    expect(listed.code).toBe(1);
+    expect(listed.out.join('\n')).toMatch(/m-good \(VM vm-7\): left in PRECOPY/);
+    expect(listed.err.join('\n')).toMatch(/the journal of migration m-bad cannot be replayed \(.*event 'abort' in phase ABORTED.*\); it is left as it is — the others are recovered/);
+    const r = await recover();
+    expect(r.code).toBe(1);
+    expect(r.out.join('\n')).toMatch(/m-good .*ROLLED BACK/);
+    expect(slots(dst, DST_ID)).toBe(0);
+    expect(r.err.join('\n')).toMatch(/m-bad cannot be replayed/);
+  }, 300_000);
+
   it('recover — stopped once activated: without word of where the VM runs it changes nothing and says what it needs; told "destination", it commits and cleans the source', async () => {
     await controllerStoppingAt('ACTIVATED', 'm-act');
     const asked = await recover();
