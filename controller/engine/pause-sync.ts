@@ -78,6 +78,8 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
   const proofs: Record<string, FinalProof> = {};
   const frozenAfterWork = c.peer?.freezes === true && c.o.pipelinedPause !== false;
   const { work, frozen, sourcesDone } = frozenAfterWork && c.peer ? peerPause(c, c.peer) : pipelines(c) ? pipelinedPause(c, proofs) : await steppedPause(c, proofs);
+  let sourcesAnswered = false;
+  void sourcesDone?.then(() => (sourcesAnswered = true), () => undefined);
   // The deadline counts from the pause, not from the end of the freeze: a slow freeze uses it up.
   let outcome: PauseOutcome | 'late' = await raceTimer(work, deadlineMs - (c.scheduler.now() - t0), c.scheduler, 'late' as const);
   let lost: LostState | undefined;
@@ -115,7 +117,10 @@ export async function syncInPause(c: PauseContext): Promise<PauseSyncResult> {
     // them): the final batches are in, and nothing was lost, only time.
     if (frozenAfterWork) outcome = await work;
     if (outcome === 'late') {
-      lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without them (slot count unknown: the final read had not completed)` };
+      // Said as it is (walkthrough 17 F8 read "not completed" of a read that had): the sources'
+      // final reads either had not answered, or had and their batches were still being installed.
+      const read = sourcesAnswered ? 'the final read had completed and its batches were still being installed, so they may land after the activation' : 'the final read had not completed';
+      lost = { slots: -1, tableEntries: 0, detail: `the final changes were not installed within ${deadlineMs} ms; activated without waiting for them (slot count unknown: ${read})` };
       work.catch(() => undefined);
     }
   }
