@@ -347,7 +347,7 @@ function qemuDowntime(q: NonNullable<MigrationOutcome['qemu']>): string {
 function headline(outcome: MigrationOutcome): string {
   const r = outcome.run;
   if (r.unfinished?.vmAt === 'unknown') return `NOT FINISHED (${r.unfinished.reason}) — QEMU was released, then its monitor was lost: where the VM runs is unknown, so nothing was rolled back (reason below)`;
-  if (r.unfinished) return `NOT FINISHED (${r.unfinished.reason}) — the VM runs at the destination, but activating or committing its state there failed (reason below); its state must follow it there, not roll back: run carryover recover --vm-at destination (once the cause is fixed) to finish it`;
+  if (r.unfinished) return `NOT FINISHED (${r.unfinished.reason}) — the VM runs at the destination, but activating or committing its state there failed (reason below); its state must follow it there, not roll back: once the cause is fixed, run carryover recover (it says when it needs --vm-at destination) to finish it`;
   if (!r.aborted) return 'COMMITTED';
   if (r.aborted.undoFailed?.length) {
     const why = r.aborted.undoFailed.map((n) => `${n}: ${r.aborted?.undoErrors?.[n] ?? 'no answer'}`).join('; ');

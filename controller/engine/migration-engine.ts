@@ -355,8 +355,12 @@ export class MigrationEngine {
     const deleted = [...r.values()].reduce((n, x) => n + x.deleted, 0);
     const skipped = [...r.values()].reduce((n, x) => n + x.skipped, 0);
     // Cross-domain: the peer records the commit first, so a Finish lost leaves the migration open
-    // here for carryover recover to repeat (field walkthrough 17 F3: it was only logged).
-    await this.o.beforeSourceCleaned?.(deleted);
+    // here for carryover recover to repeat (field walkthrough 17 F3: it was only logged) — and
+    // only that: the sources' delete is journalled done, a repeat of it would be refused.
+    if (this.o.beforeSourceCleaned) {
+      await this.o.machine.record({ type: 'cleaned-at', devices: this.sources });
+      await this.o.beforeSourceCleaned(deleted);
+    }
     await this.o.machine.record({ type: 'source-cleaned', slots: deleted, tableEntries: 0 });
     await tellCommitted(this.destinations.map((n) => [n, this.o.devices.get(n)]), this.ref, this.logger);
     return { deleted, skipped };

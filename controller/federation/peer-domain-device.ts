@@ -40,6 +40,8 @@ export class PeerDomainDevice implements DeviceApi {
    * (field walkthrough 17: the default 50 ms deadline never committed on BMv2).
    */
   private paused = false;
+  /** When the pause began (performance.now()): the Commit gets what is left of the deadline. */
+  private pausedAt: number | undefined;
   /** Federation calls made while the VM was paused (the pause window's boundary crossings). */
   readonly callsInPause: FederationMethod[] = [];
   /** How long the commit took at this end (ms): one round trip plus the peer's staging and activation. */
@@ -109,6 +111,7 @@ export class PeerDomainDevice implements DeviceApi {
   /** The peer domain's devices run their own pause; batches from now on are final ones, held for the Commit. */
   pauseStarted(_m: MigrationRef): void {
     this.paused = true;
+    this.pausedAt ??= performance.now();
   }
 
   freeze(_m: MigrationRef): Promise<void> {
@@ -122,7 +125,10 @@ export class PeerDomainDevice implements DeviceApi {
   async activate(m: MigrationRef): Promise<void> {
     const finals = this.pending;
     const t0 = performance.now();
-    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, this.o.commitTimeoutMs);
+    // What is left of the pause deadline, not all of it (walkthrough 19: the source stayed frozen
+    // ≈125 ms past the deadline while a Commit used a whole one of its own).
+    const left = this.pausedAt === undefined ? this.o.commitTimeoutMs : Math.max(1, Math.ceil(this.o.commitTimeoutMs - (performance.now() - this.pausedAt)));
+    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, left);
     this.commitMs = performance.now() - t0;
     this.peerCommitWorkMs = Number(r['workUs'] ?? 0) / 1000;
     this.pending = [];

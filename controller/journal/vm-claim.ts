@@ -68,7 +68,9 @@ export function describeClaim(vm: string, c: FoundClaim): string {
   const who = `carryover ${c.by} (pid ${c.pid} on ${c.host}, since ${c.since})`;
   return c.live === undefined
     ? `VM ${vm} is held by ${who}, on another host: wait for it to end; if that process is gone, delete ${c.file}`
-    : `VM ${vm} is being moved now by ${who}: wait for it to end, or stop it (Ctrl-C), then try again`;
+    : c.by.startsWith('federation ')
+      ? `VM ${vm} is being moved into this domain now by ${who}: it finishes or rolls back as the source domain says — run carryover recover at the source domain (it tells this one), or wait for it to end`
+      : `VM ${vm} is being moved now by ${who}: wait for it to end, or stop it (Ctrl-C), then try again`;
 }
 
 /**

@@ -301,15 +301,16 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
         const unfrozen = owed(s.sources).filter((n) => !src.failed.includes(n));
         const cleaned = owed(s.destinations).filter((n) => !dst.failed.includes(n));
         await recordCleaned(machine, [...unfrozen, ...cleaned]);
-        const done = [...(unfrozen.length > 0 ? [`the sources ${unfrozen.join(', ')} ${mayBeActive ? 'unfrozen' : 'released'} (the VM's traffic passes there)`] : []), ...(cleaned.length > 0 ? [`the destinations ${cleaned.join(', ')} cleaned`] : [])];
+        const done = [...(unfrozen.length > 0 ? [`the sources ${unfrozen.join(', ')} unfrozen (the VM's traffic passes there)`] : []), ...(cleaned.length > 0 ? [`the destinations ${cleaned.join(', ')} cleaned`] : [])];
         return { ...base, qemu: qemuNote, outcome: 'failed', failedDevices: failed, detail: `${done.length > 0 ? `${done.join('; ')}; ` : ''}rolling back failed at ${[...dst.errors, ...src.errors].join('; ')} — run carryover recover again once ${failed.length > 1 ? 'they answer' : 'it answers'}` };
       }
       await machine.record({ type: 'rolled-back' });
       // From the freeze on, a destination may have added the sources' counts (final import, activation).
       const countersAt = mayBeActive ? COUNTERS_ZEROED(s.destinations) : undefined;
       const cleared = mayBeActive ? ` (${dst.values.reduce((n, x) => n + x, 0)} slots of the VM cleared)` : '';
-      // Before the pause the sources were never frozen (`frozen` is journalled before the freeze is sent).
-      const srcDone = owed(s.sources).length === 0 ? '' : `, the sources (${owed(s.sources).join(', ')}) ${mayBeActive ? 'unfrozen' : 'released (never frozen: the VM\'s traffic passed there throughout)'}`;
+      // Before the pause, as journalled, the sources may still have been frozen: the pipelined pause
+      // journals `frozen` once they answer (walkthrough 19 saw "never frozen" of one frozen 12 s).
+      const srcDone = owed(s.sources).length === 0 ? '' : `, the sources (${owed(s.sources).join(', ')}) unfrozen`;
       const dstDone = owed(s.destinations).length === 0 ? 'nothing left at the destinations' : `the destinations (${owed(s.destinations).join(', ')}) cleaned${cleared}`;
       return { ...base, qemu: qemuNote, counters: countersAt, outcome: 'rolled-back', detail: `${dstDone}${srcDone}${earlier}: the VM's state stays at the source` };
     } finally {

@@ -410,7 +410,14 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
       // An Abort repeated (a recovery after the rollback that did undo here) answers done and reaches no device.
       await c.abort(REF);
       expect(api.calls).toEqual(['prepare', 'abort']);
-      expect(s.stats().refused).toBe(cases.length + 2);
+      // So does a delete at a source repeated (a recovery repeating a commit's cleanup, walkthrough 19); an Abort after it is refused.
+      const asSource = ticket({ migrationId: 'm1', sources: ['dst'], destinations: ['other'] });
+      const d = connect(s.address, { ticket: () => asSource });
+      await d.deleteAtSource(REF, 0);
+      await expect(d.deleteAtSource(REF, 0)).resolves.toEqual({ deleted: 0, skipped: 0 });
+      await expect(d.abort(REF)).rejects.toMatchObject({ reason: 'UNAUTHORIZED', message: /replayed/ });
+      expect(api.calls).toEqual(['prepare', 'abort', 'deleteAtSource']);
+      expect(s.stats().refused).toBe(cases.length + 3);
     });
 
     it('migration protocol — a message over the server\'s size limit is refused before any device work', async () => {

@@ -108,7 +108,7 @@ class Handlers {
     const ticket = ticketFromWire(req['ticket']);
     let repeated: boolean;
     try {
-      repeated = this.o.tickets.verify(ticket, { migrationId: ref.migrationId, vm: ref.vm, device: this.o.device, ...(method === 'Abort' ? { abort: true } : {}) }).repeated === true;
+      repeated = this.o.tickets.verify(ticket, { migrationId: ref.migrationId, vm: ref.vm, device: this.o.device, ...(method === 'Abort' ? { repeat: 'abort' as const } : method === 'DeleteAtSource' ? { repeat: 'delete' as const } : {}) }).repeated === true;
     } catch (e) {
       throw new DeviceApiFailure('UNAUTHORIZED', e instanceof Error ? e.message : String(e), { cause: e });
     }
@@ -301,10 +301,12 @@ class Handlers {
         const carried = countersFromWire(r['carriedCounters'] ?? [], 'MigrationCall.carried_counters');
         return ack(Object.keys(carried).length > 0 ? api.activate(ref, carried) : api.activate(ref));
       }),
-      DeleteAtSource: this.unary('DeleteAtSource', async (r, ref) => {
+      DeleteAtSource: this.unary('DeleteAtSource', async (r, ref, repeated) => {
+        // Deleted here already (a recovery repeating it): done, nothing more to delete.
+        if (repeated) return { deleted: 0, skipped: 0 };
         const out = await api.deleteAtSource(ref, r['graceMs'] as number);
-        // The migration ended here: its ticket is used up.
-        tickets.retire(ref.migrationId);
+        // The migration ended here: its ticket is used up (but for this same call, repeated).
+        tickets.retire(ref.migrationId, 'deleted');
         return { deleted: out.deleted, skipped: out.skipped };
       }),
       Committed: this.unary('Committed', async (_r, ref) => {

@@ -68,15 +68,22 @@ describe('migration ticket — verification', () => {
     const t = ticket();
     v.verify(t, REQ);
     v.retire('m1', 'aborted');
-    expect(v.verify(t, { ...REQ, abort: true })).toMatchObject({ migrationId: 'm1', repeated: true });
+    expect(v.verify(t, { ...REQ, repeat: 'abort' })).toMatchObject({ migrationId: 'm1', repeated: true });
+    expect(() => v.verify(t, { ...REQ, repeat: 'delete' })).toThrow(/replayed/);
     expect(() => v.verify(t, REQ)).toThrow(/replayed/);
     const committed = ticket();
     v.verify(committed, { ...REQ, migrationId: 'm1' });
     v.retire('m1', 'ended');
-    expect(() => v.verify(committed, { ...REQ, abort: true })).toThrow(/replayed/);
+    expect(() => v.verify(committed, { ...REQ, repeat: 'abort' })).toThrow(/replayed/);
     // A retirement by commit is never turned back into one by abort.
     v.retire('m1', 'aborted');
-    expect(() => v.verify(committed, { ...REQ, abort: true })).toThrow(/replayed/);
+    expect(() => v.verify(committed, { ...REQ, repeat: 'abort' })).toThrow(/replayed/);
+    // A delete at a source, repeated, is admitted as a repeat; an Abort after it is not.
+    const deleted = ticket();
+    v.verify(deleted, REQ);
+    v.retire('m1', 'deleted');
+    expect(v.verify(deleted, { ...REQ, repeat: 'delete' })).toMatchObject({ repeated: true });
+    expect(() => v.verify(deleted, { ...REQ, repeat: 'abort' })).toThrow(/replayed/);
   });
 
   it('ticket — nonces are forgotten once their ticket could no longer verify (bounded memory)', () => {

@@ -47,11 +47,12 @@ export interface TicketRequest {
   /** The device being asked (must be one of the ticket's sources or destinations). */
   readonly device: string;
   /**
-   * An Abort: a ticket of a migration already rolled back on this device is admitted (marked
-   * `repeated` in the answer), so that a repeated Abort answers done (every call is idempotent)
-   * instead of failing a recovery for good (field walkthrough 17 F2). Never for one that committed.
+   * An Abort (`abort`) or a DeleteAtSource (`delete`): a ticket of a migration that ended on this
+   * device by that same call is admitted (marked `repeated` in the answer), so that the call
+   * repeated answers done (every call is idempotent) instead of failing a recovery for good (field
+   * walkthroughs 17 F2, 19 N1). Never an Abort after a commit, nor anything else.
    */
-  readonly abort?: boolean;
+  readonly repeat?: 'abort' | 'delete';
 }
 
 /** The canonical bytes that are signed. */
@@ -123,7 +124,7 @@ export class TicketVerifier {
   private readonly skew: number;
   private readonly now: () => number;
   /** nonce → its migration, whether that migration ended here, and when it can be forgotten. */
-  private readonly seen = new Map<string, { readonly migrationId: string; readonly retired: false | 'aborted' | 'ended'; readonly forgetAtMs: number }>();
+  private readonly seen = new Map<string, { readonly migrationId: string; readonly retired: false | 'aborted' | 'deleted' | 'ended'; readonly forgetAtMs: number }>();
 
   constructor(o: TicketVerifierOptions) {
     this.keys = new Map(Object.entries(o.trusted).map(([n, k]) => [n, publicKey(k)]));
@@ -135,8 +136,8 @@ export class TicketVerifier {
   }
 
   /**
-   * Checks `t` for `req`; returns its claims (with `repeated` when `req.abort` repeats the Abort of
-   * a migration rolled back here) or throws TICKET_REJECTED naming the reason.
+   * Checks `t` for `req`; returns its claims (with `repeated` when `req.repeat` repeats the call
+   * that ended the migration here) or throws TICKET_REJECTED naming the reason.
    */
   verify(t: MigrationTicket, req: TicketRequest): TicketClaims & { readonly repeated?: true } {
     const c = t.claims;
@@ -165,14 +166,14 @@ export class TicketVerifier {
     if (!c.sources.includes(req.device) && !c.destinations.includes(req.device)) throw reject(`does not name device '${req.device}' (sources ${c.sources.join(', ')}; destinations ${c.destinations.join(', ')})`);
     this.forgetExpired(now);
     const prior = this.seen.get(c.nonce);
-    if (prior?.retired === 'aborted' && req.abort === true) return { ...c, repeated: true };
+    if ((prior?.retired === 'aborted' && req.repeat === 'abort') || (prior?.retired === 'deleted' && req.repeat === 'delete')) return { ...c, repeated: true };
     if (prior?.retired) throw reject(`replayed: migration '${c.migrationId}' has ended on this device; a new migration needs a new ticket`);
     if (!prior) this.seen.set(c.nonce, { migrationId: c.migrationId, retired: false, forgetAtMs: c.expiresAtMs + this.skew });
     return c;
   }
 
-  /** Marks every ticket of `migrationId` as used up (the migration committed or rolled back here: `how`). */
-  retire(migrationId: string, how: 'aborted' | 'ended' = 'ended'): void {
+  /** Marks every ticket of `migrationId` as used up (the migration rolled back, was deleted at this source, or otherwise ended here: `how`). */
+  retire(migrationId: string, how: 'aborted' | 'deleted' | 'ended' = 'ended'): void {
     for (const [n, s] of this.seen) if (s.migrationId === migrationId && s.retired !== 'ended') this.seen.set(n, { ...s, retired: how });
   }
 

@@ -222,7 +222,7 @@ vms:
     expect((await recover('--list')).out.join('\n')).toMatch(/m-part \(VM vm-7\): left in ABORTED, edge-a → edge-b; recovery: roll-back \(already done at edge-b\)/);
     const r = await recover();
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/ROLLED BACK — nothing left at the destinations, the sources \(edge-a\) released \(never frozen: the VM's traffic passed there throughout\) \(edge-b already cleaned by an earlier try, left alone\)/);
+    expect(r.out[0]).toMatch(/ROLLED BACK — nothing left at the destinations, the sources \(edge-a\) unfrozen \(edge-b already cleaned by an earlier try, left alone\)/);
     expect(slots(dst, DST_ID)).toBe(PORTS.length); // not touched
     expect(slots(src, SRC_ID)).toBe(PORTS.length);
     expect(passesAtSource()).toBe(true);
