@@ -13,7 +13,7 @@ import type { Inventory } from './inventory/inventory.js';
 import { FileJournal } from './journal/file-journal.js';
 import { readClaim } from './journal/vm-claim.js';
 import { recoverMigrations, unfinishedMigrations } from './migrate/recover-migrations.js';
-import { recoveryAction } from './migration/transition.js';
+import { inPauseAt, recoveryAction } from './migration/transition.js';
 import type { MigrationState } from './migration/transition.js';
 import type { RecoveredMigration, VmWhereabouts } from './migrate/recover-migrations.js';
 import type { MigrateCommandIo } from './cli.js';
@@ -141,7 +141,7 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
  */
 function withVmAt(s: MigrationState, action: string, vmAt: 'source' | 'destination' | undefined): string {
   if (vmAt === undefined) return action;
-  const pause = s.phase === 'FROZEN' || s.phase === 'SYNCED' || (s.phase === 'PRECOPY' && s.activationDelegated === true);
+  const pause = inPauseAt(s, s.phase);
   if (action === 'ask-trigger') return vmAt === 'destination' ? 'commit (--vm-at destination: the sources cleaned)' : 'roll-back (--vm-at source: the destinations cleaned)';
   if (action === 'clean-sources') return vmAt === 'source' ? 'refused (--vm-at source: the journal says it committed)' : action;
   if (action === 'roll-back' && vmAt === 'destination') {

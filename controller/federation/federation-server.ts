@@ -26,6 +26,7 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { recoverMigrations, unfinishedMigrations } from '../migrate/recover-migrations.js';
 import { isIncoming } from '../migrate/recover-incoming.js';
 import { recoveryAction, replay } from '../migration/transition.js';
+import type { MigrationState } from '../migration/transition.js';
 import { federationStatus } from './federation-status.js';
 import { FEDERATION_SERVICE, FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
@@ -120,17 +121,21 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     if (s) forget(s);
   };
 
-  /** The phase of `migrationId` when this domain's journal holds it unfinished as an incoming migration (one this server drove before it restarted). */
-  /** Whether this domain's journal has `migrationId` committed and finished (a Finish repeated). */
-  const committedHere = async (migrationId: string): Promise<boolean> => {
-    if (!(await journal.list()).includes(migrationId)) return false;
-    const st = replay(await journal.load(migrationId));
-    return isIncoming(inv, st) && st.phase === 'COMMITTED' && recoveryAction(st).kind === 'none';
-  };
-  const unfinishedHere = async (migrationId: string): Promise<string | undefined> => {
+  /** `migrationId` as this domain's journal holds it, when it is an incoming migration. */
+  const incomingHere = async (migrationId: string): Promise<MigrationState | undefined> => {
     if (!(await journal.list()).includes(migrationId)) return undefined;
     const st = replay(await journal.load(migrationId));
-    return isIncoming(inv, st) && recoveryAction(st).kind !== 'none' ? st.phase : undefined;
+    return isIncoming(inv, st) ? st : undefined;
+  };
+  /** Whether this domain's journal has `migrationId` committed and finished (a Finish repeated). */
+  const committedHere = async (migrationId: string): Promise<boolean> => {
+    const st = await incomingHere(migrationId);
+    return st?.phase === 'COMMITTED' && recoveryAction(st).kind === 'none';
+  };
+  /** Its phase when left unfinished here (a migration this server drove before it restarted). */
+  const unfinishedHere = async (migrationId: string): Promise<string | undefined> => {
+    const st = await incomingHere(migrationId);
+    return st && recoveryAction(st).kind !== 'none' ? st.phase : undefined;
   };
   /** Recovers it as `carryover recover` here would (`vmAt`: where the peer's word puts the VM, for an activated one). */
   const recoverHere = async (migrationId: string, vmAt?: 'source' | 'destination'): Promise<void> => {

@@ -20,6 +20,7 @@ import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
 import { claimVm } from '../journal/vm-claim.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
+import { destinationMayBeActive } from '../migration/transition.js';
 import type { PlacementPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { reasonOf } from './federation-status.js';
@@ -312,16 +313,15 @@ export class IncomingMigration {
     // A journal that refuses the record (its disk full) does not keep the destinations as they
     // are: they are undone all the same, the journal left where a restart rolls back again.
     let journalError: string | undefined;
-    const inPhase = this.machine.state.abort?.inPhase ?? this.machine.state.phase;
+    // From Commit on (recorded `frozen` first) a destination may be active, which leaves no mark:
+    // a plugin restarted since cleans it only when told (AbortOptions.mayBeActive).
+    const options = destinationMayBeActive(this.machine.state) ? { mayBeActive: true } : undefined;
     if (this.machine.state.phase !== 'ABORTED') {
       await this.machine.record({ type: 'abort', reason, detail }).catch((e: unknown) => {
         journalError = (e as Error).message;
         this.logger.error('the journal refused the abort record: rolling back the destinations all the same', { error: journalError });
       });
     }
-    // From Commit on (recorded `frozen` first) a destination may be active, which leaves no mark:
-    // a plugin restarted since cleans it only when told (AbortOptions.mayBeActive).
-    const options = inPhase === 'FROZEN' || inPhase === 'SYNCED' || inPhase === 'ACTIVATED' ? { mayBeActive: true } : undefined;
     const failed: string[] = [];
     await Promise.all(this.names.map(async (n) => {
       for (let attempt = 0; attempt < 2; attempt++) {

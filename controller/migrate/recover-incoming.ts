@@ -11,6 +11,7 @@ import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import { keptTicket } from '../federation/kept-ticket.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
+import { destinationMayBeActive } from '../migration/transition.js';
 import type { MigrationState, RecoveryAction } from '../migration/transition.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { eachDevice } from './each-device.js';
@@ -61,8 +62,7 @@ export async function recoverIncoming(o: RecoverOptions, machine: MigrationMachi
     const ref: MigrationRef = { migrationId: s.migrationId, vm: address };
     // Abort undoes an activation too: the plugin's record, or — told it may be active, since an
     // activation leaves no mark on the switch — the VM's live state there.
-    const inPhase = s.abort?.inPhase ?? s.phase;
-    const options = inPhase === 'FROZEN' || inPhase === 'SYNCED' || inPhase === 'ACTIVATED' ? { mayBeActive: true } : undefined;
+    const options = destinationMayBeActive(s) ? { mayBeActive: true } : undefined;
     const r = await eachDevice(s.destinations, (n) => (connected.apis.get(n) as DeviceApi).abort(ref, options)).finally(() => connected.stop());
     if (r.failed.length > 0) return { ...base, outcome: 'failed', failedDevices: r.failed, detail: `rolling back failed at ${r.errors.join('; ')} — run carryover recover again` };
   }

@@ -30,7 +30,7 @@ import { claimVm } from '../journal/vm-claim.js';
 import type { MigrationPhase } from '../migration/events.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import { fromJournalCounters } from '../journal/journal-counters.js';
-import { recoveryAction, replay } from '../migration/transition.js';
+import { destinationMayBeActive, inPauseAt, recoveryAction, replay } from '../migration/transition.js';
 import type { MigrationState, RecoveryAction } from '../migration/transition.js';
 import { QmpClient } from '../qmp/index.js';
 import { queryMigration } from '../trigger/qemu-queries.js';
@@ -208,8 +208,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     // with what it holds instead (rolled forward).
     // Peer to peer, a source's plugin may have activated a destination before `frozen` was
     // journalled (the pause in one call): PRECOPY may already be the pause (field walkthrough 13).
-    const pausePhases = s.activationDelegated ? ['PRECOPY', 'FROZEN', 'SYNCED'] : ['FROZEN', 'SYNCED'];
-    const inPause = action.kind === 'roll-back' && pausePhases.includes(s.phase);
+    const inPause = action.kind === 'roll-back' && inPauseAt(s, s.phase);
     let rollForward = false;
     if (inPause) {
       const completed = qmp ? (await queryMigration(qmp, 5_000)).info.status === 'completed' : false;
@@ -219,7 +218,7 @@ async function recoverClaimed(o: RecoverOptions, machine: MigrationMachine, migr
     const devices = (names: readonly string[]): InventoryDevice[] => names.map((n) => o.inventory.devices.get(n) as InventoryDevice);
     // From the freeze on, a destination may be active: it is cleaned as a source is after a commit
     // (below), so its ticket names it a source as well (a plugin daemon checks the role).
-    const mayBeActive = [...pausePhases, 'ACTIVATED'].includes(s.abort?.inPhase ?? s.phase);
+    const mayBeActive = destinationMayBeActive(s);
     const cleansDestinations = mayBeActive && action.kind !== 'clean-sources' && where !== 'destination' && !rollForward;
     const scope = { sources: cleansDestinations ? [...s.sources, ...s.destinations] : s.sources, destinations: s.destinations };
     const kept = peer ? keptTicket(o.inventory.journal, migrationId) : undefined;

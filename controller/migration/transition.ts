@@ -158,6 +158,23 @@ export function replay(events: readonly MigrationEvent[]): MigrationState {
   return s;
 }
 
+/**
+ * Whether `phase` is inside the pause of `s`: FROZEN, SYNCED — and PRECOPY when a source's plugin
+ * activates the destination itself before `frozen` is journalled (peer to peer, `prepared`).
+ */
+export function inPauseAt(s: Pick<MigrationState, 'activationDelegated'>, phase: MigrationPhase): boolean {
+  return phase === 'FROZEN' || phase === 'SYNCED' || (phase === 'PRECOPY' && s.activationDelegated === true);
+}
+
+/**
+ * Whether a destination of `s` may hold the VM active, by the phase it was left (or aborted) in:
+ * from the pause on. An activation leaves no mark on a switch, so its undo must be told so.
+ */
+export function destinationMayBeActive(s: MigrationState): boolean {
+  const phase = s.abort?.inPhase ?? s.phase;
+  return phase === 'ACTIVATED' || inPauseAt(s, phase);
+}
+
 /** What a restarted controller must do to finish a migration it finds in `s`. */
 export type RecoveryAction =
   /** Nothing: COMMITTED and cleaned, or ABORTED and rolled back. */
