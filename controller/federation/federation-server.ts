@@ -31,6 +31,7 @@ import { federationStatus } from './federation-status.js';
 import { FEDERATION_SERVICE, FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
 import { IncomingMigration } from './incoming-migration.js';
+import { checkIncoming } from './incoming-check.js';
 import { callingPeer } from './peer-identity.js';
 import type { PeerTrust } from './peer-identity.js';
 
@@ -195,6 +196,20 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     Footprint: async (peer, req) => {
       const s = session(peer, refFromWire(req['ref']));
       return { destinations: (await s.footprints(req['awaitScan'] === true)).map(footprintToWire) };
+    },
+    Check: async (peer, req) => {
+      if (req['protocolVersion'] !== FEDERATION_VERSION) throw new ControllerError('PEER_REJECTED', `the peer speaks federation version ${String(req['protocolVersion'])}; this domain speaks ${FEDERATION_VERSION}`);
+      const sources = Array.isArray(req['sources']) ? (req['sources'] as unknown[]).map((n) => text(n, 'a source name')) : [];
+      const answers = await checkIncoming(inv, connect, { peer: peer.name, vm: text(req['vm'], 'vm'), toHost: text(req['toHost'], 'to_host'), sources, awaitScan: req['awaitScan'] === true }, logger);
+      return {
+        protocolVersion: FEDERATION_VERSION,
+        destinations: answers.map((a) => ({
+          name: a.name, via: a.via,
+          ...(a.capabilities ? { capabilities: capabilitiesToWire(a.capabilities, PROTOCOL_VERSION) } : {}),
+          ...(a.footprint ? { footprint: footprintToWire(a.footprint) } : {}),
+          ...(a.failure ? { failureReason: a.failure.reason, failureDetail: a.failure.detail } : {}),
+        })),
+      };
     },
     Abort: async (peer, req) => {
       const ref = refFromWire(req['ref']);

@@ -22,6 +22,7 @@ const METHODS = {
   Finish: ['FinishRequest', 'Ack', false],
   Abort: ['AbortRequest', 'Ack', false],
   Footprint: ['FootprintCall', 'DomainFootprint', false],
+  Check: ['CheckRequest', 'CheckResponse', false],
 } as const;
 
 /** One RPC of the service. */

@@ -16,7 +16,7 @@ import { splitBatch } from '../engine/split-batch.js';
 import type { KeyFieldSpec } from '../engine/split-batch.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
-import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
+import type { Inventory } from '../inventory/inventory.js';
 import type { MigrationJournal } from '../journal/journal.js';
 import { claimVm } from '../journal/vm-claim.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
@@ -26,6 +26,7 @@ import { AgreedTicket } from '../remote/agreed-ticket.js';
 import { reasonOf } from './federation-status.js';
 import { forgetTicketWhenEnded, keepAgreedTicket } from './kept-ticket.js';
 import { tellCommitted } from '../engine/tell-committed.js';
+import { planIncoming } from './incoming-destinations.js';
 
 /** What an incoming migration needs from this domain. */
 export interface IncomingDeps {
@@ -88,15 +89,8 @@ export class IncomingMigration {
    */
   static async propose(p: Proposal, deps: IncomingDeps): Promise<IncomingMigration> {
     const inv = deps.inventory;
-    const host = inv.hosts.get(p.toHost);
-    if (!host) throw new ControllerError('PEER_REJECTED', `domain ${inv.domain} has no host '${p.toHost}' (hosts: ${[...inv.hosts.keys()].join(', ') || 'none'})`);
-    const destinations = host.devices.map((d) => inv.devices.get(d)).filter((d): d is InventoryDevice => d?.role === 'edge');
-    if (destinations.length === 0) throw new ControllerError('PEER_REJECTED', `domain ${inv.domain}: no edge device serves host '${p.toHost}'`);
-    const clash = destinations.find((d) => p.sources.some((s) => s.name === d.name));
-    if (clash) throw new ControllerError('PEER_REJECTED', `device name '${clash.name}' exists in both ${p.peer} and ${inv.domain}; tickets name devices, so the two domains' names must differ (e.g. prefix them with the domain)`);
-    if (p.sources.length === 0) throw new ControllerError('PEER_REJECTED', 'the proposal names no source device');
-    const placement = host.placement === undefined ? undefined : inv.placements.get(host.placement);
-    const plan: PlacementPlan = { destinations, toHost: p.toHost, placement };
+    const plan = planIncoming(inv, p.peer, p.toHost, p.sources.map((s) => s.name));
+    const destinations = plan.destinations;
     // Device calls of the migration carry the ticket both domains sign (at Agree); capabilities need none.
     const agreed = new AgreedTicket();
     const devices = await deps.connect(destinations, { scope: { sources: p.sources.map((s) => s.name), destinations: destinations.map((d) => d.name) }, tickets: agreed });

@@ -9,14 +9,22 @@ import { connectPlanDevices, controllerTicketIssuer } from '../devices/connect-p
 import type { TicketIssuer } from '../remote/ticket-issuer.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
+import { CONTROLLER_ERROR_CODES, ControllerError } from '../errors.js';
+import type { ControllerErrorCode } from '../errors.js';
+import { checkPeerDomain } from '../federation/peer-domain-check.js';
+import type { PeerDomainCheck } from '../federation/peer-domain-check.js';
+import type { InventoryDevice } from '../inventory/inventory.js';
 import { checkQemu } from '../trigger/qemu-check.js';
 import type { QemuCheck } from '../trigger/qemu-check.js';
 import type { MigrateTrigger } from './execute-migration.js';
 import { preflightMigration } from './preflight.js';
 import type { CheckConnector, PreflightReport } from './preflight.js';
 
-/** The devices' report with the trigger's (QEMU's) answers and findings folded in. */
-type CheckReport = PreflightReport & { readonly qemu?: QemuCheck };
+/** The devices' report with the trigger's (QEMU's) and the peer domain's answers folded in. */
+type CheckReport = PreflightReport & { readonly qemu?: QemuCheck; readonly peer?: PeerDomainCheck };
+
+/** Asks the peer domain of a cross-domain plan (default: its federation service, checkPeerDomain). */
+export type PeerChecker = (plan: MigrationPlan, awaitScan: boolean) => Promise<PeerDomainCheck>;
 
 /** What runCheck needs. */
 export interface CheckCommandOptions {
@@ -35,6 +43,8 @@ export interface CheckCommandOptions {
   readonly awaitScan?: boolean;
   /** --transfer (PreflightOptions.transfer). */
   readonly transfer?: 'controller' | 'peer-to-peer';
+  /** How a cross-domain plan's peer is asked (default: over federation, as the migration reaches it). */
+  readonly peerCheck?: PeerChecker;
   readonly logger?: Logger;
 }
 
@@ -51,20 +61,75 @@ export function planConnector(plan: MigrationPlan, inv: Inventory, defaultP4info
   };
 }
 
+/** The peer domain as the inventory trusts it, asked over federation. */
+function federationChecker(inv: Inventory): PeerChecker {
+  return async (plan, awaitScan) => {
+    const peer = inv.peers.get(plan.toDomain as string);
+    const address = peer?.address ?? '';
+    if (!peer || !inv.federation) return { kind: 'failed', peer: plan.toDomain as string, address, reason: 'BAD_CONFIG', detail: `${inv.source}: ${!peer ? `domain '${plan.toDomain as string}' is not a peer (add it under 'peers')` : "no 'federation' section (this controller's certificate towards peers)"}` };
+    return checkPeerDomain({ plan, peer, federation: inv.federation, awaitScan });
+  };
+}
+
+/** Why a device could not be asked, as preflight reports it (its reason kept; one this side does not know, in the text). */
+const failedWith = (reason: string, detail: string): ControllerError =>
+  (CONTROLLER_ERROR_CODES as readonly string[]).includes(reason) ? new ControllerError(reason as ControllerErrorCode, detail) : new ControllerError('PEER_REJECTED', `${reason}: ${detail}`);
+
+/**
+ * The plan and connector the preflight runs with across domains: the destinations the peer would
+ * plan, answered as it answered (a failed check stands as the peer domain failing; a peer that
+ * predates the check, as no destination).
+ */
+function withPeerAnswer(plan: MigrationPlan, connect: CheckConnector, c: PeerDomainCheck): { plan: MigrationPlan; connect: CheckConnector; via: (name: string) => string | undefined } {
+  const domain = plan.destinations[0] as InventoryDevice;
+  const at = `domain ${c.peer} (federation ${c.address || 'no address'})`;
+  if (c.kind === 'predates') return { plan: { ...plan, destinations: [], edgeDestinations: [], counterparts: new Map() }, connect, via: () => undefined };
+  if (c.kind === 'failed') {
+    return {
+      plan,
+      connect: async (d) => (d.name === domain.name ? Promise.reject(failedWith(c.reason, c.detail)) : connect(d)),
+      via: (name) => (name === domain.name ? at : undefined),
+    };
+  }
+  const byName = new Map(c.destinations.map((d) => [d.name, d]));
+  const destinations = c.destinations.map((d): InventoryDevice => Object.freeze({ ...domain, name: d.name }));
+  return {
+    plan: { ...plan, destinations, edgeDestinations: destinations, counterparts: new Map() },
+    connect: async (d) => {
+      const answer = byName.get(d.name);
+      if (!answer || plan.sources.some((s) => s.name === d.name)) return connect(d);
+      if (answer.failure) throw failedWith(answer.failure.reason, `${c.peer} could not ask it: ${answer.failure.detail}`);
+      const caps = answer.capabilities;
+      if (!caps) throw failedWith('PEER_REJECTED', `${c.peer} answered without its capabilities`);
+      const footprint = answer.footprint;
+      const api = { capabilities: async () => caps, ...(footprint ? { footprint: async () => footprint } : {}) } as unknown as DeviceApi;
+      return { api, stop: async () => undefined };
+    },
+    via: (name) => {
+      const answer = byName.get(name);
+      return answer ? `${at}, ${answer.via}` : undefined;
+    },
+  };
+}
+
 /** Runs the check and prints it; resolves with the exit code (0 ready, 1 not ready). */
 export async function runCheck(o: CheckCommandOptions): Promise<number> {
-  // Across domains the peer's controller checks its own devices when the migration is proposed.
-  const plan = o.plan.toDomain ? { ...o.plan, destinations: [], edgeDestinations: [], counterparts: new Map<string, string>() } : o.plan;
+  const awaitScan = o.awaitScan === true;
+  const local = o.connect ?? planConnector(o.plan, o.inventory, o.defaultP4info, o.logger);
+  // Across domains the peer's controller plans its destinations and asks them (federation Check).
+  const peer = o.plan.toDomain ? await (o.peerCheck ?? federationChecker(o.inventory))(o.plan, awaitScan) : undefined;
+  const { plan, connect, via } = peer ? withPeerAnswer(o.plan, local, peer) : { plan: o.plan, connect: local, via: undefined };
   const t = o.trigger;
   const [devices, qemu] = await Promise.all([
-    preflightMigration(plan, o.connect ?? planConnector(plan, o.inventory, o.defaultP4info, o.logger), { ignoreDestinationFlows: o.ignoreDestinationFlows === true, awaitScan: o.awaitScan === true, ...(o.transfer ? { transfer: o.transfer } : {}) }),
+    preflightMigration(plan, connect, { ignoreDestinationFlows: o.ignoreDestinationFlows === true, awaitScan, ...(o.transfer ? { transfer: o.transfer } : {}), ...(via ? { via } : {}) }),
     t?.kind === 'qemu' ? checkQemu({ source: t.source, ...(t.destination ? { destination: t.destination } : {}), startsMigration: t.migrateUri !== undefined }) : undefined,
   ]);
   // QEMU's refusals are what the migration would end with: the trigger aborting it.
   const fromQemu = (qemu?.findings ?? []).map((f) => ({ severity: f.severity, reason: f.severity === 'refuse' ? 'ABORTED_BY_TRIGGER' : 'QEMU', detail: f.detail }));
-  const r: CheckReport = { ...devices, findings: [...devices.findings, ...fromQemu], ready: devices.ready && fromQemu.every((f) => f.severity !== 'refuse'), ...(qemu ? { qemu } : {}) };
-  if (o.json) o.stdout(JSON.stringify(checkJson(o.plan, r)));
-  else for (const l of checkLines(o.plan, r)) o.stdout(l);
+  const fromPeer = peer?.kind === 'predates' ? [{ severity: 'note' as const, reason: 'PEER_CHECK_UNKNOWN', detail: `${peer.peer}'s controller predates the check (federation Check): it answered over mutual TLS with the identity configured, so it is reachable and trusts this domain; it checks its destinations when this one proposes the migration` }] : [];
+  const r: CheckReport = { ...devices, findings: [...devices.findings, ...fromPeer, ...fromQemu], ready: devices.ready && fromQemu.every((f) => f.severity !== 'refuse'), ...(qemu ? { qemu } : {}), ...(peer ? { peer } : {}) };
+  if (o.json) o.stdout(JSON.stringify(checkJson(plan, r)));
+  else for (const l of checkLines(plan, r)) o.stdout(l);
   return r.ready ? 0 : 1;
 }
 
@@ -86,6 +151,7 @@ export function checkJson(plan: MigrationPlan, r: CheckReport): Record<string, u
       ...(d.failure ? { failure: d.failure } : {}),
     })),
     schema: r.schema ?? null,
+    ...(r.peer ? { peerDomain: { name: r.peer.peer, address: r.peer.address, answered: r.peer.kind === 'answered', ...(r.peer.kind === 'predates' ? { predatesCheck: true } : {}) } } : {}),
     ...(r.qemu ? { qemu: { sourceStatus: r.qemu.sourceStatus ?? null, migration: r.qemu.migration ?? null, destinationStatus: r.qemu.destinationStatus ?? null } } : {}),
     room: r.room,
     problems: r.findings.filter((f) => f.severity === 'refuse').map(({ reason, detail }) => ({ reason, detail })),
@@ -107,7 +173,9 @@ export function checkLines(plan: MigrationPlan, r: CheckReport): string[] {
     const vm = !f ? 'VM: cannot tell' : f.vmId === undefined ? 'VM not mapped' : `VM id ${f.vmId}${d.role === 'source' ? (f.runsHere ? ', runs here' : ', left this switch') : ''}, ${f.slots === undefined ? 'slots not counted (index incomplete)' : `${f.slots} slots`}`;
     lines.push(`${head}${vm}; ${c ? `${c.slots.free} of ${c.slots.total} slots free, registers over ${c.registerAccess}` : ''}`);
   }
-  if (plan.toDomain) lines.push(`  destinations: in domain ${plan.toDomain}; its controller checks them when this one proposes the migration`);
+  const p = r.peer;
+  if (p?.kind === 'answered') lines.push(`  destinations: planned by domain ${p.peer}'s controller (federation ${p.address}), which asked them for this check`);
+  else if (p?.kind === 'predates') lines.push(`  destinations: in domain ${p.peer}; its controller (federation ${p.address}) predates the check and checks them when this one proposes the migration`);
   if (r.schema) lines.push(`  schemas: ${r.schema.reasons.length > 0 ? 'cannot hold the same state' : r.schema.translations.length > 0 ? `compatible, translated (${r.schema.translations.join('; ')})` : 'identical'}`);
   const q = r.qemu;
   if (q) lines.push(`  QEMU: source ${q.sourceStatus === undefined ? 'not asked' : `'${q.sourceStatus}'`}${q.migration === undefined ? '' : `, migration ${q.migration}`}${q.destinationStatus === undefined ? '' : `; destination '${q.destinationStatus}'`}`);

@@ -76,8 +76,8 @@ function reasonOf(e: unknown): string {
 const viaOf = (d: InventoryDevice): string => (d.plugin ? `plugin daemon ${d.plugin.address}` : `P4Runtime ${d.address ?? '?'} (in process)`);
 
 /** Asks one device; never throws (a failure is its answer). */
-async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, connect: CheckConnector, awaitScan: boolean): Promise<DeviceCheck> {
-  const base = { name: d.name, role, via: viaOf(d) };
+async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, connect: CheckConnector, awaitScan: boolean, via?: PreflightOptions['via']): Promise<DeviceCheck> {
+  const base = { name: d.name, role, via: via?.(d.name) ?? viaOf(d) };
   let c: CheckedDevice;
   try {
     c = await connect(d);
@@ -103,6 +103,8 @@ export interface PreflightOptions {
   readonly awaitScan?: boolean;
   /** How the state would move: peer to peer, each source daemon calls the destinations' (trust and client certificates checked). */
   readonly transfer?: 'controller' | 'peer-to-peer';
+  /** How a device is reached when not as the inventory says (a peer domain's destinations); undefined: as the inventory says. */
+  readonly via?: (name: string) => string | undefined;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function preflightMigration(plan: MigrationPlan, connect: CheckConn
   const vm = plan.vm.address;
   const devices = await Promise.all([
     ...plan.sources.map((d) => ask(d, 'source', vm, connect, o.awaitScan === true)),
-    ...plan.destinations.map((d) => ask(d, 'destination', vm, connect, o.awaitScan === true)),
+    ...plan.destinations.map((d) => ask(d, 'destination', vm, connect, o.awaitScan === true, o.via)),
   ]);
   const findings: CheckFinding[] = [];
   const refuse = (reason: string, detail: string): number => findings.push({ severity: 'refuse', reason, detail });
