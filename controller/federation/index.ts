@@ -23,3 +23,8 @@ export { callingPeer } from './peer-identity.js';
 export type { PeerTrust } from './peer-identity.js';
 export { runFederationCommand } from './federation-command.js';
 export type { FederationCommandIo } from './federation-command.js';
+export { checkPeerDomain } from './peer-domain-check.js';
+export type { PeerDestinationCheck, PeerDomainCheck, PeerDomainCheckOptions } from './peer-domain-check.js';
+export { checkIncoming } from './incoming-check.js';
+export type { IncomingCheckRequest, IncomingDestinationCheck } from './incoming-check.js';
+export { planIncoming } from './incoming-destinations.js';

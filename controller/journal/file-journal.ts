@@ -4,7 +4,7 @@
  * being written, which was therefore never acted on: a torn last line is dropped on load, with a
  * warning. Any other bad line is an error naming the file and line — never silently skipped.
  */
-import { mkdir, open, readFile, readdir } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from 'p4runtime-ts';
@@ -110,6 +110,18 @@ export class FileJournal implements MigrationJournal {
       }
       return parseJournalEvent(v, `${file}:${i + 1}`);
     });
+  }
+
+  /** Removes the migration's file (gone already: nothing to do). */
+  async remove(migrationId: string): Promise<void> {
+    const file = this.path(migrationId);
+    await this.closeFile(migrationId);
+    try {
+      await unlink(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ControllerError('JOURNAL', `cannot remove ${file}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Every migration with a file in the directory. */

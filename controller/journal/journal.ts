@@ -16,6 +16,8 @@ export interface MigrationJournal {
   load(migrationId: string): Promise<MigrationEvent[]>;
   /** The ids of every migration with at least one event. */
   list(): Promise<string[]>;
+  /** Forgets a migration's events (pruning finished ones, journal-history.ts); a store without it cannot be pruned. */
+  remove?(migrationId: string): Promise<void>;
 }
 
 /** A journal in memory: for tests and one-shot runs that need no recovery. */
@@ -38,6 +40,12 @@ export class MemoryJournal implements MigrationJournal {
   /** Every migration id recorded. */
   list(): Promise<string[]> {
     return Promise.resolve([...this.logs.keys()]);
+  }
+
+  /** Forgets the migration's events. */
+  remove(migrationId: string): Promise<void> {
+    this.logs.delete(migrationId);
+    return Promise.resolve();
   }
 }
 

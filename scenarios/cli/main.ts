@@ -38,6 +38,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'finish what a stopped controller left in its journal: roll back, clean the sources, or ask QEMU where the VM runs (--config, --trigger, --vm-at, --list)',
     run: async (argv) => (await import('../../controller/recover-command.js')).runRecoverCommand(argv),
   },
+  journal: {
+    summary: "the journal's migrations and how each ended; one migration's records; prune finished ones (--config, --vm, --migration-id, --prune --older-than)",
+    run: async (argv) => (await import('../../controller/journal-command.js')).runJournalCommand(argv),
+  },
   federation: {
     summary: "serve this domain's controller to peer domains (--config): the destination side of cross-domain migrations",
     run: async (argv) => (await import('../../controller/federation/federation-command.js')).runFederationCommand(argv),
