@@ -32,6 +32,7 @@ import { FEDERATION_SERVICE, FEDERATION_VERSION } from './federation-wire.js';
 import type { FederationMethod } from './federation-wire.js';
 import { IncomingMigration } from './incoming-migration.js';
 import { checkIncoming } from './incoming-check.js';
+import type { PeerMigrationStatus } from './peer-status.js';
 import { callingPeer } from './peer-identity.js';
 import type { PeerTrust } from './peer-identity.js';
 
@@ -140,7 +141,9 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
   };
   /** Recovers it as `carryover recover` here would (`vmAt`: where the peer's word puts the VM, for an activated one). */
   const recoverHere = async (migrationId: string, vmAt?: 'source' | 'destination'): Promise<void> => {
-    const [r] = await recoverMigrations({ inventory: inv, journal, migrationId, connect, defaultP4info: o.defaultP4info, progress: (l) => logger.info(l), logger, ...(vmAt ? { vmAt } : {}) });
+    // The peer's call is its word on where the VM runs: not asked again (federation Status).
+    const askPeer = async (): Promise<PeerMigrationStatus> => ({ kind: 'unavailable', peer: undefined, why: 'the source domain said so in its call' });
+    const [r] = await recoverMigrations({ inventory: inv, journal, migrationId, connect, defaultP4info: o.defaultP4info, progress: (l) => logger.info(l), logger, askPeer, ...(vmAt ? { vmAt } : {}) });
     if (r?.outcome === 'failed') throw new ControllerError('DEVICE_UNREACHABLE', `migration ${migrationId}: ${r.detail}`);
     logger.warn('a migration left unfinished before this server restarted was recovered', { migrationId, outcome: r?.outcome, detail: r?.detail });
   };
@@ -210,6 +213,14 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
           ...(a.failure ? { failureReason: a.failure.reason, failureDetail: a.failure.detail } : {}),
         })),
       };
+    },
+    Status: async (peer, req) => {
+      const ref = refFromWire(req['ref']);
+      // Only a migration towards the caller (its domain this journal's one destination) is its business.
+      const st = (await journal.list()).includes(ref.migrationId) ? replay(await journal.load(ref.migrationId)) : undefined;
+      const address = st ? inv.vms.get(st.vm)?.address : undefined;
+      if (!st || !st.destinations.includes(peer.name) || (address !== undefined && address !== ref.vm)) return { known: false };
+      return { known: true, phase: st.phase, finished: recoveryAction(st).kind === 'none', ...(st.abort ? { abortReason: st.abort.reason } : {}) };
     },
     Abort: async (peer, req) => {
       const ref = refFromWire(req['ref']);

@@ -68,3 +68,11 @@ export function federationFailure(e: unknown, what: string, onDeadline: FailureR
     : 'PEER_REJECTED';
   return new ControllerError(reason, `${what}: ${details} (gRPC ${GrpcStatus[se.code] ?? se.code})`, { cause: e });
 }
+
+/** Whether a failed call met a peer whose server does not know the method (an older carryover): UNIMPLEMENTED anywhere in its causes. */
+export function isUnimplemented(e: unknown): boolean {
+  for (let c: unknown = e; c !== undefined && c !== null; c = (c as { cause?: unknown }).cause) {
+    if ((c as { code?: unknown }).code === GrpcStatus.UNIMPLEMENTED) return true;
+  }
+  return false;
+}

@@ -23,6 +23,7 @@ const METHODS = {
   Abort: ['AbortRequest', 'Ack', false],
   Footprint: ['FootprintCall', 'DomainFootprint', false],
   Check: ['CheckRequest', 'CheckResponse', false],
+  Status: ['DomainCall', 'MigrationStatus', false],
 } as const;
 
 /** One RPC of the service. */

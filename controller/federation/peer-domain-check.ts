@@ -4,13 +4,13 @@
  * identity), and asked (Check) which destinations it would plan for the VM and what each offers
  * and holds. A peer that predates Check is reported as reachable and trusting, no more.
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { capabilitiesFromWire, footprintFromWire } from '../../plugin/index.js';
 import type { DeviceCapabilities, VmFootprint } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { FederationClient } from './federation-client.js';
+import { isUnimplemented } from './federation-status.js';
 import { FEDERATION_VERSION } from './federation-wire.js';
 
 /** One destination the peer would plan, as it answered. */
@@ -39,14 +39,6 @@ export interface PeerDomainCheckOptions {
   readonly awaitScan?: boolean;
   /** Deadline of the call (ms). Default: the federation client's. */
   readonly timeoutMs?: number;
-}
-
-/** Whether a failure is the peer's server not knowing the method (no reason of its own). */
-function unimplemented(e: unknown): boolean {
-  for (let c: unknown = e; c !== undefined && c !== null; c = (c as { cause?: unknown }).cause) {
-    if ((c as { code?: unknown }).code === GrpcStatus.UNIMPLEMENTED) return true;
-  }
-  return false;
 }
 
 /**
@@ -86,7 +78,7 @@ export async function checkPeerDomain(o: PeerDomainCheckOptions): Promise<PeerDo
     if (destinations.length === 0) return { ...base, kind: 'failed', reason: 'PEER_REJECTED', detail: `peer domain ${peer.name} answered the check without destinations` };
     return { ...base, kind: 'answered', destinations };
   } catch (e) {
-    if (unimplemented(e)) return { ...base, kind: 'predates' };
+    if (isUnimplemented(e)) return { ...base, kind: 'predates' };
     const err = ControllerError.from(e);
     return { ...base, kind: 'failed', reason: err.code, detail: err.message };
   } finally {

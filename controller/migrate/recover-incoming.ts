@@ -9,6 +9,8 @@
 import type { DeviceApi, MigrationRef } from '../../plugin/index.js';
 import type { DeviceConnector } from '../devices/connect-plan-devices.js';
 import { keptTicket } from '../federation/kept-ticket.js';
+import { askPeerStatus } from '../federation/peer-status.js';
+import type { PeerMigrationStatus } from '../federation/peer-status.js';
 import type { Inventory, InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationMachine } from '../migration/migration-machine.js';
 import { destinationMayBeActive } from '../migration/transition.js';
@@ -38,16 +40,25 @@ export async function recoverIncoming(o: RecoverOptions, machine: MigrationMachi
   if (o.vmAt === 'destination' && action.kind === 'roll-back' && (s.phase === 'PLANNED' || s.phase === 'PREPARED' || s.phase === 'PRECOPY')) {
     return { ...base, outcome: 'needs-operator', detail: `nothing was changed: the journal says the migration stopped in ${s.phase} here, before its pause, so nothing was activated here and the VM's state is only at the source domain; --vm-at destination cannot be honoured. Run carryover recover without --vm-at (it rolls back what was staged here)` };
   }
+  let settled = '';
   if (action.kind === 'ask-trigger') {
-    if (o.vmAt === undefined) {
-      // The source domain's journal decides (field walkthrough 17: --vm-at source here, after the
-      // source domain had committed, deleted the VM's only copy).
-      return { ...base, outcome: 'needs-operator', detail: `the destinations (${s.destinations.join(', ')}) were activated here and only the source domain knows where the VM runs. Run carryover recover there first: a migration it still lists it finishes, and tells this domain (Finish or Abort). If it lists nothing, look the migration up in its journal: committed there means the VM runs here — run carryover recover here with --vm-at destination; only if it was rolled back there use --vm-at source, which deletes the VM's state here (its only copy, if the source domain committed)` };
+    // The source domain's journal decides (field walkthrough 17: --vm-at source here, after the
+    // source domain had committed, deleted the VM's only copy).
+    const peer = peerOf(o.inventory, kept?.signatures.map((x) => x.signer) ?? []);
+    const word = await (o.askPeer ?? askPeerStatus)(o.inventory, peer, { migrationId: s.migrationId, vm: address ?? '' });
+    const said = whereItEnded(word);
+    if (said.at !== undefined && o.vmAt !== undefined && o.vmAt !== said.at) {
+      return { ...base, outcome: 'needs-operator', detail: `nothing was changed: ${said.text}, so the VM runs ${said.at === 'destination' ? 'here' : `at ${word.peer ?? 'the source domain'}`}; --vm-at ${o.vmAt} contradicts it${o.vmAt === 'source' ? ' and would delete the VM\'s state here, its only copy' : ''}. Run carryover recover without --vm-at` };
     }
-    if (o.vmAt === 'destination') {
+    const at = o.vmAt ?? said.at;
+    if (at === undefined) {
+      return { ...base, outcome: 'needs-operator', detail: `the destinations (${s.destinations.join(', ')}) were activated here and only the source domain knows where the VM runs; ${said.text}. Run carryover recover there first: a migration it still lists it finishes, and tells this domain (Finish or Abort). If it lists nothing, look the migration up in its journal (carryover journal): committed there means the VM runs here — run carryover recover here with --vm-at destination; only if it was rolled back there use --vm-at source, which deletes the VM's state here (its only copy, if the source domain committed)` };
+    }
+    settled = o.vmAt === undefined ? `${said.text}; ` : '';
+    if (at === 'destination') {
       await machine.record({ type: 'committed' });
       await machine.record({ type: 'source-cleaned', slots: 0, tableEntries: 0 });
-      return { ...base, outcome: 'committed', detail: `the VM runs here: the destinations (${s.destinations.join(', ')}) keep its state; ${sourcesNote}` };
+      return { ...base, outcome: 'committed', detail: `${settled}the VM runs here: the destinations (${s.destinations.join(', ')}) keep its state; ${sourcesNote}` };
     }
   } else if (action.kind !== 'roll-back') {
     return { ...base, outcome: 'nothing-to-do', detail: 'nothing left to do here' };
@@ -67,5 +78,22 @@ export async function recoverIncoming(o: RecoverOptions, machine: MigrationMachi
     if (r.failed.length > 0) return { ...base, outcome: 'failed', failedDevices: r.failed, detail: `rolling back failed at ${r.errors.join('; ')} — run carryover recover again` };
   }
   await machine.record({ type: 'rolled-back' });
-  return { ...base, outcome: 'rolled-back', detail: `the destinations (${s.destinations.join(', ')}) cleaned; ${sourcesNote}` };
+  return { ...base, outcome: 'rolled-back', detail: `${settled}the destinations (${s.destinations.join(', ')}) cleaned; ${sourcesNote}` };
+}
+
+/** The source domain: the kept ticket's other signer, else the only peer configured. */
+function peerOf(inv: Inventory, signers: readonly string[]): string | undefined {
+  const signed = signers.find((n) => n !== inv.domain && inv.peers.has(n));
+  if (signed !== undefined) return signed;
+  return inv.peers.size === 1 ? [...inv.peers.keys()][0] : undefined;
+}
+
+/** Where the source domain's answer puts the VM (undefined: it does not settle it), and that answer in words. */
+function whereItEnded(w: PeerMigrationStatus): { readonly at?: 'source' | 'destination'; readonly text: string } {
+  const who = w.peer ?? 'the source domain';
+  if (w.kind === 'unavailable') return { text: `${who} could not be asked (${w.why})` };
+  if (w.kind === 'unknown') return { text: `${who}'s journal has no such migration towards this domain (pruned, or recorded elsewhere)` };
+  if (w.phase === 'COMMITTED') return { at: 'destination', text: `${who}'s journal says it committed` };
+  if (w.phase === 'ABORTED') return { at: 'source', text: `${who}'s journal says it was aborted (${w.abortReason ?? 'no reason recorded'})${w.finished ? ' and rolled back' : ''}` };
+  return { text: `${who} left it unfinished in ${w.phase}: its own recover decides` };
 }

@@ -32,6 +32,7 @@ import { MigrationMachine } from '../migration/migration-machine.js';
 import { fromJournalCounters } from '../journal/journal-counters.js';
 import { destinationMayBeActive, inPauseAt, recoveryAction, replay } from '../migration/transition.js';
 import type { MigrationState, RecoveryAction } from '../migration/transition.js';
+import type { PeerStatusAsker } from '../federation/peer-status.js';
 import { QmpClient } from '../qmp/index.js';
 import { queryMigration } from '../trigger/qemu-queries.js';
 
@@ -50,6 +51,11 @@ export interface RecoverOptions {
   readonly qemu?: string;
   /** How devices are reached (default: as the inventory says). */
   readonly connect?: DeviceConnector;
+  /**
+   * In the destination domain of a cross-domain migration left activated: how the source domain
+   * is asked where it ended (default: its federation Status, askPeerStatus).
+   */
+  readonly askPeer?: PeerStatusAsker;
   /** Told of each journal file that does not replay (the others are recovered all the same); without it, the first such file fails recovery. */
   readonly unreadable?: (migrationId: string, error: Error) => void;
   readonly defaultP4info: string;
