@@ -180,7 +180,8 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
       const s = session(peer, refFromWire(req['ref']));
       const finals = Array.isArray(req['finalBatches']) ? (req['finalBatches'] as unknown[]).map(batchFromWire) : [];
       const t0 = performance.now();
-      const installed = await s.commit(finals);
+      const budget = typeof req['budgetMs'] === 'number' && req['budgetMs'] > 0 ? req['budgetMs'] : undefined;
+      const installed = await s.commit(finals, budget === undefined ? undefined : { budgetMs: budget, receivedAt: t0 });
       return { installed, workUs: Math.round((performance.now() - t0) * 1000) };
     },
     Finish: async (peer, req) => {

@@ -5,6 +5,7 @@
  * commit — or rolls them back, on its own failure or on the source domain's word. Every step is
  * journalled here too (MigrationMachine), under the same migration id.
  */
+import { performance } from 'node:perf_hooks';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { TicketVerifier, cosignTicket, negotiateMigrationSchemas } from '../../plugin/index.js';
@@ -262,8 +263,13 @@ export class IncomingMigration {
     });
   }
 
-  /** Inside the pause: the final batches staged, then every destination activated. */
-  commit(finals: readonly StateBatch[]): Promise<number> {
+  /**
+   * Inside the pause: the final batches staged, then every destination activated — unless the
+   * source domain's `budget` (what was left of its deadline, from the call's arrival,
+   * performance.now()) ran out first: it has given up and rolls back, so activating here would
+   * only make the VM's state live at both ends until its Abort arrives (walkthrough 19: ≈100 ms).
+   */
+  commit(finals: readonly StateBatch[], budget?: { readonly budgetMs: number; readonly receivedAt: number }): Promise<number> {
     return this.serial('commit', async () => {
       const s = this.m.state.phase;
       if (s === 'ACTIVATED') return this.m.state.moved.slots;
@@ -271,6 +277,10 @@ export class IncomingMigration {
       await this.m.record({ type: 'frozen' });
       const n = await this.install(finals);
       await this.m.record({ type: 'synced', slots: n, tableEntries: 0 });
+      const spent = budget === undefined ? 0 : performance.now() - budget.receivedAt;
+      if (budget !== undefined && spent > budget.budgetMs) {
+        throw new ControllerError('PAUSE_DEADLINE_MISSED', `the commit arrived with ${budget.budgetMs} ms of ${this.proposal.peer}'s pause deadline left, and ${Math.round(spent)} ms passed before ${this.deps.inventory.domain} could activate (staging the final batches, journalling): not activated, rolled back here`);
+      }
       await this.each('activate', (api) => api.activate(this.proposal.ref));
       await this.m.record({ type: 'activated' });
       return n;

@@ -143,7 +143,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
     // The peer domain as one destination: its first device's schema, the room of all of them (dc-b checks each at staging).
     const first = destCaps[0] as DeviceCapabilities;
     const slots = { total: destCaps.reduce((n, c) => n + c.slots.total, 0), free: destCaps.reduce((n, c) => n + c.slots.free, 0) };
-    const remote = new PeerDomainDevice({ client, capabilities: { ...first, slots }, state: () => m.state, commitTimeoutMs: o.onDeadline === 'continue' ? Math.max(o.pauseDeadlineMs, DEFAULT_FEDERATION_CLIENT_OPTIONS.callTimeoutMs) : o.pauseDeadlineMs });
+    const remote = new PeerDomainDevice({ client, capabilities: { ...first, slots }, state: () => m.state, commitTimeoutMs: o.onDeadline === 'continue' ? Math.max(o.pauseDeadlineMs, DEFAULT_FEDERATION_CLIENT_OPTIONS.callTimeoutMs) : o.pauseDeadlineMs, commitBudget: o.onDeadline !== 'continue' });
     return {
       machine: m,
       devices: new Map<string, DeviceApi>([...local.apis, [peer.name, remote]]),

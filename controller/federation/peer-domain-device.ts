@@ -25,6 +25,11 @@ export interface PeerDomainDeviceOptions {
   readonly state: () => MigrationState;
   /** Deadline of the commit inside the pause (ms). */
   readonly commitTimeoutMs: number;
+  /**
+   * Tell the peer what is left of the deadline with the Commit, so that it does not begin
+   * activating past it (the deadline policy `abort`: this side gives up then). Default false.
+   */
+  readonly commitBudget?: boolean;
 }
 
 /** Phases inside the VM's pause, as the source domain records them. */
@@ -128,7 +133,7 @@ export class PeerDomainDevice implements DeviceApi {
     // What is left of the pause deadline, not all of it (walkthrough 19: the source stayed frozen
     // ≈125 ms past the deadline while a Commit used a whole one of its own).
     const left = this.pausedAt === undefined ? this.o.commitTimeoutMs : Math.max(1, Math.ceil(this.o.commitTimeoutMs - (performance.now() - this.pausedAt)));
-    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire) }, left);
+    const r = await this.call('Commit', { ref: refToWire(m), finalBatches: finals.map(batchToWire), ...(this.o.commitBudget === true ? { budgetMs: left } : {}) }, left);
     this.commitMs = performance.now() - t0;
     this.peerCommitWorkMs = Number(r['workUs'] ?? 0) / 1000;
     this.pending = [];

@@ -268,6 +268,33 @@ describe.skipIf(!opensslAvailable())('two domains — failures and trust (needs 
     }
   }, 60_000);
 
+  it('two domains — dc-b does not begin activating once what was left of dc-a\'s deadline ran out (its own steps before the activation slow): rolled back there unactivated (walkthrough 19: both domains active ≈100 ms)', async () => {
+    const append = site.journalB.append.bind(site.journalB);
+    site.journalB.append = async (id, e) => {
+      if (id === 'm-budget' && e.type === 'synced') await new Promise((r) => setTimeout(r, 800));
+      return append(id, e);
+    };
+    let activations = 0;
+    const activate = site.dstApi.activate.bind(site.dstApi);
+    site.dstApi.activate = (ref) => {
+      activations++;
+      return activate(ref);
+    };
+    try {
+      const out = await site.migrate('m-budget', { pauseDeadlineMs: 300 });
+      expect(out.run.aborted).toMatchObject({ reason: 'PAUSE_DEADLINE_MISSED' });
+      expect(await eventually(async () => (await site.journalB.load('m-budget')).at(-1)?.type === 'rolled-back')).toBe(true);
+      const b = await site.journalB.load('m-budget');
+      expect(b.map((e) => e.type)).not.toContain('activated');
+      expect(b.find((e) => e.type === 'abort')).toMatchObject({ reason: 'PAUSE_DEADLINE_MISSED', detail: expect.stringMatching(/the commit arrived with \d+ ms of dc-a's pause deadline left, and \d+ ms passed before dc-b could activate .*: not activated, rolled back here/) as unknown });
+      expect(activations).toBe(0);
+      untouched();
+    } finally {
+      site.journalB.append = append;
+      site.dstApi.activate = activate;
+    }
+  }, 60_000);
+
   it('two domains — a destination in dc-b claiming more free slots than it has is refused at the proposal: nothing prepared in either domain', async () => {
     inject.claim = () => ({ total: 327_680, free: 400_000 });
     try {
