@@ -4,11 +4,14 @@
  * holds (your controller's port_role and vm_table included), so the plugin pushes its
  * `deviceConfig` only to a switch with no pipeline. A switch running the plugin's program — the
  * same cookie, or the same P4Info from another build — is used as it is. Another program is
- * refused (PIPELINE_MISMATCH, nothing touched) unless `replacePipeline` asks for the push at start.
+ * refused (PIPELINE_MISMATCH, nothing touched, naming what differs) unless `replacePipeline` asks
+ * for the push at start. Without a deviceConfig nothing is pushed: the switch must run the P4Info.
  */
-import { pipelineCookie, sameP4Info } from 'p4runtime-ts';
-import type { Logger, P4Schema, P4Switch, p4 } from 'p4runtime-ts';
+import { P4Schema, pipelineCookie, sameP4Info } from 'p4runtime-ts';
+import type { Logger, P4Switch, p4 } from 'p4runtime-ts';
+import { listDifferences } from './bmv2-json-check.js';
 import { EdgePluginError } from './errors.js';
+import { p4infoDifferences } from './p4info-differences.js';
 
 /** The pipeline step's outcome, as health() reports it. */
 export type PipelineOutcome =
@@ -80,10 +83,20 @@ export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOut
   const at = `the switch at ${i.address} (device ${String(i.deviceId)})`;
   const ours = deviceConfig === undefined ? undefined : pipelineCookie(schema.p4info, deviceConfig);
   const mine = `${programOf(schema.p4info)} (${i.p4infoSource}${ours === undefined ? '' : `, cookie ${hex(ours)}`})`;
-  // At start without a deviceConfig the switch's pipeline is used unread, as before: its owner pushed it.
+  // At start without a deviceConfig the switch's pipeline is its owner's: used as it is, once its
+  // P4Info is this plugin's (walkthrough 21: a 64-bit-clock variant was used under the stock
+  // P4Info, its schema never compared). A switch that cannot say what it runs is used unread.
   if (deviceConfig === undefined && i.when === 'start') {
+    const running = await runningPipeline(sw).catch((e: unknown) => {
+      log.warn('the switch does not say which program it runs (GetForwardingPipelineConfig): its pipeline is used as this plugin\'s P4Info describes it', { error: (e as Error).message });
+      return undefined;
+    });
+    if (running !== undefined && !sameP4Info(running.p4info, schema.p4info)) {
+      const theirs = `${programOf(running.p4info)} (cookie ${hex(running.cookie)})`;
+      throw new PipelineMismatchError(`${at} runs ${theirs}, not this plugin's ${mine}${differences(schema, running.p4info)}; nothing pushed: point p4info at the P4Info of the program the switch runs (the inventory's p4info for the device), or push ${programOf(schema.p4info)} from your controller`, at, theirs, mine);
+    }
     sw.bindSchema(schema);
-    return { pushed: false, skipped: 'no deviceConfig given: the pipeline on the device is used as is' };
+    return { pushed: false, skipped: running === undefined ? 'no deviceConfig given: the pipeline on the device is used as is' : 'no deviceConfig given: the switch runs this P4Info, used as it is' };
   }
   const running = await runningPipeline(sw);
   if (running === undefined) {
@@ -125,7 +138,20 @@ export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOut
   const fix = i.when === 'start'
     ? `push ${programOf(schema.p4info)} from your controller, or point p4info and deviceConfig at the program the switch runs; to have this plugin replace it, set replacePipeline: true (the daemon's config file, or EdgePluginOptions) — the push clears every table entry (port_role, vm_table), register and counter on the switch`
     : 'the switch was given another program while the plugin was away: push this plugin\'s program again from your controller (the plugin checks again every few seconds), or restart the plugin with the program the switch runs';
-  throw new PipelineMismatchError(`${at} runs ${theirs}, not this plugin's ${mine}; nothing pushed: ${fix}`, at, theirs, mine);
+  throw new PipelineMismatchError(`${at} runs ${theirs}, not this plugin's ${mine}${differences(schema, running.p4info)}; nothing pushed: ${fix}`, at, theirs, mine);
+}
+
+/** ` (they differ: …)` naming sizes and widths, when the two share a name and version (another program's name says enough). */
+function differences(schema: P4Schema, running: p4.config.v1.P4Info): string {
+  if (programOf(schema.p4info) !== programOf(running)) return '';
+  let theirs: P4Schema;
+  try {
+    theirs = P4Schema.fromP4Info(running);
+  } catch {
+    return '';
+  }
+  const d = p4infoDifferences(schema, theirs);
+  return d.length === 0 ? ' (the same tables, registers, counters and digests: other names, ids or annotations)' : ` (they differ: ${listDifferences(d)})`;
 }
 
 async function pushPipeline(sw: P4Switch, schema: P4Schema, deviceConfig: Uint8Array, cookie: bigint): Promise<void> {

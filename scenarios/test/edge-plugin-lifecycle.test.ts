@@ -9,7 +9,8 @@ import { createEdgePlugin } from '../../plugin/index.js';
 import type { EdgePlugin } from '../../plugin/index.js';
 import { startSimSwitch } from '../../sim/index.js';
 import type { SimSwitch } from '../../sim/index.js';
-import { SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
+import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
+import { SCHEMA, deviceConfigFor, eventually, variantSchema } from '../edge-rig.js';
 
 describe('edge plugin lifecycle on the sim', () => {
   const plugins: EdgePlugin[] = [];
@@ -99,6 +100,23 @@ describe('edge plugin lifecycle on the sim', () => {
     expect(grpcJs.session.options.grpcClient).toBe('grpc-js');
     expect(grpcJs.health()).toMatchObject({ state: 'running', primary: true, errors: 0 });
     expect(await grpcJs.readVmState(7)).toBeDefined();
+  });
+
+  it('without a deviceConfig, a switch running another build of the same program name and version is refused at start, naming what differs (walkthrough 21: used under the stock P4Info, its schema never compared); the same P4Info is used as it is', async () => {
+    const small = ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 });
+    const s = await sim('full');
+    const owner = plugin(s, { electionId: 10n, p4info: variantSchema(small) });
+    await owner.start();
+    await owner.stop();
+    const stock = plugin(s, { electionId: 20n, deviceConfig: undefined });
+    await expect(stock.start()).rejects.toMatchObject({
+      code: 'PIPELINE_MISMATCH',
+      message: expect.stringMatching(/runs 'stateful_edge' 1\.0\.0 \(cookie 0x[0-9a-f]+\), not this plugin's 'stateful_edge' 1\.0\.0 \(.*\) \(they differ: register '[A-Za-z_.]+': 327680 × bit<\d+> here, 2048 × bit<\d+> on the switch; .*\); nothing pushed: point p4info at the P4Info of the program the switch runs/) as unknown,
+    });
+    expect(s.state.pipeline()?.cookie).toBeDefined();
+    const same = plugin(s, { electionId: 30n, p4info: variantSchema(small), deviceConfig: undefined });
+    await same.start();
+    expect(same.health()).toMatchObject({ state: 'running', pipeline: { pushed: false, skipped: 'no deviceConfig given: the switch runs this P4Info, used as it is' } });
   });
 
   it('ends in failed, with the reason, when the device is not there', async () => {
