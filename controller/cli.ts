@@ -175,11 +175,13 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   }
   // A migration of the VM running now (another carryover process) is not one left in flight.
   const held = readClaim(inv.journal, plan.vm.name);
-  if (held && held.live !== false) {
-    return refuse(`carryover migrate: ${describeClaim(plan.vm.name, held)}`, 'VM_BUSY');
-  }
+  const running = held && held.live !== false ? describeClaim(plan.vm.name, held) : undefined;
   // A migration left in flight refuses the plan as it would the run.
-  const left = await unfinishedOf(inv, plan.vm.name, [...plan.sources, ...plan.destinations].map((d) => d.name));
+  const left = running !== undefined ? {} : await unfinishedOf(inv, plan.vm.name, [...plan.sources, ...plan.destinations].map((d) => d.name));
+  const busy = running ?? left.refuse;
+  // --check reports it with everything else it finds (NOT READY, exit 1; walkthrough 21: exit 2, no report).
+  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger, ignoreDestinationFlows: v['ignore-destination-flows'] === true, awaitScan: v['scan'] === true, transfer: transferArg, ...(busy !== undefined ? { busy } : {}) });
+  if (running !== undefined) return refuse(`carryover migrate: ${running}`, 'VM_BUSY');
   if (left.refuse !== undefined) {
     return refuse(`carryover migrate: VM_BUSY: ${left.refuse}`, 'VM_BUSY');
   }
@@ -188,7 +190,6 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     else for (const l of planLines(plan)) io.stdout(l);
     return 0;
   }
-  if (v['check']) return runCheck({ plan, inventory: inv, defaultP4info: DEFAULT_P4INFO, json: v['json'] === true, stdout: io.stdout, trigger, ignoreDestinationFlows: v['ignore-destination-flows'] === true, awaitScan: v['scan'] === true, transfer: transferArg });
   for (const l of planLines(plan)) io.stderr(l);
   if (left.warn !== undefined) io.stderr(`migrate: warning: ${left.warn}`);
   let release: () => void;

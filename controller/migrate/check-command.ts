@@ -43,6 +43,8 @@ export interface CheckCommandOptions {
   readonly awaitScan?: boolean;
   /** --transfer (PreflightOptions.transfer). */
   readonly transfer?: 'controller' | 'peer-to-peer';
+  /** Why the VM cannot be migrated now by this controller's own records (its claim, its journal): reported as VM_BUSY. */
+  readonly busy?: string;
   /** How a cross-domain plan's peer is asked (default: over federation, as the migration reaches it). */
   readonly peerCheck?: PeerChecker;
   readonly logger?: Logger;
@@ -127,7 +129,8 @@ export async function runCheck(o: CheckCommandOptions): Promise<number> {
   // QEMU's refusals are what the migration would end with: the trigger aborting it.
   const fromQemu = (qemu?.findings ?? []).map((f) => ({ severity: f.severity, reason: f.severity === 'refuse' ? 'ABORTED_BY_TRIGGER' : 'QEMU', detail: f.detail }));
   const fromPeer = peer?.kind === 'predates' ? [{ severity: 'note' as const, reason: 'PEER_CHECK_UNKNOWN', detail: `${peer.peer}'s controller predates the check (federation Check): it answered over mutual TLS with the identity configured, so it is reachable and trusts this domain; it checks its destinations when this one proposes the migration` }] : [];
-  const r: CheckReport = { ...devices, findings: [...devices.findings, ...fromPeer, ...fromQemu], ready: devices.ready && fromQemu.every((f) => f.severity !== 'refuse'), ...(qemu ? { qemu } : {}), ...(peer ? { peer } : {}) };
+  const fromJournal = o.busy !== undefined ? [{ severity: 'refuse' as const, reason: 'VM_BUSY', detail: o.busy.replace(/^VM_BUSY: /, '') }] : [];
+  const r: CheckReport = { ...devices, findings: [...fromJournal, ...devices.findings, ...fromPeer, ...fromQemu], ready: devices.ready && fromJournal.length === 0 && fromQemu.every((f) => f.severity !== 'refuse'), ...(qemu ? { qemu } : {}), ...(peer ? { peer } : {}) };
   if (o.json) o.stdout(JSON.stringify(checkJson(plan, r)));
   else for (const l of checkLines(plan, r)) o.stdout(l);
   return r.ready ? 0 : 1;
