@@ -9,7 +9,7 @@ import type { PeerCertificate } from 'node:tls';
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import type { PemSource } from 'p4runtime-ts';
-import { certificateIdentities, diagnoseTls, loadMutualTls } from '../../plugin/index.js';
+import { certificateIdentities, diagnoseTls, loadMutualTls, neverConnected } from '../../plugin/index.js';
 import type { LoadedTls, WireMessage } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
@@ -114,11 +114,12 @@ export class FederationClient {
 
   /** A connection failure with its TLS cause (a refused certificate is PEER_REJECTED, not "unreachable"). */
   private async explain(f: ControllerError): Promise<ControllerError> {
-    if (f.code !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
+    if (!neverConnected({ reason: f.code, message: f.message })) return f;
     if (this.identityRefusal !== undefined) return new ControllerError('PEER_REJECTED', `peer domain ${this.o.peer}: refused the server at ${this.o.address}: ${this.identityRefusal}`, { cause: f });
     const d = await diagnoseTls(this.o.address, this.tls);
     if (d.kind === 'refused') return new ControllerError('PEER_REJECTED', `peer domain ${this.o.peer}: mutual TLS with ${this.o.address} refused: ${d.message}; check that each side's federation certificate is signed by the CA the other lists for it under peers`, { cause: f });
     if (d.kind === 'unreachable') return new ControllerError('DEVICE_UNREACHABLE', `${f.message}: ${d.message}`, { cause: f });
+    if (d.kind === 'silent') return new ControllerError('DEVICE_UNREACHABLE', `peer domain ${this.o.peer}: no federation service answers at ${this.o.address}: ${d.message}; check peers.${this.o.peer}.address (its controller's federation.listen) and that its carryover federation is not hung`, { cause: f });
     return f;
   }
 

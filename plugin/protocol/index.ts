@@ -23,7 +23,7 @@ export type { TlsDiagnosis } from './tls-diagnosis.js';
 export type { LoadedTls, MutualTls } from './tls-material.js';
 export { DEFAULT_MIGRATION_SERVER_OPTIONS, parseMigrationServerOptions, serveMigrationProtocol } from './migration-server.js';
 export type { MigrationServer, MigrationServerOptions, MigrationServerStats, ParsedMigrationServerOptions } from './migration-server.js';
-export { DEFAULT_MIGRATION_CLIENT_OPTIONS, connectMigrationPeer } from './migration-client.js';
+export { DEFAULT_MIGRATION_CLIENT_OPTIONS, connectMigrationPeer, neverConnected } from './migration-client.js';
 export { startMigrationService } from './migration-service.js';
 export type { MigrationService } from './migration-service.js';
 export type { MigrationClientOptions, RemoteDeviceApi } from './migration-client.js';

@@ -135,8 +135,10 @@ class RemoteDevice implements RemoteDeviceApi {
       const name = this.tls.serverName ?? names[1] ?? '?';
       return new DeviceApiFailure('UNAUTHORIZED', `${what}: the daemon at ${this.o.address} presents a certificate for ${names[2] ?? '?'}, not for '${name}'${this.tls.serverName ? " (the inventory's plugin.serverName)" : ''}; set serverName to one of its names, or give the daemon a certificate with subjectAltName DNS:${name}`, { cause: f });
     }
-    if (f.reason !== 'DEVICE_UNREACHABLE' || !/No connection established|Failed to connect/i.test(f.message)) return f;
+    // Never connected: refused outright, or a deadline spent waiting for a connection (a peer that accepts TCP and says nothing).
+    if (!neverConnected(f)) return f;
     const d = await diagnoseTls(this.o.address, this.tls);
+    if (d.kind === 'silent') return new DeviceApiFailure('DEVICE_UNREACHABLE', `${what}: no plugin daemon answers at ${this.o.address}: ${d.message}; check that the inventory's plugin address is the daemon's migration.listen (not another service, or its P4Runtime port) and that the daemon is not hung`, { cause: f });
     if (d.kind === 'refused') {
       // Our own certificate not made for clients (a daemon's, sending peer to peer) is the likeliest cause: say it first.
       const ours = tlsIdentityProblem(this.tls.cert, this.tls.key, 'client');
@@ -340,6 +342,11 @@ class RemoteDevice implements RemoteDeviceApi {
   close(): void {
     this.client.close();
   }
+}
+
+/** Whether a failed call never had a connection: refused outright, or its deadline passed while gRPC waited for one. */
+export function neverConnected(f: { readonly reason: string; readonly message: string }): boolean {
+  return f.reason === 'DEVICE_UNREACHABLE' && /No connection established|Failed to connect|Waiting for LB pick|Waiting for connection/i.test(f.message);
 }
 
 /** A DeviceApi for the plugin at `o.address` (the channel connects lazily, on the first call). */

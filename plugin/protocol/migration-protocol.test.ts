@@ -4,6 +4,8 @@
  * and every refusal — transport, caller, ticket, oversized message — leaves the device untouched.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Client, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import type { Observable} from 'rxjs';
 import { Subject, firstValueFrom, toArray } from 'rxjs';
@@ -294,6 +296,21 @@ describe.skipIf(!opensslAvailable())('migration protocol — over gRPC with mutu
     const c = connect(address, { callTimeoutMs: 3000 });
     await expect(c.capabilities()).rejects.toMatchObject({ reason: 'DEVICE_UNREACHABLE', message: /^device dst: Capabilities: no plugin daemon answers at 127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); check that it runs and that the inventory's plugin address is its migration\.listen$/ });
   });
+
+  it('migration protocol — a peer that accepts TCP and never answers the TLS handshake is DEVICE_UNREACHABLE saying so, once the call\'s deadline passes (walkthrough 22: a raw "Waiting for LB pick")', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const sockets: Socket[] = [];
+    silent.on('connection', (socket) => sockets.push(socket));
+    try {
+      const c = connect(`127.0.0.1:${(silent.address() as AddressInfo).port}`, { callTimeoutMs: 1_000 });
+      await expect(c.capabilities()).rejects.toMatchObject({ reason: 'DEVICE_UNREACHABLE', message: /^device dst: Capabilities: no plugin daemon answers at 127\.0\.0\.1:\d+: it accepted the TCP connection but did not answer the TLS handshake within \d+ ms; check that the inventory's plugin address is the daemon's migration\.listen/ });
+      c.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 30_000);
 
   it('migration protocol — the delta stream arrives in order and ends with the device\'s; a slow reader gets merged batches, nothing lost', async () => {
     const deltas = new Subject<StateBatch>();

@@ -14,7 +14,9 @@ export type TlsDiagnosis =
   /** TCP did not connect: the peer is not there. */
   | { readonly kind: 'unreachable'; readonly message: string }
   /** TCP connected, TLS refused (by either side). */
-  | { readonly kind: 'refused'; readonly message: string };
+  | { readonly kind: 'refused'; readonly message: string }
+  /** TCP connected, and nothing answered our TLS handshake in time: not a TLS server, or one that hangs. */
+  | { readonly kind: 'silent'; readonly message: string };
 
 /** Splits `host:port` (IPv6 in brackets). */
 function hostPort(address: string): { host: string; port: number } {
@@ -28,14 +30,19 @@ export function diagnoseTls(address: string, tls: LoadedTls, timeoutMs = 3000): 
   const servername = tls.serverName ?? (isIP(host) ? undefined : host);
   return new Promise((resolve) => {
     let handshaken = false;
+    let tcp = false;
     const socket = connect({ host, port, ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'], ...(servername ? { servername } : {}) });
     const done = (d: TlsDiagnosis): void => {
       clearTimeout(timer);
       socket.destroy();
       resolve(d);
     };
-    const timer = setTimeout(() => done({ kind: 'ok' }), timeoutMs);
+    // A peer that accepts TCP and never answers the handshake (field walkthrough 22) is told apart.
+    const timer = setTimeout(() => done(tcp && !handshaken ? { kind: 'silent', message: `it accepted the TCP connection but did not answer the TLS handshake within ${timeoutMs} ms` } : { kind: 'ok' }), timeoutMs);
     timer.unref();
+    socket.once('connect', () => {
+      tcp = true;
+    });
     socket.once('secureConnect', () => {
       handshaken = true;
     });

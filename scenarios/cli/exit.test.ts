@@ -1,0 +1,63 @@
+/**
+ * The `carryover` process ends once its verdict is out, whatever it left connecting: a device
+ * address where something accepts TCP and never answers the TLS handshake (field walkthrough 22:
+ * `migrate --check` printed NOT READY after 30 s and then never exited — scripts waiting for its
+ * status hung). A real process, real sockets; the silent peer is a plain TCP server of the test's.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import { controllerYaml, makeDomainFiles } from '../domain-files.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
+
+describe.skipIf(!opensslAvailable())('carryover process — ends after its verdict (needs openssl)', () => {
+  it('cli exit — migrate --check against a device address that accepts TCP and never answers TLS: NOT READY naming the silence, and the process exits (exit 1), not held open by the connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carryover-exit-'));
+    const pki = new TestPki();
+    const silent = createServer();
+    const sockets: Socket[] = [];
+    silent.on('connection', (s) => {
+      s.on('error', () => undefined);
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const files = makeDomainFiles(pki, dir, 'dc-a');
+      const config = join(dir, 'site.yaml');
+      writeFileSync(config, [
+        'domain: dc-a',
+        controllerYaml(files),
+        'devices:',
+        `  edge-1: { plugin: { address: ${address}, serverName: edge-1 }, hosts: [host-a] }`,
+        `  edge-2: { plugin: { address: ${address}, serverName: edge-2 }, hosts: [host-b] }`,
+        'vms:',
+        '  vm-a: { address: 10.0.0.5, host: host-a }',
+        '',
+      ].join('\n'));
+      // Killed at 90 s if it hangs: the call deadline is 30 s, the diagnosis 3 s.
+      const r = await new Promise<{ code: number | null; killed: boolean; stdout: string }>((resolve) => {
+        execFile(process.execPath, [bin, 'migrate', '--config', config, '--vm', 'vm-a', '--from', 'host-a', '--to', 'host-b', '--check'], { timeout: 90_000 }, (err, stdout) => {
+          const e = err as (Error & { code?: number; killed?: boolean }) | null;
+          resolve({ code: e ? (e.code ?? null) : 0, killed: e?.killed === true, stdout });
+        });
+      });
+      expect(r.killed).toBe(false);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/NOT READY/);
+      expect(r.stdout).toMatch(/DEVICE_UNREACHABLE: edge-1 .*no plugin daemon answers at 127\.0\.0\.1:\d+: it accepted the TCP connection but did not answer the TLS handshake/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
