@@ -352,7 +352,10 @@ function headline(outcome: MigrationOutcome): string {
   if (!r.aborted) return 'COMMITTED';
   if (r.aborted.undoFailed?.length) {
     const why = r.aborted.undoFailed.map((n) => `${n}: ${r.aborted?.undoErrors?.[n] ?? 'no answer'}`).join('; ');
-    return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')} (${why}): run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again${r.aborted.journalError !== undefined ? ` and the journal takes records again (it refused: ${r.aborted.journalError})` : ''}`;
+    // Walkthrough 22: an operator could not tell "staged there" from "live at two switches".
+    const live = r.aborted.mayBeActive ?? [];
+    const liveNote = live.length === 0 ? '' : `; ${live.join(', ')} ${live.length > 1 ? 'were' : 'was'} in the pause and may be ACTIVE (the VM's flows and counters live there as well as at the source) until then`;
+    return `ABORTED (${r.aborted.reason}) — ROLLBACK INCOMPLETE at ${r.aborted.undoFailed.join(', ')} (${why}): run carryover recover once ${r.aborted.undoFailed.length > 1 ? 'they answer' : 'it answers'} this controller again${r.aborted.journalError !== undefined ? ` and the journal takes records again (it refused: ${r.aborted.journalError})` : ''}${liveNote}`;
   }
   if (r.aborted.journalError !== undefined) return `ABORTED (${r.aborted.reason}) — rolled back: every device as before the migration, the VM's state where it was; but the journal refused to record it (${r.aborted.journalError}): once it takes records again (free its disk), run carryover recover — it finds nothing left to undo and closes the migration`;
   if (outcome.qemu?.outcome === 'completed') return `ABORTED (${r.aborted.reason}) — rolled back although QEMU completed: the VM runs at the destination without its network state`;
@@ -374,6 +377,8 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     ...(r.aborted?.undoErrors ? { undoErrors: r.aborted.undoErrors } : {}),
     // Why the journal could not record the rollback (done at the devices all the same).
     ...(r.aborted?.journalError !== undefined ? { journalError: r.aborted.journalError } : {}),
+    // Of those, destinations the pause had reached: possibly active, the VM's state live there too.
+    ...(r.aborted?.mayBeActive ? { mayBeActive: r.aborted.mayBeActive } : {}),
     transfer: o.transfer ?? 'controller',
     translations: o.translations,
     snapshotSlots: o.rounds[0] ?? 0,

@@ -23,7 +23,7 @@ export interface EngineRun {
    * open for `carryover recover`), `undoErrors` what each answered; `journalError` why the
    * journal could not record the rollback (done at the devices all the same).
    */
-  readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[]; readonly undoErrors?: Readonly<Record<string, string>>; readonly journalError?: string } | undefined;
+  readonly aborted: { readonly reason: FailureReason; readonly detail: string; readonly undoFailed?: readonly string[]; readonly undoErrors?: Readonly<Record<string, string>>; readonly journalError?: string; readonly mayBeActive?: readonly string[] } | undefined;
   /**
    * The VM runs at the destination (QEMU completed) but the activation or commit that follows it
    * failed: no rollback (it would strand the VM without its state); `carryover recover` finishes it.
@@ -39,8 +39,8 @@ export function reasonOfError(e: unknown): { reason: FailureReason; detail: stri
 }
 
 /** An aborted run's record: the reason, and the devices whose undo failed when there are any. */
-export function abortedRun(reason: FailureReason, detail: string, undo: { readonly failed: readonly string[]; readonly errors?: Readonly<Record<string, string>>; readonly journalError?: string }): NonNullable<EngineRun['aborted']> {
-  return { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed, undoErrors: undo.errors ?? {} } : {}), ...(undo.journalError !== undefined ? { journalError: undo.journalError } : {}) };
+export function abortedRun(reason: FailureReason, detail: string, undo: { readonly failed: readonly string[]; readonly errors?: Readonly<Record<string, string>>; readonly journalError?: string; readonly mayBeActive?: readonly string[] }): NonNullable<EngineRun['aborted']> {
+  return { reason, detail, ...(undo.failed.length > 0 ? { undoFailed: undo.failed, undoErrors: undo.errors ?? {} } : {}), ...(undo.journalError !== undefined ? { journalError: undo.journalError } : {}), ...(undo.mayBeActive?.length ? { mayBeActive: undo.mayBeActive } : {}) };
 }
 
 /** The trigger's failure as the controller's reason. */

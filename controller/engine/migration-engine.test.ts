@@ -557,6 +557,16 @@ describe('migration engine — rollback at every step', () => {
     expect(lines[0]).toBe('migration m1: ABORTED (DEVICE_UNREACHABLE) — ROLLBACK INCOMPLETE at dst (dst: fake dst: abort failed (NOT_PRIMARY)): run carryover recover once it answers this controller again');
   });
 
+  it('engine — a rollback from inside the pause that cannot reach a destination says that destination may be active, the VM\'s state live there too (walkthrough 22: "staged" could not be told from "live at two switches")', async () => {
+    const { engine, dev } = await setup('host-b', { undoRetryMs: 0 });
+    dst(dev).failNext('activate', 'DEVICE_UNREACHABLE', 1);
+    dst(dev).failNext('abort', 'DEVICE_UNREACHABLE', 2);
+    const run = await runMigration(engine);
+    expect(run.aborted).toMatchObject({ undoFailed: ['dst'], mayBeActive: ['dst'] });
+    const lines = migrateReportLines({ migrationId: 'm1', run, rounds: [], translations: [] });
+    expect(lines[0]).toMatch(/ROLLBACK INCOMPLETE at dst .*; dst was in the pause and may be ACTIVE \(the VM's flows and counters live there as well as at the source\) until then$/);
+  });
+
   it('engine — the report of a 1:N move names the one destination that took the VM\'s counters; a 1:1 report has no such line', async () => {
     const split = planMigration(inv, 'vm-7', 'host-a', 'host-c');
     const run = { rounds: [], sync: undefined, committed: { deleted: 0, skipped: 0 }, aborted: undefined };

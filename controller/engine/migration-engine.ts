@@ -416,6 +416,8 @@ export class MigrationEngine {
     await retryUndo(out, undoOne, { retryMs: this.o.undoRetryMs ?? DEFAULT_UNDO_RETRY_MS, scheduler: this.scheduler, logger: this.logger, sources: this.sources, retried, ...(this.o.progress ? { progress: this.o.progress } : {}) });
     if (out.failed.length === 0) await journalled({ type: 'rolled-back' });
     else {
+      const live = out.failed.filter(mayBeActive);
+      if (live.length > 0) out.mayBeActive = live;
       // Where the undo is certain, recorded: recovery leaves those switches alone, and a later
       // migration may use them (migration-blockers.ts).
       const certain = [...skipped, ...out.undone.filter(retried)];

@@ -228,6 +228,9 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
   return { work, frozen, sourcesDone };
 }
 
+/** How long past the pause deadline a source frozen in its own transfer waits on its destinations before it undoes the freeze (ms). */
+export const SOURCE_FROZEN_GRACE_MS = 1_000;
+
 /**
  * The pause peer to peer, pipelined: one Transfer per source that freezes, sends the final delta
  * once its pre-copy transfer ended and — one source, one destination — activates with it
@@ -235,7 +238,10 @@ function pipelinedPause(c: PauseContext, proofs: Record<string, FinalProof>): Pa
  * the pause waits for one call from it instead of three (freeze, final transfer, activation).
  */
 function peerPause(c: PauseContext, peer: PeerRounds): PauseWork {
-  const finished = peer.freezeFinish(true);
+  // Under the abort policy a source stuck on a silent destination unfreezes itself soon after the
+  // deadline (walkthrough 22: frozen 30 s); the grace lets this side's own deadline act first, and
+  // a call that ends late but ends be settled as it is elsewhere. Under continue this side waits.
+  const finished = peer.freezeFinish(true, c.o.onDeadline === 'continue' ? undefined : (c.o.pauseDeadlineMs ?? 50) + SOURCE_FROZEN_GRACE_MS);
   // Recorded once the sources answered (they froze before that), while nothing else is left to do.
   const frozen = finished.then(() => c.o.machine.record({ type: 'frozen' }));
   frozen.catch(() => undefined);

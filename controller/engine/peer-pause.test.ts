@@ -45,6 +45,37 @@ describe('migration engine — the peer-to-peer pause in one call per source', (
     expect(types.slice(-5)).toEqual(['frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
   });
 
+  it('p2p pause — a destination that stopped answering in pre-copy (a batch to it hung): the source undoes its own freeze soon after the pause deadline (its grace), before the engine\'s rollback; PAUSE_DEADLINE_MISSED (walkthrough 22: the source frozen 30 s, the VM\'s traffic dropped there)', async () => {
+    let hang = false;
+    const hanging = (api: DeviceApi): DeviceApi => new Proxy(api, {
+      get(target, prop, receiver) {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        const f = (v as (...a: unknown[]) => unknown).bind(target);
+        return prop === 'importStaged' || prop === 'importActivate' ? (...a: unknown[]) => (hang ? new Promise(() => undefined) : f(...a)) : f;
+      },
+    });
+    const { engine, dev } = await peerEngine('host-b', {
+      pauseDeadlineMs: 100,
+      fake: (n) => ({ transferFreezes: true, pipelines: n === 'dst' }),
+      peers: (d) => new Map([...d].map(([n, api]) => [n, n === 'dst' ? hanging(api) : api])),
+    });
+    await engine.prepare();
+    await precopyWhile(engine, async () => {
+      hang = true;
+      at(dev, 'src').change(flow(3, 4n));
+      at(dev, 'src').push(); // this round's batch never lands: the final transfer waits behind it
+      await new Promise((r) => setTimeout(r, 30));
+    });
+    const sync = engine.pauseSync();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(at(dev, 'src').frozen).toBe(true);
+    // The engine waits up to 5 s for calls in flight before it rolls back; the source does not.
+    await expect(sync).rejects.toMatchObject({ code: 'PAUSE_DEADLINE_MISSED' });
+    expect(at(dev, 'src').frozen).toBe(false);
+    expect(at(dev, 'src').calls).toContain('abort');
+  }, 20_000);
+
   it('p2p pause — a source that predates it (no transferFreezes) is frozen and its destination activated by the controller, as before', async () => {
     const { engine, dev, log } = await peerEngine('host-b', { fake: (n) => ({ pipelines: n === 'dst' }) });
     await engine.prepare();

@@ -178,13 +178,14 @@ export class PeerRounds {
    * sends its final delta from the first sequence the ledger has not proven — with a single
    * source and destination and `activate`, together with the destination's activation when that
    * batch covers everything from there. Resolves the slots installed since the last round and
-   * whether the destination is active; `frozen` is called once every source answered.
+   * whether the destination is active; `frozen` is called once every source answered. With
+   * `budgetMs` (the deadline policy abort) a source past it undoes its freeze itself.
    */
-  async freezeFinish(activate: boolean): Promise<{ slots: number; activated: boolean }> {
+  async freezeFinish(activate: boolean, budgetMs?: number): Promise<{ slots: number; activated: boolean }> {
     const one = activate && this.d.sources.length === 1 && this.d.plan.destinations.length === 1;
     const finals = await Promise.all(this.d.sources.map(async (s) => {
       try {
-        const p = await lastValueFrom(this.d.start(s, this.d.ref, { plan: planForSource(this.d.plan, s), mode: { kind: 'final', sinceSeq: this.d.ledger.mark(s), freeze: true, ...(one ? { activate: true } : {}) } }));
+        const p = await lastValueFrom(this.d.start(s, this.d.ref, { plan: planForSource(this.d.plan, s), mode: { kind: 'final', sinceSeq: this.d.ledger.mark(s), freeze: true, ...(one ? { activate: true } : {}), ...(budgetMs !== undefined ? { budgetMs } : {}) } }));
         return [s, p] as const;
       } catch (e) {
         throw this.d.failure(e, `freeze and final delta at ${s}, peer to peer`);

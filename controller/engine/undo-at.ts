@@ -16,6 +16,8 @@ export interface UndoOutcome {
   readonly errors: Record<string, string>;
   /** Set when the journal refused to record the rollback (its disk full?): the devices were undone all the same. */
   journalError?: string;
+  /** Of `failed`, the destinations that may be active (the pause had begun): the VM's state may be live there too. */
+  mayBeActive?: string[];
 }
 
 /** How long a rollback keeps trying a device whose undo failed twice, by default (ms). */

@@ -19,6 +19,7 @@ import { checkCapacityClaim, checkRoom } from './capacity.js';
 import { isQuietBatch } from './device-api.js';
 import type { DeviceApi, DeviceCapabilities, ImportResult, MigrationRef, StateBatch } from './device-api.js';
 import { asDeviceFailure } from './device-failure.js';
+import { DeviceApiFailure } from './migration-sessions.js';
 import { splitBatch } from './split-batch.js';
 import type { KeyFieldSpec, SplitPlan } from './split-batch.js';
 
@@ -29,7 +30,11 @@ import type { KeyFieldSpec, SplitPlan } from './split-batch.js';
  */
 export type TransferMode =
   | { readonly kind: 'precopy' }
-  | { readonly kind: 'final'; readonly sinceSeq: bigint; readonly freeze?: boolean; readonly activate?: boolean };
+  | {
+      readonly kind: 'final'; readonly sinceSeq: bigint; readonly freeze?: boolean; readonly activate?: boolean;
+      /** With freeze: how long the source may stay frozen waiting on the destinations (ms: the pause deadline and a grace); past it the source undoes its freeze and the migration, and fails. */
+      readonly budgetMs?: number;
+    };
 
 /** A transfer the controller asks of a source. */
 export interface TransferRequest {
@@ -137,6 +142,7 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
       else ended?.();
     };
     const fail = (e: unknown): void => {
+      clearTimeout(overrun);
       noteEnd();
       if (stopped) return;
       stopped = true;
@@ -147,6 +153,21 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
     // Asked to freeze, the source does so at once (its own description is read meanwhile).
     const freezing = r.mode.kind === 'final' && r.mode.freeze === true ? o.source.freeze(m) : undefined;
     freezing?.catch(() => undefined);
+    // Frozen, the VM's traffic is dropped here: not for longer than the pause deadline because a
+    // destination stopped answering (field walkthrough 22: 30 s, a pre-copy batch to a silent
+    // destination holding the final one back). Past it this source undoes the migration here.
+    let step = 'freezing';
+    const budget = r.mode.kind === 'final' && r.mode.freeze === true ? r.mode.budgetMs : undefined;
+    let overran = false;
+    const overrun = budget === undefined ? undefined : setTimeout(() => {
+      if (stopped) return;
+      overran = true;
+      const waited = step;
+      void o.source.abort(m).then(
+        () => fail(new DeviceApiFailure('DEVICE_UNREACHABLE', `${budget} ms after the freeze (the pause deadline and its grace) ${waited}: this source unfroze itself and undid the migration here (its state stays authoritative); the destinations may hold what reached them`)),
+        (e: unknown) => fail(new DeviceApiFailure('DEVICE_UNREACHABLE', `${budget} ms after the freeze (the pause deadline and its grace) ${waited}, and undoing the freeze here failed too: ${(e as Error).message}`)),
+      );
+    }, budget);
     void (async () => {
       const own = await o.source.capabilities();
       keyFields = own.keyFields;
@@ -158,14 +179,18 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
           // The freeze ends this migration's pre-copy transfer here; the final batch is read
           // meanwhile and sent once that transfer sent what it held (see precopyRunning).
           await freezing;
+          step = 'the pre-copy batch in flight to the destinations had not landed';
           [batch] = await Promise.all([o.source.finalDelta(m, sinceSeq), precopyEnded(o.source, m.migrationId)]);
         } else {
           batch = await o.source.finalDelta(m, sinceSeq);
         }
+        step = 'the final batch was on its way to the destinations (they had not answered)';
         // Activated with the batch only when the batch proves complete on its own from where the
         // caller's proof stood (a change log that overflowed starts later: the caller decides).
         const p = await send(batch, true, activate === true && r.plan.destinations.length === 1 && batch.coversSeq.from <= sinceSeq);
-        if (stopped) return;
+        clearTimeout(overrun);
+        // Past the deadline the undo is under way (or done): its failure is the answer.
+        if (stopped || overran) return;
         sub.next(p);
         sub.complete();
         return;
@@ -234,6 +259,7 @@ export function transferState(o: PeerTransferOptions, m: MigrationRef, r: Transf
 
     return () => {
       stopped = true;
+      clearTimeout(overrun);
       deltas?.unsubscribe();
       // A batch in flight still lands: the end is noted once it did.
       noteEnd();

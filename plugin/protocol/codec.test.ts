@@ -52,10 +52,10 @@ describe('protocol codec — messages', () => {
     const base = { round: 0, coversSeq: { from: 1n, to: 5n }, slots: 20, final: false, merged: 0 };
     for (const p of [base, { ...base, tableEntries: 0 }, { ...base, tableEntries: 3, final: true }, { ...base, final: true, activated: true }]) expect(progressFromWire(overWire('TransferProgress', progressToWire(p)))).toEqual(p);
   });
-  it('protocol codec — a final Transfer that freezes and activates travels as asked; activate with two destinations, or either without final, is refused', () => {
+  it('protocol codec — a final Transfer that freezes (with how long it may stay frozen) and activates travels as asked; activate with two destinations, or either without final, is refused', () => {
     const targets = [{ name: 'edge-b', address: '127.0.0.1:1' }];
     const plan = { destinations: ['edge-b'], placement: undefined };
-    for (const mode of [{ kind: 'final', sinceSeq: (1n << 60n) + 1n, freeze: true, activate: true } as const, { kind: 'final', sinceSeq: 7n } as const, { kind: 'precopy' } as const]) {
+    for (const mode of [{ kind: 'final', sinceSeq: (1n << 60n) + 1n, freeze: true, activate: true } as const, { kind: 'final', sinceSeq: 3n, freeze: true, budgetMs: 1_050 } as const, { kind: 'final', sinceSeq: 7n } as const, { kind: 'precopy' } as const]) {
       expect(transferFromWire(overWire('TransferRequest', transferToWire({ plan, mode }, targets))).request.mode).toEqual(mode);
     }
     const two = [...targets, { name: 'edge-c', address: '127.0.0.1:2' }];

@@ -281,7 +281,7 @@ export function transferToWire(r: TransferRequest, targets: readonly TransferTar
     destinations: targets.map((t) => ({ name: t.name, address: t.address, serverName: t.serverName ?? '' })),
     ...(p ? { placement: { algorithm: p.algorithm, fields: [...p.fields], devices: [...p.devices] } } : {}),
     final: r.mode.kind === 'final',
-    ...(r.mode.kind === 'final' ? { sinceSeq: bigintToWire(r.mode.sinceSeq, 'sinceSeq'), freeze: r.mode.freeze === true, activate: r.mode.activate === true } : {}),
+    ...(r.mode.kind === 'final' ? { sinceSeq: bigintToWire(r.mode.sinceSeq, 'sinceSeq'), freeze: r.mode.freeze === true, activate: r.mode.activate === true, ...(r.mode.budgetMs !== undefined ? { budgetMs: r.mode.budgetMs } : {}) } : {}),
   };
 }
 
@@ -301,7 +301,7 @@ export function transferFromWire(m: WireMessage): { readonly request: TransferRe
   }
   if (m['final'] !== true && (m['freeze'] === true || m['activate'] === true)) throw bad('TransferRequest', 'freeze and activate apply only to the final delta (final: true)');
   const mode: TransferMode = m['final'] === true
-    ? { kind: 'final', sinceSeq: wireToBigint(m['sinceSeq'], 'TransferRequest.since_seq'), ...(m['freeze'] === true ? { freeze: true } : {}), ...(m['activate'] === true ? { activate: true } : {}) }
+    ? { kind: 'final', sinceSeq: wireToBigint(m['sinceSeq'], 'TransferRequest.since_seq'), ...(m['freeze'] === true ? { freeze: true } : {}), ...(m['activate'] === true ? { activate: true } : {}), ...(typeof m['budgetMs'] === 'number' && m['budgetMs'] > 0 && m['freeze'] === true ? { budgetMs: m['budgetMs'] } : {}) }
     : { kind: 'precopy' };
   if (mode.kind === 'final' && mode.activate && targets.length !== 1) throw bad('TransferRequest', `activate needs exactly one destination, not ${targets.length}`);
   return { request: { plan: { destinations: targets.map((t) => t.name), placement }, mode }, targets };
