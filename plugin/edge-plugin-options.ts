@@ -50,6 +50,11 @@ export interface EdgePluginOptions {
    * and counter the switch holds. Never applies after a reconnect: another program then degrades.
    */
   readonly replacePipeline?: boolean;
+  /**
+   * false: never push `deviceConfig`, even to a switch with none (refused instead, PIPELINE_MISMATCH
+   * saying so) — for a check that must read only (`carryover migrate --check`). Default true.
+   */
+  readonly pushPipeline?: boolean;
   /** While degraded by the switch's pipeline (none it can push, or another program), how often it is checked again (ms). */
   readonly pipelineRecheckMs?: number;
   /**
@@ -104,6 +109,7 @@ export interface ParsedEdgePluginOptions {
   readonly p4infoSource: string;
   readonly deviceConfig: Uint8Array | undefined;
   readonly replacePipeline: boolean;
+  readonly pushPipeline: boolean;
   readonly pipelineRecheckMs: number;
   readonly pipelineWatchMs: number;
   readonly group: string | undefined;
@@ -236,6 +242,7 @@ export function parseEdgePluginOptions(options: EdgePluginOptions): ParsedEdgePl
     p4infoSource: source,
     deviceConfig: sameBuild(schema, source, loadDeviceConfig(options.deviceConfig), options.deviceConfig),
     replacePipeline: parseReplacePipeline(options.replacePipeline ?? d.replacePipeline),
+    pushPipeline: options.pushPipeline !== false,
     pipelineRecheckMs: parseRecheckMs(options.pipelineRecheckMs ?? d.pipelineRecheckMs),
     pipelineWatchMs: parseWatchMs(options.pipelineWatchMs ?? d.pipelineWatchMs),
     group: options.group,

@@ -168,7 +168,7 @@ class EdgePluginImpl implements EdgePlugin {
 
   private pipelineInput(sw: P4Switch, log: Logger, when: 'start' | 'reconnect'): Parameters<typeof settlePipeline>[0] {
     const o = this.options;
-    return { sw, schema: o.schema, p4infoSource: o.p4infoSource, deviceConfig: o.deviceConfig, replace: o.replacePipeline, address: o.address, deviceId: o.deviceId, logger: log, when };
+    return { sw, schema: o.schema, p4infoSource: o.p4infoSource, deviceConfig: o.deviceConfig, replace: o.replacePipeline, push: o.pushPipeline, address: o.address, deviceId: o.deviceId, logger: log, when };
   }
 
   private get serving(): boolean {

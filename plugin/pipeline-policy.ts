@@ -45,6 +45,8 @@ export interface PipelineCheckInput {
   readonly deviceConfig: Uint8Array | undefined;
   /** Replace another program (only ever at start). */
   readonly replace: boolean;
+  /** false: push nothing, even to a switch with none (a read-only check). Default true. */
+  readonly push?: boolean;
   readonly address: string;
   readonly deviceId: bigint | number;
   readonly logger: Logger;
@@ -103,6 +105,7 @@ export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOut
     if (deviceConfig === undefined || ours === undefined) {
       throw new PipelineMismatchError(`${at} runs no pipeline (restarted?) and this plugin has no deviceConfig to push: push ${mine} from your controller (the plugin checks again every few seconds), or give the plugin a deviceConfig`, at, undefined, mine);
     }
+    if (i.push === false) throw new PipelineMismatchError(`${at} runs no pipeline; nothing pushed (reading only): ${mine} would be pushed to it`, at, undefined, mine);
     await pushPipeline(sw, schema, deviceConfig, ours);
     if (i.when === 'reconnect') {
       log.warn('switch came back without its pipeline (restarted?); pipeline pushed again', {

@@ -30,6 +30,8 @@ export interface ConnectDevicesOptions {
   readonly logger?: Logger;
   /** Milliseconds to wait for each switch (default 10 000). */
   readonly connectTimeoutMs?: number;
+  /** false: a device's deviceConfig is never pushed, even to a switch with none (a read-only check). Default true. */
+  readonly pushPipeline?: boolean;
 }
 
 function credentialsOf(d: InventoryDevice): CredentialsOption {
@@ -67,6 +69,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
           // A migration never replaces a switch's pipeline: that would clear the state it moves (said
           // explicitly, whatever the plugin's default).
           ...(d.deviceConfig ? { deviceConfig: readFileSync(d.deviceConfig), replacePipeline: false } : {}),
+          ...(o.pushPipeline === false ? { pushPipeline: false } : {}),
           registerAccess: d.registerAccess,
           grpcClient: d.grpcClient,
           openStreamsAhead: d.openStreamsAhead,
@@ -78,7 +81,7 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
         try {
           await plugin.start();
         } catch (e) {
-          throw startFailure(d, e);
+          throw startFailure(d, e, o.pushPipeline === false);
         }
         entry.api = createDeviceApi(plugin, { name: d.name });
         await entry.api.ready();
@@ -95,11 +98,19 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
 }
 
 /** Why a device's plugin could not start, as the controller's reason with the fix for that cause. */
-function startFailure(d: InventoryDevice, e: unknown): ControllerError {
+function startFailure(d: InventoryDevice, e: unknown, readOnly: boolean): ControllerError {
   const at = `device '${d.name}' at ${d.address ?? '?'}`;
   const msg = (e as Error).message;
   const err = EdgePluginError.from(e);
   const code = err.switchCode;
+  if (err instanceof PipelineMismatchError && err.running === undefined && readOnly && d.deviceConfig) {
+    // A check pushes nothing (walkthrough 22: it pushed deviceConfig to an empty switch).
+    return new ControllerError('PEER_REJECTED', `${at} runs no pipeline: a migration would push its deviceConfig (${d.deviceConfig}) first — an empty switch, where your controller has not laid out the VM (vm_table) yet; the check pushed nothing`, { cause: e });
+  }
+  if (err instanceof PipelineMismatchError && d.deviceConfig === undefined && err.running !== undefined) {
+    // No deviceConfig: the inventory's P4Info (or the embedded default) must be what the switch runs.
+    return new ControllerError('SCHEMA_MISMATCH', `${at}: ${msg.replace(/; nothing pushed: .*$/, '')}; nothing pushed: set its p4info in the inventory to the P4Info of the program the switch runs (carryover then translates between the schemas where it can), or push the inventory's program to the switch from your controller`, { cause: e });
+  }
   if (err instanceof PipelineMismatchError) {
     // The plugin's own fix names replacePipeline, which migrate never sets: a push would clear the state it moves.
     const runs = err.running === undefined ? 'runs no pipeline' : `runs ${err.running}`;

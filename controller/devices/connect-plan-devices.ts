@@ -32,6 +32,8 @@ export interface PlanDevicesOptions {
   readonly tickets?: TicketSource;
   readonly logger?: Logger;
   readonly connectTimeoutMs?: number;
+  /** false: an in-process device's deviceConfig is never pushed (a read-only check). Default true. */
+  readonly pushPipeline?: boolean;
 }
 
 /** A TicketIssuer for this controller's own migrations. @throws ControllerError BAD_CONFIG. */
@@ -67,7 +69,7 @@ export async function connectPlanDevices(devices: readonly InventoryDevice[], o:
   }
   let inproc: ConnectedDevices | undefined;
   try {
-    inproc = local.length === 0 ? undefined : await connectDevices(local, { defaultP4info: o.defaultP4info, ...(o.logger ? { logger: o.logger } : {}), ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}) });
+    inproc = local.length === 0 ? undefined : await connectDevices(local, { defaultP4info: o.defaultP4info, ...(o.logger ? { logger: o.logger } : {}), ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}), ...(o.pushPipeline === false ? { pushPipeline: false } : {}) });
   } catch (e) {
     remote?.close();
     throw e;

@@ -58,7 +58,8 @@ export function planConnector(plan: MigrationPlan, inv: Inventory, defaultP4info
   let tickets: TicketIssuer | undefined;
   return async (d) => {
     if (d.plugin && inv.controller) tickets ??= controllerTicketIssuer(inv.domain, inv.controller);
-    const c = await connectPlanDevices([d], { defaultP4info, domain: inv.domain, controller: inv.controller, scope, ...(tickets ? { tickets } : {}), ...(logger ? { logger } : {}) });
+    // Reading only: an in-process device's deviceConfig is not pushed to a switch with none.
+    const c = await connectPlanDevices([d], { defaultP4info, domain: inv.domain, controller: inv.controller, scope, pushPipeline: false, ...(tickets ? { tickets } : {}), ...(logger ? { logger } : {}) });
     return { api: c.apis.get(d.name) as DeviceApi, stop: () => c.stop() };
   };
 }

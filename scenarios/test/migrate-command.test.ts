@@ -17,7 +17,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { P4Switch } from 'p4runtime-ts';
 import { runRecoverCommand } from '../../controller/index.js';
 import type { SimSwitch } from '../../sim/index.js';
-import { UPLINK } from '../edge-rig.js';
+import { UPLINK, startEdgeRig } from '../edge-rig.js';
+import { startSimSwitch } from '../../sim/index.js';
+import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
 import { cliSim, openFlows, runMigrateCli, twoSimSite } from '../cli-sims.js';
 import { back, out } from '../migration-fixture.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
@@ -200,6 +202,34 @@ describe('carryover migrate — on two simulated switches', () => {
     expect(dst.state.tableEntries('vm_table').length).toBe(1);
     for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
     expect(countVmSlots(src, group as SlotGroupSpec, 7)).toBe(PORTS.length);
+  }, 120_000);
+
+  it('migrate --check — reads only: a destination switch with no pipeline is NOT READY naming it, and still has none afterwards (walkthrough 22: the check pushed the inventory\'s deviceConfig)', async () => {
+    const empty = await startSimSwitch({ profile: 'full', program: 'stateful_edge' });
+    try {
+      const json = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4', 'stateful_edge.json');
+      await writeFile(join(dir, 'site.yaml'), twoSimSite(src, empty).replace('hosts: [host-b] }', `hosts: [host-b], deviceConfig: ${JSON.stringify(json)} }`));
+      expect(empty.state.pipeline() ?? undefined).toBeUndefined();
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check']);
+      expect(r.code).toBe(1);
+      expect(r.out.join('\n')).toMatch(/PEER_REJECTED: edge-b .*runs no pipeline: a migration would push its deviceConfig \(.*stateful_edge\.json\) first — an empty switch, where your controller has not laid out the VM \(vm_table\) yet; the check pushed nothing/);
+      expect(empty.state.pipeline() ?? undefined).toBeUndefined();
+    } finally {
+      await empty.stop();
+    }
+  }, 120_000);
+
+  it('migrate — a device without p4info in the inventory whose switch runs a variant of the embedded program is refused SCHEMA_MISMATCH naming what differs and to set its p4info (walkthrough 21: migrated as if identical)', async () => {
+    const variant = await startEdgeRig({ profile: 'full', topology: false, variant: ctGeometry({ hash0: 'crc32', region0: 1024, hash1: 'crc16', region1: 1024 }) });
+    await variant.plugin.stop();
+    try {
+      await writeFile(join(dir, 'site.yaml'), twoSimSite(src, variant.sim));
+      const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--check']);
+      expect(r.code).toBe(1);
+      expect(r.out.join('\n')).toMatch(/SCHEMA_MISMATCH: edge-b .*runs 'stateful_edge' 1\.0\.0 .*not this plugin's 'stateful_edge' 1\.0\.0 .*\(they differ: register '[A-Za-z_.]+': 327680 × bit<\d+> here, 2048 × bit<\d+> on the switch.*; nothing pushed: set its p4info in the inventory to the P4Info of the program the switch runs/);
+    } finally {
+      await variant.sim.stop();
+    }
   }, 120_000);
 
   it('migrate — beside your controller, primary on both switches with a higher election id: without a role of its own carryover is refused (NOT_PRIMARY naming that id); with p4runtimeRole it migrates, and your controller stays primary and writes', async () => {
