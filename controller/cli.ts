@@ -321,7 +321,8 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     // Nothing to say of a pre-copy that never started (refused at negotiation or prepare).
     ...(outcome.rounds.length > 0 ? [`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}`] : []),
     ...((outcome.tableEntries ?? 0) > 0 ? [`  table entries: ${outcome.tableEntries ?? 0} installed at the destinations (pinholes, with their remaining lifetime and direct counters)`] : []),
-    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.slots} slots in the final delta${proofText(r.sync.proofs, r.sync.slots)}${r.sync.lost ? `; LOST: ${r.sync.lost.detail}` : ''}`] : []),
+    // With something lost the final delta was not all installed: no proof is claimed (walkthrough 21: "0 slots … proven" beside "LOST … unknown").
+    ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.lost ? `final delta not complete; LOST: ${r.sync.lost.detail}` : `${r.sync.slots} slots in the final delta${proofText(r.sync.proofs, r.sync.slots)}`}`] : []),
     ...(r.committed ? [`  sources cleaned: ${r.committed.deleted} slots deleted, ${r.committed.skipped} skipped (taken by another flow)`] : []),
     // 1:N: flows go where their paths hit, a VM's counters cannot be split by flow.
     ...(plan && !r.aborted && plan.edgeDestinations.length > 1 ? [`  counters: the VM's per-VM counts were added at ${plan.destinations[0]?.name ?? '?'} (one destination: they are not split by flow), its pinholes' direct counters there too`] : []),
@@ -331,7 +332,8 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     ...(r.aborted ? [`  reason: ${r.aborted.reason}: ${r.aborted.detail}`] : []),
     ...(r.unfinished ? [`  reason: ${r.unfinished.reason}: ${r.unfinished.detail}`] : []),
     // carryover never edits the operator's inventory; a stale host would aim the next move at a switch the VM left.
-    ...(plan && !r.aborted ? [`  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
+    // Across domains the host is the peer's (walkthrough 21: "set vms.vm-7.host to host-b", a host dc-a does not have).
+    ...(plan && !r.aborted ? [plan.toDomain ? `  inventory: ${plan.vm.name} runs on ${plan.toHost} in domain ${plan.toDomain} now; remove it from this inventory's vms, and add it to ${plan.toDomain}'s (host ${plan.toHost}) for a migration from there` : `  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
   ];
 }
 

@@ -38,7 +38,7 @@ that your controller must lay out its tables again; another program degrades the
 "degraded" with the reason; migration calls refused) until the switch runs its program again.
 
 The config file is JSON, or YAML when named .yaml/.yml (paths relative to it):
-  { "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10" },
+  { "switch": { "address": "127.0.0.1:9559", "deviceId": 1, "electionId": "10" },
     "p4info": "stateful_edge.p4info.txtpb", "deviceConfig": "stateful_edge.json", "replacePipeline": false,
     "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
     "registerAccess": "probe", "inband": { "window": 64 }, "pinholeIdleTimeout": "30s",

@@ -6,7 +6,7 @@
  *
  * @example
  * {
- *   "switch": { "address": "127.0.0.1:9559", "deviceId": 0, "electionId": "10", "role": "", "grpcClient": "http2" },
+ *   "switch": { "address": "127.0.0.1:9559", "deviceId": 1, "electionId": "10", "role": "", "grpcClient": "http2" },
  *   "tls": { "ca": "ca.pem", "cert": "plugin.pem", "key": "plugin.key" },
  *   "p4info": "stateful_edge.p4info.txtpb",
  *   "deviceConfig": "stateful_edge.json",

@@ -106,7 +106,7 @@ export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOut
       throw new PipelineMismatchError(`${at} runs no pipeline (restarted?) and this plugin has no deviceConfig to push: push ${mine} from your controller (the plugin checks again every few seconds), or give the plugin a deviceConfig`, at, undefined, mine);
     }
     if (i.push === false) throw new PipelineMismatchError(`${at} runs no pipeline; nothing pushed (reading only): ${mine} would be pushed to it`, at, undefined, mine);
-    await pushPipeline(sw, schema, deviceConfig, ours);
+    await pushPipeline(sw, schema, deviceConfig, ours, i.deviceId);
     if (i.when === 'reconnect') {
       log.warn('switch came back without its pipeline (restarted?); pipeline pushed again', {
         cookie: hex(ours),
@@ -130,7 +130,7 @@ export async function settlePipeline(i: PipelineCheckInput): Promise<PipelineOut
     return { pushed: false, cookie: hex(running.cookie), matched: 'p4info', ours: ours === undefined ? 'none' : hex(ours) };
   }
   if (i.replace && i.when === 'start' && deviceConfig !== undefined && ours !== undefined) {
-    await pushPipeline(sw, schema, deviceConfig, ours);
+    await pushPipeline(sw, schema, deviceConfig, ours, i.deviceId);
     log.warn('pipeline replaced (replacePipeline: true): every table entry, register and counter the switch held was cleared', {
       cookie: hex(ours),
       previous: theirs,
@@ -157,11 +157,15 @@ function differences(schema: P4Schema, running: p4.config.v1.P4Info): string {
   return d.length === 0 ? ' (the same tables, registers, counters and digests: other names, ids or annotations)' : ` (they differ: ${listDifferences(d)})`;
 }
 
-async function pushPipeline(sw: P4Switch, schema: P4Schema, deviceConfig: Uint8Array, cookie: bigint): Promise<void> {
+async function pushPipeline(sw: P4Switch, schema: P4Schema, deviceConfig: Uint8Array, cookie: bigint, deviceId: bigint | number): Promise<void> {
   try {
     await sw.setPipeline('VERIFY_AND_COMMIT', schema.p4info, deviceConfig, cookie);
   } catch (e) {
-    throw EdgePluginError.from(e, 'pushing the pipeline (SetForwardingPipelineConfig VERIFY_AND_COMMIT)');
+    const err = EdgePluginError.from(e, 'pushing the pipeline (SetForwardingPipelineConfig VERIFY_AND_COMMIT)');
+    // BMv2's words when the device id is not the one it was started with (field walkthrough 21:
+    // nothing said so, and BMv2 then crashed on the next Write to that id).
+    if (/Error when trying to assign device/.test(err.message)) throw new EdgePluginError(err.code, `${err.message}: BMv2 says this when ${String(deviceId)} is not the device id it was started with (simple_switch_grpc --device-id): set the switch's deviceId to that one`, { cause: e });
+    throw err;
   }
   sw.bindSchema(schema);
 }

@@ -167,7 +167,7 @@ function vmFindings(plan: MigrationPlan, devices: readonly DeviceCheck[], refuse
       continue;
     }
     if (f.vmId === undefined) {
-      refuse('PEER_REJECTED', `${d.name}: ${vm} is not in the switch's VM map; your controller lays the VM out there (its address → its id on this switch) before carryover can move it`);
+      refuse('PEER_REJECTED', `${d.name}: ${vm} is not in the switch's VM map (vm_table); your controller lays the VM out there (its address → its id on this switch) before carryover can move it`);
       continue;
     }
     if (d.role === 'source' && !f.runsHere) {

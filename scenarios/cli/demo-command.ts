@@ -43,6 +43,9 @@ destination, and at a control switch that got no state (a migration without carr
   --json                 one JSON object (flows, flowsMigrated, survivedWith, brokenWithout,
                          countersConserved, pauseSyncMs, rounds, …)`;
 
+/** The engine's words with the demo's own flag: the demo has no --on-deadline (walkthrough 21). */
+const demoDetail = (detail: string): string => detail.replace(/a longer deadline \(carryover migrate --pause-deadline-ms\) or 'continue' \(--on-deadline\) lets such a pause activate/, 'a longer --pause-deadline-ms lets the demo\'s pause activate');
+
 /** Renders the report for people. */
 export function renderLiveDemoReport(r: LiveDemoReport): string {
   const ok = demoSucceeded(r);
@@ -54,14 +57,14 @@ export function renderLiveDemoReport(r: LiveDemoReport): string {
     `pre-copy           : snapshot ${snapshot ?? 0} slots, then ${r.rounds} delta rounds (${deltas.filter((n) => n > 0).length} with changes: ${deltas.reduce((a, b) => a + b, 0)} slots)`,
     `pause-window sync  : ${r.aborted ? 'FAILED' : `${r.pauseSyncMs} ms, final delta ${r.finalDeltaSlots} slots${proofText(r.finalDeltaProofs, r.finalDeltaSlots)}`} (freeze, final delta, completeness proof, activation)`,
     `state moved        : ${r.flowsMigrated} of ${r.flowsAtFreeze} tracked flows, ${r.pinholesMigrated} pinholes; source cleaned: ${r.sourceCleaned} slots`,
-    `counters           : ${r.countersConserved ? 'conserved' : 'NOT conserved'}`,
-    ...r.counterDetail.map((d) => `  ${d}`),
+    // Rolled back, nothing moved: conservation is not the question (walkthrough 21: "NOT conserved").
+    ...(r.aborted ? ['counters           : not moved (rolled back: the VM\'s counts stay at the source)'] : [`counters           : ${r.countersConserved ? 'conserved' : 'NOT conserved'}`, ...r.counterDetail.map((d) => `  ${d}`)]),
     '',
     `after the migration, each open flow's next packets (both directions):`,
     `  with carryover   : ${r.survivedWith} of ${r.openAtPause} flows pass the destination firewall`,
     `  without carryover: ${r.brokenWithout} of ${r.openAtPause} flows dropped by the same switch without the state`,
     ...(r.qemu ? [`QEMU               : migration ${r.qemu.outcome}, downtime ${r.qemu.qemuDowntimeMs ?? '?'} ms, of which carryover held the VM ${r.qemu.heldMs?.toFixed(1) ?? '?'} ms; the VM down ${r.qemu.guestDowntimeMs?.toFixed(1) ?? '?'} ms from stop to resume; destination VM ${r.qemu.destinationStatus ?? '?'}`] : []),
-    ...(r.aborted ? ['', `migration aborted: ${r.aborted.reason}: ${r.aborted.detail} — rolled back: the source stays authoritative, the destination holds nothing of the VM`] : []),
+    ...(r.aborted ? ['', `migration aborted: ${r.aborted.reason}: ${demoDetail(r.aborted.detail)} — rolled back: the source stays authoritative, the destination holds nothing of the VM`] : []),
     '',
     `timings (ms): ${Object.entries(r.timingsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     '',

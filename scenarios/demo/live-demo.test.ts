@@ -47,6 +47,18 @@ describe.each(cases)('demo — live migration, topology %s, profile %s', (topolo
   }, 180_000);
 });
 
+describe('demo — past its pause deadline', () => {
+  it('demo — a 1 ms deadline rolls back, and the report says so in the demo\'s terms: counters not moved (not "NOT conserved"), the demo\'s own flag named (walkthrough 21: it named --on-deadline, which the demo lacks)', async () => {
+    const r = await runLiveDemo({ ...DEFAULT_LIVE_DEMO_OPTIONS, flows: 30, precopySteps: 4, pauseDeadlineMs: 1, progress: () => undefined });
+    expect(r.aborted?.reason).toBe('PAUSE_DEADLINE_MISSED');
+    const text = renderLiveDemoReport(r);
+    expect(text).toMatch(/counters {11}: not moved \(rolled back: the VM's counts stay at the source\)/);
+    expect(text).not.toMatch(/NOT conserved|--on-deadline/);
+    expect(text).toMatch(/a longer --pause-deadline-ms lets the demo's pause activate/);
+    expect(text).toMatch(/result: FAILED/);
+  }, 180_000);
+});
+
 describe.skipIf(QEMU_SKIP_REASON !== undefined)(`demo — with a real QEMU VM${QEMU_SKIP_REASON ? ` (skipped: ${QEMU_SKIP_REASON})` : ''}`, () => {
   it('demo — --vm qemu: QEMU migrates for real, the sync runs while QEMU holds the VM, traffic survives, QEMU reports the destination running', async () => {
     const r = await runLiveDemo({ ...DEFAULT_LIVE_DEMO_OPTIONS, vm: 'qemu', flows: 40, pauseDeadlineMs: 60_000, progress: () => undefined });

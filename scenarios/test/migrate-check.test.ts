@@ -123,7 +123,7 @@ describe('carryover migrate --check — on simulated switches', () => {
       expect(r.code).toBe(1);
       const j = JSON.parse(r.out[0] ?? '{}') as CheckJson;
       expect(j.outcome).toBe('not-ready');
-      expect(j.problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b: VM vm-7 \(10\.0\.0\.5\) is not in the switch's VM map; your controller lays the VM out there/) as string }]);
+      expect(j.problems).toEqual([{ reason: 'PEER_REJECTED', detail: expect.stringMatching(/^edge-b: VM vm-7 \(10\.0\.0\.5\) is not in the switch's VM map \(vm_table\); your controller lays the VM out there/) as string }]);
       expect(j.devices[1]?.vm).toEqual({ id: null, runsHere: false, slots: null, migrations: [] });
       expect(bare.sim.state.tableEntries('vm_migration')).toEqual([]);
     } finally {

@@ -61,7 +61,7 @@ describe('carryover migrate — on two simulated switches', () => {
     const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-cli', '--pause-deadline-ms', '60000', '--json']);
     expect(r.err.join('\n')).toMatch(/phase COMMITTED/);
     // The snapshot's read may be the longest quiet stretch: the progress says why before it.
-    expect(r.err.join('\n')).toMatch(/phase PREPARED\nmigrate: pre-copy: reading the snapshot at the sources \(quick where their plugins have indexed their switches; a plugin that has not yet scans the whole slot group first/);
+    expect(r.err.join('\n')).toMatch(/phase PREPARED\nmigrate: pre-copy: reading the snapshot at the sources \(quick where their plugins have indexed their switches; a plugin that has not scanned its switch yet reads the whole slot group first/);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out[0] ?? '{}') as Record<string, unknown>;
     expect(report).toMatchObject({ migrationId: 'm-cli', outcome: 'committed', reason: null, snapshotSlots: PORTS.length, sourceDeleted: PORTS.length });
