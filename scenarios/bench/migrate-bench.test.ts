@@ -16,7 +16,10 @@ describe.each(['full', 'bmv2'] as const)('bench migrate — profile %s', (profil
     expect(r.pauses.map((p) => [p.flows, p.changed, p.finalSlots])).toEqual([[1_000, 100, 100], [10_000, 100, 100]]);
     // Retried in-band requests are the machine's load (an answer later than the timeout), not the algorithm's.
     const [small, big] = r.pauses.map((p) => ({ requests: totalRequests(p.requests) - p.retries, ops: p.targetOps - p.retries }));
-    expect(big).toEqual(small);
+    // The same within a request or two: under load a request may split or a clock be read again
+    // (walkthrough 21: 107 against 106 with the same 101 operations); O(tracked) would be hundreds.
+    expect(Math.abs((big?.requests ?? 0) - (small?.requests ?? 0))).toBeLessThanOrEqual(2);
+    expect(Math.abs((big?.ops ?? 0) - (small?.ops ?? 0))).toBeLessThanOrEqual(2);
     // O(changed): a few requests per changed flow plus a constant, far below one per tracked flow.
     expect(big?.requests).toBeLessThanOrEqual(2 * 100 + 40);
     expect(big?.ops).toBeLessThanOrEqual(12 * 100 + 40);
