@@ -65,6 +65,20 @@ describe('p4runtime-ts on the sim (profile full)', () => {
     }
   });
 
+  it('arbitration — after a client with a higher election id left, no client is primary on a spec target: waiting says so and names the id it keeps, not "another client is primary" (walkthrough 21)', async () => {
+    const high = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 900n, role: 'spec-rule' });
+    await high.waitForPrimary(2_000);
+    await high.close();
+    const low = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 20n, role: 'spec-rule' });
+    try {
+      const wait = await low.waitForPrimary(300).catch((e: unknown) => e);
+      expect((wait as P4RuntimeError).code).toBe('NOT_PRIMARY');
+      expect((wait as Error).message).toMatch(/no client is primary, but the switch keeps the highest election id it has seen \(900\) from a client gone since, above ours \(20\); give this one an election id at least that high/);
+    } finally {
+      await low.close();
+    }
+  });
+
   it('arbitration — a client in a role of its own is primary beside the default role\'s primary (a lower election id), and both write', async () => {
     const other = await P4Switch.connect({ address: sim.address, deviceId: sim.deviceId, electionId: 5n, role: 'carryover' });
     try {

@@ -172,7 +172,7 @@ describe('arbitration — virtual time', () => {
     const s = new ArbitrationSession(transport, parseP4SwitchOptions({ address: '127.0.0.1:1', deviceId: 1, electionId: 3n, clock: new ManualClock() }));
     const started = s.start();
     opened[0]!.handlers.onMessage(answer(5, 50n));
-    expect(await started).toEqual({ kind: 'backup', electionId: 3n, primaryElectionId: undefined });
+    expect(await started).toEqual({ kind: 'backup', electionId: 3n, primaryElectionId: undefined, highestSeen: 50n });
     s.rebid(51n);
     expect(fromUint128(opened[0]!.sent[1]!.arbitration!.electionId)).toBe(51n);
     opened[0]!.handlers.onMessage(answer(0, 51n));

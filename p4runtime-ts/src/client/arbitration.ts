@@ -22,8 +22,11 @@ import type { P4RuntimeTransport, StreamChannelHandle, TransportStatus } from '.
 export type ArbitrationState =
   | { readonly kind: 'connecting'; readonly electionId: bigint; readonly attempt: number }
   | { readonly kind: 'primary'; readonly electionId: bigint }
-  /** `primaryElectionId` is undefined when the target reports no primary at all (NOT_FOUND). */
-  | { readonly kind: 'backup'; readonly electionId: bigint; readonly primaryElectionId: bigint | undefined }
+  /**
+   * `primaryElectionId` is undefined when the target reports no primary at all (NOT_FOUND); then
+   * `highestSeen` is the election id it reported: the highest it has seen, from a client gone since.
+   */
+  | { readonly kind: 'backup'; readonly electionId: bigint; readonly primaryElectionId: bigint | undefined; readonly highestSeen?: bigint }
   /** `retrying` tells whether a reconnect is scheduled; false means the session is over. */
   | { readonly kind: 'disconnected'; readonly error: P4RuntimeError; readonly retrying: boolean };
 
@@ -201,7 +204,9 @@ export class ArbitrationSession {
     const next: ArbitrationState =
       code === GRPC_OK
         ? { kind: 'primary', electionId: this.bid }
-        : { kind: 'backup', electionId: this.bid, primaryElectionId: code === GRPC_NOT_FOUND ? undefined : reported };
+        : code === GRPC_NOT_FOUND
+          ? { kind: 'backup', electionId: this.bid, primaryElectionId: undefined, ...(reported !== undefined && reported > this.bid ? { highestSeen: reported } : {}) }
+          : { kind: 'backup', electionId: this.bid, primaryElectionId: reported };
     this.attempt = 0;
     this.conflictBids = 0;
     this.established = true;

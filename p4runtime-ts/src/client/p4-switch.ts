@@ -143,6 +143,9 @@ export class P4Switch {
     const role = this.options.role ? ` in role '${this.options.role}'` : '';
     const head = `not primary for device ${this.options.deviceId} at ${this.options.address}${role} within ${timeoutMs} ms`;
     if (a.kind !== 'backup') return `${head} (state: ${a.kind})`;
+    // No client is primary: the target keeps the highest election id it has seen, as the
+    // specification says (BMv2 forgets a client that left; walkthrough 21 read "another client is primary").
+    if (a.primaryElectionId === undefined) return `${head}: no client is primary, but the switch keeps the highest election id it has seen${a.highestSeen !== undefined ? ` (${a.highestSeen})` : ''} from a client gone since, above ours (${a.electionId}); give this one an election id at least that high, or ${role ? 'another role' : 'a role of its own where the target implements roles'}`;
     const other = a.primaryElectionId !== undefined ? `election id ${a.primaryElectionId}` : 'a higher election id';
     return `${head}: another client is primary with ${other} (ours: ${a.electionId}); give this one a higher election id, or stop the other client${role ? '' : ', or give one of them its own role where the target implements roles'}`;
   }
