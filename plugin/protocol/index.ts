@@ -14,7 +14,7 @@ export { REASON_METADATA, failureToStatus, grpcCodeOf, statusToFailure } from '.
 export { DeltaCoalescer, mergeBatches } from './delta-coalescer.js';
 export type { CoalescerStats } from './delta-coalescer.js';
 export { certificateIdentities, trustedCaller } from './caller-identity.js';
-export { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
+export { caIssuerProblem, loadMutualTls, pemHolds, tlsIdentityProblem } from './tls-material.js';
 export { shutDownServer } from './shutdown.js';
 export { listenMutualTls, refusedHandshakeHint } from './mutual-tls-listener.js';
 export type { MutualTlsListener, MutualTlsListenOptions } from './mutual-tls-listener.js';
