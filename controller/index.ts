@@ -15,7 +15,7 @@ export type { MigrationJournal } from './journal/journal.js';
 export { FileJournal } from './journal/file-journal.js';
 export type { DeviceRole, Inventory, InventoryController, InventoryDevice, InventoryFederation, InventoryHost, InventoryPeer, InventoryPluginEndpoint, InventoryTls, InventoryVm, PlacementFunction } from './inventory/inventory.js';
 export { loadInventory, parseInventory } from './inventory/load-inventory.js';
-export { pemHolds } from './inventory/load-trust.js';
+export { pemHolds } from '../plugin/index.js';
 export { destinationOf, planMigration, planToPeer } from './plan/plan-migration.js';
 export type { FlowKeyField, MigrationPlan, PlacementPlan, Topology } from './plan/plan-migration.js';
 export { deltaRounds } from './precopy/delta-rounds.js';

@@ -8,8 +8,8 @@ import type { P4Schema } from 'p4runtime-ts';
 
 /** What a BMv2 JSON declares; a section it leaves out (a hand-made stand-in) is undefined and not compared. */
 interface JsonArrays {
-  /** Table name → max_size (undefined when not given). */
-  readonly tables: Map<string, number | undefined>;
+  /** Table name → max_size (undefined when not given), and whether it matches on a key (p4c's own action tables do not). */
+  readonly tables: Map<string, { readonly size: number | undefined; readonly keyed: boolean }>;
   readonly registers: Map<string, { size: number; bitwidth: number }> | undefined;
   readonly counters: Map<string, number> | undefined;
 }
@@ -25,8 +25,8 @@ function jsonArrays(bytes: Uint8Array): JsonArrays | undefined {
   const o = doc as { pipelines?: unknown; register_arrays?: unknown; counter_arrays?: unknown } | null;
   if (!o || typeof o !== 'object' || !Array.isArray(o.pipelines)) return undefined;
   const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
-  const tables = new Map<string, number | undefined>();
-  for (const p of list(o.pipelines)) for (const t of list(p['tables'])) if (typeof t['name'] === 'string') tables.set(t['name'], typeof t['max_size'] === 'number' ? t['max_size'] : undefined);
+  const tables = new Map<string, { size: number | undefined; keyed: boolean }>();
+  for (const p of list(o.pipelines)) for (const t of list(p['tables'])) if (typeof t['name'] === 'string') tables.set(t['name'], { size: typeof t['max_size'] === 'number' ? t['max_size'] : undefined, keyed: Array.isArray(t['key']) && t['key'].length > 0 });
   const registers = Array.isArray(o.register_arrays) ? new Map<string, { size: number; bitwidth: number }>() : undefined;
   for (const r of list(o.register_arrays)) if (typeof r['name'] === 'string') registers?.set(r['name'], { size: Number(r['size']), bitwidth: Number(r['bitwidth']) });
   const counters = Array.isArray(o.counter_arrays) ? new Map<string, number>() : undefined;
@@ -44,9 +44,13 @@ export function bmv2JsonDifferences(schema: P4Schema, json: Uint8Array): string[
   const out: string[] = [];
   for (const t of schema.tables) {
     if (!j.tables.has(t.name)) out.push(`table '${t.name}' is not in the JSON`);
-    const size = j.tables.get(t.name);
+    const size = j.tables.get(t.name)?.size;
     if (size !== undefined && size !== t.size) out.push(`table '${t.name}': size ${t.size} in the P4Info, ${size} in the JSON`);
   }
+  // A table the program matches on that the P4Info leaves out (an edited P4Info, another build):
+  // the controller could neither see nor write it. p4c's own keyless tables (tbl_*) are never in a P4Info.
+  const described = new Set(schema.tables.map((t) => t.name));
+  for (const [name, t] of j.tables) if (t.keyed && !described.has(name)) out.push(`table '${name}' is in the JSON but not in the P4Info`);
   const registers = j.registers;
   for (const r of registers ? schema.registers : []) {
     const a = registers?.get(r.name);

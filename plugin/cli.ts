@@ -9,7 +9,8 @@ import type { Logger } from 'p4runtime-ts';
 import { DEFAULT_FROZEN_WARN_MS, loadEdgePluginConfig } from './config-file.js';
 import { createEdgePlugin } from './edge-plugin.js';
 import { EdgePluginError } from './errors.js';
-import { checkMigrationConfig, startMigrationService } from './protocol/migration-service.js';
+import { checkMigrationConfig, checkServedContract, listenMigrationService, startMigrationService } from './protocol/migration-service.js';
+import type { PendingMigrationServer } from './protocol/migration-server.js';
 import type { MigrationService } from './protocol/migration-service.js';
 import type { TicketVerifier } from './security/migration-ticket.js';
 
@@ -25,7 +26,9 @@ export interface PluginCommandIo {
 
 const HELP = `usage: carryover plugin --config FILE
 
-Runs the edge plugin beside one switch: connects over P4Runtime, becomes primary, checks the
+Runs the edge plugin beside one switch. Before it touches the switch it checks its files, the
+P4Info (with a "migration" section: what serving migrations needs) and binds migration.listen:
+any of these wrong is exit 2. Then it connects over P4Runtime, becomes primary, checks the
 switch's pipeline (if the config names a deviceConfig: pushed only to a switch with none; the same
 program, even from another build, used as it is; another program refused unless
 "replacePipeline": true, whose push clears every entry, register and counter), probes register access
@@ -97,11 +100,22 @@ export async function runPluginCommand(
   let tickets: TicketVerifier | undefined;
   try {
     // The migration section's files checked before the switch is touched: a bad one is a bad config (exit 2).
-    if (config.migration) tickets = checkMigrationConfig(config.migration);
+    if (config.migration) tickets = checkMigrationConfig(config.migration, logger);
     plugin = createEdgePlugin({ ...config.options, logger });
+    if (config.migration) checkServedContract(plugin);
   } catch (e) {
     io.stderr(`carryover plugin: ${values.config}: ${(e as Error).message}`);
     return 2;
+  }
+  let listener: PendingMigrationServer | undefined;
+  if (config.migration && tickets) {
+    try {
+      // Bound before the switch is touched: an address it cannot listen on must not cost the switch its pipeline.
+      listener = await listenMigrationService(plugin, config.migration, logger, tickets);
+    } catch (e) {
+      io.stderr(`carryover plugin: ${values.config}: ${(e as Error).message}`);
+      return 2;
+    }
   }
   const stop = io.stopSignal ?? signals();
   try {
@@ -109,15 +123,17 @@ export async function runPluginCommand(
   } catch (e) {
     const err = EdgePluginError.from(e);
     io.stderr(`carryover plugin: could not start against ${config.options.address}: ${err.message}`);
+    await listener?.stop();
     await plugin.stop();
     return 1;
   }
   let service: MigrationService | undefined;
-  if (config.migration) {
+  if (config.migration && listener) {
     try {
-      service = await startMigrationService(plugin, config.migration, logger, tickets);
+      service = await startMigrationService(plugin, config.migration, logger, listener);
     } catch (e) {
       io.stderr(`carryover plugin: ${values.config}: could not serve the migration protocol: ${(e as Error).message}`);
+      await listener.stop();
       await plugin.stop();
       return 1;
     }

@@ -73,6 +73,7 @@ describe('plugin config file', () => {
     ['no coordinators', () => parseEdgePluginConfig({ ...good, migration: { ...migration, coordinators: {} } }, 'f.json'), /field 'migration.coordinators': expected at least one trusted coordinator/],
     ['a required signer without a key', () => parseEdgePluginConfig({ ...good, migration: { ...migration, requiredSigners: ['dc-z'] } }, 'f.json'), /field 'migration.requiredSigners': expected names of coordinators listed in migration.coordinators \(dc-a\), got "dc-z"/],
     ['a bad listen address', () => parseEdgePluginConfig({ ...good, migration: { ...migration, listen: '50051' } }, 'f.json'), /field 'migration.listen': expected 'host:port'/],
+    ['a listen port above 65535', () => parseEdgePluginConfig({ ...good, migration: { ...migration, listen: '127.0.0.1:70000' } }, 'f.json'), /field 'migration.listen': expected 'host:port' with a port 0\.\.65535 .*got "127\.0\.0\.1:70000"/],
     ['an unknown snapshot source', () => parseEdgePluginConfig({ ...good, migration: { ...migration, snapshotSource: 'cache' } }, 'f.json'), /field 'migration.snapshotSource': expected auto or index, got "cache"/],
     ['a frozen-warning threshold below 100 ms', () => parseEdgePluginConfig({ ...good, migration: { ...migration, frozenWarnMs: 5 } }, 'f.json'), /field 'migration.frozenWarnMs': expected/],
     ['a negative new-flow digest delay', () => parseEdgePluginConfig({ ...good, migration: { ...migration, newFlowDigestDelayMs: -1 } }, 'f.json'), /field 'migration.newFlowDigestDelayMs': expected/],

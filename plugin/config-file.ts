@@ -179,7 +179,8 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   if (top['migration'] !== undefined) {
     const m = obj(top['migration'], 'migration', ['listen', 'device', 'tls', 'trustedCallers', 'coordinators', 'requiredSigners', 'maxMessageBytes', 'deltaIntervalMs', 'snapshotSource', 'newFlowDigestDelayMs', 'frozenWarnMs']);
     const listen = str(m['listen'], 'migration.listen');
-    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) fail('migration.listen', "'host:port', e.g. 0.0.0.0:50051", listen);
+    const port = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen)?.[2];
+    if (port === undefined || Number(port) > 65535) fail('migration.listen', "'host:port' with a port 0..65535 (0: any free one), e.g. 0.0.0.0:50051", listen);
     const t = obj(m['tls'] ?? fail('migration.tls', 'an object with ca, cert and key (the migration protocol runs only over mutual TLS)'), 'migration.tls', ['ca', 'cert', 'key']);
     const names = (v: unknown, field: string): string[] => (Array.isArray(v) && v.length > 0 ? v.map((x, i) => str(x, `${field}[${i}]`)) : fail(field, 'a non-empty list of names', v));
     const coordinators = obj(m['coordinators'] ?? fail('migration.coordinators', 'an object naming each trusted coordinator and its Ed25519 public key file'), 'migration.coordinators', Object.keys((m['coordinators'] ?? {}) as object));

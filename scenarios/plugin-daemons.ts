@@ -25,20 +25,36 @@ export interface RunningDaemon {
 
 const SERVING = /serving the migration protocol on (\S+:\d+)/;
 
-/** Runs `carryover plugin --config config` in this process; its log records go to `logs` when given. */
-export async function startDaemonInProcess(config: string, timeoutMs = 120_000, logs?: Record<string, unknown>[]): Promise<RunningDaemon> {
-  const output: string[] = [];
+/** A daemon run in this process, not waited for: what it printed and logged, how it ends, how to stop it. */
+export interface InProcessDaemon {
+  readonly out: string[];
+  readonly logs: Record<string, unknown>[];
+  /** Its exit status. */
+  readonly done: Promise<number>;
+  /** Stops it (SIGTERM); resolves with its exit status. */
+  stop(): Promise<number>;
+}
+
+/** Runs `carryover plugin --config config` in this process and returns at once; its log records go to `logs`. */
+export function runDaemonInProcess(config: string, logs: Record<string, unknown>[] = []): InProcessDaemon {
+  const out: string[] = [];
   let signal: (s: string) => void = () => undefined;
-  const stopSignal = new Promise<string>((r) => (signal = r));
-  const done = runPluginCommand(['--config', config], { stdout: (l) => output.push(l), stderr: (l) => output.push(l), stopSignal, logSink: (r) => logs?.push({ ...r }) });
+  const done = runPluginCommand(['--config', config], { stdout: (l) => out.push(l), stderr: (l) => out.push(l), stopSignal: new Promise<string>((r) => (signal = r)), logSink: (r) => logs.push({ ...r }) });
+  return { out, logs, done, stop: async () => (signal('SIGTERM'), await done) };
+}
+
+/** Runs `carryover plugin --config config` in this process until it serves; its log records go to `logs` when given. */
+export async function startDaemonInProcess(config: string, timeoutMs = 120_000, logs?: Record<string, unknown>[]): Promise<RunningDaemon> {
+  const d = runDaemonInProcess(config, logs);
+  const output = d.out;
   let exited: number | undefined;
-  void done.then((c) => (exited = c));
+  void d.done.then((c) => (exited = c));
   const end = Date.now() + timeoutMs;
   for (;;) {
     const m = SERVING.exec(output.join('\n'));
-    if (m?.[1]) return { address: m[1], output, stop: async () => (signal('SIGTERM'), await done) };
+    if (m?.[1]) return { address: m[1], output, stop: d.stop };
     if (exited !== undefined || Date.now() > end) {
-      signal('SIGTERM');
+      void d.stop();
       throw new Error(`plugin daemon ${config} did not serve (exit ${exited ?? 'none yet'}): ${output.join('\n').slice(-800)}`);
     }
     await new Promise((r) => setTimeout(r, 25));

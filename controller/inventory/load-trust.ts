@@ -8,7 +8,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { tlsIdentityProblem } from '../../plugin/index.js';
+import { pemHolds, tlsIdentityProblem } from '../../plugin/index.js';
 import type { InventoryController, InventoryFederation, InventoryPeer, InventoryPluginEndpoint } from './inventory.js';
 import type { Field } from './yaml-fields.js';
 
@@ -99,11 +99,4 @@ export function peerEntry(name: string, f: Field, base: string): InventoryPeer {
     identity: f.at('identity').string("the CN or subjectAltName the peer controller's certificate carries, e.g. controller-dc-b"),
     ticketKey: pemFileField(f.at('ticketKey'), base, 'Ed25519 public key'),
   });
-}
-
-/** What a file's PEM blocks say they hold ("a CERTIFICATE", "an EC PRIVATE KEY"), or that it holds no PEM. */
-export function pemHolds(text: string): string {
-  const kinds = [...new Set([...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1] as string))];
-  if (kinds.length === 0) return 'no PEM block';
-  return kinds.map((k) => `${/^[AEIOU]/.test(k) ? 'an' : 'a'} ${k}`).join(' and ');
 }

@@ -1,5 +1,5 @@
 /** The migration contract read from a P4Info: slot groups, placement, tables, counters, in-band format. */
-export { readMigrationContract, slotGroup } from './migration-contract.js';
+export { migrationServiceGaps, readMigrationContract, slotGroup } from './migration-contract.js';
 export type { MigrationContract } from './migration-contract.js';
 export { readSlotGroups } from './slot-group.js';
 export { readReclaim } from './reclaim-spec.js';

@@ -2,8 +2,8 @@ import { P4Schema, crc16, crc32 } from 'p4runtime-ts';
 import { BMV2_HASH_VECTORS } from '../../p4/testdata/bmv2-hash-vectors.js';
 import { describe, expect, it } from 'vitest';
 import { EdgePluginError } from '../errors.js';
-import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, resizedStatefulEdge, statefulEdgeP4InfoText } from '../testing/stateful-edge-p4info.js';
-import { readMigrationContract, slotGroup } from './migration-contract.js';
+import { STATEFUL_EDGE_P4INFO_PATH, editP4Info, resizedStatefulEdge, statefulEdgeP4InfoText, withoutTable } from '../testing/stateful-edge-p4info.js';
+import { migrationServiceGaps, readMigrationContract, slotGroup } from './migration-contract.js';
 import { candidateSlotsFor, chooseSlot, keyBytes } from './placement.js';
 import { decodeSlotFields, dirtyPosition, encodeCheckedSlotWords, encodeSlotWords, fieldValue, slotsOfDirtyWord } from './slot-codec.js';
 import fc from 'fast-check';
@@ -273,5 +273,23 @@ describe('contract reader — malformed or incomplete annotations', () => {
 
   it('asks for a group by name and says which groups exist when it is absent', () => {
     expect(() => slotGroup(contract, 'flows')).toThrow(/needs slot group 'flows' \(declared: 'conntrack'\)/);
+  });
+});
+
+describe('contract reader — what serving migrations needs', () => {
+  it('migration service contract — stateful_edge has all of it; a P4Info without vm_migration, or without the VM map\'s annotation, is told what it lacks and where to declare it', () => {
+    expect(migrationServiceGaps(contract, ct)).toEqual([]);
+    const noControl = readMigrationContract(P4Schema.fromText(withoutTable(statefulEdgeP4InfoText(), 'vm_migration'), 'no vm_migration'));
+    expect(migrationServiceGaps(noControl, slotGroup(noControl))).toEqual([expect.stringMatching(/^a migration control table \(@migrate_control\("vm_id", "set_migration"\) on vm_migration; p4\/README\.md "Migration control"\)$/)]);
+    const noMap = readMigrationContract(P4Schema.fromText(editP4Info(statefulEdgeP4InfoText(), '    annotations: "@migrate_vm_map(\\"vm_addr\\" , \\"set_vm\\" , \\"vm_id\\")"\n', ''), 'no VM map'));
+    expect(migrationServiceGaps(noMap, slotGroup(noMap))).toEqual([expect.stringMatching(/^a VM map \(@migrate_vm_map/)]);
+  });
+
+  it('migration service contract — a slot group without change logs or slot digests is told both, naming the group', () => {
+    const bare = { ...ct, changeLog: undefined, newFlow: undefined, delta: undefined };
+    expect(migrationServiceGaps(contract, bare)).toEqual([
+      expect.stringMatching(/^change logs for slot group 'conntrack' \(@migrate_changelog\("conntrack"/),
+      expect.stringMatching(/^a new-flow or delta digest for slot group 'conntrack' \(@migrate_new_flow/),
+    ]);
   });
 });

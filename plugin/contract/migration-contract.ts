@@ -57,3 +57,24 @@ export function slotGroup(contract: MigrationContract, name?: string): SlotGroup
   const want = name === undefined ? 'exactly one slot group' : `slot group '${name}'`;
   throw new EdgePluginError('CONTRACT_MISSING', `program '${contract.program}' needs ${want} (declared: ${have}); annotate its registers with @migrate_group("${name ?? 'group'}", word)`, { annotation: '@migrate_group' });
 }
+
+/**
+ * What the migration device API needs from the P4Info beyond what the plugin itself needs, missing
+ * in `contract` for `group`: each item names the entity and the annotation that declares it. An
+ * empty list when the program can serve migrations. (A program without these still runs the
+ * plugin's pinholes; only serving migrations needs them, and only Prepare would otherwise say so.)
+ * @example
+ * migrationServiceGaps(contract, slotGroup(contract)); // [] for stateful_edge
+ */
+export function migrationServiceGaps(contract: MigrationContract, group: SlotGroupSpec): string[] {
+  const gaps: string[] = [];
+  // Every migration call reads or writes the VM's control entry.
+  if (!contract.control) gaps.push('a migration control table (@migrate_control("vm_id", "set_migration") on vm_migration; p4/README.md "Migration control")');
+  // Coordinators name the VM by its address; the VM map turns it into this switch's VM id.
+  if (!contract.vmMap) gaps.push('a VM map (@migrate_vm_map("vm_addr", "set_vm", "vm_id") on vm_table; p4/README.md "The VM map")');
+  // Prepare picks and flips a change-log tracker; deltas are read from its log.
+  if (!group.changeLog) gaps.push(`change logs for slot group '${group.name}' (@migrate_changelog("${group.name}", "head", "round", "mark"); p4/README.md "Change logs")`);
+  // The per-VM slot index learns which VM a slot holds from these digests only.
+  if (!group.newFlow && !group.delta) gaps.push(`a new-flow or delta digest for slot group '${group.name}' (@migrate_new_flow("ct_new_t") or @migrate_delta("ct_delta_t"); p4/README.md "New-flow notifications")`);
+  return gaps;
+}

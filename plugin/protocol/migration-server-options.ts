@@ -10,10 +10,8 @@ import type { TicketVerifier } from '../security/migration-ticket.js';
 import { loadMutualTls, tlsIdentityProblem } from './tls-material.js';
 import type { MutualTls } from './tls-material.js';
 
-/** Options of serveMigrationProtocol. */
-export interface MigrationServerOptions {
-  /** The device API served. */
-  readonly api: DeviceApi;
+/** Options of listenMigrationProtocol: everything but the device API, which may come later. */
+export interface MigrationListenOptions {
   /** This device's name: what tickets must name as a source or destination. */
   readonly device: string;
   /** `host:port` to listen on. Default `127.0.0.1:0` (an ephemeral port). */
@@ -33,14 +31,20 @@ export interface MigrationServerOptions {
   readonly serving?: () => void;
 }
 
+/** Options of serveMigrationProtocol. */
+export interface MigrationServerOptions extends MigrationListenOptions {
+  /** The device API served. */
+  readonly api: DeviceApi;
+}
+
 /** Defaults of the optional options. */
 export const DEFAULT_MIGRATION_SERVER_OPTIONS = Object.freeze({ listen: '127.0.0.1:0', maxMessageBytes: 64 * 1024 * 1024 });
 
 /** Options after validation. */
-export type ParsedMigrationServerOptions = Required<Omit<MigrationServerOptions, 'tls'>> & { readonly tls: ReturnType<typeof loadMutualTls> };
+export type ParsedMigrationServerOptions = Required<Omit<MigrationListenOptions, 'tls'>> & { readonly tls: ReturnType<typeof loadMutualTls> };
 
 /** Validates the options (PEM loaded). @throws EdgePluginError BAD_OPTIONS naming the field. */
-export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMigrationServerOptions {
+export function parseMigrationServerOptions(o: MigrationListenOptions): ParsedMigrationServerOptions {
   const bad = (field: string, why: string): never => {
     throw new EdgePluginError('BAD_OPTIONS', `MigrationServerOptions.${field}: ${why}`);
   };
@@ -53,7 +57,6 @@ export function parseMigrationServerOptions(o: MigrationServerOptions): ParsedMi
   const problem = tlsIdentityProblem(tls.cert, tls.key, 'server');
   if (problem) bad('tls', `cert ${shownPem(o.tls.cert)} and key ${shownPem(o.tls.key)}: ${problem}`);
   return Object.freeze({
-    api: o.api,
     device: o.device,
     listen: o.listen ?? DEFAULT_MIGRATION_SERVER_OPTIONS.listen,
     tls,

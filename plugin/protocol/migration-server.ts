@@ -27,17 +27,17 @@ import { DeltaCoalescer } from './delta-coalescer.js';
 import { footprintToWire } from './footprint-codec.js';
 import { str } from './wire-checks.js';
 import { failureToStatus } from './status.js';
-import { listenMutualTls } from './mutual-tls-listener.js';
+import { listenErrorHint, listenMutualTls } from './mutual-tls-listener.js';
 import { shutDownServer } from './shutdown.js';
 import { tlsIdentityProblem } from './tls-material.js';
 import { MIGRATION_SERVICE, PROTOCOL_VERSION } from './wire.js';
 import type { Decoded, MigrationMethod, WireMessage } from './wire.js';
 
 import { parseMigrationServerOptions } from './migration-server-options.js';
-import type { MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
+import type { MigrationListenOptions, MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
 
 export { DEFAULT_MIGRATION_SERVER_OPTIONS, parseMigrationServerOptions } from './migration-server-options.js';
-export type { MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
+export type { MigrationListenOptions, MigrationServerOptions, ParsedMigrationServerOptions } from './migration-server-options.js';
 
 /** What a running server has done (counted, for tests and health). */
 export interface MigrationServerStats {
@@ -88,9 +88,22 @@ class Handlers {
   /** This daemon as a peer-to-peer party, told with its capabilities. */
   readonly daemon: DaemonIdentity;
 
+  /** The device API served: undefined from the bind until the daemon's plugin runs (PendingMigrationServer.serve). */
+  private served: DeviceApi | undefined;
+
   constructor(private readonly o: ParsedMigrationServerOptions) {
     this.transferPeers = new TransferPeers({ tls: o.tls, maxMessageBytes: o.maxMessageBytes });
     this.daemon = { identities: pemIdentities(o.tls.cert), clientAuth: tlsIdentityProblem(o.tls.cert, o.tls.key, 'client') === undefined, trustedCallers: [...o.trustedCallers] };
+  }
+
+  serve(api: DeviceApi): void {
+    this.served = api;
+  }
+
+  /** The served API; every handler runs past admit(), which refuses calls until there is one. */
+  private get api(): DeviceApi {
+    if (!this.served) throw new DeviceApiFailure('DEVICE_UNREACHABLE', `device ${this.o.device}: no device API to serve yet`);
+    return this.served;
   }
 
   /** The checks before any device work: decoded, trusted caller, valid ticket for this role. */
@@ -99,6 +112,8 @@ class Handlers {
     if (!call.request.ok) throw new DeviceApiFailure('PEER_REJECTED', call.request.error);
     const req = call.request.value;
     const caller = trustedCaller(call.getAuthContext()?.sslPeerCertificate, this.o.trustedCallers);
+    // The daemon binds before it touches its switch (a bad listen address must fail first): until its plugin runs there is nothing to serve.
+    if (!this.served) throw new DeviceApiFailure('DEVICE_UNREACHABLE', `device ${this.o.device}: the plugin daemon is starting (connecting to its switch, checking its pipeline) and serves no call yet; retry once it runs`);
     // Read-only questions about the device need a trusted caller, no ticket.
     if (method === 'Capabilities' || method === 'Footprint') {
       this.o.serving();
@@ -162,7 +177,7 @@ class Handlers {
       call.emit('error', this.refuse('ExportDeltas', call, e));
       return;
     }
-    void this.o.api.capabilities().then(
+    void this.api.capabilities().then(
       (caps) => {
         if (call.cancelled) return;
         const out = new DeltaCoalescer(caps.keyFields.map((k) => k.name), (b) => call.write(batchToWire(b)));
@@ -175,7 +190,7 @@ class Handlers {
           this.merged += out.stats.merged;
           if (sub) this.streams.delete(sub);
         };
-        sub = this.o.api.exportDeltas(ref, reportQuiet ? { reportQuiet } : {}).subscribe({
+        sub = this.api.exportDeltas(ref, reportQuiet ? { reportQuiet } : {}).subscribe({
           next: (b) => out.push(b),
           error: (e: unknown) => {
             finish();
@@ -237,7 +252,7 @@ class Handlers {
       release();
       this.o.logger.debug('migration call served', { method: 'Transfer', migrationId: ref.migrationId, transfer: kind, outcome, ms: Math.round((performance.now() - t0) * 100) / 100 });
     };
-    const sub: Subscription = transferState({ source: this.o.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
+    const sub: Subscription = transferState({ source: this.api, peer: (n) => peers.get(n) as DeviceApi }, ref, parsed.request).subscribe({
       next: (p) => call.write(progressToWire(p)),
       error: (e: unknown) => {
         finish('failed');
@@ -256,61 +271,61 @@ class Handlers {
   }
 
   implementation(): UntypedServiceImplementation {
-    const { api, tickets } = this.o;
+    const { tickets } = this.o;
     const ack = async (p: Promise<unknown>): Promise<WireMessage> => {
       await p;
       return {};
     };
     return {
-      Capabilities: this.unary('Capabilities', async () => capabilitiesToWire({ ...(await api.capabilities()), daemon: this.daemon }, PROTOCOL_VERSION)),
+      Capabilities: this.unary('Capabilities', async () => capabilitiesToWire({ ...(await this.api.capabilities()), daemon: this.daemon }, PROTOCOL_VERSION)),
       RenewTicket: this.unary('RenewTicket', async (r, ref) => {
         this.renewTransferTicket(ref, ticketFromWire(r['ticket']));
         return {};
       }),
       Footprint: this.unary('Footprint', async (r) => {
-        const f = await api.footprint?.(str(r['vm'], 'FootprintRequest.vm'), r['awaitScan'] === true ? { awaitScan: true } : undefined);
+        const f = await this.api.footprint?.(str(r['vm'], 'FootprintRequest.vm'), r['awaitScan'] === true ? { awaitScan: true } : undefined);
         if (!f) throw new DeviceApiFailure('UNSUPPORTED_STATE', `device ${this.o.device} cannot tell what it holds of a VM`);
         return footprintToWire(f);
       }),
-      Prepare: this.unary('Prepare', (_r, ref) => ack(api.prepare(ref))),
-      ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await api.exportSnapshot(ref))),
+      Prepare: this.unary('Prepare', (_r, ref) => ack(this.api.prepare(ref))),
+      ExportSnapshot: this.unary('ExportSnapshot', async (_r, ref) => batchToWire(await this.api.exportSnapshot(ref))),
       ExportDeltas: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.exportDeltas(call),
       Transfer: (call: ServerWritableStream<Decoded<WireMessage>, WireMessage>) => this.transfer(call),
-      ImportStaged: this.unary('ImportStaged', async (r, ref) => importResultToWire(await api.importStaged(ref, batchOf(r, ref)))),
+      ImportStaged: this.unary('ImportStaged', async (r, ref) => importResultToWire(await this.api.importStaged(ref, batchOf(r, ref)))),
       // The same steps as ImportStaged then Activate (and FreezeFinal: Freeze then FinalDelta), in
       // one round trip; the second runs only once the first succeeded.
       ImportActivate: this.unary('ImportActivate', async (r, ref) => {
-        const result = await api.importStaged(ref, batchOf(r, ref));
-        await api.activate(ref);
+        const result = await this.api.importStaged(ref, batchOf(r, ref));
+        await this.api.activate(ref);
         return importResultToWire(result);
       }),
-      Freeze: this.unary('Freeze', (_r, ref) => ack(api.freeze(ref))),
+      Freeze: this.unary('Freeze', (_r, ref) => ack(this.api.freeze(ref))),
       FreezeFinal: this.unary('FreezeFinal', async (r, ref) => {
         const since = wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq');
-        await api.freeze(ref);
-        return batchToWire(await api.finalDelta(ref, since));
+        await this.api.freeze(ref);
+        return batchToWire(await this.api.finalDelta(ref, since));
       }),
       PauseDelta: this.unary('PauseDelta', async (r, ref) => {
         const since = wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq');
         // A device without it has nothing to send ahead: everything comes with the final delta.
-        const b = api.pauseDelta ? await api.pauseDelta(ref, since) : { migrationId: ref.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: since, to: since } };
+        const b = this.api.pauseDelta ? await this.api.pauseDelta(ref, since) : { migrationId: ref.migrationId, round: 98, slots: [], removed: [], coversSeq: { from: since, to: since } };
         return batchToWire(b);
       }),
-      FinalDelta: this.unary('FinalDelta', async (r, ref) => batchToWire(await api.finalDelta(ref, wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq')))),
+      FinalDelta: this.unary('FinalDelta', async (r, ref) => batchToWire(await this.api.finalDelta(ref, wireToBigint(r['sinceSeq'], 'FinalDeltaRequest.since_seq')))),
       Activate: this.unary('Activate', (r, ref) => {
         const carried = countersFromWire(r['carriedCounters'] ?? [], 'MigrationCall.carried_counters');
-        return ack(Object.keys(carried).length > 0 ? api.activate(ref, carried) : api.activate(ref));
+        return ack(Object.keys(carried).length > 0 ? this.api.activate(ref, carried) : this.api.activate(ref));
       }),
       DeleteAtSource: this.unary('DeleteAtSource', async (r, ref, repeated) => {
         // Deleted here already (a recovery repeating it): done, nothing more to delete.
         if (repeated) return { deleted: 0, skipped: 0 };
-        const out = await api.deleteAtSource(ref, r['graceMs'] as number);
+        const out = await this.api.deleteAtSource(ref, r['graceMs'] as number);
         // The migration ended here: its ticket is used up (but for this same call, repeated).
         tickets.retire(ref.migrationId, 'deleted');
         return { deleted: out.deleted, skipped: out.skipped };
       }),
       Committed: this.unary('Committed', async (_r, ref) => {
-        await api.committed?.(ref);
+        await this.api.committed?.(ref);
         tickets.retire(ref.migrationId);
         return {};
       }),
@@ -318,7 +333,7 @@ class Handlers {
         // Rolled back here already: done, nothing more to undo (and never undone a second time,
         // over whatever a later migration put here since).
         if (repeated) return {};
-        await api.abort(ref, r['mayBeActive'] === true ? { mayBeActive: true } : undefined);
+        await this.api.abort(ref, r['mayBeActive'] === true ? { mayBeActive: true } : undefined);
         tickets.retire(ref.migrationId, 'aborted');
         return {};
       }),
@@ -326,25 +341,24 @@ class Handlers {
   }
 }
 
-/** What to change when the listen address cannot be bound, from grpc-js's words. */
-function listenHint(message: string): string {
-  if (/EADDRINUSE/.test(message)) return 'another process listens there (a second daemon for this switch?): stop it, or choose a free port in migration.listen';
-  if (/EADDRNOTAVAIL/.test(message)) return 'that address is not one of this host\'s: give one of its addresses, or 0.0.0.0, in migration.listen';
-  if (/EACCES/.test(message)) return 'ports below 1024 need privileges: choose a port above 1023 in migration.listen';
-  return 'check migration.listen (host:port of this host, e.g. 0.0.0.0:50051)';
+/** A bound migration-protocol listener; its device API is given once it exists. */
+export interface PendingMigrationServer extends MigrationServer {
+  /** Serves `api` from now on; until then every call is refused (DEVICE_UNREACHABLE: the daemon is starting). */
+  serve(api: DeviceApi): void;
 }
 
 /**
- * Starts serving `o.api` over mutual TLS; resolves once it listens.
- * @throws EdgePluginError BAD_OPTIONS for invalid options, SWITCH when the address cannot be bound.
+ * Binds the migration protocol's listener before there is a device API to serve: the daemon does
+ * this before it touches its switch, so an address it cannot listen on changes nothing there.
+ * @throws EdgePluginError BAD_OPTIONS for invalid options, or naming the address that cannot be bound and the fix.
  */
-export async function serveMigrationProtocol(options: MigrationServerOptions): Promise<MigrationServer> {
+export async function listenMigrationProtocol(options: MigrationListenOptions): Promise<PendingMigrationServer> {
   const o = parseMigrationServerOptions(options);
   const server = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes, 'grpc.max_send_message_length': o.maxMessageBytes });
   const handlers = new Handlers(o);
   server.addService(MIGRATION_SERVICE, handlers.implementation());
   const listener = await listenMutualTls(server, { listen: o.listen, ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, logger: o.logger, service: 'migration protocol' }).catch((err: Error) => {
-    throw new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen} (${err.message}); ${listenHint(err.message)}`, { cause: err });
+    throw new EdgePluginError('BAD_OPTIONS', `migration protocol: cannot listen on ${o.listen} (${err.message}); ${listenErrorHint(err.message, 'migration.listen', '0.0.0.0:50051')}`, { cause: err });
   });
   const port = listener.port;
   const host = o.listen.slice(0, o.listen.lastIndexOf(':'));
@@ -354,6 +368,7 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
   return {
     address,
     port,
+    serve: (api) => handlers.serve(api),
     stats: () => ({ calls: handlers.calls, refused: handlers.refused, refusedHandshakes: listener.refused(), mergedBatches: handlers.merged }),
     stop: () => {
       if (!stopped) {
@@ -363,6 +378,16 @@ export async function serveMigrationProtocol(options: MigrationServerOptions): P
       return stopped;
     },
   };
+}
+
+/**
+ * Starts serving `o.api` over mutual TLS; resolves once it listens.
+ * @throws EdgePluginError BAD_OPTIONS for invalid options or an address that cannot be bound.
+ */
+export async function serveMigrationProtocol(options: MigrationServerOptions): Promise<MigrationServer> {
+  const server = await listenMigrationProtocol(options);
+  server.serve(options.api);
+  return server;
 }
 
 /** The batch of an ImportRequest, refused when it belongs to another migration than the call's. */

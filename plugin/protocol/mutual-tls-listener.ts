@@ -61,6 +61,14 @@ export function refusedHandshakeHint(reason: string): string {
   return 'check the caller\'s TLS material (CA, certificate, key)';
 }
 
+/** What to change in `field` (an address to listen on, like `example`) when it cannot be bound, from the listen error's words. */
+export function listenErrorHint(message: string, field: string, example: string): string {
+  if (/EADDRINUSE/.test(message)) return `another process listens there (a second daemon for this switch?): stop it, or choose a free port in ${field}`;
+  if (/EADDRNOTAVAIL/.test(message)) return `that address is not one of this host's: give one of its addresses, or 0.0.0.0, in ${field}`;
+  if (/EACCES/.test(message)) return `ports below 1024 need privileges: choose a port above 1023 in ${field}`;
+  return `check ${field} (host:port of this host, e.g. ${example})`;
+}
+
 /**
  * Listens on `o.listen` for `server`, requiring a client certificate from `o.ca`.
  * @throws the listen error (EADDRINUSE, EADDRNOTAVAIL, EACCES…), for the caller to explain.

@@ -19,6 +19,11 @@ describe('migration ticket — verification', () => {
   let now = T0 + 1000;
   const verifier = (o: Partial<ConstructorParameters<typeof TicketVerifier>[0]> = {}): TicketVerifier => new TicketVerifier({ trusted: { 'dc-a': A.publicKey, 'dc-b': B.publicKey }, now: () => now, ...o });
 
+  it('ticket — a verifier refuses a trusted key that is not Ed25519 (an EC key, such as a certificate\'s), naming the signer', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => verifier({ trusted: { 'dc-a': A.publicKey, 'dc-b': ec } })).toThrow(/the key trusted for 'dc-b' is of type ec, not Ed25519 .*give dc-b's Ed25519 public key/);
+  });
+
   it('ticket — a ticket signed by a trusted coordinator for this request verifies, again on retry', () => {
     const v = verifier();
     const t = ticket();

@@ -128,6 +128,8 @@ export class TicketVerifier {
 
   constructor(o: TicketVerifierOptions) {
     this.keys = new Map(Object.entries(o.trusted).map(([n, k]) => [n, publicKey(k)]));
+    // createPublicKey takes an EC certificate too, under which every ticket would then fail to verify.
+    for (const [n, k] of this.keys) if (k.asymmetricKeyType !== 'ed25519') throw new EdgePluginError('BAD_OPTIONS', `ticket verifier: the key trusted for '${n}' is of type ${k.asymmetricKeyType ?? 'unknown'}, not Ed25519 (tickets are signed with Ed25519); give ${n}'s Ed25519 public key`);
     if (this.keys.size === 0) throw new EdgePluginError('BAD_OPTIONS', 'ticket verifier: no trusted coordinator keys; configure at least one');
     this.required = o.required ?? [];
     for (const r of this.required) if (!this.keys.has(r)) throw new EdgePluginError('BAD_OPTIONS', `ticket verifier: required signer '${r}' has no trusted key; add it to trusted`);

@@ -22,6 +22,14 @@ export function editP4Info(text: string, from: string, to: string): string {
   return text.split(from).join(to);
 }
 
+/** The P4Info text with the table aliased `alias` cut out, the rest as it was (a P4Info edited by hand, as field tests made one). */
+export function withoutTable(text: string, alias: string): string {
+  // A table's block ends at the first closing brace in column 0; its preamble holds no brace before the alias.
+  const out = text.replace(new RegExp(`tables \\{\\n  preamble \\{\\n[^}]*?alias: "${alias}"[\\s\\S]*?\\n\\}\\n`), '');
+  if (out === text) throw new Error(`withoutTable: no table aliased '${alias}' in the P4Info text`);
+  return out;
+}
+
 /**
  * stateful_edge with a slot group of `region0 + region1` slots (two ways per bucket), the dirty
  * bitmap sized to match: the same program at another size.

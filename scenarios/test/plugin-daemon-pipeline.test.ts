@@ -11,24 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { P4Switch, pipelineCookie } from 'p4runtime-ts';
-import { connectMigrationPeer, createEdgePlugin, issueTicket, runPluginCommand } from '../../plugin/index.js';
+import { connectMigrationPeer, createEdgePlugin, issueTicket } from '../../plugin/index.js';
 import type { EdgePlugin, SessionRestored } from '../../plugin/index.js';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
 import { l2EchoDeviceConfig, l2EchoP4Info, startSimSwitch } from '../../sim/index.js';
 import type { SimSwitch } from '../../sim/index.js';
+import { runDaemonInProcess } from '../plugin-daemons.js';
+import type { InProcessDaemon } from '../plugin-daemons.js';
 import { P4INFO_PATH, SCHEMA, deviceConfigFor, eventually } from '../edge-rig.js';
 
 type Log = Record<string, unknown>;
 
 const show = (logs: readonly Log[]): string => JSON.stringify(logs.slice(-6), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
 
-/** A daemon run in this process: what it printed and logged, and how to stop it. */
-interface Daemon {
-  readonly out: string[];
-  readonly logs: Log[];
-  readonly done: Promise<number>;
-  stop(): Promise<number>;
-}
+type Daemon = InProcessDaemon;
 
 const dir = mkdtempSync(join(tmpdir(), 'carryover-daemon-pipeline-'));
 writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
@@ -36,11 +32,7 @@ writeFileSync(join(dir, 'edge.json'), deviceConfigFor('bmv2'));
 function startDaemon(sw: SimSwitch, extra: Record<string, unknown> = {}, name = 'plugin.json'): Daemon {
   const config = join(dir, name);
   writeFileSync(config, JSON.stringify({ switch: { address: sw.address, deviceId: Number(sw.deviceId), electionId: 30 }, p4info: P4INFO_PATH, deviceConfig: 'edge.json', healthIntervalMs: 100, connectTimeoutMs: 5_000, ...extra }));
-  const out: string[] = [];
-  const logs: Log[] = [];
-  let signal: (s: string) => void = () => undefined;
-  const done = runPluginCommand(['--config', config], { stdout: (l) => out.push(l), stderr: (l) => out.push(l), stopSignal: new Promise<string>((r) => (signal = r)), logSink: (r) => logs.push({ ...r }) });
-  return { out, logs, done, stop: async () => (signal('SIGTERM'), await done) };
+  return runDaemonInProcess(config);
 }
 
 /** Your controller: pushes `p4info`/`deviceConfig` itself (its own cookie) and optionally writes, then disconnects. */
