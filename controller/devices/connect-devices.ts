@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { P4RuntimeError, silentLogger } from 'p4runtime-ts';
 import type { CredentialsOption, Logger } from 'p4runtime-ts';
-import { createDeviceApi, createEdgePlugin } from '../../plugin/index.js';
+import { createDeviceApi, createEdgePlugin, migrationServiceGaps } from '../../plugin/index.js';
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
 import { EdgePluginError, PipelineMismatchError } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
@@ -78,6 +78,10 @@ export async function connectDevices(devices: readonly InventoryDevice[], o: Con
         });
         const entry: { plugin: EdgePlugin; api: EdgeDeviceApi | undefined } = { plugin, api: undefined };
         started.push(entry);
+        // Before the switch is touched: a P4Info without the migration contract would have its
+        // program pushed and only prepare refuse (walkthrough 22 A3).
+        const gaps = migrationServiceGaps(plugin.contract, plugin.group);
+        if (gaps.length > 0) throw new ControllerError('UNSUPPORTED_STATE', `device '${d.name}': p4info ${d.p4info ?? o.defaultP4info}: a migration needs ${gaps.join('; ')}, which this P4Info lacks; nothing was pushed or changed: give the device the P4Info of a program with the migration contract (p4/README.md "The migration contract")`);
         try {
           await plugin.start();
         } catch (e) {

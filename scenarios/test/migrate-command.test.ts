@@ -20,6 +20,7 @@ import type { SimSwitch } from '../../sim/index.js';
 import { UPLINK, startEdgeRig } from '../edge-rig.js';
 import { startSimSwitch } from '../../sim/index.js';
 import { ctGeometry } from '../../sim/programs/stateful-edge/ct-geometry.js';
+import { withoutTable } from '../../plugin/testing/stateful-edge-p4info.js';
 import { cliSim, openFlows, runMigrateCli, twoSimSite } from '../cli-sims.js';
 import { back, out } from '../migration-fixture.js';
 import type { SlotGroupSpec } from '../../plugin/index.js';
@@ -217,6 +218,21 @@ describe('carryover migrate — on two simulated switches', () => {
     } finally {
       await empty.stop();
     }
+  }, 120_000);
+
+  it('migrate — an in-process device whose P4Info lacks the migration control table is refused before its switch is touched, naming what is missing (walkthrough 22 A3: only prepare refused); with the full BMv2 JSON beside it, the pair is refused as two builds', async () => {
+    const p4dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'p4');
+    await writeFile(join(dir, 'no-control.p4info.txtpb'), withoutTable(await readFile(join(p4dir, 'stateful_edge.p4info.txtpb'), 'utf8'), 'vm_migration'));
+    const before = dst.state.pipeline()?.cookie;
+    await writeFile(join(dir, 'site.yaml'), site().replace('hosts: [host-b] }', 'hosts: [host-b], p4info: no-control.p4info.txtpb }'));
+    const r = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-nocontrol']);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toMatch(/device 'edge-b': p4info .*no-control\.p4info\.txtpb: a migration needs .*which this P4Info lacks; nothing was pushed or changed/);
+    await writeFile(join(dir, 'site.yaml'), site().replace('hosts: [host-b] }', `hosts: [host-b], p4info: no-control.p4info.txtpb, deviceConfig: ${JSON.stringify(join(p4dir, 'stateful_edge.json'))} }`));
+    const pair = await run(['--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-nocontrol2']);
+    expect(pair.err.join('\n')).toMatch(/table '[A-Za-z_.]*vm_migration' is in the JSON but not in the P4Info/);
+    expect(dst.state.pipeline()?.cookie).toBe(before);
+    for (const p of PORTS) expect(src.dataplane.inject(UPLINK, back(p, 901, 101, 0x18, 10)).kind).toBe('forward');
   }, 120_000);
 
   it('migrate — a device without p4info in the inventory whose switch runs a variant of the embedded program is refused SCHEMA_MISMATCH naming what differs and to set its p4info (walkthrough 21: migrated as if identical)', async () => {
