@@ -236,7 +236,8 @@ class EdgePluginImpl implements EdgePlugin {
         if (!this.serving || after === undefined || !sw.isPrimary) return;
         this.recheckPending = undefined;
         this.degradedBy = undefined;
-        if (this.life.state !== 'running') this.life.to('running', restarted ? 'session re-established; the switch had restarted empty: pipeline pushed again' : 'session re-established; the switch runs this plugin\'s program');
+        // Pushed by this plugin only when it pushed (walkthrough 21: said of a push another client made).
+        if (this.life.state !== 'running') this.life.to('running', outcome.pushed ? 'session re-established; the switch had restarted empty: pipeline pushed again' : restarted ? 'session re-established; the switch had been cleared (restarted, or its pipeline pushed by another client): digests configured again' : 'session re-established; the switch runs this plugin\'s program');
         this.restored.next({ atMs: this.options.scheduler.now(), after, switchRestarted: restarted, serving: true, reason: undefined });
       } catch (e) {
         const err = EdgePluginError.from(e, 'checking the switch\'s pipeline after the session came back');

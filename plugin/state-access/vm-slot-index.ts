@@ -127,7 +127,14 @@ export class VmSlotIndex {
       this.hearing = true;
       if (this.gapReason !== undefined && !this.stopped) {
         this.logger.info('slot index: primacy is back; re-scanning the slot group in the background to close the gap', { gap: this.gapReason });
-        this.reconcile().catch((e: unknown) => this.logger.warn('slot index: the background re-scan after a gap failed; the next snapshot scans instead', { error: e instanceof Error ? e.message : String(e) }));
+        const gaps = this.gaps;
+        this.reconcile().catch((e: unknown) => {
+          const error = e instanceof Error ? e.message : String(e);
+          // A newer gap (the switch found restarted and its pipeline pushed) overtook it: the scan
+          // started after that one replaces it, so this is no failure to report (walkthrough 21).
+          if (this.gaps !== gaps) this.logger.info('slot index: a re-scan was overtaken by a newer gap (the switch restarted meanwhile); the re-scan started after it replaces it', { error });
+          else this.logger.warn('slot index: the background re-scan after a gap failed; the next snapshot scans instead', { error });
+        });
       }
     });
   }
