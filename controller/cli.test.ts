@@ -73,6 +73,14 @@ describe('carryover migrate — command line', () => {
     expect(r.err[0]).toMatch(/VM 'vm-7' runs on 'host-a', not 'host-b'/);
   });
 
+  it('migrate — --plan refuses a placement hashing a field the flow key lacks, exit 2 (walkthrough 22: --plan OK, PEER_REJECTED after PREPARED)', async () => {
+    const ecmp = join(dir, 'ecmp.yaml');
+    await writeFile(ecmp, `${SITE}  edge-3: { address: 127.0.0.1:9561, deviceId: 3, hosts: [host-b] }\nhosts:\n  host-b: { placement: ecmp-b }\nplacement:\n  ecmp-b: { kind: hash, algorithm: crc32, fields: [vm_mac, remote_addr], devices: [edge-2, edge-3] }\n`.replace('vms:\n  vm-7: { address: 10.0.0.5, host: host-a }\n', '') + 'vms:\n  vm-7: { address: 10.0.0.5, host: host-a }\n');
+    const r = await run(['--config', ecmp, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--plan']);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toMatch(/ecmp\.yaml: placement\.ecmp-b\.fields: hashes field 'vm_mac', which the flow key lacks \(it has vm_addr, remote_addr, vm_port, remote_port, protocol\)/);
+  });
+
   it('migrate — with --json a refused request (exit 2) still prints one object on stdout, naming the reason', async () => {
     const bad = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--pause-deadline-ms', '0', '--json']);
     expect(bad.code).toBe(2);

@@ -13,6 +13,7 @@ import { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execu
 import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
+import { checkPlacementFields } from './plan/placement-fields.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import { planJson } from './plan/plan-json.js';
 import { runCheck } from './migrate/check-command.js';
@@ -163,6 +164,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     inv = loadInventory(v['config'] as string);
     const toDomain = v['to-domain'];
     plan = typeof toDomain === 'string' ? planToPeer(inv, v['vm'] as string, v['from'] as string, toDomain, v['to'] as string) : planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
+    // Before --plan, --check and the run: the migration would find it only after PREPARED.
+    checkPlacementFields(inv, plan, DEFAULT_P4INFO);
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     return refuse(`carryover migrate: ${err.message}`, err.code);
