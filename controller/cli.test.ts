@@ -64,6 +64,15 @@ describe('carryover migrate — command line', () => {
     expect((await run([...base, '--migrate-uri', 'tcp:1.2.3.4:5'])).err[0]).toMatch(/need --trigger qemu:/);
   });
 
+  it('migrate — a negative value is range-checked in both spellings, an unknown flag, VM or host names the nearest (walkthrough 22)', async () => {
+    const base = ['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'];
+    expect((await run([...base, '--pause-deadline-ms', '-1'])).err[0]).toMatch(/^carryover migrate: --pause-deadline-ms -1: expected an integer 1\.\.600000/);
+    expect((await run([...base, '--undo-retry-ms', '-5'])).err[0]).toMatch(/^carryover migrate: --undo-retry-ms -5: expected an integer 0\.\.600000/);
+    expect((await run([...base, '--pause-deadline', '3'])).err[0]).toMatch(/^carryover migrate: Unknown option '--pause-deadline'; did you mean --pause-deadline-ms\?/);
+    expect((await run(['--config', site, '--vm', 'vm_7', '--from', 'host-a', '--to', 'host-b', '--plan'])).err[0]).toMatch(/VM 'vm_7' is not in the inventory \(vms: vm-7\); did you mean 'vm-7'\?; add it under 'vms'/);
+    expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'hostb', '--plan'])).err[0]).toMatch(/destination host 'hostb' is not in the inventory \(hosts: host-a, host-b\); did you mean 'host-b'( or 'host-a')?\?/);
+  });
+
   it('migrate — bad flags, a bad inventory and a bad request are usage errors naming the fix', async () => {
     expect((await run(['--vm', 'vm-7'])).err[0]).toMatch(/missing --config, --from, --to/);
     expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--trigger', 'libvirt'])).err[0]).toMatch(/expected manual or qemu:/);

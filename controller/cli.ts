@@ -6,7 +6,6 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
 import type { ControllerErrorCode } from './errors.js';
 import { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execute-migration.js';
@@ -22,6 +21,7 @@ import { proofText } from './engine/final-proofs.js';
 import { claimVm, describeClaim, readClaim } from './journal/vm-claim.js';
 import { unfinishedOf } from './migrate/migration-blockers.js';
 import { parseQmpAddress } from './qmp/index.js';
+import { parseFlags } from '../plugin/cli-flags.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -86,7 +86,7 @@ Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad requ
 export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
   try {
-    v = parseArgs({
+    v = parseFlags({
       args: argv,
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },

@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseIPv4 } from 'p4runtime-ts';
+import { didYouMean } from '../../plugin/cli-flags.js';
 import { ControllerError } from '../errors.js';
 import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryPeer, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
 import { addressField, controllerSection, federationSection, peerEntry, pluginEndpoint } from './load-trust.js';
@@ -130,7 +131,7 @@ export function parseInventory(text: string, file: string): Inventory {
         throw f.at('address').fail('an IPv4 address, e.g. 10.0.0.5');
       }
       const host = f.at('host').string();
-      if (!hosts.has(host)) throw f.at('host').fail(`a host some device serves (known: ${[...hosts.keys()].join(', ') || 'none'})`);
+      if (!hosts.has(host)) throw f.at('host').fail(`a host some device serves (known: ${[...hosts.keys()].join(', ') || 'none'})${didYouMean(host, hosts.keys())}`);
       vms.set(name(vs.at(n), n), Object.freeze({ name: n, address, host }));
     }
   }
