@@ -90,6 +90,25 @@ describe('carryover migrate — command line', () => {
     expect(r.err[0]).toMatch(/ecmp\.yaml: placement\.ecmp-b\.fields: hashes field 'vm_mac', which the flow key lacks \(it has vm_addr, remote_addr, vm_port, remote_port, protocol\)/);
   });
 
+  it('migrate — a journal path that is a file is BAD_CONFIG naming the inventory\'s journal field, under --plan and --check too (walkthrough 22: VM_BUSY)', async () => {
+    const filed = join(dir, 'filed.yaml');
+    await writeFile(filed, `journal: filed.yaml\n${SITE}`);
+    for (const mode of ['--plan', '--check']) {
+      const r = await run(['--config', filed, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', mode, '--json']);
+      expect(r.code).toBe(2);
+      expect(r.err[0]).toMatch(/^carryover migrate: .*filed\.yaml: journal: .*filed\.yaml is a file, not a directory; set 'journal' in the inventory/);
+      expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'refused', reason: 'BAD_CONFIG' });
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('migrate — a journal under /proc is refused at once naming the inventory, exit 2, not a recursive mkdir spinning forever (walkthrough 22)', async () => {
+    const proc = join(dir, 'proc.yaml');
+    await writeFile(proc, `journal: /proc/carryover-journal-test\n${SITE}`);
+    const r = await run(['--config', proc, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b']);
+    expect(r.code).toBe(2);
+    expect(r.err.at(-1)).toMatch(/^carryover migrate: .*proc\.yaml: journal directory \/proc\/carryover-journal-test cannot be created \(mkdir \/proc\/carryover-journal-test: ENOENT\); set 'journal' in the inventory/);
+  }, 10_000);
+
   it('migrate — with --json a refused request (exit 2) still prints one object on stdout, naming the reason', async () => {
     const bad = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--pause-deadline-ms', '0', '--json']);
     expect(bad.code).toBe(2);

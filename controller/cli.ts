@@ -13,6 +13,7 @@ import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migra
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
 import { checkPlacementFields } from './plan/placement-fields.js';
+import { checkJournalDir } from './journal/journal-dir.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import { planJson } from './plan/plan-json.js';
 import { runCheck } from './migrate/check-command.js';
@@ -166,6 +167,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     plan = typeof toDomain === 'string' ? planToPeer(inv, v['vm'] as string, v['from'] as string, toDomain, v['to'] as string) : planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
     // Before --plan, --check and the run: the migration would find it only after PREPARED.
     checkPlacementFields(inv, plan, DEFAULT_P4INFO);
+    // Before the journal is read or claimed: its raw fs errors name neither it nor the field.
+    checkJournalDir(inv);
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     return refuse(`carryover migrate: ${err.message}`, err.code);
@@ -199,7 +202,9 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   try {
     release = claimVm(inv.journal, plan.vm.name, `migrate${typeof v['migration-id'] === 'string' ? ` ${v['migration-id']}` : ''}`);
   } catch (e) {
-    io.stderr(`carryover migrate: ${(e as Error).message}`);
+    // A journal directory that cannot be created (found only by trying, e.g. under /proc) names the inventory too.
+    const where = e instanceof ControllerError && e.code === 'BAD_CONFIG' ? `${inv.source}: ` : '';
+    io.stderr(`carryover migrate: ${where}${(e as Error).message}`);
     return 2;
   }
   let outcome: MigrationOutcome;

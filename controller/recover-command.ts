@@ -10,6 +10,7 @@ import { ControllerError } from './errors.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import type { Inventory } from './inventory/inventory.js';
 import { FileJournal } from './journal/file-journal.js';
+import { checkJournalDir } from './journal/journal-dir.js';
 import { readClaim } from './journal/vm-claim.js';
 import { recoverMigrations, unfinishedMigrations } from './migrate/recover-migrations.js';
 import { inPauseAt, recoveryAction } from './migration/transition.js';
@@ -94,6 +95,7 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
   let inv: Inventory;
   try {
     inv = loadInventory(v['config']);
+    checkJournalDir(inv);
   } catch (e) {
     io.stderr(`carryover recover: ${ControllerError.from(e).message}`);
     return 2;
