@@ -64,6 +64,15 @@ describe('carryover migrate — command line', () => {
     expect((await run([...base, '--migrate-uri', 'tcp:1.2.3.4:5'])).err[0]).toMatch(/need --trigger qemu:/);
   });
 
+  it('migrate — a negative value is range-checked in both spellings, an unknown flag, VM or host names the nearest (walkthrough 22)', async () => {
+    const base = ['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b'];
+    expect((await run([...base, '--pause-deadline-ms', '-1'])).err[0]).toMatch(/^carryover migrate: --pause-deadline-ms -1: expected an integer 1\.\.600000/);
+    expect((await run([...base, '--undo-retry-ms', '-5'])).err[0]).toMatch(/^carryover migrate: --undo-retry-ms -5: expected an integer 0\.\.600000/);
+    expect((await run([...base, '--pause-deadline', '3'])).err[0]).toMatch(/^carryover migrate: Unknown option '--pause-deadline'; did you mean --pause-deadline-ms\?/);
+    expect((await run(['--config', site, '--vm', 'vm_7', '--from', 'host-a', '--to', 'host-b', '--plan'])).err[0]).toMatch(/VM 'vm_7' is not in the inventory \(vms: vm-7\); did you mean 'vm-7'\?; add it under 'vms'/);
+    expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'hostb', '--plan'])).err[0]).toMatch(/destination host 'hostb' is not in the inventory \(hosts: host-a, host-b\); did you mean 'host-b'( or 'host-a')?\?/);
+  });
+
   it('migrate — bad flags, a bad inventory and a bad request are usage errors naming the fix', async () => {
     expect((await run(['--vm', 'vm-7'])).err[0]).toMatch(/missing --config, --from, --to/);
     expect((await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--trigger', 'libvirt'])).err[0]).toMatch(/expected manual or qemu:/);
@@ -72,6 +81,33 @@ describe('carryover migrate — command line', () => {
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(/VM 'vm-7' runs on 'host-a', not 'host-b'/);
   });
+
+  it('migrate — --plan refuses a placement hashing a field the flow key lacks, exit 2 (walkthrough 22: --plan OK, PEER_REJECTED after PREPARED)', async () => {
+    const ecmp = join(dir, 'ecmp.yaml');
+    await writeFile(ecmp, `${SITE}  edge-3: { address: 127.0.0.1:9561, deviceId: 3, hosts: [host-b] }\nhosts:\n  host-b: { placement: ecmp-b }\nplacement:\n  ecmp-b: { kind: hash, algorithm: crc32, fields: [vm_mac, remote_addr], devices: [edge-2, edge-3] }\n`.replace('vms:\n  vm-7: { address: 10.0.0.5, host: host-a }\n', '') + 'vms:\n  vm-7: { address: 10.0.0.5, host: host-a }\n');
+    const r = await run(['--config', ecmp, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--plan']);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toMatch(/ecmp\.yaml: placement\.ecmp-b\.fields: hashes field 'vm_mac', which the flow key lacks \(it has vm_addr, remote_addr, vm_port, remote_port, protocol\)/);
+  });
+
+  it('migrate — a journal path that is a file is BAD_CONFIG naming the inventory\'s journal field, under --plan and --check too (walkthrough 22: VM_BUSY)', async () => {
+    const filed = join(dir, 'filed.yaml');
+    await writeFile(filed, `journal: filed.yaml\n${SITE}`);
+    for (const mode of ['--plan', '--check']) {
+      const r = await run(['--config', filed, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', mode, '--json']);
+      expect(r.code).toBe(2);
+      expect(r.err[0]).toMatch(/^carryover migrate: .*filed\.yaml: journal: .*filed\.yaml is a file, not a directory; set 'journal' in the inventory/);
+      expect(JSON.parse(r.out[0] ?? '{}')).toMatchObject({ outcome: 'refused', reason: 'BAD_CONFIG' });
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('migrate — a journal under /proc is refused at once naming the inventory, exit 2, not a recursive mkdir spinning forever (walkthrough 22)', async () => {
+    const proc = join(dir, 'proc.yaml');
+    await writeFile(proc, `journal: /proc/carryover-journal-test\n${SITE}`);
+    const r = await run(['--config', proc, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b']);
+    expect(r.code).toBe(2);
+    expect(r.err.at(-1)).toMatch(/^carryover migrate: .*proc\.yaml: journal directory \/proc\/carryover-journal-test cannot be created \(mkdir \/proc\/carryover-journal-test: ENOENT\); set 'journal' in the inventory/);
+  }, 10_000);
 
   it('migrate — with --json a refused request (exit 2) still prints one object on stdout, naming the reason', async () => {
     const bad = await run(['--config', site, '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--pause-deadline-ms', '0', '--json']);

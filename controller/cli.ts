@@ -6,13 +6,14 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
 import type { ControllerErrorCode } from './errors.js';
 import { executeMigration, MigrationInterrupt, reachedAt } from './migrate/execute-migration.js';
 import type { InterruptOutcome, MigrateTrigger, MigrationOutcome } from './migrate/execute-migration.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import { planMigration, planToPeer } from './plan/plan-migration.js';
+import { checkPlacementFields } from './plan/placement-fields.js';
+import { checkJournalDir } from './journal/journal-dir.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import { planJson } from './plan/plan-json.js';
 import { runCheck } from './migrate/check-command.js';
@@ -21,6 +22,7 @@ import { proofText } from './engine/final-proofs.js';
 import { claimVm, describeClaim, readClaim } from './journal/vm-claim.js';
 import { unfinishedOf } from './migrate/migration-blockers.js';
 import { parseQmpAddress } from './qmp/index.js';
+import { parseFlags } from '../plugin/cli-flags.js';
 
 /** Where the command writes. */
 export interface MigrateCommandIo {
@@ -85,7 +87,7 @@ Exit status: 0 committed, 1 the migration failed and was rolled back, 2 bad requ
 export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
   try {
-    v = parseArgs({
+    v = parseFlags({
       args: argv,
       options: {
         config: { type: 'string' }, vm: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'to-domain': { type: 'string' }, trigger: { type: 'string' },
@@ -163,6 +165,10 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
     inv = loadInventory(v['config'] as string);
     const toDomain = v['to-domain'];
     plan = typeof toDomain === 'string' ? planToPeer(inv, v['vm'] as string, v['from'] as string, toDomain, v['to'] as string) : planMigration(inv, v['vm'] as string, v['from'] as string, v['to'] as string);
+    // Before --plan, --check and the run: the migration would find it only after PREPARED.
+    checkPlacementFields(inv, plan, DEFAULT_P4INFO);
+    // Before the journal is read or claimed: its raw fs errors name neither it nor the field.
+    checkJournalDir(inv);
   } catch (e) {
     const err = e instanceof ControllerError ? e : ControllerError.from(e);
     return refuse(`carryover migrate: ${err.message}`, err.code);
@@ -196,7 +202,9 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
   try {
     release = claimVm(inv.journal, plan.vm.name, `migrate${typeof v['migration-id'] === 'string' ? ` ${v['migration-id']}` : ''}`);
   } catch (e) {
-    io.stderr(`carryover migrate: ${(e as Error).message}`);
+    // A journal directory that cannot be created (found only by trying, e.g. under /proc) names the inventory too.
+    const where = e instanceof ControllerError && e.code === 'BAD_CONFIG' ? `${inv.source}: ` : '';
+    io.stderr(`carryover migrate: ${where}${(e as Error).message}`);
     return 2;
   }
   let outcome: MigrationOutcome;

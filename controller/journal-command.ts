@@ -5,7 +5,6 @@
  * migrations are what `carryover recover` needs: they are shown, never pruned.
  */
 import { rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
 import { agreedTicketPath } from './federation/kept-ticket.js';
 import { loadInventory } from './inventory/load-inventory.js';
@@ -15,6 +14,7 @@ import { journalHistory, pruneJournal } from './journal/journal-history.js';
 import type { JournalEntry } from './journal/journal-history.js';
 import { recoveryAction, replay } from './migration/transition.js';
 import type { MigrateCommandIo } from './cli.js';
+import { parseFlags } from '../plugin/cli-flags.js';
 
 const HELP = `usage: carryover journal --config SITE.yaml [--vm NAME] [--migration-id ID] [--prune --older-than AGE [--dry-run]] [--json]
 
@@ -68,7 +68,7 @@ function entryLine(e: JournalEntry): string {
 export async function runJournalCommand(argv: string[], io: MigrateCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }, now: () => number = Date.now): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
   try {
-    v = parseArgs({
+    v = parseFlags({
       args: argv,
       options: { config: { type: 'string' }, vm: { type: 'string' }, 'migration-id': { type: 'string' }, prune: { type: 'boolean' }, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,

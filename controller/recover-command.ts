@@ -6,17 +6,18 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ControllerError } from './errors.js';
 import { loadInventory } from './inventory/load-inventory.js';
 import type { Inventory } from './inventory/inventory.js';
 import { FileJournal } from './journal/file-journal.js';
+import { checkJournalDir } from './journal/journal-dir.js';
 import { readClaim } from './journal/vm-claim.js';
 import { recoverMigrations, unfinishedMigrations } from './migrate/recover-migrations.js';
 import { inPauseAt, recoveryAction } from './migration/transition.js';
 import type { MigrationState } from './migration/transition.js';
 import type { RecoveredMigration, VmWhereabouts } from './migrate/recover-migrations.js';
 import type { MigrateCommandIo } from './cli.js';
+import { parseFlags } from '../plugin/cli-flags.js';
 
 const DEFAULT_P4INFO = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'p4', 'stateful_edge.p4info.txtpb');
 
@@ -63,7 +64,7 @@ function line(r: RecoveredMigration): string[] {
 export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
   try {
-    v = parseArgs({
+    v = parseFlags({
       args: argv,
       options: { config: { type: 'string' }, 'migration-id': { type: 'string' }, trigger: { type: 'string' }, 'vm-at': { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
@@ -94,6 +95,7 @@ export async function runRecoverCommand(argv: string[], io: MigrateCommandIo = {
   let inv: Inventory;
   try {
     inv = loadInventory(v['config']);
+    checkJournalDir(inv);
   } catch (e) {
     io.stderr(`carryover recover: ${ControllerError.from(e).message}`);
     return 2;

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../plugin/cli-flags.js';
 import { createLogger } from 'p4runtime-ts';
 import type { LogLevel } from 'p4runtime-ts';
 import { HwTestError, badOption } from './errors.js';
@@ -183,7 +183,7 @@ export async function runHwTestCommand(
 ): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({
+    values = parseFlags({
       args: argv,
       options: {
         target: { type: 'string' },

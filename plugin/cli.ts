@@ -3,7 +3,7 @@
  * (session, pipeline, register-access probe, pinhole control loop), logs its health at an
  * interval as structured records, and stops cleanly on SIGINT/SIGTERM.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli-flags.js';
 import { createLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { DEFAULT_FROZEN_WARN_MS, loadEdgePluginConfig } from './config-file.js';
@@ -75,7 +75,7 @@ export async function runPluginCommand(
 ): Promise<number> {
   let values: { config?: string | undefined; help?: boolean | undefined };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseFlags({ args: argv, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
     io.stderr(`carryover plugin: ${(e as Error).message} (see 'carryover plugin --help')`);
     return 2;

@@ -39,7 +39,7 @@ export { SCHEMA_DESCRIPTION_VERSION, describeSchema } from './device-api/schema-
 export type { CounterSchema, HashRegion, SchemaDescription, SchemaField, SlotGroupSchema, TableSchema } from './device-api/schema-description.js';
 export { negotiateMigrationSchemas, negotiateSchemas } from './device-api/schema-negotiation.js';
 export type { MigrationSchemaVerdict, SchemaVerdict } from './device-api/schema-negotiation.js';
-export { placeFlow, planForSource, splitBatch } from './device-api/split-batch.js';
+export { placeFlow, placementFieldLacking, planForSource, splitBatch } from './device-api/split-batch.js';
 export { checkCapacityClaim, checkRoom } from './device-api/capacity.js';
 export { transferState } from './device-api/peer-transfer.js';
 export type { PeerTransferOptions, TransferMode, TransferProgress, TransferRequest } from './device-api/peer-transfer.js';

@@ -11,6 +11,7 @@ import { createDeviceApi, createEdgePlugin, migrationServiceGaps } from '../../p
 import type { DeviceApi, EdgeDeviceApi, EdgePlugin } from '../../plugin/index.js';
 import { EdgePluginError, PipelineMismatchError } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
+import { explainTransport } from './transport-cause.js';
 import type { TransferStarter } from '../engine/peer-rounds.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
 
@@ -127,5 +128,6 @@ function startFailure(d: InventoryDevice, e: unknown, readOnly: boolean): Contro
     return new ControllerError('NOT_PRIMARY', `${at}: another client holds election id ${d.electionId}${d.p4runtimeRole ? ` in role '${d.p4runtimeRole}'` : ''} there — most likely another carryover migrate or recover on this switch. Run one at a time (several VMs: one after the other, or through plugin daemons, which serve concurrent migrations); a higher electionId would take the switch from the running one and fail its migration`, { cause: e });
   }
   if (code === 'NOT_PRIMARY') return new ControllerError('NOT_PRIMARY', `${at}: ${msg}`, { cause: e });
-  return new ControllerError('DEVICE_UNREACHABLE', `${at}: ${msg}; check the address, device id and credentials in the inventory`, { cause: e });
+  const explained = explainTransport(msg);
+  return new ControllerError('DEVICE_UNREACHABLE', explained !== msg ? `${at}: ${explained}` : `${at}: ${msg}; check the address, device id and credentials in the inventory`, { cause: e });
 }

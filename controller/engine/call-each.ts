@@ -4,6 +4,7 @@
  */
 import type { DeviceApi } from '../../plugin/index.js';
 import { DeviceApiFailure } from '../../plugin/index.js';
+import { explainTransport } from '../devices/transport-cause.js';
 import { ControllerError } from '../errors.js';
 import type { FailureReason } from '../errors.js';
 
@@ -11,7 +12,7 @@ import type { FailureReason } from '../errors.js';
 export function stepFailure(e: unknown, what: string): ControllerError {
   if (e instanceof DeviceApiFailure) {
     const reason: FailureReason = e.reason === 'CONCURRENCY_LIMIT' || e.reason === 'WRONG_PHASE' || e.reason === 'UNAUTHORIZED' ? 'PEER_REJECTED' : e.reason;
-    return new ControllerError(reason, `${what}: ${e.message}`, { cause: e });
+    return new ControllerError(reason, `${what}: ${explainTransport(e.message)}`, { cause: e });
   }
   return ControllerError.from(e, what);
 }

@@ -6,12 +6,12 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
 import { loadInventory } from '../inventory/load-inventory.js';
 import { serveFederation } from './federation-server.js';
+import { parseFlags } from '../../plugin/cli-flags.js';
 
 /** Where the command writes and what stops it (tests pass their own). */
 export interface FederationCommandIo {
@@ -47,7 +47,7 @@ function signals(): Promise<string> {
 export async function runFederationCommand(argv: string[], io: FederationCommandIo = { stdout: (l) => process.stdout.write(`${l}\n`), stderr: (l) => process.stderr.write(`${l}\n`) }): Promise<number> {
   let v: { config?: string | undefined; listen?: string | undefined; help?: boolean | undefined };
   try {
-    v = parseArgs({ args: argv, options: { config: { type: 'string' }, listen: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    v = parseFlags({ args: argv, options: { config: { type: 'string' }, listen: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (e) {
     io.stderr(`carryover federation: ${(e as Error).message}\n\n${HELP}`);
     return 2;

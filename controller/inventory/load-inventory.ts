@@ -22,11 +22,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseIPv4 } from 'p4runtime-ts';
+import { didYouMean } from '../../plugin/cli-flags.js';
 import { ControllerError } from '../errors.js';
 import type { DeviceRole, Inventory, InventoryDevice, InventoryHost, InventoryPeer, InventoryTls, InventoryVm, PlacementFunction } from './inventory.js';
 import { addressField, controllerSection, federationSection, peerEntry, pluginEndpoint } from './load-trust.js';
 import { Field, YamlSource } from './yaml-fields.js';
 import { checkInventoryFiles } from './inventory-files.js';
+import { checkDeviceConflicts, electionIdField } from './inventory-conflicts.js';
 
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -60,6 +62,7 @@ export function parseInventory(text: string, file: string): Inventory {
   if (!devs.present) throw devs.fail('a mapping of device names to devices (at least one)');
   for (const [n, f] of devs.object('a mapping of device names to devices')) devices.set(name(devs.at(n), n), device(n, f, base));
   if (devices.size === 0) throw devs.fail('at least one device');
+  checkDeviceConflicts(devices, devs);
   const controller = top.at('controller').present ? controllerSection(top.at('controller'), base) : undefined;
   const daemons = [...devices.values()].filter((d) => d.plugin !== undefined).map((d) => d.name);
   if (daemons.length > 0 && !controller) throw top.at('controller').fail(`a controller section (tls: { ca, cert, key }, signingKey): ${daemons.join(', ')} ${daemons.length === 1 ? 'is' : 'are'} reached through plugin daemons, which need this controller's certificate and its signed tickets`);
@@ -128,7 +131,7 @@ export function parseInventory(text: string, file: string): Inventory {
         throw f.at('address').fail('an IPv4 address, e.g. 10.0.0.5');
       }
       const host = f.at('host').string();
-      if (!hosts.has(host)) throw f.at('host').fail(`a host some device serves (known: ${[...hosts.keys()].join(', ') || 'none'})`);
+      if (!hosts.has(host)) throw f.at('host').fail(`a host some device serves (known: ${[...hosts.keys()].join(', ') || 'none'})${didYouMean(host, hosts.keys())}`);
       vms.set(name(vs.at(n), n), Object.freeze({ name: n, address, host }));
     }
   }
@@ -179,7 +182,7 @@ function device(n: string, f: Field, base: string): InventoryDevice {
     address,
     deviceId,
     plugin,
-    electionId: f.at('electionId').present ? f.at('electionId').uint(128) : 10n,
+    electionId: f.at('electionId').present ? electionIdField(f.at('electionId')) : 10n,
     p4runtimeRole: f.at('p4runtimeRole').present ? nonEmpty(f.at('p4runtimeRole'), 'a P4Runtime role name, e.g. carryover') : undefined,
     role: (f.at('role').present ? f.at('role').oneOf<DeviceRole>(['edge', 'path']) : 'edge'),
     tls,

@@ -4,6 +4,7 @@
  */
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
+import { didYouMean } from '../../plugin/cli-flags.js';
 import { ControllerError } from '../errors.js';
 
 /** A parsed YAML file that can point at any of its fields. */
@@ -76,7 +77,7 @@ export class Field {
     const keys = Object.keys(this.value);
     if (allowed) {
       const extra = keys.find((k) => !allowed.includes(k));
-      if (extra !== undefined) throw this.at(extra).fail(`no field '${extra}' here; allowed: ${allowed.join(', ')}`);
+      if (extra !== undefined) throw this.at(extra).fail(`no field '${extra}' here${didYouMean(extra, allowed)}; allowed: ${allowed.join(', ')}`);
     }
     return keys.map((k) => [k, this.at(k)]);
   }

@@ -4,13 +4,14 @@
  * being written, which was therefore never acted on: a torn last line is dropped on load, with a
  * warning. Any other bad line is an error naming the file and line — never silently skipped.
  */
-import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
+import { open, readFile, readdir, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from 'p4runtime-ts';
 import type { Logger } from 'p4runtime-ts';
 import { ControllerError } from '../errors.js';
 import type { MigrationEvent } from '../migration/events.js';
+import { ensureJournalDir } from './journal-dir.js';
 import { parseJournalEvent } from './journal.js';
 import type { MigrationJournal } from './journal.js';
 
@@ -69,7 +70,7 @@ export class FileJournal implements MigrationJournal {
     const had = this.files.get(migrationId);
     if (had) return had;
     const opening = (async () => {
-      await mkdir(this.dir, { recursive: true });
+      ensureJournalDir(this.dir);
       return open(path, 'a');
     })();
     this.files.set(migrationId, opening);

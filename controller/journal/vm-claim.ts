@@ -11,10 +11,11 @@
  * host sharing the journal cannot be checked and counts as live — its message says which file to
  * delete once that process is known to be gone.
  */
-import { readFileSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ControllerError } from '../errors.js';
+import { ensureJournalDir } from './journal-dir.js';
 
 /** What a claim file holds. */
 export interface VmClaim {
@@ -83,10 +84,14 @@ export function describeClaim(vm: string, c: FoundClaim): string {
 export function claimVm(dir: string, vm: string, by: string): () => void {
   const held = readClaim(dir, vm);
   if (held && held.live !== false && held.pid !== process.pid) throw new ControllerError('VM_BUSY', describeClaim(vm, held));
-  mkdirSync(dir, { recursive: true });
+  ensureJournalDir(dir);
   const file = claimFile(dir, vm);
   const mine: VmClaim = { pid: process.pid, host: hostname(), since: new Date().toISOString(), by };
-  writeFileSync(file, JSON.stringify(mine));
+  try {
+    writeFileSync(file, JSON.stringify(mine));
+  } catch (e) {
+    throw new ControllerError('BAD_CONFIG', `journal directory ${dir}: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set 'journal' in the inventory to a directory this user can write`, { cause: e });
+  }
   let released = false;
   const release = (): void => {
     if (released) return;

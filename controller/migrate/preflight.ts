@@ -8,6 +8,7 @@
  */
 import type { DeviceApi, DeviceCapabilities, VmFootprint } from '../../plugin/index.js';
 import { negotiateMigrationSchemas } from '../../plugin/index.js';
+import { explainTransport } from '../devices/transport-cause.js';
 import { ControllerError, isFailureReason } from '../errors.js';
 import type { InventoryDevice } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
@@ -82,14 +83,14 @@ async function ask(d: InventoryDevice, role: DeviceCheck['role'], vm: string, co
   try {
     c = await connect(d);
   } catch (e) {
-    return { ...base, failure: { reason: reasonOf(e), detail: (e as Error).message } };
+    return { ...base, failure: { reason: reasonOf(e), detail: explainTransport((e as Error).message) } };
   }
   try {
     const capabilities = await c.api.capabilities();
     const footprint = await c.api.footprint?.(vm, awaitScan ? { awaitScan } : undefined);
     return { ...base, capabilities, ...(footprint ? { footprint } : {}) };
   } catch (e) {
-    return { ...base, failure: { reason: reasonOf(e), detail: (e as Error).message } };
+    return { ...base, failure: { reason: reasonOf(e), detail: explainTransport((e as Error).message) } };
   } finally {
     await c.stop().catch(() => undefined);
   }

@@ -7,6 +7,7 @@
  * further along the path (role `path`) move too, each to its counterpart on the other side; a
  * path device serving both hosts keeps its state where it is.
  */
+import { didYouMean } from '../../plugin/cli-flags.js';
 import { placeFlow } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { Inventory, InventoryDevice, InventoryVm, PlacementFunction } from '../inventory/inventory.js';
@@ -44,7 +45,7 @@ export interface FlowKeyField {
 
 function edgesOf(inv: Inventory, host: string, what: string): InventoryDevice[] {
   const h = inv.hosts.get(host);
-  if (!h) throw new ControllerError('BAD_CONFIG', `${inv.source}: ${what} host '${host}' is not in the inventory (hosts: ${[...inv.hosts.keys()].join(', ') || 'none'})`);
+  if (!h) throw new ControllerError('BAD_CONFIG', `${inv.source}: ${what} host '${host}' is not in the inventory (hosts: ${[...inv.hosts.keys()].join(', ') || 'none'})${didYouMean(host, inv.hosts.keys())}`);
   const edges = h.devices.map((d) => inv.devices.get(d)).filter((d): d is InventoryDevice => d?.role === 'edge');
   if (edges.length === 0) throw new ControllerError('BAD_CONFIG', `${inv.source}: no edge device serves ${what} host '${host}'; list it under a device's hosts`);
   return edges;
@@ -58,7 +59,7 @@ function edgesOf(inv: Inventory, host: string, what: string): InventoryDevice[] 
  */
 export function planMigration(inv: Inventory, vmName: string, from: string, to: string): MigrationPlan {
   const vm = inv.vms.get(vmName);
-  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'}); add it under 'vms'`);
+  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'})${didYouMean(vmName, inv.vms.keys())}; add it under 'vms'`);
   if (from === to) throw new ControllerError('BAD_CONFIG', `VM '${vmName}': --from and --to are both '${from}'; a migration moves between two hosts`);
   if (vm.host !== from) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' runs on '${vm.host}', not '${from}'; correct --from or the inventory`);
   const sources = edgesOf(inv, from, 'source');
@@ -101,7 +102,7 @@ export function planMigration(inv: Inventory, vmName: string, from: string, to: 
  */
 export function planToPeer(inv: Inventory, vmName: string, from: string, peer: string, toHost: string): MigrationPlan {
   const vm = inv.vms.get(vmName);
-  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'}); add it under 'vms'`);
+  if (!vm) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' is not in the inventory (vms: ${[...inv.vms.keys()].join(', ') || 'none'})${didYouMean(vmName, inv.vms.keys())}; add it under 'vms'`);
   if (vm.host !== from) throw new ControllerError('BAD_CONFIG', `${inv.source}: VM '${vmName}' runs on '${vm.host}', not '${from}'; correct --from or the inventory`);
   if (!inv.peers.has(peer)) throw new ControllerError('BAD_CONFIG', `${inv.source}: domain '${peer}' is not a peer of ${inv.domain} (peers: ${[...inv.peers.keys()].join(', ') || 'none'}); add it under 'peers' with its CA, identity and ticket key`);
   const sources = edgesOf(inv, from, 'source');

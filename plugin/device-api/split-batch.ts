@@ -41,6 +41,16 @@ export interface KeyFieldValue {
 }
 
 /**
+ * Why a placement over `fields` cannot hash a flow keyed by `keyNames` (the first field the key
+ * lacks, and the key's fields), or undefined when it can. Shared by the migration and by the
+ * controller's plan-time check, so both refuse the same placements.
+ */
+export function placementFieldLacking(fields: readonly string[], keyNames: readonly string[]): { readonly field: string; readonly reason: string } | undefined {
+  const field = fields.find((f) => !keyNames.includes(f));
+  return field === undefined ? undefined : { field, reason: `the placement hashes field '${field}', which the flow key lacks (it has ${keyNames.join(', ')})` };
+}
+
+/**
  * The destination a flow belongs to: the only one, or the placement's choice — hash of the named
  * key fields (in the placement's order, at their widths) modulo the number of devices.
  * @throws DeviceApiFailure PEER_REJECTED when several destinations have no placement, or it hashes a field the key lacks.
@@ -50,9 +60,10 @@ export function placeFlow(plan: SplitPlan, key: readonly KeyFieldValue[]): strin
   if (edges.length === 1) return edges[0] as string;
   const p = plan.placement;
   if (!p) throw new DeviceApiFailure('PEER_REJECTED', `${edges.length} destinations (${edges.join(', ')}) but no placement function to choose among them`);
+  const lacking = placementFieldLacking(p.fields, key.map((k) => k.name));
+  if (lacking !== undefined) throw new DeviceApiFailure('PEER_REJECTED', lacking.reason);
   const fields = p.fields.map((name) => {
-    const f = key.find((k) => k.name === name);
-    if (!f) throw new DeviceApiFailure('PEER_REJECTED', `the placement hashes field '${name}', which the flow key lacks (it has ${key.map((k) => k.name).join(', ')})`);
+    const f = key.find((k) => k.name === name) as KeyFieldValue;
     return { value: f.value, bits: f.bits };
   });
   return p.devices[hashBytes(p.algorithm, concatFields(fields)) % p.devices.length] as string;

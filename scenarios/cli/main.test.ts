@@ -48,6 +48,18 @@ describe('carryover CLI', () => {
     expect(r.stderr).toContain("unknown command 'teleport'");
   });
 
+  it('cli — a misspelt command or flag names the nearest one, exit 2', async () => {
+    const a = await run(['migrat']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("unknown command 'migrat'; did you mean 'migrate'?");
+    const b = await run(['demo', '--flowz', '5']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/Unknown option '--flowz'; did you mean --flows\? \(see 'carryover demo --help'\)/);
+    const c = await run(['demo', '--flows', '-5']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--flows -5: expected/);
+  });
+
   it('cli — bench rejects an unknown suite without running anything', async () => {
     const r = await run(['bench', 'nosuch']);
     expect(r.code).toBe(2);

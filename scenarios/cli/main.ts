@@ -2,9 +2,9 @@
  * The `carryover` command line: one subcommand per job (DESIGN.md §9). A subcommand that a later
  * issue fills in says so plainly and exits non-zero; it never pretends.
  */
-import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { survivesClosedOutput } from './closed-output.js';
+import { didYouMean, parseFlags as parseCommandFlags } from '../../plugin/cli-flags.js';
 
 /** Exit codes: 0 success, 1 the job ran and failed, 2 usage error or not available. */
 export const EXIT_OK = 0;
@@ -75,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const sub = SUBCOMMANDS[command];
   if (!sub) {
-    console.error(`carryover: unknown command '${command}'\n\n${usage()}`);
+    console.error(`carryover: unknown command '${command}'${didYouMean(command, Object.keys(SUBCOMMANDS))}\n\n${usage()}`);
     return EXIT_USAGE;
   }
   survivesClosedOutput(process.stdout);
@@ -99,7 +99,7 @@ type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 /** Parses flags for a subcommand, turning parse errors into a UsageError naming the command. */
 export function parseFlags<T extends FlagOptions>(command: string, argv: string[], options: T) {
   try {
-    return parseArgs({ options, args: argv, allowPositionals: true, strict: true });
+    return parseCommandFlags({ options, args: argv, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (see 'carryover ${command} --help')`);
   }
