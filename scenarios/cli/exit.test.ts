@@ -21,14 +21,17 @@ describe.skipIf(!opensslAvailable())('carryover process — ends after its verdi
   it('cli exit — migrate --check against a device address that accepts TCP and never answers TLS: NOT READY naming the silence, and the process exits (exit 1), not held open by the connection', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carryover-exit-'));
     const pki = new TestPki();
-    const silent = createServer();
+    // Two of them: an inventory may not name one daemon address twice.
+    const silent = [createServer(), createServer()];
     const sockets: Socket[] = [];
-    silent.on('connection', (s) => {
-      s.on('error', () => undefined);
-      sockets.push(s);
-    });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    for (const server of silent) {
+      server.on('connection', (s) => {
+        s.on('error', () => undefined);
+        sockets.push(s);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    }
+    const [a1, a2] = silent.map((server) => `127.0.0.1:${(server.address() as AddressInfo).port}`);
     try {
       const files = makeDomainFiles(pki, dir, 'dc-a');
       const config = join(dir, 'site.yaml');
@@ -36,8 +39,8 @@ describe.skipIf(!opensslAvailable())('carryover process — ends after its verdi
         'domain: dc-a',
         controllerYaml(files),
         'devices:',
-        `  edge-1: { plugin: { address: ${address}, serverName: edge-1 }, hosts: [host-a] }`,
-        `  edge-2: { plugin: { address: ${address}, serverName: edge-2 }, hosts: [host-b] }`,
+        `  edge-1: { plugin: { address: ${a1 ?? ''}, serverName: edge-1 }, hosts: [host-a] }`,
+        `  edge-2: { plugin: { address: ${a2 ?? ''}, serverName: edge-2 }, hosts: [host-b] }`,
         'vms:',
         '  vm-a: { address: 10.0.0.5, host: host-a }',
         '',
@@ -55,7 +58,7 @@ describe.skipIf(!opensslAvailable())('carryover process — ends after its verdi
       expect(r.stdout).toMatch(/DEVICE_UNREACHABLE: edge-1 .*no plugin daemon answers at 127\.0\.0\.1:\d+: it accepted the TCP connection but did not answer the TLS handshake/);
     } finally {
       for (const s of sockets) s.destroy();
-      silent.close();
+      for (const server of silent) server.close();
       pki.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
