@@ -121,7 +121,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const top = obj(raw, '', ['switch', 'tls', 'p4info', 'deviceConfig', 'replacePipeline', 'group', 'registerAccess', 'inband', 'pinholeIdleTimeout', 'pinholeExpiry', 'pinholeIdleTimeReport', 'connectTimeoutMs', 'pipelineWatchMs', 'healthIntervalMs', 'logLevel', 'migration']);
   const sw = obj(top['switch'] ?? fail('switch', 'an object with address and deviceId'), 'switch', ['address', 'deviceId', 'electionId', 'role', 'grpcClient', 'openStreamsAhead']);
   const address = str(sw['address'], 'switch.address');
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) fail('switch.address', "'host:port', e.g. 127.0.0.1:9559", address);
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) > 65_535) fail('switch.address', "'host:port' with a port 1..65535, e.g. 127.0.0.1:9559", address);
   const deviceId = bigish(sw['deviceId'], 'switch.deviceId');
   let credentials: CredentialsOption = { kind: 'insecure' };
   if (top['tls'] !== undefined) {
@@ -157,7 +157,7 @@ export function parseEdgePluginConfig(raw: unknown, source: string): EdgePluginC
   const options: EdgePluginOptions = {
     address,
     deviceId,
-    ...(sw['electionId'] !== undefined ? { electionId: bigish(sw['electionId'], 'switch.electionId') } : {}),
+    ...(sw['electionId'] !== undefined ? { electionId: sw['electionId'] === 0 || sw['electionId'] === '0' ? fail('switch.electionId', 'an integer 1 .. 2^128-1: P4Runtime reserves election id 0 (a client with it is never primary)', sw['electionId']) : bigish(sw['electionId'], 'switch.electionId') } : {}),
     ...(sw['role'] !== undefined ? { role: typeof sw['role'] === 'string' ? sw['role'] : fail('switch.role', 'a string', sw['role']) } : {}),
     ...(sw['grpcClient'] !== undefined ? { grpcClient: sw['grpcClient'] === 'http2' || sw['grpcClient'] === 'grpc-js' ? sw['grpcClient'] : fail('switch.grpcClient', "'http2' (p4runtime-ts' own gRPC client, the default) or 'grpc-js'", sw['grpcClient']) } : {}),
     ...(sw['openStreamsAhead'] !== undefined ? { openStreamsAhead: typeof sw['openStreamsAhead'] === 'boolean' ? sw['openStreamsAhead'] : fail('switch.openStreamsAhead', 'true or false (default true)', sw['openStreamsAhead']) } : {}),

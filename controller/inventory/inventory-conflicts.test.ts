@@ -33,6 +33,12 @@ describe('inventory — contradictions between devices', () => {
     );
   });
 
+  it('inventory — two VMs with one address are refused naming both (the switches know a VM by its address)', () => {
+    const vms = `${SITE}vms:\n  vm-7: { address: 10.0.0.5, host: host-a }\n  vm-8: { address: 10.0.0.5, host: host-b }\n`;
+    expect(() => parseInventory(vms, 'site.yaml')).toThrow(/vms\.vm-8\.address: got "10\.0\.0\.5"; expected an address no other VM has: 'vm-7' is 10\.0\.0\.5 already/);
+    expect(parseInventory(vms.replace('vm-8: { address: 10.0.0.5', 'vm-8: { address: 10.0.0.6'), 'site.yaml').vms.size).toBe(2);
+  });
+
   it('inventory — electionId 0 is refused at load: P4Runtime reserves it', () => {
     expect(() => parseInventory(SITE.replace('deviceId: 1, hosts: [host-a]', 'deviceId: 1, electionId: 0, hosts: [host-a]'), 'site.yaml')).toThrow(
       /site\.yaml:4: devices\.edge-1\.electionId: got 0; expected an integer 1 \.\. 2\^128-1: P4Runtime reserves election id 0/,

@@ -132,6 +132,9 @@ export function parseInventory(text: string, file: string): Inventory {
       }
       const host = f.at('host').string();
       if (!hosts.has(host)) throw f.at('host').fail(`a host some device serves (known: ${[...hosts.keys()].join(', ') || 'none'})${didYouMean(host, hosts.keys())}`);
+      // Switches map a VM by its address: two names for one address would move each other's state.
+      const same = [...vms.values()].find((v) => v.address === address);
+      if (same) throw f.at('address').fail(`an address no other VM has: '${same.name}' is ${address} already, and the switches know a VM by its address (a migration of one would move the other's flows); remove one of them, or correct its address`);
       vms.set(name(vs.at(n), n), Object.freeze({ name: n, address, host }));
     }
   }
