@@ -57,6 +57,7 @@ describe('inventory — loading', () => {
     ['misspelt device field', (s) => s.replace('    address: 127.0.0.1:9559', '    adress: 127.0.0.1:9559'), /devices\.edge-1\.adress: got "127\.0\.0\.1:9559"; expected no field 'adress' here; did you mean 'address'\?; allowed:/],
     ['VM on a misspelt host', (s) => s.replace('host: host-a }', 'host: hosta }'), /vms\.vm-7\.host: got "hosta"; expected a host some device serves \(known: host-a, host-b\); did you mean 'host-a'( or 'host-b')?\?/],
     ['address without port', (s) => s.replace('127.0.0.1:9559', '127.0.0.1'), /site\.yaml:7: devices\.edge-1\.address: got "127\.0\.0\.1"; expected 'host:port'/],
+    ['an IPv4 address with a part above 255', (s) => s.replace('127.0.0.1:9559', '999.1.1.1:9559'), /site\.yaml:7: devices\.edge-1\.address: got "999\.1\.1\.1:9559"; expected 'host:port' whose IPv4 address has parts 0\.\.255/],
     ['device id too large', (s) => s.replace('"18446744073709551615"', '"18446744073709551616"'), /site\.yaml:13: devices\.edge-2\.deviceId: got "18446744073709551616"; expected an integer 0 \.\. 2\^64-1/],
     ['bad subnet', (s) => s.replace('10.0.0.0/24', '10.0.0.0/33'), /devices\.edge-1\.subnets\.0: got "10\.0\.0\.0\/33"; expected an IPv4 subnet in CIDR form/],
     ['cert without key', (s) => s.replace(', key: c.key', ''), /devices\.edge-2\.tls: .*expected cert and key together \(mTLS\), or neither/],

@@ -20,6 +20,9 @@ export function addressField(f: Field, example: string, listen = false): string 
   const m = ADDRESS.exec(address);
   const min = listen ? 0 : 1;
   if (!m || Number(m[2]) < min || Number(m[2]) > 65535) throw f.fail(`'host:port' with a port ${min}..65535, e.g. ${example}`);
+  // A dotted quad is an IPv4 address, each part 0..255: '999.1.1.1' would otherwise be looked up as a name.
+  const quad = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(m[1] ?? '');
+  if (quad && quad.slice(1).some((o) => Number(o) > 255)) throw f.fail(`'host:port' whose IPv4 address has parts 0..255, e.g. ${example}`);
   return address;
 }
 
