@@ -3,7 +3,7 @@
  * it tells the operator to change in the inventory after a commit, within a domain and across two.
  */
 import { describe, expect, it } from 'vitest';
-import { migrateReportLines } from './cli.js';
+import { migrateReportLines } from './migrate-report.js';
 import type { MigrationPlan } from './plan/plan-migration.js';
 import { fakeInventoryDevice } from './testing/check-fakes.js';
 
