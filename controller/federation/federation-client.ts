@@ -12,6 +12,7 @@ import type { PemSource } from 'p4runtime-ts';
 import { certificateIdentities, diagnoseTls, loadMutualTls, neverConnected } from '../../plugin/index.js';
 import type { LoadedTls, WireMessage } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
+import type { InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
 import type { FailureReason } from '../errors.js';
 import { federationFailure } from './federation-status.js';
 import { FEDERATION_SERVICE, decodeFederation, encodeFederation, federationTypes } from './federation-wire.js';
@@ -126,4 +127,16 @@ export class FederationClient {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * A client of `peer`'s controller as the inventory trusts it: its address, server name, CA and
+ * identity, with this controller's federation certificate. The caller has checked the address.
+ * @throws ControllerError BAD_CONFIG when the TLS material cannot be loaded.
+ */
+export function federationClientFor(peer: InventoryPeer & { readonly address: string }, federation: InventoryFederation): FederationClient {
+  return new FederationClient({
+    peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity,
+    tls: { ca: peer.ca, cert: federation.tls.cert, key: federation.tls.key },
+  });
 }

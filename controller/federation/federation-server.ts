@@ -123,11 +123,12 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     if (s) forget(s);
   };
 
+  /** `migrationId` as this domain's journal holds it, if it does. */
+  const journalled = async (migrationId: string): Promise<MigrationState | undefined> => ((await journal.list()).includes(migrationId) ? replay(await journal.load(migrationId)) : undefined);
   /** `migrationId` as this domain's journal holds it, when it is an incoming migration. */
   const incomingHere = async (migrationId: string): Promise<MigrationState | undefined> => {
-    if (!(await journal.list()).includes(migrationId)) return undefined;
-    const st = replay(await journal.load(migrationId));
-    return isIncoming(inv, st) ? st : undefined;
+    const st = await journalled(migrationId);
+    return st && isIncoming(inv, st) ? st : undefined;
   };
   /** Whether this domain's journal has `migrationId` committed and finished (a Finish repeated). */
   const committedHere = async (migrationId: string): Promise<boolean> => {
@@ -218,7 +219,7 @@ export async function serveFederation(o: FederationServerOptions): Promise<Feder
     Status: async (peer, req) => {
       const ref = refFromWire(req['ref']);
       // Only a migration towards the caller (its domain this journal's one destination) is its business.
-      const st = (await journal.list()).includes(ref.migrationId) ? replay(await journal.load(ref.migrationId)) : undefined;
+      const st = await journalled(ref.migrationId);
       const address = st ? inv.vms.get(st.vm)?.address : undefined;
       if (!st || !st.destinations.includes(peer.name) || (address !== undefined && address !== ref.vm)) return { known: false };
       return { known: true, phase: st.phase, finished: recoveryAction(st).kind === 'none', ...(st.abort ? { abortReason: st.abort.reason } : {}) };

@@ -17,7 +17,7 @@ import type { MigrationJournal } from '../journal/journal.js';
 import { MigrationMachine } from '../migration/migration-machine.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
 import { AgreedTicket } from '../remote/agreed-ticket.js';
-import { DEFAULT_FEDERATION_CLIENT_OPTIONS, FederationClient } from './federation-client.js';
+import { DEFAULT_FEDERATION_CLIENT_OPTIONS, federationClientFor } from './federation-client.js';
 import { keepAgreedTicket } from './kept-ticket.js';
 import { reasonOf } from './federation-status.js';
 import { FEDERATION_VERSION } from './federation-wire.js';
@@ -108,10 +108,7 @@ export async function joinPeerDomain(o: JoinPeerDomainOptions): Promise<JoinedPe
   const sources = o.plan.sources.map((d) => d.name);
   const tickets = new AgreedTicket();
   const local = await o.connect(o.plan.sources, { scope: { sources, destinations: [] }, tickets });
-  const client = new FederationClient({
-    peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity,
-    tls: { ca: peer.ca, cert: o.federation.tls.cert, key: o.federation.tls.key },
-  });
+  const client = federationClientFor({ ...peer, address: peer.address }, o.federation);
   let machine: MigrationMachine | undefined;
   let proposed = false;
   try {

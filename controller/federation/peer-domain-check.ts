@@ -9,7 +9,8 @@ import type { DeviceCapabilities, VmFootprint } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationPlan } from '../plan/plan-migration.js';
-import { FederationClient } from './federation-client.js';
+import { federationClientFor } from './federation-client.js';
+import type { FederationClient } from './federation-client.js';
 import { isUnimplemented } from './federation-status.js';
 import { FEDERATION_VERSION } from './federation-wire.js';
 
@@ -54,7 +55,7 @@ export async function checkPeerDomain(o: PeerDomainCheckOptions): Promise<PeerDo
   if (!peer.address) return { ...base, kind: 'failed', reason: 'BAD_CONFIG', detail: `peers.${peer.name}: no address; a migration to ${peer.name} needs where its controller serves federation` };
   let client: FederationClient;
   try {
-    client = new FederationClient({ peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity, tls: { ca: peer.ca, cert: o.federation.tls.cert, key: o.federation.tls.key } });
+    client = federationClientFor({ ...peer, address: peer.address }, o.federation);
   } catch (e) {
     const err = ControllerError.from(e);
     return { ...base, kind: 'failed', reason: err.code, detail: err.message };

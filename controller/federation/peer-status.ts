@@ -9,7 +9,8 @@ import { refToWire } from '../../plugin/index.js';
 import type { MigrationRef } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
-import { FederationClient } from './federation-client.js';
+import { federationClientFor } from './federation-client.js';
+import type { FederationClient } from './federation-client.js';
 import { isUnimplemented } from './federation-status.js';
 
 /** What the source domain's journal says of a migration, or why it could not be asked. */
@@ -35,7 +36,7 @@ export async function askPeerStatus(inv: Inventory, peerName: string | undefined
   if (!inv.federation) return { kind: 'unavailable', peer: peerName, why: `${inv.source} has no 'federation' section (this controller's certificate towards peers)` };
   let client: FederationClient;
   try {
-    client = new FederationClient({ peer: peerName, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity, tls: { ca: peer.ca, cert: inv.federation.tls.cert, key: inv.federation.tls.key } });
+    client = federationClientFor({ ...peer, address: peer.address }, inv.federation);
   } catch (e) {
     return { kind: 'unavailable', peer: peerName, why: ControllerError.from(e).message };
   }

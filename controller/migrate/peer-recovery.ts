@@ -8,7 +8,8 @@
  */
 import type { DeviceCapabilities, MigrationRef } from '../../plugin/index.js';
 import { ControllerError } from '../errors.js';
-import { DEFAULT_FEDERATION_CLIENT_OPTIONS, FederationClient } from '../federation/federation-client.js';
+import { DEFAULT_FEDERATION_CLIENT_OPTIONS, federationClientFor } from '../federation/federation-client.js';
+import type { FederationClient } from '../federation/federation-client.js';
 import { PeerDomainDevice } from '../federation/peer-domain-device.js';
 import type { Inventory, InventoryPeer } from '../inventory/inventory.js';
 import type { MigrationState } from '../migration/transition.js';
@@ -41,7 +42,7 @@ export class PeerRecoveryDevice extends PeerDomainDevice {
     const federation = inventory.federation;
     if (!federation) throw new ControllerError('BAD_CONFIG', `the migration went to domain ${peer.name}; recovering it needs this inventory's federation section (the certificate its controller is met with)`);
     if (!peer.address) throw new ControllerError('BAD_CONFIG', `peers.${peer.name}: no address; recovering a migration to ${peer.name} needs where its controller serves federation`);
-    return new PeerRecoveryDevice(new FederationClient({ peer: peer.name, address: peer.address, ...(peer.serverName ? { serverName: peer.serverName } : {}), identity: peer.identity, tls: { ca: peer.ca, cert: federation.tls.cert, key: federation.tls.key } }), state);
+    return new PeerRecoveryDevice(federationClientFor({ ...peer, address: peer.address }, federation), state);
   }
 
   override async deleteAtSource(m: MigrationRef, _graceMs: number): Promise<{ readonly deleted: number; readonly skipped: number }> {
