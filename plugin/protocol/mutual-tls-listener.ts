@@ -29,7 +29,7 @@ export interface MutualTlsListenOptions {
   readonly logger: Logger;
   /** What the log lines call this listener ("migration protocol", "federation"). */
   readonly service: string;
-  /** How long a caller has to complete its TLS handshake before it is closed. Default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  /** How long a caller has to complete its TLS handshake, and then to send its first bytes, before it is closed. Default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
   readonly handshakeTimeoutMs?: number;
 }
 
@@ -70,6 +70,38 @@ export function listenErrorHint(message: string, field: string, example: string)
 }
 
 /**
+ * Hands an authorized connection to the gRPC server once its first bytes (the HTTP/2 preface)
+ * have arrived, or closes it when none arrive within `ms`. grpc-js ends an idle HTTP/2 session
+ * with a graceful close, which never ends one whose peer sent no preface: an authenticated caller
+ * that said nothing held a descriptor for good (the last note's "left alone"). The bytes stay in
+ * the socket's buffer, where Node's HTTP/2 session reads them first.
+ */
+function handOverOnPreface(socket: TLSSocket, injector: { injectConnection(s: TLSSocket): void }, ms: number, o: MutualTlsListenOptions): void {
+  const from = `${socket.remoteAddress}:${socket.remotePort}`;
+  const onReadable = (): void => {
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+    socket.off('close', onClose);
+    if (socket.destroyed) return;
+    // 'readable' with nothing buffered is the end of the stream: nothing to hand over.
+    if (socket.readableLength === 0) socket.destroy();
+    else injector.injectConnection(socket);
+  };
+  const onClose = (): void => {
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+  };
+  const timer = setTimeout(() => {
+    socket.off('readable', onReadable);
+    o.logger.debug(`${o.service}: closed an authenticated connection that sent nothing`, { from, waitedMs: ms });
+    socket.destroy();
+  }, ms);
+  timer.unref();
+  socket.on('readable', onReadable);
+  socket.once('close', onClose);
+}
+
+/**
  * Listens on `o.listen` for `server`, requiring a client certificate from `o.ca`.
  * @throws the listen error (EADDRINUSE, EADDRNOTAVAIL, EACCES…), for the caller to explain.
  */
@@ -79,6 +111,7 @@ export async function listenMutualTls(server: Server, o: MutualTlsListenOptions)
   // drops a connection it refused during the handshake without saying why or from where.
   const tls = createServer({ ca: o.ca, cert: o.cert, key: o.key, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['h2'], handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS });
   let refused = 0;
+  const prefaceMs = o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   tls.on('secureConnection', (socket: TLSSocket) => {
     // The HTTP/2 session handles the socket's errors once injected; this one keeps an early
     // reset from being an unhandled 'error' event.
@@ -91,7 +124,7 @@ export async function listenMutualTls(server: Server, o: MutualTlsListenOptions)
       socket.destroy();
       return;
     }
-    injector.injectConnection(socket);
+    handOverOnPreface(socket, injector, prefaceMs, o);
   });
   tls.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
     o.logger.debug(`${o.service}: a connection closed before its TLS handshake completed`, { from: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error: e.message });
