@@ -20,6 +20,8 @@ export interface PluginCommandIo {
   readonly stderr: (line: string) => void;
   /** Resolves with the signal name that should stop the daemon (default: SIGINT or SIGTERM). */
   readonly stopSignal?: Promise<string>;
+  /** How long stopping may take before the command returns anyway (default DEFAULT_STOP_WITHIN_MS). */
+  readonly stopWithinMs?: number;
   /** The logger's sink (default: JSON lines on stderr). */
   readonly logSink?: (record: Readonly<Record<string, unknown>>) => void;
 }
@@ -118,11 +120,18 @@ export async function runPluginCommand(
     }
   }
   const stop = io.stopSignal ?? signals();
-  try {
-    await plugin.start();
-  } catch (e) {
-    const err = EdgePluginError.from(e);
-    io.stderr(`carryover plugin: could not start against ${config.options.address}: ${err.message}`);
+  const stopWithin = io.stopWithinMs ?? DEFAULT_STOP_WITHIN_MS;
+  // A signal while the switch is still being reached stops the daemon then, not after the connect
+  // timeout (walkthrough 22 B3: the first SIGTERM seemed ignored while the switch was away).
+  const started = plugin.start().then(() => undefined, (e: unknown) => EdgePluginError.from(e));
+  const first = await Promise.race([started.then((failed) => ({ failed })), stop.then((signal) => ({ signal }))]);
+  if ('signal' in first) {
+    io.stdout(`carryover plugin: ${first.signal} while starting against ${config.options.address}, stopping`);
+    await within(Promise.all([listener?.stop(), plugin.stop(), started]), stopWithin, io);
+    return 0;
+  }
+  if (first.failed) {
+    io.stderr(`carryover plugin: could not start against ${config.options.address}: ${first.failed.message}`);
     await listener?.stop();
     await plugin.stop();
     return 1;
@@ -162,7 +171,21 @@ export async function runPluginCommand(
   clearInterval(timer);
   report();
   io.stdout(`carryover plugin: ${sig}, stopping`);
-  await service?.stop();
-  await plugin.stop();
+  await within((async () => {
+    await service?.stop();
+    await plugin.stop();
+  })(), stopWithin, io);
   return 0;
+}
+
+/** How long the daemon waits for its own shutdown (calls in flight to a switch that stopped answering) before it exits anyway. */
+export const DEFAULT_STOP_WITHIN_MS = 10_000;
+
+/** Waits for `work`, at most `ms`; past it says so and moves on (the process exits with what it holds). */
+async function within(work: Promise<unknown>, ms: number, io: PluginCommandIo): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') io.stderr(`carryover plugin: stopping did not finish within ${ms} ms (the switch or a caller does not answer); exiting without waiting for it`);
 }

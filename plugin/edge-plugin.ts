@@ -54,6 +54,8 @@ class EdgePluginImpl implements EdgePlugin {
   private errorCount = 0;
   private lastError: EdgePluginHealth['lastError'];
   private stopping: Promise<void> | undefined;
+  /** Aborted by stop(): a connect in progress gives up at once. */
+  private readonly startAbort = new AbortController();
   private readonly restored = new Subject<SessionRestored>();
   /** What degraded the plugin (its code is what calls are refused with). */
   private degradedBy: EdgePluginError | undefined;
@@ -113,7 +115,7 @@ class EdgePluginImpl implements EdgePlugin {
         openStreamsAhead: o.openStreamsAhead,
         schema: o.schema,
         logger: o.logger,
-      });
+      }, { signal: this.startAbort.signal });
       const sw = this.sw;
       this.subs.push(sw.arbitration$.subscribe((s) => log.info('arbitration', { state: s.kind })));
 
@@ -292,6 +294,8 @@ class EdgePluginImpl implements EdgePlugin {
   }
 
   stop(): Promise<void> {
+    // A connect still waiting for the switch is abandoned, not waited out to its timeout.
+    this.startAbort.abort();
     this.stopping ??= (async () => {
       if (this.life.state === 'stopped') return;
       this.life.to('stopping');

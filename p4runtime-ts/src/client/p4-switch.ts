@@ -86,20 +86,37 @@ export class P4Switch {
   /**
    * Connects, opens the StreamChannel and arbitrates; resolves once the target has answered
    * (primary or backup — check `isPrimary`, or `waitForPrimary()`).
+   * `call.signal` abandons a connect still waiting for the target (CANCELLED, the session closed).
    * @throws P4RuntimeError BAD_OPTIONS for invalid options; the target's code when arbitration fails.
    */
-  static async connect(options: P4SwitchOptions): Promise<P4Switch> {
+  static async connect(options: P4SwitchOptions, call: { readonly signal?: AbortSignal } = {}): Promise<P4Switch> {
     const o = parseP4SwitchOptions(options);
     const logger = o.logger.child({ device: o.deviceId, address: o.address });
     const transport = o.transport ?? (o.grpcClient === 'grpc-js' ? new GrpcTransport(o) : new Http2Transport(o));
     const session = new ArbitrationSession(transport, { ...o, logger });
     const streams = new StreamMessages(session, () => sw.boundSchema, o.autoAckDigests, logger);
     const sw: P4Switch = new P4Switch(o, transport, session, streams);
+    const { signal } = call;
+    let onAbort: (() => void) | undefined;
     try {
-      await session.start();
+      const started = session.start();
+      if (!signal) await started;
+      else {
+        started.catch(() => undefined); // abandoned on abort: its failure is no longer anyone's
+        await Promise.race([
+          started,
+          new Promise<never>((_, reject) => {
+            onAbort = () => reject(new P4RuntimeError('CANCELLED', `cancelled by the caller before ${o.address} answered`));
+            if (signal.aborted) onAbort();
+            else signal.addEventListener('abort', onAbort, { once: true });
+          }),
+        ]);
+      }
     } catch (e) {
       await sw.close();
       throw P4RuntimeError.from(e, `connect to ${o.address}`);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     return sw;
   }
