@@ -166,4 +166,27 @@ describe('switch restart — every digest the plugin relies on is configured aga
     await a.abort(m);
     expect(await configuredDigests(p.session)).toEqual(ALL);
   }, 120_000);
+
+  it('stream broken, then the same build pushed by another client while the plugin was backup — back to running, the plugin says the switch was cleared and its digests configured again, not that it pushed the pipeline (walkthrough 21)', async () => {
+    const s = await startSimSwitch({ profile: 'bmv2' });
+    sims.push(s);
+    const { plugin: p } = await startPlugin(s);
+    const yours = await P4Switch.connect({ address: s.address, deviceId: s.deviceId, electionId: 50n });
+    try {
+      await yours.waitForPrimary();
+      // Every stream breaks: the plugin is degraded until it is primary again and has checked the switch.
+      s.faults.closeAllStreams({ code: 14, message: 'injected: stream broken' });
+      expect(await eventually(() => p.health().state === 'degraded', 10_000, 20)).toBe(true);
+      await yours.waitForPrimary();
+      const cookie = (await yours.currentPipeline('COOKIE_ONLY'))?.cookie;
+      await yours.setPipeline('VERIFY_AND_COMMIT', SCHEMA.p4info, deviceConfigFor('bmv2'), cookie);
+    } finally {
+      await yours.close();
+    }
+    expect(await eventually(() => p.health().state === 'running', 20_000, 20)).toBe(true);
+    const back = p.health().history.filter((c) => c.to === 'running').map((c) => c.reason ?? '').at(-1);
+    expect(back).toMatch(/the switch had been cleared \(restarted, or its pipeline pushed by another client\): digests configured again/);
+    expect(back).not.toMatch(/pipeline pushed again/);
+    expect(await configuredDigests(p.session)).toEqual(ALL);
+  }, 120_000);
 });
