@@ -62,11 +62,18 @@ group before the first snapshot): right when the daemon starts with the switch's
 any flow; "auto" (the default) scans until the index is reconciled. Either way, after a gap (the
 daemon was not primary, or its stream broke: digests went elsewhere) the next snapshot scans first.`;
 
+/** The first SIGINT or SIGTERM; both handlers go with it, so a second signal of either kind ends the process at once. */
 function signals(): Promise<string> {
   return new Promise((resolve) => {
-    const on = (s: string) => () => resolve(s);
-    process.once('SIGINT', on('SIGINT'));
-    process.once('SIGTERM', on('SIGTERM'));
+    const onInt = (): void => first('SIGINT');
+    const onTerm = (): void => first('SIGTERM');
+    const first = (s: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(s);
+    };
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
   });
 }
 

@@ -4,7 +4,7 @@
  * `migrate --check` printed NOT READY after 30 s and then never exited — scripts waiting for its
  * status hung). A real process, real sockets; the silent peer is a plain TCP server of the test's.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TestPki, opensslAvailable } from '../../plugin/testing/test-pki.js';
+import { P4INFO_PATH } from '../edge-rig.js';
 import { controllerYaml, makeDomainFiles } from '../domain-files.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
@@ -60,6 +61,44 @@ describe.skipIf(!opensslAvailable())('carryover process — ends after its verdi
       for (const s of sockets) s.destroy();
       for (const server of silent) server.close();
       pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('cli exit — carryover plugin still reaching a switch that says nothing: SIGTERM stops it then (exit 0), not at its 120 s connect timeout (walkthrough 22 B3: a first SIGTERM seemed ignored)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carryover-exit-plugin-'));
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s.on('error', () => undefined)));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const config = join(dir, 'plugin.json');
+    writeFileSync(config, JSON.stringify({ switch: { address, deviceId: 1, electionId: 10 }, p4info: P4INFO_PATH, connectTimeoutMs: 120_000 }));
+    /** Starts the daemon, waits until the switch's address has been dialled, sends `signals` 300 ms apart; its exit code, signal and output (SIGKILLed at 30 s). */
+    const run = async (signals: readonly NodeJS.Signals[]): Promise<{ code: number | null; signal: string | null; out: string }> => {
+      const before = sockets.length;
+      const child = spawn(process.execPath, [bin, 'plugin', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+      for (let i = 0; i < 400 && sockets.length === before; i++) await new Promise((r) => setTimeout(r, 50));
+      for (const s of signals) {
+        child.kill(s);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      // Killed here if it hangs (the connect would wait 120 s).
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const e = await exited;
+      clearTimeout(timer);
+      return { ...e, out };
+    };
+    try {
+      const once = await run(['SIGTERM']);
+      expect(once).toMatchObject({ code: 0, signal: null });
+      expect(once.out).toContain(`SIGTERM while starting against ${address}, stopping`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
