@@ -11,15 +11,13 @@ import type { DigestList, IdleTimeoutNotice, P4Update, TableEntryRead } from 'p4
 import type { Subscription } from 'rxjs';
 import { writeDigestConfig } from './digest-config.js';
 import { EdgePluginError } from './errors.js';
+import { CarriedLifetimes, IDLE_SCAN_SLACK_MS } from './carried-lifetimes.js';
 import { remainingIdleNs, sinceLastHitNs } from './idle-time.js';
 import type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
 export type { PinholeExport, PinholeImportResult, PinholeLearnerInput, PinholePhase, PinholeStats } from './pinhole-types.js';
 
 type KeyRecord = Record<string, bigint>;
-
-/** Tolerance of "not hit since import": BMv2 refreshes an entry's idle time about once a second. */
-const IDLE_SCAN_SLACK_MS = 1_000;
 
 /** Learns and expires the entries of one table. */
 export class PinholeLearner {
@@ -31,9 +29,8 @@ export class PinholeLearner {
   private readonly counts = { installed: 0, alreadyPresent: 0, duplicates: 0, expired: 0, alreadyGone: 0, errors: 0, deferred: 0, lifetimeEnded: 0 };
   /** VMs whose entries must not expire now (migration phase), by VM id. */
   private readonly phases = new Map<number, PinholePhase>();
-  /** Imported entries: when their carried lifetime ends (ms on the clock) unless traffic refreshes them. */
-  private readonly deadlines = new Map<string, { readonly match: Record<string, bigint>; readonly vmId: number; readonly atMs: number; readonly deadlineMs: number }>();
-  private deadlineTimer: unknown;
+  /** Imported entries: when their carried lifetime ends unless traffic refreshes them. */
+  private readonly lifetimes: CarriedLifetimes;
   private readonly tableName: string;
   private stopped = false;
 
@@ -41,6 +38,7 @@ export class PinholeLearner {
     const schema = input.sw.schema;
     if (!schema) throw new EdgePluginError('INTERNAL', 'pinhole learner: the switch has no P4Info bound');
     this.tableName = schema.table(input.table.table).name;
+    this.lifetimes = new CarriedLifetimes(input.clock, () => this.enqueue(() => this.enforceDeadlines()));
   }
 
   /** Alias of the table this learner serves. */
@@ -79,7 +77,7 @@ export class PinholeLearner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer !== undefined) this.input.clock.clearTimeout(this.pollTimer);
-    if (this.deadlineTimer !== undefined) this.input.clock.clearTimeout(this.deadlineTimer);
+    this.lifetimes.stop();
     for (const s of this.subs) s.unsubscribe();
     this.subs.length = 0;
     await this.chain;
@@ -133,27 +131,12 @@ export class PinholeLearner {
       const match = this.matchOf(e.match);
       if (match[table.vmKeyField] !== BigInt(vmId) || e.action === undefined) continue;
       // Not idleTimeout - elapsed as read: BMv2 wraps the remaining time at 2^32 ns (idle-time.ts).
-      const remainingNs = this.carriedCap(this.keyOf(match), e, now, remainingIdleNs(e, this.input.idleTimeReport));
+      // An entry imported here carries no more than its carried lifetime has left (carried-lifetimes.ts).
+      const remainingNs = this.lifetimes.cap(this.keyOf(match), e, this.input.idleTimeReport, now, remainingIdleNs(e, this.input.idleTimeReport));
       const counter = e.counter ? { counter: { packets: e.counter.packets, bytes: e.counter.bytes } } : {};
       out.push({ match, action: schema?.action(e.action).alias ?? e.action, remainingNs, ...counter });
     }
     return out;
-  }
-
-  /**
-   * An entry imported here and not hit since lives no longer than the lifetime it carried (its
-   * deadline), though the switch times it from the insert with the full idle timeout: exported
-   * again, it carries what is left of that, not a lifetime restarted at each hop (field
-   * walkthrough 18: pinholes idle 42 min against a 10 min timeout while the VM kept moving).
-   */
-  private carriedCap(key: string, e: TableEntryRead, now: number, switchNs: bigint): bigint {
-    const d = this.deadlines.get(key);
-    if (!d) return switchNs;
-    const since = sinceLastHitNs(e, this.input.idleTimeReport);
-    const hitSinceImport = since !== undefined && Number(since / 1_000_000n) + IDLE_SCAN_SLACK_MS < now - d.atMs;
-    if (hitSinceImport) return switchNs;
-    const carriedNs = BigInt(Math.max(0, Math.round(d.deadlineMs - now))) * 1_000_000n;
-    return carriedNs < switchNs ? carriedNs : switchNs;
   }
 
   /**
@@ -172,7 +155,7 @@ export class PinholeLearner {
       if (f === undefined) deleted++;
       if (f === undefined || f === 'NOT_FOUND') {
         this.installed.delete(this.keyOf(m));
-        this.deadlines.delete(this.keyOf(m));
+        this.lifetimes.forget(this.keyOf(m));
       }
     });
     return deleted;
@@ -213,9 +196,9 @@ export class PinholeLearner {
       if (f === undefined) installed++;
       else alreadyPresent++;
       this.installed.set(l.key, l.match);
-      if (!this.deadlines.has(l.key)) this.deadlines.set(l.key, { match: l.match, vmId, atMs: now, deadlineMs: l.deadlineMs });
+      this.lifetimes.record(l.key, { match: l.match, vmId, atMs: now, deadlineMs: l.deadlineMs });
     });
-    this.armDeadlines();
+    this.lifetimes.arm();
     return { installed, alreadyPresent, expired };
   }
 
@@ -231,12 +214,9 @@ export class PinholeLearner {
     let renewed = 0;
     for (const e of entries) {
       const key = this.keyOf({ ...e.match, [table.vmKeyField]: BigInt(vmId) });
-      const d = this.deadlines.get(key);
-      if (!d) continue;
-      this.deadlines.set(key, { ...d, deadlineMs: now + Number(e.remainingNs / 1_000_000n) - options.ageMs });
-      renewed++;
+      if (this.lifetimes.renew(key, now + Number(e.remainingNs / 1_000_000n) - options.ageMs)) renewed++;
     }
-    if (renewed > 0) this.armDeadlines();
+    if (renewed > 0) this.lifetimes.arm();
     return renewed;
   }
 
@@ -244,12 +224,11 @@ export class PinholeLearner {
   private async enforceDeadlines(): Promise<void> {
     const { sw, table, clock } = this.input;
     const now = clock.now();
-    const due = [...this.deadlines.entries()].filter(([, d]) => d.deadlineMs <= now && !this.phases.has(d.vmId));
+    const due = this.lifetimes.takeDue(now, (vmId) => this.phases.has(vmId));
     if (due.length > 0) {
       const handle = sw.table(table.table);
       const doomed: { key: string; match: Record<string, bigint> }[] = [];
       for (const [key, d] of due) {
-        this.deadlines.delete(key);
         const [e] = await sw.readAll(handle.entry(d.match, { withIdleTime: true }));
         // Not hit since import: its idle time covers the whole time since (BMv2 scans idle time about once a second).
         const since = e ? sinceLastHitNs(e, this.input.idleTimeReport) : undefined;
@@ -263,20 +242,7 @@ export class PinholeLearner {
         });
       }
     }
-    this.armDeadlines();
-  }
-
-  /** Wakes up at the earliest carried deadline. */
-  private armDeadlines(): void {
-    if (this.stopped) return;
-    if (this.deadlineTimer !== undefined) this.input.clock.clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
-    const next = Math.min(...[...this.deadlines.values()].map((d) => d.deadlineMs));
-    if (!Number.isFinite(next)) return;
-    this.deadlineTimer = this.input.clock.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      this.enqueue(() => this.enforceDeadlines());
-    }, Math.max(0, next - this.input.clock.now()));
+    this.lifetimes.arm();
   }
 
   private matchOf(m: IdleTimeoutNotice['entries'][number]['match']): Record<string, bigint> {
@@ -390,7 +356,7 @@ export class PinholeLearner {
         if (f === undefined || f === 'NOT_FOUND') {
           this.installed.delete(d.key);
           // Idle past the table's own timeout: gone either way, its carried deadline with it.
-          this.deadlines.delete(d.key);
+          this.lifetimes.forget(d.key);
         }
       });
     } finally {
