@@ -64,7 +64,7 @@ interface OpenedStream {
   /** Whether a call can still take it: open, on `current` (the connection new calls use), nothing heard. */
   usable(current: ClientHttp2Session | undefined): boolean;
   /** Resets it unused. */
-  discard(): void;
+  discard(now?: boolean): void;
   bind(deadlineMs: number, h: CallHandlers): Http2Call;
 }
 
@@ -111,14 +111,21 @@ export class Http2Connection {
     const sess = http2.connect(this.url, this.connectOptions);
     // Failures reach the calls as stream errors; the session's own 'error' only needs a listener.
     sess.on('error', () => undefined);
-    const forget = (): void => {
+    // After GOAWAY the server takes no new streams here: the next call opens a new connection at
+    // once. The spares are reset a turn later, not inside nghttp2's reading of the GOAWAY (see stop).
+    const forget = (now: boolean) => (): void => {
       if (this.session !== sess) return;
       this.session = undefined;
-      this.dropSpares();
+      const spares = [...this.spares.values()];
+      this.spares.clear();
+      const reset = (): void => {
+        for (const spare of spares) spare.discard(true);
+      };
+      if (now) reset();
+      else setImmediate(reset);
     };
-    // After GOAWAY the server takes no new streams here: the next call opens a new connection.
-    sess.once('goaway', forget);
-    sess.once('close', forget);
+    sess.once('goaway', forget(false));
+    sess.once('close', forget(true));
     sess.once('connect', () => {
       if (!sess.destroyed) sess.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     });
@@ -227,9 +234,14 @@ export class Http2Connection {
     let deframer: MessageDeframer | undefined;
     let status: TransportStatus | undefined;
     let error: Error | undefined;
-    const stop = (s: TransportStatus): void => {
+    // The reset waits a turn of the event loop unless `now`: called from a stream's or the
+    // session's event (a message, its end, a GOAWAY), which Node delivers while nghttp2 is still
+    // reading, a reset then re-enters nghttp2 — the path Node's HTTP/2 corrupts its heap on (glibc
+    // abort, "corrupted size vs. prev_size": a test worker died where a switch went away mid-call).
+    const stop = (s: TransportStatus, now = false): void => {
       status ??= s;
-      if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+      if (now) resetNow(stream);
+      else if (!stream.closed) setImmediate(() => resetNow(stream));
     };
     // Node emits 'response' on the next tick but 'data' as it reads: when the headers and the first
     // message arrive in one read (a small answer on a stream opened ahead, over TLS), the message
@@ -284,7 +296,7 @@ export class Http2Connection {
       // Only a call we have not half-closed needs a reset to end; a unary call or a Read closes by
       // itself now. (A reset per call would also look like a "rapid reset" flood to the server:
       // Node's HTTP/2 server answers that with GOAWAY and drops the connection.)
-      if (!stream.writableEnded && !stream.closed) stream.close(NGHTTP2_CANCEL);
+      if (!stream.writableEnded && !stream.closed) setImmediate(() => resetNow(stream));
     });
     stream.on('close', () => {
       this.streams.delete(stream);
@@ -311,7 +323,7 @@ export class Http2Connection {
     };
     return {
       usable: (current) => !done && endedEarly === undefined && status === undefined && current === sess && !stream.closed && !stream.destroyed,
-      discard: () => stop({ code: Code.CANCELLED, details: `${path}: a stream opened ahead, not used` }),
+      discard: (now) => stop({ code: Code.CANCELLED, details: `${path}: a stream opened ahead, not used` }, now),
       bind: (deadlineMs, handlers) => {
         h = handlers;
         this.active++;
@@ -362,15 +374,6 @@ export class Http2Connection {
   }
 
   /**
-   * Resets the streams opened ahead. Before a connection is destroyed: Node 20.20 corrupted its
-   * heap (glibc abort at exit) when a session went with such a stream still idle on it (BENCHMARKS.md).
-   */
-  private dropSpares(): void {
-    for (const spare of this.spares.values()) spare.discard();
-    this.spares.clear();
-  }
-
-  /**
    * Resets every stream still open on `sess` (calls in flight, the StreamChannel) before it is
    * destroyed: as with idle spares, Node 20.20 corrupted its heap (glibc abort, "corrupted size vs.
    * prev_size") when a session was destroyed with a call still open on it — a controller that
@@ -380,19 +383,34 @@ export class Http2Connection {
     for (const stream of this.streams) {
       if (stream.session !== sess) continue;
       this.streams.delete(stream);
-      if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      resetNow(stream);
     }
   }
 
-  /** Closes the connection; calls in flight end CANCELLED. */
+  /**
+   * Closes the connection; calls in flight end CANCELLED. The streams are reset and the session
+   * destroyed a turn later: close() may be called from a call's own message or end (a caller that
+   * is done with the switch), i.e. while nghttp2 is still reading (see stop in open()). Every
+   * stream, spares included, is reset before the destroy: Node 20.20 corrupted its heap when a
+   * session went with a stream still open on it (BENCHMARKS.md).
+   */
   close(): void {
     this.closed = true;
     if (this.keepalive !== undefined) clearInterval(this.keepalive);
     this.keepalive = undefined;
-    this.dropSpares();
+    const spares = [...this.spares.values()];
+    this.spares.clear();
     const s = this.session;
     this.session = undefined;
-    if (s) this.resetStreams(s);
-    s?.destroy();
+    setImmediate(() => {
+      for (const spare of spares) spare.discard(true);
+      if (s) this.resetStreams(s);
+      s?.destroy();
+    });
   }
+}
+
+/** Resets `stream` (RST_STREAM CANCEL) unless it is already closed or destroyed. */
+function resetNow(stream: ClientHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
 }
