@@ -224,6 +224,8 @@ export async function runMigrateCommand(argv: string[], io: MigrateCommandIo = {
       (e: unknown) => interruptedLines({ qemu: 'failed', action: 'cancel', detail: (e as Error).message }, String(v['config']), trigger),
     ).then((line) => {
       io.stderr(`carryover migrate: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''}; ${line}`);
+      // --json promises one object on stdout: a script learns the id and what to run next (walkthrough 23).
+      if (v['json']) io.stdout(JSON.stringify({ migrationId: interrupt.migrationId ?? v['migration-id'] ?? null, plan: planJson(plan), outcome: 'interrupted', signal, next: line }));
       process.exit(code);
     });
   };

@@ -87,6 +87,17 @@ export type InterruptOutcome =
 export class MigrationInterrupt {
   private fired = false;
   private bound: ((timeoutMs: number) => Promise<InterruptOutcome>) | undefined;
+  private id: string | undefined;
+
+  /** The migration's id once executeMigration has chosen it (for what the command prints when interrupted). */
+  get migrationId(): string | undefined {
+    return this.id;
+  }
+
+  /** Used by executeMigration: the id of the migration this interrupt stops. */
+  named(migrationId: string): void {
+    this.id = migrationId;
+  }
 
   /** Whether `interrupt()` was called. */
   get interrupted(): boolean {
@@ -235,6 +246,7 @@ export function reachedAt(d: InventoryDevice): string {
 export async function executeMigration(o: ExecuteMigrationOptions): Promise<MigrationOutcome> {
   const logger = o.logger ?? silentLogger;
   const migrationId = o.migrationId ?? `${o.plan.vm.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+  o.interrupt?.named(migrationId);
   const devices = [...o.plan.sources, ...(o.crossDomain ? [] : o.plan.destinations)];
   o.progress(`connecting to ${devices.map((d) => `${d.name} (${reachedAt(d)})`).join(', ')}`);
   const own = o.journal ? undefined : new FileJournal(o.journalDir, logger);

@@ -291,10 +291,12 @@ describe('carryover migrate — on two simulated switches', () => {
     }
   }, 120_000);
 
-  it('migrate — Ctrl-C during pre-copy (the built CLI, a process of its own): exit 130 naming carryover recover, which then rolls the migration back (needs the build)', async () => {
+  it('migrate — Ctrl-C during pre-copy (the built CLI, a process of its own): exit 130 naming carryover recover, with --json one object saying so (walkthrough 23: nothing on stdout); recover then rolls the migration back (needs the build)', async () => {
     await writeFile(join(dir, 'site.yaml'), site());
     const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'carryover.mjs');
-    const child = spawn(process.execPath, [bin, 'migrate', '--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-int', '--pause-deadline-ms', '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'migrate', '--config', join(dir, 'site.yaml'), '--vm', 'vm-7', '--from', 'host-a', '--to', 'host-b', '--migration-id', 'm-int', '--pause-deadline-ms', '60000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     let err = '';
     let sent = false;
     child.stderr.on('data', (b: Buffer) => {
@@ -307,6 +309,7 @@ describe('carryover migrate — on two simulated switches', () => {
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     expect(code, err).toBe(130);
     expect(err).toMatch(/interrupted; the switches keep what the migration did so far .*run 'carryover recover --config .*site\.yaml'/);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ migrationId: 'm-int', outcome: 'interrupted', signal: 'SIGINT', next: expect.stringMatching(/run 'carryover recover --config .*site\.yaml'/) });
     const out: string[] = [];
     expect(await runRecoverCommand(['--config', join(dir, 'site.yaml')], { stdout: (l) => out.push(l), stderr: () => undefined })).toBe(0);
     expect(out[0]).toMatch(/migration m-int \(VM vm-7, left in PRECOPY\): ROLLED BACK/);
