@@ -1,5 +1,5 @@
 import { BehaviorSubject, Subject } from 'rxjs';
-import { P4RuntimeError, systemClock } from 'p4runtime-ts';
+import { P4RuntimeError, createLogger, systemClock } from 'p4runtime-ts';
 import type { ArbitrationState, DigestList } from 'p4runtime-ts';
 import { describe, expect, it } from 'vitest';
 import { readMigrationContract, slotGroup } from '../contract/index.js';
@@ -110,7 +110,8 @@ describe('vm slot index — gaps', () => {
   it('vm slot index — the plugin\'s session came back: after a switch restart it starts over with a gap (no scan while the plugin is degraded); serving again, a scan started then closes it', async () => {
     const held = new Map([[3, 7]]);
     const double = slotAccessDouble(group, held);
-    const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 });
+    const logs: { level: string; msg: string }[] = [];
+    const index = new VmSlotIndex(double.access, systemClock, { chunk: 64, pauseMs: 0 }, createLogger({ level: 'debug', sink: (r) => logs.push({ level: String(r['level']), msg: String(r['msg']) }) }));
     index.listen(new Subject<DigestList>());
     await index.reconcile();
     expect(index.status()).toEqual({ complete: true, gap: undefined, size: 1 });
@@ -125,6 +126,9 @@ describe('vm slot index — gaps', () => {
     await index.reconcile(); // joins the scan the restoration started
     expect(index.status()).toEqual({ complete: true, gap: undefined, size: 1 });
     expect(index.slotsOf(7)).toEqual([9]);
+    // The operator reads when the re-scan started and that the index is whole again (walkthrough 23: neither was logged).
+    await new Promise((r) => setImmediate(r));
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['slot index: re-scanning the slot group now that the plugin serves again', 'slot index: whole again after the re-scan']));
     index.stop();
   });
 });

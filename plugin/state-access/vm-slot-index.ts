@@ -133,7 +133,9 @@ export class VmSlotIndex {
           // A newer gap (the switch found restarted and its pipeline pushed) overtook it: the scan
           // started after that one replaces it, so this is no failure to report (walkthrough 21).
           if (this.gaps !== gaps) this.logger.info('slot index: a re-scan was overtaken by a newer gap (the switch restarted meanwhile); the re-scan started after it replaces it', { error });
-          else this.logger.warn('slot index: the background re-scan after a gap failed; the next snapshot scans instead', { error });
+          // It may fail before the plugin has found the switch restarted and pushed its pipeline back
+          // (walkthrough 23: blamed on the pipeline): the plugin's check of the switch comes next.
+          else this.logger.warn('slot index: the background re-scan after a gap failed; it runs again once the plugin has checked the switch (a restarted switch gets its pipeline first), or the next snapshot scans', { error });
         });
       }
     });
@@ -167,7 +169,15 @@ export class VmSlotIndex {
       this.logger.warn('slot index not trusted: the plugin is degraded (its digests may not be configured); snapshots scan the slot group', { reason: e.reason });
       return;
     }
-    this.reconcile().catch((err: unknown) => this.logger.warn('slot index: the re-scan after the session came back failed; the next snapshot scans instead', { error: err instanceof Error ? err.message : String(err) }));
+    this.logger.info('slot index: re-scanning the slot group now that the plugin serves again', { gap: this.gapReason });
+    const gaps = this.gaps;
+    this.reconcile().then(
+      () => {
+        // Said when it is whole again: the operator otherwise sees only the gap (walkthrough 23).
+        if (this.complete && this.gaps === gaps) this.logger.info('slot index: whole again after the re-scan', { slots: this.owner.size, vms: this.byVm.size });
+      },
+      (err: unknown) => this.logger.warn('slot index: the re-scan after the session came back failed; the next snapshot scans instead', { error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   /**
