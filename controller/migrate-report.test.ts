@@ -23,4 +23,11 @@ describe('migrate report — the inventory after a commit', () => {
     expect(lines).toContain("  inventory: vm-7 runs on host-b in domain dc-b now; remove it from this inventory's vms, and add it to dc-b's (host host-b) for a migration from there");
     expect(lines.join('\n')).not.toMatch(/set vms\.vm-7\.host/);
   });
+
+  it('migrate report — pre-copy cut at the round limit says so, with the slots still changing; a converged or paused one says that (walkthrough 23)', () => {
+    const line = (o: object): string => migrateReportLines({ ...committed, rounds: [10, 4, 3], ...o }, plan()).find((l) => l.startsWith('  pre-copy:')) ?? '';
+    expect(line({ precopyEnd: { by: 'round-limit', maxRounds: 2, lastSlots: 3 } })).toBe('  pre-copy: snapshot 10 slots (one per flow), 2 delta rounds (slots each: 4, 3); not converged: stopped at the 2-round limit with 3 slots still changing per round (the pause carried the rest)');
+    expect(line({ precopyEnd: { by: 'converged', maxRounds: 30 } })).toMatch(/; converged$/);
+    expect(line({ precopyEnd: { by: 'paused', maxRounds: 30 } })).toMatch(/; ended when the VM paused$/);
+  });
 });

@@ -15,7 +15,7 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     `migration ${outcome.migrationId}: ${headline(outcome)}`,
     ...outcome.translations.map((t) => `  translated: ${t}`),
     // Nothing to say of a pre-copy that never started (refused at negotiation or prepare).
-    ...(outcome.rounds.length > 0 ? [`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}`] : []),
+    ...(outcome.rounds.length > 0 ? [`  pre-copy: snapshot ${outcome.rounds[0] ?? 0} slots (one per flow), ${Math.max(0, outcome.rounds.length - 1)} delta rounds${outcome.rounds.length > 1 ? ` (slots each: ${outcome.rounds.slice(1).join(', ')})` : ''}${precopyEndText(outcome.precopyEnd)}`] : []),
     ...((outcome.tableEntries ?? 0) > 0 ? [`  table entries: ${outcome.tableEntries ?? 0} installed at the destinations (pinholes, with their remaining lifetime and direct counters)`] : []),
     // With something lost the final delta was not all installed: no proof is claimed (walkthrough 21: "0 slots … proven" beside "LOST … unknown").
     ...(r.sync ? [`  pause-window sync: ${r.sync.elapsedMs.toFixed(1)} ms, ${r.sync.lost ? `final delta not complete; LOST: ${r.sync.lost.detail}` : `${r.sync.slots} slots in the final delta${proofText(r.sync.proofs, r.sync.slots)}`}`] : []),
@@ -31,6 +31,13 @@ export function migrateReportLines(outcome: MigrationOutcome, plan?: MigrationPl
     // Across domains the host is the peer's (walkthrough 21: "set vms.vm-7.host to host-b", a host dc-a does not have).
     ...(plan && !r.aborted ? [plan.toDomain ? `  inventory: ${plan.vm.name} runs on ${plan.toHost} in domain ${plan.toDomain} now; remove it from this inventory's vms, and add it to ${plan.toDomain}'s (host ${plan.toHost}) for a migration from there` : `  inventory: ${plan.vm.name} runs on ${plan.toHost} now; set vms.${plan.vm.name}.host to ${plan.toHost} before its next migration`] : []),
   ];
+}
+
+/** How pre-copy ended, after its rounds (walkthrough 23: a run cut at the round limit read like one that converged). */
+function precopyEndText(e: MigrationOutcome['precopyEnd']): string {
+  if (!e) return '';
+  if (e.by !== 'round-limit') return e.by === 'paused' ? '; ended when the VM paused' : '; converged';
+  return `; not converged: stopped at the ${e.maxRounds}-round limit with ${e.lastSlots} slots still changing per round (the pause carried the rest)`;
 }
 
 /** QEMU's downtime and carryover's hold; a migration QEMU cancelled or failed reports none. */
@@ -82,6 +89,8 @@ export function migrateReportJson(p: MigrationPlan, o: MigrationOutcome): Record
     snapshotSlots: o.rounds[0] ?? 0,
     rounds: Math.max(0, o.rounds.length - 1),
     deltaSizes: o.rounds.slice(1),
+    // 'paused' (the trigger), 'converged', or 'round-limit' (with the round limit and the last round's slots); null when pre-copy never ran.
+    precopyEnd: o.precopyEnd ?? null,
     tableEntries: o.tableEntries ?? null,
     pauseSyncMs: r.sync ? Math.round(r.sync.elapsedMs * 100) / 100 : null,
     finalDeltaSlots: r.sync?.slots ?? null,

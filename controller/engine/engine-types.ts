@@ -89,6 +89,12 @@ export interface MigrationEngineOptions {
 }
 
 /** One pre-copy round: slots installed, batches merged. */
+/** The convergence policy pre-copy follows unless MigrationEngineOptions.precopy gives one. */
+export const DEFAULT_CONVERGENCE_POLICY: ConvergencePolicy = Object.freeze({ maxRounds: 30, convergedAtSlots: 0 });
+
+/** How pre-copy ended: the VM paused (the trigger stopped it), a round converged, or the round limit cut it short (`lastSlots` still changing per round). */
+export type PrecopyEnd = { readonly by: 'paused' | 'converged'; readonly maxRounds: number } | { readonly by: 'round-limit'; readonly maxRounds: number; readonly lastSlots: number };
+
 export interface PrecopyRound {
   readonly round: number;
   readonly slots: number;

@@ -55,6 +55,7 @@ describe('migration engine — 1:1 over fake devices', () => {
     src(dev).push();
     stop$.next();
     const rounds = await running;
+    expect(engine.precopyEnd).toEqual({ by: 'paused', maxRounds: 1000 });
     src(dev).change(flow(5, 7n)); // the last change before the freeze: only the final delta carries it
     const atFreeze = new Map(src(dev).active);
     const sync = await engine.pauseSync();
@@ -69,6 +70,28 @@ describe('migration engine — 1:1 over fake devices', () => {
     expect(src(dev).active.size).toBe(0);
     expect(machine.state).toMatchObject({ phase: 'COMMITTED', sourceCleaned: true });
     expect((await journal.load('m1')).map((e) => e.type)).toEqual(['planned', 'prepared', 'round', ...rounds.map(() => 'round'), 'frozen', 'synced', 'activated', 'committed', 'source-cleaned']);
+  });
+
+  it('engine — how pre-copy ended is told apart: cut at the round limit while slots still change, or converged on a quiet round (walkthrough 23: the report could not say)', async () => {
+    const cut = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 3, convergedAtSlots: 0 } } });
+    await cut.engine.prepare();
+    let n = 100;
+    const churn = setInterval(() => {
+      src(cut.dev).change(flow(n++));
+      src(cut.dev).push();
+    }, 1);
+    try {
+      const rounds = await cut.engine.precopy();
+      expect(rounds.length).toBe(3);
+    } finally {
+      clearInterval(churn);
+    }
+    expect(cut.engine.precopyEnd).toMatchObject({ by: 'round-limit', maxRounds: 3 });
+    expect((cut.engine.precopyEnd as { lastSlots: number }).lastSlots).toBeGreaterThan(0);
+    const quiet = await setup('host-b', { precopy: { intervalMs: 5, policy: { maxRounds: 30, convergedAtSlots: 0 } } });
+    await quiet.engine.prepare();
+    expect((await quiet.engine.precopy()).length).toBeLessThan(30);
+    expect(quiet.engine.precopyEnd).toEqual({ by: 'converged', maxRounds: 30 });
   });
 
   it('engine — a lost delta notification is recovered by the final pull from the last installed sequence', async () => {

@@ -33,7 +33,9 @@ import { countVmSlots, findVmAtDestinations, readWhereabouts, sumKnown, unfinish
 import type { Whereabouts } from './vm-whereabouts.js';
 import { syncInPause } from './pause-sync.js';
 import { tellCommitted } from './tell-committed.js';
-import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
+import { DEFAULT_CONVERGENCE_POLICY } from './engine-types.js';
+import type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyEnd, PrecopyRound } from './engine-types.js';
+import type { ConvergencePolicy } from '../precopy/delta-rounds.js';
 
 export type { DeadlinePolicy, MigrationEngineOptions, PauseSyncResult, PrecopyRound } from './engine-types.js';
 
@@ -54,6 +56,7 @@ export class MigrationEngine {
   private readonly folded = new Map<string, Record<string, bigint>[]>();
   /** Pre-copy, once started: the pause ends it and waits for it behind the freeze (pauseSync). */
   private running: { readonly stop: () => void; readonly done: Promise<unknown> } | undefined;
+  private ended: PrecopyEnd | undefined;
   /** Why pre-copy failed, once it did: the pause then freezes nothing. */
   private precopyFailed: { readonly error: unknown } | undefined;
   private readonly heap: HeapKeeper;
@@ -192,6 +195,16 @@ export class MigrationEngine {
     }
   }
 
+  /** Pre-copy's convergence policy: the options', else DEFAULT_CONVERGENCE_POLICY. */
+  private policy(): ConvergencePolicy {
+    return this.o.precopy?.policy ?? DEFAULT_CONVERGENCE_POLICY;
+  }
+
+  /** How pre-copy ended, once it has: the VM paused (the trigger), its rounds converged, or the round limit reached. */
+  get precopyEnd(): PrecopyEnd | undefined {
+    return this.ended;
+  }
+
   /** PREPARED → PRECOPY: the snapshot staged everywhere, then delta rounds until `stop$` or convergence. */
   async precopy(stop$?: Observable<unknown>): Promise<PrecopyRound[]> {
     // Listen for the pause from the start: a VM may pause while the snapshot is still moving.
@@ -209,7 +222,12 @@ export class MigrationEngine {
     this.running = { stop, done };
     done.catch((error: unknown) => (this.precopyFailed = { error }));
     try {
-      return await done;
+      const rounds = await done;
+      // The delta rounds (the snapshot is not one): a report says whether they converged (walkthrough 23: 31 rounds read as nothing).
+      const { maxRounds, convergedAtSlots } = this.policy();
+      const last = rounds[rounds.length - 1]?.slots ?? 0;
+      this.ended = stopped ? { by: 'paused', maxRounds } : rounds.length >= maxRounds && last > convergedAtSlots ? { by: 'round-limit', maxRounds, lastSlots: last } : { by: 'converged', maxRounds };
+      return rounds;
     } finally {
       stopSub?.unsubscribe();
     }
@@ -252,7 +270,7 @@ export class MigrationEngine {
   private async rounds(isStopped: () => boolean, woken: Promise<void>): Promise<PrecopyRound[]> {
     const start = this.o.transfer;
     const p = this.o.precopy ?? {};
-    const [interval, policy] = [p.intervalMs ?? 100, p.policy ?? { maxRounds: 30, convergedAtSlots: 0 }];
+    const [interval, policy] = [p.intervalMs ?? 100, this.policy()];
     // A round is converged only once each source that reports its quiet pulls said what its latest found.
     const reporting = this.sources.filter((s) => this.caps.get(s)?.quietReports === true);
     if (start) {

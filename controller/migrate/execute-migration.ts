@@ -18,6 +18,7 @@ import { abortedRun, engineAsPhaseHandler } from '../engine/engine-phase-handler
 import type { EngineRun } from '../engine/engine-phase-handler.js';
 import { MigrationEngine } from '../engine/migration-engine.js';
 import type { DeadlinePolicy } from '../engine/migration-engine.js';
+import type { PrecopyEnd } from '../engine/engine-types.js';
 import { reasonOfError, runMigration } from '../engine/run-migration.js';
 import { FileJournal } from '../journal/file-journal.js';
 import type { InventoryController, InventoryDevice, InventoryFederation, InventoryPeer } from '../inventory/inventory.js';
@@ -125,6 +126,8 @@ export interface MigrationOutcome {
   readonly run: EngineRun;
   /** Slots per pre-copy round, the snapshot first. */
   readonly rounds: readonly number[];
+  /** How pre-copy ended (paused by the trigger, converged, or cut at the round limit); none when it never ran. */
+  readonly precopyEnd?: PrecopyEnd;
   /** Who moved the state: this controller, or the sources straight to the destinations (absent: the controller). */
   readonly transfer?: 'controller' | 'peer-to-peer';
   /** What the destinations translated (schemas that differ compatibly), as negotiated and journalled. */
@@ -287,7 +290,7 @@ async function runWith(o: ExecuteMigrationOptions, migrationId: string, journal:
       if (c.phase === 'PREPARED') o.progress('pre-copy: reading the snapshot at the sources (quick where their plugins have indexed their switches; a plugin that has not scanned its switch yet reads the whole slot group first: about 30 s for 327,680 slots on the sim, 17 s or more in-band on BMv2)');
     });
     const engine = new MigrationEngine({ plan: o.plan, machine, devices: p.devices, pauseDeadlineMs: o.pauseDeadlineMs, onDeadline: o.onDeadline, logger, progress: o.progress, ...(o.undoRetryMs !== undefined ? { undoRetryMs: o.undoRetryMs } : {}), ...(p.beforeSourceCleaned ? { beforeSourceCleaned: p.beforeSourceCleaned } : {}), ...(transfer ? { transfer } : {}), ...(o.ignoreDestinationFlows ? { ignoreDestinationFlows: true } : {}), ...(o.pipelinedPause === false ? { pipelinedPause: false } : {}) });
-    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
+    const outcome = (run: EngineRun, extra: Partial<MigrationOutcome> = {}): MigrationOutcome => ({ migrationId, run, rounds, ...(engine.precopyEnd ? { precopyEnd: engine.precopyEnd } : {}), transfer: transfer ? 'peer-to-peer' : 'controller', translations: machine.state.translations, tableEntries: machine.state.moved.tableEntries, ...extra, ...(p.crossDomain ? { crossDomain: p.crossDomain() } : {}) });
     try {
       if (o.trigger.kind === 'manual') {
         const run = await runMigration(engine, { logger });
